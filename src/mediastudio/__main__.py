@@ -1,0 +1,3 @@
+from mediastudio.cli.main import run
+
+run()

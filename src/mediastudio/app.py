@@ -1,0 +1,78 @@
+"""The app factory: `create_app(settings)` builds a Litestar app with everything hung off it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+
+from mediastudio.api_docs import docs_routes, openapi_config
+from mediastudio.db import Database
+from mediastudio.errors import EXCEPTION_HANDLERS
+from mediastudio.settings import Settings
+from mediastudio.studio import Studio, provide_studio
+from mediastudio.system.controller import SystemController
+from mediastudio.ui import WebUI, find_web_dist, serve_ui, unknown_api_path
+
+log = logging.getLogger("mediastudio")
+
+
+def prepare_data_dir(settings: Settings) -> None:
+    """Create the data folder and check it is writable, with an error a person can act on."""
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        probe = settings.data_dir / ".write-test"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as exc:
+        raise SystemExit(
+            f"The data folder {settings.data_dir} cannot be written ({exc.strerror}). "
+            "Pick another with --data-dir or MEDIASTUDIO_DATA_DIR."
+        ) from exc
+
+
+def build_studio(settings: Settings) -> Studio:
+    prepare_data_dir(settings)
+    db = Database(settings.database_path)
+    db.migrate()
+    return Studio(settings=settings, db=db, ui=WebUI(find_web_dist(settings.web_dist)))
+
+
+def _lifespan(studio: Studio):  # type: ignore[no-untyped-def]
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        probe_task = asyncio.create_task(studio.gpu.run()) if studio.settings.probe_gpu else None
+        try:
+            yield
+        finally:
+            if probe_task is not None:
+                probe_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await probe_task
+            studio.db.close()
+
+    return lifespan
+
+
+def create_app(settings: Settings) -> Litestar:
+    """Build the whole application from one Settings object; no globals, no import-time effects."""
+    studio = build_studio(settings)
+    app = Litestar(
+        route_handlers=[SystemController, *docs_routes(), unknown_api_path, serve_ui],
+        dependencies={"studio": Provide(provide_studio, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        openapi_config=openapi_config(),
+        lifespan=[_lifespan(studio)],
+        logging_config=LoggingConfig(
+            root={"level": settings.log_level.upper(), "handlers": ["queue_listener"]},
+            log_exceptions="debug",
+        ),
+        debug=False,
+    )
+    app.state.studio = studio
+    return app

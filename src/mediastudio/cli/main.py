@@ -1,0 +1,92 @@
+"""`mediastudio` — serve the studio, check the machine, print the API document."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mediastudio import __version__
+
+app = typer.Typer(
+    name="mediastudio",
+    help="Mediastudio: a self-hostable generative media studio for film and video.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data folder (default: your user data folder; env MEDIASTUDIO_DATA_DIR).",
+                 file_okay=False),
+]
+
+
+def _settings(**overrides: object):  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    from mediastudio.settings import Settings
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise typer.BadParameter(problems) from exc
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mediastudio {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Mediastudio: a self-hostable generative media studio for film and video."""
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1; 0.0.0.0 for your LAN).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default 8750).")] = None,
+    data_dir: DataDir = None,
+    open_browser: Annotated[bool | None, typer.Option(
+        "--open/--no-open", help="Open the studio in a browser (default: when a desktop is present).")] = None,
+) -> None:
+    """Start the studio: web UI, API and generation queue in one process."""
+    from mediastudio.server import run_server
+
+    run_server(_settings(host=host, port=port, data_dir=data_dir), open_browser)
+
+
+@app.command()
+def doctor(data_dir: DataDir = None) -> None:
+    """Check this machine: Python, torch and the GPU, disk, data folder, UI build."""
+    from mediastudio.cli.doctor import run_checks
+
+    failed = run_checks(_settings(data_dir=data_dir), typer.echo)
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def openapi(
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output.")] = None,
+) -> None:
+    """Print the OpenAPI document of this version's API (what /api/openapi.json serves)."""
+    from mediastudio.api_docs.export import export_openapi
+
+    text = export_openapi()
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

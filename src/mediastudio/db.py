@@ -1,0 +1,57 @@
+"""The SQLite database: one file in the data folder, WAL mode, tables owned by feature folders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, create_engine, text
+
+# Bumped by each migration that needs more than new tables (create_all handles those).
+SCHEMA_VERSION = 1
+
+
+def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run beside the one writer; NORMAL sync is durable across app crashes in WAL.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+class Database:
+    """Owns the engine; hands out sessions. Built once per app."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.engine: Engine = create_engine(
+            f"sqlite:///{path}", connect_args={"check_same_thread": False}
+        )
+        event.listen(self.engine, "connect", _on_connect)
+
+    def migrate(self) -> None:
+        """Create missing tables and record the schema version."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        SQLModel.metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            current = conn.execute(text("PRAGMA user_version")).scalar_one()
+            if current < SCHEMA_VERSION:
+                conn.execute(text(f"PRAGMA user_version={SCHEMA_VERSION}"))
+
+    def journal_mode(self) -> str:
+        with self.engine.connect() as conn:
+            return str(conn.execute(text("PRAGMA journal_mode")).scalar_one())
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.engine) as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()

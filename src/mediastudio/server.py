@@ -1,0 +1,80 @@
+"""Runs the app under uvicorn: a clear start-up line, clean stop on Ctrl+C / SIGTERM."""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import sys
+import threading
+import webbrowser
+
+import uvicorn
+
+from mediastudio import __version__
+from mediastudio.settings import Settings
+
+GRACEFUL_SHUTDOWN_S = 1
+
+
+def desktop_present() -> bool:
+    """True where opening a browser makes sense: macOS, Windows, or a Linux session with a display."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail early, with a way out, when another program holds the port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise SystemExit(
+                    f"Port {port} on {host} is already in use (is Mediastudio running already?). "
+                    f"Start on another port: mediastudio serve --port {port + 1}"
+                ) from exc
+            raise SystemExit(f"Cannot listen on {host}:{port}: {exc.strerror}.") from exc
+
+
+class StudioServer(uvicorn.Server):
+    """Announces the URL once the socket is really listening, and opens the browser if asked."""
+
+    def __init__(self, config: uvicorn.Config, settings: Settings, open_browser: bool) -> None:
+        super().__init__(config)
+        self.settings = settings
+        self.open_browser = open_browser
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if not self.started:
+            return
+        url = self.settings.public_url
+        print(f"Mediastudio {__version__} is running at {url}", flush=True)
+        print(f"Data folder: {self.settings.data_dir}", flush=True)
+        print("Press Ctrl+C to stop.", flush=True)
+        if self.open_browser:
+            threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+
+
+def run_server(settings: Settings, open_browser: bool | None = None) -> None:
+    """Build the app and serve it until Ctrl+C or SIGTERM."""
+    from mediastudio.app import create_app
+
+    check_port_free(settings.host, settings.port)
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        access_log=False,
+        server_header=False,
+    )
+    server = StudioServer(config, settings, desktop_present() if open_browser is None else open_browser)
+    server.run()
+    print("Mediastudio stopped.", flush=True)

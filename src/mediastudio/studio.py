@@ -1,0 +1,26 @@
+"""The typed bundle of services an app owns; controllers receive it by dependency injection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from litestar.datastructures import State
+
+from mediastudio.db import Database
+from mediastudio.settings import Settings
+from mediastudio.system.gpu import GpuProbe
+from mediastudio.ui import WebUI
+
+
+@dataclass
+class Studio:
+    settings: Settings
+    db: Database
+    ui: WebUI
+    gpu: GpuProbe = field(default_factory=GpuProbe)
+
+
+def provide_studio(state: State) -> Studio:
+    """Litestar dependency: the Studio of the app handling this request."""
+    studio: Studio = state.studio
+    return studio
