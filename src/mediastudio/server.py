@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import socket
 import sys
 import threading
 import webbrowser
+from collections.abc import Iterator
 
 import uvicorn
 
@@ -47,6 +49,14 @@ class StudioServer(uvicorn.Server):
         super().__init__(config)
         self.settings = settings
         self.open_browser = open_browser
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            yield
+            # uvicorn re-raises the Ctrl+C / SIGTERM it caught once shut down, so the process would
+            # die by that signal; the stop was asked for and went cleanly: exit 0 instead.
+            self._captured_signals.clear()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)

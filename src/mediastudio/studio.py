@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 
 from mediastudio.db import Database
 from mediastudio.settings import Settings
@@ -24,3 +25,7 @@ def provide_studio(state: State) -> Studio:
     """Litestar dependency: the Studio of the app handling this request."""
     studio: Studio = state.studio
     return studio
+
+
+# Annotation for handlers: `studio: StudioDep`.
+StudioDep = NamedDependency[Studio]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
 from litestar import Request, Response, get, route
@@ -15,6 +16,15 @@ NO_CACHE = "no-cache"
 SHORT = "public, max-age=3600"
 # Files that name the current build: a browser must revalidate them on every load.
 ALWAYS_REVALIDATE = {"index.html", "sw.js", "registerSW.js", "manifest.webmanifest", "_app/version.json"}
+
+# The system's mime table may be missing or old (no /etc/mime.types in slim images): the types a
+# browser insists on (module scripts, manifests, wasm) are fixed here.
+MEDIA_TYPES = {
+    ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript",
+    ".css": "text/css", ".json": "application/json", ".webmanifest": "application/manifest+json",
+    ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon", ".webp": "image/webp",
+    ".woff2": "font/woff2", ".wasm": "application/wasm", ".txt": "text/plain; charset=utf-8",
+}
 
 MISSING_UI_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Mediastudio — UI not built</title>
@@ -69,14 +79,16 @@ class WebUI:
 
 def _file(ui: WebUI, file: Path) -> File:
     relative = file.relative_to(ui.root).as_posix()
-    return File(file, content_disposition_type="inline",
+    media_type = MEDIA_TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0]
+    return File(file, content_disposition_type="inline", media_type=media_type,
                 headers={"Cache-Control": ui.cache_control(relative)})
 
 
 @get(["/", "/{path:path}"], include_in_schema=False, sync_to_thread=False)
-def serve_ui(request: Request, path: str = "/") -> Response | File:
+def serve_ui(request: Request) -> Response | File:
     """A file of the build when it exists; index.html for every other page (SPA fallback)."""
     ui: WebUI = request.app.state.studio.ui
+    path: str = request.path_params.get("path", "/")
     if not ui.present:
         return Response(MISSING_UI_PAGE.format(where=ui.root), status_code=503,
                         media_type="text/html", headers={"Cache-Control": NO_CACHE})
@@ -89,7 +101,7 @@ def serve_ui(request: Request, path: str = "/") -> Response | File:
 
 
 @route("/api/{path:path}", http_method=list(HttpMethod), include_in_schema=False, sync_to_thread=False)
-def unknown_api_path(request: Request, path: str) -> Response:
+def unknown_api_path(request: Request) -> Response:
     """API paths never fall back to the UI: they answer a problem document."""
     return problem(404, f"There is no API endpoint at {request.url.path}.",
                    hint="See /api/docs for the paths this server offers.")

@@ -9,7 +9,7 @@ from litestar import Controller, get
 from pydantic import BaseModel, Field
 
 from mediastudio import __version__
-from mediastudio.studio import Studio
+from mediastudio.studio import StudioDep
 
 
 class GpuSummary(BaseModel):
@@ -39,7 +39,7 @@ class SystemController(Controller):
     tags = ["system"]
 
     @get("/health", summary="Liveness, versions and GPU summary")
-    async def health(self, studio: Studio) -> Health:
+    async def health(self, studio: StudioDep) -> Health:
         studio.db.journal_mode()  # raises (→ 500 problem) when the database is unusable
         return Health(
             status="ok",

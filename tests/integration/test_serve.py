@@ -1,0 +1,103 @@
+"""A real `mediastudio serve` process on 127.0.0.1: start-up, data folder, GPU probe, clean stop."""
+
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import RunningServer, free_port
+
+GPU_PROBE_TIMEOUT_S = 60
+
+
+def test_serve_creates_the_data_folder_and_a_wal_database(
+        server_factory: Callable[..., RunningServer]) -> None:
+    server = server_factory()
+    database = server.data_dir / "mediastudio.sqlite"
+    assert database.is_file()
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert f"is running at {server.url}/" in server.log()
+
+
+def test_health_reports_the_gpu_probe_result(shared_server: RunningServer) -> None:
+    deadline = time.monotonic() + GPU_PROBE_TIMEOUT_S
+    gpu: dict[str, object] = {}
+    while time.monotonic() < deadline:
+        gpu = httpx.get(f"{shared_server.url}/api/v1/health").json()["gpu"]
+        if gpu["state"] in ("ready", "error"):
+            break
+        time.sleep(0.2)
+    assert gpu["state"] == "ready", gpu
+    assert gpu["backend"] in ("cuda", "mps", "cpu")
+    assert gpu["torch"]
+    if gpu["backend"] == "cpu":
+        assert "CPU" in str(gpu["hint"])
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_stops_the_server_cleanly_within_two_seconds(
+        server_factory: Callable[..., RunningServer], sig: int) -> None:
+    server = server_factory()
+    # An open keep-alive connection must not hold the shutdown up.
+    with httpx.Client() as held:
+        held.get(f"{server.url}/api/v1/health")
+        took = server.stop(sig)
+    assert server.process.returncode == 0, server.log()
+    assert took < 2.0, f"stopping took {took:.2f}s"
+    assert "Mediastudio stopped." in server.log()
+
+
+def test_a_busy_port_gives_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "mediastudio", "serve", "--port", str(port), "--no-open",
+             "--data-dir", str(tmp_path / "data")],
+            capture_output=True, text=True, timeout=60,
+        )
+    assert result.returncode != 0
+    assert f"Port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert f"--port {port + 1}" in result.stderr
+
+
+def test_an_unusable_data_folder_gives_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = subprocess.run(
+        [sys.executable, "-m", "mediastudio", "serve", "--port", str(free_port()), "--no-open",
+         "--data-dir", str(blocker / "data")],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode != 0
+    assert "cannot be written" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_data_folder_comes_from_the_environment(
+        server_factory: Callable[..., RunningServer], tmp_path: Path) -> None:
+    # --data-dir is always passed by the fixture; MEDIASTUDIO_DATA_DIR is checked by starting without it.
+    port = free_port()
+    data_dir = tmp_path / "from-env"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mediastudio", "serve", "--port", str(port), "--no-open"],
+        env={**__import__("os").environ, "MEDIASTUDIO_DATA_DIR": str(data_dir)},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (data_dir / "mediastudio.sqlite").exists():
+            time.sleep(0.1)
+        assert (data_dir / "mediastudio.sqlite").exists()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(10)

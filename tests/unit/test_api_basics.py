@@ -1,0 +1,82 @@
+"""Health, the OpenAPI document, the interactive docs and problem details, in process."""
+
+from litestar import Litestar, get
+from litestar.testing import TestClient
+from openapi_spec_validator import validate
+
+from mediastudio import __version__
+from mediastudio.errors import EXCEPTION_HANDLERS, NotFound, PROBLEM_JSON
+
+
+def test_health_reports_versions_database_and_gpu(client: TestClient) -> None:
+    response = client.get("/api/v1/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["version"] == __version__
+    assert body["database"] == "ok"
+    assert body["python"].startswith("3.")
+    assert body["gpu"]["state"] == "pending"  # the probe is off in API tests
+    assert set(body["gpu"]) >= {"available", "backend", "hint"}
+
+
+def test_openapi_document_is_valid_and_lists_health(client: TestClient) -> None:
+    document = client.get("/api/openapi.json").json()
+    validate(document)
+    assert document["info"]["version"] == __version__
+    assert "/api/v1/health" in document["paths"]
+    assert not any(path.startswith("/api/_openapi") or path == "/{path}" for path in document["paths"])
+
+
+def test_interactive_docs_work_without_a_cdn(client: TestClient) -> None:
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    assert "SwaggerUIBundle" in page.text
+    assert "cdn." not in page.text and "https://" not in page.text
+    bundle = client.get("/api/docs/assets/swagger-ui-bundle.js")
+    assert bundle.status_code == 200
+    assert len(bundle.content) > 100_000
+
+
+def test_unknown_api_path_answers_a_problem_document(client: TestClient) -> None:
+    for method in ("GET", "POST", "DELETE"):
+        response = client.request(method, "/api/v1/no-such-thing/here")
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith(PROBLEM_JSON)
+        body = response.json()
+        assert body["status"] == 404
+        assert "/api/v1/no-such-thing/here" in body["detail"]
+        assert "/api/docs" in body["hint"]
+
+
+def test_wrong_method_answers_405_with_a_message(client: TestClient) -> None:
+    response = client.post("/api/v1/health")
+    assert response.status_code == 405
+    assert response.json()["detail"] == "POST is not allowed on /api/v1/health."
+
+
+def _app_raising(exc: Exception) -> Litestar:
+    @get("/boom", sync_to_thread=False)
+    def boom() -> None:
+        raise exc
+
+    return Litestar([boom], exception_handlers=EXCEPTION_HANDLERS)  # type: ignore[arg-type]
+
+
+def test_our_errors_map_to_problem_details_with_a_hint() -> None:
+    error = NotFound("Project 'x' does not exist.", hint="List projects with GET /api/v1/projects.")
+    with TestClient(_app_raising(error)) as test_client:
+        response = test_client.get("/boom")
+    assert response.status_code == 404
+    assert response.json() == {"status": 404, "title": "Not found", "detail": "Project 'x' does not exist.",
+                               "hint": "List projects with GET /api/v1/projects."}
+
+
+def test_unexpected_errors_answer_500_problem_without_internals() -> None:
+    with TestClient(_app_raising(RuntimeError("secret stack detail"))) as test_client:
+        response = test_client.get("/boom")
+    assert response.status_code == 500
+    body = response.json()
+    assert body["title"] == "Internal Server Error"
+    assert "secret" not in response.text
+    assert body["hint"]
