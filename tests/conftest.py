@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from litestar.testing import TestClient
 
 from mediastudio.app import create_app
 from mediastudio.settings import Settings
-
-REPO = Path(__file__).resolve().parents[1]
-SERVER_START_TIMEOUT_S = 30.0
+from support import RunningServer, start_server
 
 
 @pytest.fixture
@@ -34,63 +24,6 @@ def client(settings: Settings) -> Iterator[TestClient]:
     """An in-process client of a freshly built app."""
     with TestClient(create_app(settings)) as test_client:
         yield test_client
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class RunningServer:
-    """A real `mediastudio serve` subprocess on 127.0.0.1."""
-
-    process: subprocess.Popen[str]
-    url: str
-    data_dir: Path
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> float:
-        """Send `sig` and wait for the process to end; return how long that took."""
-        started = time.monotonic()
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return time.monotonic() - started
-
-
-def start_server(tmp: Path, *, env: dict[str, str] | None = None,
-                 args: list[str] | None = None) -> RunningServer:
-    """Start `mediastudio serve` on a free port and wait (bounded) until /api/v1/health answers."""
-    port = free_port()
-    data_dir = tmp / "data"
-    log_path = tmp / f"server-{port}.log"
-    command = [sys.executable, "-m", "mediastudio", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--data-dir", str(data_dir), "--no-open", *(args or [])]
-    log_file = log_path.open("w")
-    process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, **(env or {})}, cwd=tmp)
-    server = RunningServer(process, f"http://127.0.0.1:{port}", data_dir, log_path)
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}:\n{server.log()}")
-        try:
-            if httpx.get(f"{server.url}/api/v1/health", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    server.stop(signal.SIGKILL)
-    raise RuntimeError(f"server did not answer within {SERVER_START_TIMEOUT_S}s:\n{server.log()}")
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import RunningServer, free_port
+from support import RunningServer, free_port
 
 GPU_PROBE_TIMEOUT_S = 60
 

@@ -5,7 +5,7 @@ from litestar.testing import TestClient
 from openapi_spec_validator import validate
 
 from mediastudio import __version__
-from mediastudio.errors import EXCEPTION_HANDLERS, NotFound, PROBLEM_JSON
+from mediastudio.errors import EXCEPTION_HANDLERS, PROBLEM_JSON, NotFound
 
 
 def test_health_reports_versions_database_and_gpu(client: TestClient) -> None:

@@ -52,11 +52,13 @@ def main(
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1; 0.0.0.0 for your LAN).")] = None,
+    host: Annotated[str | None, typer.Option(
+        help="Address to listen on (default 127.0.0.1; 0.0.0.0 for your LAN).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (default 8750).")] = None,
     data_dir: DataDir = None,
     open_browser: Annotated[bool | None, typer.Option(
-        "--open/--no-open", help="Open the studio in a browser (default: when a desktop is present).")] = None,
+        "--open/--no-open", help="Open the studio in a browser (default: when a desktop is present).",
+    )] = None,
 ) -> None:
     """Start the studio: web UI, API and generation queue in one process."""
     from mediastudio.server import run_server

@@ -36,7 +36,7 @@ class Health(BaseModel):
 
 class SystemController(Controller):
     path = "/api/v1"
-    tags = ["system"]
+    tags = ("system",)
 
     @get("/health", summary="Liveness, versions and GPU summary")
     async def health(self, studio: StudioDep) -> Health:
