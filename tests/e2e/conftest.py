@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
+from browser_support import DESKTOP, PHONE, ConsoleLog
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-from support import REPO, RunningServer
+from support import RunningServer
 
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-SCREENSHOTS = REPO / "test-results" / "e2e"
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="session")
@@ -43,21 +40,6 @@ def studio_url(shared_server: RunningServer) -> str:
     health = httpx.get(f"{shared_server.url}/api/v1/health").json()
     assert health["ui"], "web_dist/ is not built: cd web && npm install && npm run build"
     return shared_server.url
-
-
-class ConsoleLog:
-    """Console errors and uncaught page errors seen during a test."""
-
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-
-    def watch(self, page: Page) -> None:
-        page.on("console", self._on_console)
-        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
-
-    def _on_console(self, message: ConsoleMessage) -> None:
-        if message.type in ("error", "warning"):
-            self.errors.append(f"{message.type}: {message.text}")
 
 
 @pytest.fixture
@@ -89,10 +71,3 @@ def page(desktop: BrowserContext, console: ConsoleLog) -> Page:
     page = desktop.new_page()
     console.watch(page)
     return page
-
-
-def screenshot(page: Page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path))
-    return path

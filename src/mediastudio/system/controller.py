@@ -20,6 +20,7 @@ class GpuSummary(BaseModel):
     backend: str = Field(description="cuda, mps, cpu, none (torch missing) or unknown (not probed yet).")
     name: str | None = None
     memory_total_mb: int | None = None
+    device_count: int | None = None
     torch: str | None = None
     cuda: str | None = None
     hint: str | None = Field(None, description="What to do when generation would be slow or impossible.")

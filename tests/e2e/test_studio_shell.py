@@ -1,0 +1,172 @@
+"""The studio shell in real Chromium: panels, resizing, persistence, phone layout, PWA, keyboard."""
+
+import json
+
+from browser_support import ConsoleLog, screenshot
+from playwright.sync_api import BrowserContext, Page, expect
+
+
+def _open(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(page.get_by_test_id("panel-center")).to_be_visible()
+
+
+def _width(page: Page, test_id: str) -> float:
+    box = page.get_by_test_id(test_id).bounding_box()
+    assert box is not None, f"{test_id} is not rendered"
+    return box["width"]
+
+
+def _layout(page: Page) -> dict[str, object]:
+    return json.loads(page.evaluate("localStorage.getItem('mediastudio.layout.v1')") or "{}")
+
+
+def test_the_studio_loads_with_its_three_panels(page: Page, studio_url: str, console: ConsoleLog) -> None:
+    _open(page, studio_url)
+    for test_id in ("panel-left", "panel-center", "panel-right"):
+        expect(page.get_by_test_id(test_id)).to_be_visible()
+    for heading in ("Project Browser", "Asset Browser", "Properties Inspector", "Progress"):
+        expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    expect(page.get_by_role("tab", name="Scene View")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("tab", name="Asset View")).to_be_visible()
+    expect(page.locator(".svelte-flow")).to_be_visible()
+    expect(page.get_by_test_id("tabbar")).to_be_hidden()
+    page.wait_for_load_state("networkidle")
+    screenshot(page, "studio-desktop")
+    assert console.errors == []
+
+
+def test_the_center_tabs_switch_by_click_and_keyboard(page: Page, studio_url: str) -> None:
+    _open(page, studio_url)
+    page.get_by_role("tab", name="Asset View").click()
+    expect(page.get_by_role("tab", name="Asset View")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("tabpanel")).to_contain_text("Select an asset")
+    page.keyboard.press("ArrowLeft")
+    expect(page.get_by_role("tab", name="Scene View")).to_have_attribute("aria-selected", "true")
+    expect(page.locator(".svelte-flow")).to_be_visible()
+
+
+def test_a_resized_panel_stays_resized_after_reload(page: Page, studio_url: str) -> None:
+    _open(page, studio_url)
+    before = _width(page, "panel-left")
+    handle = page.get_by_test_id("resize-left").bounding_box()
+    assert handle is not None
+    x, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(x + 12 * step, y)
+    page.mouse.up()
+    after = _width(page, "panel-left")
+    assert abs(after - (before + 120)) <= 2, (before, after)
+    assert abs(float(_layout(page)["leftWidth"]) - after) <= 1  # type: ignore[arg-type]
+
+    page.reload()
+    expect(page.get_by_test_id("panel-left")).to_be_visible()
+    assert abs(_width(page, "panel-left") - after) <= 1
+
+
+def test_a_panel_resizes_with_the_keyboard(page: Page, studio_url: str) -> None:
+    _open(page, studio_url)
+    before = _width(page, "panel-right")
+    separator = page.get_by_test_id("resize-right")
+    expect(separator).to_have_attribute("role", "separator")
+    separator.focus()
+    page.keyboard.press("ArrowLeft")  # the right panel grows towards the left
+    page.keyboard.press("ArrowLeft")
+    assert _width(page, "panel-right") > before
+    assert int(separator.get_attribute("aria-valuenow") or 0) == round(_width(page, "panel-right"))
+
+
+def test_a_collapsed_panel_stays_collapsed_and_reopens(page: Page, studio_url: str) -> None:
+    _open(page, studio_url)
+    page.get_by_test_id("collapse-right").click()
+    expect(page.get_by_test_id("panel-right")).to_be_hidden()
+    expect(page.get_by_test_id("expand-right")).to_be_visible()
+    assert _layout(page)["rightCollapsed"] is True
+
+    page.reload()
+    expect(page.get_by_test_id("expand-right")).to_be_visible()
+    expect(page.get_by_test_id("panel-right")).to_be_hidden()
+    page.get_by_test_id("expand-right").click()
+    expect(page.get_by_test_id("panel-right")).to_be_visible()
+    assert _layout(page)["rightCollapsed"] is False
+
+
+def test_a_phone_shows_a_bottom_tab_bar(phone: BrowserContext, studio_url: str, console: ConsoleLog) -> None:
+    page = phone.new_page()
+    console.watch(page)
+    _open(page, studio_url)
+    tabbar = page.get_by_test_id("tabbar")
+    expect(tabbar).to_be_visible()
+    box = tabbar.bounding_box()
+    assert box is not None and box["y"] + box["height"] >= 844 - 1, "the tab bar sits at the bottom"
+    expect(page.get_by_test_id("panel-left")).to_be_hidden()
+    expect(page.get_by_test_id("resize-left")).to_be_hidden()
+    screenshot(page, "studio-phone-canvas")
+
+    page.get_by_test_id("tab-browser").tap()
+    expect(page.get_by_test_id("panel-left")).to_be_visible()
+    expect(page.get_by_test_id("panel-center")).to_be_hidden()
+    screenshot(page, "studio-phone-browser")
+
+    page.get_by_test_id("tab-properties").tap()
+    expect(page.get_by_test_id("panel-right")).to_be_visible()
+    expect(page.get_by_test_id("panel-left")).to_be_hidden()
+    for test_id in ("tab-browser", "tab-canvas", "tab-properties"):
+        button = page.get_by_test_id(test_id).bounding_box()
+        assert button is not None and button["height"] >= 44, f"{test_id} is too small to tap"
+    assert console.errors == []
+
+
+def test_the_service_worker_caches_the_app_shell_for_offline_use(
+        desktop: BrowserContext, studio_url: str) -> None:
+    page = desktop.new_page()
+    _open(page, studio_url)
+    scope = page.evaluate("navigator.serviceWorker.ready.then(r => r.active && r.scope)")
+    assert scope == f"{studio_url}/"
+    page.reload()
+    expect(page.get_by_test_id("panel-center")).to_be_visible()
+    assert page.evaluate("!!navigator.serviceWorker.controller")
+
+    desktop.set_offline(True)
+    try:
+        page.reload()
+        expect(page.get_by_test_id("panel-left")).to_be_visible()
+        expect(page.get_by_role("heading", name="Project Browser")).to_be_visible()
+    finally:
+        desktop.set_offline(False)
+
+
+def test_the_manifest_makes_the_studio_installable(page: Page, studio_url: str) -> None:
+    _open(page, studio_url)
+    href = page.locator("link[rel=manifest]").get_attribute("href")
+    assert href
+    manifest = page.request.get(f"{studio_url}/{href.lstrip('/')}").json()
+    assert manifest["name"] == "Mediastudio"
+    assert manifest["display"] == "standalone"
+    sizes = {icon["sizes"] for icon in manifest["icons"]}
+    assert {"192x192", "512x512"} <= sizes
+
+
+def test_keyboard_focus_starts_at_the_skip_link_and_is_visible(page: Page, studio_url: str) -> None:
+    _open(page, studio_url)
+    page.keyboard.press("Tab")
+    focused = page.locator(":focus")
+    expect(focused).to_contain_text("Skip")
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        style = page.evaluate(
+            "(() => { const s = getComputedStyle(document.activeElement);"
+            " return [s.outlineStyle, s.outlineWidth, s.boxShadow]; })()")
+        outline_style, outline_width, shadow = style
+        assert (outline_style != "none" and outline_width != "0px") or shadow != "none", style
+    for landmark in ("banner", "main", "navigation"):
+        assert page.get_by_role(landmark).count() >= 1, landmark
+    assert page.get_by_role("complementary").count() >= 2
+
+
+def test_the_interactive_api_docs_work_offline_in_the_browser(page: Page, studio_url: str) -> None:
+    page.goto(f"{studio_url}/api/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Mediastudio API")
+    expect(page.get_by_text("/api/v1/health").first).to_be_visible()
