@@ -70,6 +70,9 @@ def create_app(settings: Settings) -> Litestar:
         lifespan=[_lifespan(studio)],
         logging_config=LoggingConfig(
             root={"level": settings.log_level.upper(), "handlers": ["queue_listener"]},
+            # The same look as uvicorn's own lines: "WARNING:  message".
+            formatters={"standard": {"()": "uvicorn.logging.DefaultFormatter",
+                                     "fmt": "%(levelprefix)s %(message)s"}},
             log_exceptions="debug",
         ),
         debug=False,
