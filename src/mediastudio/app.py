@@ -12,12 +12,18 @@ from litestar.di import Provide
 from litestar.logging import LoggingConfig
 
 from mediastudio.api_docs import docs_routes, openapi_config
+from mediastudio.auth.controller import AuthController
+from mediastudio.auth.guests import guest_sweeper
+from mediastudio.auth.identity import provide_identity, provide_optional_identity
+from mediastudio.auth.middleware import AuthMiddleware
+from mediastudio.auth.tokens_controller import TokensController
 from mediastudio.db import Database
 from mediastudio.errors import EXCEPTION_HANDLERS
 from mediastudio.settings import Settings
 from mediastudio.studio import Studio, provide_studio
 from mediastudio.system.controller import SystemController
 from mediastudio.ui import WebUI, find_web_dist, serve_ui, unknown_api_path
+from mediastudio.workspaces.controller import WorkspacesController
 
 log = logging.getLogger("mediastudio")
 
@@ -46,14 +52,17 @@ def build_studio(settings: Settings) -> Studio:
 def _lifespan(studio: Studio):  # type: ignore[no-untyped-def]
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        probe_task = asyncio.create_task(studio.gpu.run()) if studio.settings.probe_gpu else None
+        background = [asyncio.create_task(guest_sweeper(studio.db, studio.settings))]
+        if studio.settings.probe_gpu:
+            background.append(asyncio.create_task(studio.gpu.run()))
         try:
             yield
         finally:
-            if probe_task is not None:
-                probe_task.cancel()
+            for task in background:
+                task.cancel()
+            for task in background:
                 with contextlib.suppress(asyncio.CancelledError):
-                    await probe_task
+                    await task
             studio.db.close()
 
     return lifespan
@@ -63,8 +72,14 @@ def create_app(settings: Settings) -> Litestar:
     """Build the whole application from one Settings object; no globals, no import-time effects."""
     studio = build_studio(settings)
     app = Litestar(
-        route_handlers=[SystemController, *docs_routes(), unknown_api_path, serve_ui],
-        dependencies={"studio": Provide(provide_studio, sync_to_thread=False)},
+        route_handlers=[SystemController, AuthController, TokensController, WorkspacesController,
+                        *docs_routes(), unknown_api_path, serve_ui],
+        dependencies={
+            "studio": Provide(provide_studio, sync_to_thread=False),
+            "identity": Provide(provide_identity, sync_to_thread=False),
+            "maybe_identity": Provide(provide_optional_identity, sync_to_thread=False),
+        },
+        middleware=[AuthMiddleware()],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=openapi_config(),
         lifespan=[_lifespan(studio)],

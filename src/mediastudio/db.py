@@ -37,6 +37,9 @@ class Database:
 
     def migrate(self) -> None:
         """Create missing tables and record the schema version."""
+        import mediastudio.auth.models
+        import mediastudio.workspaces.models  # noqa: F401  (tables register on import)
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
         SQLModel.metadata.create_all(self.engine)
         with self.engine.begin() as conn:
@@ -50,8 +53,16 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with Session(self.engine) as session:
+        # Objects stay readable after the session closes: services hand them to controllers.
+        with Session(self.engine, expire_on_commit=False) as session:
             yield session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session committed when the block ends without an error, rolled back otherwise."""
+        with self.session() as session:
+            yield session
+            session.commit()
 
     def close(self) -> None:
         self.engine.dispose()

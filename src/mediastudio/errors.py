@@ -20,11 +20,28 @@ class MediastudioError(Exception):
     status: int = 400
     title: str = "Bad request"
 
-    def __init__(self, detail: str, *, hint: str | None = None, **extra: Any) -> None:
+    def __init__(self, detail: str, *, hint: str | None = None, headers: dict[str, str] | None = None,
+                 **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
         self.hint = hint
+        self.headers = headers or {}
         self.extra = extra
+
+
+class BadRequest(MediastudioError):
+    status = 400
+    title = "Invalid request"
+
+
+class Unauthorized(MediastudioError):
+    status = 401
+    title = "Not logged in"
+
+
+class Forbidden(MediastudioError):
+    status = 403
+    title = "Not allowed"
 
 
 class NotFound(MediastudioError):
@@ -37,8 +54,17 @@ class Conflict(MediastudioError):
     title = "Conflict"
 
 
+class TooManyRequests(MediastudioError):
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int, hint: str | None = None) -> None:
+        super().__init__(detail, hint=hint, headers={"Retry-After": str(max(1, retry_after))},
+                         retry_after=max(1, retry_after))
+
+
 def problem(status: int, detail: str, *, title: str | None = None, hint: str | None = None,
-            **extra: Any) -> Response[dict[str, Any]]:
+            headers: dict[str, str] | None = None, **extra: Any) -> Response[dict[str, Any]]:
     """A problem-details response: {status, title, detail, hint?}."""
     body: dict[str, Any] = {
         "status": status,
@@ -48,11 +74,11 @@ def problem(status: int, detail: str, *, title: str | None = None, hint: str | N
     if hint:
         body["hint"] = hint
     body.update(extra)
-    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _on_mediastudio_error(_: Request, exc: MediastudioError) -> Response[dict[str, Any]]:
-    return problem(exc.status, exc.detail, title=exc.title, hint=exc.hint, **exc.extra)
+    return problem(exc.status, exc.detail, title=exc.title, hint=exc.hint, headers=exc.headers, **exc.extra)
 
 
 def _on_validation_error(_: Request, exc: ValidationException) -> Response[dict[str, Any]]:

@@ -30,6 +30,22 @@ class Settings(BaseSettings):
     probe_gpu: bool = Field(True, description="Probe torch for CUDA/MPS in a subprocess at start.")
     log_level: str = "info"
 
+    # Accounts. The two switches below are first-run defaults: admins change them in the UI later.
+    registration_open: bool = Field(True, description="Anyone may register (admins can turn it off).")
+    guests_enabled: bool = Field(True, description="'Try without an account' is offered.")
+    password_min_length: int = Field(8, ge=6, le=128)
+    session_days: int = Field(30, ge=1, description="A browser session lasts this long unused.")
+    cookie_secure: bool = Field(False, description="Mark cookies Secure (set when serving HTTPS).")
+    guest_expiry_days: int = Field(7, ge=1, description="Guests idle this long are removed with their data.")
+    guest_task_quota: int = Field(5, ge=0, description="Tasks a guest may have queued at once.")
+
+    # Rate limits (requests per minute) and the brute-force lock on logins.
+    rate_limit_user_per_minute: int = Field(600, ge=1)
+    rate_limit_ip_per_minute: int = Field(1200, ge=1)
+    rate_limit_expensive_per_minute: int = Field(30, ge=1)
+    login_max_failures: int = Field(10, ge=1, description="Failed logins per account and IP before a lock.")
+    login_lockout_seconds: int = Field(900, ge=1)
+
     @field_validator("data_dir", mode="after")
     @classmethod
     def _absolute(cls, value: Path) -> Path:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
+from mediastudio.auth.ratelimit import LoginThrottle, RateLimiter
 from mediastudio.db import Database
 from mediastudio.settings import Settings
 from mediastudio.system.gpu import GpuProbe
@@ -19,6 +20,14 @@ class Studio:
     db: Database
     ui: WebUI
     gpu: GpuProbe = field(default_factory=GpuProbe)
+    limiter: RateLimiter = field(init=False)
+    login_throttle: LoginThrottle = field(init=False)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.limiter = RateLimiter(s.rate_limit_user_per_minute, s.rate_limit_ip_per_minute,
+                                   s.rate_limit_expensive_per_minute)
+        self.login_throttle = LoginThrottle(s.login_max_failures, s.login_lockout_seconds)
 
 
 def provide_studio(state: State) -> Studio:

@@ -1,0 +1,1 @@
+"""Identity: users, passwords, browser sessions, API tokens, guests, rate limits."""

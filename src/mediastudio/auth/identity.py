@@ -1,0 +1,50 @@
+"""Who is calling: resolved once per request by the auth middleware, read by controllers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
+
+from mediastudio.auth.models import ApiToken, AuthSession, User
+from mediastudio.errors import Forbidden, Unauthorized
+
+
+@dataclass(frozen=True)
+class Identity:
+    user: User
+    via: Literal["session", "token"]
+    session: AuthSession | None = None
+    token: ApiToken | None = None
+
+
+def current_identity(connection: ASGIConnection) -> Identity | None:
+    identity: Identity | None = connection.scope.get("auth")  # type: ignore[assignment]
+    return identity
+
+
+def provide_identity(request: ASGIConnection) -> Identity:
+    """Dependency: the caller; 401 when anonymous."""
+    identity = current_identity(request)
+    if identity is None:
+        raise Unauthorized("You need to log in to do this.",
+                           hint="Log in (POST /api/v1/auth/login), try as a guest (POST /api/v1/auth/guest), "
+                                "or send an API token as 'Authorization: Bearer <token>'.")
+    return identity
+
+
+def provide_optional_identity(request: ASGIConnection) -> Identity | None:
+    return current_identity(request)
+
+
+def provide_admin(request: ASGIConnection) -> Identity:
+    identity = provide_identity(request)
+    if not identity.user.is_admin:
+        raise Forbidden("Only administrators can do this.")
+    return identity
+
+
+IdentityDep = NamedDependency[Identity]
+OptionalIdentityDep = NamedDependency[Identity | None]

@@ -1,0 +1,93 @@
+"""Resolves the caller (API token or session cookie), guards cookie writes against CSRF, applies rate limits."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from litestar.datastructures import Headers
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from mediastudio.auth.identity import Identity
+from mediastudio.auth.sessions import resolve_session, resolve_token
+from mediastudio.errors import Forbidden, Unauthorized
+
+SESSION_COOKIE = "ms_session"
+CSRF_COOKIE = "ms_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def client_ip(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+def _cookie(headers: Headers, name: str) -> str | None:
+    for part in headers.get("cookie", "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name and value:
+            return value
+    return None
+
+
+def _bearer(headers: Headers) -> str | None:
+    scheme, _, value = headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def _websocket_token(scope: Scope) -> str | None:
+    # Browsers cannot set headers on a WebSocket: a token may travel as the subprotocol "bearer.<token>".
+    for protocol in scope.get("subprotocols", []) or []:
+        if protocol.startswith("bearer."):
+            return protocol.removeprefix("bearer.")
+    return None
+
+
+class AuthMiddleware(ASGIMiddleware):
+    scopes = (ScopeType.HTTP, ScopeType.WEBSOCKET)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        if scope["path"].startswith("/api/"):
+            studio = scope["litestar_app"].state.studio
+            headers = Headers.from_scope(scope)
+            identity = self._resolve(studio, scope, headers)
+            scope["auth"] = identity  # type: ignore[typeddict-unknown-key]
+            scope["user"] = identity.user if identity else None  # type: ignore[typeddict-unknown-key]
+            if scope["type"] == ScopeType.HTTP and scope["method"] not in SAFE_METHODS:
+                self._check_cross_site(headers, identity)
+            handler = scope.get("route_handler")
+            expensive = bool(handler and handler.opt.get("expensive"))
+            studio.limiter.check(user_id=identity.user.id if identity else None, ip=client_ip(scope),
+                                 expensive=expensive)
+        await next_app(scope, receive, send)
+
+    @staticmethod
+    def _resolve(studio, scope: Scope, headers: Headers) -> Identity | None:  # type: ignore[no-untyped-def]
+        token = _bearer(headers) or (_websocket_token(scope) if scope["type"] == ScopeType.WEBSOCKET else None)
+        with studio.db.session() as db:
+            if token is not None:
+                found = resolve_token(db, token)
+                if found is None:
+                    raise Unauthorized("The API token is invalid, expired or revoked.",
+                                       hint="Create a new one under Account → API tokens.")
+                return Identity(user=found[1], via="token", token=found[0])
+            secret = _cookie(headers, SESSION_COOKIE)
+            if secret:
+                resolved = resolve_session(db, secret, days=studio.settings.session_days)
+                if resolved is not None:
+                    return Identity(user=resolved[1], via="session", session=resolved[0])
+        return None
+
+    @staticmethod
+    def _check_cross_site(headers: Headers, identity: Identity | None) -> None:
+        if identity is not None and identity.via == "token":
+            return  # a token is never sent by a browser on its own: no CSRF risk
+        origin = headers.get("origin")
+        if origin and origin != "null" and urlsplit(origin).netloc != headers.get("host"):
+            raise Forbidden("Cross-site requests are refused.",
+                            hint="Use the studio's own pages, or an API token for scripts.")
+        if identity is not None and headers.get(CSRF_HEADER) != identity.session.csrf_token:  # type: ignore[union-attr]
+            raise Forbidden("The CSRF token is missing or wrong.",
+                            hint=f"Send the value of the '{CSRF_COOKIE}' cookie in the 'X-CSRF-Token' header.")

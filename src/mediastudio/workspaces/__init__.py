@@ -1,0 +1,1 @@
+"""Workspaces are tenants: memberships with roles, and the project roles they imply."""

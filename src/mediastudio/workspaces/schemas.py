@@ -1,0 +1,63 @@
+"""What the workspace API takes and answers."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from mediastudio.auth.models import User
+from mediastudio.common import UtcDatetime
+from mediastudio.workspaces.models import Membership, Workspace
+from mediastudio.workspaces.roles import ProjectRole, WorkspaceRole
+
+
+class WorkspaceCreate(BaseModel):
+    name: str
+
+
+class WorkspacePatch(BaseModel):
+    name: str | None = None
+    default_project_role: ProjectRole | None = Field(
+        None, description="The role members get on projects that do not name one for them.")
+
+
+class WorkspaceOut(BaseModel):
+    id: str
+    name: str
+    kind: str = Field(description="personal | team")
+    role: WorkspaceRole = Field(description="Your role in it.")
+    default_project_role: ProjectRole
+    member_count: int
+    created_at: UtcDatetime
+
+    @classmethod
+    def of(cls, workspace: Workspace, role: str, member_count: int) -> WorkspaceOut:
+        return cls(id=workspace.id, name=workspace.name, kind=workspace.kind, role=role,  # type: ignore[arg-type]
+                   default_project_role=workspace.default_project_role,  # type: ignore[arg-type]
+                   member_count=member_count, created_at=workspace.created_at)
+
+
+class MemberUser(BaseModel):
+    id: str
+    username: str
+    display_name: str
+    color: str
+
+
+class MemberOut(BaseModel):
+    user: MemberUser
+    role: WorkspaceRole
+    created_at: UtcDatetime
+
+    @classmethod
+    def of(cls, membership: Membership, user: User) -> MemberOut:
+        return cls(user=MemberUser.model_validate(user, from_attributes=True),
+                   role=membership.role, created_at=membership.created_at)  # type: ignore[arg-type]
+
+
+class MemberAdd(BaseModel):
+    username: str
+    role: WorkspaceRole = "member"
+
+
+class MemberPatch(BaseModel):
+    role: WorkspaceRole
