@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import Cookie
 from litestar.di import Provide
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from mediastudio.auth import users
@@ -13,7 +14,15 @@ from mediastudio.auth.middleware import CSRF_COOKIE, SESSION_COOKIE, client_ip
 from mediastudio.auth.models import User
 from mediastudio.auth.passwords import verify_password
 from mediastudio.auth.policy import get_policy, update_policy
-from mediastudio.auth.schemas import AuthConfig, AuthConfigPatch, Credentials, LoginBody, Me, ProfilePatch, UserOut
+from mediastudio.auth.schemas import (
+    AuthConfig,
+    AuthConfigPatch,
+    Credentials,
+    LoginBody,
+    Me,
+    ProfilePatch,
+    UserOut,
+)
 from mediastudio.auth.sessions import create_session, revoke_session
 from mediastudio.errors import BadRequest, Conflict, Forbidden, Unauthorized
 from mediastudio.studio import Studio, StudioDep
@@ -22,17 +31,28 @@ SETUP_FIRST = "Create the administrator account first (the setup page, or: media
 
 
 def _cookies(studio: Studio, secret: str, csrf: str) -> list[Cookie]:
-    common = {"path": "/", "samesite": "lax", "secure": studio.settings.cookie_secure,
-              "max_age": studio.settings.session_days * 86400}
-    return [Cookie(key=SESSION_COOKIE, value=secret, httponly=True, **common),  # type: ignore[arg-type]
-            Cookie(key=CSRF_COOKIE, value=csrf, httponly=False, **common)]  # type: ignore[arg-type]
+    common = {
+        "path": "/",
+        "samesite": "lax",
+        "secure": studio.settings.cookie_secure,
+        "max_age": studio.settings.session_days * 86400,
+    }
+    return [
+        Cookie(key=SESSION_COOKIE, value=secret, httponly=True, **common),  # type: ignore[arg-type]
+        Cookie(key=CSRF_COOKIE, value=csrf, httponly=False, **common),
+    ]  # type: ignore[arg-type]
 
 
 def _signed_in(studio: Studio, request: Request, user: User, status: int = HTTP_200_OK) -> Response[Me]:
     """Open a browser session for `user` and answer who they are, with the cookies set."""
     with studio.db.transaction() as db:
-        secret, session = create_session(db, user, days=studio.settings.session_days,
-                                         user_agent=request.headers.get("user-agent", ""), ip=client_ip(request.scope))
+        secret, session = create_session(
+            db,
+            user,
+            days=studio.settings.session_days,
+            user_agent=request.headers.get("user-agent", ""),
+            ip=client_ip(request.scope),
+        )
     me = Me(user=UserOut.of(user), via="session", csrf_token=session.csrf_token)
     return Response(me, status_code=status, cookies=_cookies(studio, secret, session.csrf_token))
 
@@ -45,41 +65,67 @@ class AuthController(Controller):
     def config(self, studio: StudioDep) -> AuthConfig:
         with studio.db.transaction() as db:
             policy = get_policy(db, studio.settings)
-            return AuthConfig(setup_required=users.count_registered(db) == 0,
-                              registration_open=policy.registration_open, guests_enabled=policy.guests_enabled,
-                              password_min_length=studio.settings.password_min_length)
+            return AuthConfig(
+                setup_required=users.count_registered(db) == 0,
+                registration_open=policy.registration_open,
+                guests_enabled=policy.guests_enabled,
+                password_min_length=studio.settings.password_min_length,
+            )
 
-    @patch("/config", summary="Open or close registration and guest access (admins)", sync_to_thread=True,
-           dependencies={"identity": Provide(provide_admin, sync_to_thread=False)})
-    def update_config(self, data: AuthConfigPatch, studio: StudioDep, identity: IdentityDep) -> AuthConfig:
+    @patch(
+        "/config",
+        summary="Open or close registration and guest access (admins)",
+        sync_to_thread=True,
+        dependencies={"identity": Provide(provide_admin, sync_to_thread=False)},
+    )
+    def update_config(self, data: JSONBody[AuthConfigPatch], studio: StudioDep, identity: IdentityDep) -> AuthConfig:
         with studio.db.transaction() as db:
-            update_policy(db, studio.settings, registration_open=data.registration_open,
-                          guests_enabled=data.guests_enabled)
+            update_policy(
+                db, studio.settings, registration_open=data.registration_open, guests_enabled=data.guests_enabled
+            )
         return self.config(studio)
 
-    @post("/setup", summary="Create the first administrator (only while no account exists)",
-          status_code=HTTP_201_CREATED, sync_to_thread=True)
-    def setup(self, data: Credentials, request: Request, studio: StudioDep) -> Response[Me]:
+    @post(
+        "/setup",
+        summary="Create the first administrator (only while no account exists)",
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+    )
+    def setup(self, data: JSONBody[Credentials], request: Request, studio: StudioDep) -> Response[Me]:
         with studio.db.transaction() as db:
             if users.count_registered(db) > 0:
                 raise Conflict("This server is set up already.", hint="Log in instead.")
-            user = users.create_user(db, username=data.username, password=data.password,
-                                     display_name=data.display_name, is_admin=True,
-                                     min_length=studio.settings.password_min_length)
+            user = users.create_user(
+                db,
+                username=data.username,
+                password=data.password,
+                display_name=data.display_name,
+                is_admin=True,
+                min_length=studio.settings.password_min_length,
+            )
         return _signed_in(studio, request, user, HTTP_201_CREATED)
 
-    @post("/register", summary="Create an account (a guest calling this keeps their work)",
-          status_code=HTTP_201_CREATED, sync_to_thread=True)
-    def register(self, data: Credentials, request: Request, studio: StudioDep,
-                 maybe_identity: OptionalIdentityDep) -> Response[Me]:
+    @post(
+        "/register",
+        summary="Create an account (a guest calling this keeps their work)",
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+    )
+    def register(
+        self, data: JSONBody[Credentials], request: Request, studio: StudioDep, maybe_identity: OptionalIdentityDep
+    ) -> Response[Me]:
         with studio.db.transaction() as db:
             if users.count_registered(db) == 0:
                 raise Conflict("No administrator exists yet.", hint=SETUP_FIRST)
             guest = maybe_identity.user if maybe_identity and maybe_identity.user.is_guest else None
             if guest is None and not get_policy(db, studio.settings).registration_open:
                 raise Forbidden("Registration is closed on this server.", hint="Ask an administrator for an account.")
-            kwargs = {"username": data.username, "password": data.password, "display_name": data.display_name,
-                      "min_length": studio.settings.password_min_length}
+            kwargs = {
+                "username": data.username,
+                "password": data.password,
+                "display_name": data.display_name,
+                "min_length": studio.settings.password_min_length,
+            }
             if guest is not None:
                 user = users.claim_guest(db, db.merge(guest), **kwargs)  # type: ignore[arg-type]
             else:
@@ -90,20 +136,26 @@ class AuthController(Controller):
         return _signed_in(studio, request, user, HTTP_201_CREATED)
 
     @post("/login", summary="Log in with username and password", status_code=HTTP_200_OK, sync_to_thread=True)
-    def login(self, data: LoginBody, request: Request, studio: StudioDep) -> Response[Me]:
+    def login(self, data: JSONBody[LoginBody], request: Request, studio: StudioDep) -> Response[Me]:
         ip = client_ip(request.scope)
         studio.login_throttle.check(data.username, ip)
         with studio.db.transaction() as db:
             user = users.authenticate(db, data.username, data.password)
         if user is None:
             studio.login_throttle.failed(data.username, ip)
-            raise Unauthorized("Wrong username or password.",
-                               hint="Check both; usernames are not case-sensitive, passwords are.")
+            raise Unauthorized(
+                "Wrong username or password.", hint="Check both; usernames are not case-sensitive, passwords are."
+            )
         studio.login_throttle.succeeded(data.username, ip)
         return _signed_in(studio, request, user)
 
-    @post("/guest", summary="Try without an account: a guest with a sandbox workspace",
-          status_code=HTTP_201_CREATED, sync_to_thread=True, opt={"expensive": True})
+    @post(
+        "/guest",
+        summary="Try without an account: a guest with a sandbox workspace",
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+        opt={"expensive": True},
+    )
     def guest(self, request: Request, studio: StudioDep) -> Response[Me]:
         with studio.db.transaction() as db:
             if users.count_registered(db) == 0:
@@ -124,11 +176,14 @@ class AuthController(Controller):
 
     @get("/me", summary="Who you are", sync_to_thread=False)
     def me(self, identity: IdentityDep) -> Me:
-        return Me(user=UserOut.of(identity.user), via=identity.via,
-                  csrf_token=identity.session.csrf_token if identity.session else None)
+        return Me(
+            user=UserOut.of(identity.user),
+            via=identity.via,
+            csrf_token=identity.session.csrf_token if identity.session else None,
+        )
 
     @patch("/me", summary="Change your display name, colour or password", sync_to_thread=True)
-    def update_me(self, data: ProfilePatch, identity: IdentityDep, studio: StudioDep) -> Me:
+    def update_me(self, data: JSONBody[ProfilePatch], identity: IdentityDep, studio: StudioDep) -> Me:
         with studio.db.transaction() as db:
             user = db.merge(identity.user)
             users.update_profile(db, user, display_name=data.display_name, color=data.color)
@@ -136,9 +191,20 @@ class AuthController(Controller):
                 if user.is_guest:
                     raise Forbidden("Guests have no password.", hint="Register to set one and keep your work.")
                 if not verify_password(user.password_hash, data.current_password or ""):
-                    raise BadRequest("The current password is wrong.", field="current_password",
-                                     hint="Send your current password as current_password.")
-                users.set_password(db, user, data.password, min_length=studio.settings.password_min_length,
-                                   keep_session=identity.session.id if identity.session else None)
-        return Me(user=UserOut.of(user), via=identity.via,
-                  csrf_token=identity.session.csrf_token if identity.session else None)
+                    raise BadRequest(
+                        "The current password is wrong.",
+                        field="current_password",
+                        hint="Send your current password as current_password.",
+                    )
+                users.set_password(
+                    db,
+                    user,
+                    data.password,
+                    min_length=studio.settings.password_min_length,
+                    keep_session=identity.session.id if identity.session else None,
+                )
+        return Me(
+            user=UserOut.of(user),
+            via=identity.via,
+            csrf_token=identity.session.csrf_token if identity.session else None,
+        )

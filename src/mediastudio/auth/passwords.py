@@ -11,12 +11,13 @@ from mediastudio.errors import BadRequest
 
 MAX_LENGTH = 1024
 # The most common passwords that pass a length rule; refused outright.
-COMMON = frozenset("""
-password passw0rd password1 password12 password123 12345678 123456789 1234567890 qwertyuiop
-qwerty123 iloveyou sunshine princess football baseball superman trustno1 letmein1 welcome1
-admin123 administrator abc12345 11111111 00000000 88888888 12341234 asdfghjk zaq12wsx
-1q2w3e4r 1qaz2wsx qwerty12 changeme mediastudio
-""".split())
+COMMON = frozenset({
+    "password", "passw0rd", "password1", "password12", "password123", "12345678", "123456789",
+    "1234567890", "qwertyuiop", "qwerty123", "iloveyou", "sunshine", "princess", "football",
+    "baseball", "superman", "trustno1", "letmein1", "welcome1", "admin123", "administrator",
+    "abc12345", "11111111", "00000000", "88888888", "12341234", "asdfghjk", "zaq12wsx", "1q2w3e4r",
+    "1qaz2wsx", "qwerty12", "changeme", "mediastudio",
+})
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 

@@ -17,7 +17,8 @@ TOKEN_NAME_MAX = 64
 TOKEN_DAYS_MAX = 3650
 
 
-def create_session(db: Session, user: User, *, days: int, user_agent: str = "", ip: str = "") -> tuple[str, AuthSession]:
+def create_session(db: Session, user: User, *, days: int, user_agent: str = "",
+                   ip: str = "") -> tuple[str, AuthSession]:
     secret = new_secret()
     now = utcnow()
     session = AuthSession(id=digest(secret), user_id=user.id, csrf_token=new_secret(), created_at=now,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, delete, get, post
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from mediastudio.auth.identity import IdentityDep
@@ -21,14 +22,17 @@ class TokensController(Controller):
         with studio.db.session() as db:
             return Page(items=[TokenOut.of(t) for t in list_tokens(db, identity.user)])
 
-    @post(summary="Create an API token; its secret is in this answer only", status_code=HTTP_201_CREATED,
-          sync_to_thread=True)
-    def create_token(self, data: TokenCreate, identity: IdentityDep, studio: StudioDep) -> TokenCreated:
+    @post(
+        summary="Create an API token; its secret is in this answer only",
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+    )
+    def create_token(self, data: JSONBody[TokenCreate], identity: IdentityDep, studio: StudioDep) -> TokenCreated:
         with studio.db.transaction() as db:
             plain, token = create_token(db, identity.user, name=data.name, expires_in_days=data.expires_in_days)
         return TokenCreated(**TokenOut.of(token).model_dump(), token=plain)
 
     @delete("/{token_id:str}", summary="Revoke an API token", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
-    def revoke_token(self, token_id: str, identity: IdentityDep, studio: StudioDep) -> None:
+    def revoke_token(self, token_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> None:
         with studio.db.transaction() as db:
             revoke_token(db, identity.user, token_id)

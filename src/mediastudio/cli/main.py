@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from mediastudio import __version__
+from mediastudio.cli import users
+from mediastudio.cli.common import DataDir, build_settings
 
 app = typer.Typer(
     name="mediastudio",
@@ -17,29 +19,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-DataDir = Annotated[
-    Path | None,
-    typer.Option("--data-dir", help="Data folder (default: your user data folder; env MEDIASTUDIO_DATA_DIR).",
-                 file_okay=False),
-]
-
-
-def _settings(**overrides: object):  # type: ignore[no-untyped-def]
-    from pydantic import ValidationError
-
-    from mediastudio.settings import Settings
-
-    try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise typer.BadParameter(problems) from exc
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"mediastudio {__version__}")
         raise typer.Exit()
+
+
+app.add_typer(users.app, name="users")
 
 
 @app.callback()
@@ -63,7 +49,7 @@ def serve(
     """Start the studio: web UI, API and generation queue in one process."""
     from mediastudio.server import run_server
 
-    run_server(_settings(host=host, port=port, data_dir=data_dir), open_browser)
+    run_server(build_settings(host=host, port=port, data_dir=data_dir), open_browser)
 
 
 @app.command()
@@ -71,7 +57,7 @@ def doctor(data_dir: DataDir = None) -> None:
     """Check this machine: Python, torch and the GPU, disk, data folder, UI build."""
     from mediastudio.cli.doctor import run_checks
 
-    failed = run_checks(_settings(data_dir=data_dir), typer.echo)
+    failed = run_checks(build_settings(data_dir=data_dir), typer.echo)
     raise typer.Exit(1 if failed else 0)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, delete, get, patch, post
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from mediastudio.auth.identity import IdentityDep
@@ -27,12 +28,17 @@ class WorkspacesController(Controller):
     @get(summary="The workspaces you belong to, your personal one first", sync_to_thread=True)
     def list_workspaces(self, identity: IdentityDep, studio: StudioDep) -> Page[WorkspaceOut]:
         with studio.db.session() as db:
-            return Page(items=[WorkspaceOut.of(ws, role, service.member_count(db, ws.id))
-                               for ws, role in service.list_for_user(db, identity.user)])
+            return Page(
+                items=[
+                    WorkspaceOut.of(ws, role, service.member_count(db, ws.id))
+                    for ws, role in service.list_for_user(db, identity.user)
+                ]
+            )
 
-    @post(summary="Create a team workspace; you become its owner", status_code=HTTP_201_CREATED,
-          sync_to_thread=True)
-    def create_workspace(self, data: WorkspaceCreate, identity: IdentityDep, studio: StudioDep) -> WorkspaceOut:
+    @post(summary="Create a team workspace; you become its owner", status_code=HTTP_201_CREATED, sync_to_thread=True)
+    def create_workspace(
+        self, data: JSONBody[WorkspaceCreate], identity: IdentityDep, studio: StudioDep
+    ) -> WorkspaceOut:
         if identity.user.is_guest:
             raise Forbidden("Guests cannot create team workspaces.", hint="Register to work with a team.")
         with studio.db.transaction() as db:
@@ -40,42 +46,62 @@ class WorkspacesController(Controller):
         return WorkspaceOut.of(workspace, "owner", 1)
 
     @get("/{workspace_id:str}", summary="One of your workspaces", sync_to_thread=True)
-    def get_workspace(self, workspace_id: str, identity: IdentityDep, studio: StudioDep) -> WorkspaceOut:
+    def get_workspace(self, workspace_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> WorkspaceOut:
         with studio.db.session() as db:
             workspace, role = service.get_for_user(db, identity.user, workspace_id)
             return WorkspaceOut.of(workspace, role, service.member_count(db, workspace_id))
 
-    @patch("/{workspace_id:str}", summary="Rename, or set the default project role (owners, admins)",
-           sync_to_thread=True)
-    def update_workspace(self, workspace_id: str, data: WorkspacePatch, identity: IdentityDep,
-               studio: StudioDep) -> WorkspaceOut:
+    @patch(
+        "/{workspace_id:str}", summary="Rename, or set the default project role (owners, admins)", sync_to_thread=True
+    )
+    def update_workspace(
+        self, workspace_id: FromPath[str], data: JSONBody[WorkspacePatch], identity: IdentityDep, studio: StudioDep
+    ) -> WorkspaceOut:
         with studio.db.transaction() as db:
-            workspace, role = service.update_workspace(db, identity.user, workspace_id, name=data.name,
-                                                       default_project_role=data.default_project_role)
+            workspace, role = service.update_workspace(
+                db, identity.user, workspace_id, name=data.name, default_project_role=data.default_project_role
+            )
             return WorkspaceOut.of(workspace, role, service.member_count(db, workspace_id))
 
     @get("/{workspace_id:str}/members", summary="Members and their roles", sync_to_thread=True)
-    def members(self, workspace_id: str, identity: IdentityDep, studio: StudioDep) -> Page[MemberOut]:
+    def members(self, workspace_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> Page[MemberOut]:
         with studio.db.session() as db:
             return Page(items=[MemberOut.of(m, u) for m, u in service.list_members(db, identity.user, workspace_id)])
 
-    @post("/{workspace_id:str}/members", summary="Invite a user by username (owners, admins)",
-          status_code=HTTP_201_CREATED, sync_to_thread=True)
-    def add_member(self, workspace_id: str, data: MemberAdd, identity: IdentityDep,
-                   studio: StudioDep) -> MemberOut:
+    @post(
+        "/{workspace_id:str}/members",
+        summary="Invite a user by username (owners, admins)",
+        status_code=HTTP_201_CREATED,
+        sync_to_thread=True,
+    )
+    def add_member(
+        self, workspace_id: FromPath[str], data: JSONBody[MemberAdd], identity: IdentityDep, studio: StudioDep
+    ) -> MemberOut:
         with studio.db.transaction() as db:
             membership, user = service.add_member(db, identity.user, workspace_id, data.username, data.role)
             return MemberOut.of(membership, user)
 
     @patch("/{workspace_id:str}/members/{user_id:str}", summary="Change a member's role", sync_to_thread=True)
-    def change_role(self, workspace_id: str, user_id: str, data: MemberPatch, identity: IdentityDep,
-                    studio: StudioDep) -> MemberOut:
+    def change_role(
+        self,
+        workspace_id: FromPath[str],
+        user_id: FromPath[str],
+        data: JSONBody[MemberPatch],
+        identity: IdentityDep,
+        studio: StudioDep,
+    ) -> MemberOut:
         with studio.db.transaction() as db:
             membership, user = service.change_role(db, identity.user, workspace_id, user_id, data.role)
             return MemberOut.of(membership, user)
 
-    @delete("/{workspace_id:str}/members/{user_id:str}", summary="Remove a member, or leave",
-            status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
-    def remove_member(self, workspace_id: str, user_id: str, identity: IdentityDep, studio: StudioDep) -> None:
+    @delete(
+        "/{workspace_id:str}/members/{user_id:str}",
+        summary="Remove a member, or leave",
+        status_code=HTTP_204_NO_CONTENT,
+        sync_to_thread=True,
+    )
+    def remove_member(
+        self, workspace_id: FromPath[str], user_id: FromPath[str], identity: IdentityDep, studio: StudioDep
+    ) -> None:
         with studio.db.transaction() as db:
             service.remove_member(db, identity.user, workspace_id, user_id)

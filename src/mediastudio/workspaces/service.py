@@ -10,6 +10,7 @@ from typing import cast
 from sqlmodel import Session, col, func, select
 
 from mediastudio.auth.models import User
+from mediastudio.common import new_id
 from mediastudio.errors import BadRequest, Conflict, Forbidden, NotFound
 from mediastudio.workspaces.models import Membership, Workspace
 from mediastudio.workspaces.roles import (
@@ -20,7 +21,6 @@ from mediastudio.workspaces.roles import (
     can_assign,
     can_manage_members,
 )
-from mediastudio.common import new_id
 
 NAME_MAX = 80
 

@@ -1,0 +1,125 @@
+"""`mediastudio users …`: manage accounts from the shell (works while the server runs)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from sqlmodel import Session
+
+from mediastudio.cli.common import DataDir, build_settings
+
+app = typer.Typer(help="Create and manage user accounts.", no_args_is_help=True)
+
+PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")]
+
+
+@contextmanager
+def _database(data_dir: object) -> Iterator[tuple[Session, object]]:
+    from mediastudio.db import Database
+    from mediastudio.errors import MediastudioError
+
+    settings = build_settings(data_dir=data_dir)
+    db = Database(settings.database_path)
+    db.migrate()
+    try:
+        with db.transaction() as session:
+            yield session, settings
+    except MediastudioError as exc:
+        typer.echo(f"Error: {exc.detail}" + (f"\nHint: {exc.hint}" if exc.hint else ""), err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        db.close()
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def _user(session: Session, name: str):  # type: ignore[no-untyped-def]
+    from mediastudio.auth.users import find_user
+
+    user = find_user(session, name)
+    if user is None or user.is_guest:
+        typer.echo(f"Error: no user is named '{name}'. See: mediastudio users list", err=True)
+        raise typer.Exit(1)
+    return user
+
+
+@app.command()
+def create(
+    name: Annotated[str, typer.Argument(help="Username: 3–32 characters, a–z 0–9 . _ -")],
+    admin: Annotated[bool, typer.Option("--admin", help="Make this user an administrator.")] = False,
+    display_name: Annotated[str | None, typer.Option(help="Name shown to others.")] = None,
+    password_stdin: PasswordStdin = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Create a user (the password is prompted for, never echoed)."""
+    from mediastudio.auth.users import create_user
+
+    password = _password(password_stdin)
+    with _database(data_dir) as (session, settings):
+        user = create_user(session, username=name, password=password, display_name=display_name,
+                           is_admin=admin, min_length=settings.password_min_length)  # type: ignore[attr-defined]
+    typer.echo(f"Created {'administrator' if admin else 'user'} '{user.username}'.")
+
+
+@app.command("list")
+def list_users(data_dir: DataDir = None) -> None:
+    """List registered users (guests are not listed)."""
+    from mediastudio.auth.users import list_users as all_users
+
+    with _database(data_dir) as (session, _):
+        rows = all_users(session)
+    typer.echo(f"{'USERNAME':<24} {'DISPLAY NAME':<28} {'ROLE':<6} {'STATE':<9} LAST SEEN (UTC)")
+    for user in rows:
+        typer.echo(f"{user.username:<24} {user.display_name[:28]:<28} {'admin' if user.is_admin else 'user':<6} "
+                   f"{'disabled' if user.disabled else 'active':<9} {user.last_seen_at:%Y-%m-%d %H:%M}")
+    if not rows:
+        typer.echo("(no users yet: mediastudio users create NAME --admin)")
+
+
+@app.command("set-password")
+def set_password(name: str, password_stdin: PasswordStdin = False, data_dir: DataDir = None) -> None:
+    """Set a user's password; their browser sessions end."""
+    from mediastudio.auth.users import set_password as change
+
+    password = _password(password_stdin)
+    with _database(data_dir) as (session, settings):
+        change(session, _user(session, name), password, min_length=settings.password_min_length)  # type: ignore[attr-defined]
+    typer.echo(f"Password of '{name.lower()}' changed; their sessions were ended.")
+
+
+@app.command()
+def disable(
+    name: str,
+    enable: Annotated[bool, typer.Option("--enable", help="Enable the account again.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Disable an account (it cannot log in; its sessions end), or enable it again."""
+    from mediastudio.auth.users import set_disabled
+
+    with _database(data_dir) as (session, _):
+        set_disabled(session, _user(session, name), not enable)
+    typer.echo(f"'{name.lower()}' is {'enabled' if enable else 'disabled'}.")
+
+
+@app.command()
+def delete(
+    name: str,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Delete an account, and the workspaces nobody else shares."""
+    from mediastudio.auth.users import delete_user
+
+    if not yes:
+        typer.confirm(f"Delete '{name}' and the workspaces only they are in?", abort=True)
+    with _database(data_dir) as (session, settings):
+        delete_user(session, _user(session, name), settings.data_dir)  # type: ignore[attr-defined]
+    typer.echo(f"Deleted '{name.lower()}'.")
