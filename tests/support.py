@@ -72,3 +72,35 @@ def start_server(tmp: Path, *, env: dict[str, str] | None = None,
         time.sleep(0.1)
     server.stop(signal.SIGKILL)
     raise RuntimeError(f"server did not answer within {SERVER_START_TIMEOUT_S}s:\n{server.log()}")
+
+
+class ApiClient(httpx.Client):
+    """An httpx client for one person: keeps their cookies and sends the CSRF header on writes,
+    as the studio UI does."""
+
+    def __init__(self, base_url: str, **kwargs: object) -> None:
+        super().__init__(base_url=base_url, timeout=30, **kwargs)  # type: ignore[arg-type]
+
+    def request(self, method: str, url: httpx.URL | str, **kwargs: object) -> httpx.Response:  # type: ignore[override]
+        csrf = self.cookies.get("ms_csrf")
+        if csrf and method.upper() not in ("GET", "HEAD", "OPTIONS"):
+            headers = dict(kwargs.pop("headers", None) or {})  # type: ignore[call-overload]
+            headers.setdefault("X-CSRF-Token", csrf)
+            kwargs["headers"] = headers
+        return super().request(method, url, **kwargs)  # type: ignore[arg-type]
+
+    def register(self, username: str, password: str = "violet tram sixteen", **extra: object) -> dict:
+        response = self.post("/api/v1/auth/register", json={"username": username, "password": password, **extra})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+
+ADMIN_PASSWORD = "copper lantern ninety"
+
+
+def set_up_admin(url: str, username: str = "admin") -> ApiClient:
+    """Create the first administrator on a fresh server; return their logged-in client."""
+    client = ApiClient(url)
+    response = client.post("/api/v1/auth/setup", json={"username": username, "password": ADMIN_PASSWORD})
+    assert response.status_code == 201, response.text
+    return client

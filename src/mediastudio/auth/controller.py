@@ -57,20 +57,24 @@ def _signed_in(studio: Studio, request: Request, user: User, status: int = HTTP_
     return Response(me, status_code=status, cookies=_cookies(studio, secret, session.csrf_token))
 
 
+def _auth_config(studio: Studio) -> AuthConfig:
+    with studio.db.transaction() as db:
+        policy = get_policy(db, studio.settings)
+        return AuthConfig(
+            setup_required=users.count_registered(db) == 0,
+            registration_open=policy.registration_open,
+            guests_enabled=policy.guests_enabled,
+            password_min_length=studio.settings.password_min_length,
+        )
+
+
 class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ("auth",)
 
     @get("/config", summary="What the login page should offer", sync_to_thread=True)
     def config(self, studio: StudioDep) -> AuthConfig:
-        with studio.db.transaction() as db:
-            policy = get_policy(db, studio.settings)
-            return AuthConfig(
-                setup_required=users.count_registered(db) == 0,
-                registration_open=policy.registration_open,
-                guests_enabled=policy.guests_enabled,
-                password_min_length=studio.settings.password_min_length,
-            )
+        return _auth_config(studio)
 
     @patch(
         "/config",
@@ -83,7 +87,7 @@ class AuthController(Controller):
             update_policy(
                 db, studio.settings, registration_open=data.registration_open, guests_enabled=data.guests_enabled
             )
-        return self.config(studio)
+        return _auth_config(studio)
 
     @post(
         "/setup",

@@ -157,6 +157,7 @@ def delete_user(db: Session, user: User, data_dir: Path) -> None:
     for membership in db.exec(select(workspaces.Membership).where(workspaces.Membership.user_id == user.id)).all():
         db.delete(membership)
     db.delete(user)
+    db.flush()
 
 
 def expire_guests(db: Session, *, idle_days: int, data_dir: Path) -> int:
