@@ -32,8 +32,13 @@ def anon(server: RunningServer, admin: ApiClient) -> Iterator[ApiClient]:
 
 
 def _cli(server: RunningServer, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mediastudio", "users", *args, "--data-dir", str(server.data_dir)],
-                          input=stdin, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "mediastudio", "users", *args, "--data-dir", str(server.data_dir)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_a_fresh_server_asks_for_its_administrator_first(server_factory: Callable[..., RunningServer]) -> None:
@@ -62,8 +67,9 @@ def test_the_cli_creates_the_admin_on_a_fresh_server(server_factory: Callable[..
 
 
 def test_register_then_login_with_cookies_that_scripts_cannot_read(anon: ApiClient) -> None:
-    registered = anon.post("/api/v1/auth/register", json={"username": "Dana", "password": PASSWORD,
-                                                          "display_name": "Dana K."})
+    registered = anon.post(
+        "/api/v1/auth/register", json={"username": "Dana", "password": PASSWORD, "display_name": "Dana K."}
+    )
     assert registered.status_code == 201
     cookies = registered.headers.get_list("set-cookie")
     session_cookie = next(c for c in cookies if c.startswith("ms_session="))
@@ -110,7 +116,10 @@ def test_ten_failed_logins_lock_that_account_and_ip(anon: ApiClient) -> None:
     anon.register("ivan")
     with ApiClient(anon.base_url) as attacker:
         for _ in range(10):
-            assert attacker.post("/api/v1/auth/login", json={"username": "ivan", "password": "nope nope"}).status_code == 401
+            assert (
+                attacker.post("/api/v1/auth/login", json={"username": "ivan", "password": "nope nope"}).status_code
+                == 401
+            )
         locked = attacker.post("/api/v1/auth/login", json={"username": "ivan", "password": PASSWORD})
         assert locked.status_code == 429
         assert int(locked.headers["Retry-After"]) > 0
@@ -130,7 +139,9 @@ def test_api_tokens_are_shown_once_work_as_bearer_and_can_be_revoked(anon: ApiCl
     me = httpx.get(f"{anon.base_url}/api/v1/auth/me", headers=bearer)
     assert me.status_code == 200 and me.json()["via"] == "token"
     # A token needs no CSRF header: browsers never send it on their own.
-    assert httpx.post(f"{anon.base_url}/api/v1/workspaces", headers=bearer, json={"name": "Via token"}).status_code == 201
+    assert (
+        httpx.post(f"{anon.base_url}/api/v1/workspaces", headers=bearer, json={"name": "Via token"}).status_code == 201
+    )
     assert anon.get("/api/v1/auth/tokens").json()["items"][0]["last_used_at"] is not None
 
     assert anon.delete(f"/api/v1/auth/tokens/{token_id}").status_code == 204
@@ -159,7 +170,10 @@ def test_a_guest_is_limited_then_claims_everything_by_registering(anon: ApiClien
 def test_admins_close_registration_and_guest_access(admin: ApiClient, anon: ApiClient) -> None:
     anon.register("leo")
     assert anon.patch("/api/v1/auth/config", json={"registration_open": False}).status_code == 403
-    assert admin.patch("/api/v1/auth/config", json={"registration_open": False, "guests_enabled": False}).status_code == 200
+    assert (
+        admin.patch("/api/v1/auth/config", json={"registration_open": False, "guests_enabled": False}).status_code
+        == 200
+    )
     try:
         with ApiClient(anon.base_url) as newcomer:
             closed = newcomer.post("/api/v1/auth/register", json={"username": "mia", "password": PASSWORD})
@@ -182,7 +196,10 @@ def test_cli_manages_users_of_a_running_server(server: RunningServer, anon: ApiC
         assert _cli(server, "disable", "nora", "--enable").returncode == 0
         changed = _cli(server, "set-password", "nora", "--password-stdin", stdin="new violet tram\n")
         assert changed.returncode == 0
-        assert again.post("/api/v1/auth/login", json={"username": "nora", "password": "new violet tram"}).status_code == 200
+        assert (
+            again.post("/api/v1/auth/login", json={"username": "nora", "password": "new violet tram"}).status_code
+            == 200
+        )
         assert _cli(server, "delete", "nora", "--yes").returncode == 0
         assert again.get("/api/v1/auth/me").status_code == 401
     missing = _cli(server, "delete", "nobody-here", "--yes")
@@ -195,8 +212,12 @@ def test_password_change_keeps_this_session_and_ends_the_others(anon: ApiClient)
         laptop.post("/api/v1/auth/login", json={"username": "olga", "password": PASSWORD})
         wrong = anon.patch("/api/v1/auth/me", json={"password": "brand new words", "current_password": "nope"})
         assert wrong.status_code == 400
-        assert anon.patch("/api/v1/auth/me", json={"password": "brand new words",
-                                                   "current_password": PASSWORD}).status_code == 200
+        assert (
+            anon.patch(
+                "/api/v1/auth/me", json={"password": "brand new words", "current_password": PASSWORD}
+            ).status_code
+            == 200
+        )
         assert anon.get("/api/v1/auth/me").status_code == 200
         assert laptop.get("/api/v1/auth/me").status_code == 401
 

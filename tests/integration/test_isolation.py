@@ -1,0 +1,113 @@
+"""Walks EVERY route of the OpenAPI document as a user of another workspace and as an anonymous
+caller: nothing of the first user's workspace may leak, and nothing may change."""
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from support import ApiClient, RunningServer, set_up_admin, start_server
+
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    server = start_server(tmp_path_factory.mktemp("isolation"))
+    set_up_admin(server.url).close()
+    yield server
+    server.stop()
+
+
+def _sample(schema: dict[str, Any], document: dict[str, Any]) -> Any:
+    """A plausible value for a JSON schema, so requests pass validation and reach authorisation."""
+    if "$ref" in schema:
+        return _sample(document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]], document)
+    for key in ("oneOf", "anyOf"):
+        if key in schema:
+            options = [s for s in schema[key] if s.get("type") != "null"]
+            return _sample(options[0], document) if options else None
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        return {
+            name: _sample(prop, document)
+            for name, prop in schema.get("properties", {}).items()
+            if name in schema.get("required", [])
+        }
+    return {"string": "leak-probe-value", "integer": 7, "number": 1.5, "boolean": True, "array": []}.get(kind)
+
+
+def _body(operation: dict[str, Any], document: dict[str, Any]) -> Any:
+    content = operation.get("requestBody", {}).get("content", {})
+    schema = content.get("application/json", {}).get("schema")
+    return _sample(schema, document) if schema else None
+
+
+def test_no_route_leaks_another_workspace(server: RunningServer) -> None:
+    victim = ApiClient(server.url)
+    victim.register("victim-vera", display_name="Vera Victim")
+    team = victim.post("/api/v1/workspaces", json={"name": "Vera's Secret Team"}).json()
+    friend = ApiClient(server.url)
+    friend.register("friend-fred")
+    victim.post(f"/api/v1/workspaces/{team['id']}/members", json={"username": "friend-fred"})
+    token = victim.post("/api/v1/auth/tokens", json={"name": "vera-farm"}).json()
+    me = victim.get("/api/v1/auth/me").json()["user"]
+    (personal,) = [w for w in victim.get("/api/v1/workspaces").json()["items"] if w["kind"] == "personal"]
+    markers = [
+        me["id"],
+        "victim-vera",
+        "Vera Victim",
+        team["id"],
+        "Vera's Secret Team",
+        personal["id"],
+        token["id"],
+        token["prefix"],
+        "friend-fred",
+    ]
+    values = {"workspace_id": team["id"], "user_id": me["id"], "token_id": token["id"]}
+
+    stranger = ApiClient(server.url)
+    stranger.register("stranger-sam")
+    # The stranger calls with an API token, so that walking POST /auth/logout does not end their turn.
+    stranger_token = stranger.post("/api/v1/auth/tokens", json={"name": "probe"}).json()["token"]
+    callers = {
+        "other workspace": httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {stranger_token}"}),
+        "anonymous": httpx.Client(base_url=server.url),
+    }
+    document = httpx.get(f"{server.url}/api/openapi.json").json()
+    walked = 0
+    for path, operations in document["paths"].items():
+        params = re.findall(r"{(\w+)}", path)
+        unknown = [p for p in params if p not in values]
+        assert not unknown, f"{path}: add a value of the victim's for {unknown} to this test"
+        url = path.format(**values)
+        for method in METHODS:
+            if method not in operations:
+                continue
+            body = _body(operations[method], document)
+            for who, caller in callers.items():
+                response = caller.request(method.upper(), url, json=body)
+                caller.cookies.clear()  # POST /auth/register or /auth/guest would log the anonymous caller in
+                walked += 1
+                sent = url + repr(body)  # an id the caller sent may be echoed in a 404: not a leak
+                leaked = [m for m in markers if m in response.text and m not in sent]
+                assert not leaked, f"{method.upper()} {path} as {who} leaked {leaked}: {response.text[:300]}"
+                assert response.status_code < 500, f"{method.upper()} {path} as {who}: {response.text}"
+                if params and who == "other workspace":
+                    assert response.status_code == 404, f"{method.upper()} {path} as {who}: {response.status_code}"
+                if params and who == "anonymous":
+                    assert response.status_code == 401, f"{method.upper()} {path} as {who}: {response.status_code}"
+    assert walked >= 2 * 15
+
+    # And nothing of the victim's changed.
+    assert victim.get(f"/api/v1/workspaces/{team['id']}").json()["name"] == "Vera's Secret Team"
+    assert len(victim.get(f"/api/v1/workspaces/{team['id']}/members").json()["items"]) == 2
+    assert victim.get("/api/v1/auth/me").json()["user"]["display_name"] == "Vera Victim"
+    assert (
+        httpx.get(f"{server.url}/api/v1/auth/me", headers={"Authorization": f"Bearer {token['token']}"}).status_code
+        == 200
+    )
