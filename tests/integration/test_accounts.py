@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support import ADMIN_PASSWORD, ApiClient, RunningServer, set_up_admin, start_server
+from support import ApiClient, RunningServer, set_up_admin, start_server
 
 PASSWORD = "violet tram sixteen"
 
@@ -222,14 +222,21 @@ def test_password_change_keeps_this_session_and_ends_the_others(anon: ApiClient)
         assert laptop.get("/api/v1/auth/me").status_code == 401
 
 
-def test_requests_per_minute_are_limited_per_user(tmp_path: Path) -> None:
-    server = start_server(tmp_path, env={"MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "15"})
+def test_requests_per_minute_are_limited_per_user_and_stricter_on_expensive_ones(tmp_path: Path) -> None:
+    env = {"MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "15", "MEDIASTUDIO_RATE_LIMIT_EXPENSIVE_PER_MINUTE": "3"}
+    server = start_server(tmp_path, env=env)
     try:
         client = set_up_admin(server.url)
         statuses = [client.get("/api/v1/auth/me").status_code for _ in range(20)]
-        assert statuses.count(429) >= 1 and statuses[0] == 200
+        assert statuses[:14] == [200] * 14 and statuses.count(429) >= 5
         limited = client.get("/api/v1/auth/me")
         assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
-        assert ADMIN_PASSWORD  # the admin was created with it
+        assert "Too many requests" in limited.json()["detail"]
+
+        guests = []
+        for _ in range(4):  # a fresh anonymous visitor each time: limited by IP
+            with ApiClient(server.url) as visitor:
+                guests.append(visitor.post("/api/v1/auth/guest").status_code)
+        assert guests == [201, 201, 201, 429]
     finally:
         server.stop()

@@ -24,12 +24,15 @@ def test_hashes_are_argon2id_salted_and_verify() -> None:
     assert not verify_password("not a hash", "anything")
 
 
-@pytest.mark.parametrize(("password", "message"), [
-    ("short1", "too short: 6 characters, at least 8"),
-    ("password123", "too easy to guess"),
-    ("aaaaaaaaaaaa", "too easy to guess"),
-    ("my-ana-secret-x", "must not contain the username"),
-])
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short1", "too short: 6 characters, at least 8"),
+        ("password123", "too easy to guess"),
+        ("aaaaaaaaaaaa", "too easy to guess"),
+        ("my-ana-secret-x", "must not contain the username"),
+    ],
+)
 def test_weak_passwords_are_refused_with_a_reason(password: str, message: str) -> None:
     with pytest.raises(BadRequest) as refused:
         check_strength(password, username="ana", min_length=8)
@@ -106,7 +109,7 @@ def test_guests_expire_with_their_workspace(db: Session, tmp_path: Path) -> None
     from mediastudio.workspaces import service as workspaces
 
     guest = users.create_guest(db)
-    (workspace, _), = workspaces.list_for_user(db, guest)
+    ((workspace, _),) = workspaces.list_for_user(db, guest)
     folder = tmp_path / "workspaces" / workspace.id
     folder.mkdir(parents=True)
     assert users.expire_guests(db, idle_days=7, data_dir=tmp_path) == 0

@@ -18,11 +18,14 @@ def test_members_get_the_project_override_else_the_default() -> None:
     assert effective_project_role("member", "viewer", "owner") == "owner"
 
 
-@pytest.mark.parametrize(("role", "allowed"), [
-    ("owner", {"view", "edit", "run", "manage"}),
-    ("editor", {"view", "edit", "run"}),
-    ("viewer", {"view"}),
-])
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [
+        ("owner", {"view", "edit", "run", "manage"}),
+        ("editor", {"view", "edit", "run"}),
+        ("viewer", {"view"}),
+    ],
+)
 def test_what_each_project_role_may_do(role: str, allowed: set[str]) -> None:
     for action in ("view", "edit", "run", "manage"):
         assert project_allows(role, action) is (action in allowed)  # type: ignore[arg-type]

@@ -6,12 +6,13 @@ from urllib.parse import urlsplit
 
 from litestar.datastructures import Headers
 from litestar.enums import ScopeType
+from litestar.exceptions import WebSocketException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from mediastudio.auth.identity import Identity
 from mediastudio.auth.sessions import resolve_session, resolve_token
-from mediastudio.errors import Forbidden, Unauthorized
+from mediastudio.errors import Forbidden, MediastudioError, Unauthorized
 
 SESSION_COOKIE = "ms_session"
 CSRF_COOKIE = "ms_csrf"
@@ -49,6 +50,16 @@ class AuthMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP, ScopeType.WEBSOCKET)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        try:
+            self._authenticate(scope)
+        except MediastudioError as exc:
+            if scope["type"] != ScopeType.WEBSOCKET:
+                raise
+            # A refused WebSocket closes with 4000 + the HTTP status, e.g. 4401.
+            raise WebSocketException(detail=exc.detail, code=4000 + exc.status) from exc
+        await next_app(scope, receive, send)
+
+    def _authenticate(self, scope: Scope) -> None:
         if scope["path"].startswith("/api/"):
             studio = scope["litestar_app"].state.studio
             headers = Headers.from_scope(scope)
@@ -61,7 +72,6 @@ class AuthMiddleware(ASGIMiddleware):
             expensive = bool(handler and handler.opt.get("expensive"))
             studio.limiter.check(user_id=identity.user.id if identity else None, ip=client_ip(scope),
                                  expensive=expensive)
-        await next_app(scope, receive, send)
 
     @staticmethod
     def _resolve(studio, scope: Scope, headers: Headers) -> Identity | None:  # type: ignore[no-untyped-def]
