@@ -19,6 +19,10 @@ from mediastudio.auth.middleware import AuthMiddleware
 from mediastudio.auth.tokens_controller import TokensController
 from mediastudio.db import Database
 from mediastudio.errors import EXCEPTION_HANDLERS
+from mediastudio.projects.controller import ProjectsController
+from mediastudio.projects.history_controller import HistoryController
+from mediastudio.projects.scenes_controller import ScenesController
+from mediastudio.projects.sweeper import project_sweeper, recover_projects
 from mediastudio.settings import Settings
 from mediastudio.studio import Studio, provide_studio
 from mediastudio.system.controller import SystemController
@@ -52,7 +56,9 @@ def build_studio(settings: Settings) -> Studio:
 def _lifespan(studio: Studio):  # type: ignore[no-untyped-def]
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        background = [asyncio.create_task(guest_sweeper(studio.db, studio.settings))]
+        await recover_projects(studio.settings)
+        background = [asyncio.create_task(guest_sweeper(studio.db, studio.settings)),
+                      asyncio.create_task(project_sweeper(studio.db, studio.settings))]
         if studio.settings.probe_gpu:
             background.append(asyncio.create_task(studio.gpu.run()))
         try:
@@ -73,6 +79,7 @@ def create_app(settings: Settings) -> Litestar:
     studio = build_studio(settings)
     app = Litestar(
         route_handlers=[SystemController, AuthController, TokensController, WorkspacesController,
+                        ProjectsController, ScenesController, HistoryController,
                         *docs_routes(), unknown_api_path, serve_ui],
         dependencies={
             "studio": Provide(provide_studio, sync_to_thread=False),

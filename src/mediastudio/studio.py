@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 
 from mediastudio.auth.ratelimit import LoginThrottle, RateLimiter
 from mediastudio.db import Database
+from mediastudio.media.blobs import BlobStore
 from mediastudio.settings import Settings
 from mediastudio.system.gpu import GpuProbe
 from mediastudio.ui import WebUI
@@ -20,11 +21,13 @@ class Studio:
     db: Database
     ui: WebUI
     gpu: GpuProbe = field(default_factory=GpuProbe)
+    blobs: BlobStore = field(init=False)
     limiter: RateLimiter = field(init=False)
     login_throttle: LoginThrottle = field(init=False)
 
     def __post_init__(self) -> None:
         s = self.settings
+        self.blobs = BlobStore(s.data_dir / "blobs")
         self.limiter = RateLimiter(s.rate_limit_user_per_minute, s.rate_limit_ip_per_minute,
                                    s.rate_limit_expensive_per_minute)
         self.login_throttle = LoginThrottle(s.login_max_failures, s.login_lockout_seconds)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from playwright.sync_api import ConsoleMessage, Page
@@ -11,6 +14,29 @@ from support import REPO
 SCREENSHOTS = REPO / "test-results" / "e2e"
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
+# Chromium reports every 4xx answer as a console error; a test that provokes one on purpose allows it.
+FAILED_RESOURCE = re.compile(r"Failed to load resource: the server responded with a status of (\d{3})")
+
+
+@dataclass(frozen=True)
+class Account:
+    """Credentials of a user the tests register (usernames are unique per test run)."""
+
+    username: str
+    password: str
+    display_name: str
+
+    def credentials(self) -> dict[str, str]:
+        return {"username": self.username, "password": self.password, "display_name": self.display_name}
+
+
+# The administrator of the servers the tests set up (the shared one, created once by `studio_url`).
+ADMIN = Account("admin", "velvet orbit lantern", "Ada Admin")
+
+
+def new_account(prefix: str = "user", display_name: str | None = None) -> Account:
+    tag = secrets.token_hex(4)
+    return Account(f"{prefix}-{tag}", f"quiet harbour {tag} lamp", display_name or f"{prefix.title()} {tag[:4].upper()}")
 
 
 class ConsoleLog:
@@ -26,6 +52,13 @@ class ConsoleLog:
     def _on_console(self, message: ConsoleMessage) -> None:
         if message.type in ("error", "warning"):
             self.errors.append(f"{message.type}: {message.text}")
+
+    def unexpected(self, *allowed_statuses: int) -> list[str]:
+        """The errors left once the HTTP refusals a test provoked on purpose are set aside."""
+        def expected(error: str) -> bool:
+            match = FAILED_RESOURCE.search(error)
+            return match is not None and int(match.group(1)) in allowed_statuses
+        return [error for error in self.errors if not expected(error)]
 
 
 def screenshot(page: Page, name: str) -> Path:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from browser_support import DESKTOP, PHONE, ConsoleLog
+from browser_support import ADMIN, DESKTOP, PHONE, Account, ConsoleLog, new_account
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from support import RunningServer
@@ -37,8 +37,12 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 @pytest.fixture(scope="session")
 def studio_url(shared_server: RunningServer) -> str:
+    """The shared server, set up with its administrator (it starts with no account)."""
     health = httpx.get(f"{shared_server.url}/api/v1/health").json()
     assert health["ui"], "web_dist/ is not built: cd web && npm install && npm run build"
+    if httpx.get(f"{shared_server.url}/api/v1/auth/config").json()["setup_required"]:
+        setup = httpx.post(f"{shared_server.url}/api/v1/auth/setup", json=ADMIN.credentials())
+        assert setup.status_code == 201, setup.text
     return shared_server.url
 
 
@@ -47,23 +51,57 @@ def console() -> ConsoleLog:
     return ConsoleLog()
 
 
-def _context(browser: Browser, **options: object) -> Iterator[BrowserContext]:
+PHONE_OPTIONS: dict[str, object] = {"viewport": PHONE, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
+
+
+def _context(browser: Browser, login: tuple[str, Account] | None = None,
+             **options: object) -> Iterator[BrowserContext]:
+    """A fresh browser profile; with `login=(url, account)`, that account is registered and logged in."""
     context = browser.new_context(**options)  # type: ignore[arg-type]
     context.set_default_timeout(15_000)
+    if login is not None:
+        url, account = login
+        # The context's request client shares its cookies: the pages start logged in.
+        answer = context.request.post(f"{url}/api/v1/auth/register", data=account.credentials())
+        assert answer.status == 201, answer.text()
     yield context
     context.close()
 
 
 @pytest.fixture
-def desktop(browser: Browser) -> Iterator[BrowserContext]:
-    """A fresh desktop browser profile (empty storage, no service worker yet)."""
+def account() -> Account:
+    """The user the `desktop` profile (and `page`) is logged in as, fresh for each test."""
+    return new_account("user")
+
+
+@pytest.fixture
+def phone_account() -> Account:
+    """The user the `phone` profile is logged in as, fresh for each test."""
+    return new_account("phone")
+
+
+@pytest.fixture
+def desktop(browser: Browser, studio_url: str, account: Account) -> Iterator[BrowserContext]:
+    """A fresh desktop browser profile (empty storage, no service worker yet), logged in as `account`."""
+    yield from _context(browser, (studio_url, account), viewport=DESKTOP)
+
+
+@pytest.fixture
+def phone(browser: Browser, studio_url: str, phone_account: Account) -> Iterator[BrowserContext]:
+    """A fresh phone-sized touch profile, logged in as `phone_account`."""
+    yield from _context(browser, (studio_url, phone_account), **PHONE_OPTIONS)
+
+
+@pytest.fixture
+def anonymous(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh desktop profile that nobody is logged in to."""
     yield from _context(browser, viewport=DESKTOP)
 
 
 @pytest.fixture
-def phone(browser: Browser) -> Iterator[BrowserContext]:
-    """A fresh phone-sized touch profile."""
-    yield from _context(browser, viewport=PHONE, device_scale_factor=3, is_mobile=True, has_touch=True)
+def anonymous_phone(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh phone profile that nobody is logged in to."""
+    yield from _context(browser, **PHONE_OPTIONS)
 
 
 @pytest.fixture

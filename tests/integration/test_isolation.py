@@ -55,6 +55,10 @@ def test_no_route_leaks_another_workspace(server: RunningServer) -> None:
     friend.register("friend-fred")
     victim.post(f"/api/v1/workspaces/{team['id']}/members", json={"username": "friend-fred"})
     token = victim.post("/api/v1/auth/tokens", json={"name": "vera-farm"}).json()
+    project = victim.post("/api/v1/projects", json={"name": "Vera's Secret Film", "template": "storyboard",
+                                                   "workspace_id": team["id"]}).json()
+    scene = victim.get(f"/api/v1/projects/{project['id']}/scenes").json()["items"][0]
+    version = victim.get(f"/api/v1/projects/{project['id']}/history").json()["items"][0]
     me = victim.get("/api/v1/auth/me").json()["user"]
     (personal,) = [w for w in victim.get("/api/v1/workspaces").json()["items"] if w["kind"] == "personal"]
     markers = [
@@ -67,8 +71,19 @@ def test_no_route_leaks_another_workspace(server: RunningServer) -> None:
         token["id"],
         token["prefix"],
         "friend-fred",
+        project["id"],
+        "Vera's Secret Film",
+        scene["id"],
+        version["sha"][:12],
     ]
-    values = {"workspace_id": team["id"], "user_id": me["id"], "token_id": token["id"]}
+    values = {
+        "workspace_id": team["id"],
+        "user_id": me["id"],
+        "token_id": token["id"],
+        "project_id": project["id"],
+        "scene_id": scene["id"],
+        "commit": version["sha"],
+    }
 
     stranger = ApiClient(server.url)
     stranger.register("stranger-sam")
@@ -107,6 +122,10 @@ def test_no_route_leaks_another_workspace(server: RunningServer) -> None:
     assert victim.get(f"/api/v1/workspaces/{team['id']}").json()["name"] == "Vera's Secret Team"
     assert len(victim.get(f"/api/v1/workspaces/{team['id']}/members").json()["items"]) == 2
     assert victim.get("/api/v1/auth/me").json()["user"]["display_name"] == "Vera Victim"
+    after = victim.get(f"/api/v1/projects/{project['id']}").json()
+    assert after["name"] == "Vera's Secret Film" and after["trashed_at"] is None and not after["archived"]
+    assert [s["name"] for s in after["scenes"]] == ["Opening", "Confrontation", "Resolution"]
+    assert victim.get(f"/api/v1/projects/{project['id']}/history").json()["items"][0]["sha"] == version["sha"]
     assert (
         httpx.get(f"{server.url}/api/v1/auth/me", headers={"Authorization": f"Bearer {token['token']}"}).status_code
         == 200

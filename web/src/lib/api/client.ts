@@ -1,15 +1,39 @@
 /**
- * The one door to the Mediastudio REST API. Paths and payload types come from `schema.d.ts`,
- * generated from the backend's OpenAPI document (`npm run gen:api`); components and stores call
- * the functions below instead of building URLs themselves.
+ * The REST client every module in `lib/api/` builds on. Paths and payload types come from
+ * `schema.d.ts`, generated from the backend's OpenAPI document (`npm run gen:api`); components and
+ * stores call the functions of `auth.ts`, `workspaces.ts` and this file instead of building URLs.
  */
-import createClient from 'openapi-fetch';
+import createClient, { type Middleware } from 'openapi-fetch';
 import type { components, paths } from './schema';
 
 export type Health = components['schemas']['Health'];
 
+/** The readable cookie holding the session's CSRF token (the session cookie itself is HttpOnly). */
+export const CSRF_COOKIE = 'ms_csrf';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function readCookie(name: string): string | null {
+	if (typeof document === 'undefined') return null;
+	for (const part of document.cookie.split(';')) {
+		const [key, ...rest] = part.trim().split('=');
+		if (key === name) return decodeURIComponent(rest.join('=')) || null;
+	}
+	return null;
+}
+
+/** The server refuses a cookie-authenticated write without the CSRF token echoed in a header. */
+const csrfHeader: Middleware = {
+	onRequest({ request }) {
+		if (SAFE_METHODS.has(request.method)) return undefined;
+		const token = readCookie(CSRF_COOKIE);
+		if (token) request.headers.set('X-CSRF-Token', token);
+		return request;
+	}
+};
+
 /** Same-origin client: the studio is served by `mediastudio serve`, or proxied by `vite dev`. */
 export const api = createClient<paths>({ baseUrl: '' });
+api.use(csrfHeader);
 
 /**
  * The server's liveness, version and GPU summary, or `null` when the API cannot be reached

@@ -1,0 +1,1 @@
+"""Media: the content-addressed blob store, assets, uploads, thumbnails."""

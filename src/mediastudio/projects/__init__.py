@@ -1,0 +1,1 @@
+"""Projects: git-versioned folders, their index, templates, history, export and import."""

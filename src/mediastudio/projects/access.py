@@ -1,0 +1,49 @@
+"""Who may see and do what on a project. Invisible projects answer 404; visible but not allowed, 403."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import cast
+
+from sqlmodel import Session
+
+from mediastudio.auth.models import User
+from mediastudio.errors import Forbidden, NotFound
+from mediastudio.projects.models import Project, ProjectRoleOverride
+from mediastudio.settings import Settings
+from mediastudio.workspaces.models import Membership, Workspace
+from mediastudio.workspaces.roles import Action, ProjectRole, WorkspaceRole, effective_project_role, project_allows
+
+VERBS: dict[Action, str] = {"view": "open it", "edit": "change it", "run": "run it", "manage": "manage it"}
+
+
+def project_folder(settings: Settings, project: Project) -> Path:
+    where = "trash" if project.trashed_at else "projects"
+    return settings.data_dir / "workspaces" / project.workspace_id / where / project.id
+
+
+def role_on(db: Session, user: User, project: Project) -> ProjectRole | None:
+    membership = db.get(Membership, (project.workspace_id, user.id))
+    if membership is None:
+        return None
+    workspace = db.get(Workspace, project.workspace_id)
+    assert workspace is not None
+    override = db.get(ProjectRoleOverride, (project.id, user.id))
+    return effective_project_role(cast(WorkspaceRole, membership.role),
+                                  cast(ProjectRole, workspace.default_project_role),
+                                  cast(ProjectRole, override.role) if override else None)
+
+
+def require(db: Session, user: User, project_id: str, action: Action = "view", *,
+            trashed: bool = False) -> tuple[Project, ProjectRole]:
+    """The project and the caller's role on it, if they may do `action`."""
+    project = db.get(Project, project_id)
+    role = role_on(db, user, project) if project is not None else None
+    if project is None or role is None or (project.trashed_at is not None) != trashed:
+        where = "in the trash" if trashed else ""
+        raise NotFound(f"No project '{project_id}' {where} is visible to you.".replace("  ", " "),
+                       hint="GET /api/v1/projects lists the projects you can open.")
+    if not project_allows(role, action):
+        raise Forbidden(f"As {role} of this project you cannot {VERBS[action]}.",
+                        hint="Ask a workspace owner or admin for a higher role.")
+    return project, role

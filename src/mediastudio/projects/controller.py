@@ -1,0 +1,213 @@
+"""/api/v1/projects: the gallery, projects, trash, bulk actions, export and import."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Annotated
+
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.background_tasks import BackgroundTask
+from litestar.params import FromPath, JSONBody, Parameter
+from litestar.response import File, Response
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from mediastudio.auth.identity import IdentityDep
+from mediastudio.common import Page
+from mediastudio.errors import BadRequest, MediastudioError
+from mediastudio.projects import portability, service
+from mediastudio.projects.access import project_folder, require, role_on
+from mediastudio.projects.content import read_scenes
+from mediastudio.projects.schemas import (
+    BulkAction,
+    BulkOut,
+    BulkResult,
+    ProjectCreate,
+    ProjectDetail,
+    ProjectOut,
+    ProjectPatch,
+    SceneOut,
+    TagCount,
+    TemplateOut,
+    project_out,
+    projects_out,
+    users_by_id,
+)
+from mediastudio.projects.templates import all_templates
+from mediastudio.studio import Studio, StudioDep
+
+ZIP = "application/zip"
+
+
+def _out(studio: Studio, project_id: str, identity_user) -> ProjectOut:  # type: ignore[no-untyped-def]
+    with studio.db.session() as db:
+        project, role = require(db, identity_user, project_id, "view")
+        return project_out(project, users_by_id(db, set(project.contributors.split())), role)
+
+
+def _remove(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+class ProjectsController(Controller):
+    path = "/api/v1/projects"
+    tags = ("projects",)
+
+    @get(summary="Projects you can open: search, filter, sort, paginate", sync_to_thread=True)
+    def list_projects(
+        self, identity: IdentityDep, studio: StudioDep,
+        workspace: Annotated[str | None, Parameter(description="Only this workspace")] = None,
+        q: Annotated[str | None, Parameter(description="Words to find in name, description or tags")] = None,
+        tag: str | None = None,
+        owner: Annotated[str | None, Parameter(description="User id of the creator")] = None,
+        archived: Annotated[bool | None, Parameter(description="true, false (default) or omit with all=true")] = False,
+        all_states: Annotated[bool, Parameter(query="all", description="Archived and active together")] = False,
+        trashed: Annotated[bool, Parameter(description="The trash instead")] = False,
+        sort: service.Sort = "updated",
+        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        cursor: str | None = None,
+    ) -> Page[ProjectOut]:
+        with studio.db.session() as db:
+            rows, next_cursor = service.list_projects(
+                db, identity.user, workspace_id=workspace, q=q, tag=tag, owner=owner,
+                archived=None if all_states else archived, trashed=trashed, sort=sort, limit=limit, cursor=cursor)
+            roles = {p.id: role_on(db, identity.user, p) for p in rows}
+            return Page(items=projects_out(db, rows, roles), next_cursor=next_cursor)  # type: ignore[arg-type]
+
+    @post(summary="Create a project from a template", status_code=HTTP_201_CREATED, sync_to_thread=True)
+    def create_project(self, data: JSONBody[ProjectCreate], identity: IdentityDep, studio: StudioDep) -> ProjectOut:
+        with studio.db.transaction() as db:
+            project = service.create_project(db, studio.settings, identity.user, name=data.name,
+                                             workspace_id=data.workspace_id, template=data.template)
+        return _out(studio, project.id, identity.user)
+
+    @get("/templates", summary="The templates a project can start from", sync_to_thread=False)
+    def templates(self) -> list[TemplateOut]:
+        return [TemplateOut(id=t["id"], name=t["name"], description=t.get("description", ""),
+                            tags=t.get("tags", []), scene_names=[s["name"] for s in t["scenes"]])
+                for t in all_templates().values()]
+
+    @get("/tags", summary="Tags in use on your projects, with counts", sync_to_thread=True)
+    def tags_in_use(self, identity: IdentityDep, studio: StudioDep) -> list[TagCount]:
+        with studio.db.session() as db:
+            return [TagCount(tag=t, count=c) for t, c in service.all_tags(db, identity.user)]
+
+    @get("/{project_id:str}", summary="A project with its scenes and shots", sync_to_thread=True)
+    def get_project(self, project_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> ProjectDetail:
+        with studio.db.session() as db:
+            project, role = require(db, identity.user, project_id, "view")
+            scenes = [SceneOut.of(s) for s in read_scenes(project_folder(studio.settings, project))]
+            out = project_out(project, users_by_id(db, set(project.contributors.split())), role)
+            return ProjectDetail(**out.model_dump(), scenes=scenes)
+
+    @patch("/{project_id:str}", summary="Rename, describe, tag, set the cover, archive", sync_to_thread=True)
+    def update_project(self, project_id: FromPath[str], data: JSONBody[ProjectPatch], identity: IdentityDep,
+                       studio: StudioDep) -> ProjectOut:
+        with studio.db.transaction() as db:
+            service.update_project(db, studio.settings, identity.user, project_id, data.model_dump(exclude_unset=True))
+        return _out(studio, project_id, identity.user)
+
+    @delete("/{project_id:str}", summary="Move to the trash (restorable for 30 days)",
+            status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
+    def trash_project(self, project_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> None:
+        with studio.db.transaction() as db:
+            service.trash_project(db, studio.settings, identity.user, project_id)
+
+    @post("/{project_id:str}/restore", summary="Take a project back out of the trash", sync_to_thread=True)
+    def restore_project(self, project_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> ProjectOut:
+        with studio.db.transaction() as db:
+            service.restore_project(db, studio.settings, identity.user, project_id)
+        return _out(studio, project_id, identity.user)
+
+    @post("/bulk", summary="Archive, unarchive, delete, restore or export many projects", sync_to_thread=True,
+          status_code=200, opt={"expensive": True})
+    def bulk(self, data: JSONBody[BulkAction], identity: IdentityDep, studio: StudioDep) -> Response:
+        if data.action == "export":
+            return self._bulk_export(data.ids, identity.user, studio)
+        results = []
+        for project_id in dict.fromkeys(data.ids):
+            try:
+                with studio.db.transaction() as db:
+                    if data.action in ("archive", "unarchive"):
+                        service.update_project(db, studio.settings, identity.user, project_id,
+                                               {"archived": data.action == "archive"})
+                    elif data.action == "delete":
+                        service.trash_project(db, studio.settings, identity.user, project_id)
+                    else:
+                        service.restore_project(db, studio.settings, identity.user, project_id)
+                results.append(BulkResult(id=project_id, ok=True))
+            except MediastudioError as exc:
+                results.append(BulkResult(id=project_id, ok=False, detail=exc.detail))
+        return Response(BulkOut(results=results))
+
+    @staticmethod
+    def _bulk_export(ids: list[str], user, studio: Studio) -> File:  # type: ignore[no-untyped-def]
+        exports = studio.settings.data_dir / "tmp" / "exports"
+        exports.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=exports, suffix=".zip")
+        target = Path(name)
+        with open(fd, "wb") as handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for project_id in dict.fromkeys(ids):
+                with studio.db.session() as db:
+                    single = portability.export_to_file(db, studio.settings, studio.blobs, user, project_id, exports)
+                try:
+                    archive.write(single, single.name.split("-", 2)[-1] if single.name.count("-") >= 2 else single.name)
+                finally:
+                    single.unlink(missing_ok=True)
+        return File(target, filename="mediastudio-projects.zip", media_type=ZIP,
+                    background=BackgroundTask(_remove, target))
+
+    @get("/{project_id:str}/export", summary="Download the project as one .msproj file", sync_to_thread=True,
+         opt={"expensive": True}, media_type=ZIP)
+    def export_project(self, project_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> File:
+        with studio.db.session() as db:
+            path = portability.export_to_file(db, studio.settings, studio.blobs, identity.user, project_id,
+                                              studio.settings.data_dir / "tmp" / "exports")
+        return File(path, filename=path.name.split("-", 2)[-1], media_type="application/zip",
+                    background=BackgroundTask(_remove, path))
+
+    @post("/import", summary="Recreate a project from a .msproj file (raw body, or multipart field 'file')",
+          status_code=HTTP_201_CREATED, opt={"expensive": True}, request_max_body_size=None)
+    async def import_project(self, request: Request, identity: IdentityDep, studio: StudioDep,
+                             workspace_id: str | None = None) -> ProjectOut:
+        staging = studio.settings.data_dir / "tmp"
+        staging.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=staging) as spool:
+            await self._receive(request, spool, studio.settings.import_max_bytes)
+            spool.seek(0)
+            from anyio import to_thread
+
+            def run() -> ProjectOut:
+                with studio.db.transaction() as db:
+                    project = portability.import_from(db, studio.settings, studio.blobs, identity.user, spool,
+                                                      workspace_id)
+                return _out(studio, project.id, identity.user)
+
+            return await to_thread.run_sync(run)
+
+    @staticmethod
+    async def _receive(request: Request, spool, limit: int) -> None:  # type: ignore[no-untyped-def]
+        """Stream the upload to disk: a raw zip body, or the 'file' field of a multipart form."""
+        kind = request.headers.get("content-type", "")
+        if kind.startswith("multipart/form-data"):
+            form = await request.form()
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise BadRequest("Send the project file in the multipart field 'file'.", field="file")
+            with contextlib.closing(upload.file):
+                while chunk := await upload.read(1 << 20):
+                    spool.write(chunk)
+            return
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BadRequest(f"The file is larger than {limit // (1 << 20)} MiB.",
+                                 hint="Raise MEDIASTUDIO_IMPORT_MAX_BYTES if this project really is that large.")
+            spool.write(chunk)
+        if size == 0:
+            raise BadRequest("The request has no file in it.",
+                             hint="Send the .msproj as the body (Content-Type: application/zip) or as 'file'.")
+

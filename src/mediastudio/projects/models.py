@@ -1,0 +1,47 @@
+"""Tables owned by projects/: the project index (rebuildable from the folders) and per-project roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from mediastudio.common import utcnow
+
+
+class Project(SQLModel, table=True):
+    """One row per project folder; the folder (project.json + git) is the truth."""
+
+    __tablename__ = "projects"
+
+    id: str = Field(primary_key=True)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True, ondelete="CASCADE")
+    name: str = Field(index=True)
+    description: str = ""
+    tags: str = Field("", description="Tags, space-separated, lower-case")
+    archived: bool = Field(False, index=True)
+    cover_asset_id: str | None = None
+    template: str = "blank"
+    created_by: str = Field(index=True)
+    contributors: str = Field("", description="User ids of everyone who committed, space-separated")
+    scene_count: int = 0
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
+    trashed_at: datetime | None = Field(None, index=True)
+
+
+class ProjectTag(SQLModel, table=True):
+    __tablename__ = "project_tags"
+
+    project_id: str = Field(foreign_key="projects.id", primary_key=True, ondelete="CASCADE")
+    tag: str = Field(primary_key=True, index=True)
+
+
+class ProjectRoleOverride(SQLModel, table=True):
+    """A member's role on one project, instead of the workspace's default."""
+
+    __tablename__ = "project_roles"
+
+    project_id: str = Field(foreign_key="projects.id", primary_key=True, ondelete="CASCADE")
+    user_id: str = Field(foreign_key="users.id", primary_key=True, ondelete="CASCADE")
+    role: str

@@ -1,0 +1,118 @@
+"""Export and import of whole projects, and rebuilding the index from the folders."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlmodel import Session, select
+
+from mediastudio.auth.models import User
+from mediastudio.common import new_id, utcnow
+from mediastudio.errors import Forbidden
+from mediastudio.media.blobs import BlobStore
+from mediastudio.projects import content
+from mediastudio.projects.access import project_folder, require
+from mediastudio.projects.bundle import export_bundle, import_bundle
+from mediastudio.projects.models import Project
+from mediastudio.projects.repo import ProjectRepo
+from mediastudio.projects.service import sync_index
+from mediastudio.settings import Settings
+from mediastudio.workspaces import service as workspaces
+from mediastudio.workspaces.models import Workspace
+from mediastudio.workspaces.roles import effective_project_role, project_allows
+
+
+def safe_filename(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in " -_." else "_" for c in name).strip(" .") or "project"
+    return f"{cleaned[:80]}.msproj"
+
+
+def export_to_file(db: Session, settings: Settings, blobs: BlobStore, actor: User | None, project_id: str,
+                   target_dir: Path) -> Path:
+    """Write the project's .msproj into `target_dir`; `actor` None = the shell (no role check)."""
+    project = require(db, actor, project_id, "view")[0] if actor else db.get(Project, project_id)
+    if project is None:
+        from mediastudio.errors import NotFound
+
+        raise NotFound(f"No project '{project_id}'.", hint="mediastudio projects list shows them.")
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / f"{project.id}-{utcnow():%Y%m%d%H%M%S}-{safe_filename(project.name)}"
+    return export_bundle(project_folder(settings, project), blobs, target, project.name)
+
+
+def _history_facts(folder: Path) -> tuple[datetime | None, datetime | None, set[str]]:
+    commits = ProjectRepo(folder).log(limit=100_000)
+    authors = {c.author_id for c in commits if c.author_id}
+    return (commits[-1].time if commits else None, commits[0].time if commits else None, authors)
+
+
+def adopt_folder(db: Session, settings: Settings, folder: Path, workspace_id: str, project_id: str) -> Project:
+    """Index a project folder that is already in place."""
+    meta = content.read_meta(folder)
+    created, updated, authors = _history_facts(folder)
+    project = db.get(Project, project_id) or Project(id=project_id, workspace_id=workspace_id,
+                                                      name=meta["name"], created_by=meta.get("created_by") or "")
+    project.created_at = created or project.created_at
+    project.updated_at = updated or project.updated_at
+    project.contributors = " ".join(sorted(authors))
+    db.add(project)
+    db.flush()
+    return sync_index(db, settings, project)
+
+
+def import_from(db: Session, settings: Settings, blobs: BlobStore, actor: User | None, source: BinaryIO | Path,
+                workspace_id: str | None) -> Project:
+    """Recreate a project from a .msproj in a workspace (default: the actor's personal one)."""
+    if actor is not None:
+        if workspace_id is None:
+            workspace_id = next(w.id for w, _ in workspaces.list_for_user(db, actor) if w.kind == "personal")
+        workspace, role = workspaces.get_for_user(db, actor, workspace_id)
+        if not project_allows(effective_project_role(role, workspace.default_project_role), "edit"):  # type: ignore[arg-type]
+            raise Forbidden("Viewers cannot import projects into this workspace.")
+    elif workspace_id is None or db.get(Workspace, workspace_id) is None:
+        raise Forbidden("Name an existing workspace to import into (--workspace).")
+    staged, _ = import_bundle(source, settings.data_dir / "tmp", blobs, settings.import_max_bytes)
+    project_id = new_id("p")
+    target = settings.data_dir / "workspaces" / workspace_id / "projects" / project_id
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staged.rename(target)
+        project = adopt_folder(db, settings, target, workspace_id, project_id)
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(staged.parent, ignore_errors=True)
+    return project
+
+
+def reindex(db: Session, settings: Settings) -> tuple[int, int]:
+    """Rebuild the project index from the folders. Returns (indexed, removed)."""
+    seen: set[str] = set()
+    for where in ("projects", "trash"):
+        for folder in sorted((settings.data_dir / "workspaces").glob(f"*/{where}/*")):
+            workspace_id = folder.parent.parent.name
+            if not (folder / "project.json").is_file() or db.get(Workspace, workspace_id) is None:
+                continue
+            project = adopt_folder(db, settings, folder, workspace_id, folder.name)
+            project.trashed_at = (project.trashed_at or utcnow()) if where == "trash" else None
+            db.add(project)
+            seen.add(folder.name)
+    removed = 0
+    for project in db.exec(select(Project)).all():
+        if project.id not in seen:
+            db.delete(project)
+            removed += 1
+    return len(seen), removed
+
+
+def recover_all(settings: Settings) -> int:
+    """On start: repair every project folder after a crash (stale locks, uncommitted complete files)."""
+    repaired = 0
+    for folder in (settings.data_dir / "workspaces").glob("*/*/*/.git"):
+        if ProjectRepo(folder.parent).recover():
+            repaired += 1
+    return repaired

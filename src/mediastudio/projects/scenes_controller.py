@@ -1,0 +1,75 @@
+"""/api/v1/projects/{id}/scenes: scenes and their node graphs."""
+
+from __future__ import annotations
+
+from litestar import Controller, delete, get, patch, post, put
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from mediastudio.auth.identity import IdentityDep
+from mediastudio.common import Page
+from mediastudio.projects import scenes
+from mediastudio.projects.schemas import Graph, SceneCreate, SceneDetail, SceneOut, ScenePatch
+from mediastudio.studio import StudioDep
+
+
+def _detail(scene: dict) -> SceneDetail:  # type: ignore[type-arg]
+    return SceneDetail(**SceneOut.of(scene).model_dump(), graph=scene.get("graph", {}))
+
+
+class ScenesController(Controller):
+    path = "/api/v1/projects/{project_id:str}/scenes"
+    tags = ("scenes",)
+
+    @get(summary="The project's scenes in order, with their shots", sync_to_thread=True)
+    def list_scenes(self, project_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> Page[SceneOut]:
+        with studio.db.session() as db:
+            found = scenes.list_scenes(db, studio.settings, identity.user, project_id)
+        return Page(items=[SceneOut.of(s) for s in found])
+
+    @post(summary="Add a scene at the end", status_code=HTTP_201_CREATED, sync_to_thread=True)
+    def create_scene(self, project_id: FromPath[str], data: JSONBody[SceneCreate], identity: IdentityDep,
+                     studio: StudioDep) -> SceneDetail:
+        with studio.db.transaction() as db:
+            scene = scenes.create_scene(db, studio.settings, identity.user, project_id, data.name,
+                                        data.graph.model_dump() if data.graph else None)
+        return _detail(scene)
+
+    @get("/{scene_id:str}", summary="A scene with its graph", sync_to_thread=True)
+    def get_scene(self, project_id: FromPath[str], scene_id: FromPath[str], identity: IdentityDep,
+                  studio: StudioDep) -> SceneDetail:
+        with studio.db.session() as db:
+            return _detail(scenes.get_scene(db, studio.settings, identity.user, project_id, scene_id))
+
+    @patch("/{scene_id:str}", summary="Rename or move a scene", sync_to_thread=True)
+    def update_scene(self, project_id: FromPath[str], scene_id: FromPath[str], data: JSONBody[ScenePatch],
+                     identity: IdentityDep, studio: StudioDep) -> SceneDetail:
+        with studio.db.transaction() as db:
+            return _detail(scenes.update_scene(db, studio.settings, identity.user, project_id, scene_id,
+                                               name=data.name, order=data.order))
+
+    @post("/{scene_id:str}/duplicate", summary="Copy a scene, placed right after it", status_code=HTTP_201_CREATED,
+          sync_to_thread=True)
+    def duplicate_scene(self, project_id: FromPath[str], scene_id: FromPath[str], identity: IdentityDep,
+                        studio: StudioDep) -> SceneDetail:
+        with studio.db.transaction() as db:
+            return _detail(scenes.duplicate_scene(db, studio.settings, identity.user, project_id, scene_id))
+
+    @delete("/{scene_id:str}", summary="Delete a scene", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
+    def delete_scene(self, project_id: FromPath[str], scene_id: FromPath[str], identity: IdentityDep,
+                     studio: StudioDep) -> None:
+        with studio.db.transaction() as db:
+            scenes.delete_scene(db, studio.settings, identity.user, project_id, scene_id)
+
+    @get("/{scene_id:str}/graph", summary="The scene's node graph", sync_to_thread=True)
+    def get_graph(self, project_id: FromPath[str], scene_id: FromPath[str], identity: IdentityDep,
+                  studio: StudioDep) -> Graph:
+        with studio.db.session() as db:
+            return Graph(**scenes.get_scene(db, studio.settings, identity.user, project_id, scene_id)["graph"])
+
+    @put("/{scene_id:str}/graph", summary="Replace the scene's node graph", sync_to_thread=True)
+    def put_graph(self, project_id: FromPath[str], scene_id: FromPath[str], data: JSONBody[Graph],
+                  identity: IdentityDep, studio: StudioDep) -> Graph:
+        with studio.db.transaction() as db:
+            scene = scenes.put_graph(db, studio.settings, identity.user, project_id, scene_id, data.model_dump())
+        return Graph(**scene["graph"])

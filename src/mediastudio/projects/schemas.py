@@ -1,0 +1,177 @@
+"""What the project API takes and answers."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlmodel import Session, col, select
+
+from mediastudio.auth.models import User
+from mediastudio.common import UtcDatetime
+from mediastudio.projects import content
+from mediastudio.projects.models import Project
+from mediastudio.workspaces.roles import ProjectRole
+from mediastudio.workspaces.schemas import MemberUser
+
+
+class ProjectCreate(BaseModel):
+    name: str
+    template: str = Field("blank", description="blank, storyboard, text-to-image or image-sequence-to-clip")
+    workspace_id: str | None = Field(None, description="Default: your personal workspace.")
+
+
+class ProjectPatch(BaseModel):
+    name: str | None = None
+    description: str | None = None
+    tags: list[str] | None = None
+    cover_asset_id: str | None = None
+    archived: bool | None = None
+
+
+class ProjectOut(BaseModel):
+    id: str
+    workspace_id: str
+    name: str
+    description: str
+    tags: list[str]
+    archived: bool
+    cover_asset_id: str | None
+    template: str
+    created_by: str
+    contributors: list[MemberUser] = Field(description="Everyone who changed the project.")
+    scene_count: int
+    role: ProjectRole | None = Field(None, description="Your role on it.")
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    trashed_at: UtcDatetime | None
+
+
+def users_by_id(db: Session, ids: set[str]) -> dict[str, User]:
+    if not ids:
+        return {}
+    return {u.id: u for u in db.exec(select(User).where(col(User.id).in_(ids))).all()}
+
+
+def project_out(project: Project, people: dict[str, User], role: ProjectRole | None = None) -> ProjectOut:
+    contributors = [MemberUser.model_validate(people[i], from_attributes=True)
+                    for i in project.contributors.split() if i in people]
+    return ProjectOut(id=project.id, workspace_id=project.workspace_id, name=project.name,
+                      description=project.description, tags=project.tags.split(), archived=project.archived,
+                      cover_asset_id=project.cover_asset_id, template=project.template,
+                      created_by=project.created_by, contributors=contributors, scene_count=project.scene_count,
+                      role=role, created_at=project.created_at, updated_at=project.updated_at,
+                      trashed_at=project.trashed_at)
+
+
+def projects_out(db: Session, projects: list[Project], roles: dict[str, ProjectRole] | None = None) -> list[ProjectOut]:
+    people = users_by_id(db, {i for p in projects for i in p.contributors.split()})
+    return [project_out(p, people, (roles or {}).get(p.id)) for p in projects]
+
+
+class Shot(BaseModel):
+    node_id: str
+    name: str
+
+
+class SceneOut(BaseModel):
+    id: str
+    name: str
+    order: int
+    node_count: int
+    shots: list[Shot]
+
+    @classmethod
+    def of(cls, scene: dict[str, Any]) -> SceneOut:
+        graph = scene.get("graph", {})
+        return cls(id=scene["id"], name=scene["name"], order=scene.get("order", 0),
+                   node_count=len(graph.get("nodes", {})), shots=[Shot(**s) for s in content.shots_of(graph)])
+
+
+class Graph(BaseModel):
+    nodes: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="id → {type, title, position {x, y}, params {…}, bypass}")
+    edges: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="'source:handle->target:handle' → {source, source_handle, target, target_handle}",
+    )
+
+
+class SceneDetail(SceneOut):
+    graph: Graph
+
+
+class SceneCreate(BaseModel):
+    name: str
+    graph: Graph | None = None
+
+
+class ScenePatch(BaseModel):
+    name: str | None = None
+    order: int | None = Field(None, ge=0, description="New position, 0-based.")
+
+
+class ProjectDetail(ProjectOut):
+    scenes: list[SceneOut]
+
+
+class TemplateOut(BaseModel):
+    id: str
+    name: str
+    description: str
+    tags: list[str]
+    scene_names: list[str]
+
+
+class TagCount(BaseModel):
+    tag: str
+    count: int
+
+
+class BulkAction(BaseModel):
+    action: Literal["archive", "unarchive", "delete", "restore", "export"]
+    ids: list[str] = Field(min_length=1, max_length=500)
+
+
+class BulkResult(BaseModel):
+    id: str
+    ok: bool
+    detail: str | None = None
+
+
+class BulkOut(BaseModel):
+    results: list[BulkResult]
+
+
+class CommitAuthor(BaseModel):
+    id: str | None
+    name: str
+
+
+class CommitOut(BaseModel):
+    sha: str
+    short: str
+    message: str
+    summary: str = Field(description="What changed, e.g. \"Added 2 nodes to 'Hero shot', changed steps on 'Generate'\"")
+    author: CommitAuthor
+    co_authors: list[str]
+    time: UtcDatetime
+
+
+class ProjectVersion(BaseModel):
+    """The project as it was at one commit (read-only)."""
+
+    commit: CommitOut
+    meta: dict[str, Any]
+    scenes: list[SceneDetail]
+
+
+class RoleSet(BaseModel):
+    role: ProjectRole | None = Field(description="null = the workspace's default role again")
+
+
+class ProjectMember(BaseModel):
+    user: MemberUser
+    workspace_role: str
+    role: ProjectRole
+    overridden: bool

@@ -1,0 +1,200 @@
+"""Project lifecycle: create from a template, list and search, edit, archive, trash, restore, purge."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from typing import Any, Literal
+
+from sqlmodel import Session, col, func, or_, select
+
+from mediastudio.auth.models import User
+from mediastudio.common import new_id, utcnow
+from mediastudio.errors import BadRequest, Forbidden
+from mediastudio.projects import content
+from mediastudio.projects.access import project_folder, require
+from mediastudio.projects.models import Project, ProjectTag
+from mediastudio.projects.repo import Author, ProjectRepo
+from mediastudio.projects.templates import get_template
+from mediastudio.settings import Settings
+from mediastudio.workspaces import service as workspaces
+from mediastudio.workspaces.models import Membership
+from mediastudio.workspaces.roles import effective_project_role, project_allows
+
+NAME_MAX = 120
+TAG_MAX = 32
+TRASH_DAYS = 30
+Sort = Literal["updated", "name", "created"]
+
+
+def author_of(user: User) -> Author:
+    return Author(user.display_name, user.id)
+
+
+def clean_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not cleaned or len(cleaned) > NAME_MAX:
+        raise BadRequest(f"A project name needs 1 to {NAME_MAX} characters.", field="name")
+    return cleaned
+
+
+def clean_tags(tags: list[str]) -> list[str]:
+    cleaned = sorted({"-".join(t.lower().split()) for t in tags if t.strip()})
+    if any(len(t) > TAG_MAX for t in cleaned) or len(cleaned) > 20:
+        raise BadRequest(f"At most 20 tags of at most {TAG_MAX} characters each.", field="tags")
+    return cleaned
+
+
+def sync_index(db: Session, settings: Settings, project: Project) -> Project:
+    """Copy what the folder says into the index row (the folder is the truth)."""
+    folder = project_folder(settings, project)
+    meta = content.read_meta(folder)
+    project.name = meta["name"]
+    project.description = meta.get("description") or ""
+    project.tags = " ".join(meta.get("tags") or [])
+    project.archived = bool(meta.get("archived"))
+    project.cover_asset_id = meta.get("cover_asset_id")
+    project.template = meta.get("template") or "blank"
+    project.created_by = meta.get("created_by") or project.created_by
+    project.scene_count = len(list((folder / "scenes").glob("*.json")))
+    db.add(project)
+    for old in db.exec(select(ProjectTag).where(ProjectTag.project_id == project.id)).all():
+        db.delete(old)
+    db.flush()
+    for tag in meta.get("tags") or []:
+        db.add(ProjectTag(project_id=project.id, tag=tag))
+    return project
+
+
+def commit(db: Session, settings: Settings, project: Project, actor: User, message: str) -> str | None:
+    """Commit the folder as `actor` and refresh the index row."""
+    sha = ProjectRepo(project_folder(settings, project)).commit_all(message, author_of(actor))
+    if sha is not None:
+        project.updated_at = utcnow()
+        contributors = set(project.contributors.split())
+        contributors.add(actor.id)
+        project.contributors = " ".join(sorted(contributors))
+    sync_index(db, settings, project)
+    return sha
+
+
+def create_project(db: Session, settings: Settings, actor: User, *, name: str, workspace_id: str | None,
+                   template: str = "blank") -> Project:
+    if workspace_id is None:
+        workspace_id = next(w.id for w, _ in workspaces.list_for_user(db, actor) if w.kind == "personal")
+    workspace, ws_role = workspaces.get_for_user(db, actor, workspace_id)
+    if not project_allows(effective_project_role(ws_role, workspace.default_project_role), "edit"):  # type: ignore[arg-type]
+        raise Forbidden("Viewers cannot create projects in this workspace.",
+                        hint="Ask a workspace owner or admin for a higher role.")
+    spec = get_template(template)
+    project = Project(id=new_id("p"), workspace_id=workspace_id, name=clean_name(name), created_by=actor.id,
+                      template=template)
+    folder = project_folder(settings, project)
+    ProjectRepo.init(folder)
+    now = utcnow()
+    content.write_meta(folder, {"name": project.name, "description": spec.get("description", ""),
+                                "tags": spec.get("tags", []), "settings": spec.get("settings", {}),
+                                "cover_asset_id": None, "archived": False, "template": template,
+                                "created_by": actor.id, "created_at": now.isoformat()})
+    for order, scene in enumerate(spec["scenes"]):
+        content.write_scene(folder, {"id": new_id("sc"), "name": scene["name"], "order": order,
+                                     "graph": scene.get("graph") or content.empty_graph()})
+    (folder / "assets").mkdir(exist_ok=True)
+    (folder / "assets" / ".keep").write_text("")
+    project.created_at = project.updated_at = now
+    db.add(project)
+    db.flush()
+    commit(db, settings, project, actor, f"Created project '{project.name}' from the {spec['name']} template")
+    return project
+
+
+def update_project(db: Session, settings: Settings, actor: User, project_id: str, changes: dict[str, Any]) -> Project:
+    project, _ = require(db, actor, project_id, "edit")
+    folder = project_folder(settings, project)
+    meta = content.read_meta(folder)
+    said: list[str] = []
+    if changes.get("name") is not None:
+        meta["name"] = clean_name(changes["name"])
+        said.append(f"renamed to '{meta['name']}'")
+    if changes.get("description") is not None:
+        meta["description"] = changes["description"][:2000]
+        said.append("changed the description")
+    if changes.get("tags") is not None:
+        meta["tags"] = clean_tags(changes["tags"])
+        said.append("changed tags")
+    if "cover_asset_id" in changes:
+        meta["cover_asset_id"] = changes["cover_asset_id"]
+        said.append("changed the cover")
+    if changes.get("archived") is not None and bool(changes["archived"]) != bool(meta.get("archived")):
+        meta["archived"] = bool(changes["archived"])
+        said.append("archived the project" if meta["archived"] else "unarchived the project")
+    if said:
+        content.write_meta(folder, meta)
+        commit(db, settings, project, actor, said[0][0].upper() + ", ".join(said)[1:])
+    return project
+
+
+def trash_project(db: Session, settings: Settings, actor: User, project_id: str) -> Project:
+    project, _ = require(db, actor, project_id, "manage")
+    source = project_folder(settings, project)
+    project.trashed_at = utcnow()
+    target = project_folder(settings, project)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source.rename(target)
+    db.add(project)
+    return project
+
+
+def restore_project(db: Session, settings: Settings, actor: User, project_id: str) -> Project:
+    project, _ = require(db, actor, project_id, "manage", trashed=True)
+    source = project_folder(settings, project)
+    project.trashed_at = None
+    target = project_folder(settings, project)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source.rename(target)
+    db.add(project)
+    return project
+
+
+def purge_trash(db: Session, settings: Settings, *, older_than_days: int = TRASH_DAYS) -> int:
+    cutoff = utcnow() - timedelta(days=older_than_days)
+    stale = db.exec(select(Project).where(col(Project.trashed_at).is_not(None), col(Project.trashed_at) < cutoff)).all()
+    for project in stale:
+        shutil.rmtree(project_folder(settings, project), ignore_errors=True)
+        db.delete(project)
+    return len(stale)
+
+
+def list_projects(db: Session, user: User, *, workspace_id: str | None = None, q: str | None = None,
+                  tag: str | None = None, owner: str | None = None, archived: bool | None = False,
+                  trashed: bool = False, sort: Sort = "updated", limit: int = 50,
+                  cursor: str | None = None) -> tuple[list[Project], str | None]:
+    query = select(Project).join(Membership, col(Membership.workspace_id) == col(Project.workspace_id)) \
+        .where(Membership.user_id == user.id)
+    query = query.where(col(Project.trashed_at).is_not(None) if trashed else col(Project.trashed_at).is_(None))
+    if workspace_id:
+        query = query.where(Project.workspace_id == workspace_id)
+    if archived is not None and not trashed:
+        query = query.where(Project.archived == archived)
+    if owner:
+        query = query.where(Project.created_by == owner)
+    if tag:
+        query = query.where(col(Project.id).in_(select(ProjectTag.project_id).where(ProjectTag.tag == tag.lower())))
+    for word in (q or "").split()[:8]:
+        like = f"%{word.replace('%', '').replace('_', '')}%"
+        query = query.where(or_(col(Project.name).like(like), col(Project.description).like(like),
+                                col(Project.tags).like(like)))
+    order = {"updated": col(Project.updated_at).desc(), "created": col(Project.created_at).desc(),
+             "name": func.lower(Project.name)}[sort]
+    offset = int(cursor) if cursor and cursor.isdigit() else 0
+    rows = list(db.exec(query.order_by(order, col(Project.id)).offset(offset).limit(limit + 1)).all())
+    next_cursor = str(offset + limit) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def all_tags(db: Session, user: User) -> list[tuple[str, int]]:
+    rows = db.exec(select(ProjectTag.tag, func.count()).join(Project, col(Project.id) == col(ProjectTag.project_id))
+                   .join(Membership, col(Membership.workspace_id) == col(Project.workspace_id))
+                   .where(Membership.user_id == user.id, col(Project.trashed_at).is_(None))
+                   .group_by(ProjectTag.tag).order_by(ProjectTag.tag)).all()
+    return [(tag, count) for tag, count in rows]

@@ -1,0 +1,38 @@
+"""Care of project folders: crash recovery before serving, then hourly trash purges."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from mediastudio.db import Database
+from mediastudio.projects.portability import recover_all
+from mediastudio.projects.service import TRASH_DAYS, purge_trash
+from mediastudio.settings import Settings
+
+log = logging.getLogger("mediastudio")
+SWEEP_EVERY_S = 3600.0
+
+
+def purge(db: Database, settings: Settings) -> int:
+    with db.transaction() as session:
+        removed = purge_trash(session, settings, older_than_days=TRASH_DAYS)
+    if removed:
+        log.info("Purged %d project(s) trashed more than %d days ago", removed, TRASH_DAYS)
+    return removed
+
+
+async def recover_projects(settings: Settings) -> None:
+    """Before serving: repair folders a crash left mid-write (no request may be writing yet)."""
+    repaired = await asyncio.to_thread(recover_all, settings)
+    if repaired:
+        log.warning("Recovered uncommitted changes in %d project(s) after an interrupted run", repaired)
+
+
+async def project_sweeper(db: Database, settings: Settings) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(purge, db, settings)
+        except Exception:
+            log.exception("Purging the project trash failed")
+        await asyncio.sleep(SWEEP_EVERY_S)
