@@ -10,7 +10,7 @@ from typing import Annotated
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.background_tasks import BackgroundTask
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import File, Response
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -57,37 +57,64 @@ class ProjectsController(Controller):
 
     @get(summary="Projects you can open: search, filter, sort, paginate", sync_to_thread=True)
     def list_projects(
-        self, identity: IdentityDep, studio: StudioDep,
-        workspace: Annotated[str | None, Parameter(description="Only this workspace")] = None,
-        q: Annotated[str | None, Parameter(description="Words to find in name, description or tags")] = None,
-        tag: str | None = None,
-        owner: Annotated[str | None, Parameter(description="User id of the creator")] = None,
-        archived: Annotated[bool | None, Parameter(description="true, false (default) or omit with all=true")] = False,
-        all_states: Annotated[bool, Parameter(query="all", description="Archived and active together")] = False,
-        trashed: Annotated[bool, Parameter(description="The trash instead")] = False,
-        sort: service.Sort = "updated",
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-        cursor: str | None = None,
+        self,
+        identity: IdentityDep,
+        studio: StudioDep,
+        workspace: Annotated[str | None, QueryParameter(description="Only this workspace")] = None,
+        q: Annotated[str | None, QueryParameter(description="Words to find in name, description or tags")] = None,
+        tag: FromQuery[str | None] = None,
+        owner: Annotated[str | None, QueryParameter(description="User id of the creator")] = None,
+        archived: Annotated[
+            bool | None, QueryParameter(description="true, false (default) or omit with all=true")
+        ] = False,
+        all_states: Annotated[bool, QueryParameter(name="all", description="Archived and active together")] = False,
+        trashed: Annotated[bool, QueryParameter(description="The trash instead")] = False,
+        sort: FromQuery[service.Sort] = "updated",
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        cursor: FromQuery[str | None] = None,
     ) -> Page[ProjectOut]:
         with studio.db.session() as db:
             rows, next_cursor = service.list_projects(
-                db, identity.user, workspace_id=workspace, q=q, tag=tag, owner=owner,
-                archived=None if all_states else archived, trashed=trashed, sort=sort, limit=limit, cursor=cursor)
+                db,
+                identity.user,
+                workspace_id=workspace,
+                q=q,
+                tag=tag,
+                owner=owner,
+                archived=None if all_states else archived,
+                trashed=trashed,
+                sort=sort,
+                limit=limit,
+                cursor=cursor,
+            )
             roles = {p.id: role_on(db, identity.user, p) for p in rows}
             return Page(items=projects_out(db, rows, roles), next_cursor=next_cursor)  # type: ignore[arg-type]
 
     @post(summary="Create a project from a template", status_code=HTTP_201_CREATED, sync_to_thread=True)
     def create_project(self, data: JSONBody[ProjectCreate], identity: IdentityDep, studio: StudioDep) -> ProjectOut:
         with studio.db.transaction() as db:
-            project = service.create_project(db, studio.settings, identity.user, name=data.name,
-                                             workspace_id=data.workspace_id, template=data.template)
+            project = service.create_project(
+                db,
+                studio.settings,
+                identity.user,
+                name=data.name,
+                workspace_id=data.workspace_id,
+                template=data.template,
+            )
         return _out(studio, project.id, identity.user)
 
     @get("/templates", summary="The templates a project can start from", sync_to_thread=False)
     def templates(self) -> list[TemplateOut]:
-        return [TemplateOut(id=t["id"], name=t["name"], description=t.get("description", ""),
-                            tags=t.get("tags", []), scene_names=[s["name"] for s in t["scenes"]])
-                for t in all_templates().values()]
+        return [
+            TemplateOut(
+                id=t["id"],
+                name=t["name"],
+                description=t.get("description", ""),
+                tags=t.get("tags", []),
+                scene_names=[s["name"] for s in t["scenes"]],
+            )
+            for t in all_templates().values()
+        ]
 
     @get("/tags", summary="Tags in use on your projects, with counts", sync_to_thread=True)
     def tags_in_use(self, identity: IdentityDep, studio: StudioDep) -> list[TagCount]:
@@ -103,14 +130,19 @@ class ProjectsController(Controller):
             return ProjectDetail(**out.model_dump(), scenes=scenes)
 
     @patch("/{project_id:str}", summary="Rename, describe, tag, set the cover, archive", sync_to_thread=True)
-    def update_project(self, project_id: FromPath[str], data: JSONBody[ProjectPatch], identity: IdentityDep,
-                       studio: StudioDep) -> ProjectOut:
+    def update_project(
+        self, project_id: FromPath[str], data: JSONBody[ProjectPatch], identity: IdentityDep, studio: StudioDep
+    ) -> ProjectOut:
         with studio.db.transaction() as db:
             service.update_project(db, studio.settings, identity.user, project_id, data.model_dump(exclude_unset=True))
         return _out(studio, project_id, identity.user)
 
-    @delete("/{project_id:str}", summary="Move to the trash (restorable for 30 days)",
-            status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
+    @delete(
+        "/{project_id:str}",
+        summary="Move to the trash (restorable for 30 days)",
+        status_code=HTTP_204_NO_CONTENT,
+        sync_to_thread=True,
+    )
     def trash_project(self, project_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> None:
         with studio.db.transaction() as db:
             service.trash_project(db, studio.settings, identity.user, project_id)
@@ -121,8 +153,13 @@ class ProjectsController(Controller):
             service.restore_project(db, studio.settings, identity.user, project_id)
         return _out(studio, project_id, identity.user)
 
-    @post("/bulk", summary="Archive, unarchive, delete, restore or export many projects", sync_to_thread=True,
-          status_code=200, opt={"expensive": True})
+    @post(
+        "/bulk",
+        summary="Archive, unarchive, delete, restore or export many projects",
+        sync_to_thread=True,
+        status_code=200,
+        opt={"expensive": True},
+    )
     def bulk(self, data: JSONBody[BulkAction], identity: IdentityDep, studio: StudioDep) -> Response:
         if data.action == "export":
             return self._bulk_export(data.ids, identity.user, studio)
@@ -131,8 +168,9 @@ class ProjectsController(Controller):
             try:
                 with studio.db.transaction() as db:
                     if data.action in ("archive", "unarchive"):
-                        service.update_project(db, studio.settings, identity.user, project_id,
-                                               {"archived": data.action == "archive"})
+                        service.update_project(
+                            db, studio.settings, identity.user, project_id, {"archived": data.action == "archive"}
+                        )
                     elif data.action == "delete":
                         service.trash_project(db, studio.settings, identity.user, project_id)
                     else:
@@ -156,22 +194,44 @@ class ProjectsController(Controller):
                     archive.write(single, single.name.split("-", 2)[-1] if single.name.count("-") >= 2 else single.name)
                 finally:
                     single.unlink(missing_ok=True)
-        return File(target, filename="mediastudio-projects.zip", media_type=ZIP,
-                    background=BackgroundTask(_remove, target))
+        return File(
+            target, filename="mediastudio-projects.zip", media_type=ZIP, background=BackgroundTask(_remove, target)
+        )
 
-    @get("/{project_id:str}/export", summary="Download the project as one .msproj file", sync_to_thread=True,
-         opt={"expensive": True}, media_type=ZIP)
+    @get(
+        "/{project_id:str}/export",
+        summary="Download the project as one .msproj file",
+        sync_to_thread=True,
+        opt={"expensive": True},
+        media_type=ZIP,
+    )
     def export_project(self, project_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> File:
         with studio.db.session() as db:
-            path = portability.export_to_file(db, studio.settings, studio.blobs, identity.user, project_id,
-                                              studio.settings.data_dir / "tmp" / "exports")
-        return File(path, filename=path.name.split("-", 2)[-1], media_type="application/zip",
-                    background=BackgroundTask(_remove, path))
+            path = portability.export_to_file(
+                db,
+                studio.settings,
+                studio.blobs,
+                identity.user,
+                project_id,
+                studio.settings.data_dir / "tmp" / "exports",
+            )
+        return File(
+            path,
+            filename=path.name.split("-", 2)[-1],
+            media_type="application/zip",
+            background=BackgroundTask(_remove, path),
+        )
 
-    @post("/import", summary="Recreate a project from a .msproj file (raw body, or multipart field 'file')",
-          status_code=HTTP_201_CREATED, opt={"expensive": True}, request_max_body_size=None)
-    async def import_project(self, request: Request, identity: IdentityDep, studio: StudioDep,
-                             workspace_id: str | None = None) -> ProjectOut:
+    @post(
+        "/import",
+        summary="Recreate a project from a .msproj file (raw body, or multipart field 'file')",
+        status_code=HTTP_201_CREATED,
+        opt={"expensive": True},
+        request_max_body_size=None,
+    )
+    async def import_project(
+        self, request: Request, identity: IdentityDep, studio: StudioDep, workspace_id: FromQuery[str | None] = None
+    ) -> ProjectOut:
         staging = studio.settings.data_dir / "tmp"
         staging.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=staging) as spool:
@@ -181,8 +241,9 @@ class ProjectsController(Controller):
 
             def run() -> ProjectOut:
                 with studio.db.transaction() as db:
-                    project = portability.import_from(db, studio.settings, studio.blobs, identity.user, spool,
-                                                      workspace_id)
+                    project = portability.import_from(
+                        db, studio.settings, studio.blobs, identity.user, spool, workspace_id
+                    )
                 return _out(studio, project.id, identity.user)
 
             return await to_thread.run_sync(run)
@@ -204,10 +265,13 @@ class ProjectsController(Controller):
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                raise BadRequest(f"The file is larger than {limit // (1 << 20)} MiB.",
-                                 hint="Raise MEDIASTUDIO_IMPORT_MAX_BYTES if this project really is that large.")
+                raise BadRequest(
+                    f"The file is larger than {limit // (1 << 20)} MiB.",
+                    hint="Raise MEDIASTUDIO_IMPORT_MAX_BYTES if this project really is that large.",
+                )
             spool.write(chunk)
         if size == 0:
-            raise BadRequest("The request has no file in it.",
-                             hint="Send the .msproj as the body (Content-Type: application/zip) or as 'file'.")
-
+            raise BadRequest(
+                "The request has no file in it.",
+                hint="Send the .msproj as the body (Content-Type: application/zip) or as 'file'.",
+            )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post, put
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlmodel import select
 
 from mediastudio.auth.identity import IdentityDep
@@ -33,17 +33,24 @@ from mediastudio.workspaces.schemas import MemberUser
 
 
 def commit_out(repo: ProjectRepo, commit: Commit) -> CommitOut:
-    return CommitOut(sha=commit.sha, short=commit.sha[:7], message=first_line(commit.message),
-                     summary=commit_summary(repo, commit),
-                     author=CommitAuthor(id=commit.author_id, name=commit.author_name),
-                     co_authors=co_authors(commit.message), time=commit.time)
+    return CommitOut(
+        sha=commit.sha,
+        short=commit.sha[:7],
+        message=first_line(commit.message),
+        summary=commit_summary(repo, commit),
+        author=CommitAuthor(id=commit.author_id, name=commit.author_name),
+        co_authors=co_authors(commit.message),
+        time=commit.time,
+    )
 
 
 def _found(repo: ProjectRepo, ref: str, project_id: str) -> str:
     sha = repo.resolve(ref)
     if sha is None:
-        raise NotFound(f"Project '{project_id}' has no version '{ref}'.",
-                       hint=f"GET /api/v1/projects/{project_id}/history lists its versions.")
+        raise NotFound(
+            f"Project '{project_id}' has no version '{ref}'.",
+            hint=f"GET /api/v1/projects/{project_id}/history lists its versions.",
+        )
     return sha
 
 
@@ -52,19 +59,28 @@ class HistoryController(Controller):
     tags = ("history",)
 
     @get("/history", summary="The project's versions, newest first, with what changed", sync_to_thread=True)
-    def history(self, project_id: FromPath[str], identity: IdentityDep, studio: StudioDep,
-                limit: Annotated[int, Parameter(ge=1, le=200)] = 50, cursor: str | None = None) -> Page[CommitOut]:
+    def history(
+        self,
+        project_id: FromPath[str],
+        identity: IdentityDep,
+        studio: StudioDep,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        cursor: FromQuery[str | None] = None,
+    ) -> Page[CommitOut]:
         with studio.db.session() as db:
             project, _ = require(db, identity.user, project_id, "view")
         repo = ProjectRepo(project_folder(studio.settings, project))
         skip = int(cursor) if cursor and cursor.isdigit() else 0
         commits = repo.log(limit=limit + 1, skip=skip)
-        return Page(items=[commit_out(repo, c) for c in commits[:limit]],
-                    next_cursor=str(skip + limit) if len(commits) > limit else None)
+        return Page(
+            items=[commit_out(repo, c) for c in commits[:limit]],
+            next_cursor=str(skip + limit) if len(commits) > limit else None,
+        )
 
     @get("/history/{commit:str}", summary="The project as it was at one version (read-only)", sync_to_thread=True)
-    def version(self, project_id: FromPath[str], commit: FromPath[str], identity: IdentityDep,
-                studio: StudioDep) -> ProjectVersion:
+    def version(
+        self, project_id: FromPath[str], commit: FromPath[str], identity: IdentityDep, studio: StudioDep
+    ) -> ProjectVersion:
         with studio.db.session() as db:
             project, _ = require(db, identity.user, project_id, "view")
         repo = ProjectRepo(project_folder(studio.settings, project))
@@ -76,10 +92,15 @@ class HistoryController(Controller):
         scenes = [SceneDetail(**SceneOut.of(s).model_dump(), graph=s.get("graph", {})) for s in state["scenes"]]
         return ProjectVersion(commit=commit_out(repo, found), meta=state["meta"], scenes=scenes)
 
-    @post("/history/{commit:str}/restore", summary="Make an earlier version current (as a new commit)",
-          sync_to_thread=True, status_code=200)
-    def restore(self, project_id: FromPath[str], commit: FromPath[str], identity: IdentityDep,
-                studio: StudioDep) -> CommitOut:
+    @post(
+        "/history/{commit:str}/restore",
+        summary="Make an earlier version current (as a new commit)",
+        sync_to_thread=True,
+        status_code=200,
+    )
+    def restore(
+        self, project_id: FromPath[str], commit: FromPath[str], identity: IdentityDep, studio: StudioDep
+    ) -> CommitOut:
         with studio.db.transaction() as db:
             project, _ = require(db, identity.user, project_id, "edit")
             repo = ProjectRepo(project_folder(studio.settings, project))
@@ -87,8 +108,9 @@ class HistoryController(Controller):
             when = next((c.time for c in repo.log(limit=100_000) if c.sha == sha), None)
             repo.checkout_files(sha)
             label = f"{when:%Y-%m-%d %H:%M} UTC" if when else sha[:7]
-            made = commit_changes(db, studio.settings, project, identity.user,
-                                  f"Restored the version of {label} ({sha[:7]})")
+            made = commit_changes(
+                db, studio.settings, project, identity.user, f"Restored the version of {label} ({sha[:7]})"
+            )
         if made is None:
             raise BadRequest("That version is the current one already.")
         return commit_out(repo, repo.log(limit=1)[0])
@@ -98,24 +120,48 @@ class HistoryController(Controller):
         with studio.db.session() as db:
             project, _ = require(db, identity.user, project_id, "view")
             workspace = db.get(Workspace, project.workspace_id)
-            overrides = {o.user_id: o.role for o in db.exec(
-                select(ProjectRoleOverride).where(ProjectRoleOverride.project_id == project_id)).all()}
-            rows = db.exec(select(Membership, User).join(User, User.id == Membership.user_id)  # type: ignore[arg-type]
-                           .where(Membership.workspace_id == project.workspace_id)).all()
-            return [ProjectMember(user=MemberUser.model_validate(u, from_attributes=True), workspace_role=m.role,
-                                  role=effective_project_role(m.role, workspace.default_project_role,  # type: ignore[union-attr, arg-type]
-                                                              overrides.get(u.id)),  # type: ignore[arg-type]
-                                  overridden=u.id in overrides) for m, u in rows]
+            overrides = {
+                o.user_id: o.role
+                for o in db.exec(select(ProjectRoleOverride).where(ProjectRoleOverride.project_id == project_id)).all()
+            }
+            rows = db.exec(
+                select(Membership, User)
+                .join(User, User.id == Membership.user_id)  # type: ignore[arg-type]
+                .where(Membership.workspace_id == project.workspace_id)
+            ).all()
+            return [
+                ProjectMember(
+                    user=MemberUser.model_validate(u, from_attributes=True),
+                    workspace_role=m.role,
+                    role=effective_project_role(
+                        m.role,
+                        workspace.default_project_role,  # type: ignore[union-attr, arg-type]
+                        overrides.get(u.id),
+                    ),  # type: ignore[arg-type]
+                    overridden=u.id in overrides,
+                )
+                for m, u in rows
+            ]
 
-    @put("/roles/{user_id:str}", summary="Give a member a role on this project (null: the workspace default)",
-         sync_to_thread=True)
-    def set_role(self, project_id: FromPath[str], user_id: FromPath[str], data: JSONBody[RoleSet],
-                 identity: IdentityDep, studio: StudioDep) -> list[ProjectMember]:
+    @put(
+        "/roles/{user_id:str}",
+        summary="Give a member a role on this project (null: the workspace default)",
+        sync_to_thread=True,
+    )
+    def set_role(
+        self,
+        project_id: FromPath[str],
+        user_id: FromPath[str],
+        data: JSONBody[RoleSet],
+        identity: IdentityDep,
+        studio: StudioDep,
+    ) -> list[ProjectMember]:
         with studio.db.transaction() as db:
             project, _ = require(db, identity.user, project_id, "manage")
             if db.get(Membership, (project.workspace_id, user_id)) is None:
-                raise NotFound(f"User '{user_id}' is not in this project's workspace.",
-                               hint="Invite them to the workspace first.")
+                raise NotFound(
+                    f"User '{user_id}' is not in this project's workspace.", hint="Invite them to the workspace first."
+                )
             existing = db.get(ProjectRoleOverride, (project_id, user_id))
             if existing is not None:
                 db.delete(existing)
