@@ -36,7 +36,9 @@ ADMIN = Account("admin", "velvet orbit lantern", "Ada Admin")
 
 def new_account(prefix: str = "user", display_name: str | None = None) -> Account:
     tag = secrets.token_hex(4)
-    return Account(f"{prefix}-{tag}", f"quiet harbour {tag} lamp", display_name or f"{prefix.title()} {tag[:4].upper()}")
+    return Account(
+        f"{prefix}-{tag}", f"quiet harbour {tag} lamp", display_name or f"{prefix.title()} {tag[:4].upper()}"
+    )
 
 
 class ConsoleLog:
@@ -55,9 +57,11 @@ class ConsoleLog:
 
     def unexpected(self, *allowed_statuses: int) -> list[str]:
         """The errors left once the HTTP refusals a test provoked on purpose are set aside."""
+
         def expected(error: str) -> bool:
             match = FAILED_RESOURCE.search(error)
             return match is not None and int(match.group(1)) in allowed_statuses
+
         return [error for error in self.errors if not expected(error)]
 
 

@@ -237,6 +237,12 @@ def test_an_owner_invites_a_member_and_changes_their_role(
     expect(page.get_by_test_id("members-problem")).to_contain_text("A workspace needs at least one owner.")
     expect(me.get_by_role("combobox")).to_have_value("owner")
     screenshot(page, "members-desktop")
+
+    settings = page.get_by_test_id("workspace-settings")
+    settings.get_by_label("Name").fill("Film crew west")
+    settings.get_by_role("button", name="Save settings").click()
+    expect(settings.get_by_role("status")).to_have_text("Workspace saved.")
+    expect(page.get_by_test_id("workspace-name")).to_have_text("Film crew west")
     assert console.unexpected(409) == []
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 DataDir = Annotated[
     Path | None,
@@ -25,3 +30,22 @@ def build_settings(**overrides: object):  # type: ignore[no-untyped-def]
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise typer.BadParameter(problems) from exc
+
+
+@contextmanager
+def open_database(data_dir: object) -> Iterator[tuple[Session, object]]:
+    """The data folder's database in one transaction; our errors print as a message, exit 1."""
+    from mediastudio.db import Database
+    from mediastudio.errors import MediastudioError
+
+    settings = build_settings(data_dir=data_dir)
+    db = Database(settings.database_path)
+    db.migrate()
+    try:
+        with db.transaction() as session:
+            yield session, settings
+    except MediastudioError as exc:
+        typer.echo(f"Error: {exc.detail}" + (f"\nHint: {exc.hint}" if exc.hint else ""), err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        db.close()

@@ -3,36 +3,18 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlmodel import Session
 
-from mediastudio.cli.common import DataDir, build_settings
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+from mediastudio.cli.common import DataDir, open_database
 
 app = typer.Typer(help="Create and manage user accounts.", no_args_is_help=True)
 
 PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")]
-
-
-@contextmanager
-def _database(data_dir: object) -> Iterator[tuple[Session, object]]:
-    from mediastudio.db import Database
-    from mediastudio.errors import MediastudioError
-
-    settings = build_settings(data_dir=data_dir)
-    db = Database(settings.database_path)
-    db.migrate()
-    try:
-        with db.transaction() as session:
-            yield session, settings
-    except MediastudioError as exc:
-        typer.echo(f"Error: {exc.detail}" + (f"\nHint: {exc.hint}" if exc.hint else ""), err=True)
-        raise typer.Exit(1) from exc
-    finally:
-        db.close()
 
 
 def _password(from_stdin: bool) -> str:
@@ -63,7 +45,7 @@ def create(
     from mediastudio.auth.users import create_user
 
     password = _password(password_stdin)
-    with _database(data_dir) as (session, settings):
+    with open_database(data_dir) as (session, settings):
         user = create_user(session, username=name, password=password, display_name=display_name,
                            is_admin=admin, min_length=settings.password_min_length)  # type: ignore[attr-defined]
     typer.echo(f"Created {'administrator' if admin else 'user'} '{user.username}'.")
@@ -74,7 +56,7 @@ def list_users(data_dir: DataDir = None) -> None:
     """List registered users (guests are not listed)."""
     from mediastudio.auth.users import list_users as all_users
 
-    with _database(data_dir) as (session, _):
+    with open_database(data_dir) as (session, _):
         rows = all_users(session)
     typer.echo(f"{'USERNAME':<24} {'DISPLAY NAME':<28} {'ROLE':<6} {'STATE':<9} LAST SEEN (UTC)")
     for user in rows:
@@ -90,7 +72,7 @@ def set_password(name: str, password_stdin: PasswordStdin = False, data_dir: Dat
     from mediastudio.auth.users import set_password as change
 
     password = _password(password_stdin)
-    with _database(data_dir) as (session, settings):
+    with open_database(data_dir) as (session, settings):
         change(session, _user(session, name), password, min_length=settings.password_min_length)  # type: ignore[attr-defined]
     typer.echo(f"Password of '{name.lower()}' changed; their sessions were ended.")
 
@@ -104,7 +86,7 @@ def disable(
     """Disable an account (it cannot log in; its sessions end), or enable it again."""
     from mediastudio.auth.users import set_disabled
 
-    with _database(data_dir) as (session, _):
+    with open_database(data_dir) as (session, _):
         set_disabled(session, _user(session, name), not enable)
     typer.echo(f"'{name.lower()}' is {'enabled' if enable else 'disabled'}.")
 
@@ -120,6 +102,6 @@ def delete(
 
     if not yes:
         typer.confirm(f"Delete '{name}' and the workspaces only they are in?", abort=True)
-    with _database(data_dir) as (session, settings):
+    with open_database(data_dir) as (session, settings):
         delete_user(session, _user(session, name), settings.data_dir)  # type: ignore[attr-defined]
     typer.echo(f"Deleted '{name.lower()}'.")

@@ -147,7 +147,8 @@ class ProjectsController(Controller):
         with studio.db.transaction() as db:
             service.trash_project(db, studio.settings, identity.user, project_id)
 
-    @post("/{project_id:str}/restore", summary="Take a project back out of the trash", sync_to_thread=True)
+    @post("/{project_id:str}/restore", summary="Take a project back out of the trash", sync_to_thread=True,
+          status_code=200)
     def restore_project(self, project_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> ProjectOut:
         with studio.db.transaction() as db:
             service.restore_project(db, studio.settings, identity.user, project_id)

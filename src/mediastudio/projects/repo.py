@@ -175,7 +175,7 @@ class ProjectRepo:
     def clone_bundle(cls, bundle: Path, path: Path) -> ProjectRepo:
         import git
 
-        git.Git().bundle("verify", str(bundle))
+        # (`git bundle verify` would need to run inside some repository; clone + fsck check as much.)
         repo = git.Repo.clone_from(str(bundle), str(path), branch="main")
         with repo.config_writer() as config:
             config.set_value("user", "name", COMMITTER[0])
