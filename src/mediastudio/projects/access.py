@@ -47,3 +47,21 @@ def require(db: Session, user: User, project_id: str, action: Action = "view", *
         raise Forbidden(f"As {role} of this project you cannot {VERBS[action]}.",
                         hint="Ask a workspace owner or admin for a higher role.")
     return project, role
+
+
+def roles_for(db: Session, user: User, projects: list[Project]) -> dict[str, ProjectRole]:
+    """The caller's role on many projects in three queries (the gallery lists up to 200)."""
+    from sqlmodel import col, select
+
+    workspace_ids = {p.workspace_id for p in projects}
+    memberships = {m.workspace_id: m.role for m in db.exec(
+        select(Membership).where(Membership.user_id == user.id, col(Membership.workspace_id).in_(workspace_ids)))}
+    defaults = {w.id: w.default_project_role for w in db.exec(
+        select(Workspace).where(col(Workspace.id).in_(workspace_ids)))}
+    overrides = {o.project_id: o.role for o in db.exec(
+        select(ProjectRoleOverride).where(ProjectRoleOverride.user_id == user.id,
+                                          col(ProjectRoleOverride.project_id).in_([p.id for p in projects])))}
+    return {p.id: effective_project_role(cast(WorkspaceRole, memberships[p.workspace_id]),
+                                         cast(ProjectRole, defaults[p.workspace_id]),
+                                         cast(ProjectRole, overrides[p.id]) if p.id in overrides else None)
+            for p in projects if p.workspace_id in memberships}

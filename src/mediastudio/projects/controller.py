@@ -18,7 +18,7 @@ from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page
 from mediastudio.errors import BadRequest, MediastudioError
 from mediastudio.projects import portability, service
-from mediastudio.projects.access import project_folder, require, role_on
+from mediastudio.projects.access import project_folder, require, roles_for
 from mediastudio.projects.content import read_scenes
 from mediastudio.projects.schemas import (
     BulkAction,
@@ -87,7 +87,7 @@ class ProjectsController(Controller):
                 limit=limit,
                 cursor=cursor,
             )
-            roles = {p.id: role_on(db, identity.user, p) for p in rows}
+            roles = roles_for(db, identity.user, rows)
             return Page(items=projects_out(db, rows, roles), next_cursor=next_cursor)  # type: ignore[arg-type]
 
     @post(summary="Create a project from a template", status_code=HTTP_201_CREATED, sync_to_thread=True)
