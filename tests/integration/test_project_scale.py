@@ -24,8 +24,21 @@ def _fill_index(database: Path, workspace_id: str, user_id: str) -> None:
             db.execute(
                 "INSERT INTO projects (id, workspace_id, name, description, tags, archived, template, created_by,"
                 " contributors, scene_count, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (pid, workspace_id, f"Project {words}", f"About {WORDS[(i * 3) % 10]}", WORDS[i % 10],
-                 i % 7 == 0, "blank", user_id, user_id, 1, stamp, stamp))
+                (
+                    pid,
+                    workspace_id,
+                    f"Project {words}",
+                    f"About {WORDS[(i * 3) % 10]}",
+                    WORDS[i % 10],
+                    i % 7 == 0,
+                    "blank",
+                    user_id,
+                    user_id,
+                    1,
+                    stamp,
+                    stamp,
+                ),
+            )
             db.execute("INSERT INTO project_tags (project_id, tag) VALUES (?, ?)", (pid, WORDS[i % 10]))
 
 
@@ -40,8 +53,16 @@ def test_listing_and_search_at_1000_projects_answer_in_under_50_ms(tmp_path: Pat
     try:
         client = ApiClient(server.url)
         client.post("/api/v1/auth/login", json={"username": "admin", "password": "copper lantern ninety"})
-        queries = [{}, {"q": "noir"}, {"q": "beach harb"}, {"tag": "storm"}, {"sort": "name"},
-                   {"archived": True}, {"q": "desert", "sort": "created"}, {"all": True, "limit": 200}]
+        queries = [
+            {},
+            {"q": "noir"},
+            {"q": "beach harb"},
+            {"tag": "storm"},
+            {"sort": "name"},
+            {"archived": True},
+            {"q": "desert", "sort": "created"},
+            {"all": True, "limit": 200},
+        ]
         assert client.get("/api/v1/projects", params={"all": True, "limit": 1}).status_code == 200  # warm up
         timings = []
         for _ in range(5):
@@ -51,9 +72,11 @@ def test_listing_and_search_at_1000_projects_answer_in_under_50_ms(tmp_path: Pat
                 timings.append((time.perf_counter() - started) * 1000)
                 assert response.status_code == 200 and response.json()["items"], (params, response.text[:300])
         p95 = statistics.quantiles(timings, n=20)[18]
-        per_query = {str(q): round(statistics.median(timings[i::len(queries)]), 1) for i, q in enumerate(queries)}
+        per_query = {str(q): round(statistics.median(timings[i :: len(queries)]), 1) for i, q in enumerate(queries)}
         print(f"\nmedian ms per query: {per_query}")
-        print(f"\nlisting/search over {PROJECTS} projects: median {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms")
+        print(
+            f"\nlisting/search over {PROJECTS} projects: median {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms"
+        )
         assert p95 < 50, f"p95 {p95:.1f} ms"
         assert client.get("/api/v1/projects", params={"q": "noir"}).json()["next_cursor"] is not None
     finally:
