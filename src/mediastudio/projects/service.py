@@ -162,6 +162,7 @@ def purge_trash(db: Session, settings: Settings, *, older_than_days: int = TRASH
     for project in stale:
         shutil.rmtree(project_folder(settings, project), ignore_errors=True)
         db.delete(project)
+    db.flush()
     return len(stale)
 
 
