@@ -65,6 +65,8 @@ def _auth_config(studio: Studio) -> AuthConfig:
             registration_open=policy.registration_open,
             guests_enabled=policy.guests_enabled,
             password_min_length=studio.settings.password_min_length,
+            guest_expiry_days=studio.settings.guest_expiry_days,
+            colors=list(users.COLORS),
         )
 
 

@@ -53,6 +53,8 @@ class AuthConfig(BaseModel):
     registration_open: bool
     guests_enabled: bool
     password_min_length: int
+    guest_expiry_days: int = Field(description="Guests idle this many days are removed with their work.")
+    colors: list[str] = Field(description="The presence colour palette offered on the profile page.")
 
 
 class AuthConfigPatch(BaseModel):

@@ -58,7 +58,7 @@ def list_for_user(db: Session, user: User) -> list[tuple[Workspace, WorkspaceRol
         select(Workspace, Membership.role)
         .join(Membership, col(Membership.workspace_id) == col(Workspace.id))
         .where(Membership.user_id == user.id)
-        .order_by(col(Workspace.kind).desc(), col(Workspace.created_at))  # personal first
+        .order_by(col(Workspace.kind) != "personal", col(Workspace.created_at))  # personal first
     ).all()
     return [(workspace, cast(WorkspaceRole, role)) for workspace, role in rows]
 

@@ -31,9 +31,23 @@ const csrfHeader: Middleware = {
 	}
 };
 
+let onUnauthorized: (() => void) | null = null;
+
+/** Calls `handler` when the server answers 401 to anything but a login: the session has ended. */
+export function whenUnauthorized(handler: () => void): void {
+	onUnauthorized = handler;
+}
+
+const sessionEnd: Middleware = {
+	onResponse({ request, response }) {
+		if (response.status === 401 && !request.url.endsWith('/api/v1/auth/login')) onUnauthorized?.();
+		return undefined;
+	}
+};
+
 /** Same-origin client: the studio is served by `mediastudio serve`, or proxied by `vite dev`. */
 export const api = createClient<paths>({ baseUrl: '' });
-api.use(csrfHeader);
+api.use(csrfHeader, sessionEnd);
 
 /**
  * The server's liveness, version and GPU summary, or `null` when the API cannot be reached

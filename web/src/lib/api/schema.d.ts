@@ -551,6 +551,10 @@ export interface components {
     schemas: {
         /** AuthConfig */
         AuthConfig: {
+            /** @description The presence colour palette offered on the profile page. */
+            colors: string[];
+            /** @description Guests idle this many days are removed with their work. */
+            guest_expiry_days: number;
             guests_enabled: boolean;
             password_min_length: number;
             registration_open: boolean;
@@ -1824,8 +1828,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Document created, URL follows */
-            201: {
+            /** @description Request fulfilled, document follows */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
