@@ -48,9 +48,59 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "title": "Problem",
+    "description": "Every error: what went wrong and, where there is one, what to do about it.",
+    "required": ["status", "title", "detail"],
+    "properties": {
+        "status": {"type": "integer", "description": "The HTTP status, repeated."},
+        "title": {"type": "string", "description": "Short, e.g. 'Not found'."},
+        "detail": {"type": "string", "description": "What happened, for a person."},
+        "hint": {"type": "string", "description": "What to do about it."},
+    },
+    "additionalProperties": True,
+}
+# Operations anyone may call without logging in.
+PUBLIC = {("/api/v1/health", "get"), ("/api/v1/auth/config", "get"), ("/api/v1/auth/setup", "post"),
+          ("/api/v1/auth/register", "post"), ("/api/v1/auth/login", "post"), ("/api/v1/auth/guest", "post"),
+          ("/api/v1/auth/logout", "post"), ("/api/v1/projects/templates", "get")}
+COMMON_ERRORS = {
+    "400": "The request is not valid; `detail` says which field and why.",
+    "401": "Not logged in: log in, or send `Authorization: Bearer <token>`.",
+    "403": "Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write).",
+    "404": "Not found, or not visible to you (the two are not told apart).",
+    "429": "Too many requests; the Retry-After header says when to try again.",
+}
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+def with_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
+    """Document the errors as they are answered: problem details, on every operation."""
+    document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    for path, operations in document.get("paths", {}).items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            for code in [c for c in responses if c.startswith(("4", "5"))]:
+                responses[code] = _problem_response(COMMON_ERRORS.get(code) or responses[code].get("description", ""))
+            codes = ["400", "429"] if (path, method) in PUBLIC else list(COMMON_ERRORS)
+            for code in codes:
+                responses.setdefault(code, _problem_response(COMMON_ERRORS[code]))
+    return document
+
+
 def openapi_document(request: Request) -> dict[str, Any]:
-    schema: dict[str, Any] = request.app.openapi_schema.to_schema()
-    return schema
+    return build_document(request.app)
+
+
+def build_document(app: Any) -> dict[str, Any]:
+    return with_problem_responses(app.openapi_schema.to_schema())
 
 
 @get("/api/openapi.json", include_in_schema=False, sync_to_thread=False,

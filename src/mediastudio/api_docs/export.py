@@ -12,6 +12,8 @@ def export_openapi() -> str:
 
     with tempfile.TemporaryDirectory(prefix="mediastudio-openapi-") as data_dir:
         app = create_app(Settings(data_dir=data_dir, probe_gpu=False))
-        document = app.openapi_schema.to_schema()
+        from mediastudio.api_docs import build_document
+
+        document = build_document(app)
         app.state.studio.db.close()
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
