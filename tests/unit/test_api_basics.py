@@ -80,3 +80,13 @@ def test_unexpected_errors_answer_500_problem_without_internals() -> None:
     assert body["title"] == "Internal Server Error"
     assert "secret" not in response.text
     assert body["hint"]
+
+
+def test_session_cookies_are_secure_over_https(settings) -> None:  # type: ignore[no-untyped-def]
+    from mediastudio.app import create_app
+
+    with TestClient(create_app(settings), base_url="https://studio.example") as https:
+        response = https.post("/api/v1/auth/setup", json={"username": "ana", "password": "violet tram sixteen"})
+    cookies = response.headers.get_list("set-cookie")
+    assert len(cookies) == 2 and all("Secure" in c for c in cookies)
+    assert any("HttpOnly" in c and c.startswith("ms_session=") for c in cookies)

@@ -30,11 +30,13 @@ from mediastudio.studio import Studio, StudioDep
 SETUP_FIRST = "Create the administrator account first (the setup page, or: mediastudio users create NAME --admin)."
 
 
-def _cookies(studio: Studio, secret: str, csrf: str) -> list[Cookie]:
+def _cookies(studio: Studio, request: Request, secret: str, csrf: str) -> list[Cookie]:
+    # Secure whenever the studio is reached over HTTPS (served with TLS, or forced by the setting).
+    secure = studio.settings.cookie_secure or request.url.scheme == "https"
     common = {
         "path": "/",
         "samesite": "lax",
-        "secure": studio.settings.cookie_secure,
+        "secure": secure,
         "max_age": studio.settings.session_days * 86400,
     }
     return [
@@ -54,7 +56,7 @@ def _signed_in(studio: Studio, request: Request, user: User, status: int = HTTP_
             ip=client_ip(request.scope),
         )
     me = Me(user=UserOut.of(user), via="session", csrf_token=session.csrf_token)
-    return Response(me, status_code=status, cookies=_cookies(studio, secret, session.csrf_token))
+    return Response(me, status_code=status, cookies=_cookies(studio, request, secret, session.csrf_token))
 
 
 def _auth_config(studio: Studio) -> AuthConfig:
