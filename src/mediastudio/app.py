@@ -19,6 +19,7 @@ from mediastudio.auth.middleware import AuthMiddleware
 from mediastudio.auth.tokens_controller import TokensController
 from mediastudio.db import Database
 from mediastudio.errors import EXCEPTION_HANDLERS
+from mediastudio.media.controller import AssetsController
 from mediastudio.projects.controller import ProjectsController
 from mediastudio.projects.history_controller import HistoryController
 from mediastudio.projects.scenes_controller import ScenesController
@@ -79,7 +80,7 @@ def create_app(settings: Settings) -> Litestar:
     studio = build_studio(settings)
     app = Litestar(
         route_handlers=[SystemController, AuthController, TokensController, WorkspacesController,
-                        ProjectsController, ScenesController, HistoryController,
+                        ProjectsController, ScenesController, HistoryController, AssetsController,
                         *docs_routes(), unknown_api_path, serve_ui],
         dependencies={
             "studio": Provide(provide_studio, sync_to_thread=False),

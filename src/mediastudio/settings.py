@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(10, ge=1, description="Failed logins per account and IP before a lock.")
     login_lockout_seconds: int = Field(900, ge=1)
 
+    # Media.
+    upload_max_bytes: int = Field(20 * 1024**3, ge=1, description="Largest single file accepted for upload.")
+
     # Projects.
     import_max_bytes: int = Field(20 * 1024**3, ge=1024, description="Largest project file accepted for import.")
 

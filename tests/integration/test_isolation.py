@@ -47,6 +47,16 @@ def _body(operation: dict[str, Any], document: dict[str, Any]) -> Any:
     return _sample(schema, document) if schema else None
 
 
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 18), (12, 200, 90)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 def test_no_route_leaks_another_workspace(server: RunningServer) -> None:
     victim = ApiClient(server.url)
     victim.register("victim-vera", display_name="Vera Victim")
@@ -59,6 +69,8 @@ def test_no_route_leaks_another_workspace(server: RunningServer) -> None:
                                                    "workspace_id": team["id"]}).json()
     scene = victim.get(f"/api/v1/projects/{project['id']}/scenes").json()["items"][0]
     version = victim.get(f"/api/v1/projects/{project['id']}/history").json()["items"][0]
+    frame = victim.post(f"/api/v1/projects/{project['id']}/assets",
+                        files={"file": ("vera-secret-frame.png", _png(), "image/png")}).json()[0]
     me = victim.get("/api/v1/auth/me").json()["user"]
     (personal,) = [w for w in victim.get("/api/v1/workspaces").json()["items"] if w["kind"] == "personal"]
     markers = [
@@ -75,6 +87,9 @@ def test_no_route_leaks_another_workspace(server: RunningServer) -> None:
         "Vera's Secret Film",
         scene["id"],
         version["sha"][:12],
+        frame["id"],
+        "vera-secret-frame",
+        frame["sha256"],
     ]
     values = {
         "workspace_id": team["id"],
@@ -83,6 +98,7 @@ def test_no_route_leaks_another_workspace(server: RunningServer) -> None:
         "project_id": project["id"],
         "scene_id": scene["id"],
         "commit": version["sha"],
+        "asset_id": frame["id"],
     }
 
     stranger = ApiClient(server.url)
@@ -125,7 +141,9 @@ def test_no_route_leaks_another_workspace(server: RunningServer) -> None:
     after = victim.get(f"/api/v1/projects/{project['id']}").json()
     assert after["name"] == "Vera's Secret Film" and after["trashed_at"] is None and not after["archived"]
     assert [s["name"] for s in after["scenes"]] == ["Opening", "Confrontation", "Resolution"]
-    assert victim.get(f"/api/v1/projects/{project['id']}/history").json()["items"][0]["sha"] == version["sha"]
+    history = victim.get(f"/api/v1/projects/{project['id']}/history").json()["items"]
+    assert history[1]["sha"] == version["sha"] and history[0]["message"] == "Uploaded 'vera-secret-frame.png'"
+    assert victim.get(f"/api/v1/projects/{project['id']}/assets/{frame['id']}").json()["trashed_at"] is None
     assert (
         httpx.get(f"{server.url}/api/v1/auth/me", headers={"Authorization": f"Bearer {token['token']}"}).status_code
         == 200

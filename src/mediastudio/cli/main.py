@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mediastudio import __version__
-from mediastudio.cli import projects, users
+from mediastudio.cli import blobs, projects, users
 from mediastudio.cli.common import DataDir, build_settings
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ def _version(value: bool) -> None:
 
 app.add_typer(users.app, name="users")
 app.add_typer(projects.app, name="projects")
+app.add_typer(blobs.app, name="blobs")
 
 
 @app.callback()

@@ -60,7 +60,11 @@ def adopt_folder(db: Session, settings: Settings, folder: Path, workspace_id: st
     project.contributors = " ".join(sorted(authors))
     db.add(project)
     db.flush()
-    return sync_index(db, settings, project)
+    sync_index(db, settings, project)
+    from mediastudio.media.assets import index_folder_assets
+
+    index_folder_assets(db, project, folder)
+    return project
 
 
 def import_from(db: Session, settings: Settings, blobs: BlobStore, actor: User | None, source: BinaryIO | Path,

@@ -1,0 +1,101 @@
+"""/api/v1/projects/{id}/assets: upload (streaming), list, metadata, content (Range), previews."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from anyio import to_thread
+from litestar import Controller, Request, get, patch, post
+from litestar.background_tasks import BackgroundTask
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Response, Stream
+from litestar.status_codes import HTTP_201_CREATED
+
+from mediastudio.auth.identity import IdentityDep
+from mediastudio.common import Page
+from mediastudio.errors import NotFound
+from mediastudio.media import assets
+from mediastudio.media.previews import ensure_preview, warm_previews
+from mediastudio.media.schemas import AssetDetail, AssetOut, AssetPatch
+from mediastudio.media.serving import serve_blob
+from mediastudio.media.uploads import receive_upload
+from mediastudio.projects.access import require
+from mediastudio.studio import StudioDep
+
+
+class AssetsController(Controller):
+    path = "/api/v1/projects/{project_id:str}/assets"
+    tags = ("assets",)
+
+    @post(summary="Upload files (multipart field 'file', repeatable; optional 'category', 'tags')",
+          status_code=HTTP_201_CREATED, request_max_body_size=None, opt={"expensive": True})
+    async def upload(self, project_id: FromPath[str], request: Request, identity: IdentityDep,
+                     studio: StudioDep) -> Response[list[AssetOut]]:
+        with studio.db.session() as db:
+            require(db, identity.user, project_id, "edit")  # refuse before reading a byte
+        limit = studio.settings.upload_max_bytes  # per file, enforced while the bytes stream in
+        upload = await receive_upload(request.headers.get("content-type", ""), request.stream(), studio.blobs, limit)
+        category = upload.fields.get("category") or None
+        tags = [t for t in upload.fields.get("tags", "").replace(",", " ").split() if t]
+        files = [(assets.clean_filename(f.filename, f"upload.{f.sniffed.extension}"), f.sha256, f.sniffed, f.probed,
+                  f.size) for f in upload.files]
+
+        def record() -> list[AssetOut]:
+            with studio.db.transaction() as db:
+                made = assets.add_assets(db, studio.settings, identity.user, project_id, files, category=category,
+                                         tags=tags)
+                return [AssetOut.of(a) for a in made]
+
+        made = await to_thread.run_sync(record)
+        warm = BackgroundTask(to_thread.run_sync, warm_previews, studio.settings.data_dir, studio.blobs,
+                              [(a.sha256, a.category) for a in made])
+        return Response(made, status_code=HTTP_201_CREATED, background=warm)
+
+    @get(summary="The project's assets, newest first: search, category, tag, trash", sync_to_thread=True)
+    def list_assets(self, project_id: FromPath[str], identity: IdentityDep, studio: StudioDep,
+                    q: FromQuery[str | None] = None, category: FromQuery[str | None] = None,
+                    tag: FromQuery[str | None] = None, trashed: FromQuery[bool] = False,
+                    limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+                    cursor: FromQuery[str | None] = None) -> Page[AssetOut]:
+        with studio.db.session() as db:
+            rows, next_cursor = assets.list_assets(db, identity.user, project_id, q=q, category=category, tag=tag,
+                                                   trashed=trashed, limit=limit, cursor=cursor)
+        return Page(items=[AssetOut.of(a) for a in rows], next_cursor=next_cursor)
+
+    @get("/{asset_id:str}", summary="An asset's metadata and provenance", sync_to_thread=True)
+    def get_asset(self, project_id: FromPath[str], asset_id: FromPath[str], identity: IdentityDep,
+                  studio: StudioDep) -> AssetDetail:
+        with studio.db.session() as db:
+            project, asset = assets.get_asset(db, identity.user, project_id, asset_id)
+        meta = assets.read_meta(studio.settings, project, asset_id)
+        return AssetDetail(**AssetOut.of(asset).model_dump(), provenance=meta.get("provenance"))
+
+    @patch("/{asset_id:str}", summary="Rename, tag, recategorise, trash or restore an asset", sync_to_thread=True)
+    def update_asset(self, project_id: FromPath[str], asset_id: FromPath[str], data: JSONBody[AssetPatch],
+                     identity: IdentityDep, studio: StudioDep) -> AssetOut:
+        with studio.db.transaction() as db:
+            asset = assets.update_asset(db, studio.settings, identity.user, project_id, asset_id,
+                                        data.model_dump(exclude_unset=True))
+        return AssetOut.of(asset)
+
+    @get("/{asset_id:str}/content", summary="The asset's bytes (Range, ETag)", sync_to_thread=True)
+    def content(self, project_id: FromPath[str], asset_id: FromPath[str], request: Request, identity: IdentityDep,
+                studio: StudioDep, download: FromQuery[bool] = False) -> Response | Stream:
+        with studio.db.session() as db:
+            _, asset = assets.get_asset(db, identity.user, project_id, asset_id)
+        return serve_blob(request, studio.blobs.path(asset.sha256), asset.sha256, asset.mime, asset.name,
+                          download=download)
+
+    @get("/{asset_id:str}/thumbnail", summary="A WebP preview (256 px, or 1024 with size=1024)",
+         sync_to_thread=True)
+    def thumbnail(self, project_id: FromPath[str], asset_id: FromPath[str], request: Request,
+                  identity: IdentityDep, studio: StudioDep,
+                  size: Annotated[int, QueryParameter(description="256 or 1024")] = 256) -> Response | Stream:
+        with studio.db.session() as db:
+            _, asset = assets.get_asset(db, identity.user, project_id, asset_id)
+        size = 1024 if size > 256 else 256
+        path = ensure_preview(studio.settings.data_dir, studio.blobs, asset.sha256, asset.category, size)
+        if path is None:
+            raise NotFound(f"A {asset.category} asset has no preview picture.")
+        return serve_blob(request, path, f"{asset.sha256}-{size}", "image/webp", f"{asset.name}.webp",
+                          cache="private, max-age=86400")

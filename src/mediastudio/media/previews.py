@@ -1,0 +1,38 @@
+"""Previews (WebP), cached by blob hash: data_dir/previews/<sha>-<size>.webp. Same bytes, same preview."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from mediastudio.media.blobs import BlobStore
+from mediastudio.media.probe import PREVIEW_SIZES, render_preview
+from mediastudio.projects.files import write_atomic
+
+log = logging.getLogger("mediastudio")
+
+
+def preview_path(data_dir: Path, sha256: str, size: int) -> Path:
+    return data_dir / "previews" / sha256[:2] / f"{sha256}-{size}.webp"
+
+
+def ensure_preview(data_dir: Path, blobs: BlobStore, sha256: str, category: str, size: int) -> Path | None:
+    """The cached preview, drawn first if needed; None when this kind of media has no picture."""
+    path = preview_path(data_dir, sha256, size)
+    if path.is_file():
+        return path
+    picture = render_preview(blobs.path(sha256), category, size)
+    if picture is None:
+        return None
+    write_atomic(path, picture)
+    return path
+
+
+def warm_previews(data_dir: Path, blobs: BlobStore, items: list[tuple[str, str]]) -> None:
+    """Draw every preview size for freshly uploaded (sha256, category) pairs, in the background."""
+    for sha256, category in items:
+        for size in PREVIEW_SIZES:
+            try:
+                ensure_preview(data_dir, blobs, sha256, category, size)
+            except Exception as exc:  # a preview is a nicety: never fail the upload for it
+                log.warning("No preview for %s: %s", sha256[:12], exc)

@@ -1,0 +1,49 @@
+"""What the asset API takes and answers."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from mediastudio.common import UtcDatetime
+from mediastudio.media.models import Asset
+
+
+class AssetOut(BaseModel):
+    id: str
+    project_id: str
+    name: str
+    category: str = Field(description="image | video | audio | model | reference | generated")
+    mime: str
+    size: int
+    sha256: str
+    width: int | None
+    height: int | None
+    duration: float | None = Field(description="Seconds, for video and audio.")
+    tags: list[str]
+    created_by: str
+    created_at: UtcDatetime
+    trashed_at: UtcDatetime | None
+    content_url: str
+    thumbnail_url: str | None = Field(description="A WebP preview; null for kinds without a picture.")
+
+    @classmethod
+    def of(cls, asset: Asset) -> AssetOut:
+        base = f"/api/v1/projects/{asset.project_id}/assets/{asset.id}"
+        has_picture = asset.category in ("image", "video", "audio", "generated")
+        return cls(id=asset.id, project_id=asset.project_id, name=asset.name, category=asset.category,
+                   mime=asset.mime, size=asset.size, sha256=asset.sha256, width=asset.width, height=asset.height,
+                   duration=asset.duration, tags=asset.tags.split(), created_by=asset.created_by,
+                   created_at=asset.created_at, trashed_at=asset.trashed_at, content_url=f"{base}/content",
+                   thumbnail_url=f"{base}/thumbnail" if has_picture else None)
+
+
+class AssetDetail(AssetOut):
+    provenance: dict | None = Field(  # type: ignore[type-arg]
+        None, description="For generated assets: scene, node, graph snapshot, seed, model, task.")
+
+
+class AssetPatch(BaseModel):
+    name: str | None = None
+    tags: list[str] | None = None
+    category: str | None = None
+    trashed: bool | None = Field(None, description="true moves it to the trash, false restores it")

@@ -1,0 +1,68 @@
+"""Serving blobs: HTTP Range (video scrubbing), ETag / If-None-Match, type and file name."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import quote
+
+import anyio
+from litestar import Request, Response
+from litestar.response import Stream
+
+CHUNK = 256 * 1024
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _disposition(name: str, inline: bool) -> str:
+    ascii_name = name.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+
+
+async def _read(path: Path, start: int, length: int) -> AsyncIterator[bytes]:
+    async with await anyio.open_file(path, "rb") as handle:
+        await handle.seek(start)
+        while length > 0:
+            chunk = await handle.read(min(CHUNK, length))
+            if not chunk:
+                return
+            length -= len(chunk)
+            yield chunk
+
+
+def _parse_range(header: str, size: int) -> tuple[int, int] | None:
+    """(start, end inclusive) of a single satisfiable range; None when unsatisfiable."""
+    match = RANGE.match(header.strip())
+    if not match or not (match.group(1) or match.group(2)) or "," in header:
+        return None
+    first, last = match.groups()
+    if first == "":
+        length = int(last)
+        return (max(0, size - length), size - 1) if length > 0 else None
+    start, end = int(first), int(last) if last else size - 1
+    if start >= size or end < start:
+        return None
+    return start, min(end, size - 1)
+
+
+def serve_blob(request: Request, path: Path, sha256: str, mime: str, name: str, *, download: bool = False,
+               cache: str = "private, max-age=3600") -> Response | Stream:
+    size = path.stat().st_size
+    etag = f'"{sha256}"'
+    headers = {"ETag": etag, "Accept-Ranges": "bytes", "Cache-Control": cache,
+               "Content-Disposition": _disposition(name, not download), "X-Content-Type-Options": "nosniff"}
+    if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(None, status_code=304, headers=headers)
+    wanted = request.headers.get("range")
+    if wanted and request.headers.get("if-range", etag) == etag:
+        span = _parse_range(wanted, size)
+        if span is None:
+            return Response(None, status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"})
+        start, end = span
+        return Stream(_read(path, start, end - start + 1), status_code=206, media_type=mime,
+                      headers={**headers, "Content-Range": f"bytes {start}-{end}/{size}",
+                               "Content-Length": str(end - start + 1)})
+    return Stream(_read(path, 0, size), status_code=200, media_type=mime,
+                  headers={**headers, "Content-Length": str(size)})
