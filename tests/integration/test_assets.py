@@ -304,3 +304,17 @@ def test_blob_upkeep_keeps_referenced_media_and_collects_orphans(
     assert gc.returncode == 0 and "Removed 1 " in gc.stdout, gc.stdout + gc.stderr
     assert not path.exists()
     assert admin.get(asset["content_url"]).status_code == 200
+
+
+def test_the_gallery_cover_is_the_chosen_asset_else_the_newest_image(admin: ApiClient) -> None:
+    project = admin.post("/api/v1/projects", json={"name": "Covered"}).json()
+    assert admin.get(f"/api/v1/projects/{project['id']}").json()["cover_url"] is None
+    (first,) = _upload(admin, project, "first.png", _png((90, 0, 0))).json()
+    (second,) = _upload(admin, project, "second.png", _png((0, 90, 0))).json()
+    listed = next(p for p in admin.get("/api/v1/projects").json()["items"] if p["id"] == project["id"])
+    assert second["id"] in listed["cover_url"]
+    admin.patch(f"/api/v1/projects/{project['id']}", json={"cover_asset_id": first["id"]})
+    detail = admin.get(f"/api/v1/projects/{project['id']}").json()
+    assert first["id"] in detail["cover_url"] and admin.get(detail["cover_url"]).status_code == 200
+    refused = admin.patch(f"/api/v1/projects/{project['id']}", json={"cover_asset_id": "as_not_here"})
+    assert refused.status_code == 400 and "no asset" in refused.json()["detail"]

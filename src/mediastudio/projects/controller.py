@@ -31,9 +31,7 @@ from mediastudio.projects.schemas import (
     SceneOut,
     TagCount,
     TemplateOut,
-    project_out,
     projects_out,
-    users_by_id,
 )
 from mediastudio.projects.templates import all_templates
 from mediastudio.studio import Studio, StudioDep
@@ -44,7 +42,7 @@ ZIP = "application/zip"
 def _out(studio: Studio, project_id: str, identity_user) -> ProjectOut:  # type: ignore[no-untyped-def]
     with studio.db.session() as db:
         project, role = require(db, identity_user, project_id, "view")
-        return project_out(project, users_by_id(db, set(project.contributors.split())), role)
+        return projects_out(db, [project], {project.id: role})[0]
 
 
 def _remove(path: Path) -> None:
@@ -126,7 +124,7 @@ class ProjectsController(Controller):
         with studio.db.session() as db:
             project, role = require(db, identity.user, project_id, "view")
             scenes = [SceneOut.of(s) for s in read_scenes(project_folder(studio.settings, project))]
-            out = project_out(project, users_by_id(db, set(project.contributors.split())), role)
+            out = projects_out(db, [project], {project.id: role})[0]
             return ProjectDetail(**out.model_dump(), scenes=scenes)
 
     @patch("/{project_id:str}", summary="Rename, describe, tag, set the cover, archive", sync_to_thread=True)

@@ -37,6 +37,7 @@ class ProjectOut(BaseModel):
     tags: list[str]
     archived: bool
     cover_asset_id: str | None
+    cover_url: str | None = Field(None, description="Preview of the chosen cover, else of the newest image.")
     template: str
     created_by: str
     contributors: list[MemberUser] = Field(description="Everyone who changed the project.")
@@ -53,12 +54,32 @@ def users_by_id(db: Session, ids: set[str]) -> dict[str, User]:
     return {u.id: u for u in db.exec(select(User).where(col(User.id).in_(ids))).all()}
 
 
-def project_out(project: Project, people: dict[str, User], role: ProjectRole | None = None) -> ProjectOut:
+def covers_for(db: Session, projects: list[Project]) -> dict[str, str]:
+    """Preview URL per project: its chosen cover asset, else its newest image (generated ones included)."""
+    from mediastudio.media.models import Asset
+
+    if not projects:
+        return {}
+    ids = [p.id for p in projects]
+    chosen = {p.id: p.cover_asset_id for p in projects if p.cover_asset_id}
+    rows = db.exec(select(Asset.project_id, Asset.id, Asset.created_at, Asset.category)
+                   .where(col(Asset.project_id).in_(ids), col(Asset.trashed_at).is_(None),
+                          col(Asset.category).in_(["image", "generated", "video"]))
+                   .order_by(col(Asset.created_at).desc())).all()
+    covers: dict[str, str] = {}
+    for project_id, asset_id, _, _ in rows:
+        covers.setdefault(project_id, asset_id)
+    covers.update(chosen)
+    return {pid: f"/api/v1/projects/{pid}/assets/{aid}/thumbnail?size=1024" for pid, aid in covers.items()}
+
+
+def project_out(project: Project, people: dict[str, User], role: ProjectRole | None = None,
+                cover_url: str | None = None) -> ProjectOut:
     contributors = [MemberUser.model_validate(people[i], from_attributes=True)
                     for i in project.contributors.split() if i in people]
     return ProjectOut(id=project.id, workspace_id=project.workspace_id, name=project.name,
                       description=project.description, tags=project.tags.split(), archived=project.archived,
-                      cover_asset_id=project.cover_asset_id, template=project.template,
+                      cover_asset_id=project.cover_asset_id, cover_url=cover_url, template=project.template,
                       created_by=project.created_by, contributors=contributors, scene_count=project.scene_count,
                       role=role, created_at=project.created_at, updated_at=project.updated_at,
                       trashed_at=project.trashed_at)
@@ -66,7 +87,8 @@ def project_out(project: Project, people: dict[str, User], role: ProjectRole | N
 
 def projects_out(db: Session, projects: list[Project], roles: dict[str, ProjectRole] | None = None) -> list[ProjectOut]:
     people = users_by_id(db, {i for p in projects for i in p.contributors.split()})
-    return [project_out(p, people, (roles or {}).get(p.id)) for p in projects]
+    covers = covers_for(db, projects)
+    return [project_out(p, people, (roles or {}).get(p.id), covers.get(p.id)) for p in projects]
 
 
 class Shot(BaseModel):

@@ -123,7 +123,14 @@ def update_project(db: Session, settings: Settings, actor: User, project_id: str
         meta["tags"] = clean_tags(changes["tags"])
         said.append("changed tags")
     if "cover_asset_id" in changes:
-        meta["cover_asset_id"] = changes["cover_asset_id"]
+        from mediastudio.media.models import Asset
+
+        cover = changes["cover_asset_id"]
+        asset = db.get(Asset, cover) if cover else None
+        if cover and (asset is None or asset.project_id != project.id or asset.trashed_at is not None):
+            raise BadRequest(f"The project has no asset '{cover}' to use as its cover.", field="cover_asset_id",
+                             hint=f"GET /api/v1/projects/{project_id}/assets lists its assets.")
+        meta["cover_asset_id"] = cover
         said.append("changed the cover")
     if changes.get("archived") is not None and bool(changes["archived"]) != bool(meta.get("archived")):
         meta["archived"] = bool(changes["archived"])

@@ -888,6 +888,8 @@ export interface components {
             /** @description Everyone who changed the project. */
             contributors: components["schemas"]["MemberUser"][];
             cover_asset_id: string | null;
+            /** @description Preview of the chosen cover, else of the newest image. */
+            cover_url?: string | null;
             /** Format: date-time */
             created_at: string;
             created_by: string;
@@ -922,6 +924,8 @@ export interface components {
             /** @description Everyone who changed the project. */
             contributors: components["schemas"]["MemberUser"][];
             cover_asset_id: string | null;
+            /** @description Preview of the chosen cover, else of the newest image. */
+            cover_url?: string | null;
             /** Format: date-time */
             created_at: string;
             created_by: string;
