@@ -270,6 +270,9 @@ def test_video_and_audio_get_duration_and_previews(admin: ApiClient, project: di
     for asset in (clip, sound):
         preview = admin.get(asset["thumbnail_url"])
         assert preview.status_code == 200 and Image.open(io.BytesIO(preview.content)).format == "WEBP"
+    strip = Image.open(io.BytesIO(admin.get(clip["thumbnail_url"], params={"kind": "strip"}).content))
+    assert strip.format == "WEBP" and strip.width >= 5 * strip.height  # frames side by side
+    assert admin.get(sound["thumbnail_url"], params={"kind": "strip"}).status_code == 404
 
 
 def test_assets_rename_tag_trash_and_search(admin: ApiClient, project: dict) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from anyio import to_thread
 from litestar import Controller, Request, get, patch, post
@@ -15,7 +15,7 @@ from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page
 from mediastudio.errors import NotFound
 from mediastudio.media import assets
-from mediastudio.media.previews import ensure_preview, warm_previews
+from mediastudio.media.previews import ensure_preview, ensure_strip, warm_previews
 from mediastudio.media.schemas import AssetDetail, AssetOut, AssetPatch
 from mediastudio.media.serving import serve_blob
 from mediastudio.media.uploads import receive_upload
@@ -86,13 +86,20 @@ class AssetsController(Controller):
         return serve_blob(request, studio.blobs.path(asset.sha256), asset.sha256, asset.mime, asset.name,
                           download=download)
 
-    @get("/{asset_id:str}/thumbnail", summary="A WebP preview (256 px, or 1024 with size=1024)",
-         sync_to_thread=True)
+    @get("/{asset_id:str}/thumbnail", summary="A WebP preview (256 px, or 1024 with size=1024; a video's "
+         "scrub strip with kind=strip)", sync_to_thread=True)
     def thumbnail(self, project_id: FromPath[str], asset_id: FromPath[str], request: Request,
                   identity: IdentityDep, studio: StudioDep,
-                  size: Annotated[int, QueryParameter(description="256 or 1024")] = 256) -> Response | Stream:
+                  size: Annotated[int, QueryParameter(description="256 or 1024")] = 256,
+                  kind: Annotated[Literal["preview", "strip"], QueryParameter()] = "preview") -> Response | Stream:
         with studio.db.session() as db:
             _, asset = assets.get_asset(db, identity.user, project_id, asset_id)
+        if kind == "strip":
+            if asset.category != "video":
+                raise NotFound("Only videos have a scrub strip.")
+            strip = ensure_strip(studio.settings.data_dir, studio.blobs, asset.sha256)
+            return serve_blob(request, strip, f"{asset.sha256}-strip", "image/webp", f"{asset.name}-strip.webp",
+                              cache="private, max-age=86400")
         size = 1024 if size > 256 else 256
         path = ensure_preview(studio.settings.data_dir, studio.blobs, asset.sha256, asset.category, size)
         if path is None:

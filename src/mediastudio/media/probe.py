@@ -117,3 +117,37 @@ def _waveform(path: Path, size: int):  # type: ignore[no-untyped-def]
             level = (max(chunk) / top) * (height / 2 - 2)
             draw.line([(x, height / 2 - level), (x, height / 2 + level)], fill=(110, 160, 255))
     return image
+
+
+STRIP_FRAMES = 10
+STRIP_FRAME_WIDTH = 160
+
+
+def render_strip(path: Path) -> bytes:
+    """A scrub strip: STRIP_FRAMES frames spread over a video, side by side (WebP)."""
+    import av
+    from PIL import Image
+
+    frames = []
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        duration = container.duration or 0
+        for i in range(STRIP_FRAMES):
+            if duration:
+                container.seek(int(duration * i / STRIP_FRAMES), any_frame=False)
+            try:
+                frame = next(container.decode(stream)).to_image()
+            except (StopIteration, av.error.EOFError):
+                break
+            frame.thumbnail((STRIP_FRAME_WIDTH, STRIP_FRAME_WIDTH))
+            frames.append(frame)
+    if not frames:
+        raise DamagedMedia("No frame of the video could be read.")
+    strip = Image.new("RGB", (sum(f.width for f in frames), max(f.height for f in frames)))
+    x = 0
+    for frame in frames:
+        strip.paste(frame.convert("RGB"), (x, 0))
+        x += frame.width
+    out = io.BytesIO()
+    strip.save(out, "WEBP", quality=75)
+    return out.getvalue()

@@ -342,7 +342,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A WebP preview (256 px, or 1024 with size=1024) */
+        /** A WebP preview (256 px, or 1024 with size=1024; a video's scrub strip with kind=strip) */
         get: operations["ApiV1ProjectsProjectIdAssetsAssetIdThumbnailThumbnail"];
         put?: never;
         post?: never;
@@ -2729,6 +2729,7 @@ export interface operations {
             query?: {
                 /** @description 256 or 1024 */
                 size?: number;
+                kind?: "preview" | "strip";
             };
             header?: never;
             path: {
