@@ -1,0 +1,85 @@
+"""The write-ahead update log of a project's scene documents: <project>/.mediastudio/collab.sqlite.
+
+Every update is appended, with who sent it and when, and committed before it is relayed to anyone.
+Compaction replaces a scene's updates by one snapshot in a single transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS updates (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, scene_id TEXT NOT NULL, user_id TEXT NOT NULL,
+    at REAL NOT NULL, data BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS updates_scene ON updates (scene_id, id);
+CREATE TABLE IF NOT EXISTS snapshots (
+    scene_id TEXT PRIMARY KEY, epoch INTEGER NOT NULL, upto INTEGER NOT NULL, data BLOB NOT NULL);
+"""
+
+
+@dataclass
+class Stored:
+    snapshot: bytes | None
+    epoch: int | None
+    updates: list[tuple[int, bytes]]
+
+
+class UpdateLog:
+    def __init__(self, project_folder: Path) -> None:
+        folder = project_folder / ".mediastudio"
+        folder.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(folder / "collab.sqlite", check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # an update acknowledged is an update on disk
+        self._db.executescript(SCHEMA)
+
+    def append(self, scene_id: str, user_id: str, data: bytes) -> int:
+        with self._lock:
+            cursor = self._db.execute("INSERT INTO updates (scene_id, user_id, at, data) VALUES (?, ?, ?, ?)",
+                                      (scene_id, user_id, time.time(), data))
+            return int(cursor.lastrowid or 0)
+
+    def load(self, scene_id: str) -> Stored:
+        with self._lock:
+            row = self._db.execute("SELECT data, epoch, upto FROM snapshots WHERE scene_id = ?",
+                                   (scene_id,)).fetchone()
+            upto = row[2] if row else 0
+            updates = self._db.execute("SELECT id, data FROM updates WHERE scene_id = ? AND id > ? ORDER BY id",
+                                       (scene_id, upto)).fetchall()
+        return Stored(row[0] if row else None, row[1] if row else None, [(i, bytes(d)) for i, d in updates])
+
+    def start(self, scene_id: str, state: bytes, epoch: int) -> None:
+        """A new epoch: the document was (re)built; older updates no longer apply."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM updates WHERE scene_id = ?", (scene_id,))
+            self._db.execute("INSERT OR REPLACE INTO snapshots (scene_id, epoch, upto, data) VALUES (?, ?, 0, ?)",
+                             (scene_id, epoch, state))
+            self._db.execute("COMMIT")
+
+    def compact(self, scene_id: str, state: bytes, upto: int) -> None:
+        """Replace the updates up to `upto` by `state` (which must include them), atomically."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            epoch = self._db.execute("SELECT epoch FROM snapshots WHERE scene_id = ?", (scene_id,)).fetchone()
+            self._db.execute("INSERT OR REPLACE INTO snapshots (scene_id, epoch, upto, data) VALUES (?, ?, ?, ?)",
+                             (scene_id, epoch[0] if epoch else 1, upto, state))
+            self._db.execute("DELETE FROM updates WHERE scene_id = ? AND id <= ?", (scene_id, upto))
+            self._db.execute("COMMIT")
+
+    def authors_since(self, scene_id: str, since: float) -> Counter[str]:
+        with self._lock:
+            rows = self._db.execute("SELECT user_id, COUNT(*) FROM updates WHERE scene_id = ? AND at >= ? "
+                                    "GROUP BY user_id", (scene_id, since)).fetchall()
+        return Counter(dict(rows))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
