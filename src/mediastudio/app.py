@@ -17,6 +17,8 @@ from mediastudio.auth.guests import guest_sweeper
 from mediastudio.auth.identity import provide_identity, provide_optional_identity
 from mediastudio.auth.middleware import AuthMiddleware
 from mediastudio.auth.tokens_controller import TokensController
+from mediastudio.collab.controller import project_presence, scene_sync
+from mediastudio.collab.rooms import Rooms
 from mediastudio.db import Database
 from mediastudio.errors import EXCEPTION_HANDLERS
 from mediastudio.media.controller import AssetsController
@@ -58,6 +60,10 @@ def _lifespan(studio: Studio):  # type: ignore[no-untyped-def]
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await recover_projects(studio.settings)
+        studio.rooms = Rooms(studio)
+        if await studio.rooms.recover():
+            log.warning("Saved live scene edits that a crash had kept out of the scene files")
+        studio.rooms.start()
         background = [asyncio.create_task(guest_sweeper(studio.db, studio.settings)),
                       asyncio.create_task(project_sweeper(studio.db, studio.settings))]
         if studio.settings.probe_gpu:
@@ -70,6 +76,7 @@ def _lifespan(studio: Studio):  # type: ignore[no-untyped-def]
             for task in background:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await studio.rooms.stop()  # writes and commits what the live scenes hold
             studio.db.close()
 
     return lifespan
@@ -81,6 +88,7 @@ def create_app(settings: Settings) -> Litestar:
     app = Litestar(
         route_handlers=[SystemController, AuthController, TokensController, WorkspacesController,
                         ProjectsController, ScenesController, HistoryController, AssetsController,
+                        scene_sync, project_presence,
                         *docs_routes(), unknown_api_path, serve_ui],
         dependencies={
             "studio": Provide(provide_studio, sync_to_thread=False),

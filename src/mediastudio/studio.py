@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -23,6 +24,8 @@ class Studio:
     gpu: GpuProbe = field(default_factory=GpuProbe)
     blobs: BlobStore = field(init=False)
     limiter: RateLimiter = field(init=False)
+    rooms: Any = None  # collab.rooms.Rooms, started with the app
+    presence: dict[str, Any] = field(default_factory=dict)  # project id → awareness-only Room
     login_throttle: LoginThrottle = field(init=False)
 
     def __post_init__(self) -> None:

@@ -39,8 +39,9 @@ def _log_in(page: Page, account: Account) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
-def _expect_studio(page: Page, url: str) -> None:
-    expect(page.get_by_test_id("panel-center")).to_be_visible()
+def _expect_home(page: Page, url: str) -> None:
+    """The studio's home: the project gallery of the current workspace, at "/"."""
+    expect(page.get_by_test_id("project-gallery")).to_be_visible()
     expect(page).to_have_url(f"{url}/")
 
 
@@ -55,7 +56,7 @@ def _workspaces(page: Page, url: str) -> list[dict[str, object]]:
     return page.request.get(f"{url}/api/v1/workspaces").json()["items"]  # type: ignore[no-any-return]
 
 
-def test_a_fresh_server_opens_at_setup_and_the_admin_lands_in_the_studio(
+def test_a_fresh_server_opens_at_setup_and_the_admin_lands_in_the_gallery(
         server_factory: Callable[..., RunningServer], anonymous: BrowserContext, console: ConsoleLog) -> None:
     url = server_factory().url
     page = _watched(anonymous, console)
@@ -67,13 +68,13 @@ def test_a_fresh_server_opens_at_setup_and_the_admin_lands_in_the_studio(
     screenshot(page, "setup-desktop")
 
     page.get_by_role("button", name="Create administrator account").click()
-    _expect_studio(page, url)
+    _expect_home(page, url)
     _account_menu(page)
     expect(page.get_by_test_id("account-name")).to_have_text(ADMIN.display_name)
     expect(page.get_by_role("menuitem", name="Server settings")).to_be_visible()
     assert page.request.get(f"{url}/api/v1/auth/me").json()["user"]["is_admin"] is True
     page.goto(f"{url}/setup")  # set up once only
-    _expect_studio(page, url)
+    _expect_home(page, url)
     assert console.errors == []
 
 
@@ -89,13 +90,13 @@ def test_register_log_out_and_log_in_again(anonymous: BrowserContext, studio_url
     expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
     _fill_new_account(page, account)
     page.get_by_role("button", name="Create account").click()
-    _expect_studio(page, studio_url)
+    _expect_home(page, studio_url)
     expect(page.get_by_test_id("workspace-name")).to_have_text("Rosa Register's workspace")
 
     _account_menu(page).get_by_role("menuitem", name="Log out").click()
     expect(page).to_have_url(f"{studio_url}/login")
     _log_in(page, account)
-    _expect_studio(page, studio_url)
+    _expect_home(page, studio_url)
     _account_menu(page)
     expect(page.get_by_test_id("account-name")).to_have_text("Rosa Register")
     expect(page.get_by_role("menuitem", name="Server settings")).to_have_count(0)
@@ -120,7 +121,7 @@ def test_a_guest_tries_the_studio_then_keeps_the_work_by_registering(
     page = _watched(anonymous, console)
     page.goto(f"{studio_url}/login")
     page.get_by_role("button", name="Try without an account").click()
-    _expect_studio(page, studio_url)
+    _expect_home(page, studio_url)
     banner = page.get_by_role("region", name="Guest mode")
     expect(banner).to_contain_text(GUEST_NOTICE)
     expect(page.get_by_test_id("workspace-name")).to_have_text("Guest sandbox")
@@ -132,7 +133,7 @@ def test_a_guest_tries_the_studio_then_keeps_the_work_by_registering(
     account = new_account("claim", "Gil Guest")
     _fill_new_account(page, account)
     page.get_by_role("button", name="Create account").click()
-    _expect_studio(page, studio_url)
+    _expect_home(page, studio_url)
     expect(page.get_by_test_id("guest-banner")).to_have_count(0)
     expect(page.get_by_test_id("workspace-name")).to_have_text("Gil Guest's workspace")
     (kept,) = _workspaces(page, studio_url)
@@ -204,7 +205,7 @@ def test_an_owner_invites_a_member_and_changes_their_role(
     bea = new_account("bea", "Bea Member")
     _register_by_api(studio_url, bea)
     page.goto(studio_url)
-    expect(page.get_by_test_id("panel-center")).to_be_visible()
+    expect(page.get_by_test_id("project-gallery")).to_be_visible()
     page.get_by_test_id("workspace-switcher").click()
     page.get_by_role("menuitem", name="New team workspace…").click()
     dialog = page.get_by_role("dialog", name="New team workspace")
@@ -293,7 +294,7 @@ def test_a_menu_works_with_the_keyboard_and_closes_on_a_click_outside(page: Page
     expect(switcher).to_be_focused()
     page.keyboard.press("ArrowDown")
     expect(page.get_by_role("menuitemradio", checked=True)).to_be_focused()
-    page.get_by_role("heading", name="Asset Browser").click()
+    page.get_by_role("heading", name="Projects", exact=True).click()
     expect(page.get_by_role("menu")).to_have_count(0)
 
 

@@ -3,13 +3,15 @@
 import json
 
 import pytest
-from browser_support import ConsoleLog, screenshot
+from browser_support import ConsoleLog, create_project, screenshot
 from playwright.sync_api import BrowserContext, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 
 def _open(page: Page, url: str) -> None:
-    page.goto(url)
+    """The studio of a fresh project (the address "/" is the project gallery)."""
+    project = create_project(page.context, url, "Shell test")
+    page.goto(f"{url}/projects/{project['id']}")
     expect(page.get_by_test_id("panel-center")).to_be_visible()
 
 
@@ -128,7 +130,7 @@ def test_the_service_worker_caches_the_app_shell_for_offline_use(
     _open(page, studio_url)
     scope = page.evaluate("navigator.serviceWorker.ready.then(r => r.active && r.scope)")
     assert scope == f"{studio_url}/"
-    page.reload()
+    page.reload()  # a project's address: the service worker answers it with the app shell too
     expect(page.get_by_test_id("panel-center")).to_be_visible()
     assert page.evaluate("!!navigator.serviceWorker.controller")
 
@@ -173,7 +175,7 @@ def test_keyboard_focus_starts_at_the_skip_link_and_is_always_visible(page: Page
     page.keyboard.press("Tab")
     expect(page.locator(":focus")).to_contain_text("Skip")
     seen = []
-    for _ in range(14):
+    for _ in range(22):
         name = page.evaluate(FOCUSED_NAME)
         try:  # polled: an indicator may fade in with a (very short) colour transition
             page.wait_for_function(FOCUS_VISIBLE, timeout=2_000)

@@ -83,3 +83,22 @@ class UpdateLog:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+class WrittenMarks:
+    """Which graph (by hash) the studio itself last wrote to each scene file, kept in the same database:
+    a file whose hash differs was changed outside the studio (git restore, a hand edit)."""
+
+    def __init__(self, update_log: UpdateLog) -> None:
+        self.log = update_log
+        with update_log._lock:
+            update_log._db.execute("CREATE TABLE IF NOT EXISTS written (scene_id TEXT PRIMARY KEY, hash TEXT)")
+
+    def get(self, scene_id: str) -> str | None:
+        with self.log._lock:
+            row = self.log._db.execute("SELECT hash FROM written WHERE scene_id = ?", (scene_id,)).fetchone()
+        return row[0] if row else None
+
+    def set(self, scene_id: str, value: str) -> None:
+        with self.log._lock:
+            self.log._db.execute("INSERT OR REPLACE INTO written (scene_id, hash) VALUES (?, ?)", (scene_id, value))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from anyio import to_thread
 from litestar import Controller, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlmodel import select
@@ -95,24 +96,28 @@ class HistoryController(Controller):
     @post(
         "/history/{commit:str}/restore",
         summary="Make an earlier version current (as a new commit)",
-        sync_to_thread=True,
         status_code=200,
     )
-    def restore(
+    async def restore(
         self, project_id: FromPath[str], commit: FromPath[str], identity: IdentityDep, studio: StudioDep
     ) -> CommitOut:
-        with studio.db.transaction() as db:
-            project, _ = require(db, identity.user, project_id, "edit")
-            repo = ProjectRepo(project_folder(studio.settings, project))
-            sha = _found(repo, commit, project_id)
-            when = next((c.time for c in repo.log(limit=100_000) if c.sha == sha), None)
-            repo.checkout_files(sha)
-            label = f"{when:%Y-%m-%d %H:%M} UTC" if when else sha[:7]
-            made = commit_changes(
-                db, studio.settings, project, identity.user, f"Restored the version of {label} ({sha[:7]})"
-            )
+        await studio.rooms.save_version(project_id)  # live edits are committed first: nothing is lost
+
+        def restore_files() -> tuple[ProjectRepo, str | None]:
+            with studio.db.transaction() as db:
+                project, _ = require(db, identity.user, project_id, "edit")
+                repo = ProjectRepo(project_folder(studio.settings, project))
+                sha = _found(repo, commit, project_id)
+                when = next((c.time for c in repo.log(limit=100_000) if c.sha == sha), None)
+                repo.checkout_files(sha)
+                label = f"{when:%Y-%m-%d %H:%M} UTC" if when else sha[:7]
+                message = f"Restored the version of {label} ({sha[:7]})"
+                return repo, commit_changes(db, studio.settings, project, identity.user, message)
+
+        repo, made = await to_thread.run_sync(restore_files)
         if made is None:
             raise BadRequest("That version is the current one already.")
+        await studio.rooms.reload_from_files(project_id)  # open browsers see the restored graphs live
         return commit_out(repo, repo.log(limit=1)[0])
 
     @get("/roles", summary="Everyone in the project's workspace and their role on it", sync_to_thread=True)

@@ -13,7 +13,6 @@ from mediastudio.common import new_id
 from mediastudio.errors import BadRequest, NotFound
 from mediastudio.projects import content
 from mediastudio.projects.access import project_folder, require
-from mediastudio.projects.history import describe_changes
 from mediastudio.projects.service import commit
 from mediastudio.settings import Settings
 
@@ -101,19 +100,6 @@ def delete_scene(db: Session, settings: Settings, actor: User, project_id: str, 
     content.scene_path(folder, scene_id).unlink()
     _renumber(folder, content.read_scenes(folder))
     commit(db, settings, project, actor, f"Deleted scene '{scene['name']}'")
-
-
-def put_graph(db: Session, settings: Settings, actor: User, project_id: str, scene_id: str,
-              graph: dict[str, Any]) -> dict[str, Any]:
-    project, _ = require(db, actor, project_id, "edit")
-    folder = project_folder(settings, project)
-    scene = get_scene(db, settings, actor, project_id, scene_id)
-    before = copy.deepcopy(scene)
-    scene["graph"] = validate_graph(graph)
-    content.write_scene(folder, scene)
-    message = describe_changes({"scenes": [before]}, {"scenes": [scene]}) or f"Saved scene '{scene['name']}'"
-    commit(db, settings, project, actor, message)
-    return scene
 
 
 def _number(value: Any, where: str) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from anyio import to_thread
 from litestar import Controller, delete, get, patch, post, put
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -9,6 +10,8 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page
 from mediastudio.projects import scenes
+from mediastudio.projects.access import require
+from mediastudio.projects.models import Project
 from mediastudio.projects.schemas import Graph, SceneCreate, SceneDetail, SceneOut, ScenePatch
 from mediastudio.studio import StudioDep
 
@@ -55,21 +58,36 @@ class ScenesController(Controller):
         with studio.db.transaction() as db:
             return _detail(scenes.duplicate_scene(db, studio.settings, identity.user, project_id, scene_id))
 
-    @delete("/{scene_id:str}", summary="Delete a scene", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
-    def delete_scene(self, project_id: FromPath[str], scene_id: FromPath[str], identity: IdentityDep,
-                     studio: StudioDep) -> None:
-        with studio.db.transaction() as db:
-            scenes.delete_scene(db, studio.settings, identity.user, project_id, scene_id)
+    @delete("/{scene_id:str}", summary="Delete a scene", status_code=HTTP_204_NO_CONTENT)
+    async def delete_scene(self, project_id: FromPath[str], scene_id: FromPath[str], identity: IdentityDep,
+                           studio: StudioDep) -> None:
+        def delete() -> None:
+            with studio.db.transaction() as db:
+                scenes.delete_scene(db, studio.settings, identity.user, project_id, scene_id)
 
-    @get("/{scene_id:str}/graph", summary="The scene's node graph", sync_to_thread=True)
-    def get_graph(self, project_id: FromPath[str], scene_id: FromPath[str], identity: IdentityDep,
-                  studio: StudioDep) -> Graph:
-        with studio.db.session() as db:
-            return Graph(**scenes.get_scene(db, studio.settings, identity.user, project_id, scene_id)["graph"])
+        await to_thread.run_sync(delete)
+        await studio.rooms.close_scene(project_id, scene_id, reason="The scene was deleted")
 
-    @put("/{scene_id:str}/graph", summary="Replace the scene's node graph", sync_to_thread=True)
-    def put_graph(self, project_id: FromPath[str], scene_id: FromPath[str], data: JSONBody[Graph],
-                  identity: IdentityDep, studio: StudioDep) -> Graph:
-        with studio.db.transaction() as db:
-            scene = scenes.put_graph(db, studio.settings, identity.user, project_id, scene_id, data.model_dump())
-        return Graph(**scene["graph"])
+    @get("/{scene_id:str}/graph", summary="The scene's node graph (the live document's, when it is open)")
+    async def get_graph(self, project_id: FromPath[str], scene_id: FromPath[str], identity: IdentityDep,
+                        studio: StudioDep) -> Graph:
+        def read() -> dict:  # type: ignore[type-arg]
+            with studio.db.session() as db:
+                return scenes.get_scene(db, studio.settings, identity.user, project_id, scene_id)
+
+        scene = await to_thread.run_sync(read)
+        # pycrdt documents live on the event loop's thread: read the live one here, not in a worker.
+        return Graph(**(studio.rooms.live_graph(project_id, scene_id) or scene["graph"]))
+
+    @put("/{scene_id:str}/graph", summary="Replace the scene's node graph (live in every open browser)")
+    async def put_graph(self, project_id: FromPath[str], scene_id: FromPath[str], data: JSONBody[Graph],
+                        identity: IdentityDep, studio: StudioDep) -> Graph:
+        def check() -> Project:
+            with studio.db.session() as db:
+                scenes.get_scene(db, studio.settings, identity.user, project_id, scene_id)
+                return require(db, identity.user, project_id, "edit")[0]
+
+        project = await to_thread.run_sync(check)
+        graph = scenes.validate_graph(data.model_dump())
+        # The same path as a browser's edit: through the scene's live document, logged, relayed, saved.
+        return Graph(**await studio.rooms.apply_rest(project, scene_id, graph, identity.user.id))

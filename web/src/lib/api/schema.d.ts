@@ -532,9 +532,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The scene's node graph */
+        /** The scene's node graph (the live document's, when it is open) */
         get: operations["ApiV1ProjectsProjectIdScenesSceneIdGraphGetGraph"];
-        /** Replace the scene's node graph */
+        /** Replace the scene's node graph (live in every open browser) */
         put: operations["ApiV1ProjectsProjectIdScenesSceneIdGraphPutGraph"];
         post?: never;
         delete?: never;

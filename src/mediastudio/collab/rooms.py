@@ -1,0 +1,262 @@
+"""All live scene rooms of a server: opened on demand, written to the scene file after a quiet spell,
+committed to git when idle, on "Save version" and when the last person leaves."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mediastudio.collab.log import UpdateLog, WrittenMarks
+from mediastudio.errors import NotFound
+
+if TYPE_CHECKING:  # pycrdt loads on the first live scene, not at start-up
+    from mediastudio.collab.room import Member, Room
+
+log = logging.getLogger("mediastudio")
+QUIET_S = 1.5  # write the scene file after this long without changes
+IDLE_S = 30.0  # commit after this long without changes
+TICK_S = 0.5
+
+
+def graph_hash(graph: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(graph, sort_keys=True).encode()).hexdigest()
+
+
+class LiveScene:
+    """A room plus what the server knows of its file and its last commit."""
+
+    def __init__(self, project_id: str, folder: Path, room: Room, marks: WrittenMarks) -> None:
+        self.project_id = project_id
+        self.folder = folder
+        self.room = room
+        self.marks = marks
+        self.written = marks.get(room.scene_id)
+        self.dirty_file = False
+        self.needs_commit = False
+
+
+class Rooms:
+    def __init__(self, studio: Any) -> None:
+        self.studio = studio
+        self.live: dict[tuple[str, str], LiveScene] = {}
+        self.logs: dict[str, UpdateLog] = {}
+        self.lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._keeper())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for scene in list(self.live.values()):
+            await self._flush(scene, commit=True)
+        for update_log in self.logs.values():
+            update_log.close()
+
+    def _scene_file(self, folder: Path, scene_id: str) -> Path:
+        return folder / "scenes" / f"{scene_id}.json"
+
+    async def open(self, project: Any, scene_id: str) -> LiveScene:
+        from mediastudio.collab.room import Room
+        from mediastudio.projects.access import project_folder
+        from mediastudio.projects.files import read_json
+
+        key = (project.id, scene_id)
+        async with self.lock:
+            if key in self.live:
+                return self.live[key]
+            folder = project_folder(self.studio.settings, project)
+            path = self._scene_file(folder, scene_id)
+            if not path.is_file():
+                raise NotFound(f"Project '{project.id}' has no scene '{scene_id}'.")
+            scene = await asyncio.to_thread(read_json, path)
+            update_log = self.logs.get(project.id) or UpdateLog(folder)
+            self.logs[project.id] = update_log
+            room = await asyncio.to_thread(Room.open, scene_id, update_log, scene.get("graph") or {})
+            live = LiveScene(project.id, folder, room, WrittenMarks(update_log))
+            self.live[key] = live
+        file_graph = scene.get("graph") or {}
+        if live.written is not None and graph_hash(file_graph) != live.written:
+            await room.apply_graph(file_graph, "system")  # changed outside the studio: merge it in
+            live.dirty_file = live.needs_commit = False
+        return live
+
+    async def recover(self) -> int:
+        """Before serving: write and commit what the update logs hold beyond the scene files (a crash
+        between an update and its file write). Returns how many scenes were brought up to date."""
+        from sqlmodel import select
+
+        from mediastudio.projects.models import Project
+
+        with self.studio.db.session() as db:
+            projects = list(db.exec(select(Project)).all())
+        recovered = 0
+        for project in projects:
+            from mediastudio.projects.access import project_folder
+
+            if not (project_folder(self.studio.settings, project) / ".mediastudio" / "collab.sqlite").is_file():
+                continue
+            folder = project_folder(self.studio.settings, project)
+            for path in sorted((folder / "scenes").glob("*.json")):
+                live = await self.open(project, path.stem)
+                if graph_hash(live.room.graph()) != live.written:
+                    live.room.authors.update(live.room.log.authors_since(live.room.scene_id, 0))
+                    self._touched(live)
+                    await self._flush(live, commit=True)
+                    recovered += 1
+                await self._close_if_empty(live)
+        return recovered
+
+    def live_graph(self, project_id: str, scene_id: str) -> dict[str, Any] | None:
+        live = self.live.get((project_id, scene_id))
+        return live.room.graph() if live else None
+
+    # -- edits from REST and from files -----------------------------------------------------------------
+    async def apply_rest(self, project: Any, scene_id: str, graph: dict[str, Any], user_id: str) -> dict[str, Any]:
+        live = await self.open(project, scene_id)
+        await live.room.apply_graph(graph, user_id)
+        self._touched(live)
+        if not live.room.members:
+            await self._flush(live, commit=True)
+            await self._close_if_empty(live)
+        return live.room.graph()
+
+    async def reload_from_files(self, project_id: str) -> None:
+        """After a history restore: bring live rooms of the project to what the files now say."""
+        from mediastudio.projects.files import read_json
+
+        for (pid, scene_id), live in list(self.live.items()):
+            if pid != project_id:
+                continue
+            path = self._scene_file(live.folder, scene_id)
+            if not path.is_file():
+                await self.close_scene(pid, scene_id, reason="The scene was removed")
+                continue
+            graph = (await asyncio.to_thread(read_json, path)).get("graph") or {}
+            await live.room.apply_graph(graph, "system")
+            live.written = graph_hash(graph)
+            await asyncio.to_thread(live.marks.set, scene_id, live.written)
+            live.dirty_file = live.needs_commit = False
+
+    async def close_scene(self, project_id: str, scene_id: str, reason: str) -> None:
+        live = self.live.pop((project_id, scene_id), None)
+        if live is None:
+            return
+        for member in list(live.room.members):
+            with contextlib.suppress(Exception):
+                await member.peer.close(4410, reason)
+
+    # -- members ----------------------------------------------------------------------------------------
+    async def join(self, live: LiveScene, member: Member) -> None:
+        await live.room.join(member)
+
+    async def receive(self, live: LiveScene, member: Member, message: bytes) -> None:
+        changed_before = live.room.changed_at
+        await live.room.receive(member, message)
+        if live.room.changed_at != changed_before:
+            self._touched(live)
+
+    async def leave(self, live: LiveScene, member: Member) -> None:
+        await live.room.leave(member)
+        if not live.room.members:
+            await self._flush(live, commit=True)
+            await self._close_if_empty(live)
+
+    async def save_version(self, project_id: str, message: str | None = None) -> None:
+        for (pid, _), live in list(self.live.items()):
+            if pid == project_id:
+                await self._flush(live, commit=True, message=message)
+
+    # -- persistence ------------------------------------------------------------------------------------
+    def _touched(self, live: LiveScene) -> None:
+        live.dirty_file = live.needs_commit = True
+
+    async def _close_if_empty(self, live: LiveScene) -> None:
+        async with self.lock:
+            if not live.room.members and self.live.get((live.project_id, live.room.scene_id)) is live:
+                del self.live[(live.project_id, live.room.scene_id)]
+                await live.room.compact()
+
+    async def _keeper(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_S)
+            now = time.monotonic()
+            for live in list(self.live.values()):
+                quiet = now - live.room.changed_at
+                try:
+                    if live.dirty_file and quiet >= QUIET_S:
+                        await self._write_file(live)
+                    if live.needs_commit and quiet >= IDLE_S:
+                        await self._flush(live, commit=True)
+                except Exception:
+                    log.exception("Saving scene %s failed", live.room.scene_id)
+
+    async def _write_file(self, live: LiveScene) -> None:
+        from mediastudio.projects.files import read_json, write_json
+
+        graph = live.room.graph()
+        digest = graph_hash(graph)
+        live.dirty_file = False
+        if digest == live.written:
+            return
+        path = self._scene_file(live.folder, live.room.scene_id)
+
+        def write() -> None:
+            scene = read_json(path)
+            scene["graph"] = graph
+            write_json(path, scene)
+            live.marks.set(live.room.scene_id, digest)
+
+        await asyncio.to_thread(write)
+        live.written = digest
+
+    async def _flush(self, live: LiveScene, *, commit: bool, message: str | None = None) -> None:
+        await self._write_file(live)
+        if commit and (live.needs_commit or message):
+            authors = live.room.authors.most_common()
+            live.room.authors.clear()
+            live.needs_commit = False
+            await asyncio.to_thread(self._commit, live, [a for a, _ in authors if a != "system"], message)
+
+    def _commit(self, live: LiveScene, authors: list[str], message: str | None) -> None:
+        from mediastudio.auth.models import User
+        from mediastudio.projects.models import Project
+        from mediastudio.projects.repo import Author, ProjectRepo
+        from mediastudio.projects.service import sync_index
+
+        with self.studio.db.transaction() as db:
+            people = [u for u in (db.get(User, a) for a in authors) if u is not None]
+            project = db.get(Project, live.project_id)
+            if project is None:
+                return
+            lead = Author(people[0].display_name, people[0].id) if people else Author("Mediastudio", "u_system")
+            others = [Author(p.display_name, p.id) for p in people[1:]]
+            summary = message or self._summary(live)
+            sha = ProjectRepo(live.folder).commit_all(summary, lead, co_authors=others)
+            if sha is not None:
+                from mediastudio.common import utcnow
+
+                project.updated_at = utcnow()
+                project.contributors = " ".join(sorted(set(project.contributors.split()) | {p.id for p in people}))
+                sync_index(db, self.studio.settings, project)
+
+    def _summary(self, live: LiveScene) -> str:
+        from mediastudio.projects.history import describe_changes, snapshot
+        from mediastudio.projects.repo import ProjectRepo
+
+        repo = ProjectRepo(live.folder)
+        head = repo.log(limit=1)
+        path = f"scenes/{live.room.scene_id}.json"
+        before_files = repo.files_at(head[0].sha, path) if head else {}
+        after_files = {path: self._scene_file(live.folder, live.room.scene_id).read_bytes()}
+        return describe_changes(snapshot(before_files), snapshot(after_files)) or "Edited the scene"

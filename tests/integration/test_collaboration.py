@@ -1,0 +1,189 @@
+"""Live scene documents over a real server: relay, viewers, REST through the document, presence,
+saving to files and git, authorisation, and kill -9 with nothing lost."""
+
+import asyncio
+import json
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from yclient import YClient, ws_url
+
+from support import ApiClient, RunningServer, set_up_admin, start_server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    server = start_server(tmp_path_factory.mktemp("collab"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def ana(server: RunningServer) -> ApiClient:
+    return set_up_admin(server.url, "ana")
+
+
+@pytest.fixture
+def team(server: RunningServer, ana: ApiClient, request: pytest.FixtureRequest) -> dict:
+    """A team project with Bob (editor) and Vic (viewer) besides Ana."""
+    tag = abs(hash(request.node.name)) % 10**6
+    workspace = ana.post("/api/v1/workspaces", json={"name": f"Crew {tag}"}).json()
+    project = ana.post("/api/v1/projects", json={"name": "Live", "template": "text-to-image",
+                                                 "workspace_id": workspace["id"]}).json()
+    people = {}
+    for name in ("bob", "vic"):
+        client = ApiClient(server.url)
+        client.register(f"{name}{tag}", display_name=name.title())
+        ana.post(f"/api/v1/workspaces/{workspace['id']}/members", json={"username": f"{name}{tag}"})
+        people[name] = client
+    vic_id = people["vic"].get("/api/v1/auth/me").json()["user"]["id"]
+    ana.put(f"/api/v1/projects/{project['id']}/roles/{vic_id}", json={"role": "viewer"})
+    scene = ana.get(f"/api/v1/projects/{project['id']}/scenes").json()["items"][0]
+    return {"project": project, "scene": scene, **people}
+
+
+def _client(server: RunningServer, api: ApiClient, team: dict) -> YClient:
+    return YClient(ws_url(server.url, team["project"]["id"], team["scene"]["id"]), cookies=dict(api.cookies))
+
+
+def _folder(server: RunningServer, project: dict) -> Path:
+    return server.data_dir / "workspaces" / project["workspace_id"] / "projects" / project["id"]
+
+
+def test_an_edit_reaches_the_other_editor_live_and_is_saved_to_git(
+        server: RunningServer, ana: ApiClient, team: dict) -> None:
+    async def scenario() -> float:
+        async with _client(server, ana, team) as mine, _client(server, team["bob"], team) as theirs:
+            assert mine.graph()["nodes"]["generate"]["params"]["steps"] == 30
+            graph = mine.graph()
+            graph["nodes"]["generate"]["params"]["steps"] = 45
+            started = time.perf_counter()
+            await mine.edit(graph)
+            await theirs.wait_for(lambda: theirs.graph()["nodes"]["generate"]["params"]["steps"] == 45)
+            return time.perf_counter() - started
+
+    latency = asyncio.run(scenario())
+    assert latency < 0.5
+    folder = _folder(server, team["project"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        log = subprocess.run(["git", "-C", str(folder), "log", "-1", "--format=%an|%s"], capture_output=True,
+                             text=True).stdout.strip()
+        if "steps" in log:
+            break
+        time.sleep(0.2)
+    assert log == "ana|Changed steps on 'Text to image'"
+    scene_file = json.loads((folder / "scenes" / f"{team['scene']['id']}.json").read_text())
+    assert scene_file["graph"]["nodes"]["generate"]["params"]["steps"] == 45
+
+
+def test_viewers_see_live_updates_but_their_writes_are_dropped(
+        server: RunningServer, ana: ApiClient, team: dict) -> None:
+    async def scenario() -> None:
+        async with _client(server, ana, team) as mine, _client(server, team["vic"], team) as viewer:
+            graph = viewer.graph()
+            graph["nodes"]["generate"]["params"]["steps"] = 999
+            await viewer.edit(graph)
+            await asyncio.sleep(0.3)
+            assert mine.graph()["nodes"]["generate"]["params"]["steps"] == 30
+            graph = mine.graph()
+            graph["nodes"]["generate"]["title"] = "Render"
+            await mine.edit(graph)
+            await viewer.wait_for(lambda: viewer.graph()["nodes"]["generate"]["title"] == "Render")
+
+    asyncio.run(scenario())
+    graph = ana.get(f"/api/v1/projects/{team['project']['id']}/scenes/{team['scene']['id']}/graph").json()
+    assert graph["nodes"]["generate"]["params"]["steps"] == 30
+
+
+def test_a_rest_edit_goes_through_the_document_and_appears_live(
+        server: RunningServer, ana: ApiClient, team: dict) -> None:
+    async def scenario() -> None:
+        async with _client(server, team["bob"], team) as browser:
+            graph = browser.graph()
+            graph["nodes"]["prompt"]["params"]["text"] = "a lighthouse in a storm"
+            url = f"/api/v1/projects/{team['project']['id']}/scenes/{team['scene']['id']}/graph"
+            response = await asyncio.to_thread(ana.put, url, json=graph)
+            assert response.status_code == 200
+            await browser.wait_for(lambda: browser.graph()["nodes"]["prompt"]["params"]["text"]
+                                   == "a lighthouse in a storm")
+
+    asyncio.run(scenario())
+
+
+def test_presence_carries_the_sessions_identity_not_the_clients_claim(
+        server: RunningServer, ana: ApiClient, team: dict) -> None:
+    async def scenario() -> None:
+        async with _client(server, ana, team) as mine, _client(server, team["bob"], team) as theirs:
+            await mine.say({"user": {"id": "u_fake", "name": "Mallory"}, "cursor": {"x": 10, "y": 20}})
+            await theirs.wait_for(lambda: any(s and s.get("cursor") for s in theirs.presence.values()))
+            state = next(s for s in theirs.presence.values() if s and s.get("cursor"))
+            me = ana.get("/api/v1/auth/me").json()["user"]
+            assert state["user"] == {"id": me["id"], "name": me["display_name"], "color": me["color"]}
+            assert state["cursor"] == {"x": 10, "y": 20}
+        async with _client(server, team["bob"], team) as late:
+            await asyncio.sleep(0.2)
+            assert not any(s and s.get("cursor") for s in late.presence.values())  # gone when Ana left
+
+    asyncio.run(scenario())
+
+
+def test_rooms_refuse_strangers_and_anonymous_callers(server: RunningServer, team: dict) -> None:
+    stranger = ApiClient(server.url)
+    stranger.register(f"stranger{team['project']['id'][-5:]}")
+
+    async def closed_code(cookies: dict[str, str]) -> int | None:
+        import websockets
+
+        url = ws_url(server.url, team["project"]["id"], team["scene"]["id"])
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())} if cookies else {}
+        try:
+            async with websockets.connect(url, additional_headers=headers) as socket:
+                await socket.recv()
+        except websockets.ConnectionClosed as closed:
+            return closed.rcvd.code if closed.rcvd else None
+        except websockets.InvalidStatus as refused:
+            return refused.response.status_code
+        return None
+
+    assert asyncio.run(closed_code({})) in (4401, 403)
+    assert asyncio.run(closed_code(dict(stranger.cookies))) in (4404, 403)
+
+
+def test_kill_9_loses_no_update_that_reached_the_server(tmp_path: Path) -> None:
+    server = start_server(tmp_path)
+    ana = set_up_admin(server.url, "ana")
+    project = ana.post("/api/v1/projects", json={"name": "Crash", "template": "text-to-image"}).json()
+    scene = ana.get(f"/api/v1/projects/{project['id']}/scenes").json()["items"][0]
+    url = ws_url(server.url, project["id"], scene["id"])
+
+    async def edit_then_watch_it_relayed() -> None:
+        async with YClient(url, cookies=dict(ana.cookies)) as mine, \
+                YClient(url, cookies=dict(ana.cookies)) as witness:
+            for steps in range(31, 41):
+                graph = mine.graph()
+                graph["nodes"]["generate"]["params"]["steps"] = steps
+                await mine.edit(graph)
+            await witness.wait_for(lambda: witness.graph()["nodes"]["generate"]["params"]["steps"] == 40)
+            server.process.send_signal(signal.SIGKILL)  # before the scene file was even written
+            server.process.wait(10)
+
+    asyncio.run(edit_then_watch_it_relayed())
+    restarted = start_server(tmp_path)
+    try:
+        again = ApiClient(restarted.url)
+        again.post("/api/v1/auth/login", json={"username": "ana", "password": "copper lantern ninety"})
+
+        async def reconnect() -> dict:
+            async with YClient(ws_url(restarted.url, project["id"], scene["id"]), cookies=dict(again.cookies)) as c:
+                return c.graph()
+
+        assert asyncio.run(reconnect())["nodes"]["generate"]["params"]["steps"] == 40
+        rest = again.get(f"/api/v1/projects/{project['id']}/scenes/{scene['id']}/graph").json()
+        assert rest["nodes"]["generate"]["params"]["steps"] == 40
+    finally:
+        restarted.stop()
