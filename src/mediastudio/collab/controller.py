@@ -6,6 +6,7 @@ import contextlib
 
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
+from litestar.params import FromPath
 
 from mediastudio.auth.identity import current_identity
 from mediastudio.errors import MediastudioError
@@ -53,7 +54,7 @@ async def _pump(socket: WebSocket, handle) -> None:  # type: ignore[no-untyped-d
 
 
 @websocket("/api/v1/projects/{project_id:str}/scenes/{scene_id:str}/sync")
-async def scene_sync(socket: WebSocket, project_id: str, scene_id: str) -> None:
+async def scene_sync(socket: WebSocket, project_id: FromPath[str], scene_id: FromPath[str]) -> None:
     """The scene's Yjs document: sync + awareness (y-websocket protocol). Viewers receive, never write."""
     admitted = await _admit(socket, project_id)
     if admitted is None:
@@ -73,7 +74,7 @@ async def scene_sync(socket: WebSocket, project_id: str, scene_id: str) -> None:
 
 
 @websocket("/api/v1/projects/{project_id:str}/presence")
-async def project_presence(socket: WebSocket, project_id: str) -> None:
+async def project_presence(socket: WebSocket, project_id: FromPath[str]) -> None:
     """Awareness only: who is in the project and where (panel, scene, asset)."""
     admitted = await _admit(socket, project_id)
     if admitted is None:
