@@ -17,6 +17,7 @@ from mediastudio.auth.guests import guest_sweeper
 from mediastudio.auth.identity import provide_identity, provide_optional_identity
 from mediastudio.auth.middleware import AuthMiddleware
 from mediastudio.auth.tokens_controller import TokensController
+from mediastudio.collab.activity_controller import ActivityController
 from mediastudio.collab.controller import project_presence, scene_sync
 from mediastudio.collab.rooms import Rooms
 from mediastudio.db import Database
@@ -88,7 +89,7 @@ def create_app(settings: Settings) -> Litestar:
     app = Litestar(
         route_handlers=[SystemController, AuthController, TokensController, WorkspacesController,
                         ProjectsController, ScenesController, HistoryController, AssetsController,
-                        scene_sync, project_presence,
+                        ActivityController, scene_sync, project_presence,
                         *docs_routes(), unknown_api_path, serve_ui],
         dependencies={
             "studio": Provide(provide_studio, sync_to_thread=False),

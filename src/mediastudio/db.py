@@ -38,6 +38,7 @@ class Database:
     def migrate(self) -> None:
         """Create missing tables and record the schema version."""
         import mediastudio.auth.models
+        import mediastudio.collab.activity
         import mediastudio.media.models
         import mediastudio.projects.models
         import mediastudio.workspaces.models  # noqa: F401  (tables register on import)

@@ -187,3 +187,31 @@ def test_kill_9_loses_no_update_that_reached_the_server(tmp_path: Path) -> None:
         assert rest["nodes"]["generate"]["params"]["steps"] == 40
     finally:
         restarted.stop()
+
+
+def test_activity_says_who_changed_what_and_save_version_commits(
+        server: RunningServer, ana: ApiClient, team: dict) -> None:
+    async def scenario() -> None:
+        async with _client(server, team["bob"], team) as bob:
+            graph = bob.graph()
+            graph["nodes"]["generate"]["params"]["steps"] = 20
+            await bob.edit(graph)
+            await asyncio.sleep(2.0)  # a quiet spell: the scene file is written, activity recorded
+            graph = bob.graph()
+            graph["nodes"]["generate"]["params"]["steps"] = 35
+            await bob.edit(graph)
+            await asyncio.sleep(0.2)
+            saved = await asyncio.to_thread(ana.post, f"/api/v1/projects/{team['project']['id']}/save",
+                                            json={"message": "before the review"})
+            assert saved.status_code == 200
+
+    asyncio.run(scenario())
+    items = ana.get(f"/api/v1/projects/{team['project']['id']}/activity").json()["items"]
+    texts = [(i["user"]["display_name"], i["text"]) for i in items]
+    assert ("Bob", "changed steps 20→35 on 'Text to image'") in texts
+    assert ("Bob", "changed steps 30→20 on 'Text to image'") in texts
+    assert items[0]["node_id"] == "generate"
+    folder = _folder(server, team["project"])
+    log = subprocess.run(["git", "-C", str(folder), "log", "-1", "--format=%an|%s"], capture_output=True,
+                         text=True).stdout.strip()
+    assert log == "Bob|Saved version: before the review"

@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 import time
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,8 @@ class LiveScene:
         self.written = marks.get(room.scene_id)
         self.dirty_file = False
         self.needs_commit = False
+        self.file_graph: dict[str, Any] | None = None  # what the scene file holds (for activity)
+        self.window_authors: Counter[str] = Counter()  # who changed the graph since the last file write
 
 
 class Rooms:
@@ -125,6 +128,7 @@ class Rooms:
     async def apply_rest(self, project: Any, scene_id: str, graph: dict[str, Any], user_id: str) -> dict[str, Any]:
         live = await self.open(project, scene_id)
         await live.room.apply_graph(graph, user_id)
+        live.window_authors[user_id] += 1
         self._touched(live)
         if not live.room.members:
             await self._flush(live, commit=True)
@@ -164,6 +168,7 @@ class Rooms:
         changed_before = live.room.changed_at
         await live.room.receive(member, message)
         if live.room.changed_at != changed_before:
+            live.window_authors[member.user["id"]] += 1
             self._touched(live)
 
     async def leave(self, live: LiveScene, member: Member) -> None:
@@ -210,15 +215,19 @@ class Rooms:
         if digest == live.written:
             return
         path = self._scene_file(live.folder, live.room.scene_id)
+        authors, live.window_authors = live.window_authors, Counter()
 
         def write() -> None:
             scene = read_json(path)
+            before = live.file_graph if live.file_graph is not None else scene.get("graph") or {}
             scene["graph"] = graph
             write_json(path, scene)
             live.marks.set(live.room.scene_id, digest)
+            self._record_activity(live, before, graph, authors)
 
         await asyncio.to_thread(write)
         live.written = digest
+        live.file_graph = graph
 
     async def _flush(self, live: LiveScene, *, commit: bool, message: str | None = None) -> None:
         await self._write_file(live)
@@ -227,6 +236,16 @@ class Rooms:
             live.room.authors.clear()
             live.needs_commit = False
             await asyncio.to_thread(self._commit, live, [a for a, _ in authors if a != "system"], message)
+
+    def _record_activity(self, live: LiveScene, before: dict[str, Any], after: dict[str, Any],
+                         authors: Counter[str]) -> None:
+        from mediastudio.collab.activity import describe_edits, record
+
+        lead = next((a for a, _ in authors.most_common() if a != "system"), None)
+        if lead is None:
+            return
+        with self.studio.db.transaction() as db:
+            record(db, live.project_id, lead, live.room.scene_id, describe_edits(before, after))
 
     def _commit(self, live: LiveScene, authors: list[str], message: str | None) -> None:
         from mediastudio.auth.models import User

@@ -1,0 +1,72 @@
+"""Activity with attribution: "Ana changed steps 20→30 on 'Hero shot'", recorded as scenes are saved."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from mediastudio.common import utcnow
+
+MAX_VALUE = 40
+
+
+class Activity(SQLModel, table=True):
+    __tablename__ = "activity"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: str = Field(foreign_key="projects.id", index=True, ondelete="CASCADE")
+    user_id: str = Field(index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    scene_id: str | None = None
+    node_id: str | None = None
+    text: str
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
+
+
+def describe_edits(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str | None, str]]:
+    """(node id, phrase) for each visible change between two graphs of one scene."""
+    old, new = before.get("nodes", {}), after.get("nodes", {})
+    entries: list[tuple[str | None, str]] = []
+    for node_id in new.keys() - old.keys():
+        entries.append((node_id, f"added '{new[node_id].get('title') or node_id}'"))
+    for node_id in old.keys() - new.keys():
+        entries.append((None, f"removed '{old[node_id].get('title') or node_id}'"))
+    for node_id in sorted(old.keys() & new.keys()):
+        title = new[node_id].get("title") or node_id
+        old_params, new_params = old[node_id].get("params", {}), new[node_id].get("params", {})
+        for key in sorted(old_params.keys() | new_params.keys()):
+            if old_params.get(key) != new_params.get(key):
+                if isinstance(new_params.get(key), str) and len(str(new_params.get(key))) > MAX_VALUE:
+                    entries.append((node_id, f"edited {key} on '{title}'"))
+                else:
+                    entries.append((node_id, f"changed {key} {_short(old_params.get(key))}→"
+                                             f"{_short(new_params.get(key))} on '{title}'"))
+        if old[node_id].get("title") != new[node_id].get("title"):
+            entries.append((node_id, f"renamed '{old[node_id].get('title')}' to '{title}'"))
+        if old[node_id].get("position") != new[node_id].get("position"):
+            entries.append((node_id, f"moved '{title}'"))
+    added = len(after.get("edges", {}).keys() - before.get("edges", {}).keys())
+    removed = len(before.get("edges", {}).keys() - after.get("edges", {}).keys())
+    if added:
+        entries.append((None, f"connected {added} edge{'s' if added > 1 else ''}"))
+    if removed:
+        entries.append((None, f"disconnected {removed} edge{'s' if removed > 1 else ''}"))
+    return entries
+
+
+def record(db: Session, project_id: str, user_id: str, scene_id: str, entries: list[tuple[str | None, str]]) -> None:
+    for node_id, text in entries:
+        db.add(Activity(project_id=project_id, user_id=user_id, scene_id=scene_id, node_id=node_id, text=text))
+
+
+def recent(db: Session, project_id: str, limit: int, before_id: int | None) -> list[Activity]:
+    query = select(Activity).where(Activity.project_id == project_id)
+    if before_id:
+        query = query.where(col(Activity.id) < before_id)
+    return list(db.exec(query.order_by(col(Activity.id).desc()).limit(limit)).all())

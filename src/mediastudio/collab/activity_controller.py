@@ -1,0 +1,61 @@
+"""/api/v1/projects/{id}/activity and /save: who changed what, and "Save version"."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from anyio import to_thread
+from litestar import Controller, get, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from pydantic import BaseModel, Field
+
+from mediastudio.auth.identity import IdentityDep
+from mediastudio.collab.activity import recent
+from mediastudio.common import Page, UtcDatetime
+from mediastudio.projects.access import require
+from mediastudio.projects.schemas import users_by_id
+from mediastudio.studio import StudioDep
+from mediastudio.workspaces.schemas import MemberUser
+
+
+class ActivityOut(BaseModel):
+    id: int
+    user: MemberUser | None = Field(description="Null when the account is gone.")
+    at: UtcDatetime
+    scene_id: str | None
+    node_id: str | None = Field(description="The node it concerns, to link to; null for scene-wide changes.")
+    text: str = Field(description="e.g. \"changed steps 20→30 on 'Hero shot'\" (the user's name goes before it)")
+
+
+class SaveVersion(BaseModel):
+    message: str | None = Field(None, max_length=200, description="A label for this version")
+
+
+class ActivityController(Controller):
+    path = "/api/v1/projects/{project_id:str}"
+    tags = ("collaboration",)
+
+    @get("/activity", summary="Recent changes with who made them, newest first", sync_to_thread=True)
+    def activity(self, project_id: FromPath[str], identity: IdentityDep, studio: StudioDep,
+                 limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+                 cursor: FromQuery[str | None] = None) -> Page[ActivityOut]:
+        with studio.db.session() as db:
+            require(db, identity.user, project_id, "view")
+            rows = recent(db, project_id, limit + 1, int(cursor) if cursor and cursor.isdigit() else None)
+            people = users_by_id(db, {r.user_id for r in rows})
+        items = [ActivityOut(id=r.id or 0, at=r.at, scene_id=r.scene_id, node_id=r.node_id, text=r.text,
+                             user=MemberUser.model_validate(people[r.user_id], from_attributes=True)
+                             if r.user_id in people else None) for r in rows[:limit]]
+        return Page(items=items, next_cursor=str(items[-1].id) if len(rows) > limit else None)
+
+    @post("/save", summary="Save a version now: write and commit every open scene", status_code=200)
+    async def save_version(self, project_id: FromPath[str], data: JSONBody[SaveVersion], identity: IdentityDep,
+                           studio: StudioDep) -> dict[str, str]:
+        def check() -> None:
+            with studio.db.session() as db:
+                require(db, identity.user, project_id, "edit")
+
+        await to_thread.run_sync(check)
+        label = f"Saved version: {data.message}" if data.message else "Saved version"
+        await studio.rooms.save_version(project_id, label)
+        return {"status": "saved"}
