@@ -22,12 +22,13 @@ from mediastudio.collab.document import apply_graph, graph_from_doc
 
 
 class YClient:
-    def __init__(self, url: str, cookies: dict[str, str] | None = None, headers: dict[str, str] | None = None):
+    def __init__(self, url: str, cookies: dict[str, str] | None = None, headers: dict[str, str] | None = None,
+                 doc: Doc | None = None):
         self.url = url
         self.headers = dict(headers or {})
         if cookies:
             self.headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-        self.doc = Doc()
+        self.doc = doc if doc is not None else Doc()  # pass the old doc to reconnect with offline edits
         self.presence: dict[int, dict[str, Any] | None] = {}
         self.updates_received = 0
         self.changed = asyncio.Event()
@@ -79,10 +80,11 @@ class YClient:
     def graph(self) -> dict[str, Any]:
         return graph_from_doc(self.doc)
 
-    async def edit(self, graph: dict[str, Any]) -> None:
+    async def edit(self, graph: dict[str, Any], *, offline: bool = False) -> None:
         before = self.doc.get_state()
         apply_graph(self.doc, graph)
-        await self._socket.send(create_update_message(self.doc.get_update(before)))
+        if not offline:
+            await self._socket.send(create_update_message(self.doc.get_update(before)))
 
     async def say(self, state: dict[str, Any], clock: int = 1) -> None:
         update = awareness.encode([(self.doc.client_id, clock, state)])

@@ -127,11 +127,9 @@ class Room:
     async def apply(self, update: bytes, user_id: str, skip: Member | None = None) -> None:
         """Log, apply and relay one document update, in arrival order."""
         async with self.lock:
-            before = self.doc.get_state()
             self.last_update_id = await asyncio.to_thread(self.log.append, self.scene_id, user_id, update)
+            # Always relay: a deletion-only update does not move the state vector, yet it is news.
             self.doc.apply_update(update)
-            if self.doc.get_state() == before:
-                return  # nothing new (a duplicate); still logged, harmlessly
             self.changed_at = time.monotonic()
             self.authors[user_id] += 1
             self.updates_since_compaction += 1
