@@ -27,8 +27,19 @@ from yclient import YClient, ws_url  # noqa: E402
 from mediastudio.collab.document import new_document  # noqa: E402
 from support import free_port, set_up_admin, start_server  # noqa: E402
 
-GRAPH = {"nodes": {f"n{i}": {"type": "seed", "title": f"Node {i}", "position": {"x": i * 10, "y": 0},
-                             "params": {"value": i}, "bypass": False} for i in range(20)}, "edges": {}}
+GRAPH = {
+    "nodes": {
+        f"n{i}": {
+            "type": "seed",
+            "title": f"Node {i}",
+            "position": {"x": i * 10, "y": 0},
+            "params": {"value": i},
+            "bypass": False,
+        }
+        for i in range(20)
+    },
+    "edges": {},
+}
 
 
 def _value(peer: YClient) -> object:
@@ -63,9 +74,9 @@ async def measure(url: str, clients: int, edits: int, headers: dict[str, str], s
             await sender.edit(graph)
             others = [p for p in peers if p is not sender]
 
-            async def seen(peer: YClient, value: int = 1000 + i) -> float:
+            async def seen(peer: YClient, value: int = 1000 + i, t0: float = started) -> float:
                 await peer.wait_for(lambda: _value(peer) == value, 10)
-                return time.perf_counter() - started
+                return time.perf_counter() - t0
 
             edit_latencies += await asyncio.gather(*(seen(p) for p in others))
         cursor_latencies: list[float] = []
@@ -74,9 +85,9 @@ async def measure(url: str, clients: int, edits: int, headers: dict[str, str], s
             started = time.perf_counter()
             await sender.say({"cursor": {"x": i, "y": i}, "user": {"name": f"c{i}"}}, clock=10 + i)
 
-            async def saw(peer: YClient, x: int = i, who: int = sender.doc.client_id) -> float:
+            async def saw(peer: YClient, x: int = i, who: int = sender.doc.client_id, t0: float = started) -> float:
                 await peer.wait_for(lambda: (peer.presence.get(who) or {}).get("cursor", {}).get("x") == x, 10)
-                return time.perf_counter() - started
+                return time.perf_counter() - t0
 
             cursor_latencies += await asyncio.gather(*(saw(p) for p in peers if p is not sender))
         return p95(edit_latencies) * 1000, p95(cursor_latencies) * 1000
@@ -89,8 +100,12 @@ def stock_server(port: int) -> subprocess.Popen[bytes]:
     script = REPO / "benchmarks" / "node" / "node_modules" / "@y" / "websocket-server" / "src" / "server.js"
     if not script.is_file():
         raise SystemExit("Run `cd benchmarks/node && npm install` first.")
-    process = subprocess.Popen(["node", str(script)], env={**os.environ, "HOST": "127.0.0.1", "PORT": str(port)},
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        ["node", str(script)],
+        env={**os.environ, "HOST": "127.0.0.1", "PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     time.sleep(1.0)
     return process
 
@@ -112,18 +127,24 @@ def main() -> None:
         stock = stock_server(port)
         try:
             for n in args.clients:
-                ours = asyncio.run(measure(ws_url(server.url, project["id"], scene["id"]), n, args.edits, cookie, False))
+                ours = asyncio.run(
+                    measure(ws_url(server.url, project["id"], scene["id"]), n, args.edits, cookie, False)
+                )
                 ours_rss = rss_mib(server.process.pid)
                 theirs = asyncio.run(measure(f"ws://127.0.0.1:{port}/bench-{n}", n, args.edits, {}, True))
                 rows.append((n, *ours, ours_rss, *theirs, rss_mib(stock.pid)))
         finally:
             stock.terminate()
             server.stop()
-    print(f"\n{'clients':>7} | {'ours: edit p95':>14} {'cursor p95':>10} {'RSS MiB':>8} | "
-          f"{'y-websocket: edit p95':>21} {'cursor p95':>10} {'RSS MiB':>8}")
+    print(
+        f"\n{'clients':>7} | {'ours: edit p95':>14} {'cursor p95':>10} {'RSS MiB':>8} | "
+        f"{'y-websocket: edit p95':>21} {'cursor p95':>10} {'RSS MiB':>8}"
+    )
     for n, edit, cursor, rss, s_edit, s_cursor, s_rss in rows:
-        print(f"{n:>7} | {edit:>11.1f} ms {cursor:>7.1f} ms {rss:>8.0f} | {s_edit:>18.1f} ms {s_cursor:>7.1f} ms "
-              f"{s_rss:>8.0f}")
+        print(
+            f"{n:>7} | {edit:>11.1f} ms {cursor:>7.1f} ms {rss:>8.0f} | {s_edit:>18.1f} ms {s_cursor:>7.1f} ms "
+            f"{s_rss:>8.0f}"
+        )
     print("(target: edit p95 < 50 ms at 50 clients)")
     _ = new_document  # the graph format the benchmark edits is the studio's own
 
