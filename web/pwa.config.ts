@@ -30,6 +30,9 @@ async function fallbackRevision(): Promise<string> {
 
 export const pwaOptions: Partial<SvelteKitPWAOptions> = {
 	strategies: 'generateSW',
+	// Absolute: the studio has nested addresses (/projects/…), where a relative ./sw.js would miss.
+	base: '/',
+	scope: '/',
 	registerType: 'autoUpdate',
 	injectRegister: false, // registered from src/routes/+layout.svelte
 	filename: 'sw.js',

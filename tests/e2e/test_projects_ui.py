@@ -11,6 +11,8 @@ import pytest
 from browser_support import DESKTOP, PHONE, ConsoleLog, create_project, csrf_headers, new_account, screenshot
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
+from support import ApiClient
+
 
 @pytest.fixture
 def browser_context_for_viewer(browser: Browser, desktop: BrowserContext,
@@ -42,12 +44,10 @@ def _card(page: Page, name: str) -> Locator:
         has=page.get_by_test_id("card-name").get_by_text(name, exact=True))
 
 
-def _tree_item(page: Page, label: str) -> Locator:
-    return page.get_by_role("treeitem").filter(has=page.get_by_test_id("tree-label").get_by_text(label, exact=True))
-
-
-def _names(page: Page) -> list[str]:
-    return page.get_by_test_id("card-name").all_inner_texts()
+def _tree_item(page: Page, label: str, kind: str = "scene") -> Locator:
+    """A scene (or `kind="shot"`) row of the Project Browser; shots may share their scene's name."""
+    return page.get_by_test_id(f"tree-{kind}").filter(
+        has=page.get_by_test_id("tree-label").get_by_text(label, exact=True))
 
 
 def _gallery(page: Page, url: str) -> None:
@@ -91,11 +91,11 @@ def test_a_storyboard_project_is_made_from_its_template_and_opens_in_the_studio(
     expect(opening).to_have_attribute("aria-selected", "true")
     opening.focus()
     page.keyboard.press("ArrowDown")
-    expect(_tree_item(page, "Opening shot")).to_be_focused()
+    expect(_tree_item(page, "Opening shot", "shot")).to_be_focused()
     page.keyboard.press("ArrowUp")
     page.keyboard.press("ArrowLeft")
     expect(opening).to_have_attribute("aria-expanded", "false")
-    expect(_tree_item(page, "Opening shot")).to_have_count(0)
+    expect(_tree_item(page, "Opening shot", "shot")).to_have_count(0)
     page.keyboard.press("ArrowDown")
     confrontation = tree.get_by_test_id("tree-scene").filter(has_text="Confrontation")
     expect(confrontation).to_be_focused()
@@ -184,6 +184,39 @@ def test_projects_are_archived_in_bulk_and_come_back_one_by_one(
     expect(page.get_by_test_id("card-name")).to_have_text(["Bravo", "Charlie"])
     listed = page.request.get(f"{studio_url}/api/v1/projects?archived=true").json()["items"]
     assert [p["name"] for p in listed] == ["Alpha"]
+    assert console.errors == []
+
+
+def test_a_project_is_renamed_an_archive_undone_and_more_cards_load_on_scroll(
+        desktop: BrowserContext, page: Page, studio_url: str, console: ConsoleLog) -> None:
+    for index in range(50):  # one more than a page of the gallery (48)
+        create_project(desktop, studio_url, f"Take {index:02d}")
+    _gallery(page, studio_url)
+    page.get_by_label("Sort by").select_option("name")
+    expect(page.get_by_test_id("card-name").first).to_have_text("Take 00")
+    expect(page.get_by_test_id("project-card")).to_have_count(48)
+    expect(page.get_by_test_id("gallery-count")).to_contain_text("48 projects shown")
+    page.get_by_test_id("project-card").last.scroll_into_view_if_needed()
+    expect(page.get_by_test_id("project-card")).to_have_count(50)
+    expect(page.get_by_test_id("gallery-count")).to_have_text("50 projects")
+
+    page.get_by_test_id("project-card").last.scroll_into_view_if_needed()
+    _card(page, "Take 49").get_by_role("button", name="Actions for Take 49").click()
+    page.get_by_role("menuitem", name="Rename…").click()
+    dialog = page.get_by_role("dialog", name="Rename project")
+    dialog.get_by_label("Project name").fill("Final cut")
+    dialog.get_by_role("button", name="Rename").click()
+    expect(dialog).to_be_hidden()
+    expect(_card(page, "Final cut")).to_be_visible()
+
+    _card(page, "Final cut").get_by_role("button", name="Actions for Final cut").click()
+    page.get_by_role("menuitem", name="Archive").click()
+    notice = page.get_by_test_id("gallery-notice")
+    expect(notice).to_contain_text("1 project archived.")
+    expect(_card(page, "Final cut")).to_have_count(0)
+    notice.get_by_role("button", name="Undo").click()
+    expect(_card(page, "Final cut")).to_be_visible()
+    expect(_card(page, "Final cut").get_by_test_id("archived-badge")).to_have_count(0)
     assert console.errors == []
 
 
@@ -366,6 +399,21 @@ def test_a_moved_node_is_saved_and_a_viewer_cannot_move_it(
     look.mouse.move(start["x"] + 130, start["y"] + 110, steps=6)
     look.mouse.up()
     assert look.request.get(graph_url).json()["nodes"]["prompt"]["position"] == after
+
+    # The project's workspace became the viewer's current one; a bulk change they may not make
+    # says why, project by project.
+    look.get_by_role("link", name="Mediastudio home").click()
+    expect(look.get_by_test_id("workspace-name")).to_have_text("Review room")
+    dailies = _card(look, "Dailies")
+    expect(dailies).to_contain_text("View only")
+    dailies.get_by_role("button", name="Actions for Dailies").click()
+    expect(look.get_by_role("menuitem", name="Archive")).to_have_count(0)
+    look.keyboard.press("Escape")
+    dailies.get_by_role("checkbox", name="Select Dailies").check()
+    look.get_by_role("toolbar", name="Selected projects").get_by_role("button", name="Archive").click()
+    expect(look.get_by_test_id("gallery-notice")).to_contain_text("No project was archived.")
+    expect(look.get_by_test_id("bulk-failures")).to_contain_text("Dailies:")
+    expect(dailies).to_be_visible()
     assert console.errors == []
 
 
@@ -467,6 +515,33 @@ def test_the_gallery_and_the_tree_work_on_a_phone(
     expect(page.get_by_test_id("panel-center")).to_be_visible()  # a scene tapped opens on the canvas
     expect(page.get_by_test_id("scene-name")).to_have_text("Resolution")
     assert console.errors == []
+
+
+def test_a_project_link_opens_after_logging_in_and_a_wrong_one_says_so(
+        anonymous: BrowserContext, studio_url: str, console: ConsoleLog) -> None:
+    account = new_account("link")
+    with ApiClient(studio_url) as client:
+        client.register(account.username, account.password, display_name=account.display_name)
+        answer = client.post("/api/v1/projects", json={"name": "Shared cut", "template": "storyboard"})
+        assert answer.status_code == 201, answer.text
+        project = answer.json()
+    page = anonymous.new_page()
+    console.watch(page)
+    page.goto(f"{studio_url}/projects/{project['id']}")
+    expect(page).to_have_url(f"{studio_url}/login?next=%2Fprojects%2F{project['id']}")
+    page.get_by_label("Username").fill(account.username)
+    page.get_by_label("Password").fill(account.password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(f"{studio_url}/projects/{project['id']}")
+    expect(_tree_item(page, "Opening")).to_be_visible()
+    expect(page).to_have_title("Shared cut · Mediastudio")
+
+    page.goto(f"{studio_url}/projects/p_0000000000000000")
+    expect(page.get_by_test_id("project-problem")).to_contain_text("No project 'p_0000000000000000' is visible to you.")
+    expect(page.get_by_test_id("panel-center")).to_contain_text("This project cannot be opened")
+    page.get_by_role("link", name="All projects").click()
+    expect(_card(page, "Shared cut")).to_be_visible()
+    assert console.unexpected(404) == []
 
 
 DROP = """({ name, bytes, drop }) => {

@@ -45,22 +45,27 @@ export async function settle<T>(call: Promise<Answer>): Promise<Result<T>> {
 }
 
 function toProblem(body: unknown, response: Response): Problem {
-	const retry = Number(response.headers.get('Retry-After'));
+	return problemFrom(body, response.status, response.statusText, response.headers.get('Retry-After'));
+}
+
+/** A problem from an answer's parsed body (or null) and status; for callers outside openapi-fetch (uploads). */
+export function problemFrom(body: unknown, status: number, statusText: string, retryAfterHeader?: string | null): Problem {
+	const retry = Number(retryAfterHeader);
 	const retryAfter = Number.isFinite(retry) && retry > 0 ? retry : undefined;
 	if (typeof body === 'object' && body !== null && typeof (body as Problem).detail === 'string') {
 		const { title, detail, hint } = body as Partial<Problem> & { detail: string };
 		return {
-			status: response.status,
-			title: typeof title === 'string' ? title : response.statusText,
+			status,
+			title: typeof title === 'string' ? title : statusText,
 			detail,
 			hint: typeof hint === 'string' && hint ? hint : undefined,
 			retryAfter
 		};
 	}
 	return {
-		status: response.status,
-		title: response.statusText || 'Error',
-		detail: `The server answered ${response.status} ${response.statusText}`.trim() + '.',
+		status,
+		title: statusText || 'Error',
+		detail: `The server answered ${status} ${statusText}`.trim() + '.',
 		retryAfter
 	};
 }

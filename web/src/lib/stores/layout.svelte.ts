@@ -1,13 +1,15 @@
 /**
  * The studio's panel layout: side panel widths and collapsed states, persisted per browser in
  * localStorage under `mediastudio.layout.v1` (tests read this key and shape), plus the view shown
- * on phones, which is not persisted.
+ * on phones and the center panel's tab, which are not persisted.
  */
 
 export const LAYOUT_STORAGE_KEY = 'mediastudio.layout.v1';
 
 export type Side = 'left' | 'right';
 export type MobileView = 'browser' | 'canvas' | 'properties';
+/** The tabs of the studio's center panel. */
+export type CenterView = 'scene' | 'asset' | 'history';
 
 export interface PersistedLayout {
 	leftWidth: number;
@@ -55,6 +57,7 @@ class LayoutStore {
 	leftCollapsed = $state(false);
 	rightCollapsed = $state(false);
 	mobileView = $state<MobileView>('canvas');
+	centerView = $state<CenterView>('scene');
 
 	constructor() {
 		if (typeof localStorage === 'undefined') return;

@@ -1,0 +1,76 @@
+/** Scenes of a project and their node graphs. */
+import { api } from './client';
+import { settle, type Result } from './problem';
+import type { components } from './schema';
+
+export type Scene = components['schemas']['SceneOut'];
+export type SceneDetail = components['schemas']['SceneDetail'];
+export type Shot = components['schemas']['Shot'];
+
+/** A node of a scene graph as stored in its scene file (DESIGN.md, "A project on disk"). */
+export type GraphNode = {
+	type: string;
+	title?: string;
+	position: { x: number; y: number };
+	params?: Record<string, unknown>;
+	bypass?: boolean;
+};
+
+/** An edge, keyed "source:handle->target:handle" in the graph. */
+export type GraphEdge = {
+	source: string;
+	source_handle: string;
+	target: string;
+	target_handle: string;
+};
+
+export type Graph = {
+	nodes: Record<string, GraphNode>;
+	edges: Record<string, GraphEdge>;
+};
+
+function scenePath(projectId: string, sceneId: string) {
+	return { params: { path: { project_id: projectId, scene_id: sceneId } } };
+}
+
+/** The schema types a graph as open objects; the scene file's shape is the one above. */
+export function asGraph(value: components['schemas']['Graph'] | undefined): Graph {
+	return {
+		nodes: (value?.nodes ?? {}) as unknown as Record<string, GraphNode>,
+		edges: (value?.edges ?? {}) as unknown as Record<string, GraphEdge>
+	};
+}
+
+export function createScene(projectId: string, name: string): Promise<Result<SceneDetail>> {
+	return settle(api.POST('/api/v1/projects/{project_id}/scenes', { params: { path: { project_id: projectId } }, body: { name } }));
+}
+
+/** Renames a scene, or moves it to `order` (its 0-based new position). */
+export function updateScene(projectId: string, sceneId: string, body: { name?: string; order?: number }): Promise<Result<SceneDetail>> {
+	return settle(api.PATCH('/api/v1/projects/{project_id}/scenes/{scene_id}', { ...scenePath(projectId, sceneId), body }));
+}
+
+export function deleteScene(projectId: string, sceneId: string): Promise<Result<void>> {
+	return settle(api.DELETE('/api/v1/projects/{project_id}/scenes/{scene_id}', scenePath(projectId, sceneId)));
+}
+
+export function duplicateScene(projectId: string, sceneId: string): Promise<Result<SceneDetail>> {
+	return settle(api.POST('/api/v1/projects/{project_id}/scenes/{scene_id}/duplicate', scenePath(projectId, sceneId)));
+}
+
+export async function fetchGraph(projectId: string, sceneId: string, signal?: AbortSignal): Promise<Result<Graph>> {
+	const result = await settle<components['schemas']['Graph']>(
+		api.GET('/api/v1/projects/{project_id}/scenes/{scene_id}/graph', { ...scenePath(projectId, sceneId), cache: 'no-store', signal })
+	);
+	return result.ok ? { ok: true, data: asGraph(result.data) } : result;
+}
+
+export async function saveGraph(projectId: string, sceneId: string, graph: Graph): Promise<Result<Graph>> {
+	const result = await settle<components['schemas']['Graph']>(
+		api.PUT('/api/v1/projects/{project_id}/scenes/{scene_id}/graph', {
+			...scenePath(projectId, sceneId),
+			body: graph
+		})
+	);
+	return result.ok ? { ok: true, data: asGraph(result.data) } : result;
+}

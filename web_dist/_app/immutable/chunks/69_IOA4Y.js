@@ -1,0 +1,1 @@
+import{e}from"./DIeogL5L.js";e();

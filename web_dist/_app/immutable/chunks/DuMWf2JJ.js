@@ -1,1 +1,0 @@
-import{aa as t,ab as c,x as o,ac as l,A as e}from"./arUKF3DV.js";function u(n){o===null&&t(),l&&o.l!==null?s(o).m.push(n):c(()=>{const a=e(n);if(typeof a=="function")return a})}function i(n){o===null&&t(),u(()=>()=>e(n))}function s(n){var a=n.l;return a.u??={a:[],b:[],m:[]}}export{i as a,u as o};
