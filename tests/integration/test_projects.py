@@ -225,3 +225,25 @@ def test_reindex_rebuilds_the_index_from_the_folders(tmp_path: Path) -> None:
         assert all(p["scene_count"] == 3 and p["tags"] == ["storyboard"] for p in listed)
     finally:
         restarted.stop()
+
+
+def test_tags_per_workspace_export_many_and_reorder_summaries(ana: ApiClient) -> None:
+    import io
+    import zipfile
+
+    team = ana.post("/api/v1/workspaces", json={"name": "Tagged team"}).json()
+    mine = _create(ana, "Mine")
+    ours = _create(ana, "Ours", "storyboard", workspace_id=team["id"])
+    ana.patch(f"/api/v1/projects/{mine['id']}", json={"tags": ["solo"]})
+    tags = {t["tag"] for t in ana.get("/api/v1/projects/tags", params={"workspace": team["id"]}).json()}
+    assert tags == {"storyboard"}
+
+    zipped = ana.get("/api/v1/projects/export", params={"ids": f"{mine['id']},{ours['id']}"})
+    assert zipped.status_code == 200 and zipped.headers["content-type"].startswith("application/zip")
+    names = sorted(zipfile.ZipFile(io.BytesIO(zipped.content)).namelist())
+    assert names == ["Mine.msproj", "Ours.msproj"]
+    assert ana.get("/api/v1/projects/export", params={"ids": ""}).status_code == 400
+
+    scenes = ana.get(f"/api/v1/projects/{ours['id']}/scenes").json()["items"]
+    ana.patch(f"/api/v1/projects/{ours['id']}/scenes/{scenes[0]['id']}", json={"order": 2})
+    assert ana.get(f"/api/v1/projects/{ours['id']}/history").json()["items"][0]["summary"] == "Reordered scenes"

@@ -115,9 +115,18 @@ class ProjectsController(Controller):
         ]
 
     @get("/tags", summary="Tags in use on your projects, with counts", sync_to_thread=True)
-    def tags_in_use(self, identity: IdentityDep, studio: StudioDep) -> list[TagCount]:
+    def tags_in_use(self, identity: IdentityDep, studio: StudioDep,
+                    workspace: FromQuery[str | None] = None) -> list[TagCount]:
         with studio.db.session() as db:
-            return [TagCount(tag=t, count=c) for t, c in service.all_tags(db, identity.user)]
+            return [TagCount(tag=t, count=c) for t, c in service.all_tags(db, identity.user, workspace)]
+
+    @get("/export", summary="Download many projects as one zip of .msproj files (ids comma-separated)",
+         sync_to_thread=True, opt={"expensive": True}, media_type=ZIP)
+    def export_many(self, ids: FromQuery[str], identity: IdentityDep, studio: StudioDep) -> File:
+        wanted = [i for i in ids.split(",") if i.strip()][:500]
+        if not wanted:
+            raise BadRequest("Name the projects to export: ?ids=p_1,p_2", field="ids")
+        return self._bulk_export(wanted, identity.user, studio)
 
     @get("/{project_id:str}", summary="A project with its scenes and shots", sync_to_thread=True)
     def get_project(self, project_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> ProjectDetail:
@@ -159,7 +168,8 @@ class ProjectsController(Controller):
         status_code=200,
         opt={"expensive": True},
     )
-    def bulk(self, data: JSONBody[BulkAction], identity: IdentityDep, studio: StudioDep) -> Response:
+    def bulk(self, data: JSONBody[BulkAction], identity: IdentityDep, studio: StudioDep) -> Response[BulkOut]:
+        """For `export` the answer is the zip file (GET /projects/export?ids= lets a browser save it as it streams)."""
         if data.action == "export":
             return self._bulk_export(data.ids, identity.user, studio)
         results = []

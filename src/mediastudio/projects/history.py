@@ -60,6 +60,7 @@ def describe_changes(before: dict[str, Any], after: dict[str, Any]) -> str:
         for key in ("name", "description", "tags", "archived", "cover_asset_id", "settings"):
             if old_meta.get(key) != new_meta.get(key):
                 phrases.append(f"changed the project's {key.replace('_asset_id', '')}")
+    moved: list[str] = []
     old_scenes = {s["id"]: s for s in before.get("scenes", [])}
     new_scenes = {s["id"]: s for s in after.get("scenes", [])}
     for scene_id, scene in new_scenes.items():
@@ -69,8 +70,12 @@ def describe_changes(before: dict[str, Any], after: dict[str, Any]) -> str:
         old = old_scenes[scene_id]
         if old.get("name") != scene.get("name"):
             phrases.append(f"renamed scene '{old['name']}' to '{scene['name']}'")
+        if old.get("order") != scene.get("order"):
+            moved.append(scene["name"])
         phrases.extend(_graph_changes(old.get("graph", {}), scene.get("graph", {}), scene["name"]))
     phrases.extend(f"deleted scene '{s['name']}'" for i, s in old_scenes.items() if i not in new_scenes)
+    if moved and not any(p.startswith(("added scene", "deleted scene")) for p in phrases):
+        phrases.append("reordered scenes" if len(moved) > 1 else f"moved scene '{moved[0]}'")
     if len(phrases) > MAX_PHRASES:
         phrases = [*phrases[:MAX_PHRASES], f"{len(phrases) - MAX_PHRASES} more changes"]
     text = ", ".join(phrases)

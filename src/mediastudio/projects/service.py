@@ -200,9 +200,11 @@ def list_projects(db: Session, user: User, *, workspace_id: str | None = None, q
     return rows[:limit], next_cursor
 
 
-def all_tags(db: Session, user: User) -> list[tuple[str, int]]:
-    rows = db.exec(select(ProjectTag.tag, func.count()).join(Project, col(Project.id) == col(ProjectTag.project_id))
-                   .join(Membership, col(Membership.workspace_id) == col(Project.workspace_id))
-                   .where(Membership.user_id == user.id, col(Project.trashed_at).is_(None))
-                   .group_by(ProjectTag.tag).order_by(ProjectTag.tag)).all()
+def all_tags(db: Session, user: User, workspace_id: str | None = None) -> list[tuple[str, int]]:
+    query = (select(ProjectTag.tag, func.count()).join(Project, col(Project.id) == col(ProjectTag.project_id))
+             .join(Membership, col(Membership.workspace_id) == col(Project.workspace_id))
+             .where(Membership.user_id == user.id, col(Project.trashed_at).is_(None)))
+    if workspace_id:
+        query = query.where(Project.workspace_id == workspace_id)
+    rows = db.exec(query.group_by(ProjectTag.tag).order_by(ProjectTag.tag)).all()
     return [(tag, count) for tag, count in rows]
