@@ -22,6 +22,7 @@ from mediastudio.collab.controller import project_presence, scene_sync
 from mediastudio.collab.rooms import Rooms
 from mediastudio.db import Database
 from mediastudio.errors import EXCEPTION_HANDLERS
+from mediastudio.events.controller import events
 from mediastudio.media.controller import AssetsController
 from mediastudio.projects.controller import ProjectsController
 from mediastudio.projects.history_controller import HistoryController
@@ -60,6 +61,7 @@ def build_studio(settings: Settings) -> Studio:
 def _lifespan(studio: Studio):  # type: ignore[no-untyped-def]
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        studio.events.bind(asyncio.get_running_loop())
         await recover_projects(studio.settings)
         studio.rooms = Rooms(studio)
         if await studio.rooms.recover():
@@ -89,7 +91,7 @@ def create_app(settings: Settings) -> Litestar:
     app = Litestar(
         route_handlers=[SystemController, AuthController, TokensController, WorkspacesController,
                         ProjectsController, ScenesController, HistoryController, AssetsController,
-                        ActivityController, scene_sync, project_presence,
+                        ActivityController, scene_sync, project_presence, events,
                         *docs_routes(), unknown_api_path, serve_ui],
         dependencies={
             "studio": Provide(provide_studio, sync_to_thread=False),

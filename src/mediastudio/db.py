@@ -30,6 +30,7 @@ class Database:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.events: Any = None  # the app's EventBus; sessions carry it to the services
         self.engine: Engine = create_engine(
             f"sqlite:///{path}", connect_args={"check_same_thread": False}
         )
@@ -58,6 +59,7 @@ class Database:
     def session(self) -> Iterator[Session]:
         # Objects stay readable after the session closes: services hand them to controllers.
         with Session(self.engine, expire_on_commit=False) as session:
+            session.info["events"] = []  # (type, workspace_id, data) published once committed
             yield session
 
     @contextmanager
@@ -66,6 +68,9 @@ class Database:
         with self.session() as session:
             yield session
             session.commit()
+            if self.events is not None:
+                for event_type, workspace_id, data in session.info["events"]:
+                    self.events.publish(event_type, workspace_id=workspace_id, **data)
 
     def close(self) -> None:
         self.engine.dispose()

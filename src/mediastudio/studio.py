@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 
 from mediastudio.auth.ratelimit import LoginThrottle, RateLimiter
 from mediastudio.db import Database
+from mediastudio.events.bus import EventBus
 from mediastudio.media.blobs import BlobStore
 from mediastudio.settings import Settings
 from mediastudio.system.gpu import GpuProbe
@@ -25,12 +26,14 @@ class Studio:
     blobs: BlobStore = field(init=False)
     limiter: RateLimiter = field(init=False)
     rooms: Any = None  # collab.rooms.Rooms, started with the app
+    events: EventBus = field(default_factory=EventBus)
     presence: dict[str, Any] = field(default_factory=dict)  # project id → awareness-only Room
     login_throttle: LoginThrottle = field(init=False)
 
     def __post_init__(self) -> None:
         s = self.settings
         self.blobs = BlobStore(s.data_dir / "blobs")
+        self.db.events = self.events
         self.limiter = RateLimiter(s.rate_limit_user_per_minute, s.rate_limit_ip_per_minute,
                                    s.rate_limit_expensive_per_minute)
         self.login_throttle = LoginThrottle(s.login_max_failures, s.login_lockout_seconds)

@@ -29,6 +29,7 @@ async def _admit(socket: WebSocket, project_id: str):  # type: ignore[no-untyped
     """The project and a Member for this socket, or None after closing it (4401 / 4404)."""
     identity = current_identity(socket)
     if identity is None:
+        await socket.accept()  # accept, then close: only a close code reaches a browser's script
         await socket.close(code=4401, reason="Log in first")
         return None
     studio = socket.app.state.studio
@@ -36,6 +37,7 @@ async def _admit(socket: WebSocket, project_id: str):  # type: ignore[no-untyped
         with studio.db.session() as db:
             project, role = require(db, identity.user, project_id, "view")
     except MediastudioError as exc:
+        await socket.accept()
         await socket.close(code=4000 + exc.status, reason=exc.detail[:120])
         return None
     from mediastudio.collab.room import Member  # pycrdt loads on the first live connection

@@ -268,6 +268,10 @@ class Rooms:
                 project.updated_at = utcnow()
                 project.contributors = " ".join(sorted(set(project.contributors.split()) | {p.id for p in people}))
                 sync_index(db, self.studio.settings, project)
+                from mediastudio.events.emit import emit
+
+                emit(db, "project.changed", project.workspace_id, project_id=project.id, by=lead.user_id,
+                     summary=summary, commit=sha)
 
     def _summary(self, live: LiveScene) -> str:
         from mediastudio.projects.history import describe_changes, snapshot

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, or_, select
 from mediastudio.auth.models import User
 from mediastudio.common import new_id, utcnow
 from mediastudio.errors import BadRequest, NotFound
+from mediastudio.events.emit import emit
 from mediastudio.media.models import Asset
 from mediastudio.media.probe import Probe
 from mediastudio.media.sniff import Sniffed
@@ -69,6 +70,8 @@ def add_assets(db: Session, settings: Settings, actor: User, project_id: str,
         made.append(_index(db, project, meta))
     label = f"'{files[0][0]}'" if len(files) == 1 else f"{len(files)} assets"
     commit(db, settings, project, actor, f"Uploaded {label}")
+    for asset in made:
+        emit(db, "asset.created", project.workspace_id, project_id=project.id, asset_id=asset.id, by=actor.id)
     return made
 
 
@@ -128,6 +131,7 @@ def update_asset(db: Session, settings: Settings, actor: User, project_id: str, 
         write_json(asset_file(settings, project, asset_id), meta)
         asset = _index(db, project, meta)
         commit(db, settings, project, actor, "; ".join(said))
+        emit(db, "asset.updated", project.workspace_id, project_id=project.id, asset_id=asset.id, by=actor.id)
     return asset
 
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from mediastudio.auth.models import User
 from mediastudio.common import new_id, utcnow
 from mediastudio.errors import Forbidden
+from mediastudio.events.emit import emit
 from mediastudio.media.blobs import BlobStore
 from mediastudio.projects import content
 from mediastudio.projects.access import project_folder, require
@@ -90,6 +91,8 @@ def import_from(db: Session, settings: Settings, blobs: BlobStore, actor: User |
         raise
     finally:
         shutil.rmtree(staged.parent, ignore_errors=True)
+    emit(db, "project.changed", workspace_id, project_id=project.id, by=actor.id if actor else None,
+         summary="Imported")
     return project
 
 

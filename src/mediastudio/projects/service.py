@@ -11,6 +11,7 @@ from sqlmodel import Session, col, func, or_, select
 from mediastudio.auth.models import User
 from mediastudio.common import new_id, utcnow
 from mediastudio.errors import BadRequest, Forbidden
+from mediastudio.events.emit import emit
 from mediastudio.projects import content
 from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.models import Project, ProjectTag
@@ -70,6 +71,8 @@ def commit(db: Session, settings: Settings, project: Project, actor: User, messa
     """Commit the folder as `actor` and refresh the index row."""
     sha = ProjectRepo(project_folder(settings, project)).commit_all(message, author_of(actor))
     if sha is not None:
+        emit(db, "project.changed", project.workspace_id, project_id=project.id, by=actor.id, summary=message,
+             commit=sha)
         project.updated_at = utcnow()
         contributors = set(project.contributors.split())
         contributors.add(actor.id)
@@ -149,6 +152,7 @@ def trash_project(db: Session, settings: Settings, actor: User, project_id: str)
     target.parent.mkdir(parents=True, exist_ok=True)
     source.rename(target)
     db.add(project)
+    emit(db, "project.changed", project.workspace_id, project_id=project.id, by=actor.id, summary="Moved to the trash")
     return project
 
 
@@ -160,6 +164,8 @@ def restore_project(db: Session, settings: Settings, actor: User, project_id: st
     target.parent.mkdir(parents=True, exist_ok=True)
     source.rename(target)
     db.add(project)
+    emit(db, "project.changed", project.workspace_id, project_id=project.id, by=actor.id,
+         summary="Restored from the trash")
     return project
 
 
