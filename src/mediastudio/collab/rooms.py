@@ -218,10 +218,15 @@ class Rooms:
         authors, live.window_authors = live.window_authors, Counter()
 
         def write() -> None:
-            scene = read_json(path)
-            before = live.file_graph if live.file_graph is not None else scene.get("graph") or {}
-            scene["graph"] = graph
-            write_json(path, scene)
+            from mediastudio.projects.repo import ProjectRepo
+
+            with ProjectRepo(live.folder).lock:  # the same lock scene renames and moves hold
+                if not path.is_file():
+                    return  # deleted meanwhile
+                scene = read_json(path)
+                before = live.file_graph if live.file_graph is not None else scene.get("graph") or {}
+                scene["graph"] = graph
+                write_json(path, scene)
             live.marks.set(live.room.scene_id, digest)
             self._record_activity(live, before, graph, authors)
 

@@ -13,6 +13,7 @@ from mediastudio.common import new_id
 from mediastudio.errors import BadRequest, NotFound
 from mediastudio.projects import content
 from mediastudio.projects.access import project_folder, require
+from mediastudio.projects.repo import ProjectRepo
 from mediastudio.projects.service import commit
 from mediastudio.settings import Settings
 
@@ -52,54 +53,59 @@ def create_scene(db: Session, settings: Settings, actor: User, project_id: str, 
                  graph: dict[str, Any] | None = None) -> dict[str, Any]:
     project, _ = require(db, actor, project_id, "edit")
     folder = project_folder(settings, project)
-    scenes = content.read_scenes(folder)
-    scene = {"id": new_id("sc"), "name": _clean_name(name), "order": len(scenes),
-             "graph": validate_graph(graph) if graph else content.empty_graph()}
-    content.write_scene(folder, scene)
-    commit(db, settings, project, actor, f"Added scene '{scene['name']}'")
-    return scene
+    with ProjectRepo(folder).lock:  # live rooms write scene files under the same lock
+        scenes = content.read_scenes(folder)
+        scene = {"id": new_id("sc"), "name": _clean_name(name), "order": len(scenes),
+                 "graph": validate_graph(graph) if graph else content.empty_graph()}
+        content.write_scene(folder, scene)
+        commit(db, settings, project, actor, f"Added scene '{scene['name']}'")
+        return scene
 
 
 def update_scene(db: Session, settings: Settings, actor: User, project_id: str, scene_id: str, *,
                  name: str | None = None, order: int | None = None) -> dict[str, Any]:
     project, _ = require(db, actor, project_id, "edit")
     folder = project_folder(settings, project)
-    scene = get_scene(db, settings, actor, project_id, scene_id)
-    said = []
-    if name is not None and _clean_name(name) != scene["name"]:
-        said.append(f"Renamed scene '{scene['name']}' to '{_clean_name(name)}'")
-        scene["name"] = _clean_name(name)
-        content.write_scene(folder, scene)
-    if order is not None:
-        others = [s for s in content.read_scenes(folder) if s["id"] != scene_id]
-        others.insert(max(0, min(order, len(others))), scene)
-        _renumber(folder, others)
-        said.append(f"Moved scene '{scene['name']}' to position {others.index(scene) + 1}")
-    if said:
-        commit(db, settings, project, actor, "; ".join(said))
-    return get_scene(db, settings, actor, project_id, scene_id)
+    with ProjectRepo(folder).lock:  # live rooms write scene files under the same lock
+        scene = get_scene(db, settings, actor, project_id, scene_id)
+        said = []
+        if name is not None and _clean_name(name) != scene["name"]:
+            said.append(f"Renamed scene '{scene['name']}' to '{_clean_name(name)}'")
+            scene["name"] = _clean_name(name)
+            content.write_scene(folder, scene)
+        if order is not None:
+            others = [s for s in content.read_scenes(folder) if s["id"] != scene_id]
+            others.insert(max(0, min(order, len(others))), scene)
+            _renumber(folder, others)
+            said.append(f"Moved scene '{scene['name']}' to position {others.index(scene) + 1}")
+        if said:
+            commit(db, settings, project, actor, "; ".join(said))
+        return get_scene(db, settings, actor, project_id, scene_id)
 
 
 def duplicate_scene(db: Session, settings: Settings, actor: User, project_id: str, scene_id: str) -> dict[str, Any]:
     project, _ = require(db, actor, project_id, "edit")
     folder = project_folder(settings, project)
-    source = get_scene(db, settings, actor, project_id, scene_id)
-    scenes = content.read_scenes(folder)
-    copy_ = {"id": new_id("sc"), "name": f"{source['name']} copy"[:NAME_MAX], "graph": copy.deepcopy(source["graph"])}
-    scenes.insert(scenes.index(next(s for s in scenes if s["id"] == scene_id)) + 1, copy_)
-    content.write_scene(folder, {**copy_, "order": 0})
-    _renumber(folder, scenes)
-    commit(db, settings, project, actor, f"Duplicated scene '{source['name']}'")
-    return get_scene(db, settings, actor, project_id, copy_["id"])
+    with ProjectRepo(folder).lock:  # live rooms write scene files under the same lock
+        source = get_scene(db, settings, actor, project_id, scene_id)
+        scenes = content.read_scenes(folder)
+        copy_ = {"id": new_id("sc"), "name": f"{source['name']} copy"[:NAME_MAX],
+                 "graph": copy.deepcopy(source["graph"])}
+        scenes.insert(scenes.index(next(s for s in scenes if s["id"] == scene_id)) + 1, copy_)
+        content.write_scene(folder, {**copy_, "order": 0})
+        _renumber(folder, scenes)
+        commit(db, settings, project, actor, f"Duplicated scene '{source['name']}'")
+        return get_scene(db, settings, actor, project_id, copy_["id"])
 
 
 def delete_scene(db: Session, settings: Settings, actor: User, project_id: str, scene_id: str) -> None:
     project, _ = require(db, actor, project_id, "edit")
     folder = project_folder(settings, project)
-    scene = get_scene(db, settings, actor, project_id, scene_id)
-    content.scene_path(folder, scene_id).unlink()
-    _renumber(folder, content.read_scenes(folder))
-    commit(db, settings, project, actor, f"Deleted scene '{scene['name']}'")
+    with ProjectRepo(folder).lock:  # live rooms write scene files under the same lock
+        scene = get_scene(db, settings, actor, project_id, scene_id)
+        content.scene_path(folder, scene_id).unlink()
+        _renumber(folder, content.read_scenes(folder))
+        commit(db, settings, project, actor, f"Deleted scene '{scene['name']}'")
 
 
 def _number(value: Any, where: str) -> float:
