@@ -36,7 +36,7 @@ def _mp4(tmp_path: Path) -> bytes:
         for i in range(48):
             pixels = np.zeros((96, 160, 3), np.uint8)
             pixels[:, :, 0] = (i * 5) % 255
-            pixels[:, (i * 3) % 160:, 2] = 200
+            pixels[:, (i * 3) % 160 :, 2] = 200
             frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
             for packet in stream.encode(frame):
                 container.mux(packet)
@@ -45,10 +45,20 @@ def _mp4(tmp_path: Path) -> bytes:
     return video.read_bytes()
 
 
-def _upload(context: BrowserContext, url: str, project_id: object, name: str, data: bytes,
-            mime: str = "application/octet-stream", status: int = 201) -> dict:
-    answer = context.request.post(f"{url}/api/v1/projects/{project_id}/assets", headers=csrf_headers(context),
-                                  multipart={"file": {"name": name, "mimeType": mime, "buffer": data}})
+def _upload(
+    context: BrowserContext,
+    url: str,
+    project_id: object,
+    name: str,
+    data: bytes,
+    mime: str = "application/octet-stream",
+    status: int = 201,
+) -> dict:
+    answer = context.request.post(
+        f"{url}/api/v1/projects/{project_id}/assets",
+        headers=csrf_headers(context),
+        multipart={"file": {"name": name, "mimeType": mime, "buffer": data}},
+    )
     assert answer.status == status, answer.text()
     body = answer.json()
     return body[0] if isinstance(body, list) else body  # type: ignore[no-any-return]
@@ -91,7 +101,8 @@ def _drop_files(target: Locator, files: list[tuple[str, str, bytes]]) -> None:
 
 
 def test_a_dropped_image_appears_and_opens_in_the_asset_view(
-        desktop: BrowserContext, page: Page, studio_url: str, console: ConsoleLog) -> None:
+    desktop: BrowserContext, page: Page, studio_url: str, console: ConsoleLog
+) -> None:
     project = create_project(desktop, studio_url, "Moodboard")
     browser = _studio(page, studio_url, project["id"])
     expect(page.get_by_test_id("asset-empty")).to_contain_text("No assets yet")
@@ -103,10 +114,12 @@ def test_a_dropped_image_appears_and_opens_in_the_asset_view(
     expect(page.get_by_test_id("asset-drop-overlay")).to_have_count(0)
 
     # More by the picker, several at once, each with its own line in the queue.
-    page.get_by_test_id("asset-file-input").set_input_files([
-        {"name": f"frame-{i}.png", "mimeType": "image/png", "buffer": _png(96, 64, color)}
-        for i, color in enumerate([(40, 120, 220), (30, 170, 120), (160, 60, 200)], 1)
-    ])
+    page.get_by_test_id("asset-file-input").set_input_files(
+        [
+            {"name": f"frame-{i}.png", "mimeType": "image/png", "buffer": _png(96, 64, color)}
+            for i, color in enumerate([(40, 120, 220), (30, 170, 120), (160, 60, 200)], 1)
+        ]
+    )
     expect(page.get_by_test_id("asset-item")).to_have_count(4)
     for thumb in page.get_by_test_id("asset-thumb").all():
         _loaded(thumb)
@@ -138,12 +151,19 @@ def test_a_dropped_image_appears_and_opens_in_the_asset_view(
 
 
 def test_a_program_disguised_as_an_image_is_refused_in_the_queue(
-        desktop: BrowserContext, page: Page, studio_url: str, console: ConsoleLog) -> None:
+    desktop: BrowserContext, page: Page, studio_url: str, console: ConsoleLog
+) -> None:
     project = create_project(desktop, studio_url, "Suspicious")
-    program = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200 + b"This program cannot be run in DOS mode"
-    refusal = desktop.request.post(f"{studio_url}/api/v1/projects/{project['id']}/assets",
-                                   headers=csrf_headers(desktop),
-                                   multipart={"file": {"name": "probe.png", "mimeType": "image/png", "buffer": program}})
+    program = (
+        b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff"
+        + b"\x00" * 200
+        + b"This program cannot be run in DOS mode"
+    )
+    refusal = desktop.request.post(
+        f"{studio_url}/api/v1/projects/{project['id']}/assets",
+        headers=csrf_headers(desktop),
+        multipart={"file": {"name": "probe.png", "mimeType": "image/png", "buffer": program}},
+    )
     assert refusal.status == 415, refusal.text()
     detail = refusal.json()["detail"]
 
@@ -163,7 +183,8 @@ def test_a_program_disguised_as_an_image_is_refused_in_the_queue(
 
 
 def test_rename_tag_search_trash_and_restore(
-        desktop: BrowserContext, page: Page, studio_url: str, console: ConsoleLog) -> None:
+    desktop: BrowserContext, page: Page, studio_url: str, console: ConsoleLog
+) -> None:
     project = create_project(desktop, studio_url, "Catalogue")
     _upload(desktop, studio_url, project["id"], "IMG_0001.png", _png(), "image/png")
     _upload(desktop, studio_url, project["id"], "other.png", _png(color=(20, 20, 200)), "image/png")
@@ -217,12 +238,14 @@ def test_rename_tag_search_trash_and_restore(
 
     answer = desktop.request.get(f"{studio_url}/api/v1/projects/{project['id']}/assets?q=dusk").json()
     assert [(a["name"], sorted(a["tags"]), a["trashed_at"]) for a in answer["items"]] == [
-        ("Harbour at dusk", ["evening", "harbour"], None)]
+        ("Harbour at dusk", ["evening", "harbour"], None)
+    ]
     assert console.unexpected() == []
 
 
 def test_an_image_set_as_cover_shows_on_the_gallery_card(
-        desktop: BrowserContext, page: Page, studio_url: str, console: ConsoleLog) -> None:
+    desktop: BrowserContext, page: Page, studio_url: str, console: ConsoleLog
+) -> None:
     project = create_project(desktop, studio_url, "Covered")
     chosen = _upload(desktop, studio_url, project["id"], "chosen.png", _png(color=(10, 160, 90)), "image/png")
     _upload(desktop, studio_url, project["id"], "newest.png", _png(color=(200, 30, 30)), "image/png")
@@ -242,7 +265,8 @@ def test_an_image_set_as_cover_shows_on_the_gallery_card(
 
 
 def test_a_video_plays_with_frame_steps_and_its_scrub_strip(
-        desktop: BrowserContext, page: Page, studio_url: str, console: ConsoleLog, tmp_path: Path) -> None:
+    desktop: BrowserContext, page: Page, studio_url: str, console: ConsoleLog, tmp_path: Path
+) -> None:
     project = create_project(desktop, studio_url, "Clips")
     _upload(desktop, studio_url, project["id"], "clip.mp4", _mp4(tmp_path), "video/mp4")
     _studio(page, studio_url, project["id"])
@@ -262,7 +286,8 @@ def test_a_video_plays_with_frame_steps_and_its_scrub_strip(
 
 
 def test_an_asset_dragged_onto_the_canvas_becomes_a_load_node(
-        desktop: BrowserContext, page: Page, studio_url: str, console: ConsoleLog) -> None:
+    desktop: BrowserContext, page: Page, studio_url: str, console: ConsoleLog
+) -> None:
     project = create_project(desktop, studio_url, "Wiring")
     asset = _upload(desktop, studio_url, project["id"], "plate.png", _png(), "image/png")
     _studio(page, studio_url, project["id"])
@@ -302,8 +327,7 @@ def test_an_asset_dragged_onto_the_canvas_becomes_a_load_node(
     assert console.unexpected() == []
 
 
-def test_the_asset_browser_on_a_phone(
-        phone: BrowserContext, studio_url: str, console: ConsoleLog) -> None:
+def test_the_asset_browser_on_a_phone(phone: BrowserContext, studio_url: str, console: ConsoleLog) -> None:
     project = create_project(phone, studio_url, "Pocket")
     for i, color in enumerate([(220, 90, 40), (40, 120, 220), (30, 170, 120)]):
         _upload(phone, studio_url, project["id"], f"shot-{i}.png", _png(color=color), "image/png")

@@ -6,7 +6,7 @@
 import type { Problem, Result } from '$lib/api/problem';
 import { fetchProject, type ProjectDetail } from '$lib/api/projects';
 import * as scenes from '$lib/api/scenes';
-import type { Graph, Scene } from '$lib/api/scenes';
+import type { Graph, GraphNode, Scene } from '$lib/api/scenes';
 
 const SAVE_DELAY_MS = 500;
 
@@ -113,6 +113,18 @@ class ProjectStore {
 		this.saveState = 'unsaved';
 		clearTimeout(this.#saveTimer);
 		this.#saveTimer = setTimeout(() => void this.flush(), SAVE_DELAY_MS);
+	}
+
+	/** Adds a node to the scene on show (an asset dropped on the canvas) and saves at once; answers its id. */
+	addNode(node: GraphNode): string | null {
+		if (!this.graph || !this.canEdit) return null;
+		let id = '';
+		do id = `n_${Math.random().toString(16).slice(2, 10)}`;
+		while (this.graph.nodes[id]);
+		this.graph.nodes[id] = { ...node, position: { x: Math.round(node.position.x), y: Math.round(node.position.y) } };
+		this.saveState = 'unsaved';
+		void this.flush();
+		return id;
 	}
 
 	/** Saves a pending graph change now (before another scene or project opens). */
