@@ -10,6 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -104,3 +105,25 @@ def set_up_admin(url: str, username: str = "admin") -> ApiClient:
     response = client.post("/api/v1/auth/setup", json={"username": username, "password": ADMIN_PASSWORD})
     assert response.status_code == 201, response.text
     return client
+
+
+def run_async(coroutine: Any) -> Any:
+    """asyncio.run in a thread of its own: Playwright's sync API (the e2e tier, same pytest process)
+    keeps an event loop running on the main thread, where asyncio.run would refuse to start."""
+    import asyncio
+    import threading
+
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as exc:  # handed to the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")

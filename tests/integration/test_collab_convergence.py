@@ -7,7 +7,7 @@ from pathlib import Path
 
 from yclient import YClient, ws_url
 
-from support import ApiClient, set_up_admin, start_server
+from support import ApiClient, run_async, set_up_admin, start_server
 
 SEED = 20261129
 ROUNDS = 120
@@ -78,7 +78,7 @@ def test_random_concurrent_edits_converge_through_the_server(tmp_path: Path) -> 
                 await c.close()
             return graphs, {"edges": edges}
 
-        graphs, final = asyncio.run(scenario())
+        graphs, final = run_async(scenario())
         assert graphs[0] == graphs[1] == graphs[2]
         assert len(graphs[0]["nodes"]) > 3
         # The server repaired every dangling edge: none remains in the shared document.
@@ -91,7 +91,7 @@ def test_random_concurrent_edits_converge_through_the_server(tmp_path: Path) -> 
             async with YClient(url, cookies=cookies) as late:
                 return late.graph()
 
-        assert asyncio.run(fresh()) == graphs[0]
+        assert run_async(fresh()) == graphs[0]
         rest = ApiClient(server.url, cookies=ana.cookies).get(
             f"/api/v1/projects/{project['id']}/scenes/{scene['id']}/graph").json()
         assert rest == graphs[0]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from yclient import YClient, ws_url
 
-from support import ApiClient, RunningServer, set_up_admin, start_server
+from support import ApiClient, RunningServer, run_async, set_up_admin, start_server
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_an_edit_reaches_the_other_editor_live_and_is_saved_to_git(
             await theirs.wait_for(lambda: theirs.graph()["nodes"]["generate"]["params"]["steps"] == 45)
             return time.perf_counter() - started
 
-    latency = asyncio.run(scenario())
+    latency = run_async(scenario())
     assert latency < 0.5
     folder = _folder(server, team["project"])
     deadline = time.monotonic() + 10
@@ -95,7 +95,7 @@ def test_viewers_see_live_updates_but_their_writes_are_dropped(
             await mine.edit(graph)
             await viewer.wait_for(lambda: viewer.graph()["nodes"]["generate"]["title"] == "Render")
 
-    asyncio.run(scenario())
+    run_async(scenario())
     graph = ana.get(f"/api/v1/projects/{team['project']['id']}/scenes/{team['scene']['id']}/graph").json()
     assert graph["nodes"]["generate"]["params"]["steps"] == 30
 
@@ -112,7 +112,7 @@ def test_a_rest_edit_goes_through_the_document_and_appears_live(
             await browser.wait_for(lambda: browser.graph()["nodes"]["prompt"]["params"]["text"]
                                    == "a lighthouse in a storm")
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 def test_presence_carries_the_sessions_identity_not_the_clients_claim(
@@ -129,7 +129,7 @@ def test_presence_carries_the_sessions_identity_not_the_clients_claim(
             await asyncio.sleep(0.2)
             assert not any(s and s.get("cursor") for s in late.presence.values())  # gone when Ana left
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 def test_rooms_refuse_strangers_and_anonymous_callers(server: RunningServer, team: dict) -> None:
@@ -150,8 +150,8 @@ def test_rooms_refuse_strangers_and_anonymous_callers(server: RunningServer, tea
             return refused.response.status_code
         return None
 
-    assert asyncio.run(closed_code({})) == 4401
-    assert asyncio.run(closed_code(dict(stranger.cookies))) == 4404
+    assert run_async(closed_code({})) == 4401
+    assert run_async(closed_code(dict(stranger.cookies))) == 4404
 
 
 def test_kill_9_loses_no_update_that_reached_the_server(tmp_path: Path) -> None:
@@ -172,7 +172,7 @@ def test_kill_9_loses_no_update_that_reached_the_server(tmp_path: Path) -> None:
             server.process.send_signal(signal.SIGKILL)  # before the scene file was even written
             server.process.wait(10)
 
-    asyncio.run(edit_then_watch_it_relayed())
+    run_async(edit_then_watch_it_relayed())
     restarted = start_server(tmp_path)
     try:
         again = ApiClient(restarted.url)
@@ -182,7 +182,7 @@ def test_kill_9_loses_no_update_that_reached_the_server(tmp_path: Path) -> None:
             async with YClient(ws_url(restarted.url, project["id"], scene["id"]), cookies=dict(again.cookies)) as c:
                 return c.graph()
 
-        assert asyncio.run(reconnect())["nodes"]["generate"]["params"]["steps"] == 40
+        assert run_async(reconnect())["nodes"]["generate"]["params"]["steps"] == 40
         rest = again.get(f"/api/v1/projects/{project['id']}/scenes/{scene['id']}/graph").json()
         assert rest["nodes"]["generate"]["params"]["steps"] == 40
     finally:
@@ -205,7 +205,7 @@ def test_activity_says_who_changed_what_and_save_version_commits(
                                             json={"message": "before the review"})
             assert saved.status_code == 200
 
-    asyncio.run(scenario())
+    run_async(scenario())
     items = ana.get(f"/api/v1/projects/{team['project']['id']}/activity").json()["items"]
     texts = [(i["user"]["display_name"], i["text"]) for i in items]
     assert ("Bob", "changed steps 20→35 on 'Text to image'") in texts

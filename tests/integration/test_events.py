@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import websockets
 
-from support import ApiClient, RunningServer, set_up_admin, start_server
+from support import ApiClient, RunningServer, run_async, set_up_admin, start_server
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_members_hear_of_changes_and_outsiders_do_not(server: RunningServer) -> 
                 eve_events.append(json.loads(await asyncio.wait_for(eve_ws.recv(), 0.5)))
             return bob_events, eve_events
 
-    bob_events, eve_events = asyncio.run(scenario())
+    bob_events, eve_events = run_async(scenario())
     assert [e["type"] for e in bob_events] == ["project.changed", "project.changed"]
     assert bob_events[0]["project_id"] == project["id"] and bob_events[0]["version"] == 1
     assert bob_events[0]["summary"] == "Renamed scene 'Scene 1' to 'Opening night'"
@@ -67,4 +67,4 @@ def test_anonymous_callers_are_refused(server: RunningServer) -> None:
             return closed.rcvd.code if closed.rcvd else None
         return None
 
-    assert asyncio.run(attempt()) == 4401
+    assert run_async(attempt()) == 4401
