@@ -280,6 +280,8 @@ def test_assets_rename_tag_trash_and_search(admin: ApiClient, project: dict) -> 
     base = f"/api/v1/projects/{project['id']}/assets"
     assert admin.patch(f"{base}/{asset['id']}", json={"name": "clean plate.png", "tags": ["plate"]}).status_code == 200
     assert [a["name"] for a in admin.get(base, params={"q": "clean"}).json()["items"]] == ["clean plate.png"]
+    assert admin.get(base, params={"q": "clean"}).json()["items"][0]["created_by_name"] == "admin"
+    assert {"tag": "plate", "count": 1} in admin.get(f"{base}/tags").json()
     assert admin.get(base, params={"category": "video", "q": "clean"}).json()["items"] == []
     admin.patch(f"{base}/{asset['id']}", json={"trashed": True})
     assert admin.get(base, params={"q": "clean"}).json()["items"] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated, Literal
 
 from anyio import to_thread
@@ -20,7 +21,12 @@ from mediastudio.media.schemas import AssetDetail, AssetOut, AssetPatch
 from mediastudio.media.serving import serve_blob
 from mediastudio.media.uploads import receive_upload
 from mediastudio.projects.access import require
+from mediastudio.projects.schemas import TagCount, users_by_id
 from mediastudio.studio import StudioDep
+
+
+def _names(db, ids: set[str]) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {user_id: user.display_name for user_id, user in users_by_id(db, ids).items()}
 
 
 class AssetsController(Controller):
@@ -47,6 +53,7 @@ class AssetsController(Controller):
                 return [AssetOut.of(a) for a in made]
 
         made = await to_thread.run_sync(record)
+        made = [a.model_copy(update={"created_by_name": identity.user.display_name}) for a in made]
         warm = BackgroundTask(to_thread.run_sync, warm_previews, studio.settings.data_dir, studio.blobs,
                               [(a.sha256, a.category) for a in made])
         return Response(made, status_code=HTTP_201_CREATED, background=warm)
@@ -60,15 +67,25 @@ class AssetsController(Controller):
         with studio.db.session() as db:
             rows, next_cursor = assets.list_assets(db, identity.user, project_id, q=q, category=category, tag=tag,
                                                    trashed=trashed, limit=limit, cursor=cursor)
-        return Page(items=[AssetOut.of(a) for a in rows], next_cursor=next_cursor)
+            names = _names(db, {a.created_by for a in rows})
+        return Page(items=[AssetOut.of(a, names) for a in rows], next_cursor=next_cursor)
+
+    @get("/tags", summary="Tags in use on the project's assets, with counts", sync_to_thread=True)
+    def asset_tags(self, project_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> list[TagCount]:
+        with studio.db.session() as db:
+            rows, _ = assets.list_assets(db, identity.user, project_id, q=None, category=None, tag=None,
+                                         trashed=False, limit=100_000, cursor=None)
+        counts = Counter(tag for a in rows for tag in a.tags.split())
+        return [TagCount(tag=t, count=c) for t, c in sorted(counts.items())]
 
     @get("/{asset_id:str}", summary="An asset's metadata and provenance", sync_to_thread=True)
     def get_asset(self, project_id: FromPath[str], asset_id: FromPath[str], identity: IdentityDep,
                   studio: StudioDep) -> AssetDetail:
         with studio.db.session() as db:
             project, asset = assets.get_asset(db, identity.user, project_id, asset_id)
+            names = _names(db, {asset.created_by})
         meta = assets.read_meta(studio.settings, project, asset_id)
-        return AssetDetail(**AssetOut.of(asset).model_dump(), provenance=meta.get("provenance"))
+        return AssetDetail(**AssetOut.of(asset, names).model_dump(), provenance=meta.get("provenance"))
 
     @patch("/{asset_id:str}", summary="Rename, tag, recategorise, trash or restore an asset", sync_to_thread=True)
     def update_asset(self, project_id: FromPath[str], asset_id: FromPath[str], data: JSONBody[AssetPatch],

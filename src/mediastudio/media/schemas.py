@@ -21,18 +21,20 @@ class AssetOut(BaseModel):
     duration: float | None = Field(description="Seconds, for video and audio.")
     tags: list[str]
     created_by: str
+    created_by_name: str | None = Field(None, description="The uploader's display name (null if the account is gone).")
     created_at: UtcDatetime
     trashed_at: UtcDatetime | None
     content_url: str
     thumbnail_url: str | None = Field(description="A WebP preview; null for kinds without a picture.")
 
     @classmethod
-    def of(cls, asset: Asset) -> AssetOut:
+    def of(cls, asset: Asset, names: dict[str, str] | None = None) -> AssetOut:
         base = f"/api/v1/projects/{asset.project_id}/assets/{asset.id}"
         has_picture = asset.category in ("image", "video", "audio", "generated")
         return cls(id=asset.id, project_id=asset.project_id, name=asset.name, category=asset.category,
                    mime=asset.mime, size=asset.size, sha256=asset.sha256, width=asset.width, height=asset.height,
                    duration=asset.duration, tags=asset.tags.split(), created_by=asset.created_by,
+                   created_by_name=(names or {}).get(asset.created_by),
                    created_at=asset.created_at, trashed_at=asset.trashed_at, content_url=f"{base}/content",
                    thumbnail_url=f"{base}/thumbnail" if has_picture else None)
 

@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/CCAc1Lit.js";export{m as component};
