@@ -127,3 +127,22 @@ def run_async(coroutine: Any) -> Any:
     if "error" in outcome:
         raise outcome["error"]
     return outcome.get("value")
+
+
+def project_folder(server: RunningServer, project: dict[str, Any]) -> Path:
+    """Where a (not trashed) project lives on disk."""
+    return server.data_dir / "workspaces" / project["workspace_id"] / "projects" / project["id"]
+
+
+def git(folder: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, check=True).stdout
+
+
+def png_bytes(color: tuple[int, int, int] = (200, 40, 40), size: tuple[int, int] = (320, 180)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, "PNG")
+    return buffer.getvalue()

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from support import ApiClient, RunningServer, set_up_admin, start_server
+from support import ApiClient, RunningServer, png_bytes, set_up_admin, start_server
 
 LIMIT = 64 << 20
 
@@ -38,10 +38,6 @@ def project(admin: ApiClient) -> dict:
     return admin.post("/api/v1/projects", json={"name": "Media test"}).json()
 
 
-def _png(color: tuple[int, int, int] = (200, 40, 40), size: tuple[int, int] = (320, 180)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, color).save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def _jpeg() -> bytes:
@@ -59,7 +55,7 @@ def _upload(client: ApiClient, project: dict, name: str, data: bytes, **fields: 
 def test_an_image_upload_becomes_an_asset_with_metadata_and_a_commit(
     server: RunningServer, admin: ApiClient, project: dict
 ) -> None:
-    response = _upload(admin, project, "hero frame.png", _png(), tags="hero, day")
+    response = _upload(admin, project, "hero frame.png", png_bytes(), tags="hero, day")
     assert response.status_code == 201, response.text
     (asset,) = response.json()
     assert (asset["name"], asset["category"], asset["mime"]) == ("hero frame.png", "image", "image/png")
@@ -75,7 +71,7 @@ def test_an_image_upload_becomes_an_asset_with_metadata_and_a_commit(
 
 
 def test_range_requests_etags_and_headers(admin: ApiClient, project: dict) -> None:
-    data = _png((10, 20, 30), (400, 300))
+    data = png_bytes((10, 20, 30), (400, 300))
     (asset,) = _upload(admin, project, "shot.png", data).json()
     url = asset["content_url"]
     whole = admin.get(url)
@@ -100,7 +96,7 @@ def test_the_same_bytes_are_stored_once_even_when_uploaded_at_the_same_time(
     server: RunningServer, admin: ApiClient, project: dict
 ) -> None:
     other = admin.post("/api/v1/projects", json={"name": "Other"}).json()
-    data = _png((1, 2, 3), (640, 360))
+    data = png_bytes((1, 2, 3), (640, 360))
     sha = hashlib.sha256(data).hexdigest()
     results: list[int] = []
 
@@ -156,7 +152,7 @@ def test_file_names_lose_folders_and_control_characters(admin: ApiClient, projec
             f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{raw}"\r\n'
             f"Content-Type: image/png\r\n\r\n"
         ).encode()
-        + _png()
+        + png_bytes()
         + f"\r\n--{boundary}--\r\n".encode()
     )
     response = admin.post(
@@ -276,7 +272,7 @@ def test_video_and_audio_get_duration_and_previews(admin: ApiClient, project: di
 
 
 def test_assets_rename_tag_trash_and_search(admin: ApiClient, project: dict) -> None:
-    (asset,) = _upload(admin, project, "plate.png", _png((5, 5, 5))).json()
+    (asset,) = _upload(admin, project, "plate.png", png_bytes((5, 5, 5))).json()
     base = f"/api/v1/projects/{project['id']}/assets"
     assert admin.patch(f"{base}/{asset['id']}", json={"name": "clean plate.png", "tags": ["plate"]}).status_code == 200
     assert [a["name"] for a in admin.get(base, params={"q": "clean"}).json()["items"]] == ["clean plate.png"]
@@ -292,7 +288,7 @@ def test_assets_rename_tag_trash_and_search(admin: ApiClient, project: dict) -> 
 def test_blob_upkeep_keeps_referenced_media_and_collects_orphans(
     server: RunningServer, admin: ApiClient, project: dict
 ) -> None:
-    (asset,) = _upload(admin, project, "keep.png", _png((7, 7, 7))).json()
+    (asset,) = _upload(admin, project, "keep.png", png_bytes((7, 7, 7))).json()
     blobs = server.data_dir / "blobs" / "sha256"
     orphan = hashlib.sha256(b"orphan").hexdigest()
     path = blobs / orphan[:2] / orphan[2:4] / orphan
@@ -314,8 +310,8 @@ def test_blob_upkeep_keeps_referenced_media_and_collects_orphans(
 def test_the_gallery_cover_is_the_chosen_asset_else_the_newest_image(admin: ApiClient) -> None:
     project = admin.post("/api/v1/projects", json={"name": "Covered"}).json()
     assert admin.get(f"/api/v1/projects/{project['id']}").json()["cover_url"] is None
-    (first,) = _upload(admin, project, "first.png", _png((90, 0, 0))).json()
-    (second,) = _upload(admin, project, "second.png", _png((0, 90, 0))).json()
+    (first,) = _upload(admin, project, "first.png", png_bytes((90, 0, 0))).json()
+    (second,) = _upload(admin, project, "second.png", png_bytes((0, 90, 0))).json()
     listed = next(p for p in admin.get("/api/v1/projects").json()["items"] if p["id"] == project["id"])
     assert second["id"] in listed["cover_url"]
     admin.patch(f"/api/v1/projects/{project['id']}", json={"cover_asset_id": first["id"]})

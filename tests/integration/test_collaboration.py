@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from yclient import YClient, ws_url
 
-from support import ApiClient, RunningServer, run_async, set_up_admin, start_server
+from support import ApiClient, RunningServer, project_folder, run_async, set_up_admin, start_server
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +50,6 @@ def _client(server: RunningServer, api: ApiClient, team: dict) -> YClient:
     return YClient(ws_url(server.url, team["project"]["id"], team["scene"]["id"]), cookies=dict(api.cookies))
 
 
-def _folder(server: RunningServer, project: dict) -> Path:
-    return server.data_dir / "workspaces" / project["workspace_id"] / "projects" / project["id"]
 
 
 def test_an_edit_reaches_the_other_editor_live_and_is_saved_to_git(
@@ -68,7 +66,7 @@ def test_an_edit_reaches_the_other_editor_live_and_is_saved_to_git(
 
     latency = run_async(scenario())
     assert latency < 0.5
-    folder = _folder(server, team["project"])
+    folder = project_folder(server, team["project"])
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         log = subprocess.run(["git", "-C", str(folder), "log", "-1", "--format=%an|%s"], capture_output=True,
@@ -211,7 +209,7 @@ def test_activity_says_who_changed_what_and_save_version_commits(
     assert ("Bob", "changed steps 20→35 on 'Text to image'") in texts
     assert ("Bob", "changed steps 30→20 on 'Text to image'") in texts
     assert items[0]["node_id"] == "generate"
-    folder = _folder(server, team["project"])
+    folder = project_folder(server, team["project"])
     log = subprocess.run(["git", "-C", str(folder), "log", "-1", "--format=%an|%s"], capture_output=True,
                          text=True).stdout.strip()
     assert log == "Bob|Saved version: before the review"

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from support import ApiClient, RunningServer, set_up_admin, start_server
+from support import ApiClient, RunningServer, png_bytes, set_up_admin, start_server
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -47,14 +47,6 @@ def _body(operation: dict[str, Any], document: dict[str, Any]) -> Any:
     return _sample(schema, document) if schema else None
 
 
-def _png() -> bytes:
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (32, 18), (12, 200, 90)).save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def test_no_route_leaks_another_workspace(server: RunningServer) -> None:
@@ -70,7 +62,7 @@ def test_no_route_leaks_another_workspace(server: RunningServer) -> None:
     scene = victim.get(f"/api/v1/projects/{project['id']}/scenes").json()["items"][0]
     version = victim.get(f"/api/v1/projects/{project['id']}/history").json()["items"][0]
     frame = victim.post(f"/api/v1/projects/{project['id']}/assets",
-                        files={"file": ("vera-secret-frame.png", _png(), "image/png")}).json()[0]
+                        files={"file": ("vera-secret-frame.png", png_bytes(), "image/png")}).json()[0]
     me = victim.get("/api/v1/auth/me").json()["user"]
     (personal,) = [w for w in victim.get("/api/v1/workspaces").json()["items"] if w["kind"] == "personal"]
     markers = [

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support import ApiClient, RunningServer, set_up_admin, start_server
+from support import ApiClient, RunningServer, git, project_folder, set_up_admin, start_server
 
 
 @pytest.fixture(scope="module")
@@ -28,12 +28,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningS
     b.stop()
 
 
-def _folder(server: RunningServer, project: dict) -> Path:
-    return server.data_dir / "workspaces" / project["workspace_id"] / "projects" / project["id"]
 
 
-def _git(folder: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, check=True).stdout
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -53,7 +49,7 @@ def test_export_then_import_reproduces_history_files_and_media(servers: tuple[Ru
     a, b = servers
     ana, bob = set_up_admin(a.url, "ana"), set_up_admin(b.url, "bob")
     project = ana.post("/api/v1/projects", json={"name": "Round Trip", "template": "storyboard"}).json()
-    folder = _folder(a, project)
+    folder = project_folder(a, project)
     # Two versions of an asset referencing two media blobs (assets arrive with the media store;
     # here the files are written as the asset service will write them).
     old_sha = _blob(a, b"first version of the frame" * 100)
@@ -73,9 +69,9 @@ def test_export_then_import_reproduces_history_files_and_media(servers: tuple[Ru
     assert imported.status_code == 201, imported.text
     copy = imported.json()
     assert copy["name"] == "Round Trip" and copy["tags"] == ["final"]
-    copy_folder = _folder(b, copy)
+    copy_folder = project_folder(b, copy)
     log = ["log", "--all", "--format=%H|%an|%ae|%at|%s"]
-    assert _git(copy_folder, *log) == _git(folder, *log)
+    assert git(copy_folder, *log) == git(folder, *log)
     assert _files(copy_folder) == _files(folder)
     for sha in (old_sha, new_sha):
         assert (b.data_dir / "blobs" / "sha256" / sha[:2] / sha[2:4] / sha).read_bytes() == \
@@ -210,20 +206,20 @@ def test_kill_9_during_a_burst_of_writes_loses_nothing_committed_and_corrupts_no
         thread.join(10)
     assert len(done) >= 15
 
-    folder = _folder(server, project)
+    folder = project_folder(server, project)
     restarted = start_server(tmp_path)
     try:
         assert not (folder / ".git" / "index.lock").exists()
-        _git(folder, "fsck", "--full")
-        assert _git(folder, "status", "--porcelain") == ""
+        git(folder, "fsck", "--full")
+        assert git(folder, "status", "--porcelain") == ""
         for file in list(folder.rglob("*.json")):
             json.loads(file.read_text())  # every file whole
-        commits = int(_git(folder, "rev-list", "--count", "HEAD"))
+        commits = int(git(folder, "rev-list", "--count", "HEAD"))
         assert commits >= len(set(done))  # every acknowledged write is in the history
         again = ApiClient(restarted.url)
         again.post("/api/v1/auth/login", json={"username": "admin", "password": "copper lantern ninety"})
         graph["nodes"]["generate"]["params"]["steps"] = 123456
         assert again.put(f"/api/v1/projects/{project['id']}/scenes/{scene['id']}/graph", json=graph).status_code == 200
-        assert int(_git(folder, "rev-list", "--count", "HEAD")) >= commits + 1
+        assert int(git(folder, "rev-list", "--count", "HEAD")) >= commits + 1
     finally:
         restarted.stop()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from support import ApiClient, RunningServer, set_up_admin, start_server
+from support import ApiClient, RunningServer, git, project_folder, set_up_admin, start_server
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +33,8 @@ def _create(client: ApiClient, name: str, template: str = "blank", **extra: obje
     return response.json()
 
 
-def _folder(server: RunningServer, project: dict) -> Path:
-    return server.data_dir / "workspaces" / project["workspace_id"] / "projects" / project["id"]
 
 
-def _git(folder: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, check=True).stdout
 
 
 @pytest.mark.parametrize(
@@ -54,16 +50,16 @@ def test_templates_make_a_git_folder_with_a_first_commit_by_the_user(
     server: RunningServer, ana: ApiClient, template: str, scenes: list[str]
 ) -> None:
     project = _create(ana, f"From {template}", template)
-    folder = _folder(server, project)
+    folder = project_folder(server, project)
     assert (folder / ".git").is_dir() and (folder / "project.json").is_file() and (folder / "assets").is_dir()
     meta = json.loads((folder / "project.json").read_text())
     assert meta["name"] == f"From {template}" and meta["template"] == template
     scene_files = [json.loads(p.read_text()) for p in (folder / "scenes").glob("*.json")]
     assert sorted(s["name"] for s in scene_files) == sorted(scenes)
-    log = _git(folder, "log", "--format=%an|%ae|%s").splitlines()
+    log = git(folder, "log", "--format=%an|%ae|%s").splitlines()
     me = ana.get("/api/v1/auth/me").json()["user"]
     assert len(log) == 1 and log[0].startswith(f"Ana|{me['id']}@mediastudio.invalid|Created project")
-    assert _git(folder, "status", "--porcelain") == ""
+    assert git(folder, "status", "--porcelain") == ""
     detail = ana.get(f"/api/v1/projects/{project['id']}").json()
     assert [s["name"] for s in detail["scenes"]] == scenes
     if template == "storyboard":
@@ -135,7 +131,7 @@ def test_scenes_create_rename_reorder_duplicate_delete(server: RunningServer, an
     assert names == ["Coda", "Opening", "Opening copy", "Resolution"]
     assert [s["order"] for s in ana.get(base).json()["items"]] == [0, 1, 2, 3]
     assert ana.get(f"{base}/{confrontation['id']}").status_code == 404
-    assert _git(_folder(server, project), "status", "--porcelain") == ""
+    assert git(project_folder(server, project), "status", "--porcelain") == ""
 
 
 def test_graphs_are_validated_and_dangling_edges_dropped(ana: ApiClient) -> None:

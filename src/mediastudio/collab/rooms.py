@@ -99,17 +99,16 @@ class Rooms:
         between an update and its file write). Returns how many scenes were brought up to date."""
         from sqlmodel import select
 
+        from mediastudio.projects.access import project_folder
         from mediastudio.projects.models import Project
 
         with self.studio.db.session() as db:
             projects = list(db.exec(select(Project)).all())
         recovered = 0
         for project in projects:
-            from mediastudio.projects.access import project_folder
-
-            if not (project_folder(self.studio.settings, project) / ".mediastudio" / "collab.sqlite").is_file():
-                continue
             folder = project_folder(self.studio.settings, project)
+            if not (folder / ".mediastudio" / "collab.sqlite").is_file():
+                continue
             for path in sorted((folder / "scenes").glob("*.json")):
                 live = await self.open(project, path.stem)
                 if graph_hash(live.room.graph()) != live.written:
