@@ -31,6 +31,9 @@ from mediastudio.projects.sweeper import project_sweeper, recover_projects
 from mediastudio.settings import Settings
 from mediastudio.studio import Studio, provide_studio
 from mediastudio.system.controller import SystemController
+from mediastudio.tasks.controller import QueueController, TasksController
+from mediastudio.tasks.webhooks import WebhookDispatcher
+from mediastudio.tasks.webhooks_controller import WebhooksController
 from mediastudio.ui import WebUI, find_web_dist, serve_ui, unknown_api_path
 from mediastudio.workspaces.controller import WorkspacesController
 
@@ -67,6 +70,9 @@ def _lifespan(studio: Studio):  # type: ignore[no-untyped-def]
         if await studio.rooms.recover():
             log.warning("Saved live scene edits that a crash had kept out of the scene files")
         studio.rooms.start()
+        await studio.tasks.start()
+        studio.webhooks = WebhookDispatcher(studio.db, studio.settings)
+        studio.webhooks.start(studio.events)
         background = [asyncio.create_task(guest_sweeper(studio.db, studio.settings)),
                       asyncio.create_task(project_sweeper(studio.db, studio.settings))]
         if studio.settings.probe_gpu:
@@ -79,7 +85,10 @@ def _lifespan(studio: Studio):  # type: ignore[no-untyped-def]
             for task in background:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await studio.webhooks.stop()
+            await studio.tasks.stop()  # running tasks stop at their next step and run again on start
             await studio.rooms.stop()  # writes and commits what the live scenes hold
+            studio.events.close()
             studio.db.close()
 
     return lifespan
@@ -91,7 +100,8 @@ def create_app(settings: Settings) -> Litestar:
     app = Litestar(
         route_handlers=[SystemController, AuthController, TokensController, WorkspacesController,
                         ProjectsController, ScenesController, HistoryController, AssetsController,
-                        ActivityController, scene_sync, project_presence, events,
+                        ActivityController, TasksController, QueueController, WebhooksController,
+                        scene_sync, project_presence, events,
                         *docs_routes(), unknown_api_path, serve_ui],
         dependencies={
             "studio": Provide(provide_studio, sync_to_thread=False),

@@ -42,6 +42,7 @@ class Database:
         import mediastudio.collab.activity
         import mediastudio.media.models
         import mediastudio.projects.models
+        import mediastudio.tasks.models
         import mediastudio.workspaces.models  # noqa: F401  (tables register on import)
 
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -52,6 +52,30 @@ class Settings(BaseSettings):
     # Projects.
     import_max_bytes: int = Field(20 * 1024**3, ge=1024, description="Largest project file accepted for import.")
 
+    # Tasks.
+    queue_url: str | None = Field(None, description="redis://HOST:PORT/N to share the queue with `mediastudio "
+                                                     "worker` processes; default: SQLite in the data folder.")
+    gpu_workers: int = Field(1, ge=0, le=16, description="Tasks run at once on the GPU lane in this process "
+                                                          "(one per GPU; 0 = only workers elsewhere).")
+    cpu_workers: int = Field(2, ge=0, le=64, description="Threads of the CPU lane (previews, exports) in this "
+                                                          "process (0 = only workers elsewhere).")
+    task_quota: int = Field(100, ge=1, description="Tasks a user may have waiting or running at once.")
+    test_tasks: bool = Field(False, description="Offer the `test.*` task kinds (for tests and benchmarks).")
+    webhook_retry_seconds: float = Field(10.0, gt=0, description="First retry delay of a failed webhook "
+                                                                 "delivery; each next one waits 4× longer.")
+    webhook_max_attempts: int = Field(6, ge=1, le=20)
+    webhook_allow_private: bool = Field(True, description="Allow webhook URLs on loopback/private addresses "
+                                                          "(LAN automation); link-local is always refused.")
+
+    @field_validator("queue_url", mode="after")
+    @classmethod
+    def _queue_url(cls, value: str | None) -> str | None:
+        if value in (None, "", "sqlite"):
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("the queue is SQLite (default) or redis://HOST:PORT/N")
+        return value
+
     @field_validator("data_dir", mode="after")
     @classmethod
     def _absolute(cls, value: Path) -> Path:

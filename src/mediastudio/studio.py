@@ -29,11 +29,20 @@ class Studio:
     events: EventBus = field(default_factory=EventBus)
     presence: dict[str, Any] = field(default_factory=dict)  # project id → awareness-only Room
     login_throttle: LoginThrottle = field(init=False)
+    webhooks: Any = None  # tasks.webhooks.WebhookDispatcher, started with the app
+    tasks: Any = field(init=False)  # tasks.system.TaskSystem: lanes, runner, queue watcher
 
     def __post_init__(self) -> None:
         s = self.settings
         self.blobs = BlobStore(s.data_dir / "blobs")
+        if s.queue_url and self.events.transport is None:
+            from mediastudio.events.redis_transport import RedisTransport
+
+            self.events.transport = RedisTransport(s.queue_url)
         self.db.events = self.events
+        from mediastudio.tasks.system import TaskSystem
+
+        self.tasks = TaskSystem(s, self.db, self.blobs, self.events)
         self.limiter = RateLimiter(s.rate_limit_user_per_minute, s.rate_limit_ip_per_minute,
                                    s.rate_limit_expensive_per_minute)
         self.login_throttle = LoginThrottle(s.login_max_failures, s.login_lockout_seconds)

@@ -11,6 +11,12 @@ from mediastudio import __version__
 from mediastudio.cli import blobs, projects, users
 from mediastudio.cli.common import DataDir, build_settings
 
+Queue = Annotated[str | None, typer.Option(
+    "--queue", help="redis://HOST:PORT/N to share the task queue with `mediastudio worker` processes "
+                    "(default: SQLite in the data folder; env MEDIASTUDIO_QUEUE_URL).")]
+GpuWorkers = Annotated[int | None, typer.Option(help="Tasks run at once on the GPU lane here (default 1).")]
+CpuWorkers = Annotated[int | None, typer.Option(help="Threads of the CPU lane here (default 2).")]
+
 app = typer.Typer(
     name="mediastudio",
     help="Mediastudio: a self-hostable generative media studio for film and video.",
@@ -47,11 +53,32 @@ def serve(
     open_browser: Annotated[bool | None, typer.Option(
         "--open/--no-open", help="Open the studio in a browser (default: when a desktop is present).",
     )] = None,
+    queue: Queue = None,
+    gpu_workers: GpuWorkers = None,
+    cpu_workers: CpuWorkers = None,
 ) -> None:
     """Start the studio: web UI, API and generation queue in one process."""
     from mediastudio.server import run_server
 
-    run_server(build_settings(host=host, port=port, data_dir=data_dir), open_browser)
+    run_server(build_settings(host=host, port=port, data_dir=data_dir, queue_url=queue, gpu_workers=gpu_workers,
+                              cpu_workers=cpu_workers), open_browser)
+
+
+@app.command()
+def worker(
+    queue: Queue = None,
+    data_dir: DataDir = None,
+    gpu_workers: GpuWorkers = None,
+    cpu_workers: CpuWorkers = None,
+) -> None:
+    """Run task workers for a studio whose queue is on Redis (this machine must see its data folder)."""
+    from mediastudio.tasks.worker import run_worker
+
+    settings = build_settings(queue_url=queue, data_dir=data_dir, gpu_workers=gpu_workers, cpu_workers=cpu_workers)
+    if not settings.queue_url:
+        raise typer.BadParameter("A worker needs the studio's Redis queue: --queue redis://HOST:PORT/N "
+                                 "(a SQLite queue is served by `mediastudio serve` itself).")
+    raise typer.Exit(run_worker(settings))
 
 
 @app.command()

@@ -74,8 +74,11 @@ class Room:
         """Load from the update log; only when there is none, build from the scene file (a new epoch)."""
         stored = update_log.load(scene_id)
         if stored.snapshot is None:
-            doc = new_document(graph, epoch=1)
-            update_log.start(scene_id, doc.get_update(), epoch=1)
+            # A distinct epoch per rebuild: a browser holding a copy of an earlier build sees that it differs
+            # and reloads instead of merging (a lost log restarts from the file, and 1 would match again).
+            epoch = int(time.time() * 1000)
+            doc = new_document(graph, epoch=epoch)
+            update_log.start(scene_id, doc.get_update(), epoch=epoch)
             return cls(scene_id, doc, update_log, 0)
         doc = Doc()
         doc.apply_update(stored.snapshot)
@@ -159,6 +162,8 @@ class Room:
     async def _on_awareness(self, member: Member, update: bytes) -> None:
         changed = []
         for client_id, clock, state in awareness.decode(update):
+            if any(client_id in other.client_ids for other in self.members if other is not member):
+                continue  # another connection's client (a relayed copy): only its own connection speaks for it
             if state is not None:
                 state["user"] = member.user  # identity comes from the session, never the client
             member.client_ids.add(client_id)

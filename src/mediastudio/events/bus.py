@@ -1,14 +1,19 @@
 """The event bus: services publish (from any thread), subscribers are WebSocket connections.
 
-Every event is JSON with a `type` and a `version`; each reaches only the members of its workspace.
+Every event is JSON with a `type` and a `version`. Project and asset events reach the members of their
+workspace; task events (`audience` = the task's owner) reach that owner and administrators; events with
+no workspace (`queue.changed`) reach everyone, each subscriber seeing only its own tasks in them (admins
+see all). With Redis (scale-out) events travel over a pub/sub channel, so a worker on another machine
+reaches the server's clients; internal listeners (webhooks, the queue watcher) see every event.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from mediastudio.common import utcnow
 
@@ -21,30 +26,73 @@ QUEUE_LIMIT = 1000  # a subscriber this far behind is dropped; it resyncs on rec
 class Subscriber:
     user_id: str
     workspace_ids: set[str]
+    is_admin: bool = False
     queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
     dropped: bool = False
 
 
+class Transport(Protocol):
+    """Carries events between processes (Redis pub/sub); `start` calls `deliver` for every event seen."""
+
+    def send(self, event: dict[str, Any]) -> None: ...
+    def start(self, deliver: Callable[[dict[str, Any]], None]) -> None: ...
+    def stop(self) -> None: ...
+
+
+def view_for(subscriber: Subscriber, event: dict[str, Any]) -> dict[str, Any] | None:
+    """What one subscriber may see of an event (None: nothing)."""
+    audience = event.get("audience")
+    if audience is not None:
+        return event if (audience == subscriber.user_id or subscriber.is_admin) else None
+    workspace_id = event.get("workspace_id")
+    if workspace_id is not None and workspace_id not in subscriber.workspace_ids:
+        return None
+    if event["type"] == "queue.changed" and not subscriber.is_admin:
+        mine = [t for t in event.get("tasks", []) if t.get("owner_id") == subscriber.user_id]
+        return {**event, "tasks": mine}
+    return event
+
+
 class EventBus:
-    def __init__(self) -> None:
+    def __init__(self, transport: Transport | None = None) -> None:
         self.subscribers: set[Subscriber] = set()
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []  # called in the loop for every event
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.transport = transport
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
+        if self.transport is not None:
+            self.transport.start(self._from_transport)
 
-    def subscribe(self, user_id: str, workspace_ids: set[str]) -> Subscriber:
-        subscriber = Subscriber(user_id, workspace_ids)
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.stop()
+
+    def subscribe(self, user_id: str, workspace_ids: set[str], is_admin: bool = False) -> Subscriber:
+        subscriber = Subscriber(user_id, workspace_ids, is_admin)
         self.subscribers.add(subscriber)
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.subscribers.discard(subscriber)
 
-    def publish(self, event_type: str, *, workspace_id: str, **data: Any) -> None:
-        """Thread-safe: hands the event to the event loop, which fans it out."""
+    def publish(self, event_type: str, *, workspace_id: str | None, audience: str | None = None,
+                **data: Any) -> None:
+        """Thread-safe: hands the event to the event loop (through the transport, if any), which fans it out."""
         event = {"type": event_type, "version": VERSION, "at": utcnow().isoformat(), "workspace_id": workspace_id,
                  **data}
+        if audience is not None:
+            event["audience"] = audience
+        if self.transport is not None:
+            self.transport.send(event)
+            return
+        self._to_loop(event)
+
+    def _from_transport(self, event: dict[str, Any]) -> None:
+        self._to_loop(event)
+
+    def _to_loop(self, event: dict[str, Any]) -> None:
         if self.loop is None or self.loop.is_closed():
             return
         try:
@@ -57,11 +105,17 @@ class EventBus:
             self.loop.call_soon_threadsafe(self._deliver, event)
 
     def _deliver(self, event: dict[str, Any]) -> None:
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("An event listener failed on %s", event.get("type"))
         for subscriber in list(self.subscribers):
-            if event["workspace_id"] not in subscriber.workspace_ids:
+            shown = view_for(subscriber, event)
+            if shown is None:
                 continue
             try:
-                subscriber.queue.put_nowait(event)
+                subscriber.queue.put_nowait(shown)
             except asyncio.QueueFull:
                 subscriber.dropped = True
                 self.subscribers.discard(subscriber)

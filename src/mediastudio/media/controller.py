@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from anyio import to_thread
 from litestar import Controller, Request, get, patch, post
-from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Response, Stream
 from litestar.status_codes import HTTP_201_CREATED
@@ -16,13 +15,14 @@ from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page
 from mediastudio.errors import NotFound
 from mediastudio.media import assets
-from mediastudio.media.previews import ensure_preview, ensure_strip, warm_previews
+from mediastudio.media.previews import ensure_preview, ensure_strip
 from mediastudio.media.schemas import AssetDetail, AssetOut, AssetPatch
 from mediastudio.media.serving import serve_blob
 from mediastudio.media.uploads import receive_upload
 from mediastudio.projects.access import require
 from mediastudio.projects.schemas import TagCount, users_by_id
 from mediastudio.studio import StudioDep
+from mediastudio.tasks.service import new_task
 
 
 def _names(db, ids: set[str]) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -46,17 +46,19 @@ class AssetsController(Controller):
         files = [(assets.clean_filename(f.filename, f"upload.{f.sniffed.extension}"), f.sha256, f.sniffed, f.probed,
                   f.size) for f in upload.files]
 
-        def record() -> list[AssetOut]:
+        def record() -> tuple[list[AssetOut], Any]:
             with studio.db.transaction() as db:
                 made = assets.add_assets(db, studio.settings, identity.user, project_id, files, category=category,
                                          tags=tags)
-                return [AssetOut.of(a) for a in made]
+                # Previews are drawn on the CPU lane, so they never wait behind a render on the GPU lane.
+                previews = new_task(db, studio.settings, identity.user, "media.previews",
+                                    {"asset_ids": [a.id for a in made]}, project_id, system=True)
+                return [AssetOut.of(a) for a in made], previews
 
-        made = await to_thread.run_sync(record)
+        made, previews = await to_thread.run_sync(record)
+        studio.tasks.submit(previews)
         made = [a.model_copy(update={"created_by_name": identity.user.display_name}) for a in made]
-        warm = BackgroundTask(to_thread.run_sync, warm_previews, studio.settings.data_dir, studio.blobs,
-                              [(a.sha256, a.category) for a in made])
-        return Response(made, status_code=HTTP_201_CREATED, background=warm)
+        return Response(made, status_code=HTTP_201_CREATED)
 
     @get(summary="The project's assets, newest first: search, category, tag, trash", sync_to_thread=True)
     def list_assets(self, project_id: FromPath[str], identity: IdentityDep, studio: StudioDep,

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from mediastudio.media.blobs import BlobStore
-from mediastudio.media.probe import PREVIEW_SIZES, render_preview, render_strip
+from mediastudio.media.probe import render_preview, render_strip
 from mediastudio.projects.files import write_atomic
 
 log = logging.getLogger("mediastudio")
@@ -34,15 +34,3 @@ def ensure_strip(data_dir: Path, blobs: BlobStore, sha256: str) -> Path:
     if not path.is_file():
         write_atomic(path, render_strip(blobs.path(sha256)))
     return path
-
-
-def warm_previews(data_dir: Path, blobs: BlobStore, items: list[tuple[str, str]]) -> None:
-    """Draw every preview size for freshly uploaded (sha256, category) pairs, in the background."""
-    for sha256, category in items:
-        for size in PREVIEW_SIZES:
-            try:
-                ensure_preview(data_dir, blobs, sha256, category, size)
-                if category == "video" and size == PREVIEW_SIZES[0]:
-                    ensure_strip(data_dir, blobs, sha256)
-            except Exception as exc:  # a preview is a nicety: never fail the upload for it
-                log.warning("No preview for %s: %s", sha256[:12], exc)

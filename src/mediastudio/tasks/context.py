@@ -1,0 +1,97 @@
+"""What a running task sees: progress, the cancel token, a scratch folder and the studio's services."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mediastudio.tasks.runner import Runner
+
+PROGRESS_INTERVAL = 0.1  # at most ~10 progress events per second per task
+CANCEL_POLL_INTERVAL = 0.2  # how often a worker looks for a cancel made by another process
+
+
+class Cancelled(Exception):
+    """Raised by `check_cancelled()`; the task ends `cancelled` and its partial outputs are discarded."""
+
+
+class TaskFailed(Exception):
+    """A failure with a message (and hint) for the person who started the task."""
+
+    def __init__(self, message: str, *, code: str = "failed", hint: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.hint = code, message, hint
+
+
+@dataclass
+class TaskContext:
+    task_id: str
+    owner_id: str
+    project_id: str | None
+    scratch: Path
+    runner: Runner
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+    step: int = 0
+    total: int = 0
+    message: str = ""
+    first_step_at: float | None = None
+    started: float = field(default_factory=time.monotonic)
+    _last_report: float = 0.0
+    _last_cancel_poll: float = 0.0
+
+    @property
+    def settings(self):  # type: ignore[no-untyped-def]
+        return self.runner.settings
+
+    @property
+    def db(self):  # type: ignore[no-untyped-def]
+        return self.runner.db
+
+    @property
+    def blobs(self):  # type: ignore[no-untyped-def]
+        return self.runner.blobs
+
+    def progress(self, step: int, total: int, message: str | None = None, *, force: bool = False) -> None:
+        """Report step of total; written and announced at most every 0.1 s (always for the last step)."""
+        now = time.monotonic()
+        if self.first_step_at is None:
+            self.first_step_at = now
+        changed_message = message is not None and message != self.message
+        self.step, self.total = step, total
+        if message is not None:
+            self.message = message
+        if force or changed_message or step >= total or now - self._last_report >= PROGRESS_INTERVAL:
+            self._last_report = now
+            self.runner.report_progress(self)
+
+    def eta_seconds(self) -> float | None:
+        """Seconds left from the live step rate (None before the first completed step)."""
+        if self.step <= 0 or self.total <= 0 or self.first_step_at is None:
+            return None
+        elapsed = time.monotonic() - self.started
+        return max(0.0, elapsed / self.step * (self.total - self.step))
+
+    def check_cancelled(self) -> None:
+        """Raise `Cancelled` when someone asked to stop this task. Call it at every step."""
+        if self.cancel_event.is_set():
+            raise Cancelled()
+        now = time.monotonic()
+        if now - self._last_cancel_poll >= CANCEL_POLL_INTERVAL:
+            self._last_cancel_poll = now
+            if self.runner.cancel_requested(self.task_id):
+                self.cancel_event.set()
+                raise Cancelled()
+
+    def sleep(self, seconds: float) -> None:
+        """Wait, but wake at once (and raise `Cancelled`) when the task is cancelled."""
+        if self.cancel_event.wait(seconds):
+            raise Cancelled()
+        self.check_cancelled()
+
+    def publish_result_file(self, path: Path) -> dict[str, Any]:
+        """A file made under scratch that becomes the task's downloadable result when it succeeds."""
+        return {"file": path.relative_to(self.scratch).as_posix()}

@@ -1,0 +1,157 @@
+"""/api/v1/tasks and /api/v1/queue: start, follow and cancel tasks; the queue as the caller may see it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Request, get, post
+from litestar.di import Provide
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Response, Stream
+from litestar.status_codes import HTTP_201_CREATED
+from pydantic import BaseModel, Field
+
+from mediastudio.auth.identity import IdentityDep, provide_admin
+from mediastudio.common import Page
+from mediastudio.errors import BadRequest, NotFound
+from mediastudio.media.serving import serve_blob
+from mediastudio.studio import StudioDep
+from mediastudio.tasks import service
+from mediastudio.tasks.kinds import KINDS, LANES
+from mediastudio.tasks.models import STATUSES
+from mediastudio.tasks.runner import results_dir
+from mediastudio.tasks.schemas import TaskOut
+
+
+class TaskCreate(BaseModel):
+    kind: str = Field(description="project.export, media.previews, blobs.verify (admins), …; "
+                                  "GET /api/v1/tasks/kinds lists them")
+    project_id: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class TaskKindOut(BaseModel):
+    name: str
+    lane: str
+    project: bool
+    needs: str
+    params_schema: dict[str, Any]
+
+
+class CancelOut(BaseModel):
+    task: TaskOut
+    outcome: Literal["revoked", "stopping", "ended", "finished"] = Field(
+        description="revoked: it had not started; stopping: it stops at its next step; ended: its worker was "
+                    "gone; finished: it had already ended")
+
+
+class LaneOut(BaseModel):
+    name: str
+    workers: int
+    paused: bool
+    running: int
+    queued: int
+    backlog_seconds: float | None = Field(description="Until the last waiting task is done (null: no history yet)")
+
+
+class QueueOut(BaseModel):
+    lanes: list[LaneOut]
+    tasks: list[TaskOut] = Field(description="Your waiting and running tasks (every user's for admins), "
+                                             "in the order they will run")
+
+
+class PauseIn(BaseModel):
+    lanes: list[Literal["gpu", "cpu"]] = Field(default_factory=lambda: list(LANES))
+
+
+def _statuses(raw: str | None) -> list[str]:
+    wanted = [s for s in (raw or "").split(",") if s]
+    unknown = [s for s in wanted if s not in STATUSES]
+    if unknown:
+        raise BadRequest(f"Unknown status '{unknown[0]}'.", hint=f"Use any of {', '.join(STATUSES)}.", field="status")
+    return wanted
+
+
+class TasksController(Controller):
+    path = "/api/v1/tasks"
+
+    @post(summary="Start a task", status_code=HTTP_201_CREATED, sync_to_thread=True)
+    def create(self, data: JSONBody[TaskCreate], identity: IdentityDep, studio: StudioDep) -> TaskOut:
+        with studio.db.transaction() as db:
+            task = service.new_task(db, studio.settings, identity.user, data.kind, data.params, data.project_id)
+        studio.tasks.submit(task)
+        return studio.tasks.describe([task])[0]
+
+    @get("/kinds", summary="The task kinds you can start, with their parameters' JSON schemas", sync_to_thread=False)
+    def kinds(self, identity: IdentityDep, studio: StudioDep) -> list[TaskKindOut]:
+        return [TaskKindOut(name=k.name, lane=k.lane, project=k.project, needs=k.needs,
+                            params_schema=k.params.model_json_schema())
+                for k in KINDS.values() if (not k.test_only or studio.settings.test_tasks)
+                and (k.needs != "admin" or identity.user.is_admin)]
+
+    @get(summary="Your tasks, newest first (admins: everyone's with ?all=true)", sync_to_thread=True)
+    def list_tasks(self, identity: IdentityDep, studio: StudioDep, project: FromQuery[str | None] = None,
+                   status: Annotated[str | None, QueryParameter(description="Comma-separated statuses")] = None,
+                   all: FromQuery[bool] = False,
+                   limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+                   cursor: FromQuery[str | None] = None) -> Page[TaskOut]:
+        with studio.db.session() as db:
+            rows, next_cursor = service.list_tasks(db, identity.user, project_id=project, statuses=_statuses(status),
+                                                   everyone=all, limit=limit, cursor=cursor)
+        return Page(items=studio.tasks.describe(rows), next_cursor=next_cursor)
+
+    @get("/{task_id:str}", summary="One task: status, progress, ETA, position, error, result", sync_to_thread=True)
+    def get_task(self, task_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> TaskOut:
+        with studio.db.session() as db:
+            task = service.visible_task(db, identity.user, task_id)
+        return studio.tasks.describe([task])[0]
+
+    @post("/{task_id:str}/cancel", summary="Cancel a task (waiting: at once; running: at its next step)",
+          status_code=200, sync_to_thread=True)
+    def cancel(self, task_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> CancelOut:
+        with studio.db.transaction() as db:
+            task, outcome = service.request_cancel(db, identity.user, task_id)
+        studio.tasks.cancel(task, outcome)
+        return CancelOut(task=studio.tasks.describe([task])[0], outcome=outcome)  # type: ignore[arg-type]
+
+    @get("/{task_id:str}/result", summary="Download the file a task made (an export)", sync_to_thread=True)
+    def result(self, request: Request, task_id: FromPath[str], identity: IdentityDep,
+               studio: StudioDep) -> Response | Stream:
+        with studio.db.session() as db:
+            task = service.visible_task(db, identity.user, task_id)
+        name = (task.result or {}).get("file")
+        if task.status != "succeeded" or not name:
+            raise NotFound("This task has no file to download.",
+                           hint="Only finished tasks that make a file (exports) have one.")
+        path = results_dir(studio.settings, task.id) / "result" / name
+        if not path.is_file():
+            raise NotFound("The task's file is gone.", hint="Run the task again.")
+        download = str((task.result or {}).get("name") or path.name)
+        return serve_blob(request, path, task.id, "application/zip", download, download=True)
+
+
+class QueueController(Controller):
+    path = "/api/v1/queue"
+
+    @get(summary="Lanes, counts, and the positions and ETAs of your waiting tasks (admins: everyone's)",
+         sync_to_thread=True)
+    def queue(self, identity: IdentityDep, studio: StudioDep) -> QueueOut:
+        state = studio.tasks.queue_state()
+        ids = [t["id"] for t in state["tasks"] if identity.user.is_admin or t["owner_id"] == identity.user.id]
+        with studio.db.session() as db:
+            from mediastudio.tasks.models import Task
+
+            tasks = [t for t in (db.get(Task, i) for i in ids) if t is not None]
+        return QueueOut(lanes=[LaneOut(**lane) for lane in state["lanes"]], tasks=studio.tasks.describe(tasks))
+
+    @post("/pause", summary="Stop starting new tasks (admins); running ones finish", status_code=200,
+          sync_to_thread=True, dependencies={"identity": Provide(provide_admin, sync_to_thread=False)})
+    def pause(self, data: JSONBody[PauseIn], identity: IdentityDep, studio: StudioDep) -> QueueOut:
+        studio.tasks.set_paused(True, tuple(data.lanes))
+        return self.queue.fn(self, identity, studio)  # type: ignore[no-any-return]
+
+    @post("/resume", summary="Start tasks again (admins)", status_code=200, sync_to_thread=True,
+          dependencies={"identity": Provide(provide_admin, sync_to_thread=False)})
+    def resume(self, data: JSONBody[PauseIn], identity: IdentityDep, studio: StudioDep) -> QueueOut:
+        studio.tasks.set_paused(False, tuple(data.lanes))
+        return self.queue.fn(self, identity, studio)  # type: ignore[no-any-return]

@@ -1,0 +1,83 @@
+"""Tables owned by tasks/: task records, webhooks and their deliveries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+from mediastudio.common import utcnow
+
+ACTIVE = ("queued", "running")
+FINISHED = ("succeeded", "failed", "cancelled")
+STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "interrupted")
+
+
+class Task(SQLModel, table=True):
+    """One long operation. Huey carries only its id; this row is the truth about it."""
+
+    __tablename__ = "tasks"
+
+    id: str = Field(primary_key=True)
+    kind: str = Field(index=True)
+    lane: str  # gpu | cpu
+    title: str
+    owner_id: str = Field(index=True)
+    workspace_id: str | None = Field(default=None, index=True)
+    project_id: str | None = Field(default=None, index=True)
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    size: float = 1.0  # the kind's measure of work (ETA history is per unit of it)
+    priority: int = 0  # Huey priority: -k for the owner's k-th pending task on the lane
+    enqueued_at: float = 0.0  # time.time() of the last enqueue; orders tasks of one priority
+    status: str = Field(default="queued", index=True)
+    progress: float = 0.0
+    step: int = 0
+    total: int = 0
+    message: str = ""
+    eta_seconds: float | None = None  # while running: from the live step rate
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    run_seconds: float | None = None  # time spent running (for the ETA history)
+    error_code: str | None = None
+    error_message: str | None = None
+    error_hint: str | None = None
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    attempts: int = 0
+    worker: str | None = None  # "host:pid" of the process running it
+    cancel_requested: bool = False
+    revision: int = 0  # bumped by each change; events carry it so clients drop stale ones
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Webhook(SQLModel, table=True):
+    __tablename__ = "webhooks"
+
+    id: str = Field(primary_key=True)
+    owner_id: str = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    project_id: str | None = Field(default=None, foreign_key="projects.id", index=True, ondelete="CASCADE")
+    url: str
+    secret: str
+    events: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    description: str = ""
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    __tablename__ = "webhook_deliveries"
+
+    id: str = Field(primary_key=True)
+    webhook_id: str = Field(foreign_key="webhooks.id", index=True, ondelete="CASCADE")
+    event_type: str
+    task_id: str | None = None
+    payload: str  # the exact JSON body that is signed and sent
+    status: str = Field(default="pending", index=True)  # pending | delivered | failed
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
+    response_status: int | None = None
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    delivered_at: datetime | None = None

@@ -1,0 +1,171 @@
+"""The lanes: one Huey per lane (`gpu`: one worker per GPU, `cpu`: a few threads) and their consumers.
+
+SQLite (`data_dir/queue.sqlite`) by default; with `queue_url = redis://…` the same code runs on
+PriorityRedisHuey (plain RedisHuey ignores priority) and `mediastudio worker` can consume elsewhere.
+A Huey message carries only a task id; the task row in the studio database is the truth.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+
+from huey import PriorityRedisHuey, SqliteHuey
+from huey.api import Huey
+from huey.consumer import Consumer
+from sqlmodel import col, select
+
+from mediastudio.settings import Settings
+from mediastudio.tasks.kinds import LANES, Lane
+from mediastudio.tasks.models import Task
+from mediastudio.tasks.runner import Runner
+
+log = logging.getLogger("mediastudio")
+logging.getLogger("huey").setLevel(logging.WARNING)  # its start banner repeats what we log in one line
+PAUSE_KEY = "mediastudio:paused"
+PAUSE_CACHE_SECONDS = 0.25
+
+
+class _Pausable:
+    """Mixin for a Huey: while the lane is paused its workers take nothing new off the queue."""
+
+    _paused_at = 0.0
+    _paused = False
+
+    def dequeue(self):  # type: ignore[no-untyped-def]
+        if self.is_paused():
+            return None
+        return super().dequeue()  # type: ignore[misc]
+
+    def is_paused(self, fresh: bool = False) -> bool:
+        now = time.monotonic()
+        if fresh or now - self._paused_at > PAUSE_CACHE_SECONDS:
+            self._paused = self.storage.peek_data(PAUSE_KEY) == b"1"  # type: ignore[attr-defined]
+            self._paused_at = now
+        return self._paused
+
+    def set_paused(self, paused: bool) -> None:
+        if paused:
+            self.storage.put_data(PAUSE_KEY, b"1")  # type: ignore[attr-defined]
+        else:
+            self.storage.pop_data(PAUSE_KEY)  # type: ignore[attr-defined]
+        self._paused, self._paused_at = paused, time.monotonic()
+
+
+class SqliteLane(_Pausable, SqliteHuey):
+    pass
+
+
+class RedisLane(_Pausable, PriorityRedisHuey):
+    pass
+
+
+class LaneConsumer(Consumer):
+    """Huey's consumer without its signal handlers: they would steal uvicorn's SIGINT/SIGTERM."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
+def make_lane(settings: Settings, lane: Lane) -> Huey:
+    name = f"mediastudio-{lane}"
+    if settings.queue_url:
+        return RedisLane(name, url=settings.queue_url, results=False)
+    return SqliteLane(name, filename=str(settings.data_dir / "queue.sqlite"), results=False)
+
+
+class TaskQueue:
+    def __init__(self, settings: Settings, runner: Runner) -> None:
+        self.settings = settings
+        self.runner = runner
+        runner.requeue = self.enqueue
+        self.lanes: dict[str, Huey] = {lane: make_lane(settings, lane) for lane in LANES}
+        self.workers = {"gpu": settings.gpu_workers, "cpu": settings.cpu_workers}
+        # The consumer finds `run` in each lane's registry; producers build its messages from the wrapper.
+        self.wrappers = {lane: huey.task(name="run")(self._run) for lane, huey in self.lanes.items()}
+        self.consumers: list[LaneConsumer] = []
+
+    def _run(self, task_id: str) -> None:
+        self.runner.execute(task_id)
+
+    # -- producing --------------------------------------------------------------------------------
+    def enqueue(self, task: Task) -> None:
+        wrapper = self.wrappers[task.lane]
+        self.lanes[task.lane].enqueue(wrapper.task_class(args=(task.id,), id=task.id, priority=task.priority))
+
+    def revoke(self, task: Task) -> None:
+        self.lanes[task.lane].revoke_by_id(task.id, revoke_once=True)
+
+    def pending_ids(self, lane: str) -> set[str]:
+        return {message.id for message in self.lanes[lane].pending()}
+
+    # -- pausing ----------------------------------------------------------------------------------
+    def paused(self, lane: str) -> bool:
+        return self.lanes[lane].is_paused(fresh=True)  # type: ignore[attr-defined, no-any-return]
+
+    def set_paused(self, paused: bool, lanes: tuple[str, ...] = LANES) -> None:
+        for lane in lanes:
+            self.lanes[lane].set_paused(paused)  # type: ignore[attr-defined]
+
+    # -- consuming --------------------------------------------------------------------------------
+    def start(self, workers: dict[str, int] | None = None) -> None:
+        """Start consumers in this process (threads): `workers` lane → count (0 = this lane is served elsewhere)."""
+        for lane, count in (workers or self.workers).items():
+            if count <= 0:
+                continue
+            consumer = LaneConsumer(self.lanes[lane], workers=count, periodic=False, initial_delay=0.01,
+                                    max_delay=0.5, backoff=1.15, worker_type="thread", check_worker_health=True)
+            consumer.start()
+            self.consumers.append(consumer)
+        log.info("Task lanes started: %s", ", ".join(f"{lane} × {n}" for lane, n in (workers or self.workers).items()))
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Running tasks stop at their next step (and run again on start); then the consumers end."""
+        self.runner.stopping.set()
+        with self.runner.lock:
+            contexts = list(self.runner.active.values())
+        for ctx in contexts:
+            ctx.cancel_event.set()
+        for consumer in self.consumers:
+            consumer.shutdown_timeout = timeout
+            consumer.stop(graceful=True)
+        self.consumers.clear()
+        for huey in self.lanes.values():
+            huey.storage.close()
+
+    # -- after a crash ----------------------------------------------------------------------------
+    def recover(self) -> int:
+        """Tasks left `running` by a dead process of this host run again (once); lost messages are re-sent."""
+        host = socket.gethostname()
+        fixed = 0
+        with self.runner.db.session() as db:
+            running = db.exec(select(Task).where(col(Task.status) == "running")).all()
+        for task in running:
+            worker_host, _, pid = (task.worker or ":").rpartition(":")
+            if task.worker and (worker_host != host or _alive(int(pid or 0))):
+                continue
+            self.runner.requeue_interrupted(task.id)
+            fixed += 1
+        with self.runner.db.session() as db:
+            waiting = db.exec(select(Task).where(col(Task.status).in_(("queued", "interrupted")))
+                              .order_by(col(Task.enqueued_at))).all()
+        pending = {lane: self.pending_ids(lane) for lane in self.lanes}
+        for task in waiting:
+            if task.id not in pending.get(task.lane, set()):
+                self.enqueue(task)
+                fixed += 1
+        return fixed
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

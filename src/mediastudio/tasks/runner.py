@@ -1,0 +1,231 @@
+"""Running one task in a worker thread: claim it, run its kind, record the outcome, announce each step.
+
+The runner writes the task's row itself (the server, or a `mediastudio worker` sharing the data folder)
+and publishes events after each commit, so a client never sees an event before the state it describes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import update
+from sqlmodel import col
+
+from mediastudio.common import utcnow
+from mediastudio.db import Database
+from mediastudio.errors import MediastudioError
+from mediastudio.events.bus import EventBus
+from mediastudio.media.blobs import BlobStore
+from mediastudio.settings import Settings
+from mediastudio.tasks.context import Cancelled, TaskContext, TaskFailed
+from mediastudio.tasks.kinds import KINDS
+from mediastudio.tasks.models import Task
+from mediastudio.tasks.schemas import task_event
+
+log = logging.getLogger("mediastudio")
+MAX_ATTEMPTS = 2  # a task interrupted by a restart runs once more, then fails
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def results_dir(settings: Settings, task_id: str) -> Path:
+    return settings.data_dir / "tasks" / task_id
+
+
+class Runner:
+    def __init__(self, settings: Settings, db: Database, blobs: BlobStore, events: EventBus) -> None:
+        self.settings, self.db, self.blobs, self.events = settings, db, blobs, events
+        self.active: dict[str, TaskContext] = {}
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.name = worker_name()
+
+    # -- announcing -------------------------------------------------------------------------------
+    def publish(self, event_type: str, task: Task) -> None:
+        self.events.publish(event_type, workspace_id=task.workspace_id, audience=task.owner_id,
+                            task=task_event(task))
+
+    def _change(self, task_id: str, **fields: Any) -> Task | None:
+        with self.db.session() as db:
+            task = db.get(Task, task_id)
+            if task is None:
+                return None
+            for key, value in fields.items():
+                setattr(task, key, value)
+            task.revision += 1
+            task.updated_at = utcnow()
+            db.add(task)
+            db.commit()
+            return task
+
+    # -- liveness -------------------------------------------------------------------------------------
+    def start_heartbeat(self, interval: float = 20.0) -> None:
+        """Touch the rows of running tasks now and then, so a task whose worker died can be told apart."""
+
+        def beat() -> None:
+            while not self.stopping.wait(interval):
+                with self.lock:
+                    ids = list(self.active)
+                if not ids:
+                    continue
+                try:
+                    with self.db.session() as db:
+                        db.exec(update(Task).where(col(Task.id).in_(ids), col(Task.status) == "running")  # type: ignore[call-overload]
+                                .values(updated_at=utcnow()))
+                        db.commit()
+                except Exception:  # the next beat tries again
+                    log.debug("Task heartbeat failed", exc_info=True)
+
+        threading.Thread(target=beat, name="mediastudio-task-heartbeat", daemon=True).start()
+
+    # -- the cancel token -------------------------------------------------------------------------
+    def cancel_local(self, task_id: str) -> bool:
+        """Wake a task running in this process at once (the row already says cancel_requested)."""
+        with self.lock:
+            ctx = self.active.get(task_id)
+        if ctx is not None:
+            ctx.cancel_event.set()
+        return ctx is not None
+
+    def cancel_requested(self, task_id: str) -> bool:
+        with self.db.session() as db:
+            task = db.get(Task, task_id)
+            return task is None or task.cancel_requested
+
+    # -- progress ---------------------------------------------------------------------------------
+    def report_progress(self, ctx: TaskContext) -> None:
+        total = max(ctx.total, 0)
+        fraction = min(1.0, ctx.step / total) if total else 0.0
+        task = self._change(ctx.task_id, step=ctx.step, total=total, progress=fraction, message=ctx.message,
+                            eta_seconds=ctx.eta_seconds())
+        if task is not None:
+            self.publish("task.progress", task)
+
+    # -- running ----------------------------------------------------------------------------------
+    def execute(self, task_id: str) -> None:
+        """The body of every Huey message: run task `task_id` if it is still waiting to run."""
+        with self.db.session() as db:
+            claimed = db.exec(  # type: ignore[call-overload]
+                update(Task).where(col(Task.id) == task_id, col(Task.status).in_(("queued", "interrupted")),
+                                   col(Task.cancel_requested) == False)  # noqa: E712
+                .values(status="running", started_at=utcnow(), attempts=Task.attempts + 1, worker=self.name,
+                        step=0, progress=0.0, eta_seconds=None, revision=Task.revision + 1, updated_at=utcnow())
+            ).rowcount
+            db.commit()
+            task = db.get(Task, task_id)
+        if not claimed or task is None:
+            return  # cancelled while queued, or already taken by another worker
+        self.publish("task.started", task)
+        kind = KINDS.get(task.kind)
+        folder = results_dir(self.settings, task_id)
+        scratch = folder / "scratch"
+        shutil.rmtree(folder, ignore_errors=True)
+        scratch.mkdir(parents=True)
+        ctx = TaskContext(task_id=task.id, owner_id=task.owner_id, project_id=task.project_id, scratch=scratch,
+                          runner=self)
+        with self.lock:
+            self.active[task_id] = ctx
+        started = time.monotonic()
+        outcome: dict[str, Any]
+        try:
+            if kind is None:
+                raise TaskFailed(f"This server does not know the task kind '{task.kind}'.", code="unknown_kind",
+                                 hint="Update Mediastudio on this machine, or cancel the task.")
+            params = kind.params.model_validate(task.params)
+            if self.stopping.is_set():
+                raise Cancelled()
+            result = kind.run(ctx, params.model_dump()) or {}
+            if ctx.cancel_event.is_set() or self.cancel_requested(task_id):
+                raise Cancelled()
+            if "file" in result:
+                kept = folder / "result"
+                scratch.rename(kept)
+                result = {**result, "download": f"/api/v1/tasks/{task_id}/result"}
+            else:
+                shutil.rmtree(scratch, ignore_errors=True)
+            outcome = {"status": "succeeded", "result": result, "progress": 1.0, "eta_seconds": 0.0,
+                       "step": max(ctx.step, ctx.total), "total": ctx.total}
+        except Cancelled:
+            shutil.rmtree(folder, ignore_errors=True)  # partial outputs are discarded
+            if self.stopping.is_set() and not self.cancel_requested(task_id):
+                outcome = {"status": "interrupted", "message": "Stopped by a server shutdown; it runs again on start"}
+            else:
+                outcome = {"status": "cancelled", "message": "Cancelled", "eta_seconds": None}
+        except TaskFailed as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            outcome = {"status": "failed", "error_code": exc.code, "error_message": exc.message,
+                       "error_hint": exc.hint, "eta_seconds": None}
+        except (ValidationError, MediastudioError) as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            message = exc.detail if isinstance(exc, MediastudioError) else f"Bad parameters: {exc.errors()[0]['msg']}"
+            hint = exc.hint if isinstance(exc, MediastudioError) else None
+            outcome = {"status": "failed", "error_code": "refused", "error_message": message, "error_hint": hint,
+                       "eta_seconds": None}
+        except Exception as exc:  # a bug or an environment problem: recorded, never lost
+            log.exception("Task %s (%s) failed", task_id, task.kind)
+            shutil.rmtree(folder, ignore_errors=True)
+            outcome = {"status": "failed", "error_code": "internal", "error_message": f"{type(exc).__name__}: {exc}",
+                       "error_hint": "This looks like a bug or a problem with this machine; the server log has "
+                                     "the details.", "eta_seconds": None}
+        finally:
+            with self.lock:
+                self.active.pop(task_id, None)
+        if outcome["status"] == "interrupted":
+            self.requeue_interrupted(task_id)
+            return
+        elapsed = time.monotonic() - started
+        finished = self._change(task_id, finished_at=utcnow(), run_seconds=elapsed, worker=None, **outcome)
+        if finished is not None:
+            self.publish(f"task.{finished.status}", finished)
+
+    # -- restarts ---------------------------------------------------------------------------------
+    def requeue_interrupted(self, task_id: str) -> Task | None:
+        """A task stopped by a restart: queued again once, then failed with a clear message."""
+        with self.db.session() as db:
+            task = db.get(Task, task_id)
+            if task is None:
+                return None
+            if task.cancel_requested:
+                task.status, task.message, task.finished_at = "cancelled", "Cancelled", utcnow()
+            elif task.attempts >= MAX_ATTEMPTS:
+                task.status, task.finished_at = "failed", utcnow()
+                task.error_code = "interrupted"
+                task.error_message = (f"The server stopped while this task ran, {task.attempts} times; "
+                                      "it is not started again automatically.")
+                task.error_hint = "Start it again when the machine is stable; the server log says why it stopped."
+            else:
+                task.status = "interrupted"
+                task.message = "Interrupted by a server restart; it runs again"
+                task.enqueued_at = time.time()
+            task.worker, task.step, task.progress, task.eta_seconds = None, 0, 0.0, None
+            task.revision += 1
+            task.updated_at = utcnow()
+            db.add(task)
+            db.commit()
+        if task.status == "interrupted":
+            self.publish("task.queued", task)
+            self.requeue(task)
+        else:
+            self.publish(f"task.{task.status}", task)
+        return task
+
+    requeue: Any = None  # set by the queue: puts a task's message back on its lane
+
+
+def age_seconds(moment: datetime | None) -> float:
+    if moment is None:
+        return 0.0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (utcnow() - moment).total_seconds()

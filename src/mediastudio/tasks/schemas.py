@@ -1,0 +1,66 @@
+"""Task records as the API and the events show them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from mediastudio.common import UtcDatetime
+from mediastudio.tasks.models import Task
+
+
+class TaskError(BaseModel):
+    code: str
+    message: str
+    hint: str | None = None
+
+
+class TaskOut(BaseModel):
+    id: str
+    kind: str
+    lane: str
+    title: str
+    owner_id: str
+    owner_name: str | None = None
+    workspace_id: str | None
+    project_id: str | None
+    params: dict[str, Any]
+    status: str = Field(description="queued, running, succeeded, failed, cancelled or interrupted "
+                                    "(interrupted = stopped by a restart; it runs again once)")
+    progress: float = Field(description="0–1")
+    step: int
+    total: int
+    message: str
+    eta_seconds: float | None = Field(description="While running: seconds left from the live step rate; "
+                                                  "while queued: from the kind's measured history (until done)")
+    position: int | None = Field(None, description="1 = next to start on its lane; null unless queued")
+    starts_in_seconds: float | None = Field(None, description="While queued: the tasks ahead, summed")
+    created_at: UtcDatetime
+    started_at: UtcDatetime | None
+    finished_at: UtcDatetime | None
+    updated_at: UtcDatetime = Field(description="When this state was recorded (eta_seconds counts from it)")
+    error: TaskError | None
+    result: dict[str, Any] | None
+    attempts: int
+    cancel_requested: bool
+    revision: int
+
+
+def task_out(task: Task, *, owner_name: str | None = None, position: int | None = None,
+             starts_in: float | None = None, eta: float | None = None) -> TaskOut:
+    error = (TaskError(code=task.error_code or "failed", message=task.error_message, hint=task.error_hint)
+             if task.error_message else None)
+    return TaskOut(
+        id=task.id, kind=task.kind, lane=task.lane, title=task.title, owner_id=task.owner_id, owner_name=owner_name,
+        workspace_id=task.workspace_id, project_id=task.project_id, params=task.params, status=task.status,
+        progress=task.progress, step=task.step, total=task.total, message=task.message,
+        eta_seconds=eta if eta is not None else task.eta_seconds, position=position, starts_in_seconds=starts_in,
+        created_at=task.created_at, started_at=task.started_at, finished_at=task.finished_at,
+        updated_at=task.updated_at, error=error,
+        result=task.result, attempts=task.attempts, cancel_requested=task.cancel_requested, revision=task.revision)
+
+
+def task_event(task: Task) -> dict[str, Any]:
+    """The `task` field of task.* events (JSON-ready)."""
+    return task_out(task).model_dump(mode="json")

@@ -1,0 +1,124 @@
+"""Starting, listing and cancelling tasks, with the rules on who may do what."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pydantic import ValidationError
+from sqlmodel import Session, col, func, select
+
+from mediastudio.auth.models import User
+from mediastudio.common import new_id, utcnow
+from mediastudio.errors import BadRequest, Forbidden, NotFound, TooManyRequests
+from mediastudio.projects.access import require
+from mediastudio.settings import Settings
+from mediastudio.tasks.kinds import KINDS, TaskKind
+from mediastudio.tasks.models import ACTIVE, Task
+
+STALE_RUNNING_SECONDS = 120  # a running task silent this long, cancelled, is ended without its worker
+
+
+def kind_or_400(name: str, settings: Settings) -> TaskKind:
+    kind = KINDS.get(name)
+    if kind is None or (kind.test_only and not settings.test_tasks):
+        known = ", ".join(sorted(k for k, v in KINDS.items() if not v.test_only or settings.test_tasks))
+        raise BadRequest(f"There is no task kind '{name}'.", hint=f"Known kinds: {known}.", field="kind")
+    return kind
+
+
+def queued_count(db: Session, owner_id: str) -> int:
+    return int(db.exec(select(func.count()).select_from(Task).where(
+        col(Task.owner_id) == owner_id, col(Task.status).in_(("queued", "interrupted", "running")))).one())
+
+
+def new_task(db: Session, settings: Settings, actor: User, kind_name: str, params: dict[str, Any],
+             project_id: str | None, *, system: bool = False) -> Task:
+    """Check and record a task (status queued); the caller enqueues it after the commit.
+
+    `system` = started by the studio itself on the user's behalf (previews after an upload): no quota.
+    """
+    kind = kind_or_400(kind_name, settings)
+    workspace_id = None
+    if kind.needs == "admin" and not actor.is_admin:
+        raise Forbidden("Only administrators can start this task.")
+    if kind.project:
+        if not project_id:
+            raise BadRequest(f"A '{kind.name}' task needs a project_id.", field="project_id")
+        project, _ = require(db, actor, project_id, kind.needs if kind.needs in ("view", "edit", "run") else "view")
+        workspace_id = project.workspace_id
+    elif project_id:
+        raise BadRequest(f"A '{kind.name}' task does not take a project_id.", field="project_id")
+    try:
+        parsed = kind.params.model_validate(params)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "params"
+        raise BadRequest(f"Parameter '{where}': {first['msg']}.", field=f"params.{where}") from exc
+    if not system:
+        limit = settings.guest_task_quota if actor.is_guest else settings.task_quota
+        if queued_count(db, actor.id) >= limit:
+            who = "Guests" if actor.is_guest else "You"
+            raise TooManyRequests(f"{who} can have at most {limit} tasks waiting or running at once.",
+                                  retry_after=10, hint="Wait for some to finish, or cancel ones you no longer need."
+                                  + (" Register an account for a larger quota." if actor.is_guest else ""))
+    # Fairness: the owner's k-th waiting task on the lane gets Huey priority -k (lanes serve users round-robin).
+    waiting = int(db.exec(select(func.count()).select_from(Task).where(
+        col(Task.owner_id) == actor.id, col(Task.lane) == kind.lane,
+        col(Task.status).in_(("queued", "interrupted")))).one())
+    task = Task(id=new_id("t"), kind=kind.name, lane=kind.lane, title=kind.title(parsed)[:200], owner_id=actor.id,
+                workspace_id=workspace_id, project_id=project_id if kind.project else None,
+                params=parsed.model_dump(mode="json"), size=float(kind.size(parsed)), priority=-waiting,
+                enqueued_at=time.time(), message="Waiting in the queue")
+    db.add(task)
+    return task
+
+
+def visible_task(db: Session, actor: User, task_id: str) -> Task:
+    task = db.get(Task, task_id)
+    if task is None or (task.owner_id != actor.id and not actor.is_admin):
+        raise NotFound(f"No task '{task_id}' of yours.", hint="GET /api/v1/tasks lists your tasks.")
+    return task
+
+
+def list_tasks(db: Session, actor: User, *, project_id: str | None, statuses: list[str], everyone: bool,
+               limit: int, cursor: str | None) -> tuple[list[Task], str | None]:
+    query = select(Task)
+    if not (everyone and actor.is_admin):
+        query = query.where(col(Task.owner_id) == actor.id)
+    if project_id:
+        query = query.where(col(Task.project_id) == project_id)
+    if statuses:
+        query = query.where(col(Task.status).in_(statuses))
+    if cursor:
+        anchor = db.get(Task, cursor)
+        if anchor is None:
+            raise BadRequest("That cursor is not valid any more.", hint="Start again without a cursor.",
+                             field="cursor")
+        query = query.where((col(Task.created_at) < anchor.created_at)
+                            | ((col(Task.created_at) == anchor.created_at) & (col(Task.id) < anchor.id)))
+    rows = list(db.exec(query.order_by(col(Task.created_at).desc(), col(Task.id).desc()).limit(limit + 1)).all())
+    next_cursor = rows[limit - 1].id if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def request_cancel(db: Session, actor: User, task_id: str) -> tuple[Task, str]:
+    """Mark a task to stop. Answers (task, what happened): 'revoked' (it was waiting), 'stopping' (it runs;
+    its worker stops at the next step), 'ended' (its worker is gone), or 'finished' (nothing to do)."""
+    task = visible_task(db, actor, task_id)
+    if task.status not in (*ACTIVE, "interrupted"):
+        return task, "finished"
+    from mediastudio.tasks.runner import age_seconds
+
+    stale = task.status == "running" and age_seconds(task.updated_at) > STALE_RUNNING_SECONDS
+    task.cancel_requested = True
+    task.revision += 1
+    task.updated_at = utcnow()
+    if task.status in ("queued", "interrupted") or stale:
+        task.status, task.message, task.finished_at, task.eta_seconds = "cancelled", "Cancelled", utcnow(), None
+        task.worker = None
+        what = "ended" if stale else "revoked"
+    else:
+        task.message, what = "Stopping…", "stopping"
+    db.add(task)
+    return task, what

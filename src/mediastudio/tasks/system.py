@@ -1,0 +1,132 @@
+"""The task system of one process: runner, lanes, and (in the server) the watcher that sends queue.changed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from sqlmodel import select
+
+from mediastudio.auth.models import User
+from mediastudio.db import Database
+from mediastudio.events.bus import EventBus
+from mediastudio.media.blobs import BlobStore
+from mediastudio.settings import Settings
+from mediastudio.tasks.estimates import build_view
+from mediastudio.tasks.kinds import LANES, load_builtin_kinds
+from mediastudio.tasks.models import Task
+from mediastudio.tasks.queue import TaskQueue
+from mediastudio.tasks.runner import Runner
+from mediastudio.tasks.schemas import TaskOut, task_out
+
+log = logging.getLogger("mediastudio")
+QUEUE_EVENT_INTERVAL = 0.25  # queue.changed at most 4 times a second
+
+
+class TaskSystem:
+    def __init__(self, settings: Settings, db: Database, blobs: BlobStore, events: EventBus) -> None:
+        load_builtin_kinds()
+        self.settings, self.db, self.events = settings, db, events
+        self.runner = Runner(settings, db, blobs, events)
+        self.queue = TaskQueue(settings, self.runner)
+        self._dirty: asyncio.Event | None = None
+        self._watcher: asyncio.Task[None] | None = None
+
+    @property
+    def workers(self) -> dict[str, int]:
+        return self.queue.workers
+
+    # -- the server's side --------------------------------------------------------------------------
+    async def start(self, consume: bool = True) -> None:
+        recovered = await asyncio.to_thread(self.queue.recover)
+        if recovered:
+            log.warning("Re-queued %d task(s) that a stop or crash had interrupted", recovered)
+        self._dirty = asyncio.Event()
+        self.events.listeners.append(self._on_event)
+        self._watcher = asyncio.create_task(self._watch())
+        if consume:
+            self.queue.start()
+            self.runner.start_heartbeat()
+        self._dirty.set()
+
+    async def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        await asyncio.to_thread(self.queue.stop)
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        if self._dirty is not None and (event["type"].startswith("task.") or event["type"] == "queue.paused"):
+            self._dirty.set()
+
+    async def _watch(self) -> None:
+        assert self._dirty is not None
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            try:
+                view = await asyncio.to_thread(self.queue_state)
+                self.events.publish("queue.changed", workspace_id=None, **view)
+            except Exception:
+                log.exception("Could not compute the queue's state")
+            await asyncio.sleep(QUEUE_EVENT_INTERVAL)
+
+    # -- reading ------------------------------------------------------------------------------------
+    def paused(self) -> dict[str, bool]:
+        return {lane: self.queue.paused(lane) for lane in LANES}
+
+    def queue_state(self) -> dict[str, Any]:
+        """Every lane's counts and every waiting/running task's place (the bus filters per subscriber)."""
+        with self.db.session() as db:
+            lanes, places = build_view(db, self.workers, self.paused())
+        tasks = []
+        for view in lanes.values():
+            for task in [*view.running, *view.queued]:
+                place = places.get(task.id)
+                tasks.append({"id": task.id, "owner_id": task.owner_id, "lane": task.lane, "status": task.status,
+                              "position": place.position if place else None,
+                              "starts_in_seconds": place.starts_in if place else None,
+                              "eta_seconds": place.eta if place else None,
+                              "progress": task.progress})
+        return {"lanes": [{"name": v.name, "workers": v.workers, "paused": v.paused, "running": len(v.running),
+                           "queued": len(v.queued), "backlog_seconds": v.backlog_seconds} for v in lanes.values()],
+                "tasks": tasks}
+
+    def describe(self, tasks: list[Task]) -> list[TaskOut]:
+        """Tasks as the API shows them: with owner names, positions and ETAs."""
+        if not tasks:
+            return []
+        with self.db.session() as db:
+            _, places = build_view(db, self.workers, self.paused())
+            owners = {u.id: u.display_name for u in db.exec(
+                select(User).where(User.id.in_({t.owner_id for t in tasks}))).all()}  # type: ignore[attr-defined]
+        out = []
+        for task in tasks:
+            place = places.get(task.id)
+            out.append(task_out(task, owner_name=owners.get(task.owner_id),
+                                position=place.position if place and task.status != "running" else None,
+                                starts_in=place.starts_in if place else None,
+                                eta=place.eta if place else None))
+        return out
+
+    # -- writing ------------------------------------------------------------------------------------
+    def submit(self, task: Task) -> None:
+        """After the task's row is committed: announce it, then put it on its lane (in that order)."""
+        self.runner.publish("task.queued", task)
+        self.queue.enqueue(task)
+
+    def cancel(self, task: Task, what: str) -> None:
+        """After request_cancel committed: revoke a waiting task, or wake a running one at once."""
+        if what in ("revoked", "ended"):
+            self.queue.revoke(task)
+            self.runner.publish("task.cancelled", task)
+        elif what == "stopping":
+            self.runner.cancel_local(task.id)
+            self.runner.publish("task.progress", task)
+
+    def set_paused(self, paused: bool, lanes: tuple[str, ...]) -> None:
+        self.queue.set_paused(paused, lanes)
+        self.events.publish("queue.paused", workspace_id=None, lanes=list(lanes), paused=paused)

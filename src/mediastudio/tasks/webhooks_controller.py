@@ -1,0 +1,104 @@
+"""/api/v1/webhooks: register URLs for task events, list them with their recent deliveries, remove them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, delete, get, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from pydantic import BaseModel, Field
+from sqlmodel import col, select
+
+from mediastudio.auth.identity import IdentityDep
+from mediastudio.common import Page, UtcDatetime
+from mediastudio.studio import StudioDep
+from mediastudio.tasks import webhooks
+from mediastudio.tasks.models import Webhook, WebhookDelivery
+
+
+class WebhookIn(BaseModel):
+    url: str = Field(max_length=4096, description="http(s) URL that receives JSON POSTs")
+    project_id: str | None = Field(None, description="Task events of this project (you need edit rights); "
+                                                     "none: events of your own tasks in any project")
+    events: list[str] | None = Field(None, description=f"Any of {', '.join(webhooks.EVENTS)}; default: "
+                                                       f"{', '.join(webhooks.DEFAULT_EVENTS)}")
+    description: str = Field("", max_length=200)
+
+
+class WebhookOut(BaseModel):
+    id: str
+    url: str
+    project_id: str | None
+    events: list[str]
+    description: str
+    active: bool
+    created_at: UtcDatetime
+    secret: str | None = Field(None, description=f"Shown once, when created: verify {webhooks.SIGNATURE_HEADER} "
+                                                 "(sha256=HMAC-SHA256 of the body with it)")
+
+    @classmethod
+    def of(cls, hook: Webhook, *, with_secret: bool = False) -> WebhookOut:
+        return cls(id=hook.id, url=hook.url, project_id=hook.project_id, events=hook.events,
+                   description=hook.description, active=hook.active, created_at=hook.created_at,
+                   secret=hook.secret if with_secret else None)
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    event_type: str
+    task_id: str | None
+    status: str = Field(description="pending, delivered or failed (after the last retry)")
+    attempts: int
+    response_status: int | None
+    error: str | None
+    created_at: UtcDatetime
+    next_attempt_at: UtcDatetime
+    delivered_at: UtcDatetime | None
+
+
+class WebhooksController(Controller):
+    path = "/api/v1/webhooks"
+
+    @post(summary="Register a webhook (the answer shows its signing secret once)", status_code=HTTP_201_CREATED,
+          sync_to_thread=True)
+    def create(self, data: JSONBody[WebhookIn], identity: IdentityDep, studio: StudioDep) -> WebhookOut:
+        with studio.db.transaction() as db:
+            hook = webhooks.create(db, studio.settings, identity.user, data.url, data.project_id, data.events,
+                                   data.description)
+        return WebhookOut.of(hook, with_secret=True)
+
+    @get(summary="Your webhooks", sync_to_thread=True)
+    def list_hooks(self, identity: IdentityDep, studio: StudioDep) -> Page[WebhookOut]:
+        with studio.db.session() as db:
+            hooks = db.exec(select(Webhook).where(col(Webhook.owner_id) == identity.user.id)
+                            .order_by(col(Webhook.created_at))).all()
+        return Page(items=[WebhookOut.of(h) for h in hooks])
+
+    @delete("/{webhook_id:str}", summary="Remove a webhook (pending deliveries are dropped)",
+            status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
+    def remove(self, webhook_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> None:
+        with studio.db.transaction() as db:
+            hook = webhooks.owned(db, identity.user, webhook_id)
+            for delivery in db.exec(select(WebhookDelivery).where(col(WebhookDelivery.webhook_id) == hook.id)).all():
+                db.delete(delivery)
+            db.delete(hook)
+
+    @get("/{webhook_id:str}/deliveries", summary="The webhook's deliveries, newest first, with their outcome",
+         sync_to_thread=True)
+    def deliveries(self, webhook_id: FromPath[str], identity: IdentityDep, studio: StudioDep,
+                   limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50) -> Page[DeliveryOut]:
+        with studio.db.session() as db:
+            hook = webhooks.owned(db, identity.user, webhook_id)
+            rows = db.exec(select(WebhookDelivery).where(col(WebhookDelivery.webhook_id) == hook.id)
+                           .order_by(col(WebhookDelivery.created_at).desc()).limit(limit)).all()
+        return Page(items=[DeliveryOut.model_validate(r, from_attributes=True) for r in rows])
+
+    @post("/{webhook_id:str}/ping", summary="Send a test delivery ('ping') now", status_code=202,
+          sync_to_thread=True)
+    def ping(self, webhook_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> DeliveryOut:
+        with studio.db.transaction() as db:
+            hook = webhooks.owned(db, identity.user, webhook_id)
+            delivery = webhooks.queue_delivery(db, hook, "ping", {"message": "Hello from Mediastudio"})
+        studio.webhooks.wake_soon()
+        return DeliveryOut.model_validate(delivery, from_attributes=True)
