@@ -11,8 +11,8 @@ import json
 import signal
 import time
 import zipfile
-from datetime import datetime
 from collections.abc import Iterator
+from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -241,7 +241,7 @@ def test_events_in_order_throttled_private_and_resent_on_reconnect(server: Runni
             while not hal_events or hal_events[-1].get("type") != "task.succeeded":
                 event = json.loads(await asyncio.wait_for(hal_ws.recv(), 10))
                 event["received"] = time.monotonic()
-                if event["type"].startswith("task.") and event["task"]["id"] == task["id"] or \
+                if (event["type"].startswith("task.") and event["task"]["id"] == task["id"]) or \
                         event["type"] == "queue.changed":
                     hal_events.append(event)
             ivy_events = []

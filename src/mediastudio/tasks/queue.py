@@ -72,7 +72,8 @@ class LaneConsumer(Consumer):
 def make_lane(settings: Settings, lane: Lane) -> Huey:
     name = f"mediastudio-{lane}"
     if settings.queue_url:
-        return RedisLane(name, url=settings.queue_url, results=False)
+        # Polling, not BZPOPMIN: a worker blocked in a pop would take a task after an admin paused the lane.
+        return RedisLane(name, url=settings.queue_url, results=False, blocking=False)
     return SqliteLane(name, filename=str(settings.data_dir / "queue.sqlite"), results=False)
 
 
