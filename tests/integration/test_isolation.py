@@ -64,6 +64,9 @@ def test_no_route_leaks_another_workspace(server: RunningServer) -> None:
     frame = victim.post(f"/api/v1/projects/{project['id']}/assets",
                         files={"file": ("vera-secret-frame.png", png_bytes(), "image/png")}).json()[0]
     me = victim.get("/api/v1/auth/me").json()["user"]
+    task = victim.post("/api/v1/tasks", json={"kind": "project.export", "project_id": project["id"]}).json()
+    hook = victim.post("/api/v1/webhooks", json={"url": "https://vera-secret-hooks.example/in",
+                                                 "project_id": project["id"]}).json()
     (personal,) = [w for w in victim.get("/api/v1/workspaces").json()["items"] if w["kind"] == "personal"]
     markers = [
         me["id"],
@@ -82,6 +85,9 @@ def test_no_route_leaks_another_workspace(server: RunningServer) -> None:
         frame["id"],
         "vera-secret-frame",
         frame["sha256"],
+        task["id"],
+        hook["id"],
+        "vera-secret-hooks",
     ]
     values = {
         "workspace_id": team["id"],
@@ -91,6 +97,8 @@ def test_no_route_leaks_another_workspace(server: RunningServer) -> None:
         "scene_id": scene["id"],
         "commit": version["sha"],
         "asset_id": frame["id"],
+        "task_id": task["id"],
+        "webhook_id": hook["id"],
     }
 
     stranger = ApiClient(server.url)
@@ -136,6 +144,8 @@ def test_no_route_leaks_another_workspace(server: RunningServer) -> None:
     history = victim.get(f"/api/v1/projects/{project['id']}/history").json()["items"]
     assert history[1]["sha"] == version["sha"] and history[0]["message"] == "Uploaded 'vera-secret-frame.png'"
     assert victim.get(f"/api/v1/projects/{project['id']}/assets/{frame['id']}").json()["trashed_at"] is None
+    assert not victim.get(f"/api/v1/tasks/{task['id']}").json()["cancel_requested"]
+    assert [h["id"] for h in victim.get("/api/v1/webhooks").json()["items"]] == [hook["id"]]
     assert (
         httpx.get(f"{server.url}/api/v1/auth/me", headers={"Authorization": f"Bearer {token['token']}"}).status_code
         == 200
