@@ -32,9 +32,9 @@ from mediastudio.settings import Settings
 from mediastudio.studio import Studio, provide_studio
 from mediastudio.system.controller import SystemController
 from mediastudio.tasks.controller import QueueController, TasksController
-from mediastudio.tasks.webhooks import WebhookDispatcher
-from mediastudio.tasks.webhooks_controller import WebhooksController
 from mediastudio.ui import WebUI, find_web_dist, serve_ui, unknown_api_path
+from mediastudio.webhooks.controller import WebhooksController
+from mediastudio.webhooks.service import WebhookDispatcher
 from mediastudio.workspaces.controller import WorkspacesController
 
 log = logging.getLogger("mediastudio")

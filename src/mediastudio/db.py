@@ -43,6 +43,7 @@ class Database:
         import mediastudio.media.models
         import mediastudio.projects.models
         import mediastudio.tasks.models
+        import mediastudio.webhooks.models
         import mediastudio.workspaces.models  # noqa: F401  (tables register on import)
 
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Tables owned by tasks/: task records, webhooks and their deliveries."""
+"""Tables owned by tasks/: task records."""
 
 from __future__ import annotations
 
@@ -50,34 +50,3 @@ class Task(SQLModel, table=True):
     cancel_requested: bool = False
     revision: int = 0  # bumped by each change; events carry it so clients drop stale ones
     updated_at: datetime = Field(default_factory=utcnow)
-
-
-class Webhook(SQLModel, table=True):
-    __tablename__ = "webhooks"
-
-    id: str = Field(primary_key=True)
-    owner_id: str = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
-    project_id: str | None = Field(default=None, foreign_key="projects.id", index=True, ondelete="CASCADE")
-    url: str
-    secret: str
-    events: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    description: str = ""
-    active: bool = True
-    created_at: datetime = Field(default_factory=utcnow)
-
-
-class WebhookDelivery(SQLModel, table=True):
-    __tablename__ = "webhook_deliveries"
-
-    id: str = Field(primary_key=True)
-    webhook_id: str = Field(foreign_key="webhooks.id", index=True, ondelete="CASCADE")
-    event_type: str
-    task_id: str | None = None
-    payload: str  # the exact JSON body that is signed and sent
-    status: str = Field(default="pending", index=True)  # pending | delivered | failed
-    attempts: int = 0
-    next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
-    response_status: int | None = None
-    error: str | None = None
-    created_at: datetime = Field(default_factory=utcnow)
-    delivered_at: datetime | None = None

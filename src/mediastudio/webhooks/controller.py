@@ -13,8 +13,8 @@ from sqlmodel import col, select
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page, UtcDatetime
 from mediastudio.studio import StudioDep
-from mediastudio.tasks import webhooks
-from mediastudio.tasks.models import Webhook, WebhookDelivery
+from mediastudio.webhooks import service as webhooks
+from mediastudio.webhooks.models import Webhook, WebhookDelivery
 
 
 class WebhookIn(BaseModel):

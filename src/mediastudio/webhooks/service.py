@@ -25,7 +25,7 @@ from mediastudio.db import Database
 from mediastudio.errors import BadRequest, Forbidden, NotFound
 from mediastudio.projects.access import require
 from mediastudio.settings import Settings
-from mediastudio.tasks.models import Webhook, WebhookDelivery
+from mediastudio.webhooks.models import Webhook, WebhookDelivery
 
 log = logging.getLogger("mediastudio")
 EVENTS = ("task.queued", "task.started", "task.succeeded", "task.failed", "task.cancelled")

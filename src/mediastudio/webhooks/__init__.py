@@ -1,0 +1,1 @@
+"""Webhooks: registrations, signed deliveries with retries (task events of a user's projects)."""

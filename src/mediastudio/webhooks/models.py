@@ -1,0 +1,41 @@
+"""Tables owned by webhooks/: registrations and their deliveries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+from mediastudio.common import utcnow
+
+
+class Webhook(SQLModel, table=True):
+    __tablename__ = "webhooks"
+
+    id: str = Field(primary_key=True)
+    owner_id: str = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    project_id: str | None = Field(default=None, foreign_key="projects.id", index=True, ondelete="CASCADE")
+    url: str
+    secret: str
+    events: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    description: str = ""
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    __tablename__ = "webhook_deliveries"
+
+    id: str = Field(primary_key=True)
+    webhook_id: str = Field(foreign_key="webhooks.id", index=True, ondelete="CASCADE")
+    event_type: str
+    task_id: str | None = None
+    payload: str  # the exact JSON body that is signed and sent
+    status: str = Field(default="pending", index=True)  # pending | delivered | failed
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, index=True)
+    response_status: int | None = None
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    delivered_at: datetime | None = None
