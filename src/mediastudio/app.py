@@ -21,9 +21,11 @@ from mediastudio.collab.activity_controller import ActivityController
 from mediastudio.collab.controller import project_presence, scene_sync
 from mediastudio.collab.rooms import Rooms
 from mediastudio.db import Database
+from mediastudio.engine.controller import EngineController
 from mediastudio.errors import EXCEPTION_HANDLERS
 from mediastudio.events.controller import events
 from mediastudio.media.controller import AssetsController
+from mediastudio.models.controller import ModelsController
 from mediastudio.projects.controller import ProjectsController
 from mediastudio.projects.history_controller import HistoryController
 from mediastudio.projects.scenes_controller import ScenesController
@@ -101,6 +103,7 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[SystemController, AuthController, TokensController, WorkspacesController,
                         ProjectsController, ScenesController, HistoryController, AssetsController,
                         ActivityController, TasksController, QueueController, WebhooksController,
+                        EngineController, ModelsController,
                         scene_sync, project_presence, events,
                         *docs_routes(), unknown_api_path, serve_ui],
         dependencies={

@@ -40,6 +40,7 @@ class Database:
         """Create missing tables and record the schema version."""
         import mediastudio.auth.models
         import mediastudio.collab.activity
+        import mediastudio.engine.cache
         import mediastudio.media.models
         import mediastudio.projects.models
         import mediastudio.tasks.models

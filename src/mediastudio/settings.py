@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     webhook_allow_private: bool = Field(True, description="Allow webhook URLs on loopback/private addresses "
                                                           "(LAN automation); link-local is always refused.")
 
+    # Generation.
+    vram_budget_mb: int | None = Field(None, ge=256, description="GPU memory loaded models may use (default: 80% "
+                                                                 "of the GPU); larger models run with CPU offload.")
+    preload_models: bool = Field(True, description="Load the default model when the queue starts (first job fast).")
+
     @field_validator("queue_url", mode="after")
     @classmethod
     def _queue_url(cls, value: str | None) -> str | None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mediastudio import __version__
-from mediastudio.cli import blobs, projects, users
+from mediastudio.cli import blobs, models, projects, users
 from mediastudio.cli.common import DataDir, build_settings
 
 Queue = Annotated[str | None, typer.Option(
@@ -34,6 +34,7 @@ def _version(value: bool) -> None:
 app.add_typer(users.app, name="users")
 app.add_typer(projects.app, name="projects")
 app.add_typer(blobs.app, name="blobs")
+app.add_typer(models.app, name="models")
 
 
 @app.callback()

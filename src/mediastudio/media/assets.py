@@ -54,8 +54,12 @@ def _index(db: Session, project: Project, meta: dict[str, Any]) -> Asset:
 
 def add_assets(db: Session, settings: Settings, actor: User, project_id: str,
                files: list[tuple[str, str, Sniffed, Probe, int]], *, category: str | None = None,
-               tags: list[str] | None = None) -> list[Asset]:
-    """Record uploaded blobs as assets: (name, sha256, sniffed type, probe, size) each; one commit."""
+               tags: list[str] | None = None, provenance: dict[str, Any] | None = None,
+               message: str | None = None) -> list[Asset]:
+    """Record uploaded (or generated) blobs as assets: (name, sha256, sniffed type, probe, size) each; one commit.
+
+    `provenance` (generated assets): the graph snapshot, node, parameters, seed, model and task that made them.
+    """
     project, _ = require(db, actor, project_id, "edit")
     if category is not None and category not in CATEGORIES:
         raise BadRequest(f"Unknown category '{category}'.", hint=f"Use one of: {', '.join(CATEGORIES)}.",
@@ -65,11 +69,11 @@ def add_assets(db: Session, settings: Settings, actor: User, project_id: str,
         meta = {"id": new_id("as"), "name": name, "category": category or sniffed.category, "mime": sniffed.mime,
                 "size": size, "sha256": sha, "width": probed.width, "height": probed.height,
                 "duration": probed.duration, "tags": clean_tags(tags or []), "created_by": actor.id,
-                "created_at": utcnow().isoformat(), "provenance": None, "trashed_at": None}
+                "created_at": utcnow().isoformat(), "provenance": provenance, "trashed_at": None}
         write_json(asset_file(settings, project, meta["id"]), meta)
         made.append(_index(db, project, meta))
     label = f"'{files[0][0]}'" if len(files) == 1 else f"{len(files)} assets"
-    commit(db, settings, project, actor, f"Uploaded {label}")
+    commit(db, settings, project, actor, message or f"Uploaded {label}")
     for asset in made:
         emit(db, "asset.created", project.workspace_id, project_id=project.id, asset_id=asset.id, by=actor.id)
     return made

@@ -38,6 +38,7 @@ class TaskContext:
     step: int = 0
     total: int = 0
     message: str = ""
+    detail: dict[str, Any] | None = None  # kind-specific live detail, written with each progress report
     first_step_at: float | None = None
     started: float = field(default_factory=time.monotonic)
     _last_report: float = 0.0

@@ -49,6 +49,8 @@ def task_kind(name: str, *, lane: Lane, params: type[BaseModel], title: Callable
 
 
 def load_builtin_kinds() -> dict[str, TaskKind]:
+    import mediastudio.engine.run
+    import mediastudio.models.pull
     import mediastudio.tasks.builtin  # noqa: F401  (kinds register on import)
 
     return KINDS

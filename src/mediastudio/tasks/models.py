@@ -45,6 +45,7 @@ class Task(SQLModel, table=True):
     error_message: str | None = None
     error_hint: str | None = None
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # per-node states
     attempts: int = 0
     worker: str | None = None  # "host:pid" of the process running it
     cancel_requested: bool = False

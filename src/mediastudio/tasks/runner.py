@@ -50,6 +50,16 @@ class Runner:
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.name = worker_name()
+        self._engine: Any = None
+
+    @property
+    def engine(self) -> Any:
+        """The generation engine (node registry, output cache, models, pipelines), made on first use."""
+        if self._engine is None:
+            from mediastudio.engine.service import Engine
+
+            self._engine = Engine(self.settings, self.db, self.blobs)
+        return self._engine
 
     # -- announcing -------------------------------------------------------------------------------
     def publish(self, event_type: str, task: Task) -> None:
@@ -107,8 +117,9 @@ class Runner:
     def report_progress(self, ctx: TaskContext) -> None:
         total = max(ctx.total, 0)
         fraction = min(1.0, ctx.step / total) if total else 0.0
+        extra = {"detail": ctx.detail} if ctx.detail is not None else {}
         task = self._change(ctx.task_id, step=ctx.step, total=total, progress=fraction, message=ctx.message,
-                            eta_seconds=ctx.eta_seconds())
+                            eta_seconds=ctx.eta_seconds(), **extra)
         if task is not None:
             self.publish("task.progress", task)
 
@@ -155,7 +166,7 @@ class Runner:
             else:
                 shutil.rmtree(scratch, ignore_errors=True)
             outcome = {"status": "succeeded", "result": result, "progress": 1.0, "eta_seconds": 0.0,
-                       "step": max(ctx.step, ctx.total), "total": ctx.total}
+                       "step": max(ctx.step, ctx.total), "total": ctx.total, "detail": ctx.detail}
         except Cancelled:
             shutil.rmtree(folder, ignore_errors=True)  # partial outputs are discarded
             if self.stopping.is_set() and not self.cancel_requested(task_id):
@@ -165,7 +176,7 @@ class Runner:
         except TaskFailed as exc:
             shutil.rmtree(folder, ignore_errors=True)
             outcome = {"status": "failed", "error_code": exc.code, "error_message": exc.message,
-                       "error_hint": exc.hint, "eta_seconds": None}
+                       "error_hint": exc.hint, "eta_seconds": None, "detail": ctx.detail}
         except (ValidationError, MediastudioError) as exc:
             shutil.rmtree(folder, ignore_errors=True)
             message = exc.detail if isinstance(exc, MediastudioError) else f"Bad parameters: {exc.errors()[0]['msg']}"
@@ -181,6 +192,8 @@ class Runner:
         finally:
             with self.lock:
                 self.active.pop(task_id, None)
+        if ctx.detail is not None:
+            outcome.setdefault("detail", ctx.detail)
         if outcome["status"] == "interrupted":
             self.requeue_interrupted(task_id)
             return

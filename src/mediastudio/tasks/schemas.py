@@ -42,6 +42,8 @@ class TaskOut(BaseModel):
     updated_at: UtcDatetime = Field(description="When this state was recorded (eta_seconds counts from it)")
     error: TaskError | None
     result: dict[str, Any] | None
+    detail: dict[str, Any] | None = Field(None, description="Kind-specific live detail: for scene runs, each "
+                                                            "node's state (waiting, running, cached, done, error)")
     attempts: int
     cancel_requested: bool
     revision: int
@@ -57,7 +59,7 @@ def task_out(task: Task, *, owner_name: str | None = None, position: int | None 
         progress=task.progress, step=task.step, total=task.total, message=task.message,
         eta_seconds=eta if eta is not None else task.eta_seconds, position=position, starts_in_seconds=starts_in,
         created_at=task.created_at, started_at=task.started_at, finished_at=task.finished_at,
-        updated_at=task.updated_at, error=error,
+        updated_at=task.updated_at, error=error, detail=task.detail,
         result=task.result, attempts=task.attempts, cancel_requested=task.cancel_requested, revision=task.revision)
 
 

@@ -49,6 +49,8 @@ class TaskSystem:
         if consume:
             self.queue.start()
             self.runner.start_heartbeat()
+            if self.settings.preload_models and self.workers.get("gpu", 0) > 0:
+                self.preload()
         self._dirty.set()
 
     async def stop(self) -> None:
@@ -57,6 +59,14 @@ class TaskSystem:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
         await asyncio.to_thread(self.queue.stop)
+
+    def preload(self) -> None:
+        """Load the default model in the background (imports diffusers), so the first run is not slow."""
+        import threading
+
+        engine = self.runner.engine
+        if engine.models.default() is not None:
+            threading.Thread(target=engine.pipelines.preload, name="mediastudio-preload", daemon=True).start()
 
     def _on_event(self, event: dict[str, Any]) -> None:
         if self._dirty is not None and (event["type"].startswith("task.") or event["type"] == "queue.paused"):

@@ -1,0 +1,183 @@
+"""Graph validation and the run plan: what runs, in which order, fed by what.
+
+Each problem is reported against the node (and field) it concerns, so the canvas can show it there:
+unknown types, edges between ports that do not fit, missing required inputs, cycles, parameters
+out of range, models that are not installed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from mediastudio.engine.registry import NodeRegistry, NodeType, connects
+
+
+@dataclass
+class Issue:
+    node_id: str | None
+    message: str
+    field: str | None = None
+    edge: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"node_id": self.node_id, "field": self.field, "edge": self.edge, "message": self.message}
+
+
+@dataclass
+class Link:
+    source: str
+    source_handle: str
+    target_handle: str
+
+
+@dataclass
+class Plan:
+    order: list[str]  # topological, only what the requested outputs need
+    nodes: dict[str, NodeType]  # parsed parameters
+    raw: dict[str, dict[str, Any]]  # the nodes as the graph holds them (title, type, bypass…)
+    links: dict[str, dict[str, Link]]  # node → input name → where it comes from
+    targets: list[str]  # the requested outputs
+    issues: list[Issue] = field(default_factory=list)
+
+
+class GraphInvalid(Exception):
+    def __init__(self, issues: list[Issue]) -> None:
+        super().__init__("; ".join(i.message for i in issues))
+        self.issues = issues
+
+
+def _title(raw: dict[str, Any], node_id: str) -> str:
+    return str(raw.get("title") or raw.get("type") or node_id)
+
+
+def _param_issues(node_id: str, cls: type[NodeType], params: dict[str, Any]) -> tuple[NodeType | None, list[Issue]]:
+    try:
+        return cls.model_validate(params), []
+    except ValidationError as exc:
+        issues = []
+        for error in exc.errors():
+            name = ".".join(str(p) for p in error["loc"]) or None
+            issues.append(Issue(node_id, f"{name}: {error['msg']}" if name else error["msg"], field=name))
+        return None, issues
+
+
+def plan(graph: dict[str, Any], registry: NodeRegistry, outputs: list[str] | None = None,
+         installed_models: set[str] | None = None, *, whole: bool = False) -> Plan:
+    """The run plan for `outputs` (default: every output node, else every node nothing depends on).
+
+    Raises GraphInvalid with every problem found in what would run; with `whole`, checks every node
+    (for showing problems on the canvas) and returns them in `plan.issues` instead of raising.
+    """
+    raw_nodes: dict[str, dict[str, Any]] = graph.get("nodes") or {}
+    issues: list[Issue] = []
+    classes: dict[str, type[NodeType]] = {}
+    for node_id, raw in raw_nodes.items():
+        cls = registry.get(str(raw.get("type")))
+        if cls is None:
+            issues.append(Issue(node_id, f"'{_title(raw, node_id)}' has an unknown node type '{raw.get('type')}'.",
+                                field="type"))
+        else:
+            classes[node_id] = cls
+
+    links: dict[str, dict[str, Link]] = defaultdict(dict)
+    downstream: dict[str, set[str]] = defaultdict(set)
+    for key, edge in (graph.get("edges") or {}).items():
+        source, target = edge.get("source"), edge.get("target")
+        if source not in raw_nodes or target not in raw_nodes:
+            continue  # a dangling edge: hidden on the canvas, repaired by the server
+        out_name, in_name = str(edge.get("source_handle")), str(edge.get("target_handle"))
+        source_cls, target_cls = classes.get(source), classes.get(target)
+        if source_cls is not None and out_name not in source_cls.outputs:
+            issues.append(Issue(source, f"'{_title(raw_nodes[source], source)}' has no output '{out_name}'.",
+                                edge=key))
+            continue
+        if target_cls is not None and in_name not in target_cls.inputs:
+            issues.append(Issue(target, f"'{_title(raw_nodes[target], target)}' has no input '{in_name}'.",
+                                edge=key))
+            continue
+        if source_cls is not None and target_cls is not None:
+            out_type, in_type = source_cls.outputs[out_name], target_cls.inputs[in_name].type
+            if not connects(out_type, in_type):
+                issues.append(Issue(target, f"Input '{in_name}' takes {in_type}, but "
+                                            f"'{_title(raw_nodes[source], source)}' gives {out_type}.",
+                                    field=in_name, edge=key))
+                continue
+        if in_name in links[target]:
+            issues.append(Issue(target, f"Input '{in_name}' has more than one connection; keep one.",
+                                field=in_name, edge=key))
+            continue
+        links[target][in_name] = Link(source, out_name, in_name)
+        downstream[source].add(target)
+
+    if outputs:
+        missing = [o for o in outputs if o not in raw_nodes]
+        if missing:
+            raise GraphInvalid([Issue(o, f"There is no node '{o}' in this scene.") for o in missing])
+        targets = list(dict.fromkeys(outputs))
+    else:
+        targets = [n for n, c in classes.items() if c.output_node and not raw_nodes[n].get("bypass")]
+        if not targets:
+            targets = [n for n, c in classes.items() if c.outputs and not downstream.get(n)]
+    needed: set[str] = set()
+    queue = deque(targets)
+    while queue:
+        current = queue.popleft()
+        if current in needed:
+            continue
+        needed.add(current)
+        queue.extend(link.source for link in links.get(current, {}).values())
+    checked = set(raw_nodes) if whole else needed
+
+    # Kahn's algorithm over what is needed; what is left over sits on a cycle.
+    indegree = {n: sum(1 for link in links.get(n, {}).values() if link.source in needed) for n in needed}
+    ready = deque(sorted(n for n, d in indegree.items() if d == 0))
+    order: list[str] = []
+    while ready:
+        current = ready.popleft()
+        order.append(current)
+        for child in sorted(downstream.get(current, ())):
+            if child in indegree:
+                indegree[child] -= 1
+                if indegree[child] == 0:
+                    ready.append(child)
+    for node_id in sorted(set(needed) - set(order)):
+        issues.append(Issue(node_id, f"'{_title(raw_nodes[node_id], node_id)}' is part of a cycle; "
+                                     "a graph must flow one way."))
+
+    parsed: dict[str, NodeType] = {}
+    for node_id in sorted(checked):
+        cls = classes.get(node_id)
+        if cls is None:
+            continue
+        raw = raw_nodes[node_id]
+        params = raw.get("params") or {}
+        instance, problems = _param_issues(node_id, cls, params)
+        issues.extend(problems)
+        if instance is None:
+            continue
+        parsed[node_id] = instance
+        if raw.get("bypass"):
+            continue
+        for name, port in cls.inputs.items():
+            if not port.required or name in links.get(node_id, {}):
+                continue
+            if port.fallback and params.get(port.fallback) not in (None, "", []):
+                continue
+            typed = f" (or fill in '{port.fallback}')" if port.fallback else ""
+            issues.append(Issue(node_id, f"'{_title(raw, node_id)}' needs its '{name}' input connected{typed}.",
+                                field=name))
+        model = getattr(instance, "model", None)
+        if installed_models is not None and isinstance(model, str) and model and model not in installed_models:
+            issues.append(Issue(node_id, f"No model named '{model}' is installed.", field="model"))
+
+    relevant = [i for i in issues if i.node_id is None or i.node_id in checked]
+    if not targets and not whole:
+        relevant.append(Issue(None, "Nothing to run: add a Shot output node (or pick the node to run)."))
+    result = Plan(order=order, nodes=parsed, raw=raw_nodes, links=dict(links), targets=targets, issues=relevant)
+    if relevant and not whole:
+        raise GraphInvalid(relevant)
+    return result

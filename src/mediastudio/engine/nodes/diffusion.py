@@ -1,0 +1,168 @@
+"""Diffusion nodes on diffusers pipelines: text-to-image, image-to-image, inpaint, text/image-to-video.
+
+Every run is seeded explicitly (a CPU generator, so a seed gives the same picture on any device), reports
+each denoising step, and is cancelled within one step by raising from `callback_on_step_end`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from mediastudio.engine.context import NodeContext
+from mediastudio.engine.registry import NodeType, Port, node
+
+PROMPT = Port("text", description="The prompt", fallback="prompt_text")
+NEGATIVE = Port("text", required=False, description="What to avoid")
+MODEL = Port("model", required=False, description="The model (default: the first installed one)")
+SEED = Port("seed", required=False, description="The seed (default: the node's own)")
+
+
+class Diffusion(NodeType):
+    prompt_text: str = Field("", max_length=10_000, description="The prompt, when no prompt node is connected",
+                             json_schema_extra={"x-widget": "prompt"})
+    steps_: int = Field(20, ge=1, le=150, alias="steps", description="Denoising steps")
+    guidance_scale: float = Field(7.0, ge=0.0, le=30.0, description="How closely to follow the prompt")
+    seed_value: int = Field(0, ge=0, le=2**32 - 1, alias="seed", description="Used when no seed node is connected",
+                            json_schema_extra={"x-widget": "seed"})
+
+    model_config = {"populate_by_name": True, "extra": "ignore"}
+
+    def steps(self) -> int:
+        return self.steps_
+
+    def _common(self, inputs: dict[str, Any], ctx: NodeContext, pipe_kind: str) -> tuple[Any, dict[str, Any]]:
+        import torch
+
+        name = ctx.models.resolve_name(inputs.get("model"))
+        pipe = ctx.models.pipeline(name, pipe_kind)
+        seed = int(inputs["seed"]) if "seed" in inputs else self.seed_value
+        ctx.facts.update({"model": name, "seed": seed, "generator_node": ctx.node_id, "node_type": self.type_id,
+                          "params": self.model_dump(mode="json", by_alias=True)})
+        ctx.facts["prompt"] = inputs.get("prompt", self.prompt_text)
+        if inputs.get("negative_prompt"):
+            ctx.facts["negative_prompt"] = inputs["negative_prompt"]
+        total = self.steps_
+
+        def on_step(_pipe: Any, step: int, _timestep: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+            ctx.check_cancelled()  # raises Cancelled: the pipeline stops here, cleanly
+            ctx.progress(step + 1, total)
+            return kwargs
+
+        args: dict[str, Any] = {
+            "prompt": inputs.get("prompt", self.prompt_text),
+            "num_inference_steps": total,
+            "guidance_scale": self.guidance_scale,
+            "generator": torch.Generator(device="cpu").manual_seed(seed),
+            "callback_on_step_end": on_step,
+        }
+        if inputs.get("negative_prompt"):
+            args["negative_prompt"] = inputs["negative_prompt"]
+        ctx.check_cancelled()
+        return pipe, args
+
+
+class Sized(Diffusion):
+    width: int = Field(512, ge=64, le=2048, multiple_of=8, description="Width in pixels")
+    height: int = Field(512, ge=64, le=2048, multiple_of=8, description="Height in pixels")
+
+
+@node("text_to_image", title="Text to image", category="Generate", description="A picture from a prompt.")
+class TextToImage(Sized):
+    inputs = {"prompt": PROMPT, "negative_prompt": NEGATIVE, "model": MODEL, "seed": SEED}
+    outputs = {"image": "image"}
+
+    def run(self, inputs: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
+        pipe, args = self._common(inputs, ctx, "text-to-image")
+        result = pipe(**args, width=self.width, height=self.height, num_images_per_prompt=1)
+        return {"image": result.images[0]}
+
+
+@node("image_to_image", title="Image to image", category="Generate",
+      description="A picture re-imagined from another, guided by a prompt.")
+class ImageToImage(Diffusion):
+    inputs = {"image": Port("image", description="The starting picture"), "prompt": PROMPT,
+              "negative_prompt": NEGATIVE, "model": MODEL, "seed": SEED}
+    outputs = {"image": "image"}
+    strength: float = Field(0.6, ge=0.0, le=1.0, description="How much to change (1 = ignore the picture)")
+
+    def steps(self) -> int:
+        return max(1, int(self.steps_ * self.strength))
+
+    def run(self, inputs: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
+        pipe, args = self._common(inputs, ctx, "image-to-image")
+        image = inputs["image"].convert("RGB")
+        result = pipe(**args, image=image, strength=self.strength)
+        return {"image": result.images[0]}
+
+
+@node("inpaint", title="Inpaint", category="Generate",
+      description="Repaint the white part of a mask, keep the rest.")
+class Inpaint(Diffusion):
+    inputs = {"image": Port("image", description="The picture"), "mask": Port("mask", description="White = repaint"),
+              "prompt": PROMPT, "negative_prompt": NEGATIVE, "model": MODEL, "seed": SEED}
+    outputs = {"image": "image"}
+    strength: float = Field(1.0, ge=0.0, le=1.0, description="How much to change inside the mask")
+
+    def steps(self) -> int:
+        return max(1, int(self.steps_ * self.strength))
+
+    def run(self, inputs: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
+        pipe, args = self._common(inputs, ctx, "inpaint")
+        image = inputs["image"].convert("RGB")
+        mask = inputs["mask"].convert("L").resize(image.size)
+        result = pipe(**args, image=image, mask_image=mask, strength=self.strength, width=image.width,
+                      height=image.height)
+        return {"image": result.images[0]}
+
+
+class VideoParams(Sized):
+    frames: int = Field(16, ge=1, le=257, description="Frames to make")
+
+
+def _frames(result: Any) -> list[Any]:
+    from PIL import Image
+
+    frames = result.frames[0] if hasattr(result, "frames") else result.images
+    out = []
+    for frame in frames:
+        if isinstance(frame, Image.Image):
+            out.append(frame.convert("RGB"))
+        else:  # numpy array in 0..1
+            import numpy as np
+
+            array = np.asarray(frame)
+            if array.dtype != np.uint8:
+                array = (array.clip(0, 1) * 255).round().astype("uint8")
+            out.append(Image.fromarray(array).convert("RGB"))
+    return out
+
+
+@node("text_to_video", title="Text to video", category="Generate",
+      description="Frames from a prompt, with an installed text-to-video model.")
+class TextToVideo(VideoParams):
+    inputs = {"prompt": PROMPT, "negative_prompt": NEGATIVE, "model": Port("model", description="A video model"),
+              "seed": SEED}
+    outputs = {"images": "images"}
+
+    def run(self, inputs: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
+        pipe, args = self._common(inputs, ctx, "text-to-video")
+        result = pipe(**args, num_frames=self.frames, width=self.width, height=self.height)
+        return {"images": _frames(result)}
+
+
+@node("image_to_video", title="Image to video", category="Generate",
+      description="Frames that set a picture in motion, with an installed image-to-video model.")
+class ImageToVideo(VideoParams):
+    inputs = {"image": Port("image", description="The first frame"), "prompt": Port("text", required=False),
+              "model": Port("model", description="A video model"), "seed": SEED}
+    outputs = {"images": "images"}
+
+    def run(self, inputs: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
+        pipe, args = self._common(inputs, ctx, "image-to-video")
+        if not args.get("prompt"):
+            args.pop("prompt")
+        image = inputs["image"].convert("RGB").resize((self.width, self.height))
+        result = pipe(**args, image=image, num_frames=self.frames, width=self.width, height=self.height)
+        return {"images": _frames(result)}

@@ -1,0 +1,40 @@
+"""Shot output: the results of a shot become assets of the project, with provenance."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from pydantic import Field
+
+from mediastudio.engine.context import NodeContext
+from mediastudio.engine.registry import NodeType, Port, node
+from mediastudio.tasks.context import TaskFailed
+
+
+@node("shot", title="Shot output", category="Output",
+      description="Saves what reaches it as assets of this shot (pictures as PNG, clips as MP4).")
+class Shot(NodeType):
+    inputs = {"images": Port("images", required=False, description="Pictures"),
+              "video": Port("video", required=False, description="A clip")}
+    outputs = {"assets": "text"}
+    output_node = True
+    name: str = Field("Shot", min_length=1, max_length=120, description="The assets' name")
+    tags: list[str] = Field(default_factory=list, max_length=20, description="Tags for the assets")
+
+    def run(self, inputs: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
+        items: list[tuple[str, bytes, dict[str, Any]]] = []
+        images = inputs.get("images") or []
+        for index, image in enumerate(images, start=1):
+            buffer = io.BytesIO()
+            image.save(buffer, format="PNG")
+            suffix = f" {index}" if len(images) > 1 else ""
+            items.append((f"{self.name}{suffix}.png", buffer.getvalue(), {}))
+        if inputs.get("video"):
+            items.append((f"{self.name}.mp4", inputs["video"], {}))
+        if not items:
+            raise TaskFailed(f"Nothing reached the shot '{ctx.title}'.", code="missing_input",
+                             hint="Connect a picture or a clip to it.")
+        ctx.check_cancelled()
+        ids = ctx.create_assets(items, ["generated", *self.tags])
+        return {"assets": ",".join(ids)}

@@ -1,0 +1,113 @@
+"""The `scene.run` task: a snapshot of a scene's graph executed on the GPU lane; results become assets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from mediastudio.engine.executor import Execution
+from mediastudio.engine.graph import GraphInvalid
+from mediastudio.tasks.context import TaskContext, TaskFailed
+from mediastudio.tasks.kinds import task_kind
+
+
+class RunParams(BaseModel):
+    scene_id: str
+    scene_name: str = ""
+    outputs: list[str] | None = Field(None, description="Node ids to compute; default: every shot output")
+    graph: dict[str, Any] = Field(description="The graph as the live document held it when the run was asked for")
+    force: bool = Field(False, description="Compute everything again (ignore cached outputs)")
+    run_index: int = Field(0, ge=0, description="How many runs of this scene succeeded before (increment seeds)")
+    steps_hint: int = Field(1, ge=0, description="Denoising steps to run (for the ETA)")
+
+
+def _title(p: RunParams) -> str:
+    what = f"{len(p.outputs)} node(s) of " if p.outputs else ""
+    return f"Run {what}'{p.scene_name or p.scene_id}'"
+
+
+@task_kind("scene.run", lane="gpu", params=RunParams, title=_title, size=lambda p: float(max(1, p.steps_hint)),
+           needs="run")
+def run_scene(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
+    engine = ctx.runner.engine
+    try:
+        run_plan = engine.plan(params["graph"], params["outputs"])
+    except GraphInvalid as exc:
+        first = exc.issues[0]
+        raise TaskFailed(f"The graph changed and cannot run: {first.message}", code="invalid_graph",
+                         hint="Fix what the canvas marks and run again.") from exc
+    cache = engine.cache
+    if params["force"]:
+        cache = _Uncached(cache)
+    execution = Execution(run_plan, ctx, cache, engine.pipelines, graph=params["graph"], scene_id=params["scene_id"],
+                          run_index=params["run_index"], asset_writer=_asset_writer(ctx))
+    execution.load_asset_image = lambda asset_id: _load_image(ctx, asset_id)  # type: ignore[method-assign]
+    outcome = execution.run()
+    assets = [a for n in run_plan.targets for a in _asset_ids(execution, n)]
+    return {"scene_id": params["scene_id"], "ran": outcome["ran"], "cached": outcome["cached"], "assets": assets,
+            "outputs": outcome["outputs"]}
+
+
+class _Uncached:
+    """The cache, but nothing counts as cached (a forced run); results are still stored."""
+
+    def __init__(self, cache: Any) -> None:
+        self._cache = cache
+
+    def has(self, key: str) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cache, name)
+
+
+def _asset_ids(execution: Execution, node_id: str) -> list[str]:
+    values = execution.values.get(node_id) or {}
+    text = values.get("assets")
+    if not text:
+        stored = execution.cache.stored(execution.keys.get(node_id, "")) or {}
+        text = stored.get("assets")
+    return [a for a in str(text or "").split(",") if a]
+
+
+def _load_image(ctx: TaskContext, asset_id: str) -> Any:
+    from PIL import Image
+
+    from mediastudio.media.models import Asset
+
+    with ctx.db.session() as db:
+        asset = db.get(Asset, asset_id)
+    if asset is None or asset.project_id != ctx.project_id or asset.trashed_at is not None:
+        raise TaskFailed(f"The asset '{asset_id}' is not in this project (or is in its trash).", code="missing_asset",
+                         hint="Pick another picture for the node.")
+    if asset.category not in ("image", "generated") or not asset.mime.startswith("image/"):
+        raise TaskFailed(f"'{asset.name}' is not a picture.", code="wrong_asset", hint="Pick an image asset.")
+    with Image.open(ctx.blobs.path(asset.sha256)) as image:
+        image.load()
+        return image.convert("RGB") if image.mode not in ("RGB", "RGBA", "L") else image.copy()
+
+
+def _asset_writer(ctx: TaskContext) -> Any:
+    def write(items: list[tuple[str, bytes, dict[str, Any]]], provenance: dict[str, Any], tags: list[str]) -> list[str]:
+        from mediastudio.auth.models import User
+        from mediastudio.media.assets import add_assets, clean_filename
+        from mediastudio.media.probe import probe
+        from mediastudio.media.sniff import sniff
+
+        files = []
+        for name, data, _ in items:
+            sha = ctx.blobs.put_bytes(data)
+            sniffed = sniff(data[:4096])
+            files.append((clean_filename(name, f"result.{sniffed.extension}"), sha, sniffed,
+                          probe(ctx.blobs.path(sha), sniffed.category, sniffed.mime), len(data)))
+        label = f"'{files[0][0]}'" if len(files) == 1 else f"{len(files)} results"
+        with ctx.db.transaction() as db:
+            owner = db.get(User, ctx.owner_id)
+            if owner is None:
+                raise TaskFailed("The account that started this run is gone.", code="no_owner")
+            made = add_assets(db, ctx.settings, owner, str(ctx.project_id), files, category="generated", tags=tags,
+                              provenance=provenance, message=f"Generated {label}")
+            return [a.id for a in made]
+
+    return write

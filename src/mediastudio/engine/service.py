@@ -1,0 +1,46 @@
+"""The engine of one process: node registry, output cache, model registry and loaded pipelines."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlmodel import col, func, select
+
+from mediastudio.db import Database
+from mediastudio.engine.cache import NodeCache
+from mediastudio.engine.graph import Plan, plan
+from mediastudio.engine.registry import NodeRegistry, load_nodes
+from mediastudio.media.blobs import BlobStore
+from mediastudio.models.pipelines import PipelineCache
+from mediastudio.models.registry import ModelRegistry
+from mediastudio.settings import Settings
+
+log = logging.getLogger("mediastudio")
+
+
+class Engine:
+    def __init__(self, settings: Settings, db: Database, blobs: BlobStore) -> None:
+        self.settings, self.db, self.blobs = settings, db, blobs
+        self.models = ModelRegistry(settings.data_dir)
+        budget = settings.vram_budget_mb * 1024 * 1024 if settings.vram_budget_mb else None
+        self.pipelines = PipelineCache(self.models, budget)
+        self.cache = NodeCache(db, blobs)
+
+    @property
+    def nodes(self) -> NodeRegistry:
+        return load_nodes()
+
+    def plan(self, graph: dict[str, Any], outputs: list[str] | None = None, *, whole: bool = False) -> Plan:
+        return plan(graph, self.nodes, outputs, self.models.names(), whole=whole)
+
+    def steps(self, run_plan: Plan) -> int:
+        return sum(max(1, run_plan.nodes[n].steps()) for n in run_plan.order if n in run_plan.nodes)
+
+    def run_index(self, scene_id: str) -> int:
+        from mediastudio.tasks.models import Task
+
+        with self.db.session() as db:
+            return int(db.exec(select(func.count()).select_from(Task).where(
+                col(Task.kind) == "scene.run", col(Task.status) == "succeeded",
+                Task.params["scene_id"].as_string() == scene_id)).one())  # type: ignore[index]

@@ -1,0 +1,86 @@
+"""/api/v1/models: installed models (and the machine they run on); admins add, pull and remove them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Controller, delete, get, post
+from litestar.di import Provide
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+from pydantic import BaseModel, Field
+
+from mediastudio.auth.identity import IdentityDep, provide_admin
+from mediastudio.common import Page
+from mediastudio.errors import BadRequest
+from mediastudio.studio import StudioDep
+from mediastudio.tasks import service as tasks
+from mediastudio.tasks.schemas import TaskOut
+
+
+class ModelOut(BaseModel):
+    name: str
+    kind: str = Field(description="text-to-image, inpaint, text-to-video, image-to-video or upscale")
+    pipeline: str = Field(description="The diffusers pipeline class")
+    path: str
+    linked: bool = Field(description="Registered from a folder elsewhere (removing it leaves that folder)")
+    size_bytes: int
+
+
+class ModelsOut(Page[ModelOut]):
+    device: str = Field(description="What generation runs on: cuda, mps or cpu")
+    warning: str | None = Field(None, description="e.g. generation on the CPU is slow")
+    how_to_add: str = Field(description="What to do to install a model")
+
+
+class ModelAdd(BaseModel):
+    path: str | None = Field(None, description="A diffusers folder on the server's machine (registered, not copied)")
+    repo: str | None = Field(None, description="A Hugging Face repo id to download (a task)")
+    name: str | None = Field(None, description="Its name in the studio (default: the folder's or repo's)")
+
+
+class ModelAdded(BaseModel):
+    model: ModelOut | None = None
+    task: TaskOut | None = Field(None, description="The download task, for a repo")
+
+
+HOW_TO_ADD = ("On the server: mediastudio models add /path/to/diffusers-folder — or, when it is online: "
+              "mediastudio models pull stabilityai/sd-turbo (admins can do both here too).")
+
+
+def _device(studio: object) -> str:
+    """From the GPU probe (a subprocess at start), so listing models never imports torch here."""
+    backend = studio.gpu.summary.get("backend")  # type: ignore[attr-defined]
+    return str(backend) if backend in ("cuda", "mps", "cpu") else "cpu"
+
+
+class ModelsController(Controller):
+    path = "/api/v1/models"
+
+    @get(summary="Installed models, and the device generation runs on", sync_to_thread=True)
+    def list_models(self, identity: IdentityDep, studio: StudioDep) -> ModelsOut:
+        models = studio.tasks.runner.engine.models.list()
+        device = _device(studio)
+        warning = ("No GPU was found: generation runs on the CPU and is very slow (minutes per picture)."
+                   if device == "cpu" else None)
+        return ModelsOut(items=[ModelOut(**m.as_dict()) for m in models], device=device, warning=warning,
+                         how_to_add=HOW_TO_ADD)
+
+    @post(summary="Register a local diffusers folder, or download a hub repo (a task)", status_code=HTTP_201_CREATED,
+          sync_to_thread=True, dependencies={"identity": Provide(provide_admin, sync_to_thread=False)})
+    def add(self, data: JSONBody[ModelAdd], identity: IdentityDep, studio: StudioDep) -> ModelAdded:
+        if bool(data.path) == bool(data.repo):
+            raise BadRequest("Give either a folder (path) or a Hugging Face repo id (repo).", field="path")
+        if data.path:
+            info = studio.tasks.runner.engine.models.add(Path(data.path), data.name)
+            return ModelAdded(model=ModelOut(**info.as_dict()))
+        with studio.db.transaction() as db:
+            task = tasks.new_task(db, studio.settings, identity.user, "models.pull",
+                                  {"repo": data.repo, "name": data.name}, None)
+        studio.tasks.submit(task)
+        return ModelAdded(task=studio.tasks.describe([task])[0])
+
+    @delete("/{name:str}", summary="Remove a model (a linked folder itself is left alone)", status_code=204,
+            sync_to_thread=True, dependencies={"identity": Provide(provide_admin, sync_to_thread=False)})
+    def remove(self, name: FromPath[str], identity: IdentityDep, studio: StudioDep) -> None:
+        studio.tasks.runner.engine.models.remove(name)

@@ -1,0 +1,168 @@
+"""Loaded pipelines: kept by LRU under a memory budget, one clone per worker thread (a pipeline object
+holds scheduler state and is not thread-safe), fp16 on CUDA, CPU offload when the GPU is short.
+
+diffusers is imported here, lazily: the first time a pipeline is needed (or when the queue preloads).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from mediastudio.errors import NotFound
+from mediastudio.models.registry import ModelRegistry
+from mediastudio.tasks.context import TaskFailed
+
+log = logging.getLogger("mediastudio")
+PURPOSES = ("text-to-image", "image-to-image", "inpaint", "text-to-video", "image-to-video")
+
+
+def pick_device() -> str:
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def _bytes_of(pipe: Any) -> int:
+    total = 0
+    for component in pipe.components.values():
+        parameters = getattr(component, "parameters", None)
+        if callable(parameters):
+            total += sum(p.numel() * p.element_size() for p in parameters())
+    return total
+
+
+class PipelineCache:
+    def __init__(self, registry: ModelRegistry, budget_bytes: int | None = None, device: str | None = None) -> None:
+        self.registry = registry
+        self._device = device
+        self.budget = budget_bytes
+        self.bases: OrderedDict[str, Any] = OrderedDict()  # model name → loaded pipeline (LRU order)
+        self.offloaded: set[str] = set()
+        self.lock = threading.RLock()
+        self.local = threading.local()
+        self.loads = 0  # how many times a model was read from disk (tests check the cache with it)
+
+    @property
+    def device(self) -> str:
+        if self._device is None:
+            self._device = pick_device()
+            if self._device == "cpu" and (os.cpu_count() or 1) <= 2:
+                import torch
+
+                torch.set_num_threads(1)
+        return self._device
+
+    def resolve_name(self, name: str | None) -> str:
+        if name:
+            try:
+                return self.registry.get(name).name
+            except NotFound as exc:
+                raise TaskFailed(exc.detail, code="no_model", hint=exc.hint) from exc
+        default = self.registry.default()
+        if default is None:
+            raise TaskFailed("No model is installed, so nothing can be generated yet.", code="no_model",
+                             hint="Add a diffusers model folder: mediastudio models add PATH (or pull one when "
+                                  "online: mediastudio models pull REPO).")
+        return default.name
+
+    def _dtype(self) -> Any:
+        import torch
+
+        return torch.float16 if self.device == "cuda" else torch.float32
+
+    def _budget(self) -> int:
+        if self.budget is not None:
+            return self.budget
+        if self.device == "cuda":
+            import torch
+
+            _, total = torch.cuda.mem_get_info()
+            return int(total * 0.8)
+        return 1 << 62  # CPU / MPS: the OS manages memory
+
+    def base(self, name: str) -> Any:
+        with self.lock:
+            if name in self.bases:
+                self.bases.move_to_end(name)
+                return self.bases[name]
+            info = self.registry.get(name)
+            from diffusers import DiffusionPipeline
+
+            log.info("Loading model '%s' (%s) on %s", name, info.pipeline, self.device)
+            pipe = DiffusionPipeline.from_pretrained(info.path, torch_dtype=self._dtype(), local_files_only=True)
+            if hasattr(pipe, "safety_checker") and getattr(pipe, "safety_checker", None) is not None:
+                pipe.safety_checker = None
+            pipe.set_progress_bar_config(disable=True)
+            self.loads += 1
+            size = _bytes_of(pipe)
+            budget = self._budget()
+            while self.bases and sum(_bytes_of(p) for p in self.bases.values()) + size > budget:
+                evicted, old = self.bases.popitem(last=False)
+                log.info("Unloading model '%s' to make room", evicted)
+                del old
+                self.offloaded.discard(evicted)
+                self._empty()
+            if self.device != "cpu":
+                if size > budget:
+                    pipe.enable_model_cpu_offload()  # too big to live on the GPU whole: parts move in turn
+                    self.offloaded.add(name)
+                else:
+                    pipe.to(self.device)
+            self.bases[name] = pipe
+            return pipe
+
+    def _empty(self) -> None:
+        if self.device == "cuda":
+            import torch
+
+            torch.cuda.empty_cache()
+
+    def pipeline(self, name: str, purpose: str) -> Any:
+        """This thread's pipeline of `name` for `purpose`, sharing the loaded weights."""
+        base = self.base(name)
+        clones: dict[tuple[str, str, int], Any] = getattr(self.local, "clones", None) or {}
+        self.local.clones = clones
+        key = (name, purpose, id(base))
+        if key not in clones:
+            clones[key] = self._make(base, purpose)
+        return clones[key]
+
+    def _make(self, base: Any, purpose: str) -> Any:
+        from diffusers import AutoPipelineForImage2Image, AutoPipelineForInpainting, AutoPipelineForText2Image
+
+        scheduler = base.scheduler.__class__.from_config(base.scheduler.config)  # its own step state
+        try:
+            if purpose == "image-to-image":
+                pipe = AutoPipelineForImage2Image.from_pipe(base, scheduler=scheduler)
+            elif purpose == "inpaint":
+                pipe = AutoPipelineForInpainting.from_pipe(base, scheduler=scheduler)
+            elif purpose == "text-to-image":
+                try:
+                    pipe = AutoPipelineForText2Image.from_pipe(base, scheduler=scheduler)
+                except Exception:
+                    pipe = base.__class__(**{**base.components, "scheduler": scheduler})
+            else:
+                pipe = base.__class__(**{**base.components, "scheduler": scheduler})
+        except (ValueError, KeyError) as exc:
+            raise TaskFailed(f"The model ({type(base).__name__}) cannot do {purpose}.", code="wrong_model",
+                             hint="Pick a model of the right kind in the Model node.") from exc
+        pipe.set_progress_bar_config(disable=True)
+        return pipe
+
+    def preload(self) -> None:
+        """Import diffusers and load the default model, so the first job is not slow."""
+        default = self.registry.default()
+        if default is None:
+            return
+        try:
+            self.base(default.name)
+        except Exception:
+            log.warning("Could not preload the model '%s'", default.name, exc_info=True)

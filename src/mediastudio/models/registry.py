@@ -1,0 +1,139 @@
+"""The registry of installed models is the folder `data_dir/models/`: one diffusers folder (or a link to
+one, for `mediastudio models add PATH`) per model; what kind it is comes from its `model_index.json`."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from mediastudio.errors import BadRequest, Conflict, NotFound
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+VIDEO_I2V = ("ImageToVideo", "Img2Vid", "StableVideoDiffusion", "I2VGen")
+VIDEO_T2V = ("TextToVideo", "Video", "CogVideoX", "LTX", "Wan", "Mochi", "Hunyuan", "Allegro")
+
+
+def kind_of(class_name: str) -> str:
+    if any(k in class_name for k in VIDEO_I2V):
+        return "image-to-video"
+    if any(k in class_name for k in VIDEO_T2V):
+        return "text-to-video"
+    if "Upscale" in class_name:
+        return "upscale"
+    if "Inpaint" in class_name:
+        return "inpaint"
+    return "text-to-image"
+
+
+@dataclass
+class ModelInfo:
+    name: str
+    path: str
+    kind: str  # text-to-image, inpaint, text-to-video, image-to-video, upscale
+    pipeline: str  # the diffusers class in model_index.json
+    linked: bool  # added from a folder elsewhere (removing it leaves that folder alone)
+    size_bytes: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _size(folder: Path) -> int:
+    total = 0
+    for root, _, files in os.walk(folder, followlinks=True):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += (Path(root) / name).stat().st_size
+    return total
+
+
+def read_index(folder: Path) -> dict[str, Any]:
+    index = folder / "model_index.json"
+    if not index.is_file():
+        raise BadRequest(f"{folder} is not a diffusers model folder (it has no model_index.json).",
+                         hint="Point at the folder that holds model_index.json, unet/, vae/, …", field="path")
+    try:
+        data = json.loads(index.read_text())
+    except (OSError, ValueError) as exc:
+        raise BadRequest(f"{index} cannot be read as JSON: {exc}", field="path") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("_class_name"), str):
+        raise BadRequest(f"{index} does not name a diffusers pipeline (_class_name).", field="path")
+    return data
+
+
+class ModelRegistry:
+    def __init__(self, data_dir: Path) -> None:
+        self.root = data_dir / "models"
+
+    def list(self) -> list[ModelInfo]:
+        if not self.root.is_dir():
+            return []
+        found = []
+        for entry in sorted(self.root.iterdir(), key=lambda p: p.name.lower()):
+            if entry.name.startswith(".") or not (entry / "model_index.json").is_file():
+                continue
+            info = self._info(entry)
+            if info is not None:
+                found.append(info)
+        return found
+
+    def names(self) -> set[str]:
+        return {m.name for m in self.list()}
+
+    def _info(self, entry: Path) -> ModelInfo | None:
+        try:
+            index = read_index(entry)
+        except BadRequest:
+            return None
+        return ModelInfo(name=entry.name, path=str(entry.resolve()), kind=kind_of(index["_class_name"]),
+                         pipeline=index["_class_name"], linked=entry.is_symlink(), size_bytes=_size(entry))
+
+    def get(self, name: str) -> ModelInfo:
+        entry = self.root / name
+        if not NAME.match(name) or not (entry / "model_index.json").is_file():
+            installed = ", ".join(sorted(self.names())) or "none"
+            raise NotFound(f"No model named '{name}' is installed (installed: {installed}).",
+                           hint="Add one: mediastudio models add PATH, or mediastudio models pull REPO.")
+        info = self._info(entry)
+        assert info is not None
+        return info
+
+    def default(self) -> ModelInfo | None:
+        """The first text-to-image model (by name), else the first of any kind."""
+        models = self.list()
+        pictures = [m for m in models if m.kind in ("text-to-image", "inpaint")]
+        return (pictures or models or [None])[0]
+
+    def check_name(self, name: str) -> str:
+        if not NAME.match(name):
+            raise BadRequest(f"'{name}' cannot name a model: use letters, digits, '.', '-' and '_'.", field="name")
+        if (self.root / name).exists() or (self.root / name).is_symlink():
+            raise Conflict(f"A model named '{name}' is installed already.",
+                           hint="Pick another name, or remove it first: mediastudio models remove NAME.")
+        return name
+
+    def add(self, path: Path, name: str | None = None) -> ModelInfo:
+        """Register a local diffusers folder (linked, not copied)."""
+        folder = path.expanduser().resolve()
+        if not folder.is_dir():
+            raise BadRequest(f"{folder} is not a folder on this machine.", field="path")
+        read_index(folder)
+        name = self.check_name(name or re.sub(r"[^A-Za-z0-9._-]", "-", folder.name).strip("-.") or "model")
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / name).symlink_to(folder, target_is_directory=True)
+        return self.get(name)
+
+    def remove(self, name: str) -> ModelInfo:
+        info = self.get(name)
+        entry = self.root / name
+        if entry.is_symlink():
+            entry.unlink()
+        else:
+            shutil.rmtree(entry)
+        return info

@@ -1,0 +1,287 @@
+"""Generation end to end on the CPU: a tiny Stable Diffusion pipeline made here (random weights, a local
+tokenizer), registered like any model, run through the API → queue → engine → assets with provenance."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from support import ApiClient, RunningServer, png_bytes, set_up_admin, start_server
+
+ENV = {"MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "100000"}
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tiny_models import build_tiny_sd
+
+    return build_tiny_sd(tmp_path_factory.mktemp("models") / "tiny-sd")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> Iterator[RunningServer]:
+    folder = tmp_path_factory.mktemp("generation")
+    # Registered through the CLI before the studio starts, like a user would.
+    added = subprocess.run([sys.executable, "-m", "mediastudio", "models", "add", str(tiny_model), "--data-dir",
+                            str(folder / "data")], capture_output=True, text=True, timeout=60)
+    assert added.returncode == 0, added.stderr
+    assert "tiny-sd" in added.stdout
+    server = start_server(folder, env=ENV)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def admin(server: RunningServer) -> ApiClient:
+    return set_up_admin(server.url)
+
+
+def node(type_: str, title: str = "", **params: Any) -> dict[str, Any]:
+    return {"type": type_, "title": title or type_, "position": {"x": 0, "y": 0}, "params": params, "bypass": False}
+
+
+def edge(source: str, out: str, target: str, into: str) -> tuple[str, dict[str, str]]:
+    return f"{source}:{out}->{target}:{into}", {"source": source, "source_handle": out, "target": target,
+                                                 "target_handle": into}
+
+
+def scene_with(client: ApiClient, nodes: dict[str, Any], edges: list[tuple[str, dict[str, str]]],
+               project: dict[str, Any] | None = None) -> tuple[str, str]:
+    if project is None:
+        project = client.post("/api/v1/projects", json={"name": "Generation"}).json()
+    scene = client.get(f"/api/v1/projects/{project['id']}/scenes").json()["items"][0]
+    put = client.put(f"/api/v1/projects/{project['id']}/scenes/{scene['id']}/graph",
+                     json={"nodes": nodes, "edges": dict(edges)})
+    assert put.status_code == 200, put.text
+    return project["id"], scene["id"]
+
+
+def run(client: ApiClient, project_id: str, scene_id: str, **body: Any) -> dict[str, Any]:
+    started = client.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/run", json=body)
+    assert started.status_code == 201, started.text
+    return started.json()
+
+
+def wait(client: ApiClient, task_id: str, statuses: tuple[str, ...] = ("succeeded",), timeout: float = 90) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        task = client.get(f"/api/v1/tasks/{task_id}").json()
+        if task["status"] in statuses:
+            return task
+        if task["status"] in ("failed", "cancelled") and task["status"] not in statuses:
+            raise AssertionError(f"task ended {task['status']}: {task['error']}")
+        time.sleep(0.05)
+    raise AssertionError(f"task {task_id} did not reach {statuses}: {task}")
+
+
+def t2i_graph(seed: int = 7, steps: int = 2, prompt: str = "a lighthouse at dusk") -> tuple[dict, list]:
+    nodes = {"prompt": node("prompt", "Prompt", text=prompt), "seed": node("seed", "Seed", value=seed),
+             "model": node("model_loader", "Model", model="tiny-sd"),
+             "generate": node("text_to_image", "Hero shot", width=64, height=64, steps=steps, guidance_scale=5.0),
+             "shot": node("shot", "Shot", name="Hero")}
+    edges = [edge("prompt", "text", "generate", "prompt"), edge("seed", "seed", "generate", "seed"),
+             edge("model", "model", "generate", "model"), edge("generate", "image", "shot", "images")]
+    return nodes, edges
+
+
+def asset_bytes(client: ApiClient, project_id: str, asset_id: str) -> bytes:
+    response = client.get(f"/api/v1/projects/{project_id}/assets/{asset_id}/content")
+    assert response.status_code == 200
+    return response.content
+
+
+def test_node_types_and_models_are_listed(server: RunningServer, admin: ApiClient) -> None:
+    types = {t["id"]: t for t in admin.get("/api/v1/node-types").json()}
+    for expected in ("prompt", "negative_prompt", "seed", "model_loader", "text_to_image", "image_to_image", "inpaint",
+                     "upscale", "load_image", "image_sequence_to_video", "text_to_video", "image_to_video", "shot"):
+        assert expected in types
+    steps = types["text_to_image"]["params_schema"]["properties"]["steps"]
+    assert steps["minimum"] == 1 and steps["maximum"] == 150 and steps["default"] == 20
+    assert {p["name"]: p["type"] for p in types["text_to_image"]["inputs"]}["seed"] == "seed"
+    models = admin.get("/api/v1/models").json()
+    assert [m["name"] for m in models["items"]] == ["tiny-sd"]
+    assert models["items"][0]["kind"] == "text-to-image" and models["items"][0]["linked"]
+    assert models["device"] == "cpu" and "CPU" in models["warning"]
+
+
+def test_text_to_image_makes_an_asset_with_provenance_and_reruns_from_cache(server: RunningServer,
+                                                                               admin: ApiClient) -> None:
+    project_id, scene_id = scene_with(admin, *t2i_graph())
+    first = wait(admin, run(admin, project_id, scene_id)["id"])
+    assert set(first["result"]["ran"]) == {"prompt", "seed", "model", "generate", "shot"}
+    assert first["detail"]["nodes"]["generate"]["state"] == "done" and first["detail"]["nodes"]["generate"]["preview"]
+    (asset_id,) = first["result"]["assets"]
+    asset = admin.get(f"/api/v1/projects/{project_id}/assets/{asset_id}").json()
+    assert asset["category"] == "generated" and asset["name"] == "Hero.png" and asset["width"] == 64
+    provenance = asset["provenance"]
+    assert provenance["seed"] == 7 and provenance["model"] == "tiny-sd" and provenance["task_id"] == first["id"]
+    assert provenance["node_id"] == "shot" and provenance["generator_node"] == "generate"
+    assert provenance["graph"]["nodes"]["generate"]["params"]["steps"] == 2
+    assert provenance["prompt"] == "a lighthouse at dusk"
+    preview = admin.get(f"/api/v1/tasks/{first['id']}/previews/generate")
+    assert preview.status_code == 200 and Image.open(io.BytesIO(preview.content)).size == (64, 64)
+
+    # Unchanged: nothing runs again (the pipeline is not called), no new asset.
+    second = wait(admin, run(admin, project_id, scene_id)["id"])
+    assert second["result"]["ran"] == [] and set(second["result"]["cached"]) == {"shot"}
+    assert second["result"]["assets"] == [asset_id]
+
+    # One parameter changed: only what depends on it runs.
+    nodes, edges = t2i_graph()
+    nodes["upscale"] = node("upscale", "Bigger", factor=2)
+    edges = [e for e in edges if e[0] != "generate:image->shot:images"]
+    edges += [edge("generate", "image", "upscale", "image"), edge("upscale", "image", "shot", "images")]
+    scene_with(admin, nodes, edges, {"id": project_id})
+    third = wait(admin, run(admin, project_id, scene_id)["id"])
+    assert third["result"]["ran"] == ["upscale", "shot"] and third["result"]["cached"] == ["generate"]
+    bigger = admin.get(f"/api/v1/projects/{project_id}/assets/{third['result']['assets'][0]}").json()
+    assert bigger["width"] == 128
+
+    # The same seed gives byte-identical pictures, run after run (forced: computed again).
+    forced = wait(admin, run(admin, project_id, scene_id, force=True)["id"])
+    assert "generate" in forced["result"]["ran"]
+    again = wait(admin, run(admin, project_id, scene_id, force=True)["id"])
+    one, two = (asset_bytes(admin, project_id, t["result"]["assets"][0]) for t in (forced, again))
+    assert one == two and one == asset_bytes(admin, project_id, third["result"]["assets"][0])
+
+    # Regenerate from the Asset View: the recorded graph again; a new seed gives another picture.
+    same = wait(admin, admin.post(f"/api/v1/projects/{project_id}/assets/{asset_id}/regenerate",
+                                  json={}).json()["id"])
+    assert asset_bytes(admin, project_id, same["result"]["assets"][0]) == asset_bytes(admin, project_id, asset_id)
+    other = wait(admin, admin.post(f"/api/v1/projects/{project_id}/assets/{asset_id}/regenerate",
+                                   json={"new_seed": True}).json()["id"])
+    assert asset_bytes(admin, project_id, other["result"]["assets"][0]) != asset_bytes(admin, project_id, asset_id)
+
+
+def _upload(client: ApiClient, project_id: str, name: str, data: bytes) -> str:
+    made = client.post(f"/api/v1/projects/{project_id}/assets", files={"file": (name, data)})
+    assert made.status_code == 201, made.text
+    return str(made.json()[0]["id"])
+
+
+def _mask_png() -> bytes:
+    mask = Image.new("L", (64, 64), 0)
+    mask.paste(255, (16, 16, 48, 48))
+    buffer = io.BytesIO()
+    mask.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_image_to_image_inpaint_and_a_clip(server: RunningServer, admin: ApiClient) -> None:
+    project = admin.post("/api/v1/projects", json={"name": "Edits"}).json()
+    picture = _upload(admin, project["id"], "plate.png", png_bytes(size=(64, 64)))
+    mask = _upload(admin, project["id"], "mask.png", _mask_png())
+    nodes = {
+        "plate": node("load_image", "Plate", asset_id=picture), "mask": node("load_image", "Mask", asset_id=mask),
+        "i2i": node("image_to_image", "Restyle", prompt_text="oil painting", steps=4, strength=0.5, seed=3),
+        "fix": node("inpaint", "Fix the sky", prompt_text="stormy sky", steps=2, seed=4),
+        "i2i_shot": node("shot", "Restyled", name="Restyled"), "fix_shot": node("shot", "Fixed", name="Fixed"),
+    }
+    edges = [edge("plate", "image", "i2i", "image"), edge("i2i", "image", "i2i_shot", "images"),
+             edge("plate", "image", "fix", "image"), edge("mask", "mask", "fix", "mask"),
+             edge("fix", "image", "fix_shot", "images")]
+    project_id, scene_id = scene_with(admin, nodes, edges, project)
+    done = wait(admin, run(admin, project_id, scene_id)["id"])
+    assert len(done["result"]["assets"]) == 2
+    assert done["total"] == 2 + 2 + 4 // 2 + 2  # quick nodes count one step each; diffusion its real steps
+    plate = Image.open(io.BytesIO(png_bytes(size=(64, 64))))
+    for asset_id in done["result"]["assets"]:
+        made = Image.open(io.BytesIO(asset_bytes(admin, project_id, asset_id)))
+        assert made.size == (64, 64) and made.tobytes() != plate.tobytes()
+
+    # An image sequence becomes an MP4 clip.
+    frames = [_upload(admin, project_id, f"frame{i}.png", png_bytes(color=(20 * i, 80, 200 - 20 * i), size=(64, 48)))
+              for i in range(6)]
+    clip_nodes = {"frames": node("load_image", "Frames", asset_ids=frames),
+                  "clip": node("image_sequence_to_video", "Clip", fps=12, codec="h264"),
+                  "shot": node("shot", "Clip shot", name="Clip")}
+    clip_edges = [edge("frames", "images", "clip", "images"), edge("clip", "video", "shot", "video")]
+    scene = admin.post(f"/api/v1/projects/{project_id}/scenes", json={"name": "Clip"}).json()
+    admin.put(f"/api/v1/projects/{project_id}/scenes/{scene['id']}/graph",
+              json={"nodes": clip_nodes, "edges": dict(clip_edges)})
+    clip = wait(admin, run(admin, project_id, scene["id"])["id"])
+    video = admin.get(f"/api/v1/projects/{project_id}/assets/{clip['result']['assets'][0]}").json()
+    assert video["mime"] == "video/mp4" and video["width"] == 64 and video["height"] == 48
+    assert video["duration"] == pytest.approx(0.5, abs=0.1)
+
+
+def test_cancel_mid_run_stops_within_a_step(server: RunningServer, admin: ApiClient) -> None:
+    nodes, edges = t2i_graph(seed=11, steps=150)
+    project_id, scene_id = scene_with(admin, nodes, edges)
+    task = run(admin, project_id, scene_id)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        current = admin.get(f"/api/v1/tasks/{task['id']}").json()
+        if current["detail"] and current["detail"]["nodes"].get("generate", {}).get("step", 0) >= 3:
+            break
+        time.sleep(0.02)
+    asked = time.monotonic()
+    assert admin.post(f"/api/v1/tasks/{task['id']}/cancel").json()["outcome"] == "stopping"
+    cancelled = wait(admin, task["id"], ("cancelled",))
+    print(f"\ncancelled at step {cancelled['step']} of {cancelled['total']}, "
+          f"{1000 * (time.monotonic() - asked):.0f} ms after asking")
+    assert cancelled["step"] < 100 and cancelled["detail"]["nodes"]["generate"]["state"] == "cancelled"
+    assets = admin.get(f"/api/v1/projects/{project_id}/assets").json()["items"]
+    assert assets == []  # nothing half-made was kept
+
+
+def test_problems_are_reported_on_their_nodes(server: RunningServer, admin: ApiClient) -> None:
+    nodes = {
+        "a": node("upscale", "Loop A"), "b": node("upscale", "Loop B"),
+        "mystery": node("warp_drive", "Mystery"),
+        "gen": node("text_to_image", "Gen", steps=0, width=70),
+        "p": node("prompt", "Prompt", text="x"),
+        "i2i": node("image_to_image", "No picture", prompt_text="y"),
+        "shot": node("shot", "Shot", name="S"), "shot2": node("shot", "Shot 2", name="S2"),
+        "shot3": node("shot", "Shot 3", name="S3"),
+    }
+    edges = [edge("a", "image", "b", "image"), edge("b", "image", "a", "image"), edge("b", "image", "shot", "images"),
+             edge("p", "text", "gen", "prompt"), edge("gen", "image", "shot2", "images"),
+             edge("p", "text", "i2i", "image"), edge("i2i", "image", "shot3", "images"),
+             edge("p", "text", "shot3", "images")]
+    project_id, scene_id = scene_with(admin, nodes, edges)
+    refused = admin.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/run", json={})
+    assert refused.status_code == 422
+    issues = refused.json()["issues"]
+    by_node: dict[str | None, list[str]] = {}
+    for issue in issues:
+        by_node.setdefault(issue["node_id"], []).append(issue["message"])
+    assert any("cycle" in m for m in by_node["a"]) and any("cycle" in m for m in by_node["b"])
+    assert any("steps" in m for m in by_node["gen"]) and any("width" in m for m in by_node["gen"])
+    assert any("takes image, but 'Prompt' gives text" in m for m in by_node["i2i"])
+    assert any("needs its 'image' input" in m for m in by_node["i2i"])
+    assert any("more than one connection" in m or "takes images" in m for m in by_node["shot3"])
+    checked = admin.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/check").json()
+    assert any(i["node_id"] == "mystery" and "unknown node type" in i["message"] for i in checked["issues"])
+    # A model that is not installed, named on its node.
+    nodes, edges = t2i_graph()
+    nodes["model"]["params"]["model"] = "sdxl-dreams"
+    project_id, scene_id = scene_with(admin, nodes, edges)
+    refused = admin.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/run", json={})
+    assert refused.status_code == 422 and refused.json()["issues"][0]["node_id"] == "model"
+    assert "sdxl-dreams" in refused.json()["detail"]
+
+
+def test_without_a_model_the_run_says_how_to_add_one(tmp_path: Path) -> None:
+    server = start_server(tmp_path, env=ENV)
+    try:
+        client = set_up_admin(server.url)
+        models = client.get("/api/v1/models").json()
+        assert models["items"] == [] and "mediastudio models add" in models["how_to_add"]
+        nodes, edges = t2i_graph()
+        del nodes["model"]
+        edges = [e for e in edges if not e[0].startswith("model:")]
+        project_id, scene_id = scene_with(client, nodes, edges)
+        failed = wait(client, run(client, project_id, scene_id)["id"], ("failed",))
+        assert failed["error"]["code"] == "no_model" and "mediastudio models add" in failed["error"]["hint"]
+        assert failed["detail"]["nodes"]["generate"]["state"] == "error"
+    finally:
+        server.stop()

@@ -1,0 +1,89 @@
+"""A tiny Stable Diffusion pipeline made from random weights, for tests (no download, no GPU).
+
+UNet and VAE with block_out_channels (4, 8), a 2-layer CLIP text encoder of width 32, and a byte-level
+BPE tokenizer generated here; it saves to well under a megabyte and makes a 64×64 picture in a few
+milliseconds per step on a CPU. Loaded through the studio's normal path (`models add` → from_pretrained).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def _bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's reversible byte → printable character table (what byte-level BPE tokenizers use)."""
+    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + \
+        list(range(ord("®"), ord("ÿ") + 1))
+    codes = printable[:]
+    extra = 0
+    for byte in range(256):
+        if byte not in printable:
+            printable.append(byte)
+            codes.append(256 + extra)
+            extra += 1
+    return dict(zip(printable, map(chr, codes), strict=True))
+
+
+def _tokenizer_files(folder: Path) -> None:
+    """CLIP's tokenizer format: every byte as a symbol (+ its word-final form), no merges."""
+    symbols = list(_bytes_to_unicode().values())
+    vocab = {s: i for i, s in enumerate(symbols)}
+    for s in symbols:
+        vocab[s + "</w>"] = len(vocab)
+    vocab["<|startoftext|>"] = len(vocab)
+    vocab["<|endoftext|>"] = len(vocab)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "merges.txt").write_text("#version: 0.2\n")
+    (folder / "tokenizer_config.json").write_text(json.dumps({
+        "tokenizer_class": "CLIPTokenizer", "model_max_length": 16, "bos_token": "<|startoftext|>",
+        "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>", "pad_token": "<|endoftext|>"}))
+
+
+def build_tiny_sd(folder: Path, seed: int = 0) -> Path:
+    import torch
+    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(
+        block_out_channels=(4, 8), layers_per_block=1, sample_size=32, in_channels=4, out_channels=4,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=32, norm_num_groups=2, attention_head_dim=2)
+    vae = AutoencoderKL(block_out_channels=(4, 8), in_channels=3, out_channels=3, latent_channels=4,
+                        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
+                        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"), norm_num_groups=2, sample_size=64)
+    text_encoder = CLIPTextModel(CLIPTextConfig(
+        hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2, vocab_size=520,
+        max_position_embeddings=16, bos_token_id=512, eos_token_id=513, pad_token_id=513, projection_dim=32))
+    tokenizer_dir = folder.parent / f".{folder.name}-tokenizer"
+    _tokenizer_files(tokenizer_dir)
+    tokenizer = CLIPTokenizer.from_pretrained(str(tokenizer_dir))
+    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
+                              set_alpha_to_one=False, steps_offset=1)
+    pipe = StableDiffusionPipeline(unet=unet, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
+                                   scheduler=scheduler, safety_checker=None, feature_extractor=None,
+                                   requires_safety_checker=False)
+    pipe.save_pretrained(str(folder))
+    return folder
+
+
+if __name__ == "__main__":
+    import sys
+    import time
+
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/tiny-sd")
+    build_tiny_sd(target)
+    from diffusers import DiffusionPipeline
+
+    started = time.perf_counter()
+    pipe = DiffusionPipeline.from_pretrained(str(target), local_files_only=True)
+    loaded = time.perf_counter() - started
+    import torch
+
+    started = time.perf_counter()
+    image = pipe("a lighthouse", num_inference_steps=2, width=64, height=64,
+                 generator=torch.Generator().manual_seed(1)).images[0]
+    print(f"saved {sum(f.stat().st_size for f in target.rglob('*') if f.is_file())} bytes; loaded in {loaded:.2f} s; "
+          f"64×64 in 2 steps in {time.perf_counter() - started:.3f} s; {image.size}")
