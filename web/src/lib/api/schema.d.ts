@@ -177,6 +177,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Installed models, and the device generation runs on */
+        get: operations["ApiV1ModelsListModels"];
+        put?: never;
+        /** Register a local diffusers folder, or download a hub repo (a task) */
+        post: operations["ApiV1ModelsAdd"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a model (a linked folder itself is left alone) */
+        delete: operations["ApiV1ModelsNameRemove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/node-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every node type with its ports and the JSON schema of its parameters */
+        get: operations["ApiV1NodeTypesNodeTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects": {
         parameters: {
             query?: never;
@@ -386,6 +438,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/assets/{asset_id}/regenerate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run the graph snapshot that made a generated asset again (same seed, or a new one) */
+        post: operations["ApiV1ProjectsProjectIdAssetsAssetIdRegenerateRegenerate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/assets/{asset_id}/thumbnail": {
         parameters: {
             query?: never;
@@ -576,6 +645,23 @@ export interface paths {
         patch: operations["ApiV1ProjectsProjectIdScenesSceneIdUpdateScene"];
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/scenes/{scene_id}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check the scene's graph without running it: every problem, on the node it concerns */
+        post: operations["ApiV1ProjectsProjectIdScenesSceneIdCheckCheck"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/scenes/{scene_id}/duplicate": {
         parameters: {
             query?: never;
@@ -605,6 +691,23 @@ export interface paths {
         /** Replace the scene's node graph (live in every open browser) */
         put: operations["ApiV1ProjectsProjectIdScenesSceneIdGraphPutGraph"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/scenes/{scene_id}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run the scene's graph as it is now (or the given outputs): a task on the GPU lane */
+        post: operations["ApiV1ProjectsProjectIdScenesSceneIdRunRun"];
         delete?: never;
         options?: never;
         head?: never;
@@ -725,6 +828,23 @@ export interface paths {
         put?: never;
         /** Cancel a task (waiting: at once; running: at its next step) */
         post: operations["ApiV1TasksTaskIdCancelCancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/previews/{node_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The picture a node of a run made */
+        get: operations["ApiV1TasksTaskIdPreviewsNodeIdPreview"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1008,6 +1128,12 @@ export interface components {
             outcome: "revoked" | "stopping" | "ended" | "finished";
             task: components["schemas"]["TaskOut"];
         };
+        /** CheckOut */
+        CheckOut: {
+            issues: components["schemas"]["IssueOut"][];
+            /** @description The nodes a whole-scene run would compute */
+            runnable: string[];
+        };
         /** CommitAuthor */
         CommitAuthor: {
             id: string | null;
@@ -1095,6 +1221,13 @@ export interface components {
             ui: boolean;
             version: string;
         };
+        /** IssueOut */
+        IssueOut: {
+            edge: string | null;
+            field: string | null;
+            message: string;
+            node_id: string | null;
+        };
         /** LaneOut */
         LaneOut: {
             /** @description Until the last waiting task is done (null: no history yet) */
@@ -1146,6 +1279,59 @@ export interface components {
             display_name: string;
             id: string;
             username: string;
+        };
+        /** ModelAdd */
+        ModelAdd: {
+            /** @description Its name in the studio (default: the folder's or repo's) */
+            name?: string | null;
+            /** @description A diffusers folder on the server's machine (registered, not copied) */
+            path?: string | null;
+            /** @description A Hugging Face repo id to download (a task) */
+            repo?: string | null;
+        };
+        /** ModelAdded */
+        ModelAdded: {
+            model?: components["schemas"]["ModelOut"] | null;
+            /** @description The download task, for a repo */
+            task?: components["schemas"]["TaskOut"] | null;
+        };
+        /** ModelOut */
+        ModelOut: {
+            /** @description text-to-image, inpaint, text-to-video, image-to-video or upscale */
+            kind: string;
+            /** @description Registered from a folder elsewhere (removing it leaves that folder) */
+            linked: boolean;
+            name: string;
+            path: string;
+            /** @description The diffusers pipeline class */
+            pipeline: string;
+            size_bytes: number;
+        };
+        /** ModelsOut */
+        ModelsOut: {
+            /** @description What generation runs on: cuda, mps or cpu */
+            device: string;
+            /** @description What to do to install a model */
+            how_to_add: string;
+            items: components["schemas"]["ModelOut"][];
+            next_cursor?: string | null;
+            /** @description e.g. generation on the CPU is slow */
+            warning?: string | null;
+        };
+        /** NodeTypeOut */
+        NodeTypeOut: {
+            category: string;
+            description: string;
+            id: string;
+            inputs: components["schemas"]["PortOut"][];
+            output_node: boolean;
+            outputs: components["schemas"]["PortOut"][];
+            /** @description JSON schema of the parameters (ranges, defaults, descriptions; x-widget / x-options hint the control) */
+            params_schema: {
+                [key: string]: unknown;
+            };
+            title: string;
+            version: number;
         };
         /** Page[ActivityOut] */
         Page_ActivityOut_: {
@@ -1205,6 +1391,16 @@ export interface components {
         /** PauseIn */
         PauseIn: {
             lanes?: ("gpu" | "cpu")[];
+        };
+        /** PortOut */
+        PortOut: {
+            /** @default  */
+            description: string;
+            fallback_param?: string | null;
+            name: string;
+            /** @default true */
+            required: boolean;
+            type: string;
         };
         /**
          * Problem
@@ -1327,6 +1523,14 @@ export interface components {
             /** @description Your waiting and running tasks (every user's for admins), in the order they will run */
             tasks: components["schemas"]["TaskOut"][];
         };
+        /** RegenerateIn */
+        RegenerateIn: {
+            /**
+             * @description Use a new random seed (a variation) instead of the recorded one
+             * @default false
+             */
+            new_seed: boolean;
+        };
         /** RoleSet */
         RoleSet: {
             /**
@@ -1334,6 +1538,16 @@ export interface components {
              * @enum {null|string}
              */
             role: "owner" | "editor" | "viewer" | null;
+        };
+        /** RunIn */
+        RunIn: {
+            /**
+             * @description Compute everything again, ignoring cached outputs
+             * @default false
+             */
+            force: boolean;
+            /** @description Node ids to compute (and what they need); default: every shot output of the scene */
+            outputs?: string[] | null;
         };
         /** SaveVersion */
         SaveVersion: {
@@ -1409,6 +1623,10 @@ export interface components {
             cancel_requested: boolean;
             /** Format: date-time */
             created_at: string;
+            /** @description Kind-specific live detail: for scene runs, each node's state (waiting, running, cached, done, error) */
+            detail?: {
+                [key: string]: unknown;
+            } | null;
             error: components["schemas"]["TaskError"] | null;
             /** @description While running: seconds left from the live step rate; while queued: from the kind's measured history (until done) */
             eta_seconds: number | null;
@@ -2225,6 +2443,270 @@ export interface operations {
             };
             /** @description The request is not valid; `detail` says which field and why. */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ModelsListModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelsOut"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ModelsAdd: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModelAdd"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelAdded"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ModelsNameRemove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1NodeTypesNodeTypes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodeTypeOut"][];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3399,6 +3881,78 @@ export interface operations {
             };
         };
     };
+    ApiV1ProjectsProjectIdAssetsAssetIdRegenerateRegenerate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+                asset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegenerateIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ApiV1ProjectsProjectIdAssetsAssetIdThumbnailThumbnail: {
         parameters: {
             query?: {
@@ -4373,6 +4927,74 @@ export interface operations {
             };
         };
     };
+    ApiV1ProjectsProjectIdScenesSceneIdCheckCheck: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+                scene_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckOut"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ApiV1ProjectsProjectIdScenesSceneIdDuplicateDuplicateScene: {
         parameters: {
             query?: never;
@@ -4532,6 +5154,78 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Graph"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProjectsProjectIdScenesSceneIdRunRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+                scene_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
                 };
             };
             /** @description The request is not valid; `detail` says which field and why. */
@@ -5075,6 +5769,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CancelOut"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1TasksTaskIdPreviewsNodeIdPreview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
                 };
             };
             /** @description The request is not valid; `detail` says which field and why. */
