@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import threading
+import weakref
 from collections import OrderedDict
 from datetime import datetime
 from typing import Any
@@ -43,11 +44,15 @@ class NodeCache:
     def __init__(self, db: Database, blobs: BlobStore) -> None:
         self.db, self.blobs = db, blobs
         self.memory: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.pending: dict[str, tuple[str, dict[str, Any]]] = {}  # rows not yet written (flushed per run)
+        # id(image) → (weak reference, blob): which image objects are stored as PNG already. Not the image's
+        # `info`: PIL copies that into derived images (a resized one would claim the original's bytes).
+        self.png_of: dict[int, tuple[weakref.ref[Any], str]] = {}
         self.lock = threading.Lock()
 
     def has(self, key: str) -> bool:
         with self.lock:
-            if key in self.memory:
+            if key in self.memory or key in self.pending:
                 return True
         with self.db.session() as db:
             return db.get(NodeOutput, key) is not None
@@ -67,20 +72,39 @@ class NodeCache:
 
     def stored(self, key: str) -> dict[str, Any] | None:
         """The encoded form (blob hashes), for previews and provenance."""
+        with self.lock:
+            if key in self.pending:
+                return dict(self.pending[key][1])
         with self.db.session() as db:
             row = db.get(NodeOutput, key)
             return dict(row.outputs) if row else None
 
     def put(self, key: str, type_id: str, values: dict[str, Any], types: dict[str, str]) -> dict[str, Any]:
+        """Remember a node's outputs; pictures go to the blob store now, the row with the next `flush`."""
         encoded = {name: self._encode(value, types.get(name, "")) for name, value in values.items()
                    if types.get(name) != "latent"}
-        with self.db.session() as db:
-            existing = db.get(NodeOutput, key)
-            if existing is None:
-                db.add(NodeOutput(key=key, node_type=type_id, outputs=encoded))
-                db.commit()
+        with self.lock:
+            self.pending[key] = (type_id, encoded)
         self._remember(key, values)
         return encoded
+
+    def add_facts(self, key: str, facts: dict[str, Any]) -> None:
+        with self.lock:
+            if key in self.pending:
+                type_id, encoded = self.pending[key]
+                self.pending[key] = (type_id, {**encoded, "$facts": facts})
+
+    def flush(self) -> None:
+        """Write the rows of everything put since the last flush, in one transaction."""
+        with self.lock:
+            pending, self.pending = self.pending, {}
+        if not pending:
+            return
+        with self.db.session() as db:
+            for key, (type_id, encoded) in pending.items():
+                if db.get(NodeOutput, key) is None:
+                    db.add(NodeOutput(key=key, node_type=type_id, outputs=encoded))
+            db.commit()
 
     def _remember(self, key: str, values: dict[str, Any]) -> None:
         with self.lock:
@@ -109,14 +133,33 @@ class NodeCache:
                 return self.blobs.path(stored["$video"]).read_bytes()
         return stored
 
+    def encoded(self, image: Any) -> str | None:
+        """The blob holding exactly this image object as PNG, if the cache wrote or read one."""
+        with self.lock:
+            entry = self.png_of.get(id(image))
+        return entry[1] if entry is not None and entry[0]() is image and self.blobs.has(entry[1]) else None
+
+    def _known(self, image: Any, sha: str) -> None:
+        with self.lock:
+            if len(self.png_of) > 256:
+                self.png_of = {k: v for k, v in self.png_of.items() if v[0]() is not None}
+            self.png_of[id(image)] = (weakref.ref(image), sha)
+
     def _put_image(self, image: Any) -> str:
+        known = self.encoded(image)
+        if known:
+            return known
         buffer = io.BytesIO()
         image.save(buffer, format="PNG", optimize=False)
-        return self.blobs.put_bytes(buffer.getvalue())
+        sha = self.blobs.put_bytes(buffer.getvalue())
+        self._known(image, sha)  # a later saver (a shot output) reuses these bytes instead of encoding again
+        return sha
 
     def _image(self, sha256: str) -> Any:
         from PIL import Image
 
         with Image.open(self.blobs.path(sha256)) as image:
             image.load()
-            return image.copy()
+            copy = image.copy()
+        self._known(copy, sha256)
+        return copy

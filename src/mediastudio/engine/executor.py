@@ -94,9 +94,12 @@ class Execution:
             self.cached.append(node_id)
             self._preview(node_id)
         self._report(f"{len(run)} node(s) to run, {len(load)} from the cache", force=True)
-        for node_id in run:
-            self.task.check_cancelled()
-            self._run_node(node_id, steps[node_id])
+        try:
+            for node_id in run:
+                self.task.check_cancelled()
+                self._run_node(node_id, steps[node_id])
+        finally:
+            self.cache.flush()  # what was computed stays cached, also when a later node failed
         self._report("Finished", force=True)
         return {"ran": self.ran, "cached": self.cached, "nodes": self.states,
                 "outputs": {n: self.cache.stored(self.keys[n]) for n in self.plan.targets}}
@@ -136,7 +139,7 @@ class Execution:
         inputs = self._inputs(node_id)
         ctx = NodeContext(self, node_id, self._title(node_id), steps)
         self.states[node_id] = {"state": "running", "step": 0, "total": steps}
-        self._report(f"Running '{ctx.title}'", force=True)
+        self._report(f"Running '{ctx.title}'")
         started = time.monotonic()
         try:
             outputs = _bypassed(node, inputs) if self.plan.raw[node_id].get("bypass") else node.run(inputs, ctx)
@@ -158,24 +161,14 @@ class Execution:
         self.facts[node_id] = {**self.upstream_facts(node_id), **ctx.facts}
         self.values[node_id] = outputs
         encoded = self.cache.put(self.keys[node_id], node.type_id, outputs, dict(node.outputs))
-        if ctx.facts or self.facts[node_id]:
-            self._store_facts(node_id)
+        if self.facts[node_id]:
+            self.cache.add_facts(self.keys[node_id], _jsonable(self.facts[node_id]))
         self.done_steps += steps - min(steps, self.states[node_id].get("step", 0))
         self.done_steps = min(self.done_steps, self.total_steps)
         self.states[node_id] = {"state": "done", "seconds": round(time.monotonic() - started, 3)}
         self._preview(node_id, encoded)
         self.ran.append(node_id)
-        self._report(f"Finished '{ctx.title}'", force=True)
-
-    def _store_facts(self, node_id: str) -> None:
-        from mediastudio.engine.cache import NodeOutput
-
-        with self.cache.db.session() as db:
-            row = db.get(NodeOutput, self.keys[node_id])
-            if row is not None:
-                row.outputs = {**row.outputs, "$facts": _jsonable(self.facts[node_id])}
-                db.add(row)
-                db.commit()
+        self._report(f"Finished '{ctx.title}'")
 
     def _preview(self, node_id: str, encoded: dict[str, Any] | None = None) -> None:
         stored = encoded if encoded is not None else self.cache.stored(self.keys[node_id]) or {}

@@ -88,6 +88,17 @@ def _load_image(ctx: TaskContext, asset_id: str) -> Any:
         return image.convert("RGB") if image.mode not in ("RGB", "RGBA", "L") else image.copy()
 
 
+def _commit(ctx: TaskContext, message: str) -> None:
+    from mediastudio.auth.models import User
+    from mediastudio.projects.models import Project
+    from mediastudio.projects.service import commit
+
+    with ctx.db.transaction() as db:
+        owner, project = db.get(User, ctx.owner_id), db.get(Project, ctx.project_id)
+        if owner is not None and project is not None:
+            commit(db, ctx.settings, project, owner, message)
+
+
 def _asset_writer(ctx: TaskContext) -> Any:
     def write(items: list[tuple[str, bytes, dict[str, Any]]], provenance: dict[str, Any], tags: list[str]) -> list[str]:
         from mediastudio.auth.models import User
@@ -107,7 +118,9 @@ def _asset_writer(ctx: TaskContext) -> Any:
             if owner is None:
                 raise TaskFailed("The account that started this run is gone.", code="no_owner")
             made = add_assets(db, ctx.settings, owner, str(ctx.project_id), files, category="generated", tags=tags,
-                              provenance=provenance, message=f"Generated {label}")
-            return [a.id for a in made]
+                              provenance=provenance, commit_now=False)
+        # The files are durable now; the git commit follows once the result is announced.
+        ctx.afterwards.append(lambda: _commit(ctx, f"Generated {label}"))
+        return [a.id for a in made]
 
     return write

@@ -55,10 +55,12 @@ def _index(db: Session, project: Project, meta: dict[str, Any]) -> Asset:
 def add_assets(db: Session, settings: Settings, actor: User, project_id: str,
                files: list[tuple[str, str, Sniffed, Probe, int]], *, category: str | None = None,
                tags: list[str] | None = None, provenance: dict[str, Any] | None = None,
-               message: str | None = None) -> list[Asset]:
+               message: str | None = None, commit_now: bool = True) -> list[Asset]:
     """Record uploaded (or generated) blobs as assets: (name, sha256, sniffed type, probe, size) each; one commit.
 
     `provenance` (generated assets): the graph snapshot, node, parameters, seed, model and task that made them.
+    `commit_now=False`: the files are written (durable) and indexed; the caller commits them soon after
+    (a crash before that is mended at start: recovery commits complete files).
     """
     project, _ = require(db, actor, project_id, "edit")
     if category is not None and category not in CATEGORIES:
@@ -73,7 +75,8 @@ def add_assets(db: Session, settings: Settings, actor: User, project_id: str,
         write_json(asset_file(settings, project, meta["id"]), meta)
         made.append(_index(db, project, meta))
     label = f"'{files[0][0]}'" if len(files) == 1 else f"{len(files)} assets"
-    commit(db, settings, project, actor, message or f"Uploaded {label}")
+    if commit_now:
+        commit(db, settings, project, actor, message or f"Uploaded {label}")
     for asset in made:
         emit(db, "asset.created", project.workspace_id, project_id=project.id, asset_id=asset.id, by=actor.id)
     return made

@@ -39,6 +39,9 @@ class TaskContext:
     total: int = 0
     message: str = ""
     detail: dict[str, Any] | None = None  # kind-specific live detail, written with each progress report
+    row: Any = None  # the task's row as last announced (kept in memory while it runs)
+    last_write: float = 0.0
+    afterwards: list[Any] = field(default_factory=list)  # run by the runner once the outcome is announced
     first_step_at: float | None = None
     started: float = field(default_factory=time.monotonic)
     _last_report: float = 0.0

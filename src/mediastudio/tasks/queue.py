@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
+from typing import Any
 
 from huey import PriorityRedisHuey, SqliteHuey
 from huey.api import Huey
-from huey.consumer import Consumer
+from huey.consumer import Consumer, Worker
 from sqlmodel import col, select
 
 from mediastudio.settings import Settings
@@ -62,8 +64,25 @@ class RedisLane(_Pausable, PriorityRedisHuey):
     pass
 
 
+class LaneWorker(Worker):
+    """A worker whose idle wait ends as soon as this process enqueues a task (no polling delay)."""
+
+    doorbell: threading.Condition
+
+    def sleep(self) -> None:
+        if self.delay > self.max_delay:
+            self.delay = self.max_delay
+        with self.doorbell:
+            rung = self.doorbell.wait(self.delay)
+        self.delay = self.default_delay if rung else self.delay * self.backoff
+
+
 class LaneConsumer(Consumer):
     """Huey's consumer without its signal handlers: they would steal uvicorn's SIGINT/SIGTERM."""
+
+    def __init__(self, huey: Huey, doorbell: threading.Condition, **options: Any) -> None:
+        self.worker_class = type("BoundLaneWorker", (LaneWorker,), {"doorbell": doorbell})
+        super().__init__(huey, **options)
 
     def _set_signal_handlers(self) -> None:
         pass
@@ -87,6 +106,7 @@ class TaskQueue:
         # The consumer finds `run` in each lane's registry; producers build its messages from the wrapper.
         self.wrappers = {lane: huey.task(name="run")(self._run) for lane, huey in self.lanes.items()}
         self.consumers: list[LaneConsumer] = []
+        self.doorbells = {lane: threading.Condition() for lane in self.lanes}
 
     def _run(self, task_id: str) -> None:
         self.runner.execute(task_id)
@@ -95,6 +115,8 @@ class TaskQueue:
     def enqueue(self, task: Task) -> None:
         wrapper = self.wrappers[task.lane]
         self.lanes[task.lane].enqueue(wrapper.task_class(args=(task.id,), id=task.id, priority=task.priority))
+        with self.doorbells[task.lane]:
+            self.doorbells[task.lane].notify()
 
     def revoke(self, task: Task) -> None:
         self.lanes[task.lane].revoke_by_id(task.id, revoke_once=True)
@@ -109,6 +131,9 @@ class TaskQueue:
     def set_paused(self, paused: bool, lanes: tuple[str, ...] = LANES) -> None:
         for lane in lanes:
             self.lanes[lane].set_paused(paused)  # type: ignore[attr-defined]
+            if not paused:
+                with self.doorbells[lane]:
+                    self.doorbells[lane].notify_all()
 
     # -- consuming --------------------------------------------------------------------------------
     def start(self, workers: dict[str, int] | None = None) -> None:
@@ -116,8 +141,9 @@ class TaskQueue:
         for lane, count in (workers or self.workers).items():
             if count <= 0:
                 continue
-            consumer = LaneConsumer(self.lanes[lane], workers=count, periodic=False, initial_delay=0.01,
-                                    max_delay=0.5, backoff=1.15, worker_type="thread", check_worker_health=True)
+            consumer = LaneConsumer(self.lanes[lane], self.doorbells[lane], workers=count, periodic=False,
+                                    initial_delay=0.01, max_delay=0.5, backoff=1.15, worker_type="thread",
+                                    check_worker_health=True)
             consumer.start()
             self.consumers.append(consumer)
         log.info("Task lanes started: %s", ", ".join(f"{lane} × {n}" for lane, n in (workers or self.workers).items()))

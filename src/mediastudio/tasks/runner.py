@@ -33,6 +33,7 @@ from mediastudio.tasks.schemas import task_event
 
 log = logging.getLogger("mediastudio")
 MAX_ATTEMPTS = 2  # a task interrupted by a restart runs once more, then fails
+ROW_WRITE_INTERVAL = 0.5  # progress reaches the task's row at most this often (events go out at once)
 
 
 def worker_name() -> str:
@@ -66,14 +67,14 @@ class Runner:
         self.events.publish(event_type, workspace_id=task.workspace_id, audience=task.owner_id,
                             task=task_event(task))
 
-    def _change(self, task_id: str, **fields: Any) -> Task | None:
+    def _change(self, task_id: str, *, after_revision: int = 0, **fields: Any) -> Task | None:
         with self.db.session() as db:
             task = db.get(Task, task_id)
             if task is None:
                 return None
             for key, value in fields.items():
                 setattr(task, key, value)
-            task.revision += 1
+            task.revision = max(task.revision, after_revision) + 1
             task.updated_at = utcnow()
             db.add(task)
             db.commit()
@@ -115,13 +116,34 @@ class Runner:
 
     # -- progress ---------------------------------------------------------------------------------
     def report_progress(self, ctx: TaskContext) -> None:
+        """Announce progress at once (from the task's row kept in memory); write the row at most twice a second.
+
+        Clients follow progress through events; the row (REST, a reconnecting client) lags at most 0.5 s.
+        """
+        row = ctx.row
+        if row is None:
+            return
         total = max(ctx.total, 0)
-        fraction = min(1.0, ctx.step / total) if total else 0.0
-        extra = {"detail": ctx.detail} if ctx.detail is not None else {}
-        task = self._change(ctx.task_id, step=ctx.step, total=total, progress=fraction, message=ctx.message,
-                            eta_seconds=ctx.eta_seconds(), **extra)
-        if task is not None:
-            self.publish("task.progress", task)
+        row.step, row.total, row.message = ctx.step, total, ctx.message
+        row.progress = min(1.0, ctx.step / total) if total else 0.0
+        row.eta_seconds = ctx.eta_seconds()
+        if ctx.detail is not None:
+            row.detail = ctx.detail
+        row.revision += 1
+        row.updated_at = utcnow()
+        self.publish("task.progress", row)
+        now = time.monotonic()
+        if now - ctx.last_write >= ROW_WRITE_INTERVAL:
+            ctx.last_write = now
+            self._write_progress(row)
+
+    def _write_progress(self, row: Task) -> None:
+        with self.db.session() as db:
+            db.exec(update(Task).where(col(Task.id) == row.id, col(Task.status) == "running")  # type: ignore[call-overload]
+                    .values(step=row.step, total=row.total, message=row.message, progress=row.progress,
+                            eta_seconds=row.eta_seconds, detail=row.detail, revision=row.revision,
+                            updated_at=row.updated_at))
+            db.commit()
 
     # -- running ----------------------------------------------------------------------------------
     def execute(self, task_id: str) -> None:
@@ -144,7 +166,7 @@ class Runner:
         shutil.rmtree(folder, ignore_errors=True)
         scratch.mkdir(parents=True)
         ctx = TaskContext(task_id=task.id, owner_id=task.owner_id, project_id=task.project_id, scratch=scratch,
-                          runner=self)
+                          runner=self, row=task)
         with self.lock:
             self.active[task_id] = ctx
         started = time.monotonic()
@@ -198,9 +220,16 @@ class Runner:
             self.requeue_interrupted(task_id)
             return
         elapsed = time.monotonic() - started
-        finished = self._change(task_id, finished_at=utcnow(), run_seconds=elapsed, worker=None, **outcome)
+        revision = ctx.row.revision if ctx.row is not None else 0
+        finished = self._change(task_id, after_revision=revision, finished_at=utcnow(), run_seconds=elapsed,
+                                worker=None, **outcome)
         if finished is not None:
             self.publish(f"task.{finished.status}", finished)
+        for follow_up in ctx.afterwards:  # bookkeeping that need not hold up the result (a git commit)
+            try:
+                follow_up()
+            except Exception:
+                log.exception("A follow-up of task %s failed", task_id)
 
     # -- restarts ---------------------------------------------------------------------------------
     def requeue_interrupted(self, task_id: str) -> Task | None:

@@ -26,10 +26,15 @@ class Shot(NodeType):
         items: list[tuple[str, bytes, dict[str, Any]]] = []
         images = inputs.get("images") or []
         for index, image in enumerate(images, start=1):
-            buffer = io.BytesIO()
-            image.save(buffer, format="PNG")
+            known = ctx.execution.cache.encoded(image)
+            if known:  # encoded once already (the cache stored it)
+                data = ctx.blobs.path(known).read_bytes()
+            else:
+                buffer = io.BytesIO()
+                image.save(buffer, format="PNG")
+                data = buffer.getvalue()
             suffix = f" {index}" if len(images) > 1 else ""
-            items.append((f"{self.name}{suffix}.png", buffer.getvalue(), {}))
+            items.append((f"{self.name}{suffix}.png", data, {}))
         if inputs.get("video"):
             items.append((f"{self.name}.mp4", inputs["video"], {}))
         if not items:
