@@ -187,6 +187,86 @@ def test_kill_9_loses_no_update_that_reached_the_server(tmp_path: Path) -> None:
         restarted.stop()
 
 
+def test_offline_edits_of_two_clients_survive_a_kill_9_and_converge(tmp_path: Path) -> None:
+    """Two editors connected; the server is killed; both keep editing offline (their documents are what
+    y-indexeddb keeps in a browser); a new server starts; both reconnect: everything merges, nothing lost."""
+    server = start_server(tmp_path)
+    ana = set_up_admin(server.url, "ana")
+    bob = ApiClient(server.url)
+    bob.register("bob")
+    team = ana.post("/api/v1/workspaces", json={"name": "Night crew"}).json()
+    ana.post(f"/api/v1/workspaces/{team['id']}/members", json={"username": "bob"})
+    project = ana.post("/api/v1/projects", json={"name": "Crash", "template": "text-to-image",
+                                                 "workspace_id": team["id"]}).json()
+    scene = ana.get(f"/api/v1/projects/{project['id']}/scenes").json()["items"][0]
+    url = ws_url(server.url, project["id"], scene["id"])
+
+    async def before_and_during_the_outage() -> tuple:
+        from pycrdt import Map
+
+        async with YClient(url, cookies=dict(ana.cookies)) as ana_doc, \
+                YClient(url, cookies=dict(bob.cookies)) as bob_doc:
+            graph = ana_doc.graph()
+            graph["nodes"]["generate"]["params"]["steps"] = 44  # reaches the server before the crash
+            await ana_doc.edit(graph)
+            await bob_doc.wait_for(lambda: bob_doc.graph()["nodes"]["generate"]["params"]["steps"] == 44)
+            server.process.send_signal(signal.SIGKILL)
+            server.process.wait(10)
+            await asyncio.sleep(0.2)
+            # Offline: each edits its own copy. Different fields, and the same prompt text at once.
+            graph = ana_doc.graph()
+            graph["nodes"]["generate"]["params"]["width"] = 768
+            await ana_doc.edit(graph, offline=True)
+            graph = bob_doc.graph()
+            graph["nodes"]["seed"]["params"]["value"] = 7
+            graph["nodes"]["extra"] = {"type": "upscale", "title": "Bob's upscale", "position": {"x": 5, "y": 6},
+                                       "params": {"factor": 2}, "bypass": False}
+            await bob_doc.edit(graph, offline=True)
+            ana_text = ana_doc.doc.get("nodes", type=Map)["prompt"]["params"]["text"]
+            bob_text = bob_doc.doc.get("nodes", type=Map)["prompt"]["params"]["text"]
+            ana_text.insert(0, "ANA ")
+            bob_text += " BOB"
+            return ana_doc.doc, bob_doc.doc
+
+    ana_offline, bob_offline = run_async(before_and_during_the_outage())
+    restarted = start_server(tmp_path)
+    try:
+        for client in (ana, bob):
+            client.base_url = restarted.url  # type: ignore[assignment]
+            client.cookies.clear()
+        ana.post("/api/v1/auth/login", json={"username": "ana", "password": "copper lantern ninety"})
+        bob.post("/api/v1/auth/login", json={"username": "bob", "password": "violet tram sixteen"})
+        url = ws_url(restarted.url, project["id"], scene["id"])
+
+        async def reconnect() -> tuple[dict, dict]:
+            async with YClient(url, cookies=dict(ana.cookies), doc=ana_offline) as a, \
+                    YClient(url, cookies=dict(bob.cookies), doc=bob_offline) as b:
+                def merged(c: YClient) -> bool:
+                    g = c.graph()["nodes"]
+                    return g["generate"]["params"]["width"] == 768 and g["seed"]["params"]["value"] == 7 \
+                        and "extra" in g and "ANA" in g["prompt"]["params"]["text"] \
+                        and "BOB" in g["prompt"]["params"]["text"]
+                await a.wait_for(lambda: merged(a), timeout=10)
+                await b.wait_for(lambda: merged(b), timeout=10)
+                return a.graph(), b.graph()
+
+        seen_by_ana, seen_by_bob = run_async(reconnect())
+        assert json.dumps(seen_by_ana, sort_keys=True) == json.dumps(seen_by_bob, sort_keys=True)
+        nodes = seen_by_ana["nodes"]
+        assert nodes["generate"]["params"]["steps"] == 44  # from before the crash
+        assert nodes["prompt"]["params"]["text"] == "ANA A lighthouse on a cliff at dusk, cinematic, 35mm film BOB"
+        # The server holds the merge too (and writes it to the scene file after the quiet period).
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            rest = ana.get(f"/api/v1/projects/{project['id']}/scenes/{scene['id']}/graph").json()
+            if json.dumps(rest["nodes"], sort_keys=True) == json.dumps(nodes, sort_keys=True):
+                break
+            time.sleep(0.2)
+        assert json.dumps(rest["nodes"], sort_keys=True) == json.dumps(nodes, sort_keys=True)
+    finally:
+        restarted.stop()
+
+
 def test_activity_says_who_changed_what_and_save_version_commits(
         server: RunningServer, ana: ApiClient, team: dict) -> None:
     async def scenario() -> None:
