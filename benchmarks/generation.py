@@ -70,7 +70,9 @@ def direct_runs(model: Path, device: str, count: int, steps: int, size: int, out
     from diffusers import DiffusionPipeline
 
     dtype = torch.float16 if device == "cuda" else torch.float32
-    pipe = DiffusionPipeline.from_pretrained(str(model), torch_dtype=dtype, local_files_only=True).to(device)
+    from mediastudio.models.pipelines import dtype_argument
+
+    pipe = DiffusionPipeline.from_pretrained(str(model), local_files_only=True, **dtype_argument(dtype)).to(device)
     pipe.set_progress_bar_config(disable=True)
     times, image = [], None
     for index in range(count + 1):  # the first is a warm-up

@@ -30,6 +30,13 @@ def pick_device() -> str:
     return "cpu"
 
 
+def dtype_argument(dtype: Any) -> dict[str, Any]:
+    """`dtype=` where diffusers has renamed `torch_dtype` (it deprecates the old name), else `torch_dtype=`."""
+    import diffusers.utils.deprecation_utils as deprecation
+
+    return {"dtype": dtype} if hasattr(deprecation, "_TORCH_DTYPE_DEPRECATION_MESSAGE") else {"torch_dtype": dtype}
+
+
 def _bytes_of(pipe: Any) -> int:
     total = 0
     for component in pipe.components.values():
@@ -97,7 +104,7 @@ class PipelineCache:
             from diffusers import DiffusionPipeline
 
             log.info("Loading model '%s' (%s) on %s", name, info.pipeline, self.device)
-            pipe = DiffusionPipeline.from_pretrained(info.path, torch_dtype=self._dtype(), local_files_only=True)
+            pipe = DiffusionPipeline.from_pretrained(info.path, local_files_only=True, **dtype_argument(self._dtype()))
             if hasattr(pipe, "safety_checker") and getattr(pipe, "safety_checker", None) is not None:
                 pipe.safety_checker = None
             pipe.set_progress_bar_config(disable=True)
