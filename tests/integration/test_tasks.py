@@ -223,6 +223,16 @@ def test_export_and_previews_run_as_tasks(server: RunningServer, admin: ApiClien
         assert "manifest.json" in archive.namelist()
     imported = admin.post("/api/v1/projects/import", files={"file": ("Night shoot.msproj", download.content)})
     assert imported.status_code == 201, imported.text
+    # The same file imported in the background: a task whose result names the new project.
+    queued = admin.post("/api/v1/projects/import/background", files={"file": ("Night shoot.msproj",
+                                                                              download.content)})
+    assert queued.status_code == 202 and queued.json()["kind"] == "project.import"
+    again = wait_for(admin, queued.json()["id"], ("succeeded",))
+    assert admin.get(f"/api/v1/projects/{again['result']['project_id']}").json()["name"] == "Night shoot"
+    assert not list((server.data_dir / "tmp" / "imports").iterdir())  # the upload is not kept
+    broken = admin.post("/api/v1/projects/import/background", files={"file": ("bad.msproj", b"PK not a zip")})
+    failed = wait_for(admin, broken.json()["id"], ("failed",))
+    assert failed["error"]["code"] == "refused" and failed["error"]["message"]
     verify = admin.post("/api/v1/tasks", json={"kind": "blobs.verify"})
     assert wait_for(admin, verify.json()["id"], ("succeeded",))["result"]["checked"] >= 1
 

@@ -12,7 +12,7 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import File, Response
-from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page
@@ -35,6 +35,7 @@ from mediastudio.projects.schemas import (
 )
 from mediastudio.projects.templates import all_templates
 from mediastudio.studio import Studio, StudioDep
+from mediastudio.tasks.schemas import TaskOut
 
 ZIP = "application/zip"
 
@@ -256,6 +257,39 @@ class ProjectsController(Controller):
                 return _out(studio, project.id, identity.user)
 
             return await to_thread.run_sync(run)
+
+    @post(
+        "/import/background",
+        summary="Upload a .msproj and import it as a task (progress, cancel, a notification when done)",
+        status_code=HTTP_202_ACCEPTED,
+        opt={"expensive": True},
+        request_max_body_size=None,
+    )
+    async def import_in_background(
+        self, request: Request, identity: IdentityDep, studio: StudioDep, workspace_id: FromQuery[str | None] = None
+    ) -> TaskOut:
+        from anyio import to_thread
+
+        from mediastudio.tasks.service import new_task
+
+        folder = studio.settings.data_dir / "tmp" / "imports"
+        folder.mkdir(parents=True, exist_ok=True)
+        spool = tempfile.NamedTemporaryFile(dir=folder, suffix=".msproj", delete=False)  # noqa: SIM115
+        try:
+            with spool:
+                await self._receive(request, spool, studio.settings.import_max_bytes)
+
+            def start():  # type: ignore[no-untyped-def]
+                with studio.db.transaction() as db:
+                    return new_task(db, studio.settings, identity.user, "project.import",
+                                    {"file": Path(spool.name).name, "workspace_id": workspace_id}, None)
+
+            task = await to_thread.run_sync(start)
+        except BaseException:
+            Path(spool.name).unlink(missing_ok=True)
+            raise
+        studio.tasks.submit(task)
+        return studio.tasks.describe([task])[0]  # type: ignore[no-any-return]
 
     @staticmethod
     async def _receive(request: Request, spool, limit: int) -> None:  # type: ignore[no-untyped-def]

@@ -140,3 +140,30 @@ class ProjectSleepParams(SleepParams):
 
 task_kind("test.project_sleep", lane="gpu", params=ProjectSleepParams, size=lambda p: float(p.steps),
           title=_sleep_title, needs="view", project=True, test_only=True)(_sleep)
+
+
+class ImportParams(BaseModel):
+    file: str = Field(pattern=r"^[\w.-]+\.msproj$", description="The uploaded file in data_dir/tmp/imports")
+    workspace_id: str | None = None
+
+
+@task_kind("project.import", lane="cpu", params=ImportParams, title=lambda _: "Import a project", needs="none",
+           project=False)
+def import_project(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
+    from mediastudio.auth.models import User
+    from mediastudio.projects.portability import import_from
+
+    source = ctx.settings.data_dir / "tmp" / "imports" / params["file"]
+    try:
+        if not source.is_file():
+            raise TaskFailed("The uploaded file is gone.", code="not_found", hint="Upload it again.")
+        ctx.progress(0, 1, "Checking and unpacking the project file")
+        ctx.check_cancelled()
+        with ctx.db.transaction() as db:
+            owner = db.get(User, ctx.owner_id)
+            project = import_from(db, ctx.settings, ctx.blobs, owner, source, params["workspace_id"])
+            result = {"project_id": project.id, "name": project.name}
+        ctx.progress(1, 1, f"Imported '{result['name']}'")
+        return result
+    finally:
+        source.unlink(missing_ok=True)
