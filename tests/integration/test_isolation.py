@@ -99,6 +99,8 @@ def test_no_route_leaks_another_workspace(server: RunningServer) -> None:
         "asset_id": frame["id"],
         "task_id": task["id"],
         "webhook_id": hook["id"],
+        "node_id": "generate",
+        "name": "vera-secret-model",
     }
 
     stranger = ApiClient(server.url)
@@ -129,7 +131,9 @@ def test_no_route_leaks_another_workspace(server: RunningServer) -> None:
                 assert not leaked, f"{method.upper()} {path} as {who} leaked {leaked}: {response.text[:300]}"
                 assert response.status_code < 500, f"{method.upper()} {path} as {who}: {response.text}"
                 if params and who == "other workspace":
-                    assert response.status_code == 404, f"{method.upper()} {path} as {who}: {response.status_code}"
+                    # Models belong to the instance, not a workspace: only administrators change them.
+                    expected = 403 if path.startswith("/api/v1/models/") else 404
+                    assert response.status_code == expected, f"{method.upper()} {path} as {who}: {response.status_code}"
                 if params and who == "anonymous":
                     assert response.status_code == 401, f"{method.upper()} {path} as {who}: {response.status_code}"
     assert walked >= 2 * 15
