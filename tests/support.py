@@ -50,9 +50,10 @@ class RunningServer:
 
 
 def start_server(tmp: Path, *, env: dict[str, str] | None = None,
-                 args: list[str] | None = None) -> RunningServer:
-    """Start `mediastudio serve` on a free port and wait (bounded) until /api/v1/health answers."""
-    port = free_port()
+                 args: list[str] | None = None, port: int | None = None) -> RunningServer:
+    """Start `mediastudio serve` on `port` (a free one by default) and wait (bounded) until /api/v1/health
+    answers. The same `tmp` and port again restart a stopped server on its data (the same origin for a browser)."""
+    port = port or free_port()
     data_dir = tmp / "data"
     log_path = tmp / f"server-{port}.log"
     command = [sys.executable, "-m", "mediastudio", "serve", "--host", "127.0.0.1",

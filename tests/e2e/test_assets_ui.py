@@ -318,11 +318,17 @@ def test_an_asset_dragged_onto_the_canvas_becomes_a_load_node(
     expect(page.get_by_test_id("graph-node")).to_have_count(before + 1)
     expect(page.get_by_test_id("graph-node").filter(has_text="plate.png")).to_have_count(1)
 
-    expect(page.get_by_test_id("save-state")).to_have_attribute("data-state", "saved")
+    # The node travels through the scene's live document: the server's graph has it at once.
+    expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "live")
     detail = desktop.request.get(f"{studio_url}/api/v1/projects/{project['id']}").json()
     scene = detail["scenes"][0]["id"]
-    graph = desktop.request.get(f"{studio_url}/api/v1/projects/{project['id']}/scenes/{scene}/graph").json()
-    nodes = [n for n in graph["nodes"].values() if n.get("params", {}).get("asset_id") == asset["id"]]
+    nodes: list[dict] = []
+    for _ in range(50):
+        graph = desktop.request.get(f"{studio_url}/api/v1/projects/{project['id']}/scenes/{scene}/graph").json()
+        nodes = [n for n in graph["nodes"].values() if n.get("params", {}).get("asset_id") == asset["id"]]
+        if nodes:
+            break
+        page.wait_for_timeout(100)
     assert [(n["type"], n["title"]) for n in nodes] == [("load_image", "plate.png")]
     assert console.unexpected() == []
 

@@ -1,4 +1,7 @@
-/** Scenes of a project and their node graphs. */
+/**
+ * Scenes of a project and the shape of their node graphs. The studio edits a scene's graph live
+ * through its Yjs document (`$lib/collab/sceneDoc.svelte.ts`), not through the REST graph endpoints.
+ */
 import { api } from './client';
 import { settle, type Result } from './problem';
 import type { components } from './schema';
@@ -56,21 +59,4 @@ export function deleteScene(projectId: string, sceneId: string): Promise<Result<
 
 export function duplicateScene(projectId: string, sceneId: string): Promise<Result<SceneDetail>> {
 	return settle(api.POST('/api/v1/projects/{project_id}/scenes/{scene_id}/duplicate', scenePath(projectId, sceneId)));
-}
-
-export async function fetchGraph(projectId: string, sceneId: string, signal?: AbortSignal): Promise<Result<Graph>> {
-	const result = await settle<components['schemas']['Graph']>(
-		api.GET('/api/v1/projects/{project_id}/scenes/{scene_id}/graph', { ...scenePath(projectId, sceneId), cache: 'no-store', signal })
-	);
-	return result.ok ? { ok: true, data: asGraph(result.data) } : result;
-}
-
-export async function saveGraph(projectId: string, sceneId: string, graph: Graph): Promise<Result<Graph>> {
-	const result = await settle<components['schemas']['Graph']>(
-		api.PUT('/api/v1/projects/{project_id}/scenes/{scene_id}/graph', {
-			...scenePath(projectId, sceneId),
-			body: graph
-		})
-	);
-	return result.ok ? { ok: true, data: asGraph(result.data) } : result;
 }

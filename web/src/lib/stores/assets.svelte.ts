@@ -7,7 +7,9 @@ import * as api from '$lib/api/assets';
 import type { Asset, AssetCategory, AssetDetail, AssetPatch } from '$lib/api/assets';
 import type { Problem } from '$lib/api/problem';
 import { updateProject } from '$lib/api/projects';
+import { events, type StudioEvent } from './events.svelte';
 import { layout } from './layout.svelte';
+import { session } from './session.svelte';
 
 const PAGE_SIZE = 60;
 const PARALLEL_UPLOADS = 3;
@@ -69,6 +71,19 @@ class AssetStore {
 	readonly current = $derived<Asset | null>(
 		this.detail && this.detail.id === this.currentId ? this.detail : (this.items.find((a) => a.id === this.currentId) ?? null)
 	);
+	#refresh: ReturnType<typeof setTimeout> | undefined;
+
+	constructor() {
+		// Assets others add or change in the open project appear without a reload (this user's own
+		// uploads and edits update the list themselves).
+		const follow = (event: StudioEvent) => {
+			if (!event.project_id || event.project_id !== this.projectId || event.by === session.user?.id) return;
+			clearTimeout(this.#refresh);
+			this.#refresh = setTimeout(() => void this.load(), 300);
+		};
+		events.on('asset.created', follow);
+		events.on('asset.updated', follow);
+	}
 	readonly filtered = $derived(Boolean(this.query.trim() || this.category || this.tag));
 
 	/** Shows project `id`'s assets (a no-op when they are on show already). */

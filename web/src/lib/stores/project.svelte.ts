@@ -1,16 +1,24 @@
 /**
  * The project open in the studio: its detail (scenes and their shots), the scene shown in the
- * Scene View with its node graph, and saving that graph when nodes move. Real-time collaboration
- * (a Yjs document per scene) replaces the plain REST save later; the store's surface stays.
+ * Scene View as a live document (`SceneDoc`: Yjs, synced with everyone in the scene and kept on
+ * this device), what is selected on its canvas, and "Save version". The detail reloads when the
+ * server says the project changed (`project.changed`), so scenes others add or rename show at once.
  */
+import { saveVersion } from '$lib/api/activity';
 import type { Problem, Result } from '$lib/api/problem';
 import { fetchProject, type ProjectDetail } from '$lib/api/projects';
 import * as scenes from '$lib/api/scenes';
-import type { Graph, GraphNode, Scene } from '$lib/api/scenes';
+import type { GraphNode, Scene } from '$lib/api/scenes';
+import { SceneDoc } from '$lib/collab/sceneDoc.svelte';
+import { events } from './events.svelte';
+import { session } from './session.svelte';
 
-const SAVE_DELAY_MS = 500;
+export interface Selection {
+	nodes: string[];
+	edges: string[];
+}
 
-export type SaveState = 'saved' | 'saving' | 'unsaved' | 'failed';
+const NOTHING: Selection = { nodes: [], edges: [] };
 
 class ProjectStore {
 	id = $state<string | null>(null);
@@ -20,19 +28,14 @@ class ProjectStore {
 
 	/** The scene asked for by the address; the first one when none is. */
 	requestedSceneId = $state<string | null>(null);
-	/** The graph of `graphSceneId`, as last loaded or saved; node moves patch it in place. */
-	graph = $state.raw<Graph | null>(null);
-	graphSceneId = $state<string | null>(null);
-	graphProblem = $state<Problem | null>(null);
-	/** Bumped whenever the canvas must rebuild from `graph` (another scene, a reload, a restore). */
-	graphRevision = $state(0);
-	saveState = $state<SaveState>('saved');
-	saveProblem = $state<Problem | null>(null);
-	/** The shot (output node) picked in the Project Browser, to select on the canvas. */
+	/** The live graph of the scene on show. */
+	doc = $state.raw<SceneDoc | null>(null);
+	/** What is selected on the canvas (the Properties Inspector shows the first node). */
+	selection = $state.raw<Selection>(NOTHING);
+	/** The shot (output node) picked in the Project Browser or an activity entry, to select on the canvas. */
 	focus = $state<{ sceneId: string; nodeId: string } | null>(null);
 
-	#saveTimer: ReturnType<typeof setTimeout> | undefined;
-	#graphController: AbortController | null = null;
+	#reloads = 0;
 
 	readonly role = $derived(this.detail?.role ?? null);
 	readonly canEdit = $derived(this.role === 'owner' || this.role === 'editor');
@@ -42,33 +45,38 @@ class ProjectStore {
 	);
 	readonly focusNodeId = $derived(this.focus && this.focus.sceneId === this.scene?.id ? this.focus.nodeId : null);
 
+	constructor() {
+		// Someone (or this user elsewhere) changed the project: scenes added, renamed, removed, saved.
+		events.on('project.changed', (event) => {
+			if (event.project_id && event.project_id === this.id) void this.reload();
+		});
+		events.on('hello', () => void this.reload()); // (re)connected: events may have been missed
+	}
+
 	/** Opens project `id` (a no-op when it is open already). */
 	open(id: string): void {
 		if (id === this.id) return;
-		void this.flush();
+		this.#closeScene();
 		this.id = id;
 		this.detail = null;
 		this.problem = null;
-		this.graph = null;
-		this.graphSceneId = null;
 		this.focus = null;
 		void this.reload();
 	}
 
 	close(): void {
-		void this.flush();
+		this.#closeScene();
 		this.id = null;
 		this.detail = null;
-		this.graph = null;
-		this.graphSceneId = null;
 	}
 
 	async reload(): Promise<void> {
 		const id = this.id;
 		if (!id) return;
+		const ticket = ++this.#reloads;
 		this.loading = true;
 		const result = await fetchProject(id);
-		if (id !== this.id) return;
+		if (id !== this.id || ticket !== this.#reloads) return; // another project, or a newer reload
 		this.loading = false;
 		if (result.ok) {
 			this.detail = result.data;
@@ -76,74 +84,38 @@ class ProjectStore {
 		} else this.problem = result.problem;
 	}
 
-	/** Loads the graph of the scene on show, unless it is the one loaded (`force` after a restore). */
-	async showGraph(sceneId: string, force = false): Promise<void> {
+	/** Shows scene `sceneId` in the Scene View: joins its room (leaving the previous scene's). */
+	showScene(sceneId: string): void {
 		const projectId = this.id;
-		if (!projectId || (!force && sceneId === this.graphSceneId && this.graph)) return;
-		await this.flush();
-		this.#graphController?.abort();
-		const controller = (this.#graphController = new AbortController());
-		this.graphSceneId = sceneId;
-		this.graphProblem = null;
-		if (!force) this.graph = null;
-		let result: Awaited<ReturnType<typeof scenes.fetchGraph>>;
-		try {
-			result = await scenes.fetchGraph(projectId, sceneId, controller.signal);
-		} catch {
-			return; // another scene was asked for meanwhile
-		}
-		if (result.ok) {
-			this.graph = result.data;
-			this.graphRevision += 1;
-			this.saveState = 'saved';
-		} else this.graphProblem = result.problem;
+		const userId = session.user?.id;
+		if (!projectId || !userId || this.doc?.sceneId === sceneId) return;
+		this.#closeScene();
+		this.doc = new SceneDoc({ projectId, sceneId, userId, canEdit: () => this.canEdit });
 	}
 
-	/** Nodes moved on the canvas: patched into the graph at once, saved once the user pauses. */
-	moveNodes(positions: Record<string, { x: number; y: number }>): void {
-		if (!this.graph || !this.canEdit) return;
-		let changed = false;
-		for (const [nodeId, position] of Object.entries(positions)) {
-			const node = this.graph.nodes[nodeId];
-			if (!node || (node.position.x === position.x && node.position.y === position.y)) continue;
-			node.position = { x: Math.round(position.x), y: Math.round(position.y) };
-			changed = true;
-		}
-		if (!changed) return;
-		this.saveState = 'unsaved';
-		clearTimeout(this.#saveTimer);
-		this.#saveTimer = setTimeout(() => void this.flush(), SAVE_DELAY_MS);
+	#closeScene(): void {
+		this.doc?.destroy();
+		this.doc = null;
+		this.selection = NOTHING;
 	}
 
-	/** Adds a node to the scene on show (an asset dropped on the canvas) and saves at once; answers its id. */
+	select(selection: Selection): void {
+		const same = (a: string[], b: string[]) => a.length === b.length && a.every((id, i) => id === b[i]);
+		if (same(selection.nodes, this.selection.nodes) && same(selection.edges, this.selection.edges)) return;
+		this.selection = selection;
+		this.doc?.setPresence({ selection });
+	}
+
+	/** Adds a node to the scene on show (an asset dropped on the canvas); answers its id. */
 	addNode(node: GraphNode): string | null {
-		if (!this.graph || !this.canEdit) return null;
-		let id = '';
-		do id = `n_${Math.random().toString(16).slice(2, 10)}`;
-		while (this.graph.nodes[id]);
-		this.graph.nodes[id] = { ...node, position: { x: Math.round(node.position.x), y: Math.round(node.position.y) } };
-		this.saveState = 'unsaved';
-		void this.flush();
-		return id;
+		return this.canEdit ? (this.doc?.addNode(node) ?? null) : null;
 	}
 
-	/** Saves a pending graph change now (before another scene or project opens). */
-	async flush(): Promise<void> {
-		clearTimeout(this.#saveTimer);
-		if (this.saveState !== 'unsaved' && this.saveState !== 'failed') return;
-		const [projectId, sceneId, graph] = [this.id, this.graphSceneId, this.graph];
-		if (!projectId || !sceneId || !graph) return;
-		this.saveState = 'saving';
-		const result = await scenes.saveGraph(projectId, sceneId, graph);
-		if (result.ok) {
-			// Moved again while saving: that move has its own save scheduled.
-			if (this.saveState === 'saving') this.saveState = 'saved';
-			this.saveProblem = null;
-			void this.reload(); // its time of change (and the history that follows it)
-		} else {
-			this.saveState = 'failed';
-			this.saveProblem = result.problem;
-		}
+	/** "Save version": writes and commits every open scene of the project now. */
+	async saveVersion(message?: string): Promise<Problem | null> {
+		if (!this.id) return notOpen();
+		const result = await saveVersion(this.id, message);
+		return result.ok ? null : result.problem;
 	}
 
 	// Scene actions answer what the caller shows (a problem, or null / the scene); the tree reloads from the server.
@@ -182,19 +154,14 @@ class ProjectStore {
 		if (!this.id) return notOpen();
 		const result = await scenes.deleteScene(this.id, sceneId);
 		if (!result.ok) return result.problem;
-		if (sceneId === this.graphSceneId) {
-			this.graph = null;
-			this.graphSceneId = null;
-		}
+		if (sceneId === this.doc?.sceneId) this.#closeScene();
 		await this.reload();
 		return null;
 	}
 
-	/** After a version was restored: everything on show may have changed. */
+	/** After a version was restored: the scene list may have changed (open scenes follow live). */
 	async reloadAll(): Promise<void> {
 		await this.reload();
-		const sceneId = this.scene?.id;
-		if (sceneId) await this.showGraph(sceneId, true);
 	}
 }
 

@@ -1,0 +1,254 @@
+/**
+ * The Y data model of a scene graph, exactly as the server's `collab/document.py` builds it:
+ * `meta` {schema, epoch}; `nodes`: id → Y.Map {type, title, position: Y.Map {x, y}, params: Y.Map
+ * (strings as Y.Text, numbers and booleans plain), bypass}; `edges`: "src:handle->dst:handle" →
+ * Y.Map {source, source_handle, target, target_handle}.
+ *
+ * Entries are changed in place and never re-set, so two people editing different fields of one node
+ * both keep their change, and text merges character by character. Each gesture is one transaction.
+ */
+import * as Y from 'yjs';
+import type { Graph, GraphEdge, GraphNode } from '$lib/api/scenes';
+
+export type ParamValue = string | number | boolean | null | ParamValue[] | { [key: string]: ParamValue };
+export type Point = { x: number; y: number };
+
+/** Transaction origin of edits made by this browser's user (undo and echo filters look for it). */
+export const LOCAL = Symbol('local edit');
+
+export const nodesOf = (doc: Y.Doc) => doc.getMap<Y.Map<unknown>>('nodes');
+export const edgesOf = (doc: Y.Doc) => doc.getMap<Y.Map<unknown>>('edges');
+export const metaOf = (doc: Y.Doc) => doc.getMap<unknown>('meta');
+
+/** The epoch the document belongs to; a new one means the server rebuilt it (merging would corrupt it). */
+export function epochOf(doc: Y.Doc): number | null {
+	const epoch = metaOf(doc).get('epoch');
+	return typeof epoch === 'number' ? epoch : null;
+}
+
+export function edgeKey(edge: GraphEdge): string {
+	return `${edge.source}:${edge.source_handle}->${edge.target}:${edge.target_handle}`;
+}
+
+/** A fresh node id, unlike any in the document. */
+export function newNodeId(doc: Y.Doc): string {
+	const nodes = nodesOf(doc);
+	let id = '';
+	do id = `n_${Math.random().toString(16).slice(2, 10)}`;
+	while (nodes.has(id));
+	return id;
+}
+
+// -- reading ------------------------------------------------------------------------------------------
+
+/** A Y value as plain JSON (Y.Text becomes its string). */
+export function plain(value: unknown): ParamValue {
+	if (value instanceof Y.Text) return value.toString();
+	if (value instanceof Y.Map) {
+		const out: Record<string, ParamValue> = {};
+		value.forEach((inner, key) => (out[key] = plain(inner)));
+		return out;
+	}
+	if (value instanceof Y.Array) return value.toArray().map(plain);
+	if (value === undefined) return null;
+	return value as ParamValue;
+}
+
+const num = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+
+export function readNode(node: Y.Map<unknown>): GraphNode {
+	const position = node.get('position');
+	const params = node.get('params');
+	const type = typeof node.get('type') === 'string' ? (node.get('type') as string) : 'unknown';
+	const title = node.get('title');
+	return {
+		type,
+		title: typeof title === 'string' ? title : '', // an empty title shows the type (the canvas's choice)
+		position: position instanceof Y.Map ? { x: num(position.get('x')), y: num(position.get('y')) } : { x: 0, y: 0 },
+		params: params instanceof Y.Map ? (plain(params) as Record<string, ParamValue>) : {},
+		bypass: node.get('bypass') === true
+	};
+}
+
+export function readEdge(edge: Y.Map<unknown>): GraphEdge | null {
+	const [source, source_handle, target, target_handle] = ['source', 'source_handle', 'target', 'target_handle'].map(
+		(field) => edge.get(field)
+	);
+	if ([source, source_handle, target, target_handle].some((v) => typeof v !== 'string')) return null;
+	return { source, source_handle, target, target_handle } as GraphEdge;
+}
+
+/** The whole graph as plain JSON; edges whose ends are gone are left out (the server repairs them). */
+export function readGraph(doc: Y.Doc): Graph {
+	const graph: Graph = { nodes: {}, edges: {} };
+	nodesOf(doc).forEach((node, id) => {
+		if (node instanceof Y.Map) graph.nodes[id] = readNode(node);
+	});
+	edgesOf(doc).forEach((entry, key) => {
+		const edge = entry instanceof Y.Map ? readEdge(entry) : null;
+		if (edge && graph.nodes[edge.source] && graph.nodes[edge.target]) graph.edges[key] = edge;
+	});
+	return graph;
+}
+
+// -- writing (call inside doc.transact) ----------------------------------------------------------------
+
+/** A plain value as the Y type the server would store it as (strings → Y.Text, objects → Y.Map). */
+export function yValue(value: ParamValue): unknown {
+	if (typeof value === 'string') return new Y.Text(value);
+	if (Array.isArray(value)) return value;
+	if (value && typeof value === 'object') {
+		const map = new Y.Map<unknown>();
+		for (const [key, inner] of Object.entries(value)) map.set(key, yValue(inner));
+		return map;
+	}
+	return value;
+}
+
+export function insertNode(doc: Y.Doc, id: string, node: GraphNode): void {
+	const entry = new Y.Map<unknown>();
+	nodesOf(doc).set(id, entry); // attached first: nested types are filled once they belong to the doc
+	entry.set('type', node.type);
+	entry.set('title', node.title ?? node.type);
+	const position = new Y.Map<number>();
+	entry.set('position', position);
+	position.set('x', Math.round(node.position.x));
+	position.set('y', Math.round(node.position.y));
+	const params = new Y.Map<unknown>();
+	entry.set('params', params);
+	for (const [key, value] of Object.entries(node.params ?? {})) params.set(key, yValue(value as ParamValue));
+	entry.set('bypass', node.bypass === true);
+}
+
+export function moveNode(doc: Y.Doc, id: string, to: Point): boolean {
+	const node = nodesOf(doc).get(id);
+	if (!(node instanceof Y.Map)) return false;
+	let position = node.get('position');
+	if (!(position instanceof Y.Map)) {
+		position = new Y.Map<number>();
+		node.set('position', position);
+	}
+	const target = position as Y.Map<number>;
+	const [x, y] = [Math.round(to.x), Math.round(to.y)];
+	let changed = false;
+	if (target.get('x') !== x) (target.set('x', x), (changed = true));
+	if (target.get('y') !== y) (target.set('y', y), (changed = true));
+	return changed;
+}
+
+/** Removes nodes and every edge that touches them, plus the edges named. */
+export function removeElements(doc: Y.Doc, nodeIds: Iterable<string>, edgeKeys: Iterable<string>): void {
+	const nodes = nodesOf(doc);
+	const edges = edgesOf(doc);
+	const gone = new Set(nodeIds);
+	for (const id of gone) nodes.delete(id);
+	const keys = new Set(edgeKeys);
+	edges.forEach((entry, key) => {
+		const edge = entry instanceof Y.Map ? readEdge(entry) : null;
+		if (!edge || gone.has(edge.source) || gone.has(edge.target)) keys.add(key);
+	});
+	for (const key of keys) edges.delete(key);
+}
+
+/** Adds an edge (an input takes one edge: any other into the same handle is removed). */
+export function insertEdge(doc: Y.Doc, edge: GraphEdge): string | null {
+	const nodes = nodesOf(doc);
+	if (edge.source === edge.target || !nodes.has(edge.source) || !nodes.has(edge.target)) return null;
+	const edges = edgesOf(doc);
+	const key = edgeKey(edge);
+	edges.forEach((entry, other) => {
+		const existing = entry instanceof Y.Map ? readEdge(entry) : null;
+		if (other !== key && existing?.target === edge.target && existing.target_handle === edge.target_handle) {
+			edges.delete(other);
+		}
+	});
+	if (edges.get(key) instanceof Y.Map) return key;
+	const entry = new Y.Map<unknown>();
+	edges.set(key, entry);
+	entry.set('source', edge.source);
+	entry.set('source_handle', edge.source_handle);
+	entry.set('target', edge.target);
+	entry.set('target_handle', edge.target_handle);
+	return key;
+}
+
+export function paramsOf(doc: Y.Doc, nodeId: string): Y.Map<unknown> | null {
+	const node = nodesOf(doc).get(nodeId);
+	if (!(node instanceof Y.Map)) return null;
+	let params = node.get('params');
+	if (!(params instanceof Y.Map)) {
+		params = new Y.Map<unknown>();
+		node.set('params', params);
+	}
+	return params as Y.Map<unknown>;
+}
+
+/** Sets a parameter; a string into an existing text is an edit of that text (so others' typing survives). */
+export function writeParam(doc: Y.Doc, nodeId: string, key: string, value: ParamValue): void {
+	const params = paramsOf(doc, nodeId);
+	if (!params) return;
+	const current = params.get(key);
+	if (current instanceof Y.Text && typeof value === 'string') {
+		editText(current, current.toString(), value);
+		return;
+	}
+	if (current === value) return;
+	params.set(key, yValue(value));
+}
+
+// -- text ---------------------------------------------------------------------------------------------
+
+export interface TextChange {
+	index: number;
+	remove: number;
+	insert: string;
+}
+
+const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
+
+/**
+ * The one splice that turns `before` into `after`. `caret` (where the cursor is in `after`, if known)
+ * settles ambiguous cases such as typing "a" into "aa": the change happened before the caret.
+ */
+export function diffText(before: string, after: string, caret?: number): TextChange | null {
+	if (before === after) return null;
+	const limitSuffix = Math.min(before.length, caret === undefined ? after.length : after.length - caret);
+	let suffix = 0;
+	while (suffix < limitSuffix && before[before.length - 1 - suffix] === after[after.length - 1 - suffix]) suffix++;
+	const limitPrefix = Math.min(before.length - suffix, after.length - suffix);
+	let prefix = 0;
+	while (prefix < limitPrefix && before[prefix] === after[prefix]) prefix++;
+	// Never split a surrogate pair (an emoji): widen the change to the whole character.
+	if (prefix > 0 && isLowSurrogate(after.charCodeAt(prefix)) && isLowSurrogate(before.charCodeAt(prefix))) prefix--;
+	return {
+		index: prefix,
+		remove: before.length - suffix - prefix,
+		insert: after.slice(prefix, after.length - suffix)
+	};
+}
+
+/** Applies the difference between `before` (the text's content) and `after` to a Y.Text. */
+export function editText(text: Y.Text, before: string, after: string, caret?: number): void {
+	const change = diffText(before, after, caret);
+	if (!change) return;
+	if (change.remove) text.delete(change.index, change.remove);
+	if (change.insert) text.insert(change.index, change.insert);
+}
+
+/**
+ * Where index `at` of the old text lands once a remote change (a Yjs delta over the old text) is
+ * applied. Text inserted exactly at `at` goes after it: a caret stays where its owner was typing.
+ */
+export function transformIndex(at: number, delta: readonly { retain?: number; insert?: unknown; delete?: number }[]): number {
+	let old = 0; // how much of the old text the delta has walked over
+	let result = at;
+	for (const op of delta) {
+		if (old >= at) break;
+		if (op.retain) old += op.retain;
+		else if (op.delete) {
+			result -= Math.min(op.delete, at - old);
+			old += op.delete;
+		} else if (typeof op.insert === 'string') result += op.insert.length;
+	}
+	return Math.max(0, result);
+}

@@ -1,0 +1,57 @@
+/**
+ * A y-websocket provider set up the way the server needs it (DESIGN.md "Collaboration"):
+ * no BroadcastChannel between tabs (it would deliver updates to the server out of causal order),
+ * refusals (4401 log in, 4403, 4404, 4410 removed) end the retries, and only this browser's own
+ * presence is sent: y-websocket's default re-sends every state it hears, which the server would
+ * stamp with this user's name.
+ */
+import * as awarenessProtocol from 'y-protocols/awareness';
+import * as encoding from 'lib0/encoding';
+import { messageAwareness, WebsocketProvider } from 'y-websocket';
+import type * as Y from 'yjs';
+
+/** The WebSocket origin of the API: the studio's own (its cookies authenticate the socket). */
+export function wsOrigin(): string {
+	return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}`;
+}
+
+/** Close codes 4400–4499 are refusals; 4429 ("too many updates per second") is worth another try. */
+function shouldReconnect(event: CloseEvent): boolean {
+	return event.code === 4429 || !(event.code >= 4400 && event.code < 4500);
+}
+
+export function createProvider(path: string, room: string, doc: Y.Doc, connect: boolean): WebsocketProvider {
+	const provider = new WebsocketProvider(`${wsOrigin()}${path}`, room, doc, {
+		connect,
+		disableBc: true,
+		shouldReconnect,
+		maxBackoffTime: 5000
+	});
+	const { awareness } = provider;
+	awareness.off('update', provider._awarenessUpdateHandler);
+	const sendOwn = ({ added, updated, removed }: Record<'added' | 'updated' | 'removed', number[]>) => {
+		if (![...added, ...updated, ...removed].includes(awareness.clientID)) return;
+		const ws = provider.ws;
+		if (!provider.wsconnected || !ws || ws.readyState !== ws.OPEN) return;
+		const encoder = encoding.createEncoder();
+		encoding.writeVarUint(encoder, messageAwareness);
+		encoding.writeVarUint8Array(encoder, awarenessProtocol.encodeAwarenessUpdate(awareness, [awareness.clientID]));
+		ws.send(encoding.toUint8Array(encoder));
+	};
+	provider._awarenessUpdateHandler = sendOwn;
+	awareness.on('update', sendOwn);
+	return provider;
+}
+
+export /** Runs `then` once the provider's socket is not half-open (closing one that is connecting logs a browser warning). */
+function whenSettled(provider: WebsocketProvider, then: () => void): void {
+	const ws = provider.ws;
+	if (ws?.readyState !== WebSocket.CONNECTING) return then();
+	provider.shouldConnect = false; // no new attempt meanwhile
+	let done = false;
+	const once = () => {
+		if (!done) (done = true), then();
+	};
+	ws.addEventListener('open', once, { once: true });
+	ws.addEventListener('close', once, { once: true });
+}

@@ -1,0 +1,323 @@
+/**
+ * One scene's live graph: a Yjs document kept on this device (IndexedDB) and synced with the
+ * server's room (`/api/v1/projects/{id}/scenes/{scene}/sync`). Svelte reads plain snapshots
+ * (`nodes`, `edges`) that follow the document; every change goes through the methods below, one
+ * transaction per gesture, so the server, the other people and the files see whole gestures.
+ */
+import { IndexeddbPersistence } from 'y-indexeddb';
+import type { WebsocketProvider } from 'y-websocket';
+import * as Y from 'yjs';
+import type { Graph, GraphEdge, GraphNode } from '$lib/api/scenes';
+import { peersOf, ThrottledPresence, type Peer, type PresenceFields } from './awareness';
+import { guardEpoch } from './epochGuard';
+import {
+	edgesOf,
+	editText,
+	epochOf,
+	insertEdge,
+	insertNode,
+	LOCAL,
+	moveNode,
+	newNodeId,
+	nodesOf,
+	paramsOf,
+	readEdge,
+	readGraph,
+	readNode,
+	removeElements,
+	writeParam,
+	type ParamValue,
+	type Point
+} from './model';
+import { createProvider, whenSettled } from './provider';
+
+/**
+ * `connecting`: not reached the server yet; `connected`: reached, catching up; `synced`: live;
+ * `offline`: lost, retrying (edits are kept on this device); `closed`: the server refused the room.
+ */
+export type DocStatus = 'connecting' | 'connected' | 'synced' | 'offline' | 'closed';
+
+export const GENERIC_TYPE = 'generic';
+
+
+export interface SceneDocOptions {
+	projectId: string;
+	sceneId: string;
+	/** Keys this device's copy, so two accounts on one browser never share one. */
+	userId: string;
+	canEdit: () => boolean;
+}
+
+/** The parts that live and die together; rebuilt when the local copy is dropped (a new epoch). */
+interface Session {
+	doc: Y.Doc;
+	provider: WebsocketProvider;
+	local: IndexeddbPersistence | null;
+	presence: ThrottledPresence;
+	stop: () => void;
+}
+
+export class SceneDoc {
+	readonly projectId: string;
+	readonly sceneId: string;
+
+	nodes = $state.raw<Record<string, GraphNode>>({});
+	/** Only edges whose two nodes exist (a dangling one waits for the server's repair). */
+	edges = $state.raw<Record<string, GraphEdge>>({});
+	status = $state<DocStatus>('connecting');
+	/** Failed connection attempts since the last good one. */
+	attempts = $state(0);
+	/** The graph can be shown: loaded from this device or from the server. */
+	ready = $state(false);
+	/** Why the server refused the room (when `status` is `closed`). */
+	closed = $state<{ code: number; reason: string } | null>(null);
+	/** Set when this device's copy belonged to an older epoch and was dropped. */
+	reloaded = $state(false);
+	/** Everyone else in this scene, with their cursor, selection and what they edit. */
+	peers = $state.raw<Peer[]>([]);
+
+	#options: SceneDocOptions;
+	#session: Session | null = null;
+	#presence: Partial<PresenceFields> = {};
+	#destroyed = false;
+
+	constructor(options: SceneDocOptions) {
+		this.#options = options;
+		this.projectId = options.projectId;
+		this.sceneId = options.sceneId;
+		this.#session = this.#start();
+	}
+
+	get doc(): Y.Doc | null {
+		return this.#session?.doc ?? null;
+	}
+
+	get canEdit(): boolean {
+		return this.#options.canEdit();
+	}
+
+	/** Leaves the room and lets go of the document (scene switch, project closed). */
+	destroy(): void {
+		this.#destroyed = true;
+		this.#session?.stop();
+		this.#session = null;
+	}
+
+	// -- editing ----------------------------------------------------------------------------------------
+
+	#edit(change: (doc: Y.Doc) => void): boolean {
+		const doc = this.#session?.doc;
+		if (!doc || !this.canEdit) return false;
+		doc.transact(() => change(doc), LOCAL);
+		return true;
+	}
+
+	/** Adds a node (an asset dropped on the canvas, a generic node); answers its id. */
+	addNode(node: GraphNode): string | null {
+		let id: string | null = null;
+		this.#edit((doc) => {
+			id = newNodeId(doc);
+			insertNode(doc, id, node);
+		});
+		return id;
+	}
+
+	addGenericNode(title: string, position: Point, params: Record<string, ParamValue> = {}): string | null {
+		return this.addNode({ type: GENERIC_TYPE, title: title.trim() || 'Node', position, params, bypass: false });
+	}
+
+	moveNodes(positions: Record<string, Point>): void {
+		const doc = this.#session?.doc;
+		if (!doc) return;
+		// Only real moves make a transaction (a drop where the node already is sends nothing).
+		const moved = Object.entries(positions).filter(([id, to]) => {
+			const from = this.nodes[id]?.position;
+			return from && (from.x !== Math.round(to.x) || from.y !== Math.round(to.y));
+		});
+		if (moved.length) this.#edit(() => moved.forEach(([id, to]) => moveNode(doc, id, to)));
+	}
+
+	deleteElements(nodeIds: Iterable<string>, edgeKeys: Iterable<string> = []): void {
+		this.#edit((doc) => removeElements(doc, nodeIds, edgeKeys));
+	}
+
+	connect(edge: GraphEdge): string | null {
+		let key: string | null = null;
+		this.#edit((doc) => (key = insertEdge(doc, edge)));
+		return key;
+	}
+
+	disconnect(edgeKeys: Iterable<string>): void {
+		this.deleteElements([], edgeKeys);
+	}
+
+	setTitle(nodeId: string, title: string): void {
+		this.#edit((doc) => {
+			const node = nodesOf(doc).get(nodeId);
+			if (node instanceof Y.Map && node.get('title') !== title) node.set('title', title);
+		});
+	}
+
+	/** Sets a number, a boolean or a plain value; a string edits the parameter's text in place. */
+	setParam(nodeId: string, key: string, value: ParamValue): void {
+		this.#edit((doc) => writeParam(doc, nodeId, key, value));
+	}
+
+	removeParam(nodeId: string, key: string): void {
+		this.#edit((doc) => paramsOf(doc, nodeId)?.delete(key));
+	}
+
+	/** The Y.Text of a text parameter, to bind a text field to (see `bindText`). */
+	text(nodeId: string, key: string): Y.Text | null {
+		const doc = this.#session?.doc;
+		const value = doc ? paramsOf(doc, nodeId)?.get(key) : null;
+		return value instanceof Y.Text ? value : null;
+	}
+
+	/** Applies a text field's edit (from `before` to `after`) to the parameter's text, in place. */
+	editText(text: Y.Text, before: string, after: string, caret?: number): void {
+		this.#edit(() => editText(text, before, after, caret));
+	}
+
+	// -- presence ---------------------------------------------------------------------------------------
+
+	/** Publishes where this user is and what they do (throttled below the server's limit). */
+	setPresence(patch: Partial<PresenceFields>): void {
+		Object.assign(this.#presence, patch);
+		this.#session?.presence.set(patch);
+	}
+
+	// -- the session ------------------------------------------------------------------------------------
+
+	#start(): Session {
+		const { projectId, sceneId, userId } = this.#options;
+		const doc = new Y.Doc();
+		const provider = createProvider(`/api/v1/projects/${encodeURIComponent(projectId)}/scenes`, `${encodeURIComponent(sceneId)}/sync`, doc, false);
+		let local: IndexeddbPersistence | null = null;
+		try {
+			local = new IndexeddbPersistence(`mediastudio.scene.${userId}.${projectId}.${sceneId}`, doc);
+		} catch {
+			local = null; // no IndexedDB (private mode): live only
+		}
+		const presence = new ThrottledPresence(provider.awareness);
+		provider.awareness.setLocalState({ ...this.#presence });
+		// Dropped outside the provider's message handler, which is still running when this is called.
+		guardEpoch(provider, () => (local?.synced ? epochOf(doc) : null), () => setTimeout(() => void this.#dropLocalCopy()));
+
+		const observer = (events: Y.YEvent<Y.AbstractType<unknown>>[]) => this.#apply(doc, events);
+		nodesOf(doc).observeDeep(observer);
+		edgesOf(doc).observeDeep(observer);
+		const onStatus = ({ status }: { status: string }) => this.#onStatus(status, provider);
+		const onSync = (synced: boolean) => {
+			if (!synced) return;
+			this.status = 'synced';
+			this.attempts = 0;
+			this.ready = true;
+		};
+		const onClosed = (event: { code: number; reason: string }) => {
+			this.closed = event;
+			this.status = 'closed';
+			if (event.code === 4404 || event.code === 4410) void local?.clearData(); // the scene is gone for good
+		};
+		const onPeers = () => (this.peers = peersOf(provider.awareness));
+		const onOnline = () => provider.connect();
+		provider.on('status', onStatus);
+		provider.on('sync', onSync);
+		provider.on('closed', onClosed);
+		provider.awareness.on('change', onPeers);
+		window.addEventListener('online', onOnline);
+
+		// Connect once this device's copy is loaded, so the epoch check knows what it holds.
+		const go = () => {
+			if (this.#session?.provider !== provider) return;
+			this.#refresh(doc);
+			if (Object.keys(this.nodes).length) this.ready = true;
+			provider.connect();
+		};
+		if (local) void local.whenSynced.then(go, go);
+		else queueMicrotask(go);
+
+		const stop = () => {
+			presence.destroy();
+			window.removeEventListener('online', onOnline);
+			provider.awareness.off('change', onPeers);
+			provider.off('status', onStatus);
+			provider.off('sync', onSync);
+			provider.off('closed', onClosed);
+			void local?.destroy();
+			whenSettled(provider, () => {
+				provider.destroy();
+				doc.destroy();
+			});
+		};
+		return { doc, provider, local, presence, stop };
+	}
+
+	#onStatus(status: string, provider: WebsocketProvider): void {
+		if (status === 'connected') {
+			this.status = 'connected';
+		} else if (status === 'disconnected') {
+			this.status = 'offline';
+		} else if (status === 'connecting') {
+			this.attempts = provider.wsUnsuccessfulReconnects;
+			if (this.status === 'synced' || this.attempts > 0) this.status = 'offline';
+		}
+		if (status !== 'connected') this.peers = [];
+	}
+
+	/** The server's document is of another epoch: forget this device's copy and load it anew. */
+	async #dropLocalCopy(): Promise<void> {
+		const old = this.#session;
+		if (!old || this.#destroyed) return;
+		this.#session = null;
+		old.stop();
+		await old.local?.clearData();
+		if (this.#destroyed) return;
+		this.nodes = {};
+		this.edges = {};
+		this.ready = false;
+		this.reloaded = true;
+		this.#session = this.#start();
+	}
+
+	#refresh(doc: Y.Doc): void {
+		const graph: Graph = readGraph(doc);
+		this.nodes = graph.nodes;
+		this.edges = graph.edges;
+	}
+
+	/** Updates the snapshots of the nodes the events touched (a drag re-reads one node, not all). */
+	#apply(doc: Y.Doc, events: Y.YEvent<Y.AbstractType<unknown>>[]): void {
+		if (this.#session?.doc !== doc) return;
+		const nodes = nodesOf(doc);
+		const touched = new Set<string>();
+		let edgesChanged = false;
+		let nodeSetChanged = false;
+		for (const event of events) {
+			if (event.target === nodes && event instanceof Y.YMapEvent) {
+				event.keysChanged.forEach((key: string) => touched.add(key));
+				nodeSetChanged = true;
+			} else if (event.path[0] !== undefined && event.currentTarget === nodes) {
+				touched.add(String(event.path[0]));
+			} else edgesChanged = true;
+		}
+		if (touched.size) {
+			const next = { ...this.nodes };
+			for (const id of touched) {
+				const node = nodes.get(id);
+				if (node instanceof Y.Map) next[id] = readNode(node);
+				else delete next[id];
+			}
+			this.nodes = next;
+		}
+		if (edgesChanged || nodeSetChanged) {
+			const edges: Record<string, GraphEdge> = {};
+			edgesOf(doc).forEach((entry, key) => {
+				const edge = entry instanceof Y.Map ? readEdge(entry) : null;
+				if (edge && this.nodes[edge.source] && this.nodes[edge.target]) edges[key] = edge;
+			});
+			this.edges = edges;
+		}
+		if (Object.keys(this.nodes).length) this.ready = true;
+	}
+}
