@@ -25,3 +25,25 @@ export function formatRelative(iso: string, now = Date.now()): string {
 	}
 	return formatDate(iso);
 }
+
+/**
+ * A rough duration, as an estimate reads: "a few seconds", "about 40 s", "about 2 min", "about 1 h 5 min".
+ * Seconds round to 5, minutes to whole ones; an hour or more shows hours and minutes.
+ */
+export function aboutDuration(seconds: number): string {
+	const s = Math.max(0, seconds);
+	if (s < 10) return 'a few seconds';
+	if (s < 57.5) return `about ${Math.round(s / 5) * 5} s`;
+	const minutes = Math.max(1, Math.round(s / 60));
+	if (minutes < 60) return `about ${minutes} min`;
+	const [h, m] = [Math.floor(minutes / 60), minutes % 60];
+	return m ? `about ${h} h ${m} min` : `about ${h} h`;
+}
+
+const ORDINAL = new Intl.PluralRules('en', { type: 'ordinal' });
+const SUFFIX: Record<string, string> = { one: 'st', two: 'nd', few: 'rd', other: 'th' };
+
+/** 1st, 2nd, 3rd, 4th, 11th, 22nd… */
+export function ordinal(n: number): string {
+	return `${n}${SUFFIX[ORDINAL.select(n)] ?? 'th'}`;
+}

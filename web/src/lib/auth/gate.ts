@@ -32,6 +32,6 @@ export function redirectFor(url: URL, { config, user, signedOut }: GateState): s
 	if (!user) return PUBLIC.has(path) ? null : loginUrl(url, signedOut);
 	if (path === '/login') return next ?? '/';
 	if (path === '/register' && !user.is_guest) return next ?? '/';
-	if (path === '/admin' && !user.is_admin) return '/';
+	if ((path === '/admin' || path.startsWith('/admin/')) && !user.is_admin) return '/';
 	return null;
 }

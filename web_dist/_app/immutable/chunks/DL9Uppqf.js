@@ -1,1 +1,0 @@
-import{h as o,b as f,f as l,E as v,g as y,i as m,j as p,k as i,H as T,l as g}from"./Blo8kMQz.js";import{B as A}from"./Du6rv9KT.js";function b(d,_,e){var s;o&&(s=g,f());var r=new A(d);l(()=>{var a=_()??null;if(o){var h=y(s),c=h===T,u=a!==null;if(c!==u){var t=m();p(t),r.anchor=t,i(!1),r.ensure(a,a&&(n=>e(n,a))),i(!0);return}}r.ensure(a,a&&(n=>e(n,a)))},v)}export{b as c};

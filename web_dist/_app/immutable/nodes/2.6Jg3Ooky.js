@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/DM3QU5AL.js";export{m as component};

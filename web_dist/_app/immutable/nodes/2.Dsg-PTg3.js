@@ -1,0 +1,1 @@
+import{_ as m}from"../chunks/Cl8WO4ep.js";export{m as component};
