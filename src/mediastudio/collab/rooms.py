@@ -244,12 +244,21 @@ class Rooms:
     def _record_activity(self, live: LiveScene, before: dict[str, Any], after: dict[str, Any],
                          authors: Counter[str]) -> None:
         from mediastudio.collab.activity import describe_edits, record
+        from mediastudio.events.emit import emit
+        from mediastudio.projects.models import Project
 
         lead = next((a for a, _ in authors.most_common() if a != "system"), None)
         if lead is None:
             return
+        entries = describe_edits(before, after)
+        if not entries:
+            return
         with self.studio.db.transaction() as db:
-            record(db, live.project_id, lead, live.room.scene_id, describe_edits(before, after))
+            record(db, live.project_id, lead, live.room.scene_id, entries)
+            project = db.get(Project, live.project_id)
+            if project is not None:  # the activity panels of everyone in the project refresh at once
+                emit(db, "project.activity", project.workspace_id, project_id=project.id, by=lead,
+                     scene_id=live.room.scene_id, count=len(entries))
 
     def _commit(self, live: LiveScene, authors: list[str], message: str | None) -> None:
         from mediastudio.auth.models import User
