@@ -292,7 +292,7 @@ def test_a_project_exported_in_the_background_offers_its_download(
     page.goto(url)
     page.get_by_role("button", name="Actions for Big film").click()
     page.get_by_role("menuitem", name="Export in background").click()
-    toast = page.get_by_test_id("toast").filter(has_text="Export project finished")
+    toast = page.get_by_test_id("toast").filter(has_text="Export 'Big film' finished")
     expect(toast).to_be_visible(timeout=15_000)
     with page.expect_download() as download_info:
         toast.get_by_role("link", name="Download").click()

@@ -15,7 +15,7 @@ class ExportParams(BaseModel):
     pass
 
 
-@task_kind("project.export", lane="cpu", params=ExportParams, title=lambda _: "Export project", needs="view")
+@task_kind("project.export", lane="cpu", params=ExportParams, title=lambda _: "Export '{project}'", needs="view")
 def export_project(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
     from mediastudio.projects.models import Project
     from mediastudio.projects.portability import export_to_file

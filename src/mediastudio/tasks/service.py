@@ -39,14 +39,14 @@ def new_task(db: Session, settings: Settings, actor: User, kind_name: str, param
     `system` = started by the studio itself on the user's behalf (previews after an upload): no quota.
     """
     kind = kind_or_400(kind_name, settings)
-    workspace_id = None
+    workspace_id, project_name = None, ""
     if kind.needs == "admin" and not actor.is_admin:
         raise Forbidden("Only administrators can start this task.")
     if kind.project:
         if not project_id:
             raise BadRequest(f"A '{kind.name}' task needs a project_id.", field="project_id")
         project, _ = require(db, actor, project_id, kind.needs if kind.needs in ("view", "edit", "run") else "view")
-        workspace_id = project.workspace_id
+        workspace_id, project_name = project.workspace_id, project.name
     elif project_id:
         raise BadRequest(f"A '{kind.name}' task does not take a project_id.", field="project_id")
     try:
@@ -66,7 +66,8 @@ def new_task(db: Session, settings: Settings, actor: User, kind_name: str, param
     waiting = int(db.exec(select(func.count()).select_from(Task).where(
         col(Task.owner_id) == actor.id, col(Task.lane) == kind.lane,
         col(Task.status).in_(("queued", "interrupted")))).one())
-    task = Task(id=new_id("t"), kind=kind.name, lane=kind.lane, title=kind.title(parsed)[:200], owner_id=actor.id,
+    title = kind.title(parsed).replace("{project}", project_name)[:200]
+    task = Task(id=new_id("t"), kind=kind.name, lane=kind.lane, title=title, owner_id=actor.id,
                 workspace_id=workspace_id, project_id=project_id if kind.project else None,
                 params=parsed.model_dump(mode="json"), size=float(kind.size(parsed)), priority=-waiting,
                 enqueued_at=time.time(), message="Waiting in the queue")
