@@ -145,17 +145,19 @@ def _record(name: str, value: object) -> None:
 
 
 def _add_node(page: Page, title: str, at: tuple[float, float] | None = None) -> Locator:
-    """A generic node added from the canvas: by double-click at `at` (canvas pixels), else the toolbar."""
+    """A generic note added from the node palette (opened by double-click at `at`, canvas pixels, else
+    the toolbar), then named in the inspector, where it is selected."""
     if at is None:
         page.get_by_test_id("add-node").click()
     else:
         box = page.get_by_test_id("scene-canvas").bounding_box()
         assert box is not None
         page.mouse.dblclick(box["x"] + at[0], box["y"] + at[1])
-    form = page.get_by_test_id("add-node-form")
-    form.get_by_test_id("add-node-title").fill(title)
-    form.get_by_test_id("add-node-submit").click()
-    expect(form).to_have_count(0)
+    palette = page.get_by_test_id("node-palette")
+    palette.get_by_test_id("palette-search").fill("note")
+    palette.get_by_test_id("palette-search").press("Enter")
+    expect(palette).to_have_count(0)
+    page.get_by_test_id("node-inspector").get_by_test_id("node-title").fill(title)
     node = _titled(page, title)
     expect(node).to_have_count(1)
     return node
@@ -347,7 +349,7 @@ def test_a_viewer_sees_changes_live_but_cannot_change_anything(
         expect(inspector.get_by_label("steps", exact=True)).to_be_disabled()
         expect(inspector.get_by_test_id("param-key")).to_have_count(0)
         look.get_by_test_id("scene-canvas").dblclick(position={"x": 600, "y": 600})
-        expect(look.get_by_test_id("add-node-form")).to_have_count(0)
+        expect(look.get_by_test_id("node-palette")).to_have_count(0)
         look.wait_for_timeout(500)  # anything sent would have reached the server by now
         assert crew.graph() == graph
         # …while the viewer still sees the others' work as it happens.

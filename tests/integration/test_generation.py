@@ -126,6 +126,8 @@ def test_text_to_image_makes_an_asset_with_provenance_and_reruns_from_cache(serv
     assert provenance["node_id"] == "shot" and provenance["generator_node"] == "generate"
     assert provenance["graph"]["nodes"]["generate"]["params"]["steps"] == 2
     assert provenance["prompt"] == "a lighthouse at dusk"
+    thumbnail = admin.get(f"/api/v1/projects/{project_id}/assets/{asset_id}/thumbnail")
+    assert thumbnail.status_code == 200 and thumbnail.headers["content-type"] == "image/webp"
     preview = admin.get(f"/api/v1/tasks/{first['id']}/previews/generate")
     assert preview.status_code == 200 and Image.open(io.BytesIO(preview.content)).size == (64, 64)
 
@@ -159,6 +161,19 @@ def test_text_to_image_makes_an_asset_with_provenance_and_reruns_from_cache(serv
     other = wait(admin, admin.post(f"/api/v1/projects/{project_id}/assets/{asset_id}/regenerate",
                                    json={"new_seed": True}).json()["id"])
     assert asset_bytes(admin, project_id, other["result"]["assets"][0]) != asset_bytes(admin, project_id, asset_id)
+
+
+def test_the_same_graph_in_another_project_saves_assets_there(server: RunningServer, admin: ApiClient) -> None:
+    first_project, first_scene = scene_with(admin, *t2i_graph(seed=11))
+    first = wait(admin, run(admin, first_project, first_scene)["id"])
+    other_project, other_scene = scene_with(admin, *t2i_graph(seed=11))
+    other = wait(admin, run(admin, other_project, other_scene)["id"])
+    # The picture comes from the cache; the shot saves it again, as an asset of the other project.
+    assert other["result"]["cached"] == ["generate"] and "shot" in other["result"]["ran"]
+    (made,) = other["result"]["assets"]
+    assert made != first["result"]["assets"][0]
+    assert admin.get(f"/api/v1/projects/{other_project}/assets/{made}").status_code == 200
+    assert asset_bytes(admin, other_project, made) == asset_bytes(admin, first_project, first["result"]["assets"][0])
 
 
 def _upload(client: ApiClient, project_id: str, name: str, data: bytes) -> str:

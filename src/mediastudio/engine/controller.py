@@ -172,6 +172,9 @@ class EngineController(Controller):
         with studio.db.session() as db:
             task = tasks.visible_task(db, identity.user, task_id)
         state = ((task.detail or {}).get("nodes") or {}).get(node_id) or {}
+        live = studio.tasks.runner.active.get(task_id)
+        if not state.get("preview") and live is not None:  # running here: its events are ahead of its row
+            state = ((live.detail or {}).get("nodes") or {}).get(node_id) or {}
         sha = state.get("preview")
         if not sha or not studio.blobs.has(sha):
             raise NotFound(f"The node '{node_id}' made no picture in this run.")

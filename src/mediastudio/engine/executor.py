@@ -56,8 +56,10 @@ class Execution:
                       for name, link in self.plan.links.get(node_id, {}).items() if link.source in self.keys}
             nonce = "" if node.deterministic else secrets.token_hex(8)
             bypass = bool(self.plan.raw[node_id].get("bypass"))
+            # An output node's result names assets of one project: another project must make its own.
+            scope = f"project:{self.project_id}" if node.output_node else ""
             self.keys[node_id] = node_key(node.type_id, node.version, node.model_dump(mode="json"), inputs,
-                                          nonce + ("bypass" if bypass else ""))
+                                          nonce + ("bypass" if bypass else "") + scope)
 
     def to_run(self) -> tuple[list[str], list[str]]:
         """(nodes to run, nodes to load from the cache), each in topological order."""

@@ -15,7 +15,7 @@ from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page
 from mediastudio.errors import NotFound
 from mediastudio.media import assets
-from mediastudio.media.previews import ensure_preview, ensure_strip
+from mediastudio.media.previews import ensure_preview, ensure_strip, picture_kind
 from mediastudio.media.schemas import AssetDetail, AssetOut, AssetPatch
 from mediastudio.media.serving import serve_blob
 from mediastudio.media.uploads import receive_upload
@@ -113,14 +113,15 @@ class AssetsController(Controller):
                   kind: Annotated[Literal["preview", "strip"], QueryParameter()] = "preview") -> Response | Stream:
         with studio.db.session() as db:
             _, asset = assets.get_asset(db, identity.user, project_id, asset_id)
+        media = picture_kind(asset.category, asset.mime)
         if kind == "strip":
-            if asset.category != "video":
+            if media != "video":
                 raise NotFound("Only videos have a scrub strip.")
             strip = ensure_strip(studio.settings.data_dir, studio.blobs, asset.sha256)
             return serve_blob(request, strip, f"{asset.sha256}-strip", "image/webp", f"{asset.name}-strip.webp",
                               cache="private, max-age=86400")
         size = 1024 if size > 256 else 256
-        path = ensure_preview(studio.settings.data_dir, studio.blobs, asset.sha256, asset.category, size)
+        path = ensure_preview(studio.settings.data_dir, studio.blobs, asset.sha256, media, size)
         if path is None:
             raise NotFound(f"A {asset.category} asset has no preview picture.")
         return serve_blob(request, path, f"{asset.sha256}-{size}", "image/webp", f"{asset.name}.webp",

@@ -16,6 +16,11 @@ def preview_path(data_dir: Path, sha256: str, size: int) -> Path:
     return data_dir / "previews" / sha256[:2] / f"{sha256}-{size}.webp"
 
 
+def picture_kind(category: str, mime: str) -> str:
+    """What a preview is drawn as: the media itself (a generated asset is a picture or a clip)."""
+    return category if category in ("image", "video", "audio") else mime.split("/")[0]
+
+
 def ensure_preview(data_dir: Path, blobs: BlobStore, sha256: str, category: str, size: int) -> Path | None:
     """The cached preview, drawn first if needed; None when this kind of media has no picture."""
     path = preview_path(data_dir, sha256, size)

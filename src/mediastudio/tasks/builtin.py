@@ -47,14 +47,14 @@ def _preview_size(params: PreviewParams) -> float:
            if p.asset_ids else "Draw previews")
 def draw_previews(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
     from mediastudio.media.models import Asset
-    from mediastudio.media.previews import ensure_preview, ensure_strip, preview_path
+    from mediastudio.media.previews import ensure_preview, ensure_strip, picture_kind, preview_path
     from mediastudio.media.probe import PREVIEW_SIZES
 
     with ctx.db.session() as db:
         query = select(Asset).where(col(Asset.project_id) == ctx.project_id)
         if params["asset_ids"]:
             query = query.where(col(Asset.id).in_(params["asset_ids"]))
-        items = [(a.sha256, a.category) for a in db.exec(query).all()]
+        items = [(a.sha256, picture_kind(a.category, a.mime)) for a in db.exec(query).all()]
     drawn, failed = 0, []
     data_dir = ctx.settings.data_dir
     for index, (sha256, category) in enumerate(items):

@@ -211,18 +211,24 @@ class Runner:
             outcome = {"status": "failed", "error_code": "internal", "error_message": f"{type(exc).__name__}: {exc}",
                        "error_hint": "This looks like a bug or a problem with this machine; the server log has "
                                      "the details.", "eta_seconds": None}
-        finally:
-            with self.lock:
-                self.active.pop(task_id, None)
+        except BaseException:
+            self._forget(task_id, ctx)
+            raise
         if ctx.detail is not None:
             outcome.setdefault("detail", ctx.detail)
         if outcome["status"] == "interrupted":
+            self._forget(task_id, ctx)
             self.requeue_interrupted(task_id)
             return
         elapsed = time.monotonic() - started
         revision = ctx.row.revision if ctx.row is not None else 0
-        finished = self._change(task_id, after_revision=revision, finished_at=utcnow(), run_seconds=elapsed,
-                                worker=None, **outcome)
+        try:
+            finished = self._change(task_id, after_revision=revision, finished_at=utcnow(), run_seconds=elapsed,
+                                    worker=None, **outcome)
+        finally:
+            # Only once the final row is written: until then the live context is the fresher record
+            # (the pictures a run's nodes made are looked up in it).
+            self._forget(task_id, ctx)
         if finished is not None:
             self.publish(f"task.{finished.status}", finished)
         for follow_up in ctx.afterwards:  # bookkeeping that need not hold up the result (a git commit)
@@ -230,6 +236,11 @@ class Runner:
                 follow_up()
             except Exception:
                 log.exception("A follow-up of task %s failed", task_id)
+
+    def _forget(self, task_id: str, ctx: TaskContext) -> None:
+        with self.lock:
+            if self.active.get(task_id) is ctx:
+                del self.active[task_id]
 
     # -- restarts ---------------------------------------------------------------------------------
     def requeue_interrupted(self, task_id: str) -> Task | None:
