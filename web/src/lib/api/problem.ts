@@ -44,7 +44,7 @@ export async function settle<T>(call: Promise<Answer>): Promise<Result<T>> {
 	return { ok: false, problem: toProblem(error, response) };
 }
 
-function toProblem(body: unknown, response: Response): Problem {
+export function toProblem(body: unknown, response: Response): Problem {
 	return problemFrom(body, response.status, response.statusText, response.headers.get('Retry-After'));
 }
 

@@ -44,8 +44,10 @@ export function asGraph(value: components['schemas']['Graph'] | undefined): Grap
 	};
 }
 
-export function createScene(projectId: string, name: string): Promise<Result<SceneDetail>> {
-	return settle(api.POST('/api/v1/projects/{project_id}/scenes', { params: { path: { project_id: projectId } }, body: { name } }));
+/** A new scene, empty or with `graph` (a copy of the graph that made an asset). */
+export function createScene(projectId: string, name: string, graph?: Graph): Promise<Result<SceneDetail>> {
+	const body = graph ? { name, graph: graph as unknown as components['schemas']['Graph'] } : { name };
+	return settle(api.POST('/api/v1/projects/{project_id}/scenes', { params: { path: { project_id: projectId } }, body }));
 }
 
 /** Renames a scene, or moves it to `order` (its 0-based new position). */
@@ -59,4 +61,36 @@ export function deleteScene(projectId: string, sceneId: string): Promise<Result<
 
 export function duplicateScene(projectId: string, sceneId: string): Promise<Result<SceneDetail>> {
 	return settle(api.POST('/api/v1/projects/{project_id}/scenes/{scene_id}/duplicate', scenePath(projectId, sceneId)));
+}
+
+/** A scene's graph as the server has it now. */
+export async function fetchGraph(projectId: string, sceneId: string): Promise<Result<Graph>> {
+	const result = await settle<components['schemas']['Graph']>(
+		api.GET('/api/v1/projects/{project_id}/scenes/{scene_id}/graph', { ...scenePath(projectId, sceneId), cache: 'no-store' })
+	);
+	return result.ok ? { ok: true, data: asGraph(result.data) } : result;
+}
+
+/** Whether two graphs compute the same (node types, parameters, bypass and edges; not titles or positions). */
+export function sameWork(a: Graph, b: Graph): boolean {
+	const work = (graph: Graph) =>
+		JSON.stringify({
+			nodes: Object.keys(graph.nodes)
+				.sort()
+				.map((id) => [id, graph.nodes[id]!.type, sorted(graph.nodes[id]!.params ?? {}), graph.nodes[id]!.bypass === true]),
+			edges: Object.keys(graph.edges).sort()
+		});
+	return work(a) === work(b);
+}
+
+function sorted(value: unknown): unknown {
+	if (Array.isArray(value)) return value.map(sorted);
+	if (value && typeof value === 'object') {
+		return Object.fromEntries(
+			Object.keys(value)
+				.sort()
+				.map((key) => [key, sorted((value as Record<string, unknown>)[key])])
+		);
+	}
+	return value;
 }

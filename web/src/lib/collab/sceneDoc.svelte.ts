@@ -112,7 +112,7 @@ export class SceneDoc {
 		return true;
 	}
 
-	/** Adds a node (an asset dropped on the canvas, a generic node); answers its id. */
+	/** Adds a node (picked from the palette, an asset dropped on the canvas); answers its id. */
 	addNode(node: GraphNode): string | null {
 		let id: string | null = null;
 		this.#edit((doc) => {
@@ -120,10 +120,6 @@ export class SceneDoc {
 			insertNode(doc, id, node);
 		});
 		return id;
-	}
-
-	addGenericNode(title: string, position: Point, params: Record<string, ParamValue> = {}): string | null {
-		return this.addNode({ type: GENERIC_TYPE, title: title.trim() || 'Node', position, params, bypass: false });
 	}
 
 	moveNodes(positions: Record<string, Point>): void {

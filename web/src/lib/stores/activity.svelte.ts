@@ -1,9 +1,8 @@
 /**
  * The open project's activity: who changed what, newest first, grouped by person, scene and time
- * ("Ana — Opening — 3 changes"). Refreshed when the Activity view opens, when the project changes
- * (`project.changed`), shortly after the scene on show changes (the server records activity as it
- * writes the scene file, about 1.5 s after the last edit), and now and then while on show (edits in
- * scenes this browser does not have open).
+ * ("Ana — Opening — 3 changes"). Refreshed when the Activity view opens, and while it is on show
+ * whenever the server records new activity (`project.activity`, sent as it writes a scene file) or
+ * the project changes (`project.changed`).
  */
 import { listActivity, type ActivityEntry } from '$lib/api/activity';
 import type { Problem } from '$lib/api/problem';
@@ -11,9 +10,8 @@ import { events } from './events.svelte';
 
 /** Entries of one person in one scene less than this far apart form one group. */
 const GROUP_GAP_MS = 10 * 60_000;
-/** After a scene edit: the server writes the file after 1.5 s of quiet, on a 0.5 s tick. */
-const AFTER_EDIT_MS = 2_500;
-const POLL_MS = 15_000;
+/** Events in a burst (several scenes written at once) make one refresh. */
+const SETTLE_MS = 150;
 
 export interface ActivityGroup {
 	key: string;
@@ -53,13 +51,19 @@ class ActivityStore {
 	readonly groups = $derived(groupActivity(this.items));
 
 	#timer: ReturnType<typeof setTimeout> | undefined;
-	#poll: ReturnType<typeof setInterval> | undefined;
-	#lastEdit = 0;
 	#ticket = 0;
 
 	constructor() {
-		events.on('project.changed', (event) => {
-			if (event.project_id && event.project_id === this.projectId) void this.refresh();
+		for (const type of ['project.changed', 'project.activity']) {
+			events.on(type, (event) => {
+				if (!event.project_id || event.project_id !== this.projectId || !this.visible) return;
+				clearTimeout(this.#timer);
+				this.#timer = setTimeout(() => void this.refresh(), SETTLE_MS);
+			});
+		}
+		// (Re)connected: activity may have been recorded while the stream was down.
+		events.on('hello', () => {
+			if (this.visible && this.projectId) void this.refresh();
 		});
 	}
 
@@ -75,21 +79,8 @@ class ActivityStore {
 
 	show(visible: boolean): void {
 		this.visible = visible;
-		clearInterval(this.#poll);
 		clearTimeout(this.#timer);
-		if (!visible) return;
-		void this.refresh();
-		this.#poll = setInterval(() => void this.refresh(), POLL_MS);
-		const sinceEdit = Date.now() - this.#lastEdit;
-		if (sinceEdit < AFTER_EDIT_MS) this.#timer = setTimeout(() => void this.refresh(), AFTER_EDIT_MS - sinceEdit);
-	}
-
-	/** The scene on show changed: look again once the server has recorded it. */
-	sceneEdited(): void {
-		this.#lastEdit = Date.now();
-		if (!this.visible || !this.projectId) return;
-		clearTimeout(this.#timer);
-		this.#timer = setTimeout(() => void this.refresh(), AFTER_EDIT_MS);
+		if (visible) void this.refresh();
 	}
 
 	async refresh(): Promise<void> {

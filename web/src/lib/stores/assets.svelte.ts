@@ -83,6 +83,14 @@ class AssetStore {
 		};
 		events.on('asset.created', follow);
 		events.on('asset.updated', follow);
+		// This user's own runs make assets too (their asset.created events are skipped above, as uploads add themselves).
+		events.on('task.succeeded', (event) => {
+			const task = event.task as { project_id?: string | null; owner_id?: string; result?: { assets?: unknown } | null } | undefined;
+			const made = task?.result?.assets;
+			if (!task || task.project_id !== this.projectId || task.owner_id !== session.user?.id || !Array.isArray(made) || !made.length) return;
+			clearTimeout(this.#refresh);
+			this.#refresh = setTimeout(() => void this.load(), 100);
+		});
 	}
 	readonly filtered = $derived(Boolean(this.query.trim() || this.category || this.tag));
 

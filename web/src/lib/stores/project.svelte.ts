@@ -8,7 +8,7 @@ import { saveVersion } from '$lib/api/activity';
 import type { Problem, Result } from '$lib/api/problem';
 import { fetchProject, type ProjectDetail } from '$lib/api/projects';
 import * as scenes from '$lib/api/scenes';
-import type { GraphNode, Scene } from '$lib/api/scenes';
+import type { Graph, GraphNode, Scene } from '$lib/api/scenes';
 import { SceneDoc } from '$lib/collab/sceneDoc.svelte';
 import { events } from './events.svelte';
 import { session } from './session.svelte';
@@ -120,9 +120,9 @@ class ProjectStore {
 
 	// Scene actions answer what the caller shows (a problem, or null / the scene); the tree reloads from the server.
 
-	async createScene(name: string): Promise<Result<Scene>> {
+	async createScene(name: string, graph?: Graph): Promise<Result<Scene>> {
 		if (!this.id) return { ok: false, problem: notOpen() };
-		const result = await scenes.createScene(this.id, name);
+		const result = await scenes.createScene(this.id, name, graph);
 		if (result.ok) await this.reload();
 		return result;
 	}

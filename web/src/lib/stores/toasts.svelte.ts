@@ -1,5 +1,5 @@
 /**
- * Short notifications in a corner of every page ("Export project finished"): announced politely to
+ * Short notifications in a corner of every page ("Export 'Hero' finished"): announced politely to
  * screen readers, gone after a few seconds unless the pointer or focus rests on them.
  */
 

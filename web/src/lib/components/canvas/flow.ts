@@ -2,16 +2,44 @@
  * A scene graph (plain snapshots of the live document, or a stored version) as Svelte Flow's nodes
  * and edges. `reconcile` keeps what Svelte Flow owns (selection, measured size, a drag in progress)
  * and reuses unchanged nodes, so remote edits never reset the user's own view or drag.
+ *
+ * Typed nodes take their ports from their node type (`GET /api/v1/node-types`); generic notes have
+ * one untyped input and output; a node of a type the server does not know shows the ports its
+ * edges use.
  */
 import type { Edge, Node } from '@xyflow/svelte';
+import type { NodeType } from '$lib/api/engine';
 import type { GraphEdge, GraphNode } from '$lib/api/scenes';
+import { GENERIC_TYPE } from '$lib/collab/sceneDoc.svelte';
+import { ANY, refusal as refusalText } from '$lib/engine/ports';
+import { defaultParams } from '$lib/engine/params';
+
+export interface PortView {
+	name: string;
+	type: string;
+	required: boolean;
+	description: string;
+	connected: boolean;
+	/** The parameter used when nothing is connected (text_to_image's prompt: `prompt_text`). */
+	fallback: string | null;
+	/** That parameter is filled in: the input may stay unconnected. */
+	fallbackFilled: boolean;
+}
 
 export interface GraphNodeData extends Record<string, unknown> {
 	title: string;
 	type: string;
-	/** Input and output ports: a generic node's own, plus those the edges tell of (typed nodes' schemas come with the engine). */
-	inputs: string[];
-	outputs: string[];
+	/** The type's name in words ("Text to image"); the id for a type the server does not know. */
+	typeTitle: string;
+	/** The type's category (the node's accent colour); '' when unknown. */
+	category: string;
+	/** Known to the engine (typed ports and a parameter schema). */
+	typed: boolean;
+	outputNode: boolean;
+	inputs: PortView[];
+	outputs: PortView[];
+	/** A line or two of what the node is set to ("64×64 · 2 steps"), or a prompt's text. */
+	summary: string;
 	bypass: boolean;
 }
 
@@ -21,36 +49,93 @@ type Point = { x: number; y: number };
 /** Screen (client) coordinates to graph coordinates, under the current pan and zoom. */
 export type ToFlow = (point: Point) => Point;
 
-/** Ports every generic node has: one input, one output. */
+/** Ports every generic note has: one input, one output, untyped. */
 export const GENERIC_PORTS = { inputs: ['in'], outputs: ['out'] } as const;
+
+export type TypeLookup = (type: string) => NodeType | undefined;
 
 function humanize(type: string): string {
 	const words = type.replace(/[_-]+/g, ' ').trim();
 	return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-function portsOf(nodes: Record<string, GraphNode>, edges: Record<string, GraphEdge>) {
-	const ports = new Map<string, { inputs: Set<string>; outputs: Set<string> }>();
-	const of = (id: string) => {
-		let entry = ports.get(id);
-		if (!entry) {
-			const generic = nodes[id]?.type === 'generic';
-			ports.set(id, (entry = { inputs: new Set(generic ? GENERIC_PORTS.inputs : []), outputs: new Set(generic ? GENERIC_PORTS.outputs : []) }));
-		}
-		return entry;
-	};
-	for (const id of Object.keys(nodes)) of(id);
-	for (const edge of Object.values(edges)) {
-		of(edge.source).outputs.add(edge.source_handle);
-		of(edge.target).inputs.add(edge.target_handle);
+const port = (name: string, type: string, extra: Partial<PortView> = {}): PortView => ({
+	name,
+	type,
+	required: false,
+	description: '',
+	connected: false,
+	fallback: null,
+	fallbackFilled: false,
+	...extra
+});
+
+const filled = (value: unknown) => value !== undefined && value !== null && value !== '' && !(Array.isArray(value) && !value.length);
+
+/** Each node's inputs and outputs: the type's, then any other an edge names (so nothing connected is hidden). */
+function portsOf(node: GraphNode, known: NodeType | undefined, used: { inputs: Set<string>; outputs: Set<string> }) {
+	let inputs: PortView[];
+	let outputs: PortView[];
+	if (known && node.type !== GENERIC_TYPE) {
+		const params = node.params ?? {};
+		inputs = known.inputs.map((p) =>
+			port(p.name, p.type, {
+				required: p.required ?? true,
+				description: p.description ?? '',
+				fallback: p.fallback_param ?? null,
+				fallbackFilled: !!p.fallback_param && filled(params[p.fallback_param])
+			})
+		);
+		outputs = known.outputs.map((p) => port(p.name, p.type, { description: p.description ?? '' }));
+	} else if (node.type === GENERIC_TYPE) {
+		inputs = GENERIC_PORTS.inputs.map((name) => port(name, ANY));
+		outputs = GENERIC_PORTS.outputs.map((name) => port(name, ANY));
+	} else {
+		inputs = [];
+		outputs = [];
 	}
-	return ports;
+	for (const name of [...used.inputs].sort()) if (!inputs.some((p) => p.name === name)) inputs.push(port(name, ANY));
+	for (const name of [...used.outputs].sort()) if (!outputs.some((p) => p.name === name)) outputs.push(port(name, ANY));
+	for (const input of inputs) input.connected = used.inputs.has(input.name);
+	for (const output of outputs) output.connected = used.outputs.has(output.name);
+	return { inputs, outputs };
 }
 
-const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+const defaults = new WeakMap<NodeType, Record<string, unknown>>();
+
+function defaultsOf(known: NodeType | undefined): Record<string, unknown> {
+	if (!known) return {};
+	let found = defaults.get(known);
+	if (!found) defaults.set(known, (found = defaultParams(known.params_schema)));
+	return found;
+}
+
+const GENERATORS = new Set(['text_to_image', 'image_to_image', 'inpaint', 'text_to_video', 'image_to_video']);
+
+/** What a node is set to, in a few words (its parameters over the type's defaults). */
+export function summarize(type: string, params: Record<string, unknown>, known: NodeType | undefined): string {
+	const p = { ...defaultsOf(known), ...params } as Record<string, unknown>;
+	const text = (value: unknown) => (typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value));
+	if (type === 'prompt' || type === 'negative_prompt') return text(p['text']);
+	if (type === 'seed') return `${text(p['value'])} · ${text(p['mode'])}`;
+	if (type === 'model_loader') return text(p['model']) || 'Default model';
+	if (GENERATORS.has(type)) {
+		const parts = [`${text(p['width'])}×${text(p['height'])}`, `${text(p['steps'])} steps`];
+		if (p['strength'] !== undefined) parts.push(`strength ${text(p['strength'])}`);
+		return parts.join(' · ');
+	}
+	if (type === 'upscale') return `×${text(p['factor'])} · ${text(p['method'])}`;
+	if (type === 'load_image') {
+		const many = Array.isArray(p['asset_ids']) ? p['asset_ids'].length : 0;
+		return many ? `${many} picture${many === 1 ? '' : 's'}` : p['asset_id'] ? '1 picture' : 'No picture picked';
+	}
+	if (type === 'image_sequence_to_video') return `${text(p['fps'])} fps · ${text(p['codec'])}`;
+	if (type === 'shot') return text(p['name']);
+	return '';
+}
 
 function sameData(a: GraphNodeData, b: GraphNodeData): boolean {
-	return a.title === b.title && a.type === b.type && a.bypass === b.bypass && sameList(a.inputs, b.inputs) && sameList(a.outputs, b.outputs);
+	return JSON.stringify(a) === JSON.stringify(b);
 }
 
 export interface Reconciled {
@@ -63,20 +148,36 @@ export interface Reconciled {
 export function reconcile(
 	previous: { nodes: readonly FlowNode[]; edges: readonly Edge[] },
 	graph: { nodes: Record<string, GraphNode>; edges: Record<string, GraphEdge> },
-	readonly: boolean
+	readonly: boolean,
+	typeOf: TypeLookup = () => undefined
 ): Reconciled {
-	const ports = portsOf(graph.nodes, graph.edges);
+	const used = new Map<string, { inputs: Set<string>; outputs: Set<string> }>();
+	const usedBy = (id: string) => {
+		let entry = used.get(id);
+		if (!entry) used.set(id, (entry = { inputs: new Set(), outputs: new Set() }));
+		return entry;
+	};
+	for (const edge of Object.values(graph.edges)) {
+		usedBy(edge.source).outputs.add(edge.source_handle);
+		usedBy(edge.target).inputs.add(edge.target_handle);
+	}
 	const before = new Map(previous.nodes.map((node) => [node.id, node]));
 	const positions = new Map<string, Point>();
 	const nodes = Object.entries(graph.nodes).map(([id, stored]): FlowNode => {
-		const entry = ports.get(id);
+		const known = typeOf(stored.type);
 		const position = { x: stored.position?.x ?? 0, y: stored.position?.y ?? 0 };
 		positions.set(id, position);
+		const { inputs, outputs } = portsOf(stored, known, usedBy(id));
 		const data: GraphNodeData = {
-			title: stored.title || humanize(stored.type),
+			title: stored.title || known?.title || humanize(stored.type),
 			type: stored.type,
-			inputs: [...(entry?.inputs ?? [])].sort(),
-			outputs: [...(entry?.outputs ?? [])].sort(),
+			typeTitle: stored.type === GENERIC_TYPE ? GENERIC_TYPE : (known?.title ?? stored.type),
+			category: known?.category ?? '',
+			typed: !!known && stored.type !== GENERIC_TYPE,
+			outputNode: known?.output_node ?? false,
+			inputs,
+			outputs,
+			summary: summarize(stored.type, stored.params ?? {}, known),
 			bypass: stored.bypass === true
 		};
 		const prev = before.get(id);
@@ -108,3 +209,20 @@ export function movedNodes(nodes: readonly FlowNode[], positions: Map<string, Po
 	}
 	return moved;
 }
+
+/** Why connecting output `from` to input `to` is refused, or null when it fits. */
+export function connectionRefusal(
+	nodes: ReadonlyMap<string, FlowNode>,
+	from: { node: string; handle: string },
+	to: { node: string; handle: string }
+): string | null {
+	if (from.node === to.node) return 'A node cannot feed itself.';
+	const source = nodes.get(from.node);
+	const target = nodes.get(to.node);
+	if (!source || !target) return null;
+	const output = source.data.outputs.find((p) => p.name === from.handle);
+	const input = target.data.inputs.find((p) => p.name === to.handle);
+	if (!output || !input || output.type === ANY || input.type === ANY) return null;
+	return refusalText(output.type, input.name, input.type, source.data.title);
+}
+

@@ -1,0 +1,32 @@
+/**
+ * What the Scene View knows about each node beyond the graph: its state in this user's latest run
+ * (with progress, error and picture) and the problems that keep it from running. Handed to each
+ * node by context, so a run's progress re-renders the nodes it concerns, not the whole graph.
+ */
+import { getContext, setContext } from 'svelte';
+
+export interface NodeStatus {
+	state?: 'waiting' | 'running' | 'cached' | 'done' | 'error' | 'cancelled';
+	step?: number;
+	total?: number;
+	error?: string;
+	/** The address of the picture the node made (or, for a shot, the picture it received). */
+	preview?: string | null;
+	/** Why it cannot run. */
+	problems: string[];
+}
+
+export interface NodeStatusSource {
+	/** `outputNode`: a shot, which shows the picture it received. */
+	of(nodeId: string, outputNode: boolean): NodeStatus | undefined;
+}
+
+const KEY = Symbol('node status');
+
+export function setNodeStatus(source: NodeStatusSource): void {
+	setContext(KEY, source);
+}
+
+export function getNodeStatus(): NodeStatusSource | undefined {
+	return getContext<NodeStatusSource | undefined>(KEY);
+}

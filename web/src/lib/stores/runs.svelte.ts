@@ -1,0 +1,167 @@
+/**
+ * Running the scene on show, and what its nodes say about it: the problems that keep it from
+ * running (checked live on the server a moment after each edit, and those a refused run named),
+ * and the state of each node in this user's latest run of the scene (waiting, running with its
+ * steps, cached, done, error) with the picture it made. Runs are tasks: they also show in the tray.
+ */
+import { checkScene, previewUrl, runGraph, type GraphIssue, type RunRefusal } from '$lib/api/engine';
+import type { GraphEdge } from '$lib/api/scenes';
+import { isActive, type Task } from '$lib/api/tasks';
+import type { NodeStatus } from '$lib/components/canvas/status';
+import { tasks } from './tasks.svelte';
+import { toasts } from './toasts.svelte';
+
+/** Debounce of the live check after an edit (the server's room has the edit by then). */
+const CHECK_AFTER_MS = 600;
+
+export type NodeRunState = 'waiting' | 'running' | 'cached' | 'done' | 'error' | 'cancelled';
+
+/** What one node of a run reports (`task.detail.nodes[id]`). */
+export interface NodeRun {
+	state: NodeRunState;
+	step?: number;
+	total?: number;
+	error?: string;
+	/** The blob the node's picture is stored as (changes when the picture does). */
+	preview?: string;
+}
+
+interface SceneRef {
+	projectId: string;
+	sceneId: string;
+}
+
+const sameScene = (a: SceneRef | null, b: SceneRef | null) => !!a && !!b && a.projectId === b.projectId && a.sceneId === b.sceneId;
+
+class RunStore {
+	/** The scene on show (set by the Scene View). */
+	scene = $state.raw<SceneRef | null>(null);
+	/** Problems of the graph as it is now, from the server's check. */
+	checked = $state.raw<{ scene: SceneRef; issues: GraphIssue[] } | null>(null);
+	/** The last run the server refused, until the next check after an edit. */
+	refused = $state.raw<{ scene: SceneRef; problem: RunRefusal } | null>(null);
+	starting = $state(false);
+
+	#timer: ReturnType<typeof setTimeout> | undefined;
+	#ticket = 0;
+
+	/** This user's runs of the scene on show, newest first (the tasks store keeps the recent ones). */
+	readonly history = $derived.by((): Task[] => {
+		const scene = this.scene;
+		if (!scene) return [];
+		return tasks.mine
+			.filter((task) => task.kind === 'scene.run' && task.project_id === scene.projectId && task.params['scene_id'] === scene.sceneId)
+			.sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at));
+	});
+	/** The latest run: what the nodes' states come from. */
+	readonly task = $derived<Task | null>(this.history[0] ?? null);
+	readonly active = $derived(this.task !== null && isActive(this.task));
+	readonly nodes = $derived.by((): Record<string, NodeRun> => {
+		const detail = this.task?.detail as { nodes?: Record<string, NodeRun> } | null | undefined;
+		return detail?.nodes ?? {};
+	});
+
+	/** Each node's latest picture: from the latest run that made one (a run served from the cache makes none). */
+	readonly pictures = $derived.by((): Map<string, string> => {
+		const found = new Map<string, string>();
+		for (const task of this.history) {
+			const nodes = (task.detail as { nodes?: Record<string, NodeRun> } | null | undefined)?.nodes ?? {};
+			for (const [id, run] of Object.entries(nodes)) if (run.preview && !found.has(id)) found.set(id, previewUrl(task.id, id, run.preview));
+		}
+		return found;
+	});
+
+	/** Every problem to show now, by node id (`''`: the graph's own, on no node). */
+	readonly issues = $derived.by((): Map<string, GraphIssue[]> => {
+		const found = new Map<string, GraphIssue[]>();
+		const add = (issue: GraphIssue) => {
+			const key = issue.node_id ?? '';
+			const list = found.get(key) ?? [];
+			if (!list.some((known) => known.message === issue.message)) list.push(issue);
+			found.set(key, list);
+		};
+		if (this.checked && sameScene(this.checked.scene, this.scene)) this.checked.issues.forEach(add);
+		if (this.refused && sameScene(this.refused.scene, this.scene)) this.refused.problem.issues.forEach(add);
+		return found;
+	});
+
+	/** Shows scene `sceneId` of project `projectId` (null: none); checks its graph. */
+	show(scene: SceneRef | null): void {
+		if (sameScene(scene, this.scene) || (!scene && !this.scene)) return;
+		this.scene = scene;
+		this.refused = null;
+		this.checked = null;
+		clearTimeout(this.#timer);
+		if (scene) this.edited();
+	}
+
+	/** The graph changed: check it again once the edits have settled. */
+	edited(): void {
+		clearTimeout(this.#timer);
+		this.#timer = setTimeout(() => void this.check(), CHECK_AFTER_MS);
+	}
+
+	async check(): Promise<void> {
+		const scene = this.scene;
+		if (!scene) return;
+		const ticket = ++this.#ticket;
+		const result = await checkScene(scene.projectId, scene.sceneId);
+		if (ticket !== this.#ticket || !sameScene(scene, this.scene) || !result.ok) return;
+		this.checked = { scene, issues: result.data.issues };
+		this.refused = null; // the check names every problem of the graph as it is now
+	}
+
+	/** Runs the whole scene, or only `outputs` (and what they need). Answers whether it started. */
+	async run(outputs: string[] | null = null): Promise<boolean> {
+		const scene = this.scene;
+		if (!scene || this.starting) return false;
+		this.starting = true;
+		const result = await runGraph(scene.projectId, scene.sceneId, outputs);
+		this.starting = false;
+		if (result.ok) {
+			tasks.put(result.data, false);
+			if (sameScene(scene, this.scene)) this.refused = null;
+			return true;
+		}
+		if (sameScene(scene, this.scene)) this.refused = { scene, problem: result.problem };
+		if (result.problem.status !== 422) {
+			toasts.show({ tone: 'error', title: 'The scene could not run', detail: result.problem.detail, hint: result.problem.hint });
+		}
+		return false;
+	}
+
+	async cancel(): Promise<void> {
+		const task = this.task;
+		if (!task || !isActive(task)) return;
+		const problem = await tasks.cancel(task.id);
+		if (problem) toasts.show({ tone: 'error', title: 'The run could not be cancelled', detail: problem.detail });
+	}
+
+	/** The address of the latest picture node `nodeId` made, if it made one. */
+	previewOf(nodeId: string): string | null {
+		return this.pictures.get(nodeId) ?? null;
+	}
+
+	/** The picture a node shows: its own; an output node (a shot, given the graph's `edges`), the one it received. */
+	pictureOf(nodeId: string, edges: Record<string, GraphEdge> | null): string | null {
+		const own = this.previewOf(nodeId);
+		if (own || !edges) return own;
+		for (const edge of Object.values(edges)) {
+			if (edge.target !== nodeId) continue;
+			const received = this.previewOf(edge.source);
+			if (received) return received;
+		}
+		return null;
+	}
+
+	/** Everything the canvas shows on node `nodeId` beyond the graph (undefined: nothing). */
+	statusOf(nodeId: string, edges: Record<string, GraphEdge> | null): NodeStatus | undefined {
+		const run = this.nodes[nodeId];
+		const problems = (this.issues.get(nodeId) ?? []).map((issue) => issue.message);
+		const preview = this.pictureOf(nodeId, edges);
+		if (!run && !problems.length && !preview) return undefined;
+		return { ...run, preview, problems };
+	}
+}
+
+export const runs = new RunStore();
