@@ -196,9 +196,14 @@ def _content(context: BrowserContext, url: str, project_id: str, asset_id: str) 
 def _loaded(image: Locator) -> None:
     expect(image).to_be_visible()
     expect(image).to_have_js_property("complete", True)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 25  # the page retries a failed picture for about 18 s
     while image.evaluate("img => img.naturalWidth") == 0:  # a just-made picture may be fetched again
-        assert time.monotonic() < deadline, "the picture did not load"
+        if time.monotonic() > deadline:
+            src = image.evaluate("img => img.src")
+            answer = image.page.context.request.get(src)
+            kind = answer.headers.get("content-type", "")
+            body = answer.text()[:200] if "json" in kind else kind
+            raise AssertionError(f"the picture did not load: {src} answers {answer.status} {body}")
         time.sleep(0.2)
 
 

@@ -2,7 +2,7 @@
  * An attachment for pictures a run has just made (`{@attach retryImage(src)}`): a worker elsewhere may
  * record the picture a moment after announcing it, so a failed load is tried again a few times.
  */
-const TRIES = 4;
+const TRIES = 8; // about 18 s in all: a busy machine may record the picture late
 
 export function retryImage(src: string): (image: HTMLImageElement) => () => void {
 	return (image) => {

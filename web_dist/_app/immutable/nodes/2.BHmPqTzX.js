@@ -1,0 +1,1 @@
+import{_ as m}from"../chunks/8VzjujAx.js";export{m as component};

@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/BAKIwP7E.js";export{m as component};
