@@ -1,0 +1,1 @@
+import{_ as m}from"../chunks/DinrnKoK.js";export{m as component};
