@@ -147,3 +147,20 @@ def png_bytes(color: tuple[int, int, int] = (200, 40, 40), size: tuple[int, int]
     buffer = io.BytesIO()
     Image.new("RGB", size, color).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def wait_for_task(client: ApiClient, task_id: str, statuses: tuple[str, ...] = ("succeeded",),
+                  timeout: float = 20.0) -> dict[str, Any]:
+    """Poll GET /api/v1/tasks/{id} (bounded) until the task reaches one of `statuses`; answer it.
+    A task that ended otherwise (succeeded, failed, cancelled) fails the wait at once, with its error."""
+    deadline = time.monotonic() + timeout
+    while True:
+        task: dict[str, Any] = client.get(f"/api/v1/tasks/{task_id}").json()
+        if task.get("status") in statuses:
+            return task
+        if task.get("status") in ("succeeded", "failed", "cancelled"):
+            raise AssertionError(f"task {task_id} ended {task['status']}, not {statuses}: {task.get('error')}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"task {task_id} did not reach {statuses}: {task}")
+        time.sleep(0.03)
+

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from support import ApiClient, RunningServer, png_bytes, set_up_admin, start_server
+from support import ApiClient, RunningServer, png_bytes, set_up_admin, start_server, wait_for_task
 
 ENV = {"MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "100000"}
 
@@ -71,15 +71,7 @@ def run(client: ApiClient, project_id: str, scene_id: str, **body: Any) -> dict[
 
 
 def wait(client: ApiClient, task_id: str, statuses: tuple[str, ...] = ("succeeded",), timeout: float = 90) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        task = client.get(f"/api/v1/tasks/{task_id}").json()
-        if task["status"] in statuses:
-            return task
-        if task["status"] in ("failed", "cancelled") and task["status"] not in statuses:
-            raise AssertionError(f"task ended {task['status']}: {task['error']}")
-        time.sleep(0.05)
-    raise AssertionError(f"task {task_id} did not reach {statuses}: {task}")
+    return wait_for_task(client, task_id, statuses, timeout)
 
 
 def t2i_graph(seed: int = 7, steps: int = 2, prompt: str = "a lighthouse at dusk") -> tuple[dict, list]:

@@ -20,6 +20,7 @@ import pytest
 import websockets
 
 from support import ApiClient, RunningServer, free_port, run_async, set_up_admin, start_server
+from support import wait_for_task as wait_for
 
 ENV = {"MEDIASTUDIO_TEST_TASKS": "1", "MEDIASTUDIO_PROBE_GPU": "0",
        "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "100000"}
@@ -63,16 +64,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator
                           args=["--queue", redis_url, "--gpu-workers", "0", "--cpu-workers", "0"])
     yield server
     server.stop()
-
-
-def wait_for(client: ApiClient, task_id: str, statuses: tuple[str, ...], timeout: float = 20.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        task = client.get(f"/api/v1/tasks/{task_id}").json()
-        if task["status"] in statuses:
-            return task
-        time.sleep(0.05)
-    raise AssertionError(f"task {task_id} did not reach {statuses}: {task}")
 
 
 def test_a_separate_worker_runs_tasks_and_events_reach_the_studio(server: RunningServer, redis_url: str,

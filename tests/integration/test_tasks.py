@@ -21,6 +21,7 @@ import pytest
 import websockets
 
 from support import ApiClient, RunningServer, png_bytes, run_async, set_up_admin, start_server
+from support import wait_for_task as wait_for
 
 # Tests poll tasks quickly: lift the per-user request limit (its own tests are elsewhere).
 TEST_ENV = {"MEDIASTUDIO_TEST_TASKS": "1", "MEDIASTUDIO_PROBE_GPU": "0",
@@ -33,16 +34,6 @@ def sleep_task(client: ApiClient, steps: int = 5, step_seconds: float = 0.05, ki
                                                                              "step_seconds": step_seconds, **params}})
     assert response.status_code == 201, response.text
     return response.json()
-
-
-def wait_for(client: ApiClient, task_id: str, statuses: tuple[str, ...], timeout: float = 20.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        task = client.get(f"/api/v1/tasks/{task_id}").json()
-        if task["status"] in statuses:
-            return task
-        time.sleep(0.02)
-    raise AssertionError(f"task {task_id} did not reach {statuses}: {task}")
 
 
 def cookie(client: ApiClient) -> dict[str, str]:
