@@ -164,3 +164,43 @@ def wait_for_task(client: ApiClient, task_id: str, statuses: tuple[str, ...] = (
             raise AssertionError(f"task {task_id} did not reach {statuses}: {task}")
         time.sleep(0.03)
 
+
+class WebhookReceiver:
+    """A webhook receiver on 127.0.0.1 (a port of its own) that records each POST with its arrival time and
+    answers `status`, or 500 to the first `fail_first` requests. `close()` stops it."""
+
+    def __init__(self, status: int = 204, fail_first: int = 0) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.received: list[dict[str, Any]] = []
+        self.status, self.fail_first = status, fail_first
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append({"headers": dict(self.headers), "body": body, "at": time.monotonic()})
+                failing = len(receiver.received) <= receiver.fail_first
+                self.send_response(500 if failing else receiver.status)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.http.server_address[1]}/hooks/mediastudio"
+        import threading
+
+        threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def wait(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(self.received) >= count, f"the receiver got {len(self.received)} of {count} requests"
+        return self.received
+
+    def close(self) -> None:
+        self.http.shutdown()
+        self.http.server_close()
+

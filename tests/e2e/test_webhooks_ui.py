@@ -7,55 +7,23 @@ import hashlib
 import hmac
 import json
 import re
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from browser_support import PHONE, SCREENSHOTS, ConsoleLog, create_project, csrf_headers, screenshot
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
+from support import WebhookReceiver as Receiver
+
 DEFAULT_EVENTS = ["task.succeeded", "task.failed", "task.cancelled"]
-
-
-class Receiver:
-    """A webhook receiver on loopback that records each request and answers `status`."""
-
-    def __init__(self, status: int = 204) -> None:
-        self.received: list[dict[str, Any]] = []
-        self.status = status
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append({"headers": dict(self.headers), "body": body})
-                self.send_response(receiver.status)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.http.server_address[1]}/hooks/mediastudio"
-        threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def wait(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while len(self.received) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert len(self.received) >= count, f"the receiver got {len(self.received)} of {count} requests"
-        return self.received
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     receiver = Receiver()
     yield receiver
-    receiver.http.shutdown()
-    receiver.http.server_close()
+    receiver.close()
 
 
 def _open_webhooks(page: Page, url: str) -> Locator:

@@ -5,52 +5,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from support import ApiClient, RunningServer, set_up_admin, start_server
+from support import WebhookReceiver as Receiver
 
 ENV = {"MEDIASTUDIO_TEST_TASKS": "1", "MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_WEBHOOK_RETRY_SECONDS": "0.2",
        "MEDIASTUDIO_WEBHOOK_MAX_ATTEMPTS": "3"}
-
-
-class Receiver:
-    """Records what arrives; answers 500 to the first `fail_first` requests."""
-
-    def __init__(self, fail_first: int = 0) -> None:
-        self.received: list[dict[str, Any]] = []
-        self.fail_first = fail_first
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append({"headers": dict(self.headers), "body": body, "at": time.monotonic()})
-                failing = len(receiver.received) <= receiver.fail_first
-                self.send_response(500 if failing else 204)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.http.server_address[1]}/hooks/mediastudio"
-        threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def wait(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while len(self.received) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return self.received
-
-    def close(self) -> None:
-        self.http.shutdown()
-        self.http.server_close()
 
 
 @pytest.fixture(scope="module")
