@@ -8,9 +8,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from browser_support import ADMIN, DESKTOP, PHONE, Account, ConsoleLog, new_account
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from support import RunningServer
+
+# Assertions wait up to 10 s (Playwright's default is 5 s): CI runs the browser beside the whole suite on
+# two cores. Tests that measure a latency time it themselves.
+expect.set_options(timeout=10_000)
 
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
