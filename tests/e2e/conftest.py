@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -53,6 +53,18 @@ def studio_url(shared_server: RunningServer) -> str:
 @pytest.fixture
 def console() -> ConsoleLog:
     return ConsoleLog()
+
+
+@pytest.fixture
+def watched(console: ConsoleLog) -> Callable[[BrowserContext], Page]:
+    """Opens a new page of a profile with its console watched."""
+
+    def open_page(context: BrowserContext) -> Page:
+        page = context.new_page()
+        console.watch(page)
+        return page
+
+    return open_page
 
 
 PHONE_OPTIONS: dict[str, object] = {"viewport": PHONE, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}

@@ -75,16 +75,6 @@ def user(browser: Browser, gen_url: str) -> Iterator[BrowserContext]:
     context.close()
 
 
-@pytest.fixture
-def watched(console: ConsoleLog) -> Callable[[BrowserContext], Page]:
-    def open_page(context: BrowserContext) -> Page:
-        page = context.new_page()
-        console.watch(page)
-        return page
-
-    return open_page
-
-
 # -- helpers ----------------------------------------------------------------------------------------------
 
 def _scene(context: BrowserContext, url: str, project: dict[str, Any]) -> str:

@@ -80,18 +80,6 @@ def admin(browser: Browser, url: str) -> Iterator[BrowserContext]:
     context.close()
 
 
-@pytest.fixture
-def watched(console: ConsoleLog) -> Callable[[BrowserContext], Page]:
-    """A new page of a profile, its console watched."""
-
-    def open_page(context: BrowserContext) -> Page:
-        page = context.new_page()
-        console.watch(page)
-        return page
-
-    return open_page
-
-
 def _start(context: BrowserContext, url: str, kind: str, **params: object) -> dict:
     answer = context.request.post(f"{url}/api/v1/tasks", data={"kind": kind, "params": params},
                                   headers=csrf_headers(context))

@@ -33,12 +33,15 @@ def _bypassed(node: Any, inputs: dict[str, Any]) -> dict[str, Any]:
 
 class Execution:
     def __init__(self, plan: Plan, task: TaskContext, cache: NodeCache, models: Any, *, graph: dict[str, Any],
-                 scene_id: str, run_index: int = 0, asset_writer: Any = None) -> None:
+                 scene_id: str, run_index: int = 0, asset_writer: Any = None, asset_loader: Any = None,
+                 force: bool = False) -> None:
         self.plan, self.task, self.cache, self.models = plan, task, cache, models
         self.graph, self.scene_id, self.run_index = graph, scene_id, run_index
         self.blobs = task.blobs
         self.project_id = task.project_id
         self.asset_writer = asset_writer
+        self.asset_loader = asset_loader
+        self.force = force  # compute every node again (a forced run); results are still stored
         self.keys: dict[str, str] = {}
         self.values: dict[str, dict[str, Any]] = {}
         self.facts: dict[str, dict[str, Any]] = {}
@@ -70,7 +73,7 @@ class Execution:
             if node_id in run or node_id in load:
                 return
             node = self.plan.nodes[node_id]
-            if node.deterministic and self.cache.has(self.keys[node_id]):
+            if node.deterministic and not self.force and self.cache.has(self.keys[node_id]):
                 load.add(node_id)
                 return
             run.add(node_id)
@@ -213,6 +216,11 @@ class Execution:
         if node_id in self.keys and node_id not in self.facts:
             self.facts[node_id] = self._stored_facts(node_id)
         return self.facts.get(node_id, {})
+
+    def load_asset_image(self, asset_id: str) -> Any:
+        if self.asset_loader is None:
+            raise TaskFailed("Pictures can only be loaded from assets inside a project.", code="no_project")
+        return self.asset_loader(asset_id)
 
     def create_assets(self, ctx: NodeContext, items: list[tuple[str, bytes, dict[str, Any]]],
                       tags: list[str]) -> list[str]:

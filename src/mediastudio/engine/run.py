@@ -37,29 +37,13 @@ def run_scene(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
         first = exc.issues[0]
         raise TaskFailed(f"The graph changed and cannot run: {first.message}", code="invalid_graph",
                          hint="Fix what the canvas marks and run again.") from exc
-    cache = engine.cache
-    if params["force"]:
-        cache = _Uncached(cache)
-    execution = Execution(run_plan, ctx, cache, engine.pipelines, graph=params["graph"], scene_id=params["scene_id"],
-                          run_index=params["run_index"], asset_writer=_asset_writer(ctx))
-    execution.load_asset_image = lambda asset_id: _load_image(ctx, asset_id)  # type: ignore[method-assign]
+    execution = Execution(run_plan, ctx, engine.cache, engine.pipelines, graph=params["graph"],
+                          scene_id=params["scene_id"], run_index=params["run_index"], asset_writer=_asset_writer(ctx),
+                          asset_loader=lambda asset_id: _load_image(ctx, asset_id), force=params["force"])
     outcome = execution.run()
     assets = [a for n in run_plan.targets for a in _asset_ids(execution, n)]
     return {"scene_id": params["scene_id"], "ran": outcome["ran"], "cached": outcome["cached"], "assets": assets,
             "outputs": outcome["outputs"]}
-
-
-class _Uncached:
-    """The cache, but nothing counts as cached (a forced run); results are still stored."""
-
-    def __init__(self, cache: Any) -> None:
-        self._cache = cache
-
-    def has(self, key: str) -> bool:
-        return False
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._cache, name)
 
 
 def _asset_ids(execution: Execution, node_id: str) -> list[str]:

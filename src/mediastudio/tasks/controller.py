@@ -130,28 +130,27 @@ class TasksController(Controller):
         return serve_blob(request, path, task.id, "application/zip", download, download=True)
 
 
+def _queue_out(identity: Any, studio: Any) -> QueueOut:
+    lanes, tasks = studio.tasks.visible_queue(identity.user)
+    return QueueOut(lanes=[LaneOut(**lane) for lane in lanes], tasks=tasks)
+
+
 class QueueController(Controller):
     path = "/api/v1/queue"
 
     @get(summary="Lanes, counts, and the positions and ETAs of your waiting tasks (admins: everyone's)",
          sync_to_thread=True)
     def queue(self, identity: IdentityDep, studio: StudioDep) -> QueueOut:
-        state = studio.tasks.queue_state()
-        ids = [t["id"] for t in state["tasks"] if identity.user.is_admin or t["owner_id"] == identity.user.id]
-        with studio.db.session() as db:
-            from mediastudio.tasks.models import Task
-
-            tasks = [t for t in (db.get(Task, i) for i in ids) if t is not None]
-        return QueueOut(lanes=[LaneOut(**lane) for lane in state["lanes"]], tasks=studio.tasks.describe(tasks))
+        return _queue_out(identity, studio)
 
     @post("/pause", summary="Stop starting new tasks (admins); running ones finish", status_code=200,
           sync_to_thread=True, dependencies={"identity": Provide(provide_admin, sync_to_thread=False)})
     def pause(self, data: JSONBody[PauseIn], identity: IdentityDep, studio: StudioDep) -> QueueOut:
         studio.tasks.set_paused(True, tuple(data.lanes))
-        return self.queue.fn(self, identity, studio)  # type: ignore[no-any-return]
+        return _queue_out(identity, studio)
 
     @post("/resume", summary="Start tasks again (admins)", status_code=200, sync_to_thread=True,
           dependencies={"identity": Provide(provide_admin, sync_to_thread=False)})
     def resume(self, data: JSONBody[PauseIn], identity: IdentityDep, studio: StudioDep) -> QueueOut:
         studio.tasks.set_paused(False, tuple(data.lanes))
-        return self.queue.fn(self, identity, studio)  # type: ignore[no-any-return]
+        return _queue_out(identity, studio)

@@ -14,7 +14,7 @@ from mediastudio.db import Database
 from mediastudio.events.bus import EventBus
 from mediastudio.media.blobs import BlobStore
 from mediastudio.settings import Settings
-from mediastudio.tasks.estimates import build_view
+from mediastudio.tasks.estimates import LaneView, Placement, build_view
 from mediastudio.tasks.kinds import LANES, load_builtin_kinds
 from mediastudio.tasks.models import Task
 from mediastudio.tasks.queue import TaskQueue
@@ -92,25 +92,23 @@ class TaskSystem:
         """Every lane's counts and every waiting/running task's place (the bus filters per subscriber)."""
         with self.db.session() as db:
             lanes, places = build_view(db, self.workers, self.paused())
-        tasks = []
-        for view in lanes.values():
-            for task in [*view.running, *view.queued]:
-                place = places.get(task.id)
-                tasks.append({"id": task.id, "owner_id": task.owner_id, "lane": task.lane, "status": task.status,
-                              "position": place.position if place else None,
-                              "starts_in_seconds": place.starts_in if place else None,
-                              "eta_seconds": place.eta if place else None,
-                              "progress": task.progress})
-        return {"lanes": [{"name": v.name, "workers": v.workers, "paused": v.paused, "running": len(v.running),
-                           "queued": len(v.queued), "backlog_seconds": v.backlog_seconds} for v in lanes.values()],
-                "tasks": tasks}
+        return _state(lanes, places)
 
-    def describe(self, tasks: list[Task]) -> list[TaskOut]:
+    def visible_queue(self, user: User) -> tuple[list[dict[str, Any]], list[TaskOut]]:
+        """The lanes, and the waiting/running tasks `user` may see (admins: all) in run order, described."""
+        with self.db.session() as db:
+            lanes, places = build_view(db, self.workers, self.paused())
+        tasks = [t for view in lanes.values() for t in [*view.running, *view.queued]
+                 if user.is_admin or t.owner_id == user.id]
+        return _state(lanes, places)["lanes"], self.describe(tasks, places)
+
+    def describe(self, tasks: list[Task], places: dict[str, Placement] | None = None) -> list[TaskOut]:
         """Tasks as the API shows them: with owner names, positions and ETAs."""
         if not tasks:
             return []
         with self.db.session() as db:
-            _, places = build_view(db, self.workers, self.paused())
+            if places is None:
+                _, places = build_view(db, self.workers, self.paused())
             owners = {u.id: u.display_name for u in db.exec(
                 select(User).where(User.id.in_({t.owner_id for t in tasks}))).all()}  # type: ignore[attr-defined]
         out = []
@@ -140,3 +138,18 @@ class TaskSystem:
     def set_paused(self, paused: bool, lanes: tuple[str, ...]) -> None:
         self.queue.set_paused(paused, lanes)
         self.events.publish("queue.paused", workspace_id=None, lanes=list(lanes), paused=paused)
+
+
+def _state(lanes: dict[str, LaneView], places: dict[str, Placement]) -> dict[str, Any]:
+    tasks = []
+    for view in lanes.values():
+        for task in [*view.running, *view.queued]:
+            place = places.get(task.id)
+            tasks.append({"id": task.id, "owner_id": task.owner_id, "lane": task.lane, "status": task.status,
+                          "position": place.position if place else None,
+                          "starts_in_seconds": place.starts_in if place else None,
+                          "eta_seconds": place.eta if place else None,
+                          "progress": task.progress})
+    return {"lanes": [{"name": v.name, "workers": v.workers, "paused": v.paused, "running": len(v.running),
+                       "queued": len(v.queued), "backlog_seconds": v.backlog_seconds} for v in lanes.values()],
+            "tasks": tasks}
