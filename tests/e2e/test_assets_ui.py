@@ -68,6 +68,8 @@ def _studio(page: Page, url: str, project_id: object) -> Locator:
     page.goto(f"{url}/projects/{project_id}")
     browser = page.get_by_test_id("asset-browser")
     expect(browser).to_be_visible()
+    # Drops count once the project (and the caller's right to edit it) has loaded: Upload shows then.
+    expect(browser.get_by_test_id("asset-upload")).to_be_visible()
     return browser
 
 
