@@ -134,7 +134,10 @@ def test_cancel_a_waiting_task_and_a_running_one_within_a_step(server: RunningSe
 
 def test_fair_lanes_and_quotas(server: RunningServer, admin: ApiClient) -> None:
     eli, fay = new_user(server, "eli"), new_user(server, "fay")
-    eli_tasks = [sleep_task(eli, steps=2, step_seconds=0.05) for _ in range(20)]
+    # eli's first task runs for 2 s, the other 19 are short; fay queues while the first one runs, so the
+    # slot it frees is the "next slot" (queueing during a hand-over between two tasks would be a race).
+    eli_tasks = [sleep_task(eli, steps=2, step_seconds=1.0 if i == 0 else 0.05) for i in range(20)]
+    wait_for(eli, eli_tasks[0]["id"], ("running",))
     fay_task = sleep_task(fay, steps=1, step_seconds=0.05)
     wait_for(fay, fay_task["id"], ("succeeded",), timeout=30)
     for task in eli_tasks:
@@ -145,7 +148,7 @@ def test_fair_lanes_and_quotas(server: RunningServer, admin: ApiClient) -> None:
     print(f"\nstart order: {order}")
     # The first slot that opened after fay queued went to fay, although eli still had many waiting.
     after = [t for t in started if t["started_at"] > fay_task["created_at"]]
-    assert after[0]["owner_name"] == "fay"
+    assert order[0] == "eli" and after[0]["owner_name"] == "fay", order
     assert order.count("eli") - order.index("fay") >= 15
 
     # A guest may keep 5 tasks waiting; the 6th is refused with what to do.

@@ -62,10 +62,12 @@ def new_task(db: Session, settings: Settings, actor: User, kind_name: str, param
             raise TooManyRequests(f"{who} can have at most {limit} tasks waiting or running at once.",
                                   retry_after=10, hint="Wait for some to finish, or cancel ones you no longer need."
                                   + (" Register an account for a larger quota." if actor.is_guest else ""))
-    # Fairness: the owner's k-th waiting task on the lane gets Huey priority -k (lanes serve users round-robin).
+    # Fairness: a task queued behind k unfinished tasks of its owner on the lane (waiting or already running)
+    # gets Huey priority -k, so lanes serve users round-robin: someone with nothing queued goes ahead of the
+    # second task of someone whose first one is running.
     waiting = int(db.exec(select(func.count()).select_from(Task).where(
         col(Task.owner_id) == actor.id, col(Task.lane) == kind.lane,
-        col(Task.status).in_(("queued", "interrupted")))).one())
+        col(Task.status).in_(("queued", "interrupted", "running")))).one())
     title = kind.title(parsed).replace("{project}", project_name)[:200]
     task = Task(id=new_id("t"), kind=kind.name, lane=kind.lane, title=title, owner_id=actor.id,
                 workspace_id=workspace_id, project_id=project_id if kind.project else None,
