@@ -69,6 +69,77 @@ def build_tiny_sd(folder: Path, seed: int = 0) -> Path:
     return folder
 
 
+
+def _tiny_text_parts(folder: Path) -> tuple[object, object]:
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    text_encoder = CLIPTextModel(CLIPTextConfig(
+        hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2, vocab_size=520,
+        max_position_embeddings=16, bos_token_id=512, eos_token_id=513, pad_token_id=513, projection_dim=32))
+    tokenizer_dir = folder.parent / f".{folder.name}-tokenizer"
+    _tokenizer_files(tokenizer_dir)
+    return text_encoder, CLIPTokenizer.from_pretrained(str(tokenizer_dir))
+
+
+def build_tiny_animatediff(folder: Path, seed: int = 0) -> Path:
+    """A tiny text-to-video model: AnimateDiff (an SD UNet + a motion adapter), random weights."""
+    import torch
+    from diffusers import AnimateDiffPipeline, AutoencoderKL, DDIMScheduler, MotionAdapter, UNet2DConditionModel
+
+    torch.manual_seed(seed)
+    channels = (8, 8)
+    unet = UNet2DConditionModel(
+        block_out_channels=channels, layers_per_block=1, sample_size=8, in_channels=4, out_channels=4,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=32, norm_num_groups=2, attention_head_dim=2)
+    adapter = MotionAdapter(block_out_channels=channels, motion_layers_per_block=1, motion_norm_num_groups=2,
+                            motion_num_attention_heads=2, motion_max_seq_length=32)
+    vae = AutoencoderKL(block_out_channels=channels, in_channels=3, out_channels=3, latent_channels=4,
+                        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
+                        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"), norm_num_groups=2)
+    text_encoder, tokenizer = _tiny_text_parts(folder)
+    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="linear", clip_sample=False,
+                              steps_offset=1)
+    pipe = AnimateDiffPipeline(unet=unet, motion_adapter=adapter, vae=vae, text_encoder=text_encoder,
+                               tokenizer=tokenizer, scheduler=scheduler)
+    pipe.save_pretrained(str(folder))
+    return folder
+
+
+def build_tiny_svd(folder: Path, seed: int = 0) -> Path:
+    """A tiny image-to-video model: Stable Video Diffusion's parts at toy sizes, random weights."""
+    import torch
+    from diffusers import (
+        AutoencoderKLTemporalDecoder,
+        EulerDiscreteScheduler,
+        StableVideoDiffusionPipeline,
+        UNetSpatioTemporalConditionModel,
+    )
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(seed)
+    unet = UNetSpatioTemporalConditionModel(
+        block_out_channels=(32, 64), layers_per_block=1, sample_size=8, in_channels=8, out_channels=4,
+        down_block_types=("CrossAttnDownBlockSpatioTemporal", "DownBlockSpatioTemporal"),
+        up_block_types=("UpBlockSpatioTemporal", "CrossAttnUpBlockSpatioTemporal"),
+        cross_attention_dim=32, num_attention_heads=8, projection_class_embeddings_input_dim=96,
+        addition_time_embed_dim=32)
+    vae = AutoencoderKLTemporalDecoder(block_out_channels=[32, 64], in_channels=3, out_channels=3,
+                                       down_block_types=["DownEncoderBlock2D", "DownEncoderBlock2D"],
+                                       latent_channels=4)
+    image_encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
+        hidden_size=32, projection_dim=32, num_hidden_layers=2, num_attention_heads=4, image_size=224,
+        intermediate_size=37, patch_size=32))
+    scheduler = EulerDiscreteScheduler(
+        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", interpolation_type="linear",
+        num_train_timesteps=1000, prediction_type="v_prediction", sigma_max=700.0, sigma_min=0.002, steps_offset=1,
+        timestep_spacing="leading", timestep_type="continuous", use_karras_sigmas=True)
+    pipe = StableVideoDiffusionPipeline(vae=vae, image_encoder=image_encoder, unet=unet, scheduler=scheduler,
+                                        feature_extractor=CLIPImageProcessor(crop_size=224, size=224))
+    pipe.save_pretrained(str(folder))
+    return folder
+
+
 if __name__ == "__main__":
     import sys
     import time

@@ -45,6 +45,18 @@ def _mp4(tmp_path: Path) -> bytes:
     return video.read_bytes()
 
 
+def _wav(seconds: float = 0.5, rate: int = 8000) -> bytes:
+    import wave
+
+    out = io.BytesIO()
+    with wave.open(out, "wb") as sound:
+        sound.setnchannels(1)
+        sound.setsampwidth(2)
+        sound.setframerate(rate)
+        sound.writeframes(b"\x00\x00" * int(seconds * rate))
+    return out.getvalue()
+
+
 def _upload(
     context: BrowserContext,
     url: str,
@@ -287,26 +299,16 @@ def test_a_video_plays_with_frame_steps_and_its_scrub_strip(
     assert console.unexpected() == []
 
 
-def test_an_asset_dragged_onto_the_canvas_becomes_a_load_node(
-    desktop: BrowserContext, page: Page, studio_url: str, console: ConsoleLog
-) -> None:
-    project = create_project(desktop, studio_url, "Wiring")
-    asset = _upload(desktop, studio_url, project["id"], "plate.png", _png(), "image/png")
-    _studio(page, studio_url, project["id"])
-    expect(page.get_by_test_id("scene-canvas")).to_be_visible()
-    before = page.get_by_test_id("graph-node").count()
-
-    source = _item(page, "plate.png")
+def _drop_on_canvas(page: Page, source: Locator) -> dict:
+    """An HTML5 drag from an asset tile to the canvas, carrying the asset as the tile sets it; the payload."""
     canvas = page.get_by_test_id("scene-canvas")
     box = canvas.bounding_box()
     assert box is not None
-    # An HTML5 drag from the tile to the canvas, carrying the asset as the tile sets it.
     data = source.evaluate("""el => {
         const dt = new DataTransfer();
         el.dispatchEvent(new DragEvent('dragstart', { bubbles: true, cancelable: true, dataTransfer: dt }));
         return JSON.parse(dt.getData('application/x-mediastudio-asset'));
     }""")
-    assert data == {"project_id": project["id"], "asset_id": asset["id"], "name": "plate.png", "category": "image"}
     canvas.evaluate(
         """(el, [payload, x, y]) => {
             const dt = new DataTransfer();
@@ -317,21 +319,50 @@ def test_an_asset_dragged_onto_the_canvas_becomes_a_load_node(
         }""",
         [json.dumps(data), box["x"] + box["width"] / 2, box["y"] + box["height"] / 3],
     )
+    return data
+
+
+def test_an_asset_dragged_onto_the_canvas_becomes_a_load_node(
+    desktop: BrowserContext, page: Page, studio_url: str, console: ConsoleLog, tmp_path: Path
+) -> None:
+    project = create_project(desktop, studio_url, "Wiring")
+    asset = _upload(desktop, studio_url, project["id"], "plate.png", _png(), "image/png")
+    clip = _upload(desktop, studio_url, project["id"], "clip.mp4", _mp4(tmp_path), "video/mp4")
+    sound = _upload(desktop, studio_url, project["id"], "room-tone.wav", _wav(), "audio/wav")
+    _studio(page, studio_url, project["id"])
+    expect(page.get_by_test_id("scene-canvas")).to_be_visible()
+    before = page.get_by_test_id("graph-node").count()
+
+    data = _drop_on_canvas(page, _item(page, "plate.png"))
+    assert data == {"project_id": project["id"], "asset_id": asset["id"], "name": "plate.png", "category": "image",
+                    "mime": "image/png"}
     expect(page.get_by_test_id("graph-node")).to_have_count(before + 1)
     expect(page.get_by_test_id("graph-node").filter(has_text="plate.png")).to_have_count(1)
+    # A clip becomes a Load video node, its clip chosen in the inspector; a sound cannot go into a graph.
+    _drop_on_canvas(page, _item(page, "clip.mp4"))
+    expect(page.get_by_test_id("graph-node")).to_have_count(before + 2)
+    inspector = page.get_by_test_id("node-inspector")
+    expect(inspector).to_have_attribute("data-node-type", "load_video")
+    expect(inspector.locator('[data-param="asset_id"] [data-testid="asset-chosen"]')).to_have_attribute(
+        "data-asset-id", clip["id"])
+    _drop_on_canvas(page, _item(page, "room-tone.wav"))
+    expect(page.get_by_text("'room-tone.wav' cannot go into a graph")).to_be_visible()
+    expect(page.get_by_test_id("graph-node")).to_have_count(before + 2)
+    screenshot(page, "canvas-assets-dropped")
 
-    # The node travels through the scene's live document: the server's graph has it at once.
+    # The nodes travel through the scene's live document: the server's graph has them at once.
     expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "live")
     detail = desktop.request.get(f"{studio_url}/api/v1/projects/{project['id']}").json()
     scene = detail["scenes"][0]["id"]
     nodes: list[dict] = []
     for _ in range(50):
         graph = desktop.request.get(f"{studio_url}/api/v1/projects/{project['id']}/scenes/{scene}/graph").json()
-        nodes = [n for n in graph["nodes"].values() if n.get("params", {}).get("asset_id") == asset["id"]]
-        if nodes:
+        nodes = [n for n in graph["nodes"].values() if n.get("params", {}).get("asset_id") in (asset["id"], clip["id"])]
+        if len(nodes) == 2:
             break
         page.wait_for_timeout(100)
-    assert [(n["type"], n["title"]) for n in nodes] == [("load_image", "plate.png")]
+    assert sorted((n["type"], n["title"]) for n in nodes) == [("load_image", "plate.png"), ("load_video", "clip.mp4")]
+    assert not [n for n in graph["nodes"].values() if n.get("params", {}).get("asset_id") == sound["id"]]
     assert console.unexpected() == []
 
 

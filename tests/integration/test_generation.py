@@ -93,7 +93,8 @@ def asset_bytes(client: ApiClient, project_id: str, asset_id: str) -> bytes:
 def test_node_types_and_models_are_listed(server: RunningServer, admin: ApiClient) -> None:
     types = {t["id"]: t for t in admin.get("/api/v1/node-types").json()}
     for expected in ("prompt", "negative_prompt", "seed", "model_loader", "text_to_image", "image_to_image", "inpaint",
-                     "upscale", "load_image", "image_sequence_to_video", "text_to_video", "image_to_video", "shot"):
+                     "upscale", "load_image", "load_video", "image_sequence_to_video", "text_to_video",
+                     "image_to_video", "shot"):
         assert expected in types
     steps = types["text_to_image"]["params_schema"]["properties"]["steps"]
     assert steps["minimum"] == 1 and steps["maximum"] == 150 and steps["default"] == 20
@@ -219,6 +220,29 @@ def test_image_to_image_inpaint_and_a_clip(server: RunningServer, admin: ApiClie
     assert video["mime"] == "video/mp4" and video["width"] == 64 and video["height"] == 48
     assert video["duration"] == pytest.approx(0.5, abs=0.1)
 
+    # A clip's frames back into a graph: every 2nd frame from the start → a shorter clip; its first frame → a shot.
+    reload_nodes = {"source": node("load_video", "Source", asset_id=video["id"], every=2, max_frames=100),
+                    "retimed": node("image_sequence_to_video", "Retimed", fps=6, codec="mpeg4"),
+                    "clip_shot": node("shot", "Retimed shot", name="Retimed"),
+                    "still": node("shot", "Still", name="Still")}
+    reload_edges = [edge("source", "images", "retimed", "images"), edge("retimed", "video", "clip_shot", "video"),
+                    edge("source", "image", "still", "images")]
+    admin.put(f"/api/v1/projects/{project_id}/scenes/{scene['id']}/graph",
+              json={"nodes": reload_nodes, "edges": dict(reload_edges)})
+    reloaded = wait(admin, run(admin, project_id, scene["id"])["id"])
+    made = {a["name"]: a for a in (admin.get(f"/api/v1/projects/{project_id}/assets/{i}").json()
+                                   for i in reloaded["result"]["assets"])}
+    assert made["Retimed.mp4"]["duration"] == pytest.approx(0.5, abs=0.1)  # 3 of the 6 frames at 6 fps
+    assert made["Still.png"]["width"] == 64 and made["Still.png"]["provenance"]["source_assets"] == [video["id"]]
+    still = Image.open(io.BytesIO(asset_bytes(admin, project_id, made["Still.png"]["id"]))).convert("RGB")
+    assert abs(still.getpixel((32, 24))[2] - 200) < 30  # the first frame's colour (20·0, 80, 200), through h264
+    # A picture is not a clip: said on the run, with what to do.
+    admin.put(f"/api/v1/projects/{project_id}/scenes/{scene['id']}/graph",
+              json={"nodes": {**reload_nodes, "source": node("load_video", "Source", asset_id=frames[0])},
+                    "edges": dict(reload_edges)})
+    wrong = wait(admin, run(admin, project_id, scene["id"])["id"], ("failed",))
+    assert wrong["error"]["code"] == "wrong_asset" and "not a video clip" in wrong["error"]["message"]
+
 
 def test_cancel_mid_run_stops_within_a_step(server: RunningServer, admin: ApiClient) -> None:
     nodes, edges = t2i_graph(seed=11, steps=150)
@@ -275,6 +299,65 @@ def test_problems_are_reported_on_their_nodes(server: RunningServer, admin: ApiC
     refused = admin.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/run", json={})
     assert refused.status_code == 422 and refused.json()["issues"][0]["node_id"] == "model"
     assert "sdxl-dreams" in refused.json()["detail"]
+
+
+
+def test_text_to_video_and_image_to_video_make_clips(server: RunningServer, admin: ApiClient,
+                                                     tmp_path_factory: pytest.TempPathFactory) -> None:
+    from tiny_models import build_tiny_animatediff, build_tiny_svd
+
+    folder = tmp_path_factory.mktemp("video-models")
+    for name, build in (("tiny-animatediff", build_tiny_animatediff), ("tiny-svd", build_tiny_svd)):
+        added = admin.post("/api/v1/models", json={"path": str(build(folder / name)), "name": name})
+        assert added.status_code == 201, added.text
+    kinds = {m["name"]: (m["kind"], m["pipeline"]) for m in admin.get("/api/v1/models").json()["items"]}
+    assert kinds["tiny-animatediff"] == ("text-to-video", "AnimateDiffPipeline")
+    assert kinds["tiny-svd"] == ("image-to-video", "StableVideoDiffusionPipeline")
+
+    # Text → frames (AnimateDiff) → an MP4 clip of the shot.
+    nodes = {"prompt": node("prompt", "Prompt", text="waves at night"), "seed": node("seed", "Seed", value=5),
+             "model": node("model_loader", "Video model", model="tiny-animatediff"),
+             "t2v": node("text_to_video", "Waves", frames=4, width=64, height=64, steps=2, guidance_scale=4.0),
+             "clip": node("image_sequence_to_video", "Clip", fps=8), "shot": node("shot", "Shot", name="Waves")}
+    edges = [edge("prompt", "text", "t2v", "prompt"), edge("seed", "seed", "t2v", "seed"),
+             edge("model", "model", "t2v", "model"), edge("t2v", "images", "clip", "images"),
+             edge("clip", "video", "shot", "video")]
+    project_id, scene_id = scene_with(admin, nodes, edges)
+    made = wait(admin, run(admin, project_id, scene_id)["id"])
+    assert made["detail"]["nodes"]["t2v"]["state"] == "done"
+    clip = admin.get(f"/api/v1/projects/{project_id}/assets/{made['result']['assets'][0]}").json()
+    assert clip["mime"] == "video/mp4" and (clip["width"], clip["height"]) == (64, 64)
+    assert clip["duration"] == pytest.approx(0.5, abs=0.1)  # 4 frames at 8 fps
+    assert clip["provenance"]["model"] == "tiny-animatediff" and clip["provenance"]["prompt"] == "waves at night"
+    assert clip["provenance"]["seed"] == 5 and clip["provenance"]["generator_node"] == "t2v"
+
+    # A picture → frames (Stable Video Diffusion: no prompt; guided by min/max guidance) → a clip.
+    plate = _upload(admin, project_id, "plate.png", png_bytes(size=(64, 64)))
+    nodes = {"plate": node("load_image", "Plate", asset_id=plate),
+             "model": node("model_loader", "Video model", model="tiny-svd"),
+             "i2v": node("image_to_video", "Set in motion", frames=4, width=64, height=64, steps=2, seed=9,
+                         motion=60),
+             "clip": node("image_sequence_to_video", "Clip", fps=4), "shot": node("shot", "Shot", name="Motion")}
+    edges = [edge("plate", "image", "i2v", "image"), edge("model", "model", "i2v", "model"),
+             edge("i2v", "images", "clip", "images"), edge("clip", "video", "shot", "video")]
+    scene = admin.post(f"/api/v1/projects/{project_id}/scenes", json={"name": "Motion"}).json()
+    admin.put(f"/api/v1/projects/{project_id}/scenes/{scene['id']}/graph", json={"nodes": nodes, "edges": dict(edges)})
+    moved = wait(admin, run(admin, project_id, scene["id"])["id"])
+    motion = admin.get(f"/api/v1/projects/{project_id}/assets/{moved['result']['assets'][0]}").json()
+    assert motion["mime"] == "video/mp4" and motion["duration"] == pytest.approx(1.0, abs=0.15)  # 4 frames at 4 fps
+    assert motion["provenance"]["model"] == "tiny-svd" and "prompt" not in motion["provenance"]
+
+    # A model of the wrong kind is named on the node that cannot use it, before anything runs.
+    nodes, edges = t2i_graph()
+    nodes["model"]["params"]["model"] = "tiny-animatediff"
+    project_id, scene_id = scene_with(admin, nodes, edges)
+    refused = admin.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/run", json={})
+    assert refused.status_code == 422
+    (issue,) = refused.json()["issues"]
+    assert issue["node_id"] == "generate" and issue["field"] == "model"
+    assert "'tiny-animatediff' is a text-to-video model" in issue["message"]
+    for name in ("tiny-animatediff", "tiny-svd"):
+        assert admin.delete(f"/api/v1/models/{name}").status_code in (200, 204)
 
 
 def test_without_a_model_the_run_says_how_to_add_one(tmp_path: Path) -> None:

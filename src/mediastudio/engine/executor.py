@@ -220,7 +220,13 @@ class Execution:
     def load_asset_image(self, asset_id: str) -> Any:
         if self.asset_loader is None:
             raise TaskFailed("Pictures can only be loaded from assets inside a project.", code="no_project")
-        return self.asset_loader(asset_id)
+        return self.asset_loader(asset_id, "image")
+
+    def load_asset_video(self, asset_id: str) -> Any:
+        """The file of a video asset of the project (a Path)."""
+        if self.asset_loader is None:
+            raise TaskFailed("Clips can only be loaded from assets inside a project.", code="no_project")
+        return self.asset_loader(asset_id, "video")
 
     def create_assets(self, ctx: NodeContext, items: list[tuple[str, bytes, dict[str, Any]]],
                       tags: list[str]) -> list[str]:

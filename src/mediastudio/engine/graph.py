@@ -2,12 +2,13 @@
 
 Each problem is reported against the node (and field) it concerns, so the canvas can show it there:
 unknown types, edges between ports that do not fit, missing required inputs, cycles, parameters
-out of range, models that are not installed.
+out of range, models that are not installed or of a kind the node cannot use.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict, deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,8 +66,28 @@ def _param_issues(node_id: str, cls: type[NodeType], params: dict[str, Any]) -> 
         return None, issues
 
 
+def _model_kind_issues(parsed: dict[str, NodeType], classes: dict[str, type[NodeType]],
+                       links: dict[str, dict[str, Link]], raw_nodes: dict[str, dict[str, Any]],
+                       installed: Mapping[str, str]) -> list[Issue]:
+    """A node given a model of a kind it cannot use (a video model to Text to image, a picture model to Image to
+    video…), reported on that node."""
+    issues = []
+    for node_id in parsed:
+        kinds = classes[node_id].model_kinds
+        link = links.get(node_id, {}).get("model")
+        if not kinds or link is None or raw_nodes[node_id].get("bypass"):
+            continue
+        name = getattr(parsed.get(link.source), "model", None)
+        kind = installed.get(name) if isinstance(name, str) and name else None
+        if kind is not None and kind not in kinds:
+            wanted = " or ".join(kinds)
+            issues.append(Issue(node_id, f"'{name}' is a {kind} model; '{_title(raw_nodes[node_id], node_id)}' "
+                                         f"needs a {wanted} model.", field="model"))
+    return issues
+
+
 def plan(graph: dict[str, Any], registry: NodeRegistry, outputs: list[str] | None = None,
-         installed_models: set[str] | None = None, *, whole: bool = False) -> Plan:
+         installed_models: Mapping[str, str] | None = None, *, whole: bool = False) -> Plan:
     """The run plan for `outputs` (default: every output node, else every node nothing depends on).
 
     Raises GraphInvalid with every problem found in what would run; with `whole`, checks every node
@@ -174,6 +195,8 @@ def plan(graph: dict[str, Any], registry: NodeRegistry, outputs: list[str] | Non
         if installed_models is not None and isinstance(model, str) and model and model not in installed_models:
             issues.append(Issue(node_id, f"No model named '{model}' is installed.", field="model"))
 
+    if installed_models is not None:
+        issues.extend(_model_kind_issues(parsed, classes, links, raw_nodes, installed_models))
     relevant = [i for i in issues if i.node_id is None or i.node_id in checked]
     if not targets and not whole:
         relevant.append(Issue(None, "Nothing to run: add a Shot output node (or pick the node to run)."))

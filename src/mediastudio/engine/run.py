@@ -39,7 +39,7 @@ def run_scene(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
                          hint="Fix what the canvas marks and run again.") from exc
     execution = Execution(run_plan, ctx, engine.cache, engine.pipelines, graph=params["graph"],
                           scene_id=params["scene_id"], run_index=params["run_index"], asset_writer=_asset_writer(ctx),
-                          asset_loader=lambda asset_id: _load_image(ctx, asset_id), force=params["force"])
+                          asset_loader=lambda asset_id, media: _load_asset(ctx, asset_id, media), force=params["force"])
     outcome = execution.run()
     assets = [a for n in run_plan.targets for a in _asset_ids(execution, n)]
     return {"scene_id": params["scene_id"], "ran": outcome["ran"], "cached": outcome["cached"], "assets": assets,
@@ -55,18 +55,22 @@ def _asset_ids(execution: Execution, node_id: str) -> list[str]:
     return [a for a in str(text or "").split(",") if a]
 
 
-def _load_image(ctx: TaskContext, asset_id: str) -> Any:
+def _load_asset(ctx: TaskContext, asset_id: str, media: str) -> Any:
+    """An asset of the run's project: a picture (PIL) for media "image", the clip's file (a Path) for "video"."""
     from PIL import Image
 
     from mediastudio.media.models import Asset
 
     with ctx.db.session() as db:
         asset = db.get(Asset, asset_id)
+    what = "picture" if media == "image" else "video clip"
     if asset is None or asset.project_id != ctx.project_id or asset.trashed_at is not None:
         raise TaskFailed(f"The asset '{asset_id}' is not in this project (or is in its trash).", code="missing_asset",
-                         hint="Pick another picture for the node.")
-    if asset.category not in ("image", "generated") or not asset.mime.startswith("image/"):
-        raise TaskFailed(f"'{asset.name}' is not a picture.", code="wrong_asset", hint="Pick an image asset.")
+                         hint=f"Pick another {what} for the node.")
+    if not asset.mime.startswith(f"{media}/"):
+        raise TaskFailed(f"'{asset.name}' is not a {what}.", code="wrong_asset", hint=f"Pick a {media} asset.")
+    if media == "video":
+        return ctx.blobs.path(asset.sha256)
     with Image.open(ctx.blobs.path(asset.sha256)) as image:
         image.load()
         return image.convert("RGB") if image.mode not in ("RGB", "RGBA", "L") else image.copy()

@@ -32,7 +32,7 @@ class Engine:
         return load_nodes()
 
     def plan(self, graph: dict[str, Any], outputs: list[str] | None = None, *, whole: bool = False) -> Plan:
-        return plan(graph, self.nodes, outputs, self.models.names(), whole=whole)
+        return plan(graph, self.nodes, outputs, self.models.kinds(), whole=whole)
 
     def steps(self, run_plan: Plan) -> int:
         return sum(max(1, run_plan.nodes[n].steps()) for n in run_plan.order if n in run_plan.nodes)

@@ -16,7 +16,7 @@ from mediastudio.errors import BadRequest, Conflict, NotFound
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 VIDEO_I2V = ("ImageToVideo", "Img2Vid", "StableVideoDiffusion", "I2VGen")
-VIDEO_T2V = ("TextToVideo", "Video", "CogVideoX", "LTX", "Wan", "Mochi", "Hunyuan", "Allegro")
+VIDEO_T2V = ("TextToVideo", "AnimateDiff", "Video", "CogVideoX", "LTX", "Wan", "Mochi", "Hunyuan", "Allegro")
 
 
 def kind_of(class_name: str) -> str:
@@ -85,6 +85,10 @@ class ModelRegistry:
 
     def names(self) -> set[str]:
         return {m.name for m in self.list()}
+
+    def kinds(self) -> dict[str, str]:
+        """Installed model name → its kind (text-to-image, inpaint, text-to-video, image-to-video, upscale)."""
+        return {m.name: m.kind for m in self.list()}
 
     def _info(self, entry: Path) -> ModelInfo | None:
         try:

@@ -6,6 +6,7 @@ each denoising step, and is cancelled within one step by raising from `callback_
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from pydantic import Field
@@ -19,7 +20,26 @@ MODEL = Port("model", required=False, description="The model (default: the first
 SEED = Port("seed", required=False, description="The seed (default: the node's own)")
 
 
+IMAGE_MODELS = ("text-to-image", "inpaint")
+
+
+def call_pipeline(pipe: Any, args: dict[str, Any], facts: dict[str, Any] | None = None) -> Any:
+    """Call a diffusers pipeline with the arguments it takes (video pipelines differ: Stable Video Diffusion has no
+    prompt and guides with min/max_guidance_scale). What was left out is noted in `facts["unused"]`."""
+    accepted = inspect.signature(pipe.__call__).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        return pipe(**args)
+    args = dict(args)
+    if "guidance_scale" in args and "guidance_scale" not in accepted and "max_guidance_scale" in accepted:
+        args["max_guidance_scale"] = max(1.0, args.pop("guidance_scale"))
+    unused = sorted(k for k in args if k not in accepted)
+    if facts is not None and unused:
+        facts["unused"] = unused
+    return pipe(**{k: v for k, v in args.items() if k in accepted})
+
+
 class Diffusion(NodeType):
+    model_kinds = IMAGE_MODELS
     prompt_text: str = Field("", max_length=10_000, description="The prompt, when no prompt node is connected",
                              json_schema_extra={"x-widget": "prompt"})
     steps_: int = Field(20, ge=1, le=150, alias="steps", description="Denoising steps")
@@ -75,7 +95,7 @@ class TextToImage(Sized):
 
     def run(self, inputs: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
         pipe, args = self._common(inputs, ctx, "text-to-image")
-        result = pipe(**args, width=self.width, height=self.height, num_images_per_prompt=1)
+        result = call_pipeline(pipe, {**args, "width": self.width, "height": self.height, "num_images_per_prompt": 1})
         return {"image": result.images[0]}
 
 
@@ -93,7 +113,7 @@ class ImageToImage(Diffusion):
     def run(self, inputs: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
         pipe, args = self._common(inputs, ctx, "image-to-image")
         image = inputs["image"].convert("RGB")
-        result = pipe(**args, image=image, strength=self.strength)
+        result = call_pipeline(pipe, {**args, "image": image, "strength": self.strength})
         return {"image": result.images[0]}
 
 
@@ -112,8 +132,8 @@ class Inpaint(Diffusion):
         pipe, args = self._common(inputs, ctx, "inpaint")
         image = inputs["image"].convert("RGB")
         mask = inputs["mask"].convert("L").resize(image.size)
-        result = pipe(**args, image=image, mask_image=mask, strength=self.strength, width=image.width,
-                      height=image.height)
+        result = call_pipeline(pipe, {**args, "image": image, "mask_image": mask, "strength": self.strength,
+                                      "width": image.width, "height": image.height})
         return {"image": result.images[0]}
 
 
@@ -142,27 +162,37 @@ def _frames(result: Any) -> list[Any]:
 @node("text_to_video", title="Text to video", category="Generate",
       description="Frames from a prompt, with an installed text-to-video model.")
 class TextToVideo(VideoParams):
+    model_kinds = ("text-to-video",)
     inputs = {"prompt": PROMPT, "negative_prompt": NEGATIVE, "model": Port("model", description="A video model"),
               "seed": SEED}
     outputs = {"images": "images"}
 
     def run(self, inputs: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
         pipe, args = self._common(inputs, ctx, "text-to-video")
-        result = pipe(**args, num_frames=self.frames, width=self.width, height=self.height)
+        result = call_pipeline(pipe, {**args, "num_frames": self.frames, "width": self.width, "height": self.height},
+                               ctx.facts)
         return {"images": _frames(result)}
 
 
 @node("image_to_video", title="Image to video", category="Generate",
       description="Frames that set a picture in motion, with an installed image-to-video model.")
 class ImageToVideo(VideoParams):
-    inputs = {"image": Port("image", description="The first frame"), "prompt": Port("text", required=False),
+    model_kinds = ("image-to-video",)
+    inputs = {"image": Port("image", description="The first frame"),
+              "prompt": Port("text", required=False, description="The prompt (for models that take one)"),
               "model": Port("model", description="A video model"), "seed": SEED}
     outputs = {"images": "images"}
+    motion: int = Field(127, ge=1, le=255, description="How much motion (Stable Video Diffusion's motion bucket)")
+    frame_rate: int = Field(7, ge=1, le=60, description="The frame rate the model is told to aim for")
+    noise: float = Field(0.02, ge=0.0, le=1.0, description="Noise added to the first frame (more: freer motion)")
 
     def run(self, inputs: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
         pipe, args = self._common(inputs, ctx, "image-to-video")
         if not args.get("prompt"):
             args.pop("prompt")
+            ctx.facts.pop("prompt", None)
         image = inputs["image"].convert("RGB").resize((self.width, self.height))
-        result = pipe(**args, image=image, num_frames=self.frames, width=self.width, height=self.height)
+        result = call_pipeline(pipe, {**args, "image": image, "num_frames": self.frames, "width": self.width,
+                                      "height": self.height, "motion_bucket_id": self.motion, "fps": self.frame_rate,
+                                      "noise_aug_strength": self.noise, "decode_chunk_size": 8}, ctx.facts)
         return {"images": _frames(result)}

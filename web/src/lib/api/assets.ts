@@ -15,6 +15,8 @@ export interface AssetDragPayload {
 	asset_id: string;
 	name: string;
 	category: string;
+	/** What the file is (image/png, video/mp4…): decides the node a drop onto the canvas makes. */
+	mime?: string;
 }
 
 export interface AssetQuery {

@@ -23,6 +23,8 @@ export interface ParamSpec {
 	options?: string[];
 	/** For lists: the kind of each item ('asset' for asset ids). */
 	item?: ParamKind;
+	/** For assets: which kind the parameter takes (pictures, or video clips). */
+	media?: 'image' | 'video';
 }
 
 type Schema = Record<string, unknown>;
@@ -43,7 +45,7 @@ function kindOf(key: string, schema: Schema): ParamKind {
 	if (widget === 'prompt') return 'prompt';
 	if (widget === 'seed') return 'seed';
 	if (options === 'models') return 'model';
-	if (options === 'assets') return 'asset';
+	if (options === 'assets' || options === 'video-assets') return 'asset';
 	if (Array.isArray(schema['enum'])) return 'enum';
 	switch (schema['type']) {
 		case 'integer':
@@ -87,6 +89,9 @@ export function paramSpecs(paramsSchema: Schema | undefined): ParamSpec[] {
 			options: Array.isArray(schema['enum']) ? (schema['enum'] as unknown[]).map(String) : undefined
 		};
 		if (kind === 'list') spec.item = /asset/.test(key) || items['x-options'] === 'assets' ? 'asset' : 'text';
+		if (kind === 'asset' || spec.item === 'asset') {
+			spec.media = schema['x-options'] === 'video-assets' || items['x-options'] === 'video-assets' ? 'video' : 'image';
+		}
 		return spec;
 	});
 }

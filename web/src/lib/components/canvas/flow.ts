@@ -112,6 +112,12 @@ function defaultsOf(known: NodeType | undefined): Record<string, unknown> {
 
 const GENERATORS = new Set(['text_to_image', 'image_to_image', 'inpaint', 'text_to_video', 'image_to_video']);
 
+function ordinal(n: number): string {
+	const tens = n % 100;
+	const suffix = tens >= 11 && tens <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+	return `${n}${suffix}`;
+}
+
 /** What a node is set to, in a few words (its parameters over the type's defaults). */
 export function summarize(type: string, params: Record<string, unknown>, known: NodeType | undefined): string {
 	const p = { ...defaultsOf(known), ...params } as Record<string, unknown>;
@@ -128,6 +134,13 @@ export function summarize(type: string, params: Record<string, unknown>, known: 
 	if (type === 'load_image') {
 		const many = Array.isArray(p['asset_ids']) ? p['asset_ids'].length : 0;
 		return many ? `${many} picture${many === 1 ? '' : 's'}` : p['asset_id'] ? '1 picture' : 'No picture picked';
+	}
+	if (type === 'load_video') {
+		if (!p['asset_id']) return 'No clip picked';
+		const every = Number(p['every'] ?? 1);
+		return [`up to ${text(p['max_frames'])} frames`, every > 1 ? `every ${ordinal(every)} frame` : '', Number(p['start'] ?? 0) > 0 ? `from ${text(p['start'])} s` : '']
+			.filter(Boolean)
+			.join(' · ');
 	}
 	if (type === 'image_sequence_to_video') return `${text(p['fps'])} fps · ${text(p['codec'])}`;
 	if (type === 'shot') return text(p['name']);
