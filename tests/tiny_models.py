@@ -140,6 +140,38 @@ def build_tiny_svd(folder: Path, seed: int = 0) -> Path:
     return folder
 
 
+
+def build_tiny_upscaler(folder: Path, seed: int = 0) -> Path:
+    """A tiny ×4 upscaler: Stable Diffusion x4 Upscaler's layout (a 7-channel UNet over the low-res picture's
+    noised pixels, a 3-level VAE that decodes 4× larger), random weights."""
+    import torch
+    from diffusers import (
+        AutoencoderKL,
+        DDIMScheduler,
+        DDPMScheduler,
+        StableDiffusionUpscalePipeline,
+        UNet2DConditionModel,
+    )
+
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(
+        block_out_channels=(32, 32, 64), layers_per_block=1, sample_size=32, in_channels=7, out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=32,
+        attention_head_dim=8, use_linear_projection=True, only_cross_attention=(True, True, False),
+        num_class_embeds=100)
+    vae = AutoencoderKL(block_out_channels=[32, 32, 64], in_channels=3, out_channels=3, latent_channels=4,
+                        down_block_types=["DownEncoderBlock2D"] * 3, up_block_types=["UpDecoderBlock2D"] * 3,
+                        scaling_factor=0.08333)
+    text_encoder, tokenizer = _tiny_text_parts(folder)
+    pipe = StableDiffusionUpscalePipeline(
+        vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, low_res_scheduler=DDPMScheduler(),
+        scheduler=DDIMScheduler(prediction_type="v_prediction"), safety_checker=None, feature_extractor=None,
+        watermarker=None, max_noise_level=350)
+    pipe.save_pretrained(str(folder))
+    return folder
+
+
 if __name__ == "__main__":
     import sys
     import time

@@ -360,6 +360,47 @@ def test_text_to_video_and_image_to_video_make_clips(server: RunningServer, admi
         assert admin.delete(f"/api/v1/models/{name}").status_code in (200, 204)
 
 
+
+def test_an_upscaler_model_makes_the_picture_four_times_larger(server: RunningServer, admin: ApiClient,
+                                                               tmp_path_factory: pytest.TempPathFactory) -> None:
+    from tiny_models import build_tiny_upscaler
+
+    folder = build_tiny_upscaler(tmp_path_factory.mktemp("upscaler") / "tiny-x4")
+    assert admin.post("/api/v1/models", json={"path": str(folder), "name": "tiny-x4"}).status_code == 201
+    assert {m["name"]: m["kind"] for m in admin.get("/api/v1/models").json()["items"]}["tiny-x4"] == "upscale"
+    nodes, edges = t2i_graph(seed=21)
+    nodes["upscaler"] = node("model_loader", "Upscaler", model="tiny-x4")
+    nodes["sharpen"] = node("upscale_model", "Sharpen", steps=3, noise_level=30, seed=2, prompt_text="crisp")
+    edges = [e for e in edges if e[0] != "generate:image->shot:images"]
+    edges += [edge("generate", "image", "sharpen", "image"), edge("upscaler", "model", "sharpen", "model"),
+              edge("sharpen", "image", "shot", "images")]
+    project_id, scene_id = scene_with(admin, nodes, edges)
+    done = wait(admin, run(admin, project_id, scene_id)["id"])
+    assert done["detail"]["nodes"]["sharpen"]["state"] == "done"
+    asset = admin.get(f"/api/v1/projects/{project_id}/assets/{done['result']['assets'][0]}").json()
+    assert (asset["width"], asset["height"]) == (256, 256)
+    provenance = asset["provenance"]  # the picture's maker stays the generator; the upscaler is noted beside it
+    assert provenance["model"] == "tiny-sd" and provenance["seed"] == 21 and provenance["generator_node"] == "generate"
+    assert provenance["upscaled_with"]["model"] == "tiny-x4" and provenance["upscaled_with"]["node"] == "sharpen"
+    assert "unused" not in provenance  # every argument reached the pipeline: the step callback in its old form too
+
+    # A final factor: the model's ×4, then resampled to ×2.
+    nodes["sharpen"]["params"]["factor"] = 2
+    scene_with(admin, nodes, edges, {"id": project_id})
+    halved = wait(admin, run(admin, project_id, scene_id)["id"])
+    assert halved["result"]["ran"] == ["sharpen", "shot"]
+    assert admin.get(f"/api/v1/projects/{project_id}/assets/{halved['result']['assets'][0]}").json()["width"] == 128
+
+    # A picture model is not an upscaler (and the upscaler cannot make pictures): said on the node.
+    nodes["generate"]["params"]["steps"] = 3
+    edges = [e for e in edges if e[0] != "upscaler:model->sharpen:model"] + [edge("model", "model", "sharpen", "model")]
+    scene_with(admin, nodes, edges, {"id": project_id})
+    refused = admin.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/run", json={}).json()
+    assert [(i["node_id"], i["field"]) for i in refused["issues"]] == [("sharpen", "model")]
+    assert "'tiny-sd' is a text-to-image model; 'Sharpen' needs an upscale model" in refused["issues"][0]["message"]
+    assert admin.delete("/api/v1/models/tiny-x4").status_code == 204
+
+
 def test_without_a_model_the_run_says_how_to_add_one(tmp_path: Path) -> None:
     server = start_server(tmp_path, env=ENV)
     try:

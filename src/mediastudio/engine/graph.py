@@ -66,6 +66,10 @@ def _param_issues(node_id: str, cls: type[NodeType], params: dict[str, Any]) -> 
         return None, issues
 
 
+def _a(word: str) -> str:
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
+
+
 def _model_kind_issues(parsed: dict[str, NodeType], classes: dict[str, type[NodeType]],
                        links: dict[str, dict[str, Link]], raw_nodes: dict[str, dict[str, Any]],
                        installed: Mapping[str, str]) -> list[Issue]:
@@ -81,8 +85,8 @@ def _model_kind_issues(parsed: dict[str, NodeType], classes: dict[str, type[Node
         kind = installed.get(name) if isinstance(name, str) and name else None
         if kind is not None and kind not in kinds:
             wanted = " or ".join(kinds)
-            issues.append(Issue(node_id, f"'{name}' is a {kind} model; '{_title(raw_nodes[node_id], node_id)}' "
-                                         f"needs a {wanted} model.", field="model"))
+            issues.append(Issue(node_id, f"'{name}' is {_a(kind)} model; '{_title(raw_nodes[node_id], node_id)}' "
+                                         f"needs {_a(wanted)} model.", field="model"))
     return issues
 
 

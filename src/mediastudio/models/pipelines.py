@@ -17,7 +17,7 @@ from mediastudio.models.registry import ModelRegistry
 from mediastudio.tasks.context import TaskFailed
 
 log = logging.getLogger("mediastudio")
-PURPOSES = ("text-to-image", "image-to-image", "inpaint", "text-to-video", "image-to-video")
+PURPOSES = ("text-to-image", "image-to-image", "inpaint", "text-to-video", "image-to-video", "upscale")
 
 
 def pick_device() -> str:

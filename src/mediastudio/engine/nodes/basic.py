@@ -61,9 +61,9 @@ class ModelLoader(NodeType):
                        json_schema_extra={"x-options": "models"})
 
     def run(self, inputs: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
-        name = ctx.models.resolve_name(self.model or None)
-        ctx.facts["model"] = name
-        return {"model": name}
+        # No facts of its own: the node that uses the model records it (a loader feeding an upscaler must not
+        # pass for the picture's model in the provenance).
+        return {"model": ctx.models.resolve_name(self.model or None)}
 
 
 @node("generic", title="Note", category="Other",

@@ -130,6 +130,10 @@ export function summarize(type: string, params: Record<string, unknown>, known: 
 		if (p['strength'] !== undefined) parts.push(`strength ${text(p['strength'])}`);
 		return parts.join(' · ');
 	}
+	if (type === 'upscale_model') {
+		const factor = Number(p['factor'] ?? 0);
+		return [`${text(p['steps'])} steps`, `noise ${text(p['noise_level'])}`, factor ? `then ×${factor}` : ''].filter(Boolean).join(' · ');
+	}
 	if (type === 'upscale') return `×${text(p['factor'])} · ${text(p['method'])}`;
 	if (type === 'load_image') {
 		const many = Array.isArray(p['asset_ids']) ? p['asset_ids'].length : 0;

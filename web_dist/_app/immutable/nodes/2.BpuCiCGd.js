@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/juwOisTq.js";export{m as component};
