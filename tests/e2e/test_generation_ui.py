@@ -240,10 +240,12 @@ def test_palette_adds_typed_nodes_and_connections_are_checked_by_type(
     expect(page.get_by_test_id("node-palette")).to_have_count(0)
     # Keyboard only: open, search, arrow down, Enter.
     _palette_at(page, 460, 440)
-    page.keyboard.type("upscale")
+    page.keyboard.type("upscale")  # two matches: "Upscale", then "Upscale with a model"
     page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowUp")
     page.keyboard.press("Enter")
     expect(_typed(page, "upscale")).to_have_count(1)
+    expect(_typed(page, "upscale_model")).to_have_count(0)
 
     # New nodes carry their schema's defaults, through the scene's live document into the server's graph.
     graph = _wait_graph(user, gen_url, project["id"], scene_id,
@@ -431,6 +433,8 @@ def test_a_long_run_shows_its_progress_and_cancels(
     expect(generate).to_have_attribute("data-state", "running", timeout=RUN_TIMEOUT_MS)
     expect(generate.get_by_test_id("node-progress")).to_be_visible()
     expect(page.get_by_test_id("run-progress")).to_be_visible()
+    # What it is making shows on the node as it goes: a small picture of the latents, replaced as steps pass.
+    expect(generate.get_by_test_id("node-preview")).to_have_attribute("src", re.compile(r"^data:image/webp;base64,"))
     _shot(page, "generation-running")
     page.get_by_test_id("run-cancel").click()
     expect(generate).to_have_attribute("data-state", "cancelled", timeout=15_000)

@@ -3,6 +3,7 @@ tokenizer), registered like any model, run through the API → queue → engine 
 
 from __future__ import annotations
 
+import base64
 import io
 import subprocess
 import sys
@@ -111,6 +112,7 @@ def test_text_to_image_makes_an_asset_with_provenance_and_reruns_from_cache(serv
     first = wait(admin, run(admin, project_id, scene_id)["id"])
     assert set(first["result"]["ran"]) == {"prompt", "seed", "model", "generate", "shot"}
     assert first["detail"]["nodes"]["generate"]["state"] == "done" and first["detail"]["nodes"]["generate"]["preview"]
+    assert "live" not in first["detail"]["nodes"]["generate"]  # the finished picture replaced the live one
     (asset_id,) = first["result"]["assets"]
     asset = admin.get(f"/api/v1/projects/{project_id}/assets/{asset_id}").json()
     assert asset["category"] == "generated" and asset["name"] == "Hero.png" and asset["width"] == 64
@@ -249,11 +251,18 @@ def test_cancel_mid_run_stops_within_a_step(server: RunningServer, admin: ApiCli
     project_id, scene_id = scene_with(admin, nodes, edges)
     task = run(admin, project_id, scene_id)
     deadline = time.monotonic() + 60
+    live = None
     while time.monotonic() < deadline:
         current = admin.get(f"/api/v1/tasks/{task['id']}").json()
-        if current["detail"] and current["detail"]["nodes"].get("generate", {}).get("step", 0) >= 3:
+        state = (current["detail"] or {"nodes": {}})["nodes"].get("generate", {})
+        live = state.get("live") or live
+        if state.get("step", 0) >= 3 and live:
             break
         time.sleep(0.02)
+    # While it runs, the node shows what it is making: a small picture of the latents, in the task's detail.
+    assert live and live.startswith("data:image/webp;base64,")
+    picture = Image.open(io.BytesIO(base64.b64decode(live.split(",", 1)[1])))
+    assert picture.size == (160, 160) and len(set(picture.convert("RGB").getdata())) > 10
     asked = time.monotonic()
     assert admin.post(f"/api/v1/tasks/{task['id']}/cancel").json()["outcome"] == "stopping"
     cancelled = wait(admin, task["id"], ("cancelled",))

@@ -33,9 +33,10 @@ class NodeContext:
     def project_id(self) -> str | None:
         return self.execution.project_id
 
-    def progress(self, step: int, total: int | None = None, preview: Any = None) -> None:
-        """Step `step` of this node's `total` (default: its declared steps)."""
-        self.execution.node_progress(self, step, total or self.total_steps)
+    def progress(self, step: int, total: int | None = None, preview: str | None = None) -> None:
+        """Step `step` of this node's `total` (default: its declared steps); `preview`: a small picture of the work
+        so far (a data: URL), shown on the node while it runs."""
+        self.execution.node_progress(self, step, total or self.total_steps, preview)
 
     def check_cancelled(self) -> None:
         self.execution.task.check_cancelled()

@@ -7,11 +7,13 @@ each denoising step, and is cancelled within one step by raising from `callback_
 from __future__ import annotations
 
 import inspect
-from typing import Any
+import time
+from typing import Any, ClassVar
 
 from pydantic import Field
 
 from mediastudio.engine.context import NodeContext
+from mediastudio.engine.previews import PREVIEW_SECONDS, latent_preview
 from mediastudio.engine.registry import NodeType, Port, node
 
 PROMPT = Port("text", description="The prompt", fallback="prompt_text")
@@ -33,7 +35,7 @@ def call_pipeline(pipe: Any, args: dict[str, Any], facts: dict[str, Any] | None 
     on_step = args.get("callback_on_step_end")
     if on_step is not None and "callback_on_step_end" not in accepted and "callback" in accepted:
         # Older pipelines (the upscalers) call back with (step, timestep, latents): the same cancel point.
-        args["callback"] = lambda step, timestep, _latents: on_step(pipe, step, timestep, {})
+        args["callback"] = lambda step, timestep, latents: on_step(pipe, step, timestep, {"latents": latents})
         args["callback_steps"] = 1
         del args["callback_on_step_end"]
     if "guidance_scale" in args and "guidance_scale" not in accepted and "max_guidance_scale" in accepted:
@@ -46,6 +48,7 @@ def call_pipeline(pipe: Any, args: dict[str, Any], facts: dict[str, Any] | None 
 
 class Diffusion(NodeType):
     model_kinds = IMAGE_MODELS
+    live_previews: ClassVar[bool] = True  # latents in Stable Diffusion's space: shown while it runs
     prompt_text: str = Field("", max_length=10_000, description="The prompt, when no prompt node is connected",
                              json_schema_extra={"x-widget": "prompt"})
     steps_: int = Field(20, ge=1, le=150, alias="steps", description="Denoising steps")
@@ -77,10 +80,15 @@ class Diffusion(NodeType):
         else:
             ctx.facts.update({**facts, "generator_node": ctx.node_id})
         total = self.steps_
+        shown = [0.0]  # when the last live preview was made
 
         def on_step(_pipe: Any, step: int, _timestep: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
             ctx.check_cancelled()  # raises Cancelled: the pipeline stops here, cleanly
-            ctx.progress(step + 1, total)
+            preview = None
+            if self.live_previews and step + 1 < total and time.monotonic() - shown[0] >= PREVIEW_SECONDS:
+                preview = latent_preview(kwargs.get("latents"))
+                shown[0] = time.monotonic()
+            ctx.progress(step + 1, total, preview)
             return kwargs
 
         args: dict[str, Any] = {
@@ -154,6 +162,7 @@ class Inpaint(Diffusion):
       description="A larger, sharper picture from an installed upscaler model (Stable Diffusion x4 or latent ×2).")
 class UpscaleWithModel(Diffusion):
     model_kinds = ("upscale",)
+    live_previews = False  # its latents live in the upscaler's own space
     inputs = {"image": Port("image", description="The picture"), "model": Port("model", description="An upscaler"),
               "prompt": Port("text", required=False, description="What the picture shows (helps the details)"),
               "negative_prompt": NEGATIVE, "seed": SEED}

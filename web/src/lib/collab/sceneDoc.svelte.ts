@@ -30,6 +30,7 @@ import {
 	type Point
 } from './model';
 import { createProvider, whenSettled } from './provider';
+import { SceneHistory, type EditHistory } from './undo';
 
 /**
  * `connecting`: not reached the server yet; `connected`: reached, catching up; `synced`: live;
@@ -54,10 +55,12 @@ interface Session {
 	provider: WebsocketProvider;
 	local: IndexeddbPersistence | null;
 	presence: ThrottledPresence;
+	/** This user's undo and redo (of this document only: a new epoch starts a new history). */
+	history: SceneHistory;
 	stop: () => void;
 }
 
-export class SceneDoc {
+export class SceneDoc implements EditHistory {
 	readonly projectId: string;
 	readonly sceneId: string;
 
@@ -75,11 +78,16 @@ export class SceneDoc {
 	reloaded = $state(false);
 	/** Everyone else in this scene, with their cursor, selection and what they edit. */
 	peers = $state.raw<Peer[]>([]);
+	/** This user has an edit to undo / an undone edit to redo (in this document). */
+	canUndo = $state(false);
+	canRedo = $state(false);
 
 	#options: SceneDocOptions;
 	#session: Session | null = null;
 	#presence: Partial<PresenceFields> = {};
 	#destroyed = false;
+	/** The nodes an undo or a redo changes, gathered while it runs. */
+	#touched: Set<string> | null = null;
 
 	constructor(options: SceneDocOptions) {
 		this.#options = options;
@@ -105,10 +113,12 @@ export class SceneDoc {
 
 	// -- editing ----------------------------------------------------------------------------------------
 
-	#edit(change: (doc: Y.Doc) => void): boolean {
-		const doc = this.#session?.doc;
-		if (!doc || !this.canEdit) return false;
-		doc.transact(() => change(doc), LOCAL);
+	/** One local transaction; `gesture` says what it changes, so a burst of edits of one field is one undo step. */
+	#edit(change: (doc: Y.Doc) => void, gesture: unknown = null): boolean {
+		const session = this.#session;
+		if (!session || !this.canEdit) return false;
+		session.history.before(gesture);
+		session.doc.transact(() => change(session.doc), LOCAL);
 		return true;
 	}
 
@@ -130,7 +140,8 @@ export class SceneDoc {
 			const from = this.nodes[id]?.position;
 			return from && (from.x !== Math.round(to.x) || from.y !== Math.round(to.y));
 		});
-		if (moved.length) this.#edit(() => moved.forEach(([id, to]) => moveNode(doc, id, to)));
+		const gesture = `move:${moved.map(([id]) => id).join(',')}`;
+		if (moved.length) this.#edit(() => moved.forEach(([id, to]) => moveNode(doc, id, to)), gesture);
 	}
 
 	deleteElements(nodeIds: Iterable<string>, edgeKeys: Iterable<string> = []): void {
@@ -151,12 +162,28 @@ export class SceneDoc {
 		this.#edit((doc) => {
 			const node = nodesOf(doc).get(nodeId);
 			if (node instanceof Y.Map && node.get('title') !== title) node.set('title', title);
+		}, `title:${nodeId}`);
+	}
+
+	/** Bypasses nodes (a run hands their inputs straight to their outputs), or stops bypassing them. */
+	setBypass(nodeIds: Iterable<string>, bypass: boolean): void {
+		this.#edit((doc) => {
+			for (const id of nodeIds) {
+				const node = nodesOf(doc).get(id);
+				if (node instanceof Y.Map && (node.get('bypass') === true) !== bypass) node.set('bypass', bypass);
+			}
 		});
+	}
+
+	/** Ctrl+B: bypasses every node given, unless all of them are bypassed already (then none is). */
+	toggleBypass(nodeIds: readonly string[]): void {
+		const known = nodeIds.filter((id) => this.nodes[id]);
+		if (known.length) this.setBypass(known, !known.every((id) => this.nodes[id]!.bypass === true));
 	}
 
 	/** Sets a number, a boolean or a plain value; a string edits the parameter's text in place. */
 	setParam(nodeId: string, key: string, value: ParamValue): void {
-		this.#edit((doc) => writeParam(doc, nodeId, key, value));
+		this.#edit((doc) => writeParam(doc, nodeId, key, value), `param:${nodeId}:${key}`);
 	}
 
 	removeParam(nodeId: string, key: string): void {
@@ -172,7 +199,38 @@ export class SceneDoc {
 
 	/** Applies a text field's edit (from `before` to `after`) to the parameter's text, in place. */
 	editText(text: Y.Text, before: string, after: string, caret?: number): void {
-		this.#edit(() => editText(text, before, after, caret));
+		this.#edit(() => editText(text, before, after, caret), text);
+	}
+
+	// -- undo and redo (this user's own edits) ----------------------------------------------------------
+
+	undo(): string[] {
+		return this.#replay((history) => history.undo());
+	}
+
+	redo(): string[] {
+		return this.#replay((history) => history.redo());
+	}
+
+	hold(): void {
+		this.#session?.history.hold();
+	}
+
+	release(): void {
+		this.#session?.history.release();
+	}
+
+	/** Runs an undo or a redo; answers the ids of the nodes it changed (some may be gone). */
+	#replay(step: (history: SceneHistory) => void): string[] {
+		const history = this.#session?.history;
+		if (!history || !this.canEdit) return [];
+		this.#touched = new Set();
+		try {
+			step(history); // the document's observers run before this returns
+			return [...this.#touched];
+		} finally {
+			this.#touched = null;
+		}
 	}
 
 	// -- presence ---------------------------------------------------------------------------------------
@@ -196,6 +254,11 @@ export class SceneDoc {
 			local = null; // no IndexedDB (private mode): live only
 		}
 		const presence = new ThrottledPresence(provider.awareness);
+		const history = new SceneHistory(doc, ({ canUndo, canRedo }) => {
+			if (this.#session?.doc !== doc) return;
+			this.canUndo = canUndo;
+			this.canRedo = canRedo;
+		});
 		provider.awareness.setLocalState({ ...this.#presence });
 		// Dropped outside the provider's message handler, which is still running when this is called.
 		guardEpoch(provider, () => (local?.synced ? epochOf(doc) : null), () => setTimeout(() => void this.#dropLocalCopy()));
@@ -234,6 +297,7 @@ export class SceneDoc {
 		else queueMicrotask(go);
 
 		const stop = () => {
+			history.destroy();
 			presence.destroy();
 			window.removeEventListener('online', onOnline);
 			provider.awareness.off('change', onPeers);
@@ -246,7 +310,7 @@ export class SceneDoc {
 				doc.destroy();
 			});
 		};
-		return { doc, provider, local, presence, stop };
+		return { doc, provider, local, presence, history, stop };
 	}
 
 	#onStatus(status: string, provider: WebsocketProvider): void {
@@ -272,6 +336,8 @@ export class SceneDoc {
 		this.nodes = {};
 		this.edges = {};
 		this.ready = false;
+		this.canUndo = false;
+		this.canRedo = false;
 		this.reloaded = true;
 		this.#session = this.#start();
 	}
@@ -297,6 +363,7 @@ export class SceneDoc {
 				touched.add(String(event.path[0]));
 			} else edgesChanged = true;
 		}
+		for (const id of touched) this.#touched?.add(id);
 		if (touched.size) {
 			const next = { ...this.nodes };
 			for (const id of touched) {

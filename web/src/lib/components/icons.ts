@@ -54,7 +54,9 @@ export const ICONS = {
 	pause: 'M8 5h3v14H8zM13 5h3v14h-3z',
 	play: 'M7 4.5v15l12-7.5z',
 	ban: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM5.6 5.6l12.8 12.8',
-	queue: 'M4 6h16M4 12h16M4 18h10'
+	queue: 'M4 6h16M4 12h16M4 18h10',
+	undo: 'M9 14L4 9l5-5M4 9h10.5a5.5 5.5 0 0 1 0 11H11',
+	redo: 'M15 14l5-5-5-5M20 9H9.5a5.5 5.5 0 0 0 0 11H13'
 } as const;
 
 export type IconName = keyof typeof ICONS;

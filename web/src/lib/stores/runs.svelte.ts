@@ -24,6 +24,8 @@ export interface NodeRun {
 	error?: string;
 	/** The blob the node's picture is stored as (changes when the picture does). */
 	preview?: string;
+	/** While a diffusion node runs: a small picture of what it is making so far (a data: URL). */
+	live?: string;
 }
 
 interface SceneRef {
@@ -62,12 +64,21 @@ class RunStore {
 	});
 
 	/** Each node's latest picture: from the latest run that made one (a run served from the cache makes none). */
-	readonly pictures = $derived.by((): Map<string, string> => {
+	readonly finished = $derived.by((): Map<string, string> => {
 		const found = new Map<string, string>();
 		for (const task of this.history) {
 			const nodes = (task.detail as { nodes?: Record<string, NodeRun> } | null | undefined)?.nodes ?? {};
 			for (const [id, run] of Object.entries(nodes)) if (run.preview && !found.has(id)) found.set(id, previewUrl(task.id, id, run.preview));
 		}
+		return found;
+	});
+
+	/** What each node shows: a running diffusion node what it is making so far (its live preview), else `finished`. */
+	readonly pictures = $derived.by((): Map<string, string> => {
+		const live = this.active ? Object.entries(this.nodes).filter(([, run]) => run.state === 'running' && run.live) : [];
+		if (!live.length) return this.finished;
+		const found = new Map(this.finished);
+		for (const [id, run] of live) found.set(id, run.live as string);
 		return found;
 	});
 
@@ -148,7 +159,7 @@ class RunStore {
 		if (own || !edges) return own;
 		for (const edge of Object.values(edges)) {
 			if (edge.target !== nodeId) continue;
-			const received = this.previewOf(edge.source);
+			const received = this.finished.get(edge.source); // a shot shows what it got, not work in progress
 			if (received) return received;
 		}
 		return null;
