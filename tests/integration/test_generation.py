@@ -121,6 +121,13 @@ def test_text_to_image_makes_an_asset_with_provenance_and_reruns_from_cache(serv
     assert provenance["node_id"] == "shot" and provenance["generator_node"] == "generate"
     assert provenance["graph"]["nodes"]["generate"]["params"]["steps"] == 2
     assert provenance["prompt"] == "a lighthouse at dusk"
+    # The new asset is committed to the project's git history right after the result is announced (by a
+    # follow-up thread, so the GPU lane does not wait for git).
+    deadline = time.monotonic() + 10
+    while (history := admin.get(f"/api/v1/projects/{project_id}/history").json()["items"])[0]["message"] \
+            != "Generated 'Hero.png'" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert history[0]["message"] == "Generated 'Hero.png'"
     thumbnail = admin.get(f"/api/v1/projects/{project_id}/assets/{asset_id}/thumbnail")
     assert thumbnail.status_code == 200 and thumbnail.headers["content-type"] == "image/webp"
     preview = admin.get(f"/api/v1/tasks/{first['id']}/previews/generate")

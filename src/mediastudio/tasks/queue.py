@@ -159,6 +159,7 @@ class TaskQueue:
             consumer.shutdown_timeout = timeout
             consumer.stop(graceful=True)
         self.consumers.clear()
+        self.runner.drain_follow_ups(timeout)
         for huey in self.lanes.values():
             huey.storage.close()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import shutil
 import socket
 import threading
@@ -52,6 +53,10 @@ class Runner:
         self.stopping = threading.Event()
         self.name = worker_name()
         self._engine: Any = None
+        # Follow-ups (a run's git commit) run on a thread of their own, one after another: the lane's worker
+        # takes its next task at once instead of waiting for the bookkeeping of the last one.
+        self._follow_ups: queue.SimpleQueue[tuple[str, Any] | None] = queue.SimpleQueue()
+        self._follow_up_thread: threading.Thread | None = None
 
     @property
     def engine(self) -> Any:
@@ -232,10 +237,33 @@ class Runner:
         if finished is not None:
             self.publish(f"task.{finished.status}", finished)
         for follow_up in ctx.afterwards:  # bookkeeping that need not hold up the result (a git commit)
+            self._follow_up(task_id, follow_up)
+
+    def _follow_up(self, task_id: str, work: Any) -> None:
+        with self.lock:
+            if self._follow_up_thread is None or not self._follow_up_thread.is_alive():
+                self._follow_up_thread = threading.Thread(target=self._follow_ups_loop, daemon=True,
+                                                          name="mediastudio-follow-ups")
+                self._follow_up_thread.start()
+        self._follow_ups.put((task_id, work))
+
+    def _follow_ups_loop(self) -> None:
+        while (item := self._follow_ups.get()) is not None:
+            task_id, work = item
             try:
-                follow_up()
+                work()
             except Exception:
                 log.exception("A follow-up of task %s failed", task_id)
+
+    def drain_follow_ups(self, timeout: float = 30.0) -> None:
+        """Let the follow-ups queued so far finish (on a clean stop), then end their thread."""
+        thread = self._follow_up_thread
+        if thread is None or not thread.is_alive():
+            return
+        self._follow_ups.put(None)
+        thread.join(timeout)
+        if thread.is_alive():
+            log.warning("Follow-ups of finished tasks did not end within %.0f s (a git commit?)", timeout)
 
     def _forget(self, task_id: str, ctx: TaskContext) -> None:
         with self.lock:
