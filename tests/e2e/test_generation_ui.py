@@ -443,6 +443,40 @@ def test_a_long_run_shows_its_progress_and_cancels(
     assert console.unexpected() == []
 
 
+
+def test_run_times_three_queues_a_batch_with_stepping_seeds(
+        user: BrowserContext, gen_url: str, watched: Callable[[BrowserContext], Page], console: ConsoleLog) -> None:
+    project, scene_id = _fast_t2i(user, gen_url, "Batch")
+    graph = _graph(user, gen_url, project["id"], scene_id)
+    graph["nodes"]["seed"]["params"].update({"mode": "increment", "value": 40})
+    _put_graph(user, gen_url, project["id"], scene_id, graph)
+    page = watched(user)
+    _open(page, gen_url, project["id"])
+    repeat = page.get_by_test_id("run-repeat")
+    repeat.fill("3")
+    repeat.press("Tab")
+    expect(page.get_by_test_id("run-scene")).to_have_text("Run ×3")
+    page.get_by_test_id("run-scene").click()
+    rows = page.get_by_test_id("task-row").filter(has_text="of 3)")
+    expect(rows).to_have_count(3, timeout=RUN_TIMEOUT_MS)
+    expect(page.get_by_test_id("task-row").filter(has_text="(3 of 3)")).to_be_visible()
+    tasks = [t for t in user.request.get(f"{gen_url}/api/v1/tasks", params={"limit": 50}).json()["items"]
+             if t["kind"] == "scene.run" and t["project_id"] == project["id"]]
+    assert len(tasks) == 3
+    done = [_wait_task(user, gen_url, t["id"]) for t in sorted(tasks, key=lambda t: t["title"])]
+    seeds = [user.request.get(f"{gen_url}/api/v1/projects/{project['id']}/assets/{t['result']['assets'][0]}")
+             .json()["provenance"]["seed"] for t in done]
+    assert seeds == [40, 41, 42]
+    expect(rows.and_(page.locator('[data-status="succeeded"]'))).to_have_count(3, timeout=RUN_TIMEOUT_MS)
+    expect(page.get_by_test_id("asset-item").filter(has_text="Hero shot.png")).to_have_count(3)  # all three, live
+    _shot(page, "generation-batch")
+    # Out of range is put back in range (1–100).
+    repeat.fill("500")
+    repeat.press("Tab")
+    expect(repeat).to_have_value("100")
+    assert console.unexpected() == []
+
+
 def test_provenance_opens_the_graph_and_regenerates_the_same_picture_or_a_variation(
         user: BrowserContext, gen_url: str, watched: Callable[[BrowserContext], Page], console: ConsoleLog) -> None:
     project, scene_id = _fast_t2i(user, gen_url, "Provenance")

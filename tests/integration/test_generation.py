@@ -253,6 +253,36 @@ def test_image_to_image_inpaint_and_a_clip(server: RunningServer, admin: ApiClie
     assert wrong["error"]["code"] == "wrong_asset" and "not a video clip" in wrong["error"]["message"]
 
 
+
+def test_a_batch_of_runs_steps_an_incrementing_seed(server: RunningServer, admin: ApiClient) -> None:
+    nodes, edges = t2i_graph(seed=100)
+    nodes["seed"]["params"]["mode"] = "increment"
+    project_id, scene_id = scene_with(admin, nodes, edges)
+    queued = admin.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/runs", json={"repeat": 3})
+    assert queued.status_code == 201, queued.text
+    batch = queued.json()["items"]
+    assert [t["title"] for t in batch] == [f"Run 'Scene 1' ({n} of 3)" for n in (1, 2, 3)]
+    done = [wait(admin, t["id"]) for t in batch]
+    assets = [admin.get(f"/api/v1/projects/{project_id}/assets/{t['result']['assets'][0]}").json() for t in done]
+    assert [a["provenance"]["seed"] for a in assets] == [100, 101, 102]
+    assert len({asset_bytes(admin, project_id, a["id"]) for a in assets}) == 3
+    # One more run, alone: the next seed (not the cached picture of an earlier one).
+    single = wait(admin, run(admin, project_id, scene_id)["id"])
+    after = admin.get(f"/api/v1/projects/{project_id}/assets/{single['result']['assets'][0]}").json()
+    assert after["provenance"]["seed"] == 103 and "generate" in single["result"]["ran"]
+    # A batch that does not fit the quota (100 waiting or running at once) queues nothing, and says so.
+    refused = admin.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/runs", json={"repeat": 101})
+    assert refused.status_code == 400 and "repeat" in refused.text
+    long_nodes, long_edges = t2i_graph(seed=5, steps=150)
+    long_project, long_scene = scene_with(admin, long_nodes, long_edges)
+    long = run(admin, long_project, long_scene)
+    before = len(admin.get("/api/v1/tasks", params={"limit": 200}).json()["items"])
+    over = admin.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/runs", json={"repeat": 100})
+    assert over.status_code == 429 and "at most 100" in over.json()["detail"]
+    assert len(admin.get("/api/v1/tasks", params={"limit": 200}).json()["items"]) == before
+    admin.post(f"/api/v1/tasks/{long['id']}/cancel")
+    wait(admin, long["id"], ("cancelled",))
+
 def test_cancel_mid_run_stops_within_a_step(server: RunningServer, admin: ApiClient) -> None:
     nodes, edges = t2i_graph(seed=11, steps=150)
     project_id, scene_id = scene_with(admin, nodes, edges)

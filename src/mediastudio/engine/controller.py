@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from pydantic import BaseModel, Field
 
 from mediastudio.auth.identity import IdentityDep
+from mediastudio.common import Page
 from mediastudio.engine.graph import GraphInvalid
 from mediastudio.engine.registry import describe, load_nodes
 from mediastudio.errors import BadRequest, MediastudioError, NotFound
@@ -53,6 +54,11 @@ class RunIn(BaseModel):
     outputs: list[str] | None = Field(None, description="Node ids to compute (and what they need); "
                                                         "default: every shot output of the scene")
     force: bool = Field(False, description="Compute everything again, ignoring cached outputs")
+
+
+class BatchIn(RunIn):
+    repeat: int = Field(4, ge=1, le=100, description="How many runs to queue; seeds in 'increment' mode step by one "
+                                                      "per run, 'random' ones differ, 'fixed' ones repeat the picture")
 
 
 class RegenerateIn(BaseModel):
@@ -103,10 +109,21 @@ class EngineController(Controller):
           summary="Run the scene's graph as it is now (or the given outputs): a task on the GPU lane")
     async def run(self, project_id: FromPath[str], scene_id: FromPath[str], data: JSONBody[RunIn],
                   identity: IdentityDep, studio: StudioDep) -> TaskOut:
+        (task,) = await self._queue_runs(studio, identity, project_id, scene_id, data, 1)
+        return task
+
+    @post("/projects/{project_id:str}/scenes/{scene_id:str}/runs", status_code=HTTP_201_CREATED,
+          summary="Queue a batch of runs of the scene's graph as it is now (all or none: they must fit the quota)")
+    async def run_batch(self, project_id: FromPath[str], scene_id: FromPath[str], data: JSONBody[BatchIn],
+                        identity: IdentityDep, studio: StudioDep) -> Page[TaskOut]:
+        return Page(items=await self._queue_runs(studio, identity, project_id, scene_id, data, data.repeat))
+
+    async def _queue_runs(self, studio: Any, identity: Any, project_id: str, scene_id: str, data: RunIn,
+                          repeat: int) -> list[TaskOut]:
         scene, graph = await self._graph(studio, identity, project_id, scene_id, "run")
         engine = studio.tasks.runner.engine
 
-        def start() -> Any:
+        def start() -> list[Any]:
             try:
                 run_plan = engine.plan(graph, data.outputs)
             except GraphInvalid as exc:
@@ -114,15 +131,21 @@ class EngineController(Controller):
                 more = f" (and {len(exc.issues) - 1} more)" if len(exc.issues) > 1 else ""
                 raise GraphProblems(f"{first}{more}", hint="The canvas marks each problem on its node.",
                                     issues=[i.as_dict() for i in exc.issues]) from exc
-            params = {"scene_id": scene_id, "scene_name": scene.get("name", ""), "outputs": data.outputs,
-                      "graph": graph, "force": data.force, "run_index": engine.run_index(scene_id),
-                      "steps_hint": engine.steps(run_plan)}
-            with studio.db.transaction() as db:
-                return tasks.new_task(db, studio.settings, identity.user, "scene.run", params, project_id)
+            made = []
+            with studio.db.transaction() as db:  # one transaction: a batch over the quota queues nothing
+                for index in range(repeat):
+                    params = {"scene_id": scene_id, "scene_name": scene.get("name", ""), "outputs": data.outputs,
+                              "graph": graph, "force": data.force, "run_index": engine.run_index(scene_id, db),
+                              "steps_hint": engine.steps(run_plan),
+                              "batch": (index + 1, repeat) if repeat > 1 else None}
+                    made.append(tasks.new_task(db, studio.settings, identity.user, "scene.run", params, project_id))
+                    db.flush()  # counted by the next one's run index, quota and fair priority
+            return made
 
-        task = await to_thread.run_sync(start)
-        studio.tasks.submit(task)
-        return studio.tasks.describe([task])[0]  # type: ignore[no-any-return]
+        made = await to_thread.run_sync(start)
+        for task in made:
+            studio.tasks.submit(task)
+        return studio.tasks.describe(made)  # type: ignore[no-any-return]
 
     @post("/projects/{project_id:str}/assets/{asset_id:str}/regenerate", status_code=HTTP_201_CREATED,
           summary="Run the graph snapshot that made a generated asset again (same seed, or a new one)",
@@ -169,10 +192,12 @@ class EngineController(Controller):
          sync_to_thread=True)
     def preview(self, request: Request, task_id: FromPath[str], node_id: FromPath[str], identity: IdentityDep,
                 studio: StudioDep) -> Response:
+        # The live context first, the row second: a task that ends in between has written its final row before
+        # it leaves `active`, and the context kept here still holds the same final detail.
+        live = studio.tasks.runner.active.get(task_id)
         with studio.db.session() as db:
             task = tasks.visible_task(db, identity.user, task_id)
         state = ((task.detail or {}).get("nodes") or {}).get(node_id) or {}
-        live = studio.tasks.runner.active.get(task_id)
         if not state.get("preview") and live is not None:  # running here: its events are ahead of its row
             state = ((live.detail or {}).get("nodes") or {}).get(node_id) or {}
         sha = state.get("preview")

@@ -57,7 +57,7 @@ class Execution:
             node = self.plan.nodes[node_id]
             inputs = {name: f"{self.keys[link.source]}:{link.source_handle}"
                       for name, link in self.plan.links.get(node_id, {}).items() if link.source in self.keys}
-            nonce = "" if node.deterministic else secrets.token_hex(8)
+            nonce = ("" if node.deterministic else secrets.token_hex(8)) + node.cache_salt(self.run_index)
             bypass = bool(self.plan.raw[node_id].get("bypass"))
             # An output node's result names assets of one project: another project must make its own.
             scope = f"project:{self.project_id}" if node.output_node else ""

@@ -63,6 +63,10 @@ class NodeType(BaseModel):
         """Progress steps this node reports (diffusion steps; 1 for quick nodes)."""
         return 1
 
+    def cache_salt(self, run_index: int) -> str:
+        """What, beyond its parameters and inputs, its output depends on (an incrementing seed: the run)."""
+        return ""
+
     def run(self, inputs: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
         raise NotImplementedError
 

@@ -20,11 +20,13 @@ class RunParams(BaseModel):
     force: bool = Field(False, description="Compute everything again (ignore cached outputs)")
     run_index: int = Field(0, ge=0, description="How many runs of this scene succeeded before (increment seeds)")
     steps_hint: int = Field(1, ge=0, description="Denoising steps to run (for the ETA)")
+    batch: tuple[int, int] | None = Field(None, description="This run's place in a batch: (n, of)")
 
 
 def _title(p: RunParams) -> str:
     what = f"{len(p.outputs)} node(s) of " if p.outputs else ""
-    return f"Run {what}'{p.scene_name or p.scene_id}'"
+    place = f" ({p.batch[0]} of {p.batch[1]})" if p.batch else ""
+    return f"Run {what}'{p.scene_name or p.scene_id}'{place}"
 
 
 @task_kind("scene.run", lane="gpu", params=RunParams, title=_title, size=lambda p: float(max(1, p.steps_hint)),

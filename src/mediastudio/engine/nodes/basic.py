@@ -43,6 +43,9 @@ class Seed(NodeType):
     def deterministic(self) -> bool:  # type: ignore[override]
         return self.mode != "random"
 
+    def cache_salt(self, run_index: int) -> str:
+        return f"run:{run_index}" if self.mode == "increment" else ""
+
     def run(self, inputs: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
         if self.mode == "random":
             seed = secrets.randbelow(2**32)

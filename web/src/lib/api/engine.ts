@@ -50,14 +50,21 @@ export async function runGraph(
 	projectId: string,
 	sceneId: string,
 	outputs: string[] | null = null,
-	force = false
-): Promise<{ ok: true; data: Task } | { ok: false; problem: RunRefusal }> {
+	force = false,
+	repeat = 1
+): Promise<{ ok: true; data: Task[] } | { ok: false; problem: RunRefusal }> {
 	try {
-		const { data, error, response } = await api.POST('/api/v1/projects/{project_id}/scenes/{scene_id}/run', {
-			...scenePath(projectId, sceneId),
-			body: { outputs, force }
-		});
-		if (response.ok && data) return { ok: true, data };
+		const { data, error, response } =
+			repeat > 1
+				? await api.POST('/api/v1/projects/{project_id}/scenes/{scene_id}/runs', {
+						...scenePath(projectId, sceneId),
+						body: { outputs, force, repeat }
+					})
+				: await api.POST('/api/v1/projects/{project_id}/scenes/{scene_id}/run', {
+						...scenePath(projectId, sceneId),
+						body: { outputs, force }
+					});
+		if (response.ok && data) return { ok: true, data: 'items' in data ? data.items : [data] };
 		const issues = (error as { issues?: GraphIssue[] } | undefined)?.issues;
 		return { ok: false, problem: { ...toProblem(error, response), issues: Array.isArray(issues) ? issues : [] } };
 	} catch {

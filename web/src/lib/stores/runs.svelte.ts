@@ -43,6 +43,8 @@ class RunStore {
 	/** The last run the server refused, until the next check after an edit. */
 	refused = $state.raw<{ scene: SceneRef; problem: RunRefusal } | null>(null);
 	starting = $state(false);
+	/** How many runs the Run button queues (a batch: seeds in 'increment' mode step by one per run). */
+	repeat = $state(1);
 
 	#timer: ReturnType<typeof setTimeout> | undefined;
 	#ticket = 0;
@@ -127,10 +129,10 @@ class RunStore {
 		const scene = this.scene;
 		if (!scene || this.starting) return false;
 		this.starting = true;
-		const result = await runGraph(scene.projectId, scene.sceneId, outputs);
+		const result = await runGraph(scene.projectId, scene.sceneId, outputs, false, outputs ? 1 : this.repeat);
 		this.starting = false;
 		if (result.ok) {
-			tasks.put(result.data, false);
+			for (const task of result.data) tasks.put(task, false);
 			if (sameScene(scene, this.scene)) this.refused = null;
 			return true;
 		}

@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/COTxIzSX.js";export{m as component};
