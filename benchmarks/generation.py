@@ -3,7 +3,8 @@
 Both use the same model folder, prompt, seed, steps and size; the studio run goes API → queue → engine →
 asset (a PNG, a git commit, events), timed from the request to the `task.succeeded` event; the direct run
 is `pipe(...)` plus saving the PNG. It prints both times per image, the ratio (target: studio overhead
-≤ 3 % on a CUDA GPU) and whether the pictures are identical.
+≤ 3 % on a CUDA GPU) and whether the pictures are identical — for runs asked for one at a time (each waits
+for the last: the worst case) and for a batch queued at once (`POST …/runs`, how a series is usually made).
 
     python benchmarks/generation.py                       # CUDA: a full-size SD 1.5 architecture with random
                                                           # weights (no download); CPU: the tiny test model
@@ -114,6 +115,29 @@ async def studio_runs(url: str, client: Any, project_id: str, scene_id: str, cou
     return times, tasks
 
 
+async def studio_batch(url: str, client: Any, project_id: str, scene_id: str, count: int) -> tuple[float, list]:
+    """`count` runs queued at once (POST …/runs): seconds from the request to the last `task.succeeded`."""
+    import websockets
+
+    cookie = {"Cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items())}
+    async with websockets.connect(url.replace("http://", "ws://") + "/api/v1/events", additional_headers=cookie,
+                                  max_queue=None) as ws:
+        json.loads(await ws.recv())
+        started = time.perf_counter()
+        made = await asyncio.to_thread(client.post, f"/api/v1/projects/{project_id}/scenes/{scene_id}/runs",
+                                       json={"force": True, "repeat": count})
+        waiting = {t["id"] for t in made.json()["items"]}
+        done = []
+        while waiting:
+            event = json.loads(await asyncio.wait_for(ws.recv(), 600))
+            if event["type"] == "task.failed" and event["task"]["id"] in waiting:
+                raise RuntimeError(event["task"]["error"])
+            if event["type"] == "task.succeeded" and event["task"]["id"] in waiting:
+                waiting.discard(event["task"]["id"])
+                done.append(event["task"])
+        return time.perf_counter() - started, done
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", type=Path, help="A diffusers folder (default: see above)")
@@ -179,6 +203,10 @@ def main() -> None:
                               json=graph).status_code == 200
             studio, tasks = asyncio.run(studio_runs(server.url, client, project["id"], scene["id"], args.images))
             print(f"studio: {[round(t, 3) for t in studio]}")
+            batch_seconds, batch_tasks = asyncio.run(studio_batch(server.url, client, project["id"], scene["id"],
+                                                                  args.images))
+            batch_contents = {client.get(f"/api/v1/projects/{project['id']}/assets/{t['result']['assets'][0]}"
+                                         "/content").content for t in batch_tasks}
             asset_id = tasks[-1]["result"]["assets"][0]
             content = client.get(f"/api/v1/projects/{project['id']}/assets/{asset_id}/content").content
         finally:
@@ -192,13 +220,19 @@ def main() -> None:
     direct_median, studio_median = statistics.median(direct), statistics.median(studio)
     in_task = [(_t(t["finished_at"]) - _t(t["started_at"])) for t in tasks]
     overhead = studio_median / direct_median - 1
+    batch_each = batch_seconds / args.images
+    batch_same = len(batch_contents) == 1 and content in batch_contents
     rows = [("measure", "value"),
             ("device", f"{device} ({torch.cuda.get_device_name(0) if device == 'cuda' else 'no GPU'})"),
             ("model", f"{model.name}: {steps} steps, {size}×{size}, seed {SEED}"),
             ("diffusers directly, per image (median)", f"{direct_median:.3f} s"),
             ("studio API → queue → asset, per image (median)", f"{studio_median:.3f} s"),
             ("  of which inside the task (median)", f"{statistics.median(in_task):.3f} s"),
-            ("studio / direct", f"{studio_median / direct_median:.4f} ({overhead:+.2%}; target ≤ +3%)"),
+            ("studio / direct, one run at a time", f"{studio_median / direct_median:.4f} ({overhead:+.2%}; "
+                                                   "target ≤ +3%)"),
+            (f"studio, a batch of {args.images} queued at once, per image", f"{batch_each:.3f} s"),
+            ("studio batch / direct", f"{batch_each / direct_median:.4f} ({batch_each / direct_median - 1:+.2%})"),
+            ("batch pictures identical to the one-at-a-time one", "yes" if batch_same else "NO"),
             ("images identical", "yes" if identical else f"NO (max channel difference {difference})")]
     width = max(len(r[0]) for r in rows)
     print()

@@ -57,16 +57,12 @@ class ConsoleLog:
             where = f" <{url}>" if url and "Failed to load resource" in message.text else ""
             self.errors.append(f"{message.type}: {message.text}{where}")
 
-    def unexpected(self, *allowed_statuses: int, retried: tuple[str, ...] = ()) -> list[str]:
-        """The errors left once the HTTP refusals a test provoked on purpose are set aside, and the 404s of
-        resources the page loads again by design (`retried`: parts of their URLs)."""
+    def unexpected(self, *allowed_statuses: int) -> list[str]:
+        """The errors left once the HTTP refusals a test provoked on purpose are set aside."""
 
         def expected(error: str) -> bool:
             match = FAILED_RESOURCE.search(error)
-            if match is None:
-                return False
-            status = int(match.group(1))
-            return status in allowed_statuses or (status == 404 and any(part in error for part in retried))
+            return match is not None and int(match.group(1)) in allowed_statuses
 
         return [error for error in self.errors if not expected(error)]
 
