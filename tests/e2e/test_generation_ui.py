@@ -582,6 +582,11 @@ def test_the_scene_view_on_a_phone(
         expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "live")
         _loaded(_node(page, "generate").get_by_test_id("node-preview"))
         expect(page.get_by_test_id("run-scene")).to_be_visible()
+        # The toolbar leaves the canvas's zoom buttons free (it sits beside them at the bottom of the screen).
+        toolbar = page.get_by_test_id("canvas-toolbar").bounding_box()
+        zoom = page.locator(".svelte-flow__controls").bounding_box()
+        assert toolbar is not None and zoom is not None
+        assert zoom["x"] + zoom["width"] <= toolbar["x"] or zoom["y"] + zoom["height"] <= toolbar["y"], (zoom, toolbar)
         _shot(page, "generation-phone")
     finally:
         context.close()

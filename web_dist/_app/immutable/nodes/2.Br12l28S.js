@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/DrkbNzq8.js";export{m as component};
