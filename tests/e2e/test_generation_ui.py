@@ -469,6 +469,9 @@ def test_run_times_three_queues_a_batch_with_stepping_seeds(
     assert seeds == [40, 41, 42]
     expect(rows.and_(page.locator('[data-status="succeeded"]'))).to_have_count(3, timeout=RUN_TIMEOUT_MS)
     expect(page.get_by_test_id("asset-item").filter(has_text="Hero shot.png")).to_have_count(3)  # all three, live
+    # One toast for the batch, once its last run is done.
+    expect(page.get_by_test_id("toast").filter(has_text="Run 'Hero shot' ×3 finished")).to_contain_text("3 assets")
+    expect(page.get_by_test_id("toast").filter(has_text="of 3) finished")).to_have_count(0)
     _shot(page, "generation-batch")
     # Out of range is put back in range (1–100).
     repeat.fill("500")

@@ -267,6 +267,16 @@ class TaskStore {
 		this.#announced.add(task.id);
 		this.fresh.add(task.id);
 		if (task.status === 'succeeded') {
+			const batch = this.#batchOf(task);
+			if (batch) {
+				// One toast for a batch of runs, when its last run is done (a failure still says so at once).
+				if (batch.some((sibling) => sibling.status === 'queued' || sibling.status === 'running')) return;
+				const made = batch.flatMap((sibling) => (Array.isArray(sibling.result?.['assets']) ? (sibling.result['assets'] as unknown[]) : []));
+				const title = task.title.replace(/ \(\d+ of \d+\)$/, ` ×${batch.length}`);
+				const link = made.length && task.project_id ? { label: `${made.length} asset${made.length === 1 ? '' : 's'}`, href: `/projects/${encodeURIComponent(task.project_id)}` } : undefined;
+				toasts.show({ tone: 'success', title: `${title} finished`, detail: made.length ? undefined : 'No new assets', link });
+				return;
+			}
 			toasts.show({ tone: 'success', title: `${task.title} finished`, detail: resultSummary(task) ?? undefined, link: resultLink(task) ?? undefined });
 		} else if (task.status === 'failed') {
 			toasts.show({
@@ -276,6 +286,25 @@ class TaskStore {
 				hint: task.error?.hint ?? undefined
 			});
 		}
+	}
+
+	/** The runs queued together with `task` (a batch: `params.batch` = [n, of]), itself included; null if alone. */
+	#batchOf(task: Task): Task[] | null {
+		const place = task.params?.['batch'];
+		if (task.kind !== 'scene.run' || !Array.isArray(place) || place.length !== 2) return null;
+		const of = Number(place[1]);
+		const made = Date.parse(task.created_at);
+		const siblings = [...this.byId.values()].filter((other) => {
+			const at = other.params?.['batch'];
+			return (
+				other.kind === 'scene.run' &&
+				other.params?.['scene_id'] === task.params?.['scene_id'] &&
+				Array.isArray(at) &&
+				Number(at[1]) === of &&
+				Math.abs(Date.parse(other.created_at) - made) < 5_000
+			);
+		});
+		return siblings.length === of ? siblings : null; // not all known here: one toast each, as before
 	}
 
 	#tick(): void {

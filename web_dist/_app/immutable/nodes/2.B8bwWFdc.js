@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/PaN7duNg.js";export{m as component};
