@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page
 
 from support import REPO
 
@@ -87,3 +87,23 @@ def create_project(context: BrowserContext, url: str, name: str, template: str =
                                   headers=csrf_headers(context))
     assert answer.status == 201, answer.text()
     return answer.json()  # type: ignore[no-any-return]
+
+
+def join_project(browser: Browser, owner: BrowserContext, url: str, workspace_id: str, project_id: str, role: str,
+                 prefix: str, **options: object) -> tuple[Account, BrowserContext, dict]:
+    """Another person: a new account in a fresh browser profile, added by `owner` to the workspace as a member
+    and given `role` on the project. Answers the account, the profile and the user (as the API has it)."""
+    account = new_account(prefix)
+    context = browser.new_context(**({"viewport": DESKTOP} | options))  # type: ignore[arg-type]
+    context.set_default_timeout(15_000)
+    me = context.request.post(f"{url}/api/v1/auth/register", data=account.credentials())
+    assert me.status == 201, me.text()
+    headers = csrf_headers(owner)
+    added = owner.request.post(f"{url}/api/v1/workspaces/{workspace_id}/members",
+                               data={"username": account.username, "role": "member"}, headers=headers)
+    assert added.status == 201, added.text()
+    user = me.json()["user"]
+    granted = owner.request.put(f"{url}/api/v1/projects/{project_id}/roles/{user['id']}", data={"role": role},
+                                headers=headers)
+    assert granted.ok, granted.text()
+    return account, context, user

@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from browser_support import DESKTOP, PHONE, ConsoleLog, create_project, csrf_headers, new_account, screenshot
+from browser_support import (
+    PHONE,
+    ConsoleLog,
+    create_project,
+    csrf_headers,
+    join_project,
+    screenshot,
+)
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 Graph = dict[str, Any]
@@ -79,20 +86,9 @@ class Scene:
 
     def join(self, role: str, prefix: str) -> Page:
         """Another person, member of the workspace with `role` on the project, in a profile of their own."""
-        account = new_account(prefix)
-        context = self.browser.new_context(viewport=DESKTOP)
-        context.set_default_timeout(15_000)
+        _, context, _ = join_project(self.browser, self.owner, self.url, self.workspace["id"], self.project["id"],
+                                     role, prefix)
         self.guests.append(context)
-        me = context.request.post(f"{self.url}/api/v1/auth/register", data=account.credentials())
-        assert me.status == 201, me.text()
-        headers = csrf_headers(self.owner)
-        added = self.owner.request.post(f"{self.url}/api/v1/workspaces/{self.workspace['id']}/members",
-                                        data={"username": account.username, "role": "member"}, headers=headers)
-        assert added.status == 201, added.text()
-        granted = self.owner.request.put(
-            f"{self.url}/api/v1/projects/{self.project['id']}/roles/{me.json()['user']['id']}",
-            data={"role": role}, headers=headers)
-        assert granted.ok, granted.text()
         return context.new_page()
 
     def open(self, page: Page) -> Page:

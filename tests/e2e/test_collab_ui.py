@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from browser_support import DESKTOP, SCREENSHOTS, Account, ConsoleLog, create_project, csrf_headers, new_account
+from browser_support import (
+    DESKTOP,
+    SCREENSHOTS,
+    Account,
+    ConsoleLog,
+    create_project,
+    csrf_headers,
+    join_project,
+    new_account,
+)
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from support import free_port, png_bytes, project_folder, start_server
@@ -55,19 +64,8 @@ class Crew:
 
     def join(self, browser: Browser, role: str, prefix: str, **options: object) -> Person:
         """Another person, member of the workspace with `role` on the project, in a fresh profile."""
-        account = new_account(prefix)
-        context = browser.new_context(**({"viewport": DESKTOP} | options))  # type: ignore[arg-type]
-        context.set_default_timeout(15_000)
-        me = context.request.post(f"{self.url}/api/v1/auth/register", data=account.credentials())
-        assert me.status == 201, me.text()
-        headers = csrf_headers(self.a.context)
-        added = self.a.context.request.post(f"{self.url}/api/v1/workspaces/{self.workspace['id']}/members",
-                                            data={"username": account.username, "role": "member"}, headers=headers)
-        assert added.status == 201, added.text()
-        user = me.json()["user"]
-        granted = self.a.context.request.put(f"{self.url}/api/v1/projects/{self.project['id']}/roles/{user['id']}",
-                                             data={"role": role}, headers=headers)
-        assert granted.ok, granted.text()
+        account, context, user = join_project(browser, self.a.context, self.url, self.workspace["id"],
+                                              self.project["id"], role, prefix, **options)
         return Person(account, context, context.new_page(), user)
 
 
