@@ -135,7 +135,7 @@ class EngineController(Controller):
             with studio.db.transaction() as db:  # one transaction: a batch over the quota queues nothing
                 for index in range(repeat):
                     params = {"scene_id": scene_id, "scene_name": scene.get("name", ""), "outputs": data.outputs,
-                              "graph": graph, "force": data.force, "run_index": engine.run_index(scene_id, db),
+                              "graph": graph, "force": data.force, "run_index": engine.run_index(db, scene_id),
                               "steps_hint": engine.steps(run_plan),
                               "batch": (index + 1, repeat) if repeat > 1 else None}
                     made.append(tasks.new_task(db, studio.settings, identity.user, "scene.run", params, project_id))

@@ -37,15 +37,13 @@ class Engine:
     def steps(self, run_plan: Plan) -> int:
         return sum(max(1, run_plan.nodes[n].steps()) for n in run_plan.order if n in run_plan.nodes)
 
-    def run_index(self, scene_id: str, db: Any = None) -> int:
+    @staticmethod
+    def run_index(db: Any, scene_id: str) -> int:
         """How many runs of the scene came before: succeeded ones and those still waiting or running (so runs
-        queued one after another, or as a batch, get different seeds in 'increment' mode)."""
+        queued one after another, or as a batch, get different seeds in 'increment' mode). Counted in `db`, the
+        transaction that records the new run."""
         from mediastudio.tasks.models import Task
 
-        query = select(func.count()).select_from(Task).where(
+        return int(db.exec(select(func.count()).select_from(Task).where(
             col(Task.kind) == "scene.run", col(Task.status).in_(("succeeded", "queued", "running", "interrupted")),
-            Task.params["scene_id"].as_string() == scene_id)  # type: ignore[index]
-        if db is not None:
-            return int(db.exec(query).one())
-        with self.db.session() as session:
-            return int(session.exec(query).one())
+            Task.params["scene_id"].as_string() == scene_id)).one())  # type: ignore[index]
