@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     )
     probe_gpu: bool = Field(True, description="Probe torch for CUDA/MPS in a subprocess at start.")
     log_level: str = "info"
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names (and addresses) this studio answers to, besides loopback names and the --host "
+                    "address; requests naming any other Host are refused (DNS rebinding). '*' allows any.")
 
     # Accounts. The two switches below are first-run defaults: admins change them in the UI later.
     registration_open: bool = Field(True, description="Anyone may register (admins can turn it off).")
@@ -38,6 +42,8 @@ class Settings(BaseSettings):
     cookie_secure: bool = Field(False, description="Mark cookies Secure (set when serving HTTPS).")
     guest_expiry_days: int = Field(7, ge=1, description="Guests idle this long are removed with their data.")
     guest_task_quota: int = Field(5, ge=0, description="Tasks a guest may have queued at once.")
+    guests_per_ip_per_hour: int = Field(10, ge=1, description="Guest sandboxes one address may create per hour.")
+    guest_imports: bool = Field(False, description="Guests may import .msproj files (off: only registered users).")
 
     # Rate limits (requests per minute) and the brute-force lock on logins.
     rate_limit_user_per_minute: int = Field(600, ge=1)
@@ -48,9 +54,16 @@ class Settings(BaseSettings):
 
     # Media.
     upload_max_bytes: int = Field(20 * 1024**3, ge=1, description="Largest single file accepted for upload.")
+    max_image_pixels: int = Field(100_000_000, ge=1_000_000, description="Largest picture (width × height) "
+                                  "accepted; larger ones are refused before they are decoded.")
+    storage_quota_bytes: int = Field(0, ge=0, description="Media one registered user may add (uploads, imports, "
+                                     "generated), in bytes; 0 = no limit.")
+    guest_storage_quota_bytes: int = Field(2 * 1024**3, ge=0, description="Media one guest may add, in bytes; "
+                                           "0 = no limit.")
 
     # Projects.
     import_max_bytes: int = Field(20 * 1024**3, ge=1024, description="Largest project file accepted for import.")
+    import_max_blobs: int = Field(10_000, ge=1, description="Most media files one imported project may hold.")
 
     # Tasks.
     queue_url: str | None = Field(None, description="redis://HOST:PORT/N to share the queue with `mediastudio "
@@ -64,8 +77,8 @@ class Settings(BaseSettings):
     webhook_retry_seconds: float = Field(10.0, gt=0, description="First retry delay of a failed webhook "
                                                                  "delivery; each next one waits 4× longer.")
     webhook_max_attempts: int = Field(6, ge=1, le=20)
-    webhook_allow_private: bool = Field(True, description="Allow webhook URLs on loopback/private addresses "
-                                                          "(LAN automation); link-local is always refused.")
+    webhook_allow_private: bool = Field(False, description="Allow webhook URLs on loopback/private addresses "
+                                                           "(LAN automation); link-local is always refused.")
 
     # Generation.
     vram_budget_mb: int | None = Field(None, ge=256, description="GPU memory loaded models may use (default: 80% "
