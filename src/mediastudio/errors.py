@@ -95,10 +95,13 @@ def _on_http_error(request: Request, exc: HTTPException) -> Response[dict[str, A
     if status == 404:
         return problem(404, f"Nothing is at {request.url.path}.",
                        hint="See /api/docs for the paths this server offers.")
+    headers = {k.title(): v for k, v in (exc.headers or {}).items()}  # e.g. Allow on a 405 (RFC 9110)
     if status == 405:
-        return problem(405, f"{request.method} is not allowed on {request.url.path}.",
-                       hint="See /api/docs for the methods each path accepts.")
-    return problem(status, str(exc.detail))
+        allowed = headers.get("Allow", "")
+        return problem(405, f"{request.method} is not allowed on {request.url.path}"
+                       + (f"; it accepts {allowed}." if allowed else "."),
+                       hint="See /api/docs for the methods each path accepts.", headers=headers)
+    return problem(status, str(exc.detail), headers=headers)
 
 
 def _on_unexpected_error(request: Request, exc: Exception) -> Response[dict[str, Any]]:

@@ -52,7 +52,15 @@ def test_unknown_api_path_answers_a_problem_document(client: TestClient) -> None
 def test_wrong_method_answers_405_with_a_message(client: TestClient) -> None:
     response = client.post("/api/v1/health")
     assert response.status_code == 405
-    assert response.json()["detail"] == "POST is not allowed on /api/v1/health."
+    assert response.json()["detail"] == "POST is not allowed on /api/v1/health; it accepts OPTIONS, GET."
+    assert response.headers["allow"] == "OPTIONS, GET"  # RFC 9110: a 405 names what the path accepts
+
+
+def test_every_405_names_the_allowed_methods(client: TestClient) -> None:
+    for method, path in (("TRACE", "/api/v1/projects"), ("PUT", "/api/v1/auth/me"), ("DELETE", "/api/v1/queue")):
+        response = client.request(method, path)
+        assert response.status_code == 405, (method, path, response.status_code)
+        assert response.headers.get("allow"), (method, path)
 
 
 def _app_raising(exc: Exception) -> Litestar:
