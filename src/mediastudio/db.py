@@ -50,6 +50,9 @@ class Database:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         SQLModel.metadata.create_all(self.engine)
         with self.engine.begin() as conn:
+            from mediastudio.webhooks.models import add_missing_columns  # columns newer than their table
+
+            add_missing_columns(conn)
             current = conn.execute(text("PRAGMA user_version")).scalar_one()
             if current < SCHEMA_VERSION:
                 conn.execute(text(f"PRAGMA user_version={SCHEMA_VERSION}"))

@@ -33,6 +33,8 @@ class WebhookOut(BaseModel):
     events: list[str]
     description: str
     active: bool
+    disabled_reason: str | None = Field(None, description="Why the server turned the webhook off (its owner lost "
+                                                          "access to the project, the account was disabled)")
     created_at: UtcDatetime
     secret: str | None = Field(None, description=f"Shown once, when created: verify {webhooks.SIGNATURE_HEADER} "
                                                  "(sha256=HMAC-SHA256 of the body with it)")
@@ -40,7 +42,8 @@ class WebhookOut(BaseModel):
     @classmethod
     def of(cls, hook: Webhook, *, with_secret: bool = False) -> WebhookOut:
         return cls(id=hook.id, url=hook.url, project_id=hook.project_id, events=hook.events,
-                   description=hook.description, active=hook.active, created_at=hook.created_at,
+                   description=hook.description, active=hook.active, disabled_reason=hook.disabled_reason,
+                   created_at=hook.created_at,
                    secret=hook.secret if with_secret else None)
 
 
@@ -98,7 +101,7 @@ class WebhooksController(Controller):
           sync_to_thread=True)
     def ping(self, webhook_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> DeliveryOut:
         with studio.db.transaction() as db:
-            hook = webhooks.owned(db, identity.user, webhook_id)
+            hook = webhooks.require_active(webhooks.owned(db, identity.user, webhook_id))
             delivery = webhooks.queue_delivery(db, hook, "ping", {"message": "Hello from Mediastudio"})
         studio.webhooks.wake_soon()
         return DeliveryOut.model_validate(delivery, from_attributes=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Connection, text
 from sqlmodel import Field, SQLModel
 
 from mediastudio.common import utcnow
@@ -21,7 +21,17 @@ class Webhook(SQLModel, table=True):
     events: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     description: str = ""
     active: bool = True
+    # Why the server turned the hook off (its owner lost access to the project, the account was disabled).
+    disabled_reason: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+def add_missing_columns(conn: Connection) -> None:
+    """Columns added after the table's first release, for databases made before them (create_all only
+    makes missing tables)."""
+    present = {row[1] for row in conn.execute(text("PRAGMA table_info(webhooks)"))}
+    if present and "disabled_reason" not in present:
+        conn.execute(text("ALTER TABLE webhooks ADD COLUMN disabled_reason VARCHAR"))
 
 
 class WebhookDelivery(SQLModel, table=True):

@@ -7,14 +7,12 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import secrets
-import socket
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
@@ -22,70 +20,25 @@ from mediastudio import __version__
 from mediastudio.auth.models import User
 from mediastudio.common import new_id, utcnow
 from mediastudio.db import Database
-from mediastudio.errors import BadRequest, Forbidden, NotFound
+from mediastudio.errors import BadRequest, Conflict, Forbidden, MediastudioError, NotFound
 from mediastudio.projects.access import require
+from mediastudio.projects.models import Project
 from mediastudio.settings import Settings
+from mediastudio.webhooks import sender
 from mediastudio.webhooks.models import Webhook, WebhookDelivery
+from mediastudio.webhooks.targets import SIGNATURE_HEADER, check_url
+from mediastudio.workspaces.roles import Action
+
+__all__ = ["SIGNATURE_HEADER", "check_url"]  # the URL checks live in targets.py
 
 log = logging.getLogger("mediastudio")
 EVENTS = ("task.queued", "task.started", "task.succeeded", "task.failed", "task.cancelled")
 DEFAULT_EVENTS = ["task.succeeded", "task.failed", "task.cancelled"]
-SIGNATURE_HEADER = "X-Mediastudio-Signature"
-TIMEOUT_SECONDS = 10.0
 PARALLEL = 4
-MAX_URL = 2048
 
 
 def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def _address_problem(address: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_private: bool) -> str | None:
-    if address.is_link_local or address.is_multicast or address.is_unspecified or address.is_reserved:
-        return "link-local, multicast and reserved addresses are never webhook targets"
-    if not allow_private and (address.is_private or address.is_loopback):
-        return "this server does not send webhooks to private or loopback addresses"
-    return None
-
-
-def check_url(url: str, allow_private: bool) -> str:
-    """The URL, if it is an acceptable webhook target; a 400 naming what is wrong otherwise."""
-    url = url.strip()
-    if len(url) > MAX_URL:
-        raise BadRequest(f"The URL is longer than {MAX_URL} characters.", field="url")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise BadRequest("A webhook URL starts with http:// or https://.", field="url")
-    if not parts.hostname:
-        raise BadRequest("The webhook URL has no host name.", field="url")
-    if parts.username or parts.password:
-        raise BadRequest("Put no user name or password in the URL; check the signature header instead.",
-                         hint=f"Each delivery is signed with your secret in {SIGNATURE_HEADER}.", field="url")
-    if parts.fragment:
-        raise BadRequest("A webhook URL has no #fragment.", field="url")
-    try:
-        parts.port  # noqa: B018  (raises on a bad port)
-    except ValueError as exc:
-        raise BadRequest("The URL's port is not a number between 1 and 65535.", field="url") from exc
-    with contextlib.suppress(ValueError):
-        problem = _address_problem(ipaddress.ip_address(parts.hostname), allow_private)
-        if problem:
-            raise BadRequest(f"Refused: {problem}.", field="url")
-    return url
-
-
-def resolve_problem(url: str, allow_private: bool) -> str | None:
-    """Checked again when sending, against what the name resolves to now (no DNS rebinding)."""
-    parts = urlsplit(url)
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-    except OSError as exc:
-        return f"cannot resolve {parts.hostname}: {exc.strerror or exc}"
-    for info in infos:
-        problem = _address_problem(ipaddress.ip_address(info[4][0]), allow_private)
-        if problem:
-            return problem
-    return None
 
 
 # -- the service ----------------------------------------------------------------------------------
@@ -113,12 +66,62 @@ def owned(db: Session, actor: User, webhook_id: str) -> Webhook:
     return hook
 
 
+def require_active(hook: Webhook) -> Webhook:
+    if not hook.active:
+        raise Conflict(f"This webhook is off. {hook.disabled_reason or ''}".strip(),
+                       hint="Remove it and add it again once its owner has access to the project again.")
+    return hook
+
+
 def listening(db: Session, event: dict[str, Any]) -> list[Webhook]:
     task = event.get("task") or {}
     hooks = db.exec(select(Webhook).where(col(Webhook.active) == True)).all()  # noqa: E712
     return [hook for hook in hooks if event["type"] in hook.events and (
         hook.project_id == task.get("project_id") if hook.project_id is not None
         else hook.owner_id == task.get("owner_id"))]
+
+
+# -- who may still hear ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Stop:
+    """Why an event must not reach a hook; `disable`: the hook itself is done (not only this event)."""
+
+    reason: str
+    disable: bool
+
+
+def _may(db: Session, user: User, project_id: str, action: Action) -> bool:
+    project = db.get(Project, project_id)
+    if project is None:
+        return False
+    try:
+        require(db, user, project_id, action, trashed=project.trashed_at is not None)
+    except MediastudioError:
+        return False
+    return True
+
+
+def access_stop(db: Session, hook: Webhook, task: dict[str, Any] | None) -> Stop | None:
+    """Checked for every event and every delivery attempt: the owner must still be allowed what the hook
+    needed when it was made (edit rights on its project), and see the project of the task it reports."""
+    owner = db.get(User, hook.owner_id)
+    if owner is None or owner.disabled:
+        return Stop("Turned off: its owner's account is disabled.", disable=True)
+    if owner.is_guest:
+        return Stop("Turned off: guests cannot have webhooks.", disable=True)
+    if hook.project_id is not None and not _may(db, owner, hook.project_id, "edit"):
+        return Stop("Turned off: its owner can no longer edit this project (membership or role changed).",
+                    disable=True)
+    project_id = (task or {}).get("project_id")
+    if hook.project_id is None and project_id and not _may(db, owner, project_id, "view"):
+        return Stop("Not sent: you can no longer open this task's project.", disable=False)
+    return None
+
+
+def turn_off(db: Session, hook: Webhook, reason: str) -> None:
+    hook.active, hook.disabled_reason = False, reason
+    db.add(hook)
+    log.info("webhook %s turned off: %s", hook.id, reason)
 
 
 def queue_delivery(db: Session, hook: Webhook, event_type: str, data: dict[str, Any]) -> WebhookDelivery:
@@ -160,11 +163,16 @@ class WebhookDispatcher:
 
     def _record(self, event: dict[str, Any]) -> None:
         with self.db.session() as db:
-            hooks = listening(db, event)
-            for hook in hooks:
-                queue_delivery(db, hook, event["type"], {"task": event.get("task")})
-            if hooks:
-                db.commit()
+            queued = 0
+            for hook in listening(db, event):
+                stop = access_stop(db, hook, event.get("task"))
+                if stop is None:
+                    queue_delivery(db, hook, event["type"], {"task": event.get("task")})
+                    queued += 1
+                elif stop.disable:
+                    turn_off(db, hook, stop.reason)
+            db.commit()
+            if queued:
                 self.wake_soon()
 
     def wake_soon(self) -> None:
@@ -191,10 +199,8 @@ class WebhookDispatcher:
         return [(d, h) for d, h in rows], wait
 
     async def _send_loop(self) -> None:
-        import httpx
-
         limit = asyncio.Semaphore(PARALLEL)
-        async with httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client:
+        async with sender.new_client() as client:
             while True:
                 due, wait = await asyncio.to_thread(self._due)
                 if due:
@@ -206,25 +212,32 @@ class WebhookDispatcher:
 
     async def _send(self, client: Any, limit: asyncio.Semaphore, delivery: WebhookDelivery, hook: Webhook) -> None:
         async with limit:
+            stopped = await asyncio.to_thread(self._still_allowed, delivery, hook.id)
+            if stopped:
+                await asyncio.to_thread(self._outcome, delivery.id, None, stopped, final=True)
+                return
             body = delivery.payload.encode()
-            status, error = None, None
-            problem = await asyncio.to_thread(resolve_problem, hook.url, self.settings.webhook_allow_private)
-            if problem:
-                error = f"Refused: {problem}"
-            else:
-                try:
-                    response = await client.post(hook.url, content=body, headers={
-                        "Content-Type": "application/json", SIGNATURE_HEADER: sign(hook.secret, body),
-                        "X-Mediastudio-Event": delivery.event_type, "X-Mediastudio-Delivery": delivery.id,
-                        "User-Agent": f"Mediastudio/{__version__}"})
-                    status = response.status_code
-                    if not 200 <= status < 300:
-                        error = f"The receiver answered {status}"
-                except Exception as exc:  # network trouble: retried later
-                    error = f"{type(exc).__name__}: {exc}"[:300]
+            status, error = await sender.post(client, hook.url, body, {
+                "Content-Type": "application/json", SIGNATURE_HEADER: sign(hook.secret, body),
+                "X-Mediastudio-Event": delivery.event_type, "X-Mediastudio-Delivery": delivery.id,
+                "User-Agent": f"Mediastudio/{__version__}"}, allow_private=self.settings.webhook_allow_private)
             await asyncio.to_thread(self._outcome, delivery.id, status, error)
 
-    def _outcome(self, delivery_id: str, status: int | None, error: str | None) -> None:
+    def _still_allowed(self, delivery: WebhookDelivery, hook_id: str) -> str | None:
+        """None if the delivery may go now; else why not (the hook is turned off when its owner lost access)."""
+        with self.db.session() as db:
+            hook = db.get(Webhook, hook_id)
+            if hook is None or not hook.active:
+                return (hook.disabled_reason if hook else None) or "Not sent: the webhook is off."
+            stop = access_stop(db, hook, json.loads(delivery.payload).get("task"))
+            if stop is None:
+                return None
+            if stop.disable:
+                turn_off(db, hook, stop.reason)
+                db.commit()
+            return stop.reason
+
+    def _outcome(self, delivery_id: str, status: int | None, error: str | None, *, final: bool = False) -> None:
         with self.db.session() as db:
             delivery = db.get(WebhookDelivery, delivery_id)
             if delivery is None:
@@ -233,7 +246,7 @@ class WebhookDispatcher:
             delivery.response_status, delivery.error = status, error
             if error is None:
                 delivery.status, delivery.delivered_at = "delivered", utcnow()
-            elif delivery.attempts >= self.settings.webhook_max_attempts:
+            elif final or delivery.attempts >= self.settings.webhook_max_attempts:
                 delivery.status = "failed"
             else:
                 backoff = self.settings.webhook_retry_seconds * 4 ** (delivery.attempts - 1)
