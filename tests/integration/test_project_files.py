@@ -32,6 +32,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningS
 
 
 
+PNG = b"\x89PNG\r\n\x1a\n"  # imported media must be media (sniffed like an upload)
+
+
 def _files(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file() and ".git" not in p.relative_to(folder).parts}
@@ -52,10 +55,10 @@ def test_export_then_import_reproduces_history_files_and_media(servers: tuple[Ru
     folder = project_folder(a, project)
     # Two versions of an asset referencing two media blobs (assets arrive with the media store;
     # here the files are written as the asset service will write them).
-    old_sha = _blob(a, b"first version of the frame" * 100)
+    old_sha = _blob(a, PNG + b"first version of the frame" * 100)
     (folder / "assets" / "as_frame.json").write_text(json.dumps({"name": "Frame", "sha256": old_sha}))
     ana.patch(f"/api/v1/projects/{project['id']}", json={"description": "with a frame"})
-    new_sha = _blob(a, b"second version of the frame" * 100)
+    new_sha = _blob(a, PNG + b"second version of the frame" * 100)
     (folder / "assets" / "as_frame.json").write_text(json.dumps({"name": "Frame", "sha256": new_sha}))
     ana.patch(f"/api/v1/projects/{project['id']}", json={"tags": ["final"]})
 

@@ -82,7 +82,8 @@ def test_summaries_read_like_a_person_wrote_them() -> None:
 
 def test_bundle_round_trip_carries_every_referenced_blob(repo: ProjectRepo, tmp_path: Path) -> None:
     blobs = BlobStore(tmp_path / "blobs")
-    old, new = blobs.put_bytes(b"old frame"), blobs.put_bytes(b"new frame")
+    png = b"\x89PNG\r\n\x1a\n"  # imported media must be media (sniffed like an upload)
+    old, new = blobs.put_bytes(png + b"old frame"), blobs.put_bytes(png + b"new frame")
     for sha in (old, new):
         write_json(repo.path / "assets" / "a1.json", {"sha256": sha})
         repo.commit_all("Asset", ANA)
@@ -96,7 +97,7 @@ def test_bundle_round_trip_carries_every_referenced_blob(repo: ProjectRepo, tmp_
     folder, name = import_bundle(target, tmp_path / "staging", other, max_bytes=1 << 30)
     assert name == "Test"
     assert [c.sha for c in ProjectRepo(folder).log()] == [c.sha for c in repo.log()]
-    assert other.path(old).read_bytes() == b"old frame" and other.path(new).read_bytes() == b"new frame"
+    assert other.path(old).read_bytes() == png + b"old frame" and other.path(new).read_bytes() == png + b"new frame"
 
 
 def test_import_refuses_and_cleans_up(tmp_path: Path) -> None:

@@ -12,11 +12,13 @@ from sqlmodel import Session, col, or_, select
 
 from mediastudio.auth.models import User
 from mediastudio.common import new_id, utcnow
-from mediastudio.errors import BadRequest, NotFound
+from mediastudio.errors import BadRequest, Conflict, MediastudioError, NotFound
 from mediastudio.events.emit import emit
+from mediastudio.media.blobs import SHA256, BlobStore
 from mediastudio.media.models import Asset
 from mediastudio.media.probe import Probe
-from mediastudio.media.sniff import Sniffed
+from mediastudio.media.sniff import HEAD_BYTES, Sniffed, sniff
+from mediastudio.projects import content
 from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.files import read_json, write_json
 from mediastudio.projects.models import Project
@@ -36,13 +38,19 @@ def clean_filename(raw: str | None, fallback: str) -> str:
 
 
 def asset_file(settings: Settings, project: Project, asset_id: str) -> Path:
-    return project_folder(settings, project) / "assets" / f"{asset_id}.json"
+    """The asset's metadata file; the one way to it (the id is checked, the path stays in the project)."""
+    return content.asset_path(project_folder(settings, project), asset_id)
 
 
 def _index(db: Session, project: Project, meta: dict[str, Any]) -> Asset:
-    asset = db.get(Asset, meta["id"]) or Asset(id=meta["id"], project_id=project.id, name=meta["name"],
-                                              category=meta["category"], mime=meta["mime"], size=meta["size"],
-                                              sha256=meta["sha256"], created_by=meta["created_by"])
+    """Copy checked metadata into the index row. A row is only ever this project's: an id another
+    project holds is refused (Conflict), never rewritten."""
+    asset = db.get(Asset, meta["id"])
+    if asset is not None and asset.project_id != project.id:
+        raise Conflict(f"The asset id '{meta['id']}' belongs to another project.")
+    asset = asset or Asset(id=meta["id"], project_id=project.id, name=meta["name"], category=meta["category"],
+                           mime=meta["mime"], size=meta["size"], sha256=meta["sha256"],
+                           created_by=meta["created_by"])
     for key in ("name", "category", "mime", "size", "sha256", "width", "height", "duration", "created_by"):
         setattr(asset, key, meta.get(key))
     asset.tags = " ".join(meta.get("tags") or [])
@@ -142,16 +150,58 @@ def update_asset(db: Session, settings: Settings, actor: User, project_id: str, 
     return asset
 
 
-def index_folder_assets(db: Session, project: Project, folder: Path) -> int:
-    """(Re)index every assets/<id>.json of a project folder; drop index rows whose file is gone."""
+def _number(value: Any) -> float | None:
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _when(value: Any) -> str | None:
+    try:
+        return datetime.fromisoformat(value).isoformat() if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _checked_meta(path: Path, blobs: BlobStore | None) -> dict[str, Any] | None:
+    """An asset file's metadata as the index may trust it, or None when it is not an asset file of ours.
+    The id is the file's name; the MIME type comes from the stored bytes (sniffed like an upload), never
+    from the file, so imported metadata cannot choose how the studio serves a blob."""
+    meta = read_json(path)
+    sha = meta.get("sha256") if isinstance(meta, dict) else None
+    if not isinstance(sha, str) or not SHA256.match(sha):
+        return None
+    blob = blobs.path(sha) if blobs is not None else None
+    try:
+        with blob.open("rb") as handle:  # type: ignore[union-attr]
+            sniffed: Sniffed | None = sniff(handle.read(HEAD_BYTES))
+        size = blob.stat().st_size  # type: ignore[union-attr]
+    except (AttributeError, OSError, MediastudioError):  # no store given, blob missing, or not media
+        sniffed, size = None, _number(meta.get("size")) or 0
+    category = meta.get("category")
+    tags = meta.get("tags") if isinstance(meta.get("tags"), list) else []
+    return {"id": path.stem, "sha256": sha, "size": int(size),
+            "mime": sniffed.mime if sniffed else "application/octet-stream",
+            "category": category if category in CATEGORIES else (sniffed.category if sniffed else "reference"),
+            "name": clean_filename(meta.get("name") if isinstance(meta.get("name"), str) else None, path.stem),
+            "width": _number(meta.get("width")), "height": _number(meta.get("height")),
+            "duration": _number(meta.get("duration")), "tags": [t for t in tags if isinstance(t, str)][:20],
+            "created_by": meta.get("created_by") if isinstance(meta.get("created_by"), str) else "",
+            "trashed_at": _when(meta.get("trashed_at"))}
+
+
+def index_folder_assets(db: Session, project: Project, folder: Path, blobs: BlobStore | None = None) -> int:
+    """(Re)index every assets/<id>.json of a project folder; drop index rows whose file is gone.
+    Files that are not asset files of ours, or whose id another project holds, are skipped."""
     seen = set()
-    for path in (folder / "assets").glob("*.json"):
+    for path in sorted((folder / "assets").glob("*.json")):
+        if not content.is_id(path.stem) or path.is_symlink() or not path.is_file():
+            continue
         try:
-            meta = read_json(path)
-            _index(db, project, meta)
-            seen.add(meta["id"])
-        except (ValueError, KeyError):
-            continue  # not an asset file of ours
+            meta = _checked_meta(content.asset_path(folder, path.stem), blobs)
+            if meta is not None:
+                _index(db, project, meta)
+                seen.add(meta["id"])
+        except (ValueError, RecursionError, OSError, MediastudioError):
+            continue  # not an asset file of ours, or not this project's id
     for asset in db.exec(select(Asset).where(Asset.project_id == project.id)).all():
         if asset.id not in seen:
             db.delete(asset)

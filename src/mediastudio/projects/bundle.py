@@ -1,29 +1,31 @@
 """The portable project file, `.msproj`: a zip holding a manifest, a git bundle of the whole history
 and every media blob any commit references. Import refuses anything corrupted, oversized or malicious
-(path traversal, symlinks, zip bombs, lying sizes) and leaves nothing behind."""
+(path traversal, symlinks, zip bombs, lying sizes — projects/archive.py; local clones, gitfiles, links
+and stray files in the history — projects/unbundle.py; media that is not media, or that the file does
+not carry — here) and leaves nothing behind."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import shutil
-import stat
 import tempfile
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Annotated, Any, BinaryIO
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from mediastudio import __version__
-from mediastudio.errors import BadRequest
 from mediastudio.media.blobs import SHA256, BlobStore
+from mediastudio.media.sniff import HEAD_BYTES, UnsupportedMedia, sniff
+from mediastudio.projects.archive import CHUNK, FORMAT, FORMAT_VERSION, refuse, unpack
 from mediastudio.projects.repo import ProjectRepo
+from mediastudio.projects.unbundle import UnsafeHistory
 
-FORMAT = "mediastudio-project"
-FORMAT_VERSION = 1
-MAX_ENTRIES = 100_000
-MAX_RATIO = 200  # uncompressed / compressed, for entries over 1 MiB
-CHUNK = 1 << 20
+NAME_MAX = 120  # as projects/service.py's
+TAG_MAX = 32
 
 
 def _sha256_file(path: Path) -> str:
@@ -40,7 +42,7 @@ def referenced_blobs(repo: ProjectRepo) -> set[str]:
     for data in repo.every_version_of("assets/"):
         try:
             value = json.loads(data).get("sha256")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             continue
         if isinstance(value, str) and SHA256.match(value):
             shas.add(value)
@@ -73,89 +75,68 @@ def export_bundle(folder: Path, blobs: BlobStore, target: Path, project_name: st
     return target
 
 
-def _refuse(message: str, hint: str | None = None) -> BadRequest:
-    return BadRequest(f"This file cannot be imported: {message}",
-                      hint=hint or "Export the project again with Mediastudio and import that file.")
+class _Meta(BaseModel):
+    """What project.json must look like for the index (sync_index) to take it."""
+
+    model_config = ConfigDict(strict=True, extra="allow")
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+    description: str | None = Field(None, max_length=10_000)
+    tags: list[Annotated[str, Field(max_length=TAG_MAX)]] | None = Field(None, max_length=20)
+    settings: dict[str, Any] | None = None
+    cover_asset_id: str | None = Field(None, max_length=64)
+    archived: bool | None = None
+    template: str | None = Field(None, max_length=64)
+    created_by: str | None = Field(None, max_length=64)
+    created_at: str | None = Field(None, max_length=64)
 
 
-def _check_entries(archive: zipfile.ZipFile, max_bytes: int) -> dict[str, Any]:
-    infos = archive.infolist()
-    if len(infos) > MAX_ENTRIES:
-        raise _refuse(f"it holds {len(infos)} entries (at most {MAX_ENTRIES}).")
-    total = 0
-    for info in infos:
-        name = info.filename
-        if name.startswith(("/", "\\")) or ".." in name.split("/") or "\\" in name or ":" in name:
-            raise _refuse(f"the entry '{name}' points outside the project.")
-        if stat.S_ISLNK(info.external_attr >> 16):
-            raise _refuse(f"the entry '{name}' is a symbolic link.")
-        if name not in ("manifest.json", "repo.bundle") and not (
-                name.startswith("blobs/") and SHA256.match(name.removeprefix("blobs/"))):
-            raise _refuse(f"the entry '{name}' does not belong in a project file.")
-        if info.file_size > CHUNK and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise _refuse(f"the entry '{name}' expands suspiciously (a zip bomb?).")
-        total += info.file_size
-        if total > max_bytes:
-            raise _refuse(f"it expands to more than {max_bytes // (1 << 20)} MiB.",
-                          hint="Raise MEDIASTUDIO_IMPORT_MAX_BYTES if this project really is that large.")
+def _check_meta(project: Path) -> str:
     try:
-        manifest: dict[str, Any] = json.loads(archive.read("manifest.json"))
-    except KeyError:
-        raise _refuse("it has no manifest.json (is it a .msproj file?).") from None
-    except ValueError:
-        raise _refuse("its manifest.json is not valid JSON.") from None
-    if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
-        raise _refuse("it is not a Mediastudio project file of a version this server reads.")
-    listed, present = set(manifest.get("entries", {})), {i.filename for i in infos} - {"manifest.json"}
-    if "repo.bundle" not in listed or listed != present:
-        raise _refuse("its manifest does not match its contents.")
-    return manifest
+        return _Meta.model_validate(json.loads((project / "project.json").read_bytes())).name
+    except (OSError, ValueError, RecursionError):  # missing, not JSON, or not the shape of a project.json
+        raise refuse("its project.json is missing or damaged.") from None
 
 
-def _extract(archive: zipfile.ZipFile, name: str, expected: dict[str, Any], target: Path) -> None:
-    """Copy one entry out, refusing it when it is longer than declared or its checksum is wrong."""
-    digest, size = hashlib.sha256(), 0
-    with archive.open(name) as source, target.open("wb") as sink:
-        while chunk := source.read(CHUNK):
-            size += len(chunk)
-            if size > int(expected.get("size", -1)):
-                raise _refuse(f"the entry '{name}' is larger than its manifest says.")
-            digest.update(chunk)
-            sink.write(chunk)
-    if size != expected.get("size") or digest.hexdigest() != expected.get("sha256"):
-        raise _refuse(f"the entry '{name}' is damaged (checksum mismatch).")
+def _sniffed_blobs(repo: ProjectRepo, unpacked: Path) -> list[Path]:
+    """The shipped media every version of every asset names: all must be there, and all must be media
+    the studio accepts (sniffed like an upload). Shipped files no asset names are left out."""
+    try:
+        wanted = referenced_blobs(repo)
+    except Exception:  # a damaged object that fsck let through
+        raise refuse("its history is damaged (an asset file cannot be read).") from None
+    missing = [sha for sha in wanted if not (unpacked / "blobs" / sha).is_file()]
+    if missing:
+        raise refuse(f"its assets name {len(missing)} media file(s) it does not hold ({missing[0][:12]}…).")
+    files = [unpacked / "blobs" / sha for sha in sorted(wanted)]
+    for file in files:
+        with file.open("rb") as handle:
+            try:
+                sniff(handle.read(HEAD_BYTES))
+            except UnsupportedMedia:
+                raise refuse(f"the media file {file.name[:12]}… is not a kind of media the studio accepts.",
+                             hint="Only images, video, audio, models (.safetensors) and PDFs can be imported."
+                             ) from None
+    return files
 
 
-def import_bundle(source: BinaryIO | Path, staging_root: Path, blobs: BlobStore, max_bytes: int) -> tuple[Path, str]:
+def import_bundle(source: BinaryIO | Path, staging_root: Path, blobs: BlobStore, max_bytes: int,
+                  max_blobs: int = 10_000) -> tuple[Path, str]:
     """Unpack and verify a .msproj into a new folder under `staging_root`; returns (folder, name).
-    The caller moves the folder into place. On any error nothing is left behind."""
+    The caller moves the folder into place. On any error nothing is left behind and no blob is adopted."""
     staging_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=staging_root, prefix="import-"))
     try:
+        unpacked, project = staging / "unpacked", staging / "project"
+        unpack(source, unpacked, max_bytes, max_blobs)
         try:
-            archive = zipfile.ZipFile(source)
-        except (zipfile.BadZipFile, OSError):
-            raise _refuse("it is not a zip archive (a .msproj file is one).") from None
-        with archive:
-            manifest = _check_entries(archive, max_bytes)
-            unpacked = staging / "unpacked"
-            (unpacked / "blobs").mkdir(parents=True)
-            for name, expected in manifest["entries"].items():
-                _extract(archive, name, expected, unpacked / name)
-        project = staging / "project"
-        try:
-            ProjectRepo.clone_bundle(unpacked / "repo.bundle", project)
-            ProjectRepo(project).fsck()
-            json.loads((project / "project.json").read_text(encoding="utf-8"))["name"]
-        except Exception as exc:
-            raise _refuse(f"its history is damaged ({str(exc).splitlines()[0][:200]}).") from None
-        for blob in (unpacked / "blobs").iterdir():
-            if _sha256_file(blob) != blob.name:
-                raise _refuse(f"the media file {blob.name[:12]}… is damaged.")
-        for blob in (unpacked / "blobs").iterdir():
+            repo = ProjectRepo.from_bundle(unpacked / "repo.bundle", project)
+        except UnsafeHistory as exc:
+            raise refuse(str(exc)) from None
+        name = _check_meta(project)
+        for blob in _sniffed_blobs(repo, unpacked):
             blobs.adopt(blob, blob.name)
         shutil.rmtree(unpacked)
-        return project, str(manifest.get("project", {}).get("name") or "Imported project")
+        return project, name
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -1,15 +1,60 @@
-"""What a project folder holds: project.json, scenes/<id>.json, assets/<id>.json."""
+"""What a project folder holds: project.json, scenes/<id>.json, assets/<id>.json.
+
+Every path the project store reads or writes is made here, by `inside`: ids come from file names and
+match ID, and the resolved path must stay inside the project folder (no `..`, no absolute ids, no
+symbolic link leading out), whatever a scene file, an asset file or an imported archive says.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
+from mediastudio.errors import BadRequest, NotFound
 from mediastudio.projects.files import read_json, write_json
 
 SCHEMA = 1
 META_FIELDS = ("name", "description", "tags", "settings", "cover_asset_id", "archived", "template",
                "created_by", "created_at")
+# Scene and asset ids: what new_id makes ("sc_3f9a…", "as_…") and the short ids of older tests and templates.
+ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def is_id(value: object) -> bool:
+    return isinstance(value, str) and ID.fullmatch(value) is not None
+
+
+def inside(folder: Path, *parts: str) -> Path:
+    """`folder/parts…`, refused unless it resolves (symbolic links followed) to a place inside `folder`."""
+    path = folder.joinpath(*parts)
+    root = folder.resolve()
+    if any(part in ("", ".", "..") or "/" in part or "\\" in part or "\0" in part for part in parts) \
+            or not path.resolve().is_relative_to(root) or path.resolve() == root:
+        raise BadRequest("That file would lie outside its project.",
+                         hint="Scene and asset ids are letters, digits, '_' and '-'.")
+    return path
+
+
+def _checked_id(kind: str, value: str) -> str:
+    if not is_id(value):
+        raise NotFound(f"There is no {kind} '{str(value)[:80]}' in this project.",
+                       hint=f"A {kind} id is 1 to 64 letters, digits, '_' or '-'.")
+    return value
+
+
+def meta_path(folder: Path) -> Path:
+    return inside(folder, "project.json")
+
+
+def scene_path(folder: Path, scene_id: str) -> Path:
+    """Where a scene's file is; NotFound for an id that no scene can have, BadRequest if it leads out."""
+    return inside(folder, "scenes", f"{_checked_id('scene', scene_id)}.json")
+
+
+def asset_path(folder: Path, asset_id: str) -> Path:
+    """Where an asset's metadata file is; NotFound for an id that no asset can have."""
+    return inside(folder, "assets", f"{_checked_id('asset', asset_id)}.json")
 
 
 def empty_graph() -> dict[str, Any]:
@@ -17,21 +62,43 @@ def empty_graph() -> dict[str, Any]:
 
 
 def read_meta(folder: Path) -> dict[str, Any]:
-    meta: dict[str, Any] = read_json(folder / "project.json")
+    meta: dict[str, Any] = read_json(meta_path(folder))
     return meta
 
 
 def write_meta(folder: Path, meta: dict[str, Any]) -> None:
-    write_json(folder / "project.json", {"schema": SCHEMA, **{k: meta.get(k) for k in META_FIELDS}})
+    write_json(meta_path(folder), {"schema": SCHEMA, **{k: meta.get(k) for k in META_FIELDS}})
 
 
-def scene_path(folder: Path, scene_id: str) -> Path:
-    return folder / "scenes" / f"{scene_id}.json"
+def _well_formed(scene: Any) -> bool:
+    """The shape every reader of a scene relies on (a damaged or foreign file is skipped, not fatal)."""
+    if not isinstance(scene, dict) or not isinstance(scene.get("name"), str):
+        return False
+    graph = scene.get("graph", {})
+    return isinstance(graph, dict) and isinstance(graph.get("nodes", {}), dict) \
+        and isinstance(graph.get("edges", {}), dict) \
+        and all(isinstance(node, dict) for node in graph.get("nodes", {}).values())
+
+
+def _read_scene(folder: Path, path: Path) -> dict[str, Any] | None:
+    if not is_id(path.stem) or path.is_symlink() or not path.is_file():
+        return None
+    try:
+        scene = read_json(inside(folder, "scenes", path.name))
+    except (ValueError, RecursionError, OSError, BadRequest):  # not JSON or UTF-8, unreadable, leads out
+        return None
+    if not _well_formed(scene):
+        return None
+    order = scene.get("order")
+    return {**scene, "id": path.stem,  # the id is the file's name, never what the file says
+            "order": order if isinstance(order, int) and not isinstance(order, bool) else 0}
 
 
 def read_scenes(folder: Path) -> list[dict[str, Any]]:
-    scenes = [read_json(p) for p in (folder / "scenes").glob("*.json")]
-    return sorted(scenes, key=lambda s: (s.get("order", 0), s.get("name", ""), s["id"]))
+    """The project's scenes in order; files that are not well-formed scenes of this project are skipped."""
+    found = (_read_scene(folder, p) for p in (folder / "scenes").glob("*.json"))
+    scenes = [s for s in found if s is not None]
+    return sorted(scenes, key=lambda s: (s["order"], s["name"], s["id"]))
 
 
 def write_scene(folder: Path, scene: dict[str, Any]) -> None:
@@ -41,6 +108,17 @@ def write_scene(folder: Path, scene: dict[str, Any]) -> None:
 def shots_of(graph: dict[str, Any]) -> list[dict[str, Any]]:
     """Shots are the `shot` nodes of a scene's graph."""
     nodes = graph.get("nodes", {})
-    return [{"node_id": node_id, "name": node.get("params", {}).get("name") or node.get("title") or node_id}
-            for node_id, node in sorted(nodes.items(), key=lambda kv: kv[1].get("position", {}).get("y", 0))
+    return [{"node_id": node_id, "name": str(_params(node).get("name") or node.get("title") or node_id)}
+            for node_id, node in sorted(nodes.items(), key=lambda kv: _y(kv[1]))
             if node.get("type") == "shot"]
+
+
+def _params(node: dict[str, Any]) -> dict[str, Any]:
+    params = node.get("params")
+    return params if isinstance(params, dict) else {}
+
+
+def _y(node: dict[str, Any]) -> float:
+    position = node.get("position")
+    y = position.get("y", 0) if isinstance(position, dict) else 0
+    return float(y) if isinstance(y, int | float) and not isinstance(y, bool) else 0.0

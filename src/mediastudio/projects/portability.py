@@ -5,20 +5,23 @@ from __future__ import annotations
 import shutil
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from mediastudio.auth.models import User
 from mediastudio.common import new_id, utcnow
 from mediastudio.errors import Forbidden
 from mediastudio.events.emit import emit
 from mediastudio.media.blobs import BlobStore
+from mediastudio.media.models import Asset
+from mediastudio.media.quota import charge_project
 from mediastudio.projects import content
 from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.bundle import export_bundle, import_bundle
+from mediastudio.projects.files import read_json, write_atomic, write_json
 from mediastudio.projects.models import Project
-from mediastudio.projects.repo import ProjectRepo
+from mediastudio.projects.repo import GITIGNORE, Author, ProjectRepo
 from mediastudio.projects.service import sync_index
 from mediastudio.settings import Settings
 from mediastudio.workspaces import service as workspaces
@@ -64,8 +67,55 @@ def adopt_folder(db: Session, settings: Settings, folder: Path, workspace_id: st
     sync_index(db, settings, project)
     from mediastudio.media.assets import index_folder_assets
 
-    index_folder_assets(db, project, folder)
+    index_folder_assets(db, project, folder, BlobStore(settings.data_dir / "blobs"))
     return project
+
+
+def _taken_asset_ids(db: Session, folder: Path) -> list[str]:
+    ids = sorted(p.stem for p in (folder / "assets").glob("*.json") if content.is_id(p.stem))
+    taken: list[str] = []
+    for start in range(0, len(ids), 500):  # SQLite bounds the variables of one statement
+        taken += db.exec(select(Asset.id).where(col(Asset.id).in_(ids[start:start + 500]))).all()
+    return taken
+
+
+def _renamed(value: Any, renames: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return renames.get(value, value)
+    if isinstance(value, list):
+        return [_renamed(item, renames) for item in value]
+    if isinstance(value, dict):
+        return {key: _renamed(item, renames) for key, item in value.items()}
+    return value
+
+
+def _renew_taken_ids(folder: Path, taken: list[str]) -> bool:
+    """Give the imported assets whose ids another project holds new ids, in every file that names them."""
+    renames = {old: new_id("as") for old in taken}
+    for old, new in renames.items():
+        content.asset_path(folder, old).rename(content.asset_path(folder, new))
+    files = [content.meta_path(folder), *(folder / "scenes").glob("*.json"), *(folder / "assets").glob("*.json")]
+    for path in files:
+        try:
+            value = read_json(path)
+        except (ValueError, RecursionError, OSError):
+            continue  # not a file the studio reads either
+        if (changed := _renamed(value, renames)) != value:
+            write_json(content.inside(folder, *path.relative_to(folder).parts), changed)
+    return bool(renames)
+
+
+def _settle(db: Session, folder: Path, actor: User | None) -> None:
+    """Make an imported folder fit this studio, as one commit: asset ids are unique in the whole studio
+    (the index never lets one project's file touch another's rows), so ids already taken — the same
+    project imported twice, say — are renewed; and the studio's own .gitignore applies."""
+    renewed = _renew_taken_ids(folder, _taken_asset_ids(db, folder))
+    ignore = folder / ".gitignore"
+    if not ignore.is_file() or ignore.read_text(errors="replace") != GITIGNORE:
+        write_atomic(content.inside(folder, ".gitignore"), GITIGNORE.encode())
+    author = Author(actor.display_name, actor.id) if actor else Author("Mediastudio", "u_system")
+    ProjectRepo(folder).commit_all("Imported" + (": assets whose ids were taken got new ones" if renewed else ""),
+                                   author)
 
 
 def import_from(db: Session, settings: Settings, blobs: BlobStore, actor: User | None, source: BinaryIO | Path,
@@ -79,13 +129,16 @@ def import_from(db: Session, settings: Settings, blobs: BlobStore, actor: User |
             raise Forbidden("Viewers cannot import projects into this workspace.")
     elif workspace_id is None or db.get(Workspace, workspace_id) is None:
         raise Forbidden("Name an existing workspace to import into (--workspace).")
-    staged, _ = import_bundle(source, settings.data_dir / "tmp", blobs, settings.import_max_bytes)
+    staged, _ = import_bundle(source, settings.data_dir / "tmp", blobs, settings.import_max_bytes,
+                              settings.import_max_blobs)
     project_id = new_id("p")
     target = settings.data_dir / "workspaces" / workspace_id / "projects" / project_id
     try:
+        _settle(db, staged, actor)
         target.parent.mkdir(parents=True, exist_ok=True)
         staged.rename(target)
         project = adopt_folder(db, settings, target, workspace_id, project_id)
+        charge_project(db, settings, actor, project.id)  # the importer's storage quota (507 when over it)
     except BaseException:
         shutil.rmtree(target, ignore_errors=True)
         raise
@@ -102,7 +155,8 @@ def reindex(db: Session, settings: Settings) -> tuple[int, int]:
     for where in ("projects", "trash"):
         for folder in sorted((settings.data_dir / "workspaces").glob(f"*/{where}/*")):
             workspace_id = folder.parent.parent.name
-            if not (folder / "project.json").is_file() or db.get(Workspace, workspace_id) is None:
+            if folder.is_symlink() or not (folder / "project.json").is_file() \
+                    or db.get(Workspace, workspace_id) is None:
                 continue
             project = adopt_folder(db, settings, folder, workspace_id, folder.name)
             project.trashed_at = (project.trashed_at or utcnow()) if where == "trash" else None

@@ -1,4 +1,5 @@
-"""The project's git repository. The ONLY module that imports git.
+"""The project's git repository. The ONLY module that imports git (projects/unbundle.py alone also runs
+it: a locked-down git that turns an imported bundle into a fresh repository, never a clone).
 
 GitPython is not thread-safe and git allows one writer per repository: every operation on a
 repository holds that repository's lock.
@@ -13,6 +14,7 @@ from pathlib import Path
 from weakref import WeakValueDictionary
 
 from mediastudio.projects.files import remove_stale_temp_files
+from mediastudio.projects.unbundle import unbundle
 
 COMMITTER = ("Mediastudio", "studio@mediastudio.invalid")
 GITIGNORE = ".mediastudio/\n*.tmp\n"
@@ -172,17 +174,11 @@ class ProjectRepo:
                 repo.close()
 
     @classmethod
-    def clone_bundle(cls, bundle: Path, path: Path) -> ProjectRepo:
-        import git
-
-        # (`git bundle verify` would need to run inside some repository; clone + fsck check as much.)
-        repo = git.Repo.clone_from(str(bundle), str(path), branch="main")
-        with repo.config_writer() as config:
-            config.set_value("user", "name", COMMITTER[0])
-            config.set_value("user", "email", COMMITTER[1])
-            config.set_value("gc", "auto", "0")
-        repo.git.remote("remove", "origin")
-        repo.close()
+    def from_bundle(cls, bundle: Path, path: Path) -> ProjectRepo:
+        """A fresh repository at `path` holding the main branch of `bundle`, checked out; raises
+        UnsafeHistory (with a message safe to show) for anything that is not a plain project history."""
+        unbundle(bundle, path, {"user.name": COMMITTER[0], "user.email": COMMITTER[1], "gc.auto": "0",
+                                "core.autocrlf": "false", "core.symlinks": "false"})
         return cls(path)
 
     def every_version_of(self, prefix: str) -> list[bytes]:

@@ -127,7 +127,7 @@ def validate_graph(graph: dict[str, Any]) -> dict[str, Any]:
                 or not isinstance(node.get("type"), str):
             raise BadRequest(f"Node '{node_id}' needs an id of letters, digits, '_' or '-' and a 'type'.",
                              field="graph")
-        position = node.get("position") or {"x": 0, "y": 0}
+        position = node.get("position") if isinstance(node.get("position"), dict) else {"x": 0, "y": 0}
         nodes[node_id] = {
             "type": node["type"], "title": str(node.get("title") or node["type"]),
             "position": {"x": _number(position.get("x", 0), f"{node_id}.position.x"),
