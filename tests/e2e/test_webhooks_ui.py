@@ -7,16 +7,31 @@ import hashlib
 import hmac
 import json
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
-from browser_support import PHONE, SCREENSHOTS, ConsoleLog, create_project, csrf_headers, screenshot
+from browser_support import ADMIN, PHONE, SCREENSHOTS, Account, ConsoleLog, create_project, csrf_headers, screenshot
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
+from support import ApiClient, start_server, wait_for_task
 from support import WebhookReceiver as Receiver
 
 DEFAULT_EVENTS = ["task.succeeded", "task.failed", "task.cancelled"]
+
+
+@pytest.fixture(scope="module")
+def studio_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server of this module's own: the receivers listen on 127.0.0.1, a private address, which a studio
+    refuses unless its administrator allows LAN targets."""
+    server = start_server(tmp_path_factory.mktemp("webhooks-ui"), env={
+        "MEDIASTUDIO_WEBHOOK_ALLOW_PRIVATE": "true", "MEDIASTUDIO_TEST_TASKS": "1", "MEDIASTUDIO_PROBE_GPU": "0"})
+    setup = httpx.post(f"{server.url}/api/v1/auth/setup", json=ADMIN.credentials())
+    assert setup.status_code == 201, setup.text
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture
@@ -207,4 +222,33 @@ def test_a_guest_sees_a_note_instead_of_the_form(anonymous: BrowserContext, stud
     expect(card.get_by_test_id("webhooks-guest-note")).to_contain_text("Webhooks need an account")
     expect(card.get_by_role("link", name="Register your account")).to_have_attribute("href", "/register")
     expect(card.get_by_label("Payload URL")).to_have_count(0)
+    assert console.errors == []
+
+
+def test_a_hook_whose_owner_left_the_workspace_shows_why_it_is_off(
+        page: Page, studio_url: str, account: Account, receiver: Receiver, console: ConsoleLog) -> None:
+    admin = ApiClient(studio_url)
+    assert admin.post("/api/v1/auth/login", json={"username": ADMIN.username, "password": ADMIN.password}).is_success
+    team = admin.post("/api/v1/workspaces", json={"name": "Dock crew"}).json()
+    project = admin.post("/api/v1/projects", json={"name": "Dock film", "workspace_id": team["id"]}).json()
+    member = admin.post(f"/api/v1/workspaces/{team['id']}/members", json={"username": account.username}).json()
+    hook = page.request.post(f"{studio_url}/api/v1/webhooks", data={"url": receiver.url, "project_id": project["id"]},
+                             headers=csrf_headers(page.context))
+    assert hook.status == 201, hook.text()
+    assert admin.delete(f"/api/v1/workspaces/{team['id']}/members/{member['user']['id']}").status_code == 204
+    task = admin.post("/api/v1/tasks", json={"kind": "test.project_sleep", "project_id": project["id"],
+                                             "params": {"steps": 1, "step_seconds": 0.01}}).json()
+    wait_for_task(admin, task["id"])
+    deadline = time.monotonic() + 10  # the task's last event turns the hook off, a moment after the task ends
+    while page.request.get(f"{studio_url}/api/v1/webhooks").json()["items"][0]["active"]:
+        assert time.monotonic() < deadline, "the hook was not turned off"
+        time.sleep(0.05)
+
+    card = _open_webhooks(page, studio_url)
+    row = card.get_by_test_id("webhook-row")
+    expect(row).to_contain_text("Inactive")
+    expect(row.get_by_test_id("webhook-disabled-reason")).to_contain_text("can no longer edit this project")
+    expect(row.get_by_role("button", name="Send test")).to_be_disabled()
+    assert receiver.received == []
+    _card_shot(card, "webhooks-turned-off-desktop")
     assert console.errors == []

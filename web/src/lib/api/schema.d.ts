@@ -1784,6 +1784,8 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             description: string;
+            /** @description Why the server turned the webhook off (its owner lost access to the project, the account was disabled) */
+            disabled_reason?: string | null;
             events: string[];
             id: string;
             project_id: string | null;
