@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import sqlite3
 from http import HTTPStatus
 from typing import Any
 
@@ -49,6 +52,15 @@ class NotFound(MediastudioError):
     title = "Not found"
 
 
+class Unprocessable(MediastudioError):
+    """Well-formed (it matches the OpenAPI document) but refused by a rule no schema can state: a password
+    that is too easy to guess, a reserved name, parameters that do not fit the chosen kind of task. A 400
+    means the request breaks the document; a 422 means it keeps to it and the server still cannot accept it."""
+
+    status = 422
+    title = "Not accepted"
+
+
 class Conflict(MediastudioError):
     status = 409
     title = "Conflict"
@@ -61,6 +73,35 @@ class TooManyRequests(MediastudioError):
     def __init__(self, detail: str, *, retry_after: int, hint: str | None = None) -> None:
         super().__init__(detail, hint=hint, headers={"Retry-After": str(max(1, retry_after))},
                          retry_after=max(1, retry_after))
+
+
+class InsufficientStorage(MediastudioError):
+    """507: the server cannot store what the request needs (its disk is full, or a storage quota is reached)."""
+
+    status = 507
+    title = "Insufficient storage"
+
+
+# A full disk, a filesystem quota, a file-size limit: the request cannot be stored, and saying "unexpected
+# error; nothing you sent was lost" would be false.
+NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+NO_SPACE_WORDS = tuple(os.strerror(number) for number in sorted(NO_SPACE_ERRNOS))
+
+
+def disk_full(exc: BaseException | None) -> bool:
+    """Whether `exc` (or what caused it) says the disk is full: an OSError, or SQLite's SQLITE_FULL."""
+    for _ in range(8):  # the chain of causes, bounded
+        if exc is None:
+            return False
+        if isinstance(exc, OSError) and exc.errno in NO_SPACE_ERRNOS:
+            return True
+        if isinstance(exc, sqlite3.Error) and (getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+                                               or "database or disk is full" in str(exc)):
+            return True
+        if any(words in str(exc) for words in NO_SPACE_WORDS):  # a subprocess's (git's) own report of it
+            return True
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__  # SQLAlchemy keeps it in .orig
+    return False
 
 
 def problem(status: int, detail: str, *, title: str | None = None, hint: str | None = None,
@@ -105,9 +146,18 @@ def _on_http_error(request: Request, exc: HTTPException) -> Response[dict[str, A
 
 
 def _on_unexpected_error(request: Request, exc: Exception) -> Response[dict[str, Any]]:
+    if disk_full(exc):
+        return _out_of_space(request, exc)
     log.exception("Unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(500, "The server hit an unexpected error; nothing you sent was lost.",
                    hint="Try again. If it keeps happening, the server log has the details.")
+
+
+def _out_of_space(request: Request, exc: Exception) -> Response[dict[str, Any]]:
+    log.error("Out of disk space on %s %s: %s", request.method, request.url.path, exc)
+    return problem(507, "The server ran out of disk space; what this request was storing was not saved.",
+                   title="Insufficient storage",
+                   hint="Try again once the administrator has freed space on the server's data disk.")
 
 
 EXCEPTION_HANDLERS = {

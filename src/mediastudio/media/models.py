@@ -26,3 +26,15 @@ class Asset(SQLModel, table=True):
     created_by: str
     created_at: datetime = Field(default_factory=utcnow, index=True)
     trashed_at: datetime | None = Field(None, index=True)
+
+
+class StoredBlob(SQLModel, table=True):
+    """The storage quota's ledger: each distinct blob a user added (upload, import, generated result), once.
+
+    A user's usage is the sum over the rows whose blob an asset still names (media/quota.py)."""
+
+    __tablename__ = "user_blobs"
+
+    user_id: str = Field(primary_key=True, foreign_key="users.id", ondelete="CASCADE")
+    sha256: str = Field(primary_key=True, index=True)
+    size: int

@@ -1,0 +1,119 @@
+"""Storage quotas: the bytes of distinct media each user has added (uploads, imports, generated results).
+
+The ledger (user_blobs) holds each blob a user added once, with its size. Usage counts the rows whose blob an
+asset row still names (in any project, the trash included), so storing the same file twice costs nothing
+more, and media whose projects were purged stops counting. Limits: settings.storage_quota_bytes for
+registered users, settings.guest_storage_quota_bytes for guests (0 = none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import exists, func, text
+from sqlalchemy.dialects.sqlite import insert
+from sqlmodel import Session, col, select
+
+from mediastudio.auth.models import User
+from mediastudio.errors import Forbidden, InsufficientStorage
+from mediastudio.media.models import Asset, StoredBlob
+from mediastudio.settings import Settings
+
+CHUNK = 300
+
+
+class QuotaExceeded(InsufficientStorage):
+    title = "Storage quota reached"
+
+
+def human_size(size: int) -> str:
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
+
+
+@dataclass(frozen=True)
+class Budget:
+    used: int
+    quota: int  # 0 = no limit
+    guest: bool
+
+    @property
+    def remaining(self) -> int | None:
+        return max(0, self.quota - self.used) if self.quota else None
+
+    def refusal(self, adding: int) -> QuotaExceeded:
+        hint = ("Register an account to keep your work and get more room; guests have "
+                f"{human_size(self.quota)}." if self.guest else
+                "Ask an administrator for a larger quota (MEDIASTUDIO_STORAGE_QUOTA_BYTES). Media in trashed "
+                "projects counts until the trash is purged.")
+        return QuotaExceeded(
+            f"Your storage quota is used up: {human_size(self.used)} of {human_size(self.quota)} stored, and "
+            f"this needs {human_size(adding)} more.", hint=hint,
+            used_bytes=self.used, quota_bytes=self.quota, needed_bytes=adding)
+
+
+def quota_of(settings: Settings, user: User) -> int:
+    return settings.guest_storage_quota_bytes if user.is_guest else settings.storage_quota_bytes
+
+
+def _still_named() -> object:
+    return exists().where(col(Asset.sha256) == col(StoredBlob.sha256))
+
+
+def usage(db: Session, user_id: str) -> int:
+    total = db.exec(select(func.coalesce(func.sum(StoredBlob.size), 0))  # type: ignore[call-overload]
+                    .where(col(StoredBlob.user_id) == user_id, _still_named())).one()
+    return int(total)
+
+
+def budget(db: Session, settings: Settings, user: User) -> Budget:
+    return Budget(used=usage(db, user.id), quota=quota_of(settings, user), guest=user.is_guest)
+
+
+def charge(db: Session, settings: Settings, user: User, blobs: Iterable[tuple[str, int]]) -> int:
+    """Record that `user` adds these (sha256, size) blobs; refuse (507) when that goes over their quota.
+    Call it in the transaction that records the assets, before they are written. Returns the bytes added."""
+    wanted = dict(blobs)
+    shas = list(wanted)
+    counted: set[str] = set()
+    for part in range(0, len(shas), CHUNK):  # SQLite bounds the variables of one statement
+        counted.update(db.exec(select(StoredBlob.sha256).where(
+            col(StoredBlob.user_id) == user.id, col(StoredBlob.sha256).in_(shas[part:part + CHUNK]),
+            _still_named())).all())
+    adding = sum(size for sha, size in wanted.items() if sha not in counted)
+    room = budget(db, settings, user)
+    if room.quota and room.used + adding > room.quota:
+        raise room.refusal(adding)
+    for part in range(0, len(shas), CHUNK):  # "or ignore": concurrent uploads of the same bytes
+        rows = [{"user_id": user.id, "sha256": sha, "size": wanted[sha]} for sha in shas[part:part + CHUNK]]
+        db.execute(insert(StoredBlob).values(rows).on_conflict_do_nothing())
+    return adding
+
+
+def charge_project(db: Session, settings: Settings, user: User | None, project_id: str) -> int:
+    """An imported project's media, charged to the person who imported it (None: the shell, no quota)."""
+    if user is None:
+        return 0
+    rows = db.exec(select(Asset.sha256, func.max(Asset.size)).where(col(Asset.project_id) == project_id)
+                   .group_by(Asset.sha256)).all()
+    return charge(db, settings, user, ((sha, int(size or 0)) for sha, size in rows))
+
+
+def refuse_guest_import(settings: Settings, user: User) -> None:
+    if user.is_guest and not settings.guest_imports:
+        raise Forbidden("Guests cannot import projects on this server.",
+                        hint="Register an account (your work comes along) and import it there, or ask the "
+                             "administrator to allow it (MEDIASTUDIO_GUEST_IMPORTS).")
+
+
+def backfill(db: Session) -> int:
+    """Once, on a data folder from before quotas: charge existing assets to the users who added them."""
+    if db.exec(select(StoredBlob.user_id).limit(1)).first() is not None:
+        return 0
+    result = db.execute(text(  # type: ignore[call-overload]
+        "INSERT OR IGNORE INTO user_blobs (user_id, sha256, size) SELECT a.created_by, a.sha256, MAX(a.size) "
+        "FROM assets a JOIN users u ON u.id = a.created_by GROUP BY a.created_by, a.sha256"))
+    return int(result.rowcount or 0)
