@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -160,3 +161,18 @@ def test_a_personal_hook_hears_nothing_more_of_a_project_its_owner_left(
     assert [r["headers"]["X-Mediastudio-Event"] for r in receiver.received] == ["task.started"]
     shown = hook_of(member, hook["id"], lambda h: True)
     assert shown["active"], "the hook still serves the owner's other projects"
+
+
+def test_a_database_from_before_the_reason_column_gets_it(tmp_path: Path) -> None:
+    from sqlmodel import text
+
+    from mediastudio.db import Database
+
+    db = Database(tmp_path / "studio.sqlite")
+    db.migrate()
+    with db.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE webhooks DROP COLUMN disabled_reason"))  # as 0.1 made it
+    db.migrate()
+    with db.engine.connect() as conn:
+        assert "disabled_reason" in {row[1] for row in conn.execute(text("PRAGMA table_info(webhooks)"))}
+    db.close()
