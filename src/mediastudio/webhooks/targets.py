@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import ipaddress
+import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ _NEVER_NETWORKS = [ipaddress.ip_network(n) for n in ("0.0.0.0/8", "2001::/32", "
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _SITE_LOCAL = ipaddress.ip_network("fec0::/10")  # deprecated, yet routed inside sites; `ipaddress` calls it global
 _LOCALHOST_NAMES = ("localhost", "localhost.")
+_HOST_CHARACTERS = re.compile(r"[a-z0-9._-]+|[0-9a-f:.]+")
 
 
 class Refused(Exception):
@@ -116,8 +118,9 @@ def parse(url: str) -> httpx.URL:
     port = default if parsed.port is None else parsed.port
     if not 1 <= port <= 65535 or (default if split_port is None else split_port) != port:
         raise BadRequest("The URL's port is not a number between 1 and 65535.", field="url")
-    # Two readings of one URL must agree on the host, and a host has no spaces or %-escapes (IPv6 zones).
-    if "%" in parsed.host or (split.hostname or "") != parsed.host.lower():
+    # The host as it goes on the wire (IDNA-encoded): letters, digits, dots, dashes, underscores, or an IPv6
+    # literal; no %-escapes (IPv6 zones), spaces or other characters that resolvers might read differently.
+    if not _HOST_CHARACTERS.fullmatch(parsed.raw_host.decode("ascii", "replace").lower()):
         raise BadRequest("The URL's host name is not valid.", field="url")
     return parsed
 
