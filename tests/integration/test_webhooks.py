@@ -109,10 +109,11 @@ def test_urls_are_validated_and_guests_refused(server: RunningServer, admin: Api
                        ("http://user:pw@example.com/", "password"), ("http://169.254.169.254/latest", "link-local"),
                        ("http://example.com:99999/", "port"), ("https://example.com/#frag", "fragment")]:
         refused = admin.post("/api/v1/webhooks", json={"url": url})
-        assert refused.status_code == 400, url
+        # not http(s) breaks the OpenAPI document (400); the rest keep to it and are still refused (422)
+        assert refused.status_code == (400 if url.startswith("ftp") else 422), url
         assert words in refused.json()["detail"], (url, refused.json())
     bad_event = admin.post("/api/v1/webhooks", json={"url": "https://example.com/h", "events": ["task.exploded"]})
-    assert bad_event.status_code == 400 and "task.succeeded" in bad_event.json()["hint"]
+    assert bad_event.status_code == 400 and "task.succeeded" in bad_event.json()["detail"]
     guest = ApiClient(server.url)
     guest.post("/api/v1/auth/guest")
     refused = guest.post("/api/v1/webhooks", json={"url": "https://example.com/h"})

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
-from mediastudio.errors import BadRequest
+from mediastudio.errors import Unprocessable
 from mediastudio.webhooks import service
 from support import ApiClient, RunningServer, free_port, set_up_admin, start_server
 from support import WebhookReceiver as Receiver
@@ -44,13 +44,13 @@ PUBLIC_FORMS = ["https://example.com/hook", "http://8.8.8.8:8080/h?x=1", "http:/
 @pytest.mark.parametrize("allow_private", [False, True])
 @pytest.mark.parametrize("url", METADATA_FORMS + NEVER_FORMS)
 def test_link_local_metadata_and_reserved_forms_are_always_refused(url: str, allow_private: bool) -> None:
-    with pytest.raises(BadRequest):
+    with pytest.raises(Unprocessable):
         service.check_url(url, allow_private)
 
 
 @pytest.mark.parametrize("url", PRIVATE_FORMS)
 def test_private_and_loopback_forms_are_refused_naming_the_setting_unless_allowed(url: str) -> None:
-    with pytest.raises(BadRequest) as refused:
+    with pytest.raises(Unprocessable) as refused:
         service.check_url(url, False)
     assert f"{SETTING}=true" in refused.value.detail
     assert service.check_url(url, True) == url
@@ -64,7 +64,7 @@ def test_public_targets_are_accepted(url: str) -> None:
 @pytest.mark.parametrize("url", ["http://x:0/", "http://x:+80/", "http://x:99999/", "http://[fe80::1%25eth0]/",
                                  "http://a b/", "http://u:p@example.com/", "http://127.0.0.1:80\\@example.com/"])
 def test_malformed_hosts_and_ports_are_refused(url: str) -> None:
-    with pytest.raises(BadRequest):
+    with pytest.raises(Unprocessable):
         service.check_url(url, True)
 
 
@@ -239,7 +239,7 @@ def test_by_default_loopback_in_any_spelling_is_refused_at_registration(strict: 
     port = free_port()
     for host in ["127.0.0.1", "127.1", "0x7f.1", "2130706433", "localhost", "[::1]", "[::ffff:127.0.0.1]"]:
         refused = admin.post("/api/v1/webhooks", json={"url": f"http://{host}:{port}/hook"})
-        assert refused.status_code == 400, host
+        assert refused.status_code == 422, host
         assert f"{SETTING}=true" in refused.json()["detail"], refused.json()
     assert admin.get("/api/v1/webhooks").json()["items"] == []
 
@@ -257,7 +257,7 @@ def test_with_lan_targets_allowed_a_local_receiver_works_and_metadata_stays_refu
     admin = set_up_admin(lenient.url)
     for url in METADATA_FORMS:
         refused = admin.post("/api/v1/webhooks", json={"url": url})
-        assert refused.status_code == 400, url
+        assert refused.status_code == 422, url
     receiver = Receiver()
     try:
         hook = admin.post("/api/v1/webhooks", json={"url": receiver.url}).json()

@@ -7,7 +7,7 @@ from typing import Annotated
 from litestar import Controller, delete, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel import col, select
 
 from mediastudio.auth.identity import IdentityDep
@@ -15,14 +15,15 @@ from mediastudio.common import Page, UtcDatetime
 from mediastudio.studio import StudioDep
 from mediastudio.webhooks import service as webhooks
 from mediastudio.webhooks.models import Webhook, WebhookDelivery
+from mediastudio.webhooks.targets import MAX_URL
 
 
 class WebhookIn(BaseModel):
-    url: str = Field(max_length=4096, description="http(s) URL that receives JSON POSTs")
+    url: Annotated[str, StringConstraints(max_length=MAX_URL, pattern=r"^https?://")] = Field(
+        description="http(s) URL that receives JSON POSTs (a URL this server will not send to: 422)")
     project_id: str | None = Field(None, description="Task events of this project (you need edit rights); "
                                                      "none: events of your own tasks in any project")
-    events: list[str] | None = Field(None, description=f"Any of {', '.join(webhooks.EVENTS)}; default: "
-                                                       f"{', '.join(webhooks.DEFAULT_EVENTS)}")
+    events: list[webhooks.Event] | None = Field(None, description=f"Default: {', '.join(webhooks.DEFAULT_EVENTS)}")
     description: str = Field("", max_length=200)
 
 

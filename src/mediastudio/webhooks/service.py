@@ -12,7 +12,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlmodel import Session, col, select
 
@@ -32,7 +32,8 @@ from mediastudio.workspaces.roles import Action
 __all__ = ["SIGNATURE_HEADER", "check_url"]  # the URL checks live in targets.py
 
 log = logging.getLogger("mediastudio")
-EVENTS = ("task.queued", "task.started", "task.succeeded", "task.failed", "task.cancelled")
+Event = Literal["task.queued", "task.started", "task.succeeded", "task.failed", "task.cancelled"]
+EVENTS: tuple[str, ...] = get_args(Event)
 DEFAULT_EVENTS = ["task.succeeded", "task.failed", "task.cancelled"]
 PARALLEL = 4
 

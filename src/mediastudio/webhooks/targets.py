@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from mediastudio.errors import BadRequest
+from mediastudio.errors import Unprocessable
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
@@ -94,34 +94,34 @@ def resolve(host: str, port: int) -> list[str]:
 def parse(url: str) -> httpx.URL:
     """The URL as httpx will send it, if it is a well-formed http(s) webhook URL; a 400 naming the problem."""
     if len(url) > MAX_URL:
-        raise BadRequest(f"The URL is longer than {MAX_URL} characters.", field="url")
+        raise Unprocessable(f"The URL is longer than {MAX_URL} characters.", field="url")
     try:
         split = urlsplit(url)
         split_port = split.port
     except ValueError as exc:
-        raise BadRequest("The URL's port is not a number between 1 and 65535.", field="url") from exc
+        raise Unprocessable("The URL's port is not a number between 1 and 65535.", field="url") from exc
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
-        raise BadRequest("This is not a valid URL.", hint="For example https://hooks.example.com/mediastudio",
+        raise Unprocessable("This is not a valid URL.", hint="For example https://hooks.example.com/mediastudio",
                          field="url") from exc
     if parsed.scheme not in ("http", "https"):
-        raise BadRequest("A webhook URL starts with http:// or https://.", field="url")
+        raise Unprocessable("A webhook URL starts with http:// or https://.", field="url")
     if not parsed.host:
-        raise BadRequest("The webhook URL has no host name.", field="url")
+        raise Unprocessable("The webhook URL has no host name.", field="url")
     if parsed.userinfo:
-        raise BadRequest("Put no user name or password in the URL; check the signature header instead.",
+        raise Unprocessable("Put no user name or password in the URL; check the signature header instead.",
                          hint=f"Each delivery is signed with your secret in {SIGNATURE_HEADER}.", field="url")
     if parsed.fragment:
-        raise BadRequest("A webhook URL has no #fragment.", field="url")
+        raise Unprocessable("A webhook URL has no #fragment.", field="url")
     default = 443 if parsed.scheme == "https" else 80
     port = default if parsed.port is None else parsed.port
     if not 1 <= port <= 65535 or (default if split_port is None else split_port) != port:
-        raise BadRequest("The URL's port is not a number between 1 and 65535.", field="url")
+        raise Unprocessable("The URL's port is not a number between 1 and 65535.", field="url")
     # The host as it goes on the wire (IDNA-encoded): letters, digits, dots, dashes, underscores, or an IPv6
     # literal; no %-escapes (IPv6 zones), spaces or other characters that resolvers might read differently.
     if not _HOST_CHARACTERS.fullmatch(parsed.raw_host.decode("ascii", "replace").lower()):
-        raise BadRequest("The URL's host name is not valid.", field="url")
+        raise Unprocessable("The URL's host name is not valid.", field="url")
     return parsed
 
 
@@ -152,7 +152,7 @@ def check_url(url: str, allow_private: bool) -> str:
     else:
         problem = _lookup_problem(host, parsed.port or (443 if parsed.scheme == "https" else 80), allow_private)
     if problem:
-        raise BadRequest(f"Refused: {problem}.", field="url",
+        raise Unprocessable(f"Refused: {problem}.", field="url",
                          hint=f"An administrator can allow LAN targets with {ALLOW_PRIVATE_SETTING}=true; "
                               "link-local and metadata addresses stay refused." if problem == PRIVATE else None)
     return url
@@ -172,7 +172,7 @@ def pin(url: str, allow_private: bool, resolver: Resolver = resolve) -> Pinned:
     """Resolve the URL's host once, check every address it resolves to, and aim the request at the first."""
     try:
         parsed = parse(url)
-    except BadRequest as exc:
+    except Unprocessable as exc:
         raise Refused(f"Not sent: {exc.detail}") from exc
     host = parsed.raw_host.decode("ascii")
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
