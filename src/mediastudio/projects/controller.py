@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import secrets
 import tempfile
 import zipfile
 from pathlib import Path
@@ -38,6 +38,7 @@ from mediastudio.studio import Studio, StudioDep
 from mediastudio.tasks.schemas import TaskOut
 
 ZIP = "application/zip"
+MULTIPART_SLACK = 64 * 1024  # a form's boundaries and headers around the file
 
 
 def _out(studio: Studio, project_id: str, identity_user) -> ProjectOut:  # type: ignore[no-untyped-def]
@@ -274,47 +275,83 @@ class ProjectsController(Controller):
 
         folder = studio.settings.data_dir / "tmp" / "imports"
         folder.mkdir(parents=True, exist_ok=True)
-        spool = tempfile.NamedTemporaryFile(dir=folder, suffix=".msproj", delete=False)  # noqa: SIM115
+        # The name says whose upload it is (the task imports only its owner's) and cannot be guessed.
+        path = folder / f"{identity.user.id}-{secrets.token_hex(16)}.msproj"
         try:
-            with spool:
+            with path.open("xb") as spool:
                 await self._receive(request, spool, studio.settings.import_max_bytes)
 
             def start():  # type: ignore[no-untyped-def]
                 with studio.db.transaction() as db:
                     return new_task(db, studio.settings, identity.user, "project.import",
-                                    {"file": Path(spool.name).name, "workspace_id": workspace_id}, None)
+                                    {"file": path.name, "workspace_id": workspace_id}, None)
 
             task = await to_thread.run_sync(start)
         except BaseException:
-            Path(spool.name).unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
             raise
         studio.tasks.submit(task)
         return studio.tasks.describe([task])[0]  # type: ignore[no-any-return]
 
     @staticmethod
     async def _receive(request: Request, spool, limit: int) -> None:  # type: ignore[no-untyped-def]
-        """Stream the upload to disk: a raw zip body, or the 'file' field of a multipart form."""
+        """Stream the upload to disk: a raw zip body, or the 'file' field of a multipart form. The limit
+        holds either way, counted as the bytes arrive (a form is parsed as it streams, never buffered)."""
         kind = request.headers.get("content-type", "")
+        declared = request.headers.get("content-length", "")
+        slack = MULTIPART_SLACK if kind.startswith("multipart/form-data") else 0
+        if declared.isdigit() and int(declared) > limit + slack:
+            raise _too_large(limit)
         if kind.startswith("multipart/form-data"):
-            form = await request.form()
-            upload = form.get("file")
-            if upload is None or isinstance(upload, str):
-                raise BadRequest("Send the project file in the multipart field 'file'.", field="file")
-            with contextlib.closing(upload.file):
-                while chunk := await upload.read(1 << 20):
-                    spool.write(chunk)
-            return
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise BadRequest(
-                    f"The file is larger than {limit // (1 << 20)} MiB.",
-                    hint="Raise MEDIASTUDIO_IMPORT_MAX_BYTES if this project really is that large.",
-                )
-            spool.write(chunk)
+            size = await _receive_form(request, kind, spool, limit)
+        else:
+            size = 0
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise _too_large(limit)
+                spool.write(chunk)
         if size == 0:
             raise BadRequest(
                 "The request has no file in it.",
                 hint="Send the .msproj as the body (Content-Type: application/zip) or as 'file'.",
             )
+
+
+def _too_large(limit: int) -> BadRequest:
+    return BadRequest(f"The file is larger than {limit // (1 << 20)} MiB.",
+                      hint="Raise MEDIASTUDIO_IMPORT_MAX_BYTES if this project really is that large.")
+
+
+async def _receive_form(request: Request, kind: str, spool, limit: int) -> int:  # type: ignore[no-untyped-def]
+    """Write the form's 'file' field to `spool` as it arrives; other fields are skipped. Returns its size."""
+    from multipart import MultipartError, MultipartSegment, PushMultipartParser
+
+    boundary = next((p.split("=", 1)[1].strip('"') for p in kind.split(";")
+                     if p.strip().startswith("boundary=")), None)
+    if not boundary:
+        raise BadRequest("The form has no boundary.", field="file")
+    size, found, into_file, received = 0, False, False, 0
+    try:
+        with PushMultipartParser(boundary, max_segment_count=20) as parser:
+            async for chunk in request.stream():
+                received += len(chunk)
+                if received > limit + MULTIPART_SLACK:
+                    raise _too_large(limit)
+                for event in parser.parse(chunk):
+                    if isinstance(event, MultipartSegment):
+                        into_file = event.name == "file" and not found
+                        found = found or into_file
+                    elif event is None:
+                        into_file = False
+                    elif into_file:
+                        size += len(event)
+                        if size > limit:
+                            raise _too_large(limit)
+                        spool.write(event)
+    except MultipartError:
+        raise BadRequest("The form is malformed.", field="file",
+                         hint="Send the .msproj as the multipart field 'file', or as the raw body.") from None
+    if not found:
+        raise BadRequest("Send the project file in the multipart field 'file'.", field="file")
+    return size

@@ -153,9 +153,12 @@ def import_project(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
     from mediastudio.auth.models import User
     from mediastudio.projects.portability import import_from
 
+    if not params["file"].startswith(f"{ctx.owner_id}-"):  # only the file its owner uploaded
+        raise TaskFailed("There is no such uploaded file.", code="not_found",
+                         hint="Upload the file with POST /api/v1/projects/import/background.")
     source = ctx.settings.data_dir / "tmp" / "imports" / params["file"]
     try:
-        if not source.is_file():
+        if not source.is_file() or source.is_symlink():
             raise TaskFailed("The uploaded file is gone.", code="not_found", hint="Upload it again.")
         ctx.progress(0, 1, "Checking and unpacking the project file")
         ctx.check_cancelled()
