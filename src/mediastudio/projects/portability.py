@@ -98,9 +98,11 @@ def _renew_taken_ids(folder: Path, taken: list[str]) -> bool:
     for path in files:
         try:
             value = read_json(path)
+            changed = _renamed(value, renames)
+            differs = changed != value
         except (ValueError, RecursionError, OSError):
-            continue  # not a file the studio reads either
-        if (changed := _renamed(value, renames)) != value:
+            continue  # not a file the studio reads either (or nested too deep to walk)
+        if differs:
             write_json(content.inside(folder, *path.relative_to(folder).parts), changed)
     return bool(renames)
 
