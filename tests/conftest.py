@@ -13,10 +13,14 @@ from mediastudio.settings import Settings
 from support import RunningServer, start_server
 
 
+# The Host the in-process test client sends; a real studio does not answer to it unless allowed.
+TEST_CLIENT_HOST = "testserver.local"
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings on a fresh data folder; no GPU probe (API tests must not wait on torch)."""
-    return Settings(data_dir=tmp_path / "data", probe_gpu=False)
+    return Settings(data_dir=tmp_path / "data", probe_gpu=False, allowed_hosts=[TEST_CLIENT_HOST])
 
 
 @pytest.fixture

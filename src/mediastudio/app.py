@@ -21,6 +21,8 @@ from mediastudio.collab.activity_controller import ActivityController
 from mediastudio.collab.controller import project_presence, scene_sync
 from mediastudio.collab.rooms import Rooms
 from mediastudio.db import Database
+from mediastudio.edge.guard import EdgeGuard
+from mediastudio.edge.hosts import HostPolicy
 from mediastudio.engine.controller import EngineController
 from mediastudio.errors import EXCEPTION_HANDLERS
 from mediastudio.events.controller import events
@@ -125,4 +127,7 @@ def create_app(settings: Settings) -> Litestar:
         debug=False,
     )
     app.state.studio = studio
+    # Outermost: the Host check and the security headers cover every answer, routed or not.
+    app.asgi_handler = EdgeGuard(app.asgi_handler, HostPolicy(settings.allowed_hosts, settings.host),
+                                 studio.ui.root / "index.html")
     return app

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated
 
 from platformdirs import user_data_dir
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_PORT = 8750
 
@@ -29,7 +31,7 @@ class Settings(BaseSettings):
     )
     probe_gpu: bool = Field(True, description="Probe torch for CUDA/MPS in a subprocess at start.")
     log_level: str = "info"
-    allowed_hosts: list[str] = Field(
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Host names (and addresses) this studio answers to, besides loopback names and the --host "
                     "address; requests naming any other Host are refused (DNS rebinding). '*' allows any.")
@@ -92,6 +94,14 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("the queue is SQLite (default) or redis://HOST:PORT/N")
+        return value
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _host_list(cls, value: object) -> object:
+        # MEDIASTUDIO_ALLOWED_HOSTS=studio.lan,192.168.1.20 (commas or spaces), as people write it; JSON works too.
+        if isinstance(value, str):
+            return json.loads(value) if value.lstrip().startswith("[") else value.replace(",", " ").split()
         return value
 
     @field_validator("data_dir", mode="after")

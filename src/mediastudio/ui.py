@@ -18,12 +18,12 @@ SHORT = "public, max-age=3600"
 ALWAYS_REVALIDATE = {"index.html", "sw.js", "registerSW.js", "manifest.webmanifest", "_app/version.json"}
 
 # The system's mime table may be missing or old (no /etc/mime.types in slim images): the types a
-# browser insists on (module scripts, manifests, wasm) are fixed here.
+# browser insists on (module scripts, manifests, wasm) are fixed here. Litestar adds "; charset=utf-8" to text/*.
 MEDIA_TYPES = {
-    ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".mjs": "text/javascript",
+    ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript",
     ".css": "text/css", ".json": "application/json", ".webmanifest": "application/manifest+json",
     ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon", ".webp": "image/webp",
-    ".woff2": "font/woff2", ".wasm": "application/wasm", ".txt": "text/plain; charset=utf-8",
+    ".woff2": "font/woff2", ".wasm": "application/wasm", ".txt": "text/plain",
 }
 
 MISSING_UI_PAGE = """<!doctype html>

@@ -93,7 +93,8 @@ def test_unexpected_errors_answer_500_problem_without_internals() -> None:
 def test_session_cookies_are_secure_over_https(settings) -> None:  # type: ignore[no-untyped-def]
     from mediastudio.app import create_app
 
-    with TestClient(create_app(settings), base_url="https://studio.example") as https:
+    allowed = settings.model_copy(update={"allowed_hosts": ["studio.example"]})
+    with TestClient(create_app(allowed), base_url="https://studio.example") as https:
         response = https.post("/api/v1/auth/setup", json={"username": "ana", "password": "violet tram sixteen"})
     cookies = response.headers.get_list("set-cookie")
     assert len(cookies) == 2 and all("Secure" in c for c in cookies)

@@ -35,7 +35,8 @@ def test_the_api_does_not_import_torch(tmp_path: Path) -> None:
         from litestar.testing import TestClient
         from mediastudio.app import create_app
         from mediastudio.settings import Settings
-        app = create_app(Settings(data_dir={str(tmp_path)!r}))  # the GPU probe runs in a subprocess
+        # The GPU probe runs in a subprocess; the test client's Host is allowed explicitly.
+        app = create_app(Settings(data_dir={str(tmp_path)!r}, allowed_hosts=["testserver.local"]))
         with TestClient(app) as client:
             assert client.get("/api/v1/health").status_code == 200
             assert client.get("/api/openapi.json").status_code == 200

@@ -28,7 +28,8 @@ def web_dist(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def ui_client(tmp_path: Path, web_dist: Path) -> Iterator[TestClient]:
-    settings = Settings(data_dir=tmp_path / "data", web_dist=web_dist, probe_gpu=False)
+    settings = Settings(data_dir=tmp_path / "data", web_dist=web_dist, probe_gpu=False,
+                        allowed_hosts=["testserver.local"])
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 
@@ -80,7 +81,8 @@ def test_api_paths_never_fall_back_to_the_ui(ui_client: TestClient) -> None:
 
 
 def test_a_missing_build_shows_how_to_build_it(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data", web_dist=tmp_path / "nowhere", probe_gpu=False)
+    settings = Settings(data_dir=tmp_path / "data", web_dist=tmp_path / "nowhere", probe_gpu=False,
+                        allowed_hosts=["testserver.local"])
     with TestClient(create_app(settings)) as test_client:
         page = test_client.get("/projects/1")
         health = test_client.get("/api/v1/health").json()

@@ -19,6 +19,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
 from mediastudio import __version__
+from mediastudio.edge.headers import content_policy, script_hashes
 
 ASSETS = "/api/docs/assets"
 SWAGGER_DIR = Path(__file__).parent / "swagger_ui"
@@ -111,7 +112,10 @@ def openapi_json(request: Request) -> dict[str, Any]:
 
 @get("/api/docs", include_in_schema=False, sync_to_thread=False)
 def swagger_docs(request: Request) -> Response[bytes]:
-    return Response(_SWAGGER.render(request, openapi_document(request)), media_type="text/html")
+    page = _SWAGGER.render(request, openapi_document(request))
+    # The page starts Swagger UI from an inline script: allowed by its hash, like the studio's own page.
+    policy = content_policy(script_hashes(page.decode()), request.headers.get("host"))
+    return Response(page, media_type="text/html", headers={"Content-Security-Policy": policy})
 
 
 def docs_routes() -> list[ControllerRouterHandler]:

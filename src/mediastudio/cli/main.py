@@ -57,12 +57,17 @@ def serve(
     queue: Queue = None,
     gpu_workers: GpuWorkers = None,
     cpu_workers: CpuWorkers = None,
+    allowed_host: Annotated[list[str] | None, typer.Option(
+        "--allowed-host", metavar="NAME",
+        help="A host name the studio answers to, besides localhost and the --host address (repeatable; "
+             "'*' for any; env MEDIASTUDIO_ALLOWED_HOSTS, comma-separated). Other names are refused, "
+             "against DNS rebinding.")] = None,
 ) -> None:
     """Start the studio: web UI, API and generation queue in one process."""
     from mediastudio.server import run_server
 
     run_server(build_settings(host=host, port=port, data_dir=data_dir, queue_url=queue, gpu_workers=gpu_workers,
-                              cpu_workers=cpu_workers), open_browser)
+                              cpu_workers=cpu_workers, allowed_hosts=allowed_host or None), open_browser)
 
 
 @app.command()

@@ -1,0 +1,79 @@
+"""The outermost layer of the app: refuses Host names the studio does not answer to, adds security headers.
+
+It wraps Litestar's whole ASGI handler (not a route middleware), so it also covers answers no route made:
+unknown methods, router 404/405s, errors.
+"""
+
+from __future__ import annotations
+
+import json
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from mediastudio.edge.headers import page_script_hashes, with_security_headers
+from mediastudio.edge.hosts import HostPolicy, host_name, refusal
+
+PROBLEM_JSON = b"application/problem+json"
+TITLES = {400: "Bad Request", 421: "Misdirected Request"}
+
+
+def single_header(scope: Scope, name: bytes) -> str | None:
+    """The value of a header sent once; None when absent or repeated (two Hosts: which one is meant?)."""
+    values = [value for key, value in scope.get("headers", []) if key.lower() == name]
+    return values[0].decode("latin-1") if len(values) == 1 else None
+
+
+def close_reason(text: str) -> str:
+    """A WebSocket close reason fits in 123 bytes of UTF-8."""
+    encoded = text.encode()[:123]
+    return encoded.decode(errors="ignore")
+
+
+async def refuse_socket(scope: Scope, receive: Receive, send: Send, code: int, reason: str) -> None:
+    """Accept, then close with `code`: a browser's script sees only a close code, never a refused handshake's
+    status. The offered subprotocol is echoed, or a browser that offered one fails the socket without the code."""
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return
+    offered = scope.get("subprotocols") or []
+    await send({"type": "websocket.accept", "subprotocol": offered[0] if offered else None, "headers": []})
+    await send({"type": "websocket.close", "code": code, "reason": close_reason(reason)})
+
+
+class EdgeGuard:
+    def __init__(self, app: ASGIApp, hosts: HostPolicy, index_html) -> None:  # type: ignore[no-untyped-def]
+        self.app = app
+        self.hosts = hosts
+        self.hashes = page_script_hashes(index_html)  # read once: the build does not change while serving
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        raw = (single_header(scope, b"host") or "").strip()
+        name = host_name(raw)
+        if not self.hosts.allows(name):
+            await self._refuse(scope, receive, send, raw, name)
+            return
+        if scope["type"] == "websocket":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = with_security_headers(list(message.get("headers", [])), self.hashes, raw)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, raw: str, name: str | None) -> None:
+        status, detail, hint = refusal(raw, name)
+        if scope["type"] == "websocket":
+            await refuse_socket(scope, receive, send, 4000 + status, detail)
+            return
+        body = json.dumps({"status": status, "title": TITLES[status], "detail": detail, "hint": hint}).encode()
+        headers = [(b"content-type", PROBLEM_JSON), (b"content-length", str(len(body)).encode()),
+                   (b"cache-control", b"no-store")]
+        await send({"type": "http.response.start", "status": status,
+                    "headers": with_security_headers(headers, [], None)})
+        await send({"type": "http.response.body", "body": body})
