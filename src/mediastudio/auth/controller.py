@@ -10,7 +10,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 
 from mediastudio.auth import users
 from mediastudio.auth.identity import IdentityDep, OptionalIdentityDep, provide_admin
-from mediastudio.auth.middleware import CSRF_COOKIE, SESSION_COOKIE, client_ip
+from mediastudio.auth.middleware import CSRF_COOKIE, SESSION_COOKIE, client_ip, json_from_this_site
 from mediastudio.auth.models import User
 from mediastudio.auth.passwords import verify_password
 from mediastudio.auth.policy import get_policy, update_policy
@@ -98,6 +98,7 @@ class AuthController(Controller):
         summary="Create the first administrator (only while no account exists)",
         status_code=HTTP_201_CREATED,
         sync_to_thread=True,
+        guards=[json_from_this_site],
     )
     def setup(self, data: JSONBody[Credentials], request: Request, studio: StudioDep) -> Response[Me]:
         with studio.db.transaction() as db:
@@ -118,6 +119,7 @@ class AuthController(Controller):
         summary="Create an account (a guest calling this keeps their work)",
         status_code=HTTP_201_CREATED,
         sync_to_thread=True,
+        guards=[json_from_this_site],
     )
     def register(
         self, data: JSONBody[Credentials], request: Request, studio: StudioDep, maybe_identity: OptionalIdentityDep
@@ -143,7 +145,8 @@ class AuthController(Controller):
                 db.delete(db.merge(maybe_identity.session))  # a fresh session for the new account
         return _signed_in(studio, request, user, HTTP_201_CREATED)
 
-    @post("/login", summary="Log in with username and password", status_code=HTTP_200_OK, sync_to_thread=True)
+    @post("/login", summary="Log in with username and password", status_code=HTTP_200_OK, sync_to_thread=True,
+          guards=[json_from_this_site])
     def login(self, data: JSONBody[LoginBody], request: Request, studio: StudioDep) -> Response[Me]:
         ip = client_ip(request.scope)
         studio.login_throttle.check(data.username, ip)
@@ -163,6 +166,7 @@ class AuthController(Controller):
         status_code=HTTP_201_CREATED,
         sync_to_thread=True,
         opt={"expensive": True},
+        guards=[json_from_this_site],
     )
     def guest(self, request: Request, studio: StudioDep) -> Response[Me]:
         with studio.db.transaction() as db:

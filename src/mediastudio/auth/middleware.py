@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Headers
 from litestar.enums import ScopeType
-from litestar.exceptions import WebSocketException
+from litestar.handlers import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from mediastudio.auth.identity import Identity
 from mediastudio.auth.sessions import resolve_session, resolve_token
+from mediastudio.edge.guard import refuse_socket
 from mediastudio.errors import Forbidden, MediastudioError, Unauthorized
 
 SESSION_COOKIE = "ms_session"
@@ -20,9 +22,23 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+class UnsupportedMediaType(MediastudioError):
+    status = 415
+    title = "Unsupported media type"
+
+
 def client_ip(scope: Scope) -> str:
     client = scope.get("client")
     return client[0] if client else "unknown"
+
+
+def foreign_origin(headers: Headers) -> bool:
+    """True when a browser says the request comes from another site. `Origin: null` (sandboxed frames, data:
+    pages, some redirects) is foreign too; no Origin at all is a non-browser client (or a same-origin GET)."""
+    origin = headers.get("origin")
+    if origin is None:
+        return False
+    return origin == "null" or urlsplit(origin).netloc.lower() != headers.get("host", "").lower()
 
 
 def _cookie(headers: Headers, name: str) -> str | None:
@@ -55,8 +71,10 @@ class AuthMiddleware(ASGIMiddleware):
         except MediastudioError as exc:
             if scope["type"] != ScopeType.WEBSOCKET:
                 raise
-            # A refused WebSocket closes with 4000 + the HTTP status, e.g. 4401.
-            raise WebSocketException(detail=exc.detail, code=4000 + exc.status) from exc
+            # A refused WebSocket is accepted, then closed with 4000 + the HTTP status (e.g. 4401): a handshake
+            # refused before accept reaches a browser's script only as a bare failure (HTTP 403).
+            await refuse_socket(scope, receive, send, 4000 + exc.status, exc.detail)
+            return
         await next_app(scope, receive, send)
 
     def _authenticate(self, scope: Scope) -> None:
@@ -68,6 +86,8 @@ class AuthMiddleware(ASGIMiddleware):
             scope["user"] = identity.user if identity else None  # type: ignore[typeddict-unknown-key]
             if scope["type"] == ScopeType.HTTP and scope["method"] not in SAFE_METHODS:
                 self._check_cross_site(headers, identity)
+            if scope["type"] == ScopeType.WEBSOCKET:
+                self._check_socket_origin(headers, identity)
             handler = scope.get("route_handler")
             expensive = bool(handler and handler.opt.get("expensive"))
             studio.limiter.check(user_id=identity.user.id if identity else None, ip=client_ip(scope),
@@ -94,10 +114,32 @@ class AuthMiddleware(ASGIMiddleware):
     def _check_cross_site(headers: Headers, identity: Identity | None) -> None:
         if identity is not None and identity.via == "token":
             return  # a token is never sent by a browser on its own: no CSRF risk
-        origin = headers.get("origin")
-        if origin and origin != "null" and urlsplit(origin).netloc != headers.get("host"):
+        if foreign_origin(headers):
             raise Forbidden("Cross-site requests are refused.",
                             hint="Use the studio's own pages, or an API token for scripts.")
         if identity is not None and headers.get(CSRF_HEADER) != identity.session.csrf_token:  # type: ignore[union-attr]
             raise Forbidden("The CSRF token is missing or wrong.",
                             hint=f"Send the value of the '{CSRF_COOKIE}' cookie in the 'X-CSRF-Token' header.")
+
+    @staticmethod
+    def _check_socket_origin(headers: Headers, identity: Identity | None) -> None:
+        # A WebSocket is not bound by the same-origin policy and carries cookies: another site's page could
+        # open one as the signed-in user (and write, with no CSRF token). Tokens are never sent on their own.
+        if (identity is None or identity.via != "token") and foreign_origin(headers):
+            raise Forbidden("WebSockets from other sites are refused.",
+                            hint="Open the studio's own pages, or send an API token (subprotocol bearer.<token>).")
+
+
+def json_from_this_site(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Guard of the writes that open a session (setup, register, login, guest): only the studio's own pages
+    or non-browser clients. A JSON body cannot be sent cross-site without a CORS preflight (which this server
+    never grants), and a foreign or `null` Origin is refused: no login CSRF, no guest sessions planted by
+    another site. The guest call has no body; a request without a Content-Type is allowed there."""
+    headers = connection.headers
+    if foreign_origin(headers):
+        raise Forbidden("Logins from other sites are refused.", hint="Log in on the studio's own page.")
+    kind = headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json" and (kind or headers.get("content-length", "0") not in ("", "0")):
+        raise UnsupportedMediaType("Send this request as JSON (Content-Type: application/json).",
+                                   hint="The studio's pages and API clients send JSON bodies here; forms are "
+                                        "refused.")
