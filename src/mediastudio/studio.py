@@ -8,7 +8,7 @@ from typing import Any
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
-from mediastudio.auth.ratelimit import LoginThrottle, RateLimiter
+from mediastudio.auth.ratelimit import GuestLimit, LoginThrottle, RateLimiter
 from mediastudio.db import Database
 from mediastudio.events.bus import EventBus
 from mediastudio.media.blobs import BlobStore
@@ -29,6 +29,7 @@ class Studio:
     events: EventBus = field(default_factory=EventBus)
     presence: dict[str, Any] = field(default_factory=dict)  # project id → awareness-only Room
     login_throttle: LoginThrottle = field(init=False)
+    guest_limit: GuestLimit = field(init=False)
     webhooks: Any = None  # tasks.webhooks.WebhookDispatcher, started with the app
     tasks: Any = field(init=False)  # tasks.system.TaskSystem: lanes, runner, queue watcher
 
@@ -46,6 +47,7 @@ class Studio:
         self.limiter = RateLimiter(s.rate_limit_user_per_minute, s.rate_limit_ip_per_minute,
                                    s.rate_limit_expensive_per_minute)
         self.login_throttle = LoginThrottle(s.login_max_failures, s.login_lockout_seconds)
+        self.guest_limit = GuestLimit(s.guests_per_ip_per_hour)
 
 
 def provide_studio(state: State) -> Studio:

@@ -64,15 +64,21 @@ def test_login_lock_after_ten_failures_for_that_account_and_ip() -> None:
     clock = Clock()
     throttle = LoginThrottle(max_failures=10, lockout=900, clock=clock)
     for _ in range(10):
-        throttle.check("ana", "10.0.0.1")
-        throttle.failed("ana", "10.0.0.1")
+        throttle.attempt("ana", "10.0.0.1")  # counted as failed until a success takes it back
     with pytest.raises(TooManyRequests) as locked:
-        throttle.check("ANA", "10.0.0.1")
+        throttle.attempt("ANA", "10.0.0.1")
     assert locked.value.headers["Retry-After"] == "900"
-    throttle.check("ana", "10.0.0.2")  # another IP is not locked out of that account
-    throttle.check("bob", "10.0.0.1")  # nor is another account from that IP
+    throttle.attempt("ana", "10.0.0.2")  # another IP is not locked out of that account
+    throttle.attempt("bob", "10.0.0.1")  # nor is another account from that IP
     clock.now += 901
-    throttle.check("ana", "10.0.0.1")
+    throttle.attempt("ana", "10.0.0.1")
+
+
+def test_a_right_password_takes_its_attempt_back() -> None:
+    throttle = LoginThrottle(max_failures=2, lockout=900, clock=Clock())
+    for _ in range(12):  # an IP may log in often: successes never count towards its lock
+        throttle.succeeded("ana", "10.0.0.1", throttle.attempt("ana", "10.0.0.1"))
+    throttle.attempt("ana", "10.0.0.1")
 
 
 def test_rate_limiter_counts_per_user_and_expensive_separately() -> None:

@@ -149,15 +149,16 @@ class AuthController(Controller):
           guards=[json_from_this_site])
     def login(self, data: JSONBody[LoginBody], request: Request, studio: StudioDep) -> Response[Me]:
         ip = client_ip(request.scope)
-        studio.login_throttle.check(data.username, ip)
+        # Counted as a failure before the password is checked (one atomic step): parallel tries cannot pass the
+        # lock together; a right password takes the count back.
+        stamp = studio.login_throttle.attempt(data.username, ip)
         with studio.db.transaction() as db:
             user = users.authenticate(db, data.username, data.password)
         if user is None:
-            studio.login_throttle.failed(data.username, ip)
             raise Unauthorized(
                 "Wrong username or password.", hint="Check both; usernames are not case-sensitive, passwords are."
             )
-        studio.login_throttle.succeeded(data.username, ip)
+        studio.login_throttle.succeeded(data.username, ip, stamp)
         return _signed_in(studio, request, user)
 
     @post(
@@ -174,6 +175,7 @@ class AuthController(Controller):
                 raise Conflict("No administrator exists yet.", hint=SETUP_FIRST)
             if not get_policy(db, studio.settings).guests_enabled:
                 raise Forbidden("Guest access is turned off on this server.", hint="Register or log in.")
+            studio.guest_limit.check(client_ip(request.scope))
             user = users.create_guest(db)
         return _signed_in(studio, request, user, HTTP_201_CREATED)
 
