@@ -59,9 +59,8 @@ def _asset_ids(execution: Execution, node_id: str) -> list[str]:
 
 def _load_asset(ctx: TaskContext, asset_id: str, media: str) -> Any:
     """An asset of the run's project: a picture (PIL) for media "image", the clip's file (a Path) for "video"."""
-    from PIL import Image
-
     from mediastudio.media.models import Asset
+    from mediastudio.media.probe import PictureTooLarge, open_picture
 
     with ctx.db.session() as db:
         asset = db.get(Asset, asset_id)
@@ -73,7 +72,11 @@ def _load_asset(ctx: TaskContext, asset_id: str, media: str) -> Any:
         raise TaskFailed(f"'{asset.name}' is not a {what}.", code="wrong_asset", hint=f"Pick a {media} asset.")
     if media == "video":
         return ctx.blobs.path(asset.sha256)
-    with Image.open(ctx.blobs.path(asset.sha256)) as image:
+    try:  # checked from the header before decoding: an imported project's pictures never passed an upload
+        picture = open_picture(ctx.blobs.path(asset.sha256), ctx.settings.max_image_pixels)
+    except PictureTooLarge as exc:
+        raise TaskFailed(exc.detail, code="too_large", hint=f"Pick a smaller picture than '{asset.name}'.") from None
+    with picture as image:
         image.load()
         return image.convert("RGB") if image.mode not in ("RGB", "RGBA", "L") else image.copy()
 
@@ -93,22 +96,29 @@ def _asset_writer(ctx: TaskContext) -> Any:
     def write(items: list[tuple[str, bytes, dict[str, Any]]], provenance: dict[str, Any], tags: list[str]) -> list[str]:
         from mediastudio.auth.models import User
         from mediastudio.media.assets import add_assets, clean_filename
+        from mediastudio.media.leftovers import discard_new_blobs
         from mediastudio.media.probe import probe
         from mediastudio.media.sniff import sniff
 
-        files = []
-        for name, data, _ in items:
-            sha = ctx.blobs.put_bytes(data)
-            sniffed = sniff(data[:4096])
-            files.append((clean_filename(name, f"result.{sniffed.extension}"), sha, sniffed,
-                          probe(ctx.blobs.path(sha), sniffed.category, sniffed.mime), len(data)))
+        files, created = [], []
+        try:
+            for name, data, _ in items:
+                sha, new = ctx.blobs.store_bytes(data)
+                created += [(sha, new)] if new is not None else []
+                sniffed = sniff(data[:4096])
+                files.append((clean_filename(name, f"result.{sniffed.extension}"), sha, sniffed,
+                              probe(ctx.blobs.path(sha), sniffed.category, sniffed.mime,
+                                    max_pixels=ctx.settings.max_image_pixels), len(data)))
+            with ctx.db.transaction() as db:
+                owner = db.get(User, ctx.owner_id)
+                if owner is None:
+                    raise TaskFailed("The account that started this run is gone.", code="no_owner")
+                made = add_assets(db, ctx.settings, owner, str(ctx.project_id), files, category="generated",
+                                  tags=tags, provenance=provenance, commit_now=False)
+        except BaseException:  # refused (the owner's storage quota, a full disk): the results' new blobs go
+            discard_new_blobs(ctx.db, ctx.blobs, created)
+            raise
         label = f"'{files[0][0]}'" if len(files) == 1 else f"{len(files)} results"
-        with ctx.db.transaction() as db:
-            owner = db.get(User, ctx.owner_id)
-            if owner is None:
-                raise TaskFailed("The account that started this run is gone.", code="no_owner")
-            made = add_assets(db, ctx.settings, owner, str(ctx.project_id), files, category="generated", tags=tags,
-                              provenance=provenance, commit_now=False)
         # The files are durable now; the git commit follows once the result is announced.
         ctx.afterwards.append(lambda: _commit(ctx, f"Generated {label}"))
         return [a.id for a in made]

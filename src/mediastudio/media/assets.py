@@ -72,8 +72,11 @@ def add_assets(db: Session, settings: Settings, actor: User, project_id: str,
     """
     project, _ = require(db, actor, project_id, "edit")
     if category is not None and category not in CATEGORIES:
-        raise BadRequest(f"Unknown category '{category}'.", hint=f"Use one of: {', '.join(CATEGORIES)}.",
+        raise BadRequest(f"Unknown category '{category[:40]}'.", hint=f"Use one of: {', '.join(CATEGORIES)}.",
                          field="category")
+    from mediastudio.media.quota import charge
+
+    charge(db, settings, actor, ((sha, size) for _, sha, _, _, size in files))  # refused before a file is written
     made = []
     for name, sha, sniffed, probed, size in files:
         meta = {"id": new_id("as"), "name": name, "category": category or sniffed.category, "mime": sniffed.mime,
@@ -136,7 +139,8 @@ def update_asset(db: Session, settings: Settings, actor: User, project_id: str, 
         said.append(f"Tagged asset '{meta['name']}'")
     if changes.get("category") is not None:
         if changes["category"] not in CATEGORIES:
-            raise BadRequest(f"Unknown category '{changes['category']}'.", field="category")
+            raise BadRequest(f"Unknown category '{str(changes['category'])[:40]}'.", field="category",
+                             hint=f"Use one of: {', '.join(CATEGORIES)}.")
         meta["category"] = changes["category"]
         said.append(f"Moved asset '{meta['name']}' to {meta['category']}")
     if "trashed" in changes and changes["trashed"] is not None:

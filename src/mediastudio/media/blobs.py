@@ -2,6 +2,9 @@
 
 Bytes are hashed while they stream into a temporary file, which is fsynced and renamed into place:
 identical bytes are stored once, a crash never leaves a half blob under a real name.
+
+A blob's mtime is the last time anyone stored its bytes (storing existing bytes touches it): a request that
+created a blob and then failed removes it only when nobody stored or indexed the same bytes since.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable
+import threading
+import uuid
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -26,10 +31,12 @@ class BlobWriter:
         self.size = 0
         self.head = b""
         self._digest = hashlib.sha256()
+        self.created: int | None = None  # the blob's mtime (ns) when this writer put new bytes in the store
         store.incoming.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(dir=store.incoming, prefix="upload-")
         self.path = Path(name)
         self._file = os.fdopen(fd, "wb")
+        store.writing(self.path, True)
 
     def write(self, chunk: bytes) -> None:
         self.size += len(chunk)
@@ -40,24 +47,43 @@ class BlobWriter:
         self._digest.update(chunk)
         self._file.write(chunk)
 
+    def seal(self) -> str:
+        """Flush and close the file (it can be examined at `path` before it enters the store); its sha256."""
+        if not self._file.closed:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+        return self._digest.hexdigest()
+
     def commit(self) -> str:
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        sha = self._digest.hexdigest()
-        self.store.adopt(self.path, sha)
+        sha = self.seal()
+        try:
+            self.created = self.store.adopt(self.path, sha)
+        finally:
+            self.store.writing(self.path, False)
         return sha
 
     def abort(self) -> None:
-        if not self._file.closed:
-            self._file.close()
-        self.path.unlink(missing_ok=True)
+        try:
+            if not self._file.closed:
+                self._file.close()  # flushes what is buffered: fails again on a full disk
+        except OSError:
+            pass  # the bytes are thrown away anyway
+        finally:
+            self.path.unlink(missing_ok=True)
+            self.store.writing(self.path, False)
 
 
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root / "sha256"
         self.incoming = root / "incoming"
+        self.open_files: set[Path] = set()  # temporary files of this process's writers (a sweep spares them)
+        self._lock = threading.Lock()
+
+    def writing(self, path: Path, busy: bool) -> None:
+        with self._lock:
+            (self.open_files.add if busy else self.open_files.discard)(path)
 
     def path(self, sha256: str) -> Path:
         if not SHA256.match(sha256):
@@ -71,20 +97,33 @@ class BlobStore:
         return BlobWriter(self, limit)
 
     def put_bytes(self, data: bytes) -> str:
+        return self.store_bytes(data)[0]
+
+    def store_bytes(self, data: bytes) -> tuple[str, int | None]:
+        """(sha256, the new blob's mtime — None when the bytes were stored already)."""
         writer = self.writer()
         try:
             writer.write(data)
-            return writer.commit()
+            return writer.commit(), writer.created
         except BaseException:
             writer.abort()
             raise
 
-    def adopt(self, file: Path, sha256: str) -> None:
-        """Move a file whose content hash is `sha256` into the store (atomic; the first copy wins)."""
+    def adopt(self, file: Path, sha256: str) -> int | None:
+        """Move a file whose content hash is `sha256` into the store (atomic; the first copy wins).
+        Returns the new blob's mtime (ns) when this call created it, None when the bytes were there already."""
         target = self.path(sha256)
         if target.is_file():
+            try:
+                os.utime(target)  # stored again: a request that created it and failed must keep it now
+            except FileNotFoundError:  # discarded this instant by such a request: store this copy after all
+                return self.adopt_fresh(file, sha256)
             file.unlink(missing_ok=True)
-            return
+            return None
+        return self.adopt_fresh(file, sha256)
+
+    def adopt_fresh(self, file: Path, sha256: str) -> int:
+        target = self.path(sha256)
         target.parent.mkdir(parents=True, exist_ok=True)
         with file.open("rb") as handle:
             os.fsync(handle.fileno())
@@ -95,6 +134,7 @@ class BlobStore:
             shutil.copyfile(file, tmp)
             os.replace(tmp, target)
             file.unlink(missing_ok=True)
+        return target.stat().st_mtime_ns
 
     def all_hashes(self) -> Iterable[str]:
         for path in self.root.glob("??/??/*"):
@@ -110,3 +150,26 @@ class BlobStore:
 
     def remove(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
+
+    def discard(self, sha256: str, created: int, in_use: Callable[[str], bool]) -> bool:
+        """Remove a blob a failed request created (`created`: its mtime then), unless someone stored the
+        same bytes since (the mtime moved) or `in_use` says an asset names it. The blob is first moved
+        aside atomically, so a writer storing the same bytes meanwhile makes a fresh copy instead."""
+        target = self.path(sha256)
+        aside = self.incoming / f"discard-{sha256}-{uuid.uuid4().hex[:8]}"
+        self.writing(aside, True)  # a sweep of incoming spares it
+        try:
+            os.replace(target, aside)
+        except FileNotFoundError:
+            self.writing(aside, False)
+            return False
+        unused = False
+        try:
+            unused = aside.stat().st_mtime_ns == created and not in_use(sha256)
+        finally:
+            if unused:
+                aside.unlink()
+            else:  # put back (identical bytes: replacing a fresh copy stored meanwhile is harmless)
+                os.replace(aside, target)
+            self.writing(aside, False)
+        return unused

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Annotated, Any, Literal
 
-from anyio import to_thread
+from anyio import CancelScope, to_thread
 from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Response, Stream
@@ -14,19 +14,31 @@ from litestar.status_codes import HTTP_201_CREATED
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page
 from mediastudio.errors import NotFound
-from mediastudio.media import assets
+from mediastudio.media import assets, quota
+from mediastudio.media.leftovers import discard_new_blobs
 from mediastudio.media.previews import ensure_preview, ensure_strip, picture_kind
+from mediastudio.media.probe import PictureTooLarge, Undrawable
 from mediastudio.media.schemas import AssetDetail, AssetOut, AssetPatch
 from mediastudio.media.serving import serve_blob
-from mediastudio.media.uploads import receive_upload
+from mediastudio.media.uploads import Upload, receive_upload
 from mediastudio.projects.access import require
 from mediastudio.projects.schemas import TagCount, users_by_id
-from mediastudio.studio import StudioDep
+from mediastudio.studio import Studio, StudioDep
 from mediastudio.tasks.service import new_task
+
+MULTIPART_SLACK = 16 * 1024  # room for a multipart body's boundaries, part headers and small fields
 
 
 def _names(db, ids: set[str]) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {user_id: user.display_name for user_id, user in users_by_id(db, ids).items()}
+
+
+def _refuse_declared(room: quota.Budget, content_length: str | None) -> None:
+    """A body declared larger than the quota has room for is refused before a byte of it is read."""
+    remaining = room.remaining
+    declared = int(content_length) if content_length and content_length.isdigit() else 0
+    if remaining is not None and declared - MULTIPART_SLACK > remaining:
+        raise room.refusal(declared, "about ")
 
 
 class AssetsController(Controller):
@@ -39,8 +51,23 @@ class AssetsController(Controller):
                      studio: StudioDep) -> Response[list[AssetOut]]:
         with studio.db.session() as db:
             require(db, identity.user, project_id, "edit")  # refuse before reading a byte
-        limit = studio.settings.upload_max_bytes  # per file, enforced while the bytes stream in
-        upload = await receive_upload(request.headers.get("content-type", ""), request.stream(), studio.blobs, limit)
+            room = quota.budget(db, studio.settings, identity.user)
+        _refuse_declared(room, request.headers.get("content-length"))
+        upload = Upload()
+        try:
+            return await self._store(project_id, request, identity, studio, upload, room)
+        except BaseException:  # nothing of a failed upload stays: the blobs it created that no asset names go
+            with CancelScope(shield=True):
+                await to_thread.run_sync(discard_new_blobs, studio.db, studio.blobs, upload.created)
+            raise
+
+    @staticmethod
+    async def _store(project_id: str, request: Request, identity: Any, studio: Studio, upload: Upload,
+                     room: quota.Budget) -> Response[list[AssetOut]]:
+        # The size limit holds per file, the quota for the whole request, both while the bytes stream in.
+        await receive_upload(request.headers.get("content-type", ""), request.stream(), studio.blobs, upload,
+                             limit=studio.settings.upload_max_bytes, max_pixels=studio.settings.max_image_pixels,
+                             room=room)
         category = upload.fields.get("category") or None
         tags = [t for t in upload.fields.get("tags", "").replace(",", " ").split() if t]
         files = [(assets.clean_filename(f.filename, f"upload.{f.sniffed.extension}"), f.sha256, f.sniffed, f.probed,
@@ -121,7 +148,12 @@ class AssetsController(Controller):
             return serve_blob(request, strip, f"{asset.sha256}-strip", "image/webp", f"{asset.name}-strip.webp",
                               cache="private, max-age=86400")
         size = 1024 if size > 256 else 256
-        path = ensure_preview(studio.settings.data_dir, studio.blobs, asset.sha256, media, size)
+        try:
+            path = ensure_preview(studio.settings.data_dir, studio.blobs, asset.sha256, media, size,
+                                  max_pixels=studio.settings.max_image_pixels)
+        except PictureTooLarge as exc:  # an imported picture, or one from before the limit was lowered
+            raise Undrawable(exc.detail, hint="Download it to see it; a smaller copy of it gets a preview.",
+                             limit_pixels=exc.extra.get("limit_pixels")) from None
         if path is None:
             raise NotFound(f"A {asset.category} asset has no preview picture.")
         return serve_blob(request, path, f"{asset.sha256}-{size}", "image/webp", f"{asset.name}.webp",

@@ -21,12 +21,15 @@ def picture_kind(category: str, mime: str) -> str:
     return category if category in ("image", "video", "audio") else mime.split("/")[0]
 
 
-def ensure_preview(data_dir: Path, blobs: BlobStore, sha256: str, category: str, size: int) -> Path | None:
-    """The cached preview, drawn first if needed; None when this kind of media has no picture."""
+def ensure_preview(data_dir: Path, blobs: BlobStore, sha256: str, category: str, size: int, *,
+                   max_pixels: int) -> Path | None:
+    """The cached preview, drawn first if needed; None when this kind of media has no picture.
+
+    `max_pixels` holds for every picture, also those that never passed an upload's probe (imported projects)."""
     path = preview_path(data_dir, sha256, size)
     if path.is_file():
         return path
-    picture = render_preview(blobs.path(sha256), category, size)
+    picture = render_preview(blobs.path(sha256), category, size, max_pixels=max_pixels)
     if picture is None:
         return None
     write_atomic(path, picture)

@@ -6,8 +6,10 @@ Decoding damaged or hostile files happens here, off the event loop, with Pillow 
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mediastudio.errors import MediastudioError
 
@@ -19,6 +21,47 @@ class DamagedMedia(MediastudioError):
     title = "Damaged media"
 
 
+class PictureTooLarge(MediastudioError):
+    status = 413
+    title = "Picture too large"
+
+
+class Undrawable(MediastudioError):
+    """A stored picture over the limit (imported, or from before the limit was lowered): no preview."""
+
+    status = 422
+    title = "Picture too large to draw"
+
+
+def _megapixels(pixels: int) -> str:
+    return f"{pixels / 1_000_000:,.0f}" if pixels >= 10_000_000 else f"{pixels / 1_000_000:,.1f}"
+
+
+def too_many_pixels(pixels: int, max_pixels: int, size: tuple[int, int] | None = None) -> PictureTooLarge:
+    shown = f"{size[0]}×{size[1]} pixels ({_megapixels(pixels)} megapixels)" if size else \
+        f"{_megapixels(pixels)} megapixels"
+    return PictureTooLarge(
+        f"The picture is {shown}; this server accepts pictures of at most {_megapixels(max_pixels)} megapixels.",
+        hint="Scale it down before uploading, or ask the administrator to raise MEDIASTUDIO_MAX_IMAGE_PIXELS.",
+        limit_pixels=max_pixels)
+
+
+def open_picture(path: Path, max_pixels: int) -> Any:
+    """Open a picture reading its header only, and refuse it before a pixel is decoded when it has more than
+    `max_pixels` (a 1.5 MB PNG can claim 40000×40000 and take gigabytes to decode). The caller closes it."""
+    from PIL import Image
+
+    try:
+        image = Image.open(path)
+    except Image.DecompressionBombError as exc:  # Pillow's own guard (~179 MP) stays as a second line
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        raise too_many_pixels(int(found.group(1)) if found else max_pixels + 1, max_pixels) from None
+    if image.width * image.height > max_pixels:
+        image.close()
+        raise too_many_pixels(image.width * image.height, max_pixels, image.size)
+    return image
+
+
 @dataclass
 class Probe:
     width: int | None = None
@@ -26,11 +69,12 @@ class Probe:
     duration: float | None = None
 
 
-def probe(path: Path, category: str, mime: str) -> Probe:
-    """Check the file decodes and read its dimensions / duration."""
+def probe(path: Path, category: str, mime: str, *, max_pixels: int) -> Probe:
+    """Check the file decodes and read its dimensions / duration (pictures over `max_pixels` are refused
+    from their header, before decoding)."""
     try:
         if category == "image":
-            return _probe_image(path)
+            return _probe_image(path, max_pixels)
         if category in ("video", "audio"):
             return _probe_av(path, category)
     except MediastudioError:
@@ -42,13 +86,13 @@ def probe(path: Path, category: str, mime: str) -> Probe:
     return Probe()
 
 
-def _probe_image(path: Path) -> Probe:
-    from PIL import Image
-
-    Image.MAX_IMAGE_PIXELS = 40_000 * 40_000  # refuse decompression bombs beyond 1.6 gigapixels
-    with Image.open(path) as image:
+def _probe_image(path: Path, max_pixels: int) -> Probe:
+    with open_picture(path, max_pixels) as image:
+        width, height = image.size
+        # A JPEG is decoded at 1/8 scale: every byte is still read (truncation fails), in 1/64 of the memory.
+        image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
         image.load()  # a truncated file fails here
-        return Probe(width=image.width, height=image.height)
+        return Probe(width=width, height=height)
 
 
 def _probe_av(path: Path, category: str) -> Probe:
@@ -66,13 +110,10 @@ def _probe_av(path: Path, category: str) -> Probe:
         return Probe(duration=duration)
 
 
-def render_preview(path: Path, category: str, size: int) -> bytes | None:
+def render_preview(path: Path, category: str, size: int, *, max_pixels: int) -> bytes | None:
     """A WebP preview at most `size` px on its long side, or None when the kind has no picture."""
-    from PIL import Image
-
     if category == "image":
-        with Image.open(path) as image:
-            picture = image.convert("RGBA") if image.mode in ("P", "LA", "RGBA") else image.convert("RGB")
+        picture = _picture_preview(path, size, max_pixels)
     elif category == "video":
         picture = _poster_frame(path)
     elif category == "audio":
@@ -83,6 +124,16 @@ def render_preview(path: Path, category: str, size: int) -> bytes | None:
     out = io.BytesIO()
     picture.save(out, "WEBP", quality=82, method=4)
     return out.getvalue()
+
+
+def _picture_preview(path: Path, size: int, max_pixels: int):  # type: ignore[no-untyped-def]
+    """Shrink first, convert after: a JPEG is decoded at 1/2..1/8 scale (draft), other kinds are reduced by
+    whole factors right after decoding, so memory stays near one decoded copy within the pixel limit."""
+    with open_picture(path, max_pixels) as image:
+        if image.mode not in ("RGB", "RGBA", "L", "LA"):  # palette, 1-bit, 16-bit, CMYK: resample in colour
+            image = image.convert("RGBA" if image.mode in ("P", "PA") else "RGB")
+        image.thumbnail((size, size), reducing_gap=3.0)  # draft (JPEG) + reduce, then a fair resample
+        return image.convert("RGBA") if image.mode in ("LA", "RGBA") else image.convert("RGB")
 
 
 def _poster_frame(path: Path):  # type: ignore[no-untyped-def]

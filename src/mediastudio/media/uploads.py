@@ -6,14 +6,16 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from anyio import to_thread
-from multipart import MultipartSegment, ParserError, PushMultipartParser
+from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMultipartParser
 
 from mediastudio.errors import BadRequest, MediastudioError
 from mediastudio.media.blobs import BlobStore, BlobWriter
 from mediastudio.media.probe import Probe, probe
+from mediastudio.media.quota import Budget
 from mediastudio.media.sniff import Sniffed, sniff
 
 MAX_FIELD_BYTES = 64 * 1024
+MAX_HEADER_BYTES = 4224  # per part header line (the parser's default): a file name of ~4000 bytes at most
 
 
 class PayloadTooLarge(MediastudioError):
@@ -34,6 +36,8 @@ class Received:
 class Upload:
     files: list[Received] = field(default_factory=list)
     fields: dict[str, str] = field(default_factory=dict)
+    created: list[tuple[str, int]] = field(default_factory=list)  # (sha256, mtime) of blobs new to the store
+    stored: int = 0  # file bytes received so far
 
 
 def _too_large(limit: int) -> PayloadTooLarge:
@@ -42,29 +46,52 @@ def _too_large(limit: int) -> PayloadTooLarge:
                            hint="Ask the administrator to raise MEDIASTUDIO_UPLOAD_MAX_BYTES.", limit=limit)
 
 
-async def _finish(blobs: BlobStore, writer: BlobWriter, filename: str | None) -> Received:
-    if writer.size == 0:
-        writer.abort()
-        raise BadRequest(f"The file '{filename or 'upload'}' is empty (0 bytes).", field="file")
+def _header_too_long(exc: ParserLimitReached) -> BadRequest:
+    return BadRequest(f"A part of the upload breaks this server's multipart limits ({exc}).",
+                      hint=f"Shorten the file name (a part's headers may hold {MAX_HEADER_BYTES} bytes) and send "
+                           "at most 1000 parts.", field="file")
+
+
+async def _finish(blobs: BlobStore, writer: BlobWriter, filename: str | None, upload: Upload,
+                  max_pixels: int) -> None:
+    """Check the file where it was received (sniffed, probed: a refused picture never enters the store),
+    then move it into the store."""
     try:
+        if writer.size == 0:
+            raise BadRequest(f"The file '{filename or 'upload'}' is empty (0 bytes).", field="file")
         sniffed = sniff(writer.head)
-    except MediastudioError:
+        await to_thread.run_sync(writer.seal)
+        probed = await to_thread.run_sync(lambda: probe(writer.path, sniffed.category, sniffed.mime,
+                                                        max_pixels=max_pixels))
+        sha = await to_thread.run_sync(writer.commit)
+    except BaseException:
         writer.abort()
         raise
-    sha = await to_thread.run_sync(writer.commit)
-    probed = await to_thread.run_sync(probe, blobs.path(sha), sniffed.category, sniffed.mime)
-    return Received(filename, sha, writer.size, sniffed, probed)
+    if writer.created is not None:
+        upload.created.append((sha, writer.created))
+    upload.files.append(Received(filename, sha, writer.size, sniffed, probed))
 
 
-async def receive_upload(content_type: str, stream: AsyncIterator[bytes], blobs: BlobStore, limit: int) -> Upload:
-    """Parse a multipart body as it arrives: `file` fields stream into blobs, small fields are kept."""
+def _write(writer: BlobWriter, chunk: bytes, upload: Upload, room: Budget | None) -> None:
+    upload.stored += len(chunk)
+    remaining = room.remaining if room is not None else None
+    if room is not None and remaining is not None and upload.stored > remaining:
+        raise room.refusal(upload.stored, "more than ")  # while streaming, before the bytes are kept
+    writer.write(chunk)
+
+
+async def receive_upload(content_type: str, stream: AsyncIterator[bytes], blobs: BlobStore, upload: Upload, *,
+                         limit: int, max_pixels: int, room: Budget | None = None) -> Upload:
+    """Parse a multipart body as it arrives: `file` fields stream into blobs, small fields are kept.
+
+    `upload` fills as it goes: on an error the caller still knows which blobs this request created."""
     boundary = next((p.split("=", 1)[1].strip('"') for p in content_type.split(";")
                      if p.strip().startswith("boundary=")), None)
     if not content_type.startswith("multipart/form-data") or not boundary:
         raise BadRequest("Upload files as multipart/form-data in the field 'file'.", field="file")
-    upload, writer, segment, text = Upload(), None, None, b""
+    writer, segment, text = None, None, b""
     try:
-        with PushMultipartParser(boundary, max_segment_count=1000) as parser:
+        with PushMultipartParser(boundary, max_header_size=MAX_HEADER_BYTES, max_segment_count=1000) as parser:
             async for chunk in stream:
                 for event in parser.parse(chunk):
                     if isinstance(event, MultipartSegment):
@@ -72,18 +99,20 @@ async def receive_upload(content_type: str, stream: AsyncIterator[bytes], blobs:
                         writer = blobs.writer(limit) if event.name == "file" else None
                     elif event is None:
                         if writer is not None:
-                            upload.files.append(await _finish(blobs, writer, segment.filename))  # type: ignore[union-attr]
-                            writer = None
+                            done, writer = writer, None
+                            await _finish(blobs, done, segment.filename, upload, max_pixels)  # type: ignore[union-attr]
                         elif segment is not None:
                             upload.fields[segment.name or ""] = text.decode("utf-8", "replace")
                     elif writer is not None:
-                        writer.write(event)
+                        _write(writer, event, upload, room)
                     elif len(text) + len(event) <= MAX_FIELD_BYTES:
                         text += event
             for _ in parser.parse(b""):
                 pass
     except OverflowError:
         raise _too_large(limit) from None
+    except ParserLimitReached as exc:
+        raise _header_too_long(exc) from None
     except ParserError as exc:
         raise BadRequest(f"The upload was cut off or is not valid multipart ({exc}).",
                          hint="Try the upload again.") from None

@@ -64,7 +64,8 @@ def draw_previews(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
             for size in PREVIEW_SIZES:
                 if params["redraw"]:
                     preview_path(data_dir, sha256, size).unlink(missing_ok=True)
-                ensure_preview(data_dir, ctx.blobs, sha256, category, size)
+                ensure_preview(data_dir, ctx.blobs, sha256, category, size,
+                               max_pixels=ctx.settings.max_image_pixels)
                 ctx.check_cancelled()
             if category == "video":
                 ensure_strip(data_dir, ctx.blobs, sha256)
