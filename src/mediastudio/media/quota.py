@@ -44,14 +44,15 @@ class Budget:
     def remaining(self) -> int | None:
         return max(0, self.quota - self.used) if self.quota else None
 
-    def refusal(self, adding: int) -> QuotaExceeded:
+    def refusal(self, adding: int, about: str = "") -> QuotaExceeded:
+        """`about`: "about " for a declared size, "more than " while streaming, "" when exact."""
         hint = ("Register an account to keep your work and get more room; guests have "
                 f"{human_size(self.quota)}." if self.guest else
                 "Ask an administrator for a larger quota (MEDIASTUDIO_STORAGE_QUOTA_BYTES). Media in trashed "
                 "projects counts until the trash is purged.")
         return QuotaExceeded(
             f"Your storage quota is used up: {human_size(self.used)} of {human_size(self.quota)} stored, and "
-            f"this needs {human_size(adding)} more.", hint=hint,
+            f"this would add {about}{human_size(adding)}.", hint=hint,
             used_bytes=self.used, quota_bytes=self.quota, needed_bytes=adding)
 
 
