@@ -27,6 +27,7 @@ from mediastudio.engine.controller import EngineController
 from mediastudio.errors import EXCEPTION_HANDLERS
 from mediastudio.events.controller import events
 from mediastudio.media.controller import AssetsController
+from mediastudio.media.leftovers import leftover_sweeper, sweep_at_start
 from mediastudio.models.controller import ModelsController
 from mediastudio.projects.controller import ProjectsController
 from mediastudio.projects.history_controller import HistoryController
@@ -75,10 +76,12 @@ def _lifespan(studio: Studio):  # type: ignore[no-untyped-def]
             log.warning("Saved live scene edits that a crash had kept out of the scene files")
         studio.rooms.start()
         await studio.tasks.start()
+        await sweep_at_start(studio.settings, studio.db, studio.blobs)  # after interrupted tasks are settled
         studio.webhooks = WebhookDispatcher(studio.db, studio.settings)
         studio.webhooks.start(studio.events)
         background = [asyncio.create_task(guest_sweeper(studio.db, studio.settings)),
-                      asyncio.create_task(project_sweeper(studio.db, studio.settings))]
+                      asyncio.create_task(project_sweeper(studio.db, studio.settings)),
+                      asyncio.create_task(leftover_sweeper(studio.settings, studio.db, studio.blobs))]
         if studio.settings.probe_gpu:
             background.append(asyncio.create_task(studio.gpu.run()))
         try:

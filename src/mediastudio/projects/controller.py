@@ -197,14 +197,21 @@ class ProjectsController(Controller):
         exports.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(dir=exports, suffix=".zip")
         target = Path(name)
-        with open(fd, "wb") as handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-            for project_id in dict.fromkeys(ids):
-                with studio.db.session() as db:
-                    single = portability.export_to_file(db, studio.settings, studio.blobs, user, project_id, exports)
-                try:
-                    archive.write(single, single.name.split("-", 2)[-1] if single.name.count("-") >= 2 else single.name)
-                finally:
-                    single.unlink(missing_ok=True)
+        try:  # a refused project (or a full disk) leaves no half zip behind
+            with open(fd, "wb") as handle, \
+                    zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+                for project_id in dict.fromkeys(ids):
+                    with studio.db.session() as db:
+                        single = portability.export_to_file(db, studio.settings, studio.blobs, user, project_id,
+                                                            exports)
+                    try:
+                        archive.write(single, single.name.split("-", 2)[-1] if single.name.count("-") >= 2
+                                      else single.name)
+                    finally:
+                        single.unlink(missing_ok=True)
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
         return File(
             target, filename="mediastudio-projects.zip", media_type=ZIP, background=BackgroundTask(_remove, target)
         )
