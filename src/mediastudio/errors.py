@@ -85,7 +85,7 @@ class InsufficientStorage(MediastudioError):
 # A full disk, a filesystem quota, a file-size limit: the request cannot be stored, and saying "unexpected
 # error; nothing you sent was lost" would be false.
 NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
-NO_SPACE_WORDS = tuple(os.strerror(number) for number in sorted(NO_SPACE_ERRNOS))
+NO_SPACE_WORDS = (*(os.strerror(number) for number in sorted(NO_SPACE_ERRNOS)), "Out of diskspace")  # git's own
 
 
 def disk_full(exc: BaseException | None) -> bool:

@@ -10,8 +10,9 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page
 from mediastudio.projects import scenes
-from mediastudio.projects.access import require
+from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.models import Project
+from mediastudio.projects.partial_saves import kept_error, saved_anyway, what_was_kept
 from mediastudio.projects.schemas import Graph, SceneCreate, SceneDetail, SceneOut, ScenePatch
 from mediastudio.studio import StudioDep
 
@@ -82,12 +83,24 @@ class ScenesController(Controller):
     @put("/{scene_id:str}/graph", summary="Replace the scene's node graph (live in every open browser)")
     async def put_graph(self, project_id: FromPath[str], scene_id: FromPath[str], data: JSONBody[Graph],
                         identity: IdentityDep, studio: StudioDep) -> Graph:
-        def check() -> Project:
+        def check() -> tuple[Project, dict]:  # type: ignore[type-arg]
             with studio.db.session() as db:
-                scenes.get_scene(db, studio.settings, identity.user, project_id, scene_id)
-                return require(db, identity.user, project_id, "edit")[0]
+                scene = scenes.get_scene(db, studio.settings, identity.user, project_id, scene_id)
+                return require(db, identity.user, project_id, "edit")[0], scene
 
-        project = await to_thread.run_sync(check)
+        project, scene = await to_thread.run_sync(check)
         graph = scenes.validate_graph(data.model_dump())
-        # The same path as a browser's edit: through the scene's live document, logged, relayed, saved.
-        return Graph(**await studio.rooms.apply_rest(project, scene_id, graph, identity.user.id))
+        before = studio.rooms.live_graph(project_id, scene_id) or scene.get("graph") or {}
+        try:
+            # The same path as a browser's edit: through the scene's live document, logged, relayed, saved.
+            return Graph(**await studio.rooms.apply_rest(project, scene_id, graph, identity.user.id))
+        except Exception as exc:  # say how far the edit got (a full disk often fails only a later step)
+            live = studio.rooms.live_graph(project_id, scene_id)  # the live document is read on the loop
+            kept, now = await to_thread.run_sync(what_was_kept, live, before,
+                                                 project_folder(studio.settings, project), scene_id)
+            if kept == "nothing":
+                raise
+            if kept == "all":
+                saved_anyway(exc)
+                return Graph(**now)
+            raise kept_error(kept, exc) from exc

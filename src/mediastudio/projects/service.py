@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import shutil
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Literal
 
+from sqlalchemy import event
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, func, or_, select
 
 from mediastudio.auth.models import User
@@ -81,6 +84,24 @@ def commit(db: Session, settings: Settings, project: Project, actor: User, messa
     return sha
 
 
+def _remove_unless_committed(db: Session, folder: Path) -> None:
+    """The caller commits the new project's row: when that fails (a full disk fails the COMMIT too), the
+    folder made for it goes as well, so no project folder is left without a row."""
+    state = {"committed": False, "ended": False}
+
+    def committed(_: Session) -> None:
+        state["committed"] = True
+
+    def ended(_: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None and not state["ended"]:
+            state["ended"] = True
+            if not state["committed"]:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    event.listen(db, "after_commit", committed)
+    event.listen(db, "after_transaction_end", ended)
+
+
 def create_project(db: Session, settings: Settings, actor: User, *, name: str, workspace_id: str | None,
                    template: str = "blank") -> Project:
     if workspace_id is None:
@@ -93,21 +114,26 @@ def create_project(db: Session, settings: Settings, actor: User, *, name: str, w
     project = Project(id=new_id("p"), workspace_id=workspace_id, name=clean_name(name), created_by=actor.id,
                       template=template)
     folder = project_folder(settings, project)
-    ProjectRepo.init(folder)
-    now = utcnow()
-    content.write_meta(folder, {"name": project.name, "description": spec.get("description", ""),
-                                "tags": spec.get("tags", []), "settings": spec.get("settings", {}),
-                                "cover_asset_id": None, "archived": False, "template": template,
-                                "created_by": actor.id, "created_at": now.isoformat()})
-    for order, scene in enumerate(spec["scenes"]):
-        content.write_scene(folder, {"id": new_id("sc"), "name": scene["name"], "order": order,
-                                     "graph": scene.get("graph") or content.empty_graph()})
-    (folder / "assets").mkdir(exist_ok=True)
-    (folder / "assets" / ".keep").write_text("")
-    project.created_at = project.updated_at = now
-    db.add(project)
-    db.flush()
-    commit(db, settings, project, actor, f"Created project '{project.name}' from the {spec['name']} template")
+    _remove_unless_committed(db, folder)
+    try:  # a failure (a full disk) leaves no half-made folder; the caller's transaction drops the row
+        ProjectRepo.init(folder)
+        now = utcnow()
+        content.write_meta(folder, {"name": project.name, "description": spec.get("description", ""),
+                                    "tags": spec.get("tags", []), "settings": spec.get("settings", {}),
+                                    "cover_asset_id": None, "archived": False, "template": template,
+                                    "created_by": actor.id, "created_at": now.isoformat()})
+        for order, scene in enumerate(spec["scenes"]):
+            content.write_scene(folder, {"id": new_id("sc"), "name": scene["name"], "order": order,
+                                         "graph": scene.get("graph") or content.empty_graph()})
+        (folder / "assets").mkdir(exist_ok=True)
+        (folder / "assets" / ".keep").write_text("")
+        project.created_at = project.updated_at = now
+        db.add(project)
+        db.flush()
+        commit(db, settings, project, actor, f"Created project '{project.name}' from the {spec['name']} template")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return project
 
 
