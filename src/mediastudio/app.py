@@ -28,6 +28,7 @@ from mediastudio.errors import EXCEPTION_HANDLERS
 from mediastudio.events.controller import events
 from mediastudio.media.controller import AssetsController
 from mediastudio.media.leftovers import leftover_sweeper, sweep_at_start
+from mediastudio.media.usage_controller import my_usage
 from mediastudio.models.controller import ModelsController
 from mediastudio.projects.controller import ProjectsController
 from mediastudio.projects.history_controller import HistoryController
@@ -109,7 +110,7 @@ def create_app(settings: Settings) -> Litestar:
                         ProjectsController, ScenesController, HistoryController, AssetsController,
                         ActivityController, TasksController, QueueController, WebhooksController,
                         EngineController, ModelsController,
-                        scene_sync, project_presence, events,
+                        scene_sync, project_presence, events, my_usage,
                         *docs_routes(), unknown_api_path, serve_ui],
         dependencies={
             "studio": Provide(provide_studio, sync_to_thread=False),

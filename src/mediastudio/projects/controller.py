@@ -17,6 +17,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page
 from mediastudio.errors import BadRequest, MediastudioError
+from mediastudio.media.quota import refuse_guest_import
 from mediastudio.projects import portability, service
 from mediastudio.projects.access import project_folder, require, roles_for
 from mediastudio.projects.content import read_scenes
@@ -250,6 +251,7 @@ class ProjectsController(Controller):
     async def import_project(
         self, request: Request, identity: IdentityDep, studio: StudioDep, workspace_id: FromQuery[str | None] = None
     ) -> ProjectOut:
+        refuse_guest_import(studio.settings, identity.user)  # before a byte is read
         staging = studio.settings.data_dir / "tmp"
         staging.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=staging) as spool:
@@ -280,6 +282,7 @@ class ProjectsController(Controller):
 
         from mediastudio.tasks.service import new_task
 
+        refuse_guest_import(studio.settings, identity.user)  # before a byte is read
         folder = studio.settings.data_dir / "tmp" / "imports"
         folder.mkdir(parents=True, exist_ok=True)
         # The name says whose upload it is (the task imports only its owner's) and cannot be guessed.

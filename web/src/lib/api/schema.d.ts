@@ -91,6 +91,23 @@ export interface paths {
         patch: operations["ApiV1AuthMeUpdateMe"];
         trace?: never;
     };
+    "/api/v1/auth/me/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your storage use and quota */
+        get: operations["ApiV1AuthMeUsageMyUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/register": {
         parameters: {
             query?: never;
@@ -1636,6 +1653,15 @@ export interface components {
             name: string;
             node_id: string;
         };
+        /** StorageUsage */
+        StorageUsage: {
+            /** @description Your limit; null when there is none. */
+            quota_bytes: number | null;
+            /** @description Room left; null when there is no limit. */
+            remaining_bytes: number | null;
+            /** @description Bytes of distinct media you added (uploads, imports, generated) that projects still hold, their trash included. */
+            used_bytes: number;
+        };
         /** TagCount */
         TagCount: {
             count: number;
@@ -1771,11 +1797,11 @@ export interface components {
         WebhookIn: {
             /** @default  */
             description: string;
-            /** @description Any of task.queued, task.started, task.succeeded, task.failed, task.cancelled; default: task.succeeded, task.failed, task.cancelled */
-            events?: string[] | null;
+            /** @description Default: task.succeeded, task.failed, task.cancelled */
+            events?: ("task.queued" | "task.started" | "task.succeeded" | "task.failed" | "task.cancelled")[] | null;
             /** @description Task events of this project (you need edit rights); none: events of your own tasks in any project */
             project_id?: string | null;
-            /** @description http(s) URL that receives JSON POSTs */
+            /** @description http(s) URL that receives JSON POSTs (a URL this server will not send to: 422) */
             url: string;
         };
         /** WebhookOut */
@@ -2142,6 +2168,71 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1AuthMeUsageMyUsage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StorageUsage"];
                 };
             };
             /** @description The request is not valid; `detail` says which field and why. */
