@@ -30,6 +30,7 @@ from mediastudio.media.controller import AssetsController
 from mediastudio.media.leftovers import leftover_sweeper, sweep_at_start
 from mediastudio.media.usage_controller import my_usage
 from mediastudio.models.controller import ModelsController
+from mediastudio.options import allowed_methods, answer_options
 from mediastudio.projects.controller import ProjectsController
 from mediastudio.projects.history_controller import HistoryController
 from mediastudio.projects.scenes_controller import ScenesController
@@ -119,6 +120,7 @@ def create_app(settings: Settings) -> Litestar:
         },
         middleware=[AuthMiddleware()],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        before_request=answer_options,
         openapi_config=openapi_config(),
         lifespan=[_lifespan(studio)],
         logging_config=LoggingConfig(
@@ -131,6 +133,7 @@ def create_app(settings: Settings) -> Litestar:
         debug=False,
     )
     app.state.studio = studio
+    app.state.allowed_methods = allowed_methods(app)
     # Outermost: the Host check and the security headers cover every answer, routed or not.
     app.asgi_handler = EdgeGuard(app.asgi_handler, HostPolicy(settings.allowed_hosts, settings.host),
                                  studio.ui.root / "index.html")

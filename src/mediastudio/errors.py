@@ -138,7 +138,8 @@ def _on_http_error(request: Request, exc: HTTPException) -> Response[dict[str, A
                        hint="See /api/docs for the paths this server offers.")
     headers = {k.title(): v for k, v in (exc.headers or {}).items()}  # e.g. Allow on a 405 (RFC 9110)
     if status == 405:
-        allowed = headers.get("Allow", "")
+        allowed = ", ".join(sorted(m.strip() for m in headers.get("Allow", "").split(",") if m.strip()))
+        headers["Allow"] = allowed  # the router's order varies between starts
         return problem(405, f"{request.method} is not allowed on {request.url.path}"
                        + (f"; it accepts {allowed}." if allowed else "."),
                        hint="See /api/docs for the methods each path accepts.", headers=headers)

@@ -72,7 +72,7 @@ def test_templates_make_a_git_folder_with_a_first_commit_by_the_user(
 
 def test_unknown_template_and_bad_names_are_refused(ana: ApiClient) -> None:
     bad = ana.post("/api/v1/projects", json={"name": "X", "template": "nope"})
-    assert bad.status_code == 400 and "storyboard" in bad.json()["hint"]
+    assert bad.status_code == 400 and "storyboard" in bad.json()["detail"]
     assert ana.post("/api/v1/projects", json={"name": "   "}).status_code == 400
 
 
@@ -143,7 +143,7 @@ def test_graphs_are_validated_and_dangling_edges_dropped(ana: ApiClient) -> None
     saved = ana.put(url, json=graph).json()
     assert not any(e["source"] == "seed" for e in saved["edges"].values())
     bad = ana.put(url, json={"nodes": {"a b": {"type": "prompt"}}, "edges": {}})
-    assert bad.status_code == 400 and "Node 'a b'" in bad.json()["detail"]
+    assert bad.status_code == 400 and "nodes.a b" in bad.json()["detail"]
     bad_edge = ana.put(url, json={"nodes": {}, "edges": {"nonsense": {}}})
     assert bad_edge.status_code == 400
 

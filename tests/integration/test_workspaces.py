@@ -122,4 +122,4 @@ def test_personal_workspaces_stay_personal(people: dict[str, ApiClient]) -> None
     owner, member = people["owner"], people["member"]
     (personal,) = owner.get("/api/v1/workspaces").json()["items"]
     refused = owner.post(f"/api/v1/workspaces/{personal['id']}/members", json={"username": _username(member)})
-    assert refused.status_code == 400 and "team workspace" in refused.json()["hint"]
+    assert refused.status_code == 409 and "team workspace" in refused.json()["hint"]

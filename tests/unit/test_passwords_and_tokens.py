@@ -11,7 +11,7 @@ from mediastudio.auth.passwords import check_strength, hash_password, verify_pas
 from mediastudio.auth.secrets import digest
 from mediastudio.common import utcnow
 from mediastudio.db import Database
-from mediastudio.errors import BadRequest, Forbidden
+from mediastudio.errors import BadRequest, Forbidden, MediastudioError, Unprocessable
 
 
 def test_hashes_are_argon2id_salted_and_verify() -> None:
@@ -34,7 +34,7 @@ def test_hashes_are_argon2id_salted_and_verify() -> None:
     ],
 )
 def test_weak_passwords_are_refused_with_a_reason(password: str, message: str) -> None:
-    with pytest.raises(BadRequest) as refused:
+    with pytest.raises(Unprocessable) as refused:
         check_strength(password, username="ana", min_length=8)
     assert message in refused.value.detail
 
@@ -101,7 +101,7 @@ def test_sessions_expire_and_end_for_disabled_users(db: Session) -> None:
 def test_usernames_are_normalised_and_checked(db: Session) -> None:
     assert users.create_user(db, username="  Ana.B ", password="violet tram sixteen").username == "ana.b"
     for bad in ("ab", "-ana", "ana b", "guest-1", "x" * 33):
-        with pytest.raises(BadRequest):
+        with pytest.raises(MediastudioError):  # 400 for the shape, 422 for the reserved 'guest-'
             users.normalize_username(bad)
 
 

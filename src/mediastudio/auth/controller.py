@@ -24,7 +24,7 @@ from mediastudio.auth.schemas import (
     UserOut,
 )
 from mediastudio.auth.sessions import create_session, revoke_session
-from mediastudio.errors import BadRequest, Conflict, Forbidden, Unauthorized
+from mediastudio.errors import Conflict, Forbidden, Unauthorized
 from mediastudio.studio import Studio, StudioDep
 
 SETUP_FIRST = "Create the administrator account first (the setup page, or: mediastudio users create NAME --admin)."
@@ -205,7 +205,7 @@ class AuthController(Controller):
                 if user.is_guest:
                     raise Forbidden("Guests have no password.", hint="Register to set one and keep your work.")
                 if not verify_password(user.password_hash, data.current_password or ""):
-                    raise BadRequest(
+                    raise Forbidden(
                         "The current password is wrong.",
                         field="current_password",
                         hint="Send your current password as current_password.",

@@ -7,7 +7,7 @@ import functools
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from mediastudio.errors import BadRequest
+from mediastudio.errors import BadRequest, Unprocessable
 
 MAX_LENGTH = 1024
 # The most common passwords that pass a length rule; refused outright.
@@ -25,17 +25,17 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended pa
 def check_strength(password: str, *, username: str, min_length: int) -> None:
     """Raise BadRequest saying what to change when the password is too weak."""
     hint = f"Use at least {min_length} characters; a few unrelated words make a strong one."
-    if len(password) < min_length:
-        raise BadRequest(f"The password is too short: {len(password)} characters, at least "
+    if len(password) < min_length:  # the minimum is a setting: a 422, not a schema constraint
+        raise Unprocessable(f"The password is too short: {len(password)} characters, at least "
                          f"{min_length} are needed.", hint=hint, field="password")
     if len(password) > MAX_LENGTH:
         raise BadRequest(f"The password is too long (more than {MAX_LENGTH} characters).",
                          field="password")
     lowered = password.lower()
     if lowered in COMMON or len(set(password)) <= 2:
-        raise BadRequest("This password is too easy to guess.", hint=hint, field="password")
+        raise Unprocessable("This password is too easy to guess.", hint=hint, field="password")
     if username and username.lower() in lowered:
-        raise BadRequest("The password must not contain the username.", hint=hint, field="password")
+        raise Unprocessable("The password must not contain the username.", hint=hint, field="password")
 
 
 def hash_password(password: str) -> str:

@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from litestar.params import Parameter
+from pydantic import BaseModel, Field, StringConstraints
 
 from mediastudio.auth.models import ApiToken, User
-from mediastudio.common import UtcDatetime
+from mediastudio.common import NOT_BLANK, UtcDatetime
+
+USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,31}$"  # stored lower-case; 'guest-…' is reserved (422)
+COLOR = r"^#[0-9a-fA-F]{6}$"
+PASSWORD_MAX = 1024  # auth.passwords.MAX_LENGTH
+DISPLAY_NAME_MAX = 64  # auth.users.DISPLAY_NAME_MAX
+Password = Annotated[str, Field(max_length=PASSWORD_MAX, description="The server's strength rules apply (422 when "
+                                "it is too short for this server or too easy to guess).")]
 
 
 class Credentials(BaseModel):
-    username: str = Field(description="3–32 characters: a–z, 0–9, '.', '_', '-'. Case-insensitive.")
-    password: str
-    display_name: str | None = Field(None, description="Shown to others; defaults to the username.")
+    username: Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)] = Field(
+                          description="3–32 characters: a–z, 0–9, '.', '_', '-'. Case-insensitive.")
+    password: Password
+    display_name: str | None = Field(None, max_length=DISPLAY_NAME_MAX,
+                                     description="Shown to others; defaults to the username.")
 
 
 class LoginBody(BaseModel):
-    username: str
-    password: str
+    username: str = Field(max_length=256)
+    password: str = Field(max_length=PASSWORD_MAX)
 
 
 class UserOut(BaseModel):
@@ -42,10 +52,12 @@ class Me(BaseModel):
 
 
 class ProfilePatch(BaseModel):
-    display_name: str | None = None
-    color: str | None = Field(None, description="#rrggbb")
-    password: str | None = Field(None, description="A new password; needs current_password.")
-    current_password: str | None = None
+    display_name: str | None = Field(None, max_length=DISPLAY_NAME_MAX)
+    color: Annotated[Annotated[str, StringConstraints(pattern=COLOR)] | None, Parameter(pattern=COLOR)] = Field(
+        None, description="#rrggbb")
+    password: Annotated[Password | None, Parameter(max_length=PASSWORD_MAX)] = Field(
+        None, description="A new password; needs current_password.")
+    current_password: str | None = Field(None, max_length=PASSWORD_MAX)
 
 
 class AuthConfig(BaseModel):
@@ -63,8 +75,9 @@ class AuthConfigPatch(BaseModel):
 
 
 class TokenCreate(BaseModel):
-    name: str = Field(description="What the token is for, e.g. 'render farm script'.")
-    expires_in_days: int | None = Field(90, description="Days until it stops working; null = never.")
+    name: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NOT_BLANK)] = Field(
+        description="What the token is for, e.g. 'render farm script'.")
+    expires_in_days: int | None = Field(90, ge=1, le=3650, description="Days until it stops working; null = never.")
 
 
 class TokenOut(BaseModel):

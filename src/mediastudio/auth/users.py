@@ -11,7 +11,7 @@ from sqlmodel import Session, col, func, select
 from mediastudio.auth.models import ApiToken, AuthSession, User
 from mediastudio.auth.passwords import check_strength, hash_password, needs_rehash, verify_password
 from mediastudio.common import new_id, utcnow
-from mediastudio.errors import BadRequest, Conflict, Forbidden
+from mediastudio.errors import BadRequest, Conflict, Forbidden, Unprocessable
 from mediastudio.workspaces import service as workspaces
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
@@ -28,7 +28,7 @@ def normalize_username(raw: str) -> str:
     if not USERNAME.match(username):
         raise BadRequest(f"'{raw}' is not a valid username.", hint=f"Use {USERNAME_RULE}.", field="username")
     if username.startswith("guest-"):
-        raise BadRequest("Usernames starting with 'guest-' are reserved.", hint="Pick another username.",
+        raise Unprocessable("Usernames starting with 'guest-' are reserved.", hint="Pick another username.",
                          field="username")
     return username
 
@@ -143,9 +143,12 @@ def update_profile(db: Session, user: User, *, display_name: str | None = None, 
 
 
 def revoke_sessions(db: Session, user_id: str, keep: str | None = None) -> None:
+    from mediastudio.events.access import access_changed  # disable, delete, new password: sockets re-check
+
     for session in db.exec(select(AuthSession).where(AuthSession.user_id == user_id)).all():
         if session.id != keep:
             db.delete(session)
+    access_changed(db, user_id=user_id)
 
 
 def delete_user(db: Session, user: User, data_dir: Path) -> None:

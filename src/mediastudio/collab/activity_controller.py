@@ -6,12 +6,13 @@ from typing import Annotated
 
 from anyio import to_thread
 from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from pydantic import BaseModel, Field
 
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.collab.activity import recent
 from mediastudio.common import Page, UtcDatetime
+from mediastudio.paging import OffsetCursor, offset_of
 from mediastudio.projects.access import require
 from mediastudio.projects.schemas import users_by_id
 from mediastudio.studio import StudioDep
@@ -38,10 +39,10 @@ class ActivityController(Controller):
     @get("/activity", summary="Recent changes with who made them, newest first", sync_to_thread=True)
     def activity(self, project_id: FromPath[str], identity: IdentityDep, studio: StudioDep,
                  limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-                 cursor: FromQuery[str | None] = None) -> Page[ActivityOut]:
+                 cursor: OffsetCursor = None) -> Page[ActivityOut]:
         with studio.db.session() as db:
             require(db, identity.user, project_id, "view")
-            rows = recent(db, project_id, limit + 1, int(cursor) if cursor and cursor.isdigit() else None)
+            rows = recent(db, project_id, limit + 1, offset_of(cursor) or None)
             people = users_by_id(db, {r.user_id for r in rows})
         items = [ActivityOut(id=r.id or 0, at=r.at, scene_id=r.scene_id, node_id=r.node_id, text=r.text,
                              user=MemberUser.model_validate(people[r.user_id], from_attributes=True)

@@ -15,7 +15,7 @@ from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page
 from mediastudio.engine.graph import GraphInvalid
 from mediastudio.engine.registry import describe, load_nodes
-from mediastudio.errors import BadRequest, MediastudioError, NotFound
+from mediastudio.errors import Conflict, MediastudioError, NotFound
 from mediastudio.media.serving import serve_blob
 from mediastudio.projects import scenes
 from mediastudio.projects.access import require
@@ -163,7 +163,7 @@ class EngineController(Controller):
             provenance = read_meta(studio.settings, project, asset.id).get("provenance") or {}
         graph, node_id = provenance.get("graph"), provenance.get("node_id")
         if not isinstance(graph, dict) or not node_id:
-            raise BadRequest(f"'{asset.name}' was not made by a graph here, so it cannot be regenerated.",
+            raise Conflict(f"'{asset.name}' was not made by a graph here, so it cannot be regenerated.",
                              hint="Only generated assets record the graph that made them.")
         if data.new_seed:
             graph = {**graph, "nodes": {k: _new_seed(v, secrets.randbelow(2**32)) for k, v in graph["nodes"].items()}}

@@ -18,6 +18,7 @@ from mediastudio.media.blobs import SHA256, BlobStore
 from mediastudio.media.models import Asset
 from mediastudio.media.probe import Probe
 from mediastudio.media.sniff import HEAD_BYTES, Sniffed, sniff
+from mediastudio.paging import offset_of
 from mediastudio.projects import content
 from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.files import read_json, write_json
@@ -119,7 +120,7 @@ def list_assets(db: Session, actor: User, project_id: str, *, q: str | None, cat
     for word in (q or "").split()[:8]:
         like = f"%{word.replace('%', '').replace('_', '')}%"
         query = query.where(or_(col(Asset.name).like(like), col(Asset.tags).like(like)))
-    offset = int(cursor) if cursor and cursor.isdigit() else 0
+    offset = offset_of(cursor)
     rows = list(db.exec(query.order_by(col(Asset.created_at).desc(), col(Asset.id)).offset(offset)
                         .limit(limit + 1)).all())
     return rows[:limit], (str(offset + limit) if len(rows) > limit else None)

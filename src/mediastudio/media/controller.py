@@ -21,6 +21,7 @@ from mediastudio.media.probe import PictureTooLarge, Undrawable
 from mediastudio.media.schemas import AssetDetail, AssetOut, AssetPatch
 from mediastudio.media.serving import serve_blob
 from mediastudio.media.uploads import Upload, receive_upload
+from mediastudio.paging import OffsetCursor
 from mediastudio.projects.access import require
 from mediastudio.projects.schemas import TagCount, users_by_id
 from mediastudio.studio import Studio, StudioDep
@@ -92,7 +93,7 @@ class AssetsController(Controller):
                     q: FromQuery[str | None] = None, category: FromQuery[str | None] = None,
                     tag: FromQuery[str | None] = None, trashed: FromQuery[bool] = False,
                     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
-                    cursor: FromQuery[str | None] = None) -> Page[AssetOut]:
+                    cursor: OffsetCursor = None) -> Page[AssetOut]:
         with studio.db.session() as db:
             rows, next_cursor = assets.list_assets(db, identity.user, project_id, q=q, category=category, tag=tag,
                                                    trashed=trashed, limit=limit, cursor=cursor)

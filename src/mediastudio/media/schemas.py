@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
+from litestar.params import Parameter
 from pydantic import BaseModel, Field
 
 from mediastudio.common import UtcDatetime
 from mediastudio.media.models import Asset
+from mediastudio.projects.schemas import TAGS_MAX, Tag
 
 
 class AssetOut(BaseModel):
@@ -44,8 +48,12 @@ class AssetDetail(AssetOut):
         None, description="For generated assets: scene, node, graph snapshot, seed, model, task.")
 
 
+Category = Literal["image", "video", "audio", "model", "reference", "generated"]  # media.assets.CATEGORIES
+
+
 class AssetPatch(BaseModel):
-    name: str | None = None
-    tags: list[str] | None = None
-    category: str | None = None
+    name: str | None = Field(None, max_length=1000, description="Cleaned of folders and control characters, "
+                                                                "cut to 200 characters")
+    tags: Annotated[list[Tag] | None, Parameter(max_items=TAGS_MAX)] = Field(None, max_length=TAGS_MAX)
+    category: Category | None = None
     trashed: bool | None = Field(None, description="true moves it to the trash, false restores it")

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from litestar import Controller, delete, get, post
 from litestar.di import Provide
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_201_CREATED
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from mediastudio.auth.identity import IdentityDep, provide_admin
 from mediastudio.common import Page
-from mediastudio.errors import BadRequest
+from mediastudio.errors import Unprocessable
 from mediastudio.studio import StudioDep
 from mediastudio.tasks import service as tasks
 from mediastudio.tasks.schemas import TaskOut
@@ -33,10 +34,18 @@ class ModelsOut(Page[ModelOut]):
     how_to_add: str = Field(description="What to do to install a model")
 
 
+REPO = r"^[\w.-]+/[\w.-]+$"
+Repo = Annotated[str, StringConstraints(min_length=3, max_length=200, pattern=REPO)]
+
+
 class ModelAdd(BaseModel):
-    path: str | None = Field(None, description="A diffusers folder on the server's machine (registered, not copied)")
-    repo: str | None = Field(None, description="A Hugging Face repo id to download (a task)")
-    name: str | None = Field(None, description="Its name in the studio (default: the folder's or repo's)")
+    """Exactly one of `path` and `repo` (else a 422)."""
+
+    path: str | None = Field(None, min_length=1, max_length=4096,
+                             description="A diffusers folder on the server's machine (registered, not copied)")
+    repo: Annotated[Repo | None, Parameter(min_length=3, max_length=200, pattern=REPO)] = Field(
+        None, description="A Hugging Face repo id to download (a task)")
+    name: str | None = Field(None, max_length=64, description="Its name here (default: the folder's or repo's)")
 
 
 class ModelAdded(BaseModel):
@@ -70,7 +79,7 @@ class ModelsController(Controller):
           sync_to_thread=True, dependencies={"identity": Provide(provide_admin, sync_to_thread=False)})
     def add(self, data: JSONBody[ModelAdd], identity: IdentityDep, studio: StudioDep) -> ModelAdded:
         if bool(data.path) == bool(data.repo):
-            raise BadRequest("Give either a folder (path) or a Hugging Face repo id (repo).", field="path")
+            raise Unprocessable("Give either a folder (path) or a Hugging Face repo id (repo).", field="path")
         if data.path:
             info = studio.tasks.runner.engine.models.add(Path(data.path), data.name)
             return ModelAdded(model=ModelOut(**info.as_dict()))

@@ -18,6 +18,7 @@ from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page
 from mediastudio.errors import BadRequest, MediastudioError
 from mediastudio.media.quota import refuse_guest_import
+from mediastudio.paging import OffsetCursor
 from mediastudio.projects import portability, service
 from mediastudio.projects.access import project_folder, require, roles_for
 from mediastudio.projects.content import read_scenes
@@ -72,7 +73,7 @@ class ProjectsController(Controller):
         trashed: Annotated[bool, QueryParameter(description="The trash instead")] = False,
         sort: FromQuery[service.Sort] = "updated",
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        cursor: FromQuery[str | None] = None,
+        cursor: OffsetCursor = None,
     ) -> Page[ProjectOut]:
         with studio.db.session() as db:
             rows, next_cursor = service.list_projects(

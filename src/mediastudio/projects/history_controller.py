@@ -6,13 +6,14 @@ from typing import Annotated
 
 from anyio import to_thread
 from litestar import Controller, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlmodel import select
 
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.auth.models import User
 from mediastudio.common import Page
 from mediastudio.errors import BadRequest, NotFound
+from mediastudio.paging import OffsetCursor, offset_of
 from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.history import co_authors, commit_summary, first_line, snapshot
 from mediastudio.projects.models import ProjectRoleOverride
@@ -66,12 +67,12 @@ class HistoryController(Controller):
         identity: IdentityDep,
         studio: StudioDep,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        cursor: FromQuery[str | None] = None,
+        cursor: OffsetCursor = None,
     ) -> Page[CommitOut]:
         with studio.db.session() as db:
             project, _ = require(db, identity.user, project_id, "view")
         repo = ProjectRepo(project_folder(studio.settings, project))
-        skip = int(cursor) if cursor and cursor.isdigit() else 0
+        skip = offset_of(cursor)
         commits = repo.log(limit=limit + 1, skip=skip)
         return Page(
             items=[commit_out(repo, c) for c in commits[:limit]],

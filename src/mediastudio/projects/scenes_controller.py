@@ -13,7 +13,7 @@ from mediastudio.projects import scenes
 from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.models import Project
 from mediastudio.projects.partial_saves import kept_error, saved_anyway, what_was_kept
-from mediastudio.projects.schemas import Graph, SceneCreate, SceneDetail, SceneOut, ScenePatch
+from mediastudio.projects.schemas import Graph, GraphOut, SceneCreate, SceneDetail, SceneOut, ScenePatch
 from mediastudio.studio import StudioDep
 
 
@@ -71,18 +71,18 @@ class ScenesController(Controller):
 
     @get("/{scene_id:str}/graph", summary="The scene's node graph (the live document's, when it is open)")
     async def get_graph(self, project_id: FromPath[str], scene_id: FromPath[str], identity: IdentityDep,
-                        studio: StudioDep) -> Graph:
+                        studio: StudioDep) -> GraphOut:
         def read() -> dict:  # type: ignore[type-arg]
             with studio.db.session() as db:
                 return scenes.get_scene(db, studio.settings, identity.user, project_id, scene_id)
 
         scene = await to_thread.run_sync(read)
         # pycrdt documents live on the event loop's thread: read the live one here, not in a worker.
-        return Graph(**(studio.rooms.live_graph(project_id, scene_id) or scene["graph"]))
+        return GraphOut(**(studio.rooms.live_graph(project_id, scene_id) or scene["graph"]))
 
     @put("/{scene_id:str}/graph", summary="Replace the scene's node graph (live in every open browser)")
     async def put_graph(self, project_id: FromPath[str], scene_id: FromPath[str], data: JSONBody[Graph],
-                        identity: IdentityDep, studio: StudioDep) -> Graph:
+                        identity: IdentityDep, studio: StudioDep) -> GraphOut:
         def check() -> tuple[Project, dict]:  # type: ignore[type-arg]
             with studio.db.session() as db:
                 scene = scenes.get_scene(db, studio.settings, identity.user, project_id, scene_id)
@@ -93,7 +93,7 @@ class ScenesController(Controller):
         before = studio.rooms.live_graph(project_id, scene_id) or scene.get("graph") or {}
         try:
             # The same path as a browser's edit: through the scene's live document, logged, relayed, saved.
-            return Graph(**await studio.rooms.apply_rest(project, scene_id, graph, identity.user.id))
+            return GraphOut(**await studio.rooms.apply_rest(project, scene_id, graph, identity.user.id))
         except Exception as exc:  # say how far the edit got (a full disk often fails only a later step)
             live = studio.rooms.live_graph(project_id, scene_id)  # the live document is read on the loop
             kept, now = await to_thread.run_sync(what_was_kept, live, before,
@@ -102,5 +102,5 @@ class ScenesController(Controller):
                 raise
             if kept == "all":
                 saved_anyway(exc)
-                return Graph(**now)
+                return GraphOut(**now)
             raise kept_error(kept, exc) from exc

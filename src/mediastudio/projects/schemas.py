@@ -2,29 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from litestar.params import Parameter
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlmodel import Session, col, select
 
 from mediastudio.auth.models import User
-from mediastudio.common import UtcDatetime
+from mediastudio.common import ID_CHARS, NOT_BLANK, UtcDatetime
 from mediastudio.projects import content
 from mediastudio.projects.models import Project
 from mediastudio.workspaces.roles import ProjectRole
 from mediastudio.workspaces.schemas import MemberUser
 
+NAME_MAX = 120
+DESCRIPTION_MAX = 2000
+TAG_MAX = 32
+TAGS_MAX = 20
+TemplateId = Literal["blank", "storyboard", "text-to-image", "image-sequence-to-clip"]  # examples/templates/*.json
+Tag = Annotated[str, StringConstraints(max_length=TAG_MAX)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX, pattern=NOT_BLANK)]
+OptionalName = Annotated[Name | None, Parameter(min_length=1, max_length=NAME_MAX, pattern=NOT_BLANK)]
+
 
 class ProjectCreate(BaseModel):
-    name: str
-    template: str = Field("blank", description="blank, storyboard, text-to-image or image-sequence-to-clip")
+    name: Name
+    template: TemplateId = Field("blank", description="The template the project starts from.")
     workspace_id: str | None = Field(None, description="Default: your personal workspace.")
 
 
 class ProjectPatch(BaseModel):
-    name: str | None = None
-    description: str | None = None
-    tags: list[str] | None = None
+    name: OptionalName = None
+    description: str | None = Field(None, max_length=DESCRIPTION_MAX)
+    tags: Annotated[list[Tag] | None, Parameter(max_items=TAGS_MAX)] = Field(
+        None, max_length=TAGS_MAX,
+        description=f"At most {TAGS_MAX} tags of at most {TAG_MAX} characters; stored lower-case, spaces become '-'.")
     cover_asset_id: str | None = None
     archived: bool | None = None
 
@@ -110,7 +122,31 @@ class SceneOut(BaseModel):
                    node_count=len(graph.get("nodes", {})), shots=[Shot(**s) for s in content.shots_of(graph)])
 
 
-class Graph(BaseModel):
+NodeId = Annotated[str, StringConstraints(pattern=ID_CHARS)]
+_END = r"[A-Za-z0-9_-]{1,64}:[A-Za-z0-9_-]{1,64}"
+EDGE_KEY = rf"^{_END}->{_END}$"
+EdgeKey = Annotated[str, StringConstraints(pattern=EDGE_KEY)]
+MAX_NODES = 2000
+
+
+class Position(BaseModel):
+    x: float = 0
+    y: float = 0
+
+
+class NodeIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(min_length=1, max_length=64, description="A node type id (GET /api/v1/node-types)")
+    title: str | None = Field(None, max_length=NAME_MAX)
+    position: Position | None = None
+    params: dict[str, Any] | None = None
+    bypass: bool = False
+
+
+class GraphOut(BaseModel):
+    """A scene's graph as stored (what the live document holds)."""
+
     nodes: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="id → {type, title, position {x, y}, params {…}, bypass}")
     edges: dict[str, dict[str, Any]] = Field(
@@ -119,18 +155,30 @@ class Graph(BaseModel):
     )
 
 
+class Graph(BaseModel):
+    """A graph as a client sends it: the shape the server checks, stated for the OpenAPI document."""
+
+    nodes: dict[NodeId, NodeIn] = Field(
+        default_factory=dict, json_schema_extra={"propertyNames": {"pattern": ID_CHARS}, "maxProperties": MAX_NODES},
+        description="id → {type, title, position {x, y}, params {…}, bypass}")
+    edges: dict[EdgeKey, dict[str, Any]] = Field(
+        default_factory=dict, json_schema_extra={"propertyNames": {"pattern": EDGE_KEY}},
+        description="'source:handle->target:handle' → {source, source_handle, target, target_handle}",
+    )
+
+
 class SceneDetail(SceneOut):
-    graph: Graph
+    graph: GraphOut
 
 
 class SceneCreate(BaseModel):
-    name: str
+    name: Name
     graph: Graph | None = None
 
 
 class ScenePatch(BaseModel):
-    name: str | None = None
-    order: int | None = Field(None, ge=0, description="New position, 0-based.")
+    name: OptionalName = None
+    order: Annotated[int | None, Parameter(ge=0)] = Field(None, ge=0, description="New position, 0-based.")
 
 
 class ProjectDetail(ProjectOut):

@@ -15,6 +15,7 @@ from mediastudio.auth.models import User
 from mediastudio.common import new_id, utcnow
 from mediastudio.errors import BadRequest, Forbidden
 from mediastudio.events.emit import emit
+from mediastudio.paging import offset_of
 from mediastudio.projects import content
 from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.models import Project, ProjectTag
@@ -226,7 +227,7 @@ def list_projects(db: Session, user: User, *, workspace_id: str | None = None, q
                                 col(Project.tags).like(like)))
     order = {"updated": col(Project.updated_at).desc(), "created": col(Project.created_at).desc(),
              "name": func.lower(Project.name)}[sort]
-    offset = int(cursor) if cursor and cursor.isdigit() else 0
+    offset = offset_of(cursor)
     rows = list(db.exec(query.order_by(order, col(Project.id)).offset(offset).limit(limit + 1)).all())
     next_cursor = str(offset + limit) if len(rows) > limit else None
     return rows[:limit], next_cursor

@@ -24,8 +24,8 @@ from mediastudio.tasks.schemas import TaskOut
 
 
 class TaskCreate(BaseModel):
-    kind: str = Field(description="project.export, media.previews, blobs.verify (admins), …; "
-                                  "GET /api/v1/tasks/kinds lists them")
+    kind: str = Field(max_length=64, description="project.export, media.previews, blobs.verify (admins), …; "
+                                                "GET /api/v1/tasks/kinds lists them (an unknown kind: 422)")
     project_id: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
 
@@ -64,6 +64,10 @@ class PauseIn(BaseModel):
     lanes: list[Literal["gpu", "cpu"]] = Field(default_factory=lambda: list(LANES))
 
 
+_ONE_STATUS = "(" + "|".join(STATUSES) + ")"
+STATUS_LIST = f"^{_ONE_STATUS}(,{_ONE_STATUS})*$"
+
+
 def _statuses(raw: str | None) -> list[str]:
     wanted = [s for s in (raw or "").split(",") if s]
     unknown = [s for s in wanted if s not in STATUSES]
@@ -91,10 +95,13 @@ class TasksController(Controller):
 
     @get(summary="Your tasks, newest first (admins: everyone's with ?all=true)", sync_to_thread=True)
     def list_tasks(self, identity: IdentityDep, studio: StudioDep, project: FromQuery[str | None] = None,
-                   status: Annotated[str | None, QueryParameter(description="Comma-separated statuses")] = None,
+                   status: Annotated[str | None, QueryParameter(
+                       pattern=STATUS_LIST, description="Comma-separated statuses")] = None,
                    all: FromQuery[bool] = False,
                    limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
-                   cursor: FromQuery[str | None] = None) -> Page[TaskOut]:
+                   cursor: Annotated[str | None, QueryParameter(
+                       pattern=service.TASK_CURSOR, description="The next_cursor of the previous page")] = None,
+                   ) -> Page[TaskOut]:
         with studio.db.session() as db:
             rows, next_cursor = service.list_tasks(db, identity.user, project_id=project, statuses=_statuses(status),
                                                    everyone=all, limit=limit, cursor=cursor)

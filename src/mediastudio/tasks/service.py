@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -10,7 +11,7 @@ from sqlmodel import Session, col, func, select
 
 from mediastudio.auth.models import User
 from mediastudio.common import new_id, utcnow
-from mediastudio.errors import BadRequest, Forbidden, NotFound, TooManyRequests
+from mediastudio.errors import BadRequest, Forbidden, NotFound, TooManyRequests, Unprocessable
 from mediastudio.projects.access import require
 from mediastudio.settings import Settings
 from mediastudio.tasks.kinds import KINDS, TaskKind
@@ -23,7 +24,7 @@ def kind_or_400(name: str, settings: Settings) -> TaskKind:
     kind = KINDS.get(name)
     if kind is None or (kind.test_only and not settings.test_tasks):
         known = ", ".join(sorted(k for k, v in KINDS.items() if not v.test_only or settings.test_tasks))
-        raise BadRequest(f"There is no task kind '{name}'.", hint=f"Known kinds: {known}.", field="kind")
+        raise Unprocessable(f"There is no task kind '{name}'.", hint=f"Known kinds: {known}.", field="kind")
     return kind
 
 
@@ -44,17 +45,17 @@ def new_task(db: Session, settings: Settings, actor: User, kind_name: str, param
         raise Forbidden("Only administrators can start this task.")
     if kind.project:
         if not project_id:
-            raise BadRequest(f"A '{kind.name}' task needs a project_id.", field="project_id")
+            raise Unprocessable(f"A '{kind.name}' task needs a project_id.", field="project_id")
         project, _ = require(db, actor, project_id, kind.needs if kind.needs in ("view", "edit", "run") else "view")
         workspace_id, project_name = project.workspace_id, project.name
     elif project_id:
-        raise BadRequest(f"A '{kind.name}' task does not take a project_id.", field="project_id")
+        raise Unprocessable(f"A '{kind.name}' task does not take a project_id.", field="project_id")
     try:
         parsed = kind.params.model_validate(params)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "params"
-        raise BadRequest(f"Parameter '{where}': {first['msg']}.", field=f"params.{where}") from exc
+        raise Unprocessable(f"Parameter '{where}': {first['msg']}.", field=f"params.{where}") from exc
     if not system:
         limit = settings.guest_task_quota if actor.is_guest else settings.task_quota
         if queued_count(db, actor.id) >= limit:
@@ -94,15 +95,30 @@ def list_tasks(db: Session, actor: User, *, project_id: str | None, statuses: li
     if statuses:
         query = query.where(col(Task.status).in_(statuses))
     if cursor:
-        anchor = db.get(Task, cursor)
-        if anchor is None:
-            raise BadRequest("That cursor is not valid any more.", hint="Start again without a cursor.",
-                             field="cursor")
-        query = query.where((col(Task.created_at) < anchor.created_at)
-                            | ((col(Task.created_at) == anchor.created_at) & (col(Task.id) < anchor.id)))
+        created_at, task_id = _from_cursor(cursor)
+        query = query.where((col(Task.created_at) < created_at)
+                            | ((col(Task.created_at) == created_at) & (col(Task.id) < task_id)))
     rows = list(db.exec(query.order_by(col(Task.created_at).desc(), col(Task.id).desc()).limit(limit + 1)).all())
-    next_cursor = rows[limit - 1].id if len(rows) > limit else None
+    next_cursor = _to_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor
+
+
+TASK_CURSOR = r"^[0-9]{1,18}-[A-Za-z0-9_]{1,64}$"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _to_cursor(task: Task) -> str:
+    """Where the next page starts (keyset: the last task's time and id), so no cursor ever goes stale."""
+    created_at = task.created_at if task.created_at.tzinfo else task.created_at.replace(tzinfo=UTC)
+    return f"{(created_at - EPOCH) // timedelta(microseconds=1)}-{task.id}"
+
+
+def _from_cursor(cursor: str) -> tuple[datetime, str]:
+    micros, _, task_id = cursor.partition("-")
+    if not (micros.isascii() and micros.isdigit()) or not task_id:
+        raise BadRequest("That cursor is not one this server gave out.", hint="Start again without a cursor.",
+                         field="cursor")
+    return EPOCH + timedelta(microseconds=int(micros)), task_id
 
 
 def request_cancel(db: Session, actor: User, task_id: str) -> tuple[Task, str]:

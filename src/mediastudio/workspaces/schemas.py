@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated
+
+from litestar.params import Parameter
+from pydantic import BaseModel, Field, StringConstraints
 
 from mediastudio.auth.models import User
-from mediastudio.common import UtcDatetime
+from mediastudio.common import NOT_BLANK, UtcDatetime
 from mediastudio.workspaces.models import Membership, Workspace
 from mediastudio.workspaces.roles import ProjectRole, WorkspaceRole
 
+NAME_MAX = 80
+Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX, pattern=NOT_BLANK)]
+
 
 class WorkspaceCreate(BaseModel):
-    name: str
+    name: Name
 
 
 class WorkspacePatch(BaseModel):
-    name: str | None = None
+    name: Annotated[Name | None, Parameter(min_length=1, max_length=NAME_MAX, pattern=NOT_BLANK)] = None
     default_project_role: ProjectRole | None = Field(
         None, description="The role members get on projects that do not name one for them.")
 
@@ -55,7 +61,7 @@ class MemberOut(BaseModel):
 
 
 class MemberAdd(BaseModel):
-    username: str
+    username: str = Field(min_length=1, max_length=64, description="The person's username.")
     role: WorkspaceRole = "member"
 
 

@@ -117,7 +117,7 @@ def add_member(db: Session, actor: User, workspace_id: str, username: str, role:
     workspace, actor_role = get_for_user(db, actor, workspace_id)
     new_role = _check_role(role)
     if workspace.kind == "personal":
-        raise BadRequest("A personal workspace has only you in it.",
+        raise Conflict("A personal workspace has only you in it.",
                          hint="Create a team workspace (POST /api/v1/workspaces) and invite people there.")
     if not can_assign(actor_role, None, new_role):
         raise Forbidden(f"As {actor_role} you cannot add someone as {new_role}.")
@@ -157,7 +157,8 @@ def remove_member(db: Session, actor: User, workspace_id: str, user_id: str) -> 
     if not leaving and not can_assign(actor_role, cast(WorkspaceRole, membership.role), None):
         raise Forbidden(f"As {actor_role} you cannot remove a {membership.role}.")
     if workspace.kind == "personal":
-        raise BadRequest("You cannot leave your personal workspace.")
+        raise Conflict("You cannot leave your personal workspace.",
+                       hint="Only team workspaces can be left; a personal workspace goes with its account.")
     if membership.role == "owner" and _owners(db, workspace_id) == 1:
         raise Conflict("A workspace needs at least one owner.", hint="Make someone else owner first.")
     db.delete(membership)

@@ -37,7 +37,7 @@ function scenePath(projectId: string, sceneId: string) {
 }
 
 /** The schema types a graph as open objects; the scene file's shape is the one above. */
-export function asGraph(value: components['schemas']['Graph'] | undefined): Graph {
+export function asGraph(value: components['schemas']['GraphOut'] | undefined): Graph {
 	return {
 		nodes: (value?.nodes ?? {}) as unknown as Record<string, GraphNode>,
 		edges: (value?.edges ?? {}) as unknown as Record<string, GraphEdge>
@@ -65,7 +65,7 @@ export function duplicateScene(projectId: string, sceneId: string): Promise<Resu
 
 /** A scene's graph as the server has it now. */
 export async function fetchGraph(projectId: string, sceneId: string): Promise<Result<Graph>> {
-	const result = await settle<components['schemas']['Graph']>(
+	const result = await settle<components['schemas']['GraphOut']>(
 		api.GET('/api/v1/projects/{project_id}/scenes/{scene_id}/graph', { ...scenePath(projectId, sceneId), cache: 'no-store' })
 	);
 	return result.ok ? { ok: true, data: asGraph(result.data) } : result;
