@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pycrdt import Doc, Map, Text
+from pycrdt import Array, Doc, Map, Text
 
 SCHEMA = 1
 NODE_SCALARS = ("type", "title", "bypass")
@@ -25,13 +25,28 @@ def _number(value: Any) -> Any:
 
 
 def _plain(value: Any) -> Any:
+    """JSON for whatever a client put there: unknown shared types and binary content become null, so
+    one hostile update cannot make the scene file unwritable."""
     if isinstance(value, Text):
         return str(value)
     if isinstance(value, Map):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, Array | list):
         return [_plain(v) for v in value]
-    return _number(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if value is None or isinstance(value, bool | int | float | str):
+        return _number(value)
+    return None
+
+
+def _coordinate(value: Any) -> int | float:
+    return _number(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
+def _text(value: Any, fallback: str) -> str:
+    plain = _plain(value)
+    return plain if isinstance(plain, str) and plain else fallback
 
 
 def graph_from_doc(doc: Doc) -> dict[str, Any]:
@@ -41,26 +56,34 @@ def graph_from_doc(doc: Doc) -> dict[str, Any]:
         if not isinstance(node, Map):
             continue
         position = node.get("position")
+        kind = _text(node.get("type"), "unknown")
         nodes[node_id] = {
-            "type": node.get("type") or "unknown",
-            "title": node.get("title") or node.get("type") or node_id,
-            "position": {"x": _number(position.get("x", 0)), "y": _number(position.get("y", 0))}
+            "type": kind,
+            "title": _text(node.get("title"), _text(node.get("type"), node_id)),
+            "position": {"x": _coordinate(position.get("x", 0)), "y": _coordinate(position.get("y", 0))}
             if isinstance(position, Map) else {"x": 0, "y": 0},
-            "params": {k: _plain(v) for k, v in node["params"].items()} if isinstance(node.get("params"), Map)
-            else {},
-            "bypass": bool(node.get("bypass", False)),
+            "params": _plain(node["params"]) if isinstance(node.get("params"), Map) else {},
+            "bypass": node.get("bypass") is True,
         }
     edges = {}
     for key, edge in doc.get("edges", type=Map).items():
-        if isinstance(edge, Map) and edge.get("source") in nodes and edge.get("target") in nodes:
-            edges[key] = {field: edge.get(field) for field in EDGE_FIELDS}
+        if not isinstance(edge, Map):
+            continue
+        fields = {field: _plain(edge.get(field)) for field in EDGE_FIELDS}
+        if isinstance(fields["source"], str) and fields["source"] in nodes \
+                and isinstance(fields["target"], str) and fields["target"] in nodes:
+            edges[key] = fields
     return {"nodes": nodes, "edges": edges}
 
 
 def dangling_edges(doc: Doc) -> list[str]:
     nodes = doc.get("nodes", type=Map)
+
+    def present(end: Any) -> bool:
+        return isinstance(end, str) and end in nodes
+
     return [key for key, edge in doc.get("edges", type=Map).items()
-            if not isinstance(edge, Map) or edge.get("source") not in nodes or edge.get("target") not in nodes]
+            if not isinstance(edge, Map) or not present(edge.get("source")) or not present(edge.get("target"))]
 
 
 def _y_value(value: Any) -> Any:

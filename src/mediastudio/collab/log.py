@@ -1,7 +1,9 @@
 """The write-ahead update log of a project's scene documents: <project>/.mediastudio/collab.sqlite.
 
 Every update is appended, with who sent it and when, and committed before it is relayed to anyone.
-Compaction replaces a scene's updates by one snapshot in a single transaction.
+Compaction replaces a scene's updates by one snapshot in a single transaction. Rows that no longer
+decode (a damaged file, or an update logged by an older server before it checked them) are moved to
+the `quarantine` table on open, never deleted: the studio starts without them and a person can look.
 """
 
 from __future__ import annotations
@@ -20,7 +22,11 @@ CREATE TABLE IF NOT EXISTS updates (
 CREATE INDEX IF NOT EXISTS updates_scene ON updates (scene_id, id);
 CREATE TABLE IF NOT EXISTS snapshots (
     scene_id TEXT PRIMARY KEY, epoch INTEGER NOT NULL, upto INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS quarantine (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, scene_id TEXT NOT NULL, kind TEXT NOT NULL, row_id INTEGER,
+    user_id TEXT, at REAL, data BLOB NOT NULL, reason TEXT NOT NULL, moved_at REAL NOT NULL);
 """
+TO_QUARANTINE = "INSERT INTO quarantine (scene_id, kind, row_id, user_id, at, data, reason, moved_at) "
 
 
 @dataclass
@@ -33,7 +39,8 @@ class Stored:
 class UpdateLog:
     def __init__(self, project_folder: Path) -> None:
         folder = project_folder / ".mediastudio"
-        folder.mkdir(parents=True, exist_ok=True)
+        # Never `parents=True`: a project folder moved away (trash) must not be recreated as a stray.
+        folder.mkdir(exist_ok=True)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(folder / "collab.sqlite", check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -74,6 +81,29 @@ class UpdateLog:
             self._db.execute("INSERT OR REPLACE INTO snapshots (scene_id, epoch, upto, data) VALUES (?, ?, ?, ?)",
                              (scene_id, epoch[0] if epoch else 1, upto, state))
             self._db.execute("DELETE FROM updates WHERE scene_id = ? AND id <= ?", (scene_id, upto))
+            self._db.execute("COMMIT")
+
+    def quarantine_updates(self, scene_id: str, ids: list[int], reason: str) -> None:
+        """Move these update rows to the quarantine table, in one transaction."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            for row_id in ids:
+                self._db.execute(TO_QUARANTINE + "SELECT scene_id, 'update', id, user_id, at, data, ?, ? FROM updates "
+                                 "WHERE id = ? AND scene_id = ?", (reason, time.time(), row_id, scene_id))
+                self._db.execute("DELETE FROM updates WHERE id = ? AND scene_id = ?", (row_id, scene_id))
+            self._db.execute("COMMIT")
+
+    def quarantine_scene(self, scene_id: str, reason: str) -> None:
+        """An undecodable snapshot: move it and every update of the scene aside (they build on it)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            now = time.time()
+            self._db.execute(TO_QUARANTINE + "SELECT scene_id, 'snapshot', upto, NULL, NULL, data, ?, ? FROM snapshots "
+                             "WHERE scene_id = ?", (reason, now, scene_id))
+            self._db.execute(TO_QUARANTINE + "SELECT scene_id, 'update', id, user_id, at, data, ?, ? FROM updates "
+                             "WHERE scene_id = ?", (reason, now, scene_id))
+            self._db.execute("DELETE FROM updates WHERE scene_id = ?", (scene_id,))
+            self._db.execute("DELETE FROM snapshots WHERE scene_id = ?", (scene_id,))
             self._db.execute("COMMIT")
 
     def authors_since(self, scene_id: str, since: float) -> Counter[str]:

@@ -2,6 +2,8 @@
 
 A room is our own, small, on pycrdt's primitives (DESIGN.md "Collaboration"): updates are applied in
 arrival order under one lock, logged before anyone else sees them, and viewers' writes are dropped.
+A client's update is checked before it is logged: it must decode and keep the scene within bounds
+(collab/limits.py), else it is refused, the document is left as it was and the connection is closed.
 """
 
 from __future__ import annotations
@@ -14,20 +16,49 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from pycrdt import Doc, create_sync_message, create_update_message, handle_sync_message, read_message, write_message
+from pycrdt import (
+    Doc,
+    Map,
+    create_sync_message,
+    create_update_message,
+    get_state,
+    handle_sync_message,
+    read_message,
+    write_message,
+)
 
 from mediastudio.collab import awareness
 from mediastudio.collab.document import apply_graph, graph_from_doc, new_document, repair
+from mediastudio.collab.limits import (
+    MAX_AWARENESS_BYTES,
+    MAX_DOCUMENT_BYTES,
+    MAX_EDGES_PER_NODE,
+    MAX_MESSAGE_BYTES,
+    Budget,
+)
 from mediastudio.collab.log import UpdateLog
+from mediastudio.errors import BadRequest, MediastudioError, Unprocessable
 
 log = logging.getLogger("mediastudio")
 
 SYNC, AWARENESS = 0, 1
 STEP1, STEP2, UPDATE = 0, 1, 2
-MAX_MESSAGE_BYTES = 2 << 20
-MAX_UPDATES_PER_SECOND = 60
-MAX_AWARENESS_PER_SECOND = 30
 COMPACT_EVERY = 500
+UNREADABLE = "This update could not be read."
+RELOAD = "Reload the page; if it happens again, your browser's copy of the scene may be damaged."
+
+
+class Closed(MediastudioError):
+    """The room was shut (its project moved to the trash, its scene deleted): 4410 on a socket."""
+
+    status = 410
+    title = "Gone"
+
+
+def max_nodes() -> int:
+    from mediastudio.projects.scenes import MAX_NODES  # the same bound as a graph saved over REST
+
+    return MAX_NODES
 
 
 class Peer(Protocol):
@@ -41,19 +72,53 @@ class Member:
     user: dict[str, Any]  # {id, name, color}, from the session
     can_write: bool
     client_ids: set[int] = field(default_factory=set)
-    window_start: float = 0.0
-    updates_in_window: int = 0
-    awareness_in_window: int = 0
+    budget: Budget = field(default_factory=Budget)
+    closed: bool = False
 
-    def allow(self, kind: int) -> bool:
-        now = time.monotonic()
-        if now - self.window_start >= 1.0:
-            self.window_start, self.updates_in_window, self.awareness_in_window = now, 0, 0
-        if kind == AWARENESS:
-            self.awareness_in_window += 1
-            return self.awareness_in_window <= MAX_AWARENESS_PER_SECOND
-        self.updates_in_window += 1
-        return self.updates_in_window <= MAX_UPDATES_PER_SECOND
+    async def close(self, code: int, reason: str) -> None:
+        """Close once: a second close of the same socket is an ASGI error, and the peer may be gone."""
+        if self.closed:
+            return
+        self.closed = True
+        with contextlib.suppress(Exception):
+            await self.peer.close(code, reason[:120])
+
+
+def _unusable(exc: BaseException) -> bool:
+    """An error from pycrdt on hostile bytes: a ValueError, or a Rust panic (a BaseException)."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
+def load_document(update_log: UpdateLog, scene_id: str) -> tuple[Doc, int] | None:
+    """The document the log holds (None when it holds none); rows that do not decode are quarantined."""
+    stored = update_log.load(scene_id)
+    if stored.snapshot is None:
+        return None
+    doc = Doc()
+    try:
+        doc.apply_update(stored.snapshot)
+    except BaseException as exc:
+        if not _unusable(exc):
+            raise
+        update_log.quarantine_scene(scene_id, f"snapshot does not decode: {exc}"[:300])
+        log.warning("Scene %s: its saved document does not decode; it was moved to the collab log's "
+                    "quarantine table and the scene is rebuilt from its file", scene_id)
+        return None
+    bad = []
+    for row_id, update in stored.updates:
+        try:
+            get_state(update)  # decode first: a refused update leaves the document untouched
+            doc.apply_update(update)
+        except BaseException as exc:
+            if not _unusable(exc):
+                raise
+            bad.append(row_id)
+    if bad:  # set them aside, then build again without them: a failed apply may have left traces
+        update_log.quarantine_updates(scene_id, bad, "update does not decode")
+        log.warning("Scene %s: %d update(s) in the collab log do not decode; they were moved to its "
+                    "quarantine table and the scene opens without them", scene_id, len(bad))
+        return load_document(update_log, scene_id)
+    return doc, stored.updates[-1][0] if stored.updates else 0
 
 
 class Room:
@@ -66,25 +131,24 @@ class Room:
         self.lock = asyncio.Lock()
         self.last_update_id = last_id
         self.updates_since_compaction = 0
+        self.logged_bytes = len(doc.get_update())  # the document plus updates since, as the log holds it
         self.changed_at = 0.0  # last document change (monotonic)
         self.authors: Counter[str] = Counter()  # updates per user since the last commit
+        self.closed: str | None = None  # why the room was shut (trash, scene deleted): no more writes
 
     @classmethod
     def open(cls, scene_id: str, update_log: UpdateLog, graph: dict[str, Any]) -> Room:
         """Load from the update log; only when there is none, build from the scene file (a new epoch)."""
-        stored = update_log.load(scene_id)
-        if stored.snapshot is None:
+        loaded = load_document(update_log, scene_id)
+        if loaded is None:
             # A distinct epoch per rebuild: a browser holding a copy of an earlier build sees that it differs
             # and reloads instead of merging (a lost log restarts from the file, and 1 would match again).
             epoch = int(time.time() * 1000)
             doc = new_document(graph, epoch=epoch)
             update_log.start(scene_id, doc.get_update(), epoch=epoch)
             return cls(scene_id, doc, update_log, 0)
-        doc = Doc()
-        doc.apply_update(stored.snapshot)
-        for _, update in stored.updates:
-            doc.apply_update(update)
-        return cls(scene_id, doc, update_log, stored.updates[-1][0] if stored.updates else 0)
+        doc, last_id = loaded
+        return cls(scene_id, doc, update_log, last_id)
 
     # -- the wire ---------------------------------------------------------------------------------------
     async def join(self, member: Member) -> None:
@@ -104,42 +168,90 @@ class Room:
             await self._broadcast(bytes([AWARENESS]) + write_message(awareness.encode(gone)), skip=member)
 
     async def receive(self, member: Member, message: bytes) -> None:
+        """One message of a connection; a refused one closes it with 4000 + the error's HTTP status."""
+        if member.closed or not message:
+            return
         if len(message) > MAX_MESSAGE_BYTES:
-            await member.peer.close(1009, "Message too large")
+            await member.close(1009, "Message too large")
             return
-        if not message:
-            return
-        if message[0] == SYNC and len(message) > 1:
-            await self._on_sync(member, message)
-        elif message[0] == AWARENESS and member.allow(AWARENESS):
-            await self._on_awareness(member, read_message(message[1:]))
+        try:
+            if message[0] == SYNC and len(message) > 1:
+                await self._on_sync(member, message)
+            elif message[0] == AWARENESS:
+                await self._on_awareness(member, message)
+        except MediastudioError as refused:
+            await member.close(4000 + refused.status, refused.detail)
 
     async def _on_sync(self, member: Member, message: bytes) -> None:
         kind = message[1]
         if kind == STEP1:
-            await member.peer.send(create_step2(self.doc, message))
+            member.budget.take_step1()
+            async with self.lock:  # a reply never carries an update that is not logged yet
+                reply = create_step2(self.doc, message)
+            member.budget.take_reply(len(reply))
+            await member.peer.send(reply)
             return
+        if kind not in (STEP2, UPDATE):
+            raise BadRequest("Unknown sync message.", hint=RELOAD)
         if not member.can_write:
             return  # viewers see everything live, but change nothing
-        if not member.allow(SYNC):
-            await member.peer.close(4429, "Too many updates per second")
-            return
-        update = read_message(message[2:])
+        member.budget.take_update()
+        try:
+            update = read_message(message[2:])
+        except Exception as exc:
+            raise BadRequest(UNREADABLE, hint=RELOAD) from exc
         await self.apply(update, member.user["id"], skip=member)
 
     async def apply(self, update: bytes, user_id: str, skip: Member | None = None) -> None:
-        """Log, apply and relay one document update, in arrival order."""
+        """Check, log, apply and relay one document update, in arrival order."""
         async with self.lock:
-            self.last_update_id = await asyncio.to_thread(self.log.append, self.scene_id, user_id, update)
-            # Always relay: a deletion-only update does not move the state vector, yet it is news.
-            self.doc.apply_update(update)
+            if self.closed is not None:
+                raise Closed(self.closed, hint="Your last change did not reach it; reload the page.")
+            self._take(update)  # applied to the document, which nobody sees until the update is logged
+            try:
+                self.last_update_id = await asyncio.to_thread(self.log.append, self.scene_id, user_id, update)
+            except BaseException:
+                self._rebuild()  # not logged: it must not stay in the document either
+                raise
+            self.logged_bytes += len(update)
             self.changed_at = time.monotonic()
             self.authors[user_id] += 1
             self.updates_since_compaction += 1
+            # Always relay: a deletion-only update does not move the state vector, yet it is news.
             await self._broadcast(create_update_message(update), skip=skip)
             await self._repair()
             if self.updates_since_compaction >= COMPACT_EVERY:
                 await self.compact()
+
+    def _take(self, update: bytes) -> None:
+        """Apply `update` if it decodes and keeps the scene within bounds; else refuse it, the document
+        unchanged. Checking on a copy of the document would cost ~20 ms a keystroke on a large scene."""
+        if self.logged_bytes + len(update) > MAX_DOCUMENT_BYTES:
+            raise Unprocessable(f"This scene has grown past {MAX_DOCUMENT_BYTES >> 20} MiB.",
+                                hint="Save a version, then split the scene in two.")
+        try:
+            get_state(update)  # decodes every part of it without touching the document
+        except Exception as exc:
+            raise BadRequest(UNREADABLE, hint=RELOAD) from exc
+        nodes, edges = self.doc.get("nodes", type=Map), self.doc.get("edges", type=Map)
+        before = (len(nodes), len(edges))
+        try:
+            self.doc.apply_update(update)
+        except BaseException as exc:
+            if not _unusable(exc):
+                raise
+            self._rebuild()
+            raise BadRequest(UNREADABLE, hint=RELOAD) from None
+        limit = max_nodes()
+        if len(nodes) > max(limit, before[0]) or len(edges) > max(limit * MAX_EDGES_PER_NODE, before[1]):
+            self._rebuild()
+            raise Unprocessable(f"A scene holds at most {limit} nodes and {limit * MAX_EDGES_PER_NODE} links.")
+
+    def _rebuild(self) -> None:
+        """The document again from the log: an update applied but refused leaves no trace."""
+        loaded = load_document(self.log, self.scene_id)
+        if loaded is not None:
+            self.doc, _ = loaded
 
     async def _repair(self) -> None:
         """Edges left dangling by concurrent edits (a connect to a node deleted meanwhile) are removed
@@ -148,10 +260,11 @@ class Room:
         if repair(self.doc):
             fix = self.doc.get_update(before)
             self.last_update_id = await asyncio.to_thread(self.log.append, self.scene_id, "system", fix)
+            self.logged_bytes += len(fix)
             await self._broadcast(create_update_message(fix), skip=None)
 
     async def apply_graph(self, graph: dict[str, Any], user_id: str) -> None:
-        """A REST edit: the same path as a browser's (log, apply, relay)."""
+        """A REST edit: the same path as a browser's (check, log, apply, relay)."""
         scratch = Doc()
         scratch.apply_update(self.doc.get_update())
         before = scratch.get_state()
@@ -159,12 +272,23 @@ class Room:
         update = scratch.get_update(before)
         await self.apply(update, user_id)
 
-    async def _on_awareness(self, member: Member, update: bytes) -> None:
+    async def _on_awareness(self, member: Member, message: bytes) -> None:
+        if len(message) > MAX_AWARENESS_BYTES:
+            await member.close(1009, "Presence message too large")
+            return
+        if not member.budget.allow_awareness():
+            return
+        try:
+            entries = awareness.decode(read_message(message[1:]))
+        except Exception as exc:
+            raise BadRequest("This presence message could not be read.", hint=RELOAD) from exc
         changed = []
-        for client_id, clock, state in awareness.decode(update):
+        for client_id, clock, state in entries:
             if any(client_id in other.client_ids for other in self.members if other is not member):
                 continue  # another connection's client (a relayed copy): only its own connection speaks for it
             if state is not None:
+                if not isinstance(state, dict):
+                    continue
                 state["user"] = member.user  # identity comes from the session, never the client
             member.client_ids.add(client_id)
             previous = self.presence.get(client_id)
@@ -177,7 +301,7 @@ class Room:
 
     async def _broadcast(self, data: bytes, skip: Member | None) -> None:
         for other in list(self.members):
-            if other is not skip:
+            if other is not skip and not other.closed:
                 with contextlib.suppress(Exception):  # a closed peer is dropped by its own receive loop
                     await other.peer.send(data)
 
@@ -185,6 +309,12 @@ class Room:
         state, upto = self.doc.get_update(), self.last_update_id
         await asyncio.to_thread(self.log.compact, self.scene_id, state, upto)
         self.updates_since_compaction = 0
+        self.logged_bytes = len(state)
+
+    async def shut(self, reason: str) -> None:
+        """No more writes: waits for the update being applied, so what the document holds is final."""
+        async with self.lock:
+            self.closed = reason
 
     def graph(self) -> dict[str, Any]:
         return graph_from_doc(self.doc)
@@ -192,6 +322,9 @@ class Room:
 
 def create_step2(doc: Doc, step1_message: bytes) -> bytes:
     """The reply to a client's sync step 1: the updates it lacks."""
-    reply = handle_sync_message(step1_message[1:], doc)
+    try:
+        reply = handle_sync_message(step1_message[1:], doc)
+    except Exception as exc:
+        raise BadRequest("This sync request could not be read.", hint=RELOAD) from exc
     assert reply is not None
     return reply
