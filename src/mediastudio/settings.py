@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     guests_enabled: bool = Field(True, description="'Try without an account' is offered.")
     password_min_length: int = Field(8, ge=6, le=128)
     session_days: int = Field(30, ge=1, description="A browser session lasts this long unused.")
+    live_recheck_seconds: float = Field(30.0, gt=0, le=3600, description="Open WebSockets check their caller's "
+                                        "rights again this often (changes made through this server apply at once).")
     cookie_secure: bool = Field(False, description="Mark cookies Secure (set when serving HTTPS).")
     guest_expiry_days: int = Field(7, ge=1, description="Guests idle this long are removed with their data.")
     guest_task_quota: int = Field(5, ge=0, description="Tasks a guest may have queued at once.")

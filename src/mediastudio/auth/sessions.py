@@ -55,9 +55,12 @@ def resolve_session(db: Session, secret: str, *, days: int) -> tuple[AuthSession
 
 
 def revoke_session(db: Session, secret: str) -> None:
+    from mediastudio.events.access import access_changed  # its open sockets close
+
     session = db.get(AuthSession, digest(secret))
     if session is not None:
         db.delete(session)
+        access_changed(db, user_id=session.user_id)
 
 
 def create_token(db: Session, user: User, *, name: str, expires_in_days: int | None) -> tuple[str, ApiToken]:
@@ -88,6 +91,9 @@ def revoke_token(db: Session, user: User, token_id: str) -> None:
     if token is None or token.user_id != user.id:
         raise NotFound(f"You have no API token '{token_id}'.", hint="GET /api/v1/auth/tokens lists yours.")
     db.delete(token)
+    from mediastudio.events.access import access_changed  # its open sockets close
+
+    access_changed(db, user_id=user.id)
 
 
 def resolve_token(db: Session, plain: str) -> tuple[ApiToken, User] | None:

@@ -1,17 +1,27 @@
-"""The live WebSockets: a scene's document (`…/sync`, y-websocket protocol) and project presence."""
+"""The live WebSockets: a scene's document (`…/sync`, y-websocket protocol) and project presence.
+
+A socket's rights are checked when it opens and again whenever they may have changed (events/access.py):
+a revoked token or ended session closes it (4401), a project no longer visible closes it (4404), and a
+role lowered to viewer turns it read-only at once.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath
 
-from mediastudio.auth.identity import current_identity
-from mediastudio.errors import MediastudioError
+from mediastudio.auth.identity import Identity, current_identity
+from mediastudio.errors import MediastudioError, Unauthorized
 from mediastudio.projects.access import require
 from mediastudio.workspaces.roles import project_allows
+
+log = logging.getLogger("mediastudio")
 
 
 class SocketPeer:
@@ -25,6 +35,17 @@ class SocketPeer:
         await self.socket.close(code=code, reason=reason)
 
 
+def _role(studio: Any, identity: Identity, project_id: str) -> tuple[Any, str]:
+    """The project and the caller's role on it now; raises when they may no longer see it."""
+    from mediastudio.events.access import current_user
+
+    with studio.db.session() as db:
+        user = current_user(db, identity)
+        if user is None:
+            raise Unauthorized("Your session ended or your API token was revoked.", hint="Log in again.")
+        return require(db, user, project_id, "view")
+
+
 async def _admit(socket: WebSocket, project_id: str):  # type: ignore[no-untyped-def]
     """The project and a Member for this socket, or None after closing it (4401 / 4404)."""
     identity = current_identity(socket)
@@ -33,9 +54,11 @@ async def _admit(socket: WebSocket, project_id: str):  # type: ignore[no-untyped
         await socket.close(code=4401, reason="Log in first")
         return None
     studio = socket.app.state.studio
+    from anyio import to_thread
+
+    socket.state.checked_at = studio.events.live.signals  # a change from here on is checked again
     try:
-        with studio.db.session() as db:
-            project, role = require(db, identity.user, project_id, "view")
+        project, role = await to_thread.run_sync(_role, studio, identity, project_id)
     except MediastudioError as exc:
         await socket.accept()
         await socket.close(code=4000 + exc.status, reason=exc.detail[:120])
@@ -48,11 +71,46 @@ async def _admit(socket: WebSocket, project_id: str):  # type: ignore[no-untyped
     return project, Member(peer=SocketPeer(socket), user=user, can_write=project_allows(role, "edit"))
 
 
-async def _pump(socket: WebSocket, handle) -> None:  # type: ignore[no-untyped-def]
-    with contextlib.suppress(WebSocketDisconnect):
-        while True:
-            message = await socket.receive_data(mode="binary")
-            await handle(message if isinstance(message, bytes) else message.encode())
+def _watch(socket: WebSocket, project_id: str, member: Any, writes: bool) -> Any:
+    """Register the socket's re-check: close it when the caller may no longer see the project, else let
+    it write only while their role allows editing."""
+    from anyio import to_thread
+
+    from mediastudio.events.access import Connection
+
+    studio, identity = socket.app.state.studio, current_identity(socket)
+    assert identity is not None
+
+    async def recheck() -> None:
+        try:
+            _, role = await to_thread.run_sync(_role, studio, identity, project_id)
+        except MediastudioError as exc:
+            await member.close(4000 + exc.status, exc.detail)
+            return
+        member.can_write = writes and project_allows(role, "edit")
+
+    connection = Connection(identity.user.id, recheck)
+    studio.events.live.add(connection, studio.settings.live_recheck_seconds, socket.state.checked_at)
+    return connection
+
+
+async def _serve(socket: WebSocket, project_id: str, member: Any,
+                 handle: Callable[[bytes], Awaitable[None]], writes: bool) -> None:
+    """Receive until the client leaves or the server closed the socket (never read after a close: a second
+    close is an ASGI error). A handler error is logged once, with its traceback, and closes with 1011."""
+    studio = socket.app.state.studio
+    connection = _watch(socket, project_id, member, writes)
+    try:
+        with contextlib.suppress(WebSocketDisconnect):
+            while not member.closed:
+                message = await socket.receive_data(mode="binary")
+                await handle(message if isinstance(message, bytes) else message.encode())
+    except Exception:
+        log.exception("Live socket failed: user %s, project %s, %s", member.user["id"], project_id,
+                      socket.scope.get("path", ""))
+        await member.close(1011, "Server error; reload the page")
+    finally:
+        studio.events.live.discard(connection)
 
 
 @websocket("/api/v1/projects/{project_id:str}/scenes/{scene_id:str}/sync")
@@ -66,11 +124,11 @@ async def scene_sync(socket: WebSocket, project_id: FromPath[str], scene_id: Fro
     try:
         live = await rooms.open(project, scene_id)
     except MediastudioError as exc:
-        await socket.close(code=4000 + exc.status, reason=exc.detail[:120])
+        await member.close(4000 + exc.status, exc.detail)
         return
-    await rooms.join(live, member)
     try:
-        await _pump(socket, lambda message: rooms.receive(live, member, message))
+        await rooms.join(live, member)
+        await _serve(socket, project_id, member, lambda message: rooms.receive(live, member, message), True)
     finally:
         await rooms.leave(live, member)
 
@@ -89,9 +147,9 @@ async def project_presence(socket: WebSocket, project_id: FromPath[str]) -> None
 
     presence = socket.app.state.studio.presence
     room = presence.setdefault(project.id, Room(f"presence:{project.id}", Doc(), None, 0))  # type: ignore[arg-type]
-    await room.join(member)
     try:
-        await _pump(socket, lambda message: room.receive(member, message))
+        await room.join(member)
+        await _serve(socket, project_id, member, lambda message: room.receive(member, message), False)
     finally:
         await room.leave(member)
         if not room.members:

@@ -5,6 +5,7 @@ workspace; task events (`audience` = the task's owner) reach that owner and admi
 no workspace (`queue.changed`) reach everyone, each subscriber seeing only its own tasks in them (admins
 see all). With Redis (scale-out) events travel over a pub/sub channel, so a worker on another machine
 reaches the server's clients; internal listeners (webhooks, the queue watcher) see every event.
+`access.changed` (events/access.py) is internal: it re-checks open sockets and reaches no subscriber.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from mediastudio.common import utcnow
+from mediastudio.events.access import ACCESS_CHANGED, LiveConnections
 
 log = logging.getLogger("mediastudio")
 VERSION = 1
@@ -41,6 +43,8 @@ class Transport(Protocol):
 
 def view_for(subscriber: Subscriber, event: dict[str, Any]) -> dict[str, Any] | None:
     """What one subscriber may see of an event (None: nothing)."""
+    if event.get("type") == ACCESS_CHANGED:
+        return None
     audience = event.get("audience")
     if audience is not None:
         return event if (audience == subscriber.user_id or subscriber.is_admin) else None
@@ -59,6 +63,8 @@ class EventBus:
         self.listeners: list[Callable[[dict[str, Any]], None]] = []  # called in the loop for every event
         self.loop: asyncio.AbstractEventLoop | None = None
         self.transport = transport
+        self.live = LiveConnections()  # open sockets, re-checked when someone's rights change
+        self.listeners.append(self.live.on_event)
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop

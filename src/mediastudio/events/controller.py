@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
 from mediastudio.auth.identity import current_identity
+
+log = logging.getLogger("mediastudio")
 
 
 def tasks_snapshot(studio, user) -> dict:  # type: ignore[no-untyped-def]
@@ -29,11 +32,23 @@ def tasks_snapshot(studio, user) -> dict:  # type: ignore[no-untyped-def]
     return {"tasks": tasks, "queue": queue}
 
 
+def _rights(studio, identity) -> tuple[bool, set[str]] | None:  # type: ignore[no-untyped-def]
+    """(is admin, workspace ids) of the caller now, or None when their session or token no longer holds."""
+    from mediastudio.events.access import current_user
+    from mediastudio.workspaces.service import list_for_user
+
+    with studio.db.session() as db:
+        user = current_user(db, identity)
+        return None if user is None else (user.is_admin, {w.id for w, _ in list_for_user(db, user)})
+
+
 @websocket("/api/v1/events")
 async def events(socket: WebSocket) -> None:
     """Project, asset and task events of the caller's workspaces, as they happen.
 
     The first message, `hello`, carries the caller's active and recent tasks and the queue as they are now.
+    Who hears what follows the caller's rights as they change: a workspace left is no longer heard, a
+    revoked token or ended session closes the socket (4401).
     """
     identity = current_identity(socket)
     if identity is None:
@@ -41,30 +56,64 @@ async def events(socket: WebSocket) -> None:
         await socket.close(code=4401, reason="Log in first")
         return
     studio = socket.app.state.studio
-    from mediastudio.workspaces.service import list_for_user
-
-    with studio.db.session() as db:
-        workspace_ids = {w.id for w, _ in list_for_user(db, identity.user)}
-    await socket.accept()
-    subscriber = studio.events.subscribe(identity.user.id, workspace_ids, identity.user.is_admin)
-    # The current state at once, so a client that reconnects needs nothing else: its active and recent tasks.
     from anyio import to_thread
 
-    snapshot = await to_thread.run_sync(tasks_snapshot, studio, identity.user)
-    await socket.send_json({"type": "hello", "version": 1, "user_id": identity.user.id, **snapshot})
+    checked_at = studio.events.live.signals
+    rights = await to_thread.run_sync(_rights, studio, identity)
+    if rights is None:
+        await socket.accept()
+        await socket.close(code=4401, reason="Log in again")
+        return
+    await socket.accept()
+    subscriber = studio.events.subscribe(identity.user.id, rights[1], rights[0])
+    closed = asyncio.Event()
 
+    async def recheck() -> None:
+        fresh = await to_thread.run_sync(_rights, studio, identity)
+        if fresh is None:
+            await _close_once(socket, closed, 4401, "Your session ended or your API token was revoked")
+            return
+        subscriber.is_admin, subscriber.workspace_ids = fresh
+
+    from mediastudio.events.access import Connection
+
+    connection = Connection(identity.user.id, recheck)
+    studio.events.live.add(connection, studio.settings.live_recheck_seconds, checked_at)
+    try:
+        # The current state at once, so a client that reconnects needs nothing else: its active and recent tasks.
+        snapshot = await to_thread.run_sync(tasks_snapshot, studio, identity.user)
+        await socket.send_json({"type": "hello", "version": 1, "user_id": identity.user.id, **snapshot})
+        await _serve(socket, subscriber, closed)
+    except Exception:
+        log.exception("The events socket of user %s failed", identity.user.id)
+        await _close_once(socket, closed, 1011, "Server error")
+    finally:
+        studio.events.live.discard(connection)
+        studio.events.unsubscribe(subscriber)
+
+
+async def _close_once(socket: WebSocket, closed: asyncio.Event, code: int, reason: str) -> None:
+    if closed.is_set():
+        return
+    closed.set()
+    with contextlib.suppress(Exception):  # the client may be gone already
+        await socket.close(code=code, reason=reason)
+
+
+async def _serve(socket: WebSocket, subscriber, closed: asyncio.Event) -> None:  # type: ignore[no-untyped-def]
     async def relay() -> None:
         while True:
             event = await subscriber.queue.get()
+            if closed.is_set():
+                return
             await socket.send_json(event)
 
     sender = asyncio.create_task(relay())
     try:
         with contextlib.suppress(WebSocketDisconnect):
-            while True:  # a handler that only sends never notices a closed client: keep receiving
+            while not closed.is_set():  # a handler that only sends never notices a closed client: keep receiving
                 await socket.receive_data(mode="text")
     finally:
         sender.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await sender
-        studio.events.unsubscribe(subscriber)

@@ -174,4 +174,7 @@ class HistoryController(Controller):
                 db.flush()
             if data.role is not None:
                 db.add(ProjectRoleOverride(project_id=project_id, user_id=user_id, role=data.role))
+            from mediastudio.events.access import access_changed  # their open sockets re-check
+
+            access_changed(db, user_id=user_id)
         return self.roles.fn(self, project_id, identity, studio)  # type: ignore[attr-defined]

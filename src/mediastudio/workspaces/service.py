@@ -92,6 +92,9 @@ def update_workspace(db: Session, actor: User, workspace_id: str, *, name: str |
             raise BadRequest(f"Unknown project role '{default_project_role}'.",
                              hint=f"Use one of: {', '.join(PROJECT_ROLES)}.", field="default_project_role")
         workspace.default_project_role = cast(ProjectRole, default_project_role)
+        from mediastudio.events.access import access_changed  # members' open sockets re-check
+
+        access_changed(db, workspace_id=workspace_id)
     db.add(workspace)
     return workspace, role
 
@@ -128,6 +131,9 @@ def add_member(db: Session, actor: User, workspace_id: str, username: str, role:
         raise Conflict(f"{invitee.display_name} is already a member of this workspace.")
     membership = Membership(workspace_id=workspace_id, user_id=invitee.id, role=new_role)
     db.add(membership)
+    from mediastudio.events.access import access_changed  # their events socket hears the workspace
+
+    access_changed(db, user_id=invitee.id)
     return membership, invitee
 
 
@@ -143,6 +149,9 @@ def change_role(db: Session, actor: User, workspace_id: str, user_id: str, role:
         raise Conflict("A workspace needs at least one owner.", hint="Make someone else owner first.")
     membership.role = new_role
     db.add(membership)
+    from mediastudio.events.access import access_changed  # their open sockets re-check
+
+    access_changed(db, user_id=user_id)
     user = db.get(User, user_id)
     assert user is not None
     return membership, user
@@ -162,6 +171,9 @@ def remove_member(db: Session, actor: User, workspace_id: str, user_id: str) -> 
     if membership.role == "owner" and _owners(db, workspace_id) == 1:
         raise Conflict("A workspace needs at least one owner.", hint="Make someone else owner first.")
     db.delete(membership)
+    from mediastudio.events.access import access_changed  # their open sockets close
+
+    access_changed(db, user_id=user_id)
 
 
 def delete_workspace(db: Session, workspace: Workspace, data_dir: Path) -> None:
@@ -169,6 +181,9 @@ def delete_workspace(db: Session, workspace: Workspace, data_dir: Path) -> None:
     for membership in db.exec(select(Membership).where(Membership.workspace_id == workspace.id)).all():
         db.delete(membership)
     db.delete(workspace)
+    from mediastudio.events.access import access_changed  # members' open sockets close
+
+    access_changed(db, workspace_id=workspace.id)
     shutil.rmtree(data_dir / "workspaces" / workspace.id, ignore_errors=True)
 
 

@@ -1,0 +1,117 @@
+"""Open WebSockets and the rights they were opened with.
+
+A socket checks its caller's rights when it opens, but rights change while it stays open: a token is
+revoked, a session ends, a member is removed, a role is lowered, an account is disabled. The places
+that change rights call `access_changed(db, …)`; once their transaction commits the signal travels on
+the event bus (through Redis too, to every server process) and each live connection of that user
+checks again at once, closing itself or dropping to what is still allowed. A periodic check
+(settings.live_recheck_seconds) catches what no signal announces: the `mediastudio users` commands,
+which run in another process, and sessions or tokens that expire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from mediastudio.auth.identity import Identity
+    from mediastudio.auth.models import User
+
+log = logging.getLogger("mediastudio")
+ACCESS_CHANGED = "access.changed"  # internal: never shown to subscribers, never sent to webhooks
+
+
+def access_changed(db: Session, *, user_id: str | None = None, workspace_id: str | None = None) -> None:
+    """Announce, once `db` commits, that `user_id`'s rights changed (None: anyone's in `workspace_id`)."""
+    db.info.setdefault("events", []).append((ACCESS_CHANGED, workspace_id, {"user_id": user_id}))
+
+
+def current_user(db: Session, identity: Identity) -> User | None:
+    """The caller again, if the session or token the socket was opened with still holds."""
+    from mediastudio.auth.models import ApiToken, AuthSession, User
+    from mediastudio.common import utcnow
+
+    now = utcnow()
+    if identity.via == "token":
+        token = db.get(ApiToken, identity.token.id) if identity.token is not None else None
+        if token is None or (token.expires_at is not None and token.expires_at <= now):
+            return None
+    else:
+        session = db.get(AuthSession, identity.session.id) if identity.session is not None else None
+        if session is None or session.expires_at <= now:
+            return None
+    user = db.get(User, identity.user.id)
+    return None if user is None or user.disabled else user
+
+
+@dataclass(eq=False)
+class Connection:
+    """One open socket: whose it is, and how it checks its rights again (closing or downgrading itself)."""
+
+    user_id: str
+    recheck: Callable[[], Awaitable[None]]
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class LiveConnections:
+    """The open sockets of this process, re-checked on an access signal and every `every` seconds."""
+
+    def __init__(self) -> None:
+        self.connections: set[Connection] = set()
+        self.signals = 0  # access signals seen: a socket that checked before the latest one checks again
+        self.every = 30.0
+        self._sweeper: asyncio.Task[None] | None = None
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def add(self, connection: Connection, every: float, checked_at: int) -> None:
+        """Watch a socket whose rights were checked when `signals` was `checked_at`."""
+        self.connections.add(connection)
+        self.every = every
+        if self._sweeper is None or self._sweeper.done():
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+        if checked_at != self.signals:  # rights changed while it was being admitted
+            self._schedule(connection)
+
+    def discard(self, connection: Connection) -> None:
+        self.connections.discard(connection)
+        if not self.connections and self._sweeper is not None:
+            self._sweeper.cancel()  # nothing to watch: no task lingers past the last socket
+            self._sweeper = None
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        """An event bus listener (called in the loop): an access signal re-checks the sockets it names."""
+        if event.get("type") != ACCESS_CHANGED:
+            return
+        self.signals += 1
+        user_id = event.get("user_id")
+        for connection in list(self.connections):
+            if user_id is None or connection.user_id == user_id:
+                self._schedule(connection)
+
+    def _schedule(self, connection: Connection) -> None:
+        task = asyncio.get_running_loop().create_task(self._run(connection))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _run(self, connection: Connection) -> None:
+        if connection not in self.connections:
+            return
+        async with connection.lock:  # one check at a time per socket; a second signal checks again after
+            try:
+                await connection.recheck()
+            except Exception:
+                log.exception("Re-checking the rights of a live connection of user %s failed", connection.user_id)
+
+    async def _sweep(self) -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            while True:
+                await asyncio.sleep(self.every)
+                for connection in list(self.connections):
+                    self._schedule(connection)
