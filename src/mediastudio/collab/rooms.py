@@ -1,5 +1,10 @@
 """All live scene rooms of a server: opened on demand, written to the scene file after a quiet spell,
-committed to git when idle, on "Save version" and when the last person leaves."""
+committed to git when idle, on "Save version" and when the last person leaves.
+
+Every write to a project's folder holds the project's lock (ProjectRepo.lock) and first checks that the
+folder is still there: a project moved to the trash meanwhile is never recreated as a stray folder.
+Before a project's folder moves (collab/moves.py), its rooms are saved, committed and closed (4410).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mediastudio.collab.log import UpdateLog, WrittenMarks
-from mediastudio.errors import NotFound
+from mediastudio.errors import Conflict, NotFound
 
 if TYPE_CHECKING:  # pycrdt loads on the first live scene, not at start-up
     from mediastudio.collab.room import Member, Room
@@ -42,6 +47,7 @@ class LiveScene:
         self.needs_commit = False
         self.file_graph: dict[str, Any] | None = None  # what the scene file holds (for activity)
         self.window_authors: Counter[str] = Counter()  # who changed the graph since the last file write
+        self.gone = False  # closed for a move or a deletion: nothing more is written for it
 
 
 class Rooms:
@@ -51,12 +57,21 @@ class Rooms:
         self.logs: dict[str, UpdateLog] = {}
         self.lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.moving: Counter[str] = Counter()  # projects whose folder is being moved: no room opens
 
     # -- lifecycle --------------------------------------------------------------------------------------
     def start(self) -> None:
+        from mediastudio.collab import moves
+
+        self.loop = asyncio.get_running_loop()
         self._task = asyncio.create_task(self._keeper())
+        moves.serve(self.studio.settings, self)
 
     async def stop(self) -> None:
+        from mediastudio.collab import moves
+
+        moves.unserve(self.studio.settings, self)
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -67,7 +82,9 @@ class Rooms:
             update_log.close()
 
     def _scene_file(self, folder: Path, scene_id: str) -> Path:
-        return folder / "scenes" / f"{scene_id}.json"
+        from mediastudio.projects.content import scene_path
+
+        return scene_path(folder, scene_id)  # ids checked: a path never leads out of the project
 
     async def open(self, project: Any, scene_id: str) -> LiveScene:
         from mediastudio.collab.room import Room
@@ -78,6 +95,9 @@ class Rooms:
         async with self.lock:
             if key in self.live:
                 return self.live[key]
+            if self.moving[project.id]:
+                raise Conflict("This project is being moved (to or from the trash).",
+                               hint="Reload the page in a moment.")
             folder = project_folder(self.studio.settings, project)
             path = self._scene_file(folder, scene_id)
             if not path.is_file():
@@ -155,9 +175,33 @@ class Rooms:
         live = self.live.pop((project_id, scene_id), None)
         if live is None:
             return
+        await live.room.shut(reason)
+        live.gone = True
         for member in list(live.room.members):
-            with contextlib.suppress(Exception):
-                await member.peer.close(4410, reason)
+            await member.close(4410, reason)
+
+    async def close_project(self, project_id: str, reason: str) -> None:
+        """Before the project's folder moves: save and commit every live scene (the edits that reached
+        the server are in the files and the history that move with it), then close its sockets (4410)."""
+        async with self.lock:
+            closing = [live for key, live in list(self.live.items()) if key[0] == project_id]
+            for live in closing:
+                del self.live[(project_id, live.room.scene_id)]
+        for live in closing:
+            await live.room.shut(reason)  # waits for the update being applied; later ones are refused
+            try:
+                await self._flush(live, commit=True)
+                await live.room.compact()
+            finally:
+                live.gone = True
+                for member in list(live.room.members):
+                    await member.close(4410, reason)
+        presence = self.studio.presence.get(project_id)
+        for member in list(presence.members if presence else []):
+            await member.close(4410, reason)
+        update_log = self.logs.pop(project_id, None)
+        if update_log is not None:
+            await asyncio.to_thread(update_log.close)  # it lives in the folder that moves
 
     # -- members ----------------------------------------------------------------------------------------
     async def join(self, live: LiveScene, member: Member) -> None:
@@ -173,8 +217,11 @@ class Rooms:
     async def leave(self, live: LiveScene, member: Member) -> None:
         await live.room.leave(member)
         if not live.room.members:
-            await self._flush(live, commit=True)
-            await self._close_if_empty(live)
+            try:
+                await self._flush(live, commit=True)
+                await self._close_if_empty(live)
+            except Exception:  # the edits stay in the update log; the next open or start saves them
+                log.exception("Saving scene %s after its last editor left failed", live.room.scene_id)
 
     async def save_version(self, project_id: str, message: str | None = None) -> None:
         for (pid, _), live in list(self.live.items()):
@@ -187,6 +234,8 @@ class Rooms:
 
     async def _close_if_empty(self, live: LiveScene) -> None:
         async with self.lock:
+            if live.gone:
+                return
             if not live.room.members and self.live.get((live.project_id, live.room.scene_id)) is live:
                 del self.live[(live.project_id, live.room.scene_id)]
                 await live.room.compact()
@@ -208,6 +257,8 @@ class Rooms:
     async def _write_file(self, live: LiveScene) -> None:
         from mediastudio.projects.files import read_json, write_json
 
+        if live.gone:
+            return
         graph = live.room.graph()
         digest = graph_hash(graph)
         live.dirty_file = False
@@ -220,8 +271,8 @@ class Rooms:
             from mediastudio.projects.repo import ProjectRepo
 
             with ProjectRepo(live.folder).lock:  # the same lock scene renames and moves hold
-                if not path.is_file():
-                    return  # deleted meanwhile
+                if live.gone or not path.is_file():
+                    return  # deleted or moved meanwhile: write_json would recreate the folder
                 scene = read_json(path)
                 before = live.file_graph if live.file_graph is not None else scene.get("graph") or {}
                 scene["graph"] = graph
@@ -235,7 +286,7 @@ class Rooms:
 
     async def _flush(self, live: LiveScene, *, commit: bool, message: str | None = None) -> None:
         await self._write_file(live)
-        if commit and (live.needs_commit or message):
+        if commit and not live.gone and (live.needs_commit or message):
             authors = live.room.authors.most_common()
             live.room.authors.clear()
             live.needs_commit = False
@@ -273,8 +324,12 @@ class Rooms:
                 return
             lead = Author(people[0].display_name, people[0].id) if people else Author("Mediastudio", "u_system")
             others = [Author(p.display_name, p.id) for p in people[1:]]
-            summary = message or self._summary(live)
-            sha = ProjectRepo(live.folder).commit_all(summary, lead, co_authors=others)
+            repo = ProjectRepo(live.folder)
+            with repo.lock:
+                if live.gone or not (live.folder / ".git").is_dir():
+                    return  # moved meanwhile (to the trash): its history moved with it
+                summary = message or self._summary(live)
+                sha = repo.commit_all(summary, lead, co_authors=others)
             if sha is not None:
                 from mediastudio.common import utcnow
 

@@ -175,9 +175,7 @@ def trash_project(db: Session, settings: Settings, actor: User, project_id: str)
     project, _ = require(db, actor, project_id, "manage")
     source = project_folder(settings, project)
     project.trashed_at = utcnow()
-    target = project_folder(settings, project)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    source.rename(target)
+    _move_folder(settings, project, source, project_folder(settings, project), "The project was moved to the trash")
     db.add(project)
     emit(db, "project.changed", project.workspace_id, project_id=project.id, by=actor.id, summary="Moved to the trash")
     return project
@@ -187,13 +185,37 @@ def restore_project(db: Session, settings: Settings, actor: User, project_id: st
     project, _ = require(db, actor, project_id, "manage", trashed=True)
     source = project_folder(settings, project)
     project.trashed_at = None
-    target = project_folder(settings, project)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    source.rename(target)
+    _move_folder(settings, project, source, project_folder(settings, project), "The project was restored")
     db.add(project)
     emit(db, "project.changed", project.workspace_id, project_id=project.id, by=actor.id,
          summary="Restored from the trash")
     return project
+
+
+def _move_folder(settings: Settings, project: Project, source: Path, target: Path, reason: str) -> None:
+    """Move a project's folder with its live scenes saved and closed first and both places locked, so no
+    write lands in the old place (a recreated folder there once made a project impossible to restore)."""
+    from mediastudio.collab.moves import moving
+
+    with moving(settings, project.id, reason):
+        first, second = sorted((source, target), key=str)  # one order for every move: no deadlock
+        with ProjectRepo(first).lock, ProjectRepo(second).lock:
+            if target.exists():
+                _set_aside(settings, project, target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source.rename(target)
+
+
+def _set_aside(settings: Settings, project: Project, stray: Path) -> None:
+    """A folder where the project goes can only be a leftover of an interrupted write: keep it, aside."""
+    import logging
+
+    aside = settings.data_dir / "workspaces" / project.workspace_id / "strays" / \
+        f"{project.id}-{utcnow():%Y%m%d%H%M%S%f}"
+    aside.parent.mkdir(parents=True, exist_ok=True)
+    stray.rename(aside)
+    logging.getLogger("mediastudio").warning("Project %s: a stray folder stood where it goes; it was moved to %s",
+                                             project.id, aside)
 
 
 def purge_trash(db: Session, settings: Settings, *, older_than_days: int = TRASH_DAYS) -> int:
