@@ -127,7 +127,7 @@ def test_the_same_bytes_are_stored_once_even_when_uploaded_at_the_same_time(
         ("run.png", b"\x7fELF\x02\x01\x01" + os.urandom(2000), 415, "Linux program"),
         ("notes.png", b"just some text, not an image at all", 415, "not one the studio can use"),
         ("half.jpg", None, 422, "damaged or incomplete"),
-        ("empty.png", b"", 400, "empty (0 bytes)"),
+        ("empty.png", b"", 422, "empty (0 bytes)"),
     ],
 )
 def test_lying_damaged_and_empty_files_are_refused_clearly(

@@ -80,6 +80,44 @@ def _problem_response(description: str) -> dict[str, Any]:
             "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 
 
+_BINARY = {"type": "string", "format": "binary"}
+_PROJECT_FILE = {
+    "required": True,
+    "description": "A .msproj file: the raw body, or the multipart field 'file'. A file that is not a sound .msproj "
+                   "(no schema can say what one is) answers 400 naming what is wrong with it.",
+    "content": {"application/zip": {"schema": _BINARY},
+                "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                                   "properties": {"file": _BINARY}}}},
+}
+# Handlers that stream their body (uploads, imports) take no typed `data`: their bodies are stated here.
+STREAMED_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("/api/v1/projects/import", "post"): _PROJECT_FILE,
+    ("/api/v1/projects/import/background", "post"): _PROJECT_FILE,
+    ("/api/v1/projects/{project_id}/assets", "post"): {
+        "required": True,
+        "description": "Files in the repeatable field 'file'. What a file is comes from its bytes: media the studio "
+                       "does not take answers 415, a damaged one 422, one over the size limits 413.",
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"],
+            "properties": {
+                "file": {"type": "array", "items": _BINARY, "minItems": 1},
+                "category": {"type": "string", "enum": ["image", "video", "audio", "model", "reference", "generated"]},
+                "tags": {"type": "string", "pattern": r"^[\s,]*([^\s,]{1,32}[\s,]+){0,19}([^\s,]{1,32})?[\s,]*$",
+                         "description": "Up to 20 tags of up to 32 characters, separated by spaces or commas"},
+            },
+        }}},
+    },
+}
+
+
+def with_streamed_bodies(document: dict[str, Any]) -> dict[str, Any]:
+    for (path, method), body in STREAMED_BODIES.items():
+        operation = document.get("paths", {}).get(path, {}).get(method)
+        if operation is not None:
+            operation["requestBody"] = body
+    return document
+
+
 def with_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
     """Document the errors as they are answered: problem details, on every operation."""
     document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
@@ -101,7 +139,7 @@ def openapi_document(request: Request) -> dict[str, Any]:
 
 
 def build_document(app: Any) -> dict[str, Any]:
-    return with_problem_responses(app.openapi_schema.to_schema())
+    return with_streamed_bodies(with_problem_responses(app.openapi_schema.to_schema()))
 
 
 @get("/api/openapi.json", include_in_schema=False, sync_to_thread=False,

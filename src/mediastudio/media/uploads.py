@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from anyio import to_thread
 from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMultipartParser
 
-from mediastudio.errors import BadRequest, MediastudioError
+from mediastudio.errors import BadRequest, MediastudioError, Unprocessable
 from mediastudio.media.blobs import BlobStore, BlobWriter
 from mediastudio.media.probe import Probe, probe
 from mediastudio.media.quota import Budget
@@ -58,7 +58,8 @@ async def _finish(blobs: BlobStore, writer: BlobWriter, filename: str | None, up
     then move it into the store."""
     try:
         if writer.size == 0:
-            raise BadRequest(f"The file '{filename or 'upload'}' is empty (0 bytes).", field="file")
+            raise Unprocessable(f"The file '{filename or 'upload'}' is empty (0 bytes).", field="file",
+                                hint="Pick the file again: an empty one holds no media.")
         sniffed = sniff(writer.head)
         await to_thread.run_sync(writer.seal)
         probed = await to_thread.run_sync(lambda: probe(writer.path, sniffed.category, sniffed.mime,

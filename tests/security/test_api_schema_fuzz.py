@@ -1,0 +1,109 @@
+"""Schemathesis over every operation of the OpenAPI document, against a real server, as a registered member
+and as a guest: no request the schema allows may answer a 5xx, every 405 names the allowed methods (Allow),
+and a request the schema calls valid is not refused as invalid (the document states the constraints the
+server enforces). Bounded: a fixed seed and a few dozen examples per operation."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support import ApiClient, RunningServer, png_bytes, set_up_admin
+
+pytestmark = pytest.mark.slow
+
+CHECKS = "not_a_server_error,unsupported_method,allow_header_conformance,positive_data_acceptance"
+EXAMPLES = 20
+SEED = 20261204
+# Operations that end the caller's own session or take away the fixtures every other operation works on:
+# they run once more at the end, on their own, so that the rest is not tested against a 401 or a 404.
+DESTRUCTIVE = r"/auth/logout$|/auth/tokens/\{token_id\}$|^DELETE /api/v1/projects/\{project_id\}$"
+FAST_LIMITS = {
+    "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "1000000",
+    "MEDIASTUDIO_RATE_LIMIT_IP_PER_MINUTE": "1000000",
+    "MEDIASTUDIO_RATE_LIMIT_EXPENSIVE_PER_MINUTE": "1000000",
+    "MEDIASTUDIO_GUESTS_PER_IP_PER_HOUR": "1000",
+    "MEDIASTUDIO_TASK_QUOTA": "100000",
+    "MEDIASTUDIO_GUEST_TASK_QUOTA": "100000",
+}
+
+
+def _schemathesis() -> str:
+    found = shutil.which("schemathesis") or str(Path(sys.executable).with_name("schemathesis"))
+    if not Path(found).exists():
+        pytest.fail("schemathesis is not installed: pip install -e '.[test]'")
+    return found
+
+
+def _fixtures(client: ApiClient) -> dict[str, str]:
+    """A project with a scene and an asset, the ids the path parameters take."""
+    project = client.post("/api/v1/projects", json={"name": "Fuzzed", "template": "storyboard"}).json()
+    scene = client.get(f"/api/v1/projects/{project['id']}/scenes").json()["items"][0]
+    uploaded = client.post(f"/api/v1/projects/{project['id']}/assets",
+                           files={"file": ("frame.png", png_bytes(), "image/png")})
+    assert uploaded.status_code == 201, uploaded.text
+    me = client.get("/api/v1/auth/me").json()["user"]
+    return {"project_id": project["id"], "scene_id": scene["id"], "asset_id": uploaded.json()[0]["id"],
+            "workspace_id": project["workspace_id"], "user_id": me["id"]}
+
+
+# What a schema-valid request may still get: refusals of rights, of state (409), of rules no schema states
+# (422: a weak password, a reserved name), of media the server does not take (413, 415, 507: a quota). A 400
+# means "this request breaks the OpenAPI document" and must not answer a request the document allows.
+ACCEPTABLE = ["2xx", "3xx", "401", "403", "404", "409", "413", "415", "422", "429", "507"]
+
+
+def _toml(values: list[str]) -> str:
+    return "[" + ", ".join(f'"{v}"' for v in values) + "]"
+
+
+def _config(path: Path, headers: dict[str, str], parameters: dict[str, str]) -> Path:
+    lines = ["[headers]", *[f'"{k}" = "{v}"' for k, v in headers.items()], "", "[parameters]",
+             *[f'"path.{k}" = "{v}"' for k, v in parameters.items()], "",
+             "[checks.positive_data_acceptance]", f"expected-statuses = {_toml(ACCEPTABLE)}", "",
+             # No schema can say what a sound .msproj is: a damaged one is a 400 naming what is wrong with it.
+             "[[operations]]", 'include-path-regex = "^/api/v1/projects/import"',
+             "[operations.checks.positive_data_acceptance]", f"expected-statuses = {_toml([*ACCEPTABLE, '400'])}", ""]
+    path.write_text("\n".join(lines))
+    return path
+
+
+def _run(server: RunningServer, config: Path, *, only: str | None, skip: str | None) -> subprocess.CompletedProcess:
+    command = [_schemathesis(), "--config-file", str(config), "--no-color", "run", f"{server.url}/api/openapi.json",
+               "--checks", CHECKS, "--max-examples", str(EXAMPLES), "--seed", str(SEED), "--workers", "1",
+               "--phases", "examples,coverage,fuzzing", "--generation-deterministic"]
+    if only:
+        command += ["--include-name-regex", only]
+    if skip:
+        command += ["--exclude-name-regex", skip]
+    return subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=config.parent)
+
+
+def _fuzz(server: RunningServer, tmp: Path, who: str, headers: dict[str, str], ids: dict[str, Any]) -> None:
+    config = _config(tmp / f"schemathesis-{who}.toml", headers, ids)
+    for only, skip in ((None, DESTRUCTIVE), (DESTRUCTIVE, None)):
+        result = _run(server, config, only=only, skip=skip)
+        assert result.returncode == 0, f"schemathesis as {who} found problems:\n{result.stdout[-20000:]}" \
+                                       f"\n{result.stderr[-3000:]}\nserver log:\n{server.log()[-5000:]}"
+
+
+def test_every_operation_as_a_member_and_as_a_guest(server_factory, tmp_path: Path) -> None:
+    server = server_factory(env=FAST_LIMITS)
+    admin = set_up_admin(server.url)
+    member = ApiClient(server.url)
+    member.register("fuzzer")
+    token = member.post("/api/v1/auth/tokens", json={"name": "fuzz", "expires_in_days": 1}).json()["token"]
+    ids = _fixtures(member)
+    _fuzz(server, tmp_path, "member", {"Authorization": f"Bearer {token}"}, ids)
+
+    guest = ApiClient(server.url)
+    assert guest.post("/api/v1/auth/guest").status_code in (200, 201)
+    guest_ids = _fixtures(guest)
+    cookie = f"ms_session={guest.cookies['ms_session']}; ms_csrf={guest.cookies['ms_csrf']}"
+    _fuzz(server, tmp_path, "guest", {"Cookie": cookie, "X-CSRF-Token": guest.cookies["ms_csrf"]}, guest_ids)
+    assert admin.get("/api/v1/health").status_code == 200
