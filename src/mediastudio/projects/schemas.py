@@ -186,7 +186,7 @@ class ProjectDetail(ProjectOut):
 
 
 class TemplateOut(BaseModel):
-    id: str
+    id: TemplateId
     name: str
     description: str
     tags: list[str]

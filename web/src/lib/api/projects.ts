@@ -69,7 +69,9 @@ export function fetchProject(projectId: string): Promise<Result<ProjectDetail>> 
 	return settle(api.GET('/api/v1/projects/{project_id}', { ...path(projectId), cache: 'no-store' }));
 }
 
-export function createProject(name: string, template: string, workspaceId?: string): Promise<Result<Project>> {
+export type TemplateId = components['schemas']['ProjectCreate']['template'];
+
+export function createProject(name: string, template: TemplateId, workspaceId?: string): Promise<Result<Project>> {
 	return settle(api.POST('/api/v1/projects', { body: { name, template, workspace_id: workspaceId ?? null } }));
 }
 

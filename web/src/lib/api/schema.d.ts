@@ -1131,7 +1131,9 @@ export interface components {
         };
         /** AssetPatch */
         AssetPatch: {
-            category?: string | null;
+            /** @enum {null|string} */
+            category?: "image" | "video" | "audio" | "model" | "reference" | "generated" | null;
+            /** @description Cleaned of folders and control characters, cut to 200 characters */
             name?: string | null;
             tags?: string[] | null;
             /** @description true moves it to the trash, false restores it */
@@ -1221,6 +1223,7 @@ export interface components {
         Credentials: {
             /** @description Shown to others; defaults to the username. */
             display_name?: string | null;
+            /** @description The server's strength rules apply (422 when it is too short for this server or too easy to guess). */
             password: string;
             /** @description 3–32 characters: a–z, 0–9, '.', '_', '-'. Case-insensitive. */
             username: string;
@@ -1262,6 +1265,19 @@ export interface components {
         };
         /** Graph */
         Graph: {
+            /** @description 'source:handle->target:handle' → {source, source_handle, target, target_handle} */
+            edges?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
+            /** @description id → {type, title, position {x, y}, params {…}, bypass} */
+            nodes?: {
+                [key: string]: components["schemas"]["NodeIn"];
+            };
+        };
+        /** GraphOut */
+        GraphOut: {
             /** @description 'source:handle->target:handle' → {source, source_handle, target, target_handle} */
             edges?: {
                 [key: string]: {
@@ -1324,6 +1340,7 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "admin" | "member";
+            /** @description The person's username. */
             username: string;
         };
         /** MemberOut */
@@ -1348,11 +1365,10 @@ export interface components {
         };
         /** ModelAdd */
         ModelAdd: {
-            /** @description Its name in the studio (default: the folder's or repo's) */
+            /** @description Its name here (default: the folder's or repo's) */
             name?: string | null;
             /** @description A diffusers folder on the server's machine (registered, not copied) */
             path?: string | null;
-            /** @description A Hugging Face repo id to download (a task) */
             repo?: string | null;
         };
         /** ModelAdded */
@@ -1383,6 +1399,18 @@ export interface components {
             next_cursor?: string | null;
             /** @description e.g. generation on the CPU is slow */
             warning?: string | null;
+        };
+        /** NodeIn */
+        NodeIn: {
+            /** @default false */
+            bypass: boolean;
+            params?: {
+                [key: string]: unknown;
+            } | null;
+            position?: components["schemas"]["Position"] | null;
+            title?: string | null;
+            /** @description A node type id (GET /api/v1/node-types) */
+            type: string;
         };
         /** NodeTypeOut */
         NodeTypeOut: {
@@ -1468,6 +1496,13 @@ export interface components {
             required: boolean;
             type: string;
         };
+        /** Position */
+        Position: {
+            /** @default 0 */
+            x: number;
+            /** @default 0 */
+            y: number;
+        };
         /**
          * Problem
          * @description Every error: what went wrong and, where there is one, what to do about it.
@@ -1486,21 +1521,20 @@ export interface components {
         };
         /** ProfilePatch */
         ProfilePatch: {
-            /** @description #rrggbb */
             color?: string | null;
             current_password?: string | null;
             display_name?: string | null;
-            /** @description A new password; needs current_password. */
             password?: string | null;
         };
         /** ProjectCreate */
         ProjectCreate: {
             name: string;
             /**
-             * @description blank, storyboard, text-to-image or image-sequence-to-clip
+             * @description The template the project starts from.
              * @default blank
+             * @enum {string}
              */
-            template: string;
+            template: "blank" | "storyboard" | "text-to-image" | "image-sequence-to-clip";
             /** @description Default: your personal workspace. */
             workspace_id?: string | null;
         };
@@ -1627,7 +1661,7 @@ export interface components {
         };
         /** SceneDetail */
         SceneDetail: {
-            graph: components["schemas"]["Graph"];
+            graph: components["schemas"]["GraphOut"];
             id: string;
             name: string;
             node_count: number;
@@ -1645,7 +1679,6 @@ export interface components {
         /** ScenePatch */
         ScenePatch: {
             name?: string | null;
-            /** @description New position, 0-based. */
             order?: number | null;
         };
         /** Shot */
@@ -1669,7 +1702,7 @@ export interface components {
         };
         /** TaskCreate */
         TaskCreate: {
-            /** @description project.export, media.previews, blobs.verify (admins), …; GET /api/v1/tasks/kinds lists them */
+            /** @description project.export, media.previews, blobs.verify (admins), …; GET /api/v1/tasks/kinds lists them (an unknown kind: 422) */
             kind: string;
             params?: {
                 [key: string]: unknown;
@@ -1742,7 +1775,8 @@ export interface components {
         /** TemplateOut */
         TemplateOut: {
             description: string;
-            id: string;
+            /** @enum {string} */
+            id: "blank" | "storyboard" | "text-to-image" | "image-sequence-to-clip";
             name: string;
             scene_names: string[];
             tags: string[];
@@ -2885,6 +2919,7 @@ export interface operations {
                 trashed?: boolean;
                 sort?: "updated" | "name" | "created";
                 limit?: number;
+                /** @description The `next_cursor` of the previous page (omit it for the first page). */
                 cursor?: string | null;
             };
             header?: never;
@@ -3169,7 +3204,16 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description A .msproj file: the raw body, or the multipart field 'file'. A file that is not a sound .msproj (no schema can say what one is) answers 400 naming what is wrong with it. */
+        requestBody: {
+            content: {
+                "application/zip": string;
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
         responses: {
             /** @description Document created, URL follows */
             201: {
@@ -3236,7 +3280,16 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description A .msproj file: the raw body, or the multipart field 'file'. A file that is not a sound .msproj (no schema can say what one is) answers 400 naming what is wrong with it. */
+        requestBody: {
+            content: {
+                "application/zip": string;
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
         responses: {
             /** @description Request accepted, processing continues off-line */
             202: {
@@ -3606,6 +3659,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The `next_cursor` of the previous page (omit it for the first page). */
                 cursor?: string | null;
             };
             header?: never;
@@ -3680,6 +3734,7 @@ export interface operations {
                 tag?: string | null;
                 trashed?: boolean;
                 limit?: number;
+                /** @description The `next_cursor` of the previous page (omit it for the first page). */
                 cursor?: string | null;
             };
             header?: never;
@@ -3755,7 +3810,18 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description Files in the repeatable field 'file'. What a file is comes from its bytes: media the studio does not take answers 415, a damaged one 422, one over the size limits 413. */
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** @enum {string} */
+                    category?: "image" | "video" | "audio" | "model" | "reference" | "generated";
+                    file: string[];
+                    /** @description Up to 20 tags of up to 32 characters, separated by spaces or commas */
+                    tags?: string;
+                };
+            };
+        };
         responses: {
             /** @description Document created, URL follows */
             201: {
@@ -4311,6 +4377,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description The `next_cursor` of the previous page (omit it for the first page). */
                 cursor?: string | null;
             };
             header?: never;
@@ -5290,7 +5357,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Graph"];
+                    "application/json": components["schemas"]["GraphOut"];
                 };
             };
             /** @description The request is not valid; `detail` says which field and why. */
@@ -5362,7 +5429,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Graph"];
+                    "application/json": components["schemas"]["GraphOut"];
                 };
             };
             /** @description The request is not valid; `detail` says which field and why. */
@@ -5767,6 +5834,7 @@ export interface operations {
                 status?: string | null;
                 all?: boolean;
                 limit?: number;
+                /** @description The next_cursor of the previous page */
                 cursor?: string | null;
             };
             header?: never;
