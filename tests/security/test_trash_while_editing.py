@@ -114,3 +114,24 @@ def test_trash_and_restore_while_a_writer_edits(tmp_path: Path) -> None:
         assert ana.get(graph_url).json()["nodes"]["generate"]["params"]["steps"] == 7
     finally:
         server.stop()
+
+
+def test_a_stray_folder_where_the_project_goes_does_not_block_its_restore(tmp_path: Path) -> None:
+    """What an older server left behind (a scene write racing the move recreated the folder)."""
+    server = start_server(tmp_path)
+    try:
+        ana = set_up_admin(server.url, "ana")
+        project = ana.post("/api/v1/projects", json={"name": "Strayed", "template": "text-to-image"}).json()
+        assert ana.delete(f"/api/v1/projects/{project['id']}").status_code == 204
+        stray = project_folder(server, project)
+        (stray / "scenes").mkdir(parents=True)
+        (stray / "scenes" / "sc_late.json").write_text('{"graph": {}}')
+
+        restored = ana.post(f"/api/v1/projects/{project['id']}/restore")
+        assert restored.status_code == 200, restored.text
+        assert (project_folder(server, project) / "project.json").is_file()
+        kept = list((server.data_dir / "workspaces" / project["workspace_id"] / "strays").glob(f"{project['id']}-*"))
+        assert len(kept) == 1 and (kept[0] / "scenes" / "sc_late.json").is_file()  # set aside, not deleted
+        assert ana.get(f"/api/v1/projects/{project['id']}").status_code == 200
+    finally:
+        server.stop()
