@@ -9,6 +9,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page
+from mediastudio.errors import MediastudioError
 from mediastudio.projects import scenes
 from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.models import Project
@@ -94,6 +95,8 @@ class ScenesController(Controller):
         try:
             # The same path as a browser's edit: through the scene's live document, logged, relayed, saved.
             return GraphOut(**await studio.rooms.apply_rest(project, scene_id, graph, identity.user.id))
+        except MediastudioError:
+            raise  # refused before anything was taken (the project is being moved, the update is refused, …)
         except Exception as exc:  # say how far the edit got (a full disk often fails only a later step)
             live = studio.rooms.live_graph(project_id, scene_id)  # the live document is read on the loop
             kept, now = await to_thread.run_sync(what_was_kept, live, before,
