@@ -204,3 +204,21 @@ class WebhookReceiver:
         self.http.shutdown()
         self.http.server_close()
 
+
+
+def make_team(server: RunningServer, ana: ApiClient, tag: int) -> dict[str, Any]:
+    """A team workspace with a text-to-image project: Ana owns it, Bob edits (the workspace default), Vic views.
+    Answers {workspace, project, scene, bob, bob_id, vic, vic_id}; `tag` keeps names unique on a shared server."""
+    workspace = ana.post("/api/v1/workspaces", json={"name": f"Crew {tag}"}).json()
+    project = ana.post("/api/v1/projects", json={"name": "Live", "template": "text-to-image",
+                                                 "workspace_id": workspace["id"]}).json()
+    people: dict[str, Any] = {}
+    for name in ("bob", "vic"):
+        client = ApiClient(server.url)
+        client.register(f"{name}{tag}", display_name=name.title())
+        ana.post(f"/api/v1/workspaces/{workspace['id']}/members", json={"username": f"{name}{tag}"})
+        people[name] = client
+        people[f"{name}_id"] = client.get("/api/v1/auth/me").json()["user"]["id"]
+    ana.put(f"/api/v1/projects/{project['id']}/roles/{people['vic_id']}", json={"role": "viewer"})
+    scene = ana.get(f"/api/v1/projects/{project['id']}/scenes").json()["items"][0]
+    return {"workspace": workspace, "project": project, "scene": scene, **people}

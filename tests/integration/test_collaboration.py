@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from yclient import YClient, ws_url
 
-from support import ApiClient, RunningServer, project_folder, run_async, set_up_admin, start_server
+from support import ApiClient, RunningServer, make_team, project_folder, run_async, set_up_admin, start_server
 
 
 @pytest.fixture(scope="module")
@@ -30,20 +30,7 @@ def ana(server: RunningServer) -> ApiClient:
 @pytest.fixture
 def team(server: RunningServer, ana: ApiClient, request: pytest.FixtureRequest) -> dict:
     """A team project with Bob (editor) and Vic (viewer) besides Ana."""
-    tag = abs(hash(request.node.name)) % 10**6
-    workspace = ana.post("/api/v1/workspaces", json={"name": f"Crew {tag}"}).json()
-    project = ana.post("/api/v1/projects", json={"name": "Live", "template": "text-to-image",
-                                                 "workspace_id": workspace["id"]}).json()
-    people = {}
-    for name in ("bob", "vic"):
-        client = ApiClient(server.url)
-        client.register(f"{name}{tag}", display_name=name.title())
-        ana.post(f"/api/v1/workspaces/{workspace['id']}/members", json={"username": f"{name}{tag}"})
-        people[name] = client
-    vic_id = people["vic"].get("/api/v1/auth/me").json()["user"]["id"]
-    ana.put(f"/api/v1/projects/{project['id']}/roles/{vic_id}", json={"role": "viewer"})
-    scene = ana.get(f"/api/v1/projects/{project['id']}/scenes").json()["items"][0]
-    return {"project": project, "scene": scene, **people}
+    return make_team(server, ana, abs(hash(request.node.name)) % 10**6)
 
 
 def _client(server: RunningServer, api: ApiClient, team: dict) -> YClient:

@@ -18,7 +18,7 @@ from pycrdt import Array, Doc, Map, create_sync_message, create_update_message, 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from yclient import YClient, ws_url
 
-from support import ApiClient, RunningServer, project_folder, run_async, set_up_admin, start_server
+from support import ApiClient, RunningServer, make_team, project_folder, run_async, set_up_admin, start_server
 
 CLOSE_WAIT_S = 5.0
 
@@ -39,20 +39,7 @@ def ana(server: RunningServer) -> ApiClient:
 @pytest.fixture
 def team(server: RunningServer, ana: ApiClient, request: pytest.FixtureRequest) -> dict:
     """A team project: Ana owns it, Bob edits (the workspace default), Vic views."""
-    tag = abs(hash(request.node.name)) % 10**6
-    workspace = ana.post("/api/v1/workspaces", json={"name": f"Crew {tag}"}).json()
-    project = ana.post("/api/v1/projects", json={"name": "Live", "template": "text-to-image",
-                                                 "workspace_id": workspace["id"]}).json()
-    people: dict = {}
-    for name in ("bob", "vic"):
-        client = ApiClient(server.url)
-        client.register(f"{name}{tag}", display_name=name.title())
-        ana.post(f"/api/v1/workspaces/{workspace['id']}/members", json={"username": f"{name}{tag}"})
-        people[name] = client
-        people[f"{name}_id"] = client.get("/api/v1/auth/me").json()["user"]["id"]
-    ana.put(f"/api/v1/projects/{project['id']}/roles/{people['vic_id']}", json={"role": "viewer"})
-    scene = ana.get(f"/api/v1/projects/{project['id']}/scenes").json()["items"][0]
-    return {"workspace": workspace, "project": project, "scene": scene, **people}
+    return make_team(server, ana, abs(hash(request.node.name)) % 10**6)
 
 
 def _headers(api: ApiClient | None = None, token: str | None = None) -> dict[str, str]:
