@@ -27,13 +27,7 @@ def _as_utc(value: datetime) -> datetime:
 
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
-# Constraints of request fields are stated with pydantic's StringConstraints: pydantic checks them and the
-# OpenAPI document shows them (the document drops a `Field(pattern=…)`), so a request the document allows
-# is not refused.
-NOT_BLANK = r"\S"  # JSON Schema patterns search: "holds something other than spaces"
 ID_CHARS = r"^[A-Za-z0-9_-]{1,64}$"  # node ids and the like: ASCII, the same in Python and in JSON Schema
-# An optional constrained field (`X | None`) loses its constraints in the document unless they are stated
-# once more beside the union, with Litestar's Parameter: e.g. Annotated[Name | None, Parameter(pattern=…)].
 
 
 class Page(BaseModel, Generic[T]):

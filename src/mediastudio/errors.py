@@ -123,11 +123,16 @@ def _on_mediastudio_error(_: Request, exc: MediastudioError) -> Response[dict[st
 
 
 def _on_validation_error(_: Request, exc: ValidationException) -> Response[dict[str, Any]]:
-    errors = exc.extra if isinstance(exc.extra, list) else []
-    fields = [f"{e.get('key') or e.get('source', 'body')}: {e.get('message')}" for e in errors
-              if isinstance(e, dict)]
+    errors = [e for e in (exc.extra if isinstance(exc.extra, list) else []) if isinstance(e, dict)]
+    fields = [f"{e.get('key') or e.get('source', 'body')}: {e.get('message')}" for e in errors]
     detail = "The request is not valid: " + "; ".join(fields) if fields else str(exc.detail)
-    return problem(400, detail, title="Invalid request", errors=errors,
+    extra: dict[str, Any] = {}
+    if len(errors) == 1 and errors[0].get("key"):
+        extra["field"] = str(errors[0]["key"]).split(".")[0]  # forms show it beside the field, as for our own 400s
+        key, message = str(errors[0]["key"]), str(errors[0].get("message", ""))
+        if message.endswith("."):  # our own sentences (api_types.text), not pydantic's
+            detail = message if "." not in key else f"{key}: {message}"
+    return problem(400, detail, title="Invalid request", errors=errors, **extra,
                    hint="Fix the fields listed in 'errors' and send the request again.")
 
 

@@ -5,7 +5,6 @@ check, reads no answer body, and its log says only 'could not connect' (no port-
 
 from __future__ import annotations
 
-import asyncio
 import http.server
 import shutil
 import ssl
@@ -21,7 +20,7 @@ import pytest
 
 from mediastudio.errors import Unprocessable
 from mediastudio.webhooks import service
-from support import ApiClient, RunningServer, free_port, set_up_admin, start_server
+from support import ApiClient, RunningServer, free_port, run_async, set_up_admin, start_server
 from support import WebhookReceiver as Receiver
 
 SETTING = "MEDIASTUDIO_WEBHOOK_ALLOW_PRIVATE"
@@ -109,7 +108,7 @@ def _post(url: str, resolve: Callable[[str, int], list[str]], *, allow_private: 
             return await sender.post(http, url, b"{}", {"Content-Type": "application/json"},
                                      allow_private=allow_private, resolver=resolve)
 
-    return asyncio.run(go())
+    return run_async(go())  # not asyncio.run: the browser tier keeps a loop on this thread
 
 
 def test_the_delivery_connects_to_the_pinned_address_with_the_original_host_header() -> None:

@@ -109,3 +109,12 @@ def test_options_names_every_method_of_the_path(client: TestClient) -> None:
         response = client.options(path)
         assert response.status_code == 204, (path, response.status_code)
         assert set(response.headers["allow"].split(", ")) == expected, (path, response.headers["allow"])
+
+
+def test_a_rule_of_the_document_is_answered_in_words_beside_its_field(client: TestClient) -> None:
+    # The OpenAPI document states the pattern; the person filling the form reads a sentence, not the regex.
+    response = client.post("/api/v1/auth/setup", json={"username": "a b", "password": "copper lantern ninety"})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["field"] == "username"
+    assert body["detail"].startswith("A username has 3 to 32 characters") and "^[" not in body["detail"]

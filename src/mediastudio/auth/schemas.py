@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from litestar.params import Parameter
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 
+from mediastudio.api_types import NOT_BLANK, text
 from mediastudio.auth.models import ApiToken, User
-from mediastudio.common import NOT_BLANK, UtcDatetime
+from mediastudio.common import UtcDatetime
 
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,31}$"  # stored lower-case; 'guest-…' is reserved (422)
+USERNAME_RULE = ("A username has 3 to 32 characters: letters, digits, '.', '_' or '-', starting with a letter "
+                 "or digit.")
 COLOR = r"^#[0-9a-fA-F]{6}$"
 PASSWORD_MAX = 1024  # auth.passwords.MAX_LENGTH
 DISPLAY_NAME_MAX = 64  # auth.users.DISPLAY_NAME_MAX
@@ -19,8 +22,8 @@ Password = Annotated[str, Field(max_length=PASSWORD_MAX, description="The server
 
 
 class Credentials(BaseModel):
-    username: Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)] = Field(
-                          description="3–32 characters: a–z, 0–9, '.', '_', '-'. Case-insensitive.")
+    username: Annotated[str, *text(pattern=USERNAME_PATTERN, message=USERNAME_RULE,
+                                   description="3–32 characters: a–z, 0–9, '.', '_', '-'. Case-insensitive.")]
     password: Password
     display_name: str | None = Field(None, max_length=DISPLAY_NAME_MAX,
                                      description="Shown to others; defaults to the username.")
@@ -53,7 +56,8 @@ class Me(BaseModel):
 
 class ProfilePatch(BaseModel):
     display_name: str | None = Field(None, max_length=DISPLAY_NAME_MAX)
-    color: Annotated[Annotated[str, StringConstraints(pattern=COLOR)] | None, Parameter(pattern=COLOR)] = Field(
+    color: Annotated[Annotated[str, *text(pattern=COLOR, message="A colour is #rrggbb, e.g. #3e63dd.")] | None,
+                     Parameter(pattern=COLOR)] = Field(
         None, description="#rrggbb")
     password: Annotated[Password | None, Parameter(max_length=PASSWORD_MAX)] = Field(
         None, description="A new password; needs current_password.")
@@ -75,7 +79,8 @@ class AuthConfigPatch(BaseModel):
 
 
 class TokenCreate(BaseModel):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NOT_BLANK)] = Field(
+    name: Annotated[str, *text(min_length=1, max_length=64, pattern=NOT_BLANK,
+                               message="A token needs a name besides spaces.")] = Field(
         description="What the token is for, e.g. 'render farm script'.")
     expires_in_days: int | None = Field(90, ge=1, le=3650, description="Days until it stops working; null = never.")
 

@@ -8,8 +8,9 @@ from litestar.params import Parameter
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlmodel import Session, col, select
 
+from mediastudio.api_types import NOT_BLANK, text
 from mediastudio.auth.models import User
-from mediastudio.common import ID_CHARS, NOT_BLANK, UtcDatetime
+from mediastudio.common import ID_CHARS, UtcDatetime
 from mediastudio.projects import content
 from mediastudio.projects.models import Project
 from mediastudio.workspaces.roles import ProjectRole
@@ -21,7 +22,10 @@ TAG_MAX = 32
 TAGS_MAX = 20
 TemplateId = Literal["blank", "storyboard", "text-to-image", "image-sequence-to-clip"]  # examples/templates/*.json
 Tag = Annotated[str, StringConstraints(max_length=TAG_MAX)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX, pattern=NOT_BLANK)]
+Name = Annotated[str, *text(min_length=1, max_length=NAME_MAX, pattern=NOT_BLANK,
+                             message="A name needs something besides spaces.")]
+# An optional constrained field (`X | None`) loses its constraints in the document unless they are stated
+# once more beside the union.
 OptionalName = Annotated[Name | None, Parameter(min_length=1, max_length=NAME_MAX, pattern=NOT_BLANK)]
 
 
@@ -122,10 +126,10 @@ class SceneOut(BaseModel):
                    node_count=len(graph.get("nodes", {})), shots=[Shot(**s) for s in content.shots_of(graph)])
 
 
-NodeId = Annotated[str, StringConstraints(pattern=ID_CHARS)]
+NodeId = Annotated[str, *text(pattern=ID_CHARS, message="A node id has 1 to 64 letters, digits, '_' or '-'.")]
 _END = r"[A-Za-z0-9_-]{1,64}:[A-Za-z0-9_-]{1,64}"
 EDGE_KEY = rf"^{_END}->{_END}$"
-EdgeKey = Annotated[str, StringConstraints(pattern=EDGE_KEY)]
+EdgeKey = Annotated[str, *text(pattern=EDGE_KEY, message="An edge is named 'source:handle->target:handle'.")]
 MAX_NODES = 2000
 
 

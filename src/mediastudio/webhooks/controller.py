@@ -7,9 +7,10 @@ from typing import Annotated
 from litestar import Controller, delete, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
+from mediastudio.api_types import text
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page, UtcDatetime
 from mediastudio.studio import StudioDep
@@ -19,7 +20,8 @@ from mediastudio.webhooks.targets import MAX_URL
 
 
 class WebhookIn(BaseModel):
-    url: Annotated[str, StringConstraints(max_length=MAX_URL, pattern=r"^https?://")] = Field(
+    url: Annotated[str, *text(max_length=MAX_URL, pattern=r"^https?://",
+                              message="A webhook URL starts with http:// or https://.")] = Field(
         description="http(s) URL that receives JSON POSTs (a URL this server will not send to: 422)")
     project_id: str | None = Field(None, description="Task events of this project (you need edit rights); "
                                                      "none: events of your own tasks in any project")

@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar.params import Parameter
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 
+from mediastudio.api_types import NOT_BLANK, text
 from mediastudio.auth.models import User
-from mediastudio.common import NOT_BLANK, UtcDatetime
+from mediastudio.common import UtcDatetime
 from mediastudio.workspaces.models import Membership, Workspace
 from mediastudio.workspaces.roles import ProjectRole, WorkspaceRole
 
 NAME_MAX = 80
-Name = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX, pattern=NOT_BLANK)]
+Name = Annotated[str, *text(min_length=1, max_length=NAME_MAX, pattern=NOT_BLANK,
+                             message="A name needs something besides spaces.")]
 
 
 class WorkspaceCreate(BaseModel):

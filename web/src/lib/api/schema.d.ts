@@ -1788,7 +1788,6 @@ export interface components {
              * @default 90
              */
             expires_in_days: number | null;
-            /** @description What the token is for, e.g. 'render farm script'. */
             name: string;
         };
         /** TokenCreated */
@@ -1835,7 +1834,6 @@ export interface components {
             events?: ("task.queued" | "task.started" | "task.succeeded" | "task.failed" | "task.cancelled")[] | null;
             /** @description Task events of this project (you need edit rights); none: events of your own tasks in any project */
             project_id?: string | null;
-            /** @description http(s) URL that receives JSON POSTs (a URL this server will not send to: 422) */
             url: string;
         };
         /** WebhookOut */

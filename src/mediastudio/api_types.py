@@ -1,0 +1,35 @@
+"""Constrained text for request bodies: checked by pydantic with a message a person can act on, and stated
+in the OpenAPI document, so that a request the document allows is not refused.
+
+Litestar's document drops a pydantic `pattern`, and a Parameter beside StringConstraints replaces their
+lengths: `text()` states all of them once, in both places.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from litestar.params import Parameter
+from pydantic import AfterValidator, StringConstraints
+from pydantic_core import PydanticCustomError
+
+NOT_BLANK = r"\S"  # JSON Schema patterns search: "holds something other than spaces"
+
+
+def text(*, min_length: int | None = None, max_length: int | None = None, pattern: str | None = None,
+         message: str = "", description: str | None = None) -> tuple[Any, ...]:
+    """Metadata for `Annotated[str, *text(…)]`; `message` is the answer when `pattern` does not match."""
+    checks: list[Any] = [StringConstraints(min_length=min_length, max_length=max_length),
+                         Parameter(min_length=min_length, max_length=max_length, pattern=pattern,
+                                   description=description)]
+    if pattern is not None:
+        compiled = re.compile(pattern)
+
+        def check(value: str) -> str:
+            if not compiled.search(value):
+                raise PydanticCustomError("pattern_mismatch", message or f"must match {pattern}")
+            return value
+
+        checks.append(AfterValidator(check))
+    return tuple(checks)
