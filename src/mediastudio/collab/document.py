@@ -1,6 +1,6 @@
 """A scene graph as a Yjs document, and back.
 
-Y data model (DESIGN.md): `meta` {schema, epoch}; `nodes`: id → Map {type, title, position: Map {x, y},
+Y data model: `meta` {schema, epoch}; `nodes`: id → Map {type, title, position: Map {x, y},
 params: Map (text as Text), bypass}; `edges`: "src:handle->dst:handle" → Map {source, source_handle,
 target, target_handle}. Entries are changed in place (never re-set) so concurrent edits of different
 fields of one node both survive, and text merges character by character.

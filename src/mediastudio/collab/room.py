@@ -1,6 +1,7 @@
 """One scene's live document: write-ahead log, relay to everyone else, presence, persistence to the repo.
 
-A room is our own, small, on pycrdt's primitives (DESIGN.md "Collaboration"): updates are applied in
+A room is our own, small, on pycrdt's primitives (not pycrdt-websocket's YRoom, which races
+on room creation and fans presence out O(N²)): updates are applied in
 arrival order under one lock, logged before anyone else sees them, and viewers' writes are dropped.
 A client's update is checked before it is logged: it must decode and keep the scene within bounds
 (collab/limits.py), else it is refused, the document is left as it was and the connection is closed.

@@ -10,7 +10,7 @@ export type Scene = components['schemas']['SceneOut'];
 export type SceneDetail = components['schemas']['SceneDetail'];
 export type Shot = components['schemas']['Shot'];
 
-/** A node of a scene graph as stored in its scene file (DESIGN.md, "A project on disk"). */
+/** A node of a scene graph as stored in its scene file (`scenes/<id>.json`; the server's `projects/schemas.py`). */
 export type GraphNode = {
 	type: string;
 	title?: string;

@@ -12,7 +12,7 @@ export interface PeerUser {
 	color: string;
 }
 
-/** The fields of DESIGN.md "Collaboration": where someone is and what they are doing. */
+/** A person's presence: where they are and what they are doing (the server stamps `user` from the session). */
 export interface PresenceFields {
 	/** The studio view they look at: scene, asset, history or activity. */
 	panel: string | null;

@@ -1,5 +1,5 @@
 /**
- * Who is in the open project and where (DESIGN.md "Collaboration"): the project's awareness-only
+ * Who is in the open project and where: the project's awareness-only
  * room (`/api/v1/projects/{id}/presence`). Feeds the header's avatars and the dots beside scenes in
  * the Project Browser and assets in the Asset Browser.
  */

@@ -1,5 +1,5 @@
 /**
- * A y-websocket provider set up the way the server needs it (DESIGN.md "Collaboration"):
+ * A y-websocket provider set up the way the server needs it:
  * no BroadcastChannel between tabs (it would deliver updates to the server out of causal order),
  * refusals (4401 log in, 4403, 4404, 4410 removed) end the retries, and only this browser's own
  * presence is sent: y-websocket's default re-sends every state it hears, which the server would
