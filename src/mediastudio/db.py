@@ -38,19 +38,19 @@ class Database:
 
     def migrate(self) -> None:
         """Create missing tables and record the schema version."""
-        import mediastudio.auth.models
+        import mediastudio.auth.tables
         import mediastudio.collab.activity
         import mediastudio.engine.cache
-        import mediastudio.media.models
-        import mediastudio.projects.models
-        import mediastudio.tasks.models
-        import mediastudio.webhooks.models
-        import mediastudio.workspaces.models  # noqa: F401  (tables register on import)
+        import mediastudio.media.tables
+        import mediastudio.projects.tables
+        import mediastudio.tasks.tables
+        import mediastudio.webhooks.tables
+        import mediastudio.workspaces.tables  # noqa: F401  (tables register on import)
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
         SQLModel.metadata.create_all(self.engine)
         with self.engine.begin() as conn:
-            from mediastudio.webhooks.models import add_missing_columns  # columns newer than their table
+            from mediastudio.webhooks.tables import add_missing_columns  # columns newer than their table
 
             add_missing_columns(conn)
             current = conn.execute(text("PRAGMA user_version")).scalar_one()

@@ -118,7 +118,7 @@ def test_trash_is_purged_after_30_days(tmp_path: Path) -> None:
     from mediastudio.db import Database
     from mediastudio.projects import service
     from mediastudio.projects.access import project_folder
-    from mediastudio.projects.models import Project
+    from mediastudio.projects.tables import Project
     from mediastudio.settings import Settings
 
     settings = Settings(data_dir=tmp_path, probe_gpu=False)

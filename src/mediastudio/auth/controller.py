@@ -11,7 +11,6 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from mediastudio.auth import users
 from mediastudio.auth.identity import IdentityDep, OptionalIdentityDep, provide_admin
 from mediastudio.auth.middleware import CSRF_COOKIE, SESSION_COOKIE, client_ip, json_from_this_site
-from mediastudio.auth.models import User
 from mediastudio.auth.passwords import verify_password
 from mediastudio.auth.policy import get_policy, update_policy
 from mediastudio.auth.schemas import (
@@ -24,6 +23,7 @@ from mediastudio.auth.schemas import (
     UserOut,
 )
 from mediastudio.auth.sessions import create_session, revoke_session
+from mediastudio.auth.tables import User
 from mediastudio.errors import Conflict, Forbidden, Unauthorized
 from mediastudio.studio import Studio, StudioDep
 

@@ -8,7 +8,7 @@ from typing import Literal
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 
-from mediastudio.auth.models import ApiToken, AuthSession, User
+from mediastudio.auth.tables import ApiToken, AuthSession, User
 from mediastudio.errors import Forbidden, Unauthorized
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from mediastudio.auth.models import AuthPolicy
+from mediastudio.auth.tables import AuthPolicy
 from mediastudio.settings import Settings
 
 

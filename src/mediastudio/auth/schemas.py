@@ -8,7 +8,7 @@ from litestar.params import Parameter
 from pydantic import BaseModel, Field
 
 from mediastudio.api_types import NOT_BLANK, text
-from mediastudio.auth.models import ApiToken, User
+from mediastudio.auth.tables import ApiToken, User
 from mediastudio.common import UtcDatetime
 
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,31}$"  # stored lower-case; 'guest-…' is reserved (422)

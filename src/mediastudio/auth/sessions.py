@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from mediastudio.auth.models import ApiToken, AuthSession, User
 from mediastudio.auth.secrets import digest, new_api_token, new_secret
+from mediastudio.auth.tables import ApiToken, AuthSession, User
 from mediastudio.common import new_id, utcnow
 from mediastudio.errors import BadRequest, Forbidden, NotFound
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlmodel import Session, col, func, select
 
-from mediastudio.auth.models import ApiToken, AuthSession, User
 from mediastudio.auth.passwords import check_strength, hash_password, needs_rehash, verify_password
+from mediastudio.auth.tables import ApiToken, AuthSession, User
 from mediastudio.common import new_id, utcnow
 from mediastudio.errors import BadRequest, Conflict, Forbidden, Unprocessable
 from mediastudio.workspaces import service as workspaces

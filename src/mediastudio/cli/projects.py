@@ -17,7 +17,7 @@ def list_projects(data_dir: DataDir = None) -> None:
     """Every project of every workspace (trashed ones marked)."""
     from sqlmodel import col, select
 
-    from mediastudio.projects.models import Project
+    from mediastudio.projects.tables import Project
 
     with open_database(data_dir) as (session, _):
         rows = session.exec(select(Project).order_by(col(Project.updated_at).desc())).all()

@@ -120,7 +120,7 @@ class Rooms:
         from sqlmodel import select
 
         from mediastudio.projects.access import project_folder
-        from mediastudio.projects.models import Project
+        from mediastudio.projects.tables import Project
 
         with self.studio.db.session() as db:
             projects = list(db.exec(select(Project)).all())
@@ -296,7 +296,7 @@ class Rooms:
                          authors: Counter[str]) -> None:
         from mediastudio.collab.activity import describe_edits, record
         from mediastudio.events.emit import emit
-        from mediastudio.projects.models import Project
+        from mediastudio.projects.tables import Project
 
         lead = next((a for a, _ in authors.most_common() if a != "system"), None)
         if lead is None:
@@ -312,10 +312,10 @@ class Rooms:
                      scene_id=live.room.scene_id, count=len(entries))
 
     def _commit(self, live: LiveScene, authors: list[str], message: str | None) -> None:
-        from mediastudio.auth.models import User
-        from mediastudio.projects.models import Project
+        from mediastudio.auth.tables import User
         from mediastudio.projects.repo import Author, ProjectRepo
         from mediastudio.projects.service import sync_index
+        from mediastudio.projects.tables import Project
 
         with self.studio.db.transaction() as db:
             people = [u for u in (db.get(User, a) for a in authors) if u is not None]

@@ -59,8 +59,8 @@ def _asset_ids(execution: Execution, node_id: str) -> list[str]:
 
 def _load_asset(ctx: TaskContext, asset_id: str, media: str) -> Any:
     """An asset of the run's project: a picture (PIL) for media "image", the clip's file (a Path) for "video"."""
-    from mediastudio.media.models import Asset
     from mediastudio.media.probe import PictureTooLarge, open_picture
+    from mediastudio.media.tables import Asset
 
     with ctx.db.session() as db:
         asset = db.get(Asset, asset_id)
@@ -82,9 +82,9 @@ def _load_asset(ctx: TaskContext, asset_id: str, media: str) -> Any:
 
 
 def _commit(ctx: TaskContext, message: str) -> None:
-    from mediastudio.auth.models import User
-    from mediastudio.projects.models import Project
+    from mediastudio.auth.tables import User
     from mediastudio.projects.service import commit
+    from mediastudio.projects.tables import Project
 
     with ctx.db.transaction() as db:
         owner, project = db.get(User, ctx.owner_id), db.get(Project, ctx.project_id)
@@ -94,7 +94,7 @@ def _commit(ctx: TaskContext, message: str) -> None:
 
 def _asset_writer(ctx: TaskContext) -> Any:
     def write(items: list[tuple[str, bytes, dict[str, Any]]], provenance: dict[str, Any], tags: list[str]) -> list[str]:
-        from mediastudio.auth.models import User
+        from mediastudio.auth.tables import User
         from mediastudio.media.assets import add_assets, clean_filename
         from mediastudio.media.leftovers import discard_new_blobs
         from mediastudio.media.probe import probe

@@ -42,7 +42,7 @@ class Engine:
         """How many runs of the scene came before: succeeded ones and those still waiting or running (so runs
         queued one after another, or as a batch, get different seeds in 'increment' mode). Counted in `db`, the
         transaction that records the new run."""
-        from mediastudio.tasks.models import Task
+        from mediastudio.tasks.tables import Task
 
         return int(db.exec(select(func.count()).select_from(Task).where(
             col(Task.kind) == "scene.run", col(Task.status).in_(("succeeded", "queued", "running", "interrupted")),

@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 if TYPE_CHECKING:
     from mediastudio.auth.identity import Identity
-    from mediastudio.auth.models import User
+    from mediastudio.auth.tables import User
 
 log = logging.getLogger("mediastudio")
 ACCESS_CHANGED = "access.changed"  # internal: never shown to subscribers, never sent to webhooks
@@ -35,7 +35,7 @@ def access_changed(db: Session, *, user_id: str | None = None, workspace_id: str
 
 def current_user(db: Session, identity: Identity) -> User | None:
     """The caller again, if the session or token the socket was opened with still holds."""
-    from mediastudio.auth.models import ApiToken, AuthSession, User
+    from mediastudio.auth.tables import ApiToken, AuthSession, User
     from mediastudio.common import utcnow
 
     now = utcnow()

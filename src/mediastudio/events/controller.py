@@ -18,7 +18,7 @@ def tasks_snapshot(studio, user) -> dict:  # type: ignore[no-untyped-def]
     from sqlmodel import col, select
 
     from mediastudio.events.bus import Subscriber, view_for
-    from mediastudio.tasks.models import Task
+    from mediastudio.tasks.tables import Task
 
     with studio.db.session() as db:
         active = db.exec(select(Task).where(col(Task.owner_id) == user.id,

@@ -10,20 +10,20 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
-from mediastudio.auth.models import User
+from mediastudio.auth.tables import User
 from mediastudio.common import new_id, utcnow
 from mediastudio.errors import BadRequest, Conflict, MediastudioError, NotFound
 from mediastudio.events.emit import emit
 from mediastudio.media.blobs import SHA256, BlobStore
-from mediastudio.media.models import Asset
 from mediastudio.media.probe import Probe
 from mediastudio.media.sniff import HEAD_BYTES, Sniffed, sniff
+from mediastudio.media.tables import Asset
 from mediastudio.paging import offset_of
 from mediastudio.projects import content
 from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.files import read_json, write_json
-from mediastudio.projects.models import Project
 from mediastudio.projects.service import clean_tags, commit
+from mediastudio.projects.tables import Project
 from mediastudio.settings import Settings
 
 CATEGORIES = ("image", "video", "audio", "model", "reference", "generated")

@@ -24,7 +24,7 @@ from sqlmodel import col, select
 
 from mediastudio.db import Database
 from mediastudio.media.blobs import BlobStore
-from mediastudio.media.models import Asset
+from mediastudio.media.tables import Asset
 from mediastudio.settings import Settings
 
 log = logging.getLogger("mediastudio")
@@ -105,7 +105,7 @@ def _sweep(entries: Iterable[Path], min_age: float, now: float, spare: set[Path]
 
 
 def _task_statuses(db: Database, ids: list[str]) -> dict[str, tuple[str, str, dict]]:  # type: ignore[type-arg]
-    from mediastudio.tasks.models import Task
+    from mediastudio.tasks.tables import Task
 
     found: dict[str, tuple[str, str, dict]] = {}  # type: ignore[type-arg]
     with db.session() as session:
@@ -116,7 +116,7 @@ def _task_statuses(db: Database, ids: list[str]) -> dict[str, tuple[str, str, di
 
 
 def _pending_imports(db: Database) -> set[str]:
-    from mediastudio.tasks.models import Task
+    from mediastudio.tasks.tables import Task
 
     with db.session() as session:
         rows = session.exec(select(Task.params).where(col(Task.kind) == "project.import", col(Task.status).in_(

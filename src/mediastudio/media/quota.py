@@ -15,9 +15,9 @@ from sqlalchemy import exists, func, text
 from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import Session, col, select
 
-from mediastudio.auth.models import User
+from mediastudio.auth.tables import User
 from mediastudio.errors import Forbidden, InsufficientStorage
-from mediastudio.media.models import Asset, StoredBlob
+from mediastudio.media.tables import Asset, StoredBlob
 from mediastudio.settings import Settings
 
 CHUNK = 300

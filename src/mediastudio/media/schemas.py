@@ -8,7 +8,7 @@ from litestar.params import Parameter
 from pydantic import BaseModel, Field
 
 from mediastudio.common import UtcDatetime
-from mediastudio.media.models import Asset
+from mediastudio.media.tables import Asset
 from mediastudio.projects.schemas import TAGS_MAX, Tag
 
 

@@ -7,12 +7,12 @@ from typing import cast
 
 from sqlmodel import Session
 
-from mediastudio.auth.models import User
+from mediastudio.auth.tables import User
 from mediastudio.errors import Forbidden, NotFound
-from mediastudio.projects.models import Project, ProjectRoleOverride
+from mediastudio.projects.tables import Project, ProjectRoleOverride
 from mediastudio.settings import Settings
-from mediastudio.workspaces.models import Membership, Workspace
 from mediastudio.workspaces.roles import Action, ProjectRole, WorkspaceRole, effective_project_role, project_allows
+from mediastudio.workspaces.tables import Membership, Workspace
 
 VERBS: dict[Action, str] = {"view": "open it", "edit": "change it", "run": "run it", "manage": "manage it"}
 

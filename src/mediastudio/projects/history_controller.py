@@ -10,13 +10,12 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlmodel import select
 
 from mediastudio.auth.identity import IdentityDep
-from mediastudio.auth.models import User
+from mediastudio.auth.tables import User
 from mediastudio.common import Page
 from mediastudio.errors import BadRequest, NotFound
 from mediastudio.paging import OffsetCursor, offset_of
 from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.history import co_authors, commit_summary, first_line, snapshot
-from mediastudio.projects.models import ProjectRoleOverride
 from mediastudio.projects.repo import Commit, ProjectRepo
 from mediastudio.projects.schemas import (
     CommitAuthor,
@@ -28,10 +27,11 @@ from mediastudio.projects.schemas import (
     SceneOut,
 )
 from mediastudio.projects.service import commit as commit_changes
+from mediastudio.projects.tables import ProjectRoleOverride
 from mediastudio.studio import StudioDep
-from mediastudio.workspaces.models import Membership, Workspace
 from mediastudio.workspaces.roles import effective_project_role
 from mediastudio.workspaces.schemas import MemberUser
+from mediastudio.workspaces.tables import Membership, Workspace
 
 
 def commit_out(repo: ProjectRepo, commit: Commit) -> CommitOut:

@@ -9,24 +9,24 @@ from typing import Any, BinaryIO
 
 from sqlmodel import Session, col, select
 
-from mediastudio.auth.models import User
+from mediastudio.auth.tables import User
 from mediastudio.common import new_id, utcnow
 from mediastudio.errors import Forbidden
 from mediastudio.events.emit import emit
 from mediastudio.media.blobs import BlobStore
-from mediastudio.media.models import Asset
 from mediastudio.media.quota import charge_project
+from mediastudio.media.tables import Asset
 from mediastudio.projects import content
 from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.bundle import export_bundle, import_bundle
 from mediastudio.projects.files import read_json, write_atomic, write_json
-from mediastudio.projects.models import Project
 from mediastudio.projects.repo import GITIGNORE, Author, ProjectRepo
 from mediastudio.projects.service import sync_index
+from mediastudio.projects.tables import Project
 from mediastudio.settings import Settings
 from mediastudio.workspaces import service as workspaces
-from mediastudio.workspaces.models import Workspace
 from mediastudio.workspaces.roles import effective_project_role, project_allows
+from mediastudio.workspaces.tables import Workspace
 
 
 def safe_filename(name: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from mediastudio.auth.models import User
+from mediastudio.auth.tables import User
 from mediastudio.common import new_id
 from mediastudio.errors import BadRequest, NotFound
 from mediastudio.projects import content

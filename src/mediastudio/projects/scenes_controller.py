@@ -12,9 +12,9 @@ from mediastudio.common import Page
 from mediastudio.errors import MediastudioError
 from mediastudio.projects import scenes
 from mediastudio.projects.access import project_folder, require
-from mediastudio.projects.models import Project
 from mediastudio.projects.partial_saves import kept_error, saved_anyway, what_was_kept
 from mediastudio.projects.schemas import Graph, GraphOut, SceneCreate, SceneDetail, SceneOut, ScenePatch
+from mediastudio.projects.tables import Project
 from mediastudio.studio import StudioDep
 
 

@@ -11,20 +11,20 @@ from sqlalchemy import event
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, func, or_, select
 
-from mediastudio.auth.models import User
+from mediastudio.auth.tables import User
 from mediastudio.common import new_id, utcnow
 from mediastudio.errors import BadRequest, Forbidden
 from mediastudio.events.emit import emit
 from mediastudio.paging import offset_of
 from mediastudio.projects import content
 from mediastudio.projects.access import project_folder, require
-from mediastudio.projects.models import Project, ProjectTag
 from mediastudio.projects.repo import Author, ProjectRepo
+from mediastudio.projects.tables import Project, ProjectTag
 from mediastudio.projects.templates import get_template
 from mediastudio.settings import Settings
 from mediastudio.workspaces import service as workspaces
-from mediastudio.workspaces.models import Membership
 from mediastudio.workspaces.roles import effective_project_role, project_allows
+from mediastudio.workspaces.tables import Membership
 
 NAME_MAX = 120
 TAG_MAX = 32
@@ -153,7 +153,7 @@ def update_project(db: Session, settings: Settings, actor: User, project_id: str
         meta["tags"] = clean_tags(changes["tags"])
         said.append("changed tags")
     if "cover_asset_id" in changes:
-        from mediastudio.media.models import Asset
+        from mediastudio.media.tables import Asset
 
         cover = changes["cover_asset_id"]
         asset = db.get(Asset, cover) if cover else None

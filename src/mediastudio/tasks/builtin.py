@@ -17,8 +17,8 @@ class ExportParams(BaseModel):
 
 @task_kind("project.export", lane="cpu", params=ExportParams, title=lambda _: "Export '{project}'", needs="view")
 def export_project(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
-    from mediastudio.projects.models import Project
     from mediastudio.projects.portability import export_to_file
+    from mediastudio.projects.tables import Project
 
     ctx.progress(0, 2, "Collecting the project's history and media")
     with ctx.db.session() as db:
@@ -46,9 +46,9 @@ def _preview_size(params: PreviewParams) -> float:
            title=lambda p: f"Draw previews ({len(p.asset_ids)} file{'s' if len(p.asset_ids) != 1 else ''})"
            if p.asset_ids else "Draw previews")
 def draw_previews(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
-    from mediastudio.media.models import Asset
     from mediastudio.media.previews import ensure_preview, ensure_strip, picture_kind, preview_path
     from mediastudio.media.probe import PREVIEW_SIZES
+    from mediastudio.media.tables import Asset
 
     with ctx.db.session() as db:
         query = select(Asset).where(col(Asset.project_id) == ctx.project_id)
@@ -151,7 +151,7 @@ class ImportParams(BaseModel):
 @task_kind("project.import", lane="cpu", params=ImportParams, title=lambda _: "Import a project", needs="none",
            project=False)
 def import_project(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
-    from mediastudio.auth.models import User
+    from mediastudio.auth.tables import User
     from mediastudio.projects.portability import import_from
 
     if not params["file"].startswith(f"{ctx.owner_id}-"):  # only the file its owner uploaded

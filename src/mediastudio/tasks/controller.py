@@ -18,9 +18,9 @@ from mediastudio.media.serving import serve_blob
 from mediastudio.studio import StudioDep
 from mediastudio.tasks import service
 from mediastudio.tasks.kinds import KINDS, LANES
-from mediastudio.tasks.models import STATUSES
 from mediastudio.tasks.runner import results_dir
 from mediastudio.tasks.schemas import TaskOut
+from mediastudio.tasks.tables import STATUSES
 
 
 class TaskCreate(BaseModel):

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from mediastudio.tasks.models import Task
 from mediastudio.tasks.runner import age_seconds
+from mediastudio.tasks.tables import Task
 
 HISTORY = 20  # recent successful runs of a kind that its rate is measured on
 

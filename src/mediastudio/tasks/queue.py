@@ -21,8 +21,8 @@ from sqlmodel import col, select
 
 from mediastudio.settings import Settings
 from mediastudio.tasks.kinds import LANES, Lane
-from mediastudio.tasks.models import Task
 from mediastudio.tasks.runner import Runner
+from mediastudio.tasks.tables import Task
 
 log = logging.getLogger("mediastudio")
 logging.getLogger("huey").setLevel(logging.WARNING)  # its start banner repeats what we log in one line

@@ -29,8 +29,8 @@ from mediastudio.media.blobs import BlobStore
 from mediastudio.settings import Settings
 from mediastudio.tasks.context import Cancelled, TaskContext, TaskFailed
 from mediastudio.tasks.kinds import KINDS
-from mediastudio.tasks.models import Task
 from mediastudio.tasks.schemas import task_event
+from mediastudio.tasks.tables import Task
 
 log = logging.getLogger("mediastudio")
 MAX_ATTEMPTS = 2  # a task interrupted by a restart runs once more, then fails

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from mediastudio.common import UtcDatetime
-from mediastudio.tasks.models import Task
+from mediastudio.tasks.tables import Task
 
 
 class TaskError(BaseModel):

@@ -9,13 +9,13 @@ from typing import Any
 from pydantic import ValidationError
 from sqlmodel import Session, col, func, select
 
-from mediastudio.auth.models import User
+from mediastudio.auth.tables import User
 from mediastudio.common import new_id, utcnow
 from mediastudio.errors import BadRequest, Forbidden, NotFound, TooManyRequests, Unprocessable
 from mediastudio.projects.access import require
 from mediastudio.settings import Settings
 from mediastudio.tasks.kinds import KINDS, TaskKind
-from mediastudio.tasks.models import ACTIVE, Task
+from mediastudio.tasks.tables import ACTIVE, Task
 
 STALE_RUNNING_SECONDS = 120  # a running task silent this long, cancelled, is ended without its worker
 

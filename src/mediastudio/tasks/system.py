@@ -9,17 +9,17 @@ from typing import Any
 
 from sqlmodel import select
 
-from mediastudio.auth.models import User
+from mediastudio.auth.tables import User
 from mediastudio.db import Database
 from mediastudio.events.bus import EventBus
 from mediastudio.media.blobs import BlobStore
 from mediastudio.settings import Settings
 from mediastudio.tasks.estimates import LaneView, Placement, build_view
 from mediastudio.tasks.kinds import LANES, load_builtin_kinds
-from mediastudio.tasks.models import Task
 from mediastudio.tasks.queue import TaskQueue
 from mediastudio.tasks.runner import Runner
 from mediastudio.tasks.schemas import TaskOut, task_out
+from mediastudio.tasks.tables import Task
 
 log = logging.getLogger("mediastudio")
 QUEUE_EVENT_INTERVAL = 0.25  # queue.changed at most 4 times a second

@@ -15,7 +15,7 @@ from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page, UtcDatetime
 from mediastudio.studio import StudioDep
 from mediastudio.webhooks import service as webhooks
-from mediastudio.webhooks.models import Webhook, WebhookDelivery
+from mediastudio.webhooks.tables import Webhook, WebhookDelivery
 from mediastudio.webhooks.targets import MAX_URL
 
 

@@ -17,15 +17,15 @@ from typing import Any, Literal, get_args
 from sqlmodel import Session, col, select
 
 from mediastudio import __version__
-from mediastudio.auth.models import User
+from mediastudio.auth.tables import User
 from mediastudio.common import new_id, utcnow
 from mediastudio.db import Database
 from mediastudio.errors import BadRequest, Conflict, Forbidden, MediastudioError, NotFound
 from mediastudio.projects.access import require
-from mediastudio.projects.models import Project
+from mediastudio.projects.tables import Project
 from mediastudio.settings import Settings
 from mediastudio.webhooks import sender
-from mediastudio.webhooks.models import Webhook, WebhookDelivery
+from mediastudio.webhooks.tables import Webhook, WebhookDelivery
 from mediastudio.webhooks.targets import SIGNATURE_HEADER, check_url
 from mediastudio.workspaces.roles import Action
 

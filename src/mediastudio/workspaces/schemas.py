@@ -8,10 +8,10 @@ from litestar.params import Parameter
 from pydantic import BaseModel, Field
 
 from mediastudio.api_types import NOT_BLANK, text
-from mediastudio.auth.models import User
+from mediastudio.auth.tables import User
 from mediastudio.common import UtcDatetime
-from mediastudio.workspaces.models import Membership, Workspace
 from mediastudio.workspaces.roles import ProjectRole, WorkspaceRole
+from mediastudio.workspaces.tables import Membership, Workspace
 
 NAME_MAX = 80
 Name = Annotated[str, *text(min_length=1, max_length=NAME_MAX, pattern=NOT_BLANK,

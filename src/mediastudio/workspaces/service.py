@@ -9,10 +9,9 @@ from typing import cast
 
 from sqlmodel import Session, col, func, select
 
-from mediastudio.auth.models import User
+from mediastudio.auth.tables import User
 from mediastudio.common import new_id
 from mediastudio.errors import BadRequest, Conflict, Forbidden, NotFound
-from mediastudio.workspaces.models import Membership, Workspace
 from mediastudio.workspaces.roles import (
     PROJECT_ROLES,
     WORKSPACE_ROLES,
@@ -21,6 +20,7 @@ from mediastudio.workspaces.roles import (
     can_assign,
     can_manage_members,
 )
+from mediastudio.workspaces.tables import Membership, Workspace
 
 NAME_MAX = 80
 
