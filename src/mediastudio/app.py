@@ -20,12 +20,11 @@ from mediastudio.auth.tokens_controller import TokensController
 from mediastudio.collab.activity_controller import ActivityController
 from mediastudio.collab.controller import project_presence, scene_sync
 from mediastudio.collab.rooms import Rooms
-from mediastudio.db import Database
 from mediastudio.edge.guard import EdgeGuard
 from mediastudio.edge.hosts import HostPolicy
 from mediastudio.engine.controller import EngineController
 from mediastudio.errors import EXCEPTION_HANDLERS
-from mediastudio.events.controller import events
+from mediastudio.feed.controller import events
 from mediastudio.media.controller import AssetsController
 from mediastudio.media.leftovers import leftover_sweeper, sweep_at_start
 from mediastudio.media.usage_controller import my_usage
@@ -38,6 +37,7 @@ from mediastudio.projects.sweeper import project_sweeper, recover_projects
 from mediastudio.settings import Settings
 from mediastudio.studio import Studio, provide_studio
 from mediastudio.system.controller import SystemController
+from mediastudio.tables import open_database
 from mediastudio.tasks.controller import QueueController, TasksController
 from mediastudio.ui import WebUI, find_web_dist, serve_ui, unknown_api_path
 from mediastudio.webhooks.controller import WebhooksController
@@ -63,8 +63,7 @@ def prepare_data_dir(settings: Settings) -> None:
 
 def build_studio(settings: Settings) -> Studio:
     prepare_data_dir(settings)
-    db = Database(settings.database_path)
-    db.migrate()
+    db = open_database(settings.database_path)
     return Studio(settings=settings, db=db, ui=WebUI(find_web_dist(settings.web_dist)))
 
 

@@ -1,15 +1,17 @@
-"""The SQLite database: one file in the data folder, WAL mode, tables owned by feature folders."""
+"""The SQLite database: one file in the data folder, WAL mode; the tables live with their features (tables.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel, create_engine, text
+
+from mediastudio.events.bus import EventBus
 
 # Bumped by each migration that needs more than new tables (create_all handles those).
 SCHEMA_VERSION = 1
@@ -30,29 +32,20 @@ class Database:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.events: Any = None  # the app's EventBus; sessions carry it to the services
+        self.events: EventBus | None = None  # the app's bus: what a committed session announces
         self.engine: Engine = create_engine(
             f"sqlite:///{path}", connect_args={"check_same_thread": False}
         )
         event.listen(self.engine, "connect", _on_connect)
 
-    def migrate(self) -> None:
-        """Create missing tables and record the schema version."""
-        import mediastudio.auth.tables
-        import mediastudio.collab.activity
-        import mediastudio.engine.cache
-        import mediastudio.media.tables
-        import mediastudio.projects.tables
-        import mediastudio.tasks.tables
-        import mediastudio.webhooks.tables
-        import mediastudio.workspaces.tables  # noqa: F401  (tables register on import)
-
+    def migrate(self, upgrades: Iterable[Callable[[Connection], None]] = ()) -> None:
+        """Create missing tables (of every table module imported so far: see tables.py), run `upgrades`
+        (changes a new table does not cover), and record the schema version."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         SQLModel.metadata.create_all(self.engine)
         with self.engine.begin() as conn:
-            from mediastudio.webhooks.tables import add_missing_columns  # columns newer than their table
-
-            add_missing_columns(conn)
+            for upgrade in upgrades:
+                upgrade(conn)
             current = conn.execute(text("PRAGMA user_version")).scalar_one()
             if current < SCHEMA_VERSION:
                 conn.execute(text(f"PRAGMA user_version={SCHEMA_VERSION}"))

@@ -88,6 +88,19 @@ NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 NO_SPACE_WORDS = (*(os.strerror(number) for number in sorted(NO_SPACE_ERRNOS)), "Out of diskspace")  # git's own
 
 
+# -- errors of running tasks (raised by task kinds and generation nodes, handled by the task runner) --------
+class Cancelled(Exception):
+    """Raised by a task's `check_cancelled()`; the task ends `cancelled` and its partial outputs are discarded."""
+
+
+class TaskFailed(Exception):
+    """A task's failure with a message (and hint) for the person who started it."""
+
+    def __init__(self, message: str, *, code: str = "failed", hint: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.hint = code, message, hint
+
+
 def disk_full(exc: BaseException | None) -> bool:
     """Whether `exc` (or what caused it) says the disk is full: an OSError, or SQLite's SQLITE_FULL."""
     for _ in range(8):  # the chain of causes, bounded

@@ -10,7 +10,7 @@ from mediastudio.auth import sessions, users
 from mediastudio.auth.passwords import check_strength, hash_password, verify_password
 from mediastudio.auth.secrets import digest
 from mediastudio.common import utcnow
-from mediastudio.db import Database
+from mediastudio.tables import open_database
 from mediastudio.errors import BadRequest, Forbidden, MediastudioError, Unprocessable
 
 
@@ -45,8 +45,7 @@ def test_a_good_password_passes() -> None:
 
 @pytest.fixture
 def db(tmp_path: Path):  # type: ignore[no-untyped-def]
-    database = Database(tmp_path / "db.sqlite")
-    database.migrate()
+    database = open_database(tmp_path / "db.sqlite")
     with database.transaction() as session:
         yield session
     database.close()

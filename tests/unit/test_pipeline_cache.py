@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from mediastudio.errors import TaskFailed
 from mediastudio.models.pipelines import PipelineCache
 from mediastudio.models.registry import ModelRegistry
-from mediastudio.tasks.context import TaskFailed
 
 
 @pytest.fixture(scope="module")

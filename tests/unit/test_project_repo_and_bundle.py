@@ -115,15 +115,14 @@ def test_trash_is_purged_after_30_days(tmp_path: Path) -> None:
 
     from mediastudio.auth.users import create_user
     from mediastudio.common import utcnow
-    from mediastudio.db import Database
+    from mediastudio.tables import open_database
     from mediastudio.projects import service
     from mediastudio.projects.access import project_folder
     from mediastudio.projects.tables import Project
     from mediastudio.settings import Settings
 
     settings = Settings(data_dir=tmp_path, probe_gpu=False)
-    db = Database(settings.database_path)
-    db.migrate()
+    db = open_database(settings.database_path)
     with db.transaction() as session:
         user = create_user(session, username="ana", password="violet tram sixteen")
         project = service.create_project(session, settings, user, name="Old", workspace_id=None)

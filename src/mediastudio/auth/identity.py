@@ -7,8 +7,10 @@ from typing import Literal
 
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
+from sqlmodel import Session
 
 from mediastudio.auth.tables import ApiToken, AuthSession, User
+from mediastudio.common import utcnow
 from mediastudio.errors import Forbidden, Unauthorized
 
 
@@ -48,3 +50,18 @@ def provide_admin(request: ASGIConnection) -> Identity:
 
 IdentityDep = NamedDependency[Identity]
 OptionalIdentityDep = NamedDependency[Identity | None]
+
+
+def current_user(db: Session, identity: Identity) -> User | None:
+    """The caller again, if the session or token the socket was opened with still holds."""
+    now = utcnow()
+    if identity.via == "token":
+        token = db.get(ApiToken, identity.token.id) if identity.token is not None else None
+        if token is None or (token.expires_at is not None and token.expires_at <= now):
+            return None
+    else:
+        session = db.get(AuthSession, identity.session.id) if identity.session is not None else None
+        if session is None or session.expires_at <= now:
+            return None
+    user = db.get(User, identity.user.id)
+    return None if user is None or user.disabled else user

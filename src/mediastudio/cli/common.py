@@ -35,12 +35,11 @@ def build_settings(**overrides: object):  # type: ignore[no-untyped-def]
 @contextmanager
 def open_database(data_dir: object) -> Iterator[tuple[Session, object]]:
     """The data folder's database in one transaction; our errors print as a message, exit 1."""
-    from mediastudio.db import Database
     from mediastudio.errors import MediastudioError
+    from mediastudio.tables import open_database
 
     settings = build_settings(data_dir=data_dir)
-    db = Database(settings.database_path)
-    db.migrate()
+    db = open_database(settings.database_path)
     try:
         with db.transaction() as session:
             yield session, settings

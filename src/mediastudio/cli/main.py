@@ -78,7 +78,7 @@ def worker(
     cpu_workers: CpuWorkers = None,
 ) -> None:
     """Run task workers for a studio whose queue is on Redis (this machine must see its data folder)."""
-    from mediastudio.tasks.worker import run_worker
+    from mediastudio.worker import run_worker
 
     settings = build_settings(queue_url=queue, data_dir=data_dir, gpu_workers=gpu_workers, cpu_workers=cpu_workers)
     if not settings.queue_url:

@@ -62,9 +62,8 @@ def pull(
     data_dir: DataDir = None,
 ) -> None:
     """Download a diffusers model from the Hugging Face hub (needs the internet)."""
-    from mediastudio.errors import MediastudioError
+    from mediastudio.errors import MediastudioError, TaskFailed
     from mediastudio.models.pull import pull as download
-    from mediastudio.tasks.context import TaskFailed
 
     def show(step: int, total: int, message: str) -> None:
         typer.echo(f"\r{message}", nl=False)

@@ -37,7 +37,7 @@ class SocketPeer:
 
 def _role(studio: Any, identity: Identity, project_id: str) -> tuple[Any, str]:
     """The project and the caller's role on it now; raises when they may no longer see it."""
-    from mediastudio.events.access import current_user
+    from mediastudio.auth.identity import current_user
 
     with studio.db.session() as db:
         user = current_user(db, identity)

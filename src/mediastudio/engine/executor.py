@@ -15,7 +15,8 @@ from typing import Any
 from mediastudio.engine.cache import NodeCache, node_key
 from mediastudio.engine.context import NodeContext
 from mediastudio.engine.graph import Plan
-from mediastudio.tasks.context import TaskContext, TaskFailed
+from mediastudio.errors import TaskFailed
+from mediastudio.tasks.context import TaskContext
 
 log = logging.getLogger("mediastudio")
 
@@ -153,7 +154,7 @@ class Execution:
             self._report(f"'{ctx.title}' failed", force=True)
             raise TaskFailed(f"'{ctx.title}': {exc.message}", code=exc.code, hint=exc.hint) from exc
         except Exception as exc:
-            from mediastudio.tasks.context import Cancelled
+            from mediastudio.errors import Cancelled
 
             if isinstance(exc, Cancelled):
                 self.states[node_id] = {"state": "cancelled"}

@@ -8,7 +8,8 @@ from pydantic import BaseModel, Field
 
 from mediastudio.engine.executor import Execution
 from mediastudio.engine.graph import GraphInvalid
-from mediastudio.tasks.context import TaskContext, TaskFailed
+from mediastudio.errors import TaskFailed
+from mediastudio.tasks.context import TaskContext
 from mediastudio.tasks.kinds import task_kind
 
 

@@ -16,13 +16,9 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlmodel import Session
-
-if TYPE_CHECKING:
-    from mediastudio.auth.identity import Identity
-    from mediastudio.auth.tables import User
 
 log = logging.getLogger("mediastudio")
 ACCESS_CHANGED = "access.changed"  # internal: never shown to subscribers, never sent to webhooks
@@ -31,24 +27,6 @@ ACCESS_CHANGED = "access.changed"  # internal: never shown to subscribers, never
 def access_changed(db: Session, *, user_id: str | None = None, workspace_id: str | None = None) -> None:
     """Announce, once `db` commits, that `user_id`'s rights changed (None: anyone's in `workspace_id`)."""
     db.info.setdefault("events", []).append((ACCESS_CHANGED, workspace_id, {"user_id": user_id}))
-
-
-def current_user(db: Session, identity: Identity) -> User | None:
-    """The caller again, if the session or token the socket was opened with still holds."""
-    from mediastudio.auth.tables import ApiToken, AuthSession, User
-    from mediastudio.common import utcnow
-
-    now = utcnow()
-    if identity.via == "token":
-        token = db.get(ApiToken, identity.token.id) if identity.token is not None else None
-        if token is None or (token.expires_at is not None and token.expires_at <= now):
-            return None
-    else:
-        session = db.get(AuthSession, identity.session.id) if identity.session is not None else None
-        if session is None or session.expires_at <= now:
-            return None
-    user = db.get(User, identity.user.id)
-    return None if user is None or user.disabled else user
 
 
 @dataclass(eq=False)

@@ -12,9 +12,8 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from mediastudio.errors import NotFound
+from mediastudio.errors import NotFound, TaskFailed
 from mediastudio.models.registry import ModelRegistry
-from mediastudio.tasks.context import TaskFailed
 
 log = logging.getLogger("mediastudio")
 PURPOSES = ("text-to-image", "image-to-image", "inpaint", "text-to-video", "image-to-video", "upscale")

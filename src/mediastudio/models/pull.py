@@ -8,8 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from mediastudio.errors import TaskFailed
 from mediastudio.models.registry import ModelRegistry
-from mediastudio.tasks.context import TaskContext, TaskFailed
+from mediastudio.tasks.context import TaskContext
 from mediastudio.tasks.kinds import task_kind
 
 OFFLINE_HINT = ("Download the model on a machine that is online (e.g. `huggingface-cli download REPO --local-dir "

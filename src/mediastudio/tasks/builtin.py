@@ -7,7 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
-from mediastudio.tasks.context import TaskContext, TaskFailed
+from mediastudio.errors import TaskFailed
+from mediastudio.tasks.context import TaskContext
 from mediastudio.tasks.kinds import task_kind
 
 

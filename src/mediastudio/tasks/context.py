@@ -8,23 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mediastudio.errors import Cancelled
+
 if TYPE_CHECKING:
     from mediastudio.tasks.runner import Runner
 
 PROGRESS_INTERVAL = 0.1  # at most ~10 progress events per second per task
 CANCEL_POLL_INTERVAL = 0.2  # how often a worker looks for a cancel made by another process
-
-
-class Cancelled(Exception):
-    """Raised by `check_cancelled()`; the task ends `cancelled` and its partial outputs are discarded."""
-
-
-class TaskFailed(Exception):
-    """A failure with a message (and hint) for the person who started the task."""
-
-    def __init__(self, message: str, *, code: str = "failed", hint: str | None = None) -> None:
-        super().__init__(message)
-        self.code, self.message, self.hint = code, message, hint
 
 
 @dataclass

@@ -23,11 +23,11 @@ from sqlmodel import col
 
 from mediastudio.common import utcnow
 from mediastudio.db import Database
-from mediastudio.errors import MediastudioError
+from mediastudio.errors import Cancelled, MediastudioError, TaskFailed
 from mediastudio.events.bus import EventBus
 from mediastudio.media.blobs import BlobStore
 from mediastudio.settings import Settings
-from mediastudio.tasks.context import Cancelled, TaskContext, TaskFailed
+from mediastudio.tasks.context import TaskContext
 from mediastudio.tasks.kinds import KINDS
 from mediastudio.tasks.schemas import task_event
 from mediastudio.tasks.tables import Task

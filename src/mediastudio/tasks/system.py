@@ -7,11 +7,11 @@ import contextlib
 import logging
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from mediastudio.auth.tables import User
 from mediastudio.db import Database
-from mediastudio.events.bus import EventBus
+from mediastudio.events.bus import EventBus, Subscriber, view_for
 from mediastudio.media.blobs import BlobStore
 from mediastudio.settings import Settings
 from mediastudio.tasks.estimates import LaneView, Placement, build_view
@@ -119,6 +119,20 @@ class TaskSystem:
                                 starts_in=place.starts_in if place else None,
                                 eta=place.eta if place else None))
         return out
+
+    def snapshot_for(self, user: User) -> dict[str, Any]:
+        """What a client needs on (re)connecting to the feed: `user`'s active and 20 most recent tasks, and the
+        queue as `user` may see it."""
+        with self.db.session() as db:
+            active = db.exec(select(Task).where(col(Task.owner_id) == user.id,
+                                                col(Task.status).in_(("queued", "running", "interrupted")))
+                             .order_by(col(Task.created_at))).all()
+            recent = db.exec(select(Task).where(col(Task.owner_id) == user.id,
+                                                col(Task.status).in_(("succeeded", "failed", "cancelled")))
+                             .order_by(col(Task.finished_at).desc()).limit(20)).all()
+        tasks = [t.model_dump(mode="json") for t in self.describe([*active, *recent])]
+        queue = view_for(Subscriber(user.id, set(), user.is_admin), {"type": "queue.changed", **self.queue_state()})
+        return {"tasks": tasks, "queue": queue}
 
     # -- writing ------------------------------------------------------------------------------------
     def submit(self, task: Task) -> None:

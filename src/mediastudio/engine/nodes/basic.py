@@ -50,7 +50,7 @@ class Seed(NodeType):
         if self.mode == "random":
             seed = secrets.randbelow(2**32)
         elif self.mode == "increment":
-            seed = (self.value + ctx.execution.run_index) % 2**32
+            seed = (self.value + ctx.run_index) % 2**32
         else:
             seed = self.value
         ctx.facts["seed"] = seed

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from mediastudio.engine.context import NodeContext
 from mediastudio.engine.registry import NodeType, Port, node
-from mediastudio.tasks.context import TaskFailed
+from mediastudio.errors import TaskFailed
 
 
 @node("load_image", title="Load image", category="Input",
@@ -24,7 +24,7 @@ class LoadImage(NodeType):
         if not ids:
             raise TaskFailed("No picture chosen.", code="missing_input",
                              hint="Drag an image from the Asset Browser onto the node, or pick one in the inspector.")
-        images = [ctx.execution.load_asset_image(asset_id) for asset_id in ids]
+        images = [ctx.load_image(asset_id) for asset_id in ids]
         ctx.facts.setdefault("source_assets", ids)
         return {"image": images[0], "images": images, "mask": images[0].convert("L")}
 

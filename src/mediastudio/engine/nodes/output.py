@@ -9,7 +9,7 @@ from pydantic import Field
 
 from mediastudio.engine.context import NodeContext
 from mediastudio.engine.registry import NodeType, Port, node
-from mediastudio.tasks.context import TaskFailed
+from mediastudio.errors import TaskFailed
 
 
 @node("shot", title="Shot output", category="Output",
@@ -26,7 +26,7 @@ class Shot(NodeType):
         items: list[tuple[str, bytes, dict[str, Any]]] = []
         images = inputs.get("images") or []
         for index, image in enumerate(images, start=1):
-            known = ctx.execution.cache.encoded(image)
+            known = ctx.encoded(image)
             if known:  # encoded once already (the cache stored it)
                 data = ctx.blobs.path(known).read_bytes()
             else:

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from mediastudio.engine.context import NodeContext
 from mediastudio.engine.registry import NodeType, Port, node
-from mediastudio.tasks.context import TaskFailed
+from mediastudio.errors import TaskFailed
 
 CODECS = {"h264": "libx264", "mpeg4": "mpeg4"}
 
@@ -100,7 +100,7 @@ class LoadVideo(NodeType):
         if not self.asset_id:
             raise TaskFailed("No clip chosen.", code="missing_input",
                              hint="Drag a video from the Asset Browser onto the canvas, or pick one in the inspector.")
-        path = ctx.execution.load_asset_video(self.asset_id)
+        path = ctx.load_video(self.asset_id)
 
         def check(count: int) -> None:
             ctx.check_cancelled()

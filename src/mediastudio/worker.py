@@ -10,11 +10,11 @@ import logging
 import signal
 import threading
 
-from mediastudio.db import Database
 from mediastudio.events.bus import EventBus
 from mediastudio.events.redis_transport import RedisTransport
 from mediastudio.media.blobs import BlobStore
 from mediastudio.settings import Settings
+from mediastudio.tables import open_database
 
 log = logging.getLogger("mediastudio")
 
@@ -26,8 +26,7 @@ def run_worker(settings: Settings) -> int:
     if not settings.database_path.is_file():
         log.error("No studio database at %s: point --data-dir at the studio's data folder.", settings.database_path)
         return 2
-    db = Database(settings.database_path)
-    db.migrate()
+    db = open_database(settings.database_path)
     transport = RedisTransport(settings.queue_url or "")
     try:
         transport.client.ping()

@@ -14,27 +14,9 @@ from mediastudio.auth.identity import current_identity
 log = logging.getLogger("mediastudio")
 
 
-def tasks_snapshot(studio, user) -> dict:  # type: ignore[no-untyped-def]
-    from sqlmodel import col, select
-
-    from mediastudio.events.bus import Subscriber, view_for
-    from mediastudio.tasks.tables import Task
-
-    with studio.db.session() as db:
-        active = db.exec(select(Task).where(col(Task.owner_id) == user.id,
-                                            col(Task.status).in_(("queued", "running", "interrupted")))
-                         .order_by(col(Task.created_at))).all()
-        recent = db.exec(select(Task).where(col(Task.owner_id) == user.id,
-                                            col(Task.status).in_(("succeeded", "failed", "cancelled")))
-                         .order_by(col(Task.finished_at).desc()).limit(20)).all()
-    tasks = [t.model_dump(mode="json") for t in studio.tasks.describe([*active, *recent])]
-    queue = view_for(Subscriber(user.id, set(), user.is_admin), {"type": "queue.changed", **studio.tasks.queue_state()})
-    return {"tasks": tasks, "queue": queue}
-
-
 def _rights(studio, identity) -> tuple[bool, set[str]] | None:  # type: ignore[no-untyped-def]
     """(is admin, workspace ids) of the caller now, or None when their session or token no longer holds."""
-    from mediastudio.events.access import current_user
+    from mediastudio.auth.identity import current_user
     from mediastudio.workspaces.service import list_for_user
 
     with studio.db.session() as db:
@@ -81,7 +63,7 @@ async def events(socket: WebSocket) -> None:
     studio.events.live.add(connection, studio.settings.live_recheck_seconds, checked_at)
     try:
         # The current state at once, so a client that reconnects needs nothing else: its active and recent tasks.
-        snapshot = await to_thread.run_sync(tasks_snapshot, studio, identity.user)
+        snapshot = await to_thread.run_sync(studio.tasks.snapshot_for, identity.user)
         await socket.send_json({"type": "hello", "version": 1, "user_id": identity.user.id, **snapshot})
         await _serve(socket, subscriber, closed)
     except Exception:

@@ -1,0 +1,29 @@
+"""Every table of the studio, and the one way to open its database ready for use.
+
+The database layer (db.py) knows no feature; each feature keeps its tables in its own `tables.py`.
+This module, part of the composition layer beside app.py, imports them all so that `migrate()` creates
+every missing table, then runs the upgrades a new table does not cover (columns added later).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mediastudio.auth.tables
+import mediastudio.collab.activity
+import mediastudio.engine.cache
+import mediastudio.media.tables
+import mediastudio.projects.tables
+import mediastudio.tasks.tables
+import mediastudio.workspaces.tables  # noqa: F401  (tables register on import)
+from mediastudio.db import Database
+from mediastudio.webhooks.tables import add_missing_columns
+
+UPGRADES = (add_missing_columns,)
+
+
+def open_database(path: Path) -> Database:
+    """The database at `path` with every table present and up to date."""
+    db = Database(path)
+    db.migrate(UPGRADES)
+    return db
