@@ -30,9 +30,10 @@ sys.path[:0] = [str(REPO / "tests")]
 
 import websockets  # noqa: E402
 
+from kinds_for_tests import ENV as TEST_KINDS  # noqa: E402
 from support import ApiClient, set_up_admin, start_server  # noqa: E402
 
-ENV = {"MEDIASTUDIO_TEST_TASKS": "1", "MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_TASK_QUOTA": "1000000",
+ENV = {**TEST_KINDS, "MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_TASK_QUOTA": "1000000",
        "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "10000000", "MEDIASTUDIO_RATE_LIMIT_IP_PER_MINUTE": "10000000"}
 
 

@@ -16,6 +16,7 @@ from mediastudio.auth.controller import AuthController
 from mediastudio.auth.guests import guest_sweeper
 from mediastudio.auth.identity import provide_identity, provide_optional_identity
 from mediastudio.auth.middleware import AuthMiddleware
+from mediastudio.auth.ratelimit import GuestLimit, LoginThrottle, RateLimiter
 from mediastudio.auth.tokens_controller import TokensController
 from mediastudio.collab.activity_controller import ActivityController
 from mediastudio.collab.controller import project_presence, scene_sync
@@ -23,22 +24,30 @@ from mediastudio.collab.rooms import Rooms
 from mediastudio.edge.guard import EdgeGuard
 from mediastudio.edge.hosts import HostPolicy
 from mediastudio.engine.controller import EngineController
+from mediastudio.engine.service import Engine
 from mediastudio.errors import EXCEPTION_HANDLERS
+from mediastudio.events.bus import EventBus
+from mediastudio.events.redis_transport import RedisTransport
 from mediastudio.feed.controller import events
+from mediastudio.kinds import build_kinds
 from mediastudio.media.controller import AssetsController
 from mediastudio.media.leftovers import leftover_sweeper, sweep_at_start
 from mediastudio.media.usage_controller import my_usage
 from mediastudio.models.controller import ModelsController
+from mediastudio.models.registry import ModelRegistry
 from mediastudio.options import allowed_methods, answer_options
+from mediastudio.projects.access import task_scope
 from mediastudio.projects.controller import ProjectsController
 from mediastudio.projects.history_controller import HistoryController
 from mediastudio.projects.scenes_controller import ScenesController
 from mediastudio.projects.sweeper import project_sweeper, recover_projects
 from mediastudio.settings import Settings
+from mediastudio.storage.blobs import BlobStore
 from mediastudio.studio import Studio, provide_studio
 from mediastudio.system.controller import SystemController
 from mediastudio.tables import open_database
 from mediastudio.tasks.controller import QueueController, TasksController
+from mediastudio.tasks.system import TaskSystem
 from mediastudio.ui import WebUI, find_web_dist, serve_ui, unknown_api_path
 from mediastudio.webhooks.controller import WebhooksController
 from mediastudio.webhooks.service import WebhookDispatcher
@@ -62,9 +71,22 @@ def prepare_data_dir(settings: Settings) -> None:
 
 
 def build_studio(settings: Settings) -> Studio:
+    """Every service of one app, wired together: the only place that knows them all."""
     prepare_data_dir(settings)
     db = open_database(settings.database_path)
-    return Studio(settings=settings, db=db, ui=WebUI(find_web_dist(settings.web_dist)))
+    events = EventBus(RedisTransport(settings.queue_url) if settings.queue_url else None)
+    db.events = events
+    blobs = BlobStore(settings.data_dir / "blobs")
+    models = ModelRegistry(settings.data_dir)
+    engine = Engine(settings, db, blobs, models)
+    tasks = TaskSystem(settings, db, blobs, events, build_kinds(settings, engine), task_scope)
+    return Studio(
+        settings=settings, db=db, ui=WebUI(find_web_dist(settings.web_dist)), blobs=blobs, events=events,
+        models=models, engine=engine, tasks=tasks, rooms=Rooms(settings, db), webhooks=WebhookDispatcher(db, settings),
+        limiter=RateLimiter(settings.rate_limit_user_per_minute, settings.rate_limit_ip_per_minute,
+                            settings.rate_limit_expensive_per_minute),
+        login_throttle=LoginThrottle(settings.login_max_failures, settings.login_lockout_seconds),
+        guest_limit=GuestLimit(settings.guests_per_ip_per_hour))
 
 
 def _lifespan(studio: Studio):  # type: ignore[no-untyped-def]
@@ -72,13 +94,13 @@ def _lifespan(studio: Studio):  # type: ignore[no-untyped-def]
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         studio.events.bind(asyncio.get_running_loop())
         await recover_projects(studio.settings)
-        studio.rooms = Rooms(studio)
         if await studio.rooms.recover():
             log.warning("Saved live scene edits that a crash had kept out of the scene files")
         studio.rooms.start()
         await studio.tasks.start()
+        if studio.settings.preload_models and studio.tasks.workers.get("gpu", 0) > 0:
+            studio.engine.preload()
         await sweep_at_start(studio.settings, studio.db, studio.blobs)  # after interrupted tasks are settled
-        studio.webhooks = WebhookDispatcher(studio.db, studio.settings)
         studio.webhooks.start(studio.events)
         background = [asyncio.create_task(guest_sweeper(studio.db, studio.settings)),
                       asyncio.create_task(project_sweeper(studio.db, studio.settings)),

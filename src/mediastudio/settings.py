@@ -77,7 +77,10 @@ class Settings(BaseSettings):
     cpu_workers: int = Field(2, ge=0, le=64, description="Threads of the CPU lane (previews, exports) in this "
                                                           "process (0 = only workers elsewhere).")
     task_quota: int = Field(100, ge=1, description="Tasks a user may have waiting or running at once.")
-    test_tasks: bool = Field(False, description="Offer the `test.*` task kinds (for tests and benchmarks).")
+    extra_task_kinds: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Python modules whose `register(kinds)` adds task kinds (plugins; the tests' sleep tasks). "
+                    "Only an administrator sets this: the modules run inside the studio.")
     webhook_retry_seconds: float = Field(10.0, gt=0, description="First retry delay of a failed webhook "
                                                                  "delivery; each next one waits 4× longer.")
     webhook_max_attempts: int = Field(6, ge=1, le=20)
@@ -98,7 +101,7 @@ class Settings(BaseSettings):
             raise ValueError("the queue is SQLite (default) or redis://HOST:PORT/N")
         return value
 
-    @field_validator("allowed_hosts", mode="before")
+    @field_validator("allowed_hosts", "extra_task_kinds", mode="before")
     @classmethod
     def _host_list(cls, value: object) -> object:
         # MEDIASTUDIO_ALLOWED_HOSTS=studio.lan,192.168.1.20 (commas or spaces), as people write it; JSON works too.

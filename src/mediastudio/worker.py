@@ -10,18 +10,21 @@ import logging
 import signal
 import threading
 
+from mediastudio.engine.service import Engine
 from mediastudio.events.bus import EventBus
 from mediastudio.events.redis_transport import RedisTransport
-from mediastudio.media.blobs import BlobStore
+from mediastudio.kinds import build_kinds
+from mediastudio.models.registry import ModelRegistry
+from mediastudio.projects.access import task_scope
 from mediastudio.settings import Settings
+from mediastudio.storage.blobs import BlobStore
 from mediastudio.tables import open_database
+from mediastudio.tasks.system import TaskSystem
 
 log = logging.getLogger("mediastudio")
 
 
 def run_worker(settings: Settings) -> int:
-    from mediastudio.tasks.system import TaskSystem
-
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:  %(message)s")
     if not settings.database_path.is_file():
         log.error("No studio database at %s: point --data-dir at the studio's data folder.", settings.database_path)
@@ -33,7 +36,10 @@ def run_worker(settings: Settings) -> int:
     except Exception as exc:
         log.error("Cannot reach the queue at %s: %s", settings.queue_url, exc)
         return 2
-    system = TaskSystem(settings, db, BlobStore(settings.data_dir / "blobs"), EventBus(transport))
+    blobs = BlobStore(settings.data_dir / "blobs")
+    models = ModelRegistry(settings.data_dir)
+    engine = Engine(settings, db, blobs, models)
+    system = TaskSystem(settings, db, blobs, EventBus(transport), build_kinds(settings, engine), task_scope)
     recovered = system.queue.recover()
     if recovered:
         log.warning("Re-queued %d task(s) that a stop or crash had interrupted", recovered)

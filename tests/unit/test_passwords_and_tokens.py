@@ -10,8 +10,8 @@ from mediastudio.auth import sessions, users
 from mediastudio.auth.passwords import check_strength, hash_password, verify_password
 from mediastudio.auth.secrets import digest
 from mediastudio.common import utcnow
-from mediastudio.tables import open_database
 from mediastudio.errors import BadRequest, Forbidden, MediastudioError, Unprocessable
+from mediastudio.tables import open_database
 
 
 def test_hashes_are_argon2id_salted_and_verify() -> None:

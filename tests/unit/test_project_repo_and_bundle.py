@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from mediastudio.errors import BadRequest
-from mediastudio.media.blobs import BlobStore
 from mediastudio.projects.bundle import export_bundle, import_bundle, referenced_blobs
 from mediastudio.projects.files import read_json, write_json
 from mediastudio.projects.history import describe_changes
 from mediastudio.projects.repo import Author, ProjectRepo
+from mediastudio.storage.blobs import BlobStore
 
 ANA = Author("Ana", "u_ana")
 BOB = Author("Bob", "u_bob")
@@ -115,11 +115,11 @@ def test_trash_is_purged_after_30_days(tmp_path: Path) -> None:
 
     from mediastudio.auth.users import create_user
     from mediastudio.common import utcnow
-    from mediastudio.tables import open_database
     from mediastudio.projects import service
     from mediastudio.projects.access import project_folder
     from mediastudio.projects.tables import Project
     from mediastudio.settings import Settings
+    from mediastudio.tables import open_database
 
     settings = Settings(data_dir=tmp_path, probe_gpu=False)
     db = open_database(settings.database_path)

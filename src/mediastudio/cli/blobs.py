@@ -14,8 +14,8 @@ app = typer.Typer(help="Verify the media store and collect unreferenced media.",
 @app.command()
 def verify(data_dir: DataDir = None) -> None:
     """Re-hash every stored media file; exit 1 if any no longer matches its name."""
-    from mediastudio.media.blobs import BlobStore
     from mediastudio.media.maintenance import verify_all
+    from mediastudio.storage.blobs import BlobStore
 
     settings = build_settings(data_dir=data_dir)
     checked, damaged = verify_all(BlobStore(settings.data_dir / "blobs"))
@@ -31,8 +31,8 @@ def gc(
     data_dir: DataDir = None,
 ) -> None:
     """Remove media that no version of any project (the trash included) references."""
-    from mediastudio.media.blobs import BlobStore
     from mediastudio.media.maintenance import collect_garbage
+    from mediastudio.storage.blobs import BlobStore
 
     settings = build_settings(data_dir=data_dir)
     result = collect_garbage(settings.data_dir, BlobStore(settings.data_dir / "blobs"), dry_run=dry_run)

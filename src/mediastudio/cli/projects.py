@@ -34,8 +34,8 @@ def export(
     data_dir: DataDir = None,
 ) -> None:
     """Write a project, with its whole history and media, to one .msproj file."""
-    from mediastudio.media.blobs import BlobStore
     from mediastudio.projects.portability import export_to_file
+    from mediastudio.storage.blobs import BlobStore
 
     with open_database(data_dir) as (session, settings):
         path = export_to_file(session, settings, BlobStore(settings.data_dir / "blobs"), None, project_id,  # type: ignore[attr-defined]
@@ -52,8 +52,8 @@ def import_(
     data_dir: DataDir = None,
 ) -> None:
     """Recreate a project from a .msproj file, with identical history and media."""
-    from mediastudio.media.blobs import BlobStore
     from mediastudio.projects.portability import import_from
+    from mediastudio.storage.blobs import BlobStore
 
     with open_database(data_dir) as (session, settings):
         project = import_from(session, settings, BlobStore(settings.data_dir / "blobs"), None, file,  # type: ignore[attr-defined]

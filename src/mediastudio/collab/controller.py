@@ -145,7 +145,7 @@ async def project_presence(socket: WebSocket, project_id: FromPath[str]) -> None
 
     from mediastudio.collab.room import Room
 
-    presence = socket.app.state.studio.presence
+    presence = socket.app.state.studio.rooms.presence
     room = presence.setdefault(project.id, Room(f"presence:{project.id}", Doc(), None, 0))  # type: ignore[arg-type]
     try:
         await room.join(member)

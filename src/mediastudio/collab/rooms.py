@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mediastudio.collab.log import UpdateLog, WrittenMarks
+from mediastudio.db import Database
 from mediastudio.errors import Conflict, NotFound
+from mediastudio.settings import Settings
 
 if TYPE_CHECKING:  # pycrdt loads on the first live scene, not at start-up
     from mediastudio.collab.room import Member, Room
@@ -51,8 +53,9 @@ class LiveScene:
 
 
 class Rooms:
-    def __init__(self, studio: Any) -> None:
-        self.studio = studio
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings, self.db = settings, db
+        self.presence: dict[str, Room] = {}  # project id → awareness-only Room (collab/controller.py)
         self.live: dict[tuple[str, str], LiveScene] = {}
         self.logs: dict[str, UpdateLog] = {}
         self.lock = asyncio.Lock()
@@ -66,12 +69,12 @@ class Rooms:
 
         self.loop = asyncio.get_running_loop()
         self._task = asyncio.create_task(self._keeper())
-        moves.serve(self.studio.settings, self)
+        moves.serve(self.settings, self)
 
     async def stop(self) -> None:
         from mediastudio.collab import moves
 
-        moves.unserve(self.studio.settings, self)
+        moves.unserve(self.settings, self)
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -98,7 +101,7 @@ class Rooms:
             if self.moving[project.id]:
                 raise Conflict("This project is being moved (to or from the trash).",
                                hint="Reload the page in a moment.")
-            folder = project_folder(self.studio.settings, project)
+            folder = project_folder(self.settings, project)
             path = self._scene_file(folder, scene_id)
             if not path.is_file():
                 raise NotFound(f"Project '{project.id}' has no scene '{scene_id}'.")
@@ -122,11 +125,11 @@ class Rooms:
         from mediastudio.projects.access import project_folder
         from mediastudio.projects.tables import Project
 
-        with self.studio.db.session() as db:
+        with self.db.session() as db:
             projects = list(db.exec(select(Project)).all())
         recovered = 0
         for project in projects:
-            folder = project_folder(self.studio.settings, project)
+            folder = project_folder(self.settings, project)
             if not (folder / ".mediastudio" / "collab.sqlite").is_file():
                 continue
             for path in sorted((folder / "scenes").glob("*.json")):
@@ -196,7 +199,7 @@ class Rooms:
                 live.gone = True
                 for member in list(live.room.members):
                     await member.close(4410, reason)
-        presence = self.studio.presence.get(project_id)
+        presence = self.presence.get(project_id)
         for member in list(presence.members if presence else []):
             await member.close(4410, reason)
         update_log = self.logs.pop(project_id, None)
@@ -304,7 +307,7 @@ class Rooms:
         entries = describe_edits(before, after)
         if not entries:
             return
-        with self.studio.db.transaction() as db:
+        with self.db.transaction() as db:
             record(db, live.project_id, lead, live.room.scene_id, entries)
             project = db.get(Project, live.project_id)
             if project is not None:  # the activity panels of everyone in the project refresh at once
@@ -317,7 +320,7 @@ class Rooms:
         from mediastudio.projects.service import sync_index
         from mediastudio.projects.tables import Project
 
-        with self.studio.db.transaction() as db:
+        with self.db.transaction() as db:
             people = [u for u in (db.get(User, a) for a in authors) if u is not None]
             project = db.get(Project, live.project_id)
             if project is None:
@@ -335,7 +338,7 @@ class Rooms:
 
                 project.updated_at = utcnow()
                 project.contributors = " ".join(sorted(set(project.contributors.split()) | {p.id for p in people}))
-                sync_index(db, self.studio.settings, project)
+                sync_index(db, self.settings, project)
                 from mediastudio.events.emit import emit
 
                 emit(db, "project.changed", project.workspace_id, project_id=project.id, by=lead.user_id,

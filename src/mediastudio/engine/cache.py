@@ -20,7 +20,7 @@ from sqlmodel import Field, SQLModel
 
 from mediastudio.common import utcnow
 from mediastudio.db import Database
-from mediastudio.media.blobs import BlobStore
+from mediastudio.storage.blobs import BlobStore
 
 MEMORY_ENTRIES = 64
 

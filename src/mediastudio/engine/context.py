@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from PIL.Image import Image
 
     from mediastudio.engine.executor import Execution
-    from mediastudio.media.blobs import BlobStore
     from mediastudio.models.pipelines import PipelineCache
+    from mediastudio.storage.blobs import BlobStore
 
 
 @dataclass

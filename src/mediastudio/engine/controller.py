@@ -14,11 +14,11 @@ from pydantic import BaseModel, Field
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page
 from mediastudio.engine.graph import GraphInvalid
-from mediastudio.engine.registry import describe, load_nodes
+from mediastudio.engine.registry import describe
 from mediastudio.errors import Conflict, MediastudioError, NotFound
-from mediastudio.media.serving import serve_blob
 from mediastudio.projects import scenes
 from mediastudio.projects.access import require
+from mediastudio.storage.serving import serve_blob
 from mediastudio.studio import StudioDep
 from mediastudio.tasks import service as tasks
 from mediastudio.tasks.schemas import TaskOut
@@ -92,8 +92,8 @@ class EngineController(Controller):
 
     @get("/node-types", summary="Every node type with its ports and the JSON schema of its parameters",
          sync_to_thread=True)
-    def node_types(self, identity: IdentityDep) -> list[NodeTypeOut]:
-        return [NodeTypeOut.model_validate(describe(cls)) for cls in load_nodes().latest()]
+    def node_types(self, identity: IdentityDep, studio: StudioDep) -> list[NodeTypeOut]:
+        return [NodeTypeOut.model_validate(describe(cls)) for cls in studio.engine.nodes.latest()]
 
     async def _graph(self, studio: Any, identity: Any, project_id: str, scene_id: str, action: str) -> tuple:
         def read() -> tuple:
@@ -121,7 +121,7 @@ class EngineController(Controller):
     async def _queue_runs(self, studio: Any, identity: Any, project_id: str, scene_id: str, data: RunIn,
                           repeat: int) -> list[TaskOut]:
         scene, graph = await self._graph(studio, identity, project_id, scene_id, "run")
-        engine = studio.tasks.runner.engine
+        engine = studio.engine
 
         def start() -> list[Any]:
             try:
@@ -138,7 +138,7 @@ class EngineController(Controller):
                               "graph": graph, "force": data.force, "run_index": engine.run_index(db, scene_id),
                               "steps_hint": engine.steps(run_plan),
                               "batch": (index + 1, repeat) if repeat > 1 else None}
-                    made.append(tasks.new_task(db, studio.settings, identity.user, "scene.run", params, project_id))
+                    made.append(studio.tasks.new(db, identity.user, "scene.run", params, project_id))
                     db.flush()  # counted by the next one's run index, quota and fair priority
             return made
 
@@ -156,7 +156,7 @@ class EngineController(Controller):
 
         from mediastudio.media.assets import get_asset, read_meta
 
-        engine = studio.tasks.runner.engine
+        engine = studio.engine
         with studio.db.session() as db:
             project, _ = require(db, identity.user, project_id, "run")
             _, asset = get_asset(db, identity.user, project_id, asset_id)
@@ -176,7 +176,7 @@ class EngineController(Controller):
                   "outputs": [node_id], "graph": graph, "force": True, "run_index": 0,
                   "steps_hint": engine.steps(run_plan)}
         with studio.db.transaction() as db:
-            task = tasks.new_task(db, studio.settings, identity.user, "scene.run", params, project_id)
+            task = studio.tasks.new(db, identity.user, "scene.run", params, project_id)
         studio.tasks.submit(task)
         return studio.tasks.describe([task])[0]  # type: ignore[no-any-return]
 
@@ -185,7 +185,7 @@ class EngineController(Controller):
     async def check(self, project_id: FromPath[str], scene_id: FromPath[str], identity: IdentityDep,
                     studio: StudioDep) -> CheckOut:
         _, graph = await self._graph(studio, identity, project_id, scene_id, "view")
-        whole = await to_thread.run_sync(lambda: studio.tasks.runner.engine.plan(graph, whole=True))
+        whole = await to_thread.run_sync(lambda: studio.engine.plan(graph, whole=True))
         return CheckOut(issues=[IssueOut(**i.as_dict()) for i in whole.issues], runnable=whole.order)
 
     @get("/tasks/{task_id:str}/previews/{node_id:str}", summary="The picture a node of a run made",

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -88,34 +89,45 @@ class NodeRegistry:
         return [versions[max(versions)] for _, versions in sorted(self.types.items())]
 
 
-REGISTRY = NodeRegistry()
-_loaded = False
-
-
 def node(type_id: str, *, version: int = 1, title: str, category: str, description: str = ""
          ) -> Callable[[type[NodeType]], type[NodeType]]:
-    def register(cls: type[NodeType]) -> type[NodeType]:
+    """Mark a NodeType subclass as the node type `type_id` (version `version`); registries collect marked
+    classes from their modules (`build_node_registry`)."""
+    def mark(cls: type[NodeType]) -> type[NodeType]:
         cls.type_id, cls.version, cls.title, cls.category = type_id, version, title, category
         cls.description = description or (cls.__doc__ or "").strip()
-        REGISTRY.add(cls)
         return cls
 
-    return register
+    return mark
 
 
-def load_nodes() -> NodeRegistry:
-    """The built-in nodes and every installed node pack (entry-point group `mediastudio.nodes`)."""
-    global _loaded
-    if not _loaded:
-        import mediastudio.engine.nodes  # noqa: F401  (built-ins register on import)
+def node_types_in(module: ModuleType) -> list[type[NodeType]]:
+    """The node types a module defines (classes marked with `@node`), in the order they appear."""
+    return [v for v in vars(module).values() if isinstance(v, type) and issubclass(v, NodeType)
+            and "type_id" in vars(v) and v.__module__ == module.__name__]
 
-        for entry in entry_points(group="mediastudio.nodes"):
-            try:
-                entry.load()
-            except Exception:
-                log.exception("The node pack '%s' could not be loaded", entry.name)
-        _loaded = True
-    return REGISTRY
+
+def build_node_registry() -> NodeRegistry:
+    """The built-in nodes and every installed node pack (entry-point group `mediastudio.nodes`: each entry point
+    names a module whose `@node` classes join)."""
+    from mediastudio.engine.nodes import BUILT_IN
+
+    registry = NodeRegistry()
+    modules = list(BUILT_IN)
+    for entry in entry_points(group="mediastudio.nodes"):
+        try:
+            loaded = entry.load()
+        except Exception:
+            log.exception("The node pack '%s' could not be loaded", entry.name)
+            continue
+        if isinstance(loaded, ModuleType):
+            modules.append(loaded)
+        else:
+            log.error("The node pack '%s' does not name a module", entry.name)
+    for module in modules:
+        for cls in node_types_in(module):
+            registry.add(cls)
+    return registry
 
 
 def describe(cls: type[NodeType]) -> dict[str, Any]:

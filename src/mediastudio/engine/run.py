@@ -6,11 +6,20 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from mediastudio.auth.tables import User
 from mediastudio.engine.executor import Execution
 from mediastudio.engine.graph import GraphInvalid
+from mediastudio.engine.service import Engine
 from mediastudio.errors import TaskFailed
+from mediastudio.media.assets import add_assets, clean_filename
+from mediastudio.media.leftovers import discard_new_blobs
+from mediastudio.media.probe import PictureTooLarge, open_picture, probe
+from mediastudio.media.sniff import sniff
+from mediastudio.media.tables import Asset
+from mediastudio.projects.service import commit
+from mediastudio.projects.tables import Project
 from mediastudio.tasks.context import TaskContext
-from mediastudio.tasks.kinds import task_kind
+from mediastudio.tasks.kinds import KindRegistry
 
 
 class RunParams(BaseModel):
@@ -30,10 +39,13 @@ def _title(p: RunParams) -> str:
     return f"Run {what}'{p.scene_name or p.scene_id}'{place}"
 
 
-@task_kind("scene.run", lane="gpu", params=RunParams, title=_title, size=lambda p: float(max(1, p.steps_hint)),
-           needs="run")
-def run_scene(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
-    engine = ctx.runner.engine
+def register(kinds: KindRegistry, engine: Engine) -> None:
+    """`scene.run`, run by `engine` (one per process: its caches and loaded pipelines are shared by every run)."""
+    kinds.add("scene.run", lambda ctx, params: run_scene(engine, ctx, params), lane="gpu", params=RunParams,
+              title=_title, size=lambda p: float(max(1, p.steps_hint)), needs="run")
+
+
+def run_scene(engine: Engine, ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
     try:
         run_plan = engine.plan(params["graph"], params["outputs"])
     except GraphInvalid as exc:
@@ -60,9 +72,6 @@ def _asset_ids(execution: Execution, node_id: str) -> list[str]:
 
 def _load_asset(ctx: TaskContext, asset_id: str, media: str) -> Any:
     """An asset of the run's project: a picture (PIL) for media "image", the clip's file (a Path) for "video"."""
-    from mediastudio.media.probe import PictureTooLarge, open_picture
-    from mediastudio.media.tables import Asset
-
     with ctx.db.session() as db:
         asset = db.get(Asset, asset_id)
     what = "picture" if media == "image" else "video clip"
@@ -83,10 +92,6 @@ def _load_asset(ctx: TaskContext, asset_id: str, media: str) -> Any:
 
 
 def _commit(ctx: TaskContext, message: str) -> None:
-    from mediastudio.auth.tables import User
-    from mediastudio.projects.service import commit
-    from mediastudio.projects.tables import Project
-
     with ctx.db.transaction() as db:
         owner, project = db.get(User, ctx.owner_id), db.get(Project, ctx.project_id)
         if owner is not None and project is not None:
@@ -95,12 +100,6 @@ def _commit(ctx: TaskContext, message: str) -> None:
 
 def _asset_writer(ctx: TaskContext) -> Any:
     def write(items: list[tuple[str, bytes, dict[str, Any]]], provenance: dict[str, Any], tags: list[str]) -> list[str]:
-        from mediastudio.auth.tables import User
-        from mediastudio.media.assets import add_assets, clean_filename
-        from mediastudio.media.leftovers import discard_new_blobs
-        from mediastudio.media.probe import probe
-        from mediastudio.media.sniff import sniff
-
         files, created = [], []
         try:
             for name, data, _ in items:

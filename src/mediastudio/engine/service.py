@@ -1,8 +1,10 @@
-"""The engine of one process: node registry, output cache, model registry and loaded pipelines."""
+"""The engine of one process: node registry, output cache, model registry and loaded pipelines (built once
+by the app's composition, shared by every run of that process)."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from sqlmodel import col, func, select
@@ -10,26 +12,28 @@ from sqlmodel import col, func, select
 from mediastudio.db import Database
 from mediastudio.engine.cache import NodeCache
 from mediastudio.engine.graph import Plan, plan
-from mediastudio.engine.registry import NodeRegistry, load_nodes
-from mediastudio.media.blobs import BlobStore
+from mediastudio.engine.registry import NodeRegistry, build_node_registry
 from mediastudio.models.pipelines import PipelineCache
 from mediastudio.models.registry import ModelRegistry
 from mediastudio.settings import Settings
+from mediastudio.storage.blobs import BlobStore
+from mediastudio.tasks.tables import Task
 
 log = logging.getLogger("mediastudio")
 
 
 class Engine:
-    def __init__(self, settings: Settings, db: Database, blobs: BlobStore) -> None:
-        self.settings, self.db, self.blobs = settings, db, blobs
-        self.models = ModelRegistry(settings.data_dir)
+    def __init__(self, settings: Settings, db: Database, blobs: BlobStore, models: ModelRegistry) -> None:
+        self.settings, self.db, self.blobs, self.models = settings, db, blobs, models
         budget = settings.vram_budget_mb * 1024 * 1024 if settings.vram_budget_mb else None
         self.pipelines = PipelineCache(self.models, budget)
         self.cache = NodeCache(db, blobs)
+        self.nodes: NodeRegistry = build_node_registry()
 
-    @property
-    def nodes(self) -> NodeRegistry:
-        return load_nodes()
+    def preload(self) -> None:
+        """Load the default model on a thread of its own (imports diffusers), so the first run is not slow."""
+        if self.models.default() is not None:
+            threading.Thread(target=self.pipelines.preload, name="mediastudio-preload", daemon=True).start()
 
     def plan(self, graph: dict[str, Any], outputs: list[str] | None = None, *, whole: bool = False) -> Plan:
         return plan(graph, self.nodes, outputs, self.models.kinds(), whole=whole)
@@ -42,8 +46,6 @@ class Engine:
         """How many runs of the scene came before: succeeded ones and those still waiting or running (so runs
         queued one after another, or as a batch, get different seeds in 'increment' mode). Counted in `db`, the
         transaction that records the new run."""
-        from mediastudio.tasks.tables import Task
-
         return int(db.exec(select(func.count()).select_from(Task).where(
             col(Task.kind) == "scene.run", col(Task.status).in_(("succeeded", "queued", "running", "interrupted")),
             Task.params["scene_id"].as_string() == scene_id)).one())  # type: ignore[index]

@@ -14,7 +14,6 @@ from mediastudio.auth.tables import User
 from mediastudio.common import new_id, utcnow
 from mediastudio.errors import BadRequest, Conflict, MediastudioError, NotFound
 from mediastudio.events.emit import emit
-from mediastudio.media.blobs import SHA256, BlobStore
 from mediastudio.media.probe import Probe
 from mediastudio.media.sniff import HEAD_BYTES, Sniffed, sniff
 from mediastudio.media.tables import Asset
@@ -25,6 +24,7 @@ from mediastudio.projects.files import read_json, write_json
 from mediastudio.projects.service import clean_tags, commit
 from mediastudio.projects.tables import Project
 from mediastudio.settings import Settings
+from mediastudio.storage.blobs import SHA256, BlobStore
 
 CATEGORIES = ("image", "video", "audio", "model", "reference", "generated")
 NAME_MAX = 200

@@ -19,13 +19,12 @@ from mediastudio.media.leftovers import discard_new_blobs
 from mediastudio.media.previews import ensure_preview, ensure_strip, picture_kind
 from mediastudio.media.probe import PictureTooLarge, Undrawable
 from mediastudio.media.schemas import AssetDetail, AssetOut, AssetPatch
-from mediastudio.media.serving import serve_blob
 from mediastudio.media.uploads import Upload, receive_upload
 from mediastudio.paging import OffsetCursor
 from mediastudio.projects.access import require
 from mediastudio.projects.schemas import TagCount, users_by_id
+from mediastudio.storage.serving import serve_blob
 from mediastudio.studio import Studio, StudioDep
-from mediastudio.tasks.service import new_task
 
 MULTIPART_SLACK = 16 * 1024  # room for a multipart body's boundaries, part headers and small fields
 
@@ -79,7 +78,7 @@ class AssetsController(Controller):
                 made = assets.add_assets(db, studio.settings, identity.user, project_id, files, category=category,
                                          tags=tags)
                 # Previews are drawn on the CPU lane, so they never wait behind a render on the GPU lane.
-                previews = new_task(db, studio.settings, identity.user, "media.previews",
+                previews = studio.tasks.new(db, identity.user, "media.previews",
                                     {"asset_ids": [a.id for a in made]}, project_id, system=True)
                 return [AssetOut.of(a) for a in made], previews
 

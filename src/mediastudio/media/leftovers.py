@@ -23,9 +23,9 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from mediastudio.db import Database
-from mediastudio.media.blobs import BlobStore
 from mediastudio.media.tables import Asset
 from mediastudio.settings import Settings
+from mediastudio.storage.blobs import BlobStore
 
 log = logging.getLogger("mediastudio")
 

@@ -6,10 +6,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mediastudio.media.blobs import BlobStore
 from mediastudio.media.previews import preview_path
 from mediastudio.projects.bundle import referenced_blobs
 from mediastudio.projects.repo import ProjectRepo
+from mediastudio.storage.blobs import BlobStore
 
 # A blob younger than this may belong to an upload whose asset is not committed yet.
 GRACE_SECONDS = 3600

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from mediastudio.media.blobs import BlobStore
 from mediastudio.media.probe import render_preview, render_strip
 from mediastudio.projects.files import write_atomic
+from mediastudio.storage.blobs import BlobStore
 
 log = logging.getLogger("mediastudio")
 

@@ -15,7 +15,6 @@ from mediastudio.auth.identity import IdentityDep, provide_admin
 from mediastudio.common import Page
 from mediastudio.errors import Unprocessable
 from mediastudio.studio import StudioDep
-from mediastudio.tasks import service as tasks
 from mediastudio.tasks.schemas import TaskOut
 
 
@@ -68,7 +67,7 @@ class ModelsController(Controller):
 
     @get(summary="Installed models, and the device generation runs on", sync_to_thread=True)
     def list_models(self, identity: IdentityDep, studio: StudioDep) -> ModelsOut:
-        models = studio.tasks.runner.engine.models.list()
+        models = studio.models.list()
         device = _device(studio)
         warning = ("No GPU was found: generation runs on the CPU and is very slow (minutes per picture)."
                    if device == "cpu" else None)
@@ -81,10 +80,10 @@ class ModelsController(Controller):
         if bool(data.path) == bool(data.repo):
             raise Unprocessable("Give either a folder (path) or a Hugging Face repo id (repo).", field="path")
         if data.path:
-            info = studio.tasks.runner.engine.models.add(Path(data.path), data.name)
+            info = studio.models.add(Path(data.path), data.name)
             return ModelAdded(model=ModelOut(**info.as_dict()))
         with studio.db.transaction() as db:
-            task = tasks.new_task(db, studio.settings, identity.user, "models.pull",
+            task = studio.tasks.new(db, identity.user, "models.pull",
                                   {"repo": data.repo, "name": data.name}, None)
         studio.tasks.submit(task)
         return ModelAdded(task=studio.tasks.describe([task])[0])
@@ -92,4 +91,4 @@ class ModelsController(Controller):
     @delete("/{name:str}", summary="Remove a model (a linked folder itself is left alone)", status_code=204,
             sync_to_thread=True, dependencies={"identity": Provide(provide_admin, sync_to_thread=False)})
     def remove(self, name: FromPath[str], identity: IdentityDep, studio: StudioDep) -> None:
-        studio.tasks.runner.engine.models.remove(name)
+        studio.models.remove(name)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from mediastudio.errors import TaskFailed
 from mediastudio.models.registry import ModelRegistry
 from mediastudio.tasks.context import TaskContext
-from mediastudio.tasks.kinds import task_kind
+from mediastudio.tasks.kinds import KindRegistry
 
 OFFLINE_HINT = ("Download the model on a machine that is online (e.g. `huggingface-cli download REPO --local-dir "
                 "DIR`), copy the folder here, then: mediastudio models add DIR")
@@ -68,8 +68,11 @@ def pull(registry: ModelRegistry, repo: str, name: str | None, revision: str | N
     return name
 
 
-@task_kind("models.pull", lane="cpu", params=PullParams, title=lambda p: f"Download model {p.repo}", needs="admin",
-           project=False)
+def register(kinds: KindRegistry) -> None:
+    kinds.add("models.pull", pull_task, lane="cpu", params=PullParams, needs="admin", project=False,
+              title=lambda p: f"Download model {p.repo}")
+
+
 def pull_task(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
     registry = ModelRegistry(ctx.settings.data_dir)
     name = pull(registry, params["repo"], params["name"], params["revision"],

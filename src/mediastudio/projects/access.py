@@ -65,3 +65,9 @@ def roles_for(db: Session, user: User, projects: list[Project]) -> dict[str, Pro
                                          cast(ProjectRole, defaults[p.workspace_id]),
                                          cast(ProjectRole, overrides[p.id]) if p.id in overrides else None)
             for p in projects if p.workspace_id in memberships}
+
+
+def task_scope(db: Session, user: User, project_id: str, right: str) -> tuple[str | None, str]:
+    """For the task system (tasks/service.py `ProjectScope`): check `right` and name the project's workspace."""
+    project, _ = require(db, user, project_id, cast(Action, right))
+    return project.workspace_id, project.name

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mediastudio.errors import BadRequest
-from mediastudio.media.blobs import SHA256
+from mediastudio.storage.blobs import SHA256
 
 FORMAT = "mediastudio-project"
 FORMAT_VERSION = 1

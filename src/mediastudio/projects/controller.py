@@ -281,7 +281,6 @@ class ProjectsController(Controller):
     ) -> TaskOut:
         from anyio import to_thread
 
-        from mediastudio.tasks.service import new_task
 
         refuse_guest_import(studio.settings, identity.user)  # before a byte is read
         folder = studio.settings.data_dir / "tmp" / "imports"
@@ -294,7 +293,7 @@ class ProjectsController(Controller):
 
             def start():  # type: ignore[no-untyped-def]
                 with studio.db.transaction() as db:
-                    return new_task(db, studio.settings, identity.user, "project.import",
+                    return studio.tasks.new(db, identity.user, "project.import",
                                     {"file": path.name, "workspace_id": workspace_id}, None)
 
             task = await to_thread.run_sync(start)

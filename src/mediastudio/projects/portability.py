@@ -13,7 +13,6 @@ from mediastudio.auth.tables import User
 from mediastudio.common import new_id, utcnow
 from mediastudio.errors import Forbidden
 from mediastudio.events.emit import emit
-from mediastudio.media.blobs import BlobStore
 from mediastudio.media.quota import charge_project
 from mediastudio.media.tables import Asset
 from mediastudio.projects import content
@@ -24,6 +23,7 @@ from mediastudio.projects.repo import GITIGNORE, Author, ProjectRepo
 from mediastudio.projects.service import sync_index
 from mediastudio.projects.tables import Project
 from mediastudio.settings import Settings
+from mediastudio.storage.blobs import BlobStore
 from mediastudio.workspaces import service as workspaces
 from mediastudio.workspaces.roles import effective_project_role, project_allows
 from mediastudio.workspaces.tables import Workspace

@@ -14,10 +14,10 @@ from pydantic import BaseModel, Field
 from mediastudio.auth.identity import IdentityDep, provide_admin
 from mediastudio.common import Page
 from mediastudio.errors import BadRequest, NotFound
-from mediastudio.media.serving import serve_blob
+from mediastudio.storage.serving import serve_blob
 from mediastudio.studio import StudioDep
 from mediastudio.tasks import service
-from mediastudio.tasks.kinds import KINDS, LANES
+from mediastudio.tasks.kinds import LANES
 from mediastudio.tasks.runner import results_dir
 from mediastudio.tasks.schemas import TaskOut
 from mediastudio.tasks.tables import STATUSES
@@ -82,7 +82,7 @@ class TasksController(Controller):
     @post(summary="Start a task", status_code=HTTP_201_CREATED, sync_to_thread=True)
     def create(self, data: JSONBody[TaskCreate], identity: IdentityDep, studio: StudioDep) -> TaskOut:
         with studio.db.transaction() as db:
-            task = service.new_task(db, studio.settings, identity.user, data.kind, data.params, data.project_id)
+            task = studio.tasks.new(db, identity.user, data.kind, data.params, data.project_id)
         studio.tasks.submit(task)
         return studio.tasks.describe([task])[0]
 
@@ -90,8 +90,7 @@ class TasksController(Controller):
     def kinds(self, identity: IdentityDep, studio: StudioDep) -> list[TaskKindOut]:
         return [TaskKindOut(name=k.name, lane=k.lane, project=k.project, needs=k.needs,
                             params_schema=k.params.model_json_schema())
-                for k in KINDS.values() if (not k.test_only or studio.settings.test_tasks)
-                and (k.needs != "admin" or identity.user.is_admin)]
+                for k in studio.tasks.kinds if k.needs != "admin" or identity.user.is_admin]
 
     @get(summary="Your tasks, newest first (admins: everyone's with ?all=true)", sync_to_thread=True)
     def list_tasks(self, identity: IdentityDep, studio: StudioDep, project: FromQuery[str | None] = None,

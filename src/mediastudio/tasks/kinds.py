@@ -1,13 +1,17 @@
 """Task kinds: what a task does, on which lane, who may start it, and how big it is (for the ETA).
 
-A kind is a function `run(ctx, params) -> result dict` registered with `@task_kind(...)`. It reports
-progress through `ctx.progress(step, total, message)` and calls `ctx.check_cancelled()` at every step;
-it writes partial outputs only under `ctx.scratch`, which is discarded unless the task succeeds.
+A kind is a function `run(ctx, params) -> result dict`. It reports progress through
+`ctx.progress(step, total, message)` and calls `ctx.check_cancelled()` at every step; it writes partial
+outputs only under `ctx.scratch`, which is discarded unless the task succeeds.
+
+The task system knows no kind by itself: each feature offers `register(kinds)` (projects/task_kinds.py,
+media/task_kinds.py, engine/run.py, models/pull.py) and the app's composition (kinds.py) builds one
+`KindRegistry` per app or worker process from them and from the modules named in `extra_task_kinds`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -20,37 +24,42 @@ Lane = Literal["gpu", "cpu"]
 LANES: tuple[Lane, ...] = ("gpu", "cpu")
 # Which project right starting a kind needs; "admin" = administrators only, no project.
 Needs = Literal["view", "edit", "run", "admin", "none"]
+RunFunction = Callable[["TaskContext", dict[str, Any]], dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
 class TaskKind:
     name: str
     lane: Lane
-    run: Callable[[TaskContext, dict[str, Any]], dict[str, Any] | None]
+    run: RunFunction
     params: type[BaseModel]
-    title: Callable[[BaseModel], str]
-    size: Callable[[BaseModel], float]
+    title: Callable[[Any], str]
+    size: Callable[[Any], float]
     needs: Needs = "view"
     project: bool = True  # takes a project_id
-    test_only: bool = False  # creatable only with the test_tasks setting on
 
 
-KINDS: dict[str, TaskKind] = {}
+class KindRegistry:
+    """The task kinds one process offers, by name."""
 
+    def __init__(self) -> None:
+        self._kinds: dict[str, TaskKind] = {}
 
-def task_kind(name: str, *, lane: Lane, params: type[BaseModel], title: Callable[[Any], str],
-              size: Callable[[Any], float] = lambda _: 1.0, needs: Needs = "view", project: bool = True,
-              test_only: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    def register(run: Callable[..., Any]) -> Callable[..., Any]:
-        KINDS[name] = TaskKind(name, lane, run, params, title, size, needs, project, test_only)
-        return run
+    def add(self, name: str, run: RunFunction, *, lane: Lane, params: type[BaseModel], title: Callable[[Any], str],
+            size: Callable[[Any], float] = lambda _: 1.0, needs: Needs = "view", project: bool = True) -> TaskKind:
+        if name in self._kinds:
+            raise ValueError(f"The task kind '{name}' is registered twice")
+        kind = self._kinds[name] = TaskKind(name, lane, run, params, title, size, needs, project)
+        return kind
 
-    return register
+    def get(self, name: str) -> TaskKind | None:
+        return self._kinds.get(name)
 
+    def names(self) -> list[str]:
+        return sorted(self._kinds)
 
-def load_builtin_kinds() -> dict[str, TaskKind]:
-    import mediastudio.engine.run
-    import mediastudio.models.pull
-    import mediastudio.tasks.builtin  # noqa: F401  (kinds register on import)
+    def __iter__(self) -> Iterator[TaskKind]:
+        return iter(self._kinds.values())
 
-    return KINDS
+    def __contains__(self, name: object) -> bool:
+        return name in self._kinds

@@ -25,10 +25,10 @@ from mediastudio.common import utcnow
 from mediastudio.db import Database
 from mediastudio.errors import Cancelled, MediastudioError, TaskFailed
 from mediastudio.events.bus import EventBus
-from mediastudio.media.blobs import BlobStore
 from mediastudio.settings import Settings
+from mediastudio.storage.blobs import BlobStore
 from mediastudio.tasks.context import TaskContext
-from mediastudio.tasks.kinds import KINDS
+from mediastudio.tasks.kinds import KindRegistry
 from mediastudio.tasks.schemas import task_event
 from mediastudio.tasks.tables import Task
 
@@ -46,26 +46,17 @@ def results_dir(settings: Settings, task_id: str) -> Path:
 
 
 class Runner:
-    def __init__(self, settings: Settings, db: Database, blobs: BlobStore, events: EventBus) -> None:
-        self.settings, self.db, self.blobs, self.events = settings, db, blobs, events
+    def __init__(self, settings: Settings, db: Database, blobs: BlobStore, events: EventBus,
+                 kinds: KindRegistry) -> None:
+        self.settings, self.db, self.blobs, self.events, self.kinds = settings, db, blobs, events, kinds
         self.active: dict[str, TaskContext] = {}
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.name = worker_name()
-        self._engine: Any = None
         # Follow-ups (a run's git commit) run on a thread of their own, one after another: the lane's worker
         # takes its next task at once instead of waiting for the bookkeeping of the last one.
         self._follow_ups: queue.SimpleQueue[tuple[str, Any] | None] = queue.SimpleQueue()
         self._follow_up_thread: threading.Thread | None = None
-
-    @property
-    def engine(self) -> Any:
-        """The generation engine (node registry, output cache, models, pipelines), made on first use."""
-        if self._engine is None:
-            from mediastudio.engine.service import Engine
-
-            self._engine = Engine(self.settings, self.db, self.blobs)
-        return self._engine
 
     # -- announcing -------------------------------------------------------------------------------
     def publish(self, event_type: str, task: Task) -> None:
@@ -165,7 +156,7 @@ class Runner:
         if not claimed or task is None:
             return  # cancelled while queued, or already taken by another worker
         self.publish("task.started", task)
-        kind = KINDS.get(task.kind)
+        kind = self.kinds.get(task.kind)
         folder = results_dir(self.settings, task_id)
         scratch = folder / "scratch"
         shutil.rmtree(folder, ignore_errors=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 from sqlmodel import Session, col, func, select
@@ -12,19 +12,25 @@ from sqlmodel import Session, col, func, select
 from mediastudio.auth.tables import User
 from mediastudio.common import new_id, utcnow
 from mediastudio.errors import BadRequest, Forbidden, NotFound, TooManyRequests, Unprocessable
-from mediastudio.projects.access import require
 from mediastudio.settings import Settings
-from mediastudio.tasks.kinds import KINDS, TaskKind
+from mediastudio.tasks.kinds import KindRegistry, TaskKind
 from mediastudio.tasks.tables import ACTIVE, Task
 
 STALE_RUNNING_SECONDS = 120  # a running task silent this long, cancelled, is ended without its worker
 
 
-def kind_or_400(name: str, settings: Settings) -> TaskKind:
-    kind = KINDS.get(name)
-    if kind is None or (kind.test_only and not settings.test_tasks):
-        known = ", ".join(sorted(k for k, v in KINDS.items() if not v.test_only or settings.test_tasks))
-        raise Unprocessable(f"There is no task kind '{name}'.", hint=f"Known kinds: {known}.", field="kind")
+class ProjectScope(Protocol):
+    """Checks that `user` holds `right` on the project and answers (its workspace id, its name); raises NotFound
+    or Forbidden otherwise. The projects feature provides it (projects/access.py `task_scope`)."""
+
+    def __call__(self, db: Session, user: User, project_id: str, right: str) -> tuple[str | None, str]: ...
+
+
+def kind_or_422(kinds: KindRegistry, name: str) -> TaskKind:
+    kind = kinds.get(name)
+    if kind is None:
+        raise Unprocessable(f"There is no task kind '{name}'.", hint=f"Known kinds: {', '.join(kinds.names())}.",
+                            field="kind")
     return kind
 
 
@@ -33,21 +39,21 @@ def queued_count(db: Session, owner_id: str) -> int:
         col(Task.owner_id) == owner_id, col(Task.status).in_(("queued", "interrupted", "running")))).one())
 
 
-def new_task(db: Session, settings: Settings, actor: User, kind_name: str, params: dict[str, Any],
-             project_id: str | None, *, system: bool = False) -> Task:
+def new_task(db: Session, settings: Settings, kinds: KindRegistry, scope: ProjectScope, actor: User, kind_name: str,
+             params: dict[str, Any], project_id: str | None, *, system: bool = False) -> Task:
     """Check and record a task (status queued); the caller enqueues it after the commit.
 
     `system` = started by the studio itself on the user's behalf (previews after an upload): no quota.
     """
-    kind = kind_or_400(kind_name, settings)
+    kind = kind_or_422(kinds, kind_name)
     workspace_id, project_name = None, ""
     if kind.needs == "admin" and not actor.is_admin:
         raise Forbidden("Only administrators can start this task.")
     if kind.project:
         if not project_id:
             raise Unprocessable(f"A '{kind.name}' task needs a project_id.", field="project_id")
-        project, _ = require(db, actor, project_id, kind.needs if kind.needs in ("view", "edit", "run") else "view")
-        workspace_id, project_name = project.workspace_id, project.name
+        workspace_id, project_name = scope(db, actor, project_id,
+                                           kind.needs if kind.needs in ("view", "edit", "run") else "view")
     elif project_id:
         raise Unprocessable(f"A '{kind.name}' task does not take a project_id.", field="project_id")
     try:

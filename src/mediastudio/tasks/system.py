@@ -7,18 +7,19 @@ import contextlib
 import logging
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from mediastudio.auth.tables import User
 from mediastudio.db import Database
 from mediastudio.events.bus import EventBus, Subscriber, view_for
-from mediastudio.media.blobs import BlobStore
 from mediastudio.settings import Settings
+from mediastudio.storage.blobs import BlobStore
 from mediastudio.tasks.estimates import LaneView, Placement, build_view
-from mediastudio.tasks.kinds import LANES, load_builtin_kinds
+from mediastudio.tasks.kinds import LANES, KindRegistry
 from mediastudio.tasks.queue import TaskQueue
 from mediastudio.tasks.runner import Runner
 from mediastudio.tasks.schemas import TaskOut, task_out
+from mediastudio.tasks.service import ProjectScope, new_task
 from mediastudio.tasks.tables import Task
 
 log = logging.getLogger("mediastudio")
@@ -26,10 +27,13 @@ QUEUE_EVENT_INTERVAL = 0.25  # queue.changed at most 4 times a second
 
 
 class TaskSystem:
-    def __init__(self, settings: Settings, db: Database, blobs: BlobStore, events: EventBus) -> None:
-        load_builtin_kinds()
-        self.settings, self.db, self.events = settings, db, events
-        self.runner = Runner(settings, db, blobs, events)
+    """The lanes, the runner and the queue watcher of one process, with the kinds it offers (built by the app's
+    composition) and the projects feature's rights check (`scope`)."""
+
+    def __init__(self, settings: Settings, db: Database, blobs: BlobStore, events: EventBus, kinds: KindRegistry,
+                 scope: ProjectScope) -> None:
+        self.settings, self.db, self.events, self.kinds, self.scope = settings, db, events, kinds, scope
+        self.runner = Runner(settings, db, blobs, events, kinds)
         self.queue = TaskQueue(settings, self.runner)
         self._dirty: asyncio.Event | None = None
         self._watcher: asyncio.Task[None] | None = None
@@ -49,8 +53,6 @@ class TaskSystem:
         if consume:
             self.queue.start()
             self.runner.start_heartbeat()
-            if self.settings.preload_models and self.workers.get("gpu", 0) > 0:
-                self.preload()
         self._dirty.set()
 
     async def stop(self) -> None:
@@ -59,14 +61,6 @@ class TaskSystem:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
         await asyncio.to_thread(self.queue.stop)
-
-    def preload(self) -> None:
-        """Load the default model in the background (imports diffusers), so the first run is not slow."""
-        import threading
-
-        engine = self.runner.engine
-        if engine.models.default() is not None:
-            threading.Thread(target=engine.pipelines.preload, name="mediastudio-preload", daemon=True).start()
 
     def _on_event(self, event: dict[str, Any]) -> None:
         if self._dirty is not None and (event["type"].startswith("task.") or event["type"] == "queue.paused"):
@@ -135,6 +129,11 @@ class TaskSystem:
         return {"tasks": tasks, "queue": queue}
 
     # -- writing ------------------------------------------------------------------------------------
+    def new(self, db: Session, actor: User, kind: str, params: dict[str, Any], project_id: str | None, *,
+            system: bool = False) -> Task:
+        """Check and record a task in `db` (see service.new_task); `submit` it once `db` has committed."""
+        return new_task(db, self.settings, self.kinds, self.scope, actor, kind, params, project_id, system=system)
+
     def submit(self, task: Task) -> None:
         """After the task's row is committed: announce it, then put it on its lane (in that order)."""
         self.runner.publish("task.queued", task)

@@ -1,3 +1,5 @@
-"""The built-in node types (importing this package registers them)."""
+"""The built-in node types (engine/registry.py's `build_node_registry` collects them)."""
 
-from mediastudio.engine.nodes import basic, diffusion, image, output, video  # noqa: F401
+from mediastudio.engine.nodes import basic, diffusion, image, output, video
+
+BUILT_IN = (basic, image, diffusion, video, output)

@@ -1,0 +1,66 @@
+"""Task kinds for tests and benchmarks: a task that sleeps step by step, and can fail or crash at a chosen step.
+
+They are not part of the studio. A test server loads them with `MEDIASTUDIO_EXTRA_TASK_KINDS` naming this
+module (`ENV` below holds that and a PYTHONPATH that finds it); the studio calls `register(kinds)`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from mediastudio.errors import TaskFailed
+from mediastudio.tasks.context import TaskContext
+from mediastudio.tasks.kinds import KindRegistry
+
+HERE = Path(__file__).resolve().parent
+# Settings for a studio (or worker) process that offers these kinds.
+ENV = {"MEDIASTUDIO_EXTRA_TASK_KINDS": json.dumps(["kinds_for_tests"]),
+       "PYTHONPATH": os.pathsep.join(p for p in (str(HERE), os.environ.get("PYTHONPATH", "")) if p)}
+
+
+class SleepParams(BaseModel):
+    steps: int = Field(10, ge=0, le=100_000)
+    step_seconds: float = Field(0.1, ge=0, le=60)
+    fail_at: int | None = Field(None, ge=0, description="Fail with a message at this step")
+    crash_at: int | None = Field(None, ge=0, description="Raise an unexpected error at this step")
+    write_output: bool = Field(False, description="Write a partial output file at each step (scratch)")
+    label: str = Field("", max_length=80)
+
+
+def _sleep(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
+    steps = params["steps"]
+    out = ctx.scratch / "output.txt"
+    ctx.progress(0, steps, "Working")
+    for step in range(steps):
+        if params["fail_at"] == step:
+            raise TaskFailed(f"Asked to fail at step {step}.", code="test_failure", hint="It is a test task.")
+        if params["crash_at"] == step:
+            raise RuntimeError(f"crash at step {step}")
+        ctx.sleep(params["step_seconds"])
+        if params["write_output"]:
+            with out.open("a") as f:
+                f.write(f"step {step}\n")
+        ctx.progress(step + 1, steps)
+    ctx.check_cancelled()
+    return {"steps": steps, "label": params["label"]} | (ctx.publish_result_file(out) if params["write_output"] else {})
+
+
+def _sleep_title(p: SleepParams) -> str:
+    return p.label or f"Test task ({p.steps} steps)"
+
+
+class ProjectSleepParams(SleepParams):
+    kind: Literal["project"] = "project"
+
+
+def register(kinds: KindRegistry) -> None:
+    for name, lane in (("test.sleep", "gpu"), ("test.sleep_cpu", "cpu")):
+        kinds.add(name, _sleep, lane=lane, params=SleepParams, size=lambda p: float(p.steps), title=_sleep_title,
+                  needs="none", project=False)
+    kinds.add("test.project_sleep", _sleep, lane="gpu", params=ProjectSleepParams, size=lambda p: float(p.steps),
+              title=_sleep_title, needs="view", project=True)

@@ -1,0 +1,128 @@
+"""The rooms of the house (docs/architecture.md): which package may import which.
+
+Every import in src/mediastudio counts: module level, inside functions, and under `if TYPE_CHECKING:`.
+- The kernel (settings, errors, db, events, …) imports only the kernel.
+- Features import the kernel and other features, never the composition (app, studio, cli, …), and the
+  packages form no cycle: a feature that needs a later one is handed it (a callable, a registry) by the
+  composition instead.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+import mediastudio
+
+SRC = Path(mediastudio.__file__).parent
+KERNEL = {"settings", "errors", "common", "paging", "api_types", "options", "edge", "ui", "db", "events", "storage"}
+COMPOSITION = {"__init__", "__main__", "app", "studio", "server", "worker", "kinds", "tables", "cli", "api_docs"}
+
+
+def room_of(module: str) -> str:
+    """`mediastudio.tasks.runner` → `tasks`; `mediastudio.errors` → `errors`; `mediastudio` → `__init__`."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def module_name(path: Path) -> str:
+    parts = ["mediastudio", *path.relative_to(SRC).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path) -> list[tuple[str, int]]:
+    """(imported module, line) for every import statement in the file, wherever it stands."""
+    module, found = module_name(path), []
+    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target == "mediastudio":  # `from mediastudio import tasks` names the submodules
+                found += [(f"mediastudio.{alias.name}", node.lineno) for alias in node.names]
+            else:
+                found.append((target, node.lineno))
+    return [(name, line) for name, line in found if name == "mediastudio" or name.startswith("mediastudio.")]
+
+
+def room_edges() -> dict[tuple[str, str], list[str]]:
+    """(importing room, imported room) → where ("file:line"), for imports that cross rooms."""
+    edges: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for path in sorted(SRC.rglob("*.py")):
+        source = room_of(module_name(path))
+        for target, line in imports_of(path):
+            if room_of(target) != source:
+                edges[(source, room_of(target))].append(f"{path.relative_to(SRC.parent)}:{line}")
+    return edges
+
+
+def cycles(edges: dict[tuple[str, str], list[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one room (Tarjan)."""
+    graph: dict[str, set[str]] = defaultdict(set)
+    for a, b in edges:
+        graph[a].add(b)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    groups: list[list[str]] = []
+
+    def visit(room: str) -> None:
+        index[room] = low[room] = len(index)
+        stack.append(room)
+        for nxt in sorted(graph[room]):
+            if nxt not in index:
+                visit(nxt)
+                low[room] = min(low[room], low[nxt])
+            elif nxt in stack:
+                low[room] = min(low[room], index[nxt])
+        if low[room] == index[room]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == room:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for room in sorted(set(graph) | {b for _, b in edges}):
+        if room not in index:
+            visit(room)
+    return groups
+
+
+def test_the_rooms_are_known() -> None:
+    rooms = {room_of(module_name(p)) for p in SRC.rglob("*.py")}
+    assert rooms >= KERNEL and COMPOSITION - {"__main__"} <= rooms | {"__main__"}
+
+
+def test_the_kernel_imports_no_feature() -> None:
+    wrong = {f"{a} → {b}": where for (a, b), where in room_edges().items() if a in KERNEL and b not in KERNEL}
+    assert wrong == {}, "The kernel imports features or the composition"
+
+
+def test_features_do_not_import_the_composition() -> None:
+    wrong = {f"{a} → {b}": where for (a, b), where in room_edges().items()
+             if a not in COMPOSITION and b in COMPOSITION}
+    assert wrong == {}, "A feature imports the composition (it should be handed what it needs)"
+
+
+def test_no_import_cycle_between_packages() -> None:
+    edges = room_edges()
+    found = cycles(edges)
+    explained = [{f"{a} → {b}": edges[(a, b)] for a in group for b in group if (a, b) in edges} for group in found]
+    assert found == [], f"Import cycles between packages: {explained}"
+
+
+def test_the_walk_sees_function_local_and_type_only_imports(tmp_path: Path) -> None:
+    sample = SRC / "tasks" / "context.py"  # imports the runner only for type checking
+    assert ("mediastudio.tasks.runner", 14) in imports_of(sample) or any(
+        name == "mediastudio.tasks.runner" for name, _ in imports_of(sample))
+    edges = {("a", "b"): ["x"], ("b", "c"): ["y"], ("c", "a"): ["z"], ("c", "d"): ["w"]}
+    assert cycles(edges) == [["a", "b", "c"]]
