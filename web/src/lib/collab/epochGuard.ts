@@ -43,6 +43,15 @@ export function guardEpoch(provider: WebsocketProvider, localEpoch: () => number
 		held = [];
 	});
 
+	// Nor do this user's edits go out live meanwhile (to a rebuilt server they would carry the old
+	// copy in after all); once verified, the answer to the server's step 1 sends them.
+	const send = provider._updateHandler;
+	provider.doc.off('update', send);
+	provider._updateHandler = (update, origin) => {
+		if (verified) send(update, origin);
+	};
+	provider.doc.on('update', provider._updateHandler);
+
 	provider.messageHandlers[messageSync] = (encoder, decoder, prov, emitSynced, messageType) => {
 		if (verified) return original(encoder, decoder, prov, emitSynced, messageType);
 		const kind = decoding.readVarUint(decoder);

@@ -215,10 +215,12 @@ export function diffText(before: string, after: string, caret?: number): TextCha
 	const limitSuffix = Math.min(before.length, caret === undefined ? after.length : after.length - caret);
 	let suffix = 0;
 	while (suffix < limitSuffix && before[before.length - 1 - suffix] === after[after.length - 1 - suffix]) suffix++;
+	// Never split a surrogate pair (an emoji) at the end of the change (🔔 → 🤔 share the low half)
+	if (suffix > 0 && isLowSurrogate(after.charCodeAt(after.length - suffix))) suffix--;
 	const limitPrefix = Math.min(before.length - suffix, after.length - suffix);
 	let prefix = 0;
 	while (prefix < limitPrefix && before[prefix] === after[prefix]) prefix++;
-	// Never split a surrogate pair (an emoji): widen the change to the whole character.
+	// nor at its start (😀 → 😃 share the high half): widen the change to the whole character.
 	if (prefix > 0 && isLowSurrogate(after.charCodeAt(prefix)) && isLowSurrogate(before.charCodeAt(prefix))) prefix--;
 	return {
 		index: prefix,

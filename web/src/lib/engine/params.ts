@@ -125,9 +125,9 @@ export function invalid(spec: ParamSpec, value: ParamValue | undefined): string 
 		case 'prompt':
 		case 'model':
 		case 'asset': {
-			const text = String(value);
-			if (spec.minLength !== undefined && text.length < spec.minLength) return spec.minLength === 1 ? 'Cannot be empty.' : `At least ${spec.minLength} characters.`;
-			if (spec.maxLength !== undefined && text.length > spec.maxLength) return `At most ${spec.maxLength} characters.`;
+			const length = [...String(value)].length; // characters, as the server counts them (an emoji is one)
+			if (spec.minLength !== undefined && length < spec.minLength) return spec.minLength === 1 ? 'Cannot be empty.' : `At least ${spec.minLength} characters.`;
+			if (spec.maxLength !== undefined && length > spec.maxLength) return `At most ${spec.maxLength} characters.`;
 			return null;
 		}
 		case 'list':
