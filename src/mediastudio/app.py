@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 
@@ -21,6 +22,7 @@ from mediastudio.auth.tokens_controller import TokensController
 from mediastudio.collab.activity_controller import ActivityController
 from mediastudio.collab.controller import project_presence, scene_sync
 from mediastudio.collab.rooms import Rooms
+from mediastudio.db import Database
 from mediastudio.edge.guard import EdgeGuard
 from mediastudio.edge.hosts import HostPolicy
 from mediastudio.engine.controller import EngineController
@@ -43,8 +45,9 @@ from mediastudio.projects.scenes_controller import ScenesController
 from mediastudio.projects.sweeper import project_sweeper, recover_projects
 from mediastudio.settings import Settings
 from mediastudio.storage.blobs import BlobStore
-from mediastudio.studio import Studio, provide_studio
+from mediastudio.studio import Studio
 from mediastudio.system.controller import SystemController
+from mediastudio.system.gpu import GpuProbe
 from mediastudio.tables import open_database
 from mediastudio.tasks.controller import QueueController, TasksController
 from mediastudio.tasks.system import TaskSystem
@@ -124,6 +127,65 @@ def _lifespan(studio: Studio):  # type: ignore[no-untyped-def]
     return lifespan
 
 
+def _studio(state: State) -> Studio:
+    studio: Studio = state.studio
+    return studio
+
+
+# Litestar dependencies: a handler names the services it uses (`database: DatabaseDep`, `tasks: TasksDep`, …)
+# and is handed that field of the app's Studio; no handler sees the Studio whole.
+def provide_settings(state: State) -> Settings:
+    return _studio(state).settings
+
+
+def provide_database(state: State) -> Database:
+    return _studio(state).db
+
+
+def provide_events(state: State) -> EventBus:
+    return _studio(state).events
+
+
+def provide_blobs(state: State) -> BlobStore:
+    return _studio(state).blobs
+
+
+def provide_tasks(state: State) -> TaskSystem:
+    return _studio(state).tasks
+
+
+def provide_engine(state: State) -> Engine:
+    return _studio(state).engine
+
+
+def provide_models(state: State) -> ModelRegistry:
+    return _studio(state).models
+
+
+def provide_rooms(state: State) -> Rooms:
+    return _studio(state).rooms
+
+
+def provide_webhooks(state: State) -> WebhookDispatcher:
+    return _studio(state).webhooks
+
+
+def provide_login_throttle(state: State) -> LoginThrottle:
+    return _studio(state).login_throttle
+
+
+def provide_guest_limit(state: State) -> GuestLimit:
+    return _studio(state).guest_limit
+
+
+def provide_gpu(state: State) -> GpuProbe:
+    return _studio(state).gpu
+
+
+def provide_ui(state: State) -> WebUI:
+    return _studio(state).ui
+
+
 def create_app(settings: Settings) -> Litestar:
     """Build the whole application from one Settings object; no globals, no import-time effects."""
     studio = build_studio(settings)
@@ -135,7 +197,19 @@ def create_app(settings: Settings) -> Litestar:
                         scene_sync, project_presence, events, my_usage,
                         *docs_routes(), unknown_api_path, serve_ui],
         dependencies={
-            "studio": Provide(provide_studio, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "database": Provide(provide_database, sync_to_thread=False),
+            "events": Provide(provide_events, sync_to_thread=False),
+            "blobs": Provide(provide_blobs, sync_to_thread=False),
+            "tasks": Provide(provide_tasks, sync_to_thread=False),
+            "engine": Provide(provide_engine, sync_to_thread=False),
+            "models": Provide(provide_models, sync_to_thread=False),
+            "rooms": Provide(provide_rooms, sync_to_thread=False),
+            "webhooks": Provide(provide_webhooks, sync_to_thread=False),
+            "login_throttle": Provide(provide_login_throttle, sync_to_thread=False),
+            "guest_limit": Provide(provide_guest_limit, sync_to_thread=False),
+            "gpu": Provide(provide_gpu, sync_to_thread=False),
+            "ui": Provide(provide_ui, sync_to_thread=False),
             "identity": Provide(provide_identity, sync_to_thread=False),
             "maybe_identity": Provide(provide_optional_identity, sync_to_thread=False),
         },

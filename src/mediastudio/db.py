@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from litestar.di import NamedDependency
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel, create_engine, text
@@ -73,3 +74,6 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+DatabaseDep = NamedDependency[Database]

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Annotated
 
+from litestar.di import NamedDependency
 from platformdirs import user_data_dir
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -124,3 +125,6 @@ class Settings(BaseSettings):
         if ":" in shown:
             shown = f"[{shown}]"
         return f"http://{shown}:{self.port}/"
+
+
+SettingsDep = NamedDependency[Settings]

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from litestar.datastructures import State
-from litestar.di import NamedDependency
-
 from mediastudio.auth.ratelimit import GuestLimit, LoginThrottle, RateLimiter
 from mediastudio.collab.rooms import Rooms
 from mediastudio.db import Database
@@ -41,13 +38,3 @@ class Studio:
     login_throttle: LoginThrottle
     guest_limit: GuestLimit
     gpu: GpuProbe = field(default_factory=GpuProbe)
-
-
-def provide_studio(state: State) -> Studio:
-    """Litestar dependency: the Studio of the app handling this request."""
-    studio: Studio = state.studio
-    return studio
-
-
-# Annotation for handlers: `studio: StudioDep`.
-StudioDep = NamedDependency[Studio]

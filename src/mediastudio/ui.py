@@ -6,6 +6,7 @@ import mimetypes
 from pathlib import Path
 
 from litestar import Request, Response, get, route
+from litestar.di import NamedDependency
 from litestar.enums import HttpMethod
 from litestar.response import File
 
@@ -105,3 +106,6 @@ def unknown_api_path(request: Request) -> Response:
     """API paths never fall back to the UI: they answer a problem document."""
     return problem(404, f"There is no API endpoint at {request.url.path}.",
                    hint="See /api/docs for the paths this server offers.")
+
+
+UIDep = NamedDependency[WebUI]

@@ -13,6 +13,7 @@ from mediastudio.auth.identity import IdentityDep, OptionalIdentityDep, provide_
 from mediastudio.auth.middleware import CSRF_COOKIE, SESSION_COOKIE, client_ip, json_from_this_site
 from mediastudio.auth.passwords import verify_password
 from mediastudio.auth.policy import get_policy, update_policy
+from mediastudio.auth.ratelimit import GuestLimitDep, LoginThrottleDep
 from mediastudio.auth.schemas import (
     AuthConfig,
     AuthConfigPatch,
@@ -24,20 +25,21 @@ from mediastudio.auth.schemas import (
 )
 from mediastudio.auth.sessions import create_session, revoke_session
 from mediastudio.auth.tables import User
+from mediastudio.db import Database, DatabaseDep
 from mediastudio.errors import Conflict, Forbidden, Unauthorized
-from mediastudio.studio import Studio, StudioDep
+from mediastudio.settings import Settings, SettingsDep
 
 SETUP_FIRST = "Create the administrator account first (the setup page, or: mediastudio users create NAME --admin)."
 
 
-def _cookies(studio: Studio, request: Request, secret: str, csrf: str) -> list[Cookie]:
+def _cookies(settings: Settings, request: Request, secret: str, csrf: str) -> list[Cookie]:
     # Secure whenever the studio is reached over HTTPS (served with TLS, or forced by the setting).
-    secure = studio.settings.cookie_secure or request.url.scheme == "https"
+    secure = settings.cookie_secure or request.url.scheme == "https"
     common = {
         "path": "/",
         "samesite": "lax",
         "secure": secure,
-        "max_age": studio.settings.session_days * 86400,
+        "max_age": settings.session_days * 86400,
     }
     return [
         Cookie(key=SESSION_COOKIE, value=secret, httponly=True, **common),  # type: ignore[arg-type]
@@ -45,29 +47,30 @@ def _cookies(studio: Studio, request: Request, secret: str, csrf: str) -> list[C
     ]  # type: ignore[arg-type]
 
 
-def _signed_in(studio: Studio, request: Request, user: User, status: int = HTTP_200_OK) -> Response[Me]:
+def _signed_in(database: Database, settings: Settings, request: Request, user: User,
+               status: int = HTTP_200_OK) -> Response[Me]:
     """Open a browser session for `user` and answer who they are, with the cookies set."""
-    with studio.db.transaction() as db:
+    with database.transaction() as db:
         secret, session = create_session(
             db,
             user,
-            days=studio.settings.session_days,
+            days=settings.session_days,
             user_agent=request.headers.get("user-agent", ""),
             ip=client_ip(request.scope),
         )
     me = Me(user=UserOut.of(user), via="session", csrf_token=session.csrf_token)
-    return Response(me, status_code=status, cookies=_cookies(studio, request, secret, session.csrf_token))
+    return Response(me, status_code=status, cookies=_cookies(settings, request, secret, session.csrf_token))
 
 
-def _auth_config(studio: Studio) -> AuthConfig:
-    with studio.db.transaction() as db:
-        policy = get_policy(db, studio.settings)
+def _auth_config(database: Database, settings: Settings) -> AuthConfig:
+    with database.transaction() as db:
+        policy = get_policy(db, settings)
         return AuthConfig(
             setup_required=users.count_registered(db) == 0,
             registration_open=policy.registration_open,
             guests_enabled=policy.guests_enabled,
-            password_min_length=studio.settings.password_min_length,
-            guest_expiry_days=studio.settings.guest_expiry_days,
+            password_min_length=settings.password_min_length,
+            guest_expiry_days=settings.guest_expiry_days,
             colors=list(users.COLORS),
         )
 
@@ -77,8 +80,8 @@ class AuthController(Controller):
     tags = ("auth",)
 
     @get("/config", summary="What the login page should offer", sync_to_thread=True)
-    def config(self, studio: StudioDep) -> AuthConfig:
-        return _auth_config(studio)
+    def config(self, database: DatabaseDep, settings: SettingsDep) -> AuthConfig:
+        return _auth_config(database, settings)
 
     @patch(
         "/config",
@@ -86,12 +89,13 @@ class AuthController(Controller):
         sync_to_thread=True,
         dependencies={"identity": Provide(provide_admin, sync_to_thread=False)},
     )
-    def update_config(self, data: JSONBody[AuthConfigPatch], studio: StudioDep, identity: IdentityDep) -> AuthConfig:
-        with studio.db.transaction() as db:
+    def update_config(self, data: JSONBody[AuthConfigPatch], database: DatabaseDep, settings: SettingsDep,
+                      identity: IdentityDep) -> AuthConfig:
+        with database.transaction() as db:
             update_policy(
-                db, studio.settings, registration_open=data.registration_open, guests_enabled=data.guests_enabled
+                db, settings, registration_open=data.registration_open, guests_enabled=data.guests_enabled
             )
-        return _auth_config(studio)
+        return _auth_config(database, settings)
 
     @post(
         "/setup",
@@ -100,8 +104,9 @@ class AuthController(Controller):
         sync_to_thread=True,
         guards=[json_from_this_site],
     )
-    def setup(self, data: JSONBody[Credentials], request: Request, studio: StudioDep) -> Response[Me]:
-        with studio.db.transaction() as db:
+    def setup(self, data: JSONBody[Credentials], request: Request, database: DatabaseDep,
+              settings: SettingsDep) -> Response[Me]:
+        with database.transaction() as db:
             if users.count_registered(db) > 0:
                 raise Conflict("This server is set up already.", hint="Log in instead.")
             user = users.create_user(
@@ -110,9 +115,9 @@ class AuthController(Controller):
                 password=data.password,
                 display_name=data.display_name,
                 is_admin=True,
-                min_length=studio.settings.password_min_length,
+                min_length=settings.password_min_length,
             )
-        return _signed_in(studio, request, user, HTTP_201_CREATED)
+        return _signed_in(database, settings, request, user, HTTP_201_CREATED)
 
     @post(
         "/register",
@@ -122,44 +127,50 @@ class AuthController(Controller):
         guards=[json_from_this_site],
     )
     def register(
-        self, data: JSONBody[Credentials], request: Request, studio: StudioDep, maybe_identity: OptionalIdentityDep
+        self,
+        data: JSONBody[Credentials],
+        request: Request,
+        database: DatabaseDep,
+        settings: SettingsDep,
+        maybe_identity: OptionalIdentityDep,
     ) -> Response[Me]:
-        with studio.db.transaction() as db:
+        with database.transaction() as db:
             if users.count_registered(db) == 0:
                 raise Conflict("No administrator exists yet.", hint=SETUP_FIRST)
             guest = maybe_identity.user if maybe_identity and maybe_identity.user.is_guest else None
-            if guest is None and not get_policy(db, studio.settings).registration_open:
+            if guest is None and not get_policy(db, settings).registration_open:
                 raise Forbidden("Registration is closed on this server.", hint="Ask an administrator for an account.")
             kwargs = {
                 "username": data.username,
                 "password": data.password,
                 "display_name": data.display_name,
-                "min_length": studio.settings.password_min_length,
+                "min_length": settings.password_min_length,
             }
             if guest is not None:
                 user = users.claim_guest(db, db.merge(guest), **kwargs)  # type: ignore[arg-type]
             else:
                 user = users.create_user(db, **kwargs)  # type: ignore[arg-type]
         if guest is not None and maybe_identity and maybe_identity.session:
-            with studio.db.transaction() as db:
+            with database.transaction() as db:
                 db.delete(db.merge(maybe_identity.session))  # a fresh session for the new account
-        return _signed_in(studio, request, user, HTTP_201_CREATED)
+        return _signed_in(database, settings, request, user, HTTP_201_CREATED)
 
     @post("/login", summary="Log in with username and password", status_code=HTTP_200_OK, sync_to_thread=True,
           guards=[json_from_this_site])
-    def login(self, data: JSONBody[LoginBody], request: Request, studio: StudioDep) -> Response[Me]:
+    def login(self, data: JSONBody[LoginBody], request: Request, database: DatabaseDep, settings: SettingsDep,
+              login_throttle: LoginThrottleDep) -> Response[Me]:
         ip = client_ip(request.scope)
         # Counted as a failure before the password is checked (one atomic step): parallel tries cannot pass the
         # lock together; a right password takes the count back.
-        stamp = studio.login_throttle.attempt(data.username, ip)
-        with studio.db.transaction() as db:
+        stamp = login_throttle.attempt(data.username, ip)
+        with database.transaction() as db:
             user = users.authenticate(db, data.username, data.password)
         if user is None:
             raise Unauthorized(
                 "Wrong username or password.", hint="Check both; usernames are not case-sensitive, passwords are."
             )
-        studio.login_throttle.succeeded(data.username, ip, stamp)
-        return _signed_in(studio, request, user)
+        login_throttle.succeeded(data.username, ip, stamp)
+        return _signed_in(database, settings, request, user)
 
     @post(
         "/guest",
@@ -169,21 +180,22 @@ class AuthController(Controller):
         opt={"expensive": True},
         guards=[json_from_this_site],
     )
-    def guest(self, request: Request, studio: StudioDep) -> Response[Me]:
-        with studio.db.transaction() as db:
+    def guest(self, request: Request, database: DatabaseDep, settings: SettingsDep,
+              guest_limit: GuestLimitDep) -> Response[Me]:
+        with database.transaction() as db:
             if users.count_registered(db) == 0:
                 raise Conflict("No administrator exists yet.", hint=SETUP_FIRST)
-            if not get_policy(db, studio.settings).guests_enabled:
+            if not get_policy(db, settings).guests_enabled:
                 raise Forbidden("Guest access is turned off on this server.", hint="Register or log in.")
-            studio.guest_limit.check(client_ip(request.scope))
+            guest_limit.check(client_ip(request.scope))
             user = users.create_guest(db)
-        return _signed_in(studio, request, user, HTTP_201_CREATED)
+        return _signed_in(database, settings, request, user, HTTP_201_CREATED)
 
     @post("/logout", summary="End this browser session", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
-    def logout(self, request: Request, studio: StudioDep) -> Response[None]:
+    def logout(self, request: Request, database: DatabaseDep) -> Response[None]:
         secret = request.cookies.get(SESSION_COOKIE)
         if secret:
-            with studio.db.transaction() as db:
+            with database.transaction() as db:
                 revoke_session(db, secret)
         gone = [Cookie(key=name, value="", path="/", max_age=0, expires=0) for name in (SESSION_COOKIE, CSRF_COOKIE)]
         return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=gone)
@@ -197,8 +209,9 @@ class AuthController(Controller):
         )
 
     @patch("/me", summary="Change your display name, colour or password", sync_to_thread=True)
-    def update_me(self, data: JSONBody[ProfilePatch], identity: IdentityDep, studio: StudioDep) -> Me:
-        with studio.db.transaction() as db:
+    def update_me(self, data: JSONBody[ProfilePatch], identity: IdentityDep, database: DatabaseDep,
+                  settings: SettingsDep) -> Me:
+        with database.transaction() as db:
             user = db.merge(identity.user)
             users.update_profile(db, user, display_name=data.display_name, color=data.color)
             if data.password is not None:
@@ -214,7 +227,7 @@ class AuthController(Controller):
                     db,
                     user,
                     data.password,
-                    min_length=studio.settings.password_min_length,
+                    min_length=settings.password_min_length,
                     keep_session=identity.session.id if identity.session else None,
                 )
         return Me(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from litestar.connection import ASGIConnection
@@ -12,14 +13,31 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from mediastudio.auth.identity import Identity
+from mediastudio.auth.ratelimit import RateLimiter
 from mediastudio.auth.sessions import resolve_session, resolve_token
+from mediastudio.db import Database
 from mediastudio.edge.guard import refuse_socket
 from mediastudio.errors import Forbidden, MediastudioError, Unauthorized
+from mediastudio.settings import Settings
 
 SESSION_COOKIE = "ms_session"
 CSRF_COOKIE = "ms_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class AuthServices(Protocol):
+    """What the middleware reads of the app's services (`app.state.studio`, put there by the composition):
+    middleware has no dependency injection, and this package never imports the composition."""
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def limiter(self) -> RateLimiter: ...
 
 
 class UnsupportedMediaType(MediastudioError):
@@ -79,9 +97,9 @@ class AuthMiddleware(ASGIMiddleware):
 
     def _authenticate(self, scope: Scope) -> None:
         if scope["path"].startswith("/api/"):
-            studio = scope["litestar_app"].state.studio
+            services: AuthServices = scope["litestar_app"].state.studio
             headers = Headers.from_scope(scope)
-            identity = self._resolve(studio, scope, headers)
+            identity = self._resolve(services, scope, headers)
             scope["auth"] = identity  # type: ignore[typeddict-unknown-key]
             scope["user"] = identity.user if identity else None  # type: ignore[typeddict-unknown-key]
             if scope["type"] == ScopeType.HTTP and scope["method"] not in SAFE_METHODS:
@@ -90,13 +108,13 @@ class AuthMiddleware(ASGIMiddleware):
                 self._check_socket_origin(headers, identity)
             handler = scope.get("route_handler")
             expensive = bool(handler and handler.opt.get("expensive"))
-            studio.limiter.check(user_id=identity.user.id if identity else None, ip=client_ip(scope),
-                                 expensive=expensive)
+            services.limiter.check(user_id=identity.user.id if identity else None, ip=client_ip(scope),
+                                   expensive=expensive)
 
     @staticmethod
-    def _resolve(studio, scope: Scope, headers: Headers) -> Identity | None:  # type: ignore[no-untyped-def]
+    def _resolve(services: AuthServices, scope: Scope, headers: Headers) -> Identity | None:
         token = _bearer(headers) or (_websocket_token(scope) if scope["type"] == ScopeType.WEBSOCKET else None)
-        with studio.db.session() as db:
+        with services.db.session() as db:
             if token is not None:
                 found = resolve_token(db, token)
                 if found is None:
@@ -105,7 +123,7 @@ class AuthMiddleware(ASGIMiddleware):
                 return Identity(user=found[1], via="token", token=found[0])
             secret = _cookie(headers, SESSION_COOKIE)
             if secret:
-                resolved = resolve_session(db, secret, days=studio.settings.session_days)
+                resolved = resolve_session(db, secret, days=services.settings.session_days)
                 if resolved is not None:
                     return Identity(user=resolved[1], via="session", session=resolved[0])
         return None

@@ -11,6 +11,8 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 
+from litestar.di import NamedDependency
+
 from mediastudio.errors import TooManyRequests
 
 WINDOW_S = 60.0
@@ -150,3 +152,7 @@ class RateLimiter:
             if retry is not None:
                 raise TooManyRequests(f"Too many requests. Try again in {retry} seconds.", retry_after=retry,
                                       hint="Slow down, or ask the administrator to raise the limits.")
+
+
+LoginThrottleDep = NamedDependency[LoginThrottle]
+GuestLimitDep = NamedDependency[GuestLimit]

@@ -10,7 +10,7 @@ from mediastudio.auth.identity import IdentityDep
 from mediastudio.auth.schemas import TokenCreate, TokenCreated, TokenOut
 from mediastudio.auth.sessions import create_token, list_tokens, revoke_token
 from mediastudio.common import Page
-from mediastudio.studio import StudioDep
+from mediastudio.db import DatabaseDep
 
 
 class TokensController(Controller):
@@ -18,8 +18,8 @@ class TokensController(Controller):
     tags = ("auth",)
 
     @get(summary="Your API tokens (never their secrets)", sync_to_thread=True)
-    def list_tokens(self, identity: IdentityDep, studio: StudioDep) -> Page[TokenOut]:
-        with studio.db.session() as db:
+    def list_tokens(self, identity: IdentityDep, database: DatabaseDep) -> Page[TokenOut]:
+        with database.session() as db:
             return Page(items=[TokenOut.of(t) for t in list_tokens(db, identity.user)])
 
     @post(
@@ -27,12 +27,12 @@ class TokensController(Controller):
         status_code=HTTP_201_CREATED,
         sync_to_thread=True,
     )
-    def create_token(self, data: JSONBody[TokenCreate], identity: IdentityDep, studio: StudioDep) -> TokenCreated:
-        with studio.db.transaction() as db:
+    def create_token(self, data: JSONBody[TokenCreate], identity: IdentityDep, database: DatabaseDep) -> TokenCreated:
+        with database.transaction() as db:
             plain, token = create_token(db, identity.user, name=data.name, expires_in_days=data.expires_in_days)
         return TokenCreated(**TokenOut.of(token).model_dump(), token=plain)
 
     @delete("/{token_id:str}", summary="Revoke an API token", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
-    def revoke_token(self, token_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> None:
-        with studio.db.transaction() as db:
+    def revoke_token(self, token_id: FromPath[str], identity: IdentityDep, database: DatabaseDep) -> None:
+        with database.transaction() as db:
             revoke_token(db, identity.user, token_id)

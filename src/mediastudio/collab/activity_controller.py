@@ -11,11 +11,12 @@ from pydantic import BaseModel, Field
 
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.collab.activity import recent
+from mediastudio.collab.rooms import RoomsDep
 from mediastudio.common import Page, UtcDatetime
+from mediastudio.db import DatabaseDep
 from mediastudio.paging import OffsetCursor, offset_of
 from mediastudio.projects.access import require
 from mediastudio.projects.schemas import users_by_id
-from mediastudio.studio import StudioDep
 from mediastudio.workspaces.schemas import MemberUser
 
 
@@ -37,10 +38,10 @@ class ActivityController(Controller):
     tags = ("collaboration",)
 
     @get("/activity", summary="Recent changes with who made them, newest first", sync_to_thread=True)
-    def activity(self, project_id: FromPath[str], identity: IdentityDep, studio: StudioDep,
+    def activity(self, project_id: FromPath[str], identity: IdentityDep, database: DatabaseDep,
                  limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
                  cursor: OffsetCursor = None) -> Page[ActivityOut]:
-        with studio.db.session() as db:
+        with database.session() as db:
             require(db, identity.user, project_id, "view")
             rows = recent(db, project_id, limit + 1, offset_of(cursor) or None)
             people = users_by_id(db, {r.user_id for r in rows})
@@ -51,12 +52,12 @@ class ActivityController(Controller):
 
     @post("/save", summary="Save a version now: write and commit every open scene", status_code=200)
     async def save_version(self, project_id: FromPath[str], data: JSONBody[SaveVersion], identity: IdentityDep,
-                           studio: StudioDep) -> dict[str, str]:
+                           database: DatabaseDep, rooms: RoomsDep) -> dict[str, str]:
         def check() -> None:
-            with studio.db.session() as db:
+            with database.session() as db:
                 require(db, identity.user, project_id, "edit")
 
         await to_thread.run_sync(check)
         label = f"Saved version: {data.message}" if data.message else "Saved version"
-        await studio.rooms.save_version(project_id, label)
+        await rooms.save_version(project_id, label)
         return {"status": "saved"}

@@ -17,8 +17,12 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath
 
 from mediastudio.auth.identity import Identity, current_identity
+from mediastudio.collab.rooms import RoomsDep
+from mediastudio.db import Database, DatabaseDep
 from mediastudio.errors import MediastudioError, Unauthorized
+from mediastudio.events.bus import EventBus, EventsDep
 from mediastudio.projects.access import require
+from mediastudio.settings import Settings, SettingsDep
 from mediastudio.workspaces.roles import project_allows
 
 log = logging.getLogger("mediastudio")
@@ -35,30 +39,30 @@ class SocketPeer:
         await self.socket.close(code=code, reason=reason)
 
 
-def _role(studio: Any, identity: Identity, project_id: str) -> tuple[Any, str]:
+def _role(database: Database, identity: Identity, project_id: str) -> tuple[Any, str]:
     """The project and the caller's role on it now; raises when they may no longer see it."""
     from mediastudio.auth.identity import current_user
 
-    with studio.db.session() as db:
+    with database.session() as db:
         user = current_user(db, identity)
         if user is None:
             raise Unauthorized("Your session ended or your API token was revoked.", hint="Log in again.")
         return require(db, user, project_id, "view")
 
 
-async def _admit(socket: WebSocket, project_id: str):  # type: ignore[no-untyped-def]
+async def _admit(socket: WebSocket, project_id: str, database: Database,  # type: ignore[no-untyped-def]
+                 events: EventBus):
     """The project and a Member for this socket, or None after closing it (4401 / 4404)."""
     identity = current_identity(socket)
     if identity is None:
         await socket.accept()  # accept, then close: only a close code reaches a browser's script
         await socket.close(code=4401, reason="Log in first")
         return None
-    studio = socket.app.state.studio
     from anyio import to_thread
 
-    socket.state.checked_at = studio.events.live.signals  # a change from here on is checked again
+    socket.state.checked_at = events.live.signals  # a change from here on is checked again
     try:
-        project, role = await to_thread.run_sync(_role, studio, identity, project_id)
+        project, role = await to_thread.run_sync(_role, database, identity, project_id)
     except MediastudioError as exc:
         await socket.accept()
         await socket.close(code=4000 + exc.status, reason=exc.detail[:120])
@@ -71,35 +75,35 @@ async def _admit(socket: WebSocket, project_id: str):  # type: ignore[no-untyped
     return project, Member(peer=SocketPeer(socket), user=user, can_write=project_allows(role, "edit"))
 
 
-def _watch(socket: WebSocket, project_id: str, member: Any, writes: bool) -> Any:
+def _watch(socket: WebSocket, project_id: str, member: Any, writes: bool, database: Database, events: EventBus,
+           settings: Settings) -> Any:
     """Register the socket's re-check: close it when the caller may no longer see the project, else let
     it write only while their role allows editing."""
     from anyio import to_thread
 
     from mediastudio.events.access import Connection
 
-    studio, identity = socket.app.state.studio, current_identity(socket)
+    identity = current_identity(socket)
     assert identity is not None
 
     async def recheck() -> None:
         try:
-            _, role = await to_thread.run_sync(_role, studio, identity, project_id)
+            _, role = await to_thread.run_sync(_role, database, identity, project_id)
         except MediastudioError as exc:
             await member.close(4000 + exc.status, exc.detail)
             return
         member.can_write = writes and project_allows(role, "edit")
 
     connection = Connection(identity.user.id, recheck)
-    studio.events.live.add(connection, studio.settings.live_recheck_seconds, socket.state.checked_at)
+    events.live.add(connection, settings.live_recheck_seconds, socket.state.checked_at)
     return connection
 
 
-async def _serve(socket: WebSocket, project_id: str, member: Any,
-                 handle: Callable[[bytes], Awaitable[None]], writes: bool) -> None:
+async def _serve(socket: WebSocket, project_id: str, member: Any, handle: Callable[[bytes], Awaitable[None]],
+                 writes: bool, database: Database, events: EventBus, settings: Settings) -> None:
     """Receive until the client leaves or the server closed the socket (never read after a close: a second
     close is an ASGI error). A handler error is logged once, with its traceback, and closes with 1011."""
-    studio = socket.app.state.studio
-    connection = _watch(socket, project_id, member, writes)
+    connection = _watch(socket, project_id, member, writes, database, events, settings)
     try:
         with contextlib.suppress(WebSocketDisconnect):
             while not member.closed:
@@ -110,17 +114,17 @@ async def _serve(socket: WebSocket, project_id: str, member: Any,
                       socket.scope.get("path", ""))
         await member.close(1011, "Server error; reload the page")
     finally:
-        studio.events.live.discard(connection)
+        events.live.discard(connection)
 
 
 @websocket("/api/v1/projects/{project_id:str}/scenes/{scene_id:str}/sync")
-async def scene_sync(socket: WebSocket, project_id: FromPath[str], scene_id: FromPath[str]) -> None:
+async def scene_sync(socket: WebSocket, project_id: FromPath[str], scene_id: FromPath[str], database: DatabaseDep,
+                     settings: SettingsDep, events: EventsDep, rooms: RoomsDep) -> None:
     """The scene's Yjs document: sync + awareness (y-websocket protocol). Viewers receive, never write."""
-    admitted = await _admit(socket, project_id)
+    admitted = await _admit(socket, project_id, database, events)
     if admitted is None:
         return
     project, member = admitted
-    rooms = socket.app.state.studio.rooms
     try:
         live = await rooms.open(project, scene_id)
     except MediastudioError as exc:
@@ -128,15 +132,17 @@ async def scene_sync(socket: WebSocket, project_id: FromPath[str], scene_id: Fro
         return
     try:
         await rooms.join(live, member)
-        await _serve(socket, project_id, member, lambda message: rooms.receive(live, member, message), True)
+        await _serve(socket, project_id, member, lambda message: rooms.receive(live, member, message), True,
+                     database, events, settings)
     finally:
         await rooms.leave(live, member)
 
 
 @websocket("/api/v1/projects/{project_id:str}/presence")
-async def project_presence(socket: WebSocket, project_id: FromPath[str]) -> None:
+async def project_presence(socket: WebSocket, project_id: FromPath[str], database: DatabaseDep,
+                           settings: SettingsDep, events: EventsDep, rooms: RoomsDep) -> None:
     """Awareness only: who is in the project and where (panel, scene, asset)."""
-    admitted = await _admit(socket, project_id)
+    admitted = await _admit(socket, project_id, database, events)
     if admitted is None:
         return
     project, member = admitted
@@ -145,11 +151,12 @@ async def project_presence(socket: WebSocket, project_id: FromPath[str]) -> None
 
     from mediastudio.collab.room import Room
 
-    presence = socket.app.state.studio.rooms.presence
+    presence = rooms.presence
     room = presence.setdefault(project.id, Room(f"presence:{project.id}", Doc(), None, 0))  # type: ignore[arg-type]
     try:
         await room.join(member)
-        await _serve(socket, project_id, member, lambda message: room.receive(member, message), False)
+        await _serve(socket, project_id, member, lambda message: room.receive(member, message), False,
+                     database, events, settings)
     finally:
         await room.leave(member)
         if not room.members:

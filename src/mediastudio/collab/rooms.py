@@ -18,6 +18,8 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from litestar.di import NamedDependency
+
 from mediastudio.collab.log import UpdateLog, WrittenMarks
 from mediastudio.db import Database
 from mediastudio.errors import Conflict, NotFound
@@ -354,3 +356,6 @@ class Rooms:
         before_files = repo.files_at(head[0].sha, path) if head else {}
         after_files = {path: self._scene_file(live.folder, live.room.scene_id).read_bytes()}
         return describe_changes(snapshot(before_files), snapshot(after_files)) or "Edited the scene"
+
+
+RoomsDep = NamedDependency[Rooms]

@@ -12,16 +12,21 @@ from litestar.status_codes import HTTP_201_CREATED
 from pydantic import BaseModel, Field
 
 from mediastudio.auth.identity import IdentityDep
+from mediastudio.collab.rooms import Rooms, RoomsDep
 from mediastudio.common import Page
+from mediastudio.db import Database, DatabaseDep
 from mediastudio.engine.graph import GraphInvalid
 from mediastudio.engine.registry import describe
+from mediastudio.engine.service import Engine, EngineDep
 from mediastudio.errors import Conflict, MediastudioError, NotFound
 from mediastudio.projects import scenes
 from mediastudio.projects.access import require
+from mediastudio.settings import Settings, SettingsDep
+from mediastudio.storage.blobs import BlobsDep
 from mediastudio.storage.serving import serve_blob
-from mediastudio.studio import StudioDep
-from mediastudio.tasks import service as tasks
+from mediastudio.tasks import service as task_service
 from mediastudio.tasks.schemas import TaskOut
+from mediastudio.tasks.system import TasksDep, TaskSystem
 
 
 class GraphProblems(MediastudioError):
@@ -92,36 +97,41 @@ class EngineController(Controller):
 
     @get("/node-types", summary="Every node type with its ports and the JSON schema of its parameters",
          sync_to_thread=True)
-    def node_types(self, identity: IdentityDep, studio: StudioDep) -> list[NodeTypeOut]:
-        return [NodeTypeOut.model_validate(describe(cls)) for cls in studio.engine.nodes.latest()]
+    def node_types(self, identity: IdentityDep, engine: EngineDep) -> list[NodeTypeOut]:
+        return [NodeTypeOut.model_validate(describe(cls)) for cls in engine.nodes.latest()]
 
-    async def _graph(self, studio: Any, identity: Any, project_id: str, scene_id: str, action: str) -> tuple:
+    async def _graph(self, database: Database, settings: Settings, rooms: Rooms, identity: Any, project_id: str,
+                     scene_id: str, action: str) -> tuple:
         def read() -> tuple:
-            with studio.db.session() as db:
+            with database.session() as db:
                 require(db, identity.user, project_id, action)  # type: ignore[arg-type]
-                return scenes.get_scene(db, studio.settings, identity.user, project_id, scene_id)
+                return scenes.get_scene(db, settings, identity.user, project_id, scene_id)
 
         scene = await to_thread.run_sync(read)
         # The live document (what everyone sees now) is the graph that runs; a snapshot goes into the task.
-        return scene, studio.rooms.live_graph(project_id, scene_id) or scene["graph"]
+        return scene, rooms.live_graph(project_id, scene_id) or scene["graph"]
 
     @post("/projects/{project_id:str}/scenes/{scene_id:str}/run", status_code=HTTP_201_CREATED,
           summary="Run the scene's graph as it is now (or the given outputs): a task on the GPU lane")
     async def run(self, project_id: FromPath[str], scene_id: FromPath[str], data: JSONBody[RunIn],
-                  identity: IdentityDep, studio: StudioDep) -> TaskOut:
-        (task,) = await self._queue_runs(studio, identity, project_id, scene_id, data, 1)
+                  identity: IdentityDep, database: DatabaseDep, settings: SettingsDep, rooms: RoomsDep,
+                  tasks: TasksDep, engine: EngineDep) -> TaskOut:
+        (task,) = await self._queue_runs(database, settings, rooms, tasks, engine, identity, project_id, scene_id,
+                                         data, 1)
         return task
 
     @post("/projects/{project_id:str}/scenes/{scene_id:str}/runs", status_code=HTTP_201_CREATED,
           summary="Queue a batch of runs of the scene's graph as it is now (all or none: they must fit the quota)")
     async def run_batch(self, project_id: FromPath[str], scene_id: FromPath[str], data: JSONBody[BatchIn],
-                        identity: IdentityDep, studio: StudioDep) -> Page[TaskOut]:
-        return Page(items=await self._queue_runs(studio, identity, project_id, scene_id, data, data.repeat))
+                        identity: IdentityDep, database: DatabaseDep, settings: SettingsDep, rooms: RoomsDep,
+                        tasks: TasksDep, engine: EngineDep) -> Page[TaskOut]:
+        return Page(items=await self._queue_runs(database, settings, rooms, tasks, engine, identity, project_id,
+                                                 scene_id, data, data.repeat))
 
-    async def _queue_runs(self, studio: Any, identity: Any, project_id: str, scene_id: str, data: RunIn,
+    async def _queue_runs(self, database: Database, settings: Settings, rooms: Rooms, tasks: TaskSystem,
+                          engine: Engine, identity: Any, project_id: str, scene_id: str, data: RunIn,
                           repeat: int) -> list[TaskOut]:
-        scene, graph = await self._graph(studio, identity, project_id, scene_id, "run")
-        engine = studio.engine
+        scene, graph = await self._graph(database, settings, rooms, identity, project_id, scene_id, "run")
 
         def start() -> list[Any]:
             try:
@@ -132,35 +142,35 @@ class EngineController(Controller):
                 raise GraphProblems(f"{first}{more}", hint="The canvas marks each problem on its node.",
                                     issues=[i.as_dict() for i in exc.issues]) from exc
             made = []
-            with studio.db.transaction() as db:  # one transaction: a batch over the quota queues nothing
+            with database.transaction() as db:  # one transaction: a batch over the quota queues nothing
                 for index in range(repeat):
                     params = {"scene_id": scene_id, "scene_name": scene.get("name", ""), "outputs": data.outputs,
                               "graph": graph, "force": data.force, "run_index": engine.run_index(db, scene_id),
                               "steps_hint": engine.steps(run_plan),
                               "batch": (index + 1, repeat) if repeat > 1 else None}
-                    made.append(studio.tasks.new(db, identity.user, "scene.run", params, project_id))
+                    made.append(tasks.new(db, identity.user, "scene.run", params, project_id))
                     db.flush()  # counted by the next one's run index, quota and fair priority
             return made
 
         made = await to_thread.run_sync(start)
         for task in made:
-            studio.tasks.submit(task)
-        return studio.tasks.describe(made)  # type: ignore[no-any-return]
+            tasks.submit(task)
+        return tasks.describe(made)  # type: ignore[no-any-return]
 
     @post("/projects/{project_id:str}/assets/{asset_id:str}/regenerate", status_code=HTTP_201_CREATED,
           summary="Run the graph snapshot that made a generated asset again (same seed, or a new one)",
           sync_to_thread=True)
     def regenerate(self, project_id: FromPath[str], asset_id: FromPath[str], data: JSONBody[RegenerateIn],
-                   identity: IdentityDep, studio: StudioDep) -> TaskOut:
+                   identity: IdentityDep, database: DatabaseDep, settings: SettingsDep, tasks: TasksDep,
+                   engine: EngineDep) -> TaskOut:
         import secrets
 
         from mediastudio.media.assets import get_asset, read_meta
 
-        engine = studio.engine
-        with studio.db.session() as db:
+        with database.session() as db:
             project, _ = require(db, identity.user, project_id, "run")
             _, asset = get_asset(db, identity.user, project_id, asset_id)
-            provenance = read_meta(studio.settings, project, asset.id).get("provenance") or {}
+            provenance = read_meta(settings, project, asset.id).get("provenance") or {}
         graph, node_id = provenance.get("graph"), provenance.get("node_id")
         if not isinstance(graph, dict) or not node_id:
             raise Conflict(f"'{asset.name}' was not made by a graph here, so it cannot be regenerated.",
@@ -175,32 +185,32 @@ class EngineController(Controller):
         params = {"scene_id": provenance.get("scene_id") or "", "scene_name": f"{asset.name} again",
                   "outputs": [node_id], "graph": graph, "force": True, "run_index": 0,
                   "steps_hint": engine.steps(run_plan)}
-        with studio.db.transaction() as db:
-            task = studio.tasks.new(db, identity.user, "scene.run", params, project_id)
-        studio.tasks.submit(task)
-        return studio.tasks.describe([task])[0]  # type: ignore[no-any-return]
+        with database.transaction() as db:
+            task = tasks.new(db, identity.user, "scene.run", params, project_id)
+        tasks.submit(task)
+        return tasks.describe([task])[0]  # type: ignore[no-any-return]
 
     @post("/projects/{project_id:str}/scenes/{scene_id:str}/check", status_code=200,
           summary="Check the scene's graph without running it: every problem, on the node it concerns")
     async def check(self, project_id: FromPath[str], scene_id: FromPath[str], identity: IdentityDep,
-                    studio: StudioDep) -> CheckOut:
-        _, graph = await self._graph(studio, identity, project_id, scene_id, "view")
-        whole = await to_thread.run_sync(lambda: studio.engine.plan(graph, whole=True))
+                    database: DatabaseDep, settings: SettingsDep, rooms: RoomsDep, engine: EngineDep) -> CheckOut:
+        _, graph = await self._graph(database, settings, rooms, identity, project_id, scene_id, "view")
+        whole = await to_thread.run_sync(lambda: engine.plan(graph, whole=True))
         return CheckOut(issues=[IssueOut(**i.as_dict()) for i in whole.issues], runnable=whole.order)
 
     @get("/tasks/{task_id:str}/previews/{node_id:str}", summary="The picture a node of a run made",
          sync_to_thread=True)
     def preview(self, request: Request, task_id: FromPath[str], node_id: FromPath[str], identity: IdentityDep,
-                studio: StudioDep) -> Response:
+                database: DatabaseDep, blobs: BlobsDep, tasks: TasksDep) -> Response:
         # The live context first, the row second: a task that ends in between has written its final row before
         # it leaves `active`, and the context kept here still holds the same final detail.
-        live = studio.tasks.runner.active.get(task_id)
-        with studio.db.session() as db:
-            task = tasks.visible_task(db, identity.user, task_id)
+        live = tasks.runner.active.get(task_id)
+        with database.session() as db:
+            task = task_service.visible_task(db, identity.user, task_id)
         state = ((task.detail or {}).get("nodes") or {}).get(node_id) or {}
         if not state.get("preview") and live is not None:  # running here: its events are ahead of its row
             state = ((live.detail or {}).get("nodes") or {}).get(node_id) or {}
         sha = state.get("preview")
-        if not sha or not studio.blobs.has(sha):
+        if not sha or not blobs.has(sha):
             raise NotFound(f"The node '{node_id}' made no picture in this run.")
-        return serve_blob(request, studio.blobs.path(sha), sha, "image/png", f"{node_id}.png")  # type: ignore[return-value]
+        return serve_blob(request, blobs.path(sha), sha, "image/png", f"{node_id}.png")  # type: ignore[return-value]

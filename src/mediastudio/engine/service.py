@@ -7,6 +7,7 @@ import logging
 import threading
 from typing import Any
 
+from litestar.di import NamedDependency
 from sqlmodel import col, func, select
 
 from mediastudio.db import Database
@@ -49,3 +50,6 @@ class Engine:
         return int(db.exec(select(func.count()).select_from(Task).where(
             col(Task.kind) == "scene.run", col(Task.status).in_(("succeeded", "queued", "running", "interrupted")),
             Task.params["scene_id"].as_string() == scene_id)).one())  # type: ignore[index]
+
+
+EngineDep = NamedDependency[Engine]

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from litestar.di import NamedDependency
+
 from mediastudio.common import utcnow
 from mediastudio.events.access import ACCESS_CHANGED, LiveConnections
 
@@ -125,3 +127,6 @@ class EventBus:
             except asyncio.QueueFull:
                 subscriber.dropped = True
                 self.subscribers.discard(subscriber)
+
+
+EventsDep = NamedDependency[EventBus]

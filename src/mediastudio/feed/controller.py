@@ -9,23 +9,28 @@ import logging
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
-from mediastudio.auth.identity import current_identity
+from mediastudio.auth.identity import Identity, current_identity
+from mediastudio.db import Database, DatabaseDep
+from mediastudio.events.bus import EventsDep
+from mediastudio.settings import SettingsDep
+from mediastudio.tasks.system import TasksDep
 
 log = logging.getLogger("mediastudio")
 
 
-def _rights(studio, identity) -> tuple[bool, set[str]] | None:  # type: ignore[no-untyped-def]
+def _rights(database: Database, identity: Identity) -> tuple[bool, set[str]] | None:
     """(is admin, workspace ids) of the caller now, or None when their session or token no longer holds."""
     from mediastudio.auth.identity import current_user
     from mediastudio.workspaces.service import list_for_user
 
-    with studio.db.session() as db:
+    with database.session() as db:
         user = current_user(db, identity)
         return None if user is None else (user.is_admin, {w.id for w, _ in list_for_user(db, user)})
 
 
 @websocket("/api/v1/events")
-async def events(socket: WebSocket) -> None:
+async def events(socket: WebSocket, database: DatabaseDep, settings: SettingsDep, events: EventsDep,
+                 tasks: TasksDep) -> None:
     """Project, asset and task events of the caller's workspaces, as they happen.
 
     The first message, `hello`, carries the caller's active and recent tasks and the queue as they are now.
@@ -37,21 +42,20 @@ async def events(socket: WebSocket) -> None:
         await socket.accept()  # accept, then close: only a close code reaches a browser's script
         await socket.close(code=4401, reason="Log in first")
         return
-    studio = socket.app.state.studio
     from anyio import to_thread
 
-    checked_at = studio.events.live.signals
-    rights = await to_thread.run_sync(_rights, studio, identity)
+    checked_at = events.live.signals
+    rights = await to_thread.run_sync(_rights, database, identity)
     if rights is None:
         await socket.accept()
         await socket.close(code=4401, reason="Log in again")
         return
     await socket.accept()
-    subscriber = studio.events.subscribe(identity.user.id, rights[1], rights[0])
+    subscriber = events.subscribe(identity.user.id, rights[1], rights[0])
     closed = asyncio.Event()
 
     async def recheck() -> None:
-        fresh = await to_thread.run_sync(_rights, studio, identity)
+        fresh = await to_thread.run_sync(_rights, database, identity)
         if fresh is None:
             await _close_once(socket, closed, 4401, "Your session ended or your API token was revoked")
             return
@@ -60,18 +64,18 @@ async def events(socket: WebSocket) -> None:
     from mediastudio.events.access import Connection
 
     connection = Connection(identity.user.id, recheck)
-    studio.events.live.add(connection, studio.settings.live_recheck_seconds, checked_at)
+    events.live.add(connection, settings.live_recheck_seconds, checked_at)
     try:
         # The current state at once, so a client that reconnects needs nothing else: its active and recent tasks.
-        snapshot = await to_thread.run_sync(studio.tasks.snapshot_for, identity.user)
+        snapshot = await to_thread.run_sync(tasks.snapshot_for, identity.user)
         await socket.send_json({"type": "hello", "version": 1, "user_id": identity.user.id, **snapshot})
         await _serve(socket, subscriber, closed)
     except Exception:
         log.exception("The events socket of user %s failed", identity.user.id)
         await _close_once(socket, closed, 1011, "Server error")
     finally:
-        studio.events.live.discard(connection)
-        studio.events.unsubscribe(subscriber)
+        events.live.discard(connection)
+        events.unsubscribe(subscriber)
 
 
 async def _close_once(socket: WebSocket, closed: asyncio.Event, code: int, reason: str) -> None:

@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page
+from mediastudio.db import Database, DatabaseDep
 from mediastudio.errors import NotFound
 from mediastudio.media import assets, quota
 from mediastudio.media.leftovers import discard_new_blobs
@@ -23,8 +24,10 @@ from mediastudio.media.uploads import Upload, receive_upload
 from mediastudio.paging import OffsetCursor
 from mediastudio.projects.access import require
 from mediastudio.projects.schemas import TagCount, users_by_id
+from mediastudio.settings import Settings, SettingsDep
+from mediastudio.storage.blobs import BlobsDep, BlobStore
 from mediastudio.storage.serving import serve_blob
-from mediastudio.studio import Studio, StudioDep
+from mediastudio.tasks.system import TasksDep, TaskSystem
 
 MULTIPART_SLACK = 16 * 1024  # room for a multipart body's boundaries, part headers and small fields
 
@@ -47,26 +50,27 @@ class AssetsController(Controller):
 
     @post(summary="Upload files (multipart field 'file', repeatable; optional 'category', 'tags')",
           status_code=HTTP_201_CREATED, request_max_body_size=None, opt={"expensive": True})
-    async def upload(self, project_id: FromPath[str], request: Request, identity: IdentityDep,
-                     studio: StudioDep) -> Response[list[AssetOut]]:
-        with studio.db.session() as db:
+    async def upload(self, project_id: FromPath[str], request: Request, identity: IdentityDep, database: DatabaseDep,
+                     settings: SettingsDep, blobs: BlobsDep, tasks: TasksDep) -> Response[list[AssetOut]]:
+        with database.session() as db:
             require(db, identity.user, project_id, "edit")  # refuse before reading a byte
-            room = quota.budget(db, studio.settings, identity.user)
+            room = quota.budget(db, settings, identity.user)
         _refuse_declared(room, request.headers.get("content-length"))
         upload = Upload()
         try:
-            return await self._store(project_id, request, identity, studio, upload, room)
+            return await self._store(project_id, request, identity, database, settings, blobs, tasks, upload, room)
         except BaseException:  # nothing of a failed upload stays: the blobs it created that no asset names go
             with CancelScope(shield=True):
-                await to_thread.run_sync(discard_new_blobs, studio.db, studio.blobs, upload.created)
+                await to_thread.run_sync(discard_new_blobs, database, blobs, upload.created)
             raise
 
     @staticmethod
-    async def _store(project_id: str, request: Request, identity: Any, studio: Studio, upload: Upload,
+    async def _store(project_id: str, request: Request, identity: Any, database: Database, settings: Settings,
+                     blobs: BlobStore, tasks: TaskSystem, upload: Upload,
                      room: quota.Budget) -> Response[list[AssetOut]]:
         # The size limit holds per file, the quota for the whole request, both while the bytes stream in.
-        await receive_upload(request.headers.get("content-type", ""), request.stream(), studio.blobs, upload,
-                             limit=studio.settings.upload_max_bytes, max_pixels=studio.settings.max_image_pixels,
+        await receive_upload(request.headers.get("content-type", ""), request.stream(), blobs, upload,
+                             limit=settings.upload_max_bytes, max_pixels=settings.max_image_pixels,
                              room=room)
         category = upload.fields.get("category") or None
         tags = [t for t in upload.fields.get("tags", "").replace(",", " ").split() if t]
@@ -74,34 +78,34 @@ class AssetsController(Controller):
                   f.size) for f in upload.files]
 
         def record() -> tuple[list[AssetOut], Any]:
-            with studio.db.transaction() as db:
-                made = assets.add_assets(db, studio.settings, identity.user, project_id, files, category=category,
+            with database.transaction() as db:
+                made = assets.add_assets(db, settings, identity.user, project_id, files, category=category,
                                          tags=tags)
                 # Previews are drawn on the CPU lane, so they never wait behind a render on the GPU lane.
-                previews = studio.tasks.new(db, identity.user, "media.previews",
-                                    {"asset_ids": [a.id for a in made]}, project_id, system=True)
+                previews = tasks.new(db, identity.user, "media.previews",
+                                     {"asset_ids": [a.id for a in made]}, project_id, system=True)
                 return [AssetOut.of(a) for a in made], previews
 
         made, previews = await to_thread.run_sync(record)
-        studio.tasks.submit(previews)
+        tasks.submit(previews)
         made = [a.model_copy(update={"created_by_name": identity.user.display_name}) for a in made]
         return Response(made, status_code=HTTP_201_CREATED)
 
     @get(summary="The project's assets, newest first: search, category, tag, trash", sync_to_thread=True)
-    def list_assets(self, project_id: FromPath[str], identity: IdentityDep, studio: StudioDep,
+    def list_assets(self, project_id: FromPath[str], identity: IdentityDep, database: DatabaseDep,
                     q: FromQuery[str | None] = None, category: FromQuery[str | None] = None,
                     tag: FromQuery[str | None] = None, trashed: FromQuery[bool] = False,
                     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
                     cursor: OffsetCursor = None) -> Page[AssetOut]:
-        with studio.db.session() as db:
+        with database.session() as db:
             rows, next_cursor = assets.list_assets(db, identity.user, project_id, q=q, category=category, tag=tag,
                                                    trashed=trashed, limit=limit, cursor=cursor)
             names = _names(db, {a.created_by for a in rows})
         return Page(items=[AssetOut.of(a, names) for a in rows], next_cursor=next_cursor)
 
     @get("/tags", summary="Tags in use on the project's assets, with counts", sync_to_thread=True)
-    def asset_tags(self, project_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> list[TagCount]:
-        with studio.db.session() as db:
+    def asset_tags(self, project_id: FromPath[str], identity: IdentityDep, database: DatabaseDep) -> list[TagCount]:
+        with database.session() as db:
             rows, _ = assets.list_assets(db, identity.user, project_id, q=None, category=None, tag=None,
                                          trashed=False, limit=100_000, cursor=None)
         counts = Counter(tag for a in rows for tag in a.tags.split())
@@ -109,48 +113,48 @@ class AssetsController(Controller):
 
     @get("/{asset_id:str}", summary="An asset's metadata and provenance", sync_to_thread=True)
     def get_asset(self, project_id: FromPath[str], asset_id: FromPath[str], identity: IdentityDep,
-                  studio: StudioDep) -> AssetDetail:
-        with studio.db.session() as db:
+                  database: DatabaseDep, settings: SettingsDep) -> AssetDetail:
+        with database.session() as db:
             project, asset = assets.get_asset(db, identity.user, project_id, asset_id)
             names = _names(db, {asset.created_by})
-        meta = assets.read_meta(studio.settings, project, asset_id)
+        meta = assets.read_meta(settings, project, asset_id)
         return AssetDetail(**AssetOut.of(asset, names).model_dump(), provenance=meta.get("provenance"))
 
     @patch("/{asset_id:str}", summary="Rename, tag, recategorise, trash or restore an asset", sync_to_thread=True)
     def update_asset(self, project_id: FromPath[str], asset_id: FromPath[str], data: JSONBody[AssetPatch],
-                     identity: IdentityDep, studio: StudioDep) -> AssetOut:
-        with studio.db.transaction() as db:
-            asset = assets.update_asset(db, studio.settings, identity.user, project_id, asset_id,
+                     identity: IdentityDep, database: DatabaseDep, settings: SettingsDep) -> AssetOut:
+        with database.transaction() as db:
+            asset = assets.update_asset(db, settings, identity.user, project_id, asset_id,
                                         data.model_dump(exclude_unset=True))
         return AssetOut.of(asset)
 
     @get("/{asset_id:str}/content", summary="The asset's bytes (Range, ETag)", sync_to_thread=True)
     def content(self, project_id: FromPath[str], asset_id: FromPath[str], request: Request, identity: IdentityDep,
-                studio: StudioDep, download: FromQuery[bool] = False) -> Response | Stream:
-        with studio.db.session() as db:
+                database: DatabaseDep, blobs: BlobsDep, download: FromQuery[bool] = False) -> Response | Stream:
+        with database.session() as db:
             _, asset = assets.get_asset(db, identity.user, project_id, asset_id)
-        return serve_blob(request, studio.blobs.path(asset.sha256), asset.sha256, asset.mime, asset.name,
+        return serve_blob(request, blobs.path(asset.sha256), asset.sha256, asset.mime, asset.name,
                           download=download)
 
     @get("/{asset_id:str}/thumbnail", summary="A WebP preview (256 px, or 1024 with size=1024; a video's "
          "scrub strip with kind=strip)", sync_to_thread=True)
     def thumbnail(self, project_id: FromPath[str], asset_id: FromPath[str], request: Request,
-                  identity: IdentityDep, studio: StudioDep,
+                  identity: IdentityDep, database: DatabaseDep, settings: SettingsDep, blobs: BlobsDep,
                   size: Annotated[int, QueryParameter(description="256 or 1024")] = 256,
                   kind: Annotated[Literal["preview", "strip"], QueryParameter()] = "preview") -> Response | Stream:
-        with studio.db.session() as db:
+        with database.session() as db:
             _, asset = assets.get_asset(db, identity.user, project_id, asset_id)
         media = picture_kind(asset.category, asset.mime)
         if kind == "strip":
             if media != "video":
                 raise NotFound("Only videos have a scrub strip.")
-            strip = ensure_strip(studio.settings.data_dir, studio.blobs, asset.sha256)
+            strip = ensure_strip(settings.data_dir, blobs, asset.sha256)
             return serve_blob(request, strip, f"{asset.sha256}-strip", "image/webp", f"{asset.name}-strip.webp",
                               cache="private, max-age=86400")
         size = 1024 if size > 256 else 256
         try:
-            path = ensure_preview(studio.settings.data_dir, studio.blobs, asset.sha256, media, size,
-                                  max_pixels=studio.settings.max_image_pixels)
+            path = ensure_preview(settings.data_dir, blobs, asset.sha256, media, size,
+                                  max_pixels=settings.max_image_pixels)
         except PictureTooLarge as exc:  # an imported picture, or one from before the limit was lowered
             raise Undrawable(exc.detail, hint="Download it to see it; a smaller copy of it gets a preview.",
                              limit_pixels=exc.extra.get("limit_pixels")) from None

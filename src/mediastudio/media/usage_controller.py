@@ -6,8 +6,9 @@ from litestar import get
 from pydantic import BaseModel, Field
 
 from mediastudio.auth.identity import IdentityDep
+from mediastudio.db import DatabaseDep
 from mediastudio.media import quota
-from mediastudio.studio import StudioDep
+from mediastudio.settings import SettingsDep
 
 
 class StorageUsage(BaseModel):
@@ -18,7 +19,7 @@ class StorageUsage(BaseModel):
 
 
 @get("/api/v1/auth/me/usage", summary="Your storage use and quota", tags=["auth"], sync_to_thread=True)
-def my_usage(identity: IdentityDep, studio: StudioDep) -> StorageUsage:
-    with studio.db.session() as db:
-        room = quota.budget(db, studio.settings, identity.user)
+def my_usage(identity: IdentityDep, database: DatabaseDep, settings: SettingsDep) -> StorageUsage:
+    with database.session() as db:
+        room = quota.budget(db, settings, identity.user)
     return StorageUsage(used_bytes=room.used, quota_bytes=room.quota or None, remaining_bytes=room.remaining)

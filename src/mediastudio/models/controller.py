@@ -13,9 +13,12 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from mediastudio.auth.identity import IdentityDep, provide_admin
 from mediastudio.common import Page
+from mediastudio.db import DatabaseDep
 from mediastudio.errors import Unprocessable
-from mediastudio.studio import StudioDep
+from mediastudio.models.registry import ModelsDep
+from mediastudio.system.gpu import GpuDep, GpuProbe
 from mediastudio.tasks.schemas import TaskOut
+from mediastudio.tasks.system import TasksDep
 
 
 class ModelOut(BaseModel):
@@ -56,9 +59,9 @@ HOW_TO_ADD = ("On the server: mediastudio models add /path/to/diffusers-folder â
               "mediastudio models pull stabilityai/sd-turbo (admins can do both here too).")
 
 
-def _device(studio: object) -> str:
+def _device(gpu: GpuProbe) -> str:
     """From the GPU probe (a subprocess at start), so listing models never imports torch here."""
-    backend = studio.gpu.summary.get("backend")  # type: ignore[attr-defined]
+    backend = gpu.summary.get("backend")
     return str(backend) if backend in ("cuda", "mps", "cpu") else "cpu"
 
 
@@ -66,29 +69,30 @@ class ModelsController(Controller):
     path = "/api/v1/models"
 
     @get(summary="Installed models, and the device generation runs on", sync_to_thread=True)
-    def list_models(self, identity: IdentityDep, studio: StudioDep) -> ModelsOut:
-        models = studio.models.list()
-        device = _device(studio)
+    def list_models(self, identity: IdentityDep, models: ModelsDep, gpu: GpuDep) -> ModelsOut:
+        installed = models.list()
+        device = _device(gpu)
         warning = ("No GPU was found: generation runs on the CPU and is very slow (minutes per picture)."
                    if device == "cpu" else None)
-        return ModelsOut(items=[ModelOut(**m.as_dict()) for m in models], device=device, warning=warning,
+        return ModelsOut(items=[ModelOut(**m.as_dict()) for m in installed], device=device, warning=warning,
                          how_to_add=HOW_TO_ADD)
 
     @post(summary="Register a local diffusers folder, or download a hub repo (a task)", status_code=HTTP_201_CREATED,
           sync_to_thread=True, dependencies={"identity": Provide(provide_admin, sync_to_thread=False)})
-    def add(self, data: JSONBody[ModelAdd], identity: IdentityDep, studio: StudioDep) -> ModelAdded:
+    def add(self, data: JSONBody[ModelAdd], identity: IdentityDep, database: DatabaseDep, tasks: TasksDep,
+            models: ModelsDep) -> ModelAdded:
         if bool(data.path) == bool(data.repo):
             raise Unprocessable("Give either a folder (path) or a Hugging Face repo id (repo).", field="path")
         if data.path:
-            info = studio.models.add(Path(data.path), data.name)
+            info = models.add(Path(data.path), data.name)
             return ModelAdded(model=ModelOut(**info.as_dict()))
-        with studio.db.transaction() as db:
-            task = studio.tasks.new(db, identity.user, "models.pull",
+        with database.transaction() as db:
+            task = tasks.new(db, identity.user, "models.pull",
                                   {"repo": data.repo, "name": data.name}, None)
-        studio.tasks.submit(task)
-        return ModelAdded(task=studio.tasks.describe([task])[0])
+        tasks.submit(task)
+        return ModelAdded(task=tasks.describe([task])[0])
 
     @delete("/{name:str}", summary="Remove a model (a linked folder itself is left alone)", status_code=204,
             sync_to_thread=True, dependencies={"identity": Provide(provide_admin, sync_to_thread=False)})
-    def remove(self, name: FromPath[str], identity: IdentityDep, studio: StudioDep) -> None:
-        studio.models.remove(name)
+    def remove(self, name: FromPath[str], identity: IdentityDep, models: ModelsDep) -> None:
+        models.remove(name)

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from litestar.di import NamedDependency
+
 from mediastudio.errors import BadRequest, Conflict, NotFound
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -141,3 +143,6 @@ class ModelRegistry:
         else:
             shutil.rmtree(entry)
         return info
+
+
+ModelsDep = NamedDependency[ModelRegistry]

@@ -16,6 +16,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_
 
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page
+from mediastudio.db import Database, DatabaseDep
 from mediastudio.errors import BadRequest, MediastudioError
 from mediastudio.media.quota import refuse_guest_import
 from mediastudio.paging import OffsetCursor
@@ -36,15 +37,17 @@ from mediastudio.projects.schemas import (
     projects_out,
 )
 from mediastudio.projects.templates import all_templates
-from mediastudio.studio import Studio, StudioDep
+from mediastudio.settings import Settings, SettingsDep
+from mediastudio.storage.blobs import BlobsDep, BlobStore
 from mediastudio.tasks.schemas import TaskOut
+from mediastudio.tasks.system import TasksDep
 
 ZIP = "application/zip"
 MULTIPART_SLACK = 64 * 1024  # a form's boundaries and headers around the file
 
 
-def _out(studio: Studio, project_id: str, identity_user) -> ProjectOut:  # type: ignore[no-untyped-def]
-    with studio.db.session() as db:
+def _out(database: Database, project_id: str, identity_user) -> ProjectOut:  # type: ignore[no-untyped-def]
+    with database.session() as db:
         project, role = require(db, identity_user, project_id, "view")
         return projects_out(db, [project], {project.id: role})[0]
 
@@ -61,7 +64,7 @@ class ProjectsController(Controller):
     def list_projects(
         self,
         identity: IdentityDep,
-        studio: StudioDep,
+        database: DatabaseDep,
         workspace: Annotated[str | None, QueryParameter(description="Only this workspace")] = None,
         q: Annotated[str | None, QueryParameter(description="Words to find in name, description or tags")] = None,
         tag: FromQuery[str | None] = None,
@@ -75,7 +78,7 @@ class ProjectsController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         cursor: OffsetCursor = None,
     ) -> Page[ProjectOut]:
-        with studio.db.session() as db:
+        with database.session() as db:
             rows, next_cursor = service.list_projects(
                 db,
                 identity.user,
@@ -93,17 +96,18 @@ class ProjectsController(Controller):
             return Page(items=projects_out(db, rows, roles), next_cursor=next_cursor)  # type: ignore[arg-type]
 
     @post(summary="Create a project from a template", status_code=HTTP_201_CREATED, sync_to_thread=True)
-    def create_project(self, data: JSONBody[ProjectCreate], identity: IdentityDep, studio: StudioDep) -> ProjectOut:
-        with studio.db.transaction() as db:
+    def create_project(self, data: JSONBody[ProjectCreate], identity: IdentityDep, database: DatabaseDep,
+                       settings: SettingsDep) -> ProjectOut:
+        with database.transaction() as db:
             project = service.create_project(
                 db,
-                studio.settings,
+                settings,
                 identity.user,
                 name=data.name,
                 workspace_id=data.workspace_id,
                 template=data.template,
             )
-        return _out(studio, project.id, identity.user)
+        return _out(database, project.id, identity.user)
 
     @get("/templates", summary="The templates a project can start from", sync_to_thread=False)
     def templates(self) -> list[TemplateOut]:
@@ -119,34 +123,41 @@ class ProjectsController(Controller):
         ]
 
     @get("/tags", summary="Tags in use on your projects, with counts", sync_to_thread=True)
-    def tags_in_use(self, identity: IdentityDep, studio: StudioDep,
+    def tags_in_use(self, identity: IdentityDep, database: DatabaseDep,
                     workspace: FromQuery[str | None] = None) -> list[TagCount]:
-        with studio.db.session() as db:
+        with database.session() as db:
             return [TagCount(tag=t, count=c) for t, c in service.all_tags(db, identity.user, workspace)]
 
     @get("/export", summary="Download many projects as one zip of .msproj files (ids comma-separated)",
          sync_to_thread=True, opt={"expensive": True}, media_type=ZIP)
-    def export_many(self, ids: FromQuery[str], identity: IdentityDep, studio: StudioDep) -> File:
+    def export_many(self, ids: FromQuery[str], identity: IdentityDep, database: DatabaseDep, settings: SettingsDep,
+                    blobs: BlobsDep) -> File:
         wanted = [i for i in ids.split(",") if i.strip()][:500]
         if not wanted:
             raise BadRequest("Name the projects to export: ?ids=p_1,p_2", field="ids")
-        return self._bulk_export(wanted, identity.user, studio)
+        return self._bulk_export(wanted, identity.user, database, settings, blobs)
 
     @get("/{project_id:str}", summary="A project with its scenes and shots", sync_to_thread=True)
-    def get_project(self, project_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> ProjectDetail:
-        with studio.db.session() as db:
+    def get_project(self, project_id: FromPath[str], identity: IdentityDep, database: DatabaseDep,
+                    settings: SettingsDep) -> ProjectDetail:
+        with database.session() as db:
             project, role = require(db, identity.user, project_id, "view")
-            scenes = [SceneOut.of(s) for s in read_scenes(project_folder(studio.settings, project))]
+            scenes = [SceneOut.of(s) for s in read_scenes(project_folder(settings, project))]
             out = projects_out(db, [project], {project.id: role})[0]
             return ProjectDetail(**out.model_dump(), scenes=scenes)
 
     @patch("/{project_id:str}", summary="Rename, describe, tag, set the cover, archive", sync_to_thread=True)
     def update_project(
-        self, project_id: FromPath[str], data: JSONBody[ProjectPatch], identity: IdentityDep, studio: StudioDep
+        self,
+        project_id: FromPath[str],
+        data: JSONBody[ProjectPatch],
+        identity: IdentityDep,
+        database: DatabaseDep,
+        settings: SettingsDep,
     ) -> ProjectOut:
-        with studio.db.transaction() as db:
-            service.update_project(db, studio.settings, identity.user, project_id, data.model_dump(exclude_unset=True))
-        return _out(studio, project_id, identity.user)
+        with database.transaction() as db:
+            service.update_project(db, settings, identity.user, project_id, data.model_dump(exclude_unset=True))
+        return _out(database, project_id, identity.user)
 
     @delete(
         "/{project_id:str}",
@@ -154,16 +165,18 @@ class ProjectsController(Controller):
         status_code=HTTP_204_NO_CONTENT,
         sync_to_thread=True,
     )
-    def trash_project(self, project_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> None:
-        with studio.db.transaction() as db:
-            service.trash_project(db, studio.settings, identity.user, project_id)
+    def trash_project(self, project_id: FromPath[str], identity: IdentityDep, database: DatabaseDep,
+                      settings: SettingsDep) -> None:
+        with database.transaction() as db:
+            service.trash_project(db, settings, identity.user, project_id)
 
     @post("/{project_id:str}/restore", summary="Take a project back out of the trash", sync_to_thread=True,
           status_code=200)
-    def restore_project(self, project_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> ProjectOut:
-        with studio.db.transaction() as db:
-            service.restore_project(db, studio.settings, identity.user, project_id)
-        return _out(studio, project_id, identity.user)
+    def restore_project(self, project_id: FromPath[str], identity: IdentityDep, database: DatabaseDep,
+                        settings: SettingsDep) -> ProjectOut:
+        with database.transaction() as db:
+            service.restore_project(db, settings, identity.user, project_id)
+        return _out(database, project_id, identity.user)
 
     @post(
         "/bulk",
@@ -172,30 +185,32 @@ class ProjectsController(Controller):
         status_code=200,
         opt={"expensive": True},
     )
-    def bulk(self, data: JSONBody[BulkAction], identity: IdentityDep, studio: StudioDep) -> Response[BulkOut]:
+    def bulk(self, data: JSONBody[BulkAction], identity: IdentityDep, database: DatabaseDep, settings: SettingsDep,
+             blobs: BlobsDep) -> Response[BulkOut]:
         """For `export` the answer is the zip file (GET /projects/export?ids= lets a browser save it as it streams)."""
         if data.action == "export":
-            return self._bulk_export(data.ids, identity.user, studio)
+            return self._bulk_export(data.ids, identity.user, database, settings, blobs)
         results = []
         for project_id in dict.fromkeys(data.ids):
             try:
-                with studio.db.transaction() as db:
+                with database.transaction() as db:
                     if data.action in ("archive", "unarchive"):
                         service.update_project(
-                            db, studio.settings, identity.user, project_id, {"archived": data.action == "archive"}
+                            db, settings, identity.user, project_id, {"archived": data.action == "archive"}
                         )
                     elif data.action == "delete":
-                        service.trash_project(db, studio.settings, identity.user, project_id)
+                        service.trash_project(db, settings, identity.user, project_id)
                     else:
-                        service.restore_project(db, studio.settings, identity.user, project_id)
+                        service.restore_project(db, settings, identity.user, project_id)
                 results.append(BulkResult(id=project_id, ok=True))
             except MediastudioError as exc:
                 results.append(BulkResult(id=project_id, ok=False, detail=exc.detail))
         return Response(BulkOut(results=results))
 
     @staticmethod
-    def _bulk_export(ids: list[str], user, studio: Studio) -> File:  # type: ignore[no-untyped-def]
-        exports = studio.settings.data_dir / "tmp" / "exports"
+    def _bulk_export(ids: list[str], user, database: Database, settings: Settings,  # type: ignore[no-untyped-def]
+                     blobs: BlobStore) -> File:
+        exports = settings.data_dir / "tmp" / "exports"
         exports.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(dir=exports, suffix=".zip")
         target = Path(name)
@@ -203,8 +218,8 @@ class ProjectsController(Controller):
             with open(fd, "wb") as handle, \
                     zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
                 for project_id in dict.fromkeys(ids):
-                    with studio.db.session() as db:
-                        single = portability.export_to_file(db, studio.settings, studio.blobs, user, project_id,
+                    with database.session() as db:
+                        single = portability.export_to_file(db, settings, blobs, user, project_id,
                                                             exports)
                     try:
                         archive.write(single, single.name.split("-", 2)[-1] if single.name.count("-") >= 2
@@ -225,15 +240,16 @@ class ProjectsController(Controller):
         opt={"expensive": True},
         media_type=ZIP,
     )
-    def export_project(self, project_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> File:
-        with studio.db.session() as db:
+    def export_project(self, project_id: FromPath[str], identity: IdentityDep, database: DatabaseDep,
+                       settings: SettingsDep, blobs: BlobsDep) -> File:
+        with database.session() as db:
             path = portability.export_to_file(
                 db,
-                studio.settings,
-                studio.blobs,
+                settings,
+                blobs,
                 identity.user,
                 project_id,
-                studio.settings.data_dir / "tmp" / "exports",
+                settings.data_dir / "tmp" / "exports",
             )
         return File(
             path,
@@ -250,22 +266,28 @@ class ProjectsController(Controller):
         request_max_body_size=None,
     )
     async def import_project(
-        self, request: Request, identity: IdentityDep, studio: StudioDep, workspace_id: FromQuery[str | None] = None
+        self,
+        request: Request,
+        identity: IdentityDep,
+        database: DatabaseDep,
+        settings: SettingsDep,
+        blobs: BlobsDep,
+        workspace_id: FromQuery[str | None] = None,
     ) -> ProjectOut:
-        refuse_guest_import(studio.settings, identity.user)  # before a byte is read
-        staging = studio.settings.data_dir / "tmp"
+        refuse_guest_import(settings, identity.user)  # before a byte is read
+        staging = settings.data_dir / "tmp"
         staging.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=staging) as spool:
-            await self._receive(request, spool, studio.settings.import_max_bytes)
+            await self._receive(request, spool, settings.import_max_bytes)
             spool.seek(0)
             from anyio import to_thread
 
             def run() -> ProjectOut:
-                with studio.db.transaction() as db:
+                with database.transaction() as db:
                     project = portability.import_from(
-                        db, studio.settings, studio.blobs, identity.user, spool, workspace_id
+                        db, settings, blobs, identity.user, spool, workspace_id
                     )
-                return _out(studio, project.id, identity.user)
+                return _out(database, project.id, identity.user)
 
             return await to_thread.run_sync(run)
 
@@ -277,31 +299,37 @@ class ProjectsController(Controller):
         request_max_body_size=None,
     )
     async def import_in_background(
-        self, request: Request, identity: IdentityDep, studio: StudioDep, workspace_id: FromQuery[str | None] = None
+        self,
+        request: Request,
+        identity: IdentityDep,
+        database: DatabaseDep,
+        settings: SettingsDep,
+        tasks: TasksDep,
+        workspace_id: FromQuery[str | None] = None,
     ) -> TaskOut:
         from anyio import to_thread
 
 
-        refuse_guest_import(studio.settings, identity.user)  # before a byte is read
-        folder = studio.settings.data_dir / "tmp" / "imports"
+        refuse_guest_import(settings, identity.user)  # before a byte is read
+        folder = settings.data_dir / "tmp" / "imports"
         folder.mkdir(parents=True, exist_ok=True)
         # The name says whose upload it is (the task imports only its owner's) and cannot be guessed.
         path = folder / f"{identity.user.id}-{secrets.token_hex(16)}.msproj"
         try:
             with path.open("xb") as spool:
-                await self._receive(request, spool, studio.settings.import_max_bytes)
+                await self._receive(request, spool, settings.import_max_bytes)
 
             def start():  # type: ignore[no-untyped-def]
-                with studio.db.transaction() as db:
-                    return studio.tasks.new(db, identity.user, "project.import",
+                with database.transaction() as db:
+                    return tasks.new(db, identity.user, "project.import",
                                     {"file": path.name, "workspace_id": workspace_id}, None)
 
             task = await to_thread.run_sync(start)
         except BaseException:
             path.unlink(missing_ok=True)
             raise
-        studio.tasks.submit(task)
-        return studio.tasks.describe([task])[0]  # type: ignore[no-any-return]
+        tasks.submit(task)
+        return tasks.describe([task])[0]  # type: ignore[no-any-return]
 
     @staticmethod
     async def _receive(request: Request, spool, limit: int) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,9 @@ from sqlmodel import select
 
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.auth.tables import User
+from mediastudio.collab.rooms import RoomsDep
 from mediastudio.common import Page
+from mediastudio.db import DatabaseDep
 from mediastudio.errors import BadRequest, NotFound
 from mediastudio.paging import OffsetCursor, offset_of
 from mediastudio.projects.access import project_folder, require
@@ -28,7 +30,7 @@ from mediastudio.projects.schemas import (
 )
 from mediastudio.projects.service import commit as commit_changes
 from mediastudio.projects.tables import ProjectRoleOverride
-from mediastudio.studio import StudioDep
+from mediastudio.settings import SettingsDep
 from mediastudio.workspaces.roles import effective_project_role
 from mediastudio.workspaces.schemas import MemberUser
 from mediastudio.workspaces.tables import Membership, Workspace
@@ -65,13 +67,13 @@ class HistoryController(Controller):
         self,
         project_id: FromPath[str],
         identity: IdentityDep,
-        studio: StudioDep,
+        database: DatabaseDep, settings: SettingsDep,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         cursor: OffsetCursor = None,
     ) -> Page[CommitOut]:
-        with studio.db.session() as db:
+        with database.session() as db:
             project, _ = require(db, identity.user, project_id, "view")
-        repo = ProjectRepo(project_folder(studio.settings, project))
+        repo = ProjectRepo(project_folder(settings, project))
         skip = offset_of(cursor)
         commits = repo.log(limit=limit + 1, skip=skip)
         return Page(
@@ -81,11 +83,16 @@ class HistoryController(Controller):
 
     @get("/history/{commit:str}", summary="The project as it was at one version (read-only)", sync_to_thread=True)
     def version(
-        self, project_id: FromPath[str], commit: FromPath[str], identity: IdentityDep, studio: StudioDep
+        self,
+        project_id: FromPath[str],
+        commit: FromPath[str],
+        identity: IdentityDep,
+        database: DatabaseDep,
+        settings: SettingsDep,
     ) -> ProjectVersion:
-        with studio.db.session() as db:
+        with database.session() as db:
             project, _ = require(db, identity.user, project_id, "view")
-        repo = ProjectRepo(project_folder(studio.settings, project))
+        repo = ProjectRepo(project_folder(settings, project))
         sha = _found(repo, commit, project_id)
         (found,) = [c for c in repo.log(limit=1, skip=0) if c.sha == sha] or [None]
         if found is None:
@@ -100,30 +107,36 @@ class HistoryController(Controller):
         status_code=200,
     )
     async def restore(
-        self, project_id: FromPath[str], commit: FromPath[str], identity: IdentityDep, studio: StudioDep
+        self,
+        project_id: FromPath[str],
+        commit: FromPath[str],
+        identity: IdentityDep,
+        database: DatabaseDep,
+        settings: SettingsDep,
+        rooms: RoomsDep,
     ) -> CommitOut:
-        await studio.rooms.save_version(project_id)  # live edits are committed first: nothing is lost
+        await rooms.save_version(project_id)  # live edits are committed first: nothing is lost
 
         def restore_files() -> tuple[ProjectRepo, str | None]:
-            with studio.db.transaction() as db:
+            with database.transaction() as db:
                 project, _ = require(db, identity.user, project_id, "edit")
-                repo = ProjectRepo(project_folder(studio.settings, project))
+                repo = ProjectRepo(project_folder(settings, project))
                 sha = _found(repo, commit, project_id)
                 when = next((c.time for c in repo.log(limit=100_000) if c.sha == sha), None)
                 repo.checkout_files(sha)
                 label = f"{when:%Y-%m-%d %H:%M} UTC" if when else sha[:7]
                 message = f"Restored the version of {label} ({sha[:7]})"
-                return repo, commit_changes(db, studio.settings, project, identity.user, message)
+                return repo, commit_changes(db, settings, project, identity.user, message)
 
         repo, made = await to_thread.run_sync(restore_files)
         if made is None:
             raise BadRequest("That version is the current one already.")
-        await studio.rooms.reload_from_files(project_id)  # open browsers see the restored graphs live
+        await rooms.reload_from_files(project_id)  # open browsers see the restored graphs live
         return commit_out(repo, repo.log(limit=1)[0])
 
     @get("/roles", summary="Everyone in the project's workspace and their role on it", sync_to_thread=True)
-    def roles(self, project_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> list[ProjectMember]:
-        with studio.db.session() as db:
+    def roles(self, project_id: FromPath[str], identity: IdentityDep, database: DatabaseDep) -> list[ProjectMember]:
+        with database.session() as db:
             project, _ = require(db, identity.user, project_id, "view")
             workspace = db.get(Workspace, project.workspace_id)
             overrides = {
@@ -160,9 +173,9 @@ class HistoryController(Controller):
         user_id: FromPath[str],
         data: JSONBody[RoleSet],
         identity: IdentityDep,
-        studio: StudioDep,
+        database: DatabaseDep,
     ) -> list[ProjectMember]:
-        with studio.db.transaction() as db:
+        with database.transaction() as db:
             project, _ = require(db, identity.user, project_id, "manage")
             if db.get(Membership, (project.workspace_id, user_id)) is None:
                 raise NotFound(
@@ -177,4 +190,4 @@ class HistoryController(Controller):
             from mediastudio.events.access import access_changed  # their open sockets re-check
 
             access_changed(db, user_id=user_id)
-        return self.roles.fn(self, project_id, identity, studio)  # type: ignore[attr-defined]
+        return self.roles.fn(self, project_id, identity, database)  # type: ignore[attr-defined]

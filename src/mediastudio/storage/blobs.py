@@ -19,6 +19,8 @@ import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from litestar.di import NamedDependency
+
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -173,3 +175,6 @@ class BlobStore:
                 os.replace(aside, target)
             self.writing(aside, False)
         return unused
+
+
+BlobsDep = NamedDependency[BlobStore]

@@ -9,7 +9,9 @@ from litestar import Controller, get
 from pydantic import BaseModel, Field
 
 from mediastudio import __version__
-from mediastudio.studio import StudioDep
+from mediastudio.db import DatabaseDep
+from mediastudio.system.gpu import GpuDep
+from mediastudio.ui import UIDep
 
 
 class GpuSummary(BaseModel):
@@ -40,13 +42,13 @@ class SystemController(Controller):
     tags = ("system",)
 
     @get("/health", summary="Liveness, versions and GPU summary")
-    async def health(self, studio: StudioDep) -> Health:
-        studio.db.journal_mode()  # raises (→ 500 problem) when the database is unusable
+    async def health(self, database: DatabaseDep, gpu: GpuDep, ui: UIDep) -> Health:
+        database.journal_mode()  # raises (→ 500 problem) when the database is unusable
         return Health(
             status="ok",
             version=__version__,
             python=platform.python_version(),
             database="ok",
-            ui=studio.ui.present,
-            gpu=GpuSummary.model_validate(studio.gpu.summary),
+            ui=ui.present,
+            gpu=GpuSummary.model_validate(gpu.summary),
         )

@@ -8,6 +8,8 @@ import logging
 import sys
 from typing import Any
 
+from litestar.di import NamedDependency
+
 log = logging.getLogger("mediastudio")
 
 PROBE_TIMEOUT_S = 120.0
@@ -45,3 +47,6 @@ class GpuProbe:
         else:
             if not self.summary.get("available"):
                 log.warning("%s", self.summary.get("hint"))
+
+
+GpuDep = NamedDependency[GpuProbe]

@@ -13,13 +13,15 @@ from pydantic import BaseModel, Field
 
 from mediastudio.auth.identity import IdentityDep, provide_admin
 from mediastudio.common import Page
+from mediastudio.db import DatabaseDep
 from mediastudio.errors import BadRequest, NotFound
+from mediastudio.settings import SettingsDep
 from mediastudio.storage.serving import serve_blob
-from mediastudio.studio import StudioDep
 from mediastudio.tasks import service
 from mediastudio.tasks.kinds import LANES
 from mediastudio.tasks.runner import results_dir
 from mediastudio.tasks.schemas import TaskOut
+from mediastudio.tasks.system import TasksDep, TaskSystem
 from mediastudio.tasks.tables import STATUSES
 
 
@@ -80,20 +82,22 @@ class TasksController(Controller):
     path = "/api/v1/tasks"
 
     @post(summary="Start a task", status_code=HTTP_201_CREATED, sync_to_thread=True)
-    def create(self, data: JSONBody[TaskCreate], identity: IdentityDep, studio: StudioDep) -> TaskOut:
-        with studio.db.transaction() as db:
-            task = studio.tasks.new(db, identity.user, data.kind, data.params, data.project_id)
-        studio.tasks.submit(task)
-        return studio.tasks.describe([task])[0]
+    def create(self, data: JSONBody[TaskCreate], identity: IdentityDep, database: DatabaseDep,
+               tasks: TasksDep) -> TaskOut:
+        with database.transaction() as db:
+            task = tasks.new(db, identity.user, data.kind, data.params, data.project_id)
+        tasks.submit(task)
+        return tasks.describe([task])[0]
 
     @get("/kinds", summary="The task kinds you can start, with their parameters' JSON schemas", sync_to_thread=False)
-    def kinds(self, identity: IdentityDep, studio: StudioDep) -> list[TaskKindOut]:
+    def kinds(self, identity: IdentityDep, tasks: TasksDep) -> list[TaskKindOut]:
         return [TaskKindOut(name=k.name, lane=k.lane, project=k.project, needs=k.needs,
                             params_schema=k.params.model_json_schema())
-                for k in studio.tasks.kinds if k.needs != "admin" or identity.user.is_admin]
+                for k in tasks.kinds if k.needs != "admin" or identity.user.is_admin]
 
     @get(summary="Your tasks, newest first (admins: everyone's with ?all=true)", sync_to_thread=True)
-    def list_tasks(self, identity: IdentityDep, studio: StudioDep, project: FromQuery[str | None] = None,
+    def list_tasks(self, identity: IdentityDep, database: DatabaseDep, tasks: TasksDep,
+                   project: FromQuery[str | None] = None,
                    status: Annotated[str | None, QueryParameter(
                        pattern=STATUS_LIST, description="Comma-separated statuses")] = None,
                    all: FromQuery[bool] = False,
@@ -101,44 +105,46 @@ class TasksController(Controller):
                    cursor: Annotated[str | None, QueryParameter(
                        pattern=service.TASK_CURSOR, description="The next_cursor of the previous page")] = None,
                    ) -> Page[TaskOut]:
-        with studio.db.session() as db:
+        with database.session() as db:
             rows, next_cursor = service.list_tasks(db, identity.user, project_id=project, statuses=_statuses(status),
                                                    everyone=all, limit=limit, cursor=cursor)
-        return Page(items=studio.tasks.describe(rows), next_cursor=next_cursor)
+        return Page(items=tasks.describe(rows), next_cursor=next_cursor)
 
     @get("/{task_id:str}", summary="One task: status, progress, ETA, position, error, result", sync_to_thread=True)
-    def get_task(self, task_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> TaskOut:
-        with studio.db.session() as db:
+    def get_task(self, task_id: FromPath[str], identity: IdentityDep, database: DatabaseDep,
+                 tasks: TasksDep) -> TaskOut:
+        with database.session() as db:
             task = service.visible_task(db, identity.user, task_id)
-        return studio.tasks.describe([task])[0]
+        return tasks.describe([task])[0]
 
     @post("/{task_id:str}/cancel", summary="Cancel a task (waiting: at once; running: at its next step)",
           status_code=200, sync_to_thread=True)
-    def cancel(self, task_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> CancelOut:
-        with studio.db.transaction() as db:
+    def cancel(self, task_id: FromPath[str], identity: IdentityDep, database: DatabaseDep,
+               tasks: TasksDep) -> CancelOut:
+        with database.transaction() as db:
             task, outcome = service.request_cancel(db, identity.user, task_id)
-        studio.tasks.cancel(task, outcome)
-        return CancelOut(task=studio.tasks.describe([task])[0], outcome=outcome)  # type: ignore[arg-type]
+        tasks.cancel(task, outcome)
+        return CancelOut(task=tasks.describe([task])[0], outcome=outcome)  # type: ignore[arg-type]
 
     @get("/{task_id:str}/result", summary="Download the file a task made (an export)", sync_to_thread=True)
     def result(self, request: Request, task_id: FromPath[str], identity: IdentityDep,
-               studio: StudioDep) -> Response | Stream:
-        with studio.db.session() as db:
+               database: DatabaseDep, settings: SettingsDep) -> Response | Stream:
+        with database.session() as db:
             task = service.visible_task(db, identity.user, task_id)
         name = (task.result or {}).get("file")
         if task.status != "succeeded" or not name:
             raise NotFound("This task has no file to download.",
                            hint="Only finished tasks that make a file (exports) have one.")
-        path = results_dir(studio.settings, task.id) / "result" / name
+        path = results_dir(settings, task.id) / "result" / name
         if not path.is_file():
             raise NotFound("The task's file is gone.", hint="Run the task again.")
         download = str((task.result or {}).get("name") or path.name)
         return serve_blob(request, path, task.id, "application/zip", download, download=True)
 
 
-def _queue_out(identity: Any, studio: Any) -> QueueOut:
-    lanes, tasks = studio.tasks.visible_queue(identity.user)
-    return QueueOut(lanes=[LaneOut(**lane) for lane in lanes], tasks=tasks)
+def _queue_out(identity: Any, tasks: TaskSystem) -> QueueOut:
+    lanes, queued = tasks.visible_queue(identity.user)
+    return QueueOut(lanes=[LaneOut(**lane) for lane in lanes], tasks=queued)
 
 
 class QueueController(Controller):
@@ -146,17 +152,17 @@ class QueueController(Controller):
 
     @get(summary="Lanes, counts, and the positions and ETAs of your waiting tasks (admins: everyone's)",
          sync_to_thread=True)
-    def queue(self, identity: IdentityDep, studio: StudioDep) -> QueueOut:
-        return _queue_out(identity, studio)
+    def queue(self, identity: IdentityDep, tasks: TasksDep) -> QueueOut:
+        return _queue_out(identity, tasks)
 
     @post("/pause", summary="Stop starting new tasks (admins); running ones finish", status_code=200,
           sync_to_thread=True, dependencies={"identity": Provide(provide_admin, sync_to_thread=False)})
-    def pause(self, data: JSONBody[PauseIn], identity: IdentityDep, studio: StudioDep) -> QueueOut:
-        studio.tasks.set_paused(True, tuple(data.lanes))
-        return _queue_out(identity, studio)
+    def pause(self, data: JSONBody[PauseIn], identity: IdentityDep, tasks: TasksDep) -> QueueOut:
+        tasks.set_paused(True, tuple(data.lanes))
+        return _queue_out(identity, tasks)
 
     @post("/resume", summary="Start tasks again (admins)", status_code=200, sync_to_thread=True,
           dependencies={"identity": Provide(provide_admin, sync_to_thread=False)})
-    def resume(self, data: JSONBody[PauseIn], identity: IdentityDep, studio: StudioDep) -> QueueOut:
-        studio.tasks.set_paused(False, tuple(data.lanes))
-        return _queue_out(identity, studio)
+    def resume(self, data: JSONBody[PauseIn], identity: IdentityDep, tasks: TasksDep) -> QueueOut:
+        tasks.set_paused(False, tuple(data.lanes))
+        return _queue_out(identity, tasks)

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from typing import Any
 
+from litestar.di import NamedDependency
 from sqlmodel import Session, col, select
 
 from mediastudio.auth.tables import User
@@ -166,3 +167,6 @@ def _state(lanes: dict[str, LaneView], places: dict[str, Placement]) -> dict[str
     return {"lanes": [{"name": v.name, "workers": v.workers, "paused": v.paused, "running": len(v.running),
                        "queued": len(v.queued), "backlog_seconds": v.backlog_seconds} for v in lanes.values()],
             "tasks": tasks}
+
+
+TasksDep = NamedDependency[TaskSystem]

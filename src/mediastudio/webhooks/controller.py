@@ -13,8 +13,10 @@ from sqlmodel import col, select
 from mediastudio.api_types import text
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page, UtcDatetime
-from mediastudio.studio import StudioDep
-from mediastudio.webhooks import service as webhooks
+from mediastudio.db import DatabaseDep
+from mediastudio.settings import SettingsDep
+from mediastudio.webhooks import service
+from mediastudio.webhooks.service import WebhooksDep
 from mediastudio.webhooks.tables import Webhook, WebhookDelivery
 from mediastudio.webhooks.targets import MAX_URL
 
@@ -25,7 +27,7 @@ class WebhookIn(BaseModel):
         description="http(s) URL that receives JSON POSTs (a URL this server will not send to: 422)")
     project_id: str | None = Field(None, description="Task events of this project (you need edit rights); "
                                                      "none: events of your own tasks in any project")
-    events: list[webhooks.Event] | None = Field(None, description=f"Default: {', '.join(webhooks.DEFAULT_EVENTS)}")
+    events: list[service.Event] | None = Field(None, description=f"Default: {', '.join(service.DEFAULT_EVENTS)}")
     description: str = Field("", max_length=200)
 
 
@@ -39,7 +41,7 @@ class WebhookOut(BaseModel):
     disabled_reason: str | None = Field(None, description="Why the server turned the webhook off (its owner lost "
                                                           "access to the project, the account was disabled)")
     created_at: UtcDatetime
-    secret: str | None = Field(None, description=f"Shown once, when created: verify {webhooks.SIGNATURE_HEADER} "
+    secret: str | None = Field(None, description=f"Shown once, when created: verify {service.SIGNATURE_HEADER} "
                                                  "(sha256=HMAC-SHA256 of the body with it)")
 
     @classmethod
@@ -68,43 +70,45 @@ class WebhooksController(Controller):
 
     @post(summary="Register a webhook (the answer shows its signing secret once)", status_code=HTTP_201_CREATED,
           sync_to_thread=True)
-    def create(self, data: JSONBody[WebhookIn], identity: IdentityDep, studio: StudioDep) -> WebhookOut:
-        with studio.db.transaction() as db:
-            hook = webhooks.create(db, studio.settings, identity.user, data.url, data.project_id, data.events,
+    def create(self, data: JSONBody[WebhookIn], identity: IdentityDep, database: DatabaseDep,
+               settings: SettingsDep) -> WebhookOut:
+        with database.transaction() as db:
+            hook = service.create(db, settings, identity.user, data.url, data.project_id, data.events,
                                    data.description)
         return WebhookOut.of(hook, with_secret=True)
 
     @get(summary="Your webhooks", sync_to_thread=True)
-    def list_hooks(self, identity: IdentityDep, studio: StudioDep) -> Page[WebhookOut]:
-        with studio.db.session() as db:
+    def list_hooks(self, identity: IdentityDep, database: DatabaseDep) -> Page[WebhookOut]:
+        with database.session() as db:
             hooks = db.exec(select(Webhook).where(col(Webhook.owner_id) == identity.user.id)
                             .order_by(col(Webhook.created_at))).all()
         return Page(items=[WebhookOut.of(h) for h in hooks])
 
     @delete("/{webhook_id:str}", summary="Remove a webhook (pending deliveries are dropped)",
             status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
-    def remove(self, webhook_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> None:
-        with studio.db.transaction() as db:
-            hook = webhooks.owned(db, identity.user, webhook_id)
+    def remove(self, webhook_id: FromPath[str], identity: IdentityDep, database: DatabaseDep) -> None:
+        with database.transaction() as db:
+            hook = service.owned(db, identity.user, webhook_id)
             for delivery in db.exec(select(WebhookDelivery).where(col(WebhookDelivery.webhook_id) == hook.id)).all():
                 db.delete(delivery)
             db.delete(hook)
 
     @get("/{webhook_id:str}/deliveries", summary="The webhook's deliveries, newest first, with their outcome",
          sync_to_thread=True)
-    def deliveries(self, webhook_id: FromPath[str], identity: IdentityDep, studio: StudioDep,
+    def deliveries(self, webhook_id: FromPath[str], identity: IdentityDep, database: DatabaseDep,
                    limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50) -> Page[DeliveryOut]:
-        with studio.db.session() as db:
-            hook = webhooks.owned(db, identity.user, webhook_id)
+        with database.session() as db:
+            hook = service.owned(db, identity.user, webhook_id)
             rows = db.exec(select(WebhookDelivery).where(col(WebhookDelivery.webhook_id) == hook.id)
                            .order_by(col(WebhookDelivery.created_at).desc()).limit(limit)).all()
         return Page(items=[DeliveryOut.model_validate(r, from_attributes=True) for r in rows])
 
     @post("/{webhook_id:str}/ping", summary="Send a test delivery ('ping') now", status_code=202,
           sync_to_thread=True)
-    def ping(self, webhook_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> DeliveryOut:
-        with studio.db.transaction() as db:
-            hook = webhooks.require_active(webhooks.owned(db, identity.user, webhook_id))
-            delivery = webhooks.queue_delivery(db, hook, "ping", {"message": "Hello from Mediastudio"})
-        studio.webhooks.wake_soon()
+    def ping(self, webhook_id: FromPath[str], identity: IdentityDep, database: DatabaseDep,
+             webhooks: WebhooksDep) -> DeliveryOut:
+        with database.transaction() as db:
+            hook = service.require_active(service.owned(db, identity.user, webhook_id))
+            delivery = service.queue_delivery(db, hook, "ping", {"message": "Hello from Mediastudio"})
+        webhooks.wake_soon()
         return DeliveryOut.model_validate(delivery, from_attributes=True)

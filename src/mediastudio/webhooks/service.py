@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal, get_args
 
+from litestar.di import NamedDependency
 from sqlmodel import Session, col, select
 
 from mediastudio import __version__
@@ -254,3 +255,6 @@ class WebhookDispatcher:
                 delivery.next_attempt_at = utcnow() + timedelta(seconds=backoff)
             db.add(delivery)
             db.commit()
+
+
+WebhooksDep = NamedDependency[WebhookDispatcher]

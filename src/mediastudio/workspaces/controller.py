@@ -8,8 +8,8 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page
+from mediastudio.db import DatabaseDep
 from mediastudio.errors import Forbidden
-from mediastudio.studio import StudioDep
 from mediastudio.workspaces import service
 from mediastudio.workspaces.schemas import (
     MemberAdd,
@@ -26,8 +26,8 @@ class WorkspacesController(Controller):
     tags = ("workspaces",)
 
     @get(summary="The workspaces you belong to, your personal one first", sync_to_thread=True)
-    def list_workspaces(self, identity: IdentityDep, studio: StudioDep) -> Page[WorkspaceOut]:
-        with studio.db.session() as db:
+    def list_workspaces(self, identity: IdentityDep, database: DatabaseDep) -> Page[WorkspaceOut]:
+        with database.session() as db:
             return Page(
                 items=[
                     WorkspaceOut.of(ws, role, service.member_count(db, ws.id))
@@ -37,17 +37,17 @@ class WorkspacesController(Controller):
 
     @post(summary="Create a team workspace; you become its owner", status_code=HTTP_201_CREATED, sync_to_thread=True)
     def create_workspace(
-        self, data: JSONBody[WorkspaceCreate], identity: IdentityDep, studio: StudioDep
+        self, data: JSONBody[WorkspaceCreate], identity: IdentityDep, database: DatabaseDep
     ) -> WorkspaceOut:
         if identity.user.is_guest:
             raise Forbidden("Guests cannot create team workspaces.", hint="Register to work with a team.")
-        with studio.db.transaction() as db:
+        with database.transaction() as db:
             workspace = service.create_workspace(db, identity.user, data.name)
         return WorkspaceOut.of(workspace, "owner", 1)
 
     @get("/{workspace_id:str}", summary="One of your workspaces", sync_to_thread=True)
-    def get_workspace(self, workspace_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> WorkspaceOut:
-        with studio.db.session() as db:
+    def get_workspace(self, workspace_id: FromPath[str], identity: IdentityDep, database: DatabaseDep) -> WorkspaceOut:
+        with database.session() as db:
             workspace, role = service.get_for_user(db, identity.user, workspace_id)
             return WorkspaceOut.of(workspace, role, service.member_count(db, workspace_id))
 
@@ -55,17 +55,17 @@ class WorkspacesController(Controller):
         "/{workspace_id:str}", summary="Rename, or set the default project role (owners, admins)", sync_to_thread=True
     )
     def update_workspace(
-        self, workspace_id: FromPath[str], data: JSONBody[WorkspacePatch], identity: IdentityDep, studio: StudioDep
+        self, workspace_id: FromPath[str], data: JSONBody[WorkspacePatch], identity: IdentityDep, database: DatabaseDep
     ) -> WorkspaceOut:
-        with studio.db.transaction() as db:
+        with database.transaction() as db:
             workspace, role = service.update_workspace(
                 db, identity.user, workspace_id, name=data.name, default_project_role=data.default_project_role
             )
             return WorkspaceOut.of(workspace, role, service.member_count(db, workspace_id))
 
     @get("/{workspace_id:str}/members", summary="Members and their roles", sync_to_thread=True)
-    def members(self, workspace_id: FromPath[str], identity: IdentityDep, studio: StudioDep) -> Page[MemberOut]:
-        with studio.db.session() as db:
+    def members(self, workspace_id: FromPath[str], identity: IdentityDep, database: DatabaseDep) -> Page[MemberOut]:
+        with database.session() as db:
             return Page(items=[MemberOut.of(m, u) for m, u in service.list_members(db, identity.user, workspace_id)])
 
     @post(
@@ -75,9 +75,9 @@ class WorkspacesController(Controller):
         sync_to_thread=True,
     )
     def add_member(
-        self, workspace_id: FromPath[str], data: JSONBody[MemberAdd], identity: IdentityDep, studio: StudioDep
+        self, workspace_id: FromPath[str], data: JSONBody[MemberAdd], identity: IdentityDep, database: DatabaseDep
     ) -> MemberOut:
-        with studio.db.transaction() as db:
+        with database.transaction() as db:
             membership, user = service.add_member(db, identity.user, workspace_id, data.username, data.role)
             return MemberOut.of(membership, user)
 
@@ -88,9 +88,9 @@ class WorkspacesController(Controller):
         user_id: FromPath[str],
         data: JSONBody[MemberPatch],
         identity: IdentityDep,
-        studio: StudioDep,
+        database: DatabaseDep,
     ) -> MemberOut:
-        with studio.db.transaction() as db:
+        with database.transaction() as db:
             membership, user = service.change_role(db, identity.user, workspace_id, user_id, data.role)
             return MemberOut.of(membership, user)
 
@@ -101,7 +101,7 @@ class WorkspacesController(Controller):
         sync_to_thread=True,
     )
     def remove_member(
-        self, workspace_id: FromPath[str], user_id: FromPath[str], identity: IdentityDep, studio: StudioDep
+        self, workspace_id: FromPath[str], user_id: FromPath[str], identity: IdentityDep, database: DatabaseDep
     ) -> None:
-        with studio.db.transaction() as db:
+        with database.transaction() as db:
             service.remove_member(db, identity.user, workspace_id, user_id)
