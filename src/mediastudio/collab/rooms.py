@@ -3,15 +3,13 @@ committed to git when idle, on "Save version" and when the last person leaves.
 
 Every write to a project's folder holds the project's lock (ProjectRepo.lock) and first checks that the
 folder is still there: a project moved to the trash meanwhile is never recreated as a stray folder.
-Before a project's folder moves (collab/moves.py), its rooms are saved, committed and closed (4410).
+Before a project's folder moves (projects/moves.py), its rooms are saved, committed and closed (4410).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 import logging
 import time
 from collections import Counter
@@ -23,6 +21,8 @@ from litestar.di import NamedDependency
 from mediastudio.collab.log import UpdateLog, WrittenMarks
 from mediastudio.db import Database
 from mediastudio.errors import Conflict, NotFound
+from mediastudio.projects import moves
+from mediastudio.projects.files import graph_hash
 from mediastudio.settings import Settings
 
 if TYPE_CHECKING:  # pycrdt loads on the first live scene, not at start-up
@@ -32,10 +32,6 @@ log = logging.getLogger("mediastudio")
 QUIET_S = 1.5  # write the scene file after this long without changes
 IDLE_S = 30.0  # commit after this long without changes
 TICK_S = 0.5
-
-
-def graph_hash(graph: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(graph, sort_keys=True).encode()).hexdigest()
 
 
 class LiveScene:
@@ -67,14 +63,12 @@ class Rooms:
 
     # -- lifecycle --------------------------------------------------------------------------------------
     def start(self) -> None:
-        from mediastudio.collab import moves
 
         self.loop = asyncio.get_running_loop()
         self._task = asyncio.create_task(self._keeper())
         moves.serve(self.settings, self)
 
     async def stop(self) -> None:
-        from mediastudio.collab import moves
 
         moves.unserve(self.settings, self)
         if self._task:

@@ -14,10 +14,9 @@ from mediastudio.errors import TaskFailed
 from mediastudio.media.assets import add_assets, clean_filename
 from mediastudio.media.leftovers import discard_new_blobs
 from mediastudio.media.probe import PictureTooLarge, open_picture, probe
-from mediastudio.media.sniff import sniff
-from mediastudio.media.tables import Asset
 from mediastudio.projects.service import commit
-from mediastudio.projects.tables import Project
+from mediastudio.projects.tables import Asset, Project
+from mediastudio.storage.sniff import sniff
 from mediastudio.tasks.context import TaskContext
 from mediastudio.tasks.kinds import KindRegistry
 

@@ -15,16 +15,15 @@ from mediastudio.common import new_id, utcnow
 from mediastudio.errors import BadRequest, Conflict, MediastudioError, NotFound
 from mediastudio.events.emit import emit
 from mediastudio.media.probe import Probe
-from mediastudio.media.sniff import HEAD_BYTES, Sniffed, sniff
-from mediastudio.media.tables import Asset
 from mediastudio.paging import offset_of
 from mediastudio.projects import content
 from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.files import read_json, write_json
 from mediastudio.projects.service import clean_tags, commit
-from mediastudio.projects.tables import Project
+from mediastudio.projects.tables import Asset, Project
 from mediastudio.settings import Settings
 from mediastudio.storage.blobs import SHA256, BlobStore
+from mediastudio.storage.sniff import HEAD_BYTES, Sniffed, sniff
 
 CATEGORIES = ("image", "video", "audio", "model", "reference", "generated")
 NAME_MAX = 200

@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from mediastudio.db import Database
-from mediastudio.media.tables import Asset
+from mediastudio.projects.tables import Asset
 from mediastudio.settings import Settings
 from mediastudio.storage.blobs import BlobStore
 

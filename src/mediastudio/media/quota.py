@@ -17,7 +17,8 @@ from sqlmodel import Session, col, select
 
 from mediastudio.auth.tables import User
 from mediastudio.errors import Forbidden, InsufficientStorage
-from mediastudio.media.tables import Asset, StoredBlob
+from mediastudio.media.tables import StoredBlob
+from mediastudio.projects.tables import Asset
 from mediastudio.settings import Settings
 
 CHUNK = 300

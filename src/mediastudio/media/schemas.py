@@ -8,8 +8,8 @@ from litestar.params import Parameter
 from pydantic import BaseModel, Field
 
 from mediastudio.common import UtcDatetime
-from mediastudio.media.tables import Asset
 from mediastudio.projects.schemas import TAGS_MAX, Tag
+from mediastudio.projects.tables import Asset
 
 
 class AssetOut(BaseModel):

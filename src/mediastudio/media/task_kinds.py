@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from mediastudio.errors import TaskFailed
 from mediastudio.media.previews import ensure_preview, ensure_strip, picture_kind, preview_path
 from mediastudio.media.probe import PREVIEW_SIZES
-from mediastudio.media.tables import Asset
+from mediastudio.projects.tables import Asset
 from mediastudio.tasks.context import TaskContext
 from mediastudio.tasks.kinds import KindRegistry
 

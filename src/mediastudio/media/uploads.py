@@ -11,8 +11,8 @@ from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMul
 from mediastudio.errors import BadRequest, MediastudioError, Unprocessable
 from mediastudio.media.probe import Probe, probe
 from mediastudio.media.quota import Budget
-from mediastudio.media.sniff import Sniffed, sniff
 from mediastudio.storage.blobs import BlobStore, BlobWriter
+from mediastudio.storage.sniff import Sniffed, sniff
 
 MAX_FIELD_BYTES = 64 * 1024
 MAX_HEADER_BYTES = 4224  # per part header line (the parser's default): a file name of ~4000 bytes at most

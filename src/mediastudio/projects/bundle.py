@@ -18,11 +18,11 @@ from typing import Annotated, Any, BinaryIO
 from pydantic import BaseModel, ConfigDict, Field
 
 from mediastudio import __version__
-from mediastudio.media.sniff import HEAD_BYTES, UnsupportedMedia, sniff
 from mediastudio.projects.archive import CHUNK, FORMAT, FORMAT_VERSION, refuse, unpack
 from mediastudio.projects.repo import ProjectRepo
 from mediastudio.projects.unbundle import UnsafeHistory
 from mediastudio.storage.blobs import SHA256, BlobStore
+from mediastudio.storage.sniff import HEAD_BYTES, UnsupportedMedia, sniff
 
 NAME_MAX = 120  # as projects/service.py's
 TAG_MAX = 32

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -54,3 +55,8 @@ def remove_stale_temp_files(root: Path) -> int:
             tmp.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+def graph_hash(graph: dict[str, Any]) -> str:
+    """A scene graph's fingerprint: equal for equal graphs, whatever the order of their keys."""
+    return hashlib.sha256(json.dumps(graph, sort_keys=True).encode()).hexdigest()

@@ -9,9 +9,8 @@ import logging
 from pathlib import Path
 from typing import Any, Literal
 
-from mediastudio.collab.rooms import graph_hash
 from mediastudio.errors import InsufficientStorage, MediastudioError, disk_full
-from mediastudio.projects.files import read_json
+from mediastudio.projects.files import graph_hash, read_json
 from mediastudio.projects.repo import ProjectRepo
 
 Kept = Literal["nothing", "log", "file", "all"]

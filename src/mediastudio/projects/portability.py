@@ -14,14 +14,13 @@ from mediastudio.common import new_id, utcnow
 from mediastudio.errors import Forbidden
 from mediastudio.events.emit import emit
 from mediastudio.media.quota import charge_project
-from mediastudio.media.tables import Asset
 from mediastudio.projects import content
 from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.bundle import export_bundle, import_bundle
 from mediastudio.projects.files import read_json, write_atomic, write_json
 from mediastudio.projects.repo import GITIGNORE, Author, ProjectRepo
 from mediastudio.projects.service import sync_index
-from mediastudio.projects.tables import Project
+from mediastudio.projects.tables import Asset, Project
 from mediastudio.settings import Settings
 from mediastudio.storage.blobs import BlobStore
 from mediastudio.workspaces import service as workspaces

@@ -12,7 +12,7 @@ from mediastudio.api_types import NOT_BLANK, text
 from mediastudio.auth.tables import User
 from mediastudio.common import ID_CHARS, UtcDatetime
 from mediastudio.projects import content
-from mediastudio.projects.tables import Project
+from mediastudio.projects.tables import Asset, Project
 from mediastudio.workspaces.roles import ProjectRole
 from mediastudio.workspaces.schemas import MemberUser
 
@@ -72,8 +72,6 @@ def users_by_id(db: Session, ids: set[str]) -> dict[str, User]:
 
 def covers_for(db: Session, projects: list[Project]) -> dict[str, str]:
     """Preview URL per project: its chosen cover asset, else its newest image (generated ones included)."""
-    from mediastudio.media.tables import Asset
-
     if not projects:
         return {}
     ids = [p.id for p in projects]

@@ -18,8 +18,9 @@ from mediastudio.events.emit import emit
 from mediastudio.paging import offset_of
 from mediastudio.projects import content
 from mediastudio.projects.access import project_folder, require
+from mediastudio.projects.moves import moving
 from mediastudio.projects.repo import Author, ProjectRepo
-from mediastudio.projects.tables import Project, ProjectTag
+from mediastudio.projects.tables import Asset, Project, ProjectTag
 from mediastudio.projects.templates import get_template
 from mediastudio.settings import Settings
 from mediastudio.workspaces import service as workspaces
@@ -153,8 +154,6 @@ def update_project(db: Session, settings: Settings, actor: User, project_id: str
         meta["tags"] = clean_tags(changes["tags"])
         said.append("changed tags")
     if "cover_asset_id" in changes:
-        from mediastudio.media.tables import Asset
-
         cover = changes["cover_asset_id"]
         asset = db.get(Asset, cover) if cover else None
         if cover and (asset is None or asset.project_id != project.id or asset.trashed_at is not None):
@@ -195,8 +194,6 @@ def restore_project(db: Session, settings: Settings, actor: User, project_id: st
 def _move_folder(settings: Settings, project: Project, source: Path, target: Path, reason: str) -> None:
     """Move a project's folder with its live scenes saved and closed first and both places locked, so no
     write lands in the old place (a recreated folder there once made a project impossible to restore)."""
-    from mediastudio.collab.moves import moving
-
     with moving(settings, project.id, reason):
         first, second = sorted((source, target), key=str)  # one order for every move: no deadlock
         with ProjectRepo(first).lock, ProjectRepo(second).lock:

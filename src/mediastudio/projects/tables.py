@@ -1,4 +1,5 @@
-"""Tables owned by projects/: the project index (rebuildable from the folders) and per-project roles."""
+"""Tables owned by projects/: the project index and the asset index (rebuildable from the folders: assets/<id>.json)
+and per-project roles."""
 
 from __future__ import annotations
 
@@ -45,3 +46,22 @@ class ProjectRoleOverride(SQLModel, table=True):
     project_id: str = Field(foreign_key="projects.id", primary_key=True, ondelete="CASCADE")
     user_id: str = Field(foreign_key="users.id", primary_key=True, ondelete="CASCADE")
     role: str
+
+
+class Asset(SQLModel, table=True):
+    __tablename__ = "assets"
+
+    id: str = Field(primary_key=True)
+    project_id: str = Field(foreign_key="projects.id", index=True, ondelete="CASCADE")
+    name: str = Field(index=True)
+    category: str = Field(index=True, description="image | video | audio | model | reference | generated")
+    mime: str
+    size: int
+    sha256: str = Field(index=True)
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    tags: str = ""
+    created_by: str
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    trashed_at: datetime | None = Field(None, index=True)
