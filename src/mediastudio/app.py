@@ -12,9 +12,9 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 
+from mediastudio.accounts.controller import AuthController
+from mediastudio.accounts.guests import guest_sweeper
 from mediastudio.api_docs import docs_routes, openapi_config
-from mediastudio.auth.controller import AuthController
-from mediastudio.auth.guests import guest_sweeper
 from mediastudio.auth.identity import provide_identity, provide_optional_identity
 from mediastudio.auth.middleware import AuthMiddleware
 from mediastudio.auth.ratelimit import GuestLimit, LoginThrottle, RateLimiter
@@ -41,6 +41,7 @@ from mediastudio.options import allowed_methods, answer_options
 from mediastudio.projects.access import task_scope
 from mediastudio.projects.controller import ProjectsController
 from mediastudio.projects.history_controller import HistoryController
+from mediastudio.projects.roles_controller import ProjectRolesController
 from mediastudio.projects.scenes_controller import ScenesController
 from mediastudio.projects.sweeper import project_sweeper, recover_projects
 from mediastudio.settings import Settings
@@ -191,7 +192,8 @@ def create_app(settings: Settings) -> Litestar:
     studio = build_studio(settings)
     app = Litestar(
         route_handlers=[SystemController, AuthController, TokensController, WorkspacesController,
-                        ProjectsController, ScenesController, HistoryController, AssetsController,
+                        ProjectsController, ScenesController, HistoryController, ProjectRolesController,
+                        AssetsController,
                         ActivityController, TasksController, QueueController, WebhooksController,
                         EngineController, ModelsController,
                         scene_sync, project_presence, events, my_usage,

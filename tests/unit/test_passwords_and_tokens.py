@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from mediastudio.auth import sessions, users
+from mediastudio.accounts import users
+from mediastudio.auth import sessions
 from mediastudio.auth.passwords import check_strength, hash_password, verify_password
 from mediastudio.auth.secrets import digest
 from mediastudio.common import utcnow

@@ -113,7 +113,7 @@ def test_import_refuses_and_cleans_up(tmp_path: Path) -> None:
 def test_trash_is_purged_after_30_days(tmp_path: Path) -> None:
     from datetime import timedelta
 
-    from mediastudio.auth.users import create_user
+    from mediastudio.accounts.users import create_user
     from mediastudio.common import utcnow
     from mediastudio.projects import service
     from mediastudio.projects.access import project_folder

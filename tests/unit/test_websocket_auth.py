@@ -9,8 +9,9 @@ from litestar import Litestar, WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 from litestar.testing import TestClient
 
+from mediastudio.accounts import users
 from mediastudio.app import build_studio
-from mediastudio.auth import sessions, users
+from mediastudio.auth import sessions
 from mediastudio.auth.middleware import AuthMiddleware
 from mediastudio.errors import EXCEPTION_HANDLERS
 from mediastudio.settings import Settings

@@ -16,7 +16,7 @@ USERNAME_RULE = ("A username has 3 to 32 characters: letters, digits, '.', '_' o
                  "or digit.")
 COLOR = r"^#[0-9a-fA-F]{6}$"
 PASSWORD_MAX = 1024  # auth.passwords.MAX_LENGTH
-DISPLAY_NAME_MAX = 64  # auth.users.DISPLAY_NAME_MAX
+DISPLAY_NAME_MAX = 64  # accounts.users.DISPLAY_NAME_MAX
 Password = Annotated[str, Field(max_length=PASSWORD_MAX, description="The server's strength rules apply (422 when "
                                 "it is too short for this server or too easy to guess).")]
 

@@ -24,7 +24,7 @@ def _password(from_stdin: bool) -> str:
 
 
 def _user(session: Session, name: str):  # type: ignore[no-untyped-def]
-    from mediastudio.auth.users import find_user
+    from mediastudio.accounts.users import find_user
 
     user = find_user(session, name)
     if user is None or user.is_guest:
@@ -42,7 +42,7 @@ def create(
     data_dir: DataDir = None,
 ) -> None:
     """Create a user (the password is prompted for, never echoed)."""
-    from mediastudio.auth.users import create_user
+    from mediastudio.accounts.users import create_user
 
     password = _password(password_stdin)
     with open_database(data_dir) as (session, settings):
@@ -54,7 +54,7 @@ def create(
 @app.command("list")
 def list_users(data_dir: DataDir = None) -> None:
     """List registered users (guests are not listed)."""
-    from mediastudio.auth.users import list_users as all_users
+    from mediastudio.accounts.users import list_users as all_users
 
     with open_database(data_dir) as (session, _):
         rows = all_users(session)
@@ -69,7 +69,7 @@ def list_users(data_dir: DataDir = None) -> None:
 @app.command("set-password")
 def set_password(name: str, password_stdin: PasswordStdin = False, data_dir: DataDir = None) -> None:
     """Set a user's password; their browser sessions end."""
-    from mediastudio.auth.users import set_password as change
+    from mediastudio.accounts.users import set_password as change
 
     password = _password(password_stdin)
     with open_database(data_dir) as (session, settings):
@@ -84,7 +84,7 @@ def disable(
     data_dir: DataDir = None,
 ) -> None:
     """Disable an account (it cannot log in; its sessions end), or enable it again."""
-    from mediastudio.auth.users import set_disabled
+    from mediastudio.accounts.users import set_disabled
 
     with open_database(data_dir) as (session, _):
         set_disabled(session, _user(session, name), not enable)
@@ -98,7 +98,7 @@ def delete(
     data_dir: DataDir = None,
 ) -> None:
     """Delete an account, and the workspaces nobody else shares."""
-    from mediastudio.auth.users import delete_user
+    from mediastudio.accounts.users import delete_user
 
     if not yes:
         typer.confirm(f"Delete '{name}' and the workspaces only they are in?", abort=True)

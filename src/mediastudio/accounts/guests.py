@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from mediastudio.auth.users import expire_guests
+from mediastudio.accounts.users import expire_guests
 from mediastudio.db import Database
 from mediastudio.settings import Settings
 

@@ -8,7 +8,7 @@ from litestar.di import Provide
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from mediastudio.auth import users
+from mediastudio.accounts import users
 from mediastudio.auth.identity import IdentityDep, OptionalIdentityDep, provide_admin
 from mediastudio.auth.middleware import CSRF_COOKIE, SESSION_COOKIE, client_ip, json_from_this_site
 from mediastudio.auth.passwords import verify_password
