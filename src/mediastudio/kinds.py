@@ -12,14 +12,14 @@ from mediastudio.engine import run as engine_run
 from mediastudio.engine.service import Engine
 from mediastudio.media import task_kinds as media_kinds
 from mediastudio.models import pull as model_pull
-from mediastudio.projects import task_kinds as project_kinds
+from mediastudio.portability import task_kinds as portability_kinds
 from mediastudio.settings import Settings
 from mediastudio.tasks.kinds import KindRegistry
 
 
 def build_kinds(settings: Settings, engine: Engine) -> KindRegistry:
     kinds = KindRegistry()
-    project_kinds.register(kinds)
+    portability_kinds.register(kinds)
     media_kinds.register(kinds)
     model_pull.register(kinds)
     engine_run.register(kinds, engine)

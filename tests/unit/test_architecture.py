@@ -16,8 +16,9 @@ from pathlib import Path
 import mediastudio
 
 SRC = Path(mediastudio.__file__).parent
-KERNEL = {"settings", "errors", "common", "paging", "api_types", "options", "edge", "ui", "db", "events", "storage"}
-COMPOSITION = {"__init__", "__main__", "app", "studio", "server", "worker", "kinds", "tables", "cli", "api_docs"}
+KERNEL = {"__init__", "settings", "errors", "common", "paging", "api_types", "options", "edge", "ui", "db", "events",
+          "storage"}
+COMPOSITION = {"__main__", "app", "studio", "server", "worker", "kinds", "tables", "cli", "api_docs"}
 
 
 def room_of(module: str) -> str:
@@ -29,6 +30,10 @@ def room_of(module: str) -> str:
 def module_name(path: Path) -> str:
     parts = ["mediastudio", *path.relative_to(SRC).with_suffix("").parts]
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_module(name: str) -> bool:
+    return (SRC / f"{name}.py").is_file() or (SRC / name / "__init__.py").is_file()
 
 
 def imports_of(path: Path) -> list[tuple[str, int]]:
@@ -44,8 +49,8 @@ def imports_of(path: Path) -> list[tuple[str, int]]:
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""
-            if target == "mediastudio":  # `from mediastudio import tasks` names the submodules
-                found += [(f"mediastudio.{alias.name}", node.lineno) for alias in node.names]
+            if target == "mediastudio":  # `from mediastudio import tasks` names submodules; `__version__` is not one
+                found += [(f"mediastudio.{a.name}" if _is_module(a.name) else target, node.lineno) for a in node.names]
             else:
                 found.append((target, node.lineno))
     return [(name, line) for name, line in found if name == "mediastudio" or name.startswith("mediastudio.")]

@@ -34,7 +34,7 @@ def export(
     data_dir: DataDir = None,
 ) -> None:
     """Write a project, with its whole history and media, to one .msproj file."""
-    from mediastudio.projects.portability import export_to_file
+    from mediastudio.portability.service import export_to_file
     from mediastudio.storage.blobs import BlobStore
 
     with open_database(data_dir) as (session, settings):
@@ -52,7 +52,7 @@ def import_(
     data_dir: DataDir = None,
 ) -> None:
     """Recreate a project from a .msproj file, with identical history and media."""
-    from mediastudio.projects.portability import import_from
+    from mediastudio.portability.service import import_from
     from mediastudio.storage.blobs import BlobStore
 
     with open_database(data_dir) as (session, settings):
@@ -64,7 +64,7 @@ def import_(
 @app.command()
 def reindex(data_dir: DataDir = None) -> None:
     """Rebuild the project index from the project folders (the folders are the truth)."""
-    from mediastudio.projects.portability import reindex as rebuild
+    from mediastudio.portability.service import reindex as rebuild
 
     with open_database(data_dir) as (session, settings):
         indexed, removed = rebuild(session, settings)  # type: ignore[arg-type]

@@ -18,11 +18,20 @@ from typing import TYPE_CHECKING, Any
 
 from litestar.di import NamedDependency
 
+from mediastudio.auth.tables import User
 from mediastudio.collab.log import UpdateLog, WrittenMarks
+from mediastudio.common import utcnow
 from mediastudio.db import Database
 from mediastudio.errors import Conflict, NotFound
+from mediastudio.events.emit import emit
 from mediastudio.projects import moves
-from mediastudio.projects.files import graph_hash
+from mediastudio.projects.access import project_folder
+from mediastudio.projects.content import scene_path
+from mediastudio.projects.files import graph_hash, read_json, write_json
+from mediastudio.projects.history import describe_changes, snapshot
+from mediastudio.projects.repo import Author, ProjectRepo
+from mediastudio.projects.service import sync_index
+from mediastudio.projects.tables import Project
 from mediastudio.settings import Settings
 
 if TYPE_CHECKING:  # pycrdt loads on the first live scene, not at start-up
@@ -36,7 +45,6 @@ TICK_S = 0.5
 
 class LiveScene:
     """A room plus what the server knows of its file and its last commit."""
-
     def __init__(self, project_id: str, folder: Path, room: Room, marks: WrittenMarks) -> None:
         self.project_id = project_id
         self.folder = folder
@@ -63,7 +71,6 @@ class Rooms:
 
     # -- lifecycle --------------------------------------------------------------------------------------
     def start(self) -> None:
-
         self.loop = asyncio.get_running_loop()
         self._task = asyncio.create_task(self._keeper())
         moves.serve(self.settings, self)
@@ -81,14 +88,10 @@ class Rooms:
             update_log.close()
 
     def _scene_file(self, folder: Path, scene_id: str) -> Path:
-        from mediastudio.projects.content import scene_path
-
         return scene_path(folder, scene_id)  # ids checked: a path never leads out of the project
 
     async def open(self, project: Any, scene_id: str) -> LiveScene:
         from mediastudio.collab.room import Room
-        from mediastudio.projects.access import project_folder
-        from mediastudio.projects.files import read_json
 
         key = (project.id, scene_id)
         async with self.lock:
@@ -118,8 +121,6 @@ class Rooms:
         between an update and its file write). Returns how many scenes were brought up to date."""
         from sqlmodel import select
 
-        from mediastudio.projects.access import project_folder
-        from mediastudio.projects.tables import Project
 
         with self.db.session() as db:
             projects = list(db.exec(select(Project)).all())
@@ -143,7 +144,7 @@ class Rooms:
         return live.room.graph() if live else None
 
     # -- edits from REST and from files -----------------------------------------------------------------
-    async def apply_rest(self, project: Any, scene_id: str, graph: dict[str, Any], user_id: str) -> dict[str, Any]:
+    async def apply_rest(self, project: Project, scene_id: str, graph: dict[str, Any], user_id: str) -> dict[str, Any]:
         live = await self.open(project, scene_id)
         await live.room.apply_graph(graph, user_id)
         live.window_authors[user_id] += 1
@@ -155,8 +156,6 @@ class Rooms:
 
     async def reload_from_files(self, project_id: str) -> None:
         """After a history restore: bring live rooms of the project to what the files now say."""
-        from mediastudio.projects.files import read_json
-
         for (pid, scene_id), live in list(self.live.items()):
             if pid != project_id:
                 continue
@@ -254,7 +253,6 @@ class Rooms:
                     log.exception("Saving scene %s failed", live.room.scene_id)
 
     async def _write_file(self, live: LiveScene) -> None:
-        from mediastudio.projects.files import read_json, write_json
 
         if live.gone:
             return
@@ -267,8 +265,6 @@ class Rooms:
         authors, live.window_authors = live.window_authors, Counter()
 
         def write() -> None:
-            from mediastudio.projects.repo import ProjectRepo
-
             with ProjectRepo(live.folder).lock:  # the same lock scene renames and moves hold
                 if live.gone or not path.is_file():
                     return  # deleted or moved meanwhile: write_json would recreate the folder
@@ -294,8 +290,6 @@ class Rooms:
     def _record_activity(self, live: LiveScene, before: dict[str, Any], after: dict[str, Any],
                          authors: Counter[str]) -> None:
         from mediastudio.collab.activity import describe_edits, record
-        from mediastudio.events.emit import emit
-        from mediastudio.projects.tables import Project
 
         lead = next((a for a, _ in authors.most_common() if a != "system"), None)
         if lead is None:
@@ -311,11 +305,6 @@ class Rooms:
                      scene_id=live.room.scene_id, count=len(entries))
 
     def _commit(self, live: LiveScene, authors: list[str], message: str | None) -> None:
-        from mediastudio.auth.tables import User
-        from mediastudio.projects.repo import Author, ProjectRepo
-        from mediastudio.projects.service import sync_index
-        from mediastudio.projects.tables import Project
-
         with self.db.transaction() as db:
             people = [u for u in (db.get(User, a) for a in authors) if u is not None]
             project = db.get(Project, live.project_id)
@@ -330,20 +319,15 @@ class Rooms:
                 summary = message or self._summary(live)
                 sha = repo.commit_all(summary, lead, co_authors=others)
             if sha is not None:
-                from mediastudio.common import utcnow
 
                 project.updated_at = utcnow()
                 project.contributors = " ".join(sorted(set(project.contributors.split()) | {p.id for p in people}))
                 sync_index(db, self.settings, project)
-                from mediastudio.events.emit import emit
 
                 emit(db, "project.changed", project.workspace_id, project_id=project.id, by=lead.user_id,
                      summary=summary, commit=sha)
 
     def _summary(self, live: LiveScene) -> str:
-        from mediastudio.projects.history import describe_changes, snapshot
-        from mediastudio.projects.repo import ProjectRepo
-
         repo = ProjectRepo(live.folder)
         head = repo.log(limit=1)
         path = f"scenes/{live.room.scene_id}.json"

@@ -8,7 +8,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from mediastudio.auth.identity import IdentityDep
-from mediastudio.collab.rooms import RoomsDep
+from mediastudio.projects.live import LiveScenesDep
 from mediastudio.common import Page
 from mediastudio.db import DatabaseDep
 from mediastudio.errors import MediastudioError
@@ -65,7 +65,7 @@ class ScenesController(Controller):
 
     @delete("/{scene_id:str}", summary="Delete a scene", status_code=HTTP_204_NO_CONTENT)
     async def delete_scene(self, project_id: FromPath[str], scene_id: FromPath[str], identity: IdentityDep,
-                           database: DatabaseDep, settings: SettingsDep, rooms: RoomsDep) -> None:
+                           database: DatabaseDep, settings: SettingsDep, rooms: LiveScenesDep) -> None:
         def delete() -> None:
             with database.transaction() as db:
                 scenes.delete_scene(db, settings, identity.user, project_id, scene_id)
@@ -75,7 +75,7 @@ class ScenesController(Controller):
 
     @get("/{scene_id:str}/graph", summary="The scene's node graph (the live document's, when it is open)")
     async def get_graph(self, project_id: FromPath[str], scene_id: FromPath[str], identity: IdentityDep,
-                        database: DatabaseDep, settings: SettingsDep, rooms: RoomsDep) -> GraphOut:
+                        database: DatabaseDep, settings: SettingsDep, rooms: LiveScenesDep) -> GraphOut:
         def read() -> dict:  # type: ignore[type-arg]
             with database.session() as db:
                 return scenes.get_scene(db, settings, identity.user, project_id, scene_id)
@@ -87,7 +87,7 @@ class ScenesController(Controller):
     @put("/{scene_id:str}/graph", summary="Replace the scene's node graph (live in every open browser)")
     async def put_graph(self, project_id: FromPath[str], scene_id: FromPath[str], data: JSONBody[Graph],
                         identity: IdentityDep, database: DatabaseDep, settings: SettingsDep,
-                        rooms: RoomsDep) -> GraphOut:
+                        rooms: LiveScenesDep) -> GraphOut:
         def check() -> tuple[Project, dict]:  # type: ignore[type-arg]
             with database.session() as db:
                 scene = scenes.get_scene(db, settings, identity.user, project_id, scene_id)

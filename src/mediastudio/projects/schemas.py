@@ -12,6 +12,7 @@ from mediastudio.api_types import NOT_BLANK, text
 from mediastudio.auth.tables import User
 from mediastudio.common import ID_CHARS, UtcDatetime
 from mediastudio.projects import content
+from mediastudio.projects.access import require
 from mediastudio.projects.tables import Asset, Project
 from mediastudio.workspaces.roles import ProjectRole
 from mediastudio.workspaces.schemas import MemberUser
@@ -247,3 +248,9 @@ class ProjectMember(BaseModel):
     workspace_role: str
     role: ProjectRole
     overridden: bool
+
+
+def project_out_for(db: Session, user: User, project_id: str) -> ProjectOut:
+    """One project as `user` sees it (NotFound unless they may view it)."""
+    project, role = require(db, user, project_id, "view")
+    return projects_out(db, [project], {project.id: role})[0]

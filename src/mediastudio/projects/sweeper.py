@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from mediastudio.db import Database
-from mediastudio.projects.portability import recover_all
+from mediastudio.projects.repo import ProjectRepo
 from mediastudio.projects.service import TRASH_DAYS, purge_trash
 from mediastudio.settings import Settings
 
@@ -20,6 +20,15 @@ def purge(db: Database, settings: Settings) -> int:
     if removed:
         log.info("Purged %d project(s) trashed more than %d days ago", removed, TRASH_DAYS)
     return removed
+
+
+def recover_all(settings: Settings) -> int:
+    """On start: repair every project folder after a crash (stale locks, uncommitted complete files)."""
+    repaired = 0
+    for folder in (settings.data_dir / "workspaces").glob("*/*/*/.git"):
+        if ProjectRepo(folder.parent).recover():
+            repaired += 1
+    return repaired
 
 
 async def recover_projects(settings: Settings) -> None:

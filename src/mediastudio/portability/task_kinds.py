@@ -1,4 +1,4 @@
-"""The project task kinds: export a project to a file, import one from an uploaded file."""
+"""The portability task kinds: export a project to a .msproj file, import one from an uploaded file."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from mediastudio.auth.tables import User
 from mediastudio.errors import TaskFailed
-from mediastudio.projects.portability import export_to_file, import_from
+from mediastudio.portability.service import export_to_file, import_from
 from mediastudio.projects.tables import Project
 from mediastudio.tasks.context import TaskContext
 from mediastudio.tasks.kinds import KindRegistry

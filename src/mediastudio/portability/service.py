@@ -169,12 +169,3 @@ def reindex(db: Session, settings: Settings) -> tuple[int, int]:
             db.delete(project)
             removed += 1
     return len(seen), removed
-
-
-def recover_all(settings: Settings) -> int:
-    """On start: repair every project folder after a crash (stale locks, uncommitted complete files)."""
-    repaired = 0
-    for folder in (settings.data_dir / "workspaces").glob("*/*/*/.git"):
-        if ProjectRepo(folder.parent).recover():
-            repaired += 1
-    return repaired

@@ -1,0 +1,41 @@
+"""What the project endpoints need of the live scene documents, stated here and provided by collab/.
+
+The live documents (collab/rooms.py `Rooms`) sit above projects/: they read and write the project store.
+Scene and history endpoints still need them (a graph is read from the open document; a restore reloads
+it), so projects/ states the few operations it uses and the composition hands it the rooms (the `rooms`
+dependency of app.py), which satisfy this protocol.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from litestar.di import NamedDependency
+
+from mediastudio.projects.tables import Project
+
+
+class LiveScenes(Protocol):
+    def live_graph(self, project_id: str, scene_id: str) -> dict[str, Any] | None:
+        """The graph of the scene's open document (None when nobody has it open)."""
+        ...
+
+    async def apply_rest(self, project: Project, scene_id: str, graph: dict[str, Any], user_id: str
+                         ) -> dict[str, Any]:
+        """Replace the scene's graph through its live document (opened for it); the graph it holds after."""
+        ...
+
+    async def close_scene(self, project_id: str, scene_id: str, reason: str) -> None:
+        """Save and close the scene's document, telling open clients why."""
+        ...
+
+    async def save_version(self, project_id: str, message: str | None = None) -> None:
+        """Write and commit every open document of the project."""
+        ...
+
+    async def reload_from_files(self, project_id: str) -> None:
+        """Bring the project's open documents to what the scene files now say (after a restore)."""
+        ...
+
+
+LiveScenesDep = NamedDependency[LiveScenes]
