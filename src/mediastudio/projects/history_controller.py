@@ -1,16 +1,14 @@
-"""/api/v1/projects/{id}/history and /roles: versions of a project, and who may do what on it."""
+"""/api/v1/projects/{id}/history: versions of a project (its roles are in roles_controller.py)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from anyio import to_thread
-from litestar import Controller, get, post, put
-from litestar.params import FromPath, JSONBody, QueryParameter
-from sqlmodel import select
+from litestar import Controller, get, post
+from litestar.params import FromPath, QueryParameter
 
 from mediastudio.auth.identity import IdentityDep
-from mediastudio.auth.tables import User
 from mediastudio.collab.rooms import RoomsDep
 from mediastudio.common import Page
 from mediastudio.db import DatabaseDep
@@ -22,18 +20,12 @@ from mediastudio.projects.repo import Commit, ProjectRepo
 from mediastudio.projects.schemas import (
     CommitAuthor,
     CommitOut,
-    ProjectMember,
     ProjectVersion,
-    RoleSet,
     SceneDetail,
     SceneOut,
 )
 from mediastudio.projects.service import commit as commit_changes
-from mediastudio.projects.tables import ProjectRoleOverride
 from mediastudio.settings import SettingsDep
-from mediastudio.workspaces.roles import effective_project_role
-from mediastudio.workspaces.schemas import MemberUser
-from mediastudio.workspaces.tables import Membership, Workspace
 
 
 def commit_out(repo: ProjectRepo, commit: Commit) -> CommitOut:
@@ -133,61 +125,3 @@ class HistoryController(Controller):
             raise BadRequest("That version is the current one already.")
         await rooms.reload_from_files(project_id)  # open browsers see the restored graphs live
         return commit_out(repo, repo.log(limit=1)[0])
-
-    @get("/roles", summary="Everyone in the project's workspace and their role on it", sync_to_thread=True)
-    def roles(self, project_id: FromPath[str], identity: IdentityDep, database: DatabaseDep) -> list[ProjectMember]:
-        with database.session() as db:
-            project, _ = require(db, identity.user, project_id, "view")
-            workspace = db.get(Workspace, project.workspace_id)
-            overrides = {
-                o.user_id: o.role
-                for o in db.exec(select(ProjectRoleOverride).where(ProjectRoleOverride.project_id == project_id)).all()
-            }
-            rows = db.exec(
-                select(Membership, User)
-                .join(User, User.id == Membership.user_id)  # type: ignore[arg-type]
-                .where(Membership.workspace_id == project.workspace_id)
-            ).all()
-            return [
-                ProjectMember(
-                    user=MemberUser.model_validate(u, from_attributes=True),
-                    workspace_role=m.role,
-                    role=effective_project_role(
-                        m.role,
-                        workspace.default_project_role,  # type: ignore[union-attr, arg-type]
-                        overrides.get(u.id),
-                    ),  # type: ignore[arg-type]
-                    overridden=u.id in overrides,
-                )
-                for m, u in rows
-            ]
-
-    @put(
-        "/roles/{user_id:str}",
-        summary="Give a member a role on this project (null: the workspace default)",
-        sync_to_thread=True,
-    )
-    def set_role(
-        self,
-        project_id: FromPath[str],
-        user_id: FromPath[str],
-        data: JSONBody[RoleSet],
-        identity: IdentityDep,
-        database: DatabaseDep,
-    ) -> list[ProjectMember]:
-        with database.transaction() as db:
-            project, _ = require(db, identity.user, project_id, "manage")
-            if db.get(Membership, (project.workspace_id, user_id)) is None:
-                raise NotFound(
-                    f"User '{user_id}' is not in this project's workspace.", hint="Invite them to the workspace first."
-                )
-            existing = db.get(ProjectRoleOverride, (project_id, user_id))
-            if existing is not None:
-                db.delete(existing)
-                db.flush()
-            if data.role is not None:
-                db.add(ProjectRoleOverride(project_id=project_id, user_id=user_id, role=data.role))
-            from mediastudio.events.access import access_changed  # their open sockets re-check
-
-            access_changed(db, user_id=user_id)
-        return self.roles.fn(self, project_id, identity, database)  # type: ignore[attr-defined]
