@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
-from support import ApiClient, RunningServer, set_up_admin, start_server, wait_for_task
+from kinds_for_tests import ENV as TEST_KINDS
+from support import ApiClient, RunningServer, set_up_admin, start_server, wait_for_task, wait_until
 from support import WebhookReceiver as Receiver
 
 # The receivers listen on 127.0.0.1, so the administrator allows LAN targets; a failed attempt is retried 1 s later.
-ENV = {"MEDIASTUDIO_TEST_TASKS": "1", "MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_WEBHOOK_ALLOW_PRIVATE": "true",
+ENV = {**TEST_KINDS, "MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_WEBHOOK_ALLOW_PRIVATE": "true",
        "MEDIASTUDIO_WEBHOOK_RETRY_SECONDS": "1", "MEDIASTUDIO_WEBHOOK_MAX_ATTEMPTS": "3"}
 
 
@@ -66,12 +67,8 @@ def run_in(client: ApiClient, project_id: str, **params: Any) -> dict[str, Any]:
 
 def hook_of(client: ApiClient, hook_id: str, until: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
     """The hook as its owner lists it, once `until` holds (bounded wait)."""
-    deadline = time.monotonic() + 10
-    while True:
-        hook: dict[str, Any] = next(h for h in client.get("/api/v1/webhooks").json()["items"] if h["id"] == hook_id)
-        if until(hook) or time.monotonic() > deadline:
-            return hook
-        time.sleep(0.05)
+    return wait_until(lambda: next(h for h in client.get("/api/v1/webhooks").json()["items"] if h["id"] == hook_id),
+                      until=until, message=f"hook {hook_id} to change")
 
 
 def project_hook(team: dict[str, Any], receiver: Receiver, admin: ApiClient) -> dict[str, Any]:
@@ -88,7 +85,7 @@ def assert_turned_off(team: dict[str, Any], receiver: Receiver, admin: ApiClient
     wait_for_task(admin, run_in(admin, team["project"]["id"])["id"])
     shown = hook_of(team["member"], hook["id"], lambda h: not h["active"])
     assert not shown["active"] and words in (shown["disabled_reason"] or ""), shown
-    time.sleep(0.3)
+    time.sleep(0.3)  # a window, not a wait: an event sent after all would have arrived by now
     assert len(receiver.received) == 1, "the event after the loss was sent"
     ping = team["member"].post(f"/api/v1/webhooks/{hook['id']}/ping")
     assert ping.status_code == 409 and words in ping.json()["detail"]
@@ -122,7 +119,7 @@ def test_a_disabled_account_s_hooks_stop(server: RunningServer, admin: ApiClient
     name = team["member_user"]["username"]
     _users(server, "disable", name)
     wait_for_task(admin, run_in(admin, team["project"]["id"])["id"])
-    time.sleep(0.3)
+    time.sleep(0.3)  # a window, not a wait: an event sent after all would have arrived by now
     assert len(receiver.received) == 1
     _users(server, "disable", name, "--enable")  # back again, the owner sees why the hook is off
     member = ApiClient(server.url)
@@ -157,7 +154,7 @@ def test_a_personal_hook_hears_nothing_more_of_a_project_its_owner_left(
     workspace, member_id = team["workspace"]["id"], team["member_user"]["id"]
     assert admin.delete(f"/api/v1/workspaces/{workspace}/members/{member_id}").status_code == 204
     wait_for_task(admin, task["id"])
-    time.sleep(0.5)
+    time.sleep(0.5)  # a window, not a wait: a task.succeeded sent after all would have arrived by now
     assert [r["headers"]["X-Mediastudio-Event"] for r in receiver.received] == ["task.started"]
     shown = hook_of(member, hook["id"], lambda h: True)
     assert shown["active"], "the hook still serves the owner's other projects"
@@ -166,13 +163,12 @@ def test_a_personal_hook_hears_nothing_more_of_a_project_its_owner_left(
 def test_a_database_from_before_the_reason_column_gets_it(tmp_path: Path) -> None:
     from sqlmodel import text
 
-    from mediastudio.db import Database
+    from mediastudio.tables import UPGRADES, open_database
 
-    db = Database(tmp_path / "studio.sqlite")
-    db.migrate()
+    db = open_database(tmp_path / "studio.sqlite")
     with db.engine.begin() as conn:
         conn.execute(text("ALTER TABLE webhooks DROP COLUMN disabled_reason"))  # as 0.1 made it
-    db.migrate()
+    db.migrate(UPGRADES)
     with db.engine.connect() as conn:
         assert "disabled_reason" in {row[1] for row in conn.execute(text("PRAGMA table_info(webhooks)"))}
     db.close()

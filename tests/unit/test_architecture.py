@@ -16,9 +16,36 @@ from pathlib import Path
 import mediastudio
 
 SRC = Path(mediastudio.__file__).parent
-KERNEL = {"__init__", "settings", "errors", "common", "paging", "api_types", "options", "edge", "ui", "db", "events",
-          "storage"}
-COMPOSITION = {"__main__", "app", "studio", "server", "worker", "kinds", "tables", "cli", "api_docs"}
+DOC = SRC.parent.parent / "docs" / "architecture.md"
+
+
+def _section(title: str) -> list[str]:
+    text = DOC.read_text().split(f"### {title}\n", 1)[1]
+    return text.split("\n### ", 1)[0].split("\n## ", 1)[0].splitlines()
+
+
+def _names(cell: str) -> list[str]:
+    return [part.strip().strip("`").removesuffix(".py").rstrip("/") for part in cell.split(",")
+            if part.strip() not in ("", "—")]
+
+
+def kernel_rooms() -> set[str]:
+    return {_names(row.split("|")[1])[0] for row in _section("The kernel") if row.startswith("| `")}
+
+
+def composition_rooms() -> set[str]:
+    return {_names(row.split("|")[1])[0] for row in _section("The composition") if row.startswith("| `")} | {"__main__"}
+
+
+def feature_imports() -> dict[str, set[str]]:
+    """Room → the features it may import, as docs/architecture.md lists them (rows `| n | `room` | … | imports |`)."""
+    rows = [row.split("|") for row in _section("Features") if row.startswith("| ") and row[2:3].isdigit()]
+    return {_names(cells[2])[0]: set(_names(cells[4])) for cells in rows}
+
+
+KERNEL = kernel_rooms()
+COMPOSITION = composition_rooms()
+FEATURES = feature_imports()
 
 
 def room_of(module: str) -> str:
@@ -102,9 +129,23 @@ def cycles(edges: dict[tuple[str, str], list[str]]) -> list[list[str]]:
     return groups
 
 
-def test_the_rooms_are_known() -> None:
+def test_every_room_is_in_the_architecture_document() -> None:
     rooms = {room_of(module_name(p)) for p in SRC.rglob("*.py")}
-    assert rooms >= KERNEL and COMPOSITION - {"__main__"} <= rooms | {"__main__"}
+    assert "settings" in KERNEL and "app" in COMPOSITION and "tasks" in FEATURES  # the document was read
+    assert rooms == KERNEL | COMPOSITION | set(FEATURES), "docs/architecture.md names other rooms than src/ has"
+
+
+def test_features_import_only_what_the_document_allows() -> None:
+    wrong = {f"{a} → {b}": where for (a, b), where in room_edges().items()
+             if a in FEATURES and b in FEATURES and b not in FEATURES[a]}
+    assert wrong == {}, "Imports docs/architecture.md does not list for the room (change the code or the document)"
+
+
+def test_the_document_lists_each_room_above_what_it_imports() -> None:
+    order = list(FEATURES)  # the table's rows, bottom up
+    wrong = {room: sorted(b for b in allowed if b not in order[:order.index(room)])
+             for room, allowed in FEATURES.items() if not allowed <= set(order[:order.index(room)])}
+    assert wrong == {}, "docs/architecture.md lets a room import one listed above it (a cycle could follow)"
 
 
 def test_the_kernel_imports_no_feature() -> None:

@@ -29,6 +29,7 @@ from mediastudio.projects.access import project_folder
 from mediastudio.projects.content import scene_path
 from mediastudio.projects.files import graph_hash, read_json, write_json
 from mediastudio.projects.history import describe_changes, snapshot
+from mediastudio.projects.live import LiveScenes
 from mediastudio.projects.repo import Author, ProjectRepo
 from mediastudio.projects.service import sync_index
 from mediastudio.projects.tables import Project
@@ -58,7 +59,7 @@ class LiveScene:
         self.gone = False  # closed for a move or a deletion: nothing more is written for it
 
 
-class Rooms:
+class Rooms(LiveScenes):
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings, self.db = settings, db
         self.presence: dict[str, Room] = {}  # project id → awareness-only Room (collab/controller.py)

@@ -1,1 +1,2 @@
-"""Media: the content-addressed blob store, assets, uploads, thumbnails."""
+"""Media: a project's files as assets: uploads (streamed into the blob store), probing, previews, the storage
+quota, and cleaning up what a failed write left behind."""

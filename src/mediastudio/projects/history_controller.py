@@ -9,13 +9,13 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, QueryParameter
 
 from mediastudio.auth.identity import IdentityDep
-from mediastudio.collab.rooms import RoomsDep
 from mediastudio.common import Page
 from mediastudio.db import DatabaseDep
 from mediastudio.errors import BadRequest, NotFound
 from mediastudio.paging import OffsetCursor, offset_of
 from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.history import co_authors, commit_summary, first_line, snapshot
+from mediastudio.projects.live import LiveScenesDep
 from mediastudio.projects.repo import Commit, ProjectRepo
 from mediastudio.projects.schemas import (
     CommitAuthor,
@@ -105,7 +105,7 @@ class HistoryController(Controller):
         identity: IdentityDep,
         database: DatabaseDep,
         settings: SettingsDep,
-        rooms: RoomsDep,
+        rooms: LiveScenesDep,
     ) -> CommitOut:
         await rooms.save_version(project_id)  # live edits are committed first: nothing is lost
 

@@ -2,37 +2,44 @@
 
 The live documents (collab/rooms.py `Rooms`) sit above projects/: they read and write the project store.
 Scene and history endpoints still need them (a graph is read from the open document; a restore reloads
-it), so projects/ states the few operations it uses and the composition hands it the rooms (the `rooms`
-dependency of app.py), which satisfy this protocol.
+it), so projects/ states the few operations it uses as this abstract class; collab's `Rooms` implements it
+and the composition hands the rooms over (the `rooms` dependency of app.py). (An ABC, not a Protocol:
+Litestar checks each injected value against its annotation with isinstance.)
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from abc import ABC, abstractmethod
+from typing import Any
 
 from litestar.di import NamedDependency
 
 from mediastudio.projects.tables import Project
 
 
-class LiveScenes(Protocol):
+class LiveScenes(ABC):
+    @abstractmethod
     def live_graph(self, project_id: str, scene_id: str) -> dict[str, Any] | None:
         """The graph of the scene's open document (None when nobody has it open)."""
         ...
 
+    @abstractmethod
     async def apply_rest(self, project: Project, scene_id: str, graph: dict[str, Any], user_id: str
                          ) -> dict[str, Any]:
         """Replace the scene's graph through its live document (opened for it); the graph it holds after."""
         ...
 
+    @abstractmethod
     async def close_scene(self, project_id: str, scene_id: str, reason: str) -> None:
         """Save and close the scene's document, telling open clients why."""
         ...
 
+    @abstractmethod
     async def save_version(self, project_id: str, message: str | None = None) -> None:
         """Write and commit every open document of the project."""
         ...
 
+    @abstractmethod
     async def reload_from_files(self, project_id: str) -> None:
         """Bring the project's open documents to what the scene files now say (after a restore)."""
         ...

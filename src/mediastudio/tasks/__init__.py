@@ -1,1 +1,2 @@
-"""Long operations as tasks: records in SQLite, Huey lanes (gpu, cpu), progress, ETA, cancel, webhooks."""
+"""Long operations as tasks: records in SQLite, Huey lanes (gpu, cpu), progress, ETA, queue places, cancel.
+The kinds of task are registered by the features (tasks/kinds.py)."""
