@@ -38,6 +38,7 @@ from mediastudio.media.usage_controller import my_usage
 from mediastudio.models.controller import ModelsController
 from mediastudio.models.registry import ModelRegistry
 from mediastudio.options import allowed_methods, answer_options
+from mediastudio.portability.controller import PortabilityController
 from mediastudio.projects.access import task_scope
 from mediastudio.projects.controller import ProjectsController
 from mediastudio.projects.history_controller import HistoryController
@@ -192,8 +193,8 @@ def create_app(settings: Settings) -> Litestar:
     studio = build_studio(settings)
     app = Litestar(
         route_handlers=[SystemController, AuthController, TokensController, WorkspacesController,
-                        ProjectsController, ScenesController, HistoryController, ProjectRolesController,
-                        AssetsController,
+                        ProjectsController, PortabilityController, ScenesController, HistoryController,
+                        ProjectRolesController, AssetsController,
                         ActivityController, TasksController, QueueController, WebhooksController,
                         EngineController, ModelsController,
                         scene_sync, project_presence, events, my_usage,

@@ -8,12 +8,12 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from mediastudio.auth.identity import IdentityDep
-from mediastudio.projects.live import LiveScenesDep
 from mediastudio.common import Page
 from mediastudio.db import DatabaseDep
 from mediastudio.errors import MediastudioError
 from mediastudio.projects import scenes
 from mediastudio.projects.access import project_folder, require
+from mediastudio.projects.live import LiveScenesDep
 from mediastudio.projects.partial_saves import kept_error, saved_anyway, what_was_kept
 from mediastudio.projects.schemas import Graph, GraphOut, SceneCreate, SceneDetail, SceneOut, ScenePatch
 from mediastudio.projects.tables import Project
