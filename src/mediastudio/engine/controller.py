@@ -1,10 +1,10 @@
-"""/api/v1/node-types, scene runs and graph checks, and the previews a run made."""
+"""/api/v1/node-types, scene runs and graph checks, and the previews a run made: HTTP in and out; the runs
+themselves are engine/runs.py."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from anyio import to_thread
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.response import Response
@@ -12,26 +12,19 @@ from litestar.status_codes import HTTP_201_CREATED
 from pydantic import BaseModel, Field
 
 from mediastudio.auth.identity import IdentityDep
-from mediastudio.collab.rooms import Rooms, RoomsDep
+from mediastudio.collab.rooms import RoomsDep
 from mediastudio.common import Page
-from mediastudio.db import Database, DatabaseDep
-from mediastudio.engine.graph import GraphInvalid
+from mediastudio.db import DatabaseDep
+from mediastudio.engine import runs
 from mediastudio.engine.registry import describe
-from mediastudio.engine.service import Engine, EngineDep
-from mediastudio.errors import Conflict, MediastudioError, NotFound
-from mediastudio.projects import scenes
-from mediastudio.projects.access import require
-from mediastudio.settings import Settings, SettingsDep
+from mediastudio.engine.service import EngineDep
+from mediastudio.errors import NotFound
+from mediastudio.settings import SettingsDep
 from mediastudio.storage.blobs import BlobsDep
 from mediastudio.storage.serving import serve_blob
 from mediastudio.tasks import service as task_service
 from mediastudio.tasks.schemas import TaskOut
-from mediastudio.tasks.system import TasksDep, TaskSystem
-
-
-class GraphProblems(MediastudioError):
-    status = 422
-    title = "The graph cannot run"
+from mediastudio.tasks.system import TasksDep
 
 
 class PortOut(BaseModel):
@@ -82,14 +75,8 @@ class CheckOut(BaseModel):
     runnable: list[str] = Field(description="The nodes a whole-scene run would compute")
 
 
-def _new_seed(node: dict[str, Any], seed: int) -> dict[str, Any]:
-    params = dict(node.get("params") or {})
-    if node.get("type") == "seed":
-        params.update({"value": seed, "mode": "fixed"})
-    elif "seed" in params or node.get("type") in ("text_to_image", "image_to_image", "inpaint", "text_to_video",
-                                                  "image_to_video"):
-        params["seed"] = seed
-    return {**node, "params": params}
+def _request(project_id: str, scene_id: str, data: RunIn, repeat: int) -> runs.RunRequest:
+    return runs.RunRequest(project_id, scene_id, outputs=data.outputs, force=data.force, repeat=repeat)
 
 
 class EngineController(Controller):
@@ -100,24 +87,13 @@ class EngineController(Controller):
     def node_types(self, identity: IdentityDep, engine: EngineDep) -> list[NodeTypeOut]:
         return [NodeTypeOut.model_validate(describe(cls)) for cls in engine.nodes.latest()]
 
-    async def _graph(self, database: Database, settings: Settings, rooms: Rooms, identity: Any, project_id: str,
-                     scene_id: str, action: str) -> tuple:
-        def read() -> tuple:
-            with database.session() as db:
-                require(db, identity.user, project_id, action)  # type: ignore[arg-type]
-                return scenes.get_scene(db, settings, identity.user, project_id, scene_id)
-
-        scene = await to_thread.run_sync(read)
-        # The live document (what everyone sees now) is the graph that runs; a snapshot goes into the task.
-        return scene, rooms.live_graph(project_id, scene_id) or scene["graph"]
-
     @post("/projects/{project_id:str}/scenes/{scene_id:str}/run", status_code=HTTP_201_CREATED,
           summary="Run the scene's graph as it is now (or the given outputs): a task on the GPU lane")
     async def run(self, project_id: FromPath[str], scene_id: FromPath[str], data: JSONBody[RunIn],
                   identity: IdentityDep, database: DatabaseDep, settings: SettingsDep, rooms: RoomsDep,
                   tasks: TasksDep, engine: EngineDep) -> TaskOut:
-        (task,) = await self._queue_runs(database, settings, rooms, tasks, engine, identity, project_id, scene_id,
-                                         data, 1)
+        request = _request(project_id, scene_id, data, 1)
+        (task,) = await runs.queue_runs(database, settings, rooms, tasks, engine, identity.user, request)
         return task
 
     @post("/projects/{project_id:str}/scenes/{scene_id:str}/runs", status_code=HTTP_201_CREATED,
@@ -125,37 +101,8 @@ class EngineController(Controller):
     async def run_batch(self, project_id: FromPath[str], scene_id: FromPath[str], data: JSONBody[BatchIn],
                         identity: IdentityDep, database: DatabaseDep, settings: SettingsDep, rooms: RoomsDep,
                         tasks: TasksDep, engine: EngineDep) -> Page[TaskOut]:
-        return Page(items=await self._queue_runs(database, settings, rooms, tasks, engine, identity, project_id,
-                                                 scene_id, data, data.repeat))
-
-    async def _queue_runs(self, database: Database, settings: Settings, rooms: Rooms, tasks: TaskSystem,
-                          engine: Engine, identity: Any, project_id: str, scene_id: str, data: RunIn,
-                          repeat: int) -> list[TaskOut]:
-        scene, graph = await self._graph(database, settings, rooms, identity, project_id, scene_id, "run")
-
-        def start() -> list[Any]:
-            try:
-                run_plan = engine.plan(graph, data.outputs)
-            except GraphInvalid as exc:
-                first = exc.issues[0].message
-                more = f" (and {len(exc.issues) - 1} more)" if len(exc.issues) > 1 else ""
-                raise GraphProblems(f"{first}{more}", hint="The canvas marks each problem on its node.",
-                                    issues=[i.as_dict() for i in exc.issues]) from exc
-            made = []
-            with database.transaction() as db:  # one transaction: a batch over the quota queues nothing
-                for index in range(repeat):
-                    params = {"scene_id": scene_id, "scene_name": scene.get("name", ""), "outputs": data.outputs,
-                              "graph": graph, "force": data.force, "run_index": engine.run_index(db, scene_id),
-                              "steps_hint": engine.steps(run_plan),
-                              "batch": (index + 1, repeat) if repeat > 1 else None}
-                    made.append(tasks.new(db, identity.user, "scene.run", params, project_id))
-                    db.flush()  # counted by the next one's run index, quota and fair priority
-            return made
-
-        made = await to_thread.run_sync(start)
-        for task in made:
-            tasks.submit(task)
-        return tasks.describe(made)  # type: ignore[no-any-return]
+        request = _request(project_id, scene_id, data, data.repeat)
+        return Page(items=await runs.queue_runs(database, settings, rooms, tasks, engine, identity.user, request))
 
     @post("/projects/{project_id:str}/assets/{asset_id:str}/regenerate", status_code=HTTP_201_CREATED,
           summary="Run the graph snapshot that made a generated asset again (same seed, or a new one)",
@@ -163,39 +110,14 @@ class EngineController(Controller):
     def regenerate(self, project_id: FromPath[str], asset_id: FromPath[str], data: JSONBody[RegenerateIn],
                    identity: IdentityDep, database: DatabaseDep, settings: SettingsDep, tasks: TasksDep,
                    engine: EngineDep) -> TaskOut:
-        import secrets
-
-        from mediastudio.media.assets import get_asset, read_meta
-
-        with database.session() as db:
-            project, _ = require(db, identity.user, project_id, "run")
-            _, asset = get_asset(db, identity.user, project_id, asset_id)
-            provenance = read_meta(settings, project, asset.id).get("provenance") or {}
-        graph, node_id = provenance.get("graph"), provenance.get("node_id")
-        if not isinstance(graph, dict) or not node_id:
-            raise Conflict(f"'{asset.name}' was not made by a graph here, so it cannot be regenerated.",
-                             hint="Only generated assets record the graph that made them.")
-        if data.new_seed:
-            graph = {**graph, "nodes": {k: _new_seed(v, secrets.randbelow(2**32)) for k, v in graph["nodes"].items()}}
-        try:
-            run_plan = engine.plan(graph, [node_id])
-        except GraphInvalid as exc:
-            raise GraphProblems(exc.issues[0].message, issues=[i.as_dict() for i in exc.issues],
-                                hint="Open the graph, fix it, and run it from the scene.") from exc
-        params = {"scene_id": provenance.get("scene_id") or "", "scene_name": f"{asset.name} again",
-                  "outputs": [node_id], "graph": graph, "force": True, "run_index": 0,
-                  "steps_hint": engine.steps(run_plan)}
-        with database.transaction() as db:
-            task = tasks.new(db, identity.user, "scene.run", params, project_id)
-        tasks.submit(task)
-        return tasks.describe([task])[0]  # type: ignore[no-any-return]
+        return runs.regenerate(database, settings, tasks, engine, identity.user, project_id, asset_id,
+                               data.new_seed)
 
     @post("/projects/{project_id:str}/scenes/{scene_id:str}/check", status_code=200,
           summary="Check the scene's graph without running it: every problem, on the node it concerns")
     async def check(self, project_id: FromPath[str], scene_id: FromPath[str], identity: IdentityDep,
                     database: DatabaseDep, settings: SettingsDep, rooms: RoomsDep, engine: EngineDep) -> CheckOut:
-        _, graph = await self._graph(database, settings, rooms, identity, project_id, scene_id, "view")
-        whole = await to_thread.run_sync(lambda: engine.plan(graph, whole=True))
+        whole = await runs.check_scene(database, settings, rooms, engine, identity.user, project_id, scene_id)
         return CheckOut(issues=[IssueOut(**i.as_dict()) for i in whole.issues], runnable=whole.order)
 
     @get("/tasks/{task_id:str}/previews/{node_id:str}", summary="The picture a node of a run made",
@@ -213,4 +135,4 @@ class EngineController(Controller):
         sha = state.get("preview")
         if not sha or not blobs.has(sha):
             raise NotFound(f"The node '{node_id}' made no picture in this run.")
-        return serve_blob(request, blobs.path(sha), sha, "image/png", f"{node_id}.png")  # type: ignore[return-value]
+        return serve_blob(request, blobs.path(sha), sha, "image/png", f"{node_id}.png")

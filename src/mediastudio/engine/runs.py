@@ -1,0 +1,170 @@
+"""Scene runs as the API asks for them: read the graph that runs (the live document), plan it, record the
+`scene.run` tasks (one transaction) and submit them. The controller only translates HTTP to these calls."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from anyio import to_thread
+
+from mediastudio.auth.tables import User
+from mediastudio.collab.rooms import Rooms
+from mediastudio.db import Database
+from mediastudio.engine.graph import GraphInvalid, Issue, Plan
+from mediastudio.engine.run import RunParams
+from mediastudio.engine.service import Engine
+from mediastudio.errors import Conflict, MediastudioError
+from mediastudio.media.assets import get_asset, read_meta
+from mediastudio.projects import scenes
+from mediastudio.projects.access import require
+from mediastudio.settings import Settings
+from mediastudio.tasks.schemas import TaskOut
+from mediastudio.tasks.system import TaskSystem
+from mediastudio.tasks.tables import Task
+from mediastudio.workspaces.roles import Action
+
+Graph = dict[str, Any]
+SCENE_HINT = "The canvas marks each problem on its node."
+REGENERATE_HINT = "Open the graph, fix it, and run it from the scene."
+SEEDED_TYPES = ("text_to_image", "image_to_image", "inpaint", "text_to_video", "image_to_video")
+
+
+class GraphProblems(MediastudioError):
+    status = 422
+    title = "The graph cannot run"
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """A run as asked for: of which scene, which outputs (None: every shot output), ignoring cached outputs or
+    not, and how many times (a batch when more than one)."""
+
+    project_id: str
+    scene_id: str
+    outputs: list[str] | None = None
+    force: bool = False
+    repeat: int = 1
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The graph that runs (a copy goes into each task) and the name of its scene (the tasks' titles)."""
+
+    scene_name: str
+    graph: Graph
+
+
+def run_params(request: RunRequest, snapshot: Snapshot, *, steps_hint: int, run_index: int = 0,
+               place: int = 1) -> RunParams:
+    """The params of one `scene.run` task, the `place`-th of the request's batch. Typed here, validated once
+    where every task's params are (`TaskSystem.new`, with its 422 messages)."""
+    batch = (place, request.repeat) if request.repeat > 1 else None
+    return RunParams.model_construct(
+        scene_id=request.scene_id, scene_name=snapshot.scene_name, outputs=request.outputs, graph=snapshot.graph,
+        force=request.force, run_index=run_index, steps_hint=steps_hint, batch=batch)
+
+
+def _problems(issues: list[Issue], *, count_more: bool) -> str:
+    more = f" (and {len(issues) - 1} more)" if count_more and len(issues) > 1 else ""
+    return f"{issues[0].message}{more}"
+
+
+def plan_run(engine: Engine, graph: Graph, outputs: list[str] | None, *, hint: str = SCENE_HINT,
+             count_more: bool = True) -> Plan:
+    """The engine's plan of the run, or GraphProblems naming the first problem (and how many more)."""
+    try:
+        return engine.plan(graph, outputs)
+    except GraphInvalid as exc:
+        raise GraphProblems(_problems(exc.issues, count_more=count_more), hint=hint,
+                            issues=[i.as_dict() for i in exc.issues]) from exc
+
+
+async def read_snapshot(database: Database, settings: Settings, rooms: Rooms, user: User, project_id: str,
+                        scene_id: str, action: Action) -> Snapshot:
+    """The scene, if `user` may do `action` on its project, with its live document (what everyone sees now)
+    as the graph that runs; the stored graph when no room is open."""
+    def read() -> dict[str, Any]:
+        with database.session() as db:
+            require(db, user, project_id, action)
+            return scenes.get_scene(db, settings, user, project_id, scene_id)
+
+    scene = await to_thread.run_sync(read)
+    return Snapshot(scene.get("name", ""), rooms.live_graph(project_id, scene_id) or scene["graph"])
+
+
+def record_runs(database: Database, tasks: TaskSystem, engine: Engine, user: User, request: RunRequest,
+                snapshot: Snapshot) -> list[Task]:
+    """Plan once, then record the batch in one transaction: a batch over the quota queues nothing."""
+    steps = engine.steps(plan_run(engine, snapshot.graph, request.outputs))
+    made = []
+    with database.transaction() as db:
+        for place in range(1, request.repeat + 1):
+            params = run_params(request, snapshot, steps_hint=steps, run_index=engine.run_index(db, request.scene_id),
+                                place=place)
+            made.append(tasks.new(db, user, "scene.run", params.model_dump(mode="json"), request.project_id))
+            db.flush()  # counted by the next one's run index, quota and fair priority
+    return made
+
+
+def submit_all(tasks: TaskSystem, made: list[Task]) -> list[TaskOut]:
+    """Once their rows are committed: announce and enqueue the tasks; as the API shows them."""
+    for task in made:
+        tasks.submit(task)
+    return tasks.describe(made)
+
+
+async def queue_runs(database: Database, settings: Settings, rooms: Rooms, tasks: TaskSystem, engine: Engine,
+                     user: User, request: RunRequest) -> list[TaskOut]:
+    """Run the scene's graph as it is now, `request.repeat` times."""
+    snapshot = await read_snapshot(database, settings, rooms, user, request.project_id, request.scene_id, "run")
+    made = await to_thread.run_sync(lambda: record_runs(database, tasks, engine, user, request, snapshot))
+    return submit_all(tasks, made)
+
+
+async def check_scene(database: Database, settings: Settings, rooms: Rooms, engine: Engine, user: User,
+                      project_id: str, scene_id: str) -> Plan:
+    """The whole-scene plan of the graph as it is now, with every problem (nothing runs)."""
+    snapshot = await read_snapshot(database, settings, rooms, user, project_id, scene_id, "view")
+    return await to_thread.run_sync(lambda: engine.plan(snapshot.graph, whole=True))
+
+
+def new_seed(node: dict[str, Any], seed: int) -> dict[str, Any]:
+    """The node with `seed` in place of its own (a seed node becomes a fixed one)."""
+    params = dict(node.get("params") or {})
+    if node.get("type") == "seed":
+        params.update({"value": seed, "mode": "fixed"})
+    elif "seed" in params or node.get("type") in SEEDED_TYPES:
+        params["seed"] = seed
+    return {**node, "params": params}
+
+
+def _reseeded(graph: Graph) -> Graph:
+    return {**graph, "nodes": {k: new_seed(v, secrets.randbelow(2**32)) for k, v in graph["nodes"].items()}}
+
+
+def _provenance(database: Database, settings: Settings, user: User, project_id: str,
+                asset_id: str) -> tuple[str, dict[str, Any]]:
+    """The asset's name and the provenance its metadata records (if `user` may run in the project)."""
+    with database.session() as db:
+        project, _ = require(db, user, project_id, "run")
+        _, asset = get_asset(db, user, project_id, asset_id)
+        return asset.name, read_meta(settings, project, asset.id).get("provenance") or {}
+
+
+def regenerate(database: Database, settings: Settings, tasks: TaskSystem, engine: Engine, user: User,
+               project_id: str, asset_id: str, new_seeds: bool) -> TaskOut:
+    """Run the graph snapshot that made a generated asset again: its node, same seeds or new random ones."""
+    name, provenance = _provenance(database, settings, user, project_id, asset_id)
+    graph, node_id = provenance.get("graph"), provenance.get("node_id")
+    if not isinstance(graph, dict) or not node_id:
+        raise Conflict(f"'{name}' was not made by a graph here, so it cannot be regenerated.",
+                       hint="Only generated assets record the graph that made them.")
+    graph = _reseeded(graph) if new_seeds else graph
+    request = RunRequest(project_id, provenance.get("scene_id") or "", outputs=[node_id], force=True)
+    steps = engine.steps(plan_run(engine, graph, request.outputs, hint=REGENERATE_HINT, count_more=False))
+    params = run_params(request, Snapshot(f"{name} again", graph), steps_hint=steps)
+    with database.transaction() as db:
+        task = tasks.new(db, user, "scene.run", params.model_dump(mode="json"), project_id)
+    return submit_all(tasks, [task])[0]
