@@ -8,14 +8,77 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
 SERVER_START_TIMEOUT_S = 30.0
+T = TypeVar("T")
+
+
+# -- waiting ------------------------------------------------------------------------------------------
+# Tests wait for a condition with these, never with a fixed sleep that hopes it is long enough. A fixed
+# sleep is left only where the fixed time is the point (a window in which something must NOT happen,
+# a pace, a gesture held still), with a comment that says so.
+
+def _timed_out(message: str | Callable[[], str], timeout: float, last: object) -> AssertionError:
+    text = message() if callable(message) else message
+    shown = repr(last)
+    return AssertionError(f"timed out after {timeout:g} s waiting for {text}; last seen: "
+                          f"{shown if len(shown) <= 2000 else shown[:2000] + '…'}")
+
+
+def wait_until(condition: Callable[[], T], *, until: Callable[[T], object] | None = None, timeout: float = 10.0,
+               interval: float = 0.05, message: str | Callable[[], str] = "the condition",
+               ignoring: tuple[type[BaseException], ...] = ()) -> T:
+    """Call `condition` every `interval` s until its answer is truthy (or, given `until`, until `until(answer)`
+    is) and return that answer. At `timeout` s raise AssertionError naming `message` (a string, or a callable
+    for text worth computing only then, such as a server log) and the last answer. An exception of a type in
+    `ignoring` counts as "not yet"; any other one (an AssertionError that says "this will never happen")
+    ends the wait at once."""
+    deadline = time.monotonic() + timeout
+    while True:
+        last: object
+        try:
+            answer = condition()
+            if until(answer) if until is not None else answer:
+                return answer
+            last = answer
+        except ignoring as exc:
+            last = exc
+        if time.monotonic() >= deadline:
+            raise _timed_out(message, timeout, last)
+        time.sleep(interval)
+
+
+async def wait_until_async(condition: Callable[[], T | Awaitable[T]], *, until: Callable[[T], object] | None = None,
+                           timeout: float = 10.0, interval: float = 0.05,
+                           message: str | Callable[[], str] = "the condition",
+                           ignoring: tuple[type[BaseException], ...] = ()) -> T:
+    """`wait_until` for a coroutine: the same contract, with `asyncio.sleep` between tries; `condition` may
+    answer an awaitable (`lambda: asyncio.to_thread(...)` for a blocking call), which is awaited."""
+    import asyncio
+    import inspect
+
+    deadline = time.monotonic() + timeout
+    while True:
+        last: object
+        try:
+            answer = condition()
+            if inspect.isawaitable(answer):
+                answer = await answer
+            if until(answer) if until is not None else answer:  # type: ignore[arg-type]
+                return answer  # type: ignore[return-value]
+            last = answer
+        except ignoring as exc:
+            last = exc
+        if time.monotonic() >= deadline:
+            raise _timed_out(message, timeout, last)
+        await asyncio.sleep(interval)
 
 
 def free_port() -> int:
@@ -62,18 +125,19 @@ def start_server(tmp: Path, *, env: dict[str, str] | None = None,
     process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, text=True,
                                env={**os.environ, **(env or {})}, cwd=tmp)
     server = RunningServer(process, f"http://127.0.0.1:{port}", data_dir, log_path)
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
+
+    def healthy() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{server.log()}")
-        try:
-            if httpx.get(f"{server.url}/api/v1/health", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    server.stop(signal.SIGKILL)
-    raise RuntimeError(f"server did not answer within {SERVER_START_TIMEOUT_S}s:\n{server.log()}")
+        return httpx.get(f"{server.url}/api/v1/health", timeout=1).status_code == 200
+
+    try:
+        wait_until(healthy, timeout=SERVER_START_TIMEOUT_S, interval=0.1, ignoring=(httpx.HTTPError,),
+                   message="/api/v1/health to answer 200")
+    except AssertionError as timed_out:
+        server.stop(signal.SIGKILL)
+        raise RuntimeError(f"server did not answer within {SERVER_START_TIMEOUT_S}s:\n{server.log()}") from timed_out
+    return server
 
 
 class ApiClient(httpx.Client):
@@ -153,16 +217,15 @@ def wait_for_task(client: ApiClient, task_id: str, statuses: tuple[str, ...] = (
                   timeout: float = 20.0) -> dict[str, Any]:
     """Poll GET /api/v1/tasks/{id} (bounded) until the task reaches one of `statuses`; answer it.
     A task that ended otherwise (succeeded, failed, cancelled) fails the wait at once, with its error."""
-    deadline = time.monotonic() + timeout
-    while True:
-        task: dict[str, Any] = client.get(f"/api/v1/tasks/{task_id}").json()
+    def reached(task: dict[str, Any]) -> bool:
         if task.get("status") in statuses:
-            return task
+            return True
         if task.get("status") in ("succeeded", "failed", "cancelled"):
             raise AssertionError(f"task {task_id} ended {task['status']}, not {statuses}: {task.get('error')}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"task {task_id} did not reach {statuses}: {task}")
-        time.sleep(0.03)
+        return False
+
+    return wait_until(lambda: client.get(f"/api/v1/tasks/{task_id}").json(), until=reached, timeout=timeout,
+                      interval=0.03, message=f"task {task_id} to reach {statuses}")
 
 
 class WebhookReceiver:
@@ -194,10 +257,9 @@ class WebhookReceiver:
         threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def wait(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while len(self.received) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert len(self.received) >= count, f"the receiver got {len(self.received)} of {count} requests"
+        """The requests so far, once there are at least `count` (bounded wait)."""
+        wait_until(lambda: len(self.received) >= count, timeout=timeout, interval=0.02,
+                   message=lambda: f"{count} requests (the receiver got {len(self.received)})")
         return self.received
 
     def close(self) -> None:

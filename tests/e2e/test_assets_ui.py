@@ -14,6 +14,8 @@ import numpy as np
 from browser_support import ConsoleLog, create_project, csrf_headers, screenshot
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
+from support import wait_until
+
 
 def _png(width: int = 64, height: int = 48, color: tuple[int, int, int] = (220, 90, 40)) -> bytes:
     from PIL import Image, ImageDraw
@@ -354,13 +356,14 @@ def test_an_asset_dragged_onto_the_canvas_becomes_a_load_node(
     expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "live")
     detail = desktop.request.get(f"{studio_url}/api/v1/projects/{project['id']}").json()
     scene = detail["scenes"][0]["id"]
-    nodes: list[dict] = []
-    for _ in range(50):
-        graph = desktop.request.get(f"{studio_url}/api/v1/projects/{project['id']}/scenes/{scene}/graph").json()
-        nodes = [n for n in graph["nodes"].values() if n.get("params", {}).get("asset_id") in (asset["id"], clip["id"])]
-        if len(nodes) == 2:
-            break
-        page.wait_for_timeout(100)
+
+    def dropped(graph: dict) -> list[dict]:
+        return [n for n in graph["nodes"].values() if n.get("params", {}).get("asset_id") in (asset["id"], clip["id"])]
+
+    graph = wait_until(lambda: desktop.request.get(f"{studio_url}/api/v1/projects/{project['id']}/scenes/{scene}/graph"
+                                                   ).json(),
+                       until=lambda graph: len(dropped(graph)) == 2, interval=0.1, message="both nodes on the server")
+    nodes = dropped(graph)
     assert sorted((n["type"], n["title"]) for n in nodes) == [("load_image", "plate.png"), ("load_video", "clip.mp4")]
     assert not [n for n in graph["nodes"].values() if n.get("params", {}).get("asset_id") == sound["id"]]
     assert console.unexpected() == []

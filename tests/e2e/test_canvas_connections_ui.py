@@ -6,7 +6,6 @@ canvas makes, shared live, one undo step each; viewers read the connections and 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,8 @@ from browser_support import (
     screenshot,
 )
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+
+from support import wait_until
 
 Graph = dict[str, Any]
 
@@ -76,13 +77,8 @@ class Scene:
         assert answer.ok, answer.text()
 
     def wait_edges(self, expected: dict[str, dict[str, str]], what: str, timeout: float = 10.0) -> Graph:
-        deadline = time.monotonic() + timeout
-        graph = self.graph()
-        while graph["edges"] != expected:
-            assert time.monotonic() < deadline, f"timed out waiting for {what}: {graph['edges']}"
-            time.sleep(0.15)
-            graph = self.graph()
-        return graph
+        return wait_until(self.graph, until=lambda graph: graph["edges"] == expected, timeout=timeout,
+                          interval=0.15, message=what)
 
     def join(self, role: str, prefix: str) -> Page:
         """Another person, member of the workspace with `role` on the project, in a profile of their own."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +21,7 @@ from browser_support import (
 )
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from support import png_bytes
+from support import png_bytes, wait_until
 
 Graph = dict[str, Any]
 
@@ -59,13 +58,7 @@ class Studio:
         assert answer.ok, answer.text()
 
     def wait_graph(self, check: Callable[[Graph], bool], what: str, timeout: float = 10.0) -> Graph:
-        deadline = time.monotonic() + timeout
-        graph = self.graph()
-        while not check(graph):
-            assert time.monotonic() < deadline, f"timed out waiting for {what}: {graph}"
-            time.sleep(0.15)
-            graph = self.graph()
-        return graph
+        return wait_until(self.graph, until=check, timeout=timeout, interval=0.15, message=what)
 
     def join(self, role: str, prefix: str) -> Person:
         """Another person, member of the workspace with `role` on the project, in a profile of their own."""
@@ -150,7 +143,7 @@ def _drag(page: Page, target: Locator, dx: float, dy: float, pause_ms: int = 0) 
     for step in range(1, 9):
         page.mouse.move(x + dx * step / 8, y + dy * step / 8)
         if step == 4 and pause_ms:
-            page.wait_for_timeout(pause_ms)
+            page.wait_for_timeout(pause_ms)  # part of the gesture, not a wait: the pointer held still
     page.mouse.up()
 
 
@@ -212,7 +205,7 @@ def test_undo_and_redo_step_through_my_edits_on_the_canvas_and_the_server(
     expect(search).not_to_have_value("seed")  # the field's own undo (a letter or the word)
     search.press("Escape")
     expect(page.get_by_test_id("node-palette")).to_have_count(0)
-    page.wait_for_timeout(400)  # an undo would have reached the server by now
+    page.wait_for_timeout(400)  # a window, not a wait: an undo would have reached the server by now
     assert blank.graph()["nodes"][node_id]["params"]["factor"] == 3.5
     expect(summary).to_have_text("×3.5 · lanczos")
 
@@ -351,14 +344,13 @@ def _picture_size(studio: Studio, task_id: str) -> tuple[int, int]:
     from PIL import Image
 
     request = studio.owner.context.request
-    deadline = time.monotonic() + 60
-    while True:
-        task = request.get(f"{studio.url}/api/v1/tasks/{task_id}").json()
-        if task["status"] == "succeeded":
-            break
-        assert task["status"] in ("queued", "running"), task
-        assert time.monotonic() < deadline, f"the run did not finish: {task}"
-        time.sleep(0.2)
+
+    def finished(task: dict[str, Any]) -> bool:
+        assert task["status"] in ("queued", "running", "succeeded"), task
+        return task["status"] == "succeeded"
+
+    task = wait_until(lambda: request.get(f"{studio.url}/api/v1/tasks/{task_id}").json(), until=finished, timeout=60,
+                      interval=0.2, message="the run to finish")
     (asset_id,) = task["result"]["assets"]
     content = request.get(f"{studio.url}/api/v1/projects/{studio.project['id']}/assets/{asset_id}/content")
     assert content.ok, content.text()
@@ -414,21 +406,16 @@ def test_bypass_by_shortcut_and_switch_is_shared_undoable_and_passes_the_input_t
     expect(look.get_by_test_id("redo")).to_have_count(0)
     look.keyboard.press("Control+b")
     look.keyboard.press("Control+z")
-    look.wait_for_timeout(400)  # anything sent would have reached the server by now
+    look.wait_for_timeout(400)  # a window, not a wait: anything sent would have reached the server by now
     assert blank.graph()["nodes"]["bigger"]["bypass"] is True
     _bypassed(look, "bigger")
     screenshot(look, "canvas-bypassed-viewer")
 
     # A run hands the picture straight through the bypassed Upscale: 64×64, not 128×128.
     a.get_by_test_id("run-scene").click()
-    deadline = time.monotonic() + 30
-    while True:
-        tasks = blank.owner.context.request.get(f"{blank.url}/api/v1/tasks", params={"limit": 5}).json()["items"]
-        runs = [t for t in tasks if t["kind"] == "scene.run"]
-        if runs:
-            break
-        assert time.monotonic() < deadline, f"no run started: {tasks}"
-        time.sleep(0.2)
+    runs = wait_until(lambda: [t for t in blank.owner.context.request.get(f"{blank.url}/api/v1/tasks",
+                                                                         params={"limit": 5}).json()["items"]
+                               if t["kind"] == "scene.run"], timeout=30, interval=0.2, message="a run to start")
     run = max(runs, key=lambda t: t["created_at"])
     assert _picture_size(blank, run["id"]) == (64, 64)
     expect(_node(a, "shot")).to_have_attribute("data-state", "done", timeout=30_000)

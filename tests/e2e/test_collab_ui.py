@@ -25,7 +25,7 @@ from browser_support import (
 )
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from support import free_port, png_bytes, project_folder, start_server
+from support import free_port, png_bytes, project_folder, start_server, wait_until
 
 MOVE_LATENCY_LIMIT_S = 0.5
 
@@ -123,13 +123,6 @@ def _rgb(color: str) -> str:
     return f"rgb({red}, {green}, {blue})"
 
 
-def _wait_for(check: Callable[[], bool], timeout: float = 10.0, what: str = "the condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
 def _shot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
@@ -167,10 +160,17 @@ def test_a_moved_node_appears_moved_for_the_other_person_within_500_ms(crew: Cre
     a, b = _open(crew.a, crew), _open(crew.b, crew)
     expect(_node(b, "prompt")).to_be_visible()
     # B has panned and zoomed their own view: others' moves must not reset it.
+    viewport = b.locator(".svelte-flow__viewport")
+    unzoomed = viewport.evaluate("el => el.style.transform")
     b.get_by_test_id("scene-canvas").hover()
     b.mouse.wheel(0, -200)
-    viewport = b.locator(".svelte-flow__viewport")
-    b.wait_for_timeout(300)
+    # The zoom has happened and settled: the transform moved, then held still for 100 ms.
+    b.wait_for_function("""before => {
+        const now = document.querySelector('.svelte-flow__viewport').style.transform;
+        const settled = now !== before && now === window.__lastViewport;
+        window.__lastViewport = now;
+        return settled;
+    }""", arg=unzoomed, polling=100, timeout=5_000)
     b_view = viewport.evaluate("el => el.style.transform")
 
     latencies = []
@@ -266,7 +266,8 @@ def test_two_people_typing_in_one_prompt_keep_both_insertions(crew: Crew, consol
     expected = f"Misty, {original} with gulls"
     expect(fields[0]).to_have_value(expected)
     expect(fields[1]).to_have_value(expected)
-    _wait_for(lambda: crew.graph()["nodes"]["prompt"]["params"]["text"] == expected, what="the server's text")
+    wait_until(lambda: crew.graph()["nodes"]["prompt"]["params"]["text"], until=lambda text: text == expected,
+               interval=0.1, message="the server's text")
 
     # In the middle of each other's words: A inserts inside B's insertion while B keeps typing.
     a.keyboard.press("Control+End")
@@ -350,7 +351,7 @@ def test_a_viewer_sees_changes_live_but_cannot_change_anything(
         expect(inspector.get_by_test_id("param-key")).to_have_count(0)
         look.get_by_test_id("scene-canvas").dblclick(position={"x": 600, "y": 600})
         expect(look.get_by_test_id("node-palette")).to_have_count(0)
-        look.wait_for_timeout(500)  # anything sent would have reached the server by now
+        look.wait_for_timeout(500)  # a window, not a wait: anything sent would have reached the server by now
         assert crew.graph() == graph
         # …while the viewer still sees the others' work as it happens.
         _node(look, "generate").click()
@@ -499,7 +500,8 @@ def test_edits_made_while_the_server_is_down_survive_a_reload_and_a_rebuilt_scen
         def titles() -> list[str]:
             return sorted(n["title"] for n in context.request.get(graph_url).json()["nodes"].values())
 
-        _wait_for(lambda: "Storm log" in titles(), what="the offline edit on the server")
+        wait_until(titles, until=lambda titles: "Storm log" in titles, interval=0.1,
+                   message="the offline edit on the server")
 
         # Down again, and the update log is lost: the scene is rebuilt from its file with a new epoch.
         server.stop()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from browser_support import ADMIN, DESKTOP, PHONE, Account, ConsoleLog, create_p
 from browser_support import screenshot as _shot
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from support import RunningServer, png_bytes, start_server
+from support import RunningServer, png_bytes, start_server, wait_until
 
 ENV = {"MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "100000"}
 RUN_TIMEOUT_MS = 60_000
@@ -108,13 +107,8 @@ def _fast_t2i(context: BrowserContext, url: str, name: str, steps: int = 2, size
 
 def _wait_graph(context: BrowserContext, url: str, project_id: str, scene_id: str,
                 check: Callable[[dict[str, Any]], bool], what: str, timeout: float = 10.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    graph = _graph(context, url, project_id, scene_id)
-    while not check(graph):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}: {graph}"
-        time.sleep(0.15)
-        graph = _graph(context, url, project_id, scene_id)
-    return graph
+    return wait_until(lambda: _graph(context, url, project_id, scene_id), until=check, timeout=timeout,
+                      interval=0.15, message=what)
 
 
 def _open(page: Page, url: str, project_id: str, scene_id: str | None = None) -> None:
@@ -167,14 +161,14 @@ def _latest_run(context: BrowserContext, url: str) -> dict[str, Any]:
 
 def _wait_task(context: BrowserContext, url: str, task_id: str, status: str = "succeeded",
                timeout: float = 60.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        task = context.request.get(f"{url}/api/v1/tasks/{task_id}").json()
+    def reached(task: dict[str, Any]) -> bool:
         if task["status"] == status:
-            return task  # type: ignore[no-any-return]
+            return True
         assert task["status"] in ("queued", "running"), task
-        assert time.monotonic() < deadline, f"task {task_id} did not reach {status}: {task}"
-        time.sleep(0.1)
+        return False
+
+    return wait_until(lambda: context.request.get(f"{url}/api/v1/tasks/{task_id}").json(), until=reached,
+                      timeout=timeout, interval=0.1, message=f"task {task_id} to reach {status}")
 
 
 def _content(context: BrowserContext, url: str, project_id: str, asset_id: str) -> bytes:
@@ -186,15 +180,14 @@ def _content(context: BrowserContext, url: str, project_id: str, asset_id: str) 
 def _loaded(image: Locator) -> None:
     expect(image).to_be_visible()
     expect(image).to_have_js_property("complete", True)
-    deadline = time.monotonic() + 25  # the page retries a failed picture for about 18 s
-    while image.evaluate("img => img.naturalWidth") == 0:  # a just-made picture may be fetched again
-        if time.monotonic() > deadline:
-            src = image.evaluate("img => img.src")
-            answer = image.page.context.request.get(src)
-            kind = answer.headers.get("content-type", "")
-            body = answer.text()[:200] if "json" in kind else kind
-            raise AssertionError(f"the picture did not load: {src} answers {answer.status} {body}")
-        time.sleep(0.2)
+    try:  # a just-made picture may be fetched again: the page retries a failed picture for about 18 s
+        expect(image).not_to_have_js_property("naturalWidth", 0, timeout=25_000)
+    except AssertionError:
+        src = image.evaluate("img => img.src")
+        answer = image.page.context.request.get(src)
+        kind = answer.headers.get("content-type", "")
+        body = answer.text()[:200] if "json" in kind else kind
+        raise AssertionError(f"the picture did not load: {src} answers {answer.status} {body}") from None
 
 
 # -- the tests --------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 from browser_support import DESKTOP, PHONE, ConsoleLog, create_project, csrf_headers, new_account, screenshot
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from support import ApiClient
+from support import ApiClient, wait_until
 
 
 @pytest.fixture
@@ -378,12 +378,8 @@ def test_a_moved_node_is_saved_and_a_viewer_cannot_move_it(
         page.mouse.move(box["x"] + 30 + 10 * step, box["y"] + 10 + 15 * step)
     page.mouse.up()
     # The move travels through the scene's live document; the server's graph has it at once.
-    after = before
-    for _ in range(50):
-        after = page.request.get(graph_url).json()["nodes"]["prompt"]["position"]
-        if after != before:
-            break
-        page.wait_for_timeout(100)
+    after = wait_until(lambda: page.request.get(graph_url).json()["nodes"]["prompt"]["position"],
+                       until=lambda after: after != before, interval=0.1, message="the move on the server")
     assert after["x"] > before["x"] and after["y"] > before["y"], (before, after)
 
     # Someone who may only look: no scene actions, a read-only canvas that does not move.

@@ -5,7 +5,6 @@ runs the test task kinds (`test.sleep` on the GPU lane, `test.sleep_cpu` on the 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,7 +13,23 @@ import pytest
 from browser_support import ADMIN, DESKTOP, PHONE, Account, ConsoleLog, csrf_headers, new_account, screenshot
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from support import RunningServer, start_server
+from support import RunningServer, start_server, wait_until
+
+# Marks each "hello" of the page's event stream in window.__eventsHellos (the page shows nothing for it).
+COUNT_HELLOS = """(() => {
+    const Native = window.WebSocket;
+    window.WebSocket = class extends Native {
+        constructor(url, protocols) {
+            super(url, protocols);
+            if (!String(url).endsWith('/api/v1/events')) return;
+            this.addEventListener('message', (message) => {
+                let type = null;
+                try { type = JSON.parse(message.data).type; } catch {}
+                if (type === 'hello') window.__eventsHellos = (window.__eventsHellos || 0) + 1;
+            });
+        }
+    };
+})();"""
 
 TIME_LEFT = re.compile(r"(about \d+ (s|min)|a few seconds) left")
 
@@ -41,8 +56,8 @@ def url(tasks_server: RunningServer) -> Iterator[str]:
         left = admin.get("/api/v1/tasks", params={"all": True, "status": "queued,running,interrupted"}).json()
         for task in left["items"]:
             admin.post(f"/api/v1/tasks/{task['id']}/cancel", headers=headers)
-        _wait_for(lambda: not admin.get("/api/v1/tasks", params={"all": True, "status": "running"}).json()["items"],
-                  what="the running tasks to stop")
+        wait_until(lambda: not admin.get("/api/v1/tasks", params={"all": True, "status": "running"}).json()["items"],
+                   timeout=15, interval=0.1, message="the running tasks to stop")
 
 
 def _log_in(client: httpx.Client, account: Account) -> None:
@@ -99,15 +114,6 @@ def _set_paused(context: BrowserContext, url: str, paused: bool, lane: str = "gp
     assert answer.ok, answer.text()
 
 
-def _wait_for(check: Callable[[], bool], timeout: float = 15.0, what: str = "the condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"Timed out waiting for {what}")
-
-
 def _row(scope: Page | Locator, task: dict) -> Locator:
     return scope.locator(f'[data-testid="task-row"][data-task-id="{task["id"]}"]')
 
@@ -134,9 +140,10 @@ def test_a_running_task_shows_a_moving_bar_and_the_time_left_and_cancels(
     row = _row(panel, task)
     bar = row.get_by_role("progressbar", name="Render the opening progress")
     expect(bar).to_be_visible()
-    _wait_for(lambda: _percent(bar) >= 5, what="the bar to fill")
-    first = _percent(bar)
-    _wait_for(lambda: _percent(bar) >= first + 5, what="the bar to move on")
+    first = wait_until(lambda: _percent(bar), until=lambda percent: percent >= 5, timeout=15, interval=0.1,
+                       message="the bar to fill")
+    wait_until(lambda: _percent(bar), until=lambda percent: percent >= first + 5, timeout=15, interval=0.1,
+               message="the bar to move on")
     expect(row.get_by_test_id("task-eta")).to_have_text(TIME_LEFT)
     expect(row.get_by_test_id("task-line")).to_contain_text(re.compile(r"Step \d+ of 60"))
     screenshot(page, "tasks-running-desktop")
@@ -181,11 +188,13 @@ def test_a_waiting_task_shows_its_place_in_the_queue_and_cancels(
 def test_finished_and_failed_tasks_make_toasts_but_earlier_ones_do_not(
         user: BrowserContext, url: str, watched: Callable[[BrowserContext], Page], console: ConsoleLog) -> None:
     before = _start(user, url, "test.sleep_cpu", steps=1, step_seconds=0, label="Finished before")
-    _wait_for(lambda: _task(user, url, before["id"])["status"] == "succeeded", what="the early task to finish")
+    wait_until(lambda: _task(user, url, before["id"])["status"], until=lambda status: status == "succeeded",
+               timeout=15, interval=0.1, message="the early task to finish")
     page = watched(user)
+    page.add_init_script(COUNT_HELLOS)
     page.goto(url)
     expect(page.get_by_test_id("project-gallery")).to_be_visible()
-    page.wait_for_timeout(1_000)  # the event stream's hello has come
+    page.wait_for_function("() => window.__eventsHellos > 0")  # the event stream is up: the next tasks are heard
     expect(page.get_by_test_id("toast")).to_have_count(0)
     expect(page.get_by_test_id("task-tray")).to_have_count(0)
 
@@ -221,13 +230,15 @@ def test_a_reloaded_page_shows_the_running_task_with_its_progress(
     page = watched(user)
     page.goto(url)
     bar = _row(_open_tray(page), task).get_by_role("progressbar")
-    _wait_for(lambda: _percent(bar) >= 10, what="some progress")
+    wait_until(lambda: _percent(bar), until=lambda percent: percent >= 10, timeout=15, interval=0.1,
+               message="some progress")
     page.reload()
     expect(page.get_by_test_id("project-gallery")).to_be_visible()
     expect(page.get_by_test_id("task-tray-label")).to_contain_text("1 task")
     bar = _row(_open_tray(page), task).get_by_role("progressbar")
     expect(bar).to_be_visible()
-    _wait_for(lambda: _percent(bar) >= 10, timeout=3, what="the progress from before the reload")
+    wait_until(lambda: _percent(bar), until=lambda percent: percent >= 10, timeout=3, interval=0.1,
+               message="the progress from before the reload")
     expect(page.get_by_test_id("toast")).to_have_count(0)
     screenshot(page, "tasks-after-reload")
     assert console.unexpected() == []
@@ -263,12 +274,14 @@ def test_the_admin_queue_page_pauses_resumes_and_cancels_everyones_tasks(
 
     other.get_by_role("button", name="Cancel Their export").click()
     expect(other).to_have_count(0, timeout=10_000)
-    _wait_for(lambda: _task(user, url, running["id"])["status"] == "cancelled", what="the cancel")
+    wait_until(lambda: _task(user, url, running["id"])["status"], until=lambda status: status == "cancelled",
+               timeout=15, interval=0.1, message="the cancel")
 
     gpu.get_by_role("button", name="Resume the GPU lane").click()
     expect(gpu.get_by_test_id("lane-state")).to_have_text("Running")
     expect(row).to_have_count(0, timeout=10_000)  # it ran
-    _wait_for(lambda: _task(user, url, waiting["id"])["status"] == "succeeded", what="the resumed task")
+    wait_until(lambda: _task(user, url, waiting["id"])["status"], until=lambda status: status == "succeeded",
+               timeout=15, interval=0.1, message="the resumed task")
     assert console.unexpected() == []
 
 

@@ -213,7 +213,7 @@ def test_a_large_upload_streams_in_constant_memory(tmp_path: Path) -> None:
         def watch() -> None:
             while not done.is_set():
                 peak[0] = max(peak[0], _rss_kib(server.process.pid))
-                time.sleep(0.05)
+                time.sleep(0.05)  # a sampling rate, not a wait: the peak is read until the upload ends
 
         watcher = threading.Thread(target=watch)
         watcher.start()

@@ -3,12 +3,11 @@
 import json
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from support import REPO, ApiClient, set_up_admin, start_server
+from support import REPO, ApiClient, set_up_admin, start_server, wait_until
 
 INTEROP = REPO / "tests" / "interop"
 
@@ -30,15 +29,10 @@ def test_node_yjs_clients_sync_through_the_server(tmp_path: Path) -> None:
         assert seen == {"ok": True, "before": 30, "steps": 55,
                         "text": "Node says: A lighthouse on a cliff at dusk, cinematic, 35mm film"}
         # The server's document (and so REST, files and git) has the Node clients' edit.
-        deadline = time.monotonic() + 10
-        graph: dict = {}
-        while time.monotonic() < deadline:
-            graph = ApiClient(server.url, cookies=ana.cookies).get(
-                f"/api/v1/projects/{project['id']}/scenes/{scene['id']}/graph").json()
-            if graph["nodes"]["generate"]["params"]["steps"] == 55:
-                break
-            time.sleep(0.2)
-        assert graph["nodes"]["generate"]["params"]["steps"] == 55
+        rest = ApiClient(server.url, cookies=ana.cookies)
+        graph = wait_until(lambda: rest.get(f"/api/v1/projects/{project['id']}/scenes/{scene['id']}/graph").json(),
+                           until=lambda graph: graph["nodes"]["generate"]["params"]["steps"] == 55,
+                           interval=0.2, message="the Node clients' steps (55) on the server")
         assert graph["nodes"]["prompt"]["params"]["text"].startswith("Node says: ")
     finally:
         server.stop()

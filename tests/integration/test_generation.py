@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from support import ApiClient, RunningServer, png_bytes, set_up_admin, start_server, wait_for_task
+from support import ApiClient, RunningServer, png_bytes, set_up_admin, start_server, wait_for_task, wait_until
 
 ENV = {"MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "100000"}
 
@@ -123,11 +123,9 @@ def test_text_to_image_makes_an_asset_with_provenance_and_reruns_from_cache(serv
     assert provenance["prompt"] == "a lighthouse at dusk"
     # The new asset is committed to the project's git history right after the result is announced (by a
     # follow-up thread, so the GPU lane does not wait for git).
-    deadline = time.monotonic() + 10
-    while (history := admin.get(f"/api/v1/projects/{project_id}/history").json()["items"])[0]["message"] \
-            != "Generated 'Hero.png'" and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert history[0]["message"] == "Generated 'Hero.png'"
+    wait_until(lambda: admin.get(f"/api/v1/projects/{project_id}/history").json()["items"],
+               until=lambda history: history[0]["message"] == "Generated 'Hero.png'",
+               message="the commit of the new asset")
     thumbnail = admin.get(f"/api/v1/projects/{project_id}/assets/{asset_id}/thumbnail")
     assert thumbnail.status_code == 200 and thumbnail.headers["content-type"] == "image/webp"
     preview = admin.get(f"/api/v1/tasks/{first['id']}/previews/generate")
@@ -287,15 +285,18 @@ def test_cancel_mid_run_stops_within_a_step(server: RunningServer, admin: ApiCli
     nodes, edges = t2i_graph(seed=11, steps=150)
     project_id, scene_id = scene_with(admin, nodes, edges)
     task = run(admin, project_id, scene_id)
-    deadline = time.monotonic() + 60
-    live = None
-    while time.monotonic() < deadline:
+    seen: dict[str, str] = {}  # the latest live picture: a step's detail may come without one
+
+    def generating() -> dict:
         current = admin.get(f"/api/v1/tasks/{task['id']}").json()
         state = (current["detail"] or {"nodes": {}})["nodes"].get("generate", {})
-        live = state.get("live") or live
-        if state.get("step", 0) >= 3 and live:
-            break
-        time.sleep(0.02)
+        if state.get("live"):
+            seen["live"] = state["live"]
+        return state
+
+    wait_until(generating, until=lambda state: state.get("step", 0) >= 3 and "live" in seen, timeout=60,
+               interval=0.02, message="step 3 with a live picture")
+    live = seen["live"]
     # While it runs, the node shows what it is making: a small picture of the latents, in the task's detail.
     assert live and live.startswith("data:image/webp;base64,")
     picture = Image.open(io.BytesIO(base64.b64decode(live.split(",", 1)[1])))

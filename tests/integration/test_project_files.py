@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import threading
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support import ApiClient, RunningServer, git, project_folder, set_up_admin, start_server
+from support import ApiClient, RunningServer, git, project_folder, set_up_admin, start_server, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -199,15 +198,14 @@ def test_kill_9_during_a_burst_of_writes_loses_nothing_committed_and_corrupts_no
     threads = [threading.Thread(target=burst, args=(i,)) for i in range(3)]
     for thread in threads:
         thread.start()
-    deadline = time.monotonic() + 20
-    while len(done) < 15 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    server.process.send_signal(signal.SIGKILL)
-    server.process.wait(10)
-    stop.set()
-    for thread in threads:
-        thread.join(10)
-    assert len(done) >= 15
+    try:
+        wait_until(lambda: len(done) >= 15, timeout=20, message="15 saved writes")
+    finally:  # killed mid-burst, whatever the wait said
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait(10)
+        stop.set()
+        for thread in threads:
+            thread.join(10)
 
     folder = project_folder(server, project)
     restarted = start_server(tmp_path)

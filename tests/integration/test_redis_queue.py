@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import websockets
 
-from support import ApiClient, RunningServer, free_port, run_async, set_up_admin, start_server
+from support import ApiClient, RunningServer, free_port, run_async, set_up_admin, start_server, wait_until
 from support import wait_for_task as wait_for
 
 ENV = {"MEDIASTUDIO_TEST_TASKS": "1", "MEDIASTUDIO_PROBE_GPU": "0",
@@ -38,17 +38,13 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                                 "--appendonly", "no", "--dir", str(folder)], stdout=subprocess.DEVNULL)
     import redis
 
-    client = redis.Redis(port=port)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    process.terminate()
-    process.wait(10)
+    try:
+        wait_until(redis.Redis(port=port).ping, ignoring=(redis.ConnectionError,),
+                   message=f"redis-server on port {port}")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 def start_worker(data_dir: Path, redis_url: str, log: Path) -> subprocess.Popen[bytes]:
@@ -106,7 +102,9 @@ def test_a_separate_worker_runs_tasks_and_events_reach_the_studio(server: Runnin
         bob = ApiClient(server.url)
         bob.register("bob")
         admin.post("/api/v1/queue/pause", json={"lanes": ["gpu"]})
-        time.sleep(0.5)  # workers read the pause flag at most every 0.25 s
+        # A window, not a wait for something one can see: the worker process caches the pause flag for up to
+        # 0.25 s (PAUSE_CACHE_SECONDS) and says nothing when it reads it; past twice that, it has.
+        time.sleep(0.5)
         mine = [admin.post("/api/v1/tasks", json={"kind": "test.sleep", "params": {"steps": 1, "step_seconds": 0.01}}
                            ).json() for _ in range(4)]
         theirs = bob.post("/api/v1/tasks", json={"kind": "test.sleep", "params": {"steps": 1}}).json()

@@ -5,14 +5,13 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
-from support import RunningServer, free_port
+from support import RunningServer, free_port, wait_until
 
 GPU_PROBE_TIMEOUT_S = 60
 
@@ -28,13 +27,9 @@ def test_serve_creates_the_data_folder_and_a_wal_database(
 
 
 def test_health_reports_the_gpu_probe_result(shared_server: RunningServer) -> None:
-    deadline = time.monotonic() + GPU_PROBE_TIMEOUT_S
-    gpu: dict[str, object] = {}
-    while time.monotonic() < deadline:
-        gpu = httpx.get(f"{shared_server.url}/api/v1/health").json()["gpu"]
-        if gpu["state"] in ("ready", "error"):
-            break
-        time.sleep(0.2)
+    gpu = wait_until(lambda: httpx.get(f"{shared_server.url}/api/v1/health").json()["gpu"],
+                     until=lambda gpu: gpu["state"] in ("ready", "error"), timeout=GPU_PROBE_TIMEOUT_S,
+                     interval=0.2, message="the GPU probe to finish")
     assert gpu["state"] == "ready", gpu
     assert gpu["backend"] in ("cuda", "mps", "cpu")
     assert gpu["torch"]
@@ -94,10 +89,8 @@ def test_the_data_folder_comes_from_the_environment(
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not (data_dir / "mediastudio.sqlite").exists():
-            time.sleep(0.1)
-        assert (data_dir / "mediastudio.sqlite").exists()
+        wait_until((data_dir / "mediastudio.sqlite").exists, timeout=30, interval=0.1,
+                   message=f"the database in {data_dir}")
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(10)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from support import ApiClient, RunningServer, set_up_admin, start_server
+from support import ApiClient, RunningServer, set_up_admin, start_server, wait_for_task, wait_until
 from support import WebhookReceiver as Receiver
 
 # The receiver listens on 127.0.0.1: a private address, which the administrator must allow.
@@ -60,13 +60,14 @@ def test_signed_deliveries_of_task_events(server: RunningServer, admin: ApiClien
             assert request["headers"]["Content-Type"] == "application/json"
         failed = next(b for b in bodies if b["event"] == "task.failed")
         assert failed["task"]["error"]["message"] == "Asked to fail at step 1."
-        time.sleep(0.3)
-        log = admin.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json()["items"]
-        assert len(log) == 4 and {d["status"] for d in log} == {"delivered"}
+        # The log records each delivery once its answer is in: a moment after the receiver saw it.
+        log = wait_until(lambda: admin.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json()["items"],
+                         until=lambda log: len(log) == 4 and {d["status"] for d in log} == {"delivered"},
+                         message="four delivered deliveries in the log")
         assert {d["response_status"] for d in log} == {204}
         assert admin.delete(f"/api/v1/webhooks/{hook['id']}").status_code == 204
-        run_task(admin)
-        time.sleep(1.0)
+        wait_for_task(admin, run_task(admin)["id"])
+        time.sleep(1.0)  # a window, not a wait: a delivery of that task would have arrived by now
         assert len(receiver.received) == 4  # removed: nothing more
     finally:
         receiver.close()
@@ -86,16 +87,17 @@ def test_failed_deliveries_are_retried_with_backoff_and_logged(server: RunningSe
         gaps = [arrived[1]["at"] - arrived[0]["at"], arrived[2]["at"] - arrived[1]["at"]]
         print(f"\nretry gaps: {gaps[0]:.2f} s, {gaps[1]:.2f} s (0.2 s, then 4× longer)")
         assert gaps[0] >= 0.15 and gaps[1] >= 0.7 and gaps[1] > gaps[0] * 2
-        time.sleep(0.2)
-        log = admin.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json()["items"]
+        log = wait_until(lambda: admin.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json()["items"],
+                         until=lambda log: bool(log) and log[0]["status"] != "pending",
+                         message="the delivery's outcome in the log")
         assert log[0]["task_id"] == task["id"] and log[0]["attempts"] == 3 and log[0]["status"] == "delivered"
         assert time.monotonic() - started < 10
         # A receiver that never answers 2xx: the delivery ends `failed` after the last attempt, with the reason.
         receiver.fail_first = 100
         run_task(admin)
         receiver.wait(6)
-        time.sleep(0.3)
-        log = admin.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json()["items"]
+        log = wait_until(lambda: admin.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json()["items"],
+                         until=lambda log: log[0]["status"] != "pending", message="the delivery's outcome in the log")
         assert log[0]["status"] == "failed" and log[0]["attempts"] == 3
         assert log[0]["error"] == "The receiver answered 500"
         ping = admin.post(f"/api/v1/webhooks/{hook['id']}/ping")

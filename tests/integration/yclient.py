@@ -77,6 +77,11 @@ class YClient:
         except websockets.ConnectionClosed as closed:
             self.closed_with = closed.rcvd.code if closed.rcvd else None
 
+    @property
+    def disconnected(self) -> bool:
+        """The connection is gone (closed by either side, or the server died) and nothing more will arrive."""
+        return self._reader is not None and self._reader.done()
+
     def graph(self) -> dict[str, Any]:
         return graph_from_doc(self.doc)
 

@@ -11,7 +11,6 @@ import json
 import os
 import sqlite3
 import struct
-import time
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -41,6 +40,7 @@ from litestar.testing import TestClient
 
 from mediastudio.app import create_app
 from mediastudio.settings import Settings
+from support import wait_until
 
 
 def _studio(tmp_path: Path, **limits: Any) -> Iterator[Studio]:
@@ -372,11 +372,9 @@ def test_an_import_task_takes_only_its_owners_upload(studio: Studio, tmp_path: P
     started = studio.call("POST", "/api/v1/tasks", json={"kind": "project.import", "params": {"file": theirs.name}})
     if started.status_code == 201:
         task_id = started.json()["id"]
-        for _ in range(200):
-            task = studio.call("GET", f"/api/v1/tasks/{task_id}").json()
-            if task["status"] in ("succeeded", "failed", "cancelled"):
-                break
-            time.sleep(0.05)
+        task = wait_until(lambda: studio.call("GET", f"/api/v1/tasks/{task_id}").json(),
+                          until=lambda task: task["status"] in ("succeeded", "failed", "cancelled"),
+                          message="the import task to end")
         assert task["status"] == "failed", task
     names = [p["name"] for p in studio.call("GET", "/api/v1/projects", params={"all": True}).json()["items"]]
     assert "Their upload" not in names and theirs.is_file()

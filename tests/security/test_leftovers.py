@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from support import ApiClient, RunningServer, png_bytes, set_up_admin, start_server, wait_for_task
+from support import ApiClient, RunningServer, png_bytes, set_up_admin, start_server, wait_for_task, wait_until
 
 ENV = {"MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_TEST_TASKS": "1",
        "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "100000", "MEDIASTUDIO_RATE_LIMIT_IP_PER_MINUTE": "100000"}
@@ -93,13 +93,9 @@ def test_a_refused_bulk_export_leaves_no_temporary_zip(server: RunningServer, ad
 
 
 def _wait_running_with_output(client: ApiClient, server: RunningServer, task_id: str) -> None:
-    deadline = time.monotonic() + 20
     output = server.data_dir / "tasks" / task_id / "scratch" / "output.txt"
-    while time.monotonic() < deadline:
-        if client.get(f"/api/v1/tasks/{task_id}").json()["status"] == "running" and output.is_file():
-            return
-        time.sleep(0.05)
-    raise AssertionError("the task did not start writing")
+    wait_until(lambda: client.get(f"/api/v1/tasks/{task_id}").json()["status"] == "running" and output.is_file(),
+               timeout=20, message="the task to start writing")
 
 
 def _upload_cut_off(server: RunningServer, project: dict, client: ApiClient) -> socket.socket:
@@ -114,10 +110,7 @@ def _upload_cut_off(server: RunningServer, project: dict, client: ApiClient) -> 
                f"Cookie: {cookies}\r\nX-CSRF-Token: {client.cookies.get('ms_csrf')}\r\n"
                f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: 10000000\r\n\r\n")
     sock.sendall(request.encode() + head)
-    deadline = time.monotonic() + 10
-    while not incoming(server) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert incoming(server), "the upload did not start"
+    wait_until(lambda: incoming(server), message="the upload to start")
     return sock
 
 

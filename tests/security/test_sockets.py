@@ -18,7 +18,17 @@ from pycrdt import Array, Doc, Map, create_sync_message, create_update_message, 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from yclient import YClient, ws_url
 
-from support import ApiClient, RunningServer, make_team, project_folder, run_async, set_up_admin, start_server
+from support import (
+    ApiClient,
+    RunningServer,
+    make_team,
+    project_folder,
+    run_async,
+    set_up_admin,
+    start_server,
+    wait_until,
+    wait_until_async,
+)
 
 CLOSE_WAIT_S = 5.0
 
@@ -69,7 +79,10 @@ def _log_rows(server: RunningServer, project: dict) -> list[bytes]:
 
 
 def _log_since(server: RunningServer, start: int) -> str:
-    time.sleep(0.3)  # log records are written by a thread of the server
+    """The server's log from `start`, for checks that something was NOT logged."""
+    # A window, not a wait: log records are written by a thread of the server, and what must be absent
+    # has no line of its own to wait for.
+    time.sleep(0.3)
     return server.log()[start:]
 
 
@@ -90,7 +103,9 @@ def test_a_corrupt_update_is_refused_before_it_is_logged(server: RunningServer, 
             graph = witness.graph()  # the room goes on for everyone else
             graph["nodes"]["generate"]["params"]["steps"] = 41
             await witness.edit(graph)
-            await asyncio.sleep(0.3)
+            await wait_until_async(lambda: asyncio.to_thread(lambda: team["bob"].get(_graph_url(team)).json()),
+                                   until=lambda g: g["nodes"]["generate"]["params"]["steps"] == 41,
+                                   message="the witness's edit on the server")
             return code
 
     assert run_async(scenario()) == 4400
@@ -108,7 +123,7 @@ def test_an_update_past_the_scene_limits_is_refused_and_leaves_no_trace(
                                            "params": {}, "bypass": False}
             await bob.edit(graph)
             code = await _closed(bob)
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.2)  # a window, not a wait: a relayed copy would have reached the witness by now
             return code, len(witness.graph()["nodes"])
 
     code, seen = run_async(scenario())
@@ -130,7 +145,11 @@ def test_odd_shared_types_in_an_update_do_not_break_the_scene(
                 node["position"]["x"] = "far left"
                 node["params"]["blob"] = b"\x00\x01"
             await bob._socket.send(create_update_message(bob.doc.get_update(before)))
-            await asyncio.sleep(0.3)
+            # Taken (the odd values show in the REST graph), or refused (an error, or the socket closed).
+            await wait_until_async(lambda: asyncio.to_thread(team["bob"].get, _graph_url(team)),
+                                   until=lambda r: r.status_code != 200 or bob.disconnected
+                                   or "list" in r.json()["nodes"]["generate"]["params"],
+                                   message="the server to take or refuse the update")
 
     run_async(scenario())
     response = team["bob"].get(_graph_url(team))
@@ -155,7 +174,7 @@ def test_a_damaged_log_is_quarantined_and_the_server_still_starts(tmp_path: Path
             await mine.edit(graph)
             await witness.wait_for(lambda: witness.graph()["nodes"]["generate"]["params"]["steps"] == 44)
             await mine._socket.send(bytes([0, 2]) + write_message(b"\x01\x01\xfe\xfe\xfe not yjs"))
-            await asyncio.sleep(0.3)
+            await _closed(mine)  # handled (refused with 4400 by today's server)
             server.process.send_signal(signal.SIGKILL)  # the room is still open: nothing was compacted
             server.process.wait(10)
 
@@ -166,7 +185,7 @@ def test_a_damaged_log_is_quarantined_and_the_server_still_starts(tmp_path: Path
                    (scene["id"], b"\x02\x03 damaged"))
     restarted = start_server(tmp_path)
     try:
-        assert "quarantine" in _log_since(restarted, 0)
+        wait_until(lambda: "quarantine" in restarted.log(), message="the quarantine warning in the log")
         again = ApiClient(restarted.url)
         again.post("/api/v1/auth/login", json={"username": "ana", "password": "copper lantern ninety"})
         graph = again.get(f"/api/v1/projects/{project['id']}/scenes/{scene['id']}/graph").json()
@@ -241,10 +260,9 @@ def test_a_handler_error_is_logged_once_with_who_and_where(server: RunningServer
 
     code = run_async(scenario())
     line = f"Live socket failed: user {team['bob_id']}, project {team['project']['id']}"
-    deadline = time.monotonic() + CLOSE_WAIT_S
-    while line not in server.log() and time.monotonic() < deadline:  # log records are written by a thread
-        time.sleep(0.05)
-    time.sleep(0.3)  # and a second one, if there were one
+    wait_until(lambda: line in server.log(), timeout=CLOSE_WAIT_S,  # log records are written by a thread
+               message=f"{line!r} in the log")
+    time.sleep(0.3)  # a window, not a wait: a second record, if there were one, would be written by now
     log = server.log()
     assert code == 1011
     assert log.count(line) == 1
@@ -322,7 +340,9 @@ def test_a_role_lowered_to_viewer_makes_the_socket_read_only(
             lowered = await asyncio.to_thread(ana.put, f"/api/v1/projects/{team['project']['id']}/roles/"
                                                        f"{team['bob_id']}", json={"role": "viewer"})
             assert lowered.status_code == 200
-            await asyncio.sleep(0.5)  # the access signal is handled in the server's loop, in milliseconds
+            # A grace period, not a wait for something one can see: the socket learns nothing when its role drops
+            # (the access signal is handled in the server's loop, in milliseconds, after the answer above).
+            await asyncio.sleep(0.5)
             graph = bob.graph()
             graph["nodes"]["generate"]["params"]["steps"] = 999
             await bob.edit(graph)
@@ -330,7 +350,7 @@ def test_a_role_lowered_to_viewer_makes_the_socket_read_only(
             graph["nodes"]["generate"]["title"] = "Render"
             await owner.edit(graph)
             await bob.wait_for(lambda: bob.graph()["nodes"]["generate"]["title"] == "Render")  # still reads
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(0.3)  # a window, not a wait: a relayed 999 would have reached the owner by now
             assert owner.graph()["nodes"]["generate"]["params"]["steps"] != 999
             assert bob.closed_with is None
 
@@ -345,11 +365,11 @@ def test_a_lower_workspace_default_role_makes_members_sockets_read_only(
             changed = await asyncio.to_thread(ana.patch, f"/api/v1/workspaces/{team['workspace']['id']}",
                                               json={"default_project_role": "viewer"})
             assert changed.status_code == 200
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(0.5)  # a grace period, as above: nothing tells the socket its role dropped
             graph = bob.graph()
             graph["nodes"]["generate"]["params"]["steps"] = 998
             await bob.edit(graph)
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(0.3)  # a window, not a wait: the edit would have been applied by now
 
     run_async(scenario())
     assert ana.get(_graph_url(team)).json()["nodes"]["generate"]["params"]["steps"] != 998

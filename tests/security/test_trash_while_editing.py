@@ -14,7 +14,7 @@ import websockets
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from yclient import YClient, ws_url
 
-from support import ApiClient, project_folder, run_async, set_up_admin, start_server
+from support import ApiClient, project_folder, run_async, set_up_admin, start_server, wait_until_async
 
 CLOSE_WAIT_S = 5.0
 
@@ -34,7 +34,7 @@ def _hammer(api: ApiClient, url: str, stop: threading.Event, statuses: list[int]
             graph["nodes"]["prompt"]["title"] = f"Prompt {n}"
             statuses.append(api.put(url, json=graph).status_code)
         n += 1
-        time.sleep(0.01)
+        time.sleep(0.01)  # a pace, not a wait: a busy tab, not a flood
 
 
 async def _edit_until_closed(writer: YClient) -> int | None:
@@ -48,7 +48,7 @@ async def _edit_until_closed(writer: YClient) -> int | None:
             await writer.edit(graph)
         except websockets.ConnectionClosed:
             break
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.02)  # a pace, not a wait: someone dragging a slider
     await asyncio.wait_for(asyncio.shield(writer._reader), CLOSE_WAIT_S)  # type: ignore[arg-type]
     return writer.closed_with
 
@@ -75,7 +75,9 @@ def test_trash_and_restore_while_a_writer_edits(tmp_path: Path) -> None:
             async with YClient(url, headers=_headers(ana)) as witness, YClient(url, headers=_headers(bob)) as writer:
                 editing = asyncio.create_task(_edit_until_closed(writer))
                 hammer.start()
-                await asyncio.sleep(0.5)
+                # Trash it mid-stream: once the writer's edits reach the witness and the REST tab has saved once.
+                await wait_until_async(lambda: witness.graph()["nodes"]["generate"]["params"]["steps"] >= 110
+                                       and len(statuses) >= 2, message="edits flowing from both writers")
                 trashed = await asyncio.to_thread(ana.delete, f"/api/v1/projects/{project['id']}")
                 writer_code = await editing
                 await asyncio.wait_for(asyncio.shield(witness._reader), CLOSE_WAIT_S)  # type: ignore[arg-type]
@@ -90,7 +92,9 @@ def test_trash_and_restore_while_a_writer_edits(tmp_path: Path) -> None:
         assert trashed == 204
         assert (writer_code, witness_code) == (4410, 4410)
         assert last_seen["nodes"]["generate"]["params"]["steps"] > 100  # the writer did edit meanwhile
-        time.sleep(2.0)  # longer than the rooms' quiet spell before a file write
+        # A window, not a wait: longer than the rooms' quiet spell (1.5 s) and their tick (0.5 s), so a late scene
+        # write would have recreated the folder by now.
+        time.sleep(2.0)
         assert not project_folder(server, project).exists()  # no stray folder where the project was
         assert not [s for s in statuses if s >= 500], statuses  # refused edits answer 404, 409 or 410
 
@@ -107,11 +111,12 @@ def test_trash_and_restore_while_a_writer_edits(tmp_path: Path) -> None:
                 graph = writer.graph()
                 graph["nodes"]["generate"]["params"]["steps"] = 7
                 await writer.edit(graph)
-                await asyncio.sleep(0.2)
+                await wait_until_async(lambda: asyncio.to_thread(lambda: ana.get(graph_url).json()),
+                                       until=lambda g: g["nodes"]["generate"]["params"]["steps"] == 7,
+                                       message="the edit after the restore on the server")
             return 7
 
         run_async(edit_again())
-        assert ana.get(graph_url).json()["nodes"]["generate"]["params"]["steps"] == 7
     finally:
         server.stop()
 

@@ -13,14 +13,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import httpx
 import pytest
 
 from mediastudio.errors import Unprocessable
 from mediastudio.webhooks import service
-from support import ApiClient, RunningServer, free_port, run_async, set_up_admin, start_server
+from support import RunningServer, free_port, run_async, set_up_admin, start_server, wait_until
 from support import WebhookReceiver as Receiver
 
 SETTING = "MEDIASTUDIO_WEBHOOK_ALLOW_PRIVATE"
@@ -154,7 +154,7 @@ class _Answer(http.server.BaseHTTPRequestHandler):
             while self.path == "/endless" and time.monotonic() < deadline:
                 self.wfile.write(b"x" * 65536)
                 self.wfile.flush()
-                time.sleep(0.05)
+                time.sleep(0.05)  # a pace, not a wait: a slow drip of an endless body
         except OSError:
             pass  # the studio hung up, as it should
 
@@ -243,15 +243,6 @@ def test_by_default_loopback_in_any_spelling_is_refused_at_registration(strict: 
     assert admin.get("/api/v1/webhooks").json()["items"] == []
 
 
-def _log(client: ApiClient, hook_id: str, until: Callable[[list[dict[str, Any]]], bool]) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + 10
-    while True:
-        log: list[dict[str, Any]] = client.get(f"/api/v1/webhooks/{hook_id}/deliveries").json()["items"]
-        if until(log) or time.monotonic() > deadline:
-            return log
-        time.sleep(0.05)
-
-
 def test_with_lan_targets_allowed_a_local_receiver_works_and_metadata_stays_refused(lenient: RunningServer) -> None:
     admin = set_up_admin(lenient.url)
     for url in METADATA_FORMS:
@@ -264,7 +255,9 @@ def test_with_lan_targets_allowed_a_local_receiver_works_and_metadata_stays_refu
         assert len(receiver.wait(1)) == 1
         closed = admin.post("/api/v1/webhooks", json={"url": f"http://127.0.0.1:{free_port()}/hook"}).json()
         admin.post(f"/api/v1/webhooks/{closed['id']}/ping")
-        (entry,) = _log(admin, closed["id"], lambda log: bool(log) and log[0]["attempts"] >= 1)
+        (entry,) = wait_until(lambda: admin.get(f"/api/v1/webhooks/{closed['id']}/deliveries").json()["items"],
+                              until=lambda log: bool(log) and log[0]["attempts"] >= 1,
+                              message="the first attempt in the log")
         assert entry["error"] == "Could not connect to the receiver", entry
     finally:
         receiver.close()
