@@ -13,6 +13,7 @@ import pytest
 from browser_support import ADMIN, DESKTOP, PHONE, Account, ConsoleLog, csrf_headers, new_account, screenshot
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
+from kinds_for_tests import ENV as TEST_KINDS
 from support import RunningServer, start_server, wait_until
 
 # Marks each "hello" of the page's event stream in window.__eventsHellos (the page shows nothing for it).
@@ -38,7 +39,7 @@ TIME_LEFT = re.compile(r"(about \d+ (s|min)|a few seconds) left")
 def tasks_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """A server with the test task kinds, set up with its administrator."""
     server = start_server(tmp_path_factory.mktemp("tasks-ui"),
-                          env={"MEDIASTUDIO_TEST_TASKS": "1", "MEDIASTUDIO_PROBE_GPU": "0"})
+                          env={**TEST_KINDS, "MEDIASTUDIO_PROBE_GPU": "0"})
     setup = httpx.post(f"{server.url}/api/v1/auth/setup", json=ADMIN.credentials())
     assert setup.status_code == 201, setup.text
     yield server

@@ -15,6 +15,7 @@ import pytest
 from browser_support import ADMIN, PHONE, SCREENSHOTS, Account, ConsoleLog, create_project, csrf_headers, screenshot
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
+from kinds_for_tests import ENV as TEST_KINDS
 from support import ApiClient, start_server, wait_for_task, wait_until
 from support import WebhookReceiver as Receiver
 
@@ -26,7 +27,7 @@ def studio_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server of this module's own: the receivers listen on 127.0.0.1, a private address, which a studio
     refuses unless its administrator allows LAN targets."""
     server = start_server(tmp_path_factory.mktemp("webhooks-ui"), env={
-        "MEDIASTUDIO_WEBHOOK_ALLOW_PRIVATE": "true", "MEDIASTUDIO_TEST_TASKS": "1", "MEDIASTUDIO_PROBE_GPU": "0"})
+        "MEDIASTUDIO_WEBHOOK_ALLOW_PRIVATE": "true", **TEST_KINDS, "MEDIASTUDIO_PROBE_GPU": "0"})
     setup = httpx.post(f"{server.url}/api/v1/auth/setup", json=ADMIN.credentials())
     assert setup.status_code == 201, setup.text
     yield server.url

@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 import websockets
 
+from kinds_for_tests import ENV as TEST_KINDS
 from support import ApiClient, RunningServer, free_port, run_async, set_up_admin, start_server, wait_until
 from support import wait_for_task as wait_for
 
-ENV = {"MEDIASTUDIO_TEST_TASKS": "1", "MEDIASTUDIO_PROBE_GPU": "0",
+ENV = {**TEST_KINDS, "MEDIASTUDIO_PROBE_GPU": "0",
        "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "100000"}
 
 

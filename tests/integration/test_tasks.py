@@ -1,7 +1,8 @@
 """The task system end to end: a real server, real Huey lanes on SQLite, real task records.
 
 Test kinds (`test.sleep` on the GPU lane, `test.sleep_cpu` on the CPU lane) sleep in steps, report
-progress, and can fail or crash at a chosen step; they exist only with MEDIASTUDIO_TEST_TASKS=1.
+progress, and can fail or crash at a chosen step; they live in tests/kinds_for_tests.py and exist only in a
+studio started with its ENV.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from typing import Any
 import pytest
 import websockets
 
+from kinds_for_tests import ENV as TEST_KINDS
 from support import ApiClient, RunningServer, png_bytes, run_async, set_up_admin, start_server, wait_until
 from support import wait_for_task as wait_for
 
 # Tests poll tasks quickly: lift the per-user request limit (its own tests are elsewhere).
-TEST_ENV = {"MEDIASTUDIO_TEST_TASKS": "1", "MEDIASTUDIO_PROBE_GPU": "0",
+TEST_ENV = {**TEST_KINDS, "MEDIASTUDIO_PROBE_GPU": "0",
             "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "100000", "MEDIASTUDIO_RATE_LIMIT_IP_PER_MINUTE": "100000"}
 
 

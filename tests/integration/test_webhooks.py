@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
+from kinds_for_tests import ENV as TEST_KINDS
 from support import ApiClient, RunningServer, set_up_admin, start_server, wait_for_task, wait_until
 from support import WebhookReceiver as Receiver
 
 # The receiver listens on 127.0.0.1: a private address, which the administrator must allow.
-ENV = {"MEDIASTUDIO_TEST_TASKS": "1", "MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_WEBHOOK_RETRY_SECONDS": "0.2",
+ENV = {**TEST_KINDS, "MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_WEBHOOK_RETRY_SECONDS": "0.2",
        "MEDIASTUDIO_WEBHOOK_MAX_ATTEMPTS": "3", "MEDIASTUDIO_WEBHOOK_ALLOW_PRIVATE": "true"}
 
 

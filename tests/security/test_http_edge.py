@@ -187,14 +187,14 @@ def test_documents_are_downloads_of_an_opaque_type(admin: ApiClient) -> None:
 @pytest.mark.parametrize("mime", ["image/svg+xml", "text/html", "text/plain", "application/xhtml+xml",
                                   "text/xml", "application/pdf", "application/javascript", "IMAGE/SVG+XML"])
 def test_types_a_browser_could_run_are_never_inline(mime: str) -> None:
-    from mediastudio.media.serving import served_type
+    from mediastudio.storage.serving import served_type
 
     assert served_type(mime, download=False) == ("application/octet-stream", False)
 
 
 @pytest.mark.parametrize("mime", ["image/png", "image/webp", "video/mp4", "audio/mpeg", "image/jpeg; q=1"])
 def test_safe_media_keeps_its_type(mime: str) -> None:
-    from mediastudio.media.serving import served_type
+    from mediastudio.storage.serving import served_type
 
     assert served_type(mime, download=False) == (mime.split(";")[0], True)
     assert served_type(mime, download=True) == (mime.split(";")[0], False)

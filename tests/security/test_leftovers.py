@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from kinds_for_tests import ENV as TEST_KINDS
 from support import ApiClient, RunningServer, png_bytes, set_up_admin, start_server, wait_for_task, wait_until
 
-ENV = {"MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_TEST_TASKS": "1",
+ENV = {"MEDIASTUDIO_PROBE_GPU": "0", **TEST_KINDS,
        "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "100000", "MEDIASTUDIO_RATE_LIMIT_IP_PER_MINUTE": "100000"}
 PROGRAM = b"MZ\x90\x00" + b"\x00" * 200  # refused by the upload's sniffing (a Windows program)
 

@@ -8,9 +8,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from kinds_for_tests import ENV as TEST_KINDS
 from support import ApiClient, RunningServer, set_up_admin, start_server
 
-ENV = {"MEDIASTUDIO_TEST_TASKS": "1", "MEDIASTUDIO_PROBE_GPU": "0"}
+ENV = {**TEST_KINDS, "MEDIASTUDIO_PROBE_GPU": "0"}
 NOBODYS_TASK = "t_0000000000000000"
 NOBODYS_PROJECT = "p_0000000000000000"
 

@@ -6,8 +6,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from anyio import to_thread
-from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMultipartParser
+from multipart import ParserError, ParserLimitReached
 
+from mediastudio import bodies
 from mediastudio.errors import BadRequest, MediastudioError, Unprocessable
 from mediastudio.media.probe import Probe, probe
 from mediastudio.media.quota import Budget
@@ -15,7 +16,6 @@ from mediastudio.storage.blobs import BlobStore, BlobWriter
 from mediastudio.storage.sniff import Sniffed, sniff
 
 MAX_FIELD_BYTES = 64 * 1024
-MAX_HEADER_BYTES = 4224  # per part header line (the parser's default): a file name of ~4000 bytes at most
 
 
 class PayloadTooLarge(MediastudioError):
@@ -48,8 +48,8 @@ def _too_large(limit: int) -> PayloadTooLarge:
 
 def _header_too_long(exc: ParserLimitReached) -> BadRequest:
     return BadRequest(f"A part of the upload breaks this server's multipart limits ({exc}).",
-                      hint=f"Shorten the file name (a part's headers may hold {MAX_HEADER_BYTES} bytes) and send "
-                           "at most 1000 parts.", field="file")
+                      hint="Shorten the file name (a part's headers may hold "
+                           f"{bodies.MAX_HEADER_BYTES} bytes) and send at most 1000 parts.", field="file")
 
 
 async def _finish(blobs: BlobStore, writer: BlobWriter, filename: str | None, upload: Upload,
@@ -83,33 +83,28 @@ def _write(writer: BlobWriter, chunk: bytes, upload: Upload, room: Budget | None
 
 async def receive_upload(content_type: str, stream: AsyncIterator[bytes], blobs: BlobStore, upload: Upload, *,
                          limit: int, max_pixels: int, room: Budget | None = None) -> Upload:
-    """Parse a multipart body as it arrives: `file` fields stream into blobs, small fields are kept.
+    """Parse a multipart body as it arrives (bodies.py): `file` fields stream into blobs, small fields are kept.
 
     `upload` fills as it goes: on an error the caller still knows which blobs this request created."""
-    boundary = next((p.split("=", 1)[1].strip('"') for p in content_type.split(";")
-                     if p.strip().startswith("boundary=")), None)
-    if not content_type.startswith("multipart/form-data") or not boundary:
+    boundary = bodies.boundary(content_type)
+    if boundary is None:
         raise BadRequest("Upload files as multipart/form-data in the field 'file'.", field="file")
-    writer, segment, text = None, None, b""
+    writer, part, text = None, None, b""
     try:
-        with PushMultipartParser(boundary, max_header_size=MAX_HEADER_BYTES, max_segment_count=1000) as parser:
-            async for chunk in stream:
-                for event in parser.parse(chunk):
-                    if isinstance(event, MultipartSegment):
-                        segment, text = event, b""
-                        writer = blobs.writer(limit) if event.name == "file" else None
-                    elif event is None:
-                        if writer is not None:
-                            done, writer = writer, None
-                            await _finish(blobs, done, segment.filename, upload, max_pixels)  # type: ignore[union-attr]
-                        elif segment is not None:
-                            upload.fields[segment.name or ""] = text.decode("utf-8", "replace")
-                    elif writer is not None:
-                        _write(writer, event, upload, room)
-                    elif len(text) + len(event) <= MAX_FIELD_BYTES:
-                        text += event
-            for _ in parser.parse(b""):
-                pass
+        async for event in bodies.parts(boundary, stream, max_parts=1000):
+            if isinstance(event, bodies.Part):
+                part, text = event, b""
+                writer = blobs.writer(limit) if event.name == "file" else None
+            elif event is bodies.PART_END:
+                if writer is not None:
+                    done, writer = writer, None
+                    await _finish(blobs, done, part.filename if part else None, upload, max_pixels)
+                elif part is not None:
+                    upload.fields[part.name] = text.decode("utf-8", "replace")
+            elif writer is not None:
+                _write(writer, event, upload, room)
+            elif len(text) + len(event) <= MAX_FIELD_BYTES:
+                text += event
     except OverflowError:
         raise _too_large(limit) from None
     except ParserLimitReached as exc:

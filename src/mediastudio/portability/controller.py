@@ -6,7 +6,9 @@ from __future__ import annotations
 import secrets
 import tempfile
 import zipfile
+from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
 from anyio import to_thread
 from litestar import Controller, Request, get, post
@@ -14,7 +16,9 @@ from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import File, Response
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED
+from multipart import MultipartError
 
+from mediastudio import bodies
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.db import Database, DatabaseDep
 from mediastudio.errors import BadRequest, MediastudioError
@@ -196,22 +200,19 @@ class PortabilityController(Controller):
         return tasks.describe([task])[0]  # type: ignore[no-any-return]
 
     @staticmethod
-    async def _receive(request: Request, spool, limit: int) -> None:  # type: ignore[no-untyped-def]
-        """Stream the upload to disk: a raw zip body, or the 'file' field of a multipart form. The limit
-        holds either way, counted as the bytes arrive (a form is parsed as it streams, never buffered)."""
+    async def _receive(request: Request, spool: BinaryIO, limit: int) -> None:
+        """Stream the upload to disk (bodies.py): a raw zip body, or the 'file' field of a multipart form. The
+        limit holds either way, counted as the bytes arrive (a form is parsed as it streams, never buffered)."""
         kind = request.headers.get("content-type", "")
-        declared = request.headers.get("content-length", "")
-        slack = MULTIPART_SLACK if kind.startswith("multipart/form-data") else 0
-        if declared.isdigit() and int(declared) > limit + slack:
-            raise _too_large(limit)
-        if kind.startswith("multipart/form-data"):
+        form = kind.startswith(bodies.MULTIPART)
+        too_large = partial(_too_large, limit)
+        bodies.refuse_declared(request.headers, limit + (MULTIPART_SLACK if form else 0), too_large)
+        if form:
             size = await _receive_form(request, kind, spool, limit)
         else:
             size = 0
-            async for chunk in request.stream():
+            async for chunk in bodies.counted(request.stream(), limit, too_large):
                 size += len(chunk)
-                if size > limit:
-                    raise _too_large(limit)
                 spool.write(chunk)
         if size == 0:
             raise BadRequest(
@@ -225,32 +226,26 @@ def _too_large(limit: int) -> BadRequest:
                       hint="Raise MEDIASTUDIO_IMPORT_MAX_BYTES if this project really is that large.")
 
 
-async def _receive_form(request: Request, kind: str, spool, limit: int) -> int:  # type: ignore[no-untyped-def]
-    """Write the form's 'file' field to `spool` as it arrives; other fields are skipped. Returns its size."""
-    from multipart import MultipartError, MultipartSegment, PushMultipartParser
-
-    boundary = next((p.split("=", 1)[1].strip('"') for p in kind.split(";")
-                     if p.strip().startswith("boundary=")), None)
-    if not boundary:
+async def _receive_form(request: Request, kind: str, spool: BinaryIO, limit: int) -> int:
+    """Write the form's first 'file' field to `spool` as it arrives; other fields are skipped. Returns its size."""
+    boundary = bodies.boundary(kind)
+    if boundary is None:
         raise BadRequest("The form has no boundary.", field="file")
-    size, found, into_file, received = 0, False, False, 0
+    too_large = partial(_too_large, limit)
+    size, found, into_file = 0, False, False
     try:
-        with PushMultipartParser(boundary, max_segment_count=20) as parser:
-            async for chunk in request.stream():
-                received += len(chunk)
-                if received > limit + MULTIPART_SLACK:
-                    raise _too_large(limit)
-                for event in parser.parse(chunk):
-                    if isinstance(event, MultipartSegment):
-                        into_file = event.name == "file" and not found
-                        found = found or into_file
-                    elif event is None:
-                        into_file = False
-                    elif into_file:
-                        size += len(event)
-                        if size > limit:
-                            raise _too_large(limit)
-                        spool.write(event)
+        stream = bodies.counted(request.stream(), limit + MULTIPART_SLACK, too_large)
+        async for event in bodies.parts(boundary, stream, max_parts=20):
+            if isinstance(event, bodies.Part):
+                into_file = event.name == "file" and not found
+                found = found or into_file
+            elif event is bodies.PART_END:
+                into_file = False
+            elif into_file:
+                size += len(event)
+                if size > limit:
+                    raise too_large()
+                spool.write(event)
     except MultipartError:
         raise BadRequest("The form is malformed.", field="file",
                          hint="Send the .msproj as the multipart field 'file', or as the raw body.") from None
