@@ -296,6 +296,7 @@ class Rooms:
                          authors: Counter[str]) -> None:
         from mediastudio.collab.activity import describe_edits, record
         from mediastudio.events.emit import emit
+        from mediastudio.projects.events import ProjectActivity
         from mediastudio.projects.tables import Project
 
         lead = next((a for a, _ in authors.most_common() if a != "system"), None)
@@ -308,8 +309,8 @@ class Rooms:
             record(db, live.project_id, lead, live.room.scene_id, entries)
             project = db.get(Project, live.project_id)
             if project is not None:  # the activity panels of everyone in the project refresh at once
-                emit(db, "project.activity", project.workspace_id, project_id=project.id, by=lead,
-                     scene_id=live.room.scene_id, count=len(entries))
+                emit(db, ProjectActivity(workspace_id=project.workspace_id, project_id=project.id, by=lead,
+                                         scene_id=live.room.scene_id, count=len(entries)))
 
     def _commit(self, live: LiveScene, authors: list[str], message: str | None) -> None:
         from mediastudio.auth.tables import User
@@ -337,9 +338,10 @@ class Rooms:
                 project.contributors = " ".join(sorted(set(project.contributors.split()) | {p.id for p in people}))
                 sync_index(db, self.studio.settings, project)
                 from mediastudio.events.emit import emit
+                from mediastudio.projects.events import ProjectChanged
 
-                emit(db, "project.changed", project.workspace_id, project_id=project.id, by=lead.user_id,
-                     summary=summary, commit=sha)
+                emit(db, ProjectChanged(workspace_id=project.workspace_id, project_id=project.id, by=lead.user_id,
+                                        summary=summary, commit=sha))
 
     def _summary(self, live: LiveScene) -> str:
         from mediastudio.projects.history import describe_changes, snapshot

@@ -15,9 +15,11 @@ log = logging.getLogger("mediastudio")
 
 
 def tasks_snapshot(studio, user) -> dict:  # type: ignore[no-untyped-def]
+    """The `hello` message (tasks/events.py) for `user`, as JSON."""
     from sqlmodel import col, select
 
     from mediastudio.events.bus import Subscriber, view_for
+    from mediastudio.tasks.events import Hello, QueueSnapshot
     from mediastudio.tasks.tables import Task
 
     with studio.db.session() as db:
@@ -27,9 +29,9 @@ def tasks_snapshot(studio, user) -> dict:  # type: ignore[no-untyped-def]
         recent = db.exec(select(Task).where(col(Task.owner_id) == user.id,
                                             col(Task.status).in_(("succeeded", "failed", "cancelled")))
                          .order_by(col(Task.finished_at).desc()).limit(20)).all()
-    tasks = [t.model_dump(mode="json") for t in studio.tasks.describe([*active, *recent])]
+    tasks = studio.tasks.describe([*active, *recent])
     queue = view_for(Subscriber(user.id, set(), user.is_admin), {"type": "queue.changed", **studio.tasks.queue_state()})
-    return {"tasks": tasks, "queue": queue}
+    return Hello(user_id=user.id, tasks=tasks, queue=QueueSnapshot(**queue)).model_dump(mode="json")
 
 
 def _rights(studio, identity) -> tuple[bool, set[str]] | None:  # type: ignore[no-untyped-def]
@@ -81,8 +83,8 @@ async def events(socket: WebSocket) -> None:
     studio.events.live.add(connection, studio.settings.live_recheck_seconds, checked_at)
     try:
         # The current state at once, so a client that reconnects needs nothing else: its active and recent tasks.
-        snapshot = await to_thread.run_sync(tasks_snapshot, studio, identity.user)
-        await socket.send_json({"type": "hello", "version": 1, "user_id": identity.user.id, **snapshot})
+        hello = await to_thread.run_sync(tasks_snapshot, studio, identity.user)
+        await socket.send_json(hello)
         await _serve(socket, subscriber, closed)
     except Exception:
         log.exception("The events socket of user %s failed", identity.user.id)

@@ -28,8 +28,8 @@ from mediastudio.events.bus import EventBus
 from mediastudio.media.blobs import BlobStore
 from mediastudio.settings import Settings
 from mediastudio.tasks.context import Cancelled, TaskContext, TaskFailed
+from mediastudio.tasks.events import ENDED, TaskEvent, TaskProgress, TaskQueued, TaskStarted
 from mediastudio.tasks.kinds import KINDS
-from mediastudio.tasks.schemas import task_event
 from mediastudio.tasks.tables import Task
 
 log = logging.getLogger("mediastudio")
@@ -68,9 +68,8 @@ class Runner:
         return self._engine
 
     # -- announcing -------------------------------------------------------------------------------
-    def publish(self, event_type: str, task: Task) -> None:
-        self.events.publish(event_type, workspace_id=task.workspace_id, audience=task.owner_id,
-                            task=task_event(task))
+    def publish(self, event: type[TaskEvent], task: Task) -> None:
+        self.events.publish(event.about(task))
 
     def _change(self, task_id: str, *, after_revision: int = 0, **fields: Any) -> Task | None:
         with self.db.session() as db:
@@ -136,7 +135,7 @@ class Runner:
             row.detail = ctx.detail
         row.revision += 1
         row.updated_at = utcnow()
-        self.publish("task.progress", row)
+        self.publish(TaskProgress, row)
         now = time.monotonic()
         if now - ctx.last_write >= ROW_WRITE_INTERVAL:
             ctx.last_write = now
@@ -164,7 +163,7 @@ class Runner:
             task = db.get(Task, task_id)
         if not claimed or task is None:
             return  # cancelled while queued, or already taken by another worker
-        self.publish("task.started", task)
+        self.publish(TaskStarted, task)
         kind = KINDS.get(task.kind)
         folder = results_dir(self.settings, task_id)
         scratch = folder / "scratch"
@@ -235,7 +234,7 @@ class Runner:
             # (the pictures a run's nodes made are looked up in it).
             self._forget(task_id, ctx)
         if finished is not None:
-            self.publish(f"task.{finished.status}", finished)
+            self.publish(ENDED[finished.status], finished)
         for follow_up in ctx.afterwards:  # bookkeeping that need not hold up the result (a git commit)
             self._follow_up(task_id, follow_up)
 
@@ -295,10 +294,10 @@ class Runner:
             db.add(task)
             db.commit()
         if task.status == "interrupted":
-            self.publish("task.queued", task)
+            self.publish(TaskQueued, task)
             self.requeue(task)
         else:
-            self.publish(f"task.{task.status}", task)
+            self.publish(ENDED[task.status], task)
         return task
 
     requeue: Any = None  # set by the queue: puts a task's message back on its lane

@@ -15,6 +15,7 @@ from mediastudio.events.bus import EventBus
 from mediastudio.media.blobs import BlobStore
 from mediastudio.settings import Settings
 from mediastudio.tasks.estimates import LaneView, Placement, build_view
+from mediastudio.tasks.events import QueueChanged, QueuePaused, TaskCancelled, TaskProgress, TaskQueued
 from mediastudio.tasks.kinds import LANES, load_builtin_kinds
 from mediastudio.tasks.queue import TaskQueue
 from mediastudio.tasks.runner import Runner
@@ -79,7 +80,7 @@ class TaskSystem:
             self._dirty.clear()
             try:
                 view = await asyncio.to_thread(self.queue_state)
-                self.events.publish("queue.changed", workspace_id=None, **view)
+                self.events.publish(QueueChanged(**view))
             except Exception:
                 log.exception("Could not compute the queue's state")
             await asyncio.sleep(QUEUE_EVENT_INTERVAL)
@@ -123,21 +124,21 @@ class TaskSystem:
     # -- writing ------------------------------------------------------------------------------------
     def submit(self, task: Task) -> None:
         """After the task's row is committed: announce it, then put it on its lane (in that order)."""
-        self.runner.publish("task.queued", task)
+        self.runner.publish(TaskQueued, task)
         self.queue.enqueue(task)
 
     def cancel(self, task: Task, what: str) -> None:
         """After request_cancel committed: revoke a waiting task, or wake a running one at once."""
         if what in ("revoked", "ended"):
             self.queue.revoke(task)
-            self.runner.publish("task.cancelled", task)
+            self.runner.publish(TaskCancelled, task)
         elif what == "stopping":
             self.runner.cancel_local(task.id)
-            self.runner.publish("task.progress", task)
+            self.runner.publish(TaskProgress, task)
 
     def set_paused(self, paused: bool, lanes: tuple[str, ...]) -> None:
         self.queue.set_paused(paused, lanes)
-        self.events.publish("queue.paused", workspace_id=None, lanes=list(lanes), paused=paused)
+        self.events.publish(QueuePaused(lanes=list(lanes), paused=paused))
 
 
 def _state(lanes: dict[str, LaneView], places: dict[str, Placement]) -> dict[str, Any]:
