@@ -32,6 +32,21 @@ CONFIG = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=
 At = Annotated[datetime, PlainSerializer(lambda moment: moment.isoformat(), return_type=str, when_used="json"),
                WithJsonSchema({"type": "string", "format": "date-time"})]
 
+
+def _not_null(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+    variants = [v for v in schema.pop("anyOf", []) if v != {"type": "null"}]
+    if len(variants) == 1:
+        schema.update(variants[0])
+    elif variants:
+        schema["anyOf"] = variants
+
+
+def omitted_if_none(description: str) -> Any:
+    """A field that is left out of the message, rather than null, when it has no value (optional in the schema)."""
+    return Field(None, exclude_if=lambda value: value is None, json_schema_extra=_not_null, description=description)
+
+
 MESSAGES: dict[str, type[Message]] = {}  # type -> model, every concrete message type defined so far
 
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from mediastudio.events.schema import Event
+from mediastudio.events.schema import Event, omitted_if_none
 
 
 class ProjectChanged(Event):
@@ -18,8 +18,7 @@ class ProjectChanged(Event):
     project_id: str
     by: str | None = Field(description="The user who changed it (null: none, e.g. an import by the system)")
     summary: str = Field(description="What changed, for a person (the commit message)")
-    commit: str | None = Field(None, exclude_if=lambda sha: sha is None,
-                               description="The git commit it made; absent when it made none")
+    commit: str | None = omitted_if_none("The git commit it made; absent when it made none")
 
 
 class ProjectActivity(Event):
