@@ -1,0 +1,1 @@
+import{_ as m}from"../chunks/BtysWUuH.js";export{m as component};
