@@ -31,7 +31,7 @@ def tasks_snapshot(studio, user) -> dict:  # type: ignore[no-untyped-def]
                          .order_by(col(Task.finished_at).desc()).limit(20)).all()
     tasks = studio.tasks.describe([*active, *recent])
     queue = view_for(Subscriber(user.id, set(), user.is_admin), {"type": "queue.changed", **studio.tasks.queue_state()})
-    return Hello(user_id=user.id, tasks=tasks, queue=QueueSnapshot(**queue)).model_dump(mode="json")
+    return Hello(user_id=user.id, tasks=tasks, queue=QueueSnapshot.model_validate(queue)).model_dump(mode="json")
 
 
 def _rights(studio, identity) -> tuple[bool, set[str]] | None:  # type: ignore[no-untyped-def]

@@ -23,7 +23,8 @@ class TaskEvent(AddressedEvent):
 
     @classmethod
     def about(cls, task: Task) -> Self:
-        return cls(workspace_id=task.workspace_id, audience=task.owner_id, task=task_out(task))
+        # type and version: each concrete type (TaskQueued…) has them as defaults
+        return cls(workspace_id=task.workspace_id, audience=task.owner_id, task=task_out(task))  # type: ignore[call-arg]
 
 
 class TaskQueued(TaskEvent):
