@@ -59,7 +59,7 @@ class Database:
     def session(self) -> Iterator[Session]:
         # Objects stay readable after the session closes: services hand them to controllers.
         with Session(self.engine, expire_on_commit=False) as session:
-            session.info["events"] = []  # (type, workspace_id, data) published once committed
+            session.info["events"] = []  # events (events/schema.py) published once committed
             yield session
 
     @contextmanager
@@ -69,8 +69,8 @@ class Database:
             yield session
             session.commit()
             if self.events is not None:
-                for event_type, workspace_id, data in session.info["events"]:
-                    self.events.publish(event_type, workspace_id=workspace_id, **data)
+                for event in session.info["events"]:
+                    self.events.publish(event)
 
     def close(self) -> None:
         self.engine.dispose()

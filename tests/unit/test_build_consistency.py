@@ -3,7 +3,7 @@
 import json
 
 from mediastudio import __version__
-from mediastudio.api_docs.export import export_openapi
+from mediastudio.cli.openapi import export_openapi
 from support import REPO
 
 REGENERATE = ("mediastudio openapi --out web/src/lib/api/openapi.json && (cd web && npm run gen:api), "

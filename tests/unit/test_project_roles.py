@@ -52,7 +52,7 @@ def test_members_are_the_workspace_with_their_role_on_the_project(database: Data
 def test_a_role_overrides_the_default_until_it_is_cleared(database: Database) -> None:
     with database.transaction() as db:
         lowered = roles.set_role(db, user(db, "ana"), "p-film", user(db, "vic").id, "viewer")
-        assert [e[0] for e in db.info["events"]] == ["access.changed"]  # vic's open sockets re-check
+        assert [e.type for e in db.info["events"]] == ["access.changed"]  # vic's open sockets re-check
     assert by_name(lowered)["vic"] == ("member", "viewer", True)
     with database.session() as db:
         assert by_name(roles.members(db, user(db, "ana"), "p-film"))["vic"] == ("member", "viewer", True)

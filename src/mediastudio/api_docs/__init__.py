@@ -27,6 +27,9 @@ SWAGGER_DIR = Path(__file__).parent / "swagger_ui"
 DESCRIPTION = """The whole Mediastudio API: everything the studio UI does goes through it.
 
 Errors answer `application/problem+json`: `{status, title, detail, hint?}`.
+
+`WS /api/v1/events` sends the caller's events as JSON text messages: the `StudioEvent` schema
+describes each of them (narrow on `type`).
 """
 
 _SWAGGER = SwaggerRenderPlugin(
@@ -139,7 +142,9 @@ def openapi_document(request: Request) -> dict[str, Any]:
 
 
 def build_document(app: Any) -> dict[str, Any]:
-    return with_streamed_bodies(with_problem_responses(app.openapi_schema.to_schema()))
+    from mediastudio.api_docs.events import with_event_schemas
+
+    return with_event_schemas(with_streamed_bodies(with_problem_responses(app.openapi_schema.to_schema())))
 
 
 @get("/api/openapi.json", include_in_schema=False, sync_to_thread=False,

@@ -101,7 +101,7 @@ def openapi(
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output.")] = None,
 ) -> None:
     """Print the OpenAPI document of this version's API (what /api/openapi.json serves)."""
-    from mediastudio.api_docs.export import export_openapi
+    from mediastudio.cli.openapi import export_openapi
 
     text = export_openapi()
     if out is None:

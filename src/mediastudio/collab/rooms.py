@@ -27,6 +27,7 @@ from mediastudio.events.emit import emit
 from mediastudio.projects import moves
 from mediastudio.projects.access import project_folder
 from mediastudio.projects.content import scene_path
+from mediastudio.projects.events import ProjectActivity, ProjectChanged
 from mediastudio.projects.files import graph_hash, read_json, write_json
 from mediastudio.projects.history import describe_changes, snapshot
 from mediastudio.projects.live import LiveScenes
@@ -302,8 +303,8 @@ class Rooms(LiveScenes):
             record(db, live.project_id, lead, live.room.scene_id, entries)
             project = db.get(Project, live.project_id)
             if project is not None:  # the activity panels of everyone in the project refresh at once
-                emit(db, "project.activity", project.workspace_id, project_id=project.id, by=lead,
-                     scene_id=live.room.scene_id, count=len(entries))
+                emit(db, ProjectActivity(workspace_id=project.workspace_id, project_id=project.id, by=lead,
+                                         scene_id=live.room.scene_id, count=len(entries)))
 
     def _commit(self, live: LiveScene, authors: list[str], message: str | None) -> None:
         with self.db.transaction() as db:
@@ -325,8 +326,8 @@ class Rooms(LiveScenes):
                 project.contributors = " ".join(sorted(set(project.contributors.split()) | {p.id for p in people}))
                 sync_index(db, self.settings, project)
 
-                emit(db, "project.changed", project.workspace_id, project_id=project.id, by=lead.user_id,
-                     summary=summary, commit=sha)
+                emit(db, ProjectChanged(workspace_id=project.workspace_id, project_id=project.id, by=lead.user_id,
+                                        summary=summary, commit=sha))
 
     def _summary(self, live: LiveScene) -> str:
         repo = ProjectRepo(live.folder)

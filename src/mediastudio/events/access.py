@@ -16,17 +16,30 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Literal
 
+from pydantic import Field
 from sqlmodel import Session
+
+from mediastudio.events.emit import emit
+from mediastudio.events.schema import Event
 
 log = logging.getLogger("mediastudio")
 ACCESS_CHANGED = "access.changed"  # internal: never shown to subscribers, never sent to webhooks
 
 
+class AccessChanged(Event):
+    """Internal: someone's rights changed; their open sockets check again (reaches no client)."""
+
+    internal: ClassVar[bool] = True
+    type: Literal["access.changed"] = "access.changed"
+    version: Literal[1] = 1
+    user_id: str | None = Field(description="Whose rights changed (null: anyone's in workspace_id)")
+
+
 def access_changed(db: Session, *, user_id: str | None = None, workspace_id: str | None = None) -> None:
     """Announce, once `db` commits, that `user_id`'s rights changed (None: anyone's in `workspace_id`)."""
-    db.info.setdefault("events", []).append((ACCESS_CHANGED, workspace_id, {"user_id": user_id}))
+    emit(db, AccessChanged(workspace_id=workspace_id, user_id=user_id))
 
 
 @dataclass(eq=False)

@@ -1,6 +1,7 @@
 """The event bus: services publish (from any thread), subscribers are WebSocket connections.
 
-Every event is JSON with a `type` and a `version`. Project and asset events reach the members of their
+Every event is a model (events/schema.py; each feature defines its own types), sent as JSON with a `type`
+and a `version`; listeners and subscribers get that JSON. Project and asset events reach the members of their
 workspace; task events (`audience` = the task's owner) reach that owner and administrators; events with
 no workspace (`queue.changed`) reach everyone, each subscriber seeing only its own tasks in them (admins
 see all). With Redis (scale-out) events travel over a pub/sub channel, so a worker on another machine
@@ -18,11 +19,10 @@ from typing import Any, Protocol
 
 from litestar.di import NamedDependency
 
-from mediastudio.common import utcnow
 from mediastudio.events.access import ACCESS_CHANGED, LiveConnections
+from mediastudio.events.schema import Event
 
 log = logging.getLogger("mediastudio")
-VERSION = 1
 QUEUE_LIMIT = 1000  # a subscriber this far behind is dropped; it resyncs on reconnect
 
 
@@ -85,13 +85,9 @@ class EventBus:
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.subscribers.discard(subscriber)
 
-    def publish(self, event_type: str, *, workspace_id: str | None, audience: str | None = None,
-                **data: Any) -> None:
+    def publish(self, model: Event) -> None:
         """Thread-safe: hands the event to the event loop (through the transport, if any), which fans it out."""
-        event = {"type": event_type, "version": VERSION, "at": utcnow().isoformat(), "workspace_id": workspace_id,
-                 **data}
-        if audience is not None:
-            event["audience"] = audience
+        event = model.model_dump(mode="json")
         if self.transport is not None:
             self.transport.send(event)
             return

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlmodel import Session
 
+from mediastudio.events.schema import Event
 
-def emit(db: Session, event_type: str, workspace_id: str, **data: Any) -> None:
-    db.info.setdefault("events", []).append((event_type, workspace_id, data))
+
+def emit(db: Session, event: Event) -> None:
+    """Publish `event` once `db` commits (Database.transaction); a rollback drops it."""
+    db.info.setdefault("events", []).append(event)

@@ -67,8 +67,8 @@ async def events(socket: WebSocket, database: DatabaseDep, settings: SettingsDep
     events.live.add(connection, settings.live_recheck_seconds, checked_at)
     try:
         # The current state at once, so a client that reconnects needs nothing else: its active and recent tasks.
-        snapshot = await to_thread.run_sync(tasks.snapshot_for, identity.user)
-        await socket.send_json({"type": "hello", "version": 1, "user_id": identity.user.id, **snapshot})
+        hello = await to_thread.run_sync(tasks.hello_for, identity.user)
+        await socket.send_json(hello.model_dump(mode="json"))
         await _serve(socket, subscriber, closed)
     except Exception:
         log.exception("The events socket of user %s failed", identity.user.id)

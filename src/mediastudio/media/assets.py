@@ -14,6 +14,7 @@ from mediastudio.auth.tables import User
 from mediastudio.common import new_id, utcnow
 from mediastudio.errors import BadRequest, Conflict, MediastudioError, NotFound
 from mediastudio.events.emit import emit
+from mediastudio.media.events import AssetCreated, AssetUpdated
 from mediastudio.media.probe import Probe
 from mediastudio.paging import offset_of
 from mediastudio.projects import content
@@ -89,7 +90,8 @@ def add_assets(db: Session, settings: Settings, actor: User, project_id: str,
     if commit_now:
         commit(db, settings, project, actor, message or f"Uploaded {label}")
     for asset in made:
-        emit(db, "asset.created", project.workspace_id, project_id=project.id, asset_id=asset.id, by=actor.id)
+        emit(db, AssetCreated(workspace_id=project.workspace_id, project_id=project.id, asset_id=asset.id,
+                              by=actor.id))
     return made
 
 
@@ -150,7 +152,8 @@ def update_asset(db: Session, settings: Settings, actor: User, project_id: str, 
         write_json(asset_file(settings, project, asset_id), meta)
         asset = _index(db, project, meta)
         commit(db, settings, project, actor, "; ".join(said))
-        emit(db, "asset.updated", project.workspace_id, project_id=project.id, asset_id=asset.id, by=actor.id)
+        emit(db, AssetUpdated(workspace_id=project.workspace_id, project_id=project.id, asset_id=asset.id,
+                              by=actor.id))
     return asset
 
 

@@ -17,6 +17,7 @@ from mediastudio.media.quota import charge_project
 from mediastudio.projects import content
 from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.bundle import export_bundle, import_bundle
+from mediastudio.projects.events import ProjectChanged
 from mediastudio.projects.files import read_json, write_atomic, write_json
 from mediastudio.projects.repo import GITIGNORE, Author, ProjectRepo
 from mediastudio.projects.service import sync_index
@@ -145,8 +146,8 @@ def import_from(db: Session, settings: Settings, blobs: BlobStore, actor: User |
         raise
     finally:
         shutil.rmtree(staged.parent, ignore_errors=True)
-    emit(db, "project.changed", workspace_id, project_id=project.id, by=actor.id if actor else None,
-         summary="Imported")
+    emit(db, ProjectChanged(workspace_id=workspace_id, project_id=project.id, by=actor.id if actor else None,
+                            summary="Imported"))
     return project
 
 

@@ -18,6 +18,7 @@ from mediastudio.events.emit import emit
 from mediastudio.paging import offset_of
 from mediastudio.projects import content
 from mediastudio.projects.access import project_folder, require
+from mediastudio.projects.events import ProjectChanged
 from mediastudio.projects.moves import moving
 from mediastudio.projects.repo import Author, ProjectRepo
 from mediastudio.projects.tables import Asset, Project, ProjectTag
@@ -76,8 +77,8 @@ def commit(db: Session, settings: Settings, project: Project, actor: User, messa
     """Commit the folder as `actor` and refresh the index row."""
     sha = ProjectRepo(project_folder(settings, project)).commit_all(message, author_of(actor))
     if sha is not None:
-        emit(db, "project.changed", project.workspace_id, project_id=project.id, by=actor.id, summary=message,
-             commit=sha)
+        emit(db, ProjectChanged(workspace_id=project.workspace_id, project_id=project.id, by=actor.id,
+                                summary=message, commit=sha))
         project.updated_at = utcnow()
         contributors = set(project.contributors.split())
         contributors.add(actor.id)
@@ -176,7 +177,8 @@ def trash_project(db: Session, settings: Settings, actor: User, project_id: str)
     project.trashed_at = utcnow()
     _move_folder(settings, project, source, project_folder(settings, project), "The project was moved to the trash")
     db.add(project)
-    emit(db, "project.changed", project.workspace_id, project_id=project.id, by=actor.id, summary="Moved to the trash")
+    emit(db, ProjectChanged(workspace_id=project.workspace_id, project_id=project.id, by=actor.id,
+                            summary="Moved to the trash"))
     return project
 
 
@@ -186,8 +188,8 @@ def restore_project(db: Session, settings: Settings, actor: User, project_id: st
     project.trashed_at = None
     _move_folder(settings, project, source, project_folder(settings, project), "The project was restored")
     db.add(project)
-    emit(db, "project.changed", project.workspace_id, project_id=project.id, by=actor.id,
-         summary="Restored from the trash")
+    emit(db, ProjectChanged(workspace_id=project.workspace_id, project_id=project.id, by=actor.id,
+                            summary="Restored from the trash"))
     return project
 
 

@@ -28,8 +28,8 @@ from mediastudio.events.bus import EventBus
 from mediastudio.settings import Settings
 from mediastudio.storage.blobs import BlobStore
 from mediastudio.tasks.context import TaskContext
+from mediastudio.tasks.events import ENDED, TaskEvent, TaskProgress, TaskQueued, TaskStarted
 from mediastudio.tasks.kinds import KindRegistry
-from mediastudio.tasks.schemas import task_event
 from mediastudio.tasks.tables import Task
 
 log = logging.getLogger("mediastudio")
@@ -59,9 +59,8 @@ class Runner:
         self._follow_up_thread: threading.Thread | None = None
 
     # -- announcing -------------------------------------------------------------------------------
-    def publish(self, event_type: str, task: Task) -> None:
-        self.events.publish(event_type, workspace_id=task.workspace_id, audience=task.owner_id,
-                            task=task_event(task))
+    def publish(self, event: type[TaskEvent], task: Task) -> None:
+        self.events.publish(event.about(task))
 
     def _change(self, task_id: str, *, after_revision: int = 0, **fields: Any) -> Task | None:
         with self.db.session() as db:
@@ -127,7 +126,7 @@ class Runner:
             row.detail = ctx.detail
         row.revision += 1
         row.updated_at = utcnow()
-        self.publish("task.progress", row)
+        self.publish(TaskProgress, row)
         now = time.monotonic()
         if now - ctx.last_write >= ROW_WRITE_INTERVAL:
             ctx.last_write = now
@@ -155,7 +154,7 @@ class Runner:
             task = db.get(Task, task_id)
         if not claimed or task is None:
             return  # cancelled while queued, or already taken by another worker
-        self.publish("task.started", task)
+        self.publish(TaskStarted, task)
         kind = self.kinds.get(task.kind)
         folder = results_dir(self.settings, task_id)
         scratch = folder / "scratch"
@@ -226,7 +225,7 @@ class Runner:
             # (the pictures a run's nodes made are looked up in it).
             self._forget(task_id, ctx)
         if finished is not None:
-            self.publish(f"task.{finished.status}", finished)
+            self.publish(ENDED[finished.status], finished)
         for follow_up in ctx.afterwards:  # bookkeeping that need not hold up the result (a git commit)
             self._follow_up(task_id, follow_up)
 
@@ -286,10 +285,10 @@ class Runner:
             db.add(task)
             db.commit()
         if task.status == "interrupted":
-            self.publish("task.queued", task)
+            self.publish(TaskQueued, task)
             self.requeue(task)
         else:
-            self.publish(f"task.{task.status}", task)
+            self.publish(ENDED[task.status], task)
         return task
 
     requeue: Any = None  # set by the queue: puts a task's message back on its lane

@@ -61,8 +61,3 @@ def task_out(task: Task, *, owner_name: str | None = None, position: int | None 
         created_at=task.created_at, started_at=task.started_at, finished_at=task.finished_at,
         updated_at=task.updated_at, error=error, detail=task.detail,
         result=task.result, attempts=task.attempts, cancel_requested=task.cancel_requested, revision=task.revision)
-
-
-def task_event(task: Task) -> dict[str, Any]:
-    """The `task` field of task.* events (JSON-ready)."""
-    return task_out(task).model_dump(mode="json")

@@ -16,6 +16,15 @@ from mediastudio.events.bus import EventBus, Subscriber, view_for
 from mediastudio.settings import Settings
 from mediastudio.storage.blobs import BlobStore
 from mediastudio.tasks.estimates import LaneView, Placement, build_view
+from mediastudio.tasks.events import (
+    Hello,
+    QueueChanged,
+    QueuePaused,
+    QueueSnapshot,
+    TaskCancelled,
+    TaskProgress,
+    TaskQueued,
+)
 from mediastudio.tasks.kinds import LANES, KindRegistry
 from mediastudio.tasks.queue import TaskQueue
 from mediastudio.tasks.runner import Runner
@@ -74,7 +83,7 @@ class TaskSystem:
             self._dirty.clear()
             try:
                 view = await asyncio.to_thread(self.queue_state)
-                self.events.publish("queue.changed", workspace_id=None, **view)
+                self.events.publish(QueueChanged(**view))
             except Exception:
                 log.exception("Could not compute the queue's state")
             await asyncio.sleep(QUEUE_EVENT_INTERVAL)
@@ -115,9 +124,9 @@ class TaskSystem:
                                 eta=place.eta if place else None))
         return out
 
-    def snapshot_for(self, user: User) -> dict[str, Any]:
-        """What a client needs on (re)connecting to the feed: `user`'s active and 20 most recent tasks, and the
-        queue as `user` may see it."""
+    def hello_for(self, user: User) -> Hello:
+        """The feed's first message (tasks/events.py): what a client needs on (re)connecting, `user`'s active and
+        20 most recent tasks and the queue as `user` may see it."""
         with self.db.session() as db:
             active = db.exec(select(Task).where(col(Task.owner_id) == user.id,
                                                 col(Task.status).in_(("queued", "running", "interrupted")))
@@ -125,9 +134,9 @@ class TaskSystem:
             recent = db.exec(select(Task).where(col(Task.owner_id) == user.id,
                                                 col(Task.status).in_(("succeeded", "failed", "cancelled")))
                              .order_by(col(Task.finished_at).desc()).limit(20)).all()
-        tasks = [t.model_dump(mode="json") for t in self.describe([*active, *recent])]
+        tasks = self.describe([*active, *recent])
         queue = view_for(Subscriber(user.id, set(), user.is_admin), {"type": "queue.changed", **self.queue_state()})
-        return {"tasks": tasks, "queue": queue}
+        return Hello(user_id=user.id, tasks=tasks, queue=QueueSnapshot.model_validate(queue))
 
     # -- writing ------------------------------------------------------------------------------------
     def new(self, db: Session, actor: User, kind: str, params: dict[str, Any], project_id: str | None, *,
@@ -137,21 +146,21 @@ class TaskSystem:
 
     def submit(self, task: Task) -> None:
         """After the task's row is committed: announce it, then put it on its lane (in that order)."""
-        self.runner.publish("task.queued", task)
+        self.runner.publish(TaskQueued, task)
         self.queue.enqueue(task)
 
     def cancel(self, task: Task, what: str) -> None:
         """After request_cancel committed: revoke a waiting task, or wake a running one at once."""
         if what in ("revoked", "ended"):
             self.queue.revoke(task)
-            self.runner.publish("task.cancelled", task)
+            self.runner.publish(TaskCancelled, task)
         elif what == "stopping":
             self.runner.cancel_local(task.id)
-            self.runner.publish("task.progress", task)
+            self.runner.publish(TaskProgress, task)
 
     def set_paused(self, paused: bool, lanes: tuple[str, ...]) -> None:
         self.queue.set_paused(paused, lanes)
-        self.events.publish("queue.paused", workspace_id=None, lanes=list(lanes), paused=paused)
+        self.events.publish(QueuePaused(lanes=list(lanes), paused=paused))
 
 
 def _state(lanes: dict[str, LaneView], places: dict[str, Placement]) -> dict[str, Any]:

@@ -1077,6 +1077,31 @@ export interface components {
             /** @description Null when the account is gone. */
             user: components["schemas"]["MemberUser"] | null;
         };
+        /**
+         * AssetCreated
+         * @description An asset was added to a project (an upload, or a task's result).
+         */
+        AssetCreated: {
+            asset_id: string;
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            by: string;
+            project_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "asset.created";
+            /**
+             * @default 1
+             * @constant
+             */
+            version: 1;
+            workspace_id: string;
+        };
         /** AssetDetail */
         AssetDetail: {
             /** @description image | video | audio | model | reference | generated */
@@ -1138,6 +1163,31 @@ export interface components {
             tags?: string[] | null;
             /** @description true moves it to the trash, false restores it */
             trashed?: boolean | null;
+        };
+        /**
+         * AssetUpdated
+         * @description An asset was renamed, tagged, moved to another category, trashed or restored.
+         */
+        AssetUpdated: {
+            asset_id: string;
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            by: string;
+            project_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "asset.updated";
+            /**
+             * @default 1
+             * @constant
+             */
+            version: 1;
+            workspace_id: string;
         };
         /** AuthConfig */
         AuthConfig: {
@@ -1302,6 +1352,26 @@ export interface components {
             /** @description True when the built studio UI is present. */
             ui: boolean;
             version: string;
+        };
+        /**
+         * Hello
+         * @description The first message after every (re)connect: the state now, so a client needs nothing else.
+         */
+        Hello: {
+            queue: components["schemas"]["QueueSnapshot"];
+            /** @description The caller's active tasks and its 20 most recently finished */
+            tasks: components["schemas"]["TaskOut"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "hello";
+            user_id: string;
+            /**
+             * @default 1
+             * @constant
+             */
+            version: 1;
         };
         /** IssueOut */
         IssueOut: {
@@ -1526,6 +1596,63 @@ export interface components {
             display_name?: string | null;
             password?: string | null;
         };
+        /**
+         * ProjectActivity
+         * @description Edits made live in a scene were recorded in the project's activity (shortly after they were made).
+         */
+        ProjectActivity: {
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            /** @description The user who made most of the edits */
+            by: string;
+            /** @description How many activity entries were recorded */
+            count: number;
+            project_id: string;
+            scene_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "project.activity";
+            /**
+             * @default 1
+             * @constant
+             */
+            version: 1;
+            workspace_id: string;
+        };
+        /**
+         * ProjectChanged
+         * @description A project's files changed (a commit, a scene saved, trashed, restored, imported): reload it.
+         */
+        ProjectChanged: {
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            /** @description The user who changed it (null: none, e.g. an import by the system) */
+            by: string | null;
+            /** @description The git commit it made; absent when it made none */
+            commit?: string;
+            project_id: string;
+            /** @description What changed, for a person (the commit message) */
+            summary: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "project.changed";
+            /**
+             * @default 1
+             * @constant
+             */
+            version: 1;
+            workspace_id: string;
+        };
         /** ProjectCreate */
         ProjectCreate: {
             name: string;
@@ -1617,11 +1744,105 @@ export interface components {
             };
             scenes: components["schemas"]["SceneDetail"][];
         };
+        /**
+         * QueueChanged
+         * @description The queue moved: every lane's counts, and the places of the waiting and running tasks one may see
+         *     (one's own; administrators: everyone's). At most 4 a second.
+         */
+        QueueChanged: {
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            lanes: components["schemas"]["QueueLane"][];
+            /** @description In run order: running first, then waiting */
+            tasks: components["schemas"]["QueuePlace"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "queue.changed";
+            /**
+             * @default 1
+             * @constant
+             */
+            version: 1;
+            /** @default null */
+            workspace_id: null;
+        };
+        /**
+         * QueueLane
+         * @description One lane of the queue: its workers, whether it is paused, what runs and waits on it.
+         */
+        QueueLane: {
+            /** @description Until the last waiting task is done (null: no history yet) */
+            backlog_seconds: number | null;
+            name: string;
+            paused: boolean;
+            queued: number;
+            running: number;
+            workers: number;
+        };
         /** QueueOut */
         QueueOut: {
             lanes: components["schemas"]["LaneOut"][];
             /** @description Your waiting and running tasks (every user's for admins), in the order they will run */
             tasks: components["schemas"]["TaskOut"][];
+        };
+        /**
+         * QueuePaused
+         * @description An administrator paused or resumed lanes (running tasks finish; no new ones start).
+         */
+        QueuePaused: {
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            lanes: string[];
+            paused: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "queue.paused";
+            /**
+             * @default 1
+             * @constant
+             */
+            version: 1;
+            /** @default null */
+            workspace_id: null;
+        };
+        /**
+         * QueuePlace
+         * @description Where one waiting or running task stands.
+         */
+        QueuePlace: {
+            /** @description Until it is done */
+            eta_seconds: number | null;
+            id: string;
+            lane: string;
+            owner_id: string;
+            /** @description 1 = next to start on its lane; null while running */
+            position: number | null;
+            progress: number;
+            starts_in_seconds: number | null;
+            status: string;
+        };
+        /**
+         * QueueSnapshot
+         * @description The queue as `queue.changed` tells it, without the event's own fields.
+         */
+        QueueSnapshot: {
+            lanes: components["schemas"]["QueueLane"][];
+            tasks: components["schemas"]["QueuePlace"][];
+            /**
+             * @default queue.changed
+             * @constant
+             */
+            type: "queue.changed";
         };
         /** RegenerateIn */
         RegenerateIn: {
@@ -1695,10 +1916,41 @@ export interface components {
             /** @description Bytes of distinct media you added (uploads, imports, generated) that projects still hold, their trash included. */
             used_bytes: number;
         };
+        /**
+         * StudioEvent
+         * @description One JSON text message of `WS /api/v1/events`: `hello` first, then events as they happen. Narrow on `type`; each type has its own `version`. Fields may be added within a version.
+         */
+        StudioEvent: components["schemas"]["Hello"] | components["schemas"]["TaskQueued"] | components["schemas"]["TaskStarted"] | components["schemas"]["TaskProgress"] | components["schemas"]["TaskSucceeded"] | components["schemas"]["TaskFailed"] | components["schemas"]["TaskCancelled"] | components["schemas"]["QueueChanged"] | components["schemas"]["QueuePaused"] | components["schemas"]["ProjectChanged"] | components["schemas"]["ProjectActivity"] | components["schemas"]["AssetCreated"] | components["schemas"]["AssetUpdated"];
         /** TagCount */
         TagCount: {
             count: number;
             tag: string;
+        };
+        /**
+         * TaskCancelled
+         * @description The task was cancelled, before or while it ran.
+         */
+        TaskCancelled: {
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            /** @description The user it is for (administrators hear it too) */
+            audience: string;
+            task: components["schemas"]["TaskOut"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "task.cancelled";
+            /**
+             * @default 1
+             * @constant
+             */
+            version: 1;
+            /** @description Only members of this workspace hear it (null: not tied to one) */
+            workspace_id: string | null;
         };
         /** TaskCreate */
         TaskCreate: {
@@ -1714,6 +1966,32 @@ export interface components {
             code: string;
             hint?: string | null;
             message: string;
+        };
+        /**
+         * TaskFailed
+         * @description The task stopped with an error (`task.error`).
+         */
+        TaskFailed: {
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            /** @description The user it is for (administrators hear it too) */
+            audience: string;
+            task: components["schemas"]["TaskOut"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "task.failed";
+            /**
+             * @default 1
+             * @constant
+             */
+            version: 1;
+            /** @description Only members of this workspace hear it (null: not tied to one) */
+            workspace_id: string | null;
         };
         /** TaskKindOut */
         TaskKindOut: {
@@ -1770,6 +2048,110 @@ export interface components {
              * @description When this state was recorded (eta_seconds counts from it)
              */
             updated_at: string;
+            workspace_id: string | null;
+        };
+        /**
+         * TaskProgress
+         * @description A running task's step, progress, ETA or live detail changed (a cancel asked for, too).
+         */
+        TaskProgress: {
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            /** @description The user it is for (administrators hear it too) */
+            audience: string;
+            task: components["schemas"]["TaskOut"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "task.progress";
+            /**
+             * @default 1
+             * @constant
+             */
+            version: 1;
+            /** @description Only members of this workspace hear it (null: not tied to one) */
+            workspace_id: string | null;
+        };
+        /**
+         * TaskQueued
+         * @description A task was submitted, or queued again after a restart interrupted it.
+         */
+        TaskQueued: {
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            /** @description The user it is for (administrators hear it too) */
+            audience: string;
+            task: components["schemas"]["TaskOut"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "task.queued";
+            /**
+             * @default 1
+             * @constant
+             */
+            version: 1;
+            /** @description Only members of this workspace hear it (null: not tied to one) */
+            workspace_id: string | null;
+        };
+        /**
+         * TaskStarted
+         * @description A worker took the task.
+         */
+        TaskStarted: {
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            /** @description The user it is for (administrators hear it too) */
+            audience: string;
+            task: components["schemas"]["TaskOut"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "task.started";
+            /**
+             * @default 1
+             * @constant
+             */
+            version: 1;
+            /** @description Only members of this workspace hear it (null: not tied to one) */
+            workspace_id: string | null;
+        };
+        /**
+         * TaskSucceeded
+         * @description The task is done; `task.result` holds what it made.
+         */
+        TaskSucceeded: {
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            /** @description The user it is for (administrators hear it too) */
+            audience: string;
+            task: components["schemas"]["TaskOut"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "task.succeeded";
+            /**
+             * @default 1
+             * @constant
+             */
+            version: 1;
+            /** @description Only members of this workspace hear it (null: not tied to one) */
             workspace_id: string | null;
         };
         /** TemplateOut */

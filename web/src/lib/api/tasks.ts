@@ -7,6 +7,8 @@ export type Task = components['schemas']['TaskOut'];
 export type TaskError = components['schemas']['TaskError'];
 export type Lane = components['schemas']['LaneOut'];
 export type Queue = components['schemas']['QueueOut'];
+/** One waiting or running task's place, as `queue.changed` tells it. */
+export type QueuePlace = components['schemas']['QueuePlace'];
 export type CancelOutcome = components['schemas']['CancelOut']['outcome'];
 export type LaneName = 'gpu' | 'cpu';
 

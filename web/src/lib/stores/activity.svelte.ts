@@ -54,9 +54,9 @@ class ActivityStore {
 	#ticket = 0;
 
 	constructor() {
-		for (const type of ['project.changed', 'project.activity']) {
+		for (const type of ['project.changed', 'project.activity'] as const) {
 			events.on(type, (event) => {
-				if (!event.project_id || event.project_id !== this.projectId || !this.visible) return;
+				if (event.project_id !== this.projectId || !this.visible) return;
 				clearTimeout(this.#timer);
 				this.#timer = setTimeout(() => void this.refresh(), SETTLE_MS);
 			});

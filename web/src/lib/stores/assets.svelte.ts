@@ -7,7 +7,7 @@ import * as api from '$lib/api/assets';
 import type { Asset, AssetCategory, AssetDetail, AssetPatch } from '$lib/api/assets';
 import type { Problem } from '$lib/api/problem';
 import { updateProject } from '$lib/api/projects';
-import { events, type StudioEvent } from './events.svelte';
+import { events, type EventOf } from './events.svelte';
 import { layout } from './layout.svelte';
 import { session } from './session.svelte';
 
@@ -76,18 +76,17 @@ class AssetStore {
 	constructor() {
 		// Assets others add or change in the open project appear without a reload (this user's own
 		// uploads and edits update the list themselves).
-		const follow = (event: StudioEvent) => {
-			if (!event.project_id || event.project_id !== this.projectId || event.by === session.user?.id) return;
+		const follow = (event: EventOf<'asset.created' | 'asset.updated'>) => {
+			if (event.project_id !== this.projectId || event.by === session.user?.id) return;
 			clearTimeout(this.#refresh);
 			this.#refresh = setTimeout(() => void this.load(), 300);
 		};
 		events.on('asset.created', follow);
 		events.on('asset.updated', follow);
 		// This user's own runs make assets too (their asset.created events are skipped above, as uploads add themselves).
-		events.on('task.succeeded', (event) => {
-			const task = event.task as { project_id?: string | null; owner_id?: string; result?: { assets?: unknown } | null } | undefined;
-			const made = task?.result?.assets;
-			if (!task || task.project_id !== this.projectId || task.owner_id !== session.user?.id || !Array.isArray(made) || !made.length) return;
+		events.on('task.succeeded', ({ task }) => {
+			const made = task.result?.['assets'];
+			if (task.project_id !== this.projectId || task.owner_id !== session.user?.id || !Array.isArray(made) || !made.length) return;
 			clearTimeout(this.#refresh);
 			this.#refresh = setTimeout(() => void this.load(), 100);
 		});

@@ -2,18 +2,15 @@
  * The server's event stream (`WS /api/v1/events`): one connection per tab, reconnecting with a
  * growing delay, handing each JSON event to the stores that subscribed to its type. Events are
  * per workspace; the stream is reopened when the user's workspaces change so new ones are heard.
+ * Their types come from the server's models (the `StudioEvent` schema, see docs/events.md).
  */
+import type { components } from '$lib/api/schema';
 
-/** The fields every event carries; each type adds its own (project_id, asset_id, summary…). */
-export interface StudioEvent {
-	type: string;
-	version: number;
-	at?: string;
-	workspace_id?: string;
-	project_id?: string;
-	by?: string | null;
-	[field: string]: unknown;
-}
+/** One message of the stream: `hello`, then task, queue, project and asset events; narrow on `type`. */
+export type StudioEvent = components['schemas']['StudioEvent'];
+export type EventType = StudioEvent['type'];
+/** The message of one type (or of several: `EventOf<'asset.created' | 'asset.updated'>`). */
+export type EventOf<T extends EventType> = Extract<StudioEvent, { type: T }>;
 
 export type EventStatus = 'idle' | 'connecting' | 'open' | 'closed';
 
@@ -37,6 +34,8 @@ class EventStream {
 	#wanted = false;
 
 	/** Calls `handler` for events of `type` ('*' for all); returns the unsubscribe function. */
+	on<T extends EventType>(type: T, handler: (event: EventOf<T>) => void): () => void;
+	on(type: '*', handler: Handler): () => void;
 	on(type: string, handler: Handler): () => void {
 		let set = this.#handlers.get(type);
 		if (!set) this.#handlers.set(type, (set = new Set()));

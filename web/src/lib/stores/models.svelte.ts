@@ -20,7 +20,7 @@ class ModelStore {
 
 	constructor() {
 		events.on('task.succeeded', (event) => {
-			if ((event.task as Task | undefined)?.kind === 'models.pull') void this.load();
+			if (event.task.kind === 'models.pull') void this.load();
 		});
 	}
 

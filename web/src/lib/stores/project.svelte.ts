@@ -48,7 +48,7 @@ class ProjectStore {
 	constructor() {
 		// Someone (or this user elsewhere) changed the project: scenes added, renamed, removed, saved.
 		events.on('project.changed', (event) => {
-			if (event.project_id && event.project_id === this.id) void this.reload();
+			if (event.project_id === this.id) void this.reload();
 		});
 		events.on('hello', () => void this.reload()); // (re)connected: events may have been missed
 	}

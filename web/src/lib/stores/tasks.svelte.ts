@@ -13,25 +13,18 @@ import {
 	setLanesPaused,
 	type Lane,
 	type LaneName,
+	type QueuePlace,
 	type Task
 } from '$lib/api/tasks';
 import type { Problem } from '$lib/api/problem';
-import { events, type StudioEvent } from './events.svelte';
+import { events, type EventOf } from './events.svelte';
 import { server } from './server.svelte';
 import { toasts } from './toasts.svelte';
 
-/** One waiting or running task's place, as `queue.changed` tells it. */
-export interface QueuePlace {
-	id: string;
-	owner_id: string;
-	lane: string;
-	status: string;
-	position: number | null;
-	starts_in_seconds: number | null;
-	eta_seconds: number | null;
-	progress: number;
-}
+/** The task events: each carries the task's whole record. */
+const TASK_EVENTS = ['task.queued', 'task.started', 'task.progress', 'task.succeeded', 'task.failed', 'task.cancelled'] as const;
 
+/** What `queue.changed` (or the REST queue, or a pause) says of the queue: either part may be missing. */
 interface QueueView {
 	lanes?: Lane[];
 	tasks?: QueuePlace[];
@@ -104,12 +97,8 @@ class TaskStore {
 
 	constructor() {
 		events.on('hello', (event) => this.#hello(event));
-		for (const type of ['queued', 'started', 'progress', 'succeeded', 'failed', 'cancelled']) {
-			events.on(`task.${type}`, (event) => {
-				if (event.task) this.put(event.task as Task, true);
-			});
-		}
-		events.on('queue.changed', (event) => this.#applyQueue(event as QueueView));
+		for (const type of TASK_EVENTS) events.on(type, (event) => this.put(event.task, true));
+		events.on('queue.changed', (event) => this.#applyQueue(event));
 	}
 
 	/** Follows `userId`'s tasks: the REST state now, events from then on. */
@@ -229,15 +218,13 @@ class TaskStore {
 		if ((live || (known && isActive(known))) && !isActive(task)) this.#announce(task);
 	}
 
-	#hello(event: StudioEvent): void {
-		const userId = typeof event.user_id === 'string' ? event.user_id : null;
-		if (userId && userId !== this.userId) this.#reset(userId);
-		const tasks = (event.tasks ?? []) as Task[];
-		const listed = new Set(tasks.map((t) => t.id));
-		for (const task of tasks) this.put(task, false);
+	#hello(event: EventOf<'hello'>): void {
+		if (event.user_id !== this.userId) this.#reset(event.user_id);
+		const listed = new Set(event.tasks.map((t) => t.id));
+		for (const task of event.tasks) this.put(task, false);
 		// The hello lists every active task of the user: one it leaves out ended while we were away.
 		for (const task of this.active) if (!listed.has(task.id)) this.byId.delete(task.id);
-		if (event.queue) this.#applyQueue(event.queue as QueueView);
+		this.#applyQueue(event.queue);
 	}
 
 	#applyQueue(view: QueueView): void {
