@@ -339,7 +339,7 @@ def test_inspector_controls_follow_the_schema_and_land_in_the_graph(
     tags.press("Enter")
     expect(inspector.get_by_test_id("list-item")).to_have_count(2)
 
-    # A picture for a Load image node: picked by its thumbnail among the project's pictures.
+    # A picture for a Load image node: picked by its preview among the project's pictures.
     upload = user.request.post(f"{gen_url}/api/v1/projects/{project['id']}/assets", headers=csrf_headers(user),
                                multipart={"file": {"name": "plate.png", "mimeType": "image/png",
                                                    "buffer": png_bytes(size=(64, 64))}})

@@ -64,9 +64,9 @@ def test_an_image_upload_becomes_an_asset_with_metadata_and_a_commit(
     assert (folder / "assets" / f"{asset['id']}.json").is_file()
     history = admin.get(f"/api/v1/projects/{project['id']}/history").json()["items"]
     assert history[0]["message"] == "Uploaded 'hero frame.png'"
-    thumbnail = admin.get(asset["thumbnail_url"])
-    assert thumbnail.status_code == 200 and thumbnail.headers["content-type"] == "image/webp"
-    preview = Image.open(io.BytesIO(thumbnail.content))
+    answer = admin.get(asset["preview_url"])
+    assert answer.status_code == 200 and answer.headers["content-type"] == "image/webp"
+    preview = Image.open(io.BytesIO(answer.content))
     assert preview.format == "WEBP" and max(preview.size) <= 256
 
 
@@ -264,11 +264,11 @@ def test_video_and_audio_get_duration_and_previews(admin: ApiClient, project: di
     assert 1.5 < clip["duration"] < 2.5
     assert (sound["category"], sound["mime"]) == ("audio", "audio/wav") and 0.9 < sound["duration"] < 1.1
     for asset in (clip, sound):
-        preview = admin.get(asset["thumbnail_url"])
+        preview = admin.get(asset["preview_url"])
         assert preview.status_code == 200 and Image.open(io.BytesIO(preview.content)).format == "WEBP"
-    strip = Image.open(io.BytesIO(admin.get(clip["thumbnail_url"], params={"kind": "strip"}).content))
+    strip = Image.open(io.BytesIO(admin.get(clip["preview_url"], params={"kind": "strip"}).content))
     assert strip.format == "WEBP" and strip.width >= 5 * strip.height  # frames side by side
-    assert admin.get(sound["thumbnail_url"], params={"kind": "strip"}).status_code == 404
+    assert admin.get(sound["preview_url"], params={"kind": "strip"}).status_code == 404
 
 
 def test_assets_rename_tag_trash_and_search(admin: ApiClient, project: dict) -> None:

@@ -126,8 +126,8 @@ def test_text_to_image_makes_an_asset_with_provenance_and_reruns_from_cache(serv
     wait_until(lambda: admin.get(f"/api/v1/projects/{project_id}/history").json()["items"],
                until=lambda history: history[0]["message"] == "Generated 'Hero.png'",
                message="the commit of the new asset")
-    thumbnail = admin.get(f"/api/v1/projects/{project_id}/assets/{asset_id}/thumbnail")
-    assert thumbnail.status_code == 200 and thumbnail.headers["content-type"] == "image/webp"
+    preview = admin.get(f"/api/v1/projects/{project_id}/assets/{asset_id}/preview")
+    assert preview.status_code == 200 and preview.headers["content-type"] == "image/webp"
     preview = admin.get(f"/api/v1/tasks/{first['id']}/previews/generate")
     assert preview.status_code == 200 and Image.open(io.BytesIO(preview.content)).size == (64, 64)
 

@@ -161,7 +161,7 @@ def test_pictures_are_shown_inline_in_a_sandbox(admin: ApiClient) -> None:
     project = admin.post("/api/v1/projects", json={"name": "Edge"}).json()
     (asset,) = admin.post(f"/api/v1/projects/{project['id']}/assets",
                           files={"file": ("frame.png", png_bytes(), "image/png")}).json()
-    for url in (asset["content_url"], asset["thumbnail_url"]):
+    for url in (asset["content_url"], asset["preview_url"]):
         served = admin.get(url)
         assert served.status_code == 200 and served.headers["content-type"].startswith("image/")
         assert served.headers["content-disposition"].startswith("inline")

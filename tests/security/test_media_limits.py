@@ -137,7 +137,7 @@ def test_a_96_megapixel_picture_is_previewed_in_bounded_memory(server: RunningSe
         (asset,) = made.json()
         assert (asset["width"], asset["height"]) == (12_000, 8_000)
         for size in (256, 1024):
-            preview = admin.get(f"{asset['thumbnail_url']}?size={size}")
+            preview = admin.get(f"{asset['preview_url']}?size={size}")
             assert preview.status_code == 200, preview.text
             with Image.open(io.BytesIO(preview.content)) as picture:
                 assert max(picture.size) == size
@@ -179,7 +179,7 @@ def test_imported_pictures_over_the_limit_get_no_preview_and_do_not_load_in_a_gr
         assert imported.status_code == 201, imported.text
         project_id = imported.json()["id"]
         (asset,) = admin.get(f"/api/v1/projects/{project_id}/assets").json()["items"]
-        preview = admin.get(asset["thumbnail_url"])
+        preview = admin.get(asset["preview_url"])
         assert preview.status_code == 422, preview.text
         assert "3000×2000" in preview.json()["detail"] and "1.0 megapixels" in preview.json()["detail"]
         node = {"type": "load_image", "title": "Plate", "position": {"x": 0, "y": 0},

@@ -136,9 +136,9 @@ class AssetsController(Controller):
         return serve_blob(request, blobs.path(asset.sha256), asset.sha256, asset.mime, asset.name,
                           download=download)
 
-    @get("/{asset_id:str}/thumbnail", summary="A WebP preview (256 px, or 1024 with size=1024; a video's "
+    @get("/{asset_id:str}/preview", summary="A WebP preview (256 px, or 1024 with size=1024; a video's "
          "scrub strip with kind=strip)", sync_to_thread=True)
-    def thumbnail(self, project_id: FromPath[str], asset_id: FromPath[str], request: Request,
+    def preview(self, project_id: FromPath[str], asset_id: FromPath[str], request: Request,
                   identity: IdentityDep, database: DatabaseDep, settings: SettingsDep, blobs: BlobsDep,
                   size: Annotated[int, QueryParameter(description="256 or 1024")] = 256,
                   kind: Annotated[Literal["preview", "strip"], QueryParameter()] = "preview") -> Response | Stream:

@@ -29,7 +29,7 @@ class AssetOut(BaseModel):
     created_at: UtcDatetime
     trashed_at: UtcDatetime | None
     content_url: str
-    thumbnail_url: str | None = Field(description="A WebP preview; null for kinds without a picture.")
+    preview_url: str | None = Field(description="A WebP preview; null for kinds without a picture.")
 
     @classmethod
     def of(cls, asset: Asset, names: dict[str, str] | None = None) -> AssetOut:
@@ -40,7 +40,7 @@ class AssetOut(BaseModel):
                    duration=asset.duration, tags=asset.tags.split(), created_by=asset.created_by,
                    created_by_name=(names or {}).get(asset.created_by),
                    created_at=asset.created_at, trashed_at=asset.trashed_at, content_url=f"{base}/content",
-                   thumbnail_url=f"{base}/thumbnail" if has_picture else None)
+                   preview_url=f"{base}/preview" if has_picture else None)
 
 
 class AssetDetail(AssetOut):

@@ -85,7 +85,7 @@ def covers_for(db: Session, projects: list[Project]) -> dict[str, str]:
     for project_id, asset_id, _, _ in rows:
         covers.setdefault(project_id, asset_id)
     covers.update(chosen)
-    return {pid: f"/api/v1/projects/{pid}/assets/{aid}/thumbnail?size=1024" for pid, aid in covers.items()}
+    return {pid: f"/api/v1/projects/{pid}/assets/{aid}/preview?size=1024" for pid, aid in covers.items()}
 
 
 def project_out(project: Project, people: dict[str, User], role: ProjectRole | None = None,

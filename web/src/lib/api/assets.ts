@@ -71,9 +71,9 @@ export function downloadUrl(asset: Asset): string {
 }
 
 /** A preview address: `size` 256 (tiles) or 1024 (the Asset View); `strip` for a video's scrub strip. */
-export function thumbnailUrl(asset: Asset, size: 256 | 1024 = 256, kind?: 'strip'): string | null {
-	if (!asset.thumbnail_url) return null;
-	const base = asset.thumbnail_url.split('?')[0];
+export function previewUrl(asset: Asset, size: 256 | 1024 = 256, kind?: 'strip'): string | null {
+	if (!asset.preview_url) return null;
+	const base = asset.preview_url.split('?')[0];
 	return `${base}?size=${size}${kind ? `&kind=${kind}` : ''}`;
 }
 

@@ -472,6 +472,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/assets/{asset_id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A WebP preview (256 px, or 1024 with size=1024; a video's scrub strip with kind=strip) */
+        get: operations["ApiV1ProjectsProjectIdAssetsAssetIdPreviewPreview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/assets/{asset_id}/regenerate": {
         parameters: {
             query?: never;
@@ -483,23 +500,6 @@ export interface paths {
         put?: never;
         /** Run the graph snapshot that made a generated asset again (same seed, or a new one) */
         post: operations["ApiV1ProjectsProjectIdAssetsAssetIdRegenerateRegenerate"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/projects/{project_id}/assets/{asset_id}/thumbnail": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A WebP preview (256 px, or 1024 with size=1024; a video's scrub strip with kind=strip) */
-        get: operations["ApiV1ProjectsProjectIdAssetsAssetIdThumbnailThumbnail"];
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1118,14 +1118,14 @@ export interface components {
             id: string;
             mime: string;
             name: string;
+            /** @description A WebP preview; null for kinds without a picture. */
+            preview_url: string | null;
             project_id: string;
             /** @description For generated assets: scene, node, graph snapshot, seed, model, task. */
             provenance?: Record<string, never> | null;
             sha256: string;
             size: number;
             tags: string[];
-            /** @description A WebP preview; null for kinds without a picture. */
-            thumbnail_url: string | null;
             trashed_at: string | null;
             width: number | null;
         };
@@ -1145,12 +1145,12 @@ export interface components {
             id: string;
             mime: string;
             name: string;
+            /** @description A WebP preview; null for kinds without a picture. */
+            preview_url: string | null;
             project_id: string;
             sha256: string;
             size: number;
             tags: string[];
-            /** @description A WebP preview; null for kinds without a picture. */
-            thumbnail_url: string | null;
             trashed_at: string | null;
             width: number | null;
         };
@@ -4536,9 +4536,13 @@ export interface operations {
             };
         };
     };
-    ApiV1ProjectsProjectIdAssetsAssetIdRegenerateRegenerate: {
+    ApiV1ProjectsProjectIdAssetsAssetIdPreviewPreview: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 256 or 1024 */
+                size?: number;
+                kind?: "preview" | "strip";
+            };
             header?: never;
             path: {
                 project_id: string;
@@ -4546,19 +4550,15 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["RegenerateIn"];
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description Document created, URL follows */
-            201: {
+            /** @description Request fulfilled, document follows */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TaskOut"];
+                    "application/json": unknown;
                 };
             };
             /** @description The request is not valid; `detail` says which field and why. */
@@ -4608,13 +4608,9 @@ export interface operations {
             };
         };
     };
-    ApiV1ProjectsProjectIdAssetsAssetIdThumbnailThumbnail: {
+    ApiV1ProjectsProjectIdAssetsAssetIdRegenerateRegenerate: {
         parameters: {
-            query?: {
-                /** @description 256 or 1024 */
-                size?: number;
-                kind?: "preview" | "strip";
-            };
+            query?: never;
             header?: never;
             path: {
                 project_id: string;
@@ -4622,15 +4618,19 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegenerateIn"];
+            };
+        };
         responses: {
-            /** @description Request fulfilled, document follows */
-            200: {
+            /** @description Document created, URL follows */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["TaskOut"];
                 };
             };
             /** @description The request is not valid; `detail` says which field and why. */

@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/Bi-fxrGG.js";export{m as component};
