@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from mediastudio.collab.log import UpdateLog, WrittenMarks
 from mediastudio.errors import Conflict, NotFound
+from mediastudio.graph import Graph
 
 if TYPE_CHECKING:  # pycrdt loads on the first live scene, not at start-up
     from mediastudio.collab.room import Member, Room
@@ -89,6 +90,7 @@ class Rooms:
     async def open(self, project: Any, scene_id: str) -> LiveScene:
         from mediastudio.collab.room import Room
         from mediastudio.projects.access import project_folder
+        from mediastudio.projects.content import scene_graph
         from mediastudio.projects.files import read_json
 
         key = (project.id, scene_id)
@@ -105,12 +107,11 @@ class Rooms:
             scene = await asyncio.to_thread(read_json, path)
             update_log = self.logs.get(project.id) or UpdateLog(folder)
             self.logs[project.id] = update_log
-            room = await asyncio.to_thread(Room.open, scene_id, update_log, scene.get("graph") or {})
+            room = await asyncio.to_thread(Room.open, scene_id, update_log, scene_graph(scene))
             live = LiveScene(project.id, folder, room, WrittenMarks(update_log))
             self.live[key] = live
-        file_graph = scene.get("graph") or {}
-        if live.written is not None and graph_hash(file_graph) != live.written:
-            await room.apply_graph(file_graph, "system")  # changed outside the studio: merge it in
+        if live.written is not None and graph_hash(scene.get("graph") or {}) != live.written:
+            await room.apply_graph(scene_graph(scene), "system")  # changed outside the studio: merge it in
             live.dirty_file = live.needs_commit = False
         return live
 
@@ -131,7 +132,7 @@ class Rooms:
                 continue
             for path in sorted((folder / "scenes").glob("*.json")):
                 live = await self.open(project, path.stem)
-                if graph_hash(live.room.graph()) != live.written:
+                if graph_hash(live.room.graph().model_dump()) != live.written:
                     live.room.authors.update(live.room.log.authors_since(live.room.scene_id, 0))
                     self._touched(live)
                     await self._flush(live, commit=True)
@@ -139,12 +140,12 @@ class Rooms:
                 await self._close_if_empty(live)
         return recovered
 
-    def live_graph(self, project_id: str, scene_id: str) -> dict[str, Any] | None:
+    def live_graph(self, project_id: str, scene_id: str) -> Graph | None:
         live = self.live.get((project_id, scene_id))
         return live.room.graph() if live else None
 
     # -- edits from REST and from files -----------------------------------------------------------------
-    async def apply_rest(self, project: Any, scene_id: str, graph: dict[str, Any], user_id: str) -> dict[str, Any]:
+    async def apply_rest(self, project: Any, scene_id: str, graph: Graph, user_id: str) -> Graph:
         live = await self.open(project, scene_id)
         await live.room.apply_graph(graph, user_id)
         live.window_authors[user_id] += 1
@@ -156,6 +157,7 @@ class Rooms:
 
     async def reload_from_files(self, project_id: str) -> None:
         """After a history restore: bring live rooms of the project to what the files now say."""
+        from mediastudio.projects.content import scene_graph
         from mediastudio.projects.files import read_json
 
         for (pid, scene_id), live in list(self.live.items()):
@@ -165,9 +167,9 @@ class Rooms:
             if not path.is_file():
                 await self.close_scene(pid, scene_id, reason="The scene was removed")
                 continue
-            graph = (await asyncio.to_thread(read_json, path)).get("graph") or {}
-            await live.room.apply_graph(graph, "system")
-            live.written = graph_hash(graph)
+            scene = await asyncio.to_thread(read_json, path)
+            await live.room.apply_graph(scene_graph(scene), "system")
+            live.written = graph_hash(scene.get("graph") or {})
             await asyncio.to_thread(live.marks.set, scene_id, live.written)
             live.dirty_file = live.needs_commit = False
 
@@ -259,7 +261,7 @@ class Rooms:
 
         if live.gone:
             return
-        graph = live.room.graph()
+        graph = live.room.graph().model_dump()
         digest = graph_hash(graph)
         live.dirty_file = False
         if digest == live.written:

@@ -16,8 +16,9 @@ from mediastudio.common import Page
 from mediastudio.engine.graph import GraphInvalid
 from mediastudio.engine.registry import describe, load_nodes
 from mediastudio.errors import Conflict, MediastudioError, NotFound
+from mediastudio.graph import Graph, GraphNode
 from mediastudio.media.serving import serve_blob
-from mediastudio.projects import scenes
+from mediastudio.projects import content, scenes
 from mediastudio.projects.access import require
 from mediastudio.studio import StudioDep
 from mediastudio.tasks import service as tasks
@@ -77,14 +78,14 @@ class CheckOut(BaseModel):
     runnable: list[str] = Field(description="The nodes a whole-scene run would compute")
 
 
-def _new_seed(node: dict[str, Any], seed: int) -> dict[str, Any]:
-    params = dict(node.get("params") or {})
-    if node.get("type") == "seed":
+def _new_seed(node: GraphNode, seed: int) -> GraphNode:
+    params = dict(node.params)
+    if node.type == "seed":
         params.update({"value": seed, "mode": "fixed"})
-    elif "seed" in params or node.get("type") in ("text_to_image", "image_to_image", "inpaint", "text_to_video",
-                                                  "image_to_video"):
+    elif "seed" in params or node.type in ("text_to_image", "image_to_image", "inpaint", "text_to_video",
+                                           "image_to_video"):
         params["seed"] = seed
-    return {**node, "params": params}
+    return node.model_copy(update={"params": params})
 
 
 class EngineController(Controller):
@@ -103,7 +104,7 @@ class EngineController(Controller):
 
         scene = await to_thread.run_sync(read)
         # The live document (what everyone sees now) is the graph that runs; a snapshot goes into the task.
-        return scene, studio.rooms.live_graph(project_id, scene_id) or scene["graph"]
+        return scene, studio.rooms.live_graph(project_id, scene_id) or content.scene_graph(scene)
 
     @post("/projects/{project_id:str}/scenes/{scene_id:str}/run", status_code=HTTP_201_CREATED,
           summary="Run the scene's graph as it is now (or the given outputs): a task on the GPU lane")
@@ -161,12 +162,13 @@ class EngineController(Controller):
             project, _ = require(db, identity.user, project_id, "run")
             _, asset = get_asset(db, identity.user, project_id, asset_id)
             provenance = read_meta(studio.settings, project, asset.id).get("provenance") or {}
-        graph, node_id = provenance.get("graph"), provenance.get("node_id")
-        if not isinstance(graph, dict) or not node_id:
+        graph, node_id = Graph.read(provenance.get("graph")), provenance.get("node_id")
+        if graph is None or not node_id:
             raise Conflict(f"'{asset.name}' was not made by a graph here, so it cannot be regenerated.",
                              hint="Only generated assets record the graph that made them.")
         if data.new_seed:
-            graph = {**graph, "nodes": {k: _new_seed(v, secrets.randbelow(2**32)) for k, v in graph["nodes"].items()}}
+            graph = graph.model_copy(update={"nodes": {k: _new_seed(v, secrets.randbelow(2**32))
+                                                       for k, v in graph.nodes.items()}})
         try:
             run_plan = engine.plan(graph, [node_id])
         except GraphInvalid as exc:

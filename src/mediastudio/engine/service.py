@@ -11,6 +11,7 @@ from mediastudio.db import Database
 from mediastudio.engine.cache import NodeCache
 from mediastudio.engine.graph import Plan, plan
 from mediastudio.engine.registry import NodeRegistry, load_nodes
+from mediastudio.graph import Graph
 from mediastudio.media.blobs import BlobStore
 from mediastudio.models.pipelines import PipelineCache
 from mediastudio.models.registry import ModelRegistry
@@ -31,7 +32,7 @@ class Engine:
     def nodes(self) -> NodeRegistry:
         return load_nodes()
 
-    def plan(self, graph: dict[str, Any], outputs: list[str] | None = None, *, whole: bool = False) -> Plan:
+    def plan(self, graph: Graph, outputs: list[str] | None = None, *, whole: bool = False) -> Plan:
         return plan(graph, self.nodes, outputs, self.models.kinds(), whole=whole)
 
     def steps(self, run_plan: Plan) -> int:
