@@ -27,8 +27,6 @@ def _as_utc(value: datetime) -> datetime:
 
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
-ID_CHARS = r"^[A-Za-z0-9_-]{1,64}$"  # node ids and the like: ASCII, the same in Python and in JSON Schema
-
 
 class Page(BaseModel, Generic[T]):
     """Every list endpoint answers `{items, next_cursor}`; next_cursor is null on the last page."""

@@ -148,6 +148,24 @@ def test_graphs_are_validated_and_dangling_edges_dropped(ana: ApiClient) -> None
     assert bad_edge.status_code == 400
 
 
+def test_a_scene_file_the_studio_wrote_reads_back_as_it_is_on_disk(server: RunningServer, ana: ApiClient) -> None:
+    project = _create(ana, "Round trip", "text-to-image")
+    scene = ana.get(f"/api/v1/projects/{project['id']}/scenes").json()["items"][0]
+    url = f"/api/v1/projects/{project['id']}/scenes/{scene['id']}/graph"
+    graph = ana.get(url).json()
+    graph["nodes"]["prompt"]["position"] = {"x": 12.5, "y": 40.0}
+    graph["nodes"]["prompt"]["params"]["text"] = "a lighthouse, «at dusk»"
+    del graph["nodes"]["seed"]["title"]  # filled in from the type
+    saved = ana.put(url, json=graph)
+    assert saved.status_code == 200, saved.text
+    on_disk = json.loads((project_folder(server, project) / "scenes" / f"{scene['id']}.json").read_text())
+    assert on_disk["graph"] == saved.json() == ana.get(url).json()
+    assert on_disk["graph"]["nodes"]["seed"]["title"] == "seed"
+    assert ana.get(f"/api/v1/projects/{project['id']}/scenes/{scene['id']}").json()["graph"] == on_disk["graph"]
+    copy = ana.post(f"/api/v1/projects/{project['id']}/scenes", json={"name": "Copy", "graph": on_disk["graph"]})
+    assert copy.status_code == 201 and copy.json()["graph"] == on_disk["graph"]
+
+
 def test_history_summaries_versions_and_restore(server: RunningServer, ana: ApiClient) -> None:
     project = _create(ana, "History", "text-to-image")
     scene = ana.get(f"/api/v1/projects/{project['id']}/scenes").json()["items"][0]

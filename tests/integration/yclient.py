@@ -19,6 +19,7 @@ from pycrdt import (
 
 from mediastudio.collab import awareness
 from mediastudio.collab.document import apply_graph, graph_from_doc
+from mediastudio.graph import Graph
 
 
 class YClient:
@@ -83,11 +84,11 @@ class YClient:
         return self._reader is not None and self._reader.done()
 
     def graph(self) -> dict[str, Any]:
-        return graph_from_doc(self.doc)
+        return graph_from_doc(self.doc).model_dump()
 
     async def edit(self, graph: dict[str, Any], *, offline: bool = False) -> None:
         before = self.doc.get_state()
-        apply_graph(self.doc, graph)
+        apply_graph(self.doc, Graph.model_validate(graph))
         if not offline:
             await self._socket.send(create_update_message(self.doc.get_update(before)))
 

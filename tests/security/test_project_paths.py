@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mediastudio.errors import BadRequest, NotFound
+from mediastudio.graph import Graph
 from mediastudio.projects import content
 
 HOSTILE_IDS = ["../x", "../../etc/passwd", "/etc/passwd", "", ".", "..", "a/b", "a\\b", "a.b", "x" * 65, "a\0b",
@@ -83,4 +84,4 @@ def test_read_scenes_keeps_well_formed_scenes_only_and_ids_come_from_file_names(
 def test_shots_of_a_strange_graph_do_not_crash() -> None:
     graph = {"nodes": {"s": {"type": "shot", "params": [1], "position": "top"},
                        "t": {"type": "shot", "position": {"y": "x"}, "title": 5}}}
-    assert sorted(shot["node_id"] for shot in content.shots_of(graph)) == ["s", "t"]
+    assert sorted(shot["node_id"] for shot in content.shots_of(Graph.model_validate(graph))) == ["s", "t"]

@@ -3,10 +3,12 @@
 import random
 from pathlib import Path
 
-from pycrdt import Doc, Map
+from pycrdt import Doc, Map, Text
 
-from mediastudio.collab.document import apply_graph, graph_from_doc, new_document, repair
+from mediastudio.collab import document
+from mediastudio.collab.document import repair
 from mediastudio.collab.log import UpdateLog
+from mediastudio.graph import Graph
 
 GRAPH = {
     "nodes": {
@@ -18,6 +20,19 @@ GRAPH = {
     "edges": {"prompt:text->gen:prompt": {"source": "prompt", "source_handle": "text", "target": "gen",
                                           "target_handle": "prompt"}},
 }
+
+
+# The tests edit graphs as JSON, the way the scene files and the API hold them.
+def new_document(graph: dict, epoch: int) -> Doc:
+    return document.new_document(Graph.model_validate(graph), epoch)
+
+
+def graph_from_doc(doc: Doc) -> dict:
+    return document.graph_from_doc(doc).model_dump()
+
+
+def apply_graph(doc: Doc, graph: dict) -> None:
+    document.apply_graph(doc, Graph.model_validate(graph))
 
 
 def _sync(a: Doc, b: Doc) -> None:
@@ -81,6 +96,30 @@ def test_a_connection_to_a_node_deleted_meanwhile_is_repaired() -> None:
     assert repair(ana) is True and repair(ana) is False
     _sync(ana, bob)
     assert len(bob.get("edges", type=Map)) == 0
+
+
+def test_what_a_client_put_in_the_document_reads_as_a_browser_shows_it() -> None:
+    doc = new_document(GRAPH, 1)
+    with doc.transaction():
+        nodes, edges = doc.get("nodes", type=Map), doc.get("edges", type=Map)
+        nodes["gen"]["title"] = Text("Hero")
+        nodes["gen"]["position"] = {"x": 5, "y": 6}  # plain JSON where a map belongs
+        nodes["gen"]["colour"] = "red"  # a field the document does not hold
+        nodes["prompt"]["params"] = [1]
+        del nodes["prompt"]["type"]
+        nodes["bare"] = Map()
+        nodes["junk"] = 42
+        edges["prompt:text->gen:seed"] = Map({"source": "prompt", "source_handle": None, "target": "gen",
+                                              "target_handle": "seed"})
+    graph = graph_from_doc(doc)
+    assert graph["nodes"]["gen"] == {"type": "text_to_image", "title": "Hero", "position": {"x": 0, "y": 0},
+                                     "params": {"steps": 30, "guidance_scale": 7.5}, "bypass": False}
+    assert graph["nodes"]["prompt"] == {"type": "unknown", "title": "Prompt", "position": {"x": 0, "y": 0},
+                                        "params": {}, "bypass": False}
+    assert graph["nodes"]["bare"] == {"type": "unknown", "title": "bare", "position": {"x": 0, "y": 0}, "params": {},
+                                      "bypass": False}
+    assert "junk" not in graph["nodes"]
+    assert list(graph["edges"]) == ["prompt:text->gen:prompt"]  # an edge without a handle is not drawn
 
 
 def test_random_concurrent_edits_converge() -> None:

@@ -12,9 +12,11 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map, Text
 
+from mediastudio.graph import EDGE_ENDS, Graph, GraphNode
+
 SCHEMA = 1
 NODE_SCALARS = ("type", "title", "bypass")
-EDGE_FIELDS = ("source", "source_handle", "target", "target_handle")
+NODE_FIELDS = (*NODE_SCALARS, "position", "params")
 
 
 def _number(value: Any) -> Any:
@@ -40,40 +42,20 @@ def _plain(value: Any) -> Any:
     return None
 
 
-def _coordinate(value: Any) -> int | float:
-    return _number(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+def _node_fields(node: Map) -> dict[str, Any]:
+    """What the model reads of a node (position and params only as maps, as a browser reads them)."""
+    return {key: _plain(node[key]) for key in NODE_FIELDS
+            if key in node and (key in NODE_SCALARS or isinstance(node[key], Map))}
 
 
-def _text(value: Any, fallback: str) -> str:
-    plain = _plain(value)
-    return plain if isinstance(plain, str) and plain else fallback
-
-
-def graph_from_doc(doc: Doc) -> dict[str, Any]:
-    """The graph as plain JSON; edges whose ends are gone are left out (they are repaired later)."""
-    nodes = {}
-    for node_id, node in doc.get("nodes", type=Map).items():
-        if not isinstance(node, Map):
-            continue
-        position = node.get("position")
-        kind = _text(node.get("type"), "unknown")
-        nodes[node_id] = {
-            "type": kind,
-            "title": _text(node.get("title"), _text(node.get("type"), node_id)),
-            "position": {"x": _coordinate(position.get("x", 0)), "y": _coordinate(position.get("y", 0))}
-            if isinstance(position, Map) else {"x": 0, "y": 0},
-            "params": _plain(node["params"]) if isinstance(node.get("params"), Map) else {},
-            "bypass": node.get("bypass") is True,
-        }
-    edges = {}
-    for key, edge in doc.get("edges", type=Map).items():
-        if not isinstance(edge, Map):
-            continue
-        fields = {field: _plain(edge.get(field)) for field in EDGE_FIELDS}
-        if isinstance(fields["source"], str) and fields["source"] in nodes \
-                and isinstance(fields["target"], str) and fields["target"] in nodes:
-            edges[key] = fields
-    return {"nodes": nodes, "edges": edges}
+def graph_from_doc(doc: Doc) -> Graph:
+    """The graph, read by the model (graph/model.py: what a node lacks or holds of the wrong kind is filled
+    in); entries that are not maps and edges whose ends are gone are left out (they are repaired later)."""
+    nodes = {node_id: _node_fields(node) for node_id, node in doc.get("nodes", type=Map).items()
+             if isinstance(node, Map)}
+    edges = {key: {end: _plain(edge.get(end)) for end in EDGE_ENDS}
+             for key, edge in doc.get("edges", type=Map).items() if isinstance(edge, Map)}
+    return Graph.model_validate({"nodes": nodes, "edges": edges})
 
 
 def dangling_edges(doc: Doc) -> list[str]:
@@ -134,46 +116,43 @@ def _update_params(params: Map, wanted: dict[str, Any]) -> None:
             _set(params, key, value)
 
 
-def _fill_node(target: Map, node: dict[str, Any]) -> None:
+def _fill_node(target: Map, node: GraphNode) -> None:
     for key in NODE_SCALARS:
-        if key in node and target.get(key) != node[key]:
-            target[key] = node[key]
-    position = node.get("position") or {"x": 0, "y": 0}
+        if target.get(key) != getattr(node, key):
+            target[key] = getattr(node, key)
     if not isinstance(target.get("position"), Map):
         target["position"] = Map()
     for axis in ("x", "y"):
-        value = float(position.get(axis, 0))
+        value = float(getattr(node.position, axis))
         if target["position"].get(axis) != value:
             target["position"][axis] = value
     if not isinstance(target.get("params"), Map):
         target["params"] = Map()
-    _update_params(target["params"], node.get("params") or {})
+    _update_params(target["params"], node.params)
 
 
-def apply_graph(doc: Doc, graph: dict[str, Any]) -> None:
+def apply_graph(doc: Doc, graph: Graph) -> None:
     """Make the document equal `graph` with the smallest set of in-place changes, in one transaction."""
     with doc.transaction():
         nodes = doc.get("nodes", type=Map)
-        wanted = graph.get("nodes", {})
-        for node_id in [n for n in list(nodes) if n not in wanted]:
+        for node_id in [n for n in list(nodes) if n not in graph.nodes]:
             del nodes[node_id]
-        for node_id, node in wanted.items():
+        for node_id, node in graph.nodes.items():
             if not isinstance(nodes.get(node_id), Map):
                 nodes[node_id] = Map()
             _fill_node(nodes[node_id], node)
         edges = doc.get("edges", type=Map)
-        wanted_edges = graph.get("edges", {})
-        for key in [k for k in list(edges) if k not in wanted_edges]:
+        for key in [k for k in list(edges) if k not in graph.edges]:
             del edges[key]
-        for key, edge in wanted_edges.items():
+        for key, edge in graph.edges.items():
             if not isinstance(edges.get(key), Map):
                 edges[key] = Map()
-            for field in EDGE_FIELDS:
-                if edges[key].get(field) != edge.get(field):
-                    edges[key][field] = edge.get(field)
+            for end in EDGE_ENDS:
+                if edges[key].get(end) != getattr(edge, end):
+                    edges[key][end] = getattr(edge, end)
 
 
-def new_document(graph: dict[str, Any], epoch: int) -> Doc:
+def new_document(graph: Graph, epoch: int) -> Doc:
     doc = Doc()
     with doc.transaction():
         meta = doc.get("meta", type=Map)

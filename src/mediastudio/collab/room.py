@@ -39,6 +39,7 @@ from mediastudio.collab.limits import (
 )
 from mediastudio.collab.log import UpdateLog
 from mediastudio.errors import BadRequest, MediastudioError, Unprocessable
+from mediastudio.graph import MAX_NODES, Graph
 
 log = logging.getLogger("mediastudio")
 
@@ -54,12 +55,6 @@ class Closed(MediastudioError):
 
     status = 410
     title = "Gone"
-
-
-def max_nodes() -> int:
-    from mediastudio.projects.scenes import MAX_NODES  # the same bound as a graph saved over REST
-
-    return MAX_NODES
 
 
 class Peer(Protocol):
@@ -138,7 +133,7 @@ class Room:
         self.closed: str | None = None  # why the room was shut (trash, scene deleted): no more writes
 
     @classmethod
-    def open(cls, scene_id: str, update_log: UpdateLog, graph: dict[str, Any]) -> Room:
+    def open(cls, scene_id: str, update_log: UpdateLog, graph: Graph) -> Room:
         """Load from the update log; only when there is none, build from the scene file (a new epoch)."""
         loaded = load_document(update_log, scene_id)
         if loaded is None:
@@ -243,7 +238,7 @@ class Room:
                 raise
             self._rebuild()
             raise BadRequest(UNREADABLE, hint=RELOAD) from None
-        limit = max_nodes()
+        limit = MAX_NODES  # the same bound as a graph saved over REST
         if len(nodes) > max(limit, before[0]) or len(edges) > max(limit * MAX_EDGES_PER_NODE, before[1]):
             self._rebuild()
             raise Unprocessable(f"A scene holds at most {limit} nodes and {limit * MAX_EDGES_PER_NODE} links.")
@@ -264,7 +259,7 @@ class Room:
             self.logged_bytes += len(fix)
             await self._broadcast(create_update_message(fix), skip=None)
 
-    async def apply_graph(self, graph: dict[str, Any], user_id: str) -> None:
+    async def apply_graph(self, graph: Graph, user_id: str) -> None:
         """A REST edit: the same path as a browser's (check, log, apply, relay)."""
         scratch = Doc()
         scratch.apply_update(self.doc.get_update())
@@ -317,7 +312,7 @@ class Room:
         async with self.lock:
             self.closed = reason
 
-    def graph(self) -> dict[str, Any]:
+    def graph(self) -> Graph:
         return graph_from_doc(self.doc)
 
 

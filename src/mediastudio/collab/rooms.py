@@ -24,9 +24,10 @@ from mediastudio.common import utcnow
 from mediastudio.db import Database
 from mediastudio.errors import Conflict, NotFound
 from mediastudio.events.emit import emit
+from mediastudio.graph import Graph
 from mediastudio.projects import moves
 from mediastudio.projects.access import project_folder
-from mediastudio.projects.content import scene_path
+from mediastudio.projects.content import scene_graph, scene_path
 from mediastudio.projects.events import ProjectActivity, ProjectChanged
 from mediastudio.projects.files import graph_hash, read_json, write_json
 from mediastudio.projects.history import describe_changes, snapshot
@@ -109,12 +110,11 @@ class Rooms(LiveScenes):
             scene = await asyncio.to_thread(read_json, path)
             update_log = self.logs.get(project.id) or UpdateLog(folder)
             self.logs[project.id] = update_log
-            room = await asyncio.to_thread(Room.open, scene_id, update_log, scene.get("graph") or {})
+            room = await asyncio.to_thread(Room.open, scene_id, update_log, scene_graph(scene))
             live = LiveScene(project.id, folder, room, WrittenMarks(update_log))
             self.live[key] = live
-        file_graph = scene.get("graph") or {}
-        if live.written is not None and graph_hash(file_graph) != live.written:
-            await room.apply_graph(file_graph, "system")  # changed outside the studio: merge it in
+        if live.written is not None and graph_hash(scene.get("graph") or {}) != live.written:
+            await room.apply_graph(scene_graph(scene), "system")  # changed outside the studio: merge it in
             live.dirty_file = live.needs_commit = False
         return live
 
@@ -133,7 +133,7 @@ class Rooms(LiveScenes):
                 continue
             for path in sorted((folder / "scenes").glob("*.json")):
                 live = await self.open(project, path.stem)
-                if graph_hash(live.room.graph()) != live.written:
+                if graph_hash(live.room.graph().model_dump()) != live.written:
                     live.room.authors.update(live.room.log.authors_since(live.room.scene_id, 0))
                     self._touched(live)
                     await self._flush(live, commit=True)
@@ -141,12 +141,12 @@ class Rooms(LiveScenes):
                 await self._close_if_empty(live)
         return recovered
 
-    def live_graph(self, project_id: str, scene_id: str) -> dict[str, Any] | None:
+    def live_graph(self, project_id: str, scene_id: str) -> Graph | None:
         live = self.live.get((project_id, scene_id))
         return live.room.graph() if live else None
 
     # -- edits from REST and from files -----------------------------------------------------------------
-    async def apply_rest(self, project: Project, scene_id: str, graph: dict[str, Any], user_id: str) -> dict[str, Any]:
+    async def apply_rest(self, project: Project, scene_id: str, graph: Graph, user_id: str) -> Graph:
         live = await self.open(project, scene_id)
         await live.room.apply_graph(graph, user_id)
         live.window_authors[user_id] += 1
@@ -165,9 +165,9 @@ class Rooms(LiveScenes):
             if not path.is_file():
                 await self.close_scene(pid, scene_id, reason="The scene was removed")
                 continue
-            graph = (await asyncio.to_thread(read_json, path)).get("graph") or {}
-            await live.room.apply_graph(graph, "system")
-            live.written = graph_hash(graph)
+            scene = await asyncio.to_thread(read_json, path)
+            await live.room.apply_graph(scene_graph(scene), "system")
+            live.written = graph_hash(scene.get("graph") or {})
             await asyncio.to_thread(live.marks.set, scene_id, live.written)
             live.dirty_file = live.needs_commit = False
 
@@ -258,7 +258,7 @@ class Rooms(LiveScenes):
 
         if live.gone:
             return
-        graph = live.room.graph()
+        graph = live.room.graph().model_dump()
         digest = graph_hash(graph)
         live.dirty_file = False
         if digest == live.written:

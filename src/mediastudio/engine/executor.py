@@ -59,7 +59,7 @@ class Execution:
             inputs = {name: f"{self.keys[link.source]}:{link.source_handle}"
                       for name, link in self.plan.links.get(node_id, {}).items() if link.source in self.keys}
             nonce = ("" if node.deterministic else secrets.token_hex(8)) + node.cache_salt(self.run_index)
-            bypass = bool(self.plan.raw[node_id].get("bypass"))
+            bypass = self.plan.raw[node_id].bypass
             # An output node's result names assets of one project: another project must make its own.
             scope = f"project:{self.project_id}" if node.output_node else ""
             self.keys[node_id] = node_key(node.type_id, node.version, node.model_dump(mode="json"), inputs,
@@ -89,7 +89,7 @@ class Execution:
     def run(self) -> dict[str, Any]:
         self.compute_keys()
         run, load = self.to_run()
-        steps = {n: (1 if self.plan.raw[n].get("bypass") else max(1, self.plan.nodes[n].steps())) for n in run}
+        steps = {n: (1 if self.plan.raw[n].bypass else max(1, self.plan.nodes[n].steps())) for n in run}
         self.total_steps = sum(steps.values())
         for node_id in self.plan.order:
             if node_id in run:
@@ -137,8 +137,8 @@ class Execution:
         return dict(stored.get("$facts") or {}) if isinstance(stored.get("$facts"), dict) else {}
 
     def _title(self, node_id: str) -> str:
-        raw = self.plan.raw.get(node_id, {})
-        return str(raw.get("title") or raw.get("type") or node_id)
+        raw = self.plan.raw.get(node_id)
+        return raw.title if raw is not None else node_id
 
     def _run_node(self, node_id: str, steps: int) -> None:
         node = self.plan.nodes[node_id]
@@ -148,7 +148,7 @@ class Execution:
         self._report(f"Running '{ctx.title}'")
         started = time.monotonic()
         try:
-            outputs = _bypassed(node, inputs) if self.plan.raw[node_id].get("bypass") else node.run(inputs, ctx)
+            outputs = _bypassed(node, inputs) if self.plan.raw[node_id].bypass else node.run(inputs, ctx)
         except TaskFailed as exc:
             self.states[node_id] = {"state": "error", "error": exc.message}
             self._report(f"'{ctx.title}' failed", force=True)

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from mediastudio.engine.registry import NodeRegistry, NodeType, connects
+from mediastudio.graph import Graph, GraphNode
 
 
 @dataclass
@@ -39,7 +40,7 @@ class Link:
 class Plan:
     order: list[str]  # topological, only what the requested outputs need
     nodes: dict[str, NodeType]  # parsed parameters
-    raw: dict[str, dict[str, Any]]  # the nodes as the graph holds them (title, type, bypass…)
+    raw: dict[str, GraphNode]  # the nodes as the graph holds them (title, type, bypass…)
     links: dict[str, dict[str, Link]]  # node → input name → where it comes from
     targets: list[str]  # the requested outputs
     issues: list[Issue] = field(default_factory=list)
@@ -49,10 +50,6 @@ class GraphInvalid(Exception):
     def __init__(self, issues: list[Issue]) -> None:
         super().__init__("; ".join(i.message for i in issues))
         self.issues = issues
-
-
-def _title(raw: dict[str, Any], node_id: str) -> str:
-    return str(raw.get("title") or raw.get("type") or node_id)
 
 
 def _param_issues(node_id: str, cls: type[NodeType], params: dict[str, Any]) -> tuple[NodeType | None, list[Issue]]:
@@ -71,7 +68,7 @@ def _a(word: str) -> str:
 
 
 def _model_kind_issues(parsed: dict[str, NodeType], classes: dict[str, type[NodeType]],
-                       links: dict[str, dict[str, Link]], raw_nodes: dict[str, dict[str, Any]],
+                       links: dict[str, dict[str, Link]], raw_nodes: dict[str, GraphNode],
                        installed: Mapping[str, str]) -> list[Issue]:
     """A node given a model of a kind it cannot use (a video model to Text to image, a picture model to Image to
     video…), reported on that node."""
@@ -79,56 +76,55 @@ def _model_kind_issues(parsed: dict[str, NodeType], classes: dict[str, type[Node
     for node_id in parsed:
         kinds = classes[node_id].model_kinds
         link = links.get(node_id, {}).get("model")
-        if not kinds or link is None or raw_nodes[node_id].get("bypass"):
+        if not kinds or link is None or raw_nodes[node_id].bypass:
             continue
         name = getattr(parsed.get(link.source), "model", None)
         kind = installed.get(name) if isinstance(name, str) and name else None
         if kind is not None and kind not in kinds:
             wanted = " or ".join(kinds)
-            issues.append(Issue(node_id, f"'{name}' is {_a(kind)} model; '{_title(raw_nodes[node_id], node_id)}' "
+            issues.append(Issue(node_id, f"'{name}' is {_a(kind)} model; '{raw_nodes[node_id].title}' "
                                          f"needs {_a(wanted)} model.", field="model"))
     return issues
 
 
-def plan(graph: dict[str, Any], registry: NodeRegistry, outputs: list[str] | None = None,
+def plan(graph: Graph, registry: NodeRegistry, outputs: list[str] | None = None,
          installed_models: Mapping[str, str] | None = None, *, whole: bool = False) -> Plan:
     """The run plan for `outputs` (default: every output node, else every node nothing depends on).
 
     Raises GraphInvalid with every problem found in what would run; with `whole`, checks every node
     (for showing problems on the canvas) and returns them in `plan.issues` instead of raising.
     """
-    raw_nodes: dict[str, dict[str, Any]] = graph.get("nodes") or {}
+    raw_nodes = graph.nodes
     issues: list[Issue] = []
     classes: dict[str, type[NodeType]] = {}
     for node_id, raw in raw_nodes.items():
-        cls = registry.get(str(raw.get("type")))
+        cls = registry.get(raw.type)
         if cls is None:
-            issues.append(Issue(node_id, f"'{_title(raw, node_id)}' has an unknown node type '{raw.get('type')}'.",
-                                field="type"))
+            issues.append(Issue(node_id, f"'{raw.title}' has an unknown node type '{raw.type}'.", field="type"))
         else:
             classes[node_id] = cls
 
     links: dict[str, dict[str, Link]] = defaultdict(dict)
     downstream: dict[str, set[str]] = defaultdict(set)
-    for key, edge in (graph.get("edges") or {}).items():
-        source, target = edge.get("source"), edge.get("target")
+    for key, edge in graph.edges.items():
+        source, target = edge.source, edge.target
         if source not in raw_nodes or target not in raw_nodes:
             continue  # a dangling edge: hidden on the canvas, repaired by the server
-        out_name, in_name = str(edge.get("source_handle")), str(edge.get("target_handle"))
+        out_name, in_name = edge.source_handle, edge.target_handle
         source_cls, target_cls = classes.get(source), classes.get(target)
         if source_cls is not None and out_name not in source_cls.outputs:
-            issues.append(Issue(source, f"'{_title(raw_nodes[source], source)}' has no output '{out_name}'.",
+            issues.append(Issue(source, f"'{raw_nodes[source].title}' has no output '{out_name}'.",
                                 edge=key))
             continue
         if target_cls is not None and in_name not in target_cls.inputs:
-            issues.append(Issue(target, f"'{_title(raw_nodes[target], target)}' has no input '{in_name}'.",
+            issues.append(Issue(target, f"'{raw_nodes[target].title}' has no input '{in_name}'.",
                                 edge=key))
             continue
         if source_cls is not None and target_cls is not None:
             out_type, in_type = source_cls.outputs[out_name], target_cls.inputs[in_name].type
             if not connects(out_type, in_type):
                 issues.append(Issue(target, f"Input '{in_name}' takes {in_type}, but "
-                                            f"'{_title(raw_nodes[source], source)}' gives {out_type}.",
+                                            f"'{raw_nodes[source].title}' gives {out_type}.",
                                     field=in_name, edge=key))
                 continue
         if in_name in links[target]:
@@ -144,7 +140,7 @@ def plan(graph: dict[str, Any], registry: NodeRegistry, outputs: list[str] | Non
             raise GraphInvalid([Issue(o, f"There is no node '{o}' in this scene.") for o in missing])
         targets = list(dict.fromkeys(outputs))
     else:
-        targets = [n for n, c in classes.items() if c.output_node and not raw_nodes[n].get("bypass")]
+        targets = [n for n, c in classes.items() if c.output_node and not raw_nodes[n].bypass]
         if not targets:
             targets = [n for n, c in classes.items() if c.outputs and not downstream.get(n)]
     needed: set[str] = set()
@@ -170,7 +166,7 @@ def plan(graph: dict[str, Any], registry: NodeRegistry, outputs: list[str] | Non
                 if indegree[child] == 0:
                     ready.append(child)
     for node_id in sorted(set(needed) - set(order)):
-        issues.append(Issue(node_id, f"'{_title(raw_nodes[node_id], node_id)}' is part of a cycle; "
+        issues.append(Issue(node_id, f"'{raw_nodes[node_id].title}' is part of a cycle; "
                                      "a graph must flow one way."))
 
     parsed: dict[str, NodeType] = {}
@@ -179,13 +175,13 @@ def plan(graph: dict[str, Any], registry: NodeRegistry, outputs: list[str] | Non
         if cls is None:
             continue
         raw = raw_nodes[node_id]
-        params = raw.get("params") or {}
+        params = raw.params
         instance, problems = _param_issues(node_id, cls, params)
         issues.extend(problems)
         if instance is None:
             continue
         parsed[node_id] = instance
-        if raw.get("bypass"):
+        if raw.bypass:
             continue
         for name, port in cls.inputs.items():
             if not port.required or name in links.get(node_id, {}):
@@ -193,7 +189,7 @@ def plan(graph: dict[str, Any], registry: NodeRegistry, outputs: list[str] | Non
             if port.fallback and params.get(port.fallback) not in (None, "", []):
                 continue
             typed = f" (or fill in '{port.fallback}')" if port.fallback else ""
-            issues.append(Issue(node_id, f"'{_title(raw, node_id)}' needs its '{name}' input connected{typed}.",
+            issues.append(Issue(node_id, f"'{raw.title}' needs its '{name}' input connected{typed}.",
                                 field=name))
         model = getattr(instance, "model", None)
         if installed_models is not None and isinstance(model, str) and model and model not in installed_models:

@@ -11,6 +11,7 @@ from mediastudio.engine.executor import Execution
 from mediastudio.engine.graph import GraphInvalid
 from mediastudio.engine.service import Engine
 from mediastudio.errors import TaskFailed
+from mediastudio.graph import Graph
 from mediastudio.media.assets import add_assets, clean_filename
 from mediastudio.media.leftovers import discard_new_blobs
 from mediastudio.media.probe import PictureTooLarge, open_picture, probe
@@ -25,7 +26,7 @@ class RunParams(BaseModel):
     scene_id: str
     scene_name: str = ""
     outputs: list[str] | None = Field(None, description="Node ids to compute; default: every shot output")
-    graph: dict[str, Any] = Field(description="The graph as the live document held it when the run was asked for")
+    graph: Graph = Field(description="The graph as the live document held it when the run was asked for")
     force: bool = Field(False, description="Compute everything again (ignore cached outputs)")
     run_index: int = Field(0, ge=0, description="How many runs of this scene succeeded before (increment seeds)")
     steps_hint: int = Field(1, ge=0, description="Denoising steps to run (for the ETA)")
@@ -46,7 +47,7 @@ def register(kinds: KindRegistry, engine: Engine) -> None:
 
 def run_scene(engine: Engine, ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
     try:
-        run_plan = engine.plan(params["graph"], params["outputs"])
+        run_plan = engine.plan(Graph.model_validate(params["graph"]), params["outputs"])
     except GraphInvalid as exc:
         first = exc.issues[0]
         raise TaskFailed(f"The graph changed and cannot run: {first.message}", code="invalid_graph",

@@ -16,8 +16,9 @@ from mediastudio.engine.graph import GraphInvalid, Issue, Plan
 from mediastudio.engine.run import RunParams
 from mediastudio.engine.service import Engine
 from mediastudio.errors import Conflict, MediastudioError
+from mediastudio.graph import Graph, GraphNode
 from mediastudio.media.assets import get_asset, read_meta
-from mediastudio.projects import scenes
+from mediastudio.projects import content, scenes
 from mediastudio.projects.access import require
 from mediastudio.settings import Settings
 from mediastudio.tasks.schemas import TaskOut
@@ -25,7 +26,6 @@ from mediastudio.tasks.system import TaskSystem
 from mediastudio.tasks.tables import Task
 from mediastudio.workspaces.roles import Action
 
-Graph = dict[str, Any]
 SCENE_HINT = "The canvas marks each problem on its node."
 REGENERATE_HINT = "Open the graph, fix it, and run it from the scene."
 SEEDED_TYPES = ("text_to_image", "image_to_image", "inpaint", "text_to_video", "image_to_video")
@@ -91,7 +91,7 @@ async def read_snapshot(database: Database, settings: Settings, rooms: Rooms, us
             return scenes.get_scene(db, settings, user, project_id, scene_id)
 
     scene = await to_thread.run_sync(read)
-    return Snapshot(scene.get("name", ""), rooms.live_graph(project_id, scene_id) or scene["graph"])
+    return Snapshot(scene.get("name", ""), rooms.live_graph(project_id, scene_id) or content.scene_graph(scene))
 
 
 def record_runs(database: Database, tasks: TaskSystem, engine: Engine, user: User, request: RunRequest,
@@ -130,18 +130,19 @@ async def check_scene(database: Database, settings: Settings, rooms: Rooms, engi
     return await to_thread.run_sync(lambda: engine.plan(snapshot.graph, whole=True))
 
 
-def new_seed(node: dict[str, Any], seed: int) -> dict[str, Any]:
+def new_seed(node: GraphNode, seed: int) -> GraphNode:
     """The node with `seed` in place of its own (a seed node becomes a fixed one)."""
-    params = dict(node.get("params") or {})
-    if node.get("type") == "seed":
+    params = dict(node.params)
+    if node.type == "seed":
         params.update({"value": seed, "mode": "fixed"})
-    elif "seed" in params or node.get("type") in SEEDED_TYPES:
+    elif "seed" in params or node.type in SEEDED_TYPES:
         params["seed"] = seed
-    return {**node, "params": params}
+    return node.model_copy(update={"params": params})
 
 
 def _reseeded(graph: Graph) -> Graph:
-    return {**graph, "nodes": {k: new_seed(v, secrets.randbelow(2**32)) for k, v in graph["nodes"].items()}}
+    return graph.model_copy(update={"nodes": {k: new_seed(v, secrets.randbelow(2**32))
+                                              for k, v in graph.nodes.items()}})
 
 
 def _provenance(database: Database, settings: Settings, user: User, project_id: str,
@@ -157,8 +158,8 @@ def regenerate(database: Database, settings: Settings, tasks: TaskSystem, engine
                project_id: str, asset_id: str, new_seeds: bool) -> TaskOut:
     """Run the graph snapshot that made a generated asset again: its node, same seeds or new random ones."""
     name, provenance = _provenance(database, settings, user, project_id, asset_id)
-    graph, node_id = provenance.get("graph"), provenance.get("node_id")
-    if not isinstance(graph, dict) or not node_id:
+    graph, node_id = Graph.read(provenance.get("graph")), provenance.get("node_id")
+    if graph is None or not node_id:
         raise Conflict(f"'{name}' was not made by a graph here, so it cannot be regenerated.",
                        hint="Only generated assets record the graph that made them.")
     graph = _reseeded(graph) if new_seeds else graph

@@ -14,6 +14,7 @@ from mediastudio.db import Database
 from mediastudio.engine.cache import NodeCache
 from mediastudio.engine.graph import Plan, plan
 from mediastudio.engine.registry import NodeRegistry, build_node_registry
+from mediastudio.graph import Graph
 from mediastudio.models.pipelines import PipelineCache
 from mediastudio.models.registry import ModelRegistry
 from mediastudio.settings import Settings
@@ -36,7 +37,7 @@ class Engine:
         if self.models.default() is not None:
             threading.Thread(target=self.pipelines.preload, name="mediastudio-preload", daemon=True).start()
 
-    def plan(self, graph: dict[str, Any], outputs: list[str] | None = None, *, whole: bool = False) -> Plan:
+    def plan(self, graph: Graph, outputs: list[str] | None = None, *, whole: bool = False) -> Plan:
         return plan(graph, self.nodes, outputs, self.models.kinds(), whole=whole)
 
     def steps(self, run_plan: Plan) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mediastudio.errors import BadRequest, NotFound
+from mediastudio.graph import Graph
 from mediastudio.projects.files import read_json, write_json
 
 SCHEMA = 1
@@ -58,7 +59,7 @@ def asset_path(folder: Path, asset_id: str) -> Path:
 
 
 def empty_graph() -> dict[str, Any]:
-    return {"nodes": {}, "edges": {}}
+    return Graph().model_dump()
 
 
 def read_meta(folder: Path) -> dict[str, Any]:
@@ -72,12 +73,8 @@ def write_meta(folder: Path, meta: dict[str, Any]) -> None:
 
 def _well_formed(scene: Any) -> bool:
     """The shape every reader of a scene relies on (a damaged or foreign file is skipped, not fatal)."""
-    if not isinstance(scene, dict) or not isinstance(scene.get("name"), str):
-        return False
-    graph = scene.get("graph", {})
-    return isinstance(graph, dict) and isinstance(graph.get("nodes", {}), dict) \
-        and isinstance(graph.get("edges", {}), dict) \
-        and all(isinstance(node, dict) for node in graph.get("nodes", {}).values())
+    return isinstance(scene, dict) and isinstance(scene.get("name"), str) \
+        and Graph.read(scene.get("graph", {})) is not None
 
 
 def _read_scene(folder: Path, path: Path) -> dict[str, Any] | None:
@@ -105,20 +102,13 @@ def write_scene(folder: Path, scene: dict[str, Any]) -> None:
     write_json(scene_path(folder, scene["id"]), scene)
 
 
-def shots_of(graph: dict[str, Any]) -> list[dict[str, Any]]:
-    """Shots are the `shot` nodes of a scene's graph."""
-    nodes = graph.get("nodes", {})
-    return [{"node_id": node_id, "name": str(_params(node).get("name") or node.get("title") or node_id)}
-            for node_id, node in sorted(nodes.items(), key=lambda kv: _y(kv[1]))
-            if node.get("type") == "shot"]
+def scene_graph(scene: dict[str, Any]) -> Graph:
+    """A scene's graph, read leniently (graph/model.py)."""
+    return Graph.model_validate(scene.get("graph") or {})
 
 
-def _params(node: dict[str, Any]) -> dict[str, Any]:
-    params = node.get("params")
-    return params if isinstance(params, dict) else {}
-
-
-def _y(node: dict[str, Any]) -> float:
-    position = node.get("position")
-    y = position.get("y", 0) if isinstance(position, dict) else 0
-    return float(y) if isinstance(y, int | float) and not isinstance(y, bool) else 0.0
+def shots_of(graph: Graph) -> list[dict[str, Any]]:
+    """Shots are the `shot` nodes of a scene's graph, from the top of the canvas down."""
+    return [{"node_id": node_id, "name": str(node.params.get("name") or node.title or node_id)}
+            for node_id, node in sorted(graph.nodes.items(), key=lambda kv: kv[1].position.y)
+            if node.type == "shot"]

@@ -22,7 +22,6 @@ from mediastudio.projects.schemas import (
     CommitOut,
     ProjectVersion,
     SceneDetail,
-    SceneOut,
 )
 from mediastudio.projects.service import commit as commit_changes
 from mediastudio.settings import SettingsDep
@@ -90,7 +89,7 @@ class HistoryController(Controller):
         if found is None:
             found = next(c for c in repo.log(limit=100_000) if c.sha == sha)
         state = snapshot(repo.files_at(sha))
-        scenes = [SceneDetail(**SceneOut.of(s).model_dump(), graph=s.get("graph", {})) for s in state["scenes"]]
+        scenes = [SceneDetail.of(s) for s in state["scenes"]]
         return ProjectVersion(commit=commit_out(repo, found), meta=state["meta"], scenes=scenes)
 
     @post(

@@ -10,22 +10,21 @@ Litestar checks each injected value against its annotation with isinstance.)
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
 
 from litestar.di import NamedDependency
 
+from mediastudio.graph import Graph
 from mediastudio.projects.tables import Project
 
 
 class LiveScenes(ABC):
     @abstractmethod
-    def live_graph(self, project_id: str, scene_id: str) -> dict[str, Any] | None:
+    def live_graph(self, project_id: str, scene_id: str) -> Graph | None:
         """The graph of the scene's open document (None when nobody has it open)."""
         ...
 
     @abstractmethod
-    async def apply_rest(self, project: Project, scene_id: str, graph: dict[str, Any], user_id: str
-                         ) -> dict[str, Any]:
+    async def apply_rest(self, project: Project, scene_id: str, graph: Graph, user_id: str) -> Graph:
         """Replace the scene's graph through its live document (opened for it); the graph it holds after."""
         ...
 

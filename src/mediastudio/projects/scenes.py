@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import re
 from typing import Any
 
 from sqlmodel import Session
@@ -11,6 +10,7 @@ from sqlmodel import Session
 from mediastudio.auth.tables import User
 from mediastudio.common import new_id
 from mediastudio.errors import BadRequest, NotFound
+from mediastudio.graph import Graph, GraphIn
 from mediastudio.projects import content
 from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.repo import ProjectRepo
@@ -18,8 +18,6 @@ from mediastudio.projects.service import commit
 from mediastudio.settings import Settings
 
 NAME_MAX = 120
-EDGE_KEY = re.compile(r"^([\w-]+):([\w-]+)->([\w-]+):([\w-]+)$")
-MAX_NODES = 2000
 
 
 def _clean_name(name: str) -> str:
@@ -50,13 +48,14 @@ def _renumber(folder: Any, scenes: list[dict[str, Any]]) -> None:
 
 
 def create_scene(db: Session, settings: Settings, actor: User, project_id: str, name: str,
-                 graph: dict[str, Any] | None = None) -> dict[str, Any]:
+                 graph: GraphIn | None = None) -> dict[str, Any]:
     project, _ = require(db, actor, project_id, "edit")
+    stored = graph.stored() if graph else Graph()
     folder = project_folder(settings, project)
     with ProjectRepo(folder).lock:  # live rooms write scene files under the same lock
         scenes = content.read_scenes(folder)
         scene = {"id": new_id("sc"), "name": _clean_name(name), "order": len(scenes),
-                 "graph": validate_graph(graph) if graph else content.empty_graph()}
+                 "graph": stored.model_dump()}
         content.write_scene(folder, scene)
         commit(db, settings, project, actor, f"Added scene '{scene['name']}'")
         return scene
@@ -106,42 +105,3 @@ def delete_scene(db: Session, settings: Settings, actor: User, project_id: str, 
         content.scene_path(folder, scene_id).unlink()
         _renumber(folder, content.read_scenes(folder))
         commit(db, settings, project, actor, f"Deleted scene '{scene['name']}'")
-
-
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadRequest(f"{where} must be a number.", field="graph")
-    return float(value)
-
-
-def validate_graph(graph: dict[str, Any]) -> dict[str, Any]:
-    """Check the shape of a node graph; drop edges whose ends are gone (they are hidden anyway)."""
-    if not isinstance(graph, dict) or not isinstance(graph.get("nodes", {}), dict) \
-            or not isinstance(graph.get("edges", {}), dict):
-        raise BadRequest("A graph is {nodes: {id: node}, edges: {key: edge}}.", field="graph")
-    nodes: dict[str, Any] = {}
-    if len(graph.get("nodes", {})) > MAX_NODES:
-        raise BadRequest(f"A scene holds at most {MAX_NODES} nodes.", field="graph")
-    for node_id, node in graph.get("nodes", {}).items():
-        if not re.fullmatch(r"[\w-]{1,64}", node_id) or not isinstance(node, dict) \
-                or not isinstance(node.get("type"), str):
-            raise BadRequest(f"Node '{node_id}' needs an id of letters, digits, '_' or '-' and a 'type'.",
-                             field="graph")
-        position = node.get("position") if isinstance(node.get("position"), dict) else {"x": 0, "y": 0}
-        nodes[node_id] = {
-            "type": node["type"], "title": str(node.get("title") or node["type"]),
-            "position": {"x": _number(position.get("x", 0), f"{node_id}.position.x"),
-                         "y": _number(position.get("y", 0), f"{node_id}.position.y")},
-            "params": node.get("params") if isinstance(node.get("params"), dict) else {},
-            "bypass": bool(node.get("bypass", False)),
-        }
-    edges: dict[str, Any] = {}
-    for key in graph.get("edges", {}):
-        match = EDGE_KEY.match(key)
-        if not match:
-            raise BadRequest(f"Edge '{key}' must be named 'source:handle->target:handle'.", field="graph")
-        source, source_handle, target, target_handle = match.groups()
-        if source in nodes and target in nodes:
-            edges[key] = {"source": source, "source_handle": source_handle, "target": target,
-                          "target_handle": target_handle}
-    return {"nodes": nodes, "edges": edges}

@@ -11,17 +11,14 @@ from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page
 from mediastudio.db import DatabaseDep
 from mediastudio.errors import MediastudioError
-from mediastudio.projects import scenes
+from mediastudio.graph import Graph, GraphIn
+from mediastudio.projects import content, scenes
 from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.live import LiveScenesDep
 from mediastudio.projects.partial_saves import kept_error, saved_anyway, what_was_kept
-from mediastudio.projects.schemas import Graph, GraphOut, SceneCreate, SceneDetail, SceneOut, ScenePatch
+from mediastudio.projects.schemas import SceneCreate, SceneDetail, SceneOut, ScenePatch
 from mediastudio.projects.tables import Project
 from mediastudio.settings import SettingsDep
-
-
-def _detail(scene: dict) -> SceneDetail:  # type: ignore[type-arg]
-    return SceneDetail(**SceneOut.of(scene).model_dump(), graph=scene.get("graph", {}))
 
 
 class ScenesController(Controller):
@@ -40,28 +37,28 @@ class ScenesController(Controller):
                      database: DatabaseDep, settings: SettingsDep) -> SceneDetail:
         with database.transaction() as db:
             scene = scenes.create_scene(db, settings, identity.user, project_id, data.name,
-                                        data.graph.model_dump() if data.graph else None)
-        return _detail(scene)
+                                        data.graph)
+        return SceneDetail.of(scene)
 
     @get("/{scene_id:str}", summary="A scene with its graph", sync_to_thread=True)
     def get_scene(self, project_id: FromPath[str], scene_id: FromPath[str], identity: IdentityDep,
                   database: DatabaseDep, settings: SettingsDep) -> SceneDetail:
         with database.session() as db:
-            return _detail(scenes.get_scene(db, settings, identity.user, project_id, scene_id))
+            return SceneDetail.of(scenes.get_scene(db, settings, identity.user, project_id, scene_id))
 
     @patch("/{scene_id:str}", summary="Rename or move a scene", sync_to_thread=True)
     def update_scene(self, project_id: FromPath[str], scene_id: FromPath[str], data: JSONBody[ScenePatch],
                      identity: IdentityDep, database: DatabaseDep, settings: SettingsDep) -> SceneDetail:
         with database.transaction() as db:
-            return _detail(scenes.update_scene(db, settings, identity.user, project_id, scene_id,
-                                               name=data.name, order=data.order))
+            return SceneDetail.of(scenes.update_scene(db, settings, identity.user, project_id, scene_id,
+                                                      name=data.name, order=data.order))
 
     @post("/{scene_id:str}/duplicate", summary="Copy a scene, placed right after it", status_code=HTTP_201_CREATED,
           sync_to_thread=True)
     def duplicate_scene(self, project_id: FromPath[str], scene_id: FromPath[str], identity: IdentityDep,
                         database: DatabaseDep, settings: SettingsDep) -> SceneDetail:
         with database.transaction() as db:
-            return _detail(scenes.duplicate_scene(db, settings, identity.user, project_id, scene_id))
+            return SceneDetail.of(scenes.duplicate_scene(db, settings, identity.user, project_id, scene_id))
 
     @delete("/{scene_id:str}", summary="Delete a scene", status_code=HTTP_204_NO_CONTENT)
     async def delete_scene(self, project_id: FromPath[str], scene_id: FromPath[str], identity: IdentityDep,
@@ -75,39 +72,41 @@ class ScenesController(Controller):
 
     @get("/{scene_id:str}/graph", summary="The scene's node graph (the live document's, when it is open)")
     async def get_graph(self, project_id: FromPath[str], scene_id: FromPath[str], identity: IdentityDep,
-                        database: DatabaseDep, settings: SettingsDep, rooms: LiveScenesDep) -> GraphOut:
+                        database: DatabaseDep, settings: SettingsDep,
+                        rooms: LiveScenesDep) -> Graph:
         def read() -> dict:  # type: ignore[type-arg]
             with database.session() as db:
                 return scenes.get_scene(db, settings, identity.user, project_id, scene_id)
 
         scene = await to_thread.run_sync(read)
         # pycrdt documents live on the event loop's thread: read the live one here, not in a worker.
-        return GraphOut(**(rooms.live_graph(project_id, scene_id) or scene["graph"]))
+        return rooms.live_graph(project_id, scene_id) or content.scene_graph(scene)
 
     @put("/{scene_id:str}/graph", summary="Replace the scene's node graph (live in every open browser)")
-    async def put_graph(self, project_id: FromPath[str], scene_id: FromPath[str], data: JSONBody[Graph],
+    async def put_graph(self, project_id: FromPath[str], scene_id: FromPath[str], data: JSONBody[GraphIn],
                         identity: IdentityDep, database: DatabaseDep, settings: SettingsDep,
-                        rooms: LiveScenesDep) -> GraphOut:
+                        rooms: LiveScenesDep) -> Graph:
         def check() -> tuple[Project, dict]:  # type: ignore[type-arg]
             with database.session() as db:
                 scene = scenes.get_scene(db, settings, identity.user, project_id, scene_id)
                 return require(db, identity.user, project_id, "edit")[0], scene
 
         project, scene = await to_thread.run_sync(check)
-        graph = scenes.validate_graph(data.model_dump())
-        before = rooms.live_graph(project_id, scene_id) or scene.get("graph") or {}
+        graph = data.stored()
+        live = rooms.live_graph(project_id, scene_id)
+        before = live.model_dump() if live else scene.get("graph") or {}
         try:
             # The same path as a browser's edit: through the scene's live document, logged, relayed, saved.
-            return GraphOut(**await rooms.apply_rest(project, scene_id, graph, identity.user.id))
+            return await rooms.apply_rest(project, scene_id, graph, identity.user.id)
         except MediastudioError:
             raise  # refused before anything was taken (the project is being moved, the update is refused, …)
         except Exception as exc:  # say how far the edit got (a full disk often fails only a later step)
             live = rooms.live_graph(project_id, scene_id)  # the live document is read on the loop
-            kept, now = await to_thread.run_sync(what_was_kept, live, before,
+            kept, now = await to_thread.run_sync(what_was_kept, live.model_dump() if live else None, before,
                                                  project_folder(settings, project), scene_id)
             if kept == "nothing":
                 raise
             if kept == "all":
                 saved_anyway(exc)
-                return GraphOut(**now)
+                return Graph.model_validate(now)
             raise kept_error(kept, exc) from exc

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from litestar.params import Parameter
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel import Session, col, select
 
 from mediastudio.api_types import NOT_BLANK, text
 from mediastudio.auth.tables import User
-from mediastudio.common import ID_CHARS, UtcDatetime
+from mediastudio.common import UtcDatetime
+from mediastudio.graph import Graph, GraphIn
 from mediastudio.projects import content
 from mediastudio.projects.access import require
 from mediastudio.projects.tables import Asset, Project
@@ -120,63 +121,26 @@ class SceneOut(BaseModel):
 
     @classmethod
     def of(cls, scene: dict[str, Any]) -> SceneOut:
-        graph = scene.get("graph", {})
-        return cls(id=scene["id"], name=scene["name"], order=scene.get("order", 0),
-                   node_count=len(graph.get("nodes", {})), shots=[Shot(**s) for s in content.shots_of(graph)])
+        return cls(**_summary(scene, content.scene_graph(scene)))
 
 
-NodeId = Annotated[str, *text(pattern=ID_CHARS, message="A node id has 1 to 64 letters, digits, '_' or '-'.")]
-_END = r"[A-Za-z0-9_-]{1,64}:[A-Za-z0-9_-]{1,64}"
-EDGE_KEY = rf"^{_END}->{_END}$"
-EdgeKey = Annotated[str, *text(pattern=EDGE_KEY, message="An edge is named 'source:handle->target:handle'.")]
-MAX_NODES = 2000
-
-
-class Position(BaseModel):
-    x: float = 0
-    y: float = 0
-
-
-class NodeIn(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    type: str = Field(min_length=1, max_length=64, description="A node type id (GET /api/v1/node-types)")
-    title: str | None = Field(None, max_length=NAME_MAX)
-    position: Position | None = None
-    params: dict[str, Any] | None = None
-    bypass: bool = False
-
-
-class GraphOut(BaseModel):
-    """A scene's graph as stored (what the live document holds)."""
-
-    nodes: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="id → {type, title, position {x, y}, params {…}, bypass}")
-    edges: dict[str, dict[str, Any]] = Field(
-        default_factory=dict,
-        description="'source:handle->target:handle' → {source, source_handle, target, target_handle}",
-    )
-
-
-class Graph(BaseModel):
-    """A graph as a client sends it: the shape the server checks, stated for the OpenAPI document."""
-
-    nodes: dict[NodeId, NodeIn] = Field(
-        default_factory=dict, json_schema_extra={"propertyNames": {"pattern": ID_CHARS}, "maxProperties": MAX_NODES},
-        description="id → {type, title, position {x, y}, params {…}, bypass}")
-    edges: dict[EdgeKey, dict[str, Any]] = Field(
-        default_factory=dict, json_schema_extra={"propertyNames": {"pattern": EDGE_KEY}},
-        description="'source:handle->target:handle' → {source, source_handle, target, target_handle}",
-    )
+def _summary(scene: dict[str, Any], graph: Graph) -> dict[str, Any]:
+    return {"id": scene["id"], "name": scene["name"], "order": scene.get("order", 0), "node_count": len(graph.nodes),
+            "shots": [Shot(**s) for s in content.shots_of(graph)]}
 
 
 class SceneDetail(SceneOut):
-    graph: GraphOut
+    graph: Graph
+
+    @classmethod
+    def of(cls, scene: dict[str, Any]) -> SceneDetail:
+        graph = content.scene_graph(scene)
+        return cls(**_summary(scene, graph), graph=graph)
 
 
 class SceneCreate(BaseModel):
     name: Name
-    graph: Graph | None = None
+    graph: GraphIn | None = None
 
 
 class ScenePatch(BaseModel):

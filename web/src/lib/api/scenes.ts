@@ -10,43 +10,22 @@ export type Scene = components['schemas']['SceneOut'];
 export type SceneDetail = components['schemas']['SceneDetail'];
 export type Shot = components['schemas']['Shot'];
 
-/** A node of a scene graph as stored in its scene file (`scenes/<id>.json`; the server's `projects/schemas.py`). */
-export type GraphNode = {
-	type: string;
-	title?: string;
-	position: { x: number; y: number };
-	params?: Record<string, unknown>;
-	bypass?: boolean;
-};
-
+/** A scene's node graph as stored and answered (the server's `graph/model.py`). */
+export type Graph = components['schemas']['Graph'];
+/** A node of a scene graph. */
+export type GraphNode = components['schemas']['GraphNode'];
 /** An edge, keyed "source:handle->target:handle" in the graph. */
-export type GraphEdge = {
-	source: string;
-	source_handle: string;
-	target: string;
-	target_handle: string;
-};
-
-export type Graph = {
-	nodes: Record<string, GraphNode>;
-	edges: Record<string, GraphEdge>;
-};
+export type GraphEdge = components['schemas']['GraphEdge'];
+/** A graph as a client sends it (what is left out is filled in: a title from the type, position 0,0, …). */
+export type GraphIn = components['schemas']['GraphIn'];
 
 function scenePath(projectId: string, sceneId: string) {
 	return { params: { path: { project_id: projectId, scene_id: sceneId } } };
 }
 
-/** The schema types a graph as open objects; the scene file's shape is the one above. */
-export function asGraph(value: components['schemas']['GraphOut'] | undefined): Graph {
-	return {
-		nodes: (value?.nodes ?? {}) as unknown as Record<string, GraphNode>,
-		edges: (value?.edges ?? {}) as unknown as Record<string, GraphEdge>
-	};
-}
-
 /** A new scene, empty or with `graph` (a copy of the graph that made an asset). */
-export function createScene(projectId: string, name: string, graph?: Graph): Promise<Result<SceneDetail>> {
-	const body = graph ? { name, graph: graph as unknown as components['schemas']['Graph'] } : { name };
+export function createScene(projectId: string, name: string, graph?: GraphIn): Promise<Result<SceneDetail>> {
+	const body = graph ? { name, graph } : { name };
 	return settle(api.POST('/api/v1/projects/{project_id}/scenes', { params: { path: { project_id: projectId } }, body }));
 }
 
@@ -64,11 +43,8 @@ export function duplicateScene(projectId: string, sceneId: string): Promise<Resu
 }
 
 /** A scene's graph as the server has it now. */
-export async function fetchGraph(projectId: string, sceneId: string): Promise<Result<Graph>> {
-	const result = await settle<components['schemas']['GraphOut']>(
-		api.GET('/api/v1/projects/{project_id}/scenes/{scene_id}/graph', { ...scenePath(projectId, sceneId), cache: 'no-store' })
-	);
-	return result.ok ? { ok: true, data: asGraph(result.data) } : result;
+export function fetchGraph(projectId: string, sceneId: string): Promise<Result<Graph>> {
+	return settle(api.GET('/api/v1/projects/{project_id}/scenes/{scene_id}/graph', { ...scenePath(projectId, sceneId), cache: 'no-store' }));
 }
 
 /** Whether two graphs compute the same (node types, parameters, bypass and edges; not titles or positions). */

@@ -1315,6 +1315,24 @@ export interface components {
         };
         /** Graph */
         Graph: {
+            /** @description 'source:handle->target:handle' → edge */
+            edges: {
+                [key: string]: components["schemas"]["GraphEdge"];
+            };
+            /** @description Node id → node */
+            nodes: {
+                [key: string]: components["schemas"]["GraphNode"];
+            };
+        };
+        /** GraphEdge */
+        GraphEdge: {
+            source: string;
+            source_handle: string;
+            target: string;
+            target_handle: string;
+        };
+        /** GraphIn */
+        GraphIn: {
             /** @description 'source:handle->target:handle' → {source, source_handle, target, target_handle} */
             edges?: {
                 [key: string]: {
@@ -1326,20 +1344,19 @@ export interface components {
                 [key: string]: components["schemas"]["NodeIn"];
             };
         };
-        /** GraphOut */
-        GraphOut: {
-            /** @description 'source:handle->target:handle' → {source, source_handle, target, target_handle} */
-            edges?: {
-                [key: string]: {
-                    [key: string]: unknown;
-                };
+        /** GraphNode */
+        GraphNode: {
+            /** @description Passes its inputs through instead of running */
+            bypass: boolean;
+            /** @description The node type's parameters by name */
+            params: {
+                [key: string]: unknown;
             };
-            /** @description id → {type, title, position {x, y}, params {…}, bypass} */
-            nodes?: {
-                [key: string]: {
-                    [key: string]: unknown;
-                };
-            };
+            position: components["schemas"]["Position"];
+            /** @description Shown on the canvas; the type when none was given */
+            title: string;
+            /** @description A node type id (GET /api/v1/node-types) */
+            type: string;
         };
         /** Health */
         Health: {
@@ -1877,12 +1894,12 @@ export interface components {
         };
         /** SceneCreate */
         SceneCreate: {
-            graph?: components["schemas"]["Graph"] | null;
+            graph?: components["schemas"]["GraphIn"] | null;
             name: string;
         };
         /** SceneDetail */
         SceneDetail: {
-            graph: components["schemas"]["GraphOut"];
+            graph: components["schemas"]["Graph"];
             id: string;
             name: string;
             node_count: number;
@@ -5737,7 +5754,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["GraphOut"];
+                    "application/json": components["schemas"]["Graph"];
                 };
             };
             /** @description The request is not valid; `detail` says which field and why. */
@@ -5799,7 +5816,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["Graph"];
+                "application/json": components["schemas"]["GraphIn"];
             };
         };
         responses: {
@@ -5809,7 +5826,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["GraphOut"];
+                    "application/json": components["schemas"]["Graph"];
                 };
             };
             /** @description The request is not valid; `detail` says which field and why. */

@@ -1,0 +1,18 @@
+"""The scene graph's one model family (graph/model.py): below projects/, engine/ and collab/, which all use it."""
+
+from mediastudio.graph.model import (
+    EDGE_ENDS,
+    EDGE_KEY,
+    MAX_NODES,
+    NODE_ID,
+    TITLE_MAX,
+    Graph,
+    GraphEdge,
+    GraphIn,
+    GraphNode,
+    NodeIn,
+    Position,
+)
+
+__all__ = ["EDGE_ENDS", "EDGE_KEY", "MAX_NODES", "NODE_ID", "TITLE_MAX", "Graph", "GraphEdge", "GraphIn",
+           "GraphNode", "NodeIn", "Position"]

@@ -1,0 +1,193 @@
+"""The scene graph, stated once: nodes (type, title, position, params, bypass) and the edges between their
+ports, as the scene files, the API, the engine's planner and the live document (collab/) all hold it.
+
+Two readings of one shape:
+
+- `Graph` (`GraphNode`, `GraphEdge`, `Position`) is a graph as stored: what a scene file, the live document
+  and a run's snapshot hold, and what the API answers. It reads leniently, as the live document reads what
+  a browser put in it: what a node lacks or holds of the wrong kind becomes what the document would show
+  (its type for a title, 0,0, no parameters, not bypassed), fields it does not know are kept, and edges
+  without four string ends, or whose nodes are gone, are left out (hidden on the canvas, repaired by the
+  server). Only a graph that is not objects all the way down to its nodes is refused: no reader could use it.
+- `GraphIn` (`NodeIn`) is a graph as a client sends it, checked strictly and stated in the OpenAPI document;
+  `GraphIn.stored()` is the graph it saves.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, model_validator
+
+from mediastudio.api_types import text
+from mediastudio.errors import BadRequest
+
+_PART = r"[A-Za-z0-9_-]{1,64}"  # ASCII: the same in Python and in JSON Schema
+NODE_ID = rf"^{_PART}$"
+EDGE_KEY = rf"^{_PART}:{_PART}->{_PART}:{_PART}$"  # "source:handle->target:handle"
+_EDGE_PARTS = re.compile(rf"^({_PART}):({_PART})->({_PART}):({_PART})$")
+EDGE_ENDS = ("source", "source_handle", "target", "target_handle")
+MAX_NODES = 2000
+TITLE_MAX = 120
+TYPE_MAX = 64
+UNKNOWN_TYPE = "unknown"
+
+NodeId = Annotated[str, *text(pattern=NODE_ID, message="A node id has 1 to 64 letters, digits, '_' or '-'.")]
+EdgeKey = Annotated[str, *text(pattern=EDGE_KEY, message="An edge is named 'source:handle->target:handle'.")]
+
+
+class Position(BaseModel):
+    """Where a node sits on the canvas."""
+
+    x: float = 0
+    y: float = 0
+
+    @field_serializer("x", "y")
+    def _whole(self, value: float) -> int | float:
+        """Whole numbers are written as ints (JS numbers arrive as floats), so scene files do not churn."""
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _coordinate(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0.0
+    try:
+        return float(value)
+    except OverflowError:  # an int past the float range
+        return 0.0
+
+
+def _position(value: Any) -> Any:
+    if isinstance(value, Position):
+        return value
+    if not isinstance(value, dict):
+        return {"x": 0, "y": 0}
+    return {"x": _coordinate(value.get("x", 0)), "y": _coordinate(value.get("y", 0))}
+
+
+class GraphNode(BaseModel):
+    """A node as stored. Read leniently (see the module): a value of the wrong kind becomes the default."""
+
+    model_config = ConfigDict(extra="allow")  # fields of older or other studios are kept
+
+    type: str = Field(description="A node type id (GET /api/v1/node-types)")
+    title: str = Field(description="Shown on the canvas; the type when none was given")
+    position: Position
+    params: dict[str, Any] = Field(description="The node type's parameters by name")
+    bypass: bool = Field(description="Passes its inputs through instead of running")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data  # a node that is not an object is refused
+        kind = _text(data.get("type"))
+        params = data.get("params")
+        return {**data, "type": kind or UNKNOWN_TYPE, "title": _text(data.get("title")) or kind or UNKNOWN_TYPE,
+                "position": _position(data.get("position")), "params": params if isinstance(params, dict) else {},
+                "bypass": data.get("bypass") is True}
+
+
+class GraphEdge(BaseModel):
+    """An edge from an output port (`source_handle`) of one node to an input port of another."""
+
+    model_config = ConfigDict(extra="allow")
+
+    source: str
+    source_handle: str
+    target: str
+    target_handle: str
+
+    @property
+    def key(self) -> str:
+        """Its name in the graph: 'source:handle->target:handle'."""
+        return f"{self.source}:{self.source_handle}->{self.target}:{self.target_handle}"
+
+    @classmethod
+    def of_key(cls, key: str) -> GraphEdge | None:
+        """The edge a key names; None unless it is 'source:handle->target:handle' of node ids."""
+        match = _EDGE_PARTS.match(key)
+        return cls(**dict(zip(EDGE_ENDS, match.groups(), strict=True))) if match else None
+
+
+def _usable(edge: Any, nodes: dict[str, Any]) -> bool:
+    """Whether an edge has four string ends between nodes of the graph."""
+    if isinstance(edge, GraphEdge):
+        return edge.source in nodes and edge.target in nodes
+    return isinstance(edge, dict) and all(isinstance(edge.get(end), str) for end in EDGE_ENDS) \
+        and edge["source"] in nodes and edge["target"] in nodes
+
+
+def _titled(node_id: str, node: Any) -> Any:
+    """A node with neither a title nor a type is shown by its id."""
+    if isinstance(node, dict) and not _text(node.get("title")) and not _text(node.get("type")):
+        return {**node, "title": node_id}
+    return node
+
+
+class Graph(BaseModel):
+    """A scene's node graph as stored (a scene file, the live document, a run's snapshot)."""
+
+    nodes: dict[str, GraphNode] = Field(description="Node id → node")
+    edges: dict[str, GraphEdge] = Field(description="'source:handle->target:handle' → edge")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        nodes, edges = data.get("nodes", {}), data.get("edges", {})
+        if not isinstance(nodes, dict) or not isinstance(edges, dict):
+            return {**data, "nodes": nodes, "edges": edges}  # refused: not a graph
+        return {**data, "nodes": {n: _titled(n, node) for n, node in nodes.items()},
+                "edges": {key: edge for key, edge in edges.items() if _usable(edge, nodes)}}
+
+    @classmethod
+    def read(cls, value: Any) -> Graph | None:
+        """`value` as a graph; None when it is not one (a damaged or foreign scene file)."""
+        try:
+            return cls.model_validate(value)
+        except ValidationError:
+            return None
+
+
+class NodeIn(BaseModel):
+    """A node as a client sends it."""
+
+    model_config = ConfigDict(extra="allow")  # accepted, not kept
+
+    type: str = Field(min_length=1, max_length=TYPE_MAX, description="A node type id (GET /api/v1/node-types)")
+    title: str | None = Field(None, max_length=TITLE_MAX)
+    position: Position | None = None
+    params: dict[str, Any] | None = None
+    bypass: bool = False
+
+    def stored(self) -> GraphNode:
+        return GraphNode(type=self.type, title=self.title or self.type, position=self.position or Position(),
+                         params=self.params or {}, bypass=self.bypass)
+
+
+class GraphIn(BaseModel):
+    """A graph as a client sends it: the shape the server checks, stated for the OpenAPI document."""
+
+    nodes: dict[NodeId, NodeIn] = Field(
+        default_factory=dict, json_schema_extra={"propertyNames": {"pattern": NODE_ID}, "maxProperties": MAX_NODES},
+        description="id → {type, title, position {x, y}, params {…}, bypass}")
+    edges: dict[EdgeKey, dict[str, Any]] = Field(
+        default_factory=dict, json_schema_extra={"propertyNames": {"pattern": EDGE_KEY}},
+        description="'source:handle->target:handle' → {source, source_handle, target, target_handle}",
+    )
+
+    def stored(self) -> Graph:
+        """The graph to save: titles and positions filled in, each edge as its key names it, edges whose
+        nodes are not in the graph left out (they would be hidden anyway)."""
+        if len(self.nodes) > MAX_NODES:
+            raise BadRequest(f"A scene holds at most {MAX_NODES} nodes.", field="graph")
+        edges = {key: GraphEdge.of_key(key) for key in self.edges}
+        return Graph(nodes={node_id: node.stored() for node_id, node in self.nodes.items()},
+                     edges={key: edge for key, edge in edges.items() if edge is not None})
