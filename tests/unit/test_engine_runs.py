@@ -1,138 +1,144 @@
-"""engine/runs.py with stand-ins for the database, the task system and the engine: the `scene.run` params both
-paths (scene runs and batches; regenerating an asset) build, batch numbering, run indexes and plan errors."""
+"""engine/runs.py on a real studio (SQLite, git, the task system, the engine; nothing started): the `scene.run`
+tasks both paths record (scene runs and batches; regenerating an asset), batch numbering, run indexes, seeds
+and the words of a graph that cannot run."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
-from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
+from sqlmodel import col, select
 
+from mediastudio.accounts.users import create_user
+from mediastudio.app import build_studio
+from mediastudio.auth.tables import User
 from mediastudio.engine import runs
-from mediastudio.engine.graph import GraphInvalid, Issue
-from mediastudio.engine.run import RunParams, _title
-
-GRAPH: dict[str, Any] = {"nodes": {"n1": {"type": "text_to_image", "params": {"prompt": "a cat", "seed": 7}},
-                                   "s": {"type": "seed", "params": {"value": 1, "mode": "increment"}}}, "edges": []}
-
-
-class FakeDb:
-    def __init__(self) -> None:
-        self.flushed = 0
-
-    def flush(self) -> None:
-        self.flushed += 1
+from mediastudio.graph import GraphIn
+from mediastudio.media.assets import add_assets, read_meta
+from mediastudio.media.probe import probe
+from mediastudio.projects import scenes, service
+from mediastudio.projects.tables import Project
+from mediastudio.settings import Settings
+from mediastudio.storage.sniff import sniff
+from mediastudio.studio import Studio
+from mediastudio.tasks.tables import Task
+from support import run_async
 
 
-class FakeDatabase:
-    def __init__(self) -> None:
-        self.db = FakeDb()
-
-    @contextmanager
-    def transaction(self) -> Iterator[FakeDb]:
-        yield self.db
+@pytest.fixture
+def studio(tmp_path: Path) -> Iterator[Studio]:
+    made = build_studio(Settings(data_dir=tmp_path, probe_gpu=False))
+    yield made
+    made.db.close()
 
 
-class FakeEngine:
-    """Plans every graph into 5 steps; a scene's run index counts the runs recorded (flushed) before."""
-
-    def __init__(self, issues: list[Issue] | None = None, before: int = 0) -> None:
-        self.issues, self.before, self.planned = issues, before, []
-
-    def plan(self, graph: dict[str, Any], outputs: list[str] | None = None) -> str:
-        self.planned.append((graph, outputs))
-        if self.issues:
-            raise GraphInvalid(self.issues)
-        return "plan"
-
-    def steps(self, run_plan: str) -> int:
-        return 5
-
-    def run_index(self, db: FakeDb, scene_id: str) -> int:
-        return self.before + db.flushed
+@pytest.fixture
+def film(studio: Studio) -> tuple[User, str, str]:
+    """Ana, her project from the text-to-image template, and its scene."""
+    with studio.db.transaction() as db:
+        ana = create_user(db, username="ana", password="violet tram sixteen")
+        project = service.create_project(db, studio.settings, ana, name="Film", workspace_id=None,
+                                         template="text-to-image")
+    with studio.db.session() as db:
+        scene = scenes.list_scenes(db, studio.settings, ana, project.id)[0]
+    return ana, project.id, scene["id"]
 
 
-class FakeTasks:
-    """Checks params as TaskSystem.new does (RunParams), keeps what it would store and the title."""
-
-    def __init__(self) -> None:
-        self.made: list[dict[str, Any]] = []
-        self.submitted: list[dict[str, Any]] = []
-
-    def new(self, db: FakeDb, user: Any, kind: str, params: dict[str, Any], project_id: str) -> dict[str, Any]:
-        parsed = RunParams.model_validate(params)
-        task = {"kind": kind, "project_id": project_id, "params": parsed.model_dump(mode="json"),
-                "title": _title(parsed)}
-        self.made.append(task)
-        return task
-
-    def submit(self, task: dict[str, Any]) -> None:
-        self.submitted.append(task)
-
-    def describe(self, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return tasks
+def queue(studio: Studio, user: User, request: runs.RunRequest) -> list[Task]:
+    out = run_async(runs.queue_runs(studio.db, studio.settings, studio.rooms, studio.tasks, studio.engine, user,
+                                    request))
+    with studio.db.session() as db:
+        return [db.get(Task, t.id) for t in out]
 
 
-def record(request: runs.RunRequest, engine: FakeEngine | None = None) -> list[dict[str, Any]]:
-    snapshot = runs.Snapshot("Opening", GRAPH)
-    return runs.record_runs(FakeDatabase(), FakeTasks(), engine or FakeEngine(), "user", request,  # type: ignore[arg-type]
-                            snapshot)
+def generated_asset(studio: Studio, user: User, project_id: str, provenance: dict[str, Any]) -> str:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "teal").save(buffer, format="PNG")
+    data = buffer.getvalue()
+    sha, _ = studio.blobs.store_bytes(data)
+    sniffed = sniff(data[:4096])
+    probed = probe(studio.blobs.path(sha), sniffed.category, sniffed.mime, max_pixels=10**6)
+    with studio.db.transaction() as db:
+        (asset,) = add_assets(db, studio.settings, user, project_id, [("cat.png", sha, sniffed, probed, len(data))],
+                              category="generated", provenance=provenance)
+    return asset.id
 
 
-def test_a_single_run_has_no_batch_and_the_scene_s_run_index() -> None:
-    (task,) = record(runs.RunRequest("p1", "s1", outputs=["n1"]), FakeEngine(before=3))
-    assert task["kind"] == "scene.run" and task["project_id"] == "p1"
-    assert task["params"] == {"scene_id": "s1", "scene_name": "Opening", "outputs": ["n1"], "graph": GRAPH,
-                              "force": False, "run_index": 3, "steps_hint": 5, "batch": None}
-    assert task["title"] == "Run 1 node(s) of 'Opening'"
+def test_a_single_run_has_no_batch_and_counts_the_runs_before_it(studio: Studio, film: tuple[User, str, str]) -> None:
+    ana, project_id, scene_id = film
+    (first,) = queue(studio, ana, runs.RunRequest(project_id, scene_id))
+    (second,) = queue(studio, ana, runs.RunRequest(project_id, scene_id, outputs=["shot"]))
+    assert first.kind == "scene.run" and first.project_id == project_id and first.status == "queued"
+    assert first.params["batch"] is None and first.params["force"] is False and first.params["outputs"] is None
+    assert (first.params["run_index"], second.params["run_index"]) == (0, 1)  # a waiting run counts
+    assert first.params["steps_hint"] >= 1 and first.params["graph"]["nodes"]
+    assert first.title == "Run 'Hero shot'" and second.title == "Run 1 node(s) of 'Hero shot'"
 
 
-def test_a_batch_numbers_its_runs_and_steps_their_run_index() -> None:
-    made = record(runs.RunRequest("p1", "s1", force=True, repeat=3), FakeEngine(before=2))
-    assert [t["params"]["batch"] for t in made] == [[1, 3], [2, 3], [3, 3]]
-    assert [t["params"]["run_index"] for t in made] == [2, 3, 4]
-    assert [t["title"] for t in made] == [f"Run 'Opening' ({n} of 3)" for n in (1, 2, 3)]
-    assert all(t["params"]["force"] and t["params"]["outputs"] is None for t in made)
+def test_a_batch_numbers_its_runs_and_steps_their_run_index(studio: Studio, film: tuple[User, str, str]) -> None:
+    ana, project_id, scene_id = film
+    made = queue(studio, ana, runs.RunRequest(project_id, scene_id, force=True, repeat=3))
+    assert [t.params["batch"] for t in made] == [[1, 3], [2, 3], [3, 3]]
+    assert [t.params["run_index"] for t in made] == [0, 1, 2]
+    assert [t.title for t in made] == [f"Run 'Hero shot' ({n} of 3)" for n in (1, 2, 3)]
+    assert all(t.params["force"] for t in made)
 
 
-def test_the_builder_gives_valid_params_and_a_batch_only_for_repeats() -> None:
-    one = runs.run_params(runs.RunRequest("p", "s"), runs.Snapshot("", GRAPH), steps_hint=4)
-    two = runs.run_params(runs.RunRequest("p", "s", repeat=2), runs.Snapshot("", GRAPH), steps_hint=4, place=2,
-                          run_index=9)
-    assert RunParams.model_validate(one.model_dump(mode="json")) == RunParams.model_validate(one.model_dump())
-    assert (one.batch, one.run_index, two.batch, two.run_index) == (None, 0, (2, 2), 9)
-    assert _title(one) == "Run 's'"  # no scene name: the scene id
+def test_regenerating_records_the_same_params_shape(studio: Studio, film: tuple[User, str, str]) -> None:
+    ana, project_id, scene_id = film
+    (run,) = queue(studio, ana, runs.RunRequest(project_id, scene_id))
+    asset_id = generated_asset(studio, ana, project_id,
+                               {"graph": run.params["graph"], "node_id": "shot", "scene_id": scene_id})
+    out = runs.regenerate(studio.db, studio.settings, studio.tasks, studio.engine, ana, project_id, asset_id, False)
+    with studio.db.session() as db:
+        task = db.get(Task, out.id)
+    assert task is not None and task.params.keys() == run.params.keys()
+    assert {k: task.params[k] for k in ("scene_id", "scene_name", "outputs", "force", "run_index", "batch")} == {
+        "scene_id": scene_id, "scene_name": "cat.png again", "outputs": ["shot"], "force": True, "run_index": 0,
+        "batch": None}
+    assert task.params["graph"] == run.params["graph"] and task.title == "Run 1 node(s) of 'cat.png again'"
 
 
-def test_regenerating_builds_the_same_params_shape(monkeypatch: pytest.MonkeyPatch) -> None:
-    provenance = {"graph": GRAPH, "node_id": "n1", "scene_id": "s1"}
-    monkeypatch.setattr(runs, "_provenance", lambda *args: ("cat.png", provenance))
-    tasks = FakeTasks()
-    out = runs.regenerate(FakeDatabase(), None, tasks, FakeEngine(), "user", "p1", "a1", False)  # type: ignore[arg-type]
-    assert tasks.submitted == [out]
-    assert out["params"] == {"scene_id": "s1", "scene_name": "cat.png again", "outputs": ["n1"], "graph": GRAPH,
-                             "force": True, "run_index": 0, "steps_hint": 5, "batch": None}
-    assert out["params"].keys() == record(runs.RunRequest("p1", "s1"))[0]["params"].keys()
-    assert out["title"] == "Run 1 node(s) of 'cat.png again'"
+def test_regenerating_with_new_seeds_changes_every_seed_but_not_the_record(studio: Studio,
+                                                                           film: tuple[User, str, str]) -> None:
+    ana, project_id, scene_id = film
+    (run,) = queue(studio, ana, runs.RunRequest(project_id, scene_id))
+    before = run.params["graph"]["nodes"]
+    assert before["seed"]["type"] == "seed" and "seed" not in before["generate"]["params"]
+    asset_id = generated_asset(studio, ana, project_id, {"graph": run.params["graph"], "node_id": "shot"})
+    runs.regenerate(studio.db, studio.settings, studio.tasks, studio.engine, ana, project_id, asset_id, True)
+    with studio.db.session() as db:
+        task = db.exec(select(Task).order_by(col(Task.created_at).desc())).first()
+        project = db.get(Project, project_id)
+    assert task is not None and project is not None
+    after = task.params["graph"]["nodes"]
+    assert after["seed"]["params"]["mode"] == "fixed" and 0 <= after["seed"]["params"]["value"] < 2**32
+    assert 0 <= after["generate"]["params"]["seed"] < 2**32  # a generating node gets its own seed too
+    assert after["prompt"] == before["prompt"], "nothing else changes"
+    recorded = read_meta(studio.settings, project, asset_id)["provenance"]["graph"]
+    assert recorded == run.params["graph"], "the asset's record is left as it was"
 
 
-def test_regenerating_with_new_seeds_changes_every_seed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(runs, "_provenance", lambda *args: ("cat.png", {"graph": GRAPH, "node_id": "n1"}))
-    out = runs.regenerate(FakeDatabase(), None, FakeTasks(), FakeEngine(), "user", "p1", "a1", True)  # type: ignore[arg-type]
-    nodes = out["params"]["graph"]["nodes"]
-    seeds = [nodes["s"]["params"]["value"], nodes["n1"]["params"]["seed"]]
-    assert nodes["s"]["params"]["mode"] == "fixed" and all(0 <= s < 2**32 for s in seeds)
-    assert nodes["n1"]["params"]["prompt"] == "a cat" and out["params"]["scene_id"] == ""
-    assert GRAPH["nodes"]["n1"]["params"]["seed"] == 7  # the recorded graph is left as it was
-
-
-def test_a_graph_that_cannot_run_names_its_first_problem_and_how_many_more() -> None:
-    issues = [Issue("n1", "The prompt is empty."), Issue("n2", "Nothing feeds 'image'.")]
+def test_a_graph_that_cannot_run_names_its_first_problem_and_how_many_more(studio: Studio,
+                                                                         film: tuple[User, str, str]) -> None:
+    ana, project_id, _ = film
+    broken = {"nodes": {"a": {"type": "text_to_image", "position": {"x": 0, "y": 0}},
+                        "b": {"type": "image_to_image", "position": {"x": 0, "y": 200}},
+                        "shot": {"type": "shot", "position": {"x": 0, "y": 400}}},
+              "edges": {"a:image->shot:images": {"source": "a", "source_handle": "image", "target": "shot",
+                                                 "target_handle": "images"},
+                        "b:image->shot:images": {"source": "b", "source_handle": "image", "target": "shot",
+                                                 "target_handle": "images"}}}
+    with studio.db.transaction() as db:
+        scene = scenes.create_scene(db, studio.settings, ana, project_id, "Broken", GraphIn.model_validate(broken))
     with pytest.raises(runs.GraphProblems) as caught:
-        record(runs.RunRequest("p1", "s1", repeat=2), FakeEngine(issues))
-    assert caught.value.detail == "The prompt is empty. (and 1 more)" and caught.value.hint == runs.SCENE_HINT
-    assert caught.value.extra == {"issues": [i.as_dict() for i in issues]}
-    with pytest.raises(runs.GraphProblems) as again:
-        runs.plan_run(FakeEngine(issues), GRAPH, ["n1"], hint=runs.REGENERATE_HINT, count_more=False)  # type: ignore[arg-type]
-    assert again.value.detail == "The prompt is empty." and again.value.hint == runs.REGENERATE_HINT
+        queue(studio, ana, runs.RunRequest(project_id, scene["id"], repeat=2))
+    issues = caught.value.extra["issues"]
+    assert len(issues) > 1 and caught.value.hint == runs.SCENE_HINT
+    assert caught.value.detail == f"{issues[0]['message']} (and {len(issues) - 1} more)"
+    with studio.db.session() as db:
+        assert db.exec(select(Task)).all() == [], "a graph that cannot run queues nothing"

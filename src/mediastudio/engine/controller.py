@@ -12,13 +12,13 @@ from litestar.status_codes import HTTP_201_CREATED
 from pydantic import BaseModel, Field
 
 from mediastudio.auth.identity import IdentityDep
-from mediastudio.collab.rooms import RoomsDep
 from mediastudio.common import Page
 from mediastudio.db import DatabaseDep
 from mediastudio.engine import runs
 from mediastudio.engine.registry import describe
 from mediastudio.engine.service import EngineDep
 from mediastudio.errors import NotFound
+from mediastudio.projects.live import LiveScenesDep
 from mediastudio.settings import SettingsDep
 from mediastudio.storage.blobs import BlobsDep
 from mediastudio.storage.serving import serve_blob
@@ -90,7 +90,7 @@ class EngineController(Controller):
     @post("/projects/{project_id:str}/scenes/{scene_id:str}/run", status_code=HTTP_201_CREATED,
           summary="Run the scene's graph as it is now (or the given outputs): a task on the GPU lane")
     async def run(self, project_id: FromPath[str], scene_id: FromPath[str], data: JSONBody[RunIn],
-                  identity: IdentityDep, database: DatabaseDep, settings: SettingsDep, rooms: RoomsDep,
+                  identity: IdentityDep, database: DatabaseDep, settings: SettingsDep, rooms: LiveScenesDep,
                   tasks: TasksDep, engine: EngineDep) -> TaskOut:
         request = _request(project_id, scene_id, data, 1)
         (task,) = await runs.queue_runs(database, settings, rooms, tasks, engine, identity.user, request)
@@ -99,7 +99,7 @@ class EngineController(Controller):
     @post("/projects/{project_id:str}/scenes/{scene_id:str}/runs", status_code=HTTP_201_CREATED,
           summary="Queue a batch of runs of the scene's graph as it is now (all or none: they must fit the quota)")
     async def run_batch(self, project_id: FromPath[str], scene_id: FromPath[str], data: JSONBody[BatchIn],
-                        identity: IdentityDep, database: DatabaseDep, settings: SettingsDep, rooms: RoomsDep,
+                        identity: IdentityDep, database: DatabaseDep, settings: SettingsDep, rooms: LiveScenesDep,
                         tasks: TasksDep, engine: EngineDep) -> Page[TaskOut]:
         request = _request(project_id, scene_id, data, data.repeat)
         return Page(items=await runs.queue_runs(database, settings, rooms, tasks, engine, identity.user, request))
@@ -116,7 +116,7 @@ class EngineController(Controller):
     @post("/projects/{project_id:str}/scenes/{scene_id:str}/check", status_code=200,
           summary="Check the scene's graph without running it: every problem, on the node it concerns")
     async def check(self, project_id: FromPath[str], scene_id: FromPath[str], identity: IdentityDep,
-                    database: DatabaseDep, settings: SettingsDep, rooms: RoomsDep, engine: EngineDep) -> CheckOut:
+                    database: DatabaseDep, settings: SettingsDep, rooms: LiveScenesDep, engine: EngineDep) -> CheckOut:
         whole = await runs.check_scene(database, settings, rooms, engine, identity.user, project_id, scene_id)
         return CheckOut(issues=[IssueOut(**i.as_dict()) for i in whole.issues], runnable=whole.order)
 

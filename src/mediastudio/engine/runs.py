@@ -10,7 +10,6 @@ from typing import Any
 from anyio import to_thread
 
 from mediastudio.auth.tables import User
-from mediastudio.collab.rooms import Rooms
 from mediastudio.db import Database
 from mediastudio.engine.graph import GraphInvalid, Issue, Plan
 from mediastudio.engine.run import RunParams
@@ -20,6 +19,7 @@ from mediastudio.graph import Graph, GraphNode
 from mediastudio.media.assets import get_asset, read_meta
 from mediastudio.projects import content, scenes
 from mediastudio.projects.access import require
+from mediastudio.projects.live import LiveScenes
 from mediastudio.settings import Settings
 from mediastudio.tasks.schemas import TaskOut
 from mediastudio.tasks.system import TaskSystem
@@ -81,7 +81,7 @@ def plan_run(engine: Engine, graph: Graph, outputs: list[str] | None, *, hint: s
                             issues=[i.as_dict() for i in exc.issues]) from exc
 
 
-async def read_snapshot(database: Database, settings: Settings, rooms: Rooms, user: User, project_id: str,
+async def read_snapshot(database: Database, settings: Settings, rooms: LiveScenes, user: User, project_id: str,
                         scene_id: str, action: Action) -> Snapshot:
     """The scene, if `user` may do `action` on its project, with its live document (what everyone sees now)
     as the graph that runs; the stored graph when no room is open."""
@@ -115,7 +115,7 @@ def submit_all(tasks: TaskSystem, made: list[Task]) -> list[TaskOut]:
     return tasks.describe(made)
 
 
-async def queue_runs(database: Database, settings: Settings, rooms: Rooms, tasks: TaskSystem, engine: Engine,
+async def queue_runs(database: Database, settings: Settings, rooms: LiveScenes, tasks: TaskSystem, engine: Engine,
                      user: User, request: RunRequest) -> list[TaskOut]:
     """Run the scene's graph as it is now, `request.repeat` times."""
     snapshot = await read_snapshot(database, settings, rooms, user, request.project_id, request.scene_id, "run")
@@ -123,7 +123,7 @@ async def queue_runs(database: Database, settings: Settings, rooms: Rooms, tasks
     return submit_all(tasks, made)
 
 
-async def check_scene(database: Database, settings: Settings, rooms: Rooms, engine: Engine, user: User,
+async def check_scene(database: Database, settings: Settings, rooms: LiveScenes, engine: Engine, user: User,
                       project_id: str, scene_id: str) -> Plan:
     """The whole-scene plan of the graph as it is now, with every problem (nothing runs)."""
     snapshot = await read_snapshot(database, settings, rooms, user, project_id, scene_id, "view")

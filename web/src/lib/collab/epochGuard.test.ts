@@ -88,8 +88,8 @@ function serverDoc(epoch: number): Y.Doc {
 	doc.transact(() => {
 		metaOf(doc).set('schema', 1);
 		metaOf(doc).set('epoch', epoch);
-		insertNode(doc, 'p', { type: 'prompt', position: { x: 0, y: 0 }, params: { text: 'a cat' } });
-		insertNode(doc, 't', { type: 'text_to_image', position: { x: 300, y: 0 }, params: { steps: 20 } });
+		insertNode(doc, 'p', { type: 'prompt', title: 'prompt', position: { x: 0, y: 0 }, params: { text: 'a cat' }, bypass: false });
+		insertNode(doc, 't', { type: 'text_to_image', title: 'text_to_image', position: { x: 300, y: 0 }, params: { steps: 20 }, bypass: false });
 	});
 	return doc;
 }

@@ -24,7 +24,8 @@ import {
 	yValue
 } from './model';
 
-const node = (type: string, extra: Partial<GraphNode> = {}): GraphNode => ({ type, position: { x: 0, y: 0 }, ...extra });
+/** A node as the server answers one: every field there, the title the type's when none is given (as the server fills it). */
+const node = (type: string, extra: Partial<GraphNode> = {}): GraphNode => ({ type, title: type, position: { x: 0, y: 0 }, params: {}, bypass: false, ...extra });
 const edge = (source: string, source_handle: string, target: string, target_handle: string) => ({ source, source_handle, target, target_handle });
 
 /** A document with nodes a (prompt), b (text_to_image), c (save), in one transaction. */
@@ -164,7 +165,9 @@ describe('reading', () => {
 describe('writing', () => {
 	it('insertNode stores what readGraph reads back, positions rounded, title defaulting to the type', () => {
 		const doc = new Y.Doc();
-		insertNode(doc, 'n', { type: 'upscale', position: { x: 10.6, y: -3.4 }, params: { factor: 2, method: 'lanczos', tags: ['a', 'b'], opts: { deep: 'x' } } });
+		// Deliberately without title and bypass (a node from an older client or a hand-built one): insertNode fills them in.
+		const untitled = { type: 'upscale', position: { x: 10.6, y: -3.4 }, params: { factor: 2, method: 'lanczos', tags: ['a', 'b'], opts: { deep: 'x' } } };
+		insertNode(doc, 'n', untitled as unknown as GraphNode);
 		expect(readGraph(doc).nodes['n']).toEqual({
 			type: 'upscale',
 			title: 'upscale',
@@ -172,7 +175,8 @@ describe('writing', () => {
 			params: { factor: 2, method: 'lanczos', tags: ['a', 'b'], opts: { deep: 'x' } },
 			bypass: false
 		});
-		insertNode(doc, 'm', { type: 'prompt', title: '', position: { x: 0, y: 0 }, bypass: true });
+		// Deliberately without params (partial data): insertNode stores an empty map; an empty title stays empty.
+		insertNode(doc, 'm', { type: 'prompt', title: '', position: { x: 0, y: 0 }, bypass: true } as unknown as GraphNode);
 		expect(readGraph(doc).nodes['m']).toMatchObject({ title: '', params: {}, bypass: true });
 	});
 

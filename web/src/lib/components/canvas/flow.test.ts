@@ -42,6 +42,9 @@ const typeOf = (type: string) => TYPES.get(type);
 const at = (x: number, y: number) => ({ x, y });
 const e = (source: string, source_handle: string, target: string, target_handle: string): GraphEdge => ({ source, source_handle, target, target_handle });
 
+/** A node as the server answers one: no title (the canvas then shows the type's), no parameters, not bypassed, unless given. */
+const node = (fields: Pick<GraphNode, 'type' | 'position'> & Partial<GraphNode>): GraphNode => ({ title: '', params: {}, bypass: false, ...fields });
+
 function graph(nodes: Record<string, GraphNode>, edges: GraphEdge[] = []): Graph {
 	return { nodes, edges: Object.fromEntries(edges.map((edge) => [edgeKey(edge), edge])) };
 }
@@ -56,9 +59,9 @@ const byId = (nodes: FlowNode[], id: string) => {
 
 const SCENE = graph(
 	{
-		p: { type: 'prompt', title: 'Sky', position: at(0, 0), params: { text: 'a red sky' } },
-		t: { type: 'text_to_image', position: at(300, 20), params: { steps: 30 } },
-		s: { type: 'save', position: at(600, 20) }
+		p: node({ type: 'prompt', title: 'Sky', position: at(0, 0), params: { text: 'a red sky' } }),
+		t: node({ type: 'text_to_image', position: at(300, 20), params: { steps: 30 } }),
+		s: node({ type: 'save', position: at(600, 20) })
 	},
 	[e('p', 'text', 't', 'prompt'), e('t', 'image', 's', 'images')]
 );
@@ -86,7 +89,7 @@ describe('reconcile: nodes of known types', () => {
 
 	it('an input whose fallback parameter is filled may stay unconnected', () => {
 		const withPrompt = (prompt_text: unknown) =>
-			byId(reconcile(empty, graph({ t: { type: 'text_to_image', position: at(0, 0), params: { prompt_text } } }), false, typeOf).nodes, 't').data
+			byId(reconcile(empty, graph({ t: node({ type: 'text_to_image', position: at(0, 0), params: { prompt_text } }) }), false, typeOf).nodes, 't').data
 				.inputs[1];
 		expect(withPrompt('a cat')).toMatchObject({ name: 'prompt', fallback: 'prompt_text', fallbackFilled: true, connected: false });
 		expect(withPrompt(0)).toMatchObject({ fallbackFilled: true });
@@ -95,12 +98,12 @@ describe('reconcile: nodes of known types', () => {
 
 	it('a port a type leaves unsaid is required', () => {
 		const loose = nodeType('loose', 'Loose', { inputs: [{ name: 'in', type: 'image' } as Port] });
-		const { nodes } = reconcile(empty, graph({ l: { type: 'loose', position: at(0, 0) } }), false, () => loose);
+		const { nodes } = reconcile(empty, graph({ l: node({ type: 'loose', position: at(0, 0) }) }), false, () => loose);
 		expect(byId(nodes, 'l').data.inputs[0]).toMatchObject({ required: true, description: '' });
 	});
 
 	it('an edge into a port the type does not have still shows, untyped, after the type ports', () => {
-		const g = graph({ p: { type: 'prompt', position: at(0, 0) }, t: { type: 'text_to_image', position: at(0, 0) } }, [
+		const g = graph({ p: node({ type: 'prompt', position: at(0, 0) }), t: node({ type: 'text_to_image', position: at(0, 0) }) }, [
 			e('p', 'text', 't', 'zeta'),
 			e('p', 'old', 't', 'alpha')
 		]);
@@ -123,7 +126,7 @@ describe('reconcile: nodes of known types', () => {
 
 describe('reconcile: generic notes and unknown types', () => {
 	it('a generic note has one untyped input and output, whatever the server says of its type', () => {
-		const g = graph({ n: { type: GENERIC_TYPE, title: 'Idea', position: at(0, 0) } });
+		const g = graph({ n: node({ type: GENERIC_TYPE, title: 'Idea', position: at(0, 0) }) });
 		const note = nodeType(GENERIC_TYPE, 'Generic', { inputs: [port('x', 'image')], outputs: [port('y', 'image')] });
 		for (const lookup of [() => undefined, () => note]) {
 			const data = byId(reconcile(empty, g, false, lookup).nodes, 'n').data;
@@ -135,12 +138,12 @@ describe('reconcile: generic notes and unknown types', () => {
 	});
 
 	it('a note without a title is called by its type', () => {
-		const data = byId(reconcile(empty, graph({ n: { type: GENERIC_TYPE, title: '', position: at(0, 0) } }), false).nodes, 'n').data;
+		const data = byId(reconcile(empty, graph({ n: node({ type: GENERIC_TYPE, title: '', position: at(0, 0) }) }), false).nodes, 'n').data;
 		expect(data.title).toBe('Generic');
 	});
 
 	it('a node of an unknown type shows only the ports its edges use, sorted, and its type in words', () => {
-		const g = graph({ a: { type: 'old_blur-v2', position: at(0, 0) }, b: { type: GENERIC_TYPE, position: at(0, 0) } }, [
+		const g = graph({ a: node({ type: 'old_blur-v2', position: at(0, 0) }), b: node({ type: GENERIC_TYPE, position: at(0, 0) }) }, [
 			e('b', 'out', 'a', 'source'),
 			e('b', 'out', 'a', 'mask'),
 			e('a', 'result', 'b', 'in')
@@ -149,13 +152,14 @@ describe('reconcile: generic notes and unknown types', () => {
 		expect(data).toMatchObject({ title: 'Old blur v2', type: 'old_blur-v2', typeTitle: 'old_blur-v2', category: '', typed: false, outputNode: false, summary: '' });
 		expect(names(data.inputs)).toEqual(['mask', 'source']);
 		expect(names(data.outputs)).toEqual(['result']);
-		expect(names(byId(reconcile(empty, graph({ a: { type: 'lonely', position: at(0, 0) } }), false).nodes, 'a').data.inputs)).toEqual([]);
+		expect(names(byId(reconcile(empty, graph({ a: node({ type: 'lonely', position: at(0, 0) }) }), false).nodes, 'a').data.inputs)).toEqual([]);
 	});
 });
 
 describe('reconcile: positions, edges and what Svelte Flow owns', () => {
 	it('places nodes where the graph has them (a missing position is the origin)', () => {
-		const g = graph({ a: { type: 'prompt', position: at(12, -4) }, b: { type: 'prompt' } as GraphNode });
+		// b deliberately has no position (nor title, params, bypass): partial data from an older client.
+		const g = graph({ a: node({ type: 'prompt', position: at(12, -4) }), b: { type: 'prompt' } as unknown as GraphNode });
 		const { nodes, positions } = reconcile(empty, g, false, typeOf);
 		expect(byId(nodes, 'a').position).toEqual(at(12, -4));
 		expect(byId(nodes, 'b').position).toEqual(at(0, 0));
@@ -307,12 +311,12 @@ describe('movedNodes', () => {
 
 describe('connectionRefusal', () => {
 	const g = graph({
-		p: { type: 'prompt', position: at(0, 0) },
-		t: { type: 'text_to_image', position: at(0, 0) },
-		s: { type: 'save', position: at(0, 0) },
-		seed: { type: 'seed', position: at(0, 0) },
-		int: { type: 'int', position: at(0, 0) },
-		note: { type: GENERIC_TYPE, position: at(0, 0) }
+		p: node({ type: 'prompt', position: at(0, 0) }),
+		t: node({ type: 'text_to_image', position: at(0, 0) }),
+		s: node({ type: 'save', position: at(0, 0) }),
+		seed: node({ type: 'seed', position: at(0, 0) }),
+		int: node({ type: 'int', position: at(0, 0) }),
+		note: node({ type: GENERIC_TYPE, position: at(0, 0) })
 	});
 	const nodes = new Map(reconcile(empty, g, false, typeOf).nodes.map((n) => [n.id, n]));
 	const refusal = (from: string, out: string, to: string, input: string) => connectionRefusal(nodes, { node: from, handle: out }, { node: to, handle: input });
