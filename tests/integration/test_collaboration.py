@@ -292,3 +292,33 @@ def test_activity_says_who_changed_what_and_save_version_commits(
     log = subprocess.run(["git", "-C", str(folder), "log", "-1", "--format=%an|%s"], capture_output=True,
                          text=True).stdout.strip()
     assert log == "Bob|Saved version: before the review"
+
+
+def test_opening_a_scene_without_editing_credits_nothing(server: RunningServer, ana: ApiClient, team: dict) -> None:
+    """A client that joins sends what it holds (nothing new): the edit that follows is still the editor's,
+    in the activity and in the commit, however often someone else opened the scene meanwhile."""
+    activity = f"/api/v1/projects/{team['project']['id']}/activity"
+    expected = "changed steps 30→31 on 'Text to image'"
+
+    async def scenario() -> None:
+        async with _client(server, ana, team) as editor:
+            async with _client(server, team["bob"], team) as bob:
+                for _ in range(4):  # as four tabs of Bob's answer the server on joining: all it holds, no news
+                    await bob.send_state()
+                graph = editor.graph()
+                graph["nodes"]["generate"]["params"]["steps"] = 31
+                await editor.edit(graph)
+                await wait_until_async(lambda: asyncio.to_thread(lambda: ana.get(activity).json()["items"]),
+                                       until=lambda items: any(i["text"] == expected for i in items), timeout=15,
+                                       interval=0.2, message="the edit's activity (after the quiet spell)")
+            saved = await asyncio.to_thread(ana.post, f"/api/v1/projects/{team['project']['id']}/save",
+                                            json={"message": "who made it"})
+            assert saved.status_code == 200
+
+    run_async(scenario())
+    items = ana.get(activity).json()["items"]
+    credited = [(i["user"]["display_name"], i["text"]) for i in items if i["text"] == expected]
+    assert credited == [(ana.get("/api/v1/auth/me").json()["user"]["display_name"], expected)]
+    log = subprocess.run(["git", "-C", str(project_folder(server, team["project"])), "log", "-1", "--format=%an|%b"],
+                         capture_output=True, text=True).stdout.strip()
+    assert log.startswith("ana|") and "Bob" not in log, log  # no co-author for opening the scene

@@ -83,6 +83,10 @@ class YClient:
         """The connection is gone (closed by either side, or the server died) and nothing more will arrive."""
         return self._reader is not None and self._reader.done()
 
+    async def send_state(self) -> None:
+        """Send everything this client holds as one update, as a client answers the server's sync step 1."""
+        await self._socket.send(create_update_message(self.doc.get_update()))
+
     def graph(self) -> dict[str, Any]:
         return graph_from_doc(self.doc).model_dump()
 

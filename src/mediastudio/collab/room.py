@@ -29,7 +29,7 @@ from pycrdt import (
 )
 
 from mediastudio.collab import awareness
-from mediastudio.collab.document import apply_graph, graph_from_doc, new_document, repair
+from mediastudio.collab.document import SceneDoc, apply_graph, graph_from_doc, new_document, repair
 from mediastudio.collab.limits import (
     MAX_AWARENESS_BYTES,
     MAX_DOCUMENT_BYTES,
@@ -85,12 +85,12 @@ def _unusable(exc: BaseException) -> bool:
     return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
 
 
-def load_document(update_log: UpdateLog, scene_id: str) -> tuple[Doc, int] | None:
+def load_document(update_log: UpdateLog, scene_id: str) -> tuple[SceneDoc, int] | None:
     """The document the log holds (None when it holds none); rows that do not decode are quarantined."""
     stored = update_log.load(scene_id)
     if stored.snapshot is None:
         return None
-    doc = Doc()
+    doc: SceneDoc = Doc()
     try:
         doc.apply_update(stored.snapshot)
     except BaseException as exc:
@@ -118,10 +118,11 @@ def load_document(update_log: UpdateLog, scene_id: str) -> tuple[Doc, int] | Non
 
 
 class Room:
-    def __init__(self, scene_id: str, doc: Doc, update_log: UpdateLog, last_id: int) -> None:
+    def __init__(self, scene_id: str, doc: SceneDoc, update_log: UpdateLog | None, last_id: int) -> None:
+        """`update_log` None: a presence-only room (collab/controller.py), whose document nobody writes."""
         self.scene_id = scene_id
         self.doc = doc
-        self.log = update_log
+        self._log = update_log
         self.members: list[Member] = []
         self.presence: dict[int, tuple[int, dict[str, Any] | None]] = {}
         self.lock = asyncio.Lock()
@@ -131,6 +132,12 @@ class Room:
         self.changed_at = 0.0  # last document change (monotonic)
         self.authors: Counter[str] = Counter()  # updates per user since the last commit
         self.closed: str | None = None  # why the room was shut (trash, scene deleted): no more writes
+
+    @property
+    def log(self) -> UpdateLog:
+        if self._log is None:
+            raise RuntimeError(f"{self.scene_id} is a presence-only room: it keeps no update log")
+        return self._log
 
     @classmethod
     def open(cls, scene_id: str, update_log: UpdateLog, graph: Graph) -> Room:
@@ -203,15 +210,16 @@ class Room:
         async with self.lock:
             if self.closed is not None:
                 raise Closed(self.closed, hint="Your last change did not reach it; reload the page.")
-            self._take(update)  # applied to the document, which nobody sees until the update is logged
+            news = self._take(update)  # applied to the document, which nobody sees until the update is logged
             try:
                 self.last_update_id = await asyncio.to_thread(self.log.append, self.scene_id, user_id, update)
             except BaseException:
                 self._rebuild()  # not logged: it must not stay in the document either
                 raise
             self.logged_bytes += len(update)
-            self.changed_at = time.monotonic()
-            self.authors[user_id] += 1
+            if news:  # a joining client's answer holds nothing new: it changes no one's credit or quiet spell
+                self.changed_at = time.monotonic()
+                self.authors[user_id] += 1
             self.updates_since_compaction += 1
             # Always relay: a deletion-only update does not move the state vector, yet it is news.
             await self._broadcast(create_update_message(update), skip=skip)
@@ -219,9 +227,10 @@ class Room:
             if self.updates_since_compaction >= COMPACT_EVERY:
                 await self.compact()
 
-    def _take(self, update: bytes) -> None:
+    def _take(self, update: bytes) -> bool:
         """Apply `update` if it decodes and keeps the scene within bounds; else refuse it, the document
-        unchanged. Checking on a copy of the document would cost ~20 ms a keystroke on a large scene."""
+        unchanged. Checking on a copy of the document would cost ~20 ms a keystroke on a large scene.
+        True when it changed the document (pycrdt calls a document's observers only for a change)."""
         if self.logged_bytes + len(update) > MAX_DOCUMENT_BYTES:
             raise Unprocessable(f"This scene has grown past {MAX_DOCUMENT_BYTES >> 20} MiB.",
                                 hint="Save a version, then split the scene in two.")
@@ -231,17 +240,23 @@ class Room:
             raise BadRequest(UNREADABLE, hint=RELOAD) from exc
         nodes, edges = self.doc.get("nodes", type=Map), self.doc.get("edges", type=Map)
         before = (len(nodes), len(edges))
+        changed: list[bool] = []
+        doc = self.doc
+        watch = doc.observe(lambda _: changed.append(True))
         try:
-            self.doc.apply_update(update)
+            doc.apply_update(update)
         except BaseException as exc:
             if not _unusable(exc):
                 raise
             self._rebuild()
             raise BadRequest(UNREADABLE, hint=RELOAD) from None
+        finally:
+            doc.unobserve(watch)
         limit = MAX_NODES  # the same bound as a graph saved over REST
         if len(nodes) > max(limit, before[0]) or len(edges) > max(limit * MAX_EDGES_PER_NODE, before[1]):
             self._rebuild()
             raise Unprocessable(f"A scene holds at most {limit} nodes and {limit * MAX_EDGES_PER_NODE} links.")
+        return bool(changed)
 
     def _rebuild(self) -> None:
         """The document again from the log: an update applied but refused leaves no trace."""
@@ -261,7 +276,7 @@ class Room:
 
     async def apply_graph(self, graph: Graph, user_id: str) -> None:
         """A REST edit: the same path as a browser's (check, log, apply, relay)."""
-        scratch = Doc()
+        scratch: SceneDoc = Doc()
         scratch.apply_update(self.doc.get_update())
         before = scratch.get_state()
         apply_graph(scratch, graph)
@@ -316,7 +331,7 @@ class Room:
         return graph_from_doc(self.doc)
 
 
-def create_step2(doc: Doc, step1_message: bytes) -> bytes:
+def create_step2(doc: SceneDoc, step1_message: bytes) -> bytes:
     """The reply to a client's sync step 1: the updates it lacks."""
     try:
         reply = handle_sync_message(step1_message[1:], doc)
