@@ -18,6 +18,7 @@ from mediastudio.errors import BadRequest, NotFound
 from mediastudio.settings import SettingsDep
 from mediastudio.storage.serving import serve_blob
 from mediastudio.tasks import service
+from mediastudio.tasks.events import QueueLane
 from mediastudio.tasks.kinds import LANES
 from mediastudio.tasks.runner import results_dir
 from mediastudio.tasks.schemas import TaskOut
@@ -47,17 +48,8 @@ class CancelOut(BaseModel):
                     "gone; finished: it had already ended")
 
 
-class LaneOut(BaseModel):
-    name: str
-    workers: int
-    paused: bool
-    running: int
-    queued: int
-    backlog_seconds: float | None = Field(description="Until the last waiting task is done (null: no history yet)")
-
-
 class QueueOut(BaseModel):
-    lanes: list[LaneOut]
+    lanes: list[QueueLane]
     tasks: list[TaskOut] = Field(description="Your waiting and running tasks (every user's for admins), "
                                              "in the order they will run")
 
@@ -124,7 +116,7 @@ class TasksController(Controller):
         with database.transaction() as db:
             task, outcome = service.request_cancel(db, identity.user, task_id)
         tasks.cancel(task, outcome)
-        return CancelOut(task=tasks.describe([task])[0], outcome=outcome)  # type: ignore[arg-type]
+        return CancelOut(task=tasks.describe([task])[0], outcome=outcome)
 
     @get("/{task_id:str}/result", summary="Download the file a task made (an export)", sync_to_thread=True)
     def result(self, request: Request, task_id: FromPath[str], identity: IdentityDep,
@@ -144,7 +136,7 @@ class TasksController(Controller):
 
 def _queue_out(identity: Any, tasks: TaskSystem) -> QueueOut:
     lanes, queued = tasks.visible_queue(identity.user)
-    return QueueOut(lanes=[LaneOut(**lane) for lane in lanes], tasks=queued)
+    return QueueOut(lanes=[QueueLane(**lane) for lane in lanes], tasks=queued)
 
 
 class QueueController(Controller):

@@ -5,7 +5,7 @@ import type { components } from './schema';
 
 export type Task = components['schemas']['TaskOut'];
 export type TaskError = components['schemas']['TaskError'];
-export type Lane = components['schemas']['LaneOut'];
+export type Lane = components['schemas']['QueueLane'];
 export type Queue = components['schemas']['QueueOut'];
 /** One waiting or running task's place, as `queue.changed` tells it. */
 export type QueuePlace = components['schemas']['QueuePlace'];
