@@ -118,10 +118,14 @@ class TaskStore {
 	/** The REST fallback: active and recent tasks, and the queue's places. */
 	async refresh(): Promise<void> {
 		this.#sinceRest = Date.now();
+		const following = this.userId;
 		const [active, recent] = await Promise.all([
 			listTasks({ status: ['queued', 'running', 'interrupted'], limit: 100 }),
 			listTasks({ status: ['succeeded', 'failed', 'cancelled'], limit: RECENT })
 		]);
+		// Logged out (or someone else logged in) meanwhile: these answers are not theirs, and asking for the
+		// queue now would only be refused.
+		if (this.userId !== following || following === null) return;
 		for (const result of [active, recent]) {
 			if (result.ok) for (const task of result.data) this.put(task, false);
 		}
