@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from pycrdt import Decoder, Encoder
@@ -21,7 +22,7 @@ def decode(update: bytes) -> list[Entry]:
     return entries
 
 
-def encode(entries: list[Entry]) -> bytes:
+def encode(entries: Sequence[Entry]) -> bytes:
     encoder = Encoder()
     encoder.write_var_uint(len(entries))
     for client_id, clock, state in entries:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
@@ -22,8 +22,13 @@ from mediastudio.db import Database, DatabaseDep
 from mediastudio.errors import MediastudioError, Unauthorized
 from mediastudio.events.bus import EventBus, EventsDep
 from mediastudio.projects.access import require
+from mediastudio.projects.tables import Project
 from mediastudio.settings import Settings, SettingsDep
-from mediastudio.workspaces.roles import project_allows
+from mediastudio.workspaces.roles import ProjectRole, project_allows
+
+if TYPE_CHECKING:
+    from mediastudio.collab.room import Member  # pycrdt loads on the first live connection
+    from mediastudio.events.access import Connection
 
 log = logging.getLogger("mediastudio")
 
@@ -39,7 +44,7 @@ class SocketPeer:
         await self.socket.close(code=code, reason=reason)
 
 
-def _role(database: Database, identity: Identity, project_id: str) -> tuple[Any, str]:
+def _role(database: Database, identity: Identity, project_id: str) -> tuple[Project, ProjectRole]:
     """The project and the caller's role on it now; raises when they may no longer see it."""
     from mediastudio.auth.identity import current_user
 
@@ -50,8 +55,8 @@ def _role(database: Database, identity: Identity, project_id: str) -> tuple[Any,
         return require(db, user, project_id, "view")
 
 
-async def _admit(socket: WebSocket, project_id: str, database: Database,  # type: ignore[no-untyped-def]
-                 events: EventBus):
+async def _admit(socket: WebSocket, project_id: str, database: Database,
+                 events: EventBus) -> tuple[Project, Member] | None:
     """The project and a Member for this socket, or None after closing it (4401 / 4404)."""
     identity = current_identity(socket)
     if identity is None:
@@ -75,8 +80,8 @@ async def _admit(socket: WebSocket, project_id: str, database: Database,  # type
     return project, Member(peer=SocketPeer(socket), user=user, can_write=project_allows(role, "edit"))
 
 
-def _watch(socket: WebSocket, project_id: str, member: Any, writes: bool, database: Database, events: EventBus,
-           settings: Settings) -> Any:
+def _watch(socket: WebSocket, project_id: str, member: Member, writes: bool, database: Database, events: EventBus,
+           settings: Settings) -> Connection:
     """Register the socket's re-check: close it when the caller may no longer see the project, else let
     it write only while their role allows editing."""
     from anyio import to_thread
@@ -99,7 +104,7 @@ def _watch(socket: WebSocket, project_id: str, member: Any, writes: bool, databa
     return connection
 
 
-async def _serve(socket: WebSocket, project_id: str, member: Any, handle: Callable[[bytes], Awaitable[None]],
+async def _serve(socket: WebSocket, project_id: str, member: Member, handle: Callable[[bytes], Awaitable[None]],
                  writes: bool, database: Database, events: EventBus, settings: Settings) -> None:
     """Receive until the client leaves or the server closed the socket (never read after a close: a second
     close is an ASGI error). A handler error is logged once, with its traceback, and closes with 1011."""
@@ -152,7 +157,7 @@ async def project_presence(socket: WebSocket, project_id: FromPath[str], databas
     from mediastudio.collab.room import Room
 
     presence = rooms.presence
-    room = presence.setdefault(project.id, Room(f"presence:{project.id}", Doc(), None, 0))  # type: ignore[arg-type]
+    room = presence.setdefault(project.id, Room(f"presence:{project.id}", Doc(), None, 0))
     try:
         await room.join(member)
         await _serve(socket, project_id, member, lambda message: room.receive(member, message), False,

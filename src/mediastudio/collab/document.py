@@ -14,6 +14,8 @@ from pycrdt import Array, Doc, Map, Text
 
 from mediastudio.graph import EDGE_ENDS, Graph, GraphNode
 
+SceneDoc = Doc[Map[Any]]  # every root (meta, nodes, edges) is a Map
+
 SCHEMA = 1
 NODE_SCALARS = ("type", "title", "bypass")
 NODE_FIELDS = (*NODE_SCALARS, "position", "params")
@@ -48,7 +50,7 @@ def _node_fields(node: Map) -> dict[str, Any]:
             if key in node and (key in NODE_SCALARS or isinstance(node[key], Map))}
 
 
-def graph_from_doc(doc: Doc) -> Graph:
+def graph_from_doc(doc: SceneDoc) -> Graph:
     """The graph, read by the model (graph/model.py: what a node lacks or holds of the wrong kind is filled
     in); entries that are not maps and edges whose ends are gone are left out (they are repaired later)."""
     nodes = {node_id: _node_fields(node) for node_id, node in doc.get("nodes", type=Map).items()
@@ -58,7 +60,7 @@ def graph_from_doc(doc: Doc) -> Graph:
     return Graph.model_validate({"nodes": nodes, "edges": edges})
 
 
-def dangling_edges(doc: Doc) -> list[str]:
+def dangling_edges(doc: SceneDoc) -> list[str]:
     nodes = doc.get("nodes", type=Map)
 
     def present(end: Any) -> bool:
@@ -72,7 +74,7 @@ def _y_value(value: Any) -> Any:
     if isinstance(value, str):
         return Text(value)
     if isinstance(value, dict):
-        inner = Map()
+        inner: Map[Any] = Map()
         return inner, value
     return value
 
@@ -106,7 +108,7 @@ def _edit_text(text: Text, new: str) -> None:
 
 
 def _update_params(params: Map, wanted: dict[str, Any]) -> None:
-    for key in [k for k in list(params) if k not in wanted]:
+    for key in [k for k in list(params.keys()) if k not in wanted]:
         del params[key]
     for key, value in wanted.items():
         current = params.get(key)
@@ -131,18 +133,18 @@ def _fill_node(target: Map, node: GraphNode) -> None:
     _update_params(target["params"], node.params)
 
 
-def apply_graph(doc: Doc, graph: Graph) -> None:
+def apply_graph(doc: SceneDoc, graph: Graph) -> None:
     """Make the document equal `graph` with the smallest set of in-place changes, in one transaction."""
     with doc.transaction():
         nodes = doc.get("nodes", type=Map)
-        for node_id in [n for n in list(nodes) if n not in graph.nodes]:
+        for node_id in [n for n in list(nodes.keys()) if n not in graph.nodes]:
             del nodes[node_id]
         for node_id, node in graph.nodes.items():
             if not isinstance(nodes.get(node_id), Map):
                 nodes[node_id] = Map()
             _fill_node(nodes[node_id], node)
         edges = doc.get("edges", type=Map)
-        for key in [k for k in list(edges) if k not in graph.edges]:
+        for key in [k for k in list(edges.keys()) if k not in graph.edges]:
             del edges[key]
         for key, edge in graph.edges.items():
             if not isinstance(edges.get(key), Map):
@@ -152,8 +154,8 @@ def apply_graph(doc: Doc, graph: Graph) -> None:
                     edges[key][end] = getattr(edge, end)
 
 
-def new_document(graph: Graph, epoch: int) -> Doc:
-    doc = Doc()
+def new_document(graph: Graph, epoch: int) -> SceneDoc:
+    doc: SceneDoc = Doc()
     with doc.transaction():
         meta = doc.get("meta", type=Map)
         meta["schema"] = SCHEMA
@@ -162,7 +164,7 @@ def new_document(graph: Graph, epoch: int) -> Doc:
     return doc
 
 
-def repair(doc: Doc) -> bool:
+def repair(doc: SceneDoc) -> bool:
     """Remove edges whose ends are gone (concurrent delete + connect). True if anything changed."""
     dangling = dangling_edges(doc)
     if dangling:
