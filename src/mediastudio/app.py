@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -94,7 +94,7 @@ def build_studio(settings: Settings) -> Studio:
         guest_limit=GuestLimit(settings.guests_per_ip_per_hour))
 
 
-def _lifespan(studio: Studio):  # type: ignore[no-untyped-def]
+def _lifespan(studio: Studio) -> Callable[[Litestar], contextlib.AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         studio.events.bind(asyncio.get_running_loop())
@@ -217,7 +217,7 @@ def create_app(settings: Settings) -> Litestar:
             "maybe_identity": Provide(provide_optional_identity, sync_to_thread=False),
         },
         middleware=[AuthMiddleware()],
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=EXCEPTION_HANDLERS,
         before_request=answer_options,
         openapi_config=openapi_config(),
         lifespan=[_lifespan(studio)],

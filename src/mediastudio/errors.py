@@ -11,6 +11,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
 
 log = logging.getLogger("mediastudio")
 
@@ -179,7 +180,7 @@ def _out_of_space(request: Request, exc: Exception) -> Response[dict[str, Any]]:
                    hint="Try again once the administrator has freed space on the server's data disk.")
 
 
-EXCEPTION_HANDLERS = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     MediastudioError: _on_mediastudio_error,
     ValidationException: _on_validation_error,
     HTTPException: _on_http_error,

@@ -22,7 +22,7 @@ async def answer_options(request: Request) -> Response | None:
     if request.method != "OPTIONS":
         return None
     allow: dict[str, str] = request.app.state.allowed_methods
-    for path in request.scope["route_handler"].paths:  # type: ignore[union-attr]
+    for path in request.scope["route_handler"].paths:
         if path in allow:
             return Response(None, status_code=HTTP_204_NO_CONTENT, headers={"Allow": allow[path]})
     return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import Cookie
 from litestar.di import Provide
@@ -35,16 +37,21 @@ SETUP_FIRST = "Create the administrator account first (the setup page, or: media
 def _cookies(settings: Settings, request: Request, secret: str, csrf: str) -> list[Cookie]:
     # Secure whenever the studio is reached over HTTPS (served with TLS, or forced by the setting).
     secure = settings.cookie_secure or request.url.scheme == "https"
-    common = {
-        "path": "/",
-        "samesite": "lax",
-        "secure": secure,
-        "max_age": settings.session_days * 86400,
-    }
-    return [
-        Cookie(key=SESSION_COOKIE, value=secret, httponly=True, **common),  # type: ignore[arg-type]
-        Cookie(key=CSRF_COOKIE, value=csrf, httponly=False, **common),
-    ]  # type: ignore[arg-type]
+
+    def cookie(key: str, value: str, httponly: bool) -> Cookie:
+        return Cookie(key=key, value=value, httponly=httponly, path="/", samesite="lax", secure=secure,
+                      max_age=settings.session_days * 86400)
+
+    return [cookie(SESSION_COOKIE, secret, httponly=True), cookie(CSRF_COOKIE, csrf, httponly=False)]
+
+
+class _NewAccount(TypedDict):
+    """What registering asks of users.create_user and users.claim_guest."""
+
+    username: str
+    password: str
+    display_name: str | None
+    min_length: int
 
 
 def _signed_in(database: Database, settings: Settings, request: Request, user: User,
@@ -140,16 +147,16 @@ class AuthController(Controller):
             guest = maybe_identity.user if maybe_identity and maybe_identity.user.is_guest else None
             if guest is None and not get_policy(db, settings).registration_open:
                 raise Forbidden("Registration is closed on this server.", hint="Ask an administrator for an account.")
-            kwargs = {
+            kwargs: _NewAccount = {
                 "username": data.username,
                 "password": data.password,
                 "display_name": data.display_name,
                 "min_length": settings.password_min_length,
             }
             if guest is not None:
-                user = users.claim_guest(db, db.merge(guest), **kwargs)  # type: ignore[arg-type]
+                user = users.claim_guest(db, db.merge(guest), **kwargs)
             else:
-                user = users.create_user(db, **kwargs)  # type: ignore[arg-type]
+                user = users.create_user(db, **kwargs)
         if guest is not None and maybe_identity and maybe_identity.session:
             with database.transaction() as db:
                 db.delete(db.merge(maybe_identity.session))  # a fresh session for the new account

@@ -23,7 +23,7 @@ class Identity:
 
 
 def current_identity(connection: ASGIConnection) -> Identity | None:
-    identity: Identity | None = connection.scope.get("auth")  # type: ignore[assignment]
+    identity: Identity | None = connection.scope.get("auth")
     return identity
 
 

@@ -10,7 +10,7 @@ from litestar.datastructures import Headers
 from litestar.enums import ScopeType
 from litestar.handlers import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send, WebSocketScope
 
 from mediastudio.auth.identity import Identity
 from mediastudio.auth.ratelimit import RateLimiter
@@ -72,7 +72,7 @@ def _bearer(headers: Headers) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-def _websocket_token(scope: Scope) -> str | None:
+def _websocket_token(scope: WebSocketScope) -> str | None:
     # Browsers cannot set headers on a WebSocket: a token may travel as the subprotocol "bearer.<token>".
     for protocol in scope.get("subprotocols", []) or []:
         if protocol.startswith("bearer."):
@@ -100,8 +100,8 @@ class AuthMiddleware(ASGIMiddleware):
             services: AuthServices = scope["litestar_app"].state.studio
             headers = Headers.from_scope(scope)
             identity = self._resolve(services, scope, headers)
-            scope["auth"] = identity  # type: ignore[typeddict-unknown-key]
-            scope["user"] = identity.user if identity else None  # type: ignore[typeddict-unknown-key]
+            scope["auth"] = identity
+            scope["user"] = identity.user if identity else None
             if scope["type"] == ScopeType.HTTP and scope["method"] not in SAFE_METHODS:
                 self._check_cross_site(headers, identity)
             if scope["type"] == ScopeType.WEBSOCKET:
@@ -135,7 +135,10 @@ class AuthMiddleware(ASGIMiddleware):
         if foreign_origin(headers):
             raise Forbidden("Cross-site requests are refused.",
                             hint="Use the studio's own pages, or an API token for scripts.")
-        if identity is not None and headers.get(CSRF_HEADER) != identity.session.csrf_token:  # type: ignore[union-attr]
+        if identity is None:
+            return
+        assert identity.session is not None  # not a token (above): a browser session
+        if headers.get(CSRF_HEADER) != identity.session.csrf_token:
             raise Forbidden("The CSRF token is missing or wrong.",
                             hint=f"Send the value of the '{CSRF_COOKIE}' cookie in the 'X-CSRF-Token' header.")
 

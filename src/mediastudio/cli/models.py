@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mediastudio.cli.common import DataDir, build_settings
 
+if TYPE_CHECKING:
+    from mediastudio.models.registry import ModelRegistry
+
 app = typer.Typer(help="Installed models (diffusers folders in the data folder).", no_args_is_help=True)
 
 
-def _registry(data_dir: Path | None):  # type: ignore[no-untyped-def]
+def _registry(data_dir: Path | None) -> ModelRegistry:
     from mediastudio.models.registry import ModelRegistry
 
     return ModelRegistry(build_settings(data_dir=data_dir).data_dir)

@@ -38,7 +38,7 @@ def export(
     from mediastudio.storage.blobs import BlobStore
 
     with open_database(data_dir) as (session, settings):
-        path = export_to_file(session, settings, BlobStore(settings.data_dir / "blobs"), None, project_id,  # type: ignore[attr-defined]
+        path = export_to_file(session, settings, BlobStore(settings.data_dir / "blobs"), None, project_id,
                               output.resolve())
     final = path.with_name(path.name.split("-", 2)[-1])
     path.replace(final)
@@ -56,7 +56,7 @@ def import_(
     from mediastudio.storage.blobs import BlobStore
 
     with open_database(data_dir) as (session, settings):
-        project = import_from(session, settings, BlobStore(settings.data_dir / "blobs"), None, file,  # type: ignore[attr-defined]
+        project = import_from(session, settings, BlobStore(settings.data_dir / "blobs"), None, file,
                               workspace)
         typer.echo(f"Imported '{project.name}' as {project.id}")
 
@@ -67,5 +67,5 @@ def reindex(data_dir: DataDir = None) -> None:
     from mediastudio.portability.service import reindex as rebuild
 
     with open_database(data_dir) as (session, settings):
-        indexed, removed = rebuild(session, settings)  # type: ignore[arg-type]
+        indexed, removed = rebuild(session, settings)
     typer.echo(f"Indexed {indexed} project(s); removed {removed} stale entr{'y' if removed == 1 else 'ies'}.")

@@ -10,6 +10,8 @@ import typer
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from mediastudio.auth.tables import User
+
 from mediastudio.cli.common import DataDir, open_database
 
 app = typer.Typer(help="Create and manage user accounts.", no_args_is_help=True)
@@ -23,7 +25,7 @@ def _password(from_stdin: bool) -> str:
     return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
-def _user(session: Session, name: str):  # type: ignore[no-untyped-def]
+def _user(session: Session, name: str) -> User:
     from mediastudio.accounts.users import find_user
 
     user = find_user(session, name)
@@ -47,7 +49,7 @@ def create(
     password = _password(password_stdin)
     with open_database(data_dir) as (session, settings):
         user = create_user(session, username=name, password=password, display_name=display_name,
-                           is_admin=admin, min_length=settings.password_min_length)  # type: ignore[attr-defined]
+                           is_admin=admin, min_length=settings.password_min_length)
     typer.echo(f"Created {'administrator' if admin else 'user'} '{user.username}'.")
 
 
@@ -73,7 +75,7 @@ def set_password(name: str, password_stdin: PasswordStdin = False, data_dir: Dat
 
     password = _password(password_stdin)
     with open_database(data_dir) as (session, settings):
-        change(session, _user(session, name), password, min_length=settings.password_min_length)  # type: ignore[attr-defined]
+        change(session, _user(session, name), password, min_length=settings.password_min_length)
     typer.echo(f"Password of '{name.lower()}' changed; their sessions were ended.")
 
 
@@ -103,5 +105,5 @@ def delete(
     if not yes:
         typer.confirm(f"Delete '{name}' and the workspaces only they are in?", abort=True)
     with open_database(data_dir) as (session, settings):
-        delete_user(session, _user(session, name), settings.data_dir)  # type: ignore[attr-defined]
+        delete_user(session, _user(session, name), settings.data_dir)
     typer.echo(f"Deleted '{name.lower()}'.")

@@ -7,8 +7,10 @@ unknown methods, router 404/405s, errors.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send, WebSocketScope
 
 from mediastudio.edge.headers import page_script_hashes, with_security_headers
 from mediastudio.edge.hosts import HostPolicy, host_name, refusal
@@ -29,7 +31,7 @@ def close_reason(text: str) -> str:
     return encoded.decode(errors="ignore")
 
 
-async def refuse_socket(scope: Scope, receive: Receive, send: Send, code: int, reason: str) -> None:
+async def refuse_socket(scope: WebSocketScope, receive: Receive, send: Send, code: int, reason: str) -> None:
     """Accept, then close with `code`: a browser's script sees only a close code, never a refused handshake's
     status. The offered subprotocol is echoed, or a browser that offered one fails the socket without the code."""
     message = await receive()
@@ -41,7 +43,7 @@ async def refuse_socket(scope: Scope, receive: Receive, send: Send, code: int, r
 
 
 class EdgeGuard:
-    def __init__(self, app: ASGIApp, hosts: HostPolicy, index_html) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, app: ASGIApp, hosts: HostPolicy, index_html: Path) -> None:
         self.app = app
         self.hosts = hosts
         self.hashes = page_script_hashes(index_html)  # read once: the build does not change while serving
@@ -68,7 +70,7 @@ class EdgeGuard:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, raw: str, name: str | None) -> None:
         status, detail, hint = refusal(raw, name)
-        if scope["type"] == "websocket":
+        if scope["type"] == ScopeType.WEBSOCKET:
             await refuse_socket(scope, receive, send, 4000 + status, detail)
             return
         body = json.dumps({"status": status, "title": TITLES[status], "detail": detail, "hint": hint}).encode()
@@ -76,4 +78,4 @@ class EdgeGuard:
                    (b"cache-control", b"no-store")]
         await send({"type": "http.response.start", "status": status,
                     "headers": with_security_headers(headers, [], None)})
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": body, "more_body": False})

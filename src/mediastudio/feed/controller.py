@@ -11,7 +11,7 @@ from litestar.exceptions import WebSocketDisconnect
 
 from mediastudio.auth.identity import Identity, current_identity
 from mediastudio.db import Database, DatabaseDep
-from mediastudio.events.bus import EventsDep
+from mediastudio.events.bus import EventsDep, Subscriber
 from mediastudio.settings import SettingsDep
 from mediastudio.tasks.system import TasksDep
 
@@ -86,7 +86,7 @@ async def _close_once(socket: WebSocket, closed: asyncio.Event, code: int, reaso
         await socket.close(code=code, reason=reason)
 
 
-async def _serve(socket: WebSocket, subscriber, closed: asyncio.Event) -> None:  # type: ignore[no-untyped-def]
+async def _serve(socket: WebSocket, subscriber: Subscriber, closed: asyncio.Event) -> None:
     async def relay() -> None:
         while True:
             event = await subscriber.queue.get()
