@@ -56,9 +56,13 @@ class NodeType(BaseModel):
     description: ClassVar[str] = ""
     inputs: ClassVar[dict[str, Port]] = {}
     outputs: ClassVar[dict[str, str]] = {}
-    deterministic: ClassVar[bool] = True  # False: never served from the cache (a random seed)
     output_node: ClassVar[bool] = False  # a "whole scene" run runs these (shots)
     model_kinds: ClassVar[tuple[str, ...]] = ()  # kinds of model its `model` input accepts (empty: any)
+
+    @property
+    def deterministic(self) -> bool:
+        """False: never served from the cache (a random seed)."""
+        return True
 
     def steps(self) -> int:
         """Progress steps this node reports (diffusion steps; 1 for quick nodes)."""

@@ -50,7 +50,7 @@ class Engine:
         transaction that records the new run."""
         return int(db.exec(select(func.count()).select_from(Task).where(
             col(Task.kind) == "scene.run", col(Task.status).in_(("succeeded", "queued", "running", "interrupted")),
-            Task.params["scene_id"].as_string() == scene_id)).one())  # type: ignore[index]
+            Task.params["scene_id"].as_string() == scene_id)).one())
 
 
 EngineDep = NamedDependency[Engine]

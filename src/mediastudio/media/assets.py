@@ -80,10 +80,11 @@ def add_assets(db: Session, settings: Settings, actor: User, project_id: str,
     charge(db, settings, actor, ((sha, size) for _, sha, _, _, size in files))  # refused before a file is written
     made = []
     for name, sha, sniffed, probed, size in files:
-        meta = {"id": new_id("as"), "name": name, "category": category or sniffed.category, "mime": sniffed.mime,
-                "size": size, "sha256": sha, "width": probed.width, "height": probed.height,
-                "duration": probed.duration, "tags": clean_tags(tags or []), "created_by": actor.id,
-                "created_at": utcnow().isoformat(), "provenance": provenance, "trashed_at": None}
+        meta: dict[str, Any] = {
+            "id": new_id("as"), "name": name, "category": category or sniffed.category, "mime": sniffed.mime,
+            "size": size, "sha256": sha, "width": probed.width, "height": probed.height,
+            "duration": probed.duration, "tags": clean_tags(tags or []), "created_by": actor.id,
+            "created_at": utcnow().isoformat(), "provenance": provenance, "trashed_at": None}
         write_json(asset_file(settings, project, meta["id"]), meta)
         made.append(_index(db, project, meta))
     label = f"'{files[0][0]}'" if len(files) == 1 else f"{len(files)} assets"
@@ -177,12 +178,15 @@ def _checked_meta(path: Path, blobs: BlobStore | None) -> dict[str, Any] | None:
     if not isinstance(sha, str) or not SHA256.match(sha):
         return None
     blob = blobs.path(sha) if blobs is not None else None
-    try:
-        with blob.open("rb") as handle:  # type: ignore[union-attr]
-            sniffed: Sniffed | None = sniff(handle.read(HEAD_BYTES))
-        size = blob.stat().st_size  # type: ignore[union-attr]
-    except (AttributeError, OSError, MediastudioError):  # no store given, blob missing, or not media
-        sniffed, size = None, _number(meta.get("size")) or 0
+    sniffed: Sniffed | None = None
+    size: float = _number(meta.get("size")) or 0  # no store given, blob missing, or not media
+    if blob is not None:
+        try:
+            with blob.open("rb") as handle:
+                sniffed = sniff(handle.read(HEAD_BYTES))
+            size = blob.stat().st_size
+        except (OSError, MediastudioError):
+            sniffed, size = None, _number(meta.get("size")) or 0
     category = meta.get("category")
     tags = meta.get("tags") if isinstance(meta.get("tags"), list) else []
     return {"id": path.stem, "sha256": sha, "size": int(size),

@@ -10,6 +10,7 @@ from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Response, Stream
 from litestar.status_codes import HTTP_201_CREATED
+from sqlmodel import Session
 
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page
@@ -32,7 +33,7 @@ from mediastudio.tasks.system import TasksDep, TaskSystem
 MULTIPART_SLACK = 16 * 1024  # room for a multipart body's boundaries, part headers and small fields
 
 
-def _names(db, ids: set[str]) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _names(db: Session, ids: set[str]) -> dict[str, str]:
     return {user_id: user.display_name for user_id, user in users_by_id(db, ids).items()}
 
 

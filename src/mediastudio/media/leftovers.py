@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -104,10 +105,10 @@ def _sweep(entries: Iterable[Path], min_age: float, now: float, spare: set[Path]
     return removed
 
 
-def _task_statuses(db: Database, ids: list[str]) -> dict[str, tuple[str, str, dict]]:  # type: ignore[type-arg]
+def _task_statuses(db: Database, ids: list[str]) -> dict[str, tuple[str, str, dict[str, Any]]]:
     from mediastudio.tasks.tables import Task
 
-    found: dict[str, tuple[str, str, dict]] = {}  # type: ignore[type-arg]
+    found: dict[str, tuple[str, str, dict[str, Any]]] = {}
     with db.session() as session:
         for start in range(0, len(ids), 500):  # SQLite bounds the variables of one statement
             for task in session.exec(select(Task).where(col(Task.id).in_(ids[start:start + 500]))).all():

@@ -9,9 +9,12 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mediastudio.errors import MediastudioError
+
+if TYPE_CHECKING:
+    from PIL import Image  # Pillow loads on the first picture
 
 PREVIEW_SIZES = (256, 1024)
 
@@ -46,7 +49,7 @@ def too_many_pixels(pixels: int, max_pixels: int, size: tuple[int, int] | None =
         limit_pixels=max_pixels)
 
 
-def open_picture(path: Path, max_pixels: int) -> Any:
+def open_picture(path: Path, max_pixels: int) -> Image.Image:
     """Open a picture reading its header only, and refuse it before a pixel is decoded when it has more than
     `max_pixels` (a 1.5 MB PNG can claim 40000×40000 and take gigabytes to decode). The caller closes it."""
     from PIL import Image
@@ -105,7 +108,7 @@ def _probe_av(path: Path, category: str) -> Probe:
         stream = streams[0]
         duration = float(container.duration / 1_000_000) if container.duration else None
         next(container.decode(stream))  # at least one frame must decode
-        if category == "video":
+        if isinstance(stream, av.VideoStream):  # category "video"
             return Probe(width=stream.codec_context.width, height=stream.codec_context.height, duration=duration)
         return Probe(duration=duration)
 
@@ -126,7 +129,7 @@ def render_preview(path: Path, category: str, size: int, *, max_pixels: int) -> 
     return out.getvalue()
 
 
-def _picture_preview(path: Path, size: int, max_pixels: int):  # type: ignore[no-untyped-def]
+def _picture_preview(path: Path, size: int, max_pixels: int) -> Image.Image:
     """Shrink first, convert after: a JPEG is decoded at 1/2..1/8 scale (draft), other kinds are reduced by
     whole factors right after decoding, so memory stays near one decoded copy within the pixel limit."""
     with open_picture(path, max_pixels) as image:
@@ -136,7 +139,7 @@ def _picture_preview(path: Path, size: int, max_pixels: int):  # type: ignore[no
         return image.convert("RGBA") if image.mode in ("LA", "RGBA") else image.convert("RGB")
 
 
-def _poster_frame(path: Path):  # type: ignore[no-untyped-def]
+def _poster_frame(path: Path) -> Image.Image:
     import av
 
     with av.open(str(path)) as container:
@@ -146,7 +149,7 @@ def _poster_frame(path: Path):  # type: ignore[no-untyped-def]
         return next(container.decode(stream)).to_image()
 
 
-def _waveform(path: Path, size: int):  # type: ignore[no-untyped-def]
+def _waveform(path: Path, size: int) -> Image.Image:
     import av
     import numpy as np
     from PIL import Image, ImageDraw

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import exists, func, text
+from sqlalchemy import CursorResult, Exists, exists, func, text
 from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import Session, col, select
 
@@ -61,12 +62,12 @@ def quota_of(settings: Settings, user: User) -> int:
     return settings.guest_storage_quota_bytes if user.is_guest else settings.storage_quota_bytes
 
 
-def _still_named() -> object:
+def _still_named() -> Exists:
     return exists().where(col(Asset.sha256) == col(StoredBlob.sha256))
 
 
 def usage(db: Session, user_id: str) -> int:
-    total = db.exec(select(func.coalesce(func.sum(StoredBlob.size), 0))  # type: ignore[call-overload]
+    total = db.exec(select(func.coalesce(func.sum(StoredBlob.size), 0))
                     .where(col(StoredBlob.user_id) == user_id, _still_named())).one()
     return int(total)
 
@@ -115,7 +116,8 @@ def backfill(db: Session) -> int:
     """Once, on a data folder from before quotas: charge existing assets to the users who added them."""
     if db.exec(select(StoredBlob.user_id).limit(1)).first() is not None:
         return 0
-    result = db.execute(text(  # type: ignore[call-overload]
+    # Session.execute is typed as returning Result; a DML statement's is a CursorResult, which has rowcount.
+    result = cast(CursorResult[Any], db.execute(text(
         "INSERT OR IGNORE INTO user_blobs (user_id, sha256, size) SELECT a.created_by, a.sha256, MAX(a.size) "
-        "FROM assets a JOIN users u ON u.id = a.created_by GROUP BY a.created_by, a.sha256"))
+        "FROM assets a JOIN users u ON u.id = a.created_by GROUP BY a.created_by, a.sha256")))
     return int(result.rowcount or 0)

@@ -44,7 +44,7 @@ class AssetOut(BaseModel):
 
 
 class AssetDetail(AssetOut):
-    provenance: dict | None = Field(  # type: ignore[type-arg]
+    provenance: dict | None = Field(
         None, description="For generated assets: scene, node, graph snapshot, seed, model, task.")
 
 

@@ -33,7 +33,7 @@ def pull(registry: ModelRegistry, repo: str, name: str | None, revision: str | N
     partial = registry.root / f".partial-{name}"
     registry.root.mkdir(parents=True, exist_ok=True)
 
-    class Reporter(tqdm):  # type: ignore[misc, type-arg]
+    class Reporter(tqdm):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs["disable"] = False
             super().__init__(*args, **kwargs)

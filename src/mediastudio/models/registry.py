@@ -114,7 +114,7 @@ class ModelRegistry:
         """The first text-to-image model (by name), else the first of any kind."""
         models = self.list()
         pictures = [m for m in models if m.kind in ("text-to-image", "inpaint")]
-        return (pictures or models or [None])[0]
+        return next(iter(pictures or models), None)
 
     def check_name(self, name: str) -> str:
         if not NAME.match(name):

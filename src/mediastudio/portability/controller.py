@@ -20,6 +20,7 @@ from multipart import MultipartError
 
 from mediastudio import bodies
 from mediastudio.auth.identity import IdentityDep
+from mediastudio.auth.tables import User
 from mediastudio.db import Database, DatabaseDep
 from mediastudio.errors import BadRequest, MediastudioError
 from mediastudio.media.quota import refuse_guest_import
@@ -30,6 +31,7 @@ from mediastudio.settings import Settings, SettingsDep
 from mediastudio.storage.blobs import BlobsDep, BlobStore
 from mediastudio.tasks.schemas import TaskOut
 from mediastudio.tasks.system import TasksDep
+from mediastudio.tasks.tables import Task
 
 ZIP = "application/zip"
 MULTIPART_SLACK = 64 * 1024  # a form's boundaries and headers around the file
@@ -82,7 +84,7 @@ class PortabilityController(Controller):
         return Response(BulkOut(results=results))
 
     @staticmethod
-    def _bulk_export(ids: list[str], user, database: Database, settings: Settings,  # type: ignore[no-untyped-def]
+    def _bulk_export(ids: list[str], user: User, database: Database, settings: Settings,
                      blobs: BlobStore) -> File:
         exports = settings.data_dir / "tmp" / "exports"
         exports.mkdir(parents=True, exist_ok=True)
@@ -187,7 +189,7 @@ class PortabilityController(Controller):
             with path.open("xb") as spool:
                 await self._receive(request, spool, settings.import_max_bytes)
 
-            def start():  # type: ignore[no-untyped-def]
+            def start() -> Task:
                 with database.transaction() as db:
                     return tasks.new(db, identity.user, "project.import",
                                     {"file": path.name, "workspace_id": workspace_id}, None)
@@ -197,7 +199,7 @@ class PortabilityController(Controller):
             path.unlink(missing_ok=True)
             raise
         tasks.submit(task)
-        return tasks.describe([task])[0]  # type: ignore[no-any-return]
+        return tasks.describe([task])[0]
 
     @staticmethod
     async def _receive(request: Request, spool: BinaryIO, limit: int) -> None:

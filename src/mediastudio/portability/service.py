@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from sqlmodel import Session, col, select
 
@@ -25,7 +25,7 @@ from mediastudio.projects.tables import Asset, Project
 from mediastudio.settings import Settings
 from mediastudio.storage.blobs import BlobStore
 from mediastudio.workspaces import service as workspaces
-from mediastudio.workspaces.roles import effective_project_role, project_allows
+from mediastudio.workspaces.roles import ProjectRole, effective_project_role, project_allows
 from mediastudio.workspaces.tables import Workspace
 
 
@@ -127,7 +127,8 @@ def import_from(db: Session, settings: Settings, blobs: BlobStore, actor: User |
         if workspace_id is None:
             workspace_id = next(w.id for w, _ in workspaces.list_for_user(db, actor) if w.kind == "personal")
         workspace, role = workspaces.get_for_user(db, actor, workspace_id)
-        if not project_allows(effective_project_role(role, workspace.default_project_role), "edit"):  # type: ignore[arg-type]
+        default_role = cast(ProjectRole, workspace.default_project_role)  # stored as text (no Literal column)
+        if not project_allows(effective_project_role(role, default_role), "edit"):
             raise Forbidden("Viewers cannot import projects into this workspace.")
     elif workspace_id is None or db.get(Workspace, workspace_id) is None:
         raise Forbidden("Name an existing workspace to import into (--workspace).")

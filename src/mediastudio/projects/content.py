@@ -59,7 +59,7 @@ def asset_path(folder: Path, asset_id: str) -> Path:
 
 
 def empty_graph() -> dict[str, Any]:
-    return Graph().model_dump()
+    return Graph(nodes={}, edges={}).model_dump()
 
 
 def read_meta(folder: Path) -> dict[str, Any]:

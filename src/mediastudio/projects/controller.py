@@ -73,7 +73,7 @@ class ProjectsController(Controller):
                 cursor=cursor,
             )
             roles = roles_for(db, identity.user, rows)
-            return Page(items=projects_out(db, rows, roles), next_cursor=next_cursor)  # type: ignore[arg-type]
+            return Page(items=projects_out(db, rows, roles), next_cursor=next_cursor)
 
     @post(summary="Create a project from a template", status_code=HTTP_201_CREATED, sync_to_thread=True)
     def create_project(self, data: JSONBody[ProjectCreate], identity: IdentityDep, database: DatabaseDep,

@@ -85,7 +85,7 @@ class HistoryController(Controller):
             project, _ = require(db, identity.user, project_id, "view")
         repo = ProjectRepo(project_folder(settings, project))
         sha = _found(repo, commit, project_id)
-        (found,) = [c for c in repo.log(limit=1, skip=0) if c.sha == sha] or [None]
+        found = next((c for c in repo.log(limit=1, skip=0) if c.sha == sha), None)
         if found is None:
             found = next(c for c in repo.log(limit=100_000) if c.sha == sha)
         state = snapshot(repo.files_at(sha))

@@ -7,14 +7,19 @@ repository holds that repository's lock.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from weakref import WeakValueDictionary
 
 from mediastudio.projects.files import remove_stale_temp_files
 from mediastudio.projects.unbundle import unbundle
+
+if TYPE_CHECKING:
+    import git  # GitPython loads on first use
 
 COMMITTER = ("Mediastudio", "studio@mediastudio.invalid")
 GITIGNORE = ".mediastudio/\n*.tmp\n"
@@ -53,6 +58,11 @@ class Commit:
     parents: tuple[str, ...]
 
 
+def _text(message: str | bytes) -> str:
+    """A commit message: GitPython leaves it as bytes when it does not decode in the commit's encoding."""
+    return message if isinstance(message, str) else message.decode("utf-8", "replace")
+
+
 def _author_id(email: str) -> str | None:
     local, _, domain = email.partition("@")
     return local if domain == "mediastudio.invalid" and local.startswith("u_") else None
@@ -65,7 +75,7 @@ class ProjectRepo:
         self.path = path
         self.lock = _lock_for(path)
 
-    def _git(self):  # type: ignore[no-untyped-def]
+    def _git(self) -> git.Repo:
         import git
 
         return git.Repo(self.path)
@@ -110,8 +120,8 @@ class ProjectRepo:
             try:
                 if not repo.head.is_valid():
                     return []
-                return [Commit(sha=c.hexsha, message=c.message.strip(), author_name=c.author.name,
-                               author_id=_author_id(c.author.email), time=c.authored_datetime.astimezone(UTC),
+                return [Commit(sha=c.hexsha, message=_text(c.message).strip(), author_name=c.author.name or "",
+                               author_id=_author_id(c.author.email or ""), time=c.authored_datetime.astimezone(UTC),
                                parents=tuple(p.hexsha for p in c.parents))
                         for c in repo.iter_commits("HEAD", max_count=limit, skip=skip)]
             finally:
@@ -142,12 +152,14 @@ class ProjectRepo:
 
     def files_at(self, sha: str, prefix: str = "") -> dict[str, bytes]:
         """Every file of the project (under `prefix`) as it was at commit `sha`."""
+        import git
+
         with self.lock:
             repo = self._git()
             try:
                 tree = repo.commit(sha).tree
-                return {blob.path: blob.data_stream.read() for blob in tree.traverse()
-                        if blob.type == "blob" and blob.path.startswith(prefix) and blob.path != ".gitignore"}
+                return {path: item.data_stream.read() for item in tree.traverse() if isinstance(item, git.Blob)
+                        and (path := os.fspath(item.path)).startswith(prefix) and path != ".gitignore"}
             finally:
                 repo.close()
 

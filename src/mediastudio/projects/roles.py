@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from mediastudio.auth.tables import User
 from mediastudio.errors import NotFound
@@ -34,7 +34,7 @@ def _members_of(db: Session, project: Project) -> list[ProjectMember]:
     default, overrides = _default_role(db, project), _overrides(db, project.id)
     rows = db.exec(
         select(Membership, User)
-        .join(User, User.id == Membership.user_id)  # type: ignore[arg-type]
+        .join(User, col(User.id) == col(Membership.user_id))
         .where(Membership.workspace_id == project.workspace_id)
     ).all()
     return [

@@ -50,7 +50,7 @@ def _renumber(folder: Any, scenes: list[dict[str, Any]]) -> None:
 def create_scene(db: Session, settings: Settings, actor: User, project_id: str, name: str,
                  graph: GraphIn | None = None) -> dict[str, Any]:
     project, _ = require(db, actor, project_id, "edit")
-    stored = graph.stored() if graph else Graph()
+    stored = graph.stored() if graph else Graph(nodes={}, edges={})
     folder = project_folder(settings, project)
     with ProjectRepo(folder).lock:  # live rooms write scene files under the same lock
         scenes = content.read_scenes(folder)

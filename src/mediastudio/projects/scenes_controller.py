@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from anyio import to_thread
 from litestar import Controller, delete, get, patch, post, put
 from litestar.params import FromPath, JSONBody
@@ -74,7 +76,7 @@ class ScenesController(Controller):
     async def get_graph(self, project_id: FromPath[str], scene_id: FromPath[str], identity: IdentityDep,
                         database: DatabaseDep, settings: SettingsDep,
                         rooms: LiveScenesDep) -> Graph:
-        def read() -> dict:  # type: ignore[type-arg]
+        def read() -> dict[str, Any]:
             with database.session() as db:
                 return scenes.get_scene(db, settings, identity.user, project_id, scene_id)
 
@@ -86,7 +88,7 @@ class ScenesController(Controller):
     async def put_graph(self, project_id: FromPath[str], scene_id: FromPath[str], data: JSONBody[GraphIn],
                         identity: IdentityDep, database: DatabaseDep, settings: SettingsDep,
                         rooms: LiveScenesDep) -> Graph:
-        def check() -> tuple[Project, dict]:  # type: ignore[type-arg]
+        def check() -> tuple[Project, dict[str, Any]]:
             with database.session() as db:
                 scene = scenes.get_scene(db, settings, identity.user, project_id, scene_id)
                 return require(db, identity.user, project_id, "edit")[0], scene

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy import event
 from sqlalchemy.orm import SessionTransaction
@@ -25,7 +25,7 @@ from mediastudio.projects.tables import Asset, Project, ProjectTag
 from mediastudio.projects.templates import get_template
 from mediastudio.settings import Settings
 from mediastudio.workspaces import service as workspaces
-from mediastudio.workspaces.roles import effective_project_role, project_allows
+from mediastudio.workspaces.roles import ProjectRole, effective_project_role, project_allows
 from mediastudio.workspaces.tables import Membership
 
 NAME_MAX = 120
@@ -110,7 +110,8 @@ def create_project(db: Session, settings: Settings, actor: User, *, name: str, w
     if workspace_id is None:
         workspace_id = next(w.id for w, _ in workspaces.list_for_user(db, actor) if w.kind == "personal")
     workspace, ws_role = workspaces.get_for_user(db, actor, workspace_id)
-    if not project_allows(effective_project_role(ws_role, workspace.default_project_role), "edit"):  # type: ignore[arg-type]
+    default_role = cast(ProjectRole, workspace.default_project_role)  # stored as text (SQLModel has no Literal column)
+    if not project_allows(effective_project_role(ws_role, default_role), "edit"):
         raise Forbidden("Viewers cannot create projects in this workspace.",
                         hint="Ask a workspace owner or admin for a higher role.")
     spec = get_template(template)

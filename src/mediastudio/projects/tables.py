@@ -19,16 +19,16 @@ class Project(SQLModel, table=True):
     workspace_id: str = Field(foreign_key="workspaces.id", index=True, ondelete="CASCADE")
     name: str = Field(index=True)
     description: str = ""
-    tags: str = Field("", description="Tags, space-separated, lower-case")
-    archived: bool = Field(False, index=True)
+    tags: str = Field(default="", description="Tags, space-separated, lower-case")
+    archived: bool = Field(default=False, index=True)
     cover_asset_id: str | None = None
     template: str = "blank"
     created_by: str = Field(index=True)
-    contributors: str = Field("", description="User ids of everyone who committed, space-separated")
+    contributors: str = Field(default="", description="User ids of everyone who committed, space-separated")
     scene_count: int = 0
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow, index=True)
-    trashed_at: datetime | None = Field(None, index=True)
+    trashed_at: datetime | None = Field(default=None, index=True)
 
 
 class ProjectTag(SQLModel, table=True):
@@ -64,4 +64,4 @@ class Asset(SQLModel, table=True):
     tags: str = ""
     created_by: str
     created_at: datetime = Field(default_factory=utcnow, index=True)
-    trashed_at: datetime | None = Field(None, index=True)
+    trashed_at: datetime | None = Field(default=None, index=True)

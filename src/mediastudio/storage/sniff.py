@@ -27,7 +27,7 @@ def _riff(head: bytes) -> Sniffed | None:
             b"AVI ": Sniffed("video/x-msvideo", "video", "avi")}.get(kind)
 
 
-def _iso_media(head: bytes) -> Sniffed | None:
+def _iso_media(head: bytes) -> Sniffed:
     brand = head[8:12]
     if brand in (b"qt  ",):
         return Sniffed("video/quicktime", "video", "mov")
@@ -67,8 +67,8 @@ def sniff(head: bytes) -> Sniffed:
     for magic, found in SIGNATURES:
         if head.startswith(magic):
             return found
-    if head[:4] == b"RIFF" and (found := _riff(head)):
-        return found
+    if head[:4] == b"RIFF" and (riff := _riff(head)):
+        return riff
     if head[4:8] == b"ftyp":
         return _iso_media(head)
     if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:

@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 from mediastudio.errors import Cancelled
 
 if TYPE_CHECKING:
+    from mediastudio.db import Database
+    from mediastudio.settings import Settings
+    from mediastudio.storage.blobs import BlobStore
     from mediastudio.tasks.runner import Runner
 
 PROGRESS_INTERVAL = 0.1  # at most ~10 progress events per second per task
@@ -38,15 +41,15 @@ class TaskContext:
     _last_cancel_poll: float = 0.0
 
     @property
-    def settings(self):  # type: ignore[no-untyped-def]
+    def settings(self) -> Settings:
         return self.runner.settings
 
     @property
-    def db(self):  # type: ignore[no-untyped-def]
+    def db(self) -> Database:
         return self.runner.db
 
     @property
-    def blobs(self):  # type: ignore[no-untyped-def]
+    def blobs(self) -> BlobStore:
         return self.runner.blobs
 
     def progress(self, step: int, total: int, message: str | None = None, *, force: bool = False) -> None:

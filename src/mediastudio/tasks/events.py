@@ -23,7 +23,8 @@ class TaskEvent(AddressedEvent):
 
     @classmethod
     def about(cls, task: Task) -> Self:
-        # type and version: each concrete type (TaskQueued…) has them as defaults
+        # type and version: each concrete type (TaskQueued…) has them as defaults, which the pydantic mypy
+        # plugin cannot know of a `cls` typed as this base
         return cls(workspace_id=task.workspace_id, audience=task.owner_id, task=task_out(task))  # type: ignore[call-arg]
 
 

@@ -30,29 +30,29 @@ PAUSE_KEY = "mediastudio:paused"
 PAUSE_CACHE_SECONDS = 0.25
 
 
-class _Pausable:
+class _Pausable(Huey):
     """Mixin for a Huey: while the lane is paused its workers take nothing new off the queue."""
 
     _paused_at = 0.0
     _paused = False
 
-    def dequeue(self):  # type: ignore[no-untyped-def]
+    def dequeue(self) -> Any:  # huey has no type hints: its message, or None
         if self.is_paused():
             return None
-        return super().dequeue()  # type: ignore[misc]
+        return super().dequeue()
 
     def is_paused(self, fresh: bool = False) -> bool:
         now = time.monotonic()
         if fresh or now - self._paused_at > PAUSE_CACHE_SECONDS:
-            self._paused = self.storage.peek_data(PAUSE_KEY) == b"1"  # type: ignore[attr-defined]
+            self._paused = self.storage.peek_data(PAUSE_KEY) == b"1"
             self._paused_at = now
         return self._paused
 
     def set_paused(self, paused: bool) -> None:
         if paused:
-            self.storage.put_data(PAUSE_KEY, b"1")  # type: ignore[attr-defined]
+            self.storage.put_data(PAUSE_KEY, b"1")
         else:
-            self.storage.pop_data(PAUSE_KEY)  # type: ignore[attr-defined]
+            self.storage.pop_data(PAUSE_KEY)
         self._paused, self._paused_at = paused, time.monotonic()
 
 
@@ -68,6 +68,7 @@ class LaneWorker(Worker):
     """A worker whose idle wait ends as soon as this process enqueues a task (no polling delay)."""
 
     doorbell: threading.Condition
+    delay: float  # set by Worker.__init__
 
     def sleep(self) -> None:
         if self.delay > self.max_delay:
@@ -88,7 +89,7 @@ class LaneConsumer(Consumer):
         pass
 
 
-def make_lane(settings: Settings, lane: Lane) -> Huey:
+def make_lane(settings: Settings, lane: Lane) -> _Pausable:
     name = f"mediastudio-{lane}"
     if settings.queue_url:
         # Polling, not BZPOPMIN: a worker blocked in a pop would take a task after an admin paused the lane.
@@ -101,7 +102,7 @@ class TaskQueue:
         self.settings = settings
         self.runner = runner
         runner.requeue = self.enqueue
-        self.lanes: dict[str, Huey] = {lane: make_lane(settings, lane) for lane in LANES}
+        self.lanes: dict[str, _Pausable] = {lane: make_lane(settings, lane) for lane in LANES}
         self.workers = {"gpu": settings.gpu_workers, "cpu": settings.cpu_workers}
         # The consumer finds `run` in each lane's registry; producers build its messages from the wrapper.
         self.wrappers = {lane: huey.task(name="run")(self._run) for lane, huey in self.lanes.items()}
@@ -126,11 +127,11 @@ class TaskQueue:
 
     # -- pausing ----------------------------------------------------------------------------------
     def paused(self, lane: str) -> bool:
-        return self.lanes[lane].is_paused(fresh=True)  # type: ignore[attr-defined, no-any-return]
+        return self.lanes[lane].is_paused(fresh=True)
 
     def set_paused(self, paused: bool, lanes: tuple[str, ...] = LANES) -> None:
         for lane in lanes:
-            self.lanes[lane].set_paused(paused)  # type: ignore[attr-defined]
+            self.lanes[lane].set_paused(paused)
             if not paused:
                 with self.doorbells[lane]:
                     self.doorbells[lane].notify_all()

@@ -87,7 +87,7 @@ class Runner:
                     continue
                 try:
                     with self.db.session() as db:
-                        db.exec(update(Task).where(col(Task.id).in_(ids), col(Task.status) == "running")  # type: ignore[call-overload]
+                        db.exec(update(Task).where(col(Task.id).in_(ids), col(Task.status) == "running")
                                 .values(updated_at=utcnow()))
                         db.commit()
                 except Exception:  # the next beat tries again
@@ -134,7 +134,7 @@ class Runner:
 
     def _write_progress(self, row: Task) -> None:
         with self.db.session() as db:
-            db.exec(update(Task).where(col(Task.id) == row.id, col(Task.status) == "running")  # type: ignore[call-overload]
+            db.exec(update(Task).where(col(Task.id) == row.id, col(Task.status) == "running")
                     .values(step=row.step, total=row.total, message=row.message, progress=row.progress,
                             eta_seconds=row.eta_seconds, detail=row.detail, revision=row.revision,
                             updated_at=row.updated_at))
@@ -144,7 +144,7 @@ class Runner:
     def execute(self, task_id: str) -> None:
         """The body of every Huey message: run task `task_id` if it is still waiting to run."""
         with self.db.session() as db:
-            claimed = db.exec(  # type: ignore[call-overload]
+            claimed = db.exec(
                 update(Task).where(col(Task.id) == task_id, col(Task.status).in_(("queued", "interrupted")),
                                    col(Task.cancel_requested) == False)  # noqa: E712
                 .values(status="running", started_at=utcnow(), attempts=Task.attempts + 1, worker=self.name,

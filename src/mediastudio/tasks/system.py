@@ -114,7 +114,7 @@ class TaskSystem:
             if places is None:
                 _, places = build_view(db, self.workers, self.paused())
             owners = {u.id: u.display_name for u in db.exec(
-                select(User).where(User.id.in_({t.owner_id for t in tasks}))).all()}  # type: ignore[attr-defined]
+                select(User).where(col(User.id).in_({t.owner_id for t in tasks}))).all()}
         out = []
         for task in tasks:
             place = places.get(task.id)

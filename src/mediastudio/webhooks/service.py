@@ -10,6 +10,7 @@ import hmac
 import json
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal, get_args
@@ -44,7 +45,7 @@ def sign(secret: str, body: bytes) -> str:
 
 
 # -- the service ----------------------------------------------------------------------------------
-def create(db: Session, settings: Settings, actor: User, url: str, project_id: str | None, events: list[str] | None,
+def create(db: Session, settings: Settings, actor: User, url: str, project_id: str | None, events: Sequence[str] | None,
            description: str) -> Webhook:
     if actor.is_guest:
         raise Forbidden("Guests cannot register webhooks.", hint="Register an account to use webhooks.")

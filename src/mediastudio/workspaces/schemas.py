@@ -39,8 +39,8 @@ class WorkspaceOut(BaseModel):
 
     @classmethod
     def of(cls, workspace: Workspace, role: str, member_count: int) -> WorkspaceOut:
-        return cls(id=workspace.id, name=workspace.name, kind=workspace.kind, role=role,  # type: ignore[arg-type]
-                   default_project_role=workspace.default_project_role,  # type: ignore[arg-type]
+        return cls(id=workspace.id, name=workspace.name, kind=workspace.kind, role=role,
+                   default_project_role=workspace.default_project_role,
                    member_count=member_count, created_at=workspace.created_at)
 
 
@@ -59,7 +59,7 @@ class MemberOut(BaseModel):
     @classmethod
     def of(cls, membership: Membership, user: User) -> MemberOut:
         return cls(user=MemberUser.model_validate(user, from_attributes=True),
-                   role=membership.role, created_at=membership.created_at)  # type: ignore[arg-type]
+                   role=membership.role, created_at=membership.created_at)
 
 
 class MemberAdd(BaseModel):

@@ -15,7 +15,6 @@ from mediastudio.errors import BadRequest, Conflict, Forbidden, NotFound
 from mediastudio.workspaces.roles import (
     PROJECT_ROLES,
     WORKSPACE_ROLES,
-    ProjectRole,
     WorkspaceRole,
     can_assign,
     can_manage_members,
@@ -36,7 +35,7 @@ def _check_role(role: str) -> WorkspaceRole:
     if role not in WORKSPACE_ROLES:
         raise BadRequest(f"Unknown workspace role '{role}'.", hint=f"Use one of: {', '.join(WORKSPACE_ROLES)}.",
                          field="role")
-    return cast(WorkspaceRole, role)
+    return role
 
 
 def create_workspace(db: Session, owner: User, name: str, kind: str = "team") -> Workspace:
@@ -91,7 +90,7 @@ def update_workspace(db: Session, actor: User, workspace_id: str, *, name: str |
         if default_project_role not in PROJECT_ROLES:
             raise BadRequest(f"Unknown project role '{default_project_role}'.",
                              hint=f"Use one of: {', '.join(PROJECT_ROLES)}.", field="default_project_role")
-        workspace.default_project_role = cast(ProjectRole, default_project_role)
+        workspace.default_project_role = default_project_role
         from mediastudio.events.access import access_changed  # members' open sockets re-check
 
         access_changed(db, workspace_id=workspace_id)

@@ -6,11 +6,12 @@ import secrets
 from typing import Any, Literal
 
 from pydantic import Field
+from pydantic.json_schema import JsonDict
 
 from mediastudio.engine.context import NodeContext
 from mediastudio.engine.registry import NodeType, Port, node
 
-PROMPT_WIDGET = {"x-widget": "prompt"}
+PROMPT_WIDGET: JsonDict = {"x-widget": "prompt"}
 
 
 @node("prompt", title="Prompt", category="Text", description="What the picture or clip should show.")
@@ -40,7 +41,7 @@ class Seed(NodeType):
                        json_schema_extra={"x-widget": "seed"})
 
     @property
-    def deterministic(self) -> bool:  # type: ignore[override]
+    def deterministic(self) -> bool:
         return self.mode != "random"
 
     def cache_salt(self, run_index: int) -> str:

@@ -22,7 +22,7 @@ MODEL = Port("model", required=False, description="The model (default: the first
 SEED = Port("seed", required=False, description="The seed (default: the node's own)")
 
 
-IMAGE_MODELS = ("text-to-image", "inpaint")
+IMAGE_MODELS: tuple[str, ...] = ("text-to-image", "inpaint")
 
 
 def call_pipeline(pipe: Any, args: dict[str, Any], facts: dict[str, Any] | None = None) -> Any:

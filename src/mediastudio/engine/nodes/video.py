@@ -28,6 +28,7 @@ def encode_mp4(frames: list[Any], fps: int, codec: str, quality: int, check: Any
             stream = container.add_stream(CODECS[codec], rate=Fraction(fps))
         except Exception:  # this PyAV build lacks the encoder
             stream = container.add_stream("mpeg4", rate=Fraction(fps))
+        assert isinstance(stream, av.VideoStream)  # both are video encoders
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         if stream.codec_context.name == "libx264":
             stream.options = {"crf": str(quality), "preset": "medium"}
