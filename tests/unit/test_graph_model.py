@@ -183,14 +183,14 @@ def test_a_scene_file_with_a_legacy_graph_is_listed(tmp_path: Path) -> None:
 
 def test_the_planner_works_on_the_model_as_the_canvas_shows_it() -> None:
     from mediastudio.engine.graph import plan
-    from mediastudio.engine.registry import load_nodes
+    from mediastudio.engine.registry import build_node_registry
 
     legacy = {"nodes": {"p": {"type": "prompt", "params": {"text": "dusk"}}, "s": {"type": "shot", "bypass": "yes"},
                         "x": {"title": "Mystery"}},
               "edges": {"p:text->s:images": {"source": "p", "source_handle": "text", "target": "s",
                                              "target_handle": "images"},
                         "p:text->y:in": {"source": "p", "source_handle": "text", "target": "y", "target_handle": "in"}}}
-    checked = plan(Graph.model_validate(legacy), load_nodes(), whole=True)
+    checked = plan(Graph.model_validate(legacy), build_node_registry(), whole=True)
     assert {(i.node_id, i.message) for i in checked.issues} == {
         ("s", "Input 'images' takes images, but 'prompt' gives text."),
         ("x", "'Mystery' has an unknown node type 'unknown'."),

@@ -1397,16 +1397,6 @@ export interface components {
             message: string;
             node_id: string | null;
         };
-        /** LaneOut */
-        LaneOut: {
-            /** @description Until the last waiting task is done (null: no history yet) */
-            backlog_seconds: number | null;
-            name: string;
-            paused: boolean;
-            queued: number;
-            running: number;
-            workers: number;
-        };
         /** LoginBody */
         LoginBody: {
             password: string;
@@ -1788,10 +1778,7 @@ export interface components {
             /** @default null */
             workspace_id: null;
         };
-        /**
-         * QueueLane
-         * @description One lane of the queue: its workers, whether it is paused, what runs and waits on it.
-         */
+        /** QueueLane */
         QueueLane: {
             /** @description Until the last waiting task is done (null: no history yet) */
             backlog_seconds: number | null;
@@ -1803,7 +1790,7 @@ export interface components {
         };
         /** QueueOut */
         QueueOut: {
-            lanes: components["schemas"]["LaneOut"][];
+            lanes: components["schemas"]["QueueLane"][];
             /** @description Your waiting and running tasks (every user's for admins), in the order they will run */
             tasks: components["schemas"]["TaskOut"][];
         };
