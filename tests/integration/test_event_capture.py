@@ -17,7 +17,7 @@ from yclient import YClient, ws_url
 
 from kinds_for_tests import ENV as TEST_KINDS
 from mediastudio.api_docs.events import STUDIO_EVENT
-from mediastudio.events.schema import MESSAGES
+from mediastudio.events.schema import message_types
 from support import ApiClient, RunningServer, make_team, png_bytes, run_async, set_up_admin, start_server
 from support import wait_for_task as wait_for
 
@@ -80,7 +80,7 @@ async def _edit_live(server: RunningServer, team: dict[str, Any]) -> None:
 def test_every_event_a_client_receives_is_its_published_model(server: RunningServer) -> None:
     ana = set_up_admin(server.url, "ana")
     team = make_team(server, ana, 1)
-    wanted = {name for name, cls in MESSAGES.items() if not cls.internal}
+    wanted = {name for name, cls in message_types().items() if not cls.internal}
 
     async def record() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         async with _socket(server, ana) as ana_ws, _socket(server, team["bob"]) as bob_ws:
@@ -108,7 +108,7 @@ def test_every_event_a_client_receives_is_its_published_model(server: RunningSer
     assert ana_heard[0]["type"] == "hello" and bob_heard[0]["type"] == "hello"
     for event in [*ana_heard, *bob_heard]:
         model = STUDIO_EVENT.validate_python(event)
-        assert type(model) is MESSAGES[event["type"]]
+        assert type(model) is message_types()[event["type"]]
         assert STUDIO_EVENT.dump_python(model, mode="json") == event, event["type"]  # nothing lost, nothing added
     # A member hears the workspace's project and asset events, and no one's tasks but their own.
     bob_types = {e["type"] for e in bob_heard}

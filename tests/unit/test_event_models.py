@@ -13,7 +13,7 @@ import pytest
 
 from mediastudio.api_docs.events import STUDIO_EVENT, event_schemas
 from mediastudio.events.bus import EventBus, Subscriber, view_for
-from mediastudio.events.schema import MESSAGES, Message
+from mediastudio.events.schema import Message, message_types
 
 REPO = Path(__file__).resolve().parents[2]
 SRC = REPO / "src" / "mediastudio"
@@ -48,7 +48,7 @@ def _registry() -> dict[str, type[Message]]:
     """Every concrete message type, after importing every module that defines one."""
     for module in set(_message_classes().values()):
         importlib.import_module(module)
-    return dict(MESSAGES)
+    return message_types()
 
 
 def test_every_message_model_is_registered_with_its_type_and_version() -> None:

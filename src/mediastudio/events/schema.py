@@ -3,8 +3,9 @@
 Each feature defines its own event types beside its code (tasks/events.py, projects/events.py,
 media/events.py); this package only knows these bases, never the features. A concrete type sets
 `type` (a Literal with its value as default) and `version` (a Literal with its number as default);
-defining one registers it in MESSAGES. The composition layer (api_docs/events.py) gathers them into
-the `StudioEvent` union that the OpenAPI document publishes and the UI's types are generated from.
+`message_types()` lists those defined so far (nothing registers itself). The composition layer
+(api_docs/events.py) gathers them into the `StudioEvent` union that the OpenAPI document publishes and the
+UI's types are generated from.
 
 A type's `version` goes up when a field of it is removed, renamed or changes meaning; adding a field
 keeps the version (clients ignore fields they do not know). docs/events.md lists every type.
@@ -47,9 +48,6 @@ def omitted_if_none(description: str) -> Any:
     return Field(None, exclude_if=lambda value: value is None, json_schema_extra=_not_null, description=description)
 
 
-MESSAGES: dict[str, type[Message]] = {}  # type -> model, every concrete message type defined so far
-
-
 class Part(BaseModel):
     """A piece of a message (a lane, a place in the queue): checked like the messages themselves."""
 
@@ -74,10 +72,6 @@ class Message(BaseModel):
         version = cls.model_fields["version"].default
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise TypeError(f"{cls.__qualname__} ({name}) must set `version: Literal[n] = n`.")
-        known = MESSAGES.get(name)
-        if known is not None and (known.__module__, known.__qualname__) != (cls.__module__, cls.__qualname__):
-            raise TypeError(f"Two models for the event type '{name}': {known.__qualname__} and {cls.__qualname__}.")
-        MESSAGES[name] = cls
 
 
 class Event(Message):
@@ -91,3 +85,21 @@ class AddressedEvent(Event):
     """An event for one user: it reaches `audience` and administrators, whatever the workspace."""
 
     audience: str = Field(description="The user it is for (administrators hear it too)")
+
+
+def message_types() -> dict[str, type[Message]]:
+    """type → model of every concrete message type whose module has been imported; two models for one type
+    are an error."""
+    found: dict[str, type[Message]] = {}
+    pending: list[type[Message]] = [Message]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        name = cls.model_fields["type"].default
+        if not isinstance(name, str):
+            continue  # a base of several types
+        known = found.get(name)
+        if known is not None and known is not cls:
+            raise TypeError(f"Two models for the event type '{name}': {known.__qualname__} and {cls.__qualname__}.")
+        found[name] = cls
+    return found
