@@ -202,7 +202,7 @@ def create_app(settings: Settings) -> Litestar:
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False),
             "database": Provide(provide_database, sync_to_thread=False),
-            "events": Provide(provide_events, sync_to_thread=False),
+            "bus": Provide(provide_events, sync_to_thread=False),  # not "events": a body field of that name
             "blobs": Provide(provide_blobs, sync_to_thread=False),
             "tasks": Provide(provide_tasks, sync_to_thread=False),
             "engine": Provide(provide_engine, sync_to_thread=False),

@@ -124,9 +124,9 @@ async def _serve(socket: WebSocket, project_id: str, member: Member, handle: Cal
 
 @websocket("/api/v1/projects/{project_id:str}/scenes/{scene_id:str}/sync")
 async def scene_sync(socket: WebSocket, project_id: FromPath[str], scene_id: FromPath[str], database: DatabaseDep,
-                     settings: SettingsDep, events: EventsDep, rooms: RoomsDep) -> None:
+                     settings: SettingsDep, bus: EventsDep, rooms: RoomsDep) -> None:
     """The scene's Yjs document: sync + awareness (y-websocket protocol). Viewers receive, never write."""
-    admitted = await _admit(socket, project_id, database, events)
+    admitted = await _admit(socket, project_id, database, bus)
     if admitted is None:
         return
     project, member = admitted
@@ -138,16 +138,16 @@ async def scene_sync(socket: WebSocket, project_id: FromPath[str], scene_id: Fro
     try:
         await rooms.join(live, member)
         await _serve(socket, project_id, member, lambda message: rooms.receive(live, member, message), True,
-                     database, events, settings)
+                     database, bus, settings)
     finally:
         await rooms.leave(live, member)
 
 
 @websocket("/api/v1/projects/{project_id:str}/presence")
 async def project_presence(socket: WebSocket, project_id: FromPath[str], database: DatabaseDep,
-                           settings: SettingsDep, events: EventsDep, rooms: RoomsDep) -> None:
+                           settings: SettingsDep, bus: EventsDep, rooms: RoomsDep) -> None:
     """Awareness only: who is in the project and where (panel, scene, asset)."""
-    admitted = await _admit(socket, project_id, database, events)
+    admitted = await _admit(socket, project_id, database, bus)
     if admitted is None:
         return
     project, member = admitted
@@ -161,7 +161,7 @@ async def project_presence(socket: WebSocket, project_id: FromPath[str], databas
     try:
         await room.join(member)
         await _serve(socket, project_id, member, lambda message: room.receive(member, message), False,
-                     database, events, settings)
+                     database, bus, settings)
     finally:
         await room.leave(member)
         if not room.members:

@@ -29,7 +29,7 @@ def _rights(database: Database, identity: Identity) -> tuple[bool, set[str]] | N
 
 
 @websocket("/api/v1/events")
-async def events(socket: WebSocket, database: DatabaseDep, settings: SettingsDep, events: EventsDep,
+async def events(socket: WebSocket, database: DatabaseDep, settings: SettingsDep, bus: EventsDep,
                  tasks: TasksDep) -> None:
     """Project, asset and task events of the caller's workspaces, as they happen.
 
@@ -44,14 +44,14 @@ async def events(socket: WebSocket, database: DatabaseDep, settings: SettingsDep
         return
     from anyio import to_thread
 
-    checked_at = events.live.signals
+    checked_at = bus.live.signals
     rights = await to_thread.run_sync(_rights, database, identity)
     if rights is None:
         await socket.accept()
         await socket.close(code=4401, reason="Log in again")
         return
     await socket.accept()
-    subscriber = events.subscribe(identity.user.id, rights[1], rights[0])
+    subscriber = bus.subscribe(identity.user.id, rights[1], rights[0])
     closed = asyncio.Event()
 
     async def recheck() -> None:
@@ -64,7 +64,7 @@ async def events(socket: WebSocket, database: DatabaseDep, settings: SettingsDep
     from mediastudio.events.access import Connection
 
     connection = Connection(identity.user.id, recheck)
-    events.live.add(connection, settings.live_recheck_seconds, checked_at)
+    bus.live.add(connection, settings.live_recheck_seconds, checked_at)
     try:
         # The current state at once, so a client that reconnects needs nothing else: its active and recent tasks.
         hello = await to_thread.run_sync(tasks.hello_for, identity.user)
@@ -74,8 +74,8 @@ async def events(socket: WebSocket, database: DatabaseDep, settings: SettingsDep
         log.exception("The events socket of user %s failed", identity.user.id)
         await _close_once(socket, closed, 1011, "Server error")
     finally:
-        events.live.discard(connection)
-        events.unsubscribe(subscriber)
+        bus.live.discard(connection)
+        bus.unsubscribe(subscriber)
 
 
 async def _close_once(socket: WebSocket, closed: asyncio.Event, code: int, reason: str) -> None:
