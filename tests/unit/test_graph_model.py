@@ -192,7 +192,7 @@ def test_the_planner_works_on_the_model_as_the_canvas_shows_it() -> None:
                         "p:text->y:in": {"source": "p", "source_handle": "text", "target": "y", "target_handle": "in"}}}
     checked = plan(Graph.model_validate(legacy), build_node_registry(), whole=True)
     assert {(i.node_id, i.message) for i in checked.issues} == {
-        ("s", "Input 'images' takes images, but 'prompt' gives text."),
+        ("s", "Input 'images' takes images, but 'Prompt' gives text."),  # the type's title: the node has none
         ("x", "'Mystery' has an unknown node type 'unknown'."),
     }
     assert checked.targets == ["s"] and checked.raw["s"].bypass is False

@@ -87,6 +87,15 @@ def _model_kind_issues(parsed: dict[str, NodeType], classes: dict[str, type[Node
     return issues
 
 
+def _titled(raw: GraphNode, registry: NodeRegistry) -> GraphNode:
+    """A node given no title holds its type id as one (graph/model.py); problems, progress and provenance
+    name it by its type's title instead, as the canvas does."""
+    cls = registry.get(raw.type)
+    if cls is None or not cls.title or raw.title != raw.type:
+        return raw
+    return raw.model_copy(update={"title": cls.title})
+
+
 def plan(graph: Graph, registry: NodeRegistry, outputs: list[str] | None = None,
          installed_models: Mapping[str, str] | None = None, *, whole: bool = False) -> Plan:
     """The run plan for `outputs` (default: every output node, else every node nothing depends on).
@@ -94,7 +103,7 @@ def plan(graph: Graph, registry: NodeRegistry, outputs: list[str] | None = None,
     Raises GraphInvalid with every problem found in what would run; with `whole`, checks every node
     (for showing problems on the canvas) and returns them in `plan.issues` instead of raising.
     """
-    raw_nodes = graph.nodes
+    raw_nodes = {node_id: _titled(raw, registry) for node_id, raw in graph.nodes.items()}
     issues: list[Issue] = []
     classes: dict[str, type[NodeType]] = {}
     for node_id, raw in raw_nodes.items():

@@ -4,7 +4,7 @@ import type { Graph, GraphEdge, GraphNode } from '$lib/api/scenes';
 import { GENERIC_TYPE } from '$lib/collab/sceneDoc.svelte';
 import { edgeKey } from '$lib/collab/model';
 import { ANY } from '$lib/engine/ports';
-import { connectionRefusal, GENERIC_PORTS, movedNodes, reconcile, summarize, type FlowNode, type PortView } from './flow';
+import { connectionRefusal, fitOptions, GENERIC_PORTS, movedNodes, reconcile, READABLE_TITLE_PX, summarize, TITLE_PX, type FlowNode, type PortView } from './flow';
 
 const port = (name: string, type: string, extra: Partial<Port> = {}): Port => ({ name, type, required: true, description: '', ...extra });
 
@@ -85,6 +85,13 @@ describe('reconcile: nodes of known types', () => {
 		expect(byId(nodes, 'p').data).toMatchObject({ title: 'Sky', type: 'prompt', typeTitle: 'Prompt', category: 'text', typed: true, outputNode: false });
 		expect(byId(nodes, 't').data).toMatchObject({ title: 'Text to image', typeTitle: 'Text to image', category: 'generate', typed: true });
 		expect(byId(nodes, 's').data).toMatchObject({ title: 'Save', outputNode: true, category: 'output' });
+	});
+
+	it('a node given no title (the server then stores its type id as one) shows its type title, never an id', () => {
+		const untitled = graph({ t: node({ type: 'text_to_image', title: 'text_to_image', position: at(0, 0) }) });
+		expect(byId(reconcile(empty, untitled, false, typeOf).nodes, 't').data).toMatchObject({ title: 'Text to image', typeTitle: 'Text to image' });
+		// Before the types are known: a readable form of the id, not the id.
+		expect(byId(reconcile(empty, untitled, false, () => undefined).nodes, 't').data.title).toBe('Text to image');
 	});
 
 	it('an input whose fallback parameter is filled may stay unconnected', () => {
@@ -349,5 +356,17 @@ describe('connectionRefusal', () => {
 		expect(refusal('p', 'text', 'gone', 'x')).toBeNull();
 		expect(refusal('p', 'nope', 's', 'images')).toBeNull();
 		expect(refusal('p', 'text', 's', 'nope')).toBeNull();
+	});
+});
+
+describe('fitOptions', () => {
+	it('frames a graph on a phone no smaller than readable titles', () => {
+		const phone = fitOptions(390, null);
+		expect((phone.minZoom ?? 0) * TITLE_PX).toBeGreaterThanOrEqual(READABLE_TITLE_PX);
+		expect(fitOptions(390, 'a').minZoom).toBe(phone.minZoom);
+	});
+	it('fits the whole graph on a wide canvas, however small it gets', () => {
+		expect(fitOptions(900, null).minZoom).toBeUndefined();
+		expect(fitOptions(900, 'a')).toMatchObject({ nodes: [{ id: 'a' }], maxZoom: 1 });
 	});
 });

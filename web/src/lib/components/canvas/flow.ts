@@ -186,7 +186,8 @@ export function reconcile(
 		positions.set(id, position);
 		const { inputs, outputs } = portsOf(stored, known, usedBy(id));
 		const data: GraphNodeData = {
-			title: stored.title || known?.title || humanize(stored.type),
+			// A node given no title holds its type id as one (the server's reading): its type's title shows.
+			title: stored.title && stored.title !== stored.type ? stored.title : known?.title || humanize(stored.type),
 			type: stored.type,
 			typeTitle: stored.type === GENERIC_TYPE ? GENERIC_TYPE : (known?.title ?? stored.type),
 			category: known?.category ?? '',
@@ -243,3 +244,26 @@ export function connectionRefusal(
 	return refusalText(output.type, input.name, input.type, source.data.title);
 }
 
+
+/** Node titles are drawn at 12 px (GraphNode's styles). */
+export const TITLE_PX = 12;
+/** The smallest a title may be drawn on a narrow canvas when a graph is framed, and what "narrow" is. */
+export const READABLE_TITLE_PX = 11;
+export const NARROW_CANVAS = 768;
+
+export interface FitOptions {
+	nodes?: { id: string }[];
+	padding: number;
+	minZoom?: number;
+	maxZoom: number;
+	duration?: number;
+}
+
+/** How a graph (or the node in focus) is framed on a canvas `width` px wide: on a narrow one, never at a
+ * scale whose titles are too small to read (the graph is centred and may run past the edges). */
+export function fitOptions(width: number, focus: string | null): FitOptions {
+	const readable = width < NARROW_CANVAS ? { minZoom: READABLE_TITLE_PX / TITLE_PX } : {};
+	return focus
+		? { nodes: [{ id: focus }], padding: 0.8, maxZoom: 1, duration: 200, ...readable }
+		: { padding: 0.2, maxZoom: 1.25, ...readable };
+}

@@ -1,0 +1,27 @@
+"""A node given no title is named by its type's title wherever the studio names it to a person (the planner's
+problems, a run's progress), never by the type id or the node id."""
+
+from __future__ import annotations
+
+from mediastudio.engine.graph import plan
+from mediastudio.engine.registry import build_node_registry
+from mediastudio.graph import Graph
+
+
+def test_the_problems_of_untitled_nodes_name_their_types_title() -> None:
+    graph = Graph.model_validate({
+        "nodes": {"n1": {"type": "text_to_image"}, "n2": {"type": "prompt", "params": {"text": "dusk"}},
+                  "n3": {"type": "shot"}},
+        "edges": {"n2:text->n3:images": {"source": "n2", "source_handle": "text", "target": "n3",
+                                         "target_handle": "images"}}})
+    checked = plan(graph, build_node_registry(), whole=True)
+    messages = " ".join(issue.message for issue in checked.issues)
+    assert "'Prompt' gives text" in messages, messages
+    for internal in ("'text_to_image'", "'prompt' gives", "'shot'", "n1", "n2", "n3"):
+        assert internal not in messages, (internal, messages)
+    assert {node.title for node in checked.raw.values()} == {"Text to image", "Prompt", "Shot output"}
+
+
+def test_a_title_someone_gave_is_kept_even_when_it_reads_like_another_type() -> None:
+    graph = Graph.model_validate({"nodes": {"a": {"type": "prompt", "title": "seed"}}, "edges": {}})
+    assert plan(graph, build_node_registry(), whole=True).raw["a"].title == "seed"
