@@ -1,7 +1,7 @@
 /**
  * The assets of the project open in the studio: the Asset Browser's filters, listing and selection,
  * the asset on show in the Asset View and the Properties Inspector, and the upload queue (one file
- * per request, three at a time, each with its own progress, refusal and retry).
+ * per request, three at a time, each with its own progress, refusal and retry; one toast for them all).
  */
 import * as api from '$lib/api/assets';
 import type { Asset, AssetCategory, AssetDetail, AssetPatch } from '$lib/api/assets';
@@ -10,6 +10,8 @@ import { updateProject } from '$lib/api/projects';
 import { events, type EventOf } from './events.svelte';
 import { layout } from './layout.svelte';
 import { session } from './session.svelte';
+import { toasts } from './toasts.svelte';
+import { UPLOAD_TOAST, uploadNotice } from './uploadNotice';
 
 const PAGE_SIZE = 60;
 const PARALLEL_UPLOADS = 3;
@@ -66,6 +68,8 @@ class AssetStore {
 	#waiting: number[] = [];
 	#running = 0;
 	#nextUpload = 1;
+	/** The uploads the toast counts: every file added while others were still going up. */
+	#batch: AssetUpload[] = [];
 	#listController: AbortController | null = null;
 
 	readonly current = $derived<Asset | null>(
@@ -254,7 +258,9 @@ class AssetStore {
 			const category = this.category === 'reference' || this.category === 'generated' ? this.category : null;
 			this.#jobs.set(upload.id, { upload, file, projectId, category });
 			this.#waiting.push(upload.id);
+			this.#batch.push(upload);
 		}
+		this.#notify();
 		this.#drain();
 	}
 
@@ -265,6 +271,8 @@ class AssetStore {
 		job.upload.progress = 0;
 		job.upload.problem = undefined;
 		if (!this.#waiting.includes(id)) this.#waiting.push(id);
+		if (!this.#batch.includes(job.upload)) this.#batch.push(job.upload);
+		this.#notify();
 		this.#drain();
 	}
 
@@ -275,6 +283,18 @@ class AssetStore {
 		this.#waiting = this.#waiting.filter((w) => w !== id);
 		job?.abort?.();
 		this.uploads = this.uploads.filter((u) => u.id !== id);
+		// One cancelled or cleared before its batch is through no longer counts (one done still does).
+		const counted = this.#batch.length;
+		this.#batch = this.#batch.filter((u) => u.id !== id || u.state === 'done');
+		if (this.#batch.length !== counted) this.#notify();
+	}
+
+	/** Shows the batch's toast as it stands; once every file of it is through, the next upload starts another. */
+	#notify(): void {
+		const notice = uploadNotice(this.#batch.map((u) => u.state));
+		if (!notice) return toasts.dismissKey(UPLOAD_TOAST);
+		toasts.show(notice);
+		if (!notice.sticky) this.#batch = [];
 	}
 
 	clearFinished(): void {
@@ -317,6 +337,7 @@ class AssetStore {
 			upload.state = 'failed';
 			upload.problem = result.problem;
 		}
+		this.#notify();
 		this.#drain();
 	}
 

@@ -258,6 +258,8 @@ class TaskStore {
 		this.#announced.add(task.id);
 		this.fresh.add(task.id);
 		if (task.status === 'succeeded') {
+			// An upload's previews are part of it: the upload's own toast already says the files are in.
+			if (task.kind === 'media.previews') return;
 			const batch = this.#batchOf(task);
 			if (batch) {
 				// One toast for a batch of runs, when its last run is done (a failure still says so at once).
