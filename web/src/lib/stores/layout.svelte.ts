@@ -1,7 +1,7 @@
 /**
  * The studio's panel layout: side panel widths and collapsed states, persisted per browser in
  * localStorage under `mediastudio.layout.v1` (tests read this key and shape), plus the view shown
- * on phones and the center panel's tab, which are not persisted.
+ * on phones and tablets (one panel at a time) and the center panel's tab, which are not persisted.
  */
 
 export const LAYOUT_STORAGE_KEY = 'mediastudio.layout.v1';
@@ -22,6 +22,15 @@ export const PANEL_LIMITS = {
 	left: { min: 200, max: 560, initial: 280 },
 	right: { min: 240, max: 600, initial: 320 }
 } as const;
+
+/** The narrowest screen that shows three panels side by side (app.css's `studio` breakpoint, 68.75rem):
+ * two side panels (capped to `50vw - 280px` each below 1280 px) leave the canvas 560 px or more. */
+export const THREE_PANELS_FROM = 1100;
+
+/** True where the studio shows one panel at a time (phones, tablets): picking something elsewhere shows the canvas. */
+export function isTabbed(): boolean {
+	return typeof window !== 'undefined' && !window.matchMedia(`(min-width: ${THREE_PANELS_FROM}px)`).matches;
+}
 
 export function clampWidth(side: Side, width: number): number {
 	const { min, max, initial } = PANEL_LIMITS[side];
