@@ -12,7 +12,9 @@ import type { Side } from '$lib/stores/layout.svelte';
 export type CanvasCommand = 'undo' | 'redo' | 'bypass' | 'delete';
 
 export const isTyping = (target: EventTarget | null) =>
-	target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+	typeof HTMLElement !== 'undefined' &&
+	target instanceof HTMLElement &&
+	(target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
 
 const isMac = () => typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
 
