@@ -367,6 +367,7 @@ describe('fitOptions', () => {
 	});
 	it('fits the whole graph on a wide canvas, however small it gets', () => {
 		expect(fitOptions(900, null).minZoom).toBeUndefined();
+		expect(fitOptions(588, null).minZoom).toBeUndefined(); // a tablet's canvas between two panels
 		expect(fitOptions(900, 'a')).toMatchObject({ nodes: [{ id: 'a' }], maxZoom: 1 });
 	});
 });

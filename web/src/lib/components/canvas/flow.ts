@@ -249,7 +249,7 @@ export function connectionRefusal(
 export const TITLE_PX = 12;
 /** The smallest a title may be drawn on a narrow canvas when a graph is framed, and what "narrow" is. */
 export const READABLE_TITLE_PX = 11;
-export const NARROW_CANVAS = 768;
+export const NARROW_CANVAS = 480;
 
 export interface FitOptions {
 	nodes?: { id: string }[];
