@@ -25,3 +25,13 @@ def test_the_problems_of_untitled_nodes_name_their_types_title() -> None:
 def test_a_title_someone_gave_is_kept_even_when_it_reads_like_another_type() -> None:
     graph = Graph.model_validate({"nodes": {"a": {"type": "prompt", "title": "seed"}}, "edges": {}})
     assert plan(graph, build_node_registry(), whole=True).raw["a"].title == "seed"
+
+
+def test_the_activity_of_untitled_nodes_reads_as_words_not_ids() -> None:
+    from mediastudio.collab.activity import describe_edits
+
+    before = {"nodes": {"n2": {"type": "upscale", "title": "upscale", "params": {"scale": 2}}}}
+    after = {"nodes": {"n1": {"type": "text_to_image"},
+                       "n2": {"type": "upscale", "title": "upscale", "params": {"scale": 4}}}}
+    phrases = [phrase for _, phrase in describe_edits(before, after)]
+    assert phrases == ["added 'Text to image'", "changed scale 2→4 on 'Upscale'"], phrases

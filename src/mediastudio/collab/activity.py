@@ -29,16 +29,28 @@ def _short(value: Any) -> str:
     return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
 
 
+def _name(node_id: str, node: dict[str, Any]) -> str:
+    """What a person calls a node: its title; for one given none (or its type id as one, as the graph model
+    stores it), its type in words ('text_to_image' → 'Text to image'); its id only when it has neither."""
+    kind, title = node.get("type"), node.get("title")
+    if isinstance(title, str) and title and title != kind:
+        return title
+    if isinstance(kind, str) and kind.strip("_-. "):
+        words = " ".join(kind.replace("_", " ").replace("-", " ").split())
+        return words[:1].upper() + words[1:]
+    return node_id
+
+
 def describe_edits(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str | None, str]]:
     """(node id, phrase) for each visible change between two graphs of one scene."""
     old, new = before.get("nodes", {}), after.get("nodes", {})
     entries: list[tuple[str | None, str]] = []
     for node_id in new.keys() - old.keys():
-        entries.append((node_id, f"added '{new[node_id].get('title') or node_id}'"))
+        entries.append((node_id, f"added '{_name(node_id, new[node_id])}'"))
     for node_id in old.keys() - new.keys():
-        entries.append((None, f"removed '{old[node_id].get('title') or node_id}'"))
+        entries.append((None, f"removed '{_name(node_id, old[node_id])}'"))
     for node_id in sorted(old.keys() & new.keys()):
-        title = new[node_id].get("title") or node_id
+        title = _name(node_id, new[node_id])
         old_params, new_params = old[node_id].get("params", {}), new[node_id].get("params", {})
         for key in sorted(old_params.keys() | new_params.keys()):
             if old_params.get(key) != new_params.get(key):
@@ -48,7 +60,7 @@ def describe_edits(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[
                     entries.append((node_id, f"changed {key} {_short(old_params.get(key))}→"
                                              f"{_short(new_params.get(key))} on '{title}'"))
         if old[node_id].get("title") != new[node_id].get("title"):
-            entries.append((node_id, f"renamed '{old[node_id].get('title')}' to '{title}'"))
+            entries.append((node_id, f"renamed '{_name(node_id, old[node_id])}' to '{title}'"))
         if old[node_id].get("position") != new[node_id].get("position"):
             entries.append((node_id, f"moved '{title}'"))
     added = len(after.get("edges", {}).keys() - before.get("edges", {}).keys())
