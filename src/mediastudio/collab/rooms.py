@@ -57,7 +57,6 @@ class LiveScene:
         self.dirty_file = False
         self.needs_commit = False
         self.file_graph: dict[str, Any] | None = None  # what the scene file holds (for activity)
-        self.window_authors: Counter[str] = Counter()  # who changed the graph since the last file write
         self.gone = False  # closed for a move or a deletion: nothing more is written for it
 
 
@@ -134,7 +133,9 @@ class Rooms(LiveScenes):
             for path in sorted((folder / "scenes").glob("*.json")):
                 live = await self.open(project, path.stem)
                 if graph_hash(live.room.graph().model_dump()) != live.written:
-                    live.room.authors.update(live.room.log.authors_since(live.room.scene_id, 0))
+                    authors = live.room.log.authors_since(live.room.scene_id, 0)
+                    live.room.authors.update(authors)
+                    live.room.window.update(authors)  # what each changed is not known after a restart
                     self._touched(live)
                     await self._flush(live, commit=True)
                     recovered += 1
@@ -149,7 +150,6 @@ class Rooms(LiveScenes):
     async def apply_rest(self, project: Project, scene_id: str, graph: Graph, user_id: str) -> Graph:
         live = await self.open(project, scene_id)
         await live.room.apply_graph(graph, user_id)
-        live.window_authors[user_id] += 1
         self._touched(live)
         if not live.room.members:
             await self._flush(live, commit=True)
@@ -168,6 +168,7 @@ class Rooms(LiveScenes):
             scene = await asyncio.to_thread(read_json, path)
             await live.room.apply_graph(scene_graph(scene), "system")
             live.written = graph_hash(scene.get("graph") or {})
+            live.file_graph = live.room.graph().model_dump()  # later activity is told from the restored graph
             await asyncio.to_thread(live.marks.set, scene_id, live.written)
             live.dirty_file = live.needs_commit = False
 
@@ -208,10 +209,11 @@ class Rooms(LiveScenes):
         await live.room.join(member)
 
     async def receive(self, live: LiveScene, member: Member, message: bytes) -> None:
+        """Credit is not given here: another member's update may land while this message is handled. The
+        room credits each update that changed the document as it applies it."""
         changed_before = live.room.changed_at
         await live.room.receive(member, message)
         if live.room.changed_at != changed_before:
-            live.window_authors[member.user["id"]] += 1
             self._touched(live)
 
     async def leave(self, live: LiveScene, member: Member) -> None:
@@ -264,7 +266,7 @@ class Rooms(LiveScenes):
         if digest == live.written:
             return
         path = self._scene_file(live.folder, live.room.scene_id)
-        authors, live.window_authors = live.window_authors, Counter()
+        authors, edited = live.room.take_window()
 
         def write() -> None:
             with ProjectRepo(live.folder).lock:  # the same lock scene renames and moves hold
@@ -275,7 +277,7 @@ class Rooms(LiveScenes):
                 scene["graph"] = graph
                 write_json(path, scene)
             live.marks.set(live.room.scene_id, digest)
-            self._record_activity(live, before, graph, authors)
+            self._record_activity(live, before, graph, authors, edited)
 
         await asyncio.to_thread(write)
         live.written = digest
@@ -290,21 +292,23 @@ class Rooms(LiveScenes):
             await asyncio.to_thread(self._commit, live, [a for a, _ in authors if a != "system"], message)
 
     def _record_activity(self, live: LiveScene, before: dict[str, Any], after: dict[str, Any],
-                         authors: Counter[str]) -> None:
-        from mediastudio.collab.activity import describe_edits, record
+                         authors: Counter[str], edited: dict[str, str]) -> None:
+        """Each change is credited to the person whose update last changed that node (or the links); what
+        no one is known to have changed (the server's own fixes, a restart) to whoever changed most."""
+        from mediastudio.collab.activity import credit, describe_edits, record
 
         lead = next((a for a, _ in authors.most_common() if a != "system"), None)
-        if lead is None:
-            return
-        entries = describe_edits(before, after)
-        if not entries:
+        credited = credit(describe_edits(before, after), edited, lead)
+        if not credited:
             return
         with self.db.transaction() as db:
-            record(db, live.project_id, lead, live.room.scene_id, entries)
+            for user_id, entries in credited.items():
+                record(db, live.project_id, user_id, live.room.scene_id, entries)
             project = db.get(Project, live.project_id)
             if project is not None:  # the activity panels of everyone in the project refresh at once
-                emit(db, ProjectActivity(workspace_id=project.workspace_id, project_id=project.id, by=lead,
-                                         scene_id=live.room.scene_id, count=len(entries)))
+                for user_id, entries in credited.items():
+                    emit(db, ProjectActivity(workspace_id=project.workspace_id, project_id=project.id, by=user_id,
+                                             scene_id=live.room.scene_id, count=len(entries)))
 
     def _commit(self, live: LiveScene, authors: list[str], message: str | None) -> None:
         with self.db.transaction() as db:
