@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ from mediastudio.projects.access import project_folder
 from mediastudio.projects.content import scene_graph, scene_path
 from mediastudio.projects.events import ProjectActivity, ProjectChanged
 from mediastudio.projects.files import graph_hash, read_json, write_json
-from mediastudio.projects.history import describe_changes, snapshot
+from mediastudio.projects.history import LABEL_PREFIX, describe_changes, snapshot
 from mediastudio.projects.live import LiveScenes
 from mediastudio.projects.repo import Author, ProjectRepo
 from mediastudio.projects.service import sync_index
@@ -225,10 +226,24 @@ class Rooms(LiveScenes):
             except Exception:  # the edits stay in the update log; the next open or start saves them
                 log.exception("Saving scene %s after its last editor left failed", live.room.scene_id)
 
-    async def save_version(self, project_id: str, message: str | None = None) -> None:
-        for (pid, _), live in list(self.live.items()):
-            if pid == project_id:
-                await self._flush(live, commit=True, message=message)
+    async def save_version(self, project_id: str, label: str | None = None, by: str | None = None) -> str | None:
+        """Write and commit every open scene of the project. With a label, all of it is one version named
+        so, made even when nothing changed since the last commit (an empty commit): a person who names a
+        version sees it in the History. Its authors: whoever changed the scenes since the last commit, else
+        `by`, who saved it. Answers the labelled version's commit."""
+        scenes = [live for (pid, _), live in list(self.live.items()) if pid == project_id]
+        if label is None:
+            for live in scenes:
+                await self._flush(live, commit=True)
+            return None
+        authors: Counter[str] = Counter()
+        for live in scenes:
+            await self._write_file(live)
+            authors.update(live.room.authors)
+            live.room.authors.clear()
+            live.needs_commit = False
+        people = [a for a, _ in authors.most_common() if a != "system"] or ([by] if by else [])
+        return await asyncio.to_thread(self._commit_version, project_id, people, label)
 
     # -- persistence ------------------------------------------------------------------------------------
     def _touched(self, live: LiveScene) -> None:
@@ -311,27 +326,44 @@ class Rooms(LiveScenes):
                                              scene_id=live.room.scene_id, count=len(entries)))
 
     def _commit(self, live: LiveScene, authors: list[str], message: str | None) -> None:
+        def summary() -> str | None:
+            return None if live.gone else message or self._summary(live)
+
+        self._commit_as(live.project_id, live.folder, authors, summary, kind="edit")
+
+    def _commit_version(self, project_id: str, authors: list[str], label: str) -> str | None:
+        with self.db.session() as db:
+            project = db.get(Project, project_id)
+            folder = project_folder(self.settings, project) if project is not None else None
+        if folder is None:
+            return None
+        return self._commit_as(project_id, folder, authors, lambda: f"{LABEL_PREFIX}{label}", kind="version",
+                               allow_empty=True)
+
+    def _commit_as(self, project_id: str, folder: Path, authors: list[str], message: Callable[[], str | None], *,
+                   kind: str, allow_empty: bool = False) -> str | None:
+        """Commit the project's folder with these authors (the first leads, the others are co-authors);
+        `message` is asked under the folder's lock, None when the folder is no longer the studio's to write."""
         with self.db.transaction() as db:
             people = [u for u in (db.get(User, a) for a in authors) if u is not None]
-            project = db.get(Project, live.project_id)
+            project = db.get(Project, project_id)
             if project is None:
-                return
+                return None
             lead = Author(people[0].display_name, people[0].id) if people else Author("Mediastudio", "u_system")
             others = [Author(p.display_name, p.id) for p in people[1:]]
-            repo = ProjectRepo(live.folder)
+            repo = ProjectRepo(folder)
             with repo.lock:
-                if live.gone or not (live.folder / ".git").is_dir():
-                    return  # moved meanwhile (to the trash): its history moved with it
-                summary = message or self._summary(live)
-                sha = repo.commit_all(summary, lead, co_authors=others)
+                summary = message() if (folder / ".git").is_dir() else None
+                if summary is None:
+                    return None  # moved meanwhile (to the trash): its history moved with it
+                sha = repo.commit_all(summary, lead, co_authors=others, kind=kind, allow_empty=allow_empty)
             if sha is not None:
-
                 project.updated_at = utcnow()
                 project.contributors = " ".join(sorted(set(project.contributors.split()) | {p.id for p in people}))
                 sync_index(db, self.settings, project)
-
                 emit(db, ProjectChanged(workspace_id=project.workspace_id, project_id=project.id, by=lead.user_id,
                                         summary=summary, commit=sha))
+            return sha
 
     def _summary(self, live: LiveScene) -> str:
         repo = ProjectRepo(live.folder)

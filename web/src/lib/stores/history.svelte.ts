@@ -12,6 +12,8 @@ class HistoryStore {
 	nextCursor = $state<string | null>(null);
 	loading = $state(false);
 	problem = $state<Problem | null>(null);
+	/** The search the list is filtered by ('' for every version). */
+	query = $state('');
 
 	/** The version looked at, or null for none. */
 	version = $state.raw<ProjectVersion | null>(null);
@@ -19,7 +21,8 @@ class HistoryStore {
 	versionSceneId = $state<string | null>(null);
 	versionProblem = $state<Problem | null>(null);
 
-	readonly latestSha = $derived(this.commits[0]?.sha ?? null);
+	/** The current version (the newest commit), whatever the search shows. */
+	latestSha = $state<string | null>(null);
 	readonly versionScene = $derived(
 		this.version?.scenes.find((s) => s.id === this.versionSceneId) ?? this.version?.scenes[0] ?? null
 	);
@@ -28,8 +31,9 @@ class HistoryStore {
 	async load(projectId: string): Promise<void> {
 		if (projectId !== this.projectId) this.reset(projectId);
 		this.loading = true;
-		const result = await history.listHistory(projectId);
-		if (projectId !== this.projectId) return;
+		const query = this.query;
+		const result = await history.listHistory(projectId, null, 50, query);
+		if (projectId !== this.projectId || query !== this.query) return; // searched again meanwhile
 		this.loading = false;
 		if (!result.ok) {
 			this.problem = result.problem;
@@ -38,14 +42,22 @@ class HistoryStore {
 		this.problem = null;
 		this.commits = result.data.items;
 		this.nextCursor = result.data.next_cursor;
+		if (!query) this.latestSha = result.data.items[0]?.sha ?? null;
+		else await this.loadLatest(projectId);
+	}
+
+	private async loadLatest(projectId: string): Promise<void> {
+		const newest = await history.listHistory(projectId, null, 1);
+		if (newest.ok && projectId === this.projectId) this.latestSha = newest.data.items[0]?.sha ?? null;
 	}
 
 	async loadMore(): Promise<void> {
 		const projectId = this.projectId;
 		if (!projectId || !this.nextCursor || this.loading) return;
 		this.loading = true;
-		const result = await history.listHistory(projectId, this.nextCursor);
-		if (projectId !== this.projectId) return;
+		const query = this.query;
+		const result = await history.listHistory(projectId, this.nextCursor, 50, query);
+		if (projectId !== this.projectId || query !== this.query) return;
 		this.loading = false;
 		if (!result.ok) {
 			this.problem = result.problem;
@@ -54,6 +66,15 @@ class HistoryStore {
 		const known = new Set(this.commits.map((c) => c.sha));
 		this.commits = [...this.commits, ...result.data.items.filter((c) => !known.has(c.sha))];
 		this.nextCursor = result.data.next_cursor;
+	}
+
+	/** Filters the list by label, message or author. */
+	async search(query: string): Promise<void> {
+		if (query === this.query || !this.projectId) return;
+		this.query = query;
+		this.commits = [];
+		this.nextCursor = null;
+		await this.load(this.projectId);
 	}
 
 	async view(sha: string): Promise<void> {
@@ -96,6 +117,8 @@ class HistoryStore {
 		this.commits = [];
 		this.nextCursor = null;
 		this.problem = null;
+		this.query = '';
+		this.latestSha = null;
 		this.leave();
 	}
 }
