@@ -20,6 +20,10 @@ class HistoryStore {
 	versionSha = $state<string | null>(null);
 	versionSceneId = $state<string | null>(null);
 	versionProblem = $state<Problem | null>(null);
+	/** The node picked on the version's canvas: the inspector shows it, read-only. */
+	versionNodeId = $state<string | null>(null);
+	/** "Restore this version?" is being asked (from the version bar or the inspector). */
+	restoreAsked = $state(false);
 
 	/** The current version (the newest commit), whatever the search shows. */
 	latestSha = $state<string | null>(null);
@@ -91,6 +95,7 @@ class HistoryStore {
 		}
 		this.version = result.data;
 		this.versionSceneId = result.data.scenes[0]?.id ?? null;
+		this.versionNodeId = null;
 	}
 
 	/** Back to the current project. */
@@ -99,6 +104,8 @@ class HistoryStore {
 		this.versionSha = null;
 		this.versionSceneId = null;
 		this.versionProblem = null;
+		this.versionNodeId = null;
+		this.restoreAsked = false;
 	}
 
 	/** Restores the version looked at: a problem, or null when it is the current content again. */
