@@ -29,7 +29,7 @@ def _open(page: Page, url: str, project_id: object) -> None:
     expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "live")
 
 
-def test_a_labelled_version_is_listed_found_and_an_old_one_is_read_only(
+def test_a_labelled_version_is_listed_and_found_by_search(
         desktop: BrowserContext, page: Page, studio_url: str, console: ConsoleLog) -> None:
     project = create_project(desktop, studio_url, "Lighthouse", "text-to-image")
     _open(page, studio_url, project["id"])
@@ -53,8 +53,23 @@ def test_a_labelled_version_is_listed_found_and_an_old_one_is_read_only(
     search.fill("")
     expect(commits).to_have_count(2)
 
-    # The first version, its node picked on its canvas: the inspector shows it, read-only, not the current one.
+    assert console.errors == []
+
+
+def test_an_old_version_never_leaves_the_inspector_editing_the_current_node(
+        desktop: BrowserContext, page: Page, studio_url: str, console: ConsoleLog) -> None:
+    project = create_project(desktop, studio_url, "Harbour", "text-to-image")
+    saved = desktop.request.post(f"{studio_url}/api/v1/projects/{project['id']}/save", data={"message": "Draft"},
+                                 headers=csrf_headers(desktop))
+    assert saved.ok, saved.text()  # a second version: the first is no longer the current one
+    _open(page, studio_url, project["id"])
+    _node(page, "generate").click()  # the current node, open in the inspector
+    expect(page.get_by_test_id("node-inspector")).to_be_visible()
+    page.get_by_role("tab", name="History").click()
+    commits = page.get_by_test_id("commit")
     commits.last.click()
+    expect(page.get_by_test_id("node-inspector")).to_have_count(0)
+    # The version's node picked on its canvas: the inspector shows it, read-only.
     history = page.get_by_role("tabpanel", name="History")
     _node(page, "generate", history).click()
     inspector = page.get_by_test_id("version-inspector")
