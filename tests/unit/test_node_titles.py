@@ -33,5 +33,5 @@ def test_the_activity_of_untitled_nodes_reads_as_words_not_ids() -> None:
     before = {"nodes": {"n2": {"type": "upscale", "title": "upscale", "params": {"scale": 2}}}}
     after = {"nodes": {"n1": {"type": "text_to_image"},
                        "n2": {"type": "upscale", "title": "upscale", "params": {"scale": 4}}}}
-    phrases = [phrase for _, phrase in describe_edits(before, after)]
+    phrases = [phrase for _, _, phrase in describe_edits(before, after)]
     assert phrases == ["added 'Text to image'", "changed scale 2→4 on 'Upscale'"], phrases

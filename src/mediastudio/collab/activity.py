@@ -41,38 +41,54 @@ def _name(node_id: str, node: dict[str, Any]) -> str:
     return node_id
 
 
-def describe_edits(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str | None, str]]:
-    """(node id, phrase) for each visible change between two graphs of one scene."""
+Entry = tuple[str | None, str]  # (the node it links to, the phrase)
+Edit = tuple[str, str | None, str]  # (what changed: a node id or "edges", the node it links to, the phrase)
+
+
+def describe_edits(before: dict[str, Any], after: dict[str, Any]) -> list[Edit]:
+    """(what changed, node id, phrase) for each visible change between two graphs of one scene."""
     old, new = before.get("nodes", {}), after.get("nodes", {})
-    entries: list[tuple[str | None, str]] = []
+    entries: list[Edit] = []
     for node_id in new.keys() - old.keys():
-        entries.append((node_id, f"added '{_name(node_id, new[node_id])}'"))
+        entries.append((node_id, node_id, f"added '{_name(node_id, new[node_id])}'"))
     for node_id in old.keys() - new.keys():
-        entries.append((None, f"removed '{_name(node_id, old[node_id])}'"))
+        entries.append((node_id, None, f"removed '{_name(node_id, old[node_id])}'"))
     for node_id in sorted(old.keys() & new.keys()):
         title = _name(node_id, new[node_id])
         old_params, new_params = old[node_id].get("params", {}), new[node_id].get("params", {})
         for key in sorted(old_params.keys() | new_params.keys()):
             if old_params.get(key) != new_params.get(key):
                 if isinstance(new_params.get(key), str) and len(str(new_params.get(key))) > MAX_VALUE:
-                    entries.append((node_id, f"edited {key} on '{title}'"))
+                    entries.append((node_id, node_id, f"edited {key} on '{title}'"))
                 else:
-                    entries.append((node_id, f"changed {key} {_short(old_params.get(key))}→"
+                    entries.append((node_id, node_id, f"changed {key} {_short(old_params.get(key))}→"
                                              f"{_short(new_params.get(key))} on '{title}'"))
         if old[node_id].get("title") != new[node_id].get("title"):
-            entries.append((node_id, f"renamed '{_name(node_id, old[node_id])}' to '{title}'"))
+            entries.append((node_id, node_id, f"renamed '{_name(node_id, old[node_id])}' to '{title}'"))
         if old[node_id].get("position") != new[node_id].get("position"):
-            entries.append((node_id, f"moved '{title}'"))
+            entries.append((node_id, node_id, f"moved '{title}'"))
     added = len(after.get("edges", {}).keys() - before.get("edges", {}).keys())
     removed = len(before.get("edges", {}).keys() - after.get("edges", {}).keys())
     if added:
-        entries.append((None, f"connected {added} edge{'s' if added > 1 else ''}"))
+        entries.append(("edges", None, f"connected {added} edge{'s' if added > 1 else ''}"))
     if removed:
-        entries.append((None, f"disconnected {removed} edge{'s' if removed > 1 else ''}"))
+        entries.append(("edges", None, f"disconnected {removed} edge{'s' if removed > 1 else ''}"))
     return entries
 
 
-def record(db: Session, project_id: str, user_id: str, scene_id: str, entries: list[tuple[str | None, str]]) -> None:
+def credit(edits: list[Edit], edited: dict[str, str], lead: str | None) -> dict[str, list[Entry]]:
+    """Each change for the person who last changed that part (`edited`: what → who); a part no person is
+    known to have changed goes to `lead`, or to no one when there is none."""
+    credited: dict[str, list[Entry]] = {}
+    for target, node_id, text in edits:
+        who = edited.get(target)
+        who = who if who is not None and who != "system" else lead
+        if who is not None:
+            credited.setdefault(who, []).append((node_id, text))
+    return credited
+
+
+def record(db: Session, project_id: str, user_id: str, scene_id: str, entries: list[Entry]) -> None:
     for node_id, text in entries:
         db.add(Activity(project_id=project_id, user_id=user_id, scene_id=scene_id, node_id=node_id, text=text))
 

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from anyio import to_thread
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from pydantic import BaseModel, Field
 
+from mediastudio.api_types import text
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.collab.activity import recent
 from mediastudio.collab.rooms import RoomsDep
 from mediastudio.common import Page, UtcDatetime
 from mediastudio.db import DatabaseDep
 from mediastudio.paging import OffsetCursor, offset_of
-from mediastudio.projects.access import require
+from mediastudio.projects.access import project_folder, require
+from mediastudio.projects.repo import ProjectRepo
 from mediastudio.projects.schemas import users_by_id
+from mediastudio.settings import SettingsDep
 from mediastudio.workspaces.schemas import MemberUser
 
 
@@ -29,8 +32,23 @@ class ActivityOut(BaseModel):
     text: str = Field(description="e.g. \"changed steps 20→30 on 'Hero shot'\" (the user's name goes before it)")
 
 
+LABEL_MAX = 120
+# One line of text: no control characters (a newline would end the commit's first line), nothing but spaces
+# counts as no label.
+PLAIN_LINE = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
+
+
 class SaveVersion(BaseModel):
-    message: str | None = Field(None, max_length=200, description="A label for this version")
+    message: Annotated[str, *text(max_length=LABEL_MAX, pattern=PLAIN_LINE,
+                                  message="must be one line of text, without control characters",
+                                  description="A label for this version")] | None = None
+
+
+class SavedVersion(BaseModel):
+    status: Literal["saved", "unchanged"] = Field(
+        description="'unchanged': no label and nothing new since the last version, so no version was made")
+    commit: str | None = Field(description="The version made (a labelled save always makes one)")
+    label: str | None
 
 
 class ActivityController(Controller):
@@ -52,12 +70,17 @@ class ActivityController(Controller):
 
     @post("/save", summary="Save a version now: write and commit every open scene", status_code=200)
     async def save_version(self, project_id: FromPath[str], data: JSONBody[SaveVersion], identity: IdentityDep,
-                           database: DatabaseDep, rooms: RoomsDep) -> dict[str, str]:
-        def check() -> None:
+                           database: DatabaseDep, settings: SettingsDep, rooms: RoomsDep) -> SavedVersion:
+        def head() -> str | None:
             with database.session() as db:
-                require(db, identity.user, project_id, "edit")
+                project, _ = require(db, identity.user, project_id, "edit")
+            latest = ProjectRepo(project_folder(settings, project)).log(limit=1)
+            return latest[0].sha if latest else None
 
-        await to_thread.run_sync(check)
-        label = f"Saved version: {data.message}" if data.message else "Saved version"
-        await rooms.save_version(project_id, label)
-        return {"status": "saved"}
+        before = await to_thread.run_sync(head)
+        label = " ".join((data.message or "").split()) or None
+        made = await rooms.save_version(project_id, label, by=identity.user.id)
+        if label is None:
+            after = await to_thread.run_sync(head)
+            made = after if after != before else None
+        return SavedVersion(status="saved" if made else "unchanged", commit=made, label=label)

@@ -18,7 +18,7 @@ from pathlib import Path
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS updates (
     id INTEGER PRIMARY KEY AUTOINCREMENT, scene_id TEXT NOT NULL, user_id TEXT NOT NULL,
-    at REAL NOT NULL, data BLOB NOT NULL);
+    at REAL NOT NULL, data BLOB NOT NULL, changed INTEGER NOT NULL DEFAULT 1);
 CREATE INDEX IF NOT EXISTS updates_scene ON updates (scene_id, id);
 CREATE TABLE IF NOT EXISTS snapshots (
     scene_id TEXT PRIMARY KEY, epoch INTEGER NOT NULL, upto INTEGER NOT NULL, data BLOB NOT NULL);
@@ -48,11 +48,16 @@ class UpdateLog:
         # only a power cut can lose the last few, and FULL would cost ~10 ms per keystroke.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(updates)")}
+        if "changed" not in columns:  # a log written before updates said whether they changed the scene
+            self._db.execute("ALTER TABLE updates ADD COLUMN changed INTEGER NOT NULL DEFAULT 1")
 
-    def append(self, scene_id: str, user_id: str, data: bytes) -> int:
+    def append(self, scene_id: str, user_id: str, data: bytes, changed: bool = True) -> int:
+        """Log an update; `changed` False for one that held nothing new (a client's answer on joining):
+        it is kept (it may hold parts the document still waits for) but earns no credit."""
         with self._lock:
-            cursor = self._db.execute("INSERT INTO updates (scene_id, user_id, at, data) VALUES (?, ?, ?, ?)",
-                                      (scene_id, user_id, time.time(), data))
+            cursor = self._db.execute("INSERT INTO updates (scene_id, user_id, at, data, changed) "
+                                      "VALUES (?, ?, ?, ?, ?)", (scene_id, user_id, time.time(), data, int(changed)))
             return int(cursor.lastrowid or 0)
 
     def load(self, scene_id: str) -> Stored:
@@ -109,7 +114,7 @@ class UpdateLog:
     def authors_since(self, scene_id: str, since: float) -> Counter[str]:
         with self._lock:
             rows = self._db.execute("SELECT user_id, COUNT(*) FROM updates WHERE scene_id = ? AND at >= ? "
-                                    "GROUP BY user_id", (scene_id, since)).fetchall()
+                                    "AND changed = 1 GROUP BY user_id", (scene_id, since)).fetchall()
         return Counter(dict(rows))
 
     def close(self) -> None:

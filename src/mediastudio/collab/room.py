@@ -85,6 +85,19 @@ def _unusable(exc: BaseException) -> bool:
     return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
 
 
+def _node_ids(events: list[Any]) -> set[str]:
+    """The nodes a change of the `nodes` map touched: the first step of a nested change's path, or the
+    keys set or deleted at the top."""
+    found: set[str] = set()
+    for event in events:
+        path = list(getattr(event, "path", []) or [])
+        if path:
+            found.add(str(path[0]))
+        else:
+            found.update(str(key) for key in (getattr(event, "keys", None) or {}))
+    return found
+
+
 def load_document(update_log: UpdateLog, scene_id: str) -> tuple[SceneDoc, int] | None:
     """The document the log holds (None when it holds none); rows that do not decode are quarantined."""
     stored = update_log.load(scene_id)
@@ -130,7 +143,11 @@ class Room:
         self.updates_since_compaction = 0
         self.logged_bytes = len(doc.get_update())  # the document plus updates since, as the log holds it
         self.changed_at = 0.0  # last document change (monotonic)
-        self.authors: Counter[str] = Counter()  # updates per user since the last commit
+        # Credit goes only to updates that changed the document (a client's answer on joining, a reconnect's
+        # state and presence change nothing), counted as each is applied, under the lock.
+        self.authors: Counter[str] = Counter()  # changing updates per user since the last commit
+        self.window: Counter[str] = Counter()  # changing updates per user since the last file write
+        self.edited: dict[str, str] = {}  # what changed since the last file write (a node id, "edges") → who
         self.closed: str | None = None  # why the room was shut (trash, scene deleted): no more writes
 
     @property
@@ -212,14 +229,14 @@ class Room:
                 raise Closed(self.closed, hint="Your last change did not reach it; reload the page.")
             news = self._take(update)  # applied to the document, which nobody sees until the update is logged
             try:
-                self.last_update_id = await asyncio.to_thread(self.log.append, self.scene_id, user_id, update)
+                self.last_update_id = await asyncio.to_thread(self.log.append, self.scene_id, user_id, update,
+                                                              bool(news))
             except BaseException:
                 self._rebuild()  # not logged: it must not stay in the document either
                 raise
             self.logged_bytes += len(update)
             if news:  # a joining client's answer holds nothing new: it changes no one's credit or quiet spell
-                self.changed_at = time.monotonic()
-                self.authors[user_id] += 1
+                self._credit(user_id, news)
             self.updates_since_compaction += 1
             # Always relay: a deletion-only update does not move the state vector, yet it is news.
             await self._broadcast(create_update_message(update), skip=skip)
@@ -227,10 +244,25 @@ class Room:
             if self.updates_since_compaction >= COMPACT_EVERY:
                 await self.compact()
 
-    def _take(self, update: bytes) -> bool:
+    def _credit(self, user_id: str, targets: set[str]) -> None:
+        self.changed_at = time.monotonic()
+        self.authors[user_id] += 1
+        self.window[user_id] += 1
+        for target in targets - {""}:
+            if user_id != "system" or target not in self.edited:  # the server's own fix credits no one
+                self.edited[target] = user_id
+
+    def take_window(self) -> tuple[Counter[str], dict[str, str]]:
+        """Who changed the document, and what, since the last call (a file write), and start again."""
+        window, edited = self.window, self.edited
+        self.window, self.edited = Counter(), {}
+        return window, edited
+
+    def _take(self, update: bytes) -> set[str]:
         """Apply `update` if it decodes and keeps the scene within bounds; else refuse it, the document
         unchanged. Checking on a copy of the document would cost ~20 ms a keystroke on a large scene.
-        True when it changed the document (pycrdt calls a document's observers only for a change)."""
+        Answers what it changed: node ids, "edges", "" for anything else; empty when it changed nothing
+        (pycrdt calls observers only for a change)."""
         if self.logged_bytes + len(update) > MAX_DOCUMENT_BYTES:
             raise Unprocessable(f"This scene has grown past {MAX_DOCUMENT_BYTES >> 20} MiB.",
                                 hint="Save a version, then split the scene in two.")
@@ -240,9 +272,11 @@ class Room:
             raise BadRequest(UNREADABLE, hint=RELOAD) from exc
         nodes, edges = self.doc.get("nodes", type=Map), self.doc.get("edges", type=Map)
         before = (len(nodes), len(edges))
-        changed: list[bool] = []
+        changed: set[str] = set()
         doc = self.doc
-        watch = doc.observe(lambda _: changed.append(True))
+        watch = doc.observe(lambda _: changed.add(""))
+        deep = [(nodes, nodes.observe_deep(lambda events: changed.update(_node_ids(events)))),
+                (edges, edges.observe_deep(lambda _: changed.add("edges")))]
         try:
             doc.apply_update(update)
         except BaseException as exc:
@@ -252,11 +286,13 @@ class Room:
             raise BadRequest(UNREADABLE, hint=RELOAD) from None
         finally:
             doc.unobserve(watch)
+            for shared, subscription in deep:
+                shared.unobserve(subscription)
         limit = MAX_NODES  # the same bound as a graph saved over REST
         if len(nodes) > max(limit, before[0]) or len(edges) > max(limit * MAX_EDGES_PER_NODE, before[1]):
             self._rebuild()
             raise Unprocessable(f"A scene holds at most {limit} nodes and {limit * MAX_EDGES_PER_NODE} links.")
-        return bool(changed)
+        return changed
 
     def _rebuild(self) -> None:
         """The document again from the log: an update applied but refused leaves no trace."""

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ from mediastudio.projects.access import project_folder
 from mediastudio.projects.content import scene_graph, scene_path
 from mediastudio.projects.events import ProjectActivity, ProjectChanged
 from mediastudio.projects.files import graph_hash, read_json, write_json
-from mediastudio.projects.history import describe_changes, snapshot
+from mediastudio.projects.history import LABEL_PREFIX, describe_changes, snapshot
 from mediastudio.projects.live import LiveScenes
 from mediastudio.projects.repo import Author, ProjectRepo
 from mediastudio.projects.service import sync_index
@@ -57,7 +58,6 @@ class LiveScene:
         self.dirty_file = False
         self.needs_commit = False
         self.file_graph: dict[str, Any] | None = None  # what the scene file holds (for activity)
-        self.window_authors: Counter[str] = Counter()  # who changed the graph since the last file write
         self.gone = False  # closed for a move or a deletion: nothing more is written for it
 
 
@@ -134,7 +134,9 @@ class Rooms(LiveScenes):
             for path in sorted((folder / "scenes").glob("*.json")):
                 live = await self.open(project, path.stem)
                 if graph_hash(live.room.graph().model_dump()) != live.written:
-                    live.room.authors.update(live.room.log.authors_since(live.room.scene_id, 0))
+                    authors = live.room.log.authors_since(live.room.scene_id, 0)
+                    live.room.authors.update(authors)
+                    live.room.window.update(authors)  # what each changed is not known after a restart
                     self._touched(live)
                     await self._flush(live, commit=True)
                     recovered += 1
@@ -149,7 +151,6 @@ class Rooms(LiveScenes):
     async def apply_rest(self, project: Project, scene_id: str, graph: Graph, user_id: str) -> Graph:
         live = await self.open(project, scene_id)
         await live.room.apply_graph(graph, user_id)
-        live.window_authors[user_id] += 1
         self._touched(live)
         if not live.room.members:
             await self._flush(live, commit=True)
@@ -168,6 +169,7 @@ class Rooms(LiveScenes):
             scene = await asyncio.to_thread(read_json, path)
             await live.room.apply_graph(scene_graph(scene), "system")
             live.written = graph_hash(scene.get("graph") or {})
+            live.file_graph = live.room.graph().model_dump()  # later activity is told from the restored graph
             await asyncio.to_thread(live.marks.set, scene_id, live.written)
             live.dirty_file = live.needs_commit = False
 
@@ -208,10 +210,11 @@ class Rooms(LiveScenes):
         await live.room.join(member)
 
     async def receive(self, live: LiveScene, member: Member, message: bytes) -> None:
+        """Credit is not given here: another member's update may land while this message is handled. The
+        room credits each update that changed the document as it applies it."""
         changed_before = live.room.changed_at
         await live.room.receive(member, message)
         if live.room.changed_at != changed_before:
-            live.window_authors[member.user["id"]] += 1
             self._touched(live)
 
     async def leave(self, live: LiveScene, member: Member) -> None:
@@ -223,10 +226,24 @@ class Rooms(LiveScenes):
             except Exception:  # the edits stay in the update log; the next open or start saves them
                 log.exception("Saving scene %s after its last editor left failed", live.room.scene_id)
 
-    async def save_version(self, project_id: str, message: str | None = None) -> None:
-        for (pid, _), live in list(self.live.items()):
-            if pid == project_id:
-                await self._flush(live, commit=True, message=message)
+    async def save_version(self, project_id: str, label: str | None = None, by: str | None = None) -> str | None:
+        """Write and commit every open scene of the project. With a label, all of it is one version named
+        so, made even when nothing changed since the last commit (an empty commit): a person who names a
+        version sees it in the History. Its authors: whoever changed the scenes since the last commit, else
+        `by`, who saved it. Answers the labelled version's commit."""
+        scenes = [live for (pid, _), live in list(self.live.items()) if pid == project_id]
+        if label is None:
+            for live in scenes:
+                await self._flush(live, commit=True)
+            return None
+        authors: Counter[str] = Counter()
+        for live in scenes:
+            await self._write_file(live)
+            authors.update(live.room.authors)
+            live.room.authors.clear()
+            live.needs_commit = False
+        people = [a for a, _ in authors.most_common() if a != "system"] or ([by] if by else [])
+        return await asyncio.to_thread(self._commit_version, project_id, people, label)
 
     # -- persistence ------------------------------------------------------------------------------------
     def _touched(self, live: LiveScene) -> None:
@@ -264,7 +281,7 @@ class Rooms(LiveScenes):
         if digest == live.written:
             return
         path = self._scene_file(live.folder, live.room.scene_id)
-        authors, live.window_authors = live.window_authors, Counter()
+        authors, edited = live.room.take_window()
 
         def write() -> None:
             with ProjectRepo(live.folder).lock:  # the same lock scene renames and moves hold
@@ -275,7 +292,7 @@ class Rooms(LiveScenes):
                 scene["graph"] = graph
                 write_json(path, scene)
             live.marks.set(live.room.scene_id, digest)
-            self._record_activity(live, before, graph, authors)
+            self._record_activity(live, before, graph, authors, edited)
 
         await asyncio.to_thread(write)
         live.written = digest
@@ -290,44 +307,63 @@ class Rooms(LiveScenes):
             await asyncio.to_thread(self._commit, live, [a for a, _ in authors if a != "system"], message)
 
     def _record_activity(self, live: LiveScene, before: dict[str, Any], after: dict[str, Any],
-                         authors: Counter[str]) -> None:
-        from mediastudio.collab.activity import describe_edits, record
+                         authors: Counter[str], edited: dict[str, str]) -> None:
+        """Each change is credited to the person whose update last changed that node (or the links); what
+        no one is known to have changed (the server's own fixes, a restart) to whoever changed most."""
+        from mediastudio.collab.activity import credit, describe_edits, record
 
         lead = next((a for a, _ in authors.most_common() if a != "system"), None)
-        if lead is None:
-            return
-        entries = describe_edits(before, after)
-        if not entries:
+        credited = credit(describe_edits(before, after), edited, lead)
+        if not credited:
             return
         with self.db.transaction() as db:
-            record(db, live.project_id, lead, live.room.scene_id, entries)
+            for user_id, entries in credited.items():
+                record(db, live.project_id, user_id, live.room.scene_id, entries)
             project = db.get(Project, live.project_id)
             if project is not None:  # the activity panels of everyone in the project refresh at once
-                emit(db, ProjectActivity(workspace_id=project.workspace_id, project_id=project.id, by=lead,
-                                         scene_id=live.room.scene_id, count=len(entries)))
+                for user_id, entries in credited.items():
+                    emit(db, ProjectActivity(workspace_id=project.workspace_id, project_id=project.id, by=user_id,
+                                             scene_id=live.room.scene_id, count=len(entries)))
 
     def _commit(self, live: LiveScene, authors: list[str], message: str | None) -> None:
+        def summary() -> str | None:
+            return None if live.gone else message or self._summary(live)
+
+        self._commit_as(live.project_id, live.folder, authors, summary, kind="edit")
+
+    def _commit_version(self, project_id: str, authors: list[str], label: str) -> str | None:
+        with self.db.session() as db:
+            project = db.get(Project, project_id)
+            folder = project_folder(self.settings, project) if project is not None else None
+        if folder is None:
+            return None
+        return self._commit_as(project_id, folder, authors, lambda: f"{LABEL_PREFIX}{label}", kind="version",
+                               allow_empty=True)
+
+    def _commit_as(self, project_id: str, folder: Path, authors: list[str], message: Callable[[], str | None], *,
+                   kind: str, allow_empty: bool = False) -> str | None:
+        """Commit the project's folder with these authors (the first leads, the others are co-authors);
+        `message` is asked under the folder's lock, None when the folder is no longer the studio's to write."""
         with self.db.transaction() as db:
             people = [u for u in (db.get(User, a) for a in authors) if u is not None]
-            project = db.get(Project, live.project_id)
+            project = db.get(Project, project_id)
             if project is None:
-                return
+                return None
             lead = Author(people[0].display_name, people[0].id) if people else Author("Mediastudio", "u_system")
             others = [Author(p.display_name, p.id) for p in people[1:]]
-            repo = ProjectRepo(live.folder)
+            repo = ProjectRepo(folder)
             with repo.lock:
-                if live.gone or not (live.folder / ".git").is_dir():
-                    return  # moved meanwhile (to the trash): its history moved with it
-                summary = message or self._summary(live)
-                sha = repo.commit_all(summary, lead, co_authors=others)
+                summary = message() if (folder / ".git").is_dir() else None
+                if summary is None:
+                    return None  # moved meanwhile (to the trash): its history moved with it
+                sha = repo.commit_all(summary, lead, co_authors=others, kind=kind, allow_empty=allow_empty)
             if sha is not None:
-
                 project.updated_at = utcnow()
                 project.contributors = " ".join(sorted(set(project.contributors.split()) | {p.id for p in people}))
                 sync_index(db, self.settings, project)
-
                 emit(db, ProjectChanged(workspace_id=project.workspace_id, project_id=project.id, by=lead.user_id,
                                         summary=summary, commit=sha))
+            return sha
 
     def _summary(self, live: LiveScene) -> str:
         repo = ProjectRepo(live.folder)

@@ -95,7 +95,7 @@ def _commit(ctx: TaskContext, message: str) -> None:
     with ctx.db.transaction() as db:
         owner, project = db.get(User, ctx.owner_id), db.get(Project, ctx.project_id)
         if owner is not None and project is not None:
-            commit(db, ctx.settings, project, owner, message)
+            commit(db, ctx.settings, project, owner, message, kind="generate")
 
 
 def _asset_writer(ctx: TaskContext) -> Any:

@@ -89,7 +89,7 @@ def add_assets(db: Session, settings: Settings, actor: User, project_id: str,
         made.append(_index(db, project, meta))
     label = f"'{files[0][0]}'" if len(files) == 1 else f"{len(files)} assets"
     if commit_now:
-        commit(db, settings, project, actor, message or f"Uploaded {label}")
+        commit(db, settings, project, actor, message or f"Uploaded {label}", kind="upload")
     for asset in made:
         emit(db, AssetCreated(workspace_id=project.workspace_id, project_id=project.id, asset_id=asset.id,
                               by=actor.id))
@@ -152,7 +152,7 @@ def update_asset(db: Session, settings: Settings, actor: User, project_id: str, 
     if said:
         write_json(asset_file(settings, project, asset_id), meta)
         asset = _index(db, project, meta)
-        commit(db, settings, project, actor, "; ".join(said))
+        commit(db, settings, project, actor, "; ".join(said), kind="asset")
         emit(db, AssetUpdated(workspace_id=project.workspace_id, project_id=project.id, asset_id=asset.id,
                               by=actor.id))
     return asset

@@ -117,7 +117,7 @@ def _settle(db: Session, folder: Path, actor: User | None) -> None:
         write_atomic(content.inside(folder, ".gitignore"), GITIGNORE.encode())
     author = Author(actor.display_name, actor.id) if actor else Author("Mediastudio", "u_system")
     ProjectRepo(folder).commit_all("Imported" + (": assets whose ids were taken got new ones" if renewed else ""),
-                                   author)
+                                   author, kind="import")
 
 
 def import_from(db: Session, settings: Settings, blobs: BlobStore, actor: User | None, source: BinaryIO | Path,

@@ -2,24 +2,95 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from typing import Any
+import re
+from typing import Any, Literal, get_args
 
-from mediastudio.projects.repo import Commit, ProjectRepo
+from mediastudio.projects.repo import KIND_TRAILER, Commit, ProjectRepo
 
 MAX_PHRASES = 4
+LABEL_PREFIX = "Saved version: "
+RESTORED_TRAILER = "Mediastudio-Restored"  # the full sha of the version a restore brought back
+
+CommitKind = Literal["created", "edit", "version", "generate", "upload", "asset", "restore", "import", "scene",
+                     "settings", "recovered"]
+KINDS: tuple[str, ...] = get_args(CommitKind)
+# Commits made before they carried a kind: told from their first line.
+_INFERRED: tuple[tuple[str, CommitKind], ...] = (
+    ("Created project", "created"), ("Imported", "import"), ("Restored the version", "restore"),
+    ("Saved version", "version"), ("Uploaded", "upload"), ("Generated", "generate"), ("Recovered", "recovered"),
+    ("Added scene", "scene"), ("Renamed scene", "scene"), ("Moved scene", "scene"), ("Duplicated scene", "scene"),
+    ("Deleted scene", "scene"), ("Renamed asset", "asset"), ("Tagged asset", "asset"), ("Moved asset", "asset"),
+    ("Deleted asset", "asset"), ("Restored asset", "asset"))
+
+
+def trailers(message: str) -> dict[str, str]:
+    """The `Key: value` lines of a commit message's last paragraph."""
+    found: dict[str, str] = {}
+    for line in message.strip().split("\n\n")[-1].splitlines() if "\n\n" in message else []:
+        key, sep, value = line.partition(": ")
+        if sep and re.fullmatch(r"[A-Za-z-]+", key):
+            found.setdefault(key, value.strip())
+    return found
+
+
+def kind_of(message: str) -> CommitKind:
+    said = trailers(message).get(KIND_TRAILER)
+    if said in KINDS:
+        return said  # type: ignore[return-value]
+    first = first_line(message)
+    return next((kind for prefix, kind in _INFERRED if first.startswith(prefix)), "edit")
+
+
+def label_of(message: str) -> str | None:
+    """The label a person gave a saved version, if any."""
+    first = first_line(message)
+    return first[len(LABEL_PREFIX):] or None if first.startswith(LABEL_PREFIX) else None
+
+
+def restored_from(message: str) -> str | None:
+    """The version a restore brought back (its full sha; the short one for commits made before)."""
+    said = trailers(message).get(RESTORED_TRAILER)
+    if said:
+        return said
+    found = re.search(r"\(([0-9a-f]{7,40})\)$", first_line(message))
+    return found.group(1) if found and first_line(message).startswith("Restored the version") else None
 
 
 def snapshot(files: dict[str, bytes]) -> dict[str, Any]:
     """The project as data from its files at one commit: {meta, scenes: [...]}."""
     meta: dict[str, Any] = {}
     scenes = []
+    assets: dict[str, dict[str, Any]] = {}
     for path, data in files.items():
         if path == "project.json":
             meta = json.loads(data)
         elif path.startswith("scenes/") and path.endswith(".json"):
             scenes.append(json.loads(data))
-    return {"meta": meta, "scenes": sorted(scenes, key=lambda s: (s.get("order", 0), s["id"]))}
+        elif path.startswith("assets/") and path.endswith(".json"):
+            with contextlib.suppress(ValueError):
+                assets[path[len("assets/"):-len(".json")]] = json.loads(data)
+    return {"meta": meta, "scenes": sorted(scenes, key=lambda s: (s.get("order", 0), s["id"])), "assets": assets}
+
+
+def _asset_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """'added 3 assets', 'deleted 'a.png'' — what a commit did to the project's assets."""
+    old, new = before.get("assets", {}), after.get("assets", {})
+    phrases: list[str] = []
+    added = [new[i] for i in new if i not in old]
+    trashed = [new[i] for i in new if i in old and new[i].get("trashed_at") and not old[i].get("trashed_at")]
+    back = [new[i] for i in new if i in old and old[i].get("trashed_at") and not new[i].get("trashed_at")]
+    renamed = [(old[i], new[i]) for i in new if i in old and old[i].get("name") != new[i].get("name")]
+    for verb, items in (("added", added), ("deleted", trashed), ("restored", back)):
+        if items:
+            phrases.append(f"{verb} '{items[0].get('name')}'" if len(items) == 1
+                           else f"{verb} {_plural(len(items), 'asset')}")
+    phrases.extend(f"renamed '{a.get('name')}' to '{b.get('name')}'" for a, b in renamed[:2])
+    gone = [i for i in old if i not in new]
+    if gone:
+        phrases.append(f"removed {_plural(len(gone), 'asset')}")
+    return phrases
 
 
 def _plural(n: int, word: str) -> str:
@@ -76,17 +147,32 @@ def describe_changes(before: dict[str, Any], after: dict[str, Any]) -> str:
     phrases.extend(f"deleted scene '{s['name']}'" for i, s in old_scenes.items() if i not in new_scenes)
     if moved and not any(p.startswith(("added scene", "deleted scene")) for p in phrases):
         phrases.append("reordered scenes" if len(moved) > 1 else f"moved scene '{moved[0]}'")
+    phrases.extend(_asset_changes(before, after))
     if len(phrases) > MAX_PHRASES:
         phrases = [*phrases[:MAX_PHRASES], f"{len(phrases) - MAX_PHRASES} more changes"]
     text = ", ".join(phrases)
     return text[:1].upper() + text[1:]
 
 
+_UNCHANGED: dict[str, str] = {
+    "version": "Nothing changed since the version before",
+    "restore": "The files were as that version already",
+}
+
+
 def commit_summary(repo: ProjectRepo, commit: Commit) -> str:
     after = snapshot(repo.files_at(commit.sha))
     if not commit.parents:
         return f"Created the project with {_plural(len(after['scenes']), 'scene')}"
-    return describe_changes(snapshot(repo.files_at(commit.parents[0])), after) or "No visible change"
+    described = describe_changes(snapshot(repo.files_at(commit.parents[0])), after)
+    return described or _UNCHANGED.get(kind_of(commit.message), "Nothing changed in the files")
+
+
+def matches(commit: Commit, words: list[str]) -> bool:
+    """Whether every word is in the commit's message (its label, its summary line, its co-authors) or its
+    author's name."""
+    haystack = f"{commit.message}\n{commit.author_name}".lower()
+    return all(word in haystack for word in words)
 
 
 def co_authors(message: str) -> list[str]:

@@ -14,7 +14,17 @@ from mediastudio.db import DatabaseDep
 from mediastudio.errors import BadRequest, NotFound
 from mediastudio.paging import OffsetCursor, offset_of
 from mediastudio.projects.access import project_folder, require
-from mediastudio.projects.history import co_authors, commit_summary, first_line, snapshot
+from mediastudio.projects.history import (
+    RESTORED_TRAILER,
+    co_authors,
+    commit_summary,
+    first_line,
+    kind_of,
+    label_of,
+    matches,
+    restored_from,
+    snapshot,
+)
 from mediastudio.projects.live import LiveScenesDep
 from mediastudio.projects.repo import Commit, ProjectRepo
 from mediastudio.projects.schemas import (
@@ -32,11 +42,29 @@ def commit_out(repo: ProjectRepo, commit: Commit) -> CommitOut:
         sha=commit.sha,
         short=commit.sha[:7],
         message=first_line(commit.message),
+        kind=kind_of(commit.message),
+        label=label_of(commit.message),
+        restored_from=restored_from(commit.message),
         summary=commit_summary(repo, commit),
         author=CommitAuthor(id=commit.author_id, name=commit.author_name),
         co_authors=co_authors(commit.message),
         time=commit.time,
     )
+
+
+SEARCH_MAX = 100
+SEARCH_CHUNK = 200
+
+
+def search_words(q: str | None) -> list[str]:
+    """The words of a history search, lower-cased; control characters are refused (they match nothing a
+    person typed, and would end up in logs)."""
+    if q is None:
+        return []
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in q):
+        raise BadRequest("The search holds control characters.", field="q",
+                         hint="Search with plain words: a label, a word of a message, an author's name.")
+    return q.lower().split()[:8]
 
 
 def _found(repo: ProjectRepo, ref: str, project_id: str) -> str:
@@ -61,16 +89,33 @@ class HistoryController(Controller):
         database: DatabaseDep, settings: SettingsDep,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         cursor: OffsetCursor = None,
+        q: Annotated[str | None, QueryParameter(max_length=SEARCH_MAX, description=(
+            "Only versions whose label, message or author holds every word of this (any case)"))] = None,
     ) -> Page[CommitOut]:
+        words = search_words(q)
         with database.session() as db:
             project, _ = require(db, identity.user, project_id, "view")
         repo = ProjectRepo(project_folder(settings, project))
         skip = offset_of(cursor)
-        commits = repo.log(limit=limit + 1, skip=skip)
-        return Page(
-            items=[commit_out(repo, c) for c in commits[:limit]],
-            next_cursor=str(skip + limit) if len(commits) > limit else None,
-        )
+        if not words:
+            commits = repo.log(limit=limit + 1, skip=skip)
+            return Page(items=[commit_out(repo, c) for c in commits[:limit]],
+                        next_cursor=str(skip + limit) if len(commits) > limit else None)
+        found: list[tuple[Commit, int]] = []
+        position = skip  # the cursor counts commits looked at, matching or not
+        while len(found) <= limit:
+            chunk = repo.log(limit=SEARCH_CHUNK, skip=position)
+            for commit in chunk:
+                position += 1
+                if matches(commit, words):
+                    found.append((commit, position))
+                    if len(found) > limit:
+                        break
+            if len(chunk) < SEARCH_CHUNK:
+                break
+        more = len(found) > limit
+        return Page(items=[commit_out(repo, c) for c, _ in found[:limit]],
+                    next_cursor=str(found[limit - 1][1]) if more else None)
 
     @get("/history/{commit:str}", summary="The project as it was at one version (read-only)", sync_to_thread=True)
     def version(
@@ -117,7 +162,8 @@ class HistoryController(Controller):
                 repo.checkout_files(sha)
                 label = f"{when:%Y-%m-%d %H:%M} UTC" if when else sha[:7]
                 message = f"Restored the version of {label} ({sha[:7]})"
-                return repo, commit_changes(db, settings, project, identity.user, message)
+                return repo, commit_changes(db, settings, project, identity.user, message, kind="restore",
+                                            extra={RESTORED_TRAILER: sha})
 
         repo, made = await to_thread.run_sync(restore_files)
         if made is None:

@@ -34,8 +34,9 @@ class LiveScenes(ABC):
         ...
 
     @abstractmethod
-    async def save_version(self, project_id: str, message: str | None = None) -> None:
-        """Write and commit every open document of the project."""
+    async def save_version(self, project_id: str, label: str | None = None, by: str | None = None) -> str | None:
+        """Write and commit every open document of the project; with a label, as one version of that name
+        made even when nothing changed (authored by `by` when no one edited). Answers that version's commit."""
         ...
 
     @abstractmethod

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import git  # GitPython loads on first use
 
 COMMITTER = ("Mediastudio", "studio@mediastudio.invalid")
+KIND_TRAILER = "Mediastudio-Kind"  # what made a commit: projects/history.py names it
 GITIGNORE = ".mediastudio/\n*.tmp\n"
 _locks: WeakValueDictionary[str, threading.RLock] = WeakValueDictionary()
 _locks_guard = threading.Lock()
@@ -95,16 +96,22 @@ class ProjectRepo:
         repo.close()
         return cls(path)
 
-    def commit_all(self, message: str, author: Author, co_authors: list[Author] | None = None) -> str | None:
-        """Stage every change in the folder and commit it; None when nothing changed."""
+    def commit_all(self, message: str, author: Author, co_authors: list[Author] | None = None, *,
+                   kind: str | None = None, extra: dict[str, str] | None = None,
+                   allow_empty: bool = False) -> str | None:
+        """Stage every change in the folder and commit it; None when nothing changed (unless `allow_empty`:
+        a labelled version is a commit even when the files are as they were). `kind` and `extra` go in
+        trailers (projects/history.py reads them)."""
         import git
 
-        trailers = "".join(f"\nCo-authored-by: {a.name} <{a.email}>" for a in co_authors or [])
+        fields = {**({KIND_TRAILER: kind} if kind else {}), **(extra or {})}
+        trailers = "".join(f"\n{key}: {value}" for key, value in fields.items())
+        trailers += "".join(f"\nCo-authored-by: {a.name} <{a.email}>" for a in co_authors or [])
         with self.lock:
             repo = self._git()
             try:
                 repo.git.add("-A")
-                if repo.head.is_valid() and not repo.index.diff("HEAD"):
+                if repo.head.is_valid() and not repo.index.diff("HEAD") and not allow_empty:
                     return None
                 actor = git.Actor(author.name, author.email)
                 committer = git.Actor(*COMMITTER)
@@ -231,4 +238,4 @@ class ProjectRepo:
         if not dirty:
             return False
         return self.commit_all("Recovered changes saved before an interrupted commit",
-                               Author("Mediastudio", "u_system")) is not None
+                               Author("Mediastudio", "u_system"), kind="recovered") is not None

@@ -57,7 +57,7 @@ def create_scene(db: Session, settings: Settings, actor: User, project_id: str, 
         scene = {"id": new_id("sc"), "name": _clean_name(name), "order": len(scenes),
                  "graph": stored.model_dump()}
         content.write_scene(folder, scene)
-        commit(db, settings, project, actor, f"Added scene '{scene['name']}'")
+        commit(db, settings, project, actor, f"Added scene '{scene['name']}'", kind="scene")
         return scene
 
 
@@ -78,7 +78,7 @@ def update_scene(db: Session, settings: Settings, actor: User, project_id: str, 
             _renumber(folder, others)
             said.append(f"Moved scene '{scene['name']}' to position {others.index(scene) + 1}")
         if said:
-            commit(db, settings, project, actor, "; ".join(said))
+            commit(db, settings, project, actor, "; ".join(said), kind="scene")
         return get_scene(db, settings, actor, project_id, scene_id)
 
 
@@ -93,7 +93,7 @@ def duplicate_scene(db: Session, settings: Settings, actor: User, project_id: st
         scenes.insert(scenes.index(next(s for s in scenes if s["id"] == scene_id)) + 1, copy_)
         content.write_scene(folder, {**copy_, "order": 0})
         _renumber(folder, scenes)
-        commit(db, settings, project, actor, f"Duplicated scene '{source['name']}'")
+        commit(db, settings, project, actor, f"Duplicated scene '{source['name']}'", kind="scene")
         return get_scene(db, settings, actor, project_id, copy_["id"])
 
 
@@ -104,4 +104,4 @@ def delete_scene(db: Session, settings: Settings, actor: User, project_id: str, 
         scene = get_scene(db, settings, actor, project_id, scene_id)
         content.scene_path(folder, scene_id).unlink()
         _renumber(folder, content.read_scenes(folder))
-        commit(db, settings, project, actor, f"Deleted scene '{scene['name']}'")
+        commit(db, settings, project, actor, f"Deleted scene '{scene['name']}'", kind="scene")

@@ -14,6 +14,7 @@ from mediastudio.common import UtcDatetime
 from mediastudio.graph import Graph, GraphIn
 from mediastudio.projects import content
 from mediastudio.projects.access import require
+from mediastudio.projects.history import CommitKind
 from mediastudio.projects.tables import Asset, Project
 from mediastudio.workspaces.roles import ProjectRole
 from mediastudio.workspaces.schemas import MemberUser
@@ -189,6 +190,11 @@ class CommitOut(BaseModel):
     sha: str
     short: str
     message: str
+    kind: CommitKind = Field(description="What made it: an edit, a labelled version, generated assets, an upload, "
+                                         "a change to assets, a restore, an import, the template it was created "
+                                         "from, a change of scenes or of the project's settings, or recovery")
+    label: str | None = Field(None, description="The name a person gave this version (kind 'version')")
+    restored_from: str | None = Field(None, description="The version a restore brought back (kind 'restore')")
     summary: str = Field(description="What changed, e.g. \"Added 2 nodes to 'Hero shot', changed steps on 'Generate'\"")
     author: CommitAuthor
     co_authors: list[str]

@@ -73,9 +73,11 @@ def sync_index(db: Session, settings: Settings, project: Project) -> Project:
     return project
 
 
-def commit(db: Session, settings: Settings, project: Project, actor: User, message: str) -> str | None:
-    """Commit the folder as `actor` and refresh the index row."""
-    sha = ProjectRepo(project_folder(settings, project)).commit_all(message, author_of(actor))
+def commit(db: Session, settings: Settings, project: Project, actor: User, message: str, kind: str = "edit",
+           extra: dict[str, str] | None = None, allow_empty: bool = False) -> str | None:
+    """Commit the folder as `actor` and refresh the index row; `kind` names what made it (projects/history.py)."""
+    sha = ProjectRepo(project_folder(settings, project)).commit_all(message, author_of(actor), kind=kind,
+                                                                    extra=extra, allow_empty=allow_empty)
     if sha is not None:
         emit(db, ProjectChanged(workspace_id=project.workspace_id, project_id=project.id, by=actor.id,
                                 summary=message, commit=sha))
@@ -134,7 +136,8 @@ def create_project(db: Session, settings: Settings, actor: User, *, name: str, w
         project.created_at = project.updated_at = now
         db.add(project)
         db.flush()
-        commit(db, settings, project, actor, f"Created project '{project.name}' from the {spec['name']} template")
+        commit(db, settings, project, actor, f"Created project '{project.name}' from the {spec['name']} template",
+               kind="created")
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -168,7 +171,7 @@ def update_project(db: Session, settings: Settings, actor: User, project_id: str
         said.append("archived the project" if meta["archived"] else "unarchived the project")
     if said:
         content.write_meta(folder, meta)
-        commit(db, settings, project, actor, said[0][0].upper() + ", ".join(said)[1:])
+        commit(db, settings, project, actor, said[0][0].upper() + ", ".join(said)[1:], kind="settings")
     return project
 
 

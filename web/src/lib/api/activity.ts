@@ -21,7 +21,9 @@ export async function listActivity(projectId: string, cursor?: string | null, li
 }
 
 /** Writes and commits every open scene of the project now, as a version labelled `message`. */
-export function saveVersion(projectId: string, message?: string): Promise<Result<unknown>> {
+export type SavedVersion = components['schemas']['SavedVersion'];
+
+export function saveVersion(projectId: string, message?: string): Promise<Result<SavedVersion>> {
 	return settle(
 		api.POST('/api/v1/projects/{project_id}/save', {
 			params: { path: { project_id: projectId } },

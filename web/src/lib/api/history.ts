@@ -15,10 +15,20 @@ function commitPath(projectId: string, commit: string) {
 	return { params: { path: { project_id: projectId, commit } } };
 }
 
-export async function listHistory(projectId: string, cursor?: string | null, limit = 50): Promise<Result<CommitPage>> {
+/** The longest search the server takes. */
+export const SEARCH_MAX = 100;
+
+/** A page of versions, newest first; with `q`, only those whose label, message or author holds every word. */
+export async function listHistory(
+	projectId: string,
+	cursor?: string | null,
+	limit = 50,
+	q?: string
+): Promise<Result<CommitPage>> {
+	const query = { limit, cursor: cursor ?? undefined, q: q?.trim() ? q.trim().slice(0, SEARCH_MAX) : undefined };
 	const result = await settle<{ items: Commit[]; next_cursor?: string | null }>(
 		api.GET('/api/v1/projects/{project_id}/history', {
-			params: { path: { project_id: projectId }, query: { limit, cursor: cursor ?? undefined } },
+			params: { path: { project_id: projectId }, query },
 			cache: 'no-store'
 		})
 	);

@@ -1261,7 +1261,16 @@ export interface components {
         CommitOut: {
             author: components["schemas"]["CommitAuthor"];
             co_authors: string[];
+            /**
+             * @description What made it: an edit, a labelled version, generated assets, an upload, a change to assets, a restore, an import, the template it was created from, a change of scenes or of the project's settings, or recovery
+             * @enum {string}
+             */
+            kind: "created" | "edit" | "version" | "generate" | "upload" | "asset" | "restore" | "import" | "scene" | "settings" | "recovered";
+            /** @description The name a person gave this version (kind 'version') */
+            label?: string | null;
             message: string;
+            /** @description The version a restore brought back (kind 'restore') */
+            restored_from?: string | null;
             sha: string;
             short: string;
             /** @description What changed, e.g. "Added 2 nodes to 'Hero shot', changed steps on 'Generate'" */
@@ -1876,8 +1885,18 @@ export interface components {
         };
         /** SaveVersion */
         SaveVersion: {
-            /** @description A label for this version */
             message?: string | null;
+        };
+        /** SavedVersion */
+        SavedVersion: {
+            /** @description The version made (a labelled save always makes one) */
+            commit: string | null;
+            label: string | null;
+            /**
+             * @description 'unchanged': no label and nothing new since the last version, so no version was made
+             * @enum {string}
+             */
+            status: "saved" | "unchanged";
         };
         /** SceneCreate */
         SceneCreate: {
@@ -4763,6 +4782,8 @@ export interface operations {
                 limit?: number;
                 /** @description The `next_cursor` of the previous page (omit it for the first page). */
                 cursor?: string | null;
+                /** @description Only versions whose label, message or author holds every word of this (any case) */
+                q?: string | null;
             };
             header?: never;
             path: {
@@ -5191,9 +5212,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: string;
-                    };
+                    "application/json": components["schemas"]["SavedVersion"];
                 };
             };
             /** @description The request is not valid; `detail` says which field and why. */

@@ -12,14 +12,21 @@ class HistoryStore {
 	nextCursor = $state<string | null>(null);
 	loading = $state(false);
 	problem = $state<Problem | null>(null);
+	/** The search the list is filtered by ('' for every version). */
+	query = $state('');
 
 	/** The version looked at, or null for none. */
 	version = $state.raw<ProjectVersion | null>(null);
 	versionSha = $state<string | null>(null);
 	versionSceneId = $state<string | null>(null);
 	versionProblem = $state<Problem | null>(null);
+	/** The node picked on the version's canvas: the inspector shows it, read-only. */
+	versionNodeId = $state<string | null>(null);
+	/** "Restore this version?" is being asked (from the version bar or the inspector). */
+	restoreAsked = $state(false);
 
-	readonly latestSha = $derived(this.commits[0]?.sha ?? null);
+	/** The current version (the newest commit), whatever the search shows. */
+	latestSha = $state<string | null>(null);
 	readonly versionScene = $derived(
 		this.version?.scenes.find((s) => s.id === this.versionSceneId) ?? this.version?.scenes[0] ?? null
 	);
@@ -28,8 +35,9 @@ class HistoryStore {
 	async load(projectId: string): Promise<void> {
 		if (projectId !== this.projectId) this.reset(projectId);
 		this.loading = true;
-		const result = await history.listHistory(projectId);
-		if (projectId !== this.projectId) return;
+		const query = this.query;
+		const result = await history.listHistory(projectId, null, 50, query);
+		if (projectId !== this.projectId || query !== this.query) return; // searched again meanwhile
 		this.loading = false;
 		if (!result.ok) {
 			this.problem = result.problem;
@@ -38,14 +46,22 @@ class HistoryStore {
 		this.problem = null;
 		this.commits = result.data.items;
 		this.nextCursor = result.data.next_cursor;
+		if (!query) this.latestSha = result.data.items[0]?.sha ?? null;
+		else await this.loadLatest(projectId);
+	}
+
+	private async loadLatest(projectId: string): Promise<void> {
+		const newest = await history.listHistory(projectId, null, 1);
+		if (newest.ok && projectId === this.projectId) this.latestSha = newest.data.items[0]?.sha ?? null;
 	}
 
 	async loadMore(): Promise<void> {
 		const projectId = this.projectId;
 		if (!projectId || !this.nextCursor || this.loading) return;
 		this.loading = true;
-		const result = await history.listHistory(projectId, this.nextCursor);
-		if (projectId !== this.projectId) return;
+		const query = this.query;
+		const result = await history.listHistory(projectId, this.nextCursor, 50, query);
+		if (projectId !== this.projectId || query !== this.query) return;
 		this.loading = false;
 		if (!result.ok) {
 			this.problem = result.problem;
@@ -54,6 +70,15 @@ class HistoryStore {
 		const known = new Set(this.commits.map((c) => c.sha));
 		this.commits = [...this.commits, ...result.data.items.filter((c) => !known.has(c.sha))];
 		this.nextCursor = result.data.next_cursor;
+	}
+
+	/** Filters the list by label, message or author. */
+	async search(query: string): Promise<void> {
+		if (query === this.query || !this.projectId) return;
+		this.query = query;
+		this.commits = [];
+		this.nextCursor = null;
+		await this.load(this.projectId);
 	}
 
 	async view(sha: string): Promise<void> {
@@ -70,6 +95,7 @@ class HistoryStore {
 		}
 		this.version = result.data;
 		this.versionSceneId = result.data.scenes[0]?.id ?? null;
+		this.versionNodeId = null;
 	}
 
 	/** Back to the current project. */
@@ -78,6 +104,8 @@ class HistoryStore {
 		this.versionSha = null;
 		this.versionSceneId = null;
 		this.versionProblem = null;
+		this.versionNodeId = null;
+		this.restoreAsked = false;
 	}
 
 	/** Restores the version looked at: a problem, or null when it is the current content again. */
@@ -96,6 +124,8 @@ class HistoryStore {
 		this.commits = [];
 		this.nextCursor = null;
 		this.problem = null;
+		this.query = '';
+		this.latestSha = null;
 		this.leave();
 	}
 }

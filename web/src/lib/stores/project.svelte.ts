@@ -4,7 +4,7 @@
  * this device), what is selected on its canvas, and "Save version". The detail reloads when the
  * server says the project changed (`project.changed`), so scenes others add or rename show at once.
  */
-import { saveVersion } from '$lib/api/activity';
+import { saveVersion, type SavedVersion } from '$lib/api/activity';
 import type { Problem, Result } from '$lib/api/problem';
 import { fetchProject, type ProjectDetail } from '$lib/api/projects';
 import * as scenes from '$lib/api/scenes';
@@ -112,10 +112,9 @@ class ProjectStore {
 	}
 
 	/** "Save version": writes and commits every open scene of the project now. */
-	async saveVersion(message?: string): Promise<Problem | null> {
-		if (!this.id) return notOpen();
-		const result = await saveVersion(this.id, message);
-		return result.ok ? null : result.problem;
+	async saveVersion(message?: string): Promise<Result<SavedVersion>> {
+		if (!this.id) return { ok: false, problem: notOpen() };
+		return saveVersion(this.id, message);
 	}
 
 	// Scene actions answer what the caller shows (a problem, or null / the scene); the tree reloads from the server.
