@@ -1470,7 +1470,7 @@ export interface components {
         ModelsOut: {
             /** @description What generation runs on: cuda, mps or cpu */
             device: string;
-            /** @description What to do to install a model */
+            /** @description What to do to install a model, worded for the caller (commands for admins, whom to ask for everyone else) */
             how_to_add: string;
             items: components["schemas"]["ModelOut"][];
             next_cursor?: string | null;
