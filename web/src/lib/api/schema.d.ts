@@ -1392,6 +1392,8 @@ export interface components {
         };
         /** IssueOut */
         IssueOut: {
+            /** @description What kind of problem, where one is named: 'no_model' (no model is installed, so nothing can be generated; the message says what to do) */
+            code?: string | null;
             edge: string | null;
             field: string | null;
             message: string;
