@@ -386,3 +386,26 @@ def test_the_asset_browser_on_a_phone(phone: BrowserContext, studio_url: str, co
     _loaded(page.get_by_test_id("asset-view").get_by_test_id("asset-image"))
     screenshot(page, "assets-phone-view")
     assert console.unexpected() == []
+
+
+def test_the_asset_browser_recovers_when_the_network_comes_back(
+    desktop: BrowserContext, page: Page, studio_url: str, console: ConsoleLog
+) -> None:
+    project = create_project(desktop, studio_url, "Signal")
+    _upload(desktop, studio_url, project["id"], "harbour.png", _png(), "image/png")
+    browser = _studio(page, studio_url, project["id"])
+    expect(_item(page, "harbour.png")).to_be_visible()
+
+    desktop.set_offline(True)
+    browser.get_by_test_id("asset-search").fill("harb")  # a listing asked for while the network is gone
+    problem = page.get_by_test_id("asset-problem")
+    expect(problem).to_contain_text("cannot be reached")
+    screenshot(page, "assets-offline")
+    desktop.set_offline(False)
+    # Nothing is clicked: the browser asks again by itself once the server answers.
+    expect(problem).to_have_count(0, timeout=15_000)
+    expect(_item(page, "harbour.png")).to_be_visible()
+    screenshot(page, "assets-back-online")
+    # Offline, the browser itself reports the requests (and the service worker's update check) it could not make.
+    offline = ("ERR_INTERNET_DISCONNECTED", "An unknown error occurred when fetching the script")
+    assert [e for e in console.unexpected() if not any(o in e for o in offline)] == []

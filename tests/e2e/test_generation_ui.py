@@ -116,6 +116,10 @@ def _open(page: Page, url: str, project_id: str, scene_id: str | None = None) ->
     expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "live")
 
 
+# A picture a shot named "Hero shot" saved: its name adds the seed and the take.
+TAKE = re.compile(r"Hero shot · seed \d+ · #\d+\.png")
+
+
 def _node(page: Page, node_id: str) -> Locator:
     return page.locator(f'[data-testid="graph-node"][data-node-id="{node_id}"]')
 
@@ -386,7 +390,7 @@ def test_run_shows_node_states_pictures_problems_and_a_new_asset(
     _loaded(_inspector(page).get_by_test_id("inspector-preview"))
     expect(_inspector(page).get_by_test_id("inspector-run")).to_have_attribute("data-state", "done")
     # The shot's asset appears in the Asset Browser.
-    item = page.get_by_test_id("asset-item").filter(has_text="Hero shot.png")
+    item = page.get_by_test_id("asset-item").filter(has_text=TAKE)
     expect(item).to_have_count(1)
     _shot(page, "generation-run-done")
 
@@ -461,7 +465,9 @@ def test_run_times_three_queues_a_batch_with_stepping_seeds(
              .json()["provenance"]["seed"] for t in done]
     assert seeds == [40, 41, 42]
     expect(rows.and_(page.locator('[data-status="succeeded"]'))).to_have_count(3, timeout=RUN_TIMEOUT_MS)
-    expect(page.get_by_test_id("asset-item").filter(has_text="Hero shot.png")).to_have_count(3)  # all three, live
+    for take, seed in enumerate(seeds, start=1):  # all three, live, each named by its seed and take
+        named = f"Hero shot · seed {seed} · #{take}.png"
+        expect(page.get_by_test_id("asset-item").filter(has_text=named)).to_have_count(1)
     # One toast for the batch, once its last run is done.
     expect(page.get_by_test_id("toast").filter(has_text="Run 'Hero shot' ×3 finished")).to_contain_text("3 assets")
     expect(page.get_by_test_id("toast").filter(has_text="of 3) finished")).to_have_count(0)
@@ -483,7 +489,7 @@ def test_provenance_opens_the_graph_and_regenerates_the_same_picture_or_a_variat
     page = watched(user)
     _open(page, gen_url, project["id"])
 
-    page.get_by_test_id("asset-item").filter(has_text="Hero shot.png").get_by_test_id("asset-open").dblclick()
+    page.get_by_test_id("asset-item").filter(has_text=TAKE).get_by_test_id("asset-open").dblclick()
     provenance = page.get_by_test_id("asset-provenance")
     expect(provenance.get_by_test_id("provenance-prompt")).to_have_text("A lighthouse on a cliff at dusk, cinematic, "
                                                                         "35mm film")
@@ -515,7 +521,7 @@ def test_provenance_opens_the_graph_and_regenerates_the_same_picture_or_a_variat
     _inspector(page).get_by_label("steps", exact=True).fill("3")
     _wait_graph(user, gen_url, project["id"], scene_id, lambda g: g["nodes"]["generate"]["params"]["steps"] == 3,
                 "steps 3")
-    page.get_by_test_id("asset-item").filter(has_text="Hero shot.png").first.get_by_test_id("asset-open").dblclick()
+    page.get_by_test_id("asset-item").filter(has_text=TAKE).first.get_by_test_id("asset-open").dblclick()
     expect(provenance.get_by_test_id("provenance-scene-state")).to_have_attribute("data-state", "changed")
     provenance.get_by_test_id("provenance-copy-graph").click()
     expect(page.get_by_test_id("tree-scene")).to_have_count(2)
@@ -608,15 +614,37 @@ def test_without_a_model_the_scene_view_says_how_to_add_one(
         _open(page, bare_url, project["id"])
         notice = page.get_by_test_id("no-model-notice")
         expect(notice).to_contain_text("No model is installed")
-        expect(notice.get_by_test_id("how-to-add")).to_contain_text("mediastudio models add")
+        expect(notice.get_by_test_id("how-to-add")).to_contain_text("Ask an admin")  # not commands they cannot run
+        expect(notice.get_by_test_id("how-to-add")).not_to_contain_text("mediastudio models")
         expect(notice.get_by_test_id("model-add-form")).to_have_count(0)  # only administrators add models
+        # The pre-run check says it on the node that picks the model, and Run is off, saying why.
+        expect(_node(page, "model").get_by_test_id("node-problem")).to_contain_text("No model installed — ")
+        expect(_node(page, "model").get_by_test_id("node-problem")).to_contain_text("Ask an admin")
+        expect(page.get_by_test_id("run-scene")).to_be_disabled()
+        expect(page.get_by_test_id("run-scene")).to_have_attribute("title", re.compile("^No model installed — "))
+        expect(page.get_by_test_id("run-blocked")).to_contain_text("No model installed")
         _shot(page, "generation-no-model")
+        phone = _context(browser, bare_url, new_account("nomodelphone"), viewport=PHONE,
+                         device_scale_factor=2, is_mobile=True, has_touch=True)
+        try:
+            small = phone.new_page()
+            console.watch(small)
+            _open(small, bare_url, create_project(phone, bare_url, "Pocket", "text-to-image")["id"])
+            expect(small.get_by_test_id("run-scene")).to_be_disabled()
+            small.get_by_test_id("run-blocked").tap()  # no hover on a phone: a tap says why Run is off
+            expect(small.get_by_test_id("toast").filter(has_text="Run is off")).to_contain_text("Ask an admin")
+            _shot(small, "generation-no-model-phone")
+        finally:
+            phone.close()
 
         # An administrator registers a folder on the server from the notice: it goes away.
         mine = create_project(admin, bare_url, "Admin's", "text-to-image")
         page = admin.new_page()
         console.watch(page)
         _open(page, bare_url, mine["id"])
+        # An administrator is told the commands (and the form) on the node itself.
+        expect(_node(page, "model").get_by_test_id("node-problem")).to_contain_text("mediastudio models add")
+        expect(page.get_by_test_id("run-scene")).to_be_disabled()
         form = page.get_by_test_id("model-add-form")
         form.get_by_test_id("model-source").fill("/no/such/folder")
         form.get_by_test_id("model-add").click()
@@ -625,6 +653,10 @@ def test_without_a_model_the_scene_view_says_how_to_add_one(
         form.get_by_test_id("model-source").fill(str(tiny_model))
         form.get_by_test_id("model-add").click()
         expect(page.get_by_test_id("no-model-notice")).to_have_count(0)
+        # With a model installed the check has nothing to say any more: Run is on, the node is clear.
+        expect(page.get_by_test_id("run-scene")).to_be_enabled()
+        expect(page.get_by_test_id("run-blocked")).to_have_count(0)
+        expect(_node(page, "model").get_by_test_id("node-problem")).to_have_count(0)
         _node(page, "model").click()
         expect(_inspector(page).get_by_test_id("model-select").locator("option")).to_have_count(2)
     finally:

@@ -115,7 +115,7 @@ def test_text_to_image_makes_an_asset_with_provenance_and_reruns_from_cache(serv
     assert "live" not in first["detail"]["nodes"]["generate"]  # the finished picture replaced the live one
     (asset_id,) = first["result"]["assets"]
     asset = admin.get(f"/api/v1/projects/{project_id}/assets/{asset_id}").json()
-    assert asset["category"] == "generated" and asset["name"] == "Hero.png" and asset["width"] == 64
+    assert asset["category"] == "generated" and asset["name"] == "Hero · seed 7 · #1.png" and asset["width"] == 64
     provenance = asset["provenance"]
     assert provenance["seed"] == 7 and provenance["model"] == "tiny-sd" and provenance["task_id"] == first["id"]
     assert provenance["node_id"] == "shot" and provenance["generator_node"] == "generate"
@@ -124,7 +124,7 @@ def test_text_to_image_makes_an_asset_with_provenance_and_reruns_from_cache(serv
     # The new asset is committed to the project's git history right after the result is announced (by a
     # follow-up thread, so the GPU lane does not wait for git).
     wait_until(lambda: admin.get(f"/api/v1/projects/{project_id}/history").json()["items"],
-               until=lambda history: history[0]["message"] == "Generated 'Hero.png'",
+               until=lambda history: history[0]["message"] == "Generated 'Hero · seed 7 · #1.png'",
                message="the commit of the new asset")
     preview = admin.get(f"/api/v1/projects/{project_id}/assets/{asset_id}/preview")
     assert preview.status_code == 200 and preview.headers["content-type"] == "image/webp"
@@ -239,9 +239,10 @@ def test_image_to_image_inpaint_and_a_clip(server: RunningServer, admin: ApiClie
     reloaded = wait(admin, run(admin, project_id, scene["id"])["id"])
     made = {a["name"]: a for a in (admin.get(f"/api/v1/projects/{project_id}/assets/{i}").json()
                                    for i in reloaded["result"]["assets"])}
-    assert made["Retimed.mp4"]["duration"] == pytest.approx(0.5, abs=0.1)  # 3 of the 6 frames at 6 fps
-    assert made["Still.png"]["width"] == 64 and made["Still.png"]["provenance"]["source_assets"] == [video["id"]]
-    still = Image.open(io.BytesIO(asset_bytes(admin, project_id, made["Still.png"]["id"]))).convert("RGB")
+    assert made["Retimed · #1.mp4"]["duration"] == pytest.approx(0.5, abs=0.1)  # 3 of the 6 frames at 6 fps
+    still_asset = made["Still · #1.png"]
+    assert still_asset["width"] == 64 and still_asset["provenance"]["source_assets"] == [video["id"]]
+    still = Image.open(io.BytesIO(asset_bytes(admin, project_id, made["Still · #1.png"]["id"]))).convert("RGB")
     assert abs(still.getpixel((32, 24))[2] - 200) < 30  # the first frame's colour (20·0, 80, 200), through h264
     # A picture is not a clip: said on the run, with what to do.
     admin.put(f"/api/v1/projects/{project_id}/scenes/{scene['id']}/graph",
@@ -250,6 +251,27 @@ def test_image_to_image_inpaint_and_a_clip(server: RunningServer, admin: ApiClie
     wrong = wait(admin, run(admin, project_id, scene["id"])["id"], ("failed",))
     assert wrong["error"]["code"] == "wrong_asset" and "not a video clip" in wrong["error"]["message"]
 
+
+
+def test_every_take_of_a_shot_has_a_name_of_its_own(server: RunningServer, admin: ApiClient) -> None:
+    nodes, edges = t2i_graph(seed=40)
+    nodes["seed"]["params"]["mode"] = "increment"
+    project_id, scene_id = scene_with(admin, nodes, edges)
+    queued = admin.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/runs", json={"repeat": 3})
+    assert queued.status_code == 201, queued.text
+    done = [wait(admin, t["id"]) for t in queued.json()["items"]]
+    names = [admin.get(f"/api/v1/projects/{project_id}/assets/{t['result']['assets'][0]}").json()["name"]
+             for t in done]
+    assert names == ["Hero · seed 40 · #1.png", "Hero · seed 41 · #2.png", "Hero · seed 42 · #3.png"]
+    # The same seed again (a regeneration) is another take, not another 'Hero · seed 40 · #1.png'.
+    first = done[0]["result"]["assets"][0]
+    again = admin.post(f"/api/v1/projects/{project_id}/assets/{first}/regenerate", json={"new_seed": False})
+    assert again.status_code == 201, again.text
+    redone = wait(admin, again.json()["id"])
+    name = admin.get(f"/api/v1/projects/{project_id}/assets/{redone['result']['assets'][0]}").json()["name"]
+    assert name == "Hero · seed 40 · #4.png"
+    listed = admin.get(f"/api/v1/projects/{project_id}/assets").json()["items"]
+    assert len({a["name"] for a in listed}) == len(listed) == 4
 
 
 def test_a_batch_of_runs_steps_an_incrementing_seed(server: RunningServer, admin: ApiClient) -> None:
@@ -458,8 +480,12 @@ def test_without_a_model_the_run_says_how_to_add_one(tmp_path: Path) -> None:
         del nodes["model"]
         edges = [e for e in edges if not e[0].startswith("model:")]
         project_id, scene_id = scene_with(client, nodes, edges)
-        failed = wait(client, run(client, project_id, scene_id)["id"], ("failed",))
-        assert failed["error"]["code"] == "no_model" and "mediastudio models add" in failed["error"]["hint"]
-        assert failed["detail"]["nodes"]["generate"]["state"] == "error"
+        # Said before anything runs, on the node that would use the default model, with what to do.
+        checked = client.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/check").json()
+        assert [(i["node_id"], i["field"], i["code"]) for i in checked["issues"]] == [("generate", "model", "no_model")]
+        assert "mediastudio models add" in checked["issues"][0]["message"]
+        refused = client.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/run", json={})
+        assert refused.status_code == 422 and refused.json()["detail"].startswith("No model installed")
+        assert [i["code"] for i in refused.json()["issues"]] == ["no_model"]
     finally:
         server.stop()

@@ -5,6 +5,7 @@ and the words of a graph that cannot run."""
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,10 +31,21 @@ from support import run_async
 
 
 @pytest.fixture
-def studio(tmp_path: Path) -> Iterator[Studio]:
+def bare_studio(tmp_path: Path) -> Iterator[Studio]:
+    """A studio with no model installed, as after a fresh clone."""
     made = build_studio(Settings(data_dir=tmp_path, probe_gpu=False))
     yield made
     made.db.close()
+
+
+@pytest.fixture
+def studio(bare_studio: Studio, tmp_path: Path) -> Studio:
+    """A studio with one picture model registered (these tests queue runs; nothing loads the model)."""
+    folder = tmp_path / "sd-folder"
+    folder.mkdir()
+    (folder / "model_index.json").write_text(json.dumps({"_class_name": "StableDiffusionPipeline"}))
+    bare_studio.models.add(folder, "sd")
+    return bare_studio
 
 
 @pytest.fixture
@@ -142,3 +154,35 @@ def test_a_graph_that_cannot_run_names_its_first_problem_and_how_many_more(studi
     assert caught.value.detail == f"{issues[0]['message']} (and {len(issues) - 1} more)"
     with studio.db.session() as db:
         assert db.exec(select(Task)).all() == [], "a graph that cannot run queues nothing"
+
+
+def test_without_a_model_the_check_says_so_on_the_model_node_in_the_readers_words(bare_studio: Studio) -> None:
+    with bare_studio.db.transaction() as db:
+        ana = create_user(db, username="ana", password="violet tram sixteen")
+        project_id = service.create_project(db, bare_studio.settings, ana, name="Film", workspace_id=None,
+                                            template="text-to-image").id
+    with bare_studio.db.session() as db:
+        scene_id = scenes.list_scenes(db, bare_studio.settings, ana, project_id)[0]["id"]
+
+    def check(user: User, project: str, scene: str) -> list[Any]:
+        return run_async(runs.check_scene(bare_studio.db, bare_studio.settings, bare_studio.rooms, bare_studio.engine,
+                                          user, project, scene)).issues
+
+    missing = [i for i in check(ana, project_id, scene_id) if getattr(i, "code", None) == "no_model"]
+    assert [(i.node_id, i.field) for i in missing] == [("model", "model")]  # the node that picks the model
+    assert missing[0].message.startswith("No model installed — ") and "ask an admin" in missing[0].message.lower()
+    assert "mediastudio models" not in missing[0].message
+    with pytest.raises(runs.GraphProblems) as refused:
+        queue(bare_studio, ana, runs.RunRequest(project_id, scene_id))
+    assert refused.value.status == 422 and "No model installed" in refused.value.detail
+    with bare_studio.db.session() as db:
+        assert db.exec(select(Task)).all() == []  # refused up front, not queued to fail later
+
+    with bare_studio.db.transaction() as db:
+        root = create_user(db, username="root", password="violet tram sixteen", is_admin=True)
+        own = service.create_project(db, bare_studio.settings, root, name="Mine", workspace_id=None,
+                                     template="text-to-image")
+    with bare_studio.db.session() as db:
+        own_scene = scenes.list_scenes(db, bare_studio.settings, root, own.id)[0]["id"]
+    (told,) = [i for i in check(root, own.id, own_scene) if getattr(i, "code", None) == "no_model"]
+    assert "mediastudio models add" in told.message and "ask an admin" not in told.message.lower()

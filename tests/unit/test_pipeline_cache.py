@@ -64,3 +64,28 @@ def test_names_resolve_with_messages_that_say_what_to_do(registry: ModelRegistry
     with pytest.raises(TaskFailed) as none:
         empty.resolve_name(None)
     assert none.value.code == "no_model" and "mediastudio models add PATH" in (none.value.hint or "")
+
+
+def test_a_missing_torchvision_is_said_once_in_our_words(registry: ModelRegistry) -> None:
+    """transformers warns, for each image processor, that torchvision is missing and it falls back to the
+    Pillow version (which works): the log says it once, in a sentence about the studio, however many loads."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("torchvision") is not None:
+        pytest.skip("torchvision is installed here: transformers has nothing to warn about")
+    script = (
+        "import logging, sys\n"
+        "logging.basicConfig(level=logging.INFO, stream=sys.stderr)\n"
+        "from mediastudio.models.pipelines import PipelineCache\n"
+        "from mediastudio.models.registry import ModelRegistry\n"
+        f"registry = ModelRegistry(__import__('pathlib').Path({str(registry.root.parent)!r}))\n"
+        "for _ in range(2):\n"
+        "    cache = PipelineCache(registry, device='cpu')\n"
+        "    cache.base('one'); cache.base('two')\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert loaded.returncode == 0, loaded.stderr
+    assert "requires torchvision" not in loaded.stderr, loaded.stderr
+    assert loaded.stderr.count("torchvision is not installed") == 1, loaded.stderr

@@ -37,7 +37,8 @@ _SWAGGER = SwaggerRenderPlugin(
     js_url=f"{ASSETS}/swagger-ui-bundle.js",
     css_url=f"{ASSETS}/swagger-ui.css",
     standalone_preset_js_url=f"{ASSETS}/swagger-ui-standalone-preset.js",
-    favicon='<link rel="icon" href="/favicon.png">',
+    # The studio's own icon, served beside Swagger UI's files (so the page has one even when the UI is not built).
+    favicon=f'<link rel="icon" href="{ASSETS}/favicon.svg" type="image/svg+xml">',
 )
 
 

@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from mediastudio.cli.common import DataDir, build_settings
+from mediastudio.cli.common import DataDir, Typer, build_settings
 
-app = typer.Typer(help="Verify the media store and collect unreferenced media.", no_args_is_help=True)
+app = Typer(help="Verify the media store and collect unreferenced media.", no_args_is_help=True)
 
 
 @app.command()

@@ -8,11 +8,42 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypedDict, Unpack
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 if TYPE_CHECKING:
     from sqlmodel import Session
+    from typer import _click
 
     from mediastudio.settings import Settings
+
+def _without_flag_types(params: list[_click.Parameter]) -> list[_click.Parameter]:
+    """A flag takes no value, so help shows no type after it (typer would print `<bool>`)."""
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+class Command(TyperCommand):
+    def get_params(self, ctx: _click.Context) -> list[_click.Parameter]:
+        return _without_flag_types(super().get_params(ctx))
+
+
+class Group(TyperGroup):
+    def get_params(self, ctx: _click.Context) -> list[_click.Parameter]:
+        return _without_flag_types(super().get_params(ctx))
+
+
+class Typer(typer.Typer):
+    """typer.Typer whose commands and groups print flags without a type in their help."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cls=Group, **kwargs)
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("cls", Command)
+        return super().command(*args, **kwargs)
+
 
 DataDir = Annotated[
     Path | None,

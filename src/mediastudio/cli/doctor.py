@@ -88,6 +88,18 @@ def check_ui(configured: Path | None) -> Check:
                  "From a source checkout run: cd web && npm install && npm run build")
 
 
+def check_models(data_dir: Path) -> Check:
+    """What `serve` on this data folder could generate with."""
+    from mediastudio.models.advice import COMMANDS
+    from mediastudio.models.registry import ModelRegistry
+
+    names = [m.name for m in ModelRegistry(data_dir).list()]
+    if not names:
+        return Check("warn", "Models: none installed, so nothing can be generated yet", f"Add one: {COMMANDS}")
+    shown = ", ".join(names[:8]) + (f", … ({len(names) - 8} more)" if len(names) > 8 else "")
+    return Check("ok", f"Models: {len(names)} installed ({shown})")
+
+
 def check_port(settings: Settings) -> Check:
     from mediastudio.server import check_port_free
 
@@ -103,7 +115,7 @@ def run_checks(settings: Settings, echo: Callable[[str], object]) -> bool:
     """Print every check; return True when any failed."""
     checks = [check_python(), *check_torch_and_gpu(), check_diffusers(),
               check_data_dir(settings.data_dir), check_disk(settings.data_dir),
-              check_ui(settings.web_dist), check_port(settings)]
+              check_models(settings.data_dir), check_ui(settings.web_dist), check_port(settings)]
     for check in checks:
         echo(f"{check.status:<5} {check.label}")
         if check.hint and check.status != "ok":

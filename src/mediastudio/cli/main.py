@@ -9,15 +9,18 @@ import typer
 
 from mediastudio import __version__
 from mediastudio.cli import blobs, models, projects, users
-from mediastudio.cli.common import DataDir, build_settings
+from mediastudio.cli.common import DataDir, Typer, build_settings
 
 Queue = Annotated[str | None, typer.Option(
     "--queue", help="redis://HOST:PORT/N to share the task queue with `mediastudio worker` processes "
                     "(default: SQLite in the data folder; env MEDIASTUDIO_QUEUE_URL).")]
+Host = Annotated[str | None, typer.Option(
+    help="Address to listen on (default 127.0.0.1; 0.0.0.0 for your LAN; env MEDIASTUDIO_HOST).")]
+Port = Annotated[int | None, typer.Option(help="Port to listen on (default 8750; env MEDIASTUDIO_PORT).")]
 GpuWorkers = Annotated[int | None, typer.Option(help="Tasks run at once on the GPU lane here (default 1).")]
 CpuWorkers = Annotated[int | None, typer.Option(help="Threads of the CPU lane here (default 2).")]
 
-app = typer.Typer(
+app = Typer(
     name="mediastudio",
     help="Mediastudio: a self-hostable generative media studio for film and video.",
     no_args_is_help=True,
@@ -47,9 +50,8 @@ def main(
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(
-        help="Address to listen on (default 127.0.0.1; 0.0.0.0 for your LAN).")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on (default 8750).")] = None,
+    host: Host = None,
+    port: Port = None,
     data_dir: DataDir = None,
     open_browser: Annotated[bool | None, typer.Option(
         "--open/--no-open", help="Open the studio in a browser (default: when a desktop is present).",
@@ -88,11 +90,12 @@ def worker(
 
 
 @app.command()
-def doctor(data_dir: DataDir = None) -> None:
-    """Check this machine: Python, torch and the GPU, disk, data folder, UI build."""
+def doctor(host: Host = None, port: Port = None, data_dir: DataDir = None) -> None:
+    """Check this machine as `serve` would use it (the same flags and MEDIASTUDIO_* variables): Python, torch and
+    the GPU, disk, data folder, installed models, UI build, port."""
     from mediastudio.cli.doctor import run_checks
 
-    failed = run_checks(build_settings(data_dir=data_dir), typer.echo)
+    failed = run_checks(build_settings(host=host, port=port, data_dir=data_dir), typer.echo)
     raise typer.Exit(1 if failed else 0)
 
 

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mediastudio.cli.common import DataDir, build_settings
+from mediastudio.cli.common import DataDir, Typer, build_settings
 
 if TYPE_CHECKING:
     from mediastudio.models.registry import ModelRegistry
 
-app = typer.Typer(help="Installed models (diffusers folders in the data folder).", no_args_is_help=True)
+app = Typer(help="Installed models (diffusers folders in the data folder).", no_args_is_help=True)
 
 
 def _registry(data_dir: Path | None) -> ModelRegistry:

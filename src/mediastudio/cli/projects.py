@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from mediastudio.cli.common import DataDir, open_database
+from mediastudio.cli.common import DataDir, Typer, open_database
 
-app = typer.Typer(help="List, export, import and reindex projects.", no_args_is_help=True)
+app = Typer(help="List, export, import and reindex projects.", no_args_is_help=True)
 
 
 @app.command("list")

@@ -12,9 +12,9 @@ if TYPE_CHECKING:
 
     from mediastudio.auth.tables import User
 
-from mediastudio.cli.common import DataDir, open_database
+from mediastudio.cli.common import DataDir, Typer, open_database
 
-app = typer.Typer(help="Create and manage user accounts.", no_args_is_help=True)
+app = Typer(help="Create and manage user accounts.", no_args_is_help=True)
 
 PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")]
 

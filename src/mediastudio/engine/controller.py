@@ -68,6 +68,8 @@ class IssueOut(BaseModel):
     field: str | None
     edge: str | None
     message: str
+    code: str | None = Field(None, description="What kind of problem, where one is named: 'no_model' (no model is "
+                                                "installed, so nothing can be generated; the message says what to do)")
 
 
 class CheckOut(BaseModel):

@@ -24,9 +24,14 @@ class Issue:
     message: str
     field: str | None = None
     edge: str | None = None
+    code: str | None = None  # what kind of problem, for words or actions fitted to it (e.g. NO_MODEL)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"node_id": self.node_id, "field": self.field, "edge": self.edge, "message": self.message}
+        return {"node_id": self.node_id, "field": self.field, "edge": self.edge, "message": self.message,
+                "code": self.code}
+
+
+NO_MODEL = "no_model"
 
 
 @dataclass
@@ -94,6 +99,17 @@ def _titled(raw: GraphNode, registry: NodeRegistry) -> GraphNode:
     if cls is None or not cls.title or raw.title != raw.type:
         return raw
     return raw.model_copy(update={"title": cls.title})
+
+
+def _no_model_issue(node_id: str, cls: type[NodeType], instance: NodeType,
+                    links: dict[str, dict[str, Link]]) -> Issue | None:
+    """With no model installed: on the node that picks one (a Model node), or on a node that would use the
+    default one (nothing connected to its model input)."""
+    picks = isinstance(getattr(instance, "model", None), str)
+    uses_default = "model" in cls.inputs and "model" not in links.get(node_id, {})
+    if not picks and not uses_default:
+        return None
+    return Issue(node_id, "No model installed — nothing can be generated yet.", field="model", code=NO_MODEL)
 
 
 def plan(graph: Graph, registry: NodeRegistry, outputs: list[str] | None = None,
@@ -201,7 +217,11 @@ def plan(graph: Graph, registry: NodeRegistry, outputs: list[str] | None = None,
             issues.append(Issue(node_id, f"'{raw.title}' needs its '{name}' input connected{typed}.",
                                 field=name))
         model = getattr(instance, "model", None)
-        if installed_models is not None and isinstance(model, str) and model and model not in installed_models:
+        if installed_models is not None and not installed_models:
+            unpicked = _no_model_issue(node_id, cls, instance, links)
+            if unpicked is not None:
+                issues.append(unpicked)
+        elif installed_models is not None and isinstance(model, str) and model and model not in installed_models:
             issues.append(Issue(node_id, f"No model named '{model}' is installed.", field="model"))
 
     if installed_models is not None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlmodel import Session, col, select
 
 from mediastudio.auth.tables import User
 from mediastudio.engine.executor import Execution
@@ -98,11 +100,26 @@ def _commit(ctx: TaskContext, message: str) -> None:
             commit(db, ctx.settings, project, owner, message, kind="generate")
 
 
+def numbered(db: Session, project_id: str, shot: str, name: str) -> str:
+    """`name` (made by shot `shot`) with the shot's next take in the project: 'Hero · seed 7.png' becomes
+    'Hero · seed 7 · #3.png' when two takes of 'Hero' exist (trashed ones count: a take is never given twice)."""
+    stem, dot, extension = name.rpartition(".")
+    stem, extension = (stem, dot + extension) if stem else (name, "")
+    prefix = shot.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    names = db.exec(select(Asset.name).where(col(Asset.project_id) == project_id,
+                                             col(Asset.name).like(f"{prefix} · %", escape="\\"))).all()
+    take = re.compile(re.escape(shot) + r"(?: · seed \d+)? · #(\d+)\.[^.]+")
+    takes = [int(m.group(1)) for n in names if (m := take.fullmatch(n))]
+    return f"{stem} · #{max(takes, default=0) + 1}{extension}"
+
+
 def _asset_writer(ctx: TaskContext) -> Any:
     def write(items: list[tuple[str, bytes, dict[str, Any]]], provenance: dict[str, Any], tags: list[str]) -> list[str]:
-        files, created = [], []
+        files, created, shots = [], [], []
         try:
-            for name, data, _ in items:
+            for name, data, extra in items:
+                shot = extra.get("shot")
+                shots.append(clean_filename(shot, shot) if isinstance(shot, str) else None)
                 sha, new = ctx.blobs.store_bytes(data)
                 created += [(sha, new)] if new is not None else []
                 sniffed = sniff(data[:4096])
@@ -113,6 +130,8 @@ def _asset_writer(ctx: TaskContext) -> Any:
                 owner = db.get(User, ctx.owner_id)
                 if owner is None:
                     raise TaskFailed("The account that started this run is gone.", code="no_owner")
+                files = [(numbered(db, str(ctx.project_id), shot, f[0]), *f[1:]) if shot else f
+                         for f, shot in zip(files, shots, strict=True)]
                 made = add_assets(db, ctx.settings, owner, str(ctx.project_id), files, category="generated",
                                   tags=tags, provenance=provenance, commit_now=False)
         except BaseException:  # refused (the owner's storage quota, a full disk): the results' new blobs go

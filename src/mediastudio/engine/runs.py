@@ -4,19 +4,20 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from anyio import to_thread
 
 from mediastudio.auth.tables import User
 from mediastudio.db import Database
-from mediastudio.engine.graph import GraphInvalid, Issue, Plan
+from mediastudio.engine.graph import NO_MODEL, GraphInvalid, Issue, Plan
 from mediastudio.engine.run import RunParams
 from mediastudio.engine.service import Engine
 from mediastudio.errors import Conflict, MediastudioError
 from mediastudio.graph import Graph, GraphNode
 from mediastudio.media.assets import get_asset, read_meta
+from mediastudio.models.advice import no_model
 from mediastudio.projects import content, scenes
 from mediastudio.projects.access import require
 from mediastudio.projects.live import LiveScenes
@@ -71,14 +72,21 @@ def _problems(issues: list[Issue], *, count_more: bool) -> str:
     return f"{issues[0].message}{more}"
 
 
-def plan_run(engine: Engine, graph: Graph, outputs: list[str] | None, *, hint: str = SCENE_HINT,
+def for_role(issues: list[Issue], user: User) -> list[Issue]:
+    """The issues in words fitted to who reads them: with no model installed, admins are told how to add one,
+    everyone else whom to ask."""
+    return [replace(i, message=no_model(user.is_admin)) if i.code == NO_MODEL else i for i in issues]
+
+
+def plan_run(engine: Engine, graph: Graph, outputs: list[str] | None, user: User, *, hint: str = SCENE_HINT,
              count_more: bool = True) -> Plan:
     """The engine's plan of the run, or GraphProblems naming the first problem (and how many more)."""
     try:
         return engine.plan(graph, outputs)
     except GraphInvalid as exc:
-        raise GraphProblems(_problems(exc.issues, count_more=count_more), hint=hint,
-                            issues=[i.as_dict() for i in exc.issues]) from exc
+        issues = for_role(exc.issues, user)
+        raise GraphProblems(_problems(issues, count_more=count_more), hint=hint,
+                            issues=[i.as_dict() for i in issues]) from exc
 
 
 async def read_snapshot(database: Database, settings: Settings, rooms: LiveScenes, user: User, project_id: str,
@@ -97,7 +105,7 @@ async def read_snapshot(database: Database, settings: Settings, rooms: LiveScene
 def record_runs(database: Database, tasks: TaskSystem, engine: Engine, user: User, request: RunRequest,
                 snapshot: Snapshot) -> list[Task]:
     """Plan once, then record the batch in one transaction: a batch over the quota queues nothing."""
-    steps = engine.steps(plan_run(engine, snapshot.graph, request.outputs))
+    steps = engine.steps(plan_run(engine, snapshot.graph, request.outputs, user))
     made = []
     with database.transaction() as db:
         for place in range(1, request.repeat + 1):
@@ -127,7 +135,8 @@ async def check_scene(database: Database, settings: Settings, rooms: LiveScenes,
                       project_id: str, scene_id: str) -> Plan:
     """The whole-scene plan of the graph as it is now, with every problem (nothing runs)."""
     snapshot = await read_snapshot(database, settings, rooms, user, project_id, scene_id, "view")
-    return await to_thread.run_sync(lambda: engine.plan(snapshot.graph, whole=True))
+    whole = await to_thread.run_sync(lambda: engine.plan(snapshot.graph, whole=True))
+    return replace(whole, issues=for_role(whole.issues, user))
 
 
 def new_seed(node: GraphNode, seed: int) -> GraphNode:
@@ -164,7 +173,7 @@ def regenerate(database: Database, settings: Settings, tasks: TaskSystem, engine
                        hint="Only generated assets record the graph that made them.")
     graph = _reseeded(graph) if new_seeds else graph
     request = RunRequest(project_id, provenance.get("scene_id") or "", outputs=[node_id], force=True)
-    steps = engine.steps(plan_run(engine, graph, request.outputs, hint=REGENERATE_HINT, count_more=False))
+    steps = engine.steps(plan_run(engine, graph, request.outputs, user, hint=REGENERATE_HINT, count_more=False))
     params = run_params(request, Snapshot(f"{name} again", graph), steps_hint=steps)
     with database.transaction() as db:
         task = tasks.new(db, user, "scene.run", params.model_dump(mode="json"), project_id)

@@ -15,6 +15,7 @@ from mediastudio.auth.identity import IdentityDep, provide_admin
 from mediastudio.common import Page
 from mediastudio.db import DatabaseDep
 from mediastudio.errors import Unprocessable
+from mediastudio.models.advice import how_to_add
 from mediastudio.models.registry import ModelsDep
 from mediastudio.system.gpu import GpuDep, GpuProbe
 from mediastudio.tasks.schemas import TaskOut
@@ -33,7 +34,8 @@ class ModelOut(BaseModel):
 class ModelsOut(Page[ModelOut]):
     device: str = Field(description="What generation runs on: cuda, mps or cpu")
     warning: str | None = Field(None, description="e.g. generation on the CPU is slow")
-    how_to_add: str = Field(description="What to do to install a model")
+    how_to_add: str = Field(description="What to do to install a model, worded for the caller (commands for "
+                                          "admins, whom to ask for everyone else)")
 
 
 REPO = r"^[\w.-]+/[\w.-]+$"
@@ -55,10 +57,6 @@ class ModelAdded(BaseModel):
     task: TaskOut | None = Field(None, description="The download task, for a repo")
 
 
-HOW_TO_ADD = ("On the server: mediastudio models add /path/to/diffusers-folder — or, when it is online: "
-              "mediastudio models pull stabilityai/sd-turbo (admins can do both here too).")
-
-
 def _device(gpu: GpuProbe) -> str:
     """From the GPU probe (a subprocess at start), so listing models never imports torch here."""
     backend = gpu.summary.get("backend")
@@ -75,7 +73,7 @@ class ModelsController(Controller):
         warning = ("No GPU was found: generation runs on the CPU and is very slow (minutes per picture)."
                    if device == "cpu" else None)
         return ModelsOut(items=[ModelOut(**m.as_dict()) for m in installed], device=device, warning=warning,
-                         how_to_add=HOW_TO_ADD)
+                         how_to_add=how_to_add(identity.user.is_admin))
 
     @post(summary="Register a local diffusers folder, or download a hub repo (a task)", status_code=HTTP_201_CREATED,
           sync_to_thread=True, dependencies={"identity": Provide(provide_admin, sync_to_thread=False)})

@@ -19,6 +19,32 @@ log = logging.getLogger("mediastudio")
 PURPOSES = ("text-to-image", "image-to-image", "inpaint", "text-to-video", "image-to-video", "upscale")
 
 
+class TorchvisionFallback(logging.Filter):
+    """transformers warns, per image processor, that torchvision is missing and that it falls back to the
+    Pillow version. Those processors only feed a pipeline's optional parts (feature extractors, safety checkers)
+    and the fallback works, so the log says it once, in the studio's words, instead of a warning per class."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.said = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "requires torchvision (not installed)" not in record.getMessage():
+            return True
+        if not self.said:
+            self.said = True
+            log.info("torchvision is not installed: transformers uses the Pillow image processors, which work "
+                     "for generation (pip install torchvision to use its own).")
+        return False
+
+
+def quiet_torchvision_fallback() -> None:
+    """Installs the filter once in this process, on the logger transformers warns from."""
+    warner = logging.getLogger("transformers.utils.import_utils")
+    if not any(isinstance(f, TorchvisionFallback) for f in warner.filters):
+        warner.addFilter(TorchvisionFallback())
+
+
 def pick_device() -> str:
     import torch
 
@@ -102,6 +128,7 @@ class PipelineCache:
             info = self.registry.get(name)
             from diffusers import DiffusionPipeline
 
+            quiet_torchvision_fallback()
             log.info("Loading model '%s' (%s) on %s", name, info.pipeline, self.device)
             pipe = DiffusionPipeline.from_pretrained(info.path, local_files_only=True, **dtype_argument(self._dtype()))
             if hasattr(pipe, "safety_checker") and getattr(pipe, "safety_checker", None) is not None:

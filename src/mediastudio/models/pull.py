@@ -9,12 +9,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from mediastudio.errors import TaskFailed
+from mediastudio.models.advice import offline_hint
 from mediastudio.models.registry import ModelRegistry
 from mediastudio.tasks.context import TaskContext
 from mediastudio.tasks.kinds import KindRegistry
-
-OFFLINE_HINT = ("Download the model on a machine that is online (e.g. `huggingface-cli download REPO --local-dir "
-                "DIR`), copy the folder here, then: mediastudio models add DIR")
 
 
 class PullParams(BaseModel):
@@ -52,14 +50,15 @@ def pull(registry: ModelRegistry, repo: str, name: str | None, revision: str | N
     except Exception as exc:
         shutil.rmtree(partial, ignore_errors=True)
         text = f"{type(exc).__name__}: {exc}"
+        hint = offline_hint(repo, name)
         if any(w in text for w in ("Connection", "resolve", "Offline", "offline", "Timeout", "Network", "LocalEntry")):
             raise TaskFailed("This machine cannot reach huggingface.co, so the model cannot be downloaded here.",
-                             code="offline", hint=OFFLINE_HINT) from exc
+                             code="offline", hint=hint) from exc
         if "404" in text or "RepositoryNotFound" in text or "Revision" in text:
             raise TaskFailed(f"There is no model '{repo}' on huggingface.co (or it needs a login).",
                              code="not_found", hint="Check the repo id on huggingface.co.") from exc
         raise TaskFailed(f"The download of {repo} failed: {text[:300]}", code="download_failed",
-                         hint=OFFLINE_HINT) from exc
+                         hint=hint) from exc
     if not (partial / "model_index.json").is_file():
         shutil.rmtree(partial, ignore_errors=True)
         raise TaskFailed(f"{repo} is not a diffusers pipeline (it has no model_index.json).", code="not_diffusers",

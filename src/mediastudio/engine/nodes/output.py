@@ -19,10 +19,14 @@ class Shot(NodeType):
               "video": Port("video", required=False, description="A clip")}
     outputs = {"assets": "text"}
     output_node = True
-    name: str = Field("Shot", min_length=1, max_length=120, description="The assets' name")
+    name: str = Field("Shot", min_length=1, max_length=120, description="The assets' name (each one adds its "
+                      "seed and take, e.g. 'Shot · seed 1234 · #3.png')")
     tags: list[str] = Field(default_factory=list, max_length=20, description="Tags for the assets")
 
     def run(self, inputs: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
+        # Each result is told apart by the seed that made it; the writer adds the take ("· #3").
+        seed = ctx.upstream_facts().get("seed")
+        made_by = f" · seed {seed}" if isinstance(seed, int) else ""
         items: list[tuple[str, bytes, dict[str, Any]]] = []
         images = inputs.get("images") or []
         for index, image in enumerate(images, start=1):
@@ -34,9 +38,9 @@ class Shot(NodeType):
                 image.save(buffer, format="PNG")
                 data = buffer.getvalue()
             suffix = f" {index}" if len(images) > 1 else ""
-            items.append((f"{self.name}{suffix}.png", data, {}))
+            items.append((f"{self.name}{suffix}{made_by}.png", data, {"shot": f"{self.name}{suffix}"}))
         if inputs.get("video"):
-            items.append((f"{self.name}.mp4", inputs["video"], {}))
+            items.append((f"{self.name}{made_by}.mp4", inputs["video"], {"shot": self.name}))
         if not items:
             raise TaskFailed(f"Nothing reached the shot '{ctx.title}'.", code="missing_input",
                              hint="Connect a picture or a clip to it.")

@@ -1401,6 +1401,8 @@ export interface components {
         };
         /** IssueOut */
         IssueOut: {
+            /** @description What kind of problem, where one is named: 'no_model' (no model is installed, so nothing can be generated; the message says what to do) */
+            code?: string | null;
             edge: string | null;
             field: string | null;
             message: string;
@@ -1479,7 +1481,7 @@ export interface components {
         ModelsOut: {
             /** @description What generation runs on: cuda, mps or cpu */
             device: string;
-            /** @description What to do to install a model */
+            /** @description What to do to install a model, worded for the caller (commands for admins, whom to ask for everyone else) */
             how_to_add: string;
             items: components["schemas"]["ModelOut"][];
             next_cursor?: string | null;

@@ -5,8 +5,9 @@
  */
 import * as api from '$lib/api/assets';
 import type { Asset, AssetCategory, AssetDetail, AssetPatch } from '$lib/api/assets';
-import type { Problem } from '$lib/api/problem';
+import { UNREACHABLE, type Problem } from '$lib/api/problem';
 import { updateProject } from '$lib/api/projects';
+import { retryDelay } from './backoff';
 import { events, type EventOf } from './events.svelte';
 import { layout } from './layout.svelte';
 import { session } from './session.svelte';
@@ -76,6 +77,15 @@ class AssetStore {
 		this.detail && this.detail.id === this.currentId ? this.detail : (this.items.find((a) => a.id === this.currentId) ?? null)
 	);
 	#refresh: ReturnType<typeof setTimeout> | undefined;
+	#retry: ReturnType<typeof setTimeout> | undefined;
+	#retries = 0;
+
+	/** The server answers again (its health came back): a listing it could not give is asked for at once. */
+	reconnected(): void {
+		if (this.problem?.status !== UNREACHABLE.status) return;
+		this.#retries = 0;
+		void this.load();
+	}
 
 	constructor() {
 		// Assets others add or change in the open project appear without a reload (this user's own
@@ -111,6 +121,9 @@ class AssetStore {
 		this.category = null;
 		this.tag = null;
 		this.trashed = false;
+		clearTimeout(this.#retry);
+		this.#retries = 0;
+		this.problem = null;
 		if (id) void this.load();
 	}
 
@@ -140,10 +153,14 @@ class AssetStore {
 		if (controller !== this.#listController) return;
 		this.loading = false;
 		this.loaded = true;
+		clearTimeout(this.#retry);
 		if (!result.ok) {
 			this.problem = result.problem;
+			// The server could not be reached (offline, restarting): try again, less and less often, until it answers.
+			if (result.problem.status === UNREACHABLE.status) this.#retry = setTimeout(() => void this.load(more), retryDelay(this.#retries++));
 			return;
 		}
+		this.#retries = 0;
 		this.problem = null;
 		this.items = more ? [...this.items, ...result.data.items] : result.data.items;
 		this.nextCursor = result.data.next_cursor;

@@ -11,6 +11,9 @@ import type { NodeStatus } from '$lib/components/canvas/status';
 import { tasks } from './tasks.svelte';
 import { toasts } from './toasts.svelte';
 
+/** The check's code for "no model is installed, so nothing can be generated". */
+export const NO_MODEL = 'no_model';
+
 /** Debounce of the live check after an edit (the server's room has the edit by then). */
 const CHECK_AFTER_MS = 600;
 
@@ -96,6 +99,13 @@ class RunStore {
 		if (this.checked && sameScene(this.checked.scene, this.scene)) this.checked.issues.forEach(add);
 		if (this.refused && sameScene(this.refused.scene, this.scene)) this.refused.problem.issues.forEach(add);
 		return found;
+	});
+
+	/** Why the scene cannot run at all, from the check (null: nothing known keeps it from running): with no model
+	 * installed, the server's words for this reader (admins: how to add one; others: whom to ask). */
+	readonly blocked = $derived.by((): string | null => {
+		if (!this.checked || !sameScene(this.checked.scene, this.scene)) return null;
+		return this.checked.issues.find((issue) => issue.code === NO_MODEL)?.message ?? null;
 	});
 
 	/** Shows scene `sceneId` of project `projectId` (null: none); checks its graph. */
