@@ -461,5 +461,8 @@ def test_without_a_model_the_run_says_how_to_add_one(tmp_path: Path) -> None:
         failed = wait(client, run(client, project_id, scene_id)["id"], ("failed",))
         assert failed["error"]["code"] == "no_model" and "mediastudio models add" in failed["error"]["hint"]
         assert failed["detail"]["nodes"]["generate"]["state"] == "error"
+        # What it never reached reads "skipped", not "waiting" (for ever).
+        later = {n: s["state"] for n, s in failed["detail"]["nodes"].items() if n != "generate"}
+        assert later and "waiting" not in later.values() and "skipped" in later.values(), later
     finally:
         server.stop()

@@ -104,6 +104,12 @@ class Execution:
             for node_id in run:
                 self.task.check_cancelled()
                 self._run_node(node_id, steps[node_id])
+        except BaseException:
+            # Failed or cancelled: the nodes it never reached say so, rather than waiting for ever.
+            for state in self.states.values():
+                if state.get("state") == "waiting":
+                    state.update({"state": "skipped"})
+            raise
         finally:
             self.cache.flush()  # what was computed stays cached, also when a later node failed
         self._report("Finished", force=True)
