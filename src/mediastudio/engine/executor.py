@@ -150,6 +150,7 @@ class Execution:
         node = self.plan.nodes[node_id]
         inputs = self._inputs(node_id)
         ctx = NodeContext(self, node_id, self._title(node_id), steps)
+        self.task.measure_anew()  # a node's steps (and its model load) cost what its own do
         self.states[node_id] = {"state": "running", "step": 0, "total": steps}
         self._report(f"Running '{ctx.title}'")
         started = time.monotonic()

@@ -36,12 +36,15 @@ class TaskContext:
     detail: dict[str, Any] | None = None  # kind-specific live detail, written with each progress report
     row: Any = None  # the task's row as last announced (kept in memory while it runs)
     last_write: float = 0.0
+    write_pending: bool = False  # a delayed write of the row is scheduled (runner.py `_write_soon`)
     afterwards: list[Any] = field(default_factory=list)  # run by the runner once the outcome is announced
     first_step_at: float | None = None
     started: float = field(default_factory=time.monotonic)
     # (time, step) when each new step was reported: the rate is measured between completed steps only, so the
     # time before the first step (loading a model) never counts as stepping.
     step_times: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=RATE_WINDOW))
+    _phase_start: int = 0  # the step a phase of its own began at (`measure_anew`)
+    _last_rate: float | None = None  # the rate of the phase before, until this one's is measured
     _last_report: float = 0.0
     _last_cancel_poll: float = 0.0
 
@@ -72,17 +75,26 @@ class TaskContext:
             self.runner.report_progress(self)
 
     def _note_step(self, now: float, step: int) -> None:
-        last = self.step_times[-1][1] if self.step_times else 0
+        last = self.step_times[-1][1] if self.step_times else self._phase_start
         if step < last:  # counting started again (a kind that reports phases): measure anew
             self.step_times.clear()
-            last = 0
+            self._phase_start = last = 0
         if step > last:
             self.step_times.append((now, step))
 
+    def measure_anew(self) -> None:
+        """Steps from here on cost differently (the next node of a run, with its own model to load): measure
+        their rate from their own steps, the time until the first one left out; the rate measured so far
+        stands until then."""
+        self._last_rate = self.step_seconds()
+        self.step_times.clear()
+        self._phase_start = self.step
+
     def step_seconds(self) -> float | None:
-        """Seconds per step over the recent window of completed steps (None until two steps are done)."""
+        """Seconds per step over the recent window of completed steps (until two are done in this phase:
+        the last phase's rate, or None)."""
         if len(self.step_times) < 2:
-            return None
+            return self._last_rate
         (first_at, first), (last_at, last) = self.step_times[0], self.step_times[-1]
         return (last_at - first_at) / (last - first)
 
@@ -95,7 +107,7 @@ class TaskContext:
         if per_step is None or self.total <= 0:
             return None
         left = max(0, self.total - self.step)
-        since_last = time.monotonic() - self.step_times[-1][0]
+        since_last = time.monotonic() - self.step_times[-1][0] if len(self.step_times) >= 2 else 0.0
         return max(per_step * max(0, left - 1), per_step * left - since_last, 0.0)
 
     def check_cancelled(self) -> None:

@@ -121,10 +121,31 @@ class Runner:
         row.revision += 1
         row.updated_at = utcnow()
         self.publish(TaskProgress, row)
-        now = time.monotonic()
-        if now - ctx.last_write >= ROW_WRITE_INTERVAL:
-            ctx.last_write = now
-            self._write_progress(row)
+        self._write_soon(ctx)
+
+    def _write_soon(self, ctx: TaskContext) -> None:
+        """Write the row now, or once the interval has passed (the last state is never left unwritten: a
+        page opened while a step or a model load takes long reads the state the events last told)."""
+        wait = ROW_WRITE_INTERVAL - (time.monotonic() - ctx.last_write)
+        if wait <= 0:
+            ctx.last_write = time.monotonic()
+            self._write_progress(ctx.row)
+            return
+        if ctx.write_pending:
+            return
+        ctx.write_pending = True
+
+        def later() -> None:
+            ctx.write_pending = False
+            ctx.last_write = time.monotonic()
+            try:
+                self._write_progress(ctx.row)
+            except Exception:  # the next report writes it again
+                log.debug("A delayed progress write failed", exc_info=True)
+
+        timer = threading.Timer(wait, later)
+        timer.daemon = True
+        timer.start()
 
     def _write_progress(self, row: Task) -> None:
         with self.db.session() as db:
