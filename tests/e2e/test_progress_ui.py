@@ -210,6 +210,10 @@ def test_on_a_phone_the_task_pill_covers_no_button(browser: Browser, bare_url: s
             other = tab.bounding_box()
             if other is not None:
                 assert not _overlap(box, other), ("tab", box, other)
+        # The Properties tab holds the inspector and the Progress panel, which lists the task (of no project).
+        page.get_by_test_id("tab-properties").click()
+        expect(page.get_by_test_id("progress-panel").get_by_test_id("task-row")).to_have_count(1)
+        _shot(page, "progress-phone")
         _cancel(context, bare_url, started.json()["id"])
     finally:
         context.close()
@@ -255,6 +259,7 @@ def test_the_progress_panel_shows_this_project_names_projects_and_folds(
         expect(page.get_by_test_id("progress-section")).to_have_attribute("data-collapsed", "true")
         expect(panel).to_have_count(0)
         expect(page.get_by_test_id("progress-count")).to_have_text("· 1 running")
+        expect(page.get_by_test_id("task-tray")).to_have_count(0)  # the folded panel still tells: no pill on it
         after = inspector.bounding_box()
         assert before is not None and after is not None and after["height"] > before["height"] + 100, (before, after)
         _shot(page, "progress-folded-desktop")
