@@ -269,3 +269,33 @@ def test_the_progress_panel_shows_this_project_names_projects_and_folds(
     finally:
         context.close()
     assert console.unexpected() == []
+
+
+def test_an_admin_force_stops_a_task_stuck_in_its_step(browser: Browser, bare_url: str, console: ConsoleLog) -> None:
+    context = browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
+    context.set_default_timeout(15_000)
+    try:
+        answer = context.request.post(f"{bare_url}/api/v1/auth/login",
+                                      data={"username": ADMIN.username, "password": ADMIN.password})
+        assert answer.status == 200, answer.text()
+        project = create_project(context, bare_url, "Stuck render")
+        stuck = context.request.post(f"{bare_url}/api/v1/tasks", headers=csrf_headers(context), data={
+            "kind": "test.sleep", "params": {"steps": 3, "step_seconds": 20, "deaf": True, "label": "Stuck render"}})
+        assert stuck.status == 201, stuck.text()
+        task_id = stuck.json()["id"]
+        page = context.new_page()
+        console.watch(page)
+        _open(page, bare_url, str(project["id"]))
+        row = page.get_by_test_id("progress-panel").locator(f'[data-task-id="{task_id}"]')
+        expect(row).to_have_attribute("data-status", "running")
+        row.get_by_role("button", name="Cancel Stuck render").click()
+        expect(row.get_by_test_id("task-line")).to_contain_text("stopping after this step")
+        expect(row).to_have_attribute("data-status", "running")  # a step is never cut in half
+        _shot(page, "force-stop-desktop")
+        row.get_by_test_id("task-force-stop").click()
+        expect(row).to_have_attribute("data-status", "cancelled")
+        expect(row.get_by_test_id("task-line")).to_have_text("Force-stopped by an administrator")
+        assert _task(context, bare_url, task_id)["status"] == "cancelled"
+    finally:
+        context.close()
+    assert console.unexpected() == []
