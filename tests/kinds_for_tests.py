@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,18 +31,26 @@ class SleepParams(BaseModel):
     crash_at: int | None = Field(None, ge=0, description="Raise an unexpected error at this step")
     write_output: bool = Field(False, description="Write a partial output file at each step (scratch)")
     label: str = Field("", max_length=80)
+    load_seconds: float = Field(0, ge=0, le=60, description="A slow start before the first step (a model load)")
+    deaf: bool = Field(False, description="Steps that do not look at the cancel token (a long CPU step)")
 
 
 def _sleep(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
     steps = params["steps"]
     out = ctx.scratch / "output.txt"
     ctx.progress(0, steps, "Working")
+    if params["load_seconds"]:
+        ctx.sleep(params["load_seconds"])
     for step in range(steps):
         if params["fail_at"] == step:
             raise TaskFailed(f"Asked to fail at step {step}.", code="test_failure", hint="It is a test task.")
         if params["crash_at"] == step:
             raise RuntimeError(f"crash at step {step}")
-        ctx.sleep(params["step_seconds"])
+        if params["deaf"]:
+            time.sleep(params["step_seconds"])
+            ctx.check_cancelled()  # between steps, as the engine does
+        else:
+            ctx.sleep(params["step_seconds"])
         if params["write_output"]:
             with out.open("a") as f:
                 f.write(f"step {step}\n")

@@ -39,7 +39,7 @@ from mediastudio.models.controller import ModelsController
 from mediastudio.models.registry import ModelRegistry
 from mediastudio.options import allowed_methods, answer_options
 from mediastudio.portability.controller import PortabilityController
-from mediastudio.projects.access import task_scope
+from mediastudio.projects.access import project_names, task_scope
 from mediastudio.projects.controller import ProjectsController
 from mediastudio.projects.history_controller import HistoryController
 from mediastudio.projects.roles_controller import ProjectRolesController
@@ -84,7 +84,7 @@ def build_studio(settings: Settings) -> Studio:
     blobs = BlobStore(settings.data_dir / "blobs")
     models = ModelRegistry(settings.data_dir)
     engine = Engine(settings, db, blobs, models)
-    tasks = TaskSystem(settings, db, blobs, events, build_kinds(settings, engine), task_scope)
+    tasks = TaskSystem(settings, db, blobs, events, build_kinds(settings, engine), task_scope, project_names)
     return Studio(
         settings=settings, db=db, ui=WebUI(find_web_dist(settings.web_dist)), blobs=blobs, events=events,
         models=models, engine=engine, tasks=tasks, rooms=Rooms(settings, db), webhooks=WebhookDispatcher(db, settings),

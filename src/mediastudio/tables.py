@@ -17,9 +17,10 @@ import mediastudio.projects.tables
 import mediastudio.tasks.tables
 import mediastudio.workspaces.tables  # noqa: F401  (tables register on import)
 from mediastudio.db import Database
-from mediastudio.webhooks.tables import add_missing_columns
+from mediastudio.tasks.tables import add_missing_columns as add_task_columns
+from mediastudio.webhooks.tables import add_missing_columns as add_webhook_columns
 
-UPGRADES = (add_missing_columns,)
+UPGRADES = (add_webhook_columns, add_task_columns)
 
 
 def open_database(path: Path) -> Database:

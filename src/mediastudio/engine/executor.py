@@ -104,6 +104,12 @@ class Execution:
             for node_id in run:
                 self.task.check_cancelled()
                 self._run_node(node_id, steps[node_id])
+        except BaseException:
+            # Failed or cancelled: the nodes it never reached say so, rather than waiting for ever.
+            for state in self.states.values():
+                if state.get("state") == "waiting":
+                    state.update({"state": "skipped"})
+            raise
         finally:
             self.cache.flush()  # what was computed stays cached, also when a later node failed
         self._report("Finished", force=True)
@@ -144,6 +150,7 @@ class Execution:
         node = self.plan.nodes[node_id]
         inputs = self._inputs(node_id)
         ctx = NodeContext(self, node_id, self._title(node_id), steps)
+        self.task.measure_anew()  # a node's steps (and its model load) cost what its own do
         self.states[node_id] = {"state": "running", "step": 0, "total": steps}
         self._report(f"Running '{ctx.title}'")
         started = time.monotonic()

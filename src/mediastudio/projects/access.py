@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import cast
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from mediastudio.auth.tables import User
 from mediastudio.errors import Forbidden, NotFound
@@ -65,6 +65,13 @@ def roles_for(db: Session, user: User, projects: list[Project]) -> dict[str, Pro
                                          cast(ProjectRole, defaults[p.workspace_id]),
                                          cast(ProjectRole, overrides[p.id]) if p.id in overrides else None)
             for p in projects if p.workspace_id in memberships}
+
+
+def project_names(db: Session, project_ids: set[str]) -> dict[str, str]:
+    """For the task system (tasks/service.py `ProjectNames`): the names of these projects, to show on tasks."""
+    if not project_ids:
+        return {}
+    return {p.id: p.name for p in db.exec(select(Project).where(col(Project.id).in_(project_ids))).all()}
 
 
 def task_scope(db: Session, user: User, project_id: str, right: str) -> tuple[str | None, str]:

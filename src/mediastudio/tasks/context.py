@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 PROGRESS_INTERVAL = 0.1  # at most ~10 progress events per second per task
 CANCEL_POLL_INTERVAL = 0.2  # how often a worker looks for a cancel made by another process
+RATE_WINDOW = 24  # the recent steps the live rate is measured on (a moving window smooths it)
 
 
 @dataclass
@@ -34,9 +36,15 @@ class TaskContext:
     detail: dict[str, Any] | None = None  # kind-specific live detail, written with each progress report
     row: Any = None  # the task's row as last announced (kept in memory while it runs)
     last_write: float = 0.0
+    write_pending: bool = False  # a delayed write of the row is scheduled (runner.py `_write_soon`)
     afterwards: list[Any] = field(default_factory=list)  # run by the runner once the outcome is announced
     first_step_at: float | None = None
     started: float = field(default_factory=time.monotonic)
+    # (time, step) when each new step was reported: the rate is measured between completed steps only, so the
+    # time before the first step (loading a model) never counts as stepping.
+    step_times: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=RATE_WINDOW))
+    _phase_start: int = 0  # the step a phase of its own began at (`measure_anew`)
+    _last_rate: float | None = None  # the rate of the phase before, until this one's is measured
     _last_report: float = 0.0
     _last_cancel_poll: float = 0.0
 
@@ -57,6 +65,7 @@ class TaskContext:
         now = time.monotonic()
         if self.first_step_at is None:
             self.first_step_at = now
+        self._note_step(now, step)
         changed_message = message is not None and message != self.message
         self.step, self.total = step, total
         if message is not None:
@@ -65,12 +74,41 @@ class TaskContext:
             self._last_report = now
             self.runner.report_progress(self)
 
+    def _note_step(self, now: float, step: int) -> None:
+        last = self.step_times[-1][1] if self.step_times else self._phase_start
+        if step < last:  # counting started again (a kind that reports phases): measure anew
+            self.step_times.clear()
+            self._phase_start = last = 0
+        if step > last:
+            self.step_times.append((now, step))
+
+    def measure_anew(self) -> None:
+        """Steps from here on cost differently (the next node of a run, with its own model to load): measure
+        their rate from their own steps, the time until the first one left out; the rate measured so far
+        stands until then."""
+        self._last_rate = self.step_seconds()
+        self.step_times.clear()
+        self._phase_start = self.step
+
+    def step_seconds(self) -> float | None:
+        """Seconds per step over the recent window of completed steps (until two are done in this phase:
+        the last phase's rate, or None)."""
+        if len(self.step_times) < 2:
+            return self._last_rate
+        (first_at, first), (last_at, last) = self.step_times[0], self.step_times[-1]
+        return (last_at - first_at) / (last - first)
+
     def eta_seconds(self) -> float | None:
-        """Seconds left from the live step rate (None before the first completed step)."""
-        if self.step <= 0 or self.total <= 0 or self.first_step_at is None:
+        """Seconds left from the measured rate of the steps themselves (None until it is measured: then the
+        queue's estimate from the kind's history, loading included, stands in).
+
+        The time since the last step counts down the current one, but never below the steps after it."""
+        per_step = self.step_seconds()
+        if per_step is None or self.total <= 0:
             return None
-        elapsed = time.monotonic() - self.started
-        return max(0.0, elapsed / self.step * (self.total - self.step))
+        left = max(0, self.total - self.step)
+        since_last = time.monotonic() - self.step_times[-1][0] if len(self.step_times) >= 2 else 0.0
+        return max(per_step * max(0, left - 1), per_step * left - since_last, 0.0)
 
     def check_cancelled(self) -> None:
         """Raise `Cancelled` when someone asked to stop this task. Call it at every step."""

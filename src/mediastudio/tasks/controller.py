@@ -44,8 +44,9 @@ class TaskKindOut(BaseModel):
 class CancelOut(BaseModel):
     task: TaskOut
     outcome: Literal["revoked", "stopping", "ended", "finished"] = Field(
-        description="revoked: it had not started; stopping: it stops at its next step; ended: its worker was "
-                    "gone; finished: it had already ended")
+        description="revoked: it had not started; stopping: it stops after its current step (the task's "
+                    "message and step_seconds say about how long); ended: its worker was gone; finished: it had "
+                    "already ended")
 
 
 class QueueOut(BaseModel):
@@ -117,6 +118,18 @@ class TasksController(Controller):
             task, outcome = service.request_cancel(db, identity.user, task_id)
         tasks.cancel(task, outcome)
         return CancelOut(task=tasks.describe([task])[0], outcome=outcome)
+
+    @post("/{task_id:str}/force-stop", summary="End a running task now, without waiting for its step (admins)",
+          description="The task reads cancelled at once and its lane takes the next task; the step still "
+                      "running is left to return and its result is discarded. A task that is not running: 409.",
+          status_code=200, sync_to_thread=True,
+          dependencies={"identity": Provide(provide_admin, sync_to_thread=False)})
+    def force_stop(self, task_id: FromPath[str], identity: IdentityDep, database: DatabaseDep,
+                   tasks: TasksDep) -> TaskOut:
+        with database.transaction() as db:
+            task = service.force_stop(db, identity.user, task_id)
+        tasks.force_stopped(task)
+        return tasks.describe([task])[0]
 
     @get("/{task_id:str}/result", summary="Download the file a task made (an export)", sync_to_thread=True)
     def result(self, request: Request, task_id: FromPath[str], identity: IdentityDep,

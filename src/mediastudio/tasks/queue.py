@@ -12,6 +12,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from huey import PriorityRedisHuey, SqliteHuey
@@ -148,6 +149,22 @@ class TaskQueue:
             consumer.start()
             self.consumers.append(consumer)
         log.info("Task lanes started: %s", ", ".join(f"{lane} × {n}" for lane, n in (workers or self.workers).items()))
+
+    def stand_in(self, lane: str, busy: Callable[[], bool]) -> None:
+        """One more worker on `lane` while `busy()` (a force-stopped task's thread is still inside a step).
+
+        It takes tasks as the lane's own workers do and ends after the task it holds once `busy()` is over, so
+        the lane runs one task more than its count for at most that long."""
+        consumer = next((c for c in self.consumers if c.huey is self.lanes[lane]), None)
+        if consumer is None:
+            return
+        worker = consumer._create_worker()
+
+        def serve() -> None:
+            while busy() and not consumer.stop_flag.is_set():
+                worker.loop()
+
+        threading.Thread(target=serve, name=f"mediastudio-{lane}-stand-in", daemon=True).start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Running tasks stop at their next step (and run again on start); then the consumers end."""

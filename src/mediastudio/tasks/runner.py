@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import col
 
 from mediastudio.common import utcnow
@@ -62,19 +62,6 @@ class Runner:
     def publish(self, event: type[TaskEvent], task: Task) -> None:
         self.events.publish(event.about(task))
 
-    def _change(self, task_id: str, *, after_revision: int = 0, **fields: Any) -> Task | None:
-        with self.db.session() as db:
-            task = db.get(Task, task_id)
-            if task is None:
-                return None
-            for key, value in fields.items():
-                setattr(task, key, value)
-            task.revision = max(task.revision, after_revision) + 1
-            task.updated_at = utcnow()
-            db.add(task)
-            db.commit()
-            return task
-
     # -- liveness -------------------------------------------------------------------------------------
     def start_heartbeat(self, interval: float = 20.0) -> None:
         """Touch the rows of running tasks now and then, so a task whose worker died can be told apart."""
@@ -104,6 +91,11 @@ class Runner:
             ctx.cancel_event.set()
         return ctx is not None
 
+    def still_running(self, task_id: str) -> bool:
+        """Whether a worker thread of this process is still inside the task (a step that has not returned)."""
+        with self.lock:
+            return task_id in self.active
+
     def cancel_requested(self, task_id: str) -> bool:
         with self.db.session() as db:
             task = db.get(Task, task_id)
@@ -116,28 +108,51 @@ class Runner:
         Clients follow progress through events; the row (REST, a reconnecting client) lags at most 0.5 s.
         """
         row = ctx.row
-        if row is None:
-            return
+        if row is None or ctx.cancel_event.is_set():
+            return  # stopping: the cancel (or force-stop) announced the task's state itself
         total = max(ctx.total, 0)
         row.step, row.total, row.message = ctx.step, total, ctx.message
         row.progress = min(1.0, ctx.step / total) if total else 0.0
         row.eta_seconds = ctx.eta_seconds()
+        per_step = ctx.step_seconds()
+        row.step_seconds = None if per_step is None else round(per_step, 3)
         if ctx.detail is not None:
             row.detail = ctx.detail
         row.revision += 1
         row.updated_at = utcnow()
         self.publish(TaskProgress, row)
-        now = time.monotonic()
-        if now - ctx.last_write >= ROW_WRITE_INTERVAL:
-            ctx.last_write = now
-            self._write_progress(row)
+        self._write_soon(ctx)
+
+    def _write_soon(self, ctx: TaskContext) -> None:
+        """Write the row now, or once the interval has passed (the last state is never left unwritten: a
+        page opened while a step or a model load takes long reads the state the events last told)."""
+        wait = ROW_WRITE_INTERVAL - (time.monotonic() - ctx.last_write)
+        if wait <= 0:
+            ctx.last_write = time.monotonic()
+            self._write_progress(ctx.row)
+            return
+        if ctx.write_pending:
+            return
+        ctx.write_pending = True
+
+        def later() -> None:
+            ctx.write_pending = False
+            ctx.last_write = time.monotonic()
+            try:
+                self._write_progress(ctx.row)
+            except Exception:  # the next report writes it again
+                log.debug("A delayed progress write failed", exc_info=True)
+
+        timer = threading.Timer(wait, later)
+        timer.daemon = True
+        timer.start()
 
     def _write_progress(self, row: Task) -> None:
         with self.db.session() as db:
             db.exec(update(Task).where(col(Task.id) == row.id, col(Task.status) == "running")
                     .values(step=row.step, total=row.total, message=row.message, progress=row.progress,
-                            eta_seconds=row.eta_seconds, detail=row.detail, revision=row.revision,
-                            updated_at=row.updated_at))
+                            eta_seconds=row.eta_seconds, step_seconds=row.step_seconds, detail=row.detail,
+                            revision=row.revision, updated_at=row.updated_at))
             db.commit()
 
     # -- running ----------------------------------------------------------------------------------
@@ -148,7 +163,8 @@ class Runner:
                 update(Task).where(col(Task.id) == task_id, col(Task.status).in_(("queued", "interrupted")),
                                    col(Task.cancel_requested) == False)  # noqa: E712
                 .values(status="running", started_at=utcnow(), attempts=Task.attempts + 1, worker=self.name,
-                        step=0, progress=0.0, eta_seconds=None, revision=Task.revision + 1, updated_at=utcnow())
+                        step=0, progress=0.0, eta_seconds=None, step_seconds=None, revision=Task.revision + 1,
+                        updated_at=utcnow())
             ).rowcount
             db.commit()
             task = db.get(Task, task_id)
@@ -218,8 +234,8 @@ class Runner:
         elapsed = time.monotonic() - started
         revision = ctx.row.revision if ctx.row is not None else 0
         try:
-            finished = self._change(task_id, after_revision=revision, finished_at=utcnow(), run_seconds=elapsed,
-                                    worker=None, **outcome)
+            finished = self._finish(task_id, revision, finished_at=utcnow(), run_seconds=elapsed, worker=None,
+                                    step_seconds=None, **outcome)
         finally:
             # Only once the final row is written: until then the live context is the fresher record
             # (the pictures a run's nodes made are looked up in it).
@@ -228,6 +244,16 @@ class Runner:
             self.publish(ENDED[finished.status], finished)
         for follow_up in ctx.afterwards:  # bookkeeping that need not hold up the result (a git commit)
             self._follow_up(task_id, follow_up)
+
+    def _finish(self, task_id: str, after_revision: int, **fields: Any) -> Task | None:
+        """Record the outcome, unless the row stopped being a running one meanwhile (an administrator
+        force-stopped it): then what the worker came back with is discarded and nothing is announced."""
+        with self.db.session() as db:
+            written = db.exec(update(Task).where(col(Task.id) == task_id, col(Task.status) == "running")
+                              .values(**fields, updated_at=utcnow(),
+                                      revision=func.max(Task.revision, after_revision) + 1)).rowcount
+            db.commit()
+            return db.get(Task, task_id) if written else None
 
     def _follow_up(self, task_id: str, work: Any) -> None:
         with self.lock:
@@ -279,7 +305,7 @@ class Runner:
                 task.status = "interrupted"
                 task.message = "Interrupted by a server restart; it runs again"
                 task.enqueued_at = time.time()
-            task.worker, task.step, task.progress, task.eta_seconds = None, 0, 0.0, None
+            task.worker, task.step, task.progress, task.eta_seconds, task.step_seconds = None, 0, 0.0, None, None
             task.revision += 1
             task.updated_at = utcnow()
             db.add(task)

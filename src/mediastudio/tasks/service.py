@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -11,7 +12,7 @@ from sqlmodel import Session, col, func, select
 
 from mediastudio.auth.tables import User
 from mediastudio.common import new_id, utcnow
-from mediastudio.errors import BadRequest, Forbidden, NotFound, TooManyRequests, Unprocessable
+from mediastudio.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable
 from mediastudio.settings import Settings
 from mediastudio.tasks.kinds import KindRegistry, TaskKind
 from mediastudio.tasks.tables import ACTIVE, Task
@@ -24,6 +25,13 @@ class ProjectScope(Protocol):
     or Forbidden otherwise. The projects feature provides it (projects/access.py `task_scope`)."""
 
     def __call__(self, db: Session, user: User, project_id: str, right: str) -> tuple[str | None, str]: ...
+
+
+class ProjectNames(Protocol):
+    """The names of projects (to show on their tasks); the projects feature provides it (projects/access.py
+    `project_names`)."""
+
+    def __call__(self, db: Session, project_ids: set[str]) -> dict[str, str]: ...
 
 
 def kind_or_422(kinds: KindRegistry, name: str) -> TaskKind:
@@ -144,6 +152,33 @@ def request_cancel(db: Session, actor: User, task_id: str) -> tuple[Task, str]:
         task.worker = None
         what = "ended" if stale else "revoked"
     else:
-        task.message, what = "Stopping…", "stopping"
+        task.message, what = stopping_message(task), "stopping"
     db.add(task)
     return task, what
+
+
+def stopping_message(task: Task) -> str:
+    """Why a cancelled task still runs, and for about how long: a step is never cut in half."""
+    if task.step_seconds is None:
+        return "Stopping after the current step (its length is not measured yet)"
+    return f"Stopping after this step, about {max(1, math.ceil(task.step_seconds))} s"
+
+
+def force_stop(db: Session, actor: User, task_id: str) -> Task:
+    """An administrator ends a running task now: its row says cancelled at once and its lane takes the next
+    task; the worker still inside a step is left to return, and what it comes back with is discarded."""
+    if not actor.is_admin:
+        raise Forbidden("Only administrators can force-stop a task.", hint="Cancel it: it stops after its step.")
+    task = db.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"No task '{task_id}'.", hint="GET /api/v1/tasks?all=true lists every task.")
+    if task.status != "running":
+        raise Conflict(f"The task is {task.status}, not running: there is nothing to force-stop.",
+                       hint="A waiting task is cancelled at once with POST …/cancel.")
+    task.status, task.message = "cancelled", "Force-stopped by an administrator"
+    task.cancel_requested, task.finished_at, task.worker = True, utcnow(), None
+    task.eta_seconds = task.step_seconds = None
+    task.revision += 1
+    task.updated_at = utcnow()
+    db.add(task)
+    return task

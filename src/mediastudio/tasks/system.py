@@ -29,7 +29,7 @@ from mediastudio.tasks.kinds import LANES, KindRegistry
 from mediastudio.tasks.queue import TaskQueue
 from mediastudio.tasks.runner import Runner
 from mediastudio.tasks.schemas import TaskOut, task_out
-from mediastudio.tasks.service import ProjectScope, new_task
+from mediastudio.tasks.service import ProjectNames, ProjectScope, new_task
 from mediastudio.tasks.tables import Task
 
 log = logging.getLogger("mediastudio")
@@ -41,8 +41,9 @@ class TaskSystem:
     composition) and the projects feature's rights check (`scope`)."""
 
     def __init__(self, settings: Settings, db: Database, blobs: BlobStore, events: EventBus, kinds: KindRegistry,
-                 scope: ProjectScope) -> None:
+                 scope: ProjectScope, project_names: ProjectNames | None = None) -> None:
         self.settings, self.db, self.events, self.kinds, self.scope = settings, db, events, kinds, scope
+        self.project_names = project_names
         self.runner = Runner(settings, db, blobs, events, kinds)
         self.queue = TaskQueue(settings, self.runner)
         self._dirty: asyncio.Event | None = None
@@ -115,10 +116,13 @@ class TaskSystem:
                 _, places = build_view(db, self.workers, self.paused())
             owners = {u.id: u.display_name for u in db.exec(
                 select(User).where(col(User.id).in_({t.owner_id for t in tasks}))).all()}
+            wanted = {t.project_id for t in tasks if t.project_id}
+            projects = self.project_names(db, wanted) if self.project_names and wanted else {}
         out = []
         for task in tasks:
             place = places.get(task.id)
             out.append(task_out(task, owner_name=owners.get(task.owner_id),
+                                project_name=projects.get(task.project_id or ""),
                                 position=place.position if place and task.status != "running" else None,
                                 starts_in=place.starts_in if place else None,
                                 eta=place.eta if place else None))
@@ -157,6 +161,14 @@ class TaskSystem:
         elif what == "stopping":
             self.runner.cancel_local(task.id)
             self.runner.publish(TaskProgress, task)
+
+    def force_stopped(self, task: Task) -> None:
+        """After force_stop committed: announce it, wake the task if it listens, and while its worker thread is
+        still inside a step, let a stand-in worker serve its lane (only for a task running in this process: a
+        `mediastudio worker` elsewhere frees its thread when the step returns)."""
+        self.runner.publish(TaskCancelled, task)
+        if self.runner.cancel_local(task.id):
+            self.queue.stand_in(task.lane, lambda: self.runner.still_running(task.id))
 
     def set_paused(self, paused: bool, lanes: tuple[str, ...]) -> None:
         self.queue.set_paused(paused, lanes)

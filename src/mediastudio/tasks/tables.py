@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Connection, text
 from sqlmodel import Field, SQLModel
 
 from mediastudio.common import utcnow
@@ -37,6 +37,7 @@ class Task(SQLModel, table=True):
     total: int = 0
     message: str = ""
     eta_seconds: float | None = None  # while running: from the live step rate
+    step_seconds: float | None = None  # while running: the measured time of one step (None until measured)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -51,3 +52,10 @@ class Task(SQLModel, table=True):
     cancel_requested: bool = False
     revision: int = 0  # bumped by each change; events carry it so clients drop stale ones
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+def add_missing_columns(conn: Connection) -> None:
+    """Columns added after the table's first release, for databases made before them."""
+    present = {row[1] for row in conn.execute(text("PRAGMA table_info(tasks)"))}
+    if present and "step_seconds" not in present:
+        conn.execute(text("ALTER TABLE tasks ADD COLUMN step_seconds FLOAT"))

@@ -885,6 +885,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks/{task_id}/force-stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End a running task now, without waiting for its step (admins)
+         * @description The task reads cancelled at once and its lane takes the next task; the step still running is left to return and its result is discarded. A task that is not running: 409.
+         */
+        post: operations["ApiV1TasksTaskIdForceStopForceStop"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks/{task_id}/previews/{node_id}": {
         parameters: {
             query?: never;
@@ -1240,7 +1260,7 @@ export interface components {
         /** CancelOut */
         CancelOut: {
             /**
-             * @description revoked: it had not started; stopping: it stops at its next step; ended: its worker was gone; finished: it had already ended
+             * @description revoked: it had not started; stopping: it stops after its current step (the task's message and step_seconds say about how long); ended: its worker was gone; finished: it had already ended
              * @enum {string}
              */
             outcome: "revoked" | "stopping" | "ended" | "finished";
@@ -2034,12 +2054,12 @@ export interface components {
             cancel_requested: boolean;
             /** Format: date-time */
             created_at: string;
-            /** @description Kind-specific live detail: for scene runs, each node's state (waiting, running, cached, done, error) */
+            /** @description Kind-specific live detail: for scene runs, each node's state (waiting, running, cached, done, error, cancelled; skipped: not reached, the run failed or was cancelled first) */
             detail?: {
                 [key: string]: unknown;
             } | null;
             error: components["schemas"]["TaskError"] | null;
-            /** @description While running: seconds left from the live step rate; while queued: from the kind's measured history (until done) */
+            /** @description While running: seconds left from the measured rate of its steps, or (until a rate is measured) from the kind's history minus the time it has run; while queued: from that history (until done); null when nothing is known yet */
             eta_seconds: number | null;
             finished_at: string | null;
             id: string;
@@ -2056,6 +2076,8 @@ export interface components {
             /** @description 0–1 */
             progress: number;
             project_id: string | null;
+            /** @description The project's name now (the REST API and the feed's hello say it; task events do not) */
+            project_name?: string | null;
             result: {
                 [key: string]: unknown;
             } | null;
@@ -2066,6 +2088,8 @@ export interface components {
             /** @description queued, running, succeeded, failed, cancelled or interrupted (interrupted = stopped by a restart; it runs again once) */
             status: string;
             step: number;
+            /** @description While running: the measured time of one step (a cancel takes effect after the current step); null until measured */
+            step_seconds?: number | null;
             title: string;
             total: number;
             /**
@@ -6523,6 +6547,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CancelOut"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1TasksTaskIdForceStopForceStop: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
                 };
             };
             /** @description The request is not valid; `detail` says which field and why. */

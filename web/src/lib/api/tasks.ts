@@ -50,6 +50,11 @@ export function cancelTask(taskId: string): Promise<Result<{ task: Task; outcome
 	return settle(api.POST('/api/v1/tasks/{task_id}/cancel', { params: { path: { task_id: taskId } } }));
 }
 
+/** Administrators: end a running task now, without waiting for its step (what that step makes is discarded). */
+export function forceStopTask(taskId: string): Promise<Result<Task>> {
+	return settle(api.POST('/api/v1/tasks/{task_id}/force-stop', { params: { path: { task_id: taskId } } }));
+}
+
 /** Starts a task of `kind` (`project.export`, `media.previews`…); scene runs start from their scene instead. */
 export function startTask(kind: string, params: Record<string, unknown> = {}, projectId?: string | null): Promise<Result<Task>> {
 	return settle(api.POST('/api/v1/tasks', { body: { kind, params, project_id: projectId ?? null } }));

@@ -8,6 +8,7 @@ import { checkScene, previewUrl, runGraph, type GraphIssue, type RunRefusal } fr
 import type { GraphEdge } from '$lib/api/scenes';
 import { isActive, type Task } from '$lib/api/tasks';
 import type { NodeStatus } from '$lib/components/canvas/status';
+import { currentRun, settledNodes, waitingAfter, type NodeRun } from '$lib/engine/runState';
 import { tasks } from './tasks.svelte';
 import { toasts } from './toasts.svelte';
 
@@ -17,19 +18,7 @@ export const NO_MODEL = 'no_model';
 /** Debounce of the live check after an edit (the server's room has the edit by then). */
 const CHECK_AFTER_MS = 600;
 
-export type NodeRunState = 'waiting' | 'running' | 'cached' | 'done' | 'error' | 'cancelled';
-
-/** What one node of a run reports (`task.detail.nodes[id]`). */
-export interface NodeRun {
-	state: NodeRunState;
-	step?: number;
-	total?: number;
-	error?: string;
-	/** The blob the node's picture is stored as (changes when the picture does). */
-	preview?: string;
-	/** While a diffusion node runs: a small picture of what it is making so far (a data: URL). */
-	live?: string;
-}
+export type { NodeRun, NodeRunState } from '$lib/engine/runState';
 
 interface SceneRef {
 	projectId: string;
@@ -60,13 +49,13 @@ class RunStore {
 			.filter((task) => task.kind === 'scene.run' && task.project_id === scene.projectId && task.params['scene_id'] === scene.sceneId)
 			.sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at));
 	});
-	/** The latest run: what the nodes' states come from. */
-	readonly task = $derived<Task | null>(this.history[0] ?? null);
+	/** The run every view of the scene follows (runState.ts: the running one of a batch, else the next). */
+	readonly task = $derived<Task | null>(currentRun(this.history));
 	readonly active = $derived(this.task !== null && isActive(this.task));
-	readonly nodes = $derived.by((): Record<string, NodeRun> => {
-		const detail = this.task?.detail as { nodes?: Record<string, NodeRun> } | null | undefined;
-		return detail?.nodes ?? {};
-	});
+	/** Runs of the scene still waiting after the one shown (a batch). */
+	readonly waiting = $derived(waitingAfter(this.history, this.task));
+	/** Each node's state in that run; an ended run leaves none "waiting" or "running". */
+	readonly nodes = $derived.by((): Record<string, NodeRun> => settledNodes(this.task));
 
 	/** Each node's latest picture: from the latest run that made one (a run served from the cache makes none). */
 	readonly finished = $derived.by((): Map<string, string> => {

@@ -8,6 +8,7 @@ import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import {
 	cancelTask,
 	fetchQueue,
+	forceStopTask,
 	isActive,
 	listTasks,
 	setLanesPaused,
@@ -177,6 +178,14 @@ class TaskStore {
 		return null;
 	}
 
+	/** Administrators: ends a running task now (its step is left to return; what it makes is discarded). */
+	async forceStop(id: string): Promise<Problem | null> {
+		const result = await forceStopTask(id);
+		if (!result.ok) return result.problem;
+		this.put(result.data, false);
+		return null;
+	}
+
 	/** Hides the finished tasks listed now (in this browser; they stay on the server). */
 	clearFinished(): void {
 		this.clearedAt = Math.max(Date.now(), ...this.finished.map(finishedAt));
@@ -200,13 +209,20 @@ class TaskStore {
 		const known = this.byId.get(incoming.id);
 		if (known && incoming.revision < known.revision) {
 			// An older state (a REST answer lags the events): only the owner's name, which events lack, is news.
-			if (known.owner_name == null && incoming.owner_name) this.byId.set(known.id, { ...known, owner_name: incoming.owner_name });
+			if ((known.owner_name == null && incoming.owner_name) || (known.project_name == null && incoming.project_name)) {
+				this.byId.set(known.id, {
+					...known,
+					owner_name: known.owner_name ?? incoming.owner_name,
+					project_name: known.project_name ?? incoming.project_name
+				});
+			}
 			return;
 		}
 		const task = { ...incoming };
 		if (known && !isActive(known) && isActive(task) && incoming.revision === known.revision) return;
 		// task.* events carry no owner name nor queue place: keep what the REST API or queue.changed gave.
 		task.owner_name ??= known?.owner_name;
+		task.project_name ??= known?.project_name;
 		if (known && task.status !== 'running' && known.status === task.status) {
 			task.position ??= known.position;
 			task.starts_in_seconds ??= known.starts_in_seconds;

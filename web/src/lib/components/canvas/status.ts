@@ -6,7 +6,7 @@
 import { getContext, setContext } from 'svelte';
 
 export interface NodeStatus {
-	state?: 'waiting' | 'running' | 'cached' | 'done' | 'error' | 'cancelled';
+	state?: 'waiting' | 'running' | 'cached' | 'done' | 'error' | 'cancelled' | 'skipped';
 	step?: number;
 	total?: number;
 	error?: string;

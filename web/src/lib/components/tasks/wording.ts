@@ -22,11 +22,23 @@ export function waitingText(task: Task, { paused = false }: { paused?: boolean }
 	return `${place} · done in ${aboutDuration(task.eta_seconds)}`;
 }
 
-/** A running task's time left: "about 40 s left", "estimating…", "almost done". */
+/**
+ * A running task's time left: "about 40 s left", "almost done", or "starting…" while nothing is measured
+ * yet (before its first steps, as a model loads: never a made-up "a few seconds").
+ */
 export function timeLeftText(secondsLeft: number | null): string {
-	if (secondsLeft == null) return 'estimating…';
+	if (secondsLeft == null) return 'starting…';
 	if (secondsLeft < 1) return 'almost done';
 	return `${aboutDuration(secondsLeft)} left`;
+}
+
+/**
+ * Why a cancelled task still runs, and for about how long: a step is never cut in half, so it stops after
+ * the current one ("stopping after this step, about 12 s", from the measured step time).
+ */
+export function stoppingText(task: Pick<Task, 'step_seconds'>): string {
+	if (task.step_seconds == null) return 'stopping after this step…';
+	return `stopping after this step, about ${Math.max(1, Math.ceil(task.step_seconds))} s`;
 }
 
 /** "Step 3 of 10" (or nothing while a task has no steps yet). */
