@@ -3,7 +3,8 @@ one task (a batch shows its running run, not its newest waiting one), a reload d
 and its Cancel back, a failed run leaves no node "Waiting", and on a phone the task pill covers no button.
 
 Two servers of its own: one with a tiny Stable Diffusion model (random weights, made here) for runs that take a
-while, and a copy of it with broken weights that fails when a run loads it; one with no model. Both offer the test task kinds.
+while, and a copy of it with broken weights that fails when a run loads it; one with no model.
+Both offer the test task kinds.
 """
 
 from __future__ import annotations
