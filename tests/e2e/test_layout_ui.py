@@ -128,14 +128,14 @@ def _centred(page: Page) -> bool:
 
 
 def _phone_inspector(page: Page) -> None:
-    """The Properties tab gives the inspector the room; Progress is a bar that opens as a sheet."""
+    """The Properties tab gives the inspector the room; Progress starts folded, a bar that opens as a sheet."""
     _node(page, "generate").click()
     page.get_by_test_id("tab-properties").click()
     panel = _box(page.get_by_test_id("panel-right"))
     inspector = page.get_by_role("region", name="Properties Inspector")
     expect(inspector.get_by_test_id("node-inspector")).to_be_visible()
     assert _box(inspector)["height"] >= 0.8 * panel["height"], (_box(inspector), panel)
-    toggle = page.get_by_test_id("progress-sheet-toggle")
+    toggle = page.get_by_test_id("progress-toggle")
     expect(toggle).to_have_attribute("aria-expanded", "false")
     toggle.click()
     expect(toggle).to_have_attribute("aria-expanded", "true")

@@ -46,8 +46,9 @@ def model_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from tiny_models import build_tiny_sd
 
     model = build_tiny_sd(tmp_path_factory.mktemp("progress-models") / "tiny-sd")
-    # A copy whose denoiser weights are garbage: it passes every check before a run and fails when loaded.
-    broken = shutil.copytree(model, model.parent / "broken-sd")
+    # A copy whose denoiser weights are garbage (named to sort after tiny-sd, the default model): it passes
+    # every check before a run and fails when it is loaded.
+    broken = shutil.copytree(model, model.parent / "zz-broken-sd")
     (broken / "unet" / "diffusion_pytorch_model.safetensors").write_bytes(b"not weights" * 100)
     server = _server(tmp_path_factory.mktemp("progress-ui"), model, broken)
     yield server.url
@@ -156,7 +157,7 @@ def test_a_failed_run_leaves_no_node_waiting(browser: Browser, model_url: str, c
         project = create_project(context, model_url, "Broken weights", "text-to-image")
         scene_id, graph = _scene_graph(context, model_url, project)
         # The model node picks the model whose weights cannot be loaded: the generation fails when it starts.
-        graph["nodes"]["model"]["params"]["model"] = "broken-sd"
+        graph["nodes"]["model"]["params"]["model"] = "zz-broken-sd"
         _put_graph(context, model_url, project["id"], scene_id, graph)
         page = context.new_page()
         console.watch(page)
@@ -214,8 +215,11 @@ def test_on_a_phone_the_task_pill_covers_no_button(browser: Browser, bare_url: s
             other = tab.bounding_box()
             if other is not None:
                 assert not _overlap(box, other), ("tab", box, other)
-        # The Properties tab holds the inspector and the Progress panel, which lists the task (of no project).
+        # The Properties tab holds the inspector and, folded to a bar that counts what runs, the Progress panel;
+        # opened, it lists the task (of no project).
         page.get_by_test_id("tab-properties").click()
+        expect(page.get_by_test_id("progress-count")).to_have_text("· 1 running")
+        page.get_by_test_id("progress-toggle").click()
         expect(page.get_by_test_id("progress-panel").get_by_test_id("task-row")).to_have_count(1)
         _shot(page, "progress-phone")
         _cancel(context, bare_url, started.json()["id"])

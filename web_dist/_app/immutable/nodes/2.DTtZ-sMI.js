@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/CSpH59aA.js";export{m as component};

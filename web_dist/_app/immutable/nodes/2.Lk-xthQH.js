@@ -1,0 +1,1 @@
+import{_ as m}from"../chunks/BaBxmqPx.js";export{m as component};
