@@ -15,6 +15,9 @@ from pydantic import AfterValidator, StringConstraints
 from pydantic_core import PydanticCustomError
 
 NOT_BLANK = r"\S"  # JSON Schema patterns search: "holds something other than spaces"
+# One line of text: no control characters (a newline would end a commit's first line; they match nothing a
+# person typed and would end up in logs).
+PLAIN_LINE = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
 
 
 def text(*, min_length: int | None = None, max_length: int | None = None, pattern: str | None = None,

@@ -32,6 +32,7 @@ from mediastudio.projects.access import project_folder
 from mediastudio.projects.tables import Project
 from mediastudio.settings import Settings
 from mediastudio.studio import Studio
+from support import run_async
 
 
 class HeldPeer:
@@ -156,7 +157,7 @@ def test_a_watcher_whose_messages_cross_an_edit_gets_no_credit(studio: Studio, f
         await asyncio.wait_for(asyncio.gather(editing, *in_flight), 5)
         await rooms.save_version(project.id, "Saved version: review")
 
-    asyncio.run(scenario())
+    run_async(scenario())
     assert credits(studio, project.id) == [(ana.id, "changed steps 30→31 on 'Text to image'")]
     commit = last_commit(studio, project)
     assert commit.startswith(f"{ana.id}@") and "Co-authored-by" not in commit, commit
@@ -178,7 +179,7 @@ def test_two_editors_in_one_window_are_each_credited_with_their_own_change(studi
             lambda g: g["nodes"]["seed"]["params"].__setitem__("value", 7)))
         await rooms.save_version(project.id)
 
-    asyncio.run(scenario())
+    run_async(scenario())
     assert sorted(credits(studio, project.id)) == sorted([
         (ana.id, "changed steps 30→33 on 'Text to image'"),
         (bob.id, "changed value 42→7 on 'Seed'"),
@@ -201,10 +202,10 @@ def test_after_a_restart_only_those_whose_updates_changed_the_scene_are_credited
         await live.room.apply(editor.update(set_steps(44)), ana.id)
         live.room.log.close()  # the process dies: nothing more is written
 
-    asyncio.run(before_the_crash())
+    run_async(before_the_crash())
     restarted = build_studio(Settings(data_dir=tmp_path, probe_gpu=False))
     try:
-        assert asyncio.run(restarted.rooms.recover()) == 1
+        assert run_async(restarted.rooms.recover()) == 1
         assert credits(restarted, project.id) == [(ana.id, "changed steps 30→44 on 'Text to image'")]
         commit = last_commit(restarted, project)
         assert commit.startswith(f"{ana.id}@") and "Co-authored-by" not in commit, commit

@@ -64,4 +64,4 @@ def test_the_clip_plays_the_pictures_in_the_order_of_the_list(server: RunningSer
     assert frames == order
 
     latest = admin.get(f"/api/v1/projects/{pid}/history", params={"limit": 1}).json()["items"][0]
-    assert (latest["kind"], latest["summary"]) == ("generate", "Added 'Clip.mp4'")
+    assert (latest["kind"], latest["summary"]) == ("generate", "Added 'Clip · #1.mp4'")

@@ -190,7 +190,7 @@ def test_history_summaries_versions_and_restore(server: RunningServer, ana: ApiC
     assert [c["sha"] for c in after[1:]] == [c["sha"] for c in history]  # never rewritten
     assert len(after) == 3
     again = ana.post(f"/api/v1/projects/{project['id']}/history/{first}/restore")
-    assert again.status_code == 400 and "current one already" in again.json()["detail"]
+    assert again.status_code == 409 and "current one already" in again.json()["detail"]
 
 
 def test_viewers_look_but_change_and_run_nothing(server: RunningServer, ana: ApiClient) -> None:

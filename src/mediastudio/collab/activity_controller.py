@@ -9,7 +9,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from pydantic import BaseModel, Field
 
-from mediastudio.api_types import text
+from mediastudio.api_types import PLAIN_LINE, text
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.collab.activity import recent
 from mediastudio.collab.rooms import RoomsDep
@@ -33,9 +33,7 @@ class ActivityOut(BaseModel):
 
 
 LABEL_MAX = 120
-# One line of text: no control characters (a newline would end the commit's first line), nothing but spaces
-# counts as no label.
-PLAIN_LINE = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
+# One line of text (api_types.PLAIN_LINE); nothing but spaces counts as no label.
 
 
 class SaveVersion(BaseModel):

@@ -8,10 +8,11 @@ from anyio import to_thread
 from litestar import Controller, get, post
 from litestar.params import FromPath, QueryParameter
 
+from mediastudio.api_types import PLAIN_LINE
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page
 from mediastudio.db import DatabaseDep
-from mediastudio.errors import BadRequest, NotFound
+from mediastudio.errors import BadRequest, Conflict, NotFound
 from mediastudio.paging import OffsetCursor, offset_of
 from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.history import (
@@ -89,7 +90,7 @@ class HistoryController(Controller):
         database: DatabaseDep, settings: SettingsDep,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         cursor: OffsetCursor = None,
-        q: Annotated[str | None, QueryParameter(max_length=SEARCH_MAX, description=(
+        q: Annotated[str | None, QueryParameter(max_length=SEARCH_MAX, pattern=PLAIN_LINE, description=(
             "Only versions whose label, message or author holds every word of this (any case)"))] = None,
     ) -> Page[CommitOut]:
         words = search_words(q)
@@ -167,6 +168,7 @@ class HistoryController(Controller):
 
         repo, made = await to_thread.run_sync(restore_files)
         if made is None:
-            raise BadRequest("That version is the current one already.")
+            raise Conflict("That version is the current one already: restoring it would change nothing.",
+                           hint="Pick an earlier version in the History list.")
         await rooms.reload_from_files(project_id)  # open browsers see the restored graphs live
         return commit_out(repo, repo.log(limit=1)[0])

@@ -167,11 +167,9 @@ def stopping_message(task: Task) -> str:
 def force_stop(db: Session, actor: User, task_id: str) -> Task:
     """An administrator ends a running task now: its row says cancelled at once and its lane takes the next
     task; the worker still inside a step is left to return, and what it comes back with is discarded."""
+    task = visible_task(db, actor, task_id)  # another user's task answers exactly like a missing one
     if not actor.is_admin:
         raise Forbidden("Only administrators can force-stop a task.", hint="Cancel it: it stops after its step.")
-    task = db.get(Task, task_id)
-    if task is None:
-        raise NotFound(f"No task '{task_id}'.", hint="GET /api/v1/tasks?all=true lists every task.")
     if task.status != "running":
         raise Conflict(f"The task is {task.status}, not running: there is nothing to force-stop.",
                        hint="A waiting task is cancelled at once with POST …/cancel.")
