@@ -90,7 +90,10 @@ class HistoryController(Controller):
         database: DatabaseDep, settings: SettingsDep,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         cursor: OffsetCursor = None,
-        q: Annotated[str | None, QueryParameter(max_length=SEARCH_MAX, pattern=PLAIN_LINE, description=(
+        # The plain-line rule is stated in the document (a request it allows is not refused) and checked by
+        # search_words, which says it in words.
+        q: Annotated[str | None, QueryParameter(max_length=SEARCH_MAX, schema_extra={"pattern": PLAIN_LINE},
+                                                description=(
             "Only versions whose label, message or author holds every word of this (any case)"))] = None,
     ) -> Page[CommitOut]:
         words = search_words(q)

@@ -117,7 +117,7 @@ def list_tasks(db: Session, actor: User, *, project_id: str | None, statuses: li
     return rows[:limit], next_cursor
 
 
-TASK_CURSOR = r"^[0-9]{1,18}-[A-Za-z0-9_]{1,64}$"
+TASK_CURSOR = r"^[0-9]{1,17}-[A-Za-z0-9_]{1,64}$"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -129,10 +129,14 @@ def _to_cursor(task: Task) -> str:
 
 def _from_cursor(cursor: str) -> tuple[datetime, str]:
     micros, _, task_id = cursor.partition("-")
-    if not (micros.isascii() and micros.isdigit()) or not task_id:
-        raise BadRequest("That cursor is not one this server gave out.", hint="Start again without a cursor.",
+    refused = BadRequest("That cursor is not one this server gave out.", hint="Start again without a cursor.",
                          field="cursor")
-    return EPOCH + timedelta(microseconds=int(micros)), task_id
+    if not (micros.isascii() and micros.isdigit()) or not task_id:
+        raise refused
+    try:
+        return EPOCH + timedelta(microseconds=int(micros)), task_id
+    except OverflowError:  # a time past the year 9999 (the pattern allows up to the year 5138): never given out
+        raise refused from None
 
 
 def request_cancel(db: Session, actor: User, task_id: str) -> tuple[Task, str]:
