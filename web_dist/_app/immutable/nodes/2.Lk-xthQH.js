@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/BaBxmqPx.js";export{m as component};
