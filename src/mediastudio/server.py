@@ -17,6 +17,7 @@ from mediastudio import __version__
 from mediastudio.settings import Settings
 
 GRACEFUL_SHUTDOWN_S = 1
+KEEP_ALIVE_S = 75  # seconds an idle HTTP/1.1 connection is kept open
 
 
 def desktop_present() -> bool:
@@ -82,6 +83,9 @@ def run_server(settings: Settings, open_browser: bool | None = None) -> None:
         port=settings.port,
         log_level=settings.log_level,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        # An idle connection stays open longer than clients and proxies keep theirs (nginx 60 s upstream): with
+        # uvicorn's 5 s, a client that reused a connection just as the server dropped it got a reset.
+        timeout_keep_alive=KEEP_ALIVE_S,
         access_log=False,
         server_header=False,
     )

@@ -94,3 +94,26 @@ def test_the_data_folder_comes_from_the_environment(
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(10)
+
+
+def test_an_idle_connection_is_still_open_after_a_pause_a_client_would_make(shared_server: RunningServer) -> None:
+    """A client (a browser, Playwright, a proxy) reuses a connection it left idle for a few seconds; the server
+    must not have dropped it meanwhile (it used to after 5 s, and a request sent just then was reset)."""
+    import http.client
+    import time
+    from urllib.parse import urlsplit
+
+    where = urlsplit(shared_server.url)
+    connection = http.client.HTTPConnection(where.hostname or "127.0.0.1", where.port, timeout=10)
+    try:
+        connection.request("GET", "/api/v1/health")
+        first = connection.getresponse()
+        first.read()
+        assert first.status == 200 and not first.will_close
+        time.sleep(6)
+        connection.request("GET", "/api/v1/health")  # on the same socket: http.client does not reconnect
+        again = connection.getresponse()
+        again.read()
+        assert again.status == 200
+    finally:
+        connection.close()
