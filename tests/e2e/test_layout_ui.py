@@ -121,6 +121,14 @@ def _graph_centre(page: Page) -> tuple[float, float]:
     return (left + right) / 2, (top + bottom) / 2
 
 
+def _framing(page: Page) -> str:
+    """What a failed wait for the frame saw: the canvas, the graph's centre, the nodes and the view's transform."""
+    view = page.evaluate("() => getComputedStyle(document.querySelector('.svelte-flow__viewport')).transform")
+    nodes = [_box(node) for node in page.get_by_test_id("graph-node").all()]
+    return (f"the graph to be framed (canvas {_box(page.get_by_test_id('scene-canvas'))}, graph centre "
+            f"{_graph_centre(page)}, view {view}, nodes {nodes})")
+
+
 def _centred(page: Page) -> bool:
     canvas = _box(page.get_by_test_id("scene-canvas"))
     x, y = _graph_centre(page)
@@ -152,7 +160,7 @@ def test_every_screen_size_shows_the_studio_unclipped(desktop: BrowserContext, s
     page = _open_at(desktop, studio_url, PHONE, console)
 
     # A phone opens the scene centred on the graph, at a scale its node titles can be read at.
-    wait_until(lambda: _centred(page), timeout=10, interval=0.1, message="the graph to be framed")
+    wait_until(lambda: _centred(page), timeout=10, interval=0.1, message=lambda: _framing(page))
     assert _title_px(page) >= MIN_TITLE_PX - 0.01, f"node titles are {_title_px(page):.1f} px on a phone"
     _phone_inspector(page)
 
