@@ -50,6 +50,7 @@ def _client(server: RunningServer, api: ApiClient, team: dict) -> YClient:
 
 
 
+@pytest.mark.timing
 def test_an_edit_reaches_the_other_editor_live_and_is_saved_to_git(
         server: RunningServer, ana: ApiClient, team: dict) -> None:
     async def scenario() -> float:

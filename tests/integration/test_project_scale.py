@@ -7,6 +7,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from support import ApiClient, set_up_admin, start_server
 
 PROJECTS = 1000
@@ -42,6 +44,7 @@ def _fill_index(database: Path, workspace_id: str, user_id: str) -> None:
             db.execute("INSERT INTO project_tags (project_id, tag) VALUES (?, ?)", (pid, WORDS[i % 10]))
 
 
+@pytest.mark.timing
 def test_listing_and_search_at_1000_projects_answer_in_under_50_ms(tmp_path: Path) -> None:
     server = start_server(tmp_path)
     client = set_up_admin(server.url)

@@ -37,6 +37,7 @@ def test_health_reports_the_gpu_probe_result(shared_server: RunningServer) -> No
         assert "CPU" in str(gpu["hint"])
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_a_signal_stops_the_server_cleanly_within_two_seconds(
         server_factory: Callable[..., RunningServer], sig: int) -> None:

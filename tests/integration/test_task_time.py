@@ -70,6 +70,7 @@ def progress_events(server: RunningServer, client: ApiClient, **params: Any) -> 
 
 
 # -- the ETA --------------------------------------------------------------------------------------
+@pytest.mark.timing
 def test_eta_of_a_run_with_a_slow_start_matches_the_time_its_steps_really_took(
         server: RunningServer, admin: ApiClient) -> None:
     # A 2 s "model load", then 12 steps of 0.4 s: counting the load as stepping (elapsed / steps) says three
