@@ -1,0 +1,43 @@
+"""The benchmark runner's verdicts: a quick run fails only on a >3× regression against the baseline of its mode,
+compared on the ratio to the run's own anchor where there is one (the machine's speed cancels out), never on an
+absolute time."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from benchmarks.harness import Measure, regressions, report, table
+
+
+def _run(*measures: Measure) -> dict:
+    return report(list(measures), quick=True, errors={})
+
+
+def test_a_slower_machine_is_no_regression_when_the_anchor_slowed_down_as_much() -> None:
+    before = _run(Measure("api", "health p95", 2.0, "ms", "lower", anchor=1.0, anchor_name="bare"))
+    slower_machine = _run(Measure("api", "health p95", 10.0, "ms", "lower", anchor=5.0, anchor_name="bare"))
+    assert regressions(slower_machine, before) == []
+
+
+def test_ours_getting_more_than_three_times_worse_than_its_anchor_is_a_regression() -> None:
+    before = _run(Measure("api", "health p95", 2.0, "ms", "lower", anchor=1.0, anchor_name="bare"),
+                  Measure("api", "health req/s", 900.0, "req/s", "higher", anchor=9000.0, anchor_name="bare"),
+                  Measure("api", "scene p95", 4.0, "ms", "lower", anchor=1.0, anchor_name="bare"))
+    now = _run(Measure("api", "health p95", 5.8, "ms", "lower", anchor=1.0, anchor_name="bare"),  # 2.9×: not yet
+               Measure("api", "health req/s", 200.0, "req/s", "higher", anchor=9000.0, anchor_name="bare"),  # 4.5×
+               Measure("api", "scene p95", 13.0, "ms", "lower", anchor=1.0, anchor_name="bare"))  # 3.25×
+    assert [line.split(":")[0] for line in regressions(now, before)] == ["api/health req/s", "api/scene p95"]
+
+
+def test_without_an_anchor_the_value_itself_is_compared_and_new_measures_are_not_judged() -> None:
+    before = _run(Measure("uploads", "RSS growth", 10.0, "MiB", "lower"))
+    now = _run(Measure("uploads", "RSS growth", 40.0, "MiB", "lower"), Measure("uploads", "new", 1.0, "s", "lower"))
+    assert [line.split(":")[0] for line in regressions(now, before)] == ["uploads/RSS growth"]
+
+
+def test_the_table_shows_target_anchor_ratio_and_a_plain_miss() -> None:
+    text = table([Measure("api", "health req/s", 1200.0, "req/s", "higher", target="≥ 5,000 req/s", passed=False,
+                          anchor=12000.0, anchor_name="bare Litestar")])
+    assert "| api | health req/s | ≥ 5,000 req/s | 1,200 req/s | 12,000 req/s (bare Litestar) | 0.10× | **MISS** |" \
+        in text
