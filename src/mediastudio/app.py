@@ -44,7 +44,7 @@ from mediastudio.projects.controller import ProjectsController
 from mediastudio.projects.history_controller import HistoryController
 from mediastudio.projects.roles_controller import ProjectRolesController
 from mediastudio.projects.scenes_controller import ScenesController
-from mediastudio.projects.sweeper import project_sweeper, recover_projects
+from mediastudio.projects.sweeper import commit_pending_changes, project_sweeper, recover_projects
 from mediastudio.settings import Settings
 from mediastudio.storage.blobs import BlobStore
 from mediastudio.studio import Studio
@@ -123,6 +123,7 @@ def _lifespan(studio: Studio) -> Callable[[Litestar], contextlib.AbstractAsyncCo
             await studio.webhooks.stop()
             await studio.tasks.stop()  # running tasks stop at their next step and run again on start
             await studio.rooms.stop()  # writes and commits what the live scenes hold
+            await commit_pending_changes()  # everyday edits still in their commit window
             studio.events.close()
             studio.db.close()
 

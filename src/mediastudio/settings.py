@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     session_days: int = Field(30, ge=1, description="A browser session lasts this long unused.")
     live_recheck_seconds: float = Field(30.0, gt=0, le=3600, description="Open WebSockets check their caller's "
                                         "rights again this often (changes made through this server apply at once).")
+    commit_window_s: float = Field(0.5, ge=0, le=60, description="Everyday edits made within this many seconds "
+                                   "of each other go into one git commit (each is on disk, fsynced, before it is "
+                                   "answered); 0 commits each at once. Saved versions are always committed at once.")
     cookie_secure: bool = Field(False, description="Mark cookies Secure (set when serving HTTPS).")
     guest_expiry_days: int = Field(7, ge=1, description="Guests idle this long are removed with their data.")
     guest_task_quota: int = Field(5, ge=0, description="Tasks a guest may have queued at once.")

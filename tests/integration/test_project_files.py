@@ -20,7 +20,9 @@ from support import ApiClient, RunningServer, git, project_folder, set_up_admin,
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, RunningServer]]:
-    a = start_server(tmp_path_factory.mktemp("studio-a"))
+    # Studio A commits each edit at once: the round trip below writes asset files behind the studio's back and
+    # has the next edit's commit take them along (a deferred edit commits only the files it wrote itself).
+    a = start_server(tmp_path_factory.mktemp("studio-a"), env={"MEDIASTUDIO_COMMIT_WINDOW_S": "0"})
     b = start_server(tmp_path_factory.mktemp("studio-b"), env={"MEDIASTUDIO_IMPORT_MAX_BYTES": str(5 << 20)})
     yield a, b
     a.stop()

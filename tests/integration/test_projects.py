@@ -131,6 +131,7 @@ def test_scenes_create_rename_reorder_duplicate_delete(server: RunningServer, an
     assert names == ["Coda", "Opening", "Opening copy", "Resolution"]
     assert [s["order"] for s in ana.get(base).json()["items"]] == [0, 1, 2, 3]
     assert ana.get(f"{base}/{confrontation['id']}").status_code == 404
+    ana.get(f"/api/v1/projects/{project['id']}/history")  # reading the history commits what is pending
     assert git(project_folder(server, project), "status", "--porcelain") == ""
 
 

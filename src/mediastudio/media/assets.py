@@ -79,17 +79,19 @@ def add_assets(db: Session, settings: Settings, actor: User, project_id: str,
 
     charge(db, settings, actor, ((sha, size) for _, sha, _, _, size in files))  # refused before a file is written
     made = []
+    written = []
     for name, sha, sniffed, probed, size in files:
         meta: dict[str, Any] = {
             "id": new_id("as"), "name": name, "category": category or sniffed.category, "mime": sniffed.mime,
             "size": size, "sha256": sha, "width": probed.width, "height": probed.height,
             "duration": probed.duration, "tags": clean_tags(tags or []), "created_by": actor.id,
             "created_at": utcnow().isoformat(), "provenance": provenance, "trashed_at": None}
-        write_json(asset_file(settings, project, meta["id"]), meta)
+        written.append(asset_file(settings, project, meta["id"]))
+        write_json(written[-1], meta)
         made.append(_index(db, project, meta))
     label = f"'{files[0][0]}'" if len(files) == 1 else f"{len(files)} assets"
     if commit_now:
-        commit(db, settings, project, actor, message or f"Uploaded {label}", kind="upload")
+        commit(db, settings, project, actor, message or f"Uploaded {label}", kind="upload", deferred=written)
     for asset in made:
         emit(db, AssetCreated(workspace_id=project.workspace_id, project_id=project.id, asset_id=asset.id,
                               by=actor.id))
@@ -152,7 +154,8 @@ def update_asset(db: Session, settings: Settings, actor: User, project_id: str, 
     if said:
         write_json(asset_file(settings, project, asset_id), meta)
         asset = _index(db, project, meta)
-        commit(db, settings, project, actor, "; ".join(said), kind="asset")
+        commit(db, settings, project, actor, "; ".join(said), kind="asset",
+               deferred=[asset_file(settings, project, asset_id)])
         emit(db, AssetUpdated(workspace_id=project.workspace_id, project_id=project.id, asset_id=asset.id,
                               by=actor.id))
     return asset

@@ -18,7 +18,8 @@ class ProjectChanged(Event):
     project_id: str
     by: str | None = Field(description="The user who changed it (null: none, e.g. an import by the system)")
     summary: str = Field(description="What changed, for a person (the commit message)")
-    commit: str | None = omitted_if_none("The git commit it made; absent when it made none")
+    commit: str | None = omitted_if_none("The git commit it made; absent when it made none, and for an everyday "
+                                         "edit, committed a moment later with the others of its window")
 
 
 class ProjectActivity(Event):

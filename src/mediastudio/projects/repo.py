@@ -3,12 +3,22 @@ it: a locked-down git that turns an imported bundle into a fresh repository, nev
 
 GitPython is not thread-safe and git allows one writer per repository: every operation on a
 repository holds that repository's lock.
+
+Commits of everyday edits are deferred (`commit_later`): the edited file is already on disk (written atomically
+and fsynced), the change is appended to the repository's pending journal (`.git/mediastudio-pending.jsonl`,
+fsynced) and the request is answered; a timer commits every change of that window in one commit, which names
+each change and credits its authors. Whatever reads the history, or commits, first commits what is pending, so
+no reader ever sees a history without an answered change; a studio killed before the timer fired commits the
+journal when it starts again (`recover`).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,8 +34,14 @@ if TYPE_CHECKING:
 COMMITTER = ("Mediastudio", "studio@mediastudio.invalid")
 KIND_TRAILER = "Mediastudio-Kind"  # what made a commit: projects/history.py names it
 GITIGNORE = ".mediastudio/\n*.tmp\n"
+PENDING = "mediastudio-pending.jsonl"  # under .git: never tracked, moves with the folder
+SUMMARY_MAX = 200  # characters of a coalesced commit's first line
+LISTED_MAX = 200  # changes listed one by one in a coalesced commit's message
 _locks: WeakValueDictionary[str, threading.RLock] = WeakValueDictionary()
 _locks_guard = threading.Lock()
+_timers: dict[str, threading.Timer] = {}  # the folders with a commit scheduled
+_timers_guard = threading.Lock()
+log = logging.getLogger("mediastudio")
 
 
 def _lock_for(path: Path) -> threading.RLock:
@@ -69,6 +85,96 @@ def _author_id(email: str) -> str | None:
     return local if domain == "mediastudio.invalid" and local.startswith("u_") else None
 
 
+@dataclass(frozen=True)
+class PendingChange:
+    """An answered change not committed yet, as the pending journal holds it: what it said, who made it, its
+    kind and the files it wrote or removed (relative to the folder)."""
+
+    message: str
+    author: Author
+    kind: str | None
+    paths: tuple[str, ...] = ()
+
+    def line(self) -> bytes:
+        return (json.dumps({"message": self.message, "name": self.author.name, "user_id": self.author.user_id,
+                            "kind": self.kind, "paths": list(self.paths)}, ensure_ascii=False) + "\n").encode()
+
+    @classmethod
+    def parse(cls, line: str) -> PendingChange | None:
+        """None for a line a crash cut short (the change it named is still on disk and is committed anyway)."""
+        try:
+            entry = json.loads(line)
+            return cls(str(entry["message"]), Author(str(entry["name"]), str(entry["user_id"])),
+                       str(entry["kind"]) if entry.get("kind") else None,
+                       tuple(str(p) for p in entry.get("paths") or ()))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+
+def runs_of_a_kind(changes: list[PendingChange]) -> list[list[PendingChange]]:
+    """The changes cut where the kind changes: each run becomes one commit, so a burst of scene edits is one
+    commit while an upload followed by a settings change stays two. A run that wrote a file an earlier run
+    wrote joins it (the file holds both changes now: neither commit could hold one without the other)."""
+    runs: list[list[PendingChange]] = []
+    for change in changes:
+        if runs and (runs[-1][0].kind == change.kind
+                     or set(change.paths) & {p for c in runs[-1] for p in c.paths}):
+            runs[-1].append(change)
+        else:
+            runs.append([change])
+    return runs
+
+
+def coalesce(changes: list[PendingChange]) -> tuple[str, Author, list[Author], str | None]:
+    """One commit for several changes of one kind: (message, lead author, co-authors, kind). The lead is who
+    made most of them (the first of equals), the others are co-authors; the first line names the changes (as
+    many as fit, else the first and how many more) and the body lists each with its author."""
+    if len(changes) == 1:
+        return changes[0].message, changes[0].author, [], changes[0].kind
+    counts = Counter(c.author for c in changes)
+    order = list(dict.fromkeys(c.author for c in changes))
+    lead = max(order, key=lambda a: counts[a])  # max keeps the first of equals
+    kinds = {c.kind for c in changes}
+    kind = kinds.pop() if len(kinds) == 1 else "edit"
+    said = list(dict.fromkeys(c.message for c in changes))
+    head = "; ".join(said)
+    if len(head) > SUMMARY_MAX or "\n" in head:
+        head = f"{said[0].splitlines()[0][:SUMMARY_MAX - 40]} and {len(changes) - 1} more changes"
+    body = [f"- {c.message.splitlines()[0]} ({c.author.name})" for c in changes[:LISTED_MAX]]
+    if len(changes) > LISTED_MAX:
+        body.append(f"- and {len(changes) - LISTED_MAX} more")
+    return head + "\n\n" + "\n".join(body), lead, [a for a in order if a != lead], kind
+
+
+def _fire(path: str) -> None:
+    with _timers_guard:
+        _timers.pop(path, None)
+    try:
+        ProjectRepo(Path(path)).commit_pending()
+    except Exception:  # the journal stays: the next read, write or start commits it
+        log.exception("Committing the pending changes of %s failed", path)
+
+
+def _schedule(path: Path, window_s: float) -> None:
+    with _timers_guard:
+        if str(path) in _timers:
+            return
+        timer = threading.Timer(window_s, _fire, args=(str(path),))
+        timer.daemon = True
+        _timers[str(path)] = timer
+        timer.start()
+
+
+def commit_every_pending() -> int:
+    """Commit what every scheduled folder holds now (on a clean stop); returns how many folders committed."""
+    with _timers_guard:
+        scheduled = list(_timers.items())
+        _timers.clear()
+    for _, timer in scheduled:
+        timer.cancel()
+    return sum(1 for path, _ in scheduled if ProjectRepo(Path(path)).commit_pending() is not None)
+
+
 class ProjectRepo:
     """A project's folder and its git history."""
 
@@ -101,7 +207,15 @@ class ProjectRepo:
                    allow_empty: bool = False) -> str | None:
         """Stage every change in the folder and commit it; None when nothing changed (unless `allow_empty`:
         a labelled version is a commit even when the files are as they were). `kind` and `extra` go in
-        trailers (projects/history.py reads them)."""
+        trailers (projects/history.py reads them). Pending changes are committed first, as their own commit."""
+        with self.lock:
+            self.commit_pending()
+            return self._commit(message, author, co_authors, kind=kind, extra=extra, allow_empty=allow_empty)
+
+    def _commit(self, message: str, author: Author, co_authors: list[Author] | None = None, *,
+                kind: str | None = None, extra: dict[str, str] | None = None,
+                allow_empty: bool = False, paths: tuple[str, ...] = ()) -> str | None:
+        """Stage `paths` (every change in the folder when none are named) and commit what is staged."""
         import git
 
         fields = {**({KIND_TRAILER: kind} if kind else {}), **(extra or {})}
@@ -110,7 +224,7 @@ class ProjectRepo:
         with self.lock:
             repo = self._git()
             try:
-                repo.git.add("-A")
+                repo.git.add("-A", "--", *(paths or (".",)))
                 if repo.head.is_valid() and not repo.index.diff("HEAD") and not allow_empty:
                     return None
                 actor = git.Actor(author.name, author.email)
@@ -121,8 +235,52 @@ class ProjectRepo:
             finally:
                 repo.close()
 
+    def commit_later(self, message: str, author: Author, *, kind: str | None, paths: list[Path],
+                     window_s: float) -> None:
+        """Record a change whose files (`paths`, written atomically and fsynced, or removed) are on disk and
+        commit it within `window_s` seconds, together with the other changes of that window. Durable when it
+        returns: the journal line is fsynced, and a start after a crash commits it (`recover`). Only these
+        files go into its commit: what a live scene wrote meanwhile is committed by its room, as its own."""
+        relative = tuple(os.fspath(p.relative_to(self.path)) for p in paths)
+        if not relative:
+            raise ValueError("a deferred change names the files it changed")
+        with self.lock:
+            fd = os.open(self.path / ".git" / PENDING, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, PendingChange(message, author, kind, relative).line())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _schedule(self.path, window_s)
+
+    def pending(self) -> list[PendingChange]:
+        """The answered changes not committed yet, oldest first."""
+        with self.lock:
+            try:
+                text = (self.path / ".git" / PENDING).read_text(encoding="utf-8", errors="replace")
+            except FileNotFoundError:
+                return []
+        return [c for c in map(PendingChange.parse, text.splitlines()) if c is not None]
+
+    def commit_pending(self) -> str | None:
+        """Commit the pending changes now, one commit per run of changes of one kind (`runs_of_a_kind`); returns
+        the last sha, None when none were pending (or their files were as committed already). The journal goes
+        once its changes are in commits."""
+        journal = self.path / ".git" / PENDING
+        with self.lock:
+            if not journal.is_file():  # nothing pending, or the folder moved (its journal went with it)
+                return None
+            sha = None
+            for run in runs_of_a_kind(self.pending()):
+                message, lead, others, kind = coalesce(run)
+                paths = tuple(dict.fromkeys(p for c in run for p in c.paths)) if all(c.paths for c in run) else ()
+                sha = self._commit(message, lead, others, kind=kind, paths=paths) or sha
+            journal.unlink()
+            return sha
+
     def log(self, limit: int = 100, skip: int = 0) -> list[Commit]:
         with self.lock:
+            self.commit_pending()
             repo = self._git()
             try:
                 if not repo.head.is_valid():
@@ -136,6 +294,7 @@ class ProjectRepo:
 
     def count_commits(self) -> int:
         with self.lock:
+            self.commit_pending()
             repo = self._git()
             try:
                 return int(repo.git.rev_list("--count", "HEAD")) if repo.head.is_valid() else 0
@@ -149,6 +308,7 @@ class ProjectRepo:
         if not ref or not all(c in "0123456789abcdef" for c in ref.lower()) or len(ref) < 4:
             return None
         with self.lock:
+            self.commit_pending()
             repo = self._git()
             try:
                 return str(repo.commit(ref).hexsha)
@@ -162,6 +322,7 @@ class ProjectRepo:
         import git
 
         with self.lock:
+            self.commit_pending()
             repo = self._git()
             try:
                 tree = repo.commit(sha).tree
@@ -173,6 +334,7 @@ class ProjectRepo:
     def checkout_files(self, sha: str) -> None:
         """Make the working folder equal to commit `sha` (tracked files only), without moving HEAD."""
         with self.lock:
+            self.commit_pending()
             repo = self._git()
             try:
                 repo.git.rm("-r", "-q", "--cached", "--ignore-unmatch", ".")
@@ -186,6 +348,7 @@ class ProjectRepo:
 
     def bundle(self, target: Path) -> None:
         with self.lock:
+            self.commit_pending()
             repo = self._git()
             try:
                 repo.git.bundle("create", str(target), "--all")
@@ -203,6 +366,7 @@ class ProjectRepo:
     def every_version_of(self, prefix: str) -> list[bytes]:
         """The content of every file under `prefix` in every commit (each distinct version once)."""
         with self.lock:
+            self.commit_pending()
             repo = self._git()
             try:
                 if not repo.head.is_valid():
@@ -217,6 +381,7 @@ class ProjectRepo:
 
     def fsck(self) -> None:
         with self.lock:
+            self.commit_pending()
             repo = self._git()
             try:
                 repo.git.fsck("--full", "--no-progress")
@@ -224,11 +389,13 @@ class ProjectRepo:
                 repo.close()
 
     def recover(self) -> bool:
-        """After a crash: drop a stale index.lock and half-written temp files, then commit whatever
-        complete files were left uncommitted, so no edit is lost. Returns True if it committed."""
+        """After a crash: drop a stale index.lock and half-written temp files, commit the pending changes
+        (with their messages and authors), then commit whatever complete files were left uncommitted, so no edit
+        is lost. Returns True if it committed."""
         lock = self.path / ".git" / "index.lock"
         lock.unlink(missing_ok=True)
         remove_stale_temp_files(self.path)
+        committed = self.commit_pending() is not None  # answered changes a crash kept from their commit
         with self.lock:
             repo = self._git()
             try:
@@ -236,6 +403,6 @@ class ProjectRepo:
             finally:
                 repo.close()
         if not dirty:
-            return False
+            return committed
         return self.commit_all("Recovered changes saved before an interrupted commit",
                                Author("Mediastudio", "u_system"), kind="recovered") is not None

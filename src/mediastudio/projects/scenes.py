@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session
@@ -40,11 +41,15 @@ def get_scene(db: Session, settings: Settings, actor: User, project_id: str, sce
                    hint=f"GET /api/v1/projects/{project_id}/scenes lists its scenes.")
 
 
-def _renumber(folder: Any, scenes: list[dict[str, Any]]) -> None:
+def _renumber(folder: Path, scenes: list[dict[str, Any]]) -> list[Path]:
+    """Number the scenes 0, 1, 2… in this order; returns the files it rewrote."""
+    written = []
     for order, scene in enumerate(scenes):
         if scene.get("order") != order:
             scene["order"] = order
             content.write_scene(folder, scene)
+            written.append(content.scene_path(folder, scene["id"]))
+    return written
 
 
 def create_scene(db: Session, settings: Settings, actor: User, project_id: str, name: str,
@@ -54,10 +59,11 @@ def create_scene(db: Session, settings: Settings, actor: User, project_id: str, 
     folder = project_folder(settings, project)
     with ProjectRepo(folder).lock:  # live rooms write scene files under the same lock
         scenes = content.read_scenes(folder)
-        scene = {"id": new_id("sc"), "name": _clean_name(name), "order": len(scenes),
-                 "graph": stored.model_dump()}
+        scene_id = new_id("sc")
+        scene = {"id": scene_id, "name": _clean_name(name), "order": len(scenes), "graph": stored.model_dump()}
         content.write_scene(folder, scene)
-        commit(db, settings, project, actor, f"Added scene '{scene['name']}'", kind="scene")
+        commit(db, settings, project, actor, f"Added scene '{scene['name']}'", kind="scene",
+               deferred=[content.scene_path(folder, scene_id)])
         return scene
 
 
@@ -68,6 +74,7 @@ def update_scene(db: Session, settings: Settings, actor: User, project_id: str, 
     with ProjectRepo(folder).lock:  # live rooms write scene files under the same lock
         scene = get_scene(db, settings, actor, project_id, scene_id)
         said = []
+        written = [content.scene_path(folder, scene_id)]
         if name is not None and _clean_name(name) != scene["name"]:
             said.append(f"Renamed scene '{scene['name']}' to '{_clean_name(name)}'")
             scene["name"] = _clean_name(name)
@@ -75,10 +82,10 @@ def update_scene(db: Session, settings: Settings, actor: User, project_id: str, 
         if order is not None:
             others = [s for s in content.read_scenes(folder) if s["id"] != scene_id]
             others.insert(max(0, min(order, len(others))), scene)
-            _renumber(folder, others)
+            written += _renumber(folder, others)
             said.append(f"Moved scene '{scene['name']}' to position {others.index(scene) + 1}")
         if said:
-            commit(db, settings, project, actor, "; ".join(said), kind="scene")
+            commit(db, settings, project, actor, "; ".join(said), kind="scene", deferred=written)
         return get_scene(db, settings, actor, project_id, scene_id)
 
 
@@ -92,8 +99,8 @@ def duplicate_scene(db: Session, settings: Settings, actor: User, project_id: st
                  "graph": copy.deepcopy(source["graph"])}
         scenes.insert(scenes.index(next(s for s in scenes if s["id"] == scene_id)) + 1, copy_)
         content.write_scene(folder, {**copy_, "order": 0})
-        _renumber(folder, scenes)
-        commit(db, settings, project, actor, f"Duplicated scene '{source['name']}'", kind="scene")
+        written = [content.scene_path(folder, copy_["id"]), *_renumber(folder, scenes)]
+        commit(db, settings, project, actor, f"Duplicated scene '{source['name']}'", kind="scene", deferred=written)
         return get_scene(db, settings, actor, project_id, copy_["id"])
 
 
@@ -103,5 +110,5 @@ def delete_scene(db: Session, settings: Settings, actor: User, project_id: str, 
     with ProjectRepo(folder).lock:  # live rooms write scene files under the same lock
         scene = get_scene(db, settings, actor, project_id, scene_id)
         content.scene_path(folder, scene_id).unlink()
-        _renumber(folder, content.read_scenes(folder))
-        commit(db, settings, project, actor, f"Deleted scene '{scene['name']}'", kind="scene")
+        written = [content.scene_path(folder, scene_id), *_renumber(folder, content.read_scenes(folder))]
+        commit(db, settings, project, actor, f"Deleted scene '{scene['name']}'", kind="scene", deferred=written)

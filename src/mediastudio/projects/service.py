@@ -74,11 +74,19 @@ def sync_index(db: Session, settings: Settings, project: Project) -> Project:
 
 
 def commit(db: Session, settings: Settings, project: Project, actor: User, message: str, kind: str = "edit",
-           extra: dict[str, str] | None = None, allow_empty: bool = False) -> str | None:
-    """Commit the folder as `actor` and refresh the index row; `kind` names what made it (projects/history.py)."""
-    sha = ProjectRepo(project_folder(settings, project)).commit_all(message, author_of(actor), kind=kind,
-                                                                    extra=extra, allow_empty=allow_empty)
-    if sha is not None:
+           extra: dict[str, str] | None = None, allow_empty: bool = False,
+           deferred: list[Path] | None = None) -> str | None:
+    """Commit the folder as `actor` and refresh the index row; `kind` names what made it (projects/history.py).
+    `deferred` (an everyday edit: the files it wrote or removed): the change joins the folder's pending commit
+    (ProjectRepo.commit_later: made within `settings.commit_window_s`, durable at once) and no sha is returned."""
+    repo = ProjectRepo(project_folder(settings, project))
+    if deferred and settings.commit_window_s > 0 and not extra and not allow_empty:
+        repo.commit_later(message, author_of(actor), kind=kind, paths=deferred, window_s=settings.commit_window_s)
+        sha, changed = None, True
+    else:
+        sha = repo.commit_all(message, author_of(actor), kind=kind, extra=extra, allow_empty=allow_empty)
+        changed = sha is not None
+    if changed:
         emit(db, ProjectChanged(workspace_id=project.workspace_id, project_id=project.id, by=actor.id,
                                 summary=message, commit=sha))
         project.updated_at = utcnow()
@@ -171,7 +179,8 @@ def update_project(db: Session, settings: Settings, actor: User, project_id: str
         said.append("archived the project" if meta["archived"] else "unarchived the project")
     if said:
         content.write_meta(folder, meta)
-        commit(db, settings, project, actor, said[0][0].upper() + ", ".join(said)[1:], kind="settings")
+        commit(db, settings, project, actor, said[0][0].upper() + ", ".join(said)[1:], kind="settings",
+               deferred=[content.meta_path(folder)])
     return project
 
 
@@ -203,6 +212,7 @@ def _move_folder(settings: Settings, project: Project, source: Path, target: Pat
     with moving(settings, project.id, reason):
         first, second = sorted((source, target), key=str)  # one order for every move: no deadlock
         with ProjectRepo(first).lock, ProjectRepo(second).lock:
+            ProjectRepo(source).commit_pending()  # the history that moves is complete
             if target.exists():
                 _set_aside(settings, project, target)
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from mediastudio.db import Database
-from mediastudio.projects.repo import ProjectRepo
+from mediastudio.projects.repo import ProjectRepo, commit_every_pending
 from mediastudio.projects.service import TRASH_DAYS, purge_trash
 from mediastudio.settings import Settings
 
@@ -36,6 +36,13 @@ async def recover_projects(settings: Settings) -> None:
     repaired = await asyncio.to_thread(recover_all, settings)
     if repaired:
         log.warning("Recovered uncommitted changes in %d project(s) after an interrupted run", repaired)
+
+
+async def commit_pending_changes() -> None:
+    """On a clean stop: commit the everyday edits still waiting for their commit window."""
+    committed = await asyncio.to_thread(commit_every_pending)
+    if committed:
+        log.info("Committed the pending changes of %d project(s) before stopping", committed)
 
 
 async def project_sweeper(db: Database, settings: Settings) -> None:

@@ -1674,7 +1674,7 @@ export interface components {
             at: string;
             /** @description The user who changed it (null: none, e.g. an import by the system) */
             by: string | null;
-            /** @description The git commit it made; absent when it made none */
+            /** @description The git commit it made; absent when it made none, and for an everyday edit, committed a moment later with the others of its window */
             commit?: string;
             project_id: string;
             /** @description What changed, for a person (the commit message) */
