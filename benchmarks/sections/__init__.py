@@ -2,4 +2,6 @@
 
 SECTIONS: dict[str, str] = {
     "api": "benchmarks.sections.api",
+    "tasks": "benchmarks.sections.tasks",
+    "generation": "benchmarks.sections.generation",
 }
