@@ -61,7 +61,6 @@ class Direct:
     def __init__(self, model: Path, device: str = "cpu") -> None:
         import torch
         from diffusers import DiffusionPipeline
-
         from transformers.utils import logging as transformers_logging
 
         from mediastudio.models.pipelines import dtype_argument
