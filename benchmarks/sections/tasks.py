@@ -106,7 +106,6 @@ class CeleryAnchor:
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._wait_for_redis()
         env = {**os.environ, "BENCH_REDIS_URL": self.url}
-        os.environ["BENCH_REDIS_URL"] = self.url
         self.log = (folder / "celery.log").open("w")
         self.worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "benchmarks.celery_anchor", "worker",
                                         "--concurrency", str(WORKERS), "--loglevel", "INFO", "--without-gossip",
