@@ -95,7 +95,9 @@ class Studio:
                         "--data-dir", str(folder / "data")], check=True, capture_output=True)
         self.server = ctx.serve("studio")
         self.client = ctx.admin(self.server)
-        project = self.client.post("/api/v1/projects", json={"name": "Benchmark"}).json()
+        made = self.client.post("/api/v1/projects", json={"name": "Benchmark"})
+        assert made.status_code == 201, made.text
+        project = made.json()
         scene = self.client.get(f"/api/v1/projects/{project['id']}/scenes").json()["items"][0]
         self.scene = f"/api/v1/projects/{project['id']}/scenes/{scene['id']}"
         self.assets = f"/api/v1/projects/{project['id']}/assets"
@@ -177,7 +179,7 @@ async def _alternate(studio: Studio, direct: Direct, steps: int, size: int, roun
 def run(ctx: harness.Context) -> list[harness.Measure]:
     from tiny_models import build_tiny_sd
 
-    rounds, batch_size = (8, 6) if ctx.quick else (30, 20)
+    rounds, batch_size = (6, 4) if ctx.quick else (30, 20)
     steps_list = (1,) if ctx.quick else (1, 4)
     model = build_tiny_sd(ctx.folder("models") / "tiny-sd")
     direct = Direct(model)
