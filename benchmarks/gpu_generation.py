@@ -140,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     gpu = torch.cuda.get_device_name(0) if device == "cuda" else "CPU (tiny model: not a GPU figure)"
     print(f"\n{gpu}; SD 1.5 architecture, random weights; median of {args.rounds} rounds\n")
     print(harness.table(found))
+    for m in found:
+        if m.name.startswith("per image"):
+            print(f"{m.name}: pictures {'identical' if m.detail['identical'] else 'DIFFERENT'} (studio vs direct)")
     return 0
 
 
