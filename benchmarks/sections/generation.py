@@ -61,11 +61,13 @@ class Direct:
     def __init__(self, model: Path, device: str = "cpu") -> None:
         import torch
         from diffusers import DiffusionPipeline
+        from diffusers.utils import logging as diffusers_logging
         from transformers.utils import logging as transformers_logging
 
         from mediastudio.models.pipelines import dtype_argument
 
-        transformers_logging.set_verbosity_error()  # the tiny tokenizer's truncation notice, once per call
+        transformers_logging.set_verbosity_error()
+        diffusers_logging.set_verbosity_error()  # the tiny tokenizer's truncation notice, once per call
 
         self.torch, self.device = torch, device
         if device == "cpu" and (os.cpu_count() or 1) <= 2:
