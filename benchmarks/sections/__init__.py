@@ -3,4 +3,6 @@
 SECTIONS: dict[str, str] = {
     "api": "benchmarks.sections.api",
     "writes": "benchmarks.sections.writes",
+    "tasks": "benchmarks.sections.tasks",
+    "generation": "benchmarks.sections.generation",
 }

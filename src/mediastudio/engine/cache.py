@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column
+from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import Field, SQLModel
 
 from mediastudio.common import utcnow
@@ -23,6 +24,7 @@ from mediastudio.db import Database
 from mediastudio.storage.blobs import BlobStore
 
 MEMORY_ENTRIES = 64
+FLUSH_CHUNK = 200  # rows per INSERT (SQLite bounds the variables of one statement)
 
 
 class NodeOutput(SQLModel, table=True):
@@ -100,10 +102,11 @@ class NodeCache:
             pending, self.pending = self.pending, {}
         if not pending:
             return
-        with self.db.session() as db:
-            for key, (type_id, encoded) in pending.items():
-                if db.get(NodeOutput, key) is None:
-                    db.add(NodeOutput(key=key, node_type=type_id, outputs=encoded))
+        rows = [{"key": key, "node_type": type_id, "outputs": encoded, "created_at": utcnow()}
+                for key, (type_id, encoded) in pending.items()]
+        with self.db.session() as db:  # one statement; a key stored before keeps its first row
+            for part in range(0, len(rows), FLUSH_CHUNK):
+                db.execute(insert(NodeOutput).values(rows[part:part + FLUSH_CHUNK]).on_conflict_do_nothing())
             db.commit()
 
     def _remember(self, key: str, values: dict[str, Any]) -> None:

@@ -87,9 +87,11 @@ def charge(db: Session, settings: Settings, user: User, blobs: Iterable[tuple[st
             col(StoredBlob.user_id) == user.id, col(StoredBlob.sha256).in_(shas[part:part + CHUNK]),
             _still_named())).all())
     adding = sum(size for sha, size in wanted.items() if sha not in counted)
-    room = budget(db, settings, user)
-    if room.quota and room.used + adding > room.quota:
-        raise room.refusal(adding)
+    quota = quota_of(settings, user)
+    if quota:  # with no quota there is nothing to sum (usage grows with everything the user ever added)
+        room = Budget(used=usage(db, user.id), quota=quota, guest=user.is_guest)
+        if room.used + adding > room.quota:
+            raise room.refusal(adding)
     for part in range(0, len(shas), CHUNK):  # "or ignore": concurrent uploads of the same bytes
         rows = [{"user_id": user.id, "sha256": sha, "size": wanted[sha]} for sha in shas[part:part + CHUNK]]
         db.execute(insert(StoredBlob).values(rows).on_conflict_do_nothing())

@@ -1,0 +1,71 @@
+"""What a run writes besides its pictures costs a bounded number of statements, whatever the history holds:
+the node cache's rows go in one statement, and media added by someone with no storage quota is not summed."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlmodel import select
+
+from mediastudio.auth.tables import User
+from mediastudio.db import Database
+from mediastudio.engine.cache import NodeCache, NodeOutput
+from mediastudio.media.quota import charge, usage
+from mediastudio.settings import Settings
+from mediastudio.storage.blobs import BlobStore
+from mediastudio.tables import open_database
+
+
+@contextmanager
+def statements(db: Database) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(" ".join(statement.split()).lower())
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+
+
+def test_flushing_a_runs_outputs_writes_the_cache_rows_in_one_statement(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "studio.sqlite")
+    cache = NodeCache(db, BlobStore(tmp_path / "blobs"))
+    cache.put("earlier", "prompt", {"text": "kept as it was"}, {"text": "string"})
+    cache.flush()
+    for n in range(6):
+        cache.put(f"key-{n}", "prompt", {"text": f"text {n}"}, {"text": "string"})
+    cache.put("earlier", "prompt", {"text": "computed again"}, {"text": "string"})  # a forced run: already stored
+    with statements(db) as seen:
+        cache.flush()
+    on_table = [s for s in seen if "node_outputs" in s]
+    assert len(on_table) == 1, on_table
+    with db.session() as session:
+        rows = {r.key: r.outputs for r in session.exec(select(NodeOutput)).all()}
+    assert set(rows) == {"earlier", *(f"key-{n}" for n in range(6))}
+    assert rows["earlier"] == {"text": "kept as it was"}  # the first stored result of a key stays
+    assert rows["key-3"] == {"text": "text 3"}
+    db.close()
+
+
+def test_media_added_without_a_quota_does_not_sum_the_users_storage(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "studio.sqlite")
+    settings = Settings(data_dir=tmp_path, storage_quota_bytes=0)
+    with db.session() as session:
+        user = User(id="u1", username="ada", display_name="Ada", password_hash="x", color="#336699")
+        session.add(user)
+        session.commit()
+        session.refresh(user)
+        with statements(db) as seen:
+            assert charge(session, settings, user, [("a" * 64, 1000)]) == 1000
+        assert not [s for s in seen if "sum(" in s], seen
+        quota = Settings(data_dir=tmp_path, storage_quota_bytes=10_000)
+        with statements(db) as seen:
+            charge(session, quota, user, [("b" * 64, 500)])
+        assert [s for s in seen if "sum(" in s]  # with a quota the usage is still counted
+        session.commit()
+        assert usage(session, "u1") == 0  # no asset names these blobs yet
+    db.close()
