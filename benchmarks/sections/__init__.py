@@ -2,4 +2,6 @@
 
 SECTIONS: dict[str, str] = {
     "api": "benchmarks.sections.api",
+    "websockets": "benchmarks.sections.websockets",
+    "collab": "benchmarks.sections.collab",
 }
