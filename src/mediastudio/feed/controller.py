@@ -70,6 +70,8 @@ async def events(socket: WebSocket, database: DatabaseDep, settings: SettingsDep
         hello = await to_thread.run_sync(tasks.hello_for, identity.user)
         await socket.send_json(hello.model_dump(mode="json"))
         await _serve(socket, subscriber, closed)
+    except OSError:
+        pass  # the client left while the server was sending to it (ASGI servers raise an IOError): no error
     except Exception:
         log.exception("The events socket of user %s failed", identity.user.id)
         await _close_once(socket, closed, 1011, "Server error")
