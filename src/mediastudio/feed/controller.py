@@ -91,10 +91,10 @@ async def _close_once(socket: WebSocket, closed: asyncio.Event, code: int, reaso
 async def _serve(socket: WebSocket, subscriber: Subscriber, closed: asyncio.Event) -> None:
     async def relay() -> None:
         while True:
-            event = await subscriber.queue.get()
+            text = await subscriber.queue.get()  # JSON already: encoded once for every socket that sees it
             if closed.is_set():
                 return
-            await socket.send_json(event)
+            await socket.send_text(text)
 
     sender = asyncio.create_task(relay())
     try:
