@@ -27,7 +27,7 @@ CURSOR_MAX_PER_CLIENT = 20  # under the server's limit of 30 a second per connec
 
 
 def _sizes(quick: bool) -> dict[str, Any]:
-    return {"clients": (2, 10, 50), "seconds": 1.5 if quick else 8.0}
+    return {"clients": (2, 10, 50), "seconds": 1.0 if quick else 8.0}
 
 
 async def _room(url: str, headers: dict[str, str], clients: int, seconds: float, seed: bool) -> dict[str, Any]:
@@ -131,7 +131,7 @@ def run(ctx: harness.Context) -> list[harness.Measure]:
                                                                          "graph": ws.scene_graph(2)}).json()
     url = f"{ws.ws_base(server.url)}/api/v1/projects/{project['id']}/scenes/{scene['id']}/sync"
     rate = 2 * MAX_AWARENESS_PER_SECOND
-    over = asyncio.run(_over_the_limit(url, headers, rate, 2.0 if ctx.quick else 4.0))
+    over = asyncio.run(_over_the_limit(url, headers, rate, 1.5 if ctx.quick else 4.0))
     found.append(harness.Measure(
         NAME, f"cursor at {rate}/s: notices a second", over["notices"] / over["seconds"], "/s", "lower",
         target="told about once a second (≤ 1/s, > 0)",

@@ -21,8 +21,8 @@ TITLE = "WebSockets: held connections, connect rate, broadcast, editors over man
 
 def _sizes(quick: bool) -> dict[str, Any]:
     if quick:
-        return {"sockets": 200, "rounds": 2, "events": 3, "editors": 50, "scenes": 5, "seconds": 2.0, "every": 1.0}
-    return {"sockets": 5000, "rounds": 3, "events": 5, "editors": 1000, "scenes": 100, "seconds": 20.0,
+        return {"sockets": 200, "rounds": 2, "events": 2, "editors": 50, "scenes": 5, "seconds": 1.5, "every": 1.0}
+    return {"sockets": 5000, "rounds": 2, "events": 5, "editors": 1000, "scenes": 100, "seconds": 20.0,
             "every": 10.0}
 
 
