@@ -3,6 +3,8 @@
 SECTIONS: dict[str, str] = {
     "api": "benchmarks.sections.api",
     "writes": "benchmarks.sections.writes",
+    "websockets": "benchmarks.sections.websockets",
+    "collab": "benchmarks.sections.collab",
     "tasks": "benchmarks.sections.tasks",
     "generation": "benchmarks.sections.generation",
 }

@@ -71,11 +71,26 @@ class StudioServer(uvicorn.Server):
             threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
 
 
+def raise_open_files_limit() -> int:
+    """Every WebSocket and keep-alive connection holds a file descriptor: raise the soft limit (often 1,024)
+    to the hard one the system allows, so thousands of live sockets are not refused (asyncio stops accepting
+    for a second when accept() runs out) and files still open beside them. Answers the limit now."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(ValueError, OSError):  # some systems cap it below the hard limit
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 def run_server(settings: Settings, open_browser: bool | None = None) -> None:
     """Build the app and serve it until Ctrl+C or SIGTERM."""
     from mediastudio.app import create_app
 
     check_port_free(settings.host, settings.port)
+    raise_open_files_limit()
     app = create_app(settings)
     config = uvicorn.Config(
         app,

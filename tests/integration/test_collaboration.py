@@ -124,6 +124,37 @@ def test_presence_carries_the_sessions_identity_not_the_clients_claim(
     run_async(scenario())
 
 
+def test_a_client_over_the_presence_limit_is_told_once_a_second_and_one_under_it_never(
+        server: RunningServer, ana: ApiClient, team: dict) -> None:
+    """Presence over the per-second limit is dropped, and the sender is told so (a "slow-down" notice, at most
+    one per window) instead of seeing its cursor silently stop; a client within the limit never hears it."""
+    from mediastudio.collab.limits import MAX_AWARENESS_PER_SECOND
+
+    async def scenario() -> None:
+        async with _client(server, ana, team) as fast, _client(server, team["bob"], team) as calm:
+            for clock in range(1, 3 * MAX_AWARENESS_PER_SECOND + 1):  # three windows' worth at once
+                await fast.say({"cursor": {"x": clock, "y": 0}}, clock=clock)
+            await fast.wait_for(lambda: bool(fast.notices), 5)
+            notice = fast.notices[0]
+            assert notice["type"] == "slow-down" and notice["what"] == "presence"
+            assert notice["limit"] == MAX_AWARENESS_PER_SECOND and notice["window_seconds"] == 1
+            assert "presence" in notice["message"].lower()
+            sent_at = time.monotonic()
+            interval = 1.0 / (MAX_AWARENESS_PER_SECOND * 0.8)  # 80 % of the limit, for 1.6 s
+            clock = 1
+            while time.monotonic() - sent_at < 1.6:
+                await calm.say({"cursor": {"x": clock, "y": 1}}, clock=clock)
+                clock += 1
+                await asyncio.sleep(interval)
+            await fast.say({"cursor": {"x": -1, "y": 0}}, clock=10_000)  # the fast one's last cursor still goes
+            await calm.wait_for(lambda: any(s and (s.get("cursor") or {}).get("x") == -1
+                                            for s in calm.presence.values()), 5)
+            assert len(fast.notices) <= 2  # once per window: the burst spans at most two windows
+            assert calm.notices == []
+
+    run_async(scenario())
+
+
 def test_rooms_refuse_strangers_and_anonymous_callers(server: RunningServer, team: dict) -> None:
     stranger = ApiClient(server.url)
     stranger.register(f"stranger{team['project']['id'][-5:]}")

@@ -118,3 +118,23 @@ def test_an_idle_connection_is_still_open_after_a_pause_a_client_would_make(shar
         assert again.status == 200
     finally:
         connection.close()
+
+
+def test_serve_raises_its_open_files_limit_to_what_the_system_allows(
+        server_factory: Callable[..., RunningServer]) -> None:
+    """Every WebSocket holds a file descriptor: started with the usual soft limit (often 1,024) the server would
+    refuse connections (asyncio logs 'out of system resource' and stops accepting for a second) and fail to open
+    files long before the machine runs out. It raises its soft limit to the hard one at start-up."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard < 1024:
+        pytest.skip("the hard limit here is too low to tell")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))  # the server inherits it
+    try:
+        server = server_factory()
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    limits = Path(f"/proc/{server.process.pid}/limits").read_text()
+    line = next(line for line in limits.splitlines() if line.startswith("Max open files"))
+    assert line.split()[3:5] == [str(hard), str(hard)], line

@@ -21,6 +21,8 @@ from mediastudio.collab import awareness
 from mediastudio.collab.document import apply_graph, graph_from_doc
 from mediastudio.graph import Graph
 
+NOTICE = 100  # the studio's own message type: a JSON notice from the server (docs/security/sockets.md)
+
 
 class YClient:
     def __init__(self, url: str, cookies: dict[str, str] | None = None, headers: dict[str, str] | None = None,
@@ -31,6 +33,7 @@ class YClient:
             self.headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
         self.doc = doc if doc is not None else Doc()  # pass the old doc to reconnect with offline edits
         self.presence: dict[int, dict[str, Any] | None] = {}
+        self.notices: list[dict[str, Any]] = []  # the server's notices (message type 100), e.g. "slow-down"
         self.updates_received = 0
         self.changed = asyncio.Event()
         self.synced = asyncio.Event()
@@ -74,6 +77,9 @@ class YClient:
                 elif message[0] == 1:
                     for client_id, _, state in awareness.decode(read_message(message[1:])):
                         self.presence[client_id] = state
+                    self.changed.set()
+                elif message[0] == NOTICE:
+                    self.notices.append(json.loads(read_message(message[1:])))
                     self.changed.set()
         except websockets.ConnectionClosed as closed:
             self.closed_with = closed.rcvd.code if closed.rcvd else None

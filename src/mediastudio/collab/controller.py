@@ -114,6 +114,8 @@ async def _serve(socket: WebSocket, project_id: str, member: Member, handle: Cal
             while not member.closed:
                 message = await socket.receive_data(mode="binary")
                 await handle(message if isinstance(message, bytes) else message.encode())
+    except OSError:
+        pass  # the client left while the server was sending to it (ASGI servers raise an IOError): no error
     except Exception:
         log.exception("Live socket failed: user %s, project %s, %s", member.user["id"], project_id,
                       socket.scope.get("path", ""))
@@ -136,7 +138,8 @@ async def scene_sync(socket: WebSocket, project_id: FromPath[str], scene_id: Fro
         await member.close(4000 + exc.status, exc.detail)
         return
     try:
-        await rooms.join(live, member)
+        with contextlib.suppress(OSError):  # gone while the document was being sent: _serve sees it leave
+            await rooms.join(live, member)
         await _serve(socket, project_id, member, lambda message: rooms.receive(live, member, message), True,
                      database, bus, settings)
     finally:
@@ -159,7 +162,8 @@ async def project_presence(socket: WebSocket, project_id: FromPath[str], databas
     presence = rooms.presence
     room = presence.setdefault(project.id, Room(f"presence:{project.id}", Doc(), None, 0))
     try:
-        await room.join(member)
+        with contextlib.suppress(OSError):  # gone while presence was being sent: _serve sees it leave
+            await room.join(member)
         await _serve(socket, project_id, member, lambda message: room.receive(member, message), False,
                      database, bus, settings)
     finally:

@@ -21,6 +21,8 @@ MAX_DOCUMENT_BYTES = 64 << 20  # a scene's document with its history since the l
 MAX_EDGES_PER_NODE = 4
 
 SLOW_DOWN = "Wait a moment, then reload the page."
+PRESENCE_DROPPED = (f"Presence messages (cursor, selection) over {MAX_AWARENESS_PER_SECOND} a second are dropped: "
+                    "send them less often; the latest one within the limit is what others see.")
 
 
 @dataclass
@@ -43,6 +45,11 @@ class Budget:
         self._roll()
         self.awareness += 1
         return self.awareness <= MAX_AWARENESS_PER_SECOND
+
+    @property
+    def first_awareness_dropped(self) -> bool:
+        """The presence message just refused is the first refused in this window (its sender is told once)."""
+        return self.awareness == MAX_AWARENESS_PER_SECOND + 1
 
     def take_update(self) -> None:
         self._roll()

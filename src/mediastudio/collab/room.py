@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections import Counter
@@ -32,9 +33,11 @@ from mediastudio.collab import awareness
 from mediastudio.collab.document import SceneDoc, apply_graph, graph_from_doc, new_document, repair
 from mediastudio.collab.limits import (
     MAX_AWARENESS_BYTES,
+    MAX_AWARENESS_PER_SECOND,
     MAX_DOCUMENT_BYTES,
     MAX_EDGES_PER_NODE,
     MAX_MESSAGE_BYTES,
+    PRESENCE_DROPPED,
     Budget,
 )
 from mediastudio.collab.log import UpdateLog
@@ -44,6 +47,7 @@ from mediastudio.graph import MAX_NODES, Graph
 log = logging.getLogger("mediastudio")
 
 SYNC, AWARENESS = 0, 1
+NOTICE = 100  # the studio's own message type, server to client: one JSON object (docs/security/sockets.md)
 STEP1, STEP2, UPDATE = 0, 1, 2
 COMPACT_EVERY = 500
 UNREADABLE = "This update could not be read."
@@ -324,6 +328,10 @@ class Room:
             await member.close(1009, "Presence message too large")
             return
         if not member.budget.allow_awareness():
+            if member.budget.first_awareness_dropped:  # told once a window, not once per dropped message
+                with contextlib.suppress(Exception):
+                    await member.peer.send(notice(type="slow-down", what="presence", limit=MAX_AWARENESS_PER_SECOND,
+                                                  window_seconds=1, message=PRESENCE_DROPPED))
             return
         try:
             entries = awareness.decode(read_message(message[1:]))
@@ -365,6 +373,12 @@ class Room:
 
     def graph(self) -> Graph:
         return graph_from_doc(self.doc)
+
+
+def notice(**fields: object) -> bytes:
+    """A message of the studio's own type (NOTICE): a JSON object a y-websocket client ignores unless it
+    registers a handler for the type (web/src/lib/collab/provider.ts does)."""
+    return bytes([NOTICE]) + write_message(json.dumps(fields).encode())
 
 
 def create_step2(doc: SceneDoc, step1_message: bytes) -> bytes:

@@ -26,6 +26,7 @@ from mediastudio.events.schema import Event
 
 log = logging.getLogger("mediastudio")
 ACCESS_CHANGED = "access.changed"  # internal: never shown to subscribers, never sent to webhooks
+SWEEP_AT_ONCE = 4  # sockets the periodic re-check checks at once: the rest of the worker threads stay for requests
 
 
 class AccessChanged(Event):
@@ -101,8 +102,15 @@ class LiveConnections:
                 log.exception("Re-checking the rights of a live connection of user %s failed", connection.user_id)
 
     async def _sweep(self) -> None:
+        """Every `every` seconds after the last sweep ended, check every socket, SWEEP_AT_ONCE at a time: each
+        check is a rights query in a worker thread, and thousands started at once queued requests behind them
+        (a rename waited seconds with 5,000 sockets open). A signal's check does not wait for the sweep."""
+        async def checker(due: list[Connection]) -> None:
+            while due:
+                await self._run(due.pop())
+
         with contextlib.suppress(asyncio.CancelledError):
             while True:
                 await asyncio.sleep(self.every)
-                for connection in list(self.connections):
-                    self._schedule(connection)
+                due = list(self.connections)
+                await asyncio.gather(*(checker(due) for _ in range(SWEEP_AT_ONCE)))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from litestar.di import NamedDependency
+from litestar.serialization import encode_json
 
 from mediastudio.events.access import ACCESS_CHANGED, LiveConnections
 from mediastudio.events.schema import Event
@@ -31,7 +32,7 @@ class Subscriber:
     user_id: str
     workspace_ids: set[str]
     is_admin: bool = False
-    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    queue: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))  # events as JSON text
     dropped: bool = False
 
 
@@ -114,12 +115,18 @@ class EventBus:
                 listener(event)
             except Exception:
                 log.exception("An event listener failed on %s", event.get("type"))
+        # JSON once per distinct view, not once per socket: most subscribers see the event itself. The view is
+        # kept beside its text so its id cannot be reused by another view made during this loop.
+        encoded: dict[int, tuple[dict[str, Any], str]] = {}
         for subscriber in list(self.subscribers):
             shown = view_for(subscriber, event)
             if shown is None:
                 continue
+            known = encoded.get(id(shown))
+            if known is None:
+                known = encoded[id(shown)] = (shown, encode_json(shown).decode())
             try:
-                subscriber.queue.put_nowait(shown)
+                subscriber.queue.put_nowait(known[1])
             except asyncio.QueueFull:
                 subscriber.dropped = True
                 self.subscribers.discard(subscriber)

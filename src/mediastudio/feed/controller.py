@@ -70,6 +70,8 @@ async def events(socket: WebSocket, database: DatabaseDep, settings: SettingsDep
         hello = await to_thread.run_sync(tasks.hello_for, identity.user)
         await socket.send_json(hello.model_dump(mode="json"))
         await _serve(socket, subscriber, closed)
+    except OSError:
+        pass  # the client left while the server was sending to it (ASGI servers raise an IOError): no error
     except Exception:
         log.exception("The events socket of user %s failed", identity.user.id)
         await _close_once(socket, closed, 1011, "Server error")
@@ -89,10 +91,10 @@ async def _close_once(socket: WebSocket, closed: asyncio.Event, code: int, reaso
 async def _serve(socket: WebSocket, subscriber: Subscriber, closed: asyncio.Event) -> None:
     async def relay() -> None:
         while True:
-            event = await subscriber.queue.get()
+            text = await subscriber.queue.get()  # JSON already: encoded once for every socket that sees it
             if closed.is_set():
                 return
-            await socket.send_json(event)
+            await socket.send_text(text)
 
     sender = asyncio.create_task(relay())
     try:

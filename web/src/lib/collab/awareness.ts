@@ -36,19 +36,36 @@ export interface Peer extends Partial<PresenceFields> {
 
 /** The server allows 30 awareness messages a second per connection; stay below it. */
 const MIN_INTERVAL_MS = 40;
+const MAX_INTERVAL_MS = 1000;
 
-/** Sets awareness fields at most every 40 ms (≤ 25 updates/s); the latest value always goes out. */
+/**
+ * Sets awareness fields at most every 40 ms (≤ 25 updates/s); the latest value always goes out. When the
+ * server says presence was dropped anyway (`slowDown`, from its "slow-down" notice), the spacing doubles,
+ * never to less than its limit allows.
+ */
 export class ThrottledPresence {
 	#pending: Partial<PresenceFields> = {};
 	#timer: ReturnType<typeof setTimeout> | undefined;
 	#last = 0;
+	#interval = MIN_INTERVAL_MS;
 
 	constructor(private readonly awareness: Awareness) {}
+
+	/** The least time between two sends now, in ms. */
+	get interval(): number {
+		return this.#interval;
+	}
+
+	/** The server dropped some of this connection's presence: it allows `limitPerSecond`; send less often. */
+	slowDown(limitPerSecond: number | undefined): void {
+		const floor = limitPerSecond && limitPerSecond > 0 ? Math.ceil(1000 / limitPerSecond) : MIN_INTERVAL_MS;
+		this.#interval = Math.min(MAX_INTERVAL_MS, Math.max(this.#interval * 2, floor));
+	}
 
 	set(patch: Partial<PresenceFields>): void {
 		Object.assign(this.#pending, patch);
 		if (this.#timer !== undefined) return;
-		const wait = Math.max(0, this.#last + MIN_INTERVAL_MS - Date.now());
+		const wait = Math.max(0, this.#last + this.#interval - Date.now());
 		this.#timer = setTimeout(() => this.flush(), wait);
 	}
 

@@ -6,7 +6,7 @@
 import type { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { peersOf, ThrottledPresence, type Peer, type PeerUser, type PresenceFields } from './awareness';
-import { createProvider, whenSettled } from './provider';
+import { createProvider, onNotice, whenSettled } from './provider';
 
 /** One person (whatever number of tabs they have open) and the places they are in. */
 export interface Person {
@@ -57,7 +57,10 @@ class ProjectPresence {
 		this.projectId = projectId;
 		const doc = (this.#doc = new Y.Doc()); // awareness only: the server ignores document updates here
 		const provider = (this.#provider = createProvider('/api/v1/projects', `${encodeURIComponent(projectId)}/presence`, doc, true));
-		this.#presence = new ThrottledPresence(provider.awareness);
+		const presence = (this.#presence = new ThrottledPresence(provider.awareness));
+		onNotice(provider, (notice) => {
+			if (notice.type === 'slow-down') presence.slowDown(notice.limit);
+		});
 		provider.awareness.setLocalState({ ...this.#local });
 		provider.awareness.on('change', () => {
 			if (provider === this.#provider) this.peers = peersOf(provider.awareness);

@@ -29,7 +29,7 @@ import {
 	type ParamValue,
 	type Point
 } from './model';
-import { createProvider, whenSettled } from './provider';
+import { createProvider, onNotice, whenSettled } from './provider';
 import { SceneHistory, type EditHistory } from './undo';
 
 /**
@@ -254,6 +254,9 @@ export class SceneDoc implements EditHistory {
 			local = null; // no IndexedDB (private mode): live only
 		}
 		const presence = new ThrottledPresence(provider.awareness);
+		onNotice(provider, (notice) => {
+			if (notice.type === 'slow-down') presence.slowDown(notice.limit);
+		});
 		const history = new SceneHistory(doc, ({ canUndo, canRedo }) => {
 			if (this.#session?.doc !== doc) return;
 			this.canUndo = canUndo;
