@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send, WebSocketScope
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send, WebSocketScope
 
 from mediastudio.edge.headers import page_script_hashes, with_security_headers
 from mediastudio.edge.hosts import HostPolicy, host_name, refusal
@@ -64,9 +65,9 @@ class EdgeGuard:
 
         # HEAD on the UI (a file of the build or a page) is the GET without its body: link checkers, proxies and
         # uptime monitors ask it. The API keeps its own methods (a HEAD there is a 405 naming them).
-        head = scope["method"] == "HEAD" and not scope["path"].startswith("/api/")
+        head = cast(HTTPScope, scope)["method"] == "HEAD" and not scope["path"].startswith("/api/")
         if head:
-            scope = {**scope, "method": "GET"}
+            scope = cast(HTTPScope, {**scope, "method": "GET"})
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
