@@ -34,7 +34,7 @@ from typing import Any, Literal, TypeVar
 
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, UOWTransaction, make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlmodel import SQLModel
 
 from mediastudio.auth.identity import Identity
@@ -192,7 +192,9 @@ def watch(engine: Engine, stamp: Path, cache: IdentityCache | None = None) -> No
     global _installed
     _watched[engine] = _Watch(stamp, cache)
     if not _installed:
-        event.listen(Session, "after_flush", _collect)
+        for model in (User, AuthSession, ApiToken):  # only their rows' writes are looked at
+            event.listen(model, "after_update", _updated)
+            event.listen(model, "after_delete", _deleted)
         event.listen(Session, "after_commit", _forget_committed)
         event.listen(Session, "after_rollback", _drop_collected)
         _installed = True
@@ -212,13 +214,19 @@ def _changed(row: object) -> bool:
     return any(attr.key not in TOUCHES and attr.history.has_changes() for attr in state.attrs)
 
 
-def _collect(session: Session, _flush: UOWTransaction) -> None:
-    # After a flush the lists still show what it wrote: changed and deleted rows.
-    found = [(row, True) for row in session.deleted] + [(row, False) for row in session.dirty]
-    for row, deleted in found:
-        owner = _owner(row)
-        if owner is not None and (deleted or _changed(row)):
-            session.info.setdefault(CHANGED, set()).add(owner)
+def _note(row: object) -> None:
+    owner, session = _owner(row), Session.object_session(row)
+    if owner is not None and session is not None:
+        session.info.setdefault(CHANGED, set()).add(owner)
+
+
+def _updated(_mapper: object, _connection: object, row: object) -> None:
+    if _changed(row):
+        _note(row)
+
+
+def _deleted(_mapper: object, _connection: object, row: object) -> None:
+    _note(row)
 
 
 def _forget_committed(session: Session) -> None:
