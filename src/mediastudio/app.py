@@ -15,6 +15,7 @@ from litestar.logging import LoggingConfig
 from mediastudio.accounts.controller import AuthController
 from mediastudio.accounts.guests import guest_sweeper
 from mediastudio.api_docs import docs_routes, openapi_config
+from mediastudio.auth.cache import STAMP, IdentityCache, watch
 from mediastudio.auth.identity import provide_identity, provide_optional_identity
 from mediastudio.auth.middleware import AuthMiddleware
 from mediastudio.auth.ratelimit import GuestLimit, LoginThrottle, RateLimiter
@@ -85,13 +86,16 @@ def build_studio(settings: Settings) -> Studio:
     models = ModelRegistry(settings.data_dir)
     engine = Engine(settings, db, blobs, models)
     tasks = TaskSystem(settings, db, blobs, events, build_kinds(settings, engine), task_scope, project_names)
+    identities = IdentityCache(settings.data_dir / STAMP, ttl=settings.auth_cache_seconds)
+    watch(db.engine, settings.data_dir / STAMP, identities)  # a committed change to a user, session or token
+    events.listeners.append(identities.on_event)  # an access signal from another process does too
     return Studio(
         settings=settings, db=db, ui=WebUI(find_web_dist(settings.web_dist)), blobs=blobs, events=events,
         models=models, engine=engine, tasks=tasks, rooms=Rooms(settings, db), webhooks=WebhookDispatcher(db, settings),
         limiter=RateLimiter(settings.rate_limit_user_per_minute, settings.rate_limit_ip_per_minute,
                             settings.rate_limit_expensive_per_minute),
         login_throttle=LoginThrottle(settings.login_max_failures, settings.login_lockout_seconds),
-        guest_limit=GuestLimit(settings.guests_per_ip_per_hour))
+        guest_limit=GuestLimit(settings.guests_per_ip_per_hour), identities=identities)
 
 
 def _lifespan(studio: Studio) -> Callable[[Litestar], contextlib.AbstractAsyncContextManager[None]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +18,7 @@ from mediastudio.events.bus import EventBus
 
 # Bumped by each migration that needs more than new tables (create_all handles those).
 SCHEMA_VERSION = 1
+CHECK_EVERY_S = 1.0  # how long a good answer of `check()` stands
 
 
 def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -38,6 +41,8 @@ class Database:
             f"sqlite:///{path}", connect_args={"check_same_thread": False}
         )
         event.listen(self.engine, "connect", _on_connect)
+        self._checked_at = -CHECK_EVERY_S
+        self._check_lock = threading.Lock()
 
     def migrate(self, upgrades: Iterable[Callable[[Connection], None]] = ()) -> None:
         """Create missing tables (of every table module imported so far: see tables.py), run `upgrades`
@@ -50,6 +55,17 @@ class Database:
             current = conn.execute(text("PRAGMA user_version")).scalar_one()
             if current < SCHEMA_VERSION:
                 conn.execute(text(f"PRAGMA user_version={SCHEMA_VERSION}"))
+
+    def check(self) -> None:
+        """Raise when the database cannot be read. Asks it at most once a second: a health probe polled by many
+        monitors (or a load balancer) must not cost a query each time; a failure is never remembered."""
+        if time.monotonic() - self._checked_at < CHECK_EVERY_S:
+            return
+        with self._check_lock:  # one caller asks; those arriving meanwhile wait for its answer
+            if time.monotonic() - self._checked_at < CHECK_EVERY_S:
+                return
+            self.journal_mode()
+            self._checked_at = time.monotonic()
 
     def journal_mode(self) -> str:
         with self.engine.connect() as conn:

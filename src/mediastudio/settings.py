@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     rate_limit_expensive_per_minute: int = Field(30, ge=1)
     login_max_failures: int = Field(10, ge=1, description="Failed logins per account and IP before a lock.")
     login_lockout_seconds: int = Field(900, ge=1)
+    auth_cache_seconds: float = Field(5.0, ge=0, le=60, description=(
+        "How long a resolved session or token is remembered (0: never). Every change to a user, session or token "
+        "made on this data folder forgets it at once; the time bounds only what nothing announces."))
 
     # Media.
     upload_max_bytes: int = Field(20 * 1024**3, ge=1, description="Largest single file accepted for upload.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mediastudio.auth.cache import IdentityCache
 from mediastudio.auth.ratelimit import GuestLimit, LoginThrottle, RateLimiter
 from mediastudio.collab.rooms import Rooms
 from mediastudio.db import Database
@@ -37,4 +38,5 @@ class Studio:
     limiter: RateLimiter
     login_throttle: LoginThrottle
     guest_limit: GuestLimit
+    identities: IdentityCache  # who a cookie or token is, for a few seconds (auth/cache.py)
     gpu: GpuProbe = field(default_factory=GpuProbe)

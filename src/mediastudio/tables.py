@@ -16,6 +16,7 @@ import mediastudio.media.tables
 import mediastudio.projects.tables
 import mediastudio.tasks.tables
 import mediastudio.workspaces.tables  # noqa: F401  (tables register on import)
+from mediastudio.auth.cache import STAMP, watch
 from mediastudio.db import Database
 from mediastudio.tasks.tables import add_missing_columns as add_task_columns
 from mediastudio.webhooks.tables import add_missing_columns as add_webhook_columns
@@ -24,7 +25,9 @@ UPGRADES = (add_webhook_columns, add_task_columns)
 
 
 def open_database(path: Path) -> Database:
-    """The database at `path` with every table present and up to date."""
+    """The database at `path` with every table present and up to date. A committed change to a user, a session or
+    a token is noted beside it (auth/cache.py), for the identity caches of the server processes."""
     db = Database(path)
     db.migrate(UPGRADES)
+    watch(db.engine, path.parent / STAMP)
     return db

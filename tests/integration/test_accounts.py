@@ -240,3 +240,20 @@ def test_requests_per_minute_are_limited_per_user_and_stricter_on_expensive_ones
         assert guests == [201, 201, 201, 429]
     finally:
         server.stop()
+
+
+def test_cli_disabling_a_user_beside_the_server_refuses_their_next_request(
+        server_factory: Callable[..., RunningServer]) -> None:
+    # Remembered for a minute: only the note the command leaves in the data folder can end it in time.
+    server = server_factory(env={"MEDIASTUDIO_AUTH_CACHE_SECONDS": "60"})
+    set_up_admin(server.url).close()
+    anon = ApiClient(server.url)
+    anon.register("otto")
+    token = anon.post("/api/v1/auth/tokens", json={"name": "script"}).json()["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    for _ in range(3):  # the server now knows both by heart (auth/cache.py)
+        assert anon.get("/api/v1/auth/me").status_code == 200
+        assert httpx.get(f"{server.url}/api/v1/auth/me", headers=bearer).status_code == 200
+    assert _cli(server, "disable", "otto").returncode == 0
+    assert anon.get("/api/v1/auth/me").status_code == 401
+    assert httpx.get(f"{server.url}/api/v1/auth/me", headers=bearer).status_code == 401

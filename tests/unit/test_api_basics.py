@@ -6,6 +6,7 @@ from openapi_spec_validator import validate
 
 from mediastudio import __version__
 from mediastudio.errors import EXCEPTION_HANDLERS, PROBLEM_JSON, NotFound
+from mediastudio.settings import Settings
 
 
 def test_health_reports_versions_database_and_gpu(client: TestClient) -> None:
@@ -118,3 +119,33 @@ def test_a_rule_of_the_document_is_answered_in_words_beside_its_field(client: Te
     body = response.json()
     assert body["field"] == "username"
     assert body["detail"].startswith("A username has 3 to 32 characters") and "^[" not in body["detail"]
+
+
+def test_health_under_load_asks_the_database_at_most_once_a_second(client: TestClient) -> None:
+    from sqlalchemy import event
+
+    engine = client.app.state.studio.db.engine
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "FROM" not in statement.upper().split():  # the sweepers' queries run beside; health reads no table
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for _ in range(50):
+            assert client.get("/api/v1/health").json()["database"] == "ok"
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) <= 1, statements
+
+
+def test_health_fails_once_the_database_is_unusable(client: TestClient, settings: Settings) -> None:
+    import time
+
+    assert client.get("/api/v1/health").status_code == 200
+    client.app.state.studio.db.engine.dispose()
+    settings.database_path.unlink()
+    settings.database_path.mkdir()  # a folder where the database was: nothing can open it
+    time.sleep(1.1)
+    assert client.get("/api/v1/health").status_code == 500

@@ -90,3 +90,14 @@ def test_a_missing_build_shows_how_to_build_it(tmp_path: Path) -> None:
     assert "npm install &amp;&amp; npm run build" in page.text
     assert str(tmp_path / "nowhere") in page.text
     assert health["ui"] is False
+
+
+@pytest.mark.parametrize("path", ["/", "/_app/immutable/entry/app.abc123.js", "/icon-192.png", "/projects/p_1/edit",
+                                  "/_app/missing.js"])
+def test_head_answers_like_get_without_a_body(ui_client: TestClient, path: str) -> None:
+    got = ui_client.get(path)
+    head = ui_client.head(path)
+    assert head.status_code == got.status_code
+    assert head.content == b""
+    for name in ("content-type", "cache-control", "content-length", "etag", "last-modified"):
+        assert head.headers.get(name) == got.headers.get(name), name

@@ -12,9 +12,12 @@ from litestar.handlers import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send, WebSocketScope
 
+from mediastudio.auth.cache import IdentityCache
 from mediastudio.auth.identity import Identity
 from mediastudio.auth.ratelimit import RateLimiter
-from mediastudio.auth.sessions import resolve_session, resolve_token
+from mediastudio.auth.secrets import digest
+from mediastudio.auth.sessions import TOUCH_EVERY, resolve_session, resolve_token
+from mediastudio.common import utcnow
 from mediastudio.db import Database
 from mediastudio.edge.guard import refuse_socket
 from mediastudio.errors import Forbidden, MediastudioError, Unauthorized
@@ -38,6 +41,9 @@ class AuthServices(Protocol):
 
     @property
     def limiter(self) -> RateLimiter: ...
+
+    @property
+    def identities(self) -> IdentityCache: ...
 
 
 class UnsupportedMediaType(MediastudioError):
@@ -113,20 +119,33 @@ class AuthMiddleware(ASGIMiddleware):
 
     @staticmethod
     def _resolve(services: AuthServices, scope: Scope, headers: Headers) -> Identity | None:
+        """The caller: from the identity cache (auth/cache.py) when it holds a good entry, else from the database
+        (which also writes the once-a-minute "last seen"), remembered for the next requests."""
         token = _bearer(headers) or (_websocket_token(scope) if scope["type"] == ScopeType.WEBSOCKET else None)
+        secret = None if token is not None else _cookie(headers, SESSION_COOKIE)
+        if token is None and not secret:
+            return None  # anonymous: no lookup at all
+        cache = services.identities
+        key = f"token:{digest(token)}" if token is not None else f"session:{digest(secret or '')}"
+        cached = cache.get(key, utcnow(), TOUCH_EVERY)
+        if cached is not None:
+            return cached
+        generation = cache.begin()
+        identity: Identity | None = None
         with services.db.session() as db:
             if token is not None:
                 found = resolve_token(db, token)
                 if found is None:
                     raise Unauthorized("The API token is invalid, expired or revoked.",
                                        hint="Create a new one under Account → API tokens.")
-                return Identity(user=found[1], via="token", token=found[0])
-            secret = _cookie(headers, SESSION_COOKIE)
-            if secret:
+                identity = Identity(user=found[1], via="token", token=found[0])
+            elif secret:
                 resolved = resolve_session(db, secret, days=services.settings.session_days)
                 if resolved is not None:
-                    return Identity(user=resolved[1], via="session", session=resolved[0])
-        return None
+                    identity = Identity(user=resolved[1], via="session", session=resolved[0])
+        if identity is not None:
+            cache.put(key, identity, generation)
+        return identity
 
     @staticmethod
     def _check_cross_site(headers: Headers, identity: Identity | None) -> None:

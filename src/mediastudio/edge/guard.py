@@ -1,4 +1,5 @@
-"""The outermost layer of the app: refuses Host names the studio does not answer to, adds security headers.
+"""The outermost layer of the app: refuses Host names the studio does not answer to, adds security headers, and
+answers HEAD on the UI's files and pages as GET would, without the body.
 
 It wraps Litestar's whole ASGI handler (not a route middleware), so it also covers answers no route made:
 unknown methods, router 404/405s, errors.
@@ -8,9 +9,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send, WebSocketScope
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send, WebSocketScope
 
 from mediastudio.edge.headers import page_script_hashes, with_security_headers
 from mediastudio.edge.hosts import HostPolicy, host_name, refusal
@@ -61,9 +63,17 @@ class EdgeGuard:
             await self.app(scope, receive, send)
             return
 
+        # HEAD on the UI (a file of the build or a page) is the GET without its body: link checkers, proxies and
+        # uptime monitors ask it. The API keeps its own methods (a HEAD there is a 405 naming them).
+        head = cast(HTTPScope, scope)["method"] == "HEAD" and not scope["path"].startswith("/api/")
+        if head:
+            scope = cast(HTTPScope, {**scope, "method": "GET"})
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = with_security_headers(list(message.get("headers", [])), self.hashes, raw)
+            elif head and message["type"] == "http.response.body":
+                message = {**message, "body": b""}  # Content-Length stays: the size the GET would send
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

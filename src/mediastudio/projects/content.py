@@ -91,6 +91,11 @@ def _read_scene(folder: Path, path: Path) -> dict[str, Any] | None:
             "order": order if isinstance(order, int) and not isinstance(order, bool) else 0}
 
 
+def read_scene(folder: Path, scene_id: str) -> dict[str, Any] | None:
+    """One scene, read from its own file alone (None when it is missing or not a well-formed scene)."""
+    return _read_scene(folder, scene_path(folder, scene_id))
+
+
 def read_scenes(folder: Path) -> list[dict[str, Any]]:
     """The project's scenes in order; files that are not well-formed scenes of this project are skipped."""
     found = (_read_scene(folder, p) for p in (folder / "scenes").glob("*.json"))

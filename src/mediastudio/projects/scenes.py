@@ -34,9 +34,11 @@ def list_scenes(db: Session, settings: Settings, actor: User, project_id: str) -
 
 
 def get_scene(db: Session, settings: Settings, actor: User, project_id: str, scene_id: str) -> dict[str, Any]:
-    for scene in list_scenes(db, settings, actor, project_id):
-        if scene["id"] == scene_id:
-            return scene
+    """One scene: reads its file and no other (the cost of a read does not grow with the project)."""
+    project, _ = require(db, actor, project_id, "view")
+    scene = content.read_scene(project_folder(settings, project), scene_id)
+    if scene is not None:
+        return scene
     raise NotFound(f"Project '{project_id}' has no scene '{scene_id}'.",
                    hint=f"GET /api/v1/projects/{project_id}/scenes lists its scenes.")
 

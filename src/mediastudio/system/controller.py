@@ -41,9 +41,9 @@ class SystemController(Controller):
     path = "/api/v1"
     tags = ("system",)
 
-    @get("/health", summary="Liveness, versions and GPU summary")
-    async def health(self, database: DatabaseDep, gpu: GpuDep, ui: UIDep) -> Health:
-        database.journal_mode()  # raises (→ 500 problem) when the database is unusable
+    @get("/health", summary="Liveness, versions and GPU summary", sync_to_thread=False)
+    def health(self, database: DatabaseDep, gpu: GpuDep, ui: UIDep) -> Health:
+        database.check()  # raises (→ 500 problem) when the database is unusable; asks it at most once a second
         return Health(
             status="ok",
             version=__version__,
