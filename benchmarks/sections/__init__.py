@@ -2,4 +2,5 @@
 
 SECTIONS: dict[str, str] = {
     "api": "benchmarks.sections.api",
+    "ui": "benchmarks.sections.ui",
 }
