@@ -7,4 +7,5 @@ SECTIONS: dict[str, str] = {
     "collab": "benchmarks.sections.collab",
     "tasks": "benchmarks.sections.tasks",
     "generation": "benchmarks.sections.generation",
+    "ui": "benchmarks.sections.ui",
 }

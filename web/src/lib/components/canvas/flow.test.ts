@@ -207,6 +207,33 @@ describe('reconcile: positions, edges and what Svelte Flow owns', () => {
 		expect(byId(second.nodes, 'p')).toBe(byId(first.nodes, 'p'));
 	});
 
+	it('the same graph again gives back the very same arrays, so Svelte Flow has nothing to redo', () => {
+		const first = reconcile(empty, SCENE, false, typeOf);
+		const second = reconcile(first, structuredClone(SCENE), false, typeOf);
+		expect(second.nodes).toBe(first.nodes);
+		expect(second.edges).toBe(first.edges);
+	});
+
+	it("someone's parameter edit changes that node alone: the edges stay the very same array", () => {
+		// Svelte Flow rebuilds its connection lookup and relays every edge whenever the edges array is another one.
+		const first = reconcile(empty, SCENE, false, typeOf);
+		const changed = structuredClone(SCENE);
+		changed.nodes['t']!.params = { steps: 40 };
+		const second = reconcile(first, changed, false, typeOf);
+		expect(second.edges).toBe(first.edges);
+		expect(second.nodes).not.toBe(first.nodes);
+		expect(byId(second.nodes, 't').data.summary).toBe('512×512 · 40 steps');
+	});
+
+	it('the node order follows the graph, and a reordered graph is a new array', () => {
+		const first = reconcile(empty, SCENE, false, typeOf);
+		const reversed = graph(Object.fromEntries(Object.entries(SCENE.nodes).reverse()), Object.values(SCENE.edges));
+		const second = reconcile(first, reversed, false, typeOf);
+		expect(second.nodes).not.toBe(first.nodes);
+		expect(second.nodes.map((n) => n.id)).toEqual(Object.keys(SCENE.nodes).reverse());
+		expect(second.edges).toBe(first.edges);
+	});
+
 	it('a node someone else moved moves, unless this user is dragging it', () => {
 		const first = reconcile(empty, SCENE, false, typeOf);
 		const moved = structuredClone(SCENE);

@@ -151,8 +151,37 @@ export function summarize(type: string, params: Record<string, unknown>, known: 
 	return '';
 }
 
+const samePort = (a: PortView, b: PortView): boolean =>
+	a.name === b.name &&
+	a.type === b.type &&
+	a.required === b.required &&
+	a.description === b.description &&
+	a.connected === b.connected &&
+	a.fallback === b.fallback &&
+	a.fallbackFilled === b.fallbackFilled;
+
+const samePorts = (a: readonly PortView[], b: readonly PortView[]): boolean =>
+	a.length === b.length && a.every((port, i) => samePort(port, b[i]!));
+
+/** Field by field (every remote edit compares each node of the scene: no serialising). */
 function sameData(a: GraphNodeData, b: GraphNodeData): boolean {
-	return JSON.stringify(a) === JSON.stringify(b);
+	return (
+		a.title === b.title &&
+		a.type === b.type &&
+		a.typeTitle === b.typeTitle &&
+		a.category === b.category &&
+		a.typed === b.typed &&
+		a.outputNode === b.outputNode &&
+		a.summary === b.summary &&
+		a.bypass === b.bypass &&
+		samePorts(a.inputs, b.inputs) &&
+		samePorts(a.outputs, b.outputs)
+	);
+}
+
+/** `next`, or `previous` itself when it holds the very same items in the same order. */
+function sameOr<T>(previous: readonly T[], next: T[]): T[] {
+	return previous.length === next.length && next.every((item, i) => item === previous[i]) ? (previous as T[]) : next;
 }
 
 export interface Reconciled {
@@ -212,7 +241,9 @@ export function reconcile(
 		if (prev) return prev; // an edge's key is its content: the same key is the same edge
 		return { id: key, source: edge.source, target: edge.target, sourceHandle: edge.source_handle, targetHandle: edge.target_handle };
 	});
-	return { nodes, edges, positions };
+	// Unchanged arrays are given back as they were: Svelte Flow re-adopts every node when the nodes array is
+	// another one, and rebuilds its connection lookup and relays every edge when the edges array is.
+	return { nodes: sameOr(previous.nodes, nodes), edges: sameOr(previous.edges, edges), positions };
 }
 
 /** Stored positions of the nodes the user moved (Svelte Flow's position differs from the graph's). */

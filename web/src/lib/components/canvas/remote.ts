@@ -15,7 +15,21 @@ export interface RemoteMarks {
 
 const KEY = Symbol('remote marks');
 
-export function marksOf(peers: readonly Peer[]): Map<string, NodeMarks> {
+const NO_MARKS: ReadonlyMap<string, NodeMarks> = new Map();
+/** Nobody (one array for every node that no one marks). */
+export const NO_ONE: readonly PeerUser[] = [];
+
+const sameUsers = (a: readonly PeerUser[], b: readonly PeerUser[]) =>
+	a.length === b.length && a.every((user, i) => user.id === b[i]!.id && user.name === b[i]!.name && user.color === b[i]!.color);
+
+const sameMarks = (a: NodeMarks, b: NodeMarks) => sameUsers(a.selectedBy, b.selectedBy) && sameUsers(a.draggedBy, b.draggedBy);
+
+/**
+ * Each node's marks from everyone's presence. With `previous` (the marks shown until now), a node whose marks
+ * did not change keeps its very entry, and when no node's did, `previous` itself comes back: presence changes
+ * many times a second (pointers), and each node re-renders only when what it shows changed.
+ */
+export function marksOf(peers: readonly Peer[], previous: ReadonlyMap<string, NodeMarks> = NO_MARKS): ReadonlyMap<string, NodeMarks> {
 	const marks = new Map<string, NodeMarks>();
 	const entry = (id: string) => {
 		let found = marks.get(id);
@@ -27,7 +41,13 @@ export function marksOf(peers: readonly Peer[]): Map<string, NodeMarks> {
 		for (const id of peer.selection?.nodes ?? []) once(entry(id).selectedBy, peer.user);
 		for (const id of peer.dragging ?? []) once(entry(id).draggedBy, peer.user);
 	}
-	return marks;
+	let unchanged = marks.size === previous.size;
+	for (const [id, mark] of marks) {
+		const before = previous.get(id);
+		if (before && sameMarks(before, mark)) marks.set(id, before);
+		else unchanged = false;
+	}
+	return unchanged ? previous : marks;
 }
 
 export function setRemoteMarks(marks: RemoteMarks): void {
