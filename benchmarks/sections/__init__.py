@@ -2,4 +2,5 @@
 
 SECTIONS: dict[str, str] = {
     "api": "benchmarks.sections.api",
+    "uploads": "benchmarks.sections.uploads",
 }
