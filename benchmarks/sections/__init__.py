@@ -3,6 +3,7 @@
 SECTIONS: dict[str, str] = {
     "api": "benchmarks.sections.api",
     "writes": "benchmarks.sections.writes",
+    "uploads": "benchmarks.sections.uploads",
     "websockets": "benchmarks.sections.websockets",
     "collab": "benchmarks.sections.collab",
     "tasks": "benchmarks.sections.tasks",

@@ -13,7 +13,7 @@ from mediastudio.errors import BadRequest, MediastudioError, Unprocessable
 from mediastudio.media.probe import Probe, probe
 from mediastudio.media.quota import Budget
 from mediastudio.storage.blobs import BlobStore, BlobWriter
-from mediastudio.storage.sniff import Sniffed, sniff
+from mediastudio.storage.sniff import HEAD_BYTES, Sniffed, sniff
 
 MAX_FIELD_BYTES = 64 * 1024
 
@@ -78,7 +78,10 @@ def _write(writer: BlobWriter, chunk: bytes, upload: Upload, room: Budget | None
     remaining = room.remaining if room is not None else None
     if room is not None and remaining is not None and upload.stored > remaining:
         raise room.refusal(upload.stored, "more than ")  # while streaming, before the bytes are kept
+    sniffed_before = len(writer.head) >= HEAD_BYTES
     writer.write(chunk)
+    if not sniffed_before and len(writer.head) >= HEAD_BYTES:
+        sniff(writer.head)  # a refused type is refused from its first bytes, not after the whole body arrived
 
 
 async def receive_upload(content_type: str, stream: AsyncIterator[bytes], blobs: BlobStore, upload: Upload, *,

@@ -21,6 +21,8 @@ from pathlib import Path
 
 from litestar.di import NamedDependency
 
+from mediastudio.storage.sniff import HEAD_BYTES
+
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -44,8 +46,8 @@ class BlobWriter:
         self.size += len(chunk)
         if self.limit is not None and self.size > self.limit:
             raise OverflowError(self.size)
-        if len(self.head) < 64:
-            self.head += chunk[: 64 - len(self.head)]
+        if len(self.head) < HEAD_BYTES:
+            self.head += chunk[: HEAD_BYTES - len(self.head)]
         self._digest.update(chunk)
         self._file.write(chunk)
 
