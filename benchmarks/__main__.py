@@ -4,6 +4,7 @@
     python -m benchmarks --quick          # small sizes (CI): fails on a >3× regression against the baseline
     python -m benchmarks --only api,uploads
     python -m benchmarks --quick --update-baseline   # make this run the committed baseline of its mode
+    python -m benchmarks --baseline-from a.json b.json   # the baseline: each measure's worst of these runs
 
 Results go to benchmarks/results/ (`<mode>-<time>.json` and `latest-<mode>.json`). See benchmarks/README.md.
 """
@@ -31,7 +32,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-check", action="store_true", help="do not compare with the committed baseline")
     parser.add_argument("--update-baseline", action="store_true", help="write this run as the baseline of its mode")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (servers' data and logs)")
+    parser.add_argument("--baseline-from", nargs="+", type=Path, metavar="RUN.json",
+                        help="write the baseline of these runs' mode from them (each measure's worst) and stop")
     args = parser.parse_args(argv)
+
+    if args.baseline_from:
+        runs = [json.loads(path.read_text()) for path in args.baseline_from]
+        combined = harness.worst_of(runs)
+        target = harness.baseline_path(combined["mode"] == "quick")
+        target.write_text(json.dumps(combined, indent=2) + "\n")
+        print(f"baseline written: {target.relative_to(harness.REPO)} (each measure's worst of {len(runs)} runs)")
+        return 0
 
     chosen = [name.strip() for name in args.only.split(",") if name.strip()] or list(SECTIONS)
     unknown = [name for name in chosen if name not in SECTIONS]

@@ -225,6 +225,25 @@ def regressions(current: dict[str, object], baseline: dict[str, object]) -> list
     return found
 
 
+def worst_of(runs: list[dict[str, object]]) -> dict[str, object]:
+    """A baseline from several runs of one mode: for each measure, the run where it compared worst. One lucky
+    quiet run would otherwise make the next ordinary one look like a regression."""
+    if not runs:
+        raise ValueError("no runs to make a baseline from")
+    modes = {run["mode"] for run in runs}
+    if len(modes) != 1:
+        raise ValueError(f"runs of different modes: {', '.join(sorted(map(str, modes)))}")
+    chosen: dict[str, dict[str, object]] = {}
+    for run in runs:
+        for m in run["measures"]:  # type: ignore[union-attr]
+            key = f"{m['section']}/{m['name']}"
+            old = chosen.get(key)
+            value, before = compared(m), compared(old) if old else None
+            if old is None or before is None or (value is not None and (value > before if m["better"] == "lower" else value < before)):
+                chosen[key] = m
+    return {**runs[-1], "measures": list(chosen.values()), "baseline_of": len(runs)}
+
+
 def baseline_path(quick: bool) -> Path:
     return REPO / "benchmarks" / f"baseline-{'quick' if quick else 'full'}.json"
 

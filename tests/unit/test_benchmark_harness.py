@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from benchmarks.harness import Measure, regressions, report, table
+from benchmarks.harness import Measure, regressions, report, table, worst_of
 
 
 def _run(*measures: Measure) -> dict:
@@ -41,3 +41,15 @@ def test_the_table_shows_target_anchor_ratio_and_a_plain_miss() -> None:
                           anchor=12000.0, anchor_name="bare Litestar")])
     assert "| api | health req/s | ≥ 5,000 req/s | 1,200 req/s | 12,000 req/s (bare Litestar) | 0.10× | **MISS** |" \
         in text
+
+
+def test_a_baseline_of_several_runs_keeps_each_measures_worst() -> None:
+    quiet = _run(Measure("api", "p95", 2.0, "ms", "lower", anchor=1.0, anchor_name="bare"),
+                 Measure("api", "req/s", 900.0, "req/s", "higher", anchor=9000.0, anchor_name="bare"))
+    busy = _run(Measure("api", "p95", 6.0, "ms", "lower", anchor=2.0, anchor_name="bare"),
+                Measure("api", "req/s", 500.0, "req/s", "higher", anchor=2500.0, anchor_name="bare"))
+    baseline = worst_of([quiet, busy])
+    assert {m["name"]: m["value"] for m in baseline["measures"]} == {"p95": 6.0, "req/s": 900.0}
+    # A run like the busy one is no regression against it; one 3.5× worse than the worst still is.
+    assert regressions(busy, baseline) == []
+    assert regressions(_run(Measure("api", "p95", 10.5, "ms", "lower", anchor=1.0, anchor_name="bare")), baseline)
