@@ -239,7 +239,9 @@ def worst_of(runs: list[dict[str, object]]) -> dict[str, object]:
             key = f"{m['section']}/{m['name']}"
             old = chosen.get(key)
             value, before = compared(m), compared(old) if old else None
-            if old is None or before is None or (value is not None and (value > before if m["better"] == "lower" else value < before)):
+            worse = value is not None and before is not None and (
+                value > before if m["better"] == "lower" else value < before)
+            if old is None or before is None or worse:
                 chosen[key] = m
     return {**runs[-1], "measures": list(chosen.values()), "baseline_of": len(runs)}
 
