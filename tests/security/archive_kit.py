@@ -166,6 +166,9 @@ def open_studio(client: TestClient, data_dir: Path) -> Studio:
                          files={"file": ("secret.png", png_bytes((9, 8, 7), (32, 32)), "image/png")})
     assert upload.status_code == 201, upload.text
     studio.victim_asset = upload.json()["items"][0] if "items" in upload.json() else upload.json()[0]
+    # An upload's commit is made within the commit window; reading the history makes it now, so the snapshots
+    # the tests compare start from Vic's settled history (not one that gains her upload mid-test).
+    assert studio.call("GET", f"/api/v1/projects/{studio.victim['id']}/history").status_code == 200
     studio.login("ana")
     return studio
 
