@@ -99,3 +99,23 @@ def test_with_the_default_window_the_commit_follows_by_itself(tmp_path: Path) ->
         assert git(folder, "status", "--porcelain") == ""
     finally:
         server.stop()
+
+
+def test_a_scene_added_and_deleted_within_one_window_leaves_a_history_that_still_reads(tmp_path: Path) -> None:
+    server = start_server(tmp_path, env=LONG_WINDOW)
+    try:
+        client = set_up_admin(server.url)
+        project = client.post("/api/v1/projects", json={"name": "Brief"}).json()
+        base = f"/api/v1/projects/{project['id']}/scenes"
+        fleeting = client.post(base, json={"name": "Fleeting"}).json()
+        assert client.delete(f"{base}/{fleeting['id']}").status_code == 204
+        kept = client.post(base, json={"name": "Kept"}).json()
+        # The pending changes name a file that never reached git and is gone: their commit must still be made.
+        history = client.get(f"/api/v1/projects/{project['id']}/history")
+        assert history.status_code == 200, history.text
+        folder = project_folder(server, project)
+        assert git(folder, "status", "--porcelain") == ""
+        assert f"scenes/{kept['id']}.json" in git(folder, "ls-files")
+        assert f"scenes/{fleeting['id']}.json" not in git(folder, "ls-files")
+    finally:
+        server.stop()

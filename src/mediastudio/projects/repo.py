@@ -224,7 +224,15 @@ class ProjectRepo:
         with self.lock:
             repo = self._git()
             try:
-                repo.git.add("-A", "--", *(paths or (".",)))
+                if paths:
+                    # A named file that never reached git and is gone again (a scene added and deleted within
+                    # one window) is no change; git would refuse the whole add for it.
+                    tracked = set(repo.git.ls_files("--", *paths).splitlines())
+                    present = [p for p in paths if p in tracked or os.path.lexists(self.path / p)]
+                    if present:
+                        repo.git.add("-A", "--", *present)
+                else:
+                    repo.git.add("-A", "--", ".")
                 if repo.head.is_valid() and not repo.index.diff("HEAD") and not allow_empty:
                     return None
                 actor = git.Actor(author.name, author.email)
