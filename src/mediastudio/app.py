@@ -32,6 +32,7 @@ from mediastudio.errors import EXCEPTION_HANDLERS
 from mediastudio.events.bus import EventBus
 from mediastudio.events.redis_transport import RedisTransport
 from mediastudio.feed.controller import events
+from mediastudio.framework import resolve_dependencies_in_order
 from mediastudio.kinds import build_kinds
 from mediastudio.media.controller import AssetsController
 from mediastudio.media.leftovers import leftover_sweeper, sweep_at_start
@@ -195,6 +196,7 @@ def provide_ui(state: State) -> WebUI:
 
 def create_app(settings: Settings) -> Litestar:
     """Build the whole application from one Settings object; no globals, no import-time effects."""
+    resolve_dependencies_in_order()
     studio = build_studio(settings)
     app = Litestar(
         route_handlers=[SystemController, AuthController, TokensController, WorkspacesController,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from litestar.di import NamedDependency
 from sqlalchemy import event
@@ -19,6 +21,11 @@ from mediastudio.events.bus import EventBus
 # Bumped by each migration that needs more than new tables (create_all handles those).
 SCHEMA_VERSION = 1
 CHECK_EVERY_S = 1.0  # how long a good answer of `check()` stands
+# Connections kept open: one per thread that may hold a session at once (anyio's default of 40 worker threads,
+# the task lanes, timers). A connection closed and opened again pays its PRAGMAs and its schema read each time.
+POOL_SIZE = 48
+POOL_OVERFLOW = 32
+T = TypeVar("T")
 
 
 def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -38,11 +45,15 @@ class Database:
         self.path = path
         self.events: EventBus | None = None  # the app's bus: what a committed session announces
         self.engine: Engine = create_engine(
-            f"sqlite:///{path}", connect_args={"check_same_thread": False}
+            f"sqlite:///{path}", connect_args={"check_same_thread": False}, pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
         )
         event.listen(self.engine, "connect", _on_connect)
         self._checked_at = -CHECK_EVERY_S
         self._check_lock = threading.Lock()
+        self._watch: sqlite3.Connection | None = None  # never writes: see `version()`
+        self._watch_lock = threading.Lock()
+        self._reads: dict[str, ReadCache[Any]] = {}
 
     def migrate(self, upgrades: Iterable[Callable[[Connection], None]] = ()) -> None:
         """Create missing tables (of every table module imported so far: see tables.py), run `upgrades`
@@ -71,6 +82,21 @@ class Database:
         with self.engine.connect() as conn:
             return str(conn.execute(text("PRAGMA journal_mode")).scalar_one())
 
+    def version(self) -> int:
+        """A number that changes whenever anyone commits to the database: this process's sessions, a worker
+        process, the command line (SQLite's `PRAGMA data_version`, asked on a connection of its own that never
+        writes). An answer computed after reading it stays true while it has not changed (`ReadCache`).
+        Costs a few microseconds and takes no lock a writer holds, so the event loop may ask it."""
+        with self._watch_lock:
+            if self._watch is None:
+                self._watch = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            return int(self._watch.execute("PRAGMA data_version").fetchone()[0])
+
+    def reads(self, name: str) -> ReadCache[Any]:
+        """The `ReadCache` called `name` of this database (made on first use)."""
+        with self._watch_lock:
+            return self._reads.setdefault(name, ReadCache(self))
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         # Objects stay readable after the session closes: services hand them to controllers.
@@ -89,7 +115,53 @@ class Database:
                     self.events.publish(event)
 
     def close(self) -> None:
+        with self._watch_lock:
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
         self.engine.dispose()
+
+
+class ReadCache(Generic[T]):
+    """Answers computed from the database, each kept until the database changes (`Database.version()`), the
+    `size` most recently used at most. For reads asked far more often than anything is written (the projects
+    page, the rights of a caller on a project): one commit anywhere empties it in effect, so it can never answer
+    from before a change. Values are shared between requests: keep them immutable (bytes, tuples, frozen
+    dataclasses).
+
+    Read the version *before* computing a value: a commit made while it is computed then leaves it stored under
+    the older version, which the next read no longer matches."""
+
+    def __init__(self, database: Database, size: int = 4096) -> None:
+        self.database = database
+        self.size = size
+        self._items: OrderedDict[Hashable, tuple[int, T]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, version: int) -> T | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None or item[0] != version:
+                return None
+            self._items.move_to_end(key)
+            return item[1]
+
+    def put(self, key: Hashable, version: int, value: T) -> T:
+        with self._lock:
+            self._items[key] = (version, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def known(self, key: Hashable) -> T | None:
+        """The value kept for `key` if the database has not changed since (never computes: None)."""
+        return self.get(key, self.database.version())
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
+        version = self.database.version()
+        found = self.get(key, version)
+        return found if found is not None else self.put(key, version, compute())
 
 
 DatabaseDep = NamedDependency[Database]

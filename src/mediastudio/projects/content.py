@@ -7,7 +7,10 @@ symbolic link leading out), whatever a scene file, an asset file or an imported 
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +32,12 @@ def is_id(value: object) -> bool:
 def inside(folder: Path, *parts: str) -> Path:
     """`folder/parts…`, refused unless it resolves (symbolic links followed) to a place inside `folder`."""
     path = folder.joinpath(*parts)
-    root = folder.resolve()
-    if any(part in ("", ".", "..") or "/" in part or "\\" in part or "\0" in part for part in parts) \
-            or not path.resolve().is_relative_to(root) or path.resolve() == root:
+    if any(part in ("", ".", "..") or "/" in part or "\\" in part or "\0" in part for part in parts):
+        refused = True
+    else:
+        root, resolved = folder.resolve(), path.resolve()
+        refused = not resolved.is_relative_to(root) or resolved == root
+    if refused:
         raise BadRequest("That file would lie outside its project.",
                          hint="Scene and asset ids are letters, digits, '_' and '-'.")
     return path
@@ -81,14 +87,37 @@ def _read_scene(folder: Path, path: Path) -> dict[str, Any] | None:
     if not is_id(path.stem) or path.is_symlink() or not path.is_file():
         return None
     try:
-        scene = read_json(inside(folder, "scenes", path.name))
-    except (ValueError, RecursionError, OSError, BadRequest):  # not JSON or UTF-8, unreadable, leads out
+        raw = inside(folder, "scenes", path.name).read_bytes()
+    except (OSError, BadRequest):  # unreadable, leads out
+        return None
+    return scene_of(path.stem, raw)
+
+
+def scene_of(scene_id: str, raw: bytes) -> dict[str, Any] | None:
+    """The scene a scene file's bytes hold (None when they are not a well-formed scene)."""
+    try:
+        scene = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):  # not UTF-8 or not JSON
         return None
     if not _well_formed(scene):
         return None
     order = scene.get("order")
-    return {**scene, "id": path.stem,  # the id is the file's name, never what the file says
+    return {**scene, "id": scene_id,  # the id is the file's name, never what the file says
             "order": order if isinstance(order, int) and not isinstance(order, bool) else 0}
+
+
+def read_scene_bytes(folder: Path, scene_id: str) -> bytes | None:
+    """The bytes of one scene's file (None when it is missing, or a symbolic link, or not a regular file).
+    NotFound for an id no scene can have, BadRequest for one that leads out (as `scene_path`)."""
+    path = scene_path(folder, scene_id)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:  # missing, or a link (ELOOP)
+        return None
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            return None
+        return file.read()
 
 
 def read_scene(folder: Path, scene_id: str) -> dict[str, Any] | None:

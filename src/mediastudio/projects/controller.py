@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from anyio import to_thread
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.serialization import encode_json
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.auth.tables import User
-from mediastudio.common import Page
+from mediastudio.common import Page, encoded_as
 from mediastudio.db import Database, DatabaseDep
 from mediastudio.paging import OffsetCursor
 from mediastudio.projects import service
@@ -40,8 +42,8 @@ class ProjectsController(Controller):
     path = "/api/v1/projects"
     tags = ("projects",)
 
-    @get(summary="Projects you can open: search, filter, sort, paginate", sync_to_thread=True)
-    def list_projects(
+    @get(summary="Projects you can open: search, filter, sort, paginate")
+    async def list_projects(
         self,
         identity: IdentityDep,
         database: DatabaseDep,
@@ -58,22 +60,25 @@ class ProjectsController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         cursor: OffsetCursor = None,
     ) -> Page[ProjectOut]:
-        with database.session() as db:
-            rows, next_cursor = service.list_projects(
-                db,
-                identity.user,
-                workspace_id=workspace,
-                q=q,
-                tag=tag,
-                owner=owner,
-                archived=None if all_states else archived,
-                trashed=trashed,
-                sort=sort,
-                limit=limit,
-                cursor=cursor,
-            )
-            roles = roles_for(db, identity.user, rows)
-            return Page(items=projects_out(db, rows, roles), next_cursor=next_cursor)
+        # The gallery's page, asked on every visit and by every open gallery on each change: kept encoded while
+        # nothing was committed to the database (`ReadCache`), answered on the event loop when known.
+        user = identity.user
+        archived = None if all_states else archived
+
+        def page() -> bytes:
+            with database.session() as db:
+                rows, next_cursor = service.list_projects(db, user, workspace_id=workspace, q=q, tag=tag,
+                                                          owner=owner, archived=archived, trashed=trashed,
+                                                          sort=sort, limit=limit, cursor=cursor)
+                roles = roles_for(db, user, rows)
+                return encode_json(Page(items=projects_out(db, rows, roles), next_cursor=next_cursor)
+                                   .model_dump(mode="json"))
+
+        pages = database.reads("projects")
+        key = (user.id, workspace, q, tag, owner, archived, trashed, sort, limit, cursor)
+        found: bytes | None = pages.known(key)
+        body: bytes = found if found is not None else await to_thread.run_sync(pages.get_or_compute, key, page)
+        return encoded_as(body, Page[ProjectOut])
 
     @post(summary="Create a project from a template", status_code=HTTP_201_CREATED, sync_to_thread=True)
     def create_project(self, data: JSONBody[ProjectCreate], identity: IdentityDep, database: DatabaseDep,

@@ -39,8 +39,12 @@ def get_scene(db: Session, settings: Settings, actor: User, project_id: str, sce
     scene = content.read_scene(project_folder(settings, project), scene_id)
     if scene is not None:
         return scene
-    raise NotFound(f"Project '{project_id}' has no scene '{scene_id}'.",
-                   hint=f"GET /api/v1/projects/{project_id}/scenes lists its scenes.")
+    raise no_such_scene(project_id, scene_id)
+
+
+def no_such_scene(project_id: str, scene_id: str) -> NotFound:
+    return NotFound(f"Project '{project_id}' has no scene '{scene_id}'.",
+                    hint=f"GET /api/v1/projects/{project_id}/scenes lists its scenes.")
 
 
 def _renumber(folder: Path, scenes: list[dict[str, Any]]) -> list[Path]:

@@ -10,12 +10,13 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from mediastudio.auth.identity import IdentityDep
-from mediastudio.common import Page
+from mediastudio.common import Page, encoded_as
 from mediastudio.db import DatabaseDep
 from mediastudio.errors import MediastudioError
 from mediastudio.graph import Graph, GraphIn
 from mediastudio.projects import content, scenes
-from mediastudio.projects.access import project_folder, require
+from mediastudio.projects.access import may_read, may_read_now, project_folder, require
+from mediastudio.projects.answers import SCENES
 from mediastudio.projects.live import LiveScenesDep
 from mediastudio.projects.partial_saves import kept_error, saved_anyway, what_was_kept
 from mediastudio.projects.schemas import SceneCreate, SceneDetail, SceneOut, ScenePatch
@@ -42,11 +43,25 @@ class ScenesController(Controller):
                                         data.graph)
         return SceneDetail.of(scene)
 
-    @get("/{scene_id:str}", summary="A scene with its graph", sync_to_thread=True)
-    def get_scene(self, project_id: FromPath[str], scene_id: FromPath[str], identity: IdentityDep,
-                  database: DatabaseDep, settings: SettingsDep) -> SceneDetail:
-        with database.session() as db:
-            return SceneDetail.of(scenes.get_scene(db, settings, identity.user, project_id, scene_id))
+    @get("/{scene_id:str}", summary="A scene with its graph")
+    async def get_scene(self, project_id: FromPath[str], scene_id: FromPath[str], identity: IdentityDep,
+                        database: DatabaseDep, settings: SettingsDep) -> SceneDetail:
+        # Asked again and again while nothing changed: answered on the event loop from what is known (the
+        # caller's rights while the database is unchanged, the encoded scene while its file is), else in a
+        # worker thread.
+        def now() -> bytes | None:
+            allowed = may_read_now(database, identity.user, project_id)
+            return None if allowed is None else SCENES.known(project_folder(settings, allowed[0]), scene_id)
+
+        def later() -> bytes:
+            project, _ = may_read(database, identity.user, project_id)
+            found = SCENES.answer(project_folder(settings, project), scene_id)
+            if found is None:
+                raise scenes.no_such_scene(project_id, scene_id)
+            return found
+
+        found = now()
+        return encoded_as(found if found is not None else await to_thread.run_sync(later), SceneDetail)
 
     @patch("/{scene_id:str}", summary="Rename or move a scene", sync_to_thread=True)
     def update_scene(self, project_id: FromPath[str], scene_id: FromPath[str], data: JSONBody[ScenePatch],
