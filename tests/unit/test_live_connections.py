@@ -15,6 +15,7 @@ def test_the_sweep_checks_a_few_sockets_at_a_time_and_a_signal_is_not_queued_beh
         live = LiveConnections()
         running = peak = 0
         checked: list[str] = []
+        swept_before: list[int] = []  # sockets the sweep had checked when the signalled one was checked
         signalled = asyncio.Event()
 
         def recheck_of(user_id: str):  # type: ignore[no-untyped-def]
@@ -26,16 +27,23 @@ def test_the_sweep_checks_a_few_sockets_at_a_time_and_a_signal_is_not_queued_beh
                 checked.append(user_id)
                 running -= 1
                 if user_id == "u_revoked":
+                    swept_before.append(len(checked) - 1)
                     signalled.set()
             return recheck
 
         for index in range(200):
             live.add(Connection(f"u_{index}", recheck_of(f"u_{index}")), 0.05, live.signals)
         live.add(Connection("u_revoked", recheck_of("u_revoked")), 0.05, live.signals)
-        await asyncio.sleep(0.1)  # the sweep is under way: 200 checks of 10 ms take 0.5 s at 4 at a time
+        # Wait for the sweep to be under way (200 checks of 10 ms take 0.5 s at 4 at a time). Counted, not timed:
+        # a busy machine that stalls this process for 0.1 s once made a fixed sleep see no check yet.
+        for _ in range(1000):
+            if checked:
+                break
+            await asyncio.sleep(0.005)
         assert 0 < len(checked) < 200
         live.on_event({"type": "access.changed", "user_id": "u_revoked"})
-        await asyncio.wait_for(signalled.wait(), 0.1)  # not after the sweep's queue
+        await asyncio.wait_for(signalled.wait(), 10)
+        assert swept_before[0] < 150  # the signal's check ran beside the sweep, not after its queue
         while len(set(checked)) < 201:
             await asyncio.sleep(0.02)
         assert peak <= SWEEP_AT_ONCE + 1  # the sweep's few, and the signal's own check
