@@ -1,5 +1,6 @@
-"""The outermost layer of the app: refuses Host names the studio does not answer to, adds security headers, and
-answers HEAD on the UI's files and pages as GET would, without the body.
+"""The outermost layer of the app: refuses Host names the studio does not answer to, adds security headers,
+answers HEAD on the UI's files and pages as GET would, without the body, and gives anonymous health probes the
+last good health answer while it is under a second old.
 
 It wraps Litestar's whole ASGI handler (not a route middleware), so it also covers answers no route made:
 unknown methods, router 404/405s, errors.
@@ -8,6 +9,7 @@ unknown methods, router 404/405s, errors.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import cast
 
@@ -18,6 +20,8 @@ from mediastudio.edge.headers import page_script_hashes, with_security_headers
 from mediastudio.edge.hosts import HostPolicy, host_name, refusal
 
 PROBLEM_JSON = b"application/problem+json"
+HEALTH_PATH = "/api/v1/health"
+HEALTH_KEPT_S = 1.0  # how long a health answer is given again to anonymous probes (the database check's own)
 TITLES = {400: "Bad Request", 421: "Misdirected Request"}
 
 
@@ -44,11 +48,20 @@ async def refuse_socket(scope: WebSocketScope, receive: Receive, send: Send, cod
     await send({"type": "websocket.close", "code": code, "reason": close_reason(reason)})
 
 
+def _anonymous_probe(scope: HTTPScope) -> bool:
+    """A plain `GET /api/v1/health`: no query, no cookie, no credentials (a monitor or a load balancer)."""
+    return scope["method"] == "GET" and scope["path"] == HEALTH_PATH and not scope.get("query_string") \
+        and not any(key.lower() in (b"cookie", b"authorization") for key, _ in scope.get("headers", []))
+
+
 class EdgeGuard:
     def __init__(self, app: ASGIApp, hosts: HostPolicy, index_html: Path) -> None:
         self.app = app
         self.hosts = hosts
         self.hashes = page_script_hashes(index_html)  # read once: the build does not change while serving
+        # The last good health answer (when, status line headers, body): monitors and load balancers poll it
+        # many times a second, and the framework's path costs twice the answer (`_probe`).
+        self._health: tuple[float, list[tuple[bytes, bytes]], bytes] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -61,6 +74,10 @@ class EdgeGuard:
             return
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
+            return
+
+        if _anonymous_probe(cast(HTTPScope, scope)):
+            await self._probe(scope, receive, send, raw)
             return
 
         # HEAD on the UI (a file of the build or a page) is the GET without its body: link checkers, proxies and
@@ -77,6 +94,32 @@ class EdgeGuard:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    async def _probe(self, scope: Scope, receive: Receive, send: Send, raw: str) -> None:
+        """An anonymous health probe: the app's last good (200) answer again while it is under a second old —
+        the database is asked at most once a second anyway (`Database.check`) — else the app's own answer, kept.
+        A failing check is never kept: the next probe asks again."""
+        kept = self._health
+        if kept is not None and time.monotonic() - kept[0] < HEALTH_KEPT_S:
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": with_security_headers(list(kept[1]), self.hashes, raw)})
+            await send({"type": "http.response.body", "body": kept[2], "more_body": False})
+            return
+        started = time.monotonic()
+        answer: dict[str, object] = {}
+
+        async def send_and_keep(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"], answer["headers"] = message["status"], list(message.get("headers", []))
+                message["headers"] = with_security_headers(list(message.get("headers", [])), self.hashes, raw)
+            elif message["type"] == "http.response.body":
+                answer["body"] = cast(bytes, answer.get("body", b"")) + message.get("body", b"")
+                if not message.get("more_body") and answer.get("status") == 200:
+                    self._health = (started, cast(list[tuple[bytes, bytes]], answer["headers"]),
+                                    cast(bytes, answer["body"]))
+            await send(message)
+
+        await self.app(scope, receive, send_and_keep)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, raw: str, name: str | None) -> None:
         status, detail, hint = refusal(raw, name)
