@@ -92,10 +92,10 @@ class Database:
                 self._watch = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             return int(self._watch.execute("PRAGMA data_version").fetchone()[0])
 
-    def reads(self, name: str) -> ReadCache[Any]:
-        """The `ReadCache` called `name` of this database (made on first use)."""
+    def reads(self, name: str, size: int = 4096) -> ReadCache[Any]:
+        """The `ReadCache` called `name` of this database, of `size` entries (made on first use)."""
         with self._watch_lock:
-            return self._reads.setdefault(name, ReadCache(self))
+            return self._reads.setdefault(name, ReadCache(self, size))
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -74,7 +74,7 @@ class ProjectsController(Controller):
                 return encode_json(Page(items=projects_out(db, rows, roles), next_cursor=next_cursor)
                                    .model_dump(mode="json"))
 
-        pages = database.reads("projects")
+        pages = database.reads("projects", size=256)  # a page of 200 projects is ~200 KB: at most ~50 MB
         key = (user.id, workspace, q, tag, owner, archived, trashed, sort, limit, cursor)
         found: bytes | None = pages.known(key)
         body: bytes = found if found is not None else await to_thread.run_sync(pages.get_or_compute, key, page)
