@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from mediastudio import __version__
 from mediastudio.auth.tables import User
 from mediastudio.common import new_id, utcnow
-from mediastudio.db import Database
+from mediastudio.db import Database, ReadCache
 from mediastudio.errors import BadRequest, Conflict, Forbidden, MediastudioError, NotFound
 from mediastudio.projects.access import require
 from mediastudio.projects.tables import Project
@@ -159,12 +159,24 @@ class WebhookDispatcher:
                     await task
 
     def on_event(self, event: dict[str, Any]) -> None:
-        if event["type"] in EVENTS:
+        # Most studios register no webhook: while the database has not changed since that was counted, a task
+        # event costs no worker thread and no query (every run announces three).
+        if event["type"] in EVENTS and self._active.known("active") != 0:
             job = asyncio.create_task(asyncio.to_thread(self._record, event))
             self.pending.add(job)
             job.add_done_callback(self.pending.discard)
 
+    @property
+    def _active(self) -> ReadCache[int]:
+        return self.db.reads("webhooks.active", size=1)
+
+    def _count_active(self) -> int:
+        with self.db.session() as db:
+            return len(db.exec(select(Webhook.id).where(col(Webhook.active) == True)).all())  # noqa: E712
+
     def _record(self, event: dict[str, Any]) -> None:
+        if self._active.get_or_compute("active", self._count_active) == 0:
+            return
         with self.db.session() as db:
             queued = 0
             for hook in listening(db, event):
