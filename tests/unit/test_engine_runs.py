@@ -186,3 +186,30 @@ def test_without_a_model_the_check_says_so_on_the_model_node_in_the_readers_word
         own_scene = scenes.list_scenes(db, bare_studio.settings, root, own.id)[0]["id"]
     (told,) = [i for i in check(root, own.id, own_scene) if getattr(i, "code", None) == "no_model"]
     assert "mediastudio models add" in told.message and "ask an admin" not in told.message.lower()
+
+
+def test_asking_for_runs_does_no_database_work_on_the_event_loop(studio: Studio, film: tuple[User, str, str]) -> None:
+    """Recording, queueing and describing the runs (their places and ETAs read every waiting task) happen on a
+    worker thread: the event loop serves every other client meanwhile, however long the queue."""
+    import asyncio
+
+    from sqlalchemy import event
+
+    ana, project_id, scene_id = film
+    queue(studio, ana, runs.RunRequest(project_id, scene_id, force=True, repeat=5))  # a queue to describe
+    on_loop: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        on_loop.append(" ".join(statement.split())[:80])
+
+    event.listen(studio.db.engine, "before_cursor_execute", note)
+    try:
+        made = queue(studio, ana, runs.RunRequest(project_id, scene_id, force=True, repeat=3))
+    finally:
+        event.remove(studio.db.engine, "before_cursor_execute", note)
+    assert len(made) == 3 and all(t.status == "queued" for t in made)
+    assert on_loop == [], on_loop
