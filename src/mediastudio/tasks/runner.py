@@ -27,14 +27,14 @@ from mediastudio.errors import Cancelled, MediastudioError, TaskFailed
 from mediastudio.events.bus import EventBus
 from mediastudio.settings import Settings
 from mediastudio.storage.blobs import BlobStore
-from mediastudio.tasks.context import TaskContext
+from mediastudio.tasks.context import PROGRESS_INTERVAL, TaskContext
 from mediastudio.tasks.events import ENDED, TaskEvent, TaskProgress, TaskQueued, TaskStarted
 from mediastudio.tasks.kinds import KindRegistry
 from mediastudio.tasks.tables import Task
 
 log = logging.getLogger("mediastudio")
 MAX_ATTEMPTS = 2  # a task interrupted by a restart runs once more, then fails
-ROW_WRITE_INTERVAL = 0.5  # progress reaches the task's row at most this often (events go out at once)
+ROW_WRITE_INTERVAL = 0.5  # progress reaches the task's row at most this often (events: every 0.1 s)
 
 
 def worker_name() -> str:
@@ -103,56 +103,97 @@ class Runner:
 
     # -- progress ---------------------------------------------------------------------------------
     def report_progress(self, ctx: TaskContext) -> None:
-        """Announce progress at once (from the task's row kept in memory); write the row at most twice a second.
+        """Take the reported state into the task's row kept in memory; announce it at most every 0.1 s and write
+        it at most every 0.5 s, each from a timer when it is not due yet (the worker never waits for either).
 
-        Clients follow progress through events; the row (REST, a reconnecting client) lags at most 0.5 s.
+        A run of many quick nodes reports a dozen states in a few milliseconds: one announcement carries the
+        latest, and none goes out once the outcome is being recorded (its event tells the final state). The last
+        state reported is never left untold nor unwritten: a page opened while a step or a model load takes
+        long reads the state the events last told. The row (REST, a reconnecting client) lags at most 0.5 s.
         """
-        row = ctx.row
-        if row is None or ctx.cancel_event.is_set():
-            return  # stopping: the cancel (or force-stop) announced the task's state itself
-        total = max(ctx.total, 0)
-        row.step, row.total, row.message = ctx.step, total, ctx.message
-        row.progress = min(1.0, ctx.step / total) if total else 0.0
-        row.eta_seconds = ctx.eta_seconds()
-        per_step = ctx.step_seconds()
-        row.step_seconds = None if per_step is None else round(per_step, 3)
-        if ctx.detail is not None:
-            row.detail = ctx.detail
-        row.revision += 1
-        row.updated_at = utcnow()
-        self.publish(TaskProgress, row)
-        self._write_soon(ctx)
+        with ctx.lock:
+            row = ctx.row
+            if row is None or ctx.ended or ctx.cancel_event.is_set():
+                return  # stopping: the cancel (or force-stop) announced the task's state itself
+            total = max(ctx.total, 0)
+            row.step, row.total, row.message = ctx.step, total, ctx.message
+            row.progress = min(1.0, ctx.step / total) if total else 0.0
+            row.eta_seconds = ctx.eta_seconds()
+            per_step = ctx.step_seconds()
+            row.step_seconds = None if per_step is None else round(per_step, 3)
+            if ctx.detail is not None:
+                row.detail = ctx.detail
+            row.revision += 1
+            row.updated_at = utcnow()
+            self._announce_soon(ctx)
+            self._write_soon(ctx)
+
+    def _announce_soon(self, ctx: TaskContext) -> None:
+        """(Under ctx.lock.) Announce the row now, or once the interval has passed (the latest state then)."""
+        wait = PROGRESS_INTERVAL - (time.monotonic() - ctx.last_publish)
+        if wait <= 0:
+            ctx.last_publish = time.monotonic()
+            self.publish(TaskProgress, ctx.row)
+            return
+        if ctx.publish_pending:
+            return
+        ctx.publish_pending = True
+
+        def later() -> None:
+            with ctx.lock:
+                ctx.publish_pending = False
+                if ctx.ended or ctx.cancel_event.is_set():
+                    return
+                ctx.last_publish = time.monotonic()
+                self.publish(TaskProgress, ctx.row)
+
+        self._later(ctx, wait, later)
 
     def _write_soon(self, ctx: TaskContext) -> None:
-        """Write the row now, or once the interval has passed (the last state is never left unwritten: a
-        page opened while a step or a model load takes long reads the state the events last told)."""
-        wait = ROW_WRITE_INTERVAL - (time.monotonic() - ctx.last_write)
-        if wait <= 0:
-            ctx.last_write = time.monotonic()
-            self._write_progress(ctx.row)
-            return
+        """(Under ctx.lock.) Write the row once the interval since the last write has passed (the state reported
+        last then)."""
         if ctx.write_pending:
             return
         ctx.write_pending = True
 
         def later() -> None:
-            ctx.write_pending = False
-            ctx.last_write = time.monotonic()
+            with ctx.lock:
+                ctx.write_pending = False
+                if ctx.ended or ctx.cancel_event.is_set():
+                    return
+                ctx.last_write = time.monotonic()
+                row = ctx.row
+                values = {"step": row.step, "total": row.total, "message": row.message, "progress": row.progress,
+                          "eta_seconds": row.eta_seconds, "step_seconds": row.step_seconds, "detail": row.detail,
+                          "revision": row.revision, "updated_at": row.updated_at}
             try:
-                self._write_progress(ctx.row)
+                self._write_progress(ctx.task_id, values)
             except Exception:  # the next report writes it again
                 log.debug("A delayed progress write failed", exc_info=True)
 
-        timer = threading.Timer(wait, later)
+        self._later(ctx, max(0.0, ROW_WRITE_INTERVAL - (time.monotonic() - ctx.last_write)), later)
+
+    @staticmethod
+    def _later(ctx: TaskContext, wait: float, work: Any) -> None:
+        timer = threading.Timer(wait, work)
         timer.daemon = True
+        ctx.timers[:] = [t for t in ctx.timers if t.is_alive()]
+        ctx.timers.append(timer)
         timer.start()
 
-    def _write_progress(self, row: Task) -> None:
+    @staticmethod
+    def _end_reports(ctx: TaskContext) -> None:
+        """The outcome is being recorded: the run's pending announcements and writes are dropped (the outcome's
+        row and event carry the final state; a progress event after it would take the task back)."""
+        with ctx.lock:
+            ctx.ended = True
+            for timer in ctx.timers:
+                timer.cancel()
+            ctx.timers.clear()
+
+    def _write_progress(self, task_id: str, values: dict[str, Any]) -> None:
         with self.db.session() as db:
-            db.exec(update(Task).where(col(Task.id) == row.id, col(Task.status) == "running")
-                    .values(step=row.step, total=row.total, message=row.message, progress=row.progress,
-                            eta_seconds=row.eta_seconds, step_seconds=row.step_seconds, detail=row.detail,
-                            revision=row.revision, updated_at=row.updated_at))
+            db.exec(update(Task).where(col(Task.id) == task_id, col(Task.status) == "running").values(**values))
             db.commit()
 
     # -- running ----------------------------------------------------------------------------------
@@ -223,8 +264,10 @@ class Runner:
                        "error_hint": "This looks like a bug or a problem with this machine; the server log has "
                                      "the details.", "eta_seconds": None}
         except BaseException:
+            self._end_reports(ctx)
             self._forget(task_id, ctx)
             raise
+        self._end_reports(ctx)
         if ctx.detail is not None:
             outcome.setdefault("detail", ctx.detail)
         if outcome["status"] == "interrupted":

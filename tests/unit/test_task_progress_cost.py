@@ -1,0 +1,108 @@
+"""What a task's progress costs its run: announced at most ten times a second whatever the kind reports (the
+latest state, never one after the outcome), its row written at most twice a second and never by the worker
+between steps; a state reported before a long step still reaches the feed and the row during that step."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+from sqlalchemy import event
+
+from mediastudio.accounts.users import create_user
+from mediastudio.app import build_studio
+from mediastudio.settings import Settings
+from mediastudio.studio import Studio
+from mediastudio.tasks.context import TaskContext
+from mediastudio.tasks.tables import Task
+from support import run_async
+
+
+class Params(BaseModel):
+    reports: int = 30
+    then_wait: float = 0.0
+
+
+def _chatty(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Reports a new message at every one of its quick steps (as a run of many small nodes does), then maybe
+    one long step; what the row said during that step is its result."""
+    for n in range(params["reports"]):
+        ctx.progress(n, params["reports"] + 1, f"node {n}")
+    seen = None
+    if params["then_wait"]:
+        time.sleep(params["then_wait"])
+        with ctx.db.session() as db:
+            row = db.get(Task, ctx.task_id)
+            assert row is not None
+            seen = {"step": row.step, "message": row.message}
+    return {"row_during_the_long_step": seen}
+
+
+@pytest.fixture
+def studio(tmp_path: Path) -> Iterator[Studio]:
+    made = build_studio(Settings(data_dir=tmp_path, probe_gpu=False))
+    made.tasks.kinds.add("test.chatty", _chatty, lane="cpu", params=Params, title=lambda _: "Chatty",
+                         needs="none", project=False)
+    yield made
+    made.db.close()
+
+
+def run_task(studio: Studio, params: dict[str, Any], watch: float = 0.8) -> tuple[list[dict], list[str], Task]:
+    """Run one task in this thread's worker (as a lane does) with a subscriber listening: the events it got
+    (for `watch` s after the end too) and the UPDATEs of the tasks table made meanwhile."""
+    with studio.db.transaction() as db:
+        user = create_user(db, username="ana", password="violet tram sixteen", is_admin=True)
+        task = studio.tasks.new(db, user, "test.chatty", params, None)
+    updates: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE TASKS"):
+            updates.append(" ".join(statement.split())[:90])
+
+    async def scenario() -> list[dict]:
+        studio.events.bind(asyncio.get_running_loop())
+        subscriber = studio.events.subscribe(user.id, set(), is_admin=True)
+        event.listen(studio.db.engine, "before_cursor_execute", note)
+        try:
+            await asyncio.to_thread(studio.tasks.runner.execute, task.id)
+            await asyncio.sleep(watch)  # a late announcement would arrive meanwhile
+        finally:
+            event.remove(studio.db.engine, "before_cursor_execute", note)
+        heard = []
+        while not subscriber.queue.empty():
+            heard.append(json.loads(subscriber.queue.get_nowait()))
+        return [e for e in heard if e["type"].startswith("task.")]
+
+    heard = run_async(scenario())
+    with studio.db.session() as db:
+        row = db.get(Task, task.id)
+        assert row is not None
+    return heard, updates, row
+
+
+def test_a_quick_task_announces_its_latest_state_not_each_report_and_writes_no_progress_row(studio: Studio) -> None:
+    heard, updates, row = run_task(studio, {"reports": 30})
+    types = [e["type"] for e in heard]
+    assert types[0] == "task.started" and types[-1] == "task.succeeded", types
+    progress = [e for e in heard if e["type"] == "task.progress"]
+    assert 1 <= len(progress) <= 2, [e["task"]["message"] for e in progress]  # 30 reports in far less than 0.1 s
+    revisions = [e["task"]["revision"] for e in heard]
+    assert revisions == sorted(revisions) and len(set(revisions)) == len(revisions)
+    # The claim and the outcome: the row's progress was never written between them (nor after).
+    assert len(updates) == 2, updates
+    assert row.status == "succeeded" and row.progress == 1.0
+
+
+def test_the_state_reported_before_a_long_step_reaches_the_feed_and_the_row_during_it(studio: Studio) -> None:
+    heard, updates, row = run_task(studio, {"reports": 10, "then_wait": 0.9}, watch=0.3)
+    progress = [e for e in heard if e["type"] == "task.progress"]
+    assert progress[-1]["task"]["message"] == "node 9" and progress[-1]["task"]["step"] == 9
+    assert heard[-1]["type"] == "task.succeeded"
+    assert row.result == {"row_during_the_long_step": {"step": 9, "message": "node 9"}}
+    assert len(updates) == 3, updates  # the claim, the row once while it waited, the outcome
