@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,3 +108,47 @@ def test_the_state_reported_before_a_long_step_reaches_the_feed_and_the_row_duri
     assert heard[-1]["type"] == "task.succeeded"
     assert row.result == {"row_during_the_long_step": {"step": 9, "message": "node 9"}}
     assert len(updates) == 3, updates  # the claim, the row once while it waited, the outcome
+
+
+class Paced(BaseModel):
+    reports: int = 12
+    every: float = 0.02
+
+
+def _paced(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Reports a new message every few hundredths of a second: most announcements wait for their turn."""
+    for n in range(params["reports"]):
+        ctx.progress(n, params["reports"], f"part {n}")
+        time.sleep(params["every"])
+    return {}
+
+
+def test_reports_that_wait_for_their_turn_start_no_thread_each(studio: Studio) -> None:
+    studio.tasks.kinds.add("test.paced", _paced, lane="cpu", params=Paced, title=lambda _: "Paced", needs="none",
+                           project=False)
+    with studio.db.transaction() as db:
+        user = create_user(db, username="ana", password="violet tram sixteen", is_admin=True)
+        first, second = (studio.tasks.new(db, user, "test.paced", {}, None) for _ in range(2))
+    started: list[str] = []
+
+    def on_new_thread(frame: object, what: str, arg: object) -> None:
+        started.append(threading.current_thread().name)
+        sys.settrace(None)  # only the thread's start is of interest
+
+    async def scenario() -> list[dict]:
+        studio.events.bind(asyncio.get_running_loop())
+        subscriber = studio.events.subscribe(user.id, set(), is_admin=True)
+        await asyncio.to_thread(studio.tasks.runner.execute, first.id)  # what a runner starts once, it has
+        threading.settrace(on_new_thread)
+        try:
+            await asyncio.to_thread(studio.tasks.runner.execute, second.id)
+        finally:
+            threading.settrace(None)  # type: ignore[arg-type]
+        heard = []
+        while not subscriber.queue.empty():
+            heard.append(json.loads(subscriber.queue.get_nowait()))
+        return [e for e in heard if e["type"] == "task.progress" and e["task"]["id"] == second.id]
+
+    progress = run_async(scenario())
+    assert 2 <= len(progress) < 12, [e["task"]["message"] for e in progress]  # some waited for their turn
+    assert [name for name in started if not name.startswith("asyncio_")] == [], started  # (not the loop's own)

@@ -44,7 +44,6 @@ class TaskContext:
     publish_pending: bool = False
     write_pending: bool = False
     ended: bool = False
-    timers: list[threading.Timer] = field(default_factory=list)
     afterwards: list[Any] = field(default_factory=list)  # run by the runner once the outcome is announced
     first_step_at: float | None = None
     started: float = field(default_factory=time.monotonic)

@@ -6,6 +6,8 @@ and publishes events after each commit, so a client never sees an event before t
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import os
 import queue
@@ -13,6 +15,7 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,6 +48,36 @@ def results_dir(settings: Settings, task_id: str) -> Path:
     return settings.data_dir / "tasks" / task_id
 
 
+class Later:
+    """Runs work at its time, one piece after another, on one thread (started with the first piece)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._due: list[tuple[float, int, Callable[[], None]]] = []
+        self._count = itertools.count()
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def call(self, wait: float, work: Callable[[], None]) -> None:
+        with self._changed:
+            heapq.heappush(self._due, (time.monotonic() + wait, next(self._count), work))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+                self._thread.start()
+            self._changed.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._changed:
+                while not self._due or self._due[0][0] > time.monotonic():
+                    self._changed.wait(self._due[0][0] - time.monotonic() if self._due else None)
+                _, _, work = heapq.heappop(self._due)
+            try:
+                work()
+            except Exception:
+                log.exception("Delayed work of the task runner failed")
+
+
 class Runner:
     def __init__(self, settings: Settings, db: Database, blobs: BlobStore, events: EventBus,
                  kinds: KindRegistry) -> None:
@@ -57,6 +90,10 @@ class Runner:
         # takes its next task at once instead of waiting for the bookkeeping of the last one.
         self._follow_ups: queue.SimpleQueue[tuple[str, Any] | None] = queue.SimpleQueue()
         self._follow_up_thread: threading.Thread | None = None
+        # Delayed progress announcements and row writes of every task, each on a thread of its own (a slow write
+        # never holds up an announcement), started once: a report never starts a thread.
+        self._announcer = Later("mediastudio-task-announcer")
+        self._writer = Later("mediastudio-task-writer")
 
     # -- announcing -------------------------------------------------------------------------------
     def publish(self, event: type[TaskEvent], task: Task) -> None:
@@ -147,7 +184,7 @@ class Runner:
                 ctx.last_publish = time.monotonic()
                 self.publish(TaskProgress, ctx.row)
 
-        self._later(ctx, wait, later)
+        self._announcer.call(wait, later)
 
     def _write_soon(self, ctx: TaskContext) -> None:
         """(Under ctx.lock.) Write the row once the interval since the last write has passed (the state reported
@@ -171,15 +208,7 @@ class Runner:
             except Exception:  # the next report writes it again
                 log.debug("A delayed progress write failed", exc_info=True)
 
-        self._later(ctx, max(0.0, ROW_WRITE_INTERVAL - (time.monotonic() - ctx.last_write)), later)
-
-    @staticmethod
-    def _later(ctx: TaskContext, wait: float, work: Any) -> None:
-        timer = threading.Timer(wait, work)
-        timer.daemon = True
-        ctx.timers[:] = [t for t in ctx.timers if t.is_alive()]
-        ctx.timers.append(timer)
-        timer.start()
+        self._writer.call(max(0.0, ROW_WRITE_INTERVAL - (time.monotonic() - ctx.last_write)), later)
 
     @staticmethod
     def _end_reports(ctx: TaskContext) -> None:
@@ -187,9 +216,6 @@ class Runner:
         row and event carry the final state; a progress event after it would take the task back)."""
         with ctx.lock:
             ctx.ended = True
-            for timer in ctx.timers:
-                timer.cancel()
-            ctx.timers.clear()
 
     def _write_progress(self, task_id: str, values: dict[str, Any]) -> None:
         with self.db.session() as db:
