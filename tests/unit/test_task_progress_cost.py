@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
-from sqlalchemy import event
+from sqlalchemy import event, update
+from sqlmodel import col
 
 from mediastudio.accounts.users import create_user
 from mediastudio.app import build_studio
@@ -29,13 +30,19 @@ from support import run_async
 class Params(BaseModel):
     reports: int = 30
     then_wait: float = 0.0
+    cancel_at: int | None = None
 
 
 def _chatty(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
     """Reports a new message at every one of its quick steps (as a run of many small nodes does), then maybe
     one long step; what the row said during that step is its result."""
     for n in range(params["reports"]):
+        ctx.check_cancelled()
         ctx.progress(n, params["reports"] + 1, f"node {n}")
+        if params["cancel_at"] == n:  # as a cancel asked in another process (a `mediastudio worker`) is
+            with ctx.db.session() as db:
+                db.exec(update(Task).where(col(Task.id) == ctx.task_id).values(cancel_requested=True))
+                db.commit()
     seen = None
     if params["then_wait"]:
         time.sleep(params["then_wait"])
@@ -57,15 +64,16 @@ def studio(tmp_path: Path) -> Iterator[Studio]:
 
 def run_task(studio: Studio, params: dict[str, Any], watch: float = 0.8) -> tuple[list[dict], list[str], Task]:
     """Run one task in this thread's worker (as a lane does) with a subscriber listening: the events it got
-    (for `watch` s after the end too) and the UPDATEs of the tasks table made meanwhile."""
+    (for `watch` s after the end too) and the UPDATEs and SELECTs of the tasks table made meanwhile."""
     with studio.db.transaction() as db:
         user = create_user(db, username="ana", password="violet tram sixteen", is_admin=True)
         task = studio.tasks.new(db, user, "test.chatty", params, None)
     updates: list[str] = []
 
     def note(conn: object, cursor: object, statement: str, *args: object) -> None:
-        if statement.lstrip().upper().startswith("UPDATE TASKS"):
-            updates.append(" ".join(statement.split())[:90])
+        words = " ".join(statement.split())
+        if words.upper().startswith("UPDATE TASKS") or (words.upper().startswith("SELECT") and "FROM tasks" in words):
+            updates.append(words[:90])
 
     async def scenario() -> list[dict]:
         studio.events.bind(asyncio.get_running_loop())
@@ -89,7 +97,8 @@ def run_task(studio: Studio, params: dict[str, Any], watch: float = 0.8) -> tupl
 
 
 def test_a_quick_task_announces_its_latest_state_not_each_report_and_writes_no_progress_row(studio: Studio) -> None:
-    heard, updates, row = run_task(studio, {"reports": 30})
+    heard, statements, row = run_task(studio, {"reports": 30})
+    updates = [s for s in statements if s.startswith("UPDATE")]
     types = [e["type"] for e in heard]
     assert types[0] == "task.started" and types[-1] == "task.succeeded", types
     progress = [e for e in heard if e["type"] == "task.progress"]
@@ -101,8 +110,24 @@ def test_a_quick_task_announces_its_latest_state_not_each_report_and_writes_no_p
     assert row.status == "succeeded" and row.progress == 1.0
 
 
+def test_a_quick_task_reads_its_row_only_with_its_claim_and_its_outcome(studio: Studio) -> None:
+    """Whether someone elsewhere asked to cancel is looked up at most every 0.2 s, the first time 0.2 s after
+    the start, and at the end by the outcome's own write (which records no success over a cancel)."""
+    _, statements, row = run_task(studio, {"reports": 30}, watch=0.1)
+    selects = [s for s in statements if s.startswith("SELECT")]
+    assert len(selects) == 2, selects
+    assert row.status == "succeeded"
+
+
+def test_a_cancel_asked_elsewhere_during_the_last_step_is_still_honoured(studio: Studio) -> None:
+    heard, _, row = run_task(studio, {"reports": 5, "cancel_at": 4}, watch=0.1)
+    assert row.status == "cancelled" and row.result is None
+    assert heard[-1]["type"] == "task.cancelled"
+
+
 def test_the_state_reported_before_a_long_step_reaches_the_feed_and_the_row_during_it(studio: Studio) -> None:
-    heard, updates, row = run_task(studio, {"reports": 10, "then_wait": 0.9}, watch=0.3)
+    heard, statements, row = run_task(studio, {"reports": 10, "then_wait": 0.9}, watch=0.3)
+    updates = [s for s in statements if s.startswith("UPDATE")]
     progress = [e for e in heard if e["type"] == "task.progress"]
     assert progress[-1]["task"]["message"] == "node 9" and progress[-1]["task"]["step"] == 9
     assert heard[-1]["type"] == "task.succeeded"

@@ -53,7 +53,8 @@ class TaskContext:
     _phase_start: int = 0  # the step a phase of its own began at (`measure_anew`)
     _last_rate: float | None = None  # the rate of the phase before, until this one's is measured
     _last_report: float = 0.0
-    _last_cancel_poll: float = 0.0
+    # The first look for a cancel asked elsewhere comes CANCEL_POLL_INTERVAL after the start (the claim saw none).
+    _last_cancel_poll: float = field(default_factory=time.monotonic)
 
     @property
     def settings(self) -> Settings:

@@ -257,7 +257,7 @@ class Runner:
             if self.stopping.is_set():
                 raise Cancelled()
             result = kind.run(ctx, params.model_dump()) or {}
-            if ctx.cancel_event.is_set() or self.cancel_requested(task_id):
+            if ctx.cancel_event.is_set():  # a cancel asked elsewhere meanwhile: the outcome's write sees it
                 raise Cancelled()
             if "file" in result:
                 kept = folder / "result"
@@ -305,6 +305,11 @@ class Runner:
         try:
             finished = self._finish(task_id, revision, finished_at=utcnow(), run_seconds=elapsed, worker=None,
                                     step_seconds=None, **outcome)
+            if finished is None and outcome["status"] == "succeeded":  # cancelled elsewhere before it ended
+                shutil.rmtree(folder, ignore_errors=True)
+                finished = self._finish(task_id, revision, finished_at=utcnow(), run_seconds=elapsed, worker=None,
+                                        step_seconds=None, status="cancelled", message="Cancelled",
+                                        eta_seconds=None, detail=ctx.detail)
         finally:
             # Only once the final row is written: until then the live context is the fresher record
             # (the pictures a run's nodes made are looked up in it).
@@ -316,9 +321,14 @@ class Runner:
 
     def _finish(self, task_id: str, after_revision: int, **fields: Any) -> Task | None:
         """Record the outcome, unless the row stopped being a running one meanwhile (an administrator
-        force-stopped it): then what the worker came back with is discarded and nothing is announced."""
+        force-stopped it): then what the worker came back with is discarded and nothing is announced. A success
+        is not recorded over a cancel someone asked for meanwhile (in another process: this one's wake the task
+        at once); then nothing is written and the caller records the cancel."""
+        where = [col(Task.id) == task_id, col(Task.status) == "running"]
+        if fields.get("status") == "succeeded":
+            where.append(col(Task.cancel_requested) == False)  # noqa: E712
         with self.db.session() as db:
-            written = db.exec(update(Task).where(col(Task.id) == task_id, col(Task.status) == "running")
+            written = db.exec(update(Task).where(*where)
                               .values(**fields, updated_at=utcnow(),
                                       revision=func.max(Task.revision, after_revision) + 1)).rowcount
             db.commit()
