@@ -213,3 +213,36 @@ def test_asking_for_runs_does_no_database_work_on_the_event_loop(studio: Studio,
         event.remove(studio.db.engine, "before_cursor_execute", note)
     assert len(made) == 3 and all(t.status == "queued" for t in made)
     assert on_loop == [], on_loop
+
+
+def test_a_runs_results_join_the_pending_commit_without_rereading_the_project(studio: Studio,
+                                                                               film: tuple[User, str, str],
+                                                                               tmp_path: Path) -> None:
+    """The follow-up of a run records its results' change (the journal: durable at once) and touches the
+    project's row; the project's own metadata did not change, so its folder is not read into the index again."""
+    from sqlalchemy import event
+
+    from mediastudio.engine.run import _commit
+    from mediastudio.projects.repo import ProjectRepo
+    from mediastudio.tasks.context import TaskContext
+
+    ana, project_id, _ = film
+    asset_id = generated_asset(studio, ana, project_id, {"node_id": "shot"})  # committed at once, as an upload
+    seen: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(" ".join(statement.split()).lower())
+
+    ctx = TaskContext(task_id="t_1", owner_id=ana.id, project_id=project_id, scratch=tmp_path / "scratch",
+                      runner=studio.tasks.runner)
+    event.listen(studio.db.engine, "before_cursor_execute", note)
+    try:
+        _commit(ctx, "Generated 'cat.png'", [asset_id])
+    finally:
+        event.remove(studio.db.engine, "before_cursor_execute", note)
+    assert not [s for s in seen if "project_tags" in s], seen
+    with studio.db.session() as db:
+        project = db.get(Project, project_id)
+        assert project is not None
+    repo = ProjectRepo(service.project_folder(studio.settings, project))
+    assert any("Generated 'cat.png'" in c.message for c in repo.log())  # (the history commits what is pending)
