@@ -15,7 +15,17 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from support import ApiClient, RunningServer, png_bytes, set_up_admin, start_server, wait_for_task, wait_until
+from mediastudio.projects.repo import PENDING
+from support import (
+    ApiClient,
+    RunningServer,
+    png_bytes,
+    project_folder,
+    set_up_admin,
+    start_server,
+    wait_for_task,
+    wait_until,
+)
 
 ENV = {"MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "100000"}
 
@@ -121,8 +131,8 @@ def test_text_to_image_makes_an_asset_with_provenance_and_reruns_from_cache(serv
     assert provenance["node_id"] == "shot" and provenance["generator_node"] == "generate"
     assert provenance["graph"]["nodes"]["generate"]["params"]["steps"] == 2
     assert provenance["prompt"] == "a lighthouse at dusk"
-    # The new asset is committed to the project's git history right after the result is announced (by a
-    # follow-up thread, so the GPU lane does not wait for git).
+    # The new asset joins the project's pending commit right after the result is announced (by a follow-up
+    # thread, so the GPU lane does not wait): the history shows it.
     wait_until(lambda: admin.get(f"/api/v1/projects/{project_id}/history").json()["items"],
                until=lambda history: history[0]["message"] == "Generated 'Hero · seed 7 · #1.png'",
                message="the commit of the new asset")
@@ -257,7 +267,7 @@ def test_every_take_of_a_shot_has_a_name_of_its_own(server: RunningServer, admin
     nodes, edges = t2i_graph(seed=40)
     nodes["seed"]["params"]["mode"] = "increment"
     project_id, scene_id = scene_with(admin, nodes, edges)
-    queued = admin.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/runs", json={"repeat": 3})
+    queued = admin.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/runs", json={"repeat": 3, "force": True})
     assert queued.status_code == 201, queued.text
     done = [wait(admin, t["id"]) for t in queued.json()["items"]]
     names = [admin.get(f"/api/v1/projects/{project_id}/assets/{t['result']['assets'][0]}").json()["name"]
@@ -278,7 +288,7 @@ def test_a_batch_of_runs_steps_an_incrementing_seed(server: RunningServer, admin
     nodes, edges = t2i_graph(seed=100)
     nodes["seed"]["params"]["mode"] = "increment"
     project_id, scene_id = scene_with(admin, nodes, edges)
-    queued = admin.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/runs", json={"repeat": 3})
+    queued = admin.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/runs", json={"repeat": 3, "force": True})
     assert queued.status_code == 201, queued.text
     batch = queued.json()["items"]
     assert [t["title"] for t in batch] == [f"Run 'Scene 1' ({n} of 3)" for n in (1, 2, 3)]
@@ -489,3 +499,31 @@ def test_without_a_model_the_run_says_how_to_add_one(tmp_path: Path) -> None:
         assert [i["code"] for i in refused.json()["issues"]] == ["no_model"]
     finally:
         server.stop()
+
+
+def test_results_of_runs_in_one_commit_window_share_a_commit(tmp_path: Path, tiny_model: Path) -> None:
+    """A run's result joins the project's pending changes (durable at once, in the journal) like every everyday
+    edit: a batch makes one git commit of its results, not one each, and the history shows them at once."""
+    added = subprocess.run([sys.executable, "-m", "mediastudio", "models", "add", str(tiny_model), "--data-dir",
+                            str(tmp_path / "data")], capture_output=True, text=True, timeout=60)
+    assert added.returncode == 0, added.stderr
+    server = start_server(tmp_path, env={**ENV, "MEDIASTUDIO_COMMIT_WINDOW_S": "30"})
+    try:
+        client = set_up_admin(server.url)
+        project_id, scene_id = scene_with(client, *t2i_graph(steps=1))
+        made = client.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/runs", json={"repeat": 3, "force": True})
+        assert made.status_code == 201, made.text
+        done = [wait(client, t["id"]) for t in made.json()["items"]]
+        names = {client.get(f"/api/v1/projects/{project_id}/assets/{t['result']['assets'][0]}").json()["name"]
+                 for t in done}
+        assert len(names) == 3
+        journal = project_folder(server, client.get(f"/api/v1/projects/{project_id}").json()) / ".git" / PENDING
+        wait_until(lambda: journal.read_text().count('"kind": "generate"') if journal.is_file() else 0,
+                   until=lambda n: n == 3, message="the results' pending changes", timeout=20)
+        history = client.get(f"/api/v1/projects/{project_id}/history").json()["items"]
+        generated = [c for c in history if c["kind"] == "generate"]
+        assert len(generated) == 1, [c["message"] for c in history]
+        assert all(f"Generated '{name}'" in generated[0]["message"] for name in names), generated[0]["message"]
+    finally:
+        server.stop()
+

@@ -186,3 +186,63 @@ def test_without_a_model_the_check_says_so_on_the_model_node_in_the_readers_word
         own_scene = scenes.list_scenes(db, bare_studio.settings, root, own.id)[0]["id"]
     (told,) = [i for i in check(root, own.id, own_scene) if getattr(i, "code", None) == "no_model"]
     assert "mediastudio models add" in told.message and "ask an admin" not in told.message.lower()
+
+
+def test_asking_for_runs_does_no_database_work_on_the_event_loop(studio: Studio, film: tuple[User, str, str]) -> None:
+    """Recording, queueing and describing the runs (their places and ETAs read every waiting task) happen on a
+    worker thread: the event loop serves every other client meanwhile, however long the queue."""
+    import asyncio
+
+    from sqlalchemy import event
+
+    ana, project_id, scene_id = film
+    queue(studio, ana, runs.RunRequest(project_id, scene_id, force=True, repeat=5))  # a queue to describe
+    on_loop: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        on_loop.append(" ".join(statement.split())[:80])
+
+    event.listen(studio.db.engine, "before_cursor_execute", note)
+    try:
+        made = queue(studio, ana, runs.RunRequest(project_id, scene_id, force=True, repeat=3))
+    finally:
+        event.remove(studio.db.engine, "before_cursor_execute", note)
+    assert len(made) == 3 and all(t.status == "queued" for t in made)
+    assert on_loop == [], on_loop
+
+
+def test_a_runs_results_join_the_pending_commit_without_rereading_the_project(studio: Studio,
+                                                                               film: tuple[User, str, str],
+                                                                               tmp_path: Path) -> None:
+    """The follow-up of a run records its results' change (the journal: durable at once) and touches the
+    project's row; the project's own metadata did not change, so its folder is not read into the index again."""
+    from sqlalchemy import event
+
+    from mediastudio.engine.run import _commit
+    from mediastudio.projects.repo import ProjectRepo
+    from mediastudio.tasks.context import TaskContext
+
+    ana, project_id, _ = film
+    asset_id = generated_asset(studio, ana, project_id, {"node_id": "shot"})  # committed at once, as an upload
+    seen: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(" ".join(statement.split()).lower())
+
+    ctx = TaskContext(task_id="t_1", owner_id=ana.id, project_id=project_id, scratch=tmp_path / "scratch",
+                      runner=studio.tasks.runner)
+    event.listen(studio.db.engine, "before_cursor_execute", note)
+    try:
+        _commit(ctx, "Generated 'cat.png'", [asset_id])
+    finally:
+        event.remove(studio.db.engine, "before_cursor_execute", note)
+    assert not [s for s in seen if "project_tags" in s], seen
+    with studio.db.session() as db:
+        project = db.get(Project, project_id)
+        assert project is not None
+    repo = ProjectRepo(service.project_folder(studio.settings, project))
+    assert any("Generated 'cat.png'" in c.message for c in repo.log())  # (the history commits what is pending)

@@ -14,7 +14,7 @@ from mediastudio.engine.graph import GraphInvalid
 from mediastudio.engine.service import Engine
 from mediastudio.errors import TaskFailed
 from mediastudio.graph import Graph
-from mediastudio.media.assets import add_assets, clean_filename
+from mediastudio.media.assets import add_assets, asset_file, clean_filename
 from mediastudio.media.leftovers import discard_new_blobs
 from mediastudio.media.probe import PictureTooLarge, open_picture, probe
 from mediastudio.projects.service import commit
@@ -93,11 +93,14 @@ def _load_asset(ctx: TaskContext, asset_id: str, media: str) -> Any:
         return image.convert("RGB") if image.mode not in ("RGB", "RGBA", "L") else image.copy()
 
 
-def _commit(ctx: TaskContext, message: str) -> None:
+def _commit(ctx: TaskContext, message: str, asset_ids: list[str]) -> None:
+    """The results' files join the project's pending changes (durable at once in its journal, committed with
+    the other changes of the commit window: a batch makes one commit, not one per picture)."""
     with ctx.db.transaction() as db:
         owner, project = db.get(User, ctx.owner_id), db.get(Project, ctx.project_id)
         if owner is not None and project is not None:
-            commit(db, ctx.settings, project, owner, message, kind="generate")
+            commit(db, ctx.settings, project, owner, message, kind="generate",
+                   deferred=[asset_file(ctx.settings, project, a) for a in asset_ids], reindex=False)
 
 
 def numbered(db: Session, project_id: str, shot: str, name: str) -> str:
@@ -138,8 +141,9 @@ def _asset_writer(ctx: TaskContext) -> Any:
             discard_new_blobs(ctx.db, ctx.blobs, created)
             raise
         label = f"'{files[0][0]}'" if len(files) == 1 else f"{len(files)} results"
-        # The files are durable now; the git commit follows once the result is announced.
-        ctx.afterwards.append(lambda: _commit(ctx, f"Generated {label}"))
-        return [a.id for a in made]
+        ids = [a.id for a in made]
+        # The files are durable now; they join the project's pending commit once the result is announced.
+        ctx.afterwards.append(lambda: _commit(ctx, f"Generated {label}", ids))
+        return ids
 
     return write

@@ -125,10 +125,11 @@ def submit_all(tasks: TaskSystem, made: list[Task]) -> list[TaskOut]:
 
 async def queue_runs(database: Database, settings: Settings, rooms: LiveScenes, tasks: TaskSystem, engine: Engine,
                      user: User, request: RunRequest) -> list[TaskOut]:
-    """Run the scene's graph as it is now, `request.repeat` times."""
+    """Run the scene's graph as it is now, `request.repeat` times. Recorded, queued and described (places and
+    ETAs: every waiting task is read) on a worker thread, in one hop: never on the event loop."""
     snapshot = await read_snapshot(database, settings, rooms, user, request.project_id, request.scene_id, "run")
-    made = await to_thread.run_sync(lambda: record_runs(database, tasks, engine, user, request, snapshot))
-    return submit_all(tasks, made)
+    return await to_thread.run_sync(
+        lambda: submit_all(tasks, record_runs(database, tasks, engine, user, request, snapshot)))
 
 
 async def check_scene(database: Database, settings: Settings, rooms: LiveScenes, engine: Engine, user: User,

@@ -75,10 +75,12 @@ def sync_index(db: Session, settings: Settings, project: Project) -> Project:
 
 def commit(db: Session, settings: Settings, project: Project, actor: User, message: str, kind: str = "edit",
            extra: dict[str, str] | None = None, allow_empty: bool = False,
-           deferred: list[Path] | None = None) -> str | None:
+           deferred: list[Path] | None = None, reindex: bool = True) -> str | None:
     """Commit the folder as `actor` and refresh the index row; `kind` names what made it (projects/history.py).
     `deferred` (an everyday edit: the files it wrote or removed): the change joins the folder's pending commit
-    (ProjectRepo.commit_later: made within `settings.commit_window_s`, durable at once) and no sha is returned."""
+    (ProjectRepo.commit_later: made within `settings.commit_window_s`, durable at once) and no sha is returned.
+    `reindex=False`: the change left the project's own metadata as it was (a run's results), so the index row
+    is not read from the folder again (only its time and contributors change)."""
     repo = ProjectRepo(project_folder(settings, project))
     if deferred and settings.commit_window_s > 0 and not extra and not allow_empty:
         repo.commit_later(message, author_of(actor), kind=kind, paths=deferred, window_s=settings.commit_window_s)
@@ -93,7 +95,9 @@ def commit(db: Session, settings: Settings, project: Project, actor: User, messa
         contributors = set(project.contributors.split())
         contributors.add(actor.id)
         project.contributors = " ".join(sorted(contributors))
-    sync_index(db, settings, project)
+        db.add(project)
+    if reindex:
+        sync_index(db, settings, project)
     return sha
 
 

@@ -104,7 +104,16 @@ class BlobStore:
         return self.store_bytes(data)[0]
 
     def store_bytes(self, data: bytes) -> tuple[str, int | None]:
-        """(sha256, the new blob's mtime — None when the bytes were stored already)."""
+        """(sha256, the new blob's mtime — None when the bytes were stored already).
+
+        Bytes the store holds already only touch their blob (as `adopt` does): no temporary copy is written and
+        fsynced to be thrown away (a run's result, whose PNG the node cache stored a moment before)."""
+        sha = hashlib.sha256(data).hexdigest()
+        try:
+            os.utime(self.path(sha))
+            return sha, None
+        except FileNotFoundError:  # new bytes (or discarded this instant by a failed request): stored below
+            pass
         writer = self.writer()
         try:
             writer.write(data)

@@ -34,9 +34,16 @@ class TaskContext:
     total: int = 0
     message: str = ""
     detail: dict[str, Any] | None = None  # kind-specific live detail, written with each progress report
-    row: Any = None  # the task's row as last announced (kept in memory while it runs)
-    last_write: float = 0.0
-    write_pending: bool = False  # a delayed write of the row is scheduled (runner.py `_write_soon`)
+    row: Any = None  # the task's row as last reported (kept in memory while it runs)
+    # The runner's bookkeeping of reports (runner.py `report_progress`), under `lock`: when the row was last
+    # announced and written (the claim wrote it at the start), which delayed announcement or write is pending,
+    # and whether the outcome is being recorded (then nothing of the run's progress goes out any more).
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    last_publish: float = 0.0
+    last_write: float = field(default_factory=time.monotonic)
+    publish_pending: bool = False
+    write_pending: bool = False
+    ended: bool = False
     afterwards: list[Any] = field(default_factory=list)  # run by the runner once the outcome is announced
     first_step_at: float | None = None
     started: float = field(default_factory=time.monotonic)
@@ -46,7 +53,8 @@ class TaskContext:
     _phase_start: int = 0  # the step a phase of its own began at (`measure_anew`)
     _last_rate: float | None = None  # the rate of the phase before, until this one's is measured
     _last_report: float = 0.0
-    _last_cancel_poll: float = 0.0
+    # The first look for a cancel asked elsewhere comes CANCEL_POLL_INTERVAL after the start (the claim saw none).
+    _last_cancel_poll: float = field(default_factory=time.monotonic)
 
     @property
     def settings(self) -> Settings:
@@ -61,7 +69,8 @@ class TaskContext:
         return self.runner.blobs
 
     def progress(self, step: int, total: int, message: str | None = None, *, force: bool = False) -> None:
-        """Report step of total; written and announced at most every 0.1 s (always for the last step)."""
+        """Report step of total (at most every 0.1 s unless the message changes, and always the last step): the
+        runner announces the latest state at most every 0.1 s and writes it to the row at most every 0.5 s."""
         now = time.monotonic()
         if self.first_step_at is None:
             self.first_step_at = now

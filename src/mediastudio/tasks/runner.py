@@ -6,6 +6,8 @@ and publishes events after each commit, so a client never sees an event before t
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import os
 import queue
@@ -13,6 +15,7 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,14 +30,14 @@ from mediastudio.errors import Cancelled, MediastudioError, TaskFailed
 from mediastudio.events.bus import EventBus
 from mediastudio.settings import Settings
 from mediastudio.storage.blobs import BlobStore
-from mediastudio.tasks.context import TaskContext
+from mediastudio.tasks.context import PROGRESS_INTERVAL, TaskContext
 from mediastudio.tasks.events import ENDED, TaskEvent, TaskProgress, TaskQueued, TaskStarted
 from mediastudio.tasks.kinds import KindRegistry
 from mediastudio.tasks.tables import Task
 
 log = logging.getLogger("mediastudio")
 MAX_ATTEMPTS = 2  # a task interrupted by a restart runs once more, then fails
-ROW_WRITE_INTERVAL = 0.5  # progress reaches the task's row at most this often (events go out at once)
+ROW_WRITE_INTERVAL = 0.5  # progress reaches the task's row at most this often (events: every 0.1 s)
 
 
 def worker_name() -> str:
@@ -43,6 +46,36 @@ def worker_name() -> str:
 
 def results_dir(settings: Settings, task_id: str) -> Path:
     return settings.data_dir / "tasks" / task_id
+
+
+class Later:
+    """Runs work at its time, one piece after another, on one thread (started with the first piece)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._due: list[tuple[float, int, Callable[[], None]]] = []
+        self._count = itertools.count()
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def call(self, wait: float, work: Callable[[], None]) -> None:
+        with self._changed:
+            heapq.heappush(self._due, (time.monotonic() + wait, next(self._count), work))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+                self._thread.start()
+            self._changed.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._changed:
+                while not self._due or self._due[0][0] > time.monotonic():
+                    self._changed.wait(self._due[0][0] - time.monotonic() if self._due else None)
+                _, _, work = heapq.heappop(self._due)
+            try:
+                work()
+            except Exception:
+                log.exception("Delayed work of the task runner failed")
 
 
 class Runner:
@@ -57,6 +90,10 @@ class Runner:
         # takes its next task at once instead of waiting for the bookkeeping of the last one.
         self._follow_ups: queue.SimpleQueue[tuple[str, Any] | None] = queue.SimpleQueue()
         self._follow_up_thread: threading.Thread | None = None
+        # Delayed progress announcements and row writes of every task, each on a thread of its own (a slow write
+        # never holds up an announcement), started once: a report never starts a thread.
+        self._announcer = Later("mediastudio-task-announcer")
+        self._writer = Later("mediastudio-task-writer")
 
     # -- announcing -------------------------------------------------------------------------------
     def publish(self, event: type[TaskEvent], task: Task) -> None:
@@ -103,56 +140,86 @@ class Runner:
 
     # -- progress ---------------------------------------------------------------------------------
     def report_progress(self, ctx: TaskContext) -> None:
-        """Announce progress at once (from the task's row kept in memory); write the row at most twice a second.
+        """Take the reported state into the task's row kept in memory; announce it at most every 0.1 s and write
+        it at most every 0.5 s, each from a timer when it is not due yet (the worker never waits for either).
 
-        Clients follow progress through events; the row (REST, a reconnecting client) lags at most 0.5 s.
+        A run of many quick nodes reports a dozen states in a few milliseconds: one announcement carries the
+        latest, and none goes out once the outcome is being recorded (its event tells the final state). The last
+        state reported is never left untold nor unwritten: a page opened while a step or a model load takes
+        long reads the state the events last told. The row (REST, a reconnecting client) lags at most 0.5 s.
         """
-        row = ctx.row
-        if row is None or ctx.cancel_event.is_set():
-            return  # stopping: the cancel (or force-stop) announced the task's state itself
-        total = max(ctx.total, 0)
-        row.step, row.total, row.message = ctx.step, total, ctx.message
-        row.progress = min(1.0, ctx.step / total) if total else 0.0
-        row.eta_seconds = ctx.eta_seconds()
-        per_step = ctx.step_seconds()
-        row.step_seconds = None if per_step is None else round(per_step, 3)
-        if ctx.detail is not None:
-            row.detail = ctx.detail
-        row.revision += 1
-        row.updated_at = utcnow()
-        self.publish(TaskProgress, row)
-        self._write_soon(ctx)
+        with ctx.lock:
+            row = ctx.row
+            if row is None or ctx.ended or ctx.cancel_event.is_set():
+                return  # stopping: the cancel (or force-stop) announced the task's state itself
+            total = max(ctx.total, 0)
+            row.step, row.total, row.message = ctx.step, total, ctx.message
+            row.progress = min(1.0, ctx.step / total) if total else 0.0
+            row.eta_seconds = ctx.eta_seconds()
+            per_step = ctx.step_seconds()
+            row.step_seconds = None if per_step is None else round(per_step, 3)
+            if ctx.detail is not None:
+                row.detail = ctx.detail
+            row.revision += 1
+            row.updated_at = utcnow()
+            self._announce_soon(ctx)
+            self._write_soon(ctx)
+
+    def _announce_soon(self, ctx: TaskContext) -> None:
+        """(Under ctx.lock.) Announce the row now, or once the interval has passed (the latest state then)."""
+        wait = PROGRESS_INTERVAL - (time.monotonic() - ctx.last_publish)
+        if wait <= 0:
+            ctx.last_publish = time.monotonic()
+            self.publish(TaskProgress, ctx.row)
+            return
+        if ctx.publish_pending:
+            return
+        ctx.publish_pending = True
+
+        def later() -> None:
+            with ctx.lock:
+                ctx.publish_pending = False
+                if ctx.ended or ctx.cancel_event.is_set():
+                    return
+                ctx.last_publish = time.monotonic()
+                self.publish(TaskProgress, ctx.row)
+
+        self._announcer.call(wait, later)
 
     def _write_soon(self, ctx: TaskContext) -> None:
-        """Write the row now, or once the interval has passed (the last state is never left unwritten: a
-        page opened while a step or a model load takes long reads the state the events last told)."""
-        wait = ROW_WRITE_INTERVAL - (time.monotonic() - ctx.last_write)
-        if wait <= 0:
-            ctx.last_write = time.monotonic()
-            self._write_progress(ctx.row)
-            return
+        """(Under ctx.lock.) Write the row once the interval since the last write has passed (the state reported
+        last then)."""
         if ctx.write_pending:
             return
         ctx.write_pending = True
 
         def later() -> None:
-            ctx.write_pending = False
-            ctx.last_write = time.monotonic()
+            with ctx.lock:
+                ctx.write_pending = False
+                if ctx.ended or ctx.cancel_event.is_set():
+                    return
+                ctx.last_write = time.monotonic()
+                row = ctx.row
+                values = {"step": row.step, "total": row.total, "message": row.message, "progress": row.progress,
+                          "eta_seconds": row.eta_seconds, "step_seconds": row.step_seconds, "detail": row.detail,
+                          "revision": row.revision, "updated_at": row.updated_at}
             try:
-                self._write_progress(ctx.row)
+                self._write_progress(ctx.task_id, values)
             except Exception:  # the next report writes it again
                 log.debug("A delayed progress write failed", exc_info=True)
 
-        timer = threading.Timer(wait, later)
-        timer.daemon = True
-        timer.start()
+        self._writer.call(max(0.0, ROW_WRITE_INTERVAL - (time.monotonic() - ctx.last_write)), later)
 
-    def _write_progress(self, row: Task) -> None:
+    @staticmethod
+    def _end_reports(ctx: TaskContext) -> None:
+        """The outcome is being recorded: the run's pending announcements and writes are dropped (the outcome's
+        row and event carry the final state; a progress event after it would take the task back)."""
+        with ctx.lock:
+            ctx.ended = True
+
+    def _write_progress(self, task_id: str, values: dict[str, Any]) -> None:
         with self.db.session() as db:
-            db.exec(update(Task).where(col(Task.id) == row.id, col(Task.status) == "running")
-                    .values(step=row.step, total=row.total, message=row.message, progress=row.progress,
-                            eta_seconds=row.eta_seconds, step_seconds=row.step_seconds, detail=row.detail,
-                            revision=row.revision, updated_at=row.updated_at))
+            db.exec(update(Task).where(col(Task.id) == task_id, col(Task.status) == "running").values(**values))
             db.commit()
 
     # -- running ----------------------------------------------------------------------------------
@@ -190,7 +257,7 @@ class Runner:
             if self.stopping.is_set():
                 raise Cancelled()
             result = kind.run(ctx, params.model_dump()) or {}
-            if ctx.cancel_event.is_set() or self.cancel_requested(task_id):
+            if ctx.cancel_event.is_set():  # a cancel asked elsewhere meanwhile: the outcome's write sees it
                 raise Cancelled()
             if "file" in result:
                 kept = folder / "result"
@@ -223,8 +290,10 @@ class Runner:
                        "error_hint": "This looks like a bug or a problem with this machine; the server log has "
                                      "the details.", "eta_seconds": None}
         except BaseException:
+            self._end_reports(ctx)
             self._forget(task_id, ctx)
             raise
+        self._end_reports(ctx)
         if ctx.detail is not None:
             outcome.setdefault("detail", ctx.detail)
         if outcome["status"] == "interrupted":
@@ -236,6 +305,11 @@ class Runner:
         try:
             finished = self._finish(task_id, revision, finished_at=utcnow(), run_seconds=elapsed, worker=None,
                                     step_seconds=None, **outcome)
+            if finished is None and outcome["status"] == "succeeded":  # cancelled elsewhere before it ended
+                shutil.rmtree(folder, ignore_errors=True)
+                finished = self._finish(task_id, revision, finished_at=utcnow(), run_seconds=elapsed, worker=None,
+                                        step_seconds=None, status="cancelled", message="Cancelled",
+                                        eta_seconds=None, detail=ctx.detail)
         finally:
             # Only once the final row is written: until then the live context is the fresher record
             # (the pictures a run's nodes made are looked up in it).
@@ -247,9 +321,14 @@ class Runner:
 
     def _finish(self, task_id: str, after_revision: int, **fields: Any) -> Task | None:
         """Record the outcome, unless the row stopped being a running one meanwhile (an administrator
-        force-stopped it): then what the worker came back with is discarded and nothing is announced."""
+        force-stopped it): then what the worker came back with is discarded and nothing is announced. A success
+        is not recorded over a cancel someone asked for meanwhile (in another process: this one's wake the task
+        at once); then nothing is written and the caller records the cancel."""
+        where = [col(Task.id) == task_id, col(Task.status) == "running"]
+        if fields.get("status") == "succeeded":
+            where.append(col(Task.cancel_requested) == False)  # noqa: E712
         with self.db.session() as db:
-            written = db.exec(update(Task).where(col(Task.id) == task_id, col(Task.status) == "running")
+            written = db.exec(update(Task).where(*where)
                               .values(**fields, updated_at=utcnow(),
                                       revision=func.max(Task.revision, after_revision) + 1)).rowcount
             db.commit()

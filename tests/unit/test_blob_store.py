@@ -1,0 +1,57 @@
+"""The blob store: bytes stored once under their sha256; storing bytes it holds already writes nothing."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from mediastudio.storage.blobs import BlobStore
+
+_watching: list[list[str]] = []
+
+
+def _audit(event: str, args: tuple[object, ...]) -> None:
+    if _watching and event == "open":
+        _watching[-1].append(str(args[0]))
+
+
+sys.addaudithook(_audit)  # hooks cannot be removed: this one records only inside `opened()`
+
+
+@contextmanager
+def opened() -> Iterator[list[str]]:
+    """The files Python opens inside the block."""
+    seen: list[str] = []
+    _watching.append(seen)
+    try:
+        yield seen
+    finally:
+        _watching.pop()
+
+
+def test_storing_bytes_the_store_holds_touches_the_blob_and_writes_no_file(tmp_path: Path) -> None:
+    blobs = BlobStore(tmp_path / "blobs")
+    sha, created = blobs.store_bytes(b"a picture's bytes")
+    assert created is not None and blobs.path(sha).read_bytes() == b"a picture's bytes"
+    os.utime(blobs.path(sha), ns=(1_000_000_000, 1_000_000_000))
+
+    with opened() as seen:
+        again, created_again = blobs.store_bytes(b"a picture's bytes")
+    assert (again, created_again) == (sha, None)
+    assert seen == [], seen  # no temporary copy written (and fsynced) only to be thrown away
+    assert blobs.path(sha).stat().st_mtime_ns > 1_000_000_000  # stored again: a failed request must keep it
+    assert not list((tmp_path / "blobs" / "incoming").iterdir())
+
+
+def test_bytes_whose_blob_was_discarded_are_stored_anew(tmp_path: Path) -> None:
+    blobs = BlobStore(tmp_path / "blobs")
+    sha, created = blobs.store_bytes(b"made by a request that failed")
+    assert created is not None
+    assert blobs.discard(sha, created, lambda _: False)
+    assert not blobs.has(sha)
+    again, created_again = blobs.store_bytes(b"made by a request that failed")
+    assert again == sha and created_again is not None
+    assert blobs.path(sha).read_bytes() == b"made by a request that failed"
