@@ -6,6 +6,8 @@ Real rooms on a real update log (SQLite); the peers stand for the browsers' sock
 from __future__ import annotations
 
 import asyncio
+import inspect
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +125,40 @@ def test_edits_arriving_together_in_one_scene_share_a_commit_and_are_relayed_in_
     assert loaded is not None
     assert all(loaded[0].get("nodes", type=Map)[f"n{i}"]["params"]["value"] == 1 for i in range(SCENES))
     update_log.close()
+
+
+def test_checking_an_update_subscribes_no_observer_and_still_says_what_changed(tmp_path: Path) -> None:
+    """What an update changed is read from observers the room subscribed once: subscribing per update made
+    pycrdt take each callback's `inspect.signature` (three a keystroke), more work than applying it."""
+    update_log = UpdateLog(tmp_path)
+    doc = new_document(_graph(3), epoch=1)
+    update_log.start("s", doc.get_update(), epoch=1)
+    room = Room("s", doc, update_log, 0)
+    updates = _edits(room, EDITS, node="n2")
+    signatures = 0
+
+    def count(frame: Any, event: str, arg: Any) -> None:
+        nonlocal signatures
+        if event == "call" and frame.f_code is inspect.signature.__code__:
+            signatures += 1
+
+    async def the_rest() -> list[set[str]]:
+        await room.apply(updates[0], "u_ana")  # the first one may subscribe
+        sys.setprofile(count)
+        try:
+            return [await _credited(room, update) for update in updates[1:]]
+        finally:
+            sys.setprofile(None)
+
+    credited = run_async(the_rest())
+    assert signatures == 0, f"{signatures} signatures taken for {EDITS - 1} updates"
+    assert credited == [{"n2"}] * (EDITS - 1)  # each update is credited with the node it changed
+    assert room.window["u_ana"] == EDITS
+    update_log.close()
+
+
+async def _credited(room: Room, update: bytes) -> set[str]:
+    """Apply an update as a browser's and answer what the room noted it changed."""
+    room.edited.clear()
+    await room.apply(update, "u_ana")
+    return set(room.edited)

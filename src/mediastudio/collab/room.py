@@ -156,6 +156,9 @@ class Room:
         # Updates applied and queued for the log, not logged yet (in the order queued), and the relay of the last.
         self._logging: dict[asyncio.Future[int], bytes] = {}
         self._relayed: asyncio.Future[None] | None = None
+        self._watched: SceneDoc | None = None  # the document whose changes `_changed` collects (see _take)
+        self._changed: set[str] = set()
+        self._subscriptions: list[Any] = []
 
     @property
     def log(self) -> UpdateLog:
@@ -323,13 +326,13 @@ class Room:
             get_state(update)  # decodes every part of it without touching the document
         except Exception as exc:
             raise BadRequest(UNREADABLE, hint=RELOAD) from exc
-        nodes, edges = self.doc.get("nodes", type=Map), self.doc.get("edges", type=Map)
-        before = (len(nodes), len(edges))
-        changed: set[str] = set()
         doc = self.doc
-        watch = doc.observe(lambda _: changed.add(""))
-        deep = [(nodes, nodes.observe_deep(lambda events: changed.update(_node_ids(events)))),
-                (edges, edges.observe_deep(lambda _: changed.add("edges")))]
+        if self._watched is not doc:
+            self._watch(doc)
+        nodes, edges = doc.get("nodes", type=Map), doc.get("edges", type=Map)
+        before = (len(nodes), len(edges))
+        changed = self._changed
+        changed.clear()
         try:
             doc.apply_update(update)
         except BaseException as exc:
@@ -337,15 +340,23 @@ class Room:
                 raise
             self._rebuild()
             raise BadRequest(UNREADABLE, hint=RELOAD) from None
-        finally:
-            doc.unobserve(watch)
-            for shared, subscription in deep:
-                shared.unobserve(subscription)
         limit = MAX_NODES  # the same bound as a graph saved over REST
         if len(nodes) > max(limit, before[0]) or len(edges) > max(limit * MAX_EDGES_PER_NODE, before[1]):
             self._rebuild()
             raise Unprocessable(f"A scene holds at most {limit} nodes and {limit * MAX_EDGES_PER_NODE} links.")
-        return changed
+        return set(changed)
+
+    def _watch(self, doc: SceneDoc) -> None:
+        """Note in `_changed` what each change of `doc` touches. Subscribed once per document, not per update:
+        subscribing costs pycrdt an `inspect.signature` of the callback, several times what applying a
+        keystroke's update does."""
+        changed = self._changed  # the callbacks hold the set, never the room: pycrdt keeps them where Python's
+        # cycle collector cannot see, and a room must be freed. A subscription ends when dropped: kept here.
+        self._subscriptions = [doc.observe(lambda _: changed.add("")),
+                               doc.get("nodes", type=Map).observe_deep(
+                                   lambda events: changed.update(_node_ids(events))),
+                               doc.get("edges", type=Map).observe_deep(lambda _: changed.add("edges"))]
+        self._watched = doc
 
     def _rebuild(self) -> None:
         """The document again from the log and the updates still on their way to it: an update applied but
