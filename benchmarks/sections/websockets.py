@@ -56,9 +56,11 @@ async def _feed(url: str, headers: dict[str, str], pid: int, size: dict[str, Any
             "rounds": rounds}
 
 
-async def _editors(urls: list[str], headers: dict[str, str], size: dict[str, Any], seed: bool) -> dict[str, Any]:
+async def _editors(urls: list[str], headers: dict[str, str], size: dict[str, Any], seed: bool,
+                   pid: int) -> dict[str, Any]:
     """`editors` y-websocket clients spread evenly over the scenes behind `urls`, each changing its own node once
-    every `every` seconds for `seconds`; answers edit → other editors of the scene latencies."""
+    every `every` seconds for `seconds`; answers edit → other editors of the scene latencies, and the CPU the
+    server (process `pid`) used per edit meanwhile."""
     per_scene = size["editors"] // len(urls)
     sent: dict[tuple[str, str, int], float] = {}
     latencies: list[float] = []
@@ -74,11 +76,14 @@ async def _editors(urls: list[str], headers: dict[str, str], size: dict[str, Any
         else:
             await asyncio.gather(*(e.connect(gate) for e in editors))
         await asyncio.gather(*(e.has_nodes(per_scene) for e in editors))
+        cpu = ws.cpu_seconds(pid)
         storm = await ws.edit_storm(editors, size["seconds"], size["every"])
+        cpu = ws.cpu_seconds(pid) - cpu
     finally:
         await ws.close_all(editors)
     found = storm.pop("latencies")
-    return {**storm, **ws.describe(found), "per_scene": per_scene}
+    return {**storm, **ws.describe(found), "per_scene": per_scene,
+            "server_cpu_ms_per_edit": round(cpu * 1000 / max(1, storm["edits"]), 3)}
 
 
 def run(ctx: harness.Context) -> list[harness.Measure]:
@@ -105,11 +110,12 @@ def run(ctx: harness.Context) -> list[harness.Measure]:
                          ).json() for i in range(size["scenes"])]
     base = ws.ws_base(server.url)
     editors_ours = asyncio.run(_editors(
-        [f"{base}/api/v1/projects/{project['id']}/scenes/{s['id']}/sync" for s in scenes], headers, size, False))
+        [f"{base}/api/v1/projects/{project['id']}/scenes/{s['id']}/sync" for s in scenes], headers, size, False,
+        server.process.pid))
     stock = ws.stock_yjs_server(free_port())
     try:
         editors_stock = asyncio.run(_editors(
-            [f"{ws.ws_base(stock.url)}/bench-{i}" for i in range(size["scenes"])], {}, size, True))
+            [f"{ws.ws_base(stock.url)}/bench-{i}" for i in range(size["scenes"])], {}, size, True, stock.pid))
     finally:
         stock.stop()
 
@@ -138,4 +144,8 @@ def run(ctx: harness.Context) -> list[harness.Measure]:
                         passed=editors_ours["deliveries"] == editors_ours["expected"],
                         anchor=editors_stock["p95"], anchor_name=yjs_name,
                         detail={"ours": editors_ours, "anchor": editors_stock}),
+        harness.Measure(NAME, f"server CPU per edit, {size['editors']:,} editors over {size['scenes']} scenes",
+                        editors_ours["server_cpu_ms_per_edit"], "ms", "lower",
+                        anchor=editors_stock["server_cpu_ms_per_edit"], anchor_name=yjs_name,
+                        detail={"what": "the server process's CPU time (all threads) during the edits, per edit"}),
     ]

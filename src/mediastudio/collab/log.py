@@ -1,6 +1,10 @@
 """The write-ahead update log of a project's scene documents: <project>/.mediastudio/collab.sqlite.
 
 Every update is appended, with who sent it and when, and committed before it is relayed to anyone.
+Live updates (`log_soon`) go through the log's own writer thread, which commits whatever has queued up
+meanwhile in one transaction (group commit): many scenes edited at once cost one commit and one thread
+hand-over per batch, not per keystroke, and they never wait behind the file writes and fsyncs that the
+shared worker threads do.
 Compaction replaces a scene's updates by one snapshot in a single transaction. Rows that no longer
 decode (a damaged file, or an update logged by an older server before it checked them) are moved to
 the `quarantine` table on open, never deleted: the studio starts without them and a person can look.
@@ -8,10 +12,13 @@ the `quarantine` table on open, never deleted: the studio starts without them an
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +34,12 @@ CREATE TABLE IF NOT EXISTS quarantine (
     user_id TEXT, at REAL, data BLOB NOT NULL, reason TEXT NOT NULL, moved_at REAL NOT NULL);
 """
 TO_QUARANTINE = "INSERT INTO quarantine (scene_id, kind, row_id, user_id, at, data, reason, moved_at) "
+INSERT_UPDATE = "INSERT INTO updates (scene_id, user_id, at, data, changed) VALUES (?, ?, ?, ?, ?)"
+WRITER_IDLE_S = 5.0  # the writer thread ends after this long with nothing to write; the next update starts one
+MAX_BATCH = 500  # updates committed in one transaction at most
+
+Row = tuple[str, str, bytes, bool]  # scene id, user id, update, whether it changed the document
+Done = Callable[[int | BaseException], object]  # called with the row id once committed, or with the error
 
 
 @dataclass
@@ -51,14 +64,80 @@ class UpdateLog:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(updates)")}
         if "changed" not in columns:  # a log written before updates said whether they changed the scene
             self._db.execute("ALTER TABLE updates ADD COLUMN changed INTEGER NOT NULL DEFAULT 1")
+        self._queue: list[tuple[Row, Done]] = []  # updates waiting for the writer thread
+        self._queued = threading.Condition(threading.Lock())
+        self._writer: threading.Thread | None = None
+        self._closed = False
 
     def append(self, scene_id: str, user_id: str, data: bytes, changed: bool = True) -> int:
         """Log an update; `changed` False for one that held nothing new (a client's answer on joining):
         it is kept (it may hold parts the document still waits for) but earns no credit."""
         with self._lock:
-            cursor = self._db.execute("INSERT INTO updates (scene_id, user_id, at, data, changed) "
-                                      "VALUES (?, ?, ?, ?, ?)", (scene_id, user_id, time.time(), data, int(changed)))
+            cursor = self._db.execute(INSERT_UPDATE, (scene_id, user_id, time.time(), data, int(changed)))
             return int(cursor.lastrowid or 0)
+
+    def log_soon(self, scene_id: str, user_id: str, data: bytes, changed: bool = True) -> asyncio.Future[int]:
+        """Queue `append` for the writer thread now (updates are logged in the order they are queued); the
+        future answers the row id once the transaction holding the update committed, or raises what failed it."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[int] = loop.create_future()
+
+        def settle(result: int | BaseException) -> None:
+            if answer.done():  # the caller was cancelled meanwhile: the update is logged all the same
+                return
+            if isinstance(result, BaseException):
+                answer.set_exception(result)
+            else:
+                answer.set_result(result)
+
+        self.submit((scene_id, user_id, data, changed), lambda result: loop.call_soon_threadsafe(settle, result))
+        return answer
+
+    def submit(self, row: Row, done: Done) -> None:
+        """Queue one update for the writer thread (started when none runs); `done` is called in that thread."""
+        with self._queued:
+            if self._closed:
+                raise RuntimeError("The update log is closed")
+            self._queue.append((row, done))
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_queued, name="collab-log", daemon=True)
+                self._writer.start()
+            else:
+                self._queued.notify()
+
+    def _write_queued(self) -> None:
+        """The writer thread: commit what is queued, as one transaction per batch, until idle or closed."""
+        while True:
+            with self._queued:
+                if not self._queue and not self._closed:
+                    self._queued.wait(WRITER_IDLE_S)
+                if not self._queue:
+                    self._writer = None
+                    self._queued.notify_all()  # close() waits for the queue to be written
+                    return
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            try:
+                ids: list[int | BaseException] = list(self.append_many([row for row, _ in batch]))
+            except BaseException as exc:  # nothing of the batch was committed
+                ids = [exc] * len(batch)
+            for (_, done), result in zip(batch, ids, strict=True):
+                with contextlib.suppress(Exception):  # a caller whose event loop has ended waits for nothing
+                    done(result)
+
+    def append_many(self, rows: list[Row]) -> list[int]:
+        """Log these updates in one transaction; answers their row ids."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                now = time.time()
+                ids = [int(self._db.execute(INSERT_UPDATE, (scene_id, user_id, now, data, int(changed))).lastrowid
+                           or 0) for scene_id, user_id, data, changed in rows]
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            return ids
 
     def load(self, scene_id: str) -> Stored:
         with self._lock:
@@ -118,6 +197,12 @@ class UpdateLog:
         return Counter(dict(rows))
 
     def close(self) -> None:
+        """Write what is queued, then close."""
+        with self._queued:
+            self._closed = True
+            self._queued.notify()
+            while self._writer is not None and self._writer is not threading.current_thread():
+                self._queued.wait()
         with self._lock:
             self._db.close()
 

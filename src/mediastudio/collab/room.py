@@ -153,6 +153,12 @@ class Room:
         self.window: Counter[str] = Counter()  # changing updates per user since the last file write
         self.edited: dict[str, str] = {}  # what changed since the last file write (a node id, "edges") → who
         self.closed: str | None = None  # why the room was shut (trash, scene deleted): no more writes
+        # Updates applied and queued for the log, not logged yet (in the order queued), and the relay of the last.
+        self._logging: dict[asyncio.Future[int], bytes] = {}
+        self._relayed: asyncio.Future[None] | None = None
+        self._watched: SceneDoc | None = None  # the document whose changes `_changed` collects (see _take)
+        self._changed: set[str] = set()
+        self._subscriptions: list[Any] = []
 
     @property
     def log(self) -> UpdateLog:
@@ -211,6 +217,7 @@ class Room:
         if kind == STEP1:
             member.budget.take_step1()
             async with self.lock:  # a reply never carries an update that is not logged yet
+                await self._logged()
                 reply = create_step2(self.doc, message)
             member.budget.take_reply(len(reply))
             await member.peer.send(reply)
@@ -227,26 +234,71 @@ class Room:
         await self.apply(update, member.user["id"], skip=member)
 
     async def apply(self, update: bytes, user_id: str, skip: Member | None = None) -> None:
-        """Check, log, apply and relay one document update, in arrival order."""
+        """Check, log, apply and relay one document update, in arrival order.
+
+        The room's lock covers only checking, applying and queueing the update for the log: the next update
+        of the scene is taken while this one's transaction commits, and both may share it (collab/log.py).
+        Each is relayed once it is logged, after every update queued before it."""
         async with self.lock:
             if self.closed is not None:
                 raise Closed(self.closed, hint="Your last change did not reach it; reload the page.")
             news = self._take(update)  # applied to the document, which nobody sees until the update is logged
+            logged = [(self._log_soon(user_id, update, bool(news)), update)]
+            before_fix = self.doc.get_state()
+            if repair(self.doc):  # edges left dangling by concurrent edits: the server's own fix follows
+                fix = self.doc.get_update(before_fix)
+                logged.append((self._log_soon("system", fix, True), fix))
+            self.logged_bytes += sum(len(data) for _, data in logged)
+            previous, relayed = self._relayed, asyncio.get_running_loop().create_future()
+            self._relayed = relayed
+        try:
             try:
-                self.last_update_id = await asyncio.to_thread(self.log.append, self.scene_id, user_id, update,
-                                                              bool(news))
+                ids = [await asyncio.shield(answer) for answer, _ in logged]
             except BaseException:
-                self._rebuild()  # not logged: it must not stay in the document either
+                relayed.set_result(None)  # the updates after it need not wait for it
+                await self._unlogged()  # not logged (or not known to be): the document keeps only what is
                 raise
-            self.logged_bytes += len(update)
+            if previous is not None:
+                await asyncio.wait([previous])  # relayed in the order logged (its own failure is its sender's)
+            self.last_update_id = max(self.last_update_id, *ids)
             if news:  # a joining client's answer holds nothing new: it changes no one's credit or quiet spell
                 self._credit(user_id, news)
-            self.updates_since_compaction += 1
+            self.updates_since_compaction += len(logged)
             # Always relay: a deletion-only update does not move the state vector, yet it is news.
             await self._broadcast(create_update_message(update), skip=skip)
-            await self._repair()
-            if self.updates_since_compaction >= COMPACT_EVERY:
-                await self.compact()
+            for _, fix in logged[1:]:
+                await self._broadcast(create_update_message(fix), skip=None)
+        finally:
+            if not relayed.done():
+                relayed.set_result(None)
+        if self.updates_since_compaction >= COMPACT_EVERY:
+            async with self.lock:
+                if self.updates_since_compaction >= COMPACT_EVERY:
+                    await self.compact()
+
+    def _log_soon(self, user_id: str, update: bytes, changed: bool) -> asyncio.Future[int]:
+        answer = self.log.log_soon(self.scene_id, user_id, update, changed)
+        self._logging[answer] = update
+        answer.add_done_callback(lambda done: self._logging.pop(done, None))
+        return answer
+
+    async def _logged(self) -> None:
+        """Wait until every update applied so far is logged (hold the lock: no more are applied meanwhile)."""
+        if self._logging:
+            await asyncio.wait(set(self._logging))
+
+    async def _settled(self) -> None:
+        """Wait until every update applied so far is logged and relayed (hold the lock)."""
+        await self._logged()
+        if self._relayed is not None:
+            await asyncio.wait([self._relayed])
+
+    async def _unlogged(self) -> None:
+        """An update failed to be logged: once the updates queued with it are settled, the document again
+        from the log, so it holds exactly what was logged."""
+        async with self.lock:
+            await self._logged()
+            self._rebuild()
 
     def _credit(self, user_id: str, targets: set[str]) -> None:
         self.changed_at = time.monotonic()
@@ -274,13 +326,13 @@ class Room:
             get_state(update)  # decodes every part of it without touching the document
         except Exception as exc:
             raise BadRequest(UNREADABLE, hint=RELOAD) from exc
-        nodes, edges = self.doc.get("nodes", type=Map), self.doc.get("edges", type=Map)
-        before = (len(nodes), len(edges))
-        changed: set[str] = set()
         doc = self.doc
-        watch = doc.observe(lambda _: changed.add(""))
-        deep = [(nodes, nodes.observe_deep(lambda events: changed.update(_node_ids(events)))),
-                (edges, edges.observe_deep(lambda _: changed.add("edges")))]
+        if self._watched is not doc:
+            self._watch(doc)
+        nodes, edges = doc.get("nodes", type=Map), doc.get("edges", type=Map)
+        before = (len(nodes), len(edges))
+        changed = self._changed
+        changed.clear()
         try:
             doc.apply_update(update)
         except BaseException as exc:
@@ -288,31 +340,32 @@ class Room:
                 raise
             self._rebuild()
             raise BadRequest(UNREADABLE, hint=RELOAD) from None
-        finally:
-            doc.unobserve(watch)
-            for shared, subscription in deep:
-                shared.unobserve(subscription)
         limit = MAX_NODES  # the same bound as a graph saved over REST
         if len(nodes) > max(limit, before[0]) or len(edges) > max(limit * MAX_EDGES_PER_NODE, before[1]):
             self._rebuild()
             raise Unprocessable(f"A scene holds at most {limit} nodes and {limit * MAX_EDGES_PER_NODE} links.")
-        return changed
+        return set(changed)
+
+    def _watch(self, doc: SceneDoc) -> None:
+        """Note in `_changed` what each change of `doc` touches. Subscribed once per document, not per update:
+        subscribing costs pycrdt an `inspect.signature` of the callback, several times what applying a
+        keystroke's update does."""
+        changed = self._changed  # the callbacks hold the set, never the room: pycrdt keeps them where Python's
+        # cycle collector cannot see, and a room must be freed. A subscription ends when dropped: kept here.
+        self._subscriptions = [doc.observe(lambda _: changed.add("")),
+                               doc.get("nodes", type=Map).observe_deep(
+                                   lambda events: changed.update(_node_ids(events))),
+                               doc.get("edges", type=Map).observe_deep(lambda _: changed.add("edges"))]
+        self._watched = doc
 
     def _rebuild(self) -> None:
-        """The document again from the log: an update applied but refused leaves no trace."""
+        """The document again from the log and the updates still on their way to it: an update applied but
+        refused leaves no trace."""
         loaded = load_document(self.log, self.scene_id)
         if loaded is not None:
             self.doc, _ = loaded
-
-    async def _repair(self) -> None:
-        """Edges left dangling by concurrent edits (a connect to a node deleted meanwhile) are removed
-        by the server, as an update of its own that everyone receives."""
-        before = self.doc.get_state()
-        if repair(self.doc):
-            fix = self.doc.get_update(before)
-            self.last_update_id = await asyncio.to_thread(self.log.append, self.scene_id, "system", fix)
-            self.logged_bytes += len(fix)
-            await self._broadcast(create_update_message(fix), skip=None)
+            for update in list(self._logging.values()):  # logged meanwhile or not: applying twice is a no-op
+                self.doc.apply_update(update)
 
     async def apply_graph(self, graph: Graph, user_id: str) -> None:
         """A REST edit: the same path as a browser's (check, log, apply, relay)."""
@@ -361,6 +414,7 @@ class Room:
                     await other.peer.send(data)
 
     async def compact(self) -> None:
+        await self._settled()
         state, upto = self.doc.get_update(), self.last_update_id
         await asyncio.to_thread(self.log.compact, self.scene_id, state, upto)
         self.updates_since_compaction = 0
@@ -370,6 +424,7 @@ class Room:
         """No more writes: waits for the update being applied, so what the document holds is final."""
         async with self.lock:
             self.closed = reason
+            await self._settled()
 
     def graph(self) -> Graph:
         return graph_from_doc(self.doc)
