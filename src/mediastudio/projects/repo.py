@@ -9,16 +9,22 @@ and fsynced), the change is appended to the repository's pending journal (`.git/
 fsynced) and the request is answered; a timer commits every change of that window in one commit, which names
 each change and credits its authors. Whatever reads the history, or commits, first commits what is pending, so
 no reader ever sees a history without an answered change; a studio killed before the timer fired commits the
-journal when it starts again (`recover`).
+journal when it starts again (`recover`). The journal is shared by every process on the data folder (the server,
+`mediastudio worker`, the CLI): each appends to it and commits it holding an exclusive `flock` on
+`.git/mediastudio-pending.lock` (after the folder's thread lock, always in that order), so a process that commits
+and removes the journal never drops a line another process appended meanwhile.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +41,7 @@ COMMITTER = ("Mediastudio", "studio@mediastudio.invalid")
 KIND_TRAILER = "Mediastudio-Kind"  # what made a commit: projects/history.py names it
 GITIGNORE = ".mediastudio/\n*.tmp\n"
 PENDING = "mediastudio-pending.jsonl"  # under .git: never tracked, moves with the folder
+PENDING_LOCK = "mediastudio-pending.lock"  # flock'd by every process that appends to or commits the journal
 SUMMARY_MAX = 200  # characters of a coalesced commit's first line
 LISTED_MAX = 200  # changes listed one by one in a coalesced commit's message
 _locks: WeakValueDictionary[str, threading.RLock] = WeakValueDictionary()
@@ -252,7 +259,7 @@ class ProjectRepo:
         relative = tuple(os.fspath(p.relative_to(self.path)) for p in paths)
         if not relative:
             raise ValueError("a deferred change names the files it changed")
-        with self.lock:
+        with self.lock, self._journal_locked():
             fd = os.open(self.path / ".git" / PENDING, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 os.write(fd, PendingChange(message, author, kind, relative).line())
@@ -261,14 +268,31 @@ class ProjectRepo:
                 os.close(fd)
         _schedule(self.path, window_s)
 
+    @contextmanager
+    def _journal_locked(self) -> Iterator[None]:
+        """The journal to oneself, across processes: an exclusive flock on `.git/mediastudio-pending.lock`.
+        Taken inside `self.lock` (flocks of one process on separate opens exclude each other too)."""
+        fd = os.open(self.path / ".git" / PENDING_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the flock
+
+    def _read_pending(self) -> list[PendingChange]:
+        try:
+            text = (self.path / ".git" / PENDING).read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return []
+        return [c for c in map(PendingChange.parse, text.splitlines()) if c is not None]
+
     def pending(self) -> list[PendingChange]:
         """The answered changes not committed yet, oldest first."""
         with self.lock:
-            try:
-                text = (self.path / ".git" / PENDING).read_text(encoding="utf-8", errors="replace")
-            except FileNotFoundError:
+            if not (self.path / ".git" / PENDING).is_file():
                 return []
-        return [c for c in map(PendingChange.parse, text.splitlines()) if c is not None]
+            with self._journal_locked():
+                return self._read_pending()
 
     def commit_pending(self) -> str | None:
         """Commit the pending changes now, one commit per run of changes of one kind (`runs_of_a_kind`); returns
@@ -278,13 +302,14 @@ class ProjectRepo:
         with self.lock:
             if not journal.is_file():  # nothing pending, or the folder moved (its journal went with it)
                 return None
-            sha = None
-            for run in runs_of_a_kind(self.pending()):
-                message, lead, others, kind = coalesce(run)
-                paths = tuple(dict.fromkeys(p for c in run for p in c.paths)) if all(c.paths for c in run) else ()
-                sha = self._commit(message, lead, others, kind=kind, paths=paths) or sha
-            journal.unlink()
-            return sha
+            with self._journal_locked():  # no other process appends before the journal goes
+                sha = None
+                for run in runs_of_a_kind(self._read_pending()):
+                    message, lead, others, kind = coalesce(run)
+                    paths = tuple(dict.fromkeys(p for c in run for p in c.paths)) if all(c.paths for c in run) else ()
+                    sha = self._commit(message, lead, others, kind=kind, paths=paths) or sha
+                journal.unlink(missing_ok=True)  # another process may have committed it while this one waited
+                return sha
 
     def log(self, limit: int = 100, skip: int = 0) -> list[Commit]:
         with self.lock:
