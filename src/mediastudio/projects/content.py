@@ -7,6 +7,7 @@ symbolic link leading out), whatever a scene file, an asset file or an imported 
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,15 @@ def read_scenes(folder: Path) -> list[dict[str, Any]]:
     found = (_read_scene(folder, p) for p in (folder / "scenes").glob("*.json"))
     scenes = [s for s in found if s is not None]
     return sorted(scenes, key=lambda s: (s["order"], s["name"], s["id"]))
+
+
+def count_scenes(folder: Path) -> int:
+    """How many scene files the project holds, from the folder's listing alone (no file is opened)."""
+    try:
+        with os.scandir(folder / "scenes") as entries:
+            return sum(1 for e in entries if e.name.endswith(".json") and not e.name.startswith("."))
+    except FileNotFoundError:
+        return 0
 
 
 def write_scene(folder: Path, scene: dict[str, Any]) -> None:
