@@ -231,7 +231,7 @@ class ProjectRepo:
                 kind: str | None = None, extra: dict[str, str] | None = None,
                 allow_empty: bool = False, paths: tuple[str, ...] = ()) -> str | None:
         """Stage `paths` (every change in the folder when none are named) and commit what is staged. git makes
-        the commit (`git commit`, message verbatim, no hooks): the server reads and writes no git object itself."""
+        the commit (`git commit`, message verbatim, no hooks): to commit, the server reads and writes no git object."""
         fields = {**({KIND_TRAILER: kind} if kind else {}), **(extra or {})}
         trailers = "".join(f"\n{key}: {value}" for key, value in fields.items())
         trailers += "".join(f"\nCo-authored-by: {_ident(a.name, a.user_id)} <{a.email}>" for a in co_authors or [])
