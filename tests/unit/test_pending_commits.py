@@ -73,3 +73,53 @@ def test_changes_of_two_kinds_to_one_file_are_one_commit() -> None:
     assert [len(run) for run in runs] == [2, 1]
     message, _, _, kind = coalesce(runs[0])
     assert kind == "edit" and message.splitlines()[0] == "Uploaded 'a.png'; Renamed asset 'a.png' to 'b.png'"
+
+
+def test_a_commit_is_made_by_git_itself_and_keeps_its_message_and_people(tmp_path: Path) -> None:
+    """The server's process builds no tree or commit object (it read every object it needed through
+    `git cat-file` and wrote the commit in Python): git makes the commit, exactly as it is told."""
+    import subprocess
+    import sys
+
+    repo = ProjectRepo.init(tmp_path / "p")
+    (repo.path / "a.json").write_text("{}\n")
+    repo.commit_all("First", ANA, kind="created")
+    for name in ("b", "c"):
+        (repo.path / f"{name}.json").write_text("{}\n")
+        repo.commit_later(f"Added '{name}'", BO if name == "b" else ANA, kind="scene",
+                          paths=[repo.path / f"{name}.json"], window_s=60)
+    started: list[list[str]] = []
+
+    def audit(event: str, args: tuple[object, ...]) -> None:
+        if event == "subprocess.Popen" and watching:
+            started.append([str(a) for a in args[1]])  # type: ignore[union-attr]
+
+    watching = [True]
+    sys.addaudithook(audit)
+    try:
+        sha = repo.commit_pending()
+    finally:
+        watching.clear()
+    assert sha is not None
+    assert not [c for c in started if "cat-file" in c], started
+    assert len(started) <= 5, started  # ls-files, add, diff-index, commit, rev-parse
+    shown = subprocess.run(["git", "show", "-s", "--format=%an|%ae|%cn|%ce|%B", sha], cwd=repo.path,
+                           capture_output=True, text=True, check=True).stdout
+    head = shown.partition("|Added")[0]
+    assert head.split("|") == ["Bo", "u_bo@mediastudio.invalid", "Mediastudio", "studio@mediastudio.invalid"]
+    assert "Added 'b'; Added 'c'" in shown and "- Added 'b' (Bo)" in shown and "Mediastudio-Kind: scene" in shown
+    assert "Co-authored-by:" in shown
+    assert sha == repo.log(limit=1)[0].sha
+    assert repo.commit_all("Nothing new", ANA) is None  # an unchanged folder makes no commit
+    assert repo.commit_all("Saved version: v1", ANA, kind="version", allow_empty=True) is not None
+
+
+def test_a_name_git_would_refuse_still_commits(tmp_path: Path) -> None:
+    repo = ProjectRepo.init(tmp_path / "p")
+    (repo.path / "a.json").write_text("{}\n")
+    odd = Author("<.>", "u_odd")
+    assert repo.commit_all("Added 'a\0b'", odd, co_authors=[Author("Bo <bo@x>\nX", "u_bo")], kind="scene") is not None
+    made = repo.log(limit=1)[0]
+    assert (made.author_name, made.author_id) == ("u_odd", "u_odd")
+    assert made.message.startswith("Added 'ab'")
+    assert "Co-authored-by: Bo bo@x X <u_bo@mediastudio.invalid>" in made.message

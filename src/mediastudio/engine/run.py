@@ -100,7 +100,7 @@ def _commit(ctx: TaskContext, message: str, asset_ids: list[str]) -> None:
         owner, project = db.get(User, ctx.owner_id), db.get(Project, ctx.project_id)
         if owner is not None and project is not None:
             commit(db, ctx.settings, project, owner, message, kind="generate",
-                   deferred=[asset_file(ctx.settings, project, a) for a in asset_ids], reindex=False)
+                   deferred=[asset_file(ctx.settings, project, a) for a in asset_ids], refresh="none")
 
 
 def numbered(db: Session, project_id: str, shot: str, name: str) -> str:

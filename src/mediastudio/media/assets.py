@@ -20,7 +20,7 @@ from mediastudio.paging import offset_of
 from mediastudio.projects import content
 from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.files import read_json, write_json
-from mediastudio.projects.service import clean_tags, commit
+from mediastudio.projects.service import clean_tags, commit, record, save
 from mediastudio.projects.tables import Asset, Project
 from mediastudio.settings import Settings
 from mediastudio.storage.blobs import SHA256, BlobStore
@@ -75,10 +75,13 @@ def add_assets(db: Session, settings: Settings, actor: User, project_id: str,
     if category is not None and category not in CATEGORIES:
         raise BadRequest(f"Unknown category '{category[:40]}'.", hint=f"Use one of: {', '.join(CATEGORIES)}.",
                          field="category")
-    from mediastudio.media.quota import charge
+    from mediastudio.media.quota import charge, record_charge
 
-    charge(db, settings, actor, ((sha, size) for _, sha, _, _, size in files))  # refused before a file is written
-    made = []
+    blobs = [(sha, size) for _, sha, _, _, size in files]
+    charge(db, settings, actor, blobs, record=False)  # refused before a file is written
+    # The files first, then the rows: the database's write lock (one for every project) is taken by the first
+    # row written and held until the transaction ends, so it is not held while files are written and fsynced.
+    metas = []
     written = []
     for name, sha, sniffed, probed, size in files:
         meta: dict[str, Any] = {
@@ -88,10 +91,14 @@ def add_assets(db: Session, settings: Settings, actor: User, project_id: str,
             "created_at": utcnow().isoformat(), "provenance": provenance, "trashed_at": None}
         written.append(asset_file(settings, project, meta["id"]))
         write_json(written[-1], meta)
-        made.append(_index(db, project, meta))
+        metas.append(meta)
     label = f"'{files[0][0]}'" if len(files) == 1 else f"{len(files)} assets"
-    if commit_now:
-        commit(db, settings, project, actor, message or f"Uploaded {label}", kind="upload", deferred=written)
+    saved = save(settings, project, actor, message or f"Uploaded {label}", kind="upload",
+                 deferred=written) if commit_now else None
+    record_charge(db, actor, blobs)
+    made = [_index(db, project, meta) for meta in metas]
+    if saved is not None:
+        record(db, settings, project, actor, saved, refresh="none")  # the project's row holds nothing of assets
     for asset in made:
         emit(db, AssetCreated(workspace_id=project.workspace_id, project_id=project.id, asset_id=asset.id,
                               by=actor.id))
@@ -155,7 +162,7 @@ def update_asset(db: Session, settings: Settings, actor: User, project_id: str, 
         write_json(asset_file(settings, project, asset_id), meta)
         asset = _index(db, project, meta)
         commit(db, settings, project, actor, "; ".join(said), kind="asset",
-               deferred=[asset_file(settings, project, asset_id)])
+               deferred=[asset_file(settings, project, asset_id)], refresh="none")
         emit(db, AssetUpdated(workspace_id=project.workspace_id, project_id=project.id, asset_id=asset.id,
                               by=actor.id))
     return asset

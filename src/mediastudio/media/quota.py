@@ -76,9 +76,12 @@ def budget(db: Session, settings: Settings, user: User) -> Budget:
     return Budget(used=usage(db, user.id), quota=quota_of(settings, user), guest=user.is_guest)
 
 
-def charge(db: Session, settings: Settings, user: User, blobs: Iterable[tuple[str, int]]) -> int:
+def charge(db: Session, settings: Settings, user: User, blobs: Iterable[tuple[str, int]], *,
+           record: bool = True) -> int:
     """Record that `user` adds these (sha256, size) blobs; refuse (507) when that goes over their quota.
-    Call it in the transaction that records the assets, before they are written. Returns the bytes added."""
+    Call it in the transaction that records the assets, before they are written. Returns the bytes added.
+    `record=False` only checks (reads, no write): a caller that writes files first checks, writes, then
+    `record_charge`s, so the database's write lock is not held while its files are written."""
     wanted = dict(blobs)
     shas = list(wanted)
     counted: set[str] = set()
@@ -92,10 +95,18 @@ def charge(db: Session, settings: Settings, user: User, blobs: Iterable[tuple[st
         room = Budget(used=usage(db, user.id), quota=quota, guest=user.is_guest)
         if room.used + adding > room.quota:
             raise room.refusal(adding)
+    if record:
+        record_charge(db, user, wanted.items())
+    return adding
+
+
+def record_charge(db: Session, user: User, blobs: Iterable[tuple[str, int]]) -> None:
+    """The ledger's rows for these (sha256, size) blobs of `user` (a blob they added before is kept as it is)."""
+    wanted = dict(blobs)
+    shas = list(wanted)
     for part in range(0, len(shas), CHUNK):  # "or ignore": concurrent uploads of the same bytes
         rows = [{"user_id": user.id, "sha256": sha, "size": wanted[sha]} for sha in shas[part:part + CHUNK]]
         db.execute(insert(StoredBlob).values(rows).on_conflict_do_nothing())
-    return adding
 
 
 def charge_project(db: Session, settings: Settings, user: User | None, project_id: str) -> int:

@@ -140,6 +140,15 @@ def read_scenes(folder: Path) -> list[dict[str, Any]]:
     return sorted(scenes, key=lambda s: (s["order"], s["name"], s["id"]))
 
 
+def count_scenes(folder: Path) -> int:
+    """How many scene files the project holds, from the folder's listing alone (no file is opened)."""
+    try:
+        with os.scandir(folder / "scenes") as entries:
+            return sum(1 for e in entries if e.name.endswith(".json") and not e.name.startswith("."))
+    except FileNotFoundError:
+        return 0
+
+
 def write_scene(folder: Path, scene: dict[str, Any]) -> None:
     write_json(scene_path(folder, scene["id"]), scene)
 

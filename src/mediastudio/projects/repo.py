@@ -9,16 +9,23 @@ and fsynced), the change is appended to the repository's pending journal (`.git/
 fsynced) and the request is answered; a timer commits every change of that window in one commit, which names
 each change and credits its authors. Whatever reads the history, or commits, first commits what is pending, so
 no reader ever sees a history without an answered change; a studio killed before the timer fired commits the
-journal when it starts again (`recover`).
+journal when it starts again (`recover`). The journal is shared by every process on the data folder (the server,
+`mediastudio worker`, the CLI): each appends to it and commits it holding an exclusive `flock` on
+`.git/mediastudio-pending.lock` (after the folder's thread lock, always in that order), so a process that commits
+and removes the journal never drops a line another process appended meanwhile.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
+import subprocess
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +42,7 @@ COMMITTER = ("Mediastudio", "studio@mediastudio.invalid")
 KIND_TRAILER = "Mediastudio-Kind"  # what made a commit: projects/history.py names it
 GITIGNORE = ".mediastudio/\n*.tmp\n"
 PENDING = "mediastudio-pending.jsonl"  # under .git: never tracked, moves with the folder
+PENDING_LOCK = "mediastudio-pending.lock"  # flock'd by every process that appends to or commits the journal
 SUMMARY_MAX = 200  # characters of a coalesced commit's first line
 LISTED_MAX = 200  # changes listed one by one in a coalesced commit's message
 _locks: WeakValueDictionary[str, threading.RLock] = WeakValueDictionary()
@@ -78,6 +86,13 @@ class Commit:
 def _text(message: str | bytes) -> str:
     """A commit message: GitPython leaves it as bytes when it does not decode in the commit's encoding."""
     return message if isinstance(message, str) else message.decode("utf-8", "replace")
+
+
+def _ident(name: str, fallback: str) -> str:
+    """A person's name as git takes it in an ident: no NUL, no angle brackets or line breaks (git refuses a name
+    of nothing but punctuation: the user's id stands in for it)."""
+    cleaned = " ".join(name.replace("\0", "").replace("<", "").replace(">", "").split())
+    return cleaned if cleaned.strip(".,:;\"' ") else fallback
 
 
 def _author_id(email: str) -> str | None:
@@ -215,33 +230,40 @@ class ProjectRepo:
     def _commit(self, message: str, author: Author, co_authors: list[Author] | None = None, *,
                 kind: str | None = None, extra: dict[str, str] | None = None,
                 allow_empty: bool = False, paths: tuple[str, ...] = ()) -> str | None:
-        """Stage `paths` (every change in the folder when none are named) and commit what is staged."""
-        import git
-
+        """Stage `paths` (every change in the folder when none are named) and commit what is staged. git makes
+        the commit (`git commit`, message verbatim, no hooks): to commit, the server reads and writes no git object."""
         fields = {**({KIND_TRAILER: kind} if kind else {}), **(extra or {})}
         trailers = "".join(f"\n{key}: {value}" for key, value in fields.items())
-        trailers += "".join(f"\nCo-authored-by: {a.name} <{a.email}>" for a in co_authors or [])
+        trailers += "".join(f"\nCo-authored-by: {_ident(a.name, a.user_id)} <{a.email}>" for a in co_authors or [])
         with self.lock:
-            repo = self._git()
-            try:
-                if paths:
-                    # A named file that never reached git and is gone again (a scene added and deleted within
-                    # one window) is no change; git would refuse the whole add for it.
-                    tracked = set(repo.git.ls_files("--", *paths).splitlines())
-                    present = [p for p in paths if p in tracked or os.path.lexists(self.path / p)]
-                    if present:
-                        repo.git.add("-A", "--", *present)
-                else:
-                    repo.git.add("-A", "--", ".")
-                if repo.head.is_valid() and not repo.index.diff("HEAD") and not allow_empty:
-                    return None
-                actor = git.Actor(author.name, author.email)
-                committer = git.Actor(*COMMITTER)
-                commit = repo.index.commit(message + ("\n" + trailers if trailers else ""),
-                                           author=actor, committer=committer)
-                return commit.hexsha
-            finally:
-                repo.close()
+            if paths:
+                # A named file that never reached git and is gone again (a scene added and deleted within
+                # one window) is no change; git would refuse the whole add for it.
+                tracked = set(self._run("ls-files", "--", *paths).splitlines())
+                present = [p for p in paths if p in tracked or os.path.lexists(self.path / p)]
+                if present:
+                    self._run("add", "-A", "--", *present)
+            else:
+                self._run("add", "-A", "--", ".")
+            # 0: the staged tree is HEAD's (nothing to commit); 1: it differs; 128: no HEAD yet (a first commit).
+            if not allow_empty and self._run("diff-index", "--cached", "--quiet", "HEAD", "--",
+                                             check=False, status=True) == "0":
+                return None
+            self._run("-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify", "--allow-empty",
+                      "--cleanup=verbatim", "--file=-",
+                      stdin=(message + ("\n" + trailers if trailers else "")).replace("\0", ""),
+                      env={"GIT_AUTHOR_NAME": _ident(author.name, author.user_id), "GIT_AUTHOR_EMAIL": author.email,
+                           "GIT_COMMITTER_NAME": COMMITTER[0], "GIT_COMMITTER_EMAIL": COMMITTER[1]})
+            return self._run("rev-parse", "HEAD").strip()
+
+    def _run(self, *args: str, check: bool = True, status: bool = False, stdin: str | None = None,
+             env: dict[str, str] | None = None) -> str:
+        """`git args…` in the folder: its output (its exit status as text with `status`)."""
+        done = subprocess.run(["git", *args], cwd=self.path, input=stdin, capture_output=True, text=True,
+                              encoding="utf-8", errors="replace", env={**os.environ, **(env or {})})
+        if check and done.returncode != 0:
+            raise RuntimeError(f"git {args[0]} failed in {self.path}: {done.stderr.strip()[:500]}")
+        return str(done.returncode) if status else done.stdout
 
     def commit_later(self, message: str, author: Author, *, kind: str | None, paths: list[Path],
                      window_s: float) -> None:
@@ -252,7 +274,7 @@ class ProjectRepo:
         relative = tuple(os.fspath(p.relative_to(self.path)) for p in paths)
         if not relative:
             raise ValueError("a deferred change names the files it changed")
-        with self.lock:
+        with self.lock, self._journal_locked():
             fd = os.open(self.path / ".git" / PENDING, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 os.write(fd, PendingChange(message, author, kind, relative).line())
@@ -261,14 +283,31 @@ class ProjectRepo:
                 os.close(fd)
         _schedule(self.path, window_s)
 
+    @contextmanager
+    def _journal_locked(self) -> Iterator[None]:
+        """The journal to oneself, across processes: an exclusive flock on `.git/mediastudio-pending.lock`.
+        Taken inside `self.lock` (flocks of one process on separate opens exclude each other too)."""
+        fd = os.open(self.path / ".git" / PENDING_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the flock
+
+    def _read_pending(self) -> list[PendingChange]:
+        try:
+            text = (self.path / ".git" / PENDING).read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return []
+        return [c for c in map(PendingChange.parse, text.splitlines()) if c is not None]
+
     def pending(self) -> list[PendingChange]:
         """The answered changes not committed yet, oldest first."""
         with self.lock:
-            try:
-                text = (self.path / ".git" / PENDING).read_text(encoding="utf-8", errors="replace")
-            except FileNotFoundError:
+            if not (self.path / ".git" / PENDING).is_file():
                 return []
-        return [c for c in map(PendingChange.parse, text.splitlines()) if c is not None]
+            with self._journal_locked():
+                return self._read_pending()
 
     def commit_pending(self) -> str | None:
         """Commit the pending changes now, one commit per run of changes of one kind (`runs_of_a_kind`); returns
@@ -278,13 +317,14 @@ class ProjectRepo:
         with self.lock:
             if not journal.is_file():  # nothing pending, or the folder moved (its journal went with it)
                 return None
-            sha = None
-            for run in runs_of_a_kind(self.pending()):
-                message, lead, others, kind = coalesce(run)
-                paths = tuple(dict.fromkeys(p for c in run for p in c.paths)) if all(c.paths for c in run) else ()
-                sha = self._commit(message, lead, others, kind=kind, paths=paths) or sha
-            journal.unlink()
-            return sha
+            with self._journal_locked():  # no other process appends before the journal goes
+                sha = None
+                for run in runs_of_a_kind(self._read_pending()):
+                    message, lead, others, kind = coalesce(run)
+                    paths = tuple(dict.fromkeys(p for c in run for p in c.paths)) if all(c.paths for c in run) else ()
+                    sha = self._commit(message, lead, others, kind=kind, paths=paths) or sha
+                journal.unlink(missing_ok=True)  # another process may have committed it while this one waited
+                return sha
 
     def log(self, limit: int = 100, skip: int = 0) -> list[Commit]:
         with self.lock:

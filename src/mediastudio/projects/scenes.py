@@ -15,7 +15,7 @@ from mediastudio.graph import Graph, GraphIn
 from mediastudio.projects import content
 from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.repo import ProjectRepo
-from mediastudio.projects.service import commit
+from mediastudio.projects.service import record, save
 from mediastudio.settings import Settings
 
 NAME_MAX = 120
@@ -58,27 +58,41 @@ def _renumber(folder: Path, scenes: list[dict[str, Any]]) -> list[Path]:
     return written
 
 
+def _found(folder: Path, project_id: str, scene_id: str) -> dict[str, Any]:
+    scene = content.read_scene(folder, scene_id)
+    if scene is not None:
+        return scene
+    raise NotFound(f"Project '{project_id}' has no scene '{scene_id}'.",
+                   hint=f"GET /api/v1/projects/{project_id}/scenes lists its scenes.")
+
+
+# Each write below holds the project's folder lock (live rooms write scene files under the same lock) only while
+# it reads and writes files and notes the change for the folder's commit (`save`); what it tells the index
+# (`record`) comes after, so the writers of one project never queue behind one another's database work.
+
+
 def create_scene(db: Session, settings: Settings, actor: User, project_id: str, name: str,
                  graph: GraphIn | None = None) -> dict[str, Any]:
     project, _ = require(db, actor, project_id, "edit")
     stored = graph.stored() if graph else Graph(nodes={}, edges={})
     folder = project_folder(settings, project)
-    with ProjectRepo(folder).lock:  # live rooms write scene files under the same lock
-        scenes = content.read_scenes(folder)
+    with ProjectRepo(folder).lock:
         scene_id = new_id("sc")
-        scene = {"id": scene_id, "name": _clean_name(name), "order": len(scenes), "graph": stored.model_dump()}
+        scene = {"id": scene_id, "name": _clean_name(name), "order": content.count_scenes(folder),
+                 "graph": stored.model_dump()}
         content.write_scene(folder, scene)
-        commit(db, settings, project, actor, f"Added scene '{scene['name']}'", kind="scene",
-               deferred=[content.scene_path(folder, scene_id)])
-        return scene
+        saved = save(settings, project, actor, f"Added scene '{scene['name']}'", kind="scene",
+                     deferred=[content.scene_path(folder, scene_id)])
+    record(db, settings, project, actor, saved, refresh="scenes")
+    return scene
 
 
 def update_scene(db: Session, settings: Settings, actor: User, project_id: str, scene_id: str, *,
                  name: str | None = None, order: int | None = None) -> dict[str, Any]:
     project, _ = require(db, actor, project_id, "edit")
     folder = project_folder(settings, project)
-    with ProjectRepo(folder).lock:  # live rooms write scene files under the same lock
-        scene = get_scene(db, settings, actor, project_id, scene_id)
+    with ProjectRepo(folder).lock:
+        scene = _found(folder, project_id, scene_id)
         said = []
         written = [content.scene_path(folder, scene_id)]
         if name is not None and _clean_name(name) != scene["name"]:
@@ -90,31 +104,37 @@ def update_scene(db: Session, settings: Settings, actor: User, project_id: str, 
             others.insert(max(0, min(order, len(others))), scene)
             written += _renumber(folder, others)
             said.append(f"Moved scene '{scene['name']}' to position {others.index(scene) + 1}")
-        if said:
-            commit(db, settings, project, actor, "; ".join(said), kind="scene", deferred=written)
-        return get_scene(db, settings, actor, project_id, scene_id)
+        saved = save(settings, project, actor, "; ".join(said), kind="scene", deferred=written) if said else None
+        answer = _found(folder, project_id, scene_id)
+    if saved is not None:
+        record(db, settings, project, actor, saved, refresh="none")  # the index holds no scene's name or place
+    return answer
 
 
 def duplicate_scene(db: Session, settings: Settings, actor: User, project_id: str, scene_id: str) -> dict[str, Any]:
     project, _ = require(db, actor, project_id, "edit")
     folder = project_folder(settings, project)
-    with ProjectRepo(folder).lock:  # live rooms write scene files under the same lock
-        source = get_scene(db, settings, actor, project_id, scene_id)
+    with ProjectRepo(folder).lock:
+        source = _found(folder, project_id, scene_id)
         scenes = content.read_scenes(folder)
         copy_ = {"id": new_id("sc"), "name": f"{source['name']} copy"[:NAME_MAX],
                  "graph": copy.deepcopy(source["graph"])}
         scenes.insert(scenes.index(next(s for s in scenes if s["id"] == scene_id)) + 1, copy_)
         content.write_scene(folder, {**copy_, "order": 0})
         written = [content.scene_path(folder, copy_["id"]), *_renumber(folder, scenes)]
-        commit(db, settings, project, actor, f"Duplicated scene '{source['name']}'", kind="scene", deferred=written)
-        return get_scene(db, settings, actor, project_id, copy_["id"])
+        saved = save(settings, project, actor, f"Duplicated scene '{source['name']}'", kind="scene",
+                     deferred=written)
+        answer = _found(folder, project_id, copy_["id"])
+    record(db, settings, project, actor, saved, refresh="scenes")
+    return answer
 
 
 def delete_scene(db: Session, settings: Settings, actor: User, project_id: str, scene_id: str) -> None:
     project, _ = require(db, actor, project_id, "edit")
     folder = project_folder(settings, project)
-    with ProjectRepo(folder).lock:  # live rooms write scene files under the same lock
-        scene = get_scene(db, settings, actor, project_id, scene_id)
+    with ProjectRepo(folder).lock:
+        scene = _found(folder, project_id, scene_id)
         content.scene_path(folder, scene_id).unlink()
         written = [content.scene_path(folder, scene_id), *_renumber(folder, content.read_scenes(folder))]
-        commit(db, settings, project, actor, f"Deleted scene '{scene['name']}'", kind="scene", deferred=written)
+        saved = save(settings, project, actor, f"Deleted scene '{scene['name']}'", kind="scene", deferred=written)
+    record(db, settings, project, actor, saved, refresh="scenes")

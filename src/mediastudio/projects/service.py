@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -52,53 +53,97 @@ def clean_tags(tags: list[str]) -> list[str]:
     return cleaned
 
 
-def sync_index(db: Session, settings: Settings, project: Project) -> Project:
-    """Copy what the folder says into the index row (the folder is the truth)."""
+def sync_index(db: Session, settings: Settings, project: Project, *, meta: bool = True, tags: bool = True,
+               scenes: bool = True) -> Project:
+    """Copy what the folder says into the index row (the folder is the truth). A write that knows what it changed
+    refreshes only that: `meta` (project.json's fields), `tags` (with `meta`: the tag rows, rewritten only when
+    they differ) and `scenes` (the count of scene files)."""
     folder = project_folder(settings, project)
-    meta = content.read_meta(folder)
-    project.name = meta["name"]
-    project.description = meta.get("description") or ""
-    project.tags = " ".join(meta.get("tags") or [])
-    project.archived = bool(meta.get("archived"))
-    project.cover_asset_id = meta.get("cover_asset_id")
-    project.template = meta.get("template") or "blank"
-    project.created_by = meta.get("created_by") or project.created_by
-    project.scene_count = len(list((folder / "scenes").glob("*.json")))
+    if meta:
+        found = content.read_meta(folder)
+        project.name = found["name"]
+        project.description = found.get("description") or ""
+        project.archived = bool(found.get("archived"))
+        project.cover_asset_id = found.get("cover_asset_id")
+        project.template = found.get("template") or "blank"
+        project.created_by = found.get("created_by") or project.created_by
+        if tags:
+            project.tags = " ".join(found.get("tags") or [])
+            _sync_tags(db, project, found.get("tags") or [])
+    if scenes:
+        project.scene_count = content.count_scenes(folder)
     db.add(project)
-    for old in db.exec(select(ProjectTag).where(ProjectTag.project_id == project.id)).all():
-        db.delete(old)
-    db.flush()
-    for tag in meta.get("tags") or []:
-        db.add(ProjectTag(project_id=project.id, tag=tag))
     return project
 
 
-def commit(db: Session, settings: Settings, project: Project, actor: User, message: str, kind: str = "edit",
-           extra: dict[str, str] | None = None, allow_empty: bool = False,
-           deferred: list[Path] | None = None, reindex: bool = True) -> str | None:
-    """Commit the folder as `actor` and refresh the index row; `kind` names what made it (projects/history.py).
-    `deferred` (an everyday edit: the files it wrote or removed): the change joins the folder's pending commit
-    (ProjectRepo.commit_later: made within `settings.commit_window_s`, durable at once) and no sha is returned.
-    `reindex=False`: the change left the project's own metadata as it was (a run's results), so the index row
-    is not read from the folder again (only its time and contributors change)."""
+def _sync_tags(db: Session, project: Project, tags: list[str]) -> None:
+    rows = db.exec(select(ProjectTag).where(ProjectTag.project_id == project.id)).all()
+    if sorted(row.tag for row in rows) == sorted(tags):
+        return
+    for old in rows:
+        db.delete(old)
+    db.flush()
+    for tag in tags:
+        db.add(ProjectTag(project_id=project.id, tag=tag))
+
+
+Refresh = Literal["all", "meta", "scenes", "none"]
+_REFRESH: dict[str, dict[str, bool]] = {
+    "all": {"meta": True, "tags": True, "scenes": True},
+    "meta": {"meta": True, "tags": True, "scenes": False},
+    "scenes": {"meta": False, "tags": False, "scenes": True},
+}
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A change saved in the folder (`save`), to be recorded in the index (`record`)."""
+
+    message: str
+    sha: str | None
+    changed: bool
+
+
+def save(settings: Settings, project: Project, actor: User, message: str, kind: str = "edit",
+         extra: dict[str, str] | None = None, allow_empty: bool = False,
+         deferred: list[Path] | None = None) -> Saved:
+    """The folder's part of `commit`, with no database work: a caller holding the folder's lock does this under
+    it and `record`s the change in the index after letting go, so the writers of a project queue for its files
+    only, never behind one another's database work."""
     repo = ProjectRepo(project_folder(settings, project))
     if deferred and settings.commit_window_s > 0 and not extra and not allow_empty:
         repo.commit_later(message, author_of(actor), kind=kind, paths=deferred, window_s=settings.commit_window_s)
-        sha, changed = None, True
-    else:
-        sha = repo.commit_all(message, author_of(actor), kind=kind, extra=extra, allow_empty=allow_empty)
-        changed = sha is not None
-    if changed:
+        return Saved(message, None, True)
+    sha = repo.commit_all(message, author_of(actor), kind=kind, extra=extra, allow_empty=allow_empty)
+    return Saved(message, sha, sha is not None)
+
+
+def record(db: Session, settings: Settings, project: Project, actor: User, saved: Saved,
+           refresh: Refresh = "all") -> None:
+    """The index's part of `commit`: announce the change, note who made it and when, and refresh the index row
+    (`refresh`: what of it the change can have altered; "none" for a change the row does not reflect)."""
+    if saved.changed:
         emit(db, ProjectChanged(workspace_id=project.workspace_id, project_id=project.id, by=actor.id,
-                                summary=message, commit=sha))
+                                summary=saved.message, commit=saved.sha))
         project.updated_at = utcnow()
         contributors = set(project.contributors.split())
         contributors.add(actor.id)
         project.contributors = " ".join(sorted(contributors))
-        db.add(project)
-    if reindex:
-        sync_index(db, settings, project)
-    return sha
+    if refresh != "none":
+        sync_index(db, settings, project, **_REFRESH[refresh])
+    db.add(project)
+
+
+def commit(db: Session, settings: Settings, project: Project, actor: User, message: str, kind: str = "edit",
+           extra: dict[str, str] | None = None, allow_empty: bool = False,
+           deferred: list[Path] | None = None, refresh: Refresh = "all") -> str | None:
+    """Commit the folder as `actor` and refresh the index row; `kind` names what made it (projects/history.py).
+    `deferred` (an everyday edit: the files it wrote or removed): the change joins the folder's pending commit
+    (ProjectRepo.commit_later: made within `settings.commit_window_s`, durable at once) and no sha is returned.
+    `refresh`: what of the index row the change can have altered (`record`)."""
+    saved = save(settings, project, actor, message, kind, extra, allow_empty, deferred)
+    record(db, settings, project, actor, saved, refresh)
+    return saved.sha
 
 
 def _remove_unless_committed(db: Session, folder: Path) -> None:
@@ -184,7 +229,7 @@ def update_project(db: Session, settings: Settings, actor: User, project_id: str
     if said:
         content.write_meta(folder, meta)
         commit(db, settings, project, actor, said[0][0].upper() + ", ".join(said)[1:], kind="settings",
-               deferred=[content.meta_path(folder)])
+               deferred=[content.meta_path(folder)], refresh="meta")
     return project
 
 

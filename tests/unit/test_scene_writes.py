@@ -1,0 +1,87 @@
+"""A write of a scene does what that write needs and no more: it opens no other scene file, it touches no index
+row but its project's, and what it does in the database happens after it lets go of the project's folder, so
+writers of one project do not queue behind one another's database work."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from litestar.testing import TestClient
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from test_scene_reads import _admin, opened
+
+from mediastudio.settings import Settings
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements every engine runs inside the block."""
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+
+def _writes(seen: list[str]) -> list[str]:
+    """INSERT/UPDATE/DELETE statements, named by verb and table."""
+    found = []
+    for statement in seen:
+        match = re.match(r"(INSERT INTO|UPDATE|DELETE FROM) (\w+)", statement)
+        if match:
+            found.append(f"{match.group(1).split()[0]} {match.group(2)}")
+    return found
+
+
+def _project_with_scenes(client: TestClient, settings: Settings, csrf: dict[str, str]) -> tuple[dict, Path, list]:
+    project = client.post("/api/v1/projects", json={"name": "Many scenes"}, headers=csrf).json()
+    assert client.patch(f"/api/v1/projects/{project['id']}", json={"tags": ["noir", "short"]},
+                        headers=csrf).status_code == 200
+    made = [client.post(f"/api/v1/projects/{project['id']}/scenes", json={"name": f"Scene {i}"}, headers=csrf).json()
+            for i in range(4)]
+    folder = next(Path(settings.data_dir, "workspaces").glob(f"*/projects/{project['id']}"))
+    (folder / "scenes" / f"{made[1]['id']}.json").write_text("{ not json")  # a damaged file does not matter
+    return project, folder, made
+
+
+def test_creating_or_renaming_a_scene_opens_no_other_scene_file(client: TestClient, settings: Settings) -> None:
+    csrf = _admin(client)
+    project, _, made = _project_with_scenes(client, settings, csrf)
+
+    with opened() as seen:
+        created = client.post(f"/api/v1/projects/{project['id']}/scenes", json={"name": "New"}, headers=csrf)
+    assert created.status_code == 201, created.text
+    others = [entry for entry in seen if "/scenes/" in entry and created.json()["id"] not in entry]
+    assert not others, others
+
+    with opened() as seen:
+        renamed = client.patch(f"/api/v1/projects/{project['id']}/scenes/{made[0]['id']}", json={"name": "Renamed"},
+                               headers=csrf)
+    assert renamed.status_code == 200, renamed.text
+    others = [entry for entry in seen if "/scenes/" in entry and made[0]["id"] not in entry]
+    assert not others, others
+    assert client.get(f"/api/v1/projects/{project['id']}").json()["scene_count"] == 6
+
+
+def test_a_scene_write_changes_no_index_row_but_its_projects(client: TestClient, settings: Settings) -> None:
+    csrf = _admin(client)
+    project, _, made = _project_with_scenes(client, settings, csrf)
+
+    with statements() as seen:
+        created = client.post(f"/api/v1/projects/{project['id']}/scenes", json={"name": "New"}, headers=csrf)
+        renamed = client.patch(f"/api/v1/projects/{project['id']}/scenes/{made[0]['id']}", json={"name": "Renamed"},
+                               headers=csrf)
+    assert created.status_code == 201 and renamed.status_code == 200
+    assert _writes(seen) == ["UPDATE projects", "UPDATE projects"], _writes(seen)
+    assert not [s for s in seen if "project_tags" in s], "a scene write reads or rewrites the project's tags"
+    again = client.get(f"/api/v1/projects/{project['id']}").json()
+    assert again["scene_count"] == 6 and again["tags"] == ["noir", "short"]
