@@ -78,10 +78,10 @@ def test_zoomed_out_nodes_are_plain_cards_of_the_same_shape_and_zoomed_in_full_a
     # Framed whole, 6 × 900 graph pixels wide: far below the zoom at which port names can be read.
     wait_until(lambda: page.evaluate(ZOOM), until=lambda zoom: zoom < 0.3, timeout=10, interval=0.1,
                message="the graph framed whole")
-    page.wait_for_load_state("networkidle")  # the nodes' problems (no model installed) are shown
-    page.wait_for_timeout(300)
-    first = page.evaluate(SHAPES)
-    assert all(shape["labels"] == 0 and shape["summaries"] == 0 for shape in first["shapes"].values()), first
+    # Each node a plain card once its content settled (the problems of the shots arrive and are measured).
+    wait_until(lambda: page.evaluate(SHAPES)["shapes"],
+               until=lambda shapes: all(shape["labels"] == 0 and shape["summaries"] == 0 for shape in shapes.values()),
+               timeout=10, interval=0.2, message="every node drawn as a plain card")
 
     # Zoomed in with the canvas's + button until the full cards are drawn (the zoom settles after each step).
     zoom_in = page.locator(".svelte-flow__controls-zoomin")
@@ -157,6 +157,26 @@ def test_zoomed_out_nodes_are_plain_cards_of_the_same_shape_and_zoomed_in_full_a
             break
         zoom_out.click()
         page.wait_for_timeout(250)
+
+    # Zoomed out far, an edit of one node redraws that node alone in full (to be measured), no other one.
+    page.wait_for_timeout(500)
+    page.evaluate("""() => {
+        window.__drawnInFull = new Set();
+        window.__detailWatch = new MutationObserver((records) => {
+            for (const { target } of records) {
+                if (!target.dataset.detail) window.__drawnInFull.add(target.dataset.nodeId);
+            }
+        });
+        window.__detailWatch.observe(document.querySelector('.svelte-flow__nodes'),
+                                     { subtree: true, attributes: true, attributeFilter: ['data-detail'] });
+    }""")
+    for value in (101, 102, 103):
+        graph["nodes"]["s0"]["params"]["value"] = value
+        put = desktop.request.put(f"{studio_url}/api/v1/projects/{project['id']}/scenes/{scene['id']}/graph",
+                                  data=graph, headers=csrf_headers(desktop))
+        assert put.ok, put.text()
+        page.wait_for_timeout(400)
+    assert page.evaluate("() => [...window.__drawnInFull]") == ["s0"]
 
     # A title is what a far card shows: every one of them is there.
     titles = page.locator('[data-testid="graph-node"] .graph-node-title > .truncate').all_inner_texts()
