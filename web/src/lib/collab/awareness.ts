@@ -101,3 +101,19 @@ export function peersOf(awareness: Awareness): Peer[] {
 	});
 	return peers.sort((a, b) => a.user.name.localeCompare(b.user.name) || a.clientId - b.clientId);
 }
+
+type AwarenessChange = { added: number[]; updated: number[]; removed: number[] };
+
+/**
+ * Calls `onpeers` with everyone else's states whenever one of theirs changes (a pointer, a selection, someone
+ * joining or leaving). A change of this browser's own state alone calls nothing: its pointer moves many times a
+ * second while someone pans, and everything drawn from the others' states (their pointers, their marks on the
+ * nodes) would be worked out again each time. Answers the function that stops watching.
+ */
+export function watchPeers(awareness: Awareness, onpeers: (peers: Peer[]) => void): () => void {
+	const changed = ({ added, updated, removed }: AwarenessChange) => {
+		if ([added, updated, removed].some((ids) => ids.some((id) => id !== awareness.clientID))) onpeers(peersOf(awareness));
+	};
+	awareness.on('change', changed);
+	return () => awareness.off('change', changed);
+}

@@ -8,7 +8,7 @@ import { IndexeddbPersistence } from 'y-indexeddb';
 import type { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import type { Graph, GraphEdge, GraphNode } from '$lib/api/scenes';
-import { peersOf, ThrottledPresence, type Peer, type PresenceFields } from './awareness';
+import { ThrottledPresence, watchPeers, type Peer, type PresenceFields } from './awareness';
 import { guardEpoch } from './epochGuard';
 import {
 	edgesOf,
@@ -281,12 +281,11 @@ export class SceneDoc implements EditHistory {
 			this.status = 'closed';
 			if (event.code === 4404 || event.code === 4410) void local?.clearData(); // the scene is gone for good
 		};
-		const onPeers = () => (this.peers = peersOf(provider.awareness));
 		const onOnline = () => provider.connect();
 		provider.on('status', onStatus);
 		provider.on('sync', onSync);
 		provider.on('closed', onClosed);
-		provider.awareness.on('change', onPeers);
+		const unwatchPeers = watchPeers(provider.awareness, (peers) => (this.peers = peers));
 		window.addEventListener('online', onOnline);
 
 		// Connect once this device's copy is loaded, so the epoch check knows what it holds.
@@ -303,7 +302,7 @@ export class SceneDoc implements EditHistory {
 			history.destroy();
 			presence.destroy();
 			window.removeEventListener('online', onOnline);
-			provider.awareness.off('change', onPeers);
+			unwatchPeers();
 			provider.off('status', onStatus);
 			provider.off('sync', onSync);
 			provider.off('closed', onClosed);
