@@ -60,6 +60,16 @@ def _edge_paths(page: Page) -> dict[str, str]:
             (edge) => [edge.dataset.id, edge.querySelector('path.svelte-flow__edge-path').getAttribute('d')]))""")
 
 
+def _zoom_in_until(page: Page, zoom: float) -> None:
+    """Zoom in with the canvas's + button until the view is at least `zoom` (it settles after each step)."""
+    for _ in range(12):
+        if page.evaluate(ZOOM) >= zoom:
+            break
+        page.locator(".svelte-flow__controls-zoomin").click()
+        page.wait_for_timeout(250)
+    page.wait_for_timeout(300)
+
+
 def _numbers(path: str) -> list[float]:
     return [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", path)]
 
@@ -84,13 +94,7 @@ def test_zoomed_out_nodes_are_plain_cards_of_the_same_shape_and_zoomed_in_full_a
                timeout=10, interval=0.2, message="every node drawn as a plain card")
 
     # Zoomed in with the canvas's + button until the full cards are drawn (the zoom settles after each step).
-    zoom_in = page.locator(".svelte-flow__controls-zoomin")
-    for _ in range(12):
-        if page.evaluate(ZOOM) >= 0.75:
-            break
-        zoom_in.click()
-        page.wait_for_timeout(250)
-    page.wait_for_timeout(300)
+    _zoom_in_until(page, 0.75)
     near = page.evaluate(SHAPES)
     near_edges = _edge_paths(page)
     assert near["zoom"] >= 0.75, near["zoom"]
@@ -144,12 +148,7 @@ def test_zoomed_out_nodes_are_plain_cards_of_the_same_shape_and_zoomed_in_full_a
     page.wait_for_timeout(300)
     grown = page.evaluate(SHAPES)["shapes"]["p0"]
     assert grown["labels"] == 0 and grown["summaries"] == 0, grown
-    for _ in range(12):
-        if page.evaluate(ZOOM) >= 0.75:
-            break
-        zoom_in.click()
-        page.wait_for_timeout(250)
-    page.wait_for_timeout(300)
+    _zoom_in_until(page, 0.75)
     full = page.evaluate(SHAPES)["shapes"]["p0"]
     assert full["summaries"] == 1 and grown["box"] == full["box"], (grown, full)
     for _ in range(12):

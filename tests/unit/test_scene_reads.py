@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from litestar.testing import TestClient
 
+from file_audit import opened
 from mediastudio.settings import Settings
-
-_watching: list[list[str]] = []
-
-
-def _audit(event: str, args: tuple[object, ...]) -> None:
-    if _watching and event in ("open", "os.scandir", "os.listdir", "glob.glob"):
-        _watching[-1].append(f"{event} {args[0]}")
-
-
-sys.addaudithook(_audit)  # hooks cannot be removed: this one records only inside `opened()`
-
-
-@contextmanager
-def opened() -> Iterator[list[str]]:
-    """The files and folders Python opens (or lists) inside the block."""
-    seen: list[str] = []
-    _watching.append(seen)
-    try:
-        yield seen
-    finally:
-        _watching.pop()
 
 
 def _admin(client: TestClient) -> dict[str, str]:
