@@ -8,7 +8,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -284,3 +285,21 @@ def make_team(server: RunningServer, ana: ApiClient, tag: int) -> dict[str, Any]
     ana.put(f"/api/v1/projects/{project['id']}/roles/{people['vic_id']}", json={"role": "viewer"})
     scene = ana.get(f"/api/v1/projects/{project['id']}/scenes").json()["items"][0]
     return {"workspace": workspace, "project": project, "scene": scene, **people}
+
+
+@contextmanager
+def sql_statements(engine: Any, keep: Callable[[str], bool] = lambda _: True) -> Iterator[list[str]]:
+    """The SQL statements (those `keep` accepts) an in-process app runs on `engine` while the block runs."""
+    from sqlalchemy import event
+
+    found: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if keep(statement):
+            found.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield found
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)

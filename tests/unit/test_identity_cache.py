@@ -4,12 +4,11 @@ every change to who they are or what they hold takes effect on the very next req
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import timedelta
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import event
 from sqlmodel import select
 
 from mediastudio.accounts import users
@@ -19,25 +18,15 @@ from mediastudio.auth.identity import Identity
 from mediastudio.auth.tables import AuthSession, User
 from mediastudio.common import utcnow
 from mediastudio.settings import Settings
+from support import sql_statements
 
 PASSWORD = "copper lantern ninety"
 
 
-@contextmanager
-def auth_queries(client: TestClient) -> Iterator[list[str]]:
+def auth_queries(client: TestClient) -> AbstractContextManager[list[str]]:
     """The statements that read sessions or tokens while the block runs."""
-    found: list[str] = []
-
-    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        if "FROM sessions" in statement or "FROM api_tokens" in statement:
-            found.append(statement)
-
-    engine = client.app.state.studio.db.engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        yield found
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
+    return sql_statements(client.app.state.studio.db.engine,
+                          lambda statement: "FROM sessions" in statement or "FROM api_tokens" in statement)
 
 
 def _login(client: TestClient, username: str = "ana", password: str = PASSWORD) -> dict[str, str]:

@@ -6,38 +6,27 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 from litestar import Litestar, get
 from litestar.di import NamedDependency, Provide
 from litestar.testing import TestClient
-from sqlalchemy import event
 from sqlmodel import delete, text
 
 from mediastudio.app import create_app
 from mediastudio.db import Database, ReadCache
 from mediastudio.settings import Settings
 from mediastudio.workspaces.tables import Membership
+from support import sql_statements
 
 PASSWORD = "copper lantern ninety"
 
 
-@contextmanager
-def statements(client: TestClient) -> Iterator[list[str]]:
+def statements(client: TestClient) -> AbstractContextManager[list[str]]:
     """Every SQL statement the app runs while the block runs."""
-    found: list[str] = []
-
-    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        found.append(statement)
-
-    engine = client.app.state.studio.db.engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        yield found
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
+    return sql_statements(client.app.state.studio.db.engine)
 
 
 def _headers(client: TestClient) -> dict[str, str]:
