@@ -18,10 +18,11 @@ import mediastudio.tasks.tables
 import mediastudio.workspaces.tables  # noqa: F401  (tables register on import)
 from mediastudio.auth.cache import STAMP, watch
 from mediastudio.db import Database
+from mediastudio.projects.tables import add_missing_indexes as add_project_indexes
 from mediastudio.tasks.tables import add_missing_columns as add_task_columns
 from mediastudio.webhooks.tables import add_missing_columns as add_webhook_columns
 
-UPGRADES = (add_webhook_columns, add_task_columns)
+UPGRADES = (add_webhook_columns, add_task_columns, add_project_indexes)
 
 
 def open_database(path: Path) -> Database:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Connection, Index, text
 from sqlmodel import Field, SQLModel
 
 from mediastudio.common import utcnow
+
+NEWEST_ASSETS = "ix_assets_project_created"
 
 
 class Project(SQLModel, table=True):
@@ -50,6 +53,8 @@ class ProjectRoleOverride(SQLModel, table=True):
 
 class Asset(SQLModel, table=True):
     __tablename__ = "assets"
+    # A project's newest media first (its cover when none is chosen) without reading its other assets.
+    __table_args__ = (Index(NEWEST_ASSETS, "project_id", "created_at"),)
 
     id: str = Field(primary_key=True)
     project_id: str = Field(foreign_key="projects.id", index=True, ondelete="CASCADE")
@@ -65,3 +70,10 @@ class Asset(SQLModel, table=True):
     created_by: str
     created_at: datetime = Field(default_factory=utcnow, index=True)
     trashed_at: datetime | None = Field(default=None, index=True)
+
+
+def add_missing_indexes(conn: Connection) -> None:
+    """Indexes added after the table's first release, for databases made before them (create_all makes the
+    indexes of the tables it creates, never those of a table already there)."""
+    if conn.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'assets'")).first():
+        conn.execute(text(f"CREATE INDEX IF NOT EXISTS {NEWEST_ASSETS} ON assets (project_id, created_at)"))
