@@ -15,6 +15,8 @@ from mediastudio.errors import problem
 IMMUTABLE = "public, max-age=31536000, immutable"
 NO_CACHE = "no-cache"
 SHORT = "public, max-age=3600"
+# The copies the build writes beside its text files, in the order they are preferred (smallest first).
+PRECOMPRESSED = {".br": "br", ".gz": "gzip"}
 # Files that name the current build: a browser must revalidate them on every load.
 ALWAYS_REVALIDATE = {"index.html", "sw.js", "registerSW.js", "manifest.webmanifest", "_app/version.json"}
 
@@ -78,11 +80,45 @@ class WebUI:
         return SHORT
 
 
-def _file(ui: WebUI, file: Path) -> File:
+def accepted_encodings(header: str) -> set[str]:
+    """The content codings an Accept-Encoding header allows (RFC 9110 §12.5.3): those named with a q above 0,
+    and with `*` any other not refused by name."""
+    named: dict[str, float] = {}
+    for part in header[:1024].split(","):
+        coding, _, params = part.strip().partition(";")
+        weight = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if coding:
+            named[coding.strip().lower()] = weight
+    allowed = {coding for coding, weight in named.items() if weight > 0}
+    if "*" in allowed:
+        allowed |= {coding for coding in PRECOMPRESSED.values() if coding not in named}
+    return allowed - {"*"}
+
+
+def _file(ui: WebUI, file: Path, accept_encoding: str = "") -> File:
     relative = file.relative_to(ui.root).as_posix()
     media_type = MEDIA_TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0]
-    return File(file, content_disposition_type="inline", media_type=media_type,
-                headers={"Cache-Control": ui.cache_control(relative)})
+    headers = {"Cache-Control": ui.cache_control(relative)}
+    sent = file
+    copies = [(suffix, coding) for suffix, coding in PRECOMPRESSED.items()
+              if file.with_name(file.name + suffix).is_file()]
+    if copies:  # the build wrote smaller copies of this file (web/scripts/precompress.mjs)
+        headers["Vary"] = "Accept-Encoding"
+        allowed = accepted_encodings(accept_encoding)
+        for suffix, coding in copies:
+            if coding in allowed:
+                sent = file.with_name(file.name + suffix)
+                headers["Content-Encoding"] = coding
+                break
+    return File(sent, filename=file.name, content_disposition_type="inline", media_type=media_type,
+                headers=headers)
 
 
 @get(["/", "/{path:path}"], include_in_schema=False, sync_to_thread=False)
@@ -93,12 +129,13 @@ def serve_ui(request: Request) -> Response | File:
     if not ui.present:
         return Response(MISSING_UI_PAGE.format(where=ui.root), status_code=503,
                         media_type="text/html", headers={"Cache-Control": NO_CACHE})
+    accept_encoding = request.headers.get("accept-encoding", "")
     found = ui.resolve(path)
     if found is not None:
-        return _file(ui, found)
+        return _file(ui, found, accept_encoding)
     if path.lstrip("/").startswith("_app/"):
         return Response("Not found", status_code=404, media_type="text/plain")
-    return _file(ui, ui.root / "index.html")
+    return _file(ui, ui.root / "index.html", accept_encoding)
 
 
 @route("/api/{path:path}", http_method=list(HttpMethod), include_in_schema=False, sync_to_thread=False)
