@@ -50,6 +50,7 @@ export const ICONS = {
 	storyboard: 'M3 5h8v6H3zM13 5h8v6h-8zM3 14h8v6H3zM13 14h8v6h-8z',
 	sort: 'M7 4v16M4 17l3 3 3-3M13 6h8M13 12h6M13 18h4',
 	eye: 'M2 12s3.6-7 10-7 10 7 10 7-3.6 7-10 7S2 12 2 12zM12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6z',
+	bell: 'M6 16V11a6 6 0 0 1 12 0v5l1.5 2h-15zM10 20.5a2 2 0 0 0 4 0',
 	clock: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM12 7v5l3 2',
 	pause: 'M8 5h3v14H8zM13 5h3v14h-3z',
 	play: 'M7 4.5v15l12-7.5z',

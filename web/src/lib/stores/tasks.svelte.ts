@@ -19,6 +19,7 @@ import {
 } from '$lib/api/tasks';
 import type { Problem } from '$lib/api/problem';
 import { events, type EventOf } from './events.svelte';
+import { notices } from './notices.svelte';
 import { server } from './server.svelte';
 import { toasts } from './toasts.svelte';
 
@@ -273,6 +274,7 @@ class TaskStore {
 		if (task.owner_id !== this.userId || this.#announced.has(task.id)) return;
 		this.#announced.add(task.id);
 		this.fresh.add(task.id);
+		const asked = Date.parse(task.created_at);
 		if (task.status === 'succeeded') {
 			// An upload's previews are part of it: the upload's own toast already says the files are in.
 			if (task.kind === 'media.previews') return;
@@ -283,17 +285,18 @@ class TaskStore {
 				const made = batch.flatMap((sibling) => (Array.isArray(sibling.result?.['assets']) ? (sibling.result['assets'] as unknown[]) : []));
 				const title = task.title.replace(/ \(\d+ of \d+\)$/, ` ×${batch.length}`);
 				const link = made.length && task.project_id ? { label: `${made.length} asset${made.length === 1 ? '' : 's'}`, href: `/projects/${encodeURIComponent(task.project_id)}` } : undefined;
-				toasts.show({ tone: 'success', title: `${title} finished`, detail: made.length ? undefined : 'No new assets', link });
+				const said = { title: `${title} finished`, detail: made.length ? undefined : 'No new assets', link };
+				toasts.show({ tone: 'success', ...said });
+				notices.offer(task, said, Math.min(...batch.map((sibling) => Date.parse(sibling.created_at))));
 				return;
 			}
-			toasts.show({ tone: 'success', title: `${task.title} finished`, detail: resultSummary(task) ?? undefined, link: resultLink(task) ?? undefined });
+			const said = { title: `${task.title} finished`, detail: resultSummary(task) ?? undefined, link: resultLink(task) ?? undefined };
+			toasts.show({ tone: 'success', ...said });
+			notices.offer(task, said, asked);
 		} else if (task.status === 'failed') {
-			toasts.show({
-				tone: 'error',
-				title: `${task.title} failed`,
-				detail: task.error?.message ?? 'It stopped with an error.',
-				hint: task.error?.hint ?? undefined
-			});
+			const said = { title: `${task.title} failed`, detail: task.error?.message ?? 'It stopped with an error.' };
+			toasts.show({ tone: 'error', ...said, hint: task.error?.hint ?? undefined });
+			notices.offer(task, said, asked);
 		}
 	}
 

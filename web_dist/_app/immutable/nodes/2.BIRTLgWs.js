@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/B0uYA-Bm.js";export{m as component};
