@@ -48,3 +48,27 @@ export function colorFor(key: string, palette: readonly string[]): string {
 	for (const char of key) hash = (hash * 31 + char.charCodeAt(0)) | 0;
 	return palette[Math.abs(hash) % palette.length] ?? '#3e63dd';
 }
+
+function luminance(hex: string): number | null {
+	const match = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);
+	if (!match) return null;
+	const [r, g, b] = match.slice(1).map((part) => {
+		const c = parseInt(part, 16) / 255;
+		return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+	}) as [number, number, number];
+	return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** WCAG 2 contrast ratio of two `#rrggbb` colours (1 to 21); null if either is not one. */
+export function contrast(a: string, b: string): number | null {
+	const [x, y] = [luminance(a), luminance(b)];
+	if (x === null || y === null) return null;
+	return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+}
+
+/** Text colour for small text on `background`: white where it reads (4.5:1, WCAG AA), else the studio's near-black,
+ * else black (one of white and black always reaches 4.58:1). */
+export function inkOn(background: string): string {
+	for (const ink of ['#ffffff', '#111318']) if ((contrast(ink, background) ?? 21) >= 4.5) return ink;
+	return '#000000';
+}

@@ -1,0 +1,94 @@
+"""Every main page of the studio passes axe-core (the accessibility engine of browser devtools and CI suites) with
+no serious or critical violation, at desktop and phone sizes, in real Chromium: setup, login, register, the
+gallery, a project's studio with its scene, the account page, the server settings, the queue and a workspace's
+members. axe-core comes from web/node_modules (npm install in web/).
+
+A server of its own: the setup page shows only before the first account exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from browser_support import ADMIN, DESKTOP, PHONE, csrf_headers
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from support import REPO, start_server
+
+AXE = REPO / "web" / "node_modules" / "axe-core" / "axe.min.js"
+# Rules that are off by default in axe-core and that the studio holds to as well.
+EXTRA_RULES = {"label-content-name-mismatch": {"enabled": True}}
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = start_server(tmp_path_factory.mktemp("accessibility-ui"), env={"MEDIASTUDIO_PROBE_GPU": "0"})
+    yield server.url
+    server.stop()
+
+
+def violations(page: Page) -> list[str]:
+    """The serious and critical violations axe-core finds on the page as it is now, one line each."""
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: cd web && npm install")
+    page.wait_for_load_state("networkidle")
+    page.evaluate(AXE.read_text())  # evaluated by the devtools protocol: the page's CSP does not apply
+    result: dict[str, Any] = page.evaluate(
+        "rules => axe.run(document, { resultTypes: ['violations'], rules })", EXTRA_RULES)
+    found = []
+    for violation in result["violations"]:
+        if violation["impact"] in ("serious", "critical"):
+            for node in violation["nodes"][:5]:
+                summary = " ".join((node.get("failureSummary") or "").split())[:300]
+                found.append(f"{violation['id']} at {node['target']}: {summary}")
+    return found
+
+
+def _sign_in(context: BrowserContext, url: str) -> None:
+    answer = context.request.post(f"{url}/api/v1/auth/login",
+                                  data={"username": ADMIN.username, "password": ADMIN.password})
+    assert answer.ok, answer.text()
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_every_main_page_has_no_serious_accessibility_violation(browser: Browser, url: str, size: str) -> None:
+    viewport = DESKTOP if size == "desktop" else PHONE
+    context = browser.new_context(viewport=viewport, **({"is_mobile": True, "has_touch": True} if size == "phone"
+                                                        else {}))  # type: ignore[arg-type]
+    context.set_default_timeout(15_000)
+    found: dict[str, list[str]] = {}
+    try:
+        page = context.new_page()
+        if httpx.get(f"{url}/api/v1/auth/config").json()["setup_required"]:
+            page.goto(f"{url}/setup")
+            expect(page.get_by_role("button").first).to_be_visible()
+            found["setup"] = violations(page)
+            setup = httpx.post(f"{url}/api/v1/auth/setup", json=ADMIN.credentials())
+            assert setup.status_code == 201, setup.text
+        for path in ("/login", "/register"):
+            page.goto(url + path)
+            expect(page.get_by_role("button").first).to_be_visible()
+            found[path] = violations(page)
+        _sign_in(context, url)
+        project = context.request.post(f"{url}/api/v1/projects", headers=csrf_headers(context),
+                                       data={"name": f"Access {size}", "template": "text-to-image"}).json()
+        pages = {"gallery": "/", "studio": f"/projects/{project['id']}", "account": "/account",
+                 "server settings": "/admin", "queue": "/admin/queue",
+                 "members": f"/workspaces/{project['workspace_id']}/members"}
+        for name, path in pages.items():
+            page.goto(url + path)
+            expect(page.locator("main").first).to_be_visible()
+            if name == "studio":
+                expect(page.get_by_test_id("graph-node").first).to_be_attached()
+            found[name] = violations(page)
+        Path("/tmp/shots-accessibility").mkdir(exist_ok=True)
+        page.goto(f"{url}/")
+        expect(page.get_by_role("article").first).to_be_visible()
+        page.screenshot(path=f"/tmp/shots-accessibility/gallery-{size}.png")
+    finally:
+        context.close()
+    assert {name: lines for name, lines in found.items() if lines} == {}
