@@ -65,24 +65,49 @@ class RedisLane(_Pausable, PriorityRedisHuey):
     pass
 
 
+class Doorbell:
+    """Rung by this process each time it enqueues on a lane: a worker of the lane that looked at the queue since
+    the last ring goes on at once instead of sleeping until its next poll. The rings are counted, so one that
+    comes while a worker is between its look (an empty queue) and its sleep is not lost."""
+
+    def __init__(self) -> None:
+        self.rings = 0
+        self._changed = threading.Condition()
+
+    def ring(self) -> None:
+        with self._changed:
+            self.rings += 1
+            self._changed.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> bool:
+        """Sleep up to `timeout` unless rung since the count `seen`; whether it was rung."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.rings != seen, timeout)
+
+
 class LaneWorker(Worker):
     """A worker whose idle wait ends as soon as this process enqueues a task (no polling delay)."""
 
-    doorbell: threading.Condition
+    doorbell: Doorbell
     delay: float  # set by Worker.__init__
+    _seen = 0  # the doorbell's count when the worker last looked at the queue
+
+    def loop(self, now: Any = None) -> None:
+        self._seen = self.doorbell.rings  # before the look: a ring from here on ends the sleep that may follow
+        super().loop(now)
 
     def sleep(self) -> None:
         if self.delay > self.max_delay:
             self.delay = self.max_delay
-        with self.doorbell:
-            rung = self.doorbell.wait(self.delay)
+        rung = self.doorbell.wait(self._seen, self.delay)
+        self._seen = self.doorbell.rings
         self.delay = self.default_delay if rung else self.delay * self.backoff
 
 
 class LaneConsumer(Consumer):
     """Huey's consumer without its signal handlers: they would steal uvicorn's SIGINT/SIGTERM."""
 
-    def __init__(self, huey: Huey, doorbell: threading.Condition, **options: Any) -> None:
+    def __init__(self, huey: Huey, doorbell: Doorbell, **options: Any) -> None:
         self.worker_class = type("BoundLaneWorker", (LaneWorker,), {"doorbell": doorbell})
         super().__init__(huey, **options)
 
@@ -108,7 +133,7 @@ class TaskQueue:
         # The consumer finds `run` in each lane's registry; producers build its messages from the wrapper.
         self.wrappers = {lane: huey.task(name="run")(self._run) for lane, huey in self.lanes.items()}
         self.consumers: list[LaneConsumer] = []
-        self.doorbells = {lane: threading.Condition() for lane in self.lanes}
+        self.doorbells = {lane: Doorbell() for lane in self.lanes}
 
     def _run(self, task_id: str) -> None:
         self.runner.execute(task_id)
@@ -117,8 +142,7 @@ class TaskQueue:
     def enqueue(self, task: Task) -> None:
         wrapper = self.wrappers[task.lane]
         self.lanes[task.lane].enqueue(wrapper.task_class(args=(task.id,), id=task.id, priority=task.priority))
-        with self.doorbells[task.lane]:
-            self.doorbells[task.lane].notify()
+        self.doorbells[task.lane].ring()
 
     def revoke(self, task: Task) -> None:
         self.lanes[task.lane].revoke_by_id(task.id, revoke_once=True)
@@ -134,8 +158,7 @@ class TaskQueue:
         for lane in lanes:
             self.lanes[lane].set_paused(paused)
             if not paused:
-                with self.doorbells[lane]:
-                    self.doorbells[lane].notify_all()
+                self.doorbells[lane].ring()
 
     # -- consuming --------------------------------------------------------------------------------
     def start(self, workers: dict[str, int] | None = None) -> None:
