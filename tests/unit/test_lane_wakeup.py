@@ -41,3 +41,16 @@ def test_a_task_enqueued_while_the_worker_is_between_its_look_and_its_sleep_ends
     for huey in queue.lanes.values():
         huey.storage.close()
     db.close()
+
+
+def test_a_lanes_queue_storage_does_not_flush_to_disk_on_each_enqueue_and_take(tmp_path: Path) -> None:
+    """Each run puts a message on its lane and takes it off: two commits on the way to its start. The queue file
+    is in WAL mode with synchronous NORMAL, as the studio's database is: a killed process loses nothing; after a
+    power loss the tasks' rows (the truth) re-send any message lost (TaskQueue.recover)."""
+    queue, db = _queue(tmp_path)
+    for lane in queue.lanes.values():
+        connection = lane.storage.conn
+        assert connection.execute("pragma journal_mode").fetchone()[0] == "wal"
+        assert connection.execute("pragma synchronous").fetchone()[0] == 1  # NORMAL: no fsync per commit
+        lane.storage.close()
+    db.close()

@@ -18,6 +18,7 @@ from typing import Any
 from huey import PriorityRedisHuey, SqliteHuey
 from huey.api import Huey
 from huey.consumer import Consumer, Worker
+from huey.storage import SqliteStorage
 from sqlmodel import col, select
 
 from mediastudio.settings import Settings
@@ -57,8 +58,19 @@ class _Pausable(Huey):
         self._paused, self._paused_at = paused, time.monotonic()
 
 
+class LaneStorage(SqliteStorage):
+    """In WAL mode with synchronous NORMAL, as the studio's database: a commit (each enqueue, each take) is not
+    flushed to disk on its own, and a killed process loses nothing. A power loss may lose the last messages; the
+    tasks' rows are the truth, and recover() sends again those of waiting tasks that no lane holds."""
+
+    def _create_connection(self) -> Any:
+        conn = super()._create_connection()
+        conn.execute("pragma synchronous=NORMAL")
+        return conn
+
+
 class SqliteLane(_Pausable, SqliteHuey):
-    pass
+    storage_class = LaneStorage
 
 
 class RedisLane(_Pausable, PriorityRedisHuey):
