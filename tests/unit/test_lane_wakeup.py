@@ -54,3 +54,20 @@ def test_a_lanes_queue_storage_does_not_flush_to_disk_on_each_enqueue_and_take(t
         assert connection.execute("pragma synchronous").fetchone()[0] == 1  # NORMAL: no fsync per commit
         lane.storage.close()
     db.close()
+
+
+def test_an_idle_sqlite_lane_is_looked_at_a_few_times_a_second_not_every_few_milliseconds(tmp_path: Path) -> None:
+    """Only this process puts messages on its SQLite lanes, and each rings the doorbell: looking at an idle lane
+    is a safety net, not how a task is found, so it starts at 0.1 s apart (0.01 s before: some twenty looks, each
+    a query under the storage's lock, in the second after every task)."""
+    import time
+
+    queue, db = _queue(tmp_path)
+    storage = queue.lanes["gpu"].storage
+    looks: list[str] = []
+    storage.conn.set_trace_callback(lambda sql: looks.append(sql) if sql.startswith("select 1 from task") else None)
+    queue.start({"gpu": 1})
+    time.sleep(1.0)  # a count of looks, never compared with a time: a loaded machine only makes fewer
+    queue.stop(timeout=5)
+    assert 1 <= len(looks) <= 12, len(looks)
+    db.close()

@@ -178,8 +178,12 @@ class TaskQueue:
         for lane, count in (workers or self.workers).items():
             if count <= 0:
                 continue
+            # An idle worker looks at its lane again after `initial_delay`, then less and less often (at most
+            # every 0.5 s). A SQLite lane gets messages only from this process, which rings the doorbell each
+            # time: looking is a safety net there. A Redis lane is also fed by other processes: looked at sooner.
+            first_look = 0.01 if self.settings.queue_url else 0.1
             consumer = LaneConsumer(self.lanes[lane], self.doorbells[lane], workers=count, periodic=False,
-                                    initial_delay=0.01, max_delay=0.5, backoff=1.15, worker_type="thread",
+                                    initial_delay=first_look, max_delay=0.5, backoff=1.15, worker_type="thread",
                                     check_worker_health=True)
             consumer.start()
             self.consumers.append(consumer)
