@@ -97,8 +97,9 @@ def measure(ctx: Any, model: Path, device: str, size: int, steps_list: tuple[int
     found = []
     for steps in steps_list:
         studio.set_steps(steps, size)
-        direct_times, studio_times, tasks, image = asyncio.run(_alternate(studio, direct, steps, size, rounds, out))
-        same = identical(studio.picture(tasks[-1]), image)
+        measured = asyncio.run(_alternate(studio, direct, steps, size, rounds, out))
+        direct_times, studio_times, tasks = measured.direct_s, measured.studio_s, measured.tasks
+        same = identical(studio.picture(tasks[-1]), measured.image)
         direct_each, studio_each = statistics.median(direct_times), statistics.median(studio_times)
         overhead = studio_each / direct_each - 1
         label = f"{size}² × {steps} step{'s' if steps > 1 else ''}"
@@ -108,10 +109,11 @@ def measure(ctx: Any, model: Path, device: str, size: int, steps_list: tuple[int
                                      target="≤ +3 %" if steps >= 30 else "", anchor=direct_each * 1000,
                                      anchor_name="plain diffusers",
                                      passed=overhead <= 0.03 if steps >= 30 else None, detail=detail))
-        fixed = (studio_each - direct_each) * 1000
+        fixed = measured.fixed_ms()
         found.append(harness.Measure("gpu-generation", f"fixed cost per run ({label})", fixed, "ms", "lower",
                                      target="< 10 ms" if steps == 1 else "", passed=fixed < 10 if steps == 1 else None,
-                                     detail={"overhead_percent": round(overhead * 100, 2), "identical": same}))
+                                     detail={"overhead_percent": round(overhead * 100, 2), "identical": same,
+                                             "stages_ms": measured.stages_ms()}))
     return found
 
 

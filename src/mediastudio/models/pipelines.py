@@ -95,7 +95,7 @@ class PipelineCache:
     def resolve_name(self, name: str | None) -> str:
         if name:
             try:
-                return self.registry.get(name).name
+                return self.registry.get(name, sized=False).name
             except NotFound as exc:
                 raise TaskFailed(exc.detail, code="no_model", hint=exc.hint) from exc
         default = self.registry.default()
@@ -125,7 +125,7 @@ class PipelineCache:
             if name in self.bases:
                 self.bases.move_to_end(name)
                 return self.bases[name]
-            info = self.registry.get(name)
+            info = self.registry.get(name, sized=False)
             from diffusers import DiffusionPipeline
 
             quiet_torchvision_fallback()

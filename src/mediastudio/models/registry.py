@@ -40,7 +40,7 @@ class ModelInfo:
     kind: str  # text-to-image, inpaint, text-to-video, image-to-video, upscale
     pipeline: str  # the diffusers class in model_index.json
     linked: bool  # added from a folder elsewhere (removing it leaves that folder alone)
-    size_bytes: int
+    size_bytes: int  # 0 where it was not asked for (planning and loading a run need none: it walks the folder)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,46 +73,48 @@ class ModelRegistry:
     def __init__(self, data_dir: Path) -> None:
         self.root = data_dir / "models"
 
-    def list(self) -> list[ModelInfo]:
+    def list(self, sized: bool = True) -> list[ModelInfo]:
+        """The installed models by name; `sized=False`: without summing the size of each one's files."""
         if not self.root.is_dir():
             return []
         found = []
         for entry in sorted(self.root.iterdir(), key=lambda p: p.name.lower()):
             if entry.name.startswith(".") or not (entry / "model_index.json").is_file():
                 continue
-            info = self._info(entry)
+            info = self._info(entry, sized)
             if info is not None:
                 found.append(info)
         return found
 
     def names(self) -> set[str]:
-        return {m.name for m in self.list()}
+        return {m.name for m in self.list(sized=False)}
 
     def kinds(self) -> dict[str, str]:
         """Installed model name → its kind (text-to-image, inpaint, text-to-video, image-to-video, upscale)."""
-        return {m.name: m.kind for m in self.list()}
+        return {m.name: m.kind for m in self.list(sized=False)}
 
-    def _info(self, entry: Path) -> ModelInfo | None:
+    def _info(self, entry: Path, sized: bool = True) -> ModelInfo | None:
         try:
             index = read_index(entry)
         except BadRequest:
             return None
         return ModelInfo(name=entry.name, path=str(entry.resolve()), kind=kind_of(index["_class_name"]),
-                         pipeline=index["_class_name"], linked=entry.is_symlink(), size_bytes=_size(entry))
+                         pipeline=index["_class_name"], linked=entry.is_symlink(),
+                         size_bytes=_size(entry) if sized else 0)
 
-    def get(self, name: str) -> ModelInfo:
+    def get(self, name: str, sized: bool = True) -> ModelInfo:
         entry = self.root / name
         if not NAME.match(name) or not (entry / "model_index.json").is_file():
             installed = ", ".join(sorted(self.names())) or "none"
             raise NotFound(f"No model named '{name}' is installed (installed: {installed}).",
                            hint="Add one: mediastudio models add PATH, or mediastudio models pull REPO.")
-        info = self._info(entry)
+        info = self._info(entry, sized)
         assert info is not None
         return info
 
     def default(self) -> ModelInfo | None:
-        """The first text-to-image model (by name), else the first of any kind."""
-        models = self.list()
+        """The first text-to-image model (by name), else the first of any kind (its size not summed)."""
+        models = self.list(sized=False)
         pictures = [m for m in models if m.kind in ("text-to-image", "inpaint")]
         return next(iter(pictures or models), None)
 

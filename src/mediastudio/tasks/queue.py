@@ -18,6 +18,7 @@ from typing import Any
 from huey import PriorityRedisHuey, SqliteHuey
 from huey.api import Huey
 from huey.consumer import Consumer, Worker
+from huey.storage import SqliteStorage
 from sqlmodel import col, select
 
 from mediastudio.settings import Settings
@@ -57,32 +58,68 @@ class _Pausable(Huey):
         self._paused, self._paused_at = paused, time.monotonic()
 
 
+class LaneStorage(SqliteStorage):
+    """In WAL mode with synchronous NORMAL, as the studio's database: a commit (each enqueue, each take) is not
+    flushed to disk on its own, and a killed process loses nothing. A power loss may lose the last messages; the
+    tasks' rows are the truth, and recover() sends again those of waiting tasks that no lane holds."""
+
+    def _create_connection(self) -> Any:
+        conn = super()._create_connection()
+        conn.execute("pragma synchronous=NORMAL")
+        return conn
+
+
 class SqliteLane(_Pausable, SqliteHuey):
-    pass
+    storage_class = LaneStorage
 
 
 class RedisLane(_Pausable, PriorityRedisHuey):
     pass
 
 
+class Doorbell:
+    """Rung by this process each time it enqueues on a lane: a worker of the lane that looked at the queue since
+    the last ring goes on at once instead of sleeping until its next poll. The rings are counted, so one that
+    comes while a worker is between its look (an empty queue) and its sleep is not lost."""
+
+    def __init__(self) -> None:
+        self.rings = 0
+        self._changed = threading.Condition()
+
+    def ring(self) -> None:
+        with self._changed:
+            self.rings += 1
+            self._changed.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> bool:
+        """Sleep up to `timeout` unless rung since the count `seen`; whether it was rung."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.rings != seen, timeout)
+
+
 class LaneWorker(Worker):
     """A worker whose idle wait ends as soon as this process enqueues a task (no polling delay)."""
 
-    doorbell: threading.Condition
+    doorbell: Doorbell
     delay: float  # set by Worker.__init__
+    _seen = 0  # the doorbell's count when the worker last looked at the queue
+
+    def loop(self, now: Any = None) -> None:
+        self._seen = self.doorbell.rings  # before the look: a ring from here on ends the sleep that may follow
+        super().loop(now)
 
     def sleep(self) -> None:
         if self.delay > self.max_delay:
             self.delay = self.max_delay
-        with self.doorbell:
-            rung = self.doorbell.wait(self.delay)
+        rung = self.doorbell.wait(self._seen, self.delay)
+        self._seen = self.doorbell.rings
         self.delay = self.default_delay if rung else self.delay * self.backoff
 
 
 class LaneConsumer(Consumer):
     """Huey's consumer without its signal handlers: they would steal uvicorn's SIGINT/SIGTERM."""
 
-    def __init__(self, huey: Huey, doorbell: threading.Condition, **options: Any) -> None:
+    def __init__(self, huey: Huey, doorbell: Doorbell, **options: Any) -> None:
         self.worker_class = type("BoundLaneWorker", (LaneWorker,), {"doorbell": doorbell})
         super().__init__(huey, **options)
 
@@ -108,7 +145,7 @@ class TaskQueue:
         # The consumer finds `run` in each lane's registry; producers build its messages from the wrapper.
         self.wrappers = {lane: huey.task(name="run")(self._run) for lane, huey in self.lanes.items()}
         self.consumers: list[LaneConsumer] = []
-        self.doorbells = {lane: threading.Condition() for lane in self.lanes}
+        self.doorbells = {lane: Doorbell() for lane in self.lanes}
 
     def _run(self, task_id: str) -> None:
         self.runner.execute(task_id)
@@ -117,8 +154,7 @@ class TaskQueue:
     def enqueue(self, task: Task) -> None:
         wrapper = self.wrappers[task.lane]
         self.lanes[task.lane].enqueue(wrapper.task_class(args=(task.id,), id=task.id, priority=task.priority))
-        with self.doorbells[task.lane]:
-            self.doorbells[task.lane].notify()
+        self.doorbells[task.lane].ring()
 
     def revoke(self, task: Task) -> None:
         self.lanes[task.lane].revoke_by_id(task.id, revoke_once=True)
@@ -134,8 +170,7 @@ class TaskQueue:
         for lane in lanes:
             self.lanes[lane].set_paused(paused)
             if not paused:
-                with self.doorbells[lane]:
-                    self.doorbells[lane].notify_all()
+                self.doorbells[lane].ring()
 
     # -- consuming --------------------------------------------------------------------------------
     def start(self, workers: dict[str, int] | None = None) -> None:
@@ -143,8 +178,12 @@ class TaskQueue:
         for lane, count in (workers or self.workers).items():
             if count <= 0:
                 continue
+            # An idle worker looks at its lane again after `initial_delay`, then less and less often (at most
+            # every 0.5 s). A SQLite lane gets messages only from this process, which rings the doorbell each
+            # time: looking is a safety net there. A Redis lane is also fed by other processes: looked at sooner.
+            first_look = 0.01 if self.settings.queue_url else 0.1
             consumer = LaneConsumer(self.lanes[lane], self.doorbells[lane], workers=count, periodic=False,
-                                    initial_delay=0.01, max_delay=0.5, backoff=1.15, worker_type="thread",
+                                    initial_delay=first_look, max_delay=0.5, backoff=1.15, worker_type="thread",
                                     check_worker_health=True)
             consumer.start()
             self.consumers.append(consumer)

@@ -108,12 +108,13 @@ class TaskSystem:
         return _state(lanes, places)["lanes"], self.describe(tasks, places)
 
     def describe(self, tasks: list[Task], places: dict[str, Placement] | None = None) -> list[TaskOut]:
-        """Tasks as the API shows them: with owner names, positions and ETAs."""
+        """Tasks as the API shows them: with owner names, positions and ETAs (a paused lane keeps its order and
+        estimates, so its state is not read from the lanes here)."""
         if not tasks:
             return []
         with self.db.session() as db:
             if places is None:
-                _, places = build_view(db, self.workers, self.paused())
+                _, places = build_view(db, self.workers, {})
             owners = {u.id: u.display_name for u in db.exec(
                 select(User).where(col(User.id).in_({t.owner_id for t in tasks}))).all()}
             wanted = {t.project_id for t in tasks if t.project_id}

@@ -1,0 +1,64 @@
+"""What answering a request for runs costs besides recording them: describing the new tasks (their places and
+ETAs) reads the database only, not the lanes' queue storage (whether a lane is paused changes no place)."""
+
+from pathlib import Path
+
+from mediastudio.auth.tables import User
+from mediastudio.events.bus import EventBus
+from mediastudio.projects.access import task_scope
+from mediastudio.settings import Settings
+from mediastudio.storage.blobs import BlobStore
+from mediastudio.tables import open_database
+from mediastudio.tasks.kinds import KindRegistry
+from mediastudio.tasks.system import TaskSystem
+from mediastudio.tasks.tables import Task
+
+
+def test_describing_new_tasks_reads_nothing_from_the_lanes_queue_storage(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "studio.sqlite")
+    system = TaskSystem(Settings(data_dir=tmp_path), db, BlobStore(tmp_path / "blobs"), EventBus(), KindRegistry(),
+                        task_scope)
+    with db.session() as session:
+        session.add(User(id="u1", username="ada", display_name="Ada", password_hash="x", color="#336699"))
+        for n, status in enumerate(("succeeded", "running", "queued", "queued")):
+            session.add(Task(id=f"t{n}", kind="scene.run", lane="gpu", title="Run", owner_id="u1", status=status,
+                             size=4.0, run_seconds=2.0 if status == "succeeded" else None, enqueued_at=float(n)))
+        session.commit()
+        tasks = [session.get(Task, "t2"), session.get(Task, "t3")]
+    system.queue.set_paused(True, ("gpu",))
+    seen: list[str] = []
+    for lane in system.queue.lanes.values():
+        lane.storage.conn.set_trace_callback(seen.append)
+    described = system.describe([t for t in tasks if t is not None])
+    assert [(t.id, t.position) for t in described] == [("t2", 1), ("t3", 2)]
+    assert described[1].starts_in_seconds is not None and described[1].eta_seconds is not None
+    assert seen == [], seen
+    for lane in system.queue.lanes.values():
+        lane.storage.conn.set_trace_callback(None)
+        lane.storage.close()
+    db.close()
+
+
+def test_planning_runs_and_resolving_their_model_walk_no_model_folder(tmp_path: Path) -> None:
+    """Each run plans its graph (on the request, then in the task) and resolves its model: that needs each
+    model's kind and path, not its size, so no model folder is walked (a real one holds many files)."""
+    from file_audit import opened
+    from mediastudio.models.pipelines import PipelineCache
+    from mediastudio.models.registry import ModelRegistry
+
+    source = tmp_path / "weights"
+    (source / "unet").mkdir(parents=True)
+    (source / "model_index.json").write_text('{"_class_name": "StableDiffusionPipeline"}')
+    (source / "unet" / "weights.bin").write_bytes(b"w" * 1000)
+    registry = ModelRegistry(tmp_path / "data")
+    registry.add(source, "tiny")
+    with opened() as seen:
+        assert registry.kinds() == {"tiny": "text-to-image"}
+        assert registry.names() == {"tiny"}
+        cache = PipelineCache(registry, device="cpu")
+        assert cache.resolve_name("tiny") == cache.resolve_name(None) == "tiny"
+    walked = [s for s in seen if s.startswith(("os.scandir", "os.listdir"))
+              and ("weights" in s or "models/tiny" in s)]
+    assert walked == [], walked
+    (listed,) = registry.list()  # what people are shown still says how large each model is
+    assert listed.size_bytes >= 1000
