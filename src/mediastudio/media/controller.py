@@ -57,7 +57,7 @@ class AssetsController(Controller):
                      settings: SettingsDep, blobs: BlobsDep, tasks: TasksDep) -> Response[list[AssetOut]]:
         with database.session() as db:
             require(db, identity.user, project_id, "edit")  # refuse before reading a byte
-            room = quota.budget(db, settings, identity.user)
+            room = quota.room(db, settings, identity.user)
         _refuse_declared(room, request.headers.get("content-length"))
         upload = Upload()
         try:
