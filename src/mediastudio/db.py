@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
@@ -28,14 +29,127 @@ POOL_OVERFLOW = 32
 T = TypeVar("T")
 
 
+BUSY_TIMEOUT_MS = 5000  # how long SQLite retries a lock another process holds
+GATE_WAIT_S = BUSY_TIMEOUT_MS / 1000  # how long a writer waits for the writers of its own process (`WriterGate`)
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
 def _on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers run beside the one writer; NORMAL sync is durable across app crashes in WAL.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+class WriterGate:
+    """The writers of this process queue here for SQLite's one write lock (one per database file).
+
+    SQLite makes a writer that finds the lock taken sleep and try again, backing off up to 100 ms between tries:
+    under many writers each waits far longer than the lock is held, and the wakeups cost CPU. A connection takes
+    the gate before the statement that starts its write transaction (Python's sqlite3 begins one at the first
+    INSERT, UPDATE, DELETE or REPLACE; reads run outside) and lets go when the transaction ends, so the gate is
+    held exactly while SQLite's lock can be: the writers of this process take turns in order and never meet in
+    the busy handler. Writers of other processes (`mediastudio worker`, the command line) still meet them on
+    SQLite's busy timeout.
+
+    The gate is waited for `GATE_WAIT_S` at most; past that the writer asks SQLite as it did without the gate.
+    So a writer that holds a transaction open while waiting for something the next writer holds (a folder's
+    lock) can never deadlock the two: it ends as it would have without the gate, with SQLite's "database is
+    locked" after the busy timeout. A thread whose other connection holds the gate does not wait for it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.owner: int | None = None  # the thread whose connection holds it
+
+    def enter(self) -> bool:
+        me = threading.get_ident()
+        if self.owner == me or not self.lock.acquire(timeout=GATE_WAIT_S):
+            return False
+        self.owner = me
+        return True
+
+    def leave(self) -> None:
+        self.owner = None
+        self.lock.release()
+
+
+_gates: weakref.WeakValueDictionary[str, WriterGate] = weakref.WeakValueDictionary()
+_gates_lock = threading.Lock()
+
+
+def writer_gate(path: Path) -> WriterGate:
+    """The one gate of the database file at `path` in this process (shared by every `Database` on it)."""
+    with _gates_lock:
+        key = str(path.resolve())
+        gate = _gates.get(key)
+        if gate is None:
+            gate = _gates[key] = WriterGate()
+        return gate
+
+
+class _GatedCursor(sqlite3.Cursor):
+    def execute(self, sql: str, parameters: Any = (), /) -> _GatedCursor:
+        connection: GatedConnection = self.connection  # type: ignore[assignment]
+        connection.before(sql)
+        try:
+            return super().execute(sql, parameters)
+        finally:
+            connection.after()
+
+    def executemany(self, sql: str, parameters: Any, /) -> _GatedCursor:
+        connection: GatedConnection = self.connection  # type: ignore[assignment]
+        connection.before(sql)
+        try:
+            return super().executemany(sql, parameters)
+        finally:
+            connection.after()
+
+
+class GatedConnection(sqlite3.Connection):
+    """A sqlite3 connection that takes its database's `WriterGate` for each write transaction."""
+
+    gate: WriterGate | None = None
+    holds = False
+
+    def cursor(self, factory: Any = None) -> Any:
+        return super().cursor(factory or _GatedCursor)
+
+    def before(self, sql: str) -> None:
+        if self.gate is None or self.holds or self.in_transaction:
+            return
+        if sql.lstrip()[:7].upper().startswith(_WRITES):
+            self.holds = self.gate.enter()
+
+    def after(self) -> None:
+        if self.holds and not self.in_transaction:  # the statement failed before its transaction began
+            self._leave()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            if not self.in_transaction:
+                self._leave()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._leave()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._leave()
+
+    def _leave(self) -> None:
+        if self.holds and self.gate is not None:
+            self.holds = False
+            self.gate.leave()
 
 
 class Database:
@@ -45,15 +159,20 @@ class Database:
         self.path = path
         self.events: EventBus | None = None  # the app's bus: what a committed session announces
         self.engine: Engine = create_engine(
-            f"sqlite:///{path}", connect_args={"check_same_thread": False}, pool_size=POOL_SIZE,
-            max_overflow=POOL_OVERFLOW,
+            f"sqlite:///{path}", connect_args={"check_same_thread": False, "factory": GatedConnection},
+            pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW,
         )
+        self.gate = writer_gate(path)
         event.listen(self.engine, "connect", _on_connect)
+        event.listen(self.engine, "connect", self._gated)
         self._checked_at = -CHECK_EVERY_S
         self._check_lock = threading.Lock()
         self._watch: sqlite3.Connection | None = None  # never writes: see `version()`
         self._watch_lock = threading.Lock()
         self._reads: dict[str, ReadCache[Any]] = {}
+
+    def _gated(self, dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.gate = self.gate
 
     def migrate(self, upgrades: Iterable[Callable[[Connection], None]] = ()) -> None:
         """Create missing tables (of every table module imported so far: see tables.py), run `upgrades`

@@ -70,6 +70,33 @@ def test_an_image_upload_becomes_an_asset_with_metadata_and_a_commit(
     assert preview.format == "WEBP" and max(preview.size) <= 256
 
 
+def test_a_small_picture_is_answered_with_its_previews_and_starts_no_task(
+    server: RunningServer, admin: ApiClient, project: dict
+) -> None:
+    """A picture no larger than the smallest preview is its own preview at every size: it is drawn in the upload,
+    before the answer, and only the other files of the upload go to a previews task."""
+    small, large = png_bytes((12, 200, 90), (48, 32)), png_bytes((12, 200, 91), (320, 180))
+    files = [("file", ("small.png", small, "image/png")), ("file", ("large.png", large, "image/png"))]
+    answer = admin.post(f"/api/v1/projects/{project['id']}/assets", files=files)
+    assert answer.status_code == 201, answer.text
+    drawn, waiting = answer.json()
+    for size in (256, 1024):  # on disk when the upload is answered
+        path = server.data_dir / "previews" / drawn["sha256"][:2] / f"{drawn['sha256']}-{size}.webp"
+        with Image.open(path) as preview:
+            assert preview.format == "WEBP" and preview.size == (48, 32)
+
+    def previews_tasks() -> list[dict]:
+        listed = admin.get("/api/v1/tasks", params={"project": project["id"]}).json()["items"]
+        return [t for t in listed if t["kind"] == "media.previews"]
+
+    (task,) = previews_tasks()
+    assert task["params"]["asset_ids"] == [waiting["id"]]
+    again = _upload(admin, project, "small again.png", png_bytes((12, 200, 92), (200, 256)))
+    assert again.status_code == 201, again.text
+    assert len(previews_tasks()) == 1  # an upload of small pictures only starts no task
+    assert admin.get(again.json()[0]["preview_url"], params={"size": 1024}).status_code == 200
+
+
 def test_range_requests_etags_and_headers(admin: ApiClient, project: dict) -> None:
     data = png_bytes((10, 20, 30), (400, 300))
     (asset,) = _upload(admin, project, "shot.png", data).json()

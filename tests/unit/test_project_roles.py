@@ -77,3 +77,28 @@ def test_outsiders_neither_see_nor_are_given_roles(database: Database) -> None:
         roles.members(db, user(db, "olga"), "p-film")
     with database.transaction() as db, pytest.raises(NotFound, match="not in this project's workspace"):
         roles.set_role(db, user(db, "ana"), "p-film", user(db, "olga").id, "editor")
+
+
+def test_a_rights_check_is_one_query_with_the_same_answers(database: Database) -> None:
+    """`require` (every write asks it, an upload twice) reads the project and the caller's role in one query."""
+    from mediastudio.projects.access import require
+    from support import sql_statements
+
+    with database.transaction() as db:
+        roles.set_role(db, user(db, "ana"), "p-film", user(db, "vic").id, "viewer")
+    with database.session() as db:
+        ana, vic, olga = user(db, "ana"), user(db, "vic"), user(db, "olga")
+    with database.session() as db, sql_statements(database.engine) as statements:
+        project, role = require(db, ana, "p-film", "edit")
+    assert (project.name, role) == ("Film", "owner")
+    assert len(statements) == 1
+    with database.session() as db:
+        assert require(db, vic, "p-film", "view")[1] == "viewer"  # the override
+        with pytest.raises(Forbidden):
+            require(db, vic, "p-film", "edit")
+        with pytest.raises(NotFound):
+            require(db, olga, "p-film", "view")
+        with pytest.raises(NotFound):
+            require(db, ana, "p-none", "view")
+        with pytest.raises(NotFound):
+            require(db, ana, "p-film", "view", trashed=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from typing import Annotated, Any, Literal
 
@@ -18,7 +19,7 @@ from mediastudio.db import Database, DatabaseDep
 from mediastudio.errors import NotFound
 from mediastudio.media import assets, quota
 from mediastudio.media.leftovers import discard_new_blobs
-from mediastudio.media.previews import ensure_preview, ensure_strip, picture_kind
+from mediastudio.media.previews import ensure_own_previews, ensure_preview, ensure_strip, is_own_preview, picture_kind
 from mediastudio.media.probe import PictureTooLarge, Undrawable
 from mediastudio.media.schemas import AssetDetail, AssetOut, AssetPatch
 from mediastudio.media.uploads import Upload, receive_upload
@@ -30,6 +31,7 @@ from mediastudio.storage.blobs import BlobsDep, BlobStore
 from mediastudio.storage.serving import serve_blob
 from mediastudio.tasks.system import TasksDep, TaskSystem
 
+log = logging.getLogger("mediastudio")
 MULTIPART_SLACK = 16 * 1024  # room for a multipart body's boundaries, part headers and small fields
 
 
@@ -55,7 +57,7 @@ class AssetsController(Controller):
                      settings: SettingsDep, blobs: BlobsDep, tasks: TasksDep) -> Response[list[AssetOut]]:
         with database.session() as db:
             require(db, identity.user, project_id, "edit")  # refuse before reading a byte
-            room = quota.budget(db, settings, identity.user)
+            room = quota.room(db, settings, identity.user)
         _refuse_declared(room, request.headers.get("content-length"))
         upload = Upload()
         try:
@@ -78,17 +80,28 @@ class AssetsController(Controller):
         files = [(assets.clean_filename(f.filename, f"upload.{f.sniffed.extension}"), f.sha256, f.sniffed, f.probed,
                   f.size) for f in upload.files]
 
+        # A picture no larger than the smallest preview is its own preview: drawn here, before the answer. The
+        # others' previews are drawn on the CPU lane, so they never wait behind a render on the GPU lane.
+        own = [is_own_preview(picture_kind(category or f.sniffed.category, f.sniffed.mime), f.probed.width,
+                              f.probed.height) for f in upload.files]
+
         def record() -> tuple[list[AssetOut], Any]:
             with database.transaction() as db:
                 made = assets.add_assets(db, settings, identity.user, project_id, files, category=category,
                                          tags=tags)
-                # Previews are drawn on the CPU lane, so they never wait behind a render on the GPU lane.
-                previews = tasks.new(db, identity.user, "media.previews",
-                                     {"asset_ids": [a.id for a in made]}, project_id, system=True)
-                return [AssetOut.of(a) for a in made], previews
+                rest = [a.id for a, drawn_here in zip(made, own, strict=True) if not drawn_here]
+                previews = tasks.new(db, identity.user, "media.previews", {"asset_ids": rest}, project_id,
+                                     system=True) if rest else None
+            for asset in (a for a, drawn_here in zip(made, own, strict=True) if drawn_here):
+                try:
+                    ensure_own_previews(settings.data_dir, blobs, asset.sha256, max_pixels=settings.max_image_pixels)
+                except Exception:  # stored and answered all the same: its preview is drawn when first asked for
+                    log.exception("Could not draw the previews of asset %s", asset.id)
+            return [AssetOut.of(a) for a in made], previews
 
         made, previews = await to_thread.run_sync(record)
-        tasks.submit(previews)
+        if previews is not None:
+            tasks.submit(previews)
         made = [a.model_copy(update={"created_by_name": identity.user.display_name}) for a in made]
         return Response(made, status_code=HTTP_201_CREATED)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from mediastudio.media.probe import render_preview, render_strip
+from mediastudio.media.probe import PREVIEW_SIZES, render_preview, render_strip
 from mediastudio.projects.files import write_atomic
 from mediastudio.storage.blobs import BlobStore
 
@@ -34,6 +34,24 @@ def ensure_preview(data_dir: Path, blobs: BlobStore, sha256: str, category: str,
         return None
     write_atomic(path, picture)
     return path
+
+
+def is_own_preview(kind: str, width: int | None, height: int | None) -> bool:
+    """A picture no larger than the smallest preview is its own preview at every size (a preview is never
+    enlarged): one small drawing serves them all, cheap enough to make in the upload itself."""
+    return kind == "image" and bool(width and height) and max(width or 0, height or 0) <= PREVIEW_SIZES[0]
+
+
+def ensure_own_previews(data_dir: Path, blobs: BlobStore, sha256: str, *, max_pixels: int) -> None:
+    """Every preview size of a picture `is_own_preview` accepts, drawn once and written for each size."""
+    missing = [path for path in (preview_path(data_dir, sha256, size) for size in PREVIEW_SIZES)
+               if not path.is_file()]
+    if not missing:
+        return
+    picture = render_preview(blobs.path(sha256), "image", PREVIEW_SIZES[0], max_pixels=max_pixels)
+    assert picture is not None  # an image always has a picture
+    for path in missing:
+        write_atomic(path, picture)
 
 
 def ensure_strip(data_dir: Path, blobs: BlobStore, sha256: str) -> Path:

@@ -76,6 +76,13 @@ def budget(db: Session, settings: Settings, user: User) -> Budget:
     return Budget(used=usage(db, user.id), quota=quota_of(settings, user), guest=user.is_guest)
 
 
+def room(db: Session, settings: Settings, user: User) -> Budget:
+    """What `user` may still add. With no quota nothing is summed (usage grows with everything the user ever
+    added; `remaining` is None and nothing is refused): an upload asks this before reading a byte."""
+    quota = quota_of(settings, user)
+    return Budget(used=usage(db, user.id) if quota else 0, quota=quota, guest=user.is_guest)
+
+
 def charge(db: Session, settings: Settings, user: User, blobs: Iterable[tuple[str, int]], *,
            record: bool = True) -> int:
     """Record that `user` adds these (sha256, size) blobs; refuse (507) when that goes over their quota.
