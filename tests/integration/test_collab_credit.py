@@ -211,3 +211,43 @@ def test_after_a_restart_only_those_whose_updates_changed_the_scene_are_credited
         assert commit.startswith(f"{ana.id}@") and "Co-authored-by" not in commit, commit
     finally:
         restarted.db.close()
+
+
+def test_a_scene_write_records_its_activity_in_one_insert_without_an_object_per_change(
+        studio: Studio, film: tuple) -> None:
+    """A scene written after a burst of edits records one activity row per change: with many scenes edited at
+    once that is many rows a second, so they go in as one INSERT of plain rows, not as ORM objects each
+    flushed through the session (which cost most of the write's time)."""
+    from sqlalchemy import event
+
+    from support import sql_statements
+
+    ana, bob, project, scene_id = film
+    rooms: Rooms = studio.rooms
+    built: list[object] = []
+
+    def constructed(target: object, *_: object) -> None:
+        built.append(target)
+
+    async def scenario() -> None:
+        live = await rooms.open(project, scene_id)
+        first, second = Person(ana, live), Person(bob, live)
+        await rooms.join(live, first.member)
+        await rooms.join(live, second.member)
+        await rooms.receive(live, first.member, first.edit(set_steps(44)))
+        await rooms.receive(live, second.member, second.edit(
+            lambda g: g["nodes"]["seed"]["params"].__setitem__("value", 9)))
+        await rooms._write_file(live)
+
+    event.listen(Activity, "init", constructed)
+    try:
+        with sql_statements(studio.db.engine, lambda s: "INSERT INTO activity" in s) as inserts:
+            run_async(scenario())
+    finally:
+        event.remove(Activity, "init", constructed)
+    assert sorted(credits(studio, project.id)) == sorted([
+        (ana.id, "changed steps 30→44 on 'Text to image'"),
+        (bob.id, "changed value 42→9 on 'Seed'"),
+    ])
+    assert len(inserts) == 1, inserts
+    assert built == []

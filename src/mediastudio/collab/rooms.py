@@ -317,8 +317,7 @@ class Rooms(LiveScenes):
         if not credited:
             return
         with self.db.transaction() as db:
-            for user_id, entries in credited.items():
-                record(db, live.project_id, user_id, live.room.scene_id, entries)
+            record(db, live.project_id, live.room.scene_id, credited)
             project = db.get(Project, live.project_id)
             if project is not None:  # the activity panels of everyone in the project refresh at once
                 for user_id, entries in credited.items():
