@@ -54,15 +54,12 @@ async def events(socket: WebSocket, database: DatabaseDep, settings: SettingsDep
     subscriber = bus.subscribe(identity.user.id, rights[1], rights[0])
     closed = asyncio.Event()
 
-    key = ("feed", identity.via, identity.session.id if identity.session else None,
-           identity.token.id if identity.token else None, identity.user.id)
-
-    async def recheck() -> None:  # a sweep asks once for all the sockets of one session (events/access.py)
-        fresh = await bus.live.shared(key, lambda: to_thread.run_sync(_rights, database, identity))
+    async def recheck() -> None:
+        fresh = await to_thread.run_sync(_rights, database, identity)
         if fresh is None:
             await _close_once(socket, closed, 4401, "Your session ended or your API token was revoked")
             return
-        subscriber.is_admin, subscriber.workspace_ids = fresh[0], set(fresh[1])  # a set of its own
+        subscriber.is_admin, subscriber.workspace_ids = fresh
 
     from mediastudio.events.access import Connection
 
