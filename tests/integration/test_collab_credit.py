@@ -211,3 +211,95 @@ def test_after_a_restart_only_those_whose_updates_changed_the_scene_are_credited
         assert commit.startswith(f"{ana.id}@") and "Co-authored-by" not in commit, commit
     finally:
         restarted.db.close()
+
+
+def test_a_scene_write_records_its_activity_in_one_insert_without_an_object_per_change(
+        studio: Studio, film: tuple) -> None:
+    """A scene written after a burst of edits records one activity row per change: with many scenes edited at
+    once that is many rows a second, so they go in as one INSERT of plain rows, not as ORM objects each
+    flushed through the session (which cost most of the write's time)."""
+    from sqlalchemy import event
+
+    from support import sql_statements
+
+    ana, bob, project, scene_id = film
+    rooms: Rooms = studio.rooms
+    built: list[object] = []
+
+    def constructed(target: object, *_: object) -> None:
+        built.append(target)
+
+    async def scenario() -> None:
+        live = await rooms.open(project, scene_id)
+        first, second = Person(ana, live), Person(bob, live)
+        await rooms.join(live, first.member)
+        await rooms.join(live, second.member)
+        await rooms.receive(live, first.member, first.edit(set_steps(44)))
+        await rooms.receive(live, second.member, second.edit(
+            lambda g: g["nodes"]["seed"]["params"].__setitem__("value", 9)))
+        await rooms._write_file(live)
+
+    event.listen(Activity, "init", constructed)
+    try:
+        with sql_statements(studio.db.engine, lambda s: "INSERT INTO activity" in s) as inserts:
+            run_async(scenario())
+    finally:
+        event.remove(Activity, "init", constructed)
+    assert sorted(credits(studio, project.id)) == sorted([
+        (ana.id, "changed steps 30→44 on 'Text to image'"),
+        (bob.id, "changed value 42→9 on 'Seed'"),
+    ])
+    assert len(inserts) == 1, inserts
+    assert built == []
+
+
+def test_scenes_written_together_record_their_activity_in_one_insert_and_one_trip_to_a_thread(
+        studio: Studio, film: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many scenes edited at once go quiet at about the same moment: the keeper writes all that are due in one
+    trip to a worker thread and records their activity in one transaction (a thread hand-over and a transaction
+    per scene were most of what a scene write cost the event loop), each change still credited to its author."""
+    from support import sql_statements
+
+    ana, bob, project, _ = film
+    rooms: Rooms = studio.rooms
+    with studio.db.transaction() as db:
+        for name in ("Two", "Three"):
+            scenes.create_scene(db, studio.settings, ana, project.id, name=name)
+    with studio.db.session() as db:
+        scene_ids = [s["id"] for s in scenes.list_scenes(db, studio.settings, ana, project.id)]
+    assert len(scene_ids) == 3
+    hops: list[object] = []
+    monkeypatch.setattr("mediastudio.collab.rooms.QUIET_S", 0.0)
+
+    async def scenario() -> None:
+        lives = [await rooms.open(project, scene_id) for scene_id in scene_ids]
+        for index, live in enumerate(lives):
+            person = Person(ana if index % 2 == 0 else bob, live)
+            await rooms.join(live, person.member)
+            await rooms.receive(live, person.member, person.edit(
+                lambda g, i=index: g["nodes"].setdefault(f"extra{i}", {"type": "seed", "title": f"Extra {i}",
+                                                                          "position": {"x": 0, "y": 0},
+                                                                          "params": {"value": i}})))
+        real = asyncio.to_thread
+
+        async def counted(function: Any, *args: Any) -> Any:
+            hops.append(function)
+            return await real(function, *args)
+
+        asyncio.to_thread = counted  # type: ignore[assignment]
+        keeper = asyncio.create_task(rooms._keeper())  # its first tick finds all three due
+        try:
+            for _ in range(500):
+                if not any(live.dirty_file for live in lives) and len(credits(studio, project.id)) >= 3:
+                    break
+                await asyncio.sleep(0.01)
+        finally:
+            keeper.cancel()
+            asyncio.to_thread = real  # type: ignore[assignment]
+
+    with sql_statements(studio.db.engine, lambda s: "INSERT INTO activity" in s) as inserts:
+        run_async(scenario())
+    assert len(inserts) == 1, inserts
+    assert len(hops) == 1, hops
+    assert sorted(credits(studio, project.id)) == sorted([
+        (ana.id, "added 'Extra 0'"), (bob.id, "added 'Extra 1'"), (ana.id, "added 'Extra 2'")])

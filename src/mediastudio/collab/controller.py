@@ -90,10 +90,13 @@ def _watch(socket: WebSocket, project_id: str, member: Member, writes: bool, dat
 
     identity = current_identity(socket)
     assert identity is not None
+    # What the answer depends on: a sweep asks once for all the sockets of one session on one project.
+    key = ("scene", identity.via, identity.session.id if identity.session else None,
+           identity.token.id if identity.token else None, identity.user.id, project_id)
 
     async def recheck() -> None:
         try:
-            _, role = await to_thread.run_sync(_role, database, identity, project_id)
+            _, role = await events.live.shared(key, lambda: to_thread.run_sync(_role, database, identity, project_id))
         except MediastudioError as exc:
             await member.close(4000 + exc.status, exc.detail)
             return

@@ -261,42 +261,76 @@ class Rooms(LiveScenes):
         while True:
             await asyncio.sleep(TICK_S)
             now = time.monotonic()
-            for live in list(self.live.values()):
-                quiet = now - live.room.changed_at
+            scenes = list(self.live.values())
+            try:  # many scenes edited at once go quiet together: one trip to a thread writes them all
+                await self._write_files([live for live in scenes
+                                         if live.dirty_file and now - live.room.changed_at >= QUIET_S], each=True)
+            except Exception:
+                log.exception("Saving the scenes due failed")
+            for live in scenes:
                 try:
-                    if live.dirty_file and quiet >= QUIET_S:
-                        await self._write_file(live)
-                    if live.needs_commit and quiet >= IDLE_S:
+                    if live.needs_commit and now - live.room.changed_at >= IDLE_S:
                         await self._flush(live, commit=True)
                 except Exception:
                     log.exception("Saving scene %s failed", live.room.scene_id)
 
     async def _write_file(self, live: LiveScene) -> None:
+        await self._write_files([live])
 
-        if live.gone:
+    async def _write_files(self, scenes: list[LiveScene], each: bool = False) -> None:
+        """Write the files of these scenes that changed since their last write, in one trip to a worker thread,
+        and record what changed in one transaction. With `each`, a scene whose file fails is logged and the
+        others are written; else its error is raised (after the others were written)."""
+        jobs = []
+        for live in scenes:
+            if live.gone:
+                continue
+            try:
+                graph = live.room.graph().model_dump()
+            except Exception:
+                if not each:
+                    raise
+                log.exception("Saving scene %s failed", live.room.scene_id)
+                continue
+            digest = graph_hash(graph)
+            live.dirty_file = False
+            if digest == live.written:
+                continue
+            path = self._scene_file(live.folder, live.room.scene_id)
+            authors, edited = live.room.take_window()
+            jobs.append((live, path, graph, digest, authors, edited))
+        if not jobs:
             return
-        graph = live.room.graph().model_dump()
-        digest = graph_hash(graph)
-        live.dirty_file = False
-        if digest == live.written:
-            return
-        path = self._scene_file(live.folder, live.room.scene_id)
-        authors, edited = live.room.take_window()
 
-        def write() -> None:
-            with ProjectRepo(live.folder).lock:  # the same lock scene renames and moves hold
-                if live.gone or not path.is_file():
-                    return  # deleted or moved meanwhile: write_json would recreate the folder
-                scene = read_json(path)
-                before = live.file_graph if live.file_graph is not None else scene.get("graph") or {}
-                scene["graph"] = graph
-                write_json(path, scene)
-            live.marks.set(live.room.scene_id, digest)
-            self._record_activity(live, before, graph, authors, edited)
+        def write() -> dict[LiveScene, Exception]:
+            failed: dict[LiveScene, Exception] = {}
+            changes = []
+            for live, path, graph, digest, authors, edited in jobs:
+                try:
+                    with ProjectRepo(live.folder).lock:  # the same lock scene renames and moves hold
+                        if live.gone or not path.is_file():
+                            continue  # deleted or moved meanwhile: write_json would recreate the folder
+                        scene = read_json(path)
+                        before = live.file_graph if live.file_graph is not None else scene.get("graph") or {}
+                        scene["graph"] = graph
+                        write_json(path, scene)
+                    live.marks.set(live.room.scene_id, digest)
+                except Exception as exc:
+                    failed[live] = exc
+                    continue
+                changes.append((live, before, graph, authors, edited))
+            self._record_activity(changes)
+            return failed
 
-        await asyncio.to_thread(write)
-        live.written = digest
-        live.file_graph = graph
+        failed = await asyncio.to_thread(write)
+        for live, _, graph, digest, _, _ in jobs:
+            if live not in failed:
+                live.written = digest
+                live.file_graph = graph
+        for live, exc in failed.items():
+            if not each:
+                raise exc
+            log.error("Saving scene %s failed", live.room.scene_id, exc_info=exc)
 
     async def _flush(self, live: LiveScene, *, commit: bool, message: str | None = None) -> None:
         await self._write_file(live)
@@ -306,24 +340,30 @@ class Rooms(LiveScenes):
             live.needs_commit = False
             await asyncio.to_thread(self._commit, live, [a for a, _ in authors if a != "system"], message)
 
-    def _record_activity(self, live: LiveScene, before: dict[str, Any], after: dict[str, Any],
-                         authors: Counter[str], edited: dict[str, str]) -> None:
-        """Each change is credited to the person whose update last changed that node (or the links); what
-        no one is known to have changed (the server's own fixes, a restart) to whoever changed most."""
+    def _record_activity(self, changes: list[tuple[LiveScene, dict[str, Any], dict[str, Any], Counter[str],
+                                                   dict[str, str]]]) -> None:
+        """What each written scene's file now says differently, in one transaction. Each change is credited to
+        the person whose update last changed that node (or the links); what no one is known to have changed
+        (the server's own fixes, a restart) to whoever changed most."""
         from mediastudio.collab.activity import credit, describe_edits, record
 
-        lead = next((a for a, _ in authors.most_common() if a != "system"), None)
-        credited = credit(describe_edits(before, after), edited, lead)
-        if not credited:
+        found = []
+        for live, before, after, authors, edited in changes:
+            lead = next((a for a, _ in authors.most_common() if a != "system"), None)
+            credited = credit(describe_edits(before, after), edited, lead)
+            if credited:
+                found.append((live, credited))
+        if not found:
             return
         with self.db.transaction() as db:
-            for user_id, entries in credited.items():
-                record(db, live.project_id, user_id, live.room.scene_id, entries)
-            project = db.get(Project, live.project_id)
-            if project is not None:  # the activity panels of everyone in the project refresh at once
-                for user_id, entries in credited.items():
-                    emit(db, ProjectActivity(workspace_id=project.workspace_id, project_id=project.id, by=user_id,
-                                             scene_id=live.room.scene_id, count=len(entries)))
+            record(db, [(live.project_id, live.room.scene_id, credited) for live, credited in found])
+            projects = {live.project_id: db.get(Project, live.project_id) for live, _ in found}
+            for live, credited in found:
+                project = projects[live.project_id]
+                if project is not None:  # the activity panels of everyone in the project refresh at once
+                    for user_id, entries in credited.items():
+                        emit(db, ProjectActivity(workspace_id=project.workspace_id, project_id=project.id,
+                                                 by=user_id, scene_id=live.room.scene_id, count=len(entries)))
 
     def _commit(self, live: LiveScene, authors: list[str], message: str | None) -> None:
         def summary() -> str | None:

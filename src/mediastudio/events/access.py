@@ -6,17 +6,21 @@ that change rights call `access_changed(db, …)`; once their transaction commit
 the event bus (through Redis too, to every server process) and each live connection of that user
 checks again at once, closing itself or dropping to what is still allowed. A periodic check
 (settings.live_recheck_seconds) catches what no signal announces: the `mediastudio users` commands,
-which run in another process, and sessions or tokens that expire.
+which run in another process, and sessions or tokens that expire. Within one such sweep, the sockets
+that ask the same question (the same session or token, about the same project) share one answer
+(`LiveConnections.shared`): a thousand editors of one person's session cost one rights query, not a
+thousand. A signal's checks never reuse an answer asked before the signal.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import Field
 from sqlmodel import Session
@@ -27,6 +31,10 @@ from mediastudio.events.schema import Event
 log = logging.getLogger("mediastudio")
 ACCESS_CHANGED = "access.changed"  # internal: never shown to subscribers, never sent to webhooks
 SWEEP_AT_ONCE = 4  # sockets the periodic re-check checks at once: the rest of the worker threads stay for requests
+T = TypeVar("T")
+# The answers asked so far in the sweep running in this context (the sweep's own checks only): key → answer.
+_sweep_answers: contextvars.ContextVar[dict[Hashable, asyncio.Future[Any]] | None] = contextvars.ContextVar(
+    "sweep_answers", default=None)
 
 
 class AccessChanged(Event):
@@ -101,16 +109,37 @@ class LiveConnections:
             except Exception:
                 log.exception("Re-checking the rights of a live connection of user %s failed", connection.user_id)
 
-    async def _sweep(self) -> None:
-        """Every `every` seconds after the last sweep ended, check every socket, SWEEP_AT_ONCE at a time: each
-        check is a rights query in a worker thread, and thousands started at once queued requests behind them
-        (a rename waited seconds with 5,000 sockets open). A signal's check does not wait for the sweep."""
+    async def shared(self, key: Hashable, query: Callable[[], Awaitable[T]]) -> T:
+        """What `query` answers (or raises). In a sweep, the checks asking with the same `key` (whatever the
+        answer depends on: the session or token, the project) share one answer, asked by the first of them
+        since the latest access signal; outside a sweep (a signal's check) every call asks anew."""
+        answers = _sweep_answers.get()
+        if answers is None:
+            return await query()
+        stamp = (key, self.signals)  # a signal during the sweep: the checks after it ask again
+        answer = answers.get(stamp)
+        if answer is None:
+            answer = answers[stamp] = asyncio.ensure_future(query())
+        return await asyncio.shield(answer)  # one check cancelled leaves the others' answer
+
+    async def sweep(self) -> None:
+        """Check every socket now, SWEEP_AT_ONCE at a time: each check is a rights query in a worker thread,
+        and thousands started at once queued requests behind them (a rename waited seconds with 5,000 sockets
+        open). The checks of one sweep share their answers (`shared`), which lives as long as the sweep."""
         async def checker(due: list[Connection]) -> None:
             while due:
                 await self._run(due.pop())
 
+        due = list(self.connections)
+        token = _sweep_answers.set({})
+        try:
+            await asyncio.gather(*(checker(due) for _ in range(SWEEP_AT_ONCE)))
+        finally:
+            _sweep_answers.reset(token)
+
+    async def _sweep(self) -> None:
+        """Every `every` seconds after the last sweep ended, a sweep. A signal's check does not wait for it."""
         with contextlib.suppress(asyncio.CancelledError):
             while True:
                 await asyncio.sleep(self.every)
-                due = list(self.connections)
-                await asyncio.gather(*(checker(due) for _ in range(SWEEP_AT_ONCE)))
+                await self.sweep()
