@@ -1,5 +1,6 @@
 """Task events and the webhook dispatcher (webhooks/service.py): with no webhook registered, an event costs no
-worker thread and no query; once one is registered, every event is looked at again."""
+worker thread and no query — also while other writes go on; once one is registered, every event is looked at
+again; each database of the process keeps its own count."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 from pathlib import Path
 
 from mediastudio.auth.tables import User
+from mediastudio.db import Database
 from mediastudio.settings import Settings
 from mediastudio.tables import open_database
 from mediastudio.webhooks.service import WebhookDispatcher
@@ -38,3 +40,66 @@ def test_task_events_cost_no_thread_while_no_webhook_is_registered(tmp_path: Pat
         assert run_async(scenario()) == (0, 1)
     finally:
         database.close()
+
+
+def _ana(database: Database) -> None:
+    with database.transaction() as db:
+        db.add(User(id="u_1", username="ana", display_name="Ana", password_hash="x", color="#fff"))
+
+
+def test_other_writes_do_not_make_events_count_the_webhooks_again(tmp_path: Path) -> None:
+    """Under load the database changes all the time (scenes, tasks, uploads): the count stands until a webhook
+    row changes."""
+    database = open_database(tmp_path / "studio.db")
+    dispatcher = WebhookDispatcher(database, Settings(data_dir=tmp_path, probe_gpu=False))
+    event = {"type": "task.started", "task": {"id": "t_1", "owner_id": "u_1", "project_id": None}}
+
+    async def scenario() -> list[int]:
+        dispatcher.on_event(event)
+        await asyncio.gather(*dispatcher.pending)
+        _ana(database)  # a write of something else
+        dispatcher.on_event(event)
+        after_other_write = len(dispatcher.pending)
+        with database.transaction() as db:
+            db.add(Webhook(id="wh_1", owner_id="u_1", url="https://example.com/hook", secret="s",
+                           events=["task.started"]))
+        dispatcher.on_event(event)
+        after_new_hook = len(dispatcher.pending)
+        await asyncio.gather(*dispatcher.pending)
+        with database.transaction() as db:
+            hook = db.get(Webhook, "wh_1")
+            assert hook is not None
+            hook.active = False
+            db.add(hook)
+        dispatcher.on_event(event)  # counts again: none active now
+        await asyncio.gather(*dispatcher.pending)
+        dispatcher.on_event(event)
+        return [after_other_write, after_new_hook, len(dispatcher.pending)]
+
+    try:
+        assert run_async(scenario()) == [0, 1, 0]
+    finally:
+        database.close()
+
+
+def test_each_database_keeps_its_own_count(tmp_path: Path) -> None:
+    quiet_db, busy_db = open_database(tmp_path / "a.db"), open_database(tmp_path / "b.db")
+    quiet = WebhookDispatcher(quiet_db, Settings(data_dir=tmp_path / "a", probe_gpu=False))
+    busy = WebhookDispatcher(busy_db, Settings(data_dir=tmp_path / "b", probe_gpu=False))
+    event = {"type": "task.succeeded", "task": {"id": "t_1", "owner_id": "u_1", "project_id": None}}
+    _ana(busy_db)
+    with busy_db.transaction() as db:
+        db.add(Webhook(id="wh_1", owner_id="u_1", url="https://example.com/hook", secret="s",
+                       events=["task.succeeded"]))
+
+    async def scenario() -> tuple[int | None, int | None]:
+        for dispatcher in (busy, quiet, busy):
+            dispatcher.on_event(event)
+            await asyncio.gather(*dispatcher.pending)
+        return quiet.active.known(), busy.active.known()
+
+    try:
+        assert run_async(scenario()) == (0, 1)
+    finally:
+        quiet_db.close()
+        busy_db.close()

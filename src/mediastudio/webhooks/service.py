@@ -10,18 +10,24 @@ import hmac
 import json
 import logging
 import secrets
+import threading
+import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal, get_args
 
 from litestar.di import NamedDependency
+from sqlalchemy import Engine
+from sqlalchemy import event as sql_event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from mediastudio import __version__
 from mediastudio.auth.tables import User
 from mediastudio.common import new_id, utcnow
-from mediastudio.db import Database, ReadCache
+from mediastudio.db import Database
 from mediastudio.errors import BadRequest, Conflict, Forbidden, MediastudioError, NotFound
 from mediastudio.projects.access import require
 from mediastudio.projects.tables import Project
@@ -38,6 +44,70 @@ Event = Literal["task.queued", "task.started", "task.succeeded", "task.failed", 
 EVENTS: tuple[str, ...] = get_args(Event)
 DEFAULT_EVENTS = ["task.succeeded", "task.failed", "task.cancelled"]
 PARALLEL = 4
+RECOUNT_S = 5.0  # the longest a count of active webhooks stands (a change made by another process)
+
+
+class ActiveHooks:
+    """How many webhooks are active, known without a query or a thread: counted again after a session of this
+    process committed a change to a webhook row (creating one, turning one on or off, deleting one), and at least
+    every RECOUNT_S. Most studios register none, and every run announces three task events; the database's own
+    version changes with every write of any kind, so under load a count kept under it was asked for each event."""
+
+    def __init__(self) -> None:
+        self.changes = 0
+        self._lock = threading.Lock()
+        self._count: tuple[int, float, int] | None = None  # (changes seen, when, count)
+
+    def changed(self) -> None:
+        with self._lock:
+            self.changes += 1
+
+    def known(self) -> int | None:
+        count = self._count
+        if count is None or count[0] != self.changes or time.monotonic() - count[1] > RECOUNT_S:
+            return None
+        return count[2]
+
+    def count(self, counting: Any) -> int:
+        known = self.known()
+        if known is not None:
+            return known
+        changes, at = self.changes, time.monotonic()  # read before counting: a change meanwhile counts again
+        value = int(counting())
+        self._count = (changes, at, value)
+        return value
+
+
+_ACTIVE: weakref.WeakKeyDictionary[Engine, ActiveHooks] = weakref.WeakKeyDictionary()
+_ACTIVE_LOCK = threading.Lock()
+
+
+def active_hooks(engine: Engine) -> ActiveHooks:
+    """The count of the database `engine` opens (one per database of this process)."""
+    with _ACTIVE_LOCK:
+        found = _ACTIVE.get(engine)
+        if found is None:
+            found = _ACTIVE[engine] = ActiveHooks()
+        return found
+
+
+@sql_event.listens_for(OrmSession, "after_flush")
+def _note_webhook_writes(session: OrmSession, _context: Any) -> None:
+    if any(isinstance(row, Webhook) for rows in (session.new, session.dirty, session.deleted) for row in rows):
+        bind = session.get_bind()
+        session.info["webhooks_changed"] = getattr(bind, "engine", bind)
+
+
+@sql_event.listens_for(OrmSession, "after_commit")
+def _count_again(session: OrmSession) -> None:
+    engine = session.info.pop("webhooks_changed", None)
+    if isinstance(engine, Engine):
+        active_hooks(engine).changed()
+
+
+@sql_event.listens_for(OrmSession, "after_rollback")
+def _forget(session: OrmSession) -> None:
+    session.info.pop("webhooks_changed", None)
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -143,6 +213,7 @@ class WebhookDispatcher:
 
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db, self.settings = db, settings
+        self.active = active_hooks(db.engine)
         self.wake = asyncio.Event()
         self.loop_task: asyncio.Task[None] | None = None
         self.pending: set[asyncio.Task[Any]] = set()
@@ -159,23 +230,19 @@ class WebhookDispatcher:
                     await task
 
     def on_event(self, event: dict[str, Any]) -> None:
-        # Most studios register no webhook: while the database has not changed since that was counted, a task
-        # event costs no worker thread and no query (every run announces three).
-        if event["type"] in EVENTS and self._active.known("active") != 0:
+        # Most studios register no webhook: while none was counted (ActiveHooks), a task event costs no worker
+        # thread and no query.
+        if event["type"] in EVENTS and self.active.known() != 0:
             job = asyncio.create_task(asyncio.to_thread(self._record, event))
             self.pending.add(job)
             job.add_done_callback(self.pending.discard)
-
-    @property
-    def _active(self) -> ReadCache[int]:
-        return self.db.reads("webhooks.active", size=1)
 
     def _count_active(self) -> int:
         with self.db.session() as db:
             return len(db.exec(select(Webhook.id).where(col(Webhook.active) == True)).all())  # noqa: E712
 
     def _record(self, event: dict[str, Any]) -> None:
-        if self._active.get_or_compute("active", self._count_active) == 0:
+        if self.active.count(self._count_active) == 0:
             return
         with self.db.session() as db:
             queued = 0
