@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandOf, panelOf } from './shortcuts';
+import { asksForHelp, commandOf, panelOf, shortcutSheet } from './shortcuts';
 
 /** The keys any studio shortcut uses, as a keyboard reports them (`key`, `code`). */
 const KEYS = [
@@ -34,5 +34,23 @@ describe('the studio shortcuts', () => {
 		expect(panelOf(press('\\', 'Backslash', 1))).toBe('left');
 		expect(panelOf(press('|', 'Backslash', 2 | 4))).toBe('right');
 		expect(commandOf(press('\\', 'Backslash', 1))).toBeNull();
+	});
+});
+
+describe('the sheet of shortcuts', () => {
+	it('opens on ? and not while typing or with a modifier', () => {
+		expect(asksForHelp(press('?', 'Slash', 4))).toBe(true);
+		expect(asksForHelp(press('?', 'Slash', 4 | 1))).toBe(false);
+		expect(asksForHelp(press('/', 'Slash', 0))).toBe(false);
+		expect(asksForHelp(press('b', 'KeyB', 1))).toBe(false);
+	});
+
+	it('lists every canvas command and both panel keys, each shortcut once', () => {
+		const all = shortcutSheet().flatMap((group) => group.shortcuts.map((s) => `${group.where}: ${s.keys.join('+')}`));
+		expect(new Set(all).size).toBe(all.length);
+		const canvas = shortcutSheet().find((group) => group.where === 'Canvas')?.shortcuts.map((s) => s.what.toLowerCase()) ?? [];
+		for (const command of ['undo', 'redo', 'bypass', 'delete']) expect(canvas.some((what) => what.includes(command)), command).toBe(true);
+		const anywhere = shortcutSheet()[0]?.shortcuts.map((s) => s.keys.at(-1)) ?? [];
+		expect(anywhere.filter((key) => key === '\\')).toHaveLength(2);
 	});
 });

@@ -45,3 +45,66 @@ export function keys(...parts: string[]): string {
 	if (!isMac()) return ['Ctrl', ...parts].join('+');
 	return parts.map((part) => (part === 'Shift' ? '⇧' : part)).join('').replace(/^(⇧?)/, '$1⌘');
 }
+
+/** `?` (Shift+/ on most layouts) opens the sheet of shortcuts, anywhere but in a text field. */
+export function asksForHelp(event: KeyboardEvent): boolean {
+	return event.key === '?' && !event.ctrlKey && !event.metaKey && !event.altKey && !isTyping(event.target);
+}
+
+export interface Shortcut {
+	/** The keys as this platform writes them, each a key cap. */
+	keys: string[];
+	what: string;
+}
+
+export interface ShortcutGroup {
+	where: string;
+	shortcuts: Shortcut[];
+}
+
+/** Every shortcut of the studio, for the sheet `?` opens; keep it beside the handlers above. */
+export function shortcutSheet(): ShortcutGroup[] {
+	const mod = isMac() ? '⌘' : 'Ctrl';
+	const shift = isMac() ? '⇧' : 'Shift';
+	return [
+		{
+			where: 'Anywhere',
+			shortcuts: [
+				{ keys: ['?'], what: 'Show this sheet' },
+				{ keys: [mod, '\\'], what: 'Show or hide the Browser panel (studio)' },
+				{ keys: [mod, shift, '\\'], what: 'Show or hide the Inspector panel (studio)' },
+				{ keys: ['Esc'], what: 'Close a dialog or menu; clear the selection' }
+			]
+		},
+		{
+			where: 'Canvas',
+			shortcuts: [
+				{ keys: [mod, 'Z'], what: 'Undo your last change' },
+				{ keys: [mod, shift, 'Z'], what: 'Redo' },
+				{ keys: [mod, 'Y'], what: 'Redo' },
+				{ keys: [mod, 'B'], what: 'Bypass the selected nodes (or bring them back)' },
+				{ keys: ['Delete'], what: 'Delete the selected nodes and links' },
+				{ keys: ['Double-click'], what: 'Add a node where you clicked' }
+			]
+		},
+		{
+			where: 'Scenes tree',
+			shortcuts: [
+				{ keys: ['↑', '↓'], what: 'Move between scenes' },
+				{ keys: ['Alt', '↑'], what: 'Move the scene up (Alt+↓: down)' },
+				{ keys: ['F2'], what: 'Rename the scene' },
+				{ keys: ['Delete'], what: 'Delete the scene' }
+			]
+		},
+		{
+			where: 'Assets',
+			shortcuts: [
+				{ keys: [mod, 'A'], what: 'Select every asset shown' },
+				{ keys: ['F2'], what: 'Rename the asset' },
+				{ keys: ['Delete'], what: 'Move the asset to the trash' },
+				{ keys: ['+', '−', '0'], what: 'Zoom in, out, to fit (image viewer)' },
+				{ keys: ['←', '→', '↑', '↓'], what: 'Pan a zoomed picture' }
+			]
+		}
+	];
+}

@@ -1,1 +1,0 @@
-import{s as r}from"../chunks/HPgC-Y0M.js";import{y as t}from"../chunks/CngIgcJj.js";export{t as load_css,r as start};

@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/DXT_r4Ff.js";export{m as component};
