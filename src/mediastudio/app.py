@@ -14,7 +14,7 @@ from litestar.logging import LoggingConfig
 
 from mediastudio.accounts.controller import AuthController
 from mediastudio.accounts.guests import guest_sweeper
-from mediastudio.accounts.people import PeopleController
+from mediastudio.accounts.people import InvitesController, PeopleController
 from mediastudio.api_docs import docs_routes, openapi_config
 from mediastudio.auth.cache import STAMP, IdentityCache, watch
 from mediastudio.auth.identity import provide_identity, provide_optional_identity
@@ -200,7 +200,8 @@ def create_app(settings: Settings) -> Litestar:
     resolve_dependencies_in_order()
     studio = build_studio(settings)
     app = Litestar(
-        route_handlers=[SystemController, AuthController, PeopleController, TokensController, WorkspacesController,
+        route_handlers=[SystemController, AuthController, PeopleController, InvitesController, TokensController,
+                        WorkspacesController,
                         ProjectsController, PortabilityController, ScenesController, HistoryController,
                         ProjectRolesController, AssetsController,
                         ActivityController, TasksController, QueueController, WebhooksController,

@@ -100,8 +100,6 @@ def test_an_administrator_manages_people_from_the_server_settings(browser: Brows
             assert nia.get(f"/api/v1/projects/{film['id']}").json()["name"] == "Lou's film"
 
         # The administrator's own row offers nothing that would lock them out.
-        _act(page, "admin", "person-reset")
-        page.keyboard.press("Escape")
         page.locator('[data-testid="person-row"][data-username="admin"]').get_by_test_id("person-menu").click()
         expect(page.get_by_test_id("person-delete")).to_have_count(0)
         page.keyboard.press("Escape")
@@ -131,3 +129,50 @@ def test_the_people_card_fits_a_phone(browser: Browser, url: str, console: Conso
     finally:
         context.close()
     assert console.unexpected() == []
+
+
+def test_an_invitation_link_opens_registration_while_it_is_closed(browser: Browser, url: str,
+                                                                 console: ConsoleLog) -> None:
+    context = _admin(browser, url)
+    newcomer = browser.new_context(viewport=DESKTOP)
+    try:
+        closed = context.request.patch(f"{url}/api/v1/auth/config", data={"registration_open": False},
+                                       headers={"X-CSRF-Token": next(c["value"] for c in context.cookies()
+                                                                     if c["name"] == "ms_csrf")})
+        assert closed.ok, closed.text()
+        page = context.new_page()
+        console.watch(page)
+        page.goto(f"{url}/admin")
+        form = page.get_by_test_id("invite-form")
+        form.get_by_label("Note").fill("for Ines")
+        form.get_by_test_id("invite-make").click()
+        link = page.get_by_test_id("invite-link")
+        expect(link).to_be_visible()
+        address = link.input_value()
+        assert address.startswith(f"{url}/register?invite=")
+        page.keyboard.press("Escape")
+        expect(page.get_by_test_id("invite-row")).to_contain_text("for Ines")
+
+        visitor = newcomer.new_page()
+        console.watch(visitor)
+        visitor.goto(f"{url}/register")
+        expect(visitor.get_by_role("alert")).to_contain_text("Registration is closed")
+        visitor.goto(address)
+        expect(visitor.get_by_test_id("invite-valid")).to_be_visible()
+        visitor.get_by_label("Username").fill("invited-ines")
+        visitor.get_by_label("Password", exact=True).fill(PASSWORD)
+        visitor.get_by_label("Repeat the password").fill(PASSWORD)
+        visitor.get_by_role("button", name="Create account").click()
+        expect(visitor).to_have_url(f"{url}/")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        visitor.context.clear_cookies()  # someone else with the same link: it is used up, and says so
+        visitor.goto(address)
+        expect(visitor.get_by_test_id("invite-invalid")).to_be_visible()
+        visitor.screenshot(path=str(SHOTS / "invite-used.png"))
+    finally:
+        context.request.patch(f"{url}/api/v1/auth/config", data={"registration_open": True},
+                              headers={"X-CSRF-Token": next(c["value"] for c in context.cookies()
+                                                            if c["name"] == "ms_csrf")})
+        newcomer.close()
+        context.close()
+    assert console.unexpected(404) == []  # the used link's check answers 404, as it should

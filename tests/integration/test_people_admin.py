@@ -132,3 +132,44 @@ def test_deleting_someone_deletes_or_hands_over_their_projects(server: RunningSe
         assert "leaving-lee" not in usernames and "gone-gus" not in usernames
     assert admin.delete("/api/v1/admin/users/u_nobody", params={"projects": "delete"}).status_code == 404
     assert admin.delete(f"/api/v1/admin/users/{hana_id}").status_code == 400  # the choice is not optional
+
+
+def test_an_invitation_link_lets_people_register_while_registration_is_closed(server: RunningServer,
+                                                                             admin: ApiClient) -> None:
+    assert admin.patch("/api/v1/auth/config", json={"registration_open": False}).is_success
+    try:
+        with ApiClient(server.url) as stranger:
+            closed = stranger.post("/api/v1/auth/register", json={"username": "no-link", "password": PASSWORD})
+            assert closed.status_code == 403 and "invitation" in closed.json()["hint"]
+        made = admin.post("/api/v1/admin/invites", json={"uses": 2, "days": 3, "note": "the sound team"})
+        assert made.status_code == 201, made.text
+        secret, invite_id = made.json()["secret"], made.json()["id"]
+        assert secret and invite_id not in secret  # the row keeps a hash, never the secret
+        listed = admin.get("/api/v1/admin/invites").json()["items"]
+        assert [(i["note"], i["uses_left"], i["secret"]) for i in listed] == [("the sound team", 2, None)]
+        with ApiClient(server.url) as anyone:
+            assert anyone.get(f"/api/v1/auth/invites/{secret}").status_code == 200
+            assert anyone.get("/api/v1/auth/invites/not-a-real-secret").status_code == 404
+            forged = anyone.post("/api/v1/auth/register", json={"username": "forger", "password": PASSWORD,
+                                                                "invite": "not-a-real-secret"})
+            assert forged.status_code == 403
+        for name in ("invited-ivy", "invited-ian"):
+            with ApiClient(server.url) as invited:
+                joined = invited.post("/api/v1/auth/register", json={"username": name, "password": PASSWORD,
+                                                                     "invite": secret})
+                assert joined.status_code == 201, joined.text
+                assert invited.post("/api/v1/admin/invites", json={}).status_code == 403  # admins only
+        with ApiClient(server.url) as third:
+            used_up = third.post("/api/v1/auth/register", json={"username": "invited-ida", "password": PASSWORD,
+                                                                "invite": secret})
+            assert used_up.status_code == 403 and "used" in used_up.json()["detail"]
+            assert third.get(f"/api/v1/auth/invites/{secret}").status_code == 404
+        assert admin.get("/api/v1/admin/invites").json()["items"] == []
+
+        withdrawn = admin.post("/api/v1/admin/invites", json={}).json()
+        assert admin.delete(f"/api/v1/admin/invites/{withdrawn['id']}").status_code == 204
+        with ApiClient(server.url) as late:
+            assert late.post("/api/v1/auth/register", json={"username": "too-late", "password": PASSWORD,
+                                                            "invite": withdrawn["secret"]}).status_code == 403
+    finally:
+        admin.patch("/api/v1/auth/config", json={"registration_open": True})

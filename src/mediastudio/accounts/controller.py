@@ -10,7 +10,7 @@ from litestar.di import Provide
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from mediastudio.accounts import users
+from mediastudio.accounts import invites, users
 from mediastudio.auth.identity import IdentityDep, OptionalIdentityDep, provide_admin
 from mediastudio.auth.middleware import CSRF_COOKIE, SESSION_COOKIE, client_ip, json_from_this_site
 from mediastudio.auth.passwords import verify_password
@@ -20,15 +20,17 @@ from mediastudio.auth.schemas import (
     AuthConfig,
     AuthConfigPatch,
     Credentials,
+    InviteCheck,
     LoginBody,
     Me,
     ProfilePatch,
+    Registration,
     UserOut,
 )
 from mediastudio.auth.sessions import create_session, revoke_session
 from mediastudio.auth.tables import User
 from mediastudio.db import Database, DatabaseDep
-from mediastudio.errors import Conflict, Forbidden, Unauthorized
+from mediastudio.errors import Conflict, Forbidden, NotFound, Unauthorized
 from mediastudio.settings import Settings, SettingsDep
 
 SETUP_FIRST = "Create the administrator account first (the setup page, or: mediastudio users create NAME --admin)."
@@ -126,6 +128,16 @@ class AuthController(Controller):
             )
         return _signed_in(database, settings, request, user, HTTP_201_CREATED)
 
+    @get("/invites/{secret:str}", summary="Whether an invitation link is still valid (anyone holding it)",
+         sync_to_thread=True)
+    def check_invite(self, secret: str, database: DatabaseDep) -> InviteCheck:
+        with database.session() as db:
+            invite = invites.find(db, secret)
+        if invite is None:
+            raise NotFound("This invitation link has expired or has been used.",
+                           hint="Ask the administrator who sent it for a new one.")
+        return InviteCheck(expires_at=invite.expires_at)
+
     @post(
         "/register",
         summary="Create an account (a guest calling this keeps their work)",
@@ -135,7 +147,7 @@ class AuthController(Controller):
     )
     def register(
         self,
-        data: JSONBody[Credentials],
+        data: JSONBody[Registration],
         request: Request,
         database: DatabaseDep,
         settings: SettingsDep,
@@ -145,8 +157,11 @@ class AuthController(Controller):
             if users.count_registered(db) == 0:
                 raise Conflict("No administrator exists yet.", hint=SETUP_FIRST)
             guest = maybe_identity.user if maybe_identity and maybe_identity.user.is_guest else None
-            if guest is None and not get_policy(db, settings).registration_open:
-                raise Forbidden("Registration is closed on this server.", hint="Ask an administrator for an account.")
+            if data.invite:
+                invites.use(db, data.invite)  # one use taken in this transaction; refused if none is left
+            elif guest is None and not get_policy(db, settings).registration_open:
+                raise Forbidden("Registration is closed on this server.",
+                                hint="Ask an administrator for an account or an invitation link.")
             kwargs: _NewAccount = {
                 "username": data.username,
                 "password": data.password,

@@ -18,7 +18,8 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, func, or_, select
 
-from mediastudio.accounts import users
+from mediastudio.accounts import invites, users
+from mediastudio.accounts.tables import Invite
 from mediastudio.auth.identity import Identity, IdentityDep, provide_admin
 from mediastudio.auth.schemas import Credentials, Password
 from mediastudio.auth.tables import User
@@ -190,3 +191,48 @@ class PeopleController(Controller):
                                      hint="Pick another enabled account with a password.")
                 workspaces.hand_over_workspaces(db, user, heir)
             users.delete_user(db, user, settings.data_dir)
+
+
+class NewInvite(BaseModel):
+    days: int = Field(7, ge=1, le=90, description="Valid for this many days")
+    uses: int = Field(1, ge=1, le=500, description="How many people may register with it")
+    note: str = Field("", max_length=200, description="Who it is for, for your list")
+
+
+class InviteOut(BaseModel):
+    id: str
+    note: str
+    uses_left: int
+    used: int
+    created_at: UtcDatetime
+    expires_at: UtcDatetime
+    secret: str | None = Field(None, description="Only when it is made: the link is /register?invite=<secret>")
+
+    @classmethod
+    def of(cls, invite: Invite, secret: str | None = None) -> InviteOut:
+        return cls(id=invite.id, note=invite.note, uses_left=invite.uses_left, used=invite.used,
+                   created_at=invite.created_at, expires_at=invite.expires_at, secret=secret)
+
+
+class InvitesController(Controller):
+    path = "/api/v1/admin/invites"
+    tags = ("admin",)
+    dependencies = {"identity": Provide(provide_admin, sync_to_thread=False)}  # noqa: RUF012  (Litestar's way)
+
+    @get("/", summary="The invitation links still valid (administrators)", sync_to_thread=True)
+    def list_invites(self, database: DatabaseDep, identity: IdentityDep) -> Page[InviteOut]:
+        with database.session() as db:
+            return Page(items=[InviteOut.of(i) for i in invites.active(db)])
+
+    @post("/", summary="Make an invitation link: who holds it may register while registration is closed "
+                       "(administrators)", status_code=HTTP_201_CREATED, sync_to_thread=True)
+    def make_invite(self, data: JSONBody[NewInvite], database: DatabaseDep, identity: IdentityDep) -> InviteOut:
+        with database.transaction() as db:
+            invite, secret = invites.make(db, identity.user, days=data.days, uses=data.uses, note=data.note)
+        return InviteOut.of(invite, secret)
+
+    @delete("/{invite_id:str}", summary="Withdraw an invitation link (administrators)",
+            status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
+    def revoke_invite(self, invite_id: str, database: DatabaseDep, identity: IdentityDep) -> None:
+        with database.transaction() as db:
+            invites.revoke(db, invite_id)

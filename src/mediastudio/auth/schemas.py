@@ -29,6 +29,16 @@ class Credentials(BaseModel):
                                      description="Shown to others; defaults to the username.")
 
 
+class Registration(Credentials):
+    invite: str | None = Field(None, max_length=128, description="The secret of an invitation link "
+                                                                  "(/register?invite=…): lets you register while "
+                                                                  "registration is closed.")
+
+
+class InviteCheck(BaseModel):
+    expires_at: UtcDatetime
+
+
 class LoginBody(BaseModel):
     username: str = Field(max_length=256)
     password: str = Field(max_length=PASSWORD_MAX)

@@ -32,8 +32,14 @@ export function setupAdmin(body: Credentials): Promise<Result<Me>> {
 }
 
 /** Creates an account; called by a guest, it turns the guest into that account ("claim"). */
-export function register(body: Credentials): Promise<Result<Me>> {
-	return settle(api.POST('/api/v1/auth/register', { body }));
+/** Registers; `invite` is the secret of an invitation link, which lets someone register while registration is closed. */
+export function register(body: Credentials, invite?: string | null): Promise<Result<Me>> {
+	return settle(api.POST('/api/v1/auth/register', { body: { ...body, invite: invite || null } }));
+}
+
+/** Whether an invitation link is still valid (a 404 problem when it has expired or been used). */
+export function checkInvite(secret: string): Promise<Result<{ expires_at: string }>> {
+	return settle(api.GET('/api/v1/auth/invites/{secret}', { params: { path: { secret } }, cache: 'no-store' }));
 }
 
 export function login(username: string, password: string): Promise<Result<Me>> {

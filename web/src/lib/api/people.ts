@@ -32,3 +32,24 @@ export function resetPassword(userId: string, password: string | null): Promise<
 export function deletePerson(userId: string, projects: 'delete' | 'transfer', to?: string): Promise<Result<void>> {
 	return settle(api.DELETE('/api/v1/admin/users/{user_id}', { params: { path: { user_id: userId }, query: { projects, to } } }));
 }
+
+export type Invite = components['schemas']['InviteOut'];
+
+export async function listInvites(): Promise<Result<Invite[]>> {
+	const result = await settle<{ items: Invite[] }>(api.GET('/api/v1/admin/invites', { cache: 'no-store' }));
+	return result.ok ? { ok: true, data: result.data.items } : result;
+}
+
+/** A new invitation link; its `secret` comes this once. */
+export function makeInvite(body: { days: number; uses: number; note: string }): Promise<Result<Invite>> {
+	return settle(api.POST('/api/v1/admin/invites', { body }));
+}
+
+export function revokeInvite(inviteId: string): Promise<Result<void>> {
+	return settle(api.DELETE('/api/v1/admin/invites/{invite_id}', { params: { path: { invite_id: inviteId } } }));
+}
+
+/** The link someone registers with. */
+export function inviteLink(secret: string, origin = location.origin): string {
+	return `${origin}/register?invite=${encodeURIComponent(secret)}`;
+}

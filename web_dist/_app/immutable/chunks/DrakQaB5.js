@@ -1,1 +1,0 @@
-import{i as o,j as v,k as l,E as m,l as y,m as f,q as p,v as i,H as T,w as A}from"./DSYl-uVw.js";import{B as E}from"./Y9GB0Hip.js";function k(d,_,e){var s;o&&(s=A,v());var r=new E(d);l(()=>{var a=_()??null;if(o){var h=y(s),c=h===T,u=a!==null;if(c!==u){var t=f();p(t),r.anchor=t,i(!1),r.ensure(a,a&&(n=>e(n,a))),i(!0);return}}r.ensure(a,a&&(n=>e(n,a)))},m)}export{k as c};
