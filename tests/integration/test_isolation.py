@@ -101,6 +101,8 @@ def test_no_route_leaks_another_workspace(server: RunningServer) -> None:
         "webhook_id": hook["id"],
         "node_id": "generate",
         "name": "vera-secret-model",
+        "invite_id": "no-such-invite",
+        "secret": "no-such-invitation-secret",
     }
 
     stranger = ApiClient(server.url)
@@ -130,9 +132,12 @@ def test_no_route_leaks_another_workspace(server: RunningServer) -> None:
                 leaked = [m for m in markers if m in response.text and m not in sent]
                 assert not leaked, f"{method.upper()} {path} as {who} leaked {leaked}: {response.text[:300]}"
                 assert response.status_code < 500, f"{method.upper()} {path} as {who}: {response.text}"
+                if path.startswith("/api/v1/auth/invites/"):  # anyone may ask whether an invitation link holds
+                    assert response.status_code == 404, f"{method.upper()} {path} as {who}: {response.status_code}"
+                    continue
                 if params and who == "other workspace":
-                    # Models belong to the instance, not a workspace: only administrators change them.
-                    expected = 403 if path.startswith("/api/v1/models/") else 404
+                    # Models and people belong to the instance, not a workspace: only administrators change them.
+                    expected = 403 if path.startswith(("/api/v1/models/", "/api/v1/admin/")) else 404
                     assert response.status_code == expected, f"{method.upper()} {path} as {who}: {response.status_code}"
                 if params and who == "anonymous":
                     assert response.status_code == 401, f"{method.upper()} {path} as {who}: {response.status_code}"

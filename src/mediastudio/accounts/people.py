@@ -20,7 +20,7 @@ from sqlmodel import Session, col, func, or_, select
 
 from mediastudio.accounts import invites, users
 from mediastudio.accounts.tables import Invite
-from mediastudio.auth.identity import Identity, IdentityDep, provide_admin
+from mediastudio.auth.identity import Identity, IdentityDep, admins_only, provide_admin
 from mediastudio.auth.schemas import Credentials, Password
 from mediastudio.auth.tables import User
 from mediastudio.common import Page, UtcDatetime
@@ -96,6 +96,7 @@ def _other_admins(db: Session, user: User) -> int:
 class PeopleController(Controller):
     path = "/api/v1/admin/users"
     tags = ("admin",)
+    guards = [admins_only]  # noqa: RUF012  (Litestar's way)
     dependencies = {"identity": Provide(provide_admin, sync_to_thread=False)}  # noqa: RUF012  (Litestar's way)
 
     @get("/", summary="Everyone with an account (administrators)", sync_to_thread=True)
@@ -217,6 +218,7 @@ class InviteOut(BaseModel):
 class InvitesController(Controller):
     path = "/api/v1/admin/invites"
     tags = ("admin",)
+    guards = [admins_only]  # noqa: RUF012  (Litestar's way)
     dependencies = {"identity": Provide(provide_admin, sync_to_thread=False)}  # noqa: RUF012  (Litestar's way)
 
     @get("/", summary="The invitation links still valid (administrators)", sync_to_thread=True)

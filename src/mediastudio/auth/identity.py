@@ -48,6 +48,12 @@ def provide_admin(request: ASGIConnection) -> Identity:
     return identity
 
 
+def admins_only(connection: ASGIConnection, _handler: object) -> None:
+    """A guard: refuses anyone but an administrator before the request's parameters are even read (a
+    non-administrator learns nothing of what a route would take)."""
+    provide_admin(connection)
+
+
 IdentityDep = NamedDependency[Identity]
 OptionalIdentityDep = NamedDependency[Identity | None]
 
