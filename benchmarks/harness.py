@@ -200,11 +200,20 @@ def table(measures: list[Measure]) -> str:
     return "\n".join(rows)
 
 
-def compared(measure: dict[str, object]) -> float | None:
-    """The number compared between runs: the ratio to the anchor when there is one, else the value."""
+def compared(measure: dict[str, object], *, by_ratio: bool = True) -> float | None:
+    """The number compared between runs: the ratio to the anchor when there is one (and `by_ratio`), else the
+    value."""
     ratio = measure.get("ratio")
-    value = ratio if isinstance(ratio, int | float) else measure.get("value")
+    value = ratio if by_ratio and isinstance(ratio, int | float) else measure.get("value")
     return float(value) if isinstance(value, int | float) else None
+
+
+def compared_pair(now: dict[str, object], old: dict[str, object]) -> tuple[float | None, float | None]:
+    """Two runs' numbers for one measure, like with like: the ratios when both runs have one, else the values
+    (a run whose anchor read 0 — no frame dropped on the bare page — has no ratio; the next run's ratio to a
+    small anchor must not be held against that run's value)."""
+    by_ratio = all(isinstance(m.get("ratio"), int | float) for m in (now, old))
+    return compared(now, by_ratio=by_ratio), compared(old, by_ratio=by_ratio)
 
 
 def regressions(current: dict[str, object], baseline: dict[str, object]) -> list[str]:
@@ -216,7 +225,7 @@ def regressions(current: dict[str, object], baseline: dict[str, object]) -> list
         old = before.get(key)
         if old is None:
             continue
-        now_value, old_value = compared(m), compared(old)
+        now_value, old_value = compared_pair(m, old)
         if now_value is None or old_value is None or now_value <= 0 or old_value <= 0:
             continue
         worse = now_value / old_value if m["better"] == "lower" else old_value / now_value
@@ -238,7 +247,7 @@ def worst_of(runs: list[dict[str, object]]) -> dict[str, object]:
         for m in run["measures"]:  # type: ignore[union-attr]
             key = f"{m['section']}/{m['name']}"
             old = chosen.get(key)
-            value, before = compared(m), compared(old) if old else None
+            value, before = compared_pair(m, old) if old else (compared(m), None)
             worse = value is not None and before is not None and (
                 value > before if m["better"] == "lower" else value < before)
             if old is None or before is None or worse:

@@ -53,3 +53,14 @@ def test_a_baseline_of_several_runs_keeps_each_measures_worst() -> None:
     # A run like the busy one is no regression against it; one 3.5× worse than the worst still is.
     assert regressions(busy, baseline) == []
     assert regressions(_run(Measure("api", "p95", 10.5, "ms", "lower", anchor=1.0, anchor_name="bare")), baseline)
+
+
+def test_a_ratio_is_never_held_against_a_value() -> None:
+    """The bare page dropped no frame in the baseline's run (anchor 0: no ratio, its value was kept) and a few in
+    this one: the two runs are compared on their values, not this run's ratio against the baseline's value."""
+    before = _run(Measure("ui", "dropped frames", 4.37, "%", "lower", anchor=0.0, anchor_name="bare page"))
+    now = _run(Measure("ui", "dropped frames", 5.67, "%", "lower", anchor=0.28, anchor_name="bare page"))
+    assert regressions(now, before) == []
+    much_worse = _run(Measure("ui", "dropped frames", 40.0, "%", "lower", anchor=0.28, anchor_name="bare page"))
+    assert [line.split(":")[0] for line in regressions(much_worse, before)] == ["ui/dropped frames"]
+    assert worst_of([before, now])["measures"][0]["value"] == 5.67  # type: ignore[index]
