@@ -165,10 +165,15 @@ def test_an_invitation_link_opens_registration_while_it_is_closed(browser: Brows
         visitor.get_by_role("button", name="Create account").click()
         expect(visitor).to_have_url(f"{url}/")
         SHOTS.mkdir(parents=True, exist_ok=True)
-        visitor.context.clear_cookies()  # someone else with the same link: it is used up, and says so
-        visitor.goto(address)
-        expect(visitor.get_by_test_id("invite-invalid")).to_be_visible()
-        visitor.screenshot(path=str(SHOTS / "invite-used.png"))
+        latecomer = browser.new_context(viewport=DESKTOP)
+        try:  # someone else with the same link (a profile of their own): it is used up, and says so
+            late = latecomer.new_page()
+            console.watch(late)
+            late.goto(address)
+            expect(late.get_by_test_id("invite-invalid")).to_be_visible()
+            late.screenshot(path=str(SHOTS / "invite-used.png"))
+        finally:
+            latecomer.close()
     finally:
         context.request.patch(f"{url}/api/v1/auth/config", data={"registration_open": True},
                               headers={"X-CSRF-Token": next(c["value"] for c in context.cookies()

@@ -7,7 +7,7 @@ from typing import TypedDict
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import Cookie
 from litestar.di import Provide
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from mediastudio.accounts import invites, users
@@ -130,7 +130,7 @@ class AuthController(Controller):
 
     @get("/invites/{secret:str}", summary="Whether an invitation link is still valid (anyone holding it)",
          sync_to_thread=True)
-    def check_invite(self, secret: str, database: DatabaseDep) -> InviteCheck:
+    def check_invite(self, secret: FromPath[str], database: DatabaseDep) -> InviteCheck:
         with database.session() as db:
             invite = invites.find(db, secret)
         if invite is None:

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
 from litestar.di import Provide
-from litestar.params import JSONBody, Parameter
+from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, func, or_, select
@@ -89,8 +89,8 @@ def _not_yourself(identity: Identity, user: User, what: str) -> None:
 
 
 def _other_admins(db: Session, user: User) -> int:
-    return len(db.exec(select(User.id).where(col(User.is_admin).is_(True), col(User.disabled).is_(False),
-                                             User.id != user.id)).all())
+    return db.exec(select(func.count()).select_from(User).where(
+        col(User.is_admin).is_(True), col(User.disabled).is_(False), User.id != user.id)).one()
 
 
 class PeopleController(Controller):
@@ -130,7 +130,7 @@ class PeopleController(Controller):
 
     @patch("/{user_id:str}", summary="Disable or enable, make or unmake administrator, rename (administrators)",
            sync_to_thread=True)
-    def update_person(self, user_id: str, data: JSONBody[PersonPatch], database: DatabaseDep,
+    def update_person(self, user_id: FromPath[str], data: JSONBody[PersonPatch], database: DatabaseDep,
                       identity: IdentityDep) -> Person:
         with database.transaction() as db:
             user = _person(db, user_id)
@@ -156,7 +156,7 @@ class PeopleController(Controller):
 
     @post("/{user_id:str}/password", summary="Set or reset someone's password; their sessions end (administrators)",
           status_code=200, sync_to_thread=True)
-    def reset_password(self, user_id: str, data: JSONBody[PasswordReset], database: DatabaseDep,
+    def reset_password(self, user_id: FromPath[str], data: JSONBody[PasswordReset], database: DatabaseDep,
                        settings: SettingsDep, identity: IdentityDep) -> PasswordSet:
         made = None if data.password else "-".join(secrets.token_urlsafe(6) for _ in range(3))
         with database.transaction() as db:
@@ -170,7 +170,7 @@ class PeopleController(Controller):
 
     @delete("/{user_id:str}", summary="Delete an account; its projects deleted or handed to someone (administrators)",
             status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
-    def delete_person(self, user_id: str, database: DatabaseDep, settings: SettingsDep, identity: IdentityDep,
+    def delete_person(self, user_id: FromPath[str], database: DatabaseDep, settings: SettingsDep, identity: IdentityDep,
                       projects: Annotated[TheirProjects, Parameter(
                           description="`delete`: the workspaces only they are in go with them; `transfer`: those "
                                       "workspaces and their projects go to `to`")],
@@ -235,6 +235,6 @@ class InvitesController(Controller):
 
     @delete("/{invite_id:str}", summary="Withdraw an invitation link (administrators)",
             status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
-    def revoke_invite(self, invite_id: str, database: DatabaseDep, identity: IdentityDep) -> None:
+    def revoke_invite(self, invite_id: FromPath[str], database: DatabaseDep, identity: IdentityDep) -> None:
         with database.transaction() as db:
             invites.revoke(db, invite_id)
