@@ -18,8 +18,10 @@ TEST_CLIENT_HOST = "testserver.local"
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Settings on a fresh data folder; no GPU probe (API tests must not wait on torch)."""
-    return Settings(data_dir=tmp_path / "data", probe_gpu=False, allowed_hosts=[TEST_CLIENT_HOST])
+    """Settings on a fresh data folder; no GPU probe (API tests must not wait on torch). Registration and guests
+    are open (a studio's own defaults close them), as most tests register people or try the studio as guests."""
+    return Settings(data_dir=tmp_path / "data", probe_gpu=False, allowed_hosts=[TEST_CLIENT_HOST],
+                    registration_open=True, guests_enabled=True)
 
 
 @pytest.fixture

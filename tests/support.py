@@ -88,6 +88,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _server_env(env: dict[str, str] | None) -> dict[str, str]:
+    merged = {**os.environ, **OPEN_STUDIO_ENV, **(env or {})}
+    return {name: value for name, value in merged.items() if value != "" or name not in OPEN_STUDIO_ENV}
+
+
 @dataclass
 class RunningServer:
     """A real `mediastudio serve` subprocess on 127.0.0.1."""
@@ -113,10 +118,17 @@ class RunningServer:
         return time.monotonic() - started
 
 
+# A studio's own defaults close registration and guests until its administrator says who it is for; most tests
+# register people or try it as guests, so their servers start open. A test of the defaults passes these as "".
+OPEN_STUDIO_ENV = {"MEDIASTUDIO_REGISTRATION_OPEN": "true", "MEDIASTUDIO_GUESTS_ENABLED": "true"}
+
+
 def start_server(tmp: Path, *, env: dict[str, str] | None = None,
                  args: list[str] | None = None, port: int | None = None) -> RunningServer:
     """Start `mediastudio serve` on `port` (a free one by default) and wait (bounded) until /api/v1/health
-    answers. The same `tmp` and port again restart a stopped server on its data (the same origin for a browser)."""
+    answers. The same `tmp` and port again restart a stopped server on its data (the same origin for a browser).
+    Registration and guests are open (`OPEN_STUDIO_ENV`) unless `env` says otherwise; a variable given as ""
+    is left out, so the studio's own default applies."""
     port = port or free_port()
     data_dir = tmp / "data"
     log_path = tmp / f"server-{port}.log"
@@ -124,7 +136,7 @@ def start_server(tmp: Path, *, env: dict[str, str] | None = None,
                "--port", str(port), "--data-dir", str(data_dir), "--no-open", *(args or [])]
     log_file = log_path.open("w")
     process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, **(env or {})}, cwd=tmp)
+                               env=_server_env(env), cwd=tmp)
     server = RunningServer(process, f"http://127.0.0.1:{port}", data_dir, log_path)
 
     def healthy() -> bool:

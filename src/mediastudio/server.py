@@ -9,7 +9,7 @@ import socket
 import sys
 import threading
 import webbrowser
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import uvicorn
 
@@ -46,10 +46,12 @@ def check_port_free(host: str, port: int) -> None:
 class StudioServer(uvicorn.Server):
     """Announces the URL once the socket is really listening, and opens the browser if asked."""
 
-    def __init__(self, config: uvicorn.Config, settings: Settings, open_browser: bool) -> None:
+    def __init__(self, config: uvicorn.Config, settings: Settings, open_browser: bool,
+                 warnings: Callable[[], list[str]] = list) -> None:
         super().__init__(config)
         self.settings = settings
         self.open_browser = open_browser
+        self.warnings = warnings  # lines printed under the URL (accounts/reach.py)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -66,6 +68,8 @@ class StudioServer(uvicorn.Server):
         url = self.settings.public_url
         print(f"Mediastudio {__version__} is running at {url}", flush=True)
         print(f"Data folder: {self.settings.data_dir}", flush=True)
+        for line in self.warnings():
+            print(line, flush=True)
         print("Press Ctrl+C to stop.", flush=True)
         if self.open_browser:
             threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
@@ -87,6 +91,7 @@ def raise_open_files_limit() -> int:
 
 def run_server(settings: Settings, open_browser: bool | None = None) -> None:
     """Build the app and serve it until Ctrl+C or SIGTERM."""
+    from mediastudio.accounts.reach import studio_reach_warnings
     from mediastudio.app import create_app
 
     check_port_free(settings.host, settings.port)
@@ -104,6 +109,7 @@ def run_server(settings: Settings, open_browser: bool | None = None) -> None:
         access_log=False,
         server_header=False,
     )
-    server = StudioServer(config, settings, desktop_present() if open_browser is None else open_browser)
+    server = StudioServer(config, settings, desktop_present() if open_browser is None else open_browser,
+                          lambda: studio_reach_warnings(app.state.studio.db, settings))
     server.run()
     print("Mediastudio stopped.", flush=True)

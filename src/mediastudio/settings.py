@@ -37,9 +37,11 @@ class Settings(BaseSettings):
         description="Host names (and addresses) this studio answers to, besides loopback names and the --host "
                     "address; requests naming any other Host are refused (DNS rebinding). '*' allows any.")
 
-    # Accounts. The two switches below are first-run defaults: admins change them in the UI later.
-    registration_open: bool = Field(True, description="Anyone may register (admins can turn it off).")
-    guests_enabled: bool = Field(True, description="'Try without an account' is offered.")
+    # Accounts. The two switches below are first-run defaults, closed unless set: the administrator's choice of who
+    # the studio is for (at setup, in Server settings or `mediastudio mode`) replaces them.
+    registration_open: bool = Field(False, description="Anyone may register (until an administrator decides).")
+    guests_enabled: bool = Field(False, description="'Try without an account' is offered (until an administrator "
+                                                    "decides).")
     password_min_length: int = Field(8, ge=6, le=128)
     session_days: int = Field(30, ge=1, description="A browser session lasts this long unused.")
     live_recheck_seconds: float = Field(30.0, gt=0, le=3600, description="Open WebSockets check their caller's "

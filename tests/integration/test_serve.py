@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support import RunningServer, free_port, wait_until
+from support import RunningServer, free_port, start_server, wait_until
 
 GPU_PROBE_TIMEOUT_S = 60
 
@@ -138,3 +138,36 @@ def test_serve_raises_its_open_files_limit_to_what_the_system_allows(
     limits = Path(f"/proc/{server.process.pid}/limits").read_text()
     line = next(line for line in limits.splitlines() if line.startswith("Max open files"))
     assert line.split()[3:5] == [str(hard), str(hard)], line
+
+
+def test_the_mode_chosen_with_the_cli_is_what_serve_reports_and_warns_about(tmp_path: Path) -> None:
+    """`serve` checks where it listens against who the studio is for (accounts/reach.py words it; its cases
+    beyond loopback are unit tests, tests/unit/test_studio_modes.py: tests listen on 127.0.0.1 only)."""
+    data_dir = tmp_path / "data"  # where start_server keeps its data
+
+    def mode(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "mediastudio", "mode", *args, "--data-dir", str(data_dir)],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "not chosen yet" in mode() and "Guests: off" in mode()
+    assert "team (My team on our network)" in mode("team")
+    # The studio's own defaults (no MEDIASTUDIO_* switches): the mode decides.
+    server = start_server(tmp_path, env={"MEDIASTUDIO_REGISTRATION_OPEN": "", "MEDIASTUDIO_GUESTS_ENABLED": ""})
+    try:
+        assert server.data_dir == data_dir
+        config = httpx.get(f"{server.url}/api/v1/auth/config").json()
+        assert (config["mode"], config["registration_open"], config["guests_enabled"]) == ("team", False, False)
+        assert config["listens_beyond_loopback"] is False
+        note = 'this studio is for "My team on our network" but listens on 127.0.0.1 only'
+        log = wait_until(server.log, until=lambda text: "Press Ctrl+C" in text, message="the start-up lines")
+        assert note in log and "--host 0.0.0.0" in log
+
+        assert "Registration: open" in mode("class")  # beside the running server: the next request sees it
+        config = httpx.get(f"{server.url}/api/v1/auth/config").json()
+        assert (config["mode"], config["registration_open"], config["guests_enabled"]) == ("class", True, True)
+        assert subprocess.run([sys.executable, "-m", "mediastudio", "mode", "everyone", "--data-dir", str(data_dir)],
+                              capture_output=True, text=True, timeout=60).returncode == 2
+    finally:
+        server.stop()

@@ -13,18 +13,19 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from mediastudio.accounts import invites, users
 from mediastudio.auth.identity import IdentityDep, OptionalIdentityDep, provide_admin
 from mediastudio.auth.middleware import CSRF_COOKIE, SESSION_COOKIE, client_ip, json_from_this_site
+from mediastudio.auth.modes import is_loopback
 from mediastudio.auth.passwords import verify_password
-from mediastudio.auth.policy import get_policy, update_policy
+from mediastudio.auth.policy import get_policy, is_custom, policy_mode, update_policy
 from mediastudio.auth.ratelimit import GuestLimitDep, LoginThrottleDep
 from mediastudio.auth.schemas import (
     AuthConfig,
     AuthConfigPatch,
-    Credentials,
     InviteCheck,
     LoginBody,
     Me,
     ProfilePatch,
     Registration,
+    Setup,
     UserOut,
 )
 from mediastudio.auth.sessions import create_session, revoke_session
@@ -78,6 +79,9 @@ def _auth_config(database: Database, settings: Settings) -> AuthConfig:
             setup_required=users.count_registered(db) == 0,
             registration_open=policy.registration_open,
             guests_enabled=policy.guests_enabled,
+            mode=policy_mode(policy),
+            custom=is_custom(policy),
+            listens_beyond_loopback=not is_loopback(settings.host),
             password_min_length=settings.password_min_length,
             guest_expiry_days=settings.guest_expiry_days,
             colors=list(users.COLORS),
@@ -94,16 +98,15 @@ class AuthController(Controller):
 
     @patch(
         "/config",
-        summary="Open or close registration and guest access (admins)",
+        summary="Who the studio is for; open or close registration and guest access (admins)",
         sync_to_thread=True,
         dependencies={"identity": Provide(provide_admin, sync_to_thread=False)},
     )
     def update_config(self, data: JSONBody[AuthConfigPatch], database: DatabaseDep, settings: SettingsDep,
                       identity: IdentityDep) -> AuthConfig:
         with database.transaction() as db:
-            update_policy(
-                db, settings, registration_open=data.registration_open, guests_enabled=data.guests_enabled
-            )
+            update_policy(db, settings, registration_open=data.registration_open,
+                          guests_enabled=data.guests_enabled, mode=data.mode)
         return _auth_config(database, settings)
 
     @post(
@@ -113,7 +116,7 @@ class AuthController(Controller):
         sync_to_thread=True,
         guards=[json_from_this_site],
     )
-    def setup(self, data: JSONBody[Credentials], request: Request, database: DatabaseDep,
+    def setup(self, data: JSONBody[Setup], request: Request, database: DatabaseDep,
               settings: SettingsDep) -> Response[Me]:
         with database.transaction() as db:
             if users.count_registered(db) > 0:
@@ -126,6 +129,8 @@ class AuthController(Controller):
                 is_admin=True,
                 min_length=settings.password_min_length,
             )
+            if data.mode is not None:  # without one, the settings' switches stand
+                update_policy(db, settings, registration_open=None, guests_enabled=None, mode=data.mode)
         return _signed_in(database, settings, request, user, HTTP_201_CREATED)
 
     @get("/invites/{secret:str}", summary="Whether an invitation link is still valid (anyone holding it)",
@@ -161,7 +166,8 @@ class AuthController(Controller):
                 invites.use(db, data.invite)  # one use taken in this transaction; refused if none is left
             elif guest is None and not get_policy(db, settings).registration_open:
                 raise Forbidden("Registration is closed on this server.",
-                                hint="Ask an administrator for an account or an invitation link.")
+                                hint="Ask an administrator for an account or an invitation link (an administrator "
+                                     "opens registration in Server settings → Who is this studio for).")
             kwargs: _NewAccount = {
                 "username": data.username,
                 "password": data.password,
@@ -208,7 +214,9 @@ class AuthController(Controller):
             if users.count_registered(db) == 0:
                 raise Conflict("No administrator exists yet.", hint=SETUP_FIRST)
             if not get_policy(db, settings).guests_enabled:
-                raise Forbidden("Guest access is turned off on this server.", hint="Register or log in.")
+                raise Forbidden("Guest access is turned off on this server.",
+                                hint="Log in, or ask an administrator to turn on guest access (Server settings → "
+                                     "Who is this studio for).")
             guest_limit.check(client_ip(request.scope))
             user = users.create_guest(db)
         return _signed_in(database, settings, request, user, HTTP_201_CREATED)

@@ -8,6 +8,7 @@ from litestar.params import Parameter
 from pydantic import BaseModel, Field
 
 from mediastudio.api_types import NOT_BLANK, text
+from mediastudio.auth.modes import StudioMode
 from mediastudio.auth.tables import ApiToken, User
 from mediastudio.common import UtcDatetime
 
@@ -27,6 +28,18 @@ class Credentials(BaseModel):
     password: Password
     display_name: str | None = Field(None, max_length=DISPLAY_NAME_MAX,
                                      description="Shown to others; defaults to the username.")
+
+
+MODE_DESCRIPTION = ("Who the studio is for: 'solo' (just me on this machine: no registration, no guests), 'team' "
+                    "(my team on our network: people join by invitation link or an account an administrator makes; "
+                    "no guests), 'class' (a class or open studio: anyone who reaches it registers or tries it as a "
+                    "guest, within the guest quotas).")
+
+
+class Setup(Credentials):
+    mode: StudioMode | None = Field(None, description=MODE_DESCRIPTION + " Sets registration and guests to that "
+                                    "mode's defaults; without it the server's settings decide "
+                                    "(MEDIASTUDIO_REGISTRATION_OPEN, MEDIASTUDIO_GUESTS_ENABLED).")
 
 
 class Registration(Credentials):
@@ -78,12 +91,19 @@ class AuthConfig(BaseModel):
     setup_required: bool = Field(description="No account exists yet: the first visitor creates the admin.")
     registration_open: bool
     guests_enabled: bool
+    mode: StudioMode | None = Field(description=MODE_DESCRIPTION + " Null until an administrator picks one.")
+    custom: bool = Field(description="Registration or guests differ from what the mode sets (always true without "
+                                     "a mode).")
+    listens_beyond_loopback: bool = Field(description="The server listens on an address other machines may reach "
+                                                      "(false: 127.0.0.1 only, so nobody else can use it).")
     password_min_length: int
     guest_expiry_days: int = Field(description="Guests idle this many days are removed with their work.")
     colors: list[str] = Field(description="The presence colour palette offered on the profile page.")
 
 
 class AuthConfigPatch(BaseModel):
+    mode: StudioMode | None = Field(None, description="Pick who the studio is for: sets registration and guests to "
+                                                      "that mode's defaults (then the switches sent beside it).")
     registration_open: bool | None = None
     guests_enabled: bool | None = None
 

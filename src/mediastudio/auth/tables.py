@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from sqlalchemy.engine import Connection
+from sqlmodel import Field, SQLModel, text
 
 from mediastudio.common import utcnow
 
@@ -62,3 +63,12 @@ class AuthPolicy(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     registration_open: bool
     guests_enabled: bool
+    mode: str | None = Field(default=None, description="Who the studio is for (auth/modes.py:StudioMode); None "
+                             "until an administrator picks one (the switches then came from the settings).")
+
+
+def add_missing_columns(conn: Connection) -> None:
+    """Columns added after the table's first release, for databases made before them."""
+    present = {row[1] for row in conn.execute(text("PRAGMA table_info(auth_policy)"))}
+    if present and "mode" not in present:
+        conn.execute(text("ALTER TABLE auth_policy ADD COLUMN mode VARCHAR"))
