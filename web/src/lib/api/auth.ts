@@ -7,7 +7,10 @@ export type AuthConfig = components['schemas']['AuthConfig'];
 export type AuthConfigPatch = components['schemas']['AuthConfigPatch'];
 export type Me = components['schemas']['Me'];
 export type User = components['schemas']['UserOut'];
-export type Credentials = components['schemas']['Credentials'];
+/** The first administrator's account, and who the studio is for (`mode`; without it the server's settings decide). */
+export type SetupBody = components['schemas']['Setup'];
+/** A new account's username, password and display name (setup and registration). */
+export type Credentials = Pick<SetupBody, 'username' | 'password' | 'display_name'>;
 export type ProfilePatch = components['schemas']['ProfilePatch'];
 export type ApiToken = components['schemas']['TokenOut'];
 export type ApiTokenCreated = components['schemas']['TokenCreated'];
@@ -27,7 +30,7 @@ export function fetchMe(): Promise<Result<Me>> {
 	return settle(api.GET('/api/v1/auth/me', { headers: JSON_ONLY, cache: 'no-store' }));
 }
 
-export function setupAdmin(body: Credentials): Promise<Result<Me>> {
+export function setupAdmin(body: SetupBody): Promise<Result<Me>> {
 	return settle(api.POST('/api/v1/auth/setup', { body }));
 }
 
