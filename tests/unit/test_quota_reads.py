@@ -6,6 +6,7 @@ for a role that has a daily limit."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,32 @@ def test_a_daily_gpu_limit_sums_the_days_gpu_time(studio: Studio) -> None:
     seen = start(studio, guest)
     gpu = [s for s in on("tasks", seen) if "started_at" in s.split("FROM")[0]]
     assert len(gpu) == 1 and len(on("tasks", seen)) == 2, seen  # guests have 10 GPU minutes a day by default
+
+
+def test_gpu_time_counts_today_in_utc_and_a_task_up_to_now(studio: Studio) -> None:
+    """A real task run through the runner: its time counts today, up to the moment asked (so a running task counts
+    its time so far), and not at all the next UTC day."""
+    from datetime import timedelta
+
+    from mediastudio.quotas.service import day_start, next_reset
+    from mediastudio.tasks.service import gpu_seconds_today
+    from mediastudio.tasks.tables import Task
+
+    with studio.db.transaction() as db:
+        ana = create_user(db, username="ana", password="violet tram sixteen")
+        task = studio.tasks.new(db, ana, "test.sleep", {"steps": 2, "step_seconds": 0.15}, None)
+        cpu = studio.tasks.new(db, ana, "test.sleep_cpu", {"steps": 1, "step_seconds": 0.1}, None)
+    studio.tasks.runner.execute(task.id)
+    studio.tasks.runner.execute(cpu.id)  # the CPU lane's time is not GPU time
+    with studio.db.session() as db:
+        ran = db.get(Task, task.id)
+        assert ran is not None and ran.status == "succeeded" and ran.started_at and ran.finished_at
+        started = ran.started_at.replace(tzinfo=ran.started_at.tzinfo or UTC)
+        finished = ran.finished_at.replace(tzinfo=ran.finished_at.tzinfo or UTC)
+        whole = (finished - started).total_seconds()
+        assert whole >= 0.3
+        assert gpu_seconds_today(db, ana.id, finished + timedelta(minutes=5)) == pytest.approx(whole)
+        assert gpu_seconds_today(db, ana.id, started + timedelta(seconds=0.1)) == pytest.approx(0.1)
+        tomorrow = next_reset(finished) + timedelta(seconds=30)
+        assert day_start(tomorrow) == next_reset(finished) and day_start(tomorrow).hour == 0
+        assert gpu_seconds_today(db, ana.id, tomorrow) == 0
