@@ -94,9 +94,9 @@ def test_an_admin_sets_each_roles_quotas(browser: Browser, server: RunningServer
     expect(card.get_by_test_id("quotas-user").get_by_label("GPU minutes per day")).to_have_value("")  # no limit
     expect(card).to_contain_text("Resets at 00:00 UTC")
 
-    runs.fill("0")  # named, and nothing sent
+    runs.fill("-1")  # named, and nothing sent
     card.get_by_role("button", name="Save quotas").click()
-    expect(card.get_by_test_id("quotas-problem")).to_contain_text("Guests: runs at once needs a whole number")
+    expect(card.get_by_test_id("quotas-problem")).to_contain_text("Guests: runs at once needs a whole number, 0 or")
     runs.fill("3")
     gpu.fill("15")
     storage.fill("0.5")

@@ -92,7 +92,7 @@ def test_the_limits_start_from_the_settings_and_only_admins_read_or_change_them(
 
 
 @pytest.mark.parametrize("body", [
-    {"user": {"runs_at_once": 0}}, {"user": {"runs_at_once": -1}}, {"user": {"runs_at_once": None}},
+    {"user": {"runs_at_once": 1.5}}, {"user": {"runs_at_once": -1}}, {"user": {"runs_at_once": None}},
     {"user": {"runs_at_once": 10_001}}, {"user": {"runs_at_once": "many"}}, {"guest": {"gpu_minutes_per_day": -1}},
     {"guest": {"gpu_minutes_per_day": 1e9}}, {"guest": {"gpu_minutes_per_day": "lots"}},
     {"guest": {"storage_bytes": -5}}, {"guest": {"storage_bytes": 2**60}}, {"admin": {"runs_at_once": 5}},
@@ -120,9 +120,12 @@ def test_runs_at_once_hold_per_role(server: RunningServer, admin: ApiClient) -> 
     assert refused.status_code == 429 and "at most 1 tasks" in refused.json()["detail"], refused.text
     assert "Register" in refused.json()["hint"]
     assert mine(visitor)["runs"] == {"used": 1, "limit": 1}
-    # Raised again, the very next request may queue more.
+    # Raised again, the very next request may queue more; 0 lets no task start.
     assert admin.patch(QUOTAS, json={"guest": {"runs_at_once": 2}}).status_code == 200
     assert sleep(visitor).status_code == 201
+    assert admin.patch(QUOTAS, json={"guest": {"runs_at_once": 0}}).status_code == 200
+    refused = sleep(guest(server), kind="test.sleep_cpu")
+    assert refused.status_code == 429 and "Guests may not start tasks" in refused.json()["detail"], refused.text
 
 
 def test_gpu_minutes_per_day_refuse_a_new_run_once_used_up(server: RunningServer, admin: ApiClient) -> None:

@@ -22,7 +22,8 @@ MAX_STORAGE = 1024**5  # 1 PiB
 
 
 class RoleQuotaOut(BaseModel):
-    runs_at_once: int = Field(description="Tasks (runs, exports…) one person may have waiting or running at once.")
+    runs_at_once: int = Field(description="Tasks (runs, exports…) one person may have waiting or running at once; "
+                                          "0 = none.")
     gpu_minutes_per_day: float | None = Field(
         description="Minutes one person's tasks may run on the GPU lane per day (the day starts at 00:00 UTC); "
                     "null = no limit, 0 = no GPU runs. A run that is running when they are used up finishes.")
@@ -47,7 +48,7 @@ class QuotasOut(BaseModel):
 class RoleQuotaPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    runs_at_once: int | None = Field(None, ge=1, le=MAX_RUNS, description="At least 1.")
+    runs_at_once: int | None = Field(None, ge=0, le=MAX_RUNS, description="0 = no tasks at all.")
     gpu_minutes_per_day: float | None = Field(None, ge=0, le=MAX_GPU_MINUTES,
                                               description="null = no limit, 0 = no GPU runs; kept to the second.")
     storage_bytes: int | None = Field(None, ge=0, le=MAX_STORAGE, description="null = no limit.")
@@ -67,8 +68,8 @@ def _changes(role: str, patch: RoleQuotaPatch) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     if "runs_at_once" in given:
         if patch.runs_at_once is None:
-            raise BadRequest("Runs waiting or running at once needs a number: at least 1.",
-                             hint=f"Give a whole number from 1 to {MAX_RUNS}.", field=f"{role}.runs_at_once")
+            raise BadRequest("Runs waiting or running at once needs a number; it cannot be unlimited.",
+                             hint=f"Give a whole number from 0 (no tasks) to {MAX_RUNS}.", field=f"{role}.runs_at_once")
         changes["runs_at_once"] = patch.runs_at_once
     if "gpu_minutes_per_day" in given:
         minutes = patch.gpu_minutes_per_day

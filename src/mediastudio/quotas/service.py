@@ -45,7 +45,7 @@ def _gpu_seconds(minutes: float) -> int | None:
 def defaults(settings: Settings, role: Role) -> RoleQuota:
     """The row the settings describe (a new data folder's limits)."""
     if role == "guest":
-        return RoleQuota(role=role, runs_at_once=settings.guest_task_quota or 1,
+        return RoleQuota(role=role, runs_at_once=settings.guest_task_quota,
                          gpu_seconds_per_day=_gpu_seconds(settings.guest_gpu_minutes_per_day),
                          storage_bytes=settings.guest_storage_quota_bytes or None)
     return RoleQuota(role=role, runs_at_once=settings.task_quota,

@@ -15,7 +15,7 @@ class RoleQuota(SQLModel, table=True):
     __tablename__ = "role_quotas"
 
     role: str = Field(primary_key=True)  # user | guest
-    runs_at_once: int  # tasks waiting or running at once (at least 1)
+    runs_at_once: int  # tasks waiting or running at once (0: none)
     gpu_seconds_per_day: int | None = None  # time on the GPU lane per UTC day; None = no limit, 0 = none
     storage_bytes: int | None = None  # media added (uploads, imports, generated); None = no limit
     updated_at: datetime = Field(default_factory=utcnow)

@@ -78,10 +78,14 @@ def check_quota(db: Session, actor: User, limits: quotas.Limits, lane: str, acti
     already accepted is never stopped for a quota: a run may finish past the day's minutes."""
     guest = actor.is_guest
     if active >= limits.runs_at_once:
-        who = "Guests" if guest else "You"
-        raise TooManyRequests(f"{who} can have at most {limits.runs_at_once} tasks waiting or running at once.",
-                              retry_after=10, hint="Wait for some to finish, or cancel ones you no longer need."
-                              + (" Register an account for a larger quota." if guest else ""))
+        register = " Register an account for a larger quota." if guest else ""
+        if not limits.runs_at_once:
+            raise TooManyRequests(f"{'Guests' if guest else 'Your account'} may not start tasks on this server.",
+                                  retry_after=3600, hint=(register.strip() if guest else
+                                                          "Ask an administrator (Server settings → Quotas)."))
+        raise TooManyRequests(f"{'Guests' if guest else 'You'} can have at most {limits.runs_at_once} tasks waiting or "
+                              "running at once.", retry_after=10,
+                              hint="Wait for some to finish, or cancel ones you no longer need." + register)
     allowed = limits.gpu_seconds_per_day
     if lane != "gpu" or allowed is None:
         return

@@ -51,9 +51,9 @@ describe('the administrator\'s quota fields', () => {
 	});
 
 	it('names the field to fix', () => {
-		expect(fromFields({ runs: '0', gpuMinutes: '', storageGb: '' }, 'Users')).toEqual({
+		expect(fromFields({ runs: '1.5', gpuMinutes: '', storageGb: '' }, 'Users')).toEqual({
 			ok: false,
-			error: 'Users: runs at once needs a whole number, at least 1.'
+			error: 'Users: runs at once needs a whole number, 0 or more.'
 		});
 		const minutes = fromFields({ runs: '2', gpuMinutes: '-3', storageGb: '' }, 'Guests');
 		expect(minutes.ok === false && minutes.error).toMatch(/^Guests: GPU minutes/);

@@ -86,8 +86,8 @@ export function toFields(q: RoleQuota): QuotaFields {
 /** The form's fields as the API takes them, or the sentence that says which field to fix. */
 export function fromFields(f: QuotaFields, who: string): { ok: true; patch: RoleQuotaPatch } | { ok: false; error: string } {
 	const runs = Number(f.runs.trim());
-	if (!f.runs.trim() || !Number.isInteger(runs) || runs < 1)
-		return { ok: false, error: `${who}: runs at once needs a whole number, at least 1.` };
+	if (!f.runs.trim() || !Number.isInteger(runs) || runs < 0)
+		return { ok: false, error: `${who}: runs at once needs a whole number, 0 or more.` };
 	const minutesText = f.gpuMinutes.trim();
 	const minutes = minutesText ? Number(minutesText) : null;
 	if (minutes !== null && (!Number.isFinite(minutes) || minutes < 0))
