@@ -167,10 +167,7 @@ def test_a_guest_sees_their_quotas_and_why_a_run_is_refused(browser: Browser, se
     expect(refused).to_contain_text("of your 0.02 GPU minutes today; they reset at 00:00 UTC")
     expect(refused).to_contain_text("Register an account for more GPU time.")
     expect(page.get_by_test_id("guest-quotas")).to_contain_text("of 0.02 GPU minutes today")
-    screenshot(page, "quotas-guest-refused-desktop")
-    page.set_viewport_size(TABLET)
-    page.wait_for_timeout(150)
-    screenshot(page, "quotas-guest-refused-tablet")
+    at_each_size(page, "quotas-guest-refused")
     context.close()
 
 

@@ -106,6 +106,15 @@ def test_bad_limits_are_refused_with_a_400_that_says_what_is_wrong(admin: ApiCli
     assert admin.get(QUOTAS).json() == before
 
 
+@pytest.mark.parametrize("raw", ['{"guest": {"gpu_minutes_per_day": 1e999}}', '{"guest": {"gpu_minutes_per_day": NaN}}',
+                                 '{"guest": {"storage_bytes": 1' + "0" * 5000 + '}}', '{"guest": ', "x" * 100_000])
+def test_bodies_no_client_sends_are_refused_too(admin: ApiClient, raw: str) -> None:
+    before = admin.get(QUOTAS).json()
+    refused = admin.patch(QUOTAS, content=raw, headers={"Content-Type": "application/json"})
+    assert refused.status_code == 400, refused.text
+    assert admin.get(QUOTAS).json() == before
+
+
 def test_runs_at_once_hold_per_role(server: RunningServer, admin: ApiClient) -> None:
     changed = admin.patch(QUOTAS, json={"user": {"runs_at_once": 2}, "guest": {"runs_at_once": 1}})
     assert changed.status_code == 200, changed.text
