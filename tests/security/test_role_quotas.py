@@ -135,6 +135,10 @@ def test_runs_at_once_hold_per_role(server: RunningServer, admin: ApiClient) -> 
     assert admin.patch(QUOTAS, json={"guest": {"runs_at_once": 0}}).status_code == 200
     refused = sleep(guest(server), kind="test.sleep_cpu")
     assert refused.status_code == 429 and "Guests may not start tasks" in refused.json()["detail"], refused.text
+    # No edit of the users' limit locks the administrators out: theirs stays at the server's task_quota (7 here).
+    assert admin.patch(QUOTAS, json={"user": {"runs_at_once": 0}}).status_code == 200
+    assert sleep(ana).status_code == 429
+    assert sleep(admin).status_code == 201
 
 
 def test_gpu_minutes_per_day_refuse_a_new_run_once_used_up(server: RunningServer, admin: ApiClient) -> None:

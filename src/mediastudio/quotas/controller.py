@@ -40,7 +40,7 @@ class RoleQuotaOut(BaseModel):
 
 class QuotasOut(BaseModel):
     user: RoleQuotaOut = Field(description="Registered people (administrators have no GPU-minute or storage "
-                                           "limit; their runs at once follow this limit)")
+                                           "limit; their runs at once stay at the server's task_quota setting)")
     guest: RoleQuotaOut = Field(description="Guests trying the studio without an account")
     resets: str = Field(service.RESETS, description="When the day's GPU minutes start again")
 

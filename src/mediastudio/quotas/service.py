@@ -1,7 +1,8 @@
 """The limits of each role, read where they are enforced (task starts, uploads, generated results) and shown.
 
-Roles: `user` (registered people) and `guest`. Administrators have no GPU-minute or storage limit; their runs
-waiting or running at once follow the users' limit, a guard against a runaway script rather than a ration.
+Roles: `user` (registered people) and `guest`. Administrators have no GPU-minute or storage limit; their tasks
+waiting or running at once stay at the server's `task_quota` setting (100 by default), a guard against a runaway
+script rather than a ration, which no edit of the users' row can take from them.
 The rows are seeded from the settings at the first start (`seed`); the settings stay the defaults of a new data
 folder. Reads are kept in the database's `ReadCache` until anything commits (`Database.version()`), so a change
 an administrator saves applies to the very next request, in every process.
@@ -77,6 +78,8 @@ def _limits_of(row: RoleQuota) -> Limits:
 
 def limits(db: Session, settings: Settings, user: User) -> Limits:
     """`user`'s limits. Read from memory while the database has not changed (one primary-key read otherwise)."""
+    if user.is_admin and not user.is_guest:
+        return Limits(role="admin", runs_at_once=settings.task_quota, gpu_seconds_per_day=None, storage_bytes=None)
     role: Role = "guest" if user.is_guest else "user"
 
     def read() -> Limits:
@@ -87,11 +90,7 @@ def limits(db: Session, settings: Settings, user: User) -> Limits:
     # Keyed by the defaults too: a role without a row yet answers what these settings say.
     key = (role, settings.task_quota, settings.guest_task_quota, settings.gpu_minutes_per_day,
            settings.guest_gpu_minutes_per_day, settings.storage_quota_bytes, settings.guest_storage_quota_bytes)
-    found = database.reads("quotas", size=16).get_or_compute(key, read) if isinstance(database, Database) \
-        else read()
-    if user.is_admin and not user.is_guest:
-        return Limits(role="admin", runs_at_once=found.runs_at_once, gpu_seconds_per_day=None, storage_bytes=None)
-    return found
+    return database.reads("quotas", size=16).get_or_compute(key, read) if isinstance(database, Database) else read()
 
 
 def update(db: Session, settings: Settings, actor: User, role: Role, changes: dict[str, Any]) -> RoleQuota:
