@@ -4,11 +4,14 @@ import { fetchMyQuotas, type MyQuotas } from '$lib/api/quotas';
 
 class QuotaStore {
 	current = $state.raw<MyQuotas | null>(null);
+	/** Whose quotas `current` holds. */
+	owner: string | null = null;
 	#asking: Promise<void> | null = null;
 	#again = false;
 
-	/** Asks the server; a call while one is on its way asks once more after it (never two at once). */
-	refresh(): Promise<void> {
+	/** Asks the server for `person`'s; a call while one is on its way asks once more after it (never two at once). */
+	refresh(person: string | null = this.owner): Promise<void> {
+		this.owner = person;
 		if (this.#asking) {
 			this.#again = true;
 			return this.#asking;
@@ -16,8 +19,9 @@ class QuotaStore {
 		this.#asking = (async () => {
 			do {
 				this.#again = false;
+				const asked = this.owner;
 				const result = await fetchMyQuotas();
-				if (result.ok) this.current = result.data;
+				if (result.ok && asked === this.owner) this.current = result.data;
 			} while (this.#again);
 			this.#asking = null;
 		})();
@@ -26,6 +30,7 @@ class QuotaStore {
 
 	clear(): void {
 		this.current = null;
+		this.owner = null;
 	}
 }
 
