@@ -37,7 +37,7 @@ from mediastudio.framework import resolve_dependencies_in_order
 from mediastudio.kinds import build_kinds
 from mediastudio.media.controller import AssetsController
 from mediastudio.media.leftovers import leftover_sweeper, sweep_at_start
-from mediastudio.media.usage_controller import my_usage
+from mediastudio.media.usage_controller import my_quotas, my_usage
 from mediastudio.models.controller import ModelsController
 from mediastudio.models.registry import ModelRegistry
 from mediastudio.options import allowed_methods, answer_options
@@ -48,6 +48,8 @@ from mediastudio.projects.history_controller import HistoryController
 from mediastudio.projects.roles_controller import ProjectRolesController
 from mediastudio.projects.scenes_controller import ScenesController
 from mediastudio.projects.sweeper import commit_pending_changes, project_sweeper, recover_projects
+from mediastudio.quotas.controller import QuotasController
+from mediastudio.quotas.service import seed as seed_quotas
 from mediastudio.settings import Settings
 from mediastudio.storage.blobs import BlobStore
 from mediastudio.studio import Studio
@@ -82,6 +84,8 @@ def build_studio(settings: Settings) -> Studio:
     """Every service of one app, wired together: the only place that knows them all."""
     prepare_data_dir(settings)
     db = open_database(settings.database_path)
+    with db.transaction() as session:
+        seed_quotas(session, settings)  # the per-role limits, from the settings, the first time
     events = EventBus(RedisTransport(settings.queue_url) if settings.queue_url else None)
     db.events = events
     blobs = BlobStore(settings.data_dir / "blobs")
@@ -205,8 +209,8 @@ def create_app(settings: Settings) -> Litestar:
                         ProjectsController, PortabilityController, ScenesController, HistoryController,
                         ProjectRolesController, AssetsController,
                         ActivityController, TasksController, QueueController, WebhooksController,
-                        EngineController, ModelsController,
-                        scene_sync, project_presence, events, my_usage,
+                        EngineController, ModelsController, QuotasController,
+                        scene_sync, project_presence, events, my_usage, my_quotas,
                         *docs_routes(), unknown_api_path, serve_ui],
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False),

@@ -221,6 +221,7 @@ class Database:
         # Objects stay readable after the session closes: services hand them to controllers.
         with Session(self.engine, expire_on_commit=False) as session:
             session.info["events"] = []  # events (events/schema.py) published once committed
+            session.info["database"] = self  # for reads a service keeps in this database's ReadCaches
             yield session
 
     @contextmanager

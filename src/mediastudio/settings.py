@@ -86,6 +86,12 @@ class Settings(BaseSettings):
     cpu_workers: int = Field(2, ge=0, le=64, description="Threads of the CPU lane (previews, exports) in this "
                                                           "process (0 = only workers elsewhere).")
     task_quota: int = Field(100, ge=1, description="Tasks a user may have waiting or running at once.")
+    # The quotas below (and task_quota, guest_task_quota, the storage quotas) seed the per-role limits at the first
+    # start; administrators change them in Server settings → Quotas afterwards (quotas/service.py).
+    gpu_minutes_per_day: float = Field(0, ge=0, le=1_000_000, description="GPU minutes a registered user's runs "
+                                       "may use per UTC day; 0 = no limit.")
+    guest_gpu_minutes_per_day: float = Field(10, ge=0, le=1_000_000, description="GPU minutes a guest's runs may "
+                                             "use per UTC day; 0 = no limit.")
     extra_task_kinds: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Python modules whose `register(kinds)` adds task kinds (plugins; the tests' sleep tasks). "

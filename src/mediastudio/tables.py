@@ -15,6 +15,7 @@ import mediastudio.collab.activity
 import mediastudio.engine.cache
 import mediastudio.media.tables
 import mediastudio.projects.tables
+import mediastudio.quotas.tables
 import mediastudio.tasks.tables
 import mediastudio.workspaces.tables  # noqa: F401  (tables register on import)
 from mediastudio.auth.cache import STAMP, watch

@@ -2,8 +2,8 @@
 
 The ledger (user_blobs) holds each blob a user added once, with its size. Usage counts the rows whose blob an
 asset row still names (in any project, the trash included), so storing the same file twice costs nothing
-more, and media whose projects were purged stops counting. Limits: settings.storage_quota_bytes for
-registered users, settings.guest_storage_quota_bytes for guests (0 = none).
+more, and media whose projects were purged stops counting. Limits: the role's storage in quotas/ (seeded from
+settings.storage_quota_bytes and settings.guest_storage_quota_bytes); administrators have none.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from mediastudio.auth.tables import User
 from mediastudio.errors import Forbidden, InsufficientStorage
 from mediastudio.media.tables import StoredBlob
 from mediastudio.projects.tables import Asset
+from mediastudio.quotas import service as quotas
 from mediastudio.settings import Settings
 
 CHUNK = 300
@@ -39,27 +40,29 @@ def human_size(size: int) -> str:
 @dataclass(frozen=True)
 class Budget:
     used: int
-    quota: int  # 0 = no limit
+    quota: int | None  # None = no limit
     guest: bool
 
     @property
     def remaining(self) -> int | None:
-        return max(0, self.quota - self.used) if self.quota else None
+        return max(0, self.quota - self.used) if self.quota is not None else None
 
     def refusal(self, adding: int, about: str = "") -> QuotaExceeded:
         """`about`: "about " for a declared size, "more than " while streaming, "" when exact."""
+        quota = self.quota or 0
         hint = ("Register an account to keep your work and get more room; guests have "
-                f"{human_size(self.quota)}." if self.guest else
-                "Ask an administrator for a larger quota (MEDIASTUDIO_STORAGE_QUOTA_BYTES). Media in trashed "
+                f"{human_size(quota)}." if self.guest else
+                "Ask an administrator for a larger quota (Server settings → Quotas). Media in trashed "
                 "projects counts until the trash is purged.")
         return QuotaExceeded(
-            f"Your storage quota is used up: {human_size(self.used)} of {human_size(self.quota)} stored, and "
+            f"Your storage quota is used up: {human_size(self.used)} of {human_size(quota)} stored, and "
             f"this would add {about}{human_size(adding)}.", hint=hint,
-            used_bytes=self.used, quota_bytes=self.quota, needed_bytes=adding)
+            used_bytes=self.used, quota_bytes=quota, needed_bytes=adding)
 
 
-def quota_of(settings: Settings, user: User) -> int:
-    return settings.guest_storage_quota_bytes if user.is_guest else settings.storage_quota_bytes
+def quota_of(db: Session, settings: Settings, user: User) -> int | None:
+    """`user`'s storage limit in bytes (None: no limit), from their role's quotas."""
+    return quotas.limits(db, settings, user).storage_bytes
 
 
 def _still_named() -> Exists:
@@ -73,14 +76,14 @@ def usage(db: Session, user_id: str) -> int:
 
 
 def budget(db: Session, settings: Settings, user: User) -> Budget:
-    return Budget(used=usage(db, user.id), quota=quota_of(settings, user), guest=user.is_guest)
+    return Budget(used=usage(db, user.id), quota=quota_of(db, settings, user), guest=user.is_guest)
 
 
 def room(db: Session, settings: Settings, user: User) -> Budget:
     """What `user` may still add. With no quota nothing is summed (usage grows with everything the user ever
     added; `remaining` is None and nothing is refused): an upload asks this before reading a byte."""
-    quota = quota_of(settings, user)
-    return Budget(used=usage(db, user.id) if quota else 0, quota=quota, guest=user.is_guest)
+    quota = quota_of(db, settings, user)
+    return Budget(used=usage(db, user.id) if quota is not None else 0, quota=quota, guest=user.is_guest)
 
 
 def charge(db: Session, settings: Settings, user: User, blobs: Iterable[tuple[str, int]], *,
@@ -97,10 +100,10 @@ def charge(db: Session, settings: Settings, user: User, blobs: Iterable[tuple[st
             col(StoredBlob.user_id) == user.id, col(StoredBlob.sha256).in_(shas[part:part + CHUNK]),
             _still_named())).all())
     adding = sum(size for sha, size in wanted.items() if sha not in counted)
-    quota = quota_of(settings, user)
-    if quota:  # with no quota there is nothing to sum (usage grows with everything the user ever added)
+    quota = quota_of(db, settings, user)
+    if quota is not None:  # with no quota there is nothing to sum (usage grows with everything the user ever added)
         room = Budget(used=usage(db, user.id), quota=quota, guest=user.is_guest)
-        if room.used + adding > room.quota:
+        if room.used + adding > quota:
             raise room.refusal(adding)
     if record:
         record_charge(db, user, wanted.items())

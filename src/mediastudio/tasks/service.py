@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from pydantic import ValidationError
+from sqlalchemy import case
 from sqlmodel import Session, col, func, select
 
 from mediastudio.auth.tables import User
 from mediastudio.common import new_id, utcnow
 from mediastudio.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable
+from mediastudio.quotas import service as quotas
 from mediastudio.settings import Settings
 from mediastudio.tasks.kinds import KindRegistry, TaskKind
 from mediastudio.tasks.tables import ACTIVE, Task
@@ -42,9 +44,72 @@ def kind_or_422(kinds: KindRegistry, name: str) -> TaskKind:
     return kind
 
 
-def queued_count(db: Session, owner_id: str) -> int:
-    return int(db.exec(select(func.count()).select_from(Task).where(
-        col(Task.owner_id) == owner_id, col(Task.status).in_(("queued", "interrupted", "running")))).one())
+def active_counts(db: Session, owner_id: str, lane: str) -> tuple[int, int]:
+    """(the owner's tasks waiting or running, those of them on `lane`), in one query."""
+    on_lane = func.coalesce(func.sum(case((col(Task.lane) == lane, 1), else_=0)), 0)
+    total, lane_count = db.exec(select(func.count(), on_lane).select_from(Task).where(
+        col(Task.owner_id) == owner_id, col(Task.status).in_(("queued", "interrupted", "running")))).one()
+    return int(total), int(lane_count)
+
+
+def gpu_seconds_today(db: Session, owner_id: str, now: datetime | None = None) -> float:
+    """The time the owner's tasks on the GPU lane ran in today's UTC day (since 00:00 UTC): each ended task from
+    its start (or midnight) to its end, a running one up to now."""
+    now = now or utcnow()
+    start = quotas.day_start(now)
+    rows = db.exec(select(Task.started_at, Task.finished_at, Task.status).where(
+        col(Task.owner_id) == owner_id, col(Task.lane) == "gpu", col(Task.started_at).is_not(None),
+        (col(Task.finished_at) >= start) | (col(Task.status) == "running"))).all()
+    used = 0.0
+    for started, finished, status in rows:
+        if started is None or (finished is None and status != "running"):
+            continue
+        end = min(_aware(finished), now) if finished is not None else now
+        used += max(0.0, (end - max(_aware(started), start)).total_seconds())
+    return used
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def check_quota(db: Session, actor: User, limits: quotas.Limits, lane: str, active: int) -> None:
+    """Refuse (429) a task over `actor`'s limits: too many waiting or running, or no GPU minutes left today. Work
+    already accepted is never stopped for a quota: a run may finish past the day's minutes."""
+    guest = actor.is_guest
+    if active >= limits.runs_at_once:
+        register = " Register an account for a larger quota." if guest else ""
+        if not limits.runs_at_once:
+            raise TooManyRequests(f"{'Guests' if guest else 'Your account'} may not start tasks on this server.",
+                                  retry_after=3600, hint=(register.strip() if guest else
+                                                          "Ask an administrator (Server settings → Quotas)."))
+        raise TooManyRequests(f"{'Guests' if guest else 'You'} can have at most {limits.runs_at_once} tasks waiting or "
+                              "running at once.", retry_after=10,
+                              hint="Wait for some to finish, or cancel ones you no longer need." + register)
+    allowed = limits.gpu_seconds_per_day
+    if lane != "gpu" or allowed is None:
+        return
+    now = utcnow()
+    used = gpu_seconds_today(db, actor.id, now) if allowed else 0.0
+    if allowed and used < allowed:
+        return
+    resets = quotas.next_reset(now)
+    detail = (f"You have used {quotas.minutes(used)} of your {quotas.minutes(allowed)} GPU minutes today; they "
+              f"reset at {quotas.RESETS} ({quotas.until(resets, now)})." if allowed else
+              f"{'Guests' if guest else 'Your account'} may not run tasks on the GPU on this server.")
+    hint = ("Register an account for more GPU time." if guest else
+            "Ask an administrator for more GPU minutes (Server settings → Quotas).")
+    raise GpuMinutesUsedUp(detail, retry_after=int((resets - now).total_seconds()) + 1, hint=hint,
+                           used_gpu_minutes=round(used / 60, 2), gpu_minutes_per_day=round(allowed / 60, 2),
+                           resets_at=resets.isoformat())
+
+
+class GpuMinutesUsedUp(TooManyRequests):
+    title = "GPU minutes used up"
+
+    def __init__(self, detail: str, *, retry_after: int, hint: str, **extra: Any) -> None:
+        super().__init__(detail, retry_after=retry_after, hint=hint)
+        self.extra.update(extra)
 
 
 def new_task(db: Session, settings: Settings, kinds: KindRegistry, scope: ProjectScope, actor: User, kind_name: str,
@@ -70,19 +135,12 @@ def new_task(db: Session, settings: Settings, kinds: KindRegistry, scope: Projec
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "params"
         raise Unprocessable(f"Parameter '{where}': {first['msg']}.", field=f"params.{where}") from exc
+    active, waiting = active_counts(db, actor.id, kind.lane)
     if not system:
-        limit = settings.guest_task_quota if actor.is_guest else settings.task_quota
-        if queued_count(db, actor.id) >= limit:
-            who = "Guests" if actor.is_guest else "You"
-            raise TooManyRequests(f"{who} can have at most {limit} tasks waiting or running at once.",
-                                  retry_after=10, hint="Wait for some to finish, or cancel ones you no longer need."
-                                  + (" Register an account for a larger quota." if actor.is_guest else ""))
+        check_quota(db, actor, quotas.limits(db, settings, actor), kind.lane, active)
     # Fairness: a task queued behind k unfinished tasks of its owner on the lane (waiting or already running)
     # gets Huey priority -k, so lanes serve users round-robin: someone with nothing queued goes ahead of the
     # second task of someone whose first one is running.
-    waiting = int(db.exec(select(func.count()).select_from(Task).where(
-        col(Task.owner_id) == actor.id, col(Task.lane) == kind.lane,
-        col(Task.status).in_(("queued", "interrupted", "running")))).one())
     title = kind.title(parsed).replace("{project}", project_name)[:200]
     task = Task(id=new_id("t"), kind=kind.name, lane=kind.lane, title=title, owner_id=actor.id,
                 workspace_id=workspace_id, project_id=project_id if kind.project else None,
