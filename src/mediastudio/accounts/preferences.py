@@ -39,7 +39,7 @@ class PreferencesOut(BaseModel):
 
 
 class PreferencesPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid")  # closed in the API document too (api_docs.CLOSED_BODIES)
 
     tour_status: TourStatus | None = Field(None, description="new, active, done or skipped.")
     tour_step: int | None = Field(None, ge=0, le=TOUR_STEP_MAX, description=f"0 to {TOUR_STEP_MAX}.")
