@@ -315,3 +315,21 @@ def test_a_node_parameter_tells_what_it_does_on_hover_and_focus(
     page.get_by_test_id("add-node").click()
     expect(page.get_by_test_id("node-palette")).to_contain_text(paint["description"])
     assert console.unexpected() == []
+
+
+def test_an_empty_asset_list_says_what_to_do_and_offers_it(
+        newcomers: Callable[..., BrowserContext], studio_url: str, console: ConsoleLog) -> None:
+    context = newcomers("empty")
+    context.request.patch(f"{studio_url}{PREFERENCES}", data={"tour_status": "done"}, headers=csrf_headers(context))
+    page, _ = _open(context, studio_url, console)
+    empty = page.get_by_test_id("asset-empty")
+    expect(empty).to_contain_text("No assets yet")
+    with page.expect_file_chooser() as chooser:
+        empty.get_by_role("button", name="Upload files").click()
+    assert chooser.value.is_multiple()
+    page.get_by_test_id("asset-search").fill("nothing like this")
+    expect(empty).to_contain_text("No assets match “nothing like this”")
+    empty.get_by_role("button", name="Clear filters").click()
+    expect(empty).to_contain_text("No assets yet")
+    expect(page.get_by_test_id("asset-search")).to_have_value("")
+    assert console.unexpected() == []
