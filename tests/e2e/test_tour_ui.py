@@ -89,6 +89,16 @@ def _select(page: Page, node_id: str) -> Locator:
     return inspector
 
 
+def _points_at(page: Page, target: Locator) -> None:
+    """The tour's ring surrounds `target` (4 px outside it), once it has moved there."""
+    def off() -> float:
+        ring, box = page.get_by_test_id("tour-spotlight").bounding_box(), target.bounding_box()
+        assert ring and box
+        return max(abs(ring["x"] + 4 - box["x"]), abs(ring["y"] + 4 - box["y"]),
+                   abs(ring["width"] - 8 - box["width"]), abs(ring["height"] - 8 - box["height"]))
+    wait_until(off, until=lambda gap: gap < 2, timeout=5, interval=0.1, message="the ring around its element")
+
+
 def _wait_status(context: BrowserContext, url: str, status: str, step: int | None = None) -> dict[str, Any]:
     return wait_until(lambda: _preferences(context, url),
                       until=lambda p: p["tour_status"] == status and (step is None or p["tour_step"] == step),
@@ -111,9 +121,7 @@ def test_a_new_person_is_toured_through_the_studio_by_their_own_actions(
 
     page.get_by_test_id("tour-next").click()
     _at(page, "browser", 2)
-    spotlight = page.get_by_test_id("tour-spotlight").bounding_box()
-    panel = page.get_by_test_id("panel-left").bounding_box()
-    assert spotlight and panel and abs(spotlight["x"] - (panel["x"] - 4)) < 2, (spotlight, panel)
+    _points_at(page, page.get_by_test_id("panel-left"))
     page.get_by_test_id("tour-back").click()
     _at(page, "welcome", 1)
     page.keyboard.press("Tab")  # the card's controls are reachable from its heading
@@ -146,6 +154,7 @@ def test_a_new_person_is_toured_through_the_studio_by_their_own_actions(
     if not context.request.get(f"{studio_url}/api/v1/models").json()["items"]:
         expect(_card(page)).to_contain_text("No model is installed")
         expect(_card(page)).to_contain_text("foot of the canvas")
+        _points_at(page, page.get_by_test_id("no-model-notice"))  # where models are added
     _shot(page, "tour-run-desktop")
     page.get_by_test_id("tour-next").click()
     _at(page, "progress", 8)
@@ -332,4 +341,23 @@ def test_an_empty_asset_list_says_what_to_do_and_offers_it(
     empty.get_by_role("button", name="Clear filters").click()
     expect(empty).to_contain_text("No assets yet")
     expect(page.get_by_test_id("asset-search")).to_have_value("")
+    assert console.unexpected() == []
+
+
+def test_a_project_without_scenes_says_how_to_add_one(
+        newcomers: Callable[..., BrowserContext], studio_url: str, console: ConsoleLog) -> None:
+    context = newcomers("sceneless")
+    context.request.patch(f"{studio_url}{PREFERENCES}", data={"tour_status": "done"}, headers=csrf_headers(context))
+    project = create_project(context, studio_url, "Bare")
+    scene = context.request.get(f"{studio_url}/api/v1/projects/{project['id']}").json()["scenes"][0]
+    gone = context.request.delete(f"{studio_url}/api/v1/projects/{project['id']}/scenes/{scene['id']}",
+                                  headers=csrf_headers(context))
+    assert gone.ok, gone.text()
+    page = context.new_page()
+    console.watch(page)
+    page.goto(f"{studio_url}/projects/{project['id']}")
+    canvas = page.get_by_test_id("panel-center")
+    expect(canvas).to_contain_text("This project has no scenes")
+    expect(canvas).to_contain_text("“New scene” in the Browser")
+    expect(page.get_by_test_id("new-scene")).to_be_visible()
     assert console.unexpected() == []

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { done, nextStep, opening, position, previousStep, promptsOf, settle, STEPS, type Observed, type TourContext } from './steps';
+import { done, nextStep, opening, position, previousStep, promptsOf, settle, STEPS, targetOf, type Observed, type TourContext } from './steps';
 
 const editor: TourContext = { canEdit: true, hasModel: true, isAdmin: false, tabbed: false };
 const viewer: TourContext = { ...editor, canEdit: false };
@@ -48,6 +48,9 @@ describe('the tour steps', () => {
 		expect(run.body({ ...editor, hasModel: false, isAdmin: true })).toContain('add one');
 		expect(run.body({ ...editor, hasModel: false })).toContain('administrator');
 		expect(run.body(editor)).not.toContain('No model');
+		expect(targetOf(run, { ...editor, hasModel: false })).toBe('[data-testid="no-model-notice"]');
+		expect(targetOf(run, editor)).toBe('[data-testid="run-scene"]');
+		expect(targetOf(run, { ...editor, hasModel: null })).toBe('[data-testid="run-scene"]');
 	});
 });
 

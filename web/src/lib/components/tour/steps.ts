@@ -25,6 +25,8 @@ export interface TourStep {
 	body: (context: TourContext) => string;
 	/** CSS selector of the element the step points at; none: the card stands alone. */
 	target: string | null;
+	/** What it points at instead while no model is installed (where models are added). */
+	targetWithoutModel?: string;
 	/** The panel shown on phones and tablets for this step. */
 	view?: MobileView;
 	/** The center panel's tab this step needs. */
@@ -112,6 +114,7 @@ export const STEPS: readonly TourStep[] = [
 				? `No model is installed yet, so a run would be refused. ${c.isAdmin ? 'You can add one from the notice at the foot of the canvas (a folder on the server or a Hugging Face repo).' : 'The notice at the foot of the canvas says how; an administrator of this server adds models.'} Then come back and press Run.`
 				: 'Run computes the graph on the server’s GPU (or CPU) and saves what reaches a Shot output as new assets.',
 		target: '[data-testid="run-scene"]',
+		targetWithoutModel: '[data-testid="no-model-notice"]',
 		view: 'canvas',
 		center: 'scene',
 		watch: 'run-started',
@@ -153,6 +156,11 @@ export const STEPS: readonly TourStep[] = [
 		target: '[data-testid="account-menu"]'
 	}
 ];
+
+/** The element a step points at, for this person and studio. */
+export function targetOf(step: TourStep, context: TourContext): string | null {
+	return context.hasModel === false && step.targetWithoutModel ? step.targetWithoutModel : step.target;
+}
 
 /** The steps that apply to this person, in order (a viewer is not asked to edit). */
 export function applies(step: TourStep, context: TourContext): boolean {
