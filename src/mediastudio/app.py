@@ -15,6 +15,7 @@ from litestar.logging import LoggingConfig
 from mediastudio.accounts.controller import AuthController
 from mediastudio.accounts.guests import guest_sweeper
 from mediastudio.accounts.people import InvitesController, PeopleController
+from mediastudio.accounts.preferences import PreferencesController
 from mediastudio.api_docs import docs_routes, openapi_config
 from mediastudio.auth.cache import STAMP, IdentityCache, watch
 from mediastudio.auth.identity import provide_identity, provide_optional_identity
@@ -205,7 +206,7 @@ def create_app(settings: Settings) -> Litestar:
     studio = build_studio(settings)
     app = Litestar(
         route_handlers=[SystemController, AuthController, PeopleController, InvitesController, TokensController,
-                        WorkspacesController,
+                        PreferencesController, WorkspacesController,
                         ProjectsController, PortabilityController, ScenesController, HistoryController,
                         ProjectRolesController, AssetsController,
                         ActivityController, TasksController, QueueController, WebhooksController,

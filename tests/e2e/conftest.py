@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from browser_support import ADMIN, DESKTOP, PHONE, Account, ConsoleLog, new_account
+from browser_support import ADMIN, DESKTOP, PHONE, Account, ConsoleLog, new_account, skip_tour
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from support import RunningServer
@@ -47,6 +47,9 @@ def studio_url(shared_server: RunningServer) -> str:
     if httpx.get(f"{shared_server.url}/api/v1/auth/config").json()["setup_required"]:
         setup = httpx.post(f"{shared_server.url}/api/v1/auth/setup", json=ADMIN.credentials())
         assert setup.status_code == 201, setup.text
+        seen = httpx.patch(f"{shared_server.url}/api/v1/auth/me/preferences", json={"tour_status": "done"},
+                           cookies=setup.cookies, headers={"X-CSRF-Token": setup.json()["csrf_token"]})
+        assert seen.status_code == 200, seen.text
     return shared_server.url
 
 
@@ -80,6 +83,7 @@ def _context(browser: Browser, login: tuple[str, Account] | None = None,
         # The context's request client shares its cookies: the pages start logged in.
         answer = context.request.post(f"{url}/api/v1/auth/register", data=account.credentials())
         assert answer.status == 201, answer.text()
+        skip_tour(context, url)
     yield context
     context.close()
 

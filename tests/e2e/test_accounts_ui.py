@@ -278,7 +278,8 @@ def test_a_menu_works_with_the_keyboard_and_closes_on_a_click_outside(page: Page
     expect(button).to_have_attribute("aria-expanded", "true")
     expect(button).to_have_attribute("aria-haspopup", "menu")
     expect(page.get_by_role("menuitem", name="Profile & API tokens")).to_be_focused()
-    for name in ("Keyboard shortcuts", "API documentation", "Log out", "Profile & API tokens"):  # then round
+    for name in ("Keyboard shortcuts", "Take the tour", "API documentation", "Log out",
+                 "Profile & API tokens"):  # then round
         page.keyboard.press("ArrowDown")
         expect(page.get_by_role("menuitem", name=name)).to_be_focused()
     page.keyboard.press("End")

@@ -22,6 +22,7 @@ from browser_support import (
     csrf_headers,
     join_project,
     new_account,
+    skip_tour,
 )
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
@@ -477,6 +478,7 @@ def test_edits_made_while_the_server_is_down_survive_a_reload_and_a_rebuilt_scen
     try:
         account = new_account("solo")
         assert context.request.post(f"{server.url}/api/v1/auth/setup", data=account.credentials()).status == 201
+        skip_tour(context, server.url)
         project = create_project(context, server.url, "Lighthouse", "storyboard")
         page = context.new_page()
         console.watch(page)

@@ -15,7 +15,17 @@ from typing import Any
 
 import httpx
 import pytest
-from browser_support import ADMIN, DESKTOP, PHONE, Account, ConsoleLog, create_project, csrf_headers, new_account
+from browser_support import (
+    ADMIN,
+    DESKTOP,
+    PHONE,
+    Account,
+    ConsoleLog,
+    create_project,
+    csrf_headers,
+    new_account,
+    skip_tour,
+)
 from browser_support import screenshot as _shot
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
@@ -64,6 +74,7 @@ def _context(browser: Browser, url: str, account: Account | None = None, **optio
     else:
         answer = context.request.post(f"{url}/api/v1/auth/register", data=account.credentials())
         assert answer.status == 201, answer.text()
+    skip_tour(context, url)
     return context
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from browser_support import ADMIN, ConsoleLog, create_project, csrf_headers, new_account
+from browser_support import ADMIN, ConsoleLog, create_project, csrf_headers, new_account, skip_tour
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from kinds_for_tests import ENV as TEST_KINDS
@@ -59,6 +59,7 @@ def _context(browser: Browser, url: str) -> BrowserContext:
     context.add_init_script(RECORD)
     answer = context.request.post(f"{url}/api/v1/auth/register", data=new_account("notices").credentials())
     assert answer.status == 201, answer.text()
+    skip_tour(context, url)
     return context
 
 

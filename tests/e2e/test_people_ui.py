@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser_support import ADMIN, DESKTOP, PHONE, ConsoleLog
+from browser_support import ADMIN, DESKTOP, PHONE, ConsoleLog, skip_tour
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from support import ApiClient, start_server
@@ -33,6 +33,7 @@ def _admin(browser: Browser, url: str, **options: object) -> BrowserContext:
     answer = context.request.post(f"{url}/api/v1/auth/login",
                                   data={"username": ADMIN.username, "password": ADMIN.password})
     assert answer.ok, answer.text()
+    skip_tour(context, url)
     return context
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from browser_support import ADMIN, DESKTOP, PHONE, ConsoleLog, create_project, csrf_headers, new_account
+from browser_support import ADMIN, DESKTOP, PHONE, ConsoleLog, create_project, csrf_headers, new_account, skip_tour
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from kinds_for_tests import ENV as TEST_KINDS
@@ -67,6 +67,7 @@ def _context(browser: Browser, url: str, prefix: str, **options: object) -> Brow
     context.set_default_timeout(15_000)
     answer = context.request.post(f"{url}/api/v1/auth/register", data=new_account(prefix).credentials())
     assert answer.status == 201, answer.text()
+    skip_tour(context, url)
     return context
 
 
@@ -286,6 +287,7 @@ def test_an_admin_force_stops_a_task_stuck_in_its_step(browser: Browser, bare_ur
         answer = context.request.post(f"{bare_url}/api/v1/auth/login",
                                       data={"username": ADMIN.username, "password": ADMIN.password})
         assert answer.status == 200, answer.text()
+        skip_tour(context, bare_url)
         project = create_project(context, bare_url, "Stuck render")
         stuck = context.request.post(f"{bare_url}/api/v1/tasks", headers=csrf_headers(context), data={
             "kind": "test.sleep", "params": {"steps": 3, "step_seconds": 20, "deaf": True, "label": "Stuck render"}})

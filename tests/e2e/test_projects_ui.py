@@ -8,7 +8,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import DESKTOP, PHONE, ConsoleLog, create_project, csrf_headers, new_account, screenshot
+from browser_support import (
+    DESKTOP,
+    PHONE,
+    ConsoleLog,
+    create_project,
+    csrf_headers,
+    new_account,
+    screenshot,
+    skip_tour,
+)
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from support import ApiClient, wait_until
@@ -28,6 +37,7 @@ def browser_context_for_viewer(browser: Browser, desktop: BrowserContext,
     viewer.set_default_timeout(15_000)
     me = viewer.request.post(f"{studio_url}/api/v1/auth/register", data=account.credentials())
     assert me.status == 201, me.text()
+    skip_tour(viewer, studio_url)
     added = desktop.request.post(f"{studio_url}/api/v1/workspaces/{workspace['id']}/members",
                                  data={"username": account.username, "role": "member"}, headers=headers)
     assert added.status == 201, added.text()

@@ -10,7 +10,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser_support import ADMIN, DESKTOP, PHONE, Account, ConsoleLog, csrf_headers, new_account, screenshot
+from browser_support import (
+    ADMIN,
+    DESKTOP,
+    PHONE,
+    Account,
+    ConsoleLog,
+    csrf_headers,
+    new_account,
+    screenshot,
+    skip_tour,
+)
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from kinds_for_tests import ENV as TEST_KINDS
@@ -77,6 +87,7 @@ def _context(browser: Browser, url: str, account: Account | None = None, **optio
     else:
         answer = context.request.post(f"{url}/api/v1/auth/register", data=account.credentials())
         assert answer.status == 201, answer.text()
+    skip_tour(context, url)
     return context
 
 

@@ -22,3 +22,15 @@ class Invite(SQLModel, table=True):
     used: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime = Field(index=True)
+
+
+class Preferences(SQLModel, table=True):
+    """What a person's studio remembers for them across browsers: where they are in the guided tour. One row per
+    user, made on their first change; a user without one has never seen the tour."""
+
+    __tablename__ = "user_preferences"
+
+    user_id: str = Field(primary_key=True, foreign_key="users.id", ondelete="CASCADE")
+    tour_status: str = "new"
+    tour_step: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)

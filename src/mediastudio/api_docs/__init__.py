@@ -114,6 +114,23 @@ STREAMED_BODIES: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 
+# Request bodies that refuse fields they do not name (pydantic `extra="forbid"`), with the bounds Litestar's document
+# drops (a minimum of 0): stated here so that a request the document allows is not refused.
+CLOSED_BODIES: dict[str, dict[str, dict[str, Any]]] = {
+    "PreferencesPatch": {"tour_step": {"minimum": 0}},
+}
+
+
+def with_closed_bodies(document: dict[str, Any]) -> dict[str, Any]:
+    schemas = document.get("components", {}).get("schemas", {})
+    for name, properties in CLOSED_BODIES.items():
+        if name in schemas:
+            schemas[name]["additionalProperties"] = False
+            for key, rules in properties.items():
+                schemas[name]["properties"][key].update(rules)
+    return document
+
+
 def with_streamed_bodies(document: dict[str, Any]) -> dict[str, Any]:
     for (path, method), body in STREAMED_BODIES.items():
         operation = document.get("paths", {}).get(path, {}).get(method)
@@ -145,7 +162,8 @@ def openapi_document(request: Request) -> dict[str, Any]:
 def build_document(app: Any) -> dict[str, Any]:
     from mediastudio.api_docs.events import with_event_schemas
 
-    return with_event_schemas(with_streamed_bodies(with_problem_responses(app.openapi_schema.to_schema())))
+    return with_event_schemas(with_closed_bodies(with_streamed_bodies(with_problem_responses(
+        app.openapi_schema.to_schema()))))
 
 
 @get("/api/openapi.json", include_in_schema=False, sync_to_thread=False,

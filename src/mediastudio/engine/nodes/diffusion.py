@@ -51,8 +51,10 @@ class Diffusion(NodeType):
     live_previews: ClassVar[bool] = True  # latents in Stable Diffusion's space: shown while it runs
     prompt_text: str = Field("", max_length=10_000, description="The prompt, when no prompt node is connected",
                              json_schema_extra={"x-widget": "prompt"})
-    steps_: int = Field(20, ge=1, le=150, alias="steps", description="Denoising steps")
-    guidance_scale: float = Field(7.0, ge=0.0, le=30.0, description="How closely to follow the prompt")
+    steps_: int = Field(20, ge=1, le=150, alias="steps",
+                        description="Denoising steps: more take longer and add detail (20–30 suit most models)")
+    guidance_scale: float = Field(7.0, ge=0.0, le=30.0,
+                                  description="How closely to follow the prompt: higher is more literal (5–9 is usual)")
     seed_value: int = Field(0, ge=0, le=2**32 - 1, alias="seed", description="Used when no seed node is connected",
                             json_schema_extra={"x-widget": "seed"})
 
@@ -105,8 +107,10 @@ class Diffusion(NodeType):
 
 
 class Sized(Diffusion):
-    width: int = Field(512, ge=64, le=2048, multiple_of=8, description="Width in pixels")
-    height: int = Field(512, ge=64, le=2048, multiple_of=8, description="Height in pixels")
+    width: int = Field(512, ge=64, le=2048, multiple_of=8,
+                       description="Width in pixels, a multiple of 8 (larger needs more GPU memory)")
+    height: int = Field(512, ge=64, le=2048, multiple_of=8,
+                        description="Height in pixels, a multiple of 8 (larger needs more GPU memory)")
 
 
 @node("text_to_image", title="Text to image", category="Generate", description="A picture from a prompt.")
@@ -167,7 +171,8 @@ class UpscaleWithModel(Diffusion):
               "prompt": Port("text", required=False, description="What the picture shows (helps the details)"),
               "negative_prompt": NEGATIVE, "seed": SEED}
     outputs = {"image": "image"}
-    guidance_scale: float = Field(7.5, ge=0.0, le=30.0, description="How closely to follow the prompt")
+    guidance_scale: float = Field(7.5, ge=0.0, le=30.0,
+                                  description="How closely to follow the prompt: higher is more literal (5–9 is usual)")
     noise_level: int = Field(20, ge=0, le=350, description="Noise added to the picture first (more: new details)")
     factor: float = Field(0.0, ge=0.0, le=8.0, description="Final size, times the input (0: as the model makes it)")
 
@@ -186,7 +191,7 @@ class UpscaleWithModel(Diffusion):
 
 
 class VideoParams(Sized):
-    frames: int = Field(16, ge=1, le=257, description="Frames to make")
+    frames: int = Field(16, ge=1, le=257, description="Frames to make (more frames: a longer clip and more GPU memory)")
 
 
 def _frames(result: Any) -> list[Any]:

@@ -15,7 +15,8 @@ from mediastudio.errors import TaskFailed
       description="Pictures from the project's assets (drag one onto the canvas).")
 class LoadImage(NodeType):
     outputs = {"image": "image", "images": "images", "mask": "mask"}
-    asset_id: str = Field("", max_length=64, description="The asset", json_schema_extra={"x-options": "assets"})
+    asset_id: str = Field("", max_length=64, json_schema_extra={"x-options": "assets"},
+                          description="The project picture to load (or drop an asset onto the canvas)")
     asset_ids: list[str] = Field(default_factory=list, max_length=10_000,
                                  description="Several assets, in order (an image sequence)")
 
@@ -33,8 +34,9 @@ class LoadImage(NodeType):
 class Upscale(NodeType):
     inputs = {"image": Port("image")}
     outputs = {"image": "image"}
-    factor: float = Field(2.0, ge=1.0, le=8.0, description="How many times larger")
-    method: Literal["lanczos", "bicubic", "nearest"] = Field("lanczos", description="Resampling filter")
+    factor: float = Field(2.0, ge=1.0, le=8.0, description="How many times larger, e.g. 2 turns 512 px into 1024 px")
+    method: Literal["lanczos", "bicubic", "nearest"] = Field(
+        "lanczos", description="Resampling filter: lanczos is sharpest, nearest keeps hard pixel edges")
 
     def run(self, inputs: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
         from PIL import Image

@@ -21,7 +21,8 @@ class Shot(NodeType):
     output_node = True
     name: str = Field("Shot", min_length=1, max_length=120, description="The assets' name (each one adds its "
                       "seed and take, e.g. 'Shot · seed 1234 · #3.png')")
-    tags: list[str] = Field(default_factory=list, max_length=20, description="Tags for the assets")
+    tags: list[str] = Field(default_factory=list, max_length=20,
+                            description="Tags given to each saved asset, to find them in the asset browser")
 
     def run(self, inputs: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
         # Each result is told apart by the seed that made it; the writer adds the take ("· #3").

@@ -92,7 +92,8 @@ def decode_frames(path: Any, start: float, every: int, limit: int, check: Any = 
       description="Frames of a video clip from the project's assets (drag one onto the canvas).")
 class LoadVideo(NodeType):
     outputs = {"images": "images", "image": "image"}
-    asset_id: str = Field("", max_length=64, description="The clip", json_schema_extra={"x-options": "video-assets"})
+    asset_id: str = Field("", max_length=64, json_schema_extra={"x-options": "video-assets"},
+                          description="The project video clip to take frames from")
     start: float = Field(0.0, ge=0.0, le=86_400.0, description="Start at this second of the clip")
     every: int = Field(1, ge=1, le=100, description="Take every n-th frame (2 = half the frames)")
     max_frames: int = Field(48, ge=1, le=1000, description="At most this many frames")
@@ -119,8 +120,9 @@ class LoadVideo(NodeType):
 class ImageSequenceToVideo(NodeType):
     inputs = {"images": Port("images", description="The frames")}
     outputs = {"video": "video"}
-    fps: int = Field(24, ge=1, le=120, description="Frames per second")
-    codec: Literal["h264", "mpeg4"] = Field("h264", description="Video codec")
+    fps: int = Field(24, ge=1, le=120, description="Frames per second of the clip (24 for film, 30 for video)")
+    codec: Literal["h264", "mpeg4"] = Field(
+        "h264", description="Video codec: h264 plays almost everywhere, mpeg4 for older tools")
     quality: int = Field(18, ge=0, le=51, description="h264 CRF: lower is better (18 ≈ visually lossless)")
 
     def run(self, inputs: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
