@@ -1,18 +1,40 @@
-"""Pulling a model from the Hugging Face hub into data_dir/models/<name> (a task; also `models pull`)."""
+"""Pulling a model from the Hugging Face hub into data_dir/models/<name> (a task; also `models pull`).
+
+The files go into `data_dir/models/.partial-<name>/` and the folder becomes the model once all are there. The
+partial folder stays when a download is cancelled, fails or is cut by a restart: the next pull of the same name
+(the task run again after a restart, or "Resume") skips every file already complete. huggingface_hub starts a
+file that was cut in the middle over (it keeps no partial file between calls), so a resume loses at most the
+files that were in flight.
+
+Only what diffusers loads is fetched: the pipeline's `model_index.json` and, in each component's folder, its
+configs, tokenizer files and default `.safetensors` weights; fp16/ema copies, `.bin`/`.ckpt` duplicates and
+single-file checkpoints at the repo's top are left out.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
+import re
 import shutil
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from mediastudio.errors import TaskFailed
+from mediastudio.errors import Cancelled, TaskFailed
 from mediastudio.models.advice import offline_hint
+from mediastudio.models.catalog import ORIGIN
 from mediastudio.models.registry import ModelRegistry
 from mediastudio.tasks.context import TaskContext
 from mediastudio.tasks.kinds import KindRegistry
+
+COMPONENT_FILES = re.compile(r"\.(json|txt|safetensors|model)$")
+VARIANT = re.compile(r"\.(fp16|fp32|bf16|ema|non_ema|noema)\.[a-z]+$|(^|/)(non_ema|ema)[^/]*$", re.IGNORECASE)
+OFFLINE_WORDS = ("Connect", "resolve", "Offline", "offline", "Timeout", "Network", "LocalEntry", "timed out")
 
 
 class PullParams(BaseModel):
@@ -20,60 +42,171 @@ class PullParams(BaseModel):
                       description="A Hugging Face repo id, e.g. stabilityai/sd-turbo")
     name: str | None = Field(None, description="Name in this studio (default: the repo's name)")
     revision: str | None = Field(None, max_length=100)
+    catalog: str | None = Field(None, max_length=64, description="The catalog entry it is downloaded for")
+    size_bytes: int | None = Field(None, ge=0, description="About how much it downloads (the ETA before it starts)")
+
+
+def wanted(path: str) -> bool:
+    """A file of the repo that the pipeline loads (see the module's doc)."""
+    if "/" not in path:
+        return path == "model_index.json"
+    return bool(COMPONENT_FILES.search(path)) and not VARIANT.search(path) and not path.startswith(".")
+
+
+def partial_folder(registry: ModelRegistry, name: str) -> Path:
+    return registry.root / f".partial-{name}"
+
+
+def bytes_in(folder: Path) -> int:
+    """What a partial folder holds of the model's files (huggingface_hub's own bookkeeping left out)."""
+    total = 0
+    if not folder.is_dir():
+        return 0
+    for path in folder.rglob("*"):
+        if ".cache" not in path.relative_to(folder).parts and path.is_file():
+            with contextlib.suppress(OSError):
+                total += path.stat().st_size
+    return total
+
+
+@contextlib.contextmanager
+def _only_one(registry: ModelRegistry, name: str) -> Iterator[None]:
+    """One download per name at a time, across processes (a lock file beside the partial folder)."""
+    registry.root.mkdir(parents=True, exist_ok=True)
+    with (registry.root / f".partial-{name}.lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise TaskFailed(f"'{name}' is being downloaded already.", code="downloading",
+                             hint="Wait for that download, or cancel it first.") from None
+        yield
+
+
+def free_bytes(folder: Path) -> int:
+    """Free space on the disk that holds `folder` (or its nearest existing parent)."""
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return shutil.disk_usage(probe).free
+
+
+def disk_problem(needed: int, free: int, margin: int) -> str | None:
+    """None when `needed` bytes fit with `margin` to spare, else the sentence that says what is missing."""
+    if free >= needed + margin:
+        return None
+    return (f"Not enough free disk for this model: it needs {gb(needed)} plus {gb(margin)} to spare, "
+            f"and the models folder's disk has {gb(free)} free.")
+
+
+def gb(n: float) -> str:
+    return f"{n / 1e9:.1f} GB" if n >= 1e8 else f"{n / 1e6:.1f} MB"
 
 
 def pull(registry: ModelRegistry, repo: str, name: str | None, revision: str | None,
-         progress: Callable[[int, int, str], None], check: Callable[[], None] = lambda: None) -> str:
-    from huggingface_hub import snapshot_download
-    from tqdm.auto import tqdm
-
+         progress: Callable[[int, int, str], None], check: Callable[[], None] = lambda: None, *,
+         catalog: str | None = None, margin_bytes: int = 0) -> str:
     name = registry.check_name(name or repo.split("/")[-1])
-    partial = registry.root / f".partial-{name}"
-    registry.root.mkdir(parents=True, exist_ok=True)
+    with _only_one(registry, name):
+        return _pull(registry, repo, name, revision, progress, check, catalog, margin_bytes)
 
-    class Reporter(tqdm):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            kwargs["disable"] = False
-            super().__init__(*args, **kwargs)
 
-        def update(self, n: float | None = 1) -> bool | None:
-            check()
-            shown = super().update(n)
-            progress(int(self.n), int(self.total or 0), f"Downloading {repo}: file {int(self.n)} of "
-                                                        f"{int(self.total or 0)}")
-            return shown
+def _pull(registry: ModelRegistry, repo: str, name: str, revision: str | None,
+          progress: Callable[[int, int, str], None], check: Callable[[], None], catalog: str | None,
+          margin_bytes: int) -> str:
+    from huggingface_hub import HfApi, snapshot_download
+    from tqdm import tqdm
 
+    partial = partial_folder(registry, name)
+    partial.mkdir(parents=True, exist_ok=True)
+    for stale in (partial / ".cache").rglob("*.incomplete"):  # a file cut by a killed process: started over
+        stale.unlink(missing_ok=True)
     try:
-        snapshot_download(repo_id=repo, revision=revision, local_dir=str(partial), tqdm_class=Reporter,
-                          allow_patterns=["*.json", "*.txt", "*.safetensors", "*.model", "tokenizer*/*",
-                                          "*/*.json", "*/*.safetensors", "*/*.txt", "*/*.model"])
+        info = HfApi().model_info(repo, revision=revision, files_metadata=True)
+        files = {s.rfilename: int(s.size or 0) for s in info.siblings or [] if wanted(s.rfilename)}
+        if "model_index.json" not in files:
+            _forget_if_empty(partial)
+            raise TaskFailed(f"{repo} is not a diffusers pipeline (it has no model_index.json).",
+                             code="not_diffusers", hint="Pick a repo in diffusers format.")
+        total = sum(files.values())
+        present = sum(size for path, size in files.items()
+                      if (partial / path).is_file() and (partial / path).stat().st_size == size)
+        problem = disk_problem(total - present, free_bytes(registry.root), margin_bytes)
+        if problem:
+            raise TaskFailed(problem, code="disk_full", hint="Free some disk, or remove a model you no longer use.")
+        lock = threading.Lock()
+        done = [present]
+        label = f"Downloading {repo}"
+
+        def count(n: float) -> None:
+            with lock:
+                done[0] = max(0, min(total, done[0] + int(n)))
+                now = done[0]
+            progress(now, total, f"{label}: {gb(now)} of {gb(total)}")
+
+        progress(present, total, f"{label}: {gb(present)} of {gb(total)}" + (" (resumed)" if present else ""))
+
+        class Reporter(tqdm):
+            """Counts the bytes written (huggingface_hub's "Reconstructing" bar sums every file's) and checks
+            for a cancel on every update, in each download thread."""
+
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                self.counts_bytes = str(kwargs.get("desc", "")).startswith("Reconstructing")
+                kwargs["disable"] = True
+                super().__init__(*args, **kwargs)
+
+            def update(self, n: float | None = 1) -> bool | None:
+                check()
+                if self.counts_bytes and n:
+                    count(n)
+                return None
+
+        snapshot_download(repo_id=repo, revision=info.sha or revision, local_dir=str(partial),
+                          tqdm_class=Reporter, allow_patterns=sorted(files))
+    except (Cancelled, TaskFailed):
+        raise
     except Exception as exc:
-        shutil.rmtree(partial, ignore_errors=True)
+        _forget_if_empty(partial)
         text = f"{type(exc).__name__}: {exc}"
         hint = offline_hint(repo, name)
-        if any(w in text for w in ("Connection", "resolve", "Offline", "offline", "Timeout", "Network", "LocalEntry")):
-            raise TaskFailed("This machine cannot reach huggingface.co, so the model cannot be downloaded here.",
-                             code="offline", hint=hint) from exc
+        kept = " What was downloaded is kept: pull it again to go on." if partial.exists() else ""
+        if any(w in text for w in OFFLINE_WORDS):
+            raise TaskFailed("This machine cannot reach huggingface.co, so the model cannot be downloaded here."
+                             + kept, code="offline", hint=hint) from exc
+        if "401" in text or "403" in text or "Gated" in text:
+            raise TaskFailed(f"{repo} needs a Hugging Face login and its licence accepted on huggingface.co.",
+                             code="gated", hint="Accept the licence on the model's page, then start the server "
+                                                "with HF_TOKEN set to a token of that account.") from exc
         if "404" in text or "RepositoryNotFound" in text or "Revision" in text:
             raise TaskFailed(f"There is no model '{repo}' on huggingface.co (or it needs a login).",
                              code="not_found", hint="Check the repo id on huggingface.co.") from exc
-        raise TaskFailed(f"The download of {repo} failed: {text[:300]}", code="download_failed",
+        raise TaskFailed(f"The download of {repo} failed: {text[:300]}{kept}", code="download_failed",
                          hint=hint) from exc
-    if not (partial / "model_index.json").is_file():
-        shutil.rmtree(partial, ignore_errors=True)
-        raise TaskFailed(f"{repo} is not a diffusers pipeline (it has no model_index.json).", code="not_diffusers",
-                         hint="Pick a repo in diffusers format.")
+    (partial / ORIGIN).write_text(json.dumps({"repo": repo, "catalog": catalog or "", "revision": info.sha or ""}))
+    shutil.rmtree(partial / ".cache", ignore_errors=True)
     partial.rename(registry.root / name)
+    (registry.root / f".partial-{name}.lock").unlink(missing_ok=True)
     return name
+
+
+def _forget_if_empty(partial: Path) -> None:
+    """A partial folder that holds none of the model's bytes is removed (nothing to resume)."""
+    if partial.is_dir() and bytes_in(partial) == 0:
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 def register(kinds: KindRegistry) -> None:
     kinds.add("models.pull", pull_task, lane="cpu", params=PullParams, needs="admin", project=False,
-              title=lambda p: f"Download model {p.repo}")
+              title=lambda p: f"Download model {p.repo}",
+              size=lambda p: max((p.size_bytes or 1e9) / 1e9, 0.001))
 
 
 def pull_task(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
     registry = ModelRegistry(ctx.settings.data_dir)
-    name = pull(registry, params["repo"], params["name"], params["revision"],
-                lambda step, total, message: ctx.progress(step, max(total, 1), message), ctx.check_cancelled)
+
+    def report(done: int, total: int, message: str) -> None:
+        ctx.detail = {"bytes_done": done, "bytes_total": total}
+        ctx.progress(done, max(total, 1), message)
+
+    name = pull(registry, params["repo"], params["name"], params["revision"], report, ctx.check_cancelled,
+                catalog=params.get("catalog"), margin_bytes=ctx.settings.models_disk_margin_bytes)
     return {"model": name}

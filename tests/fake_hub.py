@@ -1,0 +1,132 @@
+"""A tiny stand-in for the Hugging Face hub on 127.0.0.1, for tests that download models (`HF_ENDPOINT`).
+
+It serves one folder as repo `REPO` at commit `SHA`, through the few endpoints `huggingface_hub` calls to pull it:
+the model's info with its files (`/api/models/{repo}/revision/{rev}`), its tree (`/api/models/{repo}/tree/{rev}`)
+and each file (`HEAD` / `GET /{repo}/resolve/{rev}/{path}`, with `Range`). It can send files slowly (`delay`
+seconds before each file's last bytes) or stall one file half way (`stall`) until `release()`, and it records
+every file request (`gets`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+class FakeHub:
+    def __init__(self, folder: Path, repo: str = "tester/tiny-sd", extra: dict[str, bytes] | None = None) -> None:
+        self.repo, self.folder = repo, folder
+        self.files: dict[str, bytes] = {p.relative_to(folder).as_posix(): p.read_bytes()
+                                        for p in sorted(folder.rglob("*")) if p.is_file()}
+        self.files.update(extra or {})
+        self.delay = 0.0
+        self.stall: str | None = None  # a file path: its GET sends half, then waits for release()
+        self.released = threading.Event()
+        self.stalled = threading.Event()  # set once the stalled file's first half went out
+        self.gets: list[tuple[str, int]] = []  # (path, first byte asked) of each file GET
+        self.lock = threading.Lock()
+        hub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _json(self, value: object) -> None:
+                body = json.dumps(value).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _missing(self) -> None:
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.send_header("X-Error-Code", "RepoNotFound")
+                self.end_headers()
+
+            def _file(self, head: bool) -> None:
+                path = unquote(urlsplit(self.path).path)
+                prefix = f"/{hub.repo}/resolve/"
+                if not path.startswith(prefix):
+                    return self._missing()
+                _, _, name = path[len(prefix):].partition("/")
+                data = hub.files.get(name)
+                if data is None:
+                    return self._missing()
+                start = 0
+                ranged = self.headers.get("Range")
+                if ranged and ranged.startswith("bytes="):
+                    start = int(ranged[6:].split("-")[0] or 0)
+                body = data[start:]
+                self.send_response(206 if start else 200)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("X-Repo-Commit", SHA)
+                self.send_header("ETag", f'"{hashlib.sha1(data).hexdigest()}"')
+                self.send_header("Accept-Ranges", "bytes")
+                if start:
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                self.end_headers()
+                if head:
+                    return None
+                with hub.lock:
+                    hub.gets.append((name, start))
+                half = len(body) // 2
+                if hub.stall == name and half:
+                    self.wfile.write(body[:half])
+                    self.wfile.flush()
+                    hub.stalled.set()
+                    hub.released.wait(60)
+                    return None  # the connection ends short: the client sees a cut download
+                if hub.delay and len(body) > 1:
+                    self.wfile.write(body[:-1])
+                    self.wfile.flush()
+                    time.sleep(hub.delay)
+                    self.wfile.write(body[-1:])
+                else:
+                    self.wfile.write(body)
+                return None
+
+            def do_HEAD(self) -> None:
+                self._file(head=True)
+
+            def do_GET(self) -> None:
+                path = unquote(urlsplit(self.path).path)
+                api = f"/api/models/{hub.repo}"
+                if path == api or path.startswith(f"{api}/revision/"):
+                    return self._json({"id": hub.repo, "modelId": hub.repo, "sha": SHA, "private": False,
+                                       "siblings": [{"rfilename": n, "size": len(d)} for n, d in hub.files.items()]})
+                if path.startswith(f"{api}/tree/"):
+                    return self._json([{"type": "file", "path": n, "size": len(d),
+                                        "oid": hashlib.sha1(d).hexdigest()} for n, d in hub.files.items()])
+                if path.startswith("/api/"):
+                    return self._missing()
+                return self._file(head=False)
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.http.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
+        threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def release(self) -> None:
+        self.stall = None
+        self.released.set()
+
+    def fetched(self, name: str) -> list[int]:
+        """The first byte asked by each GET of file `name`."""
+        with self.lock:
+            return [start for path, start in self.gets if path == name]
+
+    def close(self) -> None:
+        self.release()
+        self.http.shutdown()
+        self.http.server_close()
