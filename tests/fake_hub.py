@@ -2,8 +2,8 @@
 
 It serves one folder as repo `REPO` at commit `SHA`, through the few endpoints `huggingface_hub` calls to pull it:
 the model's info with its files (`/api/models/{repo}/revision/{rev}`), its tree (`/api/models/{repo}/tree/{rev}`)
-and each file (`HEAD` / `GET /{repo}/resolve/{rev}/{path}`, with `Range`). It can send files slowly (`delay`
-seconds before each file's last bytes) or stall one file half way (`stall`) until `release()`, and it records
+and each file (`HEAD` / `GET /{repo}/resolve/{rev}/{path}`, with `Range`). It can send files slowly (one at a time,
+`delay` seconds before each file's last byte) or stall one file half way (`stall`) until `release()`, and it records
 every file request (`gets`).
 """
 
@@ -32,6 +32,7 @@ class FakeHub:
         self.stalled = threading.Event()  # set once the stalled file's first half went out
         self.gets: list[tuple[str, int]] = []  # (path, first byte asked) of each file GET
         self.lock = threading.Lock()
+        self.one_at_a_time = threading.Lock()
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -88,10 +89,11 @@ class FakeHub:
                     hub.released.wait(60)
                     return None  # the connection ends short: the client sees a cut download
                 if hub.delay and len(body) > 1:
-                    self.wfile.write(body[:-1])
-                    self.wfile.flush()
-                    time.sleep(hub.delay)
-                    self.wfile.write(body[-1:])
+                    with hub.one_at_a_time:  # files in turn, as over a slow line
+                        self.wfile.write(body[:-1])
+                        self.wfile.flush()
+                        time.sleep(hub.delay)
+                        self.wfile.write(body[-1:])
                 else:
                     self.wfile.write(body)
                 return None

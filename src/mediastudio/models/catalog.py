@@ -84,12 +84,13 @@ def origin_of(folder: Path) -> dict[str, str]:
 
 
 def entry_for(model: ModelInfo, entries: list[CatalogEntry]) -> CatalogEntry | None:
-    """The catalog entry an installed model came from: the one its folder names, else one of its name."""
+    """The catalog entry an installed model came from: the one its folder names, else the one of its name, else
+    one of the repo it was pulled from."""
     origin = origin_of(Path(model.path))
-    for entry in entries:
-        if origin.get("catalog") == entry.id or (origin.get("repo") or "").lower() == entry.repo.lower():
-            return entry
-    return next((e for e in entries if e.id == model.name), None)
+    repo = (origin.get("repo") or "").lower()
+    return (next((e for e in entries if e.id == origin.get("catalog")), None)
+            or next((e for e in entries if e.id == model.name), None)
+            or next((e for e in entries if repo and e.repo.lower() == repo), None))
 
 
 TURBO = re.compile(r"turbo|lightning|lcm|hyper", re.IGNORECASE)

@@ -73,13 +73,17 @@ def bytes_in(folder: Path) -> int:
 def _only_one(registry: ModelRegistry, name: str) -> Iterator[None]:
     """One download per name at a time, across processes (a lock file beside the partial folder)."""
     registry.root.mkdir(parents=True, exist_ok=True)
-    with (registry.root / f".partial-{name}.lock").open("w") as lock:
+    path = registry.root / f".partial-{name}.lock"
+    with path.open("w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise TaskFailed(f"'{name}' is being downloaded already.", code="downloading",
                              hint="Wait for that download, or cancel it first.") from None
-        yield
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
 
 
 def free_bytes(folder: Path) -> int:
@@ -184,7 +188,6 @@ def _pull(registry: ModelRegistry, repo: str, name: str, revision: str | None,
     (partial / ORIGIN).write_text(json.dumps({"repo": repo, "catalog": catalog or "", "revision": info.sha or ""}))
     shutil.rmtree(partial / ".cache", ignore_errors=True)
     partial.rename(registry.root / name)
-    (registry.root / f".partial-{name}.lock").unlink(missing_ok=True)
     return name
 
 

@@ -6,7 +6,7 @@ import copy
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from litestar.di import NamedDependency
 
@@ -32,6 +32,7 @@ def get_template(template_id: str) -> dict[str, Any]:
     return templates[template_id]
 
 
+@runtime_checkable  # Litestar checks a dependency against its type
 class ModelFit(Protocol):
     """What a template needs of the installed models (models/registry.py's `ModelRegistry`, handed over by the
     app as the `models` dependency)."""
