@@ -34,7 +34,7 @@ class Licence(BaseModel):
 class CatalogEntry(BaseModel):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="Also its name once installed")
     name: str
-    repo: str = Field(pattern=r"^[\w.-]+/[\w.-]+$")
+    repo: str = Field(pattern=r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
     kind: str
     pipeline: str
     size_bytes: int = Field(ge=0, description="About what the download takes on disk")

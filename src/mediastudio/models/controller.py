@@ -52,7 +52,7 @@ class ModelsOut(Page[ModelOut]):
                                           "admins, whom to ask for everyone else)")
 
 
-REPO = r"^[\w.-]+/[\w.-]+$"
+REPO = r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$"
 Repo = Annotated[str, StringConstraints(min_length=3, max_length=200, pattern=REPO)]
 ENTRY = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 EntryId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ENTRY)]

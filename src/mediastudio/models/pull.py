@@ -38,7 +38,7 @@ OFFLINE_WORDS = ("Connect", "resolve", "Offline", "offline", "Timeout", "Network
 
 
 class PullParams(BaseModel):
-    repo: str = Field(min_length=3, max_length=200, pattern=r"^[\w.-]+/[\w.-]+$",
+    repo: str = Field(min_length=3, max_length=200, pattern=r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$",
                       description="A Hugging Face repo id, e.g. stabilityai/sd-turbo")
     name: str | None = Field(None, description="Name in this studio (default: the repo's name)")
     revision: str | None = Field(None, max_length=100)
@@ -48,7 +48,10 @@ class PullParams(BaseModel):
 
 def wanted(path: str) -> bool:
     """A file of the repo that the pipeline loads (see the module's doc)."""
-    if "/" not in path:
+    parts = path.split("/")
+    if path.startswith("/") or "\\" in path or any(p in ("", ".", "..") for p in parts):
+        return False  # a hub that names a file outside the repo's folder is not followed there
+    if len(parts) == 1:
         return path == "model_index.json"
     return bool(COMPONENT_FILES.search(path)) and not VARIANT.search(path) and not path.startswith(".")
 

@@ -137,8 +137,13 @@ class ModelRegistry:
 
     def add(self, path: Path, name: str | None = None) -> ModelInfo:
         """Register a local diffusers folder (linked, not copied)."""
-        folder = path.expanduser().resolve()
-        if not folder.is_dir():
+        try:
+            folder = path.expanduser().resolve()
+            found = folder.is_dir()
+        except (OSError, ValueError, RuntimeError):  # a NUL byte, a loop of links, a name too long
+            found = False
+            folder = path
+        if not found:
             raise BadRequest(f"{folder} is not a folder on this machine.", field="path")
         read_index(folder)
         name = self.check_name(name or re.sub(r"[^A-Za-z0-9._-]", "-", folder.name).strip("-.") or "model")
