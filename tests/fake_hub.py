@@ -1,8 +1,8 @@
 """A tiny stand-in for the Hugging Face hub on 127.0.0.1, for tests that download models (`HF_ENDPOINT`).
 
-It serves one folder as repo `REPO` at commit `SHA`, through the few endpoints `huggingface_hub` calls to pull it:
-the model's info with its files (`/api/models/{repo}/revision/{rev}`), its tree (`/api/models/{repo}/tree/{rev}`)
-and each file (`HEAD` / `GET /{repo}/resolve/{rev}/{path}`, with `Range`). It can send files slowly (one at a time,
+It serves one folder as a repo at commit `SHA`, through the few endpoints a pull uses: the model's info with its
+files and sizes (`/api/models/{repo}/revision/{rev}`) and each file (`GET /{repo}/resolve/{rev}/{path}`, with
+`Range`); also its tree and `HEAD` of a file, which `huggingface_hub.snapshot_download` asks for. It can send files slowly (one at a time,
 `delay` seconds before each file's last byte) or stall one file half way (`stall`) until `release()`, and it records
 every file request (`gets`).
 """
@@ -87,7 +87,8 @@ class FakeHub:
                     self.wfile.flush()
                     hub.stalled.set()
                     hub.released.wait(60)
-                    return None  # the connection ends short: the client sees a cut download
+                    self.close_connection = True  # the connection ends short: the client sees a cut download
+                    return None
                 if hub.delay and len(body) > 1:
                     with hub.one_at_a_time:  # files in turn, as over a slow line
                         self.wfile.write(body[:-1])

@@ -22,7 +22,7 @@ from support import RunningServer, start_server, wait_until
 SHOTS = Path("/tmp/shots-models")
 TABLET = {"width": 820, "height": 1180}
 REPO = "tester/tiny-sd"
-STALLED = "unet/diffusion_pytorch_model.safetensors"
+STALLED = "text_encoder/model.safetensors"  # the largest file: fetched last (smallest first)
 
 
 @pytest.fixture(scope="module")

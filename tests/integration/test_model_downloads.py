@@ -16,7 +16,16 @@ from typing import Any
 import pytest
 
 from fake_hub import FakeHub
-from support import ApiClient, RunningServer, project_folder, set_up_admin, start_server, wait_for_task, wait_until
+from support import (
+    ADMIN_PASSWORD,
+    ApiClient,
+    RunningServer,
+    project_folder,
+    set_up_admin,
+    start_server,
+    wait_for_task,
+    wait_until,
+)
 
 REPO = "tester/tiny-sd"
 EXTRA = {"unet/diffusion_pytorch_model.fp16.safetensors": b"h" * 4000,  # a variant copy: not fetched
@@ -47,6 +56,7 @@ def model_bytes(tiny_folder: Path) -> int:
 @pytest.fixture(scope="module")
 def hub(tiny_folder: Path) -> Iterator[FakeHub]:
     hub = FakeHub(tiny_folder, REPO, extra=EXTRA)
+    assert max((p for p in hub.files if p not in EXTRA), key=lambda p: len(hub.files[p])) == STALLED
     yield hub
     hub.close()
 
@@ -88,7 +98,7 @@ def download(client: ApiClient, id_: str) -> dict[str, Any]:
     return started.json()["task"]
 
 
-STALLED = "unet/diffusion_pytorch_model.safetensors"
+STALLED = "text_encoder/model.safetensors"  # the largest file: fetched last (smallest first)
 
 
 def others_in_place(partial: Path, hub: FakeHub) -> None:
@@ -96,6 +106,15 @@ def others_in_place(partial: Path, hub: FakeHub) -> None:
     wanted = [p for p in hub.files if p not in EXTRA and p != STALLED]
     wait_until(lambda: all((partial / p).is_file() for p in wanted), timeout=30,
                message=lambda: f"the other files in {partial}")
+
+
+def half_on_disk(partial: Path, hub: FakeHub) -> int:
+    """Wait (bounded) until the stalled file's first half is in its .part; answer its size."""
+    half = len(hub.files[STALLED]) // 2
+    part = partial / f"{STALLED}.part"
+    wait_until(lambda: part.is_file() and part.stat().st_size == half, timeout=10,
+               message="the first half of the cut file on disk")
+    return half
 
 
 def test_a_catalog_entry_downloads_with_progress_in_bytes(server: RunningServer, admin: ApiClient, hub: FakeHub,
@@ -150,18 +169,18 @@ def test_a_cancelled_download_keeps_its_files_and_resumes(server: RunningServer,
     assert again.status_code == 409 and "being downloaded" in again.json()["detail"]
     assert hub.stalled.wait(30)
     others_in_place(server.data_dir / "models" / ".partial-tiny-copy", hub)
+    half_on_disk(server.data_dir / "models" / ".partial-tiny-copy", hub)
     assert admin.post(f"/api/v1/tasks/{task['id']}/cancel").status_code in (200, 202)
     hub.release()  # the stalled file ends short; the task stops at its next check
     wait_for_task(admin, task["id"], ("cancelled",), timeout=60)
     stopped = catalog_item(admin, "tiny-copy")
     assert stopped["state"] == "partial" and 0 < stopped["bytes_on_disk"] < model_bytes
-    finished_before = {p for p, _ in hub.gets if p != STALLED}
     hub.gets.clear()
     resumed = download(admin, "tiny-copy")
     wait_for_task(admin, resumed["id"], timeout=60)
     refetched = {p for p, _ in hub.gets}
-    assert STALLED in refetched
-    assert not refetched & finished_before, "files finished before the cancel are not fetched again"
+    assert refetched == {STALLED}, "files finished before the cancel are not fetched again"
+    assert hub.fetched(STALLED) == [len(hub.files[STALLED]) // 2], "the cut file goes on from where it stopped"
     assert catalog_item(admin, "tiny-copy")["state"] == "installed"
 
 
@@ -246,22 +265,21 @@ def test_a_download_cut_by_a_restart_goes_on_where_it_was(tmp_path: Path, hub: F
         hub.stalled.clear()
         task = download(admin, "tiny")
         assert hub.stalled.wait(30)
-        others_in_place(server.data_dir / "models" / ".partial-tiny", hub)
+        partial = server.data_dir / "models" / ".partial-tiny"
+        others_in_place(partial, hub)
+        half = half_on_disk(partial, hub)
         server.stop(signal.SIGKILL)  # a crash, or the power going: the task is left "running"
         hub.release()
-        before = {p for p, _ in hub.gets if p != STALLED}
-        partial = server.data_dir / "models" / ".partial-tiny"
         assert (partial / "model_index.json").is_file()
         hub.gets.clear()
         server = start_server(tmp_path, env=env, port=int(server.url.rsplit(":", 1)[1]))
         admin = ApiClient(server.url)
         assert admin.post("/api/v1/auth/login", json={"username": "admin",
-                                                      "password": "copper lantern ninety"}).status_code == 200
+                                                      "password": ADMIN_PASSWORD}).status_code == 200
         done = wait_for_task(admin, task["id"], timeout=60)
         assert done["attempts"] == 2 and done["result"] == {"model": "tiny"}
-        refetched = {p for p, _ in hub.gets}
-        assert refetched == {STALLED}, refetched
-        assert not refetched & before
+        assert {p for p, _ in hub.gets} == {STALLED}, hub.gets  # the finished files stay finished
+        assert hub.fetched(STALLED) == [half], "the cut file goes on from its last byte (a Range request)"
         assert (server.data_dir / "models" / "tiny" / "unet" / "diffusion_pytorch_model.safetensors").is_file()
     finally:
         server.stop()

@@ -1,14 +1,16 @@
 """Pulling a model from the Hugging Face hub into data_dir/models/<name> (a task; also `models pull`).
 
-The files go into `data_dir/models/.partial-<name>/` and the folder becomes the model once all are there. The
-partial folder stays when a download is cancelled, fails or is cut by a restart: the next pull of the same name
-(the task run again after a restart, or "Resume") skips every file already complete. huggingface_hub starts a
-file that was cut in the middle over (it keeps no partial file between calls), so a resume loses at most the
-files that were in flight.
+The files go into `data_dir/models/.partial-<name>/`, each through `<file>.part`, and the folder becomes the
+model once all are there. The partial folder stays when a download is cancelled, fails or is cut by a restart:
+the next pull of the same name (the task run again after a restart, or "Resume") skips every file already
+complete and continues a `.part` from its last byte (an HTTP Range request).
 
 Only what diffusers loads is fetched: the pipeline's `model_index.json` and, in each component's folder, its
 configs, tokenizer files and default `.safetensors` weights; fp16/ema copies, `.bin`/`.ckpt` duplicates and
-single-file checkpoints at the repo's top are left out.
+single-file checkpoints at the repo's top are left out. The file list and sizes come from the hub's API
+(huggingface_hub, which knows the endpoint, `HF_ENDPOINT`, and the token, `HF_TOKEN`); each file is one GET of
+its `resolve` URL through huggingface_hub's HTTP session, read as it arrives, so progress is counted in bytes
+and a cancel is seen within one network read.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import re
 import shutil
-import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,9 @@ from mediastudio.tasks.kinds import KindRegistry
 
 COMPONENT_FILES = re.compile(r"\.(json|txt|safetensors|model)$")
 VARIANT = re.compile(r"\.(fp16|fp32|bf16|ema|non_ema|noema)\.[a-z]+$|(^|/)(non_ema|ema)[^/]*$", re.IGNORECASE)
+PART = ".part"  # a file being downloaded: <file>.part beside where it goes
+RETRIES = 5  # a connection cut or timed out is asked again from where it stopped, so many times
+log = logging.getLogger("mediastudio")
 OFFLINE_WORDS = ("Connect", "resolve", "Offline", "offline", "Timeout", "Network", "LocalEntry", "timed out")
 
 
@@ -120,13 +126,11 @@ def pull(registry: ModelRegistry, repo: str, name: str | None, revision: str | N
 def _pull(registry: ModelRegistry, repo: str, name: str, revision: str | None,
           progress: Callable[[int, int, str], None], check: Callable[[], None], catalog: str | None,
           margin_bytes: int) -> str:
-    from huggingface_hub import HfApi, snapshot_download
-    from tqdm import tqdm
+    from huggingface_hub import HfApi, constants, hf_hub_url
+    from huggingface_hub.utils import build_hf_headers, get_session
 
     partial = partial_folder(registry, name)
     partial.mkdir(parents=True, exist_ok=True)
-    for stale in (partial / ".cache").rglob("*.incomplete"):  # a file cut by a killed process: started over
-        stale.unlink(missing_ok=True)
     try:
         info = HfApi().model_info(repo, revision=revision, files_metadata=True)
         files = {s.rfilename: int(s.size or 0) for s in info.siblings or [] if wanted(s.rfilename)}
@@ -135,40 +139,23 @@ def _pull(registry: ModelRegistry, repo: str, name: str, revision: str | None,
             raise TaskFailed(f"{repo} is not a diffusers pipeline (it has no model_index.json).",
                              code="not_diffusers", hint="Pick a repo in diffusers format.")
         total = sum(files.values())
-        present = sum(size for path, size in files.items()
-                      if (partial / path).is_file() and (partial / path).stat().st_size == size)
+        present = sum(_on_disk(partial / path, size) for path, size in files.items())
         problem = disk_problem(total - present, free_bytes(registry.root), margin_bytes)
         if problem:
             raise TaskFailed(problem, code="disk_full", hint="Free some disk, or remove a model you no longer use.")
-        lock = threading.Lock()
         done = [present]
         label = f"Downloading {repo}"
 
-        def count(n: float) -> None:
-            with lock:
-                done[0] = max(0, min(total, done[0] + int(n)))
-                now = done[0]
-            progress(now, total, f"{label}: {gb(now)} of {gb(total)}")
+        def count(n: int) -> None:
+            done[0] = max(0, min(total, done[0] + n))
+            progress(done[0], total, f"{label}: {gb(done[0])} of {gb(total)}")
 
         progress(present, total, f"{label}: {gb(present)} of {gb(total)}" + (" (resumed)" if present else ""))
-
-        class Reporter(tqdm):
-            """Counts the bytes written (huggingface_hub's "Reconstructing" bar sums every file's) and checks
-            for a cancel on every update, in each download thread."""
-
-            def __init__(self, *args: Any, **kwargs: Any) -> None:
-                self.counts_bytes = str(kwargs.get("desc", "")).startswith("Reconstructing")
-                kwargs["disable"] = True
-                super().__init__(*args, **kwargs)
-
-            def update(self, n: float | None = 1) -> bool | None:
-                check()
-                if self.counts_bytes and n:
-                    count(n)
-                return None
-
-        snapshot_download(repo_id=repo, revision=info.sha or revision, local_dir=str(partial),
-                          tqdm_class=Reporter, allow_patterns=sorted(files))
+        session, headers = get_session(), {**build_hf_headers(), "Accept-Encoding": "identity"}
+        for path, size in sorted(files.items(), key=lambda item: (item[1], item[0])):  # configs first
+            check()
+            url = hf_hub_url(repo, path, revision=info.sha or revision)
+            _fetch(session, url, headers, partial / path, size, count, check, constants.HF_HUB_DOWNLOAD_TIMEOUT)
     except (Cancelled, TaskFailed):
         raise
     except Exception as exc:
@@ -189,9 +176,60 @@ def _pull(registry: ModelRegistry, repo: str, name: str, revision: str | None,
         raise TaskFailed(f"The download of {repo} failed: {text[:300]}{kept}", code="download_failed",
                          hint=hint) from exc
     (partial / ORIGIN).write_text(json.dumps({"repo": repo, "catalog": catalog or "", "revision": info.sha or ""}))
-    shutil.rmtree(partial / ".cache", ignore_errors=True)
     partial.rename(registry.root / name)
     return name
+
+
+def _on_disk(target: Path, size: int) -> int:
+    """What is already there of one file: all of it, or the part a stopped download left."""
+    if target.is_file() and target.stat().st_size == size:
+        return size
+    part = target.with_name(target.name + PART)
+    return min(part.stat().st_size, size) if part.is_file() else 0
+
+
+def _fetch(session: Any, url: str, headers: dict[str, str], target: Path, size: int, count: Callable[[int], None],
+           check: Callable[[], None], timeout: float) -> None:
+    """One file into `target`, through `<target>.part`: a part already there is continued with a Range request
+    (a server that answers with the whole file instead starts it over). A connection cut or timed out is asked
+    again from where it stopped, RETRIES times; an HTTP error answer is raised at once."""
+    if target.is_file() and target.stat().st_size == size:
+        return
+    part = target.with_name(target.name + PART)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(RETRIES + 1):
+        check()
+        have = part.stat().st_size if part.is_file() else 0
+        if have > size:  # not a part of this file (the repo changed): start over
+            part.unlink()
+            count(-size)
+            have = 0
+        if have == size and part.is_file():
+            break
+        try:
+            with session.stream("GET", url, headers={**headers, **({"Range": f"bytes={have}-"} if have else {})},
+                                follow_redirects=True, timeout=timeout) as answer:
+                answer.raise_for_status()
+                if have and answer.status_code != 206:
+                    count(-have)
+                    have = 0
+                with part.open("ab" if have else "wb") as out:
+                    for chunk in answer.iter_bytes():  # what arrived is kept, then a cancel is looked for
+                        out.write(chunk)
+                        count(len(chunk))
+                        check()
+        except (Cancelled, TaskFailed):
+            raise
+        except Exception as exc:
+            if getattr(exc, "response", None) is not None or attempt == RETRIES:
+                raise
+            log.info("The download of %s stopped (%s); asking again from byte %d", url, exc,
+                     part.stat().st_size if part.is_file() else 0)
+            time.sleep(min(2**attempt, 8))
+    if not part.is_file() or part.stat().st_size != size:
+        raise TaskFailed(f"{target.name} arrived with {part.stat().st_size if part.is_file() else 0} bytes of "
+                         f"{size}.", code="download_failed", hint="Try again: what arrived is kept.")
+    part.rename(target)
 
 
 def _forget_if_empty(partial: Path) -> None:
