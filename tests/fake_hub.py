@@ -2,9 +2,9 @@
 
 It serves one folder as a repo at commit `SHA`, through the few endpoints a pull uses: the model's info with its
 files and sizes (`/api/models/{repo}/revision/{rev}`) and each file (`GET /{repo}/resolve/{rev}/{path}`, with
-`Range`); also its tree and `HEAD` of a file, which `huggingface_hub.snapshot_download` asks for. It can send files slowly (one at a time,
-`delay` seconds before each file's last byte) or stall one file half way (`stall`) until `release()`, and it records
-every file request (`gets`).
+`Range`); also its tree and `HEAD` of a file, which `huggingface_hub.snapshot_download` asks for. It can send
+files slowly (one at a time, `delay` seconds before each file's last byte) or stall one file half way (`stall`)
+until `release()`, and it records the first byte each file GET asks for (`gets`).
 """
 
 from __future__ import annotations

@@ -207,7 +207,9 @@ def test_people_see_the_catalog_and_models_but_only_admins_change_them(server: R
                                                                        admin: ApiClient) -> None:
     ben = ApiClient(server.url)
     ben.register("ben")
-    assert ben.get("/api/v1/models/catalog").status_code == 200
+    catalog = ben.get("/api/v1/models/catalog").json()
+    assert catalog["free_bytes"] is None and {i["id"] for i in catalog["items"]} >= {"tiny", "huge"}
+    assert admin.get("/api/v1/models/catalog").json()["free_bytes"] > 0
     assert ben.get("/api/v1/models").status_code == 200
     assert ben.post("/api/v1/models", json={"catalog": "tiny"}).status_code == 403
     assert ben.delete("/api/v1/models/tiny").status_code == 403

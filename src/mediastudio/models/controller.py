@@ -79,13 +79,14 @@ class CatalogItem(CatalogEntry):
     state: str = Field(description="installed, downloading (a task waits or runs), partial (a download stopped "
                                    "part way: resume it) or available")
     installed_as: str | None = Field(None, description="The installed model's name")
-    task: TaskOut | None = Field(None, description="The download task, while it waits or runs")
+    task: TaskOut | None = Field(None, description="The download task, while it waits or runs (administrators "
+                                                   "only: others see the state)")
     bytes_on_disk: int = Field(0, description="What a stopped download left (resuming skips it)")
 
 
 class CatalogOut(BaseModel):
     items: list[CatalogItem]
-    free_bytes: int = Field(description="Free disk where models are stored")
+    free_bytes: int | None = Field(description="Free disk where models are stored (administrators only)")
     margin_bytes: int = Field(description="Free disk a download must leave beyond the model's size")
     offline_hint: str = Field(description="How to install a model on a machine without the internet")
 
@@ -128,8 +129,9 @@ class ModelsController(Controller):
         installed = {m.name: m for m in models.list(sized=False)}
         by_entry = {e.id: m.name for m in installed.values() if (e := entry_for(m, entries)) is not None}
         downloads = _downloads(tasks)
-        described = {t.id: d for t, d in zip(downloads.values(), tasks.describe(list(downloads.values())),
-                                             strict=True)}
+        admin = identity.user.is_admin
+        shown = list(downloads.values()) if admin else []  # another person's tasks are theirs and admins'
+        described = {t.id: d for t, d in zip(shown, tasks.describe(shown), strict=True)}
         items = []
         for entry in entries:
             task = downloads.get(entry.id)
@@ -137,8 +139,9 @@ class ModelsController(Controller):
             state = ("installed" if entry.id in by_entry else "downloading" if task is not None
                      else "partial" if on_disk else "available")
             items.append(CatalogItem(**entry.model_dump(), state=state, installed_as=by_entry.get(entry.id),
-                                     task=described[task.id] if task is not None else None, bytes_on_disk=on_disk))
-        return CatalogOut(items=items, free_bytes=free_bytes(models.root),
+                                     task=described.get(task.id) if task is not None else None,
+                                     bytes_on_disk=on_disk))
+        return CatalogOut(items=items, free_bytes=free_bytes(models.root) if admin else None,
                           margin_bytes=settings.models_disk_margin_bytes,
                           offline_hint=offline_hint("stabilityai/sd-turbo", "sd-turbo"))
 
