@@ -38,6 +38,9 @@ from mediastudio.tasks.kinds import KindRegistry
 COMPONENT_FILES = re.compile(r"\.(json|txt|safetensors|model)$")
 VARIANT = re.compile(r"\.(fp16|fp32|bf16|ema|non_ema|noema)\.[a-z]+$|(^|/)(non_ema|ema)[^/]*$", re.IGNORECASE)
 PART = ".part"  # a file being downloaded: <file>.part beside where it goes
+# Progress goes out at most this often: the task's ETA is the rate over its last reports (tasks/context.py), so
+# reports a network read apart would measure a few milliseconds of traffic; these measure several seconds.
+REPORT_EVERY = 0.25
 RETRIES = 5  # a connection cut or timed out is asked again from where it stopped, so many times
 log = logging.getLogger("mediastudio")
 OFFLINE_WORDS = ("Connect", "resolve", "Offline", "offline", "Timeout", "Network", "LocalEntry", "timed out")
@@ -144,11 +147,15 @@ def _pull(registry: ModelRegistry, repo: str, name: str, revision: str | None,
         if problem:
             raise TaskFailed(problem, code="disk_full", hint="Free some disk, or remove a model you no longer use.")
         done = [present]
+        reported = [0.0]
         label = f"Downloading {repo}"
 
         def count(n: int) -> None:
             done[0] = max(0, min(total, done[0] + n))
-            progress(done[0], total, f"{label}: {gb(done[0])} of {gb(total)}")
+            now = time.monotonic()
+            if now - reported[0] >= REPORT_EVERY or done[0] == total or n < 0:
+                reported[0] = now
+                progress(done[0], total, f"{label}: {gb(done[0])} of {gb(total)}")
 
         progress(present, total, f"{label}: {gb(present)} of {gb(total)}" + (" (resumed)" if present else ""))
         session, headers = get_session(), {**build_hf_headers(), "Accept-Encoding": "identity"}
