@@ -26,6 +26,7 @@ class FakeHub:
         self.files: dict[str, bytes] = {p.relative_to(folder).as_posix(): p.read_bytes()
                                         for p in sorted(folder.rglob("*")) if p.is_file()}
         self.files.update(extra or {})
+        self.said_sizes: dict[str, int] = {}  # sizes the model info claims instead of the true ones (a lying hub)
         self.delay = 0.0
         self.stall: str | None = None  # a file path: its GET sends half, then waits for release()
         self.released = threading.Event()
@@ -107,7 +108,8 @@ class FakeHub:
                 api = f"/api/models/{hub.repo}"
                 if path == api or path.startswith(f"{api}/revision/"):
                     return self._json({"id": hub.repo, "modelId": hub.repo, "sha": SHA, "private": False,
-                                       "siblings": [{"rfilename": n, "size": len(d)} for n, d in hub.files.items()]})
+                                       "siblings": [{"rfilename": n, "size": hub.said_sizes.get(n, len(d))}
+                                                    for n, d in hub.files.items()]})
                 if path.startswith(f"{api}/tree/"):
                     return self._json([{"type": "file", "path": n, "size": len(d),
                                         "oid": hashlib.sha1(d).hexdigest()} for n, d in hub.files.items()])

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from mediastudio.errors import BadRequest, Conflict, NotFound
-from mediastudio.models.pull import wanted
+from fake_hub import FakeHub
+from mediastudio.errors import BadRequest, Conflict, NotFound, TaskFailed
+from mediastudio.models.pull import PART, pull, wanted
 from mediastudio.models.registry import ModelRegistry
 from support import ApiClient, RunningServer, set_up_admin, start_server
 
@@ -77,3 +78,24 @@ def test_the_api_refuses_hostile_model_inputs(server: RunningServer, tmp_path: P
     bea.register("bea")
     assert bea.post("/api/v1/models", json={"path": str(tmp_path)}).status_code == 403
     assert bea.post("/api/v1/models", json={"catalog": "sd-turbo"}).status_code == 403
+
+
+def test_a_hub_that_sends_more_than_it_said_fills_no_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub.constants
+
+    folder = tmp_path / "repo"
+    (folder / "unet").mkdir(parents=True)
+    (folder / "model_index.json").write_text('{"_class_name": "StableDiffusionPipeline"}')
+    (folder / "unet" / "diffusion_pytorch_model.safetensors").write_bytes(b"w" * 300_000)
+    hub = FakeHub(folder, "tester/liar")
+    hub.said_sizes["unet/diffusion_pytorch_model.safetensors"] = 1000
+    monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", hub.url)
+    registry = ModelRegistry(tmp_path / "data")
+    try:
+        with pytest.raises(TaskFailed, match=r"more of diffusion_pytorch_model\.safetensors than its 1000 bytes"):
+            pull(registry, "tester/liar", "liar", None, lambda *_: None)
+    finally:
+        hub.close()
+    part = registry.root / ".partial-liar" / "unet" / f"diffusion_pytorch_model.safetensors{PART}"
+    assert not part.exists() or part.stat().st_size <= 1000
+    assert not (registry.root / "liar").exists()

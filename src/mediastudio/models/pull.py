@@ -129,13 +129,16 @@ def pull(registry: ModelRegistry, repo: str, name: str | None, revision: str | N
 def _pull(registry: ModelRegistry, repo: str, name: str, revision: str | None,
           progress: Callable[[int, int, str], None], check: Callable[[], None], catalog: str | None,
           margin_bytes: int) -> str:
-    from huggingface_hub import HfApi, constants, hf_hub_url
+    from urllib.parse import quote
+
+    from huggingface_hub import HfApi, constants
     from huggingface_hub.utils import build_hf_headers, get_session
 
     partial = partial_folder(registry, name)
     partial.mkdir(parents=True, exist_ok=True)
     try:
-        info = HfApi().model_info(repo, revision=revision, files_metadata=True)
+        api = HfApi()  # its endpoint: HF_ENDPOINT, else huggingface.co
+        info = api.model_info(repo, revision=revision, files_metadata=True)
         files = {s.rfilename: int(s.size or 0) for s in info.siblings or [] if wanted(s.rfilename)}
         if "model_index.json" not in files:
             _forget_if_empty(partial)
@@ -161,7 +164,7 @@ def _pull(registry: ModelRegistry, repo: str, name: str, revision: str | None,
         session, headers = get_session(), {**build_hf_headers(), "Accept-Encoding": "identity"}
         for path, size in sorted(files.items(), key=lambda item: (item[1], item[0])):  # configs first
             check()
-            url = hf_hub_url(repo, path, revision=info.sha or revision)
+            url = f"{api.endpoint}/{repo}/resolve/{quote(info.sha or revision or 'main', safe='')}/{quote(path)}"
             _fetch(session, url, headers, partial / path, size, count, check, constants.HF_HUB_DOWNLOAD_TIMEOUT)
     except (Cancelled, TaskFailed):
         raise
@@ -222,7 +225,11 @@ def _fetch(session: Any, url: str, headers: dict[str, str], target: Path, size: 
                     have = 0
                 with part.open("ab" if have else "wb") as out:
                     for chunk in answer.iter_bytes():  # what arrived is kept, then a cancel is looked for
+                        if have + len(chunk) > size:  # never more than the hub said the file holds
+                            raise TaskFailed(f"The hub sent more of {target.name} than its {size} bytes.",
+                                             code="download_failed", hint="Try again later.")
                         out.write(chunk)
+                        have += len(chunk)
                         count(len(chunk))
                         check()
         except (Cancelled, TaskFailed):
