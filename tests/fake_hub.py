@@ -26,6 +26,7 @@ class FakeHub:
         self.files: dict[str, bytes] = {p.relative_to(folder).as_posix(): p.read_bytes()
                                         for p in sorted(folder.rglob("*")) if p.is_file()}
         self.files.update(extra or {})
+        self.repos: dict[str, dict[str, bytes]] = {repo: self.files}  # more with add_repo()
         self.said_sizes: dict[str, int] = {}  # sizes the model info claims instead of the true ones (a lying hub)
         self.delay = 0.0
         self.stall: str | None = None  # a file path: its GET sends half, then waits for release()
@@ -58,13 +59,15 @@ class FakeHub:
 
             def _file(self, head: bool) -> None:
                 path = unquote(urlsplit(self.path).path)
-                prefix = f"/{hub.repo}/resolve/"
-                if not path.startswith(prefix):
+                repo = next((r for r in hub.repos if path.startswith(f"/{r}/resolve/")), None)
+                if repo is None:
                     return self._missing()
-                _, _, name = path[len(prefix):].partition("/")
-                data = hub.files.get(name)
+                _, _, name = path[len(f"/{repo}/resolve/"):].partition("/")
+                data = hub.repos[repo].get(name)
                 if data is None:
                     return self._missing()
+                if repo != hub.repo:
+                    name = f"{repo}/{name}"  # as recorded in `gets`
                 start = 0
                 ranged = self.headers.get("Range")
                 if ranged and ranged.startswith("bytes="):
@@ -105,14 +108,15 @@ class FakeHub:
 
             def do_GET(self) -> None:
                 path = unquote(urlsplit(self.path).path)
-                api = f"/api/models/{hub.repo}"
-                if path == api or path.startswith(f"{api}/revision/"):
-                    return self._json({"id": hub.repo, "modelId": hub.repo, "sha": SHA, "private": False,
-                                       "siblings": [{"rfilename": n, "size": hub.said_sizes.get(n, len(d))}
-                                                    for n, d in hub.files.items()]})
-                if path.startswith(f"{api}/tree/"):
-                    return self._json([{"type": "file", "path": n, "size": len(d),
-                                        "oid": hashlib.sha1(d).hexdigest()} for n, d in hub.files.items()])
+                for repo, files in hub.repos.items():
+                    api = f"/api/models/{repo}"
+                    if path == api or path.startswith(f"{api}/revision/"):
+                        return self._json({"id": repo, "modelId": repo, "sha": SHA, "private": False,
+                                           "siblings": [{"rfilename": n, "size": hub.said_sizes.get(n, len(d))}
+                                                        for n, d in files.items()]})
+                    if path.startswith(f"{api}/tree/"):
+                        return self._json([{"type": "file", "path": n, "size": len(d),
+                                            "oid": hashlib.sha1(d).hexdigest()} for n, d in files.items()])
                 if path.startswith("/api/"):
                     return self._missing()
                 return self._file(head=False)
@@ -121,6 +125,11 @@ class FakeHub:
         self.http.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
         threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def add_repo(self, repo: str, folder: Path) -> None:
+        """Serve `folder` as `repo` too (its file GETs are recorded as `repo/path`)."""
+        self.repos[repo] = {p.relative_to(folder).as_posix(): p.read_bytes()
+                            for p in sorted(folder.rglob("*")) if p.is_file()}
 
     def release(self) -> None:
         self.stall = None

@@ -28,6 +28,7 @@ from support import (
 )
 
 REPO = "tester/tiny-sd"
+ADAPTER_REPO = "tester/tiny-motion-adapter"
 EXTRA = {"unet/diffusion_pytorch_model.fp16.safetensors": b"h" * 4000,  # a variant copy: not fetched
          "tiny-sd-single-file.safetensors": b"s" * 9000,  # a single-file checkpoint at the top: not fetched
          "README.md": b"# tiny"}
@@ -55,7 +56,10 @@ def model_bytes(tiny_folder: Path) -> int:
 
 @pytest.fixture(scope="module")
 def hub(tiny_folder: Path) -> Iterator[FakeHub]:
+    from tiny_models import build_tiny_motion_adapter
+
     hub = FakeHub(tiny_folder, REPO, extra=EXTRA)
+    hub.add_repo(ADAPTER_REPO, build_tiny_motion_adapter(tiny_folder.parent / "tiny-adapter"))
     assert max((p for p in hub.files if p not in EXTRA), key=lambda p: len(hub.files[p])) == STALLED
     yield hub
     hub.close()
@@ -65,7 +69,9 @@ def environment(folder: Path, hub_url: str, model_bytes: int) -> dict[str, str]:
     catalog = folder / "catalog.json"
     catalog.write_text(json.dumps({"models": [
         entry("tiny", model_bytes), entry("tiny-copy", model_bytes), entry("huge", 10**18),
-        entry("adapter", 1000, installable=False, note="A motion adapter: add it from a folder.")]}))
+        entry("adapter", 1000, installable=False, note="A motion adapter: add it from a folder."),
+        entry("tiny-animatediff", model_bytes, repo=ADAPTER_REPO, base=REPO, kind="text-to-video",
+              pipeline="AnimateDiffPipeline")]}))
     return {"MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_PRELOAD_MODELS": "false",
             "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "100000", "MEDIASTUDIO_MODELS_CATALOG": str(catalog),
             "MEDIASTUDIO_MODELS_DISK_MARGIN_BYTES": "0", "HF_ENDPOINT": hub_url, "HF_HOME": str(folder / "hf"),
@@ -301,3 +307,27 @@ def test_offline_says_how_to_install_by_hand(tmp_path: Path, model_bytes: int) -
         assert catalog_item(admin, "tiny")["state"] == "available"
     finally:
         server.stop()
+
+
+def test_a_motion_adapter_downloads_with_its_base_as_one_animatediff_model(server: RunningServer, admin: ApiClient,
+                                                                          hub: FakeHub) -> None:
+    hub.gets.clear()
+    task = download(admin, "tiny-animatediff")
+    done = wait_for_task(admin, task["id"], timeout=60)
+    assert done["result"] == {"model": "tiny-animatediff"}
+    installed = next(m for m in admin.get("/api/v1/models").json()["items"] if m["name"] == "tiny-animatediff")
+    assert installed["kind"] == "text-to-video" and installed["pipeline"] == "AnimateDiffPipeline"
+    assert installed["catalog_id"] == "tiny-animatediff" and installed["recommended"]["width"] == 64
+    folder = server.data_dir / "models" / "tiny-animatediff"
+    index = json.loads((folder / "model_index.json").read_text())
+    assert index["motion_adapter"] == ["diffusers", "MotionAdapter"] and index["unet"][1] == "UNet2DConditionModel"
+    assert (folder / "motion_adapter" / "config.json").is_file()
+    assert f"{ADAPTER_REPO}/diffusion_pytorch_model.safetensors" in {p for p, _ in hub.gets}
+    # diffusers loads it as one pipeline (the adapter joined to the UNet) and makes frames with it.
+    from diffusers import AnimateDiffPipeline
+
+    pipe = AnimateDiffPipeline.from_pretrained(str(folder))
+    assert type(pipe.unet).__name__ == "UNetMotionModel"
+    frames = pipe(prompt="a lighthouse", num_frames=2, num_inference_steps=1, height=32, width=32,
+                  output_type="np").frames
+    assert frames.shape[:3] == (1, 2, 32)

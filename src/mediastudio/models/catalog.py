@@ -35,6 +35,8 @@ class CatalogEntry(BaseModel):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="Also its name once installed")
     name: str
     repo: str = Field(pattern=r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
+    base: str | None = Field(None, pattern=r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$",
+                             description="For a motion adapter: the Stable Diffusion pipeline it is downloaded with")
     kind: str
     pipeline: str
     size_bytes: int = Field(ge=0, description="About what the download takes on disk")

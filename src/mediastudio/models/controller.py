@@ -177,13 +177,14 @@ def _download_params(data: ModelAdd, entries: list[CatalogEntry], models: ModelR
     """The pull task's parameters, once the name is free and (for a catalog entry) the disk has room."""
     size: int | None = None
     catalog: str | None = None
+    base: str | None = None
     repo = data.repo
     if data.catalog:
         entry = find_entry(entries, data.catalog)
         if not entry.installable:
             raise Unprocessable(f"{entry.name} cannot be downloaded in one click. {entry.note or ''}".strip(),
                                 field="catalog")
-        repo, catalog, size = entry.repo, entry.id, entry.size_bytes
+        repo, catalog, size, base = entry.repo, entry.id, entry.size_bytes, entry.base
     assert repo is not None
     name = models.check_name(data.name or catalog or repo.split("/")[-1])
     if size is not None:
@@ -193,4 +194,4 @@ def _download_params(data: ModelAdd, entries: list[CatalogEntry], models: ModelR
             raise InsufficientStorage(problem, hint="Free some disk on the server, or remove a model you no longer "
                                                     "use.", needed_bytes=left + settings.models_disk_margin_bytes,
                                       free_bytes=free_bytes(models.root))
-    return {"repo": repo, "name": name, "revision": None, "catalog": catalog, "size_bytes": size}
+    return {"repo": repo, "name": name, "revision": None, "catalog": catalog, "size_bytes": size, "base": base}

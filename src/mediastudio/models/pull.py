@@ -52,6 +52,9 @@ class PullParams(BaseModel):
     name: str | None = Field(None, description="Name in this studio (default: the repo's name)")
     revision: str | None = Field(None, max_length=100)
     catalog: str | None = Field(None, max_length=64, description="The catalog entry it is downloaded for")
+    base: str | None = Field(None, min_length=3, max_length=200, pattern=r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$",
+                             description="For a motion adapter (`repo`): the Stable Diffusion pipeline it goes on; "
+                                         "the two make one AnimateDiff folder")
     size_bytes: int | None = Field(None, ge=0, description="About how much it downloads (the ETA before it starts)")
 
 
@@ -120,15 +123,35 @@ def gb(n: float) -> str:
 
 def pull(registry: ModelRegistry, repo: str, name: str | None, revision: str | None,
          progress: Callable[[int, int, str], None], check: Callable[[], None] = lambda: None, *,
-         catalog: str | None = None, margin_bytes: int = 0) -> str:
+         catalog: str | None = None, margin_bytes: int = 0, base: str | None = None) -> str:
     name = registry.check_name(name or repo.split("/")[-1])
     with _only_one(registry, name):
-        return _pull(registry, repo, name, revision, progress, check, catalog, margin_bytes)
+        return _pull(registry, repo, name, revision, progress, check, catalog, margin_bytes, base)
+
+
+ADAPTER = "motion_adapter"  # where a motion adapter's files go in an AnimateDiff folder
+# What an AnimateDiff folder takes of the Stable Diffusion pipeline under it (no safety checker).
+ANIMATEDIFF_PARTS = ("text_encoder", "tokenizer", "unet", "vae", "scheduler")
+
+
+def _listing(api: Any, repo: str, revision: str | None) -> tuple[str, dict[str, int]]:
+    """The repo's commit and its files with their sizes."""
+    info = api.model_info(repo, revision=revision, files_metadata=True)
+    return str(info.sha or revision or "main"), {s.rfilename: int(s.size or 0) for s in info.siblings or []}
+
+
+def _animatediff_index(base_index: dict[str, Any]) -> dict[str, Any]:
+    """An AnimateDiff pipeline's model_index.json from its Stable Diffusion base's: the base's text encoder,
+    tokenizer, UNet, VAE and scheduler, and the motion adapter (diffusers joins the adapter to the UNet)."""
+    return {"_class_name": "AnimateDiffPipeline", "_diffusers_version": base_index.get("_diffusers_version", ""),
+            **{k: base_index[k] for k in ANIMATEDIFF_PARTS if k in base_index},
+            ADAPTER: ["diffusers", "MotionAdapter"], "feature_extractor": [None, None],
+            "image_encoder": [None, None]}
 
 
 def _pull(registry: ModelRegistry, repo: str, name: str, revision: str | None,
           progress: Callable[[int, int, str], None], check: Callable[[], None], catalog: str | None,
-          margin_bytes: int) -> str:
+          margin_bytes: int, base: str | None = None) -> str:
     from urllib.parse import quote
 
     from huggingface_hub import HfApi, constants
@@ -138,12 +161,22 @@ def _pull(registry: ModelRegistry, repo: str, name: str, revision: str | None,
     partial.mkdir(parents=True, exist_ok=True)
     try:
         api = HfApi()  # its endpoint: HF_ENDPOINT, else huggingface.co
-        info = api.model_info(repo, revision=revision, files_metadata=True)
-        files = {s.rfilename: int(s.size or 0) for s in info.siblings or [] if wanted(s.rfilename)}
-        if "model_index.json" not in files:
+        sha, listed = _listing(api, base or repo, None if base else revision)
+        # Each file here: (repo, its commit, its path there, its size).
+        sources = {path: (base or repo, sha, path, size) for path, size in listed.items() if wanted(path)
+                   and not (base and path.split("/")[0] not in ANIMATEDIFF_PARTS and path != "model_index.json")}
+        if "model_index.json" not in sources:
             _forget_if_empty(partial)
-            raise TaskFailed(f"{repo} is not a diffusers pipeline (it has no model_index.json).",
+            raise TaskFailed(f"{base or repo} is not a diffusers pipeline (it has no model_index.json).",
                              code="not_diffusers", hint="Pick a repo in diffusers format.")
+        if base:
+            adapter_sha, adapter_files = _listing(api, repo, revision)
+            sources.update({f"{ADAPTER}/{path}": (repo, adapter_sha, path, size)
+                            for path, size in adapter_files.items() if wanted(f"{ADAPTER}/{path}")})
+            if f"{ADAPTER}/config.json" not in sources:
+                raise TaskFailed(f"{repo} is not a diffusers motion adapter (it has no config.json).",
+                                 code="not_diffusers", hint="Pick a MotionAdapter repo in diffusers format.")
+        files = {path: source[3] for path, source in sources.items()}
         total = sum(files.values())
         present = sum(_on_disk(partial / path, size) for path, size in files.items())
         problem = disk_problem(total - present, free_bytes(registry.root), margin_bytes)
@@ -164,7 +197,8 @@ def _pull(registry: ModelRegistry, repo: str, name: str, revision: str | None,
         session, headers = get_session(), {**build_hf_headers(), "Accept-Encoding": "identity"}
         for path, size in sorted(files.items(), key=lambda item: (item[1], item[0])):  # configs first
             check()
-            url = f"{api.endpoint}/{repo}/resolve/{quote(info.sha or revision or 'main', safe='')}/{quote(path)}"
+            source, commit, there, _ = sources[path]
+            url = f"{api.endpoint}/{source}/resolve/{quote(commit, safe='')}/{quote(there)}"
             _fetch(session, url, headers, partial / path, size, count, check, constants.HF_HUB_DOWNLOAD_TIMEOUT)
     except (Cancelled, TaskFailed):
         raise
@@ -185,7 +219,11 @@ def _pull(registry: ModelRegistry, repo: str, name: str, revision: str | None,
                              code="not_found", hint="Check the repo id on huggingface.co.") from exc
         raise TaskFailed(f"The download of {repo} failed: {text[:300]}{kept}", code="download_failed",
                          hint=hint) from exc
-    (partial / ORIGIN).write_text(json.dumps({"repo": repo, "catalog": catalog or "", "revision": info.sha or ""}))
+    if base:
+        index = partial / "model_index.json"
+        index.write_text(json.dumps(_animatediff_index(json.loads(index.read_text())), indent=2))
+    (partial / ORIGIN).write_text(json.dumps({"repo": repo, "catalog": catalog or "", "revision": sha,
+                                              **({"base": base} if base else {})}))
     partial.rename(registry.root / name)
     return name
 
@@ -266,5 +304,6 @@ def pull_task(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
         ctx.progress(done, max(total, 1), message)
 
     name = pull(registry, params["repo"], params["name"], params["revision"], report, ctx.check_cancelled,
-                catalog=params.get("catalog"), margin_bytes=ctx.settings.models_disk_margin_bytes)
+                catalog=params.get("catalog"), margin_bytes=ctx.settings.models_disk_margin_bytes,
+                base=params.get("base"))
     return {"model": name}
