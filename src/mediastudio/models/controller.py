@@ -59,7 +59,7 @@ EntryId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=
 
 
 class ModelAdd(BaseModel):
-    """Exactly one of `path` and `repo` (else a 422)."""
+    """Exactly one of `path`, `catalog` and `repo` (else a 422)."""
 
     path: str | None = Field(None, min_length=1, max_length=4096,
                              description="A diffusers folder on the server's machine (registered, not copied)")
@@ -72,7 +72,7 @@ class ModelAdd(BaseModel):
 
 class ModelAdded(BaseModel):
     model: ModelOut | None = None
-    task: TaskOut | None = Field(None, description="The download task, for a repo")
+    task: TaskOut | None = Field(None, description="The download task, for a catalog entry or a repo")
 
 
 class CatalogItem(CatalogEntry):
@@ -100,7 +100,11 @@ def _downloads(tasks: TaskSystem) -> dict[str, Task]:
     with tasks.db.session() as db:
         rows = db.exec(select(Task).where(col(Task.kind) == "models.pull",
                                           col(Task.status).in_(("queued", "running", "interrupted")))).all()
-    return {str((t.params or {}).get("name") or str(t.params.get("repo", "")).split("/")[-1]): t for t in rows}
+    named = {}
+    for task in rows:
+        params = task.params or {}
+        named[str(params.get("name") or str(params.get("repo", "")).split("/")[-1])] = task
+    return named
 
 
 def _device(gpu: GpuProbe) -> str:
