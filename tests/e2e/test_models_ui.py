@@ -203,3 +203,31 @@ def test_a_new_text_to_image_project_takes_the_chosen_models_settings(browser: B
         _shot(page, f"asset-browser-models-{name}")
     assert console.unexpected() == []
     context.close()
+
+
+def test_offline_the_card_says_how_to_install_by_hand(browser: Browser, tmp_path: Path, console: ConsoleLog) -> None:
+    # HF_ENDPOINT at a port nothing listens on: a machine without the internet.
+    offline = start_server(tmp_path, env={"MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_MODELS_DISK_MARGIN_BYTES": "0",
+                                          "HF_ENDPOINT": "http://127.0.0.1:9", "HF_HOME": str(tmp_path / "hf"),
+                                          "HF_HUB_ETAG_TIMEOUT": "2", "HF_HUB_DOWNLOAD_TIMEOUT": "2"})
+    try:
+        assert httpx.post(f"{offline.url}/api/v1/auth/setup", json=ADMIN.credentials()).status_code == 201
+        context = _admin(browser, offline.url)
+        page = context.new_page()
+        console.watch(page)
+        page.goto(f"{offline.url}/admin/models")
+        card = page.get_by_test_id("catalog-sd-turbo")
+        card.get_by_test_id("catalog-download").click()
+        failed = card.get_by_test_id("catalog-failed")
+        expect(failed).to_contain_text("cannot reach huggingface.co", timeout=60_000)
+        expect(failed).to_contain_text("hf download stabilityai/sd-turbo --local-dir sd-turbo")
+        expect(card).to_have_attribute("data-state", "available")
+        expect(card.get_by_test_id("catalog-download")).to_have_text("Try again")
+        page.get_by_test_id("offline-help").locator("summary").click()
+        expect(page.get_by_test_id("offline-help")).to_contain_text("mediastudio models add")
+        failed.scroll_into_view_if_needed()
+        _shot(page, "models-offline-desktop")
+        assert console.unexpected() == []
+        context.close()
+    finally:
+        offline.stop()
