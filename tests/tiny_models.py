@@ -70,6 +70,17 @@ def build_tiny_sd(folder: Path, seed: int = 0) -> Path:
 
 
 
+def build_tiny_motion_adapter(folder: Path, seed: int = 0) -> Path:
+    """A tiny AnimateDiff motion adapter (random weights) that fits build_tiny_sd's UNet."""
+    import torch
+    from diffusers import MotionAdapter
+
+    torch.manual_seed(seed)
+    MotionAdapter(block_out_channels=(4, 8), motion_layers_per_block=1, motion_norm_num_groups=2,
+                  motion_num_attention_heads=2, motion_max_seq_length=32).save_pretrained(str(folder))
+    return folder
+
+
 def _tiny_text_parts(folder: Path) -> tuple[object, object]:
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 

@@ -90,7 +90,7 @@ def build_studio(settings: Settings) -> Studio:
     events = EventBus(RedisTransport(settings.queue_url) if settings.queue_url else None)
     db.events = events
     blobs = BlobStore(settings.data_dir / "blobs")
-    models = ModelRegistry(settings.data_dir)
+    models = ModelRegistry(settings.data_dir, settings.models_catalog)
     engine = Engine(settings, db, blobs, models)
     tasks = TaskSystem(settings, db, blobs, events, build_kinds(settings, engine), task_scope, project_names)
     identities = IdentityCache(settings.data_dir / STAMP, ttl=settings.auth_cache_seconds)

@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     vram_budget_mb: int | None = Field(None, ge=256, description="GPU memory loaded models may use (default: 80% "
                                                                  "of the GPU); larger models run with CPU offload.")
     preload_models: bool = Field(True, description="Load the default model when the queue starts (first job fast).")
+    models_catalog: Path | None = Field(None, description="A catalog of recommended models (JSON, the shape of "
+                                        "mediastudio/models/catalog.json) to offer instead of the built-in one.")
+    models_disk_margin_bytes: int = Field(2 * 1024**3, ge=0, description="Free disk a model download must leave "
+                                          "beyond the model's own size.")
 
     @field_validator("queue_url", mode="after")
     @classmethod

@@ -77,13 +77,18 @@ def test_every_main_page_has_no_serious_accessibility_violation(browser: Browser
         project = context.request.post(f"{url}/api/v1/projects", headers=csrf_headers(context),
                                        data={"name": f"Access {size}", "template": "text-to-image"}).json()
         pages = {"gallery": "/", "studio": f"/projects/{project['id']}", "account": "/account",
-                 "server settings": "/admin", "queue": "/admin/queue",
+                 "server settings": "/admin", "queue": "/admin/queue", "models": "/admin/models",
                  "members": f"/workspaces/{project['workspace_id']}/members"}
         for name, path in pages.items():
             page.goto(url + path)
             expect(page.locator("main").first).to_be_visible()
             if name == "studio":
                 expect(page.get_by_test_id("graph-node").first).to_be_attached()
+                models = page.get_by_test_id("asset-models").locator("summary")
+                if models.is_visible():  # the installed models, open (a phone shows the canvas first)
+                    models.click()
+            if name == "models":
+                expect(page.get_by_test_id("catalog-sd-turbo")).to_be_visible()
             found[name] = violations(page)
         Path("/tmp/shots-accessibility").mkdir(exist_ok=True)
         page.goto(f"{url}/")

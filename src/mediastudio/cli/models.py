@@ -64,15 +64,18 @@ def pull(
     revision: Annotated[str | None, typer.Option(help="A branch, tag or commit")] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Download a diffusers model from the Hugging Face hub (needs the internet)."""
+    """Download a diffusers model from the Hugging Face hub (needs the internet; run it again to go on with a
+    download that stopped part way)."""
     from mediastudio.errors import MediastudioError, TaskFailed
     from mediastudio.models.pull import pull as download
 
     def show(step: int, total: int, message: str) -> None:
         typer.echo(f"\r{message}", nl=False)
 
+    settings = build_settings(data_dir=data_dir)
     try:
-        made = download(_registry(data_dir), repo, name, revision, show)
+        made = download(_registry(data_dir), repo, name, revision, show,
+                        margin_bytes=settings.models_disk_margin_bytes)
     except (TaskFailed, MediastudioError) as exc:
         typer.echo("")
         raise _fail(exc) from exc

@@ -15,6 +15,7 @@ from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page
 from mediastudio.db import DatabaseDep
 from mediastudio.engine import runs
+from mediastudio.engine.model_usage import UsageOut, usage
 from mediastudio.engine.registry import describe
 from mediastudio.engine.service import EngineDep
 from mediastudio.errors import NotFound
@@ -88,6 +89,11 @@ class EngineController(Controller):
          sync_to_thread=True)
     def node_types(self, identity: IdentityDep, engine: EngineDep) -> list[NodeTypeOut]:
         return [NodeTypeOut.model_validate(describe(cls)) for cls in engine.nodes.latest()]
+
+    @get("/models/usage", summary="Which of your projects used each model (from their generated assets)",
+         sync_to_thread=True)
+    def model_usage(self, identity: IdentityDep, database: DatabaseDep, settings: SettingsDep) -> UsageOut:
+        return usage(database, settings, identity.user)
 
     @post("/projects/{project_id:str}/scenes/{scene_id:str}/run", status_code=HTTP_201_CREATED,
           summary="Run the scene's graph as it is now (or the given outputs): a task on the GPU lane")

@@ -11,7 +11,8 @@ ASK_AN_ADMIN = "Ask an admin to install one: only administrators can add models 
 def how_to_add(is_admin: bool) -> str:
     """How to get a first model: the commands (and the studio's own form) for admins, whom to ask for others."""
     if is_admin:
-        return f"{ADD_ON_SERVER} Admins can also add one from the canvas's “No model is installed” notice."
+        return (f"Download one in Server settings → Models (a catalog of recommended models), or add a folder "
+                f"there. {ADD_ON_SERVER} Admins can also add one from the canvas's “No model is installed” notice.")
     return ASK_AN_ADMIN
 
 

@@ -1,4 +1,5 @@
-"""/api/v1/models: installed models (and the machine they run on); admins add, pull and remove them."""
+"""/api/v1/models: installed models (and the machine they run on), the catalog of recommended ones; admins add,
+download and remove them."""
 
 from __future__ import annotations
 
@@ -10,16 +11,21 @@ from litestar.di import Provide
 from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_201_CREATED
 from pydantic import BaseModel, Field, StringConstraints
+from sqlmodel import col, select
 
 from mediastudio.auth.identity import IdentityDep, provide_admin
 from mediastudio.common import Page
 from mediastudio.db import DatabaseDep
-from mediastudio.errors import Unprocessable
-from mediastudio.models.advice import how_to_add
-from mediastudio.models.registry import ModelsDep
+from mediastudio.errors import Conflict, InsufficientStorage, Unprocessable
+from mediastudio.models.advice import how_to_add, offline_hint
+from mediastudio.models.catalog import CatalogEntry, Recommended, entry_for, find_entry, load_catalog, recommended_for
+from mediastudio.models.pull import bytes_in, disk_problem, free_bytes, partial_folder
+from mediastudio.models.registry import ModelInfo, ModelRegistry, ModelsDep
+from mediastudio.settings import Settings, SettingsDep
 from mediastudio.system.gpu import GpuDep, GpuProbe
 from mediastudio.tasks.schemas import TaskOut
-from mediastudio.tasks.system import TasksDep
+from mediastudio.tasks.system import TasksDep, TaskSystem
+from mediastudio.tasks.tables import Task
 
 
 class ModelOut(BaseModel):
@@ -29,6 +35,14 @@ class ModelOut(BaseModel):
     path: str
     linked: bool = Field(description="Registered from a folder elsewhere (removing it leaves that folder)")
     size_bytes: int
+    catalog_id: str | None = Field(None, description="The catalog entry it came from, if any")
+    recommended: Recommended = Field(description="Settings that fit it: its catalog entry's, else its pipeline's")
+
+    @classmethod
+    def of(cls, info: ModelInfo, entries: list[CatalogEntry]) -> ModelOut:
+        entry = entry_for(info, entries)
+        return cls(**info.as_dict(), catalog_id=entry.id if entry else None,
+                   recommended=recommended_for(info, entries))
 
 
 class ModelsOut(Page[ModelOut]):
@@ -38,23 +52,59 @@ class ModelsOut(Page[ModelOut]):
                                           "admins, whom to ask for everyone else)")
 
 
-REPO = r"^[\w.-]+/[\w.-]+$"
+REPO = r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$"
 Repo = Annotated[str, StringConstraints(min_length=3, max_length=200, pattern=REPO)]
+ENTRY = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+EntryId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ENTRY)]
 
 
 class ModelAdd(BaseModel):
-    """Exactly one of `path` and `repo` (else a 422)."""
+    """Exactly one of `path`, `catalog` and `repo` (else a 422)."""
 
     path: str | None = Field(None, min_length=1, max_length=4096,
                              description="A diffusers folder on the server's machine (registered, not copied)")
     repo: Annotated[Repo | None, Parameter(min_length=3, max_length=200, pattern=REPO)] = Field(
         None, description="A Hugging Face repo id to download (a task)")
+    catalog: Annotated[EntryId | None, Parameter(min_length=1, max_length=64, pattern=ENTRY)] = Field(
+        None, description="A catalog entry to download (a task)")
     name: str | None = Field(None, max_length=64, description="Its name here (default: the folder's or repo's)")
 
 
 class ModelAdded(BaseModel):
     model: ModelOut | None = None
-    task: TaskOut | None = Field(None, description="The download task, for a repo")
+    task: TaskOut | None = Field(None, description="The download task, for a catalog entry or a repo")
+
+
+class CatalogItem(CatalogEntry):
+    state: str = Field(description="installed, downloading (a task waits or runs), partial (a download stopped "
+                                   "part way: resume it) or available")
+    installed_as: str | None = Field(None, description="The installed model's name")
+    task: TaskOut | None = Field(None, description="The download task, while it waits or runs (administrators "
+                                                   "only: others see the state)")
+    bytes_on_disk: int = Field(0, description="What a stopped download left (resuming skips it)")
+
+
+class CatalogOut(BaseModel):
+    items: list[CatalogItem]
+    free_bytes: int | None = Field(description="Free disk where models are stored (administrators only)")
+    margin_bytes: int = Field(description="Free disk a download must leave beyond the model's size")
+    offline_hint: str = Field(description="How to install a model on a machine without the internet")
+
+
+def _catalog(settings: Settings) -> list[CatalogEntry]:
+    return load_catalog(settings.models_catalog)
+
+
+def _downloads(tasks: TaskSystem) -> dict[str, Task]:
+    """Model name → its download task that waits or runs."""
+    with tasks.db.session() as db:
+        rows = db.exec(select(Task).where(col(Task.kind) == "models.pull",
+                                          col(Task.status).in_(("queued", "running", "interrupted")))).all()
+    named = {}
+    for task in rows:
+        params = task.params or {}
+        named[str(params.get("name") or str(params.get("repo", "")).split("/")[-1])] = task
+    return named
 
 
 def _device(gpu: GpuProbe) -> str:
@@ -67,26 +117,56 @@ class ModelsController(Controller):
     path = "/api/v1/models"
 
     @get(summary="Installed models, and the device generation runs on", sync_to_thread=True)
-    def list_models(self, identity: IdentityDep, models: ModelsDep, gpu: GpuDep) -> ModelsOut:
+    def list_models(self, identity: IdentityDep, models: ModelsDep, gpu: GpuDep, settings: SettingsDep) -> ModelsOut:
         installed = models.list()
         device = _device(gpu)
         warning = ("No GPU was found: generation runs on the CPU and is very slow (minutes per picture)."
                    if device == "cpu" else None)
-        return ModelsOut(items=[ModelOut(**m.as_dict()) for m in installed], device=device, warning=warning,
+        entries = _catalog(settings)
+        return ModelsOut(items=[ModelOut.of(m, entries) for m in installed], device=device, warning=warning,
                          how_to_add=how_to_add(identity.user.is_admin))
 
-    @post(summary="Register a local diffusers folder, or download a hub repo (a task)", status_code=HTTP_201_CREATED,
-          sync_to_thread=True, dependencies={"identity": Provide(provide_admin, sync_to_thread=False)})
+    @get("/catalog", summary="Recommended models, each with its state here (installed, downloading, …)",
+         sync_to_thread=True)
+    def catalog(self, identity: IdentityDep, models: ModelsDep, tasks: TasksDep, settings: SettingsDep) -> CatalogOut:
+        entries = _catalog(settings)
+        installed = {m.name: m for m in models.list(sized=False)}
+        by_entry = {e.id: m.name for m in installed.values() if (e := entry_for(m, entries)) is not None}
+        downloads = _downloads(tasks)
+        admin = identity.user.is_admin
+        shown = list(downloads.values()) if admin else []  # another person's tasks are theirs and admins'
+        described = {t.id: d for t, d in zip(shown, tasks.describe(shown), strict=True)}
+        items = []
+        for entry in entries:
+            task = downloads.get(entry.id)
+            on_disk = bytes_in(partial_folder(models, entry.id))
+            state = ("installed" if entry.id in by_entry else "downloading" if task is not None
+                     else "partial" if on_disk else "available")
+            items.append(CatalogItem(**entry.model_dump(), state=state, installed_as=by_entry.get(entry.id),
+                                     task=described.get(task.id) if task is not None else None,
+                                     bytes_on_disk=on_disk))
+        return CatalogOut(items=items, free_bytes=free_bytes(models.root) if admin else None,
+                          margin_bytes=settings.models_disk_margin_bytes,
+                          offline_hint=offline_hint("stabilityai/sd-turbo", "sd-turbo"))
+
+    @post(summary="Register a local diffusers folder, or download a catalog entry or hub repo (a task)",
+          status_code=HTTP_201_CREATED, sync_to_thread=True,
+          dependencies={"identity": Provide(provide_admin, sync_to_thread=False)})
     def add(self, data: JSONBody[ModelAdd], identity: IdentityDep, database: DatabaseDep, tasks: TasksDep,
-            models: ModelsDep) -> ModelAdded:
-        if bool(data.path) == bool(data.repo):
-            raise Unprocessable("Give either a folder (path) or a Hugging Face repo id (repo).", field="path")
+            models: ModelsDep, settings: SettingsDep) -> ModelAdded:
+        if sum(bool(x) for x in (data.path, data.repo, data.catalog)) != 1:
+            raise Unprocessable("Give one of: a folder (path), a catalog entry (catalog) or a Hugging Face repo id "
+                                "(repo).", field="path")
+        entries = _catalog(settings)
         if data.path:
             info = models.add(Path(data.path), data.name)
-            return ModelAdded(model=ModelOut(**info.as_dict()))
+            return ModelAdded(model=ModelOut.of(info, entries))
+        params = _download_params(data, entries, models, settings)
+        name = params["name"]
+        if name in _downloads(tasks):
+            raise Conflict(f"'{name}' is being downloaded already.", hint="Follow that task, or cancel it first.")
         with database.transaction() as db:
-            task = tasks.new(db, identity.user, "models.pull",
-                                  {"repo": data.repo, "name": data.name}, None)
+            task = tasks.new(db, identity.user, "models.pull", params, None)
         tasks.submit(task)
         return ModelAdded(task=tasks.describe([task])[0])
 
@@ -94,3 +174,28 @@ class ModelsController(Controller):
             sync_to_thread=True, dependencies={"identity": Provide(provide_admin, sync_to_thread=False)})
     def remove(self, name: FromPath[str], identity: IdentityDep, models: ModelsDep) -> None:
         models.remove(name)
+
+
+def _download_params(data: ModelAdd, entries: list[CatalogEntry], models: ModelRegistry,
+                     settings: Settings) -> dict[str, object]:
+    """The pull task's parameters, once the name is free and (for a catalog entry) the disk has room."""
+    size: int | None = None
+    catalog: str | None = None
+    base: str | None = None
+    repo = data.repo
+    if data.catalog:
+        entry = find_entry(entries, data.catalog)
+        if not entry.installable:
+            raise Unprocessable(f"{entry.name} cannot be downloaded in one click. {entry.note or ''}".strip(),
+                                field="catalog")
+        repo, catalog, size, base = entry.repo, entry.id, entry.size_bytes, entry.base
+    assert repo is not None
+    name = models.check_name(data.name or catalog or repo.split("/")[-1])
+    if size is not None:
+        left = max(0, size - bytes_in(partial_folder(models, name)))
+        problem = disk_problem(left, free_bytes(models.root), settings.models_disk_margin_bytes)
+        if problem:
+            raise InsufficientStorage(problem, hint="Free some disk on the server, or remove a model you no longer "
+                                                    "use.", needed_bytes=left + settings.models_disk_margin_bytes,
+                                      free_bytes=free_bytes(models.root))
+    return {"repo": repo, "name": name, "revision": None, "catalog": catalog, "size_bytes": size, "base": base}

@@ -70,8 +70,9 @@ def read_index(folder: Path) -> dict[str, Any]:
 
 
 class ModelRegistry:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, catalog: Path | None = None) -> None:
         self.root = data_dir / "models"
+        self.catalog = catalog  # the catalog file (None: the built-in one)
 
     def list(self, sized: bool = True) -> list[ModelInfo]:
         """The installed models by name; `sized=False`: without summing the size of each one's files."""
@@ -118,6 +119,14 @@ class ModelRegistry:
         pictures = [m for m in models if m.kind in ("text-to-image", "inpaint")]
         return next(iter(pictures or models), None)
 
+    def fit(self, name: str) -> dict[str, Any]:
+        """The node parameters that suit installed model `name` (width, height, steps, guidance_scale): its
+        catalog entry's when it came from the catalog, else its pipeline's (models/catalog.py)."""
+        from mediastudio.models.catalog import load_catalog, recommended_for
+
+        good = recommended_for(self.get(name, sized=False), load_catalog(self.catalog))
+        return {"width": good.width, "height": good.height, "steps": good.steps, "guidance_scale": good.guidance}
+
     def check_name(self, name: str) -> str:
         if not NAME.match(name):
             raise BadRequest(f"'{name}' cannot name a model: use letters, digits, '.', '-' and '_'.", field="name")
@@ -128,8 +137,13 @@ class ModelRegistry:
 
     def add(self, path: Path, name: str | None = None) -> ModelInfo:
         """Register a local diffusers folder (linked, not copied)."""
-        folder = path.expanduser().resolve()
-        if not folder.is_dir():
+        try:
+            folder = path.expanduser().resolve()
+            found = folder.is_dir()
+        except (OSError, ValueError, RuntimeError):  # a NUL byte, a loop of links, a name too long
+            found = False
+            folder = path
+        if not found:
             raise BadRequest(f"{folder} is not a folder on this machine.", field="path")
         read_index(folder)
         name = self.check_name(name or re.sub(r"[^A-Za-z0-9._-]", "-", folder.name).strip("-.") or "model")

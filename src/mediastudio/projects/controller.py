@@ -29,7 +29,7 @@ from mediastudio.projects.schemas import (
     project_out_for,
     projects_out,
 )
-from mediastudio.projects.templates import all_templates
+from mediastudio.projects.templates import ModelFitDep, all_templates
 from mediastudio.settings import SettingsDep
 
 
@@ -82,7 +82,7 @@ class ProjectsController(Controller):
 
     @post(summary="Create a project from a template", status_code=HTTP_201_CREATED, sync_to_thread=True)
     def create_project(self, data: JSONBody[ProjectCreate], identity: IdentityDep, database: DatabaseDep,
-                       settings: SettingsDep) -> ProjectOut:
+                       settings: SettingsDep, models: ModelFitDep) -> ProjectOut:
         with database.transaction() as db:
             project = service.create_project(
                 db,
@@ -91,6 +91,8 @@ class ProjectsController(Controller):
                 name=data.name,
                 workspace_id=data.workspace_id,
                 template=data.template,
+                model=data.model,
+                fit=models,
             )
         return _out(database, project.id, identity.user)
 

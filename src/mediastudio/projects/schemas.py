@@ -29,12 +29,17 @@ Name = Annotated[str, *text(min_length=1, max_length=NAME_MAX, pattern=NOT_BLANK
                              message="A name needs something besides spaces.")]
 # An optional constrained field (`X | None`) loses its constraints in the document unless they are stated
 # once more beside the union.
+MODEL_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+ModelName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=MODEL_NAME)]
 OptionalName = Annotated[Name | None, Parameter(min_length=1, max_length=NAME_MAX, pattern=NOT_BLANK)]
 
 
 class ProjectCreate(BaseModel):
     name: Name
     template: TemplateId = Field("blank", description="The template the project starts from.")
+    model: Annotated[ModelName | None, Parameter(min_length=1, max_length=100, pattern=MODEL_NAME)] = Field(
+        None, description="An installed model for the template's model nodes; its generators take "
+                                          "the size, steps and guidance that suit it.")
     workspace_id: str | None = Field(None, description="Default: your personal workspace.")
 
 

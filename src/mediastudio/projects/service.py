@@ -23,7 +23,7 @@ from mediastudio.projects.events import ProjectChanged
 from mediastudio.projects.moves import moving
 from mediastudio.projects.repo import Author, ProjectRepo
 from mediastudio.projects.tables import Asset, Project, ProjectTag
-from mediastudio.projects.templates import get_template
+from mediastudio.projects.templates import ModelFit, get_template, with_model
 from mediastudio.settings import Settings
 from mediastudio.workspaces import service as workspaces
 from mediastudio.workspaces.roles import ProjectRole, effective_project_role, project_allows
@@ -165,7 +165,9 @@ def _remove_unless_committed(db: Session, folder: Path) -> None:
 
 
 def create_project(db: Session, settings: Settings, actor: User, *, name: str, workspace_id: str | None,
-                   template: str = "blank") -> Project:
+                   template: str = "blank", model: str | None = None, fit: ModelFit | None = None) -> Project:
+    """`model` (with `fit`, what the installed models say suits it): picked in the template's model nodes, its
+    generators set to that model's size, steps and guidance."""
     if workspace_id is None:
         workspace_id = next(w.id for w, _ in workspaces.list_for_user(db, actor) if w.kind == "personal")
     workspace, ws_role = workspaces.get_for_user(db, actor, workspace_id)
@@ -174,6 +176,8 @@ def create_project(db: Session, settings: Settings, actor: User, *, name: str, w
         raise Forbidden("Viewers cannot create projects in this workspace.",
                         hint="Ask a workspace owner or admin for a higher role.")
     spec = get_template(template)
+    if model and fit is not None:
+        spec = with_model(spec, model, fit.fit(model))
     project = Project(id=new_id("p"), workspace_id=workspace_id, name=clean_name(name), created_by=actor.id,
                       template=template)
     folder = project_folder(settings, project)

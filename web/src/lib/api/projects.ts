@@ -71,8 +71,9 @@ export function fetchProject(projectId: string): Promise<Result<ProjectDetail>> 
 
 export type TemplateId = components['schemas']['ProjectCreate']['template'];
 
-export function createProject(name: string, template: TemplateId, workspaceId?: string): Promise<Result<Project>> {
-	return settle(api.POST('/api/v1/projects', { body: { name, template, workspace_id: workspaceId ?? null } }));
+/** `model`: an installed model for the template's model nodes; its generators take the settings that suit it. */
+export function createProject(name: string, template: TemplateId, workspaceId?: string, model?: string | null): Promise<Result<Project>> {
+	return settle(api.POST('/api/v1/projects', { body: { name, template, workspace_id: workspaceId ?? null, model: model ?? null } }));
 }
 
 export function updateProject(projectId: string, body: ProjectPatch): Promise<Result<Project>> {

@@ -1,0 +1,76 @@
+"""The built-in catalog of recommended models, the settings that suit a model (from its catalog entry, else its
+pipeline), and a template that takes them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mediastudio.errors import NotFound
+from mediastudio.models.catalog import ORIGIN, by_pipeline, entry_for, find_entry, load_catalog, recommended_for
+from mediastudio.models.pull import disk_problem
+from mediastudio.models.registry import ModelInfo
+from mediastudio.projects.templates import get_template, with_model
+
+
+def model(name: str, pipeline: str, path: Path | None = None) -> ModelInfo:
+    return ModelInfo(name=name, path=str(path or Path("/nowhere") / name), kind="text-to-image", pipeline=pipeline,
+                     linked=False, size_bytes=0)
+
+
+def test_the_built_in_catalog_names_the_recommended_models_with_what_a_person_needs() -> None:
+    entries = load_catalog()
+    by_id = {e.id: e for e in entries}
+    assert {"sd-turbo", "sdxl-turbo", "stable-diffusion-v1-5", "stable-diffusion-xl-base-1.0", "animatediff",
+            "stable-video-diffusion-img2vid-xt", "ltx-video"} <= set(by_id)
+    for entry in entries:
+        assert entry.size_bytes > 100_000_000 and entry.vram_gb > 0, entry.id
+        assert entry.licence.url.startswith("https://") and entry.licence.name, entry.id
+        assert entry.good_for and entry.recommended.steps_min <= entry.recommended.steps <= entry.recommended.steps_max
+        assert entry.installable or entry.note, f"{entry.id}: say why it cannot be downloaded"
+    turbo = by_id["sd-turbo"].recommended
+    assert (turbo.width, turbo.steps_min, turbo.steps_max, turbo.guidance) == (512, 1, 4, 0.0)
+    assert by_id["sdxl-turbo"].recommended.guidance == 0.0 and by_id["sdxl-turbo"].recommended.width == 512
+    sd15 = by_id["stable-diffusion-v1-5"].recommended
+    assert (sd15.width, sd15.steps_min, sd15.steps_max, sd15.guidance) == (512, 25, 30, 7.0)
+    sdxl = by_id["stable-diffusion-xl-base-1.0"].recommended
+    assert sdxl.width == 1024 and sdxl.steps == 30 and 6.0 <= sdxl.guidance <= 7.0
+    assert by_id["stable-video-diffusion-img2vid-xt"].gated
+
+
+def test_settings_come_from_the_catalog_entry_else_from_the_pipeline(tmp_path: Path) -> None:
+    entries = load_catalog()
+    folder = tmp_path / "my-name"
+    folder.mkdir()
+    (folder / ORIGIN).write_text(json.dumps({"repo": "stabilityai/sd-turbo", "catalog": "sd-turbo"}))
+    pulled = model("my-name", "StableDiffusionPipeline", folder)
+    assert entry_for(pulled, entries).id == "sd-turbo"  # type: ignore[union-attr]
+    assert recommended_for(pulled, entries).guidance == 0.0
+    assert entry_for(model("sdxl-turbo", "StableDiffusionXLPipeline"), entries).id == "sdxl-turbo"  # type: ignore[union-attr]
+    assert entry_for(model("mine", "StableDiffusionPipeline"), entries) is None
+    assert (by_pipeline(model("dreamshaper-turbo", "StableDiffusionXLPipeline")).steps_max,
+            by_pipeline(model("dreamshaper-turbo", "StableDiffusionXLPipeline")).guidance) == (4, 0.0)
+    assert by_pipeline(model("juggernaut", "StableDiffusionXLPipeline")).width == 1024
+    assert by_pipeline(model("v15", "StableDiffusionPipeline")).guidance == 7.0
+    assert (by_pipeline(model("svd", "StableVideoDiffusionPipeline")).width,
+            by_pipeline(model("svd", "StableVideoDiffusionPipeline")).height) == (1024, 576)
+    with pytest.raises(NotFound):
+        find_entry(entries, "no-such-entry")
+
+
+def test_a_template_takes_a_models_settings_and_leaves_the_template_itself_alone() -> None:
+    spec = get_template("text-to-image")
+    fitted = with_model(spec, "sd-turbo", {"width": 512, "height": 512, "steps": 1, "guidance_scale": 0.0})
+    nodes = fitted["scenes"][0]["graph"]["nodes"]
+    assert nodes["model"]["params"]["model"] == "sd-turbo"
+    assert {k: nodes["generate"]["params"][k] for k in ("width", "height", "steps", "guidance_scale")} == {
+        "width": 512, "height": 512, "steps": 1, "guidance_scale": 0.0}
+    assert spec["scenes"][0]["graph"]["nodes"]["generate"]["params"]["width"] == 1024  # the cached template
+
+
+def test_the_disk_check_says_what_is_needed_and_what_is_free() -> None:
+    assert disk_problem(5_000_000_000, 10_000_000_000, 2_000_000_000) is None
+    said = disk_problem(5_200_000_000, 3_000_000_000, 2_000_000_000)
+    assert said is not None and "5.2 GB plus 2.0 GB" in said and "3.0 GB free" in said

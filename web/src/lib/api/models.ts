@@ -1,0 +1,33 @@
+/**
+ * Models beyond the list of installed ones (`$lib/api/engine.ts`): the catalog of recommended models with
+ * each one's state here, downloading one (a task), removing one, and which projects used each.
+ */
+import { api } from './client';
+import { settle, type Result } from './problem';
+import type { components } from './schema';
+
+export type CatalogItem = components['schemas']['CatalogItem'];
+export type Catalog = components['schemas']['CatalogOut'];
+export type ModelUsage = components['schemas']['ModelUsage'];
+export type Usage = components['schemas']['UsageOut'];
+export type ModelAdded = components['schemas']['ModelAdded'];
+
+export function fetchCatalog(): Promise<Result<Catalog>> {
+	return settle(api.GET('/api/v1/models/catalog', { cache: 'no-store' }));
+}
+
+/** Which of the caller's projects used each model (only projects they may open are counted). */
+export function fetchUsage(): Promise<Result<Usage>> {
+	return settle(api.GET('/api/v1/models/usage', { cache: 'no-store' }));
+}
+
+/** Administrators: downloads a catalog entry as a task (again after a cancel or failure: it resumes). */
+export function downloadCatalogModel(id: string): Promise<Result<ModelAdded>> {
+	return settle(api.POST('/api/v1/models', { body: { catalog: id } }));
+}
+
+/** Administrators: removes an installed model (a folder it was linked from is left alone). */
+export function removeModel(name: string): Promise<Result<void>> {
+	return settle(api.DELETE('/api/v1/models/{name}', { params: { path: { name } } }));
+}
+export type Recommended = components['schemas']['Recommended'];
