@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -15,6 +16,7 @@ from litestar.logging import LoggingConfig
 from mediastudio.accounts.controller import AuthController
 from mediastudio.accounts.guests import guest_sweeper
 from mediastudio.accounts.people import InvitesController, PeopleController
+from mediastudio.accounts.welcome import GuestWelcome
 from mediastudio.api_docs import docs_routes, openapi_config
 from mediastudio.auth.cache import STAMP, IdentityCache, watch
 from mediastudio.auth.identity import provide_identity, provide_optional_identity
@@ -48,6 +50,8 @@ from mediastudio.projects.history_controller import HistoryController
 from mediastudio.projects.roles_controller import ProjectRolesController
 from mediastudio.projects.scenes_controller import ScenesController
 from mediastudio.projects.sweeper import commit_pending_changes, project_sweeper, recover_projects
+from mediastudio.samples.controller import SamplesController
+from mediastudio.samples.service import copy_all_for_guest
 from mediastudio.settings import Settings
 from mediastudio.storage.blobs import BlobStore
 from mediastudio.studio import Studio
@@ -91,13 +95,15 @@ def build_studio(settings: Settings) -> Studio:
     identities = IdentityCache(settings.data_dir / STAMP, ttl=settings.auth_cache_seconds)
     watch(db.engine, settings.data_dir / STAMP, identities)  # a committed change to a user, session or token
     events.listeners.append(identities.on_event)  # an access signal from another process does too
-    return Studio(
+    studio = Studio(
         settings=settings, db=db, ui=WebUI(find_web_dist(settings.web_dist)), blobs=blobs, events=events,
         models=models, engine=engine, tasks=tasks, rooms=Rooms(settings, db), webhooks=WebhookDispatcher(db, settings),
         limiter=RateLimiter(settings.rate_limit_user_per_minute, settings.rate_limit_ip_per_minute,
                             settings.rate_limit_expensive_per_minute),
         login_throttle=LoginThrottle(settings.login_max_failures, settings.login_lockout_seconds),
         guest_limit=GuestLimit(settings.guests_per_ip_per_hour), identities=identities)
+    studio.guest_welcome.steps.append(partial(copy_all_for_guest, db, settings, blobs))
+    return studio
 
 
 def _lifespan(studio: Studio) -> Callable[[Litestar], contextlib.AbstractAsyncContextManager[None]]:
@@ -187,6 +193,10 @@ def provide_guest_limit(state: State) -> GuestLimit:
     return _studio(state).guest_limit
 
 
+def provide_guest_welcome(state: State) -> GuestWelcome:
+    return _studio(state).guest_welcome
+
+
 def provide_gpu(state: State) -> GpuProbe:
     return _studio(state).gpu
 
@@ -202,7 +212,8 @@ def create_app(settings: Settings) -> Litestar:
     app = Litestar(
         route_handlers=[SystemController, AuthController, PeopleController, InvitesController, TokensController,
                         WorkspacesController,
-                        ProjectsController, PortabilityController, ScenesController, HistoryController,
+                        ProjectsController, PortabilityController, SamplesController, ScenesController,
+                        HistoryController,
                         ProjectRolesController, AssetsController,
                         ActivityController, TasksController, QueueController, WebhooksController,
                         EngineController, ModelsController,
@@ -220,6 +231,7 @@ def create_app(settings: Settings) -> Litestar:
             "webhooks": Provide(provide_webhooks, sync_to_thread=False),
             "login_throttle": Provide(provide_login_throttle, sync_to_thread=False),
             "guest_limit": Provide(provide_guest_limit, sync_to_thread=False),
+            "guest_welcome": Provide(provide_guest_welcome, sync_to_thread=False),
             "gpu": Provide(provide_gpu, sync_to_thread=False),
             "ui": Provide(provide_ui, sync_to_thread=False),
             "identity": Provide(provide_identity, sync_to_thread=False),
