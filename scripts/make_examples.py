@@ -180,14 +180,14 @@ def storyboard(api: ApiClient) -> tuple[str, Image.Image]:
         edges = []
         for number, (shot_name, picture) in enumerate(shots, start=1):
             asset = upload(api, pid, f"{scene_name} · {shot_name}.webp", webp(picture), "storyboard,frame")
-            cover = cover or asset
+            cover = asset  # the last frame: dawn
             nodes[f"frame{number}"] = node("load_image", f"Frame: {shot_name}", 0, (number - 1) * 260, asset_id=asset)
             nodes[f"shot{number}"] = node("shot", shot_name, 360, (number - 1) * 260, name=shot_name)
             edges.append(edge(f"frame{number}", "images", f"shot{number}", "images"))
         ok(api.put(f"/api/v1/projects/{pid}/scenes/{scene['id']}/graph", json={"nodes": nodes, "edges": dict(edges)}))
     describe(api, pid, "A short film boarded in three scenes of two shots, each shot with its frame.",
              ["storyboard", "sample"], cover)
-    return pid, boards[0][1][1][1]
+    return pid, boards[-1][1][-1][1]
 
 
 def text_to_image(api: ApiClient) -> tuple[str, Image.Image]:
@@ -215,14 +215,14 @@ def image_sequence(api: ApiClient) -> tuple[str, Image.Image]:
     pid = ok(api.post("/api/v1/projects", json={"name": "Sunset — image sequence to clip",
                                                 "template": "image-sequence-to-clip"}), 201)["id"]
     frames = []
-    first: Image.Image | None = None
+    cover: Image.Image | None = None
     for index in range(12):
         t = index / 11
         sky = [tuple(int(a * (1 - t) + b * t) for a, b in zip(day, night, strict=True))
                for day, night in zip(DUSK, NIGHT, strict=True)]
         picture = landscape(51, sky, (0.55, 0.38 + 0.34 * t), lighthouse=True,
                             beam=math.pi * (0.95 + 0.3 * t) if t > 0.5 else None, stars=t > 0.6)
-        first = first or picture
+        cover = picture if index == 8 else cover  # night falls, the beam turns
         frames.append(upload(api, pid, f"Sunset frame {index + 1:02d}.webp", webp(picture, 78), "frame"))
     scene = ok(api.get(f"/api/v1/projects/{pid}/scenes"))["items"][0]
     graph = ok(api.get(f"/api/v1/projects/{pid}/scenes/{scene['id']}/graph"))
@@ -232,9 +232,9 @@ def image_sequence(api: ApiClient) -> tuple[str, Image.Image]:
                json={"nodes": graph["nodes"], "edges": graph["edges"]}))
     run(api, pid, scene["id"])
     describe(api, pid, "Twelve frames of a sunset, in order, made into an MP4 clip by the image-sequence node.",
-             ["video", "sample"], frames[0])
-    assert first is not None
-    return pid, first
+             ["video", "sample"], frames[8])
+    assert cover is not None
+    return pid, cover
 
 
 SAMPLES = [

@@ -109,9 +109,13 @@ def test_a_new_guest_finds_a_copy_of_each_sample_in_the_sandbox(server: RunningS
     assert len(names) == 3
     assert {"The Lighthouse — storyboard", "Lighthouse at dusk — text to image",
             "Sunset — image sequence to clip"} == names
-    # The copies are the guest's own, charged to the guest's quota like anything they add.
+    # The copies and their media are the guest's own (who made each version stays in the history).
     me = guest.get("/api/v1/auth/me").json()["user"]
-    assert all(p["created_by"] == me["id"] or p["workspace_id"] for p in _projects(guest))
+    for project in _projects(guest):
+        assert {a["created_by"] for a in _assets(guest, project["id"])} == {me["id"]}
+        history = guest.get(f"/api/v1/projects/{project['id']}/history").json()["items"]
+        assert history[0]["message"].startswith("Copied from the sample “")
+        assert any(v["author"]["name"] == "Mediastudio samples" for v in history)
 
 
 def test_a_copy_goes_only_where_the_caller_may_add_projects(server: RunningServer, admin: ApiClient) -> None:

@@ -6,12 +6,16 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
 
 from sqlmodel import Session
 
 from mediastudio.auth.tables import User
 from mediastudio.db import Database
 from mediastudio.portability.service import import_from
+from mediastudio.projects import content
+from mediastudio.projects.files import read_json, write_json
 from mediastudio.projects.tables import Project
 from mediastudio.samples.catalog import all_samples, get_sample
 from mediastudio.settings import Settings
@@ -24,7 +28,18 @@ def copy_sample(db: Session, settings: Settings, blobs: BlobStore, user: User, s
                 workspace_id: str | None = None) -> Project:
     """A new project in `workspace_id` (default: the person's own) that is a copy of the sample."""
     sample = get_sample(sample_id)
-    return import_from(db, settings, blobs, user, sample.bundle, workspace_id)
+    return import_from(db, settings, blobs, user, sample.bundle, workspace_id, adjust=partial(_make_own, user.id),
+                       summary=f"Copied from the sample “{sample.name}”")
+
+
+def _make_own(user_id: str, folder: Path) -> None:
+    """The copy's project and assets are the person's own (the sample's maker is no account of this studio);
+    who made each version stays in the history."""
+    for path in [content.meta_path(folder), *sorted((folder / "assets").glob("*.json"))]:
+        value = read_json(path)
+        if isinstance(value, dict) and "created_by" in value:
+            value["created_by"] = user_id
+            write_json(content.inside(folder, *path.relative_to(folder).parts), value)
 
 
 def _copy_for(database: Database, settings: Settings, blobs: BlobStore, user_id: str, sample_id: str) -> bool:
