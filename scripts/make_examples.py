@@ -192,7 +192,7 @@ def storyboard(api: ApiClient) -> tuple[str, Image.Image]:
 
 def text_to_image(api: ApiClient) -> tuple[str, Image.Image]:
     """The text-to-image template, run three times (seeds 42, 43, 44) by the tiny model: three takes."""
-    pid = ok(api.post("/api/v1/projects", json={"name": "Lighthouse at dusk — text to image",
+    pid = ok(api.post("/api/v1/projects", json={"name": "Dusk — text to image",
                                                 "template": "text-to-image"}), 201)["id"]
     scene = ok(api.get(f"/api/v1/projects/{pid}/scenes"))["items"][0]
     graph = ok(api.get(f"/api/v1/projects/{pid}/scenes/{scene['id']}/graph"))
@@ -212,7 +212,7 @@ def text_to_image(api: ApiClient) -> tuple[str, Image.Image]:
 
 def image_sequence(api: ApiClient) -> tuple[str, Image.Image]:
     """Twelve frames of a sunset made into a clip by the studio's image-sequence node."""
-    pid = ok(api.post("/api/v1/projects", json={"name": "Sunset — image sequence to clip",
+    pid = ok(api.post("/api/v1/projects", json={"name": "Sunset — frames to clip",
                                                 "template": "image-sequence-to-clip"}), 201)["id"]
     frames = []
     cover: Image.Image | None = None

@@ -140,9 +140,12 @@ def test_new_project_offers_the_samples_beside_other_projects(browser: Browser, 
     expect(dialog.get_by_test_id("sample-text-to-image")).to_be_visible()
     _loaded(dialog.get_by_test_id("sample-text-to-image").locator("img"))
     _shot(page, "samples-dialog-desktop")
+    page.set_viewport_size(PHONE)
+    _shot(page, "samples-dialog-phone")
+    page.set_viewport_size(DESKTOP)
     dialog.get_by_role("button", name="Open a copy of “Text-to-image shot”").click()
     expect(page).to_have_url(re.compile(r"/projects/p_"))
-    expect(page.get_by_test_id("project-tree")).to_contain_text("Lighthouse at dusk — text to image")
+    expect(page.get_by_test_id("project-tree")).to_contain_text("Dusk — text to image")
     assert console.unexpected() == []
     context.close()
 
@@ -193,11 +196,11 @@ def test_a_guest_opens_the_text_to_image_sample_and_runs_the_shot_again(browser:
     page.goto(f"{studio}/login")
     page.get_by_role("button", name="Try without an account").click()
     grid = page.get_by_test_id("project-grid")
-    expect(grid.get_by_role("link", name=re.compile("Lighthouse at dusk — text to image"))).to_be_visible()
+    expect(grid.get_by_role("link", name=re.compile("Dusk — text to image"))).to_be_visible()
     expect(grid).to_contain_text("The Lighthouse — storyboard")
-    expect(grid).to_contain_text("Sunset — image sequence to clip")
+    expect(grid).to_contain_text("Sunset — frames to clip")
     _shot(page, "samples-guest-gallery-desktop")
-    grid.get_by_role("link", name=re.compile("Lighthouse at dusk — text to image")).click()
+    grid.get_by_role("link", name=re.compile("Dusk — text to image")).click()
     expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "live")
 
     provenance = _open_take(page, re.compile(r"Hero shot · seed 44 · #3\.png"))

@@ -107,8 +107,8 @@ def test_a_new_guest_finds_a_copy_of_each_sample_in_the_sandbox(server: RunningS
     assert seconds < 15  # generous: a loaded 2-core machine; about 0.5 s quiet
     names = {p["name"] for p in _projects(guest)}
     assert len(names) == 3
-    assert {"The Lighthouse — storyboard", "Lighthouse at dusk — text to image",
-            "Sunset — image sequence to clip"} == names
+    assert {"The Lighthouse — storyboard", "Dusk — text to image",
+            "Sunset — frames to clip"} == names
     # The copies and their media are the guest's own (who made each version stays in the history).
     me = guest.get("/api/v1/auth/me").json()["user"]
     for project in _projects(guest):
@@ -133,16 +133,28 @@ def test_the_samples_need_a_signed_in_caller(server: RunningServer) -> None:
     assert httpx.get(f"{server.url}/api/v1/samples/storyboard/cover").status_code == 401
 
 
-def test_the_quota_holds_and_guests_can_start_empty(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_the_quota_holds_even_for_a_new_guests_samples(tmp_path_factory: pytest.TempPathFactory) -> None:
     server = start_server(tmp_path_factory.mktemp("samples-quota"),
-                          env={**GUESTS, "MEDIASTUDIO_GUEST_SAMPLES": "false",
-                               "MEDIASTUDIO_STORAGE_QUOTA_BYTES": "4096"})
+                          env={**GUESTS, "MEDIASTUDIO_STORAGE_QUOTA_BYTES": "4096",
+                               "MEDIASTUDIO_GUEST_STORAGE_QUOTA_BYTES": "4096"})
     try:
         admin = set_up_admin(server.url, "bob")
         over = admin.post("/api/v1/samples/text-to-image/copy")
         assert over.status_code == 507, over.text
         assert "quota" in over.json()["detail"]
         assert _projects(admin) == []  # nothing half-copied stays
+        guest, _ = _guest(server.url)  # the guest is made all the same, with what fits: nothing
+        assert _projects(guest) == []
+        assert "was not copied into a guest's sandbox: Your storage quota is used up" in server.log()
+        assert "Traceback" not in server.log()
+    finally:
+        server.stop()
+
+
+def test_guests_can_start_with_an_empty_sandbox(tmp_path_factory: pytest.TempPathFactory) -> None:
+    server = start_server(tmp_path_factory.mktemp("samples-off"), env={**GUESTS, "MEDIASTUDIO_GUEST_SAMPLES": "false"})
+    try:
+        set_up_admin(server.url, "bob").close()
         guest, seconds = _guest(server.url)
         print(f"guest created without the samples: {seconds:.2f} s")
         assert _projects(guest) == []

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from mediastudio.auth.tables import User
 from mediastudio.db import Database
+from mediastudio.errors import MediastudioError
 from mediastudio.portability.service import import_from
 from mediastudio.projects import content
 from mediastudio.projects.files import read_json, write_json
@@ -50,9 +51,11 @@ def _copy_for(database: Database, settings: Settings, blobs: BlobStore, user_id:
                 return False
             copy_sample(db, settings, blobs, user, sample_id)
         return True
+    except MediastudioError as refused:  # the guest's quota, say: said plainly, no trace
+        log.warning("The sample %s was not copied into a guest's sandbox: %s", sample_id, refused.detail)
     except Exception:
         log.exception("Copying the sample %s into a guest's sandbox failed", sample_id)
-        return False
+    return False
 
 
 def copy_all_for_guest(database: Database, settings: Settings, blobs: BlobStore, user_id: str) -> int:
