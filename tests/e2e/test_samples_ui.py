@@ -6,14 +6,11 @@ the new take in the Asset View."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,7 +26,6 @@ TABLET = {"width": 820, "height": 1180}
 SAMPLES = {"storyboard": "Storyboard", "text-to-image": "Text-to-image shot",
            "image-sequence": "Image sequence to clip"}
 RUN_TIMEOUT_MS = 90_000
-SHOTS = Path(os.environ.get("MEDIASTUDIO_SAMPLE_SHOTS", "/tmp/shots-samples"))
 
 
 @pytest.fixture(scope="module")
@@ -56,12 +52,6 @@ def _person(browser: Browser, url: str, **options: Any) -> BrowserContext:
     answer = context.request.post(f"{url}/api/v1/auth/register", data=new_account("sam").credentials())
     assert answer.status == 201, answer.text()
     return context
-
-
-def _shot(page: Page, name: str) -> None:
-    path = screenshot(page, name)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, SHOTS / path.name)
 
 
 def _watched(context: BrowserContext, console: ConsoleLog) -> Page:
@@ -109,11 +99,11 @@ def test_the_empty_gallery_offers_the_samples_and_opens_a_copy(browser: Browser,
         card = samples.get_by_test_id(f"sample-{sample}")
         expect(card.get_by_role("heading", name=name)).to_be_visible()
         _loaded(card.locator("img"))
-    _shot(page, "samples-gallery-desktop")
+    screenshot(page, "samples-gallery-desktop")
     for label, size in (("tablet", TABLET), ("phone", PHONE)):
         page.set_viewport_size(size)
         expect(samples.get_by_test_id("sample-image-sequence")).to_be_visible()
-        _shot(page, f"samples-gallery-{label}")
+        screenshot(page, f"samples-gallery-{label}")
     page.set_viewport_size(DESKTOP)
 
     opener = samples.get_by_role("button", name="Open a copy of “Storyboard”")
@@ -139,9 +129,9 @@ def test_new_project_offers_the_samples_beside_other_projects(browser: Browser, 
     dialog = page.get_by_test_id("samples-dialog")
     expect(dialog.get_by_test_id("sample-text-to-image")).to_be_visible()
     _loaded(dialog.get_by_test_id("sample-text-to-image").locator("img"))
-    _shot(page, "samples-dialog-desktop")
+    screenshot(page, "samples-dialog-desktop")
     page.set_viewport_size(PHONE)
-    _shot(page, "samples-dialog-phone")
+    screenshot(page, "samples-dialog-phone")
     page.set_viewport_size(DESKTOP)
     dialog.get_by_role("button", name="Open a copy of “Text-to-image shot”").click()
     expect(page).to_have_url(re.compile(r"/projects/p_"))
@@ -171,14 +161,14 @@ def test_each_sample_opens_with_its_scenes_and_previews_without_errors(browser: 
     for index in range(len(assets)):
         thumbs.nth(index).scroll_into_view_if_needed()
         _loaded(thumbs.nth(index))
-    _shot(page, f"sample-{sample}-desktop")
+    screenshot(page, f"sample-{sample}-desktop")
     if sample == "text-to-image":
         provenance = _open_take(page, re.compile(r"Hero shot · seed 4\d · #\d\.png"))
         expect(provenance.get_by_test_id("provenance-model")).to_have_text("tiny-sd")
         expect(provenance.get_by_test_id("provenance-prompt")).to_have_text("A lighthouse at dusk")
         expect(provenance.get_by_test_id("provenance-seed")).to_have_text(re.compile(r"^4[234]$"))
         expect(provenance.get_by_test_id("provenance-steps")).to_have_text("8")
-        _shot(page, "sample-text-to-image-provenance")
+        screenshot(page, "sample-text-to-image-provenance")
     if sample == "image-sequence":
         _open_take(page, "Clip")
         expect(page.get_by_test_id("asset-duration")).to_be_visible()
@@ -199,7 +189,10 @@ def test_a_guest_opens_the_text_to_image_sample_and_runs_the_shot_again(browser:
     expect(grid.get_by_role("link", name=re.compile("Dusk — text to image"))).to_be_visible()
     expect(grid).to_contain_text("The Lighthouse — storyboard")
     expect(grid).to_contain_text("Sunset — frames to clip")
-    _shot(page, "samples-guest-gallery-desktop")
+    screenshot(page, "samples-guest-gallery-desktop")
+    page.set_viewport_size(PHONE)
+    screenshot(page, "samples-guest-gallery-phone")
+    page.set_viewport_size(DESKTOP)
     grid.get_by_role("link", name=re.compile("Dusk — text to image")).click()
     expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "live")
 
@@ -218,7 +211,7 @@ def test_a_guest_opens_the_text_to_image_sample_and_runs_the_shot_again(browser:
     expect(view.get_by_test_id("asset-provenance").get_by_test_id("provenance-model")).to_have_text("tiny-sd")
     secs = time.monotonic() - started
     print(f"guest first shot: {secs:.1f} s")
-    _shot(page, "samples-guest-first-shot-desktop")
+    screenshot(page, "samples-guest-first-shot-desktop")
     assert secs < 120, f"a guest's first shot took {secs:.1f} s"
     _no_error_notice(page)
     assert console.unexpected() == []
