@@ -21,7 +21,8 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from support import RunningServer, start_server
 
 ENV = {"MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "100000",
-       "MEDIASTUDIO_GUESTS_ENABLED": "true", "MEDIASTUDIO_GUESTS_PER_IP_PER_HOUR": "100"}
+       "MEDIASTUDIO_GUESTS_ENABLED": "true", "MEDIASTUDIO_GUESTS_PER_IP_PER_HOUR": "100",
+       "MEDIASTUDIO_REGISTRATION_OPEN": "true"}  # stated: the first-run defaults may change
 TABLET = {"width": 820, "height": 1180}
 SAMPLES = {"storyboard": "Storyboard", "text-to-image": "Text-to-image shot",
            "image-sequence": "Image sequence to clip"}
