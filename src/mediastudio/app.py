@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -16,6 +17,7 @@ from mediastudio.accounts.controller import AuthController
 from mediastudio.accounts.guests import guest_sweeper
 from mediastudio.accounts.people import InvitesController, PeopleController
 from mediastudio.accounts.preferences import PreferencesController
+from mediastudio.accounts.welcome import GuestWelcome
 from mediastudio.api_docs import docs_routes, openapi_config
 from mediastudio.auth.cache import STAMP, IdentityCache, watch
 from mediastudio.auth.identity import provide_identity, provide_optional_identity
@@ -51,6 +53,8 @@ from mediastudio.projects.scenes_controller import ScenesController
 from mediastudio.projects.sweeper import commit_pending_changes, project_sweeper, recover_projects
 from mediastudio.quotas.controller import QuotasController
 from mediastudio.quotas.service import seed as seed_quotas
+from mediastudio.samples.controller import SamplesController
+from mediastudio.samples.service import copy_all_for_guest
 from mediastudio.settings import Settings
 from mediastudio.storage.blobs import BlobStore
 from mediastudio.studio import Studio
@@ -96,13 +100,15 @@ def build_studio(settings: Settings) -> Studio:
     identities = IdentityCache(settings.data_dir / STAMP, ttl=settings.auth_cache_seconds)
     watch(db.engine, settings.data_dir / STAMP, identities)  # a committed change to a user, session or token
     events.listeners.append(identities.on_event)  # an access signal from another process does too
-    return Studio(
+    studio = Studio(
         settings=settings, db=db, ui=WebUI(find_web_dist(settings.web_dist)), blobs=blobs, events=events,
         models=models, engine=engine, tasks=tasks, rooms=Rooms(settings, db), webhooks=WebhookDispatcher(db, settings),
         limiter=RateLimiter(settings.rate_limit_user_per_minute, settings.rate_limit_ip_per_minute,
                             settings.rate_limit_expensive_per_minute),
         login_throttle=LoginThrottle(settings.login_max_failures, settings.login_lockout_seconds),
         guest_limit=GuestLimit(settings.guests_per_ip_per_hour), identities=identities)
+    studio.guest_welcome.steps.append(partial(copy_all_for_guest, db, settings, blobs))
+    return studio
 
 
 def _lifespan(studio: Studio) -> Callable[[Litestar], contextlib.AbstractAsyncContextManager[None]]:
@@ -192,6 +198,10 @@ def provide_guest_limit(state: State) -> GuestLimit:
     return _studio(state).guest_limit
 
 
+def provide_guest_welcome(state: State) -> GuestWelcome:
+    return _studio(state).guest_welcome
+
+
 def provide_gpu(state: State) -> GpuProbe:
     return _studio(state).gpu
 
@@ -207,7 +217,8 @@ def create_app(settings: Settings) -> Litestar:
     app = Litestar(
         route_handlers=[SystemController, AuthController, PeopleController, InvitesController, TokensController,
                         PreferencesController, WorkspacesController,
-                        ProjectsController, PortabilityController, ScenesController, HistoryController,
+                        ProjectsController, PortabilityController, SamplesController, ScenesController,
+                        HistoryController,
                         ProjectRolesController, AssetsController,
                         ActivityController, TasksController, QueueController, WebhooksController,
                         EngineController, ModelsController, QuotasController,
@@ -225,6 +236,7 @@ def create_app(settings: Settings) -> Litestar:
             "webhooks": Provide(provide_webhooks, sync_to_thread=False),
             "login_throttle": Provide(provide_login_throttle, sync_to_thread=False),
             "guest_limit": Provide(provide_guest_limit, sync_to_thread=False),
+            "guest_welcome": Provide(provide_guest_welcome, sync_to_thread=False),
             "gpu": Provide(provide_gpu, sync_to_thread=False),
             "ui": Provide(provide_ui, sync_to_thread=False),
             "identity": Provide(provide_identity, sync_to_thread=False),

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     guest_task_quota: int = Field(5, ge=0, description="Tasks a guest may have queued at once.")
     guests_per_ip_per_hour: int = Field(10, ge=1, description="Guest sandboxes one address may create per hour.")
     guest_imports: bool = Field(False, description="Guests may import .msproj files (off: only registered users).")
+    guest_samples: bool = Field(True, description="A new guest's sandbox starts with a copy of each sample project "
+                                "(examples/samples/).")
 
     # Rate limits (requests per minute) and the brute-force lock on logins.
     rate_limit_user_per_minute: int = Field(600, ge=1)

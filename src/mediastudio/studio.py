@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mediastudio.accounts.welcome import GuestWelcome
 from mediastudio.auth.cache import IdentityCache
 from mediastudio.auth.ratelimit import GuestLimit, LoginThrottle, RateLimiter
 from mediastudio.collab.rooms import Rooms
@@ -40,3 +41,4 @@ class Studio:
     guest_limit: GuestLimit
     identities: IdentityCache  # who a cookie or token is, for a few seconds (auth/cache.py)
     gpu: GpuProbe = field(default_factory=GpuProbe)
+    guest_welcome: GuestWelcome = field(default_factory=GuestWelcome)  # steps for a new guest's sandbox

@@ -345,4 +345,4 @@ def test_the_gallery_cover_is_the_chosen_asset_else_the_newest_image(admin: ApiC
     detail = admin.get(f"/api/v1/projects/{project['id']}").json()
     assert first["id"] in detail["cover_url"] and admin.get(detail["cover_url"]).status_code == 200
     refused = admin.patch(f"/api/v1/projects/{project['id']}", json={"cover_asset_id": "as_not_here"})
-    assert refused.status_code == 400 and "no asset" in refused.json()["detail"]
+    assert refused.status_code == 422 and "no asset" in refused.json()["detail"]

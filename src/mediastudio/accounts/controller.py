@@ -11,6 +11,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from mediastudio.accounts import invites, users
+from mediastudio.accounts.welcome import GuestWelcomeDep
 from mediastudio.auth.identity import IdentityDep, OptionalIdentityDep, provide_admin
 from mediastudio.auth.middleware import CSRF_COOKIE, SESSION_COOKIE, client_ip, json_from_this_site
 from mediastudio.auth.modes import is_loopback
@@ -209,7 +210,7 @@ class AuthController(Controller):
         guards=[json_from_this_site],
     )
     def guest(self, request: Request, database: DatabaseDep, settings: SettingsDep,
-              guest_limit: GuestLimitDep) -> Response[Me]:
+              guest_limit: GuestLimitDep, guest_welcome: GuestWelcomeDep) -> Response[Me]:
         with database.transaction() as db:
             if users.count_registered(db) == 0:
                 raise Conflict("No administrator exists yet.", hint=SETUP_FIRST)
@@ -219,6 +220,7 @@ class AuthController(Controller):
                                      "Who is this studio for).")
             guest_limit.check(client_ip(request.scope))
             user = users.create_guest(db)
+        guest_welcome(user.id)  # e.g. the sample projects, copied into the sandbox
         return _signed_in(database, settings, request, user, HTTP_201_CREATED)
 
     @post("/logout", summary="End this browser session", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -107,7 +108,7 @@ def _renew_taken_ids(folder: Path, taken: list[str]) -> bool:
     return bool(renames)
 
 
-def _settle(db: Session, folder: Path, actor: User | None) -> None:
+def _settle(db: Session, folder: Path, actor: User | None, summary: str = "Imported") -> None:
     """Make an imported folder fit this studio, as one commit: asset ids are unique in the whole studio
     (the index never lets one project's file touch another's rows), so ids already taken — the same
     project imported twice, say — are renewed; and the studio's own .gitignore applies."""
@@ -116,13 +117,15 @@ def _settle(db: Session, folder: Path, actor: User | None) -> None:
     if not ignore.is_file() or ignore.read_text(errors="replace") != GITIGNORE:
         write_atomic(content.inside(folder, ".gitignore"), GITIGNORE.encode())
     author = Author(actor.display_name, actor.id) if actor else Author("Mediastudio", "u_system")
-    ProjectRepo(folder).commit_all("Imported" + (": assets whose ids were taken got new ones" if renewed else ""),
+    ProjectRepo(folder).commit_all(summary + (": assets whose ids were taken got new ones" if renewed else ""),
                                    author, kind="import")
 
 
 def import_from(db: Session, settings: Settings, blobs: BlobStore, actor: User | None, source: BinaryIO | Path,
-                workspace_id: str | None) -> Project:
-    """Recreate a project from a .msproj in a workspace (default: the actor's personal one)."""
+                workspace_id: str | None, *, adjust: Callable[[Path], None] | None = None,
+                summary: str = "Imported") -> Project:
+    """Recreate a project from a .msproj in a workspace (default: the actor's personal one). `adjust` may change
+    the checked folder's files before its first commit here (`summary`, the commit's first line)."""
     if actor is not None:
         if workspace_id is None:
             workspace_id = next(w.id for w, _ in workspaces.list_for_user(db, actor) if w.kind == "personal")
@@ -137,7 +140,9 @@ def import_from(db: Session, settings: Settings, blobs: BlobStore, actor: User |
     project_id = new_id("p")
     target = settings.data_dir / "workspaces" / workspace_id / "projects" / project_id
     try:
-        _settle(db, staged, actor)
+        if adjust is not None:
+            adjust(staged)
+        _settle(db, staged, actor, summary)
         target.parent.mkdir(parents=True, exist_ok=True)
         staged.rename(target)
         project = adopt_folder(db, settings, target, workspace_id, project_id)

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, func, or_, select
 
 from mediastudio.auth.tables import User
 from mediastudio.common import new_id, utcnow
-from mediastudio.errors import BadRequest, Forbidden
+from mediastudio.errors import BadRequest, Forbidden, Unprocessable
 from mediastudio.events.emit import emit
 from mediastudio.paging import offset_of
 from mediastudio.projects import content
@@ -223,8 +223,9 @@ def update_project(db: Session, settings: Settings, actor: User, project_id: str
         cover = changes["cover_asset_id"]
         asset = db.get(Asset, cover) if cover else None
         if cover and (asset is None or asset.project_id != project.id or asset.trashed_at is not None):
-            raise BadRequest(f"The project has no asset '{cover}' to use as its cover.", field="cover_asset_id",
-                             hint=f"GET /api/v1/projects/{project_id}/assets lists its assets.")
+            # 422, not 400: the id is well-formed, the asset is another project's, trashed or gone.
+            raise Unprocessable(f"The project has no asset '{cover}' to use as its cover.", field="cover_asset_id",
+                                hint=f"GET /api/v1/projects/{project_id}/assets lists its assets.")
         meta["cover_asset_id"] = cover
         said.append("changed the cover")
     if changes.get("archived") is not None and bool(changes["archived"]) != bool(meta.get("archived")):
