@@ -39,6 +39,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/quotas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Each role's quotas */
+        get: operations["ApiV1AdminQuotasGetQuotas"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change the quotas of users or guests (only the fields given) */
+        patch: operations["ApiV1AdminQuotasUpdateQuotas"];
+        trace?: never;
+    };
     "/api/v1/admin/users": {
         parameters: {
             query?: never;
@@ -106,7 +124,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Open or close registration and guest access (admins) */
+        /** Who the studio is for; open or close registration and guest access (admins) */
         patch: operations["ApiV1AuthConfigUpdateConfig"];
         trace?: never;
     };
@@ -194,6 +212,41 @@ export interface paths {
         head?: never;
         /** Change your display name, colour or password */
         patch: operations["ApiV1AuthMeUpdateMe"];
+        trace?: never;
+    };
+    "/api/v1/auth/me/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your studio preferences (where you are in the guided tour) */
+        get: operations["ApiV1AuthMePreferencesRead"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change your studio preferences (the guided tour's step, done or skipped) */
+        patch: operations["ApiV1AuthMePreferencesUpdate"];
+        trace?: never;
+    };
+    "/api/v1/auth/me/quotas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your quotas and what you use of them */
+        get: operations["ApiV1AuthMeQuotasMyQuotas"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/auth/me/usage": {
@@ -309,8 +362,42 @@ export interface paths {
         /** Installed models, and the device generation runs on */
         get: operations["ApiV1ModelsListModels"];
         put?: never;
-        /** Register a local diffusers folder, or download a hub repo (a task) */
+        /** Register a local diffusers folder, or download a catalog entry or hub repo (a task) */
         post: operations["ApiV1ModelsAdd"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recommended models, each with its state here (installed, downloading, …) */
+        get: operations["ApiV1ModelsCatalogCatalog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Which of your projects used each model (from their generated assets) */
+        get: operations["ApiV1ModelsUsageModelUsage"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -921,6 +1008,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/samples": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The sample projects this studio ships */
+        get: operations["ApiV1SamplesListSamples"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/samples/{sample_id}/copy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Copy a sample into a workspace as a new project (its scenes, media and history), charged to your storage quota */
+        post: operations["ApiV1SamplesSampleIdCopyCopy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/samples/{sample_id}/cover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A sample's cover picture (WebP) */
+        get: operations["ApiV1SamplesSampleIdCoverCover"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks": {
         parameters: {
             query?: never;
@@ -1318,9 +1456,15 @@ export interface components {
         AuthConfig: {
             /** @description The presence colour palette offered on the profile page. */
             colors: string[];
+            /** @description Registration or guests differ from what the mode sets (always true without a mode). */
+            custom: boolean;
             /** @description Guests idle this many days are removed with their work. */
             guest_expiry_days: number;
             guests_enabled: boolean;
+            /** @description The server listens on an address other machines may reach (false: 127.0.0.1 only, so nobody else can use it). */
+            listens_beyond_loopback: boolean;
+            /** @description Who the studio is for: 'solo' (just me on this machine: no registration, no guests), 'team' (my team on our network: people join by invitation link or an account an administrator makes; no guests), 'class' (a class or open studio: anyone who reaches it registers or tries it as a guest, within the guest quotas). Null until an administrator picks one. */
+            mode: components["schemas"]["StudioMode"] | null;
             password_min_length: number;
             registration_open: boolean;
             /** @description No account exists yet: the first visitor creates the admin. */
@@ -1329,6 +1473,8 @@ export interface components {
         /** AuthConfigPatch */
         AuthConfigPatch: {
             guests_enabled?: boolean | null;
+            /** @description Pick who the studio is for: sets registration and guests to that mode's defaults (then the switches sent beside it). */
+            mode?: components["schemas"]["StudioMode"] | null;
             registration_open?: boolean | null;
         };
         /** BatchIn */
@@ -1371,6 +1517,56 @@ export interface components {
             outcome: "revoked" | "stopping" | "ended" | "finished";
             task: components["schemas"]["TaskOut"];
         };
+        /** CatalogItem */
+        CatalogItem: {
+            /** @description For a motion adapter: the Stable Diffusion pipeline it is downloaded with */
+            base?: string | null;
+            /**
+             * @description What a stopped download left (resuming skips it)
+             * @default 0
+             */
+            bytes_on_disk: number;
+            /**
+             * @description The hub asks for a login and the licence's acceptance first
+             * @default false
+             */
+            gated: boolean;
+            good_for: string;
+            /** @description Also its name once installed */
+            id: string;
+            /**
+             * @description False: it cannot be downloaded in one click (see note)
+             * @default true
+             */
+            installable: boolean;
+            /** @description The installed model's name */
+            installed_as?: string | null;
+            kind: string;
+            licence: components["schemas"]["Licence"];
+            name: string;
+            note?: string | null;
+            pipeline: string;
+            recommended: components["schemas"]["Recommended"];
+            repo: string;
+            /** @description About what the download takes on disk */
+            size_bytes: number;
+            /** @description installed, downloading (a task waits or runs), partial (a download stopped part way: resume it) or available */
+            state: string;
+            /** @description The download task, while it waits or runs (administrators only: others see the state) */
+            task?: components["schemas"]["TaskOut"] | null;
+            /** @description About the GPU memory it needs at the recommended size */
+            vram_gb: number;
+        };
+        /** CatalogOut */
+        CatalogOut: {
+            /** @description Free disk where models are stored (administrators only) */
+            free_bytes: number | null;
+            items: components["schemas"]["CatalogItem"][];
+            /** @description Free disk a download must leave beyond the model's size */
+            margin_bytes: number;
+            /** @description How to install a model on a machine without the internet */
+            offline_hint: string;
+        };
         /** CheckOut */
         CheckOut: {
             issues: components["schemas"]["IssueOut"][];
@@ -1402,15 +1598,6 @@ export interface components {
             summary: string;
             /** Format: date-time */
             time: string;
-        };
-        /** Credentials */
-        Credentials: {
-            /** @description Shown to others; defaults to the username. */
-            display_name?: string | null;
-            /** @description The server's strength rules apply (422 when it is too short for this server or too easy to guess). */
-            password: string;
-            /** @description 3–32 characters: a–z, 0–9, '.', '_', '-'. Case-insensitive. */
-            username: string;
         };
         /** DeliveryOut */
         DeliveryOut: {
@@ -1446,6 +1633,13 @@ export interface components {
              */
             state: "pending" | "probing" | "ready" | "error";
             torch?: string | null;
+        };
+        /** GpuUse */
+        GpuUse: {
+            /** @description Your minutes a day; null = no limit, 0 = no GPU runs. */
+            limit: number | null;
+            /** @description Minutes your tasks ran on the GPU lane today (since 00:00 UTC), a running one up to now. */
+            used: number;
         };
         /** Graph */
         Graph: {
@@ -1551,6 +1745,11 @@ export interface components {
             message: string;
             node_id: string | null;
         };
+        /** Licence */
+        Licence: {
+            name: string;
+            url: string;
+        };
         /** LoginBody */
         LoginBody: {
             password: string;
@@ -1596,6 +1795,7 @@ export interface components {
         };
         /** ModelAdd */
         ModelAdd: {
+            catalog?: string | null;
             /** @description Its name here (default: the folder's or repo's) */
             name?: string | null;
             /** @description A diffusers folder on the server's machine (registered, not copied) */
@@ -1605,11 +1805,13 @@ export interface components {
         /** ModelAdded */
         ModelAdded: {
             model?: components["schemas"]["ModelOut"] | null;
-            /** @description The download task, for a repo */
+            /** @description The download task, for a catalog entry or a repo */
             task?: components["schemas"]["TaskOut"] | null;
         };
         /** ModelOut */
         ModelOut: {
+            /** @description The catalog entry it came from, if any */
+            catalog_id?: string | null;
             /** @description text-to-image, inpaint, text-to-video, image-to-video or upscale */
             kind: string;
             /** @description Registered from a folder elsewhere (removing it leaves that folder) */
@@ -1618,7 +1820,14 @@ export interface components {
             path: string;
             /** @description The diffusers pipeline class */
             pipeline: string;
+            /** @description Settings that fit it: its catalog entry's, else its pipeline's */
+            recommended: components["schemas"]["Recommended"];
             size_bytes: number;
+        };
+        /** ModelUsage */
+        ModelUsage: {
+            model: string;
+            projects: components["schemas"]["ProjectUse"][];
         };
         /** ModelsOut */
         ModelsOut: {
@@ -1630,6 +1839,22 @@ export interface components {
             next_cursor?: string | null;
             /** @description e.g. generation on the CPU is slow */
             warning?: string | null;
+        };
+        /** MyQuotas */
+        MyQuotas: {
+            gpu_minutes: components["schemas"]["GpuUse"];
+            /**
+             * Format: date-time
+             * @description When the day's GPU minutes start again (00:00 UTC).
+             */
+            resets_at: string;
+            /**
+             * @description Whose limits apply: administrators have no GPU-minute or storage limit.
+             * @enum {string}
+             */
+            role: "user" | "guest" | "admin";
+            runs: components["schemas"]["RunsUse"];
+            storage: components["schemas"]["StorageUse"];
         };
         /** NewInvite */
         NewInvite: {
@@ -1804,6 +2029,28 @@ export interface components {
             /** @default 0 */
             y: number;
         };
+        /** PreferencesOut */
+        PreferencesOut: {
+            /**
+             * @description new: never seen; active: under way at tour_step; done: finished; skipped: dismissed.
+             * @enum {string}
+             */
+            tour_status: "new" | "active" | "done" | "skipped";
+            /** @description The tour's step the person was on (0 = the first). */
+            tour_step: number;
+            /** @description When it last changed; null while never changed. */
+            updated_at: string | null;
+        };
+        /** PreferencesPatch */
+        PreferencesPatch: {
+            /**
+             * @description new, active, done or skipped.
+             * @enum {null|string}
+             */
+            tour_status?: "new" | "active" | "done" | "skipped" | null;
+            /** @description 0 to 31. */
+            tour_step?: number | null;
+        };
         /**
          * Problem
          * @description Every error: what went wrong and, where there is one, what to do about it.
@@ -1886,6 +2133,7 @@ export interface components {
         };
         /** ProjectCreate */
         ProjectCreate: {
+            model?: string | null;
             name: string;
             /**
              * @description The template the project starts from.
@@ -1966,6 +2214,13 @@ export interface components {
             description?: string | null;
             name?: string | null;
             tags?: string[] | null;
+        };
+        /** ProjectUse */
+        ProjectUse: {
+            /** @description Generated assets of the project that this model made */
+            assets: number;
+            project_id: string;
+            project_name: string;
         };
         /** ProjectVersion */
         ProjectVersion: {
@@ -2072,6 +2327,36 @@ export interface components {
              */
             type: "queue.changed";
         };
+        /** QuotasOut */
+        QuotasOut: {
+            /** @description Guests trying the studio without an account */
+            guest: components["schemas"]["RoleQuotaOut"];
+            /**
+             * @description When the day's GPU minutes start again
+             * @default 00:00 UTC
+             */
+            resets: string;
+            /** @description Registered people (administrators have no GPU-minute or storage limit; their runs at once stay at the server's task_quota setting) */
+            user: components["schemas"]["RoleQuotaOut"];
+        };
+        /** QuotasPatch */
+        QuotasPatch: {
+            guest?: components["schemas"]["RoleQuotaPatch"] | null;
+            user?: components["schemas"]["RoleQuotaPatch"] | null;
+        };
+        /**
+         * Recommended
+         * @description Settings that fit it: its catalog entry's, else its pipeline's
+         */
+        Recommended: {
+            guidance: number;
+            height: number;
+            /** @description The steps a template starts with */
+            steps: number;
+            steps_max: number;
+            steps_min: number;
+            width: number;
+        };
         /** RegenerateIn */
         RegenerateIn: {
             /**
@@ -2091,6 +2376,29 @@ export interface components {
             /** @description 3–32 characters: a–z, 0–9, '.', '_', '-'. Case-insensitive. */
             username: string;
         };
+        /**
+         * RoleQuotaOut
+         * @description Registered people (administrators have no GPU-minute or storage limit; their runs at once stay at the server's task_quota setting)
+         */
+        RoleQuotaOut: {
+            /** @description Minutes one person's tasks may run on the GPU lane per day (the day starts at 00:00 UTC); null = no limit, 0 = no GPU runs. A run that is running when they are used up finishes. */
+            gpu_minutes_per_day: number | null;
+            /** @description Tasks (runs, exports…) one person may have waiting or running at once; 0 = none. */
+            runs_at_once: number;
+            /** @description Media one person may add (uploads, imports, generated results); null = no limit. */
+            storage_bytes: number | null;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** RoleQuotaPatch */
+        RoleQuotaPatch: {
+            /** @description null = no limit, 0 = no GPU runs; kept to the second. */
+            gpu_minutes_per_day?: number | null;
+            /** @description 0 = no tasks at all. */
+            runs_at_once?: number | null;
+            /** @description null = no limit. */
+            storage_bytes?: number | null;
+        };
         /** RoleSet */
         RoleSet: {
             /**
@@ -2108,6 +2416,28 @@ export interface components {
             force: boolean;
             /** @description Node ids to compute (and what they need); default: every shot output of the scene */
             outputs?: string[] | null;
+        };
+        /** RunsUse */
+        RunsUse: {
+            /** @description How many may wait or run at once. */
+            limit: number;
+            /** @description Your tasks waiting or running now. */
+            used: number;
+        };
+        /** SampleCopy */
+        SampleCopy: {
+            /** @description Default: your personal workspace. */
+            workspace_id?: string | null;
+        };
+        /** SampleOut */
+        SampleOut: {
+            /** @description A small picture of it (WebP). */
+            cover_url: string;
+            /** @description One line: what the sample shows. */
+            description: string;
+            /** @description Name it in POST /api/v1/samples/{id}/copy. */
+            id: string;
+            name: string;
         };
         /** SaveVersion */
         SaveVersion: {
@@ -2151,6 +2481,17 @@ export interface components {
             name?: string | null;
             order?: number | null;
         };
+        /** Setup */
+        Setup: {
+            /** @description Shown to others; defaults to the username. */
+            display_name?: string | null;
+            /** @description Who the studio is for: 'solo' (just me on this machine: no registration, no guests), 'team' (my team on our network: people join by invitation link or an account an administrator makes; no guests), 'class' (a class or open studio: anyone who reaches it registers or tries it as a guest, within the guest quotas). Sets registration and guests to that mode's defaults; without it the server's settings decide (MEDIASTUDIO_REGISTRATION_OPEN, MEDIASTUDIO_GUESTS_ENABLED). */
+            mode?: components["schemas"]["StudioMode"] | null;
+            /** @description The server's strength rules apply (422 when it is too short for this server or too easy to guess). */
+            password: string;
+            /** @description 3–32 characters: a–z, 0–9, '.', '_', '-'. Case-insensitive. */
+            username: string;
+        };
         /** Shot */
         Shot: {
             name: string;
@@ -2165,11 +2506,23 @@ export interface components {
             /** @description Bytes of distinct media you added (uploads, imports, generated) that projects still hold, their trash included. */
             used_bytes: number;
         };
+        /** StorageUse */
+        StorageUse: {
+            /** @description null = no limit. */
+            limit_bytes: number | null;
+            used_bytes: number;
+        };
         /**
          * StudioEvent
          * @description One JSON text message of `WS /api/v1/events`: `hello` first, then events as they happen. Narrow on `type`; each type has its own `version`. Fields may be added within a version.
          */
         StudioEvent: components["schemas"]["Hello"] | components["schemas"]["TaskQueued"] | components["schemas"]["TaskStarted"] | components["schemas"]["TaskProgress"] | components["schemas"]["TaskSucceeded"] | components["schemas"]["TaskFailed"] | components["schemas"]["TaskCancelled"] | components["schemas"]["QueueChanged"] | components["schemas"]["QueuePaused"] | components["schemas"]["ProjectChanged"] | components["schemas"]["ProjectActivity"] | components["schemas"]["AssetCreated"] | components["schemas"]["AssetUpdated"];
+        /**
+         * StudioMode
+         * @description `solo`: just me on this machine; `team`: my team on our network; `class`: a class or an open studio.
+         * @enum {string}
+         */
+        StudioMode: "solo" | "team" | "class";
         /** TagCount */
         TagCount: {
             count: number;
@@ -2455,6 +2808,15 @@ export interface components {
             /** @description The token's first characters, to recognise it. */
             prefix: string;
         };
+        /** UsageOut */
+        UsageOut: {
+            items: components["schemas"]["ModelUsage"][];
+            /**
+             * @description Only the newest 20000 generated assets were read
+             * @default false
+             */
+            partial: boolean;
+        };
         /** UserOut */
         UserOut: {
             /** @description Colour of this user's cursor and selections, #rrggbb. */
@@ -2682,6 +3044,140 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1AdminQuotasGetQuotas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotasOut"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1AdminQuotasUpdateQuotas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuotasPatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotasOut"];
+                };
             };
             /** @description The request is not valid; `detail` says which field and why. */
             400: {
@@ -3509,6 +4005,205 @@ export interface operations {
             };
         };
     };
+    ApiV1AuthMePreferencesRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesOut"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1AuthMePreferencesUpdate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreferencesPatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesOut"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1AuthMeQuotasMyQuotas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyQuotas"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ApiV1AuthMeUsageMyUsage: {
         parameters: {
             query?: never;
@@ -3625,7 +4320,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["Credentials"];
+                "application/json": components["schemas"]["Setup"];
             };
         };
         responses: {
@@ -3980,6 +4675,136 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ModelAdded"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ModelsCatalogCatalog: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogOut"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ModelsUsageModelUsage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageOut"];
                 };
             };
             /** @description The request is not valid; `detail` says which field and why. */
@@ -7035,6 +7860,215 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["QueueOut"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1SamplesListSamples: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SampleOut"][];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1SamplesSampleIdCopyCopy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sample_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SampleCopy"] | null;
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectOut"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1SamplesSampleIdCoverCover: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sample_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description File Download */
+            200: {
+                headers: {
+                    /** @description File size in bytes */
+                    "content-length"?: string;
+                    /** @description Entity tag */
+                    etag?: string;
+                    /** @description Last modified data-time in RFC 2822 format */
+                    "last-modified"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/webp": string;
                 };
             };
             /** @description The request is not valid; `detail` says which field and why. */
