@@ -10,10 +10,7 @@ from litestar.testing import TestClient
 
 from mediastudio.app import create_app
 from mediastudio.settings import Settings
-from support import RunningServer, start_server
-
-# The Host the in-process test client sends; a real studio does not answer to it unless allowed.
-TEST_CLIENT_HOST = "testserver.local"
+from support import TEST_CLIENT_HOST, RunningServer, start_server
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import httpx
 
 REPO = Path(__file__).resolve().parents[1]
 SERVER_START_TIMEOUT_S = 30.0
+TEST_CLIENT_HOST = "testserver.local"  # the Host of Litestar's TestClient, allowed in in-process studios
 T = TypeVar("T")
 
 

@@ -97,3 +97,30 @@ def test_every_main_page_has_no_serious_accessibility_violation(browser: Browser
     finally:
         context.close()
     assert {name: lines for name, lines in found.items() if lines} == {}
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_a_guests_pages_have_no_serious_accessibility_violation(browser: Browser, url: str, size: str) -> None:
+    """A guest's gallery (the guest banner with their limits, the samples copied into the sandbox) and studio: the
+    account button's initials are those of a guest's name ("G" and a number)."""
+    viewport = DESKTOP if size == "desktop" else PHONE
+    context = browser.new_context(viewport=viewport, **({"is_mobile": True, "has_touch": True} if size == "phone"
+                                                        else {}))  # type: ignore[arg-type]
+    context.set_default_timeout(15_000)
+    found: dict[str, list[str]] = {}
+    try:
+        if httpx.get(f"{url}/api/v1/auth/config").json()["setup_required"]:
+            assert httpx.post(f"{url}/api/v1/auth/setup", json=ADMIN.credentials()).status_code == 201
+        answer = context.request.post(f"{url}/api/v1/auth/guest")
+        assert answer.ok, answer.text()
+        page = context.new_page()
+        page.goto(url)
+        expect(page.get_by_test_id("guest-banner")).to_be_visible()
+        expect(page.get_by_role("article").first).to_be_visible()  # a sample's copy
+        found["guest gallery"] = violations(page)
+        page.get_by_role("article").first.get_by_role("link").first.click()
+        expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "live")
+        found["guest studio"] = violations(page)
+    finally:
+        context.close()
+    assert {name: lines for name, lines in found.items() if lines} == {}

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from support import ADMIN_PASSWORD as PASSWORD
 from support import ApiClient, RunningServer, set_up_admin, start_server
 
 # Stated, not assumed: the first-run defaults of guests and registration may change.
@@ -140,11 +141,13 @@ def test_the_quota_holds_even_for_a_new_guests_samples(tmp_path_factory: pytest.
                           env={**GUESTS, "MEDIASTUDIO_STORAGE_QUOTA_BYTES": "4096",
                                "MEDIASTUDIO_GUEST_STORAGE_QUOTA_BYTES": "4096"})
     try:
-        admin = set_up_admin(server.url, "bob")
-        over = admin.post("/api/v1/samples/text-to-image/copy")
+        set_up_admin(server.url, "bob").close()  # an administrator has no storage limit: a registered person does
+        person = ApiClient(server.url)
+        assert person.post("/api/v1/auth/register", json={"username": "cyd", "password": PASSWORD}).status_code == 201
+        over = person.post("/api/v1/samples/text-to-image/copy")
         assert over.status_code == 507, over.text
         assert "quota" in over.json()["detail"]
-        assert _projects(admin) == []  # nothing half-copied stays
+        assert _projects(person) == []  # nothing half-copied stays
         guest, _ = _guest(server.url)  # the guest is made all the same, with what fits: nothing
         assert _projects(guest) == []
         assert "was not copied into a guest's sandbox: Your storage quota is used up" in server.log()

@@ -157,7 +157,8 @@ class Studio:
 
 def open_studio(client: TestClient, data_dir: Path) -> Studio:
     studio = Studio(client, data_dir)
-    assert studio.call("POST", "/api/v1/auth/setup", json={"username": "ana", "password": PASSWORD}).status_code == 201
+    assert studio.call("POST", "/api/v1/auth/setup", json={"username": "ana", "password": PASSWORD,
+                                                            "mode": "class"}).status_code == 201  # others register
     assert studio.call("POST", "/api/v1/auth/register", json={"username": "vic", "password": PASSWORD}
                        ).status_code == 201
     studio.login("vic")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
-from conftest import TEST_CLIENT_HOST
 from mediastudio.app import create_app
 from mediastudio.settings import Settings
+from support import TEST_CLIENT_HOST
 
 PASSWORD = "copper lantern ninety"
 HOSTILE_MODES: list[object] = ["everyone", "SOLO ", "", "solo\x00", "../class", 3, True, ["class"], {"mode": "class"},

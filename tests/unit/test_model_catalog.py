@@ -60,6 +60,35 @@ def test_settings_come_from_the_catalog_entry_else_from_the_pipeline(tmp_path: P
         find_entry(entries, "no-such-entry")
 
 
+def _configs(folder: Path, sample_size: object, vae_blocks: object, unet_extra: str = "") -> Path:
+    for component, config in (("unet", {"sample_size": sample_size}), ("vae", {"block_out_channels": vae_blocks})):
+        (folder / component).mkdir(parents=True)
+        extra = unet_extra if component == "unet" else ""
+        (folder / component / "config.json").write_text(json.dumps(config) + extra)
+    return folder
+
+
+def test_a_folder_models_size_comes_from_its_own_configs_as_diffusers_reckons_it(tmp_path: Path) -> None:
+    """A model added from a folder is drawn at the size it was trained at: a tiny test model at 64 px (512 px
+    there takes minutes a step on a CPU), SD 1.5 at 512, SDXL at 1024; configs that do not say keep the
+    pipeline's default; a turbo model trained small keeps its own size."""
+    sd15 = _configs(tmp_path / "v15", 64, [128, 256, 512, 512])
+    tiny = _configs(tmp_path / "tiny", 32, [4, 8])
+    xl = _configs(tmp_path / "xl", 128, [128, 256, 512, 512])
+    small_turbo = _configs(tmp_path / "small-turbo", 32, [4, 8])
+    odd = _configs(tmp_path / "odd", "64", [128, 256])
+    assert by_pipeline(model("v15", "StableDiffusionPipeline", sd15)).width == 512
+    tiny_fit = by_pipeline(model("tiny", "StableDiffusionPipeline", tiny))
+    assert (tiny_fit.width, tiny_fit.height, tiny_fit.guidance) == (64, 64, 7.0)
+    assert by_pipeline(model("xl", "StableDiffusionXLPipeline", xl)).width == 1024
+    assert by_pipeline(model("small-turbo", "StableDiffusionPipeline", small_turbo)).width == 64
+    assert by_pipeline(model("odd", "StableDiffusionPipeline", odd)).width == 512  # a size that is not a number
+    huge = _configs(tmp_path / "huge", 64, [128, 256], unet_extra=" " * 300_000)  # a config too large to read
+    assert by_pipeline(model("huge", "StableDiffusionPipeline", huge)).width == 512
+    svd = _configs(tmp_path / "svd", 96, [128, 256, 512, 512])
+    assert by_pipeline(model("svd", "StableVideoDiffusionPipeline", svd)).width == 1024  # video keeps its own
+
+
 def test_a_template_takes_a_models_settings_and_leaves_the_template_itself_alone() -> None:
     spec = get_template("text-to-image")
     fitted = with_model(spec, "sd-turbo", {"width": 512, "height": 512, "steps": 1, "guidance_scale": 0.0})

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from litestar.testing import TestClient
 
-from conftest import TEST_CLIENT_HOST
 from mediastudio.accounts.reach import reach_warnings
 from mediastudio.app import create_app
 from mediastudio.auth.modes import StudioMode, is_loopback
 from mediastudio.settings import Settings
 from mediastudio.tables import open_database
+from support import TEST_CLIENT_HOST
 
 PASSWORD = "copper lantern ninety"
 SWITCHES = ("MEDIASTUDIO_REGISTRATION_OPEN", "MEDIASTUDIO_GUESTS_ENABLED")

@@ -98,23 +98,54 @@ def entry_for(model: ModelInfo, entries: list[CatalogEntry]) -> CatalogEntry | N
 TURBO = re.compile(r"turbo|lightning|lcm|hyper", re.IGNORECASE)
 
 
+CONFIG_MAX_BYTES = 256 * 1024  # a component's config.json is a few KB; a larger one is not read
+
+
+def _config(folder: Path, component: str) -> dict[str, object]:
+    path = folder / component / "config.json"
+    try:
+        if path.stat().st_size > CONFIG_MAX_BYTES:
+            return {}
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def native_size(folder: Path) -> int | None:
+    """The picture size a Stable Diffusion-like model was trained at, from its own configs, as diffusers reckons
+    its default: the UNet's latent `sample_size` times the VAE's scale (2 per down block after the first).
+    512 for SD 1.5 and SD-Turbo, 1024 for SDXL, 64 for a tiny test model. None when the configs do not say."""
+    sample = _config(folder, "unet").get("sample_size")
+    blocks = _config(folder, "vae").get("block_out_channels")
+    if not isinstance(sample, int) or isinstance(sample, bool) or not isinstance(blocks, list) or not blocks:
+        return None
+    size = sample * 2 ** (len(blocks) - 1)
+    return size if 64 <= size <= 2048 and size % 8 == 0 else None
+
+
 def by_pipeline(model: ModelInfo) -> Recommended:
-    """Settings from the pipeline class (and a distilled model's name: few steps, no guidance)."""
+    """Settings from the pipeline class (and a distilled model's name: few steps, no guidance); a picture model's
+    size from its own configs when they say (`native_size`)."""
     name, pipeline = model.name, model.pipeline
     xl = "XL" in pipeline or "Flux" in pipeline or "StableDiffusion3" in pipeline
+    native = native_size(Path(model.path)) if "Video" not in pipeline and "LTX" not in pipeline else None
     if TURBO.search(name) or TURBO.search(Path(model.path).name):
-        return Recommended(width=1024 if xl and "turbo" not in name.lower() else 512,
-                           height=1024 if xl and "turbo" not in name.lower() else 512,
-                           steps=1, steps_min=1, steps_max=4, guidance=0.0)
+        side = 1024 if xl and "turbo" not in name.lower() else 512
+        side = min(side, native) if native else side  # a turbo model trained smaller than usual keeps its size
+        return Recommended(width=side, height=side, steps=1, steps_min=1, steps_max=4, guidance=0.0)
     if "StableVideoDiffusion" in pipeline:
         return Recommended(width=1024, height=576, steps=25, steps_min=20, steps_max=30, guidance=3.0)
     if "LTX" in pipeline:
         return Recommended(width=704, height=480, steps=50, steps_min=30, steps_max=50, guidance=3.0)
     if xl:
-        return Recommended(width=1024, height=1024, steps=30, steps_min=25, steps_max=40, guidance=6.5)
+        side = native or 1024
+        return Recommended(width=side, height=side, steps=30, steps_min=25, steps_max=40, guidance=6.5)
     if "AnimateDiff" in pipeline:
-        return Recommended(width=512, height=512, steps=25, steps_min=20, steps_max=30, guidance=7.5)
-    return Recommended(width=512, height=512, steps=25, steps_min=25, steps_max=30, guidance=7.0)
+        side = native or 512
+        return Recommended(width=side, height=side, steps=25, steps_min=20, steps_max=30, guidance=7.5)
+    side = native or 512
+    return Recommended(width=side, height=side, steps=25, steps_min=25, steps_max=30, guidance=7.0)
 
 
 def recommended_for(model: ModelInfo, entries: list[CatalogEntry]) -> Recommended:
