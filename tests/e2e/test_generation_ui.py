@@ -619,6 +619,13 @@ def test_without_a_model_the_scene_view_says_how_to_add_one(
     person = _context(browser, bare_url, new_account("nomodel"))
     admin = _context(browser, bare_url)
     try:
+        # A graph that needs no model (none of its nodes takes or gives one) shows no notice.
+        plates = person.new_page()
+        console.watch(plates)
+        _open(plates, bare_url, create_project(person, bare_url, "Plates only", "blank")["id"])
+        expect(plates.get_by_test_id("asset-models")).to_contain_text("(0)")  # the models are known: none
+        expect(plates.get_by_test_id("no-model-notice")).to_have_count(0)
+        plates.close()
         project = create_project(person, bare_url, "Empty-handed", "text-to-image")
         page = person.new_page()
         console.watch(page)

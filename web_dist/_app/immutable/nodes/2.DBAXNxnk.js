@@ -1,0 +1,1 @@
+import{_ as m}from"../chunks/Dyl-bwdl.js";export{m as component};
