@@ -104,6 +104,14 @@ def download(client: ApiClient, id_: str) -> dict[str, Any]:
     return started.json()["task"]
 
 
+def installed_tiny(client: ApiClient) -> None:
+    """The catalog's tiny model installed (the first test downloads it; a test run alone downloads it here)."""
+    if catalog_item(client, "tiny")["state"] != "installed":
+        download(client, "tiny")
+        wait_until(lambda: catalog_item(client, "tiny")["state"] == "installed", timeout=60,
+                   message="the tiny model to be installed")
+
+
 STALLED = "text_encoder/model.safetensors"  # the largest file: fetched last (smallest first)
 
 
@@ -223,6 +231,7 @@ def test_people_see_the_catalog_and_models_but_only_admins_change_them(server: R
 
 def test_a_template_takes_the_chosen_models_settings(server: RunningServer, admin: ApiClient,
                                                      tiny_folder: Path) -> None:
+    installed_tiny(admin)
     made = admin.post("/api/v1/projects", json={"name": "Fitted", "template": "text-to-image", "model": "tiny"})
     assert made.status_code == 201, made.text
     scene = admin.get(f"/api/v1/projects/{made.json()['id']}/scenes").json()["items"][0]
@@ -230,7 +239,8 @@ def test_a_template_takes_the_chosen_models_settings(server: RunningServer, admi
     assert graph["nodes"]["model"]["params"]["model"] == "tiny"
     params = graph["nodes"]["generate"]["params"]
     assert (params["width"], params["height"], params["steps"], params["guidance_scale"]) == (64, 64, 2, 1.5)
-    # A model added from a folder: its settings come from its pipeline (a turbo one: 512 px, 1 step, no guidance).
+    # A model added from a folder: its settings come from its pipeline (a turbo one: 1 step, no guidance) and its
+    # size from its own configs (this tiny one was made at 64 px; SD-Turbo's configs say 512).
     added = admin.post("/api/v1/models", json={"path": str(tiny_folder), "name": "my-turbo"})
     assert added.status_code == 201, added.text
     assert added.json()["model"]["recommended"]["guidance"] == 0.0
@@ -238,7 +248,7 @@ def test_a_template_takes_the_chosen_models_settings(server: RunningServer, admi
     scene = admin.get(f"/api/v1/projects/{turbo.json()['id']}/scenes").json()["items"][0]
     params = admin.get(f"/api/v1/projects/{turbo.json()['id']}/scenes/{scene['id']}").json()["graph"]["nodes"][
         "generate"]["params"]
-    assert (params["width"], params["steps"], params["guidance_scale"]) == (512, 1, 0.0)
+    assert (params["width"], params["steps"], params["guidance_scale"]) == (64, 1, 0.0)
     unknown = admin.post("/api/v1/projects", json={"name": "No", "template": "text-to-image", "model": "absent"})
     assert unknown.status_code == 404 and "absent" in unknown.json()["detail"]
     plain = admin.post("/api/v1/projects", json={"name": "Plain", "template": "text-to-image"})
@@ -248,6 +258,7 @@ def test_a_template_takes_the_chosen_models_settings(server: RunningServer, admi
 
 
 def test_usage_counts_the_projects_each_person_may_see(server: RunningServer, admin: ApiClient) -> None:
+    installed_tiny(admin)
     made = admin.post("/api/v1/projects", json={"name": "Used", "template": "text-to-image", "model": "tiny"}).json()
     scene = admin.get(f"/api/v1/projects/{made['id']}/scenes").json()["items"][0]
     run = admin.post(f"/api/v1/projects/{made['id']}/scenes/{scene['id']}/run", json={})

@@ -136,3 +136,33 @@ def test_a_graph_saved_on_a_nearly_full_disk_is_reported_as_saved(mounted: tuple
         else:
             assert "not saved" in problem["detail"] and node_id not in live, problem
     assert said_saved, "no room left allowed the edit in and failed the commit"
+
+
+def test_a_git_failure_on_a_full_disk_is_said_to_be_the_full_disk(tmp_path: Path) -> None:
+    """Git does not always say why a write failed ("fatal: unable to write new index file", with no reason): a git
+    command that fails on a full disk is reported as the full disk (so a saved edit is answered 507 "the server's
+    disk is full", not 500 "an unexpected error"), whatever git's own words; with room, a failure is what git said."""
+    from mediastudio.errors import disk_full
+    from mediastudio.projects.repo import Author, ProjectRepo
+
+    data = tmp_path / "data"
+    data.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(data)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
+    try:
+        repo = ProjectRepo.init(data / "project")
+        (data / "project" / "scene.json").write_text("{}")
+        (data / "project" / ".git" / "index.lock").write_text("")  # git then fails naming the lock only
+        disk = Disk(data)
+        disk.fill()
+        with pytest.raises(RuntimeError) as full:
+            repo.commit_all("An edit", Author("Ana", "u_1"))
+        assert "index.lock" in str(full.value) and "No space" not in str(full.value)
+        assert disk_full(full.value)
+        disk.free()
+        with pytest.raises(RuntimeError) as locked:
+            repo.commit_all("An edit", Author("Ana", "u_1"))
+        assert not disk_full(locked.value)
+    finally:
+        subprocess.run(["umount", "-l", str(data)], check=False)

@@ -17,6 +17,7 @@ and removes the journal never drops a line another process appended meanwhile.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import logging
@@ -45,6 +46,7 @@ PENDING = "mediastudio-pending.jsonl"  # under .git: never tracked, moves with t
 PENDING_LOCK = "mediastudio-pending.lock"  # flock'd by every process that appends to or commits the journal
 SUMMARY_MAX = 200  # characters of a coalesced commit's first line
 LISTED_MAX = 200  # changes listed one by one in a coalesced commit's message
+LOW_ROOM_BYTES = 1024 * 1024  # a git command that fails with less room than this left failed for want of room
 _locks: WeakValueDictionary[str, threading.RLock] = WeakValueDictionary()
 _locks_guard = threading.Lock()
 _timers: dict[str, threading.Timer] = {}  # the folders with a commit scheduled
@@ -190,6 +192,16 @@ def commit_every_pending() -> int:
     return sum(1 for path, _ in scheduled if ProjectRepo(Path(path)).commit_pending() is not None)
 
 
+def _out_of_room(path: Path) -> bool:
+    """Whether the disk that holds `path` is (all but) full: a git command that failed there failed for that, even
+    when its own message names only what it could not write."""
+    try:
+        stats = os.statvfs(path)
+    except OSError:
+        return False
+    return stats.f_bavail * stats.f_frsize < LOW_ROOM_BYTES
+
+
 class ProjectRepo:
     """A project's folder and its git history."""
 
@@ -262,7 +274,10 @@ class ProjectRepo:
         done = subprocess.run(["git", *args], cwd=self.path, input=stdin, capture_output=True, text=True,
                               encoding="utf-8", errors="replace", env={**os.environ, **(env or {})})
         if check and done.returncode != 0:
-            raise RuntimeError(f"git {args[0]} failed in {self.path}: {done.stderr.strip()[:500]}")
+            failed = RuntimeError(f"git {args[0]} failed in {self.path}: {done.stderr.strip()[:500]}")
+            if _out_of_room(self.path):  # git does not always say why ("unable to write new index file")
+                raise failed from OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.path))
+            raise failed
         return str(done.returncode) if status else done.stdout
 
     def commit_later(self, message: str, author: Author, *, kind: str | None, paths: list[Path],
