@@ -160,6 +160,14 @@ def test_serve_warns_plainly_when_a_solo_studio_listens_beyond_this_machine() ->
     assert reach_warnings("192.168.1.20", StudioMode.SOLO, setup_required=False)  # any address beyond loopback
 
 
+def test_in_a_container_the_warning_says_to_publish_the_port_on_loopback() -> None:
+    """A container listens on 0.0.0.0 to be reached at all (the image's command does): the way to keep a solo
+    studio to this machine there is how its port is published, not leaving out --host."""
+    text = "\n".join(reach_warnings("0.0.0.0", StudioMode.SOLO, setup_required=False, container=True))
+    assert "-p 127.0.0.1:8750:8750" in text and "without --host" not in text
+    assert "without --host" in "\n".join(reach_warnings("0.0.0.0", StudioMode.SOLO, setup_required=False))
+
+
 def test_serve_warns_when_nobody_has_set_up_a_studio_others_can_reach() -> None:
     [line] = reach_warnings("0.0.0.0", None, setup_required=True)
     assert "first person" in line and "mediastudio users create NAME --admin" in line
