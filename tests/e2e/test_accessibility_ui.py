@@ -54,12 +54,18 @@ def _sign_in(context: BrowserContext, url: str) -> None:
     assert answer.ok, answer.text()
 
 
-@pytest.mark.parametrize("size", ["desktop", "phone"])
-def test_every_main_page_has_no_serious_accessibility_violation(browser: Browser, url: str, size: str) -> None:
+def _context(browser: Browser, size: str) -> BrowserContext:
+    """A fresh profile at desktop or phone size (a phone's touch and mobile viewport too)."""
     viewport = DESKTOP if size == "desktop" else PHONE
     context = browser.new_context(viewport=viewport, **({"is_mobile": True, "has_touch": True} if size == "phone"
                                                         else {}))  # type: ignore[arg-type]
     context.set_default_timeout(15_000)
+    return context
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_every_main_page_has_no_serious_accessibility_violation(browser: Browser, url: str, size: str) -> None:
+    context = _context(browser, size)
     found: dict[str, list[str]] = {}
     try:
         page = context.new_page()
@@ -103,10 +109,7 @@ def test_every_main_page_has_no_serious_accessibility_violation(browser: Browser
 def test_a_guests_pages_have_no_serious_accessibility_violation(browser: Browser, url: str, size: str) -> None:
     """A guest's gallery (the guest banner with their limits, the samples copied into the sandbox) and studio: the
     account button's initials are those of a guest's name ("G" and a number)."""
-    viewport = DESKTOP if size == "desktop" else PHONE
-    context = browser.new_context(viewport=viewport, **({"is_mobile": True, "has_touch": True} if size == "phone"
-                                                        else {}))  # type: ignore[arg-type]
-    context.set_default_timeout(15_000)
+    context = _context(browser, size)
     found: dict[str, list[str]] = {}
     try:
         if httpx.get(f"{url}/api/v1/auth/config").json()["setup_required"]:
