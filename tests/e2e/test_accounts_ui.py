@@ -259,7 +259,7 @@ def test_an_admin_turns_guest_access_off(
     expect(guests).to_have_attribute("aria-checked", "true")
     guests.click()
     expect(guests).to_have_attribute("aria-checked", "false")
-    expect(page.get_by_role("status").filter(has_text="Guest access is off.")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Guest access is off: guests were signed out.")).to_be_visible()
     assert httpx.get(f"{url}/api/v1/auth/config").json()["guests_enabled"] is False
     screenshot(page, "admin-desktop")
 

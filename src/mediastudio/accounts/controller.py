@@ -165,7 +165,8 @@ class AuthController(Controller):
             guest = maybe_identity.user if maybe_identity and maybe_identity.user.is_guest else None
             if data.invite:
                 invites.use(db, data.invite)  # one use taken in this transaction; refused if none is left
-            elif guest is None and not get_policy(db, settings).registration_open:
+            elif not get_policy(db, settings).registration_open:
+                # A guest keeping their sandbox makes a full account too: it needs open registration or a link.
                 raise Forbidden("Registration is closed on this server.",
                                 hint="Ask an administrator for an account or an invitation link (an administrator "
                                      "opens registration in Server settings → Who is this studio for).")

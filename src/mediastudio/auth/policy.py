@@ -3,10 +3,10 @@ then the administrator's choice of a mode (auth/modes.py) and of each switch."""
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from mediastudio.auth.modes import MODE_SWITCHES, StudioMode, Switches, matches
-from mediastudio.auth.tables import AuthPolicy
+from mediastudio.auth.tables import AuthPolicy, AuthSession, User
 from mediastudio.settings import Settings
 
 
@@ -35,8 +35,10 @@ def is_custom(policy: AuthPolicy) -> bool:
 
 def update_policy(db: Session, settings: Settings, *, registration_open: bool | None,
                   guests_enabled: bool | None, mode: StudioMode | None = None) -> AuthPolicy:
-    """Record `mode` and set both switches to its defaults, then the switches given (None: left as they are)."""
+    """Record `mode` and set both switches to its defaults, then the switches given (None: left as they are).
+    Turning guests off ends every guest's sessions: guest access stops now, not when a session runs out."""
     policy = get_policy(db, settings)
+    guests_were = policy.guests_enabled
     if mode is not None:
         policy.mode = mode.value
         policy.registration_open, policy.guests_enabled = MODE_SWITCHES[mode]
@@ -45,4 +47,18 @@ def update_policy(db: Session, settings: Settings, *, registration_open: bool | 
     if guests_enabled is not None:
         policy.guests_enabled = guests_enabled
     db.add(policy)
+    if guests_were and not policy.guests_enabled:
+        end_guest_sessions(db)
     return policy
+
+
+def end_guest_sessions(db: Session) -> int:
+    """Sign every guest out (their open sockets re-check and close); their sandboxes stay until guests expire.
+    Answers how many guests had a session."""
+    from mediastudio.accounts.users import revoke_sessions  # accounts builds on auth
+
+    guests = db.exec(select(AuthSession.user_id).join(User, col(User.id) == col(AuthSession.user_id))
+                     .where(col(User.is_guest) == True).distinct()).all()  # noqa: E712
+    for guest in guests:
+        revoke_sessions(db, guest)
+    return len(guests)

@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/Dyl-bwdl.js";export{m as component};
