@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 
 from mediastudio.auth.modes import MODE_SWITCHES, StudioMode, Switches, matches
 from mediastudio.auth.tables import AuthPolicy, AuthSession, User
+from mediastudio.events.access import access_changed
 from mediastudio.settings import Settings
 
 
@@ -55,10 +56,11 @@ def update_policy(db: Session, settings: Settings, *, registration_open: bool | 
 def end_guest_sessions(db: Session) -> int:
     """Sign every guest out (their open sockets re-check and close); their sandboxes stay until guests expire.
     Answers how many guests had a session."""
-    from mediastudio.accounts.users import revoke_sessions  # accounts builds on auth
-
-    guests = db.exec(select(AuthSession.user_id).join(User, col(User.id) == col(AuthSession.user_id))
-                     .where(col(User.is_guest) == True).distinct()).all()  # noqa: E712
-    for guest in guests:
-        revoke_sessions(db, guest)
-    return len(guests)
+    signed_in: set[str] = set()
+    for session in db.exec(select(AuthSession).join(User, col(User.id) == col(AuthSession.user_id))
+                           .where(col(User.is_guest) == True)).all():  # noqa: E712
+        signed_in.add(session.user_id)
+        db.delete(session)  # the identity cache forgets the guest as this commits (auth/cache.py)
+    for guest in signed_in:
+        access_changed(db, user_id=guest)
+    return len(signed_in)
