@@ -150,7 +150,9 @@ class AuthController(Controller):
                 is_admin=True,
                 min_length=settings.password_min_length,
             )
-            record(db, actor, Action.USER_CREATE, Target.user(user), {"via": "setup", "is_admin": True})
+            # A new account is recorded as made by the person who made it for themself (no one was signed in).
+            record(db, actor.signed_in_as(user), Action.USER_CREATE, Target.user(user),
+                   {"via": "setup", "is_admin": True})
             if data.mode is not None:  # without one, the settings' switches stand
                 policy = update_policy(db, settings, registration_open=None, guests_enabled=None, mode=data.mode)
                 record(db, actor.signed_in_as(user), Action.SETTINGS_ACCESS,
@@ -205,7 +207,7 @@ class AuthController(Controller):
             else:
                 user = users.create_user(db, **kwargs)
             via = "guest_claim" if guest is not None else "invite" if data.invite else "register"
-            record(db, actor, Action.USER_CREATE, Target.user(user), {"via": via})
+            record(db, actor.signed_in_as(user), Action.USER_CREATE, Target.user(user), {"via": via})
         if guest is not None and maybe_identity and maybe_identity.session:
             with database.transaction() as db:
                 db.delete(db.merge(maybe_identity.session))  # a fresh session for the new account
@@ -253,7 +255,7 @@ class AuthController(Controller):
                                      "Who is this studio for).")
             guest_limit.check(client_ip(request.scope))
             user = users.create_guest(db)
-            record(db, actor, Action.USER_CREATE, Target.user(user), {"via": "guest"})
+            record(db, actor.signed_in_as(user), Action.USER_CREATE, Target.user(user), {"via": "guest"})
         guest_welcome(user.id)  # e.g. the sample projects, copied into the sandbox
         return _signed_in(database, settings, request, user, actor, HTTP_201_CREATED)
 
