@@ -275,3 +275,26 @@ def test_retention_removes_only_entries_older_than_the_setting(server: RunningSe
         assert entries(admin, action="user.create", target="admin")  # recent entries stay
     finally:
         db.close()
+
+
+def test_an_entry_rolls_back_with_its_change(tmp_path: Path) -> None:
+    """`record()` writes into the caller's transaction: when the change fails after it, the entry is gone too."""
+    from mediastudio.audit.actions import Action
+    from mediastudio.audit.record import COMMAND_LINE, Target, record
+
+    db = open_database(tmp_path / "mediastudio.sqlite")
+    try:
+        with pytest.raises(RuntimeError), db.transaction() as session:
+            record(session, COMMAND_LINE, Action.USER_DELETE, Target("user", "u_1", "gone-later"),
+                   {"password": "never kept", "note": "x" * 5000})
+            raise RuntimeError("the change failed after the entry was added")
+        with db.transaction() as session:
+            record(session, COMMAND_LINE, Action.USER_DELETE, Target("user", "u_2", "kept"),
+                   {"password": "never kept", "api_token": "nor this", "note": "x" * 5000})
+        with db.session() as session:
+            rows = session.exec(select(AuditEntry)).all()
+        assert [r.target_label for r in rows] == ["kept"]
+        details = json.loads(rows[0].details)
+        assert set(details) == {"note"} and len(details["note"]) == 200  # secrets dropped, text bounded
+    finally:
+        db.close()
