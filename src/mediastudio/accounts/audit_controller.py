@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, get
 from litestar.di import NamedDependency, Provide
-from litestar.params import QueryParameter
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 from pydantic import BaseModel
 
@@ -83,13 +83,14 @@ class AuditController(Controller):
                          "The `next_cursor` of the previous page (omit it for the first page)."))] = None,
                      limit: Annotated[int, QueryParameter(ge=1, le=200)] = PAGE) -> Page[AuditEntryOut]:
         with database.session() as db:
+            # The cursor is the id of the last entry shown (digits, read as the offset cursors are).
             rows, after = query.page(db, wanted, before=offset_of(cursor) if cursor else None, limit=limit)
         return Page(items=[AuditEntryOut.of(r) for r in rows], next_cursor=str(after) if after else None)
 
     @get("/export", summary=f"The filtered list as a CSV or JSON download ({EXPORT_MAX} entries at most; "
                             "administrators)", sync_to_thread=False)
     def export(self, wanted: AuditFilterDep, database: DatabaseDep, identity: IdentityDep,
-               format: Literal["csv", "json"] = "csv") -> Stream:
+               format: FromQuery[Literal["csv", "json"]] = "csv") -> Stream:
         rows = query.entries(database.session, wanted, EXPORT_MAX)
         lines = query.csv_lines(rows) if format == "csv" else query.json_lines(rows)
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
