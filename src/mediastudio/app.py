@@ -13,12 +13,15 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 
+from mediastudio.accounts.audit_controller import AuditController
 from mediastudio.accounts.controller import AuthController
 from mediastudio.accounts.guests import guest_sweeper
 from mediastudio.accounts.people import InvitesController, PeopleController
 from mediastudio.accounts.preferences import PreferencesController
 from mediastudio.accounts.welcome import GuestWelcome
 from mediastudio.api_docs import docs_routes, openapi_config
+from mediastudio.audit.record import provide_actor
+from mediastudio.audit.sweeper import audit_sweeper
 from mediastudio.auth.cache import STAMP, IdentityCache, watch
 from mediastudio.auth.identity import provide_identity, provide_optional_identity
 from mediastudio.auth.middleware import AuthMiddleware
@@ -28,6 +31,7 @@ from mediastudio.collab.activity_controller import ActivityController
 from mediastudio.collab.controller import project_presence, scene_sync
 from mediastudio.collab.rooms import Rooms
 from mediastudio.db import Database
+from mediastudio.edge.access_log import AccessLog
 from mediastudio.edge.guard import EdgeGuard
 from mediastudio.edge.hosts import HostPolicy
 from mediastudio.engine.controller import EngineController
@@ -126,6 +130,7 @@ def _lifespan(studio: Studio) -> Callable[[Litestar], contextlib.AbstractAsyncCo
         studio.webhooks.start(studio.events)
         background = [asyncio.create_task(guest_sweeper(studio.db, studio.settings)),
                       asyncio.create_task(project_sweeper(studio.db, studio.settings)),
+                      asyncio.create_task(audit_sweeper(studio.db, studio.settings)),
                       asyncio.create_task(leftover_sweeper(studio.settings, studio.db, studio.blobs))]
         if studio.settings.probe_gpu:
             background.append(asyncio.create_task(studio.gpu.run()))
@@ -221,7 +226,7 @@ def create_app(settings: Settings) -> Litestar:
                         HistoryController,
                         ProjectRolesController, AssetsController,
                         ActivityController, TasksController, QueueController, WebhooksController,
-                        EngineController, ModelsController, QuotasController,
+                        EngineController, ModelsController, QuotasController, AuditController,
                         scene_sync, project_presence, events, my_usage, my_quotas,
                         *docs_routes(), unknown_api_path, serve_ui],
         dependencies={
@@ -241,6 +246,7 @@ def create_app(settings: Settings) -> Litestar:
             "ui": Provide(provide_ui, sync_to_thread=False),
             "identity": Provide(provide_identity, sync_to_thread=False),
             "maybe_identity": Provide(provide_optional_identity, sync_to_thread=False),
+            "actor": Provide(provide_actor, sync_to_thread=False),  # who acts, for the audit log
         },
         middleware=[AuthMiddleware()],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -261,4 +267,6 @@ def create_app(settings: Settings) -> Litestar:
     # Outermost: the Host check and the security headers cover every answer, routed or not.
     app.asgi_handler = EdgeGuard(app.asgi_handler, HostPolicy(settings.allowed_hosts, settings.host),
                                  studio.ui.root / "index.html")
+    if settings.access_log:  # outside the guard: refused requests are logged too
+        app.asgi_handler = AccessLog(app.asgi_handler)
     return app

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     )
     probe_gpu: bool = Field(True, description="Probe torch for CUDA/MPS in a subprocess at start.")
     log_level: str = "info"
+    access_log: bool = Field(False, description="Log one line per HTTP request (method, path without its query, "
+                                                "status, duration, client) to the server's log.")
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Host names (and addresses) this studio answers to, besides loopback names and the --host "
@@ -63,6 +65,8 @@ class Settings(BaseSettings):
     rate_limit_expensive_per_minute: int = Field(30, ge=1)
     login_max_failures: int = Field(10, ge=1, description="Failed logins per account and IP before a lock.")
     login_lockout_seconds: int = Field(900, ge=1)
+    audit_retention_days: int = Field(365, ge=1, le=36500, description="Audit log entries (who did what, when, "
+                                      "from where) older than this are removed.")
     auth_cache_seconds: float = Field(5.0, ge=0, le=60, description=(
         "How long a resolved session or token is remembered (0: never). Every change to a user, session or token "
         "made on this data folder forgets it at once; the time bounds only what nothing announces."))

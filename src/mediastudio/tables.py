@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import mediastudio.accounts.tables
+import mediastudio.audit.tables
 import mediastudio.auth.tables
 import mediastudio.collab.activity
 import mediastudio.engine.cache

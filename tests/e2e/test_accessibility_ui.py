@@ -84,6 +84,7 @@ def test_every_main_page_has_no_serious_accessibility_violation(browser: Browser
                                        data={"name": f"Access {size}", "template": "text-to-image"}).json()
         pages = {"gallery": "/", "studio": f"/projects/{project['id']}", "account": "/account",
                  "server settings": "/admin", "queue": "/admin/queue", "models": "/admin/models",
+                 "audit log": "/admin/audit",
                  "members": f"/workspaces/{project['workspace_id']}/members"}
         for name, path in pages.items():
             page.goto(url + path)

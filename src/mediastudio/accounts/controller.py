@@ -12,6 +12,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 
 from mediastudio.accounts import invites, users
 from mediastudio.accounts.welcome import GuestWelcomeDep
+from mediastudio.audit.actions import Action
+from mediastudio.audit.record import Actor, ActorDep, Target, record
 from mediastudio.auth.identity import IdentityDep, OptionalIdentityDep, provide_admin
 from mediastudio.auth.middleware import CSRF_COOKIE, SESSION_COOKIE, client_ip, json_from_this_site
 from mediastudio.auth.modes import is_loopback
@@ -30,9 +32,9 @@ from mediastudio.auth.schemas import (
     UserOut,
 )
 from mediastudio.auth.sessions import create_session, revoke_session
-from mediastudio.auth.tables import User
+from mediastudio.auth.tables import AuthPolicy, User
 from mediastudio.db import Database, DatabaseDep
-from mediastudio.errors import Conflict, Forbidden, NotFound, Unauthorized
+from mediastudio.errors import Conflict, Forbidden, MediastudioError, NotFound, Unauthorized
 from mediastudio.settings import Settings, SettingsDep
 
 SETUP_FIRST = "Create the administrator account first (the setup page, or: mediastudio users create NAME --admin)."
@@ -58,10 +60,12 @@ class _NewAccount(TypedDict):
     min_length: int
 
 
-def _signed_in(database: Database, settings: Settings, request: Request, user: User,
+def _signed_in(database: Database, settings: Settings, request: Request, user: User, actor: Actor,
                status: int = HTTP_200_OK) -> Response[Me]:
     """Open a browser session for `user` and answer who they are, with the cookies set."""
     with database.transaction() as db:
+        record(db, actor.signed_in_as(user), Action.LOGIN, Target.user(user),
+               {"guest": True} if user.is_guest else None)
         secret, session = create_session(
             db,
             user,
@@ -71,6 +75,19 @@ def _signed_in(database: Database, settings: Settings, request: Request, user: U
         )
     me = Me(user=UserOut.of(user), via="session", csrf_token=session.csrf_token)
     return Response(me, status_code=status, cookies=_cookies(settings, request, secret, session.csrf_token))
+
+
+def _switches(policy: AuthPolicy) -> dict[str, object]:
+    mode = policy_mode(policy)
+    return {"mode": mode.value if mode else None, "registration_open": policy.registration_open,
+            "guests_enabled": policy.guests_enabled}
+
+
+def _failed_login(database: Database, actor: Actor, username: str, reason: str) -> None:
+    """A failed login is its own entry, in a transaction of its own (nothing else changed)."""
+    with database.transaction() as db:
+        record(db, Actor(user_id=None, name=username.strip().lower(), ip=actor.ip, user_agent=actor.user_agent),
+               Action.LOGIN_FAILED, Target("user", "", username.strip().lower()), {"reason": reason})
 
 
 def _auth_config(database: Database, settings: Settings) -> AuthConfig:
@@ -104,10 +121,13 @@ class AuthController(Controller):
         dependencies={"identity": Provide(provide_admin, sync_to_thread=False)},
     )
     def update_config(self, data: JSONBody[AuthConfigPatch], database: DatabaseDep, settings: SettingsDep,
-                      identity: IdentityDep) -> AuthConfig:
+                      identity: IdentityDep, actor: ActorDep) -> AuthConfig:
         with database.transaction() as db:
-            update_policy(db, settings, registration_open=data.registration_open,
-                          guests_enabled=data.guests_enabled, mode=data.mode)
+            before = _switches(get_policy(db, settings))
+            after = _switches(update_policy(db, settings, registration_open=data.registration_open,
+                                            guests_enabled=data.guests_enabled, mode=data.mode))
+            record(db, actor, Action.SETTINGS_ACCESS, Target("settings", "access", "Who is this studio for"),
+                   {"before": before, "after": after})
         return _auth_config(database, settings)
 
     @post(
@@ -118,7 +138,7 @@ class AuthController(Controller):
         guards=[json_from_this_site],
     )
     def setup(self, data: JSONBody[Setup], request: Request, database: DatabaseDep,
-              settings: SettingsDep) -> Response[Me]:
+              settings: SettingsDep, actor: ActorDep) -> Response[Me]:
         with database.transaction() as db:
             if users.count_registered(db) > 0:
                 raise Conflict("This server is set up already.", hint="Log in instead.")
@@ -130,9 +150,14 @@ class AuthController(Controller):
                 is_admin=True,
                 min_length=settings.password_min_length,
             )
+            # A new account is recorded as made by the person who made it for themself (no one was signed in).
+            record(db, actor.signed_in_as(user), Action.USER_CREATE, Target.user(user),
+                   {"via": "setup", "is_admin": True})
             if data.mode is not None:  # without one, the settings' switches stand
-                update_policy(db, settings, registration_open=None, guests_enabled=None, mode=data.mode)
-        return _signed_in(database, settings, request, user, HTTP_201_CREATED)
+                policy = update_policy(db, settings, registration_open=None, guests_enabled=None, mode=data.mode)
+                record(db, actor.signed_in_as(user), Action.SETTINGS_ACCESS,
+                       Target("settings", "access", "Who is this studio for"), {"after": _switches(policy)})
+        return _signed_in(database, settings, request, user, actor, HTTP_201_CREATED)
 
     @get("/invites/{secret:str}", summary="Whether an invitation link is still valid (anyone holding it)",
          sync_to_thread=True)
@@ -158,6 +183,7 @@ class AuthController(Controller):
         database: DatabaseDep,
         settings: SettingsDep,
         maybe_identity: OptionalIdentityDep,
+        actor: ActorDep,
     ) -> Response[Me]:
         with database.transaction() as db:
             if users.count_registered(db) == 0:
@@ -180,27 +206,35 @@ class AuthController(Controller):
                 user = users.claim_guest(db, db.merge(guest), **kwargs)
             else:
                 user = users.create_user(db, **kwargs)
+            via = "guest_claim" if guest is not None else "invite" if data.invite else "register"
+            record(db, actor.signed_in_as(user), Action.USER_CREATE, Target.user(user), {"via": via})
         if guest is not None and maybe_identity and maybe_identity.session:
             with database.transaction() as db:
                 db.delete(db.merge(maybe_identity.session))  # a fresh session for the new account
-        return _signed_in(database, settings, request, user, HTTP_201_CREATED)
+        return _signed_in(database, settings, request, user, actor, HTTP_201_CREATED)
 
     @post("/login", summary="Log in with username and password", status_code=HTTP_200_OK, sync_to_thread=True,
           guards=[json_from_this_site])
     def login(self, data: JSONBody[LoginBody], request: Request, database: DatabaseDep, settings: SettingsDep,
-              login_throttle: LoginThrottleDep) -> Response[Me]:
+              login_throttle: LoginThrottleDep, actor: ActorDep) -> Response[Me]:
         ip = client_ip(request.scope)
         # Counted as a failure before the password is checked (one atomic step): parallel tries cannot pass the
         # lock together; a right password takes the count back.
+        # Tries refused by the lock are not recorded: the lock bounds the entries one address can add.
         stamp = login_throttle.attempt(data.username, ip)
-        with database.transaction() as db:
-            user = users.authenticate(db, data.username, data.password)
+        try:
+            with database.transaction() as db:
+                user = users.authenticate(db, data.username, data.password)
+        except MediastudioError as exc:  # a disabled account, the right password given
+            _failed_login(database, actor, data.username, exc.detail)
+            raise
         if user is None:
+            _failed_login(database, actor, data.username, "wrong username or password")
             raise Unauthorized(
                 "Wrong username or password.", hint="Check both; usernames are not case-sensitive, passwords are."
             )
         login_throttle.succeeded(data.username, ip, stamp)
-        return _signed_in(database, settings, request, user)
+        return _signed_in(database, settings, request, user, actor)
 
     @post(
         "/guest",
@@ -211,7 +245,7 @@ class AuthController(Controller):
         guards=[json_from_this_site],
     )
     def guest(self, request: Request, database: DatabaseDep, settings: SettingsDep,
-              guest_limit: GuestLimitDep, guest_welcome: GuestWelcomeDep) -> Response[Me]:
+              guest_limit: GuestLimitDep, guest_welcome: GuestWelcomeDep, actor: ActorDep) -> Response[Me]:
         with database.transaction() as db:
             if users.count_registered(db) == 0:
                 raise Conflict("No administrator exists yet.", hint=SETUP_FIRST)
@@ -221,15 +255,17 @@ class AuthController(Controller):
                                      "Who is this studio for).")
             guest_limit.check(client_ip(request.scope))
             user = users.create_guest(db)
+            record(db, actor.signed_in_as(user), Action.USER_CREATE, Target.user(user), {"via": "guest"})
         guest_welcome(user.id)  # e.g. the sample projects, copied into the sandbox
-        return _signed_in(database, settings, request, user, HTTP_201_CREATED)
+        return _signed_in(database, settings, request, user, actor, HTTP_201_CREATED)
 
     @post("/logout", summary="End this browser session", status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
-    def logout(self, request: Request, database: DatabaseDep) -> Response[None]:
+    def logout(self, request: Request, database: DatabaseDep, actor: ActorDep) -> Response[None]:
         secret = request.cookies.get(SESSION_COOKIE)
         if secret:
             with database.transaction() as db:
-                revoke_session(db, secret)
+                if revoke_session(db, secret) and actor.user_id is not None:
+                    record(db, actor, Action.LOGOUT, Target("user", actor.user_id, actor.name))
         gone = [Cookie(key=name, value="", path="/", max_age=0, expires=0) for name in (SESSION_COOKIE, CSRF_COOKIE)]
         return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=gone)
 

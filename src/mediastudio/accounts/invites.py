@@ -55,9 +55,10 @@ def use(db: Session, secret: str) -> Invite:
     return invite
 
 
-def revoke(db: Session, invite_id: str) -> None:
+def revoke(db: Session, invite_id: str) -> Invite:
     invite = db.get(Invite, invite_id[:64])
     if invite is None:
         raise NotFound("There is no such invitation.", hint="GET /api/v1/admin/invites lists the valid ones.")
     db.delete(invite)
+    return invite
 

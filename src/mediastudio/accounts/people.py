@@ -20,6 +20,8 @@ from sqlmodel import Session, col, func, or_, select
 
 from mediastudio.accounts import invites, users
 from mediastudio.accounts.tables import Invite
+from mediastudio.audit.actions import Action
+from mediastudio.audit.record import ActorDep, Target, record
 from mediastudio.auth.identity import Identity, IdentityDep, admins_only, provide_admin
 from mediastudio.auth.schemas import Credentials, Password
 from mediastudio.auth.tables import User
@@ -121,17 +123,18 @@ class PeopleController(Controller):
     @post("/", summary="Create an account (administrators; open registration not needed)",
           status_code=HTTP_201_CREATED, sync_to_thread=True)
     def create_person(self, data: JSONBody[NewPerson], database: DatabaseDep, settings: SettingsDep,
-                      identity: IdentityDep) -> Person:
+                      identity: IdentityDep, actor: ActorDep) -> Person:
         with database.transaction() as db:
             user = users.create_user(db, username=data.username, password=data.password,
                                      display_name=data.display_name, is_admin=data.is_admin,
                                      min_length=settings.password_min_length)
+            record(db, actor, Action.USER_CREATE, Target.user(user), {"via": "admin", "is_admin": data.is_admin})
         return Person.of(user)
 
     @patch("/{user_id:str}", summary="Disable or enable, make or unmake administrator, rename (administrators)",
            sync_to_thread=True)
     def update_person(self, user_id: FromPath[str], data: JSONBody[PersonPatch], database: DatabaseDep,
-                      identity: IdentityDep) -> Person:
+                      identity: IdentityDep, actor: ActorDep) -> Person:
         with database.transaction() as db:
             user = _person(db, user_id)
             if user.is_guest and data.is_admin:
@@ -142,6 +145,7 @@ class PeopleController(Controller):
                     if user.is_admin and _other_admins(db, user) == 0:
                         raise Conflict("This is the last enabled administrator.", hint="Make someone else one first.")
                 users.set_disabled(db, user, data.disabled)
+                record(db, actor, Action.USER_DISABLE if data.disabled else Action.USER_ENABLE, Target.user(user))
             if data.is_admin is not None and data.is_admin != user.is_admin:
                 if not data.is_admin:
                     _not_yourself(identity, user, "stop being administrator of")
@@ -149,6 +153,8 @@ class PeopleController(Controller):
                         raise Conflict("This is the last enabled administrator.", hint="Make someone else one first.")
                 user.is_admin = data.is_admin
                 db.add(user)
+                record(db, actor, Action.USER_ADMIN_GRANT if data.is_admin else Action.USER_ADMIN_REVOKE,
+                       Target.user(user))
                 access_changed(db, user_id=user.id)  # their open sockets hear what an administrator hears, or not
             if data.display_name is not None:
                 users.update_profile(db, user, display_name=data.display_name)
@@ -157,7 +163,7 @@ class PeopleController(Controller):
     @post("/{user_id:str}/password", summary="Set or reset someone's password; their sessions end (administrators)",
           status_code=200, sync_to_thread=True)
     def reset_password(self, user_id: FromPath[str], data: JSONBody[PasswordReset], database: DatabaseDep,
-                       settings: SettingsDep, identity: IdentityDep) -> PasswordSet:
+                       settings: SettingsDep, identity: IdentityDep, actor: ActorDep) -> PasswordSet:
         made = None if data.password else "-".join(secrets.token_urlsafe(6) for _ in range(3))
         with database.transaction() as db:
             user = _person(db, user_id)
@@ -166,11 +172,13 @@ class PeopleController(Controller):
             users.set_password(db, user, data.password or made or "", min_length=settings.password_min_length,
                                keep_session=identity.session.id if identity.session and user.id == identity.user.id
                                else None)
+            record(db, actor, Action.USER_PASSWORD_RESET, Target.user(user), {"made_up": made is not None})
         return PasswordSet(password=made)
 
     @delete("/{user_id:str}", summary="Delete an account; its projects deleted or handed to someone (administrators)",
             status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
     def delete_person(self, user_id: FromPath[str], database: DatabaseDep, settings: SettingsDep, identity: IdentityDep,
+                      actor: ActorDep,
                       projects: Annotated[TheirProjects, Parameter(
                           description="`delete`: the workspaces only they are in go with them; `transfer`: those "
                                       "workspaces and their projects go to `to`")],
@@ -191,6 +199,8 @@ class PeopleController(Controller):
                     raise BadRequest(f"{heir.display_name} cannot take them.", field="to",
                                      hint="Pick another enabled account with a password.")
                 workspaces.hand_over_workspaces(db, user, heir)
+            record(db, actor, Action.USER_DELETE, Target.user(user),
+                   {"projects": projects.value, "to": heir.username if projects is TheirProjects.transfer else None})
             users.delete_user(db, user, settings.data_dir)
 
 
@@ -215,6 +225,11 @@ class InviteOut(BaseModel):
                    created_at=invite.created_at, expires_at=invite.expires_at, secret=secret)
 
 
+def _invite_target(invite: Invite) -> Target:
+    # The id is the hash of the link's secret: the log keeps only its start, enough to match the list.
+    return Target("invite", invite.id[:12], invite.note)
+
+
 class InvitesController(Controller):
     path = "/api/v1/admin/invites"
     tags = ("admin",)
@@ -228,13 +243,16 @@ class InvitesController(Controller):
 
     @post("/", summary="Make an invitation link: who holds it may register while registration is closed "
                        "(administrators)", status_code=HTTP_201_CREATED, sync_to_thread=True)
-    def make_invite(self, data: JSONBody[NewInvite], database: DatabaseDep, identity: IdentityDep) -> InviteOut:
+    def make_invite(self, data: JSONBody[NewInvite], database: DatabaseDep, identity: IdentityDep,
+                    actor: ActorDep) -> InviteOut:
         with database.transaction() as db:
             invite, secret = invites.make(db, identity.user, days=data.days, uses=data.uses, note=data.note)
+            record(db, actor, Action.INVITE_CREATE, _invite_target(invite), {"days": data.days, "uses": data.uses})
         return InviteOut.of(invite, secret)
 
     @delete("/{invite_id:str}", summary="Withdraw an invitation link (administrators)",
             status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
-    def revoke_invite(self, invite_id: FromPath[str], database: DatabaseDep, identity: IdentityDep) -> None:
+    def revoke_invite(self, invite_id: FromPath[str], database: DatabaseDep, identity: IdentityDep,
+                      actor: ActorDep) -> None:
         with database.transaction() as db:
-            invites.revoke(db, invite_id)
+            record(db, actor, Action.INVITE_REVOKE, _invite_target(invites.revoke(db, invite_id)))

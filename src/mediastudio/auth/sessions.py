@@ -54,13 +54,16 @@ def resolve_session(db: Session, secret: str, *, days: int) -> tuple[AuthSession
     return session, user
 
 
-def revoke_session(db: Session, secret: str) -> None:
+def revoke_session(db: Session, secret: str) -> bool:
+    """End the browser session of this cookie secret; False when there was none."""
     from mediastudio.events.access import access_changed  # its open sockets close
 
     session = db.get(AuthSession, digest(secret))
-    if session is not None:
-        db.delete(session)
-        access_changed(db, user_id=session.user_id)
+    if session is None:
+        return False
+    db.delete(session)
+    access_changed(db, user_id=session.user_id)
+    return True
 
 
 def create_token(db: Session, user: User, *, name: str, expires_in_days: int | None) -> tuple[str, ApiToken]:
@@ -86,7 +89,7 @@ def list_tokens(db: Session, user: User) -> list[ApiToken]:
                         .order_by(col(ApiToken.created_at).desc())).all())
 
 
-def revoke_token(db: Session, user: User, token_id: str) -> None:
+def revoke_token(db: Session, user: User, token_id: str) -> ApiToken:
     token = db.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
         raise NotFound(f"You have no API token '{token_id}'.", hint="GET /api/v1/auth/tokens lists yours.")
@@ -94,6 +97,7 @@ def revoke_token(db: Session, user: User, token_id: str) -> None:
     from mediastudio.events.access import access_changed  # its open sockets close
 
     access_changed(db, user_id=user.id)
+    return token
 
 
 def resolve_token(db: Session, plain: str) -> tuple[ApiToken, User] | None:

@@ -62,6 +62,7 @@ class SettingsFlags(TypedDict, total=False):
     gpu_workers: int | None
     cpu_workers: int | None
     allowed_hosts: list[str] | None
+    access_log: bool | None
 
 
 def build_settings(**flags: Unpack[SettingsFlags]) -> Settings:

@@ -65,12 +65,16 @@ def serve(
         help="A host name the studio answers to, besides localhost and the --host address (repeatable; "
              "'*' for any; env MEDIASTUDIO_ALLOWED_HOSTS, comma-separated). Other names are refused, "
              "against DNS rebinding.")] = None,
+    access_log: Annotated[bool, typer.Option(
+        "--access-log", help="Log one line per HTTP request: method, path (never its query), status, duration, "
+                             "client (env MEDIASTUDIO_ACCESS_LOG).")] = False,
 ) -> None:
     """Start the studio: web UI, API and generation queue in one process."""
     from mediastudio.server import run_server
 
     run_server(build_settings(host=host, port=port, data_dir=data_dir, queue_url=queue, gpu_workers=gpu_workers,
-                              cpu_workers=cpu_workers, allowed_hosts=allowed_host or None), open_browser)
+                              cpu_workers=cpu_workers, allowed_hosts=allowed_host or None,
+                              access_log=access_log or None), open_browser)
 
 
 @app.command()

@@ -21,6 +21,8 @@ def mode(
     data_dir: DataDir = None,
 ) -> None:
     """Show or choose who the studio is for; choosing sets registration and guests to that mode's defaults."""
+    from mediastudio.audit.actions import Action
+    from mediastudio.audit.record import COMMAND_LINE, Target, record
     from mediastudio.auth.modes import MODE_TITLES, StudioMode
     from mediastudio.auth.policy import get_policy, is_custom, policy_mode, update_policy
 
@@ -33,6 +35,11 @@ def mode(
     with open_database(data_dir) as (session, settings):
         policy = (update_policy(session, settings, registration_open=None, guests_enabled=None, mode=picked)
                   if picked else get_policy(session, settings))
+        if picked:
+            record(session, COMMAND_LINE, Action.SETTINGS_ACCESS,
+                   Target("settings", "access", "Who is this studio for"),
+                   {"after": {"mode": picked.value, "registration_open": policy.registration_open,
+                              "guests_enabled": policy.guests_enabled}})
         current = policy_mode(policy)
         custom = is_custom(policy)
         registration, guests = policy.registration_open, policy.guests_enabled

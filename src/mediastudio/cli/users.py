@@ -25,6 +25,14 @@ def _password(from_stdin: bool) -> str:
     return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
+def _record(session: Session, action: str, user: User, details: dict[str, object] | None = None) -> None:
+    """An audit log entry by the command line, in the command's transaction."""
+    from mediastudio.audit.actions import Action
+    from mediastudio.audit.record import COMMAND_LINE, Target, record
+
+    record(session, COMMAND_LINE, Action(action), Target.user(user), details)
+
+
 def _user(session: Session, name: str) -> User:
     from mediastudio.accounts.users import find_user
 
@@ -50,6 +58,7 @@ def create(
     with open_database(data_dir) as (session, settings):
         user = create_user(session, username=name, password=password, display_name=display_name,
                            is_admin=admin, min_length=settings.password_min_length)
+        _record(session, "user.create", user, {"via": "command_line", "is_admin": admin})
     typer.echo(f"Created {'administrator' if admin else 'user'} '{user.username}'.")
 
 
@@ -75,7 +84,9 @@ def set_password(name: str, password_stdin: PasswordStdin = False, data_dir: Dat
 
     password = _password(password_stdin)
     with open_database(data_dir) as (session, settings):
-        change(session, _user(session, name), password, min_length=settings.password_min_length)
+        user = _user(session, name)
+        change(session, user, password, min_length=settings.password_min_length)
+        _record(session, "user.password_reset", user)
     typer.echo(f"Password of '{name.lower()}' changed; their sessions were ended.")
 
 
@@ -89,7 +100,9 @@ def disable(
     from mediastudio.accounts.users import set_disabled
 
     with open_database(data_dir) as (session, _):
-        set_disabled(session, _user(session, name), not enable)
+        user = _user(session, name)
+        set_disabled(session, user, not enable)
+        _record(session, "user.enable" if enable else "user.disable", user)
     typer.echo(f"'{name.lower()}' is {'enabled' if enable else 'disabled'}.")
 
 
@@ -105,5 +118,7 @@ def delete(
     if not yes:
         typer.confirm(f"Delete '{name}' and the workspaces only they are in?", abort=True)
     with open_database(data_dir) as (session, settings):
-        delete_user(session, _user(session, name), settings.data_dir)
+        user = _user(session, name)
+        _record(session, "user.delete", user, {"projects": "delete"})
+        delete_user(session, user, settings.data_dir)
     typer.echo(f"Deleted '{name.lower()}'.")

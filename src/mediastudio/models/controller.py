@@ -13,6 +13,8 @@ from litestar.status_codes import HTTP_201_CREATED
 from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel import col, select
 
+from mediastudio.audit.actions import Action
+from mediastudio.audit.record import ActorDep, Target, record
 from mediastudio.auth.identity import IdentityDep, provide_admin
 from mediastudio.common import Page
 from mediastudio.db import DatabaseDep
@@ -153,13 +155,15 @@ class ModelsController(Controller):
           status_code=HTTP_201_CREATED, sync_to_thread=True,
           dependencies={"identity": Provide(provide_admin, sync_to_thread=False)})
     def add(self, data: JSONBody[ModelAdd], identity: IdentityDep, database: DatabaseDep, tasks: TasksDep,
-            models: ModelsDep, settings: SettingsDep) -> ModelAdded:
+            models: ModelsDep, settings: SettingsDep, actor: ActorDep) -> ModelAdded:
         if sum(bool(x) for x in (data.path, data.repo, data.catalog)) != 1:
             raise Unprocessable("Give one of: a folder (path), a catalog entry (catalog) or a Hugging Face repo id "
                                 "(repo).", field="path")
         entries = _catalog(settings)
         if data.path:
             info = models.add(Path(data.path), data.name)
+            with database.transaction() as db:  # the folder is linked already: nothing to roll back with it
+                record(db, actor, Action.MODEL_ADD, Target("model", info.name, info.name), {"path": data.path})
             return ModelAdded(model=ModelOut.of(info, entries))
         params = _download_params(data, entries, models, settings)
         name = params["name"]
@@ -167,13 +171,18 @@ class ModelsController(Controller):
             raise Conflict(f"'{name}' is being downloaded already.", hint="Follow that task, or cancel it first.")
         with database.transaction() as db:
             task = tasks.new(db, identity.user, "models.pull", params, None)
+            record(db, actor, Action.MODEL_DOWNLOAD, Target("model", str(name), str(name)),
+                   {"repo": params["repo"], "catalog": params["catalog"], "task_id": task.id})
         tasks.submit(task)
         return ModelAdded(task=tasks.describe([task])[0])
 
     @delete("/{name:str}", summary="Remove a model (a linked folder itself is left alone)", status_code=204,
             sync_to_thread=True, dependencies={"identity": Provide(provide_admin, sync_to_thread=False)})
-    def remove(self, name: FromPath[str], identity: IdentityDep, models: ModelsDep) -> None:
+    def remove(self, name: FromPath[str], identity: IdentityDep, models: ModelsDep, database: DatabaseDep,
+               actor: ActorDep) -> None:
         models.remove(name)
+        with database.transaction() as db:
+            record(db, actor, Action.MODEL_REMOVE, Target("model", name[:64], name))
 
 
 def _download_params(data: ModelAdd, entries: list[CatalogEntry], models: ModelRegistry,

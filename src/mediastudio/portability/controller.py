@@ -19,6 +19,8 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED
 from multipart import MultipartError
 
 from mediastudio import bodies
+from mediastudio.audit.actions import Action
+from mediastudio.audit.record import Actor, ActorDep, Target, record
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.auth.tables import User
 from mediastudio.db import Database, DatabaseDep
@@ -27,6 +29,7 @@ from mediastudio.media.quota import refuse_guest_import
 from mediastudio.portability import service as portability
 from mediastudio.projects import service
 from mediastudio.projects.schemas import BulkAction, BulkOut, BulkResult, ProjectOut, project_out_for
+from mediastudio.projects.tables import Project
 from mediastudio.settings import Settings, SettingsDep
 from mediastudio.storage.blobs import BlobsDep, BlobStore
 from mediastudio.tasks.schemas import TaskOut
@@ -41,6 +44,15 @@ def _remove(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
+def _record_exports(database: Database, actor: Actor, project_ids: list[str], **details: object) -> None:
+    """The exports made (a read changes nothing: the entries have a transaction of their own)."""
+    with database.transaction() as db:
+        for project_id in project_ids:
+            project = db.get(Project, project_id)
+            record(db, actor, Action.PROJECT_EXPORT, Target("project", project_id, project.name if project else ""),
+                   details or None)
+
+
 class PortabilityController(Controller):
     path = "/api/v1/projects"
     tags = ("projects",)
@@ -48,11 +60,11 @@ class PortabilityController(Controller):
     @get("/export", summary="Download many projects as one zip of .msproj files (ids comma-separated)",
          sync_to_thread=True, opt={"expensive": True}, media_type=ZIP)
     def export_many(self, ids: FromQuery[str], identity: IdentityDep, database: DatabaseDep, settings: SettingsDep,
-                    blobs: BlobsDep) -> File:
+                    blobs: BlobsDep, actor: ActorDep) -> File:
         wanted = [i for i in ids.split(",") if i.strip()][:500]
         if not wanted:
             raise BadRequest("Name the projects to export: ?ids=p_1,p_2", field="ids")
-        return self._bulk_export(wanted, identity.user, database, settings, blobs)
+        return self._bulk_export(wanted, identity.user, database, settings, blobs, actor)
 
     @post(
         "/bulk",
@@ -62,10 +74,10 @@ class PortabilityController(Controller):
         opt={"expensive": True},
     )
     def bulk(self, data: JSONBody[BulkAction], identity: IdentityDep, database: DatabaseDep, settings: SettingsDep,
-             blobs: BlobsDep) -> Response[BulkOut]:
+             blobs: BlobsDep, actor: ActorDep) -> Response[BulkOut]:
         """For `export` the answer is the zip file (GET /projects/export?ids= lets a browser save it as it streams)."""
         if data.action == "export":
-            return self._bulk_export(data.ids, identity.user, database, settings, blobs)
+            return self._bulk_export(data.ids, identity.user, database, settings, blobs, actor)
         results = []
         for project_id in dict.fromkeys(data.ids):
             try:
@@ -75,9 +87,11 @@ class PortabilityController(Controller):
                             db, settings, identity.user, project_id, {"archived": data.action == "archive"}
                         )
                     elif data.action == "delete":
-                        service.trash_project(db, settings, identity.user, project_id)
+                        project = service.trash_project(db, settings, identity.user, project_id)
+                        record(db, actor, Action.PROJECT_TRASH, Target("project", project.id, project.name))
                     else:
-                        service.restore_project(db, settings, identity.user, project_id)
+                        project = service.restore_project(db, settings, identity.user, project_id)
+                        record(db, actor, Action.PROJECT_RESTORE, Target("project", project.id, project.name))
                 results.append(BulkResult(id=project_id, ok=True))
             except MediastudioError as exc:
                 results.append(BulkResult(id=project_id, ok=False, detail=exc.detail))
@@ -85,7 +99,7 @@ class PortabilityController(Controller):
 
     @staticmethod
     def _bulk_export(ids: list[str], user: User, database: Database, settings: Settings,
-                     blobs: BlobStore) -> File:
+                     blobs: BlobStore, actor: Actor) -> File:
         exports = settings.data_dir / "tmp" / "exports"
         exports.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(dir=exports, suffix=".zip")
@@ -105,6 +119,7 @@ class PortabilityController(Controller):
         except BaseException:
             target.unlink(missing_ok=True)
             raise
+        _record_exports(database, actor, list(dict.fromkeys(ids)), zip=True)
         return File(
             target, filename="mediastudio-projects.zip", media_type=ZIP, background=BackgroundTask(_remove, target)
         )
@@ -117,7 +132,7 @@ class PortabilityController(Controller):
         media_type=ZIP,
     )
     def export_project(self, project_id: FromPath[str], identity: IdentityDep, database: DatabaseDep,
-                       settings: SettingsDep, blobs: BlobsDep) -> File:
+                       settings: SettingsDep, blobs: BlobsDep, actor: ActorDep) -> File:
         with database.session() as db:
             path = portability.export_to_file(
                 db,
@@ -127,6 +142,7 @@ class PortabilityController(Controller):
                 project_id,
                 settings.data_dir / "tmp" / "exports",
             )
+        _record_exports(database, actor, [project_id])
         return File(
             path,
             filename=path.name.split("-", 2)[-1],
@@ -148,6 +164,7 @@ class PortabilityController(Controller):
         database: DatabaseDep,
         settings: SettingsDep,
         blobs: BlobsDep,
+        actor: ActorDep,
         workspace_id: FromQuery[str | None] = None,
     ) -> ProjectOut:
         refuse_guest_import(settings, identity.user)  # before a byte is read
@@ -159,6 +176,8 @@ class PortabilityController(Controller):
             def run() -> ProjectOut:
                 with database.transaction() as db:
                     project = portability.import_from(db, settings, blobs, identity.user, spool, workspace_id)
+                    record(db, actor, Action.PROJECT_IMPORT, Target("project", project.id, project.name),
+                           {"workspace_id": project.workspace_id})
                 with database.session() as db:
                     return project_out_for(db, identity.user, project.id)
 
@@ -178,6 +197,7 @@ class PortabilityController(Controller):
         database: DatabaseDep,
         settings: SettingsDep,
         tasks: TasksDep,
+        actor: ActorDep,
         workspace_id: FromQuery[str | None] = None,
     ) -> TaskOut:
         refuse_guest_import(settings, identity.user)  # before a byte is read
@@ -191,8 +211,11 @@ class PortabilityController(Controller):
 
             def start() -> Task:
                 with database.transaction() as db:
-                    return tasks.new(db, identity.user, "project.import",
-                                    {"file": path.name, "workspace_id": workspace_id}, None)
+                    task = tasks.new(db, identity.user, "project.import",
+                                     {"file": path.name, "workspace_id": workspace_id}, None)
+                    record(db, actor, Action.PROJECT_IMPORT, Target("project"),
+                           {"task_id": task.id, "workspace_id": workspace_id})
+                    return task
 
             task = await to_thread.run_sync(start)
         except BaseException:

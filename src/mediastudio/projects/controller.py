@@ -10,6 +10,8 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.serialization import encode_json
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from mediastudio.audit.actions import Action
+from mediastudio.audit.record import ActorDep, Target, record
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.auth.tables import User
 from mediastudio.common import Page, encoded_as
@@ -144,14 +146,16 @@ class ProjectsController(Controller):
         sync_to_thread=True,
     )
     def trash_project(self, project_id: FromPath[str], identity: IdentityDep, database: DatabaseDep,
-                      settings: SettingsDep) -> None:
+                      settings: SettingsDep, actor: ActorDep) -> None:
         with database.transaction() as db:
-            service.trash_project(db, settings, identity.user, project_id)
+            project = service.trash_project(db, settings, identity.user, project_id)
+            record(db, actor, Action.PROJECT_TRASH, Target("project", project.id, project.name))
 
     @post("/{project_id:str}/restore", summary="Take a project back out of the trash", sync_to_thread=True,
           status_code=200)
     def restore_project(self, project_id: FromPath[str], identity: IdentityDep, database: DatabaseDep,
-                        settings: SettingsDep) -> ProjectOut:
+                        settings: SettingsDep, actor: ActorDep) -> ProjectOut:
         with database.transaction() as db:
-            service.restore_project(db, settings, identity.user, project_id)
+            project = service.restore_project(db, settings, identity.user, project_id)
+            record(db, actor, Action.PROJECT_RESTORE, Target("project", project.id, project.name))
         return _out(database, project_id, identity.user)

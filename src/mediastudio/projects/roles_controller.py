@@ -5,10 +5,14 @@ from __future__ import annotations
 from litestar import Controller, get, put
 from litestar.params import FromPath, JSONBody
 
+from mediastudio.audit.actions import Action
+from mediastudio.audit.record import ActorDep, Target, record
 from mediastudio.auth.identity import IdentityDep
+from mediastudio.auth.tables import User
 from mediastudio.db import DatabaseDep
 from mediastudio.projects import roles as project_roles
 from mediastudio.projects.schemas import ProjectMember, RoleSet
+from mediastudio.projects.tables import Project
 
 
 class ProjectRolesController(Controller):
@@ -32,6 +36,11 @@ class ProjectRolesController(Controller):
         data: JSONBody[RoleSet],
         identity: IdentityDep,
         database: DatabaseDep,
+        actor: ActorDep,
     ) -> list[ProjectMember]:
         with database.transaction() as db:
-            return project_roles.set_role(db, identity.user, project_id, user_id, data.role)
+            members = project_roles.set_role(db, identity.user, project_id, user_id, data.role)
+            project, member = db.get(Project, project_id), db.get(User, user_id)
+            record(db, actor, Action.PROJECT_ROLE, Target("project", project_id, project.name if project else ""),
+                   {"user_id": user_id, "username": member.username if member else "", "role": data.role})
+            return members

@@ -8,6 +8,8 @@ from litestar import Controller, get, patch
 from litestar.params import JSONBody
 from pydantic import BaseModel, ConfigDict, Field
 
+from mediastudio.audit.actions import Action
+from mediastudio.audit.record import ActorDep, Target, record
 from mediastudio.auth.identity import IdentityDep, admins_only
 from mediastudio.common import UtcDatetime
 from mediastudio.db import DatabaseDep
@@ -95,11 +97,13 @@ class QuotasController(Controller):
 
     @patch(summary="Change the quotas of users or guests (only the fields given)", sync_to_thread=True)
     def update_quotas(self, data: JSONBody[QuotasPatch], identity: IdentityDep, database: DatabaseDep,
-                      settings: SettingsDep) -> QuotasOut:
+                      settings: SettingsDep, actor: ActorDep) -> QuotasOut:
         wanted = {role: _changes(role, part) for role, part in (("user", data.user), ("guest", data.guest))
                   if part is not None}
         with database.transaction() as db:
             for role, changes in wanted.items():
                 service.update(db, settings, identity.user, "guest" if role == "guest" else "user", changes)
+            if wanted:
+                record(db, actor, Action.SETTINGS_QUOTAS, Target("settings", "quotas", "Quotas"), wanted)
         with database.session() as db:
             return _answer(service.rows(db, settings))

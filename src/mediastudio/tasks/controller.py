@@ -11,6 +11,8 @@ from litestar.response import Response, Stream
 from litestar.status_codes import HTTP_201_CREATED
 from pydantic import BaseModel, Field
 
+from mediastudio.audit.actions import Action
+from mediastudio.audit.record import ActorDep, Target, record
 from mediastudio.auth.identity import IdentityDep, provide_admin
 from mediastudio.common import Page
 from mediastudio.db import DatabaseDep
@@ -23,7 +25,7 @@ from mediastudio.tasks.kinds import LANES
 from mediastudio.tasks.runner import results_dir
 from mediastudio.tasks.schemas import TaskOut
 from mediastudio.tasks.system import TasksDep, TaskSystem
-from mediastudio.tasks.tables import STATUSES
+from mediastudio.tasks.tables import STATUSES, Task
 
 
 class TaskCreate(BaseModel):
@@ -71,14 +73,28 @@ def _statuses(raw: str | None) -> list[str]:
     return wanted
 
 
+# Tasks that are also things the audit log records when they are started (the same as their own routes record).
+AUDITED_KINDS = {"project.export": Action.PROJECT_EXPORT, "project.import": Action.PROJECT_IMPORT,
+                 "models.pull": Action.MODEL_DOWNLOAD}
+
+
+def _task_target(task: Task) -> Target:
+    if task.kind == "models.pull":
+        name = str((task.params or {}).get("name") or "")
+        return Target("model", name[:64], name)
+    return Target("project", task.project_id or "", "")
+
+
 class TasksController(Controller):
     path = "/api/v1/tasks"
 
     @post(summary="Start a task", status_code=HTTP_201_CREATED, sync_to_thread=True)
     def create(self, data: JSONBody[TaskCreate], identity: IdentityDep, database: DatabaseDep,
-               tasks: TasksDep) -> TaskOut:
+               tasks: TasksDep, actor: ActorDep) -> TaskOut:
         with database.transaction() as db:
             task = tasks.new(db, identity.user, data.kind, data.params, data.project_id)
+            if data.kind in AUDITED_KINDS:
+                record(db, actor, AUDITED_KINDS[data.kind], _task_target(task), {"task_id": task.id})
         tasks.submit(task)
         return tasks.describe([task])[0]
 

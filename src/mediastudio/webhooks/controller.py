@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from litestar import Controller, delete, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
@@ -11,6 +12,8 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from mediastudio.api_types import text
+from mediastudio.audit.actions import Action
+from mediastudio.audit.record import ActorDep, Target, record
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page, UtcDatetime
 from mediastudio.db import DatabaseDep
@@ -65,16 +68,23 @@ class DeliveryOut(BaseModel):
     delivered_at: UtcDatetime | None
 
 
+def _target(hook: Webhook) -> Target:
+    # Only the URL's host: its path or user part may be the receiver's secret (many services put one there).
+    return Target("webhook", hook.id, urlsplit(hook.url).hostname or "")
+
+
 class WebhooksController(Controller):
     path = "/api/v1/webhooks"
 
     @post(summary="Register a webhook (the answer shows its signing secret once)", status_code=HTTP_201_CREATED,
           sync_to_thread=True)
     def create(self, data: JSONBody[WebhookIn], identity: IdentityDep, database: DatabaseDep,
-               settings: SettingsDep) -> WebhookOut:
+               settings: SettingsDep, actor: ActorDep) -> WebhookOut:
         with database.transaction() as db:
             hook = service.create(db, settings, identity.user, data.url, data.project_id, data.events,
                                    data.description)
+            record(db, actor, Action.WEBHOOK_CREATE, _target(hook),
+                   {"project_id": hook.project_id, "events": data.events})
         return WebhookOut.of(hook, with_secret=True)
 
     @get(summary="Your webhooks", sync_to_thread=True)
@@ -86,9 +96,11 @@ class WebhooksController(Controller):
 
     @delete("/{webhook_id:str}", summary="Remove a webhook (pending deliveries are dropped)",
             status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
-    def remove(self, webhook_id: FromPath[str], identity: IdentityDep, database: DatabaseDep) -> None:
+    def remove(self, webhook_id: FromPath[str], identity: IdentityDep, database: DatabaseDep,
+               actor: ActorDep) -> None:
         with database.transaction() as db:
             hook = service.owned(db, identity.user, webhook_id)
+            record(db, actor, Action.WEBHOOK_REMOVE, _target(hook))
             for delivery in db.exec(select(WebhookDelivery).where(col(WebhookDelivery.webhook_id) == hook.id)).all():
                 db.delete(delivery)
             db.delete(hook)

@@ -5,8 +5,12 @@ from __future__ import annotations
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from sqlmodel import Session
 
+from mediastudio.audit.actions import Action
+from mediastudio.audit.record import Actor, ActorDep, Target, record
 from mediastudio.auth.identity import IdentityDep
+from mediastudio.auth.tables import User
 from mediastudio.common import Page
 from mediastudio.db import DatabaseDep
 from mediastudio.errors import Forbidden
@@ -19,6 +23,14 @@ from mediastudio.workspaces.schemas import (
     WorkspaceOut,
     WorkspacePatch,
 )
+from mediastudio.workspaces.tables import Workspace
+
+
+def _record_member(db: Session, actor: Actor, action: Action, workspace_id: str, user_id: str,
+                   role: str | None = None) -> None:
+    user, workspace = db.get(User, user_id), db.get(Workspace, workspace_id)
+    record(db, actor, action, Target("user", user_id, user.username if user else ""),
+           {"workspace_id": workspace_id, "workspace": workspace.name if workspace else "", "role": role})
 
 
 class WorkspacesController(Controller):
@@ -75,10 +87,12 @@ class WorkspacesController(Controller):
         sync_to_thread=True,
     )
     def add_member(
-        self, workspace_id: FromPath[str], data: JSONBody[MemberAdd], identity: IdentityDep, database: DatabaseDep
+        self, workspace_id: FromPath[str], data: JSONBody[MemberAdd], identity: IdentityDep, database: DatabaseDep,
+        actor: ActorDep,
     ) -> MemberOut:
         with database.transaction() as db:
             membership, user = service.add_member(db, identity.user, workspace_id, data.username, data.role)
+            _record_member(db, actor, Action.WORKSPACE_MEMBER_ADD, workspace_id, user.id, membership.role)
             return MemberOut.of(membership, user)
 
     @patch("/{workspace_id:str}/members/{user_id:str}", summary="Change a member's role", sync_to_thread=True)
@@ -89,9 +103,11 @@ class WorkspacesController(Controller):
         data: JSONBody[MemberPatch],
         identity: IdentityDep,
         database: DatabaseDep,
+        actor: ActorDep,
     ) -> MemberOut:
         with database.transaction() as db:
             membership, user = service.change_role(db, identity.user, workspace_id, user_id, data.role)
+            _record_member(db, actor, Action.WORKSPACE_MEMBER_ROLE, workspace_id, user.id, membership.role)
             return MemberOut.of(membership, user)
 
     @delete(
@@ -101,7 +117,9 @@ class WorkspacesController(Controller):
         sync_to_thread=True,
     )
     def remove_member(
-        self, workspace_id: FromPath[str], user_id: FromPath[str], identity: IdentityDep, database: DatabaseDep
+        self, workspace_id: FromPath[str], user_id: FromPath[str], identity: IdentityDep, database: DatabaseDep,
+        actor: ActorDep,
     ) -> None:
         with database.transaction() as db:
             service.remove_member(db, identity.user, workspace_id, user_id)
+            _record_member(db, actor, Action.WORKSPACE_MEMBER_REMOVE, workspace_id, user_id)

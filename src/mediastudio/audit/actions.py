@@ -1,0 +1,37 @@
+"""The fixed list of what the audit log records (docs/architecture.md lists the same)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    LOGIN = "auth.login"
+    LOGIN_FAILED = "auth.login_failed"
+    LOGOUT = "auth.logout"
+    TOKEN_CREATE = "token.create"
+    TOKEN_REVOKE = "token.revoke"
+    USER_CREATE = "user.create"  # details.via: setup, register, invite, guest_claim, guest, admin, command_line
+    USER_DISABLE = "user.disable"
+    USER_ENABLE = "user.enable"
+    USER_ADMIN_GRANT = "user.admin_grant"
+    USER_ADMIN_REVOKE = "user.admin_revoke"
+    USER_PASSWORD_RESET = "user.password_reset"  # by an administrator or the command line
+    USER_DELETE = "user.delete"
+    WORKSPACE_MEMBER_ADD = "workspace.member_add"
+    WORKSPACE_MEMBER_ROLE = "workspace.member_role"
+    WORKSPACE_MEMBER_REMOVE = "workspace.member_remove"
+    PROJECT_ROLE = "project.role"
+    PROJECT_TRASH = "project.trash"
+    PROJECT_RESTORE = "project.restore"
+    PROJECT_EXPORT = "project.export"
+    PROJECT_IMPORT = "project.import"
+    SETTINGS_ACCESS = "settings.access"  # who the studio is for: mode, registration, guests
+    SETTINGS_QUOTAS = "settings.quotas"
+    MODEL_ADD = "model.add"
+    MODEL_REMOVE = "model.remove"
+    MODEL_DOWNLOAD = "model.download"
+    INVITE_CREATE = "invite.create"
+    INVITE_REVOKE = "invite.revoke"
+    WEBHOOK_CREATE = "webhook.create"
+    WEBHOOK_REMOVE = "webhook.remove"
