@@ -1,7 +1,7 @@
 """A scene graph as a Yjs document, and back.
 
 Y data model: `meta` {schema, epoch}; `nodes`: id → Map {type, title, position: Map {x, y},
-params: Map (text as Text), bypass}; `edges`: "src:handle->dst:handle" → Map {source, source_handle,
+params: Map (text as Text), bypass, color, collapsed}; `edges`: "src:handle->dst:handle" → Map {source, source_handle,
 target, target_handle}. Entries are changed in place (never re-set) so concurrent edits of different
 fields of one node both survive, and text merges character by character.
 """
@@ -17,7 +17,9 @@ from mediastudio.graph import EDGE_ENDS, Graph, GraphNode
 SceneDoc = Doc[Map[Any]]  # every root (meta, nodes, edges) is a Map
 
 SCHEMA = 1
-NODE_SCALARS = ("type", "title", "bypass")
+NODE_SCALARS = ("type", "title", "bypass", "color", "collapsed")
+# Scalars a node need not hold: left unset while at these values (documents of older studios stay as they are).
+OPTIONAL_SCALARS: dict[str, Any] = {"color": None, "collapsed": None}
 NODE_FIELDS = (*NODE_SCALARS, "position", "params")
 
 
@@ -120,8 +122,13 @@ def _update_params(params: Map, wanted: dict[str, Any]) -> None:
 
 def _fill_node(target: Map, node: GraphNode) -> None:
     for key in NODE_SCALARS:
-        if target.get(key) != getattr(node, key):
-            target[key] = getattr(node, key)
+        value = getattr(node, key)
+        if key in OPTIONAL_SCALARS and value == OPTIONAL_SCALARS[key]:
+            if key in target:
+                del target[key]  # unset, as a browser unsets it
+            continue
+        if target.get(key) != value:
+            target[key] = value
     if not isinstance(target.get("position"), Map):
         target["position"] = Map()
     for axis in ("x", "y"):
