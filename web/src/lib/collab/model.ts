@@ -1,7 +1,7 @@
 /**
  * The Y data model of a scene graph, exactly as the server's `collab/document.py` builds it:
  * `meta` {schema, epoch}; `nodes`: id → Y.Map {type, title, position: Y.Map {x, y}, params: Y.Map
- * (strings as Y.Text, numbers and booleans plain), bypass}; `edges`: "src:handle->dst:handle" →
+ * (strings as Y.Text, numbers and booleans plain), bypass, color?, collapsed?}; `edges`: "src:handle->dst:handle" →
  * Y.Map {source, source_handle, target, target_handle}.
  *
  * Entries are changed in place and never re-set, so two people editing different fields of one node
@@ -12,6 +12,10 @@ import type { Graph, GraphEdge, GraphNode } from '$lib/api/scenes';
 
 export type ParamValue = string | number | boolean | null | ParamValue[] | { [key: string]: ParamValue };
 export type Point = { x: number; y: number };
+
+/** The palette of node colours (the server's `graph/model.py` holds the same names). */
+export const NODE_COLORS = ['red', 'orange', 'yellow', 'green', 'teal', 'blue', 'purple', 'pink'] as const;
+export type NodeColor = (typeof NODE_COLORS)[number];
 
 /** Transaction origin of edits made by this browser's user (undo and echo filters look for it). */
 export const LOCAL = Symbol('local edit');
@@ -61,13 +65,18 @@ export function readNode(node: Y.Map<unknown>): GraphNode {
 	const params = node.get('params');
 	const type = typeof node.get('type') === 'string' ? (node.get('type') as string) : 'unknown';
 	const title = node.get('title');
-	return {
+	const read: GraphNode = {
 		type,
 		title: typeof title === 'string' ? title : '', // an empty title shows the type (the canvas's choice)
 		position: position instanceof Y.Map ? { x: num(position.get('x')), y: num(position.get('y')) } : { x: 0, y: 0 },
 		params: params instanceof Y.Map ? (plain(params) as Record<string, ParamValue>) : {},
 		bypass: node.get('bypass') === true
 	};
+	// Unset unless set (as the server reads them): a colour off the palette is none.
+	const color = node.get('color');
+	if (NODE_COLORS.includes(color as NodeColor)) read.color = color as NodeColor;
+	if (node.get('collapsed') === true) read.collapsed = true;
+	return read;
 }
 
 export function readEdge(edge: Y.Map<unknown>): GraphEdge | null {
@@ -118,6 +127,17 @@ export function insertNode(doc: Y.Doc, id: string, node: GraphNode): void {
 	entry.set('params', params);
 	for (const [key, value] of Object.entries(node.params ?? {})) params.set(key, yValue(value as ParamValue));
 	entry.set('bypass', node.bypass === true);
+	if (node.color && NODE_COLORS.includes(node.color)) entry.set('color', node.color);
+	if (node.collapsed === true) entry.set('collapsed', true);
+}
+
+/** Sets (or, with null/false, unsets) a field of how the canvas draws a node: 'color' or 'collapsed'. */
+export function setLook(doc: Y.Doc, id: string, field: 'color' | 'collapsed', value: NodeColor | true | null): boolean {
+	const node = nodesOf(doc).get(id);
+	if (!(node instanceof Y.Map) || (node.get(field) ?? null) === value) return false;
+	if (value === null) node.delete(field);
+	else node.set(field, value);
+	return true;
 }
 
 export function moveNode(doc: Y.Doc, id: string, to: Point): boolean {
