@@ -178,7 +178,7 @@ class NodeIn(BaseModel):
     params: dict[str, Any] | None = None
     bypass: bool = False
     color: NodeColor | None = None
-    collapsed: bool = False
+    collapsed: bool | None = None
 
     def stored(self) -> GraphNode:
         return GraphNode(type=self.type, title=self.title or self.type, position=self.position or Position(),

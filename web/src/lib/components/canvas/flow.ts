@@ -10,6 +10,7 @@
 import type { Edge, Node } from '@xyflow/svelte';
 import type { NodeType } from '$lib/api/engine';
 import type { GraphEdge, GraphNode } from '$lib/api/scenes';
+import type { NodeColor } from '$lib/collab/model';
 import { GENERIC_TYPE } from '$lib/collab/sceneDoc.svelte';
 import { ANY, refusal as refusalText } from '$lib/engine/ports';
 import { defaultParams } from '$lib/engine/params';
@@ -41,6 +42,10 @@ export interface GraphNodeData extends Record<string, unknown> {
 	/** A line or two of what the node is set to ("64×64 · 2 steps"), or a prompt's text. */
 	summary: string;
 	bypass: boolean;
+	/** From the palette (canvas/colors.ts); null: the node's own look. */
+	color: NodeColor | null;
+	/** Drawn as its title bar only. */
+	collapsed: boolean;
 }
 
 export type FlowNode = Node<GraphNodeData, 'graph'>;
@@ -174,6 +179,8 @@ function sameData(a: GraphNodeData, b: GraphNodeData): boolean {
 		a.outputNode === b.outputNode &&
 		a.summary === b.summary &&
 		a.bypass === b.bypass &&
+		a.color === b.color &&
+		a.collapsed === b.collapsed &&
 		samePorts(a.inputs, b.inputs) &&
 		samePorts(a.outputs, b.outputs)
 	);
@@ -225,7 +232,9 @@ export function reconcile(
 			inputs,
 			outputs,
 			summary: summarize(stored.type, stored.params ?? {}, known),
-			bypass: stored.bypass === true
+			bypass: stored.bypass === true,
+			color: stored.color ?? null,
+			collapsed: stored.collapsed === true
 		};
 		const prev = before.get(id);
 		// The user's own drag wins over the echo of its throttled writes (and over others' moves of it).
