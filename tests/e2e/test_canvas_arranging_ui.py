@@ -290,7 +290,10 @@ def test_the_menu_colours_collapses_aligns_and_lays_out_live_for_others_one_undo
     expect(b.locator(".svelte-flow__edge")).to_have_count(0)
     box = a.get_by_test_id("scene-canvas").bounding_box()
     assert box is not None
-    a.mouse.click(box["x"] + box["width"] * 0.7, box["y"] + box["height"] * 0.7, button="right")
+    empty = (box["x"] + box["width"] / 2, box["y"] + box["height"] - 24)  # below the framed graph
+    a.mouse.click(*empty)  # nothing selected now
+    expect(_selected(a)).to_have_count(0)
+    a.mouse.click(*empty, button="right")
     expect(_menu(a)).to_have_attribute("data-target", "canvas")
     screenshot(a, "canvas-menu")
     a.keyboard.press("Escape")
@@ -317,7 +320,9 @@ def test_shift_drag_selects_a_box_of_nodes_and_the_menu_deletes_them(chain: Stud
     a.mouse.up()
     a.keyboard.up("Shift")
     expect(_selected(a)).to_have_count(2)
-    _right_click(a, _node(a, "b"))
+    # A right click inside the box the selection draws: the menu of the selected nodes.
+    a.mouse.click(second["x"] + 30, second["y"] + 10, button="right")
+    expect(_menu(a)).to_have_attribute("data-target", "node")
     _menu(a).get_by_role("menuitem", name="Delete 2 nodes").click()
     chain.wait_graph(lambda g: sorted(g["nodes"]) == ["c"], "the box deleted")
     a.keyboard.press("Control+z")

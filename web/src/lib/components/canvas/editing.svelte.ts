@@ -245,7 +245,7 @@ export function menuTargetOf(target: EventTarget | null): MenuTarget | null {
 	}
 	const node = target.closest('.svelte-flow__node[data-id]');
 	if (node) return { kind: 'node', id: node.getAttribute('data-id')! };
-	if (target.closest('.svelte-flow__nodesselection-rect')) return { kind: 'node', id: '' };
+	if (target.closest('.svelte-flow__selection-wrapper, .svelte-flow__nodesselection-rect')) return { kind: 'node', id: '' };
 	const edge = target.closest('.svelte-flow__edge[data-id]');
 	if (edge) return { kind: 'edge', id: edge.getAttribute('data-id')! };
 	return target.closest('.svelte-flow') ? { kind: 'canvas' } : null;
