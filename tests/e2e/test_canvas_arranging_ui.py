@@ -327,6 +327,17 @@ def test_shift_drag_selects_a_box_of_nodes_and_the_menu_deletes_them(chain: Stud
     chain.wait_graph(lambda g: sorted(g["nodes"]) == ["c"], "the box deleted")
     a.keyboard.press("Control+z")
     chain.wait_graph(lambda g: sorted(g["nodes"]) == ["a", "b", "c"] and len(g["edges"]) == 1, "the box back")
+
+    # The canvas's menu lays every node out when none is selected: a, the one fed by it (b) a column right.
+    box = a.get_by_test_id("scene-canvas").bounding_box()
+    assert box is not None
+    empty = (box["x"] + box["width"] / 2, box["y"] + box["height"] - 24)
+    a.mouse.click(*empty)
+    a.mouse.click(*empty, button="right")
+    _menu(a).get_by_role("menuitem", name="Lay out all, left to right").click()
+    graph = chain.wait_graph(lambda g: g["nodes"]["b"]["position"]["x"] > g["nodes"]["a"]["position"]["x"] + 200
+                             and g["nodes"]["c"]["position"]["x"] == g["nodes"]["a"]["position"]["x"], "laid out")
+    assert graph["nodes"]["a"]["position"]["y"] != graph["nodes"]["c"]["position"]["y"]
     assert console.unexpected() == []
 
 

@@ -80,7 +80,7 @@ describe('reading a clipboard (hostile text)', () => {
 		expect(Object.keys(fragment!.nodes)).toEqual(['a']);
 		expect(fragment!.edges).toEqual([]);
 		expect(refused).toEqual([
-			'Node x: “rm_rf” is not a kind of node this studio has: left out.',
+			'“rm_rf”: “rm_rf” is not a kind of node this studio has: left out.',
 			'1 link between nodes that were not pasted, or ports they do not have: left out.'
 		]);
 	});
@@ -89,9 +89,9 @@ describe('reading a clipboard (hostile text)', () => {
 		const { fragment, refused } = read(wrap({ b: node('upscale', 0, 0, { factor: 99, method: 'nearest', evil: 1, nested: {} }) }));
 		expect(fragment!.nodes['b']!.params).toEqual({ method: 'nearest' });
 		expect(refused).toEqual([
-			'Node b: factor: Must be at most 8. Its default is used.',
-			'Node b: Upscale has no parameter “evil”: left out.',
-			'Node b: Upscale has no parameter “nested”: left out.'
+			'“upscale”: factor: Must be at most 8. Its default is used.',
+			'“upscale”: Upscale has no parameter “evil”: left out.',
+			'“upscale”: Upscale has no parameter “nested”: left out.'
 		]);
 	});
 
@@ -117,7 +117,7 @@ describe('reading a clipboard (hostile text)', () => {
 	it('takes notes with bounded free-form values', () => {
 		const { fragment, refused } = read(wrap({ n: node(GENERIC_TYPE, 0, 0, { colour: 'blue', big: 'x'.repeat(30_000) }) }));
 		expect(fragment!.nodes['n']!.params).toEqual({ colour: 'blue' });
-		expect(refused).toEqual(['Node n: the value “big” is not a short plain value: left out.']);
+		expect(refused).toEqual(['“generic”: the value “big” is not a short plain value: left out.']);
 	});
 });
 

@@ -107,21 +107,27 @@ function readNodes(raw: unknown, known: KnownTypes, genericType: string, refused
 	return nodes;
 }
 
+/** How a refusal names a copied node: by its title, as the person saw it (the copy's ids mean nothing to them). */
+function nameOf(id: string, raw: Record<string, unknown>): string {
+	const title = typeof raw['title'] === 'string' ? raw['title'].trim() : '';
+	return title ? `“${[...title].slice(0, 40).join('')}${[...title].length > 40 ? '…' : ''}”` : NAME.test(id) ? `Node ${id}` : 'A node';
+}
+
 function readNode(id: string, raw: unknown, known: KnownTypes, genericType: string, refused: string[]): GraphNode | null {
-	const name = NAME.test(id) ? id : 'a node';
 	if (!NAME.test(id) || !isObject(raw)) {
-		refused.push(`${name === id ? `Node ${id}` : 'A node'} is not a node: left out.`);
+		refused.push(`${isObject(raw) ? nameOf(id, raw) : NAME.test(id) ? `Node ${id}` : 'A node'} is not a node: left out.`);
 		return null;
 	}
+	const name = nameOf(id, raw);
 	const type = raw['type'];
 	const nodeType = typeof type === 'string' && NAME.test(type) && type !== genericType ? known(type) : undefined;
 	if (typeof type !== 'string' || (type !== genericType && !nodeType)) {
-		refused.push(`Node ${id}: “${String(type).slice(0, 64)}” is not a kind of node this studio has: left out.`);
+		refused.push(`${name}: “${String(type).slice(0, 64)}” is not a kind of node this studio has: left out.`);
 		return null;
 	}
 	let title = typeof raw['title'] === 'string' ? raw['title'] : '';
 	if ([...title].length > TITLE_MAX) {
-		refused.push(`Node ${id}: its title was cut to ${TITLE_MAX} characters.`);
+		refused.push(`${name}: its title was cut to ${TITLE_MAX} characters.`);
 		title = [...title].slice(0, TITLE_MAX).join('');
 	}
 	const position = isObject(raw['position']) ? raw['position'] : {};
@@ -130,46 +136,46 @@ function readNode(id: string, raw: unknown, known: KnownTypes, genericType: stri
 		type,
 		title: title || (nodeType?.title ?? type),
 		position: { x: at(position['x']), y: at(position['y']) },
-		params: nodeType ? typedParams(id, raw['params'], nodeType, refused) : freeParams(id, raw['params'], refused),
+		params: nodeType ? typedParams(name, raw['params'], nodeType, refused) : freeParams(name, raw['params'], refused),
 		bypass: raw['bypass'] === true
 	};
 	if (NODE_COLORS.includes(raw['color'] as NodeColor)) node.color = raw['color'] as NodeColor;
-	else if (raw['color'] !== undefined && raw['color'] !== null) refused.push(`Node ${id}: “${String(raw['color']).slice(0, 32)}” is not a node colour: left out.`);
+	else if (raw['color'] !== undefined && raw['color'] !== null) refused.push(`${name}: “${String(raw['color']).slice(0, 32)}” is not a node colour: left out.`);
 	if (raw['collapsed'] === true) node.collapsed = true;
 	return node;
 }
 
 /** A typed node's parameters: those of its type, each checked as the server checks it; the others left out. */
-function typedParams(id: string, raw: unknown, type: NodeType, refused: string[]): Record<string, ParamValue> {
+function typedParams(name: string, raw: unknown, type: NodeType, refused: string[]): Record<string, ParamValue> {
 	const params: Record<string, ParamValue> = {};
 	if (raw === undefined || raw === null) return params;
 	if (!isObject(raw)) {
-		refused.push(`Node ${id}: its parameters are not a set of values: defaults used.`);
+		refused.push(`${name}: its parameters are not a set of values: defaults used.`);
 		return params;
 	}
 	const specs = new Map(paramSpecs(type.params_schema as Record<string, unknown>).map((spec) => [spec.key, spec]));
 	for (const [key, value] of Object.entries(raw)) {
 		const spec = specs.get(key);
 		if (!spec) {
-			refused.push(`Node ${id}: ${type.title} has no parameter “${key.slice(0, 64)}”: left out.`);
+			refused.push(`${name}: ${type.title} has no parameter “${key.slice(0, 64)}”: left out.`);
 			continue;
 		}
 		const problem = plainValue(value) ? invalid(spec, value as ParamValue) : 'Not a plain value.';
-		if (problem) refused.push(`Node ${id}: ${spec.label}: ${problem} Its default is used.`);
+		if (problem) refused.push(`${name}: ${spec.label}: ${problem} Its default is used.`);
 		else params[key] = value as ParamValue;
 	}
 	return params;
 }
 
 /** A note's parameters: any names, plain values of bounded size. */
-function freeParams(id: string, raw: unknown, refused: string[]): Record<string, ParamValue> {
+function freeParams(name: string, raw: unknown, refused: string[]): Record<string, ParamValue> {
 	const params: Record<string, ParamValue> = {};
 	if (!isObject(raw)) return params;
 	const entries = Object.entries(raw);
-	if (entries.length > MAX_FREE_PARAMS) refused.push(`Node ${id}: a note keeps at most ${MAX_FREE_PARAMS} values: the rest were left out.`);
+	if (entries.length > MAX_FREE_PARAMS) refused.push(`${name}: a note keeps at most ${MAX_FREE_PARAMS} values: the rest were left out.`);
 	for (const [key, value] of entries.slice(0, MAX_FREE_PARAMS)) {
 		if (!NAME.test(key) || !plainValue(value) || JSON.stringify(value).length > MAX_FREE_PARAM_CHARS) {
-			refused.push(`Node ${id}: the value “${key.slice(0, 64)}” is not a short plain value: left out.`);
+			refused.push(`${name}: the value “${key.slice(0, 64)}” is not a short plain value: left out.`);
 		} else params[key] = value as ParamValue;
 	}
 	return params;
