@@ -207,3 +207,19 @@ def test_a_hostile_colour_in_the_document_is_not_saved() -> None:
         node["collapsed"] = "very"
     saved = graph_from_doc(doc)["nodes"]["gen"]
     assert "color" not in saved and "collapsed" not in saved
+
+
+def test_a_links_reroute_point_travels_through_the_document_and_a_hostile_one_is_dropped() -> None:
+    doc = new_document(GRAPH, epoch=1)
+    key = "prompt:text->gen:prompt"
+    assert "via" not in doc.get("edges", type=Map)[key]
+    routed = graph_from_doc(doc)
+    routed["edges"][key]["via"] = {"x": 150, "y": -40}
+    apply_graph(doc, routed)
+    assert graph_from_doc(doc) == routed
+    del routed["edges"][key]["via"]
+    apply_graph(doc, routed)
+    assert "via" not in doc.get("edges", type=Map)[key]
+    with doc.transaction():
+        doc.get("edges", type=Map)[key]["via"] = "over there"
+    assert "via" not in graph_from_doc(doc)["edges"][key]

@@ -224,3 +224,14 @@ def test_a_client_may_send_a_palette_colour_and_nothing_else() -> None:
         "color": "purple", "collapsed": True}
     with pytest.raises(ValidationError):
         GraphIn.model_validate({"nodes": {"a": {"type": "prompt", "color": "#123456"}}})
+
+
+def test_a_link_may_carry_a_reroute_point_read_leniently_and_kept_from_a_client() -> None:
+    ends = {"source": "a", "source_handle": "text", "target": "b", "target_handle": "prompt"}
+    nodes = {"a": {"type": "prompt"}, "b": {"type": "text_to_image"}}
+    graph = Graph.model_validate({"nodes": nodes, "edges": {"a:text->b:prompt": {**ends, "via": {"x": 5, "y": "no"}}}})
+    assert graph.model_dump()["edges"]["a:text->b:prompt"]["via"] == {"x": 5, "y": 0}
+    plain = Graph.model_validate({"nodes": nodes, "edges": {"a:text->b:prompt": {**ends, "via": [1, 2]}}})
+    assert "via" not in plain.model_dump()["edges"]["a:text->b:prompt"]
+    sent = GraphIn.model_validate({"nodes": nodes, "edges": {"a:text->b:prompt": {"via": {"x": 1.5, "y": 2}}}})
+    assert sent.stored().model_dump()["edges"]["a:text->b:prompt"] == {**ends, "via": {"x": 1.5, "y": 2}}

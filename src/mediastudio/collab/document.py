@@ -12,7 +12,7 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map, Text
 
-from mediastudio.graph import EDGE_ENDS, Graph, GraphNode
+from mediastudio.graph import EDGE_ENDS, Graph, GraphNode, Position
 
 SceneDoc = Doc[Map[Any]]  # every root (meta, nodes, edges) is a Map
 
@@ -52,13 +52,20 @@ def _node_fields(node: Map) -> dict[str, Any]:
             if key in node and (key in NODE_SCALARS or isinstance(node[key], Map))}
 
 
+def _edge_fields(edge: Map) -> dict[str, Any]:
+    """An edge's ends, and its reroute point if it has one (a map, as a browser writes it)."""
+    fields = {end: _plain(edge.get(end)) for end in EDGE_ENDS}
+    if isinstance(edge.get("via"), Map):
+        fields["via"] = _plain(edge["via"])
+    return fields
+
+
 def graph_from_doc(doc: SceneDoc) -> Graph:
     """The graph, read by the model (graph/model.py: what a node lacks or holds of the wrong kind is filled
     in); entries that are not maps and edges whose ends are gone are left out (they are repaired later)."""
     nodes = {node_id: _node_fields(node) for node_id, node in doc.get("nodes", type=Map).items()
              if isinstance(node, Map)}
-    edges = {key: {end: _plain(edge.get(end)) for end in EDGE_ENDS}
-             for key, edge in doc.get("edges", type=Map).items() if isinstance(edge, Map)}
+    edges = {key: _edge_fields(edge) for key, edge in doc.get("edges", type=Map).items() if isinstance(edge, Map)}
     return Graph.model_validate({"nodes": nodes, "edges": edges})
 
 
@@ -140,6 +147,19 @@ def _fill_node(target: Map, node: GraphNode) -> None:
     _update_params(target["params"], node.params)
 
 
+def _fill_via(target: Map, via: Position | None) -> None:
+    if via is None:
+        if "via" in target:
+            del target["via"]
+        return
+    if not isinstance(target.get("via"), Map):
+        target["via"] = Map()
+    for axis in ("x", "y"):
+        value = float(getattr(via, axis))
+        if target["via"].get(axis) != value:
+            target["via"][axis] = value
+
+
 def apply_graph(doc: SceneDoc, graph: Graph) -> None:
     """Make the document equal `graph` with the smallest set of in-place changes, in one transaction."""
     with doc.transaction():
@@ -159,6 +179,7 @@ def apply_graph(doc: SceneDoc, graph: Graph) -> None:
             for end in EDGE_ENDS:
                 if edges[key].get(end) != getattr(edge, end):
                     edges[key][end] = getattr(edge, end)
+            _fill_via(edges[key], edge.via)
 
 
 def new_document(graph: Graph, epoch: int) -> SceneDoc:

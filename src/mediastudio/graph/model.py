@@ -113,6 +113,15 @@ class GraphEdge(BaseModel):
     source_handle: str
     target: str
     target_handle: str
+    via: Position | None = Field(None, exclude_if=lambda v: v is None,
+                                 description="A reroute point the link is drawn through (left out while none)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "via" in data:
+            return {**data, "via": _via(data["via"])}
+        return data
 
     @property
     def key(self) -> str:
@@ -124,6 +133,16 @@ class GraphEdge(BaseModel):
         """The edge a key names; None unless it is 'source:handle->target:handle' of node ids."""
         match = _EDGE_PARTS.match(key)
         return cls(**dict(zip(EDGE_ENDS, match.groups(), strict=True))) if match else None
+
+
+def _via(value: Any) -> Any:
+    """A reroute point: an {x, y} object read as a position; anything else is none."""
+    return _position(value) if isinstance(value, dict | Position) else None
+
+
+def _sent_via(value: Any) -> Position | None:
+    via = _via(value)
+    return Position.model_validate(via) if via is not None else None
 
 
 def _usable(edge: Any, nodes: dict[str, Any]) -> bool:
@@ -194,7 +213,7 @@ class GraphIn(BaseModel):
         description="id → {type, title, position {x, y}, params {…}, bypass}")
     edges: dict[EdgeKey, dict[str, Any]] = Field(
         default_factory=dict, json_schema_extra={"propertyNames": {"pattern": EDGE_KEY}},
-        description="'source:handle->target:handle' → {source, source_handle, target, target_handle}",
+        description="'source:handle->target:handle' → {source, source_handle, target, target_handle, via?: {x, y}}",
     )
 
     def stored(self) -> Graph:
@@ -204,4 +223,5 @@ class GraphIn(BaseModel):
             raise BadRequest(f"A scene holds at most {MAX_NODES} nodes.", field="graph")
         edges = {key: GraphEdge.of_key(key) for key in self.edges}
         return Graph(nodes={node_id: node.stored() for node_id, node in self.nodes.items()},
-                     edges={key: edge for key, edge in edges.items() if edge is not None})
+                     edges={key: edge.model_copy(update={"via": _sent_via(self.edges[key].get("via"))})
+                            for key, edge in edges.items() if edge is not None})
