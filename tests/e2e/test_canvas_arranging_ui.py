@@ -307,6 +307,48 @@ def _contains(text: str) -> re.Pattern[str]:
     return re.compile(re.escape(text))
 
 
+def test_a_reroute_point_is_added_from_a_links_menu_dragged_and_seen_by_others(
+        chain: Studio, console: ConsoleLog) -> None:
+    ben = chain.join("editor", "ben")
+    console.watch(ben.page)
+    a, b = chain.open(chain.owner), chain.open(ben)
+    key = "a:image->b:image"
+    link = a.locator(f'.svelte-flow__edge[data-id="{key}"]')
+    _right_click(a, link)
+    _menu(a).get_by_role("menuitem", name="Add a reroute point here").click()
+    graph = chain.wait_graph(lambda g: "via" in g["edges"][key], "the reroute point on the server")
+    point = b.locator(f'[data-testid="reroute-point"][data-edge="{key}"]')
+    expect(point).to_be_visible()
+
+    # Dragged down by 120 px on screen: the link bends through it, for B too; one undo step puts it back.
+    dot = a.locator(f'[data-testid="reroute-point"][data-edge="{key}"]').bounding_box()
+    assert dot is not None
+    x, y = dot["x"] + dot["width"] / 2, dot["y"] + dot["height"] / 2
+    a.mouse.move(x, y)
+    a.mouse.down()
+    for step in range(1, 7):
+        a.mouse.move(x, y + 20 * step)
+    a.mouse.up()
+    before = graph["edges"][key]["via"]
+    moved = chain.wait_graph(lambda g: g["edges"][key]["via"]["y"] > before["y"] + 40, "the point dragged")
+    assert abs(moved["edges"][key]["via"]["x"] - before["x"]) <= 2
+    expect(point).to_have_count(1)
+    shown = point.bounding_box()
+    assert shown is not None and shown["y"] > dot["y"] + 40, (shown, dot)
+    screenshot(a, "canvas-reroute-point")
+    _node(a, "c").click()
+    a.keyboard.press("Control+z")
+    chain.wait_graph(lambda g: g["edges"][key].get("via") == before, "the drag undone")
+
+    # The link's menu (a right click on its point) takes it away again.
+    a.locator(f'[data-testid="reroute-point"][data-edge="{key}"]').click(button="right")
+    expect(_menu(a)).to_have_attribute("data-target", "edge")
+    _menu(a).get_by_role("menuitem", name="Remove the reroute point").click()
+    chain.wait_graph(lambda g: "via" not in g["edges"][key], "the point removed")
+    expect(point).to_have_count(0)
+    assert console.unexpected() == []
+
+
 # -- a box of selection, and a phone ----------------------------------------------------------------------
 
 def test_shift_drag_selects_a_box_of_nodes_and_the_menu_deletes_them(chain: Studio, console: ConsoleLog) -> None:

@@ -20,6 +20,7 @@ import {
 	readNode,
 	removeElements,
 	setLook,
+	setVia,
 	transformIndex,
 	writeParam,
 	yValue
@@ -194,6 +195,17 @@ describe('writing', () => {
 		nodesOf(doc).get('n')!.set('collapsed', 'yes');
 		expect(readGraph(doc).nodes['n']).toEqual(node('prompt'));
 		expect(setLook(doc, 'gone', 'color', 'red')).toBe(false);
+	});
+
+	it('gives a link a reroute point, moves it and takes it away', () => {
+		const doc = sceneDoc();
+		const key = insertEdge(doc, edge('a', 'text', 'b', 'prompt'))!;
+		expect(setVia(doc, key, { x: 100.4, y: 50 })).toBe(true);
+		expect(readGraph(doc).edges[key]).toEqual({ ...edge('a', 'text', 'b', 'prompt'), via: { x: 100, y: 50 } });
+		expect(setVia(doc, key, { x: 100, y: 50 })).toBe(false);
+		expect(setVia(doc, key, null)).toBe(true);
+		expect(readGraph(doc).edges[key]).toEqual(edge('a', 'text', 'b', 'prompt'));
+		expect(setVia(doc, 'nope', { x: 1, y: 1 })).toBe(false);
 	});
 
 	it('stores strings as Y.Text (the server does too), nested objects as Y.Map, lists as they are', () => {

@@ -84,7 +84,10 @@ export function readEdge(edge: Y.Map<unknown>): GraphEdge | null {
 		(field) => edge.get(field)
 	);
 	if ([source, source_handle, target, target_handle].some((v) => typeof v !== 'string')) return null;
-	return { source, source_handle, target, target_handle } as GraphEdge;
+	const read = { source, source_handle, target, target_handle } as GraphEdge;
+	const via = edge.get('via');
+	if (via instanceof Y.Map) read.via = { x: num(via.get('x')), y: num(via.get('y')) }; // a reroute point
+	return read;
 }
 
 /** The whole graph as plain JSON; edges whose ends are gone are left out (the server repairs them). */
@@ -189,7 +192,30 @@ export function insertEdge(doc: Y.Doc, edge: GraphEdge): string | null {
 	entry.set('source_handle', edge.source_handle);
 	entry.set('target', edge.target);
 	entry.set('target_handle', edge.target_handle);
+	if (edge.via) setVia(doc, key, edge.via);
 	return key;
+}
+
+/** Gives a link a reroute point it is drawn through, moves it, or (null) takes it away. */
+export function setVia(doc: Y.Doc, key: string, to: Point | null): boolean {
+	const edge = edgesOf(doc).get(key);
+	if (!(edge instanceof Y.Map)) return false;
+	if (!to) {
+		if (!edge.has('via')) return false;
+		edge.delete('via');
+		return true;
+	}
+	let via = edge.get('via');
+	if (!(via instanceof Y.Map)) {
+		via = new Y.Map<number>();
+		edge.set('via', via);
+	}
+	const target = via as Y.Map<number>;
+	const [x, y] = [Math.round(to.x), Math.round(to.y)];
+	let changed = false;
+	if (target.get('x') !== x) (target.set('x', x), (changed = true));
+	if (target.get('y') !== y) (target.set('y', y), (changed = true));
+	return changed;
 }
 
 export function paramsOf(doc: Y.Doc, nodeId: string): Y.Map<unknown> | null {

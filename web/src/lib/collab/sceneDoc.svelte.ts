@@ -26,6 +26,7 @@ import {
 	readNode,
 	removeElements,
 	setLook,
+	setVia,
 	writeParam,
 	type NodeColor,
 	type ParamValue,
@@ -169,6 +170,11 @@ export class SceneDoc implements EditHistory {
 	/** Moves nodes as one step of their own (align, distribute, arrange), never joined to a drag or arrow keys. */
 	placeNodes(positions: Record<string, Point>): void {
 		this.#edit((doc) => Object.entries(positions).forEach(([id, to]) => moveNode(doc, id, to)));
+	}
+
+	/** Adds, moves (a drag joins one step, like a node's) or (null) takes away a link's reroute point. */
+	setEdgeVia(key: string, to: Point | null): void {
+		this.#edit((doc) => setVia(doc, key, to), to ? `via:${key}` : null);
 	}
 
 	/** Colours nodes (null: their own colour again). */

@@ -130,6 +130,14 @@ describe('pasting', () => {
 		expect([...ids]).toEqual([['a', 'new0'], ['b', 'new1']]);
 	});
 
+	it('moves a link’s reroute point with its nodes, and reads one only as two numbers', () => {
+		const routed = { ...GRAPH, edges: { ...GRAPH.edges, 'a:text->b:image': { ...edge('a', 'text', 'b', 'image'), via: { x: 150, y: 60 } } } };
+		const copy = copyOf(routed, ['a', 'b']);
+		expect(placed(copy, null).edges[0]!.via).toEqual({ x: 150 + PASTE_OFFSET.x, y: 60 + PASTE_OFFSET.y });
+		const odd = read(wrap({ a: node('prompt', 0, 0), b: node('upscale', 0, 0) }, [{ ...edge('a', 'text', 'b', 'image'), via: { x: 'far' } }]));
+		expect(odd.fragment!.edges).toEqual([edge('a', 'text', 'b', 'image')]);
+	});
+
 	it('lands the top-left node at the pointer, or beside the originals', () => {
 		const copy: ClipboardFragment = copyOf(GRAPH, ['b', 'c']);
 		const at = placed(copy, { x: 1000.4, y: -20 });

@@ -6,7 +6,7 @@
  *
  *     {"format": "mediastudio/nodes", "version": 1,
  *      "nodes": {"<id>": {"type", "title", "position": {"x", "y"}, "params": {…}, "bypass", "color"?, "collapsed"?}},
- *      "edges": [{"source", "source_handle", "target", "target_handle"}]}
+ *      "edges": [{"source", "source_handle", "target", "target_handle", "via"?: {"x", "y"}}]}
  *
  * Ids are only names within the copy: a paste gives every node a fresh id and keeps the edges between them.
  * Text pasted from the clipboard may come from anyone, so `readClipboard` checks everything as the server
@@ -66,6 +66,7 @@ export const toText = (fragment: ClipboardFragment): string => JSON.stringify(fr
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const finite = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+const bounded = (value: number) => Math.max(-FAR, Math.min(FAR, Math.round(value)));
 
 /** Reads text from a clipboard: null when it is not nodes at all (so plain text pasted is left alone). */
 export function readClipboard(text: string, known: KnownTypes, genericType: string): ClipboardReading {
@@ -131,11 +132,10 @@ function readNode(id: string, raw: unknown, known: KnownTypes, genericType: stri
 		title = [...title].slice(0, TITLE_MAX).join('');
 	}
 	const position = isObject(raw['position']) ? raw['position'] : {};
-	const at = (value: unknown) => (finite(value) ? Math.max(-FAR, Math.min(FAR, Math.round(value))) : 0);
 	const node: GraphNode = {
 		type,
 		title: title || (nodeType?.title ?? type),
-		position: { x: at(position['x']), y: at(position['y']) },
+		position: { x: finite(position['x']) ? bounded(position['x']) : 0, y: finite(position['y']) ? bounded(position['y']) : 0 },
 		params: nodeType ? typedParams(name, raw['params'], nodeType, refused) : freeParams(name, raw['params'], refused),
 		bypass: raw['bypass'] === true
 	};
@@ -212,7 +212,10 @@ function readEdges(raw: unknown, nodes: Record<string, GraphNode>, known: KnownT
 			dropped++;
 			continue;
 		}
-		edges.push({ source: source!, source_handle: sourceHandle!, target: target!, target_handle: targetHandle! });
+		const link: GraphEdge = { source: source!, source_handle: sourceHandle!, target: target!, target_handle: targetHandle! };
+		const via = isObject(edge) && isObject(edge['via']) ? edge['via'] : null;
+		if (via && finite(via['x']) && finite(via['y'])) link.via = { x: bounded(via['x']), y: bounded(via['y']) };
+		edges.push(link);
 	}
 	if (dropped) refused.push(`${dropped} link${dropped === 1 ? '' : 's'} between nodes that were not pasted, or ports they do not have: left out.`);
 	return edges;
@@ -255,10 +258,10 @@ export function placed(fragment: ClipboardFragment, at: Point | null): Clipboard
 	const left = Math.min(...all.map((node) => node.position.x));
 	const top = Math.min(...all.map((node) => node.position.y));
 	const shift = at ? { x: Math.round(at.x - left), y: Math.round(at.y - top) } : PASTE_OFFSET;
-	const nodes = Object.fromEntries(
-		Object.entries(fragment.nodes).map(([id, node]) => [id, { ...node, position: { x: node.position.x + shift.x, y: node.position.y + shift.y } }])
-	);
-	return { ...fragment, nodes };
+	const move = (point: Point) => ({ x: point.x + shift.x, y: point.y + shift.y });
+	const nodes = Object.fromEntries(Object.entries(fragment.nodes).map(([id, node]) => [id, { ...node, position: move(node.position) }]));
+	const edges = fragment.edges.map((edge) => (edge.via ? { ...edge, via: move(edge.via) } : edge));
+	return { ...fragment, nodes, edges };
 }
 
 // -- this browser's copy --------------------------------------------------------------------------------

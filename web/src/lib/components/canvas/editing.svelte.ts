@@ -21,6 +21,7 @@ export interface CanvasEditor {
 	toggleCollapsed(nodeIds: readonly string[]): void;
 	toggleBypass(nodeIds: readonly string[]): void;
 	deleteElements(nodeIds: Iterable<string>, edgeKeys?: Iterable<string>): void;
+	setEdgeVia(key: string, to: Point | null): void;
 }
 
 /** What the canvas knows that the actions need. */
@@ -219,6 +220,11 @@ export class CanvasEditing {
 		this.#view.keepFocus();
 	}
 
+	/** A reroute point on a link where the menu opened (the link is then drawn through it), or none. */
+	reroute(key: string, add: boolean): void {
+		this.#editor()?.setEdgeVia(key, add ? this.menuPoint() : null);
+	}
+
 	// -- the context menu ---------------------------------------------------------------------------------
 
 	/** Opens the menu of what is under `client` (a right click, a long press); a node not selected is selected alone. */
@@ -248,5 +254,7 @@ export function menuTargetOf(target: EventTarget | null): MenuTarget | null {
 	if (target.closest('.svelte-flow__selection-wrapper, .svelte-flow__nodesselection-rect')) return { kind: 'node', id: '' };
 	const edge = target.closest('.svelte-flow__edge[data-id]');
 	if (edge) return { kind: 'edge', id: edge.getAttribute('data-id')! };
+	const reroute = target.closest('[data-reroute-edge]'); // a link's reroute point: the link's menu
+	if (reroute) return { kind: 'edge', id: reroute.getAttribute('data-reroute-edge')! };
 	return target.closest('.svelte-flow') ? { kind: 'canvas' } : null;
 }

@@ -247,8 +247,14 @@ export function reconcile(
 	const edgesBefore = new Map(previous.edges.map((edge) => [edge.id, edge]));
 	const edges = Object.entries(graph.edges).map(([key, edge]): Edge => {
 		const prev = edgesBefore.get(key);
-		if (prev) return prev; // an edge's key is its content: the same key is the same edge
-		return { id: key, source: edge.source, target: edge.target, sourceHandle: edge.source_handle, targetHandle: edge.target_handle };
+		// An edge's key is its content (the same key is the same edge), but for a reroute point (RerouteEdge).
+		const via = prev?.data?.['via'] as Point | undefined;
+		if (prev && via?.x === edge.via?.x && via?.y === edge.via?.y) return prev;
+		const line: Edge = { ...prev, id: key, source: edge.source, target: edge.target, sourceHandle: edge.source_handle, targetHandle: edge.target_handle };
+		if (edge.via) return { ...line, type: 'reroute', data: { via: { x: edge.via.x, y: edge.via.y } } };
+		delete line.type;
+		delete line.data;
+		return line;
 	});
 	// Unchanged arrays are given back as they were: Svelte Flow re-adopts every node when the nodes array is
 	// another one, and rebuilds its connection lookup and relays every edge when the edges array is.
