@@ -12,6 +12,9 @@ import { GENERIC_TYPE } from '$lib/collab/sceneDoc.svelte';
 import { align, distribute, layout, type Alignment, type Axis, type Box } from './arrange';
 import { copyOf, keepLocally, localCopy, placed, readClipboard, toText } from './clipboard';
 import type { FlowNode } from './flow';
+import type { Reroutes } from './reroute';
+import type { CanvasCommand } from './shortcuts';
+import type { EditHistory } from '$lib/collab/undo';
 
 /** What the canvas changes in the scene (the live scene document has all of it). */
 export interface CanvasEditor {
@@ -37,6 +40,9 @@ export interface CanvasView {
 	typeOf(type: string): NodeType | undefined;
 	/** Gives the canvas the focus back if what had it is gone (a node cut or deleted): the keys keep working. */
 	keepFocus(): void;
+	/** The canvas's element, and where the pointer is over it (screen pixels; null when it is elsewhere). */
+	element(): HTMLElement | undefined;
+	pointer(): Point | null;
 }
 
 export type MenuTarget = { kind: 'canvas' } | { kind: 'node'; id: string } | { kind: 'edge'; id: string };
@@ -225,7 +231,50 @@ export class CanvasEditing {
 		this.#editor()?.setEdgeVia(key, add ? this.menuPoint() : null);
 	}
 
+	/** What a link's reroute point may do (RerouteEdge.svelte): a drag is one step of `history`. */
+	reroutes(history: () => EditHistory | undefined): Reroutes {
+		const editing = this;
+		return {
+			get editable() {
+				return editing.canEdit;
+			},
+			move: (key, to) => this.#editor()?.setEdgeVia(key, to),
+			remove: (key) => this.#editor()?.setEdgeVia(key, null),
+			hold: () => history()?.hold(),
+			release: () => history()?.release()
+		};
+	}
+
+	/** A key the canvas gave over (canvas/shortcuts.ts); false when it is not one of these actions. */
+	command(command: CanvasCommand): boolean {
+		if (!this.canEdit) return false;
+		if (command === 'selectAll') this.selectAll();
+		else if (command === 'duplicate') this.duplicate();
+		else if (command === 'collapse') this.collapse();
+		else if (command === 'menu') this.#openMenuFromKeys();
+		else return false;
+		return true;
+	}
+
 	// -- the context menu ---------------------------------------------------------------------------------
+
+	/** Shift+F10 or the Menu key: the menu of the selected nodes, under the first of them; else the canvas's. */
+	#openMenuFromKeys(): void {
+		const element = this.#view.element();
+		const id = this.#selectedNodes()[0];
+		const node = id ? element?.querySelector(`.svelte-flow__node[data-id="${CSS.escape(id)}"]`) : null;
+		const box = (node ?? element)?.getBoundingClientRect();
+		if (!box) return;
+		if (node && id) this.openMenu({ x: box.left + 12, y: box.bottom - 4 }, { kind: 'node', id });
+		else this.openMenu(this.#view.pointer() ?? { x: box.left + box.width / 2, y: box.top + box.height / 2 }, { kind: 'canvas' });
+	}
+
+	/** A right click or a long press at `client` on `target`: true when it opened the menu. */
+	openMenuAt(client: Point, target: EventTarget | null): boolean {
+		const on = this.canEdit ? menuTargetOf(target) : null;
+		if (on) this.openMenu(client, on);
+		return !!on;
+	}
 
 	/** Opens the menu of what is under `client` (a right click, a long press); a node not selected is selected alone. */
 	openMenu(client: Point, target: MenuTarget): void {
