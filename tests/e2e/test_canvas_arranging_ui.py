@@ -239,6 +239,7 @@ def test_the_menu_colours_collapses_aligns_and_lays_out_live_for_others_one_undo
         expect(_node(page, "a")).to_have_attribute("data-collapsed", "true")
     chain.wait_graph(lambda g: g["nodes"]["a"].get("collapsed") is True, "collapsed on the server")
     assert _node(a, "a").bounding_box()["height"] < height / 2  # type: ignore[index]
+    screenshot(a, "canvas-collapsed-coloured")
     expect(a.locator('.svelte-flow__edge[data-id="a:image->b:image"]')).to_have_count(1)  # its link stays
     a.keyboard.press("Control+z")
     expect(_node(b, "a")).not_to_have_attribute("data-collapsed", "true")
@@ -383,6 +384,16 @@ def test_shift_drag_selects_a_box_of_nodes_and_the_menu_deletes_them(chain: Stud
     assert console.unexpected() == []
 
 
+def _touch_drag(page: Page, start: tuple[float, float], end: tuple[float, float]) -> None:
+    session = page.context.new_cdp_session(page)
+    session.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": start[0], "y": start[1]}]})
+    for step in range(1, 11):
+        x, y = (start[i] + (end[i] - start[i]) * step / 10 for i in (0, 1))
+        session.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+    session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    session.detach()
+
+
 def _long_press(page: Page, x: float, y: float) -> None:
     session = page.context.new_cdp_session(page)
     point = [{"x": x, "y": y}]
@@ -414,5 +425,15 @@ def test_on_a_phone_a_long_press_opens_the_menu_and_a_colour_is_picked_by_finger
     _menu(page).get_by_role("menuitemradio", name="Purple").tap()
     chain.wait_graph(lambda g: g["nodes"]["c"].get("color") == "purple", "coloured by finger")
     screenshot(page, "canvas-coloured-phone")
+
+    # The box button by the zoom controls: a finger's drag selects a box of nodes instead of panning.
+    page.get_by_test_id("box-select").tap()
+    expect(page.get_by_test_id("box-select")).to_have_attribute("aria-pressed", "true")
+    canvas = page.get_by_test_id("scene-canvas").bounding_box()
+    assert canvas is not None
+    left, top = canvas["x"] + 8, canvas["y"] + 80
+    _touch_drag(page, (left, top), (left + canvas["width"] * 0.8, top + canvas["height"] * 0.6))
+    expect(_selected(page)).not_to_have_count(0)
+    screenshot(page, "canvas-box-selected-phone")
     assert console.unexpected() == []
 
