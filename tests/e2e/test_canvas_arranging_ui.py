@@ -202,6 +202,16 @@ def test_nodes_pasted_in_another_project_and_json_from_another_browser_is_checke
     _paste_text(a, json.dumps({**hostile, "version": 9}))
     expect(notice).to_contain_text("another version of the studio")
     expect(_shown_nodes(a)).to_have_count(5)
+
+    # The canvas's menu pastes too, where it was opened: the two nodes copied first (this browser's copy when
+    # the page may not read the system clipboard).
+    box = a.get_by_test_id("scene-canvas").bounding_box()
+    assert box is not None
+    a.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] - 24, button="right")
+    _menu(a).get_by_role("menuitem", name="Paste").click()
+    expect(_shown_nodes(a)).to_have_count(7)
+    graph = chain.wait_graph(lambda g: len(g["nodes"]) == 7 and len(g["edges"]) == 2, "pasted from the menu")
+    assert sum(node["title"] == "First" for node in graph["nodes"].values()) == 2
     assert console.unexpected() == []
 
 
