@@ -185,3 +185,41 @@ def test_the_update_log_reloads_the_same_document_before_and_after_compaction(tm
     assert log.load("s1").updates == []
     assert reload() == graph_from_doc(doc)
     log.close()
+
+
+def test_colour_and_collapse_travel_through_the_document_and_unset_ones_are_not_written() -> None:
+    doc = new_document(GRAPH, epoch=1)
+    assert "color" not in doc.get("nodes", type=Map)["gen"]  # an older document keeps its shape
+    coloured = graph_from_doc(doc)
+    coloured["nodes"]["gen"] |= {"color": "orange", "collapsed": True}
+    apply_graph(doc, coloured)
+    assert graph_from_doc(doc) == coloured
+    del coloured["nodes"]["gen"]["color"]
+    apply_graph(doc, coloured)  # the colour taken off again
+    assert "color" not in graph_from_doc(doc)["nodes"]["gen"]
+
+
+def test_a_hostile_colour_in_the_document_is_not_saved() -> None:
+    doc = new_document(GRAPH, epoch=1)
+    with doc.transaction():
+        node = doc.get("nodes", type=Map)["gen"]
+        node["color"] = "</style><script>"
+        node["collapsed"] = "very"
+    saved = graph_from_doc(doc)["nodes"]["gen"]
+    assert "color" not in saved and "collapsed" not in saved
+
+
+def test_a_links_reroute_point_travels_through_the_document_and_a_hostile_one_is_dropped() -> None:
+    doc = new_document(GRAPH, epoch=1)
+    key = "prompt:text->gen:prompt"
+    assert "via" not in doc.get("edges", type=Map)[key]
+    routed = graph_from_doc(doc)
+    routed["edges"][key]["via"] = {"x": 150, "y": -40}
+    apply_graph(doc, routed)
+    assert graph_from_doc(doc) == routed
+    del routed["edges"][key]["via"]
+    apply_graph(doc, routed)
+    assert "via" not in doc.get("edges", type=Map)[key]
+    with doc.transaction():
+        doc.get("edges", type=Map)[key]["via"] = "over there"
+    assert "via" not in graph_from_doc(doc)["edges"][key]

@@ -196,3 +196,42 @@ def test_the_planner_works_on_the_model_as_the_canvas_shows_it() -> None:
         ("x", "'Mystery' has an unknown node type 'unknown'."),
     }
     assert checked.targets == ["s"] and checked.raw["s"].bypass is False
+
+
+# -- how the canvas draws a node: colour and collapsed ----------------------------------------------------
+
+def test_a_nodes_colour_and_collapse_are_kept_and_left_out_while_unset() -> None:
+    graph = Graph.model_validate({"nodes": {
+        "a": {"type": "prompt", "color": "teal", "collapsed": True},
+        "b": {"type": "prompt"},
+    }, "edges": {}})
+    nodes = graph.model_dump()["nodes"]
+    assert nodes["a"]["color"] == "teal" and nodes["a"]["collapsed"] is True
+    assert "color" not in nodes["b"] and "collapsed" not in nodes["b"]  # scene files of older nodes do not churn
+
+
+@pytest.mark.parametrize("color", ["#ff0000", "url(javascript:x)", "RED", 7, ["red"], "r" * 10_000])
+def test_a_colour_off_the_palette_is_read_as_none(color: object) -> None:
+    node = Graph.model_validate({"nodes": {"a": {"type": "prompt", "color": color, "collapsed": "yes"}},
+                                 "edges": {}}).nodes["a"]
+    assert node.color is None and not node.collapsed
+
+
+def test_a_client_may_send_a_palette_colour_and_nothing_else() -> None:
+    sent = GraphIn.model_validate({"nodes": {"a": {"type": "prompt", "color": "purple", "collapsed": True}}})
+    assert sent.stored().model_dump()["nodes"]["a"] == {
+        "type": "prompt", "title": "prompt", "position": {"x": 0, "y": 0}, "params": {}, "bypass": False,
+        "color": "purple", "collapsed": True}
+    with pytest.raises(ValidationError):
+        GraphIn.model_validate({"nodes": {"a": {"type": "prompt", "color": "#123456"}}})
+
+
+def test_a_link_may_carry_a_reroute_point_read_leniently_and_kept_from_a_client() -> None:
+    ends = {"source": "a", "source_handle": "text", "target": "b", "target_handle": "prompt"}
+    nodes = {"a": {"type": "prompt"}, "b": {"type": "text_to_image"}}
+    graph = Graph.model_validate({"nodes": nodes, "edges": {"a:text->b:prompt": {**ends, "via": {"x": 5, "y": "no"}}}})
+    assert graph.model_dump()["edges"]["a:text->b:prompt"]["via"] == {"x": 5, "y": 0}
+    plain = Graph.model_validate({"nodes": nodes, "edges": {"a:text->b:prompt": {**ends, "via": [1, 2]}}})
+    assert "via" not in plain.model_dump()["edges"]["a:text->b:prompt"]
+    sent = GraphIn.model_validate({"nodes": nodes, "edges": {"a:text->b:prompt": {"via": {"x": 1.5, "y": 2}}}})
+    assert sent.stored().model_dump()["edges"]["a:text->b:prompt"] == {**ends, "via": {"x": 1.5, "y": 2}}

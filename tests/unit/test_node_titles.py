@@ -35,3 +35,14 @@ def test_the_activity_of_untitled_nodes_reads_as_words_not_ids() -> None:
                        "n2": {"type": "upscale", "title": "upscale", "params": {"scale": 4}}}}
     phrases = [phrase for _, _, phrase in describe_edits(before, after)]
     assert phrases == ["added 'Text to image'", "changed scale 2→4 on 'Upscale'"], phrases
+
+
+def test_the_activity_says_when_a_node_is_coloured_or_collapsed() -> None:
+    from mediastudio.collab.activity import describe_edits
+
+    node = {"type": "upscale", "title": "Bigger", "params": {}}
+    before = {"nodes": {"a": node, "b": {**node, "color": "red", "collapsed": True}}}
+    after = {"nodes": {"a": {**node, "color": "teal", "collapsed": True}, "b": node}}
+    phrases = [phrase for _, _, phrase in describe_edits(before, after)]
+    assert phrases == ["coloured 'Bigger' teal", "collapsed 'Bigger'", "took the colour off 'Bigger'",
+                       "expanded 'Bigger'"], phrases

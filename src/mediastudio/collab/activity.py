@@ -46,6 +46,16 @@ Entry = tuple[str | None, str]  # (the node it links to, the phrase)
 Edit = tuple[str, str | None, str]  # (what changed: a node id or "edges", the node it links to, the phrase)
 
 
+def _look_changes(old: dict[str, Any], new: dict[str, Any], title: str) -> list[str]:
+    """How the canvas draws a node, changed: its colour, collapsed or not (both left out of a node while unset)."""
+    phrases = []
+    if old.get("color") != new.get("color"):
+        phrases.append(f"coloured '{title}' {new['color']}" if new.get("color") else f"took the colour off '{title}'")
+    if bool(old.get("collapsed")) != bool(new.get("collapsed")):
+        phrases.append(f"{'collapsed' if new.get('collapsed') else 'expanded'} '{title}'")
+    return phrases
+
+
 def describe_edits(before: dict[str, Any], after: dict[str, Any]) -> list[Edit]:
     """(what changed, node id, phrase) for each visible change between two graphs of one scene."""
     old, new = before.get("nodes", {}), after.get("nodes", {})
@@ -68,6 +78,7 @@ def describe_edits(before: dict[str, Any], after: dict[str, Any]) -> list[Edit]:
             entries.append((node_id, node_id, f"renamed '{_name(node_id, old[node_id])}' to '{title}'"))
         if old[node_id].get("position") != new[node_id].get("position"):
             entries.append((node_id, node_id, f"moved '{title}'"))
+        entries.extend((node_id, node_id, phrase) for phrase in _look_changes(old[node_id], new[node_id], title))
     added = len(after.get("edges", {}).keys() - before.get("edges", {}).keys())
     removed = len(before.get("edges", {}).keys() - after.get("edges", {}).keys())
     if added:

@@ -1,7 +1,7 @@
 """A scene graph as a Yjs document, and back.
 
 Y data model: `meta` {schema, epoch}; `nodes`: id → Map {type, title, position: Map {x, y},
-params: Map (text as Text), bypass}; `edges`: "src:handle->dst:handle" → Map {source, source_handle,
+params: Map (text as Text), bypass, color, collapsed}; `edges`: "src:handle->dst:handle" → Map {source, source_handle,
 target, target_handle}. Entries are changed in place (never re-set) so concurrent edits of different
 fields of one node both survive, and text merges character by character.
 """
@@ -12,12 +12,14 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map, Text
 
-from mediastudio.graph import EDGE_ENDS, Graph, GraphNode
+from mediastudio.graph import EDGE_ENDS, Graph, GraphNode, Position
 
 SceneDoc = Doc[Map[Any]]  # every root (meta, nodes, edges) is a Map
 
 SCHEMA = 1
-NODE_SCALARS = ("type", "title", "bypass")
+NODE_SCALARS = ("type", "title", "bypass", "color", "collapsed")
+# Scalars a node need not hold: left unset while at these values (documents of older studios stay as they are).
+OPTIONAL_SCALARS: dict[str, Any] = {"color": None, "collapsed": None}
 NODE_FIELDS = (*NODE_SCALARS, "position", "params")
 
 
@@ -50,13 +52,20 @@ def _node_fields(node: Map) -> dict[str, Any]:
             if key in node and (key in NODE_SCALARS or isinstance(node[key], Map))}
 
 
+def _edge_fields(edge: Map) -> dict[str, Any]:
+    """An edge's ends, and its reroute point if it has one (a map, as a browser writes it)."""
+    fields = {end: _plain(edge.get(end)) for end in EDGE_ENDS}
+    if isinstance(edge.get("via"), Map):
+        fields["via"] = _plain(edge["via"])
+    return fields
+
+
 def graph_from_doc(doc: SceneDoc) -> Graph:
     """The graph, read by the model (graph/model.py: what a node lacks or holds of the wrong kind is filled
     in); entries that are not maps and edges whose ends are gone are left out (they are repaired later)."""
     nodes = {node_id: _node_fields(node) for node_id, node in doc.get("nodes", type=Map).items()
              if isinstance(node, Map)}
-    edges = {key: {end: _plain(edge.get(end)) for end in EDGE_ENDS}
-             for key, edge in doc.get("edges", type=Map).items() if isinstance(edge, Map)}
+    edges = {key: _edge_fields(edge) for key, edge in doc.get("edges", type=Map).items() if isinstance(edge, Map)}
     return Graph.model_validate({"nodes": nodes, "edges": edges})
 
 
@@ -120,8 +129,13 @@ def _update_params(params: Map, wanted: dict[str, Any]) -> None:
 
 def _fill_node(target: Map, node: GraphNode) -> None:
     for key in NODE_SCALARS:
-        if target.get(key) != getattr(node, key):
-            target[key] = getattr(node, key)
+        value = getattr(node, key)
+        if key in OPTIONAL_SCALARS and value == OPTIONAL_SCALARS[key]:
+            if key in target:
+                del target[key]  # unset, as a browser unsets it
+            continue
+        if target.get(key) != value:
+            target[key] = value
     if not isinstance(target.get("position"), Map):
         target["position"] = Map()
     for axis in ("x", "y"):
@@ -131,6 +145,19 @@ def _fill_node(target: Map, node: GraphNode) -> None:
     if not isinstance(target.get("params"), Map):
         target["params"] = Map()
     _update_params(target["params"], node.params)
+
+
+def _fill_via(target: Map, via: Position | None) -> None:
+    if via is None:
+        if "via" in target:
+            del target["via"]
+        return
+    if not isinstance(target.get("via"), Map):
+        target["via"] = Map()
+    for axis in ("x", "y"):
+        value = float(getattr(via, axis))
+        if target["via"].get(axis) != value:
+            target["via"][axis] = value
 
 
 def apply_graph(doc: SceneDoc, graph: Graph) -> None:
@@ -152,6 +179,7 @@ def apply_graph(doc: SceneDoc, graph: Graph) -> None:
             for end in EDGE_ENDS:
                 if edges[key].get(end) != getattr(edge, end):
                     edges[key][end] = getattr(edge, end)
+            _fill_via(edges[key], edge.via)
 
 
 def new_document(graph: Graph, epoch: int) -> SceneDoc:

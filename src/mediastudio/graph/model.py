@@ -1,4 +1,5 @@
-"""The scene graph, stated once: nodes (type, title, position, params, bypass) and the edges between their
+"""The scene graph, stated once: nodes (type, title, position, params, bypass, and how the canvas draws them:
+colour and collapsed) and the edges between their
 ports, as the scene files, the API, the engine's planner and the live document (collab/) all hold it.
 
 Two readings of one shape:
@@ -16,7 +17,7 @@ Two readings of one shape:
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, model_validator
 
@@ -32,6 +33,9 @@ MAX_NODES = 2000
 TITLE_MAX = 120
 TYPE_MAX = 64
 UNKNOWN_TYPE = "unknown"
+# The canvas's palette of node colours (named, so each studio picks shades that keep its text readable).
+NodeColor = Literal["red", "orange", "yellow", "green", "teal", "blue", "purple", "pink"]
+NODE_COLORS: tuple[str, ...] = get_args(NodeColor)
 
 NodeId = Annotated[str, *text(pattern=NODE_ID, message="A node id has 1 to 64 letters, digits, '_' or '-'.")]
 EdgeKey = Annotated[str, *text(pattern=EDGE_KEY, message="An edge is named 'source:handle->target:handle'.")]
@@ -80,6 +84,11 @@ class GraphNode(BaseModel):
     position: Position
     params: dict[str, Any] = Field(description="The node type's parameters by name")
     bypass: bool = Field(description="Passes its inputs through instead of running")
+    # Left out of a stored node while unset, so scene files of nodes never coloured or collapsed do not change.
+    color: NodeColor | None = Field(None, exclude_if=lambda v: v is None,
+                                    description="The node's colour on the canvas, from its palette")
+    collapsed: bool | None = Field(None, exclude_if=lambda v: not v,
+                                   description="Drawn as its title bar only (true), or whole (left out)")
 
     @model_validator(mode="before")
     @classmethod
@@ -88,9 +97,11 @@ class GraphNode(BaseModel):
             return data  # a node that is not an object is refused
         kind = _text(data.get("type"))
         params = data.get("params")
+        color = data.get("color")
         return {**data, "type": kind or UNKNOWN_TYPE, "title": _text(data.get("title")) or kind or UNKNOWN_TYPE,
                 "position": _position(data.get("position")), "params": params if isinstance(params, dict) else {},
-                "bypass": data.get("bypass") is True}
+                "bypass": data.get("bypass") is True, "color": color if color in NODE_COLORS else None,
+                "collapsed": True if data.get("collapsed") is True else None}
 
 
 class GraphEdge(BaseModel):
@@ -102,6 +113,15 @@ class GraphEdge(BaseModel):
     source_handle: str
     target: str
     target_handle: str
+    via: Position | None = Field(None, exclude_if=lambda v: v is None,
+                                 description="A reroute point the link is drawn through (left out while none)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "via" in data:
+            return {**data, "via": _via(data["via"])}
+        return data
 
     @property
     def key(self) -> str:
@@ -113,6 +133,16 @@ class GraphEdge(BaseModel):
         """The edge a key names; None unless it is 'source:handle->target:handle' of node ids."""
         match = _EDGE_PARTS.match(key)
         return cls(**dict(zip(EDGE_ENDS, match.groups(), strict=True))) if match else None
+
+
+def _via(value: Any) -> Any:
+    """A reroute point: an {x, y} object read as a position; anything else is none."""
+    return _position(value) if isinstance(value, dict | Position) else None
+
+
+def _sent_via(value: Any) -> Position | None:
+    via = _via(value)
+    return Position.model_validate(via) if via is not None else None
 
 
 def _usable(edge: Any, nodes: dict[str, Any]) -> bool:
@@ -166,10 +196,13 @@ class NodeIn(BaseModel):
     position: Position | None = None
     params: dict[str, Any] | None = None
     bypass: bool = False
+    color: NodeColor | None = None
+    collapsed: bool | None = None
 
     def stored(self) -> GraphNode:
         return GraphNode(type=self.type, title=self.title or self.type, position=self.position or Position(),
-                         params=self.params or {}, bypass=self.bypass)
+                         params=self.params or {}, bypass=self.bypass, color=self.color,
+                         collapsed=self.collapsed or None)
 
 
 class GraphIn(BaseModel):
@@ -180,7 +213,7 @@ class GraphIn(BaseModel):
         description="id → {type, title, position {x, y}, params {…}, bypass}")
     edges: dict[EdgeKey, dict[str, Any]] = Field(
         default_factory=dict, json_schema_extra={"propertyNames": {"pattern": EDGE_KEY}},
-        description="'source:handle->target:handle' → {source, source_handle, target, target_handle}",
+        description="'source:handle->target:handle' → {source, source_handle, target, target_handle, via?: {x, y}}",
     )
 
     def stored(self) -> Graph:
@@ -190,4 +223,5 @@ class GraphIn(BaseModel):
             raise BadRequest(f"A scene holds at most {MAX_NODES} nodes.", field="graph")
         edges = {key: GraphEdge.of_key(key) for key in self.edges}
         return Graph(nodes={node_id: node.stored() for node_id, node in self.nodes.items()},
-                     edges={key: edge for key, edge in edges.items() if edge is not None})
+                     edges={key: edge.model_copy(update={"via": _sent_via(self.edges[key].get("via"))})
+                            for key, edge in edges.items() if edge is not None})

@@ -19,6 +19,8 @@ import {
 	readGraph,
 	readNode,
 	removeElements,
+	setLook,
+	setVia,
 	transformIndex,
 	writeParam,
 	yValue
@@ -178,6 +180,32 @@ describe('writing', () => {
 		// Deliberately without params (partial data): insertNode stores an empty map; an empty title stays empty.
 		insertNode(doc, 'm', { type: 'prompt', title: '', position: { x: 0, y: 0 }, bypass: true } as unknown as GraphNode);
 		expect(readGraph(doc).nodes['m']).toMatchObject({ title: '', params: {}, bypass: true });
+	});
+
+	it('keeps a node’s colour and collapse, unset while unset, and reads a colour off the palette as none', () => {
+		const doc = new Y.Doc();
+		insertNode(doc, 'n', node('prompt', { color: 'teal', collapsed: true }));
+		expect(readGraph(doc).nodes['n']).toEqual(node('prompt', { color: 'teal', collapsed: true }));
+		expect(setLook(doc, 'n', 'color', 'teal')).toBe(false); // no change, no transaction
+		expect(setLook(doc, 'n', 'color', null)).toBe(true);
+		expect(setLook(doc, 'n', 'collapsed', null)).toBe(true);
+		expect(nodesOf(doc).get('n')!.has('color')).toBe(false);
+		expect(readGraph(doc).nodes['n']).toEqual(node('prompt'));
+		nodesOf(doc).get('n')!.set('color', 'javascript:alert(1)');
+		nodesOf(doc).get('n')!.set('collapsed', 'yes');
+		expect(readGraph(doc).nodes['n']).toEqual(node('prompt'));
+		expect(setLook(doc, 'gone', 'color', 'red')).toBe(false);
+	});
+
+	it('gives a link a reroute point, moves it and takes it away', () => {
+		const doc = sceneDoc();
+		const key = insertEdge(doc, edge('a', 'text', 'b', 'prompt'))!;
+		expect(setVia(doc, key, { x: 100.4, y: 50 })).toBe(true);
+		expect(readGraph(doc).edges[key]).toEqual({ ...edge('a', 'text', 'b', 'prompt'), via: { x: 100, y: 50 } });
+		expect(setVia(doc, key, { x: 100, y: 50 })).toBe(false);
+		expect(setVia(doc, key, null)).toBe(true);
+		expect(readGraph(doc).edges[key]).toEqual(edge('a', 'text', 'b', 'prompt'));
+		expect(setVia(doc, 'nope', { x: 1, y: 1 })).toBe(false);
 	});
 
 	it('stores strings as Y.Text (the server does too), nested objects as Y.Map, lists as they are', () => {

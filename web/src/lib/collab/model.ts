@@ -1,7 +1,7 @@
 /**
  * The Y data model of a scene graph, exactly as the server's `collab/document.py` builds it:
  * `meta` {schema, epoch}; `nodes`: id → Y.Map {type, title, position: Y.Map {x, y}, params: Y.Map
- * (strings as Y.Text, numbers and booleans plain), bypass}; `edges`: "src:handle->dst:handle" →
+ * (strings as Y.Text, numbers and booleans plain), bypass, color?, collapsed?}; `edges`: "src:handle->dst:handle" →
  * Y.Map {source, source_handle, target, target_handle}.
  *
  * Entries are changed in place and never re-set, so two people editing different fields of one node
@@ -12,6 +12,10 @@ import type { Graph, GraphEdge, GraphNode } from '$lib/api/scenes';
 
 export type ParamValue = string | number | boolean | null | ParamValue[] | { [key: string]: ParamValue };
 export type Point = { x: number; y: number };
+
+/** The palette of node colours (the server's `graph/model.py` holds the same names). */
+export const NODE_COLORS = ['red', 'orange', 'yellow', 'green', 'teal', 'blue', 'purple', 'pink'] as const;
+export type NodeColor = (typeof NODE_COLORS)[number];
 
 /** Transaction origin of edits made by this browser's user (undo and echo filters look for it). */
 export const LOCAL = Symbol('local edit');
@@ -61,13 +65,18 @@ export function readNode(node: Y.Map<unknown>): GraphNode {
 	const params = node.get('params');
 	const type = typeof node.get('type') === 'string' ? (node.get('type') as string) : 'unknown';
 	const title = node.get('title');
-	return {
+	const read: GraphNode = {
 		type,
 		title: typeof title === 'string' ? title : '', // an empty title shows the type (the canvas's choice)
 		position: position instanceof Y.Map ? { x: num(position.get('x')), y: num(position.get('y')) } : { x: 0, y: 0 },
 		params: params instanceof Y.Map ? (plain(params) as Record<string, ParamValue>) : {},
 		bypass: node.get('bypass') === true
 	};
+	// Unset unless set (as the server reads them): a colour off the palette is none.
+	const color = node.get('color');
+	if (NODE_COLORS.includes(color as NodeColor)) read.color = color as NodeColor;
+	if (node.get('collapsed') === true) read.collapsed = true;
+	return read;
 }
 
 export function readEdge(edge: Y.Map<unknown>): GraphEdge | null {
@@ -75,7 +84,10 @@ export function readEdge(edge: Y.Map<unknown>): GraphEdge | null {
 		(field) => edge.get(field)
 	);
 	if ([source, source_handle, target, target_handle].some((v) => typeof v !== 'string')) return null;
-	return { source, source_handle, target, target_handle } as GraphEdge;
+	const read = { source, source_handle, target, target_handle } as GraphEdge;
+	const via = edge.get('via');
+	if (via instanceof Y.Map) read.via = { x: num(via.get('x')), y: num(via.get('y')) }; // a reroute point
+	return read;
 }
 
 /** The whole graph as plain JSON; edges whose ends are gone are left out (the server repairs them). */
@@ -118,6 +130,17 @@ export function insertNode(doc: Y.Doc, id: string, node: GraphNode): void {
 	entry.set('params', params);
 	for (const [key, value] of Object.entries(node.params ?? {})) params.set(key, yValue(value as ParamValue));
 	entry.set('bypass', node.bypass === true);
+	if (node.color && NODE_COLORS.includes(node.color)) entry.set('color', node.color);
+	if (node.collapsed === true) entry.set('collapsed', true);
+}
+
+/** Sets (or, with null/false, unsets) a field of how the canvas draws a node: 'color' or 'collapsed'. */
+export function setLook(doc: Y.Doc, id: string, field: 'color' | 'collapsed', value: NodeColor | true | null): boolean {
+	const node = nodesOf(doc).get(id);
+	if (!(node instanceof Y.Map) || (node.get(field) ?? null) === value) return false;
+	if (value === null) node.delete(field);
+	else node.set(field, value);
+	return true;
 }
 
 export function moveNode(doc: Y.Doc, id: string, to: Point): boolean {
@@ -169,7 +192,30 @@ export function insertEdge(doc: Y.Doc, edge: GraphEdge): string | null {
 	entry.set('source_handle', edge.source_handle);
 	entry.set('target', edge.target);
 	entry.set('target_handle', edge.target_handle);
+	if (edge.via) setVia(doc, key, edge.via);
 	return key;
+}
+
+/** Gives a link a reroute point it is drawn through, moves it, or (null) takes it away. */
+export function setVia(doc: Y.Doc, key: string, to: Point | null): boolean {
+	const edge = edgesOf(doc).get(key);
+	if (!(edge instanceof Y.Map)) return false;
+	if (!to) {
+		if (!edge.has('via')) return false;
+		edge.delete('via');
+		return true;
+	}
+	let via = edge.get('via');
+	if (!(via instanceof Y.Map)) {
+		via = new Y.Map<number>();
+		edge.set('via', via);
+	}
+	const target = via as Y.Map<number>;
+	const [x, y] = [Math.round(to.x), Math.round(to.y)];
+	let changed = false;
+	if (target.get('x') !== x) (target.set('x', x), (changed = true));
+	if (target.get('y') !== y) (target.set('y', y), (changed = true));
+	return changed;
 }
 
 export function paramsOf(doc: Y.Doc, nodeId: string): Y.Map<unknown> | null {

@@ -25,7 +25,10 @@ import {
 	readGraph,
 	readNode,
 	removeElements,
+	setLook,
+	setVia,
 	writeParam,
+	type NodeColor,
 	type ParamValue,
 	type Point
 } from './model';
@@ -142,6 +145,52 @@ export class SceneDoc implements EditHistory {
 		});
 		const gesture = `move:${moved.map(([id]) => id).join(',')}`;
 		if (moved.length) this.#edit(() => moved.forEach(([id, to]) => moveNode(doc, id, to)), gesture);
+	}
+
+	/**
+	 * Adds nodes and the edges between them in one step (a paste, a duplicate): each node gets a fresh id
+	 * (`nodes` are keyed by names the edges use). Answers the new ids.
+	 */
+	addNodes(nodes: Record<string, GraphNode>, edges: readonly GraphEdge[]): string[] {
+		const ids = new Map<string, string>();
+		this.#edit((doc) => {
+			for (const [name, node] of Object.entries(nodes)) {
+				const id = newNodeId(doc);
+				ids.set(name, id);
+				insertNode(doc, id, node);
+			}
+			for (const edge of edges) {
+				const [source, target] = [ids.get(edge.source), ids.get(edge.target)];
+				if (source && target) insertEdge(doc, { ...edge, source, target });
+			}
+		});
+		return [...ids.values()];
+	}
+
+	/** Moves nodes as one step of their own (align, distribute, arrange), never joined to a drag or arrow keys. */
+	placeNodes(positions: Record<string, Point>): void {
+		this.#edit((doc) => Object.entries(positions).forEach(([id, to]) => moveNode(doc, id, to)));
+	}
+
+	/** Adds, moves (a drag joins one step, like a node's) or (null) takes away a link's reroute point. */
+	setEdgeVia(key: string, to: Point | null): void {
+		this.#edit((doc) => setVia(doc, key, to), to ? `via:${key}` : null);
+	}
+
+	/** Colours nodes (null: their own colour again). */
+	setColor(nodeIds: Iterable<string>, color: NodeColor | null): void {
+		this.#edit((doc) => [...nodeIds].forEach((id) => setLook(doc, id, 'color', color)));
+	}
+
+	/** Draws nodes as their title bar only, or whole again. */
+	setCollapsed(nodeIds: Iterable<string>, collapsed: boolean): void {
+		this.#edit((doc) => [...nodeIds].forEach((id) => setLook(doc, id, 'collapsed', collapsed || null)));
+	}
+
+	/** Collapses every node given, unless all of them are collapsed already (then none is). */
+	toggleCollapsed(nodeIds: readonly string[]): void {
+		const known = nodeIds.filter((id) => this.nodes[id]);
+		if (known.length) this.setCollapsed(known, !known.every((id) => this.nodes[id]!.collapsed === true));
 	}
 
 	deleteElements(nodeIds: Iterable<string>, edgeKeys: Iterable<string> = []): void {

@@ -182,6 +182,22 @@ describe('reconcile: positions, edges and what Svelte Flow owns', () => {
 		]);
 	});
 
+	it('draws a link with a reroute point through it, and redraws it only when the point moves', () => {
+		const routed = structuredClone(SCENE);
+		routed.edges['p:text->t:prompt']!.via = at(150, 40);
+		const first = reconcile(empty, routed, false, typeOf);
+		expect(first.edges[0]).toMatchObject({ id: 'p:text->t:prompt', type: 'reroute', data: { via: at(150, 40) } });
+		const same = reconcile(first, structuredClone(routed), false, typeOf);
+		expect(same.edges).toBe(first.edges);
+		routed.edges['p:text->t:prompt']!.via = at(160, 40);
+		const moved = reconcile({ ...first, edges: first.edges.map((e, i) => (i ? e : { ...e, selected: true })) }, routed, false, typeOf);
+		expect(moved.edges[0]).toMatchObject({ data: { via: at(160, 40) }, selected: true });
+		expect(moved.edges[1]).toBe(first.edges[1]);
+		const plain = reconcile(moved, SCENE, false, typeOf).edges[0]!;
+		expect(plain.type).toBeUndefined();
+		expect(plain.data).toBeUndefined();
+	});
+
 	it('read-only nodes cannot be dragged', () => {
 		const { nodes } = reconcile(empty, SCENE, true, typeOf);
 		expect(nodes.every((n) => n.draggable === false)).toBe(true);

@@ -10,6 +10,7 @@
 import type { Edge, Node } from '@xyflow/svelte';
 import type { NodeType } from '$lib/api/engine';
 import type { GraphEdge, GraphNode } from '$lib/api/scenes';
+import type { NodeColor } from '$lib/collab/model';
 import { GENERIC_TYPE } from '$lib/collab/sceneDoc.svelte';
 import { ANY, refusal as refusalText } from '$lib/engine/ports';
 import { defaultParams } from '$lib/engine/params';
@@ -41,6 +42,10 @@ export interface GraphNodeData extends Record<string, unknown> {
 	/** A line or two of what the node is set to ("64×64 · 2 steps"), or a prompt's text. */
 	summary: string;
 	bypass: boolean;
+	/** From the palette (canvas/colors.ts); null: the node's own look. */
+	color: NodeColor | null;
+	/** Drawn as its title bar only. */
+	collapsed: boolean;
 }
 
 export type FlowNode = Node<GraphNodeData, 'graph'>;
@@ -174,6 +179,8 @@ function sameData(a: GraphNodeData, b: GraphNodeData): boolean {
 		a.outputNode === b.outputNode &&
 		a.summary === b.summary &&
 		a.bypass === b.bypass &&
+		a.color === b.color &&
+		a.collapsed === b.collapsed &&
 		samePorts(a.inputs, b.inputs) &&
 		samePorts(a.outputs, b.outputs)
 	);
@@ -225,7 +232,9 @@ export function reconcile(
 			inputs,
 			outputs,
 			summary: summarize(stored.type, stored.params ?? {}, known),
-			bypass: stored.bypass === true
+			bypass: stored.bypass === true,
+			color: stored.color ?? null,
+			collapsed: stored.collapsed === true
 		};
 		const prev = before.get(id);
 		// The user's own drag wins over the echo of its throttled writes (and over others' moves of it).
@@ -238,8 +247,14 @@ export function reconcile(
 	const edgesBefore = new Map(previous.edges.map((edge) => [edge.id, edge]));
 	const edges = Object.entries(graph.edges).map(([key, edge]): Edge => {
 		const prev = edgesBefore.get(key);
-		if (prev) return prev; // an edge's key is its content: the same key is the same edge
-		return { id: key, source: edge.source, target: edge.target, sourceHandle: edge.source_handle, targetHandle: edge.target_handle };
+		// An edge's key is its content (the same key is the same edge), but for a reroute point (RerouteEdge).
+		const via = prev?.data?.['via'] as Point | undefined;
+		if (prev && via?.x === edge.via?.x && via?.y === edge.via?.y) return prev;
+		const line: Edge = { ...prev, id: key, source: edge.source, target: edge.target, sourceHandle: edge.source_handle, targetHandle: edge.target_handle };
+		if (edge.via) return { ...line, type: 'reroute', data: { via: { x: edge.via.x, y: edge.via.y } } };
+		delete line.type;
+		delete line.data;
+		return line;
 	});
 	// Unchanged arrays are given back as they were: Svelte Flow re-adopts every node when the nodes array is
 	// another one, and rebuilds its connection lookup and relays every edge when the edges array is.

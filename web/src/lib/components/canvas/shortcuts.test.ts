@@ -6,6 +6,12 @@ const KEYS = [
 	['b', 'KeyB'],
 	['z', 'KeyZ'],
 	['y', 'KeyY'],
+	['a', 'KeyA'],
+	['d', 'KeyD'],
+	['c', 'KeyC'],
+	['ç', 'KeyC'],
+	['F10', 'F10'],
+	['ContextMenu', 'ContextMenu'],
 	['\\', 'Backslash'],
 	['|', 'Backslash'],
 	['Delete', 'Delete'],
@@ -37,6 +43,20 @@ describe('the studio shortcuts', () => {
 	});
 });
 
+describe('the canvas’s editing keys', () => {
+	it('select all, duplicate, collapse and open the menu, leaving copy, cut and paste to the browser’s events', () => {
+		expect(commandOf(press('a', 'KeyA', 1))).toBe('selectAll');
+		expect(commandOf(press('d', 'KeyD', 2))).toBe('duplicate');
+		expect(commandOf(press('c', 'KeyC', 8))).toBe('collapse');
+		expect(commandOf(press('ç', 'KeyC', 8))).toBe('collapse'); // Alt+C on a Mac
+		expect(commandOf(press('F10', 'F10', 4))).toBe('menu');
+		expect(commandOf(press('ContextMenu', 'ContextMenu', 0))).toBe('menu');
+		for (const key of ['c', 'x', 'v']) expect(commandOf(press(key, `Key${key.toUpperCase()}`, 1))).toBeNull();
+		expect(commandOf(press('F10', 'F10', 0))).toBeNull();
+		expect(commandOf(press('a', 'KeyA', 1 | 4))).toBeNull();
+	});
+});
+
 describe('the sheet of shortcuts', () => {
 	it('opens on ? and not while typing or with a modifier', () => {
 		expect(asksForHelp(press('?', 'Slash', 4))).toBe(true);
@@ -49,7 +69,7 @@ describe('the sheet of shortcuts', () => {
 		const all = shortcutSheet().flatMap((group) => group.shortcuts.map((s) => `${group.where}: ${s.keys.join('+')}`));
 		expect(new Set(all).size).toBe(all.length);
 		const canvas = shortcutSheet().find((group) => group.where === 'Canvas')?.shortcuts.map((s) => s.what.toLowerCase()) ?? [];
-		for (const command of ['undo', 'redo', 'bypass', 'delete']) expect(canvas.some((what) => what.includes(command)), command).toBe(true);
+		for (const command of ['undo', 'redo', 'bypass', 'delete', 'select all', 'copy', 'cut', 'paste', 'duplicate', 'collapse', 'menu']) expect(canvas.some((what) => what.includes(command)), command).toBe(true);
 		const anywhere = shortcutSheet()[0]?.shortcuts.map((s) => s.keys.at(-1)) ?? [];
 		expect(anywhere.filter((key) => key === '\\')).toHaveLength(2);
 	});

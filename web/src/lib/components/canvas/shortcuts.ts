@@ -3,13 +3,16 @@
  *
  * The canvas's act while the canvas has focus and never while a text field does (a field keeps its own
  * undo, and Backspace deletes a character there, not a node): Ctrl+Z undo, Ctrl+Shift+Z and Ctrl+Y redo,
- * Ctrl+B bypass (as in ComfyUI), Delete and Backspace delete. The side panels' act anywhere in the studio:
+ * Ctrl+B bypass (as in ComfyUI), Delete and Backspace delete, Ctrl+A select all, Ctrl+D duplicate, Alt+C
+ * collapse (as in ComfyUI), the ContextMenu key and Shift+F10 the context menu. Ctrl+C, Ctrl+X and Ctrl+V
+ * are the browser's own copy, cut and paste: the canvas answers those events (canvas/clipboard.ts), so the
+ * system clipboard carries nodes between browsers without asking for permission. The side panels' act anywhere in the studio:
  * Ctrl+\ shows or hides the Browser, Ctrl+Shift+\ the Inspector. (Cmd for Ctrl on macOS.)
  */
 
 import type { Side } from '$lib/stores/layout.svelte';
 
-export type CanvasCommand = 'undo' | 'redo' | 'bypass' | 'delete';
+export type CanvasCommand = 'undo' | 'redo' | 'bypass' | 'delete' | 'selectAll' | 'duplicate' | 'collapse' | 'menu';
 
 export const isTyping = (target: EventTarget | null) =>
 	typeof HTMLElement !== 'undefined' &&
@@ -20,12 +23,17 @@ const isMac = () => typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(n
 
 /** What a key press asks of the canvas, if anything. */
 export function commandOf(event: KeyboardEvent): CanvasCommand | null {
-	if (isTyping(event.target) || event.altKey) return null;
+	if (isTyping(event.target)) return null;
 	const command = event.ctrlKey || event.metaKey;
+	// By the physical key: Alt+C types 'ç' on a Mac.
+	if (event.altKey) return !command && !event.shiftKey && event.code === 'KeyC' ? 'collapse' : null;
+	if (event.key === 'ContextMenu' || (event.shiftKey && !command && event.key === 'F10')) return 'menu';
 	const key = event.key.toLowerCase();
 	if (command && key === 'z') return event.shiftKey ? 'redo' : 'undo';
 	if (command && !event.shiftKey && key === 'y') return 'redo';
 	if (command && !event.shiftKey && key === 'b') return 'bypass';
+	if (command && !event.shiftKey && key === 'a') return 'selectAll';
+	if (command && !event.shiftKey && key === 'd') return 'duplicate';
 	if (!command && (event.key === 'Delete' || event.key === 'Backspace')) return 'delete';
 	return null;
 }
@@ -45,6 +53,9 @@ export function keys(...parts: string[]): string {
 	if (!isMac()) return ['Ctrl', ...parts].join('+');
 	return parts.map((part) => (part === 'Shift' ? '⇧' : part)).join('').replace(/^(⇧?)/, '$1⌘');
 }
+
+/** An Alt shortcut as this platform writes it: "Alt+C", or "⌥C" on a Mac. */
+export const altKeys = (key: string): string => (isMac() ? `⌥${key}` : `Alt+${key}`);
 
 /** `?` (Shift+/ on most layouts) opens the sheet of shortcuts, anywhere but in a text field. */
 export function asksForHelp(event: KeyboardEvent): boolean {
@@ -84,6 +95,16 @@ export function shortcutSheet(): ShortcutGroup[] {
 				{ keys: [mod, 'Y'], what: 'Redo' },
 				{ keys: [mod, 'B'], what: 'Bypass the selected nodes (or bring them back)' },
 				{ keys: ['Delete'], what: 'Delete the selected nodes and links' },
+				{ keys: [mod, 'A'], what: 'Select all nodes' },
+				{ keys: [shift, 'Click'], what: 'Add a node to the selection (or take it out)' },
+				{ keys: [shift, 'Drag'], what: 'Select the nodes in a box' },
+				{ keys: [mod, 'C'], what: 'Copy the selected nodes (other scenes, projects and browsers can paste them)' },
+				{ keys: [mod, 'X'], what: 'Cut the selected nodes' },
+				{ keys: [mod, 'V'], what: 'Paste nodes where the pointer is' },
+				{ keys: [mod, 'D'], what: 'Duplicate the selected nodes' },
+				{ keys: [isMac() ? '⌥' : 'Alt', 'C'], what: 'Collapse the selected nodes to their title (or expand them)' },
+				{ keys: ['Right-click'], what: 'Menu: copy, paste, colour, align, lay out… (long press on touch)' },
+				{ keys: [shift, 'F10'], what: 'Open the menu from the keyboard (or the Menu key)' },
 				{ keys: ['Double-click'], what: 'Add a node where you clicked' }
 			]
 		},

@@ -1,0 +1,309 @@
+/**
+ * The canvas's editing actions beyond drawing links: copy, cut, paste, duplicate, select all, align,
+ * distribute, lay out, colour, collapse; and the context menu that offers them. Each action is one call to
+ * the scene (`CanvasEditor`, which the live scene document is), so each is one undo step that everyone sees
+ * at once. SceneCanvas hands over what it knows (`CanvasView`) and routes keys, clipboard events and right
+ * clicks here.
+ */
+import type { NodeType } from '$lib/api/engine';
+import type { Graph, GraphEdge, GraphNode } from '$lib/api/scenes';
+import type { NodeColor, Point } from '$lib/collab/model';
+import { GENERIC_TYPE } from '$lib/collab/sceneDoc.svelte';
+import { align, distribute, layout, type Alignment, type Axis, type Box } from './arrange';
+import { copyOf, keepLocally, localCopy, placed, readClipboard, toText } from './clipboard';
+import type { FlowNode } from './flow';
+import type { Reroutes } from './reroute';
+import type { CanvasCommand } from './shortcuts';
+import type { EditHistory } from '$lib/collab/undo';
+
+/** What the canvas changes in the scene (the live scene document has all of it). */
+export interface CanvasEditor {
+	addNodes(nodes: Record<string, GraphNode>, edges: readonly GraphEdge[]): string[];
+	placeNodes(positions: Record<string, Point>): void;
+	setColor(nodeIds: Iterable<string>, color: NodeColor | null): void;
+	toggleCollapsed(nodeIds: readonly string[]): void;
+	toggleBypass(nodeIds: readonly string[]): void;
+	deleteElements(nodeIds: Iterable<string>, edgeKeys?: Iterable<string>): void;
+	setEdgeVia(key: string, to: Point | null): void;
+}
+
+/** What the canvas knows that the actions need. */
+export interface CanvasView {
+	graph(): Graph | null;
+	nodes(): readonly FlowNode[];
+	selection(): { nodes: string[]; edges: string[] };
+	/** Selects these nodes alone (once they are shown). */
+	select(nodeIds: string[]): void;
+	selectAll(): void;
+	/** Screen to graph coordinates (null before the canvas is ready). */
+	toFlow(client: Point): Point | null;
+	typeOf(type: string): NodeType | undefined;
+	/** Gives the canvas the focus back if what had it is gone (a node cut or deleted): the keys keep working. */
+	keepFocus(): void;
+	/** The canvas's element, and where the pointer is over it (screen pixels; null when it is elsewhere). */
+	element(): HTMLElement | undefined;
+	pointer(): Point | null;
+}
+
+export type MenuTarget = { kind: 'canvas' } | { kind: 'node'; id: string } | { kind: 'edge'; id: string };
+
+export interface OpenMenu {
+	/** Where it opened, in screen pixels. */
+	client: Point;
+	target: MenuTarget;
+}
+
+/** What a paste said: how many nodes it added and what it left out. */
+export interface PasteNotice {
+	added: number;
+	refused: string[];
+}
+
+/** A node's drawn size before Svelte Flow has measured it. */
+const UNMEASURED = { width: 220, height: 80 };
+
+export class CanvasEditing {
+	menu = $state<OpenMenu | null>(null);
+	notice = $state<PasteNotice | null>(null);
+
+	readonly #view: CanvasView;
+	readonly #editor: () => CanvasEditor | undefined;
+
+	constructor(view: CanvasView, editor: () => CanvasEditor | undefined) {
+		this.#view = view;
+		this.#editor = editor;
+	}
+
+	get canEdit(): boolean {
+		return !!this.#editor();
+	}
+
+	#selectedNodes(): string[] {
+		return this.#view.selection().nodes;
+	}
+
+	// -- the clipboard ------------------------------------------------------------------------------------
+
+	/** The selection as clipboard text; null when no node is selected. */
+	#copyText(): string | null {
+		const graph = this.#view.graph();
+		const ids = this.#selectedNodes();
+		if (!graph || !ids.length) return null;
+		const text = toText(copyOf(graph, ids));
+		keepLocally(text);
+		return text;
+	}
+
+	/** Ctrl+C (a copy event): the selected nodes go to the system clipboard and this browser's. */
+	copy(clipboard: DataTransfer | null): boolean {
+		const text = this.#copyText();
+		if (text === null) return false;
+		clipboard?.setData('text/plain', text);
+		return true;
+	}
+
+	/** Ctrl+X: copy, then delete (one undo step). */
+	cut(clipboard: DataTransfer | null): boolean {
+		const editor = this.#editor();
+		if (!editor || !this.copy(clipboard)) return false;
+		editor.deleteElements(this.#selectedNodes(), this.#view.selection().edges);
+		this.#view.keepFocus();
+		return true;
+	}
+
+	/** The menu's Copy and Cut: through the asynchronous clipboard (it may be refused: this browser's copy stays). */
+	copyFromMenu(cut = false): void {
+		const text = this.#copyText();
+		if (text === null) return;
+		void navigator.clipboard?.writeText(text).catch(() => {});
+		if (cut) this.#editor()?.deleteElements(this.#selectedNodes(), this.#view.selection().edges);
+		if (cut) this.#view.keepFocus();
+	}
+
+	/**
+	 * Ctrl+V (a paste event's text, or this browser's last copy when the system clipboard is empty): adds the
+	 * nodes at `at` (graph coordinates) or beside their originals. False when the text is not copied nodes.
+	 */
+	paste(text: string, at: Point | null): boolean {
+		const editor = this.#editor();
+		if (!editor) return false;
+		const { fragment, refused } = readClipboard(text || localCopy() || '', (type) => this.#view.typeOf(type), GENERIC_TYPE);
+		if (!fragment && !refused.length) return false;
+		let ids: string[] = [];
+		if (fragment) {
+			const moved = placed(fragment, at);
+			ids = editor.addNodes(moved.nodes, moved.edges);
+			this.#view.select(ids);
+		}
+		this.notice = refused.length ? { added: ids.length, refused } : null;
+		return true;
+	}
+
+	/** The menu's Paste: the system clipboard if this browser may read it, else this browser's last copy. */
+	async pasteFromMenu(at: Point | null): Promise<void> {
+		let text = '';
+		try {
+			text = (await navigator.clipboard?.readText()) ?? '';
+		} catch {
+			text = ''; // not allowed: this browser's copy
+		}
+		if (!this.paste(text, at) && text) this.paste('', at);
+	}
+
+	/** Ctrl+D: a copy of the selected nodes beside them, the links between them kept. */
+	duplicate(): void {
+		const editor = this.#editor();
+		const graph = this.#view.graph();
+		const ids = this.#selectedNodes();
+		if (!editor || !graph || !ids.length) return;
+		const copy = placed(copyOf(graph, ids), null);
+		this.#view.select(editor.addNodes(copy.nodes, copy.edges));
+	}
+
+	// -- arranging ----------------------------------------------------------------------------------------
+
+	#boxes(): Box[] {
+		const wanted = new Set(this.#selectedNodes());
+		return this.#view
+			.nodes()
+			.filter((node) => wanted.has(node.id))
+			.map((node) => ({
+				id: node.id,
+				x: node.position.x,
+				y: node.position.y,
+				width: node.measured?.width ?? node.width ?? UNMEASURED.width,
+				height: node.measured?.height ?? node.height ?? UNMEASURED.height
+			}));
+	}
+
+	#place(positions: Record<string, Point>): void {
+		if (Object.keys(positions).length) this.#editor()?.placeNodes(positions);
+	}
+
+	align(how: Alignment): void {
+		this.#place(align(this.#boxes(), how));
+	}
+
+	distribute(axis: Axis): void {
+		this.#place(distribute(this.#boxes(), axis));
+	}
+
+	/** Lays the selection out left to right by its links (all nodes when none is selected). */
+	layout(): void {
+		if (this.#selectedNodes().length < 2) this.#view.selectAll();
+		this.#place(layout(this.#boxes(), Object.values(this.#view.graph()?.edges ?? {})));
+	}
+
+	// -- looks and the rest -------------------------------------------------------------------------------
+
+	color(color: NodeColor | null): void {
+		const ids = this.#selectedNodes();
+		if (ids.length) this.#editor()?.setColor(ids, color);
+	}
+
+	collapse(): void {
+		const ids = this.#selectedNodes();
+		if (ids.length) this.#editor()?.toggleCollapsed(ids);
+	}
+
+	bypass(): void {
+		const ids = this.#selectedNodes();
+		if (ids.length) this.#editor()?.toggleBypass(ids);
+	}
+
+	selectAll(): void {
+		this.#view.selectAll();
+	}
+
+	deleteSelection(): void {
+		const { nodes, edges } = this.#view.selection();
+		if (nodes.length || edges.length) this.#editor()?.deleteElements(nodes, edges);
+		this.#view.keepFocus();
+	}
+
+	deleteEdge(key: string): void {
+		this.#editor()?.deleteElements([], [key]);
+		this.#view.keepFocus();
+	}
+
+	/** A reroute point on a link where the menu opened (the link is then drawn through it), or none. */
+	reroute(key: string, add: boolean): void {
+		this.#editor()?.setEdgeVia(key, add ? this.menuPoint() : null);
+	}
+
+	/** What a link's reroute point may do (RerouteEdge.svelte): a drag is one step of `history`. */
+	reroutes(history: () => EditHistory | undefined): Reroutes {
+		const editing = this;
+		return {
+			get editable() {
+				return editing.canEdit;
+			},
+			move: (key, to) => this.#editor()?.setEdgeVia(key, to),
+			remove: (key) => this.#editor()?.setEdgeVia(key, null),
+			hold: () => history()?.hold(),
+			release: () => history()?.release()
+		};
+	}
+
+	/** A key the canvas gave over (canvas/shortcuts.ts); false when it is not one of these actions. */
+	command(command: CanvasCommand): boolean {
+		if (!this.canEdit) return false;
+		if (command === 'selectAll') this.selectAll();
+		else if (command === 'duplicate') this.duplicate();
+		else if (command === 'collapse') this.collapse();
+		else if (command === 'menu') this.#openMenuFromKeys();
+		else return false;
+		return true;
+	}
+
+	// -- the context menu ---------------------------------------------------------------------------------
+
+	/** Shift+F10 or the Menu key: the menu of the selected nodes, under the first of them; else the canvas's. */
+	#openMenuFromKeys(): void {
+		const element = this.#view.element();
+		const id = this.#selectedNodes()[0];
+		const node = id ? element?.querySelector(`.svelte-flow__node[data-id="${CSS.escape(id)}"]`) : null;
+		const box = (node ?? element)?.getBoundingClientRect();
+		if (!box) return;
+		if (node && id) this.openMenu({ x: box.left + 12, y: box.bottom - 4 }, { kind: 'node', id });
+		else this.openMenu(this.#view.pointer() ?? { x: box.left + box.width / 2, y: box.top + box.height / 2 }, { kind: 'canvas' });
+	}
+
+	/** A right click or a long press at `client` on `target`: true when it opened the menu. */
+	openMenuAt(client: Point, target: EventTarget | null): boolean {
+		const on = this.canEdit ? menuTargetOf(target) : null;
+		if (on) this.openMenu(client, on);
+		return !!on;
+	}
+
+	/** Opens the menu of what is under `client` (a right click, a long press); a node not selected is selected alone. */
+	openMenu(client: Point, target: MenuTarget): void {
+		if (target.kind === 'node' && target.id && !this.#selectedNodes().includes(target.id)) this.#view.select([target.id]);
+		this.menu = { client, target };
+	}
+
+	closeMenu(): void {
+		this.menu = null;
+	}
+
+	/** Where the menu's Paste and Add node put things: where it was opened. */
+	menuPoint(): Point | null {
+		return this.menu ? this.#view.toFlow(this.menu.client) : null;
+	}
+}
+
+/** What a right click or a long press at `target` is about, from the element under it. */
+export function menuTargetOf(target: EventTarget | null): MenuTarget | null {
+	if (!(target instanceof Element)) return null;
+	if (target.closest('.svelte-flow__panel, .svelte-flow__minimap, .svelte-flow__controls, .canvas-overlay, [role="menu"], input, textarea, select')) {
+		return null;
+	}
+	const node = target.closest('.svelte-flow__node[data-id]');
+	if (node) return { kind: 'node', id: node.getAttribute('data-id')! };
+	if (target.closest('.svelte-flow__selection-wrapper, .svelte-flow__nodesselection-rect')) return { kind: 'node', id: '' };
+	const edge = target.closest('.svelte-flow__edge[data-id]');
+	if (edge) return { kind: 'edge', id: edge.getAttribute('data-id')! };
+	const reroute = target.closest('[data-reroute-edge]'); // a link's reroute point: the link's menu
+	if (reroute) return { kind: 'edge', id: reroute.getAttribute('data-reroute-edge')! };
+	return target.closest('.svelte-flow') ? { kind: 'canvas' } : null;
+}
