@@ -24,5 +24,6 @@ def test_every_node_and_parameter_is_in_it() -> None:
             assert f"(`{cls.type_id}`, version {cls.version})" in text
             for key in cls.model_json_schema().get("properties", {}):
                 assert f"| `{key}` |" in text, f"{cls.type_id}.{key}"
-    assert "| `sampler` | choice | `default` | `default`, `euler`, `euler_a`, `dpmpp_2m`" in text
+    assert ("| `sampler` | choice | `default` | `default` — Default (the model's own), `euler` — Euler, "
+            "`euler_a` — Euler a") in text
     assert "| `clip_skip` | integer | `1` | 1 to 4 |" in text

@@ -35,7 +35,9 @@ def _type(schema: dict[str, Any]) -> str:
 
 def _range(schema: dict[str, Any]) -> str:
     if "enum" in schema:
-        return ", ".join(f"`{v}`" for v in schema["enum"])
+        labels = schema.get("x-labels") or {}
+        return ", ".join(f"`{v}`" + (f" — {labels[v]}" if v in labels and labels[v] != v else "")
+                         for v in schema["enum"])
     low, high = schema.get("minimum"), schema.get("maximum")
     parts = []
     if low is not None or high is not None:

@@ -13,6 +13,8 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pydantic.json_schema import JsonDict
+
 from mediastudio.errors import TaskFailed
 
 SamplerName = Literal["default", "euler", "euler_a", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_sde_single", "dpm2",
@@ -48,6 +50,9 @@ SAMPLERS: dict[str, Sampler] = {
     "lms": Sampler("LMS", "LMSDiscreteScheduler", needs="scipy"),
     "lcm": Sampler("LCM", "LCMScheduler"),
 }
+SAMPLER_LABELS: JsonDict = {"default": "Default (the model's own)", **{key: s.label for key, s in SAMPLERS.items()}}
+SIGMAS_LABELS: JsonDict = {"default": "Default (as the model says)", "karras": "Karras", "exponential": "Exponential",
+                 "beta": "Beta"}
 SIGMA_FLAGS = {"karras": "use_karras_sigmas", "exponential": "use_exponential_sigmas", "beta": "use_beta_sigmas"}
 
 SAMPLER_HELP = ("The sampler (diffusers scheduler) that removes the noise: 'default' keeps the model's own. "

@@ -20,7 +20,9 @@ from mediastudio.engine.nodes.diffusion_base import Diffusion, model_loras, mode
 from mediastudio.engine.registry import NodeType, Port, node
 from mediastudio.engine.sampling import (
     SAMPLER_HELP,
+    SAMPLER_LABELS,
     SIGMAS_HELP,
+    SIGMAS_LABELS,
     SamplerName,
     SigmasName,
     describe_scheduler,
@@ -35,8 +37,9 @@ class Guided(Diffusion):
     """A picture node whose sampler, CLIP skip and VAE can be chosen, and which takes LoRAs."""
 
     takes_loras = True
-    sampler: SamplerName = Field("default", description=SAMPLER_HELP)
-    sigmas: SigmasName = Field("default", description=SIGMAS_HELP)
+    # x-labels: what the inspector shows for each value (the names other studios use)
+    sampler: SamplerName = Field("default", description=SAMPLER_HELP, json_schema_extra={"x-labels": SAMPLER_LABELS})
+    sigmas: SigmasName = Field("default", description=SIGMAS_HELP, json_schema_extra={"x-labels": SIGMAS_LABELS})
     clip_skip: int = Field(1, ge=1, le=4, description="Use the text encoder's output this many layers from the end: "
                            "1 uses the last layer (no skip); 2 suits models trained that way (many anime ones)")
     vae: str = Field("", max_length=100, json_schema_extra={"x-options": "vaes"},
