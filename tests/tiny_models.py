@@ -99,16 +99,16 @@ def build_tiny_lora(file: Path, seed: int = 0, *, cross_attention_dim: int = 32,
     return file
 
 
-def build_tiny_vae(folder: Path, seed: int = 0, latent_channels: int = 4) -> Path:
+def build_tiny_vae(folder: Path, seed: int = 0, latent_channels: int = 4, blocks: int = 2) -> Path:
     """A VAE folder on its own (config.json naming AutoencoderKL, and its weights) of build_tiny_sd's shape;
-    another `latent_channels` makes one for another base."""
+    another `latent_channels` or number of `blocks` (pixels per latent) makes one for another base."""
     import torch
     from diffusers import AutoencoderKL
 
     torch.manual_seed(seed)
-    AutoencoderKL(block_out_channels=(4, 8), in_channels=3, out_channels=3, latent_channels=latent_channels,
-                  down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
-                  up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"), norm_num_groups=2,
+    AutoencoderKL(block_out_channels=(4, 8, 8, 8)[:blocks], in_channels=3, out_channels=3,
+                  latent_channels=latent_channels, down_block_types=("DownEncoderBlock2D",) * blocks,
+                  up_block_types=("UpDecoderBlock2D",) * blocks, norm_num_groups=2,
                   sample_size=64).save_pretrained(str(folder))
     return folder
 

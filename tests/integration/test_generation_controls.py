@@ -35,6 +35,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     build_tiny_lora(data / "loras" / "xl.safetensors", seed=4, metadata={"ss_base_model_version": "sdxl_base_v1-0"})
     build_tiny_vae(data / "models" / "crisp-vae", seed=5)
     build_tiny_vae(data / "models" / "deep-vae", seed=6, latent_channels=8)
+    build_tiny_vae(data / "models" / "coarse-vae", seed=7, blocks=3)
     server = start_server(folder, env=ENV)
     yield server
     server.stop()
@@ -174,8 +175,12 @@ def test_a_vae_override_and_clip_skip(admin: ApiClient, scene: tuple[str, str]) 
     assert np.array_equal(again, plain) and "vae" not in facts
     said = refused(admin, scene, vae="deep-vae")
     assert said.startswith("The VAE 'deep-vae' makes 8-channel latents; the model 'tiny-sd' works in 4 channels")
+    said = refused(admin, scene, vae="coarse-vae")
+    assert said.startswith("The VAE 'coarse-vae' makes a latent of every 4×4 pixels; the model 'tiny-sd' one of "
+                           "every 2×2")
     assert refused(admin, scene, vae="nowhere").startswith("No VAE folder named 'nowhere'")
-    assert [v["name"] for v in admin.get("/api/v1/models/vaes").json()["items"]] == ["crisp-vae", "deep-vae"]
+    listed = admin.get("/api/v1/models/vaes").json()["items"]
+    assert [v["name"] for v in listed] == ["coarse-vae", "crisp-vae", "deep-vae"]
     skipped, facts = make(admin, scene, clip_skip=2)
     assert facts["clip_skip"] == 2 and differs(skipped, plain)
     assert refused(admin, scene, clip_skip=3) == "CLIP skip 3 is more than this model's text encoder has layers (2)."

@@ -21,6 +21,7 @@ class VaeInfo:
     path: str
     vae_class: str
     latent_channels: int
+    downscale: int  # pixels per latent, each way (2 ** (blocks - 1))
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -35,8 +36,10 @@ def _read(folder: Path) -> VaeInfo | None:
     if not isinstance(name, str) or not name.startswith("Autoencoder") or (folder / "model_index.json").exists():
         return None
     channels = config.get("latent_channels", 4)
+    blocks = config.get("block_out_channels")
     return VaeInfo(name=folder.name, path=str(folder.resolve()), vae_class=name,
-                   latent_channels=channels if isinstance(channels, int) else 4)
+                   latent_channels=channels if isinstance(channels, int) else 4,
+                   downscale=2 ** (len(blocks) - 1) if isinstance(blocks, list) and blocks else 8)
 
 
 def list_vaes(models_root: Path) -> list[VaeInfo]:
@@ -58,7 +61,8 @@ def find_vae(models_root: Path, name: str) -> VaeInfo:
 
 
 def check_fits(info: VaeInfo, pipe: Any, model: str) -> None:
-    """TaskFailed when the VAE's latent space is not the model's (another number of latent channels)."""
+    """TaskFailed when the VAE's latent space is not the model's (another number of latent channels, or another
+    number of pixels per latent)."""
     own = getattr(getattr(pipe, "vae", None), "config", None)
     if own is None:
         raise TaskFailed(f"The model '{model}' has no VAE to replace.", code="bad_vae", hint="Leave the VAE empty.")
@@ -66,4 +70,11 @@ def check_fits(info: VaeInfo, pipe: Any, model: str) -> None:
     if ours != info.latent_channels:
         raise TaskFailed(f"The VAE '{info.name}' makes {info.latent_channels}-channel latents; the model '{model}' "
                          f"works in {ours} channels (they were made for different bases).", code="bad_vae",
+                         hint="Pick a VAE made for this model's base, or leave it empty (the model's own).")
+    blocks = getattr(own, "block_out_channels", None)
+    downscale = 2 ** (len(blocks) - 1) if blocks else 8
+    if downscale != info.downscale:
+        raise TaskFailed(f"The VAE '{info.name}' makes a latent of every {info.downscale}×{info.downscale} pixels; "
+                         f"the model '{model}' one of every {downscale}×{downscale} (they were made for different "
+                         "bases).", code="bad_vae",
                          hint="Pick a VAE made for this model's base, or leave it empty (the model's own).")
