@@ -4,7 +4,9 @@ take's provenance; what does not fit the model is refused on its node, in a sent
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,9 +14,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+import websockets
 from PIL import Image
 
-from support import ApiClient, RunningServer, set_up_admin, start_server, wait_for_task
+from support import ApiClient, RunningServer, run_async, set_up_admin, start_server, wait_for_task
 
 ENV = {"MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "100000"}
 
@@ -215,3 +218,43 @@ def test_the_hires_fix_makes_a_larger_picture_and_counts_both_passes(admin: ApiC
     # 4 base steps + 3 refining steps (6 cut by a denoise of 0.5), all counted, none twice
     assert task["total"] == 7 + 2 and task["step"] == task["total"]  # + the Model node and the shot
     assert task["detail"]["nodes"]["make"]["state"] == "done"
+
+
+def test_the_hires_fix_reports_each_pass_as_it_runs(server: RunningServer, admin: ApiClient,
+                                                    scene: tuple[str, str]) -> None:
+    """The event feed hears the base pass and then the refining pass, steps that only go forward and never past
+    the total (both passes counted once)."""
+    project_id, scene_id = scene
+    nodes, edges = graph("hires_fix", steps=24, scale=2.0, denoise=0.5, hires_steps=24)
+    put = admin.put(f"/api/v1/projects/{project_id}/scenes/{scene_id}/graph",
+                    json={"nodes": nodes, "edges": dict(edges)})
+    assert put.status_code == 200, put.text
+    cookie = "; ".join(f"{k}={v}" for k, v in admin.cookies.items())
+
+    async def listen() -> list[dict[str, Any]]:
+        heard: list[dict[str, Any]] = []
+        async with websockets.connect(server.url.replace("http://", "ws://") + "/api/v1/events",
+                                      additional_headers={"Cookie": cookie}, max_size=None) as socket:
+            await asyncio.wait_for(socket.recv(), 10)  # hello
+            started = await asyncio.to_thread(
+                admin.post, f"/api/v1/projects/{project_id}/scenes/{scene_id}/run", json={"force": True})
+            task_id = started.json()["id"]
+            while True:
+                event = json.loads(await asyncio.wait_for(socket.recv(), 120))
+                if event.get("task", {}).get("id") != task_id:
+                    continue
+                heard.append(event["task"])
+                if event["type"] in ("task.succeeded", "task.failed"):
+                    return heard
+
+    heard = run_async(listen())
+    assert heard[-1]["status"] == "succeeded", heard[-1].get("error")
+    total = heard[-1]["total"]
+    assert total == 24 + 12 + 2  # base, refining (24 cut by a denoise of 0.5), the Model node and the shot
+    steps = [t["step"] for t in heard if t["status"] == "running"]
+    assert steps == sorted(steps) and max(steps) <= total
+    said = [t["message"] for t in heard if "step" in (t["message"] or "")]
+    base = [i for i, m in enumerate(said) if "base pass, step" in m]
+    refining = [i for i, m in enumerate(said) if "refining, step" in m]
+    assert base and refining and max(base) < min(refining), said
+    assert all(m.endswith(" of 36") for m in said if "pass" in m or "refining" in m), said
