@@ -70,6 +70,49 @@ def build_tiny_sd(folder: Path, seed: int = 0) -> Path:
 
 
 
+def build_tiny_lora(file: Path, seed: int = 0, *, cross_attention_dim: int = 32, channels: tuple[int, int] = (4, 8),
+                    metadata: dict[str, str] | None = None) -> Path:
+    """A tiny LoRA file (peft on a UNet of build_tiny_sd's shape, random non-zero weights, diffusers' key names).
+    Another `cross_attention_dim` or `channels` makes one for another base model: its shapes do not fit."""
+    import torch
+    from diffusers import UNet2DConditionModel
+    from diffusers.utils import convert_state_dict_to_diffusers
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+    from safetensors.torch import save_file
+
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(
+        block_out_channels=channels, layers_per_block=1, sample_size=32, in_channels=4, out_channels=4,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=cross_attention_dim, norm_num_groups=2, attention_head_dim=2)
+    unet.add_adapter(LoraConfig(r=2, lora_alpha=2, target_modules=["to_q", "to_k", "to_v", "to_out.0"],
+                                init_lora_weights=False))
+    with torch.no_grad():  # strong enough to show on a 64×64 picture
+        for name, parameter in unet.named_parameters():
+            if "lora_" in name:
+                parameter.normal_(0, 1.0)
+    state = convert_state_dict_to_diffusers(get_peft_model_state_dict(unet))
+    file.parent.mkdir(parents=True, exist_ok=True)
+    save_file({f"unet.{key}": value.contiguous() for key, value in state.items()}, str(file),
+              metadata={"format": "pt", **(metadata or {})})
+    return file
+
+
+def build_tiny_vae(folder: Path, seed: int = 0, latent_channels: int = 4, blocks: int = 2) -> Path:
+    """A VAE folder on its own (config.json naming AutoencoderKL, and its weights) of build_tiny_sd's shape;
+    another `latent_channels` or number of `blocks` (pixels per latent) makes one for another base."""
+    import torch
+    from diffusers import AutoencoderKL
+
+    torch.manual_seed(seed)
+    AutoencoderKL(block_out_channels=(4, 8, 8, 8)[:blocks], in_channels=3, out_channels=3,
+                  latent_channels=latent_channels, down_block_types=("DownEncoderBlock2D",) * blocks,
+                  up_block_types=("UpDecoderBlock2D",) * blocks, norm_num_groups=2,
+                  sample_size=64).save_pretrained(str(folder))
+    return folder
+
+
 def build_tiny_motion_adapter(folder: Path, seed: int = 0) -> Path:
     """A tiny AnimateDiff motion adapter (random weights) that fits build_tiny_sd's UNet."""
     import torch

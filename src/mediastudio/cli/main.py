@@ -118,6 +118,21 @@ def openapi(
         out.write_text(text, encoding="utf-8")
 
 
+@app.command("nodes-doc")
+def nodes_doc(
+    out: Annotated[Path | None, typer.Option(help="Write to this file (docs/nodes.md) instead of standard output.")]
+    = None,
+) -> None:
+    """Print the reference of the built-in node types (docs/nodes.md): ports, parameters, defaults and ranges."""
+    from mediastudio.engine.nodes_doc import nodes_markdown
+
+    text = nodes_markdown()
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
 def run() -> None:
     """Console-script entry point."""
     app()

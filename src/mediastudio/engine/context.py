@@ -47,10 +47,12 @@ class NodeContext:
         """How many runs of this scene succeeded before this one (seeds step on with it)."""
         return self.execution.run_index
 
-    def progress(self, step: int, total: int | None = None, preview: str | None = None) -> None:
+    def progress(self, step: int, total: int | None = None, preview: str | None = None,
+                 phase: str | None = None) -> None:
         """Step `step` of this node's `total` (default: its declared steps); `preview`: a small picture of the work
-        so far (a data: URL), shown on the node while it runs."""
-        self.execution.node_progress(self, step, total or self.total_steps, preview)
+        so far (a data: URL), shown on the node while it runs; `phase`: which part of its work a node of several
+        passes is in ("refining"), said in the task's message and the node's state."""
+        self.execution.node_progress(self, step, total or self.total_steps, preview, phase)
 
     def check_cancelled(self) -> None:
         self.execution.task.check_cancelled()

@@ -192,15 +192,18 @@ class Execution:
                     self.states[node_id]["preview"] = sha
                     return
 
-    def node_progress(self, ctx: NodeContext, step: int, total: int, preview: str | None = None) -> None:
+    def node_progress(self, ctx: NodeContext, step: int, total: int, preview: str | None = None,
+                      phase: str | None = None) -> None:
         state = self.states.setdefault(ctx.node_id, {})
         previous = state.get("step", 0)
         scaled = round(step * ctx.total_steps / total) if total else 0
         state.update({"state": "running", "step": scaled, "total": ctx.total_steps})
+        if phase:
+            state["phase"] = phase
         if preview:
             state["live"] = preview  # travels in the progress events; the finished state replaces it
         self.done_steps += max(0, scaled - previous)
-        self._report(f"'{ctx.title}': step {step} of {total}")
+        self._report(f"'{ctx.title}': {phase + ', ' if phase else ''}step {step} of {total}")
 
     def _report(self, message: str, force: bool = False) -> None:
         self.task.detail = {"nodes": self.states, "scene_id": self.scene_id}

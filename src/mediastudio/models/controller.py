@@ -21,8 +21,10 @@ from mediastudio.db import DatabaseDep
 from mediastudio.errors import Conflict, InsufficientStorage, Unprocessable
 from mediastudio.models.advice import how_to_add, offline_hint
 from mediastudio.models.catalog import CatalogEntry, Recommended, entry_for, find_entry, load_catalog, recommended_for
+from mediastudio.models.loras import LoraFiles
 from mediastudio.models.pull import bytes_in, disk_problem, free_bytes, partial_folder
 from mediastudio.models.registry import ModelInfo, ModelRegistry, ModelsDep
+from mediastudio.models.vaes import list_vaes
 from mediastudio.settings import Settings, SettingsDep
 from mediastudio.system.gpu import GpuDep, GpuProbe
 from mediastudio.tasks.schemas import TaskOut
@@ -58,6 +60,18 @@ REPO = r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$"
 Repo = Annotated[str, StringConstraints(min_length=3, max_length=200, pattern=REPO)]
 ENTRY = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 EntryId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ENTRY)]
+
+
+class LoraOut(BaseModel):
+    name: str = Field(description="Its path inside the data folder's loras/ (what a LoRA node's `lora` takes)")
+    size_bytes: int
+    base: str | None = Field(None, description="The base model its metadata names, if it names one")
+
+
+class VaeOut(BaseModel):
+    name: str = Field(description="The folder's name in the data folder's models/ (what a node's `vae` takes)")
+    vae_class: str = Field(description="The diffusers autoencoder class")
+    latent_channels: int = Field(description="Its latent channels (a model working in another number refuses it)")
 
 
 class ModelAdd(BaseModel):
@@ -127,6 +141,18 @@ class ModelsController(Controller):
         entries = _catalog(settings)
         return ModelsOut(items=[ModelOut.of(m, entries) for m in installed], device=device, warning=warning,
                          how_to_add=how_to_add(identity.user.is_admin))
+
+    @get("/loras", summary="LoRA files in the data folder's loras/, for the LoRA node", sync_to_thread=True)
+    def list_loras(self, identity: IdentityDep, models: ModelsDep) -> Page[LoraOut]:
+        items = [LoraOut(**info.as_dict()) for info in LoraFiles(models.root.parent).list()]
+        return Page[LoraOut](items=items)
+
+    @get("/vaes", summary="VAE folders in the data folder's models/, for a picture node's `vae`",
+         sync_to_thread=True)
+    def list_vaes(self, identity: IdentityDep, models: ModelsDep) -> Page[VaeOut]:
+        items = [VaeOut(name=v.name, vae_class=v.vae_class, latent_channels=v.latent_channels)
+                 for v in list_vaes(models.root)]
+        return Page[VaeOut](items=items)
 
     @get("/catalog", summary="Recommended models, each with its state here (installed, downloading, …)",
          sync_to_thread=True)

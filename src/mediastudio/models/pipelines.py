@@ -13,9 +13,12 @@ from collections import OrderedDict
 from typing import Any
 
 from mediastudio.errors import NotFound, TaskFailed
+from mediastudio.models.loras import LoraFiles
 from mediastudio.models.registry import ModelRegistry
+from mediastudio.models.vaes import VaeInfo, find_vae
 
 log = logging.getLogger("mediastudio")
+VAES_KEPT = 2  # VAE overrides kept loaded (a VAE is small beside its pipeline)
 PURPOSES = ("text-to-image", "image-to-image", "inpaint", "text-to-video", "image-to-video", "upscale")
 
 
@@ -81,6 +84,7 @@ class PipelineCache:
         self.lock = threading.RLock()
         self.local = threading.local()
         self.loads = 0  # how many times a model was read from disk (tests check the cache with it)
+        self.vaes: OrderedDict[str, tuple[VaeInfo, Any]] = OrderedDict()  # VAE overrides, LRU
 
     @property
     def device(self) -> str:
@@ -104,6 +108,33 @@ class PipelineCache:
                              hint="Add a diffusers model folder: mediastudio models add PATH (or pull one when "
                                   "online: mediastudio models pull REPO).")
         return default.name
+
+    @property
+    def loras(self) -> LoraFiles:
+        """The LoRA files of the data folder (loras/)."""
+        return LoraFiles(self.registry.root.parent)
+
+    def vae(self, name: str) -> tuple[VaeInfo, Any]:
+        """The VAE folder `name` of the data folder's models/, loaded on the device (TaskFailed: no such folder)."""
+        with self.lock:
+            info = find_vae(self.registry.root, name)
+            kept = self.vaes.get(name)
+            if kept is not None and kept[0] == info:
+                self.vaes.move_to_end(name)
+                return kept
+            import diffusers
+
+            log.info("Loading VAE '%s' (%s) on %s", name, info.vae_class, self.device)
+            vae_class = getattr(diffusers, info.vae_class, None)
+            if vae_class is None:
+                raise TaskFailed(f"The VAE '{name}' is a {info.vae_class}, which this diffusers cannot load.",
+                                 code="bad_vae", hint="Pick another VAE, or leave it empty.")
+            module = vae_class.from_pretrained(info.path, local_files_only=True, **dtype_argument(self._dtype()))
+            module.to(self.device)
+            self.vaes[name] = (info, module)
+            while len(self.vaes) > VAES_KEPT:
+                self.vaes.popitem(last=False)
+            return info, module
 
     def _dtype(self) -> Any:
         import torch

@@ -11,6 +11,8 @@ export type Catalog = components['schemas']['CatalogOut'];
 export type ModelUsage = components['schemas']['ModelUsage'];
 export type Usage = components['schemas']['UsageOut'];
 export type ModelAdded = components['schemas']['ModelAdded'];
+export type LoraFile = components['schemas']['LoraOut'];
+export type VaeFolder = components['schemas']['VaeOut'];
 
 export function fetchCatalog(): Promise<Result<Catalog>> {
 	return settle(api.GET('/api/v1/models/catalog', { cache: 'no-store' }));
@@ -31,3 +33,13 @@ export function removeModel(name: string): Promise<Result<void>> {
 	return settle(api.DELETE('/api/v1/models/{name}', { params: { path: { name } } }));
 }
 export type Recommended = components['schemas']['Recommended'];
+
+/** The LoRA files of the data folder's loras/ (what a LoRA node picks from). */
+export function fetchLoras(): Promise<Result<{ items: LoraFile[] }>> {
+	return settle(api.GET('/api/v1/models/loras', { cache: 'no-store' }));
+}
+
+/** The VAE folders of the data folder's models/ (what a picture node's `vae` picks from). */
+export function fetchVaes(): Promise<Result<{ items: VaeFolder[] }>> {
+	return settle(api.GET('/api/v1/models/vaes', { cache: 'no-store' }));
+}

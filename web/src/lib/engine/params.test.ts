@@ -60,6 +60,16 @@ describe('paramSpecs', () => {
 		const kinds = Object.fromEntries(paramSpecs(MISC).map((s) => [s.key, s.kind]));
 		expect(kinds).toEqual({ method: 'enum', clip: 'asset', model: 'model', tags: 'list', loop: 'bool', extra: 'json', name: 'text' });
 		expect(spec(MISC, 'method').options).toEqual(['lanczos', 'bicubic', 'nearest']);
+		expect(spec(MISC, 'method').optionLabels).toBeUndefined();
+		const labelled = { properties: { sampler: { default: 'default', enum: ['default', 'euler_a'], type: 'string', 'x-labels': { default: 'Default', euler_a: 'Euler a' } } } };
+		expect(spec(labelled, 'sampler')).toMatchObject({ kind: 'enum', options: ['default', 'euler_a'], optionLabels: { euler_a: 'Euler a' } });
+	});
+
+	it("picks LoRA files and VAE folders from the server's lists", () => {
+		const files = { properties: { lora: { default: '', maxLength: 200, type: 'string', 'x-options': 'loras' }, vae: { default: '', maxLength: 100, type: 'string', 'x-options': 'vaes' } } };
+		expect(spec(files, 'lora')).toMatchObject({ kind: 'file', source: 'loras', maxLength: 200 });
+		expect(spec(files, 'vae')).toMatchObject({ kind: 'file', source: 'vaes' });
+		expect(invalid(spec(files, 'vae'), 'x'.repeat(101))).toBe('At most 100 characters.');
 	});
 
 	it('tells picture assets from video clips, for single ids and lists of them', () => {

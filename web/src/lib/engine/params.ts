@@ -5,7 +5,10 @@
  */
 import type { ParamValue } from '$lib/collab/model';
 
-export type ParamKind = 'int' | 'float' | 'text' | 'prompt' | 'seed' | 'model' | 'asset' | 'enum' | 'bool' | 'list' | 'json';
+export type ParamKind = 'int' | 'float' | 'text' | 'prompt' | 'seed' | 'model' | 'asset' | 'file' | 'enum' | 'bool' | 'list' | 'json';
+
+/** The server's lists a `file` parameter picks from: LoRA files (loras/), VAE folders (models/). */
+export type FileSource = 'loras' | 'vaes';
 
 export interface ParamSpec {
 	key: string;
@@ -21,10 +24,14 @@ export interface ParamSpec {
 	maxLength?: number;
 	maxItems?: number;
 	options?: string[];
+	/** For choices: what to show for each value, where the schema says (`x-labels`). */
+	optionLabels?: Record<string, string>;
 	/** For lists: the kind of each item ('asset' for asset ids). */
 	item?: ParamKind;
 	/** For assets: which kind the parameter takes (pictures, or video clips). */
 	media?: 'image' | 'video';
+	/** For files: which of the server's lists it picks from. */
+	source?: FileSource;
 }
 
 type Schema = Record<string, unknown>;
@@ -46,6 +53,7 @@ function kindOf(key: string, schema: Schema): ParamKind {
 	if (widget === 'seed') return 'seed';
 	if (options === 'models') return 'model';
 	if (options === 'assets' || options === 'video-assets') return 'asset';
+	if (options === 'loras' || options === 'vaes') return 'file';
 	if (Array.isArray(schema['enum'])) return 'enum';
 	switch (schema['type']) {
 		case 'integer':
@@ -89,6 +97,9 @@ export function paramSpecs(paramsSchema: Schema | undefined): ParamSpec[] {
 			options: Array.isArray(schema['enum']) ? (schema['enum'] as unknown[]).map(String) : undefined
 		};
 		if (kind === 'list') spec.item = /asset/.test(key) || items['x-options'] === 'assets' ? 'asset' : 'text';
+		const labels = schema['x-labels'];
+		if (kind === 'enum' && labels && typeof labels === 'object') spec.optionLabels = labels as Record<string, string>;
+		if (kind === 'file') spec.source = schema['x-options'] as FileSource;
 		if (kind === 'asset' || spec.item === 'asset') {
 			spec.media = schema['x-options'] === 'video-assets' || items['x-options'] === 'video-assets' ? 'video' : 'image';
 		}
@@ -124,6 +135,7 @@ export function invalid(spec: ParamSpec, value: ParamValue | undefined): string 
 		case 'text':
 		case 'prompt':
 		case 'model':
+		case 'file':
 		case 'asset': {
 			const length = [...String(value)].length; // characters, as the server counts them (an emoji is one)
 			if (spec.minLength !== undefined && length < spec.minLength) return spec.minLength === 1 ? 'Cannot be empty.' : `At least ${spec.minLength} characters.`;

@@ -1,0 +1,108 @@
+"""Samplers (diffusers schedulers) a diffusion node may pick instead of its model's own, with their sigma options.
+
+The names are the ones people know from other studios (Euler a, DPM++ 2M Karras…); each maps to a diffusers
+scheduler class built from the model's own scheduler config, so its noise schedule (betas, prediction type) stays.
+A sampler fits a model when that class is among the compatibles of the model's scheduler: a flow-matching model
+(SD3, Flux) has none, and keeps its own.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic.json_schema import JsonDict
+
+from mediastudio.errors import TaskFailed
+
+SamplerName = Literal["default", "euler", "euler_a", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_sde_single", "dpm2",
+                      "dpm2_a", "ddim", "ddpm", "pndm", "unipc", "deis", "heun", "lms", "lcm"]
+SigmasName = Literal["default", "karras", "exponential", "beta"]
+
+
+@dataclass(frozen=True)
+class Sampler:
+    label: str  # as other studios call it
+    scheduler: str  # the diffusers class
+    config: dict[str, Any] = field(default_factory=dict)  # on top of the model's scheduler config
+    needs: str = ""  # a Python package it cannot run without
+
+
+SAMPLERS: dict[str, Sampler] = {
+    "euler": Sampler("Euler", "EulerDiscreteScheduler"),
+    "euler_a": Sampler("Euler a", "EulerAncestralDiscreteScheduler"),
+    "dpmpp_2m": Sampler("DPM++ 2M", "DPMSolverMultistepScheduler",
+                        {"algorithm_type": "dpmsolver++", "solver_order": 2}),
+    "dpmpp_2m_sde": Sampler("DPM++ 2M SDE", "DPMSolverMultistepScheduler",
+                            {"algorithm_type": "sde-dpmsolver++", "solver_order": 2}),
+    "dpmpp_sde_single": Sampler("DPM++ SDE (single step)", "DPMSolverSinglestepScheduler",
+                                {"algorithm_type": "dpmsolver++"}),
+    "dpm2": Sampler("DPM2", "KDPM2DiscreteScheduler"),
+    "dpm2_a": Sampler("DPM2 a", "KDPM2AncestralDiscreteScheduler"),
+    "ddim": Sampler("DDIM", "DDIMScheduler"),
+    "ddpm": Sampler("DDPM", "DDPMScheduler"),
+    "pndm": Sampler("PNDM", "PNDMScheduler", {"skip_prk_steps": True}),
+    "unipc": Sampler("UniPC", "UniPCMultistepScheduler"),
+    "deis": Sampler("DEIS", "DEISMultistepScheduler"),
+    "heun": Sampler("Heun", "HeunDiscreteScheduler"),
+    "lms": Sampler("LMS", "LMSDiscreteScheduler", needs="scipy"),
+    "lcm": Sampler("LCM", "LCMScheduler"),
+}
+SAMPLER_LABELS: JsonDict = {"default": "Default (the model's own)", **{key: s.label for key, s in SAMPLERS.items()}}
+SIGMAS_LABELS: JsonDict = {"default": "Default (as the model says)", "karras": "Karras", "exponential": "Exponential",
+                 "beta": "Beta"}
+SIGMA_FLAGS = {"karras": "use_karras_sigmas", "exponential": "use_exponential_sigmas", "beta": "use_beta_sigmas"}
+
+SAMPLER_HELP = ("The sampler (diffusers scheduler) that removes the noise: 'default' keeps the model's own. "
+                "Euler and DPM++ 2M suit most models; Euler a and the SDE ones add fresh noise each step (more "
+                "variety); LCM only for LCM models or with an LCM LoRA (4–8 steps, guidance 1–2)")
+SIGMAS_HELP = ("The noise levels of the steps: 'default' as the model's config says; Karras (fewer steps look "
+               "finished), exponential or beta where the sampler supports them (not DDIM, DDPM, PNDM, Euler a, LCM)")
+
+
+def _fits(model_scheduler: Any, wanted: str) -> bool:
+    names = {c.__name__ for c in getattr(model_scheduler, "compatibles", [])} | {type(model_scheduler).__name__}
+    if wanted == "LCMScheduler":  # LCM keeps Stable Diffusion's betas: it fits the same family
+        return "DDIMScheduler" in names
+    return wanted in names
+
+
+def make_scheduler(model_scheduler: Any, sampler: str, sigmas: str) -> Any:
+    """A fresh scheduler for one run: `sampler` (a key of SAMPLERS, or "default": the model's own class) built from
+    the model's scheduler config, with `sigmas`; TaskFailed (a sentence and a hint) when it does not fit."""
+    import diffusers
+
+    own = type(model_scheduler)
+    chosen = SAMPLERS.get(sampler)
+    if sampler != "default" and chosen is None:
+        raise TaskFailed(f"'{sampler}' is not a sampler this studio knows.", code="bad_sampler",
+                         hint=f"Pick one of: default, {', '.join(SAMPLERS)}.")
+    if chosen is not None and not _fits(model_scheduler, chosen.scheduler):
+        raise TaskFailed(f"The sampler {chosen.label} does not fit this model (its scheduler is {own.__name__}).",
+                         code="bad_sampler", hint="Keep 'default' for this model.")
+    if chosen is not None and chosen.needs and importlib.util.find_spec(chosen.needs) is None:
+        raise TaskFailed(f"The sampler {chosen.label} needs the Python package {chosen.needs}, which is not "
+                         "installed.", code="bad_sampler", hint=f"pip install {chosen.needs}, or pick another one.")
+    cls = own if chosen is None else getattr(diffusers, chosen.scheduler)
+    extra = dict(chosen.config) if chosen else {}
+    if sigmas != "default":
+        flag = SIGMA_FLAGS[sigmas]
+        if flag not in inspect.signature(cls.__init__).parameters:
+            label = chosen.label if chosen else f"The model's own sampler ({own.__name__})"
+            raise TaskFailed(f"{label} has no {sigmas} sigmas.", code="bad_sampler",
+                             hint="Pick Euler, DPM++ 2M, Heun, UniPC or DEIS for them, or keep 'default' sigmas.")
+        if sigmas == "beta" and importlib.util.find_spec("scipy") is None:
+            raise TaskFailed("Beta sigmas need the Python package scipy, which is not installed.",
+                             code="bad_sampler", hint="pip install scipy, or pick Karras or exponential.")
+        extra.update({other: False for other in SIGMA_FLAGS.values()} | {flag: True})
+    return cls.from_config(model_scheduler.config, **extra)
+
+
+def describe_scheduler(scheduler: Any, sampler: str, sigmas: str) -> dict[str, Any]:
+    """What the provenance records of the sampler a picture was made with."""
+    config = getattr(scheduler, "config", {})
+    used = next((name for name, flag in SIGMA_FLAGS.items() if config.get(flag)), "default")
+    return {"sampler": sampler, "sigmas": used if sigmas == "default" else sigmas,
+            "scheduler": type(scheduler).__name__}
