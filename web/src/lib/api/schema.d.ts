@@ -4,6 +4,40 @@
  */
 
 export interface paths {
+    "/api/v1/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What was done, by whom, when and from where, newest first (administrators) */
+        get: operations["ApiV1AdminAuditListEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The filtered list as a CSV or JSON download (100000 entries at most; administrators) */
+        get: operations["ApiV1AdminAuditExportExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/invites": {
         parameters: {
             query?: never;
@@ -387,6 +421,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/models/loras": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** LoRA files in the data folder's loras/, for the LoRA node */
+        get: operations["ApiV1ModelsLorasListLoras"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/models/usage": {
         parameters: {
             query?: never;
@@ -396,6 +447,23 @@ export interface paths {
         };
         /** Which of your projects used each model (from their generated assets) */
         get: operations["ApiV1ModelsUsageModelUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/vaes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** VAE folders in the data folder's models/, for a picture node's `vae` */
+        get: operations["ApiV1ModelsVaesListVaes"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1452,6 +1520,23 @@ export interface components {
             version: 1;
             workspace_id: string;
         };
+        /** AuditEntryOut */
+        AuditEntryOut: {
+            action: string;
+            actor_id: string | null;
+            actor_name: string;
+            /** Format: date-time */
+            at: string;
+            details: {
+                [key: string]: unknown;
+            };
+            id: number;
+            ip: string;
+            target_id: string;
+            target_kind: string;
+            target_label: string;
+            user_agent: string;
+        };
         /** AuthConfig */
         AuthConfig: {
             /** @description The presence colour palette offered on the profile page. */
@@ -1658,10 +1743,12 @@ export interface components {
             source_handle: string;
             target: string;
             target_handle: string;
+            /** @description A reroute point the link is drawn through (left out while none) */
+            via?: components["schemas"]["Position"] | null;
         };
         /** GraphIn */
         GraphIn: {
-            /** @description 'source:handle->target:handle' → {source, source_handle, target, target_handle} */
+            /** @description 'source:handle->target:handle' → {source, source_handle, target, target_handle, via?: {x, y}} */
             edges?: {
                 [key: string]: {
                     [key: string]: unknown;
@@ -1676,6 +1763,13 @@ export interface components {
         GraphNode: {
             /** @description Passes its inputs through instead of running */
             bypass: boolean;
+            /** @description Drawn as its title bar only (true), or whole (left out) */
+            collapsed?: boolean | null;
+            /**
+             * @description The node's colour on the canvas, from its palette
+             * @enum {null|string}
+             */
+            color?: "red" | "orange" | "yellow" | "green" | "teal" | "blue" | "purple" | "pink" | null;
             /** @description The node type's parameters by name */
             params: {
                 [key: string]: unknown;
@@ -1754,6 +1848,14 @@ export interface components {
         LoginBody: {
             password: string;
             username: string;
+        };
+        /** LoraOut */
+        LoraOut: {
+            /** @description The base model its metadata names, if it names one */
+            base?: string | null;
+            /** @description Its path inside the data folder's loras/ (what a LoRA node's `lora` takes) */
+            name: string;
+            size_bytes: number;
         };
         /** Me */
         Me: {
@@ -1889,6 +1991,9 @@ export interface components {
         NodeIn: {
             /** @default false */
             bypass: boolean;
+            collapsed?: boolean | null;
+            /** @enum {null|string} */
+            color?: "red" | "orange" | "yellow" | "green" | "teal" | "blue" | "purple" | "pink" | null;
             params?: {
                 [key: string]: unknown;
             } | null;
@@ -1922,6 +2027,11 @@ export interface components {
             items: components["schemas"]["AssetOut"][];
             next_cursor?: string | null;
         };
+        /** Page[AuditEntryOut] */
+        Page_AuditEntryOut_: {
+            items: components["schemas"]["AuditEntryOut"][];
+            next_cursor?: string | null;
+        };
         /** Page[CommitOut] */
         Page_CommitOut_: {
             items: components["schemas"]["CommitOut"][];
@@ -1935,6 +2045,11 @@ export interface components {
         /** Page[InviteOut] */
         Page_InviteOut_: {
             items: components["schemas"]["InviteOut"][];
+            next_cursor?: string | null;
+        };
+        /** Page[LoraOut] */
+        Page_LoraOut_: {
+            items: components["schemas"]["LoraOut"][];
             next_cursor?: string | null;
         };
         /** Page[MemberOut] */
@@ -1965,6 +2080,11 @@ export interface components {
         /** Page[TokenOut] */
         Page_TokenOut_: {
             items: components["schemas"]["TokenOut"][];
+            next_cursor?: string | null;
+        };
+        /** Page[VaeOut] */
+        Page_VaeOut_: {
+            items: components["schemas"]["VaeOut"][];
             next_cursor?: string | null;
         };
         /** Page[WebhookOut] */
@@ -2829,6 +2949,15 @@ export interface components {
             is_guest: boolean;
             username: string;
         };
+        /** VaeOut */
+        VaeOut: {
+            /** @description Its latent channels (a model working in another number refuses it) */
+            latent_channels: number;
+            /** @description The folder's name in the data folder's models/ (what a node's `vae` takes) */
+            name: string;
+            /** @description The diffusers autoencoder class */
+            vae_class: string;
+        };
         /** WebhookIn */
         WebhookIn: {
             /** @default  */
@@ -2893,6 +3022,166 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    ApiV1AdminAuditListEntries: {
+        parameters: {
+            query?: {
+                /** @description Actions (repeatable), or families: `user` is every user.* action */
+                action?: string[] | null;
+                /** @description Who acted: a user id or username (also 'command line', 'anonymous') */
+                by?: string | null;
+                /** @description A target's id or label */
+                target?: string | null;
+                /** @description From this time (ISO 8601; UTC when no offset is given) */
+                from?: string | null;
+                /** @description Before this time */
+                to?: string | null;
+                /** @description Text in a name, an address, a label or the details */
+                q?: string | null;
+                /** @description The `next_cursor` of the previous page (omit it for the first page). */
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AuditEntryOut_"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1AdminAuditExportExport: {
+        parameters: {
+            query?: {
+                /** @description Actions (repeatable), or families: `user` is every user.* action */
+                action?: string[] | null;
+                /** @description Who acted: a user id or username (also 'command line', 'anonymous') */
+                by?: string | null;
+                /** @description A target's id or label */
+                target?: string | null;
+                /** @description From this time (ISO 8601; UTC when no offset is given) */
+                from?: string | null;
+                /** @description Before this time */
+                to?: string | null;
+                /** @description Text in a name, an address, a label or the details */
+                q?: string | null;
+                format?: "csv" | "json";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Stream Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ApiV1AdminInvitesListInvites: {
         parameters: {
             query?: never;
@@ -4789,6 +5078,71 @@ export interface operations {
             };
         };
     };
+    ApiV1ModelsLorasListLoras: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_LoraOut_"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ApiV1ModelsUsageModelUsage: {
         parameters: {
             query?: never;
@@ -4805,6 +5159,71 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UsageOut"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ModelsVaesListVaes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_VaeOut_"];
                 };
             };
             /** @description The request is not valid; `detail` says which field and why. */

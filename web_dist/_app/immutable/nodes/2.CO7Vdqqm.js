@@ -1,0 +1,1 @@
+import{_ as m}from"../chunks/iNUDRzES.js";export{m as component};
