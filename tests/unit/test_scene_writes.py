@@ -85,3 +85,30 @@ def test_a_scene_write_changes_no_index_row_but_its_projects(client: TestClient,
     assert not [s for s in seen if "project_tags" in s], "a scene write reads or rewrites the project's tags"
     again = client.get(f"/api/v1/projects/{project['id']}").json()
     assert again["scene_count"] == 6 and again["tags"] == ["noir", "short"]
+
+
+def test_creating_scenes_one_after_another_lists_the_scenes_folder_no_more(client: TestClient,
+                                                                           settings: Settings) -> None:
+    """A new scene is numbered by the count of scene files, kept while the folder is unchanged: listing a folder
+    of thousands of scenes under the project's lock, twice per creation, made each creation slower than the last.
+    A file added or removed by anyone else is still counted."""
+    csrf = _admin(client)
+    project, folder, _ = _project_with_scenes(client, settings, csrf)
+    url = f"/api/v1/projects/{project['id']}/scenes"
+    assert client.post(url, json={"name": "First"}, headers=csrf).status_code == 201  # the count is kept from here
+
+    with opened() as seen:
+        made = [client.post(url, json={"name": f"Burst {i}"}, headers=csrf).json() for i in range(3)]
+    listed = [entry for entry in seen if entry.startswith(("os.scandir", "os.listdir", "glob.glob"))
+              and entry.rstrip("/").endswith("scenes")]
+    assert not listed, listed
+    assert [scene["order"] for scene in made] == [6, 7, 8]
+
+    (folder / "scenes" / "sc_byhand.json").write_text(  # a file put there by hand
+        '{"name": "By hand", "order": 9, "graph": {"nodes": {}, "edges": {}}}')
+    assert client.post(url, json={"name": "After"}, headers=csrf).json()["order"] == 10
+    assert client.delete(f"{url}/{made[0]['id']}", headers=csrf).status_code == 204
+    assert client.post(url, json={"name": "Last"}, headers=csrf).json()["order"] == 10  # the damaged file counts
+    names = [s["name"] for s in client.get(url).json()["items"]]
+    assert names[-4:] == ["Burst 2", "By hand", "After", "Last"], names
+    assert client.get(f"/api/v1/projects/{project['id']}").json()["scene_count"] == 11

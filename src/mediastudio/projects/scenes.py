@@ -78,9 +78,10 @@ def create_scene(db: Session, settings: Settings, actor: User, project_id: str, 
     folder = project_folder(settings, project)
     with ProjectRepo(folder).lock:
         scene_id = new_id("sc")
-        scene = {"id": scene_id, "name": _clean_name(name), "order": content.count_scenes(folder),
-                 "graph": stored.model_dump()}
+        order = content.SCENE_COUNTS.kept_count(folder)  # a new scene comes last
+        scene = {"id": scene_id, "name": _clean_name(name), "order": order, "graph": stored.model_dump()}
         content.write_scene(folder, scene)
+        content.SCENE_COUNTS.keep(folder, order + 1)
         saved = save(settings, project, actor, f"Added scene '{scene['name']}'", kind="scene",
                      deferred=[content.scene_path(folder, scene_id)])
     record(db, settings, project, actor, saved, refresh="scenes")
@@ -122,6 +123,7 @@ def duplicate_scene(db: Session, settings: Settings, actor: User, project_id: st
         scenes.insert(scenes.index(next(s for s in scenes if s["id"] == scene_id)) + 1, copy_)
         content.write_scene(folder, {**copy_, "order": 0})
         written = [content.scene_path(folder, copy_["id"]), *_renumber(folder, scenes)]
+        content.SCENE_COUNTS.forget(folder)  # the folder's time tells too; this does not rely on it
         saved = save(settings, project, actor, f"Duplicated scene '{source['name']}'", kind="scene",
                      deferred=written)
         answer = _found(folder, project_id, copy_["id"])
@@ -136,5 +138,6 @@ def delete_scene(db: Session, settings: Settings, actor: User, project_id: str, 
         scene = _found(folder, project_id, scene_id)
         content.scene_path(folder, scene_id).unlink()
         written = [content.scene_path(folder, scene_id), *_renumber(folder, content.read_scenes(folder))]
+        content.SCENE_COUNTS.forget(folder)  # the folder's time tells too; this does not rely on it
         saved = save(settings, project, actor, f"Deleted scene '{scene['name']}'", kind="scene", deferred=written)
     record(db, settings, project, actor, saved, refresh="scenes")

@@ -71,7 +71,7 @@ def sync_index(db: Session, settings: Settings, project: Project, *, meta: bool 
             project.tags = " ".join(found.get("tags") or [])
             _sync_tags(db, project, found.get("tags") or [])
     if scenes:
-        project.scene_count = content.count_scenes(folder)
+        project.scene_count = content.SCENE_COUNTS.count(folder)
     db.add(project)
     return project
 
