@@ -4,16 +4,19 @@ writers of one project do not queue behind one another's database work."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from litestar.testing import TestClient
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from test_scene_reads import _admin, opened
 
+from mediastudio.projects.repo import PENDING, ProjectRepo
 from mediastudio.settings import Settings
 
 
@@ -112,3 +115,34 @@ def test_creating_scenes_one_after_another_lists_the_scenes_folder_no_more(clien
     names = [s["name"] for s in client.get(url).json()["items"]]
     assert names[-4:] == ["Burst 2", "By hand", "After", "Last"], names
     assert client.get(f"/api/v1/projects/{project['id']}").json()["scene_count"] == 11
+
+
+def test_a_new_scene_is_fsynced_before_its_answer_and_holds_its_project_for_one_fsync(
+        client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Durable when answered (its file, its name in the folder, its line in the pending journal: each fsynced), and
+    the other writers of the project wait only for the file's fsync: the folder's and the journal's come after
+    the creation lets go of the project, before it answers."""
+    csrf = _admin(client)
+    project = client.post("/api/v1/projects", json={"name": "Durable"}, headers=csrf).json()
+    folder = next(Path(settings.data_dir, "workspaces").glob(f"*/projects/{project['id']}"))
+    lock = ProjectRepo(folder).lock
+    synced: list[tuple[str, bool]] = []
+    fsync = os.fsync
+
+    def recorded(fd: int) -> None:
+        fsync(fd)
+        synced.append((os.readlink(f"/proc/self/fd/{fd}"), lock._is_owned()))  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(os, "fsync", recorded)
+    created = client.post(f"/api/v1/projects/{project['id']}/scenes", json={"name": "Kept"}, headers=csrf)
+    assert created.status_code == 201, created.text
+    monkeypatch.undo()
+
+    scene = created.json()["id"]
+    assert len(synced) == 3, synced
+    (written, written_held), (named, named_held), (journal, journal_held) = synced
+    assert Path(written).parent == folder / "scenes" and Path(written).name.startswith(f".{scene}.json.")
+    assert written_held
+    assert (Path(named), named_held) == (folder / "scenes", False)
+    assert (Path(journal), journal_held) == (folder / ".git" / PENDING, False)
+    assert any(scene in change.paths[0] for change in ProjectRepo(folder).pending())
