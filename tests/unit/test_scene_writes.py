@@ -4,16 +4,19 @@ writers of one project do not queue behind one another's database work."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from litestar.testing import TestClient
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from test_scene_reads import _admin, opened
 
+from mediastudio.projects.repo import PENDING, ProjectRepo
 from mediastudio.settings import Settings
 
 
@@ -85,3 +88,61 @@ def test_a_scene_write_changes_no_index_row_but_its_projects(client: TestClient,
     assert not [s for s in seen if "project_tags" in s], "a scene write reads or rewrites the project's tags"
     again = client.get(f"/api/v1/projects/{project['id']}").json()
     assert again["scene_count"] == 6 and again["tags"] == ["noir", "short"]
+
+
+def test_creating_scenes_one_after_another_lists_the_scenes_folder_no_more(client: TestClient,
+                                                                           settings: Settings) -> None:
+    """A new scene is numbered by the count of scene files, kept while the folder is unchanged: listing a folder
+    of thousands of scenes under the project's lock, twice per creation, made each creation slower than the last.
+    A file added or removed by anyone else is still counted."""
+    csrf = _admin(client)
+    project, folder, _ = _project_with_scenes(client, settings, csrf)
+    url = f"/api/v1/projects/{project['id']}/scenes"
+    assert client.post(url, json={"name": "First"}, headers=csrf).status_code == 201  # the count is kept from here
+
+    with opened() as seen:
+        made = [client.post(url, json={"name": f"Burst {i}"}, headers=csrf).json() for i in range(3)]
+    listed = [entry for entry in seen if entry.startswith(("os.scandir", "os.listdir", "glob.glob"))
+              and entry.rstrip("/").endswith("scenes")]
+    assert not listed, listed
+    assert [scene["order"] for scene in made] == [6, 7, 8]
+
+    (folder / "scenes" / "sc_byhand.json").write_text(  # a file put there by hand
+        '{"name": "By hand", "order": 9, "graph": {"nodes": {}, "edges": {}}}')
+    assert client.post(url, json={"name": "After"}, headers=csrf).json()["order"] == 10
+    assert client.delete(f"{url}/{made[0]['id']}", headers=csrf).status_code == 204
+    assert client.post(url, json={"name": "Last"}, headers=csrf).json()["order"] == 10  # the damaged file counts
+    names = [s["name"] for s in client.get(url).json()["items"]]
+    assert names[-4:] == ["Burst 2", "By hand", "After", "Last"], names
+    assert client.get(f"/api/v1/projects/{project['id']}").json()["scene_count"] == 11
+
+
+def test_a_new_scene_is_fsynced_before_its_answer_and_holds_its_project_for_one_fsync(
+        client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Durable when answered (its file, its name in the folder, its line in the pending journal: each fsynced), and
+    the other writers of the project wait only for the file's fsync: the folder's and the journal's come after
+    the creation lets go of the project, before it answers."""
+    csrf = _admin(client)
+    project = client.post("/api/v1/projects", json={"name": "Durable"}, headers=csrf).json()
+    folder = next(Path(settings.data_dir, "workspaces").glob(f"*/projects/{project['id']}"))
+    lock = ProjectRepo(folder).lock
+    synced: list[tuple[str, bool]] = []
+    fsync = os.fsync
+
+    def recorded(fd: int) -> None:
+        fsync(fd)
+        synced.append((os.readlink(f"/proc/self/fd/{fd}"), lock._is_owned()))  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(os, "fsync", recorded)
+    created = client.post(f"/api/v1/projects/{project['id']}/scenes", json={"name": "Kept"}, headers=csrf)
+    assert created.status_code == 201, created.text
+    monkeypatch.undo()
+
+    scene = created.json()["id"]
+    assert len(synced) == 3, synced
+    (written, written_held), (named, named_held), (journal, journal_held) = synced
+    assert Path(written).parent == folder / "scenes" and Path(written).name.startswith(f".{scene}.json.")
+    assert written_held
+    assert (Path(named), named_held) == (folder / "scenes", False)
+    assert (Path(journal), journal_held) == (folder / ".git" / PENDING, False)
+    assert any(scene in change.paths[0] for change in ProjectRepo(folder).pending())

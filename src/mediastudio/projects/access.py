@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import TypeVar, cast
 
+from sqlalchemy import BindParameter, bindparam
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from mediastudio.auth.tables import User
 from mediastudio.db import Database
@@ -26,16 +29,24 @@ def project_folder(settings: Settings, project: Project | ProjectView) -> Path:
     return settings.data_dir / "workspaces" / project.workspace_id / where / project.id
 
 
+@cache
+def _rights_query() -> Select[Project, str, str, str]:
+    """The rights check's query, built once: building it and its cache key anew took several times as long as
+    running it (1.0–1.6 ms against 0.15–0.26 ms, on every write). `user_id` and `project_id` are bound when it
+    runs."""
+    user_id: BindParameter[str] = bindparam("user_id")
+    return (select(Project, Membership.role, Workspace.default_project_role, ProjectRoleOverride.role)
+            .outerjoin(Workspace, col(Workspace.id) == col(Project.workspace_id))
+            .outerjoin(Membership, (col(Membership.workspace_id) == col(Project.workspace_id))
+                       & (col(Membership.user_id) == user_id))
+            .outerjoin(ProjectRoleOverride, (col(ProjectRoleOverride.project_id) == col(Project.id))
+                       & (col(ProjectRoleOverride.user_id) == user_id))
+            .where(col(Project.id) == bindparam("project_id")))
+
+
 def project_and_role(db: Session, user: User, project_id: str) -> tuple[Project | None, ProjectRole | None]:
     """The project (None: there is none) and the caller's role on it (None: not a member), in one query."""
-    row = db.exec(
-        select(Project, Membership.role, Workspace.default_project_role, ProjectRoleOverride.role)
-        .outerjoin(Workspace, col(Workspace.id) == col(Project.workspace_id))
-        .outerjoin(Membership, (col(Membership.workspace_id) == col(Project.workspace_id))
-                   & (col(Membership.user_id) == user.id))
-        .outerjoin(ProjectRoleOverride, (col(ProjectRoleOverride.project_id) == col(Project.id))
-                   & (col(ProjectRoleOverride.user_id) == user.id))
-        .where(col(Project.id) == project_id)).first()
+    row = db.exec(_rights_query(), params={"user_id": user.id, "project_id": project_id}).first()
     if row is None:
         return None, None
     project, membership, default, override = row

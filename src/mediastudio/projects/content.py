@@ -11,6 +11,7 @@ import json
 import os
 import re
 import stat
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +148,66 @@ def count_scenes(folder: Path) -> int:
             return sum(1 for e in entries if e.name.endswith(".json") and not e.name.startswith("."))
     except FileNotFoundError:
         return 0
+
+
+def _scenes_stamp(folder: Path) -> int | None:
+    try:
+        return os.stat(folder / "scenes").st_mtime_ns
+    except FileNotFoundError:
+        return None
+
+
+class SceneCounts:
+    """How many scene files each project folder holds, kept beside the `scenes` folder's modification time (ns).
+
+    Counting lists the folder (1.5 ms at 3,000 scenes), and a new scene is numbered by the count under the
+    folder's lock, where every other writer of the project waits: a count is given again while the folder's time
+    is the one it was kept with. Any file added or removed there, by this process or another (a worker, a
+    restore, a person), gives the folder a new time: on filesystems with fine-grained times (ext4, xfs, btrfs
+    and tmpfs since Linux 6.13) a change made after the time was read always does. Only a holder of the
+    folder's lock keeps a count (`kept_count`, `keep`), so two writers never race to keep theirs."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+
+    def count(self, folder: Path) -> int:
+        """The count kept, if the folder is unchanged since; else the folder is listed (and nothing kept)."""
+        stamp = _scenes_stamp(folder)
+        with self._lock:
+            kept = self._kept.get(str(folder))
+        if stamp is not None and kept is not None and kept[0] == stamp:
+            return kept[1]
+        return count_scenes(folder)
+
+    def kept_count(self, folder: Path) -> int:
+        """`count`, for a holder of the folder's lock, which keeps what it listed."""
+        stamp = _scenes_stamp(folder)
+        with self._lock:
+            kept = self._kept.get(str(folder))
+        if stamp is not None and kept is not None and kept[0] == stamp:
+            return kept[1]
+        counted = count_scenes(folder)  # the time was read first: a change while listing leaves it stale
+        if stamp is not None:
+            with self._lock:
+                self._kept[str(folder)] = (stamp, counted)
+        return counted
+
+    def keep(self, folder: Path, count: int) -> None:
+        """A holder of the folder's lock that just added or removed scene files: the folder now holds `count`."""
+        stamp = _scenes_stamp(folder)
+        with self._lock:
+            if stamp is None:
+                self._kept.pop(str(folder), None)
+            else:
+                self._kept[str(folder)] = (stamp, count)
+
+    def forget(self, folder: Path) -> None:
+        with self._lock:
+            self._kept.pop(str(folder), None)
+
+
+SCENE_COUNTS = SceneCounts()  # one per process, as the folder locks are
 
 
 def write_scene(folder: Path, scene: dict[str, Any]) -> None:

@@ -15,7 +15,8 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
+    """Make the names in `folder` durable (a rename into it survives a power cut)."""
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -23,8 +24,10 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, fsync it, rename it over `path`, fsync the folder."""
+def write_atomic(path: Path, data: bytes, *, sync_folder: bool = True) -> None:
+    """Write to a temporary file in the same folder, fsync it, rename it over `path`, fsync the folder.
+    `sync_folder=False` leaves the last step to the caller (`fsync_folder(path.parent)`), who takes it before
+    answering, after letting go of a lock: writers queued on that lock then need not wait for it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -36,11 +39,12 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    if sync_folder:
+        fsync_folder(path.parent)
 
 
-def write_json(path: Path, value: Any) -> None:
-    write_atomic(path, canonical_json(value).encode())
+def write_json(path: Path, value: Any, *, sync_folder: bool = True) -> None:
+    write_atomic(path, canonical_json(value).encode(), sync_folder=sync_folder)
 
 
 def read_json(path: Path) -> Any:

@@ -281,11 +281,12 @@ class ProjectRepo:
         return str(done.returncode) if status else done.stdout
 
     def commit_later(self, message: str, author: Author, *, kind: str | None, paths: list[Path],
-                     window_s: float) -> None:
+                     window_s: float, sync: bool = True) -> None:
         """Record a change whose files (`paths`, written atomically and fsynced, or removed) are on disk and
         commit it within `window_s` seconds, together with the other changes of that window. Durable when it
         returns: the journal line is fsynced, and a start after a crash commits it (`recover`). Only these
-        files go into its commit: what a live scene wrote meanwhile is committed by its room, as its own."""
+        files go into its commit: what a live scene wrote meanwhile is committed by its room, as its own.
+        `sync=False`: the line is written, not fsynced; the caller calls `sync_pending` before it answers."""
         relative = tuple(os.fspath(p.relative_to(self.path)) for p in paths)
         if not relative:
             raise ValueError("a deferred change names the files it changed")
@@ -293,10 +294,23 @@ class ProjectRepo:
             fd = os.open(self.path / ".git" / PENDING, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 os.write(fd, PendingChange(message, author, kind, relative).line())
-                os.fsync(fd)
+                if sync:
+                    os.fsync(fd)
             finally:
                 os.close(fd)
         _schedule(self.path, window_s)
+
+    def sync_pending(self) -> None:
+        """fsync the pending journal (after `commit_later(sync=False)`); needs no lock. A journal committed and
+        removed meanwhile took the change into a commit, and the change's files are on disk."""
+        try:
+            fd = os.open(self.path / ".git" / PENDING, os.O_RDONLY)
+        except FileNotFoundError:
+            return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     @contextmanager
     def _journal_locked(self) -> Iterator[None]:

@@ -14,6 +14,7 @@ from mediastudio.errors import BadRequest, NotFound
 from mediastudio.graph import Graph, GraphIn
 from mediastudio.projects import content
 from mediastudio.projects.access import project_folder, require
+from mediastudio.projects.files import fsync_folder, write_json
 from mediastudio.projects.repo import ProjectRepo
 from mediastudio.projects.service import record, save
 from mediastudio.settings import Settings
@@ -76,13 +77,21 @@ def create_scene(db: Session, settings: Settings, actor: User, project_id: str, 
     project, _ = require(db, actor, project_id, "edit")
     stored = graph.stored() if graph else Graph(nodes={}, edges={})
     folder = project_folder(settings, project)
-    with ProjectRepo(folder).lock:
-        scene_id = new_id("sc")
-        scene = {"id": scene_id, "name": _clean_name(name), "order": content.count_scenes(folder),
-                 "graph": stored.model_dump()}
-        content.write_scene(folder, scene)
-        saved = save(settings, project, actor, f"Added scene '{scene['name']}'", kind="scene",
-                     deferred=[content.scene_path(folder, scene_id)])
+    scene_id, scene_name, graph_dict = new_id("sc"), _clean_name(name), stored.model_dump()
+    path = content.scene_path(folder, scene_id)
+    repo = ProjectRepo(folder)
+    # Every writer of the project waits while this one holds the folder: it does there only what the scene's
+    # number needs (the count, the file, the journal's line) and takes the fsyncs of the folder and the journal
+    # after letting go, before it answers (concurrent fsyncs of one folder share the disk's flush).
+    with repo.lock:
+        order = content.SCENE_COUNTS.kept_count(folder)  # a new scene comes last
+        scene = {"id": scene_id, "name": scene_name, "order": order, "graph": graph_dict}
+        write_json(path, scene, sync_folder=False)  # the file itself is fsynced before its rename
+        content.SCENE_COUNTS.keep(folder, order + 1)
+        saved = save(settings, project, actor, f"Added scene '{scene_name}'", kind="scene", deferred=[path],
+                     sync=False)
+    fsync_folder(path.parent)
+    repo.sync_pending()
     record(db, settings, project, actor, saved, refresh="scenes")
     return scene
 
@@ -122,6 +131,7 @@ def duplicate_scene(db: Session, settings: Settings, actor: User, project_id: st
         scenes.insert(scenes.index(next(s for s in scenes if s["id"] == scene_id)) + 1, copy_)
         content.write_scene(folder, {**copy_, "order": 0})
         written = [content.scene_path(folder, copy_["id"]), *_renumber(folder, scenes)]
+        content.SCENE_COUNTS.forget(folder)  # the folder's time tells too; this does not rely on it
         saved = save(settings, project, actor, f"Duplicated scene '{source['name']}'", kind="scene",
                      deferred=written)
         answer = _found(folder, project_id, copy_["id"])
@@ -136,5 +146,6 @@ def delete_scene(db: Session, settings: Settings, actor: User, project_id: str, 
         scene = _found(folder, project_id, scene_id)
         content.scene_path(folder, scene_id).unlink()
         written = [content.scene_path(folder, scene_id), *_renumber(folder, content.read_scenes(folder))]
+        content.SCENE_COUNTS.forget(folder)  # the folder's time tells too; this does not rely on it
         saved = save(settings, project, actor, f"Deleted scene '{scene['name']}'", kind="scene", deferred=written)
     record(db, settings, project, actor, saved, refresh="scenes")

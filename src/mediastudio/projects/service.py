@@ -71,7 +71,7 @@ def sync_index(db: Session, settings: Settings, project: Project, *, meta: bool 
             project.tags = " ".join(found.get("tags") or [])
             _sync_tags(db, project, found.get("tags") or [])
     if scenes:
-        project.scene_count = content.count_scenes(folder)
+        project.scene_count = content.SCENE_COUNTS.count(folder)
     db.add(project)
     return project
 
@@ -106,13 +106,15 @@ class Saved:
 
 def save(settings: Settings, project: Project, actor: User, message: str, kind: str = "edit",
          extra: dict[str, str] | None = None, allow_empty: bool = False,
-         deferred: list[Path] | None = None) -> Saved:
+         deferred: list[Path] | None = None, sync: bool = True) -> Saved:
     """The folder's part of `commit`, with no database work: a caller holding the folder's lock does this under
     it and `record`s the change in the index after letting go, so the writers of a project queue for its files
-    only, never behind one another's database work."""
+    only, never behind one another's database work. `sync=False`: the pending journal is not fsynced (the
+    caller calls `ProjectRepo.sync_pending` after letting go, before it answers)."""
     repo = ProjectRepo(project_folder(settings, project))
     if deferred and settings.commit_window_s > 0 and not extra and not allow_empty:
-        repo.commit_later(message, author_of(actor), kind=kind, paths=deferred, window_s=settings.commit_window_s)
+        repo.commit_later(message, author_of(actor), kind=kind, paths=deferred, window_s=settings.commit_window_s,
+                          sync=sync)
         return Saved(message, None, True)
     sha = repo.commit_all(message, author_of(actor), kind=kind, extra=extra, allow_empty=allow_empty)
     return Saved(message, sha, sha is not None)
