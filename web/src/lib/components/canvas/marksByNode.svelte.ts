@@ -17,11 +17,14 @@ export class MarksByNode {
 	#boxes = new Map<string, Box>();
 	#shown: ReadonlyMap<string, NodeMarks> = new Map();
 
-	/** Node `id`'s marks (undefined: no one's); a reader follows this node's alone. */
-	of(id: string): NodeMarks | undefined {
+	/**
+	 * Node `id`'s marks, as `.current` (undefined: no one's); a reader follows this node's alone. Not to be read
+	 * in the `$derived` that calls this: Svelte does not follow state that a derived made while it ran.
+	 */
+	follow(id: string): { readonly current: NodeMarks | undefined } {
 		let box = this.#boxes.get(id);
 		if (!box) this.#boxes.set(id, (box = new Box(this.#shown.get(id))));
-		return box.current;
+		return box;
 	}
 
 	/** Shows `marks` (from `marksOf`, which keeps the entry of a node whose marks did not change). */

@@ -53,7 +53,8 @@ export function marksOf(peers: readonly Peer[], previous: ReadonlyMap<string, No
 
 /** What each node reads: its own marks (a change of someone's selection tells the nodes it concerns alone). */
 export interface NodeMarksSource {
-	of(nodeId: string): NodeMarks | undefined;
+	/** Read `.current` in another `$derived` than the one that calls this (see MarksByNode). */
+	follow(nodeId: string): { readonly current: NodeMarks | undefined };
 }
 
 export function setRemoteMarks(marks: RemoteMarks): void {
