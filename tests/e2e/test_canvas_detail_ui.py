@@ -99,6 +99,7 @@ def test_zoomed_out_nodes_are_plain_cards_of_the_same_shape_and_zoomed_in_full_a
     near_edges = _edge_paths(page)
     assert near["zoom"] >= 0.75, near["zoom"]
     screenshot(page, "canvas-detail-near")
+    expect(page.locator(".svelte-flow__background")).to_be_visible()  # the dot grid, near
 
     # Zoomed out again (the canvas's − button): plain cards, of the full cards' shape.
     zoom_out = page.locator(".svelte-flow__controls-zoomout")
@@ -111,6 +112,8 @@ def test_zoomed_out_nodes_are_plain_cards_of_the_same_shape_and_zoomed_in_full_a
     far = page.evaluate(SHAPES)
     assert far["zoom"] < 0.3, far["zoom"]
     screenshot(page, "canvas-detail-far")
+    # Far, no dot grid (its dots are under a pixel; redrawing them was much of a pan's raster work).
+    expect(page.locator(".svelte-flow__background")).to_be_hidden()
 
     for node_id, full in near["shapes"].items():
         card = far["shapes"][node_id]

@@ -11,6 +11,7 @@
 import { getContext, setContext } from 'svelte';
 import type { InternalNode } from '@xyflow/svelte';
 import type { PortView } from './flow';
+import { RemeasureQueue } from './remeasure';
 
 /** Below this zoom nodes are drawn as plain cards. */
 export const FAR_ZOOM = 0.5;
@@ -20,6 +21,11 @@ export const isFar = (zoom: number): boolean => zoom < FAR_ZOOM;
 export interface CanvasDetail {
 	/** The canvas is zoomed out below `FAR_ZOOM`. */
 	readonly far: boolean;
+}
+
+/** What the nodes and the viewport's watcher get: the detail, and when a full card may be drawn to be measured. */
+export interface CanvasDetailContext extends CanvasDetail {
+	readonly remeasure: RemeasureQueue;
 }
 
 /** A handle of a plain card: where the full card had it, relative to the node's top-left corner. */
@@ -66,10 +72,16 @@ export function farCardOf(node: Measured | undefined, inputs: readonly PortView[
 
 const KEY = Symbol('canvas detail');
 
-export function setCanvasDetail(detail: CanvasDetail): void {
-	setContext(KEY, detail);
+export function setCanvasDetail(detail: CanvasDetail): CanvasDetailContext {
+	const remeasure = new RemeasureQueue();
+	return setContext(KEY, {
+		get far() {
+			return detail.far;
+		},
+		remeasure
+	});
 }
 
-export function getCanvasDetail(): CanvasDetail | undefined {
-	return getContext<CanvasDetail | undefined>(KEY);
+export function getCanvasDetail(): CanvasDetailContext | undefined {
+	return getContext<CanvasDetailContext | undefined>(KEY);
 }

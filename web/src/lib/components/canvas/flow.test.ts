@@ -241,6 +241,30 @@ describe('reconcile: positions, edges and what Svelte Flow owns', () => {
 		expect(byId(second.nodes, 't').data.summary).toBe('512×512 · 40 steps');
 	});
 
+	it("a node snapshot the scene document kept is not worked out again: its data is the very same object", () => {
+		// The scene document hands out a new snapshot only for a node that changed; ports and summaries of the
+		// 300 others are not worked out again for each remote edit.
+		const first = reconcile(empty, SCENE, false, typeOf);
+		const again = reconcile(empty, SCENE, false, typeOf);
+		expect(again.nodes.every((n, i) => n.data === first.nodes[i]!.data)).toBe(true);
+		const changed = { ...SCENE, nodes: { ...SCENE.nodes, t: { ...SCENE.nodes['t']!, params: { steps: 40 } } } };
+		const second = reconcile(first, changed, false, typeOf);
+		expect(byId(second.nodes, 't').data.summary).toBe('512×512 · 40 steps');
+		expect(byId(second.nodes, 'p')).toBe(byId(first.nodes, 'p'));
+	});
+
+	it('a kept node snapshot still shows a new edge to it, and a type that became known', () => {
+		const lone = graph({ s: node({ type: 'seed', position: at(0, 0) }), t: node({ type: 'text_to_image', position: at(300, 0) }) });
+		const first = reconcile(empty, lone, false, typeOf);
+		expect(byId(first.nodes, 's').data.outputs[0]!.connected).toBe(false);
+		const linked = { nodes: lone.nodes, edges: graph({}, [e('s', 'seed', 't', 'seed')]).edges };
+		const second = reconcile(first, linked, false, typeOf);
+		expect(byId(second.nodes, 's').data.outputs[0]!.connected).toBe(true);
+		const untyped = reconcile(empty, lone, false, () => undefined);
+		expect(byId(untyped.nodes, 't').data.typed).toBe(false);
+		expect(byId(reconcile(untyped, lone, false, typeOf).nodes, 't').data.typed).toBe(true);
+	});
+
 	it('the node order follows the graph, and a reordered graph is a new array', () => {
 		const first = reconcile(empty, SCENE, false, typeOf);
 		const reversed = graph(Object.fromEntries(Object.entries(SCENE.nodes).reverse()), Object.values(SCENE.edges));

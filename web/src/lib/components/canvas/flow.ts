@@ -191,6 +191,29 @@ function sameOr<T>(previous: readonly T[], next: T[]): T[] {
 	return previous.length === next.length && next.every((item, i) => item === previous[i]) ? (previous as T[]) : next;
 }
 
+/** What a node of the graph shows, from its stored snapshot, its type and the ports its edges use. */
+function dataOf(stored: GraphNode, known: NodeType | undefined, used: { inputs: Set<string>; outputs: Set<string> }): GraphNodeData {
+	const { inputs, outputs } = portsOf(stored, known, used);
+	return {
+		// A node given no title holds its type id as one (the server's reading): its type's title shows.
+		title: stored.title && stored.title !== stored.type ? stored.title : known?.title || humanize(stored.type),
+		type: stored.type,
+		typeTitle: stored.type === GENERIC_TYPE ? GENERIC_TYPE : (known?.title ?? stored.type),
+		category: known?.category ?? '',
+		typed: !!known && stored.type !== GENERIC_TYPE,
+		outputNode: known?.output_node ?? false,
+		inputs,
+		outputs,
+		summary: summarize(stored.type, stored.params ?? {}, known),
+		bypass: stored.bypass === true,
+		color: stored.color ?? null,
+		collapsed: stored.collapsed === true
+	};
+}
+
+/** Each stored node snapshot's data, with the type and the used ports it was worked out for. */
+const derived = new WeakMap<GraphNode, { known: NodeType | undefined; used: string; data: GraphNodeData }>();
+
 export interface Reconciled {
 	nodes: FlowNode[];
 	edges: Edge[];
@@ -220,26 +243,18 @@ export function reconcile(
 		const known = typeOf(stored.type);
 		const position = { x: stored.position?.x ?? 0, y: stored.position?.y ?? 0 };
 		positions.set(id, position);
-		const { inputs, outputs } = portsOf(stored, known, usedBy(id));
-		const data: GraphNodeData = {
-			// A node given no title holds its type id as one (the server's reading): its type's title shows.
-			title: stored.title && stored.title !== stored.type ? stored.title : known?.title || humanize(stored.type),
-			type: stored.type,
-			typeTitle: stored.type === GENERIC_TYPE ? GENERIC_TYPE : (known?.title ?? stored.type),
-			category: known?.category ?? '',
-			typed: !!known && stored.type !== GENERIC_TYPE,
-			outputNode: known?.output_node ?? false,
-			inputs,
-			outputs,
-			summary: summarize(stored.type, stored.params ?? {}, known),
-			bypass: stored.bypass === true,
-			color: stored.color ?? null,
-			collapsed: stored.collapsed === true
-		};
+		const use = usedBy(id);
+		const usedKey = `${[...use.inputs].join(',')}|${[...use.outputs].join(',')}`;
 		const prev = before.get(id);
+		// The scene document hands out a new snapshot of a node only when it changed: an untouched one keeps its
+		// data as worked out before (its ports and summary are not worked out again for every remote edit).
+		const memo = derived.get(stored);
+		let data = memo && memo.known === known && memo.used === usedKey ? memo.data : dataOf(stored, known, use);
+		if (prev && prev.data !== data && sameData(prev.data, data)) data = prev.data;
+		derived.set(stored, { known, used: usedKey, data });
 		// The user's own drag wins over the echo of its throttled writes (and over others' moves of it).
 		const shownAt = prev?.dragging ? prev.position : position;
-		if (prev && prev.position.x === shownAt.x && prev.position.y === shownAt.y && sameData(prev.data, data) && prev.draggable === !readonly) {
+		if (prev && prev.position.x === shownAt.x && prev.position.y === shownAt.y && prev.data === data && prev.draggable === !readonly) {
 			return prev;
 		}
 		return { ...prev, id, type: 'graph', position: shownAt, draggable: !readonly, data };

@@ -1,6 +1,7 @@
 /** Other people's marks on the canvas's nodes (their selection, their drag), handed to each node by context. */
 import { getContext, setContext } from 'svelte';
 import type { Peer, PeerUser } from '$lib/collab/awareness';
+import { followMarks } from './marksByNode.svelte';
 
 export interface NodeMarks {
 	/** Who has the node selected. */
@@ -50,10 +51,16 @@ export function marksOf(peers: readonly Peer[], previous: ReadonlyMap<string, No
 	return unchanged ? previous : marks;
 }
 
-export function setRemoteMarks(marks: RemoteMarks): void {
-	setContext(KEY, marks);
+/** What each node reads: its own marks (a change of someone's selection tells the nodes it concerns alone). */
+export interface NodeMarksSource {
+	/** Read `.current` in another `$derived` than the one that calls this (see MarksByNode). */
+	follow(nodeId: string): { readonly current: NodeMarks | undefined };
 }
 
-export function getRemoteMarks(): RemoteMarks | undefined {
-	return getContext<RemoteMarks | undefined>(KEY);
+export function setRemoteMarks(marks: RemoteMarks): void {
+	setContext<NodeMarksSource>(KEY, followMarks(() => marks.byNode));
+}
+
+export function getRemoteMarks(): NodeMarksSource | undefined {
+	return getContext<NodeMarksSource | undefined>(KEY);
 }

@@ -30,3 +30,18 @@ export function setNodeStatus(source: NodeStatusSource): void {
 export function getNodeStatus(): NodeStatusSource | undefined {
 	return getContext<NodeStatusSource | undefined>(KEY);
 }
+
+/** Whether two statuses show the same: the Scene View hands out fresh ones after every check of the scene. */
+export function sameStatus(a: NodeStatus | undefined, b: NodeStatus | undefined): boolean {
+	if (a === b) return true;
+	if (!a || !b) return false;
+	return (
+		a.state === b.state &&
+		a.step === b.step &&
+		a.total === b.total &&
+		a.error === b.error &&
+		(a.preview ?? null) === (b.preview ?? null) &&
+		a.problems.length === b.problems.length &&
+		a.problems.every((problem, i) => problem === b.problems[i])
+	);
+}
