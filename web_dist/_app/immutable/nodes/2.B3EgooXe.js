@@ -1,0 +1,1 @@
+import{_ as m}from"../chunks/B4nq2Lxh.js";export{m as component};

@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/iNUDRzES.js";export{m as component};
