@@ -544,7 +544,8 @@ def test_kill_9_after_a_shot_saved_its_result_leaves_no_duplicate_when_the_run_r
         client = set_up_admin(server.url)
         nodes, edges = t2i_graph(steps=1)
         nodes["a_shot"] = nodes.pop("shot") | {"params": {"name": "Quick"}}
-        edges = [e for e in edges if not e[0].endswith("->shot:images")] + [edge("generate", "image", "a_shot", "images")]
+        edges = [e for e in edges if not e[0].endswith("->shot:images")]
+        edges.append(edge("generate", "image", "a_shot", "images"))
         # Ordered after the first shot (its input is ready with it, and its id sorts after), then slow.
         nodes["b_refine"] = node("image_to_image", "Refine", steps=100, strength=1.0, guidance_scale=5.0)
         nodes["b_shot"] = node("shot", "Slow", name="Slow")
