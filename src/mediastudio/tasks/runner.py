@@ -332,12 +332,15 @@ class Runner:
         where = [col(Task.id) == task_id, col(Task.status) == "running"]
         if fields.get("status") == "succeeded":
             where.append(col(Task.cancel_requested) == False)  # noqa: E712
+        began = time.monotonic()
         try:
             with self.db.transaction() as db:
                 for write in writes:
                     write.files(db)
                 for write in writes:
                     write.rows(db)
+                if writes and "run_seconds" in fields:  # the run ends once what it made is saved, as before
+                    fields.update(finished_at=utcnow(), run_seconds=fields["run_seconds"] + time.monotonic() - began)
                 row = db.scalars(update(Task).where(*where)
                                  .values(**fields, updated_at=utcnow(),
                                          revision=func.max(Task.revision, after_revision) + 1)
