@@ -19,7 +19,7 @@ from mediastudio.graph import Graph, GraphNode
 from mediastudio.media.assets import get_asset, read_meta
 from mediastudio.models.advice import no_model
 from mediastudio.projects import content, scenes
-from mediastudio.projects.access import require
+from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.live import LiveScenes
 from mediastudio.settings import Settings
 from mediastudio.tasks.schemas import TaskOut
@@ -94,8 +94,10 @@ def _snapshot(database: Database, settings: Settings, user: User, project_id: st
     """(In a worker thread.) The scene, if `user` may do `action` on its project, with `live` (its live
     document's graph, read on the event loop) as the graph that runs, or the stored graph when no room is open."""
     with database.session() as db:
-        require(db, user, project_id, action)
-        scene = scenes.get_scene(db, settings, user, project_id, scene_id)
+        project, _ = require(db, user, project_id, action)  # `action` implies viewing: one check, not two
+    scene = content.read_scene(project_folder(settings, project), scene_id)
+    if scene is None:
+        raise scenes.no_such_scene(project_id, scene_id)
     return Snapshot(scene.get("name", ""), live or content.scene_graph(scene))
 
 
