@@ -160,12 +160,12 @@ def _asset_writer(ctx: TaskContext) -> Any:
                 owner = db.get(User, ctx.owner_id)
                 if owner is None:
                     raise TaskFailed("The account that started this run is gone.", code="no_owner")
-                new = prepare_assets(db, ctx.settings, owner, str(ctx.project_id), files, category="generated",
-                                     tags=tags, provenance=provenance)
+                made = prepare_assets(db, ctx.settings, owner, str(ctx.project_id), files, category="generated",
+                                      tags=tags, provenance=provenance)
         except BaseException:  # refused (the owner's storage quota, their rights): the results' new blobs go
             discard_new_blobs(ctx.db, ctx.blobs, created)
             raise
-        ctx.with_outcome(_Results(ctx, new, shots, created))
-        return new.ids
+        ctx.with_outcome(_Results(ctx, made, shots, created))
+        return made.ids
 
     return write
