@@ -527,3 +527,51 @@ def test_results_of_runs_in_one_commit_window_share_a_commit(tmp_path: Path, tin
     finally:
         server.stop()
 
+
+
+def test_kill_9_after_a_shot_saved_its_result_leaves_no_duplicate_when_the_run_runs_again(tmp_path: Path,
+                                                                                          tiny_model: Path) -> None:
+    """A run's results are recorded with its outcome, in the transaction that records it: a server killed after
+    the first of two shots made its picture, while the second still runs, has recorded neither; the run runs
+    again at the next start and leaves each result once (in the index and as a file), nothing lost."""
+    import signal
+
+    added = subprocess.run([sys.executable, "-m", "mediastudio", "models", "add", str(tiny_model), "--data-dir",
+                            str(tmp_path / "data")], capture_output=True, text=True, timeout=60)
+    assert added.returncode == 0, added.stderr
+    server = start_server(tmp_path, env=ENV)
+    try:
+        client = set_up_admin(server.url)
+        nodes, edges = t2i_graph(steps=1)
+        nodes["a_shot"] = nodes.pop("shot") | {"params": {"name": "Quick"}}
+        edges = [e for e in edges if not e[0].endswith("->shot:images")]
+        edges.append(edge("generate", "image", "a_shot", "images"))
+        # Ordered after the first shot (its input is ready with it, and its id sorts after), then slow.
+        nodes["b_refine"] = node("image_to_image", "Refine", steps=100, strength=1.0, guidance_scale=5.0)
+        nodes["b_shot"] = node("shot", "Slow", name="Slow")
+        edges += [edge("generate", "image", "b_refine", "image"), edge("prompt", "text", "b_refine", "prompt"),
+                  edge("model", "model", "b_refine", "model"), edge("b_refine", "image", "b_shot", "images")]
+        project_id, scene_id = scene_with(client, nodes, edges)
+        task = run(client, project_id, scene_id, force=True)
+
+        def first_shot_saved() -> bool:
+            row = client.get(f"/api/v1/tasks/{task['id']}").json()
+            states = (row.get("detail") or {}).get("nodes") or {}
+            assert row["status"] == "running", row["status"]
+            return states.get("a_shot", {}).get("state") == "done"
+
+        wait_until(first_shot_saved, timeout=60, interval=0.05, message="the first shot to save its picture")
+        server.stop(signal.SIGKILL)
+        server = start_server(tmp_path, env=ENV)
+        client = ApiClient(server.url)
+        client.post("/api/v1/auth/login", json={"username": "admin", "password": "copper lantern ninety"})
+        done = wait(client, task["id"], timeout=180)
+        assert done["attempts"] == 2
+        assets = client.get(f"/api/v1/projects/{project_id}/assets").json()["items"]
+        assert sorted(a["name"].split(" · ")[0] for a in assets) == ["Quick", "Slow"], [a["name"] for a in assets]
+        assert sorted(a["id"] for a in assets) == sorted(done["result"]["assets"])
+        project = client.get(f"/api/v1/projects/{project_id}").json()
+        files = sorted(p.stem for p in (project_folder(server, project) / "assets").glob("*.json"))
+        assert files == sorted(a["id"] for a in assets)  # no file of the interrupted attempt left behind
+    finally:
+        server.stop()

@@ -322,6 +322,30 @@ def test_kill_9_while_running_requeues_once_then_fails_clearly(tmp_path: Path) -
         server.stop()
 
 
+def test_kill_9_with_tasks_waiting_on_the_lane_runs_each_once_in_their_order(tmp_path: Path) -> None:
+    """A lane's messages live in the server's memory only (the rows are the truth): a killed server loses them,
+    and the next start puts every waiting task back, so each runs exactly once, in the order it was queued."""
+    server = start_server(tmp_path, env=TEST_ENV)
+    client = set_up_admin(server.url)
+    try:
+        first = sleep_task(client, steps=400, step_seconds=0.1)
+        waiting = [sleep_task(client, steps=1, step_seconds=0.01) for _ in range(4)]
+        wait_for(client, first["id"], ("running",))
+        assert [t["status"] for t in waiting] == ["queued"] * 4
+        server.stop(signal.SIGKILL)
+        server = start_server(tmp_path, env=TEST_ENV)
+        client = ApiClient(server.url)
+        client.post("/api/v1/auth/login", json={"username": "admin", "password": "copper lantern ninety"})
+        client.post(f"/api/v1/tasks/{first['id']}/cancel")  # the interrupted one, put back first, is let go
+        done = [wait_for(client, t["id"], ("succeeded",)) for t in waiting]
+        assert [t["attempts"] for t in done] == [1, 1, 1, 1]  # none lost, none taken twice
+        starts = [datetime.fromisoformat(t["started_at"]) for t in done]
+        assert starts == sorted(starts)  # in the order they were queued
+        assert not client.get("/api/v1/tasks", params={"status": "queued"}).json()["items"]
+    finally:
+        server.stop()
+
+
 def test_a_clean_stop_interrupts_and_the_next_start_runs_it_again(tmp_path: Path) -> None:
     server = start_server(tmp_path, env=TEST_ENV)
     client = set_up_admin(server.url)

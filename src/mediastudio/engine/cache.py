@@ -17,11 +17,12 @@ from typing import Any
 
 from sqlalchemy import JSON, Column
 from sqlalchemy.dialects.sqlite import insert
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel
 
 from mediastudio.common import utcnow
 from mediastudio.db import Database
 from mediastudio.storage.blobs import BlobStore
+from mediastudio.tasks.context import TaskContext
 
 MEMORY_ENTRIES = 64
 FLUSH_CHUNK = 200  # rows per INSERT (SQLite bounds the variables of one statement)
@@ -96,18 +97,31 @@ class NodeCache:
                 type_id, encoded = self.pending[key]
                 self.pending[key] = (type_id, {**encoded, "$facts": facts})
 
-    def flush(self) -> None:
-        """Write the rows of everything put since the last flush, in one transaction."""
+    def flush(self, db: Session | None = None) -> None:
+        """Write the rows of everything put since the last flush: in `db` (the caller commits), or in a
+        transaction of its own."""
         with self.lock:
             pending, self.pending = self.pending, {}
         if not pending:
             return
         rows = [{"key": key, "node_type": type_id, "outputs": encoded, "created_at": utcnow()}
                 for key, (type_id, encoded) in pending.items()]
-        with self.db.session() as db:  # one statement; a key stored before keeps its first row
-            for part in range(0, len(rows), FLUSH_CHUNK):
-                db.execute(insert(NodeOutput).values(rows[part:part + FLUSH_CHUNK]).on_conflict_do_nothing())
-            db.commit()
+        if db is not None:
+            self._insert(db, rows)
+            return
+        with self.db.session() as own:
+            self._insert(own, rows)
+            own.commit()
+
+    @staticmethod
+    def _insert(db: Session, rows: list[dict[str, Any]]) -> None:
+        for part in range(0, len(rows), FLUSH_CHUNK):  # one statement; a key stored before keeps its first row
+            db.execute(insert(NodeOutput).values(rows[part:part + FLUSH_CHUNK]).on_conflict_do_nothing())
+
+    def rows_with(self, task: TaskContext) -> None:
+        """The rows put so far are written with `task`'s outcome, in its transaction (each run's own commit
+        spared); a task that runs again after a stop or a crash computes them anew."""
+        task.with_outcome(_CacheRows(self))
 
     def _remember(self, key: str, values: dict[str, Any]) -> None:
         with self.lock:
@@ -166,3 +180,19 @@ class NodeCache:
             copy = image.copy()
         self._known(copy, sha256)
         return copy
+
+
+class _CacheRows:
+    """The node cache's pending rows, written in a task's outcome transaction (`NodeCache.rows_with`)."""
+
+    def __init__(self, cache: NodeCache) -> None:
+        self.cache = cache
+
+    def files(self, db: Session) -> None:
+        pass
+
+    def rows(self, db: Session) -> None:
+        self.cache.flush(db)
+
+    def drop(self) -> None:
+        pass  # left pending: the next flush writes them (they are a cache: nothing depends on them)

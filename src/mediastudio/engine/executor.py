@@ -111,7 +111,7 @@ class Execution:
                     state.update({"state": "skipped"})
             raise
         finally:
-            self.cache.flush()  # what was computed stays cached, also when a later node failed
+            self.cache.rows_with(self.task)  # what was computed stays cached, also when a later node failed
         self._report("Finished", force=True)
         return {"ran": self.ran, "cached": self.cached, "nodes": self.states,
                 "outputs": {n: self.cache.stored(self.keys[n]) for n in self.plan.targets}}

@@ -14,7 +14,7 @@ from mediastudio.engine.graph import GraphInvalid
 from mediastudio.engine.service import Engine
 from mediastudio.errors import TaskFailed
 from mediastudio.graph import Graph
-from mediastudio.media.assets import add_assets, asset_file, clean_filename
+from mediastudio.media.assets import NewAssets, asset_file, clean_filename, prepare_assets
 from mediastudio.media.leftovers import discard_new_blobs
 from mediastudio.media.probe import PictureTooLarge, open_picture, probe
 from mediastudio.projects.service import commit
@@ -116,6 +116,33 @@ def numbered(db: Session, project_id: str, shot: str, name: str) -> str:
     return f"{stem} · #{max(takes, default=0) + 1}{extension}"
 
 
+class _Results:
+    """A run's results as assets of its project, recorded with the run's outcome: checked, stored as blobs and
+    given ids when the shot makes them; numbered, their files written and their rows recorded in the outcome's
+    transaction. A run a stop or a crash interrupts records none of them (it runs again and makes its own)."""
+
+    def __init__(self, ctx: TaskContext, new: NewAssets, shots: list[str | None], created: list[tuple[str, int]]):
+        self.ctx, self.new, self.shots, self.created = ctx, new, shots, created
+
+    def files(self, db: Session) -> None:
+        for meta, shot in zip(self.new.metas, self.shots, strict=True):
+            if shot:
+                meta["name"] = numbered(db, str(self.ctx.project_id), shot, meta["name"])
+        self.new.write_files()
+
+    def rows(self, db: Session) -> None:
+        self.new.announce(db, self.new.record(db))
+        names = [meta["name"] for meta in self.new.metas]
+        label = f"'{names[0]}'" if len(names) == 1 else f"{len(names)} results"
+        # The files are durable now; they join the project's pending commit once the outcome is announced.
+        self.ctx.afterwards.append(lambda: _commit(self.ctx, f"Generated {label}", self.new.ids))
+
+    def drop(self) -> None:
+        for path in (asset_file(self.ctx.settings, self.new.project, a) for a in self.new.ids):
+            path.unlink(missing_ok=True)
+        discard_new_blobs(self.ctx.db, self.ctx.blobs, self.created)
+
+
 def _asset_writer(ctx: TaskContext) -> Any:
     def write(items: list[tuple[str, bytes, dict[str, Any]]], provenance: dict[str, Any], tags: list[str]) -> list[str]:
         files, created, shots = [], [], []
@@ -129,21 +156,16 @@ def _asset_writer(ctx: TaskContext) -> Any:
                 files.append((clean_filename(name, f"result.{sniffed.extension}"), sha, sniffed,
                               probe(ctx.blobs.path(sha), sniffed.category, sniffed.mime,
                                     max_pixels=ctx.settings.max_image_pixels), len(data)))
-            with ctx.db.transaction() as db:
+            with ctx.db.session() as db:
                 owner = db.get(User, ctx.owner_id)
                 if owner is None:
                     raise TaskFailed("The account that started this run is gone.", code="no_owner")
-                files = [(numbered(db, str(ctx.project_id), shot, f[0]), *f[1:]) if shot else f
-                         for f, shot in zip(files, shots, strict=True)]
-                made = add_assets(db, ctx.settings, owner, str(ctx.project_id), files, category="generated",
-                                  tags=tags, provenance=provenance, commit_now=False)
-        except BaseException:  # refused (the owner's storage quota, a full disk): the results' new blobs go
+                made = prepare_assets(db, ctx.settings, owner, str(ctx.project_id), files, category="generated",
+                                      tags=tags, provenance=provenance)
+        except BaseException:  # refused (the owner's storage quota, their rights): the results' new blobs go
             discard_new_blobs(ctx.db, ctx.blobs, created)
             raise
-        label = f"'{files[0][0]}'" if len(files) == 1 else f"{len(files)} results"
-        ids = [a.id for a in made]
-        # The files are durable now; they join the project's pending commit once the result is announced.
-        ctx.afterwards.append(lambda: _commit(ctx, f"Generated {label}", ids))
-        return ids
+        ctx.with_outcome(_Results(ctx, made, shots, created))
+        return made.ids
 
     return write

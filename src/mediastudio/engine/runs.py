@@ -19,7 +19,7 @@ from mediastudio.graph import Graph, GraphNode
 from mediastudio.media.assets import get_asset, read_meta
 from mediastudio.models.advice import no_model
 from mediastudio.projects import content, scenes
-from mediastudio.projects.access import require
+from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.live import LiveScenes
 from mediastudio.settings import Settings
 from mediastudio.tasks.schemas import TaskOut
@@ -89,17 +89,24 @@ def plan_run(engine: Engine, graph: Graph, outputs: list[str] | None, user: User
                             issues=[i.as_dict() for i in issues]) from exc
 
 
+def _snapshot(database: Database, settings: Settings, user: User, project_id: str, scene_id: str, action: Action,
+              live: Graph | None) -> Snapshot:
+    """(In a worker thread.) The scene, if `user` may do `action` on its project, with `live` (its live
+    document's graph, read on the event loop) as the graph that runs, or the stored graph when no room is open."""
+    with database.session() as db:
+        project, _ = require(db, user, project_id, action)  # `action` implies viewing: one check, not two
+    scene = content.read_scene(project_folder(settings, project), scene_id)
+    if scene is None:
+        raise scenes.no_such_scene(project_id, scene_id)
+    return Snapshot(scene.get("name", ""), live or content.scene_graph(scene))
+
+
 async def read_snapshot(database: Database, settings: Settings, rooms: LiveScenes, user: User, project_id: str,
                         scene_id: str, action: Action) -> Snapshot:
     """The scene, if `user` may do `action` on its project, with its live document (what everyone sees now)
     as the graph that runs; the stored graph when no room is open."""
-    def read() -> dict[str, Any]:
-        with database.session() as db:
-            require(db, user, project_id, action)
-            return scenes.get_scene(db, settings, user, project_id, scene_id)
-
-    scene = await to_thread.run_sync(read)
-    return Snapshot(scene.get("name", ""), rooms.live_graph(project_id, scene_id) or content.scene_graph(scene))
+    live = rooms.live_graph(project_id, scene_id)  # on the loop, where the live documents change
+    return await to_thread.run_sync(lambda: _snapshot(database, settings, user, project_id, scene_id, action, live))
 
 
 def record_runs(database: Database, tasks: TaskSystem, engine: Engine, user: User, request: RunRequest,
@@ -125,11 +132,16 @@ def submit_all(tasks: TaskSystem, made: list[Task]) -> list[TaskOut]:
 
 async def queue_runs(database: Database, settings: Settings, rooms: LiveScenes, tasks: TaskSystem, engine: Engine,
                      user: User, request: RunRequest) -> list[TaskOut]:
-    """Run the scene's graph as it is now, `request.repeat` times. Recorded, queued and described (places and
-    ETAs: every waiting task is read) on a worker thread, in one hop: never on the event loop."""
-    snapshot = await read_snapshot(database, settings, rooms, user, request.project_id, request.scene_id, "run")
-    return await to_thread.run_sync(
-        lambda: submit_all(tasks, record_runs(database, tasks, engine, user, request, snapshot)))
+    """Run the scene's graph as it is now, `request.repeat` times. The scene read, and the runs recorded, queued
+    and described (places and ETAs: every waiting task is read), on a worker thread, in one hop: never on the
+    event loop."""
+    live = rooms.live_graph(request.project_id, request.scene_id)  # on the loop, where the live documents change
+
+    def run() -> list[TaskOut]:
+        snapshot = _snapshot(database, settings, user, request.project_id, request.scene_id, "run", live)
+        return submit_all(tasks, record_runs(database, tasks, engine, user, request, snapshot))
+
+    return await to_thread.run_sync(run)
 
 
 async def check_scene(database: Database, settings: Settings, rooms: LiveScenes, engine: Engine, user: User,

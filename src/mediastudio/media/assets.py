@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -61,47 +62,77 @@ def _index(db: Session, project: Project, meta: dict[str, Any]) -> Asset:
     return asset
 
 
-def add_assets(db: Session, settings: Settings, actor: User, project_id: str,
-               files: list[tuple[str, str, Sniffed, Probe, int]], *, category: str | None = None,
-               tags: list[str] | None = None, provenance: dict[str, Any] | None = None,
-               message: str | None = None, commit_now: bool = True) -> list[Asset]:
-    """Record uploaded (or generated) blobs as assets: (name, sha256, sniffed type, probe, size) each; one commit.
+@dataclass
+class NewAssets:
+    """Assets checked (rights, category, quota) and given ids, not written yet: their files first
+    (`write_files`, durable), then their rows and events in the caller's transaction (`record`)."""
 
-    `provenance` (generated assets): the graph snapshot, node, parameters, seed, model and task that made them.
-    `commit_now=False`: the files are written (durable) and indexed; the caller commits them soon after
-    (a crash before that is mended at start: recovery commits complete files).
-    """
+    settings: Settings
+    actor: User
+    project: Project
+    metas: list[dict[str, Any]]
+
+    @property
+    def ids(self) -> list[str]:
+        return [meta["id"] for meta in self.metas]
+
+    def write_files(self) -> list[Path]:
+        written = []
+        for meta in self.metas:
+            written.append(asset_file(self.settings, self.project, meta["id"]))
+            write_json(written[-1], meta)
+        return written
+
+    def record(self, db: Session) -> list[Asset]:
+        from mediastudio.media.quota import record_charge
+
+        record_charge(db, self.actor, [(meta["sha256"], meta["size"]) for meta in self.metas])
+        return [_index(db, self.project, meta) for meta in self.metas]
+
+    def announce(self, db: Session, made: list[Asset]) -> None:
+        for asset in made:
+            emit(db, AssetCreated(workspace_id=self.project.workspace_id, project_id=self.project.id,
+                                  asset_id=asset.id, by=self.actor.id))
+
+
+def prepare_assets(db: Session, settings: Settings, actor: User, project_id: str,
+                   files: list[tuple[str, str, Sniffed, Probe, int]], *, category: str | None = None,
+                   tags: list[str] | None = None, provenance: dict[str, Any] | None = None) -> NewAssets:
+    """Check that `actor` may add these (name, sha256, sniffed type, probe, size) blobs as assets of the project
+    (refused before anything is written) and describe them; nothing is written."""
     project, _ = require(db, actor, project_id, "edit")
     if category is not None and category not in CATEGORIES:
         raise BadRequest(f"Unknown category '{category[:40]}'.", hint=f"Use one of: {', '.join(CATEGORIES)}.",
                          field="category")
-    from mediastudio.media.quota import charge, record_charge
+    from mediastudio.media.quota import charge
 
-    blobs = [(sha, size) for _, sha, _, _, size in files]
-    charge(db, settings, actor, blobs, record=False)  # refused before a file is written
+    charge(db, settings, actor, [(sha, size) for _, sha, _, _, size in files], record=False)
+    metas = [{"id": new_id("as"), "name": name, "category": category or sniffed.category, "mime": sniffed.mime,
+              "size": size, "sha256": sha, "width": probed.width, "height": probed.height,
+              "duration": probed.duration, "tags": clean_tags(tags or []), "created_by": actor.id,
+              "created_at": utcnow().isoformat(), "provenance": provenance, "trashed_at": None}
+             for name, sha, sniffed, probed, size in files]
+    return NewAssets(settings, actor, project, metas)
+
+
+def add_assets(db: Session, settings: Settings, actor: User, project_id: str,
+               files: list[tuple[str, str, Sniffed, Probe, int]], *, category: str | None = None,
+               tags: list[str] | None = None, provenance: dict[str, Any] | None = None,
+               message: str | None = None) -> list[Asset]:
+    """Record uploaded blobs as assets: (name, sha256, sniffed type, probe, size) each; one commit.
+
+    `provenance` (generated assets): the graph snapshot, node, parameters, seed, model and task that made them.
+    """
+    new = prepare_assets(db, settings, actor, project_id, files, category=category, tags=tags,
+                         provenance=provenance)
     # The files first, then the rows: the database's write lock (one for every project) is taken by the first
     # row written and held until the transaction ends, so it is not held while files are written and fsynced.
-    metas = []
-    written = []
-    for name, sha, sniffed, probed, size in files:
-        meta: dict[str, Any] = {
-            "id": new_id("as"), "name": name, "category": category or sniffed.category, "mime": sniffed.mime,
-            "size": size, "sha256": sha, "width": probed.width, "height": probed.height,
-            "duration": probed.duration, "tags": clean_tags(tags or []), "created_by": actor.id,
-            "created_at": utcnow().isoformat(), "provenance": provenance, "trashed_at": None}
-        written.append(asset_file(settings, project, meta["id"]))
-        write_json(written[-1], meta)
-        metas.append(meta)
+    written = new.write_files()
     label = f"'{files[0][0]}'" if len(files) == 1 else f"{len(files)} assets"
-    saved = save(settings, project, actor, message or f"Uploaded {label}", kind="upload",
-                 deferred=written) if commit_now else None
-    record_charge(db, actor, blobs)
-    made = [_index(db, project, meta) for meta in metas]
-    if saved is not None:
-        record(db, settings, project, actor, saved, refresh="none")  # the project's row holds nothing of assets
-    for asset in made:
-        emit(db, AssetCreated(workspace_id=project.workspace_id, project_id=project.id, asset_id=asset.id,
-                              by=actor.id))
+    saved = save(settings, new.project, actor, message or f"Uploaded {label}", kind="upload", deferred=written)
+    made = new.record(db)
+    record(db, settings, new.project, actor, saved, refresh="none")  # the project's row holds nothing of assets
+    new.announce(db, made)
     return made
 
 

@@ -7,11 +7,13 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mediastudio.errors import Cancelled
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from mediastudio.db import Database
     from mediastudio.settings import Settings
     from mediastudio.storage.blobs import BlobStore
@@ -20,6 +22,20 @@ if TYPE_CHECKING:
 PROGRESS_INTERVAL = 0.1  # at most ~10 progress events per second per task
 CANCEL_POLL_INTERVAL = 0.2  # how often a worker looks for a cancel made by another process
 RATE_WINDOW = 24  # the recent steps the live rate is measured on (a moving window smooths it)
+
+
+class OutcomeWrite(Protocol):
+    """What a task made that is recorded with its outcome, in the transaction that records it (one commit for
+    both, and nothing of it recorded for a task that a stop or a crash will run again)."""
+
+    def files(self, db: Session) -> None:
+        """Write its files (reads in `db` allowed; no row written yet, so no write lock is held meanwhile)."""
+
+    def rows(self, db: Session) -> None:
+        """Write its rows in `db`, the outcome's transaction."""
+
+    def drop(self) -> None:
+        """It is not recorded: the task runs again, or recording it failed (the transaction rolled back)."""
 
 
 @dataclass
@@ -45,6 +61,7 @@ class TaskContext:
     write_pending: bool = False
     ended: bool = False
     afterwards: list[Any] = field(default_factory=list)  # run by the runner once the outcome is announced
+    outcome_writes: list[OutcomeWrite] = field(default_factory=list)  # recorded with the outcome (`with_outcome`)
     first_step_at: float | None = None
     started: float = field(default_factory=time.monotonic)
     # (time, step) when each new step was reported: the rate is measured between completed steps only, so the
@@ -135,6 +152,10 @@ class TaskContext:
         if self.cancel_event.wait(seconds):
             raise Cancelled()
         self.check_cancelled()
+
+    def with_outcome(self, write: OutcomeWrite) -> None:
+        """Record `write` in the transaction that records this task's outcome (whatever it is), not before."""
+        self.outcome_writes.append(write)
 
     def publish_result_file(self, path: Path) -> dict[str, Any]:
         """A file made under scratch that becomes the task's downloadable result when it succeeds."""

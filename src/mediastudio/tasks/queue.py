@@ -1,12 +1,15 @@
 """The lanes: one Huey per lane (`gpu`: one worker per GPU, `cpu`: a few threads) and their consumers.
 
-SQLite (`data_dir/queue.sqlite`) by default; with `queue_url = redis://…` the same code runs on
-PriorityRedisHuey (plain RedisHuey ignores priority) and `mediastudio worker` can consume elsewhere.
+By default a lane's messages are handed to this process's workers in memory (only the server consumes them),
+and its state (paused or not) lives in `data_dir/queue.sqlite`; with `queue_url = redis://…` the same code runs
+on PriorityRedisHuey (plain RedisHuey ignores priority) and `mediastudio worker` can consume elsewhere.
 A Huey message carries only a task id; the task row in the studio database is the truth.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import os
 import socket
@@ -59,18 +62,62 @@ class _Pausable(Huey):
 
 
 class LaneStorage(SqliteStorage):
-    """In WAL mode with synchronous NORMAL, as the studio's database: a commit (each enqueue, each take) is not
-    flushed to disk on its own, and a killed process loses nothing. A power loss may lose the last messages; the
-    tasks' rows are the truth, and recover() sends again those of waiting tasks that no lane holds."""
+    """A lane whose messages only this process puts and takes: they are handed over in memory (a heap in Huey's
+    order: higher priority first, then first put), never written to the queue file. A message is a copy of what
+    the task's row says (its id, its priority), and the row is the truth: a process that stops or is killed
+    loses its messages, and on start `TaskQueue.recover` puts back every waiting task's (the rows say which).
+    Only what must outlive the process lives in the file (the lane paused or not, revocations), in WAL mode
+    with synchronous NORMAL, as the studio's database."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._waiting: list[tuple[int, int, bytes]] = []
+        self._order = itertools.count()
+        self._waiting_lock = threading.Lock()
+        super().flush_queue()  # messages an older version left in the file: recover() puts them back
 
     def _create_connection(self) -> Any:
         conn = super()._create_connection()
         conn.execute("pragma synchronous=NORMAL")
         return conn
 
+    def enqueue(self, data: bytes, priority: int | None = None) -> None:
+        with self._waiting_lock:
+            heapq.heappush(self._waiting, (-(priority or 0), next(self._order), data))
+
+    def dequeue(self) -> bytes | None:
+        with self._waiting_lock:
+            return heapq.heappop(self._waiting)[2] if self._waiting else None
+
+    def queue_size(self) -> int:
+        with self._waiting_lock:
+            return len(self._waiting)
+
+    def enqueued_items(self, limit: int | None = None) -> list[bytes]:
+        with self._waiting_lock:
+            items = [data for _, _, data in sorted(self._waiting)]
+        return items[:limit] if limit else items
+
+    def flush_queue(self) -> None:
+        with self._waiting_lock:
+            self._waiting.clear()
+
+    def drop(self, wanted: Callable[[bytes], bool]) -> None:
+        """Take the messages `wanted` says of off the lane."""
+        with self._waiting_lock:
+            self._waiting = [item for item in self._waiting if not wanted(item[2])]
+            heapq.heapify(self._waiting)
+
 
 class SqliteLane(_Pausable, SqliteHuey):
     storage_class = LaneStorage
+
+    def revoke_by_id(self, id: str, revoke_until: Any = None, revoke_once: bool = False) -> None:
+        """A waiting task's message leaves the lane (nothing to remember: the lane is in memory)."""
+        self.storage.drop(lambda data: self.deserialize_task(data).id == id)
+
+    def is_revoked(self, task: Any, timestamp: Any = None, peek: bool = True) -> bool:
+        return False  # a revoked message is no longer on the lane (`revoke_by_id`): no look at the file per task
 
 
 class RedisLane(_Pausable, PriorityRedisHuey):

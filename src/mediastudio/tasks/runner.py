@@ -225,17 +225,17 @@ class Runner:
     # -- running ----------------------------------------------------------------------------------
     def execute(self, task_id: str) -> None:
         """The body of every Huey message: run task `task_id` if it is still waiting to run."""
-        with self.db.session() as db:
-            claimed = db.exec(
+        with self.db.session() as db:  # the claim and the row it leaves, in one statement
+            task = db.scalars(
                 update(Task).where(col(Task.id) == task_id, col(Task.status).in_(("queued", "interrupted")),
                                    col(Task.cancel_requested) == False)  # noqa: E712
                 .values(status="running", started_at=utcnow(), attempts=Task.attempts + 1, worker=self.name,
                         step=0, progress=0.0, eta_seconds=None, step_seconds=None, revision=Task.revision + 1,
                         updated_at=utcnow())
-            ).rowcount
+                .returning(Task).execution_options(synchronize_session=False)
+            ).one_or_none()
             db.commit()
-            task = db.get(Task, task_id)
-        if not claimed or task is None:
+        if task is None:
             return  # cancelled while queued, or already taken by another worker
         self.publish(TaskStarted, task)
         kind = self.kinds.get(task.kind)
@@ -291,24 +291,26 @@ class Runner:
                                      "the details.", "eta_seconds": None}
         except BaseException:
             self._end_reports(ctx)
+            self._drop_outcome_writes(ctx)
             self._forget(task_id, ctx)
             raise
         self._end_reports(ctx)
         if ctx.detail is not None:
             outcome.setdefault("detail", ctx.detail)
         if outcome["status"] == "interrupted":
+            self._drop_outcome_writes(ctx)  # it runs again and makes them anew
             self._forget(task_id, ctx)
             self.requeue_interrupted(task_id)
             return
         elapsed = time.monotonic() - started
         revision = ctx.row.revision if ctx.row is not None else 0
         try:
-            finished = self._finish(task_id, revision, finished_at=utcnow(), run_seconds=elapsed, worker=None,
+            finished = self._finish(task_id, revision, ctx, finished_at=utcnow(), run_seconds=elapsed, worker=None,
                                     step_seconds=None, **outcome)
             if finished is None and outcome["status"] == "succeeded":  # cancelled elsewhere before it ended
                 shutil.rmtree(folder, ignore_errors=True)
-                finished = self._finish(task_id, revision, finished_at=utcnow(), run_seconds=elapsed, worker=None,
-                                        step_seconds=None, status="cancelled", message="Cancelled",
+                finished = self._finish(task_id, revision, None, finished_at=utcnow(), run_seconds=elapsed,
+                                        worker=None, step_seconds=None, status="cancelled", message="Cancelled",
                                         eta_seconds=None, detail=ctx.detail)
         finally:
             # Only once the final row is written: until then the live context is the fresher record
@@ -319,20 +321,49 @@ class Runner:
         for follow_up in ctx.afterwards:  # bookkeeping that need not hold up the result (a git commit)
             self._follow_up(task_id, follow_up)
 
-    def _finish(self, task_id: str, after_revision: int, **fields: Any) -> Task | None:
-        """Record the outcome, unless the row stopped being a running one meanwhile (an administrator
-        force-stopped it): then what the worker came back with is discarded and nothing is announced. A success
-        is not recorded over a cancel someone asked for meanwhile (in another process: this one's wake the task
-        at once); then nothing is written and the caller records the cancel."""
+    def _finish(self, task_id: str, after_revision: int, ctx: TaskContext | None, **fields: Any) -> Task | None:
+        """Record the outcome, with what the task made (`ctx.outcome_writes`, whatever the outcome: in the same
+        transaction), unless the row stopped being a running one meanwhile (an administrator force-stopped it):
+        then what the worker came back with is discarded and nothing is announced. A success is not recorded
+        over a cancel someone asked for meanwhile (in another process: this one's wake the task at once); then
+        nothing of the row is written and the caller records the cancel. When what the task made cannot be
+        recorded (a full disk), nothing of it is, and the task fails saying why."""
+        writes, ctx_writes = (ctx.outcome_writes, ctx) if ctx is not None else ([], None)
         where = [col(Task.id) == task_id, col(Task.status) == "running"]
         if fields.get("status") == "succeeded":
             where.append(col(Task.cancel_requested) == False)  # noqa: E712
-        with self.db.session() as db:
-            written = db.exec(update(Task).where(*where)
-                              .values(**fields, updated_at=utcnow(),
-                                      revision=func.max(Task.revision, after_revision) + 1)).rowcount
-            db.commit()
-            return db.get(Task, task_id) if written else None
+        began = time.monotonic()
+        try:
+            with self.db.transaction() as db:
+                for write in writes:
+                    write.files(db)
+                for write in writes:
+                    write.rows(db)
+                if writes and "run_seconds" in fields:  # the run ends once what it made is saved, as before
+                    fields.update(finished_at=utcnow(), run_seconds=fields["run_seconds"] + time.monotonic() - began)
+                row = db.scalars(update(Task).where(*where)
+                                 .values(**fields, updated_at=utcnow(),
+                                         revision=func.max(Task.revision, after_revision) + 1)
+                                 .returning(Task).execution_options(synchronize_session=False)).one_or_none()
+        except Exception as exc:
+            if ctx_writes is None or not writes:
+                raise
+            log.exception("Task %s: recording what it made failed", task_id)
+            self._drop_outcome_writes(ctx_writes)
+            ctx_writes.afterwards.clear()
+            return self._finish(task_id, after_revision, None, **{**fields, **_unrecorded(exc)})
+        if ctx_writes is not None:
+            ctx_writes.outcome_writes = []
+        return row
+
+    @staticmethod
+    def _drop_outcome_writes(ctx: TaskContext) -> None:
+        writes, ctx.outcome_writes = ctx.outcome_writes, []
+        for write in writes:
+            try:
+                write.drop()
+            except Exception:
+                log.exception("Task %s: discarding what it made failed", ctx.task_id)
 
     def _follow_up(self, task_id: str, work: Any) -> None:
         with self.lock:
@@ -397,6 +428,17 @@ class Runner:
         return task
 
     requeue: Any = None  # set by the queue: puts a task's message back on its lane
+
+
+def _unrecorded(exc: Exception) -> dict[str, Any]:
+    """The outcome of a task whose results could not be recorded."""
+    if isinstance(exc, TaskFailed):
+        return {"status": "failed", "error_code": exc.code, "error_message": exc.message, "error_hint": exc.hint,
+                "eta_seconds": None, "result": None}
+    message = exc.detail if isinstance(exc, MediastudioError) else f"{type(exc).__name__}: {exc}"
+    return {"status": "failed", "error_code": "internal", "error_message": f"Its results could not be saved: {message}",
+            "error_hint": "Free some disk space or look at the server log, then run it again.", "eta_seconds": None,
+            "result": None}
 
 
 def age_seconds(moment: datetime | None) -> float:
