@@ -10,7 +10,7 @@ import pytest
 
 from mediastudio.errors import NotFound
 from mediastudio.models.catalog import ORIGIN, by_pipeline, entry_for, find_entry, load_catalog, recommended_for
-from mediastudio.models.pull import disk_problem
+from mediastudio.models.pull import bytes_in, disk_problem
 from mediastudio.models.registry import ModelInfo
 from mediastudio.projects.templates import get_template, with_model
 
@@ -103,3 +103,18 @@ def test_the_disk_check_says_what_is_needed_and_what_is_free() -> None:
     assert disk_problem(5_000_000_000, 10_000_000_000, 2_000_000_000) is None
     said = disk_problem(5_200_000_000, 3_000_000_000, 2_000_000_000)
     assert said is not None and "5.2 GB plus 2.0 GB" in said and "3.0 GB free" in said
+
+
+def test_a_partial_folder_that_a_finishing_download_moves_away_counts_as_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The catalog sums each partial download's bytes while downloads run: a download that ends moves its partial
+    folder away, maybe between a look at the folder and its listing (the catalog answered 500 then)."""
+    folder = tmp_path / ".partial-tiny"
+    (folder / "unet").mkdir(parents=True)
+    (folder / "unet" / "weights.safetensors").write_bytes(b"x" * 300)
+    (folder / ".cache" / "huggingface").mkdir(parents=True)
+    (folder / ".cache" / "huggingface" / "note.lock").write_bytes(b"y" * 50)  # the hub's bookkeeping: not counted
+    assert bytes_in(folder) == 300
+    gone = tmp_path / ".partial-finished"
+    monkeypatch.setattr(Path, "is_dir", lambda self: True)  # it was there when looked at, then moved away
+    assert bytes_in(gone) == 0

@@ -19,8 +19,10 @@ import contextlib
 import fcntl
 import json
 import logging
+import os
 import re
 import shutil
+import stat
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -73,14 +75,15 @@ def partial_folder(registry: ModelRegistry, name: str) -> Path:
 
 
 def bytes_in(folder: Path) -> int:
-    """What a partial folder holds of the model's files (huggingface_hub's own bookkeeping left out)."""
+    """What a partial folder holds of the model's files (huggingface_hub's own bookkeeping left out). A download
+    that ends meanwhile moves the folder away: what is gone counts as nothing (never an error for the caller)."""
     total = 0
-    if not folder.is_dir():
-        return 0
-    for path in folder.rglob("*"):
-        if ".cache" not in path.relative_to(folder).parts and path.is_file():
+    for top, dirs, files in os.walk(folder):  # a folder gone before or while it is listed is skipped
+        dirs[:] = [name for name in dirs if name != ".cache"]
+        for name in files:
             with contextlib.suppress(OSError):
-                total += path.stat().st_size
+                found = os.stat(os.path.join(top, name))
+                total += found.st_size if stat.S_ISREG(found.st_mode) else 0
     return total
 
 
