@@ -531,9 +531,9 @@ def test_results_of_runs_in_one_commit_window_share_a_commit(tmp_path: Path, tin
 
 def test_kill_9_after_a_shot_saved_its_result_leaves_no_duplicate_when_the_run_runs_again(tmp_path: Path,
                                                                                           tiny_model: Path) -> None:
-    """A run's results are recorded with its outcome, in the transaction that records it: a server killed after
-    the first of two shots made its picture, while the second still runs, has recorded neither; the run runs
-    again at the next start and leaves each result once (in the index and as a file), nothing lost."""
+    """A shot's takes are kept as soon as the shot finishes, while the run goes on (the last shot's with the run's
+    outcome): a server killed while the second of two shots runs keeps the first's take; the run runs again at the
+    next start, takes the saved shot from the cache and leaves each result once (in the index and as a file)."""
     import signal
 
     added = subprocess.run([sys.executable, "-m", "mediastudio", "models", "add", str(tiny_model), "--data-dir",
@@ -552,15 +552,16 @@ def test_kill_9_after_a_shot_saved_its_result_leaves_no_duplicate_when_the_run_r
         edges += [edge("generate", "image", "b_refine", "image"), edge("prompt", "text", "b_refine", "prompt"),
                   edge("model", "model", "b_refine", "model"), edge("b_refine", "image", "b_shot", "images")]
         project_id, scene_id = scene_with(client, nodes, edges)
-        task = run(client, project_id, scene_id, force=True)
+        task = run(client, project_id, scene_id)
 
-        def first_shot_saved() -> bool:
+        def first_take() -> list[dict]:
             row = client.get(f"/api/v1/tasks/{task['id']}").json()
-            states = (row.get("detail") or {}).get("nodes") or {}
             assert row["status"] in ("queued", "running"), row["status"]  # queued: not taken yet (a loaded machine)
-            return states.get("a_shot", {}).get("state") == "done"
+            return client.get(f"/api/v1/projects/{project_id}/assets").json()["items"]
 
-        wait_until(first_shot_saved, timeout=60, interval=0.05, message="the first shot to save its picture")
+        # The first shot's take is in the project while the second shot still runs.
+        kept = wait_until(first_take, until=bool, timeout=60, interval=0.05, message="the first shot's take")
+        assert [a["name"].split(" · ")[0] for a in kept] == ["Quick"]
         server.stop(signal.SIGKILL)
         server = start_server(tmp_path, env=ENV)
         client = ApiClient(server.url)
@@ -570,6 +571,7 @@ def test_kill_9_after_a_shot_saved_its_result_leaves_no_duplicate_when_the_run_r
         assets = client.get(f"/api/v1/projects/{project_id}/assets").json()["items"]
         assert sorted(a["name"].split(" · ")[0] for a in assets) == ["Quick", "Slow"], [a["name"] for a in assets]
         assert sorted(a["id"] for a in assets) == sorted(done["result"]["assets"])
+        assert kept[0]["id"] in done["result"]["assets"] and "a_shot" in done["result"]["cached"]  # not made again
         project = client.get(f"/api/v1/projects/{project_id}").json()
         files = sorted(p.stem for p in (project_folder(server, project) / "assets").glob("*.json"))
         assert files == sorted(a["id"] for a in assets)  # no file of the interrupted attempt left behind

@@ -51,6 +51,7 @@ class Execution:
         self.total_steps = 0
         self.ran: list[str] = []
         self.cached: list[str] = []
+        self.saved_assets = False  # whether the node running now saved assets (a shot made its takes)
 
     # -- keys and what must run ---------------------------------------------------------------------
     def compute_keys(self) -> None:
@@ -101,9 +102,16 @@ class Execution:
             self._preview(node_id)
         self._report(f"{len(run)} node(s) to run, {len(load)} from the cache", force=True)
         try:
-            for node_id in run:
+            for number, node_id in enumerate(run, 1):
                 self.task.check_cancelled()
+                self.saved_assets = False
                 self._run_node(node_id, steps[node_id])
+                if self.saved_assets and number < len(run):
+                    # A shot's takes are kept as soon as it finishes (with the cached rows that name them, so a
+                    # run a crash interrupts later does not make them twice); the last one's are recorded with
+                    # the outcome, in its transaction.
+                    self.cache.rows_with(self.task)
+                    self.task.record_made()
         except BaseException:
             # Failed or cancelled: the nodes it never reached say so, rather than waiting for ever.
             for state in self.states.values():
@@ -245,6 +253,7 @@ class Execution:
                       tags: list[str]) -> list[str]:
         if self.asset_writer is None:
             raise TaskFailed("Results can only be saved as assets inside a project.", code="no_project")
+        self.saved_assets = True
         provenance = {"graph": self.graph, "scene_id": self.scene_id, "node_id": ctx.node_id,
                       "task_id": self.task.task_id, **_jsonable(self.upstream_facts(ctx.node_id))}
         return list(self.asset_writer(items, provenance, tags))

@@ -119,7 +119,8 @@ def numbered(db: Session, project_id: str, shot: str, name: str) -> str:
 class _Results:
     """A run's results as assets of its project, recorded with the run's outcome: checked, stored as blobs and
     given ids when the shot makes them; numbered, their files written and their rows recorded in the outcome's
-    transaction. A run a stop or a crash interrupts records none of them (it runs again and makes its own)."""
+    transaction, or at once when later nodes of the run still have to run (`TaskContext.record_made`: a stop or
+    a crash later in the run keeps them). Those of a shot a stop or a crash interrupts are not recorded."""
 
     def __init__(self, ctx: TaskContext, new: NewAssets, shots: list[str | None], created: list[tuple[str, int]]):
         self.ctx, self.new, self.shots, self.created = ctx, new, shots, created

@@ -157,6 +157,30 @@ class TaskContext:
         """Record `write` in the transaction that records this task's outcome (whatever it is), not before."""
         self.outcome_writes.append(write)
 
+    def record_made(self) -> None:
+        """Record what the task made so far (`with_outcome`) now, in a transaction of its own, rather than with
+        the outcome: a long task keeps what it finished when a stop or a crash interrupts it later. Follow-ups
+        that recording it asked for run at once. When it cannot be recorded (a full disk), nothing of it is."""
+        from mediastudio.errors import TaskFailed
+
+        writes, self.outcome_writes = self.outcome_writes, []
+        follow_ups = len(self.afterwards)
+        try:
+            with self.db.transaction() as db:
+                for write in writes:
+                    write.files(db)
+                for write in writes:
+                    write.rows(db)
+        except Exception as exc:
+            del self.afterwards[follow_ups:]
+            for write in writes:
+                write.drop()
+            raise TaskFailed(f"Its results could not be saved: {type(exc).__name__}: {exc}"[:500], code="unrecorded",
+                             hint="Free some disk space or look at the server log, then run it again.") from exc
+        done, self.afterwards[follow_ups:] = self.afterwards[follow_ups:], []
+        for follow_up in done:
+            follow_up()
+
     def publish_result_file(self, path: Path) -> dict[str, Any]:
         """A file made under scratch that becomes the task's downloadable result when it succeeds."""
         return {"file": path.relative_to(self.scratch).as_posix()}
