@@ -3,8 +3,10 @@ tokenizer), registered like any model, run through the API → queue → engine 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
+import json
 import subprocess
 import sys
 import time
@@ -19,8 +21,10 @@ from mediastudio.projects.repo import PENDING
 from support import (
     ApiClient,
     RunningServer,
+    make_team,
     png_bytes,
     project_folder,
+    run_async,
     set_up_admin,
     start_server,
     wait_for_task,
@@ -577,3 +581,62 @@ def test_kill_9_after_a_shot_saved_its_result_leaves_no_duplicate_when_the_run_r
         assert files == sorted(a["id"] for a in assets)  # no file of the interrupted attempt left behind
     finally:
         server.stop()
+
+
+def test_a_run_is_seen_live_by_everyone_in_its_project_and_only_its_owner_may_cancel_it(server: RunningServer,
+                                                                                         admin: ApiClient) -> None:
+    """A scene's run is shared, as on multiplayer canvases: a viewer of the project hears its events live (with who
+    started it), lists the scene's runs and sees the pictures its nodes made; someone outside the workspace hears
+    and sees nothing of it; only its owner (or an administrator) may cancel it."""
+    import websockets
+
+    team = make_team(server, admin, 71)
+    bob, vic = team["bob"], team["vic"]
+    project_id, scene_id = team["project"]["id"], team["scene"]["id"]
+    nodes, edges = t2i_graph(seed=3, steps=2)
+    put = admin.put(f"/api/v1/projects/{project_id}/scenes/{scene_id}/graph", json={"nodes": nodes, "edges": dict(edges)})
+    assert put.status_code == 200, put.text
+    oscar = ApiClient(server.url)
+    oscar.register("oscar71")
+
+    def cookie(client: ApiClient) -> dict[str, str]:
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items())}
+
+    async def listen() -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
+        url = server.url.replace("http://", "ws://") + "/api/v1/events"
+        async with websockets.connect(url, additional_headers=cookie(vic)) as vics, \
+                websockets.connect(url, additional_headers=cookie(oscar)) as oscars:
+            await asyncio.wait_for(vics.recv(), 10)  # hello
+            await asyncio.wait_for(oscars.recv(), 10)
+            started = await asyncio.to_thread(bob.post, f"/api/v1/projects/{project_id}/scenes/{scene_id}/run",
+                                              json={})
+            assert started.status_code == 201, started.text
+            task_id = started.json()["id"]
+            heard: list[dict[str, Any]] = []
+            while not heard or heard[-1]["type"] not in ("task.succeeded", "task.failed"):
+                event = json.loads(await asyncio.wait_for(vics.recv(), 90))
+                if event.get("task", {}).get("id") == task_id:
+                    heard.append(event)
+            outsider: list[dict[str, Any]] = []
+            try:
+                while True:
+                    outsider.append(json.loads(await asyncio.wait_for(oscars.recv(), 1.0)))
+            except TimeoutError:
+                pass
+            return heard, outsider, task_id
+
+    heard, outsider, task_id = run_async(listen())
+    assert heard[-1]["type"] == "task.succeeded", heard[-1]
+    assert {e["type"] for e in heard} >= {"task.started", "task.progress", "task.succeeded"}
+    assert all(e["shared"] and e["task"]["owner_name"] == "Bob" for e in heard)
+    assert not [e for e in outsider if e.get("task", {}).get("id") == task_id], outsider
+
+    listed = vic.get(f"/api/v1/projects/{project_id}/scenes/{scene_id}/runs")
+    assert listed.status_code == 200, listed.text
+    (run_row,) = [t for t in listed.json()["items"] if t["id"] == task_id]
+    assert run_row["owner_name"] == "Bob" and run_row["status"] == "succeeded"
+    assert vic.get(f"/api/v1/tasks/{task_id}/previews/generate").status_code == 200
+    assert oscar.get(f"/api/v1/projects/{project_id}/scenes/{scene_id}/runs").status_code == 404
+    assert oscar.get(f"/api/v1/tasks/{task_id}/previews/generate").status_code == 404
+    assert vic.post(f"/api/v1/tasks/{task_id}/cancel").status_code == 404  # not theirs to cancel
+    assert bob.post(f"/api/v1/tasks/{task_id}/cancel").status_code != 404

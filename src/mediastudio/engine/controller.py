@@ -23,7 +23,6 @@ from mediastudio.projects.live import LiveScenesDep
 from mediastudio.settings import SettingsDep
 from mediastudio.storage.blobs import BlobsDep
 from mediastudio.storage.serving import serve_blob
-from mediastudio.tasks import service as task_service
 from mediastudio.tasks.schemas import TaskOut
 from mediastudio.tasks.system import TasksDep
 
@@ -112,6 +111,12 @@ class EngineController(Controller):
         request = _request(project_id, scene_id, data, data.repeat)
         return Page(items=await runs.queue_runs(database, settings, rooms, tasks, engine, identity.user, request))
 
+    @get("/projects/{project_id:str}/scenes/{scene_id:str}/runs", sync_to_thread=True,
+         summary="The scene's runs, whoever started them: waiting and running ones, then the newest ended (20 in all)")
+    def scene_runs(self, project_id: FromPath[str], scene_id: FromPath[str], identity: IdentityDep,
+                   database: DatabaseDep, tasks: TasksDep) -> Page[TaskOut]:
+        return Page(items=runs.scene_runs(database, tasks, identity.user, project_id, scene_id))
+
     @post("/projects/{project_id:str}/assets/{asset_id:str}/regenerate", status_code=HTTP_201_CREATED,
           summary="Run the graph snapshot that made a generated asset again (same seed, or a new one)",
           sync_to_thread=True)
@@ -136,7 +141,7 @@ class EngineController(Controller):
         # it leaves `active`, and the context kept here still holds the same final detail.
         live = tasks.runner.active.get(task_id)
         with database.session() as db:
-            task = task_service.visible_task(db, identity.user, task_id)
+            task = runs.visible_run(db, identity.user, task_id)  # a scene's run: anyone who may open the project
         state = ((task.detail or {}).get("nodes") or {}).get(node_id) or {}
         if not state.get("preview") and live is not None:  # running here: its events are ahead of its row
             state = ((live.detail or {}).get("nodes") or {}).get(node_id) or {}

@@ -8,20 +8,22 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from anyio import to_thread
+from sqlmodel import col, select
 
 from mediastudio.auth.tables import User
 from mediastudio.db import Database
 from mediastudio.engine.graph import NO_MODEL, GraphInvalid, Issue, Plan
 from mediastudio.engine.run import RunParams
-from mediastudio.engine.service import Engine
-from mediastudio.errors import Conflict, MediastudioError
+from mediastudio.engine.service import Engine, scene_of_task
+from mediastudio.errors import Conflict, MediastudioError, NotFound
 from mediastudio.graph import Graph, GraphNode
 from mediastudio.media.assets import get_asset, read_meta
 from mediastudio.models.advice import no_model
 from mediastudio.projects import content, scenes
-from mediastudio.projects.access import project_folder, require
+from mediastudio.projects.access import project_and_role, project_folder, require
 from mediastudio.projects.live import LiveScenes
 from mediastudio.settings import Settings
+from mediastudio.tasks import service as task_service
 from mediastudio.tasks.schemas import TaskOut
 from mediastudio.tasks.system import TaskSystem
 from mediastudio.tasks.tables import Task
@@ -121,6 +123,34 @@ def record_runs(database: Database, tasks: TaskSystem, engine: Engine, user: Use
             made.append(tasks.new(db, user, "scene.run", params.model_dump(mode="json"), request.project_id))
             db.flush()  # counted by the next one's run index, quota and fair priority
     return made
+
+
+SCENE_RUNS_SHOWN = 20  # a scene's runs the canvas is given: the waiting and running ones, then the newest ended
+
+
+def scene_runs(database: Database, tasks: TaskSystem, user: User, project_id: str, scene_id: str) -> list[TaskOut]:
+    """The runs of a scene, whoever started them, for anyone who may open its project: the active ones and the
+    newest ended ones (`SCENE_RUNS_SHOWN` in all), newest first. Everyone who has the scene open sees a run in
+    progress and what it made; their events reach the workspace's members too (the kind is shared)."""
+    with database.session() as db:
+        require(db, user, project_id, "view")
+        ofscene = (col(Task.project_id) == project_id, scene_of_task() == scene_id, col(Task.kind) == "scene.run")
+        active = db.exec(select(Task).where(*ofscene, col(Task.status).in_(("queued", "running", "interrupted")))
+                         .order_by(col(Task.created_at).desc()).limit(SCENE_RUNS_SHOWN)).all()
+        ended = db.exec(select(Task).where(*ofscene, col(Task.status).in_(("succeeded", "failed", "cancelled")))
+                        .order_by(col(Task.created_at).desc()).limit(max(0, SCENE_RUNS_SHOWN - len(active)))).all()
+    return tasks.describe([*active, *ended])
+
+
+def visible_run(db: Any, user: User, task_id: str) -> Task:
+    """A task `user` may see: theirs (or any, for administrators), or a scene's run in a project they may open."""
+    task = db.get(Task, task_id)
+    if task is not None and task.kind == "scene.run" and task.project_id and task.owner_id != user.id:
+        project, role = project_and_role(db, user, task.project_id)
+        if project is not None and role is not None and project.trashed_at is None:
+            return task
+        raise NotFound(f"No task '{task_id}' of yours.", hint="GET /api/v1/tasks lists your tasks.")
+    return task_service.visible_task(db, user, task_id)
 
 
 def submit_all(tasks: TaskSystem, made: list[Task]) -> list[TaskOut]:

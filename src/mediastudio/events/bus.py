@@ -2,7 +2,8 @@
 
 Every event is a model (events/schema.py; each feature defines its own types), sent as JSON with a `type`
 and a `version`; listeners and subscribers get that JSON. Project and asset events reach the members of their
-workspace; task events (`audience` = the task's owner) reach that owner and administrators; events with
+workspace; task events (`audience` = the task's owner) reach that owner and administrators (a shared one, a
+scene's run, the members of its workspace as well); events with
 no workspace (`queue.changed`) reach everyone, each subscriber seeing only its own tasks in them (admins
 see all). With Redis (scale-out) events travel over a pub/sub channel, so a worker on another machine
 reaches the server's clients; internal listeners (webhooks, the queue watcher) see every event.
@@ -49,7 +50,7 @@ def view_for(subscriber: Subscriber, event: dict[str, Any]) -> dict[str, Any] | 
     if event.get("type") == ACCESS_CHANGED:
         return None
     audience = event.get("audience")
-    if audience is not None:
+    if audience is not None and not event.get("shared"):
         return event if (audience == subscriber.user_id or subscriber.is_admin) else None
     workspace_id = event.get("workspace_id")
     if workspace_id is not None and workspace_id not in subscriber.workspace_ids:

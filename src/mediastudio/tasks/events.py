@@ -1,6 +1,7 @@
 """The task and queue events of `WS /api/v1/events`, and `hello`, the message that opens the stream.
 
-task.* events reach the task's owner and administrators, whatever the workspace; queue.* events reach
+task.* events reach the task's owner and administrators, whatever the workspace, and those of a shared kind (a
+scene's run: `shared` is true) every member of the task's workspace too, with the owner's name; queue.* events reach
 everyone (each subscriber sees only its own tasks in `queue.changed`; administrators see all). Webhooks
 forward task.queued, started, succeeded, failed and cancelled (webhooks/service.py).
 """
@@ -20,12 +21,15 @@ class TaskEvent(AddressedEvent):
     """A task changed: its whole record as it is now (compare `task.revision` to drop stale ones)."""
 
     task: TaskOut
+    shared: bool = Field(False, description="Every member of the task's workspace hears it too (a scene's run: "
+                                            "everyone who opens the scene sees it), not only its owner")
 
     @classmethod
-    def about(cls, task: Task) -> Self:
+    def about(cls, task: Task, *, shared: bool = False, owner_name: str | None = None) -> Self:
         # type and version: each concrete type (TaskQueued…) has them as defaults, which the pydantic mypy
         # plugin cannot know of a `cls` typed as this base
-        return cls(workspace_id=task.workspace_id, audience=task.owner_id, task=task_out(task))  # type: ignore[call-arg]
+        return cls(workspace_id=task.workspace_id, audience=task.owner_id,  # type: ignore[call-arg]
+                   task=task_out(task, owner_name=owner_name), shared=shared)
 
 
 class TaskQueued(TaskEvent):

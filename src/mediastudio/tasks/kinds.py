@@ -37,6 +37,7 @@ class TaskKind:
     size: Callable[[Any], float]
     needs: Needs = "view"
     project: bool = True  # takes a project_id
+    shared: bool = False  # everyone who may open its project hears its events (a scene's run), not only its owner
 
 
 class KindRegistry:
@@ -46,10 +47,11 @@ class KindRegistry:
         self._kinds: dict[str, TaskKind] = {}
 
     def add(self, name: str, run: RunFunction, *, lane: Lane, params: type[BaseModel], title: Callable[[Any], str],
-            size: Callable[[Any], float] = lambda _: 1.0, needs: Needs = "view", project: bool = True) -> TaskKind:
+            size: Callable[[Any], float] = lambda _: 1.0, needs: Needs = "view", project: bool = True,
+            shared: bool = False) -> TaskKind:
         if name in self._kinds:
             raise ValueError(f"The task kind '{name}' is registered twice")
-        kind = self._kinds[name] = TaskKind(name, lane, run, params, title, size, needs, project)
+        kind = self._kinds[name] = TaskKind(name, lane, run, params, title, size, needs, project, shared)
         return kind
 
     def get(self, name: str) -> TaskKind | None:

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, update
 from sqlmodel import col
 
+from mediastudio.auth.tables import User
 from mediastudio.common import utcnow
 from mediastudio.db import Database
 from mediastudio.errors import Cancelled, MediastudioError, TaskFailed
@@ -93,11 +94,29 @@ class Runner:
         # Delayed progress announcements and row writes of every task, each on a thread of its own (a slow write
         # never holds up an announcement), started once: a report never starts a thread.
         self._announcer = Later("mediastudio-task-announcer")
+        self._names: dict[str, str] = {}  # display names of the owners of shared tasks (their events carry it)
         self._writer = Later("mediastudio-task-writer")
 
     # -- announcing -------------------------------------------------------------------------------
     def publish(self, event: type[TaskEvent], task: Task) -> None:
-        self.events.publish(event.about(task))
+        kind = self.kinds.get(task.kind)
+        if kind is None or not kind.shared:
+            self.events.publish(event.about(task))
+            return
+        # Heard by every member of the workspace: with the name of who started it (asked once per person).
+        self.events.publish(event.about(task, shared=True, owner_name=self._owner_name(task.owner_id)))
+
+    def _owner_name(self, user_id: str) -> str | None:
+        name = self._names.get(user_id)
+        if name is None:
+            with self.db.session() as db:
+                user = db.get(User, user_id)
+            name = user.display_name if user is not None else None
+            if name is not None:
+                if len(self._names) > 10_000:
+                    self._names.clear()
+                self._names[user_id] = name
+        return name
 
     # -- liveness -------------------------------------------------------------------------------------
     def start_heartbeat(self, interval: float = 20.0) -> None:
