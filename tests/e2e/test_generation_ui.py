@@ -23,6 +23,7 @@ from browser_support import (
     ConsoleLog,
     create_project,
     csrf_headers,
+    join_project,
     new_account,
     skip_tour,
 )
@@ -574,6 +575,39 @@ def test_a_viewer_sees_the_graph_but_cannot_run_it(
         refused = viewer.request.post(f"{gen_url}/api/v1/projects/{project['id']}/scenes/{scene_id}/run", data={},
                                       headers=csrf_headers(viewer))
         assert refused.status == 403
+    finally:
+        viewer.close()
+    assert console.unexpected() == []
+
+
+def test_a_run_is_seen_live_by_others_in_the_scene_with_who_started_it(
+        browser: Browser, user: BrowserContext, gen_url: str, watched: Callable[[BrowserContext], Page],
+        console: ConsoleLog) -> None:
+    """A run is shared, as on multiplayer canvases: a viewer with the scene open sees someone else's run start,
+    its nodes' states and who started it, also after opening the scene mid-run; only its owner may cancel it."""
+    headers = csrf_headers(user)
+    workspace = user.request.post(f"{gen_url}/api/v1/workspaces", data={"name": "Watch room"}, headers=headers).json()
+    project, scene_id = _fast_t2i(user, gen_url, "Watched", steps=150, size=128, workspace_id=workspace["id"])
+    owner_name = user.request.get(f"{gen_url}/api/v1/auth/me").json()["user"]["display_name"]
+    _, viewer, _ = join_project(browser, user, gen_url, workspace["id"], project["id"], "viewer", "watcher")
+    try:
+        theirs = watched(viewer)
+        _open(theirs, gen_url, project["id"], scene_id)
+        mine = watched(user)
+        _open(mine, gen_url, project["id"], scene_id)
+        mine.get_by_test_id("run-scene").click()
+        expect(_node(theirs, "generate")).to_have_attribute("data-state", "running", timeout=RUN_TIMEOUT_MS)
+        progress = theirs.get_by_test_id("run-progress")
+        expect(progress.get_by_test_id("run-owner")).to_have_text(f"by {owner_name}")
+        expect(progress.get_by_test_id("run-cancel")).to_have_count(0)  # not theirs to cancel
+        expect(mine.get_by_test_id("run-progress").get_by_test_id("run-owner")).to_have_count(0)
+        _shot(theirs, "generation-shared-run")
+        theirs.reload()  # opening the scene mid-run: the run is asked for, not only heard
+        expect(_node(theirs, "generate")).to_have_attribute("data-state", "running", timeout=15_000)
+        expect(theirs.get_by_test_id("run-owner")).to_have_text(f"by {owner_name}")
+        mine.get_by_test_id("run-cancel").click()
+        expect(_node(theirs, "generate")).to_have_attribute("data-state", "cancelled", timeout=15_000)
+        expect(theirs.get_by_test_id("run-progress")).to_have_count(0)
     finally:
         viewer.close()
     assert console.unexpected() == []

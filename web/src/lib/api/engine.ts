@@ -38,6 +38,14 @@ export function addModel(body: { path?: string; repo?: string; name?: string }):
 }
 
 /** Every problem of the scene's graph as it is now (for marking them on the canvas while editing). */
+/** The scene's runs, whoever started them (the waiting and running ones, then the newest ended): a run is shared. */
+export async function listSceneRuns(projectId: string, sceneId: string): Promise<Result<Task[]>> {
+	const result = await settle<{ items: Task[] }>(
+		api.GET('/api/v1/projects/{project_id}/scenes/{scene_id}/runs', { ...scenePath(projectId, sceneId), cache: 'no-store' })
+	);
+	return result.ok ? { ok: true, data: result.data.items } : result;
+}
+
 export function checkScene(projectId: string, sceneId: string): Promise<Result<GraphCheck>> {
 	return settle(api.POST('/api/v1/projects/{project_id}/scenes/{scene_id}/check', scenePath(projectId, sceneId)));
 }

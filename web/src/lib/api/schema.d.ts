@@ -1015,7 +1015,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The scene's runs, whoever started them: waiting and running ones, then the newest ended (20 in all) */
+        get: operations["ApiV1ProjectsProjectIdScenesSceneIdRunsSceneRuns"];
         put?: never;
         /** Queue a batch of runs of the scene's graph as it is now (all or none: they must fit the quota) */
         post: operations["ApiV1ProjectsProjectIdScenesSceneIdRunsRunBatch"];
@@ -2660,6 +2661,11 @@ export interface components {
             at: string;
             /** @description The user it is for (administrators hear it too) */
             audience: string;
+            /**
+             * @description Every member of the task's workspace hears it too (a scene's run: everyone who opens the scene sees it), not only its owner
+             * @default false
+             */
+            shared: boolean;
             task: components["schemas"]["TaskOut"];
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -2701,6 +2707,11 @@ export interface components {
             at: string;
             /** @description The user it is for (administrators hear it too) */
             audience: string;
+            /**
+             * @description Every member of the task's workspace hears it too (a scene's run: everyone who opens the scene sees it), not only its owner
+             * @default false
+             */
+            shared: boolean;
             task: components["schemas"]["TaskOut"];
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -2788,6 +2799,11 @@ export interface components {
             at: string;
             /** @description The user it is for (administrators hear it too) */
             audience: string;
+            /**
+             * @description Every member of the task's workspace hears it too (a scene's run: everyone who opens the scene sees it), not only its owner
+             * @default false
+             */
+            shared: boolean;
             task: components["schemas"]["TaskOut"];
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -2814,6 +2830,11 @@ export interface components {
             at: string;
             /** @description The user it is for (administrators hear it too) */
             audience: string;
+            /**
+             * @description Every member of the task's workspace hears it too (a scene's run: everyone who opens the scene sees it), not only its owner
+             * @default false
+             */
+            shared: boolean;
             task: components["schemas"]["TaskOut"];
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -2840,6 +2861,11 @@ export interface components {
             at: string;
             /** @description The user it is for (administrators hear it too) */
             audience: string;
+            /**
+             * @description Every member of the task's workspace hears it too (a scene's run: everyone who opens the scene sees it), not only its owner
+             * @default false
+             */
+            shared: boolean;
             task: components["schemas"]["TaskOut"];
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -2866,6 +2892,11 @@ export interface components {
             at: string;
             /** @description The user it is for (administrators hear it too) */
             audience: string;
+            /**
+             * @description Every member of the task's workspace hears it too (a scene's run: everyone who opens the scene sees it), not only its owner
+             * @default false
+             */
+            shared: boolean;
             task: components["schemas"]["TaskOut"];
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -8004,6 +8035,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProjectsProjectIdScenesSceneIdRunsSceneRuns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+                scene_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_TaskOut_"];
                 };
             };
             /** @description The request is not valid; `detail` says which field and why. */

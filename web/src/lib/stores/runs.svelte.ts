@@ -1,14 +1,18 @@
 /**
  * Running the scene on show, and what its nodes say about it: the problems that keep it from
  * running (checked live on the server a moment after each edit, and those a refused run named),
- * and the state of each node in this user's latest run of the scene (waiting, running with its
- * steps, cached, done, error) with the picture it made. Runs are tasks: they also show in the tray.
+ * and the state of each node in the scene's latest run (waiting, running with its steps, cached,
+ * done, error) with the picture it made. A run is shared: everyone in the project sees it live,
+ * whoever started it; only its owner (or an administrator) may cancel it. Runs are tasks: this
+ * user's also show in the tray.
  */
-import { checkScene, previewUrl, runGraph, type GraphIssue, type RunRefusal } from '$lib/api/engine';
+import { checkScene, listSceneRuns, previewUrl, runGraph, type GraphIssue, type RunRefusal } from '$lib/api/engine';
 import type { GraphEdge } from '$lib/api/scenes';
 import { isActive, type Task } from '$lib/api/tasks';
 import type { NodeStatus } from '$lib/components/canvas/status';
 import { currentRun, settledNodes, waitingAfter, type NodeRun } from '$lib/engine/runState';
+import { events } from './events.svelte';
+import { session } from './session.svelte';
 import { tasks } from './tasks.svelte';
 import { toasts } from './toasts.svelte';
 
@@ -41,16 +45,29 @@ class RunStore {
 	#timer: ReturnType<typeof setTimeout> | undefined;
 	#ticket = 0;
 
-	/** This user's runs of the scene on show, newest first (the tasks store keeps the recent ones). */
+	constructor() {
+		events.on('hello', () => void this.loadRuns()); // reconnected: runs may have started or ended meanwhile
+	}
+
+	/** The runs of the scene on show, whoever started them, newest first (a run is shared: everyone in the project
+	 * hears its events; the tasks store keeps them, and `show` asks for the scene's recent ones). */
 	readonly history = $derived.by((): Task[] => {
 		const scene = this.scene;
 		if (!scene) return [];
-		return tasks.mine
+		return [...tasks.byId.values()]
 			.filter((task) => task.kind === 'scene.run' && task.project_id === scene.projectId && task.params['scene_id'] === scene.sceneId)
 			.sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at));
 	});
 	/** The run every view of the scene follows (runState.ts: the running one of a batch, else the next). */
 	readonly task = $derived<Task | null>(currentRun(this.history));
+	/** This user's own run of the scene that its views would follow (the guided tour watches it). */
+	readonly ownTask = $derived<Task | null>(currentRun(this.history.filter((t) => t.owner_id === tasks.userId)));
+	/** Whether this user may cancel that run: theirs, or any for an administrator (the server checks it too). */
+	readonly mayCancel = $derived(this.task !== null && (this.task.owner_id === tasks.userId || !!session.user?.is_admin));
+	/** Who started that run, when it is someone else (null: this user). */
+	readonly startedBy = $derived(
+		this.task && this.task.owner_id !== tasks.userId ? (this.task.owner_name ?? 'Someone else') : null
+	);
 	readonly active = $derived(this.task !== null && isActive(this.task));
 	/** Runs of the scene still waiting after the one shown (a batch). */
 	readonly waiting = $derived(waitingAfter(this.history, this.task));
@@ -97,14 +114,26 @@ class RunStore {
 		return this.checked.issues.find((issue) => issue.code === NO_MODEL)?.message ?? null;
 	});
 
-	/** Shows scene `sceneId` of project `projectId` (null: none); checks its graph. */
+	/** Shows scene `sceneId` of project `projectId` (null: none); checks its graph and asks for its runs. */
 	show(scene: SceneRef | null): void {
 		if (sameScene(scene, this.scene) || (!scene && !this.scene)) return;
 		this.scene = scene;
 		this.refused = null;
 		this.checked = null;
 		clearTimeout(this.#timer);
-		if (scene) this.edited();
+		if (scene) {
+			this.edited();
+			void this.loadRuns();
+		}
+	}
+
+	/** The scene's runs as the server has them (others' too), e.g. one already running when the scene opens. */
+	async loadRuns(): Promise<void> {
+		const scene = this.scene;
+		if (!scene) return;
+		const result = await listSceneRuns(scene.projectId, scene.sceneId);
+		if (!result.ok || !sameScene(scene, this.scene)) return;
+		for (const task of result.data) tasks.put(task, false);
 	}
 
 	/** The graph changed: check it again once the edits have settled. */
@@ -144,7 +173,7 @@ class RunStore {
 
 	async cancel(): Promise<void> {
 		const task = this.task;
-		if (!task || !isActive(task)) return;
+		if (!task || !isActive(task) || !this.mayCancel) return;
 		const problem = await tasks.cancel(task.id);
 		if (problem) toasts.show({ tone: 'error', title: 'The run could not be cancelled', detail: problem.detail });
 	}

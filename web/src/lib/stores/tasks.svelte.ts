@@ -45,6 +45,11 @@ function loadCleared(): number {
 	}
 }
 
+/** A scene's run: everyone in its project sees it on the canvas, so others' are kept too (runs.svelte.ts). */
+export function sharedRun(task: Task): boolean {
+	return task.kind === 'scene.run';
+}
+
 function finishedAt(task: Task): number {
 	return Date.parse(task.finished_at ?? task.updated_at);
 }
@@ -231,7 +236,7 @@ class TaskStore {
 		}
 		if (task.eta_seconds !== known?.eta_seconds || !known) this.#stamps.set(task.id, Date.now());
 		if (!isActive(task)) this.cancelling.delete(task.id);
-		if (!isActive(task) && task.owner_id !== this.userId) {
+		if (!isActive(task) && task.owner_id !== this.userId && !sharedRun(task)) {
 			this.byId.delete(task.id); // someone else's (administrators hear them): only the queue shows those
 			return;
 		}
