@@ -1,0 +1,3 @@
+"""Metrics in the Prometheus text format: a small registry (`registry.py`) and the ASGI wrapper that counts
+requests and sockets (`http.py`). Features that have something to count add their series to the registry the
+composition hands them; `GET /metrics` (system/metrics_controller.py) renders it. Nothing depends on it."""
