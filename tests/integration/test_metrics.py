@@ -118,3 +118,20 @@ def test_tasks_are_counted_by_kind_and_outcome(server: RunningServer, admin: Api
     queue = families["mediastudio_queue_tasks"]
     assert queue.label_values("lane") == {"gpu", "cpu"} and queue.label_values("state") == {"queued", "running"}
     assert families["mediastudio_queue_workers"].value(lane="cpu") >= 1
+
+
+def test_doctor_reports_the_same_health(server: RunningServer, admin: ApiClient) -> None:
+    from mediastudio.cli.doctor import check_database, check_queue, check_running_server
+    from mediastudio.settings import Settings
+
+    port = int(server.url.rsplit(":", 1)[1])
+    settings = Settings(data_dir=server.data_dir, host="127.0.0.1", port=port, probe_gpu=False)
+    running = check_running_server(settings)
+    assert running is not None and running.status == "ok", running
+    assert f"answers at {server.url}: " in running.label and " requests served, " in running.label
+    assert "sockets open" in running.label and "tasks waiting or running" in running.label
+    database = check_database(settings.database_path)
+    assert (database.status, database.label) == ("ok", "Database mediastudio.sqlite is readable and whole")
+    queue = check_queue(settings.database_path)
+    assert queue.status == "ok" and queue.label.startswith("Queue: cpu ") and "gpu 0 waiting, 0 running" in queue.label
+    assert check_running_server(Settings(data_dir=server.data_dir, port=1, probe_gpu=False)) is None

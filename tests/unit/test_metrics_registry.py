@@ -3,12 +3,17 @@ parsed from nvidia-smi's CSV, and the task listener counts what the task events 
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from mediastudio.metrics.registry import Registry
-from mediastudio.system.gpu import parse_nvidia_smi
+from mediastudio.system.gpu import GpuProbe, GpuUsage, parse_nvidia_smi
+from mediastudio.system.metrics import gpu_refresher
 from mediastudio.tasks.metrics import TaskMetrics
 from metrics_text import parse
+from support import run_async
 
 
 def test_counters_gauges_and_histograms_render_as_the_text_format() -> None:
@@ -72,3 +77,21 @@ def test_task_events_become_waits_outcomes_and_queue_lengths() -> None:
     assert families["mediastudio_queue_tasks"].value(lane="gpu", state="queued") == 4
     assert families["mediastudio_queue_tasks"].value(lane="gpu", state="running") == 1
     assert families["mediastudio_queue_paused"].value(lane="gpu") == 1
+
+
+def test_gpu_series_come_from_nvidia_smi_only_where_the_probe_found_cuda(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stand-in nvidia-smi on PATH (the driver's tool, not the studio's): its readings become the series."""
+    tool = tmp_path / "nvidia-smi"
+    tool.write_text("#!/bin/sh\necho '0, NVIDIA H100 80GB HBM3, 2048, 81559, 12'\n")
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    probe = GpuProbe()
+    registry = Registry()
+    registry.refreshers.append(gpu_refresher(registry, GpuUsage(probe)))
+    probe.summary = {"state": "ready", "available": False, "backend": "cpu"}
+    assert "mediastudio_gpu" not in run_async(registry.scrape())
+    probe.summary = {"state": "ready", "available": True, "backend": "cuda"}
+    families = parse(run_async(registry.scrape()))
+    assert families["mediastudio_gpu_memory_used_bytes"].value(gpu="0", name="NVIDIA H100 80GB HBM3") == 2048 * 2**20
+    assert families["mediastudio_gpu_utilization_ratio"].value(gpu="0") == 0.12
