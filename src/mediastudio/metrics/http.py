@@ -17,6 +17,7 @@ from mediastudio.metrics.registry import Registry
 HEALTH_PATH = "/api/v1/health"
 UNROUTED = "unrouted"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+STATUS_CLASSES = ("0xx", "1xx", "2xx", "3xx", "4xx", "5xx")  # by status // 100 (0: none sent)
 
 
 def _route(scope: Scope) -> str:
@@ -31,12 +32,12 @@ class RequestMetrics:
 
     def __init__(self, app: ASGIApp, registry: Registry) -> None:
         self.app = app
-        self.requests = registry.counter("mediastudio_http_requests_total",
-                                         "HTTP requests answered, by method, route template and status class",
-                                         ("method", "route", "status"))
         self.seconds = registry.histogram("mediastudio_http_request_duration_seconds",
                                           "Time from a request's arrival to the end of its answer",
                                           ("method", "route", "status"))
+        # The count is the histogram's: one update per request, not two.
+        registry.count_of("mediastudio_http_requests_total",
+                          "HTTP requests answered, by method, route template and status class", self.seconds)
         self.sockets_open = registry.gauge("mediastudio_websockets_open", "WebSockets open now, by endpoint",
                                            ("endpoint",))
         self.sockets = registry.counter("mediastudio_websocket_connections_total",
@@ -63,9 +64,8 @@ class RequestMetrics:
             await self.app(scope, receive, send_counted)
         finally:
             method = scope["method"] if scope["method"] in METHODS else "other"
-            labels = (method, _route(scope), f"{status[0] // 100}xx")
-            self.requests.inc(*labels)
-            self.seconds.observe(time.perf_counter() - started, *labels)
+            status_class = STATUS_CLASSES[status[0] // 100] if 100 <= status[0] < 600 else "other"
+            self.seconds.observe(time.perf_counter() - started, method, _route(scope), status_class)
 
     async def _socket(self, scope: Scope, receive: Receive, send: Send) -> None:
         accepted: list[str] = []

@@ -115,6 +115,20 @@ class Histogram(Metric):
         return out
 
 
+class CountOf(Metric):
+    """A histogram's observations counted as a counter of its own name: the same series, no second update."""
+
+    kind = "counter"
+
+    def __init__(self, name: str, help: str, source: Histogram) -> None:
+        super().__init__(name, help, source.labels)
+        self.source = source
+
+    def lines(self) -> list[str]:
+        return [f"{self.name}{_label_text(self.labels, key)} {_number(sum(counts[:-1]))}"
+                for key, counts in sorted(self.source.series.items())]
+
+
 class Registry:
     """The metrics of one app. `collectors` run before each render and set the values read at that moment;
     `refreshers` (async) before a scrape."""
@@ -148,6 +162,10 @@ class Registry:
         metric = self._add(Histogram(name, help, labels, buckets))
         assert isinstance(metric, Histogram)
         return metric
+
+    def count_of(self, name: str, help: str, source: Histogram) -> None:
+        """`source`'s counts as a counter named `name` (requests: their number beside their durations)."""
+        self._add(CountOf(name, help, source))
 
     def collect(self) -> None:
         for collector in self.collectors:
