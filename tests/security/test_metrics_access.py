@@ -81,7 +81,7 @@ def test_loopback_peers_read_without_a_token_unless_a_proxy_forwarded_them(app: 
     for peer in ("203.0.113.9", "10.0.0.7", "192.168.1.20", "::ffff:10.0.0.7", "fe80::1", "localhost"):
         assert _from(app, peer).status_code == 401, peer
     for header in ({"X-Forwarded-For": "203.0.113.9"}, {"X-Forwarded-For": "127.0.0.1"},
-                   {"Forwarded": "for=127.0.0.1"}, {"X-Real-IP": "127.0.0.1"}):
+                   {"Forwarded": "for=127.0.0.1"}, {"X-Real-IP": "127.0.0.1"}, {"X-Forwarded-Proto": "https"}):
         assert _from(app, "127.0.0.1", header).status_code == 401, header
 
 

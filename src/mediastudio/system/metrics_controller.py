@@ -1,9 +1,9 @@
 """`GET /metrics`: the studio's series in the Prometheus text format, for this machine or an administrator.
 
 Who may read them: a client on this machine (a loopback peer, and no proxy's forwarding header: a request a
-local reverse proxy passes on is loopback at the socket, and it says so with X-Forwarded-For or Forwarded)
-or an administrator (an API token, `Authorization: Bearer …`, or a signed-in session). auth/middleware.py
-resolves the caller on this path as on the API's.
+local reverse proxy passes on is loopback at the socket, and it says so with X-Forwarded-For, Forwarded and
+the like) or an administrator (an API token, `Authorization: Bearer …`, or a signed-in session).
+auth/middleware.py resolves the caller on this path as on the API's.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from mediastudio.errors import Forbidden, Unauthorized
 from mediastudio.metrics.registry import MetricsDep
 
 TEXT_FORMAT = "text/plain; version=0.0.4"  # Litestar adds "; charset=utf-8"
-FORWARDING_HEADERS = frozenset({b"x-forwarded-for", b"forwarded", b"x-real-ip"})
+# Any of them means a proxy passed the request on (some set only the scheme or the host).
+FORWARDING_HEADERS = frozenset({b"x-forwarded-for", b"forwarded", b"x-real-ip", b"x-forwarded-host",
+                                b"x-forwarded-proto"})
 
 
 def from_this_machine(scope: Scope) -> bool:
