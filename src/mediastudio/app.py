@@ -29,6 +29,7 @@ from mediastudio.auth.ratelimit import GuestLimit, LoginThrottle, RateLimiter
 from mediastudio.auth.tokens_controller import TokensController
 from mediastudio.collab.activity_controller import ActivityController
 from mediastudio.collab.controller import project_presence, scene_sync
+from mediastudio.collab.metrics import rooms_collector
 from mediastudio.collab.rooms import Rooms
 from mediastudio.db import Database
 from mediastudio.edge.access_log import AccessLog
@@ -45,6 +46,8 @@ from mediastudio.kinds import build_kinds
 from mediastudio.media.controller import AssetsController
 from mediastudio.media.leftovers import leftover_sweeper, sweep_at_start
 from mediastudio.media.usage_controller import my_quotas, my_usage
+from mediastudio.metrics.http import RequestMetrics
+from mediastudio.metrics.registry import Registry
 from mediastudio.models.controller import ModelsController
 from mediastudio.models.registry import ModelRegistry
 from mediastudio.options import allowed_methods, answer_options
@@ -63,9 +66,12 @@ from mediastudio.settings import Settings
 from mediastudio.storage.blobs import BlobStore
 from mediastudio.studio import Studio
 from mediastudio.system.controller import SystemController
-from mediastudio.system.gpu import GpuProbe
+from mediastudio.system.gpu import GpuProbe, GpuUsage
+from mediastudio.system.metrics import gpu_refresher, machine_collector
+from mediastudio.system.metrics_controller import metrics_page
 from mediastudio.tables import open_database
 from mediastudio.tasks.controller import QueueController, TasksController
+from mediastudio.tasks.metrics import TaskMetrics
 from mediastudio.tasks.system import TaskSystem
 from mediastudio.ui import WebUI, find_web_dist, serve_ui, unknown_api_path
 from mediastudio.webhooks.controller import WebhooksController
@@ -112,7 +118,17 @@ def build_studio(settings: Settings) -> Studio:
         login_throttle=LoginThrottle(settings.login_max_failures, settings.login_lockout_seconds),
         guest_limit=GuestLimit(settings.guests_per_ip_per_hour), identities=identities)
     studio.guest_welcome.steps.append(partial(copy_all_for_guest, db, settings, blobs))
+    watch_metrics(studio)
     return studio
+
+
+def watch_metrics(studio: Studio) -> None:
+    """The series of GET /metrics: each feature's numbers, counted from events or read at a scrape."""
+    registry = studio.metrics
+    studio.events.listeners.append(TaskMetrics(registry).on_event)
+    registry.collectors += [rooms_collector(studio.rooms, registry),
+                            machine_collector(registry, studio.settings.data_dir)]
+    registry.refreshers.append(gpu_refresher(registry, GpuUsage(studio.gpu)))
 
 
 def _lifespan(studio: Studio) -> Callable[[Litestar], contextlib.AbstractAsyncContextManager[None]]:
@@ -215,6 +231,10 @@ def provide_ui(state: State) -> WebUI:
     return _studio(state).ui
 
 
+def provide_metrics(state: State) -> Registry:
+    return _studio(state).metrics
+
+
 def create_app(settings: Settings) -> Litestar:
     """Build the whole application from one Settings object; no globals, no import-time effects."""
     resolve_dependencies_in_order()
@@ -227,7 +247,7 @@ def create_app(settings: Settings) -> Litestar:
                         ProjectRolesController, AssetsController,
                         ActivityController, TasksController, QueueController, WebhooksController,
                         EngineController, ModelsController, QuotasController, AuditController,
-                        scene_sync, project_presence, events, my_usage, my_quotas,
+                        scene_sync, project_presence, events, my_usage, my_quotas, metrics_page,
                         *docs_routes(), unknown_api_path, serve_ui],
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False),
@@ -244,6 +264,7 @@ def create_app(settings: Settings) -> Litestar:
             "guest_welcome": Provide(provide_guest_welcome, sync_to_thread=False),
             "gpu": Provide(provide_gpu, sync_to_thread=False),
             "ui": Provide(provide_ui, sync_to_thread=False),
+            "metrics": Provide(provide_metrics, sync_to_thread=False),
             "identity": Provide(provide_identity, sync_to_thread=False),
             "maybe_identity": Provide(provide_optional_identity, sync_to_thread=False),
             "actor": Provide(provide_actor, sync_to_thread=False),  # who acts, for the audit log
@@ -267,6 +288,7 @@ def create_app(settings: Settings) -> Litestar:
     # Outermost: the Host check and the security headers cover every answer, routed or not.
     app.asgi_handler = EdgeGuard(app.asgi_handler, HostPolicy(settings.allowed_hosts, settings.host),
                                  studio.ui.root / "index.html")
+    app.asgi_handler = RequestMetrics(app.asgi_handler, studio.metrics)  # outside the guard: its answers count
     if settings.access_log:  # outside the guard: refused requests are logged too
         app.asgi_handler = AccessLog(app.asgi_handler)
     return app

@@ -15,6 +15,7 @@ from mediastudio.collab.rooms import Rooms
 from mediastudio.db import Database
 from mediastudio.engine.service import Engine
 from mediastudio.events.bus import EventBus
+from mediastudio.metrics.registry import Registry
 from mediastudio.models.registry import ModelRegistry
 from mediastudio.settings import Settings
 from mediastudio.storage.blobs import BlobStore
@@ -42,3 +43,4 @@ class Studio:
     identities: IdentityCache  # who a cookie or token is, for a few seconds (auth/cache.py)
     gpu: GpuProbe = field(default_factory=GpuProbe)
     guest_welcome: GuestWelcome = field(default_factory=GuestWelcome)  # steps for a new guest's sandbox
+    metrics: Registry = field(default_factory=Registry)  # the series of GET /metrics

@@ -73,3 +73,23 @@ def test_doctor_fails_on_an_unusable_data_folder(tmp_path: Path, monkeypatch: py
     assert result.exit_code == 1
     assert "is not writable" in result.output
     assert "--data-dir" in result.output
+
+
+def test_doctor_reads_the_database_and_the_queue_without_changing_them(tmp_path: Path) -> None:
+    import sqlite3
+
+    from mediastudio.cli.doctor import check_database, check_queue
+
+    path = tmp_path / "mediastudio.sqlite"
+    assert check_database(path).label.startswith("Database: none yet")
+    assert check_queue(path).label == "Queue: no tasks yet"
+    assert not path.exists()  # read-only: the doctor makes no database
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE tasks (id TEXT, lane TEXT, status TEXT)")
+        db.executemany("INSERT INTO tasks VALUES (?, ?, ?)", [("a", "gpu", "queued"), ("b", "gpu", "queued"),
+                                                              ("c", "gpu", "running"), ("d", "cpu", "succeeded")])
+    assert check_database(path).status == "ok"
+    assert check_queue(path).label == "Queue: cpu 0 waiting, 0 running; gpu 2 waiting, 1 running"
+    path.write_bytes(b"this is not a database at all" * 200)
+    broken = check_database(path)
+    assert broken.status == "fail" and broken.hint and "backup" in broken.hint

@@ -27,6 +27,7 @@ SESSION_COOKIE = "ms_session"
 CSRF_COOKIE = "ms_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+METRICS_PATH = "/metrics"  # outside the API, yet read by administrators' tokens (system/metrics_controller.py)
 
 
 class AuthServices(Protocol):
@@ -102,7 +103,7 @@ class AuthMiddleware(ASGIMiddleware):
         await next_app(scope, receive, send)
 
     def _authenticate(self, scope: Scope) -> None:
-        if scope["path"].startswith("/api/"):
+        if scope["path"].startswith("/api/") or scope["path"] == METRICS_PATH:
             services: AuthServices = scope["litestar_app"].state.studio
             headers = Headers.from_scope(scope)
             identity = self._resolve(services, scope, headers)

@@ -15,6 +15,7 @@ import json
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -159,6 +160,7 @@ class Room:
         self._watched: SceneDoc | None = None  # the document whose changes `_changed` collects (see _take)
         self._changed: set[str] = set()
         self._subscriptions: list[Any] = []
+        self.on_applied: Callable[[int], None] | None = None  # told how many updates each apply logged (Rooms)
 
     @property
     def log(self) -> UpdateLog:
@@ -264,6 +266,8 @@ class Room:
             if news:  # a joining client's answer holds nothing new: it changes no one's credit or quiet spell
                 self._credit(user_id, news)
             self.updates_since_compaction += len(logged)
+            if self.on_applied is not None:
+                self.on_applied(len(logged))
             # Always relay: a deletion-only update does not move the state vector, yet it is news.
             await self._broadcast(create_update_message(update), skip=skip)
             for _, fix in logged[1:]:

@@ -71,6 +71,7 @@ class Rooms(LiveScenes):
         self._task: asyncio.Task[None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.moving: Counter[str] = Counter()  # projects whose folder is being moved: no room opens
+        self.updates_applied = 0  # updates logged and relayed by every room since start (collab/metrics.py)
 
     # -- lifecycle --------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -89,6 +90,9 @@ class Rooms(LiveScenes):
             await self._flush(scene, commit=True)
         for update_log in self.logs.values():
             update_log.close()
+
+    def _count_applied(self, updates: int) -> None:
+        self.updates_applied += updates
 
     def _scene_file(self, folder: Path, scene_id: str) -> Path:
         return scene_path(folder, scene_id)  # ids checked: a path never leads out of the project
@@ -111,6 +115,7 @@ class Rooms(LiveScenes):
             update_log = self.logs.get(project.id) or UpdateLog(folder)
             self.logs[project.id] = update_log
             room = await asyncio.to_thread(Room.open, scene_id, update_log, scene_graph(scene))
+            room.on_applied = self._count_applied
             live = LiveScene(project.id, folder, room, WrittenMarks(update_log))
             self.live[key] = live
         if live.written is not None and graph_hash(scene.get("graph") or {}) != live.written:
