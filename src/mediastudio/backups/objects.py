@@ -20,6 +20,15 @@ CHUNK = 1 << 20
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 
 
+def _hash(source: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with source.open("rb") as reader:
+        while chunk := reader.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
 class Objects:
     def __init__(self, dest: Path) -> None:
         self.root = dest / "objects"
@@ -45,9 +54,14 @@ class Objects:
 
     def put(self, source: Path, expected: str | None = None) -> tuple[str, int]:
         """Copy `source` in (unless its bytes are there already): (sha256, size). `expected`: the sha256 the bytes
-        must have (a blob's name); ValueError when they do not."""
+        must have (a blob's name); ValueError when they do not. Bytes the folder holds already are only read:
+        a second snapshot writes nothing for them."""
         if expected is not None and self.has(expected, source.stat().st_size):
             return expected, source.stat().st_size
+        if expected is None:
+            sha, size = _hash(source)
+            if self.has(sha, size):
+                return sha, size
         part = self.scratch()
         digest, size = hashlib.sha256(), 0
         try:
@@ -58,7 +72,7 @@ class Objects:
                     size += len(chunk)
                 writer.flush()
                 os.fsync(writer.fileno())
-            sha = digest.hexdigest()
+            sha = digest.hexdigest()  # of the bytes copied (the file may have been replaced since it was hashed)
             if expected is not None and sha != expected:
                 raise ValueError(f"{source} no longer holds the bytes its name says (sha256 {sha})")
             if self.has(sha, size):
