@@ -68,7 +68,7 @@ def _studio(client: ApiClient, data_dir: Path) -> dict[str, Any]:
             "name": project["name"],
             "scenes": {s["id"]: (s["name"], client.get(f"/api/v1/projects/{pid}/scenes/{s['id']}/graph").json())
                        for s in scenes},
-            "history": [(v["message"], v["author"]["name"] if isinstance(v.get("author"), dict) else v.get("author"))
+            "history": [(v["sha"], v["summary"], v["author"]["name"], v["time"])
                         for v in client.get(f"/api/v1/projects/{pid}/history").json()["items"]],
             "shas": git(data_dir / "workspaces" / project["workspace_id"] / "projects" / pid, "log",
                         "--format=%H %an %s").splitlines(),
@@ -160,6 +160,9 @@ def test_a_backup_taken_during_live_edits_restores_a_studio_with_every_edit_made
         assert "Added scene 'Before the backup'" in " | ".join(history)
         audit = again.get("/api/v1/admin/audit", params={"action": "backup"}).json()["items"]
         assert [e["action"] for e in audit] == ["backup.restore"]  # the backup's own entry came after its snapshot
+        taken = ana.get("/api/v1/admin/audit", params={"action": "backup"}).json()["items"]
+        assert [(e["action"], e["actor_name"], e["target_id"]) for e in taken] == [
+            ("backup.create", "command line", next((tmp_path / "backup" / "snapshots").iterdir()).name)]
     finally:
         server.stop()
         if restored is not None:
