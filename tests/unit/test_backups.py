@@ -3,11 +3,18 @@ only read, an unchanged history is not bundled again, and the files copied are o
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from backup_kit import ANA, BOB, PROJECT, backup, make_folder, restore
+from mediastudio.backups.manifest import BadBackup, read_manifest
+from mediastudio.backups.restore import check_target, put_in_place
+from mediastudio.backups.take import take_backup
 
 
 def _log(folder: Path) -> list[str]:
@@ -72,3 +79,56 @@ def test_a_second_snapshot_copies_only_new_files_and_keeps_an_unmoved_history(tm
     _, oldest = restore(tmp_path / "backup", tmp_path / "oldest", names[0])
     assert json.loads((oldest / PROJECT / "scenes" / "s_one.json").read_text())["graph"]["nodes"]["generate"][
         "params"]["steps"] == 35
+
+
+def test_a_trashed_project_and_models_only_when_asked_are_in_the_snapshot(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path)
+    trashed = folder.data / "workspaces" / "ws_test" / "trash" / "p_old"
+    trashed.parent.mkdir()
+    folder.repo.path.rename(trashed)
+    (folder.data / "models" / "tiny").mkdir(parents=True)
+    (folder.data / "models" / "tiny" / "model_index.json").write_text("{}")
+    (folder.data / "loras").mkdir()
+    (folder.data / "loras" / "style.safetensors").write_bytes(b"lora")
+    without = backup(folder, tmp_path / "backup").manifest
+    with_models = take_backup(folder.data, tmp_path / "backup", models=True).manifest
+    assert [p.path for p in without.projects] == ["workspaces/ws_test/trash/p_old"]
+    assert {f.path for f in without.files} >= {"loras/style.safetensors"}
+    assert not [f for f in without.files if f.path.startswith("models/")]
+    assert [f.path for f in with_models.files if f.path.startswith("models/")] == ["models/tiny/model_index.json"]
+    _, restored = restore(tmp_path / "backup", tmp_path / "restored")
+    assert _log(restored / "workspaces" / "ws_test" / "trash" / "p_old")[0] == "Bob|Changed steps"
+    assert (restored / "models" / "tiny" / "model_index.json").read_text() == "{}"
+
+
+def test_a_forced_restore_moves_what_was_there_aside(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path)
+    backup(folder, tmp_path / "backup")
+    target = tmp_path / "studio"
+    target.mkdir()
+    (target / "keep.txt").write_text("mine")
+    manifest = read_manifest(tmp_path / "backup")
+    with pytest.raises(BadBackup, match="not empty"):
+        check_target(target, manifest, force=False)
+    check_target(target, manifest, force=True)
+    _, staging = restore(tmp_path / "backup", target)
+    aside = put_in_place(staging, target)
+    assert aside is not None and (aside / "keep.txt").read_text() == "mine"
+    assert (target / PROJECT / "project.json").is_file() and not list(tmp_path.glob(".studio.restoring-*"))
+
+
+def test_two_backups_into_one_folder_do_not_run_at_once(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path)
+    dest = tmp_path / "backup"
+    dest.mkdir()
+    held = os.open(dest / ".lock", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(BadBackup, match="Another backup"):
+            backup(folder, dest)
+    finally:
+        os.close(held)
+    (dest / "tmp").mkdir()
+    (dest / "tmp" / "part-left-by-a-kill").write_bytes(b"x")
+    backup(folder, dest)
+    assert not (dest / "tmp" / "part-left-by-a-kill").exists()

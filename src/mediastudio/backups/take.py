@@ -22,7 +22,9 @@ re-indexes the projects from their folders (the folders are the truth for projec
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -223,6 +225,26 @@ def take_backup(data_dir: Path, dest: Path, *, models: bool = False) -> Taken:
     if dest.resolve().is_relative_to(data_dir.resolve()):
         raise BadBackup("The backup folder is inside the data folder; choose a folder outside it "
                         "(best on another disk).")
+    with _only_backup(dest):
+        return _take(data_dir, dest, models)
+
+
+@contextlib.contextmanager
+def _only_backup(dest: Path) -> Iterator[None]:
+    """One backup at a time into a folder (a flock on `DEST/.lock`); what a stopped one left in `DEST/tmp` goes."""
+    fd = os.open(dest / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BadBackup(f"Another backup is writing into {dest}; wait for it to end.") from None
+        shutil.rmtree(dest / "tmp", ignore_errors=True)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _take(data_dir: Path, dest: Path, models: bool) -> Taken:
     objects, previous, now = Objects(dest), _previous(dest), datetime.now(UTC)
     database = _sqlite_entry(objects, data_dir / "mediastudio.sqlite", "mediastudio.sqlite")
     files: list[Stored] = []
