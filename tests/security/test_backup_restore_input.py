@@ -153,3 +153,9 @@ def test_the_command_refuses_with_a_message_and_leaves_nothing_behind(dest: Path
     assert done.stderr.startswith("Error: The manifest names a path that is not a plain relative path")
     assert not (out / "data").exists() and not list(out.glob(".data.restoring-*"))
     assert not (tmp_path / "escaped").exists()
+
+
+def test_a_database_that_is_not_one_is_refused(dest: Path, tmp_path: Path) -> None:
+    fake = _object(dest, b"SQLite format 3\0" + b"\xff" * 4080)
+    edit_manifest(dest, lambda m: m.update(database={"path": "mediastudio.sqlite", **fake}))
+    _refused(dest, tmp_path, "database is damaged")

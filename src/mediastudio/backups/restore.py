@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,6 +62,7 @@ def build(source: Path, manifest: Manifest, staging: Path) -> None:
     for stored in [manifest.database, *manifest.files]:
         target = inside(staging, stored.path)
         objects.copy_out(stored.sha256, stored.size, target)
+    check_database(staging / manifest.database.path)
     store = BlobStore(staging / "blobs")
     for blob in manifest.blobs:
         objects.copy_out(blob.sha256, blob.size, store.path(blob.sha256))
@@ -71,6 +73,20 @@ def build(source: Path, manifest: Manifest, staging: Path) -> None:
             ProjectRepo(folder).recover()
         except RuntimeError as exc:
             raise BadBackup(f"The pending changes of {project.path} cannot be committed: {exc}") from None
+
+
+def check_database(path: Path) -> None:
+    """The restored database is whole (SQLite's own check), before the studio or the index rebuild reads it."""
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            answer = connection.execute("PRAGMA quick_check").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError:
+        answer = None
+    if answer != ("ok",):
+        raise BadBackup("The snapshot's database is damaged (SQLite's check fails): restore another snapshot.")
 
 
 def check_journal(journal: Path, where: str) -> None:
