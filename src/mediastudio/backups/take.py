@@ -221,10 +221,10 @@ def take_backup(data_dir: Path, dest: Path, *, models: bool = False) -> Taken:
     """Write a snapshot of `data_dir` into `dest` (see the module); the studio may be running."""
     if not (data_dir / "mediastudio.sqlite").is_file():
         raise BadBackup(f"{data_dir} holds no studio (no mediastudio.sqlite).")
-    dest.mkdir(parents=True, exist_ok=True)
     if dest.resolve().is_relative_to(data_dir.resolve()):
         raise BadBackup("The backup folder is inside the data folder; choose a folder outside it "
                         "(best on another disk).")
+    dest.mkdir(parents=True, exist_ok=True)
     with _only_backup(dest):
         return _take(data_dir, dest, models)
 
