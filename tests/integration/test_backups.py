@@ -107,7 +107,7 @@ def test_a_backup_taken_during_live_edits_restores_a_studio_with_every_edit_made
                 graph = mine.graph()
                 graph["nodes"]["generate"]["params"]["steps"] = 40
                 await mine.edit(graph)
-                await witness.wait_for(lambda: witness.graph()["nodes"]["generate"]["params"]["steps"] == 40)
+                await witness.wait_for(lambda: witness.graph()["nodes"]["generate"]["params"]["steps"] == 40, 30)
                 ready.set()  # relayed, so logged: the backup starts after this edit
                 seed = 0
                 while not stop.is_set():
@@ -127,9 +127,15 @@ def test_a_backup_taken_during_live_edits_restores_a_studio_with_every_edit_made
             done["rest"] = n
 
         ready = threading.Event()
-        socket = threading.Thread(target=lambda: done.update(live=run_async(live_edits(ready))))
+        def socket_edits() -> None:
+            try:
+                done["live"] = run_async(live_edits(ready))
+            except BaseException as exc:  # shown by the assertions below
+                done["error"] = exc
+
+        socket = threading.Thread(target=socket_edits)
         socket.start()
-        assert ready.wait(20)
+        assert ready.wait(60), done  # the socket thread ends early only by an error: it is in `done` then
         writer = threading.Thread(target=rest_edits)
         writer.start()
         backup = cli("backup", str(tmp_path / "backup"), "--data-dir", str(server.data_dir))
@@ -137,6 +143,7 @@ def test_a_backup_taken_during_live_edits_restores_a_studio_with_every_edit_made
         socket.join(30)
         writer.join(30)
         assert backup.returncode == 0, backup.stderr
+        assert "error" not in done, done
         assert done["rest"] > 0 and done["live"] > 0  # the backup ran while both kinds of edit went on
 
         restored = _restore_and_start(tmp_path / "backup", tmp_path / "restored")
