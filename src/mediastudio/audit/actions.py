@@ -35,3 +35,5 @@ class Action(StrEnum):
     INVITE_REVOKE = "invite.revoke"
     WEBHOOK_CREATE = "webhook.create"
     WEBHOOK_REMOVE = "webhook.remove"
+    BACKUP_CREATE = "backup.create"  # `mediastudio backup`: the snapshot's name, what it holds, bytes copied
+    BACKUP_RESTORE = "backup.restore"  # `mediastudio restore`, recorded in the restored studio

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from mediastudio import __version__
-from mediastudio.cli import blobs, mode, models, projects, users
+from mediastudio.cli import backup, blobs, mode, models, projects, users
 from mediastudio.cli.common import DataDir, Typer, build_settings
 
 Queue = Annotated[str | None, typer.Option(
@@ -39,6 +39,9 @@ app.add_typer(projects.app, name="projects")
 app.add_typer(blobs.app, name="blobs")
 app.add_typer(models.app, name="models")
 app.command("mode")(mode.mode)
+# Backups: one block, cli/backup.py.
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 
 
 @app.callback()

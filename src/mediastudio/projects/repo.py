@@ -432,6 +432,21 @@ class ProjectRepo:
             finally:
                 repo.close()
 
+    # -- read-only, for a backup taken beside a running studio -------------------------------------------------
+    # A backup (backups/take.py) reads the history as it is and commits nothing: it never competes with the
+    # studio for git's index lock, and what is pending travels as the journal itself (`recover` commits it).
+
+    def refs(self) -> list[str]:
+        """`<sha> <ref>` of HEAD and every ref, sorted: what `git bundle create --all` would name (its
+        `bundle_heads`), so an unchanged history is told without bundling it again. Empty without commits."""
+        done = subprocess.run(["git", "show-ref", "--head"], cwd=self.path, capture_output=True, text=True,
+                              encoding="utf-8", errors="replace", env={**os.environ, "LC_ALL": "C"})
+        return sorted(line.strip() for line in done.stdout.splitlines() if line.strip())
+
+    def bundle_as_is(self, target: Path) -> None:
+        """`git bundle create --all` of the history as it is now (nothing pending is committed first)."""
+        self._run("bundle", "create", "--quiet", os.fspath(target), "--all")
+
     @classmethod
     def from_bundle(cls, bundle: Path, path: Path) -> ProjectRepo:
         """A fresh repository at `path` holding the main branch of `bundle`, checked out; raises

@@ -29,7 +29,8 @@ export const ACTION_CHOICES: readonly { value: string; label: string }[] = [
 	{ value: 'token', label: 'API tokens' },
 	{ value: 'invite', label: 'Invitation links' },
 	{ value: 'model', label: 'Models' },
-	{ value: 'webhook', label: 'Webhooks' }
+	{ value: 'webhook', label: 'Webhooks' },
+	{ value: 'backup', label: 'Backups and restores' }
 ];
 
 const ACTION_LABELS: Record<string, string> = {
@@ -61,7 +62,9 @@ const ACTION_LABELS: Record<string, string> = {
 	'invite.create': 'Invitation link made',
 	'invite.revoke': 'Invitation link withdrawn',
 	'webhook.create': 'Webhook made',
-	'webhook.remove': 'Webhook removed'
+	'webhook.remove': 'Webhook removed',
+	'backup.create': 'Backup taken',
+	'backup.restore': 'Restored from a backup'
 };
 
 export function actionLabel(action: string): string {
