@@ -594,7 +594,8 @@ def test_a_run_is_seen_live_by_everyone_in_its_project_and_only_its_owner_may_ca
     bob, vic = team["bob"], team["vic"]
     project_id, scene_id = team["project"]["id"], team["scene"]["id"]
     nodes, edges = t2i_graph(seed=3, steps=2)
-    put = admin.put(f"/api/v1/projects/{project_id}/scenes/{scene_id}/graph", json={"nodes": nodes, "edges": dict(edges)})
+    put = admin.put(f"/api/v1/projects/{project_id}/scenes/{scene_id}/graph",
+                    json={"nodes": nodes, "edges": dict(edges)})
     assert put.status_code == 200, put.text
     oscar = ApiClient(server.url)
     oscar.register("oscar71")
