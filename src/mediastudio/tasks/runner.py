@@ -33,6 +33,8 @@ from mediastudio.storage.blobs import BlobStore
 from mediastudio.tasks.context import PROGRESS_INTERVAL, TaskContext
 from mediastudio.tasks.events import ENDED, TaskEvent, TaskProgress, TaskQueued, TaskStarted
 from mediastudio.tasks.kinds import KindRegistry
+from mediastudio.tasks.log_store import LogWriter
+from mediastudio.tasks.logs import attach, detach, since
 from mediastudio.tasks.tables import Task
 
 log = logging.getLogger("mediastudio")
@@ -94,6 +96,7 @@ class Runner:
         # never holds up an announcement), started once: a report never starts a thread.
         self._announcer = Later("mediastudio-task-announcer")
         self._writer = Later("mediastudio-task-writer")
+        self.logs = LogWriter(db, self._writer.call)  # each task's own log, written on the same thread
 
     # -- announcing -------------------------------------------------------------------------------
     def publish(self, event: type[TaskEvent], task: Task) -> None:
@@ -244,7 +247,9 @@ class Runner:
         shutil.rmtree(folder, ignore_errors=True)
         scratch.mkdir(parents=True)
         ctx = TaskContext(task_id=task.id, owner_id=task.owner_id, project_id=task.project_id, scratch=scratch,
-                          runner=self, row=task)
+                          runner=self, row=task, task_log=self.logs.open(task.id, task.attempts))
+        again = f", run {task.attempts} (a restart interrupted the last one)" if task.attempts > 1 else ""
+        ctx.log("info", f"Started: {task.kind} on the {task.lane} lane of {self.name}{again}")
         with self.lock:
             self.active[task_id] = ctx
         started = time.monotonic()
@@ -256,7 +261,12 @@ class Runner:
             params = kind.params.model_validate(task.params)
             if self.stopping.is_set():
                 raise Cancelled()
-            result = kind.run(ctx, params.model_dump()) or {}
+            assert ctx.task_log is not None
+            attach(ctx.task_log)  # what this thread logs and warns while the kind runs goes into the task's log
+            try:
+                result = kind.run(ctx, params.model_dump()) or {}
+            finally:
+                detach(ctx.task_log)
             if ctx.cancel_event.is_set():  # a cancel asked elsewhere meanwhile: the outcome's write sees it
                 raise Cancelled()
             if "file" in result:
@@ -293,6 +303,8 @@ class Runner:
             self._end_reports(ctx)
             self._drop_outcome_writes(ctx)
             self._forget(task_id, ctx)
+            ctx.log("error", f"Stopped after {since(started)}: the worker thread ended")
+            self._close_log(ctx)
             raise
         self._end_reports(ctx)
         if ctx.detail is not None:
@@ -300,10 +312,15 @@ class Runner:
         if outcome["status"] == "interrupted":
             self._drop_outcome_writes(ctx)  # it runs again and makes them anew
             self._forget(task_id, ctx)
+            ctx.log("warning", f"Stopped by a server shutdown after {since(started)}; it runs again on start")
+            self._close_log(ctx)
             self.requeue_interrupted(task_id)
             return
         elapsed = time.monotonic() - started
         revision = ctx.row.revision if ctx.row is not None else 0
+        # The log is complete before the outcome is recorded: whoever reads the ended task reads its whole log.
+        self._log_outcome(ctx, outcome, elapsed)
+        self._close_log(ctx)
         try:
             finished = self._finish(task_id, revision, ctx, finished_at=utcnow(), run_seconds=elapsed, worker=None,
                                     step_seconds=None, **outcome)
@@ -316,10 +333,32 @@ class Runner:
             # Only once the final row is written: until then the live context is the fresher record
             # (the pictures a run's nodes made are looked up in it).
             self._forget(task_id, ctx)
+        if finished is None or finished.status != outcome["status"]:  # recorded otherwise than it ended
+            self._log_outcome(ctx, _recorded(finished), elapsed)
+            self._close_log(ctx)
         if finished is not None:
             self.publish(ENDED[finished.status], finished)
         for follow_up in ctx.afterwards:  # bookkeeping that need not hold up the result (a git commit)
             self._follow_up(task_id, follow_up)
+
+    @staticmethod
+    def _log_outcome(ctx: TaskContext, outcome: dict[str, Any], elapsed: float) -> None:
+        """The task's last line: how it ended and after how long; a failure with what to do about it."""
+        took = f"{elapsed:.1f} s"
+        status = outcome.get("status")
+        if status is None:
+            ctx.log("warning", "An administrator had force-stopped it meanwhile: what it made was discarded")
+        elif status == "failed":
+            hint = f"\nWhat to do: {outcome['error_hint']}" if outcome.get("error_hint") else ""
+            ctx.log("error", f"Failed after {took} ({outcome.get('error_code')}): {outcome.get('error_message')}{hint}")
+        elif status == "cancelled":
+            ctx.log("info", f"Cancelled after {took}")
+        else:
+            ctx.log("info", f"Succeeded in {took}")
+
+    def _close_log(self, ctx: TaskContext) -> None:
+        if ctx.task_log is not None:
+            self.logs.close(ctx.task_log)
 
     def _finish(self, task_id: str, after_revision: int, ctx: TaskContext | None, **fields: Any) -> Task | None:
         """Record the outcome, with what the task made (`ctx.outcome_writes`, whatever the outcome: in the same
@@ -428,6 +467,14 @@ class Runner:
         return task
 
     requeue: Any = None  # set by the queue: puts a task's message back on its lane
+
+
+def _recorded(task: Task | None) -> dict[str, Any]:
+    """How a task's end was recorded, as an outcome (an empty one: nothing was, it had been force-stopped)."""
+    if task is None:
+        return {}
+    return {"status": task.status, "error_code": task.error_code, "error_message": task.error_message,
+            "error_hint": task.error_hint}
 
 
 def _unrecorded(exc: Exception) -> dict[str, Any]:
