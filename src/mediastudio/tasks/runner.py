@@ -249,7 +249,7 @@ class Runner:
         ctx = TaskContext(task_id=task.id, owner_id=task.owner_id, project_id=task.project_id, scratch=scratch,
                           runner=self, row=task, task_log=self.logs.open(task.id, task.attempts))
         again = f", run {task.attempts} (a restart interrupted the last one)" if task.attempts > 1 else ""
-        ctx.log("info", f"Started: {task.kind} on the {task.lane} lane of {self.name}{again}")
+        _say(ctx, "info", f"Started: {task.kind} on the {task.lane} lane of {self.name}{again}")
         with self.lock:
             self.active[task_id] = ctx
         started = time.monotonic()
@@ -303,7 +303,7 @@ class Runner:
             self._end_reports(ctx)
             self._drop_outcome_writes(ctx)
             self._forget(task_id, ctx)
-            ctx.log("error", f"Stopped after {since(started)}: the worker thread ended")
+            _say(ctx, "error", f"Stopped after {since(started)}: the worker thread ended")
             self._close_log(ctx)
             raise
         self._end_reports(ctx)
@@ -312,7 +312,7 @@ class Runner:
         if outcome["status"] == "interrupted":
             self._drop_outcome_writes(ctx)  # it runs again and makes them anew
             self._forget(task_id, ctx)
-            ctx.log("warning", f"Stopped by a server shutdown after {since(started)}; it runs again on start")
+            _say(ctx, "warning", f"Stopped by a server shutdown after {since(started)}; it runs again on start")
             self._close_log(ctx)
             self.requeue_interrupted(task_id)
             return
@@ -347,14 +347,14 @@ class Runner:
         took = f"{elapsed:.1f} s"
         status = outcome.get("status")
         if status is None:
-            ctx.log("warning", "An administrator had force-stopped it meanwhile: what it made was discarded")
+            _say(ctx, "warning", "An administrator had force-stopped it meanwhile: what it made was discarded")
         elif status == "failed":
             hint = f"\nWhat to do: {outcome['error_hint']}" if outcome.get("error_hint") else ""
-            ctx.log("error", f"Failed after {took} ({outcome.get('error_code')}): {outcome.get('error_message')}{hint}")
+            _say(ctx, "error", f"Failed after {took} ({outcome.get('error_code')}): {outcome.get('error_message')}{hint}")
         elif status == "cancelled":
-            ctx.log("info", f"Cancelled after {took}")
+            _say(ctx, "info", f"Cancelled after {took}")
         else:
-            ctx.log("info", f"Succeeded in {took}")
+            _say(ctx, "info", f"Succeeded in {took}")
 
     def _close_log(self, ctx: TaskContext) -> None:
         if ctx.task_log is not None:
@@ -467,6 +467,12 @@ class Runner:
         return task
 
     requeue: Any = None  # set by the queue: puts a task's message back on its lane
+
+
+def _say(ctx: TaskContext, level: str, message: str) -> None:
+    """A line of the runner's own in the task's log (the kind's lines say "task")."""
+    if ctx.task_log is not None:
+        ctx.task_log.add(level, message, "mediastudio")
 
 
 def _recorded(task: Task | None) -> dict[str, Any]:
