@@ -65,7 +65,8 @@ def edge(source: str, out: str, target: str, into: str) -> tuple[str, dict[str, 
 
 
 def run_generation(client: ApiClient, model: str, width: int = 64) -> dict[str, Any]:
-    nodes = {"prompt": node("prompt", "Prompt", text="a lighthouse"), "model": node("model_loader", "Model", model=model),
+    nodes = {"prompt": node("prompt", "Prompt", text="a lighthouse"),
+             "model": node("model_loader", "Model", model=model),
              "generate": node("text_to_image", "Hero shot", width=width, height=64, steps=2, guidance_scale=5.0),
              "shot": node("shot", "Shot", name="Hero")}
     edges = dict([edge("prompt", "text", "generate", "prompt"), edge("model", "model", "generate", "model"),

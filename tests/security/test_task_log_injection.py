@@ -11,7 +11,7 @@ import pytest
 
 from kinds_for_tests import ENV as TEST_KINDS
 from mediastudio.tasks.logs import HEAD_LINES, MAX_LINE_CHARS, MAX_LINES, TaskLog, clean
-from support import ApiClient, RunningServer, set_up_admin, start_server, wait_for_task
+from support import RunningServer, set_up_admin, start_server, wait_for_task
 
 ENV = {**TEST_KINDS, "MEDIASTUDIO_PROBE_GPU": "0"}
 HOSTILE = [

@@ -350,7 +350,8 @@ class Runner:
             _say(ctx, "warning", "An administrator had force-stopped it meanwhile: what it made was discarded")
         elif status == "failed":
             hint = f"\nWhat to do: {outcome['error_hint']}" if outcome.get("error_hint") else ""
-            _say(ctx, "error", f"Failed after {took} ({outcome.get('error_code')}): {outcome.get('error_message')}{hint}")
+            _say(ctx, "error",
+                 f"Failed after {took} ({outcome.get('error_code')}): {outcome.get('error_message')}{hint}")
         elif status == "cancelled":
             _say(ctx, "info", f"Cancelled after {took}")
         else:
