@@ -249,7 +249,7 @@ class Runner:
         ctx = TaskContext(task_id=task.id, owner_id=task.owner_id, project_id=task.project_id, scratch=scratch,
                           runner=self, row=task, task_log=self.logs.open(task.id, task.attempts))
         again = f", run {task.attempts} (a restart interrupted the last one)" if task.attempts > 1 else ""
-        _say(ctx, "info", f"Started: {task.kind} on the {task.lane} lane of {self.name}{again}")
+        _say(ctx, "info", f"Started: {task.kind} on the {task.lane} lane{again}")
         with self.lock:
             self.active[task_id] = ctx
         started = time.monotonic()
