@@ -38,12 +38,16 @@ class TaskLogOut(BaseModel):
     lines: list[TaskLogLineOut]
 
 
+def rows(task_id: str, attempt: int, lines: list[LogLine]) -> list[TaskLogLine]:
+    return [TaskLogLine(task_id=task_id, attempt=attempt, seq=line.seq, at=line.at, level=line.level,
+                        source=line.source, message=line.message) for line in lines]
+
+
 def write(db: Database, task_id: str, attempt: int, lines: list[LogLine]) -> None:
     if not lines:
         return
     with db.transaction() as session:
-        session.add_all([TaskLogLine(task_id=task_id, attempt=attempt, seq=line.seq, at=line.at, level=line.level,
-                                     source=line.source, message=line.message) for line in lines])
+        session.add_all(rows(task_id, attempt, lines))
 
 
 def read(db: Session, task: Task) -> TaskLogOut:
@@ -69,7 +73,7 @@ def as_text(task: Task, out: TaskLogOut) -> str:
 
 class LogWriter:
     """Writes a running task's new lines at most every SAVE_INTERVAL (on the runner's writer thread), and the rest
-    when it ends (in the worker's thread, before its end is announced)."""
+    when it ends (in the worker's thread: with its outcome, `last_rows`, or on their own, `close`)."""
 
     def __init__(self, db: Database, later: Callable[[float, Callable[[], None]], None]) -> None:
         self.db, self.later = db, later
@@ -92,6 +96,13 @@ class LogWriter:
 
         task_log.on_line = save_soon
         return task_log
+
+    def last_rows(self, task_log: TaskLog) -> Callable[[], list[TaskLogLine]]:
+        """At the end: the lines not written yet, as a maker of their rows for the transaction that records the
+        outcome."""
+        task_log.on_line = None
+        lines = task_log.rest()
+        return lambda: rows(task_log.task_id, task_log.attempt, lines)
 
     def close(self, task_log: TaskLog) -> None:
         task_log.on_line = None

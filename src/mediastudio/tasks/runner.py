@@ -318,12 +318,13 @@ class Runner:
             return
         elapsed = time.monotonic() - started
         revision = ctx.row.revision if ctx.row is not None else 0
-        # The log is complete before the outcome is recorded: whoever reads the ended task reads its whole log.
+        # The log's last lines are written in the outcome's own transaction: whoever reads the ended task reads its
+        # whole log, and the log costs a task no commit of its own.
         self._log_outcome(ctx, outcome, elapsed)
-        self._close_log(ctx)
+        last_lines = self.logs.last_rows(ctx.task_log) if ctx.task_log is not None else None
         try:
             finished = self._finish(task_id, revision, ctx, finished_at=utcnow(), run_seconds=elapsed, worker=None,
-                                    step_seconds=None, **outcome)
+                                    step_seconds=None, log_rows=last_lines, **outcome)
             if finished is None and outcome["status"] == "succeeded":  # cancelled elsewhere before it ended
                 shutil.rmtree(folder, ignore_errors=True)
                 finished = self._finish(task_id, revision, None, finished_at=utcnow(), run_seconds=elapsed,
@@ -361,7 +362,8 @@ class Runner:
         if ctx.task_log is not None:
             self.logs.close(ctx.task_log)
 
-    def _finish(self, task_id: str, after_revision: int, ctx: TaskContext | None, **fields: Any) -> Task | None:
+    def _finish(self, task_id: str, after_revision: int, ctx: TaskContext | None,
+                log_rows: Callable[[], list[Any]] | None = None, **fields: Any) -> Task | None:
         """Record the outcome, with what the task made (`ctx.outcome_writes`, whatever the outcome: in the same
         transaction), unless the row stopped being a running one meanwhile (an administrator force-stopped it):
         then what the worker came back with is discarded and nothing is announced. A success is not recorded
@@ -375,6 +377,8 @@ class Runner:
         began = time.monotonic()
         try:
             with self.db.transaction() as db:
+                if log_rows is not None:
+                    db.add_all(log_rows())  # made anew for each try: a retry after a rollback adds them again
                 for write in writes:
                     write.files(db)
                 for write in writes:
@@ -391,7 +395,7 @@ class Runner:
             log.exception("Task %s: recording what it made failed", task_id)
             self._drop_outcome_writes(ctx_writes)
             ctx_writes.afterwards.clear()
-            return self._finish(task_id, after_revision, None, **{**fields, **_unrecorded(exc)})
+            return self._finish(task_id, after_revision, None, log_rows, **{**fields, **_unrecorded(exc)})
         if ctx_writes is not None:
             ctx_writes.outcome_writes = []
         return row
