@@ -7,8 +7,10 @@ module (`ENV` below holds that and a PYTHONPATH that finds it); the studio calls
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,12 +35,20 @@ class SleepParams(BaseModel):
     label: str = Field("", max_length=80)
     load_seconds: float = Field(0, ge=0, le=60, description="A slow start before the first step (a model load)")
     deaf: bool = Field(False, description="Steps that do not look at the cancel token (a long CPU step)")
+    say: list[str] = Field(default_factory=list, max_length=10, description="Lines for the task's log, at the start")
+    say_times: int = Field(0, ge=0, le=5000, description="Log this many numbered lines at the start")
+    library_warning: str = Field("", max_length=200, description="At each step: a library's logging warning and a "
+                                                                 "Python warning with this text (and the step)")
 
 
 def _sleep(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
     steps = params["steps"]
     out = ctx.scratch / "output.txt"
     ctx.progress(0, steps, "Working")
+    for line in params["say"]:
+        ctx.log("info", line)
+    for number in range(params["say_times"]):
+        ctx.log("info", f"line {number}")
     if params["load_seconds"]:
         ctx.sleep(params["load_seconds"])
     for step in range(steps):
@@ -51,6 +61,9 @@ def _sleep(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
             ctx.check_cancelled()  # between steps, as the engine does
         else:
             ctx.sleep(params["step_seconds"])
+        if params["library_warning"]:
+            logging.getLogger("diffusers.pipelines.for_tests").warning("%s (step %d)", params["library_warning"], step)
+            warnings.warn(f"{params['library_warning']} (warned at step {step})", UserWarning, stacklevel=1)
         if params["write_output"]:
             with out.open("a") as f:
                 f.write(f"step {step}\n")

@@ -258,6 +258,68 @@ def test_downloads_as_csv_and_json(server: RunningServer, admin: ApiClient) -> N
     assert listed[0] == entries(admin, action="auth")[0]  # the same entries as the list, newest first
 
 
+def test_workspaces_made_renamed_and_their_default_role(server: RunningServer, admin: ApiClient) -> None:
+    wanda = person(server, "wanda-workspaces")
+    made = wanda.post("/api/v1/workspaces", json={"name": "Night shift"})
+    assert made.status_code == 201, made.text
+    workspace_id = made.json()["id"]
+    assert wanda.patch(f"/api/v1/workspaces/{workspace_id}", json={"name": "Day shift"}).is_success
+    assert wanda.patch(f"/api/v1/workspaces/{workspace_id}", json={"name": "Day shift"}).is_success  # no change
+    assert wanda.patch(f"/api/v1/workspaces/{workspace_id}", json={"default_project_role": "viewer"}).is_success
+    found = entries(admin, target=workspace_id)
+    assert [e["action"] for e in found] == ["workspace.default_role", "workspace.rename", "workspace.create"]
+    assert found[1]["details"] == {"before": "Night shift", "after": "Day shift"}
+    assert found[2]["target_label"] == "Night shift" and found[2]["actor_name"] == "wanda-workspaces"
+    assert found[0]["details"]["after"] == "viewer"
+    wanda.close()
+
+
+def test_a_persons_own_password_change(server: RunningServer, admin: ApiClient) -> None:
+    pia = person(server, "pia-password")
+    wrong = pia.patch("/api/v1/auth/me", json={"password": "another long phrase", "current_password": "nope"})
+    assert wrong.status_code == 403  # refused: nothing recorded
+    assert pia.patch("/api/v1/auth/me", json={"password": "another long phrase",
+                                              "current_password": PASSWORD}).is_success
+    found = entries(admin, action="user.password_change")
+    assert [(e["target_label"], e["actor_name"]) for e in found] == [("pia-password", "pia-password")]
+    assert "password" not in json.dumps(found[0]["details"])
+    pia.close()
+
+
+def test_the_studios_sweeps_of_guests_and_the_trash(server: RunningServer, admin: ApiClient) -> None:
+    from mediastudio.accounts.guests import sweep_guests
+    from mediastudio.auth.tables import User
+    from mediastudio.projects.sweeper import purge
+    from mediastudio.projects.tables import Project
+
+    with ApiClient(server.url) as guest:
+        assert guest.post("/api/v1/auth/guest").status_code == 201
+        guest_user = guest.get("/api/v1/auth/me").json()["user"]
+    olga = person(server, "olga-old-trash")
+    project = olga.post("/api/v1/projects", json={"name": "Forgotten", "template": "text-to-image"}).json()
+    assert olga.delete(f"/api/v1/projects/{project['id']}").status_code == 204
+    settings = Settings(data_dir=server.data_dir, probe_gpu=False, guest_expiry_days=7)
+    db = open_database(settings.database_path)
+    try:
+        with db.transaction() as session:
+            row = session.get(User, guest_user["id"])
+            assert row is not None
+            row.last_seen_at = datetime.now(UTC) - timedelta(days=8)
+            trashed = session.get(Project, project["id"])
+            assert trashed is not None
+            trashed.trashed_at = datetime.now(UTC) - timedelta(days=31)
+        assert sweep_guests(db, settings) >= 1
+        assert purge(db, settings) == 1
+    finally:
+        db.close()
+    expired = entries(admin, action="user.expire", target=guest_user["id"])
+    assert len(expired) == 1 and expired[0]["actor_name"] == "studio" and expired[0]["ip"] == "local"
+    assert expired[0]["details"]["idle_days"] == 7
+    purged = entries(admin, action="project.purge", target=project["id"])
+    assert [(e["target_label"], e["actor_name"]) for e in purged] == [("Forgotten", "studio")]
+    olga.close()
+
+
 def test_retention_removes_only_entries_older_than_the_setting(server: RunningServer, admin: ApiClient) -> None:
     settings = Settings(data_dir=server.data_dir, probe_gpu=False, audit_retention_days=30)
     db = open_database(settings.database_path)

@@ -1,4 +1,4 @@
-"""Someone else's task answers exactly like a task that does not exist: reading, cancelling, downloading,
+"""Someone else's task answers exactly like a task that does not exist: reading, cancelling, downloading, its log,
 listing by its project or paging from its id tell nothing about whether it exists."""
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ def _same(theirs: httpx.Response, nobodys: httpx.Response, their_id: str, nobody
 def test_someone_elses_task_reads_like_no_task(people: tuple[ApiClient, ApiClient, dict, dict]) -> None:
     bob, eve, task, _ = people
     theirs, nobodys = task["id"], NOBODYS_TASK
-    for method, suffix in (("GET", ""), ("POST", "/cancel"), ("GET", "/result")):
+    for method, suffix in (("GET", ""), ("POST", "/cancel"), ("GET", "/result"), ("GET", "/log"),
+                           ("GET", "/log/download")):
         mine = eve.request(method, f"/api/v1/tasks/{theirs}{suffix}")
         assert mine.status_code == 404, (suffix, mine.text)
         _same(mine, eve.request(method, f"/api/v1/tasks/{nobodys}{suffix}"), theirs, nobodys)

@@ -279,7 +279,7 @@ class AuthController(Controller):
 
     @patch("/me", summary="Change your display name, colour or password", sync_to_thread=True)
     def update_me(self, data: JSONBody[ProfilePatch], identity: IdentityDep, database: DatabaseDep,
-                  settings: SettingsDep) -> Me:
+                  settings: SettingsDep, actor: ActorDep) -> Me:
         with database.transaction() as db:
             user = db.merge(identity.user)
             users.update_profile(db, user, display_name=data.display_name, color=data.color)
@@ -299,6 +299,7 @@ class AuthController(Controller):
                     min_length=settings.password_min_length,
                     keep_session=identity.session.id if identity.session else None,
                 )
+                record(db, actor, Action.USER_PASSWORD_CHANGE, Target.user(user))
         return Me(
             user=UserOut.of(user),
             via=identity.via,

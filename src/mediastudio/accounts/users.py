@@ -8,6 +8,8 @@ from pathlib import Path
 
 from sqlmodel import Session, col, func, select
 
+from mediastudio.audit.actions import Action
+from mediastudio.audit.record import STUDIO, Target, record
 from mediastudio.auth.passwords import check_strength, hash_password, needs_rehash, verify_password
 from mediastudio.auth.tables import ApiToken, AuthSession, User
 from mediastudio.common import new_id, utcnow
@@ -170,5 +172,7 @@ def expire_guests(db: Session, *, idle_days: int, data_dir: Path) -> int:
     cutoff = utcnow() - timedelta(days=idle_days)
     stale = db.exec(select(User).where(col(User.is_guest).is_(True), col(User.last_seen_at) < cutoff)).all()
     for guest in stale:
+        record(db, STUDIO, Action.USER_EXPIRE, Target.user(guest),
+               {"idle_days": idle_days, "last_seen_at": guest.last_seen_at.isoformat() if guest.last_seen_at else None})
         delete_user(db, guest, data_dir)
     return len(stale)

@@ -48,6 +48,7 @@ class Actor:
 
 
 COMMAND_LINE = Actor(user_id=None, name="command line", ip="local")
+STUDIO = Actor(user_id=None, name="studio", ip="local")  # the server's own sweeps (expired guests, the trash)
 
 
 def provide_actor(request: ASGIConnection) -> Actor:

@@ -177,6 +177,10 @@ class Execution:
             log.exception("Node %s (%s) failed", node_id, node.type_id)
             self.states[node_id] = {"state": "error", "error": f"{type(exc).__name__}: {exc}"[:300]}
             self._report(f"'{ctx.title}' failed", force=True)
+            if out_of_memory(exc):
+                raise TaskFailed(f"'{ctx.title}' ran out of memory on {ctx.device}.", code="out_of_memory",
+                                 hint="Lower the size (width and height), the batch or the number of frames, or "
+                                      "pick a smaller model; stop other work on the GPU, then run it again.") from exc
             raise TaskFailed(f"'{ctx.title}' failed: {type(exc).__name__}: {exc}"[:500], code="node_failed",
                              hint="Check its parameters and inputs; the server log has the details.") from exc
         self.facts[node_id] = {**self.upstream_facts(node_id), **ctx.facts}
@@ -283,3 +287,9 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     return str(value)
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """torch's CUDA/MPS out-of-memory errors (their classes differ between versions and devices; the words do not)."""
+    text = f"{type(exc).__name__}: {exc}".lower()
+    return "outofmemoryerror" in text or "out of memory" in text or "cannot allocate memory" in text

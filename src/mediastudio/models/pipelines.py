@@ -9,13 +9,16 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 
 from mediastudio.errors import NotFound, TaskFailed
 from mediastudio.models.loras import LoraFiles
 from mediastudio.models.registry import ModelRegistry
 from mediastudio.models.vaes import VaeInfo, find_vae
+from mediastudio.tasks.logs import note, since
 
 log = logging.getLogger("mediastudio")
 VAES_KEPT = 2  # VAE overrides kept loaded (a VAE is small beside its pipeline)
@@ -101,12 +104,15 @@ class PipelineCache:
             try:
                 return self.registry.get(name, sized=False).name
             except NotFound as exc:
-                raise TaskFailed(exc.detail, code="no_model", hint=exc.hint) from exc
+                raise TaskFailed(exc.detail, code="no_model",
+                                 hint=f"Pick an installed model in the Model node. {exc.hint} "
+                                      "(Administrators: Server settings → Models.)") from exc
         default = self.registry.default()
         if default is None:
             raise TaskFailed("No model is installed, so nothing can be generated yet.", code="no_model",
-                             hint="Add a diffusers model folder: mediastudio models add PATH (or pull one when "
-                                  "online: mediastudio models pull REPO).")
+                             hint="An administrator adds one in Server settings → Models, or on the server: "
+                                  "mediastudio models add PATH (or pull one when online: mediastudio models pull "
+                                  "REPO).")
         return default.name
 
     @property
@@ -125,6 +131,7 @@ class PipelineCache:
             import diffusers
 
             log.info("Loading VAE '%s' (%s) on %s", name, info.vae_class, self.device)
+            note("info", f"Loading VAE '{name}' ({info.vae_class}) on {self.device}")
             vae_class = getattr(diffusers, info.vae_class, None)
             if vae_class is None:
                 raise TaskFailed(f"The VAE '{name}' is a {info.vae_class}, which this diffusers cannot load.",
@@ -155,15 +162,23 @@ class PipelineCache:
         with self.lock:
             if name in self.bases:
                 self.bases.move_to_end(name)
+                note("info", f"Model '{name}' is already loaded on {self.device}", once=True)
                 return self.bases[name]
             info = self.registry.get(name, sized=False)
             from diffusers import DiffusionPipeline
 
             quiet_torchvision_fallback()
             log.info("Loading model '%s' (%s) on %s", name, info.pipeline, self.device)
+            where = self._where(info.path)
+            note("info", f"Loading model '{name}' ({info.pipeline}) from {where} on {self.device}")
+            if self.device == "cpu":
+                note("warning", "No GPU is available: the model runs on the CPU, which is many times slower.",
+                     once=True)
+            began = time.monotonic()
             pipe = DiffusionPipeline.from_pretrained(info.path, local_files_only=True, **dtype_argument(self._dtype()))
             if hasattr(pipe, "safety_checker") and getattr(pipe, "safety_checker", None) is not None:
                 pipe.safety_checker = None
+                note("info", "The model's safety checker is switched off (the studio does not use it).")
             pipe.set_progress_bar_config(disable=True)
             self.loads += 1
             size = _bytes_of(pipe)
@@ -178,10 +193,20 @@ class PipelineCache:
                 if size > budget:
                     pipe.enable_model_cpu_offload()  # too big to live on the GPU whole: parts move in turn
                     self.offloaded.add(name)
+                    note("warning", f"The model ({size / 2**30:.1f} GiB) is larger than the GPU memory the studio "
+                                    f"may use ({budget / 2**30:.1f} GiB): its parts move to the GPU in turn, "
+                                    "which is slower.")
                 else:
                     pipe.to(self.device)
+            note("info", f"Loaded model '{name}' in {since(began)} ({size / 2**20:,.0f} MiB)")
             self.bases[name] = pipe
             return pipe
+
+    def _where(self, path: str | Path) -> str:
+        """Where a model's folder is, as a task's log says it (never the server's own paths: its owner reads it)."""
+        folder = Path(path)
+        inside = folder.parent.resolve() == self.registry.root.resolve() and not folder.is_symlink()
+        return f"the models folder ({folder.name}/)" if inside else f"a linked folder ({folder.resolve().name}/)"
 
     def _empty(self) -> None:
         if self.device == "cuda":

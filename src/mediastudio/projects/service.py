@@ -12,6 +12,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, func, or_, select
 
+from mediastudio.audit.actions import Action
+from mediastudio.audit.record import STUDIO, Target
+from mediastudio.audit.record import record as audit
 from mediastudio.auth.tables import User
 from mediastudio.common import new_id, utcnow
 from mediastudio.errors import BadRequest, Forbidden, Unprocessable
@@ -291,6 +294,8 @@ def purge_trash(db: Session, settings: Settings, *, older_than_days: int = TRASH
     cutoff = utcnow() - timedelta(days=older_than_days)
     stale = db.exec(select(Project).where(col(Project.trashed_at).is_not(None), col(Project.trashed_at) < cutoff)).all()
     for project in stale:
+        audit(db, STUDIO, Action.PROJECT_PURGE, Target("project", project.id, project.name),
+               {"workspace_id": project.workspace_id, "trashed_days": older_than_days})
         shutil.rmtree(project_folder(settings, project), ignore_errors=True)
         db.delete(project)
     db.flush()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mediastudio.errors import Cancelled
+from mediastudio.tasks.logs import TaskLog
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -60,6 +61,7 @@ class TaskContext:
     publish_pending: bool = False
     write_pending: bool = False
     ended: bool = False
+    task_log: TaskLog | None = None  # the run's own log (tasks/logs.py), written by the runner
     afterwards: list[Any] = field(default_factory=list)  # run by the runner once the outcome is announced
     outcome_writes: list[OutcomeWrite] = field(default_factory=list)  # recorded with the outcome (`with_outcome`)
     first_step_at: float | None = None
@@ -84,6 +86,12 @@ class TaskContext:
     @property
     def blobs(self) -> BlobStore:
         return self.runner.blobs
+
+    def log(self, level: str, message: str) -> None:
+        """A line in the task's own log, which its owner reads (level: info, warning or error). Say what a person
+        can act on; never a secret. Lines are cleaned and bounded (tasks/logs.py)."""
+        if self.task_log is not None:
+            self.task_log.add(level, message, "task")
 
     def progress(self, step: int, total: int, message: str | None = None, *, force: bool = False) -> None:
         """Report step of total (at most every 0.1 s unless the message changes, and always the last step): the

@@ -19,9 +19,10 @@ from mediastudio.db import DatabaseDep
 from mediastudio.errors import BadRequest, NotFound
 from mediastudio.settings import SettingsDep
 from mediastudio.storage.serving import serve_blob
-from mediastudio.tasks import service
+from mediastudio.tasks import log_store, service
 from mediastudio.tasks.events import QueueLane
 from mediastudio.tasks.kinds import LANES
+from mediastudio.tasks.log_store import TaskLogOut
 from mediastudio.tasks.runner import results_dir
 from mediastudio.tasks.schemas import TaskOut
 from mediastudio.tasks.system import TasksDep, TaskSystem
@@ -125,6 +126,24 @@ class TasksController(Controller):
         with database.session() as db:
             task = service.visible_task(db, identity.user, task_id)
         return tasks.describe([task])[0]
+
+    @get("/{task_id:str}/log", summary="The task's own log: model loads, warnings, errors with hints, start and end",
+         description="Lines in order (each run of the task: its first 300 and last 100 lines). While the task runs, "
+                     "new lines arrive within about a second.", sync_to_thread=True)
+    def task_log(self, task_id: FromPath[str], identity: IdentityDep, database: DatabaseDep) -> TaskLogOut:
+        with database.session() as db:
+            task = service.visible_task(db, identity.user, task_id)
+            return log_store.read(db, task)
+
+    @get("/{task_id:str}/log/download", summary="The task's log as a text file", sync_to_thread=True,
+         media_type="text/plain; charset=utf-8")
+    def task_log_download(self, task_id: FromPath[str], identity: IdentityDep, database: DatabaseDep) -> Response[str]:
+        with database.session() as db:
+            task = service.visible_task(db, identity.user, task_id)
+            text = log_store.as_text(task, log_store.read(db, task))
+        return Response(text, media_type="text/plain; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="task-{task.id}.log"',
+                                 "X-Content-Type-Options": "nosniff"})
 
     @post("/{task_id:str}/cancel", summary="Cancel a task (waiting: at once; running: at its next step)",
           status_code=200, sync_to_thread=True)

@@ -34,6 +34,8 @@ from mediastudio.storage.blobs import BlobStore
 from mediastudio.tasks.context import PROGRESS_INTERVAL, TaskContext
 from mediastudio.tasks.events import ENDED, TaskEvent, TaskProgress, TaskQueued, TaskStarted
 from mediastudio.tasks.kinds import KindRegistry
+from mediastudio.tasks.log_store import LogWriter
+from mediastudio.tasks.logs import attach, detach, since
 from mediastudio.tasks.tables import Task
 
 log = logging.getLogger("mediastudio")
@@ -96,6 +98,7 @@ class Runner:
         self._announcer = Later("mediastudio-task-announcer")
         self._names: dict[str, str] = {}  # display names of the owners of shared tasks (their events carry it)
         self._writer = Later("mediastudio-task-writer")
+        self.logs = LogWriter(db, self._writer.call)  # each task's own log, written on the same thread
 
     # -- announcing -------------------------------------------------------------------------------
     def publish(self, event: type[TaskEvent], task: Task) -> None:
@@ -263,7 +266,9 @@ class Runner:
         shutil.rmtree(folder, ignore_errors=True)
         scratch.mkdir(parents=True)
         ctx = TaskContext(task_id=task.id, owner_id=task.owner_id, project_id=task.project_id, scratch=scratch,
-                          runner=self, row=task)
+                          runner=self, row=task, task_log=self.logs.open(task.id, task.attempts))
+        again = f", run {task.attempts} (a restart interrupted the last one)" if task.attempts > 1 else ""
+        _say(ctx, "info", f"Started: {task.kind} on the {task.lane} lane{again}")
         with self.lock:
             self.active[task_id] = ctx
         started = time.monotonic()
@@ -275,7 +280,12 @@ class Runner:
             params = kind.params.model_validate(task.params)
             if self.stopping.is_set():
                 raise Cancelled()
-            result = kind.run(ctx, params.model_dump()) or {}
+            assert ctx.task_log is not None
+            attach(ctx.task_log)  # what this thread logs and warns while the kind runs goes into the task's log
+            try:
+                result = kind.run(ctx, params.model_dump()) or {}
+            finally:
+                detach(ctx.task_log)
             if ctx.cancel_event.is_set():  # a cancel asked elsewhere meanwhile: the outcome's write sees it
                 raise Cancelled()
             if "file" in result:
@@ -312,6 +322,8 @@ class Runner:
             self._end_reports(ctx)
             self._drop_outcome_writes(ctx)
             self._forget(task_id, ctx)
+            _say(ctx, "error", f"Stopped after {since(started)}: the worker thread ended")
+            self._close_log(ctx)
             raise
         self._end_reports(ctx)
         if ctx.detail is not None:
@@ -319,13 +331,19 @@ class Runner:
         if outcome["status"] == "interrupted":
             self._drop_outcome_writes(ctx)  # it runs again and makes them anew
             self._forget(task_id, ctx)
+            _say(ctx, "warning", f"Stopped by a server shutdown after {since(started)}; it runs again on start")
+            self._close_log(ctx)
             self.requeue_interrupted(task_id)
             return
         elapsed = time.monotonic() - started
         revision = ctx.row.revision if ctx.row is not None else 0
+        # The log's last lines are written in the outcome's own transaction: whoever reads the ended task reads its
+        # whole log, and the log costs a task no commit of its own.
+        self._log_outcome(ctx, outcome, elapsed)
+        last_lines = self.logs.last_rows(ctx.task_log) if ctx.task_log is not None else None
         try:
             finished = self._finish(task_id, revision, ctx, finished_at=utcnow(), run_seconds=elapsed, worker=None,
-                                    step_seconds=None, **outcome)
+                                    step_seconds=None, log_rows=last_lines, **outcome)
             if finished is None and outcome["status"] == "succeeded":  # cancelled elsewhere before it ended
                 shutil.rmtree(folder, ignore_errors=True)
                 finished = self._finish(task_id, revision, None, finished_at=utcnow(), run_seconds=elapsed,
@@ -335,12 +353,36 @@ class Runner:
             # Only once the final row is written: until then the live context is the fresher record
             # (the pictures a run's nodes made are looked up in it).
             self._forget(task_id, ctx)
+        if finished is None or finished.status != outcome["status"]:  # recorded otherwise than it ended
+            self._log_outcome(ctx, _recorded(finished), elapsed)
+            self._close_log(ctx)
         if finished is not None:
             self.publish(ENDED[finished.status], finished)
         for follow_up in ctx.afterwards:  # bookkeeping that need not hold up the result (a git commit)
             self._follow_up(task_id, follow_up)
 
-    def _finish(self, task_id: str, after_revision: int, ctx: TaskContext | None, **fields: Any) -> Task | None:
+    @staticmethod
+    def _log_outcome(ctx: TaskContext, outcome: dict[str, Any], elapsed: float) -> None:
+        """The task's last line: how it ended and after how long; a failure with what to do about it."""
+        took = f"{elapsed:.1f} s"
+        status = outcome.get("status")
+        if status is None:
+            _say(ctx, "warning", "An administrator had force-stopped it meanwhile: what it made was discarded")
+        elif status == "failed":
+            hint = f"\nWhat to do: {outcome['error_hint']}" if outcome.get("error_hint") else ""
+            _say(ctx, "error",
+                 f"Failed after {took} ({outcome.get('error_code')}): {outcome.get('error_message')}{hint}")
+        elif status == "cancelled":
+            _say(ctx, "info", f"Cancelled after {took}")
+        else:
+            _say(ctx, "info", f"Succeeded in {took}")
+
+    def _close_log(self, ctx: TaskContext) -> None:
+        if ctx.task_log is not None:
+            self.logs.close(ctx.task_log)
+
+    def _finish(self, task_id: str, after_revision: int, ctx: TaskContext | None,
+                log_rows: Callable[[], list[Any]] | None = None, **fields: Any) -> Task | None:
         """Record the outcome, with what the task made (`ctx.outcome_writes`, whatever the outcome: in the same
         transaction), unless the row stopped being a running one meanwhile (an administrator force-stopped it):
         then what the worker came back with is discarded and nothing is announced. A success is not recorded
@@ -354,6 +396,8 @@ class Runner:
         began = time.monotonic()
         try:
             with self.db.transaction() as db:
+                if log_rows is not None:
+                    db.add_all(log_rows())  # made anew for each try: a retry after a rollback adds them again
                 for write in writes:
                     write.files(db)
                 for write in writes:
@@ -370,7 +414,7 @@ class Runner:
             log.exception("Task %s: recording what it made failed", task_id)
             self._drop_outcome_writes(ctx_writes)
             ctx_writes.afterwards.clear()
-            return self._finish(task_id, after_revision, None, **{**fields, **_unrecorded(exc)})
+            return self._finish(task_id, after_revision, None, log_rows, **{**fields, **_unrecorded(exc)})
         if ctx_writes is not None:
             ctx_writes.outcome_writes = []
         return row
@@ -447,6 +491,20 @@ class Runner:
         return task
 
     requeue: Any = None  # set by the queue: puts a task's message back on its lane
+
+
+def _say(ctx: TaskContext, level: str, message: str) -> None:
+    """A line of the runner's own in the task's log (the kind's lines say "task")."""
+    if ctx.task_log is not None:
+        ctx.task_log.add(level, message, "mediastudio")
+
+
+def _recorded(task: Task | None) -> dict[str, Any]:
+    """How a task's end was recorded, as an outcome (an empty one: nothing was, it had been force-stopped)."""
+    if task is None:
+        return {}
+    return {"status": task.status, "error_code": task.error_code, "error_message": task.error_message,
+            "error_hint": task.error_hint}
 
 
 def _unrecorded(exc: Exception) -> dict[str, Any]:

@@ -54,14 +54,34 @@ class Task(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class TaskLogLine(SQLModel, table=True):
+    """One line of a task's own log (tasks/logs.py: bounded per run of the task). Removed with its task by the
+    trigger `add_missing_indexes` makes, whoever deletes the task."""
+
+    __tablename__ = "task_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: str = Field(index=True)
+    attempt: int = 1  # the run of the task it comes from (a task interrupted by a restart runs again)
+    seq: int  # its order within the run
+    at: datetime
+    level: str  # info | warning | error
+    source: str = ""  # "task", the logger's name, "warnings"
+    message: str
+
+
 HISTORY_INDEX = "ix_tasks_kind_status_finished"  # a kind's recent successes (estimates.py: its rate)
 
 
 def add_missing_indexes(conn: Connection) -> None:
-    """Indexes added after the table's first release: made here for every database, new or older (create_all
-    makes the indexes of the tables it creates, never those of a table already there)."""
+    """Indexes (and the trigger that removes a task's log with the task) added after the table's first release:
+    made here for every database, new or older (create_all makes the indexes of the tables it creates, never
+    those of a table already there)."""
     if conn.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tasks'")).first():
         conn.execute(text(f"CREATE INDEX IF NOT EXISTS {HISTORY_INDEX} ON tasks (kind, status, finished_at)"))
+    if conn.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'task_log'")).first():
+        conn.execute(text("CREATE TRIGGER IF NOT EXISTS task_log_goes_with_its_task AFTER DELETE ON tasks "
+                          "BEGIN DELETE FROM task_log WHERE task_id = OLD.id; END"))
 
 
 def add_missing_columns(conn: Connection) -> None:

@@ -49,12 +49,13 @@ class WorkspacesController(Controller):
 
     @post(summary="Create a team workspace; you become its owner", status_code=HTTP_201_CREATED, sync_to_thread=True)
     def create_workspace(
-        self, data: JSONBody[WorkspaceCreate], identity: IdentityDep, database: DatabaseDep
+        self, data: JSONBody[WorkspaceCreate], identity: IdentityDep, database: DatabaseDep, actor: ActorDep
     ) -> WorkspaceOut:
         if identity.user.is_guest:
             raise Forbidden("Guests cannot create team workspaces.", hint="Register to work with a team.")
         with database.transaction() as db:
             workspace = service.create_workspace(db, identity.user, data.name)
+            record(db, actor, Action.WORKSPACE_CREATE, Target("workspace", workspace.id, workspace.name))
         return WorkspaceOut.of(workspace, "owner", 1)
 
     @get("/{workspace_id:str}", summary="One of your workspaces", sync_to_thread=True)
@@ -67,12 +68,21 @@ class WorkspacesController(Controller):
         "/{workspace_id:str}", summary="Rename, or set the default project role (owners, admins)", sync_to_thread=True
     )
     def update_workspace(
-        self, workspace_id: FromPath[str], data: JSONBody[WorkspacePatch], identity: IdentityDep, database: DatabaseDep
+        self, workspace_id: FromPath[str], data: JSONBody[WorkspacePatch], identity: IdentityDep, database: DatabaseDep,
+        actor: ActorDep,
     ) -> WorkspaceOut:
         with database.transaction() as db:
+            before = db.get(Workspace, workspace_id)
+            old_name, old_role = (before.name, before.default_project_role) if before else ("", "")
             workspace, role = service.update_workspace(
                 db, identity.user, workspace_id, name=data.name, default_project_role=data.default_project_role
             )
+            target = Target("workspace", workspace.id, workspace.name)
+            if workspace.name != old_name:
+                record(db, actor, Action.WORKSPACE_RENAME, target, {"before": old_name, "after": workspace.name})
+            if workspace.default_project_role != old_role:
+                record(db, actor, Action.WORKSPACE_DEFAULT_ROLE, target,
+                       {"before": old_role, "after": workspace.default_project_role})
             return WorkspaceOut.of(workspace, role, service.member_count(db, workspace_id))
 
     @get("/{workspace_id:str}/members", summary="Members and their roles", sync_to_thread=True)

@@ -88,3 +88,16 @@ export function runAgain(task: Task): Promise<Result<Task>> {
 	}
 	return startTask(task.kind, task.params, task.project_id);
 }
+
+export type TaskLog = components['schemas']['TaskLogOut'];
+export type TaskLogLine = components['schemas']['TaskLogLineOut'];
+
+/** A task's own log: model loads, warnings, errors with what to do, its start and end (its owner and admins). */
+export function getTaskLog(taskId: string): Promise<Result<TaskLog>> {
+	return settle(api.GET('/api/v1/tasks/{task_id}/log', { params: { path: { task_id: taskId } }, cache: 'no-store' }));
+}
+
+/** The same log as a text file (a link's `href`). */
+export function taskLogDownloadUrl(taskId: string): string {
+	return `/api/v1/tasks/${encodeURIComponent(taskId)}/log/download`;
+}

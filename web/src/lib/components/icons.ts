@@ -22,6 +22,7 @@ export const ICONS = {
 	browser: 'M4 4h6v16H4zM14 4h6v7h-6zM14 15h6v5h-6z',
 	workspace: 'M4 8h16v11a1 1 0 0 1-1 1H5a1 1 0 0 1-1-1zM9 8V5a1 1 0 0 1 1-1h4a1 1 0 0 1 1 1v3M4 13h16',
 	'chevron-down': 'M6 9l6 6 6-6',
+	'chevron-right': 'M9 6l6 6-6 6',
 	'arrow-left': 'M19 12H5M11 18l-6-6 6-6',
 	check: 'M5 12.5l4.5 4.5L19 7',
 	plus: 'M12 5v14M5 12h14',

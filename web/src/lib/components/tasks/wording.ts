@@ -49,3 +49,11 @@ export function stepText(task: Task): string {
 export function percent(task: Task): number {
 	return Math.round(Math.min(1, Math.max(0, task.progress)) * 100);
 }
+
+/** A log line's time in the browser's time zone, to the second (`14:05:09`); the raw text when it is no time. */
+export function logTime(iso: string): string {
+	const at = new Date(iso);
+	if (Number.isNaN(at.getTime())) return iso;
+	const two = (n: number) => String(n).padStart(2, '0');
+	return `${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}`;
+}
