@@ -14,6 +14,10 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page
 from support import REPO
 
 SCREENSHOTS = REPO / "test-results" / "e2e"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 # Chromium reports every 4xx answer as a console error; a test that provokes one on purpose allows it.

@@ -7,7 +7,17 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from browser_support import ADMIN, DESKTOP, PHONE, Account, ConsoleLog, new_account, skip_tour, trust_flags
+from browser_support import (
+    ADMIN,
+    CHROMIUM_FLAGS,
+    DESKTOP,
+    PHONE,
+    Account,
+    ConsoleLog,
+    new_account,
+    skip_tour,
+    trust_flags,
+)
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
 from support import TEST_HTTPS, RunningServer, shared_test_tls
@@ -15,12 +25,6 @@ from support import TEST_HTTPS, RunningServer, shared_test_tls
 # Assertions wait up to 10 s (Playwright's default is 5 s): CI runs the browser beside the whole suite on
 # two cores. Tests that measure a latency time it themselves.
 expect.set_options(timeout=10_000)
-
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
 
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:

@@ -155,3 +155,20 @@ def test_certificate_files_that_cannot_be_used_stop_the_start_with_what_is_wrong
     assert result.returncode != 0
     assert expected in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_local_proxys_forwarded_headers_make_the_request_https_from_the_client(
+        server_factory: Callable[..., RunningServer]) -> None:
+    """What docs/deploy.md says of proxies: from 127.0.0.1 (uvicorn's default trusted proxy) X-Forwarded-Proto and
+    X-Forwarded-For are taken, so cookies are Secure and the audit log names the client's address."""
+    server = server_factory()
+    proxied = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    client = ApiClient(server.url, headers=proxied)
+    answer = client.post("/api/v1/auth/setup", json={"username": "proxied", "password": "violet tram sixteen"})
+    assert answer.status_code == 201, answer.text
+    assert all(re.search(r";\s*Secure", c, re.IGNORECASE) for c in answer.headers.get_list("set-cookie"))
+    # A Secure cookie is not sent back over http:// by the client: send it as the proxy would pass it on.
+    cookie = "; ".join(f"{k}={v}" for k, v in answer.cookies.items())
+    entries = httpx.get(f"{server.url}/api/v1/admin/audit", params={"action": "auth.login"},
+                        headers={**proxied, "Cookie": cookie}).json()["items"]
+    assert entries[0]["ip"] == "203.0.113.9", entries
