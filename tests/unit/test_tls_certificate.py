@@ -82,6 +82,11 @@ def test_an_admins_files_are_checked_with_messages_that_say_what_is_wrong(tmp_pa
         admin_certificate(cert, tmp_path / "missing.pem")
     with pytest.raises(TlsProblem, match="holds no PEM certificate"):
         admin_certificate(key, key)
+    locked = tmp_path / "locked.pem"  # a key with a pass phrase: refused, never a prompt on the terminal
+    locked.write_bytes(real.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.BestAvailableEncryption(b"secret")))
+    with pytest.raises(TlsProblem, match="an unencrypted PEM private key is needed"):
+        admin_certificate(cert, locked)
 
 
 def test_tls_cert_and_tls_key_go_together(tmp_path: Path) -> None:
