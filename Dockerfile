@@ -3,6 +3,7 @@
 #   docker run -p 8750:8750 -v mediastudio-data:/data mediastudio
 # Opened by a name (http://studio.lan:8750/ rather than an IP address)? Name it, against DNS rebinding:
 #   docker run … -e MEDIASTUDIO_ALLOWED_HOSTS=studio.lan mediastudio
+# HTTPS, a proxy in front, systemd and the data folder's layout: docs/deploy.md.
 # For NVIDIA GPUs run with --gpus all; torch's default Linux wheel includes CUDA. For a small
 # CPU-only image pass a CPU build, e.g. --build-arg TORCH="torch==2.13.0+cpu" with your index.
 FROM python:3.11-slim

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -10,7 +11,14 @@ from litestar.testing import TestClient
 
 from mediastudio.app import create_app
 from mediastudio.settings import Settings
-from support import TEST_CLIENT_HOST, RunningServer, start_server
+from support import TEST_CLIENT_HOST, TEST_HTTPS, RunningServer, shared_test_tls, start_server
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if TEST_HTTPS:  # the test clients trust the one certificate of this process's HTTPS servers (support.py)
+        certificate = str(shared_test_tls() / "cert.pem")
+        os.environ["SSL_CERT_FILE"] = certificate  # httpx, Python's ssl
+        os.environ["NODE_EXTRA_CA_CERTS"] = certificate  # Playwright's request client (its driver is Node)
 
 
 @pytest.fixture

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -106,6 +108,11 @@ class RunningServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def trust(self) -> ssl.SSLContext:
+        """A client TLS context that trusts this server's own certificate (`serve --tls`) and nothing else: the
+        certificate, its names and its chain are checked as a browser that accepted it would."""
+        return ssl.create_default_context(cafile=self.data_dir / "tls" / "cert.pem")
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> float:
         """Send `sig` and wait for the process to end; return how long that took."""
         started = time.monotonic()
@@ -124,6 +131,38 @@ class RunningServer:
 OPEN_STUDIO_ENV = {"MEDIASTUDIO_REGISTRATION_OPEN": "true", "MEDIASTUDIO_GUESTS_ENABLED": "true"}
 
 
+# MEDIASTUDIO_TEST_HTTPS=1 serves every test server over HTTPS (`serve --tls`), all with one certificate made once
+# per test process by the studio's own code and trusted by the test clients (SSL_CERT_FILE for httpx,
+# NODE_EXTRA_CA_CERTS for Playwright's requests, the key's SPKI hash for Chromium: tests/e2e/conftest.py).
+# Meant for the browser tests; tests that build ws:// URLs by hand stay plain-HTTP tests.
+TEST_HTTPS = os.environ.get("MEDIASTUDIO_TEST_HTTPS", "") not in ("", "0", "false")
+_TEST_TLS: Path | None = None
+
+
+def shared_test_tls() -> Path:
+    """The folder of this test process's certificate (cert.pem, key.pem), made on first use."""
+    global _TEST_TLS
+    if _TEST_TLS is None:
+        import tempfile
+
+        from mediastudio.edge.tls import studio_certificate
+        from mediastudio.settings import Settings
+
+        data = Path(tempfile.mkdtemp(prefix="mediastudio-test-tls-"))
+        studio_certificate(Settings(data_dir=data))
+        _TEST_TLS = data / "tls"
+    return _TEST_TLS
+
+
+def seed_test_certificate(data_dir: Path) -> None:
+    """Put the test certificate where `serve --tls` keeps its own; the server reuses it (the same names)."""
+    folder = data_dir / "tls"
+    if not (folder / "cert.pem").exists():
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for name in ("cert.pem", "key.pem"):
+            shutil.copy2(shared_test_tls() / name, folder / name)
+
+
 def start_server(tmp: Path, *, env: dict[str, str] | None = None,
                  args: list[str] | None = None, port: int | None = None) -> RunningServer:
     """Start `mediastudio serve` on `port` (a free one by default) and wait (bounded) until /api/v1/health
@@ -133,17 +172,23 @@ def start_server(tmp: Path, *, env: dict[str, str] | None = None,
     port = port or free_port()
     data_dir = tmp / "data"
     log_path = tmp / f"server-{port}.log"
+    args = list(args or [])
+    if TEST_HTTPS and not {"--tls", "--tls-cert"} & set(args):
+        args.append("--tls")
+        seed_test_certificate(data_dir)
+    https = bool({"--tls", "--tls-cert"} & set(args))
     command = [sys.executable, "-m", "mediastudio", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--data-dir", str(data_dir), "--no-open", *(args or [])]
+               "--port", str(port), "--data-dir", str(data_dir), "--no-open", *args]
     log_file = log_path.open("w")
     process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, text=True,
                                env=_server_env(env), cwd=tmp)
-    server = RunningServer(process, f"http://127.0.0.1:{port}", data_dir, log_path)
+    server = RunningServer(process, f"{'https' if https else 'http'}://127.0.0.1:{port}", data_dir, log_path)
 
     def healthy() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{server.log()}")
-        return httpx.get(f"{server.url}/api/v1/health", timeout=1).status_code == 200
+        # Only "is it up": the certificate's own checks are the TLS tests' (tests/integration/test_tls.py).
+        return httpx.get(f"{server.url}/api/v1/health", timeout=1, verify=not https).status_code == 200
 
     try:
         wait_until(healthy, timeout=SERVER_START_TIMEOUT_S, interval=0.1, ignoring=(httpx.HTTPError,),
@@ -178,9 +223,9 @@ class ApiClient(httpx.Client):
 ADMIN_PASSWORD = "copper lantern ninety"
 
 
-def set_up_admin(url: str, username: str = "admin") -> ApiClient:
+def set_up_admin(url: str, username: str = "admin", **client_options: object) -> ApiClient:
     """Create the first administrator on a fresh server; return their logged-in client."""
-    client = ApiClient(url)
+    client = ApiClient(url, **client_options)
     response = client.post("/api/v1/auth/setup", json={"username": username, "password": ADMIN_PASSWORD})
     assert response.status_code == 201, response.text
     return client

@@ -18,6 +18,7 @@ from mediastudio.accounts.controller import AuthController
 from mediastudio.accounts.guests import guest_sweeper
 from mediastudio.accounts.people import InvitesController, PeopleController
 from mediastudio.accounts.preferences import PreferencesController
+from mediastudio.accounts.server_controller import ServerController
 from mediastudio.accounts.welcome import GuestWelcome
 from mediastudio.api_docs import docs_routes, openapi_config
 from mediastudio.audit.record import provide_actor
@@ -35,6 +36,7 @@ from mediastudio.db import Database
 from mediastudio.edge.access_log import AccessLog
 from mediastudio.edge.guard import EdgeGuard
 from mediastudio.edge.hosts import HostPolicy
+from mediastudio.edge.tls import HSTS_VALUE
 from mediastudio.engine.controller import EngineController
 from mediastudio.engine.service import Engine
 from mediastudio.errors import EXCEPTION_HANDLERS
@@ -246,7 +248,7 @@ def create_app(settings: Settings) -> Litestar:
                         HistoryController,
                         ProjectRolesController, AssetsController,
                         ActivityController, TasksController, QueueController, WebhooksController,
-                        EngineController, ModelsController, QuotasController, AuditController,
+                        EngineController, ModelsController, QuotasController, AuditController, ServerController,
                         scene_sync, project_presence, events, my_usage, my_quotas, metrics_page,
                         *docs_routes(), unknown_api_path, serve_ui],
         dependencies={
@@ -287,7 +289,7 @@ def create_app(settings: Settings) -> Litestar:
     app.state.allowed_methods = allowed_methods(app)
     # Outermost: the Host check and the security headers cover every answer, routed or not.
     app.asgi_handler = EdgeGuard(app.asgi_handler, HostPolicy(settings.allowed_hosts, settings.host),
-                                 studio.ui.root / "index.html")
+                                 studio.ui.root / "index.html", HSTS_VALUE if settings.hsts else None)
     app.asgi_handler = RequestMetrics(app.asgi_handler, studio.metrics)  # outside the guard: its answers count
     if settings.access_log:  # outside the guard: refused requests are logged too
         app.asgi_handler = AccessLog(app.asgi_handler)

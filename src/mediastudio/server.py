@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 import uvicorn
 
 from mediastudio import __version__
+from mediastudio.edge.tls import Certificate, TlsProblem, certificate_for, server_context
 from mediastudio.settings import Settings
 
 GRACEFUL_SHUTDOWN_S = 1
@@ -47,11 +48,12 @@ class StudioServer(uvicorn.Server):
     """Announces the URL once the socket is really listening, and opens the browser if asked."""
 
     def __init__(self, config: uvicorn.Config, settings: Settings, open_browser: bool,
-                 warnings: Callable[[], list[str]] = list) -> None:
+                 warnings: Callable[[], list[str]] = list, certificate: Certificate | None = None) -> None:
         super().__init__(config)
         self.settings = settings
         self.open_browser = open_browser
         self.warnings = warnings  # lines printed under the URL (accounts/reach.py)
+        self.certificate = certificate
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -68,6 +70,9 @@ class StudioServer(uvicorn.Server):
         url = self.settings.public_url
         print(f"Mediastudio {__version__} is running at {url}", flush=True)
         print(f"Data folder: {self.settings.data_dir}", flush=True)
+        if self.certificate is not None:
+            for line in certificate_lines(self.certificate):
+                print(line, flush=True)
         for line in self.warnings():
             print(line, flush=True)
         print("Press Ctrl+C to stop.", flush=True)
@@ -89,12 +94,34 @@ def raise_open_files_limit() -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
+def certificate_lines(certificate: Certificate) -> list[str]:
+    """What `serve` says about its certificate: what a person compares with what their browser shows."""
+    whose = "made by the studio (self-signed), kept in" if certificate.self_made else "yours, from"
+    return [f"TLS certificate: {whose} {certificate.cert_path}",
+            f"  valid for {', '.join(certificate.names) or 'no names'}, until {certificate.not_after:%Y-%m-%d}",
+            f"  SHA-256 fingerprint {certificate.fingerprint_sha256}"]
+
+
+def tls_options(settings: Settings) -> tuple[Certificate | None, dict[str, object]]:
+    """The certificate and uvicorn's TLS options for `settings`: our own SSLContext (TLS 1.3 at least); a
+    certificate or key that cannot be used stops the start with what to fix."""
+    try:
+        certificate = certificate_for(settings)
+    except TlsProblem as exc:
+        raise SystemExit(f"HTTPS: {exc}") from exc
+    if certificate is None:
+        return None, {}
+    context = server_context(certificate)
+    return certificate, {"ssl_context_factory": lambda _config, _default: context}
+
+
 def run_server(settings: Settings, open_browser: bool | None = None) -> None:
     """Build the app and serve it until Ctrl+C or SIGTERM."""
     from mediastudio.accounts.reach import studio_reach_warnings
     from mediastudio.app import create_app
 
     check_port_free(settings.host, settings.port)
+    certificate, tls = tls_options(settings)
     raise_open_files_limit()
     app = create_app(settings)
     config = uvicorn.Config(
@@ -108,8 +135,9 @@ def run_server(settings: Settings, open_browser: bool | None = None) -> None:
         timeout_keep_alive=KEEP_ALIVE_S,
         access_log=False,
         server_header=False,
+        **tls,  # type: ignore[arg-type]
     )
     server = StudioServer(config, settings, desktop_present() if open_browser is None else open_browser,
-                          lambda: studio_reach_warnings(app.state.studio.db, settings))
+                          lambda: studio_reach_warnings(app.state.studio.db, settings), certificate)
     server.run()
     print("Mediastudio stopped.", flush=True)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from litestar.di import NamedDependency
 from platformdirs import user_data_dir
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_PORT = 8750
@@ -38,6 +38,15 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Host names (and addresses) this studio answers to, besides loopback names and the --host "
                     "address; requests naming any other Host are refused (DNS rebinding). '*' allows any.")
+
+    # HTTPS (edge/tls.py, docs/deploy.md).
+    tls: bool = Field(False, description="Serve HTTPS (TLS 1.3 only) with a certificate the studio makes for this "
+                                         "machine's names and addresses, kept in <data>/tls/.")
+    tls_cert: Path | None = Field(None, description="Serve HTTPS with this PEM certificate (chain) instead; needs "
+                                                    "tls_key.")
+    tls_key: Path | None = Field(None, description="The PEM private key of tls_cert (unencrypted).")
+    hsts: bool = Field(False, description="Over HTTPS, send Strict-Transport-Security (a year): browsers then refuse "
+                                          "plain HTTP to this name. Off by default.")
 
     # Accounts. The two switches below are first-run defaults, closed unless set: the administrator's choice of who
     # the studio is for (at setup, in Server settings or `mediastudio mode`) replaces them.
@@ -139,6 +148,22 @@ class Settings(BaseSettings):
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
 
+    @field_validator("tls_cert", "tls_key", mode="after")
+    @classmethod
+    def _absolute_file(cls, value: Path | None) -> Path | None:
+        return value.expanduser().resolve() if value is not None else None
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("--tls-cert and --tls-key go together: the certificate and its private key")
+        return self
+
+    @property
+    def https(self) -> bool:
+        """The server itself speaks TLS (its own certificate or an administrator's)."""
+        return self.tls or self.tls_cert is not None
+
     @property
     def database_path(self) -> Path:
         return self.data_dir / "mediastudio.sqlite"
@@ -148,7 +173,7 @@ class Settings(BaseSettings):
         shown = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         if ":" in shown:
             shown = f"[{shown}]"
-        return f"http://{shown}:{self.port}/"
+        return f"{'https' if self.https else 'http'}://{shown}:{self.port}/"
 
 
 SettingsDep = NamedDependency[Settings]

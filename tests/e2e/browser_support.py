@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -12,6 +14,10 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page
 from support import REPO
 
 SCREENSHOTS = REPO / "test-results" / "e2e"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 # Chromium reports every 4xx answer as a console error; a test that provokes one on purpose allows it.
@@ -116,3 +122,14 @@ def join_project(browser: Browser, owner: BrowserContext, url: str, workspace_id
                                 headers=headers)
     assert granted.ok, granted.text()
     return account, context, user
+
+
+def trust_flags(certificate: Path) -> list[str]:
+    """Chromium flags that accept the server key of `certificate` (by the SHA-256 of its public key), as a person
+    who compared the fingerprint `serve --tls` printed would: other certificate errors stay errors."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    key = x509.load_pem_x509_certificate(certificate.read_bytes()).public_key()
+    spki = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return [f"--ignore-certificate-errors-spki-list={base64.b64encode(hashlib.sha256(spki).digest()).decode()}"]

@@ -7,20 +7,24 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from browser_support import ADMIN, DESKTOP, PHONE, Account, ConsoleLog, new_account, skip_tour
+from browser_support import (
+    ADMIN,
+    CHROMIUM_FLAGS,
+    DESKTOP,
+    PHONE,
+    Account,
+    ConsoleLog,
+    new_account,
+    skip_tour,
+    trust_flags,
+)
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
-from support import RunningServer
+from support import TEST_HTTPS, RunningServer, shared_test_tls
 
 # Assertions wait up to 10 s (Playwright's default is 5 s): CI runs the browser beside the whole suite on
 # two cores. Tests that measure a latency time it themselves.
 expect.set_options(timeout=10_000)
-
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
 
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
@@ -34,7 +38,8 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     if executable is None:
         pytest.fail("Debian's chromium is needed for the browser tests: apt-get install -y chromium "
                     "(scripts/test installs it).")
-    browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+    flags = [*CHROMIUM_FLAGS, *(trust_flags(shared_test_tls() / "cert.pem") if TEST_HTTPS else [])]
+    browser = playwright.chromium.launch(executable_path=executable, args=flags)
     yield browser
     browser.close()
 

@@ -63,6 +63,10 @@ class SettingsFlags(TypedDict, total=False):
     cpu_workers: int | None
     allowed_hosts: list[str] | None
     access_log: bool | None
+    tls: bool | None
+    tls_cert: Path | None
+    tls_key: Path | None
+    hsts: bool | None
 
 
 def build_settings(**flags: Unpack[SettingsFlags]) -> Settings:

@@ -71,13 +71,26 @@ def serve(
     access_log: Annotated[bool, typer.Option(
         "--access-log", help="Log one line per HTTP request: method, path (never its query), status, duration, "
                              "client (env MEDIASTUDIO_ACCESS_LOG).")] = False,
+    tls: Annotated[bool, typer.Option(
+        "--tls", help="Serve HTTPS (TLS 1.3 only) with a certificate the studio makes for this machine's names and "
+                      "addresses, kept in <data>/tls/; its SHA-256 fingerprint is printed at start "
+                      "(env MEDIASTUDIO_TLS).")] = False,
+    tls_cert: Annotated[Path | None, typer.Option(
+        "--tls-cert", metavar="PATH", dir_okay=False,
+        help="Serve HTTPS with your own PEM certificate (chain) instead; needs --tls-key.")] = None,
+    tls_key: Annotated[Path | None, typer.Option(
+        "--tls-key", metavar="PATH", dir_okay=False, help="The unencrypted PEM private key of --tls-cert.")] = None,
+    hsts: Annotated[bool, typer.Option(
+        "--hsts", help="Over HTTPS, send Strict-Transport-Security (a year): browsers then refuse plain HTTP to "
+                       "this name (env MEDIASTUDIO_HSTS).")] = False,
 ) -> None:
     """Start the studio: web UI, API and generation queue in one process."""
     from mediastudio.server import run_server
 
     run_server(build_settings(host=host, port=port, data_dir=data_dir, queue_url=queue, gpu_workers=gpu_workers,
                               cpu_workers=cpu_workers, allowed_hosts=allowed_host or None,
-                              access_log=access_log or None), open_browser)
+                              access_log=access_log or None, tls=tls or None, tls_cert=tls_cert,
+                              tls_key=tls_key, hsts=hsts or None), open_browser)
 
 
 @app.command()

@@ -55,9 +55,10 @@ def _anonymous_probe(scope: HTTPScope) -> bool:
 
 
 class EdgeGuard:
-    def __init__(self, app: ASGIApp, hosts: HostPolicy, index_html: Path) -> None:
+    def __init__(self, app: ASGIApp, hosts: HostPolicy, index_html: Path, hsts: bytes | None = None) -> None:
         self.app = app
         self.hosts = hosts
+        self.hsts = hsts  # Strict-Transport-Security on HTTPS answers (`serve --hsts`); None: never
         self.hashes = page_script_hashes(index_html)  # read once: the build does not change while serving
         # The last good health answer (when, status line headers, body): monitors and load balancers poll it
         # many times a second, and the framework's path costs twice the answer (`_probe`).
@@ -76,8 +77,9 @@ class EdgeGuard:
             await self.app(scope, receive, send)
             return
 
+        hsts = self.hsts if scope.get("scheme") == "https" else None
         if _anonymous_probe(cast(HTTPScope, scope)):
-            await self._probe(scope, receive, send, raw)
+            await self._probe(scope, receive, send, raw, hsts)
             return
 
         # HEAD on the UI (a file of the build or a page) is the GET without its body: link checkers, proxies and
@@ -88,21 +90,22 @@ class EdgeGuard:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = with_security_headers(list(message.get("headers", [])), self.hashes, raw)
+                message["headers"] = with_security_headers(list(message.get("headers", [])), self.hashes, raw,
+                                                           hsts)
             elif head and message["type"] == "http.response.body":
                 message = {**message, "body": b""}  # Content-Length stays: the size the GET would send
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
-    async def _probe(self, scope: Scope, receive: Receive, send: Send, raw: str) -> None:
+    async def _probe(self, scope: Scope, receive: Receive, send: Send, raw: str, hsts: bytes | None) -> None:
         """An anonymous health probe: the app's last good (200) answer again while it is under a second old —
         the database is asked at most once a second anyway (`Database.check`) — else the app's own answer, kept.
         A failing check is never kept: the next probe asks again."""
         kept = self._health
         if kept is not None and time.monotonic() - kept[0] < HEALTH_KEPT_S:
             await send({"type": "http.response.start", "status": 200,
-                        "headers": with_security_headers(list(kept[1]), self.hashes, raw)})
+                        "headers": with_security_headers(list(kept[1]), self.hashes, raw, hsts)})
             await send({"type": "http.response.body", "body": kept[2], "more_body": False})
             return
         started = time.monotonic()
@@ -111,7 +114,8 @@ class EdgeGuard:
         async def send_and_keep(message: Message) -> None:
             if message["type"] == "http.response.start":
                 answer["status"], answer["headers"] = message["status"], list(message.get("headers", []))
-                message["headers"] = with_security_headers(list(message.get("headers", [])), self.hashes, raw)
+                message["headers"] = with_security_headers(list(message.get("headers", [])), self.hashes, raw,
+                                                           hsts)
             elif message["type"] == "http.response.body":
                 answer["body"] = cast(bytes, answer.get("body", b"")) + message.get("body", b"")
                 if not message.get("more_body") and answer.get("status") == 200:

@@ -63,10 +63,13 @@ def content_policy(hashes: list[str], host: str | None) -> str:
 Headers = list[tuple[bytes, bytes]]
 
 
-def with_security_headers(raw: Headers, hashes: list[str], host: str | None) -> Headers:
-    """The ASGI header list of an answer, with the common headers and the page policy added where missing."""
+def with_security_headers(raw: Headers, hashes: list[str], host: str | None, hsts: bytes | None = None) -> Headers:
+    """The ASGI header list of an answer, with the common headers and the page policy added where missing, and
+    `Strict-Transport-Security: <hsts>` when given (only over HTTPS, only when the administrator asked)."""
     present = {name.lower() for name, _ in raw}
     added = [(name.encode(), value.encode()) for name, value in COMMON.items() if name.encode() not in present]
     if b"content-security-policy" not in present:
         added.append((b"content-security-policy", content_policy(hashes, host).encode()))
+    if hsts and b"strict-transport-security" not in present:
+        added.append((b"strict-transport-security", hsts))
     return [*raw, *added]
