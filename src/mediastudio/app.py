@@ -70,6 +70,7 @@ from mediastudio.tasks.system import TaskSystem
 from mediastudio.ui import WebUI, find_web_dist, serve_ui, unknown_api_path
 from mediastudio.webhooks.controller import WebhooksController
 from mediastudio.webhooks.service import WebhookDispatcher
+from mediastudio.workflows.controller import WorkflowsController
 from mediastudio.workspaces.controller import WorkspacesController
 
 log = logging.getLogger("mediastudio")
@@ -227,6 +228,7 @@ def create_app(settings: Settings) -> Litestar:
                         ProjectRolesController, AssetsController,
                         ActivityController, TasksController, QueueController, WebhooksController,
                         EngineController, ModelsController, QuotasController, AuditController,
+                        WorkflowsController,
                         scene_sync, project_presence, events, my_usage, my_quotas,
                         *docs_routes(), unknown_api_path, serve_ui],
         dependencies={
