@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from browser_support import PHONE, Account, ConsoleLog, csrf_headers, join_project, screenshot
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+from test_accessibility_ui import violations
 from test_canvas_editing_ui import Person, Studio, _node, _studio
 
 from mediastudio.engine.embed import embedded
@@ -93,6 +94,7 @@ def test_save_the_selection_and_insert_it_into_another_scene_live_for_others(
     expect(library.get_by_test_id("workflow-item")).to_have_count(1)
     expect(library.get_by_test_id("workflow-item")).to_contain_text("Double upscale")
     screenshot(a, "workflow-library-desktop")
+    assert not violations(a), violations(a)
     library.get_by_role("button", name="Close").click()
 
     # In the other scene, with Ben watching: Insert adds two linked nodes with fresh ids, in one undo step.
