@@ -78,6 +78,7 @@ from mediastudio.tasks.system import TaskSystem
 from mediastudio.ui import WebUI, find_web_dist, serve_ui, unknown_api_path
 from mediastudio.webhooks.controller import WebhooksController
 from mediastudio.webhooks.service import WebhookDispatcher
+from mediastudio.workflows.controller import WorkflowsController
 from mediastudio.workspaces.controller import WorkspacesController
 
 log = logging.getLogger("mediastudio")
@@ -249,6 +250,7 @@ def create_app(settings: Settings) -> Litestar:
                         ProjectRolesController, AssetsController,
                         ActivityController, TasksController, QueueController, WebhooksController,
                         EngineController, ModelsController, QuotasController, AuditController, ServerController,
+                        WorkflowsController,
                         scene_sync, project_presence, events, my_usage, my_quotas, metrics_page,
                         *docs_routes(), unknown_api_path, serve_ui],
         dependencies={

@@ -18,6 +18,7 @@ import mediastudio.media.tables
 import mediastudio.projects.tables
 import mediastudio.quotas.tables
 import mediastudio.tasks.tables
+import mediastudio.workflows.tables
 import mediastudio.workspaces.tables  # noqa: F401  (tables register on import)
 from mediastudio.auth.cache import STAMP, watch
 from mediastudio.auth.tables import add_missing_columns as add_policy_columns

@@ -641,3 +641,32 @@ def test_a_run_is_seen_live_by_everyone_in_its_project_and_only_its_owner_may_ca
     assert oscar.get(f"/api/v1/tasks/{task_id}/previews/generate").status_code == 404
     assert vic.post(f"/api/v1/tasks/{task_id}/cancel").status_code == 404  # not theirs to cancel
     assert bob.post(f"/api/v1/tasks/{task_id}/cancel").status_code != 404
+
+
+def test_a_generated_picture_carries_its_graph_and_gives_it_back(server: RunningServer, admin: ApiClient) -> None:
+    from mediastudio.graph.png import read_text
+
+    nodes, edges = t2i_graph(seed=11, prompt="a harbour in fog")
+    nodes["note"] = node("generic", "Aside", text="not part of the picture")
+    project_id, scene_id = scene_with(admin, nodes, edges)
+    task = wait(admin, run(admin, project_id, scene_id)["id"])
+    (asset_id,) = task["result"]["assets"]
+    picture = asset_bytes(admin, project_id, asset_id)
+    texts = read_text(picture, {"mediastudio-graph", "parameters"}, 1 << 20)
+    assert texts["parameters"].startswith("a harbour in fog\n")
+    assert "Steps: 2, " in texts["parameters"] and "Seed: 11" in texts["parameters"]
+    assert "Size: 64x64" in texts["parameters"] and "Model: tiny-sd" in texts["parameters"]
+    read = admin.post("/api/v1/workflows/read", content=picture)
+    assert read.status_code == 200, read.text
+    graph = read.json()
+    assert set(graph["nodes"]) == {"prompt", "seed", "model", "generate", "shot"}  # the note made nothing
+    for node_id, sent in graph["nodes"].items():
+        assert {k: sent[k] for k in ("type", "title", "params")} == \
+            {k: nodes[node_id][k] for k in ("type", "title", "params")}
+    assert sorted(f"{e['source']}:{e['source_handle']}->{e['target']}:{e['target_handle']}" for e in graph["edges"]) \
+        == sorted(key for key, _ in edges)
+    sidecar = admin.get(f"/api/v1/projects/{project_id}/assets/{asset_id}/workflow")
+    assert sidecar.status_code == 200 and "workflow.json" in sidecar.headers["content-disposition"]
+    assert json.loads(sidecar.content)["nodes"] == json.loads(texts["mediastudio-graph"])["nodes"]
+    with Image.open(io.BytesIO(picture)) as opened:  # still a picture any tool opens
+        assert opened.size == (64, 64) and opened.info["parameters"] == texts["parameters"]

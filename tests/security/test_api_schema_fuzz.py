@@ -69,6 +69,10 @@ def _config(path: Path, headers: dict[str, str], parameters: dict[str, str]) -> 
              "[checks.positive_data_acceptance]", f"expected-statuses = {_toml(ACCEPTABLE)}", "",
              # No schema can say what a sound .msproj is: a damaged one is a 400 naming what is wrong with it.
              "[[operations]]", 'include-path-regex = "^/api/v1/projects/import"',
+             "[operations.checks.positive_data_acceptance]", f"expected-statuses = {_toml([*ACCEPTABLE, '400'])}", "",
+             # Nor what a sound workflow is: its nodes must be of the studio's node types, with their parameters
+             # and ports (a file's bytes, or a saved workflow's graph): a 400 names the node and what is wrong.
+             "[[operations]]", 'include-path-regex = "^/api/v1/(workflows/read|workspaces/[^/]+/workflows)$"',
              "[operations.checks.positive_data_acceptance]", f"expected-statuses = {_toml([*ACCEPTABLE, '400'])}", ""]
     path.write_text("\n".join(lines))
     return path

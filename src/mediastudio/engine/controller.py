@@ -4,6 +4,7 @@ themselves are engine/runs.py."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, JSONBody
@@ -15,6 +16,7 @@ from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page
 from mediastudio.db import DatabaseDep
 from mediastudio.engine import runs
+from mediastudio.engine.embed import asset_graph
 from mediastudio.engine.model_usage import UsageOut, usage
 from mediastudio.engine.registry import describe
 from mediastudio.engine.service import EngineDep
@@ -125,6 +127,16 @@ class EngineController(Controller):
                    engine: EngineDep) -> TaskOut:
         return runs.regenerate(database, settings, tasks, engine, identity.user, project_id, asset_id,
                                data.new_seed)
+
+    @get("/projects/{project_id:str}/assets/{asset_id:str}/workflow", media_type="application/json",
+         summary="The nodes that made a generated asset, as a workflow file (a clip's sidecar; a picture carries "
+                 "the same in its PNG)", sync_to_thread=True)
+    def asset_workflow(self, project_id: FromPath[str], asset_id: FromPath[str], identity: IdentityDep,
+                       database: DatabaseDep, settings: SettingsDep) -> Response[bytes]:
+        filename, text = asset_graph(database, settings, identity.user, project_id, asset_id)
+        quoted = quote(filename)
+        return Response(text.encode(), media_type="application/json",
+                        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quoted}"})
 
     @post("/projects/{project_id:str}/scenes/{scene_id:str}/check", status_code=200,
           summary="Check the scene's graph without running it: every problem, on the node it concerns")

@@ -14,6 +14,7 @@ from typing import Any
 
 from mediastudio.engine.cache import NodeCache, node_key
 from mediastudio.engine.context import NodeContext
+from mediastudio.engine.embed import embedded
 from mediastudio.engine.graph import Plan
 from mediastudio.errors import TaskFailed
 from mediastudio.tasks.context import TaskContext
@@ -258,8 +259,10 @@ class Execution:
         if self.asset_writer is None:
             raise TaskFailed("Results can only be saved as assets inside a project.", code="no_project")
         self.saved_assets = True
+        facts = _jsonable(self.upstream_facts(ctx.node_id))
         provenance = {"graph": self.graph, "scene_id": self.scene_id, "node_id": ctx.node_id,
-                      "task_id": self.task.task_id, **_jsonable(self.upstream_facts(ctx.node_id))}
+                      "task_id": self.task.task_id, **facts}
+        items = [(name, embedded(data, self.graph, ctx.node_id, facts), extra) for name, data, extra in items]
         return list(self.asset_writer(items, provenance, tags))
 
 

@@ -10,7 +10,7 @@ import type { Graph, GraphEdge, GraphNode } from '$lib/api/scenes';
 import type { NodeColor, Point } from '$lib/collab/model';
 import { GENERIC_TYPE } from '$lib/collab/sceneDoc.svelte';
 import { align, distribute, layout, type Alignment, type Axis, type Box } from './arrange';
-import { copyOf, keepLocally, localCopy, placed, readClipboard, toText } from './clipboard';
+import { copyOf, keepLocally, localCopy, placed, readClipboard, toText, type ClipboardFragment } from './clipboard';
 import type { FlowNode } from './flow';
 import type { Reroutes } from './reroute';
 import type { CanvasCommand } from './shortcuts';
@@ -137,6 +137,43 @@ export class CanvasEditing {
 		}
 		this.notice = refused.length ? { added: ids.length, refused } : null;
 		return true;
+	}
+
+	/**
+	 * Nodes from elsewhere (a workflow of the library, a file dropped or picked) added as a paste adds them: fresh
+	 * ids, the links between them kept, their top-left at `at` (graph coordinates) or the middle of the view,
+	 * one undo step. Answers how many nodes it added; what it left out is said in the paste notice.
+	 */
+	insert(text: string, at: Point | null): number {
+		const editor = this.#editor();
+		if (!editor) return 0;
+		const { fragment, refused } = readClipboard(text, (type) => this.#view.typeOf(type), GENERIC_TYPE);
+		let ids: string[] = [];
+		if (fragment) {
+			const moved = placed(fragment, at ?? this.#middle());
+			ids = editor.addNodes(moved.nodes, moved.edges);
+			this.#view.select(ids);
+		}
+		this.notice = refused.length ? { added: ids.length, refused } : null;
+		return ids.length;
+	}
+
+	/** Says why nodes from elsewhere were not added (a refused file). */
+	refuse(lines: string[]): void {
+		this.notice = { added: 0, refused: lines };
+	}
+
+	/** The selected nodes, or every node when none is selected, in the clipboard's format. */
+	fragment(): { fragment: ClipboardFragment; whole: boolean } | null {
+		const graph = this.#view.graph();
+		if (!graph || !Object.keys(graph.nodes).length) return null;
+		const ids = this.#selectedNodes();
+		return { fragment: copyOf(graph, ids.length ? ids : Object.keys(graph.nodes)), whole: !ids.length };
+	}
+
+	#middle(): Point | null {
+		const box = this.#view.element()?.getBoundingClientRect();
+		return box ? this.#view.toFlow({ x: box.left + box.width / 2, y: box.top + box.height / 3 }) : null;
 	}
 
 	/** The menu's Paste: the system clipboard if this browser may read it, else this browser's last copy. */

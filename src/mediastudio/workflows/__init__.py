@@ -1,0 +1,1 @@
+"""Reusable graphs: a workspace's library of workflows, and graphs read from files (JSON, generated PNGs)."""
