@@ -93,6 +93,22 @@ def test_weak_and_duplicate_registrations_are_refused_clearly(anon: ApiClient) -
     assert taken.status_code == 409 and "taken" in taken.json()["detail"]
 
 
+def test_the_same_username_registered_at_once_is_given_once_and_refused_clearly(server: RunningServer,
+                                                                                admin: ApiClient) -> None:
+    """Registrations of one name that arrive together (the check for a taken name passes for each before either
+    is written): one account, and a 409 for the others, never a 500."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def attempt(_: int) -> int:
+        with ApiClient(server.url) as client:
+            return client.post("/api/v1/auth/register",
+                               json={"username": "twins", "password": "violet tram sixteen"}).status_code
+
+    with ThreadPoolExecutor(6) as pool:
+        codes = sorted(pool.map(attempt, range(6)))
+    assert codes == [201] + [409] * 5, codes
+
+
 def test_logout_revokes_the_session_on_the_server(anon: ApiClient) -> None:
     anon.register("gina")
     stolen = anon.cookies.get("ms_session")

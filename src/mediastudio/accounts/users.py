@@ -6,6 +6,7 @@ import re
 import secrets
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from mediastudio.audit.actions import Action
@@ -69,9 +70,19 @@ def create_user(db: Session, *, username: str, password: str, display_name: str 
     user = User(id=new_id("u"), username=name, display_name=clean_display_name(display_name, name),
                 password_hash=hash_password(password), color=_color(db), is_admin=is_admin)
     db.add(user)
-    db.flush()
+    _write_username(db, name)
     workspaces.create_personal_workspace(db, user)
     return user
+
+
+def _write_username(db: Session, name: str) -> None:
+    """Write the pending account with `name`: taken meanwhile (the same name registered at the same moment, after
+    the check for a taken name passed for both), it is the same clear 409 as when taken before."""
+    try:
+        with db.begin_nested():
+            db.flush()
+    except IntegrityError:
+        raise Conflict(f"The username '{name}' is taken.", hint="Pick another username.", field="username") from None
 
 
 def create_guest(db: Session) -> User:
@@ -97,6 +108,7 @@ def claim_guest(db: Session, guest: User, *, username: str, password: str, displ
     guest.password_hash = hash_password(password)
     guest.is_guest = False
     db.add(guest)
+    _write_username(db, name)
     for workspace, _ in workspaces.list_for_user(db, guest):
         if workspace.kind == "personal":
             workspace.name = f"{guest.display_name}'s workspace"[: workspaces.NAME_MAX]
