@@ -42,7 +42,7 @@ from mediastudio.collab.limits import (
 )
 from mediastudio.collab.log import UpdateLog
 from mediastudio.errors import BadRequest, MediastudioError, Unprocessable
-from mediastudio.graph import MAX_NODES, Graph
+from mediastudio.graph import MAX_GROUPS, MAX_NODES, Graph
 
 log = logging.getLogger("mediastudio")
 
@@ -329,8 +329,8 @@ class Room:
         doc = self.doc
         if self._watched is not doc:
             self._watch(doc)
-        nodes, edges = doc.get("nodes", type=Map), doc.get("edges", type=Map)
-        before = (len(nodes), len(edges))
+        nodes, edges, groups = doc.get("nodes", type=Map), doc.get("edges", type=Map), doc.get("groups", type=Map)
+        before = (len(nodes), len(edges), len(groups))
         changed = self._changed
         changed.clear()
         try:
@@ -344,6 +344,9 @@ class Room:
         if len(nodes) > max(limit, before[0]) or len(edges) > max(limit * MAX_EDGES_PER_NODE, before[1]):
             self._rebuild()
             raise Unprocessable(f"A scene holds at most {limit} nodes and {limit * MAX_EDGES_PER_NODE} links.")
+        if len(groups) > max(MAX_GROUPS, before[2]):
+            self._rebuild()
+            raise Unprocessable(f"A scene holds at most {MAX_GROUPS} groups.")
         return set(changed)
 
     def _watch(self, doc: SceneDoc) -> None:
