@@ -309,7 +309,7 @@ class GroupIn(BaseModel):
     title: str | None = Field(None, max_length=TITLE_MAX)
     bounds: BoundsIn = Field(default_factory=BoundsIn)
     color: NodeColor | None = None
-    bypass: bool = False
+    bypass: bool | None = None
 
     def stored(self) -> GraphGroup:
         return GraphGroup(title=self.title or GROUP_TITLE, bounds=Bounds(**self.bounds.model_dump()),
