@@ -16,6 +16,10 @@ export type Graph = components['schemas']['Graph'];
 export type GraphNode = components['schemas']['GraphNode'];
 /** An edge, keyed "source:handle->target:handle" in the graph. */
 export type GraphEdge = components['schemas']['GraphEdge'];
+/** A group: a titled, coloured frame around nodes (a node joins one by naming it in `group`). */
+export type GraphGroup = components['schemas']['GraphGroup'];
+/** Where a group's frame lies: its top-left corner and its size. */
+export type Bounds = components['schemas']['Bounds'];
 /** A graph as a client sends it (what is left out is filled in: a title from the type, position 0,0, …). */
 export type GraphIn = components['schemas']['GraphIn'];
 
