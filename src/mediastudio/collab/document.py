@@ -3,8 +3,8 @@
 Y data model: `meta` {schema, epoch}; `nodes`: id → Map {type, title, position: Map {x, y},
 params: Map (text as Text), bypass, color, collapsed, group}; `edges`: "src:handle->dst:handle" → Map {source,
 source_handle, target, target_handle, via?}; `groups`: id → Map {title, bounds: Map {x, y, width, height}, color,
-bypass} (a node joins a group by naming it in `group`). Entries are changed in place (never re-set) so concurrent edits of different
-fields of one node both survive, and text merges character by character.
+bypass} (a node joins a group by naming it in `group`). Entries are changed in place (never re-set) so
+concurrent edits of different fields of one node both survive, and text merges character by character.
 """
 
 from __future__ import annotations

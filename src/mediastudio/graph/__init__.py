@@ -16,5 +16,5 @@ from mediastudio.graph.model import (
     Position,
 )
 
-__all__ = ["EDGE_ENDS", "EDGE_KEY", "MAX_GROUPS", "MAX_NODES", "NODE_ID", "TITLE_MAX", "Graph", "GraphEdge", "GraphGroup", "GraphIn",
-           "GraphNode", "NodeIn", "Position"]
+__all__ = ["EDGE_ENDS", "EDGE_KEY", "MAX_GROUPS", "MAX_NODES", "NODE_ID", "TITLE_MAX", "Graph", "GraphEdge",
+           "GraphGroup", "GraphIn", "GraphNode", "NodeIn", "Position"]

@@ -1,15 +1,16 @@
 """The scene graph, stated once: nodes (type, title, position, params, bypass, and how the canvas draws them:
-colour and collapsed), the edges between their ports and the groups (titled frames) that hold nodes, as the scene files, the API, the engine's planner and the live document (collab/) all hold it.
+colour and collapsed), the edges between their ports and the groups (titled frames) that hold nodes, as the
+scene files, the API, the engine's planner and the live document (collab/) all hold it.
 
 Two readings of one shape:
 
-- `Graph` (`GraphNode`, `GraphEdge`, `Position`) is a graph as stored: what a scene file, the live document
-  and a run's snapshot hold, and what the API answers. It reads leniently, as the live document reads what
+- `Graph` (`GraphNode`, `GraphEdge`, `GraphGroup`, `Position`) is a graph as stored: what a scene file, the live
+  document and a run's snapshot hold, and what the API answers. It reads leniently, as the live document reads what
   a browser put in it: what a node lacks or holds of the wrong kind becomes what the document would show
   (its type for a title, 0,0, no parameters, not bypassed), fields it does not know are kept, and edges
   without four string ends, or whose nodes are gone, are left out (hidden on the canvas, repaired by the
   server). Only a graph that is not objects all the way down to its nodes is refused: no reader could use it.
-- `GraphIn` (`NodeIn`) is a graph as a client sends it, checked strictly and stated in the OpenAPI document;
+- `GraphIn` (`NodeIn`, `GroupIn`) is a graph as a client sends it, checked strictly and stated in the OpenAPI document;
   `GraphIn.stored()` is the graph it saves.
 """
 

@@ -246,6 +246,7 @@ export class CanvasEditing {
 			? [groupId]
 			: [...new Set([...this.#view.selection().groups, ...this.#selectedNodes().map((id) => graph?.nodes[id]?.group ?? '')])].filter(Boolean);
 		for (const group of groups) this.#editor()?.deleteGroup(group, false);
+		this.#view.keepFocus(); // the frame that had it is gone
 	}
 
 	/** Deletes a group with every node in it (one step). */
