@@ -317,7 +317,7 @@ class Room:
     def _take(self, update: bytes) -> set[str]:
         """Apply `update` if it decodes and keeps the scene within bounds; else refuse it, the document
         unchanged. Checking on a copy of the document would cost ~20 ms a keystroke on a large scene.
-        Answers what it changed: node ids, "edges", "" for anything else; empty when it changed nothing
+        Answers what it changed: node ids, "edges", "groups", "" for anything else; empty when it changed nothing
         (pycrdt calls observers only for a change)."""
         if self.logged_bytes + len(update) > MAX_DOCUMENT_BYTES:
             raise Unprocessable(f"This scene has grown past {MAX_DOCUMENT_BYTES >> 20} MiB.",
@@ -358,7 +358,8 @@ class Room:
         self._subscriptions = [doc.observe(lambda _: changed.add("")),
                                doc.get("nodes", type=Map).observe_deep(
                                    lambda events: changed.update(_node_ids(events))),
-                               doc.get("edges", type=Map).observe_deep(lambda _: changed.add("edges"))]
+                               doc.get("edges", type=Map).observe_deep(lambda _: changed.add("edges")),
+                               doc.get("groups", type=Map).observe_deep(lambda _: changed.add("groups"))]
         self._watched = doc
 
     def _rebuild(self) -> None:
