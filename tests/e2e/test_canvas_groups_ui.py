@@ -1,6 +1,6 @@
 """Groups on the canvas in real Chromium: Ctrl+G frames the selected nodes, the title is renamed in place, the
 frame's title bar moves its nodes (one undo step), a node dropped in a frame joins its group, the menu bypasses and
-ungroups, and a second person sees each change live. On a phone, a long press on the frame opens the group's menu."""
+ungroups, a duplicate of a whole group's nodes brings its frame, and a second person sees each change live. On a phone, a long press on the frame opens the group's menu."""
 
 from __future__ import annotations
 
@@ -122,6 +122,19 @@ def test_a_group_is_made_renamed_moved_joined_bypassed_and_ungrouped_live_and_un
         expect(_frames(page)).to_have_count(1)
     again = chain.wait_graph(lambda g: bool(g.get("groups")), "the group back")
     assert _members(again, group) == {"a", "b", "c"}
+
+    # Duplicating the whole group's nodes duplicates the group with them (a new frame, its own id).
+    _title_bar(a).click(button="right")
+    _menu(a).get_by_test_id("menu-group-select").click()
+    expect(a.locator(".svelte-flow__node-graph.selected")).to_have_count(3)
+    a.keyboard.press("Control+d")
+    for page in (a, b):
+        expect(_frames(page)).to_have_count(2)
+    copied = chain.wait_graph(lambda g: len(g.get("groups", {})) == 2 and len(g["nodes"]) == 6, "the group duplicated")
+    twin = next(g for g in copied["groups"] if g != group)
+    assert len(_members(copied, twin)) == 3 and copied["groups"][twin]["bypass"] is True
+    a.keyboard.press("Control+z")
+    expect(_frames(b)).to_have_count(1)
     assert console.unexpected() == []
 
 
