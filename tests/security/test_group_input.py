@@ -1,6 +1,6 @@
 """Groups from hostile clients: a hand-made live update or a REST graph cannot give a group an endless title,
-a colour off the palette, a frame off the canvas, members of a group that is not there, or more groups than a
-scene holds."""
+a colour off the palette, a frame off the canvas, members of a group that is not there (they are in none), or more
+groups than a scene holds."""
 
 import asyncio
 import sys
@@ -91,7 +91,6 @@ def test_more_groups_than_a_scene_holds_are_refused_live(server: RunningServer, 
     ({"g1": {"title": "t" * (TITLE_MAX + 1)}}, None, "title"),
     ({"g1": {"color": "#ff0000"}}, None, "color"),
     ({"g1": {"bounds": {"x": 1e9, "y": 0, "width": 100, "height": 100}}}, None, "bounds"),
-    ({}, "g1", "not in the graph's groups"),
 ])
 def test_a_rest_graph_with_a_bad_group_is_refused(team: dict, groups: dict, nodes_group: str | None,
                                                   why: str) -> None:
@@ -101,3 +100,11 @@ def test_a_rest_graph_with_a_bad_group_is_refused(team: dict, groups: dict, node
     response = team["bob"].put(_graph_url(team), json={**graph, "groups": groups})
     assert response.status_code in (400, 422), response.text
     assert why in response.text
+
+
+def test_a_rest_graph_naming_a_group_it_does_not_send_stores_the_node_in_none(team: dict) -> None:
+    graph = team["bob"].get(_graph_url(team)).json()
+    graph["nodes"]["generate"]["group"] = "g1"
+    response = team["bob"].put(_graph_url(team), json=graph)
+    assert response.status_code == 200, response.text
+    assert "group" not in team["bob"].get(_graph_url(team)).json()["nodes"]["generate"]

@@ -333,15 +333,12 @@ class GraphIn(BaseModel):
 
     def stored(self) -> Graph:
         """The graph to save: titles and positions filled in, each edge as its key names it, edges whose
-        nodes are not in the graph left out (they would be hidden anyway)."""
+        nodes are not in the graph left out (they would be hidden anyway), and so is a node's group that the
+        graph does not send (the node is in none, as the live document reads it)."""
         if len(self.nodes) > MAX_NODES:
             raise BadRequest(f"A scene holds at most {MAX_NODES} nodes.", field="graph")
         if len(self.groups) > MAX_GROUPS:
             raise BadRequest(f"A scene holds at most {MAX_GROUPS} groups.", field="graph")
-        for node_id, node in self.nodes.items():
-            if node.group is not None and node.group not in self.groups:
-                raise BadRequest(f"Node '{node_id}' names the group '{node.group}', which is not in the graph's "
-                                 "groups.", field="graph", hint="Add the group to `groups`, or leave `group` out.")
         edges = {key: GraphEdge.of_key(key) for key in self.edges}
         return Graph(nodes={node_id: node.stored() for node_id, node in self.nodes.items()},
                      edges={key: edge.model_copy(update={"via": _sent_via(self.edges[key].get("via"))})
