@@ -46,3 +46,18 @@ def test_the_activity_says_when_a_node_is_coloured_or_collapsed() -> None:
     phrases = [phrase for _, _, phrase in describe_edits(before, after)]
     assert phrases == ["coloured 'Bigger' teal", "collapsed 'Bigger'", "took the colour off 'Bigger'",
                        "expanded 'Bigger'"], phrases
+
+
+def test_the_activity_says_what_happened_to_a_group() -> None:
+    from mediastudio.collab.activity import describe_edits
+
+    frame = {"x": 0, "y": 0, "width": 300, "height": 200}
+    made = {"nodes": {}, "edges": {}, "groups": {"g1": {"title": "Upscaling", "bounds": frame}}}
+    changed = {"nodes": {}, "edges": {}, "groups": {"g1": {"title": "Bigger", "bounds": {**frame, "x": 40},
+                                                           "bypass": True, "color": "teal"}}}
+    phrases = [(what, phrase) for what, _, phrase in describe_edits({"nodes": {}, "edges": {}}, made)]
+    phrases += [(what, phrase) for what, _, phrase in describe_edits(made, changed)]
+    phrases += [(what, phrase) for what, _, phrase in describe_edits(changed, {"nodes": {}, "edges": {}})]
+    assert phrases == [("groups", "grouped nodes in 'Upscaling'"), ("groups", "renamed group 'Upscaling' to 'Bigger'"),
+                       ("groups", "bypassed group 'Bigger'"), ("groups", "coloured group 'Bigger' teal"),
+                       ("groups", "moved group 'Bigger'"), ("groups", "ungrouped 'Bigger'")]

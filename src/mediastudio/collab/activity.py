@@ -56,6 +56,26 @@ def _look_changes(old: dict[str, Any], new: dict[str, Any], title: str) -> list[
     return phrases
 
 
+def _group_changes(before: dict[str, Any], after: dict[str, Any]) -> list[Edit]:
+    """Groups made, taken away, renamed, bypassed or brought back, moved or resized (credited as "groups")."""
+    old, new = before.get("groups", {}), after.get("groups", {})
+    phrases = [f"grouped nodes in '{new[g].get('title')}'" for g in sorted(new.keys() - old.keys())]
+    phrases += [f"ungrouped '{old[g].get('title')}'" for g in sorted(old.keys() - new.keys())]
+    for group_id in sorted(old.keys() & new.keys()):
+        was, now = old[group_id], new[group_id]
+        title = now.get("title")
+        if was.get("title") != title:
+            phrases.append(f"renamed group '{was.get('title')}' to '{title}'")
+        if bool(was.get("bypass")) != bool(now.get("bypass")):
+            phrases.append(f"{'bypassed' if now.get('bypass') else 'brought back'} group '{title}'")
+        if was.get("color") != now.get("color"):
+            phrases.append(f"coloured group '{title}' {now['color']}" if now.get("color")
+                           else f"took the colour off group '{title}'")
+        if was.get("bounds") != now.get("bounds"):
+            phrases.append(f"moved group '{title}'")
+    return [("groups", None, phrase) for phrase in phrases]
+
+
 def describe_edits(before: dict[str, Any], after: dict[str, Any]) -> list[Edit]:
     """(what changed, node id, phrase) for each visible change between two graphs of one scene."""
     old, new = before.get("nodes", {}), after.get("nodes", {})
@@ -85,7 +105,7 @@ def describe_edits(before: dict[str, Any], after: dict[str, Any]) -> list[Edit]:
         entries.append(("edges", None, f"connected {added} edge{'s' if added > 1 else ''}"))
     if removed:
         entries.append(("edges", None, f"disconnected {removed} edge{'s' if removed > 1 else ''}"))
-    return entries
+    return entries + _group_changes(before, after)
 
 
 def credit(edits: list[Edit], edited: dict[str, str], lead: str | None) -> dict[str, list[Entry]]:

@@ -1,9 +1,10 @@
 """A scene graph as a Yjs document, and back.
 
 Y data model: `meta` {schema, epoch}; `nodes`: id → Map {type, title, position: Map {x, y},
-params: Map (text as Text), bypass, color, collapsed}; `edges`: "src:handle->dst:handle" → Map {source, source_handle,
-target, target_handle}. Entries are changed in place (never re-set) so concurrent edits of different
-fields of one node both survive, and text merges character by character.
+params: Map (text as Text), bypass, color, collapsed, group}; `edges`: "src:handle->dst:handle" → Map {source,
+source_handle, target, target_handle, via?}; `groups`: id → Map {title, bounds: Map {x, y, width, height}, color,
+bypass} (a node joins a group by naming it in `group`). Entries are changed in place (never re-set) so
+concurrent edits of different fields of one node both survive, and text merges character by character.
 """
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map, Text
 
-from mediastudio.graph import EDGE_ENDS, Graph, GraphNode, Position
+from mediastudio.graph import EDGE_ENDS, Graph, GraphGroup, GraphNode, Position
 
-SceneDoc = Doc[Map[Any]]  # every root (meta, nodes, edges) is a Map
+SceneDoc = Doc[Map[Any]]  # every root (meta, nodes, edges, groups) is a Map
 
 SCHEMA = 1
-NODE_SCALARS = ("type", "title", "bypass", "color", "collapsed")
+NODE_SCALARS = ("type", "title", "bypass", "color", "collapsed", "group")
 # Scalars a node need not hold: left unset while at these values (documents of older studios stay as they are).
-OPTIONAL_SCALARS: dict[str, Any] = {"color": None, "collapsed": None}
+OPTIONAL_SCALARS: dict[str, Any] = {"color": None, "collapsed": None, "group": None}
 NODE_FIELDS = (*NODE_SCALARS, "position", "params")
+GROUP_SCALARS = ("title", "color", "bypass")
+BOUNDS = ("x", "y", "width", "height")
 
 
 def _number(value: Any) -> Any:
@@ -60,13 +63,23 @@ def _edge_fields(edge: Map) -> dict[str, Any]:
     return fields
 
 
+def _group_fields(group: Map) -> dict[str, Any]:
+    """A group's scalars, and its frame if it is a map (as a browser writes it)."""
+    fields = {key: _plain(group[key]) for key in GROUP_SCALARS if key in group}
+    if isinstance(group.get("bounds"), Map):
+        fields["bounds"] = _plain(group["bounds"])
+    return fields
+
+
 def graph_from_doc(doc: SceneDoc) -> Graph:
     """The graph, read by the model (graph/model.py: what a node lacks or holds of the wrong kind is filled
     in); entries that are not maps and edges whose ends are gone are left out (they are repaired later)."""
     nodes = {node_id: _node_fields(node) for node_id, node in doc.get("nodes", type=Map).items()
              if isinstance(node, Map)}
     edges = {key: _edge_fields(edge) for key, edge in doc.get("edges", type=Map).items() if isinstance(edge, Map)}
-    return Graph.model_validate({"nodes": nodes, "edges": edges})
+    groups = {group_id: _group_fields(group) for group_id, group in doc.get("groups", type=Map).items()
+              if isinstance(group, Map)}
+    return Graph.model_validate({"nodes": nodes, "edges": edges, "groups": groups})
 
 
 def dangling_edges(doc: SceneDoc) -> list[str]:
@@ -160,6 +173,32 @@ def _fill_via(target: Map, via: Position | None) -> None:
             target["via"][axis] = value
 
 
+def _fill_group(target: Map, group: GraphGroup) -> None:
+    for key in GROUP_SCALARS:
+        value = getattr(group, key)
+        if value is None:
+            if key in target:
+                del target[key]
+        elif target.get(key) != value:
+            target[key] = value
+    if not isinstance(target.get("bounds"), Map):
+        target["bounds"] = Map()
+    for side in BOUNDS:
+        value = float(getattr(group.bounds, side))
+        if target["bounds"].get(side) != value:
+            target["bounds"][side] = value
+
+
+def _apply_groups(doc: SceneDoc, graph: Graph) -> None:
+    groups = doc.get("groups", type=Map)
+    for group_id in [g for g in list(groups.keys()) if g not in graph.groups]:
+        del groups[group_id]
+    for group_id, group in graph.groups.items():
+        if not isinstance(groups.get(group_id), Map):
+            groups[group_id] = Map()
+        _fill_group(groups[group_id], group)
+
+
 def apply_graph(doc: SceneDoc, graph: Graph) -> None:
     """Make the document equal `graph` with the smallest set of in-place changes, in one transaction."""
     with doc.transaction():
@@ -180,6 +219,7 @@ def apply_graph(doc: SceneDoc, graph: Graph) -> None:
                 if edges[key].get(end) != getattr(edge, end):
                     edges[key][end] = getattr(edge, end)
             _fill_via(edges[key], edge.via)
+        _apply_groups(doc, graph)
 
 
 def new_document(graph: Graph, epoch: int) -> SceneDoc:

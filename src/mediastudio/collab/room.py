@@ -43,7 +43,7 @@ from mediastudio.collab.limits import (
 )
 from mediastudio.collab.log import UpdateLog
 from mediastudio.errors import BadRequest, MediastudioError, Unprocessable
-from mediastudio.graph import MAX_NODES, Graph
+from mediastudio.graph import MAX_GROUPS, MAX_NODES, Graph
 
 log = logging.getLogger("mediastudio")
 
@@ -321,7 +321,7 @@ class Room:
     def _take(self, update: bytes) -> set[str]:
         """Apply `update` if it decodes and keeps the scene within bounds; else refuse it, the document
         unchanged. Checking on a copy of the document would cost ~20 ms a keystroke on a large scene.
-        Answers what it changed: node ids, "edges", "" for anything else; empty when it changed nothing
+        Answers what it changed: node ids, "edges", "groups", "" for anything else; empty when it changed nothing
         (pycrdt calls observers only for a change)."""
         if self.logged_bytes + len(update) > MAX_DOCUMENT_BYTES:
             raise Unprocessable(f"This scene has grown past {MAX_DOCUMENT_BYTES >> 20} MiB.",
@@ -333,8 +333,8 @@ class Room:
         doc = self.doc
         if self._watched is not doc:
             self._watch(doc)
-        nodes, edges = doc.get("nodes", type=Map), doc.get("edges", type=Map)
-        before = (len(nodes), len(edges))
+        nodes, edges, groups = doc.get("nodes", type=Map), doc.get("edges", type=Map), doc.get("groups", type=Map)
+        before = (len(nodes), len(edges), len(groups))
         changed = self._changed
         changed.clear()
         try:
@@ -348,6 +348,9 @@ class Room:
         if len(nodes) > max(limit, before[0]) or len(edges) > max(limit * MAX_EDGES_PER_NODE, before[1]):
             self._rebuild()
             raise Unprocessable(f"A scene holds at most {limit} nodes and {limit * MAX_EDGES_PER_NODE} links.")
+        if len(groups) > max(MAX_GROUPS, before[2]):
+            self._rebuild()
+            raise Unprocessable(f"A scene holds at most {MAX_GROUPS} groups.")
         return set(changed)
 
     def _watch(self, doc: SceneDoc) -> None:
@@ -359,7 +362,8 @@ class Room:
         self._subscriptions = [doc.observe(lambda _: changed.add("")),
                                doc.get("nodes", type=Map).observe_deep(
                                    lambda events: changed.update(_node_ids(events))),
-                               doc.get("edges", type=Map).observe_deep(lambda _: changed.add("edges"))]
+                               doc.get("edges", type=Map).observe_deep(lambda _: changed.add("edges")),
+                               doc.get("groups", type=Map).observe_deep(lambda _: changed.add("groups"))]
         self._watched = doc
 
     def _rebuild(self) -> None:

@@ -119,7 +119,7 @@ def plan(graph: Graph, registry: NodeRegistry, outputs: list[str] | None = None,
     Raises GraphInvalid with every problem found in what would run; with `whole`, checks every node
     (for showing problems on the canvas) and returns them in `plan.issues` instead of raising.
     """
-    raw_nodes = {node_id: _titled(raw, registry) for node_id, raw in graph.nodes.items()}
+    raw_nodes = {node_id: _titled(raw, registry) for node_id, raw in graph.as_run().items()}
     issues: list[Issue] = []
     classes: dict[str, type[NodeType]] = {}
     for node_id, raw in raw_nodes.items():

@@ -3,16 +3,18 @@
 from mediastudio.graph.model import (
     EDGE_ENDS,
     EDGE_KEY,
+    MAX_GROUPS,
     MAX_NODES,
     NODE_ID,
     TITLE_MAX,
     Graph,
     GraphEdge,
+    GraphGroup,
     GraphIn,
     GraphNode,
     NodeIn,
     Position,
 )
 
-__all__ = ["EDGE_ENDS", "EDGE_KEY", "MAX_NODES", "NODE_ID", "TITLE_MAX", "Graph", "GraphEdge", "GraphIn",
-           "GraphNode", "NodeIn", "Position"]
+__all__ = ["EDGE_ENDS", "EDGE_KEY", "MAX_GROUPS", "MAX_NODES", "NODE_ID", "TITLE_MAX", "Graph", "GraphEdge",
+           "GraphGroup", "GraphIn", "GraphNode", "NodeIn", "Position"]

@@ -1,16 +1,16 @@
 """The scene graph, stated once: nodes (type, title, position, params, bypass, and how the canvas draws them:
-colour and collapsed) and the edges between their
-ports, as the scene files, the API, the engine's planner and the live document (collab/) all hold it.
+colour and collapsed), the edges between their ports and the groups (titled frames) that hold nodes, as the
+scene files, the API, the engine's planner and the live document (collab/) all hold it.
 
 Two readings of one shape:
 
-- `Graph` (`GraphNode`, `GraphEdge`, `Position`) is a graph as stored: what a scene file, the live document
-  and a run's snapshot hold, and what the API answers. It reads leniently, as the live document reads what
+- `Graph` (`GraphNode`, `GraphEdge`, `GraphGroup`, `Position`) is a graph as stored: what a scene file, the live
+  document and a run's snapshot hold, and what the API answers. It reads leniently, as the live document reads what
   a browser put in it: what a node lacks or holds of the wrong kind becomes what the document would show
   (its type for a title, 0,0, no parameters, not bypassed), fields it does not know are kept, and edges
   without four string ends, or whose nodes are gone, are left out (hidden on the canvas, repaired by the
   server). Only a graph that is not objects all the way down to its nodes is refused: no reader could use it.
-- `GraphIn` (`NodeIn`) is a graph as a client sends it, checked strictly and stated in the OpenAPI document;
+- `GraphIn` (`NodeIn`, `GroupIn`) is a graph as a client sends it, checked strictly and stated in the OpenAPI document;
   `GraphIn.stored()` is the graph it saves.
 """
 
@@ -27,9 +27,14 @@ from mediastudio.errors import BadRequest
 _PART = r"[A-Za-z0-9_-]{1,64}"  # ASCII: the same in Python and in JSON Schema
 NODE_ID = rf"^{_PART}$"
 EDGE_KEY = rf"^{_PART}:{_PART}->{_PART}:{_PART}$"  # "source:handle->target:handle"
+_ID = re.compile(NODE_ID)
+GROUP_TITLE = "Group"
 _EDGE_PARTS = re.compile(rf"^({_PART}):({_PART})->({_PART}):({_PART})$")
 EDGE_ENDS = ("source", "source_handle", "target", "target_handle")
 MAX_NODES = 2000
+MAX_GROUPS = 500
+COORDINATE_MAX = 1_000_000  # a group's frame lies within ±this on both axes
+FRAME_MIN = 40  # the smallest a group's frame may be (so its title bar can still be grabbed)
 TITLE_MAX = 120
 TYPE_MAX = 64
 UNKNOWN_TYPE = "unknown"
@@ -89,6 +94,8 @@ class GraphNode(BaseModel):
                                     description="The node's colour on the canvas, from its palette")
     collapsed: bool | None = Field(None, exclude_if=lambda v: not v,
                                    description="Drawn as its title bar only (true), or whole (left out)")
+    group: str | None = Field(None, exclude_if=lambda v: v is None,
+                              description="The id of the group (frame) the node belongs to (left out while none)")
 
     @model_validator(mode="before")
     @classmethod
@@ -98,10 +105,61 @@ class GraphNode(BaseModel):
         kind = _text(data.get("type"))
         params = data.get("params")
         color = data.get("color")
+        group = data.get("group")
         return {**data, "type": kind or UNKNOWN_TYPE, "title": _text(data.get("title")) or kind or UNKNOWN_TYPE,
                 "position": _position(data.get("position")), "params": params if isinstance(params, dict) else {},
                 "bypass": data.get("bypass") is True, "color": color if color in NODE_COLORS else None,
-                "collapsed": True if data.get("collapsed") is True else None}
+                "collapsed": True if data.get("collapsed") is True else None,
+                "group": group if isinstance(group, str) and _ID.match(group) else None}
+
+
+class Bounds(BaseModel):
+    """Where a group's frame lies on the canvas: its top-left corner and its size."""
+
+    x: float = 0
+    y: float = 0
+    width: float = 320
+    height: float = 200
+
+    @field_serializer("x", "y", "width", "height")
+    def _whole(self, value: float) -> int | float:
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _bounds(value: Any) -> dict[str, float]:
+    """A frame read leniently: numbers kept within the canvas's bounds, a size at least FRAME_MIN."""
+    if isinstance(value, Bounds):
+        value = value.model_dump()
+    if not isinstance(value, dict):
+        value = {}
+    x, y = (max(-COORDINATE_MAX, min(COORDINATE_MAX, _coordinate(value.get(axis, 0)))) for axis in ("x", "y"))
+    width, height = (max(FRAME_MIN, min(2 * COORDINATE_MAX, _coordinate(value.get(side, 0))))
+                     for side in ("width", "height"))
+    return {"x": x, "y": y, "width": width, "height": height}
+
+
+class GraphGroup(BaseModel):
+    """A group as stored: a titled, coloured frame on the canvas. Its nodes name it (`GraphNode.group`), so a
+    node belongs to one group at most, and a node deleted leaves its group by itself."""
+
+    model_config = ConfigDict(extra="allow")
+
+    title: str = Field(description="Shown in the frame's title bar")
+    bounds: Bounds = Field(description="The frame: top-left corner and size, in canvas units")
+    color: NodeColor | None = Field(None, exclude_if=lambda v: v is None,
+                                    description="The frame's colour, from the nodes' palette")
+    bypass: bool | None = Field(None, exclude_if=lambda v: not v,
+                                description="Every node of the group is bypassed in a run (true), or none is")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        color = data.get("color")
+        return {**data, "title": (_text(data.get("title")) or GROUP_TITLE)[:TITLE_MAX],
+                "bounds": _bounds(data.get("bounds")), "color": color if color in NODE_COLORS else None,
+                "bypass": True if data.get("bypass") is True else None}
 
 
 class GraphEdge(BaseModel):
@@ -165,6 +223,9 @@ class Graph(BaseModel):
 
     nodes: dict[str, GraphNode] = Field(description="Node id → node")
     edges: dict[str, GraphEdge] = Field(description="'source:handle->target:handle' → edge")
+    # Left out while there is none, so scene files of graphs never grouped do not change.
+    groups: dict[str, GraphGroup] = Field(default_factory=dict, exclude_if=lambda v: not v,
+                                          description="Group id → group (a titled frame around nodes)")
 
     @model_validator(mode="before")
     @classmethod
@@ -174,8 +235,30 @@ class Graph(BaseModel):
         nodes, edges = data.get("nodes", {}), data.get("edges", {})
         if not isinstance(nodes, dict) or not isinstance(edges, dict):
             return {**data, "nodes": nodes, "edges": edges}  # refused: not a graph
+        groups = data.get("groups")
+        groups = {g: group for g, group in groups.items() if isinstance(group, dict | GraphGroup) and _ID.match(g)} \
+            if isinstance(groups, dict) else {}
         return {**data, "nodes": {n: _titled(n, node) for n, node in nodes.items()},
-                "edges": {key: edge for key, edge in edges.items() if _usable(edge, nodes)}}
+                "edges": {key: edge for key, edge in edges.items() if _usable(edge, nodes)}, "groups": groups}
+
+    @model_validator(mode="after")
+    def _members(self) -> Graph:
+        """A node naming a group that is gone (deleted while someone moved the node into it) is in none."""
+        for node in self.nodes.values():
+            if node.group is not None and node.group not in self.groups:
+                node.group = None
+        return self
+
+    def members(self, group_id: str) -> list[str]:
+        """The ids of the nodes in a group."""
+        return [node_id for node_id, node in self.nodes.items() if node.group == group_id]
+
+    def as_run(self) -> dict[str, GraphNode]:
+        """The nodes as a run sees them: each node of a bypassed group is bypassed (its own setting is kept for
+        when the group is no longer bypassed)."""
+        bypassed = {g for g, group in self.groups.items() if group.bypass}
+        return {node_id: node.model_copy(update={"bypass": True}) if node.group in bypassed and not node.bypass
+                else node for node_id, node in self.nodes.items()}
 
     @classmethod
     def read(cls, value: Any) -> Graph | None:
@@ -198,11 +281,40 @@ class NodeIn(BaseModel):
     bypass: bool = False
     color: NodeColor | None = None
     collapsed: bool | None = None
+    group: NodeId | None = Field(None, description="A group of this graph's `groups`")
 
     def stored(self) -> GraphNode:
         return GraphNode(type=self.type, title=self.title or self.type, position=self.position or Position(),
                          params=self.params or {}, bypass=self.bypass, color=self.color,
-                         collapsed=self.collapsed or None)
+                         collapsed=self.collapsed or None, group=self.group)
+
+
+Coordinate = Annotated[float, Field(ge=-COORDINATE_MAX, le=COORDINATE_MAX, allow_inf_nan=False)]
+Side = Annotated[float, Field(ge=FRAME_MIN, le=2 * COORDINATE_MAX, allow_inf_nan=False)]
+
+
+class BoundsIn(BaseModel):
+    """A group's frame as a client sends it."""
+
+    x: Coordinate = 0
+    y: Coordinate = 0
+    width: Side = 320
+    height: Side = 200
+
+
+class GroupIn(BaseModel):
+    """A group as a client sends it."""
+
+    model_config = ConfigDict(extra="allow")  # accepted, not kept
+
+    title: str | None = Field(None, max_length=TITLE_MAX)
+    bounds: BoundsIn = Field(default_factory=BoundsIn)
+    color: NodeColor | None = None
+    bypass: bool | None = None
+
+    def stored(self) -> GraphGroup:
+        return GraphGroup(title=self.title or GROUP_TITLE, bounds=Bounds(**self.bounds.model_dump()),
+                          color=self.color, bypass=self.bypass or None)
 
 
 class GraphIn(BaseModel):
@@ -215,13 +327,20 @@ class GraphIn(BaseModel):
         default_factory=dict, json_schema_extra={"propertyNames": {"pattern": EDGE_KEY}},
         description="'source:handle->target:handle' → {source, source_handle, target, target_handle, via?: {x, y}}",
     )
+    groups: dict[NodeId, GroupIn] = Field(
+        default_factory=dict, json_schema_extra={"propertyNames": {"pattern": NODE_ID}, "maxProperties": MAX_GROUPS},
+        description="id → {title, bounds {x, y, width, height}, color?, bypass?}; a node joins one by its `group`")
 
     def stored(self) -> Graph:
         """The graph to save: titles and positions filled in, each edge as its key names it, edges whose
-        nodes are not in the graph left out (they would be hidden anyway)."""
+        nodes are not in the graph left out (they would be hidden anyway), and so is a node's group that the
+        graph does not send (the node is in none, as the live document reads it)."""
         if len(self.nodes) > MAX_NODES:
             raise BadRequest(f"A scene holds at most {MAX_NODES} nodes.", field="graph")
+        if len(self.groups) > MAX_GROUPS:
+            raise BadRequest(f"A scene holds at most {MAX_GROUPS} groups.", field="graph")
         edges = {key: GraphEdge.of_key(key) for key in self.edges}
         return Graph(nodes={node_id: node.stored() for node_id, node in self.nodes.items()},
                      edges={key: edge.model_copy(update={"via": _sent_via(self.edges[key].get("via"))})
-                            for key, edge in edges.items() if edge is not None})
+                            for key, edge in edges.items() if edge is not None},
+                     groups={group_id: group.stored() for group_id, group in self.groups.items()})

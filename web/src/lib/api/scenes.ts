@@ -16,6 +16,10 @@ export type Graph = components['schemas']['Graph'];
 export type GraphNode = components['schemas']['GraphNode'];
 /** An edge, keyed "source:handle->target:handle" in the graph. */
 export type GraphEdge = components['schemas']['GraphEdge'];
+/** A group: a titled, coloured frame around nodes (a node joins one by naming it in `group`). */
+export type GraphGroup = components['schemas']['GraphGroup'];
+/** Where a group's frame lies: its top-left corner and its size. */
+export type Bounds = components['schemas']['Bounds'];
 /** A graph as a client sends it (what is left out is filled in: a title from the type, position 0,0, …). */
 export type GraphIn = components['schemas']['GraphIn'];
 
@@ -47,13 +51,19 @@ export function fetchGraph(projectId: string, sceneId: string): Promise<Result<G
 	return settle(api.GET('/api/v1/projects/{project_id}/scenes/{scene_id}/graph', { ...scenePath(projectId, sceneId), cache: 'no-store' }));
 }
 
-/** Whether two graphs compute the same (node types, parameters, bypass and edges; not titles or positions). */
+/** Whether a node is bypassed in a run: by itself, or by its group (the server's `Graph.as_run`). */
+export function bypassedInRun(graph: Graph, id: string): boolean {
+	const node = graph.nodes[id];
+	return node?.bypass === true || (!!node?.group && graph.groups?.[node.group]?.bypass === true);
+}
+
+/** Whether two graphs compute the same (node types, parameters, bypass and edges; not titles, positions or frames). */
 export function sameWork(a: Graph, b: Graph): boolean {
 	const work = (graph: Graph) =>
 		JSON.stringify({
 			nodes: Object.keys(graph.nodes)
 				.sort()
-				.map((id) => [id, graph.nodes[id]!.type, sorted(graph.nodes[id]!.params ?? {}), graph.nodes[id]!.bypass === true]),
+				.map((id) => [id, graph.nodes[id]!.type, sorted(graph.nodes[id]!.params ?? {}), bypassedInRun(graph, id)]),
 			edges: Object.keys(graph.edges).sort()
 		});
 	return work(a) === work(b);

@@ -1737,6 +1737,31 @@ export interface components {
              */
             repeat: number;
         };
+        /**
+         * Bounds
+         * @description The frame: top-left corner and size, in canvas units
+         */
+        Bounds: {
+            /** @default 200 */
+            height: number;
+            /** @default 320 */
+            width: number;
+            /** @default 0 */
+            x: number;
+            /** @default 0 */
+            y: number;
+        };
+        /** BoundsIn */
+        BoundsIn: {
+            /** @default 200 */
+            height: number;
+            /** @default 320 */
+            width: number;
+            /** @default 0 */
+            x: number;
+            /** @default 0 */
+            y: number;
+        };
         /** BulkAction */
         BulkAction: {
             /** @enum {string} */
@@ -1911,6 +1936,10 @@ export interface components {
             edges: {
                 [key: string]: components["schemas"]["GraphEdge"];
             };
+            /** @description Group id → group (a titled frame around nodes) */
+            groups?: {
+                [key: string]: components["schemas"]["GraphGroup"];
+            };
             /** @description Node id → node */
             nodes: {
                 [key: string]: components["schemas"]["GraphNode"];
@@ -1925,6 +1954,20 @@ export interface components {
             /** @description A reroute point the link is drawn through (left out while none) */
             via?: components["schemas"]["Position"] | null;
         };
+        /** GraphGroup */
+        GraphGroup: {
+            /** @description The frame: top-left corner and size, in canvas units */
+            bounds: components["schemas"]["Bounds"];
+            /** @description Every node of the group is bypassed in a run (true), or none is */
+            bypass?: boolean | null;
+            /**
+             * @description The frame's colour, from the nodes' palette
+             * @enum {null|string}
+             */
+            color?: "red" | "orange" | "yellow" | "green" | "teal" | "blue" | "purple" | "pink" | null;
+            /** @description Shown in the frame's title bar */
+            title: string;
+        };
         /** GraphIn */
         GraphIn: {
             /** @description 'source:handle->target:handle' → {source, source_handle, target, target_handle, via?: {x, y}} */
@@ -1932,6 +1975,10 @@ export interface components {
                 [key: string]: {
                     [key: string]: unknown;
                 };
+            };
+            /** @description id → {title, bounds {x, y, width, height}, color?, bypass?}; a node joins one by its `group` */
+            groups?: {
+                [key: string]: components["schemas"]["GroupIn"];
             };
             /** @description id → {type, title, position {x, y}, params {…}, bypass} */
             nodes?: {
@@ -1949,6 +1996,8 @@ export interface components {
              * @enum {null|string}
              */
             color?: "red" | "orange" | "yellow" | "green" | "teal" | "blue" | "purple" | "pink" | null;
+            /** @description The id of the group (frame) the node belongs to (left out while none) */
+            group?: string | null;
             /** @description The node type's parameters by name */
             params: {
                 [key: string]: unknown;
@@ -1958,6 +2007,14 @@ export interface components {
             title: string;
             /** @description A node type id (GET /api/v1/node-types) */
             type: string;
+        };
+        /** GroupIn */
+        GroupIn: {
+            bounds?: components["schemas"]["BoundsIn"];
+            bypass?: boolean | null;
+            /** @enum {null|string} */
+            color?: "red" | "orange" | "yellow" | "green" | "teal" | "blue" | "purple" | "pink" | null;
+            title?: string | null;
         };
         /** Health */
         Health: {
@@ -2173,6 +2230,8 @@ export interface components {
             collapsed?: boolean | null;
             /** @enum {null|string} */
             color?: "red" | "orange" | "yellow" | "green" | "teal" | "blue" | "purple" | "pink" | null;
+            /** @description A group of this graph's `groups` */
+            group?: string | null;
             params?: {
                 [key: string]: unknown;
             } | null;

@@ -1,14 +1,16 @@
 /**
  * The Y data model of a scene graph, exactly as the server's `collab/document.py` builds it:
  * `meta` {schema, epoch}; `nodes`: id → Y.Map {type, title, position: Y.Map {x, y}, params: Y.Map
- * (strings as Y.Text, numbers and booleans plain), bypass, color?, collapsed?}; `edges`: "src:handle->dst:handle" →
- * Y.Map {source, source_handle, target, target_handle}.
+ * (strings as Y.Text, numbers and booleans plain), bypass, color?, collapsed?, group?}; `edges`: "src:handle->dst:handle" →
+ * Y.Map {source, source_handle, target, target_handle, via?}; `groups`: id → Y.Map {title, bounds: Y.Map {x, y,
+ * width, height}, color?, bypass?} (collab/groups.ts).
  *
  * Entries are changed in place and never re-set, so two people editing different fields of one node
  * both keep their change, and text merges character by character. Each gesture is one transaction.
  */
 import * as Y from 'yjs';
 import type { Graph, GraphEdge, GraphNode } from '$lib/api/scenes';
+import { readGroups } from './groups';
 
 export type ParamValue = string | number | boolean | null | ParamValue[] | { [key: string]: ParamValue };
 export type Point = { x: number; y: number };
@@ -23,6 +25,10 @@ export const LOCAL = Symbol('local edit');
 export const nodesOf = (doc: Y.Doc) => doc.getMap<Y.Map<unknown>>('nodes');
 export const edgesOf = (doc: Y.Doc) => doc.getMap<Y.Map<unknown>>('edges');
 export const metaOf = (doc: Y.Doc) => doc.getMap<unknown>('meta');
+export const groupsOf = (doc: Y.Doc) => doc.getMap<Y.Map<unknown>>('groups');
+
+/** Node and group ids: what the server takes (`graph/model.py`'s NODE_ID). */
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The epoch the document belongs to; a new one means the server rebuilt it (merging would corrupt it). */
 export function epochOf(doc: Y.Doc): number | null {
@@ -76,6 +82,8 @@ export function readNode(node: Y.Map<unknown>): GraphNode {
 	const color = node.get('color');
 	if (NODE_COLORS.includes(color as NodeColor)) read.color = color as NodeColor;
 	if (node.get('collapsed') === true) read.collapsed = true;
+	const group = node.get('group');
+	if (typeof group === 'string' && ID_PATTERN.test(group)) read.group = group;
 	return read;
 }
 
@@ -90,11 +98,15 @@ export function readEdge(edge: Y.Map<unknown>): GraphEdge | null {
 	return read;
 }
 
-/** The whole graph as plain JSON; edges whose ends are gone are left out (the server repairs them). */
+/** The whole graph as plain JSON; edges whose ends are gone are left out (the server repairs them), and so is
+ * a node's group when the group is gone. */
 export function readGraph(doc: Y.Doc): Graph {
-	const graph: Graph = { nodes: {}, edges: {} };
+	const graph: Graph = { nodes: {}, edges: {}, groups: readGroups(doc) };
 	nodesOf(doc).forEach((node, id) => {
-		if (node instanceof Y.Map) graph.nodes[id] = readNode(node);
+		if (!(node instanceof Y.Map)) return;
+		const read = readNode(node);
+		if (read.group && !graph.groups?.[read.group]) delete read.group;
+		graph.nodes[id] = read;
 	});
 	edgesOf(doc).forEach((entry, key) => {
 		const edge = entry instanceof Y.Map ? readEdge(entry) : null;
@@ -132,6 +144,7 @@ export function insertNode(doc: Y.Doc, id: string, node: GraphNode): void {
 	entry.set('bypass', node.bypass === true);
 	if (node.color && NODE_COLORS.includes(node.color)) entry.set('color', node.color);
 	if (node.collapsed === true) entry.set('collapsed', true);
+	if (node.group && ID_PATTERN.test(node.group)) entry.set('group', node.group);
 }
 
 /** Sets (or, with null/false, unsets) a field of how the canvas draws a node: 'color' or 'collapsed'. */

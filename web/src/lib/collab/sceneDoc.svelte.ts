@@ -7,12 +7,14 @@
 import { IndexeddbPersistence } from 'y-indexeddb';
 import type { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
-import type { Graph, GraphEdge, GraphNode } from '$lib/api/scenes';
+import type { Bounds, Graph, GraphEdge, GraphGroup, GraphNode } from '$lib/api/scenes';
 import { ThrottledPresence, watchPeers, type Peer, type PresenceFields } from './awareness';
 import { guardEpoch } from './epochGuard';
+import { insertGroup, newGroupId, readGroups, removeGroup, setBounds, setGroupField, setNodeGroup } from './groups';
 import {
 	edgesOf,
 	editText,
+	groupsOf,
 	epochOf,
 	insertEdge,
 	insertNode,
@@ -70,6 +72,8 @@ export class SceneDoc implements EditHistory {
 	nodes = $state.raw<Record<string, GraphNode>>({});
 	/** Only edges whose two nodes exist (a dangling one waits for the server's repair). */
 	edges = $state.raw<Record<string, GraphEdge>>({});
+	/** The groups (titled frames); a node names its own in `group` (collab/groups.ts). */
+	groups = $state.raw<Record<string, GraphGroup>>({});
 	status = $state<DocStatus>('connecting');
 	/** Failed connection attempts since the last good one. */
 	attempts = $state(0);
@@ -135,7 +139,8 @@ export class SceneDoc implements EditHistory {
 		return id;
 	}
 
-	moveNodes(positions: Record<string, Point>): void {
+	/** Moves nodes, and group frames (`frames`: a group id → its frame's new top-left corner), in one step. */
+	moveNodes(positions: Record<string, Point>, frames: Record<string, Point> = {}): void {
 		const doc = this.#session?.doc;
 		if (!doc) return;
 		// Only real moves make a transaction (a drop where the node already is sends nothing).
@@ -143,21 +148,98 @@ export class SceneDoc implements EditHistory {
 			const from = this.nodes[id]?.position;
 			return from && (from.x !== Math.round(to.x) || from.y !== Math.round(to.y));
 		});
-		const gesture = `move:${moved.map(([id]) => id).join(',')}`;
-		if (moved.length) this.#edit(() => moved.forEach(([id, to]) => moveNode(doc, id, to)), gesture);
+		const framed = Object.entries(frames).filter(([id, to]) => {
+			const from = this.groups[id]?.bounds;
+			return from && (from.x !== Math.round(to.x) || from.y !== Math.round(to.y));
+		});
+		const gesture = `move:${moved.map(([id]) => id).join(',')}|${framed.map(([id]) => id).join(',')}`;
+		if (moved.length || framed.length) {
+			this.#edit(() => {
+				moved.forEach(([id, to]) => moveNode(doc, id, to));
+				framed.forEach(([id, to]) => setBounds(doc, id, to));
+			}, gesture);
+		}
+	}
+
+	// -- groups (collab/groups.ts) ----------------------------------------------------------------------
+
+	/** A group framing `bounds` around these nodes (taken out of any other group): answers its id. */
+	addGroup(nodeIds: readonly string[], bounds: Bounds, title = 'Group'): string | null {
+		let id: string | null = null;
+		this.#edit((doc) => {
+			const made = newGroupId(doc);
+			insertGroup(doc, made, { title, bounds });
+			for (const nodeId of nodeIds) setNodeGroup(doc, nodeId, made);
+			id = made;
+		});
+		return id;
+	}
+
+	/** Renames a group (one step per rename: the title is typed in a field, then committed). */
+	renameGroup(id: string, title: string): void {
+		this.#edit((doc) => setGroupField(doc, id, 'title', title));
+	}
+
+	setGroupColor(id: string, color: NodeColor | null): void {
+		this.#edit((doc) => setGroupField(doc, id, 'color', color));
+	}
+
+	/** Bypasses a group (a run skips every node in it), or stops bypassing it. */
+	toggleGroupBypass(id: string): void {
+		const group = this.groups[id];
+		if (group) this.#edit((doc) => setGroupField(doc, id, 'bypass', group.bypass ? null : true));
+	}
+
+	/** Resizes (and moves) a frame; `members` is who is in it now: nodes that left are in no group, nodes that
+	 * came in join it. A drag of the frame's handle is one step. */
+	resizeGroup(id: string, bounds: Bounds, members?: readonly string[]): void {
+		this.#edit((doc) => {
+			setBounds(doc, id, bounds);
+			if (members) this.#setMembers(doc, id, members);
+		}, `frame:${id}`);
+	}
+
+	/** Nodes dropped into a group or out of all (`null`): each id → its group now. */
+	setNodeGroups(groups: Record<string, string | null>): void {
+		const changes = Object.entries(groups).filter(([id, group]) => this.nodes[id] && (this.nodes[id]!.group ?? null) !== group);
+		if (changes.length) this.#edit((doc) => changes.forEach(([id, group]) => setNodeGroup(doc, id, group)));
+	}
+
+	/** Takes a group away; its nodes stay where they are, or (`withNodes`) go with it. */
+	deleteGroup(id: string, withNodes = false): void {
+		const members = Object.entries(this.nodes).filter(([, node]) => node.group === id).map(([nodeId]) => nodeId);
+		this.#edit((doc) => {
+			removeGroup(doc, id);
+			if (withNodes) removeElements(doc, members, []);
+		});
+	}
+
+	#setMembers(doc: Y.Doc, id: string, members: readonly string[]): void {
+		const wanted = new Set(members);
+		for (const [nodeId, node] of Object.entries(this.nodes)) {
+			if (wanted.has(nodeId)) setNodeGroup(doc, nodeId, id);
+			else if (node.group === id) setNodeGroup(doc, nodeId, null);
+		}
 	}
 
 	/**
 	 * Adds nodes and the edges between them in one step (a paste, a duplicate): each node gets a fresh id
 	 * (`nodes` are keyed by names the edges use). Answers the new ids.
 	 */
-	addNodes(nodes: Record<string, GraphNode>, edges: readonly GraphEdge[]): string[] {
+	addNodes(nodes: Record<string, GraphNode>, edges: readonly GraphEdge[], groups: Record<string, GraphGroup> = {}): string[] {
 		const ids = new Map<string, string>();
 		this.#edit((doc) => {
+			const groupIds = new Map<string, string>();
+			for (const [name, group] of Object.entries(groups)) {
+				const id = newGroupId(doc);
+				groupIds.set(name, id);
+				insertGroup(doc, id, group);
+			}
 			for (const [name, node] of Object.entries(nodes)) {
 				const id = newNodeId(doc);
 				ids.set(name, id);
-				insertNode(doc, id, node);
+				const group = node.group ? groupIds.get(node.group) : undefined;
+				insertNode(doc, id, { ...node, group: group ?? null });
 			}
 			for (const edge of edges) {
 				const [source, target] = [ids.get(edge.source), ids.get(edge.target)];
@@ -318,6 +400,10 @@ export class SceneDoc implements EditHistory {
 		const observer = (events: Y.YEvent<Y.AbstractType<unknown>>[]) => this.#apply(doc, events);
 		nodesOf(doc).observeDeep(observer);
 		edgesOf(doc).observeDeep(observer);
+		const groupObserver = () => {
+			if (this.#session?.doc === doc || !this.#session) this.groups = readGroups(doc);
+		};
+		groupsOf(doc).observeDeep(groupObserver);
 		const onStatus = ({ status }: { status: string }) => this.#onStatus(status, provider);
 		const onSync = (synced: boolean) => {
 			if (!synced) return;
@@ -386,6 +472,7 @@ export class SceneDoc implements EditHistory {
 		if (this.#destroyed) return;
 		this.nodes = {};
 		this.edges = {};
+		this.groups = {};
 		this.ready = false;
 		this.canUndo = false;
 		this.canRedo = false;
@@ -397,6 +484,7 @@ export class SceneDoc implements EditHistory {
 		const graph: Graph = readGraph(doc);
 		this.nodes = graph.nodes;
 		this.edges = graph.edges;
+		this.groups = graph.groups ?? {};
 	}
 
 	/** Updates the snapshots of the nodes the events touched (a drag re-reads one node, not all). */

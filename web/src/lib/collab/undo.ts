@@ -9,7 +9,7 @@
  * one; a drag is one step however long it pauses (`hold` … `release`).
  */
 import * as Y from 'yjs';
-import { edgesOf, LOCAL, nodesOf } from './model';
+import { edgesOf, groupsOf, LOCAL, nodesOf } from './model';
 
 /** What the canvas needs of a scene's history (the toolbar's buttons, the shortcuts, a drag). */
 export interface EditHistory {
@@ -38,7 +38,7 @@ export class SceneHistory {
 	#held = false;
 
 	constructor(doc: Y.Doc, onchange: (state: UndoState) => void) {
-		const manager = new Y.UndoManager([nodesOf(doc), edgesOf(doc)], {
+		const manager = new Y.UndoManager([nodesOf(doc), edgesOf(doc), groupsOf(doc)], {
 			trackedOrigins: new Set([LOCAL]),
 			captureTimeout: CAPTURE_MS
 		});

@@ -147,3 +147,42 @@ describe('pasting', () => {
 		expect(copy.nodes['b']!.position).toEqual({ x: 300, y: 50 }); // the copy itself is unchanged
 	});
 });
+
+describe('groups on the clipboard', () => {
+	const frame = { x: 0, y: 0, width: 400, height: 200 };
+	const grouped = {
+		nodes: { a: { ...node('prompt', 10, 60), group: 'g1' }, b: { ...node('upscale', 200, 60), group: 'g1' }, c: node('upscale', 500, 0) },
+		edges: {},
+		groups: { g1: { title: 'Prompts', bounds: frame, color: 'teal' as const } }
+	};
+
+	it('copies a group with every node in it, and none for a node copied without the rest', () => {
+		expect(copyOf(grouped, ['a', 'b']).groups).toEqual({ g1: grouped.groups.g1 });
+		const part = copyOf(grouped, ['a', 'c']);
+		expect(part.groups).toBeUndefined();
+		expect(part.nodes['a']!.group).toBeUndefined();
+		expect(grouped.nodes.a.group).toBe('g1'); // the graph itself is left alone
+	});
+
+	it('moves a pasted group with its nodes', () => {
+		const moved = placed(copyOf(grouped, ['a', 'b']), { x: 1010, y: 1060 });
+		expect(moved.groups!['g1']!.bounds).toEqual({ x: 1000, y: 1000, width: 400, height: 200 });
+	});
+
+	it('reads hostile groups within bounds and drops a node’s group that was not copied', () => {
+		const text = JSON.stringify({
+			format: CLIPBOARD_FORMAT,
+			version: 1,
+			nodes: { a: { ...node('prompt', 0, 0), group: 'g1' }, b: { ...node('prompt', 0, 0), group: 'nowhere' } },
+			edges: [],
+			groups: {
+				g1: { title: 'x'.repeat(500), bounds: { x: 1e12, y: 'top', width: -3, height: 1e20 }, color: 'url(javascript:1)', bypass: 'yes' },
+				'bad id': { title: 'dropped' }
+			}
+		});
+		const { fragment } = readClipboard(text, known, GENERIC_TYPE);
+		expect(fragment!.groups).toEqual({ g1: { title: 'x'.repeat(120), bounds: { x: 1_000_000, y: 0, width: 40, height: 1_000_000 } } });
+		expect(fragment!.nodes['a']!.group).toBe('g1');
+		expect(fragment!.nodes['b']!.group).toBeUndefined();
+	});
+});

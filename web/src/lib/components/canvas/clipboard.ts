@@ -6,7 +6,10 @@
  *
  *     {"format": "mediastudio/nodes", "version": 1,
  *      "nodes": {"<id>": {"type", "title", "position": {"x", "y"}, "params": {…}, "bypass", "color"?, "collapsed"?}},
- *      "edges": [{"source", "source_handle", "target", "target_handle", "via"?: {"x", "y"}}]}
+ *      "edges": [{"source", "source_handle", "target", "target_handle", "via"?: {"x", "y"}}],
+ *      "groups"?: {"<id>": {"title", "bounds": {"x", "y", "width", "height"}, "color"?, "bypass"?}}}
+ *
+ * A node names its group by `group`; a group is copied only with every node in it.
  *
  * Ids are only names within the copy: a paste gives every node a fresh id and keeps the edges between them.
  * Text pasted from the clipboard may come from anyone, so `readClipboard` checks everything as the server
@@ -14,7 +17,7 @@
  * left out.
  */
 import type { NodeType } from '$lib/api/engine';
-import type { GraphEdge, GraphNode } from '$lib/api/scenes';
+import type { Bounds, GraphEdge, GraphGroup, GraphNode } from '$lib/api/scenes';
 import { NODE_COLORS, type NodeColor, type ParamValue, type Point } from '$lib/collab/model';
 import { invalid, paramSpecs } from '$lib/engine/params';
 
@@ -24,6 +27,9 @@ export const CLIPBOARD_VERSION = 1;
 export const MAX_CLIPBOARD_CHARS = 1 << 20;
 export const MAX_PASTE_NODES = 200;
 export const MAX_PASTE_EDGES = 800;
+export const MAX_PASTE_GROUPS = 50;
+/** A group's frame is at least this big on a side (as the server's graph model). */
+const FRAME_MIN = 40;
 /** As the server's graph model: titles, type ids, node ids and handles. */
 export const TITLE_MAX = 120;
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -40,6 +46,8 @@ export interface ClipboardFragment {
 	version: typeof CLIPBOARD_VERSION;
 	nodes: Record<string, GraphNode>;
 	edges: GraphEdge[];
+	/** The groups copied whole (every node in them copied). */
+	groups?: Record<string, GraphGroup>;
 }
 
 /** What a paste read: the nodes it may add, and a sentence for each thing it left out. */
@@ -51,15 +59,26 @@ export interface ClipboardReading {
 /** The node types a paste knows (the server's list; notes are always known). */
 export type KnownTypes = (type: string) => NodeType | undefined;
 
-/** A copy of `ids` of a graph, with the edges between them (and no others). */
-export function copyOf(graph: { nodes: Record<string, GraphNode>; edges: Record<string, GraphEdge> }, ids: Iterable<string>): ClipboardFragment {
+/** A copy of `ids` of a graph, with the edges between them (and no others), and the groups every node of
+ * which is copied (a node copied without the rest of its group is copied in none). */
+export function copyOf(
+	graph: { nodes: Record<string, GraphNode>; edges: Record<string, GraphEdge>; groups?: Record<string, GraphGroup> },
+	ids: Iterable<string>
+): ClipboardFragment {
 	const nodes: Record<string, GraphNode> = {};
 	for (const id of ids) {
 		const node = graph.nodes[id];
 		if (node) nodes[id] = structuredClone(node);
 	}
+	const whole = (group: string) => Object.entries(graph.nodes).every(([id, node]) => node.group !== group || !!nodes[id]);
+	const groups: Record<string, GraphGroup> = {};
+	for (const node of Object.values(nodes)) {
+		const group = node.group ? graph.groups?.[node.group] : undefined;
+		if (group && whole(node.group!)) groups[node.group!] = structuredClone(group);
+		else delete node.group;
+	}
 	const edges = Object.values(graph.edges).filter((edge) => nodes[edge.source] && nodes[edge.target]).map((edge) => ({ ...edge }));
-	return { format: CLIPBOARD_FORMAT, version: CLIPBOARD_VERSION, nodes, edges };
+	return { format: CLIPBOARD_FORMAT, version: CLIPBOARD_VERSION, nodes, edges, ...(Object.keys(groups).length ? { groups } : {}) };
 }
 
 export const toText = (fragment: ClipboardFragment): string => JSON.stringify(fragment);
@@ -86,7 +105,10 @@ export function readClipboard(text: string, known: KnownTypes, genericType: stri
 	const refused: string[] = [];
 	const nodes = readNodes(data['nodes'], known, genericType, refused);
 	const edges = readEdges(data['edges'], nodes, known, genericType, refused);
-	const fragment = Object.keys(nodes).length ? { format: CLIPBOARD_FORMAT, version: CLIPBOARD_VERSION, nodes, edges } as const : null;
+	const groups = readGroups(data['groups'], refused);
+	for (const node of Object.values(nodes)) if (node.group && !groups[node.group]) delete node.group;
+	const grouped = Object.keys(groups).length ? { groups } : {};
+	const fragment = Object.keys(nodes).length ? ({ format: CLIPBOARD_FORMAT, version: CLIPBOARD_VERSION, nodes, edges, ...grouped } as const) : null;
 	if (!fragment && !refused.length) refused.push('The clipboard holds no nodes.');
 	return { fragment, refused };
 }
@@ -142,7 +164,32 @@ function readNode(id: string, raw: unknown, known: KnownTypes, genericType: stri
 	if (NODE_COLORS.includes(raw['color'] as NodeColor)) node.color = raw['color'] as NodeColor;
 	else if (raw['color'] !== undefined && raw['color'] !== null) refused.push(`${name}: “${String(raw['color']).slice(0, 32)}” is not a node colour: left out.`);
 	if (raw['collapsed'] === true) node.collapsed = true;
+	if (typeof raw['group'] === 'string' && NAME.test(raw['group'])) node.group = raw['group'];
 	return node;
+}
+
+/** The copied groups: ids and colours as the server takes them, titles cut, frames on the canvas. */
+function readGroups(raw: unknown, refused: string[]): Record<string, GraphGroup> {
+	const groups: Record<string, GraphGroup> = {};
+	if (raw === undefined || raw === null) return groups;
+	if (!isObject(raw)) {
+		refused.push('The clipboard’s groups are not a list of groups: the nodes were pasted in none.');
+		return groups;
+	}
+	const entries = Object.entries(raw);
+	if (entries.length > MAX_PASTE_GROUPS) refused.push(`A paste holds at most ${MAX_PASTE_GROUPS} groups: ${entries.length - MAX_PASTE_GROUPS} were left out.`);
+	for (const [id, value] of entries.slice(0, MAX_PASTE_GROUPS)) {
+		if (!NAME.test(id) || !isObject(value)) continue;
+		const box = isObject(value['bounds']) ? value['bounds'] : {};
+		const side = (v: unknown) => Math.max(FRAME_MIN, finite(v) ? bounded(v) : FRAME_MIN);
+		const bounds: Bounds = { x: finite(box['x']) ? bounded(box['x']) : 0, y: finite(box['y']) ? bounded(box['y']) : 0, width: side(box['width']), height: side(box['height']) };
+		const title = typeof value['title'] === 'string' && value['title'].trim() ? [...value['title']].slice(0, TITLE_MAX).join('') : 'Group';
+		const group: GraphGroup = { title, bounds };
+		if (NODE_COLORS.includes(value['color'] as NodeColor)) group.color = value['color'] as NodeColor;
+		if (value['bypass'] === true) group.bypass = true;
+		groups[id] = group;
+	}
+	return groups;
 }
 
 /** A typed node's parameters: those of its type, each checked as the server checks it; the others left out. */
@@ -261,7 +308,11 @@ export function placed(fragment: ClipboardFragment, at: Point | null): Clipboard
 	const move = (point: Point) => ({ x: point.x + shift.x, y: point.y + shift.y });
 	const nodes = Object.fromEntries(Object.entries(fragment.nodes).map(([id, node]) => [id, { ...node, position: move(node.position) }]));
 	const edges = fragment.edges.map((edge) => (edge.via ? { ...edge, via: move(edge.via) } : edge));
-	return { ...fragment, nodes, edges };
+	if (!fragment.groups) return { ...fragment, nodes, edges };
+	const groups = Object.fromEntries(
+		Object.entries(fragment.groups).map(([id, group]) => [id, { ...group, bounds: { ...group.bounds, ...move(group.bounds) } }])
+	);
+	return { ...fragment, nodes, edges, groups };
 }
 
 // -- this browser's copy --------------------------------------------------------------------------------

@@ -6,32 +6,42 @@
  * clicks here.
  */
 import type { NodeType } from '$lib/api/engine';
-import type { Graph, GraphEdge, GraphNode } from '$lib/api/scenes';
+import type { Bounds, Graph, GraphEdge, GraphGroup, GraphNode } from '$lib/api/scenes';
 import type { NodeColor, Point } from '$lib/collab/model';
 import { GENERIC_TYPE } from '$lib/collab/sceneDoc.svelte';
 import { align, distribute, layout, type Alignment, type Axis, type Box } from './arrange';
 import { copyOf, keepLocally, localCopy, placed, readClipboard, toText, type ClipboardFragment } from './clipboard';
 import type { FlowNode } from './flow';
+import { frameAround, type Box as NodeBox, type FrameActions } from './frames';
 import type { Reroutes } from './reroute';
 import type { CanvasCommand } from './shortcuts';
 import type { EditHistory } from '$lib/collab/undo';
 
 /** What the canvas changes in the scene (the live scene document has all of it). */
 export interface CanvasEditor {
-	addNodes(nodes: Record<string, GraphNode>, edges: readonly GraphEdge[]): string[];
+	addNodes(nodes: Record<string, GraphNode>, edges: readonly GraphEdge[], groups?: Record<string, GraphGroup>): string[];
 	placeNodes(positions: Record<string, Point>): void;
 	setColor(nodeIds: Iterable<string>, color: NodeColor | null): void;
 	toggleCollapsed(nodeIds: readonly string[]): void;
 	toggleBypass(nodeIds: readonly string[]): void;
 	deleteElements(nodeIds: Iterable<string>, edgeKeys?: Iterable<string>): void;
 	setEdgeVia(key: string, to: Point | null): void;
+	addGroup(nodeIds: readonly string[], bounds: Bounds, title?: string): string | null;
+	renameGroup(id: string, title: string): void;
+	setGroupColor(id: string, color: NodeColor | null): void;
+	toggleGroupBypass(id: string): void;
+	resizeGroup(id: string, bounds: Bounds, members?: readonly string[]): void;
+	setNodeGroups(groups: Record<string, string | null>): void;
+	deleteGroup(id: string, withNodes?: boolean): void;
 }
 
 /** What the canvas knows that the actions need. */
 export interface CanvasView {
 	graph(): Graph | null;
 	nodes(): readonly FlowNode[];
-	selection(): { nodes: string[]; edges: string[] };
+	selection(): { nodes: string[]; edges: string[]; groups: string[] };
+	/** Each node's box on the canvas (position and drawn size). */
+	boxes(): Record<string, NodeBox>;
 	/** Selects these nodes alone (once they are shown). */
 	select(nodeIds: string[]): void;
 	selectAll(): void;
@@ -45,7 +55,7 @@ export interface CanvasView {
 	pointer(): Point | null;
 }
 
-export type MenuTarget = { kind: 'canvas' } | { kind: 'node'; id: string } | { kind: 'edge'; id: string };
+export type MenuTarget = { kind: 'canvas' } | { kind: 'node'; id: string } | { kind: 'edge'; id: string } | { kind: 'group'; id: string };
 
 export interface OpenMenu {
 	/** Where it opened, in screen pixels. */
@@ -65,6 +75,8 @@ const UNMEASURED = { width: 220, height: 80 };
 export class CanvasEditing {
 	menu = $state<OpenMenu | null>(null);
 	notice = $state<PasteNotice | null>(null);
+	/** The frames' shared state (which title is being edited): set by the canvas. */
+	frames: FrameActions | null = null;
 
 	readonly #view: CanvasView;
 	readonly #editor: () => CanvasEditor | undefined;
@@ -132,7 +144,7 @@ export class CanvasEditing {
 		let ids: string[] = [];
 		if (fragment) {
 			const moved = placed(fragment, at);
-			ids = editor.addNodes(moved.nodes, moved.edges);
+			ids = editor.addNodes(moved.nodes, moved.edges, moved.groups);
 			this.#view.select(ids);
 		}
 		this.notice = refused.length ? { added: ids.length, refused } : null;
@@ -194,7 +206,7 @@ export class CanvasEditing {
 		const ids = this.#selectedNodes();
 		if (!editor || !graph || !ids.length) return;
 		const copy = placed(copyOf(graph, ids), null);
-		this.#view.select(editor.addNodes(copy.nodes, copy.edges));
+		this.#view.select(editor.addNodes(copy.nodes, copy.edges, copy.groups));
 	}
 
 	// -- arranging ----------------------------------------------------------------------------------------
@@ -252,6 +264,64 @@ export class CanvasEditing {
 		this.#view.selectAll();
 	}
 
+	// -- groups -------------------------------------------------------------------------------------------
+
+	/** Ctrl+G: a group framing the selected nodes (they leave any group they were in); its title is edited next. */
+	group(): void {
+		const editor = this.#editor();
+		const boxes = this.#view.boxes();
+		const ids = this.#selectedNodes().filter((id) => boxes[id]);
+		if (!editor || !ids.length) return;
+		const id = editor.addGroup(ids, frameAround(ids.map((node) => boxes[node]!)));
+		if (id && this.frames) this.frames.renaming = id;
+	}
+
+	/** Ctrl+Shift+G: the selected groups (or the selected nodes' groups) are taken away, their nodes kept. */
+	ungroup(groupId?: string): void {
+		const graph = this.#view.graph();
+		const groups = groupId
+			? [groupId]
+			: [...new Set([...this.#view.selection().groups, ...this.#selectedNodes().map((id) => graph?.nodes[id]?.group ?? '')])].filter(Boolean);
+		for (const group of groups) this.#editor()?.deleteGroup(group, false);
+		this.#view.keepFocus(); // the frame that had it is gone
+	}
+
+	/** Deletes a group with every node in it (one step). */
+	deleteGroupWithNodes(groupId: string): void {
+		this.#editor()?.deleteGroup(groupId, true);
+		this.#view.keepFocus();
+	}
+
+	/** The selected nodes leave their groups (the frames stay). */
+	leaveGroup(): void {
+		const ids = this.#selectedNodes();
+		if (ids.length) this.#editor()?.setNodeGroups(Object.fromEntries(ids.map((id) => [id, null])));
+	}
+
+	/** Edits the group's title in its frame (a double-click on the title does the same). */
+	renameGroup(groupId: string): void {
+		if (this.frames) this.frames.renaming = groupId;
+	}
+
+	groupColor(groupId: string, color: NodeColor | null): void {
+		this.#editor()?.setGroupColor(groupId, color);
+	}
+
+	groupBypass(groupId: string): void {
+		this.#editor()?.toggleGroupBypass(groupId);
+	}
+
+	/** The ids of a group's nodes (`runnable`: not its notes, which a run has nothing to do with). */
+	membersOf(groupId: string, runnable = false): string[] {
+		return Object.entries(this.#view.graph()?.nodes ?? {})
+			.filter(([, node]) => node.group === groupId && !(runnable && node.type === GENERIC_TYPE))
+			.map(([id]) => id);
+	}
+
+	selectGroupNodes(groupId: string): void {
+		this.#view.select(this.membersOf(groupId));
+	}
+
 	deleteSelection(): void {
 		const { nodes, edges } = this.#view.selection();
 		if (nodes.length || edges.length) this.#editor()?.deleteElements(nodes, edges);
@@ -288,6 +358,13 @@ export class CanvasEditing {
 		if (command === 'selectAll') this.selectAll();
 		else if (command === 'duplicate') this.duplicate();
 		else if (command === 'collapse') this.collapse();
+		else if (command === 'group') this.group();
+		else if (command === 'ungroup') this.ungroup();
+		else if (command === 'rename') {
+			const group = this.#view.selection().groups[0];
+			if (!group) return false;
+			this.renameGroup(group);
+		}
 		else if (command === 'menu') this.#openMenuFromKeys();
 		else return false;
 		return true;
@@ -298,6 +375,13 @@ export class CanvasEditing {
 	/** Shift+F10 or the Menu key: the menu of the selected nodes, under the first of them; else the canvas's. */
 	#openMenuFromKeys(): void {
 		const element = this.#view.element();
+		const group = this.#selectedNodes().length ? null : this.#view.selection().groups[0];
+		const frame = group ? element?.querySelector(`.svelte-flow__node[data-id="${CSS.escape(`group:${group}`)}"]`) : null;
+		if (group && frame) {
+			const box = frame.getBoundingClientRect();
+			this.openMenu({ x: box.left + 12, y: box.top + 28 }, { kind: 'group', id: group });
+			return;
+		}
 		const id = this.#selectedNodes()[0];
 		const node = id ? element?.querySelector(`.svelte-flow__node[data-id="${CSS.escape(id)}"]`) : null;
 		const box = (node ?? element)?.getBoundingClientRect();
@@ -335,6 +419,8 @@ export function menuTargetOf(target: EventTarget | null): MenuTarget | null {
 	if (target.closest('.svelte-flow__panel, .svelte-flow__minimap, .svelte-flow__controls, .canvas-overlay, [role="menu"], input, textarea, select')) {
 		return null;
 	}
+	const frame = target.closest('[data-testid="group-frame"][data-group]');
+	if (frame) return { kind: 'group', id: frame.getAttribute('data-group')! };
 	const node = target.closest('.svelte-flow__node[data-id]');
 	if (node) return { kind: 'node', id: node.getAttribute('data-id')! };
 	if (target.closest('.svelte-flow__selection-wrapper, .svelte-flow__nodesselection-rect')) return { kind: 'node', id: '' };

@@ -277,7 +277,7 @@ export function reconcile(
 }
 
 /** Stored positions of the nodes the user moved (Svelte Flow's position differs from the graph's). */
-export function movedNodes(nodes: readonly FlowNode[], positions: Map<string, Point>, onlyIds?: Set<string>): Record<string, Point> {
+export function movedNodes(nodes: readonly { id: string; position: Point }[], positions: Map<string, Point>, onlyIds?: Set<string>): Record<string, Point> {
 	const moved: Record<string, Point> = {};
 	for (const node of nodes) {
 		if (onlyIds && !onlyIds.has(node.id)) continue;

@@ -1,7 +1,8 @@
 /**
  * A long press of a finger (or a pen) as a right click: `onpress` gets where it was and what was under it.
  * A finger that moves (a pan, a drag) or lifts early is no long press. The browser's own `contextmenu` after
- * a long press (Android's) is swallowed, so the menu opens once.
+ * a long press (Android's) is swallowed, so the menu opens once, and so is the mouse press the browser makes of
+ * the lifted finger (it would take the focus from the menu, which then closes: seen on a group's title bar).
  */
 import type { Attachment } from 'svelte/attachments';
 
@@ -43,6 +44,7 @@ export function longPress(onpress: (client: { x: number; y: number }, target: Ev
 		element.addEventListener('pointerup', cancel, true);
 		element.addEventListener('pointercancel', cancel, true);
 		element.addEventListener('contextmenu', menu, true);
+		element.addEventListener('mousedown', menu, true);
 		return () => {
 			cancel();
 			element.removeEventListener('pointerdown', down, true);
@@ -50,6 +52,7 @@ export function longPress(onpress: (client: { x: number; y: number }, target: Ev
 			element.removeEventListener('pointerup', cancel, true);
 			element.removeEventListener('pointercancel', cancel, true);
 			element.removeEventListener('contextmenu', menu, true);
+			element.removeEventListener('mousedown', menu, true);
 		};
 	};
 }

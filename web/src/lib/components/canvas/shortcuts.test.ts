@@ -8,6 +8,9 @@ const KEYS = [
 	['y', 'KeyY'],
 	['a', 'KeyA'],
 	['d', 'KeyD'],
+	['g', 'KeyG'],
+	['G', 'KeyG'],
+	['F2', 'F2'],
 	['c', 'KeyC'],
 	['ç', 'KeyC'],
 	['F10', 'F10'],
@@ -55,6 +58,15 @@ describe('the canvas’s editing keys', () => {
 		expect(commandOf(press('F10', 'F10', 0))).toBeNull();
 		expect(commandOf(press('a', 'KeyA', 1 | 4))).toBeNull();
 	});
+
+	it('group with Ctrl+G, ungroup with Ctrl+Shift+G and rename a group with F2', () => {
+		expect(commandOf(press('g', 'KeyG', 1))).toBe('group');
+		expect(commandOf(press('G', 'KeyG', 1 | 4))).toBe('ungroup');
+		expect(commandOf(press('g', 'KeyG', 2))).toBe('group'); // Cmd+G on a Mac
+		expect(commandOf(press('F2', 'F2', 0))).toBe('rename');
+		expect(commandOf(press('g', 'KeyG', 0))).toBeNull();
+		expect(commandOf(press('F2', 'F2', 4))).toBeNull();
+	});
 });
 
 describe('the sheet of shortcuts', () => {
@@ -69,7 +81,7 @@ describe('the sheet of shortcuts', () => {
 		const all = shortcutSheet().flatMap((group) => group.shortcuts.map((s) => `${group.where}: ${s.keys.join('+')}`));
 		expect(new Set(all).size).toBe(all.length);
 		const canvas = shortcutSheet().find((group) => group.where === 'Canvas')?.shortcuts.map((s) => s.what.toLowerCase()) ?? [];
-		for (const command of ['undo', 'redo', 'bypass', 'delete', 'select all', 'copy', 'cut', 'paste', 'duplicate', 'collapse', 'menu']) expect(canvas.some((what) => what.includes(command)), command).toBe(true);
+		for (const command of ['undo', 'redo', 'bypass', 'delete', 'select all', 'copy', 'cut', 'paste', 'duplicate', 'collapse', 'menu', 'group', 'ungroup', 'rename']) expect(canvas.some((what) => what.includes(command)), command).toBe(true);
 		const anywhere = shortcutSheet()[0]?.shortcuts.map((s) => s.keys.at(-1)) ?? [];
 		expect(anywhere.filter((key) => key === '\\')).toHaveLength(2);
 	});

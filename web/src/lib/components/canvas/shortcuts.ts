@@ -4,7 +4,8 @@
  * The canvas's act while the canvas has focus and never while a text field does (a field keeps its own
  * undo, and Backspace deletes a character there, not a node): Ctrl+Z undo, Ctrl+Shift+Z and Ctrl+Y redo,
  * Ctrl+B bypass (as in ComfyUI), Delete and Backspace delete, Ctrl+A select all, Ctrl+D duplicate, Alt+C
- * collapse (as in ComfyUI), the ContextMenu key and Shift+F10 the context menu. Ctrl+C, Ctrl+X and Ctrl+V
+ * collapse (as in ComfyUI), Ctrl+G group the selected nodes and Ctrl+Shift+G ungroup (as in ComfyUI), F2 rename the
+ * selected group, the ContextMenu key and Shift+F10 the context menu. Ctrl+C, Ctrl+X and Ctrl+V
  * are the browser's own copy, cut and paste: the canvas answers those events (canvas/clipboard.ts), so the
  * system clipboard carries nodes between browsers without asking for permission. The side panels' act anywhere in the studio:
  * Ctrl+\ shows or hides the Browser, Ctrl+Shift+\ the Inspector. (Cmd for Ctrl on macOS.)
@@ -12,7 +13,7 @@
 
 import type { Side } from '$lib/stores/layout.svelte';
 
-export type CanvasCommand = 'undo' | 'redo' | 'bypass' | 'delete' | 'selectAll' | 'duplicate' | 'collapse' | 'menu';
+export type CanvasCommand = 'undo' | 'redo' | 'bypass' | 'delete' | 'selectAll' | 'duplicate' | 'collapse' | 'menu' | 'group' | 'ungroup' | 'rename';
 
 export const isTyping = (target: EventTarget | null) =>
 	typeof HTMLElement !== 'undefined' &&
@@ -34,6 +35,8 @@ export function commandOf(event: KeyboardEvent): CanvasCommand | null {
 	if (command && !event.shiftKey && key === 'b') return 'bypass';
 	if (command && !event.shiftKey && key === 'a') return 'selectAll';
 	if (command && !event.shiftKey && key === 'd') return 'duplicate';
+	if (command && key === 'g') return event.shiftKey ? 'ungroup' : 'group';
+	if (!command && !event.shiftKey && event.key === 'F2') return 'rename';
 	if (!command && (event.key === 'Delete' || event.key === 'Backspace')) return 'delete';
 	return null;
 }
@@ -103,6 +106,9 @@ export function shortcutSheet(): ShortcutGroup[] {
 				{ keys: [mod, 'V'], what: 'Paste nodes where the pointer is' },
 				{ keys: [mod, 'D'], what: 'Duplicate the selected nodes' },
 				{ keys: [isMac() ? '⌥' : 'Alt', 'C'], what: 'Collapse the selected nodes to their title (or expand them)' },
+				{ keys: [mod, 'G'], what: 'Group the selected nodes in a titled frame' },
+				{ keys: [mod, shift, 'G'], what: 'Ungroup (the nodes stay)' },
+				{ keys: ['F2'], what: 'Rename the selected group (or double-click its title)' },
 				{ keys: ['Right-click'], what: 'Menu: copy, paste, colour, align, lay out… (long press on touch)' },
 				{ keys: [shift, 'F10'], what: 'Open the menu from the keyboard (or the Menu key)' },
 				{ keys: ['Double-click'], what: 'Add a node where you clicked' }
