@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from mediastudio.audit.sweeper import sweep_audit_log
 from mediastudio.audit.tables import AuditEntry
+from mediastudio.privacy.retention import sweep
 from mediastudio.settings import Settings
 from mediastudio.tables import open_database
 from support import ApiClient, RunningServer, make_team, set_up_admin, start_server
@@ -267,7 +267,7 @@ def test_retention_removes_only_entries_older_than_the_setting(server: RunningSe
             for days, label in ((40, "forty days ago"), (10, "ten days ago")):
                 session.add(AuditEntry(at=now - timedelta(days=days), actor_name="old-timer", action="auth.login",
                                        target_label=label))
-        assert sweep_audit_log(db, settings) >= 1
+        assert sweep(db, settings)["audit"] >= 1
         with db.session() as session:
             left = {e.target_label for e in session.exec(select(AuditEntry).where(
                 AuditEntry.actor_name == "old-timer")).all()}

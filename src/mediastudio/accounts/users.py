@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, func, select
 
+from mediastudio.auth.former import remember
 from mediastudio.auth.passwords import check_strength, hash_password, needs_rehash, verify_password
 from mediastudio.auth.tables import ApiToken, AuthSession, User
 from mediastudio.common import new_id, utcnow
@@ -160,6 +161,7 @@ def delete_user(db: Session, user: User, data_dir: Path) -> None:
     for membership in db.exec(select(workspaces.Membership).where(workspaces.Membership.user_id == user.id)).all():
         db.delete(membership)
     db.delete(user)
+    remember(db, user.id)  # their work is credited to a former member from now on
     db.flush()
 
 

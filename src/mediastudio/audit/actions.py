@@ -17,7 +17,8 @@ class Action(StrEnum):
     USER_ADMIN_GRANT = "user.admin_grant"
     USER_ADMIN_REVOKE = "user.admin_revoke"
     USER_PASSWORD_RESET = "user.password_reset"  # by an administrator or the command line
-    USER_DELETE = "user.delete"
+    USER_DELETE = "user.delete"  # details.via: self, admin, command_line; projects transferred and deleted
+    USER_EXPORT = "user.export"  # a copy of all of a person's data (the task started)
     WORKSPACE_MEMBER_ADD = "workspace.member_add"
     WORKSPACE_MEMBER_ROLE = "workspace.member_role"
     WORKSPACE_MEMBER_REMOVE = "workspace.member_remove"
@@ -26,8 +27,10 @@ class Action(StrEnum):
     PROJECT_RESTORE = "project.restore"
     PROJECT_EXPORT = "project.export"
     PROJECT_IMPORT = "project.import"
+    PROJECT_TRANSFER = "project.transfer"  # handed on as its owner's account was deleted
     SETTINGS_ACCESS = "settings.access"  # who the studio is for: mode, registration, guests
     SETTINGS_QUOTAS = "settings.quotas"
+    SETTINGS_RETENTION = "settings.retention"  # how long trash, guests, the audit log, tasks and exports are kept
     MODEL_ADD = "model.add"
     MODEL_REMOVE = "model.remove"
     MODEL_DOWNLOAD = "model.download"
