@@ -124,7 +124,7 @@ def test_deleting_someone_deletes_or_hands_over_their_projects(server: RunningSe
         assert lee.get("/api/v1/auth/me").status_code == 401
         got = hana.get(f"/api/v1/projects/{kept['id']}")
         assert got.status_code == 200 and got.json()["name"] == "Lee's film"
-        personal = [w for w in hana.get("/api/v1/workspaces").json()["items"] if w["kind"] == "personal"][0]
+        personal = next(w for w in hana.get("/api/v1/workspaces").json()["items"] if w["kind"] == "personal")
         assert got.json()["workspace_id"] == personal["id"]  # moved, history and all, into her own workspace
         assert admin.delete(f"/api/v1/admin/users/{user_id(gus)}", params={"projects": "delete"}).status_code == 204
         assert admin.get(f"/api/v1/projects/{lost['id']}").status_code == 404

@@ -22,8 +22,16 @@ from mediastudio.projects.tables import Project
 from mediastudio.settings import Settings
 from mediastudio.tables import open_database
 from mediastudio.tasks.tables import Task
-from support import ApiClient, RunningServer, make_team, run_async, set_up_admin, start_server, wait_for_task, \
-    wait_until
+from support import (
+    ApiClient,
+    RunningServer,
+    make_team,
+    run_async,
+    set_up_admin,
+    start_server,
+    wait_for_task,
+    wait_until,
+)
 
 PASSWORD = "violet tram sixteen"
 
@@ -144,7 +152,7 @@ def test_deleting_my_account_hands_on_or_deletes_each_project_and_ends_my_sessio
         assert script.get("/api/v1/auth/me").status_code == 401
     got = hal.get(f"/api/v1/projects/{kept['id']}")
     assert got.status_code == 200 and got.json()["name"] == "Kept film"
-    personal = [w for w in hal.get("/api/v1/workspaces").json()["items"] if w["kind"] == "personal"][0]
+    personal = next(w for w in hal.get("/api/v1/workspaces").json()["items"] if w["kind"] == "personal")
     assert got.json()["workspace_id"] == personal["id"]
     assert len(hal.get(f"/api/v1/projects/{kept['id']}/history").json()["items"]) >= 1  # history came along
     assert admin.get(f"/api/v1/projects/{lost['id']}").status_code == 404
@@ -213,7 +221,7 @@ def test_a_deleted_person_reads_former_member_and_their_sockets_close(server: Ru
     items = admin.get(activity).json()["items"]
     assert bob_id not in {(i["user"] or {}).get("id") for i in items}
     assert any((i["user"] or {}).get("display_name") == "Former member" for i in items)
-    assert all("Bob" != (i["user"] or {}).get("display_name") for i in items)
+    assert all((i["user"] or {}).get("display_name") != "Bob" for i in items)
     commits = admin.get(history).json()["items"]
     assert bob_id not in {c["author"]["id"] for c in commits}
     assert "Former member" in {c["author"]["name"] for c in commits}

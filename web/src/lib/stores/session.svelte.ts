@@ -110,6 +110,11 @@ class SessionStore {
 
 	async logout(): Promise<void> {
 		await auth.logout();
+		this.ended();
+	}
+
+	/** The session is over without a logout request: the account was just deleted. */
+	ended(): void {
 		this.signedOut = true;
 		this.user = null;
 		this.workspaces = [];
