@@ -145,6 +145,8 @@ def test_deleting_my_account_hands_on_or_deletes_each_project_and_ends_my_sessio
                      ).status_code == 400
     assert gina.get(f"/api/v1/projects/{kept['id']}").status_code == 200  # refused: nothing changed
     gina_id = me(gina)
+    copy = gina.post("/api/v1/auth/me/export").json()
+    wait_for_task(gina, copy["id"], timeout=60)
     done = gina.post("/api/v1/auth/me/delete", json={"password": PASSWORD, "projects": choices})
     assert done.status_code == 204, done.text
     assert gina.get("/api/v1/auth/me").status_code == 401
@@ -156,6 +158,8 @@ def test_deleting_my_account_hands_on_or_deletes_each_project_and_ends_my_sessio
     assert got.json()["workspace_id"] == personal["id"]
     assert len(hal.get(f"/api/v1/projects/{kept['id']}/history").json()["items"]) >= 1  # history came along
     assert admin.get(f"/api/v1/projects/{lost['id']}").status_code == 404
+    assert admin.get(f"/api/v1/tasks/{copy['id']}").status_code == 404  # a copy of their data went with them
+    assert not (server.data_dir / "tasks" / copy["id"]).exists()
     assert hal.get(f"/api/v1/projects/{shared['id']}").status_code == 200  # the team's workspace stays
     entries = admin.get("/api/v1/admin/audit", params={"target": gina_id}).json()["items"]
     assert entries[0]["action"] == "user.delete" and entries[0]["details"]["via"] == "self"

@@ -9,6 +9,7 @@ owner where the person was the only one). Sessions and tokens end at once and op
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -19,9 +20,12 @@ from mediastudio.audit.actions import Action
 from mediastudio.audit.record import Actor, Target, record
 from mediastudio.auth.tables import User
 from mediastudio.errors import BadRequest, Conflict
+from mediastudio.privacy.export import KIND as EXPORT_KIND
 from mediastudio.projects.service import move_to_workspace
 from mediastudio.projects.tables import Project
 from mediastudio.settings import Settings
+from mediastudio.tasks.runner import results_dir
+from mediastudio.tasks.tables import Task
 from mediastudio.workspaces import service as workspaces
 from mediastudio.workspaces.tables import Membership
 
@@ -105,8 +109,16 @@ def delete_account(db: Session, settings: Settings, actor: Actor, user: User, ch
         done.transferred[project.id] = heir.id
     record(db, actor, Action.USER_DELETE, Target.user(user),
            {"via": via, "transferred": len(done.transferred), "deleted": len(done.deleted)})
+    _forget_exports(db, settings, user)
     users.delete_user(db, user, settings.data_dir)
     return done
+
+
+def _forget_exports(db: Session, settings: Settings, user: User) -> None:
+    """A copy of a deleted person's data must not outlive them: their data exports go with the account."""
+    for task in db.exec(select(Task).where(Task.owner_id == user.id, Task.kind == EXPORT_KIND)).all():
+        shutil.rmtree(results_dir(settings, task.id), ignore_errors=True)
+        db.delete(task)
 
 
 def delete_account_whole(db: Session, settings: Settings, actor: Actor, user: User, *, to: User | None,
