@@ -75,7 +75,7 @@ def test_export_my_data_then_delete_my_account(browser: Browser, url: str, conso
         expect(form).to_contain_text("The password is wrong")
         form.get_by_test_id("delete-account-password").fill(rita.password)
         form.get_by_test_id("delete-account-confirm").click()
-        expect(page).to_have_url(f"{url}/login?deleted=1")
+        expect(page).to_have_url(f"{url}/login")
         expect(page.get_by_test_id("account-deleted")).to_be_visible()
         assert context.request.get(f"{url}/api/v1/auth/me").status == 401
         with ApiClient(url) as mo:
