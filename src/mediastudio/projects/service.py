@@ -305,8 +305,9 @@ def _set_aside(settings: Settings, project: Project, stray: Path) -> None:
                                              project.id, aside)
 
 
-def purge_trash(db: Session, settings: Settings, *, older_than_days: int) -> int:
-    cutoff = utcnow() - timedelta(days=older_than_days)
+def purge_trash(db: Session, settings: Settings, *, older_than_days: int | None = None) -> int:
+    """Purge the projects trashed more than `older_than_days` ago (the retention's span; the setting by default)."""
+    cutoff = utcnow() - timedelta(days=older_than_days or settings.trash_days)
     stale = db.exec(select(Project).where(col(Project.trashed_at).is_not(None), col(Project.trashed_at) < cutoff)).all()
     for project in stale:
         shutil.rmtree(project_folder(settings, project), ignore_errors=True)

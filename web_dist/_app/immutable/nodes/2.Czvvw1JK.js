@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/0eVEA-wF.js";export{m as component};
