@@ -92,6 +92,8 @@ def delete_account(db: Session, settings: Settings, actor: Actor, user: User, ch
         raise BadRequest(f"Choose what happens to '{missing[0]}' ({len(missing)} project(s) without a choice).",
                          field="projects", hint="Transfer each owned project to someone, or delete it.")
     heirs = {h.id: h for h in possible_heirs(db, user, anyone=anyone_may_inherit)}
+    # Every choice is checked before any folder moves: a refused one must leave nothing half done.
+    going: list[tuple[Project, User]] = []
     done = Deleted()
     for project in owned:
         choice = choices[project.id]
@@ -103,6 +105,8 @@ def delete_account(db: Session, settings: Settings, actor: Actor, user: User, ch
             raise BadRequest(f"'{project.name}' cannot go to that person.", field="projects",
                              hint="Pick an enabled account you share a workspace with (a guest's projects can "
                                   "only be deleted).")
+        going.append((project, heir))
+    for project, heir in going:
         move_to_workspace(db, settings, project, _personal_workspace(db, heir), by=None)
         record(db, actor, Action.PROJECT_TRANSFER, Target("project", project.id, project.name),
                {"from": user.username, "to": heir.username})
