@@ -1,7 +1,7 @@
 """The Account page's privacy cards, in real Chromium: a person exports their data (the task's progress, then a
 download that is a zip with their README and projects), then deletes their account, giving one project to a
-workspace mate and deleting the other, and lands on the login page signed out; the administrator's Retention card
-saves the spans."""
+workspace mate and deleting the other, and lands on the login page signed out; an administrator deletes someone
+with a choice for each of their projects; the administrator's Retention card saves the spans."""
 
 from __future__ import annotations
 
@@ -102,4 +102,37 @@ def test_the_administrator_edits_retention_on_server_settings(browser: Browser, 
         assert context.request.get(f"{url}/api/v1/admin/retention").json()["trash_days"] == 14
     finally:
         context.close()
+    assert console.unexpected() == []
+
+
+def test_the_administrator_deletes_someone_choosing_for_each_project(browser: Browser, url: str,
+                                                                    console: ConsoleLog) -> None:
+    ivan, nia = new_account("ivan"), new_account("nia", "Nia Next")
+    with ApiClient(url) as leaving, ApiClient(url) as heir:
+        leaving.register(ivan.username, ivan.password, display_name=ivan.display_name)
+        heir.register(nia.username, nia.password, display_name=nia.display_name)
+        kept = leaving.post("/api/v1/projects", json={"name": "Keep me"}).json()
+        binned = leaving.post("/api/v1/projects", json={"name": "Bin me"}).json()
+    context = _signed_in(browser, url, {"username": ADMIN.username, "password": ADMIN.password}, register=False)
+    try:
+        page = context.new_page()
+        console.watch(page)
+        page.goto(f"{url}/admin")
+        row = page.locator(f'[data-testid="person-row"][data-username="{ivan.username}"]')
+        row.get_by_test_id("person-menu").click()
+        page.get_by_test_id("person-delete").click()
+        dialog = page.get_by_test_id("person-delete-dialog")
+        dialog.get_by_test_id("person-delete-each").locator("summary").click()
+        dialog.locator('[data-testid="person-delete-project"][data-name="Keep me"] select').select_option(
+            label=f"Give it to Nia Next (@{nia.username})")
+        dialog.locator('[data-testid="person-delete-project"][data-name="Bin me"] select').select_option(
+            label="Delete it")
+        dialog.get_by_test_id("person-delete-confirm").click()
+        expect(row).to_have_count(0)
+        assert context.request.get(f"{url}/api/v1/projects/{binned['id']}").status == 404
+    finally:
+        context.close()
+    with ApiClient(url) as heir:
+        assert heir.post("/api/v1/auth/login", json={"username": nia.username, "password": nia.password}).is_success
+        assert heir.get(f"/api/v1/projects/{kept['id']}").json()["name"] == "Keep me"
     assert console.unexpected() == []
