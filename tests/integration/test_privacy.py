@@ -139,11 +139,11 @@ def test_deleting_my_account_hands_on_or_deletes_each_project_and_ends_my_sessio
     wrong = gina.post("/api/v1/auth/me/delete", json={"password": "not it at all", "projects": choices})
     assert wrong.status_code == 403 and wrong.json()["field"] == "password"
     partial = gina.post("/api/v1/auth/me/delete", json={"password": PASSWORD, "projects": choices[:1]})
-    assert partial.status_code == 400 and "Lost reel" in partial.json()["detail"]
+    assert partial.status_code == 422 and "Lost reel" in partial.json()["detail"]
     # A refused choice (a stranger) after a good one leaves nothing half done: no folder moved.
     to_stranger = [choices[0], {"id": lost["id"], "action": "transfer", "to": me(stranger)}]
     assert gina.post("/api/v1/auth/me/delete", json={"password": PASSWORD, "projects": to_stranger}
-                     ).status_code == 400
+                     ).status_code == 422
     assert gina.get(f"/api/v1/projects/{kept['id']}").status_code == 200
     assert gina.get(f"/api/v1/projects/{kept['id']}/history").status_code == 200
     assert (server.data_dir / "workspaces" / kept["workspace_id"] / "projects" / kept["id"] / ".git").is_dir()

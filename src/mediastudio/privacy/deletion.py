@@ -19,7 +19,7 @@ from mediastudio.accounts import users
 from mediastudio.audit.actions import Action
 from mediastudio.audit.record import Actor, Target, record
 from mediastudio.auth.tables import User
-from mediastudio.errors import BadRequest, Conflict
+from mediastudio.errors import Conflict, Unprocessable
 from mediastudio.privacy.export import KIND as EXPORT_KIND
 from mediastudio.projects.service import move_to_workspace
 from mediastudio.projects.tables import Project
@@ -89,7 +89,8 @@ def delete_account(db: Session, settings: Settings, actor: Actor, user: User, ch
     owned = owned_projects(db, user)
     missing = [p.name for p in owned if p.id not in choices]
     if missing:
-        raise BadRequest(f"Choose what happens to '{missing[0]}' ({len(missing)} project(s) without a choice).",
+        # 422, not 400: the body is well-formed; what it chooses does not fit this account's projects.
+        raise Unprocessable(f"Choose what happens to '{missing[0]}' ({len(missing)} project(s) without a choice).",
                          field="projects", hint="Transfer each owned project to someone, or delete it.")
     heirs = {h.id: h for h in possible_heirs(db, user, anyone=anyone_may_inherit)}
     # Every choice is checked before any folder moves: a refused one must leave nothing half done.
@@ -102,7 +103,7 @@ def delete_account(db: Session, settings: Settings, actor: Actor, user: User, ch
             continue
         heir = heirs.get(choice.to or "")
         if heir is None or user.is_guest:
-            raise BadRequest(f"'{project.name}' cannot go to that person.", field="projects",
+            raise Unprocessable(f"'{project.name}' cannot go to that person.", field="projects",
                              hint="Pick an enabled account you share a workspace with (a guest's projects can "
                                   "only be deleted).")
         going.append((project, heir))
