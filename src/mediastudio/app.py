@@ -15,14 +15,12 @@ from litestar.logging import LoggingConfig
 
 from mediastudio.accounts.audit_controller import AuditController
 from mediastudio.accounts.controller import AuthController
-from mediastudio.accounts.guests import guest_sweeper
-from mediastudio.accounts.people import InvitesController, PeopleController
+from mediastudio.accounts.people import AccountDeletion, InvitesController, PeopleController
 from mediastudio.accounts.preferences import PreferencesController
 from mediastudio.accounts.server_controller import ServerController
 from mediastudio.accounts.welcome import GuestWelcome
 from mediastudio.api_docs import docs_routes, openapi_config
 from mediastudio.audit.record import provide_actor
-from mediastudio.audit.sweeper import audit_sweeper
 from mediastudio.auth.cache import STAMP, IdentityCache, watch
 from mediastudio.auth.identity import provide_identity, provide_optional_identity
 from mediastudio.auth.middleware import AuthMiddleware
@@ -54,12 +52,15 @@ from mediastudio.models.controller import ModelsController
 from mediastudio.models.registry import ModelRegistry
 from mediastudio.options import allowed_methods, answer_options
 from mediastudio.portability.controller import PortabilityController
+from mediastudio.privacy.controller import AccountPrivacyController, PeoplePrivacyController, RetentionController
+from mediastudio.privacy.deletion import delete_account_whole
+from mediastudio.privacy.retention import retention_sweeper
 from mediastudio.projects.access import project_names, task_scope
 from mediastudio.projects.controller import ProjectsController
 from mediastudio.projects.history_controller import HistoryController
 from mediastudio.projects.roles_controller import ProjectRolesController
 from mediastudio.projects.scenes_controller import ScenesController
-from mediastudio.projects.sweeper import commit_pending_changes, project_sweeper, recover_projects
+from mediastudio.projects.sweeper import commit_pending_changes, recover_projects
 from mediastudio.quotas.controller import QuotasController
 from mediastudio.quotas.service import seed as seed_quotas
 from mediastudio.samples.controller import SamplesController
@@ -147,9 +148,7 @@ def _lifespan(studio: Studio) -> Callable[[Litestar], contextlib.AbstractAsyncCo
             studio.engine.preload()
         await sweep_at_start(studio.settings, studio.db, studio.blobs)  # after interrupted tasks are settled
         studio.webhooks.start(studio.events)
-        background = [asyncio.create_task(guest_sweeper(studio.db, studio.settings)),
-                      asyncio.create_task(project_sweeper(studio.db, studio.settings)),
-                      asyncio.create_task(audit_sweeper(studio.db, studio.settings)),
+        background = [asyncio.create_task(retention_sweeper(studio.db, studio.settings)),
                       asyncio.create_task(leftover_sweeper(studio.settings, studio.db, studio.blobs))]
         if studio.settings.probe_gpu:
             background.append(asyncio.create_task(studio.gpu.run()))
@@ -226,6 +225,10 @@ def provide_guest_welcome(state: State) -> GuestWelcome:
     return _studio(state).guest_welcome
 
 
+def provide_account_deletion() -> AccountDeletion:
+    return delete_account_whole
+
+
 def provide_gpu(state: State) -> GpuProbe:
     return _studio(state).gpu
 
@@ -250,7 +253,7 @@ def create_app(settings: Settings) -> Litestar:
                         ProjectRolesController, AssetsController,
                         ActivityController, TasksController, QueueController, WebhooksController,
                         EngineController, ModelsController, QuotasController, AuditController, ServerController,
-                        WorkflowsController,
+                        WorkflowsController, AccountPrivacyController, PeoplePrivacyController, RetentionController,
                         scene_sync, project_presence, events, my_usage, my_quotas, metrics_page,
                         *docs_routes(), unknown_api_path, serve_ui],
         dependencies={
@@ -266,6 +269,7 @@ def create_app(settings: Settings) -> Litestar:
             "login_throttle": Provide(provide_login_throttle, sync_to_thread=False),
             "guest_limit": Provide(provide_guest_limit, sync_to_thread=False),
             "guest_welcome": Provide(provide_guest_welcome, sync_to_thread=False),
+            "account_deletion": Provide(provide_account_deletion, sync_to_thread=False),
             "gpu": Provide(provide_gpu, sync_to_thread=False),
             "ui": Provide(provide_ui, sync_to_thread=False),
             "metrics": Provide(provide_metrics, sync_to_thread=False),

@@ -13,6 +13,7 @@ from mediastudio.engine.service import Engine
 from mediastudio.media import task_kinds as media_kinds
 from mediastudio.models import pull as model_pull
 from mediastudio.portability import task_kinds as portability_kinds
+from mediastudio.privacy import export as privacy_export
 from mediastudio.settings import Settings
 from mediastudio.tasks.kinds import KindRegistry
 
@@ -20,6 +21,7 @@ from mediastudio.tasks.kinds import KindRegistry
 def build_kinds(settings: Settings, engine: Engine) -> KindRegistry:
     kinds = KindRegistry()
     portability_kinds.register(kinds)
+    privacy_export.register(kinds)
     media_kinds.register(kinds)
     model_pull.register(kinds)
     engine_run.register(kinds, engine)

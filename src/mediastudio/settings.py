@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = Field(900, ge=1)
     audit_retention_days: int = Field(365, ge=1, le=36500, description="Audit log entries (who did what, when, "
                                       "from where) older than this are removed.")
+    # Retention: the first values of the spans an administrator edits together (privacy/retention.py).
+    trash_days: int = Field(30, ge=1, le=36500, description="A project in the trash is purged after this many days.")
+    task_history_days: int = Field(90, ge=1, le=36500, description="Finished tasks (and their files) older than "
+                                   "this leave the task history.")
+    export_days: int = Field(7, ge=1, le=365, description="A personal data export's archive is deleted this "
+                             "many days after it is made.")
     auth_cache_seconds: float = Field(5.0, ge=0, le=60, description=(
         "How long a resolved session or token is remembered (0: never). Every change to a user, session or token "
         "made on this data folder forgets it at once; the time bounds only what nothing announces."))

@@ -15,6 +15,7 @@ import mediastudio.auth.tables
 import mediastudio.collab.activity
 import mediastudio.engine.cache
 import mediastudio.media.tables
+import mediastudio.privacy.tables
 import mediastudio.projects.tables
 import mediastudio.quotas.tables
 import mediastudio.tasks.tables

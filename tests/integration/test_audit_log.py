@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from mediastudio.audit.sweeper import sweep_audit_log
 from mediastudio.audit.tables import AuditEntry
+from mediastudio.privacy.retention import sweep
 from mediastudio.settings import Settings
 from mediastudio.tables import open_database
 from support import ApiClient, RunningServer, make_team, set_up_admin, start_server
@@ -287,9 +287,8 @@ def test_a_persons_own_password_change(server: RunningServer, admin: ApiClient) 
 
 
 def test_the_studios_sweeps_of_guests_and_the_trash(server: RunningServer, admin: ApiClient) -> None:
-    from mediastudio.accounts.guests import sweep_guests
     from mediastudio.auth.tables import User
-    from mediastudio.projects.sweeper import purge
+    from mediastudio.privacy.retention import sweep
     from mediastudio.projects.tables import Project
 
     with ApiClient(server.url) as guest:
@@ -308,8 +307,8 @@ def test_the_studios_sweeps_of_guests_and_the_trash(server: RunningServer, admin
             trashed = session.get(Project, project["id"])
             assert trashed is not None
             trashed.trashed_at = datetime.now(UTC) - timedelta(days=31)
-        assert sweep_guests(db, settings) >= 1
-        assert purge(db, settings) == 1
+        done = sweep(db, settings)  # the retention sweep: the trash, guests, the audit log, exports, task history
+        assert done["guests"] >= 1 and done["trash"] == 1, done
     finally:
         db.close()
     expired = entries(admin, action="user.expire", target=guest_user["id"])
@@ -329,7 +328,7 @@ def test_retention_removes_only_entries_older_than_the_setting(server: RunningSe
             for days, label in ((40, "forty days ago"), (10, "ten days ago")):
                 session.add(AuditEntry(at=now - timedelta(days=days), actor_name="old-timer", action="auth.login",
                                        target_label=label))
-        assert sweep_audit_log(db, settings) >= 1
+        assert sweep(db, settings)["audit"] >= 1
         with db.session() as session:
             left = {e.target_label for e in session.exec(select(AuditEntry).where(
                 AuditEntry.actor_name == "old-timer")).all()}

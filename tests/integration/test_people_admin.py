@@ -124,8 +124,8 @@ def test_deleting_someone_deletes_or_hands_over_their_projects(server: RunningSe
         assert lee.get("/api/v1/auth/me").status_code == 401
         got = hana.get(f"/api/v1/projects/{kept['id']}")
         assert got.status_code == 200 and got.json()["name"] == "Lee's film"
-        workspace = hana.get(f"/api/v1/workspaces/{kept['workspace_id']}").json()
-        assert workspace["name"] == "leaving-lee's projects" and workspace["role"] == "owner"
+        personal = next(w for w in hana.get("/api/v1/workspaces").json()["items"] if w["kind"] == "personal")
+        assert got.json()["workspace_id"] == personal["id"]  # moved, history and all, into her own workspace
         assert admin.delete(f"/api/v1/admin/users/{user_id(gus)}", params={"projects": "delete"}).status_code == 204
         assert admin.get(f"/api/v1/projects/{lost['id']}").status_code == 404
         usernames = {p["username"] for p in admin.get("/api/v1/admin/users").json()["items"]}

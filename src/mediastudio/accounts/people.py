@@ -1,5 +1,7 @@
 """The people of the server, as administrators manage them (`/api/v1/admin/users`): list, create, disable, make
-admin, set or reset a password, delete — their projects deleted with them or handed to someone else.
+admin, set or reset a password, delete — their projects deleted with them or handed to someone else (the deleting
+is privacy's, the one service of every way to delete an account, handed over as the `account_deletion` dependency;
+exporting someone's data and a choice for each project are privacy's routes, privacy/controller.py).
 
 An administrator cannot lock themselves out (disable, demote or delete their own account here) and the server
 always keeps one enabled administrator.
@@ -9,10 +11,10 @@ from __future__ import annotations
 
 import secrets
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Protocol, runtime_checkable
 
 from litestar import Controller, delete, get, patch, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from pydantic import BaseModel, Field
@@ -21,7 +23,7 @@ from sqlmodel import Session, col, func, or_, select
 from mediastudio.accounts import invites, users
 from mediastudio.accounts.tables import Invite
 from mediastudio.audit.actions import Action
-from mediastudio.audit.record import ActorDep, Target, record
+from mediastudio.audit.record import Actor, ActorDep, Target, record
 from mediastudio.auth.identity import Identity, IdentityDep, admins_only, provide_admin
 from mediastudio.auth.schemas import Credentials, Password
 from mediastudio.auth.tables import User
@@ -30,8 +32,7 @@ from mediastudio.db import DatabaseDep
 from mediastudio.errors import BadRequest, Conflict, NotFound
 from mediastudio.events.access import access_changed
 from mediastudio.paging import OffsetCursor, offset_of
-from mediastudio.settings import SettingsDep
-from mediastudio.workspaces import service as workspaces
+from mediastudio.settings import Settings, SettingsDep
 
 PAGE = 100
 
@@ -75,6 +76,16 @@ class PasswordSet(BaseModel):
 class TheirProjects(StrEnum):
     delete = "delete"
     transfer = "transfer"
+
+
+@runtime_checkable  # Litestar checks what a dependency provides against its type
+class AccountDeletion(Protocol):
+    """Delete `user` with every project they own alone handed to `to`, or deleted with them when None."""
+
+    def __call__(self, db: Session, settings: Settings, actor: Actor, user: User, *, to: User | None) -> object: ...
+
+
+AccountDeletionDep = NamedDependency[AccountDeletion]
 
 
 def _person(db: Session, user_id: str) -> User:
@@ -178,18 +189,17 @@ class PeopleController(Controller):
     @delete("/{user_id:str}", summary="Delete an account; its projects deleted or handed to someone (administrators)",
             status_code=HTTP_204_NO_CONTENT, sync_to_thread=True)
     def delete_person(self, user_id: FromPath[str], database: DatabaseDep, settings: SettingsDep, identity: IdentityDep,
-                      actor: ActorDep,
+                      actor: ActorDep, account_deletion: AccountDeletionDep,
                       projects: Annotated[TheirProjects, Parameter(
-                          description="`delete`: the workspaces only they are in go with them; `transfer`: those "
-                                      "workspaces and their projects go to `to`")],
+                          description="What happens to every project they own alone: `delete`, or `transfer` to "
+                                      "`to` (POST …/delete chooses for each)")],
                       to: Annotated[str | None, Parameter(max_length=64, description="Who gets them (a user id), "
                                                                                     "with projects=transfer")] = None
                       ) -> None:
         with database.transaction() as db:
             user = _person(db, user_id)
             _not_yourself(identity, user, "delete")
-            if user.is_admin and _other_admins(db, user) == 0:
-                raise Conflict("This is the last enabled administrator.", hint="Make someone else one first.")
+            heir = None
             if projects is TheirProjects.transfer:
                 if not to:
                     raise BadRequest("Say who gets their projects.", field="to",
@@ -198,10 +208,7 @@ class PeopleController(Controller):
                 if heir.id == user.id or heir.is_guest or heir.disabled:
                     raise BadRequest(f"{heir.display_name} cannot take them.", field="to",
                                      hint="Pick another enabled account with a password.")
-                workspaces.hand_over_workspaces(db, user, heir)
-            record(db, actor, Action.USER_DELETE, Target.user(user),
-                   {"projects": projects.value, "to": heir.username if projects is TheirProjects.transfer else None})
-            users.delete_user(db, user, settings.data_dir)
+            account_deletion(db, settings, actor, user, to=heir)
 
 
 class NewInvite(BaseModel):

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, func, select
 
 from mediastudio.audit.actions import Action
 from mediastudio.audit.record import STUDIO, Target, record
+from mediastudio.auth.former import remember
 from mediastudio.auth.passwords import check_strength, hash_password, needs_rehash, verify_password
 from mediastudio.auth.tables import ApiToken, AuthSession, User
 from mediastudio.common import new_id, utcnow
@@ -174,6 +175,7 @@ def delete_user(db: Session, user: User, data_dir: Path) -> None:
     for membership in db.exec(select(workspaces.Membership).where(workspaces.Membership.user_id == user.id)).all():
         db.delete(membership)
     db.delete(user)
+    remember(db, user.id)  # their work is credited to a former member from now on
     db.flush()
 
 

@@ -118,6 +118,7 @@ STREAMED_BODIES: dict[tuple[str, str], dict[str, Any]] = {
 # drops (a minimum of 0): stated here so that a request the document allows is not refused.
 CLOSED_BODIES: dict[str, dict[str, dict[str, Any]]] = {
     "PreferencesPatch": {"tour_step": {"minimum": 0}},
+    "AccountDeletion": {}, "ProjectChoiceIn": {}, "RetentionPatch": {},
 }
 
 

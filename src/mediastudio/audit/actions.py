@@ -18,7 +18,8 @@ class Action(StrEnum):
     USER_ADMIN_REVOKE = "user.admin_revoke"
     USER_PASSWORD_RESET = "user.password_reset"  # by an administrator or the command line
     USER_PASSWORD_CHANGE = "user.password_change"  # by the person themself (their current password given)
-    USER_DELETE = "user.delete"
+    USER_DELETE = "user.delete"  # details.via: self, admin, command_line; projects transferred and deleted
+    USER_EXPORT = "user.export"  # a copy of all of a person's data (the task started)
     USER_EXPIRE = "user.expire"  # a guest idle past guest_expiry_days, removed by the studio's sweep
     WORKSPACE_CREATE = "workspace.create"
     WORKSPACE_RENAME = "workspace.rename"
@@ -32,8 +33,10 @@ class Action(StrEnum):
     PROJECT_PURGE = "project.purge"  # removed for good from the trash by the studio's sweep
     PROJECT_EXPORT = "project.export"
     PROJECT_IMPORT = "project.import"
+    PROJECT_TRANSFER = "project.transfer"  # handed on as its owner's account was deleted
     SETTINGS_ACCESS = "settings.access"  # who the studio is for: mode, registration, guests
     SETTINGS_QUOTAS = "settings.quotas"
+    SETTINGS_RETENTION = "settings.retention"  # how long trash, guests, the audit log, tasks and exports are kept
     MODEL_ADD = "model.add"
     MODEL_REMOVE = "model.remove"
     MODEL_DOWNLOAD = "model.download"

@@ -72,3 +72,13 @@ def add_missing_columns(conn: Connection) -> None:
     present = {row[1] for row in conn.execute(text("PRAGMA table_info(auth_policy)"))}
     if present and "mode" not in present:
         conn.execute(text("ALTER TABLE auth_policy ADD COLUMN mode VARCHAR"))
+
+
+class FormerMember(SQLModel, table=True):
+    """An account that was deleted: views show its work as a former member's (never its name again). Ids from
+    other studios (an imported project's history) are not here, so they keep the names their commits carry."""
+
+    __tablename__ = "former_members"
+
+    user_id: str = Field(primary_key=True)
+    deleted_at: datetime = Field(default_factory=utcnow)

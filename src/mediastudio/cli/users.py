@@ -109,16 +109,23 @@ def disable(
 @app.command()
 def delete(
     name: str,
+    transfer_to: Annotated[str | None, typer.Option(
+        "--transfer-to", help="Hand every project they own alone to this user (moved into their personal "
+                              "workspace); without it those projects are deleted with the account.")] = None,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Delete an account, and the workspaces nobody else shares."""
-    from mediastudio.accounts.users import delete_user
+    """Delete an account: its sessions and tokens end; the projects only they are in are handed on or deleted."""
+    from mediastudio.audit.record import COMMAND_LINE
+    from mediastudio.privacy.deletion import delete_account_whole
 
     if not yes:
-        typer.confirm(f"Delete '{name}' and the workspaces only they are in?", abort=True)
+        fate = f"hand the projects they own alone to '{transfer_to}'" if transfer_to else \
+            "delete the projects only they are in"
+        typer.confirm(f"Delete '{name}' and {fate}?", abort=True)
     with open_database(data_dir) as (session, settings):
         user = _user(session, name)
-        _record(session, "user.delete", user, {"projects": "delete"})
-        delete_user(session, user, settings.data_dir)
-    typer.echo(f"Deleted '{name.lower()}'.")
+        heir = _user(session, transfer_to) if transfer_to else None
+        done = delete_account_whole(session, settings, COMMAND_LINE, user, to=heir, via="command_line")
+    typer.echo(f"Deleted '{name.lower()}' ({len(done.transferred)} project(s) handed on, "
+               f"{len(done.deleted)} deleted).")

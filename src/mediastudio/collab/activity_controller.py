@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from pydantic import BaseModel, Field
 
 from mediastudio.api_types import PLAIN_LINE, text
+from mediastudio.auth.former import FORMER_MEMBER, former_members
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.collab.activity import recent
 from mediastudio.collab.rooms import RoomsDep
@@ -22,10 +23,13 @@ from mediastudio.projects.schemas import users_by_id
 from mediastudio.settings import SettingsDep
 from mediastudio.workspaces.schemas import MemberUser
 
+FORMER = MemberUser(id="", username="", display_name=FORMER_MEMBER, color="#8b8d98")
+
 
 class ActivityOut(BaseModel):
     id: int
-    user: MemberUser | None = Field(description="Null when the account is gone.")
+    user: MemberUser | None = Field(description="A deleted account reads \"Former member\" (with no id or "
+                                                "username); null for an author this studio never knew.")
     at: UtcDatetime
     scene_id: str | None
     node_id: str | None = Field(description="The node it concerns, to link to; null for scene-wide changes.")
@@ -61,9 +65,11 @@ class ActivityController(Controller):
             require(db, identity.user, project_id, "view")
             rows = recent(db, project_id, limit + 1, offset_of(cursor) or None)
             people = users_by_id(db, {r.user_id for r in rows})
+            former = former_members(db, {r.user_id for r in rows} - people.keys())
         items = [ActivityOut(id=r.id or 0, at=r.at, scene_id=r.scene_id, node_id=r.node_id, text=r.text,
                              user=MemberUser.model_validate(people[r.user_id], from_attributes=True)
-                             if r.user_id in people else None) for r in rows[:limit]]
+                             if r.user_id in people else FORMER if r.user_id in former else None)
+                 for r in rows[:limit]]
         return Page(items=items, next_cursor=str(items[-1].id) if len(rows) > limit else None)
 
     @post("/save", summary="Save a version now: write and commit every open scene", status_code=200)

@@ -13,6 +13,7 @@ from litestar.response import Response, Stream
 from litestar.status_codes import HTTP_201_CREATED
 from sqlmodel import Session
 
+from mediastudio.auth.former import FORMER_MEMBER, former_members
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page
 from mediastudio.db import Database, DatabaseDep
@@ -36,7 +37,8 @@ MULTIPART_SLACK = 16 * 1024  # room for a multipart body's boundaries, part head
 
 
 def _names(db: Session, ids: set[str]) -> dict[str, str]:
-    return {user_id: user.display_name for user_id, user in users_by_id(db, ids).items()}
+    names = {user_id: user.display_name for user_id, user in users_by_id(db, ids).items()}
+    return {**dict.fromkeys(former_members(db, ids - names.keys()), FORMER_MEMBER), **names}
 
 
 def _refuse_declared(room: quota.Budget, content_length: str | None) -> None:

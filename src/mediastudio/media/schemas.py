@@ -25,7 +25,8 @@ class AssetOut(BaseModel):
     duration: float | None = Field(description="Seconds, for video and audio.")
     tags: list[str]
     created_by: str
-    created_by_name: str | None = Field(None, description="The uploader's display name (null if the account is gone).")
+    created_by_name: str | None = Field(None, description="The uploader's display name (\"Former member\" once "
+                                                          "their account is deleted).")
     created_at: UtcDatetime
     trashed_at: UtcDatetime | None
     content_url: str

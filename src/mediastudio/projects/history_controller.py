@@ -9,9 +9,10 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, QueryParameter
 
 from mediastudio.api_types import PLAIN_LINE
+from mediastudio.auth.former import FORMER_MEMBER, former_members
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.common import Page
-from mediastudio.db import DatabaseDep
+from mediastudio.db import Database, DatabaseDep
 from mediastudio.errors import BadRequest, Conflict, NotFound
 from mediastudio.paging import OffsetCursor, offset_of
 from mediastudio.projects.access import project_folder, require
@@ -51,6 +52,17 @@ def commit_out(repo: ProjectRepo, commit: Commit) -> CommitOut:
         co_authors=co_authors(commit.message),
         time=commit.time,
     )
+
+
+def credited(database: Database, items: list[CommitOut]) -> list[CommitOut]:
+    """Versions by accounts deleted since read "Former member" (an imported project's authors from elsewhere keep
+    the names their commits carry)."""
+    with database.session() as db:
+        former = former_members(db, (c.author.id for c in items))
+    for item in items:
+        if item.author.id in former:
+            item.author = CommitAuthor(id=None, name=FORMER_MEMBER)
+    return items
 
 
 SEARCH_MAX = 100
@@ -103,7 +115,7 @@ class HistoryController(Controller):
         skip = offset_of(cursor)
         if not words:
             commits = repo.log(limit=limit + 1, skip=skip)
-            return Page(items=[commit_out(repo, c) for c in commits[:limit]],
+            return Page(items=credited(database, [commit_out(repo, c) for c in commits[:limit]]),
                         next_cursor=str(skip + limit) if len(commits) > limit else None)
         found: list[tuple[Commit, int]] = []
         position = skip  # the cursor counts commits looked at, matching or not
@@ -118,7 +130,7 @@ class HistoryController(Controller):
             if len(chunk) < SEARCH_CHUNK:
                 break
         more = len(found) > limit
-        return Page(items=[commit_out(repo, c) for c, _ in found[:limit]],
+        return Page(items=credited(database, [commit_out(repo, c) for c, _ in found[:limit]]),
                     next_cursor=str(found[limit - 1][1]) if more else None)
 
     @get("/history/{commit:str}", summary="The project as it was at one version (read-only)", sync_to_thread=True)
@@ -139,7 +151,8 @@ class HistoryController(Controller):
             found = next(c for c in repo.log(limit=100_000) if c.sha == sha)
         state = snapshot(repo.files_at(sha))
         scenes = [SceneDetail.of(s) for s in state["scenes"]]
-        return ProjectVersion(commit=commit_out(repo, found), meta=state["meta"], scenes=scenes)
+        return ProjectVersion(commit=credited(database, [commit_out(repo, found)])[0], meta=state["meta"],
+                              scenes=scenes)
 
     @post(
         "/history/{commit:str}/restore",

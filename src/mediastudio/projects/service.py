@@ -34,7 +34,6 @@ from mediastudio.workspaces.tables import Membership
 
 NAME_MAX = 120
 TAG_MAX = 32
-TRASH_DAYS = 30
 Sort = Literal["updated", "name", "created"]
 
 
@@ -265,6 +264,25 @@ def restore_project(db: Session, settings: Settings, actor: User, project_id: st
     return project
 
 
+def move_to_workspace(db: Session, settings: Settings, project: Project, workspace_id: str, by: str | None) -> None:
+    """Move a project, folder and history, into another workspace (an account's projects handed to someone as it
+    is deleted). Its per-project roles are dropped: they named members of the workspace it leaves."""
+    from mediastudio.events.access import access_changed  # whoever had it open re-checks their rights
+    from mediastudio.projects.tables import ProjectRoleOverride
+
+    source = project_folder(settings, project)
+    old_workspace = project.workspace_id
+    project.workspace_id = workspace_id
+    _move_folder(settings, project, source, project_folder(settings, project), "The project moved to another "
+                 "workspace")
+    db.add(project)
+    for override in db.exec(select(ProjectRoleOverride).where(ProjectRoleOverride.project_id == project.id)).all():
+        db.delete(override)
+    access_changed(db, workspace_id=old_workspace)
+    emit(db, ProjectChanged(workspace_id=workspace_id, project_id=project.id, by=by,
+                            summary="Moved to another workspace"))
+
+
 def _move_folder(settings: Settings, project: Project, source: Path, target: Path, reason: str) -> None:
     """Move a project's folder with its live scenes saved and closed first and both places locked, so no
     write lands in the old place (a recreated folder there once made a project impossible to restore)."""
@@ -290,8 +308,9 @@ def _set_aside(settings: Settings, project: Project, stray: Path) -> None:
                                              project.id, aside)
 
 
-def purge_trash(db: Session, settings: Settings, *, older_than_days: int = TRASH_DAYS) -> int:
-    cutoff = utcnow() - timedelta(days=older_than_days)
+def purge_trash(db: Session, settings: Settings, *, older_than_days: int | None = None) -> int:
+    """Purge the projects trashed more than `older_than_days` ago (the retention's span; the setting by default)."""
+    cutoff = utcnow() - timedelta(days=older_than_days or settings.trash_days)
     stale = db.exec(select(Project).where(col(Project.trashed_at).is_not(None), col(Project.trashed_at) < cutoff)).all()
     for project in stale:
         audit(db, STUDIO, Action.PROJECT_PURGE, Target("project", project.id, project.name),

@@ -1,25 +1,15 @@
-"""Care of project folders: crash recovery before serving, then hourly trash purges."""
+"""Care of project folders: crash recovery before serving, pending commits on a clean stop (the trash is purged
+by the retention sweep, privacy/retention.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
-from mediastudio.db import Database
 from mediastudio.projects.repo import ProjectRepo, commit_every_pending
-from mediastudio.projects.service import TRASH_DAYS, purge_trash
 from mediastudio.settings import Settings
 
 log = logging.getLogger("mediastudio")
-SWEEP_EVERY_S = 3600.0
-
-
-def purge(db: Database, settings: Settings) -> int:
-    with db.transaction() as session:
-        removed = purge_trash(session, settings, older_than_days=TRASH_DAYS)
-    if removed:
-        log.info("Purged %d project(s) trashed more than %d days ago", removed, TRASH_DAYS)
-    return removed
 
 
 def recover_all(settings: Settings) -> int:
@@ -43,12 +33,3 @@ async def commit_pending_changes() -> None:
     committed = await asyncio.to_thread(commit_every_pending)
     if committed:
         log.info("Committed the pending changes of %d project(s) before stopping", committed)
-
-
-async def project_sweeper(db: Database, settings: Settings) -> None:
-    while True:
-        try:
-            await asyncio.to_thread(purge, db, settings)
-        except Exception:
-            log.exception("Purging the project trash failed")
-        await asyncio.sleep(SWEEP_EVERY_S)

@@ -10,6 +10,7 @@ from typing import Any
 from litestar.di import NamedDependency
 from sqlmodel import Session, col, select
 
+from mediastudio.auth.former import FORMER_MEMBER
 from mediastudio.auth.tables import User
 from mediastudio.db import Database
 from mediastudio.events.bus import EventBus, Subscriber, view_for
@@ -122,7 +123,7 @@ class TaskSystem:
         out = []
         for task in tasks:
             place = places.get(task.id)
-            out.append(task_out(task, owner_name=owners.get(task.owner_id),
+            out.append(task_out(task, owner_name=owners.get(task.owner_id, FORMER_MEMBER),
                                 project_name=projects.get(task.project_id or ""),
                                 position=place.position if place and task.status != "running" else None,
                                 starts_in=place.starts_in if place else None,

@@ -186,29 +186,6 @@ def delete_workspace(db: Session, workspace: Workspace, data_dir: Path) -> None:
     shutil.rmtree(data_dir / "workspaces" / workspace.id, ignore_errors=True)
 
 
-def hand_over_workspaces(db: Session, user: User, heir: User) -> None:
-    """Before a user goes: the workspaces they alone own become `heir`'s, projects and all (a personal workspace
-    becomes a team workspace named after its former owner, in the same folder)."""
-    from mediastudio.events.access import access_changed  # both people's open sockets re-check
-
-    for workspace, role in list_for_user(db, user):
-        if role != "owner" or _owners(db, workspace.id) > 1:
-            continue  # someone else owns it already: it stays theirs
-        if workspace.kind == "personal":
-            workspace.kind = "team"
-            workspace.name = _clean_name(f"{user.display_name[:60]}'s projects")
-            db.add(workspace)
-        membership = _membership(db, workspace.id, heir.id)
-        if membership is None:
-            db.add(Membership(workspace_id=workspace.id, user_id=heir.id, role="owner"))
-        else:
-            membership.role = "owner"
-            db.add(membership)
-        db.flush()
-        access_changed(db, workspace_id=workspace.id)
-        access_changed(db, user_id=heir.id)
-
-
 def delete_sole_workspaces(db: Session, user: User, data_dir: Path) -> None:
     """Before a user goes: delete the workspaces nobody else is in; hand the others on."""
     for workspace, _ in list_for_user(db, user):

@@ -32,6 +32,8 @@ class SessionStore {
 	workspaces = $state<Workspace[]>([]);
 	/** Set by an explicit log-out, so the login page does not offer to go back where the user was. */
 	signedOut = $state(false);
+	/** The account was deleted in this tab: the login page says so. */
+	accountDeleted = $state(false);
 	#workspaceId = $state<string | null>(typeof localStorage === 'undefined' ? null : loadWorkspaceId());
 	#loading: Promise<void> | null = null;
 
@@ -77,7 +79,7 @@ class SessionStore {
 
 	/** After setup, registration, login or a guest start: the server answered who we are now. */
 	async signedIn(me: Me): Promise<void> {
-		this.signedOut = false;
+		this.signedOut = this.accountDeleted = false;
 		const config = await auth.fetchAuthConfig();
 		if (config.ok) this.config = config.data;
 		await this.refreshWorkspaces();
@@ -110,6 +112,12 @@ class SessionStore {
 
 	async logout(): Promise<void> {
 		await auth.logout();
+		this.ended();
+	}
+
+	/** The session is over without a logout request: the account was just deleted (the login page says so). */
+	ended(deleted = false): void {
+		this.accountDeleted = deleted;
 		this.signedOut = true;
 		this.user = null;
 		this.workspaces = [];
