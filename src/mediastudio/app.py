@@ -32,6 +32,7 @@ from mediastudio.collab.activity_controller import ActivityController
 from mediastudio.collab.controller import project_presence, scene_sync
 from mediastudio.collab.metrics import rooms_collector
 from mediastudio.collab.rooms import Rooms
+from mediastudio.comments.controller import CommentsController, InboxController
 from mediastudio.db import Database
 from mediastudio.edge.access_log import AccessLog
 from mediastudio.edge.guard import EdgeGuard
@@ -250,7 +251,7 @@ def create_app(settings: Settings) -> Litestar:
                         ProjectRolesController, AssetsController,
                         ActivityController, TasksController, QueueController, WebhooksController,
                         EngineController, ModelsController, QuotasController, AuditController, ServerController,
-                        WorkflowsController,
+                        WorkflowsController, CommentsController, InboxController,
                         scene_sync, project_presence, events, my_usage, my_quotas, metrics_page,
                         *docs_routes(), unknown_api_path, serve_ui],
         dependencies={

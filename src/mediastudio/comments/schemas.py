@@ -1,0 +1,149 @@
+"""What the comment and inbox endpoints take and answer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from mediastudio.api_types import NOT_BLANK, text
+from mediastudio.auth.tables import User
+from mediastudio.comments.files import BODY_MAX, Pin, Target, Thread
+from mediastudio.comments.tables import Notification
+from mediastudio.common import UtcDatetime
+from mediastudio.projects.schemas import users_by_id
+from mediastudio.workspaces.schemas import MemberUser
+
+# Any text a person types, new lines and tabs included, but no other control character.
+BODY_TEXT = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$"
+BodyIn = Annotated[str, *text(min_length=1, max_length=BODY_MAX, pattern=NOT_BLANK,
+                              message="must hold some text", description="The comment; @username mentions a member")]
+
+
+def _clean_body(value: str) -> str:
+    import re
+
+    if not re.fullmatch(BODY_TEXT, value):
+        from mediastudio.errors import BadRequest
+
+        raise BadRequest("A comment holds text only: no control characters other than new lines and tabs.",
+                         field="body")
+    return value.strip()
+
+
+class ThreadIn(BaseModel):
+    target: Target
+    pin: Pin | None = None
+    body: BodyIn
+
+    def clean_body(self) -> str:
+        return _clean_body(self.body)
+
+
+class CommentIn(BaseModel):
+    body: BodyIn
+
+    def clean_body(self) -> str:
+        return _clean_body(self.body)
+
+
+class ThreadPatch(BaseModel):
+    resolved: bool = Field(description="true: resolve the thread; false: reopen it")
+
+
+class CommentOut(BaseModel):
+    id: str
+    author: MemberUser | None = Field(description="Null when the account is gone")
+    body: str = Field(description="Plain text: show it as text, never as HTML")
+    mentions: list[MemberUser] = Field(description="The members it mentions (others' @names are plain text)")
+    created_at: UtcDatetime
+    edited_at: UtcDatetime | None
+
+
+class ThreadOut(BaseModel):
+    id: str
+    target: Target
+    pin: Pin | None
+    resolved: bool
+    resolved_by: MemberUser | None
+    resolved_at: UtcDatetime | None
+    created_by: MemberUser | None
+    created_at: UtcDatetime
+    unread: int = Field(description="Comments of others the caller has not read yet")
+    comments: list[CommentOut]
+
+
+class ThreadsOut(BaseModel):
+    items: list[ThreadOut]
+    unread: int = Field(description="Unread comments in these threads, for the caller")
+
+
+class TargetCount(BaseModel):
+    target: Target
+    threads: int
+    open: int = Field(description="Threads not resolved")
+    unread: int
+
+
+class CommentsSummary(BaseModel):
+    unread: int = Field(description="Unread comments in the whole project, for the caller")
+    targets: list[TargetCount]
+
+
+class NotificationOut(BaseModel):
+    id: str
+    kind: Literal["mention", "reply", "run"]
+    project_id: str | None
+    thread_id: str | None
+    comment_id: str | None
+    target_kind: str | None = Field(description="asset, scene, node or task: what to open")
+    target_id: str | None
+    scene_id: str | None
+    by: MemberUser | None
+    text: str = Field(description="A one-line excerpt, plain text")
+    created_at: UtcDatetime
+    read: bool
+
+
+class InboxOut(BaseModel):
+    items: list[NotificationOut]
+    unread: int
+    next_cursor: str | None = None
+
+
+class InboxRead(BaseModel):
+    ids: Annotated[list[Annotated[str, *text(max_length=64)]], Field(max_length=500)] | None = Field(
+        None, description="The lines to mark read; leave out to mark them all read")
+
+
+class UnreadOut(BaseModel):
+    unread: int
+
+
+def thread_out(db: Session, thread: Thread, unread: int, people: dict[str, User] | None = None) -> ThreadOut:
+    ids = {thread.created_by, thread.resolved_by or "", *(c.author for c in thread.comments),
+           *(m for c in thread.comments for m in c.mentions)} - {""}
+    people = people if people is not None else users_by_id(db, ids)
+
+    def who(user_id: str | None) -> MemberUser | None:
+        user = people.get(user_id or "")
+        return MemberUser.model_validate(user, from_attributes=True) if user else None
+
+    return ThreadOut(
+        id=thread.id, target=thread.target, pin=thread.pin, resolved=thread.resolved,
+        resolved_by=who(thread.resolved_by), resolved_at=thread.resolved_at, created_by=who(thread.created_by),
+        created_at=thread.created_at, unread=unread,
+        comments=[CommentOut(id=c.id, author=who(c.author), body=c.body, created_at=c.created_at,
+                             edited_at=c.edited_at, mentions=[m for m in map(who, c.mentions) if m is not None])
+                  for c in thread.comments])
+
+
+def notification_out(line: Notification, people: dict[str, User]) -> NotificationOut:
+    by = people.get(line.by or "")
+    return NotificationOut(id=line.id, kind=line.kind, project_id=line.project_id,
+                           thread_id=line.thread_id, comment_id=line.comment_id, target_kind=line.target_kind,
+                           target_id=line.target_id, scene_id=line.scene_id, text=line.text,
+                           by=MemberUser.model_validate(by, from_attributes=True) if by else None,
+                           created_at=line.created_at, read=line.read_at is not None)
+
