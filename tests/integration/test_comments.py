@@ -187,9 +187,14 @@ def test_members_hear_comments_live_and_the_mentioned_get_a_notification(server:
     assert [m for m in zed if m["type"].startswith(("comment.", "notification."))] == []
 
 
-def test_webhooks_hear_comment_events(ana: ApiClient, team: dict[str, Any]) -> None:
-    receiver = WebhookReceiver()
+def test_webhooks_hear_comment_events(server: RunningServer, ana: ApiClient, team: dict[str, Any]) -> None:
+    receiver, stranger_receiver = WebhookReceiver(), WebhookReceiver()
     try:
+        # A hook of no project hears the comments of the projects its owner may open: a stranger's, none here.
+        stranger = ApiClient(server.url)
+        stranger.register(f"sly{team['project']['id'][-6:]}")
+        assert stranger.post("/api/v1/webhooks", json={"url": stranger_receiver.url,
+                                                       "events": ["comment.created"]}).status_code == 201
         hook = ana.post("/api/v1/webhooks", json={"url": receiver.url, "project_id": team["project"]["id"],
                                                   "events": ["comment.created", "comment.resolved"]})
         assert hook.status_code == 201, hook.text
@@ -199,5 +204,8 @@ def test_webhooks_hear_comment_events(ana: ApiClient, team: dict[str, Any]) -> N
         assert [b["event"] for b in bodies] == ["comment.created", "comment.resolved"]
         assert bodies[0]["comment"]["thread_id"] == thread["id"]
         assert bodies[0]["comment"]["project_id"] == team["project"]["id"]
+        assert "body" not in bodies[0]["comment"]  # the text is read over the API, with the reader's rights
+        assert stranger_receiver.received == []  # the other deliveries have arrived by now
     finally:
         receiver.close()
+        stranger_receiver.close()
