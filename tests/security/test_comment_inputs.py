@@ -5,6 +5,8 @@ studio itself would write."""
 from __future__ import annotations
 
 import json
+import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from litestar.testing import TestClient
 
 from mediastudio.app import create_app
 from mediastudio.comments.files import BODY_MAX, FILE_MAX
+from mediastudio.comments.schemas import BODY_TEXT
 from mediastudio.settings import Settings
 
 
@@ -126,3 +129,12 @@ def test_a_link_in_the_comments_folder_is_refused(studio: Studio, tmp_path: Path
     before = snapshot(studio)
     answer = studio.import_(msproj_of(tmp_path, project_tree(files={"comments/th_ok.json": Link("/etc/passwd")})))
     refused(studio, answer, before, "symbolic link")
+
+
+def test_the_body_rule_is_checked_in_linear_time() -> None:
+    """A body of 4,000 characters built to make a backtracking engine try every split is answered at once."""
+    rule = re.compile(BODY_TEXT)
+    for hostile in ("a" * (BODY_MAX - 1) + "\x07", " " * (BODY_MAX - 1) + "\x07", "\u00a0 " * (BODY_MAX // 2)):
+        started = time.perf_counter()
+        rule.search(hostile)
+        assert time.perf_counter() - started < 0.05, repr(hostile[:10])

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from mediastudio.api_types import text
 from mediastudio.projects import content
 from mediastudio.projects.files import write_json
 
@@ -21,7 +22,9 @@ THREADS_MAX = 2000  # threads in one project
 FILE_MAX = 2_000_000  # bytes of one thread file (200 comments of 4000 characters, escaped, fit)
 MENTIONS_MAX = 20
 
-Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
+# The rule is stated with `text()` so that the OpenAPI document states it too (the request bodies use Target).
+Id = Annotated[str, *text(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",
+                          message="An id has 1 to 64 letters, digits, '_' or '-'.")]
 Body = Annotated[str, StringConstraints(min_length=1, max_length=BODY_MAX)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 TargetKind = Literal["asset", "scene", "node"]

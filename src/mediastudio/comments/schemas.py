@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from mediastudio.api_types import NOT_BLANK, text
+from mediastudio.api_types import text
 from mediastudio.auth.tables import User
 from mediastudio.comments.files import BODY_MAX, Pin, Target, Thread
 from mediastudio.comments.tables import Notification
@@ -15,21 +15,14 @@ from mediastudio.common import UtcDatetime
 from mediastudio.projects.schemas import users_by_id
 from mediastudio.workspaces.schemas import MemberUser
 
-# Any text a person types, new lines and tabs included, but no other control character.
-BODY_TEXT = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$"
-BodyIn = Annotated[str, *text(min_length=1, max_length=BODY_MAX, pattern=NOT_BLANK,
-                              message="must hold some text", description="The comment; @username mentions a member")]
-
-
-def _clean_body(value: str) -> str:
-    import re
-
-    if not re.fullmatch(BODY_TEXT, value):
-        from mediastudio.errors import BadRequest
-
-        raise BadRequest("A comment holds text only: no control characters other than new lines and tabs.",
-                         field="body")
-    return value.strip()
+# Any text a person types, new lines and tabs included but no other control character, and not only spaces.
+# Written so that a regular expression engine checks it in linear time (the leading spaces and the first other
+# character are told apart at once, then the rest is one run): a 4,000-character body costs microseconds.
+BODY_TEXT = (r"^[ \t\n\r]*[^ \t\n\r\u0000-\u001f\u007f]"
+             r"[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$")
+BodyIn = Annotated[str, *text(min_length=1, max_length=BODY_MAX, pattern=BODY_TEXT,
+                              message="must hold some text, and no control characters other than new lines and tabs",
+                              description="The comment; @username mentions a member")]
 
 
 class ThreadIn(BaseModel):
@@ -38,14 +31,14 @@ class ThreadIn(BaseModel):
     body: BodyIn
 
     def clean_body(self) -> str:
-        return _clean_body(self.body)
+        return self.body
 
 
 class CommentIn(BaseModel):
     body: BodyIn
 
     def clean_body(self) -> str:
-        return _clean_body(self.body)
+        return self.body
 
 
 class ThreadPatch(BaseModel):
