@@ -66,8 +66,8 @@ class CommentsController(Controller):
     def start(self, project_id: FromPath[str], data: JSONBody[ThreadIn], identity: IdentityDep,
               database: DatabaseDep, settings: SettingsDep) -> ThreadOut:
         with database.transaction() as db:
-            thread = service.start_thread(db, settings, identity.user, project_id, data.target, data.pin,
-                                          data.clean_body())
+            thread = service.start_thread(db, settings, identity.user, project_id, data.stored_target(),
+                                          data.stored_pin(), data.clean_body())
             return thread_out(db, thread, 0)
 
     @get("/{thread_id:str}", summary="One thread", sync_to_thread=True)

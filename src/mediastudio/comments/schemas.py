@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from mediastudio.api_types import text
@@ -25,10 +25,26 @@ BodyIn = Annotated[str, *text(min_length=1, max_length=BODY_MAX, pattern=BODY_TE
                               description="The comment; @username mentions a member")]
 
 
+class TargetIn(Target):
+    """A thread's target as a client names it: fields it does not know are ignored (a file refuses them)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class PinIn(Pin):
+    model_config = ConfigDict(extra="ignore")
+
+
 class ThreadIn(BaseModel):
-    target: Target
-    pin: Pin | None = None
+    target: TargetIn
+    pin: PinIn | None = None
     body: BodyIn
+
+    def stored_target(self) -> Target:
+        return Target.model_validate(self.target.model_dump())
+
+    def stored_pin(self) -> Pin | None:
+        return Pin.model_validate(self.pin.model_dump()) if self.pin else None
 
     def clean_body(self) -> str:
         return self.body
