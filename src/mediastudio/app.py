@@ -30,6 +30,8 @@ from mediastudio.collab.activity_controller import ActivityController
 from mediastudio.collab.controller import project_presence, scene_sync
 from mediastudio.collab.metrics import rooms_collector
 from mediastudio.collab.rooms import Rooms
+from mediastudio.comments.controller import CommentsController, InboxController
+from mediastudio.comments.runs import RunNotices
 from mediastudio.db import Database
 from mediastudio.edge.access_log import AccessLog
 from mediastudio.edge.guard import EdgeGuard
@@ -114,6 +116,7 @@ def build_studio(settings: Settings) -> Studio:
     identities = IdentityCache(settings.data_dir / STAMP, ttl=settings.auth_cache_seconds)
     watch(db.engine, settings.data_dir / STAMP, identities)  # a committed change to a user, session or token
     events.listeners.append(identities.on_event)  # an access signal from another process does too
+    events.listeners.append(RunNotices(db).on_event)  # a finished run: a line in its owner's inbox
     studio = Studio(
         settings=settings, db=db, ui=WebUI(find_web_dist(settings.web_dist)), blobs=blobs, events=events,
         models=models, engine=engine, tasks=tasks, rooms=Rooms(settings, db), webhooks=WebhookDispatcher(db, settings),
@@ -254,6 +257,7 @@ def create_app(settings: Settings) -> Litestar:
                         ActivityController, TasksController, QueueController, WebhooksController,
                         EngineController, ModelsController, QuotasController, AuditController, ServerController,
                         WorkflowsController, AccountPrivacyController, PeoplePrivacyController, RetentionController,
+                        CommentsController, InboxController,
                         scene_sync, project_presence, events, my_usage, my_quotas, metrics_page,
                         *docs_routes(), unknown_api_path, serve_ui],
         dependencies={

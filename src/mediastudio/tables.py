@@ -13,6 +13,7 @@ import mediastudio.accounts.tables
 import mediastudio.audit.tables
 import mediastudio.auth.tables
 import mediastudio.collab.activity
+import mediastudio.comments.tables
 import mediastudio.engine.cache
 import mediastudio.media.tables
 import mediastudio.privacy.tables

@@ -88,11 +88,11 @@ def test_every_client_event_is_in_the_published_schema_and_no_internal_one_is() 
     assert all(f'type: "{name}";' in generated for name in public), "schema.d.ts is stale: npm run gen:api"
 
 
-def test_webhooks_forward_only_task_events_that_exist() -> None:
+def test_webhooks_forward_only_task_and_comment_events_that_exist() -> None:
     from mediastudio.webhooks.service import EVENTS
 
     registry = _registry()
-    assert set(EVENTS) <= set(registry) and all(e.startswith("task.") for e in EVENTS)
+    assert set(EVENTS) <= set(registry) and all(e.startswith(("task.", "comment.")) for e in EVENTS)
 
 
 def test_events_are_published_as_models_never_as_strings() -> None:

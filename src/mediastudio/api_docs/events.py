@@ -16,6 +16,14 @@ from typing import Annotated, Any
 from pydantic import Field, TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
 
+from mediastudio.comments.events import (
+    CommentCreated,
+    CommentDeleted,
+    CommentReopened,
+    CommentResolved,
+    CommentUpdated,
+    NotificationCreated,
+)
 from mediastudio.media.events import AssetCreated, AssetUpdated
 from mediastudio.projects.events import ProjectActivity, ProjectChanged
 from mediastudio.tasks.events import (
@@ -32,7 +40,8 @@ from mediastudio.tasks.events import (
 
 StudioEvent = Annotated[
     Hello | TaskQueued | TaskStarted | TaskProgress | TaskSucceeded | TaskFailed | TaskCancelled
-    | QueueChanged | QueuePaused | ProjectChanged | ProjectActivity | AssetCreated | AssetUpdated,
+    | QueueChanged | QueuePaused | ProjectChanged | ProjectActivity | AssetCreated | AssetUpdated
+    | CommentCreated | CommentUpdated | CommentDeleted | CommentResolved | CommentReopened | NotificationCreated,
     Field(discriminator="type"),
 ]
 STUDIO_EVENT: TypeAdapter[Any] = TypeAdapter(StudioEvent)

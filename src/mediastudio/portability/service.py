@@ -11,8 +11,9 @@ from typing import Any, BinaryIO, cast
 from sqlmodel import Session, col, select
 
 from mediastudio.auth.tables import User
+from mediastudio.comments.files import BadThread, check_folder
 from mediastudio.common import new_id, utcnow
-from mediastudio.errors import Forbidden
+from mediastudio.errors import BadRequest, Forbidden
 from mediastudio.events.emit import emit
 from mediastudio.media.quota import charge_project
 from mediastudio.projects import content
@@ -95,7 +96,8 @@ def _renew_taken_ids(folder: Path, taken: list[str]) -> bool:
     renames = {old: new_id("as") for old in taken}
     for old, new in renames.items():
         content.asset_path(folder, old).rename(content.asset_path(folder, new))
-    files = [content.meta_path(folder), *(folder / "scenes").glob("*.json"), *(folder / "assets").glob("*.json")]
+    files = [content.meta_path(folder), *(folder / "scenes").glob("*.json"), *(folder / "assets").glob("*.json"),
+             *(folder / "comments").glob("*.json")]
     for path in files:
         try:
             value = read_json(path)
@@ -106,6 +108,15 @@ def _renew_taken_ids(folder: Path, taken: list[str]) -> bool:
         if differs:
             write_json(content.inside(folder, *path.relative_to(folder).parts), changed)
     return bool(renames)
+
+
+def _check_comments(folder: Path) -> None:
+    """The comment threads an archive brings must be threads the studio writes (size, shape, ids)."""
+    try:
+        check_folder(folder)
+    except BadThread as exc:
+        raise BadRequest(f"This file cannot be imported: {exc}.",
+                         hint="Export the project again from a Mediastudio server.") from None
 
 
 def _settle(db: Session, folder: Path, actor: User | None, summary: str = "Imported") -> None:
@@ -140,6 +151,7 @@ def import_from(db: Session, settings: Settings, blobs: BlobStore, actor: User |
     project_id = new_id("p")
     target = settings.data_dir / "workspaces" / workspace_id / "projects" / project_id
     try:
+        _check_comments(staged)
         if adjust is not None:
             adjust(staged)
         _settle(db, staged, actor, summary)

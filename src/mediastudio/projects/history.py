@@ -14,7 +14,7 @@ LABEL_PREFIX = "Saved version: "
 RESTORED_TRAILER = "Mediastudio-Restored"  # the full sha of the version a restore brought back
 
 CommitKind = Literal["created", "edit", "version", "generate", "upload", "asset", "restore", "import", "scene",
-                     "settings", "recovered"]
+                     "settings", "recovered", "comment"]
 KINDS: tuple[str, ...] = get_args(CommitKind)
 # Commits made before they carried a kind: told from their first line.
 _INFERRED: tuple[tuple[str, CommitKind], ...] = (

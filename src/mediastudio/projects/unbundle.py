@@ -4,7 +4,7 @@ No clone (a clone of a path follows `gitdir:` files and local repositories): the
 bundle, a new repository is `git init`ed, the bundle is verified inside it and only its main branch is
 fetched, with git run in a clean environment (no user or system config, no hooks, no transport but the
 bundle file itself, objects fsck'd on the way in). Before anything is checked out, every commit's tree
-must have the layout of a project — project.json, .gitignore, scenes/<id>.json, assets/<id>.json —
+must have the layout of a project — project.json, .gitignore, scenes/<id>.json, assets/<id>.json, comments/<id>.json —
 so no symbolic link, submodule or stray file can ever reach the working folder.
 """
 
@@ -26,7 +26,7 @@ LOCKDOWN = ["-c", "protocol.allow=never", "-c", "core.hooksPath=/dev/null", "-c"
             "-c", "transfer.fsckObjects=true", "-c", "fetch.recurseSubmodules=false", "-c", "submodule.recurse=false",
             "-c", "gc.auto=0", "-c", "maintenance.auto=false", "-c", "core.autocrlf=false"]
 ROOT_FILES = {b"project.json", b".gitignore"}
-FOLDERS = {b"scenes", b"assets"}
+FOLDERS = {b"scenes", b"assets", b"comments"}
 REGULAR = {b"100644", b"100755"}
 TREE = b"40000"
 ENTRY_NAME = re.compile(rb"^(?:[A-Za-z0-9][A-Za-z0-9_-]{0,63}\.json|\.keep)$")

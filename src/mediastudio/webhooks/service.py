@@ -1,4 +1,4 @@
-"""Webhooks: users register URLs for the task events of their projects; deliveries are signed JSON,
+"""Webhooks: users register URLs for the task and comment events of their projects; deliveries are signed JSON,
 retried with backoff, logged, and sent by the server's own loop, so the queue never waits for them."""
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ from mediastudio.workspaces.roles import Action
 __all__ = ["SIGNATURE_HEADER", "check_url"]  # the URL checks live in targets.py
 
 log = logging.getLogger("mediastudio")
-Event = Literal["task.queued", "task.started", "task.succeeded", "task.failed", "task.cancelled"]
+Event = Literal["task.queued", "task.started", "task.succeeded", "task.failed", "task.cancelled",
+                "comment.created", "comment.updated", "comment.deleted", "comment.resolved", "comment.reopened"]
 EVENTS: tuple[str, ...] = get_args(Event)
 DEFAULT_EVENTS = ["task.succeeded", "task.failed", "task.cancelled"]
 PARALLEL = 4
@@ -146,12 +147,22 @@ def require_active(hook: Webhook) -> Webhook:
     return hook
 
 
+def subject(event: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """What a delivery reports: ("task", the task) for a task event, ("comment", the event's fields) for a
+    comment event (its project, thread, comment, target and author; never the text)."""
+    if event["type"].startswith("comment."):
+        return "comment", {key: value for key, value in event.items() if key not in ("type", "version", "at")}
+    return "task", event.get("task") or {}
+
+
 def listening(db: Session, event: dict[str, Any]) -> list[Webhook]:
-    task = event.get("task") or {}
+    """A project's hooks hear its events; a hook of no project hears its owner's tasks and the comments of
+    the projects its owner may open (access_stop checks that)."""
+    name, about = subject(event)
     hooks = db.exec(select(Webhook).where(col(Webhook.active) == True)).all()  # noqa: E712
     return [hook for hook in hooks if event["type"] in hook.events and (
-        hook.project_id == task.get("project_id") if hook.project_id is not None
-        else hook.owner_id == task.get("owner_id"))]
+        hook.project_id == about.get("project_id") if hook.project_id is not None
+        else name == "comment" or hook.owner_id == about.get("owner_id"))]
 
 
 # -- who may still hear ---------------------------------------------------------------------------
@@ -187,7 +198,7 @@ def access_stop(db: Session, hook: Webhook, task: dict[str, Any] | None) -> Stop
                     disable=True)
     project_id = (task or {}).get("project_id")
     if hook.project_id is None and project_id and not _may(db, owner, project_id, "view"):
-        return Stop("Not sent: you can no longer open this task's project.", disable=False)
+        return Stop("Not sent: you can no longer open this project.", disable=False)
     return None
 
 
@@ -247,9 +258,10 @@ class WebhookDispatcher:
         with self.db.session() as db:
             queued = 0
             for hook in listening(db, event):
-                stop = access_stop(db, hook, event.get("task"))
+                name, about = subject(event)
+                stop = access_stop(db, hook, about)
                 if stop is None:
-                    queue_delivery(db, hook, event["type"], {"task": event.get("task")})
+                    queue_delivery(db, hook, event["type"], {name: about})
                     queued += 1
                 elif stop.disable:
                     turn_off(db, hook, stop.reason)
@@ -311,7 +323,8 @@ class WebhookDispatcher:
             hook = db.get(Webhook, hook_id)
             if hook is None or not hook.active:
                 return (hook.disabled_reason if hook else None) or "Not sent: the webhook is off."
-            stop = access_stop(db, hook, json.loads(delivery.payload).get("task"))
+            sent = json.loads(delivery.payload)
+            stop = access_stop(db, hook, sent.get("task") or sent.get("comment"))
             if stop is None:
                 return None
             if stop.disable:

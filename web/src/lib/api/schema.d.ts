@@ -557,6 +557,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/inbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your notifications, newest first, and how many are unread */
+        get: operations["ApiV1InboxListInbox"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inbox/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark lines of your inbox read (all of them without ids) */
+        post: operations["ApiV1InboxReadMarkRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/models": {
         parameters: {
             query?: never;
@@ -948,6 +982,111 @@ export interface paths {
         get: operations["ApiV1ProjectsProjectIdAssetsAssetIdWorkflowAssetWorkflow"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Comment threads of the project (of one target when asked), oldest first */
+        get: operations["ApiV1ProjectsProjectIdCommentsListThreads"];
+        put?: never;
+        /** Start a thread on an asset, a scene or a node (viewers may comment) */
+        post: operations["ApiV1ProjectsProjectIdCommentsStart"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/comments/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Threads, open threads and unread comments per target, for badges */
+        get: operations["ApiV1ProjectsProjectIdCommentsSummarySummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/comments/{thread_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One thread */
+        get: operations["ApiV1ProjectsProjectIdCommentsThreadIdGetThread"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Resolve or reopen a thread */
+        patch: operations["ApiV1ProjectsProjectIdCommentsThreadIdResolve"];
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/comments/{thread_id}/comments/{comment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a comment (yours; any, for owners of the project and administrators) */
+        delete: operations["ApiV1ProjectsProjectIdCommentsThreadIdCommentIdRemove"];
+        options?: never;
+        head?: never;
+        /** Edit your comment */
+        patch: operations["ApiV1ProjectsProjectIdCommentsThreadIdCommentIdEdit"];
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/comments/{thread_id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark a thread read (and its lines in the inbox) */
+        post: operations["ApiV1ProjectsProjectIdCommentsThreadIdReadRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/comments/{thread_id}/replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reply in a thread */
+        post: operations["ApiV1ProjectsProjectIdCommentsThreadIdRepliesReply"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2003,6 +2142,200 @@ export interface components {
             /** @description The nodes a whole-scene run would compute */
             runnable: string[];
         };
+        /**
+         * CommentCreated
+         * @description A comment was written: a new thread, or a reply (`comment_id`).
+         */
+        CommentCreated: {
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            /** @description The user who made the change */
+            by: string;
+            /** @description The comment it concerns; absent for a change of the whole thread */
+            comment_id?: string;
+            project_id: string;
+            /** @description For a node: the scene whose canvas holds it */
+            scene_id?: string;
+            /** @description The asset's, scene's or node's id */
+            target_id: string;
+            /** @enum {string} */
+            target_kind: "asset" | "scene" | "node";
+            thread_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "comment.created";
+            /**
+             * @default 1
+             * @constant
+             */
+            version: 1;
+            workspace_id: string;
+        };
+        /**
+         * CommentDeleted
+         * @description A comment was deleted (the thread too when it was its last).
+         */
+        CommentDeleted: {
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            /** @description The user who made the change */
+            by: string;
+            /** @description The comment it concerns; absent for a change of the whole thread */
+            comment_id?: string;
+            project_id: string;
+            /** @description For a node: the scene whose canvas holds it */
+            scene_id?: string;
+            /** @description The asset's, scene's or node's id */
+            target_id: string;
+            /** @enum {string} */
+            target_kind: "asset" | "scene" | "node";
+            thread_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "comment.deleted";
+            /**
+             * @default 1
+             * @constant
+             */
+            version: 1;
+            workspace_id: string;
+        };
+        /** CommentIn */
+        CommentIn: {
+            /** @description The comment; @username mentions a member */
+            body: string;
+        };
+        /** CommentOut */
+        CommentOut: {
+            /** @description Null when the account is gone */
+            author: components["schemas"]["MemberUser"] | null;
+            /** @description Plain text: show it as text, never as HTML */
+            body: string;
+            /** Format: date-time */
+            created_at: string;
+            edited_at: string | null;
+            id: string;
+            /** @description The members it mentions (others' @names are plain text) */
+            mentions: components["schemas"]["MemberUser"][];
+        };
+        /**
+         * CommentReopened
+         * @description A resolved thread was opened again.
+         */
+        CommentReopened: {
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            /** @description The user who made the change */
+            by: string;
+            /** @description The comment it concerns; absent for a change of the whole thread */
+            comment_id?: string;
+            project_id: string;
+            /** @description For a node: the scene whose canvas holds it */
+            scene_id?: string;
+            /** @description The asset's, scene's or node's id */
+            target_id: string;
+            /** @enum {string} */
+            target_kind: "asset" | "scene" | "node";
+            thread_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "comment.reopened";
+            /**
+             * @default 1
+             * @constant
+             */
+            version: 1;
+            workspace_id: string;
+        };
+        /**
+         * CommentResolved
+         * @description A thread was marked resolved.
+         */
+        CommentResolved: {
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            /** @description The user who made the change */
+            by: string;
+            /** @description The comment it concerns; absent for a change of the whole thread */
+            comment_id?: string;
+            project_id: string;
+            /** @description For a node: the scene whose canvas holds it */
+            scene_id?: string;
+            /** @description The asset's, scene's or node's id */
+            target_id: string;
+            /** @enum {string} */
+            target_kind: "asset" | "scene" | "node";
+            thread_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "comment.resolved";
+            /**
+             * @default 1
+             * @constant
+             */
+            version: 1;
+            workspace_id: string;
+        };
+        /**
+         * CommentUpdated
+         * @description A comment's text was edited.
+         */
+        CommentUpdated: {
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            /** @description The user who made the change */
+            by: string;
+            /** @description The comment it concerns; absent for a change of the whole thread */
+            comment_id?: string;
+            project_id: string;
+            /** @description For a node: the scene whose canvas holds it */
+            scene_id?: string;
+            /** @description The asset's, scene's or node's id */
+            target_id: string;
+            /** @enum {string} */
+            target_kind: "asset" | "scene" | "node";
+            thread_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "comment.updated";
+            /**
+             * @default 1
+             * @constant
+             */
+            version: 1;
+            workspace_id: string;
+        };
+        /** CommentsSummary */
+        CommentsSummary: {
+            targets: components["schemas"]["TargetCount"][];
+            /** @description Unread comments in the whole project, for the caller */
+            unread: number;
+        };
         /** CommitAuthor */
         CommitAuthor: {
             id: string | null;
@@ -2016,7 +2349,7 @@ export interface components {
              * @description What made it: an edit, a labelled version, generated assets, an upload, a change to assets, a restore, an import, the template it was created from, a change of scenes or of the project's settings, or recovery
              * @enum {string}
              */
-            kind: "created" | "edit" | "version" | "generate" | "upload" | "asset" | "restore" | "import" | "scene" | "settings" | "recovered";
+            kind: "created" | "edit" | "version" | "generate" | "upload" | "asset" | "restore" | "import" | "scene" | "settings" | "recovered" | "comment";
             /** @description The name a person gave this version (kind 'version') */
             label?: string | null;
             message: string;
@@ -2225,6 +2558,17 @@ export interface components {
              */
             version: 1;
         };
+        /** InboxOut */
+        InboxOut: {
+            items: components["schemas"]["NotificationOut"][];
+            next_cursor?: string | null;
+            unread: number;
+        };
+        /** InboxRead */
+        InboxRead: {
+            /** @description The lines to mark read; leave out to mark them all read */
+            ids?: string[] | null;
+        };
         /** InviteCheck */
         InviteCheck: {
             /** Format: date-time */
@@ -2432,6 +2776,57 @@ export interface components {
             title: string;
             version: number;
         };
+        /**
+         * NotificationCreated
+         * @description A new line in the audience's inbox (a mention, a reply to their thread, a finished run of theirs).
+         */
+        NotificationCreated: {
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            /** @description The user it is for (administrators hear it too) */
+            audience: string;
+            /** @enum {string} */
+            kind: "mention" | "reply" | "run";
+            notification_id: string;
+            /** @description The project it concerns (null: none) */
+            project_id: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "notification.created";
+            /** @description How many unread lines the inbox now has */
+            unread: number;
+            /**
+             * @default 1
+             * @constant
+             */
+            version: 1;
+            /** @description Only members of this workspace hear it (null: not tied to one) */
+            workspace_id: string | null;
+        };
+        /** NotificationOut */
+        NotificationOut: {
+            by: components["schemas"]["MemberUser"] | null;
+            comment_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            /** @enum {string} */
+            kind: "mention" | "reply" | "run";
+            project_id: string | null;
+            read: boolean;
+            scene_id: string | null;
+            target_id: string | null;
+            /** @description asset, scene, node or task: what to open */
+            target_kind: string | null;
+            /** @description A one-line excerpt, plain text */
+            text: string;
+            thread_id: string | null;
+        };
         /** OwnedProject */
         OwnedProject: {
             id: string;
@@ -2558,6 +2953,18 @@ export interface components {
             disabled?: boolean | null;
             display_name?: string | null;
             is_admin?: boolean | null;
+        };
+        /** Pin */
+        Pin: {
+            time?: number | null;
+            x?: number | null;
+            y?: number | null;
+        };
+        /** PinIn */
+        PinIn: {
+            time?: number | null;
+            x?: number | null;
+            y?: number | null;
         };
         /** PortOut */
         PortOut: {
@@ -3109,7 +3516,7 @@ export interface components {
          * StudioEvent
          * @description One JSON text message of `WS /api/v1/events`: `hello` first, then events as they happen. Narrow on `type`; each type has its own `version`. Fields may be added within a version.
          */
-        StudioEvent: components["schemas"]["Hello"] | components["schemas"]["TaskQueued"] | components["schemas"]["TaskStarted"] | components["schemas"]["TaskProgress"] | components["schemas"]["TaskSucceeded"] | components["schemas"]["TaskFailed"] | components["schemas"]["TaskCancelled"] | components["schemas"]["QueueChanged"] | components["schemas"]["QueuePaused"] | components["schemas"]["ProjectChanged"] | components["schemas"]["ProjectActivity"] | components["schemas"]["AssetCreated"] | components["schemas"]["AssetUpdated"];
+        StudioEvent: components["schemas"]["Hello"] | components["schemas"]["TaskQueued"] | components["schemas"]["TaskStarted"] | components["schemas"]["TaskProgress"] | components["schemas"]["TaskSucceeded"] | components["schemas"]["TaskFailed"] | components["schemas"]["TaskCancelled"] | components["schemas"]["QueueChanged"] | components["schemas"]["QueuePaused"] | components["schemas"]["ProjectChanged"] | components["schemas"]["ProjectActivity"] | components["schemas"]["AssetCreated"] | components["schemas"]["AssetUpdated"] | components["schemas"]["CommentCreated"] | components["schemas"]["CommentUpdated"] | components["schemas"]["CommentDeleted"] | components["schemas"]["CommentResolved"] | components["schemas"]["CommentReopened"] | components["schemas"]["NotificationCreated"];
         /**
          * StudioMode
          * @description `solo`: just me on this machine; `team`: my team on our network; `class`: a class or an open studio.
@@ -3120,6 +3527,30 @@ export interface components {
         TagCount: {
             count: number;
             tag: string;
+        };
+        /** Target */
+        Target: {
+            id: string;
+            /** @enum {string} */
+            kind: "asset" | "scene" | "node";
+            /** @description For a node: the scene whose canvas holds it */
+            scene_id?: string | null;
+        };
+        /** TargetCount */
+        TargetCount: {
+            /** @description Threads not resolved */
+            open: number;
+            target: components["schemas"]["Target"];
+            threads: number;
+            unread: number;
+        };
+        /** TargetIn */
+        TargetIn: {
+            id: string;
+            /** @enum {string} */
+            kind: "asset" | "scene" | "node";
+            /** @description For a node: the scene whose canvas holds it */
+            scene_id?: string | null;
         };
         /**
          * TaskCancelled
@@ -3418,6 +3849,39 @@ export interface components {
          * @enum {string}
          */
         TheirProjects: "delete" | "transfer";
+        /** ThreadIn */
+        ThreadIn: {
+            /** @description The comment; @username mentions a member */
+            body: string;
+            pin?: components["schemas"]["PinIn"] | null;
+            target: components["schemas"]["TargetIn"];
+        };
+        /** ThreadOut */
+        ThreadOut: {
+            comments: components["schemas"]["CommentOut"][];
+            /** Format: date-time */
+            created_at: string;
+            created_by: components["schemas"]["MemberUser"] | null;
+            id: string;
+            pin: components["schemas"]["Pin"] | null;
+            resolved: boolean;
+            resolved_at: string | null;
+            resolved_by: components["schemas"]["MemberUser"] | null;
+            target: components["schemas"]["Target"];
+            /** @description Comments of others the caller has not read yet */
+            unread: number;
+        };
+        /** ThreadPatch */
+        ThreadPatch: {
+            /** @description true: resolve the thread; false: reopen it */
+            resolved: boolean;
+        };
+        /** ThreadsOut */
+        ThreadsOut: {
+            items: components["schemas"]["ThreadOut"][];
+            /** @description Unread comments in these threads, for the caller */
+            unread: number;
+        };
         /** TlsStatus */
         TlsStatus: {
             certificate_path: string;
@@ -3466,6 +3930,10 @@ export interface components {
             /** @description The token's first characters, to recognise it. */
             prefix: string;
         };
+        /** UnreadOut */
+        UnreadOut: {
+            unread: number;
+        };
         /** UsageOut */
         UsageOut: {
             items: components["schemas"]["ModelUsage"][];
@@ -3501,7 +3969,7 @@ export interface components {
             /** @default  */
             description: string;
             /** @description Default: task.succeeded, task.failed, task.cancelled */
-            events?: ("task.queued" | "task.started" | "task.succeeded" | "task.failed" | "task.cancelled")[] | null;
+            events?: ("task.queued" | "task.started" | "task.succeeded" | "task.failed" | "task.cancelled" | "comment.created" | "comment.updated" | "comment.deleted" | "comment.resolved" | "comment.reopened")[] | null;
             /** @description Task events of this project (you need edit rights); none: events of your own tasks in any project */
             project_id?: string | null;
             url: string;
@@ -6201,6 +6669,143 @@ export interface operations {
             };
         };
     };
+    ApiV1InboxListInbox: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboxOut"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1InboxReadMarkRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InboxRead"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadOut"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ApiV1ModelsListModels: {
         parameters: {
             query?: never;
@@ -8143,6 +8748,632 @@ export interface operations {
                 };
                 content: {
                     "application/json": string;
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProjectsProjectIdCommentsListThreads: {
+        parameters: {
+            query?: {
+                target_kind?: "asset" | "scene" | "node" | null;
+                target_id?: string | null;
+            };
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThreadsOut"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProjectsProjectIdCommentsStart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ThreadIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThreadOut"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProjectsProjectIdCommentsSummarySummary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentsSummary"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProjectsProjectIdCommentsThreadIdGetThread: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+                thread_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThreadOut"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProjectsProjectIdCommentsThreadIdResolve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+                thread_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ThreadPatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThreadOut"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProjectsProjectIdCommentsThreadIdCommentIdRemove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+                thread_id: string;
+                comment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProjectsProjectIdCommentsThreadIdCommentIdEdit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+                thread_id: string;
+                comment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentIn"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThreadOut"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProjectsProjectIdCommentsThreadIdReadRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+                thread_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProjectsProjectIdCommentsThreadIdRepliesReply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+                thread_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentIn"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ThreadOut"];
                 };
             };
             /** @description The request is not valid; `detail` says which field and why. */

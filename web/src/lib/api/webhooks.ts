@@ -13,13 +13,18 @@ export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 /** The header each delivery carries: `sha256=` and the hex HMAC-SHA256 of the raw body with the secret. */
 export const SIGNATURE_HEADER = 'X-Mediastudio-Signature';
 
-/** The task events a webhook can hear, in the order a task lives through them. */
+/** The events a webhook can hear: a task's, in the order it lives through them, then the comments'. */
 export const WEBHOOK_EVENTS = [
 	{ value: 'task.queued', help: 'a task enters the queue' },
 	{ value: 'task.started', help: 'a worker starts it' },
 	{ value: 'task.succeeded', help: 'it finished with its results' },
 	{ value: 'task.failed', help: 'it stopped on an error' },
-	{ value: 'task.cancelled', help: 'someone cancelled it' }
+	{ value: 'task.cancelled', help: 'someone cancelled it' },
+	{ value: 'comment.created', help: 'someone comments or replies' },
+	{ value: 'comment.updated', help: 'a comment is edited' },
+	{ value: 'comment.deleted', help: 'a comment is deleted' },
+	{ value: 'comment.resolved', help: 'a thread is resolved' },
+	{ value: 'comment.reopened', help: 'a resolved thread is reopened' }
 ] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number]['value'];
 export const DEFAULT_EVENTS: WebhookEvent[] = ['task.succeeded', 'task.failed', 'task.cancelled'];

@@ -1,5 +1,6 @@
 /** Stroke icons on a 24×24 grid (drawn for Mediastudio), one `d` string per icon. */
 export const ICONS = {
+	comment: 'M5 4h14a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2h-8l-5 4v-4H5a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z',
 	'chevrons-left': 'M11 17l-5-5 5-5M18 17l-5-5 5-5',
 	'chevrons-right': 'M13 17l5-5-5-5M6 17l5-5-5-5',
 	'sidebar-left': 'M4 4h16a1 1 0 0 1 1 1v14a1 1 0 0 1-1 1H4a1 1 0 0 1-1-1V5a1 1 0 0 1 1-1zM9 4v16',

@@ -23,7 +23,8 @@ const KINDS: Record<CommitKind, KindInfo> = {
 	import: { name: 'Import', icon: 'download' },
 	scene: { name: 'Scenes', icon: 'storyboard' },
 	settings: { name: 'Settings', icon: 'sliders' },
-	recovered: { name: 'Recovered', icon: 'warning' }
+	recovered: { name: 'Recovered', icon: 'warning' },
+	comment: { name: 'Comments', icon: 'comment' }
 };
 
 export function kindInfo(kind: CommitKind): KindInfo {

@@ -1,0 +1,58 @@
+"""Finished runs in their owner's inbox: a scene run that succeeded or failed becomes a line ("run"), heard on the
+event bus like any listener. Every server process on a data folder hears every task event (Redis carries them),
+so the line's id is the task's: the first process writes it, the others find it there and say nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy.dialects.sqlite import insert
+
+from mediastudio.comments.events import NotificationCreated
+from mediastudio.comments.inbox import unread_count
+from mediastudio.comments.tables import Notification
+from mediastudio.common import utcnow
+from mediastudio.db import Database
+from mediastudio.events.emit import emit
+from mediastudio.projects.tables import Project
+
+RUN_KINDS = frozenset({"scene.run"})
+ENDINGS = {"task.succeeded": "finished", "task.failed": "failed"}
+
+
+def record_run(db: Database, event: dict[str, Any]) -> bool:
+    """Write the line of a finished run once and announce it to its owner; False when there was nothing new."""
+    task = event.get("task") or {}
+    project_id, owner, task_id = task.get("project_id"), task.get("owner_id"), str(task.get("id"))[:60]
+    if event.get("type") not in ENDINGS or task.get("kind") not in RUN_KINDS or not project_id or not owner:
+        return False
+    scene_id = (task.get("params") or {}).get("scene_id")
+    with db.transaction() as session:
+        project = session.get(Project, project_id)
+        if project is None:
+            return False
+        line_id = f"nt_run_{task_id}"
+        added = session.connection().execute(insert(Notification).values(
+            id=line_id, user_id=owner, kind="run", project_id=project_id, target_kind="task", target_id=task_id,
+            scene_id=scene_id if isinstance(scene_id, str) else None, by=owner, created_at=utcnow(),
+            text=f"{str(task.get('title') or 'Run')[:100]} {ENDINGS[event['type']]}").on_conflict_do_nothing())
+        if not added.rowcount:
+            return False
+        emit(session, NotificationCreated(workspace_id=project.workspace_id, audience=owner, notification_id=line_id,
+                                          kind="run", project_id=project_id, unread=unread_count(session, owner)))
+    return True
+
+
+class RunNotices:
+    """The bus listener (the composition adds it): records the line in a worker thread."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.pending: set[asyncio.Task[bool]] = set()
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        if event.get("type") in ENDINGS and (event.get("task") or {}).get("kind") in RUN_KINDS:
+            job = asyncio.create_task(asyncio.to_thread(record_run, self.db, event))
+            self.pending.add(job)
+            job.add_done_callback(self.pending.discard)

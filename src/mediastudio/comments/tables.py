@@ -1,0 +1,41 @@
+"""Tables owned by comments/: what each person has read, and their inbox. Neither belongs in a project's
+history (it is per person), so neither is in the project's folder; the threads themselves are (files.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from mediastudio.common import utcnow
+
+
+class CommentRead(SQLModel, table=True):
+    """Until when a person has read a thread: its comments made later by others are unread to them."""
+
+    __tablename__ = "comment_reads"
+
+    user_id: str = Field(foreign_key="users.id", primary_key=True, ondelete="CASCADE")
+    project_id: str = Field(foreign_key="projects.id", primary_key=True, ondelete="CASCADE")
+    thread_id: str = Field(primary_key=True)
+    read_at: datetime = Field(default_factory=utcnow)
+
+
+class Notification(SQLModel, table=True):
+    """One line of a person's inbox: a mention, a reply to their thread, a finished run of theirs."""
+
+    __tablename__ = "notifications"
+
+    id: str = Field(primary_key=True)
+    user_id: str = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    kind: str  # mention, reply, run
+    project_id: str | None = Field(default=None, foreign_key="projects.id", ondelete="CASCADE")
+    thread_id: str | None = None
+    comment_id: str | None = None
+    target_kind: str | None = None  # asset, scene, node, task
+    target_id: str | None = None
+    scene_id: str | None = None
+    by: str | None = None
+    text: str = ""
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    read_at: datetime | None = None

@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/DTZM2Zwn.js";export{m as component};

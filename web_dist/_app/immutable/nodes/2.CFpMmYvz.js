@@ -1,0 +1,1 @@
+import{_ as m}from"../chunks/DmFmN-lX.js";export{m as component};
