@@ -75,12 +75,24 @@ def test_my_data_comes_as_one_zip_that_only_i_and_administrators_may_fetch(serve
     film = erin.post("/api/v1/projects", json={"name": "Erin's film"}).json()
     erin.post("/api/v1/projects", json={"name": "Erin's film"})  # the same name twice: two entries
     token = erin.post("/api/v1/auth/tokens", json={"name": "my script"}).json()
+    scene = erin.get(f"/api/v1/projects/{film['id']}/scenes").json()["items"][0]
+    said = erin.post(f"/api/v1/projects/{film['id']}/comments",
+                     json={"target": {"kind": "scene", "id": scene["id"]}, "body": "Cut the second shot"})
+    assert said.status_code == 201, said.text
+    others = frank.post("/api/v1/projects", json={"name": "Frank's"}).json()
+    frank_scene = frank.get(f"/api/v1/projects/{others['id']}/scenes").json()["items"][0]
+    theirs = frank.post(f"/api/v1/projects/{others['id']}/comments",
+                        json={"target": {"kind": "scene", "id": frank_scene["id"]}, "body": "Not Erin's"})
+    assert theirs.status_code == 201, theirs.text
     started = erin.post("/api/v1/auth/me/export")
     assert started.status_code == 202, started.text
     archive = exported(erin, started.json())
     names = set(archive.namelist())
     assert {"README.md", "index.json", "profile.json", "memberships.json", "activity.json", "tasks.json",
-            "api_tokens.json", "sessions.json", "audit.json"} <= names
+            "api_tokens.json", "sessions.json", "audit.json", "comments.json"} <= names
+    comments = json.loads(archive.read("comments.json"))  # what she wrote, and only that
+    assert [(c["project_id"], c["text"], c["about"]["kind"]) for c in comments] == [
+        (film["id"], "Cut the second shot", "scene")]
     projects = sorted(n for n in names if n.startswith("projects/"))
     assert len(projects) == 2 and "projects/Erin_s film.msproj" in projects  # the second: its id before the name
     assert all(n.endswith("Erin_s film.msproj") and ".." not in n for n in projects)
@@ -98,9 +110,9 @@ def test_my_data_comes_as_one_zip_that_only_i_and_administrators_may_fetch(serve
     assert token["token"].encode() not in everything and token["token"][:12].encode() not in everything
     assert "token.create" in {e["action"] for e in json.loads(archive.read("audit.json"))}
     readme = archive.read("README.md").decode()
-    assert "no comments feature" in readme and "erin-export" in readme
+    assert "comments.json" in readme and "erin-export" in readme
     index = json.loads(archive.read("index.json"))
-    assert index["comments"] is None and {f["file"] for f in index["files"]} == names - {"README.md", "index.json"}
+    assert {f["file"] for f in index["files"]} == names - {"README.md", "index.json"}
     task_id = started.json()["id"]
     assert frank.get(f"/api/v1/tasks/{task_id}/result").status_code == 404  # someone else's: as if missing
     assert frank.get(f"/api/v1/tasks/{task_id}").status_code == 404

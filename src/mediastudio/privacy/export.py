@@ -18,10 +18,13 @@ from sqlmodel import Session, col, or_, select
 from mediastudio.audit.tables import AuditEntry
 from mediastudio.auth.tables import ApiToken, AuthSession, User
 from mediastudio.collab.activity import Activity
+from mediastudio.comments.files import read_threads
 from mediastudio.common import utcnow
 from mediastudio.errors import TaskFailed
 from mediastudio.portability.service import export_to_file, safe_filename
+from mediastudio.projects.access import project_folder
 from mediastudio.projects.tables import Project, ProjectRoleOverride
+from mediastudio.settings import Settings
 from mediastudio.tasks.context import TaskContext
 from mediastudio.tasks.kinds import KindRegistry
 from mediastudio.tasks.tables import Task
@@ -43,7 +46,7 @@ Made {made} for the account '{username}' ({user_id}).
 | api_tokens.json | your API tokens' names and dates (never the tokens themselves, which the studio does not keep) |
 | sessions.json | your signed-in browsers: when, from which address and browser |
 | audit.json | the audit log's entries of what you did and of what was done to your account |
-| comments | this studio has no comments feature, so there are none to export |
+| comments.json | the comments you wrote, in every project you belong to: the thread, what it is about, the text |
 
 index.json lists every file with how many records it holds. Each JSON file holds at most {rows_max} records.
 """
@@ -103,6 +106,25 @@ def records(db: Session, user: User) -> dict[str, Any]:
     }
 
 
+def comments_by(db: Session, settings: Settings, user: User) -> list[dict[str, Any]]:
+    """The comments `user` wrote, in every project of the workspaces they belong to (trash included), oldest
+    first; read from each project's thread files (comments/files.py: checked and bounded as they are read)."""
+    ids = [w.id for w, _ in workspaces.list_for_user(db, user)]
+    projects = db.exec(select(Project).where(col(Project.workspace_id).in_(ids))).all() if ids else []
+    found: list[dict[str, Any]] = []
+    for project in projects:
+        for thread in read_threads(project_folder(settings, project)):
+            for comment in thread.comments:
+                if comment.author != user.id or len(found) >= ROWS_MAX:
+                    continue
+                found.append({"project_id": project.id, "project": project.name, "thread_id": thread.id,
+                              "about": thread.target.model_dump(mode="json"),
+                              "pin": thread.pin.model_dump(mode="json") if thread.pin else None,
+                              "comment_id": comment.id, "text": comment.body, "created_at": _iso(comment.created_at),
+                              "edited_at": _iso(comment.edited_at), "thread_resolved": thread.resolved})
+    return sorted(found, key=lambda c: str(c["created_at"]))
+
+
 def _project_entry(project: Project, taken: set[str]) -> str:
     """The project's path in the zip: its name made safe, its id added where two names would meet."""
     name = f"projects/{safe_filename(project.name)}"
@@ -118,6 +140,7 @@ def export_account(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
         if user is None:
             raise TaskFailed("The account is gone.", code="not_found")
         data = records(db, user)
+        data["comments.json"] = comments_by(db, ctx.settings, user)
         projects = owned_for_export(db, user)
         username, user_id = user.username, user.id
     total = len(projects) + 1
@@ -142,7 +165,7 @@ def export_account(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
         archive.writestr("README.md", README.format(made=f"{made:%Y-%m-%d %H:%M} UTC", username=username,
                                                     user_id=user_id, rows_max=f"{ROWS_MAX:,}"))
         archive.writestr("index.json", json.dumps({"user_id": user_id, "username": username,
-                                                   "made_at": made.isoformat(), "comments": None, "files": index},
+                                                   "made_at": made.isoformat(), "files": index},
                                                   indent=2, ensure_ascii=False))
     ctx.progress(total, total, "Ready to download")
     return {**ctx.publish_result_file(target), "name": target.name, "bytes": target.stat().st_size,
