@@ -65,6 +65,18 @@ def _make_changes(ana: ApiClient, team: dict[str, Any]) -> None:
     asset = uploaded.json()[0]
     assert ana.patch(f"/api/v1/projects/{project['id']}/assets/{asset['id']}",
                      json={"name": "Hero frame"}).status_code == 200  # asset.updated
+    # comment.*: Bob's thread on the take names Ana (notification.created, hers), edited, resolved, reopened,
+    # answered and the answer deleted
+    comments, bob = f"/api/v1/projects/{project['id']}/comments", team["bob"]
+    thread = bob.post(comments, json={"target": {"kind": "asset", "id": asset["id"]}, "body": "@ana the horizon tilts"})
+    assert thread.status_code == 201, thread.text
+    url = f"{comments}/{thread.json()['id']}"
+    first = thread.json()["comments"][0]["id"]
+    assert bob.patch(f"{url}/comments/{first}", json={"body": "@ana the horizon tilts left"}).status_code == 200
+    assert ana.patch(url, json={"resolved": True}).status_code == 200
+    assert ana.patch(url, json={"resolved": False}).status_code == 200
+    answer = ana.post(f"{url}/replies", json={"body": "fixed"}).json()["comments"][1]["id"]
+    assert ana.delete(f"{url}/comments/{answer}").status_code == 204
 
 
 async def _edit_live(server: RunningServer, team: dict[str, Any]) -> None:

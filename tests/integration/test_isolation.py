@@ -68,6 +68,12 @@ def test_no_route_leaks_another_workspace(server: RunningServer) -> None:
     hook = victim.post("/api/v1/webhooks", json={"url": "https://vera-secret-hooks.example/in",
                                                  "project_id": project["id"]}).json()
     (personal,) = [w for w in victim.get("/api/v1/workspaces").json()["items"] if w["kind"] == "personal"]
+    thread = victim.post(f"/api/v1/projects/{project['id']}/comments",
+                         json={"target": {"kind": "asset", "id": frame["id"]}, "body": "Vera's secret note"}).json()
+    flow = victim.post(f"/api/v1/workspaces/{team['id']}/workflows", json={
+        "name": "Vera's secret workflow", "graph": {"format": "mediastudio/nodes", "version": 1, "nodes": {
+            "p": {"type": "prompt", "title": "Prompt", "position": {"x": 0, "y": 0}, "params": {"text": "x"},
+                  "bypass": False}}, "edges": []}}).json()
     markers = [
         me["id"],
         "victim-vera",
@@ -88,6 +94,10 @@ def test_no_route_leaks_another_workspace(server: RunningServer) -> None:
         task["id"],
         hook["id"],
         "vera-secret-hooks",
+        thread["id"],
+        "Vera's secret note",
+        flow["id"],
+        "Vera's secret workflow",
     ]
     values = {
         "workspace_id": team["id"],
@@ -104,6 +114,9 @@ def test_no_route_leaks_another_workspace(server: RunningServer) -> None:
         "invite_id": "no-such-invite",
         "secret": "no-such-invitation-secret",
         "sample_id": "storyboard",
+        "thread_id": thread["id"],
+        "comment_id": thread["comments"][0]["id"],
+        "workflow_id": flow["id"],
     }
 
     stranger = ApiClient(server.url)
@@ -155,10 +168,14 @@ def test_no_route_leaks_another_workspace(server: RunningServer) -> None:
     assert after["name"] == "Vera's Secret Film" and after["trashed_at"] is None and not after["archived"]
     assert [s["name"] for s in after["scenes"]] == ["Opening", "Confrontation", "Resolution"]
     history = victim.get(f"/api/v1/projects/{project['id']}/history").json()["items"]
-    assert history[1]["sha"] == version["sha"] and history[0]["message"] == "Uploaded 'vera-secret-frame.png'"
+    assert history[-1]["sha"] == version["sha"]  # after it only her own upload and comment, nothing of the stranger's
+    assert len(history) <= 3 and "Uploaded 'vera-secret-frame.png'" in " ".join(h["message"] for h in history[:-1])
     assert victim.get(f"/api/v1/projects/{project['id']}/assets/{frame['id']}").json()["trashed_at"] is None
     assert not victim.get(f"/api/v1/tasks/{task['id']}").json()["cancel_requested"]
     assert [h["id"] for h in victim.get("/api/v1/webhooks").json()["items"]] == [hook["id"]]
+    kept = victim.get(f"/api/v1/projects/{project['id']}/comments/{thread['id']}").json()
+    assert [c["body"] for c in kept["comments"]] == ["Vera's secret note"] and not kept["resolved"]
+    assert victim.get(f"/api/v1/workflows/{flow['id']}").json()["name"] == "Vera's secret workflow"
     assert (
         httpx.get(f"{server.url}/api/v1/auth/me", headers={"Authorization": f"Bearer {token['token']}"}).status_code
         == 200

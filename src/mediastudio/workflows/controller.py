@@ -49,8 +49,9 @@ class WorkflowsController(Controller):
           status_code=HTTP_201_CREATED, sync_to_thread=True)
     def save_workflow(self, workspace_id: FromPath[str], data: JSONBody[WorkflowCreate], identity: IdentityDep,
                       database: DatabaseDep, engine: EngineDep) -> WorkflowOut:
-        fragment = checks.known_types(checks.checked(data.graph), engine.nodes)
         with database.transaction() as db:
+            service.member_of(db, identity.user, workspace_id)  # 404 to others, before their graph is looked at
+            fragment = checks.known_types(checks.checked(data.graph), engine.nodes)
             workflow, allowed = service.save(db, identity.user, workspace_id, data.name, data.description, fragment,
                                              data.preview)
             return WorkflowOut.of(workflow, allowed)

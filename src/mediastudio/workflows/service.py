@@ -50,6 +50,11 @@ def _preview(data_url: str | None) -> tuple[bytes, str] | None:
     return data, mime
 
 
+def member_of(db: Session, user: User, workspace_id: str) -> None:
+    """Nothing when `user` is a member of the workspace; NotFound (as for one that does not exist) otherwise."""
+    get_for_user(db, user, workspace_id)
+
+
 def save(db: Session, user: User, workspace_id: str, name: str, description: str, fragment: Fragment,
          preview: str | None) -> tuple[Workflow, bool]:
     get_for_user(db, user, workspace_id)  # a member of it (404 otherwise)
