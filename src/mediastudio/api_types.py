@@ -2,7 +2,8 @@
 in the OpenAPI document, so that a request the document allows is not refused.
 
 Litestar's document drops a pydantic `pattern`, and a Parameter beside StringConstraints replaces their
-lengths: `text()` states all of them once, in both places.
+lengths: `text()` states all of them once, in both places. It also drops the bounds of a number whose field may be
+null (`Annotated[float, Field(ge=0)] | None`): `number()` states them in both places.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 from typing import Any
 
 from litestar.params import Parameter
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 NOT_BLANK = r"\S"  # JSON Schema patterns search: "holds something other than spaces"
@@ -36,3 +37,8 @@ def text(*, min_length: int | None = None, max_length: int | None = None, patter
 
         checks.append(AfterValidator(check))
     return tuple(checks)
+
+
+def number(*, ge: float | None = None, le: float | None = None) -> tuple[Any, ...]:
+    """Metadata for `Annotated[float, *number(…)]`: the bounds checked by pydantic and stated in the document."""
+    return Parameter(ge=ge, le=le), Field(ge=ge, le=le)

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from mediastudio.api_types import text
+from mediastudio.api_types import number, text
 from mediastudio.projects import content
 from mediastudio.projects.files import write_json
 
@@ -26,7 +26,7 @@ MENTIONS_MAX = 20
 Id = Annotated[str, *text(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",
                           message="An id has 1 to 64 letters, digits, '_' or '-'.")]
 Body = Annotated[str, StringConstraints(min_length=1, max_length=BODY_MAX)]
-Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+Unit = Annotated[float, *number(ge=0.0, le=1.0)]  # stated in the OpenAPI document, also when null is allowed
 TargetKind = Literal["asset", "scene", "node"]
 
 
@@ -47,7 +47,7 @@ class Pin(Stored):
 
     x: Unit | None = None
     y: Unit | None = None
-    time: Annotated[float, Field(ge=0.0, le=86_400.0)] | None = None
+    time: Annotated[float, *number(ge=0.0, le=86_400.0)] | None = None
 
 
 class Comment(Stored):

@@ -8,7 +8,7 @@ from litestar.params import Parameter
 from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel import Session, col, select
 
-from mediastudio.api_types import NOT_BLANK, text
+from mediastudio.api_types import NOT_BLANK, number, text
 from mediastudio.auth.tables import User
 from mediastudio.common import UtcDatetime
 from mediastudio.graph import Graph, GraphIn
@@ -156,7 +156,7 @@ class SceneCreate(BaseModel):
 
 class ScenePatch(BaseModel):
     name: OptionalName = None
-    order: Annotated[int | None, Parameter(ge=0)] = Field(None, ge=0, description="New position, 0-based.")
+    order: Annotated[int, *number(ge=0)] | None = Field(None, description="New position, 0-based.")
 
 
 class ProjectDetail(ProjectOut):

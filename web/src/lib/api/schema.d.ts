@@ -3468,6 +3468,7 @@ export interface components {
         /** ScenePatch */
         ScenePatch: {
             name?: string | null;
+            /** @description New position, 0-based. */
             order?: number | null;
         };
         /** ServerStatus */
