@@ -289,7 +289,10 @@ def test_a_menu_works_with_the_keyboard_and_closes_on_a_click_outside(page: Page
     expect(button).to_be_focused()
     expect(button).to_have_attribute("aria-expanded", "false")
 
+    # Back along the header: the inbox (beside the account menu), then the workspace switcher.
     switcher = page.get_by_test_id("workspace-switcher")
+    page.keyboard.press("Shift+Tab")
+    expect(page.get_by_test_id("inbox-button")).to_be_focused()
     page.keyboard.press("Shift+Tab")
     expect(switcher).to_be_focused()
     page.keyboard.press("ArrowDown")

@@ -174,8 +174,8 @@ def test_keyboard_focus_starts_at_the_skip_link_and_is_always_visible(page: Page
     _open(page, studio_url)
     page.keyboard.press("Tab")
     expect(page.locator(":focus")).to_contain_text("Skip")
-    seen = []
-    for _ in range(22):
+    seen: list[str] = []
+    while "Scene View" not in seen and len(seen) < 40:  # every control up to the center tabs
         name = page.evaluate(FOCUSED_NAME)
         try:  # polled: an indicator may fade in with a (very short) colour transition
             page.wait_for_function(FOCUS_VISIBLE, timeout=2_000)
@@ -183,7 +183,12 @@ def test_keyboard_focus_starts_at_the_skip_link_and_is_always_visible(page: Page
             pytest.fail(f"no visible focus indicator on {name!r}")
         seen.append(name)
         page.keyboard.press("Tab")
-    # Focus walks the panels in reading order: browser, then the center tabs.
+    assert "Scene View" in seen, seen
+    # Focus walks the header left to right (the inbox beside the account menu it belongs with), then the
+    # panels in reading order: browser, then the center tabs.
+    header = [seen.index("Mediastudio home"), next(i for i, n in enumerate(seen) if n.startswith("Workspace: ")),
+              seen.index("Inbox"), next(i for i, n in enumerate(seen) if n.startswith("Account: "))]
+    assert header == sorted(header) and header[-1] < seen.index("Search assets"), seen
     assert seen.index("Search assets") < seen.index("Resize Browser panel") < seen.index("Scene View"), seen
     assert page.get_by_role("banner").count() == 1
     assert page.get_by_role("main").count() == 1
