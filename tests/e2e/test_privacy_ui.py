@@ -136,3 +136,26 @@ def test_the_administrator_deletes_someone_choosing_for_each_project(browser: Br
         assert heir.post("/api/v1/auth/login", json={"username": nia.username, "password": nia.password}).is_success
         assert heir.get(f"/api/v1/projects/{kept['id']}").json()["name"] == "Keep me"
     assert console.unexpected() == []
+
+
+def test_a_row_menu_stays_open_for_the_scroll_that_brought_it_into_view_and_closes_on_a_later_one(
+        browser: Browser, url: str, console: ConsoleLog) -> None:
+    context = _signed_in(browser, url, {"username": ADMIN.username, "password": ADMIN.password}, register=False)
+    try:
+        page = context.new_page()
+        console.watch(page)
+        page.goto(f"{url}/admin")
+        button = page.get_by_test_id("person-menu").first
+        button.click()
+        expect(button).to_have_attribute("aria-expanded", "true")
+        main = page.locator("main")
+        # A scroll event comes a frame after its scroll: the one of the scroll before the click may come now.
+        main.evaluate("m => m.dispatchEvent(new Event('scroll'))")
+        page.wait_for_timeout(200)
+        expect(button).to_have_attribute("aria-expanded", "true")
+        expect(page.get_by_test_id("person-reset")).to_be_visible()
+        main.evaluate("m => { m.scrollTop = m.scrollTop >= 100 ? m.scrollTop - 100 : m.scrollTop + 100; }")
+        expect(button).to_have_attribute("aria-expanded", "false")  # the button moved: the menu would drift
+    finally:
+        context.close()
+    assert console.unexpected() == []

@@ -3,6 +3,7 @@ apart, a thread that runs no task adds nothing anywhere, and a line is kept once
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 import warnings
@@ -71,6 +72,42 @@ def test_a_record_two_loggers_carry_is_kept_once() -> None:
         detach(log)
         library.propagate = was
     assert [line.message for line in log.unsaved()] == ["said once"]
+
+
+def test_a_logging_setup_made_after_the_capture_does_not_turn_it_off() -> None:
+    """A logging setup between two tasks (the app's own LoggingConfig when a server starts: dictConfig replaces
+    the root logger's handlers; a library's basicConfig(force=True)) or a library that sets its own
+    `warnings.showwarning`: the next task's lines still reach its log."""
+    first = TaskLog("t_first")
+    attach(first)  # the capture is in place from the first task on
+    detach(first)
+    root = logging.getLogger()
+    handlers, level, shown = root.handlers[:], root.level, warnings.showwarning
+    seen: list[str] = []
+    try:
+        logging.basicConfig(force=True, level=logging.WARNING, stream=io.StringIO())
+        warnings.showwarning = lambda message, *rest, **kw: seen.append(str(message))  # type: ignore[assignment]
+        log = TaskLog("t_next")
+        attach(log)
+        try:
+            logging.getLogger("somelibrary").error("after the setup")
+            logging.getLogger("diffusers.models").warning("from the library")
+            with warnings.catch_warnings():
+                warnings.simplefilter("always")
+                warnings.warn("warned after the setup", UserWarning, stacklevel=1)
+        finally:
+            detach(log)
+    finally:
+        for handler in root.handlers[:]:
+            root.removeHandler(handler)
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(level)
+        warnings.showwarning = shown
+    assert [(line.source, line.message) for line in log.unsaved()] == [
+        ("somelibrary", "after the setup"), ("diffusers.models", "from the library"),
+        ("warnings", "UserWarning: warned after the setup")]
+    assert seen == ["warned after the setup"]  # the library's own showwarning still shows it
 
 
 def test_out_of_memory_is_told_apart() -> None:

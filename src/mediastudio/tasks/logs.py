@@ -116,7 +116,6 @@ class TaskLog:
 # Logging and warnings are process-wide, so the routing is too: one table of the threads that run a task now.
 _threads: dict[int, TaskLog] = {}
 _threads_lock = threading.Lock()
-_installed = False
 _inside = threading.local()  # a line being routed: what it logs meanwhile is not routed again
 CAPTURED_LOGGERS = ("", "diffusers", "transformers", "huggingface_hub", "accelerate")
 
@@ -178,16 +177,27 @@ class _Capture(logging.Handler):
             _inside.busy = False
 
 
+_capture: _Capture | None = None
+
+
 def _install() -> None:
-    global _installed
+    """Put the capture in place, again where it went: a logging setup made after the first task (the app's own
+    LoggingConfig when a server starts, dictConfig or basicConfig(force=True) in a library) replaces the root
+    logger's handlers, and a library may set `warnings.showwarning` of its own. Checked at every `attach`."""
+    global _capture
     with _threads_lock:
-        if _installed:
-            return
-        _installed = True
-    capture = _Capture()
-    for name in CAPTURED_LOGGERS:
-        logging.getLogger(name).addHandler(capture)
-    shown = warnings.showwarning
+        if _capture is None:
+            _capture = _Capture()
+        for name in CAPTURED_LOGGERS:
+            logger = logging.getLogger(name)
+            if _capture not in logger.handlers:
+                logger.addHandler(_capture)
+        if not getattr(warnings.showwarning, "_mediastudio_task_log", False):
+            warnings.showwarning = _routed(warnings.showwarning)
+
+
+def _routed(shown: Callable[..., None]) -> Callable[..., None]:
+    """`warnings.showwarning` that also keeps the warning in the task's log; `shown` still shows it."""
 
     def showwarning(message: Any, category: type[Warning], filename: str, lineno: int, file: Any = None,
                     line: str | None = None) -> None:
@@ -202,4 +212,5 @@ def _install() -> None:
         finally:
             _inside.busy = False
 
-    warnings.showwarning = showwarning
+    showwarning._mediastudio_task_log = True  # type: ignore[attr-defined]
+    return showwarning
