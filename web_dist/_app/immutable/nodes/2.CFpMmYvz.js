@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/DmFmN-lX.js";export{m as component};
