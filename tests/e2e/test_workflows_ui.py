@@ -15,28 +15,18 @@ import pytest
 from browser_support import PHONE, Account, ConsoleLog, csrf_headers, join_project, screenshot
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from test_accessibility_ui import violations
+from test_canvas_arranging_ui import _graph_with_a_chain
 from test_canvas_editing_ui import Person, Studio, _node, _studio
 
 from mediastudio.engine.embed import embedded
 from support import png_bytes
 
 
-def _graph() -> dict[str, Any]:
-    """Two upscales linked (a → b) and a prompt below them, as the arranging tests use."""
-    def node(type_: str, title: str, x: int, y: int, **params: object) -> dict[str, object]:
-        return {"type": type_, "title": title, "position": {"x": x, "y": y}, "params": params, "bypass": False}
-
-    return {"nodes": {"a": node("upscale", "First", 0, 120, factor=3), "b": node("upscale", "Second", 340, 160),
-                      "c": node("prompt", "Words", 40, 400, text="a harbour at night")},
-            "edges": {"a:image->b:image": {"source": "a", "source_handle": "image", "target": "b",
-                                           "target_handle": "image"}}}
-
-
 @pytest.fixture
 def studio(browser: Browser, desktop: BrowserContext, page: Page, account: Account, studio_url: str,
            console: ConsoleLog) -> Iterator[Studio]:
     made = _studio(browser, desktop, page, account, studio_url, "blank")
-    made.put_graph(_graph())
+    made.put_graph(_graph_with_a_chain())
     yield made
     for guest in made.guests:
         guest.context.close()
@@ -184,7 +174,7 @@ def _refit_crc(png: bytes) -> bytes:
 def test_the_library_on_a_phone(studio: Studio, browser: Browser, console: ConsoleLog) -> None:
     headers = csrf_headers(studio.owner.context)
     for name in ("Double upscale", "Night prompt"):
-        graph = {"nodes": {k: v for k, v in _graph()["nodes"].items() if k != "c"}, "edges": []}
+        graph = {"nodes": {k: v for k, v in _graph_with_a_chain()["nodes"].items() if k != "c"}, "edges": []}
         answer = studio.owner.context.request.post(
             f"{studio.url}/api/v1/workspaces/{studio.workspace['id']}/workflows",
             data={"name": name, "description": "Saved for the crew", "graph": graph}, headers=headers)
