@@ -51,6 +51,9 @@ def results_dir(settings: Settings, task_id: str) -> Path:
     return settings.data_dir / "tasks" / task_id
 
 
+OWNER_NAME_SECONDS = 30.0  # how long a shared task's events reuse its owner's display name
+
+
 class Later:
     """Runs work at its time, one piece after another, on one thread (started with the first piece)."""
 
@@ -96,7 +99,7 @@ class Runner:
         # Delayed progress announcements and row writes of every task, each on a thread of its own (a slow write
         # never holds up an announcement), started once: a report never starts a thread.
         self._announcer = Later("mediastudio-task-announcer")
-        self._names: dict[str, str] = {}  # display names of the owners of shared tasks (their events carry it)
+        self._names: dict[str, tuple[str, float]] = {}  # shared tasks' owners: (display name, when asked)
         self._writer = Later("mediastudio-task-writer")
         self.logs = LogWriter(db, self._writer.call)  # each task's own log, written on the same thread
 
@@ -106,19 +109,23 @@ class Runner:
         if kind is None or not kind.shared:
             self.events.publish(event.about(task))
             return
-        # Heard by every member of the workspace: with the name of who started it (asked once per person).
+        # Heard by every member of the workspace: with the name of who started it.
         self.events.publish(event.about(task, shared=True, owner_name=self._owner_name(task.owner_id)))
 
     def _owner_name(self, user_id: str) -> str | None:
-        name = self._names.get(user_id)
-        if name is None:
-            with self.db.session() as db:
-                user = db.get(User, user_id)
-            name = user.display_name if user is not None else None
-            if name is not None:
-                if len(self._names) > 10_000:
-                    self._names.clear()
-                self._names[user_id] = name
+        """The display name of a shared task's owner: asked at most every `OWNER_NAME_SECONDS` per person (a
+        run's progress events come ten times a second; a renamed person is named anew soon after)."""
+        now = time.monotonic()
+        known = self._names.get(user_id)
+        if known is not None and now - known[1] < OWNER_NAME_SECONDS:
+            return known[0]
+        with self.db.session() as db:
+            user = db.get(User, user_id)
+        name = user.display_name if user is not None else None
+        if len(self._names) > 10_000:
+            self._names.clear()
+        if name is not None:
+            self._names[user_id] = (name, now)
         return name
 
     # -- liveness -------------------------------------------------------------------------------------
