@@ -297,7 +297,8 @@ def test_kill_9_while_running_requeues_once_then_fails_clearly(tmp_path: Path) -
     client = set_up_admin(server.url)
     try:
         client.post("/api/v1/queue/pause", json={"lanes": ["cpu"]})  # the pause survives restarts too
-        task = sleep_task(client, steps=400, step_seconds=0.1)
+        # long enough to be still running at the second kill however slowly the machine restarts (it is killed)
+        task = sleep_task(client, steps=3000, step_seconds=0.1)
         waiting = [sleep_task(client, steps=2, step_seconds=0.05, kind="test.sleep_cpu") for _ in range(3)]
         wait_for(client, task["id"], ("running",))
         server.stop(signal.SIGKILL)
@@ -310,6 +311,7 @@ def test_kill_9_while_running_requeues_once_then_fails_clearly(tmp_path: Path) -
         client.post("/api/v1/queue/resume", json={"lanes": ["cpu"]})
         for other in waiting:  # queued tasks survived the crash and ran
             assert wait_for(client, other["id"], ("succeeded",))["attempts"] == 1
+        assert client.get(f"/api/v1/tasks/{task['id']}").json()["status"] == "running"  # killed while it runs
         server.stop(signal.SIGKILL)
         server = start_server(tmp_path, env=TEST_ENV)
         client = ApiClient(server.url)
