@@ -442,8 +442,11 @@ def test_a_long_run_shows_its_progress_and_cancels(
     expect(generate).to_have_attribute("data-state", "running", timeout=RUN_TIMEOUT_MS)
     expect(generate.get_by_test_id("node-progress")).to_be_visible()
     expect(page.get_by_test_id("run-progress")).to_be_visible()
-    # What it is making shows on the node as it goes: a small picture of the latents, replaced as steps pass.
-    expect(generate.get_by_test_id("node-preview")).to_have_attribute("src", re.compile(r"^data:image/webp;base64,"))
+    # What it is making shows on the node as it goes: a small picture of the latents, replaced as steps pass. The
+    # node reads running while its model loads, which takes seconds on a loaded machine: the first step's preview
+    # is waited for as long as a run.
+    expect(generate.get_by_test_id("node-preview")).to_have_attribute("src", re.compile(r"^data:image/webp;base64,"),
+                                                                      timeout=RUN_TIMEOUT_MS)
     _shot(page, "generation-running")
     page.get_by_test_id("run-cancel").click()
     expect(generate).to_have_attribute("data-state", "cancelled", timeout=15_000)
