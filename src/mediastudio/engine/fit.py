@@ -10,8 +10,11 @@ default model when nothing is connected.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mediastudio.models.bases import fits, label
@@ -47,15 +50,35 @@ class Installed:
         return found
 
 
+FILES_KEPT_S = 3.0
+# data folder → (when listed, its LoRAs, VAEs and IP-Adapters): planning runs on every edit of a scene, and
+# listing hundreds of LoRA files (each resolved, to keep to loras/) takes tens of milliseconds; a file added
+# shows within FILES_KEPT_S.
+_files: dict[Path, tuple[float, tuple[dict[str, str | None], ...]]] = {}
+_files_lock = threading.Lock()
+
+
+def _files_in(registry: ModelRegistry) -> tuple[dict[str, str | None], ...]:
+    data = registry.root.parent
+    with _files_lock:
+        kept = _files.get(data)
+    if kept is not None and time.monotonic() - kept[0] < FILES_KEPT_S:
+        return kept[1]
+    listed = ({i.name: i.family for i in LoraFiles(data).list()},
+              {v.name: v.family for v in list_vaes(registry.root)},
+              {i.name: i.family for i in IpAdapterFiles(data).list()})
+    with _files_lock:
+        _files[data] = (time.monotonic(), listed)
+    return listed
+
+
 def installed_in(registry: ModelRegistry, models: list[ModelInfo]) -> Installed:
     """What `registry`'s data folder holds (`models`: its models, listed once for the plan)."""
-    data = registry.root.parent
     pictures = [m for m in models if m.kind in ("text-to-image", "inpaint")]
     default = next(iter(pictures or models), None)
+    loras, vaes, ipadapters = _files_in(registry)
     return Installed(models={m.name: m.family for m in models}, default_model=default.name if default else None,
-                     loras={i.name: i.family for i in LoraFiles(data).list()},
-                     vaes={v.name: v.family for v in list_vaes(registry.root)},
-                     ipadapters={i.name: i.family for i in IpAdapterFiles(data).list()})
+                     loras=loras, vaes=vaes, ipadapters=ipadapters)
 
 
 def _model_of(node_id: str, parsed: Mapping[str, NodeType], links: Mapping[str, Mapping[str, Link]],
