@@ -99,9 +99,11 @@ def build_tiny_lora(file: Path, seed: int = 0, *, cross_attention_dim: int = 32,
     return file
 
 
-def build_tiny_vae(folder: Path, seed: int = 0, latent_channels: int = 4, blocks: int = 2) -> Path:
+def build_tiny_vae(folder: Path, seed: int = 0, latent_channels: int = 4, blocks: int = 2,
+                   scaling_factor: float = 0.18215) -> Path:
     """A VAE folder on its own (config.json naming AutoencoderKL, and its weights) of build_tiny_sd's shape;
-    another `latent_channels` or number of `blocks` (pixels per latent) makes one for another base."""
+    another `latent_channels` or number of `blocks` (pixels per latent) makes one for another base, and another
+    `scaling_factor` one whose config names another base (0.13025: Stable Diffusion XL's)."""
     import torch
     from diffusers import AutoencoderKL
 
@@ -109,7 +111,7 @@ def build_tiny_vae(folder: Path, seed: int = 0, latent_channels: int = 4, blocks
     AutoencoderKL(block_out_channels=(4, 8, 8, 8)[:blocks], in_channels=3, out_channels=3,
                   latent_channels=latent_channels, down_block_types=("DownEncoderBlock2D",) * blocks,
                   up_block_types=("UpDecoderBlock2D",) * blocks, norm_num_groups=2,
-                  sample_size=64).save_pretrained(str(folder))
+                  sample_size=64, scaling_factor=scaling_factor).save_pretrained(str(folder))
     return folder
 
 
@@ -244,3 +246,43 @@ if __name__ == "__main__":
                  generator=torch.Generator().manual_seed(1)).images[0]
     print(f"saved {sum(f.stat().st_size for f in target.rglob('*') if f.is_file())} bytes; loaded in {loaded:.2f} s; "
           f"64×64 in 2 steps in {time.perf_counter() - started:.3f} s; {image.size}")
+
+
+def build_tiny_ip_adapter(folder: Path, seed: int = 0, *, cross_attention_dim: int = 32,
+                          weights: str = "ip-adapter_tiny.safetensors") -> Path:
+    """A tiny IP-Adapter for build_tiny_sd's UNet in diffusers' layout: `folder/models/<weights>` (its image
+    projection and the key/value layers of each cross-attention, random weights) and a tiny
+    CLIPVisionModelWithProjection in `folder/models/image_encoder/`. Another `cross_attention_dim` makes one for
+    another base. Returns the weights file."""
+    import torch
+    from diffusers import UNet2DConditionModel
+    from safetensors.torch import save_file
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(seed)
+    models = folder / "models"
+    encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
+        hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2, image_size=32,
+        patch_size=8, projection_dim=16))
+    encoder.save_pretrained(str(models / "image_encoder"))
+    unet = UNet2DConditionModel(  # build_tiny_sd's UNet, only to walk its attention layers as diffusers does
+        block_out_channels=(4, 8), layers_per_block=1, sample_size=32, in_channels=4, out_channels=4,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=32, norm_num_groups=2, attention_head_dim=2)
+    channels = unet.config.block_out_channels
+    state = {"image_proj.proj.weight": torch.randn(4 * cross_attention_dim, 16),
+             "image_proj.proj.bias": torch.randn(4 * cross_attention_dim),
+             "image_proj.norm.weight": torch.ones(cross_attention_dim),
+             "image_proj.norm.bias": torch.zeros(cross_attention_dim)}
+    key_id = 1
+    for name in unet.attn_processors:
+        if name.endswith("attn1.processor"):
+            continue
+        hidden = (channels[-1] if name.startswith("mid_block") else
+                  list(reversed(channels))[int(name[len("up_blocks.")])] if name.startswith("up_blocks") else
+                  channels[int(name[len("down_blocks.")])])
+        for layer in ("to_k_ip", "to_v_ip"):  # strong enough to show on a 64×64 picture
+            state[f"ip_adapter.{key_id}.{layer}.weight"] = torch.randn(hidden, cross_attention_dim) * 2.0
+        key_id += 2
+    save_file({k: v.contiguous() for k, v in state.items()}, str(models / weights))
+    return models / weights

@@ -160,8 +160,12 @@ def test_a_lora_of_another_base_is_refused_on_the_node(admin: ApiClient, scene: 
     said = refused(admin, scene, loras=(("wide.safetensors", 1.0),))
     assert said.startswith("'wide.safetensors' does not fit the model 'tiny-sd': it was made for another base model")
     assert "[2, 48], the model's [2, 32]" in said
-    said = refused(admin, scene, loras=(("xl.safetensors", 1.0),))
-    assert said == "'xl.safetensors' was made for Stable Diffusion XL; the model 'tiny-sd' is StableDiffusionPipeline."
+    project_id, scene_id = scene  # one whose metadata names another base is refused before the run, on its node
+    nodes, edges = graph(loras=(("xl.safetensors", 1.0),))
+    admin.put(f"/api/v1/projects/{project_id}/scenes/{scene_id}/graph", json={"nodes": nodes, "edges": dict(edges)})
+    started = admin.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/run", json={"force": True})
+    assert started.status_code == 422 and started.json()["issues"][0]["node_id"] == "lora0", started.text
+    assert started.json()["detail"].startswith("This LoRA ('xl.safetensors', on 'LoRA') is for Stable Diffusion XL")
     after, _ = make(admin, scene)  # a refused LoRA leaves nothing behind
     assert np.array_equal(after, plain)
     said = refused(admin, scene, on="lora0", loras=(("../outside.safetensors", 1.0),))

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from mediastudio.engine.fit import Installed, base_issues
 from mediastudio.engine.registry import NodeRegistry, NodeType, connects
 from mediastudio.graph import Graph, GraphNode
 
@@ -113,11 +114,13 @@ def _no_model_issue(node_id: str, cls: type[NodeType], instance: NodeType,
 
 
 def plan(graph: Graph, registry: NodeRegistry, outputs: list[str] | None = None,
-         installed_models: Mapping[str, str] | None = None, *, whole: bool = False) -> Plan:
+         installed_models: Mapping[str, str] | None = None, *, whole: bool = False,
+         installed: Installed | None = None) -> Plan:
     """The run plan for `outputs` (default: every output node, else every node nothing depends on).
 
     Raises GraphInvalid with every problem found in what would run; with `whole`, checks every node
-    (for showing problems on the canvas) and returns them in `plan.issues` instead of raising.
+    (for showing problems on the canvas) and returns them in `plan.issues` instead of raising. With `installed`,
+    also what was made for another base model than the node's model (engine/fit.py).
     """
     raw_nodes = {node_id: _titled(raw, registry) for node_id, raw in graph.as_run().items()}
     issues: list[Issue] = []
@@ -226,6 +229,8 @@ def plan(graph: Graph, registry: NodeRegistry, outputs: list[str] | None = None,
 
     if installed_models is not None:
         issues.extend(_model_kind_issues(parsed, classes, links, raw_nodes, installed_models))
+    if installed is not None:
+        issues.extend(base_issues(parsed, links, raw_nodes, installed))
     relevant = [i for i in issues if i.node_id is None or i.node_id in checked]
     if not targets and not whole:
         relevant.append(Issue(None, "Nothing to run: add a Shot output node (or pick the node to run)."))

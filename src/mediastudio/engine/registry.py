@@ -58,6 +58,8 @@ class NodeType(BaseModel):
     outputs: ClassVar[dict[str, str]] = {}
     output_node: ClassVar[bool] = False  # a "whole scene" run runs these (shots)
     model_kinds: ClassVar[tuple[str, ...]] = ()  # kinds of model its `model` input accepts (empty: any)
+    # parameter → what it picks ("loras", "vaes", "ipadapters"): planning checks it fits the model's base (fit.py)
+    fits_base: ClassVar[dict[str, str]] = {}
 
     @property
     def deterministic(self) -> bool:

@@ -13,6 +13,7 @@ from sqlmodel import col, func, select
 
 from mediastudio.db import Database
 from mediastudio.engine.cache import NodeCache
+from mediastudio.engine.fit import installed_in
 from mediastudio.engine.graph import Plan, plan
 from mediastudio.engine.registry import NodeRegistry, build_node_registry
 from mediastudio.graph import Graph
@@ -39,7 +40,9 @@ class Engine:
             threading.Thread(target=self.pipelines.preload, name="mediastudio-preload", daemon=True).start()
 
     def plan(self, graph: Graph, outputs: list[str] | None = None, *, whole: bool = False) -> Plan:
-        return plan(graph, self.nodes, outputs, self.models.kinds(), whole=whole)
+        models = self.models.list(sized=False)
+        return plan(graph, self.nodes, outputs, {m.name: m.kind for m in models}, whole=whole,
+                    installed=installed_in(self.models, models))
 
     def steps(self, run_plan: Plan) -> int:
         return sum(max(1, run_plan.nodes[n].steps()) for n in run_plan.order if n in run_plan.nodes)

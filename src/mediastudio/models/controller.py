@@ -20,7 +20,9 @@ from mediastudio.common import Page
 from mediastudio.db import DatabaseDep
 from mediastudio.errors import Conflict, InsufficientStorage, Unprocessable
 from mediastudio.models.advice import how_to_add, offline_hint
+from mediastudio.models.bases import label
 from mediastudio.models.catalog import CatalogEntry, Recommended, entry_for, find_entry, load_catalog, recommended_for
+from mediastudio.models.ipadapters import IpAdapterFiles
 from mediastudio.models.loras import LoraFiles
 from mediastudio.models.pull import bytes_in, disk_problem, free_bytes, partial_folder
 from mediastudio.models.registry import ModelInfo, ModelRegistry, ModelsDep
@@ -30,6 +32,14 @@ from mediastudio.system.gpu import GpuDep, GpuProbe
 from mediastudio.tasks.schemas import TaskOut
 from mediastudio.tasks.system import TasksDep, TaskSystem
 from mediastudio.tasks.tables import Task
+
+FAMILY = ("The base family it was made for: sd_v1, sd_v2, sd_v (1.x or 2.x), sdxl, sd3 or flux; null where it "
+          "cannot be told (then it is allowed with any model)")
+BASE = "That family in words (null: unknown)"
+
+
+def based(family: str | None) -> str | None:
+    return label(family) if family else None
 
 
 class ModelOut(BaseModel):
@@ -41,12 +51,14 @@ class ModelOut(BaseModel):
     size_bytes: int
     catalog_id: str | None = Field(None, description="The catalog entry it came from, if any")
     recommended: Recommended = Field(description="Settings that fit it: its catalog entry's, else its pipeline's")
+    family: str | None = Field(None, description=FAMILY)
+    base: str | None = Field(None, description=BASE)
 
     @classmethod
     def of(cls, info: ModelInfo, entries: list[CatalogEntry]) -> ModelOut:
         entry = entry_for(info, entries)
         return cls(**info.as_dict(), catalog_id=entry.id if entry else None,
-                   recommended=recommended_for(info, entries))
+                   recommended=recommended_for(info, entries), base=based(info.family))
 
 
 class ModelsOut(Page[ModelOut]):
@@ -64,14 +76,34 @@ EntryId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=
 
 class LoraOut(BaseModel):
     name: str = Field(description="Its path inside the data folder's loras/ (what a LoRA node's `lora` takes)")
+    kind: str = Field("lora", description="lora")
     size_bytes: int
-    base: str | None = Field(None, description="The base model its metadata names, if it names one")
+    family: str | None = Field(None, description=f"{FAMILY}: from its metadata, else from its layers' shapes")
+    base: str | None = Field(None, description=BASE)
+    location: str = Field(description="Where it is, inside the data folder")
 
 
 class VaeOut(BaseModel):
     name: str = Field(description="The folder's name in the data folder's models/ (what a node's `vae` takes)")
+    kind: str = Field("vae", description="vae")
     vae_class: str = Field(description="The diffusers autoencoder class")
     latent_channels: int = Field(description="Its latent channels (a model working in another number refuses it)")
+    size_bytes: int = 0
+    family: str | None = Field(None, description=f"{FAMILY}: from its latent channels and scaling factor")
+    base: str | None = Field(None, description=BASE)
+    location: str = Field(description="Where it is, inside the data folder")
+
+
+class IpAdapterOut(BaseModel):
+    name: str = Field(description="The path of its weights inside the data folder's ipadapters/ (what an "
+                                  "IP-Adapter node's `adapter` takes)")
+    kind: str = Field("ip-adapter", description="ip-adapter")
+    size_bytes: int
+    family: str | None = Field(None, description=f"{FAMILY}: from the width of its image tokens")
+    base: str | None = Field(None, description=BASE)
+    location: str = Field(description="Where it is, inside the data folder")
+    image_encoder: bool = Field(description="Its image encoder (image_encoder/ beside the weights) is there; "
+                                            "without it the adapter cannot be used")
 
 
 class ModelAdd(BaseModel):
@@ -144,15 +176,25 @@ class ModelsController(Controller):
 
     @get("/loras", summary="LoRA files in the data folder's loras/, for the LoRA node", sync_to_thread=True)
     def list_loras(self, identity: IdentityDep, models: ModelsDep) -> Page[LoraOut]:
-        items = [LoraOut(**info.as_dict()) for info in LoraFiles(models.root.parent).list()]
+        items = [LoraOut(name=i.name, size_bytes=i.size_bytes, family=i.family, base=based(i.family),
+                         location=f"loras/{i.name}") for i in LoraFiles(models.root.parent).list()]
         return Page[LoraOut](items=items)
 
     @get("/vaes", summary="VAE folders in the data folder's models/, for a picture node's `vae`",
          sync_to_thread=True)
     def list_vaes(self, identity: IdentityDep, models: ModelsDep) -> Page[VaeOut]:
-        items = [VaeOut(name=v.name, vae_class=v.vae_class, latent_channels=v.latent_channels)
+        items = [VaeOut(name=v.name, vae_class=v.vae_class, latent_channels=v.latent_channels,
+                        size_bytes=v.size_bytes, family=v.family, base=based(v.family), location=f"models/{v.name}/")
                  for v in list_vaes(models.root)]
         return Page[VaeOut](items=items)
+
+    @get("/ipadapters", summary="IP-Adapters in the data folder's ipadapters/, for the IP-Adapter node",
+         sync_to_thread=True)
+    def list_ipadapters(self, identity: IdentityDep, models: ModelsDep) -> Page[IpAdapterOut]:
+        items = [IpAdapterOut(name=i.name, size_bytes=i.size_bytes, family=i.family, base=based(i.family),
+                              location=f"ipadapters/{i.name}", image_encoder=i.image_encoder)
+                 for i in IpAdapterFiles(models.root.parent).list()]
+        return Page[IpAdapterOut](items=items)
 
     @get("/catalog", summary="Recommended models, each with its state here (installed, downloading, …)",
          sync_to_thread=True)

@@ -9,6 +9,7 @@ is clean for the next one.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 import threading
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mediastudio.errors import TaskFailed
+from mediastudio.models.bases import lora_family_from_shapes, read_header
 
 SUFFIX = ".safetensors"
 MAX_NAME = 200
@@ -38,6 +40,7 @@ class LoraInfo:
     name: str  # the path under loras/, with '/'
     size_bytes: int
     base: str | None  # the base model its metadata names, if it names one
+    family: str | None = None  # its base family: from its metadata, else its shapes (models/bases.py)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -67,6 +70,16 @@ def family_of(metadata: dict[str, str]) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=512)
+def _families(path: str, _mtime_ns: int, _size: int) -> tuple[str | None, str | None]:
+    """(the family its metadata names, its family: that, else from its shapes), read once per version of the file
+    (planning asks on every check of a scene)."""
+    header = read_header(Path(path))
+    meta = header.get("__metadata__")
+    said = family_of({str(k): str(v) for k, v in meta.items()} if isinstance(meta, dict) else {})
+    return said, said or lora_family_from_shapes(header)
+
+
 def pipeline_family(pipeline_class: str) -> str | None:
     return next((family for word, family in PIPELINE_FAMILY if word in pipeline_class), None)
 
@@ -86,12 +99,13 @@ class LoraFiles:
                 continue
             real = self._inside(name)
             try:
-                base = family_of(read_metadata(real)) if real is not None else None
+                stat = real.stat() if real is not None else None
+                said, family = _families(str(real), stat.st_mtime_ns, stat.st_size) if stat else (None, None)
             except (OSError, ValueError):
                 continue
-            if real is None:
+            if real is None or stat is None:
                 continue
-            found.append(LoraInfo(name=name, size_bytes=real.stat().st_size, base=FAMILIES.get(base or "")))
+            found.append(LoraInfo(name=name, size_bytes=stat.st_size, base=FAMILIES.get(said or ""), family=family))
         return found
 
     def resolve(self, name: str) -> Path:

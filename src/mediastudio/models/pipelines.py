@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mediastudio.errors import NotFound, TaskFailed
+from mediastudio.models.ipadapters import IpAdapterFiles
 from mediastudio.models.loras import LoraFiles
 from mediastudio.models.registry import ModelRegistry
 from mediastudio.models.vaes import VaeInfo, find_vae
@@ -119,6 +120,11 @@ class PipelineCache:
     def loras(self) -> LoraFiles:
         """The LoRA files of the data folder (loras/)."""
         return LoraFiles(self.registry.root.parent)
+
+    @property
+    def ipadapters(self) -> IpAdapterFiles:
+        """The IP-Adapters of the data folder (ipadapters/)."""
+        return IpAdapterFiles(self.registry.root.parent)
 
     def vae(self, name: str) -> tuple[VaeInfo, Any]:
         """The VAE folder `name` of the data folder's models/, loaded on the device (TaskFailed: no such folder)."""

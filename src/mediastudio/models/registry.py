@@ -15,6 +15,7 @@ from typing import Any
 from litestar.di import NamedDependency
 
 from mediastudio.errors import BadRequest, Conflict, NotFound
+from mediastudio.models.bases import model_family
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 VIDEO_I2V = ("ImageToVideo", "Img2Vid", "StableVideoDiffusion", "I2VGen")
@@ -41,6 +42,7 @@ class ModelInfo:
     pipeline: str  # the diffusers class in model_index.json
     linked: bool  # added from a folder elsewhere (removing it leaves that folder alone)
     size_bytes: int  # 0 where it was not asked for (planning and loading a run need none: it walks the folder)
+    family: str | None = None  # the base family (models/bases.py), None where it cannot be told
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,6 +96,10 @@ class ModelRegistry:
         """Installed model name → its kind (text-to-image, inpaint, text-to-video, image-to-video, upscale)."""
         return {m.name: m.kind for m in self.list(sized=False)}
 
+    def families(self) -> dict[str, str | None]:
+        """Installed model name → its base family (models/bases.py; None where it cannot be told)."""
+        return {m.name: m.family for m in self.list(sized=False)}
+
     def _info(self, entry: Path, sized: bool = True) -> ModelInfo | None:
         try:
             index = read_index(entry)
@@ -101,7 +107,7 @@ class ModelRegistry:
             return None
         return ModelInfo(name=entry.name, path=str(entry.resolve()), kind=kind_of(index["_class_name"]),
                          pipeline=index["_class_name"], linked=entry.is_symlink(),
-                         size_bytes=_size(entry) if sized else 0)
+                         size_bytes=_size(entry) if sized else 0, family=model_family(index["_class_name"], entry))
 
     def get(self, name: str, sized: bool = True) -> ModelInfo:
         entry = self.root / name

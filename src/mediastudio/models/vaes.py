@@ -4,12 +4,14 @@ encode) with one instead of its model's own VAE, when its latent space fits the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from mediastudio.errors import TaskFailed
+from mediastudio.models.bases import vae_family
 from mediastudio.models.registry import NAME
 
 HINT = "Put a diffusers VAE folder (config.json and its weights) in the data folder's models/, or pick another."
@@ -22,6 +24,8 @@ class VaeInfo:
     vae_class: str
     latent_channels: int
     downscale: int  # pixels per latent, each way (2 ** (blocks - 1))
+    family: str | None = None  # the base family its config tells (models/bases.py), None where it cannot be told
+    size_bytes: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -39,7 +43,16 @@ def _read(folder: Path) -> VaeInfo | None:
     blocks = config.get("block_out_channels")
     return VaeInfo(name=folder.name, path=str(folder.resolve()), vae_class=name,
                    latent_channels=channels if isinstance(channels, int) else 4,
-                   downscale=2 ** (len(blocks) - 1) if isinstance(blocks, list) and blocks else 8)
+                   downscale=2 ** (len(blocks) - 1) if isinstance(blocks, list) and blocks else 8,
+                   family=vae_family(config), size_bytes=_files_size(folder))
+
+
+def _files_size(folder: Path) -> int:
+    total = 0
+    for path in folder.iterdir():
+        with contextlib.suppress(OSError):
+            total += path.stat().st_size if path.is_file() else 0
+    return total
 
 
 def list_vaes(models_root: Path) -> list[VaeInfo]:

@@ -41,6 +41,19 @@ def model_loras(value: Any) -> list[tuple[str, float]]:
             if isinstance(item, dict) and "file" in item and "weight" in item]
 
 
+def model_ip_adapter(value: Any) -> dict[str, Any] | None:
+    """The IP-Adapter an IP-Adapter node put on the model a `model` port carries ({"name", "scale", "image": the
+    reference picture's blob}), if one did."""
+    adapter = value.get("ip_adapter") if isinstance(value, dict) else None
+    return adapter if isinstance(adapter, dict) and {"name", "scale", "image"} <= adapter.keys() else None
+
+
+def model_value(value: Any) -> dict[str, Any]:
+    """What a `model` port carries, as the dict a LoRA or IP-Adapter node adds to ({"name", "loras", …})."""
+    return {**(value if isinstance(value, dict) else {}), "name": model_name(value),
+            "loras": [{"file": f, "weight": w} for f, w in model_loras(value)]}
+
+
 def call_pipeline(pipe: Any, args: dict[str, Any], facts: dict[str, Any] | None = None) -> Any:
     """Call a diffusers pipeline with the arguments it takes (video pipelines differ: Stable Video Diffusion has no
     prompt and guides with min/max_guidance_scale). What was left out is noted in `facts["unused"]`."""
@@ -66,6 +79,7 @@ class Diffusion(NodeType):
     model_kinds = IMAGE_MODELS
     live_previews: ClassVar[bool] = True  # latents in Stable Diffusion's space: shown while it runs
     takes_loras: ClassVar[bool] = False
+    takes_ip_adapter: ClassVar[bool] = False
     prompt_text: str = Field("", max_length=10_000, description="The prompt, when no prompt node is connected",
                              json_schema_extra={"x-widget": "prompt"})
     steps_: int = Field(20, ge=1, le=150, alias="steps",
@@ -109,6 +123,9 @@ class Diffusion(NodeType):
         if model_loras(inputs.get("model")) and not self.takes_loras:
             raise TaskFailed(f"'{self.title}' takes no LoRA.", code="lora_mismatch",
                              hint="Connect the Model node to it directly, without the LoRA node.")
+        if model_ip_adapter(inputs.get("model")) and not self.takes_ip_adapter:
+            raise TaskFailed(f"'{self.title}' takes no IP-Adapter.", code="ip_adapter_mismatch",
+                             hint="Connect the model to it without the IP-Adapter node.")
         name = ctx.models.resolve_name(model_name(inputs.get("model")))
         pipe = ctx.models.pipeline(name, pipe_kind)
         seed = int(inputs["seed"]) if "seed" in inputs else self.seed_value

@@ -21,6 +21,7 @@ MAX_PIXELS = 4096 * 4096
       description="A picture from a prompt at the base size, enlarged and refined by image-to-image: a large "
                   "picture with more detail than the model makes at that size directly.")
 class HiresFix(Guided):
+    takes_ip_adapter = False  # its refining pass would need the reference too
     inputs = {"prompt": PROMPT, "negative_prompt": NEGATIVE, "model": MODEL, "seed": SEED}
     outputs = {"image": "image", "base": "image"}
     width: int = Field(512, ge=64, le=2048, multiple_of=8, description=f"Base pass: {WIDTH[0].lower()}{WIDTH[1:]}")

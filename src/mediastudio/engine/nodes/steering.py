@@ -16,7 +16,8 @@ from typing import Any
 from pydantic import Field
 
 from mediastudio.engine.context import NodeContext
-from mediastudio.engine.nodes.diffusion_base import Diffusion, model_loras, model_name
+from mediastudio.engine.nodes.diffusion_base import Diffusion, model_ip_adapter, model_loras, model_value
+from mediastudio.engine.nodes.reference import reference_image
 from mediastudio.engine.registry import NodeType, Port, node
 from mediastudio.engine.sampling import (
     SAMPLER_HELP,
@@ -29,6 +30,7 @@ from mediastudio.engine.sampling import (
     make_scheduler,
 )
 from mediastudio.errors import TaskFailed
+from mediastudio.models.ipadapters import applied as ip_adapter_applied
 from mediastudio.models.loras import applied
 from mediastudio.models.vaes import check_fits
 
@@ -37,6 +39,8 @@ class Guided(Diffusion):
     """A picture node whose sampler, CLIP skip and VAE can be chosen, and which takes LoRAs."""
 
     takes_loras = True
+    takes_ip_adapter = True
+    fits_base = {"vae": "vaes"}  # planning checks the VAE's base against the model's (engine/fit.py)
     # x-labels: what the inspector shows for each value (the names other studios use)
     sampler: SamplerName = Field("default", description=SAMPLER_HELP, json_schema_extra={"x-labels": SAMPLER_LABELS})
     sigmas: SigmasName = Field("default", description=SIGMAS_HELP, json_schema_extra={"x-labels": SIGMAS_LABELS})
@@ -70,7 +74,8 @@ class Guided(Diffusion):
                 for each in pipes:
                     each.vae = module
                 ctx.facts["vae"] = self.vae
-            with applied(pipe, loras, name) as used:
+            adapter = model_ip_adapter(inputs.get("model"))
+            with applied(pipe, loras, name) as used, self._reference(pipe, adapter, args, ctx, name):
                 if used:
                     ctx.facts["loras"] = used
                 yield pipe, args, second
@@ -78,6 +83,21 @@ class Guided(Diffusion):
             for each, vae in zip(pipes, own_vaes, strict=True):
                 if each.vae is not vae:
                     each.vae = vae
+
+    @contextlib.contextmanager
+    def _reference(self, pipe: Any, adapter: dict[str, Any] | None, args: dict[str, Any], ctx: NodeContext,
+                   model: str) -> Iterator[None]:
+        """The IP-Adapter an IP-Adapter node put on the model loaded for the run, with its reference picture in
+        the call's arguments (unloaded afterwards: ipadapters.applied)."""
+        if adapter is None:
+            yield
+            return
+        info = ctx.models.ipadapters.find(str(adapter["name"]))
+        scale = float(adapter["scale"])
+        with ip_adapter_applied(pipe, info, scale, model):
+            args["ip_adapter_image"] = reference_image(ctx, str(adapter["image"]))
+            ctx.facts["ip_adapter"] = {"name": info.name, "scale": scale, "image": adapter["image"]}
+            yield
 
     def _clip_skip(self, pipe: Any, args: dict[str, Any], ctx: NodeContext) -> None:
         if self.clip_skip == 1:
@@ -122,6 +142,7 @@ class Lora(NodeType):
     outputs = {"model": "model"}
     lora: str = Field("", max_length=200, json_schema_extra={"x-options": "loras"},
                       description="The LoRA file: its path inside the data folder's loras/ (e.g. 'style.safetensors')")
+    fits_base = {"lora": "loras"}  # planning checks its base against the model's (engine/fit.py)
     weight: float = Field(1.0, ge=-4.0, le=4.0,
                           description="How strongly it applies: 1 as trained, 0 not at all, below 0 against it")
 
@@ -130,6 +151,5 @@ class Lora(NodeType):
             raise TaskFailed("No LoRA file chosen.", code="missing_input",
                              hint="Pick a file of the data folder's loras/ in the inspector.")
         ctx.models.loras.resolve(self.lora)  # refused here already when it names no file inside loras/
-        value = inputs.get("model")
-        loras = [{"file": f, "weight": w} for f, w in model_loras(value)]
-        return {"model": {"name": model_name(value), "loras": [*loras, {"file": self.lora, "weight": self.weight}]}}
+        value = model_value(inputs.get("model"))  # with what other nodes put on it (an IP-Adapter)
+        return {"model": {**value, "loras": [*value["loras"], {"file": self.lora, "weight": self.weight}]}}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bytesOfText, kindText, settingsText, sizeText } from './wording';
+import { baseText, bytesOfText, familiesFit, kindText, settingsText, sizeText } from './wording';
 
 describe('model wording', () => {
 	it('sizes in decimal units, as downloads are sized', () => {
@@ -22,5 +22,14 @@ describe('model wording', () => {
 	it('names kinds for people', () => {
 		expect(kindText('image-to-video')).toBe('Video from a picture');
 		expect(kindText('something-new')).toBe('something-new');
+	});
+
+	it('says a base family, and which go together', () => {
+		expect(baseText('Stable Diffusion XL')).toBe('Stable Diffusion XL');
+		expect(baseText(null)).toBe('Unknown base');
+		expect(familiesFit('sd_v1', 'sd_v')).toBe(true);
+		expect(familiesFit('sdxl', null)).toBe(true);
+		expect(familiesFit('sdxl', 'sd_v1')).toBe(false);
+		expect(familiesFit('sd_v1', 'sd_v2')).toBe(false);
 	});
 });

@@ -31,3 +31,15 @@ const KIND: Record<string, string> = {
 export function kindText(kind: string): string {
 	return KIND[kind] ?? kind;
 }
+
+/** A base family in words ("Unknown base" when its files do not tell). */
+export function baseText(base: string | null | undefined): string {
+	return base ?? 'Unknown base';
+}
+
+/** Whether things of these base families go together: the same, or 1.x/2.x untold with either; unknown fits all
+ * (the server's models/bases.py `fits`). */
+export function familiesFit(one: string | null | undefined, other: string | null | undefined): boolean {
+	if (!one || !other) return true;
+	return one.startsWith(other) || other.startsWith(one);
+}
