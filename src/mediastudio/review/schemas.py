@@ -30,6 +30,8 @@ class TakeOut(BaseModel):
     created_by: str
     created_at: UtcDatetime
     picked: bool = Field(description="The shot's picked take")
+    preview_url: str = Field(description="A WebP preview (?size=256 or 1024)")
+    content_url: str
 
 
 class ShotCard(BaseModel):
