@@ -4,6 +4,7 @@ sets its status; B's board shows the new cover and status without a reload. B mo
 
 from __future__ import annotations
 
+import re
 import time
 
 from browser_support import ConsoleLog, csrf_headers, join_project, screenshot, skip_tour
@@ -114,6 +115,18 @@ def test_a_pick_and_a_status_change_reach_the_other_board_live(browser: Browser,
         expect(b_page.get_by_test_id("board-announcement")).to_have_text("Moved Wide to place 1 of 2 in Scene 1.")
         expect(cards.first).to_have_attribute("data-node", "wide")
         expect(page.locator('[data-testid="shot-card"][data-node="wide"]').get_by_test_id("card-handle")).to_be_visible()
+
+        # A drags 'Hero' back before 'Wide' with the mouse; B's board follows.
+        handle = page.locator('[data-testid="shot-card"][data-node="hero"]').get_by_test_id("card-handle")
+        grip, target = handle.bounding_box(), page.locator('[data-testid="shot-card"][data-node="wide"]').bounding_box()
+        assert grip is not None and target is not None
+        page.mouse.move(grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(target["x"] + target["width"] / 2, target["y"] + target["height"] / 3, steps=8)
+        expect(page.locator('[data-testid="shot-card"][data-node="wide"]')).to_have_class(re.compile("ring-accent"))
+        page.mouse.up()
+        expect(b_page.get_by_test_id("shot-card").first).to_have_attribute("data-node", "hero")
+        expect(cards.first).to_have_attribute("data-node", "hero")
 
         # Screenshots at three sizes (B's board, A looking at the Hero card).
         hero.hover()
