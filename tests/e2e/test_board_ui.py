@@ -128,12 +128,25 @@ def test_a_pick_and_a_status_change_reach_the_other_board_live(browser: Browser,
         expect(b_page.get_by_test_id("shot-card").first).to_have_attribute("data-node", "hero")
         expect(cards.first).to_have_attribute("data-node", "hero")
 
-        # Screenshots at three sizes (B's board, A looking at the Hero card).
+        # Screenshots at three sizes (B's board, A looking at the Hero card: B sees who).
         hero.hover()
+        expect(b_hero.get_by_test_id("presence-dot")).to_have_count(1)
         for size, name in ((DESKTOP, "desktop"), (TABLET, "tablet"), (PHONE, "phone")):
             b_page.set_viewport_size(size)
             expect(b_page.get_by_test_id("board-view")).to_be_visible()
             expect(b_page.get_by_test_id("shot-card")).to_have_count(2)
             screenshot(b_page, f"board-{name}")
+
+        # A opens the shot's graph from its card; the inspector of the shot node has its take strip.
+        hero.get_by_test_id("card-title").click()
+        expect(page.get_by_role("tab", name="Scene View")).to_have_attribute("aria-selected", "true")
+        page.locator('.svelte-flow__node[data-id="hero"]').click()
+        strip = page.get_by_test_id("inspector-takes")
+        expect(strip.get_by_test_id("take")).to_have_count(2)
+        expect(strip.locator(f'[data-testid="take"][data-asset="{first}"]')).to_have_attribute("data-picked", "true")
+        strip.locator(f'[data-testid="take"][data-asset="{newest}"]').get_by_test_id("pick-take").click()
+        expect(strip.locator(f'[data-testid="take"][data-asset="{newest}"]')).to_have_attribute("data-picked", "true")
+        screenshot(page, "board-inspector-takes-desktop")
+        expect(b_hero.get_by_test_id("card-cover-image")).to_have_attribute("data-asset", newest)
     finally:
         b_context.close()
