@@ -93,6 +93,7 @@ def test_pick_and_status_are_shared_edits_in_the_history_and_reach_the_inbox(ser
     assert _card(ana, project_id)["cover"]["asset_id"] == oldest["asset_id"]
     history = ana.get(f"/api/v1/projects/{project_id}/history").json()["items"]
     assert history[0]["message"] == f"Picked '{oldest['name']}' for the shot 'Shot'"
+    assert history[0]["author"]["id"] == team["bob_id"] and history[0]["kind"] == "edit"
     graph = ana.get(f"/api/v1/projects/{project_id}/scenes/{scene_id}").json()["graph"]
     assert graph["nodes"]["shot"]["review"]["take"] == oldest["asset_id"]
 
