@@ -59,9 +59,10 @@ def shots_in_order(graph: Graph) -> list[tuple[str, GraphNode]]:
 
 def take_out(take: Take, asset: Asset, picked: str | None) -> TakeOut:
     base = f"/api/v1/projects/{asset.project_id}/assets/{asset.id}"
-    return TakeOut(preview_url=f"{base}/preview", content_url=f"{base}/content", asset_id=asset.id, name=asset.name, number=take.number, seed=take.seed, model=take.model,
+    return TakeOut(asset_id=asset.id, name=asset.name, number=take.number, seed=take.seed, model=take.model,
                    mime=asset.mime, width=asset.width, height=asset.height, duration=asset.duration,
-                   created_by=asset.created_by, created_at=asset.created_at, picked=asset.id == picked)
+                   created_by=asset.created_by, created_at=asset.created_at, picked=asset.id == picked,
+                   preview_url=f"{base}/preview", content_url=f"{base}/content")
 
 
 def people_of(db: Session, graphs: list[Graph]) -> dict[str, User]:
