@@ -77,6 +77,9 @@ def test_a_pick_and_a_status_change_reach_the_other_board_live(browser: Browser,
     takes = desktop.request.get(
         f"{studio_url}/api/v1/projects/{project['id']}/scenes/{scene['id']}/shots/hero/takes").json()["items"]
     first, newest = takes[-1]["asset_id"], takes[0]["asset_id"]
+    second = desktop.request.post(f"{studio_url}/api/v1/projects/{project['id']}/scenes", data={"name": "Harbour"},
+                                  headers=headers)
+    assert second.status == 201, second.text()
 
     _, b_context, _ = join_project(browser, desktop, studio_url, workspace["id"], project["id"], "editor", "bo")
     try:
@@ -115,6 +118,14 @@ def test_a_pick_and_a_status_change_reach_the_other_board_live(browser: Browser,
         expect(b_page.get_by_test_id("board-announcement")).to_have_text("Moved Wide to place 1 of 2 in Scene 1.")
         expect(cards.first).to_have_attribute("data-node", "wide")
         expect(page.locator('[data-testid="shot-card"][data-node="wide"]').get_by_test_id("card-handle")).to_be_visible()
+
+        # B moves the scene 'Harbour' (no shots yet) above 'Scene 1' with the keyboard; A's rows follow.
+        rows = page.get_by_test_id("board-scene")
+        expect(rows).to_have_count(2)
+        expect(rows.nth(1)).to_contain_text("No shots in this scene.")
+        b_page.get_by_test_id("board-scene").nth(1).get_by_test_id("scene-handle").press("Alt+ArrowUp")
+        expect(b_page.get_by_test_id("board-announcement")).to_have_text("Moved the scene Harbour to place 1 of 2.")
+        expect(rows.first).to_contain_text("Harbour")
 
         # A drags 'Hero' back before 'Wide' with the mouse; B's board follows.
         handle = page.locator('[data-testid="shot-card"][data-node="hero"]').get_by_test_id("card-handle")
