@@ -118,8 +118,8 @@ def test_pick_and_status_are_shared_edits_in_the_history_and_reach_the_inbox(ser
     refused = vic.patch(shot, json={"status": "approved"})
     assert refused.status_code == 403 and "viewer" in refused.json()["detail"]
     foreign = bob.patch(shot, json={"take": "as_nothing"})
-    assert foreign.status_code == 400 and "not a take of this shot" in foreign.json()["detail"]
-    assert bob.patch(shot, json={}).status_code == 400
+    assert foreign.status_code == 422 and "not a take of this shot" in foreign.json()["detail"]
+    assert bob.patch(shot, json={}).status_code == 422
     assert bob.patch(f"{shot}-gone", json={"status": "todo"}).status_code == 404
     not_shot = bob.patch(f"/api/v1/projects/{project_id}/scenes/{scene_id}/shots/generate", json={"status": "todo"})
     assert not_shot.status_code == 422 and "not a shot" in not_shot.json()["detail"]
@@ -143,5 +143,5 @@ def test_shots_are_reordered_on_the_board(server: RunningServer, ana: ApiClient)
     assert ana.get(f"/api/v1/projects/{project_id}/history").json()["items"][0]["message"].startswith(
         "Reordered the shots on the board")
     short = team["bob"].put(url, json={"shots": ["wide"]})
-    assert short.status_code == 400 and "every shot" in short.json()["detail"]
+    assert short.status_code == 422 and "every shot" in short.json()["detail"]
     assert team["vic"].put(url, json={"shots": ["shot", "wide"]}).status_code == 403

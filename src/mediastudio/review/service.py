@@ -15,7 +15,7 @@ from mediastudio.comments.inbox import notify_status
 from mediastudio.common import utcnow
 from mediastudio.db import Database
 from mediastudio.engine.takes import Take, index_missing, takes_of
-from mediastudio.errors import BadRequest, NotFound, Unprocessable
+from mediastudio.errors import NotFound, Unprocessable
 from mediastudio.events.emit import emit
 from mediastudio.graph import Graph, GraphNode
 from mediastudio.projects import content, scenes
@@ -100,22 +100,23 @@ def _check_take(db: Session, project_id: str, scene_id: str, node_id: str, asset
     row = db.exec(select(Take, Asset).join(Asset, col(Asset.id) == col(Take.asset_id)).where(
         col(Take.asset_id) == asset_id, col(Take.project_id) == project_id)).first()
     if row is None or row[0].scene_id != scene_id or row[0].node_id != node_id:
-        raise BadRequest(f"'{asset_id}' is not a take of this shot.", field="take",
+        raise Unprocessable(f"'{asset_id}' is not a take of this shot.", field="take",
                          hint="Pick one of the shot's takes (GET …/takes lists them).")
     if row[1].trashed_at is not None:
-        raise BadRequest(f"'{row[1].name}' is in the trash.", field="take", hint="Restore it first, or pick another.")
+        raise Unprocessable(f"'{row[1].name}' is in the trash.", field="take",
+                            hint="Restore it first, or pick another.")
     return row[1]
 
 
 async def change_shot(database: Database, settings: Settings, live: LiveScenes, user: User, project_id: str,
                       scene_id: str, node_id: str, patch: ShotPatch) -> ShotCard:
-    """Set a shot's status and/or its picked take."""
-    if patch.status is None and patch.take is None and not patch.unpick:
-        raise BadRequest("Say what to change: a status, a take to pick, or unpick.", field="status")
-    if patch.take is not None and patch.unpick:
-        raise BadRequest("Pick a take or unpick, not both.", field="unpick")
+    """Set a shot's status and/or its picked take (the caller's rights and the ids first: a 404 says no more)."""
     project, graph = await _graph(database, settings, live, user, project_id, scene_id)
     node = _shot(graph, scene_id, node_id)
+    if patch.status is None and patch.take is None and not patch.unpick:
+        raise Unprocessable("Say what to change: a status, a take to pick, or unpick.", field="status")
+    if patch.take is not None and patch.unpick:
+        raise Unprocessable("Pick a take or unpick, not both.", field="unpick")
     now, fields, said = utcnow().isoformat(), dict[str, Any](), list[str]()
     if patch.take is not None:
         def check() -> Asset:
@@ -164,7 +165,7 @@ async def reorder(database: Database, settings: Settings, live: LiveScenes, user
     project, graph = await _graph(database, settings, live, user, project_id, scene_id)
     shots = [node_id for node_id, _ in shots_in_order(graph)]
     if len(set(order)) != len(order) or set(order) != set(shots):
-        raise BadRequest("Send every shot of the scene once, in the new order.", field="shots",
+        raise Unprocessable("Send every shot of the scene once, in the new order.", field="shots",
                          hint="The board may be out of date: reload it.")
     changes = {node_id: {"order": float(place)} for place, node_id in enumerate(order, start=1)
                if (graph.nodes[node_id].review is None or graph.nodes[node_id].review.order != place)}  # type: ignore[union-attr]
