@@ -1,7 +1,8 @@
 /**
  * The open project's review board (docs/review.md): loaded when the Board view opens and, while it is on show,
  * again whenever a shot changes (`shot.changed`: a status, a pick, an order), a take is made or trashed
- * (`asset.created`, `asset.updated`) or the project changes (`project.changed`: scenes added, renamed, moved).
+ * (`asset.created`, `asset.updated`) or the project changes (`project.changed`: scenes added, renamed, moved;
+ * `project.activity`: a canvas edit written to its scene, e.g. a shot added or renamed).
  */
 import { changeShot, fetchBoard, moved, reorderShots, type Board, type ShotCard, type ShotPatch } from '$lib/api/board';
 import type { Problem } from '$lib/api/problem';
@@ -23,7 +24,7 @@ class BoardStore {
 	#ticket = 0;
 
 	constructor() {
-		for (const type of ['shot.changed', 'asset.created', 'asset.updated', 'project.changed'] as const) {
+		for (const type of ['shot.changed', 'asset.created', 'asset.updated', 'project.changed', 'project.activity'] as const) {
 			events.on(type, (event) => {
 				if (event.project_id !== this.projectId || !this.visible) return;
 				clearTimeout(this.#timer);
