@@ -65,6 +65,7 @@ from mediastudio.projects.scenes_controller import ScenesController
 from mediastudio.projects.sweeper import commit_pending_changes, recover_projects
 from mediastudio.quotas.controller import QuotasController
 from mediastudio.quotas.service import seed as seed_quotas
+from mediastudio.review.controller import BoardController
 from mediastudio.samples.controller import SamplesController
 from mediastudio.samples.service import copy_all_for_guest
 from mediastudio.settings import Settings
@@ -258,6 +259,7 @@ def create_app(settings: Settings) -> Litestar:
                         EngineController, ModelsController, QuotasController, AuditController, ServerController,
                         WorkflowsController, AccountPrivacyController, PeoplePrivacyController, RetentionController,
                         CommentsController, InboxController,
+                        BoardController,
                         scene_sync, project_presence, events, my_usage, my_quotas, metrics_page,
                         *docs_routes(), unknown_api_path, serve_ui],
         dependencies={

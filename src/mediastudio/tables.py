@@ -15,6 +15,7 @@ import mediastudio.auth.tables
 import mediastudio.collab.activity
 import mediastudio.comments.tables
 import mediastudio.engine.cache
+import mediastudio.engine.takes
 import mediastudio.media.tables
 import mediastudio.privacy.tables
 import mediastudio.projects.tables

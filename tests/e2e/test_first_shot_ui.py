@@ -110,7 +110,7 @@ def test_a_new_administrator_makes_a_first_shot_within_two_minutes(
 
     # Run; the take lands in the Asset Browser, and opens in the Asset View with its provenance.
     page.get_by_test_id("run-scene").click()
-    take = page.get_by_test_id("asset-item").filter(has_text=re.compile(r"seed \d+ · #1\.png"))
+    take = page.get_by_test_id("asset-item").filter(has_text=re.compile(r"seed \d+ · [^#]+ · #1\.png"))
     expect(take).to_have_count(1, timeout=RUN_TIMEOUT_MS)
     lap("run")
     take.get_by_test_id("asset-open").dblclick()

@@ -129,7 +129,7 @@ def _open(page: Page, url: str, project_id: str, scene_id: str | None = None) ->
 
 
 # A picture a shot named "Hero shot" saved: its name adds the seed and the take.
-TAKE = re.compile(r"Hero shot · seed \d+ · #\d+\.png")
+TAKE = re.compile(r"Hero shot · seed \d+(?: · [^#]+)? · #\d+\.png")
 
 
 def _node(page: Page, node_id: str) -> Locator:
@@ -481,7 +481,7 @@ def test_run_times_three_queues_a_batch_with_stepping_seeds(
     assert seeds == [40, 41, 42]
     expect(rows.and_(page.locator('[data-status="succeeded"]'))).to_have_count(3, timeout=RUN_TIMEOUT_MS)
     for take, seed in enumerate(seeds, start=1):  # all three, live, each named by its seed and take
-        named = f"Hero shot · seed {seed} · #{take}.png"
+        named = f"Hero shot · seed {seed} · tiny-sd · #{take}.png"
         expect(page.get_by_test_id("asset-item").filter(has_text=named)).to_have_count(1)
     # One toast for the batch, once its last run is done.
     expect(page.get_by_test_id("toast").filter(has_text="Run 'Hero shot' ×3 finished")).to_contain_text("3 assets")

@@ -204,7 +204,7 @@ def test_a_guest_opens_the_text_to_image_sample_and_runs_the_shot_again(browser:
 
     page.get_by_test_id("tab-scene").click()  # back from the Asset View to the graph
     page.get_by_test_id("run-scene").click()
-    new_take = page.get_by_test_id("asset-item").filter(has_text=re.compile(r"Hero shot · seed \d+ · #4\.png"))
+    new_take = page.get_by_test_id("asset-item").filter(has_text=re.compile(r"Hero shot · seed \d+ · [^#]+ · #4\.png"))
     expect(new_take).to_have_count(1, timeout=RUN_TIMEOUT_MS)
     new_take.get_by_test_id("asset-open").dblclick()
     view = page.get_by_test_id("asset-view")

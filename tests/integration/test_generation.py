@@ -129,7 +129,8 @@ def test_text_to_image_makes_an_asset_with_provenance_and_reruns_from_cache(serv
     assert "live" not in first["detail"]["nodes"]["generate"]  # the finished picture replaced the live one
     (asset_id,) = first["result"]["assets"]
     asset = admin.get(f"/api/v1/projects/{project_id}/assets/{asset_id}").json()
-    assert asset["category"] == "generated" and asset["name"] == "Hero · seed 7 · #1.png" and asset["width"] == 64
+    assert asset["category"] == "generated" and asset["width"] == 64
+    assert asset["name"] == "Hero · seed 7 · tiny-sd · #1.png"  # the shot, seed, model and take
     provenance = asset["provenance"]
     assert provenance["seed"] == 7 and provenance["model"] == "tiny-sd" and provenance["task_id"] == first["id"]
     assert provenance["node_id"] == "shot" and provenance["generator_node"] == "generate"
@@ -138,7 +139,7 @@ def test_text_to_image_makes_an_asset_with_provenance_and_reruns_from_cache(serv
     # The new asset joins the project's pending commit right after the result is announced (by a follow-up
     # thread, so the GPU lane does not wait): the history shows it.
     wait_until(lambda: admin.get(f"/api/v1/projects/{project_id}/history").json()["items"],
-               until=lambda history: history[0]["message"] == "Generated 'Hero · seed 7 · #1.png'",
+               until=lambda history: history[0]["message"] == "Generated 'Hero · seed 7 · tiny-sd · #1.png'",
                message="the commit of the new asset")
     preview = admin.get(f"/api/v1/projects/{project_id}/assets/{asset_id}/preview")
     assert preview.status_code == 200 and preview.headers["content-type"] == "image/webp"
@@ -276,14 +277,15 @@ def test_every_take_of_a_shot_has_a_name_of_its_own(server: RunningServer, admin
     done = [wait(admin, t["id"]) for t in queued.json()["items"]]
     names = [admin.get(f"/api/v1/projects/{project_id}/assets/{t['result']['assets'][0]}").json()["name"]
              for t in done]
-    assert names == ["Hero · seed 40 · #1.png", "Hero · seed 41 · #2.png", "Hero · seed 42 · #3.png"]
-    # The same seed again (a regeneration) is another take, not another 'Hero · seed 40 · #1.png'.
+    assert names == ["Hero · seed 40 · tiny-sd · #1.png", "Hero · seed 41 · tiny-sd · #2.png",
+                     "Hero · seed 42 · tiny-sd · #3.png"]
+    # The same seed again (a regeneration) is another take, not another 'Hero · seed 40 · tiny-sd · #1.png'.
     first = done[0]["result"]["assets"][0]
     again = admin.post(f"/api/v1/projects/{project_id}/assets/{first}/regenerate", json={"new_seed": False})
     assert again.status_code == 201, again.text
     redone = wait(admin, again.json()["id"])
     name = admin.get(f"/api/v1/projects/{project_id}/assets/{redone['result']['assets'][0]}").json()["name"]
-    assert name == "Hero · seed 40 · #4.png"
+    assert name == "Hero · seed 40 · tiny-sd · #4.png"
     listed = admin.get(f"/api/v1/projects/{project_id}/assets").json()["items"]
     assert len({a["name"] for a in listed}) == len(listed) == 4
 

@@ -26,6 +26,7 @@ from mediastudio.comments.events import (
 )
 from mediastudio.media.events import AssetCreated, AssetUpdated
 from mediastudio.projects.events import ProjectActivity, ProjectChanged
+from mediastudio.review.events import ShotChanged
 from mediastudio.tasks.events import (
     Hello,
     QueueChanged,
@@ -41,7 +42,8 @@ from mediastudio.tasks.events import (
 StudioEvent = Annotated[
     Hello | TaskQueued | TaskStarted | TaskProgress | TaskSucceeded | TaskFailed | TaskCancelled
     | QueueChanged | QueuePaused | ProjectChanged | ProjectActivity | AssetCreated | AssetUpdated
-    | CommentCreated | CommentUpdated | CommentDeleted | CommentResolved | CommentReopened | NotificationCreated,
+    | CommentCreated | CommentUpdated | CommentDeleted | CommentResolved | CommentReopened | NotificationCreated
+    | ShotChanged,
     Field(discriminator="type"),
 ]
 STUDIO_EVENT: TypeAdapter[Any] = TypeAdapter(StudioEvent)

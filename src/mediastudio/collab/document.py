@@ -1,7 +1,8 @@
 """A scene graph as a Yjs document, and back.
 
 Y data model: `meta` {schema, epoch}; `nodes`: id → Map {type, title, position: Map {x, y},
-params: Map (text as Text), bypass, color, collapsed, group}; `edges`: "src:handle->dst:handle" → Map {source,
+params: Map (text as Text), bypass, color, collapsed, group, review: Map {status, status_by, status_at, take,
+take_by, take_at, order} (a shot's review state, review/)}; `edges`: "src:handle->dst:handle" → Map {source,
 source_handle, target, target_handle, via?}; `groups`: id → Map {title, bounds: Map {x, y, width, height}, color,
 bypass} (a node joins a group by naming it in `group`). Entries are changed in place (never re-set) so
 concurrent edits of different fields of one node both survive, and text merges character by character.
@@ -13,7 +14,7 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map, Text
 
-from mediastudio.graph import EDGE_ENDS, Graph, GraphGroup, GraphNode, Position
+from mediastudio.graph import EDGE_ENDS, Graph, GraphGroup, GraphNode, Position, ShotReview
 
 SceneDoc = Doc[Map[Any]]  # every root (meta, nodes, edges, groups) is a Map
 
@@ -21,7 +22,7 @@ SCHEMA = 1
 NODE_SCALARS = ("type", "title", "bypass", "color", "collapsed", "group")
 # Scalars a node need not hold: left unset while at these values (documents of older studios stay as they are).
 OPTIONAL_SCALARS: dict[str, Any] = {"color": None, "collapsed": None, "group": None}
-NODE_FIELDS = (*NODE_SCALARS, "position", "params")
+NODE_FIELDS = (*NODE_SCALARS, "position", "params", "review")
 GROUP_SCALARS = ("title", "color", "bypass")
 BOUNDS = ("x", "y", "width", "height")
 
@@ -53,6 +54,47 @@ def _node_fields(node: Map) -> dict[str, Any]:
     """What the model reads of a node (position and params only as maps, as a browser reads them)."""
     return {key: _plain(node[key]) for key in NODE_FIELDS
             if key in node and (key in NODE_SCALARS or isinstance(node[key], Map))}
+
+
+def _fill_review(target: Map, review: ShotReview | None) -> None:
+    """A node's review as a map of scalars changed in place (a status set and a take picked at once both
+    survive); unset fields are removed, and so is the map when the node has no review."""
+    if review is None:
+        if "review" in target:
+            del target["review"]
+        return
+    if not isinstance(target.get("review"), Map):
+        target["review"] = Map()
+    inner, wanted = target["review"], review.model_dump()
+    for key in [k for k in list(inner.keys()) if k not in wanted]:
+        del inner[key]
+    for key, value in wanted.items():
+        value = float(value) if key == "order" else value
+        if inner.get(key) != value or key not in inner:
+            inner[key] = value
+
+
+def patch_reviews(doc: SceneDoc, changes: dict[str, dict[str, Any]]) -> list[str]:
+    """Set fields of nodes' review states (node id → {field: value}; None unsets a field), in one transaction:
+    only the fields named change, so two people changing different fields of a shot at once both count.
+    Answers the node ids that are not in the document (nothing is changed then)."""
+    nodes = doc.get("nodes", type=Map)
+    missing = [node_id for node_id in changes if not isinstance(nodes.get(node_id), Map)]
+    if missing:
+        return missing
+    with doc.transaction():
+        for node_id, fields in changes.items():
+            node = nodes[node_id]
+            if not isinstance(node.get("review"), Map):
+                node["review"] = Map()
+            inner = node["review"]
+            for key, value in fields.items():
+                if value is None:
+                    if key in inner:
+                        del inner[key]
+                elif inner.get(key) != value or key not in inner:
+                    inner[key] = float(value) if key == "order" else value
+    return []
 
 
 def _edge_fields(edge: Map) -> dict[str, Any]:
@@ -158,6 +200,7 @@ def _fill_node(target: Map, node: GraphNode) -> None:
     if not isinstance(target.get("params"), Map):
         target["params"] = Map()
     _update_params(target["params"], node.params)
+    _fill_review(target, node.review)
 
 
 def _fill_via(target: Map, via: Position | None) -> None:

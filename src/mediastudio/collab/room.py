@@ -377,12 +377,18 @@ class Room:
 
     async def apply_graph(self, graph: Graph, user_id: str) -> None:
         """A REST edit: the same path as a browser's (check, log, apply, relay)."""
+        await self.apply_edit(lambda scratch: apply_graph(scratch, graph), user_id)
+
+    async def apply_edit(self, edit: Callable[[SceneDoc], Any], user_id: str) -> Any:
+        """A server-side edit of the document (made on a copy, then the same path as a browser's update);
+        answers what `edit` answered."""
         scratch: SceneDoc = Doc()
         scratch.apply_update(self.doc.get_update())
         before = scratch.get_state()
-        apply_graph(scratch, graph)
+        answer = edit(scratch)
         update = scratch.get_update(before)
         await self.apply(update, user_id)
+        return answer
 
     async def _on_awareness(self, member: Member, message: bytes) -> None:
         if len(message) > MAX_AWARENESS_BYTES:

@@ -162,6 +162,20 @@ class Rooms(LiveScenes):
             await self._close_if_empty(live)
         return live.room.graph()
 
+    async def patch_reviews(self, project: Project, scene_id: str, changes: dict[str, dict[str, Any]], user_id: str,
+                            message: str) -> Graph:
+        from mediastudio.collab.document import patch_reviews
+
+        live = await self.open(project, scene_id)
+        missing = await live.room.apply_edit(lambda scratch: patch_reviews(scratch, changes), user_id)
+        if missing:
+            raise NotFound(f"The scene has no node '{missing[0]}' any more.", hint="Reload the board.")
+        self._touched(live)
+        await self._flush(live, commit=True, message=message)  # a review edit is a version of its own
+        if not live.room.members:
+            await self._close_if_empty(live)
+        return live.room.graph()
+
     async def reload_from_files(self, project_id: str) -> None:
         """After a history restore: bring live rooms of the project to what the files now say."""
         for (pid, scene_id), live in list(self.live.items()):

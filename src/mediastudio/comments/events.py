@@ -64,6 +64,6 @@ class NotificationCreated(AddressedEvent):
     type: Literal["notification.created"] = "notification.created"
     version: Literal[1] = 1
     notification_id: str
-    kind: Literal["mention", "reply", "run"]
+    kind: Literal["mention", "reply", "run", "status"]
     project_id: str | None = Field(description="The project it concerns (null: none)")
     unread: int = Field(description="How many unread lines the inbox now has")

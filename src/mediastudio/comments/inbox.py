@@ -1,4 +1,5 @@
-"""Each person's inbox: mentions, replies to their threads, and their finished runs. A line is written in the
+"""Each person's inbox: mentions, replies to their threads, their finished runs and status changes of their
+shots (review/). A line is written in the
 transaction of the change that made it and announced to its person alone (`notification.created`); a line
 about a project its person can no longer open is not shown."""
 
@@ -58,6 +59,16 @@ def notify_comment(db: Session, project: Project, thread: Thread, comment: Comme
             told.add(user_id)
     if reply and not mentions_only and thread.created_by not in told and thread.created_by in members:
         add(db, thread.created_by, project.workspace_id, kind="reply", **where)
+
+
+def notify_status(db: Session, project: Project, scene_id: str, node_id: str, people: set[str], by: str,
+                  text: str) -> None:
+    """A shot's status changed: a line for each of `people` (those whose shot it is) still a member of the
+    project's workspace, never for who changed it. The line opens the shot's node."""
+    members = set(db.exec(select(Membership.user_id).where(Membership.workspace_id == project.workspace_id)).all())
+    for user_id in sorted((people & members) - {by}):
+        add(db, user_id, project.workspace_id, kind="status", project_id=project.id, target_kind="node",
+            target_id=node_id, scene_id=scene_id, by=by, text=excerpt(text))
 
 
 def read_thread(db: Session, user: User, project_id: str, thread_id: str) -> None:

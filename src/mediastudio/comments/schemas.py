@@ -102,7 +102,7 @@ class CommentsSummary(BaseModel):
 
 class NotificationOut(BaseModel):
     id: str
-    kind: Literal["mention", "reply", "run"]
+    kind: Literal["mention", "reply", "run", "status"]
     project_id: str | None
     thread_id: str | None
     comment_id: str | None

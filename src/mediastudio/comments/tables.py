@@ -28,7 +28,7 @@ class Notification(SQLModel, table=True):
 
     id: str = Field(primary_key=True)
     user_id: str = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
-    kind: str  # mention, reply, run
+    kind: str  # mention, reply, run, status (a shot of theirs: review/)
     project_id: str | None = Field(default=None, foreign_key="projects.id", ondelete="CASCADE")
     thread_id: str | None = None
     comment_id: str | None = None

@@ -12,6 +12,7 @@ from mediastudio.auth.tables import User
 from mediastudio.engine.executor import Execution
 from mediastudio.engine.graph import GraphInvalid
 from mediastudio.engine.service import Engine
+from mediastudio.engine.takes import record_takes
 from mediastudio.errors import TaskFailed
 from mediastudio.graph import Graph
 from mediastudio.media.assets import NewAssets, asset_file, clean_filename, prepare_assets
@@ -104,14 +105,15 @@ def _commit(ctx: TaskContext, message: str, asset_ids: list[str]) -> None:
 
 
 def numbered(db: Session, project_id: str, shot: str, name: str) -> str:
-    """`name` (made by shot `shot`) with the shot's next take in the project: 'Hero · seed 7.png' becomes
-    'Hero · seed 7 · #3.png' when two takes of 'Hero' exist (trashed ones count: a take is never given twice)."""
+    """`name` (made by shot `shot`) with the shot's next take in the project: 'Hero · seed 7 · sd-tiny.png'
+    becomes 'Hero · seed 7 · sd-tiny · #3.png' when two takes of 'Hero' exist, whatever their seeds and models
+    (trashed ones count: a take is never given twice)."""
     stem, dot, extension = name.rpartition(".")
     stem, extension = (stem, dot + extension) if stem else (name, "")
     prefix = shot.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     names = db.exec(select(Asset.name).where(col(Asset.project_id) == project_id,
                                              col(Asset.name).like(f"{prefix} · %", escape="\\"))).all()
-    take = re.compile(re.escape(shot) + r"(?: · seed \d+)? · #(\d+)\.[^.]+")
+    take = re.compile(re.escape(shot) + r"(?: · seed \d+)?(?: · [^#]+)? · #(\d+)\.[^.]+")
     takes = [int(m.group(1)) for n in names if (m := take.fullmatch(n))]
     return f"{stem} · #{max(takes, default=0) + 1}{extension}"
 
@@ -133,6 +135,7 @@ class _Results:
 
     def rows(self, db: Session) -> None:
         self.new.announce(db, self.new.record(db))
+        record_takes(db, str(self.ctx.project_id), self.new.metas)  # the shots' take strips list them at once
         names = [meta["name"] for meta in self.new.metas]
         label = f"'{names[0]}'" if len(names) == 1 else f"{len(names)} results"
         # The files are durable now; they join the project's pending commit once the outcome is announced.

@@ -14,7 +14,10 @@ from mediastudio.graph.model import (
     GraphNode,
     NodeIn,
     Position,
+    ShotReview,
+    ShotStatus,
 )
 
 __all__ = ["EDGE_ENDS", "EDGE_KEY", "MAX_GROUPS", "MAX_NODES", "NODE_ID", "TITLE_MAX", "Graph", "GraphEdge",
-           "GraphGroup", "GraphIn", "GraphNode", "NodeIn", "Position"]
+           "GraphGroup", "GraphIn", "GraphNode", "NodeIn", "Position", "ShotReview",
+           "ShotStatus"]

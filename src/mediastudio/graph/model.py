@@ -41,6 +41,10 @@ UNKNOWN_TYPE = "unknown"
 # The canvas's palette of node colours (named, so each studio picks shades that keep its text readable).
 NodeColor = Literal["red", "orange", "yellow", "green", "teal", "blue", "purple", "pink"]
 NODE_COLORS: tuple[str, ...] = get_args(NodeColor)
+# Where a shot stands on the review board (review/): to do, in progress, in review, approved.
+ShotStatus = Literal["todo", "in_progress", "review", "approved"]
+SHOT_STATUSES: tuple[str, ...] = get_args(ShotStatus)
+REVIEW_TEXT_MAX = 64  # user ids, asset ids and ISO times are far shorter
 
 NodeId = Annotated[str, *text(pattern=NODE_ID, message="A node id has 1 to 64 letters, digits, '_' or '-'.")]
 EdgeKey = Annotated[str, *text(pattern=EDGE_KEY, message="An edge is named 'source:handle->target:handle'.")]
@@ -79,6 +83,51 @@ def _position(value: Any) -> Any:
     return {"x": _coordinate(value.get("x", 0)), "y": _coordinate(value.get("y", 0))}
 
 
+def _unset(value: Any) -> bool:
+    return value is None
+
+
+class ShotReview(BaseModel):
+    """A shot node's place on the review board: its status, its picked take and its order among its scene's
+    shots, with who set each and when. Each field is left out while unset, so a scene file stays small."""
+
+    status: ShotStatus = Field("todo", description="to do, in progress, in review or approved")
+    status_by: str | None = Field(None, max_length=REVIEW_TEXT_MAX, exclude_if=_unset,
+                                  description="The user who last set the status")
+    status_at: str | None = Field(None, max_length=REVIEW_TEXT_MAX, exclude_if=_unset,
+                                  description="When the status was last set (ISO 8601, UTC)")
+    take: str | None = Field(None, max_length=REVIEW_TEXT_MAX, exclude_if=_unset,
+                             description="The picked take's asset id (left out: none picked, the newest is shown)")
+    take_by: str | None = Field(None, max_length=REVIEW_TEXT_MAX, exclude_if=_unset,
+                                description="The user who picked the take")
+    take_at: str | None = Field(None, max_length=REVIEW_TEXT_MAX, exclude_if=_unset,
+                                description="When the take was picked (ISO 8601, UTC)")
+    order: float | None = Field(None, allow_inf_nan=False, exclude_if=_unset,
+                                description="The shot's place on the board within its scene (left out: by canvas "
+                                            "position, after the ordered ones)")
+
+    @classmethod
+    def read(cls, value: Any) -> dict[str, Any] | None:
+        """A stored review read leniently: a field of the wrong kind is left out; not an object, none."""
+        if isinstance(value, ShotReview):
+            return value.model_dump()
+        if not isinstance(value, dict):
+            return None
+        kept: dict[str, Any] = {"status": value.get("status") if value.get("status") in SHOT_STATUSES else "todo"}
+        for key in ("status_by", "status_at", "take", "take_by", "take_at"):
+            text = value.get(key)
+            if isinstance(text, str) and 0 < len(text) <= REVIEW_TEXT_MAX:
+                kept[key] = text
+        order = value.get("order")
+        if not isinstance(order, bool) and isinstance(order, int | float) and abs(order) <= COORDINATE_MAX:
+            kept["order"] = float(order)
+        return kept
+
+    @field_serializer("order")
+    def _whole(self, value: float | None) -> int | float | None:
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 class GraphNode(BaseModel):
     """A node as stored. Read leniently (see the module): a value of the wrong kind becomes the default."""
 
@@ -96,6 +145,8 @@ class GraphNode(BaseModel):
                                    description="Drawn as its title bar only (true), or whole (left out)")
     group: str | None = Field(None, exclude_if=lambda v: v is None,
                               description="The id of the group (frame) the node belongs to (left out while none)")
+    review: ShotReview | None = Field(None, exclude_if=lambda v: v is None,
+                                      description="A shot's review state on the board (left out while unset)")
 
     @model_validator(mode="before")
     @classmethod
@@ -110,7 +161,8 @@ class GraphNode(BaseModel):
                 "position": _position(data.get("position")), "params": params if isinstance(params, dict) else {},
                 "bypass": data.get("bypass") is True, "color": color if color in NODE_COLORS else None,
                 "collapsed": True if data.get("collapsed") is True else None,
-                "group": group if isinstance(group, str) and _ID.match(group) else None}
+                "group": group if isinstance(group, str) and _ID.match(group) else None,
+                "review": ShotReview.read(data.get("review"))}
 
 
 class Bounds(BaseModel):
@@ -282,11 +334,12 @@ class NodeIn(BaseModel):
     color: NodeColor | None = None
     collapsed: bool | None = None
     group: NodeId | None = Field(None, description="A group of this graph's `groups`")
+    review: ShotReview | None = Field(None, description="A shot's review state (kept as sent)")
 
     def stored(self) -> GraphNode:
         return GraphNode(type=self.type, title=self.title or self.type, position=self.position or Position(),
                          params=self.params or {}, bypass=self.bypass, color=self.color,
-                         collapsed=self.collapsed or None, group=self.group)
+                         collapsed=self.collapsed or None, group=self.group, review=self.review)
 
 
 Coordinate = Annotated[float, Field(ge=-COORDINATE_MAX, le=COORDINATE_MAX, allow_inf_nan=False)]

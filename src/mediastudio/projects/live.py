@@ -10,6 +10,7 @@ Litestar checks each injected value against its annotation with isinstance.)
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Any
 
 from litestar.di import NamedDependency
 
@@ -26,6 +27,14 @@ class LiveScenes(ABC):
     @abstractmethod
     async def apply_rest(self, project: Project, scene_id: str, graph: Graph, user_id: str) -> Graph:
         """Replace the scene's graph through its live document (opened for it); the graph it holds after."""
+        ...
+
+    @abstractmethod
+    async def patch_reviews(self, project: Project, scene_id: str, changes: dict[str, dict[str, Any]], user_id: str,
+                            message: str) -> Graph:
+        """Set fields of shot nodes' review states (node id → {field: value}, None unsets) through the scene's live
+        document (a shared edit everyone with the scene open sees), committed at once with `message`; the graph
+        after. NotFound when a node is gone."""
         ...
 
     @abstractmethod

@@ -20,14 +20,16 @@ class Shot(NodeType):
     outputs = {"assets": "text"}
     output_node = True
     name: str = Field("Shot", min_length=1, max_length=120, description="The assets' name (each one adds its "
-                      "seed and take, e.g. 'Shot · seed 1234 · #3.png')")
+                      "seed, model and take, e.g. 'Shot · seed 1234 · sd-turbo · #3.png')")
     tags: list[str] = Field(default_factory=list, max_length=20,
                             description="Tags given to each saved asset, to find them in the asset browser")
 
     def run(self, inputs: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
-        # Each result is told apart by the seed that made it; the writer adds the take ("· #3").
-        seed = ctx.upstream_facts().get("seed")
-        made_by = f" · seed {seed}" if isinstance(seed, int) else ""
+        # Each result is told apart by the seed and model that made it; the writer adds the take ("· #3").
+        facts = ctx.upstream_facts()
+        seed, model = facts.get("seed"), facts.get("model")
+        made_by = (f" · seed {seed}" if isinstance(seed, int) else "") + \
+            (f" · {model.replace('#', '')}" if isinstance(model, str) and model.replace("#", "") else "")
         items: list[tuple[str, bytes, dict[str, Any]]] = []
         images = inputs.get("images") or []
         for index, image in enumerate(images, start=1):

@@ -18,6 +18,8 @@ export interface PresenceFields {
 	panel: string | null;
 	scene: string | null;
 	asset: string | null;
+	/** The shot whose card they look at on the board: 'sceneId/nodeId'. */
+	shot: string | null;
 	/** In canvas (flow) coordinates, so it follows each viewer's own pan and zoom. */
 	cursor: Point | null;
 	selection: { nodes: string[]; edges: string[] } | null;

@@ -496,3 +496,21 @@ describe('transformIndex', () => {
 		expect(text.toString().slice(0, moved)).toBe('brave new wor');
 	});
 });
+
+describe("a shot's review state", () => {
+	it('is read leniently from the node, and left out while unset', () => {
+		const doc = new Y.Doc();
+		insertNode(doc, 'hero', { type: 'shot', title: 'Hero', position: { x: 0, y: 0 }, params: {}, bypass: false });
+		const node = nodesOf(doc).get('hero') as Y.Map<unknown>;
+		expect(readNode(node).review).toBeUndefined();
+		const review = new Y.Map<unknown>();
+		node.set('review', review);
+		review.set('status', 'done');
+		review.set('take', 'as_1');
+		review.set('take_by', 7);
+		review.set('order', 2);
+		expect(readNode(node).review).toEqual({ status: 'todo', take: 'as_1', order: 2 });
+		review.set('status', 'approved');
+		expect(readNode(node).review?.status).toBe('approved');
+	});
+});

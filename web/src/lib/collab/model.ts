@@ -84,6 +84,24 @@ export function readNode(node: Y.Map<unknown>): GraphNode {
 	if (node.get('collapsed') === true) read.collapsed = true;
 	const group = node.get('group');
 	if (typeof group === 'string' && ID_PATTERN.test(group)) read.group = group;
+	const review = node.get('review');
+	if (review instanceof Y.Map) read.review = readReview(review);
+	return read;
+}
+
+const SHOT_STATUSES = ['todo', 'in_progress', 'review', 'approved'] as const;
+type ShotReview = NonNullable<GraphNode['review']>;
+
+/** A shot's review state (set by the server, review/): read leniently, as the server reads it. */
+function readReview(review: Y.Map<unknown>): ShotReview {
+	const status = review.get('status');
+	const read: ShotReview = { status: SHOT_STATUSES.includes(status as ShotReview['status']) ? (status as ShotReview['status']) : 'todo' };
+	for (const key of ['status_by', 'status_at', 'take', 'take_by', 'take_at'] as const) {
+		const value = review.get(key);
+		if (typeof value === 'string' && value) read[key] = value;
+	}
+	const order = review.get('order');
+	if (typeof order === 'number' && Number.isFinite(order)) read.order = order;
 	return read;
 }
 

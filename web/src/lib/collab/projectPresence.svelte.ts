@@ -47,6 +47,17 @@ class ProjectPresence {
 		return this.others.filter((p) => p.scenes.includes(sceneId) && p.user.id !== exceptUserId).map((p) => p.user);
 	}
 
+	/** The people looking at a shot: at its card on the board, or at its scene's canvas. */
+	onShot(sceneId: string, nodeId: string, exceptUserId?: string): PeerUser[] {
+		const seen = new Map<string, PeerUser>();
+		for (const peer of this.peers) {
+			if (peer.user.id === exceptUserId) continue;
+			const here = peer.panel === 'board' ? peer.shot === `${sceneId}/${nodeId}` : peer.panel === 'scene' && peer.scene === sceneId;
+			if (here) seen.set(peer.user.id, peer.user);
+		}
+		return [...seen.values()];
+	}
+
 	onAsset(assetId: string, exceptUserId?: string): PeerUser[] {
 		return this.others.filter((p) => p.assets.includes(assetId) && p.user.id !== exceptUserId).map((p) => p.user);
 	}

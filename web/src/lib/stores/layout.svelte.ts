@@ -9,7 +9,7 @@ export const LAYOUT_STORAGE_KEY = 'mediastudio.layout.v1';
 export type Side = 'left' | 'right';
 export type MobileView = 'browser' | 'canvas' | 'properties';
 /** The tabs of the studio's center panel. */
-export type CenterView = 'scene' | 'asset' | 'history' | 'activity';
+export type CenterView = 'scene' | 'asset' | 'history' | 'activity' | 'board';
 
 export interface PersistedLayout {
 	leftWidth: number;

@@ -1,0 +1,1 @@
+"""The review board: a project's shots by scene with their status and picked take (docs/review.md)."""
