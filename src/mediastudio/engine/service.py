@@ -16,6 +16,7 @@ from mediastudio.engine.cache import NodeCache
 from mediastudio.engine.graph import Plan, plan
 from mediastudio.engine.registry import NodeRegistry, build_node_registry
 from mediastudio.graph import Graph
+from mediastudio.models.controlnets import controlnet_problem
 from mediastudio.models.pipelines import PipelineCache
 from mediastudio.models.registry import ModelRegistry
 from mediastudio.settings import Settings
@@ -39,7 +40,8 @@ class Engine:
             threading.Thread(target=self.pipelines.preload, name="mediastudio-preload", daemon=True).start()
 
     def plan(self, graph: Graph, outputs: list[str] | None = None, *, whole: bool = False) -> Plan:
-        return plan(graph, self.nodes, outputs, self.models.kinds(), whole=whole)
+        return plan(graph, self.nodes, outputs, self.models.kinds(), whole=whole,
+                    controlnet_fit=lambda model, folder: controlnet_problem(self.models, model, folder))
 
     def steps(self, run_plan: Plan) -> int:
         return sum(max(1, run_plan.nodes[n].steps()) for n in run_plan.order if n in run_plan.nodes)

@@ -21,6 +21,7 @@ from mediastudio.db import DatabaseDep
 from mediastudio.errors import Conflict, InsufficientStorage, Unprocessable
 from mediastudio.models.advice import how_to_add, offline_hint
 from mediastudio.models.catalog import CatalogEntry, Recommended, entry_for, find_entry, load_catalog, recommended_for
+from mediastudio.models.controlnets import list_controlnets
 from mediastudio.models.loras import LoraFiles
 from mediastudio.models.pull import bytes_in, disk_problem, free_bytes, partial_folder
 from mediastudio.models.registry import ModelInfo, ModelRegistry, ModelsDep
@@ -72,6 +73,15 @@ class VaeOut(BaseModel):
     name: str = Field(description="The folder's name in the data folder's models/ (what a node's `vae` takes)")
     vae_class: str = Field(description="The diffusers autoencoder class")
     latent_channels: int = Field(description="Its latent channels (a model working in another number refuses it)")
+
+
+class ControlNetOut(BaseModel):
+    name: str = Field(description="The folder's name in the data folder's models/ (what a ControlNet node's "
+                                  "`controlnet` takes)")
+    base: str | None = Field(None, description="The base family it was made for (Stable Diffusion 1.x, 2.x or XL), "
+                                               "when its shape is one of theirs")
+    cross_attention_dim: int | None = Field(None, description="The text width of the UNet it fits")
+    size_bytes: int
 
 
 class ModelAdd(BaseModel):
@@ -153,6 +163,13 @@ class ModelsController(Controller):
         items = [VaeOut(name=v.name, vae_class=v.vae_class, latent_channels=v.latent_channels)
                  for v in list_vaes(models.root)]
         return Page[VaeOut](items=items)
+
+    @get("/controlnets", summary="ControlNet folders in the data folder's models/, each with the base it fits",
+         sync_to_thread=True)
+    def list_controlnets(self, identity: IdentityDep, models: ModelsDep) -> Page[ControlNetOut]:
+        items = [ControlNetOut(name=c.name, base=c.base, cross_attention_dim=c.shape.cross_attention_dim,
+                               size_bytes=c.size_bytes) for c in list_controlnets(models.root)]
+        return Page[ControlNetOut](items=items)
 
     @get("/catalog", summary="Recommended models, each with its state here (installed, downloading, …)",
          sync_to_thread=True)

@@ -41,6 +41,14 @@ def model_loras(value: Any) -> list[tuple[str, float]]:
             if isinstance(item, dict) and "file" in item and "weight" in item]
 
 
+def model_controlnets(value: Any) -> list[dict[str, Any]]:
+    """What each ControlNet node put on the model a `model` port carries, in order: its `controlnet` (a folder
+    of models/), `image` (the control picture's blob), `strength`, `start` and `end`."""
+    controls = value.get("controlnets") if isinstance(value, dict) else None
+    keys = ("controlnet", "image", "strength", "start", "end")
+    return [item for item in controls or [] if isinstance(item, dict) and all(k in item for k in keys)]
+
+
 def call_pipeline(pipe: Any, args: dict[str, Any], facts: dict[str, Any] | None = None) -> Any:
     """Call a diffusers pipeline with the arguments it takes (video pipelines differ: Stable Video Diffusion has no
     prompt and guides with min/max_guidance_scale). What was left out is noted in `facts["unused"]`."""
@@ -66,6 +74,7 @@ class Diffusion(NodeType):
     model_kinds = IMAGE_MODELS
     live_previews: ClassVar[bool] = True  # latents in Stable Diffusion's space: shown while it runs
     takes_loras: ClassVar[bool] = False
+    takes_controlnets: ClassVar[bool] = False
     prompt_text: str = Field("", max_length=10_000, description="The prompt, when no prompt node is connected",
                              json_schema_extra={"x-widget": "prompt"})
     steps_: int = Field(20, ge=1, le=150, alias="steps",
@@ -101,7 +110,7 @@ class Diffusion(NodeType):
         return on_step
 
     def _common(self, inputs: dict[str, Any], ctx: NodeContext, pipe_kind: str,
-                facts_key: str | None = None) -> tuple[Any, dict[str, Any]]:
+                facts_key: str | None = None, controlnets: tuple[Any, ...] = ()) -> tuple[Any, dict[str, Any]]:
         """The pipeline and the call's common arguments. What made the picture goes into the node's facts (the
         asset's provenance) — under `facts_key` for a finishing step (an upscaler), so the generator's stay."""
         import torch
@@ -109,8 +118,11 @@ class Diffusion(NodeType):
         if model_loras(inputs.get("model")) and not self.takes_loras:
             raise TaskFailed(f"'{self.title}' takes no LoRA.", code="lora_mismatch",
                              hint="Connect the Model node to it directly, without the LoRA node.")
+        if model_controlnets(inputs.get("model")) and not self.takes_controlnets:
+            raise TaskFailed(f"'{self.title}' takes no ControlNet.", code="controlnet_mismatch",
+                             hint="Connect the Model node to it without the ControlNet node.")
         name = ctx.models.resolve_name(model_name(inputs.get("model")))
-        pipe = ctx.models.pipeline(name, pipe_kind)
+        pipe = ctx.models.pipeline(name, pipe_kind, controlnets)
         seed = int(inputs["seed"]) if "seed" in inputs else self.seed_value
         facts: dict[str, Any] = {"model": name, "seed": seed, "node_type": self.type_id,
                                  "params": self.model_dump(mode="json", by_alias=True),
