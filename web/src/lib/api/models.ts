@@ -13,6 +13,7 @@ export type Usage = components['schemas']['UsageOut'];
 export type ModelAdded = components['schemas']['ModelAdded'];
 export type LoraFile = components['schemas']['LoraOut'];
 export type VaeFolder = components['schemas']['VaeOut'];
+export type ControlNetFolder = components['schemas']['ControlNetOut'];
 
 export function fetchCatalog(): Promise<Result<Catalog>> {
 	return settle(api.GET('/api/v1/models/catalog', { cache: 'no-store' }));
@@ -42,4 +43,9 @@ export function fetchLoras(): Promise<Result<{ items: LoraFile[] }>> {
 /** The VAE folders of the data folder's models/ (what a picture node's `vae` picks from). */
 export function fetchVaes(): Promise<Result<{ items: VaeFolder[] }>> {
 	return settle(api.GET('/api/v1/models/vaes', { cache: 'no-store' }));
+}
+
+/** The ControlNet folders of the data folder's models/, each with the base it fits (what a ControlNet node picks from). */
+export function fetchControlNets(): Promise<Result<{ items: ControlNetFolder[] }>> {
+	return settle(api.GET('/api/v1/models/controlnets', { cache: 'no-store' }));
 }
