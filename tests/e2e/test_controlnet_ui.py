@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser_support import ADMIN, DESKTOP, PHONE, ConsoleLog, create_project, skip_tour
+from browser_support import ADMIN, PHONE, ConsoleLog, create_project, skip_tour
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from support import start_server, wait_until
