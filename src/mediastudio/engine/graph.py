@@ -211,7 +211,8 @@ def plan(graph: Graph, registry: NodeRegistry, outputs: list[str] | None = None,
     checked = set(raw_nodes) if whole else needed
 
     # Kahn's algorithm over what is needed; what is left over sits on a cycle.
-    indegree = {n: sum(1 for link in links.get(n, {}).values() if link.source in needed) for n in needed}
+    # counted by source, not by link: a node feeding two inputs of another (a picture and its mask) is one step
+    indegree = {n: len({link.source for link in links.get(n, {}).values() if link.source in needed}) for n in needed}
     ready = deque(sorted(n for n, d in indegree.items() if d == 0))
     order: list[str] = []
     while ready:
