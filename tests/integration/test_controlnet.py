@@ -81,15 +81,19 @@ def controlled(asset: str, controls: tuple[dict[str, Any], ...] = (), generator:
                preprocessor: str = "none", lora: str | None = None) -> Graph:
     """The square → a Control image node → ControlNet nodes (in order, on the Model node; then a LoRA node, when
     `lora` names one) → a picture node (seed 7, 2 steps, 64×64) → a shot."""
-    params = {"steps": 2, "seed": 7, "prompt_text": "a lighthouse"}
-    if generator == "text_to_image":
+    params: dict[str, Any] = {"steps": 2, "seed": 7, "prompt_text": "a lighthouse"}
+    if generator in ("text_to_image", "hires_fix"):
         params.update(width=64, height=64)
+    if generator == "hires_fix":
+        params.update(scale=1.5, denoise=0.5)
     nodes = {"load": node("load_image", asset_id=asset), "prep": node("control_image", preprocessor=preprocessor),
              "model": node("model_loader", model="tiny-sd"), "make": node(generator, **params),
              "shot": node("shot", name="Take")}
     edges = [edge("load", "image", "prep", "image"), edge("make", "image", "shot", "images")]
-    if generator != "text_to_image":
+    if generator in ("image_to_image", "inpaint"):
         edges.append(edge("load", "image", "make", "image"))
+    if generator == "inpaint":
+        edges.append(edge("load", "mask", "make", "mask"))
     source = "model"
     for index, control in enumerate(controls):
         nodes[f"cn{index}"] = node("controlnet", **control)
@@ -163,6 +167,15 @@ def test_a_controlnet_steers_by_its_strength_and_span(admin: ApiClient, scene: t
     assert facts["controlnets"][0]["start"] == 0.5 and differs(late, full) and differs(late, plain)
     again, _ = picture(admin, scene, controlled(asset))  # the model's own pipeline is untouched by the ControlNet
     assert np.array_equal(again, plain)
+
+
+def test_inpaint_and_the_hires_fix_take_a_controlnet(admin: ApiClient, scene: tuple[str, str, str]) -> None:
+    asset = scene[2]
+    for generator in ("inpaint", "hires_fix"):
+        plain, _ = picture(admin, scene, controlled(asset, generator=generator))
+        steered, facts = picture(admin, scene, controlled(asset, ({"controlnet": "edges-cn"},), generator=generator))
+        assert facts["controlnets"][0]["controlnet"] == "edges-cn" and differs(steered, plain), generator
+    assert steered.shape == (96, 96, 3)  # the hires fix's enlarged picture
 
 
 def test_controlnets_stack_and_steer_image_to_image(admin: ApiClient, scene: tuple[str, str, str]) -> None:
