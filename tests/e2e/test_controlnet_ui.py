@@ -4,6 +4,7 @@ and on a phone, and the admin Models page's ControlNets card. Screenshots go to 
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser_support import ADMIN, PHONE, ConsoleLog, create_project, skip_tour
+from browser_support import ADMIN, PHONE, ConsoleLog, create_project, csrf_headers, skip_tour
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from support import start_server, wait_until
@@ -133,5 +134,73 @@ def test_the_models_page_lists_controlnets_with_the_base_each_fits(
         page.get_by_test_id("controlnets").scroll_into_view_if_needed()
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), name
         _shot(page, f"models-{name}")
+    assert console.unexpected() == []
+    context.close()
+
+
+def _square() -> bytes:
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGB", (64, 64))
+    ImageDraw.Draw(picture).rectangle((16, 16, 47, 47), fill="white")
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_run_shows_the_edges_and_a_controlnet_of_another_base_is_marked(
+        browser: Browser, url: str, watched: Callable[[BrowserContext], Page], console: ConsoleLog) -> None:
+    context = _context(browser, url, LAPTOP)
+    project = create_project(context, url, "Edges")
+    project_id = project["id"]
+    scene_id = context.request.get(f"{url}/api/v1/projects/{project_id}").json()["scenes"][0]["id"]
+    uploaded = context.request.post(f"{url}/api/v1/projects/{project_id}/assets", headers=csrf_headers(context),
+                                    multipart={"file": {"name": "square.png", "mimeType": "image/png",
+                                                        "buffer": _square()}})
+    assert uploaded.ok, uploaded.text()
+
+    def place(type_: str, x: int, y: int, **params: object) -> dict[str, object]:
+        return {"type": type_, "title": type_, "position": {"x": x, "y": y}, "params": params, "bypass": False}
+
+    def link(source: str, out: str, target: str, into: str) -> tuple[str, dict[str, str]]:
+        return f"{source}:{out}->{target}:{into}", {"source": source, "source_handle": out, "target": target,
+                                             "target_handle": into}
+
+    nodes = {"load": place("load_image", 0, 0, asset_id=uploaded.json()[0]["id"]),
+             "prep": place("control_image", 180, 0), "model": place("model_loader", 180, 200, model="tiny-sd"),
+             "cn": place("controlnet", 360, 100, controlnet="edges-cn"),
+             "make": place("text_to_image", 540, 100, width=64, height=64, steps=2, prompt_text="a lighthouse"),
+             "shot": place("shot", 720, 100, name="Guided")}
+    edges = dict([link("load", "image", "prep", "image"), link("prep", "image", "cn", "image"),
+                  link("model", "model", "cn", "model"), link("cn", "model", "make", "model"),
+                  link("make", "image", "shot", "images")])
+    put = context.request.put(f"{url}/api/v1/projects/{project_id}/scenes/{scene_id}/graph",
+                              data={"nodes": nodes, "edges": edges}, headers=csrf_headers(context))
+    assert put.ok, put.text()
+    page = watched(context)
+    page.goto(f"{url}/projects/{project_id}")
+    expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "live")
+    started = context.request.post(f"{url}/api/v1/projects/{project_id}/scenes/{scene_id}/run",
+                                   data={"force": True}, headers=csrf_headers(context))
+    assert started.status == 201, started.text()
+    task = wait_until(lambda: context.request.get(f"{url}/api/v1/tasks/{started.json()['id']}").json(),
+                      until=lambda t: t["status"] in ("succeeded", "failed"), timeout=120,
+                      message="the run to end")
+    assert task["status"] == "succeeded", task.get("error")
+    for node_id in ("prep", "make"):
+        node = page.locator(f'[data-testid="graph-node"][data-node-id="{node_id}"]')
+        expect(node.get_by_test_id("node-state")).to_have_attribute("data-state", "done")
+    page.wait_for_timeout(1_500)  # the previews' pictures load
+    prep = page.locator('[data-testid="graph-node"][data-node-id="prep"]')
+    expect(prep.get_by_test_id("node-summary")).to_have_text("canny 100/200")
+    expect(prep.get_by_test_id("node-preview")).to_be_visible()
+    _shot(page, "run-desktop")
+
+    page.locator('[data-testid="graph-node"][data-node-id="cn"]').click()
+    inspector = page.get_by_test_id("node-inspector")
+    inspector.locator('[data-param="controlnet"] [data-testid="file-select"]').select_option("sd15-canny")
+    problem = page.locator('[data-testid="graph-node"][data-node-id="cn"]').get_by_test_id("node-problem")
+    expect(problem).to_contain_text("The ControlNet 'sd15-canny' was made for Stable Diffusion 1.x", timeout=20_000)
+    _shot(page, "mismatch-desktop")
     assert console.unexpected() == []
     context.close()
