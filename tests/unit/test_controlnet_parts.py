@@ -14,7 +14,7 @@ from PIL import Image
 from mediastudio.engine.control_images import canny
 from mediastudio.engine.graph import CONTROLNET_MISMATCH, plan
 from mediastudio.engine.registry import build_node_registry
-from mediastudio.errors import TaskFailed
+from mediastudio.errors import BadRequest, TaskFailed
 from mediastudio.graph import Graph
 from mediastudio.models.controlnets import UnetShape, controlnet_problem, list_controlnets
 from mediastudio.models.pipelines import PipelineCache
@@ -131,3 +131,9 @@ def test_a_depth_map_without_a_depth_model_says_what_to_install(tmp_path: Path) 
         cache.depth_estimator()
     assert none.value.code == "no_depth_model" and "No depth model is installed" in none.value.message
     assert "depth-anything/Depth-Anything-V2-Small-hf" in (none.value.hint or "")
+
+
+def test_adding_a_controlnet_folder_as_a_model_says_where_it_goes(registry: ModelRegistry) -> None:
+    with pytest.raises(BadRequest) as refused:
+        registry.add(registry.root / "edges-cn", "edges")
+    assert "is a ControlNet, not a model" in refused.value.detail and "models/" in (refused.value.hint or "")
