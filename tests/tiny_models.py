@@ -115,6 +115,41 @@ def build_tiny_vae(folder: Path, seed: int = 0, latent_channels: int = 4, blocks
     return folder
 
 
+def build_tiny_controlnet(folder: Path, seed: int = 0, cross_attention_dim: int = 32) -> Path:
+    """A ControlNet folder (config.json naming ControlNetModel, and its weights) that fits build_tiny_sd's UNet;
+    another `cross_attention_dim` makes one for another base. Its output convolutions, which training starts at
+    zero, get random weights here, so it changes the picture."""
+    import torch
+    from diffusers import ControlNetModel
+
+    torch.manual_seed(seed)
+    controlnet = ControlNetModel(
+        block_out_channels=(4, 8), layers_per_block=1, in_channels=4, down_block_types=("CrossAttnDownBlock2D",
+        "DownBlock2D"), cross_attention_dim=cross_attention_dim, norm_num_groups=2, attention_head_dim=2,
+        conditioning_embedding_out_channels=(4, 8))
+    zeroed = ("controlnet_down_blocks", "controlnet_mid_block", "controlnet_cond_embedding.conv_out")
+    with torch.no_grad():
+        for name, parameter in controlnet.named_parameters():
+            if name.startswith(zeroed):
+                parameter.normal_(0, 0.5)
+    controlnet.save_pretrained(str(folder))
+    return folder
+
+
+def build_tiny_depth_model(folder: Path, seed: int = 0) -> Path:
+    """A transformers depth-estimation folder (DPT at toy sizes, random weights, its image processor)."""
+    import torch
+    from transformers import DPTConfig, DPTForDepthEstimation, DPTImageProcessor
+
+    torch.manual_seed(seed)
+    config = DPTConfig(image_size=32, patch_size=16, hidden_size=32, num_hidden_layers=4, num_attention_heads=4,
+                       intermediate_size=37, backbone_out_indices=[0, 1, 2, 3], neck_hidden_sizes=[16, 16, 32, 32],
+                       fusion_hidden_size=16, reassemble_factors=[4, 2, 1, 0.5], head_in_index=-1)
+    DPTForDepthEstimation(config).save_pretrained(str(folder))
+    DPTImageProcessor(size={"height": 32, "width": 32}, keep_aspect_ratio=False).save_pretrained(str(folder))
+    return folder
+
+
 def build_tiny_motion_adapter(folder: Path, seed: int = 0) -> Path:
     """A tiny AnimateDiff motion adapter (random weights) that fits build_tiny_sd's UNet."""
     import torch

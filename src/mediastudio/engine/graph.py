@@ -8,7 +8,7 @@ out of range, models that are not installed or of a kind the node cannot use.
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,9 @@ class Issue:
 
 
 NO_MODEL = "no_model"
+CONTROLNET_MISMATCH = "controlnet_mismatch"
+# (the model's name, None for the default one; the ControlNet's folder) → why it does not fit, or None
+ControlNetFit = Callable[[str | None, str], str | None]
 
 
 @dataclass
@@ -93,6 +96,34 @@ def _model_kind_issues(parsed: dict[str, NodeType], classes: dict[str, type[Node
     return issues
 
 
+def _model_under(node_id: str, parsed: dict[str, NodeType], links: dict[str, dict[str, Link]]) -> str | None:
+    """The model a node's `model` port brings, followed up through the nodes that pass it on (LoRA, ControlNet)
+    to the node that picks it (None: the default model)."""
+    seen = {node_id}
+    link = links.get(node_id, {}).get("model")
+    while link is not None and link.source not in seen:
+        seen.add(link.source)
+        picked = getattr(parsed.get(link.source), "model", None)
+        if isinstance(picked, str):
+            return picked or None
+        link = links.get(link.source, {}).get("model")
+    return None
+
+
+def _controlnet_issues(parsed: dict[str, NodeType], links: dict[str, dict[str, Link]],
+                       raw_nodes: dict[str, GraphNode], fits: ControlNetFit) -> list[Issue]:
+    """A ControlNet node whose folder is missing, or was made for another base than the model it sits on."""
+    issues = []
+    for node_id, instance in parsed.items():
+        folder = getattr(instance, "controlnet", None)
+        if not isinstance(folder, str) or not folder or raw_nodes[node_id].bypass:
+            continue
+        problem = fits(_model_under(node_id, parsed, links), folder)
+        if problem:
+            issues.append(Issue(node_id, problem, field="controlnet", code=CONTROLNET_MISMATCH))
+    return issues
+
+
 def _titled(raw: GraphNode, registry: NodeRegistry) -> GraphNode:
     """A node given no title holds its type id as one (graph/model.py); problems, progress and provenance
     name it by its type's title instead, as the canvas does."""
@@ -115,7 +146,7 @@ def _no_model_issue(node_id: str, cls: type[NodeType], instance: NodeType,
 
 def plan(graph: Graph, registry: NodeRegistry, outputs: list[str] | None = None,
          installed_models: Mapping[str, str] | None = None, *, whole: bool = False,
-         installed: Installed | None = None) -> Plan:
+         installed: Installed | None = None, controlnet_fit: ControlNetFit | None = None) -> Plan:
     """The run plan for `outputs` (default: every output node, else every node nothing depends on).
 
     Raises GraphInvalid with every problem found in what would run; with `whole`, checks every node
@@ -182,7 +213,8 @@ def plan(graph: Graph, registry: NodeRegistry, outputs: list[str] | None = None,
     checked = set(raw_nodes) if whole else needed
 
     # Kahn's algorithm over what is needed; what is left over sits on a cycle.
-    indegree = {n: sum(1 for link in links.get(n, {}).values() if link.source in needed) for n in needed}
+    # counted by source, not by link: a node feeding two inputs of another (a picture and its mask) is one step
+    indegree = {n: len({link.source for link in links.get(n, {}).values() if link.source in needed}) for n in needed}
     ready = deque(sorted(n for n, d in indegree.items() if d == 0))
     order: list[str] = []
     while ready:
@@ -231,6 +263,8 @@ def plan(graph: Graph, registry: NodeRegistry, outputs: list[str] | None = None,
         issues.extend(_model_kind_issues(parsed, classes, links, raw_nodes, installed_models))
     if installed is not None:
         issues.extend(base_issues(parsed, links, raw_nodes, installed))
+    if controlnet_fit is not None:
+        issues.extend(_controlnet_issues(parsed, links, raw_nodes, controlnet_fit))
     relevant = [i for i in issues if i.node_id is None or i.node_id in checked]
     if not targets and not whole:
         relevant.append(Issue(None, "Nothing to run: add a Shot output node (or pick the node to run)."))

@@ -15,8 +15,8 @@ builds its fields from the same schema). Written by `mediastudio nodes-doc --out
 when this file is out of date, so change the node classes and run that command.
 
 A parameter's range is what the server accepts; a choice lists its values. LoRA files are `.safetensors` files
-in the data folder's `loras/`; a VAE is a diffusers VAE folder in the data folder's `models/` (see
-[generation.md](generation.md)).
+in the data folder's `loras/`; a VAE is a diffusers VAE folder in the data folder's `models/`, and so is a
+ControlNet (a diffusers `ControlNetModel` folder) (see [generation.md](generation.md)).
 """
 
 

@@ -17,6 +17,7 @@ from mediastudio.engine.fit import installed_in
 from mediastudio.engine.graph import Plan, plan
 from mediastudio.engine.registry import NodeRegistry, build_node_registry
 from mediastudio.graph import Graph
+from mediastudio.models.controlnets import controlnet_problem
 from mediastudio.models.pipelines import PipelineCache
 from mediastudio.models.registry import ModelRegistry
 from mediastudio.settings import Settings
@@ -42,7 +43,8 @@ class Engine:
     def plan(self, graph: Graph, outputs: list[str] | None = None, *, whole: bool = False) -> Plan:
         models = self.models.list(sized=False)
         return plan(graph, self.nodes, outputs, {m.name: m.kind for m in models}, whole=whole,
-                    installed=installed_in(self.models, models))
+                    installed=installed_in(self.models, models),
+                    controlnet_fit=lambda model, folder: controlnet_problem(self.models, model, folder))
 
     def steps(self, run_plan: Plan) -> int:
         return sum(max(1, run_plan.nodes[n].steps()) for n in run_plan.order if n in run_plan.nodes)

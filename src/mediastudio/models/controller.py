@@ -22,6 +22,7 @@ from mediastudio.errors import Conflict, InsufficientStorage, Unprocessable
 from mediastudio.models.advice import how_to_add, offline_hint
 from mediastudio.models.bases import label
 from mediastudio.models.catalog import CatalogEntry, Recommended, entry_for, find_entry, load_catalog, recommended_for
+from mediastudio.models.controlnets import list_controlnets
 from mediastudio.models.ipadapters import IpAdapterFiles
 from mediastudio.models.loras import LoraFiles
 from mediastudio.models.pull import bytes_in, disk_problem, free_bytes, partial_folder
@@ -104,6 +105,15 @@ class IpAdapterOut(BaseModel):
     location: str = Field(description="Where it is, inside the data folder")
     image_encoder: bool = Field(description="Its image encoder (image_encoder/ beside the weights) is there; "
                                             "without it the adapter cannot be used")
+
+
+class ControlNetOut(BaseModel):
+    name: str = Field(description="The folder's name in the data folder's models/ (what a ControlNet node's "
+                                  "`controlnet` takes)")
+    base: str | None = Field(None, description="The base family it was made for (Stable Diffusion 1.x, 2.x or XL), "
+                                               "when its shape is one of theirs")
+    cross_attention_dim: int | None = Field(None, description="The text width of the UNet it fits")
+    size_bytes: int
 
 
 class ModelAdd(BaseModel):
@@ -195,6 +205,12 @@ class ModelsController(Controller):
                               location=f"ipadapters/{i.name}", image_encoder=i.image_encoder)
                  for i in IpAdapterFiles(models.root.parent).list()]
         return Page[IpAdapterOut](items=items)
+    @get("/controlnets", summary="ControlNet folders in the data folder's models/, each with the base it fits",
+         sync_to_thread=True)
+    def list_controlnets(self, identity: IdentityDep, models: ModelsDep) -> Page[ControlNetOut]:
+        items = [ControlNetOut(name=c.name, base=c.base, cross_attention_dim=c.shape.cross_attention_dim,
+                               size_bytes=c.size_bytes) for c in list_controlnets(models.root)]
+        return Page[ControlNetOut](items=items)
 
     @get("/catalog", summary="Recommended models, each with its state here (installed, downloading, …)",
          sync_to_thread=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mediastudio.errors import NotFound, TaskFailed
+from mediastudio.models.controlnets import DEPTH_HINT, ControlNetInfo, find_controlnet, list_depth_models
 from mediastudio.models.ipadapters import IpAdapterFiles
 from mediastudio.models.loras import LoraFiles
 from mediastudio.models.registry import ModelRegistry
@@ -23,6 +24,7 @@ from mediastudio.tasks.logs import note, since
 
 log = logging.getLogger("mediastudio")
 VAES_KEPT = 2  # VAE overrides kept loaded (a VAE is small beside its pipeline)
+CONTROLNETS_KEPT = 3  # ControlNets kept loaded (about a third of their model's UNet each)
 PURPOSES = ("text-to-image", "image-to-image", "inpaint", "text-to-video", "image-to-video", "upscale")
 
 
@@ -89,6 +91,8 @@ class PipelineCache:
         self.local = threading.local()
         self.loads = 0  # how many times a model was read from disk (tests check the cache with it)
         self.vaes: OrderedDict[str, tuple[VaeInfo, Any]] = OrderedDict()  # VAE overrides, LRU
+        self.controlnets: OrderedDict[str, tuple[ControlNetInfo, Any]] = OrderedDict()  # LRU
+        self.depth: tuple[str, Any, Any] | None = None  # the depth model loaded: (name, processor, model)
 
     @property
     def device(self) -> str:
@@ -148,6 +152,43 @@ class PipelineCache:
             while len(self.vaes) > VAES_KEPT:
                 self.vaes.popitem(last=False)
             return info, module
+
+    def controlnet(self, name: str) -> tuple[ControlNetInfo, Any]:
+        """The ControlNet folder `name` of the data folder's models/, loaded on the device (TaskFailed: no such
+        folder); the last few stay loaded, so runs after the first read nothing from disk."""
+        with self.lock:
+            info = find_controlnet(self.registry.root, name)
+            kept = self.controlnets.get(name)
+            if kept is not None and kept[0] == info:
+                self.controlnets.move_to_end(name)
+                return kept
+            from diffusers import ControlNetModel
+
+            note("info", f"Loading ControlNet '{name}' on {self.device}")
+            module = ControlNetModel.from_pretrained(info.path, local_files_only=True, **dtype_argument(self._dtype()))
+            module.to(self.device)
+            self.controlnets[name] = (info, module)
+            while len(self.controlnets) > CONTROLNETS_KEPT:
+                self.controlnets.popitem(last=False)
+            return info, module
+
+    def depth_estimator(self) -> tuple[str, Any, Any]:
+        """The first depth-estimation folder of models/: (its name, image processor, model), kept loaded."""
+        with self.lock:
+            found = list_depth_models(self.registry.root)
+            if not found:
+                raise TaskFailed("No depth model is installed, so no depth map can be made.", code="no_depth_model",
+                                 hint=DEPTH_HINT)
+            folder = found[0]
+            if self.depth is not None and self.depth[0] == folder.name:
+                return self.depth
+            from transformers import AutoImageProcessor, AutoModelForDepthEstimation
+
+            note("info", f"Loading depth model '{folder.name}' on {self.device}")
+            processor = AutoImageProcessor.from_pretrained(str(folder), local_files_only=True)
+            model = AutoModelForDepthEstimation.from_pretrained(str(folder), local_files_only=True)
+            self.depth = (folder.name, processor, model.to(self.device).eval())
+            return self.depth
 
     def _dtype(self) -> Any:
         import torch
@@ -220,33 +261,47 @@ class PipelineCache:
 
             torch.cuda.empty_cache()
 
-    def pipeline(self, name: str, purpose: str) -> Any:
-        """This thread's pipeline of `name` for `purpose`, sharing the loaded weights."""
+    def pipeline(self, name: str, purpose: str, controlnets: tuple[Any, ...] = ()) -> Any:
+        """This thread's pipeline of `name` for `purpose`, sharing the loaded weights; with `controlnets` (loaded
+        ControlNet modules), its ControlNet variant, sharing them as well."""
         base = self.base(name)
-        clones: dict[tuple[str, str, int], Any] = getattr(self.local, "clones", None) or {}
+        clones: dict[tuple[Any, ...], Any] = getattr(self.local, "clones", None) or {}
         self.local.clones = clones
-        key = (name, purpose, id(base))
+        key = (name, purpose, id(base), *(id(module) for module in controlnets))
         if key not in clones:
-            clones[key] = self._make(base, purpose)
+            if controlnets:  # one ControlNet variant per model and purpose at a time: drop the others
+                for other in [k for k in clones if k[:3] == key[:3] and len(k) > 3]:
+                    del clones[other]
+            clones[key] = self._make(base, purpose, controlnets)
         return clones[key]
 
-    def _make(self, base: Any, purpose: str) -> Any:
+    def _make(self, base: Any, purpose: str, controlnets: tuple[Any, ...] = ()) -> Any:
         from diffusers import AutoPipelineForImage2Image, AutoPipelineForInpainting, AutoPipelineForText2Image
 
         scheduler = base.scheduler.__class__.from_config(base.scheduler.config)  # its own step state
+        extra: dict[str, Any] = {"scheduler": scheduler}
+        if controlnets:  # several: diffusers wraps the list in a MultiControlNetModel
+            extra["controlnet"] = controlnets[0] if len(controlnets) == 1 else list(controlnets)
         try:
             if purpose == "image-to-image":
-                pipe = AutoPipelineForImage2Image.from_pipe(base, scheduler=scheduler)
+                pipe = AutoPipelineForImage2Image.from_pipe(base, **extra)
             elif purpose == "inpaint":
-                pipe = AutoPipelineForInpainting.from_pipe(base, scheduler=scheduler)
+                pipe = AutoPipelineForInpainting.from_pipe(base, **extra)
             elif purpose == "text-to-image":
                 try:
-                    pipe = AutoPipelineForText2Image.from_pipe(base, scheduler=scheduler)
+                    pipe = AutoPipelineForText2Image.from_pipe(base, **extra)
                 except Exception:
+                    if controlnets:
+                        raise
                     pipe = base.__class__(**{**base.components, "scheduler": scheduler})
             else:
                 pipe = base.__class__(**{**base.components, "scheduler": scheduler})
         except (ValueError, KeyError) as exc:
+            if controlnets:
+                raise TaskFailed(f"The model ({type(base).__name__}) takes no ControlNet for {purpose}.",
+                                 code="controlnet_mismatch",
+                                 hint="Use a Stable Diffusion (1.x, 2.x or XL) model with the ControlNet node."
+                                 ) from exc
             raise TaskFailed(f"The model ({type(base).__name__}) cannot do {purpose}.", code="wrong_model",
                              hint="Pick a model of the right kind in the Model node.") from exc
         pipe.set_progress_bar_config(disable=True)

@@ -57,8 +57,21 @@ def _size(folder: Path) -> int:
     return total
 
 
+def _head(path: Path) -> str:
+    """The first KiB of a small text file ("" when there is none)."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            return handle.read(1024)
+    except OSError:
+        return ""
+
+
 def read_index(folder: Path) -> dict[str, Any]:
     index = folder / "model_index.json"
+    if not index.is_file() and '"ControlNetModel"' in _head(folder / "config.json"):
+        raise BadRequest(f"{folder} is a ControlNet, not a model: the ControlNet node finds ControlNet folders in the "
+                         "data folder's models/.", hint="Copy the folder (or a link to it) into the data folder's "
+                         "models/; the Models page lists it under ControlNets.", field="path")
     if not index.is_file():
         raise BadRequest(f"{folder} is not a diffusers model folder (it has no model_index.json).",
                          hint="Point at the folder that holds model_index.json, unet/, vae/, …", field="path")

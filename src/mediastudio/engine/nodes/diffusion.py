@@ -24,7 +24,7 @@ class TextToImage(Guided):
     height: int = Field(512, ge=64, le=2048, multiple_of=8, description=HEIGHT)
 
     def run(self, inputs: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
-        with self.prepared(inputs, ctx, "text-to-image") as (pipe, args, _):
+        with self.prepared(inputs, ctx, "text-to-image", size=(self.width, self.height)) as (pipe, args, _):
             result = call_pipeline(pipe, {**args, "width": self.width, "height": self.height,
                                           "num_images_per_prompt": 1})
         return {"image": result.images[0]}
@@ -43,7 +43,7 @@ class ImageToImage(Guided):
 
     def run(self, inputs: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
         image = inputs["image"].convert("RGB")
-        with self.prepared(inputs, ctx, "image-to-image") as (pipe, args, _):
+        with self.prepared(inputs, ctx, "image-to-image", size=image.size) as (pipe, args, _):
             result = call_pipeline(pipe, {**args, "image": image, "strength": self.strength})
         return {"image": result.images[0]}
 
@@ -62,7 +62,7 @@ class Inpaint(Guided):
     def run(self, inputs: dict[str, Any], ctx: NodeContext) -> dict[str, Any]:
         image = inputs["image"].convert("RGB")
         mask = inputs["mask"].convert("L").resize(image.size)
-        with self.prepared(inputs, ctx, "inpaint") as (pipe, args, _):
+        with self.prepared(inputs, ctx, "inpaint", size=image.size) as (pipe, args, _):
             result = call_pipeline(pipe, {**args, "image": image, "mask_image": mask, "strength": self.strength,
                                           "width": image.width, "height": image.height})
         return {"image": result.images[0]}

@@ -52,6 +52,12 @@ def model_value(value: Any) -> dict[str, Any]:
     """What a `model` port carries, as the dict a LoRA or IP-Adapter node adds to ({"name", "loras", …})."""
     return {**(value if isinstance(value, dict) else {}), "name": model_name(value),
             "loras": [{"file": f, "weight": w} for f, w in model_loras(value)]}
+def model_controlnets(value: Any) -> list[dict[str, Any]]:
+    """What each ControlNet node put on the model a `model` port carries, in order: its `controlnet` (a folder
+    of models/), `image` (the control picture's blob), `strength`, `start` and `end`."""
+    controls = value.get("controlnets") if isinstance(value, dict) else None
+    keys = ("controlnet", "image", "strength", "start", "end")
+    return [item for item in controls or [] if isinstance(item, dict) and all(k in item for k in keys)]
 
 
 def call_pipeline(pipe: Any, args: dict[str, Any], facts: dict[str, Any] | None = None) -> Any:
@@ -80,6 +86,7 @@ class Diffusion(NodeType):
     live_previews: ClassVar[bool] = True  # latents in Stable Diffusion's space: shown while it runs
     takes_loras: ClassVar[bool] = False
     takes_ip_adapter: ClassVar[bool] = False
+    takes_controlnets: ClassVar[bool] = False
     prompt_text: str = Field("", max_length=10_000, description="The prompt, when no prompt node is connected",
                              json_schema_extra={"x-widget": "prompt"})
     steps_: int = Field(20, ge=1, le=150, alias="steps",
@@ -115,7 +122,7 @@ class Diffusion(NodeType):
         return on_step
 
     def _common(self, inputs: dict[str, Any], ctx: NodeContext, pipe_kind: str,
-                facts_key: str | None = None) -> tuple[Any, dict[str, Any]]:
+                facts_key: str | None = None, controlnets: tuple[Any, ...] = ()) -> tuple[Any, dict[str, Any]]:
         """The pipeline and the call's common arguments. What made the picture goes into the node's facts (the
         asset's provenance) — under `facts_key` for a finishing step (an upscaler), so the generator's stay."""
         import torch
@@ -126,8 +133,11 @@ class Diffusion(NodeType):
         if model_ip_adapter(inputs.get("model")) and not self.takes_ip_adapter:
             raise TaskFailed(f"'{self.title}' takes no IP-Adapter.", code="ip_adapter_mismatch",
                              hint="Connect the model to it without the IP-Adapter node.")
+        if model_controlnets(inputs.get("model")) and not self.takes_controlnets:
+            raise TaskFailed(f"'{self.title}' takes no ControlNet.", code="controlnet_mismatch",
+                             hint="Connect the Model node to it without the ControlNet node.")
         name = ctx.models.resolve_name(model_name(inputs.get("model")))
-        pipe = ctx.models.pipeline(name, pipe_kind)
+        pipe = ctx.models.pipeline(name, pipe_kind, controlnets)
         seed = int(inputs["seed"]) if "seed" in inputs else self.seed_value
         facts: dict[str, Any] = {"model": name, "seed": seed, "node_type": self.type_id,
                                  "params": self.model_dump(mode="json", by_alias=True),

@@ -57,7 +57,8 @@ class HiresFix(Guided):
         width, height = self._size()
         latent = self.upscaler.startswith("latent")
         refine = self._refine_steps()
-        with self.prepared(inputs, ctx, "text-to-image", then="image-to-image") as (pipe, args, refiner):
+        with self.prepared(inputs, ctx, "text-to-image", then="image-to-image",
+                           size=(self.width, self.height)) as (pipe, args, refiner):
             args["callback_on_step_end"] = self.stepper(ctx, 0, self.steps_, "base pass")
             first = call_pipeline(pipe, {**args, "width": self.width, "height": self.height,
                                          "num_images_per_prompt": 1, "output_type": "latent" if latent else "pil"})

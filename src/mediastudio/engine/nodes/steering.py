@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import Field
 
 from mediastudio.engine.context import NodeContext
+from mediastudio.engine.nodes.control import control_arguments, loaded_controlnets
 from mediastudio.engine.nodes.diffusion_base import Diffusion, model_ip_adapter, model_loras, model_value
 from mediastudio.engine.nodes.reference import reference_image
 from mediastudio.engine.registry import NodeType, Port, node
@@ -36,11 +37,12 @@ from mediastudio.models.vaes import check_fits
 
 
 class Guided(Diffusion):
-    """A picture node whose sampler, CLIP skip and VAE can be chosen, and which takes LoRAs."""
+    """A picture node whose sampler, CLIP skip and VAE can be chosen, and which takes LoRAs and ControlNets."""
 
     takes_loras = True
     takes_ip_adapter = True
     fits_base = {"vae": "vaes"}  # planning checks the VAE's base against the model's (engine/fit.py)
+    takes_controlnets = True
     # x-labels: what the inspector shows for each value (the names other studios use)
     sampler: SamplerName = Field("default", description=SAMPLER_HELP, json_schema_extra={"x-labels": SAMPLER_LABELS})
     sigmas: SigmasName = Field("default", description=SIGMAS_HELP, json_schema_extra={"x-labels": SIGMAS_LABELS})
@@ -51,12 +53,16 @@ class Guided(Diffusion):
                                  "(empty: the model's own); it must be made for the same base")
 
     @contextlib.contextmanager
-    def prepared(self, inputs: dict[str, Any], ctx: NodeContext, pipe_kind: str,
-                 then: str | None = None) -> Iterator[tuple[Any, dict[str, Any], Any]]:
+    def prepared(self, inputs: dict[str, Any], ctx: NodeContext, pipe_kind: str, then: str | None = None,
+                 size: tuple[int, int] | None = None) -> Iterator[tuple[Any, dict[str, Any], Any]]:
         """The pipeline for `pipe_kind` (and, for a second pass, the same model's pipeline for `then`) set up with
-        this node's sampler, CLIP skip, VAE and the LoRAs on its model, and the call's arguments; afterwards the
-        LoRAs are unloaded and the model's own VAE is back, so the cached pipelines stay clean."""
-        pipe, args = self._common(inputs, ctx, pipe_kind)
+        this node's sampler, CLIP skip, VAE and the LoRAs on its model, and the call's arguments; with ControlNets
+        on the model, the first is their variant of the pipeline and the arguments hold their control pictures (at
+        `size`, the picture's). Afterwards the LoRAs are unloaded and the model's own VAE is back, so the cached
+        pipelines stay clean."""
+        controls, controlnets = loaded_controlnets(inputs, ctx)
+        pipe, args = self._common(inputs, ctx, pipe_kind, controlnets=controlnets)
+        args.update(control_arguments(controls, ctx, pipe_kind, size))
         name = ctx.facts["model"]
         second = ctx.models.pipeline(name, then) if then else None
         pipes = [p for p in (pipe, second) if p is not None]

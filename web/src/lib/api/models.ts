@@ -14,6 +14,7 @@ export type ModelAdded = components['schemas']['ModelAdded'];
 export type LoraFile = components['schemas']['LoraOut'];
 export type VaeFolder = components['schemas']['VaeOut'];
 export type IpAdapterFile = components['schemas']['IpAdapterOut'];
+export type ControlNetFolder = components['schemas']['ControlNetOut'];
 
 export function fetchCatalog(): Promise<Result<Catalog>> {
 	return settle(api.GET('/api/v1/models/catalog', { cache: 'no-store' }));
@@ -48,4 +49,9 @@ export function fetchVaes(): Promise<Result<{ items: VaeFolder[] }>> {
 /** The IP-Adapters of the data folder's ipadapters/ (what an IP-Adapter node picks from). */
 export function fetchIpAdapters(): Promise<Result<{ items: IpAdapterFile[] }>> {
 	return settle(api.GET('/api/v1/models/ipadapters', { cache: 'no-store' }));
+}
+
+/** The ControlNet folders of the data folder's models/, each with the base it fits (what a ControlNet node picks from). */
+export function fetchControlNets(): Promise<Result<{ items: ControlNetFolder[] }>> {
+	return settle(api.GET('/api/v1/models/controlnets', { cache: 'no-store' }));
 }

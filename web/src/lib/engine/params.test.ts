@@ -69,6 +69,8 @@ describe('paramSpecs', () => {
 		const files = { properties: { lora: { default: '', maxLength: 200, type: 'string', 'x-options': 'loras' }, vae: { default: '', maxLength: 100, type: 'string', 'x-options': 'vaes' } } };
 		expect(spec(files, 'lora')).toMatchObject({ kind: 'file', source: 'loras', maxLength: 200 });
 		expect(spec(files, 'vae')).toMatchObject({ kind: 'file', source: 'vaes' });
+		const controlnet = { properties: { controlnet: { default: '', maxLength: 100, type: 'string', 'x-options': 'controlnets' } } };
+		expect(spec(controlnet, 'controlnet')).toMatchObject({ kind: 'file', source: 'controlnets', maxLength: 100 });
 		expect(invalid(spec(files, 'vae'), 'x'.repeat(101))).toBe('At most 100 characters.');
 	});
 

@@ -7,8 +7,9 @@ import type { ParamValue } from '$lib/collab/model';
 
 export type ParamKind = 'int' | 'float' | 'text' | 'prompt' | 'seed' | 'model' | 'asset' | 'file' | 'enum' | 'bool' | 'list' | 'json';
 
-/** The server's lists a `file` parameter picks from: LoRA files (loras/), VAE folders (models/). */
-export type FileSource = 'loras' | 'vaes' | 'ipadapters';
+/** The server's lists a `file` parameter picks from: LoRA files (loras/), VAE and ControlNet folders (models/),
+ * IP-Adapters (ipadapters/). */
+export type FileSource = 'loras' | 'vaes' | 'ipadapters' | 'controlnets';
 
 export interface ParamSpec {
 	key: string;
@@ -53,7 +54,7 @@ function kindOf(key: string, schema: Schema): ParamKind {
 	if (widget === 'seed') return 'seed';
 	if (options === 'models') return 'model';
 	if (options === 'assets' || options === 'video-assets') return 'asset';
-	if (options === 'loras' || options === 'vaes' || options === 'ipadapters') return 'file';
+	if (options === 'loras' || options === 'vaes' || options === 'ipadapters' || options === 'controlnets') return 'file';
 	if (Array.isArray(schema['enum'])) return 'enum';
 	switch (schema['type']) {
 		case 'integer':

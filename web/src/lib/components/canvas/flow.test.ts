@@ -325,6 +325,10 @@ describe('summarize', () => {
 		expect(summarize('upscale', { factor: 2, method: 'lanczos' }, undefined)).toBe('×2 · lanczos');
 		expect(summarize('upscale_model', { steps: 20, noise_level: 20, factor: 0 }, undefined)).toBe('20 steps · noise 20');
 		expect(summarize('upscale_model', { steps: 20, noise_level: 5, factor: 4 }, undefined)).toBe('20 steps · noise 5 · then ×4');
+		expect(summarize('controlnet', { controlnet: 'canny-sd15', strength: 1, start: 0, end: 1 }, undefined)).toBe('canny-sd15 · strength 1');
+		expect(summarize('controlnet', { controlnet: '', strength: 0.5, start: 0.2, end: 0.8 }, undefined)).toBe('No ControlNet picked · strength 0.5 · steps 0.2–0.8');
+		expect(summarize('control_image', { preprocessor: 'canny', low_threshold: 100, high_threshold: 200 }, undefined)).toBe('canny 100/200');
+		expect(summarize('control_image', { preprocessor: 'depth' }, undefined)).toBe('depth');
 		expect(summarize('image_sequence_to_video', { fps: 24, codec: 'h264' }, undefined)).toBe('24 fps · h264');
 		expect(summarize('shot', { name: 'Opening' }, undefined)).toBe('Opening');
 	});

@@ -153,6 +153,13 @@ export function summarize(type: string, params: Record<string, unknown>, known: 
 	}
 	if (type === 'image_sequence_to_video') return `${text(p['fps'])} fps · ${text(p['codec'])}`;
 	if (type === 'shot') return text(p['name']);
+	if (type === 'controlnet') {
+		const span = Number(p['start'] ?? 0) > 0 || Number(p['end'] ?? 1) < 1 ? `steps ${text(p['start'])}–${text(p['end'])}` : '';
+		return [text(p['controlnet']) || 'No ControlNet picked', `strength ${text(p['strength'])}`, span].filter(Boolean).join(' · ');
+	}
+	if (type === 'control_image') {
+		return p['preprocessor'] === 'canny' ? `canny ${text(p['low_threshold'])}/${text(p['high_threshold'])}` : text(p['preprocessor']);
+	}
 	return '';
 }
 

@@ -1,0 +1,157 @@
+"""ControlNet folders: a diffusers `ControlNetModel` saved on its own (`config.json` whose `_class_name` is
+"ControlNetModel", and its weights) as a folder of the data folder's `models/`, beside the pipelines (as VAE
+folders are). A ControlNet node puts one on a picture model's run.
+
+A ControlNet is a copy of one UNet's encoder: it fits only models of that base. The fit is read from the two
+configs (text width, `cross_attention_dim`; channels per block; SDXL's added time embedding), so it is known
+before anything loads; the base family (SD 1.x, 2.x, XL) is named from the text width, as people know them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from mediastudio.errors import NotFound, TaskFailed
+from mediastudio.models.registry import NAME, ModelRegistry
+
+CLASS = "ControlNetModel"
+HINT = ("Put a diffusers ControlNet folder (config.json naming ControlNetModel, and its weights) in the data "
+        "folder's models/, or pick another.")
+# the text encoder's width each base family's UNet attends to
+FAMILY_BY_WIDTH = {768: "Stable Diffusion 1.x", 1024: "Stable Diffusion 2.x", 2048: "Stable Diffusion XL"}
+
+
+@dataclass(frozen=True)
+class UnetShape:
+    """What of a UNet a ControlNet must match: its text width, channels per block and added embedding."""
+
+    cross_attention_dim: int | None
+    blocks: tuple[int, ...]
+    addition_embed_type: str | None
+
+    @classmethod
+    def of(cls, config: dict[str, Any]) -> UnetShape:
+        width = config.get("cross_attention_dim")
+        blocks = config.get("block_out_channels")
+        added = config.get("addition_embed_type")
+        return cls(cross_attention_dim=width if isinstance(width, int) else None,
+                   blocks=tuple(b for b in blocks if isinstance(b, int)) if isinstance(blocks, list) else (),
+                   addition_embed_type=added if isinstance(added, str) else None)
+
+    @property
+    def family(self) -> str | None:
+        if self.addition_embed_type == "text_time":
+            return FAMILY_BY_WIDTH[2048]
+        return FAMILY_BY_WIDTH.get(self.cross_attention_dim or 0)
+
+    def described(self) -> str:
+        return self.family or f"a base of text width {self.cross_attention_dim} and blocks {list(self.blocks)}"
+
+
+@dataclass
+class ControlNetInfo:
+    name: str
+    path: str
+    shape: UnetShape
+    size_bytes: int
+
+    @property
+    def base(self) -> str | None:
+        """The base family it was made for, when its shape is one people know by name."""
+        return self.shape.family
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "base": self.base}
+
+
+def _config(path: Path) -> dict[str, Any] | None:
+    try:
+        config = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return config if isinstance(config, dict) else None
+
+
+def _read(folder: Path) -> ControlNetInfo | None:
+    config = _config(folder / "config.json")
+    if config is None or config.get("_class_name") != CLASS or (folder / "model_index.json").exists():
+        return None
+    size = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+    return ControlNetInfo(name=folder.name, path=str(folder.resolve()), shape=UnetShape.of(config), size_bytes=size)
+
+
+def list_controlnets(models_root: Path) -> list[ControlNetInfo]:
+    """The ControlNet folders among the data folder's models/, by name."""
+    if not models_root.is_dir():
+        return []
+    found = [_read(entry) for entry in sorted(models_root.iterdir(), key=lambda p: p.name.lower())
+             if not entry.name.startswith(".") and entry.is_dir()]
+    return [info for info in found if info is not None]
+
+
+def find_controlnet(models_root: Path, name: str) -> ControlNetInfo:
+    """The ControlNet folder `name` of models/ (TaskFailed, naming those there are, when there is none)."""
+    info = _read(models_root / name) if NAME.match(name) else None
+    if info is None:
+        known = ", ".join(c.name for c in list_controlnets(models_root)) or "none"
+        raise TaskFailed(f"No ControlNet folder named '{name[:100]}' in the data folder's models/ (there: {known}).",
+                         code="bad_controlnet", hint=HINT)
+    return info
+
+
+def model_shape(model_path: str | Path) -> UnetShape | None:
+    """The UNet shape of an installed model's folder (None: it has no UNet, e.g. a transformer model)."""
+    config = _config(Path(model_path) / "unet" / "config.json")
+    return UnetShape.of(config) if config is not None else None
+
+
+def mismatch(info: ControlNetInfo, model: str, shape: UnetShape | None) -> str | None:
+    """Why the ControlNet does not fit the model of `shape`, in a sentence (None: it fits)."""
+    if shape is None:
+        return f"The ControlNet '{info.name}' fits Stable Diffusion models; '{model}' has no UNet to guide."
+    if shape == info.shape:
+        return None
+    return (f"The ControlNet '{info.name}' was made for {info.shape.described()}; the model '{model}' is "
+            f"{shape.described()}.")
+
+
+DEPTH_HINT = ("Put a transformers depth-estimation folder (config.json and its weights, e.g. Intel/dpt-hybrid-midas or "
+              "depth-anything/Depth-Anything-V2-Small-hf, downloaded elsewhere) in the data folder's models/, or use "
+              "canny.")
+
+
+def list_depth_models(models_root: Path) -> list[Path]:
+    """Folders of models/ holding a transformers depth-estimation model (its config names a `…ForDepthEstimation`
+    architecture), by name: what the Control image node's depth preprocessor uses."""
+    if not models_root.is_dir():
+        return []
+    found = []
+    for entry in sorted(models_root.iterdir(), key=lambda p: p.name.lower()):
+        if entry.name.startswith(".") or not entry.is_dir() or (entry / "model_index.json").exists():
+            continue
+        config = _config(entry / "config.json")
+        architectures = config.get("architectures") if config else None
+        if isinstance(architectures, list) and any(str(a).endswith("ForDepthEstimation") for a in architectures):
+            found.append(entry)
+    return found
+
+
+def controlnet_problem(registry: ModelRegistry, model: str | None, folder: str) -> str | None:
+    """For planning: why the ControlNet folder `folder` cannot steer installed model `model` (None: the default
+    one), in a sentence; None when it can, or when the model is missing (planning says that on its own)."""
+    try:
+        info = find_controlnet(registry.root, folder)
+    except TaskFailed as exc:
+        return exc.message
+    chosen = registry.default() if model is None else None
+    if model is not None:
+        try:
+            chosen = registry.get(model, sized=False)
+        except NotFound:
+            return None
+    if chosen is None:
+        return None
+    return mismatch(info, chosen.name, model_shape(chosen.path))

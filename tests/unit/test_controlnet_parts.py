@@ -1,0 +1,139 @@
+"""ControlNet's parts without a server: canny edges in numpy, the base a ControlNet folder fits, the pipeline cache
+switching a model to its ControlNet variant without loading it again, the planner's problem on a ControlNet node
+of another base, and a depth map asked for with no depth model installed."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mediastudio.engine.control_images import canny
+from mediastudio.engine.graph import CONTROLNET_MISMATCH, plan
+from mediastudio.engine.registry import build_node_registry
+from mediastudio.errors import BadRequest, TaskFailed
+from mediastudio.graph import Graph
+from mediastudio.models.controlnets import UnetShape, controlnet_problem, list_controlnets
+from mediastudio.models.pipelines import PipelineCache
+from mediastudio.models.registry import ModelRegistry
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> ModelRegistry:
+    from tiny_models import build_tiny_controlnet, build_tiny_sd
+
+    root = tmp_path_factory.mktemp("controlnets")
+    registry = ModelRegistry(root / "data")
+    registry.add(build_tiny_sd(root / "src-sd"), "tiny-sd")
+    build_tiny_controlnet(registry.root / "edges-cn", seed=1)
+    build_tiny_controlnet(registry.root / "wide-cn", seed=2, cross_attention_dim=48)
+    return registry
+
+
+def test_canny_finds_a_shapes_outline_one_pixel_wide() -> None:
+    pixels = np.zeros((64, 64), np.uint8)
+    pixels[16:48, 16:48] = 255
+    edges = np.asarray(canny(Image.fromarray(pixels), 100, 200))
+    assert edges.shape == (64, 64, 3) and set(np.unique(edges)) == {0, 255}
+    lit = edges[:, :, 0] > 0
+    assert lit[32].sum() == 2 and lit[:, 32].sum() == 2  # across the square: its two sides, once each
+    assert not lit[20:44, 20:44].any()
+    faint = np.zeros((64, 64), np.uint8)
+    faint[16:48, 16:48] = 30  # a step of 30: a gradient of 120, below the high threshold
+    assert not np.asarray(canny(Image.fromarray(faint), 100, 200)).any()
+    assert np.asarray(canny(Image.fromarray(faint), 50, 100)).any()
+
+
+def test_canny_joins_weak_edges_to_strong_ones_however_long_they_wind() -> None:
+    """Hysteresis keeps a faint edge only where it touches a strong one; a winding edge of 60,000 pixels is
+    joined in a few rounds (a hostile picture cannot hold a worker for minutes)."""
+    maze = np.zeros((512, 512), np.uint8)
+    for row in range(0, 508, 4):
+        maze[row + 1, :] = 60
+        maze[row + 1:row + 5, 510 if (row // 4) % 2 == 0 else 1] = 60
+    alone = np.asarray(canny(Image.fromarray(maze), 30, 500))
+    assert not alone.any()  # all faint: nothing strong to hold on to
+    maze[1, 0:3] = 255
+    started = time.monotonic()
+    joined = np.asarray(canny(Image.fromarray(maze), 30, 500))[:, :, 0] > 0
+    assert time.monotonic() - started < 5
+    assert joined[-10:].any() and joined.sum() > 60_000  # followed to the far end
+
+
+def test_a_controlnet_folder_knows_the_base_it_fits(registry: ModelRegistry) -> None:
+    assert UnetShape.of({"cross_attention_dim": 768, "block_out_channels": [320, 640]}).family == "Stable Diffusion 1.x"
+    assert UnetShape.of({"cross_attention_dim": 1024}).family == "Stable Diffusion 2.x"
+    assert UnetShape.of({"cross_attention_dim": 2048, "addition_embed_type": "text_time"}).family == \
+        "Stable Diffusion XL"
+    found = {c.name: c for c in list_controlnets(registry.root)}
+    assert set(found) == {"edges-cn", "wide-cn"} and found["wide-cn"].shape.cross_attention_dim == 48
+    assert registry.names() == {"tiny-sd"}  # a ControlNet folder is not a model
+    assert controlnet_problem(registry, "tiny-sd", "edges-cn") is None
+    assert controlnet_problem(registry, None, "edges-cn") is None  # the default model
+    said = controlnet_problem(registry, "tiny-sd", "wide-cn")
+    assert said == ("The ControlNet 'wide-cn' was made for a base of text width 48 and blocks [4, 8]; the model "
+                    "'tiny-sd' is a base of text width 32 and blocks [4, 8].")
+    assert "No ControlNet folder named '../x'" in str(controlnet_problem(registry, "tiny-sd", "../x"))
+
+
+def test_the_controlnet_variant_shares_the_loaded_model(registry: ModelRegistry) -> None:
+    cache = PipelineCache(registry, device="cpu")
+    plain = cache.pipeline("tiny-sd", "text-to-image")
+    _, module = cache.controlnet("edges-cn")
+    assert cache.controlnet("edges-cn")[1] is module  # kept loaded
+    steered = cache.pipeline("tiny-sd", "text-to-image", (module,))
+    assert type(steered).__name__ == "StableDiffusionControlNetPipeline" and steered.controlnet is module
+    assert steered.unet is plain.unet and steered.vae is plain.vae and cache.loads == 1
+    assert cache.pipeline("tiny-sd", "text-to-image", (module,)) is steered
+    assert cache.pipeline("tiny-sd", "text-to-image") is plain  # the plain one stays as it was
+    both = cache.pipeline("tiny-sd", "image-to-image", (module, cache.controlnet("wide-cn")[1]))
+    assert type(both).__name__ == "StableDiffusionControlNetImg2ImgPipeline"
+    assert type(both.controlnet).__name__ == "MultiControlNetModel" and cache.loads == 1
+    with pytest.raises(TaskFailed) as missing:
+        cache.controlnet("nowhere")
+    assert missing.value.code == "bad_controlnet" and "edges-cn, wide-cn" in missing.value.message
+
+
+def test_planning_puts_a_base_mismatch_on_the_controlnet_node(registry: ModelRegistry) -> None:
+    def at(x: int) -> dict[str, int]:
+        return {"x": x, "y": 0}
+
+    graph = Graph.model_validate({"nodes": {
+        "model": {"type": "model_loader", "title": "Model", "position": at(0), "params": {"model": "tiny-sd"}},
+        "cn": {"type": "controlnet", "title": "Edges", "position": at(1), "params": {"controlnet": "wide-cn"}},
+        "lora": {"type": "lora", "title": "LoRA", "position": at(2), "params": {"lora": "a.safetensors"}},
+        "make": {"type": "text_to_image", "title": "Make", "position": at(3), "params": {"prompt_text": "x"}},
+        "image": {"type": "text_to_image", "title": "Control", "position": at(3), "params": {"prompt_text": "y"}},
+    }, "edges": {
+        "a": {"source": "model", "source_handle": "model", "target": "cn", "target_handle": "model"},
+        "b": {"source": "cn", "source_handle": "model", "target": "lora", "target_handle": "model"},
+        "c": {"source": "lora", "source_handle": "model", "target": "make", "target_handle": "model"},
+        "d": {"source": "image", "source_handle": "image", "target": "cn", "target_handle": "image"},
+    }})
+
+    def fit(model: str | None, folder: str) -> str | None:
+        return controlnet_problem(registry, model, folder)
+
+    whole = plan(graph, build_node_registry(), None, registry.kinds(), whole=True, controlnet_fit=fit)
+    (issue,) = [i for i in whole.issues if i.node_id == "cn"]
+    assert issue.field == "controlnet" and issue.code == CONTROLNET_MISMATCH and "'tiny-sd'" in issue.message
+    graph.nodes["cn"].params["controlnet"] = "edges-cn"
+    whole = plan(graph, build_node_registry(), None, registry.kinds(), whole=True, controlnet_fit=fit)
+    assert not [i for i in whole.issues if i.node_id == "cn"]
+
+
+def test_a_depth_map_without_a_depth_model_says_what_to_install(tmp_path: Path) -> None:
+    cache = PipelineCache(ModelRegistry(tmp_path), device="cpu")
+    with pytest.raises(TaskFailed) as none:
+        cache.depth_estimator()
+    assert none.value.code == "no_depth_model" and "No depth model is installed" in none.value.message
+    assert "depth-anything/Depth-Anything-V2-Small-hf" in (none.value.hint or "")
+
+
+def test_adding_a_controlnet_folder_as_a_model_says_where_it_goes(registry: ModelRegistry) -> None:
+    with pytest.raises(BadRequest) as refused:
+        registry.add(registry.root / "edges-cn", "edges")
+    assert "is a ControlNet, not a model" in refused.value.detail and "models/" in (refused.value.hint or "")
