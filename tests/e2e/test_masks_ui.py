@@ -126,7 +126,20 @@ def test_a_mask_painted_with_the_mouse_inverted_and_saved_from_the_asset_view(
     expect(painter.get_by_text("Loading the mask…")).to_have_count(0)
     assert canvas.evaluate("c => c.getContext('2d').getImageData(180, 10, 1, 1).data[3]") == 255
     painter.get_by_test_id("mask-cancel").click()
+    expect(painter).to_be_hidden()  # nothing painted yet: nothing to lose
+    # With a stroke painted, Escape asks before throwing it away.
+    view.get_by_test_id("paint-mask").click()
+    box = _box(canvas)
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    expect(canvas).to_have_attribute("data-steps", "1")
+    page.keyboard.press("Escape")
+    expect(painter.get_by_test_id("mask-discard")).to_be_visible()
+    painter.get_by_role("button", name="Keep painting").click()
+    expect(canvas).to_have_attribute("data-steps", "1")
+    painter.get_by_test_id("mask-cancel").click()
+    painter.get_by_test_id("mask-discard-confirm").click()
     expect(painter).to_be_hidden()
+    assert len(desktop.request.get(f"{studio_url}/api/v1/projects/{project['id']}/assets?tag=mask").json()["items"]) == 1
     assert console.unexpected() == []
 
 
