@@ -47,6 +47,7 @@ from mediastudio.framework import resolve_dependencies_in_order
 from mediastudio.kinds import build_kinds
 from mediastudio.media.controller import AssetsController
 from mediastudio.media.leftovers import leftover_sweeper, sweep_at_start
+from mediastudio.media.masks_controller import MasksController
 from mediastudio.media.usage_controller import my_quotas, my_usage
 from mediastudio.metrics.http import RequestMetrics
 from mediastudio.metrics.registry import Registry
@@ -260,6 +261,7 @@ def create_app(settings: Settings) -> Litestar:
                         WorkflowsController, AccountPrivacyController, PeoplePrivacyController, RetentionController,
                         CommentsController, InboxController,
                         BoardController,
+                        MasksController,
                         scene_sync, project_presence, events, my_usage, my_quotas, metrics_page,
                         *docs_routes(), unknown_api_path, serve_ui],
         dependencies={

@@ -111,6 +111,13 @@ STREAMED_BODIES: dict[tuple[str, str], dict[str, Any]] = {
             },
         }}},
     },
+    ("/api/v1/projects/{project_id}/assets/{asset_id}/mask", "post"): {
+        "required": True,
+        "description": "The mask in the field 'file': a PNG of the picture's width and height, white = repaint "
+                       "(stored as greyscale). Another type answers 415, another size 422.",
+        "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                                       "properties": {"file": _BINARY}}}},
+    },
 }
 
 

@@ -65,7 +65,19 @@ class Inpaint(Guided):
         with self.prepared(inputs, ctx, "inpaint", size=image.size) as (pipe, args, _):
             result = call_pipeline(pipe, {**args, "image": image, "mask_image": mask, "strength": self.strength,
                                           "width": image.width, "height": image.height})
-        return {"image": result.images[0]}
+        return {"image": keep_unmasked(image, result.images[0], mask)}
+
+
+def keep_unmasked(image: Any, repainted: Any, mask: Any) -> Any:
+    """The picture where the mask is black, the repainted one where it is white, blended where it is grey (a
+    feathered edge): the pipeline's own result passes the whole picture through the VAE, which shifts every
+    pixel a little, and the part a person chose to keep must stay exactly as it was."""
+    from PIL import Image
+
+    repainted = repainted.convert("RGB")
+    if repainted.size != image.size:
+        repainted = repainted.resize(image.size, Image.Resampling.LANCZOS)
+    return Image.composite(repainted, image, mask)
 
 
 @node("upscale_model", title="Upscale with a model", category="Image",

@@ -126,6 +126,32 @@ export function uploadAsset(
 	return { promise, abort: () => xhr.abort() };
 }
 
+/**
+ * Saves a mask painted over picture `sourceId` (a PNG of its size, white = repaint) as a new asset of the
+ * project, tagged `mask`; the server checks it and stores it as greyscale.
+ */
+export async function saveMask(projectId: string, sourceId: string, png: Blob): Promise<Result<Asset>> {
+	const form = new FormData();
+	form.append('file', png, 'mask.png');
+	const headers: Record<string, string> = { Accept: 'application/json' };
+	const token = readCookie(CSRF_COOKIE);
+	if (token) headers['X-CSRF-Token'] = token;
+	let answer: Response;
+	try {
+		answer = await fetch(`/api/v1/projects/${encodeURIComponent(projectId)}/assets/${encodeURIComponent(sourceId)}/mask`, {
+			method: 'POST',
+			body: form,
+			headers,
+			credentials: 'same-origin'
+		});
+	} catch {
+		return { ok: false, problem: UNREACHABLE };
+	}
+	const body = parseJson(await answer.text());
+	if (answer.status === 201) return { ok: true, data: body as Asset };
+	return { ok: false, problem: problemFrom(body, answer.status, answer.statusText, answer.headers.get('Retry-After')) };
+}
+
 function parseJson(text: string): unknown {
 	try {
 		return JSON.parse(text);

@@ -36,6 +36,7 @@ import {
 } from './model';
 import { createProvider, onNotice, whenSettled } from './provider';
 import { SceneHistory, type EditHistory } from './undo';
+import { wireMask as wireMaskInto } from './masks';
 
 /**
  * `connecting`: not reached the server yet; `connected`: reached, catching up; `synced`: live;
@@ -247,6 +248,15 @@ export class SceneDoc implements EditHistory {
 			}
 		});
 		return [...ids.values()];
+	}
+
+	/** Feeds a newly painted mask asset to an inpaint node (collab/masks.ts) in one undoable step; answers the
+	 * id of the Load image node that loads it. */
+	wireMask(inpaintId: string, assetId: string, name: string): string | null {
+		let id: string | null = null;
+		const graph = { nodes: this.nodes, edges: this.edges };
+		this.#edit((doc) => (id = wireMaskInto(doc, graph, inpaintId, assetId, name)));
+		return id;
 	}
 
 	/** Moves nodes as one step of their own (align, distribute, arrange), never joined to a drag or arrow keys. */

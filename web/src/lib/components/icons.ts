@@ -61,7 +61,12 @@ export const ICONS = {
 	ban: 'M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM5.6 5.6l12.8 12.8',
 	queue: 'M4 6h16M4 12h16M4 18h10',
 	undo: 'M9 14L4 9l5-5M4 9h10.5a5.5 5.5 0 0 1 0 11H11',
-	redo: 'M15 14l5-5-5-5M20 9H9.5a5.5 5.5 0 0 0 0 11H13'
+	redo: 'M15 14l5-5-5-5M20 9H9.5a5.5 5.5 0 0 0 0 11H13',
+	// The mask painter's tools.
+	brush: 'M14.5 4.5l5 5L11 18l-5-5zM6 13c-2 0-3 1.5-3 3.5V20h3.5c2 0 3.5-1 3.5-3',
+	eraser: 'M8 20h12M4.7 14.3l9.6-9.6a1 1 0 0 1 1.4 0l4.6 4.6a1 1 0 0 1 0 1.4L12 19H8.4l-3.7-3.3a1 1 0 0 1 0-1.4zM9.5 9.5l6 6',
+	invert: 'M12 3a9 9 0 1 0 0 18 9 9 0 1 0 0-18zM12 3v18M12 8h4M12 12h5M12 16h4',
+	mask: 'M5 4h14a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2zM9 8.5c2-1.5 5-1.5 6.5.5s.5 5-2 6-5 .5-5.5-2 0-3.5 1-4.5z'
 } as const;
 
 export type IconName = keyof typeof ICONS;

@@ -358,6 +358,11 @@ class AssetStore {
 		this.#drain();
 	}
 
+	/** A mask painted in the mask painter: listed at once, like an upload. */
+	painted(asset: Asset): void {
+		this.#added(asset);
+	}
+
 	/** A new asset shows at once at the top, when it belongs in the listing on show. */
 	#added(asset: Asset): void {
 		if (asset.project_id !== this.projectId) return;
