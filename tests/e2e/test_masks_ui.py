@@ -139,7 +139,8 @@ def test_a_mask_painted_with_the_mouse_inverted_and_saved_from_the_asset_view(
     painter.get_by_test_id("mask-cancel").click()
     painter.get_by_test_id("mask-discard-confirm").click()
     expect(painter).to_be_hidden()
-    assert len(desktop.request.get(f"{studio_url}/api/v1/projects/{project['id']}/assets?tag=mask").json()["items"]) == 1
+    masks = desktop.request.get(f"{studio_url}/api/v1/projects/{project['id']}/assets?tag=mask").json()["items"]
+    assert len(masks) == 1
     assert console.unexpected() == []
 
 
