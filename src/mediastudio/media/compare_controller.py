@@ -1,0 +1,29 @@
+"""GET /api/v1/projects/{id}/assets/compare: two to six takes side by side, and what sets them apart."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.params import FromPath, QueryParameter
+
+from mediastudio.auth.identity import IdentityDep
+from mediastudio.db import DatabaseDep
+from mediastudio.media.compare import MAX_TAKES, MIN_TAKES, Comparison, compare, parse_ids
+from mediastudio.media.controller import _names
+from mediastudio.settings import SettingsDep
+
+
+class CompareController(Controller):
+    path = "/api/v1/projects/{project_id:str}/assets/compare"
+    tags = ("assets",)
+
+    @get(summary=f"Compare {MIN_TAKES} to {MAX_TAKES} assets: each one's summary and the parameters that differ",
+         sync_to_thread=True)
+    def compare_assets(self, project_id: FromPath[str], identity: IdentityDep, database: DatabaseDep,
+                       settings: SettingsDep,
+                       ids: Annotated[str, QueryParameter(max_length=600, description="Asset ids, comma-separated "
+                                                          f"({MIN_TAKES} to {MAX_TAKES})")]) -> Comparison:
+        wanted = parse_ids(ids)
+        with database.session() as db:
+            return compare(db, settings, identity.user, project_id, wanted, _names)
