@@ -44,6 +44,12 @@ def test_takes_of_another_project_or_person_are_refused(server: RunningServer) -
     eves = eve.post("/api/v1/projects", json={"name": "Eve's"}).json()
     own = upload(eve, eves["id"], "e.png")
     assert eve.get(base, params={"ids": f"{a},{b}"}).status_code == 404
+    # Even a list of ids that would be refused as malformed: the project is checked first (a 400 would tell
+    # a stranger the project exists).
+    for ids in (None, a, "../x,y", ",".join([a] * 7), "a" * 700):
+        refused = eve.get(base, params={"ids": ids} if ids is not None else None)
+        assert refused.status_code == 404, (ids, refused.text)
+    assert ana.get(base, params={"ids": "a" * 700}).status_code == 400
     stolen = eve.get(f"/api/v1/projects/{eves['id']}/assets/compare", params={"ids": f"{own},{a}"})
     assert stolen.status_code == 404 and "Mine" not in stolen.text and "a.png" not in stolen.text
     assert ApiClient(server.url).get(base, params={"ids": f"{a},{b}"}).status_code == 401

@@ -27,6 +27,7 @@ from mediastudio.settings import Settings
 
 MIN_TAKES, MAX_TAKES = 2, 6
 VALUE_CHARS = 2000  # a value longer than this (a long prompt, a list) is cut, and says so
+IDS_CHARS = 600  # six ids of 64 characters, commas and spaces
 MAX_PATHS = 400  # parameters read per take
 MAX_SAME = 200  # parameters listed as the same (their number is always given)
 DEPTH = 4  # nested facts are flattened this deep; deeper ones are shown as JSON
@@ -70,6 +71,9 @@ class Comparison(BaseModel):
 
 def parse_ids(raw: str) -> list[str]:
     """The ids of `?ids=a,b,c`: 2 to 6 distinct well-formed ids, in their order."""
+    if len(raw) > IDS_CHARS:
+        raise BadRequest(f"The list of ids is longer than {IDS_CHARS} characters.", field="ids",
+                         hint=f"Compare at most {MAX_TAKES} assets at once.")
     ids = list(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
     if not MIN_TAKES <= len(ids) <= MAX_TAKES:
         raise BadRequest(f"Compare takes {MIN_TAKES} to {MAX_TAKES} different assets; {len(ids)} were given.",
@@ -81,11 +85,12 @@ def parse_ids(raw: str) -> list[str]:
     return ids
 
 
-def compare(db: Session, settings: Settings, actor: User, project_id: str, ids: list[str],
+def compare(db: Session, settings: Settings, actor: User, project_id: str, raw_ids: str,
             names_of: Callable[[Session, set[str]], dict[str, str]]) -> Comparison:
-    """Compare the project's assets `ids` (the caller must be able to view the project); `names_of` gives
-    the display names of their creators."""
-    project, _ = require(db, actor, project_id, "view")
+    """Compare the project's assets `raw_ids` (`a,b,c`; the caller must be able to view the project);
+    `names_of` gives the display names of their creators."""
+    project, _ = require(db, actor, project_id, "view")  # first: someone who may not see it learns nothing more
+    ids = parse_ids(raw_ids)
     rows = []
     for asset_id in ids:
         asset = db.get(Asset, asset_id)

@@ -9,7 +9,7 @@ from litestar.params import FromPath, QueryParameter
 
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.db import DatabaseDep
-from mediastudio.media.compare import MAX_TAKES, MIN_TAKES, Comparison, compare, parse_ids
+from mediastudio.media.compare import MAX_TAKES, MIN_TAKES, Comparison, compare
 from mediastudio.media.controller import _names
 from mediastudio.settings import SettingsDep
 
@@ -22,8 +22,7 @@ class CompareController(Controller):
          sync_to_thread=True)
     def compare_assets(self, project_id: FromPath[str], identity: IdentityDep, database: DatabaseDep,
                        settings: SettingsDep,
-                       ids: Annotated[str, QueryParameter(max_length=600, description="Asset ids, comma-separated "
-                                                          f"({MIN_TAKES} to {MAX_TAKES})")]) -> Comparison:
-        wanted = parse_ids(ids)
-        with database.session() as db:
-            return compare(db, settings, identity.user, project_id, wanted, _names)
+                       ids: Annotated[str, QueryParameter(description="Asset ids, comma-separated "
+                                                          f"({MIN_TAKES} to {MAX_TAKES})")] = "") -> Comparison:
+        with database.session() as db:  # the project's access is checked before the ids are
+            return compare(db, settings, identity.user, project_id, ids, _names)
