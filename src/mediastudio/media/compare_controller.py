@@ -9,7 +9,7 @@ from litestar.params import FromPath, QueryParameter
 
 from mediastudio.auth.identity import IdentityDep
 from mediastudio.db import DatabaseDep
-from mediastudio.media.compare import MAX_TAKES, MIN_TAKES, Comparison, compare
+from mediastudio.media.compare import IDS_PATTERN, MAX_TAKES, MIN_TAKES, Comparison, compare
 from mediastudio.media.controller import _names
 from mediastudio.settings import SettingsDep
 
@@ -22,7 +22,8 @@ class CompareController(Controller):
          sync_to_thread=True)
     def compare_assets(self, project_id: FromPath[str], identity: IdentityDep, database: DatabaseDep,
                        settings: SettingsDep,
-                       ids: Annotated[str, QueryParameter(description="Asset ids, comma-separated "
-                                                          f"({MIN_TAKES} to {MAX_TAKES})")] = "") -> Comparison:
+                       ids: Annotated[str | None, QueryParameter(
+                           pattern=IDS_PATTERN, description=f"Asset ids, comma-separated ({MIN_TAKES} to {MAX_TAKES}, "
+                                                            "different)")] = None) -> Comparison:
         with database.session() as db:  # the project's access is checked before the ids are
             return compare(db, settings, identity.user, project_id, ids, _names)
