@@ -45,6 +45,7 @@ from mediastudio.events.redis_transport import RedisTransport
 from mediastudio.feed.controller import events
 from mediastudio.framework import resolve_dependencies_in_order
 from mediastudio.kinds import build_kinds
+from mediastudio.media.compare_controller import CompareController
 from mediastudio.media.controller import AssetsController
 from mediastudio.media.leftovers import leftover_sweeper, sweep_at_start
 from mediastudio.media.masks_controller import MasksController
@@ -262,6 +263,7 @@ def create_app(settings: Settings) -> Litestar:
                         CommentsController, InboxController,
                         BoardController,
                         MasksController,
+                        CompareController,
                         scene_sync, project_presence, events, my_usage, my_quotas, metrics_page,
                         *docs_routes(), unknown_api_path, serve_ui],
         dependencies={
