@@ -102,6 +102,9 @@ def test_a_pick_and_a_status_change_reach_the_other_board_live(browser: Browser,
         dialog.locator(f'[data-testid="take"][data-asset="{first}"]').get_by_test_id("pick-take").click()
         expect(dialog.locator(f'[data-testid="take"][data-asset="{first}"]')).to_have_attribute("data-picked", "true")
         screenshot(page, "board-takes-desktop")
+        # The takes open side by side in the Compare view: the cover (the pick) first.
+        compare = dialog.get_by_test_id("takes-compare")
+        expect(compare).to_have_attribute("href", f"/projects/{project['id']}/compare?assets={first},{newest}")
         dialog.get_by_role("button", name="Done").click()
         expect(b_hero.get_by_test_id("card-cover-image")).to_have_attribute("data-asset", first)
         expect(b_hero.get_by_test_id("take-count")).to_have_text("2 takes · picked")
