@@ -238,7 +238,8 @@ def test_a_frame_grows_for_a_node_dropped_on_its_edge_layout_keeps_frames_and_th
     screenshot(a, "canvas-group-laid-out-desktop")
     a.keyboard.press("Control+z")
     chain.wait_graph(lambda g: g["groups"]["g1"]["bounds"] == frame
-                     and g["nodes"]["b"]["position"] == graph["nodes"]["b"]["position"], "the layout undone in one step")
+                     and g["nodes"]["b"]["position"] == graph["nodes"]["b"]["position"],
+                     "the layout undone in one step")
     assert console.unexpected() == []
 
 

@@ -24,8 +24,8 @@ def test_a_takes_unread_comments_show_on_its_tile_live_and_go_once_read(
     headers = csrf_headers(desktop)
     workspace = desktop.request.post(f"{studio_url}/api/v1/workspaces", data={"name": "Badges"},
                                      headers=headers).json()
-    project = desktop.request.post(f"{studio_url}/api/v1/projects", headers=headers,
-                                   data={"name": "Harbour", "template": "blank", "workspace_id": workspace["id"]}).json()
+    project = desktop.request.post(f"{studio_url}/api/v1/projects", headers=headers, data={
+        "name": "Harbour", "template": "blank", "workspace_id": workspace["id"]}).json()
     first = _upload(desktop, studio_url, project["id"], "take-1.png")
     second = _upload(desktop, studio_url, project["id"], "take-2.png")
     _, bea, _ = join_project(browser, desktop, studio_url, workspace["id"], project["id"], "viewer", "bea")
@@ -42,7 +42,8 @@ def test_a_takes_unread_comments_show_on_its_tile_live_and_go_once_read(
         expect(tile.get_by_test_id("asset-unread")).to_have_text("1")
         bea.request.post(f"{comments}/{thread['id']}/replies", headers=csrf_headers(bea), data={"body": "And noisy"})
         expect(tile.get_by_test_id("asset-unread")).to_have_text("2")
-        expect(tile.get_by_test_id("asset-open")).to_have_attribute("aria-label", "take-1.png, image, 2 unread comments")
+        expect(tile.get_by_test_id("asset-open")).to_have_attribute("aria-label",
+                                                                    "take-1.png, image, 2 unread comments")
         other = page.locator(f'[data-testid="asset-item"][data-asset-id="{second}"]')
         expect(other.get_by_test_id("asset-unread")).to_have_count(0)
         screenshot(page, "asset-unread-badge-desktop")
