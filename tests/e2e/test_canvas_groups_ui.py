@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from browser_support import PHONE, Account, ConsoleLog, join_project, screenshot
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
-from test_canvas_arranging_ui import _graph_with_a_chain, _long_press, _menu, _shown_nodes
-from test_canvas_editing_ui import Person, Studio, _drag, _flow_node, _node, _studio
+from test_canvas_arranging_ui import _graph_with_a_chain, _long_press, _menu, _right_click, _shown_nodes
+from test_canvas_editing_ui import Person, Studio, _drag, _flow_node, _inspector, _node, _studio
 
 Graph = dict[str, Any]
 
@@ -171,3 +171,78 @@ def test_on_a_phone_a_long_press_on_a_frame_opens_the_group_menu(
     field.press("Enter")
     chain.wait_graph(lambda g: g["groups"]["g1"]["title"] == "Finishing", "renamed by finger")
     assert console.unexpected() == []
+
+
+def _inside(node: dict[str, Any], width: float, height: float, bounds: dict[str, Any]) -> bool:
+    x, y = node["position"]["x"], node["position"]["y"]
+    return (x >= bounds["x"] and y >= bounds["y"] and x + width <= bounds["x"] + bounds["width"]
+            and y + height <= bounds["y"] + bounds["height"])
+
+
+def test_a_frame_grows_for_a_node_dropped_on_its_edge_layout_keeps_frames_and_the_inspector_names_the_group(
+        chain: Studio, console: ConsoleLog) -> None:
+    graph = _graph_with_a_chain()
+    graph["nodes"]["a"]["group"] = "g1"
+    # A frame just big enough for `a`; `b` (fed by a) and the prompt outside it.
+    graph["groups"] = {"g1": {"title": "Upscaling", "bounds": {"x": -30, "y": 60, "width": 300, "height": 240},
+                              "bypass": True}}
+    chain.put_graph(graph)
+    ben = chain.join("editor", "ben")
+    console.watch(ben.page)
+    a, b = chain.open(chain.owner), chain.open(ben)
+    expect(_frames(a)).to_have_count(1)
+    frame = graph["groups"]["g1"]["bounds"]
+
+    # The inspector of a node in a bypassed group says the group bypasses it (its own switch stays off).
+    _node(a, "a").click()
+    expect(_inspector(a).get_by_test_id("bypass-group-note")).to_contain_text("Bypassed by group “Upscaling”")
+    expect(_inspector(a).get_by_test_id("bypass-switch")).to_have_attribute("aria-checked", "false")
+    _node(a, "c").click()
+    expect(_inspector(a).get_by_test_id("bypass-group-note")).to_have_count(0)
+
+    # The prompt dropped with its centre just inside the frame's right edge: it joins, and the frame grows to
+    # hold it whole, for B too; one Ctrl+Z takes back the drop and the growth together.
+    frame_box = _frames(a).bounding_box()
+    node_box = _flow_node(a, "c").bounding_box()
+    assert frame_box is not None and node_box is not None
+    _drag(a, _flow_node(a, "c"), frame_box["x"] + frame_box["width"] - 8 - (node_box["x"] + node_box["width"] / 2),
+          frame_box["y"] + frame_box["height"] / 2 - (node_box["y"] + node_box["height"] / 2))
+    grown = chain.wait_graph(lambda g: g["nodes"]["c"].get("group") == "g1"
+                             and g["groups"]["g1"]["bounds"]["width"] > frame["width"], "joined, the frame grown")
+    bounds = grown["groups"]["g1"]["bounds"]
+    zoom = frame_box["width"] / frame["width"]
+    assert _inside(grown["nodes"]["c"], node_box["width"] / zoom, node_box["height"] / zoom, bounds), (grown, bounds)
+    assert bounds["x"] == frame["x"]  # grown to the right only
+    expect(_flow_node(b, "group:g1")).to_have_attribute("style", _width(bounds["width"]))
+    screenshot(a, "canvas-group-grown-desktop")
+    a.keyboard.press("Control+z")
+    back = chain.wait_graph(lambda g: g["nodes"]["c"].get("group") is None, "the drop undone")
+    assert back["groups"]["g1"]["bounds"] == frame and back["nodes"]["c"]["position"] == graph["nodes"]["c"]["position"]
+
+    # Lay out everything: `a` stays in its frame (the frame fitted and moved with it), `b` and the prompt do not
+    # land in it.
+    _node(a, "c").click()
+    a.keyboard.press("Control+a")
+    _right_click(a, _node(a, "c"))
+    _menu(a).get_by_role("menuitem", name="Lay out left to right").click()
+    laid = chain.wait_graph(lambda g: g["nodes"]["b"]["position"] != graph["nodes"]["b"]["position"], "laid out")
+    bounds = laid["groups"]["g1"]["bounds"]
+    sizes = {n: _flow_node(a, n).bounding_box() for n in ("a", "b", "c")}
+    assert _inside(laid["nodes"]["a"], sizes["a"]["width"] / zoom, sizes["a"]["height"] / zoom, bounds), laid  # type: ignore[index]
+    for loose in ("b", "c"):  # no part of them over the frame
+        x, y = laid["nodes"][loose]["position"]["x"], laid["nodes"][loose]["position"]["y"]
+        w, h = sizes[loose]["width"] / zoom, sizes[loose]["height"] / zoom  # type: ignore[index]
+        assert (x >= bounds["x"] + bounds["width"] or x + w <= bounds["x"] or y >= bounds["y"] + bounds["height"]
+                or y + h <= bounds["y"]), (loose, laid)
+    assert laid["nodes"]["b"]["position"]["x"] > bounds["x"] + bounds["width"] - 1  # b is fed by a: after its frame
+    screenshot(a, "canvas-group-laid-out-desktop")
+    a.keyboard.press("Control+z")
+    chain.wait_graph(lambda g: g["groups"]["g1"]["bounds"] == frame
+                     and g["nodes"]["b"]["position"] == graph["nodes"]["b"]["position"],
+                     "the layout undone in one step")
+    assert console.unexpected() == []
+
+
+def _width(width: float) -> Any:
+    import re
+    return re.compile(rf"width: {width:g}px")

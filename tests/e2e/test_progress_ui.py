@@ -312,3 +312,47 @@ def test_an_admin_force_stops_a_task_stuck_in_its_step(browser: Browser, bare_ur
     finally:
         context.close()
     assert console.unexpected() == []
+
+
+def test_someone_elses_shared_run_is_listed_by_their_name_without_cancel(
+        browser: Browser, model_url: str, console: ConsoleLog) -> None:
+    from browser_support import join_project
+
+    context = _context(browser, model_url, "sharer")
+    ben = None
+    try:
+        workspace = context.request.post(f"{model_url}/api/v1/workspaces", data={"name": "Shared runs"},
+                                         headers=csrf_headers(context)).json()
+        project = create_project(context, model_url, "Long runs together", "text-to-image",
+                                 workspace_id=workspace["id"])
+        scene_id, graph = _scene_graph(context, model_url, project)
+        graph["nodes"]["generate"]["params"].update({"width": 128, "height": 128, "steps": 150})
+        _put_graph(context, model_url, project["id"], scene_id, graph)
+        _, ben, _ = join_project(browser, context, model_url, workspace["id"], project["id"], "editor", "ben")
+        page = context.new_page()
+        console.watch(page)
+        _open(page, model_url, project["id"])
+        panel = page.get_by_test_id("progress-panel")
+        expect(panel.get_by_test_id("task-list")).to_contain_text("No tasks in this project")
+
+        # Ben runs the scene: the owner's Progress panel lists it, by Ben's name, with no Cancel of theirs.
+        (run,) = _batch(ben, model_url, project["id"], scene_id, 1)
+        others = panel.get_by_test_id("tasks-others")
+        row = others.locator(f'[data-task-id="{run["id"]}"]')
+        expect(row).to_be_visible(timeout=RUN_TIMEOUT_MS)
+        expect(row.get_by_test_id("task-owner")).to_contain_text("· by Ben")  # their display name
+        expect(row).to_have_attribute("data-status", "running", timeout=RUN_TIMEOUT_MS)
+        expect(row.get_by_role("button", name=f"Cancel {run['title']}")).to_have_count(0)
+        expect(panel.get_by_test_id("task-list")).not_to_contain_text("No tasks in this project")
+        page.get_by_test_id("progress-scope-all").click()  # not one of the owner's tasks
+        expect(others).to_have_count(0)
+        page.get_by_test_id("progress-scope-project").click()
+        _shot(page, "progress-others-run-desktop")
+        answer = ben.request.post(f"{model_url}/api/v1/tasks/{run['id']}/cancel", headers=csrf_headers(ben))
+        assert answer.ok, answer.text()
+        expect(others).to_have_count(0, timeout=30_000)  # ended: it leaves the list
+    finally:
+        if ben is not None:
+            ben.close()
+        context.close()
+    assert console.unexpected() == []

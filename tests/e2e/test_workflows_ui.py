@@ -198,3 +198,36 @@ def test_the_library_on_a_phone(studio: Studio, browser: Browser, console: Conso
     library.get_by_test_id("workflow-insert").first.tap()
     expect(page.get_by_test_id("graph-node")).to_have_count(5)
     assert not console.unexpected()
+
+
+def test_drop_a_generated_clip_of_any_size_and_get_its_graph_back(studio: Studio, console: ConsoleLog) -> None:
+    """A clip carries its graph in a box at its end: the canvas sends only that box (a clip may be far larger than a
+    workflow file), and the nodes come back."""
+    import struct
+
+    from PIL import Image
+
+    from mediastudio.engine.nodes.video import encode_mp4
+    clip = encode_mp4([Image.new("RGB", (32, 32), (i * 40, 90, 120)) for i in range(4)], 4, "mpeg4", 23)
+    big = clip + struct.pack(">I4s", 8 + (5 << 20), b"free") + bytes(5 << 20)  # past the 4 MB of a workflow file
+    made = {"nodes": {"p": {"type": "prompt", "title": "Tide", "position": {"x": 0, "y": 0},
+                            "params": {"text": "the tide comes in"}, "bypass": False}}, "edges": {}}
+    a = studio.open(studio.owner)
+    expect(a.get_by_test_id("graph-node")).to_have_count(3)
+    sent: list[int] = []
+    a.on("request", lambda r: sent.append(len(r.post_data_buffer or b""))
+         if r.url.endswith("/workflows/read") else None)
+    _drop_file(a, "Tide · #1.mp4", embedded(big, made, "p", {}), "video/mp4")
+    expect(a.get_by_test_id("graph-node")).to_have_count(4)
+    assert any(n["title"] == "Tide" and n["params"] == {"text": "the tide comes in"}
+               for n in _graph_of(studio, studio.scene_id)["nodes"].values())
+    assert len(sent) == 1 and sent[0] < 4096, sent  # the graph's box, not the clip
+
+    # A large clip the studio did not make: said at once, nothing sent or added.
+    _drop_file(a, "holiday.mp4", big, "video/mp4")
+    notice = a.get_by_test_id("paste-notice")
+    expect(notice).to_contain_text("holiday.mp4")
+    expect(notice).to_contain_text("carries no graph")
+    assert len(sent) == 1
+    expect(a.get_by_test_id("graph-node")).to_have_count(4)
+    assert not console.unexpected(400)

@@ -209,3 +209,32 @@ def test_webhooks_hear_comment_events(server: RunningServer, ana: ApiClient, tea
     finally:
         receiver.close()
         stranger_receiver.close()
+
+
+def test_the_unread_count_leaves_out_lines_of_projects_no_longer_open(server: RunningServer, ana: ApiClient,
+                                                                       team: dict[str, Any]) -> None:
+    """The inbox hides lines about a project the person can no longer open: its unread count (the badge, the
+    answer to marking read, the live `notification.created`) must agree with the list."""
+    bob, vic = team["bob"], team["vic"]
+    bob_name = bob.get("/api/v1/auth/me").json()["user"]["username"]
+    other = ana.post("/api/v1/projects", json={"name": "Elsewhere", "workspace_id": team["workspace"]["id"]}).json()
+    other_take = ana.post(f"/api/v1/projects/{other['id']}/assets",
+                          files={"file": ("other.png", png_bytes(), "image/png")}).json()
+    other_take = other_take[0] if isinstance(other_take, list) else other_take
+    assert vic.post(comments_of(team), json=on_take(team, f"@{bob_name} here")).status_code == 201
+    said = ana.post(f"/api/v1/projects/{other['id']}/comments",
+                    json={"target": {"kind": "asset", "id": other_take["id"]}, "body": f"@{bob_name} and there"})
+    assert said.status_code == 201, said.text
+    before = bob.get("/api/v1/inbox").json()
+    assert before["unread"] == 2 and len(before["items"]) == 2
+    # The other project goes to the trash: Bob can no longer open it.
+    assert ana.delete(f"/api/v1/projects/{other['id']}").status_code in (200, 204)
+    assert bob.get(f"/api/v1/projects/{other['id']}").status_code == 404
+    after = bob.get("/api/v1/inbox").json()
+    assert len(after["items"]) == 1 and after["items"][0]["project_id"] == team["project"]["id"]
+    assert after["unread"] == 1, after
+    # A new line about the project he can open says the same count; so does marking that one read.
+    assert vic.post(comments_of(team), json=on_take(team, f"@{bob_name} again")).status_code == 201
+    assert bob.get("/api/v1/inbox").json()["unread"] == 2
+    first = after["items"][0]["id"]
+    assert bob.post("/api/v1/inbox/read", json={"ids": [first]}).json() == {"unread": 1}

@@ -241,6 +241,17 @@ def test_image_to_image_inpaint_and_a_clip(server: RunningServer, admin: ApiClie
     video = admin.get(f"/api/v1/projects/{project_id}/assets/{clip['result']['assets'][0]}").json()
     assert video["mime"] == "video/mp4" and video["width"] == 64 and video["height"] == 48
     assert video["duration"] == pytest.approx(0.5, abs=0.1)
+    # The clip carries the graph that made it (graph/mp4.py); dropped on a canvas, it gives the nodes back, as the
+    # asset's workflow sidecar does.
+    from mediastudio.graph.mp4 import read_graph
+    clip_bytes = asset_bytes(admin, project_id, video["id"])
+    carried = read_graph(clip_bytes, 1 << 20)
+    assert carried is not None and set(json.loads(carried)["nodes"]) == {"frames", "clip", "shot"}
+    read = admin.post("/api/v1/workflows/read", content=clip_bytes)
+    assert read.status_code == 200, read.text
+    assert read.json()["nodes"]["clip"]["params"] == clip_nodes["clip"]["params"]
+    sidecar = admin.get(f"/api/v1/projects/{project_id}/assets/{video['id']}/workflow")
+    assert sidecar.status_code == 200 and json.loads(sidecar.content)["nodes"] == json.loads(carried)["nodes"]
 
     # A clip's frames back into a graph: every 2nd frame from the start → a shorter clip; its first frame → a shot.
     reload_nodes = {"source": node("load_video", "Source", asset_id=video["id"], every=2, max_frames=100),

@@ -144,3 +144,25 @@ def test_reading_a_json_file_checks_it_as_a_saved_workflow(team: dict[str, Any])
     assert bad.status_code == 400 and "not JSON" in bad.json()["detail"]
     picture = bob.post("/api/v1/workflows/read", content=png_bytes())
     assert picture.status_code == 400 and "carries no graph" in picture.json()["detail"]
+
+
+def test_saving_renaming_deleting_and_importing_are_audited(team: dict[str, Any], ana: ApiClient) -> None:
+    bob, vic, ws = team["bob"], team["vic"], team["workspace"]["id"]
+    made = save(bob, ws, "Audited").json()
+    assert bob.patch(f"/api/v1/workflows/{made['id']}", json={"name": "Audited again"}).status_code == 200
+    assert vic.patch(f"/api/v1/workflows/{made['id']}", json={"name": "Not mine"}).status_code == 403  # no entry
+    assert bob.patch(f"/api/v1/workflows/{made['id']}", json={"name": "Audited again"}).status_code == 200  # no change
+    assert bob.delete(f"/api/v1/workflows/{made['id']}").status_code == 204
+    found = ana.get("/api/v1/admin/audit", params={"target": made["id"], "limit": 50}).json()["items"]
+    assert [e["action"] for e in found] == ["workflow.delete", "workflow.rename", "workflow.save"]
+    assert {e["actor_id"] for e in found} == {team["bob_id"]}
+    deleted, renamed, saved = found
+    assert saved["target_label"] == "Audited" and saved["details"]["nodes"] == 3
+    assert renamed["details"] == {"name": {"before": "Audited", "after": "Audited again"}}
+    assert deleted["target_label"] == "Audited again" and deleted["details"]["workspace_id"] == ws
+
+    assert bob.post("/api/v1/workflows/read", content=json.dumps(fragment()).encode()).status_code == 200
+    assert bob.post("/api/v1/workflows/read", content=b"{not json").status_code == 400  # refused: no entry
+    imports = ana.get("/api/v1/admin/audit", params={"action": "workflow.import", "limit": 50}).json()["items"]
+    mine = [e for e in imports if e["actor_id"] == team["bob_id"]]
+    assert len(mine) == 1 and mine[0]["details"] == {"source": "json", "bytes": len(json.dumps(fragment())), "nodes": 3}

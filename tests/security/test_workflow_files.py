@@ -104,3 +104,34 @@ def test_damaged_and_truncated_pictures_are_refused(person: ApiClient) -> None:
 
 def test_a_file_over_the_limit_is_refused_from_its_length(person: ApiClient) -> None:
     refused(person, b" " * (5 << 20), "larger than 4 MB", status=413)
+
+
+def _clip() -> bytes:
+    """A small real MP4 (a few frames)."""
+    from PIL import Image
+
+    from mediastudio.engine.nodes.video import encode_mp4
+    return encode_mp4([Image.new("RGB", (16, 16), (i * 40, 0, 0)) for i in range(3)], 3, "mpeg4", 23)
+
+
+def test_a_clip_with_a_good_graph_is_read_whole_or_as_its_box(person: ApiClient) -> None:
+    from mediastudio.graph.mp4 import graph_box, with_graph
+    clip = _clip()
+    whole = person.post(READ, content=with_graph(clip, graph()))
+    assert whole.status_code == 200, whole.text
+    assert set(whole.json()["nodes"]) == {"p"}
+    alone = person.post(READ, content=graph_box(graph().encode()))
+    assert alone.status_code == 200 and alone.json() == whole.json()
+
+
+def test_hostile_clips_are_refused_with_a_sentence(person: ApiClient) -> None:
+    from mediastudio.graph.mp4 import GRAPH_UUID, graph_box
+    clip = _clip()
+    refused(person, clip, "carries no graph")
+    refused(person, clip + struct.pack(">I", 1 << 30) + b"uuid" + GRAPH_UUID, "larger than the file")
+    refused(person, clip + struct.pack(">I4sQ", 1, b"uuid", 1 << 62), "larger than the file")
+    refused(person, clip + graph_box(b" " * (1 << 20) + b"{}"), "larger than 1024 KB")
+    refused(person, clip + graph_box(b"[" * 30 + b"]" * 30), "deeper than")
+    refused(person, clip + graph_box(graph(x={"type": "no_such_node"}).encode()), "no_such_node")
+    refused(person, clip + graph_box(b"\xff\xfe"), "not JSON")
+    refused(person, b"\0\0\0\x10ftypisom\0\0\0\0" + struct.pack(">I4s", 8, b"free") * 10_001, "more than")

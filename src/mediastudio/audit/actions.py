@@ -46,3 +46,7 @@ class Action(StrEnum):
     WEBHOOK_REMOVE = "webhook.remove"
     BACKUP_CREATE = "backup.create"  # `mediastudio backup`: the snapshot's name, what it holds, bytes copied
     BACKUP_RESTORE = "backup.restore"  # `mediastudio restore`, recorded in the restored studio
+    WORKFLOW_SAVE = "workflow.save"  # nodes saved to a workspace's library
+    WORKFLOW_RENAME = "workflow.rename"  # its name or description changed: before and after
+    WORKFLOW_DELETE = "workflow.delete"
+    WORKFLOW_IMPORT = "workflow.import"  # nodes read from a file (a workflow's JSON, a generated picture or clip)

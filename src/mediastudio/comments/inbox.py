@@ -29,9 +29,23 @@ def excerpt(body: str) -> str:
     return line if len(line) <= EXCERPT else line[: EXCERPT - 1] + "…"
 
 
+def _may_open(db: Session, user: User, project_id: str) -> bool:
+    """Whether the person may still open the project (a member, and it is not in the trash)."""
+    from mediastudio.projects.access import project_and_role
+
+    project, role = project_and_role(db, user, project_id)
+    return project is not None and role is not None and project.trashed_at is None
+
+
 def unread_count(db: Session, user_id: str) -> int:
-    return int(db.exec(select(func.count()).select_from(Notification).where(
-        Notification.user_id == user_id, col(Notification.read_at).is_(None))).one())
+    """The person's unread lines that the inbox shows: those about projects they may still open (and of none), so
+    the count agrees with the list."""
+    rows = db.exec(select(Notification.project_id, func.count()).where(
+        Notification.user_id == user_id, col(Notification.read_at).is_(None)).group_by(
+        col(Notification.project_id))).all()
+    user = db.get(User, user_id) if any(project_id is not None for project_id, _ in rows) else None
+    return sum(int(count) for project_id, count in rows
+               if project_id is None or (user is not None and _may_open(db, user, project_id)))
 
 
 def add(db: Session, user_id: str, workspace_id: str | None, **fields: object) -> Notification:
@@ -79,9 +93,8 @@ def read_thread(db: Session, user: User, project_id: str, thread_id: str) -> Non
 
 
 def visible(db: Session, user: User, limit: int, before: str | None) -> tuple[list[Notification], int]:
-    """The person's latest lines (newest first) about projects they may still open, and how many are unread."""
-    from mediastudio.projects.access import project_and_role
-
+    """The person's latest lines (newest first) about projects they may still open, and how many of those lines
+    (all pages) are unread."""
     query = select(Notification).where(Notification.user_id == user.id)
     if before:
         anchor = db.get(Notification, before)
@@ -92,8 +105,7 @@ def visible(db: Session, user: User, limit: int, before: str | None) -> tuple[li
     shown = []
     for row in rows:
         if row.project_id is not None and row.project_id not in allowed:
-            project, role = project_and_role(db, user, row.project_id)
-            allowed[row.project_id] = project is not None and role is not None and project.trashed_at is None
+            allowed[row.project_id] = _may_open(db, user, row.project_id)
         if row.project_id is None or allowed[row.project_id]:
             shown.append(row)
     return shown, unread_count(db, user.id)

@@ -1,7 +1,8 @@
-"""What a generated picture carries in its file: the graph that made it and its prompt (docs/generation.md).
+"""What a generated picture or clip carries in its file: the graph that made it and its prompt (docs/generation.md).
 
 Two PNG text chunks: `mediastudio-graph`, the nodes the shot depends on in the clipboard's format (dropped on a
 canvas, it rebuilds them), and `parameters`, the prompt and settings written as A1111 and ComfyUI users know them.
+A clip carries the same graph JSON in a box of its own at the end of the MP4 (graph/mp4.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from mediastudio.db import Database
 from mediastudio.errors import NotFound
 from mediastudio.graph import Graph
 from mediastudio.graph.fragment import fragment_json, fragment_of, upstream
+from mediastudio.graph.mp4 import is_mp4, with_graph
 from mediastudio.graph.png import SIGNATURE, with_text
 from mediastudio.media.assets import get_asset, read_meta
 from mediastudio.projects.access import require
@@ -46,7 +48,11 @@ def graph_text(graph: Any, node_id: str) -> str | None:
 
 
 def embedded(data: bytes, graph: dict[str, Any], node_id: str, facts: dict[str, Any]) -> bytes:
-    """A PNG with its graph and parameters written in; anything else unchanged."""
+    """A PNG with its graph and parameters written in, an MP4 with its graph (graph/mp4.py); anything else
+    unchanged."""
+    if is_mp4(data):
+        graph_json = graph_text(graph, node_id)
+        return with_graph(data, graph_json) if graph_json is not None else data
     if not data.startswith(SIGNATURE):
         return data
     texts = {PARAMETERS_KEY: parameters_text(facts)} if facts.get("prompt") else {}
@@ -59,7 +65,7 @@ def embedded(data: bytes, graph: dict[str, Any], node_id: str, facts: dict[str, 
 def asset_graph(database: Database, settings: Settings, user: User, project_id: str,
                 asset_id: str) -> tuple[str, str]:
     """The sidecar of a generated asset (any the caller may see): its file name and the JSON of the nodes that
-    made it, as a picture carries them (clips have no room for it in their file)."""
+    made it, as a picture or a clip carries them (also for clips made before clips carried it)."""
     with database.session() as db:
         project, _ = require(db, user, project_id, "view")
         _, asset = get_asset(db, user, project_id, asset_id)

@@ -20,6 +20,7 @@ from mediastudio.errors import BadRequest, MediastudioError
 from mediastudio.graph import NodeIn
 from mediastudio.graph.fragment import FORMAT, VERSION, Fragment
 from mediastudio.graph.model import GraphEdge, Position
+from mediastudio.graph.mp4 import Mp4GraphError, is_mp4, read_graph
 from mediastudio.graph.png import PngTextError, read_text
 
 MAX_FILE_BYTES = 4 << 20  # a dropped file (a generated PNG of 1024² fits)
@@ -66,7 +67,8 @@ def parse_json(text: str | bytes, what: str) -> Any:
 
 
 def read_file(data: bytes) -> Fragment:
-    """A dropped or picked file: a PNG the studio made (its graph chunk) or a JSON file of nodes."""
+    """A dropped or picked file: a PNG the studio made (its graph chunk), an MP4 it made (its graph box, or that box
+    alone: the canvas sends only it of a large clip) or a JSON file of nodes."""
     if len(data) > MAX_FILE_BYTES:
         raise TooLarge(f"The file is larger than {MAX_FILE_BYTES >> 20} MB: it cannot be a workflow.")
     if data.startswith(b"\x89PNG"):
@@ -78,6 +80,15 @@ def read_file(data: bytes) -> Fragment:
             raise BadRequest("This picture carries no graph: only pictures the studio generated do.",
                              hint="Drop a PNG from a shot's results, or a workflow's JSON file.")
         return checked(parse_json(texts[GRAPH_KEY], "The picture's graph"), "The picture's graph")
+    if is_mp4(data) or data[4:8] == b"uuid":
+        try:
+            graph = read_graph(data, MAX_GRAPH_BYTES)
+        except Mp4GraphError as exc:
+            raise BadRequest(f"{exc} Nothing was added.") from exc
+        if graph is None:
+            raise BadRequest("This clip carries no graph: only clips the studio generated do.",
+                             hint="Drop an MP4 from a shot's results, or its workflow's JSON file.")
+        return checked(parse_json(graph, "The clip's graph"), "The clip's graph")
     return checked(parse_json(data, "The file"), "The file")
 
 

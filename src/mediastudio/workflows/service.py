@@ -110,8 +110,10 @@ def change(db: Session, user: User, workflow_id: str, name: str | None, descript
     return workflow
 
 
-def remove(db: Session, user: User, workflow_id: str) -> None:
+def remove(db: Session, user: User, workflow_id: str) -> Workflow:
+    """Deletes a workflow; answers it (as it was)."""
     workflow, allowed = get(db, user, workflow_id)
     if not allowed:
         raise Forbidden("Only who saved this workflow, and the workspace's owners and admins, can delete it.")
     db.delete(workflow)
+    return workflow

@@ -30,7 +30,8 @@ export const ACTION_CHOICES: readonly { value: string; label: string }[] = [
 	{ value: 'invite', label: 'Invitation links' },
 	{ value: 'model', label: 'Models' },
 	{ value: 'webhook', label: 'Webhooks' },
-	{ value: 'backup', label: 'Backups and restores' }
+	{ value: 'backup', label: 'Backups and restores' },
+	{ value: 'workflow', label: 'Workflows' }
 ];
 
 const ACTION_LABELS: Record<string, string> = {
@@ -73,7 +74,11 @@ const ACTION_LABELS: Record<string, string> = {
 	'webhook.create': 'Webhook made',
 	'webhook.remove': 'Webhook removed',
 	'backup.create': 'Backup taken',
-	'backup.restore': 'Restored from a backup'
+	'backup.restore': 'Restored from a backup',
+	'workflow.save': 'Workflow saved',
+	'workflow.rename': 'Workflow renamed',
+	'workflow.delete': 'Workflow deleted',
+	'workflow.import': 'Workflow read from a file'
 };
 
 export function actionLabel(action: string): string {

@@ -10,6 +10,7 @@ export type Pin = components['schemas']['Pin'];
 export type Threads = components['schemas']['ThreadsOut'];
 export type Inbox = components['schemas']['InboxOut'];
 export type InboxLine = components['schemas']['NotificationOut'];
+export type CommentsSummary = components['schemas']['CommentsSummary'];
 
 const THREAD = '/api/v1/projects/{project_id}/comments/{thread_id}' as const;
 
@@ -20,6 +21,11 @@ export function listThreads(projectId: string, target: CommentTarget): Promise<R
 			cache: 'no-store'
 		})
 	);
+}
+
+/** Per target, its threads, open threads and unread comments (for badges). */
+export function commentsSummary(projectId: string): Promise<Result<CommentsSummary>> {
+	return settle(api.GET('/api/v1/projects/{project_id}/comments/summary', { params: { path: { project_id: projectId } }, cache: 'no-store' }));
 }
 
 export function startThread(projectId: string, target: CommentTarget, body: string, pin: Pin | null): Promise<Result<Thread>> {

@@ -1,5 +1,6 @@
 /** The workflow library of a workspace (reusable graphs), and reading the nodes of a dropped or picked file. */
 import { api } from './client';
+import { graphBoxOf, isMp4 } from './mp4Graph';
 import { settle, type Result } from './problem';
 import type { components } from './schema';
 
@@ -51,8 +52,24 @@ export const workflowFileUrl = (workflowId: string): string => `/api/v1/workflow
 export const assetWorkflowUrl = (projectId: string, assetId: string): string =>
 	`/api/v1/projects/${encodeURIComponent(projectId)}/assets/${encodeURIComponent(assetId)}/workflow`;
 
-/** The nodes of a file (a workflow's JSON, a PNG the studio generated), checked by the server. */
+/** The nodes of a file (a workflow's JSON, a PNG or an MP4 the studio generated), checked by the server. */
 export async function readWorkflowFile(file: Blob): Promise<Result<Fragment>> {
+	if (await isMp4(file)) {
+		// A clip the studio made carries its graph in a box of its own: only that box is sent.
+		const box = await graphBoxOf(file);
+		if (box) file = box;
+		else if (file.size > MAX_WORKFLOW_FILE) {
+			return {
+				ok: false,
+				problem: {
+					status: 400,
+					title: 'No graph',
+					detail: 'This clip carries no graph: only clips the studio generated do.',
+					hint: "Drop an MP4 from a shot's results, or its workflow's JSON file."
+				}
+			};
+		}
+	}
 	if (file.size > MAX_WORKFLOW_FILE) {
 		return {
 			ok: false,

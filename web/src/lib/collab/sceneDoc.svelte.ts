@@ -259,9 +259,13 @@ export class SceneDoc implements EditHistory {
 		return id;
 	}
 
-	/** Moves nodes as one step of their own (align, distribute, arrange), never joined to a drag or arrow keys. */
-	placeNodes(positions: Record<string, Point>): void {
-		this.#edit((doc) => Object.entries(positions).forEach(([id, to]) => moveNode(doc, id, to)));
+	/** Moves nodes, and sets frames (a layout fits a group's frame to its nodes), as one step of their own
+	 * (align, distribute, arrange), never joined to a drag or arrow keys. */
+	placeNodes(positions: Record<string, Point>, frames: Record<string, Bounds> = {}): void {
+		this.#edit((doc) => {
+			Object.entries(positions).forEach(([id, to]) => moveNode(doc, id, to));
+			Object.entries(frames).forEach(([id, bounds]) => this.groups[id] && setBounds(doc, id, bounds));
+		});
 	}
 
 	/** Adds, moves (a drag joins one step, like a node's) or (null) takes away a link's reroute point. */

@@ -91,6 +91,10 @@ class TaskStore {
 			.slice(0, RECENT)
 	);
 	readonly running = $derived(this.active.filter((t) => t.status === 'running'));
+	/** Others' runs of scenes still waiting or running (a run is shared: its project's members hear it), by project. */
+	readonly othersRuns = $derived(
+		[...this.byId.values()].filter((t) => sharedRun(t) && t.owner_id !== this.userId && isActive(t)).sort(runOrder)
+	);
 
 	/** Client-clock time each task's ETA was last set, so a running one counts down between events. */
 	#stamps = new Map<string, number>();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GraphEdge } from '$lib/api/scenes';
-import { align, distribute, layout, LAYOUT_GAP, type Box } from './arrange';
+import { align, distribute, layout, layoutWithFrames, LAYOUT_GAP, type Box } from './arrange';
 
 const box = (id: string, x: number, y: number, width = 100, height = 50): Box => ({ id, x, y, width, height });
 const link = (source: string, target: string): GraphEdge => ({ source, source_handle: 'out', target, target_handle: 'in' });
@@ -53,5 +53,54 @@ describe('layout', () => {
 		const placedOut = layout(boxes, [link('a', 'b'), link('b', 'a'), link('elsewhere', 'a')]);
 		const xs = [placedOut['a']?.x ?? 0, placedOut['b']?.x ?? 0].sort((p, q) => p - q);
 		expect(xs).toEqual([0, 100 + LAYOUT_GAP.x]);
+	});
+});
+
+describe('layout with frames', () => {
+	const pad = { side: 20, top: 50, bottom: 20 };
+	const inside = (b: { x: number; y: number; width: number; height: number }, f: typeof b) =>
+		b.x >= f.x && b.y >= f.y && b.x + b.width <= f.x + f.width && b.y + b.height <= f.y + f.height;
+
+	it("lays a group's nodes out inside its frame, fits the frame, and keeps loose nodes out of it", () => {
+		// a and b in group g (a frame too small for them laid side by side); c feeds a, d is fed by b; neither in g.
+		const a = box('a', 520, 270);
+		const b = box('b', 530, 420);
+		const frame = { x: 500, y: 200, width: 200, height: 300 };
+		const boxes = [box('c', 0, 0), a, b, box('d', 100, 600)];
+		const links = [link('c', 'a'), link('a', 'b'), link('b', 'd')];
+		const groupOf = (id: string) => (id === 'a' || id === 'b' ? 'g' : null);
+		const out = layoutWithFrames(boxes, links, groupOf, { g: { bounds: frame, members: [a, b] } }, pad);
+		const to = (x: Box) => ({ ...x, ...(out.positions[x.id] ?? {}) });
+		const fitted = out.frames['g']!;
+		expect(fitted).toBeDefined();
+		// The frame holds its nodes with its room around them: a then b, one column apart.
+		for (const node of [a, b]) expect(inside(to(node), fitted)).toBe(true);
+		expect(to(b).x).toBe(to(a).x + 100 + LAYOUT_GAP.x);
+		expect(to(a).x).toBe(fitted.x + pad.side);
+		expect(to(a).y).toBe(fitted.y + pad.top);
+		expect(fitted.width).toBe(2 * 100 + LAYOUT_GAP.x + 2 * pad.side);
+		expect(fitted.height).toBe(50 + pad.top + pad.bottom);
+		// The loose nodes sit in the columns before and after the frame, none inside it.
+		for (const loose of ['c', 'd']) {
+			const at = to(boxes.find((x) => x.id === loose)!);
+			expect(at.x + at.width <= fitted.x || at.x >= fitted.x + fitted.width).toBe(true);
+		}
+		expect(to(boxes[0]!).x).toBeLessThan(fitted.x);
+		expect(to(boxes[3]!).x).toBeGreaterThan(fitted.x + fitted.width - 1);
+	});
+
+	it('moves a frame with its unselected nodes, and is the plain layout without groups', () => {
+		const a = box('a', 520, 270);
+		const other = box('o', 600, 300);
+		const boxes = [box('c', 0, 0), a];
+		const groupOf = (id: string) => (id === 'c' ? null : 'g');
+		const out = layoutWithFrames(boxes, [link('c', 'a')], groupOf, { g: { bounds: { x: 500, y: 220, width: 220, height: 150 }, members: [a, other] } }, pad);
+		const moved = out.frames['g']!;
+		expect(out.positions['o']!.x - other.x).toBe(moved.x - 500);
+		expect(out.positions['a']!.x - a.x).toBe(moved.x - 500);
+		expect(layoutWithFrames([box('a', 0, 0), box('b', 0, 100)], [link('a', 'b')], () => null, {}, pad)).toEqual({
+			positions: layout([box('a', 0, 0), box('b', 0, 100)], [link('a', 'b')]),
+			frames: {}
+		});
 	});
 });

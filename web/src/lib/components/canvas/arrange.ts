@@ -70,13 +70,15 @@ export function distribute(boxes: readonly Box[], axis: Axis): Positions {
 	return changed(boxes, (b) => (axis === 'horizontal' ? { x: to.get(b.id)!, y: b.y } : { x: b.x, y: to.get(b.id)! }));
 }
 
-/**
- * A layered layout, left to right: each node one column right of the furthest node that feeds it (links
- * between the boxes only; a cycle is broken where it is met), each column's nodes stacked in their present
- * top-to-bottom order. The layout starts at the selection's top-left corner.
- */
-export function layout(boxes: readonly Box[], edges: readonly GraphEdge[]): Positions {
-	if (boxes.length < 2) return {};
+/** Room a frame keeps around its nodes (its sides, its title bar above): as `frames.ts` frames a new group. */
+export interface FramePadding {
+	side: number;
+	top: number;
+	bottom: number;
+}
+
+/** Where each box goes in a layered layout that starts at `origin` (every box named, moved or not). */
+function layered(boxes: readonly Box[], edges: readonly GraphEdge[], origin: { x: number; y: number }) {
 	const ids = new Set(boxes.map((b) => b.id));
 	const inputs = new Map<string, string[]>();
 	for (const edge of edges) {
@@ -97,18 +99,98 @@ export function layout(boxes: readonly Box[], edges: readonly GraphEdge[]): Posi
 	};
 	const columns: Box[][] = [];
 	for (const box of boxes) (columns[depth(box.id)] ??= []).push(box);
-	const left = Math.min(...boxes.map((b) => b.x));
-	const top = Math.min(...boxes.map((b) => b.y));
 	const to = new Map<string, { x: number; y: number }>();
-	let x = left;
+	let x = origin.x;
 	for (const column of columns) {
 		if (!column) continue;
-		let y = top;
+		let y = origin.y;
 		for (const box of column.sort((a, b) => a.y - b.y || a.x - b.x || a.id.localeCompare(b.id))) {
 			to.set(box.id, { x, y });
 			y += box.height + LAYOUT_GAP.y;
 		}
 		x += Math.max(...column.map((b) => b.width)) + LAYOUT_GAP.x;
 	}
+	return to;
+}
+
+const topLeft = (boxes: readonly Box[]) => ({ x: Math.min(...boxes.map((b) => b.x)), y: Math.min(...boxes.map((b) => b.y)) });
+
+/**
+ * A layered layout, left to right: each node one column right of the furthest node that feeds it (links
+ * between the boxes only; a cycle is broken where it is met), each column's nodes stacked in their present
+ * top-to-bottom order. The layout starts at the selection's top-left corner.
+ */
+export function layout(boxes: readonly Box[], edges: readonly GraphEdge[]): Positions {
+	if (boxes.length < 2) return {};
+	const to = layered(boxes, edges, topLeft(boxes));
 	return changed(boxes, (b) => to.get(b.id)!);
+}
+
+/** A group of the scene as the layout sees it: its frame and every node in it (selected or not). */
+export interface FrameOfLayout {
+	bounds: { x: number; y: number; width: number; height: number };
+	members: readonly Box[];
+}
+
+/**
+ * The layered layout where some nodes are in groups: each group's selected nodes are laid out inside their
+ * frame (from its top-left, below its title bar) and the frame is fitted to all its nodes; then each such frame
+ * is one block beside the selected nodes in no group, laid out together by the links between them, a frame
+ * moving with all its nodes. So a node of a group stays in its frame, and a node in none never lands in one of
+ * the frames laid out. Answers the nodes that move and the frames that change.
+ */
+export function layoutWithFrames(
+	boxes: readonly Box[],
+	edges: readonly GraphEdge[],
+	groupOf: (id: string) => string | null,
+	frames: Record<string, FrameOfLayout>,
+	padding: FramePadding
+): { positions: Positions; frames: Record<string, FrameOfLayout['bounds']> } {
+	const byGroup = new Map<string, Box[]>();
+	const loose: Box[] = [];
+	for (const box of boxes) {
+		const group = groupOf(box.id);
+		if (group && frames[group]) byGroup.set(group, [...(byGroup.get(group) ?? []), box]);
+		else loose.push(box);
+	}
+	if (!byGroup.size) return { positions: layout(boxes, edges), frames: {} };
+	const at = new Map<string, Box>(); // every node that may move, where it goes
+	const blocks: Box[] = [...loose];
+	const fitted = new Map<string, FrameOfLayout['bounds']>();
+	for (const [group, selected] of byGroup) {
+		const { bounds, members } = frames[group]!;
+		const inner = selected.length > 1 ? layered(selected, edges, { x: bounds.x + padding.side, y: bounds.y + padding.top }) : new Map();
+		const placed = members.map((m) => ({ ...m, ...(inner.get(m.id) ?? {}) }));
+		placed.forEach((m) => at.set(m.id, m));
+		const left = Math.min(...placed.map((b) => b.x)) - padding.side;
+		const top = Math.min(...placed.map((b) => b.y)) - padding.top;
+		const frame = {
+			x: left,
+			y: top,
+			width: Math.max(...placed.map((b) => b.x + b.width)) + padding.side - left,
+			height: Math.max(...placed.map((b) => b.y + b.height)) + padding.bottom - top
+		};
+		fitted.set(group, frame);
+		blocks.push({ id: `group:${group}`, ...frame });
+	}
+	// The links between blocks: a node of a laid-out group speaks for its frame.
+	const blockOf = (id: string) => (at.has(id) && groupOf(id) && fitted.has(groupOf(id)!) ? `group:${groupOf(id)}` : id);
+	const outer = layered(blocks, edges.map((e) => ({ ...e, source: blockOf(e.source), target: blockOf(e.target) })), topLeft(blocks));
+	const positions: Positions = {};
+	const movedFrames: Record<string, FrameOfLayout['bounds']> = {};
+	for (const [group, frame] of fitted) {
+		const to = outer.get(`group:${group}`)!;
+		const [dx, dy] = [to.x - frame.x, to.y - frame.y];
+		const bounds = { x: Math.round(to.x), y: Math.round(to.y), width: Math.round(frame.width), height: Math.round(frame.height) };
+		const was = frames[group]!.bounds;
+		if (bounds.x !== was.x || bounds.y !== was.y || bounds.width !== was.width || bounds.height !== was.height) movedFrames[group] = bounds;
+		for (const member of frames[group]!.members) {
+			const placed = at.get(member.id)!;
+			at.set(member.id, { ...placed, x: placed.x + dx, y: placed.y + dy });
+		}
+	}
+	for (const box of loose) at.set(box.id, { ...box, ...outer.get(box.id)! });
+	const everyone = [...loose, ...[...byGroup.keys()].flatMap((g) => frames[g]!.members)];
+	Object.assign(positions, changed(everyone, (b) => at.get(b.id)!));
+	return { positions, frames: movedFrames };
 }

@@ -9,10 +9,10 @@ import type { NodeType } from '$lib/api/engine';
 import type { Bounds, Graph, GraphEdge, GraphGroup, GraphNode } from '$lib/api/scenes';
 import type { NodeColor, Point } from '$lib/collab/model';
 import { GENERIC_TYPE } from '$lib/collab/sceneDoc.svelte';
-import { align, distribute, layout, type Alignment, type Axis, type Box } from './arrange';
+import { align, distribute, layoutWithFrames, type Alignment, type Axis, type Box, type FrameOfLayout } from './arrange';
 import { copyOf, keepLocally, localCopy, placed, readClipboard, toText, type ClipboardFragment } from './clipboard';
 import type { FlowNode } from './flow';
-import { frameAround, type Box as NodeBox, type FrameActions } from './frames';
+import { FRAME_PADDING, frameAround, type Box as NodeBox, type FrameActions } from './frames';
 import type { Reroutes } from './reroute';
 import type { CanvasCommand } from './shortcuts';
 import type { EditHistory } from '$lib/collab/undo';
@@ -20,7 +20,8 @@ import type { EditHistory } from '$lib/collab/undo';
 /** What the canvas changes in the scene (the live scene document has all of it). */
 export interface CanvasEditor {
 	addNodes(nodes: Record<string, GraphNode>, edges: readonly GraphEdge[], groups?: Record<string, GraphGroup>): string[];
-	placeNodes(positions: Record<string, Point>): void;
+	/** Moves nodes, and (`frames`) sets groups' frames, in one step. */
+	placeNodes(positions: Record<string, Point>, frames?: Record<string, Bounds>): void;
 	setColor(nodeIds: Iterable<string>, color: NodeColor | null): void;
 	toggleCollapsed(nodeIds: readonly string[]): void;
 	toggleBypass(nodeIds: readonly string[]): void;
@@ -211,8 +212,8 @@ export class CanvasEditing {
 
 	// -- arranging ----------------------------------------------------------------------------------------
 
-	#boxes(): Box[] {
-		const wanted = new Set(this.#selectedNodes());
+	#boxes(ids: readonly string[] = this.#selectedNodes()): Box[] {
+		const wanted = new Set(ids);
 		return this.#view
 			.nodes()
 			.filter((node) => wanted.has(node.id))
@@ -237,10 +238,23 @@ export class CanvasEditing {
 		this.#place(distribute(this.#boxes(), axis));
 	}
 
-	/** Lays the selection out left to right by its links (all nodes when none is selected). */
+	/** Lays the selection out left to right by its links (all nodes when none is selected); a group's nodes are
+	 * laid out in their frame, fitted to them, and the frame is laid out as one block (arrange.ts). */
 	layout(): void {
 		if (this.#selectedNodes().length < 2) this.#view.selectAll();
-		this.#place(layout(this.#boxes(), Object.values(this.#view.graph()?.edges ?? {})));
+		const graph = this.#view.graph();
+		const edges = Object.values(graph?.edges ?? {});
+		const boxes = this.#boxes();
+		const groupOf = (id: string) => graph?.nodes[id]?.group ?? null;
+		const frames: Record<string, FrameOfLayout> = {};
+		for (const group of new Set(boxes.map((box) => groupOf(box.id)))) {
+			const bounds = group ? graph?.groups?.[group]?.bounds : undefined;
+			if (group && bounds) frames[group] = { bounds, members: this.#boxes(this.membersOf(group)) };
+		}
+		const arranged = layoutWithFrames(boxes, edges, groupOf, frames, FRAME_PADDING);
+		if (Object.keys(arranged.positions).length || Object.keys(arranged.frames).length) {
+			this.#editor()?.placeNodes(arranged.positions, arranged.frames);
+		}
 	}
 
 	// -- looks and the rest -------------------------------------------------------------------------------

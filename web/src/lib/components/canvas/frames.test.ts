@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FRAME_PADDING, FRAME_Z, frameAround, frameAt, frameId, groupOfFrame, inFrame, reconcileFrames } from './frames';
+import { FRAME_PADDING, FRAME_Z, frameAround, frameAt, frameId, groupOfFrame, grownToHold, inFrame, reconcileFrames } from './frames';
 
 describe('frames', () => {
 	it('frames nodes with room for the title bar', () => {
@@ -21,6 +21,23 @@ describe('frames', () => {
 		expect(frameAt({ x: 600, y: 600, width: 100, height: 50 }, frames)).toBe('big');
 		expect(frameAt({ x: 2000, y: 0, width: 100, height: 50 }, frames)).toBeNull();
 		expect(inFrame({ x: 950, y: 0, width: 100, height: 50 }, frames.big)).toBe(true); // centre at 1000: on the edge
+	});
+
+	it('grows a frame to hold a node dropped over its edge, never shrinking it', () => {
+		const frame = { x: 0, y: 0, width: 400, height: 300 };
+		expect(grownToHold(frame, { x: 100, y: 100, width: 100, height: 50 })).toBeNull();
+		expect(grownToHold(frame, { x: 350, y: 260, width: 100, height: 80 })).toEqual({
+			x: 0,
+			y: 0,
+			width: 450 + FRAME_PADDING.side,
+			height: 340 + FRAME_PADDING.bottom
+		});
+		expect(grownToHold(frame, { x: -30, y: 10, width: 100, height: 50 })).toEqual({
+			x: -30 - FRAME_PADDING.side,
+			y: 10 - FRAME_PADDING.top,
+			width: 400 + 30 + FRAME_PADDING.side,
+			height: 300 - 10 + FRAME_PADDING.top
+		});
 	});
 
 	it('names frames apart from nodes', () => {

@@ -67,6 +67,19 @@ export function frameAt(box: Box, frames: Record<string, Bounds>): string | null
 	return found;
 }
 
+/**
+ * The frame grown to hold a node dropped in it near or over its edge (the node's box with the frame's room
+ * around it: the sides, the title bar above); null when the node already fits. A frame never shrinks here.
+ */
+export function grownToHold(frame: Bounds, box: Box): Bounds | null {
+	const left = Math.min(frame.x, Math.floor(box.x - FRAME_PADDING.side));
+	const top = Math.min(frame.y, Math.floor(box.y - FRAME_PADDING.top));
+	const right = Math.max(frame.x + frame.width, Math.ceil(box.x + box.width + FRAME_PADDING.side));
+	const bottom = Math.max(frame.y + frame.height, Math.ceil(box.y + box.height + FRAME_PADDING.bottom));
+	if (left === frame.x && top === frame.y && right === frame.x + frame.width && bottom === frame.y + frame.height) return null;
+	return { x: left, y: top, width: right - left, height: bottom - top };
+}
+
 /** The groups as Svelte Flow frames; an unchanged frame is given back as it was (and a dragged one where the
  * pointer has it, over the echo of its own writes). */
 export function reconcileFrames(
