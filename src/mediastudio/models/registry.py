@@ -69,6 +69,33 @@ def read_index(folder: Path) -> dict[str, Any]:
     return data
 
 
+# What each model folder's index said, by the index file's identity: planning and running a scene ask for the
+# installed models on every run, and reading, parsing and resolving each index again cost ~1 ms a run. A changed,
+# replaced or relinked index (another inode, size or time) is read again.
+_KNOWN: dict[tuple[str, int, int, int, bool], tuple[str, str, bool]] = {}
+_KNOWN_MAX = 512
+
+
+def _known(entry: Path) -> tuple[str, str, bool] | None:
+    """(resolved path, pipeline class, linked) of a model folder, or None when it is not one."""
+    try:
+        linked = entry.is_symlink()
+        stat = (entry / "model_index.json").stat()
+    except OSError:
+        return None
+    key = (str(entry), stat.st_ino, stat.st_mtime_ns, stat.st_size, linked)
+    found = _KNOWN.get(key)
+    if found is None:
+        try:
+            index = read_index(entry)
+        except BadRequest:
+            return None
+        if len(_KNOWN) >= _KNOWN_MAX:
+            _KNOWN.clear()
+        found = _KNOWN[key] = (str(entry.resolve()), index["_class_name"], linked)
+    return found
+
+
 class ModelRegistry:
     def __init__(self, data_dir: Path, catalog: Path | None = None) -> None:
         self.root = data_dir / "models"
@@ -95,12 +122,11 @@ class ModelRegistry:
         return {m.name: m.kind for m in self.list(sized=False)}
 
     def _info(self, entry: Path, sized: bool = True) -> ModelInfo | None:
-        try:
-            index = read_index(entry)
-        except BadRequest:
+        known = _known(entry)
+        if known is None:
             return None
-        return ModelInfo(name=entry.name, path=str(entry.resolve()), kind=kind_of(index["_class_name"]),
-                         pipeline=index["_class_name"], linked=entry.is_symlink(),
+        path, pipeline, linked = known
+        return ModelInfo(name=entry.name, path=path, kind=kind_of(pipeline), pipeline=pipeline, linked=linked,
                          size_bytes=_size(entry) if sized else 0)
 
     def get(self, name: str, sized: bool = True) -> ModelInfo:
