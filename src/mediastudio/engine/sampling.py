@@ -110,7 +110,7 @@ _PRISTINE_MAX = 64
 _PRISTINE_LOCK = threading.Lock()
 
 
-def _fresh(cls: type, config: Any, extra: dict[str, Any]) -> Any:
+def _fresh(cls: Any, config: Any, extra: dict[str, Any]) -> Any:
     key = json.dumps([cls.__module__, cls.__qualname__, dict(config), extra], sort_keys=True, default=repr)
     with _PRISTINE_LOCK:
         pristine = _PRISTINE.get(key)
