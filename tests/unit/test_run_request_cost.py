@@ -62,3 +62,29 @@ def test_planning_runs_and_resolving_their_model_walk_no_model_folder(tmp_path: 
     assert walked == [], walked
     (listed,) = registry.list()  # what people are shown still says how large each model is
     assert listed.size_bytes >= 1000
+
+
+def test_an_installed_models_index_is_read_again_only_when_it_changed(tmp_path: Path) -> None:
+    """Every run asks for the installed models (plan, model node): an index read before is not opened again,
+    and one rewritten since (another pipeline) is, so its kind follows."""
+    import os
+
+    from file_audit import opened
+    from mediastudio.models.registry import ModelRegistry
+
+    source = tmp_path / "weights"
+    source.mkdir()
+    index = source / "model_index.json"
+    index.write_text('{"_class_name": "StableDiffusionPipeline"}')
+    registry = ModelRegistry(tmp_path / "data")
+    registry.add(source, "tiny")
+    assert registry.kinds() == {"tiny": "text-to-image"}
+    with opened() as seen:
+        assert registry.kinds() == {"tiny": "text-to-image"}
+        assert registry.get("tiny", sized=False).pipeline == "StableDiffusionPipeline"
+    assert [s for s in seen if s.endswith("model_index.json")] == [], seen
+    index.write_text('{"_class_name": "StableDiffusionInpaintPipeline"}')
+    os.utime(index, ns=(1, 1))  # a rewrite within the clock's tick still shows in the size; this in the time
+    assert registry.kinds() == {"tiny": "inpaint"}
+    index.unlink()
+    assert registry.kinds() == {}

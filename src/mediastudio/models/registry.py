@@ -84,6 +84,39 @@ def read_index(folder: Path) -> dict[str, Any]:
     return data
 
 
+# What each model folder's index said, by the index file's identity: planning and running a scene ask for the
+# installed models on every run, and reading, parsing and resolving each index again cost ~1 ms a run. A changed,
+# replaced or relinked index (another inode, size or time) is read again.
+_KNOWN: dict[tuple[str, int, int, int, bool, int], tuple[str, str, bool, str | None]] = {}
+_KNOWN_MAX = 512
+
+
+def _known(entry: Path) -> tuple[str, str, bool, str | None] | None:
+    """(resolved path, pipeline class, linked, base family) of a model folder, or None when it is not one
+    (read again when the index or the UNet's config, which tells the family, changed)."""
+    try:
+        linked = entry.is_symlink()
+        stat = (entry / "model_index.json").stat()
+    except OSError:
+        return None
+    try:
+        unet = (entry / "unet" / "config.json").stat().st_mtime_ns
+    except OSError:
+        unet = 0
+    key = (str(entry), stat.st_ino, stat.st_mtime_ns, stat.st_size, linked, unet)
+    found = _KNOWN.get(key)
+    if found is None:
+        try:
+            index = read_index(entry)
+        except BadRequest:
+            return None
+        if len(_KNOWN) >= _KNOWN_MAX:
+            _KNOWN.clear()
+        found = _KNOWN[key] = (str(entry.resolve()), index["_class_name"], linked,
+                               model_family(index["_class_name"], entry))
+    return found
+
+
 class ModelRegistry:
     def __init__(self, data_dir: Path, catalog: Path | None = None) -> None:
         self.root = data_dir / "models"
@@ -114,13 +147,12 @@ class ModelRegistry:
         return {m.name: m.family for m in self.list(sized=False)}
 
     def _info(self, entry: Path, sized: bool = True) -> ModelInfo | None:
-        try:
-            index = read_index(entry)
-        except BadRequest:
+        known = _known(entry)
+        if known is None:
             return None
-        return ModelInfo(name=entry.name, path=str(entry.resolve()), kind=kind_of(index["_class_name"]),
-                         pipeline=index["_class_name"], linked=entry.is_symlink(),
-                         size_bytes=_size(entry) if sized else 0, family=model_family(index["_class_name"], entry))
+        path, pipeline, linked, family = known
+        return ModelInfo(name=entry.name, path=path, kind=kind_of(pipeline), pipeline=pipeline, linked=linked,
+                         size_bytes=_size(entry) if sized else 0, family=family)
 
     def get(self, name: str, sized: bool = True) -> ModelInfo:
         entry = self.root / name

@@ -10,6 +10,7 @@ import * as Y from 'yjs';
 import type { Bounds, Graph, GraphEdge, GraphGroup, GraphNode } from '$lib/api/scenes';
 import { ThrottledPresence, watchPeers, type Peer, type PresenceFields } from './awareness';
 import { guardEpoch } from './epochGuard';
+import { FrameBatch } from './frameBatch';
 import { insertGroup, newGroupId, readGroups, removeGroup, setBounds, setGroupField, setNodeGroup } from './groups';
 import {
 	edgesOf,
@@ -96,6 +97,9 @@ export class SceneDoc implements EditHistory {
 	#destroyed = false;
 	/** The nodes an undo or a redo changes, gathered while it runs. */
 	#touched: Set<string> | null = null;
+	/** Other people's changes and presence, shown once a frame (collab/frameBatch.ts). */
+	#changes = new FrameBatch<DocChange>(mergeChanges, (change) => this.#show(change));
+	#peers = new FrameBatch<Peer[]>((_, latest) => latest, (peers) => (this.peers = peers));
 
 	constructor(options: SceneDocOptions) {
 		this.#options = options;
@@ -115,6 +119,8 @@ export class SceneDoc implements EditHistory {
 	/** Leaves the room and lets go of the document (scene switch, project closed). */
 	destroy(): void {
 		this.#destroyed = true;
+		this.#changes.drop();
+		this.#peers.drop();
 		this.#session?.stop();
 		this.#session = null;
 	}
@@ -421,6 +427,7 @@ export class SceneDoc implements EditHistory {
 		const onStatus = ({ status }: { status: string }) => this.#onStatus(status, provider);
 		const onSync = (synced: boolean) => {
 			if (!synced) return;
+			this.#changes.now(); // the server's copy is shown with the news that it is in (an empty canvas is framed otherwise)
 			this.status = 'synced';
 			this.attempts = 0;
 			this.ready = true;
@@ -434,7 +441,7 @@ export class SceneDoc implements EditHistory {
 		provider.on('status', onStatus);
 		provider.on('sync', onSync);
 		provider.on('closed', onClosed);
-		const unwatchPeers = watchPeers(provider.awareness, (peers) => (this.peers = peers));
+		const unwatchPeers = watchPeers(provider.awareness, (peers) => this.#peers.later(peers));
 		window.addEventListener('online', onOnline);
 
 		// Connect once this device's copy is loaded, so the epoch check knows what it holds.
@@ -473,7 +480,7 @@ export class SceneDoc implements EditHistory {
 			this.attempts = provider.wsUnsuccessfulReconnects;
 			if (this.status === 'synced' || this.attempts > 0) this.status = 'offline';
 		}
-		if (status !== 'connected') this.peers = [];
+		if (status !== 'connected') this.#peers.now([]);
 	}
 
 	/** The server's document is of another epoch: forget this device's copy and load it anew. */
@@ -481,6 +488,7 @@ export class SceneDoc implements EditHistory {
 		const old = this.#session;
 		if (!old || this.#destroyed) return;
 		this.#session = null;
+		this.#changes.drop();
 		old.stop();
 		await old.local?.clearData();
 		if (this.#destroyed) return;
@@ -495,28 +503,36 @@ export class SceneDoc implements EditHistory {
 	}
 
 	#refresh(doc: Y.Doc): void {
+		this.#changes.drop(); // read whole below
 		const graph: Graph = readGraph(doc);
 		this.nodes = graph.nodes;
 		this.edges = graph.edges;
 		this.groups = graph.groups ?? {};
 	}
 
-	/** Updates the snapshots of the nodes the events touched (a drag re-reads one node, not all). */
+	/** Notes the nodes the events touched: this user's changes are shown at once (with others' that wait before
+	 * them), others' at the next frame, gathered (each remote message is its own task). */
 	#apply(doc: Y.Doc, events: Y.YEvent<Y.AbstractType<unknown>>[]): void {
 		if (this.#session?.doc !== doc) return;
 		const nodes = nodesOf(doc);
-		const touched = new Set<string>();
-		let edgesChanged = false;
-		let nodeSetChanged = false;
+		const change: DocChange = { doc, touched: new Set<string>(), edges: false };
 		for (const event of events) {
 			if (event.target === nodes && event instanceof Y.YMapEvent) {
-				event.keysChanged.forEach((key: string) => touched.add(key));
-				nodeSetChanged = true;
+				event.keysChanged.forEach((key: string) => change.touched.add(key));
+				change.edges = true; // a node added or removed: its edges may show or go
 			} else if (event.path[0] !== undefined && event.currentTarget === nodes) {
-				touched.add(String(event.path[0]));
-			} else edgesChanged = true;
+				change.touched.add(String(event.path[0]));
+			} else change.edges = true;
 		}
-		for (const id of touched) this.#touched?.add(id);
+		for (const id of change.touched) this.#touched?.add(id);
+		if (this.#touched || events.some((event) => event.transaction.local)) this.#changes.now(change);
+		else this.#changes.later(change);
+	}
+
+	/** Updates the snapshots of the nodes the changes touched (a drag re-reads one node, not all). */
+	#show({ doc, touched, edges: edgesChanged }: DocChange): void {
+		if (this.#session?.doc !== doc) return;
+		const nodes = nodesOf(doc);
 		if (touched.size) {
 			const next = { ...this.nodes };
 			for (const id of touched) {
@@ -526,7 +542,7 @@ export class SceneDoc implements EditHistory {
 			}
 			this.nodes = next;
 		}
-		if (edgesChanged || nodeSetChanged) {
+		if (edgesChanged) {
 			const edges: Record<string, GraphEdge> = {};
 			edgesOf(doc).forEach((entry, key) => {
 				const edge = entry instanceof Y.Map ? readEdge(entry) : null;
@@ -536,4 +552,16 @@ export class SceneDoc implements EditHistory {
 		}
 		if (Object.keys(this.nodes).length) this.ready = true;
 	}
+}
+
+/** What a transaction of the document changed: the nodes it touched, and whether the edges must be read again. */
+interface DocChange {
+	doc: Y.Doc;
+	touched: Set<string>;
+	edges: boolean;
+}
+
+function mergeChanges(pending: DocChange | null, more: DocChange): DocChange {
+	if (!pending || pending.doc !== more.doc) return more;
+	return { doc: more.doc, touched: new Set([...pending.touched, ...more.touched]), edges: pending.edges || more.edges };
 }
