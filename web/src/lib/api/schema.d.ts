@@ -626,6 +626,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/models/controlnets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ControlNet folders in the data folder's models/, each with the base it fits */
+        get: operations["ApiV1ModelsControlnetsListControlnets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/ipadapters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** IP-Adapters in the data folder's ipadapters/, for the IP-Adapter node */
+        get: operations["ApiV1ModelsIpadaptersListIpadapters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/models/loras": {
         parameters: {
             query?: never;
@@ -885,6 +919,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/assets/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Compare 2 to 6 assets: each one's summary and the parameters that differ */
+        get: operations["ApiV1ProjectsProjectIdAssetsCompareCompareAssets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/assets/tags": {
         parameters: {
             query?: never;
@@ -937,6 +988,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/assets/{asset_id}/mask": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Save a mask painted over a picture (multipart 'file': a PNG of the picture's size; white = repaint) as a new asset tagged 'mask' */
+        post: operations["ApiV1ProjectsProjectIdAssetsAssetIdMaskSaveMask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/assets/{asset_id}/preview": {
         parameters: {
             query?: never;
@@ -980,6 +1048,23 @@ export interface paths {
         };
         /** The nodes that made a generated asset, as a workflow file (a clip's sidecar; a picture carries the same in its PNG) */
         get: operations["ApiV1ProjectsProjectIdAssetsAssetIdWorkflowAssetWorkflow"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's board: scenes in order, their shots with status and cover take */
+        get: operations["ApiV1ProjectsProjectIdBoardGetBoard"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1347,6 +1432,57 @@ export interface paths {
         put?: never;
         /** Queue a batch of runs of the scene's graph as it is now (all or none: they must fit the quota) */
         post: operations["ApiV1ProjectsProjectIdScenesSceneIdRunsRunBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/scenes/{scene_id}/shot-order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Put the scene's shots in a new order on the board */
+        put: operations["ApiV1ProjectsProjectIdScenesSceneIdShotOrderReorder"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/scenes/{scene_id}/shots/{node_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Set a shot's status, or pick its take */
+        patch: operations["ApiV1ProjectsProjectIdScenesSceneIdShotsNodeIdChangeShot"];
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/scenes/{scene_id}/shots/{node_id}/takes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A shot's takes, newest first */
+        get: operations["ApiV1ProjectsProjectIdScenesSceneIdShotsNodeIdTakesGetTakes"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2036,6 +2172,20 @@ export interface components {
              */
             repeat: number;
         };
+        /** BoardOut */
+        BoardOut: {
+            /** @description Whether the caller may change statuses, picks and order */
+            can_edit: boolean;
+            project_id: string;
+            scenes: components["schemas"]["BoardScene"][];
+        };
+        /** BoardScene */
+        BoardScene: {
+            id: string;
+            name: string;
+            order: number;
+            shots: components["schemas"]["ShotCard"][];
+        };
         /**
          * Bounds
          * @description The frame: top-left corner and size, in canvas units
@@ -2362,6 +2512,25 @@ export interface components {
             /** Format: date-time */
             time: string;
         };
+        /** Comparison */
+        Comparison: {
+            differences: components["schemas"]["Difference"][];
+            project_id: string;
+            /** @description Parameters equal in every take (at most 200). */
+            same: components["schemas"]["Sameness"][];
+            same_count: number;
+            takes: components["schemas"]["TakeSummary"][];
+        };
+        /** ControlNetOut */
+        ControlNetOut: {
+            /** @description The base family it was made for (Stable Diffusion 1.x, 2.x or XL), when its shape is one of theirs */
+            base?: string | null;
+            /** @description The text width of the UNet it fits */
+            cross_attention_dim?: number | null;
+            /** @description The folder's name in the data folder's models/ (what a ControlNet node's `controlnet` takes) */
+            name: string;
+            size_bytes: number;
+        };
         /** DeletionPlan */
         DeletionPlan: {
             /** @description Who may get them (for yourself: people you share a workspace with) */
@@ -2388,6 +2557,15 @@ export interface components {
             /** @description pending, delivered or failed (after the last retry) */
             status: string;
             task_id: string | null;
+        };
+        /** Difference */
+        Difference: {
+            /** @description Parameters whose values are these same ones. */
+            also?: string[];
+            /** @description `seed`, `model`, `sampler.scheduler`, or `<node title>.<parameter>`. */
+            path: string;
+            /** @description One per take, in the order asked; null where a take has none. */
+            values: unknown[];
         };
         /** Fragment */
         Fragment: {
@@ -2507,6 +2685,8 @@ export interface components {
                 [key: string]: unknown;
             };
             position: components["schemas"]["Position"];
+            /** @description A shot's review state on the board (left out while unset) */
+            review?: components["schemas"]["ShotReview"] | null;
             /** @description Shown on the canvas; the type when none was given */
             title: string;
             /** @description A node type id (GET /api/v1/node-types) */
@@ -2587,6 +2767,25 @@ export interface components {
             used: number;
             uses_left: number;
         };
+        /** IpAdapterOut */
+        IpAdapterOut: {
+            /** @description That family in words (null: unknown) */
+            base?: string | null;
+            /** @description The base family it was made for: sd_v1, sd_v2, sd_v (1.x or 2.x), sdxl, sd3 or flux; null where it cannot be told (then it is allowed with any model): from the width of its image tokens */
+            family?: string | null;
+            /** @description Its image encoder (image_encoder/ beside the weights) is there; without it the adapter cannot be used */
+            image_encoder: boolean;
+            /**
+             * @description ip-adapter
+             * @default ip-adapter
+             */
+            kind: string;
+            /** @description Where it is, inside the data folder */
+            location: string;
+            /** @description The path of its weights inside the data folder's ipadapters/ (what an IP-Adapter node's `adapter` takes) */
+            name: string;
+            size_bytes: number;
+        };
         /** IssueOut */
         IssueOut: {
             /** @description What kind of problem, where one is named: 'no_model' (no model is installed, so nothing can be generated; the message says what to do) */
@@ -2608,8 +2807,17 @@ export interface components {
         };
         /** LoraOut */
         LoraOut: {
-            /** @description The base model its metadata names, if it names one */
+            /** @description That family in words (null: unknown) */
             base?: string | null;
+            /** @description The base family it was made for: sd_v1, sd_v2, sd_v (1.x or 2.x), sdxl, sd3 or flux; null where it cannot be told (then it is allowed with any model): from its metadata, else from its layers' shapes */
+            family?: string | null;
+            /**
+             * @description lora
+             * @default lora
+             */
+            kind: string;
+            /** @description Where it is, inside the data folder */
+            location: string;
             /** @description Its path inside the data folder's loras/ (what a LoRA node's `lora` takes) */
             name: string;
             size_bytes: number;
@@ -2669,8 +2877,12 @@ export interface components {
         };
         /** ModelOut */
         ModelOut: {
+            /** @description That family in words (null: unknown) */
+            base?: string | null;
             /** @description The catalog entry it came from, if any */
             catalog_id?: string | null;
+            /** @description The base family it was made for: sd_v1, sd_v2, sd_v (1.x or 2.x), sdxl, sd3 or flux; null where it cannot be told (then it is allowed with any model) */
+            family?: string | null;
             /** @description text-to-image, inpaint, text-to-video, image-to-video or upscale */
             kind: string;
             /** @description Registered from a folder elsewhere (removing it leaves that folder) */
@@ -2757,6 +2969,8 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             position?: components["schemas"]["Position"] | null;
+            /** @description A shot's review state (kept as sent) */
+            review?: components["schemas"]["ShotReview"] | null;
             title?: string | null;
             /** @description A node type id (GET /api/v1/node-types) */
             type: string;
@@ -2789,7 +3003,7 @@ export interface components {
             /** @description The user it is for (administrators hear it too) */
             audience: string;
             /** @enum {string} */
-            kind: "mention" | "reply" | "run";
+            kind: "mention" | "reply" | "run" | "status";
             notification_id: string;
             /** @description The project it concerns (null: none) */
             project_id: string | null;
@@ -2816,7 +3030,7 @@ export interface components {
             created_at: string;
             id: string;
             /** @enum {string} */
-            kind: "mention" | "reply" | "run";
+            kind: "mention" | "reply" | "run" | "status";
             project_id: string | null;
             read: boolean;
             scene_id: string | null;
@@ -2854,6 +3068,11 @@ export interface components {
             items: components["schemas"]["CommitOut"][];
             next_cursor?: string | null;
         };
+        /** Page[ControlNetOut] */
+        Page_ControlNetOut_: {
+            items: components["schemas"]["ControlNetOut"][];
+            next_cursor?: string | null;
+        };
         /** Page[DeliveryOut] */
         Page_DeliveryOut_: {
             items: components["schemas"]["DeliveryOut"][];
@@ -2862,6 +3081,11 @@ export interface components {
         /** Page[InviteOut] */
         Page_InviteOut_: {
             items: components["schemas"]["InviteOut"][];
+            next_cursor?: string | null;
+        };
+        /** Page[IpAdapterOut] */
+        Page_IpAdapterOut_: {
+            items: components["schemas"]["IpAdapterOut"][];
             next_cursor?: string | null;
         };
         /** Page[LoraOut] */
@@ -3413,6 +3637,11 @@ export interface components {
             /** @description Your tasks waiting or running now. */
             used: number;
         };
+        /** Sameness */
+        Sameness: {
+            path: string;
+            value: unknown;
+        };
         /** SampleCopy */
         SampleCopy: {
             /** @description Default: your personal workspace. */
@@ -3498,6 +3727,94 @@ export interface components {
             name: string;
             node_id: string;
         };
+        /** ShotCard */
+        ShotCard: {
+            /** @description The picked take, else the newest; null when the shot has none */
+            cover: components["schemas"]["TakeOut"] | null;
+            node_id: string;
+            /** @description Its place among its scene's shots (null: by canvas position) */
+            order: number | null;
+            scene_id: string;
+            /** @enum {string} */
+            status: "todo" | "in_progress" | "review" | "approved";
+            status_at: string | null;
+            /** @description Who last set the status (null: never set) */
+            status_by: components["schemas"]["MemberUser"] | null;
+            /** @description The picked take's asset id (null: none picked) */
+            take: string | null;
+            take_at: string | null;
+            take_by: components["schemas"]["MemberUser"] | null;
+            take_count: number;
+            /** @description The node's title on the canvas */
+            title: string;
+        };
+        /**
+         * ShotChanged
+         * @description A shot's place on the board changed: its status, its picked take, or the order of its scene's shots.
+         */
+        ShotChanged: {
+            /**
+             * Format: date-time
+             * @description When it happened
+             */
+            at: string;
+            /** @description The user who changed it */
+            by: string;
+            /** @enum {string} */
+            change: "status" | "take" | "order";
+            /** @description The shot nodes that changed */
+            node_ids: string[];
+            project_id: string;
+            scene_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "shot.changed";
+            /**
+             * @default 1
+             * @constant
+             */
+            version: 1;
+            workspace_id: string;
+        };
+        /** ShotPatch */
+        ShotPatch: {
+            /** @enum {null|string} */
+            status?: "todo" | "in_progress" | "review" | "approved" | null;
+            /** @description A take of this shot (GET …/takes); null unpicks */
+            take?: string | null;
+            /**
+             * @description Unpick the take (the newest is shown again)
+             * @default false
+             */
+            unpick: boolean;
+        };
+        /** ShotReview */
+        ShotReview: {
+            /** @description The shot's place on the board within its scene (left out: by canvas position, after the ordered ones) */
+            order?: number | null;
+            /**
+             * @description to do, in progress, in review or approved
+             * @default todo
+             * @enum {string}
+             */
+            status: "todo" | "in_progress" | "review" | "approved";
+            /** @description When the status was last set (ISO 8601, UTC) */
+            status_at?: string | null;
+            /** @description The user who last set the status */
+            status_by?: string | null;
+            /** @description The picked take's asset id (left out: none picked, the newest is shown) */
+            take?: string | null;
+            /** @description When the take was picked (ISO 8601, UTC) */
+            take_at?: string | null;
+            /** @description The user who picked the take */
+            take_by?: string | null;
+        };
+        /** ShotsOrder */
+        ShotsOrder: {
+            shots: string[];
+        };
         /** StorageUsage */
         StorageUsage: {
             /** @description Your limit; null when there is none. */
@@ -3517,7 +3834,7 @@ export interface components {
          * StudioEvent
          * @description One JSON text message of `WS /api/v1/events`: `hello` first, then events as they happen. Narrow on `type`; each type has its own `version`. Fields may be added within a version.
          */
-        StudioEvent: components["schemas"]["Hello"] | components["schemas"]["TaskQueued"] | components["schemas"]["TaskStarted"] | components["schemas"]["TaskProgress"] | components["schemas"]["TaskSucceeded"] | components["schemas"]["TaskFailed"] | components["schemas"]["TaskCancelled"] | components["schemas"]["QueueChanged"] | components["schemas"]["QueuePaused"] | components["schemas"]["ProjectChanged"] | components["schemas"]["ProjectActivity"] | components["schemas"]["AssetCreated"] | components["schemas"]["AssetUpdated"] | components["schemas"]["CommentCreated"] | components["schemas"]["CommentUpdated"] | components["schemas"]["CommentDeleted"] | components["schemas"]["CommentResolved"] | components["schemas"]["CommentReopened"] | components["schemas"]["NotificationCreated"];
+        StudioEvent: components["schemas"]["Hello"] | components["schemas"]["TaskQueued"] | components["schemas"]["TaskStarted"] | components["schemas"]["TaskProgress"] | components["schemas"]["TaskSucceeded"] | components["schemas"]["TaskFailed"] | components["schemas"]["TaskCancelled"] | components["schemas"]["QueueChanged"] | components["schemas"]["QueuePaused"] | components["schemas"]["ProjectChanged"] | components["schemas"]["ProjectActivity"] | components["schemas"]["AssetCreated"] | components["schemas"]["AssetUpdated"] | components["schemas"]["CommentCreated"] | components["schemas"]["CommentUpdated"] | components["schemas"]["CommentDeleted"] | components["schemas"]["CommentResolved"] | components["schemas"]["CommentReopened"] | components["schemas"]["NotificationCreated"] | components["schemas"]["ShotChanged"];
         /**
          * StudioMode
          * @description `solo`: just me on this machine; `team`: my team on our network; `class`: a class or an open studio.
@@ -3528,6 +3845,51 @@ export interface components {
         TagCount: {
             count: number;
             tag: string;
+        };
+        /** TakeOut */
+        TakeOut: {
+            asset_id: string;
+            content_url: string;
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            /** @description Seconds, for a clip */
+            duration: number | null;
+            height: number | null;
+            mime: string;
+            model: string | null;
+            name: string;
+            /** @description The take's number in its shot ('#3'); null for older names */
+            number: number | null;
+            /** @description The shot's picked take */
+            picked: boolean;
+            /** @description A WebP preview (?size=256 or 1024) */
+            preview_url: string;
+            seed: number | null;
+            width: number | null;
+        };
+        /** TakeSummary */
+        TakeSummary: {
+            asset: components["schemas"]["AssetOut"];
+            /** @description Whether its provenance records a run (uploads have none). */
+            generated: boolean;
+            /** @description The title of the node that made it. */
+            generator?: string | null;
+            model?: string | null;
+            node_type?: string | null;
+            /** @description The generating node's parameters as it ran. */
+            params?: {
+                [key: string]: unknown;
+            };
+            prompt?: string | null;
+            scene_id?: string | null;
+            seed?: number | null;
+            task_id?: string | null;
+        };
+        /** TakesOut */
+        TakesOut: {
+            /** @description Newest first */
+            items: components["schemas"]["TakeOut"][];
         };
         /** Target */
         Target: {
@@ -3958,10 +4320,23 @@ export interface components {
         };
         /** VaeOut */
         VaeOut: {
+            /** @description That family in words (null: unknown) */
+            base?: string | null;
+            /** @description The base family it was made for: sd_v1, sd_v2, sd_v (1.x or 2.x), sdxl, sd3 or flux; null where it cannot be told (then it is allowed with any model): from its latent channels and scaling factor */
+            family?: string | null;
+            /**
+             * @description vae
+             * @default vae
+             */
+            kind: string;
             /** @description Its latent channels (a model working in another number refuses it) */
             latent_channels: number;
+            /** @description Where it is, inside the data folder */
+            location: string;
             /** @description The folder's name in the data folder's models/ (what a node's `vae` takes) */
             name: string;
+            /** @default 0 */
+            size_bytes: number;
             /** @description The diffusers autoencoder class */
             vae_class: string;
         };
@@ -7006,6 +7381,136 @@ export interface operations {
             };
         };
     };
+    ApiV1ModelsControlnetsListControlnets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ControlNetOut_"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ModelsIpadaptersListIpadapters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_IpAdapterOut_"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ApiV1ModelsLorasListLoras: {
         parameters: {
             query?: never;
@@ -8309,6 +8814,76 @@ export interface operations {
             };
         };
     };
+    ApiV1ProjectsProjectIdAssetsCompareCompareAssets: {
+        parameters: {
+            query?: {
+                /** @description Asset ids, comma-separated (2 to 6, different) */
+                ids?: string | null;
+            };
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comparison"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ApiV1ProjectsProjectIdAssetsTagsAssetTags: {
         parameters: {
             query?: never;
@@ -8586,6 +9161,82 @@ export interface operations {
             };
         };
     };
+    ApiV1ProjectsProjectIdAssetsAssetIdMaskSaveMask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+                asset_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The mask in the field 'file': a PNG of the picture's width and height, white = repaint (stored as greyscale). Another type answers 415, another size 422. */
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetOut"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ApiV1ProjectsProjectIdAssetsAssetIdPreviewPreview: {
         parameters: {
             query?: {
@@ -8749,6 +9400,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": string;
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProjectsProjectIdBoardGetBoard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardOut"];
                 };
             };
             /** @description The request is not valid; `detail` says which field and why. */
@@ -10766,6 +11484,220 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_TaskOut_"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProjectsProjectIdScenesSceneIdShotOrderReorder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+                scene_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShotsOrder"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShotsOrder"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProjectsProjectIdScenesSceneIdShotsNodeIdChangeShot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+                scene_id: string;
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShotPatch"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShotCard"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProjectsProjectIdScenesSceneIdShotsNodeIdTakesGetTakes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+                scene_id: string;
+                node_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TakesOut"];
                 };
             };
             /** @description The request is not valid; `detail` says which field and why. */

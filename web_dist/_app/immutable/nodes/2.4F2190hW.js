@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/B9-WpbRO.js";export{m as component};
