@@ -44,6 +44,7 @@ from mediastudio.events.bus import EventBus
 from mediastudio.events.redis_transport import RedisTransport
 from mediastudio.feed.controller import events
 from mediastudio.framework import resolve_dependencies_in_order
+from mediastudio.handoff.controller import HandoffController
 from mediastudio.kinds import build_kinds
 from mediastudio.media.controller import AssetsController
 from mediastudio.media.leftovers import leftover_sweeper, sweep_at_start
@@ -258,6 +259,7 @@ def create_app(settings: Settings) -> Litestar:
                         EngineController, ModelsController, QuotasController, AuditController, ServerController,
                         WorkflowsController, AccountPrivacyController, PeoplePrivacyController, RetentionController,
                         CommentsController, InboxController,
+                        HandoffController,
                         scene_sync, project_presence, events, my_usage, my_quotas, metrics_page,
                         *docs_routes(), unknown_api_path, serve_ui],
         dependencies={
