@@ -23,6 +23,7 @@ from sqlmodel import select
 from mediastudio.app import create_app
 from mediastudio.audit.tables import AuditEntry
 from mediastudio.auth.tables import User
+from mediastudio.handoff.pictures import letterbox, still
 from mediastudio.handoff.shots import board_shots
 from mediastudio.media.assets import add_assets, update_asset
 from mediastudio.media.probe import probe
@@ -325,3 +326,13 @@ def test_limits_and_oversized_takes_fail_with_words_to_act_on(tmp_path: Path) ->
         big = handoff.wait(handoff.post(f"{base}/sheet", {}).json()["id"], ("failed",))
         assert big["error"]["code"] == "unreadable_take" and "Big.png" in big["error"]["message"]
         assert "megapixels" in big["error"]["message"] and big["error"]["hint"]
+
+
+def test_a_picture_already_the_frame_size_is_held_as_it_is(tmp_path: Path) -> None:
+    """A take of exactly the animatic's size needs no scaling: what comes back is still a usable picture (the file
+    it was read from is closed after reading)."""
+    path = tmp_path / "exact.png"
+    path.write_bytes(picture((10, 120, 200), (64, 36)))
+    held = still(path, "exact.png", 10**6, (64, 36))
+    assert held.size == (64, 36) and held.getpixel((0, 0)) == (10, 120, 200)
+    assert letterbox(held, (64, 36)).getpixel((63, 35)) == (10, 120, 200)

@@ -86,7 +86,8 @@ def still(path: Path, name: str, max_pixels: int, box: tuple[int, int]) -> Image
     try:
         image.draft("RGB", box)  # JPEG: decode at a smaller scale at once
         image.load()
-        return fit(image, box)
+        fitted = fit(image, box)
+        return fitted.copy() if fitted is image else fitted  # `image` is closed below
     except (OSError, ValueError) as exc:
         raise unreadable(name, str(exc) or "damaged") from None
     finally:
