@@ -175,6 +175,7 @@ def make_animatic(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
     for segment in segments:  # a missing file fails before any frame is encoded
         if segment.shot.take is not None:
             take_path(ctx.blobs, segment.shot.take)
+    ctx.progress(0, total, f"Encoding {total} frames of {len(segments)} shots")
     frames = write_mp4(target, segments, options.fps, size,
                        lambda s: segment_frames(ctx.blobs, s, options.fps, size, ctx.settings.max_image_pixels), each)
     return _result(ctx, target, "video/mp4", frames=frames, fps=options.fps, seconds=round(frames / options.fps, 3),
@@ -190,6 +191,7 @@ def make_sequence(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
             raise too_large(f"The sequence's {frames:,} frames", SEQUENCE_FRAMES_MAX,
                             "Lower the frame rate, or make an MP4 animatic instead.")
     target = ctx.scratch / _file_name(project, f"{scene.name} frames", ".zip")
+    ctx.progress(0, len(scene.shots), f"Writing the pictures of {len(scene.shots)} shots")
     listing = write_sequence(ctx, target, scene, options.frames, options.fps, SIZES[options.size])
     with zipfile.ZipFile(target, "a") as archive:
         archive.writestr("shots.json", json.dumps({"project": project.name, "scene": scene.name,
