@@ -298,6 +298,9 @@ def test_viewers_may_export_outsiders_may_not_and_only_the_owner_downloads(hando
     assert bad.status_code == 400 and "fps" in bad.text
     odd = handoff.post(f"{base}/sheet", {"format": "tiff"})
     assert odd.status_code == 400
+    blank = handoff.post(f"{base}/sequence", {"scene_id": ""})  # the document states the rule (a fuzzer reads it)
+    assert blank.status_code == 400 and "A scene id has 1 to 64 letters" in blank.json()["detail"]
+    assert handoff.client.app.openapi_schema.components.schemas["SequenceParams"].properties["scene_id"].pattern
 
     handoff.login("bob")  # not a member: the project is not there, nor is vic's file
     assert handoff.post(f"{base}/sheet", {}).status_code == 404

@@ -11,8 +11,10 @@ import json
 import zipfile
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from litestar.params import Parameter
+from pydantic import BaseModel, Field
 
+from mediastudio.api_types import text
 from mediastudio.common import utcnow
 from mediastudio.errors import TaskFailed
 from mediastudio.handoff.pdf import PdfWriter
@@ -27,32 +29,32 @@ from mediastudio.tasks.kinds import KindRegistry
 
 SHEET_SHOTS_MAX = 600  # cards on one contact sheet
 SHEET_PAGES_MAX = 60
+SCENES_MAX = 200  # named in one sheet's request
+SCENES_TOLD = "The scenes, in the project's order whatever order they are named in (all when left out)"
 SCENE_SHOTS_MAX = 300  # shots in one sequence or animatic
 ANIMATIC_SECONDS_MAX = 20 * 60
 SEQUENCE_FRAMES_MAX = 3_000  # PNG files in a sequence of frames
 SIZES = {"640x360": (640, 360), "1280x720": (1280, 720), "1920x1080": (1920, 1080),
          "1080x1920": (1080, 1920), "1024x1024": (1024, 1024)}
 
-SceneId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+SceneId = Annotated[str, *text(pattern=r"^[A-Za-z0-9_-]{1,64}$",
+                               message="A scene id has 1 to 64 letters, digits, '_' or '-'.")]
 StillSeconds = Annotated[float, Field(ge=SHOT_SECONDS_MIN, le=SHOT_SECONDS_MAX, description=(
     "How long a picture is held when its shot has no duration of its own (seconds)"))]
 Size = Literal["640x360", "1280x720", "1920x1080", "1080x1920", "1024x1024"]
 
 
 class SheetParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
     format: Literal["pdf", "png"] = Field("pdf", description="pdf: one file of pages; png: one picture per page "
                                                              "(a zip of them when there are several)")
-    scene_ids: list[SceneId] | None = Field(None, max_length=200, description="The scenes (all when left out)")
+    scene_ids: Annotated[list[SceneId] | None, Parameter(max_items=SCENES_MAX, description=SCENES_TOLD)] = Field(
+        None, max_length=SCENES_MAX, description=SCENES_TOLD)
     columns: int = Field(4, ge=1, le=6, description="Cards across a page")
     rows: int = Field(3, ge=1, le=5, description="Rows of cards down a page")
     still_seconds: StillSeconds = 2.0
 
 
 class SequenceParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
     scene_id: SceneId
     frames: Literal["shot", "timed"] = Field("shot", description=(
         "shot: one PNG per shot, the take at its own size (a clip's middle frame); timed: every frame at `fps`, "
@@ -63,8 +65,6 @@ class SequenceParams(BaseModel):
 
 
 class AnimaticParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
     scene_id: SceneId
     fps: int = Field(24, ge=1, le=60)
     size: Size = "1280x720"
