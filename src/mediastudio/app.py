@@ -44,6 +44,7 @@ from mediastudio.events.bus import EventBus
 from mediastudio.events.redis_transport import RedisTransport
 from mediastudio.feed.controller import events
 from mediastudio.framework import resolve_dependencies_in_order
+from mediastudio.handoff.controller import HandoffController
 from mediastudio.kinds import build_kinds
 from mediastudio.media.compare_controller import CompareController
 from mediastudio.media.controller import AssetsController
@@ -264,6 +265,7 @@ def create_app(settings: Settings) -> Litestar:
                         BoardController,
                         MasksController,
                         CompareController,
+                        HandoffController,
                         scene_sync, project_presence, events, my_usage, my_quotas, metrics_page,
                         *docs_routes(), unknown_api_path, serve_ui],
         dependencies={

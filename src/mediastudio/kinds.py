@@ -10,6 +10,7 @@ import importlib
 
 from mediastudio.engine import run as engine_run
 from mediastudio.engine.service import Engine
+from mediastudio.handoff import task_kinds as handoff_kinds
 from mediastudio.media import task_kinds as media_kinds
 from mediastudio.models import pull as model_pull
 from mediastudio.portability import task_kinds as portability_kinds
@@ -22,6 +23,7 @@ def build_kinds(settings: Settings, engine: Engine) -> KindRegistry:
     kinds = KindRegistry()
     portability_kinds.register(kinds)
     privacy_export.register(kinds)
+    handoff_kinds.register(kinds)
     media_kinds.register(kinds)
     model_pull.register(kinds)
     engine_run.register(kinds, engine)

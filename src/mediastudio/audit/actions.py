@@ -34,6 +34,7 @@ class Action(StrEnum):
     PROJECT_EXPORT = "project.export"
     PROJECT_IMPORT = "project.import"
     PROJECT_TRANSFER = "project.transfer"  # handed on as its owner's account was deleted
+    PROJECT_HANDOFF = "project.handoff"  # a contact sheet, image sequence or animatic started (details.kind)
     SETTINGS_ACCESS = "settings.access"  # who the studio is for: mode, registration, guests
     SETTINGS_QUOTAS = "settings.quotas"
     SETTINGS_RETENTION = "settings.retention"  # how long trash, guests, the audit log, tasks and exports are kept

@@ -76,7 +76,10 @@ def _statuses(raw: str | None) -> list[str]:
 
 # Tasks that are also things the audit log records when they are started (the same as their own routes record).
 AUDITED_KINDS = {"project.export": Action.PROJECT_EXPORT, "project.import": Action.PROJECT_IMPORT,
-                 "models.pull": Action.MODEL_DOWNLOAD}
+                 "models.pull": Action.MODEL_DOWNLOAD, "handoff.sheet": Action.PROJECT_HANDOFF,
+                 "handoff.sequence": Action.PROJECT_HANDOFF, "handoff.animatic": Action.PROJECT_HANDOFF}
+# The types a task's file may be served as (its result's `media_type`); any other is served as a zip.
+RESULT_TYPES = ("application/zip", "application/pdf", "image/png", "video/mp4")
 
 
 def _task_target(task: Task) -> Target:
@@ -178,7 +181,9 @@ class TasksController(Controller):
         if not path.is_file():
             raise NotFound("The task's file is gone.", hint="Run the task again.")
         download = str((task.result or {}).get("name") or path.name)
-        return serve_blob(request, path, task.id, "application/zip", download, download=True)
+        media_type = (task.result or {}).get("media_type")
+        return serve_blob(request, path, task.id, media_type if media_type in RESULT_TYPES else "application/zip",
+                          download, download=True)
 
 
 def _queue_out(identity: Any, tasks: TaskSystem) -> QueueOut:
