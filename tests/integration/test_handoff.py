@@ -99,7 +99,7 @@ class Handoff:
         return asset.id
 
     def edit_scene(self, project_id: str, scene_id: str, change: Any) -> None:
-        """Change a scene's file as the board stores a shot's review (not writable over the API yet)."""
+        """Change a scene's file as the board stores a shot's review (`GraphNode.review`)."""
         with self.studio.db.session() as db:
             project = db.get(Project, project_id)
             assert project is not None
@@ -170,7 +170,8 @@ def test_the_shots_come_in_board_order_with_the_picked_take_and_their_durations(
         assert project is not None
         (scene,) = board_shots(db, handoff.studio.settings, project, None, still_seconds=1.5)
     got = [(s.title, s.take.asset_id if s.take else None, s.picked, s.status, s.seconds) for s in scene.shots]
-    assert got == [("Reverse", film["reverse"], False, None, 3.0),  # on the board first, its own duration
+    assert got == [("Reverse", film["reverse"], False, "todo", 3.0),  # on the board first, its own duration; to do
+                   # as the board shows a shot placed there whose status nobody set
                    ("Wide", film["picked"], True, "approved", 1.5),  # the pick, not the newer take
                    ("Close", film["close"], False, None, 1.0),  # a clip: its own length
                    ("Insert", None, False, None, 1.5)]  # canvas order: top-left to bottom-right
@@ -195,6 +196,8 @@ def test_a_contact_sheet_as_pdf_has_its_pages_and_as_png_its_size(handoff: Hando
     assert pdf.content.startswith(b"%PDF-") and pdf.content.rstrip().endswith(b"%%EOF")
     assert len(re.findall(rb"/Type /Page\b(?!s)", pdf.content)) == 3
     assert b"/Count 3" in pdf.content and "Night shoot contact sheet.pdf" in pdf.headers["content-disposition"]
+    assert pdf.headers["content-type"] == "application/pdf"  # its own type, still an attachment (never inline)
+    assert pdf.headers["content-disposition"].startswith("attachment;")
     done, png = handoff.export(pid, "sheet", {"format": "png"})  # 12 cards a page: one page
     assert png.headers["content-type"] == "image/png" and done["result"]["pages"] == 1
     with Image.open(io.BytesIO(png.content)) as page:

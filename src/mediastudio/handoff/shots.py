@@ -1,28 +1,28 @@
 """Which shots a hand-off holds, in which order, with which take and for how long.
 
 `board_shots` is the one place that decides it: every export (sheet, sequence, animatic) asks it and nothing else.
-A shot is a `shot` node of a scene's graph. Its take is the one picked on the board (`review.take` on the node),
-else its newest take (a generated picture or clip whose provenance names the scene and the node). Shots placed on
-the board (`review.order`) come first in that order; the others follow by their place on the canvas, top-left to
-bottom-right.
+A shot is a `shot` node of a scene's graph; the shots come in the board's order and each with the take that stands
+for it on the board (`review/board.py`: `shots_in_order`, `cover_take` — the picked take, else the newest), so an
+export shows what the board shows.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from mediastudio.errors import MediastudioError, NotFound
+from mediastudio.engine.takes import index_missing, takes_of
+from mediastudio.errors import NotFound
+from mediastudio.graph import GraphNode
 from mediastudio.projects import content
 from mediastudio.projects.access import project_folder
+from mediastudio.projects.content import scene_graph
 from mediastudio.projects.tables import Asset, Project
+from mediastudio.review.board import TakeRow, cover_take, shots_in_order
 from mediastudio.settings import Settings
 
-TAKES_READ_MAX = 20_000  # generated assets read for the newest takes (the newest first)
 SHOT_SECONDS_MIN = 0.1
 SHOT_SECONDS_MAX = 60.0  # a shot is held at most this long (a longer clip is re-timed to fit)
 
@@ -71,70 +71,20 @@ def _take_of(asset: Asset) -> Take | None:
     return Take(asset.id, asset.name, asset.sha256, asset.mime, kind, _number(asset.duration))
 
 
-def _provenance(folder: Path, asset_id: str) -> tuple[str, str] | None:
-    """(scene id, node id) an asset's provenance names, or None."""
-    try:
-        meta = json.loads(content.asset_path(folder, asset_id).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError, MediastudioError):
-        return None
-    made = meta.get("provenance") if isinstance(meta, dict) else None
-    if not isinstance(made, dict) or not isinstance(made.get("scene_id"), str) \
-            or not isinstance(made.get("node_id"), str):
-        return None
-    return made["scene_id"], made["node_id"]
-
-
-def newest_takes(db: Session, folder: Path, project_id: str) -> dict[tuple[str, str], Take]:
-    """(scene id, node id) → the newest generated picture or clip of that shot."""
-    rows = db.exec(select(Asset).where(col(Asset.project_id) == project_id, col(Asset.category) == "generated",
-                                       col(Asset.trashed_at).is_(None))
-                   .order_by(col(Asset.created_at).desc(), col(Asset.id)).limit(TAKES_READ_MAX)).all()
-    found: dict[tuple[str, str], Take] = {}
-    for asset in rows:
-        take = _take_of(asset)
-        key = _provenance(folder, asset.id) if take is not None else None
-        if take is not None and key is not None and key not in found:
-            found[key] = take
-    return found
-
-
-def _object(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _review(node: dict[str, Any]) -> dict[str, Any]:
-    return _object(node.get("review"))
-
-
-def _place(node: dict[str, Any]) -> tuple[int, float, float]:
-    """Sort key: the board's order first (shots without one after), then the canvas, top-left first."""
-    order = _review(node).get("order")
-    position = _object(node.get("position"))
-    y, x = _number(position.get("y")) or 0.0, _number(position.get("x")) or 0.0
-    if isinstance(order, int) and not isinstance(order, bool):
-        return (0, float(order), 0.0)
-    return (1, y, x)
-
-
-def _shot(db: Session, project_id: str, scene_id: str, node_id: str, node: dict[str, Any],
-          newest: dict[tuple[str, str], Take], still_seconds: float) -> BoardShot:
-    review, params = _review(node), _object(node.get("params"))
-    take, picked = None, False
-    chosen = review.get("take")
-    if isinstance(chosen, str) and chosen:
-        asset = db.get(Asset, chosen)
-        take = _take_of(asset) if asset is not None and asset.project_id == project_id else None
-        picked = take is not None
-    take = take or newest.get((scene_id, node_id))
-    own = _number(params.get("duration"))
+def _shot(node_id: str, node: GraphNode, takes: list[TakeRow], still_seconds: float) -> BoardShot:
+    review = node.review
+    cover = cover_take(review, takes)
+    take = _take_of(cover[1]) if cover is not None else None
+    picked = take is not None and review is not None and review.take == take.asset_id
+    own = _number(node.params.get("duration"))
     if take is not None and take.kind == "video" and take.duration:
         seconds = take.duration
     else:
         seconds = own if own and own > 0 else still_seconds
-    title = params.get("name") if isinstance(params.get("name"), str) and params.get("name") else node.get("title")
-    status = review.get("status")
-    return BoardShot(node_id, str(title or node_id)[:120], take, picked,
-                     status[:40] if isinstance(status, str) and status else None, _held(seconds))
+    name = node.params.get("name")
+    title = name if isinstance(name, str) and name else node.title
+    status = review.status if review is not None else None
+    return BoardShot(node_id, str(title or node_id)[:120], take, picked, status, _held(seconds))
 
 
 def board_shots(db: Session, settings: Settings, project: Project, scene_ids: list[str] | None, *,
@@ -150,12 +100,14 @@ def board_shots(db: Session, settings: Settings, project: Project, scene_ids: li
             raise NotFound(f"Project '{project.id}' has no scene '{missing[0][:40]}'.",
                            hint=f"GET /api/v1/projects/{project.id}/scenes lists its scenes.")
         scenes = [scene for scene in scenes if scene["id"] in set(scene_ids)]
-    newest = newest_takes(db, folder, project.id)
+    index_missing(db, settings, project)  # generated assets made before the takes index, or imported
+    by_shot: dict[tuple[str | None, str | None], list[TakeRow]] = {}
+    for row in takes_of(db, project.id):  # newest first, kept so in each shot's list
+        by_shot.setdefault((row[0].scene_id, row[0].node_id), []).append(row)
     out = []
     for scene in scenes:
-        nodes = scene.get("graph", {}).get("nodes", {})
-        shots = sorted(((n, node) for n, node in nodes.items()
-                        if isinstance(node, dict) and node.get("type") == "shot"), key=lambda item: _place(item[1]))
-        out.append(SceneShots(scene["id"], scene["name"], [_shot(db, project.id, scene["id"], n, node, newest,
-                                                                 still_seconds) for n, node in shots]))
+        shots = shots_in_order(scene_graph(scene))
+        out.append(SceneShots(scene["id"], scene["name"], [
+            _shot(node_id, node, by_shot.get((scene["id"], node_id), []), still_seconds)
+            for node_id, node in shots]))
     return out
