@@ -26,7 +26,7 @@ INLINE_TYPES = frozenset({
     "audio/mpeg", "audio/ogg", "audio/wav", "audio/x-wav", "audio/flac", "audio/mp4", "audio/aac", "audio/webm",
 })
 # Downloads that keep their own type (never shown inline: always sent as attachments).
-DOWNLOAD_TYPES = frozenset({"application/zip", "application/pdf"})
+DOWNLOAD_TYPES = frozenset({"application/zip"})
 # No scripts, forms, popups or plugins, whatever the bytes are. The document keeps its origin (allow-same-origin)
 # only so that a picture or video opened directly can load itself: an opaque origin's own requests for the blob
 # are cross-origin (Chrome then refuses the video without CORS); with scripts off the origin is of no use to it.
