@@ -1195,6 +1195,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/handoff/animatic": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make a scene's takes an MP4 animatic (each shot held for its duration) as a task */
+        post: operations["ApiV1ProjectsProjectIdHandoffAnimaticAnimatic"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/handoff/sequence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make a scene's takes a zip of numbered PNG files as a task */
+        post: operations["ApiV1ProjectsProjectIdHandoffSequenceSequence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_id}/handoff/sheet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make a contact sheet of the board's shots (PDF or PNG) as a task */
+        post: operations["ApiV1ProjectsProjectIdHandoffSheetSheet"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/history": {
         parameters: {
             query?: never;
@@ -2002,6 +2053,22 @@ export interface components {
             text: string;
             /** @description A deleted account reads "Former member" (with no id or username); null for an author this studio never knew. */
             user: components["schemas"]["MemberUser"] | null;
+        };
+        /** AnimaticParams */
+        AnimaticParams: {
+            /** @default 24 */
+            fps: number;
+            scene_id: string;
+            /**
+             * @default 1280x720
+             * @enum {string}
+             */
+            size: "640x360" | "1280x720" | "1920x1080" | "1080x1920" | "1024x1024";
+            /**
+             * @description How long a picture is held when its shot has no duration of its own (seconds)
+             * @default 2
+             */
+            still_seconds: number;
         };
         /**
          * AssetCreated
@@ -3700,6 +3767,28 @@ export interface components {
             /** @description New position, 0-based. */
             order?: number | null;
         };
+        /** SequenceParams */
+        SequenceParams: {
+            /** @default 24 */
+            fps: number;
+            /**
+             * @description shot: one PNG per shot, the take at its own size (a clip's middle frame); timed: every frame at `fps`, each shot held for its duration, all at `size`
+             * @default shot
+             * @enum {string}
+             */
+            frames: "shot" | "timed";
+            scene_id: string;
+            /**
+             * @default 1280x720
+             * @enum {string}
+             */
+            size: "640x360" | "1280x720" | "1920x1080" | "1080x1920" | "1024x1024";
+            /**
+             * @description How long a picture is held when its shot has no duration of its own (seconds)
+             * @default 2
+             */
+            still_seconds: number;
+        };
         /** ServerStatus */
         ServerStatus: {
             /** @description Strict-Transport-Security is sent on HTTPS answers (`serve --hsts`). */
@@ -3721,6 +3810,32 @@ export interface components {
             password: string;
             /** @description 3–32 characters: a–z, 0–9, '.', '_', '-'. Case-insensitive. */
             username: string;
+        };
+        /** SheetParams */
+        SheetParams: {
+            /**
+             * @description Cards across a page
+             * @default 4
+             */
+            columns: number;
+            /**
+             * @description pdf: one file of pages; png: one picture per page (a zip of them when there are several)
+             * @default pdf
+             * @enum {string}
+             */
+            format: "pdf" | "png";
+            /**
+             * @description Rows of cards down a page
+             * @default 3
+             */
+            rows: number;
+            /** @description The scenes, in the project's order whatever order they are named in (all when left out) */
+            scene_ids?: string[] | null;
+            /**
+             * @description How long a picture is held when its shot has no duration of its own (seconds)
+             * @default 2
+             */
+            still_seconds: number;
         };
         /** Shot */
         Shot: {
@@ -10166,6 +10281,219 @@ export interface operations {
                 };
                 content: {
                     "application/zip": string;
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProjectsProjectIdHandoffAnimaticAnimatic: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AnimaticParams"];
+            };
+        };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProjectsProjectIdHandoffSequenceSequence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SequenceParams"];
+            };
+        };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            /** @description The request is not valid; `detail` says which field and why. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not logged in: log in, or send `Authorization: Bearer <token>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Logged in but not allowed (a role too low, or a missing X-CSRF-Token on a cookie write). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to you (the two are not told apart). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; the Retry-After header says when to try again. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ApiV1ProjectsProjectIdHandoffSheetSheet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SheetParams"];
+            };
+        };
+        responses: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
                 };
             };
             /** @description The request is not valid; `detail` says which field and why. */
