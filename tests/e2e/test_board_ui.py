@@ -164,3 +164,52 @@ def test_a_pick_and_a_status_change_reach_the_other_board_live(browser: Browser,
         expect(b_hero.get_by_test_id("card-cover-image")).to_have_attribute("data-asset", newest)
     finally:
         b_context.close()
+
+
+def _touch(session: object, kind: str, points: list[tuple[float, float]]) -> None:
+    """A touch event as a finger on the screen makes it (Chromium makes the pointer events from it)."""
+    session.send("Input.dispatchTouchEvent",  # type: ignore[attr-defined]
+                 {"type": kind, "touchPoints": [{"x": x, "y": y} for x, y in points]})
+
+
+def test_a_card_dragged_by_a_finger_on_a_phone_moves_on_the_board(browser: Browser, studio_url: str,
+                                                                 console: ConsoleLog) -> None:
+    from browser_support import create_project, new_account
+
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    try:
+        account = new_account("fingers")
+        assert context.request.post(f"{studio_url}/api/v1/auth/register", data=account.credentials()).status == 201
+        skip_tour(context, studio_url)
+        project = create_project(context, studio_url, "Storm")
+        scene = context.request.get(f"{studio_url}/api/v1/projects/{project['id']}/scenes").json()["items"][0]
+        put = context.request.put(
+            f"{studio_url}/api/v1/projects/{project['id']}/scenes/{scene['id']}/graph", headers=csrf_headers(context),
+            data={"nodes": {"hero": _node("shot", "Hero", 0, 0, name="Hero"),
+                            "wide": _node("shot", "Wide", 0, 300, name="Wide")}, "edges": {}})
+        assert put.status == 200, put.text()
+        page = context.new_page()
+        console.watch(page)
+        _open_board(page, studio_url, project["id"])
+        cards = page.get_by_test_id("shot-card")
+        expect(cards).to_have_count(2)
+        expect(cards.first).to_have_attribute("data-node", "hero")
+
+        # A finger on Wide's handle drags it over Hero's card and lifts: Wide comes first, on the server too.
+        grip = page.locator('[data-testid="shot-card"][data-node="wide"]').get_by_test_id("card-handle").bounding_box()
+        target = page.locator('[data-testid="shot-card"][data-node="hero"]').bounding_box()
+        assert grip is not None and target is not None
+        x, y = grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2
+        to_x, to_y = target["x"] + target["width"] / 3, target["y"] + target["height"] / 3
+        fingers = context.new_cdp_session(page)
+        _touch(fingers, "touchStart", [(x, y)])
+        for step in range(1, 11):
+            _touch(fingers, "touchMove", [(x + (to_x - x) * step / 10, y + (to_y - y) * step / 10)])
+        _touch(fingers, "touchEnd", [])
+        expect(cards.first).to_have_attribute("data-node", "wide")
+        board = context.request.get(f"{studio_url}/api/v1/projects/{project['id']}/board").json()
+        shots = next(row for row in board["scenes"] if row["id"] == scene["id"])["shots"]
+        assert [shot["node_id"] for shot in shots] == ["wide", "hero"]
+        assert console.unexpected() == []
+    finally:
+        context.close()
