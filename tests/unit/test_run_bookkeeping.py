@@ -69,3 +69,25 @@ def test_media_added_without_a_quota_does_not_sum_the_users_storage(tmp_path: Pa
         session.commit()
         assert usage(session, "u1") == 0  # no asset names these blobs yet
     db.close()
+
+
+def test_a_cached_result_whose_picture_was_collected_is_computed_anew(tmp_path: Path) -> None:
+    """`mediastudio blobs collect` keeps only the blobs assets name: a node's cached picture may go. The cache then
+    says it has no result for that node (so the run computes it again) instead of failing the run."""
+    from PIL import Image
+
+    db = open_database(tmp_path / "studio.sqlite")
+    blobs = BlobStore(tmp_path / "blobs")
+    cache = NodeCache(db, blobs)
+    encoded = cache.put("picture", "load_image", {"image": Image.new("RGB", (8, 8), (200, 10, 10))},
+                        {"image": "image"})
+    cache.put("words", "prompt", {"text": "no blob"}, {"text": "string"})
+    cache.flush()
+    blobs.remove(encoded["image"]["$image"])
+    later = NodeCache(db, blobs)  # the next start: nothing in memory
+    assert later.has("words")
+    assert not later.has("picture")
+    assert later.get("picture", {"image": "image"}) is None
+    with db.session() as session:
+        assert session.get(NodeOutput, "picture") is None  # the row naming a missing blob is gone
+    db.close()

@@ -57,21 +57,31 @@ class NodeCache:
         with self.lock:
             if key in self.memory or key in self.pending:
                 return True
-        with self.db.session() as db:
-            return db.get(NodeOutput, key) is not None
+        return self._row(key) is not None
 
     def get(self, key: str, types: dict[str, str]) -> dict[str, Any] | None:
         with self.lock:
             if key in self.memory:
                 self.memory.move_to_end(key)
                 return self.memory[key]
-        with self.db.session() as db:
-            row = db.get(NodeOutput, key)
+        row = self._row(key)
         if row is None:
             return None
         values = {name: self._decode(stored, types.get(name, "")) for name, stored in row.outputs.items()}
         self._remember(key, values)
         return values
+
+    def _row(self, key: str) -> NodeOutput | None:
+        """The stored row of `key`, while every blob it names is still there: `mediastudio blobs collect` keeps
+        only what assets name, so a cached picture may be gone; its row is then dropped and the node computed
+        anew."""
+        with self.db.session() as db:
+            row = db.get(NodeOutput, key)
+            if row is None or all(self.blobs.has(sha) for sha in _blobs_named(row.outputs)):
+                return row
+            db.delete(row)
+            db.commit()
+            return None
 
     def stored(self, key: str) -> dict[str, Any] | None:
         """The encoded form (blob hashes), for previews and provenance."""
@@ -180,6 +190,19 @@ class NodeCache:
             copy = image.copy()
         self._known(copy, sha256)
         return copy
+
+
+def _blobs_named(outputs: dict[str, Any]) -> list[str]:
+    """The blobs a stored row's values name (`$image`, `$images`, `$video`)."""
+    found: list[str] = []
+    for stored in outputs.values():
+        if isinstance(stored, dict):
+            for tag in ("$image", "$video"):
+                if isinstance(stored.get(tag), str):
+                    found.append(stored[tag])
+            if isinstance(stored.get("$images"), list):
+                found += [sha for sha in stored["$images"] if isinstance(sha, str)]
+    return found
 
 
 class _CacheRows:
