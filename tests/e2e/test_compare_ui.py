@@ -250,6 +250,30 @@ def test_compare_with_from_the_asset_view_on_a_phone(browser: Browser, admin: Br
         phone.close()
 
 
+def test_takes_selected_without_a_keyboard_are_compared_on_a_phone(browser: Browser, admin: BrowserContext, url: str,
+                                                                   console: ConsoleLog) -> None:
+    """No Ctrl or Shift on a phone: each tile's menu adds it to the selection, and Compare opens the selected."""
+    project = create_project(admin, url, "Thumbs")
+    ids = [upload(admin, url, str(project["id"]), f"ref-{i}.png", png(c), "image/png")
+           for i, c in enumerate([(200, 40, 40), (40, 160, 200)])]
+    phone = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+                                storage_state=admin.storage_state())
+    try:
+        page = phone.new_page()
+        console.watch(page)
+        page.goto(f"{url}/projects/{project['id']}")
+        page.get_by_role("button", name="Browser").first.tap()
+        for asset_id in ids:
+            tile = page.locator(f'[data-testid="asset-item"][data-asset-id="{asset_id}"]')
+            tile.get_by_test_id("asset-menu").tap()
+            page.get_by_test_id("asset-select-toggle").tap()
+        page.get_by_test_id("asset-compare").tap()
+        expect(page).to_have_url(re.compile(rf"/compare\?assets=({ids[0]},{ids[1]}|{ids[1]},{ids[0]})$"))
+        assert console.unexpected() == []
+    finally:
+        phone.close()
+
+
 def png(colour: tuple[int, int, int]) -> bytes:
     from PIL import Image
 
