@@ -129,8 +129,8 @@ class EngineController(Controller):
                                data.new_seed)
 
     @get("/projects/{project_id:str}/assets/{asset_id:str}/workflow", media_type="application/json",
-         summary="The nodes that made a generated asset, as a workflow file (a clip's sidecar; a picture carries "
-                 "the same in its PNG)", sync_to_thread=True)
+         summary="The nodes that made a generated asset, as a workflow file (the same graph a picture carries in "
+                 "its PNG and a clip in its MP4)", sync_to_thread=True)
     def asset_workflow(self, project_id: FromPath[str], asset_id: FromPath[str], identity: IdentityDep,
                        database: DatabaseDep, settings: SettingsDep) -> Response[bytes]:
         filename, text = asset_graph(database, settings, identity.user, project_id, asset_id)

@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/BITHWJf0.js";export{m as component};
