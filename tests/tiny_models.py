@@ -150,6 +150,27 @@ def build_tiny_depth_model(folder: Path, seed: int = 0) -> Path:
     return folder
 
 
+def build_tiny_pose_model(folder: Path, seed: int = 0) -> Path:
+    """A transformers ViTPose folder (a toy backbone, random weights, 17 COCO keypoints, 64×48 input) whose heatmaps
+    are lifted by one, so every keypoint's score is above the skeleton's threshold and all 18 points are drawn."""
+    import json
+
+    import torch
+    from transformers import VitPoseBackboneConfig, VitPoseConfig, VitPoseForPoseEstimation
+
+    torch.manual_seed(seed)
+    backbone = VitPoseBackboneConfig(image_size=[64, 48], patch_size=[16, 16], hidden_size=32, num_hidden_layers=2,
+                                     num_attention_heads=4, mlp_ratio=2, out_indices=[2])
+    model = VitPoseForPoseEstimation(VitPoseConfig(backbone_config=backbone, num_labels=17, scale_factor=4))
+    with torch.no_grad():
+        model.head.conv.bias.fill_(1.0)
+    model.save_pretrained(str(folder))
+    (folder / "preprocessor_config.json").write_text(json.dumps({
+        "image_processor_type": "VitPoseImageProcessor", "size": {"height": 64, "width": 48},
+        "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225]}))
+    return folder
+
+
 def build_tiny_motion_adapter(folder: Path, seed: int = 0) -> Path:
     """A tiny AnimateDiff motion adapter (random weights) that fits build_tiny_sd's UNet."""
     import torch
