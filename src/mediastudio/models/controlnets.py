@@ -157,6 +157,24 @@ def list_pose_models(models_root: Path) -> list[Path]:
     return _transformers_folders(models_root, lambda name: name == POSE_ARCHITECTURE)
 
 
+def list_person_detectors(models_root: Path) -> list[Path]:
+    """Folders of models/ holding a transformers object detector (a `…ForObjectDetection` architecture, e.g.
+    RT-DETR) that knows a "person" label, by name: the pose preprocessor finds people's boxes with the first."""
+    found = _transformers_folders(models_root, lambda name: name.endswith("ForObjectDetection"))
+    return [folder for folder in found if person_label(folder) is not None]
+
+
+def person_label(folder: Path) -> int | None:
+    """The id of the "person" label in a detector folder's config (None: it has none)."""
+    labels = (_config(folder / "config.json") or {}).get("id2label")
+    if not isinstance(labels, dict):
+        return None
+    for key, label in labels.items():
+        if str(label).strip().lower() == "person" and str(key).isdigit():
+            return int(key)
+    return None
+
+
 def preprocessing(folder: Path) -> dict[str, Any]:
     """A transformers folder's preprocessor_config.json ({} when it has none or it is not JSON)."""
     return _config(folder / "preprocessor_config.json") or {}

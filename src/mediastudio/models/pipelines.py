@@ -21,7 +21,9 @@ from mediastudio.models.controlnets import (
     ControlNetInfo,
     find_controlnet,
     list_depth_models,
+    list_person_detectors,
     list_pose_models,
+    person_label,
     preprocessing,
 )
 from mediastudio.models.ipadapters import IpAdapterFiles
@@ -102,6 +104,7 @@ class PipelineCache:
         self.controlnets: OrderedDict[str, tuple[ControlNetInfo, Any]] = OrderedDict()  # LRU
         self.depth: tuple[str, Any, Any] | None = None  # the depth model loaded: (name, processor, model)
         self.pose: tuple[str, dict[str, Any], Any] | None = None  # the pose model: (name, preprocessing, model)
+        self.detector: tuple[str, int, Any, Any] | None = None  # the person detector: (name, label, processor, model)
 
     @property
     def device(self) -> str:
@@ -221,6 +224,25 @@ class PipelineCache:
             model = model_class.from_pretrained(str(folder), local_files_only=True)
             self.pose = (folder.name, preprocessing(folder), model.to(self.device).eval())
             return self.pose
+
+    def person_detector(self) -> tuple[str, int, Any, Any] | None:
+        """The first object detector of models/ that knows people: (its name, the person label's id, image
+        processor, model), kept loaded; None when there is none (the pose preprocessor then takes the whole
+        picture as one person's box)."""
+        with self.lock:
+            found = list_person_detectors(self.registry.root)
+            if not found:
+                return None
+            folder = found[0]
+            if self.detector is not None and self.detector[0] == folder.name:
+                return self.detector
+            from transformers import AutoImageProcessor, AutoModelForObjectDetection
+
+            note("info", f"Loading person detector '{folder.name}' on {self.device}")
+            processor = AutoImageProcessor.from_pretrained(str(folder), local_files_only=True)
+            model = AutoModelForObjectDetection.from_pretrained(str(folder), local_files_only=True)
+            self.detector = (folder.name, person_label(folder) or 0, processor, model.to(self.device).eval())
+            return self.detector
 
     def _dtype(self) -> Any:
         import torch
