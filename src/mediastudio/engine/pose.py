@@ -1,10 +1,11 @@
 """Pose control pictures: a ViTPose model's COCO keypoints, drawn as the OpenPose skeleton pose ControlNets were
 trained on (18 body points, coloured limbs on black).
 
-ViTPose finds the keypoints of one person inside a box; with no person detector, the box is the whole picture, so
-one person is found, and the picture is best of one person filling most of it. The crop and the heatmaps' reading
-are done here with numpy and PIL, as transformers' VitPoseImageProcessor does them (a box padded by a quarter to the
-model's aspect, the highest point of each heatmap), since that processor needs SciPy to crop.
+ViTPose finds the keypoints of one person inside a box. The boxes are the people an object detector installed beside
+it finds (e.g. RT-DETR); with no detector, or when it finds nobody, the box is the whole picture: one person, best
+filling most of the picture. The crop and the heatmaps' reading are done here with numpy and PIL, as transformers'
+VitPoseImageProcessor does them (a box padded by a quarter to the model's aspect, the highest point of each heatmap),
+since that processor needs SciPy to crop.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from mediastudio.models.pipelines import PipelineCache
 
 MIN_SCORE = 0.3  # keypoints the model is less sure of are left out of the skeleton (as OpenPose's annotator does)
+MIN_PERSON_SCORE = 0.5  # the detector's people less likely than this are not posed
+MAX_PEOPLE = 10  # the most likely people posed in one picture (each is a run of the pose model)
 BOX_PADDING = 1.25  # ViTPose's crop: the box grown by a quarter
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -81,33 +84,64 @@ def _ellipse(one: tuple[float, float], other: tuple[float, float], half_width: f
     return outline
 
 
-def _crop_box(width: int, height: int, aspect: float) -> tuple[float, float, float, float]:
-    """(left, top, crop width, crop height) of the whole picture as ViTPose crops a box: grown to the model's
-    aspect (width / height), then by a quarter, around its centre."""
-    box_w, box_h = float(width), float(height)
+Box = tuple[float, float, float, float]  # left, top, width, height in the picture's pixels
+
+
+def _crop_box(box: Box, aspect: float) -> Box:
+    """The box as ViTPose crops it: grown to the model's aspect (width / height), then by a quarter, around its
+    centre."""
+    left, top, box_w, box_h = box
+    centre_x, centre_y = left + box_w / 2, top + box_h / 2
     if box_w > aspect * box_h:
         box_h = box_w / aspect
     else:
         box_w = box_h * aspect
     box_w, box_h = box_w * BOX_PADDING, box_h * BOX_PADDING
-    return width / 2 - box_w / 2, height / 2 - box_h / 2, box_w, box_h
+    return centre_x - box_w / 2, centre_y - box_h / 2, box_w, box_h
 
 
-def person_crop(picture: Any, width: int, height: int) -> tuple[Any, tuple[float, float, float, float]]:
-    """The whole picture cropped as ViTPose crops a person's box, at the model's input size, and the box cropped
-    (left, top, width, height). The crop is ViTPose's unbiased one: the box's edges fall on the centres of the
-    crop's first and last pixels (PIL's transform counts from pixel corners, hence the half pixels)."""
+def person_crop(picture: Any, box: Box, width: int, height: int) -> tuple[Any, Box]:
+    """A person's `box` of the picture cropped as ViTPose crops it, at the model's input size, and the part of the
+    picture cropped. The crop is ViTPose's unbiased one: the box's edges fall on the centres of the crop's first
+    and last pixels (PIL's transform counts from pixel corners, hence the half pixels)."""
     from PIL import Image
 
-    box = left, top, crop_w, crop_h = _crop_box(picture.width, picture.height, width / height)
+    cropped = left, top, crop_w, crop_h = _crop_box(box, width / height)
     step_x, step_y = crop_w / (width - 1), crop_h / (height - 1)
     crop = picture.transform((width, height), Image.Transform.AFFINE,
                              (step_x, 0, left + 0.5 - step_x / 2, 0, step_y, top + 0.5 - step_y / 2),
                              resample=Image.Resampling.BILINEAR)
-    return crop, box
+    return crop, cropped
 
 
-def on_picture(cells: Any, box: tuple[float, float, float, float], shape: tuple[int, int]) -> list[tuple[float, float]]:
+def person_boxes(picture: Any, models: PipelineCache) -> tuple[list[Box], str | None]:
+    """The boxes of the people in the picture, most likely first, and the detector's name; the whole picture (and
+    None) when no detector is installed, the detector's name and the whole picture when it finds nobody."""
+    import torch
+
+    whole: list[Box] = [(0.0, 0.0, float(picture.width), float(picture.height))]
+    found = models.person_detector()
+    if found is None:
+        return whole, None
+    name, person, processor, model = found
+    batch = processor(images=picture, return_tensors="pt").to(model.device)
+    with torch.no_grad():
+        outputs = model(**batch)
+    (result,) = processor.post_process_object_detection(outputs, threshold=MIN_PERSON_SCORE,
+                                                        target_sizes=[(picture.height, picture.width)])
+    people = sorted(((float(score), box) for score, label, box in
+                     zip(result["scores"].tolist(), result["labels"].tolist(), result["boxes"].tolist(), strict=True)
+                     if label == person), key=lambda pair: -pair[0])
+    boxes: list[Box] = []
+    for _, (x0, y0, x1, y1) in people[:MAX_PEOPLE]:
+        x0, x1 = max(0.0, min(x0, x1)), min(float(picture.width), max(x0, x1))
+        y0, y1 = max(0.0, min(y0, y1)), min(float(picture.height), max(y0, y1))
+        if x1 - x0 >= 2 and y1 - y0 >= 2:  # a box of a pixel or less is no person to pose
+            boxes.append((x0, y0, x1 - x0, y1 - y0))
+    return boxes or whole, name
+
+
+def on_picture(cells: Any, box: Box, shape: tuple[int, int]) -> list[tuple[float, float]]:
     """Points of a map of `shape` (rows, columns) laid over the crop of `box`, in the picture's pixels."""
     left, top, crop_w, crop_h = box
     rows, cols = shape
@@ -143,8 +177,9 @@ def _peaks(heatmaps: Any) -> tuple[Any, Any]:
     return points, scores
 
 
-def pose_map(image: Any, models: PipelineCache) -> tuple[Any, str]:
-    """The picture's pose as an OpenPose skeleton on black (RGB, the picture's size), and the pose model's name."""
+def pose_map(image: Any, models: PipelineCache) -> tuple[Any, dict[str, Any]]:
+    """The picture's people's poses as OpenPose skeletons on black (RGB, the picture's size), and what made them
+    for the provenance: the pose model, the person detector (when one was used) and how many people were posed."""
     import torch
 
     name, settings, model = models.pose_estimator()
@@ -153,16 +188,22 @@ def pose_map(image: Any, models: PipelineCache) -> tuple[Any, str]:
     in_w = min(max(int(size.get("width", 192)), 16), 1024)
     in_h = min(max(int(size.get("height", 256)), 16), 1024)
     picture = image.convert("RGB")
-    crop, box = person_crop(picture, in_w, in_h)
-    batch = {"pixel_values": _pixels(crop, settings).to(model.device, model.dtype)}
+    boxes, detector = person_boxes(picture, models)
+    crops = [person_crop(picture, box, in_w, in_h) for box in boxes]
+    batch = {"pixel_values": torch.cat([_pixels(crop, settings) for crop, _ in crops]).to(model.device, model.dtype)}
     if getattr(model.config.backbone_config, "num_experts", 1) > 1:  # ViTPose++: its COCO head is the first
-        batch["dataset_index"] = torch.zeros(1, dtype=torch.long, device=model.device)
+        batch["dataset_index"] = torch.zeros(len(crops), dtype=torch.long, device=model.device)
     with torch.no_grad():
-        heatmaps = model(**batch).heatmaps[0].float().cpu().numpy()
-    if heatmaps.shape[0] != len(COCO_OF_OPENPOSE) - 1:
-        raise TaskFailed(f"The pose model '{name}' finds {heatmaps.shape[0]} keypoints, not COCO's 17 body points.",
+        heatmaps = model(**batch).heatmaps.float().cpu().numpy()
+    if heatmaps.shape[1] != len(COCO_OF_OPENPOSE) - 1:
+        raise TaskFailed(f"The pose model '{name}' finds {heatmaps.shape[1]} keypoints, not COCO's 17 body points.",
                          code="no_pose_model", hint="Use a ViTPose model trained on COCO (e.g. "
                                                     "usyd-community/vitpose-base-simple).")
-    cells, scores = _peaks(heatmaps)
-    keypoints = on_picture(cells, box, heatmaps.shape[1:])
-    return draw_skeleton(picture.size, [openpose_points(keypoints, scores)]), name
+    people = []
+    for (_, cropped), maps in zip(crops, heatmaps, strict=True):
+        cells, scores = _peaks(maps)
+        people.append(openpose_points(on_picture(cells, cropped, maps.shape[1:]), scores))
+    facts: dict[str, Any] = {"pose_model": name, "people": len(people)}
+    if detector is not None:
+        facts["pose_detector"] = detector
+    return draw_skeleton(picture.size, people), facts

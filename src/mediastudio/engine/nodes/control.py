@@ -131,8 +131,8 @@ class ControlImage(NodeType):
     preprocessor: Literal["canny", "none", "depth", "pose"] = Field(
         "canny", description="What to make: canny (edges, for a canny ControlNet), none (the picture as it is: a "
                              "sketch, a pose or a map made elsewhere), depth (needs a depth model in the data "
-                             "folder's models/), pose (an OpenPose skeleton of one person; needs a "
-                             "ViTPose model in models/)",
+                             "folder's models/), pose (OpenPose skeletons; needs a ViTPose model "
+                             "in models/, and a person detector there to pose more than one person)",
         json_schema_extra={"x-labels": {"canny": "Canny edges", "none": "As it is", "depth": "Depth",
                                         "pose": "Pose"}})
     low_threshold: int = Field(100, ge=0, le=1000, description="Canny: an edge is kept where its gradient is above "
@@ -151,6 +151,6 @@ class ControlImage(NodeType):
             made, model = depth_map(image, ctx.models)
             ctx.facts["depth_model"] = model
             return {"image": made}
-        made, model = pose_map(image, ctx.models)
-        ctx.facts["pose_model"] = model
+        made, facts = pose_map(image, ctx.models)
+        ctx.facts.update(facts)
         return {"image": made}
