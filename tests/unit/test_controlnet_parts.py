@@ -14,7 +14,7 @@ from PIL import Image
 
 from mediastudio.engine.control_images import canny
 from mediastudio.engine.graph import CONTROLNET_MISMATCH, plan
-from mediastudio.engine.pose import COLOURS, draw_skeleton, on_picture, openpose_points, person_crop
+from mediastudio.engine.pose import COLOURS, draw_skeleton, on_picture, openpose_points, person_crop, pose_map
 from mediastudio.engine.registry import build_node_registry
 from mediastudio.errors import BadRequest, TaskFailed
 from mediastudio.graph import Graph
@@ -167,18 +167,34 @@ def test_coco_keypoints_become_the_openpose_skeleton() -> None:
     assert not np.asarray(draw_skeleton((64, 48), [openpose_points(STANDING, [0.1] * 17)])).any()
 
 
-@pytest.mark.parametrize("size", [(100, 80), (40, 120), (48, 64)])
-def test_a_point_of_the_person_crop_maps_back_to_its_place_on_the_picture(size: tuple[int, int]) -> None:
+@pytest.mark.parametrize(("size", "person"), [((100, 80), None), ((40, 120), None), ((48, 64), None),
+                                              ((200, 160), (30.0, 40.0, 40.0, 60.0))])
+def test_a_point_of_the_person_crop_maps_back_to_its_place_on_the_picture(
+        size: tuple[int, int], person: tuple[float, float, float, float] | None) -> None:
     width, height = size
     pixels = np.zeros((height, width, 3), np.uint8)
-    pixels[height // 3, width // 4] = 255  # one white pixel
-    crop, box = person_crop(Image.fromarray(pixels), 48, 64)
+    pixels[height // 3, width // 4] = 255  # one white pixel (inside the person's box, when there is one)
+    crop, box = person_crop(Image.fromarray(pixels), person or (0, 0, width, height), 48, 64)
     assert crop.size == (48, 64)
     seen = np.asarray(crop.convert("L"), dtype=np.float32)
     assert seen[0].max() == 0 and seen[:, 0].max() == 0  # the box is grown by a quarter: a black margin
     rows, cols = np.nonzero(seen == seen.max())
     ((x, y),) = on_picture([(cols.mean(), rows.mean())], box, seen.shape)
     assert abs(x - width // 4) < 1 and abs(y - height // 3) < 1
+
+
+def test_a_pose_takes_the_people_a_detector_finds_or_else_the_whole_picture(tmp_path: Path) -> None:
+    from tiny_models import build_tiny_person_detector, build_tiny_pose_model
+
+    build_tiny_pose_model(tmp_path / "models" / "tiny-pose")
+    cache = PipelineCache(ModelRegistry(tmp_path), device="cpu")
+    picture = Image.fromarray(np.random.default_rng(3).integers(0, 255, (96, 80, 3), dtype=np.uint8))
+    alone, facts = pose_map(picture, cache)
+    assert facts == {"pose_model": "tiny-pose", "people": 1} and alone.size == (80, 96)
+    build_tiny_person_detector(tmp_path / "models" / "tiny-detr")
+    crowd, facts = pose_map(picture, cache)
+    assert facts["pose_detector"] == "tiny-detr" and 1 < facts["people"] <= 10  # its boxes, not the whole
+    assert crowd.size == (80, 96) and np.asarray(crowd).any()
 
 
 def test_adding_a_controlnet_folder_as_a_model_says_where_it_goes(registry: ModelRegistry) -> None:
