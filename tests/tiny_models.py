@@ -150,6 +150,49 @@ def build_tiny_depth_model(folder: Path, seed: int = 0) -> Path:
     return folder
 
 
+def build_tiny_pose_model(folder: Path, seed: int = 0) -> Path:
+    """A transformers ViTPose folder (a toy backbone, random weights, 17 COCO keypoints, 64×48 input) whose heatmaps
+    are lifted by one, so every keypoint's score is above the skeleton's threshold and all 18 points are drawn."""
+    import json
+
+    import torch
+    from transformers import VitPoseBackboneConfig, VitPoseConfig, VitPoseForPoseEstimation
+
+    torch.manual_seed(seed)
+    backbone = VitPoseBackboneConfig(image_size=[64, 48], patch_size=[16, 16], hidden_size=32, num_hidden_layers=2,
+                                     num_attention_heads=4, mlp_ratio=2, out_indices=[2])
+    model = VitPoseForPoseEstimation(VitPoseConfig(backbone_config=backbone, num_labels=17, scale_factor=4))
+    with torch.no_grad():
+        model.head.conv.bias.fill_(1.0)
+    model.save_pretrained(str(folder))
+    (folder / "preprocessor_config.json").write_text(json.dumps({
+        "image_processor_type": "VitPoseImageProcessor", "size": {"height": 64, "width": 48},
+        "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225]}))
+    return folder
+
+
+def build_tiny_person_detector(folder: Path, seed: int = 0) -> Path:
+    """A transformers RT-DETR folder at toy sizes (random weights; labels "person" and "cat", 64×64 input) whose
+    last decoder layer is sure every query is a person, so the pose preprocessor gets people's boxes from it."""
+    import torch
+    from transformers import RTDetrConfig, RTDetrForObjectDetection, RTDetrImageProcessor, RTDetrResNetConfig
+
+    torch.manual_seed(seed)
+    backbone = RTDetrResNetConfig(embedding_size=8, hidden_sizes=[8, 16, 16, 32], depths=[1, 1, 1, 1],
+                                  layer_type="basic", out_features=["stage2", "stage3", "stage4"])
+    config = RTDetrConfig(backbone_config=backbone, use_pretrained_backbone=False, d_model=32, encoder_hidden_dim=32,
+                          encoder_in_channels=[16, 16, 32], decoder_in_channels=[32, 32, 32], encoder_ffn_dim=64,
+                          decoder_ffn_dim=64, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+                          decoder_attention_heads=2, num_feature_levels=3, num_queries=10, num_denoising=0,
+                          id2label={0: "person", 1: "cat"}, label2id={"person": 0, "cat": 1})
+    model = RTDetrForObjectDetection(config)
+    with torch.no_grad():
+        model.model.decoder.class_embed[-1].bias.copy_(torch.tensor([6.0, -6.0]))
+    model.save_pretrained(str(folder))
+    RTDetrImageProcessor(size={"height": 64, "width": 64}).save_pretrained(str(folder))
+    return folder
+
+
 def build_tiny_motion_adapter(folder: Path, seed: int = 0) -> Path:
     """A tiny AnimateDiff motion adapter (random weights) that fits build_tiny_sd's UNet."""
     import torch

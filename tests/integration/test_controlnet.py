@@ -1,7 +1,7 @@
-"""ControlNet end to end on the CPU (a real server, tiny models made here): the Control image node's canny edges
-and depth map, a ControlNet steering text-to-image and image-to-image by its strength and span, two stacked, the
-models API listing ControlNet folders with their base, and a ControlNet of another base refused on its node
-before anything runs."""
+"""ControlNet end to end on the CPU (a real server, tiny models made here): the Control image node's canny edges,
+depth map and pose skeleton, a ControlNet steering text-to-image and image-to-image by its strength and span, two
+stacked, the models API listing ControlNet folders with their base, and a ControlNet of another base refused on its
+node before anything runs."""
 
 from __future__ import annotations
 
@@ -22,7 +22,13 @@ ENV = {"MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    from tiny_models import build_tiny_controlnet, build_tiny_depth_model, build_tiny_lora, build_tiny_sd
+    from tiny_models import (
+        build_tiny_controlnet,
+        build_tiny_depth_model,
+        build_tiny_lora,
+        build_tiny_pose_model,
+        build_tiny_sd,
+    )
 
     folder = tmp_path_factory.mktemp("controlnet")
     data = folder / "data"
@@ -34,6 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     build_tiny_controlnet(data / "models" / "lines-cn", seed=2)
     build_tiny_controlnet(data / "models" / "wide-cn", seed=3, cross_attention_dim=48)  # another base's shape
     build_tiny_depth_model(data / "models" / "tiny-depth", seed=4)
+    build_tiny_pose_model(data / "models" / "tiny-pose", seed=6)
     build_tiny_lora(data / "loras" / "ink.safetensors", seed=5)
     server = start_server(folder, env=ENV)
     yield server
@@ -153,6 +160,20 @@ def test_the_control_image_node_makes_canny_edges_and_depth_maps(admin: ApiClien
     depth, facts = picture(admin, scene, (nodes, edges))
     assert facts["depth_model"] == "tiny-depth" and depth.shape == (64, 64, 3)
     assert depth.min() == 0 and depth.max() == 255  # spread over the whole range
+
+
+def test_the_control_image_node_draws_a_pose_skeleton(admin: ApiClient, scene: tuple[str, str, str]) -> None:
+    asset = scene[2]
+    nodes = {"load": node("load_image", asset_id=asset), "prep": node("control_image", preprocessor="pose"),
+             "shot": node("shot", name="Pose")}
+    edges = [edge("load", "image", "prep", "image"), edge("prep", "image", "shot", "images")]
+    skeleton, facts = picture(admin, scene, (nodes, edges))
+    assert facts["preprocessor"] == "pose" and facts["pose_model"] == "tiny-pose"
+    assert skeleton.shape == (64, 64, 3)  # the picture's size, not the model's 48×64 input
+    lit = skeleton.sum(axis=2) > 0
+    assert 0.02 < lit.mean() < 0.6  # limbs and points on black
+    colours = {tuple(p) for p in skeleton[lit]}
+    assert any(max(c) - min(c) > 100 for c in colours) and len(colours) >= 5  # coloured, in several colours
 
 
 def test_a_controlnet_steers_by_its_strength_and_span(admin: ApiClient, scene: tuple[str, str, str]) -> None:

@@ -1,6 +1,7 @@
 """ControlNet's parts without a server: canny edges in numpy, the base a ControlNet folder fits, the pipeline cache
 switching a model to its ControlNet variant without loading it again, the planner's problem on a ControlNet node
-of another base, and a depth map asked for with no depth model installed."""
+of another base, a depth map or a pose asked for with no model for it installed, and COCO keypoints drawn as an
+OpenPose skeleton."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from PIL import Image
 
 from mediastudio.engine.control_images import canny
 from mediastudio.engine.graph import CONTROLNET_MISMATCH, plan
+from mediastudio.engine.pose import COLOURS, draw_skeleton, on_picture, openpose_points, person_crop, pose_map
 from mediastudio.engine.registry import build_node_registry
 from mediastudio.errors import BadRequest, TaskFailed
 from mediastudio.graph import Graph
@@ -131,6 +133,68 @@ def test_a_depth_map_without_a_depth_model_says_what_to_install(tmp_path: Path) 
         cache.depth_estimator()
     assert none.value.code == "no_depth_model" and "No depth model is installed" in none.value.message
     assert "depth-anything/Depth-Anything-V2-Small-hf" in (none.value.hint or "")
+
+
+def test_a_pose_without_a_pose_model_says_what_to_install(tmp_path: Path) -> None:
+    cache = PipelineCache(ModelRegistry(tmp_path), device="cpu")
+    with pytest.raises(TaskFailed) as none:
+        cache.pose_estimator()
+    assert none.value.code == "no_pose_model" and "No pose model is installed" in none.value.message
+    assert "usyd-community/vitpose-base-simple" in (none.value.hint or "") and "As it is" in (none.value.hint or "")
+
+
+# a person standing, facing us, in COCO's 17 keypoints (nose, eyes, ears, shoulders, elbows, wrists, hips, knees,
+# ankles; left before right: the person's left is the picture's right), on a 256×256 picture
+STANDING = [(128, 40), (136, 34), (120, 34), (144, 38), (112, 38), (160, 70), (96, 70), (176, 110), (80, 110),
+            (184, 150), (72, 150), (150, 140), (106, 140), (152, 190), (104, 190), (154, 240), (102, 240)]
+
+
+def test_coco_keypoints_become_the_openpose_skeleton() -> None:
+    scores = [0.9] * 17
+    scores[9] = 0.1  # the left wrist: unsure, so left out with the limb that reaches it
+    points = openpose_points(STANDING, scores)
+    assert len(points) == 18 and points[1] == (128, 70)  # the neck: between the shoulders
+    assert points[2] == (96, 70) and points[5] == (160, 70)  # OpenPose's right shoulder is COCO's 6, its left 5
+    assert points[14] == (120, 34) and points[15] == (136, 34)  # the eyes: right, then left
+    assert points[7] is None and points[4] == (72, 150)
+    pixels = np.asarray(draw_skeleton((256, 256), [points]))
+    assert pixels.shape == (256, 256, 3)
+    assert tuple(pixels[70, 128]) == COLOURS[1] and tuple(pixels[40, 128]) == COLOURS[0]  # neck and nose dots
+    assert tuple(pixels[70, 96]) == COLOURS[2] and tuple(pixels[240, 102]) == COLOURS[10]  # right shoulder, ankle
+    assert tuple(pixels[70, 112]) == tuple(int(c * 0.6) for c in COLOURS[0])  # neck → right shoulder, shaded
+    assert not pixels[150, 184].any() and not pixels[130, 180].any()  # no left wrist, no forearm to it
+    assert not pixels[:20].any() and (pixels.sum(axis=2) == 0).mean() > 0.9  # black all round the figure
+    assert not np.asarray(draw_skeleton((64, 48), [openpose_points(STANDING, [0.1] * 17)])).any()
+
+
+@pytest.mark.parametrize(("size", "person"), [((100, 80), None), ((40, 120), None), ((48, 64), None),
+                                              ((200, 160), (30.0, 40.0, 40.0, 60.0))])
+def test_a_point_of_the_person_crop_maps_back_to_its_place_on_the_picture(
+        size: tuple[int, int], person: tuple[float, float, float, float] | None) -> None:
+    width, height = size
+    pixels = np.zeros((height, width, 3), np.uint8)
+    pixels[height // 3, width // 4] = 255  # one white pixel (inside the person's box, when there is one)
+    crop, box = person_crop(Image.fromarray(pixels), person or (0, 0, width, height), 48, 64)
+    assert crop.size == (48, 64)
+    seen = np.asarray(crop.convert("L"), dtype=np.float32)
+    assert seen[0].max() == 0 and seen[:, 0].max() == 0  # the box is grown by a quarter: a black margin
+    rows, cols = np.nonzero(seen == seen.max())
+    ((x, y),) = on_picture([(cols.mean(), rows.mean())], box, seen.shape)
+    assert abs(x - width // 4) < 1 and abs(y - height // 3) < 1
+
+
+def test_a_pose_takes_the_people_a_detector_finds_or_else_the_whole_picture(tmp_path: Path) -> None:
+    from tiny_models import build_tiny_person_detector, build_tiny_pose_model
+
+    build_tiny_pose_model(tmp_path / "models" / "tiny-pose")
+    cache = PipelineCache(ModelRegistry(tmp_path), device="cpu")
+    picture = Image.fromarray(np.random.default_rng(3).integers(0, 255, (96, 80, 3), dtype=np.uint8))
+    alone, facts = pose_map(picture, cache)
+    assert facts == {"pose_model": "tiny-pose", "people": 1} and alone.size == (80, 96)
+    build_tiny_person_detector(tmp_path / "models" / "tiny-detr")
+    crowd, facts = pose_map(picture, cache)
+    assert facts["pose_detector"] == "tiny-detr" and 1 < facts["people"] <= 10  # its boxes, not the whole
+    assert crowd.size == (80, 96) and np.asarray(crowd).any()
 
 
 def test_adding_a_controlnet_folder_as_a_model_says_where_it_goes(registry: ModelRegistry) -> None:

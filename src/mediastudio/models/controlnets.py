@@ -10,6 +10,7 @@ before anything loads; the base family (SD 1.x, 2.x, XL) is named from the text 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -123,9 +124,14 @@ DEPTH_HINT = ("Put a transformers depth-estimation folder (config.json and its w
               "canny.")
 
 
-def list_depth_models(models_root: Path) -> list[Path]:
-    """Folders of models/ holding a transformers depth-estimation model (its config names a `…ForDepthEstimation`
-    architecture), by name: what the Control image node's depth preprocessor uses."""
+POSE_HINT = ("Put a transformers ViTPose folder (config.json naming VitPoseForPoseEstimation, its weights and "
+             "preprocessor_config.json, e.g. usyd-community/vitpose-base-simple, downloaded elsewhere) in the data "
+             "folder's models/, or make the pose skeleton elsewhere and use 'As it is'.")
+POSE_ARCHITECTURE = "VitPoseForPoseEstimation"
+
+
+def _transformers_folders(models_root: Path, fits: Callable[[str], bool]) -> list[Path]:
+    """Folders of models/ holding a transformers model whose config's `architectures` has one that `fits`."""
     if not models_root.is_dir():
         return []
     found = []
@@ -134,9 +140,44 @@ def list_depth_models(models_root: Path) -> list[Path]:
             continue
         config = _config(entry / "config.json")
         architectures = config.get("architectures") if config else None
-        if isinstance(architectures, list) and any(str(a).endswith("ForDepthEstimation") for a in architectures):
+        if isinstance(architectures, list) and any(fits(str(a)) for a in architectures):
             found.append(entry)
     return found
+
+
+def list_depth_models(models_root: Path) -> list[Path]:
+    """Folders of models/ holding a transformers depth-estimation model (its config names a `…ForDepthEstimation`
+    architecture), by name: what the Control image node's depth preprocessor uses."""
+    return _transformers_folders(models_root, lambda name: name.endswith("ForDepthEstimation"))
+
+
+def list_pose_models(models_root: Path) -> list[Path]:
+    """Folders of models/ holding a transformers ViTPose model (its config names `VitPoseForPoseEstimation`), by
+    name: what the Control image node's pose preprocessor uses."""
+    return _transformers_folders(models_root, lambda name: name == POSE_ARCHITECTURE)
+
+
+def list_person_detectors(models_root: Path) -> list[Path]:
+    """Folders of models/ holding a transformers object detector (a `…ForObjectDetection` architecture, e.g.
+    RT-DETR) that knows a "person" label, by name: the pose preprocessor finds people's boxes with the first."""
+    found = _transformers_folders(models_root, lambda name: name.endswith("ForObjectDetection"))
+    return [folder for folder in found if person_label(folder) is not None]
+
+
+def person_label(folder: Path) -> int | None:
+    """The id of the "person" label in a detector folder's config (None: it has none)."""
+    labels = (_config(folder / "config.json") or {}).get("id2label")
+    if not isinstance(labels, dict):
+        return None
+    for key, label in labels.items():
+        if str(label).strip().lower() == "person" and str(key).isdigit():
+            return int(key)
+    return None
+
+
+def preprocessing(folder: Path) -> dict[str, Any]:
+    """A transformers folder's preprocessor_config.json ({} when it has none or it is not JSON)."""
+    return _config(folder / "preprocessor_config.json") or {}
 
 
 def controlnet_problem(registry: ModelRegistry, model: str | None, folder: str) -> str | None:

@@ -15,7 +15,17 @@ from pathlib import Path
 from typing import Any
 
 from mediastudio.errors import NotFound, TaskFailed
-from mediastudio.models.controlnets import DEPTH_HINT, ControlNetInfo, find_controlnet, list_depth_models
+from mediastudio.models.controlnets import (
+    DEPTH_HINT,
+    POSE_HINT,
+    ControlNetInfo,
+    find_controlnet,
+    list_depth_models,
+    list_person_detectors,
+    list_pose_models,
+    person_label,
+    preprocessing,
+)
 from mediastudio.models.ipadapters import IpAdapterFiles
 from mediastudio.models.loras import LoraFiles
 from mediastudio.models.registry import ModelRegistry
@@ -93,6 +103,8 @@ class PipelineCache:
         self.vaes: OrderedDict[str, tuple[VaeInfo, Any]] = OrderedDict()  # VAE overrides, LRU
         self.controlnets: OrderedDict[str, tuple[ControlNetInfo, Any]] = OrderedDict()  # LRU
         self.depth: tuple[str, Any, Any] | None = None  # the depth model loaded: (name, processor, model)
+        self.pose: tuple[str, dict[str, Any], Any] | None = None  # the pose model: (name, preprocessing, model)
+        self.detector: tuple[str, int, Any, Any] | None = None  # the person detector: (name, label, processor, model)
 
     @property
     def device(self) -> str:
@@ -189,6 +201,48 @@ class PipelineCache:
             model = AutoModelForDepthEstimation.from_pretrained(str(folder), local_files_only=True)
             self.depth = (folder.name, processor, model.to(self.device).eval())
             return self.depth
+
+    def pose_estimator(self) -> tuple[str, dict[str, Any], Any]:
+        """The first ViTPose folder of models/: (its name, its preprocessor_config.json, the model), kept loaded.
+        Its image processor is not run (it needs SciPy to crop): `engine/pose.py` crops and reads the heatmaps."""
+        with self.lock:
+            found = list_pose_models(self.registry.root)
+            if not found:
+                raise TaskFailed("No pose model is installed, so no pose skeleton can be made.", code="no_pose_model",
+                                 hint=POSE_HINT)
+            folder = found[0]
+            if self.pose is not None and self.pose[0] == folder.name:
+                return self.pose
+            import transformers
+
+            model_class = getattr(transformers, "VitPoseForPoseEstimation", None)
+            if model_class is None:
+                raise TaskFailed(f"The pose model '{folder.name}' is a ViTPose, which this transformers "
+                                 f"({transformers.__version__}) cannot run.", code="no_pose_model",
+                                 hint="The server needs transformers 4.48 or newer: pip install -U transformers.")
+            note("info", f"Loading pose model '{folder.name}' on {self.device}")
+            model = model_class.from_pretrained(str(folder), local_files_only=True)
+            self.pose = (folder.name, preprocessing(folder), model.to(self.device).eval())
+            return self.pose
+
+    def person_detector(self) -> tuple[str, int, Any, Any] | None:
+        """The first object detector of models/ that knows people: (its name, the person label's id, image
+        processor, model), kept loaded; None when there is none (the pose preprocessor then takes the whole
+        picture as one person's box)."""
+        with self.lock:
+            found = list_person_detectors(self.registry.root)
+            if not found:
+                return None
+            folder = found[0]
+            if self.detector is not None and self.detector[0] == folder.name:
+                return self.detector
+            from transformers import AutoImageProcessor, AutoModelForObjectDetection
+
+            note("info", f"Loading person detector '{folder.name}' on {self.device}")
+            processor = AutoImageProcessor.from_pretrained(str(folder), local_files_only=True)
+            model = AutoModelForObjectDetection.from_pretrained(str(folder), local_files_only=True)
+            self.detector = (folder.name, person_label(folder) or 0, processor, model.to(self.device).eval())
+            return self.detector
 
     def _dtype(self) -> Any:
         import torch

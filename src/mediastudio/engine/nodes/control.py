@@ -17,6 +17,7 @@ from pydantic import Field, model_validator
 from mediastudio.engine.context import NodeContext
 from mediastudio.engine.control_images import canny, depth_map
 from mediastudio.engine.nodes.diffusion_base import model_controlnets, model_name
+from mediastudio.engine.pose import pose_map
 from mediastudio.engine.registry import NodeType, Port, node
 from mediastudio.errors import TaskFailed
 from mediastudio.models.controlnets import find_controlnet, mismatch, model_shape
@@ -122,14 +123,16 @@ def _picture(ctx: NodeContext, sha256: str, size: tuple[int, int] | None) -> Any
 
 @node("control_image", title="Control image", category="Image",
       description="A control picture for a ControlNet, made from a picture: its edges (canny), the picture as it "
-                  "is, or its depth (with a depth model installed).")
+                  "is, its depth (with a depth model installed) or its pose (an OpenPose skeleton, with a pose "
+                  "model installed).")
 class ControlImage(NodeType):
     inputs = {"image": Port("image", description="The picture")}
     outputs = {"image": "image"}
     preprocessor: Literal["canny", "none", "depth", "pose"] = Field(
         "canny", description="What to make: canny (edges, for a canny ControlNet), none (the picture as it is: a "
                              "sketch, a pose or a map made elsewhere), depth (needs a depth model in the data "
-                             "folder's models/), pose (needs a pose model)",
+                             "folder's models/), pose (OpenPose skeletons; needs a ViTPose model "
+                             "in models/, and a person detector there to pose more than one person)",
         json_schema_extra={"x-labels": {"canny": "Canny edges", "none": "As it is", "depth": "Depth",
                                         "pose": "Pose"}})
     low_threshold: int = Field(100, ge=0, le=1000, description="Canny: an edge is kept where its gradient is above "
@@ -148,6 +151,6 @@ class ControlImage(NodeType):
             made, model = depth_map(image, ctx.models)
             ctx.facts["depth_model"] = model
             return {"image": made}
-        raise TaskFailed("Pose needs a pose model, and none this studio can run is installed.",
-                         code="no_pose_model",
-                         hint="Make the pose picture elsewhere (an OpenPose skeleton on black) and use 'As it is'.")
+        made, facts = pose_map(image, ctx.models)
+        ctx.facts.update(facts)
+        return {"image": made}
