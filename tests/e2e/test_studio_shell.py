@@ -46,6 +46,8 @@ def test_the_center_tabs_switch_by_click_and_keyboard(page: Page, studio_url: st
     expect(page.get_by_role("tab", name="Asset View")).to_have_attribute("aria-selected", "true")
     expect(page.get_by_role("tabpanel")).to_contain_text("Select an asset")
     page.keyboard.press("ArrowLeft")
+    expect(page.get_by_role("tab", name="Board")).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("ArrowLeft")
     expect(page.get_by_role("tab", name="Scene View")).to_have_attribute("aria-selected", "true")
     expect(page.locator(".svelte-flow")).to_be_visible()
 

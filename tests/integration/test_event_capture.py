@@ -77,6 +77,9 @@ def _make_changes(ana: ApiClient, team: dict[str, Any]) -> None:
     assert ana.patch(url, json={"resolved": False}).status_code == 200
     answer = ana.post(f"{url}/replies", json={"body": "fixed"}).json()["comments"][1]["id"]
     assert ana.delete(f"{url}/comments/{answer}").status_code == 204
+    # shot.changed: Ana sends the scene's shot to review on the board
+    status = ana.patch(f"/api/v1/projects/{project['id']}/scenes/{scene['id']}/shots/shot", json={"status": "review"})
+    assert status.status_code == 200, status.text
 
 
 async def _edit_live(server: RunningServer, team: dict[str, Any]) -> None:

@@ -38,7 +38,9 @@ def _sample(schema: dict[str, Any], document: dict[str, Any]) -> Any:
             for name, prop in schema.get("properties", {}).items()
             if name in schema.get("required", [])
         }
-    return {"string": "leak-probe-value", "integer": 7, "number": 1.5, "boolean": True, "array": []}.get(kind)
+    if kind == "array":  # as few items as the schema allows
+        return [_sample(schema.get("items", {}), document)] * schema.get("minItems", 0)
+    return {"string": "leak-probe-value", "integer": 7, "number": 1.5, "boolean": True}.get(kind)
 
 
 def _body(operation: dict[str, Any], document: dict[str, Any]) -> Any:

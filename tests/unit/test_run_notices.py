@@ -12,7 +12,7 @@ from mediastudio.comments.tables import Notification
 from mediastudio.events.bus import EventBus
 from mediastudio.projects.tables import Project
 from mediastudio.tables import open_database
-from mediastudio.workspaces.tables import Workspace
+from mediastudio.workspaces.tables import Membership, Workspace
 
 
 def _event(kind: str = "scene.run", status: str = "task.succeeded") -> dict[str, object]:
@@ -31,6 +31,7 @@ def test_a_finished_run_is_one_line_in_its_owners_inbox(tmp_path: Path) -> None:
         session.add(User(id="u_ana", username="ana", display_name="Ana", color="#fff"))
         session.add(Workspace(id="ws_1", name="Crew", kind="team"))
         session.flush()
+        session.add(Membership(workspace_id="ws_1", user_id="u_ana", role="owner"))  # the inbox counts what she may open
         session.add(Project(id="p_1", workspace_id="ws_1", name="Harbour", created_by="u_ana"))
     assert record_run(db, _event()) is True
     assert record_run(db, _event()) is False  # a second process hearing the same event adds nothing
