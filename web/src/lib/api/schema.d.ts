@@ -1046,7 +1046,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The nodes that made a generated asset, as a workflow file (a clip's sidecar; a picture carries the same in its PNG) */
+        /** The nodes that made a generated asset, as a workflow file (the same graph a picture carries in its PNG and a clip in its MP4) */
         get: operations["ApiV1ProjectsProjectIdAssetsAssetIdWorkflowAssetWorkflow"];
         put?: never;
         post?: never;
