@@ -11,7 +11,6 @@ Applying one goes through diffusers' `load_ip_adapter` on the cached pipeline an
 from __future__ import annotations
 
 import contextlib
-import re
 import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -20,9 +19,8 @@ from typing import Any
 
 from mediastudio.errors import TaskFailed
 from mediastudio.models.bases import ip_adapter_family, read_header
+from mediastudio.models.loras import MAX_NAME, SUFFIX, file_inside, plain_name
 
-SUFFIX = ".safetensors"
-MAX_NAME = 200
 ENCODER = "image_encoder"
 HINT = ("Put IP-Adapter weights in the data folder's ipadapters/ in diffusers' layout: e.g. "
         "ipadapters/models/ip-adapter_sd15.safetensors with its image encoder in ipadapters/models/image_encoder/ "
@@ -83,8 +81,7 @@ class IpAdapterFiles:
 
     def find(self, name: str) -> IpAdapterInfo:
         """The IP-Adapter `name` names inside ipadapters/; TaskFailed for a name that leaves it, or is not one."""
-        if (not name or len(name) > MAX_NAME or "\x00" in name or "\\" in name or name.startswith("/")
-                or re.match(r"^[A-Za-z]:", name) or ".." in Path(name).parts or not name.endswith(SUFFIX)):
+        if not plain_name(name):
             raise TaskFailed(f"'{name[:MAX_NAME]}' cannot name an IP-Adapter: give the path of its weights inside "
                              f"the data folder's ipadapters/, ending in {SUFFIX}.", code="bad_ip_adapter", hint=HINT)
         info = self._info(name)
@@ -98,12 +95,7 @@ class IpAdapterFiles:
         return info
 
     def _inside(self, name: str) -> Path | None:
-        root = self.root.resolve()
-        try:
-            path = (root / name).resolve()
-            return path if path.is_relative_to(root) and path.is_file() else None
-        except (OSError, RuntimeError, ValueError):
-            return None
+        return file_inside(self.root, name)
 
 
 @contextlib.contextmanager

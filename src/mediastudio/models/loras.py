@@ -110,8 +110,7 @@ class LoraFiles:
 
     def resolve(self, name: str) -> Path:
         """The file `name` names inside loras/; TaskFailed for a name that leaves it, or that is not there."""
-        if (not name or len(name) > MAX_NAME or "\x00" in name or "\\" in name or name.startswith("/")
-                or re.match(r"^[A-Za-z]:", name) or ".." in Path(name).parts or not name.endswith(SUFFIX)):
+        if not plain_name(name):
             raise TaskFailed(f"'{name[:MAX_NAME]}' cannot name a LoRA file: give its path inside the data "
                              f"folder's loras/, ending in {SUFFIX}.", code="bad_lora", hint=HINT)
         path = self._inside(name)
@@ -123,12 +122,24 @@ class LoraFiles:
 
     def _inside(self, name: str) -> Path | None:
         """The file `name` reaches, links followed, if it is a file inside loras/."""
-        root = self.root.resolve()
-        try:
-            path = (root / name).resolve()
-            return path if path.is_relative_to(root) and path.is_file() else None
-        except (OSError, RuntimeError, ValueError):
-            return None
+        return file_inside(self.root, name)
+
+
+def plain_name(name: str) -> bool:
+    """Whether a client's name of a weights file (a LoRA's, an IP-Adapter's) may be looked for at all: a relative
+    path with no '..', drive or backslash, ending in .safetensors, not too long."""
+    return not (not name or len(name) > MAX_NAME or "\x00" in name or "\\" in name or name.startswith("/")
+                or re.match(r"^[A-Za-z]:", name) or ".." in Path(name).parts or not name.endswith(SUFFIX))
+
+
+def file_inside(root: Path, name: str) -> Path | None:
+    """The file `name` reaches under `root`, links followed, if it is a file inside `root`."""
+    resolved = root.resolve()
+    try:
+        path = (resolved / name).resolve()
+        return path if path.is_relative_to(resolved) and path.is_file() else None
+    except (OSError, RuntimeError, ValueError):
+        return None
 
 
 def _mismatch(exc: BaseException) -> str:
