@@ -31,7 +31,8 @@ def test_a_finished_run_is_one_line_in_its_owners_inbox(tmp_path: Path) -> None:
         session.add(User(id="u_ana", username="ana", display_name="Ana", color="#fff"))
         session.add(Workspace(id="ws_1", name="Crew", kind="team"))
         session.flush()
-        session.add(Membership(workspace_id="ws_1", user_id="u_ana", role="owner"))  # the inbox counts what she may open
+        # a member: the inbox counts lines about projects she may open
+        session.add(Membership(workspace_id="ws_1", user_id="u_ana", role="owner"))
         session.add(Project(id="p_1", workspace_id="ws_1", name="Harbour", created_by="u_ana"))
     assert record_run(db, _event()) is True
     assert record_run(db, _event()) is False  # a second process hearing the same event adds nothing
