@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import websockets
 from PIL import Image
+from test_generation import edge, node
 
 from support import ApiClient, RunningServer, run_async, set_up_admin, start_server, wait_for_task
 
@@ -54,15 +55,6 @@ def scene(admin: ApiClient) -> tuple[str, str]:
     project = admin.post("/api/v1/projects", json={"name": "Controls"}).json()
     scene = admin.get(f"/api/v1/projects/{project['id']}/scenes").json()["items"][0]
     return project["id"], scene["id"]
-
-
-def node(type_: str, **params: Any) -> dict[str, Any]:
-    return {"type": type_, "title": type_, "position": {"x": 0, "y": 0}, "params": params, "bypass": False}
-
-
-def edge(source: str, out: str, target: str, into: str) -> tuple[str, dict[str, str]]:
-    return f"{source}:{out}->{target}:{into}", {"source": source, "source_handle": out, "target": target,
-                                                 "target_handle": into}
 
 
 def graph(generator: str = "text_to_image", loras: tuple[tuple[str, float], ...] = (), **params: Any
