@@ -71,7 +71,9 @@ def test_an_upload_writes_its_files_before_it_waits_for_the_database(tmp_path: P
             uploader = threading.Thread(target=upload)
             uploader.start()
             deadline = time.monotonic() + 3
-            while not list((folder / "assets").glob("*.json")) and time.monotonic() < deadline:
+            # the asset's file, then the pending journal's line: both are written while the database is held
+            while not (list((folder / "assets").glob("*.json"))
+                       and (folder / ".git" / "mediastudio-pending.jsonl").is_file()) and time.monotonic() < deadline:
                 time.sleep(0.05)
             on_disk = len(list((folder / "assets").glob("*.json")))
             pending = (folder / ".git" / "mediastudio-pending.jsonl").is_file()
