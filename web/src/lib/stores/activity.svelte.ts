@@ -4,14 +4,12 @@
  * whenever the server records new activity (`project.activity`, sent as it writes a scene file) or
  * the project changes (`project.changed`).
  */
-import { listActivity, type ActivityEntry } from '$lib/api/activity';
-import type { Problem } from '$lib/api/problem';
-import { events } from './events.svelte';
+import { listActivity, type ActivityEntry, type ActivityPage } from '$lib/api/activity';
+import type { Result } from '$lib/api/problem';
+import { ProjectView } from './projectView.svelte';
 
 /** Entries of one person in one scene less than this far apart form one group. */
 const GROUP_GAP_MS = 10 * 60_000;
-/** Events in a burst (several scenes written at once) make one refresh. */
-const SETTLE_MS = 150;
 
 export interface ActivityGroup {
 	key: string;
@@ -38,76 +36,38 @@ export function groupActivity(entries: readonly ActivityEntry[]): ActivityGroup[
 	return groups;
 }
 
-class ActivityStore {
-	projectId = $state<string | null>(null);
+class ActivityStore extends ProjectView<ActivityPage> {
 	items = $state.raw<ActivityEntry[]>([]);
 	nextCursor = $state<string | null>(null);
-	loading = $state(false);
-	loaded = $state(false);
-	problem = $state<Problem | null>(null);
-	/** Whether the Activity view is on show (only then do edits schedule a refresh). */
-	visible = $state(false);
 
 	readonly groups = $derived(groupActivity(this.items));
 
-	#timer: ReturnType<typeof setTimeout> | undefined;
-	#ticket = 0;
-
 	constructor() {
-		for (const type of ['project.changed', 'project.activity'] as const) {
-			events.on(type, (event) => {
-				if (event.project_id !== this.projectId || !this.visible) return;
-				clearTimeout(this.#timer);
-				this.#timer = setTimeout(() => void this.refresh(), SETTLE_MS);
-			});
-		}
-		// (Re)connected: activity may have been recorded while the stream was down.
-		events.on('hello', () => {
-			if (this.visible && this.projectId) void this.refresh();
-		});
+		// (Re)connections are the base's: activity may have been recorded while the stream was down.
+		super(['project.changed', 'project.activity']);
 	}
 
-	open(projectId: string | null): void {
-		if (projectId === this.projectId) return;
-		this.projectId = projectId;
+	protected load(projectId: string): Promise<Result<ActivityPage>> {
+		return listActivity(projectId);
+	}
+
+	protected clear(): void {
 		this.items = [];
 		this.nextCursor = null;
-		this.loaded = false;
-		this.problem = null;
-		if (projectId && this.visible) void this.refresh();
 	}
 
-	show(visible: boolean): void {
-		this.visible = visible;
-		clearTimeout(this.#timer);
-		if (visible) void this.refresh();
-	}
-
-	async refresh(): Promise<void> {
-		const projectId = this.projectId;
-		if (!projectId) return;
-		const ticket = ++this.#ticket;
-		this.loading = true;
-		const result = await listActivity(projectId);
-		if (ticket !== this.#ticket) return;
-		this.loading = false;
-		this.loaded = true;
-		if (!result.ok) {
-			this.problem = result.problem;
-			return;
-		}
-		this.problem = null;
-		this.items = result.data.items;
-		this.nextCursor = result.data.next_cursor;
+	protected take(page: ActivityPage): void {
+		this.items = page.items;
+		this.nextCursor = page.next_cursor;
 	}
 
 	async more(): Promise<void> {
 		const [projectId, cursor] = [this.projectId, this.nextCursor];
 		if (!projectId || !cursor || this.loading) return;
 		this.loading = true;
-		const ticket = this.#ticket;
+		const ticket = this.ticket;
 		const result = await listActivity(projectId, cursor);
-		if (ticket !== this.#ticket) return;
+		if (ticket !== this.ticket) return;
 		this.loading = false;
 		if (!result.ok) {
 			this.problem = result.problem;

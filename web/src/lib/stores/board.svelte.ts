@@ -5,65 +5,28 @@
  * `project.activity`: a canvas edit written to its scene, e.g. a shot added or renamed).
  */
 import { changeShot, fetchBoard, moved, reorderShots, type Board, type ShotCard, type ShotPatch } from '$lib/api/board';
-import type { Problem } from '$lib/api/problem';
-import { events } from './events.svelte';
+import type { Problem, Result } from '$lib/api/problem';
+import { ProjectView } from './projectView.svelte';
 
-/** Events in a burst (a batch of takes) make one refresh. */
-const SETTLE_MS = 150;
-
-class BoardStore {
-	projectId = $state<string | null>(null);
+class BoardStore extends ProjectView<Board> {
 	board = $state.raw<Board | null>(null);
-	loading = $state(false);
-	problem = $state<Problem | null>(null);
-	visible = $state(false);
 	/** What a keyboard move said, for the live region. */
 	announcement = $state('');
 
-	#timer: ReturnType<typeof setTimeout> | undefined;
-	#ticket = 0;
-
 	constructor() {
-		for (const type of ['shot.changed', 'asset.created', 'asset.updated', 'project.changed', 'project.activity'] as const) {
-			events.on(type, (event) => {
-				if (event.project_id !== this.projectId || !this.visible) return;
-				clearTimeout(this.#timer);
-				this.#timer = setTimeout(() => void this.refresh(), SETTLE_MS);
-			});
-		}
-		events.on('hello', () => {
-			if (this.visible && this.projectId) void this.refresh();
-		});
+		super(['shot.changed', 'asset.created', 'asset.updated', 'project.changed', 'project.activity']);
 	}
 
-	open(projectId: string | null): void {
-		if (projectId === this.projectId) return;
-		this.projectId = projectId;
+	protected load(projectId: string): Promise<Result<Board>> {
+		return fetchBoard(projectId);
+	}
+
+	protected clear(): void {
 		this.board = null;
-		this.problem = null;
-		if (projectId && this.visible) void this.refresh();
 	}
 
-	show(visible: boolean): void {
-		this.visible = visible;
-		clearTimeout(this.#timer);
-		if (visible) void this.refresh();
-	}
-
-	async refresh(): Promise<void> {
-		const projectId = this.projectId;
-		if (!projectId) return;
-		const ticket = ++this.#ticket;
-		this.loading = true;
-		const result = await fetchBoard(projectId);
-		if (ticket !== this.#ticket) return;
-		this.loading = false;
-		if (!result.ok) {
-			this.problem = result.problem;
-			return;
-		}
-		this.problem = null;
-		this.board = result.data;
+	protected take(board: Board): void {
+		this.board = board;
 	}
 
 	#replace(updated: ShotCard): void {
