@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/_0yAa3fG.js";export{m as component};
