@@ -163,6 +163,13 @@ def seed_test_certificate(data_dir: Path) -> None:
             shutil.copy2(shared_test_tls() / name, folder / name)
 
 
+def add_model(model: Path, data_dir: Path) -> None:
+    """Install a model folder into a studio's data folder the way a person does (`mediastudio models add`)."""
+    added = subprocess.run([sys.executable, "-m", "mediastudio", "models", "add", str(model), "--data-dir",
+                            str(data_dir)], capture_output=True, text=True, timeout=60)
+    assert added.returncode == 0, added.stderr
+
+
 def start_server(tmp: Path, *, env: dict[str, str] | None = None,
                  args: list[str] | None = None, port: int | None = None) -> RunningServer:
     """Start `mediastudio serve` on `port` (a free one by default) and wait (bounded) until /api/v1/health

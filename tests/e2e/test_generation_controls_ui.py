@@ -4,8 +4,6 @@ lists of the data folder, each choice landing in the scene's graph."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from browser_support import ADMIN, DESKTOP, ConsoleLog, create_project, csrf_hea
 from browser_support import screenshot as _shot
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from support import start_server, wait_until
+from support import add_model, start_server, wait_until
 
 ENV = {"MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "100000"}
 
@@ -27,9 +25,7 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("controls-ui")
     data = folder / "data"
     model = build_tiny_sd(tmp_path_factory.mktemp("controls-ui-models") / "tiny-sd")
-    added = subprocess.run([sys.executable, "-m", "mediastudio", "models", "add", str(model), "--data-dir",
-                            str(data)], capture_output=True, text=True, timeout=60)
-    assert added.returncode == 0, added.stderr
+    add_model(model, data)
     build_tiny_lora(data / "loras" / "ink.safetensors", seed=1)
     build_tiny_vae(data / "models" / "crisp-vae", seed=5)
     server = start_server(folder, env=ENV)

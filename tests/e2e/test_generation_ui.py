@@ -7,8 +7,6 @@ no-model notice with the command to run, and a viewer who cannot run."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +28,7 @@ from browser_support import (
 from browser_support import screenshot as _shot
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from support import RunningServer, png_bytes, start_server, wait_until
+from support import RunningServer, add_model, png_bytes, start_server, wait_until
 
 ENV = {"MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "100000"}
 RUN_TIMEOUT_MS = 60_000
@@ -45,9 +43,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _server(folder: Path, model: Path | None) -> RunningServer:
     if model is not None:  # registered through the CLI before the studio starts, as a user would
-        added = subprocess.run([sys.executable, "-m", "mediastudio", "models", "add", str(model), "--data-dir",
-                                str(folder / "data")], capture_output=True, text=True, timeout=60)
-        assert added.returncode == 0, added.stderr
+        add_model(model, folder / "data")
     server = start_server(folder, env=ENV)
     setup = httpx.post(f"{server.url}/api/v1/auth/setup", json=ADMIN.credentials())
     assert setup.status_code == 201, setup.text

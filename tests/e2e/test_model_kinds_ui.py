@@ -4,8 +4,6 @@ problem on its node."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -14,7 +12,7 @@ from browser_support import ADMIN, DESKTOP, PHONE, ConsoleLog, create_project, c
 from browser_support import screenshot as _shot
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from support import start_server
+from support import add_model, start_server
 
 ENV = {"MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "100000"}
 
@@ -26,9 +24,7 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("kinds-ui")
     data = folder / "data"
     model = build_tiny_sd(tmp_path_factory.mktemp("kinds-ui-models") / "tiny-sd")
-    added = subprocess.run([sys.executable, "-m", "mediastudio", "models", "add", str(model), "--data-dir",
-                            str(data)], capture_output=True, text=True, timeout=60)
-    assert added.returncode == 0, added.stderr
+    add_model(model, data)
     build_tiny_lora(data / "loras" / "ink.safetensors", seed=1)
     build_tiny_lora(data / "loras" / "xl.safetensors", seed=4, metadata={"ss_base_model_version": "sdxl_base_v1-0"})
     build_tiny_vae(data / "models" / "xl-vae", seed=6, scaling_factor=0.13025)

@@ -10,8 +10,6 @@ Both offer the test task kinds.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,7 @@ from browser_support import ADMIN, DESKTOP, PHONE, ConsoleLog, create_project, c
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from kinds_for_tests import ENV as TEST_KINDS
-from support import RunningServer, start_server, wait_until
+from support import RunningServer, add_model, start_server, wait_until
 
 ENV = {**TEST_KINDS, "MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "100000"}
 SHOTS = Path("/tmp/shots-progress")
@@ -31,9 +29,7 @@ RUN_TIMEOUT_MS = 60_000
 
 def _server(folder: Path, *models: Path) -> RunningServer:
     for model in models:
-        added = subprocess.run([sys.executable, "-m", "mediastudio", "models", "add", str(model), "--data-dir",
-                                str(folder / "data")], capture_output=True, text=True, timeout=60)
-        assert added.returncode == 0, added.stderr
+        add_model(model, folder / "data")
     server = start_server(folder, env=ENV)
     setup = httpx.post(f"{server.url}/api/v1/auth/setup", json=ADMIN.credentials())
     assert setup.status_code == 201, setup.text

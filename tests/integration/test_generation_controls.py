@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +16,7 @@ import websockets
 from PIL import Image
 from test_generation import edge, node
 
-from support import ApiClient, RunningServer, run_async, set_up_admin, start_server, wait_for_task
+from support import ApiClient, RunningServer, add_model, run_async, set_up_admin, start_server, wait_for_task
 
 ENV = {"MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "100000"}
 
@@ -30,9 +28,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     folder = tmp_path_factory.mktemp("controls")
     data = folder / "data"
     model = build_tiny_sd(tmp_path_factory.mktemp("models") / "tiny-sd")
-    added = subprocess.run([sys.executable, "-m", "mediastudio", "models", "add", str(model), "--data-dir",
-                            str(data)], capture_output=True, text=True, timeout=60)
-    assert added.returncode == 0, added.stderr
+    add_model(model, data)
     build_tiny_lora(data / "loras" / "ink.safetensors", seed=1)
     build_tiny_lora(data / "loras" / "styles" / "paper.safetensors", seed=2)
     build_tiny_lora(data / "loras" / "wide.safetensors", seed=3, cross_attention_dim=48)  # another base's shapes

@@ -4,15 +4,13 @@ of a fitting type to its output, as a bypassed node does), and running a group r
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from PIL import Image
 
-from support import ApiClient, RunningServer, set_up_admin, start_server, wait_for_task
+from support import ApiClient, RunningServer, add_model, set_up_admin, start_server, wait_for_task
 
 ENV = {"MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "100000"}
 FRAME = {"x": 0, "y": 0, "width": 600, "height": 300}
@@ -24,9 +22,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 
     folder = tmp_path_factory.mktemp("group-runs")
     model = build_tiny_sd(folder / "models" / "tiny-sd")
-    added = subprocess.run([sys.executable, "-m", "mediastudio", "models", "add", str(model), "--data-dir",
-                            str(folder / "data")], capture_output=True, text=True, timeout=60)
-    assert added.returncode == 0, added.stderr
+    add_model(model, folder / "data")
     server = start_server(folder, env=ENV)
     yield server
     server.stop()

@@ -5,8 +5,6 @@ the IP-Adapter node steers a picture by a reference and leaves the cached model 
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +13,7 @@ import pytest
 from PIL import Image
 from test_generation import edge, node
 
-from support import ApiClient, RunningServer, set_up_admin, start_server, wait_for_task
+from support import ApiClient, RunningServer, add_model, set_up_admin, start_server, wait_for_task
 
 ENV = {"MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "100000"}
 ADAPTER = "models/ip-adapter_tiny.safetensors"
@@ -28,9 +26,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     folder = tmp_path_factory.mktemp("kinds")
     data = folder / "data"
     model = build_tiny_sd(tmp_path_factory.mktemp("models") / "tiny-sd")
-    added = subprocess.run([sys.executable, "-m", "mediastudio", "models", "add", str(model), "--data-dir",
-                            str(data)], capture_output=True, text=True, timeout=60)
-    assert added.returncode == 0, added.stderr
+    add_model(model, data)
     build_tiny_lora(data / "loras" / "ink.safetensors", seed=1)
     build_tiny_lora(data / "loras" / "xl.safetensors", seed=4, metadata={"ss_base_model_version": "sdxl_base_v1-0"})
     build_tiny_vae(data / "models" / "crisp-vae", seed=5)

@@ -4,8 +4,6 @@ bounded; only the task's owner (and administrators) may read it; the log goes wi
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ from mediastudio.settings import Settings
 from mediastudio.tables import open_database
 from mediastudio.tasks.logs import HEAD_LINES, MAX_LINE_CHARS, MAX_LINES, TAIL_LINES
 from mediastudio.tasks.tables import Task, TaskLogLine
-from support import ApiClient, RunningServer, set_up_admin, start_server, wait_for_task, wait_until
+from support import ApiClient, RunningServer, add_model, set_up_admin, start_server, wait_for_task, wait_until
 
 # No preload: the first run loads the model itself (and says so in its log).
 ENV = {**KINDS_ENV, "MEDIASTUDIO_PROBE_GPU": "0", "MEDIASTUDIO_RATE_LIMIT_USER_PER_MINUTE": "100000",
@@ -30,9 +28,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 
     folder = tmp_path_factory.mktemp("task-logs")
     model = build_tiny_sd(tmp_path_factory.mktemp("models") / "tiny-sd")
-    added = subprocess.run([sys.executable, "-m", "mediastudio", "models", "add", str(model), "--data-dir",
-                            str(folder / "data")], capture_output=True, text=True, timeout=60)
-    assert added.returncode == 0, added.stderr
+    add_model(model, folder / "data")
     server = start_server(folder, env=ENV)
     yield server
     server.stop()
