@@ -5,6 +5,7 @@ and on a phone, and the admin Models page's ControlNets card. Screenshots go to 
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -35,6 +36,9 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     assert added.returncode == 0, added.stderr
     build_tiny_controlnet(data / "models" / "edges-cn", seed=1)
     build_tiny_controlnet(data / "models" / "sd15-canny", seed=2, cross_attention_dim=768)  # an SD 1.x shape
+    (data / "models" / "xl-cn").mkdir()  # an SDXL ControlNet's config (listed from it; never loaded here)
+    (data / "models" / "xl-cn" / "config.json").write_text(json.dumps(
+        {"_class_name": "ControlNetModel", "cross_attention_dim": 2048, "addition_embed_type": "text_time"}))
     server = start_server(folder, env=ENV)
     assert httpx.post(f"{server.url}/api/v1/auth/setup", json=ADMIN.credentials()).status_code == 201
     assert httpx.get(f"{server.url}/api/v1/health").json()["ui"], "web_dist/ is not built: cd web && npm run build"
@@ -84,8 +88,10 @@ def test_the_controlnet_node_is_added_from_the_palette_and_set_in_the_inspector(
     inspector = page.get_by_test_id("node-inspector")
     expect(inspector).to_have_attribute("data-node-id", node_id)
     folder = inspector.locator('[data-param="controlnet"] [data-testid="file-select"]')
-    expect(folder.locator("option")).to_have_text(["Pick a ControlNet", "edges-cn",
-                                                    "sd15-canny (Stable Diffusion 1.x)"])
+    expect(folder.locator("option")).to_have_text([
+        "Pick a ControlNet", "edges-cn", "sd15-canny (Stable Diffusion 1.x)",
+        "xl-cn — for Stable Diffusion XL, not Stable Diffusion 1.x/2.x"])  # by the families planning refuses by
+    expect(folder.locator("option[data-misfit]")).to_have_count(1)
     folder.select_option("edges-cn")
     for name in ("strength", "start", "end"):
         expect(inspector.locator(f'[data-param="{name}"]')).to_have_attribute("data-kind", "float")
@@ -121,7 +127,7 @@ def test_the_models_page_lists_controlnets_with_the_base_each_fits(
     page = watched(context)
     page.goto(f"{url}/admin/models")
     card = page.get_by_test_id("controlnets")
-    expect(card.get_by_test_id("controlnet")).to_have_count(2)
+    expect(card.get_by_test_id("controlnet")).to_have_count(3)
     expect(card.locator('[data-controlnet="sd15-canny"]')).to_contain_text("Fits Stable Diffusion 1.x")
     expect(card.locator('[data-controlnet="edges-cn"]')).to_contain_text("text width of 32")
     expect(page.get_by_test_id("installed-model")).to_have_count(1)  # ControlNets are not pipelines
@@ -130,7 +136,7 @@ def test_the_models_page_lists_controlnets_with_the_base_each_fits(
     for name, size in (("tablet", TABLET), ("phone", PHONE)):
         page.set_viewport_size(size)
         page.goto(f"{url}/admin/models")
-        expect(page.get_by_test_id("controlnets").get_by_test_id("controlnet")).to_have_count(2)
+        expect(page.get_by_test_id("controlnets").get_by_test_id("controlnet")).to_have_count(3)
         page.get_by_test_id("controlnets").scroll_into_view_if_needed()
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), name
         _shot(page, f"models-{name}")

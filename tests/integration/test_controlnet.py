@@ -39,6 +39,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     build_tiny_controlnet(data / "models" / "edges-cn", seed=1)
     build_tiny_controlnet(data / "models" / "lines-cn", seed=2)
     build_tiny_controlnet(data / "models" / "wide-cn", seed=3, cross_attention_dim=48)  # another base's shape
+    build_tiny_controlnet(data / "models" / "v1-cn", seed=7, cross_attention_dim=768)  # SD 1.x's text width
     build_tiny_depth_model(data / "models" / "tiny-depth", seed=4)
     build_tiny_pose_model(data / "models" / "tiny-pose", seed=6)
     build_tiny_lora(data / "loras" / "ink.safetensors", seed=5)
@@ -243,8 +244,10 @@ def test_the_models_api_lists_controlnets_with_their_base(admin: ApiClient) -> N
     listed = admin.get("/api/v1/models/controlnets")
     assert listed.status_code == 200
     items = {c["name"]: c for c in listed.json()["items"]}
-    assert set(items) == {"edges-cn", "lines-cn", "wide-cn"}  # not the pipelines, VAEs or the depth model
+    assert set(items) == {"edges-cn", "lines-cn", "wide-cn", "v1-cn"}  # not the pipelines, VAEs or the depth model
     assert items["edges-cn"]["cross_attention_dim"] == 32 and items["wide-cn"]["cross_attention_dim"] == 48
     assert items["edges-cn"]["base"] is None and items["edges-cn"]["size_bytes"] > 0  # a toy shape: no family
+    assert items["edges-cn"]["family"] is None and items["v1-cn"]["family"] == "sd_v1"  # models/bases.py's
+    assert items["v1-cn"]["base"] == "Stable Diffusion 1.x"
     assert [m["name"] for m in admin.get("/api/v1/models").json()["items"]] == ["tiny-sd"]
     assert admin.get("/api/v1/models/vaes").json()["items"] == []

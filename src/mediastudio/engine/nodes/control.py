@@ -79,11 +79,12 @@ def loaded_controlnets(inputs: dict[str, Any], ctx: NodeContext) -> tuple[list[d
     if not controls:
         return [], ()
     name = ctx.models.resolve_name(model_name(inputs.get("model")))
-    shape = model_shape(ctx.models.registry.get(name, sized=False).path)
+    installed = ctx.models.registry.get(name, sized=False)
+    shape = model_shape(installed.path)
     modules = []
     for control in controls:
         info, module = ctx.models.controlnet(str(control["controlnet"]))
-        problem = mismatch(info, name, shape)
+        problem = mismatch(info, name, shape, installed.family)
         if problem:
             raise TaskFailed(problem, code="controlnet_mismatch", hint=MISMATCH_HINT)
         modules.append(module)
