@@ -1,13 +1,14 @@
 """ControlNet end to end on the CPU (a real server, tiny models made here): the Control image node's canny edges,
 depth map and pose skeleton, a ControlNet steering text-to-image and image-to-image by its strength and span, two
 stacked, the models API listing ControlNet folders with their base, and a ControlNet of another base refused on its
-node before anything runs."""
+node before anything runs, as is a depth map or a pose with no model installed to make it."""
 
 from __future__ import annotations
 
 import io
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -251,3 +252,31 @@ def test_the_models_api_lists_controlnets_with_their_base(admin: ApiClient) -> N
     assert items["v1-cn"]["base"] == "Stable Diffusion 1.x"
     assert [m["name"] for m in admin.get("/api/v1/models").json()["items"]] == ["tiny-sd"]
     assert admin.get("/api/v1/models/vaes").json()["items"] == []
+
+
+def test_a_depth_map_or_a_pose_without_its_model_is_a_problem_before_the_run(
+        admin: ApiClient, server: RunningServer, scene: tuple[str, str, str]) -> None:
+    """With no depth (or pose) model in models/, the Control image node asking for one has a problem naming where
+    to put one, shown on the canvas, and the run is refused with a 422 instead of failing once it runs."""
+    project_id, scene_id, asset = scene
+    models = server.data_dir / "models"
+    hidden = [(models / name, models / f".{name}") for name in ("tiny-depth", "tiny-pose")]
+    for shown, away in hidden:
+        shown.rename(away)  # a dot-folder is not listed
+    try:
+        time.sleep(3.2)  # planning's list of the data folder's files is kept 3 s
+        for preprocessor, words, where in (("depth", "no depth model is installed", "Depth-Anything"),
+                                           ("pose", "no pose model is installed", "usyd-community/vitpose")):
+            nodes = {"load": node("load_image", asset_id=asset),
+                     "prep": node("control_image", preprocessor=preprocessor), "shot": node("shot", name="Map")}
+            put(admin, scene, (nodes, [edge("load", "image", "prep", "image"), edge("prep", "image", "shot",
+                                                                                   "images")]))
+            checked = admin.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/check").json()
+            (issue,) = [i for i in checked["issues"] if i["node_id"] == "prep"]
+            assert issue["field"] == "preprocessor" and issue["code"] == "not_installed", issue
+            assert words in issue["message"] and where in issue["message"] and "models/" in issue["message"]
+            refused = admin.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/run", json={"force": True})
+            assert refused.status_code == 422 and words in refused.json()["detail"], refused.text
+    finally:
+        for shown, away in hidden:
+            away.rename(shown)

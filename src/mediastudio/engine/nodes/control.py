@@ -129,6 +129,8 @@ def _picture(ctx: NodeContext, sha256: str, size: tuple[int, int] | None) -> Any
 class ControlImage(NodeType):
     inputs = {"image": Port("image", description="The picture")}
     outputs = {"image": "image"}
+    # planning says so on the node when the helper model a choice needs is not installed (engine/fit.py)
+    needs_installed = {"preprocessor": {"depth": "depth_models", "pose": "pose_models"}}
     preprocessor: Literal["canny", "none", "depth", "pose"] = Field(
         "canny", description="What to make: canny (edges, for a canny ControlNet), none (the picture as it is: a "
                              "sketch, a pose or a map made elsewhere), depth (needs a depth model in the data "
