@@ -280,3 +280,27 @@ def test_a_depth_map_or_a_pose_without_its_model_is_a_problem_before_the_run(
     finally:
         for shown, away in hidden:
             away.rename(shown)
+
+
+def test_a_cached_controlnet_whose_control_picture_was_collected_is_computed_anew(
+        admin: ApiClient, server: RunningServer, scene: tuple[str, str, str]) -> None:
+    """The control picture travels on the model port by its blob, which no asset names: `mediastudio blobs collect`
+    removes it. The ControlNet node's cached result is then not whole, and the next run (not forced) makes it
+    again instead of failing for want of it."""
+    from mediastudio.media.maintenance import collect_garbage
+    from mediastudio.storage.blobs import BlobStore
+
+    project_id, scene_id, asset = scene
+    _, facts = picture(admin, scene, controlled(asset, ({"controlnet": "edges-cn"},), preprocessor="canny"))
+    control = facts["controlnets"][0]["image"]  # the edges: no asset's
+    blobs = BlobStore(server.data_dir / "blobs")
+    assert control in collect_garbage(server.data_dir, blobs, grace_seconds=0).removed
+    assert not blobs.has(control)
+    built = controlled(asset, ({"controlnet": "edges-cn"},), preprocessor="canny")
+    built[0]["make"]["params"]["seed"] = 8  # the picture node runs again; what feeds it is cached
+    put(admin, scene, built)
+    started = admin.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/run", json={})
+    assert started.status_code == 201, started.text
+    task = wait_for_task(admin, started.json()["id"], ("succeeded", "failed"), timeout=120)
+    assert task["status"] == "succeeded", task.get("error")
+    assert blobs.has(control)  # made again, the same picture
