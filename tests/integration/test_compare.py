@@ -79,13 +79,18 @@ def test_a_bad_list_of_ids_is_refused_with_a_reason(admin: ApiClient) -> None:
     made = [admin.post(f"/api/v1/projects/{project['id']}/assets",
                        files={"file": (f"{i}.png", png_bytes((i * 30, 0, 0)))}).json()[0]["id"] for i in range(7)]
     one = admin.get(base, params={"ids": made[0]})
-    assert one.status_code == 400 and "ids" in one.json()["detail"]  # the document's pattern
+    assert one.status_code == 400 and one.json()["detail"] == "Compare takes 2 to 6 assets; 1 ids were given."
+    assert one.json()["field"] == "ids" and "?ids=as_one,as_two" in one.json()["hint"]
     same_twice = admin.get(base, params={"ids": f"{made[0]},{made[0]}"})
     assert same_twice.status_code == 422 and "1 were given" in same_twice.json()["detail"]  # one asset: not two takes
     too_many = admin.get(base, params={"ids": ",".join(made)})
-    assert too_many.status_code == 400
+    assert too_many.status_code == 400 and "7 ids were given" in too_many.json()["detail"]
     odd = admin.get(base, params={"ids": f"{made[0]},../../etc"})
-    assert odd.status_code == 400
+    assert odd.status_code == 400 and "regex" not in odd.text  # words a person can act on, not the pattern
+    assert odd.json()["detail"] == ("'../../etc' is not an asset id in ids: an asset id is 1 to 64 letters, digits, "
+                                    "'_' or '-'.")
+    spaced = admin.get(base, params={"ids": f"{made[0]},,{made[1]}"})
+    assert spaced.status_code == 400 and spaced.json()["detail"].startswith("An empty id in ids")
     missing = admin.get(base, params={"ids": f"{made[0]},as_nothere"})
     assert missing.status_code == 404 and "as_nothere" in missing.json()["detail"]
     nothing = admin.get(base)

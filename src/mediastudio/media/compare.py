@@ -72,15 +72,29 @@ class Comparison(BaseModel):
 
 def parse_ids(raw: str | None) -> list[str]:
     """The ids of `?ids=a,b,c`: 2 to 6 distinct well-formed ids, in their order. The OpenAPI document states
-    their form (IDS_PATTERN, a 400 from the framework); what it cannot state (distinct, present) is a 422."""
+    their form (IDS_PATTERN; a 400 saying what an id is when it does not match); what it cannot state (distinct,
+    present) is a 422."""
     if raw is not None and not re.fullmatch(IDS_PATTERN, raw):
-        raise BadRequest("ids must be 2 to 6 asset ids separated by commas.", field="ids",
-                         hint="An asset id is 1 to 64 letters, digits, '_' or '-' (as_…): ?ids=as_one,as_two.")
+        _refuse_the_form(raw)
     ids = list(dict.fromkeys((raw or "").split(","))) if raw else []
     if not MIN_TAKES <= len(ids) <= MAX_TAKES:
         raise Unprocessable(f"Compare takes {MIN_TAKES} to {MAX_TAKES} different assets; {len(ids)} were given.",
                             hint="Pass their ids separated by commas: ?ids=as_one,as_two.", field="ids")
     return ids
+
+
+def _refuse_the_form(raw: str) -> None:
+    """A 400 naming what is wrong with `?ids=`: the first piece that is no asset id, else how many there are."""
+    pieces = raw.split(",")
+    bad = next((piece for piece in pieces if not re.fullmatch(ONE_ID, piece)), None)
+    hint = f"Pass {MIN_TAKES} to {MAX_TAKES} asset ids separated by commas, no spaces: ?ids=as_one,as_two."
+    if bad is not None:
+        shown = f"'{bad[:64]}…'" if len(bad) > 64 else f"'{bad}'"
+        said = "An empty id" if not bad else f"{shown} is not an asset id"
+        raise BadRequest(f"{said} in ids: an asset id is 1 to 64 letters, digits, '_' or '-'.", field="ids",
+                         hint=hint)
+    raise BadRequest(f"Compare takes {MIN_TAKES} to {MAX_TAKES} assets; {len(pieces)} ids were given.", field="ids",
+                     hint=hint)
 
 
 def compare(db: Session, settings: Settings, actor: User, project_id: str, raw_ids: str | None,
