@@ -97,3 +97,37 @@ def test_a_bad_list_of_ids_is_refused_with_a_reason(admin: ApiClient) -> None:
     assert nothing.status_code == 422 and "0 were given" in nothing.json()["detail"]
     fine = admin.get(base, params={"ids": f"{made[0]},{made[1]}"})
     assert fine.status_code == 200 and fine.json()["differences"] == []  # uploads: nothing recorded to differ
+
+
+def clip_bytes(path: Any, fps: int, frames: int = 12) -> bytes:
+    """A little MP4 of `frames` grey frames at `fps` frames per second."""
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), i * 20, np.uint8), format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return bytes(path.read_bytes())
+
+
+def test_clips_are_compared_with_their_own_frame_rates(admin: ApiClient, tmp_path: Any) -> None:
+    """Each clip's frames per second is read from its file when it is added, and Compare answers it (the UI
+    steps a frame by it); a picture has none."""
+    project = admin.post("/api/v1/projects", json={"name": "Clips"}).json()
+    ids = []
+    for fps, name in ((12, "slow.mp4"), (30, "quick.mp4")):
+        added = admin.post(f"/api/v1/projects/{project['id']}/assets",
+                           files={"file": (name, clip_bytes(tmp_path / name, fps), "video/mp4")})
+        assert added.status_code == 201, added.text
+        ids.append(added.json()[0]["id"])
+    still = admin.post(f"/api/v1/projects/{project['id']}/assets", files={"file": ("still.png", png_bytes((0, 0, 0)))})
+    ids.append(still.json()[0]["id"])
+    compared = admin.get(f"/api/v1/projects/{project['id']}/assets/compare", params={"ids": ",".join(ids)})
+    assert compared.status_code == 200, compared.text
+    assert [t["fps"] for t in compared.json()["takes"]] == [12.0, 30.0, None]

@@ -49,6 +49,8 @@ class TakeSummary(BaseModel):
     scene_id: str | None = None
     task_id: str | None = None
     params: dict[str, Any] = Field(default_factory=dict, description="The generating node's parameters as it ran.")
+    fps: float | None = Field(None, description="A clip's frames per second: from its file, as read when it was "
+                                                "added, else as its run recorded it; null where neither says.")
 
 
 class Difference(BaseModel):
@@ -111,8 +113,10 @@ def compare(db: Session, settings: Settings, actor: User, project_id: str, raw_i
                            hint="Takes compared must all be assets of this project.")
         rows.append(asset)
     names = names_of(db, {a.created_by for a in rows})
-    provenances = [_provenance(read_meta(settings, project, a.id)) for a in rows]
-    takes = [_summary(AssetOut.of(a, names), p) for a, p in zip(rows, provenances, strict=True)]
+    metas = [read_meta(settings, project, a.id) for a in rows]
+    provenances = [_provenance(meta) for meta in metas]
+    takes = [_summary(AssetOut.of(a, names), p, _fps(meta, p)) for a, meta, p in zip(rows, metas, provenances,
+                                                                                      strict=True)]
     return _compared(project.id, takes, [_parameters(p) for p in provenances])
 
 
@@ -125,10 +129,20 @@ def _text(value: Any) -> str | None:
     return value[:VALUE_CHARS] if isinstance(value, str) else None
 
 
-def _summary(asset: AssetOut, provenance: dict[str, Any]) -> TakeSummary:
+def _fps(meta: dict[str, Any], provenance: dict[str, Any]) -> float | None:
+    """A clip's frame rate: its asset file's `fps` (read from the stream when it was added), else the one its run
+    recorded (`clip.fps`: clips made before the first was kept). Read as untrusted: a sensible number or None."""
+    clip = provenance.get("clip")
+    for said in (meta.get("fps"), clip.get("fps") if isinstance(clip, dict) else None):
+        if isinstance(said, (int, float)) and not isinstance(said, bool) and 1 <= said <= 1000:
+            return round(float(said), 3)
+    return None
+
+
+def _summary(asset: AssetOut, provenance: dict[str, Any], fps: float | None = None) -> TakeSummary:
     seed = provenance.get("seed")
     params = provenance.get("params")
-    return TakeSummary(asset=asset, generated=bool(provenance.get("task_id") or provenance.get("graph")),
+    return TakeSummary(asset=asset, fps=fps, generated=bool(provenance.get("task_id") or provenance.get("graph")),
                        seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
                        model=_text(provenance.get("model")), prompt=_text(provenance.get("prompt")),
                        generator=_generator_title(provenance), node_type=_text(provenance.get("node_type")),
