@@ -210,3 +210,56 @@ def test_a_run_shows_the_edges_and_a_controlnet_of_another_base_is_marked(
     _shot(page, "mismatch-desktop")
     assert console.unexpected() == []
     context.close()
+
+
+def test_a_depth_map_with_no_depth_model_is_a_problem_shown_in_the_inspector(
+        browser: Browser, url: str, watched: Callable[[BrowserContext], Page], console: ConsoleLog) -> None:
+    """No depth model is installed here: the Control image node asking for a depth map says so under its
+    `preprocessor`, naming where to put one, before anything runs (on a desktop, a tablet and a phone)."""
+    context = _context(browser, url, LAPTOP)
+    project = create_project(context, url, "Depth")
+    project_id = project["id"]
+    scene_id = context.request.get(f"{url}/api/v1/projects/{project_id}").json()["scenes"][0]["id"]
+    uploaded = context.request.post(f"{url}/api/v1/projects/{project_id}/assets", headers=csrf_headers(context),
+                                    multipart={"file": {"name": "square.png", "mimeType": "image/png",
+                                                        "buffer": _square()}})
+    assert uploaded.ok, uploaded.text()
+    nodes = {"load": {"type": "load_image", "title": "Photo", "position": {"x": 0, "y": 0},
+                      "params": {"asset_id": uploaded.json()[0]["id"]}, "bypass": False},
+             "prep": {"type": "control_image", "title": "Depth", "position": {"x": 220, "y": 0},
+                      "params": {"preprocessor": "depth"}, "bypass": False},
+             "shot": {"type": "shot", "title": "Shot", "position": {"x": 440, "y": 0}, "params": {"name": "Map"},
+                      "bypass": False}}
+    edges = {"load:image->prep:image": {"source": "load", "source_handle": "image", "target": "prep",
+                                        "target_handle": "image"},
+             "prep:image->shot:images": {"source": "prep", "source_handle": "image", "target": "shot",
+                                         "target_handle": "images"}}
+    put = context.request.put(f"{url}/api/v1/projects/{project_id}/scenes/{scene_id}/graph",
+                              data={"nodes": nodes, "edges": edges}, headers=csrf_headers(context))
+    assert put.ok, put.text()
+    refused = context.request.post(f"{url}/api/v1/projects/{project_id}/scenes/{scene_id}/run",
+                                   data={"force": True}, headers=csrf_headers(context))
+    assert refused.status == 422 and "no depth model is installed" in refused.json()["detail"]
+    context.close()
+    for name, size in (("desktop", LAPTOP), ("tablet", TABLET), ("phone", PHONE)):
+        touch = name != "desktop"
+        viewer = _context(browser, url, size, **({"has_touch": True, "is_mobile": name == "phone"} if touch else {}))
+        page = watched(viewer)
+        page.goto(f"{url}/projects/{project_id}")
+        expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "live")
+        prep = page.locator('[data-testid="graph-node"][data-node-id="prep"]')
+        if touch:
+            page.get_by_test_id("tab-canvas").tap()
+            prep.tap()
+            page.get_by_test_id("tab-properties").tap()
+        else:
+            prep.click()
+        expect(prep.get_by_test_id("node-problem")).to_contain_text("no depth model is installed")
+        problem = page.get_by_test_id("node-inspector").locator(
+            '[data-param="preprocessor"] [data-testid="param-problem"]')
+        expect(problem).to_contain_text("no depth model is installed, so no depth map can be made")
+        expect(problem).to_contain_text("in the data folder's models/")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), name
+        _shot(page, f"depth-not-installed-{name}")
+        viewer.close()
+    assert console.unexpected() == []
