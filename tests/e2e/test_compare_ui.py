@@ -93,12 +93,12 @@ def generate(context: BrowserContext, url: str, project_id: str, seed: int, step
     return str(task["result"]["assets"][0])
 
 
-def webm(shade: int) -> bytes:
+def webm(shade: int, fps: int = 24) -> bytes:
     import av
 
     out = io.BytesIO()
     with av.open(out, "w", format="webm") as container:
-        stream = container.add_stream("libvpx", rate=24)
+        stream = container.add_stream("libvpx", rate=fps)
         stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
         for i in range(48):
             pixels = np.full((64, 96, 3), shade, np.uint8)
@@ -178,17 +178,55 @@ def test_two_takes_compared_from_the_asset_browser(admin: BrowserContext, url: s
         page.keyboard.press("ArrowRight")
     shot(page, "compare-slider-desktop")
 
-    # The onion skin: take B's opacity follows its slider.
+    # The slider zooms and pans both pictures together, as side by side does (the zoom kept from there: 125%);
+    # zoomed in, a drag on the picture pans, and the divider stays where it was on the screen.
+    expect(page.get_by_test_id("compare-zoom")).to_have_text("125%")
+    page.get_by_test_id("compare-zoom-in").click()
+    expect(page.get_by_test_id("compare-zoom")).to_have_text("156%")
+    layers = ("compare-overlay-a", "compare-overlay-b")
+
+    def transforms() -> list[str]:
+        return [page.get_by_test_id(name).locator("xpath=descendant-or-self::div[contains(@style, 'scale')]")
+                .first.get_attribute("style") or "" for name in layers]
+
+    assert all("scale(1.5625)" in style for style in transforms()), transforms()
+    page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.3)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.8 - 30, box["y"] + box["height"] * 0.3 + 20, steps=4)
+    page.mouse.up()
+    assert all("translate(-30px, 20px)" in style for style in transforms()), transforms()
+    expect(divider).to_have_attribute("aria-valuenow", "50")  # panned, not moved
+    page.get_by_test_id("compare-overlay").focus()
+    page.keyboard.press("ArrowLeft")  # the arrows pan a focused, zoomed overlay
+    assert all("translate(10px, 20px)" in style for style in transforms()), transforms()
+    shot(page, "compare-slider-zoomed-desktop")
+
+    # The onion skin: take B's opacity follows its slider; the wheel zooms both pictures there too.
     page.get_by_test_id("compare-mode-onion").click()
     page.get_by_test_id("compare-opacity").fill("20")
     assert page.get_by_test_id("compare-overlay-b").evaluate("e => e.style.opacity") == "0.2"
+    page.get_by_test_id("compare-overlay").focus()
+    page.keyboard.press("0")
+    expect(page.get_by_test_id("compare-zoom")).to_have_text("100%")
+    onion = page.get_by_test_id("compare-overlay").bounding_box()
+    assert onion is not None
+    page.mouse.move(onion["x"] + onion["width"] / 2, onion["y"] + onion["height"] / 2)
+    page.mouse.wheel(0, -300)
+    expect(page.get_by_test_id("compare-zoom")).not_to_have_text("100%")
+    assert transforms()[0] == transforms()[1] and "scale(1)" not in transforms()[0]
+    shot(page, "compare-onion-zoomed-desktop")
+    page.get_by_test_id("compare-fit").click()
 
     for size, name in ((TABLET, "tablet"), (PHONE, "phone")):
         page.set_viewport_size(size)
         page.get_by_test_id("compare-mode-side").click()
         shot(page, f"compare-side-{name}")
         page.get_by_test_id("compare-mode-slider").click()
+        page.get_by_test_id("compare-zoom-in").click()
         shot(page, f"compare-slider-{name}")
+        page.get_by_test_id("compare-mode-onion").click()
+        shot(page, f"compare-onion-{name}")
+        page.get_by_test_id("compare-fit").click()
     page.get_by_test_id("compare-differences").scroll_into_view_if_needed()
     shot(page, "compare-differences-phone")
     assert console.unexpected() == []
@@ -196,7 +234,7 @@ def test_two_takes_compared_from_the_asset_browser(admin: BrowserContext, url: s
 
 def test_clips_play_pause_and_step_together(admin: BrowserContext, url: str, console: ConsoleLog) -> None:
     project = create_project(admin, url, "Clips")
-    ids = [upload(admin, url, str(project["id"]), f"clip-{shade}.webm", webm(shade), "video/webm")
+    ids = [upload(admin, url, str(project["id"]), f"clip-{shade}.webm", webm(shade, fps=30), "video/webm")
            for shade in (40, 160)]
     page = admin.new_page()
     console.watch(page)
@@ -214,8 +252,9 @@ def test_clips_play_pause_and_step_together(admin: BrowserContext, url: str, con
     page.get_by_test_id("compare-seek").fill("0.5")
     page.get_by_test_id("compare-frame-forward").click()
     page.wait_for_function("() => [...document.querySelectorAll('video')]"
-                           ".every(v => Math.abs(v.currentTime - (0.5 + 1/24)) < 0.01)")
-    expect(page.get_by_test_id("compare-time")).to_contain_text("frame 13")
+                           ".every(v => Math.abs(v.currentTime - (0.5 + 1/30)) < 0.01)")  # the clips' own rate
+    expect(page.get_by_test_id("compare-time")).to_contain_text("frame 16")
+    expect(page.get_by_test_id("compare-fps")).to_have_text("30 fps")
     shot(page, "compare-clips-desktop")
     assert console.unexpected() == []
 

@@ -5,6 +5,7 @@ and on a phone, and the admin Models page's ControlNets card. Screenshots go to 
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -35,6 +36,9 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     assert added.returncode == 0, added.stderr
     build_tiny_controlnet(data / "models" / "edges-cn", seed=1)
     build_tiny_controlnet(data / "models" / "sd15-canny", seed=2, cross_attention_dim=768)  # an SD 1.x shape
+    (data / "models" / "xl-cn").mkdir()  # an SDXL ControlNet's config (listed from it; never loaded here)
+    (data / "models" / "xl-cn" / "config.json").write_text(json.dumps(
+        {"_class_name": "ControlNetModel", "cross_attention_dim": 2048, "addition_embed_type": "text_time"}))
     server = start_server(folder, env=ENV)
     assert httpx.post(f"{server.url}/api/v1/auth/setup", json=ADMIN.credentials()).status_code == 201
     assert httpx.get(f"{server.url}/api/v1/health").json()["ui"], "web_dist/ is not built: cd web && npm run build"
@@ -84,8 +88,10 @@ def test_the_controlnet_node_is_added_from_the_palette_and_set_in_the_inspector(
     inspector = page.get_by_test_id("node-inspector")
     expect(inspector).to_have_attribute("data-node-id", node_id)
     folder = inspector.locator('[data-param="controlnet"] [data-testid="file-select"]')
-    expect(folder.locator("option")).to_have_text(["Pick a ControlNet", "edges-cn",
-                                                    "sd15-canny (Stable Diffusion 1.x)"])
+    expect(folder.locator("option")).to_have_text([
+        "Pick a ControlNet", "edges-cn", "sd15-canny (Stable Diffusion 1.x)",
+        "xl-cn — for Stable Diffusion XL, not Stable Diffusion 1.x/2.x"])  # by the families planning refuses by
+    expect(folder.locator("option[data-misfit]")).to_have_count(1)
     folder.select_option("edges-cn")
     for name in ("strength", "start", "end"):
         expect(inspector.locator(f'[data-param="{name}"]')).to_have_attribute("data-kind", "float")
@@ -121,7 +127,7 @@ def test_the_models_page_lists_controlnets_with_the_base_each_fits(
     page = watched(context)
     page.goto(f"{url}/admin/models")
     card = page.get_by_test_id("controlnets")
-    expect(card.get_by_test_id("controlnet")).to_have_count(2)
+    expect(card.get_by_test_id("controlnet")).to_have_count(3)
     expect(card.locator('[data-controlnet="sd15-canny"]')).to_contain_text("Fits Stable Diffusion 1.x")
     expect(card.locator('[data-controlnet="edges-cn"]')).to_contain_text("text width of 32")
     expect(page.get_by_test_id("installed-model")).to_have_count(1)  # ControlNets are not pipelines
@@ -130,7 +136,7 @@ def test_the_models_page_lists_controlnets_with_the_base_each_fits(
     for name, size in (("tablet", TABLET), ("phone", PHONE)):
         page.set_viewport_size(size)
         page.goto(f"{url}/admin/models")
-        expect(page.get_by_test_id("controlnets").get_by_test_id("controlnet")).to_have_count(2)
+        expect(page.get_by_test_id("controlnets").get_by_test_id("controlnet")).to_have_count(3)
         page.get_by_test_id("controlnets").scroll_into_view_if_needed()
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), name
         _shot(page, f"models-{name}")
@@ -204,3 +210,56 @@ def test_a_run_shows_the_edges_and_a_controlnet_of_another_base_is_marked(
     _shot(page, "mismatch-desktop")
     assert console.unexpected() == []
     context.close()
+
+
+def test_a_depth_map_with_no_depth_model_is_a_problem_shown_in_the_inspector(
+        browser: Browser, url: str, watched: Callable[[BrowserContext], Page], console: ConsoleLog) -> None:
+    """No depth model is installed here: the Control image node asking for a depth map says so under its
+    `preprocessor`, naming where to put one, before anything runs (on a desktop, a tablet and a phone)."""
+    context = _context(browser, url, LAPTOP)
+    project = create_project(context, url, "Depth")
+    project_id = project["id"]
+    scene_id = context.request.get(f"{url}/api/v1/projects/{project_id}").json()["scenes"][0]["id"]
+    uploaded = context.request.post(f"{url}/api/v1/projects/{project_id}/assets", headers=csrf_headers(context),
+                                    multipart={"file": {"name": "square.png", "mimeType": "image/png",
+                                                        "buffer": _square()}})
+    assert uploaded.ok, uploaded.text()
+    nodes = {"load": {"type": "load_image", "title": "Photo", "position": {"x": 0, "y": 0},
+                      "params": {"asset_id": uploaded.json()[0]["id"]}, "bypass": False},
+             "prep": {"type": "control_image", "title": "Depth", "position": {"x": 220, "y": 0},
+                      "params": {"preprocessor": "depth"}, "bypass": False},
+             "shot": {"type": "shot", "title": "Shot", "position": {"x": 440, "y": 0}, "params": {"name": "Map"},
+                      "bypass": False}}
+    edges = {"load:image->prep:image": {"source": "load", "source_handle": "image", "target": "prep",
+                                        "target_handle": "image"},
+             "prep:image->shot:images": {"source": "prep", "source_handle": "image", "target": "shot",
+                                         "target_handle": "images"}}
+    put = context.request.put(f"{url}/api/v1/projects/{project_id}/scenes/{scene_id}/graph",
+                              data={"nodes": nodes, "edges": edges}, headers=csrf_headers(context))
+    assert put.ok, put.text()
+    refused = context.request.post(f"{url}/api/v1/projects/{project_id}/scenes/{scene_id}/run",
+                                   data={"force": True}, headers=csrf_headers(context))
+    assert refused.status == 422 and "no depth model is installed" in refused.json()["detail"]
+    context.close()
+    for name, size in (("desktop", LAPTOP), ("tablet", TABLET), ("phone", PHONE)):
+        touch = name != "desktop"
+        viewer = _context(browser, url, size, **({"has_touch": True, "is_mobile": name == "phone"} if touch else {}))
+        page = watched(viewer)
+        page.goto(f"{url}/projects/{project_id}")
+        expect(page.get_by_test_id("connection-status")).to_have_attribute("data-state", "live")
+        prep = page.locator('[data-testid="graph-node"][data-node-id="prep"]')
+        if touch:
+            page.get_by_test_id("tab-canvas").tap()
+            prep.tap()
+            page.get_by_test_id("tab-properties").tap()
+        else:
+            prep.click()
+        expect(prep.get_by_test_id("node-problem")).to_contain_text("no depth model is installed")
+        problem = page.get_by_test_id("node-inspector").locator(
+            '[data-param="preprocessor"] [data-testid="param-problem"]')
+        expect(problem).to_contain_text("no depth model is installed, so no depth map can be made")
+        expect(problem).to_contain_text("in the data folder's models/")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), name
+        _shot(page, f"depth-not-installed-{name}")
+        viewer.close()
+    assert console.unexpected() == []

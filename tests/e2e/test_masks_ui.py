@@ -103,6 +103,11 @@ def test_a_mask_painted_with_the_mouse_inverted_and_saved_from_the_asset_view(
     page.keyboard.press("b")
     expect(painter.get_by_test_id("mask-brush")).to_have_attribute("aria-pressed", "true")
     screenshot(page, "masks-painter-desktop")
+    # At 1280 px every tool sits on one row (their middles at one height), none cut off.
+    rows = painter.get_by_role("toolbar", name="Mask tools").evaluate(
+        "t => [...t.children].map(c => c.getBoundingClientRect()).map(r => [r.top + r.height / 2, r.right])")
+    assert max(m for m, _ in rows) - min(m for m, _ in rows) < 4, rows
+    assert max(right for _, right in rows) <= 1280, rows
 
     painter.get_by_test_id("mask-save").click()
     expect(painter).to_be_hidden()

@@ -79,16 +79,55 @@ def test_a_bad_list_of_ids_is_refused_with_a_reason(admin: ApiClient) -> None:
     made = [admin.post(f"/api/v1/projects/{project['id']}/assets",
                        files={"file": (f"{i}.png", png_bytes((i * 30, 0, 0)))}).json()[0]["id"] for i in range(7)]
     one = admin.get(base, params={"ids": made[0]})
-    assert one.status_code == 400 and "ids" in one.json()["detail"]  # the document's pattern
+    assert one.status_code == 400 and one.json()["detail"] == "Compare takes 2 to 6 assets; 1 ids were given."
+    assert one.json()["field"] == "ids" and "?ids=as_one,as_two" in one.json()["hint"]
     same_twice = admin.get(base, params={"ids": f"{made[0]},{made[0]}"})
     assert same_twice.status_code == 422 and "1 were given" in same_twice.json()["detail"]  # one asset: not two takes
     too_many = admin.get(base, params={"ids": ",".join(made)})
-    assert too_many.status_code == 400
+    assert too_many.status_code == 400 and "7 ids were given" in too_many.json()["detail"]
     odd = admin.get(base, params={"ids": f"{made[0]},../../etc"})
-    assert odd.status_code == 400
+    assert odd.status_code == 400 and "regex" not in odd.text  # words a person can act on, not the pattern
+    assert odd.json()["detail"] == ("'../../etc' is not an asset id in ids: an asset id is 1 to 64 letters, digits, "
+                                    "'_' or '-'.")
+    spaced = admin.get(base, params={"ids": f"{made[0]},,{made[1]}"})
+    assert spaced.status_code == 400 and spaced.json()["detail"].startswith("An empty id in ids")
     missing = admin.get(base, params={"ids": f"{made[0]},as_nothere"})
     assert missing.status_code == 404 and "as_nothere" in missing.json()["detail"]
     nothing = admin.get(base)
     assert nothing.status_code == 422 and "0 were given" in nothing.json()["detail"]
     fine = admin.get(base, params={"ids": f"{made[0]},{made[1]}"})
     assert fine.status_code == 200 and fine.json()["differences"] == []  # uploads: nothing recorded to differ
+
+
+def clip_bytes(path: Any, fps: int, frames: int = 12) -> bytes:
+    """A little MP4 of `frames` grey frames at `fps` frames per second."""
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), i * 20, np.uint8), format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return bytes(path.read_bytes())
+
+
+def test_clips_are_compared_with_their_own_frame_rates(admin: ApiClient, tmp_path: Any) -> None:
+    """Each clip's frames per second is read from its file when it is added, and Compare answers it (the UI
+    steps a frame by it); a picture has none."""
+    project = admin.post("/api/v1/projects", json={"name": "Clips"}).json()
+    ids = []
+    for fps, name in ((12, "slow.mp4"), (30, "quick.mp4")):
+        added = admin.post(f"/api/v1/projects/{project['id']}/assets",
+                           files={"file": (name, clip_bytes(tmp_path / name, fps), "video/mp4")})
+        assert added.status_code == 201, added.text
+        ids.append(added.json()[0]["id"])
+    still = admin.post(f"/api/v1/projects/{project['id']}/assets", files={"file": ("still.png", png_bytes((0, 0, 0)))})
+    ids.append(still.json()[0]["id"])
+    compared = admin.get(f"/api/v1/projects/{project['id']}/assets/compare", params={"ids": ",".join(ids)})
+    assert compared.status_code == 200, compared.text
+    assert [t["fps"] for t in compared.json()["takes"]] == [12.0, 30.0, None]

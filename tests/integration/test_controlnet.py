@@ -1,13 +1,14 @@
 """ControlNet end to end on the CPU (a real server, tiny models made here): the Control image node's canny edges,
 depth map and pose skeleton, a ControlNet steering text-to-image and image-to-image by its strength and span, two
 stacked, the models API listing ControlNet folders with their base, and a ControlNet of another base refused on its
-node before anything runs."""
+node before anything runs, as is a depth map or a pose with no model installed to make it."""
 
 from __future__ import annotations
 
 import io
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,6 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     build_tiny_controlnet(data / "models" / "edges-cn", seed=1)
     build_tiny_controlnet(data / "models" / "lines-cn", seed=2)
     build_tiny_controlnet(data / "models" / "wide-cn", seed=3, cross_attention_dim=48)  # another base's shape
+    build_tiny_controlnet(data / "models" / "v1-cn", seed=7, cross_attention_dim=768)  # SD 1.x's text width
     build_tiny_depth_model(data / "models" / "tiny-depth", seed=4)
     build_tiny_pose_model(data / "models" / "tiny-pose", seed=6)
     build_tiny_lora(data / "loras" / "ink.safetensors", seed=5)
@@ -243,8 +245,62 @@ def test_the_models_api_lists_controlnets_with_their_base(admin: ApiClient) -> N
     listed = admin.get("/api/v1/models/controlnets")
     assert listed.status_code == 200
     items = {c["name"]: c for c in listed.json()["items"]}
-    assert set(items) == {"edges-cn", "lines-cn", "wide-cn"}  # not the pipelines, VAEs or the depth model
+    assert set(items) == {"edges-cn", "lines-cn", "wide-cn", "v1-cn"}  # not the pipelines, VAEs or the depth model
     assert items["edges-cn"]["cross_attention_dim"] == 32 and items["wide-cn"]["cross_attention_dim"] == 48
     assert items["edges-cn"]["base"] is None and items["edges-cn"]["size_bytes"] > 0  # a toy shape: no family
+    assert items["edges-cn"]["family"] is None and items["v1-cn"]["family"] == "sd_v1"  # models/bases.py's
+    assert items["v1-cn"]["base"] == "Stable Diffusion 1.x"
     assert [m["name"] for m in admin.get("/api/v1/models").json()["items"]] == ["tiny-sd"]
     assert admin.get("/api/v1/models/vaes").json()["items"] == []
+
+
+def test_a_depth_map_or_a_pose_without_its_model_is_a_problem_before_the_run(
+        admin: ApiClient, server: RunningServer, scene: tuple[str, str, str]) -> None:
+    """With no depth (or pose) model in models/, the Control image node asking for one has a problem naming where
+    to put one, shown on the canvas, and the run is refused with a 422 instead of failing once it runs."""
+    project_id, scene_id, asset = scene
+    models = server.data_dir / "models"
+    hidden = [(models / name, models / f".{name}") for name in ("tiny-depth", "tiny-pose")]
+    for shown, away in hidden:
+        shown.rename(away)  # a dot-folder is not listed
+    try:
+        time.sleep(3.2)  # planning's list of the data folder's files is kept 3 s
+        for preprocessor, words, where in (("depth", "no depth model is installed", "Depth-Anything"),
+                                           ("pose", "no pose model is installed", "usyd-community/vitpose")):
+            nodes = {"load": node("load_image", asset_id=asset),
+                     "prep": node("control_image", preprocessor=preprocessor), "shot": node("shot", name="Map")}
+            put(admin, scene, (nodes, [edge("load", "image", "prep", "image"), edge("prep", "image", "shot",
+                                                                                   "images")]))
+            checked = admin.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/check").json()
+            (issue,) = [i for i in checked["issues"] if i["node_id"] == "prep"]
+            assert issue["field"] == "preprocessor" and issue["code"] == "not_installed", issue
+            assert words in issue["message"] and where in issue["message"] and "models/" in issue["message"]
+            refused = admin.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/run", json={"force": True})
+            assert refused.status_code == 422 and words in refused.json()["detail"], refused.text
+    finally:
+        for shown, away in hidden:
+            away.rename(shown)
+
+
+def test_a_cached_controlnet_whose_control_picture_was_collected_is_computed_anew(
+        admin: ApiClient, server: RunningServer, scene: tuple[str, str, str]) -> None:
+    """The control picture travels on the model port by its blob, which no asset names: `mediastudio blobs collect`
+    removes it. The ControlNet node's cached result is then not whole, and the next run (not forced) makes it
+    again instead of failing for want of it."""
+    from mediastudio.media.maintenance import collect_garbage
+    from mediastudio.storage.blobs import BlobStore
+
+    project_id, scene_id, asset = scene
+    _, facts = picture(admin, scene, controlled(asset, ({"controlnet": "edges-cn"},), preprocessor="canny"))
+    control = facts["controlnets"][0]["image"]  # the edges: no asset's
+    blobs = BlobStore(server.data_dir / "blobs")
+    assert control in collect_garbage(server.data_dir, blobs, grace_seconds=0).removed
+    assert not blobs.has(control)
+    built = controlled(asset, ({"controlnet": "edges-cn"},), preprocessor="canny")
+    built[0]["make"]["params"]["seed"] = 8  # the picture node runs again; what feeds it is cached
+    put(admin, scene, built)
+    started = admin.post(f"/api/v1/projects/{project_id}/scenes/{scene_id}/run", json={})
+    assert started.status_code == 201, started.text
+    task = wait_for_task(admin, started.json()["id"], ("succeeded", "failed"), timeout=120)
+    assert task["status"] == "succeeded", task.get("error")
+    assert blobs.has(control)  # made again, the same picture

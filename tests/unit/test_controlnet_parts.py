@@ -5,6 +5,7 @@ OpenPose skeleton."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from mediastudio.engine.pose import COLOURS, draw_skeleton, on_picture, openpose
 from mediastudio.engine.registry import build_node_registry
 from mediastudio.errors import BadRequest, TaskFailed
 from mediastudio.graph import Graph
-from mediastudio.models.controlnets import UnetShape, controlnet_problem, list_controlnets
+from mediastudio.models.bases import fits
+from mediastudio.models.controlnets import UnetShape, controlnet_problem, list_controlnets, mismatch
 from mediastudio.models.pipelines import PipelineCache
 from mediastudio.models.registry import ModelRegistry
 
@@ -66,10 +68,10 @@ def test_canny_joins_weak_edges_to_strong_ones_however_long_they_wind() -> None:
 
 
 def test_a_controlnet_folder_knows_the_base_it_fits(registry: ModelRegistry) -> None:
-    assert UnetShape.of({"cross_attention_dim": 768, "block_out_channels": [320, 640]}).family == "Stable Diffusion 1.x"
-    assert UnetShape.of({"cross_attention_dim": 1024}).family == "Stable Diffusion 2.x"
-    assert UnetShape.of({"cross_attention_dim": 2048, "addition_embed_type": "text_time"}).family == \
-        "Stable Diffusion XL"
+    assert UnetShape.of({"cross_attention_dim": 768, "block_out_channels": [320, 640]}).family == "sd_v1"
+    assert UnetShape.of({"cross_attention_dim": 1024}).family == "sd_v2"
+    assert UnetShape.of({"cross_attention_dim": 2048, "addition_embed_type": "text_time"}).family == "sdxl"
+    assert UnetShape.of({"cross_attention_dim": 48}).family is None
     found = {c.name: c for c in list_controlnets(registry.root)}
     assert set(found) == {"edges-cn", "wide-cn"} and found["wide-cn"].shape.cross_attention_dim == 48
     assert registry.names() == {"tiny-sd"}  # a ControlNet folder is not a model
@@ -79,6 +81,25 @@ def test_a_controlnet_folder_knows_the_base_it_fits(registry: ModelRegistry) -> 
     assert said == ("The ControlNet 'wide-cn' was made for a base of text width 48 and blocks [4, 8]; the model "
                     "'tiny-sd' is a base of text width 32 and blocks [4, 8].")
     assert "No ControlNet folder named '../x'" in str(controlnet_problem(registry, "tiny-sd", "../x"))
+
+
+def test_a_controlnet_is_checked_by_the_families_the_canvas_marks_by(tmp_path: Path) -> None:
+    """The family of a ControlNet is the one of models/bases.py (as for LoRAs and VAEs), and the check refuses by
+    bases.fits first: what the inspector's picker marks is what planning refuses."""
+    folder = tmp_path / "xl-cn"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"_class_name": "ControlNetModel", "cross_attention_dim": 2048,
+                                                    "addition_embed_type": "text_time",
+                                                    "block_out_channels": [320, 640, 1280]}))
+    (info,) = list_controlnets(tmp_path)
+    assert (info.family, info.base) == ("sdxl", "Stable Diffusion XL") and fits(info.family, "sd_v1") is False
+    assert info.as_dict()["family"] == "sdxl"
+    sd15 = UnetShape.of({"cross_attention_dim": 768, "block_out_channels": [320, 640, 1280, 1280]})
+    assert mismatch(info, "dreamy", sd15, "sd_v1") == ("The ControlNet 'xl-cn' was made for Stable Diffusion XL; "
+                                                       "the model 'dreamy' is Stable Diffusion 1.x.")
+    assert mismatch(info, "dreamy", info.shape, "sdxl") is None
+    # the families fit, the shapes do not (an unusual width): the shapes still say no
+    assert mismatch(info, "odd", UnetShape.of({"cross_attention_dim": 2048}), None) is not None
 
 
 def test_the_controlnet_variant_shares_the_loaded_model(registry: ModelRegistry) -> None:

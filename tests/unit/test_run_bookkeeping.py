@@ -91,3 +91,25 @@ def test_a_cached_result_whose_picture_was_collected_is_computed_anew(tmp_path: 
     with db.session() as session:
         assert session.get(NodeOutput, "picture") is None  # the row naming a missing blob is gone
     db.close()
+
+
+def test_a_cached_controlnet_whose_control_picture_was_collected_is_computed_anew(tmp_path: Path) -> None:
+    """A ControlNet node's result is the model port's value, naming its control picture by blob (no asset names
+    it): once collected, neither the row (after a restart) nor the value kept in memory counts as cached."""
+    db = open_database(tmp_path / "studio.sqlite")
+    blobs = BlobStore(tmp_path / "blobs")
+    control = blobs.put_bytes(b"edges, as PNG")
+    steered = {"model": {"name": "tiny-sd", "loras": [], "controlnets": [
+        {"controlnet": "edges-cn", "image": control, "strength": 1.0, "start": 0.0, "end": 1.0}]}}
+    cache = NodeCache(db, blobs)
+    cache.put("cn", "controlnet", steered, {"model": "model"})
+    cache.put("lora", "lora", steered, {"model": "model"})  # a node after it carries the same value
+    cache.flush()
+    later = NodeCache(db, blobs)
+    assert later.get("cn", {"model": "model"}) == steered  # in memory now
+    blobs.remove(control)
+    assert not cache.has("cn") and cache.get("cn", {"model": "model"}) is None  # in memory, not whole
+    assert not later.has("cn") and not NodeCache(db, blobs).has("lora")
+    with db.session() as session:
+        assert session.get(NodeOutput, "cn") is None and session.get(NodeOutput, "lora") is None
+    db.close()

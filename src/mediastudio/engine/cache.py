@@ -55,21 +55,36 @@ class NodeCache:
 
     def has(self, key: str) -> bool:
         with self.lock:
-            if key in self.memory or key in self.pending:
+            if key in self.pending:
                 return True
+            remembered = self.memory.get(key)
+        if remembered is not None and self._whole(key, remembered):
+            return True
         return self._row(key) is not None
 
     def get(self, key: str, types: dict[str, str]) -> dict[str, Any] | None:
         with self.lock:
-            if key in self.memory:
+            remembered = self.memory.get(key)
+            if remembered is not None:
                 self.memory.move_to_end(key)
-                return self.memory[key]
+        if remembered is not None and self._whole(key, remembered):
+            return remembered
         row = self._row(key)
         if row is None:
             return None
         values = {name: self._decode(stored, types.get(name, "")) for name, stored in row.outputs.items()}
         self._remember(key, values)
         return values
+
+    def _whole(self, key: str, values: dict[str, Any]) -> bool:
+        """Whether the decoded values in memory still have the blobs they name by hash (a ControlNet's control
+        picture, on the model port): pictures are held decoded, but those are read from the store when used. When
+        one is gone (collected), the key is forgotten here too."""
+        if all(self.blobs.has(sha) for sha in _control_pictures(values)):
+            return True
+        with self.lock:
+            self.memory.pop(key, None)
+        return False
 
     def _row(self, key: str) -> NodeOutput | None:
         """The stored row of `key`, while every blob it names is still there: `mediastudio blobs collect` keeps
@@ -192,9 +207,20 @@ class NodeCache:
         return copy
 
 
-def _blobs_named(outputs: dict[str, Any]) -> list[str]:
-    """The blobs a stored row's values name (`$image`, `$images`, `$video`)."""
+def _control_pictures(values: dict[str, Any]) -> list[str]:
+    """The control pictures a model port's value names by their blob (what a ControlNet node adds to it: see
+    engine/nodes/control.py); they travel as hashes, so nothing else keeps them, and assets do not name them."""
     found: list[str] = []
+    for value in values.values():
+        controls = value.get("controlnets") if isinstance(value, dict) else None
+        if isinstance(controls, list):
+            found += [c["image"] for c in controls if isinstance(c, dict) and isinstance(c.get("image"), str)]
+    return found
+
+
+def _blobs_named(outputs: dict[str, Any]) -> list[str]:
+    """The blobs a stored row's values name (`$image`, `$images`, `$video`, and a ControlNet's control picture)."""
+    found: list[str] = _control_pictures(outputs)
     for stored in outputs.values():
         if isinstance(stored, dict):
             for tag in ("$image", "$video"):

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from mediastudio.engine.fit import Installed, base_issues
+from mediastudio.engine.fit import Installed, base_issues, helper_issues
 from mediastudio.engine.registry import NodeRegistry, NodeType, connects
 from mediastudio.graph import Graph, GraphNode
 
@@ -263,6 +263,7 @@ def plan(graph: Graph, registry: NodeRegistry, outputs: list[str] | None = None,
         issues.extend(_model_kind_issues(parsed, classes, links, raw_nodes, installed_models))
     if installed is not None:
         issues.extend(base_issues(parsed, links, raw_nodes, installed))
+        issues.extend(helper_issues(parsed, raw_nodes, installed))
     if controlnet_fit is not None:
         issues.extend(_controlnet_issues(parsed, links, raw_nodes, controlnet_fit))
     relevant = [i for i in issues if i.node_id is None or i.node_id in checked]

@@ -60,6 +60,9 @@ class NodeType(BaseModel):
     model_kinds: ClassVar[tuple[str, ...]] = ()  # kinds of model its `model` input accepts (empty: any)
     # parameter → what it picks ("loras", "vaes", "ipadapters"): planning checks it fits the model's base (fit.py)
     fits_base: ClassVar[dict[str, str]] = {}
+    # the helper models a choice needs, checked when planning (engine/fit.py): parameter → {value → the list of
+    # `Installed` that must not be empty, "depth_models" or "pose_models"}
+    needs_installed: ClassVar[dict[str, dict[str, str]]] = {}
 
     @property
     def deterministic(self) -> bool:

@@ -110,7 +110,8 @@ def prepare_assets(db: Session, settings: Settings, actor: User, project_id: str
     metas = [{"id": new_id("as"), "name": name, "category": category or sniffed.category, "mime": sniffed.mime,
               "size": size, "sha256": sha, "width": probed.width, "height": probed.height,
               "duration": probed.duration, "tags": clean_tags(tags or []), "created_by": actor.id,
-              "created_at": utcnow().isoformat(), "provenance": provenance, "trashed_at": None}
+              "created_at": utcnow().isoformat(), "provenance": provenance, "trashed_at": None,
+              **({"fps": probed.fps} if probed.fps else {})}  # a clip's frame rate (Compare steps by its frames)
              for name, sha, sniffed, probed, size in files]
     return NewAssets(settings, actor, project, metas)
 

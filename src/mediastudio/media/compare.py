@@ -49,6 +49,8 @@ class TakeSummary(BaseModel):
     scene_id: str | None = None
     task_id: str | None = None
     params: dict[str, Any] = Field(default_factory=dict, description="The generating node's parameters as it ran.")
+    fps: float | None = Field(None, description="A clip's frames per second: from its file, as read when it was "
+                                                "added, else as its run recorded it; null where neither says.")
 
 
 class Difference(BaseModel):
@@ -72,15 +74,29 @@ class Comparison(BaseModel):
 
 def parse_ids(raw: str | None) -> list[str]:
     """The ids of `?ids=a,b,c`: 2 to 6 distinct well-formed ids, in their order. The OpenAPI document states
-    their form (IDS_PATTERN, a 400 from the framework); what it cannot state (distinct, present) is a 422."""
+    their form (IDS_PATTERN; a 400 saying what an id is when it does not match); what it cannot state (distinct,
+    present) is a 422."""
     if raw is not None and not re.fullmatch(IDS_PATTERN, raw):
-        raise BadRequest("ids must be 2 to 6 asset ids separated by commas.", field="ids",
-                         hint="An asset id is 1 to 64 letters, digits, '_' or '-' (as_…): ?ids=as_one,as_two.")
+        _refuse_the_form(raw)
     ids = list(dict.fromkeys((raw or "").split(","))) if raw else []
     if not MIN_TAKES <= len(ids) <= MAX_TAKES:
         raise Unprocessable(f"Compare takes {MIN_TAKES} to {MAX_TAKES} different assets; {len(ids)} were given.",
                             hint="Pass their ids separated by commas: ?ids=as_one,as_two.", field="ids")
     return ids
+
+
+def _refuse_the_form(raw: str) -> None:
+    """A 400 naming what is wrong with `?ids=`: the first piece that is no asset id, else how many there are."""
+    pieces = raw.split(",")
+    bad = next((piece for piece in pieces if not re.fullmatch(ONE_ID, piece)), None)
+    hint = f"Pass {MIN_TAKES} to {MAX_TAKES} asset ids separated by commas, no spaces: ?ids=as_one,as_two."
+    if bad is not None:
+        shown = f"'{bad[:64]}…'" if len(bad) > 64 else f"'{bad}'"
+        said = "An empty id" if not bad else f"{shown} is not an asset id"
+        raise BadRequest(f"{said} in ids: an asset id is 1 to 64 letters, digits, '_' or '-'.", field="ids",
+                         hint=hint)
+    raise BadRequest(f"Compare takes {MIN_TAKES} to {MAX_TAKES} assets; {len(pieces)} ids were given.", field="ids",
+                     hint=hint)
 
 
 def compare(db: Session, settings: Settings, actor: User, project_id: str, raw_ids: str | None,
@@ -97,8 +113,10 @@ def compare(db: Session, settings: Settings, actor: User, project_id: str, raw_i
                            hint="Takes compared must all be assets of this project.")
         rows.append(asset)
     names = names_of(db, {a.created_by for a in rows})
-    provenances = [_provenance(read_meta(settings, project, a.id)) for a in rows]
-    takes = [_summary(AssetOut.of(a, names), p) for a, p in zip(rows, provenances, strict=True)]
+    metas = [read_meta(settings, project, a.id) for a in rows]
+    provenances = [_provenance(meta) for meta in metas]
+    takes = [_summary(AssetOut.of(a, names), p, _fps(meta, p)) for a, meta, p in zip(rows, metas, provenances,
+                                                                                      strict=True)]
     return _compared(project.id, takes, [_parameters(p) for p in provenances])
 
 
@@ -111,10 +129,20 @@ def _text(value: Any) -> str | None:
     return value[:VALUE_CHARS] if isinstance(value, str) else None
 
 
-def _summary(asset: AssetOut, provenance: dict[str, Any]) -> TakeSummary:
+def _fps(meta: dict[str, Any], provenance: dict[str, Any]) -> float | None:
+    """A clip's frame rate: its asset file's `fps` (read from the stream when it was added), else the one its run
+    recorded (`clip.fps`: clips made before the first was kept). Read as untrusted: a sensible number or None."""
+    clip = provenance.get("clip")
+    for said in (meta.get("fps"), clip.get("fps") if isinstance(clip, dict) else None):
+        if isinstance(said, (int, float)) and not isinstance(said, bool) and 1 <= said <= 1000:
+            return round(float(said), 3)
+    return None
+
+
+def _summary(asset: AssetOut, provenance: dict[str, Any], fps: float | None = None) -> TakeSummary:
     seed = provenance.get("seed")
     params = provenance.get("params")
-    return TakeSummary(asset=asset, generated=bool(provenance.get("task_id") or provenance.get("graph")),
+    return TakeSummary(asset=asset, fps=fps, generated=bool(provenance.get("task_id") or provenance.get("graph")),
                        seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
                        model=_text(provenance.get("model")), prompt=_text(provenance.get("prompt")),
                        generator=_generator_title(provenance), node_type=_text(provenance.get("node_type")),

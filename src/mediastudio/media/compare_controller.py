@@ -23,7 +23,10 @@ class CompareController(Controller):
     def compare_assets(self, project_id: FromPath[str], identity: IdentityDep, database: DatabaseDep,
                        settings: SettingsDep,
                        ids: Annotated[str | None, QueryParameter(
-                           pattern=IDS_PATTERN, description=f"Asset ids, comma-separated ({MIN_TAKES} to {MAX_TAKES}, "
-                                                            "different)")] = None) -> Comparison:
+                           # the document states the form; `compare` checks it, after the project's access, in words
+                           # a person can act on (the framework's own refusal quotes the regex)
+                           schema_extra={"pattern": IDS_PATTERN},
+                           description=f"Asset ids, comma-separated ({MIN_TAKES} to {MAX_TAKES}, different)")]
+                       = None) -> Comparison:
         with database.session() as db:  # the project's access is checked before the ids are
             return compare(db, settings, identity.user, project_id, ids, _names)

@@ -9,7 +9,7 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mediastudio.errors import MediastudioError
 
@@ -70,6 +70,7 @@ class Probe:
     width: int | None = None
     height: int | None = None
     duration: float | None = None
+    fps: float | None = None  # a clip's frames per second, as its stream declares it
 
 
 def probe(path: Path, category: str, mime: str, *, max_pixels: int) -> Probe:
@@ -98,6 +99,15 @@ def _probe_image(path: Path, max_pixels: int) -> Probe:
         return Probe(width=width, height=height)
 
 
+def frame_rate(rate: Any) -> float | None:
+    """A stream's frame rate as a number of frames per second (None: none declared, or not a sensible one)."""
+    try:
+        fps = round(float(rate), 3)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    return fps if 1 <= fps <= 1000 else None
+
+
 def _probe_av(path: Path, category: str) -> Probe:
     import av
 
@@ -109,7 +119,8 @@ def _probe_av(path: Path, category: str) -> Probe:
         duration = float(container.duration / 1_000_000) if container.duration else None
         next(container.decode(stream))  # at least one frame must decode
         if isinstance(stream, av.VideoStream):  # category "video"
-            return Probe(width=stream.codec_context.width, height=stream.codec_context.height, duration=duration)
+            return Probe(width=stream.codec_context.width, height=stream.codec_context.height, duration=duration,
+                         fps=frame_rate(stream.average_rate or stream.guessed_rate))
         return Probe(duration=duration)
 
 

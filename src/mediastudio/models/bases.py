@@ -1,11 +1,12 @@
-"""Base families: which base model each installed thing was made for (a model, a LoRA, a VAE, an IP-Adapter), so
-the canvas can refuse one made for another base before anything loads.
+"""Base families: which base model each installed thing was made for (a model, a LoRA, a VAE, an IP-Adapter, a
+ControlNet), so the canvas can refuse one made for another base before anything loads.
 
 Each is told from what its files say without loading them: a model from its pipeline class (and, for Stable
 Diffusion, its UNet's cross-attention width), a LoRA from its metadata, else from its tensors' shapes in the
 safetensors header (the width of its cross-attention keys), a VAE from its config (latent channels and scaling
-factor), an IP-Adapter from the width of its image projection. What cannot be told is `None` ("unknown"): it is
-allowed, and a run that does not fit still fails on its node with the layer that differs.
+factor), an IP-Adapter from the width of its image projection, a ControlNet from its config's text width. What
+cannot be told is `None` ("unknown"): it is allowed, and a run that does not fit still fails on its node with the
+layer that differs.
 """
 
 from __future__ import annotations
@@ -108,6 +109,15 @@ def vae_family(config: dict[str, Any]) -> str | None:
         return None
     return next((family for (c, s), family in VAE_SCALING.items() if c == channels and abs(s - scaling) < 1e-4),
                 None)
+
+
+def controlnet_family(config: dict[str, Any]) -> str | None:
+    """A ControlNet's family from its config: a copy of a UNet's encoder, it reads the text width of its base's
+    cross-attention (768: 1.x, 1024: 2.x); Stable Diffusion XL's has the added time embedding besides."""
+    if config.get("addition_embed_type") == "text_time":
+        return "sdxl"
+    width = config.get("cross_attention_dim")
+    return CROSS_ATTENTION.get(width) if isinstance(width, int) else None
 
 
 def ip_adapter_family(header: dict[str, Any]) -> str | None:

@@ -110,8 +110,9 @@ class IpAdapterOut(BaseModel):
 class ControlNetOut(BaseModel):
     name: str = Field(description="The folder's name in the data folder's models/ (what a ControlNet node's "
                                   "`controlnet` takes)")
-    base: str | None = Field(None, description="The base family it was made for (Stable Diffusion 1.x, 2.x or XL), "
-                                               "when its shape is one of theirs")
+    family: str | None = Field(None, description=f"{FAMILY}: from its text width (and XL's added time embedding); "
+                                                 "the rule the planning check uses before comparing shapes")
+    base: str | None = Field(None, description=BASE)
     cross_attention_dim: int | None = Field(None, description="The text width of the UNet it fits")
     size_bytes: int
 
@@ -208,8 +209,9 @@ class ModelsController(Controller):
     @get("/controlnets", summary="ControlNet folders in the data folder's models/, each with the base it fits",
          sync_to_thread=True)
     def list_controlnets(self, identity: IdentityDep, models: ModelsDep) -> Page[ControlNetOut]:
-        items = [ControlNetOut(name=c.name, base=c.base, cross_attention_dim=c.shape.cross_attention_dim,
-                               size_bytes=c.size_bytes) for c in list_controlnets(models.root)]
+        items = [ControlNetOut(name=c.name, family=c.family, base=c.base,
+                               cross_attention_dim=c.shape.cross_attention_dim, size_bytes=c.size_bytes)
+                 for c in list_controlnets(models.root)]
         return Page[ControlNetOut](items=items)
 
     @get("/catalog", summary="Recommended models, each with its state here (installed, downloading, …)",

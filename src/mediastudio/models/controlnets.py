@@ -4,7 +4,8 @@ folders are). A ControlNet node puts one on a picture model's run.
 
 A ControlNet is a copy of one UNet's encoder: it fits only models of that base. The fit is read from the two
 configs (text width, `cross_attention_dim`; channels per block; SDXL's added time embedding), so it is known
-before anything loads; the base family (SD 1.x, 2.x, XL) is named from the text width, as people know them.
+before anything loads. Its base family is the one of models/bases.py, told as for LoRAs and VAEs; the check is that
+rule first (what the canvas marks), then the shapes themselves (for those whose family cannot be told).
 """
 
 from __future__ import annotations
@@ -16,13 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from mediastudio.errors import NotFound, TaskFailed
+from mediastudio.models.bases import controlnet_family, fits, label
 from mediastudio.models.registry import NAME, ModelRegistry
 
 CLASS = "ControlNetModel"
 HINT = ("Put a diffusers ControlNet folder (config.json naming ControlNetModel, and its weights) in the data "
         "folder's models/, or pick another.")
-# the text encoder's width each base family's UNet attends to
-FAMILY_BY_WIDTH = {768: "Stable Diffusion 1.x", 1024: "Stable Diffusion 2.x", 2048: "Stable Diffusion XL"}
 
 
 @dataclass(frozen=True)
@@ -44,12 +44,14 @@ class UnetShape:
 
     @property
     def family(self) -> str | None:
-        if self.addition_embed_type == "text_time":
-            return FAMILY_BY_WIDTH[2048]
-        return FAMILY_BY_WIDTH.get(self.cross_attention_dim or 0)
+        """Its base family (models/bases.py), None where its width is not one of theirs."""
+        return controlnet_family({"cross_attention_dim": self.cross_attention_dim,
+                                  "addition_embed_type": self.addition_embed_type})
 
     def described(self) -> str:
-        return self.family or f"a base of text width {self.cross_attention_dim} and blocks {list(self.blocks)}"
+        family = self.family
+        return label(family) if family else (f"a base of text width {self.cross_attention_dim} and blocks "
+                                             f"{list(self.blocks)}")
 
 
 @dataclass
@@ -60,12 +62,17 @@ class ControlNetInfo:
     size_bytes: int
 
     @property
-    def base(self) -> str | None:
-        """The base family it was made for, when its shape is one people know by name."""
+    def family(self) -> str | None:
+        """The base family it was made for (models/bases.py), None where it cannot be told."""
         return self.shape.family
 
+    @property
+    def base(self) -> str | None:
+        """That family in words."""
+        return label(self.family) if self.family else None
+
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "base": self.base}
+        return {**asdict(self), "family": self.family, "base": self.base}
 
 
 def _config(path: Path) -> dict[str, Any] | None:
@@ -109,10 +116,14 @@ def model_shape(model_path: str | Path) -> UnetShape | None:
     return UnetShape.of(config) if config is not None else None
 
 
-def mismatch(info: ControlNetInfo, model: str, shape: UnetShape | None) -> str | None:
-    """Why the ControlNet does not fit the model of `shape`, in a sentence (None: it fits)."""
+def mismatch(info: ControlNetInfo, model: str, shape: UnetShape | None, family: str | None) -> str | None:
+    """Why the ControlNet does not fit the model of `shape` and base `family`, in a sentence (None: it fits): the
+    families' rule first (bases.fits, the one the canvas marks by), then the shapes, which must be the same."""
     if shape is None:
         return f"The ControlNet '{info.name}' fits Stable Diffusion models; '{model}' has no UNet to guide."
+    if not fits(info.family, family):
+        return (f"The ControlNet '{info.name}' was made for {label(info.family)}; the model '{model}' is "
+                f"{label(family)}.")
     if shape == info.shape:
         return None
     return (f"The ControlNet '{info.name}' was made for {info.shape.described()}; the model '{model}' is "
@@ -169,8 +180,8 @@ def person_label(folder: Path) -> int | None:
     labels = (_config(folder / "config.json") or {}).get("id2label")
     if not isinstance(labels, dict):
         return None
-    for key, label in labels.items():
-        if str(label).strip().lower() == "person" and str(key).isdigit():
+    for key, name in labels.items():
+        if str(name).strip().lower() == "person" and str(key).isdigit():
             return int(key)
     return None
 
@@ -195,4 +206,4 @@ def controlnet_problem(registry: ModelRegistry, model: str | None, folder: str) 
             return None
     if chosen is None:
         return None
-    return mismatch(info, chosen.name, model_shape(chosen.path))
+    return mismatch(info, chosen.name, model_shape(chosen.path), chosen.family)

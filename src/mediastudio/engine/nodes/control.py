@@ -79,11 +79,12 @@ def loaded_controlnets(inputs: dict[str, Any], ctx: NodeContext) -> tuple[list[d
     if not controls:
         return [], ()
     name = ctx.models.resolve_name(model_name(inputs.get("model")))
-    shape = model_shape(ctx.models.registry.get(name, sized=False).path)
+    installed = ctx.models.registry.get(name, sized=False)
+    shape = model_shape(installed.path)
     modules = []
     for control in controls:
         info, module = ctx.models.controlnet(str(control["controlnet"]))
-        problem = mismatch(info, name, shape)
+        problem = mismatch(info, name, shape, installed.family)
         if problem:
             raise TaskFailed(problem, code="controlnet_mismatch", hint=MISMATCH_HINT)
         modules.append(module)
@@ -128,6 +129,8 @@ def _picture(ctx: NodeContext, sha256: str, size: tuple[int, int] | None) -> Any
 class ControlImage(NodeType):
     inputs = {"image": Port("image", description="The picture")}
     outputs = {"image": "image"}
+    # planning says so on the node when the helper model a choice needs is not installed (engine/fit.py)
+    needs_installed = {"preprocessor": {"depth": "depth_models", "pose": "pose_models"}}
     preprocessor: Literal["canny", "none", "depth", "pose"] = Field(
         "canny", description="What to make: canny (edges, for a canny ControlNet), none (the picture as it is: a "
                              "sketch, a pose or a map made elsewhere), depth (needs a depth model in the data "
