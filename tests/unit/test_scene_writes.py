@@ -14,6 +14,7 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 from test_scene_reads import _admin, opened
 
 from mediastudio.projects.repo import PENDING, ProjectRepo
@@ -146,3 +147,28 @@ def test_a_new_scene_is_fsynced_before_its_answer_and_holds_its_project_for_one_
     assert (Path(named), named_held) == (folder / "scenes", False)
     assert (Path(journal), journal_held) == (folder / ".git" / PENDING, False)
     assert any(scene in change.paths[0] for change in ProjectRepo(folder).pending())
+
+
+def test_a_new_scene_costs_the_index_one_update_of_its_row_and_no_flush(client: TestClient,
+                                                                          settings: Settings) -> None:
+    csrf = _admin(client)
+    project, _, _ = _project_with_scenes(client, settings, csrf)
+    flushes: list[object] = []
+
+    def flushed(session: object, _context: object) -> None:
+        flushes.append(session)
+
+    event.listen(Session, "after_flush", flushed)
+    try:
+        with statements() as seen:
+            created = client.post(f"/api/v1/projects/{project['id']}/scenes", json={"name": "Fifth"}, headers=csrf)
+    finally:
+        event.remove(Session, "after_flush", flushed)
+    assert created.status_code == 201, created.text
+    assert not flushes  # the row is written by one statement of its own, not by the ORM's unit of work
+    updates = [s for s in seen if s.startswith("UPDATE projects")]
+    assert len(updates) == 1 and "SET contributors=?, scene_count=?, updated_at=?" in updates[0], updates
+    # what the index now says is what the folder says, and who wrote it when
+    shown = client.get(f"/api/v1/projects/{project['id']}").json()
+    assert shown["scene_count"] == 6
+    assert shown["updated_at"] >= project["updated_at"]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from sqlalchemy import event
+from sqlalchemy import Table, Update, bindparam, event, inspect, update
 from sqlalchemy.orm import SessionTransaction
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, func, or_, select
 
 from mediastudio.audit.actions import Action
@@ -126,16 +128,48 @@ def record(db: Session, settings: Settings, project: Project, actor: User, saved
            refresh: Refresh = "all") -> None:
     """The index's part of `commit`: announce the change, note who made it and when, and refresh the index row
     (`refresh`: what of it the change can have altered; "none" for a change the row does not reflect)."""
+    values: dict[str, Any] = {}
     if saved.changed:
         emit(db, ProjectChanged(workspace_id=project.workspace_id, project_id=project.id, by=actor.id,
                                 summary=saved.message, commit=saved.sha))
-        project.updated_at = utcnow()
+        values["updated_at"] = utcnow()
         contributors = set(project.contributors.split())
         contributors.add(actor.id)
-        project.contributors = " ".join(sorted(contributors))
+        values["contributors"] = " ".join(sorted(contributors))
+    if refresh in ("scenes", "none") and _loaded_in(db, project):
+        # The everyday edits (a scene created, renamed, moved): one UPDATE of the columns they change, without
+        # the ORM's flush (its unit of work was most of the index's part of a write).
+        if refresh == "scenes":
+            values["scene_count"] = content.SCENE_COUNTS.count(project_folder(settings, project))
+        _update_row(db, project, values)
+        return
+    for name, value in values.items():
+        setattr(project, name, value)
     if refresh != "none":
         sync_index(db, settings, project, **_REFRESH[refresh])
     db.add(project)
+
+
+def _loaded_in(db: Session, project: Project) -> bool:
+    """The row was read by `db` and nothing of it is waiting to be flushed."""
+    state = inspect(project)
+    return state.persistent and state.session is db and not state.modified
+
+
+@cache
+def _row_update(columns: tuple[str, ...]) -> Update:
+    """`UPDATE projects SET <columns> WHERE id = :project_id`, built once per set of columns."""
+    table = cast(Table, Project.__table__)
+    return update(table).where(table.c.id == bindparam("project_id")).values(
+        {name: bindparam(name) for name in columns})
+
+
+def _update_row(db: Session, project: Project, values: dict[str, Any]) -> None:
+    if not values:
+        return
+    db.connection().execute(_row_update(tuple(sorted(values))), {**values, "project_id": project.id})
+    for name, value in values.items():  # the object says what the row now holds, with nothing left to flush
+        set_committed_value(project, name, value)
 
 
 def commit(db: Session, settings: Settings, project: Project, actor: User, message: str, kind: str = "edit",
