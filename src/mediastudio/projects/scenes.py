@@ -13,7 +13,7 @@ from mediastudio.common import new_id
 from mediastudio.errors import BadRequest, NotFound
 from mediastudio.graph import Graph, GraphIn
 from mediastudio.projects import content
-from mediastudio.projects.access import project_folder, require
+from mediastudio.projects.access import project_folder, require, require_row
 from mediastudio.projects.files import fsync_folder, write_json
 from mediastudio.projects.repo import ProjectRepo
 from mediastudio.projects.service import record, save
@@ -74,7 +74,7 @@ def _found(folder: Path, project_id: str, scene_id: str) -> dict[str, Any]:
 
 def create_scene(db: Session, settings: Settings, actor: User, project_id: str, name: str,
                  graph: GraphIn | None = None) -> dict[str, Any]:
-    project, _ = require(db, actor, project_id, "edit")
+    project, _ = require_row(db, actor, project_id, "edit")
     stored = graph.stored() if graph else Graph(nodes={}, edges={})
     folder = project_folder(settings, project)
     scene_id, scene_name, graph_dict = new_id("sc"), _clean_name(name), stored.model_dump()
@@ -98,7 +98,7 @@ def create_scene(db: Session, settings: Settings, actor: User, project_id: str, 
 
 def update_scene(db: Session, settings: Settings, actor: User, project_id: str, scene_id: str, *,
                  name: str | None = None, order: int | None = None) -> dict[str, Any]:
-    project, _ = require(db, actor, project_id, "edit")
+    project, _ = require_row(db, actor, project_id, "edit")
     folder = project_folder(settings, project)
     with ProjectRepo(folder).lock:
         scene = _found(folder, project_id, scene_id)
@@ -121,7 +121,7 @@ def update_scene(db: Session, settings: Settings, actor: User, project_id: str, 
 
 
 def duplicate_scene(db: Session, settings: Settings, actor: User, project_id: str, scene_id: str) -> dict[str, Any]:
-    project, _ = require(db, actor, project_id, "edit")
+    project, _ = require_row(db, actor, project_id, "edit")
     folder = project_folder(settings, project)
     with ProjectRepo(folder).lock:
         source = _found(folder, project_id, scene_id)
@@ -140,7 +140,7 @@ def duplicate_scene(db: Session, settings: Settings, actor: User, project_id: st
 
 
 def delete_scene(db: Session, settings: Settings, actor: User, project_id: str, scene_id: str) -> None:
-    project, _ = require(db, actor, project_id, "edit")
+    project, _ = require_row(db, actor, project_id, "edit")
     folder = project_folder(settings, project)
     with ProjectRepo(folder).lock:
         scene = _found(folder, project_id, scene_id)

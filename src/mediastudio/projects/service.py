@@ -23,7 +23,7 @@ from mediastudio.errors import BadRequest, Forbidden, Unprocessable
 from mediastudio.events.emit import emit
 from mediastudio.paging import offset_of
 from mediastudio.projects import content
-from mediastudio.projects.access import project_folder, require
+from mediastudio.projects.access import ProjectRow, project_folder, require
 from mediastudio.projects.events import ProjectChanged
 from mediastudio.projects.moves import moving
 from mediastudio.projects.repo import Author, ProjectRepo
@@ -108,7 +108,7 @@ class Saved:
     changed: bool
 
 
-def save(settings: Settings, project: Project, actor: User, message: str, kind: str = "edit",
+def save(settings: Settings, project: Project | ProjectRow, actor: User, message: str, kind: str = "edit",
          extra: dict[str, str] | None = None, allow_empty: bool = False,
          deferred: list[Path] | None = None, sync: bool = True) -> Saved:
     """The folder's part of `commit`, with no database work: a caller holding the folder's lock does this under
@@ -124,10 +124,11 @@ def save(settings: Settings, project: Project, actor: User, message: str, kind: 
     return Saved(message, sha, sha is not None)
 
 
-def record(db: Session, settings: Settings, project: Project, actor: User, saved: Saved,
+def record(db: Session, settings: Settings, project: Project | ProjectRow, actor: User, saved: Saved,
            refresh: Refresh = "all") -> None:
     """The index's part of `commit`: announce the change, note who made it and when, and refresh the index row
-    (`refresh`: what of it the change can have altered; "none" for a change the row does not reflect)."""
+    (`refresh`: what of it the change can have altered; "none" for a change the row does not reflect). A
+    `ProjectRow` (`access.require_row`) serves the changes that alter no more than the scene count."""
     values: dict[str, Any] = {}
     if saved.changed:
         emit(db, ProjectChanged(workspace_id=project.workspace_id, project_id=project.id, by=actor.id,
@@ -136,7 +137,9 @@ def record(db: Session, settings: Settings, project: Project, actor: User, saved
         contributors = set(project.contributors.split())
         contributors.add(actor.id)
         values["contributors"] = " ".join(sorted(contributors))
-    if refresh in ("scenes", "none") and _loaded_in(db, project):
+    if isinstance(project, ProjectRow) and refresh not in ("scenes", "none"):
+        raise ValueError(f"refresh={refresh!r} needs the project's ORM object (require), not a ProjectRow")
+    if refresh in ("scenes", "none") and (isinstance(project, ProjectRow) or _loaded_in(db, project)):
         # The everyday edits (a scene created, renamed, moved): one UPDATE of the columns they change, without
         # the ORM's flush (its unit of work was most of the index's part of a write).
         if refresh == "scenes":
@@ -164,12 +167,13 @@ def _row_update(columns: tuple[str, ...]) -> Update:
         {name: bindparam(name) for name in columns})
 
 
-def _update_row(db: Session, project: Project, values: dict[str, Any]) -> None:
+def _update_row(db: Session, project: Project | ProjectRow, values: dict[str, Any]) -> None:
     if not values:
         return
     db.connection().execute(_row_update(tuple(sorted(values))), {**values, "project_id": project.id})
-    for name, value in values.items():  # the object says what the row now holds, with nothing left to flush
-        set_committed_value(project, name, value)
+    if isinstance(project, Project):  # the object says what the row now holds, with nothing left to flush
+        for name, value in values.items():
+            set_committed_value(project, name, value)
 
 
 def commit(db: Session, settings: Settings, project: Project, actor: User, message: str, kind: str = "edit",
