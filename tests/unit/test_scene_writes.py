@@ -4,6 +4,7 @@ writers of one project do not queue behind one another's database work."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -172,3 +173,30 @@ def test_a_new_scene_costs_the_index_one_update_of_its_row_and_no_flush(client: 
     shown = client.get(f"/api/v1/projects/{project['id']}").json()
     assert shown["scene_count"] == 6
     assert shown["updated_at"] >= project["updated_at"]
+
+
+def test_a_renamed_scene_is_fsynced_before_its_answer_and_holds_its_project_for_one_fsync(
+        client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    csrf = _admin(client)
+    project = client.post("/api/v1/projects", json={"name": "Durable"}, headers=csrf).json()
+    scene = client.post(f"/api/v1/projects/{project['id']}/scenes", json={"name": "Old"}, headers=csrf).json()
+    folder = next(Path(settings.data_dir, "workspaces").glob(f"*/projects/{project['id']}"))
+    lock = ProjectRepo(folder).lock
+    synced: list[tuple[str, bool]] = []
+    fsync = os.fsync
+
+    def recorded(fd: int) -> None:
+        fsync(fd)
+        synced.append((os.readlink(f"/proc/self/fd/{fd}"), lock._is_owned()))  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(os, "fsync", recorded)
+    renamed = client.patch(f"/api/v1/projects/{project['id']}/scenes/{scene['id']}", json={"name": "New"},
+                           headers=csrf)
+    monkeypatch.undo()
+    assert renamed.status_code == 200 and renamed.json()["name"] == "New", renamed.text
+    assert len(synced) == 3, synced
+    (written, written_held), (named, named_held), (journal, journal_held) = synced
+    assert Path(written).name.startswith(f".{scene['id']}.json.") and written_held
+    assert (Path(named), named_held) == (folder / "scenes", False)
+    assert (Path(journal), journal_held) == (folder / ".git" / PENDING, False)
+    assert json.loads((folder / "scenes" / f"{scene['id']}.json").read_text())["name"] == "New"

@@ -26,7 +26,7 @@ from mediastudio.projects import content
 from mediastudio.projects.access import ProjectRow, project_folder, require
 from mediastudio.projects.events import ProjectChanged
 from mediastudio.projects.moves import moving
-from mediastudio.projects.repo import Author, ProjectRepo
+from mediastudio.projects.repo import Author, PendingLine, ProjectRepo
 from mediastudio.projects.tables import Asset, Project, ProjectTag
 from mediastudio.projects.templates import ModelFit, get_template, with_model
 from mediastudio.settings import Settings
@@ -101,11 +101,13 @@ _REFRESH: dict[str, dict[str, bool]] = {
 
 @dataclass(frozen=True)
 class Saved:
-    """A change saved in the folder (`save`), to be recorded in the index (`record`)."""
+    """A change saved in the folder (`save`), to be recorded in the index (`record`). `line`: its journal line,
+    when `save(sync=False)` left it to the caller's `ProjectRepo.sync_pending`."""
 
     message: str
     sha: str | None
     changed: bool
+    line: PendingLine | None = None
 
 
 def save(settings: Settings, project: Project | ProjectRow, actor: User, message: str, kind: str = "edit",
@@ -117,9 +119,9 @@ def save(settings: Settings, project: Project | ProjectRow, actor: User, message
     caller calls `ProjectRepo.sync_pending` after letting go, before it answers)."""
     repo = ProjectRepo(project_folder(settings, project))
     if deferred and settings.commit_window_s > 0 and not extra and not allow_empty:
-        repo.commit_later(message, author_of(actor), kind=kind, paths=deferred, window_s=settings.commit_window_s,
-                          sync=sync)
-        return Saved(message, None, True)
+        line = repo.commit_later(message, author_of(actor), kind=kind, paths=deferred,
+                                 window_s=settings.commit_window_s, sync=sync)
+        return Saved(message, None, True, line)
     sha = repo.commit_all(message, author_of(actor), kind=kind, extra=extra, allow_empty=allow_empty)
     return Saved(message, sha, sha is not None)
 
