@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import TypeVar, cast
 
 from sqlalchemy import BindParameter, bindparam
+from sqlalchemy import Select as CoreSelect
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
@@ -79,13 +81,13 @@ class ProjectRow:
 
 
 @cache
-def _rights_row_query() -> Select[str, str, str, datetime | None, str, str, str, str]:
+def _rights_row_query() -> CoreSelect[str, str, str, datetime | None, str, str, str, str]:
     """`_rights_query` with the project's columns instead of its ORM object: loading the object (the ORM's row
     processing and identity map) took most of a write's rights check."""
     user_id: BindParameter[str] = bindparam("user_id")
-    return (select(col(Project.id), col(Project.workspace_id), col(Project.name), col(Project.trashed_at),
-                   col(Project.contributors), Membership.role, Workspace.default_project_role,
-                   ProjectRoleOverride.role)
+    return (core_select(col(Project.id), col(Project.workspace_id), col(Project.name), col(Project.trashed_at),
+                        col(Project.contributors), col(Membership.role), col(Workspace.default_project_role),
+                        col(ProjectRoleOverride.role))
             .outerjoin(Workspace, col(Workspace.id) == col(Project.workspace_id))
             .outerjoin(Membership, (col(Membership.workspace_id) == col(Project.workspace_id))
                        & (col(Membership.user_id) == user_id))

@@ -139,11 +139,11 @@ def record(db: Session, settings: Settings, project: Project | ProjectRow, actor
         contributors = set(project.contributors.split())
         contributors.add(actor.id)
         values["contributors"] = " ".join(sorted(contributors))
-    if isinstance(project, ProjectRow) and refresh not in ("scenes", "none"):
-        raise ValueError(f"refresh={refresh!r} needs the project's ORM object (require), not a ProjectRow")
-    if refresh in ("scenes", "none") and (isinstance(project, ProjectRow) or _loaded_in(db, project)):
+    if isinstance(project, ProjectRow) or (refresh in ("scenes", "none") and _loaded_in(db, project)):
         # The everyday edits (a scene created, renamed, moved): one UPDATE of the columns they change, without
         # the ORM's flush (its unit of work was most of the index's part of a write).
+        if refresh not in ("scenes", "none"):
+            raise ValueError(f"refresh={refresh!r} needs the project's ORM object (require), not a ProjectRow")
         if refresh == "scenes":
             values["scene_count"] = content.SCENE_COUNTS.count(project_folder(settings, project))
         _update_row(db, project, values)
@@ -164,7 +164,7 @@ def _loaded_in(db: Session, project: Project) -> bool:
 @cache
 def _row_update(columns: tuple[str, ...]) -> Update:
     """`UPDATE projects SET <columns> WHERE id = :project_id`, built once per set of columns."""
-    table = cast(Table, Project.__table__)
+    table = cast(Table, Project.__table__)  # type: ignore[attr-defined]
     return update(table).where(table.c.id == bindparam("project_id")).values(
         {name: bindparam(name) for name in columns})
 
