@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -200,3 +202,29 @@ def test_a_renamed_scene_is_fsynced_before_its_answer_and_holds_its_project_for_
     assert (Path(named), named_held) == (folder / "scenes", False)
     assert (Path(journal), journal_held) == (folder / ".git" / PENDING, False)
     assert json.loads((folder / "scenes" / f"{scene['id']}.json").read_text())["name"] == "New"
+
+
+def test_two_changes_to_a_project_at_once_both_keep(client: TestClient, settings: Settings,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """project.json is read, changed and written under the folder's lock: a rename and a new description sent
+    at once are both in the file (before, each request wrote back what it read: the later one undid the other)."""
+    csrf = _admin(client)
+    project = client.post("/api/v1/projects", json={"name": "Both"}, headers=csrf).json()
+    folder = next(Path(settings.data_dir, "workspaces").glob(f"*/projects/{project['id']}"))
+    fsync = os.fsync
+
+    def slow(fd: int) -> None:  # a slow disk: the two requests overlap between their read and their write
+        fsync(fd)
+        time.sleep(0.05)
+
+    monkeypatch.setattr(os, "fsync", slow)
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda change: client.patch(f"/api/v1/projects/{project['id']}", json=change,
+                                                            headers=csrf),
+                                [{"name": "Renamed"}, {"description": "Described"}]))
+    monkeypatch.undo()
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    meta = json.loads((folder / "project.json").read_text())
+    assert (meta["name"], meta["description"]) == ("Renamed", "Described")
+    shown = client.get(f"/api/v1/projects/{project['id']}").json()
+    assert (shown["name"], shown["description"]) == ("Renamed", "Described")

@@ -252,7 +252,30 @@ def create_project(db: Session, settings: Settings, actor: User, *, name: str, w
 def update_project(db: Session, settings: Settings, actor: User, project_id: str, changes: dict[str, Any]) -> Project:
     project, _ = require(db, actor, project_id, "edit")
     folder = project_folder(settings, project)
-    meta = content.read_meta(folder)
+    if changes.get("cover_asset_id"):
+        cover = changes["cover_asset_id"]
+        asset = db.get(Asset, cover)
+        if asset is None or asset.project_id != project.id or asset.trashed_at is not None:
+            # 422, not 400: the id is well-formed, the asset is another project's, trashed or gone.
+            raise Unprocessable(f"The project has no asset '{cover}' to use as its cover.", field="cover_asset_id",
+                                hint=f"GET /api/v1/projects/{project_id}/assets lists its assets.")
+    # project.json is read, changed and written under the folder's lock: two changes at once (a rename and new
+    # tags) each keep the other's. The index's part comes after letting go, as for the scene writes.
+    with ProjectRepo(folder).lock:
+        meta = content.read_meta(folder)
+        said = _apply_changes(meta, changes)
+        saved = None
+        if said:
+            content.write_meta(folder, meta)
+            saved = save(settings, project, actor, said[0][0].upper() + ", ".join(said)[1:], kind="settings",
+                         deferred=[content.meta_path(folder)])
+    if saved is not None:
+        record(db, settings, project, actor, saved, refresh="meta")
+    return project
+
+
+def _apply_changes(meta: dict[str, Any], changes: dict[str, Any]) -> list[str]:
+    """Change project.json's fields as `changes` ask; returns what was done, in words."""
     said: list[str] = []
     if changes.get("name") is not None:
         meta["name"] = clean_name(changes["name"])
@@ -264,22 +287,12 @@ def update_project(db: Session, settings: Settings, actor: User, project_id: str
         meta["tags"] = clean_tags(changes["tags"])
         said.append("changed tags")
     if "cover_asset_id" in changes:
-        cover = changes["cover_asset_id"]
-        asset = db.get(Asset, cover) if cover else None
-        if cover and (asset is None or asset.project_id != project.id or asset.trashed_at is not None):
-            # 422, not 400: the id is well-formed, the asset is another project's, trashed or gone.
-            raise Unprocessable(f"The project has no asset '{cover}' to use as its cover.", field="cover_asset_id",
-                                hint=f"GET /api/v1/projects/{project_id}/assets lists its assets.")
-        meta["cover_asset_id"] = cover
+        meta["cover_asset_id"] = changes["cover_asset_id"]
         said.append("changed the cover")
     if changes.get("archived") is not None and bool(changes["archived"]) != bool(meta.get("archived")):
         meta["archived"] = bool(changes["archived"])
         said.append("archived the project" if meta["archived"] else "unarchived the project")
-    if said:
-        content.write_meta(folder, meta)
-        commit(db, settings, project, actor, said[0][0].upper() + ", ".join(said)[1:], kind="settings",
-               deferred=[content.meta_path(folder)], refresh="meta")
-    return project
+    return said
 
 
 def trash_project(db: Session, settings: Settings, actor: User, project_id: str) -> Project:
