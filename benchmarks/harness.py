@@ -93,7 +93,8 @@ class Context:
     def serve(self, name: str, env: dict[str, str] | None = None, args: list[str] | None = None) -> RunningServer:
         """Start a real `mediastudio serve` on 127.0.0.1 with a fresh data folder under the scratch folder; it is
         stopped when the run ends (or call `server.stop()`)."""
-        server = start_server(self.folder(name), env={**SERVER_ENV, **(env or {})}, args=args)
+        server = start_server(self.folder(name), env={**SERVER_ENV, **(env or {})}, args=args,
+                              start_timeout=start_wait_s())
         self.servers.append(server)
         return server
 
@@ -105,6 +106,20 @@ class Context:
     def close(self) -> None:
         for server in self.servers:
             server.stop()
+
+
+START_WAIT_S = 30.0  # a server's start on an idle machine takes 2–5 s
+START_WAIT_MAX_S = 300.0
+
+
+def start_wait_s(load: float | None = None, cores: int | None = None) -> float:
+    """How long to wait for a server (or an anchor) to say it is ready: 30 s on a machine with a core to spare,
+    longer in proportion to how many runnable processes each core has to share (a start is CPU work: imports,
+    the database, the UI's files), at most 5 minutes. A fixed 30 s gave up at load averages above 20 on 2 cores
+    while the server was still starting."""
+    load = os.getloadavg()[0] if load is None else load
+    cores = cores or os.cpu_count() or 1
+    return min(START_WAIT_MAX_S, START_WAIT_S * max(1.0, load / cores))
 
 
 @contextmanager

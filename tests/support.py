@@ -171,11 +171,12 @@ def add_model(model: Path, data_dir: Path) -> None:
 
 
 def start_server(tmp: Path, *, env: dict[str, str] | None = None,
-                 args: list[str] | None = None, port: int | None = None) -> RunningServer:
-    """Start `mediastudio serve` on `port` (a free one by default) and wait (bounded) until /api/v1/health
-    answers. The same `tmp` and port again restart a stopped server on its data (the same origin for a browser).
-    Registration and guests are open (`OPEN_STUDIO_ENV`) unless `env` says otherwise; a variable given as ""
-    is left out, so the studio's own default applies."""
+                 args: list[str] | None = None, port: int | None = None,
+                 start_timeout: float = SERVER_START_TIMEOUT_S) -> RunningServer:
+    """Start `mediastudio serve` on `port` (a free one by default) and wait (at most `start_timeout` s) until it
+    says it is running and /api/v1/health answers. The same `tmp` and port again restart a stopped server on its
+    data (the same origin for a browser). Registration and guests are open (`OPEN_STUDIO_ENV`) unless `env` says
+    otherwise; a variable given as "" is left out, so the studio's own default applies."""
     port = port or free_port()
     data_dir = tmp / "data"
     log_path = tmp / f"server-{port}.log"
@@ -194,16 +195,36 @@ def start_server(tmp: Path, *, env: dict[str, str] | None = None,
     def healthy() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{server.log()}")
+        if READY_LINE not in server.log():  # its own word that it listens (server.py prints it once started)
+            return False
         # Only "is it up": the certificate's own checks are the TLS tests' (tests/integration/test_tls.py).
         return httpx.get(f"{server.url}/api/v1/health", timeout=1, verify=not https).status_code == 200
 
     try:
-        wait_until(healthy, timeout=SERVER_START_TIMEOUT_S, interval=0.1, ignoring=(httpx.HTTPError,),
-                   message="/api/v1/health to answer 200")
+        wait_until(healthy, timeout=start_timeout, interval=0.1, ignoring=(httpx.HTTPError,),
+                   message="the server to say it is running and /api/v1/health to answer 200")
     except AssertionError as timed_out:
+        said = "said it was running but /api/v1/health did not answer 200" if READY_LINE in server.log() \
+            else "had not said it was running"
+        cpu = process_cpu_seconds(process.pid)
         server.stop(signal.SIGKILL)
-        raise RuntimeError(f"server did not answer within {SERVER_START_TIMEOUT_S}s:\n{server.log()}") from timed_out
+        raise RuntimeError(
+            f"server {said} within {start_timeout:.0f} s (load average {os.getloadavg()[0]:.1f} on "
+            f"{os.cpu_count()} cores; it had used {cpu:.1f} s of CPU); gave up and killed it. Its log:\n"
+            f"{server.log()}") from timed_out
     return server
+
+
+READY_LINE = " is running at "  # what `mediastudio serve` prints once it accepts connections (server.py)
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) a process has used so far, from /proc (0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class ApiClient(httpx.Client):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
@@ -53,7 +54,8 @@ def _start_anchor(folder: Path, projects: int) -> tuple[subprocess.Popen[bytes],
                                 "--folder", str(folder), "--projects", str(projects)],
                                cwd=harness.REPO, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    wait = harness.start_wait_s()
+    deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the anchor app exited: {(folder / 'anchor.log').read_text()}")
@@ -64,7 +66,8 @@ def _start_anchor(folder: Path, projects: int) -> tuple[subprocess.Popen[bytes],
             pass
         time.sleep(0.1)
     process.kill()
-    raise RuntimeError("the anchor app did not answer within 30 s")
+    raise RuntimeError(f"the anchor app did not answer within {wait:.0f} s (load average {os.getloadavg()[0]:.1f}); "
+                       f"its log: {(folder / 'anchor.log').read_text()}")
 
 
 def _fill(server: harness.RunningServer, admin: harness.ApiClient, projects: int) -> dict[str, str]:

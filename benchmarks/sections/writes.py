@@ -31,7 +31,7 @@ def _start_anchor(ctx: harness.Context) -> tuple[subprocess.Popen[bytes], str]:
                                 str(ctx.folder("anchor-files"))], cwd=harness.REPO,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    wait_until(lambda: httpx.get(f"{url}/health", timeout=1).status_code == 200, timeout=30,
+    wait_until(lambda: httpx.get(f"{url}/health", timeout=1).status_code == 200, timeout=harness.start_wait_s(),
                ignoring=(httpx.HTTPError,), message="the anchor app to answer")
     return process, url
 

@@ -7,7 +7,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from benchmarks.harness import Measure, regressions, report, table, worst_of
+import pytest
+from benchmarks.harness import Measure, regressions, report, start_wait_s, table, worst_of
+
+from support import start_server
 
 
 def _run(*measures: Measure) -> dict:
@@ -64,3 +67,18 @@ def test_a_ratio_is_never_held_against_a_value() -> None:
     much_worse = _run(Measure("ui", "dropped frames", 40.0, "%", "lower", anchor=0.28, anchor_name="bare page"))
     assert [line.split(":")[0] for line in regressions(much_worse, before)] == ["ui/dropped frames"]
     assert worst_of([before, now])["measures"][0]["value"] == 5.67  # type: ignore[index]
+
+
+def test_the_wait_for_a_server_to_start_grows_with_the_load_on_each_core_and_is_bounded() -> None:
+    assert start_wait_s(load=0.3, cores=2) == 30.0  # an idle machine: the usual 30 s
+    assert start_wait_s(load=24.0, cores=2) == 300.0  # 12 runnable per core: 12 × 30 s, at most 300 s
+    assert start_wait_s(load=10.0, cores=2) == 150.0
+    assert start_wait_s(load=10.0, cores=16) == 30.0
+
+
+def test_a_server_not_ready_in_time_is_stopped_and_the_error_says_what_it_got_to(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError) as refused:
+        start_server(tmp_path, start_timeout=0.3)  # no studio is up a third of a second after its start
+    said = str(refused.value)
+    assert said.startswith("server had not said it was running within 0 s (load average "), said
+    assert "s of CPU); gave up and killed it. Its log:" in said

@@ -102,3 +102,36 @@ def test_a_rights_check_is_one_query_with_the_same_answers(database: Database) -
             require(db, ana, "p-none", "view")
         with pytest.raises(NotFound):
             require(db, ana, "p-film", "view", trashed=True)
+
+
+def test_a_writes_rights_check_reads_a_row_with_the_same_answers_and_no_orm_object(database: Database) -> None:
+    """`require_row` (a scene's creation, rename, copy, deletion) asks the same one query as `require` and gives
+    the same answers and refusals, with the project as a plain row: no ORM object is loaded for it."""
+    from mediastudio.common import utcnow
+    from mediastudio.projects.access import ProjectRow, require_row
+    from support import sql_statements
+
+    with database.transaction() as db:
+        roles.set_role(db, user(db, "ana"), "p-film", user(db, "vic").id, "viewer")
+        db.get(Project, "p-film").contributors = "u_1 u_2"  # type: ignore[union-attr]
+        db.add(Project(id="p-gone", workspace_id=db.get(Project, "p-film").workspace_id,  # type: ignore[union-attr]
+                       name="Gone", created_by=user(db, "ana").id, trashed_at=utcnow()))
+    with database.session() as db:
+        ana, vic, olga = user(db, "ana"), user(db, "vic"), user(db, "olga")
+    with database.session() as db, sql_statements(database.engine) as statements:
+        project, role = require_row(db, ana, "p-film", "edit")
+        loaded = list(db.identity_map.values())  # what the ORM loaded in this session
+    assert isinstance(project, ProjectRow) and not loaded
+    assert (project.id, project.name, project.contributors, project.trashed_at, role) == (
+        "p-film", "Film", "u_1 u_2", None, "owner")
+    assert len(statements) == 1
+    with database.session() as db:
+        assert require_row(db, vic, "p-film", "view")[1] == "viewer"  # the override
+        with pytest.raises(Forbidden, match="As viewer of this project you cannot change it"):
+            require_row(db, vic, "p-film", "edit")
+        with pytest.raises(NotFound, match="No project 'p-film' is visible to you"):
+            require_row(db, olga, "p-film", "view")
+        with pytest.raises(NotFound):
+            require_row(db, ana, "p-none", "view")
+        with pytest.raises(NotFound):  # in the trash: no write reaches it
+            require_row(db, ana, "p-gone", "edit")

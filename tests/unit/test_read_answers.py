@@ -185,3 +185,22 @@ def test_the_projects_page_asked_again_costs_no_query_and_shows_every_change_at_
         other.close()
     assert names(bob) == []
     assert names(ana) == ["Aurora", "Harbour"]
+
+
+def test_a_member_removed_or_lowered_is_refused_the_very_next_scene_write(team) -> None:  # type: ignore[no-untyped-def]
+    client, ana, bob, ids = team
+    scenes = f"/api/v1/projects/{ids['project']}/scenes"
+    for name in ("One", "Two"):  # asked twice: any answer kept from the first would serve the second
+        assert client.post(scenes, json={"name": name}, headers=bob).status_code == 201
+    lowered = client.put(f"/api/v1/projects/{ids['project']}/roles/{ids['bob']}", json={"role": "viewer"},
+                         headers=ana)
+    assert lowered.status_code == 200, lowered.text
+    refused = client.post(scenes, json={"name": "Three"}, headers=bob)
+    assert refused.status_code == 403 and "cannot change it" in refused.json()["detail"]
+    renamed = client.patch(f"{scenes}/{ids['scene']}", json={"name": "Mine"}, headers=bob)
+    assert renamed.status_code == 403
+    removed = client.delete(f"/api/v1/workspaces/{ids['workspace']}/members/{ids['bob']}", headers=ana)
+    assert removed.status_code == 204
+    refused = client.post(scenes, json={"name": "Four"}, headers=bob)
+    assert refused.status_code == 404 and "visible to you" in refused.json()["detail"]
+    assert client.post(scenes, json={"name": "Five"}, headers=ana).status_code == 201

@@ -4,9 +4,12 @@ writers of one project do not queue behind one another's database work."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,6 +17,7 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 from test_scene_reads import _admin, opened
 
 from mediastudio.projects.repo import PENDING, ProjectRepo
@@ -146,3 +150,81 @@ def test_a_new_scene_is_fsynced_before_its_answer_and_holds_its_project_for_one_
     assert (Path(named), named_held) == (folder / "scenes", False)
     assert (Path(journal), journal_held) == (folder / ".git" / PENDING, False)
     assert any(scene in change.paths[0] for change in ProjectRepo(folder).pending())
+
+
+def test_a_new_scene_costs_the_index_one_update_of_its_row_and_no_flush(client: TestClient,
+                                                                          settings: Settings) -> None:
+    csrf = _admin(client)
+    project, _, _ = _project_with_scenes(client, settings, csrf)
+    flushes: list[object] = []
+
+    def flushed(session: object, _context: object) -> None:
+        flushes.append(session)
+
+    event.listen(Session, "after_flush", flushed)
+    try:
+        with statements() as seen:
+            created = client.post(f"/api/v1/projects/{project['id']}/scenes", json={"name": "Fifth"}, headers=csrf)
+    finally:
+        event.remove(Session, "after_flush", flushed)
+    assert created.status_code == 201, created.text
+    assert not flushes  # the row is written by one statement of its own, not by the ORM's unit of work
+    updates = [s for s in seen if s.startswith("UPDATE projects")]
+    assert len(updates) == 1 and "SET contributors=?, scene_count=?, updated_at=?" in updates[0], updates
+    # what the index now says is what the folder says, and who wrote it when
+    shown = client.get(f"/api/v1/projects/{project['id']}").json()
+    assert shown["scene_count"] == 6
+    assert shown["updated_at"] >= project["updated_at"]
+
+
+def test_a_renamed_scene_is_fsynced_before_its_answer_and_holds_its_project_for_one_fsync(
+        client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    csrf = _admin(client)
+    project = client.post("/api/v1/projects", json={"name": "Durable"}, headers=csrf).json()
+    scene = client.post(f"/api/v1/projects/{project['id']}/scenes", json={"name": "Old"}, headers=csrf).json()
+    folder = next(Path(settings.data_dir, "workspaces").glob(f"*/projects/{project['id']}"))
+    lock = ProjectRepo(folder).lock
+    synced: list[tuple[str, bool]] = []
+    fsync = os.fsync
+
+    def recorded(fd: int) -> None:
+        fsync(fd)
+        synced.append((os.readlink(f"/proc/self/fd/{fd}"), lock._is_owned()))  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(os, "fsync", recorded)
+    renamed = client.patch(f"/api/v1/projects/{project['id']}/scenes/{scene['id']}", json={"name": "New"},
+                           headers=csrf)
+    monkeypatch.undo()
+    assert renamed.status_code == 200 and renamed.json()["name"] == "New", renamed.text
+    assert len(synced) == 3, synced
+    (written, written_held), (named, named_held), (journal, journal_held) = synced
+    assert Path(written).name.startswith(f".{scene['id']}.json.") and written_held
+    assert (Path(named), named_held) == (folder / "scenes", False)
+    assert (Path(journal), journal_held) == (folder / ".git" / PENDING, False)
+    assert json.loads((folder / "scenes" / f"{scene['id']}.json").read_text())["name"] == "New"
+
+
+def test_two_changes_to_a_project_at_once_both_keep(client: TestClient, settings: Settings,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """project.json is read, changed and written under the folder's lock: a rename and a new description sent
+    at once are both in the file (before, each request wrote back what it read: the later one undid the other)."""
+    csrf = _admin(client)
+    project = client.post("/api/v1/projects", json={"name": "Both"}, headers=csrf).json()
+    folder = next(Path(settings.data_dir, "workspaces").glob(f"*/projects/{project['id']}"))
+    fsync = os.fsync
+
+    def slow(fd: int) -> None:  # a slow disk: the two requests overlap between their read and their write
+        fsync(fd)
+        time.sleep(0.05)
+
+    monkeypatch.setattr(os, "fsync", slow)
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda change: client.patch(f"/api/v1/projects/{project['id']}", json=change,
+                                                            headers=csrf),
+                                [{"name": "Renamed"}, {"description": "Described"}]))
+    monkeypatch.undo()
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    meta = json.loads((folder / "project.json").read_text())
+    assert (meta["name"], meta["description"]) == ("Renamed", "Described")
+    shown = client.get(f"/api/v1/projects/{project['id']}").json()
+    assert (shown["name"], shown["description"]) == ("Renamed", "Described")

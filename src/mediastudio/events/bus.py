@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -67,6 +69,9 @@ class EventBus:
         self.listeners: list[Callable[[dict[str, Any]], None]] = []  # called in the loop for every event
         self.loop: asyncio.AbstractEventLoop | None = None
         self.transport = transport
+        self._handed: deque[dict[str, Any]] = deque()  # events from other threads, in order, for the loop
+        self._handing = threading.Lock()
+        self._woken = False  # the loop was asked to deliver `_handed` and has not yet
         self.live = LiveConnections()  # open sockets, re-checked when someone's rights change
         self.listeners.append(self.live.on_event)
 
@@ -107,8 +112,29 @@ class EventBus:
             running = None
         if running is self.loop:
             self._deliver(event)
-        else:
-            self.loop.call_soon_threadsafe(self._deliver, event)
+            return
+        # Events from other threads wait in one queue, and the loop is woken once for all that arrive before it
+        # drains them: waking it costs a write to its wake-up pipe and a trip through its ready queue, once per
+        # event before (at 100 writers of one project, a few percent of the server's busy time).
+        with self._handing:
+            self._handed.append(event)
+            if self._woken:
+                return
+            self._woken = True
+        try:
+            self.loop.call_soon_threadsafe(self._deliver_handed)
+        except RuntimeError:  # the loop closed meanwhile: nothing will be delivered
+            with self._handing:
+                self._woken = False
+                self._handed.clear()
+
+    def _deliver_handed(self) -> None:
+        with self._handing:
+            events = list(self._handed)
+            self._handed.clear()
+            self._woken = False
+        for event in events:
+            self._deliver(event)
 
     def _deliver(self, event: dict[str, Any]) -> None:
         for listener in self.listeners:

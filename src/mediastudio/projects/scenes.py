@@ -13,8 +13,8 @@ from mediastudio.common import new_id
 from mediastudio.errors import BadRequest, NotFound
 from mediastudio.graph import Graph, GraphIn
 from mediastudio.projects import content
-from mediastudio.projects.access import project_folder, require
-from mediastudio.projects.files import fsync_folder, write_json
+from mediastudio.projects.access import project_folder, require, require_row
+from mediastudio.projects.files import folder_syncs, write_json
 from mediastudio.projects.repo import ProjectRepo
 from mediastudio.projects.service import record, save
 from mediastudio.settings import Settings
@@ -74,7 +74,7 @@ def _found(folder: Path, project_id: str, scene_id: str) -> dict[str, Any]:
 
 def create_scene(db: Session, settings: Settings, actor: User, project_id: str, name: str,
                  graph: GraphIn | None = None) -> dict[str, Any]:
-    project, _ = require(db, actor, project_id, "edit")
+    project, _ = require_row(db, actor, project_id, "edit")
     stored = graph.stored() if graph else Graph(nodes={}, edges={})
     folder = project_folder(settings, project)
     scene_id, scene_name, graph_dict = new_id("sc"), _clean_name(name), stored.model_dump()
@@ -83,45 +83,55 @@ def create_scene(db: Session, settings: Settings, actor: User, project_id: str, 
     # Every writer of the project waits while this one holds the folder: it does there only what the scene's
     # number needs (the count, the file, the journal's line) and takes the fsyncs of the folder and the journal
     # after letting go, before it answers (concurrent fsyncs of one folder share the disk's flush).
+    names = folder_syncs(path.parent)
     with repo.lock:
         order = content.SCENE_COUNTS.kept_count(folder)  # a new scene comes last
         scene = {"id": scene_id, "name": scene_name, "order": order, "graph": graph_dict}
         write_json(path, scene, sync_folder=False)  # the file itself is fsynced before its rename
+        named = names.ticket()
         content.SCENE_COUNTS.keep(folder, order + 1)
         saved = save(settings, project, actor, f"Added scene '{scene_name}'", kind="scene", deferred=[path],
                      sync=False)
-    fsync_folder(path.parent)
-    repo.sync_pending()
+    names.sync(named)  # the writers of the project share these two fsyncs (files.SyncGroup)
+    repo.sync_pending(saved.line)
     record(db, settings, project, actor, saved, refresh="scenes")
     return scene
 
 
 def update_scene(db: Session, settings: Settings, actor: User, project_id: str, scene_id: str, *,
                  name: str | None = None, order: int | None = None) -> dict[str, Any]:
-    project, _ = require(db, actor, project_id, "edit")
+    project, _ = require_row(db, actor, project_id, "edit")
     folder = project_folder(settings, project)
-    with ProjectRepo(folder).lock:
+    repo = ProjectRepo(folder)
+    path = content.scene_path(folder, scene_id)
+    names, named = folder_syncs(path.parent), None
+    # As a creation: the file is fsynced under the lock, its name and its journal line after letting go.
+    with repo.lock:
         scene = _found(folder, project_id, scene_id)
         said = []
-        written = [content.scene_path(folder, scene_id)]
+        written = [path]
         if name is not None and _clean_name(name) != scene["name"]:
             said.append(f"Renamed scene '{scene['name']}' to '{_clean_name(name)}'")
             scene["name"] = _clean_name(name)
-            content.write_scene(folder, scene)
+            write_json(path, scene, sync_folder=False)
+            named = names.ticket()
         if order is not None:
             others = [s for s in content.read_scenes(folder) if s["id"] != scene_id]
             others.insert(max(0, min(order, len(others))), scene)
             written += _renumber(folder, others)
             said.append(f"Moved scene '{scene['name']}' to position {others.index(scene) + 1}")
-        saved = save(settings, project, actor, "; ".join(said), kind="scene", deferred=written) if said else None
-        answer = _found(folder, project_id, scene_id)
+        saved = save(settings, project, actor, "; ".join(said), kind="scene", deferred=written,
+                     sync=False) if said else None
+    if named is not None:
+        names.sync(named)
     if saved is not None:
+        repo.sync_pending(saved.line)
         record(db, settings, project, actor, saved, refresh="none")  # the index holds no scene's name or place
-    return answer
+    return scene  # what its file now says (read under the lock, then changed and written)
 
 
 def duplicate_scene(db: Session, settings: Settings, actor: User, project_id: str, scene_id: str) -> dict[str, Any]:
-    project, _ = require(db, actor, project_id, "edit")
+    project, _ = require_row(db, actor, project_id, "edit")
     folder = project_folder(settings, project)
     with ProjectRepo(folder).lock:
         source = _found(folder, project_id, scene_id)
@@ -140,7 +150,7 @@ def duplicate_scene(db: Session, settings: Settings, actor: User, project_id: st
 
 
 def delete_scene(db: Session, settings: Settings, actor: User, project_id: str, scene_id: str) -> None:
-    project, _ = require(db, actor, project_id, "edit")
+    project, _ = require_row(db, actor, project_id, "edit")
     folder = project_folder(settings, project)
     with ProjectRepo(folder).lock:
         scene = _found(folder, project_id, scene_id)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from sqlalchemy import event
+from sqlalchemy import Table, Update, bindparam, event, inspect, update
 from sqlalchemy.orm import SessionTransaction
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, func, or_, select
 
 from mediastudio.audit.actions import Action
@@ -21,10 +23,10 @@ from mediastudio.errors import BadRequest, Forbidden, Unprocessable
 from mediastudio.events.emit import emit
 from mediastudio.paging import offset_of
 from mediastudio.projects import content
-from mediastudio.projects.access import project_folder, require
+from mediastudio.projects.access import ProjectRow, project_folder, require
 from mediastudio.projects.events import ProjectChanged
 from mediastudio.projects.moves import moving
-from mediastudio.projects.repo import Author, ProjectRepo
+from mediastudio.projects.repo import Author, PendingLine, ProjectRepo
 from mediastudio.projects.tables import Asset, Project, ProjectTag
 from mediastudio.projects.templates import ModelFit, get_template, with_model
 from mediastudio.settings import Settings
@@ -99,14 +101,16 @@ _REFRESH: dict[str, dict[str, bool]] = {
 
 @dataclass(frozen=True)
 class Saved:
-    """A change saved in the folder (`save`), to be recorded in the index (`record`)."""
+    """A change saved in the folder (`save`), to be recorded in the index (`record`). `line`: its journal line,
+    when `save(sync=False)` left it to the caller's `ProjectRepo.sync_pending`."""
 
     message: str
     sha: str | None
     changed: bool
+    line: PendingLine | None = None
 
 
-def save(settings: Settings, project: Project, actor: User, message: str, kind: str = "edit",
+def save(settings: Settings, project: Project | ProjectRow, actor: User, message: str, kind: str = "edit",
          extra: dict[str, str] | None = None, allow_empty: bool = False,
          deferred: list[Path] | None = None, sync: bool = True) -> Saved:
     """The folder's part of `commit`, with no database work: a caller holding the folder's lock does this under
@@ -115,27 +119,63 @@ def save(settings: Settings, project: Project, actor: User, message: str, kind: 
     caller calls `ProjectRepo.sync_pending` after letting go, before it answers)."""
     repo = ProjectRepo(project_folder(settings, project))
     if deferred and settings.commit_window_s > 0 and not extra and not allow_empty:
-        repo.commit_later(message, author_of(actor), kind=kind, paths=deferred, window_s=settings.commit_window_s,
-                          sync=sync)
-        return Saved(message, None, True)
+        line = repo.commit_later(message, author_of(actor), kind=kind, paths=deferred,
+                                 window_s=settings.commit_window_s, sync=sync)
+        return Saved(message, None, True, line)
     sha = repo.commit_all(message, author_of(actor), kind=kind, extra=extra, allow_empty=allow_empty)
     return Saved(message, sha, sha is not None)
 
 
-def record(db: Session, settings: Settings, project: Project, actor: User, saved: Saved,
+def record(db: Session, settings: Settings, project: Project | ProjectRow, actor: User, saved: Saved,
            refresh: Refresh = "all") -> None:
     """The index's part of `commit`: announce the change, note who made it and when, and refresh the index row
-    (`refresh`: what of it the change can have altered; "none" for a change the row does not reflect)."""
+    (`refresh`: what of it the change can have altered; "none" for a change the row does not reflect). A
+    `ProjectRow` (`access.require_row`) serves the changes that alter no more than the scene count."""
+    values: dict[str, Any] = {}
     if saved.changed:
         emit(db, ProjectChanged(workspace_id=project.workspace_id, project_id=project.id, by=actor.id,
                                 summary=saved.message, commit=saved.sha))
-        project.updated_at = utcnow()
+        values["updated_at"] = utcnow()
         contributors = set(project.contributors.split())
         contributors.add(actor.id)
-        project.contributors = " ".join(sorted(contributors))
+        values["contributors"] = " ".join(sorted(contributors))
+    if isinstance(project, ProjectRow) or (refresh in ("scenes", "none") and _loaded_in(db, project)):
+        # The everyday edits (a scene created, renamed, moved): one UPDATE of the columns they change, without
+        # the ORM's flush (its unit of work was most of the index's part of a write).
+        if refresh not in ("scenes", "none"):
+            raise ValueError(f"refresh={refresh!r} needs the project's ORM object (require), not a ProjectRow")
+        if refresh == "scenes":
+            values["scene_count"] = content.SCENE_COUNTS.count(project_folder(settings, project))
+        _update_row(db, project, values)
+        return
+    for name, value in values.items():
+        setattr(project, name, value)
     if refresh != "none":
         sync_index(db, settings, project, **_REFRESH[refresh])
     db.add(project)
+
+
+def _loaded_in(db: Session, project: Project) -> bool:
+    """The row was read by `db` and nothing of it is waiting to be flushed."""
+    state = inspect(project)
+    return state.persistent and state.session is db and not state.modified
+
+
+@cache
+def _row_update(columns: tuple[str, ...]) -> Update:
+    """`UPDATE projects SET <columns> WHERE id = :project_id`, built once per set of columns."""
+    table = cast(Table, Project.__table__)  # type: ignore[attr-defined]
+    return update(table).where(table.c.id == bindparam("project_id")).values(
+        {name: bindparam(name) for name in columns})
+
+
+def _update_row(db: Session, project: Project | ProjectRow, values: dict[str, Any]) -> None:
+    if not values:
+        return
+    db.connection().execute(_row_update(tuple(sorted(values))), {**values, "project_id": project.id})
+    if isinstance(project, Project):  # the object says what the row now holds, with nothing left to flush
+        for name, value in values.items():
+            set_committed_value(project, name, value)
 
 
 def commit(db: Session, settings: Settings, project: Project, actor: User, message: str, kind: str = "edit",
@@ -212,7 +252,30 @@ def create_project(db: Session, settings: Settings, actor: User, *, name: str, w
 def update_project(db: Session, settings: Settings, actor: User, project_id: str, changes: dict[str, Any]) -> Project:
     project, _ = require(db, actor, project_id, "edit")
     folder = project_folder(settings, project)
-    meta = content.read_meta(folder)
+    if changes.get("cover_asset_id"):
+        cover = changes["cover_asset_id"]
+        asset = db.get(Asset, cover)
+        if asset is None or asset.project_id != project.id or asset.trashed_at is not None:
+            # 422, not 400: the id is well-formed, the asset is another project's, trashed or gone.
+            raise Unprocessable(f"The project has no asset '{cover}' to use as its cover.", field="cover_asset_id",
+                                hint=f"GET /api/v1/projects/{project_id}/assets lists its assets.")
+    # project.json is read, changed and written under the folder's lock: two changes at once (a rename and new
+    # tags) each keep the other's. The index's part comes after letting go, as for the scene writes.
+    with ProjectRepo(folder).lock:
+        meta = content.read_meta(folder)
+        said = _apply_changes(meta, changes)
+        saved = None
+        if said:
+            content.write_meta(folder, meta)
+            saved = save(settings, project, actor, said[0][0].upper() + ", ".join(said)[1:], kind="settings",
+                         deferred=[content.meta_path(folder)])
+    if saved is not None:
+        record(db, settings, project, actor, saved, refresh="meta")
+    return project
+
+
+def _apply_changes(meta: dict[str, Any], changes: dict[str, Any]) -> list[str]:
+    """Change project.json's fields as `changes` ask; returns what was done, in words."""
     said: list[str] = []
     if changes.get("name") is not None:
         meta["name"] = clean_name(changes["name"])
@@ -224,22 +287,12 @@ def update_project(db: Session, settings: Settings, actor: User, project_id: str
         meta["tags"] = clean_tags(changes["tags"])
         said.append("changed tags")
     if "cover_asset_id" in changes:
-        cover = changes["cover_asset_id"]
-        asset = db.get(Asset, cover) if cover else None
-        if cover and (asset is None or asset.project_id != project.id or asset.trashed_at is not None):
-            # 422, not 400: the id is well-formed, the asset is another project's, trashed or gone.
-            raise Unprocessable(f"The project has no asset '{cover}' to use as its cover.", field="cover_asset_id",
-                                hint=f"GET /api/v1/projects/{project_id}/assets lists its assets.")
-        meta["cover_asset_id"] = cover
+        meta["cover_asset_id"] = changes["cover_asset_id"]
         said.append("changed the cover")
     if changes.get("archived") is not None and bool(changes["archived"]) != bool(meta.get("archived")):
         meta["archived"] = bool(changes["archived"])
         said.append("archived the project" if meta["archived"] else "unarchived the project")
-    if said:
-        content.write_meta(folder, meta)
-        commit(db, settings, project, actor, said[0][0].upper() + ", ".join(said)[1:], kind="settings",
-               deferred=[content.meta_path(folder)], refresh="meta")
-    return project
+    return said
 
 
 def trash_project(db: Session, settings: Settings, actor: User, project_id: str) -> Project:
