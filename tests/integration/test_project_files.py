@@ -29,6 +29,14 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningS
     b.stop()
 
 
+@pytest.fixture(scope="module")
+def people(servers: tuple[RunningServer, RunningServer]) -> tuple[ApiClient, ApiClient]:
+    """Ana, administrator of studio A, and Bob of studio B: made once, whichever of this module's tests runs first
+    (alone, or split across test workers), so no test leans on another having run."""
+    a, b = servers
+    return set_up_admin(a.url, "ana"), set_up_admin(b.url, "bob")
+
+
 
 
 
@@ -49,9 +57,10 @@ def _blob(server: RunningServer, data: bytes) -> str:
     return sha
 
 
-def test_export_then_import_reproduces_history_files_and_media(servers: tuple[RunningServer, RunningServer]) -> None:
+def test_export_then_import_reproduces_history_files_and_media(servers: tuple[RunningServer, RunningServer],
+                                                                people: tuple[ApiClient, ApiClient]) -> None:
     a, b = servers
-    ana, bob = set_up_admin(a.url, "ana"), set_up_admin(b.url, "bob")
+    ana, bob = people
     project = ana.post("/api/v1/projects", json={"name": "Round Trip", "template": "storyboard"}).json()
     folder = project_folder(a, project)
     # Two versions of an asset referencing two media blobs (assets arrive with the media store;
@@ -102,10 +111,8 @@ def _manifest(entries: dict[str, bytes]) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def good_export(servers: tuple[RunningServer, RunningServer]) -> bytes:
-    a, _ = servers
-    client = ApiClient(a.url)
-    client.post("/api/v1/auth/login", json={"username": "ana", "password": "copper lantern ninety"})
+def good_export(people: tuple[ApiClient, ApiClient]) -> bytes:
+    client, _ = people
     project = client.post("/api/v1/projects", json={"name": "Source"}).json()
     return client.get(f"/api/v1/projects/{project['id']}/export").content
 
@@ -136,10 +143,9 @@ def _bad_archives(good: bytes) -> dict[str, tuple[bytes, str]]:
 
 
 def test_bad_archives_are_refused_clearly_and_leave_nothing(
-        servers: tuple[RunningServer, RunningServer], good_export: bytes) -> None:
+        servers: tuple[RunningServer, RunningServer], people: tuple[ApiClient, ApiClient], good_export: bytes) -> None:
     _, b = servers
-    bob = ApiClient(b.url)
-    bob.post("/api/v1/auth/login", json={"username": "bob", "password": "copper lantern ninety"})
+    _, bob = people
     before = bob.get("/api/v1/projects", params={"all": True}).json()["items"]
     blobs_before = sorted((b.data_dir / "blobs").rglob("*")) if (b.data_dir / "blobs").exists() else []
     for case, (data, message) in _bad_archives(good_export).items():
@@ -155,12 +161,12 @@ def test_bad_archives_are_refused_clearly_and_leave_nothing(
     assert not list(b.data_dir.glob("workspaces/*/projects/*/escape.txt")) and not (b.data_dir / "escape.txt").exists()
 
 
-def test_the_cli_exports_and_imports(servers: tuple[RunningServer, RunningServer], tmp_path: Path) -> None:
+def test_the_cli_exports_and_imports(servers: tuple[RunningServer, RunningServer], people: tuple[ApiClient, ApiClient],
+                                     tmp_path: Path) -> None:
     import sys
 
     a, _ = servers
-    client = ApiClient(a.url)
-    client.post("/api/v1/auth/login", json={"username": "ana", "password": "copper lantern ninety"})
+    client, _ = people
     project = client.post("/api/v1/projects", json={"name": "Via CLI", "template": "text-to-image"}).json()
     run = [sys.executable, "-m", "mediastudio", "projects"]
     exported = subprocess.run([*run, "export", project["id"], "-o", str(tmp_path), "--data-dir", str(a.data_dir)],
