@@ -1,0 +1,185 @@
+"""The canvas's overview in real Chromium: zoomed out far over a big graph, the graph is drawn on one <canvas>
+and Svelte Flow's cards and edges are neither drawn nor hit-tested; a click selects a node, a drag moves it (one
+undo step), someone else's edit shows, and zoomed in again the cards come back with their sizes and edge ends."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from browser_support import ConsoleLog, create_project, csrf_headers, screenshot
+from playwright.sync_api import BrowserContext, Page, expect
+
+from support import wait_until
+
+ZOOM = "() => new DOMMatrix(getComputedStyle(document.querySelector('.svelte-flow__viewport')).transform).a"
+# A node's box on screen (CSS pixels, from the page's corner), worked out from its position in the graph and the
+# view's pan and zoom (its card is not drawn: it has no box of its own on screen).
+BOX = """(id) => {
+    const flow = document.querySelector('.svelte-flow').getBoundingClientRect();
+    const view = new DOMMatrix(getComputedStyle(document.querySelector('.svelte-flow__viewport')).transform);
+    const node = document.querySelector(`.svelte-flow__node[data-id="${id}"]`);
+    const at = new DOMMatrix(getComputedStyle(node).transform);
+    return { x: flow.left + view.e + at.e * view.a, y: flow.top + view.f + at.f * view.a,
+             width: node.offsetWidth * view.a, height: node.offsetHeight * view.a, gx: at.e, gy: at.f };
+}"""
+# The overview's pixel at a page point: its alpha (0 where nothing is drawn) and colour.
+PIXEL = """([x, y]) => {
+    const canvas = document.querySelector('[data-testid="canvas-overview"]');
+    const box = canvas.getBoundingClientRect();
+    const ratio = canvas.width / box.width;
+    const probe = document.createElement('canvas');
+    probe.width = probe.height = 1;
+    const pen = probe.getContext('2d', { willReadFrequently: true });
+    pen.drawImage(canvas, Math.round((x - box.left) * ratio), Math.round((y - box.top) * ratio), 1, 1, 0, 0, 1, 1);
+    return [...pen.getImageData(0, 0, 1, 1).data];
+}"""
+SHAPES = """() => Object.fromEntries([...document.querySelectorAll('.svelte-flow__node')].map((node) => [
+    node.dataset.id, [node.offsetWidth, node.offsetHeight]]))"""
+EDGES = """() => Object.fromEntries([...document.querySelectorAll('.svelte-flow__edge')].map(
+    (edge) => [edge.dataset.id, edge.querySelector('path.svelte-flow__edge-path').getAttribute('d')]))"""
+SHOTS = Path("/tmp/shots-canvas2")
+
+
+def _graph(groups: int) -> dict[str, Any]:
+    """`groups` × (prompt, seed → text to image), ten to a row: 3 × `groups` nodes, framed small."""
+    nodes: dict[str, Any] = {}
+    edges: dict[str, Any] = {}
+    for g in range(groups):
+        x, y = (g % 10) * 650, (g // 10) * 700
+        nodes[f"p{g}"] = {"type": "prompt", "title": f"Prompt {g}", "position": {"x": x, "y": y},
+                          "params": {"text": f"A lighthouse at dusk, take {g}"}, "bypass": False}
+        nodes[f"s{g}"] = {"type": "seed", "title": f"Seed {g}", "position": {"x": x, "y": y + 260},
+                          "params": {"mode": "fixed", "value": g}, "bypass": False}
+        nodes[f"i{g}"] = {"type": "text_to_image", "title": f"Shot {g}", "position": {"x": x + 380, "y": y + 60},
+                          "params": {}, "bypass": False}
+        for source, out, into in ((f"p{g}", "text", "prompt"), (f"s{g}", "seed", "seed")):
+            edges[f"{source}:{out}->i{g}:{into}"] = {"source": source, "source_handle": out, "target": f"i{g}",
+                                                    "target_handle": into}
+    return {"nodes": nodes, "edges": edges}
+
+
+def _centre(page: Page, node_id: str) -> tuple[float, float]:
+    box = page.evaluate(BOX, node_id)
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def _zoom_with(page: Page, button: str, until: Any) -> None:
+    for _ in range(14):
+        if until(page.evaluate(ZOOM)):
+            break
+        page.locator(button).click()
+        page.wait_for_timeout(250)
+    page.wait_for_timeout(400)
+
+
+def _numbers(path: str) -> list[float]:
+    return [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", path)]
+
+
+def test_a_big_graph_zoomed_out_is_drawn_as_one_overview_that_selects_moves_and_follows_edits(
+        desktop: BrowserContext, page: Page, studio_url: str, console: ConsoleLog) -> None:
+    project = create_project(desktop, studio_url, "Lighthouse overview")
+    scene = desktop.request.get(f"{studio_url}/api/v1/projects/{project['id']}").json()["scenes"][0]
+    graph_url = f"{studio_url}/api/v1/projects/{project['id']}/scenes/{scene['id']}/graph"
+    graph = _graph(20)
+    put = desktop.request.put(graph_url, data=graph, headers=csrf_headers(desktop))
+    assert put.ok, put.text()
+    page.goto(f"{studio_url}/projects/{project['id']}/scenes/{scene['id']}")
+    expect(page.locator(".svelte-flow__node")).to_have_count(60)
+    wait_until(lambda: page.evaluate(ZOOM), until=lambda zoom: zoom < 0.3, timeout=10, interval=0.1,
+               message="the graph framed whole")
+
+    # Zoomed in first, the cards as they are drawn near: their sizes and edge ends, to compare with later.
+    _zoom_with(page, ".svelte-flow__controls-zoomin", lambda zoom: zoom >= 0.75)
+    overview = page.get_by_test_id("canvas-overview")
+    expect(overview).to_be_hidden()
+    near_shapes, near_edges = page.evaluate(SHAPES), page.evaluate(EDGES)
+    assert all(w > 0 and h > 0 for w, h in near_shapes.values()), near_shapes
+
+    # Zoomed out far, 60 nodes in view: one canvas draws them; no card or edge is drawn or hit-tested.
+    _zoom_with(page, ".svelte-flow__controls-zoomout", lambda zoom: zoom < 0.12)
+    expect(overview).to_be_visible()
+    assert page.evaluate("() => document.querySelector('.svelte-flow').dataset.overview") == "on"
+    drawn_cards = """() => [...document.querySelectorAll('.svelte-flow__node, .svelte-flow__edge')]
+        .filter((el) => el.checkVisibility()).length"""
+    wait_until(lambda: page.evaluate(drawn_cards), until=lambda count: count == 0, timeout=5, interval=0.1,
+               message="no card or edge drawn")
+    x, y = _centre(page, "p3")
+    assert page.evaluate("([x, y]) => !!document.elementFromPoint(x, y).closest('.svelte-flow__node')", [x, y]) is False
+    wait_until(lambda: page.evaluate(PIXEL, [x, y])[3], until=lambda alpha: alpha == 255, timeout=5, interval=0.1,
+               message="the node drawn on the overview")
+    box = page.evaluate(BOX, "p3")
+    assert page.evaluate(PIXEL, [box["x"] + box["width"] / 2, box["y"] - 15])[3] == 0  # nothing above it
+
+    # A click selects a node; Shift+click adds another.
+    page.mouse.click(x, y)
+    expect(page.locator('.svelte-flow__node[data-id="p3"]')).to_have_class(re.compile(r"\bselected\b"))
+    sx, sy = _centre(page, "s3")
+    page.keyboard.down("Shift")
+    page.mouse.click(sx, sy)
+    page.keyboard.up("Shift")
+    expect(page.locator('.svelte-flow__node[data-id="s3"]')).to_have_class(re.compile(r"\bselected\b"))
+    expect(page.locator('.svelte-flow__node[data-id="p3"]')).to_have_class(re.compile(r"\bselected\b"))
+
+    # A drag of a node not selected selects it alone and moves it; one undo puts it back.
+    before = page.evaluate(BOX, "i4")
+    ix, iy = _centre(page, "i4")
+    page.mouse.move(ix, iy)
+    page.mouse.down()
+    for step in range(1, 9):
+        page.mouse.move(ix + step * 5, iy + step * 3)
+        page.wait_for_timeout(30)
+    page.mouse.up()
+    zoom = page.evaluate(ZOOM)
+    wait_until(lambda: page.evaluate(BOX, "i4"), until=lambda b: abs(b["gx"] - before["gx"] - 40 / zoom) < 2,
+               timeout=5, interval=0.1, message="the node dragged on the overview")
+    moved = page.evaluate(BOX, "i4")
+    assert abs(moved["gy"] - before["gy"] - 24 / zoom) < 2, (before, moved)
+    expect(page.locator('.svelte-flow__node[data-id="p3"]')).not_to_have_class(re.compile(r"\bselected\b"))
+    expect(page.locator('.svelte-flow__node[data-id="i4"]')).to_have_class(re.compile(r"\bselected\b"))
+    stored = lambda: desktop.request.get(graph_url).json()["nodes"]["i4"]["position"]  # noqa: E731
+    wait_until(stored, until=lambda at: abs(at["x"] - round(moved["gx"])) <= 1, timeout=10, interval=0.2,
+               message="the drag written to the scene")
+    page.keyboard.press("Control+z")
+    wait_until(lambda: page.evaluate(BOX, "i4"), until=lambda b: (b["gx"], b["gy"]) == (before["gx"], before["gy"]),
+               timeout=5, interval=0.1, message="the drag undone in one step")
+
+    # Someone else's edit shows: a node moved below the graph is drawn there.
+    graph = desktop.request.get(graph_url).json()
+    graph["nodes"]["s7"]["position"] = {"x": 2000, "y": 1900}
+    page.wait_for_timeout(300)
+    target = page.evaluate(BOX, "p7")  # where s7 will be: the same zoom, a known graph point
+    view = page.evaluate("""() => { const v = new DOMMatrix(getComputedStyle(document.querySelector('.svelte-flow__viewport')).transform);
+        const f = document.querySelector('.svelte-flow').getBoundingClientRect(); return [f.left + v.e, f.top + v.f, v.a]; }""")
+    spot = [view[0] + 2050 * view[2], view[1] + 1930 * view[2]]
+    assert target and page.evaluate(PIXEL, spot)[3] == 0
+    put = desktop.request.put(graph_url, data=graph, headers=csrf_headers(desktop))
+    assert put.ok, put.text()
+    wait_until(lambda: page.evaluate(PIXEL, spot)[3], until=lambda alpha: alpha == 255, timeout=10, interval=0.1,
+               message="someone else's move drawn on the overview")
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for name, size in (("desktop", (1280, 800)), ("tablet", (820, 1180)), ("phone", (390, 844))):
+        page.set_viewport_size({"width": size[0], "height": size[1]})
+        page.wait_for_timeout(600)
+        page.screenshot(path=str(SHOTS / f"overview-{name}.png"))
+    page.set_viewport_size({"width": 1280, "height": 800})
+    screenshot(page, "canvas-overview")
+
+    # Zoomed in again: the cards are back, drawn and hit-tested, with the sizes and edge ends they had.
+    graph["nodes"]["s7"]["position"] = {"x": 4550, "y": 960}
+    put = desktop.request.put(graph_url, data=graph, headers=csrf_headers(desktop))
+    assert put.ok, put.text()
+    _zoom_with(page, ".svelte-flow__controls-zoomin", lambda zoom: zoom >= 0.75)
+    expect(overview).to_be_hidden()
+    assert page.evaluate(SHAPES) == near_shapes
+    edges = page.evaluate(EDGES)
+    for edge, path in near_edges.items():
+        if edge.startswith("s7:"):
+            continue
+        assert all(abs(a - b) <= 1 for a, b in zip(_numbers(path), _numbers(edges[edge]), strict=True)), (edge, path)
+    visible = page.evaluate("""() => [...document.querySelectorAll('.svelte-flow__node')].filter((el) => el.checkVisibility()).length""")
+    assert visible > 0
+    assert console.unexpected() == []
