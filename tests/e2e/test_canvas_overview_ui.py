@@ -174,12 +174,28 @@ def test_a_big_graph_zoomed_out_is_drawn_as_one_overview_that_selects_moves_and_
     assert put.ok, put.text()
     _zoom_with(page, ".svelte-flow__controls-zoomin", lambda zoom: zoom >= 0.75)
     expect(overview).to_be_hidden()
-    assert page.evaluate(SHAPES) == near_shapes
+    # (Zoomed in on a graph this big, only the cards in view are drawn at all.)
+    shapes = page.evaluate(SHAPES)
+    assert 0 < len(shapes) < 60 and 0 < len(near_shapes) < 60, (shapes, near_shapes)
+    both = shapes.keys() & near_shapes.keys()
+    assert both and all(shapes[node] == near_shapes[node] for node in both), (shapes, near_shapes)
     edges = page.evaluate(EDGES)
-    for edge, path in near_edges.items():
+    for edge in edges.keys() & near_edges.keys():
+        path = near_edges[edge]
         if edge.startswith("s7:"):
             continue
         assert all(abs(a - b) <= 1 for a, b in zip(_numbers(path), _numbers(edges[edge]), strict=True)), (edge, path)
     visible = page.evaluate("""() => [...document.querySelectorAll('.svelte-flow__node')].filter((el) => el.checkVisibility()).length""")
     assert visible > 0
+
+    # The minimap is one canvas (no SVG of a rect per node to lay out at each step); a press on it moves the view.
+    minimap = page.get_by_test_id("canvas-minimap")
+    expect(minimap.locator("canvas")).to_have_count(1)
+    assert page.locator(".svelte-flow__minimap svg rect").count() == 0
+    view_before = page.evaluate("() => getComputedStyle(document.querySelector('.svelte-flow__viewport')).transform")
+    box = minimap.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] - 10, box["y"] + 10)  # (the "no model" notice covers its left)
+    wait_until(lambda: page.evaluate("() => getComputedStyle(document.querySelector('.svelte-flow__viewport')).transform"),
+               until=lambda now: now != view_before, timeout=5, interval=0.1, message="the view moved by the minimap")
     assert console.unexpected() == []
