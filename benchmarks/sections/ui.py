@@ -32,8 +32,11 @@ CHROMIUM_FLAGS = [
 ]
 VIEWPORT = {"width": 1440, "height": 900}
 FRAME_BUDGET_MS = 1000 / 60
-# What makes each page usable: the gallery's grid of projects, a node card on the scene's canvas.
-USABLE = {"gallery": '[data-testid="project-grid"]', "studio": ".svelte-flow__node"}
+# What makes each page usable: the gallery's grid of projects, a node card on the scene's canvas (or, zoomed out
+# far over a big graph, the canvas's overview, which draws the graph while the cards are hidden).
+USABLE = {"gallery": '[data-testid="project-grid"]',
+          "studio": '.svelte-flow:not([data-overview="on"]) .svelte-flow__node, '
+                    '[data-testid="canvas-overview"]:not(.hidden)'}
 
 # The frame recorder: every requestAnimationFrame timestamp until stopped.
 RECORD_FRAMES = """() => {
