@@ -145,6 +145,13 @@ def test_a_big_graph_zoomed_out_is_drawn_as_one_overview_that_selects_moves_and_
     page.keyboard.press("Control+z")
     wait_until(lambda: page.evaluate(BOX, "i4"), until=lambda b: (b["gx"], b["gy"]) == (before["gx"], before["gy"]),
                timeout=5, interval=0.1, message="the drag undone in one step")
+    # Arrow keys move the selected node (12 screen pixels a press), as they move a card.
+    page.keyboard.press("ArrowRight")
+    wait_until(lambda: page.evaluate(BOX, "i4")["gx"], until=lambda gx: abs(gx - before["gx"] - 12 / zoom) < 2,
+               timeout=5, interval=0.1, message="the node moved by the arrow key")
+    page.keyboard.press("Control+z")
+    wait_until(lambda: page.evaluate(BOX, "i4"), until=lambda b: (b["gx"], b["gy"]) == (before["gx"], before["gy"]),
+               timeout=5, interval=0.1, message="the key's move undone")
 
     # Someone else's edit shows: a node moved below the graph is drawn there.
     graph = desktop.request.get(graph_url).json()
