@@ -52,7 +52,8 @@ FIND_PANE = """() => {
     if (!pane) return null;
     const box = pane.getBoundingClientRect();
     const nodes = [...document.querySelectorAll('.svelte-flow__node')].map((node) => node.getBoundingClientRect());
-    const free = (x, y) => !nodes.some((n) => x >= n.left - 12 && x <= n.right + 12 && y >= n.top - 12 && y <= n.bottom + 12);
+    const free = (x, y) => !nodes.some(
+        (n) => x >= n.left - 12 && x <= n.right + 12 && y >= n.top - 12 && y <= n.bottom + 12);
     for (let r = 0; r < 400; r += 8) for (let a = 0; a < 6.28; a += 0.4) {
         const x = box.x + box.width / 2 + r * Math.cos(a), y = box.y + box.height / 2 + r * Math.sin(a);
         const hit = document.elementFromPoint(x, y);

@@ -13,6 +13,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from support import wait_until
 
+VIEW = "() => getComputedStyle(document.querySelector('.svelte-flow__viewport')).transform"
 ZOOM = "() => new DOMMatrix(getComputedStyle(document.querySelector('.svelte-flow__viewport')).transform).a"
 # A node's box on screen (CSS pixels, from the page's corner), worked out from its position in the graph and the
 # view's pan and zoom (its card is not drawn: it has no box of its own on screen).
@@ -157,11 +158,13 @@ def test_a_big_graph_zoomed_out_is_drawn_as_one_overview_that_selects_moves_and_
     graph = desktop.request.get(graph_url).json()
     graph["nodes"]["s7"]["position"] = {"x": 2000, "y": 1900}
     page.wait_for_timeout(300)
-    target = page.evaluate(BOX, "p7")  # where s7 will be: the same zoom, a known graph point
-    view = page.evaluate("""() => { const v = new DOMMatrix(getComputedStyle(document.querySelector('.svelte-flow__viewport')).transform);
-        const f = document.querySelector('.svelte-flow').getBoundingClientRect(); return [f.left + v.e, f.top + v.f, v.a]; }""")
-    spot = [view[0] + 2050 * view[2], view[1] + 1930 * view[2]]
-    assert target and page.evaluate(PIXEL, spot)[3] == 0
+    view = page.evaluate("""() => {
+        const v = new DOMMatrix(getComputedStyle(document.querySelector('.svelte-flow__viewport')).transform);
+        const f = document.querySelector('.svelte-flow').getBoundingClientRect();
+        return [f.left + v.e, f.top + v.f, v.a];
+    }""")
+    spot = [view[0] + 2050 * view[2], view[1] + 1930 * view[2]]  # where s7 will be drawn: empty now
+    assert page.evaluate(PIXEL, spot)[3] == 0
     put = desktop.request.put(graph_url, data=graph, headers=csrf_headers(desktop))
     assert put.ok, put.text()
     wait_until(lambda: page.evaluate(PIXEL, spot)[3], until=lambda alpha: alpha == 255, timeout=10, interval=0.1,
@@ -192,17 +195,71 @@ def test_a_big_graph_zoomed_out_is_drawn_as_one_overview_that_selects_moves_and_
         if edge.startswith("s7:"):
             continue
         assert all(abs(a - b) <= 1 for a, b in zip(_numbers(path), _numbers(edges[edge]), strict=True)), (edge, path)
-    visible = page.evaluate("""() => [...document.querySelectorAll('.svelte-flow__node')].filter((el) => el.checkVisibility()).length""")
-    assert visible > 0
+    drawn = "() => [...document.querySelectorAll('.svelte-flow__node')].filter((el) => el.checkVisibility()).length"
+    assert page.evaluate(drawn) > 0
 
     # The minimap is one canvas (no SVG of a rect per node to lay out at each step); a press on it moves the view.
     minimap = page.get_by_test_id("canvas-minimap")
     expect(minimap.locator("canvas")).to_have_count(1)
     assert page.locator(".svelte-flow__minimap svg rect").count() == 0
-    view_before = page.evaluate("() => getComputedStyle(document.querySelector('.svelte-flow__viewport')).transform")
+    view_before = page.evaluate(VIEW)
     box = minimap.bounding_box()
     assert box is not None
     page.mouse.click(box["x"] + box["width"] - 10, box["y"] + 10)  # (the "no model" notice covers its left)
-    wait_until(lambda: page.evaluate("() => getComputedStyle(document.querySelector('.svelte-flow__viewport')).transform"),
-               until=lambda now: now != view_before, timeout=5, interval=0.1, message="the view moved by the minimap")
+    wait_until(lambda: page.evaluate(VIEW), until=lambda now: now != view_before, timeout=5, interval=0.1,
+               message="the view moved by the minimap")
+    assert console.unexpected() == []
+
+
+def test_on_a_phone_the_overview_takes_taps_touch_drags_and_long_presses(
+        phone: BrowserContext, studio_url: str, console: ConsoleLog) -> None:
+    project = create_project(phone, studio_url, "Lighthouse on a phone")
+    scene = phone.request.get(f"{studio_url}/api/v1/projects/{project['id']}").json()["scenes"][0]
+    graph_url = f"{studio_url}/api/v1/projects/{project['id']}/scenes/{scene['id']}/graph"
+    graph = _graph(20)
+    for g in range(20):  # five to a row, four rows: the whole graph fits a phone's canvas zoomed out
+        x, y = (g % 5) * 650, (g // 5) * 700
+        for node, dx, dy in ((f"p{g}", 0, 0), (f"s{g}", 0, 260), (f"i{g}", 380, 60)):
+            graph["nodes"][node]["position"] = {"x": x + dx, "y": y + dy}
+    put = phone.request.put(graph_url, data=graph, headers=csrf_headers(phone))
+    assert put.ok, put.text()
+    page = phone.new_page()
+    console.watch(page)
+    page.goto(f"{studio_url}/projects/{project['id']}/scenes/{scene['id']}")
+    # (Framed at a scale whose titles can be read, only the cards in view are drawn.)
+    expect(page.locator(".svelte-flow__node").first).to_be_attached()
+    page.wait_for_timeout(500)
+    _zoom_with(page, ".svelte-flow__controls-zoomout", lambda zoom: zoom < 0.12)
+    expect(page.get_by_test_id("canvas-overview")).to_be_visible()
+    expect(page.locator(".svelte-flow__node")).to_have_count(60)
+
+    # A tap selects.
+    page.touchscreen.tap(*_centre(page, "p0"))
+    expect(page.locator('.svelte-flow__node[data-id="p0"]')).to_have_class(re.compile(r"\bselected\b"))
+
+    # A finger's drag moves a node.
+    cdp = phone.new_cdp_session(page)
+
+    def touch(kind: str, x: float = 0, y: float = 0) -> None:
+        cdp.send("Input.dispatchTouchEvent",
+                 {"type": kind, "touchPoints": [] if kind == "touchEnd" else [{"x": x, "y": y}]})
+
+    before = page.evaluate(BOX, "s1")
+    sx, sy = _centre(page, "s1")
+    touch("touchStart", sx, sy)
+    for step in range(1, 7):
+        touch("touchMove", sx + step * 5, sy + step * 3)
+        page.wait_for_timeout(30)
+    touch("touchEnd")
+    zoom = page.evaluate(ZOOM)
+    wait_until(lambda: page.evaluate(BOX, "s1"), until=lambda b: abs(b["gx"] - before["gx"] - 30 / zoom) < 3,
+               timeout=5, interval=0.1, message="the node dragged by a finger")
+
+    # A long press opens the node's menu (and selects it).
+    ix, iy = _centre(page, "i1")
+    touch("touchStart", ix, iy)
+    page.wait_for_timeout(800)
+    touch("touchEnd")
+    expect(page.get_by_role("menu")).to_be_visible()
+    expect(page.locator('.svelte-flow__node[data-id="i1"]')).to_have_class(re.compile(r"\bselected\b"))
     assert console.unexpected() == []
