@@ -154,6 +154,18 @@ def test_a_big_graph_zoomed_out_is_drawn_as_one_overview_that_selects_moves_and_
     wait_until(lambda: page.evaluate(BOX, "i4"), until=lambda b: (b["gx"], b["gy"]) == (before["gx"], before["gy"]),
                timeout=5, interval=0.1, message="the key's move undone")
 
+    # A Shift+drag box on the empty canvas selects the nodes it holds (Svelte Flow's own, from the node boxes).
+    corner, shot, seed = page.evaluate(BOX, "p0"), page.evaluate(BOX, "i0"), page.evaluate(BOX, "s0")
+    page.keyboard.down("Shift")
+    page.mouse.move(corner["x"] - 6, corner["y"] - 6)
+    page.mouse.down()
+    page.mouse.move(shot["x"] + shot["width"] + 6, seed["y"] + seed["height"] + 6, steps=6)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    for node in ("p0", "s0", "i0"):
+        expect(page.locator(f'.svelte-flow__node[data-id="{node}"]')).to_have_class(re.compile(r"\bselected\b"))
+    expect(page.locator('.svelte-flow__node[data-id="p1"]')).not_to_have_class(re.compile(r"\bselected\b"))
+
     # Someone else's edit shows: a node moved below the graph is drawn there.
     graph = desktop.request.get(graph_url).json()
     graph["nodes"]["s7"]["position"] = {"x": 2000, "y": 1900}
