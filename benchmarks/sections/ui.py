@@ -32,8 +32,11 @@ CHROMIUM_FLAGS = [
 ]
 VIEWPORT = {"width": 1440, "height": 900}
 FRAME_BUDGET_MS = 1000 / 60
-# What makes each page usable: the gallery's grid of projects, a node card on the scene's canvas.
-USABLE = {"gallery": '[data-testid="project-grid"]', "studio": ".svelte-flow__node"}
+# What makes each page usable: the gallery's grid of projects, a node card on the scene's canvas (or, zoomed out
+# far over a big graph, the canvas's overview, which draws the graph while the cards are hidden).
+USABLE = {"gallery": '[data-testid="project-grid"]',
+          "studio": '.svelte-flow:not([data-overview="on"]) .svelte-flow__node, '
+                    '[data-testid="canvas-overview"]:not(.hidden)'}
 
 # The frame recorder: every requestAnimationFrame timestamp until stopped.
 RECORD_FRAMES = """() => {
@@ -42,15 +45,19 @@ RECORD_FRAMES = """() => {
     requestAnimationFrame(tick);
 }"""
 STOP_FRAMES = "() => { window.__recording = false; return window.__frames; }"
-# A spot of the canvas's empty pane near the middle (a drag that starts there pans instead of moving a node).
+# A spot of the canvas's empty pane near the middle (a drag that starts there pans instead of moving a node). No
+# node's box may be there either: zoomed out far the canvas draws its overview, where the pane is what a point hits.
 FIND_PANE = """() => {
     const pane = document.querySelector('.svelte-flow__pane');
     if (!pane) return null;
     const box = pane.getBoundingClientRect();
+    const nodes = [...document.querySelectorAll('.svelte-flow__node')].map((node) => node.getBoundingClientRect());
+    const free = (x, y) => !nodes.some(
+        (n) => x >= n.left - 12 && x <= n.right + 12 && y >= n.top - 12 && y <= n.bottom + 12);
     for (let r = 0; r < 400; r += 8) for (let a = 0; a < 6.28; a += 0.4) {
         const x = box.x + box.width / 2 + r * Math.cos(a), y = box.y + box.height / 2 + r * Math.sin(a);
         const hit = document.elementFromPoint(x, y);
-        if (hit && hit.classList.contains('svelte-flow__pane')) return { x, y };
+        if (hit && hit.classList.contains('svelte-flow__pane') && free(x, y)) return { x, y };
     }
     return null;
 }"""

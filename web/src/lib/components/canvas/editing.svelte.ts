@@ -54,6 +54,8 @@ export interface CanvasView {
 	/** The canvas's element, and where the pointer is over it (screen pixels; null when it is elsewhere). */
 	element(): HTMLElement | undefined;
 	pointer(): Point | null;
+	/** The node at `client` (screen pixels) where the canvas draws its overview (no card is there to hit); null elsewhere. */
+	nodeAt?(client: Point): string | null;
 }
 
 export type MenuTarget = { kind: 'canvas' } | { kind: 'node'; id: string } | { kind: 'edge'; id: string } | { kind: 'group'; id: string };
@@ -406,7 +408,10 @@ export class CanvasEditing {
 
 	/** A right click or a long press at `client` on `target`: true when it opened the menu. */
 	openMenuAt(client: Point, target: EventTarget | null): boolean {
-		const on = this.canEdit ? menuTargetOf(target) : null;
+		let on = this.canEdit ? menuTargetOf(target) : null;
+		// Over the canvas's overview the pane is what was hit: the overview says which node is drawn there.
+		const drawn = on?.kind === 'canvas' ? (this.#view.nodeAt?.(client) ?? null) : null;
+		if (drawn) on = { kind: 'node', id: drawn };
 		if (on) this.openMenu(client, on);
 		return !!on;
 	}

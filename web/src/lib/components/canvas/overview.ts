@@ -1,0 +1,269 @@
+/**
+ * The canvas's overview: zoomed out far over a big graph, the whole graph is drawn on one `<canvas>` (node
+ * frames with their title and colour, the groups' frames, the edges, selections and other people's marks)
+ * instead of hundreds of cards and edge paths. Chromium drawing, layerizing, rastering and hit testing ~300
+ * positioned cards in software was most of a pan or zoom's frame there (benchmarks/README.md, "## ui").
+ *
+ * This module is the pure part: when the overview is shown, the scene it draws, the order it draws it in,
+ * which node a point is on (the overview's own hit test: Svelte Flow's cards are not hit-tested meanwhile),
+ * and the drawing itself on a 2D context.
+ */
+import type { GraphNodeData } from './flow';
+
+/** Below this zoom a big graph is drawn as the overview (titles are under 4 px high there). */
+export const OVERVIEW_ZOOM = 0.35;
+/** …when at least this many nodes are in view: fewer cards cost little to draw, and show more as cards. */
+export const OVERVIEW_MIN_NODES = 50;
+
+export interface Point {
+	x: number;
+	y: number;
+}
+
+export interface Box {
+	x: number;
+	y: number;
+	width: number;
+	height: number;
+}
+
+export interface Viewport {
+	x: number;
+	y: number;
+	zoom: number;
+}
+
+export interface OverviewNode extends Box {
+	id: string;
+	title: string;
+	/** The node's accent (its family's colour: the card's top border). */
+	accent: string;
+	/** The palette colour the node was given (its title bar's shade), or null. */
+	fill: string | null;
+	selected: boolean;
+	/** The colours of the other people who select or drag it (a ring each). */
+	rings: string[];
+	bypass: boolean;
+	/** It has problems, or its run failed. */
+	bad: boolean;
+	running: boolean;
+}
+
+export interface OverviewFrame extends Box {
+	id: string;
+	title: string;
+	fill: string | null;
+	selected: boolean;
+	bypass: boolean;
+}
+
+export interface OverviewEdge {
+	id: string;
+	from: Point;
+	to: Point;
+	selected: boolean;
+}
+
+export interface OverviewScene {
+	frames: OverviewFrame[];
+	edges: OverviewEdge[];
+	nodes: OverviewNode[];
+}
+
+/** The boxes of `boxes` that lie (partly) in the view of `width` × `height` screen pixels. */
+export function countInView(boxes: Iterable<Box>, viewport: Viewport, width: number, height: number): number {
+	const left = -viewport.x / viewport.zoom;
+	const top = -viewport.y / viewport.zoom;
+	const right = left + width / viewport.zoom;
+	const bottom = top + height / viewport.zoom;
+	let count = 0;
+	for (const box of boxes) if (box.x < right && box.x + box.width > left && box.y < bottom && box.y + box.height > top) count++;
+	return count;
+}
+
+/** Whether the overview is drawn: zoomed out below `OVERVIEW_ZOOM` with `OVERVIEW_MIN_NODES` or more nodes in view. */
+export const showsOverview = (zoom: number, inView: number): boolean => zoom < OVERVIEW_ZOOM && inView >= OVERVIEW_MIN_NODES;
+
+/** The nodes in the order they are drawn: as Svelte Flow stacks its cards, the selected ones over the others. */
+export function drawOrder(nodes: readonly OverviewNode[]): OverviewNode[] {
+	return [...nodes.filter((node) => !node.selected), ...nodes.filter((node) => node.selected)];
+}
+
+/** The graph point under a screen point (relative to the canvas's corner). */
+export const toGraph = (point: Point, viewport: Viewport): Point => ({
+	x: (point.x - viewport.x) / viewport.zoom,
+	y: (point.y - viewport.y) / viewport.zoom
+});
+
+/**
+ * The node under a screen point (relative to the canvas's corner): the topmost one drawn there, or null.
+ * `slop`: screen pixels around each node that count as on it (a finger, a node a few pixels wide).
+ */
+export function nodeAt(scene: Pick<OverviewScene, 'nodes'>, point: Point, viewport: Viewport, slop = 2): OverviewNode | null {
+	const at = toGraph(point, viewport);
+	const pad = slop / viewport.zoom;
+	const order = drawOrder(scene.nodes);
+	for (let i = order.length - 1; i >= 0; i--) {
+		const node = order[i]!;
+		if (at.x >= node.x - pad && at.x <= node.x + node.width + pad && at.y >= node.y - pad && at.y <= node.y + node.height + pad) return node;
+	}
+	return null;
+}
+
+// One accent per category of node, so a graph reads at a glance: text in, models, generation, outputs.
+const FAMILIES: Record<string, string> = {
+	Text: 'text',
+	Values: 'values',
+	Models: 'model',
+	Input: 'input',
+	Generate: 'generate',
+	Image: 'image',
+	Video: 'video',
+	Output: 'output'
+};
+
+/** The node's family (its accent colour), from its type's category or, for a type not known, its name. */
+export function familyOf(data: Pick<GraphNodeData, 'category' | 'type'>): string {
+	return (
+		FAMILIES[data.category] ??
+		(data.type === 'shot' ? 'output' : /prompt|text/.test(data.type) ? 'text' : /model|lora|loader/.test(data.type) ? 'model' : 'other')
+	);
+}
+
+/** Each family's accent (GraphNode's `--family`); `generate` is the studio's accent. */
+export const FAMILY_ACCENTS: Record<string, string> = {
+	text: '#46a758',
+	values: '#d6a935',
+	model: '#8e4ec6',
+	input: '#2ea9a1',
+	generate: '#4c8dff',
+	image: '#e5793b',
+	video: '#d6487e',
+	output: '#ffb224',
+	other: '#6b7385'
+};
+
+/** The colours the overview draws with (the studio's CSS variables, read once from the page). */
+export interface OverviewColors {
+	panel: string;
+	line: string;
+	lineStrong: string;
+	edge: string;
+	accent: string;
+	bad: string;
+	bypass: string;
+	text: string;
+	muted: string;
+}
+
+/** What of a 2D context the drawing uses (a recorder stands in for it in the unit tests). */
+export type Pen = Pick<
+	CanvasRenderingContext2D,
+	| 'setTransform'
+	| 'clearRect'
+	| 'beginPath'
+	| 'moveTo'
+	| 'bezierCurveTo'
+	| 'rect'
+	| 'fill'
+	| 'stroke'
+	| 'fillRect'
+	| 'strokeRect'
+	| 'fillText'
+	| 'save'
+	| 'restore'
+	| 'clip'
+	| 'fillStyle'
+	| 'strokeStyle'
+	| 'lineWidth'
+	| 'font'
+	| 'textBaseline'
+	| 'globalAlpha'
+>;
+
+/** Svelte Flow's bezier: the control points' offset from each end, by how far the ends are apart. */
+function controlOffset(distance: number): number {
+	return distance >= 0 ? 0.5 * distance : 0.25 * 25 * Math.sqrt(-distance);
+}
+
+const TITLE_PX = 11;
+/** A title is drawn only on a node at least this wide on screen (narrower, not a letter would fit). */
+const TITLE_MIN_WIDTH = 40;
+
+/**
+ * Draws the scene on `pen` (a canvas of `width` × `height` CSS pixels at `ratio` device pixels each), in screen
+ * space so every line is crisp: the groups' frames, then the edges, then the nodes (the selected ones last),
+ * then the rings of other people's marks.
+ */
+export function drawOverview(pen: Pen, scene: OverviewScene, viewport: Viewport, size: { width: number; height: number; ratio: number }, colors: OverviewColors): void {
+	const { zoom } = viewport;
+	const sx = (x: number) => viewport.x + x * zoom;
+	const sy = (y: number) => viewport.y + y * zoom;
+	pen.setTransform(size.ratio, 0, 0, size.ratio, 0, 0);
+	pen.clearRect(0, 0, size.width, size.height);
+	pen.font = `600 ${TITLE_PX}px system-ui, sans-serif`;
+	pen.textBaseline = 'middle';
+
+	for (const frame of scene.frames) {
+		pen.globalAlpha = 0.12;
+		pen.fillStyle = frame.fill ?? colors.lineStrong;
+		pen.fillRect(sx(frame.x), sy(frame.y), frame.width * zoom, frame.height * zoom);
+		pen.globalAlpha = 1;
+		pen.lineWidth = frame.selected ? 2 : 1;
+		pen.strokeStyle = frame.selected ? colors.accent : frame.bypass ? colors.bypass : (frame.fill ?? colors.lineStrong);
+		pen.strokeRect(sx(frame.x) + 0.5, sy(frame.y) + 0.5, frame.width * zoom, frame.height * zoom);
+		title(pen, frame.title, sx(frame.x), sy(frame.y), frame.width * zoom, Math.max(TITLE_PX + 4, 28 * zoom), colors.muted);
+	}
+
+	pen.lineWidth = 1;
+	for (const selected of [false, true]) {
+		pen.strokeStyle = selected ? colors.accent : colors.edge;
+		pen.beginPath();
+		for (const edge of scene.edges) {
+			if (edge.selected !== selected) continue;
+			const [x1, y1, x2, y2] = [sx(edge.from.x), sy(edge.from.y), sx(edge.to.x), sy(edge.to.y)];
+			const offset = controlOffset(x2 - x1);
+			pen.moveTo(x1, y1);
+			pen.bezierCurveTo(x1 + offset, y1, x2 - offset, y2, x2, y2);
+		}
+		pen.stroke();
+	}
+
+	for (const node of drawOrder(scene.nodes)) {
+		const [x, y, w, h] = [sx(node.x), sy(node.y), node.width * zoom, node.height * zoom];
+		pen.fillStyle = colors.panel;
+		pen.fillRect(x, y, w, h);
+		const bar = Math.min(h, Math.max(2, 26 * zoom));
+		if (node.fill) {
+			pen.fillStyle = node.fill;
+			pen.fillRect(x, y, w, bar);
+		}
+		pen.fillStyle = node.bypass ? colors.bypass : node.accent;
+		pen.fillRect(x, y, w, Math.max(1.5, 2 * zoom));
+		pen.lineWidth = node.selected ? 2 : 1;
+		pen.strokeStyle = node.selected ? colors.accent : node.bad ? colors.bad : node.running ? colors.accent : node.bypass ? colors.bypass : colors.lineStrong;
+		pen.strokeRect(x + 0.5, y + 0.5, w - 1, h - 1);
+		title(pen, node.title, x, y, w, Math.max(bar, TITLE_PX + 4), colors.text);
+	}
+
+	pen.lineWidth = 2;
+	for (const node of scene.nodes) {
+		node.rings.forEach((color, i) => {
+			const out = 3 + i * 3;
+			pen.strokeStyle = color;
+			pen.strokeRect(sx(node.x) - out, sy(node.y) - out, node.width * zoom + 2 * out, node.height * zoom + 2 * out);
+		});
+	}
+}
+
+/** A title on a node or frame's bar, clipped to its width; none where not a letter would fit. */
+function title(pen: Pen, text: string, x: number, y: number, width: number, bar: number, color: string): void {
+	if (width < TITLE_MIN_WIDTH || !text) return;
+	pen.save();
+	pen.beginPath();
+	pen.rect(x + 4, y, width - 8, bar);
+	pen.clip();
+	pen.fillStyle = color;
+	pen.fillText(text, x + 6, y + Math.min(bar, TITLE_PX + 8) / 2 + 1);
+	pen.restore();
+}
