@@ -684,6 +684,12 @@ def test_without_a_model_the_scene_view_says_how_to_add_one(
             expect(small.get_by_test_id("run-scene")).to_be_disabled()
             small.get_by_test_id("run-blocked").tap()  # no hover on a phone: a tap says why Run is off
             expect(small.get_by_test_id("toast").filter(has_text="Run is off")).to_contain_text("Ask an admin")
+            # On a phone the notice starts folded (unfolded it covers most of the canvas); a tap unfolds it.
+            folded = small.get_by_test_id("no-model-notice")
+            expect(folded).to_contain_text("No model is installed")
+            expect(folded.get_by_test_id("how-to-add")).to_have_count(0)
+            folded.get_by_role("button", name="Show how to add a model").tap()
+            expect(folded.get_by_test_id("how-to-add")).to_contain_text("Ask an admin")
             _shot(small, "generation-no-model-phone")
         finally:
             phone.close()

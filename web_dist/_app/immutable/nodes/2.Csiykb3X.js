@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/CFNIrnDs.js";export{m as component};
