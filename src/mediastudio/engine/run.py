@@ -45,7 +45,8 @@ def _title(p: RunParams) -> str:
 def register(kinds: KindRegistry, engine: Engine) -> None:
     """`scene.run`, run by `engine` (one per process: its caches and loaded pipelines are shared by every run)."""
     kinds.add("scene.run", lambda ctx, params: run_scene(engine, ctx, params), lane="gpu", params=RunParams,
-              title=_title, size=lambda p: float(max(1, p.steps_hint)), needs="run", shared=True)
+              title=_title, size=lambda p: float(max(1, p.steps_hint)), needs="run", shared=True,
+              queued_only_params=frozenset({"graph"}))
 
 
 def run_scene(engine: Engine, ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:

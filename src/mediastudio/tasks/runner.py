@@ -106,11 +106,13 @@ class Runner:
     # -- announcing -------------------------------------------------------------------------------
     def publish(self, event: type[TaskEvent], task: Task) -> None:
         kind = self.kinds.get(task.kind)
+        leave_out = kind.queued_only_params if kind is not None and event is not TaskQueued else frozenset()
         if kind is None or not kind.shared:
-            self.events.publish(event.about(task))
+            self.events.publish(event.about(task, leave_out=leave_out))
             return
         # Heard by every member of the workspace: with the name of who started it.
-        self.events.publish(event.about(task, shared=True, owner_name=self._owner_name(task.owner_id)))
+        self.events.publish(event.about(task, shared=True, owner_name=self._owner_name(task.owner_id),
+                                        leave_out=leave_out))
 
     def _owner_name(self, user_id: str) -> str | None:
         """The display name of a shared task's owner: asked at most every `OWNER_NAME_SECONDS` per person (a
