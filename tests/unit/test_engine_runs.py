@@ -239,7 +239,7 @@ def test_a_runs_results_join_the_pending_commit_without_rereading_the_project(st
     def note(conn: object, cursor: object, statement: str, *args: object) -> None:
         seen.append(" ".join(statement.split()).lower())
 
-    ctx = TaskContext(task_id="t_1", owner_id=ana.id, project_id=project_id, scratch=tmp_path / "scratch",
+    ctx = TaskContext(task_id="t_1", owner_id=ana.id, project_id=project_id, scratch_folder=tmp_path / "scratch",
                       runner=studio.tasks.runner)
     event.listen(studio.db.engine, "before_cursor_execute", note)
     try:

@@ -271,10 +271,10 @@ class Runner:
         self.publish(TaskStarted, task)
         kind = self.kinds.get(task.kind)
         folder = results_dir(self.settings, task_id)
-        scratch = folder / "scratch"
-        shutil.rmtree(folder, ignore_errors=True)
-        scratch.mkdir(parents=True)
-        ctx = TaskContext(task_id=task.id, owner_id=task.owner_id, project_id=task.project_id, scratch=scratch,
+        if task.attempts > 1:
+            shutil.rmtree(folder, ignore_errors=True)  # what the interrupted attempt left
+        ctx = TaskContext(task_id=task.id, owner_id=task.owner_id, project_id=task.project_id,
+                          scratch_folder=folder / "scratch",
                           runner=self, row=task, task_log=self.logs.open(task.id, task.attempts))
         again = f", run {task.attempts} (a restart interrupted the last one)" if task.attempts > 1 else ""
         _say(ctx, "info", f"Started: {task.kind} on the {task.lane} lane{again}")
@@ -298,11 +298,10 @@ class Runner:
             if ctx.cancel_event.is_set():  # a cancel asked elsewhere meanwhile: the outcome's write sees it
                 raise Cancelled()
             if "file" in result:
-                kept = folder / "result"
-                scratch.rename(kept)
+                ctx.scratch.rename(folder / "result")
                 result = {**result, "download": f"/api/v1/tasks/{task_id}/result"}
-            else:
-                shutil.rmtree(scratch, ignore_errors=True)
+            elif ctx.scratch_made:
+                shutil.rmtree(folder, ignore_errors=True)
             outcome = {"status": "succeeded", "result": result, "progress": 1.0, "eta_seconds": 0.0,
                        "step": max(ctx.step, ctx.total), "total": ctx.total, "detail": ctx.detail}
         except Cancelled:
