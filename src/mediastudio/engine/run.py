@@ -111,9 +111,12 @@ def numbered(db: Session, project_id: str, shot: str, name: str) -> str:
     (trashed ones count: a take is never given twice)."""
     stem, dot, extension = name.rpartition(".")
     stem, extension = (stem, dot + extension) if stem else (name, "")
-    prefix = shot.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    names = db.exec(select(Asset.name).where(col(Asset.project_id) == project_id,
-                                             col(Asset.name).like(f"{prefix} · %", escape="\\"))).all()
+    # The names that begin with '<shot> · ', as a range of the project's names: read from the (project, name)
+    # index. (A LIKE, case-insensitive in SQLite, read every asset of the project; the take pattern below is
+    # case-sensitive anyway.) '!' is the character after the separator's last, a space.
+    start = f"{shot} · "
+    names = db.exec(select(Asset.name).where(col(Asset.project_id) == project_id, col(Asset.name) >= start,
+                                             col(Asset.name) < start[:-1] + "!")).all()
     take = re.compile(re.escape(shot) + r"(?: · seed \d+)?(?: · [^#]+)? · #(\d+)\.[^.]+")
     takes = [int(m.group(1)) for n in names if (m := take.fullmatch(n))]
     return f"{stem} · #{max(takes, default=0) + 1}{extension}"
