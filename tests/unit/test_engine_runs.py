@@ -221,6 +221,34 @@ def test_asking_for_runs_does_no_database_work_on_the_event_loop(studio: Studio,
     assert on_loop == [], on_loop
 
 
+def test_asking_for_runs_checks_the_projects_rights_once_and_reads_no_name_it_knows(studio: Studio,
+                                                                                     film: tuple[User, str, str]
+                                                                                     ) -> None:
+    """The scene's read checks the right to run (the project and the caller's role in it); recording the runs
+    does not check it again, and their answer names who asked and the project without reading them again."""
+    from sqlalchemy import event
+
+    ana, project_id, scene_id = film
+    queue(studio, ana, runs.RunRequest(project_id, scene_id, force=True))  # the first run's one-off reads done
+    seen: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(studio.db.engine, "before_cursor_execute", note)
+    try:
+        out = run_async(runs.queue_runs(studio.db, studio.settings, studio.rooms, studio.tasks, studio.engine, ana,
+                                        runs.RunRequest(project_id, scene_id, force=True, repeat=2)))
+    finally:
+        event.remove(studio.db.engine, "before_cursor_execute", note)
+    projects = [s for s in seen if s.startswith("SELECT") and "FROM projects" in s.split(" WHERE")[0]]
+    users = [s for s in seen if s.startswith("SELECT") and "FROM users" in s.split(" WHERE")[0]]
+    assert len(projects) == 1, projects
+    assert users == [], users
+    assert [(t.owner_name, t.project_name) for t in out] == [(ana.display_name, "Film")] * 2
+    assert [t.position for t in out] == [2, 3]  # behind the first, which no worker took
+
+
 def test_a_runs_results_join_the_pending_commit_without_rereading_the_project(studio: Studio,
                                                                                film: tuple[User, str, str],
                                                                                tmp_path: Path) -> None:
