@@ -280,3 +280,45 @@ def test_a_runs_results_join_the_pending_commit_without_rereading_the_project(st
         assert project is not None
     repo = ProjectRepo(service.project_folder(studio.settings, project))
     assert any("Generated 'cat.png'" in c.message for c in repo.log())  # (the history commits what is pending)
+
+
+def test_recording_a_runs_new_results_reads_no_row_of_their_fresh_ids(studio: Studio,
+                                                                      film: tuple[User, str, str]) -> None:
+    """The outcome's transaction writes the new assets' and takes' rows without reading each id first: ids
+    made a moment before, which no row holds (a read per row per run, in the outcome's transaction)."""
+    from sqlalchemy import event
+
+    from mediastudio.engine.takes import Take, record_takes
+    from mediastudio.media.assets import prepare_assets
+    from mediastudio.projects.tables import Asset
+
+    ana, project_id, scene_id = film
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "teal").save(buffer, format="PNG")
+    data = buffer.getvalue()
+    sha, _ = studio.blobs.store_bytes(data)
+    sniffed = sniff(data[:4096])
+    probed = probe(studio.blobs.path(sha), sniffed.category, sniffed.mime, max_pixels=10**6)
+    provenance = {"scene_id": scene_id, "node_id": "shot", "seed": 7, "model": "sd"}
+    with studio.db.session() as db:
+        new = prepare_assets(db, studio.settings, ana, project_id, [("Hero · #1.png", sha, sniffed, probed,
+                                                                     len(data))] * 2,
+                             category="generated", provenance=provenance)
+    seen: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(studio.db.engine, "before_cursor_execute", note)
+    try:
+        with studio.db.transaction() as db:
+            new.record(db)
+            record_takes(db, project_id, new.metas)
+    finally:
+        event.remove(studio.db.engine, "before_cursor_execute", note)
+    reads = [s for s in seen if s.startswith("SELECT") and ("FROM assets" in s or "FROM takes" in s)]
+    assert reads == [], reads
+    with studio.db.session() as db:
+        assert {a.id for a in db.exec(select(Asset).where(col(Asset.id).in_(new.ids)))} == set(new.ids)
+        takes = db.exec(select(Take).where(col(Take.asset_id).in_(new.ids))).all()
+        assert {(t.node_id, t.number, t.seed) for t in takes} == {("shot", 1, 7)} and len(takes) == 2
