@@ -390,7 +390,7 @@ class Runner:
             self.logs.close(ctx.task_log)
 
     def _finish(self, task_id: str, after_revision: int, ctx: TaskContext | None,
-                log_rows: Callable[[], list[Any]] | None = None, **fields: Any) -> Task | None:
+                log_rows: Callable[[Any], None] | None = None, **fields: Any) -> Task | None:
         """Record the outcome, with what the task made (`ctx.outcome_writes`, whatever the outcome: in the same
         transaction), unless the row stopped being a running one meanwhile (an administrator force-stopped it):
         then what the worker came back with is discarded and nothing is announced. A success is not recorded
@@ -405,7 +405,7 @@ class Runner:
         try:
             with self.db.transaction() as db:
                 if log_rows is not None:
-                    db.add_all(log_rows())  # made anew for each try: a retry after a rollback adds them again
+                    log_rows(db)  # written anew by each try: a retry after a rollback adds them again
                 for write in writes:
                     write.files(db)
                 for write in writes:
