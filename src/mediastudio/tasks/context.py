@@ -53,10 +53,11 @@ class TaskContext:
     detail: dict[str, Any] | None = None  # kind-specific live detail, written with each progress report
     row: Any = None  # the task's row as last reported (kept in memory while it runs)
     # The runner's bookkeeping of reports (runner.py `report_progress`), under `lock`: when the row was last
-    # announced and written (the claim wrote it at the start), which delayed announcement or write is pending,
-    # and whether the outcome is being recorded (then nothing of the run's progress goes out any more).
+    # announced and written (the claim wrote it and task.started announced it at the start: a run's first report
+    # goes out PROGRESS_INTERVAL after it, and a run shorter than that sends none), which delayed announcement or
+    # write is pending, and whether the outcome is being recorded (then nothing of the run's progress goes out).
     lock: threading.Lock = field(default_factory=threading.Lock)
-    last_publish: float = 0.0
+    last_publish: float = field(default_factory=time.monotonic)
     last_write: float = field(default_factory=time.monotonic)
     publish_pending: bool = False
     write_pending: bool = False
