@@ -187,3 +187,42 @@ def test_reports_that_wait_for_their_turn_start_no_thread_each(studio: Studio) -
     progress = run_async(scenario())
     assert 2 <= len(progress) < 12, [e["task"]["message"] for e in progress]  # some waited for their turn
     assert [name for name in started if not name.startswith("asyncio_")] == [], started  # (not the loop's own)
+
+
+class Late(BaseModel):
+    pass
+
+
+def _late_timer(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
+    """A report waits for its turn while the announcer's thread is busy (a loaded machine); the next report, once
+    its turn has come, goes out at once; then the late timer runs."""
+    ctx.runner._announcer.call(0.0, lambda: time.sleep(0.35))
+    ctx.progress(1, 3, "first")  # its turn: 0.1 s after the start, but the announcer is busy until 0.35 s
+    time.sleep(0.15)
+    ctx.progress(2, 3, "second")  # its turn has come: announced at once
+    time.sleep(0.4)  # the late timer runs meanwhile, with nothing newer to say
+    return {}
+
+
+def test_a_late_timer_does_not_announce_a_state_already_announced(studio: Studio) -> None:
+    studio.tasks.kinds.add("test.late", _late_timer, lane="cpu", params=Late, title=lambda _: "Late",
+                           needs="none", project=False)
+    with studio.db.transaction() as db:
+        user = create_user(db, username="ana", password="violet tram sixteen", is_admin=True)
+        task = studio.tasks.new(db, user, "test.late", {}, None)
+
+    async def scenario() -> list[dict]:
+        studio.events.bind(asyncio.get_running_loop())
+        subscriber = studio.events.subscribe(user.id, set(), is_admin=True)
+        await asyncio.to_thread(studio.tasks.runner.execute, task.id)
+        await asyncio.sleep(0.2)
+        heard = []
+        while not subscriber.queue.empty():
+            heard.append(json.loads(subscriber.queue.get_nowait()))
+        return [e for e in heard if e["type"].startswith("task.")]
+
+    heard = run_async(scenario())
+    progress = [(e["task"]["message"], e["task"]["revision"]) for e in heard if e["type"] == "task.progress"]
+    assert [m for m, _ in progress] == ["second"], progress
+    revisions = [e["task"]["revision"] for e in heard]
+    assert len(set(revisions)) == len(revisions), revisions

@@ -58,6 +58,7 @@ class TaskContext:
     # write is pending, and whether the outcome is being recorded (then nothing of the run's progress goes out).
     lock: threading.Lock = field(default_factory=threading.Lock)
     last_publish: float = field(default_factory=time.monotonic)
+    published_revision: int | None = None  # the row's revision its last progress event carried
     last_write: float = field(default_factory=time.monotonic)
     publish_pending: bool = False
     write_pending: bool = False

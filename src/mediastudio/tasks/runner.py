@@ -201,6 +201,7 @@ class Runner:
         wait = PROGRESS_INTERVAL - (time.monotonic() - ctx.last_publish)
         if wait <= 0:
             ctx.last_publish = time.monotonic()
+            ctx.published_revision = ctx.row.revision
             self.publish(TaskProgress, ctx.row)
             return
         if ctx.publish_pending:
@@ -210,9 +211,11 @@ class Runner:
         def later() -> None:
             with ctx.lock:
                 ctx.publish_pending = False
-                if ctx.ended or ctx.cancel_event.is_set():
+                # A report whose turn had come published this state already (this timer ran late): not twice.
+                if ctx.ended or ctx.cancel_event.is_set() or ctx.row.revision == ctx.published_revision:
                     return
                 ctx.last_publish = time.monotonic()
+                ctx.published_revision = ctx.row.revision
                 self.publish(TaskProgress, ctx.row)
 
         self._announcer.call(wait, later)
