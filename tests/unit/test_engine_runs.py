@@ -221,6 +221,34 @@ def test_asking_for_runs_does_no_database_work_on_the_event_loop(studio: Studio,
     assert on_loop == [], on_loop
 
 
+def test_asking_for_runs_checks_the_projects_rights_once_and_reads_no_name_it_knows(studio: Studio,
+                                                                                     film: tuple[User, str, str]
+                                                                                     ) -> None:
+    """The scene's read checks the right to run (the project and the caller's role in it); recording the runs
+    does not check it again, and their answer names who asked and the project without reading them again."""
+    from sqlalchemy import event
+
+    ana, project_id, scene_id = film
+    queue(studio, ana, runs.RunRequest(project_id, scene_id, force=True))  # the first run's one-off reads done
+    seen: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(studio.db.engine, "before_cursor_execute", note)
+    try:
+        out = run_async(runs.queue_runs(studio.db, studio.settings, studio.rooms, studio.tasks, studio.engine, ana,
+                                        runs.RunRequest(project_id, scene_id, force=True, repeat=2)))
+    finally:
+        event.remove(studio.db.engine, "before_cursor_execute", note)
+    projects = [s for s in seen if s.startswith("SELECT") and "FROM projects" in s.split(" WHERE")[0]]
+    users = [s for s in seen if s.startswith("SELECT") and "FROM users" in s.split(" WHERE")[0]]
+    assert len(projects) == 1, projects
+    assert users == [], users
+    assert [(t.owner_name, t.project_name) for t in out] == [(ana.display_name, "Film")] * 2
+    assert [t.position for t in out] == [2, 3]  # behind the first, which no worker took
+
+
 def test_a_runs_results_join_the_pending_commit_without_rereading_the_project(studio: Studio,
                                                                                film: tuple[User, str, str],
                                                                                tmp_path: Path) -> None:
@@ -239,7 +267,7 @@ def test_a_runs_results_join_the_pending_commit_without_rereading_the_project(st
     def note(conn: object, cursor: object, statement: str, *args: object) -> None:
         seen.append(" ".join(statement.split()).lower())
 
-    ctx = TaskContext(task_id="t_1", owner_id=ana.id, project_id=project_id, scratch=tmp_path / "scratch",
+    ctx = TaskContext(task_id="t_1", owner_id=ana.id, project_id=project_id, scratch_folder=tmp_path / "scratch",
                       runner=studio.tasks.runner)
     event.listen(studio.db.engine, "before_cursor_execute", note)
     try:
@@ -252,3 +280,45 @@ def test_a_runs_results_join_the_pending_commit_without_rereading_the_project(st
         assert project is not None
     repo = ProjectRepo(service.project_folder(studio.settings, project))
     assert any("Generated 'cat.png'" in c.message for c in repo.log())  # (the history commits what is pending)
+
+
+def test_recording_a_runs_new_results_reads_no_row_of_their_fresh_ids(studio: Studio,
+                                                                      film: tuple[User, str, str]) -> None:
+    """The outcome's transaction writes the new assets' and takes' rows without reading each id first: ids
+    made a moment before, which no row holds (a read per row per run, in the outcome's transaction)."""
+    from sqlalchemy import event
+
+    from mediastudio.engine.takes import Take, record_takes
+    from mediastudio.media.assets import prepare_assets
+    from mediastudio.projects.tables import Asset
+
+    ana, project_id, scene_id = film
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "teal").save(buffer, format="PNG")
+    data = buffer.getvalue()
+    sha, _ = studio.blobs.store_bytes(data)
+    sniffed = sniff(data[:4096])
+    probed = probe(studio.blobs.path(sha), sniffed.category, sniffed.mime, max_pixels=10**6)
+    provenance = {"scene_id": scene_id, "node_id": "shot", "seed": 7, "model": "sd"}
+    with studio.db.session() as db:
+        new = prepare_assets(db, studio.settings, ana, project_id, [("Hero · #1.png", sha, sniffed, probed,
+                                                                     len(data))] * 2,
+                             category="generated", provenance=provenance)
+    seen: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(studio.db.engine, "before_cursor_execute", note)
+    try:
+        with studio.db.transaction() as db:
+            new.record(db)
+            record_takes(db, project_id, new.metas)
+    finally:
+        event.remove(studio.db.engine, "before_cursor_execute", note)
+    reads = [s for s in seen if s.startswith("SELECT") and ("FROM assets" in s or "FROM takes" in s)]
+    assert reads == [], reads
+    with studio.db.session() as db:
+        assert {a.id for a in db.exec(select(Asset).where(col(Asset.id).in_(new.ids)))} == set(new.ids)
+        takes = db.exec(select(Take).where(col(Take.asset_id).in_(new.ids))).all()
+        assert {(t.node_id, t.number, t.seed) for t in takes} == {("shot", 1, 7)} and len(takes) == 2

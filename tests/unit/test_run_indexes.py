@@ -1,6 +1,7 @@
-"""What each run asks of the tasks table does not grow with every task ever run: the run index of a scene counts
-that scene's runs on an index, and a kind's rate (queue places and ETAs) reads its latest successes on one, in
-a new database and in one made before these indexes."""
+"""What each run asks of the tasks and assets tables does not grow with every task or take ever made: the run
+index of a scene counts that scene's runs on an index, a kind's rate (queue places and ETAs) reads its latest
+successes on one, and a shot's next take reads the names of that shot's takes on one, in a new database and in
+one made before these indexes."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from sqlalchemy import event
 
 from mediastudio.engine.service import RUNS_OF_SCENE, Engine
+from mediastudio.projects.tables import ASSETS_BY_NAME
 from mediastudio.tables import open_database
 from mediastudio.tasks.estimates import seconds_per_unit
 from mediastudio.tasks.tables import HISTORY_INDEX, Task
@@ -61,10 +63,43 @@ def test_a_database_made_before_the_indexes_gets_them_when_opened(tmp_path: Path
     older = sqlite3.connect(path)
     older.execute(f"DROP INDEX {RUNS_OF_SCENE}")
     older.execute(f"DROP INDEX {HISTORY_INDEX}")
+    older.execute(f"DROP INDEX {ASSETS_BY_NAME}")
     older.commit()
     older.close()
     open_database(path).close()
     reopened = sqlite3.connect(path)
     names = {row[0] for row in reopened.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     reopened.close()
-    assert {RUNS_OF_SCENE, HISTORY_INDEX} <= names
+    assert {RUNS_OF_SCENE, HISTORY_INDEX, ASSETS_BY_NAME} <= names
+
+
+def test_a_shots_next_take_reads_the_projects_names_on_an_index_and_counts_as_before(tmp_path: Path) -> None:
+    """The next take of shot 'Hero': every take named after it counts (trashed ones too, whatever the seed and
+    model), and no other shot's ('Hero 2', 'hero'), nor another project's; read on the (project, name) index,
+    not by reading every asset of the project."""
+    from mediastudio.engine.run import numbered
+
+    path = tmp_path / "studio.sqlite"
+    db = open_database(path)
+    db.engine.dispose()
+    plain = sqlite3.connect(path)
+    plain.execute("PRAGMA foreign_keys = OFF")  # assets alone: their project's rows do not matter here
+    names = [("p_1", "Hero · seed 7 · #1.png"), ("p_1", "Hero · seed 8 · sd-tiny · #5.png"),
+             ("p_1", "Hero · #6.mp4"), ("p_1", "hero · #40.png"), ("p_1", "Hero 2 · seed 1 · #9.png"),
+             ("p_1", "Hero·#30.png"), ("p_1", "Heros · #31.png"), ("p_2", "Hero · #12.png"),
+             ("p_1", "Hero_ · #50.png"), ("p_1", "Hero% · #51.png")]
+    for index, (project_id, name) in enumerate(names):
+        plain.execute("INSERT INTO assets (id, project_id, name, category, mime, size, sha256, created_by, tags, "
+                      "created_at, trashed_at) VALUES (?, ?, ?, 'generated', 'image/png', 1, '0', 'u', '', "
+                      "'2026-01-01', ?)", (f"as_{index}", project_id, name, "2026-01-02" if index == 2 else None))
+    plain.commit()
+    plain.close()
+    found: list[str] = []
+    plans = _plans(path, lambda session: found.extend([
+        numbered(session, "p_1", "Hero", "Hero · seed 9 · sd-tiny.png"),
+        numbered(session, "p_1", "Hero 2", "Hero 2 · seed 2.png"), numbered(session, "p_1", "Hero_", "Hero_.png"),
+        numbered(session, "p_1", "Hero%", "Hero%.png"), numbered(session, "p_3", "Hero", "Hero.png")]))
+    assert found == ["Hero · seed 9 · sd-tiny · #7.png", "Hero 2 · seed 2 · #10.png", "Hero_ · #51.png",
+                     "Hero% · #52.png", "Hero · #1.png"]
+    assert all(f"USING COVERING INDEX {ASSETS_BY_NAME} (project_id=? AND name>? AND name<?)" in plan
+               for plan in plans), plans

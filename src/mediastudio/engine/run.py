@@ -45,7 +45,8 @@ def _title(p: RunParams) -> str:
 def register(kinds: KindRegistry, engine: Engine) -> None:
     """`scene.run`, run by `engine` (one per process: its caches and loaded pipelines are shared by every run)."""
     kinds.add("scene.run", lambda ctx, params: run_scene(engine, ctx, params), lane="gpu", params=RunParams,
-              title=_title, size=lambda p: float(max(1, p.steps_hint)), needs="run", shared=True)
+              title=_title, size=lambda p: float(max(1, p.steps_hint)), needs="run", shared=True,
+              queued_only_params=frozenset({"graph"}))
 
 
 def run_scene(engine: Engine, ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -110,9 +111,12 @@ def numbered(db: Session, project_id: str, shot: str, name: str) -> str:
     (trashed ones count: a take is never given twice)."""
     stem, dot, extension = name.rpartition(".")
     stem, extension = (stem, dot + extension) if stem else (name, "")
-    prefix = shot.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    names = db.exec(select(Asset.name).where(col(Asset.project_id) == project_id,
-                                             col(Asset.name).like(f"{prefix} · %", escape="\\"))).all()
+    # The names that begin with '<shot> · ', as a range of the project's names: read from the (project, name)
+    # index. (A LIKE, case-insensitive in SQLite, read every asset of the project; the take pattern below is
+    # case-sensitive anyway.) '!' is the character after the separator's last, a space.
+    start = f"{shot} · "
+    names = db.exec(select(Asset.name).where(col(Asset.project_id) == project_id, col(Asset.name) >= start,
+                                             col(Asset.name) < start[:-1] + "!")).all()
     take = re.compile(re.escape(shot) + r"(?: · seed \d+)?(?: · [^#]+)? · #(\d+)\.[^.]+")
     takes = [int(m.group(1)) for n in names if (m := take.fullmatch(n))]
     return f"{stem} · #{max(takes, default=0) + 1}{extension}"

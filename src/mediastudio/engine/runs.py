@@ -53,10 +53,13 @@ class RunRequest:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The graph that runs (a copy goes into each task) and the name of its scene (the tasks' titles)."""
+    """The graph that runs (a copy goes into each task) and the name of its scene (the tasks' titles); the
+    project's workspace and name, when the snapshot's read checked the caller's right to run in it (so the
+    record checks it no second time)."""
 
     scene_name: str
     graph: Graph
+    checked: tuple[str, str] | None = None  # (workspace id, project name)
 
 
 def run_params(request: RunRequest, snapshot: Snapshot, *, steps_hint: int, run_index: int = 0,
@@ -100,7 +103,8 @@ def _snapshot(database: Database, settings: Settings, user: User, project_id: st
     scene = content.read_scene(project_folder(settings, project), scene_id)
     if scene is None:
         raise scenes.no_such_scene(project_id, scene_id)
-    return Snapshot(scene.get("name", ""), live or content.scene_graph(scene))
+    return Snapshot(scene.get("name", ""), live or content.scene_graph(scene),
+                    checked=(project.workspace_id, project.name) if action == "run" else None)
 
 
 async def read_snapshot(database: Database, settings: Settings, rooms: LiveScenes, user: User, project_id: str,
@@ -120,7 +124,8 @@ def record_runs(database: Database, tasks: TaskSystem, engine: Engine, user: Use
         for place in range(1, request.repeat + 1):
             params = run_params(request, snapshot, steps_hint=steps, run_index=engine.run_index(db, request.scene_id),
                                 place=place)
-            made.append(tasks.new(db, user, "scene.run", params.model_dump(mode="json"), request.project_id))
+            made.append(tasks.new(db, user, "scene.run", params.model_dump(mode="json"), request.project_id,
+                                  checked=snapshot.checked))
             db.flush()  # counted by the next one's run index, quota and fair priority
     return made
 
@@ -153,11 +158,15 @@ def visible_run(db: Any, user: User, task_id: str) -> Task:
     return task_service.visible_task(db, user, task_id)
 
 
-def submit_all(tasks: TaskSystem, made: list[Task]) -> list[TaskOut]:
-    """Once their rows are committed: announce and enqueue the tasks; as the API shows them."""
+def submit_all(tasks: TaskSystem, made: list[Task], user: User | None = None,
+               project_name: str | None = None) -> list[TaskOut]:
+    """Once their rows are committed: announce and enqueue the tasks; as the API shows them (`user` started
+    them, in the project named `project_name`: their names are not read again)."""
     for task in made:
         tasks.submit(task)
-    return tasks.describe(made)
+    owners = {user.id: user.display_name} if user is not None else None
+    projects = {task.project_id: project_name for task in made if task.project_id} if project_name else None
+    return tasks.describe(made, owner_names=owners, project_names=projects)
 
 
 async def queue_runs(database: Database, settings: Settings, rooms: LiveScenes, tasks: TaskSystem, engine: Engine,
@@ -169,7 +178,8 @@ async def queue_runs(database: Database, settings: Settings, rooms: LiveScenes, 
 
     def run() -> list[TaskOut]:
         snapshot = _snapshot(database, settings, user, request.project_id, request.scene_id, "run", live)
-        return submit_all(tasks, record_runs(database, tasks, engine, user, request, snapshot))
+        made = record_runs(database, tasks, engine, user, request, snapshot)
+        return submit_all(tasks, made, user, snapshot.checked[1] if snapshot.checked else None)
 
     return await to_thread.run_sync(run)
 

@@ -61,9 +61,10 @@ def take_of(meta: dict[str, Any], project_id: str) -> Take:
 
 
 def record_takes(db: Session, project_id: str, metas: list[dict[str, Any]]) -> None:
-    """Index new generated assets as takes, in the caller's transaction (the one that records their rows)."""
-    for meta in metas:
-        db.merge(take_of(meta, project_id))
+    """Index new generated assets as takes, in the caller's transaction (the one that records their rows): rows
+    of ids just made, which no row holds yet (added, not merged: no read of each first)."""
+    db.flush()  # their assets' rows first (the takes' foreign key; no relationship tells the session the order)
+    db.add_all([take_of(meta, project_id) for meta in metas])
 
 
 def index_missing(db: Session, settings: Settings, project: Project) -> int:

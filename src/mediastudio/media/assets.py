@@ -44,10 +44,10 @@ def asset_file(settings: Settings, project: Project, asset_id: str) -> Path:
     return content.asset_path(project_folder(settings, project), asset_id)
 
 
-def _index(db: Session, project: Project, meta: dict[str, Any]) -> Asset:
+def _index(db: Session, project: Project, meta: dict[str, Any], *, new: bool = False) -> Asset:
     """Copy checked metadata into the index row. A row is only ever this project's: an id another
-    project holds is refused (Conflict), never rewritten."""
-    asset = db.get(Asset, meta["id"])
+    project holds is refused (Conflict), never rewritten. `new`: the id was just made, so no row holds it."""
+    asset = None if new else db.get(Asset, meta["id"])
     if asset is not None and asset.project_id != project.id:
         raise Conflict(f"The asset id '{meta['id']}' belongs to another project.")
     asset = asset or Asset(id=meta["id"], project_id=project.id, name=meta["name"], category=meta["category"],
@@ -87,7 +87,7 @@ class NewAssets:
         from mediastudio.media.quota import record_charge
 
         record_charge(db, self.actor, [(meta["sha256"], meta["size"]) for meta in self.metas])
-        return [_index(db, self.project, meta) for meta in self.metas]
+        return [_index(db, self.project, meta, new=True) for meta in self.metas]  # ids made by prepare_assets
 
     def announce(self, db: Session, made: list[Asset]) -> None:
         for asset in made:

@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 from mediastudio.common import utcnow
 
 NEWEST_ASSETS = "ix_assets_project_created"
+ASSETS_BY_NAME = "ix_assets_project_name"  # a project's assets by name (a shot's next take: engine/run.py)
 
 
 class Project(SQLModel, table=True):
@@ -54,7 +55,7 @@ class ProjectRoleOverride(SQLModel, table=True):
 class Asset(SQLModel, table=True):
     __tablename__ = "assets"
     # A project's newest media first (its cover when none is chosen) without reading its other assets.
-    __table_args__ = (Index(NEWEST_ASSETS, "project_id", "created_at"),)
+    __table_args__ = (Index(NEWEST_ASSETS, "project_id", "created_at"), Index(ASSETS_BY_NAME, "project_id", "name"))
 
     id: str = Field(primary_key=True)
     project_id: str = Field(foreign_key="projects.id", index=True, ondelete="CASCADE")
@@ -77,3 +78,4 @@ def add_missing_indexes(conn: Connection) -> None:
     indexes of the tables it creates, never those of a table already there)."""
     if conn.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'assets'")).first():
         conn.execute(text(f"CREATE INDEX IF NOT EXISTS {NEWEST_ASSETS} ON assets (project_id, created_at)"))
+        conn.execute(text(f"CREATE INDEX IF NOT EXISTS {ASSETS_BY_NAME} ON assets (project_id, name)"))

@@ -44,7 +44,7 @@ class TaskContext:
     task_id: str
     owner_id: str
     project_id: str | None
-    scratch: Path
+    scratch_folder: Path  # made on first use of `scratch`
     runner: Runner
     cancel_event: threading.Event = field(default_factory=threading.Event)
     step: int = 0
@@ -53,10 +53,12 @@ class TaskContext:
     detail: dict[str, Any] | None = None  # kind-specific live detail, written with each progress report
     row: Any = None  # the task's row as last reported (kept in memory while it runs)
     # The runner's bookkeeping of reports (runner.py `report_progress`), under `lock`: when the row was last
-    # announced and written (the claim wrote it at the start), which delayed announcement or write is pending,
-    # and whether the outcome is being recorded (then nothing of the run's progress goes out any more).
+    # announced and written (the claim wrote it and task.started announced it at the start: a run's first report
+    # goes out PROGRESS_INTERVAL after it, and a run shorter than that sends none), which delayed announcement or
+    # write is pending, and whether the outcome is being recorded (then nothing of the run's progress goes out).
     lock: threading.Lock = field(default_factory=threading.Lock)
-    last_publish: float = 0.0
+    last_publish: float = field(default_factory=time.monotonic)
+    published_revision: int | None = None  # the row's revision its last progress event carried
     last_write: float = field(default_factory=time.monotonic)
     publish_pending: bool = False
     write_pending: bool = False
@@ -65,6 +67,7 @@ class TaskContext:
     afterwards: list[Any] = field(default_factory=list)  # run by the runner once the outcome is announced
     outcome_writes: list[OutcomeWrite] = field(default_factory=list)  # recorded with the outcome (`with_outcome`)
     first_step_at: float | None = None
+    scratch_made: bool = False
     started: float = field(default_factory=time.monotonic)
     # (time, step) when each new step was reported: the rate is measured between completed steps only, so the
     # time before the first step (loading a model) never counts as stepping.
@@ -74,6 +77,15 @@ class TaskContext:
     _last_report: float = 0.0
     # The first look for a cancel asked elsewhere comes CANCEL_POLL_INTERVAL after the start (the claim saw none).
     _last_cancel_poll: float = field(default_factory=time.monotonic)
+
+    @property
+    def scratch(self) -> Path:
+        """The task's scratch folder, made on first use (most runs write none: a folder made and removed per run
+        was two directory writes and a tree walk on the run's path)."""
+        if not self.scratch_made:
+            self.scratch_folder.mkdir(parents=True, exist_ok=True)
+            self.scratch_made = True
+        return self.scratch_folder
 
     @property
     def settings(self) -> Settings:

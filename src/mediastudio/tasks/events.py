@@ -25,11 +25,13 @@ class TaskEvent(AddressedEvent):
                                             "everyone who opens the scene sees it), not only its owner")
 
     @classmethod
-    def about(cls, task: Task, *, shared: bool = False, owner_name: str | None = None) -> Self:
+    def about(cls, task: Task, *, shared: bool = False, owner_name: str | None = None,
+              leave_out: frozenset[str] = frozenset()) -> Self:
+        """The event of `task` as it is now; `leave_out`: params it does not carry (see TaskKind.queued_only_params)."""
         # type and version: each concrete type (TaskQueued…) has them as defaults, which the pydantic mypy
         # plugin cannot know of a `cls` typed as this base
         return cls(workspace_id=task.workspace_id, audience=task.owner_id,  # type: ignore[call-arg]
-                   task=task_out(task, owner_name=owner_name), shared=shared)
+                   task=task_out(task, owner_name=owner_name, leave_out=leave_out), shared=shared)
 
 
 class TaskQueued(TaskEvent):

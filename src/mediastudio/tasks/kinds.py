@@ -38,6 +38,9 @@ class TaskKind:
     needs: Needs = "view"
     project: bool = True  # takes a project_id
     shared: bool = False  # everyone who may open its project hears its events (a scene's run), not only its owner
+    # Params only task.queued carries (a scene run's whole graph): the later events of a run leave them out, since
+    # nobody reads them there and each event would encode and compress them again; the REST API keeps them.
+    queued_only_params: frozenset[str] = frozenset()
 
 
 class KindRegistry:
@@ -48,10 +51,11 @@ class KindRegistry:
 
     def add(self, name: str, run: RunFunction, *, lane: Lane, params: type[BaseModel], title: Callable[[Any], str],
             size: Callable[[Any], float] = lambda _: 1.0, needs: Needs = "view", project: bool = True,
-            shared: bool = False) -> TaskKind:
+            shared: bool = False, queued_only_params: frozenset[str] = frozenset()) -> TaskKind:
         if name in self._kinds:
             raise ValueError(f"The task kind '{name}' is registered twice")
-        kind = self._kinds[name] = TaskKind(name, lane, run, params, title, size, needs, project, shared)
+        kind = self._kinds[name] = TaskKind(name, lane, run, params, title, size, needs, project, shared,
+                                                queued_only_params)
         return kind
 
     def get(self, name: str) -> TaskKind | None:

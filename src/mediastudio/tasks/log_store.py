@@ -10,6 +10,7 @@ from datetime import UTC
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from mediastudio.common import UtcDatetime
@@ -38,16 +39,19 @@ class TaskLogOut(BaseModel):
     lines: list[TaskLogLineOut]
 
 
-def rows(task_id: str, attempt: int, lines: list[LogLine]) -> list[TaskLogLine]:
-    return [TaskLogLine(task_id=task_id, attempt=attempt, seq=line.seq, at=line.at, level=line.level,
-                        source=line.source, message=line.message) for line in lines]
+def add_rows(db: Session, task_id: str, attempt: int, lines: list[LogLine]) -> None:
+    """The lines' rows in `db`'s transaction, in one statement (as ORM objects, one INSERT each)."""
+    if lines:
+        db.connection().execute(insert(TaskLogLine), [
+            {"task_id": task_id, "attempt": attempt, "seq": line.seq, "at": line.at, "level": line.level,
+             "source": line.source, "message": line.message} for line in lines])
 
 
 def write(db: Database, task_id: str, attempt: int, lines: list[LogLine]) -> None:
     if not lines:
         return
     with db.transaction() as session:
-        session.add_all(rows(task_id, attempt, lines))
+        add_rows(session, task_id, attempt, lines)
 
 
 def read(db: Session, task: Task) -> TaskLogOut:
@@ -97,12 +101,12 @@ class LogWriter:
         task_log.on_line = save_soon
         return task_log
 
-    def last_rows(self, task_log: TaskLog) -> Callable[[], list[TaskLogLine]]:
-        """At the end: the lines not written yet, as a maker of their rows for the transaction that records the
+    def last_rows(self, task_log: TaskLog) -> Callable[[Session], None]:
+        """At the end: the lines not written yet, as a writer of their rows in the transaction that records the
         outcome."""
         task_log.on_line = None
         lines = task_log.rest()
-        return lambda: rows(task_log.task_id, task_log.attempt, lines)
+        return lambda db: add_rows(db, task_log.task_id, task_log.attempt, lines)
 
     def close(self, task_log: TaskLog) -> None:
         task_log.on_line = None

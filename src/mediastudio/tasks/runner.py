@@ -106,11 +106,13 @@ class Runner:
     # -- announcing -------------------------------------------------------------------------------
     def publish(self, event: type[TaskEvent], task: Task) -> None:
         kind = self.kinds.get(task.kind)
+        leave_out = kind.queued_only_params if kind is not None and event is not TaskQueued else frozenset()
         if kind is None or not kind.shared:
-            self.events.publish(event.about(task))
+            self.events.publish(event.about(task, leave_out=leave_out))
             return
         # Heard by every member of the workspace: with the name of who started it.
-        self.events.publish(event.about(task, shared=True, owner_name=self._owner_name(task.owner_id)))
+        self.events.publish(event.about(task, shared=True, owner_name=self._owner_name(task.owner_id),
+                                        leave_out=leave_out))
 
     def _owner_name(self, user_id: str) -> str | None:
         """The display name of a shared task's owner: asked at most every `OWNER_NAME_SECONDS` per person (a
@@ -199,6 +201,7 @@ class Runner:
         wait = PROGRESS_INTERVAL - (time.monotonic() - ctx.last_publish)
         if wait <= 0:
             ctx.last_publish = time.monotonic()
+            ctx.published_revision = ctx.row.revision
             self.publish(TaskProgress, ctx.row)
             return
         if ctx.publish_pending:
@@ -208,9 +211,11 @@ class Runner:
         def later() -> None:
             with ctx.lock:
                 ctx.publish_pending = False
-                if ctx.ended or ctx.cancel_event.is_set():
+                # A report whose turn had come published this state already (this timer ran late): not twice.
+                if ctx.ended or ctx.cancel_event.is_set() or ctx.row.revision == ctx.published_revision:
                     return
                 ctx.last_publish = time.monotonic()
+                ctx.published_revision = ctx.row.revision
                 self.publish(TaskProgress, ctx.row)
 
         self._announcer.call(wait, later)
@@ -269,10 +274,10 @@ class Runner:
         self.publish(TaskStarted, task)
         kind = self.kinds.get(task.kind)
         folder = results_dir(self.settings, task_id)
-        scratch = folder / "scratch"
-        shutil.rmtree(folder, ignore_errors=True)
-        scratch.mkdir(parents=True)
-        ctx = TaskContext(task_id=task.id, owner_id=task.owner_id, project_id=task.project_id, scratch=scratch,
+        if task.attempts > 1:
+            shutil.rmtree(folder, ignore_errors=True)  # what the interrupted attempt left
+        ctx = TaskContext(task_id=task.id, owner_id=task.owner_id, project_id=task.project_id,
+                          scratch_folder=folder / "scratch",
                           runner=self, row=task, task_log=self.logs.open(task.id, task.attempts))
         again = f", run {task.attempts} (a restart interrupted the last one)" if task.attempts > 1 else ""
         _say(ctx, "info", f"Started: {task.kind} on the {task.lane} lane{again}")
@@ -296,11 +301,10 @@ class Runner:
             if ctx.cancel_event.is_set():  # a cancel asked elsewhere meanwhile: the outcome's write sees it
                 raise Cancelled()
             if "file" in result:
-                kept = folder / "result"
-                scratch.rename(kept)
+                ctx.scratch.rename(folder / "result")
                 result = {**result, "download": f"/api/v1/tasks/{task_id}/result"}
-            else:
-                shutil.rmtree(scratch, ignore_errors=True)
+            elif ctx.scratch_made:
+                shutil.rmtree(folder, ignore_errors=True)
             outcome = {"status": "succeeded", "result": result, "progress": 1.0, "eta_seconds": 0.0,
                        "step": max(ctx.step, ctx.total), "total": ctx.total, "detail": ctx.detail}
         except Cancelled:
@@ -389,7 +393,7 @@ class Runner:
             self.logs.close(ctx.task_log)
 
     def _finish(self, task_id: str, after_revision: int, ctx: TaskContext | None,
-                log_rows: Callable[[], list[Any]] | None = None, **fields: Any) -> Task | None:
+                log_rows: Callable[[Any], None] | None = None, **fields: Any) -> Task | None:
         """Record the outcome, with what the task made (`ctx.outcome_writes`, whatever the outcome: in the same
         transaction), unless the row stopped being a running one meanwhile (an administrator force-stopped it):
         then what the worker came back with is discarded and nothing is announced. A success is not recorded
@@ -404,7 +408,7 @@ class Runner:
         try:
             with self.db.transaction() as db:
                 if log_rows is not None:
-                    db.add_all(log_rows())  # made anew for each try: a retry after a rollback adds them again
+                    log_rows(db)  # written anew by each try: a retry after a rollback adds them again
                 for write in writes:
                     write.files(db)
                 for write in writes:

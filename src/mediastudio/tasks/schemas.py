@@ -58,12 +58,14 @@ class TaskOut(BaseModel):
 
 
 def task_out(task: Task, *, owner_name: str | None = None, project_name: str | None = None, position: int | None = None,
-             starts_in: float | None = None, eta: float | None = None) -> TaskOut:
+             starts_in: float | None = None, eta: float | None = None, leave_out: frozenset[str] = frozenset()
+             ) -> TaskOut:
     error = (TaskError(code=task.error_code or "failed", message=task.error_message, hint=task.error_hint)
              if task.error_message else None)
     return TaskOut(
         id=task.id, kind=task.kind, lane=task.lane, title=task.title, owner_id=task.owner_id, owner_name=owner_name,
-        project_name=project_name, workspace_id=task.workspace_id, project_id=task.project_id, params=task.params,
+        project_name=project_name, workspace_id=task.workspace_id, project_id=task.project_id,
+        params={k: v for k, v in task.params.items() if k not in leave_out} if leave_out else task.params,
         status=task.status,
         progress=task.progress, step=task.step, total=task.total, message=task.message,
         eta_seconds=eta if eta is not None else task.eta_seconds, step_seconds=task.step_seconds, position=position,

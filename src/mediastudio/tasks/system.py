@@ -108,18 +108,24 @@ class TaskSystem:
                  if user.is_admin or t.owner_id == user.id]
         return _state(lanes, places)["lanes"], self.describe(tasks, places)
 
-    def describe(self, tasks: list[Task], places: dict[str, Placement] | None = None) -> list[TaskOut]:
+    def describe(self, tasks: list[Task], places: dict[str, Placement] | None = None, *,
+                 owner_names: dict[str, str] | None = None,
+                 project_names: dict[str, str] | None = None) -> list[TaskOut]:
         """Tasks as the API shows them: with owner names, positions and ETAs (a paused lane keeps its order and
-        estimates, so its state is not read from the lanes here)."""
+        estimates, so its state is not read from the lanes here). Names the caller gives are not read again."""
         if not tasks:
             return []
         with self.db.session() as db:
             if places is None:
                 _, places = build_view(db, self.workers, {})
-            owners = {u.id: u.display_name for u in db.exec(
-                select(User).where(col(User.id).in_({t.owner_id for t in tasks}))).all()}
-            wanted = {t.project_id for t in tasks if t.project_id}
-            projects = self.project_names(db, wanted) if self.project_names and wanted else {}
+            owners = dict(owner_names or {})
+            unknown = {t.owner_id for t in tasks} - owners.keys()
+            if unknown:
+                owners.update({u.id: u.display_name for u in db.exec(select(User).where(col(User.id).in_(unknown)))})
+            projects = dict(project_names or {})
+            wanted = {t.project_id for t in tasks if t.project_id} - projects.keys()
+            if self.project_names and wanted:
+                projects.update(self.project_names(db, wanted))
         out = []
         for task in tasks:
             place = places.get(task.id)
@@ -146,9 +152,12 @@ class TaskSystem:
 
     # -- writing ------------------------------------------------------------------------------------
     def new(self, db: Session, actor: User, kind: str, params: dict[str, Any], project_id: str | None, *,
-            system: bool = False) -> Task:
-        """Check and record a task in `db` (see service.new_task); `submit` it once `db` has committed."""
-        return new_task(db, self.settings, self.kinds, self.scope, actor, kind, params, project_id, system=system)
+            system: bool = False, checked: tuple[str, str] | None = None) -> Task:
+        """Check and record a task in `db` (see service.new_task); `submit` it once `db` has committed.
+        `checked`: the caller has just checked `actor`'s right to start this kind in the project, which is
+        (workspace id, name): not checked again."""
+        scope: ProjectScope = (lambda *_: checked) if checked is not None else self.scope
+        return new_task(db, self.settings, self.kinds, scope, actor, kind, params, project_id, system=system)
 
     def submit(self, task: Task) -> None:
         """After the task's row is committed: announce it, then put it on its lane (in that order)."""
