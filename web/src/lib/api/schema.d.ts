@@ -2590,10 +2590,12 @@ export interface components {
         };
         /** ControlNetOut */
         ControlNetOut: {
-            /** @description The base family it was made for (Stable Diffusion 1.x, 2.x or XL), when its shape is one of theirs */
+            /** @description That family in words (null: unknown) */
             base?: string | null;
             /** @description The text width of the UNet it fits */
             cross_attention_dim?: number | null;
+            /** @description The base family it was made for: sd_v1, sd_v2, sd_v (1.x or 2.x), sdxl, sd3 or flux; null where it cannot be told (then it is allowed with any model): from its text width (and XL's added time embedding); the rule the planning check uses before comparing shapes */
+            family?: string | null;
             /** @description The folder's name in the data folder's models/ (what a ControlNet node's `controlnet` takes) */
             name: string;
             size_bytes: number;
@@ -3986,6 +3988,8 @@ export interface components {
         /** TakeSummary */
         TakeSummary: {
             asset: components["schemas"]["AssetOut"];
+            /** @description A clip's frames per second: from its file, as read when it was added, else as its run recorded it; null where neither says. */
+            fps?: number | null;
             /** @description Whether its provenance records a run (uploads have none). */
             generated: boolean;
             /** @description The title of the node that made it. */
