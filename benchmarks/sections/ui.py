@@ -32,6 +32,9 @@ CHROMIUM_FLAGS = [
 ]
 VIEWPORT = {"width": 1440, "height": 900}
 FRAME_BUDGET_MS = 1000 / 60
+# Chromium stamps a frame drawn on time 16.6–16.8 ms after the last (the bare page's own p95 reads 16.8 ms), and a
+# dropped frame makes an interval of 33.3 ms: a p95 within half a millisecond of the budget is a frame on time.
+FRAME_JITTER_MS = 0.5
 # What makes each page usable: the gallery's grid of projects, a node card on the scene's canvas (or, zoomed out
 # far over a big graph, the canvas's overview, which draws the graph while the cards are hidden).
 USABLE = {"gallery": '[data-testid="project-grid"]',
@@ -388,7 +391,7 @@ def run(ctx: harness.Context) -> list[harness.Measure]:
     p95 = _median([r["p95"] for r in ours])
     measures.append(harness.Measure(
         NAME, f"{label}: frame p95", p95, "ms", "lower", target="p95 frame ≤ 16.7 ms",
-        passed=p95 <= FRAME_BUDGET_MS + 0.05, anchor=_median([r["p95"] for r in bare]),
+        passed=p95 <= FRAME_BUDGET_MS + FRAME_JITTER_MS, anchor=_median([r["p95"] for r in bare]),
         anchor_name="bare page, same gesture", detail=detail))
     measures.append(harness.Measure(
         NAME, f"{label}: frame p50", _median([r["p50"] for r in ours]), "ms", "lower",
