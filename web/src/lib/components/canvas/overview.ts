@@ -8,7 +8,10 @@
  * which node a point is on (the overview's own hit test: Svelte Flow's cards are not hit-tested meanwhile),
  * and the drawing itself on a 2D context.
  */
-import type { GraphNodeData } from './flow';
+import { NODE_COLOR_SHADES } from './colors';
+import type { FlowNode, GraphNodeData } from './flow';
+import type { FlowFrame } from './frames';
+import type { NodeMarks } from './remote';
 
 /** Below this zoom a big graph is drawn as the overview (titles are under 4 px high there). */
 export const OVERVIEW_ZOOM = 0.35;
@@ -68,6 +71,135 @@ export interface OverviewScene {
 	frames: OverviewFrame[];
 	edges: OverviewEdge[];
 	nodes: OverviewNode[];
+}
+
+/** What the overview draws a node from: the canvas's node, others' marks on it (the same object while they do
+ * not change: remote.ts), its run state. */
+export interface NodeInput {
+	node: FlowNode;
+	marks: NodeMarks | undefined;
+	bad: boolean;
+	running: boolean;
+}
+
+/** A node's box on the canvas: its measured size, or a guess before it is measured. */
+export const boxOf = (node: FlowNode | FlowFrame): Box => ({
+	x: node.position.x,
+	y: node.position.y,
+	width: node.measured?.width ?? node.width ?? 220,
+	height: node.measured?.height ?? node.height ?? 80
+});
+
+const sameList = <T>(a: readonly T[], b: readonly T[]) => a.length === b.length && a.every((item, i) => item === b[i]);
+
+function sameNode(a: OverviewNode, b: OverviewNode): boolean {
+	return (
+		a.id === b.id &&
+		a.x === b.x &&
+		a.y === b.y &&
+		a.width === b.width &&
+		a.height === b.height &&
+		a.title === b.title &&
+		a.accent === b.accent &&
+		a.fill === b.fill &&
+		a.selected === b.selected &&
+		a.bypass === b.bypass &&
+		a.bad === b.bad &&
+		a.running === b.running &&
+		sameList(a.rings, b.rings)
+	);
+}
+
+const sameEdge = (a: OverviewEdge, b: OverviewEdge) =>
+	a.id === b.id && a.selected === b.selected && a.from.x === b.from.x && a.from.y === b.from.y && a.to.x === b.to.x && a.to.y === b.to.y;
+
+const sameFrame = (a: OverviewFrame, b: OverviewFrame) =>
+	a.id === b.id && a.x === b.x && a.y === b.y && a.width === b.width && a.height === b.height && a.title === b.title && a.fill === b.fill && a.selected === b.selected && a.bypass === b.bypass;
+
+function drawnNode({ node, marks, bad, running }: NodeInput): OverviewNode {
+	const rings = [...new Set([...(marks?.selectedBy ?? []), ...(marks?.draggedBy ?? [])].map((user) => user.color))];
+	return {
+		id: node.id,
+		...boxOf(node),
+		title: node.data.title,
+		accent: FAMILY_ACCENTS[familyOf(node.data)] ?? FAMILY_ACCENTS.other!,
+		fill: node.data.color ? NODE_COLOR_SHADES[node.data.color].shade : null,
+		selected: !!node.selected,
+		rings,
+		bypass: node.data.bypass,
+		bad,
+		running
+	};
+}
+
+const drawnFrame = (frame: FlowFrame): OverviewFrame => ({
+	id: frame.id,
+	...boxOf(frame),
+	title: frame.data.title,
+	fill: frame.data.color ? NODE_COLOR_SHADES[frame.data.color].shade : null,
+	selected: !!frame.selected,
+	bypass: frame.data.bypass
+});
+
+/** Keeps the entries of `kept` whose ids are among `items` (a removed node's is forgotten). */
+function prune<T>(kept: Map<string, T>, items: readonly { id: string }[]): void {
+	if (kept.size <= items.length) return;
+	const ids = new Set(items.map((item) => item.id));
+	for (const id of kept.keys()) if (!ids.has(id)) kept.delete(id);
+}
+
+/**
+ * The overview's scene, kept node by node: a node is worked out again only when its canvas node, others' marks
+ * on it or its run state is another, and keeps its drawn entry when nothing drawn of it changed (a seed's value,
+ * a prompt's text). While nothing drawn changed at all, the very same scene comes back, so nothing is drawn
+ * again for an edit that shows nowhere on it.
+ */
+export class OverviewScenes {
+	#nodes = new Map<string, { input: NodeInput; drawn: OverviewNode }>();
+	#frames = new Map<string, { from: FlowFrame; drawn: OverviewFrame }>();
+	#edges = new Map<string, OverviewEdge>();
+	#scene: OverviewScene = { frames: [], edges: [], nodes: [] };
+
+	/** The scene of these frames, nodes and edges (each edge from its ends on the canvas). */
+	scene(frames: readonly FlowFrame[], nodes: readonly NodeInput[], edges: readonly OverviewEdge[]): OverviewScene {
+		const next: OverviewScene = {
+			frames: frames.map((frame) => this.#frame(frame)),
+			edges: edges.map((edge) => this.#edge(edge)),
+			nodes: nodes.map((input) => this.#node(input))
+		};
+		prune(this.#frames, frames);
+		prune(this.#edges, edges);
+		prune(this.#nodes, next.nodes);
+		const before = this.#scene;
+		if (sameList(before.frames, next.frames) && sameList(before.edges, next.edges) && sameList(before.nodes, next.nodes)) return before;
+		return (this.#scene = next);
+	}
+
+	#node(input: NodeInput): OverviewNode {
+		const kept = this.#nodes.get(input.node.id);
+		const was = kept?.input;
+		if (kept && was!.node === input.node && was!.marks === input.marks && was!.bad === input.bad && was!.running === input.running) return kept.drawn;
+		const drawn = drawnNode(input);
+		const shown = kept && sameNode(kept.drawn, drawn) ? kept.drawn : drawn;
+		this.#nodes.set(input.node.id, { input, drawn: shown });
+		return shown;
+	}
+
+	#frame(frame: FlowFrame): OverviewFrame {
+		const kept = this.#frames.get(frame.id);
+		if (kept?.from === frame) return kept.drawn;
+		const drawn = drawnFrame(frame);
+		const shown = kept && sameFrame(kept.drawn, drawn) ? kept.drawn : drawn;
+		this.#frames.set(frame.id, { from: frame, drawn: shown });
+		return shown;
+	}
+
+	#edge(edge: OverviewEdge): OverviewEdge {
+		const kept = this.#edges.get(edge.id);
+		if (kept && sameEdge(kept, edge)) return kept;
+		this.#edges.set(edge.id, edge);
+		return edge;
+	}
 }
 
 /** The boxes of `boxes` that lie (partly) in the view of `width` × `height` screen pixels. */
