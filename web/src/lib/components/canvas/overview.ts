@@ -361,22 +361,9 @@ export function drawOverview(pen: Pen, scene: OverviewScene, viewport: Viewport,
 		pen.stroke();
 	}
 
-	for (const node of drawOrder(scene.nodes)) {
-		const [x, y, w, h] = [sx(node.x), sy(node.y), node.width * zoom, node.height * zoom];
-		pen.fillStyle = colors.panel;
-		pen.fillRect(x, y, w, h);
-		const bar = Math.min(h, Math.max(2, 26 * zoom));
-		if (node.fill) {
-			pen.fillStyle = node.fill;
-			pen.fillRect(x, y, w, bar);
-		}
-		pen.fillStyle = node.bypass ? colors.bypass : node.accent;
-		pen.fillRect(x, y, w, Math.max(1.5, 2 * zoom));
-		pen.lineWidth = node.selected ? 2 : 1;
-		pen.strokeStyle = node.selected ? colors.accent : node.bad ? colors.bad : node.running ? colors.accent : node.bypass ? colors.bypass : colors.lineStrong;
-		pen.strokeRect(x + 0.5, y + 0.5, w - 1, h - 1);
-		title(pen, node.title, x, y, w, Math.max(bar, TITLE_PX + 4), colors.text);
-	}
+	// The selected nodes are a layer over the others, as Svelte Flow stacks its cards.
+	drawNodes(pen, scene.nodes.filter((node) => !node.selected), viewport, colors);
+	drawNodes(pen, scene.nodes.filter((node) => node.selected), viewport, colors);
 
 	pen.lineWidth = 2;
 	for (const node of scene.nodes) {
@@ -386,6 +373,59 @@ export function drawOverview(pen: Pen, scene: OverviewScene, viewport: Viewport,
 			pen.strokeRect(sx(node.x) - out, sy(node.y) - out, node.width * zoom + 2 * out, node.height * zoom + 2 * out);
 		});
 	}
+}
+
+/** `items` by `key` (in their order; the ones whose key is null left out). */
+function byKey<T>(items: readonly T[], key: (item: T) => string | null): Map<string, T[]> {
+	const groups = new Map<string, T[]>();
+	for (const item of items) {
+		const k = key(item);
+		if (k === null) continue;
+		const group = groups.get(k);
+		if (group) group.push(item);
+		else groups.set(k, [item]);
+	}
+	return groups;
+}
+
+/**
+ * Draws nodes pass by pass (panels, colour bars, accents, borders, titles), each fill or stroke style set once
+ * for all the nodes that have it: set node by node, ~6 styles for each of 300 nodes at every frame of a pan or
+ * zoom were the overview's largest share of script time.
+ */
+function drawNodes(pen: Pen, nodes: readonly OverviewNode[], viewport: Viewport, colors: OverviewColors): void {
+	const { zoom } = viewport;
+	const box = (node: OverviewNode) => ({ x: viewport.x + node.x * zoom, y: viewport.y + node.y * zoom, w: node.width * zoom, h: node.height * zoom });
+	const boxes = new Map(nodes.map((node) => [node, box(node)]));
+	const barOf = (h: number) => Math.min(h, Math.max(2, 26 * zoom));
+	pen.fillStyle = colors.panel;
+	for (const { x, y, w, h } of boxes.values()) pen.fillRect(x, y, w, h);
+	for (const [fill, group] of byKey(nodes, (node) => node.fill)) {
+		pen.fillStyle = fill;
+		for (const node of group) {
+			const { x, y, w, h } = boxes.get(node)!;
+			pen.fillRect(x, y, w, barOf(h));
+		}
+	}
+	const accent = Math.max(1.5, 2 * zoom);
+	for (const [fill, group] of byKey(nodes, (node) => (node.bypass ? colors.bypass : node.accent))) {
+		pen.fillStyle = fill;
+		for (const node of group) {
+			const { x, y, w } = boxes.get(node)!;
+			pen.fillRect(x, y, w, accent);
+		}
+	}
+	const border = (node: OverviewNode) =>
+		node.selected ? colors.accent : node.bad ? colors.bad : node.running ? colors.accent : node.bypass ? colors.bypass : colors.lineStrong;
+	for (const [stroke, group] of byKey(nodes, border)) {
+		pen.strokeStyle = stroke;
+		for (const node of group) {
+			const { x, y, w, h } = boxes.get(node)!;
+			pen.lineWidth = node.selected ? 2 : 1;
+			pen.strokeRect(x + 0.5, y + 0.5, w - 1, h - 1);
+		}
+	}
+	for (const [node, { x, y, w, h }] of boxes) if (w >= TITLE_MIN_WIDTH) title(pen, node.title, x, y, w, Math.max(barOf(h), TITLE_PX + 4), colors.text);
 }
 
 /** A title on a node or frame's bar, clipped to its width; none where not a letter would fit. */
