@@ -7,12 +7,16 @@ import {
 	nodeAt,
 	OVERVIEW_MIN_NODES,
 	OVERVIEW_ZOOM,
+	OverviewScenes,
 	showsOverview,
+	type NodeInput,
 	type OverviewColors,
+	type OverviewEdge,
 	type OverviewNode,
 	type OverviewScene,
 	type Pen
 } from './overview';
+import type { FlowNode } from './flow';
 
 const node = (id: string, x: number, y: number, extra: Partial<OverviewNode> = {}): OverviewNode => ({
 	id,
@@ -149,5 +153,52 @@ describe('familyOf', () => {
 		expect(familyOf({ category: '', type: 'my_prompt' })).toBe('text');
 		expect(familyOf({ category: '', type: 'shot' })).toBe('output');
 		expect(familyOf({ category: '', type: 'thing' })).toBe('other');
+	});
+});
+
+describe('OverviewScenes (the scene kept node by node)', () => {
+	const flowNode = (id: string, x: number, data: Partial<FlowNode['data']> = {}): FlowNode => ({
+		id,
+		type: 'graph',
+		position: { x, y: 0 },
+		measured: { width: 200, height: 100 },
+		data: { title: id, type: 'seed', typeTitle: 'Seed', category: 'Values', typed: true, outputNode: false, inputs: [], outputs: [], summary: '', bypass: false, color: null, collapsed: false, ...data }
+	});
+	const input = (node: FlowNode, extra: Partial<NodeInput> = {}): NodeInput => ({ node, marks: undefined, bad: false, running: false, ...extra });
+	const edge = (id: string, x: number): OverviewEdge => ({ id, from: { x, y: 50 }, to: { x: x + 100, y: 50 }, selected: false });
+
+	it('gives back the very same scene for an edit that changes nothing drawn (a seed’s value), so it is not drawn again', () => {
+		const scenes = new OverviewScenes();
+		const [a, b] = [flowNode('a', 0), flowNode('b', 300)];
+		const first = scenes.scene([], [input(a), input(b)], [edge('a->b', 200)]);
+		const edited = { ...a, data: { ...a.data, summary: 'value 1001' } };
+		expect(scenes.scene([], [input(edited), input(b)], [edge('a->b', 200)])).toBe(first);
+	});
+
+	it('works out again only the node that changed: the others keep their entries', () => {
+		const scenes = new OverviewScenes();
+		const [a, b] = [flowNode('a', 0), flowNode('b', 300)];
+		const first = scenes.scene([], [input(a), input(b)], [edge('a->b', 200)]);
+		const renamed = { ...a, data: { ...a.data, title: 'Seed of the sky' } };
+		const second = scenes.scene([], [input(renamed), input(b)], [edge('a->b', 200)]);
+		expect(second).not.toBe(first);
+		expect(second.nodes[0]!.title).toBe('Seed of the sky');
+		expect(second.nodes[1]).toBe(first.nodes[1]);
+		expect(second.edges[0]).toBe(first.edges[0]);
+		const moved = { ...b, position: { x: 400, y: 0 } };
+		const third = scenes.scene([], [input(renamed), input(moved)], [edge('a->b', 300)]);
+		expect(third.nodes[0]).toBe(second.nodes[0]);
+		expect(third.nodes[1]!.x).toBe(400);
+		expect(third.edges[0]!.from.x).toBe(300);
+	});
+
+	it('rings a node in the colours of the people who select it, and shows its run state', () => {
+		const scenes = new OverviewScenes();
+		const a = flowNode('a', 0);
+		const marks = { selectedBy: [{ id: 'ada', name: 'Ada', color: '#f00' }], draggedBy: [] };
+		const scene = scenes.scene([], [input(a, { marks, running: true })], []);
+		expect(scene.nodes[0]!.rings).toEqual(['#f00']);
+		expect(scene.nodes[0]!.running).toBe(true);
+		expect(scenes.scene([], [input(a)], []).nodes[0]!.rings).toEqual([]);
 	});
 });

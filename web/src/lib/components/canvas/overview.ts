@@ -8,7 +8,10 @@
  * which node a point is on (the overview's own hit test: Svelte Flow's cards are not hit-tested meanwhile),
  * and the drawing itself on a 2D context.
  */
-import type { GraphNodeData } from './flow';
+import { NODE_COLOR_SHADES } from './colors';
+import type { FlowNode, GraphNodeData } from './flow';
+import type { FlowFrame } from './frames';
+import type { NodeMarks } from './remote';
 
 /** Below this zoom a big graph is drawn as the overview (titles are under 4 px high there). */
 export const OVERVIEW_ZOOM = 0.35;
@@ -68,6 +71,135 @@ export interface OverviewScene {
 	frames: OverviewFrame[];
 	edges: OverviewEdge[];
 	nodes: OverviewNode[];
+}
+
+/** What the overview draws a node from: the canvas's node, others' marks on it (the same object while they do
+ * not change: remote.ts), its run state. */
+export interface NodeInput {
+	node: FlowNode;
+	marks: NodeMarks | undefined;
+	bad: boolean;
+	running: boolean;
+}
+
+/** A node's box on the canvas: its measured size, or a guess before it is measured. */
+export const boxOf = (node: FlowNode | FlowFrame): Box => ({
+	x: node.position.x,
+	y: node.position.y,
+	width: node.measured?.width ?? node.width ?? 220,
+	height: node.measured?.height ?? node.height ?? 80
+});
+
+const sameList = <T>(a: readonly T[], b: readonly T[]) => a.length === b.length && a.every((item, i) => item === b[i]);
+
+function sameNode(a: OverviewNode, b: OverviewNode): boolean {
+	return (
+		a.id === b.id &&
+		a.x === b.x &&
+		a.y === b.y &&
+		a.width === b.width &&
+		a.height === b.height &&
+		a.title === b.title &&
+		a.accent === b.accent &&
+		a.fill === b.fill &&
+		a.selected === b.selected &&
+		a.bypass === b.bypass &&
+		a.bad === b.bad &&
+		a.running === b.running &&
+		sameList(a.rings, b.rings)
+	);
+}
+
+const sameEdge = (a: OverviewEdge, b: OverviewEdge) =>
+	a.id === b.id && a.selected === b.selected && a.from.x === b.from.x && a.from.y === b.from.y && a.to.x === b.to.x && a.to.y === b.to.y;
+
+const sameFrame = (a: OverviewFrame, b: OverviewFrame) =>
+	a.id === b.id && a.x === b.x && a.y === b.y && a.width === b.width && a.height === b.height && a.title === b.title && a.fill === b.fill && a.selected === b.selected && a.bypass === b.bypass;
+
+function drawnNode({ node, marks, bad, running }: NodeInput): OverviewNode {
+	const rings = [...new Set([...(marks?.selectedBy ?? []), ...(marks?.draggedBy ?? [])].map((user) => user.color))];
+	return {
+		id: node.id,
+		...boxOf(node),
+		title: node.data.title,
+		accent: FAMILY_ACCENTS[familyOf(node.data)] ?? FAMILY_ACCENTS.other!,
+		fill: node.data.color ? NODE_COLOR_SHADES[node.data.color].shade : null,
+		selected: !!node.selected,
+		rings,
+		bypass: node.data.bypass,
+		bad,
+		running
+	};
+}
+
+const drawnFrame = (frame: FlowFrame): OverviewFrame => ({
+	id: frame.id,
+	...boxOf(frame),
+	title: frame.data.title,
+	fill: frame.data.color ? NODE_COLOR_SHADES[frame.data.color].shade : null,
+	selected: !!frame.selected,
+	bypass: frame.data.bypass
+});
+
+/** Keeps the entries of `kept` whose ids are among `items` (a removed node's is forgotten). */
+function prune<T>(kept: Map<string, T>, items: readonly { id: string }[]): void {
+	if (kept.size <= items.length) return;
+	const ids = new Set(items.map((item) => item.id));
+	for (const id of kept.keys()) if (!ids.has(id)) kept.delete(id);
+}
+
+/**
+ * The overview's scene, kept node by node: a node is worked out again only when its canvas node, others' marks
+ * on it or its run state is another, and keeps its drawn entry when nothing drawn of it changed (a seed's value,
+ * a prompt's text). While nothing drawn changed at all, the very same scene comes back, so nothing is drawn
+ * again for an edit that shows nowhere on it.
+ */
+export class OverviewScenes {
+	#nodes = new Map<string, { input: NodeInput; drawn: OverviewNode }>();
+	#frames = new Map<string, { from: FlowFrame; drawn: OverviewFrame }>();
+	#edges = new Map<string, OverviewEdge>();
+	#scene: OverviewScene = { frames: [], edges: [], nodes: [] };
+
+	/** The scene of these frames, nodes and edges (each edge from its ends on the canvas). */
+	scene(frames: readonly FlowFrame[], nodes: readonly NodeInput[], edges: readonly OverviewEdge[]): OverviewScene {
+		const next: OverviewScene = {
+			frames: frames.map((frame) => this.#frame(frame)),
+			edges: edges.map((edge) => this.#edge(edge)),
+			nodes: nodes.map((input) => this.#node(input))
+		};
+		prune(this.#frames, frames);
+		prune(this.#edges, edges);
+		prune(this.#nodes, next.nodes);
+		const before = this.#scene;
+		if (sameList(before.frames, next.frames) && sameList(before.edges, next.edges) && sameList(before.nodes, next.nodes)) return before;
+		return (this.#scene = next);
+	}
+
+	#node(input: NodeInput): OverviewNode {
+		const kept = this.#nodes.get(input.node.id);
+		const was = kept?.input;
+		if (kept && was!.node === input.node && was!.marks === input.marks && was!.bad === input.bad && was!.running === input.running) return kept.drawn;
+		const drawn = drawnNode(input);
+		const shown = kept && sameNode(kept.drawn, drawn) ? kept.drawn : drawn;
+		this.#nodes.set(input.node.id, { input, drawn: shown });
+		return shown;
+	}
+
+	#frame(frame: FlowFrame): OverviewFrame {
+		const kept = this.#frames.get(frame.id);
+		if (kept?.from === frame) return kept.drawn;
+		const drawn = drawnFrame(frame);
+		const shown = kept && sameFrame(kept.drawn, drawn) ? kept.drawn : drawn;
+		this.#frames.set(frame.id, { from: frame, drawn: shown });
+		return shown;
+	}
+
+	#edge(edge: OverviewEdge): OverviewEdge {
+		const kept = this.#edges.get(edge.id);
+		if (kept && sameEdge(kept, edge)) return kept;
+		this.#edges.set(edge.id, edge);
+		return edge;
+	}
 }
 
 /** The boxes of `boxes` that lie (partly) in the view of `width` × `height` screen pixels. */
@@ -229,22 +361,9 @@ export function drawOverview(pen: Pen, scene: OverviewScene, viewport: Viewport,
 		pen.stroke();
 	}
 
-	for (const node of drawOrder(scene.nodes)) {
-		const [x, y, w, h] = [sx(node.x), sy(node.y), node.width * zoom, node.height * zoom];
-		pen.fillStyle = colors.panel;
-		pen.fillRect(x, y, w, h);
-		const bar = Math.min(h, Math.max(2, 26 * zoom));
-		if (node.fill) {
-			pen.fillStyle = node.fill;
-			pen.fillRect(x, y, w, bar);
-		}
-		pen.fillStyle = node.bypass ? colors.bypass : node.accent;
-		pen.fillRect(x, y, w, Math.max(1.5, 2 * zoom));
-		pen.lineWidth = node.selected ? 2 : 1;
-		pen.strokeStyle = node.selected ? colors.accent : node.bad ? colors.bad : node.running ? colors.accent : node.bypass ? colors.bypass : colors.lineStrong;
-		pen.strokeRect(x + 0.5, y + 0.5, w - 1, h - 1);
-		title(pen, node.title, x, y, w, Math.max(bar, TITLE_PX + 4), colors.text);
-	}
+	// The selected nodes are a layer over the others, as Svelte Flow stacks its cards.
+	drawNodes(pen, scene.nodes.filter((node) => !node.selected), viewport, colors);
+	drawNodes(pen, scene.nodes.filter((node) => node.selected), viewport, colors);
 
 	pen.lineWidth = 2;
 	for (const node of scene.nodes) {
@@ -254,6 +373,59 @@ export function drawOverview(pen: Pen, scene: OverviewScene, viewport: Viewport,
 			pen.strokeRect(sx(node.x) - out, sy(node.y) - out, node.width * zoom + 2 * out, node.height * zoom + 2 * out);
 		});
 	}
+}
+
+/** `items` by `key` (in their order; the ones whose key is null left out). */
+function byKey<T>(items: readonly T[], key: (item: T) => string | null): Map<string, T[]> {
+	const groups = new Map<string, T[]>();
+	for (const item of items) {
+		const k = key(item);
+		if (k === null) continue;
+		const group = groups.get(k);
+		if (group) group.push(item);
+		else groups.set(k, [item]);
+	}
+	return groups;
+}
+
+/**
+ * Draws nodes pass by pass (panels, colour bars, accents, borders, titles), each fill or stroke style set once
+ * for all the nodes that have it: set node by node, ~6 styles for each of 300 nodes at every frame of a pan or
+ * zoom were the overview's largest share of script time.
+ */
+function drawNodes(pen: Pen, nodes: readonly OverviewNode[], viewport: Viewport, colors: OverviewColors): void {
+	const { zoom } = viewport;
+	const box = (node: OverviewNode) => ({ x: viewport.x + node.x * zoom, y: viewport.y + node.y * zoom, w: node.width * zoom, h: node.height * zoom });
+	const boxes = new Map(nodes.map((node) => [node, box(node)]));
+	const barOf = (h: number) => Math.min(h, Math.max(2, 26 * zoom));
+	pen.fillStyle = colors.panel;
+	for (const { x, y, w, h } of boxes.values()) pen.fillRect(x, y, w, h);
+	for (const [fill, group] of byKey(nodes, (node) => node.fill)) {
+		pen.fillStyle = fill;
+		for (const node of group) {
+			const { x, y, w, h } = boxes.get(node)!;
+			pen.fillRect(x, y, w, barOf(h));
+		}
+	}
+	const accent = Math.max(1.5, 2 * zoom);
+	for (const [fill, group] of byKey(nodes, (node) => (node.bypass ? colors.bypass : node.accent))) {
+		pen.fillStyle = fill;
+		for (const node of group) {
+			const { x, y, w } = boxes.get(node)!;
+			pen.fillRect(x, y, w, accent);
+		}
+	}
+	const border = (node: OverviewNode) =>
+		node.selected ? colors.accent : node.bad ? colors.bad : node.running ? colors.accent : node.bypass ? colors.bypass : colors.lineStrong;
+	for (const [stroke, group] of byKey(nodes, border)) {
+		pen.strokeStyle = stroke;
+		for (const node of group) {
+			const { x, y, w, h } = boxes.get(node)!;
+			pen.lineWidth = node.selected ? 2 : 1;
+			pen.strokeRect(x + 0.5, y + 0.5, w - 1, h - 1);
+		}
+	}
+	for (const [node, { x, y, w, h }] of boxes) if (w >= TITLE_MIN_WIDTH) title(pen, node.title, x, y, w, Math.max(barOf(h), TITLE_PX + 4), colors.text);
 }
 
 /** A title on a node or frame's bar, clipped to its width; none where not a letter would fit. */
