@@ -5,7 +5,6 @@ undo step), someone else's edit shows, and zoomed in again the cards come back w
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 from browser_support import ConsoleLog, create_project, csrf_headers, screenshot
@@ -40,7 +39,6 @@ SHAPES = """() => Object.fromEntries([...document.querySelectorAll('.svelte-flow
     node.dataset.id, [node.offsetWidth, node.offsetHeight]]))"""
 EDGES = """() => Object.fromEntries([...document.querySelectorAll('.svelte-flow__edge')].map(
     (edge) => [edge.dataset.id, edge.querySelector('path.svelte-flow__edge-path').getAttribute('d')]))"""
-SHOTS = Path("/tmp/shots-canvas2")
 
 
 def _graph(groups: int) -> dict[str, Any]:
@@ -182,11 +180,10 @@ def test_a_big_graph_zoomed_out_is_drawn_as_one_overview_that_selects_moves_and_
     wait_until(lambda: page.evaluate(PIXEL, spot)[3], until=lambda alpha: alpha == 255, timeout=10, interval=0.1,
                message="someone else's move drawn on the overview")
 
-    SHOTS.mkdir(parents=True, exist_ok=True)
     for name, size in (("desktop", (1280, 800)), ("tablet", (820, 1180)), ("phone", (390, 844))):
         page.set_viewport_size({"width": size[0], "height": size[1]})
         page.wait_for_timeout(600)
-        page.screenshot(path=str(SHOTS / f"overview-{name}.png"))
+        screenshot(page, f"canvas-overview-{name}")
     page.set_viewport_size({"width": 1280, "height": 800})
     screenshot(page, "canvas-overview")
 
