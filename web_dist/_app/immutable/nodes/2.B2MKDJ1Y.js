@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/B2pZZYNE.js";export{m as component};
