@@ -606,7 +606,8 @@ def test_a_run_is_seen_live_by_everyone_in_its_project_and_only_its_owner_may_ca
     team = make_team(server, admin, 71)
     bob, vic = team["bob"], team["vic"]
     project_id, scene_id = team["project"]["id"], team["scene"]["id"]
-    nodes, edges = t2i_graph(seed=3, steps=2)
+    # Long enough to report progress: a run sends its first progress 0.1 s after it starts (a shorter one, none).
+    nodes, edges = t2i_graph(seed=3, steps=40)
     put = admin.put(f"/api/v1/projects/{project_id}/scenes/{scene_id}/graph",
                     json={"nodes": nodes, "edges": dict(edges)})
     assert put.status_code == 200, put.text
@@ -641,7 +642,8 @@ def test_a_run_is_seen_live_by_everyone_in_its_project_and_only_its_owner_may_ca
 
     heard, outsider, task_id = run_async(listen())
     assert heard[-1]["type"] == "task.succeeded", heard[-1]
-    assert {e["type"] for e in heard} >= {"task.started", "task.progress", "task.succeeded"}
+    assert {e["type"] for e in heard} >= {"task.started", "task.progress", "task.succeeded"}, (
+        [e["type"] for e in heard], heard[-1]["task"].get("started_at"), heard[-1]["task"].get("finished_at"))
     assert all(e["shared"] and e["task"]["owner_name"] == "Bob" for e in heard)
     assert not [e for e in outsider if e.get("task", {}).get("id") == task_id], outsider
 
