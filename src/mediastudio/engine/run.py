@@ -17,7 +17,7 @@ from mediastudio.errors import TaskFailed
 from mediastudio.graph import Graph
 from mediastudio.media.assets import NewAssets, asset_file, clean_filename, prepare_assets
 from mediastudio.media.leftovers import discard_new_blobs
-from mediastudio.media.probe import PictureTooLarge, open_picture, probe
+from mediastudio.media.probe import PictureTooLarge, Probe, open_picture, probe
 from mediastudio.projects.service import commit
 from mediastudio.projects.tables import Asset, Project
 from mediastudio.storage.sniff import sniff
@@ -151,6 +151,16 @@ class _Results:
         discard_new_blobs(self.ctx.db, self.ctx.blobs, self.created)
 
 
+def _probed(ctx: TaskContext, sha: str, sniffed: Any, size: Any) -> Probe:
+    """The result's dimensions: a picture the run holds gives its own size (this run encoded the PNG from it, so
+    it decodes); anything else, or a picture over the pixel limit, is probed from its blob as an upload is."""
+    if sniffed.category == "image" and isinstance(size, tuple) and len(size) == 2 \
+            and all(isinstance(side, int) and side > 0 for side in size) \
+            and size[0] * size[1] <= ctx.settings.max_image_pixels:
+        return Probe(width=size[0], height=size[1])
+    return probe(ctx.blobs.path(sha), sniffed.category, sniffed.mime, max_pixels=ctx.settings.max_image_pixels)
+
+
 def _asset_writer(ctx: TaskContext) -> Any:
     def write(items: list[tuple[str, bytes, dict[str, Any]]], provenance: dict[str, Any], tags: list[str]) -> list[str]:
         files, created, shots = [], [], []
@@ -162,8 +172,7 @@ def _asset_writer(ctx: TaskContext) -> Any:
                 created += [(sha, new)] if new is not None else []
                 sniffed = sniff(data[:4096])
                 files.append((clean_filename(name, f"result.{sniffed.extension}"), sha, sniffed,
-                              probe(ctx.blobs.path(sha), sniffed.category, sniffed.mime,
-                                    max_pixels=ctx.settings.max_image_pixels), len(data)))
+                              _probed(ctx, sha, sniffed, extra.get("size")), len(data)))
             with ctx.db.session() as db:
                 owner = db.get(User, ctx.owner_id)
                 if owner is None:

@@ -137,11 +137,6 @@ class EventBus:
             self._deliver(event)
 
     def _deliver(self, event: dict[str, Any]) -> None:
-        for listener in self.listeners:
-            try:
-                listener(event)
-            except Exception:
-                log.exception("An event listener failed on %s", event.get("type"))
         # JSON once per distinct view, not once per socket: most subscribers see the event itself. The view is
         # kept beside its text so its id cannot be reused by another view made during this loop.
         encoded: dict[int, tuple[dict[str, Any], str]] = {}
@@ -157,6 +152,13 @@ class EventBus:
             except asyncio.QueueFull:
                 subscriber.dropped = True
                 self.subscribers.discard(subscriber)
+        # The listeners after the sockets: what they start (a worker thread recording an inbox line, the queue's
+        # summary) is scheduled behind the sockets' relays, so it does not hold up the event on its way out.
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("An event listener failed on %s", event.get("type"))
 
 
 EventsDep = NamedDependency[EventBus]

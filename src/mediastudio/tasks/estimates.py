@@ -8,6 +8,8 @@ until it starts is the work ahead of it on its lane, spread over the lane's work
 from __future__ import annotations
 
 import heapq
+import threading
+import time
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
@@ -16,6 +18,7 @@ from mediastudio.tasks.runner import age_seconds
 from mediastudio.tasks.tables import Task
 
 HISTORY = 20  # recent successful runs of a kind that its rate is measured on
+RATE_SECONDS = 5.0  # a kind's rate is read again at most this often, unless a task of it succeeded meanwhile
 
 
 @dataclass
@@ -46,19 +49,45 @@ def seconds_per_unit(db: Session, kind: str) -> float | None:
     return seconds / units
 
 
+class Rates:
+    """Each kind's `seconds_per_unit`, kept between views: read again once `RATE_SECONDS` have passed, or at once
+    after `forget` (a task of the kind succeeded: the bus tells it, also from other processes through Redis). A
+    run's answer describes its new task while the lane's worker claims it, and the history's query, on every
+    answer before, was CPU taken from that worker."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, tuple[float | None, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, db: Session, kind: str) -> float | None:
+        now = time.monotonic()
+        with self._lock:
+            known = self._known.get(kind)
+        if known is not None and now - known[1] < RATE_SECONDS:
+            return known[0]
+        rate = seconds_per_unit(db, kind)
+        with self._lock:
+            self._known[kind] = (rate, now)
+        return rate
+
+    def forget(self, kind: str) -> None:
+        with self._lock:
+            self._known.pop(kind, None)
+
+
 def waiting_order(tasks: list[Task]) -> list[Task]:
     """The order Huey serves a lane: higher priority first, then first enqueued."""
     return sorted(tasks, key=lambda t: (-t.priority, t.enqueued_at, t.created_at))
 
 
-def build_view(db: Session, workers: dict[str, int], paused: dict[str, bool]
+def build_view(db: Session, workers: dict[str, int], paused: dict[str, bool], kept: Rates | None = None
                ) -> tuple[dict[str, LaneView], dict[str, Placement]]:
     active = db.exec(select(Task).where(col(Task.status).in_(("queued", "running", "interrupted")))).all()
-    rates: dict[str, float | None] = {}
+    rates: dict[str, float | None] = {}  # read for this view (from `kept` where given)
 
     def estimate(task: Task) -> float | None:
         if task.kind not in rates:
-            rates[task.kind] = seconds_per_unit(db, task.kind)
+            rates[task.kind] = kept.get(db, task.kind) if kept is not None else seconds_per_unit(db, task.kind)
         rate = rates[task.kind]
         return None if rate is None else rate * max(task.size, 0.0)
 

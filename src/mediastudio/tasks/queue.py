@@ -119,6 +119,13 @@ class SqliteLane(_Pausable, SqliteHuey):
     def is_revoked(self, task: Any, timestamp: Any = None, peek: bool = True) -> bool:
         return False  # a revoked message is no longer on the lane (`revoke_by_id`): no look at the file per task
 
+    def delete(self, key: str) -> bool:
+        """Huey clears a task's revocation after running it: nothing of the kind is kept here (`revoke_by_id`),
+        so the lane's worker goes on to its next message without a transaction on the queue file per task."""
+        if key.startswith("r:"):
+            return False
+        return bool(super().delete(key))
+
 
 class RedisLane(_Pausable, PriorityRedisHuey):
     pass

@@ -16,7 +16,7 @@ from mediastudio.db import Database
 from mediastudio.events.bus import EventBus, Subscriber, view_for
 from mediastudio.settings import Settings
 from mediastudio.storage.blobs import BlobStore
-from mediastudio.tasks.estimates import LaneView, Placement, build_view
+from mediastudio.tasks.estimates import LaneView, Placement, Rates, build_view
 from mediastudio.tasks.events import (
     Hello,
     QueueChanged,
@@ -46,6 +46,8 @@ class TaskSystem:
         self.settings, self.db, self.events, self.kinds, self.scope = settings, db, events, kinds, scope
         self.project_names = project_names
         self.runner = Runner(settings, db, blobs, events, kinds)
+        self.rates = Rates()  # each kind's measured rate, kept between views (ETAs)
+        self.runner.succeeded = self.rates.forget  # a task that succeeded here: its kind's rate is read anew
         self.queue = TaskQueue(settings, self.runner)
         self._dirty: asyncio.Event | None = None
         self._watcher: asyncio.Task[None] | None = None
@@ -75,6 +77,8 @@ class TaskSystem:
         await asyncio.to_thread(self.queue.stop)
 
     def _on_event(self, event: dict[str, Any]) -> None:
+        if event["type"] == "task.succeeded":  # also one another process ran (the Redis transport)
+            self.rates.forget(str((event.get("task") or {}).get("kind")))
         if self._dirty is not None and (event["type"].startswith("task.") or event["type"] == "queue.paused"):
             self._dirty.set()
 
@@ -97,13 +101,13 @@ class TaskSystem:
     def queue_state(self) -> dict[str, Any]:
         """Every lane's counts and every waiting/running task's place (the bus filters per subscriber)."""
         with self.db.session() as db:
-            lanes, places = build_view(db, self.workers, self.paused())
+            lanes, places = build_view(db, self.workers, self.paused(), self.rates)
         return _state(lanes, places)
 
     def visible_queue(self, user: User) -> tuple[list[dict[str, Any]], list[TaskOut]]:
         """The lanes, and the waiting/running tasks `user` may see (admins: all) in run order, described."""
         with self.db.session() as db:
-            lanes, places = build_view(db, self.workers, self.paused())
+            lanes, places = build_view(db, self.workers, self.paused(), self.rates)
         tasks = [t for view in lanes.values() for t in [*view.running, *view.queued]
                  if user.is_admin or t.owner_id == user.id]
         return _state(lanes, places)["lanes"], self.describe(tasks, places)
@@ -117,7 +121,7 @@ class TaskSystem:
             return []
         with self.db.session() as db:
             if places is None:
-                _, places = build_view(db, self.workers, {})
+                _, places = build_view(db, self.workers, {}, self.rates)
             owners = dict(owner_names or {})
             unknown = {t.owner_id for t in tasks} - owners.keys()
             if unknown:

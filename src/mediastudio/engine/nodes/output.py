@@ -41,7 +41,9 @@ class Shot(NodeType):
                 image.save(buffer, format="PNG")
                 data = buffer.getvalue()
             suffix = f" {index}" if len(images) > 1 else ""
-            items.append((f"{self.name}{suffix}{made_by}.png", data, {"shot": f"{self.name}{suffix}"}))
+            # Its size goes with it: the writer need not decode the PNG again to read it.
+            items.append((f"{self.name}{suffix}{made_by}.png", data,
+                          {"shot": f"{self.name}{suffix}", "size": image.size}))
         if inputs.get("video"):
             items.append((f"{self.name}{made_by}.mp4", inputs["video"], {"shot": self.name}))
         if not items:

@@ -1,0 +1,156 @@
+"""What a run costs on its way from the request to its `task.succeeded` event, beyond the work itself: a finished
+task costs the lane's queue file no transaction, a task ending hands its event to the sockets before the bus's
+listeners start their work, the answer's ETAs read a kind's history only when it may have changed, and a picture
+the run holds is not decoded again to read its size (benchmarks/README.md, "Seventh round")."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+from sqlalchemy import event
+
+from mediastudio.db import Database
+from mediastudio.engine.run import _probed
+from mediastudio.events.bus import EventBus
+from mediastudio.media.probe import PictureTooLarge
+from mediastudio.projects.events import ProjectChanged
+from mediastudio.settings import Settings
+from mediastudio.storage.blobs import BlobStore
+from mediastudio.tables import open_database
+from mediastudio.tasks.estimates import Rates
+from mediastudio.tasks.kinds import KindRegistry
+from mediastudio.tasks.queue import LaneStorage, TaskQueue
+from mediastudio.tasks.runner import Runner
+from mediastudio.tasks.tables import Task
+from support import run_async
+
+
+class NoParams(BaseModel):
+    pass
+
+
+def _queue(tmp_path: Path) -> tuple[TaskQueue, Database]:
+    settings = Settings(data_dir=tmp_path)
+    db = open_database(tmp_path / "studio.sqlite")
+    kinds = KindRegistry()
+    kinds.add("test.noop", lambda ctx, params: {"ok": True}, lane="gpu", params=NoParams, title=lambda _: "Noop",
+              needs="none", project=False)
+    runner = Runner(settings, db, BlobStore(tmp_path / "blobs"), EventBus(), kinds)
+    return TaskQueue(settings, runner), db
+
+
+def test_a_finished_task_costs_the_lane_file_no_transaction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Huey clears a task's revocation after running it; the lanes keep none in their file (a revoked message
+    leaves the in-memory lane), so that clearing was a write transaction on the queue file per task for nothing."""
+    queue, db = _queue(tmp_path)
+    touched: list[str] = []
+    for name in ("pop_data", "delete_data", "put_data"):
+        original = getattr(LaneStorage, name)
+        monkeypatch.setattr(LaneStorage, name, lambda self, *args, _o=original, _n=name: (touched.append(_n),
+                                                                                          _o(self, *args))[1])
+    with db.transaction() as session:
+        session.add(Task(id="t_one", kind="test.noop", lane="gpu", title="t", owner_id="u"))
+    lane = queue.lanes["gpu"]
+    queue.enqueue(Task(id="t_one", kind="test.noop", lane="gpu", title="t", owner_id="u", priority=0))
+    lane.execute(lane.dequeue())
+    with db.session() as session:
+        row = session.get(Task, "t_one")
+        assert row is not None and row.status == "succeeded"
+    assert touched == []
+    db.close()
+
+
+def test_the_sockets_have_an_event_before_the_listeners_hear_of_it() -> None:
+    """A listener's work (a worker thread recording an inbox line, the queue's summary) starts behind the sockets'
+    relays: the event is in every subscriber's queue when the listeners are called."""
+    async def scenario() -> None:
+        bus = EventBus()
+        bus.bind(asyncio.get_running_loop())
+        member = bus.subscribe("u_1", {"ws_team"})
+        seen: list[int] = []
+        bus.listeners.append(lambda _event: seen.append(member.queue.qsize()))
+        bus.publish(ProjectChanged(workspace_id="ws_team", project_id="p_1", by="u_1", summary="Renamed"))
+        assert seen == [1]
+
+    run_async(scenario())
+
+
+def test_a_kinds_rate_is_read_again_only_once_a_task_of_it_succeeded_or_a_while_passed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = open_database(tmp_path / "studio.sqlite")
+    reads: list[str] = []
+    event.listen(db.engine, "before_cursor_execute",
+                 lambda _c, _cur, sql, *_: reads.append(sql) if "run_seconds" in sql and "ORDER BY" in sql else None)
+
+    def succeed(task_id: str, seconds: float) -> None:
+        with db.transaction() as session:
+            session.add(Task(id=task_id, kind="k", lane="gpu", title="t", owner_id="u", status="succeeded",
+                             run_seconds=seconds, size=1.0))
+
+    rates = Rates()
+    succeed("t_1", 2.0)
+    with db.session() as session:
+        assert rates.get(session, "k") == 2.0
+        succeed("t_2", 4.0)
+        assert rates.get(session, "k") == 2.0  # kept: nothing said the kind's history changed
+        assert len(reads) == 1
+        rates.forget("k")  # a task of the kind succeeded
+        assert rates.get(session, "k") == 3.0
+        assert len(reads) == 2
+        succeed("t_3", 6.0)
+        import mediastudio.tasks.estimates as estimates
+
+        monkeypatch.setattr(estimates, "RATE_SECONDS", 0.0)  # a while passed (another process may have run it)
+        assert rates.get(session, "k") == 4.0
+        assert len(reads) == 3
+    db.close()
+
+
+def test_the_runner_says_which_kind_succeeded(tmp_path: Path) -> None:
+    queue, db = _queue(tmp_path)
+    told: list[str] = []
+    queue.runner.succeeded = told.append
+    with db.transaction() as session:
+        session.add(Task(id="t_ok", kind="test.noop", lane="gpu", title="t", owner_id="u"))
+    queue.runner.execute("t_ok")
+    assert told == ["test.noop"]
+    db.close()
+
+
+class _Ctx:
+    def __init__(self, tmp_path: Path, max_pixels: int) -> None:
+        self.settings = SimpleNamespace(max_image_pixels=max_pixels)
+        self.blobs = BlobStore(tmp_path / "blobs")
+
+
+class _Sniffed:
+    category, mime = "image", "image/png"
+
+
+def test_a_picture_the_run_holds_gives_its_size_without_being_decoded_again(tmp_path: Path) -> None:
+    ctx: Any = _Ctx(tmp_path, max_pixels=10_000)
+    missing = "0" * 64  # no such blob: reading it would fail
+    found = _probed(ctx, missing, _Sniffed(), (64, 32))
+    assert (found.width, found.height) == (64, 32)
+    # Anything else is read from the blob as an upload is: a size over the limit is refused there.
+    ctx_small: Any = _Ctx(tmp_path, max_pixels=100)
+    sha, _ = ctx_small.blobs.store_bytes(_png(64, 32))
+    with pytest.raises(PictureTooLarge):
+        _probed(ctx_small, sha, _Sniffed(), (64, 32))
+    found = _probed(ctx, sha, _Sniffed(), None)
+    assert (found.width, found.height) == (64, 32)
+
+
+def _png(width: int, height: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height)).save(buffer, format="PNG")
+    return buffer.getvalue()
