@@ -25,7 +25,6 @@ from mediastudio.storage.blobs import BlobStore
 from mediastudio.tasks.context import TaskContext
 
 MEMORY_ENTRIES = 64
-FLUSH_CHUNK = 200  # rows per INSERT (SQLite bounds the variables of one statement)
 
 
 class NodeOutput(SQLModel, table=True):
@@ -140,8 +139,9 @@ class NodeCache:
 
     @staticmethod
     def _insert(db: Session, rows: list[dict[str, Any]]) -> None:
-        for part in range(0, len(rows), FLUSH_CHUNK):  # one statement; a key stored before keeps its first row
-            db.execute(insert(NodeOutput).values(rows[part:part + FLUSH_CHUNK]).on_conflict_do_nothing())
+        # A key stored before keeps its first row. The rows go as parameters of one statement (compiled once for
+        # the process): a statement made with the rows in its VALUES was compiled anew on every flush.
+        db.execute(insert(NodeOutput).on_conflict_do_nothing(), rows)
 
     def rows_with(self, task: TaskContext) -> None:
         """The rows put so far are written with `task`'s outcome, in its transaction (each run's own commit

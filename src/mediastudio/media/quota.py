@@ -112,11 +112,9 @@ def charge(db: Session, settings: Settings, user: User, blobs: Iterable[tuple[st
 
 def record_charge(db: Session, user: User, blobs: Iterable[tuple[str, int]]) -> None:
     """The ledger's rows for these (sha256, size) blobs of `user` (a blob they added before is kept as it is)."""
-    wanted = dict(blobs)
-    shas = list(wanted)
-    for part in range(0, len(shas), CHUNK):  # "or ignore": concurrent uploads of the same bytes
-        rows = [{"user_id": user.id, "sha256": sha, "size": wanted[sha]} for sha in shas[part:part + CHUNK]]
-        db.execute(insert(StoredBlob).values(rows).on_conflict_do_nothing())
+    rows = [{"user_id": user.id, "sha256": sha, "size": size} for sha, size in dict(blobs).items()]
+    if rows:  # "or ignore": concurrent uploads of the same bytes. As parameters: compiled once, not per call
+        db.execute(insert(StoredBlob).on_conflict_do_nothing(), rows)
 
 
 def charge_project(db: Session, settings: Settings, user: User | None, project_id: str) -> int:
