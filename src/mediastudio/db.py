@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from litestar.di import NamedDependency
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel, create_engine, text
 
@@ -285,3 +285,14 @@ class ReadCache(Generic[T]):
 
 
 DatabaseDep = NamedDependency[Database]
+
+
+def insert_new(db: Session, rows: Iterable[SQLModel]) -> None:
+    """New rows of one table (no row holds their keys) written by one INSERT in `db`'s transaction, as parameters
+    of a statement compiled once: no unit of work (an ORM flush of one new row cost ~0.5 ms on a small CPU, on a
+    run's critical path twice). The objects stay outside the session; their defaults are theirs (pydantic's)."""
+    made = list(rows)
+    if not made:
+        return
+    table = type(made[0]).__table__  # type: ignore[attr-defined]
+    db.execute(insert(table), [{column.name: getattr(row, column.key) for column in table.columns} for row in made])

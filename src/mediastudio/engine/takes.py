@@ -17,6 +17,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from mediastudio.common import utcnow
+from mediastudio.db import insert_new
 from mediastudio.media.assets import read_meta
 from mediastudio.projects.tables import Asset, Project
 from mediastudio.settings import Settings
@@ -63,8 +64,8 @@ def take_of(meta: dict[str, Any], project_id: str) -> Take:
 def record_takes(db: Session, project_id: str, metas: list[dict[str, Any]]) -> None:
     """Index new generated assets as takes, in the caller's transaction (the one that records their rows): rows
     of ids just made, which no row holds yet (added, not merged: no read of each first)."""
-    db.flush()  # their assets' rows first (the takes' foreign key; no relationship tells the session the order)
-    db.add_all([take_of(meta, project_id) for meta in metas])
+    db.flush()  # their assets' rows first, if the session holds them (the takes' foreign key)
+    insert_new(db, [take_of(meta, project_id) for meta in metas])
 
 
 def index_missing(db: Session, settings: Settings, project: Project) -> int:

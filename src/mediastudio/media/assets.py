@@ -13,6 +13,7 @@ from sqlmodel import Session, col, or_, select
 
 from mediastudio.auth.tables import User
 from mediastudio.common import new_id, utcnow
+from mediastudio.db import insert_new
 from mediastudio.errors import BadRequest, Conflict, MediastudioError, NotFound
 from mediastudio.events.emit import emit
 from mediastudio.media.events import AssetCreated, AssetUpdated
@@ -44,12 +45,19 @@ def asset_file(settings: Settings, project: Project, asset_id: str) -> Path:
     return content.asset_path(project_folder(settings, project), asset_id)
 
 
-def _index(db: Session, project: Project, meta: dict[str, Any], *, new: bool = False) -> Asset:
+def _index(db: Session, project: Project, meta: dict[str, Any]) -> Asset:
     """Copy checked metadata into the index row. A row is only ever this project's: an id another
-    project holds is refused (Conflict), never rewritten. `new`: the id was just made, so no row holds it."""
-    asset = None if new else db.get(Asset, meta["id"])
+    project holds is refused (Conflict), never rewritten."""
+    asset = db.get(Asset, meta["id"])
     if asset is not None and asset.project_id != project.id:
         raise Conflict(f"The asset id '{meta['id']}' belongs to another project.")
+    asset = _copied(asset, project, meta)
+    db.add(asset)
+    return asset
+
+
+def _copied(asset: Asset | None, project: Project, meta: dict[str, Any]) -> Asset:
+    """`asset` (a new row when None) with the metadata's values."""
     asset = asset or Asset(id=meta["id"], project_id=project.id, name=meta["name"], category=meta["category"],
                            mime=meta["mime"], size=meta["size"], sha256=meta["sha256"],
                            created_by=meta["created_by"])
@@ -58,7 +66,6 @@ def _index(db: Session, project: Project, meta: dict[str, Any], *, new: bool = F
     asset.tags = " ".join(meta.get("tags") or [])
     trashed = meta.get("trashed_at")
     asset.trashed_at = datetime.fromisoformat(trashed) if isinstance(trashed, str) else trashed
-    db.add(asset)
     return asset
 
 
@@ -87,7 +94,9 @@ class NewAssets:
         from mediastudio.media.quota import record_charge
 
         record_charge(db, self.actor, [(meta["sha256"], meta["size"]) for meta in self.metas])
-        return [_index(db, self.project, meta, new=True) for meta in self.metas]  # ids made by prepare_assets
+        made = [_copied(None, self.project, meta) for meta in self.metas]
+        insert_new(db, made)  # ids made by prepare_assets: no row holds them
+        return made
 
     def announce(self, db: Session, made: list[Asset]) -> None:
         for asset in made:
