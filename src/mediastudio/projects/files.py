@@ -13,10 +13,22 @@ from pathlib import Path
 from typing import Any
 from weakref import WeakValueDictionary
 
+import msgspec
+
 
 def canonical_json(value: Any) -> str:
-    """Sorted keys, two-space indent, trailing newline: stable text that diffs well in git."""
-    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """Sorted keys, two-space indent, trailing newline: stable text that diffs well in git.
+
+    The text of `json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)`, made faster: with an indent,
+    the standard library encodes in Python (a run's asset file, its graph inside, ~0.14 ms on a small CPU); here
+    its C encoder writes compact text and msgspec indents it, which leaves numbers and strings as written (the
+    same bytes: tests/unit/test_canonical_json.py). What the fast path refuses (NaN, a lone surrogate) is written
+    as the standard library writes it."""
+    try:
+        compact = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return msgspec.json.format(compact.encode(), indent=2).decode() + "\n"
+    except (ValueError, UnicodeEncodeError, msgspec.DecodeError):
+        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def fsync_folder(folder: Path) -> None:
