@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from mediastudio.auth.tables import User
@@ -115,11 +117,17 @@ def numbered(db: Session, project_id: str, shot: str, name: str) -> str:
     # index. (A LIKE, case-insensitive in SQLite, read every asset of the project; the take pattern below is
     # case-sensitive anyway.) '!' is the character after the separator's last, a space.
     start = f"{shot} · "
-    names = db.exec(select(Asset.name).where(col(Asset.project_id) == project_id, col(Asset.name) >= start,
-                                             col(Asset.name) < start[:-1] + "!")).all()
+    names = db.exec(_takes_named(), params={"project_id": project_id, "start": start, "end": start[:-1] + "!"}).all()
     take = re.compile(re.escape(shot) + r"(?: · seed \d+)?(?: · [^#]+)? · #(\d+)\.[^.]+")
     takes = [int(m.group(1)) for n in names if (m := take.fullmatch(n))]
     return f"{stem} · #{max(takes, default=0) + 1}{extension}"
+
+
+@cache
+def _takes_named() -> Any:
+    """`numbered`'s range of names, built once (bound when it runs)."""
+    return select(Asset.name).where(col(Asset.project_id) == bindparam("project_id"),
+                                    col(Asset.name) >= bindparam("start"), col(Asset.name) < bindparam("end"))
 
 
 class _Results:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import cache
 from typing import Any
 
 from litestar.di import NamedDependency
-from sqlalchemy import Connection, literal_column, text
+from sqlalchemy import Connection, bindparam, literal_column, text
 from sqlmodel import col, func, select
 
 from mediastudio.db import Database
@@ -54,12 +55,21 @@ class Engine:
         """How many runs of the scene came before: succeeded ones and those still waiting or running (so runs
         queued one after another, or as a batch, get different seeds in 'increment' mode). Counted in `db`, the
         transaction that records the new run, on `RUNS_OF_SCENE` (the scene's runs only, not every task)."""
-        return int(db.exec(select(func.count()).select_from(Task).where(
-            scene_of_task() == scene_id, col(Task.kind) == "scene.run",
-            col(Task.status).in_(("succeeded", "queued", "running", "interrupted")))).one())
+        if db.new:  # runs added and not flushed count too (as the session's autoflush made them before)
+            db.flush()
+        return int(db.connection().execute(_runs_of_scene(), {"scene_id": scene_id}).scalar_one())
 
 
 RUNS_OF_SCENE = "ix_tasks_runs_of_scene"
+
+
+@cache
+def _runs_of_scene() -> Any:
+    """`run_index`'s count, built once (the scene bound when it runs): building a statement and its cache key
+    cost several times running it, on every run's request."""
+    return select(func.count()).select_from(Task).where(
+        scene_of_task() == bindparam("scene_id"), col(Task.kind) == "scene.run",
+        col(Task.status).in_(("succeeded", "queued", "running", "interrupted")))
 
 
 def scene_of_task() -> Any:

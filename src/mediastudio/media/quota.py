@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Exists, exists, func, text
+from sqlalchemy import CursorResult, Exists, bindparam, exists, func, text
 from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import Session, col, select
 
@@ -70,9 +71,23 @@ def _still_named() -> Exists:
 
 
 def usage(db: Session, user_id: str) -> int:
-    total = db.exec(select(func.coalesce(func.sum(StoredBlob.size), 0))
-                    .where(col(StoredBlob.user_id) == user_id, _still_named())).one()
+    total = db.exec(_usage(), params={"user_id": user_id}).one()
     return int(total)
+
+
+@cache
+def _usage() -> Any:
+    """`usage`'s sum, built once (the user bound when it runs): every result a run saves asks it."""
+    return select(func.coalesce(func.sum(StoredBlob.size), 0)).where(col(StoredBlob.user_id) == bindparam("user_id"),
+                                                                      _still_named())
+
+
+@cache
+def _counted() -> Any:
+    """Which of some blobs the user holds already (`charge`), built once (bound when it runs)."""
+    return select(StoredBlob.sha256).where(col(StoredBlob.user_id) == bindparam("user_id"),
+                                           col(StoredBlob.sha256).in_(bindparam("shas", expanding=True)),
+                                           _still_named())
 
 
 def budget(db: Session, settings: Settings, user: User) -> Budget:
@@ -96,9 +111,7 @@ def charge(db: Session, settings: Settings, user: User, blobs: Iterable[tuple[st
     shas = list(wanted)
     counted: set[str] = set()
     for part in range(0, len(shas), CHUNK):  # SQLite bounds the variables of one statement
-        counted.update(db.exec(select(StoredBlob.sha256).where(
-            col(StoredBlob.user_id) == user.id, col(StoredBlob.sha256).in_(shas[part:part + CHUNK]),
-            _still_named())).all())
+        counted.update(db.exec(_counted(), params={"user_id": user.id, "shas": shas[part:part + CHUNK]}).all())
     adding = sum(size for sha, size in wanted.items() if sha not in counted)
     quota = quota_of(db, settings, user)
     if quota is not None:  # with no quota there is nothing to sum (usage grows with everything the user ever added)

@@ -11,7 +11,10 @@ import heapq
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from mediastudio.tasks.runner import age_seconds
@@ -38,10 +41,23 @@ class LaneView:
     backlog_seconds: float | None = 0.0  # until the last queued task is done
 
 
+@cache
+def _history() -> Any:
+    """A kind's latest successes (`seconds_per_unit`), built once: the kind is bound when it runs."""
+    return (select(Task.run_seconds, Task.size)
+            .where(col(Task.kind) == bindparam("kind"), col(Task.status) == "succeeded",
+                   col(Task.run_seconds).is_not(None))
+            .order_by(col(Task.finished_at).desc()).limit(HISTORY))
+
+
+@cache
+def _active() -> Any:
+    """The tasks waiting or running (`build_view`), built once."""
+    return select(Task).where(col(Task.status).in_(("queued", "running", "interrupted")))
+
+
 def seconds_per_unit(db: Session, kind: str) -> float | None:
-    rows = db.exec(select(Task.run_seconds, Task.size).where(col(Task.kind) == kind, col(Task.status) == "succeeded",
-                                                              col(Task.run_seconds).is_not(None))
-                   .order_by(col(Task.finished_at).desc()).limit(HISTORY)).all()
+    rows = db.exec(_history(), params={"kind": kind}).all()
     if not rows:
         return None
     seconds = sum(float(r[0] or 0) for r in rows)
@@ -82,7 +98,7 @@ def waiting_order(tasks: list[Task]) -> list[Task]:
 
 def build_view(db: Session, workers: dict[str, int], paused: dict[str, bool], kept: Rates | None = None
                ) -> tuple[dict[str, LaneView], dict[str, Placement]]:
-    active = db.exec(select(Task).where(col(Task.status).in_(("queued", "running", "interrupted")))).all()
+    active = db.exec(_active()).all()
     rates: dict[str, float | None] = {}  # read for this view (from `kept` where given)
 
     def estimate(task: Task) -> float | None:

@@ -17,11 +17,12 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, null, update
 from sqlmodel import col
 
 from mediastudio.auth.tables import User
@@ -264,15 +265,9 @@ class Runner:
     # -- running ----------------------------------------------------------------------------------
     def execute(self, task_id: str) -> None:
         """The body of every Huey message: run task `task_id` if it is still waiting to run."""
+        now = utcnow()
         with self.db.session() as db:  # the claim and the row it leaves, in one statement
-            task = db.scalars(
-                update(Task).where(col(Task.id) == task_id, col(Task.status).in_(("queued", "interrupted")),
-                                   col(Task.cancel_requested) == False)  # noqa: E712
-                .values(status="running", started_at=utcnow(), attempts=Task.attempts + 1, worker=self.name,
-                        step=0, progress=0.0, eta_seconds=None, step_seconds=None, revision=Task.revision + 1,
-                        updated_at=utcnow())
-                .returning(Task).execution_options(synchronize_session=False)
-            ).one_or_none()
+            task = db.scalars(_claim(), {"task_id": task_id, "now": now, "worker": self.name}).one_or_none()
             db.commit()
         if task is None:
             return  # cancelled while queued, or already taken by another worker
@@ -408,9 +403,6 @@ class Runner:
         nothing of the row is written and the caller records the cancel. When what the task made cannot be
         recorded (a full disk), nothing of it is, and the task fails saying why."""
         writes, ctx_writes = (ctx.outcome_writes, ctx) if ctx is not None else ([], None)
-        where = [col(Task.id) == task_id, col(Task.status) == "running"]
-        if fields.get("status") == "succeeded":
-            where.append(col(Task.cancel_requested) == False)  # noqa: E712
         began = time.monotonic()
         try:
             with self.db.transaction() as db:
@@ -422,10 +414,11 @@ class Runner:
                     write.rows(db)
                 if writes and "run_seconds" in fields:  # the run ends once what it made is saved, as before
                     fields.update(finished_at=utcnow(), run_seconds=fields["run_seconds"] + time.monotonic() - began)
-                row = db.scalars(update(Task).where(*where)
-                                 .values(**fields, updated_at=utcnow(),
-                                         revision=func.max(Task.revision, after_revision) + 1)
-                                 .returning(Task).execution_options(synchronize_session=False)).one_or_none()
+                statement = _outcome(tuple(sorted((k, v is None) for k, v in fields.items())),
+                                     fields.get("status") == "succeeded")
+                row = db.scalars(statement, {**{f"v_{k}": v for k, v in fields.items() if v is not None},
+                                             "task_id": task_id, "now": utcnow(),
+                                             "after_revision": after_revision}).one_or_none()
         except Exception as exc:
             if ctx_writes is None or not writes:
                 raise
@@ -512,6 +505,34 @@ class Runner:
 
     requeue: Any = None  # set by the queue: puts a task's message back on its lane
     succeeded: Callable[[str], None] = staticmethod(lambda kind: None)  # set by the task system: a kind's rate changed
+
+
+@lru_cache(maxsize=64)
+def _outcome(names: tuple[tuple[str, bool], ...], succeeded: bool) -> Any:
+    """The outcome's statement for these fields ((name, whether it is None): a None is written as SQL NULL, as
+    `values(name=None)` writes it, the others `v_<name>`, bound when it runs with the task, the time and the
+    revision it follows), built once per set of fields: writes only a row still running, and a success only
+    over no cancel asked meanwhile."""
+    where = [col(Task.id) == bindparam("task_id"), col(Task.status) == "running"]
+    if succeeded:
+        where.append(col(Task.cancel_requested) == False)  # noqa: E712
+    return (update(Task).where(*where)
+            .values({**{name: null() if empty else bindparam(f"v_{name}") for name, empty in names},
+                     "updated_at": bindparam("now"),
+                     "revision": func.max(Task.revision, bindparam("after_revision")) + 1})
+            .returning(Task).execution_options(synchronize_session=False))
+
+
+@cache
+def _claim() -> Any:
+    """The claim's statement, built once (the task, the time and the worker bound when it runs): building it and
+    its cache key cost more than running it, at the start of every task."""
+    return (update(Task).where(col(Task.id) == bindparam("task_id"), col(Task.status).in_(("queued", "interrupted")),
+                               col(Task.cancel_requested) == False)  # noqa: E712
+            .values(status="running", started_at=bindparam("now"), attempts=Task.attempts + 1,
+                    worker=bindparam("worker"), step=0, progress=0.0, eta_seconds=None, step_seconds=None,
+                    revision=Task.revision + 1, updated_at=bindparam("now"))
+            .returning(Task).execution_options(synchronize_session=False))
 
 
 def _say(ctx: TaskContext, level: str, message: str) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 import time
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any, Protocol
 
 from pydantic import ValidationError
-from sqlalchemy import case
+from sqlalchemy import bindparam, case
 from sqlmodel import Session, col, func, select
 
 from mediastudio.auth.tables import User
@@ -46,10 +47,18 @@ def kind_or_422(kinds: KindRegistry, name: str) -> TaskKind:
 
 def active_counts(db: Session, owner_id: str, lane: str) -> tuple[int, int]:
     """(the owner's tasks waiting or running, those of them on `lane`), in one query."""
-    on_lane = func.coalesce(func.sum(case((col(Task.lane) == lane, 1), else_=0)), 0)
-    total, lane_count = db.exec(select(func.count(), on_lane).select_from(Task).where(
-        col(Task.owner_id) == owner_id, col(Task.status).in_(("queued", "interrupted", "running")))).one()
+    if db.new:  # tasks added and not flushed count too (as the session's autoflush made them before)
+        db.flush()
+    total, lane_count = db.connection().execute(_active_counts(), {"owner_id": owner_id, "lane": lane}).one()
     return int(total), int(lane_count)
+
+
+@cache
+def _active_counts() -> Any:
+    """`active_counts`' query, built once (owner and lane bound when it runs): on every task's request."""
+    on_lane = func.coalesce(func.sum(case((col(Task.lane) == bindparam("lane"), 1), else_=0)), 0)
+    return select(func.count(), on_lane).select_from(Task).where(
+        col(Task.owner_id) == bindparam("owner_id"), col(Task.status).in_(("queued", "interrupted", "running")))
 
 
 def gpu_seconds_today(db: Session, owner_id: str, now: datetime | None = None) -> float:
