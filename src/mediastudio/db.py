@@ -9,6 +9,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -295,4 +296,11 @@ def insert_new(db: Session, rows: Iterable[SQLModel]) -> None:
     if not made:
         return
     table = type(made[0]).__table__  # type: ignore[attr-defined]
-    db.execute(insert(table), [{column.name: getattr(row, column.key) for column in table.columns} for row in made])
+    db.execute(_insert_into(table), [{column.name: getattr(row, column.key) for column in table.columns}
+                                     for row in made])
+
+
+@cache
+def _insert_into(table: Any) -> Any:
+    """A table's INSERT, built once per table (`insert_new`)."""
+    return insert(table)

@@ -124,6 +124,12 @@ def numbered(db: Session, project_id: str, shot: str, name: str) -> str:
 
 
 @cache
+def _user() -> Any:
+    """The run's owner, read when its results are saved (built once; `Session.get` built its query each time)."""
+    return select(User).where(col(User.id) == bindparam("user_id"))
+
+
+@cache
 def _takes_named() -> Any:
     """`numbered`'s range of names, built once (bound when it runs)."""
     return select(Asset.name).where(col(Asset.project_id) == bindparam("project_id"),
@@ -182,7 +188,7 @@ def _asset_writer(ctx: TaskContext) -> Any:
                 files.append((clean_filename(name, f"result.{sniffed.extension}"), sha, sniffed,
                               _probed(ctx, sha, sniffed, extra.get("size")), len(data)))
             with ctx.db.session() as db:
-                owner = db.get(User, ctx.owner_id)
+                owner = db.exec(_user(), params={"user_id": ctx.owner_id}).first()
                 if owner is None:
                     raise TaskFailed("The account that started this run is gone.", code="no_owner")
                 made = prepare_assets(db, ctx.settings, owner, str(ctx.project_id), files, category="generated",

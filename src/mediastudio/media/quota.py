@@ -76,6 +76,12 @@ def usage(db: Session, user_id: str) -> int:
 
 
 @cache
+def _insert_charges() -> Any:
+    """The ledger's INSERT, built once (a concurrent upload of the same bytes: "or ignore")."""
+    return insert(StoredBlob).on_conflict_do_nothing()
+
+
+@cache
 def _usage() -> Any:
     """`usage`'s sum, built once (the user bound when it runs): every result a run saves asks it."""
     return select(func.coalesce(func.sum(StoredBlob.size), 0)).where(col(StoredBlob.user_id) == bindparam("user_id"),
@@ -127,7 +133,7 @@ def record_charge(db: Session, user: User, blobs: Iterable[tuple[str, int]]) -> 
     """The ledger's rows for these (sha256, size) blobs of `user` (a blob they added before is kept as it is)."""
     rows = [{"user_id": user.id, "sha256": sha, "size": size} for sha, size in dict(blobs).items()]
     if rows:  # "or ignore": concurrent uploads of the same bytes. As parameters: compiled once, not per call
-        db.execute(insert(StoredBlob).on_conflict_do_nothing(), rows)
+        db.execute(_insert_charges(), rows)
 
 
 def charge_project(db: Session, settings: Settings, user: User | None, project_id: str) -> int:

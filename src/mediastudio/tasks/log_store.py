@@ -7,7 +7,8 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC
-from typing import TYPE_CHECKING, Literal
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import insert
@@ -39,10 +40,16 @@ class TaskLogOut(BaseModel):
     lines: list[TaskLogLineOut]
 
 
+@cache
+def _insert_lines() -> Any:
+    """The log lines' INSERT, built once (a task's last lines are written with its outcome)."""
+    return insert(TaskLogLine)
+
+
 def add_rows(db: Session, task_id: str, attempt: int, lines: list[LogLine]) -> None:
     """The lines' rows in `db`'s transaction, in one statement (as ORM objects, one INSERT each)."""
     if lines:
-        db.connection().execute(insert(TaskLogLine), [
+        db.connection().execute(_insert_lines(), [
             {"task_id": task_id, "attempt": attempt, "seq": line.seq, "at": line.at, "level": line.level,
              "source": line.source, "message": line.message} for line in lines])
 
