@@ -85,3 +85,19 @@ def test_shots_of_a_strange_graph_do_not_crash() -> None:
     graph = {"nodes": {"s": {"type": "shot", "params": [1], "position": "top"},
                        "t": {"type": "shot", "position": {"y": "x"}, "title": 5}}}
     assert sorted(shot["node_id"] for shot in content.shots_of(Graph.model_validate(graph))) == ["s", "t"]
+
+
+def test_one_scene_read_by_its_id_is_never_a_link_nor_a_folder(folder: Path, tmp_path: Path) -> None:
+    host = tmp_path / "host.json"
+    host.write_text(json.dumps({"id": "host", "name": "Host file", "graph": {}}))
+    scenes = folder / "scenes"
+    (scenes / "sc_ok.json").write_text(json.dumps({"name": "Fine", "order": 1}))
+    os.symlink(host, scenes / "sc_link.json")
+    (scenes / "sc_dir.json").mkdir()
+    assert (content.read_scene(folder, "sc_ok") or {}).get("name") == "Fine"
+    assert content.read_scene(folder, "sc_link") is None
+    assert content.read_scene(folder, "sc_dir") is None
+    assert content.read_scene_bytes(folder, "sc_dir") is None  # raised IsADirectoryError (a 500) before
+    assert content.read_scene(folder, "sc_missing") is None
+    with pytest.raises(NotFound):
+        content.read_scene(folder, "../project")

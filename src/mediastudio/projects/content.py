@@ -123,15 +123,19 @@ def read_scene_bytes(folder: Path, scene_id: str) -> bytes | None:
         return None
     finally:
         os.close(scenes)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder opens too, and a file object of it raises
+        os.close(fd)
+        return None
     with os.fdopen(fd, "rb") as file:
-        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-            return None
         return file.read()
 
 
 def read_scene(folder: Path, scene_id: str) -> dict[str, Any] | None:
-    """One scene, read from its own file alone (None when it is missing or not a well-formed scene)."""
-    return _read_scene(folder, scene_path(folder, scene_id))
+    """One scene, read from its own file alone (None when it is missing, a link or not a well-formed scene; NotFound
+    for an id no scene can have). Opened as `read_scene_bytes` opens it: resolving its whole path twice, as
+    `inside` does, was most of reading a scene to run it."""
+    raw = read_scene_bytes(folder, scene_id)
+    return None if raw is None else scene_of(scene_id, raw)
 
 
 def read_scenes(folder: Path) -> list[dict[str, Any]]:
