@@ -2,8 +2,9 @@
 Config `mediastudio serve` uses (the same keep-alive, no access log, no server header).
 
 What it has that the studio has too: JSON in and out through Litestar, a scene read from its own file, writes that
-land in a file, a multipart upload. What it has not: sessions, rights, the database, git. The gap between the two
-is what the studio's own request path costs.
+land in a file, a multipart upload, and a socket that hears an event every 20 ms made by a thread and handed to the
+event loop (as a task's progress reaches `WS /api/v1/events`). What it has not: sessions, rights, the database,
+git. The gap between the two is what the studio's own request path costs.
 
     python -m benchmarks.anchor_app --port 8123 --folder /tmp/anchor --projects 50
 """
@@ -11,14 +12,18 @@ is what the studio's own request path costs.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import secrets
+import threading
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import uvicorn
-from litestar import Litestar, get, post
+from litestar import Litestar, WebSocket, get, post, websocket
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
@@ -74,7 +79,26 @@ def build(folder: Path, projects: int) -> Litestar:
         (folder / name).write_bytes(content)
         return {"id": name, "size": len(content)}
 
-    return Litestar([health, projects, scene, create_scene, upload], debug=False)
+    @websocket("/api/v1/progress")
+    async def progress(socket: WebSocket, steps: int = 60) -> None:
+        """`steps` events 20 ms apart, each made on a thread of its own with the time it was published (`at`) and
+        handed to the loop, which sends it: the hand-over a task's progress takes, without the studio."""
+        await socket.accept()
+        loop, queue = asyncio.get_running_loop(), asyncio.Queue[str | None]()
+
+        def publish() -> None:
+            for step in range(steps):
+                time.sleep(0.02)
+                event = json.dumps({"type": "progress", "step": step, "at": datetime.now(UTC).isoformat()})
+                loop.call_soon_threadsafe(queue.put_nowait, event)
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+        threading.Thread(target=publish, daemon=True).start()
+        while (event := await queue.get()) is not None:
+            await socket.send_text(event)
+        await socket.close()
+
+    return Litestar([health, projects, scene, create_scene, upload, progress], debug=False)
 
 
 def main() -> None:

@@ -7,7 +7,8 @@
   store, counted until the last result is in. Rounds alternate studio and Celery; each figure is the median.
   Target: ≥ 10,000 tasks/hour (the product's promise; the specification asks ≥ 100,000).
 * Event latency: one task reports progress every 20 ms; each `task.progress` event's time of publication (`at`)
-  against when the WebSocket client receives it (same machine, same clock). Target: p95 < 50 ms.
+  against when the WebSocket client receives it (same machine, same clock). Target: p95 < 50 ms. The bare
+  Litestar app's hand-over of a thread's event (benchmarks/anchor_app.py) is measured beside it (detail).
 """
 
 from __future__ import annotations
@@ -71,6 +72,18 @@ async def studio_round(url: str, client: Any, count: int) -> float:
     if ids != done:
         raise AssertionError(f"{len(ids)} tasks started, {len(done)} other ones announced")
     return elapsed
+
+
+async def anchor_latency(url: str, steps: int) -> list[float]:
+    """The same, on the bare Litestar app's progress socket (benchmarks/anchor_app.py): events made on a thread
+    every 20 ms, handed to its loop and sent, measured in the same run (a loaded machine delays both alike)."""
+    import websockets
+
+    latencies: list[float] = []
+    async with websockets.connect(url.replace("http://", "ws://") + f"/api/v1/progress?steps={steps}") as ws:
+        async for text in ws:
+            latencies.append((time.time() - datetime.fromisoformat(json.loads(text)["at"]).timestamp()) * 1000)
+    return latencies
 
 
 async def event_latency(url: str, client: Any, steps: int) -> list[float]:
@@ -159,7 +172,9 @@ class CeleryAnchor:
 def run(ctx: harness.Context) -> list[harness.Measure]:
     from kinds_for_tests import ENV as TEST_KINDS
 
-    rounds, per_round, steps = (3, 60, 60) if ctx.quick else (5, 500, 300)
+    # Progress events go out at most ten times a second: 300 steps of 20 ms make ~60 of them, so the p95 is not the
+    # slowest one or two (with 60 steps, ~12 events, it was: 4.6–42 ms on a quiet machine, run after run).
+    rounds, per_round, steps = (3, 60, 300) if ctx.quick else (5, 500, 600)
     server = ctx.serve("studio", env=TEST_KINDS, args=["--cpu-workers", str(WORKERS)])
     client = ctx.admin(server)
     anchor = CeleryAnchor(ctx.folder("celery"))
@@ -173,9 +188,18 @@ def run(ctx: harness.Context) -> list[harness.Measure]:
     finally:
         anchor.stop()
     latencies = asyncio.run(event_latency(server.url, client, steps))
+    from benchmarks.sections.api import _start_anchor
+
+    bare, bare_url = _start_anchor(ctx.folder("bare"), 1)
+    try:
+        bare_latencies = asyncio.run(anchor_latency(bare_url, steps))
+    finally:
+        bare.terminate()
+        bare.wait(10)
     studio_rate = per_round / statistics.median(studio_times) * 3600
     celery_rate = per_round / statistics.median(celery_times) * 3600
     p95 = statistics.quantiles(latencies, n=20, method="inclusive")[18]
+    bare_p95 = statistics.quantiles(bare_latencies, n=20, method="inclusive")[18]
     return [
         harness.Measure(NAME, f"tiny tasks end to end, {per_round} per round, {SENDERS} clients", studio_rate,
                         "tasks/h", "higher", target="≥ 10,000/h (spec: ≥ 100,000/h)", passed=studio_rate >= 10_000,
@@ -183,6 +207,10 @@ def run(ctx: harness.Context) -> list[harness.Measure]:
                         detail={"rounds": rounds, "studio_s": studio_times, "celery_s": celery_times,
                                 "spec_100k_passed": studio_rate >= 100_000}),
         harness.Measure(NAME, "progress → WebSocket event, p95", p95, "ms", "lower", target="< 50 ms",
-                        passed=p95 < 50, detail={"events": len(latencies), "p50": statistics.median(latencies),
-                                                  "max": max(latencies)}),
+                        passed=p95 < 50,
+                        # The bare hand-over beside it, not as an anchor: the ratio of two small p95s taken one
+                        # after the other moves more than either (a quiet bare p95 is ~1 ms).
+                        detail={"events": len(latencies), "p50": statistics.median(latencies),
+                                "max": max(latencies), "bare_p95": bare_p95,
+                                "bare_p50": statistics.median(bare_latencies)}),
     ]
