@@ -5,9 +5,12 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from typing import Any, Literal, get_args
 
-from mediastudio.projects.repo import KIND_TRAILER, Commit, ProjectRepo
+from mediastudio.projects.repo import KIND_TRAILER, Commit, CommitReader, ProjectRepo
 
 MAX_PHRASES = 4
 LABEL_PREFIX = "Saved version: "
@@ -60,18 +63,63 @@ def restored_from(message: str) -> str | None:
 
 def snapshot(files: dict[str, bytes]) -> dict[str, Any]:
     """The project as data from its files at one commit: {meta, scenes: [...]}."""
+    return _snapshot(files, lambda path: json.loads(files[path]))
+
+
+def _snapshot(paths: Iterable[str], load: Callable[[str], Any]) -> dict[str, Any]:
     meta: dict[str, Any] = {}
     scenes = []
     assets: dict[str, dict[str, Any]] = {}
-    for path, data in files.items():
+    for path in paths:
         if path == "project.json":
-            meta = json.loads(data)
+            meta = load(path)
         elif path.startswith("scenes/") and path.endswith(".json"):
-            scenes.append(json.loads(data))
+            scenes.append(load(path))
         elif path.startswith("assets/") and path.endswith(".json"):
             with contextlib.suppress(ValueError):
-                assets[path[len("assets/"):-len(".json")]] = json.loads(data)
+                assets[path[len("assets/"):-len(".json")]] = load(path)
     return {"meta": meta, "scenes": sorted(scenes, key=lambda s: (s.get("order", 0), s["id"])), "assets": assets}
+
+
+class Snapshots:
+    """The project as data (`snapshot`) at the commits of one history, read through one git process (opened at
+    the first read, closed on leaving the `with`): each commit's tree listed once and each distinct file parsed
+    once, however many commits hold it (a page of 200 versions is 200 snapshots and their parents, nearly all
+    the same files). What it gives is shared: read it, never change it."""
+
+    def __init__(self, repo: ProjectRepo) -> None:
+        self._repo = repo
+        self._opened = contextlib.ExitStack()
+        self._reader: CommitReader | None = None
+        self._parsed: dict[bytes, Any] = {}  # a file's sha -> its JSON, or the ValueError parsing it raised
+        self._at: dict[str, dict[str, Any]] = {}
+
+    def __enter__(self) -> Snapshots:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._opened.close()
+
+    def at(self, sha: str) -> dict[str, Any]:
+        known = self._at.get(sha)
+        if known is None:
+            if self._reader is None:
+                self._reader = self._opened.enter_context(self._repo.reader())
+            listing = self._reader.listing(sha)
+            known = self._at[sha] = _snapshot(listing, lambda path: self._load(listing[path]))
+        return known
+
+    def _load(self, blob: bytes) -> Any:
+        if blob not in self._parsed:
+            try:
+                assert self._reader is not None
+                self._parsed[blob] = json.loads(self._reader.read(blob))
+            except ValueError as error:
+                self._parsed[blob] = error
+        value = self._parsed[blob]
+        if isinstance(value, ValueError):
+            raise value
+        return value
 
 
 def _asset_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
@@ -160,12 +208,30 @@ _UNCHANGED: dict[str, str] = {
 }
 
 
-def commit_summary(repo: ProjectRepo, commit: Commit) -> str:
-    after = snapshot(repo.files_at(commit.sha))
+SUMMARIES_KEPT = 20_000  # commits' summaries kept in memory (~100 bytes each)
+_summaries: OrderedDict[str, str] = OrderedDict()
+_summaries_guard = threading.Lock()
+
+
+def commit_summary(snapshots: Snapshots, commit: Commit) -> str:
+    """What a commit changed, in words. A function of the commit's sha alone (its files, its parent's, its
+    message), so it is worked out once per process and kept: the history's next view reads no file."""
+    with _summaries_guard:
+        known = _summaries.get(commit.sha)
+        if known is not None:
+            _summaries.move_to_end(commit.sha)
+            return known
+    after = snapshots.at(commit.sha)
     if not commit.parents:
-        return f"Created the project with {_plural(len(after['scenes']), 'scene')}"
-    described = describe_changes(snapshot(repo.files_at(commit.parents[0])), after)
-    return described or _UNCHANGED.get(kind_of(commit.message), "Nothing changed in the files")
+        summary = f"Created the project with {_plural(len(after['scenes']), 'scene')}"
+    else:
+        summary = describe_changes(snapshots.at(commit.parents[0]), after) \
+            or _UNCHANGED.get(kind_of(commit.message), "Nothing changed in the files")
+    with _summaries_guard:
+        _summaries[commit.sha] = summary
+        while len(_summaries) > SUMMARIES_KEPT:
+            _summaries.popitem(last=False)
+    return summary
 
 
 def matches(commit: Commit, words: list[str]) -> bool:

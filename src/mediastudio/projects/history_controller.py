@@ -18,6 +18,7 @@ from mediastudio.paging import OffsetCursor, offset_of
 from mediastudio.projects.access import project_folder, require
 from mediastudio.projects.history import (
     RESTORED_TRAILER,
+    Snapshots,
     co_authors,
     commit_summary,
     first_line,
@@ -25,7 +26,6 @@ from mediastudio.projects.history import (
     label_of,
     matches,
     restored_from,
-    snapshot,
 )
 from mediastudio.projects.live import LiveScenesDep
 from mediastudio.projects.repo import Commit, ProjectRepo
@@ -39,7 +39,14 @@ from mediastudio.projects.service import commit as commit_changes
 from mediastudio.settings import SettingsDep
 
 
-def commit_out(repo: ProjectRepo, commit: Commit) -> CommitOut:
+def commit_outs(repo: ProjectRepo, commits: list[Commit]) -> list[CommitOut]:
+    """The commits as the API shows them; their files read through one git process (none when every summary
+    is known)."""
+    with Snapshots(repo) as snapshots:
+        return [commit_out(snapshots, c) for c in commits]
+
+
+def commit_out(snapshots: Snapshots, commit: Commit) -> CommitOut:
     return CommitOut(
         sha=commit.sha,
         short=commit.sha[:7],
@@ -47,7 +54,7 @@ def commit_out(repo: ProjectRepo, commit: Commit) -> CommitOut:
         kind=kind_of(commit.message),
         label=label_of(commit.message),
         restored_from=restored_from(commit.message),
-        summary=commit_summary(repo, commit),
+        summary=commit_summary(snapshots, commit),
         author=CommitAuthor(id=commit.author_id, name=commit.author_name),
         co_authors=co_authors(commit.message),
         time=commit.time,
@@ -115,7 +122,7 @@ class HistoryController(Controller):
         skip = offset_of(cursor)
         if not words:
             commits = repo.log(limit=limit + 1, skip=skip)
-            return Page(items=credited(database, [commit_out(repo, c) for c in commits[:limit]]),
+            return Page(items=credited(database, commit_outs(repo, commits[:limit])),
                         next_cursor=str(skip + limit) if len(commits) > limit else None)
         found: list[tuple[Commit, int]] = []
         position = skip  # the cursor counts commits looked at, matching or not
@@ -130,7 +137,7 @@ class HistoryController(Controller):
             if len(chunk) < SEARCH_CHUNK:
                 break
         more = len(found) > limit
-        return Page(items=credited(database, [commit_out(repo, c) for c, _ in found[:limit]]),
+        return Page(items=credited(database, commit_outs(repo, [c for c, _ in found[:limit]])),
                     next_cursor=str(found[limit - 1][1]) if more else None)
 
     @get("/history/{commit:str}", summary="The project as it was at one version (read-only)", sync_to_thread=True)
@@ -146,13 +153,15 @@ class HistoryController(Controller):
             project, _ = require(db, identity.user, project_id, "view")
         repo = ProjectRepo(project_folder(settings, project))
         sha = _found(repo, commit, project_id)
-        found = next((c for c in repo.log(limit=1, skip=0) if c.sha == sha), None)
-        if found is None:
-            found = next(c for c in repo.log(limit=100_000) if c.sha == sha)
-        state = snapshot(repo.files_at(sha))
+        found = repo.commit_of(sha)
+        if found is None:  # a sha of some other object (a tree, a file) of the project's repository
+            raise NotFound(f"Project '{project_id}' has no version '{commit}'.",
+                           hint=f"GET /api/v1/projects/{project_id}/history lists its versions.")
+        with Snapshots(repo) as snapshots:
+            state = snapshots.at(sha)
+            out = commit_out(snapshots, found)
         scenes = [SceneDetail.of(s) for s in state["scenes"]]
-        return ProjectVersion(commit=credited(database, [commit_out(repo, found)])[0], meta=state["meta"],
-                              scenes=scenes)
+        return ProjectVersion(commit=credited(database, [out])[0], meta=state["meta"], scenes=scenes)
 
     @post(
         "/history/{commit:str}/restore",
@@ -175,7 +184,7 @@ class HistoryController(Controller):
                 project, _ = require(db, identity.user, project_id, "edit")
                 repo = ProjectRepo(project_folder(settings, project))
                 sha = _found(repo, commit, project_id)
-                when = next((c.time for c in repo.log(limit=100_000) if c.sha == sha), None)
+                when = found.time if (found := repo.commit_of(sha)) else None
                 repo.checkout_files(sha)
                 label = f"{when:%Y-%m-%d %H:%M} UTC" if when else sha[:7]
                 message = f"Restored the version of {label} ({sha[:7]})"
@@ -187,4 +196,4 @@ class HistoryController(Controller):
             raise Conflict("That version is the current one already: restoring it would change nothing.",
                            hint="Pick an earlier version in the History list.")
         await rooms.reload_from_files(project_id)  # open browsers see the restored graphs live
-        return commit_out(repo, repo.log(limit=1)[0])
+        return commit_outs(repo, repo.log(limit=1))[0]

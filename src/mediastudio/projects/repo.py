@@ -2,7 +2,8 @@
 it: a locked-down git that turns an imported bundle into a fresh repository, never a clone).
 
 GitPython is not thread-safe and git allows one writer per repository: every operation on a
-repository holds that repository's lock.
+repository holds that repository's lock, but reads of objects named by their sha (`ProjectRepo.reader`), which no
+write changes, through a repository object of their own.
 
 Commits of everyday edits are deferred (`commit_later`): the edited file is already on disk (written atomically
 and fsynced), the change is appended to the repository's pending journal (`.git/mediastudio-pending.jsonl`,
@@ -211,6 +212,41 @@ def _out_of_room(path: Path) -> bool:
     return stats.f_bavail * stats.f_frsize < LOW_ROOM_BYTES
 
 
+def _commit_of(c: git.Commit) -> Commit:
+    return Commit(sha=c.hexsha, message=_text(c.message).strip(), author_name=c.author.name or "",
+                  author_id=_author_id(c.author.email or ""), time=c.authored_datetime.astimezone(UTC),
+                  parents=tuple(p.hexsha for p in c.parents))
+
+
+class CommitReader:
+    """The files of commits, by sha, through one repository object: each tree listed once however many
+    commits share it."""
+
+    def __init__(self, repo: git.Repo) -> None:
+        self.repo = repo
+        self._trees: dict[bytes, dict[str, bytes]] = {}  # a tree's sha -> {path under it: its file's sha}
+
+    def listing(self, sha: str) -> dict[str, bytes]:
+        """Every file of commit `sha` (but .gitignore): its path -> the sha of its content."""
+        tree = self.repo.commit(sha).tree
+        return {path: blob for path, blob in self._listed(tree).items() if path != ".gitignore"}
+
+    def _listed(self, tree: git.Tree) -> dict[str, bytes]:
+        known = self._trees.get(tree.binsha)
+        if known is None:
+            known = {}
+            for item in tree:
+                if item.type == "blob":
+                    known[item.name] = item.binsha
+                elif item.type == "tree":
+                    known.update((f"{item.name}/{path}", blob) for path, blob in self._listed(item).items())
+            self._trees[tree.binsha] = known
+        return known
+
+    def read(self, blob: bytes) -> bytes:
+        return bytes(self.repo.odb.stream(blob).read())
+
+
 class ProjectRepo:
     """A project's folder and its git history."""
 
@@ -389,12 +425,19 @@ class ProjectRepo:
             try:
                 if not repo.head.is_valid():
                     return []
-                return [Commit(sha=c.hexsha, message=_text(c.message).strip(), author_name=c.author.name or "",
-                               author_id=_author_id(c.author.email or ""), time=c.authored_datetime.astimezone(UTC),
-                               parents=tuple(p.hexsha for p in c.parents))
-                        for c in repo.iter_commits("HEAD", max_count=limit, skip=skip)]
+                return [_commit_of(c) for c in repo.iter_commits("HEAD", max_count=limit, skip=skip)]
             finally:
                 repo.close()
+
+    def commit_of(self, sha: str) -> Commit | None:
+        """The commit of this full sha (from `resolve`), or None when the sha names no commit."""
+        import git
+
+        with self.reader() as reader:
+            try:
+                return _commit_of(reader.repo.commit(sha))
+            except (git.BadName, ValueError, git.GitCommandError):
+                return None
 
     def count_commits(self) -> int:
         with self.lock:
@@ -434,6 +477,17 @@ class ProjectRepo:
                         and (path := os.fspath(item.path)).startswith(prefix) and path != ".gitignore"}
             finally:
                 repo.close()
+
+    @contextmanager
+    def reader(self) -> Iterator[CommitReader]:
+        """Read the files of many commits through one git process (a history page reads every commit it lists
+        and its parent). Takes no lock: it reads objects named by their sha, which no write changes, through a
+        repository object of its own."""
+        repo = self._git()
+        try:
+            yield CommitReader(repo)
+        finally:
+            repo.close()
 
     def checkout_files(self, sha: str) -> None:
         """Make the working folder equal to commit `sha` (tracked files only), without moving HEAD."""
