@@ -304,3 +304,54 @@ def insert_new(db: Session, rows: Iterable[SQLModel]) -> None:
 def _insert_into(table: Any) -> Any:
     """A table's INSERT, built once per table (`insert_new`)."""
     return insert(table)
+
+
+class Prepared:
+    """A statement on a run's critical path run on the DBAPI connection itself: compiled once for SQLite, its
+    parameters converted and its RETURNING columns read back with SQLAlchemy's own processors for their types
+    (the same text in the database, the same Python values back). A Session spends ~0.35 ms on a one-row
+    `UPDATE … RETURNING` and its commit where sqlite3 spends ~0.06 (tests/unit/test_prepared_statements.py)."""
+
+    def __init__(self, statement: Any) -> None:
+        from sqlalchemy.dialects import sqlite
+
+        dialect = sqlite.dialect()
+        compiled = statement.compile(dialect=dialect)
+        self.sql: str = compiled.string
+        if "POSTCOMPILE" in self.sql:  # an IN of a list: its "?"s are known only with the values
+            raise ValueError("a prepared statement takes no list parameter (write an IN of constants as ORs)")
+        self._compiled = compiled
+        self._names: tuple[str, ...] = tuple(compiled.positiontup or ())
+        self._binds = [compiled.binds[name].type._cached_bind_processor(dialect) for name in self._names]
+        returned = [c for part in getattr(statement, "_returning", ()) for c in getattr(part, "columns", [part])]
+        self.columns: tuple[str, ...] = tuple(c.key for c in returned)
+        self._results = [c.type._cached_result_processor(dialect, None) for c in returned]
+
+    def parameters(self, values: dict[str, Any]) -> list[Any]:
+        given = self._compiled.construct_params(values)
+        return [value if convert is None else convert(value)
+                for value, convert in zip((given[name] for name in self._names), self._binds, strict=True)]
+
+    def rows(self, cursor: Any, values: dict[str, Any]) -> list[dict[str, Any]]:
+        """Run it on `cursor` (a DBAPI cursor: its connection's transaction); the RETURNING rows, by column."""
+        cursor.execute(self.sql, self.parameters(values))
+        return [{name: value if convert is None else convert(value)
+                 for name, value, convert in zip(self.columns, row, self._results, strict=True)}
+                for row in cursor.fetchall()]
+
+    def run(self, database: Database, values: dict[str, Any]) -> list[dict[str, Any]]:
+        """Run it in a transaction of its own on a pooled connection, committed; the RETURNING rows."""
+        connection = database.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                found = self.rows(cursor, values)
+            except BaseException:
+                connection.rollback()
+                raise
+            finally:
+                cursor.close()
+            connection.commit()
+            return found
+        finally:
+            connection.close()  # back to the pool

@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlmodel import col
 
 from mediastudio.accounts.users import create_user
 from mediastudio.app import build_studio
+from mediastudio.db import _GatedCursor
 from mediastudio.settings import Settings
 from mediastudio.studio import Studio
 from mediastudio.tasks.context import TaskContext
@@ -71,20 +72,24 @@ def run_task(studio: Studio, params: dict[str, Any], watch: float = 0.8) -> tupl
         task = studio.tasks.new(db, user, "test.chatty", params, None)
     updates: list[str] = []
 
-    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+    real_execute = _GatedCursor.execute
+
+    def note(cursor: _GatedCursor, statement: str, parameters: Any = ()) -> _GatedCursor:
+        # Every statement of the studio's connections, SQLAlchemy's and those prepared on the connection itself.
         words = " ".join(statement.split())
         if words.upper().startswith("UPDATE TASKS") or (words.upper().startswith("SELECT") and "FROM tasks" in words):
             updates.append(words[:90])
+        return real_execute(cursor, statement, parameters)
 
     async def scenario() -> list[dict]:
         studio.events.bind(asyncio.get_running_loop())
         subscriber = studio.events.subscribe(user.id, set(), is_admin=True)
-        event.listen(studio.db.engine, "before_cursor_execute", note)
+        _GatedCursor.execute = note  # type: ignore[method-assign]
         try:
             await asyncio.to_thread(studio.tasks.runner.execute, task.id)
             await asyncio.sleep(watch)  # a late announcement would arrive meanwhile
         finally:
-            event.remove(studio.db.engine, "before_cursor_execute", note)
+            _GatedCursor.execute = real_execute  # type: ignore[method-assign]
         heard = []
         while not subscriber.queue.empty():
             heard.append(json.loads(subscriber.queue.get_nowait()))

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, func, null, update
+from sqlalchemy import bindparam, func, null, or_, update
 from sqlmodel import col
 
 from mediastudio.auth.tables import User
 from mediastudio.common import utcnow
-from mediastudio.db import Database
+from mediastudio.db import Database, Prepared
 from mediastudio.errors import Cancelled, MediastudioError, TaskFailed
 from mediastudio.events.bus import EventBus
 from mediastudio.settings import Settings
@@ -266,11 +266,10 @@ class Runner:
     def execute(self, task_id: str) -> None:
         """The body of every Huey message: run task `task_id` if it is still waiting to run."""
         now = utcnow()
-        with self.db.session() as db:  # the claim and the row it leaves, in one statement
-            task = db.scalars(_claim(), {"task_id": task_id, "now": now, "worker": self.name}).one_or_none()
-            db.commit()
-        if task is None:
+        claimed = _claim().run(self.db, {"task_id": task_id, "now": now, "worker": self.name})
+        if not claimed:
             return  # cancelled while queued, or already taken by another worker
+        task = Task(**claimed[0])  # the claim and the row it leaves, in one statement
         self.publish(TaskStarted, task)
         kind = self.kinds.get(task.kind)
         folder = results_dir(self.settings, task_id)
@@ -416,9 +415,14 @@ class Runner:
                     fields.update(finished_at=utcnow(), run_seconds=fields["run_seconds"] + time.monotonic() - began)
                 statement = _outcome(tuple(sorted((k, v is None) for k, v in fields.items())),
                                      fields.get("status") == "succeeded")
-                row = db.scalars(statement, {**{f"v_{k}": v for k, v in fields.items() if v is not None},
-                                             "task_id": task_id, "now": utcnow(),
-                                             "after_revision": after_revision}).one_or_none()
+                cursor = db.connection().connection.cursor()
+                try:
+                    rows = statement.rows(cursor, {**{f"v_{k}": v for k, v in fields.items() if v is not None},
+                                                   "task_id": task_id, "now": utcnow(),
+                                                   "after_revision": after_revision})
+                finally:
+                    cursor.close()
+                row = Task(**rows[0]) if rows else None
         except Exception as exc:
             if ctx_writes is None or not writes:
                 raise
@@ -508,31 +512,36 @@ class Runner:
 
 
 @lru_cache(maxsize=64)
-def _outcome(names: tuple[tuple[str, bool], ...], succeeded: bool) -> Any:
-    """The outcome's statement for these fields ((name, whether it is None): a None is written as SQL NULL, as
-    `values(name=None)` writes it, the others `v_<name>`, bound when it runs with the task, the time and the
-    revision it follows), built once per set of fields: writes only a row still running, and a success only
-    over no cancel asked meanwhile."""
-    where = [col(Task.id) == bindparam("task_id"), col(Task.status) == "running"]
+def _outcome(names: tuple[tuple[str, bool], ...], succeeded: bool) -> Prepared:
+    """The outcome's statement for these fields ((name, whether it is None): a None is written as SQL NULL, the
+    others `v_<name>`, given when it runs with the task, the time and the revision it follows), prepared once per
+    set of fields (`Prepared`: run in the outcome's transaction, on its connection): writes only a row still
+    running, and a success only over no cancel asked meanwhile."""
+    task = Task.__table__  # type: ignore[attr-defined]
+    where = [task.c.id == bindparam("task_id"), task.c.status == "running"]
     if succeeded:
-        where.append(col(Task.cancel_requested) == False)  # noqa: E712
-    return (update(Task).where(*where)
-            .values({**{name: null() if empty else bindparam(f"v_{name}") for name, empty in names},
-                     "updated_at": bindparam("now"),
-                     "revision": func.max(Task.revision, bindparam("after_revision")) + 1})
-            .returning(Task).execution_options(synchronize_session=False))
+        where.append(task.c.cancel_requested == False)  # noqa: E712
+    return Prepared(update(task).where(*where)
+                    .values({**{name: null() if empty else bindparam(f"v_{name}") for name, empty in names},
+                             "updated_at": bindparam("now"),
+                             "revision": func.max(task.c.revision, bindparam("after_revision")) + 1})
+                    .returning(*task.columns))
 
 
 @cache
-def _claim() -> Any:
-    """The claim's statement, built once (the task, the time and the worker bound when it runs): building it and
-    its cache key cost more than running it, at the start of every task."""
-    return (update(Task).where(col(Task.id) == bindparam("task_id"), col(Task.status).in_(("queued", "interrupted")),
-                               col(Task.cancel_requested) == False)  # noqa: E712
-            .values(status="running", started_at=bindparam("now"), attempts=Task.attempts + 1,
-                    worker=bindparam("worker"), step=0, progress=0.0, eta_seconds=None, step_seconds=None,
-                    revision=Task.revision + 1, updated_at=bindparam("now"))
-            .returning(Task).execution_options(synchronize_session=False))
+def _claim() -> Prepared:
+    """The claim, prepared once (the task, the time and the worker given when it runs): at the start of every task,
+    where the request thread describing the run's answer shares the interpreter with it, a Session spent ~0.35 ms
+    on it of this CPU against ~0.06 on the connection itself."""
+    task = Task.__table__  # type: ignore[attr-defined]
+    return Prepared(update(task).where(task.c.id == bindparam("task_id"),
+                                       or_(task.c.status == "queued", task.c.status == "interrupted"),
+                                       task.c.cancel_requested == False)  # noqa: E712
+                    .values(status="running", started_at=bindparam("now", type_=task.c.started_at.type),
+                            attempts=task.c.attempts + 1, worker=bindparam("worker"), step=0, progress=0.0,
+                            eta_seconds=None, step_seconds=None, revision=task.c.revision + 1,
+                            updated_at=bindparam("now", type_=task.c.updated_at.type))
+                    .returning(*task.columns))
 
 
 def _say(ctx: TaskContext, level: str, message: str) -> None:

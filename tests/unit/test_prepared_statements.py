@@ -1,0 +1,143 @@
+"""A task's claim and its outcome run as prepared statements on the DBAPI connection (`db.Prepared`): the row they
+leave holds exactly the text the ORM's statements wrote, the task read back has the same values of the same types,
+the outcome is part of its transaction (rolled back with it), and the claim opens no Session at all."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+from sqlalchemy import bindparam, func, null, update
+from sqlmodel import Session, col
+
+from mediastudio.common import utcnow
+from mediastudio.db import Database, Prepared
+from mediastudio.events.bus import EventBus
+from mediastudio.settings import Settings
+from mediastudio.storage.blobs import BlobStore
+from mediastudio.tables import open_database
+from mediastudio.tasks.kinds import KindRegistry
+from mediastudio.tasks.runner import Runner, _claim, _outcome
+from mediastudio.tasks.tables import Task
+
+TIMES = ("created_at", "started_at", "finished_at", "updated_at")
+
+
+class NoParams(BaseModel):
+    pass
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Database:
+    database = open_database(tmp_path / "studio.sqlite")
+    with database.transaction() as session:
+        for n in range(4):
+            session.add(Task(id=f"t{n}", kind="scene.run", lane="gpu", title="Run", owner_id="u",
+                             params={"scene_id": "s", "graph": {"nodes": {"a": {"type": "prompt"}}}},
+                             detail={"nodes": {}}, status="interrupted" if n == 3 else "queued"))
+    return database
+
+
+def _orm_claim() -> Any:
+    """The claim as the ORM ran it before (the reference)."""
+    return (update(Task).where(col(Task.id) == bindparam("task_id"),
+                               col(Task.status).in_(("queued", "interrupted")),
+                               col(Task.cancel_requested) == False)  # noqa: E712
+            .values(status="running", started_at=bindparam("now"), attempts=Task.attempts + 1,
+                    worker=bindparam("worker"), step=0, progress=0.0, eta_seconds=None, step_seconds=None,
+                    revision=Task.revision + 1, updated_at=bindparam("now"))
+            .returning(Task).execution_options(synchronize_session=False))
+
+
+def _stored(db: Database, task_id: str) -> dict[str, Any]:
+    with sqlite3.connect(db.path) as raw:
+        raw.row_factory = sqlite3.Row
+        return dict(raw.execute("SELECT * FROM tasks WHERE id = ?", (task_id,)).fetchone())
+
+
+def _same_but_times(a: dict[str, Any], b: dict[str, Any]) -> None:
+    for name in a:
+        if name in TIMES:
+            assert (a[name] is None) == (b[name] is None), name
+            if isinstance(a[name], str):
+                assert len(a[name]) == len(b[name]) and a[name][:11] == b[name][:11], (name, a[name], b[name])
+        elif name != "id":
+            assert a[name] == b[name] and type(a[name]) is type(b[name]), (name, a[name], b[name])
+
+
+def test_the_claim_leaves_the_text_and_gives_the_values_the_orm_did(db: Database) -> None:
+    now = utcnow()
+    with db.session() as session:
+        by_orm = session.scalars(_orm_claim(), {"task_id": "t0", "now": now, "worker": "w:1"}).one()
+        session.commit()
+    claimed = _claim().run(db, {"task_id": "t1", "now": now, "worker": "w:1"})
+    assert len(claimed) == 1
+    prepared = Task(**claimed[0])
+    _same_but_times(_stored(db, "t0"), _stored(db, "t1"))
+    assert _stored(db, "t0")["started_at"] == _stored(db, "t1")["started_at"]  # the same moment, the same text
+    _same_but_times(by_orm.model_dump(), prepared.model_dump())
+    assert prepared.started_at == by_orm.started_at and prepared.started_at.tzinfo is not None
+    assert prepared.params == {"scene_id": "s", "graph": {"nodes": {"a": {"type": "prompt"}}}}
+    assert prepared.cancel_requested is False and prepared.attempts == 1 and prepared.revision == 1
+    # An interrupted task is claimed too; one claimed already, or asked to cancel, is not.
+    assert _claim().run(db, {"task_id": "t3", "now": now, "worker": "w:1"})[0]["status"] == "running"
+    assert _claim().run(db, {"task_id": "t1", "now": now, "worker": "w:2"}) == []
+    with db.transaction() as session:
+        session.get(Task, "t2").cancel_requested = True  # type: ignore[union-attr]
+    assert _claim().run(db, {"task_id": "t2", "now": now, "worker": "w:1"}) == []
+    assert _stored(db, "t2")["status"] == "queued"
+
+
+def test_the_outcome_writes_what_the_orm_wrote_and_rolls_back_with_its_transaction(db: Database) -> None:
+    now = utcnow()
+    for task_id in ("t0", "t1"):
+        _claim().run(db, {"task_id": task_id, "now": now, "worker": "w:1"})
+    fields = {"status": "succeeded", "result": {"assets": ["a_1"]}, "progress": 1.0, "eta_seconds": None,
+              "step": 4, "total": 4, "detail": {"nodes": {"n": {"state": "done"}}}, "finished_at": now,
+              "run_seconds": 1.5, "worker": None, "step_seconds": None}
+    names = tuple(sorted((k, v is None) for k, v in fields.items()))
+    bound = {**{f"v_{k}": v for k, v in fields.items() if v is not None}, "now": now, "after_revision": 7}
+    reference = (update(Task).where(col(Task.id) == bindparam("task_id"), col(Task.status) == "running",
+                                    col(Task.cancel_requested) == False)  # noqa: E712
+                 .values({**{n: null() if empty else bindparam(f"v_{n}") for n, empty in names},
+                          "updated_at": bindparam("now"),
+                          "revision": func.max(Task.revision, bindparam("after_revision")) + 1})
+                 .returning(Task).execution_options(synchronize_session=False))
+    with db.transaction() as session:
+        by_orm = session.scalars(reference, {**bound, "task_id": "t0"}).one()
+    with db.transaction() as session:
+        cursor = session.connection().connection.cursor()
+        rows = _outcome(names, True).rows(cursor, {**bound, "task_id": "t1"})
+    prepared = Task(**rows[0])
+    _same_but_times(_stored(db, "t0"), _stored(db, "t1"))
+    _same_but_times(by_orm.model_dump(), prepared.model_dump())
+    assert prepared.revision == 8 and prepared.worker is None and prepared.result == {"assets": ["a_1"]}
+    assert _stored(db, "t1")["worker"] is None and _stored(db, "t1")["eta_seconds"] is None
+
+    # Part of its transaction: rolled back with the rest of it.
+    _claim().run(db, {"task_id": "t2", "now": now, "worker": "w:1"})
+    with pytest.raises(RuntimeError), db.transaction() as session:
+        cursor = session.connection().connection.cursor()
+        assert _outcome(names, True).rows(cursor, {**bound, "task_id": "t2"})[0]["status"] == "succeeded"
+        raise RuntimeError("what the task made could not be recorded")
+    assert _stored(db, "t2")["status"] == "running"
+
+
+def test_a_list_parameter_is_refused_when_prepared() -> None:
+    with pytest.raises(ValueError, match="no list parameter"):
+        Prepared(update(Task.__table__).where(Task.__table__.c.status.in_(("queued", "running")))  # type: ignore[attr-defined]
+                 .values(step=1))
+
+
+def test_claiming_a_task_opens_no_session(tmp_path: Path, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    kinds = KindRegistry()
+    runner = Runner(Settings(data_dir=tmp_path), db, BlobStore(tmp_path / "blobs"), EventBus(), kinds)
+    opened: list[object] = []
+    real = Session.__init__
+    monkeypatch.setattr(Session, "__init__", lambda self, *a, **k: (opened.append(self), real(self, *a, **k))[1])
+    _claim().run(db, {"task_id": "t0", "now": utcnow(), "worker": "w:0"})
+    runner.execute("t0")  # taken by another worker already: nothing to run, and no Session to find that out
+    assert opened == []
