@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from functools import partial
@@ -76,6 +77,7 @@ from mediastudio.storage.blobs import BlobStore
 from mediastudio.studio import Studio
 from mediastudio.system.controller import SystemController
 from mediastudio.system.gpu import GpuProbe, GpuUsage
+from mediastudio.system.heap import PAUSE_BUCKETS, Pauses, settle
 from mediastudio.system.metrics import gpu_refresher, machine_collector
 from mediastudio.system.metrics_controller import metrics_page
 from mediastudio.tables import open_database
@@ -140,6 +142,18 @@ def watch_metrics(studio: Studio) -> None:
     registry.collectors += [rooms_collector(studio.rooms, registry),
                             machine_collector(registry, studio.settings.data_dir)]
     registry.refreshers.append(gpu_refresher(registry, GpuUsage(studio.gpu)))
+    pauses = registry.histogram("mediastudio_gc_pause_seconds", "Pauses of Python's cycle collector walking its "
+                                "oldest generation (no thread runs meanwhile)", buckets=PAUSE_BUCKETS)
+    frozen = registry.gauge("mediastudio_gc_frozen_objects", "Objects the cycle collector no longer walks "
+                            "(frozen once the studio started and after a model loads: system/heap.py)")
+    studio.collector_pauses = collector = Pauses()
+
+    def collect() -> None:
+        frozen.set(gc.get_freeze_count())
+        for seconds in collector.drain():
+            pauses.observe(seconds)
+
+    registry.collectors.append(collect)
 
 
 def _lifespan(studio: Studio) -> Callable[[Litestar], contextlib.AbstractAsyncContextManager[None]]:
@@ -159,9 +173,15 @@ def _lifespan(studio: Studio) -> Callable[[Litestar], contextlib.AbstractAsyncCo
                       asyncio.create_task(leftover_sweeper(studio.settings, studio.db, studio.blobs))]
         if studio.settings.probe_gpu:
             background.append(asyncio.create_task(studio.gpu.run()))
+        if studio.collector_pauses is not None:
+            studio.collector_pauses.install()
+        settle("started")  # what the start made lives as long as the process: the collector stops walking it
+        gc.enable()  # `mediastudio serve` turned it off while it started
         try:
             yield
         finally:
+            if studio.collector_pauses is not None:
+                studio.collector_pauses.remove()
             for task in background:
                 task.cancel()
             for task in background:

@@ -20,6 +20,7 @@ from mediastudio.models.registry import ModelRegistry
 from mediastudio.settings import Settings
 from mediastudio.storage.blobs import BlobStore
 from mediastudio.system.gpu import GpuProbe
+from mediastudio.system.heap import Pauses
 from mediastudio.tasks.system import TaskSystem
 from mediastudio.ui import WebUI
 from mediastudio.webhooks.service import WebhookDispatcher
@@ -44,3 +45,4 @@ class Studio:
     gpu: GpuProbe = field(default_factory=GpuProbe)
     guest_welcome: GuestWelcome = field(default_factory=GuestWelcome)  # steps for a new guest's sandbox
     metrics: Registry = field(default_factory=Registry)  # the series of GET /metrics
+    collector_pauses: Pauses | None = None  # timed while the app runs (system/heap.py)

@@ -52,6 +52,7 @@ def register(kinds: KindRegistry, engine: Engine) -> None:
 
 
 def run_scene(engine: Engine, ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
+    engine.import_libraries()
     try:
         run_plan = engine.plan(Graph.model_validate(params["graph"]), params["outputs"])
     except GraphInvalid as exc:

@@ -23,6 +23,7 @@ from mediastudio.models.pipelines import PipelineCache
 from mediastudio.models.registry import ModelRegistry
 from mediastudio.settings import Settings
 from mediastudio.storage.blobs import BlobStore
+from mediastudio.system.heap import paused
 from mediastudio.tasks.tables import Task
 
 log = logging.getLogger("mediastudio")
@@ -35,6 +36,24 @@ class Engine:
         self.pipelines = PipelineCache(self.models, budget)
         self.cache = NodeCache(db, blobs)
         self.nodes: NodeRegistry = build_node_registry()
+        self._imported = False
+        self._import_lock = threading.Lock()
+
+    def import_libraries(self) -> None:
+        """torch and diffusers, imported by the first run that needs them with the collector paused: the import
+        makes ~300,000 objects that live as long as the process, and each full collection meanwhile walked them
+        all (five pauses of 50–160 ms in a first run on a small CPU); then they are frozen (system/heap.py)."""
+        if self._imported:
+            return
+        with self._import_lock:
+            if self._imported:
+                return
+            with paused("imported torch and diffusers"):
+                import diffusers
+                import torch
+
+                del torch, diffusers
+            self._imported = True
 
     def preload(self) -> None:
         """Load the default model on a thread of its own (imports diffusers), so the first run is not slow."""

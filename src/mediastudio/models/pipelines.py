@@ -30,6 +30,7 @@ from mediastudio.models.ipadapters import IpAdapterFiles
 from mediastudio.models.loras import LoraFiles
 from mediastudio.models.registry import ModelRegistry
 from mediastudio.models.vaes import VaeInfo, find_vae
+from mediastudio.system.heap import paused, settle
 from mediastudio.tasks.logs import note, since
 
 log = logging.getLogger("mediastudio")
@@ -266,42 +267,50 @@ class PipelineCache:
                 note("info", f"Model '{name}' is already loaded on {self.device}", once=True)
                 return self.bases[name]
             info = self.registry.get(name, sized=False)
-            from diffusers import DiffusionPipeline
+            # A loaded model (and the libraries its first load imports) lives long: no collection while it loads,
+            # then the collector stops walking it (system/heap.py).
+            with paused("loaded a model"):
+                return self._load(name, info)
 
-            quiet_torchvision_fallback()
-            log.info("Loading model '%s' (%s) on %s", name, info.pipeline, self.device)
-            where = self._where(info.path)
-            note("info", f"Loading model '{name}' ({info.pipeline}) from {where} on {self.device}")
-            if self.device == "cpu":
-                note("warning", "No GPU is available: the model runs on the CPU, which is many times slower.",
-                     once=True)
-            began = time.monotonic()
-            pipe = DiffusionPipeline.from_pretrained(info.path, local_files_only=True, **dtype_argument(self._dtype()))
-            if hasattr(pipe, "safety_checker") and getattr(pipe, "safety_checker", None) is not None:
-                pipe.safety_checker = None
-                note("info", "The model's safety checker is switched off (the studio does not use it).")
-            pipe.set_progress_bar_config(disable=True)
-            self.loads += 1
-            size = _bytes_of(pipe)
-            budget = self._budget()
-            while self.bases and sum(_bytes_of(p) for p in self.bases.values()) + size > budget:
-                evicted, old = self.bases.popitem(last=False)
-                log.info("Unloading model '%s' to make room", evicted)
-                del old
-                self.offloaded.discard(evicted)
-                self._empty()
-            if self.device != "cpu":
-                if size > budget:
-                    pipe.enable_model_cpu_offload()  # too big to live on the GPU whole: parts move in turn
-                    self.offloaded.add(name)
-                    note("warning", f"The model ({size / 2**30:.1f} GiB) is larger than the GPU memory the studio "
-                                    f"may use ({budget / 2**30:.1f} GiB): its parts move to the GPU in turn, "
-                                    "which is slower.")
-                else:
-                    pipe.to(self.device)
-            note("info", f"Loaded model '{name}' in {since(began)} ({size / 2**20:,.0f} MiB)")
-            self.bases[name] = pipe
-            return pipe
+    def _load(self, name: str, info: Any) -> Any:
+        """(Under the lock.) Read model `name` from disk, making room for it under the budget."""
+        from diffusers import DiffusionPipeline
+
+        quiet_torchvision_fallback()
+        log.info("Loading model '%s' (%s) on %s", name, info.pipeline, self.device)
+        where = self._where(info.path)
+        note("info", f"Loading model '{name}' ({info.pipeline}) from {where} on {self.device}")
+        if self.device == "cpu":
+            note("warning", "No GPU is available: the model runs on the CPU, which is many times slower.",
+                 once=True)
+        began = time.monotonic()
+        pipe = DiffusionPipeline.from_pretrained(info.path, local_files_only=True, **dtype_argument(self._dtype()))
+        if hasattr(pipe, "safety_checker") and getattr(pipe, "safety_checker", None) is not None:
+            pipe.safety_checker = None
+            note("info", "The model's safety checker is switched off (the studio does not use it).")
+        pipe.set_progress_bar_config(disable=True)
+        self.loads += 1
+        size = _bytes_of(pipe)
+        budget = self._budget()
+        while self.bases and sum(_bytes_of(p) for p in self.bases.values()) + size > budget:
+            evicted, old = self.bases.popitem(last=False)
+            log.info("Unloading model '%s' to make room", evicted)
+            del old
+            self.offloaded.discard(evicted)
+            settle("unloaded a model", thaw=True)  # what only cycles kept (frozen since it loaded) goes now
+            self._empty()
+        if self.device != "cpu":
+            if size > budget:
+                pipe.enable_model_cpu_offload()  # too big to live on the GPU whole: parts move in turn
+                self.offloaded.add(name)
+                note("warning", f"The model ({size / 2**30:.1f} GiB) is larger than the GPU memory the studio "
+                                f"may use ({budget / 2**30:.1f} GiB): its parts move to the GPU in turn, "
+                                "which is slower.")
+            else:
+                pipe.to(self.device)
+        self.bases[name] = pipe
+        note("info", f"Loaded model '{name}' in {since(began)} ({size / 2**20:,.0f} MiB)")
+        return pipe
 
     def _where(self, path: str | Path) -> str:
         """Where a model's folder is, as a task's log says it (never the server's own paths: its owner reads it)."""
