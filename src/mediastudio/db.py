@@ -332,8 +332,15 @@ class Prepared:
         return [value if convert is None else convert(value)
                 for value, convert in zip((given[name] for name in self._names), self._binds, strict=True)]
 
-    def rows(self, cursor: Any, values: dict[str, Any]) -> list[dict[str, Any]]:
-        """Run it on `cursor` (a DBAPI cursor: its connection's transaction); the RETURNING rows, by column."""
+    def rows(self, session: Session, values: dict[str, Any]) -> list[dict[str, Any]]:
+        """Run it in `session`'s transaction, on its connection; the RETURNING rows, by column."""
+        cursor = session.connection().connection.cursor()
+        try:
+            return self._rows(cursor, values)
+        finally:
+            cursor.close()
+
+    def _rows(self, cursor: Any, values: dict[str, Any]) -> list[dict[str, Any]]:
         cursor.execute(self.sql, self.parameters(values))
         return [{name: value if convert is None else convert(value)
                  for name, value, convert in zip(self.columns, row, self._results, strict=True)}
@@ -345,7 +352,7 @@ class Prepared:
         try:
             cursor = connection.cursor()
             try:
-                found = self.rows(cursor, values)
+                found = self._rows(cursor, values)
             except BaseException:
                 connection.rollback()
                 raise

@@ -109,8 +109,7 @@ def test_the_outcome_writes_what_the_orm_wrote_and_rolls_back_with_its_transacti
     with db.transaction() as session:
         by_orm = session.scalars(reference, {**bound, "task_id": "t0"}).one()
     with db.transaction() as session:
-        cursor = session.connection().connection.cursor()
-        rows = _outcome(names, True).rows(cursor, {**bound, "task_id": "t1"})
+        rows = _outcome(names, True).rows(session, {**bound, "task_id": "t1"})
     prepared = Task(**rows[0])
     _same_but_times(_stored(db, "t0"), _stored(db, "t1"))
     _same_but_times(by_orm.model_dump(), prepared.model_dump())
@@ -120,8 +119,7 @@ def test_the_outcome_writes_what_the_orm_wrote_and_rolls_back_with_its_transacti
     # Part of its transaction: rolled back with the rest of it.
     _claim().run(db, {"task_id": "t2", "now": now, "worker": "w:1"})
     with pytest.raises(RuntimeError), db.transaction() as session:
-        cursor = session.connection().connection.cursor()
-        assert _outcome(names, True).rows(cursor, {**bound, "task_id": "t2"})[0]["status"] == "succeeded"
+        assert _outcome(names, True).rows(session, {**bound, "task_id": "t2"})[0]["status"] == "succeeded"
         raise RuntimeError("what the task made could not be recorded")
     assert _stored(db, "t2")["status"] == "running"
 

@@ -415,13 +415,8 @@ class Runner:
                     fields.update(finished_at=utcnow(), run_seconds=fields["run_seconds"] + time.monotonic() - began)
                 statement = _outcome(tuple(sorted((k, v is None) for k, v in fields.items())),
                                      fields.get("status") == "succeeded")
-                cursor = db.connection().connection.cursor()
-                try:
-                    rows = statement.rows(cursor, {**{f"v_{k}": v for k, v in fields.items() if v is not None},
-                                                   "task_id": task_id, "now": utcnow(),
-                                                   "after_revision": after_revision})
-                finally:
-                    cursor.close()
+                rows = statement.rows(db, {**{f"v_{k}": v for k, v in fields.items() if v is not None},
+                                           "task_id": task_id, "now": utcnow(), "after_revision": after_revision})
                 row = Task(**rows[0]) if rows else None
         except Exception as exc:
             if ctx_writes is None or not writes:
