@@ -14,6 +14,7 @@ import pytest
 from pydantic import BaseModel
 from sqlalchemy import event
 
+from mediastudio.common import utcnow
 from mediastudio.db import Database
 from mediastudio.engine.run import _probed
 from mediastudio.events.bus import EventBus
@@ -22,7 +23,7 @@ from mediastudio.projects.events import ProjectChanged
 from mediastudio.settings import Settings
 from mediastudio.storage.blobs import BlobStore
 from mediastudio.tables import open_database
-from mediastudio.tasks.estimates import Rates
+from mediastudio.tasks.estimates import HISTORY, Rates, seconds_per_unit
 from mediastudio.tasks.kinds import KindRegistry
 from mediastudio.tasks.queue import LaneStorage, TaskQueue
 from mediastudio.tasks.runner import Runner
@@ -87,10 +88,12 @@ def test_a_kinds_rate_is_read_again_only_once_a_task_of_it_succeeded_or_a_while_
     event.listen(db.engine, "before_cursor_execute",
                  lambda _c, _cur, sql, *_: reads.append(sql) if "run_seconds" in sql and "ORDER BY" in sql else None)
 
-    def succeed(task_id: str, seconds: float) -> None:
+    def succeed(task_id: str, seconds: float) -> Task:
         with db.transaction() as session:
             session.add(Task(id=task_id, kind="k", lane="gpu", title="t", owner_id="u", status="succeeded",
-                             run_seconds=seconds, size=1.0))
+                             run_seconds=seconds, size=1.0, finished_at=utcnow()))
+        return Task(id=task_id, kind="k", lane="gpu", title="t", owner_id="u", status="succeeded",
+                    run_seconds=seconds, size=1.0)
 
     rates = Rates()
     succeed("t_1", 2.0)
@@ -99,7 +102,7 @@ def test_a_kinds_rate_is_read_again_only_once_a_task_of_it_succeeded_or_a_while_
         succeed("t_2", 4.0)
         assert rates.get(session, "k") == 2.0  # kept: nothing said the kind's history changed
         assert len(reads) == 1
-        rates.forget("k")  # a task of the kind succeeded
+        rates.forget("k")  # a task of the kind succeeded in another process
         assert rates.get(session, "k") == 3.0
         assert len(reads) == 2
         succeed("t_3", 6.0)
@@ -111,14 +114,75 @@ def test_a_kinds_rate_is_read_again_only_once_a_task_of_it_succeeded_or_a_while_
     db.close()
 
 
-def test_the_runner_says_which_kind_succeeded(tmp_path: Path) -> None:
+def test_a_success_of_this_process_joins_its_kinds_rate_with_no_read(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "studio.sqlite")
+    reads: list[str] = []
+    event.listen(db.engine, "before_cursor_execute",
+                 lambda _c, _cur, sql, *_: reads.append(sql) if "run_seconds" in sql and "ORDER BY" in sql else None)
+
+    def succeed(task_id: str, seconds: float, size: float = 1.0) -> Task:
+        with db.transaction() as session:
+            session.add(Task(id=task_id, kind="k", lane="gpu", title="t", owner_id="u", status="succeeded",
+                             run_seconds=seconds, size=size, finished_at=utcnow()))
+        return Task(id=task_id, kind="k", lane="gpu", title="t", owner_id="u", status="succeeded",
+                    run_seconds=seconds, size=size)
+
+    rates = Rates()
+    for number in range(HISTORY):
+        succeed(f"t_old{number}", 1.0)
+    with db.session() as session:
+        assert rates.get(session, "k") == 1.0
+        for number, (seconds, size) in enumerate([(9.0, 3.0), (4.0, 1.0), (20.0, 2.0)]):
+            rates.succeeded(succeed(f"t_new{number}", seconds, size))
+            before = len(reads)
+            kept = rates.get(session, "k")
+            assert len(reads) == before  # no read
+            # the same rate a read finds (the oldest run dropped off the kept ones)
+            assert kept == pytest.approx(seconds_per_unit(session, "k"))
+            rates.heard(f"t_new{number}", "k")  # its own event, heard after: nothing to read again
+            assert rates.get(session, "k") == kept and len(reads) == before + 1  # (the one read just above)
+        before = len(reads)
+        rates.heard("t_elsewhere", "k")  # a success this process did not see: read again
+        assert rates.get(session, "k") == pytest.approx(seconds_per_unit(session, "k"))
+        assert len(reads) == before + 2
+    db.close()
+
+
+def test_a_read_that_a_success_overtook_is_not_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mediastudio.tasks.estimates as estimates
+
+    db = open_database(tmp_path / "studio.sqlite")
+    with db.transaction() as session:
+        session.add(Task(id="t_1", kind="k", lane="gpu", title="t", owner_id="u", status="succeeded",
+                         run_seconds=2.0, size=1.0, finished_at=utcnow()))
+    rates, real = Rates(), estimates.latest_runs
+
+    def overtaken(session: Any, kind: str) -> list[tuple[float, float]]:
+        runs = real(session, kind)  # read before the success below committed
+        with db.transaction() as other:
+            other.add(Task(id="t_2", kind="k", lane="gpu", title="t", owner_id="u", status="succeeded",
+                           run_seconds=4.0, size=1.0, finished_at=utcnow()))
+        rates.succeeded(Task(id="t_2", kind="k", lane="gpu", title="t", owner_id="u", status="succeeded",
+                             run_seconds=4.0, size=1.0))
+        return runs
+
+    monkeypatch.setattr(estimates, "latest_runs", overtaken)
+    with db.session() as session:
+        assert rates.get(session, "k") == 2.0  # what that read found
+        monkeypatch.setattr(estimates, "latest_runs", real)
+        assert rates.get(session, "k") == 3.0  # not kept: read again, with the success
+    db.close()
+
+
+def test_the_runner_says_which_task_succeeded(tmp_path: Path) -> None:
     queue, db = _queue(tmp_path)
-    told: list[str] = []
+    told: list[Task] = []
     queue.runner.succeeded = told.append
     with db.transaction() as session:
         session.add(Task(id="t_ok", kind="test.noop", lane="gpu", title="t", owner_id="u"))
     queue.runner.execute("t_ok")
-    assert told == ["test.noop"]
+    assert [(t.id, t.kind, t.status) for t in told] == [("t_ok", "test.noop", "succeeded")]
+    assert told[0].run_seconds is not None
     db.close()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -21,7 +22,8 @@ from mediastudio.tasks.runner import age_seconds
 from mediastudio.tasks.tables import Task
 
 HISTORY = 20  # recent successful runs of a kind that its rate is measured on
-RATE_SECONDS = 5.0  # a kind's rate is read again at most this often, unless a task of it succeeded meanwhile
+RATE_SECONDS = 5.0  # a kind's rate is read again at most this often, unless a task of it succeeded elsewhere
+COUNTED = 1024  # successes of this process remembered until their event is heard
 
 
 @dataclass
@@ -56,39 +58,74 @@ def _active() -> Any:
     return select(Task).where(col(Task.status).in_(("queued", "running", "interrupted")))
 
 
-def seconds_per_unit(db: Session, kind: str) -> float | None:
-    rows = db.exec(_history(), params={"kind": kind}).all()
-    if not rows:
+def latest_runs(db: Session, kind: str) -> list[tuple[float, float]]:
+    """The kind's latest successes as (run_seconds, size), newest first (`HISTORY` at most)."""
+    return [(float(seconds or 0), float(size or 0)) for seconds, size in db.exec(_history(), params={"kind": kind})]
+
+
+def _rate(runs: list[tuple[float, float]]) -> float | None:
+    if not runs:
         return None
-    seconds = sum(float(r[0] or 0) for r in rows)
-    units = sum(max(float(r[1] or 0), 1e-9) for r in rows)
-    return seconds / units
+    return sum(seconds for seconds, _ in runs) / sum(max(size, 1e-9) for _, size in runs)
+
+
+def seconds_per_unit(db: Session, kind: str) -> float | None:
+    return _rate(latest_runs(db, kind))
 
 
 class Rates:
-    """Each kind's `seconds_per_unit`, kept between views: read again once `RATE_SECONDS` have passed, or at once
-    after `forget` (a task of the kind succeeded: the bus tells it, also from other processes through Redis). A
-    run's answer describes its new task while the lane's worker claims it, and the history's query, on every
-    answer before, was CPU taken from that worker."""
+    """Each kind's `seconds_per_unit`, kept between views with the runs it is measured on: read again once
+    `RATE_SECONDS` have passed, or at once after `forget` (a task of the kind succeeded in another process: the
+    bus tells it through Redis). A task that succeeds in this process joins the kept runs as a read would find
+    it (`succeeded`, with no read): a run's answer describes its new task while the lane's worker claims it, and
+    the history's query on every answer after a success was CPU taken from that worker."""
 
     def __init__(self) -> None:
-        self._known: dict[str, tuple[float | None, float]] = {}
+        # kind -> (its latest successes as (run_seconds, size), newest first; when they were read)
+        self._known: dict[str, tuple[list[tuple[float, float]], float]] = {}
+        self._changes: dict[str, int] = {}  # kind -> changes told so far (a read older than one is not kept)
+        self._counted: OrderedDict[str, None] = OrderedDict()  # tasks `succeeded` took in (their event is heard)
         self._lock = threading.Lock()
 
     def get(self, db: Session, kind: str) -> float | None:
         now = time.monotonic()
         with self._lock:
             known = self._known.get(kind)
+            changes = self._changes.get(kind, 0)
         if known is not None and now - known[1] < RATE_SECONDS:
-            return known[0]
-        rate = seconds_per_unit(db, kind)
+            return _rate(known[0])
+        runs = latest_runs(db, kind)
         with self._lock:
-            self._known[kind] = (rate, now)
-        return rate
+            if self._changes.get(kind, 0) == changes:  # nothing was told while it was read
+                self._known[kind] = (runs, now)
+        return _rate(runs)
+
+    def succeeded(self, task: Task) -> None:
+        """A task of this process succeeded (its row committed): its run is the kind's newest."""
+        if task.status != "succeeded" or task.run_seconds is None:
+            return
+        with self._lock:
+            self._counted[task.id] = None
+            while len(self._counted) > COUNTED:
+                self._counted.popitem(last=False)
+            self._changes[task.kind] = self._changes.get(task.kind, 0) + 1
+            known = self._known.get(task.kind)
+            if known is not None:
+                self._known[task.kind] = ([(float(task.run_seconds), float(task.size)), *known[0]][:HISTORY],
+                                          known[1])
+
+    def heard(self, task_id: str, kind: str) -> None:
+        """The bus told of a success: read the kind again, unless it was this process's (`succeeded` took it)."""
+        with self._lock:
+            if task_id in self._counted:
+                del self._counted[task_id]
+                return
+        self.forget(kind)
 
     def forget(self, kind: str) -> None:
         with self._lock:
             self._known.pop(kind, None)
+            self._changes[kind] = self._changes.get(kind, 0) + 1
 
 
 def waiting_order(tasks: list[Task]) -> list[Task]:

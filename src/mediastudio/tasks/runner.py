@@ -368,7 +368,7 @@ class Runner:
             self._close_log(ctx)
         if finished is not None:
             if finished.status == "succeeded":
-                self.succeeded(finished.kind)
+                self.succeeded(finished)
             self.publish(ENDED[finished.status], finished)
         for follow_up in ctx.afterwards:  # bookkeeping that need not hold up the result (a git commit)
             self._follow_up(task_id, follow_up)
@@ -503,7 +503,7 @@ class Runner:
         return task
 
     requeue: Any = None  # set by the queue: puts a task's message back on its lane
-    succeeded: Callable[[str], None] = staticmethod(lambda kind: None)  # set by the task system: a kind's rate changed
+    succeeded: Callable[[Task], None] = staticmethod(lambda task: None)  # set by the task system: a kind's rate changed
 
 
 @lru_cache(maxsize=64)

@@ -47,7 +47,7 @@ class TaskSystem:
         self.project_names = project_names
         self.runner = Runner(settings, db, blobs, events, kinds)
         self.rates = Rates()  # each kind's measured rate, kept between views (ETAs)
-        self.runner.succeeded = self.rates.forget  # a task that succeeded here: its kind's rate is read anew
+        self.runner.succeeded = self.rates.succeeded  # a task that succeeded here: its run joins its kind's rate
         self.queue = TaskQueue(settings, self.runner)
         self._dirty: asyncio.Event | None = None
         self._watcher: asyncio.Task[None] | None = None
@@ -78,7 +78,8 @@ class TaskSystem:
 
     def _on_event(self, event: dict[str, Any]) -> None:
         if event["type"] == "task.succeeded":  # also one another process ran (the Redis transport)
-            self.rates.forget(str((event.get("task") or {}).get("kind")))
+            task = event.get("task") or {}
+            self.rates.heard(str(task.get("id")), str(task.get("kind")))
         if self._dirty is not None and (event["type"].startswith("task.") or event["type"] == "queue.paused"):
             self._dirty.set()
 
