@@ -25,6 +25,7 @@ import mediastudio.workflows.tables
 import mediastudio.workspaces.tables  # noqa: F401  (tables register on import)
 from mediastudio.auth.cache import STAMP, watch
 from mediastudio.auth.tables import add_missing_columns as add_policy_columns
+from mediastudio.comments.tables import add_missing_indexes as add_inbox_indexes
 from mediastudio.db import Database
 from mediastudio.engine.service import add_missing_indexes as add_run_indexes
 from mediastudio.projects.tables import add_missing_indexes as add_project_indexes
@@ -33,7 +34,7 @@ from mediastudio.tasks.tables import add_missing_indexes as add_task_indexes
 from mediastudio.webhooks.tables import add_missing_columns as add_webhook_columns
 
 UPGRADES = (add_webhook_columns, add_task_columns, add_task_indexes, add_run_indexes, add_project_indexes,
-            add_policy_columns)
+            add_policy_columns, add_inbox_indexes)
 
 
 def open_database(path: Path) -> Database:

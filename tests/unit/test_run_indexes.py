@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlalchemy import event
 
+from mediastudio.comments.tables import UNREAD_LINES
+from mediastudio.common import utcnow
 from mediastudio.engine.service import RUNS_OF_SCENE, Engine
 from mediastudio.projects.tables import ASSETS_BY_NAME
 from mediastudio.tables import open_database
@@ -64,13 +66,14 @@ def test_a_database_made_before_the_indexes_gets_them_when_opened(tmp_path: Path
     older.execute(f"DROP INDEX {RUNS_OF_SCENE}")
     older.execute(f"DROP INDEX {HISTORY_INDEX}")
     older.execute(f"DROP INDEX {ASSETS_BY_NAME}")
+    older.execute(f"DROP INDEX {UNREAD_LINES}")
     older.commit()
     older.close()
     open_database(path).close()
     reopened = sqlite3.connect(path)
     names = {row[0] for row in reopened.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     reopened.close()
-    assert {RUNS_OF_SCENE, HISTORY_INDEX, ASSETS_BY_NAME} <= names
+    assert {RUNS_OF_SCENE, HISTORY_INDEX, ASSETS_BY_NAME, UNREAD_LINES} <= names
 
 
 def test_a_shots_next_take_reads_the_projects_names_on_an_index_and_counts_as_before(tmp_path: Path) -> None:
@@ -103,3 +106,27 @@ def test_a_shots_next_take_reads_the_projects_names_on_an_index_and_counts_as_be
                      "Hero% · #52.png", "Hero · #1.png"]
     assert all(f"USING COVERING INDEX {ASSETS_BY_NAME} (project_id=? AND name>? AND name<?)" in plan
                for plan in plans), plans
+
+
+def test_a_persons_unread_count_is_read_on_an_index_not_from_every_line_of_their_inbox(tmp_path: Path) -> None:
+    """Each finished run adds a line to its owner's inbox and announces the unread count with it: counted on the
+    (user, read, project) index alone, the lines already read are not visited (a year of runs, read long ago)."""
+    from mediastudio.auth.tables import User
+    from mediastudio.comments.inbox import unread_count
+    from mediastudio.comments.tables import Notification
+
+    path = tmp_path / "studio.sqlite"
+    db = open_database(path)
+    with db.session() as session:
+        session.add(User(id="u_1", username="ana", display_name="Ana", color="#aa3333"))
+        session.add(User(id="u_2", username="ben", display_name="Ben", color="#3333aa"))
+        for number in range(300):
+            session.add(Notification(id=f"nt_{number}", user_id="u_1" if number % 3 else "u_2", kind="run",
+                                     read_at=None if number % 50 == 1 else utcnow()))
+        session.commit()
+    db.close()
+    counted: list[int] = []
+    plans = _plans(path, lambda session: counted.append(unread_count(session, "u_1")))
+    assert counted == [4]  # nt_1, 101, 151 and 251: unread and Ana's (51 and 201 are Ben's)
+    assert any(f"USING COVERING INDEX {UNREAD_LINES}" in plan for plan in plans), plans
+    assert not any("TEMP B-TREE" in plan for plan in plans), plans
