@@ -5,6 +5,7 @@ so the line's id is the task's: the first process writes it, the others find it 
 from __future__ import annotations
 
 import asyncio
+from functools import cache
 from typing import Any
 
 from sqlalchemy.dialects.sqlite import insert
@@ -33,15 +34,22 @@ def record_run(db: Database, event: dict[str, Any]) -> bool:
         if project is None:
             return False
         line_id = f"nt_run_{task_id}"
-        added = session.connection().execute(insert(Notification).values(
-            id=line_id, user_id=owner, kind="run", project_id=project_id, target_kind="task", target_id=task_id,
-            scene_id=scene_id if isinstance(scene_id, str) else None, by=owner, created_at=utcnow(),
-            text=f"{str(task.get('title') or 'Run')[:100]} {ENDINGS[event['type']]}").on_conflict_do_nothing())
+        added = session.connection().execute(_add_line(), {
+            "id": line_id, "user_id": owner, "kind": "run", "project_id": project_id, "target_kind": "task",
+            "target_id": task_id, "scene_id": scene_id if isinstance(scene_id, str) else None, "by": owner,
+            "created_at": utcnow(), "text": f"{str(task.get('title') or 'Run')[:100]} {ENDINGS[event['type']]}"})
         if not added.rowcount:
             return False
         emit(session, NotificationCreated(workspace_id=project.workspace_id, audience=owner, notification_id=line_id,
                                           kind="run", project_id=project_id, unread=unread_count(session, owner)))
     return True
+
+
+@cache
+def _add_line() -> Any:
+    """The line's INSERT, built once (its values bound when it runs): built with its values, it was compiled
+    anew for every finished run."""
+    return insert(Notification).on_conflict_do_nothing()
 
 
 class RunNotices:
