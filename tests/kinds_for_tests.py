@@ -11,6 +11,7 @@ import logging
 import os
 import time
 import warnings
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +20,7 @@ from pydantic import BaseModel, Field
 from mediastudio.errors import TaskFailed
 from mediastudio.tasks.context import TaskContext
 from mediastudio.tasks.kinds import KindRegistry
+from mediastudio.tasks.tables import Task
 
 HERE = Path(__file__).resolve().parent
 # Settings for a studio (or worker) process that offers these kinds.
@@ -44,6 +46,11 @@ class SleepParams(BaseModel):
 def _sleep(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
     steps = params["steps"]
     out = ctx.scratch / "output.txt"
+    if params.get("asked_seconds_ago"):
+        with ctx.db.transaction() as db:
+            row = db.get(Task, ctx.task_id)
+            assert row is not None
+            row.created_at = row.created_at - timedelta(seconds=params["asked_seconds_ago"])
     ctx.progress(0, steps, "Working")
     for line in params["say"]:
         ctx.log("info", line)
@@ -78,6 +85,9 @@ def _sleep_title(p: SleepParams) -> str:
 
 class ProjectSleepParams(SleepParams):
     kind: Literal["project"] = "project"
+    asked_seconds_ago: float = Field(0, ge=0, le=3600, description="Recorded as asked for this long before it "
+                                     "started, as if it had waited in the queue so long (a client's 'long task' "
+                                     "rule, met without the wait)")
 
 
 def register(kinds: KindRegistry) -> None:
