@@ -96,3 +96,62 @@ def test_messages_are_handed_over_in_memory_in_hueys_order_and_a_revoked_one_lea
     for huey in queue.lanes.values():
         huey.storage.close()
     db.close()
+
+
+def test_a_stop_does_not_wait_for_a_thread_an_administrator_force_stopped(tmp_path: Path) -> None:
+    """A force-stopped task is ended and recorded; its thread, stuck inside a step, is left there. A stop of the
+    process waits for the tasks still running (they stop at their next step), not for that thread: it waited out
+    the whole stop timeout on it before."""
+    import time
+
+    from pydantic import BaseModel
+
+    from mediastudio.tasks.system import TaskSystem
+
+    class NoParams(BaseModel):
+        pass
+
+    class Stuck:
+        seconds = 8.0
+
+    def stuck(ctx: object, params: object) -> dict[str, object]:
+        time.sleep(Stuck.seconds)  # a step that never looks at the cancel token (a long CPU step)
+        return {}
+
+    settings = Settings(data_dir=tmp_path)
+    db = open_database(tmp_path / "studio.sqlite")
+    kinds = KindRegistry()
+    kinds.add("test.stuck", stuck, lane="gpu", params=NoParams, title=lambda _: "Stuck", needs="none", project=False)
+    system = TaskSystem(settings, db, BlobStore(tmp_path / "blobs"), EventBus(), kinds, scope=lambda *_: None)
+    queue, runner = system.queue, system.runner
+
+    def start(task_id: str) -> Task:
+        task = Task(id=task_id, kind="test.stuck", lane="gpu", title="t", owner_id="u", priority=0)
+        with db.transaction() as session:
+            session.add(Task(id=task_id, kind="test.stuck", lane="gpu", title="t", owner_id="u"))
+        queue.enqueue(task)
+        deadline = time.monotonic() + 10
+        while not runner.still_running(task_id):
+            assert time.monotonic() < deadline, "the task never started"
+            time.sleep(0.01)
+        return task
+
+    queue.start({"gpu": 1})
+    task = start("t_stuck")
+    system.force_stopped(task)  # what POST /tasks/{id}/force-stop does once the row says cancelled
+    began = time.monotonic()
+    queue.stop(timeout=10)
+    took = time.monotonic() - began
+    assert runner.still_running("t_stuck")  # left inside its step
+    assert took < 4, f"the stop waited {took:.1f} s for a force-stopped thread"
+
+    # A task still running (not force-stopped) is waited for, up to the timeout.
+    Stuck.seconds = 3.0
+    second = TaskSystem(settings, db, BlobStore(tmp_path / "blobs"), EventBus(), kinds, scope=lambda *_: None)
+    queue, runner = second.queue, second.runner
+    queue.start({"gpu": 1})
+    start("t_running")
+    began = time.monotonic()
+    queue.stop(timeout=1.5)
+    assert time.monotonic() - began >= 1.4
+    db.close()

@@ -33,6 +33,7 @@ log = logging.getLogger("mediastudio")
 logging.getLogger("huey").setLevel(logging.WARNING)  # its start banner repeats what we log in one line
 PAUSE_KEY = "mediastudio:paused"
 PAUSE_CACHE_SECONDS = 0.25
+IDLE_EXIT_SECONDS = 2.0  # a stop's wait for the lanes' idle workers (woken by their doorbell, they end at once)
 
 
 class _Pausable(Huey):
@@ -260,14 +261,26 @@ class TaskQueue:
         threading.Thread(target=serve, name=f"mediastudio-{lane}-stand-in", daemon=True).start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Running tasks stop at their next step (and run again on start); then the consumers end."""
+        """Running tasks stop at their next step (and run again on start); then the consumers end, within
+        `timeout` in all. A thread an administrator force-stopped (its task ended and recorded) is not waited for:
+        it is left inside its step and the process ends without it (the lanes' threads are daemons); before, a
+        stop waited out the whole `timeout` on it."""
+        deadline = time.monotonic() + timeout
         self.runner.stopping.set()
         with self.runner.lock:
             contexts = list(self.runner.active.values())
         for ctx in contexts:
             ctx.cancel_event.set()
         for consumer in self.consumers:
-            consumer.shutdown_timeout = timeout
+            consumer.stop_flag.set()  # no worker takes another task
+        for doorbell in self.doorbells.values():
+            doorbell.ring()  # an idle worker sees the stop now, not at its next look
+        while self.runner.waited_for() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        for consumer in self.consumers:
+            left = max(0.0, deadline - time.monotonic())
+            # Once the tasks waited for have ended, the threads left are idle ones (woken above) or abandoned.
+            consumer.shutdown_timeout = left if self.runner.waited_for() else min(left, IDLE_EXIT_SECONDS)
             consumer.stop(graceful=True)
         self.consumers.clear()
         self.runner.drain_follow_ups(timeout)

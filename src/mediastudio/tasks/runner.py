@@ -95,6 +95,7 @@ class Runner:
                  kinds: KindRegistry) -> None:
         self.settings, self.db, self.blobs, self.events, self.kinds = settings, db, blobs, events, kinds
         self.active: dict[str, TaskContext] = {}
+        self.abandoned: set[str] = set()  # force-stopped: ended and recorded, their threads still inside a step
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.name = worker_name()
@@ -164,6 +165,18 @@ class Runner:
         if ctx is not None:
             ctx.cancel_event.set()
         return ctx is not None
+
+    def abandon(self, task_id: str) -> None:
+        """An administrator force-stopped the task (its row says so): its thread, still inside a step, is no longer
+        waited for, by its lane (`TaskQueue.stand_in`) nor by a stop of the process (`TaskQueue.stop`)."""
+        with self.lock:
+            if task_id in self.active:
+                self.abandoned.add(task_id)
+
+    def waited_for(self) -> list[str]:
+        """The tasks running in this process that a stop waits for: all but those force-stopped."""
+        with self.lock:
+            return [task_id for task_id in self.active if task_id not in self.abandoned]
 
     def still_running(self, task_id: str) -> bool:
         """Whether a worker thread of this process is still inside the task (a step that has not returned)."""
@@ -470,6 +483,7 @@ class Runner:
         with self.lock:
             if self.active.get(task_id) is ctx:
                 del self.active[task_id]
+                self.abandoned.discard(task_id)
 
     # -- restarts ---------------------------------------------------------------------------------
     def requeue_interrupted(self, task_id: str) -> Task | None:

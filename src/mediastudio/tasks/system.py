@@ -184,6 +184,7 @@ class TaskSystem:
         `mediastudio worker` elsewhere frees its thread when the step returns)."""
         self.runner.publish(TaskCancelled, task)
         if self.runner.cancel_local(task.id):
+            self.runner.abandon(task.id)
             self.queue.stand_in(task.lane, lambda: self.runner.still_running(task.id))
 
     def set_paused(self, paused: bool, lanes: tuple[str, ...]) -> None:
