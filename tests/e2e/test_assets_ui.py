@@ -33,7 +33,7 @@ def _mp4(tmp_path: Path) -> bytes:
 
     video = tmp_path / "clip.mp4"
     with av.open(str(video), "w") as container:
-        stream = container.add_stream("mpeg4", rate=24)
+        stream = container.add_stream("mpeg4", rate=30)  # not 24: the rate a viewer would assume
         stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
         for i in range(48):
             pixels = np.zeros((96, 160, 3), np.uint8)
@@ -296,6 +296,10 @@ def test_a_video_plays_with_frame_steps_and_its_scrub_strip(
     # Debian's Chromium has no MPEG-4 Part 2 decoder: the player and its controls are there, playback is not tested.
     expect(view.get_by_role("button", name="Next frame")).to_be_visible()
     expect(view.get_by_role("button", name="Previous frame")).to_be_visible()
+    # A frame is the clip's own (its file says 30 per second), not an assumed 24th of a second.
+    expect(view.get_by_test_id("video-fps")).to_have_text("30 fps")
+    expect(view.get_by_test_id("asset-fps")).to_have_text("30 fps")
+    expect(view.get_by_role("button", name="Next frame")).to_have_attribute("title", "Next frame (1/30 s)")
     expect(page.get_by_test_id("image-viewer")).to_have_count(0)
     screenshot(page, "assets-view-video")
     assert console.unexpected() == []

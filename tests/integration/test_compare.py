@@ -131,3 +131,6 @@ def test_clips_are_compared_with_their_own_frame_rates(admin: ApiClient, tmp_pat
     compared = admin.get(f"/api/v1/projects/{project['id']}/assets/compare", params={"ids": ",".join(ids)})
     assert compared.status_code == 200, compared.text
     assert [t["fps"] for t in compared.json()["takes"]] == [12.0, 30.0, None]
+    # The asset view steps by the same rate (it assumed 24 for every clip before).
+    details = [admin.get(f"/api/v1/projects/{project['id']}/assets/{asset_id}").json() for asset_id in ids]
+    assert [d["fps"] for d in details] == [12.0, 30.0, None]

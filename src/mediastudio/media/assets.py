@@ -155,6 +155,18 @@ def get_asset(db: Session, actor: User, project_id: str, asset_id: str) -> tuple
     return project, asset
 
 
+def clip_fps(meta: dict[str, Any]) -> float | None:
+    """A clip's frame rate: its asset file's `fps` (read from the stream when it was added), else the one its run
+    recorded (`provenance.clip.fps`: clips made before the first was kept). Read as untrusted: a sensible number
+    or None (a picture, or a clip whose file says none)."""
+    provenance = meta.get("provenance")
+    clip = provenance.get("clip") if isinstance(provenance, dict) else None
+    for said in (meta.get("fps"), clip.get("fps") if isinstance(clip, dict) else None):
+        if isinstance(said, (int, float)) and not isinstance(said, bool) and 1 <= said <= 1000:
+            return round(float(said), 3)
+    return None
+
+
 def read_meta(settings: Settings, project: Project, asset_id: str) -> dict[str, Any]:
     meta: dict[str, Any] = read_json(asset_file(settings, project, asset_id))
     return meta

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from mediastudio.auth.tables import User
 from mediastudio.errors import BadRequest, NotFound, Unprocessable
-from mediastudio.media.assets import read_meta
+from mediastudio.media.assets import clip_fps, read_meta
 from mediastudio.media.schemas import AssetOut
 from mediastudio.projects.access import require
 from mediastudio.projects.tables import Asset
@@ -115,8 +115,8 @@ def compare(db: Session, settings: Settings, actor: User, project_id: str, raw_i
     names = names_of(db, {a.created_by for a in rows})
     metas = [read_meta(settings, project, a.id) for a in rows]
     provenances = [_provenance(meta) for meta in metas]
-    takes = [_summary(AssetOut.of(a, names), p, _fps(meta, p)) for a, meta, p in zip(rows, metas, provenances,
-                                                                                      strict=True)]
+    takes = [_summary(AssetOut.of(a, names), p, clip_fps(meta))
+             for a, meta, p in zip(rows, metas, provenances, strict=True)]
     return _compared(project.id, takes, [_parameters(p) for p in provenances])
 
 
@@ -127,16 +127,6 @@ def _provenance(meta: dict[str, Any]) -> dict[str, Any]:
 
 def _text(value: Any) -> str | None:
     return value[:VALUE_CHARS] if isinstance(value, str) else None
-
-
-def _fps(meta: dict[str, Any], provenance: dict[str, Any]) -> float | None:
-    """A clip's frame rate: its asset file's `fps` (read from the stream when it was added), else the one its run
-    recorded (`clip.fps`: clips made before the first was kept). Read as untrusted: a sensible number or None."""
-    clip = provenance.get("clip")
-    for said in (meta.get("fps"), clip.get("fps") if isinstance(clip, dict) else None):
-        if isinstance(said, (int, float)) and not isinstance(said, bool) and 1 <= said <= 1000:
-            return round(float(said), 3)
-    return None
 
 
 def _summary(asset: AssetOut, provenance: dict[str, Any], fps: float | None = None) -> TakeSummary:

@@ -134,7 +134,8 @@ class AssetsController(Controller):
             project, asset = assets.get_asset(db, identity.user, project_id, asset_id)
             names = _names(db, {asset.created_by})
         meta = assets.read_meta(settings, project, asset_id)
-        return AssetDetail(**AssetOut.of(asset, names).model_dump(), provenance=meta.get("provenance"))
+        return AssetDetail(**AssetOut.of(asset, names).model_dump(), provenance=meta.get("provenance"),
+                           fps=assets.clip_fps(meta))
 
     @patch("/{asset_id:str}", summary="Rename, tag, recategorise, trash or restore an asset", sync_to_thread=True)
     def update_asset(self, project_id: FromPath[str], asset_id: FromPath[str], data: JSONBody[AssetPatch],

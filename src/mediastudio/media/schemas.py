@@ -47,6 +47,9 @@ class AssetOut(BaseModel):
 class AssetDetail(AssetOut):
     provenance: dict | None = Field(
         None, description="For generated assets: scene, node, graph snapshot, seed, model, task.")
+    fps: float | None = Field(None, description="A clip's frames per second, from its file as read when it was "
+                                                "added (frame steps go by it); null for anything else, or a clip "
+                                                "whose file says none")
 
 
 Category = Literal["image", "video", "audio", "model", "reference", "generated"]  # media.assets.CATEGORIES

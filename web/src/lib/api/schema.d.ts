@@ -2107,6 +2107,8 @@ export interface components {
             created_by_name?: string | null;
             /** @description Seconds, for video and audio. */
             duration: number | null;
+            /** @description A clip's frames per second, from its file as read when it was added (frame steps go by it); null for anything else, or a clip whose file says none */
+            fps?: number | null;
             height: number | null;
             id: string;
             mime: string;
