@@ -87,6 +87,25 @@ def _nothing_clipped(page: Page, size: dict[str, int]) -> None:
             _inside(_box(found.first), screen, f"{control} at {size}")
 
 
+def _tools_in_one_row(page: Page, size: dict[str, int]) -> None:
+    """On a phone the canvas's tools sit in one row at the canvas's foot, each a finger's height (44 px) and wide
+    enough to hit (32 px), clear of the zoom controls: a row that wrapped left one tool alone on a second row and
+    the bar twice as tall over the graph."""
+    bar = page.get_by_test_id("canvas-toolbar")
+    buttons = [_box(b) for b in bar.locator("button:visible").all()]
+    assert len(buttons) >= len(TOOLS), buttons
+    tops = {round(b["y"]) for b in buttons}
+    assert max(tops) - min(tops) <= 2, f"the canvas tools wrap onto {len(tops)} rows at {size}: {buttons}"
+    for box in buttons:
+        assert box["height"] >= 44 - 0.5 and box["width"] >= 32 - 0.5, f"a tool of {box} at {size}"
+    controls = _box(page.locator(".svelte-flow__controls"))
+    _apart(_box(bar), controls, f"the tools and the zoom controls at {size}")
+    notice = page.get_by_test_id("no-model-notice")  # this studio has no model: the notice stands above them both
+    expect(notice).to_be_visible()
+    _apart(_box(notice), controls, f"the no-model notice and the zoom controls at {size}")
+    _apart(_box(notice), _box(bar), f"the no-model notice and the tools at {size}")
+
+
 def _three_panels_or_tabs(page: Page, size: dict[str, int], three: bool) -> None:
     canvas = _box(page.get_by_test_id("scene-canvas"))
     if three:
@@ -168,6 +187,8 @@ def test_every_screen_size_shows_the_studio_unclipped(desktop: BrowserContext, s
         page.set_viewport_size(size)
         _three_panels_or_tabs(page, size, three)
         _nothing_clipped(page, size)
+        if size == PHONE:
+            _tools_in_one_row(page, size)
         _shot(page, f"layout-{size['width']}x{size['height']}")
     assert console.errors == []
 

@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/CDQ11sBv.js";export{m as component};
