@@ -105,7 +105,8 @@ def test_a_mask_painted_with_the_mouse_inverted_and_saved_from_the_asset_view(
     screenshot(page, "masks-painter-desktop")
     # At 1280 px every tool sits on one row (their middles at one height), none cut off.
     rows = painter.get_by_role("toolbar", name="Mask tools").evaluate(
-        "t => [...t.children].map(c => c.getBoundingClientRect()).map(r => [r.top + r.height / 2, r.right])")
+        "t => [...t.children].map(c => c.getBoundingClientRect()).filter(r => r.width > 0)"  # (a phone's row break)
+        ".map(r => [r.top + r.height / 2, r.right])")
     assert max(m for m, _ in rows) - min(m for m, _ in rows) < 4, rows
     assert max(right for _, right in rows) <= 1280, rows
 
@@ -251,6 +252,12 @@ def test_the_painter_fits_a_tablet_and_a_phone(browser: Any, studio_url: str, co
             assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"] + 1  # the whole picture shows
             for button in ("mask-brush", "mask-eraser", "mask-invert", "mask-undo", "mask-save"):
                 assert _box(painter.get_by_test_id(button))["height"] >= (40 if name == "phone" else 30)
+            if name == "phone":  # three rows: name with Cancel and Save, the tools, the sliders (five before)
+                tools = _box(painter.get_by_role("toolbar", name="Mask tools"))
+                assert tools["height"] <= 3 * 44 + 40, f"the mask tools take {tools['height']} px of a phone's height"
+                sliders = [_box(painter.get_by_test_id(s)) for s in ("mask-size", "mask-feather", "mask-opacity")]
+                assert max(b["y"] for b in sliders) - min(b["y"] for b in sliders) <= 2, sliders
+                assert all(b["width"] >= 48 for b in sliders), sliders
             x, y = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5
             fingers = context.new_cdp_session(page)
             _touch(fingers, "touchStart", [(x, y)])

@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/Cr7PLX1m.js";export{m as component};
