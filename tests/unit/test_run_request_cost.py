@@ -3,6 +3,8 @@ ETAs) reads the database only, not the lanes' queue storage (whether a lane is p
 
 from pathlib import Path
 
+import pytest
+
 from mediastudio.auth.tables import User
 from mediastudio.events.bus import EventBus
 from mediastudio.projects.access import task_scope
@@ -64,11 +66,14 @@ def test_planning_runs_and_resolving_their_model_walk_no_model_folder(tmp_path: 
     assert listed.size_bytes >= 1000
 
 
-def test_an_installed_models_index_is_read_again_only_when_it_changed(tmp_path: Path) -> None:
+def test_an_installed_models_index_is_read_again_only_when_it_changed(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Every run asks for the installed models (plan, model node): an index read before is not opened again,
-    and one rewritten since (another pipeline) is, so its kind follows."""
+    and one rewritten since (another pipeline) is, so its kind follows (once the kept listing is older than
+    `LISTING_KEPT_S`: the linked folder changed in place, the models folder did not; test_model_listing.py)."""
     import os
 
+    import mediastudio.models.registry as registry_module
     from file_audit import opened
     from mediastudio.models.registry import ModelRegistry
 
@@ -85,6 +90,7 @@ def test_an_installed_models_index_is_read_again_only_when_it_changed(tmp_path: 
     assert [s for s in seen if s.endswith("model_index.json")] == [], seen
     index.write_text('{"_class_name": "StableDiffusionInpaintPipeline"}')
     os.utime(index, ns=(1, 1))  # a rewrite within the clock's tick still shows in the size; this in the time
+    monkeypatch.setattr(registry_module, "LISTING_KEPT_S", 0.0)
     assert registry.kinds() == {"tiny": "inpaint"}
     index.unlink()
     assert registry.kinds() == {}
