@@ -167,8 +167,8 @@ class Runner:
         return ctx is not None
 
     def abandon(self, task_id: str) -> None:
-        """An administrator force-stopped the task (its row says so): its thread, still inside a step, is no longer
-        waited for, by its lane (`TaskQueue.stand_in`) nor by a stop of the process (`TaskQueue.stop`)."""
+        """An administrator force-stopped the task (its row says so): its thread, still inside a step, is not waited
+        for by a stop of the process (`TaskQueue.stop`); its lane is served meanwhile by a stand-in worker."""
         with self.lock:
             if task_id in self.active:
                 self.abandoned.add(task_id)

@@ -1,0 +1,1 @@
+import{ai as e,u as l,A as t,D as a}from"./DMSs-fmZ.js";import{l as u}from"./DIeogL5L.js";function c(n){t===null&&e(),u&&t.l!==null?i(t).m.push(n):l(()=>{const o=a(n);if(typeof o=="function")return o})}function r(n){t===null&&e(),c(()=>()=>a(n))}function i(n){var o=n.l;return o.u??={a:[],b:[],m:[]}}export{r as a,c as o};

@@ -1,1 +1,0 @@
-import{p as r}from"./DmXuGboo.js";const t={get error(){return r.error},get params(){return r.params},get route(){return r.route},get status(){return r.status},get url(){return r.url}},a=t;export{a as p};

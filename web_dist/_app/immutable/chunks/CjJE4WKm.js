@@ -1,1 +1,0 @@
-import"./DsnmJJEf.js";import{o,t as r}from"./BxBUUjDS.js";import{s as m,a as p,f}from"./BspiuCYr.js";var i=f('<p role="status" class="min-h-5 text-sm text-ok md:text-xs"> </p>');function n(e,s){var t=i(),a=o(t,!0);r(()=>m(a,s.message??"")),p(e,t)}export{n as N};

@@ -1,0 +1,1 @@
+import{_ as m}from"../chunks/CRpBJf6M.js";export{m as component};
