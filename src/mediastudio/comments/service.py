@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from mediastudio.auth.tables import User
@@ -246,11 +247,12 @@ def _after(moment: object, seen: object) -> bool:
 
 
 def mark_read(db: Session, user: User, project_id: str, thread_id: str) -> None:
-    row = db.get(CommentRead, (user.id, project_id, thread_id))
-    if row is None:
-        row = CommentRead(user_id=user.id, project_id=project_id, thread_id=thread_id)
-    row.read_at = utcnow()
-    db.add(row)
+    """One statement whether a mark exists or not: two reads of the thread at once (two tabs, a tile and the view)
+    each found none and each inserted it, and the second failed (a 500)."""
+    now = utcnow()
+    db.execute(sqlite_insert(CommentRead).values(user_id=user.id, project_id=project_id, thread_id=thread_id,
+                                                 read_at=now)
+               .on_conflict_do_update(index_elements=["user_id", "project_id", "thread_id"], set_={"read_at": now}))
     inbox.read_thread(db, user, project_id, thread_id)
 
 
