@@ -207,6 +207,8 @@ def test_a_card_dragged_by_a_finger_on_a_phone_moves_on_the_board(browser: Brows
             _touch(fingers, "touchMove", [(x + (to_x - x) * step / 10, y + (to_y - y) * step / 10)])
         _touch(fingers, "touchEnd", [])
         expect(cards.first).to_have_attribute("data-node", "wide")
+        # The card moves at once; the announcement waits for the server's answer (read the board only then).
+        expect(page.get_by_test_id("board-announcement")).to_have_text("Moved Wide to place 1 of 2 in Scene 1.")
         board = context.request.get(f"{studio_url}/api/v1/projects/{project['id']}/board").json()
         shots = next(row for row in board["scenes"] if row["id"] == scene["id"])["shots"]
         assert [shot["node_id"] for shot in shots] == ["wide", "hero"]

@@ -198,18 +198,27 @@ class Late(BaseModel):
     pass
 
 
+LATE_INTERVAL = 0.5  # the announcer's interval in this test: wide, so a loaded machine cannot close it by chance
+
+
 def _late_timer(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
     """A report waits for its turn while the announcer's thread is busy (a loaded machine); the next report, once
     its turn has come, goes out at once; then the late timer runs."""
-    ctx.runner._announcer.call(0.0, lambda: time.sleep(0.35))
-    ctx.progress(1, 3, "first")  # its turn: 0.1 s after the start, but the announcer is busy until 0.35 s
-    time.sleep(0.15)
+    free = threading.Event()
+    ctx.runner._announcer.call(0.0, lambda: free.wait(10))  # the announcer's thread busy until `free`
+    with ctx.lock:
+        ctx.last_publish = time.monotonic()  # the first report's turn a whole interval away, however slow the start
+    ctx.progress(1, 3, "first")  # not its turn: a timer waits for it, behind the busy announcer
+    time.sleep(LATE_INTERVAL + 0.1)
     ctx.progress(2, 3, "second")  # its turn has come: announced at once
-    time.sleep(0.4)  # the late timer runs meanwhile, with nothing newer to say
+    free.set()  # the late timer runs now, with nothing newer to say
+    time.sleep(0.3)
     return {}
 
 
-def test_a_late_timer_does_not_announce_a_state_already_announced(studio: Studio) -> None:
+def test_a_late_timer_does_not_announce_a_state_already_announced(studio: Studio,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("mediastudio.tasks.runner.PROGRESS_INTERVAL", LATE_INTERVAL)
     studio.tasks.kinds.add("test.late", _late_timer, lane="cpu", params=Late, title=lambda _: "Late",
                            needs="none", project=False)
     with studio.db.transaction() as db:
