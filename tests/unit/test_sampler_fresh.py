@@ -26,3 +26,52 @@ def test_a_model_with_another_config_gets_its_own_scheduler() -> None:
     b = make_scheduler(diffusers.DDIMScheduler(beta_end=0.02), "default", "default")
     assert (a.config.beta_end, b.config.beta_end) == (0.012, 0.02)
     assert not torch.equal(a.betas, b.betas)
+
+
+def _noise(scheduler: object, generator: torch.Generator) -> dict[str, torch.Generator]:
+    """The generator, for the samplers that add noise of their own (those whose step takes one)."""
+    import inspect
+
+    return {"generator": generator} if "generator" in inspect.signature(scheduler.step).parameters else {}  # type: ignore[attr-defined]
+
+
+def _denoise(scheduler: object, steps: int = 5) -> torch.Tensor:
+    """A whole run of `scheduler` on a fixed latent, with a fixed 'model output' per step (its own noise seeded)."""
+    scheduler.set_timesteps(steps)  # type: ignore[attr-defined]
+    latent = torch.linspace(-1, 1, 64).reshape(1, 4, 4, 4)
+    generator = torch.Generator().manual_seed(7)
+    for index, timestep in enumerate(scheduler.timesteps):  # type: ignore[attr-defined]
+        model_input = scheduler.scale_model_input(latent, timestep)  # type: ignore[attr-defined]
+        output = model_input * 0.5 + 0.01 * index
+        latent = scheduler.step(output, timestep, latent, **_noise(scheduler, generator)).prev_sample  # type: ignore[attr-defined]
+    return latent
+
+
+def test_runs_side_by_side_do_not_change_each_other_or_the_next_one() -> None:
+    """Every sampler: copies share the pristine scheduler's tensors, so none may change them. Two runs stepping in
+    turn, and a third after them, each end where a scheduler built anew ends (a multistep sampler's last outputs
+    are each run's own)."""
+    import importlib.util
+
+    from mediastudio.engine.sampling import SAMPLERS
+
+    model_own = diffusers.DDIMScheduler(num_train_timesteps=1000)
+    for name, sampler in SAMPLERS.items():
+        if sampler.needs and importlib.util.find_spec(sampler.needs) is None:
+            continue
+        built = getattr(diffusers, sampler.scheduler).from_config(model_own.config, **sampler.config)
+        expected = _denoise(built)
+        a, b = make_scheduler(model_own, name, "default"), make_scheduler(model_own, name, "default")
+        a.set_timesteps(5)
+        b.set_timesteps(5)
+        latent = torch.linspace(-1, 1, 64).reshape(1, 4, 4, 4)
+        generators = [torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)]
+        latents = [latent, latent]
+        for index, timestep in enumerate(a.timesteps):  # in turn, as two lanes' runs would
+            for n, scheduler in enumerate((a, b)):
+                model_input = scheduler.scale_model_input(latents[n], timestep)
+                output = model_input * 0.5 + 0.01 * index
+                latents[n] = scheduler.step(output, timestep, latents[n],
+                                            **_noise(scheduler, generators[n])).prev_sample
+        assert torch.allclose(latents[0], expected) and torch.allclose(latents[1], expected), name
+        assert torch.allclose(_denoise(make_scheduler(model_own, name, "default")), expected), name
