@@ -186,6 +186,67 @@ def test_the_runner_says_which_task_succeeded(tmp_path: Path) -> None:
     db.close()
 
 
+def test_a_run_constructs_no_task_row_and_reports_without_change_tracking(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The claim's and the outcome's rows are made from their statements' RETURNING as loaded rows are (`loaded`),
+    and a progress report changes the row kept in memory in place: constructing a Task and setting its columns
+    one by one through SQLAlchemy's bookkeeping cost ~0.1 ms a row, on every run's path (benchmarks/README.md,
+    "Tenth round"). What they hold is what the database holds."""
+    queue, db = _queue(tmp_path)
+
+    def reports(ctx: Any, params: dict[str, Any]) -> dict[str, Any]:
+        for step in range(1, 4):
+            ctx.progress(step, 3, f"step {step}")
+        return {"reported": 3}
+
+    queue.runner.kinds.add("test.reports", reports, lane="gpu", params=NoParams, title=lambda _: "Reports",
+                           needs="none", project=False)
+    with db.transaction() as session:
+        session.add(Task(id="t_rep", kind="test.reports", lane="gpu", title="t", owner_id="u"))
+    made: list[int] = []
+    changed: list[str] = []
+    real_init = Task.__init__
+    monkeypatch.setattr(Task, "__init__", lambda self, **values: (made.append(1), real_init(self, **values))[1])
+    for column in ("step", "message", "revision"):
+        event.listen(getattr(Task, column), "set", lambda *_, _c=column: changed.append(_c))
+    told: list[Task] = []
+    queue.runner.succeeded = told.append
+    queue.runner.execute("t_rep")
+    assert made == [] and changed == []
+    monkeypatch.undo()
+    with db.session() as session:
+        stored = session.get(Task, "t_rep")
+        assert stored is not None
+        assert told[0].model_dump() == stored.model_dump()
+        assert (stored.status, stored.step, stored.total, stored.result) == ("succeeded", 3, 3, {"reported": 3})
+    db.close()
+
+
+def test_a_new_row_made_without_its_init_is_the_row_its_init_makes(tmp_path: Path) -> None:
+    """`fresh` (a run's new task on its request's path) gives what `Task(**values)` gives: every default, each
+    default factory called anew (no two rows share a dict); a column with no default is asked for."""
+    from datetime import timedelta
+
+    from mediastudio.db import fresh, insert_new
+
+    values = {"id": "t_new", "kind": "k", "lane": "gpu", "title": "t", "owner_id": "u", "priority": -2}
+    made, built = fresh(Task, values), Task(**values)
+    clock = {"created_at", "updated_at"}
+    assert {k: v for k, v in made.model_dump().items() if k not in clock} == \
+        {k: v for k, v in built.model_dump().items() if k not in clock}
+    assert all(abs(getattr(made, k) - getattr(built, k)) < timedelta(seconds=5) for k in clock)
+    assert made.params is not fresh(Task, {**values, "id": "t_other"}).params
+    with pytest.raises(TypeError, match="owner_id"):
+        fresh(Task, {k: v for k, v in values.items() if k != "owner_id"})
+    db = open_database(tmp_path / "studio.sqlite")
+    with db.transaction() as session:
+        insert_new(session, [made])
+    with db.session() as session:
+        stored = session.get(Task, "t_new")
+        assert stored is not None and stored.model_dump() == made.model_dump()
+    db.close()
+
+
 class _Ctx:
     def __init__(self, tmp_path: Path, max_pixels: int) -> None:
         self.settings = SimpleNamespace(max_image_pixels=max_pixels)

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
+from sqlalchemy import update
+from sqlmodel import col
 
 from mediastudio.accounts.users import create_user
 from mediastudio.app import build_studio
@@ -45,8 +47,8 @@ def studio(tmp_path: Path) -> Iterator[Studio]:
 def _run(studio: Studio, params: dict[str, Any], *, attempts: int = 0) -> Task:
     with studio.db.transaction() as db:
         user = create_user(db, username="ana", password="violet tram sixteen", is_admin=True)
-        task = studio.tasks.new(db, user, "test.maybe_writes", params, None)
-        task.attempts = attempts
+        task = studio.tasks.new(db, user, "test.maybe_writes", params, None)  # written at once, no session's
+        db.exec(update(Task).where(col(Task.id) == task.id).values(attempts=attempts))
     if attempts:  # as an attempt a crash interrupted leaves its folder
         (results_dir(studio.settings, task.id) / "scratch").mkdir(parents=True)
         (results_dir(studio.settings, task.id) / "scratch" / "half.txt").write_text("half")

@@ -30,16 +30,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.instrumentation import manager_of_class
+from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from mediastudio.auth.identity import Identity
 from mediastudio.auth.tables import ApiToken, AuthSession, User
+from mediastudio.db import loaded
 from mediastudio.events.access import ACCESS_CHANGED
 
 TTL_S = 5.0
@@ -48,23 +48,10 @@ STAMP = "auth.changed"  # in the data folder: grows by a byte per change of a us
 STAMP_MAX = 64 * 1024  # then it is replaced (a new inode: still a change)
 # Columns whose change alone is no change of who someone is: the touches of "last seen" (auth/sessions.py).
 TOUCHES = frozenset({"last_seen_at", "last_used_at", "expires_at"})
-Row = TypeVar("Row", bound=SQLModel)
 
 
 def _values(row: SQLModel) -> dict[str, Any]:
     return {column.key: getattr(row, column.key) for column in row.__table__.columns}  # type: ignore[attr-defined]
-
-
-def _detached(model: type[Row], values: dict[str, Any]) -> Row:
-    """A new object of a stored row, as if just loaded and its session closed: changed and added to a session,
-    it updates that row (never inserts another). Made as SQLAlchemy makes a loaded row (no `__init__`: the values
-    are the stored ones, checked when they were stored), a tenth of the cost of constructing one: every request
-    of a signed-in caller gets its own."""
-    row: Row = manager_of_class(model).new_instance()
-    row.__dict__.update(values)
-    object.__setattr__(row, "__pydantic_fields_set__", set(values))
-    make_transient_to_detached(row)
-    return row
 
 
 @dataclass(frozen=True)
@@ -131,10 +118,10 @@ class IdentityCache:
         seen = grant["last_seen_at"] if entry.via == "session" else grant.get("last_used_at")
         if seen is None or now - seen > touch_every:
             return None  # due for its "last seen" touch: the database lookup writes it
-        user = _detached(User, entry.user)
+        user = loaded(User, entry.user)
         if entry.via == "session":
-            return Identity(user=user, via="session", session=_detached(AuthSession, grant))
-        return Identity(user=user, via="token", token=_detached(ApiToken, grant))
+            return Identity(user=user, via="session", session=loaded(AuthSession, grant))
+        return Identity(user=user, via="token", token=loaded(ApiToken, grant))
 
     def put(self, key: str, identity: Identity, generation: int) -> None:
         """Remember `identity` under `key`, unless something was forgotten since `generation` was read (take it,

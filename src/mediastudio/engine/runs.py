@@ -20,7 +20,7 @@ from mediastudio.graph import Graph, GraphNode
 from mediastudio.media.assets import get_asset, read_meta
 from mediastudio.models.advice import no_model
 from mediastudio.projects import content, scenes
-from mediastudio.projects.access import project_and_role, project_folder, require
+from mediastudio.projects.access import project_and_role, project_folder, require, require_row
 from mediastudio.projects.live import LiveScenes
 from mediastudio.settings import Settings
 from mediastudio.tasks import service as task_service
@@ -99,7 +99,9 @@ def _snapshot(database: Database, settings: Settings, user: User, project_id: st
     """(In a worker thread.) The scene, if `user` may do `action` on its project, with `live` (its live
     document's graph, read on the event loop) as the graph that runs, or the stored graph when no room is open."""
     with database.session() as db:
-        project, _ = require(db, user, project_id, action)  # `action` implies viewing: one check, not two
+        # `action` implies viewing: one check, not two; the project as a plain row (loading the ORM object was
+        # most of the check, on every run's request).
+        project, _ = require_row(db, user, project_id, action)
     scene = content.read_scene(project_folder(settings, project), scene_id)
     if scene is None:
         raise scenes.no_such_scene(project_id, scene_id)
@@ -124,9 +126,9 @@ def record_runs(database: Database, tasks: TaskSystem, engine: Engine, user: Use
         for place in range(1, request.repeat + 1):
             params = run_params(request, snapshot, steps_hint=steps, run_index=engine.run_index(db, request.scene_id),
                                 place=place)
+            # Written at once (`new_task`): counted by the next one's run index, quota and fair priority.
             made.append(tasks.new(db, user, "scene.run", params.model_dump(mode="json"), request.project_id,
                                   checked=snapshot.checked))
-            db.flush()  # counted by the next one's run index, quota and fair priority
     return made
 
 

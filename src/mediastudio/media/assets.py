@@ -13,7 +13,7 @@ from sqlmodel import Session, col, or_, select
 
 from mediastudio.auth.tables import User
 from mediastudio.common import new_id, utcnow
-from mediastudio.db import insert_new
+from mediastudio.db import insert_new, loaded
 from mediastudio.errors import BadRequest, Conflict, MediastudioError, NotFound
 from mediastudio.events.emit import emit
 from mediastudio.media.events import AssetCreated, AssetUpdated
@@ -58,15 +58,26 @@ def _index(db: Session, project: Project, meta: dict[str, Any]) -> Asset:
 
 def _copied(asset: Asset | None, project: Project, meta: dict[str, Any]) -> Asset:
     """`asset` (a new row when None) with the metadata's values."""
-    asset = asset or Asset(id=meta["id"], project_id=project.id, name=meta["name"], category=meta["category"],
-                           mime=meta["mime"], size=meta["size"], sha256=meta["sha256"],
-                           created_by=meta["created_by"])
-    for key in ("name", "category", "mime", "size", "sha256", "width", "height", "duration", "created_by"):
-        setattr(asset, key, meta.get(key))
-    asset.tags = " ".join(meta.get("tags") or [])
-    trashed = meta.get("trashed_at")
-    asset.trashed_at = datetime.fromisoformat(trashed) if isinstance(trashed, str) else trashed
+    if asset is None:  # a new object, for the session to insert
+        return Asset(id=meta["id"], project_id=project.id, **_values(meta))
+    for key, value in _values(meta).items():
+        setattr(asset, key, value)
     return asset
+
+
+def _values(meta: dict[str, Any]) -> dict[str, Any]:
+    """The columns an asset's row copies from its metadata."""
+    trashed = meta.get("trashed_at")
+    return {**{key: meta.get(key) for key in ("name", "category", "mime", "size", "sha256", "width", "height",
+                                              "duration", "created_by")},
+            "tags": " ".join(meta.get("tags") or []),
+            "trashed_at": datetime.fromisoformat(trashed) if isinstance(trashed, str) else trashed}
+
+
+def _new_row(project: Project, meta: dict[str, Any]) -> Asset:
+    """A new asset's row with the metadata's values, for `insert_new` (it is no session's), made with every column
+    given (`loaded`): constructing one and setting its columns spent ~0.15 ms an asset, on every run's path."""
+    return loaded(Asset, {"id": meta["id"], "project_id": project.id, **_values(meta), "created_at": utcnow()})
 
 
 @dataclass
@@ -94,7 +105,7 @@ class NewAssets:
         from mediastudio.media.quota import record_charge
 
         record_charge(db, self.actor, [(meta["sha256"], meta["size"]) for meta in self.metas])
-        made = [_copied(None, self.project, meta) for meta in self.metas]
+        made = [_new_row(self.project, meta) for meta in self.metas]
         insert_new(db, made)  # ids made by prepare_assets: no row holds them
         return made
 

@@ -27,7 +27,7 @@ from sqlmodel import col
 
 from mediastudio.auth.tables import User
 from mediastudio.common import utcnow
-from mediastudio.db import Database, Prepared
+from mediastudio.db import Database, Prepared, loaded
 from mediastudio.errors import Cancelled, MediastudioError, TaskFailed
 from mediastudio.events.bus import EventBus
 from mediastudio.settings import Settings
@@ -203,15 +203,15 @@ class Runner:
             if row is None or ctx.ended or ctx.cancel_event.is_set():
                 return  # stopping: the cancel (or force-stop) announced the task's state itself
             total = max(ctx.total, 0)
-            row.step, row.total, row.message = ctx.step, total, ctx.message
-            row.progress = min(1.0, ctx.step / total) if total else 0.0
-            row.eta_seconds = ctx.eta_seconds()
             per_step = ctx.step_seconds()
-            row.step_seconds = None if per_step is None else round(per_step, 3)
-            if ctx.detail is not None:
-                row.detail = ctx.detail
-            row.revision += 1
-            row.updated_at = utcnow()
+            # Placed in the row's values directly: it belongs to no session (its writes are UPDATEs of their own,
+            # `_write_progress`), so SQLAlchemy's change tracking, column by column on each of the dozen reports
+            # of a short run, was spent for nothing.
+            row.__dict__.update(
+                step=ctx.step, total=total, message=ctx.message,
+                progress=min(1.0, ctx.step / total) if total else 0.0, eta_seconds=ctx.eta_seconds(),
+                step_seconds=None if per_step is None else round(per_step, 3), revision=row.revision + 1,
+                updated_at=utcnow(), **({"detail": ctx.detail} if ctx.detail is not None else {}))
             self._announce_soon(ctx)
             self._write_soon(ctx)
 
@@ -282,7 +282,7 @@ class Runner:
         claimed = _claim().run(self.db, {"task_id": task_id, "now": now, "worker": self.name})
         if not claimed:
             return  # cancelled while queued, or already taken by another worker
-        task = Task(**claimed[0])  # the claim and the row it leaves, in one statement
+        task = loaded(Task, claimed[0])  # the claim and the row it leaves, in one statement
         self.publish(TaskStarted, task)
         kind = self.kinds.get(task.kind)
         folder = results_dir(self.settings, task_id)
@@ -430,7 +430,7 @@ class Runner:
                                      fields.get("status") == "succeeded")
                 rows = statement.rows(db, {**{f"v_{k}": v for k, v in fields.items() if v is not None},
                                            "task_id": task_id, "now": utcnow(), "after_revision": after_revision})
-                row = Task(**rows[0]) if rows else None
+                row = loaded(Task, rows[0]) if rows else None
         except Exception as exc:
             if ctx_writes is None or not writes:
                 raise

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, func, select
 
 from mediastudio.auth.tables import User
 from mediastudio.common import new_id, utcnow
+from mediastudio.db import fresh, insert_new
 from mediastudio.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable
 from mediastudio.quotas import service as quotas
 from mediastudio.settings import Settings
@@ -123,7 +124,8 @@ class GpuMinutesUsedUp(TooManyRequests):
 
 def new_task(db: Session, settings: Settings, kinds: KindRegistry, scope: ProjectScope, actor: User, kind_name: str,
              params: dict[str, Any], project_id: str | None, *, system: bool = False) -> Task:
-    """Check and record a task (status queued); the caller enqueues it after the commit.
+    """Check and record a task (status queued); the caller enqueues it after the commit. The row is written at once
+    and the object returned belongs to no session: a change to it is not written (change the row by a statement).
 
     `system` = started by the studio itself on the user's behalf (previews after an upload): no quota.
     """
@@ -151,11 +153,14 @@ def new_task(db: Session, settings: Settings, kinds: KindRegistry, scope: Projec
     # gets Huey priority -k, so lanes serve users round-robin: someone with nothing queued goes ahead of the
     # second task of someone whose first one is running.
     title = kind.title(parsed).replace("{project}", project_name)[:200]
-    task = Task(id=new_id("t"), kind=kind.name, lane=kind.lane, title=title, owner_id=actor.id,
-                workspace_id=workspace_id, project_id=project_id if kind.project else None,
-                params=parsed.model_dump(mode="json"), size=float(kind.size(parsed)), priority=-waiting,
-                enqueued_at=time.time(), message="Waiting in the queue")
-    db.add(task)
+    task = fresh(Task, {"id": new_id("t"), "kind": kind.name, "lane": kind.lane, "title": title, "owner_id": actor.id,
+                        "workspace_id": workspace_id, "project_id": project_id if kind.project else None,
+                        "params": parsed.model_dump(mode="json"), "size": float(kind.size(parsed)),
+                        "priority": -waiting, "enqueued_at": time.time(), "message": "Waiting in the queue"})
+    # Written at once by one INSERT compiled once (`insert_new`), not by the session's unit of work at its next
+    # flush (~0.5 ms on a small CPU, on every run's request): counted at once by what the transaction reads next
+    # (a batch's next run index, quota and fair priority). The object stays outside the session.
+    insert_new(db, [task])
     return task
 
 
