@@ -90,7 +90,7 @@ def _nothing_clipped(page: Page, size: dict[str, int]) -> None:
 def _tools_in_one_row(page: Page, size: dict[str, int]) -> None:
     """On a phone the canvas's tools sit in one row at the canvas's foot, each a finger's height (44 px) and wide
     enough to hit (32 px), clear of the zoom controls: a row that wrapped left one tool alone on a second row and
-    the bar twice as tall over the graph."""
+    the bar twice as tall over the graph. Nothing else of the canvas hides under them."""
     bar = page.get_by_test_id("canvas-toolbar")
     buttons = [_box(b) for b in bar.locator("button:visible").all()]
     assert len(buttons) >= len(TOOLS), buttons
@@ -104,6 +104,12 @@ def _tools_in_one_row(page: Page, size: dict[str, int]) -> None:
     expect(notice).to_be_visible()
     _apart(_box(notice), controls, f"the no-model notice and the zoom controls at {size}")
     _apart(_box(notice), _box(bar), f"the no-model notice and the tools at {size}")
+    # Svelte Flow's credit is not left peeking out from under the tools (it moves to the top-right corner).
+    credit = _box(page.locator(".svelte-flow__attribution"))
+    _inside(credit, _box(page.get_by_test_id("scene-canvas")), f"Svelte Flow's credit at {size}")
+    for other, what in ((bar, "the tools"), (page.locator(".svelte-flow__controls"), "the zoom controls"),
+                        (notice, "the no-model notice")):
+        _apart(credit, _box(other), f"Svelte Flow's credit and {what} at {size}")
 
 
 def _three_panels_or_tabs(page: Page, size: dict[str, int], three: bool) -> None:

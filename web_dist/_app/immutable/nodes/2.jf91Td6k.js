@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/CRpBJf6M.js";export{m as component};
