@@ -247,6 +247,30 @@ def test_a_new_row_made_without_its_init_is_the_row_its_init_makes(tmp_path: Pat
     db.close()
 
 
+def test_the_queues_view_reads_no_tasks_params(tmp_path: Path) -> None:
+    """The view of the lanes (every run's answer, each task event's queue summary) reads the waiting and running
+    tasks' columns but their params (a scene run's whole graph): loading whole tasks was most of its cost. The
+    queue a person is shown still describes their whole tasks, in run order."""
+    from mediastudio.accounts.users import create_user
+    from mediastudio.app import build_studio
+
+    studio = build_studio(Settings(data_dir=tmp_path, probe_gpu=False))
+    studio.tasks.kinds.add("test.noop", lambda ctx, params: {}, lane="cpu", params=NoParams, title=lambda _: "Noop",
+                           needs="none", project=False)
+    with studio.db.transaction() as session:
+        user = create_user(session, username="ana", password="violet tram sixteen", is_admin=True)
+        made = [studio.tasks.new(session, user, "test.noop", {}, None) for _ in range(3)]
+    read: list[str] = []
+    event.listen(studio.db.engine, "before_cursor_execute", lambda _c, _cur, sql, *_: read.append(sql))
+    state = studio.tasks.queue_state()
+    assert [t["id"] for t in state["tasks"]] == [t.id for t in made]
+    assert [t["position"] for t in state["tasks"]] == [1, 2, 3]
+    assert read and not any("tasks.params" in sql for sql in read), read
+    _, shown = studio.tasks.visible_queue(user)
+    assert [(t.id, t.title, t.position) for t in shown] == [(t.id, "Noop", n) for n, t in enumerate(made, 1)]
+    studio.db.close()
+
+
 class _Ctx:
     def __init__(self, tmp_path: Path, max_pixels: int) -> None:
         self.settings = SimpleNamespace(max_image_pixels=max_pixels)

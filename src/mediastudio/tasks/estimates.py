@@ -12,10 +12,12 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from mediastudio.tasks.runner import age_seconds
@@ -33,13 +35,33 @@ class Placement:
     eta: float | None = None  # until finished
 
 
+@dataclass(frozen=True, slots=True)
+class Active:
+    """What the queue's view needs of a waiting or running task: its columns but its params (a scene run's whole
+    graph), read as a plain row. Loading whole tasks was most of the view's cost, and the view is made for every
+    run's answer and on each task event."""
+
+    id: str
+    owner_id: str
+    lane: str
+    kind: str
+    status: str
+    size: float
+    priority: int
+    enqueued_at: float
+    created_at: datetime
+    started_at: datetime | None
+    eta_seconds: float | None
+    progress: float
+
+
 @dataclass
 class LaneView:
     name: str
     workers: int
     paused: bool
-    running: list[Task] = field(default_factory=list)
-    queued: list[Task] = field(default_factory=list)  # in the order the lane will take them
+    running: list[Active] = field(default_factory=list)
+    queued: list[Active] = field(default_factory=list)  # in the order the lane will take them
     backlog_seconds: float | None = 0.0  # until the last queued task is done
 
 
@@ -54,8 +76,9 @@ def _history() -> Any:
 
 @cache
 def _active() -> Any:
-    """The tasks waiting or running (`build_view`), built once."""
-    return select(Task).where(col(Task.status).in_(("queued", "running", "interrupted")))
+    """The tasks waiting or running (`build_view`), `Active`'s columns, built once."""
+    columns = [col(getattr(Task, name)) for name in Active.__slots__]
+    return core_select(*columns).where(col(Task.status).in_(("queued", "running", "interrupted")))
 
 
 def latest_runs(db: Session, kind: str) -> list[tuple[float, float]]:
@@ -128,17 +151,17 @@ class Rates:
             self._changes[kind] = self._changes.get(kind, 0) + 1
 
 
-def waiting_order(tasks: list[Task]) -> list[Task]:
+def waiting_order(tasks: list[Active]) -> list[Active]:
     """The order Huey serves a lane: higher priority first, then first enqueued."""
     return sorted(tasks, key=lambda t: (-t.priority, t.enqueued_at, t.created_at))
 
 
 def build_view(db: Session, workers: dict[str, int], paused: dict[str, bool], kept: Rates | None = None
                ) -> tuple[dict[str, LaneView], dict[str, Placement]]:
-    active = db.exec(_active()).all()
+    active = [Active(*row) for row in db.connection().execute(_active())]
     rates: dict[str, float | None] = {}  # read for this view (from `kept` where given)
 
-    def estimate(task: Task) -> float | None:
+    def estimate(task: Active) -> float | None:
         if task.kind not in rates:
             rates[task.kind] = kept.get(db, task.kind) if kept is not None else seconds_per_unit(db, task.kind)
         rate = rates[task.kind]
