@@ -5,9 +5,11 @@ about a project its person can no longer open is not shown."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, update
+from sqlalchemy import BindParameter, bindparam, func, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from mediastudio.auth.tables import User
@@ -39,13 +41,36 @@ def _may_open(db: Session, user: User, project_id: str) -> bool:
 
 def unread_count(db: Session, user_id: str) -> int:
     """The person's unread lines that the inbox shows: those about projects they may still open (and of none), so
-    the count agrees with the list."""
-    rows = db.exec(select(Notification.project_id, func.count()).where(
-        Notification.user_id == user_id, col(Notification.read_at).is_(None)).group_by(
-        col(Notification.project_id))).all()
-    user = db.get(User, user_id) if any(project_id is not None for project_id, _ in rows) else None
-    return sum(int(count) for project_id, count in rows
-               if project_id is None or (user is not None and _may_open(db, user, project_id)))
+    the count agrees with the list. One statement, the rights of every project with unread lines joined in (as
+    `project_and_role` reads them): a rights check per such project, on every line added (each finished run
+    adds one), grew with the projects a person had unread lines in."""
+    from mediastudio.projects.access import role_from
+
+    rows = db.connection().execute(_unread_by_project(), {"user_id": user_id}).all()
+    return sum(int(count) for project_id, count, exists, trashed_at, membership, default, override in rows
+               if project_id is None or (exists and trashed_at is None and role_from(membership, default, override)))
+
+
+@cache
+def _unread_by_project() -> Any:
+    """`unread_count`'s statement, built once: per project (or none) the unread lines, whether the project is there
+    and in the trash, and the person's membership, its workspace's default role and their override on it."""
+    from mediastudio.projects.tables import ProjectRoleOverride
+    from mediastudio.workspaces.tables import Workspace
+
+    user_id: BindParameter[str] = bindparam("user_id")
+    return (core_select(col(Notification.project_id), func.count(), col(Project.id).is_not(None),
+                        col(Project.trashed_at), col(Membership.role), col(Workspace.default_project_role),
+                        col(ProjectRoleOverride.role))
+            .select_from(Notification)
+            .outerjoin(Project, col(Project.id) == col(Notification.project_id))
+            .outerjoin(Workspace, col(Workspace.id) == col(Project.workspace_id))
+            .outerjoin(Membership, (col(Membership.workspace_id) == col(Project.workspace_id))
+                       & (col(Membership.user_id) == user_id))
+            .outerjoin(ProjectRoleOverride, (col(ProjectRoleOverride.project_id) == col(Project.id))
+                       & (col(ProjectRoleOverride.user_id) == user_id))
+            .where(col(Notification.user_id) == user_id, col(Notification.read_at).is_(None))
+            .group_by(col(Notification.project_id)))
 
 
 def add(db: Session, user_id: str, workspace_id: str | None, **fields: object) -> Notification:

@@ -58,10 +58,12 @@ def project_and_role(db: Session, user: User, project_id: str) -> tuple[Project 
     if row is None:
         return None, None
     project, membership, default, override = row
-    return project, _role(membership, default, override)
+    return project, role_from(membership, default, override)
 
 
-def _role(membership: str | None, default: str | None, override: str | None) -> ProjectRole | None:
+def role_from(membership: str | None, default: str | None, override: str | None) -> ProjectRole | None:
+    """A person's role on a project from their membership of its workspace, the workspace's default project
+    role and their override on the project (None: not a member)."""
     if membership is None:
         return None
     assert default is not None  # a member's workspace exists
@@ -101,7 +103,7 @@ def require_row(db: Session, user: User, project_id: str, action: Action = "view
     writes itself: the same query, the same answers and errors, the project as a `ProjectRow`."""
     row = db.connection().execute(_rights_row_query(), {"user_id": user.id, "project_id": project_id}).first()
     project = None if row is None else ProjectRow(*row[:5])
-    role = None if row is None else _role(row[5], row[6], row[7])
+    role = None if row is None else role_from(row[5], row[6], row[7])
     return _allowed(project_id, project, role, action, False), cast(ProjectRole, role)
 
 
