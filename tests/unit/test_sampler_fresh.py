@@ -1,6 +1,7 @@
 """Each run gets a scheduler of its own, as `from_config` builds it, however many runs came before."""
 
 import diffusers
+import pytest
 import torch
 
 from mediastudio.engine.sampling import make_scheduler
@@ -47,6 +48,7 @@ def _denoise(scheduler: object, steps: int = 5) -> torch.Tensor:
     return latent
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # numpy 2's copy keyword, in many schedulers' set-up
 def test_runs_side_by_side_do_not_change_each_other_or_the_next_one() -> None:
     """Every sampler: copies share the pristine scheduler's tensors, so none may change them. Two runs stepping in
     turn, and a third after them, each end where a scheduler built anew ends (a multistep sampler's last outputs
