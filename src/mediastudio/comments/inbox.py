@@ -17,8 +17,8 @@ from mediastudio.comments.events import NotificationCreated
 from mediastudio.comments.tables import Notification
 from mediastudio.common import new_id, utcnow
 from mediastudio.events.emit import emit
-from mediastudio.projects.tables import Project
-from mediastudio.workspaces.tables import Membership
+from mediastudio.projects.tables import Project, ProjectRoleOverride
+from mediastudio.workspaces.tables import Membership, Workspace
 
 if TYPE_CHECKING:
     from mediastudio.comments.files import Comment, Thread
@@ -55,9 +55,6 @@ def unread_count(db: Session, user_id: str) -> int:
 def _unread_by_project() -> Any:
     """`unread_count`'s statement, built once: per project (or none) the unread lines, whether the project is there
     and in the trash, and the person's membership, its workspace's default role and their override on it."""
-    from mediastudio.projects.tables import ProjectRoleOverride
-    from mediastudio.workspaces.tables import Workspace
-
     user_id: BindParameter[str] = bindparam("user_id")
     return (core_select(col(Notification.project_id), func.count(), col(Project.id).is_not(None),
                         col(Project.trashed_at), col(Membership.role), col(Workspace.default_project_role),
