@@ -13,7 +13,7 @@ from sqlmodel import Session, col, or_, select
 
 from mediastudio.auth.tables import User
 from mediastudio.common import new_id, utcnow
-from mediastudio.db import insert_new, loaded
+from mediastudio.db import fresh, insert_new
 from mediastudio.errors import BadRequest, Conflict, MediastudioError, NotFound
 from mediastudio.events.emit import emit
 from mediastudio.media.events import AssetCreated, AssetUpdated
@@ -75,9 +75,9 @@ def _values(meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def _new_row(project: Project | ProjectRow, meta: dict[str, Any]) -> Asset:
-    """A new asset's row with the metadata's values, for `insert_new` (it is no session's), made with every column
-    given (`loaded`): constructing one and setting its columns spent ~0.15 ms an asset, on every run's path."""
-    return loaded(Asset, {"id": meta["id"], "project_id": project.id, **_values(meta), "created_at": utcnow()})
+    """A new asset's row with the metadata's values, for `insert_new` (it is no session's), made by `fresh`:
+    constructing one and setting its columns spent ~0.15 ms an asset, on every run's path."""
+    return fresh(Asset, {"id": meta["id"], "project_id": project.id, **_values(meta)})
 
 
 @dataclass
