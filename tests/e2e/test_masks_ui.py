@@ -135,6 +135,9 @@ def test_a_mask_painted_with_the_mouse_inverted_and_saved_from_the_asset_view(
     expect(painter).to_be_hidden()  # nothing painted yet: nothing to lose
     # With a stroke painted, Escape asks before throwing it away.
     view.get_by_test_id("paint-mask").click()
+    expect(painter).to_be_visible()
+    # The saved mask loads first: a stroke begun before it has drawn is not taken (the painter says it is loading).
+    expect(painter.get_by_text("Loading the mask…")).to_have_count(0)
     box = _box(canvas)
     page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
     expect(canvas).to_have_attribute("data-steps", "1")
