@@ -8,6 +8,8 @@ import logging
 import threading
 import warnings
 
+import pytest
+
 from mediastudio.engine.executor import out_of_memory
 from mediastudio.tasks.logs import TaskLog, attach, detach, note
 
@@ -28,7 +30,10 @@ def _run_as_task(log: TaskLog, word: str, ready: threading.Barrier) -> None:
         detach(log)
 
 
-def test_two_tasks_on_two_threads_keep_their_own_lines() -> None:
+def test_two_tasks_on_two_threads_keep_their_own_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The capture shows each warning on as well, through the `showwarning` it found: here a quiet one, so the
+    # hundred warnings the threads make do not fill the test run's summary.
+    monkeypatch.setattr(warnings, "showwarning", lambda *args, **kwargs: None)
     logs = {word: TaskLog(f"t_{word}") for word in ("alpha", "beta")}
     ready = threading.Barrier(2)
     threads = [threading.Thread(target=_run_as_task, args=(log, word, ready)) for word, log in logs.items()]
