@@ -16,7 +16,8 @@ from typing import Any, Generic, TypeVar
 
 from litestar.di import NamedDependency
 from pydantic_core import PydanticUndefined
-from sqlalchemy import event, insert
+from sqlalchemy import event
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.instrumentation import manager_of_class
@@ -331,14 +332,31 @@ def insert_new(db: Session, rows: Iterable[SQLModel]) -> None:
     if not made:
         return
     table = type(made[0]).__table__  # type: ignore[attr-defined]
-    db.execute(_insert_into(table), [{column.name: getattr(row, column.key) for column in table.columns}
-                                     for row in made])
+    insert_rows(db, table, [{column.key: getattr(row, column.key) for column in table.columns} for row in made])
+
+
+def insert_rows(db: Session, model: Any, rows: list[dict[str, Any]], *, keep_existing: bool = False) -> None:
+    """`rows` (each with every column of `model`, a table model or a table, by key) inserted in `db`'s
+    transaction by one statement compiled once (`Prepared`): a Session spends ~0.07 ms more per INSERT, five of
+    them on every run's outcome. `keep_existing`: a row whose key is taken already is left out ("ON CONFLICT DO
+    NOTHING")."""
+    if not rows:
+        return
+    table = getattr(model, "__table__", model)
+    columns = {column.key for column in table.columns}
+    if any(row.keys() != columns for row in rows):  # a column left to its SQL default: SQLAlchemy fills it
+        statement = sqlite_insert(table)
+        db.execute(statement.on_conflict_do_nothing() if keep_existing else statement, rows)
+        return
+    db.flush()  # what the session holds goes first, as a Session's statement would see it (foreign keys)
+    _insert_into(table, keep_existing).many(db, rows)
 
 
 @cache
-def _insert_into(table: Any) -> Any:
-    """A table's INSERT, built once per table (`insert_new`)."""
-    return insert(table)
+def _insert_into(table: Any, keep_existing: bool) -> Prepared:
+    """A table's INSERT of every column, compiled once per table (`insert_rows`)."""
+    statement = sqlite_insert(table)
+    return Prepared(statement.on_conflict_do_nothing() if keep_existing else statement)
 
 
 class Prepared:
@@ -380,6 +398,14 @@ class Prepared:
         return [{name: value if convert is None else convert(value)
                  for name, value, convert in zip(self.columns, row, self._results, strict=True)}
                 for row in cursor.fetchall()]
+
+    def many(self, session: Session, rows: list[dict[str, Any]]) -> None:
+        """Run it once for each of `rows` (one `executemany`) in `session`'s transaction, on its connection."""
+        cursor = session.connection().connection.cursor()
+        try:
+            cursor.executemany(self.sql, [self.parameters(values) for values in rows])
+        finally:
+            cursor.close()
 
     def run(self, database: Database, values: dict[str, Any]) -> list[dict[str, Any]]:
         """Run it in a transaction of its own on a pooled connection, committed; the RETURNING rows."""

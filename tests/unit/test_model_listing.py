@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import mediastudio.models.registry as registry_module
+from mediastudio.errors import NotFound
 from mediastudio.models.registry import ModelRegistry
 
 
@@ -60,3 +61,30 @@ def test_a_listing_is_a_copy(tmp_path: Path) -> None:
     registry = ModelRegistry(tmp_path)
     registry.list(sized=False).clear()
     assert registry.names() == {"one"}
+
+
+def test_a_model_asked_for_by_name_comes_from_the_kept_listing(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run asks for its model by name three times on its way to the GPU (`get(name, sized=False)`): answered
+    from the kept listing, without looking at the model's folder; a model that comes or goes is seen at once,
+    and a name no listing holds still gets the refusal that says what is installed."""
+    root = tmp_path / "models"
+    root.mkdir()
+    for number in range(3):
+        _model(root, f"model-{number}")
+    registry = ModelRegistry(tmp_path)
+    registry.list(sized=False)
+    looked: list[Path] = []
+    real = registry_module._known
+    monkeypatch.setattr(registry_module, "_known", lambda entry: (looked.append(entry), real(entry))[1])
+    for _ in range(3):
+        assert registry.get("model-1", sized=False).path == str((root / "model-1").resolve())
+    assert looked == []
+    assert registry.get("model-1").size_bytes > 0  # with its size: read from its folder, as before
+    _model(root, "added")
+    assert registry.get("added", sized=False).kind == "text-to-image"
+    shutil.rmtree(root / "model-2")
+    with pytest.raises(NotFound, match="installed: added, model-0, model-1"):
+        registry.get("model-2", sized=False)
+    with pytest.raises(NotFound):
+        registry.get("../models/model-1", sized=False)

@@ -139,3 +139,54 @@ def test_claiming_a_task_opens_no_session(tmp_path: Path, db: Database, monkeypa
     _claim().run(db, {"task_id": "t0", "now": utcnow(), "worker": "w:0"})
     runner.execute("t0")  # taken by another worker already: nothing to run, and no Session to find that out
     assert opened == []
+
+
+def _raw_rows(db: Database, table: str, order: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db.path) as raw:
+        return [tuple(row) for row in raw.execute(f"SELECT * FROM {table} ORDER BY {order}")]
+
+
+def test_inserted_rows_hold_the_text_the_session_wrote(db: Database) -> None:
+    """`insert_rows` (the outcome's assets, takes, ledger, cache and log rows): the same text as a Session's
+    INSERT of the same values — times, JSON, NULLs, an id SQLite gives — and a taken key left alone on request."""
+    from sqlalchemy.dialects.sqlite import insert
+
+    from mediastudio.db import insert_rows
+    from mediastudio.engine.cache import NodeOutput
+    from mediastudio.tasks.tables import TaskLogLine
+
+    now = utcnow()
+    outputs = [{"key": f"k{n}", "node_type": "prompt", "outputs": {"text": "é ∞", "n": n, "none": None,
+                                                                    "list": [1.5, True]}, "created_at": now}
+               for n in range(3)]
+    lines = [{"id": None, "task_id": "t0", "attempt": 1, "seq": n, "at": now, "level": "info", "source": "task",
+              "message": f"line {n}"} for n in range(3)]
+    with db.transaction() as session:
+        session.execute(insert(NodeOutput), outputs[:2])
+        session.execute(insert(TaskLogLine), lines)
+    reference = _raw_rows(db, "node_outputs", "key"), _raw_rows(db, "task_log", "id")
+    with db.transaction() as session:
+        session.execute(NodeOutput.__table__.delete())  # type: ignore[attr-defined]
+        session.execute(TaskLogLine.__table__.delete())  # type: ignore[attr-defined]
+    with db.transaction() as session:
+        insert_rows(session, NodeOutput, outputs[:2])
+        insert_rows(session, TaskLogLine, lines)
+    assert (_raw_rows(db, "node_outputs", "key"), [r[1:] for r in _raw_rows(db, "task_log", "id")]) == \
+        (reference[0], [r[1:] for r in reference[1]])
+    with db.transaction() as session:  # a key stored before keeps its first row
+        insert_rows(session, NodeOutput, [{**outputs[0], "node_type": "seed"}, outputs[2]], keep_existing=True)
+    stored = _raw_rows(db, "node_outputs", "key")
+    assert [row[:2] for row in stored] == [("k0", "prompt"), ("k1", "prompt"), ("k2", "prompt")]
+    with pytest.raises(Exception, match="UNIQUE"), db.transaction() as session:  # otherwise a taken key fails
+        insert_rows(session, NodeOutput, [outputs[0]])
+
+
+def test_inserted_rows_roll_back_with_their_transaction(db: Database) -> None:
+    from mediastudio.db import insert_rows
+    from mediastudio.tasks.tables import TaskLogLine
+
+    with pytest.raises(RuntimeError), db.transaction() as session:
+        insert_rows(session, TaskLogLine, [{"id": None, "task_id": "t0", "attempt": 1, "seq": 0, "at": utcnow(),
+                                            "level": "info", "source": "task", "message": "gone"}])
+        raise RuntimeError("the outcome failed")
+    assert _raw_rows(db, "task_log", "id") == []

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
-from sqlalchemy import event
 
 from mediastudio.accounts.users import create_user
 from mediastudio.app import build_studio
+from mediastudio.db import _GatedCursor
 from mediastudio.settings import Settings
 from mediastudio.studio import Studio
 from mediastudio.tasks.context import TaskContext
@@ -39,22 +39,32 @@ def studio(tmp_path: Path) -> Iterator[Studio]:
     made.db.close()
 
 
-def test_the_last_lines_go_with_the_outcome_in_one_statement(studio: Studio) -> None:
+def test_the_last_lines_go_with_the_outcome_in_one_statement(studio: Studio, monkeypatch: pytest.MonkeyPatch) -> None:
     with studio.db.transaction() as db:
         user = create_user(db, username="ana", password="violet tram sixteen", is_admin=True)
         task = studio.tasks.new(db, user, "test.talky", {"lines": 5}, None)
-    inserts: list[str] = []
+    inserts: list[tuple[str, int]] = []
+    # Watched at the connection: SQLAlchemy's statements and those prepared on the connection itself pass there
+    real_execute, real_many = _GatedCursor.execute, _GatedCursor.executemany
 
-    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+    def note(statement: str, rows: int) -> None:
         if statement.lstrip().upper().startswith("INSERT INTO TASK_LOG"):
-            inserts.append(statement)
+            inserts.append((statement, rows))
 
-    event.listen(studio.db.engine, "before_cursor_execute", note)
-    try:
-        studio.tasks.runner.execute(task.id)
-    finally:
-        event.remove(studio.db.engine, "before_cursor_execute", note)
-    assert len(inserts) == 1, inserts
+    def execute(cursor: _GatedCursor, statement: str, parameters: Any = ()) -> _GatedCursor:
+        note(statement, 1)
+        return real_execute(cursor, statement, parameters)
+
+    def executemany(cursor: _GatedCursor, statement: str, parameters: Any) -> _GatedCursor:
+        parameters = list(parameters)
+        note(statement, len(parameters))
+        return real_many(cursor, statement, parameters)
+
+    monkeypatch.setattr(_GatedCursor, "execute", execute)
+    monkeypatch.setattr(_GatedCursor, "executemany", executemany)
+    studio.tasks.runner.execute(task.id)
+    monkeypatch.undo()
+    assert len(inserts) == 1 and inserts[0][1] == 7, inserts  # started, five lines, succeeded
     with studio.db.session() as db:
         row = db.get(Task, task.id)
         assert row is not None and row.status == "succeeded"

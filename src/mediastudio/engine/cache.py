@@ -13,15 +13,13 @@ import threading
 import weakref
 from collections import OrderedDict
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, Column
-from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import Field, Session, SQLModel
 
 from mediastudio.common import utcnow
-from mediastudio.db import Database
+from mediastudio.db import Database, insert_rows
 from mediastudio.storage.blobs import BlobStore
 from mediastudio.tasks.context import TaskContext
 
@@ -142,7 +140,7 @@ class NodeCache:
     def _insert(db: Session, rows: list[dict[str, Any]]) -> None:
         # A key stored before keeps its first row. The rows go as parameters of one statement (compiled once for
         # the process): a statement made with the rows in its VALUES was compiled anew on every flush.
-        db.execute(_insert_outputs(), rows)
+        insert_rows(db, NodeOutput, rows, keep_existing=True)
 
     def rows_with(self, task: TaskContext) -> None:
         """The rows put so far are written with `task`'s outcome, in its transaction (each run's own commit
@@ -246,9 +244,3 @@ class _CacheRows:
 
     def drop(self) -> None:
         pass  # left pending: the next flush writes them (they are a cache: nothing depends on them)
-
-
-@cache
-def _insert_outputs() -> Any:
-    """The cache rows' INSERT, built once (a key stored before keeps its first row)."""
-    return insert(NodeOutput).on_conflict_do_nothing()

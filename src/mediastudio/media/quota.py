@@ -14,10 +14,10 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Exists, bindparam, exists, func, text
-from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import Session, col, select
 
 from mediastudio.auth.tables import User
+from mediastudio.db import insert_rows
 from mediastudio.errors import Forbidden, InsufficientStorage
 from mediastudio.media.tables import StoredBlob
 from mediastudio.projects.tables import Asset
@@ -76,12 +76,6 @@ def usage(db: Session, user_id: str) -> int:
 
 
 @cache
-def _insert_charges() -> Any:
-    """The ledger's INSERT, built once (a concurrent upload of the same bytes: "or ignore")."""
-    return insert(StoredBlob).on_conflict_do_nothing()
-
-
-@cache
 def _usage() -> Any:
     """`usage`'s sum, built once (the user bound when it runs): every result a run saves asks it."""
     return select(func.coalesce(func.sum(StoredBlob.size), 0)).where(col(StoredBlob.user_id) == bindparam("user_id"),
@@ -132,8 +126,8 @@ def charge(db: Session, settings: Settings, user: User, blobs: Iterable[tuple[st
 def record_charge(db: Session, user: User, blobs: Iterable[tuple[str, int]]) -> None:
     """The ledger's rows for these (sha256, size) blobs of `user` (a blob they added before is kept as it is)."""
     rows = [{"user_id": user.id, "sha256": sha, "size": size} for sha, size in dict(blobs).items()]
-    if rows:  # "or ignore": concurrent uploads of the same bytes. As parameters: compiled once, not per call
-        db.execute(_insert_charges(), rows)
+    # "or ignore": concurrent uploads of the same bytes. As parameters of a statement compiled once
+    insert_rows(db, StoredBlob, rows, keep_existing=True)
 
 
 def charge_project(db: Session, settings: Settings, user: User | None, project_id: str) -> int:

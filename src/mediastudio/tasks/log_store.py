@@ -7,14 +7,13 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC
-from functools import cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from mediastudio.common import UtcDatetime
+from mediastudio.db import insert_rows
 from mediastudio.tasks.logs import MAX_LINES, SAVE_INTERVAL, LogLine, TaskLog
 from mediastudio.tasks.tables import Task, TaskLogLine
 
@@ -40,18 +39,12 @@ class TaskLogOut(BaseModel):
     lines: list[TaskLogLineOut]
 
 
-@cache
-def _insert_lines() -> Any:
-    """The log lines' INSERT, built once (a task's last lines are written with its outcome)."""
-    return insert(TaskLogLine)
-
-
 def add_rows(db: Session, task_id: str, attempt: int, lines: list[LogLine]) -> None:
-    """The lines' rows in `db`'s transaction, in one statement (as ORM objects, one INSERT each)."""
-    if lines:
-        db.connection().execute(_insert_lines(), [
-            {"task_id": task_id, "attempt": attempt, "seq": line.seq, "at": line.at, "level": line.level,
-             "source": line.source, "message": line.message} for line in lines])
+    """The lines' rows in `db`'s transaction, in one statement (as ORM objects, one INSERT each); their ids
+    given by SQLite."""
+    insert_rows(db, TaskLogLine, [
+        {"id": None, "task_id": task_id, "attempt": attempt, "seq": line.seq, "at": line.at, "level": line.level,
+         "source": line.source, "message": line.message} for line in lines])
 
 
 def write(db: Database, task_id: str, attempt: int, lines: list[LogLine]) -> None:
