@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import Future
 from functools import cache
 from typing import Any
 
@@ -145,22 +146,38 @@ class _Results:
 
     def __init__(self, ctx: TaskContext, new: NewAssets, shots: list[str | None], created: list[tuple[str, int]]):
         self.ctx, self.new, self.shots, self.created = ctx, new, shots, created
+        self.writing: list[Future[None]] = []  # the asset files on their way to the disk
 
     def files(self, db: Session) -> None:
         for meta, shot in zip(self.new.metas, self.shots, strict=True):
             if shot:
                 meta["name"] = numbered(db, str(self.ctx.project_id), shot, meta["name"])
-        self.new.write_files()
+        # Their fsyncs run while the rows are written (`rows` waits for them before the transaction commits).
+        self.new.write_files_soon(self.writing)
 
     def rows(self, db: Session) -> None:
         self.new.announce(db, self.new.record(db))
         record_takes(db, str(self.ctx.project_id), self.new.metas)  # the shots' take strips list them at once
         names = [meta["name"] for meta in self.new.metas]
         label = f"'{names[0]}'" if len(names) == 1 else f"{len(names)} results"
-        # The files are durable now; they join the project's pending commit once the outcome is announced.
+        self._settle()  # the files are durable before the rows that name them commit
+        # They join the project's pending commit once the outcome is announced.
         self.ctx.afterwards.append(lambda: _commit(self.ctx, f"Generated {label}", self.new.ids))
 
+    def _settle(self, quiet: bool = False) -> None:
+        """Wait for every file on its way (raising the first failure, unless `quiet`)."""
+        writing, self.writing = self.writing, []
+        failure = None
+        for future in writing:
+            try:
+                future.result()
+            except Exception as exc:
+                failure = failure or exc
+        if failure is not None and not quiet:
+            raise failure
+
     def drop(self) -> None:
+        self._settle(quiet=True)  # none lands after it is removed
         for path in (asset_file(self.ctx.settings, self.new.project, a) for a in self.new.ids):
             path.unlink(missing_ok=True)
         discard_new_blobs(self.ctx.db, self.ctx.blobs, self.created)

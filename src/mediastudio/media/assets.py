@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from mediastudio.media.probe import Probe
 from mediastudio.paging import offset_of
 from mediastudio.projects import content
 from mediastudio.projects.access import ProjectRow, project_folder, require, require_row
-from mediastudio.projects.files import read_json, write_json
+from mediastudio.projects.files import canonical_json, read_json, write_atomic_soon, write_json
 from mediastudio.projects.service import clean_tags, commit, record, save
 from mediastudio.projects.tables import Asset, Project
 from mediastudio.settings import Settings
@@ -93,6 +94,13 @@ class NewAssets:
     @property
     def ids(self) -> list[str]:
         return [meta["id"] for meta in self.metas]
+
+    def write_files_soon(self, writing: list[Future[None]]) -> None:
+        """`write_files` with the waits on the disk on a helper thread (`write_atomic_soon`): each file's future
+        joins `writing` as soon as its bytes are written; the files are durable once every one has settled."""
+        for meta in self.metas:
+            writing.append(write_atomic_soon(asset_file(self.settings, self.project, meta["id"]),
+                                             canonical_json(meta).encode()))
 
     def write_files(self) -> list[Path]:
         written = []

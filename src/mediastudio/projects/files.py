@@ -8,6 +8,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,49 @@ def write_atomic(path: Path, data: bytes, *, sync_folder: bool = True) -> None:
         raise
     if sync_folder:
         fsync_folder(path.parent)
+
+
+_syncer: ThreadPoolExecutor | None = None
+_syncer_lock = threading.Lock()
+
+
+def _sync_pool() -> ThreadPoolExecutor:
+    global _syncer
+    with _syncer_lock:
+        if _syncer is None:
+            _syncer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mediastudio-fsync")
+        return _syncer
+
+
+def write_atomic_soon(path: Path, data: bytes) -> Future[None]:
+    """`write_atomic` whose waits on the disk (the temporary file's fsync, its rename over `path`, the folder's
+    fsync) happen on a helper thread while the caller goes on: a run's outcome writes its rows meanwhile, where it
+    waited ~0.5 ms for the disk. The bytes are written when it returns; the file is in place and durable once the
+    future's `result()` returns, which raises what `write_atomic` would have (and then no file is left behind)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except BaseException:
+        os.close(fd)
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+    def settle() -> None:
+        try:
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        fsync_folder(path.parent)
+
+    return _sync_pool().submit(settle)
 
 
 def write_json(path: Path, value: Any, *, sync_folder: bool = True) -> None:

@@ -418,10 +418,10 @@ class Runner:
         began = time.monotonic()
         try:
             with self.db.transaction() as db:
+                for write in writes:
+                    write.files(db)  # before any row: no write lock held while they go to the disk
                 if log_rows is not None:
                     log_rows(db)  # written anew by each try: a retry after a rollback adds them again
-                for write in writes:
-                    write.files(db)
                 for write in writes:
                     write.rows(db)
                 if writes and "run_seconds" in fields:  # the run ends once what it made is saved, as before

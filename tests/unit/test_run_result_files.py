@@ -1,0 +1,130 @@
+"""A run's results are recorded with its outcome: their asset files go to the disk while the outcome's rows are
+written (`write_atomic_soon`: the fsyncs on a helper thread), and the transaction commits only once they are
+durable. A file that cannot be made durable (a full disk) fails the run saying so, and leaves nothing behind:
+no row, no asset file, no temporary file, no new blob."""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from pydantic import BaseModel
+from sqlmodel import col, select
+
+from mediastudio.accounts.users import create_user
+from mediastudio.app import build_studio
+from mediastudio.engine.run import _asset_writer
+from mediastudio.media.assets import read_meta
+from mediastudio.projects import service
+from mediastudio.projects.access import project_folder
+from mediastudio.projects.files import write_atomic_soon
+from mediastudio.projects.tables import Asset, Project
+from mediastudio.settings import Settings
+from mediastudio.studio import Studio
+from mediastudio.tasks.context import TaskContext
+from mediastudio.tasks.tables import Task
+
+
+class Params(BaseModel):
+    colour: str = "teal"
+
+
+def _picture(colour: str) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _maker(ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
+    """What a shot node does with its pictures (engine/nodes/output.py), without a graph around it."""
+    ids = _asset_writer(ctx)([("Hero.png", _picture(params["colour"]), {"shot": "Hero", "size": (8, 8)})],
+                             {"scene_id": "sc", "node_id": "shot"}, ["generated"])
+    return {"assets": ids}
+
+
+@pytest.fixture
+def studio(tmp_path: Path) -> Iterator[Studio]:
+    made = build_studio(Settings(data_dir=tmp_path, probe_gpu=False))
+    made.tasks.kinds.add("test.maker", _maker, lane="cpu", params=Params, title=lambda _: "Maker", needs="edit")
+    yield made
+    made.db.close()
+
+
+def _run(studio: Studio, colour: str) -> tuple[Task, Project]:
+    with studio.db.transaction() as db:
+        ana = create_user(db, username=f"ana-{colour}", password="violet tram sixteen")
+        project = service.create_project(db, studio.settings, ana, name="Film", workspace_id=None)
+        task = studio.tasks.new(db, ana, "test.maker", {"colour": colour}, project.id)
+    studio.tasks.runner.execute(task.id)  # as a lane's worker does, in this thread
+    with studio.db.session() as db:
+        row = db.get(Task, task.id)
+        assert row is not None
+        return row, project
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*") if p.is_file() and ".git" not in p.parts)
+
+
+def test_a_result_is_recorded_once_its_file_is_durable(studio: Studio, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    task, project = _run(studio, "teal")
+    assert task.status == "succeeded", task.error_message
+    (asset_id,) = task.result["assets"]
+    meta = read_meta(studio.settings, project, asset_id)
+    assert meta["name"] == "Hero · #1.png" and meta["provenance"]["node_id"] == "shot"
+    assert any(f"/.{asset_id}.json." in path for path in synced)  # its bytes were fsynced before the rename
+    assert not [n for n in _files(project_folder(studio.settings, project)) if n.endswith(".tmp")]
+    with studio.db.session() as db:
+        assert db.get(Asset, asset_id) is not None
+
+
+def test_a_result_whose_file_cannot_be_made_durable_fails_the_run_and_leaves_nothing(
+        studio: Studio, monkeypatch: pytest.MonkeyPatch) -> None:
+    blobs_before = _files(studio.settings.data_dir / "blobs")
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:  # the disk fills up as an asset's file is made durable
+        if "/assets/" in os.readlink(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    task, project = _run(studio, "plum")
+    assert task.status == "failed"
+    assert task.error_message is not None and "could not be saved" in task.error_message
+    assert "No space left on device" in task.error_message
+    folder = project_folder(studio.settings, project)
+    assert not [n for n in _files(folder) if n.startswith((".as_", "as_"))], _files(folder)
+    with studio.db.session() as db:
+        assert db.exec(select(Asset).where(col(Asset.project_id) == project.id)).all() == []
+    assert _files(studio.settings.data_dir / "blobs") == blobs_before  # the result's new blob went too
+
+
+def test_a_file_written_soon_is_in_place_once_settled_and_nowhere_when_it_fails(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "deep" / "as_1.json"
+    write_atomic_soon(target, b"{}\n").result()
+    assert target.read_bytes() == b"{}\n" and _files(tmp_path) == ["as_1.json"]
+
+    def replace(source: str, destination: str) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "replace", replace)
+    future = write_atomic_soon(tmp_path / "deep" / "as_2.json", b"{}\n")
+    with pytest.raises(OSError, match="Input/output error"):
+        future.result()
+    assert _files(tmp_path) == ["as_1.json"]  # no temporary file left behind
