@@ -10,6 +10,7 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 
 from mediastudio.auth.identity import Identity, current_identity
+from mediastudio.auth.tables import User
 from mediastudio.db import Database, DatabaseDep
 from mediastudio.events.bus import EventsDep, Subscriber
 from mediastudio.settings import SettingsDep
@@ -21,11 +22,22 @@ log = logging.getLogger("mediastudio")
 def _rights(database: Database, identity: Identity) -> tuple[bool, set[str]] | None:
     """(is admin, workspace ids) of the caller now, or None when their session or token no longer holds."""
     from mediastudio.auth.identity import current_user
-    from mediastudio.workspaces.service import list_for_user
 
     with database.session() as db:
         user = current_user(db, identity)
-        return None if user is None else (user.is_admin, {w.id for w, _ in list_for_user(db, user)})
+    return None if user is None else (user.is_admin, _workspace_ids(database, user))
+
+
+def _workspace_ids(database: Database, user: User) -> set[str]:
+    """The workspaces `user` belongs to, kept until the database changes (a membership is a row): the sockets
+    of one person opened at once read them once."""
+    from mediastudio.workspaces.service import list_for_user
+
+    def read() -> frozenset[str]:
+        with database.session() as db:
+            return frozenset(w.id for w, _ in list_for_user(db, user))
+
+    return set(database.reads("socket-workspaces", size=4096).get_or_compute(user.id, read))
 
 
 @websocket("/api/v1/events")
