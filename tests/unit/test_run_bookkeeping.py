@@ -4,12 +4,12 @@ the node cache's rows go in one statement, and media added by someone with no st
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import event
 from sqlmodel import select
 
 from mediastudio.auth.tables import User
-from mediastudio.db import Database
+from mediastudio.db import Database, _GatedCursor
 from mediastudio.engine.cache import NodeCache, NodeOutput
 from mediastudio.media.quota import charge, usage
 from mediastudio.settings import Settings
@@ -19,16 +19,28 @@ from mediastudio.tables import open_database
 
 @contextmanager
 def statements(db: Database) -> Iterator[list[str]]:
+    """The statements run on `db`'s connections meanwhile: watched at the connection, where SQLAlchemy's and
+    those prepared on the connection itself (`db.insert_rows`) both pass (SQLAlchemy's events see only its own)."""
     seen: list[str] = []
+    real_execute, real_many = _GatedCursor.execute, _GatedCursor.executemany
 
-    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
-        seen.append(" ".join(statement.split()).lower())
+    def note(cursor: _GatedCursor, statement: str) -> None:
+        if getattr(cursor.connection, "gate", None) is db.gate:
+            seen.append(" ".join(statement.split()).lower())
 
-    event.listen(db.engine, "before_cursor_execute", note)
+    def execute(cursor: _GatedCursor, statement: str, parameters: Any = ()) -> _GatedCursor:
+        note(cursor, statement)
+        return real_execute(cursor, statement, parameters)
+
+    def executemany(cursor: _GatedCursor, statement: str, parameters: Any) -> _GatedCursor:
+        note(cursor, statement)
+        return real_many(cursor, statement, parameters)
+
+    _GatedCursor.execute, _GatedCursor.executemany = execute, executemany  # type: ignore[method-assign]
     try:
         yield seen
     finally:
-        event.remove(db.engine, "before_cursor_execute", note)
+        _GatedCursor.execute, _GatedCursor.executemany = real_execute, real_many  # type: ignore[method-assign]
 
 
 def test_flushing_a_runs_outputs_writes_the_cache_rows_in_one_statement(tmp_path: Path) -> None:
