@@ -98,13 +98,42 @@ def write_atomic(path: Path, data: bytes, *, sync_folder: bool = True) -> None:
     """Write to a temporary file in the same folder, fsync it, rename it over `path`, fsync the folder.
     `sync_folder=False` leaves the last step to the caller (`fsync_folder(path.parent)`), who takes it before
     answering, after letting go of a lock: writers queued on that lock then need not wait for it."""
+    fd, tmp = _written_aside(path, data)
+    _put_in_place(fd, tmp, path, sync_folder)
+
+
+def write_atomic_soon(path: Path, data: bytes) -> Future[None]:
+    """`write_atomic` whose waits on the disk (the temporary file's fsync, its rename over `path`, the folder's
+    fsync) happen on a helper thread while the caller goes on: a run's outcome writes its rows meanwhile, where it
+    waited ~0.5 ms for the disk. The bytes are written when it returns; the file is in place and durable once the
+    future's `result()` returns, which raises what `write_atomic` would have (and then no file is left behind)."""
+    fd, tmp = _written_aside(path, data)
+    return _sync_pool().submit(_put_in_place, fd, tmp, path, True)
+
+
+def _written_aside(path: Path, data: bytes) -> tuple[int, str]:
+    """`data` in a new temporary file beside `path`: its descriptor (open) and name."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except BaseException:
+        os.close(fd)
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return fd, tmp
+
+
+def _put_in_place(fd: int, tmp: str, path: Path, sync_folder: bool) -> None:
+    """The temporary file fsynced, closed and renamed over `path` (removed if any of it fails), then the folder
+    fsynced unless the caller does it."""
+    try:
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -123,37 +152,6 @@ def _sync_pool() -> ThreadPoolExecutor:
         if _syncer is None:
             _syncer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mediastudio-fsync")
         return _syncer
-
-
-def write_atomic_soon(path: Path, data: bytes) -> Future[None]:
-    """`write_atomic` whose waits on the disk (the temporary file's fsync, its rename over `path`, the folder's
-    fsync) happen on a helper thread while the caller goes on: a run's outcome writes its rows meanwhile, where it
-    waited ~0.5 ms for the disk. The bytes are written when it returns; the file is in place and durable once the
-    future's `result()` returns, which raises what `write_atomic` would have (and then no file is left behind)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-    except BaseException:
-        os.close(fd)
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-    def settle() -> None:
-        try:
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        fsync_folder(path.parent)
-
-    return _sync_pool().submit(settle)
 
 
 def write_json(path: Path, value: Any, *, sync_folder: bool = True) -> None:

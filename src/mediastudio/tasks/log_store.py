@@ -40,8 +40,8 @@ class TaskLogOut(BaseModel):
 
 
 def add_rows(db: Session, task_id: str, attempt: int, lines: list[LogLine]) -> None:
-    """The lines' rows in `db`'s transaction, in one statement (as ORM objects, one INSERT each); their ids
-    given by SQLite."""
+    """The lines' rows in `db`'s transaction, in one statement compiled once (not as ORM objects, an INSERT
+    each); their ids given by SQLite."""
     insert_rows(db, TaskLogLine, [
         {"id": None, "task_id": task_id, "attempt": attempt, "seq": line.seq, "at": line.at, "level": line.level,
          "source": line.source, "message": line.message} for line in lines])
