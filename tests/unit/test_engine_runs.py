@@ -22,7 +22,7 @@ from mediastudio.graph import GraphIn
 from mediastudio.media.assets import add_assets, read_meta
 from mediastudio.media.probe import probe
 from mediastudio.projects import scenes, service
-from mediastudio.projects.tables import Project
+from mediastudio.projects.tables import Asset, Project
 from mediastudio.settings import Settings
 from mediastudio.storage.sniff import sniff
 from mediastudio.studio import Studio
@@ -322,3 +322,53 @@ def test_recording_a_runs_new_results_reads_no_row_of_their_fresh_ids(studio: St
         assert {a.id for a in db.exec(select(Asset).where(col(Asset.id).in_(new.ids)))} == set(new.ids)
         takes = db.exec(select(Take).where(col(Take.asset_id).in_(new.ids))).all()
         assert {(t.node_id, t.number, t.seed) for t in takes} == {("shot", 1, 7)} and len(takes) == 2
+
+
+def test_a_runs_graph_is_read_once_on_its_request_and_once_in_its_task(studio: Studio, film: tuple[User, str, str],
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The graph is validated from its scene file on the request (the params take that `Graph` as it is, not a
+    dump of it read again), and from the task's row in the task (the run, and the workflow its picture carries,
+    use that `Graph`): twice in all, where it was six times."""
+    import mediastudio.graph.model as graph_model
+    from mediastudio.engine.embed import GRAPH_KEY
+    from mediastudio.graph.png import read_text
+
+    ana, project_id, _ = film
+    source = generated_asset(studio, ana, project_id, {"node_id": "shot"})
+    graph = {"nodes": {"load": {"type": "load_image", "position": {"x": 0, "y": 0}, "params": {"asset_id": source}},
+                       "big": {"type": "upscale", "position": {"x": 200, "y": 0}, "params": {"factor": 2}},
+                       "shot": {"type": "shot", "position": {"x": 400, "y": 0}, "params": {"name": "Hero"}}},
+             "edges": {"load:image->big:image": {"source": "load", "source_handle": "image", "target": "big",
+                                                  "target_handle": "image"},
+                       "big:image->shot:images": {"source": "big", "source_handle": "image", "target": "shot",
+                                                   "target_handle": "images"}}}
+    with studio.db.transaction() as db:
+        scene = scenes.create_scene(db, studio.settings, ana, project_id, "Light", GraphIn.model_validate(graph))
+    reads: list[str] = []
+    titled = graph_model._titled
+
+    def counted(node_id: str, node: Any) -> Any:  # called for every node of a graph validated from a dict
+        if node_id == "shot":
+            reads.append(node_id)
+        return titled(node_id, node)
+
+    monkeypatch.setattr(graph_model, "_titled", counted)
+    (task,) = queue(studio, ana, runs.RunRequest(project_id, scene["id"], force=True))
+    assert len(reads) == 1, "the request read the graph more than once"
+    studio.tasks.runner.execute(task.id)  # as the lane's worker does, in this thread
+    assert len(reads) == 2, "the task read the graph more than once"
+    with studio.db.session() as db:
+        done = db.get(Task, task.id)
+        assert done is not None and done.status == "succeeded", done and done.error_message
+    (made,) = done.result["assets"]
+    with studio.db.session() as db:
+        project = db.get(Project, project_id)
+        assert project is not None
+        meta = read_meta(studio.settings, project, made)
+    assert set(meta["provenance"]["graph"]["nodes"]) == {"load", "big", "shot"}  # the graph that ran, recorded
+    with studio.db.session() as db:
+        asset = db.get(Asset, made)
+        assert asset is not None
+    picture = studio.blobs.path(asset.sha256).read_bytes()
+    carried = json.loads(read_text(picture, {GRAPH_KEY}, 10**6)[GRAPH_KEY])
+    assert set(carried["nodes"]) == {"load", "big", "shot"}  # and carried by the picture (its workflow)

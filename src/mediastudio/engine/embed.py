@@ -47,9 +47,9 @@ def graph_text(graph: Any, node_id: str) -> str | None:
     return fragment_json(fragment_of(read, upstream(read, node_id)))
 
 
-def embedded(data: bytes, graph: dict[str, Any], node_id: str, facts: dict[str, Any]) -> bytes:
+def embedded(data: bytes, graph: Graph | dict[str, Any], node_id: str, facts: dict[str, Any]) -> bytes:
     """A PNG with its graph and parameters written in, an MP4 with its graph (graph/mp4.py); anything else
-    unchanged."""
+    unchanged. (A `Graph` is taken as it is; a dict is read as one.)"""
     if is_mp4(data):
         graph_json = graph_text(graph, node_id)
         return with_graph(data, graph_json) if graph_json is not None else data

@@ -17,6 +17,7 @@ from mediastudio.engine.context import NodeContext
 from mediastudio.engine.embed import embedded
 from mediastudio.engine.graph import Plan
 from mediastudio.errors import TaskFailed
+from mediastudio.graph import Graph
 from mediastudio.tasks.context import TaskContext
 
 log = logging.getLogger("mediastudio")
@@ -34,11 +35,12 @@ def _bypassed(node: Any, inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 class Execution:
-    def __init__(self, plan: Plan, task: TaskContext, cache: NodeCache, models: Any, *, graph: dict[str, Any],
+    def __init__(self, plan: Plan, task: TaskContext, cache: NodeCache, models: Any, *, graph: Graph,
                  scene_id: str, run_index: int = 0, asset_writer: Any = None, asset_loader: Any = None,
                  force: bool = False) -> None:
         self.plan, self.task, self.cache, self.models = plan, task, cache, models
         self.graph, self.scene_id, self.run_index = graph, scene_id, run_index
+        self._graph_dumped: dict[str, Any] | None = None  # the graph as assets' provenance records it, once
         self.blobs = task.blobs
         self.project_id = task.project_id
         self.asset_writer = asset_writer
@@ -260,7 +262,9 @@ class Execution:
             raise TaskFailed("Results can only be saved as assets inside a project.", code="no_project")
         self.saved_assets = True
         facts = _jsonable(self.upstream_facts(ctx.node_id))
-        provenance = {"graph": self.graph, "scene_id": self.scene_id, "node_id": ctx.node_id,
+        if self._graph_dumped is None:
+            self._graph_dumped = self.graph.model_dump()
+        provenance = {"graph": self._graph_dumped, "scene_id": self.scene_id, "node_id": ctx.node_id,
                       "task_id": self.task.task_id, **facts}
         items = [(name, embedded(data, self.graph, ctx.node_id, facts), extra) for name, data, extra in items]
         return list(self.asset_writer(items, provenance, tags))

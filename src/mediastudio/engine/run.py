@@ -49,23 +49,24 @@ def register(kinds: KindRegistry, engine: Engine) -> None:
     """`scene.run`, run by `engine` (one per process: its caches and loaded pipelines are shared by every run)."""
     kinds.add("scene.run", lambda ctx, params: run_scene(engine, ctx, params), lane="gpu", params=RunParams,
               title=_title, size=lambda p: float(max(1, p.steps_hint)), needs="run", shared=True,
-              queued_only_params=frozenset({"graph"}))
+              queued_only_params=frozenset({"graph"}), takes_model=True)
 
 
-def run_scene(engine: Engine, ctx: TaskContext, params: dict[str, Any]) -> dict[str, Any]:
+def run_scene(engine: Engine, ctx: TaskContext, params: RunParams) -> dict[str, Any]:
+    """The run's graph as the task's params read it (validated once, from the task's row)."""
     engine.import_libraries()
     try:
-        run_plan = engine.plan(Graph.model_validate(params["graph"]), params["outputs"])
+        run_plan = engine.plan(params.graph, params.outputs)
     except GraphInvalid as exc:
         first = exc.issues[0]
         raise TaskFailed(f"The graph changed and cannot run: {first.message}", code="invalid_graph",
                          hint="Fix what the canvas marks and run again.") from exc
-    execution = Execution(run_plan, ctx, engine.cache, engine.pipelines, graph=params["graph"],
-                          scene_id=params["scene_id"], run_index=params["run_index"], asset_writer=_asset_writer(ctx),
-                          asset_loader=lambda asset_id, media: _load_asset(ctx, asset_id, media), force=params["force"])
+    execution = Execution(run_plan, ctx, engine.cache, engine.pipelines, graph=params.graph,
+                          scene_id=params.scene_id, run_index=params.run_index, asset_writer=_asset_writer(ctx),
+                          asset_loader=lambda asset_id, media: _load_asset(ctx, asset_id, media), force=params.force)
     outcome = execution.run()
     assets = [a for n in run_plan.targets for a in _asset_ids(execution, n)]
-    return {"scene_id": params["scene_id"], "ran": outcome["ran"], "cached": outcome["cached"], "assets": assets,
+    return {"scene_id": params.scene_id, "ran": outcome["ran"], "cached": outcome["cached"], "assets": assets,
             "outputs": outcome["outputs"]}
 
 

@@ -13,7 +13,6 @@ from sqlmodel import col, select
 from mediastudio.auth.tables import User
 from mediastudio.db import Database
 from mediastudio.engine.graph import NO_MODEL, GraphInvalid, Issue, Plan
-from mediastudio.engine.run import RunParams
 from mediastudio.engine.service import Engine, scene_of_task
 from mediastudio.errors import Conflict, MediastudioError, NotFound
 from mediastudio.graph import Graph, GraphNode
@@ -63,13 +62,15 @@ class Snapshot:
 
 
 def run_params(request: RunRequest, snapshot: Snapshot, *, steps_hint: int, run_index: int = 0,
-               place: int = 1) -> RunParams:
-    """The params of one `scene.run` task, the `place`-th of the request's batch. Typed here, validated once
-    where every task's params are (`TaskSystem.new`, with its 422 messages)."""
+               place: int = 1) -> dict[str, Any]:
+    """The params of one `scene.run` task, the `place`-th of the request's batch (`RunParams`' fields), checked
+    where every task's params are (`TaskSystem.new`, with its 422 messages). The graph goes as the `Graph` the
+    snapshot read: pydantic takes a model instance of the field's class as it is, so the graph read from the scene
+    (or the live document) is not dumped and validated again on every run's request."""
     batch = (place, request.repeat) if request.repeat > 1 else None
-    return RunParams.model_construct(
-        scene_id=request.scene_id, scene_name=snapshot.scene_name, outputs=request.outputs, graph=snapshot.graph,
-        force=request.force, run_index=run_index, steps_hint=steps_hint, batch=batch)
+    return {"scene_id": request.scene_id, "scene_name": snapshot.scene_name, "outputs": request.outputs,
+            "graph": snapshot.graph, "force": request.force, "run_index": run_index, "steps_hint": steps_hint,
+            "batch": batch}
 
 
 def _problems(issues: list[Issue], *, count_more: bool) -> str:
@@ -102,10 +103,11 @@ def _snapshot(database: Database, settings: Settings, user: User, project_id: st
         # `action` implies viewing: one check, not two; the project as a plain row (loading the ORM object was
         # most of the check, on every run's request).
         project, _ = require_row(db, user, project_id, action)
-    scene = content.read_scene(project_folder(settings, project), scene_id)
-    if scene is None:
+    read = content.read_scene_and_graph(project_folder(settings, project), scene_id)
+    if read is None:
         raise scenes.no_such_scene(project_id, scene_id)
-    return Snapshot(scene.get("name", ""), live or content.scene_graph(scene),
+    scene, stored = read
+    return Snapshot(scene.get("name", ""), live or stored,
                     checked=(project.workspace_id, project.name) if action == "run" else None)
 
 
@@ -127,7 +129,7 @@ def record_runs(database: Database, tasks: TaskSystem, engine: Engine, user: Use
             params = run_params(request, snapshot, steps_hint=steps, run_index=engine.run_index(db, request.scene_id),
                                 place=place)
             # Written at once (`new_task`): counted by the next one's run index, quota and fair priority.
-            made.append(tasks.new(db, user, "scene.run", params.model_dump(mode="json"), request.project_id,
+            made.append(tasks.new(db, user, "scene.run", params, request.project_id,
                                   checked=snapshot.checked))
     return made
 
@@ -231,5 +233,5 @@ def regenerate(database: Database, settings: Settings, tasks: TaskSystem, engine
     steps = engine.steps(plan_run(engine, graph, request.outputs, user, hint=REGENERATE_HINT, count_more=False))
     params = run_params(request, Snapshot(f"{name} again", graph), steps_hint=steps)
     with database.transaction() as db:
-        task = tasks.new(db, user, "scene.run", params.model_dump(mode="json"), project_id)
+        task = tasks.new(db, user, "scene.run", params, project_id)
     return submit_all(tasks, [task])[0]

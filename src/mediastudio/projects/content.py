@@ -78,10 +78,12 @@ def write_meta(folder: Path, meta: dict[str, Any]) -> None:
     write_json(meta_path(folder), {"schema": SCHEMA, **{k: meta.get(k) for k in META_FIELDS}})
 
 
-def _well_formed(scene: Any) -> bool:
-    """The shape every reader of a scene relies on (a damaged or foreign file is skipped, not fatal)."""
-    return isinstance(scene, dict) and isinstance(scene.get("name"), str) \
-        and Graph.read(scene.get("graph", {})) is not None
+def _well_formed(scene: Any) -> Graph | None:
+    """The scene's graph, when the scene has the shape every reader of a scene relies on (a damaged or foreign file
+    is skipped, not fatal)."""
+    if not isinstance(scene, dict) or not isinstance(scene.get("name"), str):
+        return None
+    return Graph.read(scene.get("graph", {}))
 
 
 def _read_scene(folder: Path, path: Path) -> dict[str, Any] | None:
@@ -96,15 +98,23 @@ def _read_scene(folder: Path, path: Path) -> dict[str, Any] | None:
 
 def scene_of(scene_id: str, raw: bytes) -> dict[str, Any] | None:
     """The scene a scene file's bytes hold (None when they are not a well-formed scene)."""
+    read = _scene_and_graph(scene_id, raw)
+    return None if read is None else read[0]
+
+
+def _scene_and_graph(scene_id: str, raw: bytes) -> tuple[dict[str, Any], Graph] | None:
+    """The scene a scene file's bytes hold and its graph as its check read it (None when they are not a well-formed
+    scene)."""
     try:
         scene = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError):  # not UTF-8 or not JSON
         return None
-    if not _well_formed(scene):
+    graph = _well_formed(scene)
+    if graph is None:
         return None
     order = scene.get("order")
     return {**scene, "id": scene_id,  # the id is the file's name, never what the file says
-            "order": order if isinstance(order, int) and not isinstance(order, bool) else 0}
+            "order": order if isinstance(order, int) and not isinstance(order, bool) else 0}, graph
 
 
 def read_scene_bytes(folder: Path, scene_id: str) -> bytes | None:
@@ -136,6 +146,13 @@ def read_scene(folder: Path, scene_id: str) -> dict[str, Any] | None:
     `inside` does, was most of reading a scene to run it."""
     raw = read_scene_bytes(folder, scene_id)
     return None if raw is None else scene_of(scene_id, raw)
+
+
+def read_scene_and_graph(folder: Path, scene_id: str) -> tuple[dict[str, Any], Graph] | None:
+    """`read_scene`, with the scene's graph as reading it checked it (`scene_graph` of the scene, not read again:
+    a run's request)."""
+    raw = read_scene_bytes(folder, scene_id)
+    return None if raw is None else _scene_and_graph(scene_id, raw)
 
 
 def read_scenes(folder: Path) -> list[dict[str, Any]]:

@@ -307,7 +307,7 @@ class Runner:
             assert ctx.task_log is not None
             attach(ctx.task_log)  # what this thread logs and warns while the kind runs goes into the task's log
             try:
-                result = kind.run(ctx, params.model_dump()) or {}
+                result = kind.run(ctx, params if kind.takes_model else params.model_dump()) or {}
             finally:
                 detach(ctx.task_log)
             if ctx.cancel_event.is_set():  # a cancel asked elsewhere meanwhile: the outcome's write sees it
