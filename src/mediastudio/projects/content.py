@@ -122,22 +122,84 @@ def read_scene_bytes(folder: Path, scene_id: str) -> bytes | None:
     scene can have. Neither `scenes` nor the file may be a symbolic link (opened without following one, each
     relative to the last): it stays inside the project folder without resolving the whole path (`inside` walks
     every folder of it, twice: most of the cost of a read answered from memory)."""
+    read = _scene_file(folder, scene_id, None)
+    return None if read is None else read[1]
+
+
+Signature = tuple[int, int, int, int]  # a file's inode, size, modification and change times (ns)
+
+
+def _signature(found: os.stat_result) -> Signature:
+    return found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns
+
+
+def _scene_file(folder: Path, scene_id: str, known: Signature | None) -> tuple[Signature, bytes | None] | None:
+    """The scene file's signature and its bytes, opened as `read_scene_bytes` says; the bytes are None (the file
+    is not opened) when its signature is `known`. None when it is missing, a link or not a regular file."""
     name = f"{_checked_id('scene', scene_id)}.json"
     try:
         scenes = os.open(folder / "scenes", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     except OSError:  # missing, or a link (ELOOP), or not a folder
         return None
     try:
-        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=scenes)
-    except OSError:
-        return None
+        if known is not None:
+            try:  # the entry itself, not what a link names: a link is no regular file
+                found = os.stat(name, dir_fd=scenes, follow_symlinks=False)
+            except OSError:
+                return None
+            if stat.S_ISREG(found.st_mode) and _signature(found) == known:
+                return known, None
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=scenes)
+        except OSError:
+            return None
     finally:
         os.close(scenes)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder opens too, and a file object of it raises
+    found = os.fstat(fd)
+    if not stat.S_ISREG(found.st_mode):  # a folder opens too, and a file object of it raises
         os.close(fd)
         return None
     with os.fdopen(fd, "rb") as file:
-        return file.read()
+        return _signature(found), file.read()
+
+
+class _ReadScenes:
+    """Scenes read to run them, with the graph their check read, kept by project folder and scene id beside their
+    file's signature (inode, size, times): a scene is written by replacing its file (a new inode), so a file with
+    the same signature holds the same bytes, and its read is a `stat` instead of an open, a read, a parse and a
+    validation of its graph (on every run's request). At most `KEPT` scenes (the ones being run: a graph of
+    hundreds of nodes holds a few hundred KB)."""
+
+    KEPT = 32
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[str, str], tuple[Signature, dict[str, Any], Graph]] = {}
+        self._lock = threading.Lock()
+
+    def read(self, folder: Path, scene_id: str) -> tuple[dict[str, Any], Graph] | None:
+        key = (str(folder), scene_id)
+        with self._lock:
+            kept = self._kept.get(key)
+        found = _scene_file(folder, scene_id, kept[0] if kept is not None else None)
+        if found is None:
+            with self._lock:
+                self._kept.pop(key, None)
+            return None
+        signature, raw = found
+        if raw is None and kept is not None:
+            return kept[1], kept[2]
+        read = _scene_and_graph(scene_id, raw or b"")
+        with self._lock:
+            if read is None:
+                self._kept.pop(key, None)
+            else:
+                if len(self._kept) >= self.KEPT:
+                    self._kept.clear()
+                self._kept[key] = (signature, *read)
+        return read
+
+
+_read_scenes = _ReadScenes()
 
 
 def read_scene(folder: Path, scene_id: str) -> dict[str, Any] | None:
@@ -150,9 +212,9 @@ def read_scene(folder: Path, scene_id: str) -> dict[str, Any] | None:
 
 def read_scene_and_graph(folder: Path, scene_id: str) -> tuple[dict[str, Any], Graph] | None:
     """`read_scene`, with the scene's graph as reading it checked it (`scene_graph` of the scene, not read again:
-    a run's request)."""
-    raw = read_scene_bytes(folder, scene_id)
-    return None if raw is None else _scene_and_graph(scene_id, raw)
+    a run's request). Kept while the file is unchanged (`_ReadScenes`): the scene and the graph are shared by
+    every caller, to read and never to change."""
+    return _read_scenes.read(folder, scene_id)
 
 
 def read_scenes(folder: Path) -> list[dict[str, Any]]:
