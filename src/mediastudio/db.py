@@ -361,9 +361,12 @@ def _insert_into(table: Any, keep_existing: bool) -> Prepared:
 
 class Prepared:
     """A statement on a run's critical path run on the DBAPI connection itself: compiled once for SQLite, its
-    parameters converted and its RETURNING columns read back with SQLAlchemy's own processors for their types
-    (the same text in the database, the same Python values back). A Session spends ~0.35 ms on a one-row
-    `UPDATE … RETURNING` and its commit where sqlite3 spends ~0.06 (tests/unit/test_prepared_statements.py)."""
+    parameters converted and its RETURNING (or selected) columns read back with SQLAlchemy's own processors for
+    their types (the same text in the database, the same Python values back). A Session spends ~0.35 ms on a
+    one-row `UPDATE … RETURNING` and its commit where sqlite3 spends ~0.06; a Core SELECT on a Session's
+    connection ~0.02–0.03 ms more than its cursor (tests/unit/test_prepared_statements.py). SQLAlchemy's
+    `before_cursor_execute` listeners of the engine still hear each statement (those who count statements see
+    these too); nothing else of SQLAlchemy's runs."""
 
     def __init__(self, statement: Any) -> None:
         from sqlalchemy.dialects import sqlite
@@ -377,6 +380,8 @@ class Prepared:
         self._names: tuple[str, ...] = tuple(compiled.positiontup or ())
         self._binds = [compiled.binds[name].type._cached_bind_processor(dialect) for name in self._names]
         returned = [c for part in getattr(statement, "_returning", ()) for c in getattr(part, "columns", [part])]
+        if not returned and getattr(statement, "is_select", False):
+            returned = list(statement.selected_columns)
         self.columns: tuple[str, ...] = tuple(c.key for c in returned)
         self._results = [c.type._cached_result_processor(dialect, None) for c in returned]
 
@@ -386,24 +391,46 @@ class Prepared:
                 for value, convert in zip((given[name] for name in self._names), self._binds, strict=True)]
 
     def rows(self, session: Session, values: dict[str, Any]) -> list[dict[str, Any]]:
-        """Run it in `session`'s transaction, on its connection; the RETURNING rows, by column."""
-        cursor = session.connection().connection.cursor()
+        """Run it in `session`'s transaction, on its connection; the RETURNING (or selected) rows, by column."""
+        connection = session.connection()
+        cursor = connection.connection.cursor()
         try:
-            return self._rows(cursor, values)
+            return self._rows(cursor, values, connection)
         finally:
             cursor.close()
 
-    def _rows(self, cursor: Any, values: dict[str, Any]) -> list[dict[str, Any]]:
-        cursor.execute(self.sql, self.parameters(values))
+    def tuples(self, session: Session, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Run it in `session`'s transaction, on its connection; the rows it selects (or returns), as tuples."""
+        connection = session.connection()
+        cursor = connection.connection.cursor()
+        try:
+            self._execute(cursor, self.parameters(values), connection, False)
+            return [tuple(value if convert is None else convert(value)
+                          for value, convert in zip(row, self._results, strict=True)) for row in cursor.fetchall()]
+        finally:
+            cursor.close()
+
+    def _execute(self, cursor: Any, parameters: Any, connection: Any, many: bool) -> None:
+        listeners = connection.dispatch.before_cursor_execute if connection is not None else None
+        for listener in listeners or ():  # tests that count statements
+            listener(connection, cursor, self.sql, parameters, None, many)
+        if many:
+            cursor.executemany(self.sql, parameters)
+        else:
+            cursor.execute(self.sql, parameters)
+
+    def _rows(self, cursor: Any, values: dict[str, Any], connection: Any) -> list[dict[str, Any]]:
+        self._execute(cursor, self.parameters(values), connection, False)
         return [{name: value if convert is None else convert(value)
                  for name, value, convert in zip(self.columns, row, self._results, strict=True)}
                 for row in cursor.fetchall()]
 
     def many(self, session: Session, rows: list[dict[str, Any]]) -> None:
         """Run it once for each of `rows` (one `executemany`) in `session`'s transaction, on its connection."""
-        cursor = session.connection().connection.cursor()
+        connection = session.connection()
+        cursor = connection.connection.cursor()
         try:
-            cursor.executemany(self.sql, [self.parameters(values) for values in rows])
+            self._execute(cursor, [self.parameters(values) for values in rows], connection, True)
         finally:
             cursor.close()
 
@@ -413,7 +440,7 @@ class Prepared:
         try:
             cursor = connection.cursor()
             try:
-                found = self._rows(cursor, values)
+                found = self._rows(cursor, values, database.engine)
             except BaseException:
                 connection.rollback()
                 raise

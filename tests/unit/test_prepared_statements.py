@@ -190,3 +190,39 @@ def test_inserted_rows_roll_back_with_their_transaction(db: Database) -> None:
                                             "level": "info", "source": "task", "message": "gone"}])
         raise RuntimeError("the outcome failed")
     assert _raw_rows(db, "task_log", "id") == []
+
+
+def test_a_prepared_select_reads_what_the_session_reads_and_is_heard_by_listeners(db: Database) -> None:
+    """The rights check of every write, a run's index and the owner's counts read as prepared SELECTs: the same rows,
+    of the same Python types (a time comes back aware), as the session reads; and SQLAlchemy's `before_cursor_execute`
+    listeners (what tests count statements with) hear them as they hear the session's."""
+    from sqlalchemy import event
+    from sqlmodel import select
+
+    from mediastudio.auth.tables import User
+    from mediastudio.db import loaded
+    from mediastudio.engine.service import Engine
+    from mediastudio.tasks.service import active_counts
+
+    with db.transaction() as session:
+        session.add(User(id="u", username="ada", display_name="Ada", password_hash="x", color="#336699"))
+    statement = select(User).where(col(User.id) == bindparam("user_id"))
+    heard: list[str] = []
+
+    def hear(_connection: object, _cursor: object, sql: str, *_: object) -> None:
+        heard.append(" ".join(sql.split())[:40])
+
+    with db.session() as session:
+        by_session = session.exec(select(User).where(col(User.id) == "u")).one()
+        event.listen(db.engine, "before_cursor_execute", hear)
+        try:
+            (row,) = Prepared(statement).rows(session, {"user_id": "u"})
+            counted = Engine.run_index(session, "s")
+            counts = active_counts(session, "u", "gpu")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", hear)
+    prepared = loaded(User, row)
+    assert prepared.model_dump() == by_session.model_dump()
+    assert type(prepared.created_at) is type(by_session.created_at) and prepared.created_at.tzinfo is not None
+    assert counted == 4 and counts == (4, 4)  # t0–t2 queued, t3 interrupted: all the scene's, all waiting
+    assert [h.split(" FROM")[0][:13] for h in heard] == ["SELECT users.", "SELECT count(", "SELECT count("], heard

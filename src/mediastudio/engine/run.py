@@ -12,6 +12,7 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from mediastudio.auth.tables import User
+from mediastudio.db import Prepared, loaded
 from mediastudio.engine.executor import Execution
 from mediastudio.engine.graph import GraphInvalid
 from mediastudio.engine.service import Engine
@@ -120,23 +121,24 @@ def numbered(db: Session, project_id: str, shot: str, name: str) -> str:
     # index. (A LIKE, case-insensitive in SQLite, read every asset of the project; the take pattern below is
     # case-sensitive anyway.) '!' is the character after the separator's last, a space.
     start = f"{shot} · "
-    names = db.exec(_takes_named(), params={"project_id": project_id, "start": start, "end": start[:-1] + "!"}).all()
+    names = [name for (name,) in _takes_named().tuples(db, {"project_id": project_id, "start": start,
+                                                               "end": start[:-1] + "!"})]
     take = re.compile(re.escape(shot) + r"(?: · seed \d+)?(?: · [^#]+)? · #(\d+)\.[^.]+")
     takes = [int(m.group(1)) for n in names if (m := take.fullmatch(n))]
     return f"{stem} · #{max(takes, default=0) + 1}{extension}"
 
 
 @cache
-def _user() -> Any:
-    """The run's owner, read when its results are saved (built once; `Session.get` built its query each time)."""
-    return select(User).where(col(User.id) == bindparam("user_id"))
+def _user() -> Prepared:
+    """The run's owner, read when its results are saved (prepared once: `Prepared`, made as if loaded: `loaded`)."""
+    return Prepared(select(User).where(col(User.id) == bindparam("user_id")))
 
 
 @cache
-def _takes_named() -> Any:
-    """`numbered`'s range of names, built once (bound when it runs)."""
-    return select(Asset.name).where(col(Asset.project_id) == bindparam("project_id"),
-                                    col(Asset.name) >= bindparam("start"), col(Asset.name) < bindparam("end"))
+def _takes_named() -> Prepared:
+    """`numbered`'s range of names, prepared once (bound when it runs: `Prepared`)."""
+    return Prepared(select(Asset.name).where(col(Asset.project_id) == bindparam("project_id"),
+                                             col(Asset.name) >= bindparam("start"), col(Asset.name) < bindparam("end")))
 
 
 class _Results:
@@ -207,7 +209,8 @@ def _asset_writer(ctx: TaskContext) -> Any:
                 files.append((clean_filename(name, f"result.{sniffed.extension}"), sha, sniffed,
                               _probed(ctx, sha, sniffed, extra.get("size")), len(data)))
             with ctx.db.session() as db:
-                owner = db.exec(_user(), params={"user_id": ctx.owner_id}).first()
+                found = _user().rows(db, {"user_id": ctx.owner_id})
+                owner = loaded(User, found[0]) if found else None
                 if owner is None:
                     raise TaskFailed("The account that started this run is gone.", code="no_owner")
                 made = prepare_assets(db, ctx.settings, owner, str(ctx.project_id), files, category="generated",

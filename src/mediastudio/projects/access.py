@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
 from mediastudio.auth.tables import User
-from mediastudio.db import Database
+from mediastudio.db import Database, Prepared
 from mediastudio.errors import Forbidden, NotFound
 from mediastudio.projects.tables import Project, ProjectRoleOverride
 from mediastudio.settings import Settings
@@ -98,10 +98,17 @@ def _rights_row_query() -> CoreSelect[str, str, str, datetime | None, str, str, 
             .where(col(Project.id) == bindparam("project_id")))
 
 
+@cache
+def _rights_row() -> Prepared:
+    """`_rights_row_query`, prepared once (`Prepared`): on every write to a project's files and every run."""
+    return Prepared(_rights_row_query())
+
+
 def require_row(db: Session, user: User, project_id: str, action: Action = "view") -> tuple[ProjectRow, ProjectRole]:
     """`require` for a write that changes the project's files and, in the index, only what `service.record`
     writes itself: the same query, the same answers and errors, the project as a `ProjectRow`."""
-    row = db.connection().execute(_rights_row_query(), {"user_id": user.id, "project_id": project_id}).first()
+    found = _rights_row().tuples(db, {"user_id": user.id, "project_id": project_id})
+    row = found[0] if found else None
     project = None if row is None else ProjectRow(*row[:5])
     role = None if row is None else role_from(row[5], row[6], row[7])
     return _allowed(project_id, project, role, action, False), cast(ProjectRole, role)

@@ -9,12 +9,12 @@ from functools import cache
 from typing import Any, Protocol
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, case
+from sqlalchemy import bindparam, case, or_
 from sqlmodel import Session, col, func, select
 
 from mediastudio.auth.tables import User
 from mediastudio.common import new_id, utcnow
-from mediastudio.db import fresh, insert_new
+from mediastudio.db import Prepared, fresh, insert_new
 from mediastudio.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable
 from mediastudio.quotas import service as quotas
 from mediastudio.settings import Settings
@@ -50,16 +50,19 @@ def active_counts(db: Session, owner_id: str, lane: str) -> tuple[int, int]:
     """(the owner's tasks waiting or running, those of them on `lane`), in one query."""
     if db.new:  # tasks added and not flushed count too (as the session's autoflush made them before)
         db.flush()
-    total, lane_count = db.connection().execute(_active_counts(), {"owner_id": owner_id, "lane": lane}).one()
+    ((total, lane_count),) = _active_counts().tuples(db, {"owner_id": owner_id, "lane": lane})
     return int(total), int(lane_count)
 
 
 @cache
-def _active_counts() -> Any:
-    """`active_counts`' query, built once (owner and lane bound when it runs): on every task's request."""
+def _active_counts() -> Prepared:
+    """`active_counts`' query, prepared once (owner and lane bound when it runs: `Prepared`): on every task's
+    request."""
     on_lane = func.coalesce(func.sum(case((col(Task.lane) == bindparam("lane"), 1), else_=0)), 0)
-    return select(func.count(), on_lane).select_from(Task).where(
-        col(Task.owner_id) == bindparam("owner_id"), col(Task.status).in_(("queued", "interrupted", "running")))
+    status = col(Task.status)
+    return Prepared(select(func.count(), on_lane).select_from(Task).where(
+        col(Task.owner_id) == bindparam("owner_id"),
+        or_(*(status == name for name in ("queued", "interrupted", "running")))))
 
 
 def gpu_seconds_today(db: Session, owner_id: str, now: datetime | None = None) -> float:
