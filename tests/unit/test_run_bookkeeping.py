@@ -125,3 +125,32 @@ def test_a_cached_controlnet_whose_control_picture_was_collected_is_computed_ane
     with db.session() as session:
         assert session.get(NodeOutput, "cn") is None and session.get(NodeOutput, "lora") is None
     db.close()
+
+
+def test_one_blob_is_charged_by_a_prepared_statement_and_once_while_an_asset_names_it(tmp_path: Path) -> None:
+    """A run's picture (or an upload) is one blob: its charge looks it up by one statement prepared once, not by an
+    IN list compiled on each call; it is charged once while an asset names it, and again once none does."""
+    import sqlite3
+
+    db = open_database(tmp_path / "studio.sqlite")
+    settings = Settings(data_dir=tmp_path, storage_quota_bytes=0)
+    one, other = "a" * 64, "c" * 64
+    with db.session() as session:
+        user = User(id="u1", username="ada", display_name="Ada", password_hash="x", color="#336699")
+        session.add(user)
+        session.commit()
+        session.refresh(user)
+        with statements(db) as seen:
+            assert charge(session, settings, user, [(one, 1000)]) == 1000
+        lookups = [s for s in seen if s.startswith("select") and "user_blobs" in s]
+        assert len(lookups) == 1 and " in (" not in lookups[0], lookups
+        session.commit()
+        assert charge(session, settings, user, [(one, 1000)]) == 1000  # no asset names it: charged again
+        session.commit()
+        with sqlite3.connect(db.path) as raw:  # an asset row naming it (without its project: no foreign keys here)
+            raw.execute("INSERT INTO assets (id, project_id, name, category, mime, size, sha256, tags, created_by, "
+                        "created_at) VALUES ('as_1', 'p_1', 'a.png', 'generated', 'image/png', 1000, ?, '', 'u1', "
+                        "'2026-12-06 00:00:00')", (one,))
+        assert charge(session, settings, user, [(one, 1000)]) == 0
+        assert charge(session, settings, user, [(one, 1000), (other, 10)]) == 10  # several: the IN list
+    db.close()

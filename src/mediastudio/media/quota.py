@@ -17,7 +17,7 @@ from sqlalchemy import CursorResult, Exists, bindparam, exists, func, text
 from sqlmodel import Session, col, select
 
 from mediastudio.auth.tables import User
-from mediastudio.db import insert_rows
+from mediastudio.db import Prepared, insert_rows
 from mediastudio.errors import Forbidden, InsufficientStorage
 from mediastudio.media.tables import StoredBlob
 from mediastudio.projects.tables import Asset
@@ -90,6 +90,13 @@ def _counted() -> Any:
                                            _still_named())
 
 
+@cache
+def _counted_one() -> Prepared:
+    """`_counted` of one blob, prepared once (`Prepared`)."""
+    return Prepared(select(StoredBlob.sha256).where(col(StoredBlob.user_id) == bindparam("user_id"),
+                                                    col(StoredBlob.sha256) == bindparam("sha"), _still_named()))
+
+
 def budget(db: Session, settings: Settings, user: User) -> Budget:
     return Budget(used=usage(db, user.id), quota=quota_of(db, settings, user), guest=user.is_guest)
 
@@ -110,8 +117,11 @@ def charge(db: Session, settings: Settings, user: User, blobs: Iterable[tuple[st
     wanted = dict(blobs)
     shas = list(wanted)
     counted: set[str] = set()
-    for part in range(0, len(shas), CHUNK):  # SQLite bounds the variables of one statement
-        counted.update(db.exec(_counted(), params={"user_id": user.id, "shas": shas[part:part + CHUNK]}).all())
+    if len(shas) == 1:  # a run's picture, an upload: one statement prepared once (an IN list is compiled each time)
+        counted.update(sha for (sha,) in _counted_one().tuples(db, {"user_id": user.id, "sha": shas[0]}))
+    else:
+        for part in range(0, len(shas), CHUNK):  # SQLite bounds the variables of one statement
+            counted.update(db.exec(_counted(), params={"user_id": user.id, "shas": shas[part:part + CHUNK]}).all())
     adding = sum(size for sha, size in wanted.items() if sha not in counted)
     quota = quota_of(db, settings, user)
     if quota is not None:  # with no quota there is nothing to sum (usage grows with everything the user ever added)

@@ -16,10 +16,11 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, or_
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
+from mediastudio.db import Prepared
 from mediastudio.tasks.runner import age_seconds
 from mediastudio.tasks.tables import Task
 
@@ -75,10 +76,13 @@ def _history() -> Any:
 
 
 @cache
-def _active() -> Any:
-    """The tasks waiting or running (`build_view`), `Active`'s columns, built once."""
+def _active() -> Prepared:
+    """The tasks waiting or running (`build_view`), `Active`'s columns, prepared once (`Prepared`: every run's
+    answer, each task event's queue summary, each events socket's hello)."""
     columns = [col(getattr(Task, name)) for name in Active.__slots__]
-    return core_select(*columns).where(col(Task.status).in_(("queued", "running", "interrupted")))
+    status = col(Task.status)
+    waiting_or_running = or_(*(status == name for name in ("queued", "running", "interrupted")))
+    return Prepared(core_select(*columns).where(waiting_or_running))
 
 
 def latest_runs(db: Session, kind: str) -> list[tuple[float, float]]:
@@ -158,7 +162,7 @@ def waiting_order(tasks: list[Active]) -> list[Active]:
 
 def build_view(db: Session, workers: dict[str, int], paused: dict[str, bool], kept: Rates | None = None
                ) -> tuple[dict[str, LaneView], dict[str, Placement]]:
-    active = [Active(*row) for row in db.connection().execute(_active())]
+    active = [Active(*row) for row in _active().tuples(db, {})]
     rates: dict[str, float | None] = {}  # read for this view (from `kept` where given)
 
     def estimate(task: Active) -> float | None:
