@@ -63,14 +63,20 @@ def test_flushing_a_runs_outputs_writes_the_cache_rows_in_one_statement(tmp_path
     db.close()
 
 
+def _ada(session: Any) -> User:
+    """A person to charge, stored."""
+    user = User(id="u1", username="ada", display_name="Ada", password_hash="x", color="#336699")
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user
+
+
 def test_media_added_without_a_quota_does_not_sum_the_users_storage(tmp_path: Path) -> None:
     db = open_database(tmp_path / "studio.sqlite")
     settings = Settings(data_dir=tmp_path, storage_quota_bytes=0)
     with db.session() as session:
-        user = User(id="u1", username="ada", display_name="Ada", password_hash="x", color="#336699")
-        session.add(user)
-        session.commit()
-        session.refresh(user)
+        user = _ada(session)
         with statements(db) as seen:
             assert charge(session, settings, user, [("a" * 64, 1000)]) == 1000
         assert not [s for s in seen if "sum(" in s], seen
@@ -136,10 +142,7 @@ def test_one_blob_is_charged_by_a_prepared_statement_and_once_while_an_asset_nam
     settings = Settings(data_dir=tmp_path, storage_quota_bytes=0)
     one, other = "a" * 64, "c" * 64
     with db.session() as session:
-        user = User(id="u1", username="ada", display_name="Ada", password_hash="x", color="#336699")
-        session.add(user)
-        session.commit()
-        session.refresh(user)
+        user = _ada(session)
         with statements(db) as seen:
             assert charge(session, settings, user, [(one, 1000)]) == 1000
         lookups = [s for s in seen if s.startswith("select") and "user_blobs" in s]
