@@ -91,3 +91,26 @@ def test_gpu_time_counts_today_in_utc_and_a_task_up_to_now(studio: Studio) -> No
         tomorrow = next_reset(finished) + timedelta(seconds=30)
         assert day_start(tomorrow) == next_reset(finished) and day_start(tomorrow).hour == 0
         assert gpu_seconds_today(db, ana.id, tomorrow) == 0
+
+
+def test_a_roles_limits_are_read_by_a_prepared_statement_and_see_this_transactions_change(
+        studio: Studio, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every run writes, so the limits kept in memory are read again at the next start of someone not an
+    administrator: by one statement prepared once, not by the session's `get` (its identity map and row loading);
+    a change made earlier in the same transaction is seen, as `get` saw it."""
+    from sqlmodel import Session
+
+    with studio.db.transaction() as db:
+        ana = create_user(db, username="ana", password="violet tram sixteen")
+    gets: list[object] = []
+    real_get = Session.get
+    monkeypatch.setattr(Session, "get", lambda self, *a, **k: (gets.append(a[0]), real_get(self, *a, **k))[1])
+    with studio.db.transaction() as db:
+        kept = db.info.pop("database")  # nothing kept in memory: every call reads
+        assert quotas.limits(db, studio.settings, ana).runs_at_once == 3
+        assert gets == []
+        quotas.update(db, studio.settings, ana, "user", {"runs_at_once": 5})  # (which gets the row to change it)
+        gets.clear()
+        assert quotas.limits(db, studio.settings, ana).runs_at_once == 5
+        assert gets == []
+        db.info["database"] = kept

@@ -13,14 +13,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any, Literal
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.sqlite import insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from mediastudio.auth.tables import User
 from mediastudio.common import utcnow
-from mediastudio.db import Database
+from mediastudio.db import Database, Prepared
 from mediastudio.quotas.tables import RoleQuota
 from mediastudio.settings import Settings
 
@@ -70,6 +72,14 @@ def rows(db: Session, settings: Settings) -> dict[Role, RoleQuota]:
     return {role: found.get(role) or defaults(settings, role) for role in ROLES}
 
 
+@cache
+def _role_limits() -> Prepared:
+    """A role's limits, prepared once (`Prepared`): read on every task's start by someone not an administrator
+    whenever the database changed since (every run changes it)."""
+    return Prepared(select(RoleQuota.runs_at_once, RoleQuota.gpu_seconds_per_day, RoleQuota.storage_bytes)
+                    .where(col(RoleQuota.role) == bindparam("role")))
+
+
 def _limits_of(row: RoleQuota) -> Limits:
     role: Role = "guest" if row.role == "guest" else "user"
     return Limits(role=role, runs_at_once=row.runs_at_once, gpu_seconds_per_day=row.gpu_seconds_per_day,
@@ -83,8 +93,14 @@ def limits(db: Session, settings: Settings, user: User) -> Limits:
     role: Role = "guest" if user.is_guest else "user"
 
     def read() -> Limits:
-        row = db.get(RoleQuota, role) or defaults(settings, role)
-        return _limits_of(row)
+        if db.new or db.dirty:  # a change of this transaction not written yet (as `Session.get` would see it)
+            db.flush()
+        found = _role_limits().tuples(db, {"role": role})
+        if not found:
+            return _limits_of(defaults(settings, role))
+        runs_at_once, gpu_seconds_per_day, storage_bytes = found[0]
+        return Limits(role=role, runs_at_once=runs_at_once, gpu_seconds_per_day=gpu_seconds_per_day,
+                      storage_bytes=storage_bytes)
 
     database = db.info.get("database")
     # Keyed by the defaults too: a role without a row yet answers what these settings say.
