@@ -94,6 +94,28 @@ def test_a_scene_write_changes_no_index_row_but_its_projects(client: TestClient,
     assert again["scene_count"] == 6 and again["tags"] == ["noir", "short"]
 
 
+def test_renaming_a_project_leaves_its_tag_rows_unread_and_a_tag_change_rewrites_them(client: TestClient,
+                                                                                       settings: Settings) -> None:
+    """A project's rename (or description, cover, archive) refreshes the index row from project.json but does not
+    read the project's tag rows to compare them: only a change of the tags does (the rename read them every time,
+    a sixth of its cost)."""
+    csrf = _admin(client)
+    project, _, _ = _project_with_scenes(client, settings, csrf)
+    with statements() as seen:
+        renamed = client.patch(f"/api/v1/projects/{project['id']}", json={"name": "Night shift",
+                                                                        "description": "Second cut"}, headers=csrf)
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Night shift"
+    assert not [s for s in seen if "project_tags" in s], "a rename read or rewrote the project's tags"
+    with statements() as seen:
+        tagged = client.patch(f"/api/v1/projects/{project['id']}", json={"tags": ["noir", "heist"]}, headers=csrf)
+    assert tagged.status_code == 200 and [s for s in seen if "project_tags" in s]
+    again = client.get(f"/api/v1/projects/{project['id']}").json()
+    assert again["name"] == "Night shift" and again["description"] == "Second cut"
+    assert sorted(again["tags"]) == ["heist", "noir"]
+    found = client.get("/api/v1/projects", params={"tag": "heist"}).json()["items"]
+    assert [p["id"] for p in found] == [project["id"]]  # the tag rows (the filter reads them) follow the change
+
+
 def test_creating_scenes_one_after_another_lists_the_scenes_folder_no_more(client: TestClient,
                                                                            settings: Settings) -> None:
     """A new scene is numbered by the count of scene files, kept while the folder is unchanged: listing a folder

@@ -91,10 +91,13 @@ def _sync_tags(db: Session, project: Project, tags: list[str]) -> None:
         db.add(ProjectTag(project_id=project.id, tag=tag))
 
 
-Refresh = Literal["all", "meta", "scenes", "none"]
+# "fields": project.json's fields but its tags (a change that left the tags alone: their rows are not read to be
+# compared; a concurrent change of the tags refreshes them itself).
+Refresh = Literal["all", "meta", "fields", "scenes", "none"]
 _REFRESH: dict[str, dict[str, bool]] = {
     "all": {"meta": True, "tags": True, "scenes": True},
     "meta": {"meta": True, "tags": True, "scenes": False},
+    "fields": {"meta": True, "tags": False, "scenes": False},
     "scenes": {"meta": False, "tags": False, "scenes": True},
 }
 
@@ -270,7 +273,7 @@ def update_project(db: Session, settings: Settings, actor: User, project_id: str
             saved = save(settings, project, actor, said[0][0].upper() + ", ".join(said)[1:], kind="settings",
                          deferred=[content.meta_path(folder)])
     if saved is not None:
-        record(db, settings, project, actor, saved, refresh="meta")
+        record(db, settings, project, actor, saved, refresh="meta" if changes.get("tags") is not None else "fields")
     return project
 
 
