@@ -88,5 +88,10 @@ def test_scenes_created_at_once_share_the_fsyncs_of_their_folder_and_journal(
     lines = [p for p in synced if Path(p) == folder / ".git" / PENDING]
     assert len(files) == WRITERS  # every file is fsynced before its name appears, each on its own
     assert 1 <= len(names) < WRITERS and 1 <= len(lines) < WRITERS, (len(names), len(lines))  # before: 16 each
+    # Every change is recorded: in the pending journal, or already committed when the commit window (0.5 s) ran
+    # out during the burst, as it does on a loaded machine (this read the journal alone and found it empty there).
     pending = [change.message for change in ProjectRepo(folder).pending()]
-    assert sorted(pending) == sorted(f"Added scene 'Scene {i}'" for i in range(WRITERS))
+    assert len(pending) == len(set(pending)), pending  # none twice
+    history = "\n".join(commit.message for commit in ProjectRepo(folder).log())  # (commits what is pending)
+    missing = [i for i in range(WRITERS) if f"Added scene 'Scene {i}'" not in history]
+    assert missing == [], (missing, history)
