@@ -157,3 +157,34 @@ def test_one_blob_is_charged_by_a_prepared_statement_and_once_while_an_asset_nam
         assert charge(session, settings, user, [(one, 1000)]) == 0
         assert charge(session, settings, user, [(one, 1000), (other, 10)]) == 10  # several: the IN list
     db.close()
+
+
+def test_the_png_the_cache_just_encoded_is_handed_on_from_memory(tmp_path: Path, monkeypatch: Any) -> None:
+    """A shot output saves the picture the cache encoded a moment before: it gets those bytes without reading
+    its blob back; an image encoded longer ago comes from its blob, and one the cache never stored from nowhere."""
+    import io
+
+    from PIL import Image
+
+    from mediastudio.engine import cache as cache_module
+
+    blobs = BlobStore(tmp_path / "blobs")
+    cache = NodeCache(open_database(tmp_path / "studio.sqlite"), blobs)
+    pictures = [Image.new("RGB", (8, 8), colour) for colour in ("teal", "plum", "gold", "navy", "coral", "olive")]
+    cache.put("made", "generate", {"images": pictures}, {"images": "images"})
+    read: list[Path] = []
+    real_read = Path.read_bytes
+
+    def read_bytes(path: Path) -> bytes:
+        read.append(path)
+        return real_read(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    newest = pictures[-cache_module.FRESH_PNGS:]
+    for picture in newest:
+        data = cache.encoded_png(picture)
+        assert data is not None and Image.open(io.BytesIO(data)).getpixel((0, 0)) == picture.getpixel((0, 0))
+    assert read == []  # from memory
+    oldest = cache.encoded_png(pictures[0])
+    assert oldest is not None and read == [blobs.path(cache.encoded(pictures[0]) or "")]
+    assert cache.encoded_png(Image.new("RGB", (8, 8), "teal")) is None  # same pixels, never stored: encode it

@@ -24,6 +24,7 @@ from mediastudio.storage.blobs import BlobStore
 from mediastudio.tasks.context import TaskContext
 
 MEMORY_ENTRIES = 64
+FRESH_PNGS = 4  # a batch's pictures of one node (a shot saves them right after): their PNG bytes kept
 
 
 class NodeOutput(SQLModel, table=True):
@@ -49,6 +50,9 @@ class NodeCache:
         # id(image) → (weak reference, blob): which image objects are stored as PNG already. Not the image's
         # `info`: PIL copies that into derived images (a resized one would claim the original's bytes).
         self.png_of: dict[int, tuple[weakref.ref[Any], str]] = {}
+        # The bytes of the last few PNGs this cache encoded, by image: a shot output saving the picture a moment
+        # later takes them from here instead of reading its blob back (`encoded_png`).
+        self.fresh_png: OrderedDict[int, tuple[weakref.ref[Any], bytes]] = OrderedDict()
         self.lock = threading.Lock()
 
     def has(self, key: str) -> bool:
@@ -180,6 +184,21 @@ class NodeCache:
             entry = self.png_of.get(id(image))
         return entry[1] if entry is not None and entry[0]() is image and self.blobs.has(entry[1]) else None
 
+    def encoded_png(self, image: Any) -> bytes | None:
+        """The PNG the cache stored for exactly this image object, if it did: from memory when it encoded it a
+        moment ago, else read from its blob."""
+        with self.lock:
+            fresh = self.fresh_png.get(id(image))
+        if fresh is not None and fresh[0]() is image:
+            return fresh[1]
+        known = self.encoded(image)
+        if known is None:
+            return None
+        try:
+            return self.blobs.path(known).read_bytes()
+        except FileNotFoundError:  # collected this instant: the caller encodes it again
+            return None
+
     def _known(self, image: Any, sha: str) -> None:
         with self.lock:
             if len(self.png_of) > 256:
@@ -192,8 +211,13 @@ class NodeCache:
             return known
         buffer = io.BytesIO()
         image.save(buffer, format="PNG", optimize=False)
-        sha = self.blobs.put_bytes(buffer.getvalue())
+        data = buffer.getvalue()
+        sha = self.blobs.put_bytes(data)
         self._known(image, sha)  # a later saver (a shot output) reuses these bytes instead of encoding again
+        with self.lock:
+            self.fresh_png[id(image)] = (weakref.ref(image), data)
+            while len(self.fresh_png) > FRESH_PNGS:
+                self.fresh_png.popitem(last=False)
         return sha
 
     def _image(self, sha256: str) -> Any:

@@ -73,5 +73,9 @@ class NodeContext:
         """The sha256 of the PNG the output cache already stored for `image`, if it did."""
         return self.execution.cache.encoded(image)
 
+    def encoded_png(self, image: Any) -> bytes | None:
+        """The PNG bytes the output cache stored for `image`, if it did (kept in memory a moment: no read back)."""
+        return self.execution.cache.encoded_png(image)
+
     def create_assets(self, items: list[tuple[str, bytes, dict[str, Any]]], tags: list[str]) -> list[str]:
         return self.execution.create_assets(self, items, tags)

@@ -33,10 +33,8 @@ class Shot(NodeType):
         items: list[tuple[str, bytes, dict[str, Any]]] = []
         images = inputs.get("images") or []
         for index, image in enumerate(images, start=1):
-            known = ctx.encoded(image)
-            if known:  # encoded once already (the cache stored it)
-                data = ctx.blobs.path(known).read_bytes()
-            else:
+            data = ctx.encoded_png(image)  # encoded once already (the cache stored it)?
+            if data is None:
                 buffer = io.BytesIO()
                 image.save(buffer, format="PNG")
                 data = buffer.getvalue()
