@@ -250,3 +250,32 @@ def test_two_changes_to_a_project_at_once_both_keep(client: TestClient, settings
     assert (meta["name"], meta["description"]) == ("Renamed", "Described")
     shown = client.get(f"/api/v1/projects/{project['id']}").json()
     assert (shown["name"], shown["description"]) == ("Renamed", "Described")
+
+
+def test_a_project_change_is_answered_from_its_own_transaction(client: TestClient, settings: Settings,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rename (or any change of project.json) answers with the project as the change left it, read in the
+    change's transaction: the rights are checked once, not again in a session of the answer's own (that second
+    read was a tenth of a rename's cost). The answer still names the people and the cover a project shows."""
+    from mediastudio.projects import access
+
+    csrf = _admin(client)
+    project, _, _ = _project_with_scenes(client, settings, csrf)
+    checks: list[str] = []
+    real = access.project_and_role
+
+    def counted(db: Session, user: object, project_id: str) -> object:
+        checks.append(project_id)
+        return real(db, user, project_id)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(access, "project_and_role", counted)
+    renamed = client.patch(f"/api/v1/projects/{project['id']}", json={"name": "Night shift", "archived": True},
+                           headers=csrf)
+    assert renamed.status_code == 200, renamed.text
+    assert checks == [project["id"]]
+    answer = renamed.json()
+    assert answer["name"] == "Night shift" and answer["archived"] is True and answer["role"] == "owner"
+    assert sorted(answer["tags"]) == ["noir", "short"]  # unchanged, not read again
+    assert [person["username"] for person in answer["contributors"]] == ["ana"]
+    assert {k: v for k, v in client.get(f"/api/v1/projects/{project['id']}").json().items()
+            if k in answer and k != "updated_at"} == {k: v for k, v in answer.items() if k != "updated_at"}

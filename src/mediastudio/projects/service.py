@@ -252,8 +252,11 @@ def create_project(db: Session, settings: Settings, actor: User, *, name: str, w
     return project
 
 
-def update_project(db: Session, settings: Settings, actor: User, project_id: str, changes: dict[str, Any]) -> Project:
-    project, _ = require(db, actor, project_id, "edit")
+def update_project(db: Session, settings: Settings, actor: User, project_id: str,
+                   changes: dict[str, Any]) -> tuple[Project, ProjectRole]:
+    """Change project.json as `changes` ask and refresh the index row; the project (its object says what the row
+    now holds) and `actor`'s role in it, for the answer."""
+    project, role = require(db, actor, project_id, "edit")
     folder = project_folder(settings, project)
     if changes.get("cover_asset_id"):
         cover = changes["cover_asset_id"]
@@ -274,7 +277,7 @@ def update_project(db: Session, settings: Settings, actor: User, project_id: str
                          deferred=[content.meta_path(folder)])
     if saved is not None:
         record(db, settings, project, actor, saved, refresh="meta" if changes.get("tags") is not None else "fields")
-    return project
+    return project, role
 
 
 def _apply_changes(meta: dict[str, Any], changes: dict[str, Any]) -> list[str]:
