@@ -103,3 +103,50 @@ def test_each_database_keeps_its_own_count(tmp_path: Path) -> None:
     finally:
         quiet_db.close()
         busy_db.close()
+
+
+def test_a_delivery_recorded_while_the_sender_looks_goes_out_at_once(tmp_path: Path) -> None:
+    """The sender looks for due deliveries in a worker thread; a delivery recorded meanwhile wakes it. That wake-up
+    was cleared when the look came back empty, and the delivery then waited for the sender's next timer (30 s
+    with nothing else pending): under load, deliveries of a test's second task came late."""
+    from mediastudio.webhooks.service import queue_delivery
+    from support import WebhookReceiver
+
+    database = open_database(tmp_path / "studio.db")
+    _ana(database)
+    receiver = WebhookReceiver()
+    with database.transaction() as db:
+        db.add(Webhook(id="wh_1", owner_id="u_1", url=receiver.url, secret="s", events=["task.started"]))
+    dispatcher = WebhookDispatcher(database, Settings(data_dir=tmp_path, probe_gpu=False,
+                                                      webhook_allow_private=True))
+    real_due = dispatcher._due
+    looks: list[int] = []
+
+    def due() -> tuple[list, float]:
+        found = real_due()
+        looks.append(len(found[0]))
+        if len(looks) == 1:  # recorded just after this look found nothing, before it returns
+            with database.transaction() as db:
+                hook = db.get(Webhook, "wh_1")
+                assert hook is not None
+                queue_delivery(db, hook, "task.started", {"task": {"id": "t_1", "owner_id": "u_1"}})
+            dispatcher.wake_soon()
+        return found
+
+    dispatcher._due = due  # type: ignore[method-assign]
+
+    async def scenario() -> float:
+        dispatcher.loop_task = asyncio.create_task(dispatcher._send_loop())
+        started = asyncio.get_running_loop().time()
+        while not receiver.received and asyncio.get_running_loop().time() - started < 5.0:
+            await asyncio.sleep(0.02)
+        await dispatcher.stop()
+        return asyncio.get_running_loop().time() - started
+
+    try:
+        took = run_async(scenario())
+        assert len(receiver.received) == 1, (looks, took)
+        assert took < 2.0 and looks[:2] == [0, 1], (looks, took)
+    finally:
+        receiver.close()
+        database.close()
