@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import bindparam
+from sqlalchemy import Integer, bindparam, cast, func
 from sqlmodel import Session, col, select
 
 from mediastudio.auth.tables import User
@@ -121,17 +121,36 @@ def numbered(db: Session, project_id: str, shot: str, name: str) -> str:
     # index. (A LIKE, case-insensitive in SQLite, read every asset of the project; the take pattern below is
     # case-sensitive anyway.) '!' is the character after the separator's last, a space.
     start = f"{shot} · "
-    names = [name for (name,) in _takes_named().tuples(db, {"project_id": project_id, "start": start,
-                                                               "end": start[:-1] + "!"})]
+    span = {"project_id": project_id, "start": start, "end": start[:-1] + "!"}
     take = re.compile(re.escape(shot) + r"(?: · seed \d+)?(?: · [^#]+)? · #(\d+)\.[^.]+")
+    # The names with the highest numbers first, sorted by SQLite (the number after the first '#' following the
+    # shot's name: a take's, since neither its seed nor its model holds a '#'); the pattern picks the takes among
+    # them. Reading and matching every name of the range in Python cost ~1.7 µs a take on every run (0.4 ms at
+    # 240 takes of a shot). Only when none of these is a take are all the names read, as before.
+    names = [name for (name,) in _highest_takes().tuples(db, {**span, "after": len(start) + 1})]
     takes = [int(m.group(1)) for n in names if (m := take.fullmatch(n))]
+    if not takes and len(names) == TAKE_CANDIDATES:
+        takes = [int(m.group(1)) for (n,) in _takes_named().tuples(db, span) if (m := take.fullmatch(n))]
     return f"{stem} · #{max(takes, default=0) + 1}{extension}"
+
+
+TAKE_CANDIDATES = 16  # names read by `numbered`, highest numbers first
 
 
 @cache
 def _user() -> Prepared:
     """The run's owner, read when its results are saved (prepared once: `Prepared`, made as if loaded: `loaded`)."""
     return Prepared(select(User).where(col(User.id) == bindparam("user_id")))
+
+
+@cache
+def _highest_takes() -> Prepared:
+    """The `TAKE_CANDIDATES` names of `numbered`'s range with the highest numbers, prepared once."""
+    rest = func.substr(col(Asset.name), bindparam("after"))  # the name after '<shot> · '
+    number = cast(func.substr(rest, func.instr(rest, "#") + 1), Integer)
+    return Prepared(select(Asset.name).where(col(Asset.project_id) == bindparam("project_id"),
+                                             col(Asset.name) >= bindparam("start"), col(Asset.name) < bindparam("end"))
+                    .order_by(number.desc()).limit(TAKE_CANDIDATES))
 
 
 @cache
