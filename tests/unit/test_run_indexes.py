@@ -108,6 +108,42 @@ def test_a_shots_next_take_reads_the_projects_names_on_an_index_and_counts_as_be
                for plan in plans), plans
 
 
+def test_a_shots_next_take_is_found_among_a_few_names_sorted_by_sqlite(tmp_path: Path) -> None:
+    """300 takes of 'Hero' (seeds, models, a trashed one, a shot named with a '#'): the next number is taken from
+    the few names with the highest numbers, which SQLite sorts out of the range, not from all 300 read and matched
+    in Python; names that only look like takes do not count, and when the highest-numbered names are none of them,
+    every name is read as before."""
+    from mediastudio.engine.run import TAKE_CANDIDATES, numbered
+
+    path = tmp_path / "studio.sqlite"
+    db = open_database(path)
+    db.engine.dispose()
+    plain = sqlite3.connect(path)
+    plain.execute("PRAGMA foreign_keys = OFF")
+    names = [("p_1", f"Hero · seed {n * 7} · {'sd-tiny' if n % 2 else 'sdxl'} · #{n}.png") for n in range(1, 301)]
+    names += [("p_1", "Hero · #400 draft.png"), ("p_1", "Hero · notes #999.txt.bak"),  # not takes: no count
+              ("p_1", "Take #2 · #7.png"), ("p_1", "Take #2 · seed 1 · #8.png"),  # a shot with a '#'
+              ("p_2", "Hero · #900.png")]
+    names += [("p_1", f"Odd · v{n} #{1000 + n}x.png") for n in range(TAKE_CANDIDATES)] + [("p_1", "Odd · #3.png")]
+    for index, (project_id, name) in enumerate(names):
+        plain.execute("INSERT INTO assets (id, project_id, name, category, mime, size, sha256, created_by, tags, "
+                      "created_at, trashed_at) VALUES (?, ?, ?, 'generated', 'image/png', 1, '0', 'u', '', "
+                      "'2026-01-01', ?)", (f"as_{index}", project_id, name, "2026-01-02" if index == 299 else None))
+    plain.commit()
+    plain.close()
+    database = open_database(path)
+    seen: list[str] = []
+    event.listen(database.engine, "before_cursor_execute", lambda _c, _cur, sql, *_: seen.append(sql))
+    with database.session() as session:
+        assert numbered(session, "p_1", "Hero", "Hero · seed 2 · sd-tiny.png") == "Hero · seed 2 · sd-tiny · #301.png"
+        assert len(seen) == 1 and "LIMIT" in seen[0]  # the few likeliest names only
+        assert numbered(session, "p_1", "Take #2", "Take #2.png") == "Take #2 · #9.png"
+        seen.clear()
+        assert numbered(session, "p_1", "Odd", "Odd.png") == "Odd · #4.png"  # its likeliest names are no takes
+        assert len(seen) == 2  # then every name, as before
+    database.close()
+
+
 def test_a_persons_unread_count_is_read_on_an_index_not_from_every_line_of_their_inbox(tmp_path: Path) -> None:
     """Each finished run adds a line to its owner's inbox and announces the unread count with it: counted on the
     (user, read, project) index alone, the lines already read are not visited (a year of runs, read long ago)."""
