@@ -317,9 +317,10 @@ def wait_for_task(client: ApiClient, task_id: str, statuses: tuple[str, ...] = (
 
 class WebhookReceiver:
     """A webhook receiver on 127.0.0.1 (a port of its own) that records each POST with its arrival time and
-    answers `status`, or 500 to the first `fail_first` requests. `close()` stops it."""
+    answers `status`, or 500 to the first `fail_first` requests (the first answer `slow_first` seconds late). `close()`
+    stops it."""
 
-    def __init__(self, status: int = 204, fail_first: int = 0) -> None:
+    def __init__(self, status: int = 204, fail_first: int = 0, slow_first: float = 0.0) -> None:
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         self.received: list[dict[str, Any]] = []
@@ -329,8 +330,12 @@ class WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append({"headers": dict(self.headers), "body": body, "at": time.monotonic()})
+                request = {"headers": dict(self.headers), "body": body, "at": time.monotonic()}
+                receiver.received.append(request)
                 failing = len(receiver.received) <= receiver.fail_first
+                if len(receiver.received) == 1 and slow_first:
+                    time.sleep(slow_first)  # the first answer comes late
+                request["answered"] = time.monotonic()
                 self.send_response(500 if failing else receiver.status)
                 self.end_headers()
 

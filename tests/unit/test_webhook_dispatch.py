@@ -150,3 +150,49 @@ def test_a_delivery_recorded_while_the_sender_looks_goes_out_at_once(tmp_path: P
     finally:
         receiver.close()
         database.close()
+
+
+def test_one_hooks_deliveries_due_together_go_in_order(tmp_path: Path) -> None:
+    """A comment created then resolved at once: both deliveries are due in the same look. They went side by side
+    and could arrive the wrong way round (a test saw `resolved` before `created`); one hook's now go one after
+    another, the second once the first is answered, while another hook's go meanwhile."""
+    from mediastudio.webhooks.service import queue_delivery
+    from support import WebhookReceiver
+
+    database = open_database(tmp_path / "studio.db")
+    _ana(database)
+    slow, other = WebhookReceiver(slow_first=1.0), WebhookReceiver()
+    with database.transaction() as db:
+        db.add(Webhook(id="wh_1", owner_id="u_1", url=slow.url, secret="s", events=["comment.created"]))
+        db.add(Webhook(id="wh_2", owner_id="u_1", url=other.url, secret="s", events=["comment.created"]))
+    with database.transaction() as db:
+        for hook_id in ("wh_1", "wh_2"):
+            hook = db.get(Webhook, hook_id)
+            assert hook is not None
+            for event in ("comment.created", "comment.resolved"):
+                queue_delivery(db, hook, event, {"comment": {"thread_id": "th_1"}})
+    dispatcher = WebhookDispatcher(database, Settings(data_dir=tmp_path, probe_gpu=False,
+                                                      webhook_allow_private=True))
+
+    async def scenario() -> None:
+        dispatcher.loop_task = asyncio.create_task(dispatcher._send_loop())
+        started = asyncio.get_running_loop().time()
+        while (len(slow.received) < 2 or len(other.received) < 2) \
+                and asyncio.get_running_loop().time() - started < 5.0:
+            await asyncio.sleep(0.02)
+        await dispatcher.stop()
+
+    try:
+        run_async(scenario())
+        import json
+
+        for receiver in (slow, other):
+            assert [json.loads(r["body"])["event"] for r in receiver.received] == ["comment.created",
+                                                                                   "comment.resolved"]
+        first, second = slow.received
+        assert second["at"] >= first["answered"]  # sent once the first was answered
+        assert other.received[1]["at"] < first["answered"]  # the other hook did not wait for the slow one
+    finally:
+        slow.close()
+        other.close()
+        database.close()

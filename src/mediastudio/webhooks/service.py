@@ -281,7 +281,8 @@ class WebhookDispatcher:
             rows = db.exec(select(WebhookDelivery, Webhook).join(Webhook)
                            .where(col(WebhookDelivery.status) == "pending",
                                   col(WebhookDelivery.next_attempt_at) <= now)
-                           .order_by(col(WebhookDelivery.next_attempt_at)).limit(50)).all()
+                           .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.created_at))
+                           .limit(50)).all()
             upcoming = db.exec(select(WebhookDelivery.next_attempt_at)
                                .where(col(WebhookDelivery.status) == "pending",
                                       col(WebhookDelivery.next_attempt_at) > now)
@@ -302,10 +303,20 @@ class WebhookDispatcher:
                 self.wake.clear()
                 due, wait = await asyncio.to_thread(self._due)
                 if due:
-                    await asyncio.gather(*(self._send(client, limit, d, h) for d, h in due))
+                    # One hook's deliveries go one after another, in the order their events came (a comment's
+                    # `created` before its `resolved`); different hooks' go side by side.
+                    by_hook: dict[str, list[tuple[WebhookDelivery, Webhook]]] = {}
+                    for delivery, hook in due:
+                        by_hook.setdefault(hook.id, []).append((delivery, hook))
+                    await asyncio.gather(*(self._send_in_order(client, limit, each) for each in by_hook.values()))
                     continue
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), wait)
+
+    async def _send_in_order(self, client: Any, limit: asyncio.Semaphore,
+                             deliveries: list[tuple[WebhookDelivery, Webhook]]) -> None:
+        for delivery, hook in deliveries:
+            await self._send(client, limit, delivery, hook)
 
     async def _send(self, client: Any, limit: asyncio.Semaphore, delivery: WebhookDelivery, hook: Webhook) -> None:
         async with limit:
