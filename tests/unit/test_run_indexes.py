@@ -76,6 +76,21 @@ def test_a_database_made_before_the_indexes_gets_them_when_opened(tmp_path: Path
     assert {RUNS_OF_SCENE, HISTORY_INDEX, ASSETS_BY_NAME, UNREAD_LINES} <= names
 
 
+def _assets(path: Path, names: list[tuple[str, str]], trashed: int) -> None:
+    """Assets (project id, name) alone in a new database (their projects' rows do not matter here); the one at
+    index `trashed` in the trash."""
+    db = open_database(path)
+    db.engine.dispose()
+    plain = sqlite3.connect(path)
+    plain.execute("PRAGMA foreign_keys = OFF")
+    for index, (project_id, name) in enumerate(names):
+        plain.execute("INSERT INTO assets (id, project_id, name, category, mime, size, sha256, created_by, tags, "
+                      "created_at, trashed_at) VALUES (?, ?, ?, 'generated', 'image/png', 1, '0', 'u', '', "
+                      "'2026-01-01', ?)", (f"as_{index}", project_id, name, "2026-01-02" if index == trashed else None))
+    plain.commit()
+    plain.close()
+
+
 def test_a_shots_next_take_reads_the_projects_names_on_an_index_and_counts_as_before(tmp_path: Path) -> None:
     """The next take of shot 'Hero': every take named after it counts (trashed ones too, whatever the seed and
     model), and no other shot's ('Hero 2', 'hero'), nor another project's; read on the (project, name) index,
@@ -83,20 +98,10 @@ def test_a_shots_next_take_reads_the_projects_names_on_an_index_and_counts_as_be
     from mediastudio.engine.run import numbered
 
     path = tmp_path / "studio.sqlite"
-    db = open_database(path)
-    db.engine.dispose()
-    plain = sqlite3.connect(path)
-    plain.execute("PRAGMA foreign_keys = OFF")  # assets alone: their project's rows do not matter here
-    names = [("p_1", "Hero · seed 7 · #1.png"), ("p_1", "Hero · seed 8 · sd-tiny · #5.png"),
-             ("p_1", "Hero · #6.mp4"), ("p_1", "hero · #40.png"), ("p_1", "Hero 2 · seed 1 · #9.png"),
-             ("p_1", "Hero·#30.png"), ("p_1", "Heros · #31.png"), ("p_2", "Hero · #12.png"),
-             ("p_1", "Hero_ · #50.png"), ("p_1", "Hero% · #51.png")]
-    for index, (project_id, name) in enumerate(names):
-        plain.execute("INSERT INTO assets (id, project_id, name, category, mime, size, sha256, created_by, tags, "
-                      "created_at, trashed_at) VALUES (?, ?, ?, 'generated', 'image/png', 1, '0', 'u', '', "
-                      "'2026-01-01', ?)", (f"as_{index}", project_id, name, "2026-01-02" if index == 2 else None))
-    plain.commit()
-    plain.close()
+    _assets(path, [("p_1", "Hero · seed 7 · #1.png"), ("p_1", "Hero · seed 8 · sd-tiny · #5.png"),
+                   ("p_1", "Hero · #6.mp4"), ("p_1", "hero · #40.png"), ("p_1", "Hero 2 · seed 1 · #9.png"),
+                   ("p_1", "Hero·#30.png"), ("p_1", "Heros · #31.png"), ("p_2", "Hero · #12.png"),
+                   ("p_1", "Hero_ · #50.png"), ("p_1", "Hero% · #51.png")], trashed=2)
     found: list[str] = []
     plans = _plans(path, lambda session: found.extend([
         numbered(session, "p_1", "Hero", "Hero · seed 9 · sd-tiny.png"),
@@ -116,21 +121,12 @@ def test_a_shots_next_take_is_found_among_a_few_names_sorted_by_sqlite(tmp_path:
     from mediastudio.engine.run import TAKE_CANDIDATES, numbered
 
     path = tmp_path / "studio.sqlite"
-    db = open_database(path)
-    db.engine.dispose()
-    plain = sqlite3.connect(path)
-    plain.execute("PRAGMA foreign_keys = OFF")
     names = [("p_1", f"Hero · seed {n * 7} · {'sd-tiny' if n % 2 else 'sdxl'} · #{n}.png") for n in range(1, 301)]
     names += [("p_1", "Hero · #400 draft.png"), ("p_1", "Hero · notes #999.txt.bak"),  # not takes: no count
               ("p_1", "Take #2 · #7.png"), ("p_1", "Take #2 · seed 1 · #8.png"),  # a shot with a '#'
               ("p_2", "Hero · #900.png")]
     names += [("p_1", f"Odd · v{n} #{1000 + n}x.png") for n in range(TAKE_CANDIDATES)] + [("p_1", "Odd · #3.png")]
-    for index, (project_id, name) in enumerate(names):
-        plain.execute("INSERT INTO assets (id, project_id, name, category, mime, size, sha256, created_by, tags, "
-                      "created_at, trashed_at) VALUES (?, ?, ?, 'generated', 'image/png', 1, '0', 'u', '', "
-                      "'2026-01-01', ?)", (f"as_{index}", project_id, name, "2026-01-02" if index == 299 else None))
-    plain.commit()
-    plain.close()
+    _assets(path, names, trashed=299)
     database = open_database(path)
     seen: list[str] = []
     event.listen(database.engine, "before_cursor_execute", lambda _c, _cur, sql, *_: seen.append(sql))
