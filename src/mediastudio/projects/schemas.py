@@ -79,9 +79,10 @@ class ProjectOut(BaseModel):
 def users_by_id(db: Session, ids: set[str]) -> dict[str, User]:
     """The accounts of `ids` (those that exist), by id: one statement, prepared once for any number of ids (they
     go as one JSON list; an IN list was compiled anew for every answer that names people)."""
-    if not ids:
+    wanted = sorted(i for i in ids if isinstance(i, str) and i)  # (an id of no one, None, names no one)
+    if not wanted:
         return {}
-    rows = _users_named().rows(db, {"ids": json.dumps(sorted(ids))})
+    rows = _users_named().rows(db, {"ids": json.dumps(wanted)})
     return {row["id"]: loaded(User, row) for row in rows}
 
 
