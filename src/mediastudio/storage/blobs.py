@@ -62,7 +62,7 @@ class BlobWriter:
     def commit(self) -> str:
         sha = self.seal()
         try:
-            self.created = self.store.adopt(self.path, sha)
+            self.created = self.store.adopt(self.path, sha, synced=True)
         finally:
             self.store.writing(self.path, False)
         return sha
@@ -122,24 +122,26 @@ class BlobStore:
             writer.abort()
             raise
 
-    def adopt(self, file: Path, sha256: str) -> int | None:
+    def adopt(self, file: Path, sha256: str, synced: bool = False) -> int | None:
         """Move a file whose content hash is `sha256` into the store (atomic; the first copy wins).
-        Returns the new blob's mtime (ns) when this call created it, None when the bytes were there already."""
+        Returns the new blob's mtime (ns) when this call created it, None when the bytes were there already.
+        `synced`: the caller fsynced the file already (a `BlobWriter` seals its file so), it is not done again."""
         target = self.path(sha256)
         if target.is_file():
             try:
                 os.utime(target)  # stored again: a request that created it and failed must keep it now
             except FileNotFoundError:  # discarded this instant by such a request: store this copy after all
-                return self.adopt_fresh(file, sha256)
+                return self.adopt_fresh(file, sha256, synced)
             file.unlink(missing_ok=True)
             return None
-        return self.adopt_fresh(file, sha256)
+        return self.adopt_fresh(file, sha256, synced)
 
-    def adopt_fresh(self, file: Path, sha256: str) -> int:
+    def adopt_fresh(self, file: Path, sha256: str, synced: bool = False) -> int:
         target = self.path(sha256)
         target.parent.mkdir(parents=True, exist_ok=True)
-        with file.open("rb") as handle:
-            os.fsync(handle.fileno())
+        if not synced:
+            with file.open("rb") as handle:
+                os.fsync(handle.fileno())
         try:
             os.replace(file, target)
         except OSError:  # another filesystem: copy next to the target, then rename
