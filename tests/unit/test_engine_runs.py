@@ -324,11 +324,12 @@ def test_recording_a_runs_new_results_reads_no_row_of_their_fresh_ids(studio: St
         assert {(t.node_id, t.number, t.seed) for t in takes} == {("shot", 1, 7)} and len(takes) == 2
 
 
-def test_a_runs_graph_is_read_once_on_its_request_and_once_in_its_task(studio: Studio, film: tuple[User, str, str],
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_runs_graph_is_read_once_on_its_request_and_not_again_in_its_task(
+        studio: Studio, film: tuple[User, str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     """The graph is validated from its scene file on the request (the params take that `Graph` as it is, not a
-    dump of it read again), and from the task's row in the task (the run, and the workflow its picture carries,
-    use that `Graph`): twice in all, where it was six times."""
+    dump of it read again); the task run by this process takes those params as they are (`Runner.hand`: the run,
+    and the workflow its picture carries, use that `Graph`): once in all, where it was six times. A task run
+    again after a restart reads it from its row, once."""
     import mediastudio.graph.model as graph_model
     from mediastudio.engine.embed import GRAPH_KEY
     from mediastudio.graph.png import read_text
@@ -356,7 +357,7 @@ def test_a_runs_graph_is_read_once_on_its_request_and_once_in_its_task(studio: S
     (task,) = queue(studio, ana, runs.RunRequest(project_id, scene["id"], force=True))
     assert len(reads) == 1, "the request read the graph more than once"
     studio.tasks.runner.execute(task.id)  # as the lane's worker does, in this thread
-    assert len(reads) == 2, "the task read the graph more than once"
+    assert len(reads) == 1, "the task read the graph again"
     with studio.db.session() as db:
         done = db.get(Task, task.id)
         assert done is not None and done.status == "succeeded", done and done.error_message

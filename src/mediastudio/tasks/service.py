@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, Protocol
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import bindparam, case, or_
 from sqlmodel import Session, col, func, select
 
@@ -126,11 +127,13 @@ class GpuMinutesUsedUp(TooManyRequests):
 
 
 def new_task(db: Session, settings: Settings, kinds: KindRegistry, scope: ProjectScope, actor: User, kind_name: str,
-             params: dict[str, Any], project_id: str | None, *, system: bool = False) -> Task:
+             params: dict[str, Any], project_id: str | None, *, system: bool = False,
+             hand: Callable[[str, BaseModel], None] | None = None) -> Task:
     """Check and record a task (status queued); the caller enqueues it after the commit. The row is written at once
     and the object returned belongs to no session: a change to it is not written (change the row by a statement).
 
     `system` = started by the studio itself on the user's behalf (previews after an upload): no quota.
+    `hand`: given the task's id and its params as checked here (what its row holds), for this process's worker.
     """
     kind = kind_or_422(kinds, kind_name)
     workspace_id, project_name = None, ""
@@ -164,6 +167,8 @@ def new_task(db: Session, settings: Settings, kinds: KindRegistry, scope: Projec
     # flush (~0.5 ms on a small CPU, on every run's request): counted at once by what the transaction reads next
     # (a batch's next run index, quota and fair priority). The object stays outside the session.
     insert_new(db, [task])
+    if hand is not None:
+        hand(task.id, parsed)
     return task
 
 

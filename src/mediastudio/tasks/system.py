@@ -181,7 +181,8 @@ class TaskSystem:
         `checked`: the caller has just checked `actor`'s right to start this kind in the project, which is
         (workspace id, name): not checked again."""
         scope: ProjectScope = (lambda *_: checked) if checked is not None else self.scope
-        return new_task(db, self.settings, self.kinds, scope, actor, kind, params, project_id, system=system)
+        return new_task(db, self.settings, self.kinds, scope, actor, kind, params, project_id, system=system,
+                        hand=self.runner.hand)
 
     def submit(self, task: Task) -> None:
         """After the task's row is committed: announce it, then put it on its lane (in that order)."""
