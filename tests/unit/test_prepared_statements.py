@@ -42,12 +42,13 @@ def db(tmp_path: Path) -> Database:
 
 
 def _orm_claim() -> Any:
-    """The claim as the ORM ran it before (the reference)."""
+    """The claim as the ORM ran it before (the reference), with the line a started task says since."""
     return (update(Task).where(col(Task.id) == bindparam("task_id"),
                                col(Task.status).in_(("queued", "interrupted")),
                                col(Task.cancel_requested) == False)  # noqa: E712
             .values(status="running", started_at=bindparam("now"), attempts=Task.attempts + 1,
-                    worker=bindparam("worker"), step=0, progress=0.0, eta_seconds=None, step_seconds=None,
+                    worker=bindparam("worker"), step=0, progress=0.0, message="Starting", eta_seconds=None,
+                    step_seconds=None,
                     revision=Task.revision + 1, updated_at=bindparam("now"))
             .returning(Task).execution_options(synchronize_session=False))
 

@@ -186,6 +186,41 @@ def test_the_runner_says_which_task_succeeded(tmp_path: Path) -> None:
     db.close()
 
 
+def test_a_running_task_says_it_started_and_a_succeeded_one_that_it_finished(tmp_path: Path) -> None:
+    """Its line said "Waiting in the queue" from its queuing to its end (unless the kind said something else): in
+    the started event, on the task's row while it ran, and in the succeeded event and the API after."""
+    settings = Settings(data_dir=tmp_path)
+    db = open_database(tmp_path / "studio.sqlite")
+    kinds = KindRegistry()
+    seen: list[str] = []
+
+    def look(ctx: Any, params: Any) -> dict[str, Any]:
+        with db.session() as session:
+            row = session.get(Task, ctx.task_id)
+            seen.append(row.message if row is not None else "")
+        return {"ok": True}
+
+    kinds.add("test.look", look, lane="gpu", params=NoParams, title=lambda _: "Look", needs="none", project=False)
+    runner = Runner(settings, db, BlobStore(tmp_path / "blobs"), EventBus(), kinds)
+    started: list[str] = []
+    publish = runner.publish
+
+    def told(event: Any, task: Task) -> None:
+        started.append(f"{event.__name__}: {task.message}")
+        publish(event, task)
+
+    runner.publish = told  # type: ignore[method-assign]
+    with db.transaction() as session:
+        session.add(Task(id="t_look", kind="test.look", lane="gpu", title="t", owner_id="u"))
+    runner.execute("t_look")
+    assert seen == ["Starting"]
+    assert started == ["TaskStarted: Starting", "TaskSucceeded: Finished"]
+    with db.session() as session:
+        row = session.get(Task, "t_look")
+        assert row is not None and (row.status, row.message) == ("succeeded", "Finished")
+    db.close()
+
+
 def test_a_run_constructs_no_task_row_and_reports_without_change_tracking(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """The claim's and the outcome's rows are made from their statements' RETURNING as loaded rows are (`loaded`),

@@ -42,6 +42,9 @@ from mediastudio.tasks.tables import Task
 
 log = logging.getLogger("mediastudio")
 MAX_ATTEMPTS = 2  # a task interrupted by a restart runs once more, then fails
+# A task's line once a worker took it (until the kind says more) and once it succeeded: "Waiting in the queue", what
+# its row said since it was queued, stayed on the running task, and on the finished one its events and API show.
+STARTING, FINISHED = "Starting", "Finished"
 HANDED = 256  # tasks whose checked params are kept for their run (`Runner.hand`)
 ROW_WRITE_INTERVAL = 0.5  # progress reaches the task's row at most this often (events: every 0.1 s)
 # A task's follow-ups (a run's results joining the project's pending commit) start this long after its outcome
@@ -339,7 +342,7 @@ class Runner:
             elif ctx.scratch_made:
                 shutil.rmtree(folder, ignore_errors=True)
             outcome = {"status": "succeeded", "result": result, "progress": 1.0, "eta_seconds": 0.0,
-                       "step": max(ctx.step, ctx.total), "total": ctx.total, "detail": ctx.detail}
+                       "message": FINISHED, "step": max(ctx.step, ctx.total), "total": ctx.total, "detail": ctx.detail}
         except Cancelled:
             shutil.rmtree(folder, ignore_errors=True)  # partial outputs are discarded
             if self.stopping.is_set() and not self.cancel_requested(task_id):
@@ -569,7 +572,7 @@ def _claim() -> Prepared:
                                        task.c.cancel_requested == False)  # noqa: E712
                     .values(status="running", started_at=bindparam("now", type_=task.c.started_at.type),
                             attempts=task.c.attempts + 1, worker=bindparam("worker"), step=0, progress=0.0,
-                            eta_seconds=None, step_seconds=None, revision=task.c.revision + 1,
+                            message=STARTING, eta_seconds=None, step_seconds=None, revision=task.c.revision + 1,
                             updated_at=bindparam("now", type_=task.c.updated_at.type))
                     .returning(*task.columns))
 
