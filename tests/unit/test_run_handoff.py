@@ -74,6 +74,45 @@ def test_a_task_recorded_here_runs_with_the_params_it_was_checked_with(tmp_path:
     db.close()
 
 
+
+def _echo_system(tmp_path: Path, **settings: Any) -> tuple[TaskSystem, User]:
+    db = open_database(tmp_path / "studio.sqlite")
+    kinds = KindRegistry()
+    kinds.add("test.echo", lambda ctx, params: {"ok": True}, lane="gpu", params=Echo, title=lambda _: "Echo",
+              needs="none", project=False, takes_model=True)
+    system = TaskSystem(Settings(data_dir=tmp_path, **settings), db, BlobStore(tmp_path / "blobs"), EventBus(),
+                        kinds, task_scope)
+    actor = User(id="u1", username="ada", display_name="Ada", password_hash="x", color="#336699")
+    with db.transaction() as session:
+        session.add(actor)
+    return system, actor
+
+
+def test_a_task_cancelled_before_it_ran_leaves_no_params_kept(tmp_path: Path) -> None:
+    from mediastudio.tasks.service import request_cancel
+
+    system, actor = _echo_system(tmp_path)
+    with system.db.transaction() as session:
+        task = system.new(session, actor, "test.echo", {"words": ["never", "run"]}, None, system=True)
+    system.submit(task)
+    assert list(system.runner._handed) == [task.id]
+    with system.db.transaction() as session:
+        cancelled, what = request_cancel(session, actor, task.id)
+    system.cancel(cancelled, what)
+    assert what == "revoked" and not system.runner._handed
+    for lane in system.queue.lanes.values():
+        lane.storage.close()
+    system.db.close()
+
+
+def test_with_workers_elsewhere_no_params_are_kept(tmp_path: Path) -> None:
+    """With Redis, `mediastudio worker` processes may take the task: what this process kept for it would stay."""
+    system, actor = _echo_system(tmp_path, queue_url="redis://127.0.0.1:1/0")  # never connected to here
+    with system.db.transaction() as session:
+        system.new(session, actor, "test.echo", {"words": ["elsewhere"]}, None, system=True)
+    assert not system.runner._handed
+    system.db.close()
+
 def _engine(tmp_path: Path) -> tuple[Engine, ModelRegistry, Path]:
     source = tmp_path / "weights"
     (source / "unet").mkdir(parents=True)

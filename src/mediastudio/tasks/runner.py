@@ -120,12 +120,17 @@ class Runner:
         """The params of a task recorded in this process, as they were checked before its row was written (the
         row holds their dump): its run here takes them as they are instead of validating the row's again (a
         scene's graph: ~0.2 ms of every run's way to the GPU, and the engine's plan of that very graph object is
-        still at hand, `Engine.plan`). Kept for the last `HANDED` tasks; a task recorded elsewhere, run again
-        after a restart, or whose transaction rolled back (its row never claimed) is read from its row."""
+        still at hand, `Engine.plan`). Kept for the last `HANDED` tasks (let go when one is cancelled before it ran:
+        `unhand`); a task recorded elsewhere, run again after a restart, or whose transaction rolled back (its row
+        never claimed) is read from its row. Not used with Redis (`TaskSystem.new`): workers elsewhere may run it."""
         with self.lock:
             self._handed[task_id] = params
             while len(self._handed) > HANDED:
                 self._handed.popitem(last=False)
+
+    def unhand(self, task_id: str) -> None:
+        with self.lock:
+            self._handed.pop(task_id, None)
 
     def _params(self, task: Task, kind: Any) -> Any:
         with self.lock:

@@ -181,8 +181,12 @@ class TaskSystem:
         `checked`: the caller has just checked `actor`'s right to start this kind in the project, which is
         (workspace id, name): not checked again."""
         scope: ProjectScope = (lambda *_: checked) if checked is not None else self.scope
+        # Its params go to this process's worker as they were checked (`Runner.hand`) only where this process's
+        # workers take the lanes' tasks: with Redis, workers elsewhere may, and a task they run would leave its
+        # params here until pushed out.
+        hand = None if self.settings.queue_url else self.runner.hand
         return new_task(db, self.settings, self.kinds, scope, actor, kind, params, project_id, system=system,
-                        hand=self.runner.hand)
+                        hand=hand)
 
     def submit(self, task: Task) -> None:
         """After the task's row is committed: announce it, then put it on its lane (in that order)."""
@@ -193,6 +197,7 @@ class TaskSystem:
         """After request_cancel committed: revoke a waiting task, or wake a running one at once."""
         if what in ("revoked", "ended"):
             self.queue.revoke(task)
+            self.runner.unhand(task.id)  # it will not run: its checked params are not kept for it
             self.runner.publish(TaskCancelled, task)
         elif what == "stopping":
             self.runner.cancel_local(task.id)
