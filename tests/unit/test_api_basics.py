@@ -159,7 +159,16 @@ def test_health_fails_once_the_database_is_unusable(client: TestClient, settings
 
     assert client.get("/api/v1/health").status_code == 200
     client.app.state.studio.db.engine.dispose()
-    settings.database_path.unlink()
-    settings.database_path.mkdir()  # a folder where the database was: nothing can open it
+    # A folder where the database was: nothing can open it. The studio's own threads (the lanes, the sweepers)
+    # go on meanwhile, and one opening a connection between the two steps makes SQLite create an empty file there
+    # again (seen under load: mkdir failed with "File exists"); so until the folder stands.
+    for _ in range(100):
+        settings.database_path.unlink(missing_ok=True)
+        try:
+            settings.database_path.mkdir()
+            break
+        except FileExistsError:
+            time.sleep(0.01)
+    assert settings.database_path.is_dir()
     time.sleep(1.1)
     assert client.get("/api/v1/health").status_code == 500
