@@ -29,19 +29,30 @@ class Echo(BaseModel):
     words: list[str]
 
 
-def test_a_task_recorded_here_runs_with_the_params_it_was_checked_with(tmp_path: Path) -> None:
+def _echo_system(tmp_path: Path, run: Any = lambda ctx, params: {"ok": True},
+                 **settings: Any) -> tuple[TaskSystem, User]:
+    """A task system whose kind `test.echo` runs `run` with its params as the model, and one person."""
     db = open_database(tmp_path / "studio.sqlite")
     kinds = KindRegistry()
+    kinds.add("test.echo", run, lane="gpu", params=Echo, title=lambda _: "Echo", needs="none", project=False,
+              takes_model=True)
+    system = TaskSystem(Settings(data_dir=tmp_path, **settings), db, BlobStore(tmp_path / "blobs"), EventBus(),
+                        kinds, task_scope)
+    actor = User(id="u1", username="ada", display_name="Ada", password_hash="x", color="#336699")
+    with db.transaction() as session:
+        session.add(actor)
+    return system, actor
+
+
+def test_a_task_recorded_here_runs_with_the_params_it_was_checked_with(tmp_path: Path) -> None:
     received: list[Any] = []
 
     def echo(ctx: Any, params: Any) -> dict[str, Any]:
         received.append(params)
         return {"ok": True}
 
-    kinds.add("test.echo", echo, lane="gpu", params=Echo, title=lambda _: "Echo", needs="none", project=False,
-              takes_model=True)
-    system = TaskSystem(Settings(data_dir=tmp_path), db, BlobStore(tmp_path / "blobs"), EventBus(), kinds,
-                        task_scope)
+    system, actor = _echo_system(tmp_path, echo)
+    db = system.db
     handed: list[tuple[str, BaseModel]] = []
     hand = system.runner.hand
 
@@ -50,9 +61,6 @@ def test_a_task_recorded_here_runs_with_the_params_it_was_checked_with(tmp_path:
         hand(task_id, params)
 
     system.runner.hand = noted
-    actor = User(id="u1", username="ada", display_name="Ada", password_hash="x", color="#336699")
-    with db.transaction() as session:
-        session.add(actor)
     with db.transaction() as session:
         task = system.new(session, actor, "test.echo", {"words": ["a", "b"]}, None, system=True)
     # recorded elsewhere (another process, or before a restart): only its row
@@ -74,18 +82,6 @@ def test_a_task_recorded_here_runs_with_the_params_it_was_checked_with(tmp_path:
     db.close()
 
 
-
-def _echo_system(tmp_path: Path, **settings: Any) -> tuple[TaskSystem, User]:
-    db = open_database(tmp_path / "studio.sqlite")
-    kinds = KindRegistry()
-    kinds.add("test.echo", lambda ctx, params: {"ok": True}, lane="gpu", params=Echo, title=lambda _: "Echo",
-              needs="none", project=False, takes_model=True)
-    system = TaskSystem(Settings(data_dir=tmp_path, **settings), db, BlobStore(tmp_path / "blobs"), EventBus(),
-                        kinds, task_scope)
-    actor = User(id="u1", username="ada", display_name="Ada", password_hash="x", color="#336699")
-    with db.transaction() as session:
-        session.add(actor)
-    return system, actor
 
 
 def test_a_task_cancelled_before_it_ran_leaves_no_params_kept(tmp_path: Path) -> None:
