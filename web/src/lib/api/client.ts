@@ -38,6 +38,11 @@ export function whenUnauthorized(handler: () => void): void {
 	onUnauthorized = handler;
 }
 
+/** The server said the session is over some other way (the event stream closed with 4401). */
+export function sessionEnded(): void {
+	onUnauthorized?.();
+}
+
 const sessionEnd: Middleware = {
 	onResponse({ request, response }) {
 		if (response.status === 401 && !request.url.endsWith('/api/v1/auth/login')) onUnauthorized?.();

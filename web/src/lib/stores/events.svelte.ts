@@ -4,6 +4,7 @@
  * per workspace; the stream is reopened when the user's workspaces change so new ones are heard.
  * Their types come from the server's models (the `StudioEvent` schema, see docs/events.md).
  */
+import { sessionEnded } from '$lib/api/client';
 import type { components } from '$lib/api/schema';
 
 /** One message of the stream: `hello`, then task, queue, project and asset events; narrow on `type`. */
@@ -87,9 +88,11 @@ class EventStream {
 		socket.onclose = (close) => {
 			if (socket !== this.#socket) return;
 			this.#socket = null;
-			// 4401: the session ended; the login page starts the stream again.
+			// 4401: the session ended (logged out here or elsewhere, expired): the studio goes to its login
+			// page, which starts the stream again.
 			if (!this.#wanted || close.code === 4401) {
 				this.status = 'closed';
+				if (close.code === 4401) sessionEnded();
 				return;
 			}
 			this.status = 'connecting';

@@ -111,6 +111,9 @@ class SessionStore {
 	}
 
 	async logout(): Promise<void> {
+		// Before the request: the server closes this session's event stream (4401) while it answers, which
+		// ends the session here too, and the login page must not offer to go back where the user was.
+		this.signedOut = true;
 		await auth.logout();
 		this.ended();
 	}

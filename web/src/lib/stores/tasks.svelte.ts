@@ -330,7 +330,8 @@ class TaskStore {
 
 	#tick(): void {
 		this.now = Date.now();
-		const streamDown = events.status !== 'open' && server.status === 'online';
+		// 'closed': the server ended the session (the socket's 4401); the REST API would only answer 401.
+		const streamDown = (events.status === 'connecting' || events.status === 'idle') && server.status === 'online';
 		if (streamDown && this.userId && this.now - this.#sinceRest >= POLL_MS) void this.refresh();
 	}
 
