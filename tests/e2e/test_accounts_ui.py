@@ -342,3 +342,39 @@ def test_the_login_page_and_the_menus_fit_a_phone(
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, "account-phone-guest")
     assert console.errors == []
+
+
+# Every card's top while the page loads and once it has: what arrives late (quotas, tokens, webhooks) must not push
+# the cards below it under a click.
+_CARD_TOPS = """() => new Promise((resolve) => {
+  const look = () => {
+    const cards = [...document.querySelectorAll('[data-testid$="-card"]')];
+    if (cards.length < 6) return requestAnimationFrame(look);
+    resolve(Object.fromEntries(cards.map((card) => [card.dataset.testid, Math.round(card.getBoundingClientRect().top)])));
+  };
+  look();
+})"""
+
+
+def test_the_account_page_does_not_move_while_its_parts_load(
+        desktop: BrowserContext, phone: BrowserContext, studio_url: str) -> None:
+    """The account page's quotas, tokens and webhooks load after the page is drawn: each card keeps the shape it
+    will have (for a member with no token nor webhook), so a click aimed while they load lands where it was aimed
+    (a test's click on the notifications switch once hit the page beside it, 20 px higher)."""
+    for context in (desktop, phone):
+        page = context.new_page()
+        held: list = []
+        for path in ("**/api/v1/auth/me/quotas", "**/api/v1/auth/tokens", "**/api/v1/webhooks"):
+            page.route(path, lambda route: held.append(route))  # answered once the page's first shape is read
+        page.goto(f"{studio_url}/account")
+        expect(page.get_by_test_id("my-quotas-loading")).to_be_visible()
+        expect(page.get_by_test_id("tokens-loading")).to_be_visible()
+        expect(page.get_by_test_id("webhooks-loading")).to_be_visible()
+        loading = page.evaluate(_CARD_TOPS)
+        for route in held:
+            route.continue_()
+        expect(page.get_by_test_id("my-quotas")).to_be_visible()
+        expect(page.get_by_test_id("token-empty")).to_be_visible()
+        expect(page.get_by_test_id("webhook-empty")).to_be_visible()
+        assert page.evaluate(_CARD_TOPS) == loading
+        page.close()
