@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import httpx
 from browser_support import ADMIN, PHONE, Account, ConsoleLog, new_account, screenshot
-from playwright.sync_api import BrowserContext, Locator, Page, expect
+from playwright.sync_api import BrowserContext, Locator, Page, Route, expect
 
 from support import RunningServer
 
@@ -350,10 +350,18 @@ _CARD_TOPS = """() => new Promise((resolve) => {
   const look = () => {
     const cards = [...document.querySelectorAll('[data-testid$="-card"]')];
     if (cards.length < 6) return requestAnimationFrame(look);
-    resolve(Object.fromEntries(cards.map((card) => [card.dataset.testid, Math.round(card.getBoundingClientRect().top)])));
+    const top = (card) => Math.round(card.getBoundingClientRect().top);
+    resolve(Object.fromEntries(cards.map((card) => [card.dataset.testid, top(card)])));
   };
   look();
 })"""
+
+
+def _holder(held: list[Route]) -> Callable[[Route], None]:
+    """A route handler that keeps each request unanswered in `held`."""
+    def hold(route: Route) -> None:
+        held.append(route)
+    return hold
 
 
 def test_the_account_page_does_not_move_while_its_parts_load(
@@ -363,9 +371,9 @@ def test_the_account_page_does_not_move_while_its_parts_load(
     (a test's click on the notifications switch once hit the page beside it, 20 px higher)."""
     for context in (desktop, phone):
         page = context.new_page()
-        held: list = []
+        held: list[Route] = []  # answered once the page's first shape is read
         for path in ("**/api/v1/auth/me/quotas", "**/api/v1/auth/tokens", "**/api/v1/webhooks"):
-            page.route(path, lambda route: held.append(route))  # answered once the page's first shape is read
+            page.route(path, _holder(held))
         page.goto(f"{studio_url}/account")
         expect(page.get_by_test_id("my-quotas-loading")).to_be_visible()
         expect(page.get_by_test_id("tokens-loading")).to_be_visible()
