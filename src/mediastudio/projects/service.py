@@ -181,8 +181,8 @@ def _update_row(db: Session, project: Project | ProjectRow, values: dict[str, An
             set_committed_value(project, name, value)
 
 
-def commit(db: Session, settings: Settings, project: Project, actor: User, message: str, kind: str = "edit",
-           extra: dict[str, str] | None = None, allow_empty: bool = False,
+def commit(db: Session, settings: Settings, project: Project | ProjectRow, actor: User, message: str,
+           kind: str = "edit", extra: dict[str, str] | None = None, allow_empty: bool = False,
            deferred: list[Path] | None = None, refresh: Refresh = "all") -> str | None:
     """Commit the folder as `actor` and refresh the index row; `kind` names what made it (projects/history.py).
     `deferred` (an everyday edit: the files it wrote or removed): the change joins the folder's pending commit
