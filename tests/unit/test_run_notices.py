@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import event
 from sqlmodel import select
 
 from mediastudio.auth.tables import User
@@ -34,7 +35,17 @@ def test_a_finished_run_is_one_line_in_its_owners_inbox(tmp_path: Path) -> None:
         # a member: the inbox counts lines about projects she may open
         session.add(Membership(workspace_id="ws_1", user_id="u_ana", role="owner"))
         session.add(Project(id="p_1", workspace_id="ws_1", name="Harbour", created_by="u_ana"))
-    assert record_run(db, _event()) is True
+    loads: list[object] = []
+
+    def count(target: object, _context: object) -> None:
+        loads.append(target)
+
+    event.listen(Project, "load", count)  # the line reads the project as a plain row (every run ends here)
+    try:
+        assert record_run(db, _event()) is True
+    finally:
+        event.remove(Project, "load", count)
+    assert loads == []
     assert record_run(db, _event()) is False  # a second process hearing the same event adds nothing
     assert record_run(db, _event(kind="media.previews")) is False  # only runs of scenes
     with db.session() as session:

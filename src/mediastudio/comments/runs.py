@@ -8,7 +8,9 @@ import asyncio
 from functools import cache
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.sqlite import insert
+from sqlmodel import col
 
 from mediastudio.comments.events import NotificationCreated
 from mediastudio.comments.inbox import unread_count
@@ -30,9 +32,11 @@ def record_run(db: Database, event: dict[str, Any]) -> bool:
         return False
     scene_id = (task.get("params") or {}).get("scene_id")
     with db.transaction() as session:
-        project = session.get(Project, project_id)
-        if project is None:
+        # The project's workspace as a plain value (its ORM object was read for that alone, on every run).
+        found = session.connection().execute(_workspace_of(), {"project_id": project_id}).first()
+        if found is None:
             return False
+        workspace_id = found[0]
         line_id = f"nt_run_{task_id}"
         added = session.connection().execute(_add_line(), {
             "id": line_id, "user_id": owner, "kind": "run", "project_id": project_id, "target_kind": "task",
@@ -40,9 +44,15 @@ def record_run(db: Database, event: dict[str, Any]) -> bool:
             "created_at": utcnow(), "text": f"{str(task.get('title') or 'Run')[:100]} {ENDINGS[event['type']]}"})
         if not added.rowcount:
             return False
-        emit(session, NotificationCreated(workspace_id=project.workspace_id, audience=owner, notification_id=line_id,
+        emit(session, NotificationCreated(workspace_id=workspace_id, audience=owner, notification_id=line_id,
                                           kind="run", project_id=project_id, unread=unread_count(session, owner)))
     return True
+
+
+@cache
+def _workspace_of() -> Any:
+    """The project's workspace id, the statement built once."""
+    return select(col(Project.workspace_id)).where(col(Project.id) == bindparam("project_id"))
 
 
 @cache
