@@ -264,3 +264,77 @@ def test_an_events_connections_hello_reads_a_persons_tasks_on_indexes(tmp_path: 
         assert plans[1] == f"SEARCH tasks USING INDEX {OWNER_FINISHED_INDEX} (owner_id=?)", plans  # no sort
     finally:
         studio.db.close()
+
+
+def test_a_persons_inbox_is_read_a_page_at_a_time_in_order_on_an_index(tmp_path: Path) -> None:
+    """Each finished run adds a line to its owner's inbox: a page of it (the newest, or those before a line) is read
+    in order on the (user, created_at) index, not by sorting every line the person ever had."""
+    from datetime import timedelta
+
+    from mediastudio.auth.tables import User
+    from mediastudio.comments.inbox import visible
+    from mediastudio.comments.tables import INBOX_LINES, Notification
+
+    path = tmp_path / "studio.sqlite"
+    db = open_database(path)
+    now = utcnow()
+    with db.session() as session:
+        session.add(User(id="u_1", username="ana", display_name="Ana", color="#aa3333"))
+        session.add(User(id="u_2", username="ben", display_name="Ben", color="#3333aa"))
+        for number in range(300):
+            session.add(Notification(id=f"nt_{number:03d}", user_id="u_1" if number % 3 else "u_2", kind="run",
+                                     created_at=now - timedelta(minutes=300 - number)))
+        session.commit()
+        ana = session.get(User, "u_1")
+        assert ana is not None
+        session.expunge(ana)
+    db.close()
+    pages: list[list[str]] = []
+    plans = _plans(path, lambda session: pages.extend([
+        [line.id for line in visible(session, ana, 5, None)[0]],
+        [line.id for line in visible(session, ana, 5, "nt_290")[0]]]))
+    assert pages == [["nt_299", "nt_298", "nt_296", "nt_295", "nt_293"],
+                     ["nt_289", "nt_287", "nt_286", "nt_284", "nt_283"]]
+    lines = [plan for plan in plans if "notifications" in plan and "(id=?)" not in plan and UNREAD_LINES not in plan]
+    assert lines and all(f"USING INDEX {INBOX_LINES} (user_id=?" in plan for plan in lines), plans
+    assert not any("TEMP B-TREE" in plan for plan in lines), plans
+
+
+def test_a_scenes_runs_are_read_newest_first_on_its_index(tmp_path: Path, monkeypatch: Any) -> None:
+    """The canvas lists a scene's waiting and running runs, then its newest ended ones (whatever their end):
+    each status's newest read in order on the scene's runs index, not every ended run of the scene sorted."""
+    from datetime import timedelta
+
+    import mediastudio.engine.runs as runs_module
+    from mediastudio.accounts.users import create_user
+    from mediastudio.app import build_studio
+    from mediastudio.settings import Settings
+
+    studio = build_studio(Settings(data_dir=tmp_path, probe_gpu=False))
+    monkeypatch.setattr(runs_module, "require", lambda *_args, **_kwargs: None)  # rights are not what is read here
+    try:
+        with studio.db.transaction() as db:
+            ana = create_user(db, username="ana", password="violet tram sixteen")
+        now = utcnow()
+        statuses = {297: "failed", 295: "cancelled", 290: "cancelled", 299: "running", 298: "queued"}
+        with studio.db.session() as session:
+            for number in range(300):
+                session.add(Task(id=f"t_{number:03d}", kind="scene.run", lane="gpu", title="run", owner_id=ana.id,
+                                 project_id="p_1", params={"scene_id": "s_a" if number % 10 else "s_b"},
+                                 status=statuses.get(number, "succeeded"), run_seconds=1.0,
+                                 created_at=now - timedelta(minutes=300 - number)))
+            session.commit()
+        seen: list[tuple[str, Any]] = []
+        event.listen(studio.db.engine, "before_cursor_execute",
+                     lambda _c, _cur, sql, params, *_: seen.append((sql, params)))
+        listed = [task.id for task in runs_module.scene_runs(studio.db, studio.tasks, ana, "p_1", "s_a")]
+        assert listed[:2] == ["t_299", "t_298"]  # waiting and running first
+        assert listed[2:] == [f"t_{n:03d}" for n in range(297, 277, -1) if n % 10][:18]  # then ended, newest first
+        plain = sqlite3.connect(studio.db.path)
+        plans = [" ".join(row[3] for row in plain.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+                 for sql, params in seen if "FROM tasks" in sql and "scene_id" in sql]
+        plain.close()
+        assert len(plans) == 4 and all(f"USING INDEX {RUNS_OF_SCENE}" in plan for plan in plans), plans
+        assert not any("TEMP B-TREE" in plan for plan in plans[1:]), plans  # the ended ones: in order, no sort
+    finally:
+        studio.db.close()

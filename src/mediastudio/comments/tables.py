@@ -43,10 +43,13 @@ class Notification(SQLModel, table=True):
 
 
 UNREAD_LINES = "ix_notifications_unread"  # (user_id, read_at, project_id): a person's unread count, on the index alone
+INBOX_LINES = "ix_notifications_inbox"  # (user_id, created_at): a person's newest lines, read in order
 
 
 def add_missing_indexes(conn: Connection) -> None:
-    """The index the unread count is read on, for every database, new or older: without it the count read every
-    line of the person's inbox, read or not, once per line added (each finished run adds one)."""
+    """The indexes the unread count and the inbox's pages are read on, for every database, new or older: without
+    them the count read every line of the person's inbox, read or not, once per line added (each finished run adds
+    one), and each page of the inbox sorted every line the person ever had."""
     if conn.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'notifications'")).first():
         conn.execute(text(f"CREATE INDEX IF NOT EXISTS {UNREAD_LINES} ON notifications (user_id, read_at, project_id)"))
+        conn.execute(text(f"CREATE INDEX IF NOT EXISTS {INBOX_LINES} ON notifications (user_id, created_at)"))

@@ -146,8 +146,13 @@ def scene_runs(database: Database, tasks: TaskSystem, user: User, project_id: st
         ofscene = (col(Task.project_id) == project_id, scene_of_task() == scene_id, col(Task.kind) == "scene.run")
         active = db.exec(select(Task).where(*ofscene, col(Task.status).in_(("queued", "running", "interrupted")))
                          .order_by(col(Task.created_at).desc()).limit(SCENE_RUNS_SHOWN)).all()
-        ended = db.exec(select(Task).where(*ofscene, col(Task.status).in_(("succeeded", "failed", "cancelled")))
-                        .order_by(col(Task.created_at).desc()).limit(max(0, SCENE_RUNS_SHOWN - len(active)))).all()
+        # The newest ended ones of each status, read in order on the scene's runs index (`RUNS_OF_SCENE`), then the
+        # newest of those: as one query over the three statuses, SQLite sorted every ended run the scene ever had.
+        room = max(0, SCENE_RUNS_SHOWN - len(active))
+        ended = sorted((task for status in ("succeeded", "failed", "cancelled") for task in db.exec(
+                           select(Task).where(*ofscene, col(Task.status) == status)
+                           .order_by(col(Task.created_at).desc()).limit(room)).all()) if room else (),
+                       key=lambda task: (task.created_at, task.id), reverse=True)[:room]
     return tasks.describe([*active, *ended])
 
 

@@ -105,7 +105,7 @@ class Engine:
         return int(_runs_of_scene().tuples(db, {"scene_id": scene_id})[0][0])
 
 
-RUNS_OF_SCENE = "ix_tasks_runs_of_scene"
+RUNS_OF_SCENE = "ix_tasks_scene_runs"  # (scene, kind, status, created_at): a scene's runs, by status, newest last
 
 
 @cache
@@ -125,10 +125,12 @@ def scene_of_task() -> Any:
 
 
 def add_missing_indexes(conn: Connection) -> None:
-    """The index `run_index` counts on, for every database, new or older."""
+    """The index `run_index` counts on and a scene's runs are listed from (`engine/runs.py:scene_runs`, in order of
+    creation within a status), for every database, new or older."""
     if conn.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tasks'")).first():
         conn.execute(text(f"CREATE INDEX IF NOT EXISTS {RUNS_OF_SCENE} "
-                          "ON tasks (json_extract(params, '$.scene_id'), kind, status)"))
+                          "ON tasks (json_extract(params, '$.scene_id'), kind, status, created_at)"))
+        conn.execute(text("DROP INDEX IF EXISTS ix_tasks_runs_of_scene"))  # the same without created_at
 
 
 EngineDep = NamedDependency[Engine]
