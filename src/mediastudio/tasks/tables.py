@@ -74,8 +74,8 @@ HISTORY_INDEX = "ix_tasks_kind_status_finished"  # a kind's recent successes (es
 # A person's tasks, read on every task they ask for (their waiting and running ones: the queue's limits and fair
 # priority), on every events connection (the active ones and the 20 last ended) and by the tasks page (newest
 # first). With an index on the owner alone each of these read every task the person ever had, and a row holds its
-# params (a run's graph, often on overflow pages) before its status: 12.7 ms on each run's request at 9,000 tasks of
-# one person (tests/unit/test_run_indexes.py).
+# params (a run's graph, often on overflow pages) before its status: 12–18 ms on each run's request at 9,000 tasks
+# of one person (tests/unit/test_run_indexes.py).
 OWNER_ACTIVE_INDEX = "ix_tasks_owner_status"  # (owner, status, created_at): a status's tasks of a person
 OWNER_FINISHED_INDEX = "ix_tasks_owner_finished"  # (owner, finished_at): a person's last ended tasks
 OWNER_CREATED_INDEX = "ix_tasks_owner_created"  # (owner, created_at, id): a person's tasks, newest first
