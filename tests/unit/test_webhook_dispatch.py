@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from mediastudio.auth.tables import User
 from mediastudio.db import Database
@@ -195,4 +196,46 @@ def test_one_hooks_deliveries_due_together_go_in_order(tmp_path: Path) -> None:
     finally:
         slow.close()
         other.close()
+        database.close()
+
+
+def test_events_heard_one_after_another_are_recorded_in_that_order(tmp_path: Path, monkeypatch: Any) -> None:
+    """A comment created then resolved at once: each event's deliveries were recorded on a worker thread of their
+    own, so when the first one's look at the hooks took longer (a busy machine), `resolved` was recorded, due and
+    sent before `created` (a test under load saw it). They are recorded one after another, in the order the events
+    came, so the sender finds them in that order."""
+    import time
+
+    import mediastudio.webhooks.service as service
+
+    database = open_database(tmp_path / "studio.db")
+    _ana(database)
+    with database.transaction() as db:
+        db.add(Webhook(id="wh_1", owner_id="u_1", url="https://example.com/hook", secret="s",
+                       events=["comment.created", "comment.resolved"]))
+    dispatcher = WebhookDispatcher(database, Settings(data_dir=tmp_path, probe_gpu=False))
+    real_listening = service.listening
+
+    def listening(db: Any, event: dict[str, Any]) -> Any:
+        if event["type"] == "comment.created":
+            time.sleep(0.3)  # the first event's look is the slow one
+        return real_listening(db, event)
+
+    monkeypatch.setattr(service, "listening", listening)
+    comment = {"thread_id": "th_1", "project_id": None, "author_id": "u_1"}
+
+    async def scenario() -> None:
+        dispatcher.on_event({"type": "task.started", "task": {"id": "t_0", "owner_id": "u_2"}})  # counts the hooks
+        while dispatcher.pending:
+            await asyncio.gather(*list(dispatcher.pending))
+        dispatcher.on_event({"type": "comment.created", "comment": comment})
+        dispatcher.on_event({"type": "comment.resolved", "comment": comment})
+        while dispatcher.pending:
+            await asyncio.gather(*list(dispatcher.pending))
+
+    try:
+        run_async(scenario())
+        due, _ = dispatcher._due()
+        assert [delivery.event_type for delivery, _hook in due] == ["comment.created", "comment.resolved"]
+    finally:
         database.close()

@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Any, Literal, get_args
 
 from litestar.di import NamedDependency
-from sqlalchemy import Engine
+from sqlalchemy import Engine, literal_column
 from sqlalchemy import event as sql_event
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
@@ -228,6 +228,8 @@ class WebhookDispatcher:
         self.wake = asyncio.Event()
         self.loop_task: asyncio.Task[None] | None = None
         self.pending: set[asyncio.Task[Any]] = set()
+        self._heard: list[dict[str, Any]] = []  # events not recorded yet, in the order they came
+        self._recorder: asyncio.Task[None] | None = None
 
     def start(self, events: Any) -> None:
         events.listeners.append(self.on_event)
@@ -244,9 +246,26 @@ class WebhookDispatcher:
         # Most studios register no webhook: while none was counted (ActiveHooks), a task event costs no worker
         # thread and no query.
         if event["type"] in EVENTS and self.active.known() != 0:
-            job = asyncio.create_task(asyncio.to_thread(self._record, event))
-            self.pending.add(job)
-            job.add_done_callback(self.pending.discard)
+            self._heard.append(event)
+            if self._recorder is None or self._recorder.done():
+                self._recorder = asyncio.create_task(self._record_heard())
+                self.pending.add(self._recorder)
+                self._recorder.add_done_callback(self.pending.discard)
+
+    async def _record_heard(self) -> None:
+        """The events heard, recorded one after another in the order they came, on one worker thread at a time:
+        each on a thread of its own, a comment's `resolved` could be recorded (and sent) before its `created`
+        when the first one's look at the hooks took longer."""
+        while self._heard:
+            events, self._heard = self._heard, []
+            await asyncio.to_thread(self._record_all, events)
+
+    def _record_all(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            try:
+                self._record(event)
+            except Exception:  # one event's trouble (the database busy past its wait) does not lose the others
+                log.exception("Recording the webhook deliveries of a %s event failed", event.get("type"))
 
     def _count_active(self) -> int:
         with self.db.session() as db:
@@ -281,7 +300,8 @@ class WebhookDispatcher:
             rows = db.exec(select(WebhookDelivery, Webhook).join(Webhook)
                            .where(col(WebhookDelivery.status) == "pending",
                                   col(WebhookDelivery.next_attempt_at) <= now)
-                           .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.created_at))
+                           .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.created_at),
+                                     literal_column("webhook_deliveries.rowid"))  # recorded in that order
                            .limit(50)).all()
             upcoming = db.exec(select(WebhookDelivery.next_attempt_at)
                                .where(col(WebhookDelivery.status) == "pending",
