@@ -32,9 +32,10 @@ from mediastudio.projects.tables import add_missing_indexes as add_project_index
 from mediastudio.tasks.tables import add_missing_columns as add_task_columns
 from mediastudio.tasks.tables import add_missing_indexes as add_task_indexes
 from mediastudio.webhooks.tables import add_missing_columns as add_webhook_columns
+from mediastudio.webhooks.tables import add_missing_indexes as add_webhook_indexes
 
 UPGRADES = (add_webhook_columns, add_task_columns, add_task_indexes, add_run_indexes, add_project_indexes,
-            add_policy_columns, add_inbox_indexes)
+            add_policy_columns, add_inbox_indexes, add_webhook_indexes)
 
 
 def open_database(path: Path) -> Database:

@@ -338,3 +338,32 @@ def test_a_scenes_runs_are_read_newest_first_on_its_index(tmp_path: Path, monkey
         assert not any("TEMP B-TREE" in plan for plan in plans[1:]), plans  # the ended ones: in order, no sort
     finally:
         studio.db.close()
+
+
+def test_a_webhooks_page_of_deliveries_is_read_in_order_on_an_index(tmp_path: Path) -> None:
+    """A hook's deliveries are kept, each with its body: its page of the newest ones is read in order on the
+    (webhook, created_at) index, not by sorting every delivery the hook ever had."""
+    from datetime import timedelta
+
+    from mediastudio.auth.tables import User
+    from mediastudio.webhooks.service import newest_deliveries
+    from mediastudio.webhooks.tables import NEWEST_DELIVERIES, Webhook, WebhookDelivery
+
+    path = tmp_path / "studio.sqlite"
+    db = open_database(path)
+    now = utcnow()
+    with db.session() as session:
+        session.add(User(id="u_1", username="ana", display_name="Ana", color="#aa3333"))
+        session.add(Webhook(id="wh_1", owner_id="u_1", url="https://example.com/a", secret="s"))
+        session.add(Webhook(id="wh_2", owner_id="u_1", url="https://example.com/b", secret="s"))
+        session.commit()
+        for number in range(300):
+            session.add(WebhookDelivery(id=f"whd_{number:03d}", webhook_id="wh_1" if number % 3 else "wh_2",
+                                        event_type="task.succeeded", payload="{}" * 200,
+                                        created_at=now - timedelta(minutes=300 - number)))
+        session.commit()
+    db.close()
+    found: list[str] = []
+    plans = _plans(path, lambda session: found.extend(d.id for d in newest_deliveries(session, "wh_1", 5)))
+    assert found == ["whd_299", "whd_298", "whd_296", "whd_295", "whd_293"]
+    assert plans == [f"SEARCH webhook_deliveries USING INDEX {NEWEST_DELIVERIES} (webhook_id=?)"], plans

@@ -218,6 +218,13 @@ def queue_delivery(db: Session, hook: Webhook, event_type: str, data: dict[str, 
     return delivery
 
 
+def newest_deliveries(db: Session, hook_id: str, limit: int) -> list[WebhookDelivery]:
+    """The hook's `limit` newest deliveries, read in order on `NEWEST_DELIVERIES` (a hook's deliveries are kept:
+    a busy one has thousands, each with its body)."""
+    return list(db.exec(select(WebhookDelivery).where(col(WebhookDelivery.webhook_id) == hook_id)
+                        .order_by(col(WebhookDelivery.created_at).desc()).limit(limit)).all())
+
+
 # -- the sender -----------------------------------------------------------------------------------
 class WebhookDispatcher:
     """Turns task events into delivery rows and sends due deliveries, in the server's event loop."""

@@ -49,3 +49,14 @@ class WebhookDelivery(SQLModel, table=True):
     error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     delivered_at: datetime | None = None
+
+
+NEWEST_DELIVERIES = "ix_webhook_deliveries_newest"  # (webhook_id, created_at): a hook's page of deliveries, in order
+
+
+def add_missing_indexes(conn: Connection) -> None:
+    """The index a hook's deliveries page is read on, for every database, new or older: without it the page sorted
+    every delivery the hook ever had, each with its body (deliveries are kept)."""
+    if conn.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'webhook_deliveries'")).first():
+        conn.execute(text(f"CREATE INDEX IF NOT EXISTS {NEWEST_DELIVERIES} "
+                          "ON webhook_deliveries (webhook_id, created_at)"))
