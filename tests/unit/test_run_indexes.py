@@ -266,6 +266,17 @@ def test_an_events_connections_hello_reads_a_persons_tasks_on_indexes(tmp_path: 
         studio.db.close()
 
 
+def _with_ana(path: Path) -> tuple[Any, Any]:
+    """A new database at `path` with Ana (u_1) in it, and the time now."""
+    from mediastudio.auth.tables import User
+
+    db = open_database(path)
+    with db.session() as session:
+        session.add(User(id="u_1", username="ana", display_name="Ana", color="#aa3333"))
+        session.commit()
+    return db, utcnow()
+
+
 def test_a_persons_inbox_is_read_a_page_at_a_time_in_order_on_an_index(tmp_path: Path) -> None:
     """Each finished run adds a line to its owner's inbox: a page of it (the newest, or those before a line) is read
     in order on the (user, created_at) index, not by sorting every line the person ever had."""
@@ -276,10 +287,8 @@ def test_a_persons_inbox_is_read_a_page_at_a_time_in_order_on_an_index(tmp_path:
     from mediastudio.comments.tables import INBOX_LINES, Notification
 
     path = tmp_path / "studio.sqlite"
-    db = open_database(path)
-    now = utcnow()
+    db, now = _with_ana(path)
     with db.session() as session:
-        session.add(User(id="u_1", username="ana", display_name="Ana", color="#aa3333"))
         session.add(User(id="u_2", username="ben", display_name="Ben", color="#3333aa"))
         for number in range(300):
             session.add(Notification(id=f"nt_{number:03d}", user_id="u_1" if number % 3 else "u_2", kind="run",
@@ -345,15 +354,12 @@ def test_a_webhooks_page_of_deliveries_is_read_in_order_on_an_index(tmp_path: Pa
     (webhook, created_at) index, not by sorting every delivery the hook ever had."""
     from datetime import timedelta
 
-    from mediastudio.auth.tables import User
     from mediastudio.webhooks.service import newest_deliveries
     from mediastudio.webhooks.tables import NEWEST_DELIVERIES, Webhook, WebhookDelivery
 
     path = tmp_path / "studio.sqlite"
-    db = open_database(path)
-    now = utcnow()
+    db, now = _with_ana(path)
     with db.session() as session:
-        session.add(User(id="u_1", username="ana", display_name="Ana", color="#aa3333"))
         session.add(Webhook(id="wh_1", owner_id="u_1", url="https://example.com/a", secret="s"))
         session.add(Webhook(id="wh_2", owner_id="u_1", url="https://example.com/b", secret="s"))
         session.commit()
