@@ -40,7 +40,8 @@ class Execution:
                  force: bool = False) -> None:
         self.plan, self.task, self.cache, self.models = plan, task, cache, models
         self.graph, self.scene_id, self.run_index = graph, scene_id, run_index
-        self._graph_dumped: dict[str, Any] | None = None  # the graph as assets' provenance records it, once
+        # output node → the part of the graph that made its results, and that part as provenance records it
+        self._made_by: dict[str, tuple[Graph, dict[str, Any]]] = {}
         self.blobs = task.blobs
         self.project_id = task.project_id
         self.asset_writer = asset_writer
@@ -262,12 +263,27 @@ class Execution:
             raise TaskFailed("Results can only be saved as assets inside a project.", code="no_project")
         self.saved_assets = True
         facts = _jsonable(self.upstream_facts(ctx.node_id))
-        if self._graph_dumped is None:
-            self._graph_dumped = self.graph.model_dump()
-        provenance = {"graph": self._graph_dumped, "scene_id": self.scene_id, "node_id": ctx.node_id,
+        part, dumped = self.made_by(ctx.node_id)
+        provenance = {"graph": dumped, "scene_id": self.scene_id, "node_id": ctx.node_id,
                       "task_id": self.task.task_id, **facts}
-        items = [(name, embedded(data, self.graph, ctx.node_id, facts), extra) for name, data, extra in items]
+        items = [(name, embedded(data, part, ctx.node_id, facts), extra) for name, data, extra in items]
         return list(self.asset_writer(items, provenance, tags))
+
+    def made_by(self, node_id: str) -> tuple[Graph, dict[str, Any]]:
+        """The part of the run's graph that made `node_id`'s results (the node and every node it needs: what the
+        picture carries, and all that regenerating or comparing it reads), and its dump: the graph their
+        provenance records, which then grows with the shot, not with every shot the run computes."""
+        known = self._made_by.get(node_id)
+        if known is None:
+            needed, waiting = {node_id}, [node_id]
+            while waiting:
+                for link in self.plan.links.get(waiting.pop(), {}).values():
+                    if link.source not in needed:
+                        needed.add(link.source)
+                        waiting.append(link.source)
+            part = self.graph.part(needed)
+            known = self._made_by[node_id] = (part, part.model_dump())
+        return known
 
 
 def _convert(value: Any, source_type: str | None, target_type: str) -> Any:

@@ -35,7 +35,8 @@ class RunParams(BaseModel):
     scene_id: str
     scene_name: str = ""
     outputs: list[str] | None = Field(None, description="Node ids to compute; default: every shot output")
-    graph: Graph = Field(description="The graph as the live document held it when the run was asked for")
+    graph: Graph = Field(description="The part of the scene's graph the run computes (its outputs and every node "
+                         "they need), as the live document held it when the run was asked for")
     force: bool = Field(False, description="Compute everything again (ignore cached outputs)")
     run_index: int = Field(0, ge=0, description="How many runs of this scene succeeded before (increment seeds)")
     steps_hint: int = Field(1, ge=0, description="Denoising steps to run (for the ETA)")

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from anyio import to_thread
 from sqlmodel import col, select
@@ -31,6 +32,9 @@ from mediastudio.workspaces.roles import Action
 SCENE_HINT = "The canvas marks each problem on its node."
 REGENERATE_HINT = "Open the graph, fix it, and run it from the scene."
 SEEDED_TYPES = ("text_to_image", "image_to_image", "inpaint", "text_to_video", "image_to_video")
+
+
+T = TypeVar("T")
 
 
 class GraphProblems(MediastudioError):
@@ -87,8 +91,18 @@ def for_role(issues: list[Issue], user: User) -> list[Issue]:
 def plan_run(engine: Engine, graph: Graph, outputs: list[str] | None, user: User, *, hint: str = SCENE_HINT,
              count_more: bool = True) -> Plan:
     """The engine's plan of the run, or GraphProblems naming the first problem (and how many more)."""
+    return _planned(lambda: engine.plan(graph, outputs), user, hint, count_more)
+
+
+def plan_run_part(engine: Engine, graph: Graph, outputs: list[str] | None, user: User, *, hint: str = SCENE_HINT,
+                  count_more: bool = True) -> tuple[Plan, Graph]:
+    """`plan_run`, and the part of `graph` the run computes (`Engine.plan_part`): what it records."""
+    return _planned(lambda: engine.plan_part(graph, outputs), user, hint, count_more)
+
+
+def _planned(planning: Callable[[], T], user: User, hint: str, count_more: bool) -> T:
     try:
-        return engine.plan(graph, outputs)
+        return planning()
     except GraphInvalid as exc:
         issues = for_role(exc.issues, user)
         raise GraphProblems(_problems(issues, count_more=count_more), hint=hint,
@@ -121,8 +135,11 @@ async def read_snapshot(database: Database, settings: Settings, rooms: LiveScene
 
 def record_runs(database: Database, tasks: TaskSystem, engine: Engine, user: User, request: RunRequest,
                 snapshot: Snapshot) -> list[Task]:
-    """Plan once, then record the batch in one transaction: a batch over the quota queues nothing."""
-    steps = engine.steps(plan_run(engine, snapshot.graph, request.outputs, user))
+    """Plan once, then record the batch in one transaction: a batch over the quota queues nothing. Each run
+    records the part of the scene's graph it computes (`Engine.plan_part`)."""
+    run_plan, part = plan_run_part(engine, snapshot.graph, request.outputs, user)
+    snapshot = replace(snapshot, graph=part)
+    steps = engine.steps(run_plan)
     made = []
     with database.transaction() as db:
         for place in range(1, request.repeat + 1):
@@ -235,8 +252,9 @@ def regenerate(database: Database, settings: Settings, tasks: TaskSystem, engine
                        hint="Only generated assets record the graph that made them.")
     graph = _reseeded(graph) if new_seeds else graph
     request = RunRequest(project_id, provenance.get("scene_id") or "", outputs=[node_id], force=True)
-    steps = engine.steps(plan_run(engine, graph, request.outputs, user, hint=REGENERATE_HINT, count_more=False))
-    params = run_params(request, Snapshot(f"{name} again", graph), steps_hint=steps)
+    # The part of the graph that made it (assets made before runs recorded their part hold the whole scene).
+    run_plan, graph = plan_run_part(engine, graph, request.outputs, user, hint=REGENERATE_HINT, count_more=False)
+    params = run_params(request, Snapshot(f"{name} again", graph), steps_hint=engine.steps(run_plan))
     with database.transaction() as db:
         task = tasks.new(db, user, "scene.run", params, project_id)
     return submit_all(tasks, [task])[0]

@@ -86,11 +86,35 @@ class Engine:
         made = plan(graph, self.nodes, outputs, {m.name: m.kind for m in models}, whole=whole,
                     installed=installed_in(self.models, models),
                     controlnet_fit=lambda model, folder: controlnet_problem(self.models, model, folder))
+        self._keep(key, graph, now, models, made)
+        return made
+
+    def plan_part(self, graph: Graph, outputs: list[str] | None = None) -> tuple[Plan, Graph]:
+        """The plan of a run of `outputs` (default: every shot output) of `graph`, and the part of the graph it
+        computes: the nodes it needs, the edges between them and their groups (`Graph.part`). A run records that
+        part, not the whole scene: what its row, its events and its results' provenance hold, and what each of
+        them costs, then grows with the run, not with the scene around it (one shot of a 400-node scene cost
+        ~12 ms more per run than one of a 5-node scene). The plan is that of the part (the same nodes, links
+        and order: everything a node needs is in it), kept for the run to be given again (`plan`)."""
+        models = self.models.list(sized=False)
+        made = self.plan(graph, outputs)
+        part = graph.part(made.order)
+        if part is graph:
+            return made, graph
+        parted = Plan(order=made.order, nodes={n: made.nodes[n] for n in made.order if n in made.nodes},
+                      raw={n: made.raw[n] for n in made.order},
+                      links={n: made.links[n] for n in made.order if n in made.links},
+                      targets=made.targets, issues=made.issues)
+        self._keep((id(part), None if outputs is None else tuple(outputs), False), part, time.monotonic(), models,
+                   parted)
+        return parted, part
+
+    def _keep(self, key: tuple[int, tuple[str, ...] | None, bool], graph: Graph, now: float,
+              models: list[ModelInfo], made: Plan) -> None:
         with self._plans_lock:
             self._plans[key] = (weakref.ref(graph), now, models, made)
             while len(self._plans) > PLANS_KEPT:
                 self._plans.popitem(last=False)
-        return made
 
     def steps(self, run_plan: Plan) -> int:
         return sum(max(1, run_plan.nodes[n].steps()) for n in run_plan.order if n in run_plan.nodes)

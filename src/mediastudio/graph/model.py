@@ -17,6 +17,7 @@ Two readings of one shape:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, model_validator
@@ -311,6 +312,19 @@ class Graph(BaseModel):
         bypassed = {g for g, group in self.groups.items() if group.bypass}
         return {node_id: node.model_copy(update={"bypass": True}) if node.group in bypassed and not node.bypass
                 else node for node_id, node in self.nodes.items()}
+
+    def part(self, node_ids: Iterable[str]) -> Graph:
+        """The nodes named (those of this graph), the edges between them and the groups they are in: what a run
+        of some outputs computes, which is all it records (engine/service.py `Engine.plan_part`). This very
+        graph when it names every node. Made of this graph's own (checked) nodes, edges and groups, not
+        validated again; read, never changed, like any run's graph."""
+        kept = {node_id: self.nodes[node_id] for node_id in node_ids if node_id in self.nodes}
+        if len(kept) == len(self.nodes):
+            return self
+        edges = {key: edge for key, edge in self.edges.items() if edge.source in kept and edge.target in kept}
+        named = {node.group for node in kept.values() if node.group is not None}
+        groups = {group_id: group for group_id, group in self.groups.items() if group_id in named}
+        return Graph.model_construct(nodes=kept, edges=edges, groups=groups)
 
     @classmethod
     def read(cls, value: Any) -> Graph | None:
