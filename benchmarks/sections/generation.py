@@ -43,9 +43,28 @@ SEED = 1234
 SIZE = 64
 
 
-def graph(steps: int, size: int = SIZE, model: str = "bench") -> dict[str, Any]:
-    """Prompt, seed and model into one text-to-image node whose picture a shot keeps."""
+def graph(steps: int, size: int = SIZE, model: str = "bench", other_shots: int = 0) -> dict[str, Any]:
+    """Prompt, seed and model into one text-to-image node whose picture a shot keeps (the node "shot"); with
+    `other_shots`, as many other shots beside it in the scene, each with its prompt, seed and 30-step text-to-image
+    node on the same model (4 nodes each), which a run of "shot" alone does not compute."""
     node = {"position": {"x": 0, "y": 0}, "bypass": False}
+    made = _one_shot(node, steps, size, model)
+    for n in range(other_shots):
+        made["nodes"].update({
+            f"prompt_{n}": {**node, "type": "prompt", "title": "Prompt", "params": {"text": f"{PROMPT}, take {n}"}},
+            f"seed_{n}": {**node, "type": "seed", "title": "Seed", "params": {"value": n}},
+            f"generate_{n}": {**node, "type": "text_to_image", "title": "Generate",
+                              "params": {"steps": 30, "width": size, "height": size, "guidance_scale": 7.0}},
+            f"shot_{n}": {**node, "type": "shot", "title": "Shot", "params": {"name": f"bench {n}"}}})
+        made["edges"].update({f"{s}:{o}->{t}:{i}": {"source": s, "source_handle": o, "target": t, "target_handle": i}
+                              for s, o, t, i in [(f"prompt_{n}", "text", f"generate_{n}", "prompt"),
+                                                 (f"seed_{n}", "seed", f"generate_{n}", "seed"),
+                                                 ("model", "model", f"generate_{n}", "model"),
+                                                 (f"generate_{n}", "image", f"shot_{n}", "images")]})
+    return made
+
+
+def _one_shot(node: dict[str, Any], steps: int, size: int, model: str) -> dict[str, Any]:
     return {
         "nodes": {
             "prompt": {**node, "type": "prompt", "title": "Prompt", "params": {"text": PROMPT}},
@@ -98,6 +117,8 @@ class Direct:
 class Studio:
     """A studio with the model installed and a scene holding the benchmark's graph."""
 
+    body: dict[str, Any]  # what a run asks for (`set_steps`)
+
     def __init__(self, ctx: harness.Context, model: Path, steps: int, size: int) -> None:
         folder = ctx.folder("studio")
         subprocess.run([sys.executable, "-m", "mediastudio", "models", "add", str(model), "--name", "bench",
@@ -112,9 +133,12 @@ class Studio:
         self.assets = f"/api/v1/projects/{project['id']}/assets"
         self.set_steps(steps, size)
 
-    def set_steps(self, steps: int, size: int) -> None:
-        answer = self.client.put(f"{self.scene}/graph", json=graph(steps, size))
+    def set_steps(self, steps: int, size: int, other_shots: int = 0) -> None:
+        """The benchmark's graph at `steps` and `size` (with `other_shots`: in a bigger scene, `graph`); a run
+        asks for its shot alone then."""
+        answer = self.client.put(f"{self.scene}/graph", json=graph(steps, size, other_shots=other_shots))
         assert answer.status_code == 200, answer.text
+        self.body = {"force": True, **({"outputs": ["shot"]} if other_shots else {})}
 
     def picture(self, task: dict[str, Any]) -> bytes:
         return self.client.get(f"{self.assets}/{task['result']['assets'][0]}/content").content
@@ -124,7 +148,7 @@ class Studio:
         times the request went out and the event came in: `sent_at`, `received_at`)."""
         sent_at = time.time()
         started = time.perf_counter()
-        status, answer = await post.send(f"{self.scene}/run", {"force": True})
+        status, answer = await post.send(f"{self.scene}/run", self.body)
         assert status == 201, answer
         task_id = answer["id"]
         while True:
@@ -235,6 +259,7 @@ def process_cpu_seconds(pid: int) -> float | None:
 SETTLE_SECONDS = 0.7  # after the last run: its follow-ups (the commit window's git commit) are counted too
 
 
+OTHER_SHOTS = 100  # the other shots of the big scene: 405 nodes in all
 WARM_UP = 2  # rounds left out: the first calls of each side are slower (lazy set-up, caches filling)
 
 
@@ -342,6 +367,18 @@ def run(ctx: harness.Context) -> list[harness.Measure]:
                     NAME, "fixed CPU per run, server CPU − direct call CPU (1 step)",
                     (cpu["server_cpu_s"] - cpu["direct_cpu_s"]) * 1000, "ms", "lower",
                     detail={"server_cpu_ms": cpu["server_cpu_s"] * 1000, "direct_cpu_ms": cpu["direct_cpu_s"] * 1000}))
+            # The same run of one shot in a scene of many (each run records only what it computes: its cost grows
+            # with the run, not with the scene around it), beside the fixed cost above.
+            studio.set_steps(steps, SIZE, other_shots=OTHER_SHOTS)
+            big = asyncio.run(_alternate(studio, direct, steps, SIZE, rounds, out))
+            if not identical(studio.picture(big.tasks[-1]), big.image):
+                raise AssertionError("the studio's picture in the big scene differs from plain diffusers'")
+            nodes = len(graph(steps, other_shots=OTHER_SHOTS)["nodes"])
+            found.append(harness.Measure(
+                NAME, f"fixed cost per run, one shot of a {nodes}-node scene (1 step)", big.fixed_ms(), "ms", "lower",
+                anchor=fixed, anchor_name="the same in the 5-node scene",
+                detail={"nodes": nodes, "stages_ms": big.stages_ms(),
+                        "differences_ms": [(s - d) * 1000 for s, d in zip(big.studio_s, big.direct_s, strict=True)]}))
         # A batch queued at once, beside as many direct calls in a row (same seed: the same picture each time).
         studio.set_steps(steps, SIZE)
 
