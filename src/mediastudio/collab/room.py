@@ -159,6 +159,8 @@ class Room:
         self._relayed: asyncio.Future[None] | None = None
         self._watched: SceneDoc | None = None  # the document whose changes `_changed` collects (see _take)
         self._changed: set[str] = set()
+        self._changes = [0]  # changes of the watched document so far (`_watch`): when `graph` must read it again
+        self._graph: tuple[SceneDoc, int, Graph] | None = None  # (document, its changes then, its graph): `graph`
         self._subscriptions: list[Any] = []
         self.on_applied: Callable[[int], None] | None = None  # told how many updates each apply logged (Rooms)
 
@@ -357,9 +359,15 @@ class Room:
         """Note in `_changed` what each change of `doc` touches. Subscribed once per document, not per update:
         subscribing costs pycrdt an `inspect.signature` of the callback, several times what applying a
         keystroke's update does."""
-        changed = self._changed  # the callbacks hold the set, never the room: pycrdt keeps them where Python's
-        # cycle collector cannot see, and a room must be freed. A subscription ends when dropped: kept here.
-        self._subscriptions = [doc.observe(lambda _: changed.add("")),
+        changed, changes = self._changed, self._changes  # the callbacks hold these, never the room: pycrdt keeps
+        # them where Python's cycle collector cannot see, and a room must be freed. A subscription ends when
+        # dropped: kept here.
+
+        def seen(_: Any) -> None:  # every change of the document, a deletion too (it leaves the state vector be)
+            changed.add("")
+            changes[0] += 1
+
+        self._subscriptions = [doc.observe(seen),
                                doc.get("nodes", type=Map).observe_deep(
                                    lambda events: changed.update(_node_ids(events))),
                                doc.get("edges", type=Map).observe_deep(lambda _: changed.add("edges")),
@@ -441,7 +449,19 @@ class Room:
             await self._settled()
 
     def graph(self) -> Graph:
-        return graph_from_doc(self.doc)
+        """The graph the document holds, read from it once per change: a run's request, a check of the scene and
+        the file keeper each asked for it, and reading every node of a 400-node scene took ~30 ms of the event
+        loop (on every run of a scene someone has open). Read, never changed, by whoever gets it, as any graph
+        handed around (a run's params hold it)."""
+        doc = self.doc
+        if self._watched is not doc:
+            self._watch(doc)  # from here on each change of this document is counted
+        kept = self._graph
+        if kept is not None and kept[0] is doc and kept[1] == self._changes[0]:
+            return kept[2]
+        made = graph_from_doc(doc)
+        self._graph = (doc, self._changes[0], made)
+        return made
 
 
 def notice(**fields: object) -> bytes:
