@@ -10,6 +10,7 @@ concurrent edits of different fields of one node both survive, and text merges c
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from pycrdt import Array, Doc, Map, Text
@@ -116,12 +117,69 @@ def _group_fields(group: Map) -> dict[str, Any]:
 def graph_from_doc(doc: SceneDoc) -> Graph:
     """The graph, read by the model (graph/model.py: what a node lacks or holds of the wrong kind is filled
     in); entries that are not maps and edges whose ends are gone are left out (they are repaired later)."""
-    nodes = {node_id: _node_fields(node) for node_id, node in doc.get("nodes", type=Map).items()
-             if isinstance(node, Map)}
-    edges = {key: _edge_fields(edge) for key, edge in doc.get("edges", type=Map).items() if isinstance(edge, Map)}
-    groups = {group_id: _group_fields(group) for group_id, group in doc.get("groups", type=Map).items()
-              if isinstance(group, Map)}
-    return Graph.model_validate({"nodes": nodes, "edges": edges, "groups": groups})
+    return graph_of(read_fields(doc))
+
+
+@dataclass(frozen=True)
+class Changed:
+    """What changed in a document since it was last read (`read_fields`): nodes by id, the edges, the groups.
+    Filled by the document's observers (collab/room.py), taken by the next read."""
+
+    nodes: set[str] = field(default_factory=set)
+    other: set[str] = field(default_factory=set)  # "edges", "groups"
+
+    def take(self) -> Changed:
+        taken = Changed(set(self.nodes), set(self.other))
+        self.nodes.clear()
+        self.other.clear()
+        return taken
+
+    def __bool__(self) -> bool:
+        return bool(self.nodes or self.other)
+
+
+@dataclass(frozen=True)
+class Fields:
+    """What `graph_from_doc` reads of a document before the model checks it: each node's, edge's and group's
+    fields as plain values (never changed once read: a later read makes new dicts)."""
+
+    nodes: dict[str, dict[str, Any]]
+    edges: dict[str, dict[str, Any]]
+    groups: dict[str, dict[str, Any]]
+
+
+def read_fields(doc: SceneDoc, before: Fields | None = None, changed: Changed | None = None) -> Fields:
+    """The document's nodes, edges and groups as plain values. Given what an earlier read of this same document
+    found (`before`) and everything that changed in it since (`changed`), only that is read again: reading a
+    node out of pycrdt is most of the cost (~24 of 27 ms for a 400-node scene, the model's check the rest)."""
+    node_map, edge_map, group_map = doc.get("nodes", type=Map), doc.get("edges", type=Map), doc.get("groups", type=Map)
+    if before is None or changed is None:
+        return Fields(nodes={node_id: _node_fields(node) for node_id, node in node_map.items()
+                             if isinstance(node, Map)}, edges=_edges_of(edge_map), groups=_groups_of(group_map))
+    nodes = before.nodes
+    if changed.nodes:
+        nodes = dict(nodes)
+        for node_id in changed.nodes:
+            node = node_map.get(node_id)
+            if isinstance(node, Map):
+                nodes[node_id] = _node_fields(node)
+            else:
+                nodes.pop(node_id, None)
+    return Fields(nodes=nodes, edges=_edges_of(edge_map) if "edges" in changed.other else before.edges,
+                  groups=_groups_of(group_map) if "groups" in changed.other else before.groups)
+
+
+def _edges_of(edge_map: Map[Any]) -> dict[str, dict[str, Any]]:
+    return {key: _edge_fields(edge) for key, edge in edge_map.items() if isinstance(edge, Map)}
+
+
+def _groups_of(group_map: Map[Any]) -> dict[str, dict[str, Any]]:
+    return {group_id: _group_fields(group) for group_id, group in group_map.items() if isinstance(group, Map)}
+
+
+def graph_of(fields: Fields) -> Graph:
+    """The graph the model reads from a document's fields (`read_fields`)."""
+    return Graph.model_validate({"nodes": fields.nodes, "edges": fields.edges, "groups": fields.groups})
 
 
 def dangling_edges(doc: SceneDoc) -> list[str]:
