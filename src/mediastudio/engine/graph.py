@@ -147,29 +147,12 @@ def _wiring(graph: Graph, registry: NodeRegistry, outputs: list[str] | None) -> 
         source, target = edge.source, edge.target
         if source not in raw_nodes or target not in raw_nodes:
             continue  # a dangling edge: hidden on the canvas, repaired by the server
-        out_name, in_name = edge.source_handle, edge.target_handle
-        source_cls, target_cls = classes.get(source), classes.get(target)
-        if source_cls is not None and out_name not in source_cls.outputs:
-            issues.append(Issue(source, f"'{raw_nodes[source].title}' has no output '{out_name}'.",
-                                edge=key))
-            continue
-        if target_cls is not None and in_name not in target_cls.inputs:
-            issues.append(Issue(target, f"'{raw_nodes[target].title}' has no input '{in_name}'.",
-                                edge=key))
-            continue
-        if source_cls is not None and target_cls is not None:
-            out_type, in_type = source_cls.outputs[out_name], target_cls.inputs[in_name].type
-            if not connects(out_type, in_type):
-                issues.append(Issue(target, f"Input '{in_name}' takes {in_type}, but "
-                                            f"'{raw_nodes[source].title}' gives {out_type}.",
-                                    field=in_name, edge=key))
-                continue
-        if in_name in links[target]:
-            issues.append(Issue(target, f"Input '{in_name}' has more than one connection; keep one.",
-                                field=in_name, edge=key))
-            continue
-        links[target][in_name] = Link(source, out_name, in_name)
-        downstream[source].add(target)
+        problem, link = _edge_problem(key, edge, raw_nodes.__getitem__, classes, links)
+        if problem is not None:
+            issues.append(problem)
+        elif link is not None:
+            links[target][link.target_handle] = link
+            downstream[source].add(target)
 
     if outputs:
         missing = [o for o in outputs if o not in raw_nodes]
@@ -268,7 +251,8 @@ def _wiring_of_part(graph: Graph, registry: NodeRegistry, outputs: list[str] | N
 
 def _edge_problem(key: str, edge: Any, raw: Callable[[str], GraphNode], classes: dict[str, type[NodeType]],
                   links: dict[str, dict[str, Link]]) -> tuple[Issue | None, Link | None]:
-    """What `_wiring` finds of one edge into a node: its problem, or the link it makes."""
+    """What an edge between two nodes of the graph is: its problem, or the link it makes (the first of an input's
+    edges to fit; `links` holds those met before)."""
     source, target = edge.source, edge.target
     source_raw, target_raw = raw(source), raw(target)
     out_name, in_name = edge.source_handle, edge.target_handle
