@@ -19,6 +19,7 @@ from mediastudio.collab import document
 from mediastudio.collab.document import graph_from_doc, new_document
 from mediastudio.collab.log import UpdateLog
 from mediastudio.collab.room import Room
+from mediastudio.graph import Graph
 from support import run_async
 
 
@@ -144,3 +145,41 @@ def test_what_is_read_again_equals_a_whole_read_after_every_kind_of_change(room:
     final = room.graph()
     assert "n1" not in final.nodes and "fresh" not in final.nodes and final.nodes["n5"].position.x == 500
     assert final.nodes["n6"].title == "Renamed" and final.nodes["n6"].group is None and not final.edges
+
+
+def test_a_node_named_edges_and_the_edges_are_credited_to_whoever_changed_each(tmp_path: Path) -> None:
+    """What a room notes of a change keeps node ids apart from "the edges" and "the groups" (collab/activity.py
+    `EDGES`, `GROUPS`): a node whose id is `edges` was credited to whoever last changed the links, and the links to
+    whoever last changed that node."""
+    from mediastudio.collab.activity import credit, describe_edits
+
+    update_log = UpdateLog(tmp_path)
+    graph = Graph.model_validate({"nodes": {name: {"type": "seed", "position": {"x": 0, "y": 0},
+                                                   "params": {"value": 0}} for name in ("edges", "groups", "n1")},
+                                  "edges": {}})
+    doc = new_document(graph, epoch=1)
+    update_log.start("s1", doc.get_update(), epoch=1)
+    room = Room("s1", doc, update_log, 0)
+    before = room.graph().model_dump()
+
+    def seed_of_edges(nodes: Map[Any]) -> None:
+        nodes["edges"]["params"]["value"] = 7
+
+    def link(edges: Map[Any]) -> None:
+        edge: Map[Any] = Map()
+        edges["groups:seed->n1:seed"] = edge
+        edge.update({"source": "groups", "source_handle": "seed", "target": "n1", "target_handle": "seed"})
+
+    async def ana_then_ben() -> None:
+        for user, root, change in (("u_ana", "nodes", seed_of_edges), ("u_ben", "edges", link)):
+            client: Doc[Any] = Doc()
+            client.apply_update(room.doc.get_update())
+            state = client.get_state()
+            change(client.get(root, type=Map))
+            await room.apply(client.get_update(state), user)
+
+    run_async(ana_then_ben())
+    _, edited = room.take_window()
+    credited = credit(describe_edits(before, room.graph().model_dump()), edited, lead=None)
+    assert {who: [text for _, text in entries] for who, entries in credited.items()} == {
+        "u_ana": ["changed value 0→7 on 'Seed'"], "u_ben": ["connected 1 edge"]}

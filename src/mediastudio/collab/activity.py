@@ -43,7 +43,10 @@ def _name(node_id: str, node: dict[str, Any]) -> str:
 
 
 Entry = tuple[str | None, str]  # (the node it links to, the phrase)
-Edit = tuple[str, str | None, str]  # (what changed: a node id or "edges", the node it links to, the phrase)
+Edit = tuple[str, str | None, str]  # (what changed: a node id, EDGES or GROUPS; the node it links to; the phrase)
+# What changed besides a node, as a room notes it (collab/room.py) and `credit` reads it: never a node id (a node
+# id has no ':'), so a node named "edges" is credited to whoever changed it, not to whoever changed the edges.
+EDGES, GROUPS = ":edges", ":groups"
 
 
 def _look_changes(old: dict[str, Any], new: dict[str, Any], title: str) -> list[str]:
@@ -57,7 +60,7 @@ def _look_changes(old: dict[str, Any], new: dict[str, Any], title: str) -> list[
 
 
 def _group_changes(before: dict[str, Any], after: dict[str, Any]) -> list[Edit]:
-    """Groups made, taken away, renamed, bypassed or brought back, moved or resized (credited as "groups")."""
+    """Groups made, taken away, renamed, bypassed or brought back, moved or resized (credited as GROUPS)."""
     old, new = before.get("groups", {}), after.get("groups", {})
     phrases = [f"grouped nodes in '{new[g].get('title')}'" for g in sorted(new.keys() - old.keys())]
     phrases += [f"ungrouped '{old[g].get('title')}'" for g in sorted(old.keys() - new.keys())]
@@ -73,7 +76,7 @@ def _group_changes(before: dict[str, Any], after: dict[str, Any]) -> list[Edit]:
                            else f"took the colour off group '{title}'")
         if was.get("bounds") != now.get("bounds"):
             phrases.append(f"moved group '{title}'")
-    return [("groups", None, phrase) for phrase in phrases]
+    return [(GROUPS, None, phrase) for phrase in phrases]
 
 
 def describe_edits(before: dict[str, Any], after: dict[str, Any]) -> list[Edit]:
@@ -102,9 +105,9 @@ def describe_edits(before: dict[str, Any], after: dict[str, Any]) -> list[Edit]:
     added = len(after.get("edges", {}).keys() - before.get("edges", {}).keys())
     removed = len(before.get("edges", {}).keys() - after.get("edges", {}).keys())
     if added:
-        entries.append(("edges", None, f"connected {added} edge{'s' if added > 1 else ''}"))
+        entries.append((EDGES, None, f"connected {added} edge{'s' if added > 1 else ''}"))
     if removed:
-        entries.append(("edges", None, f"disconnected {removed} edge{'s' if removed > 1 else ''}"))
+        entries.append((EDGES, None, f"disconnected {removed} edge{'s' if removed > 1 else ''}"))
     return entries + _group_changes(before, after)
 
 

@@ -120,22 +120,23 @@ def graph_from_doc(doc: SceneDoc) -> Graph:
     return graph_of(read_fields(doc))
 
 
-@dataclass(frozen=True)
+@dataclass
 class Changed:
     """What changed in a document since it was last read (`read_fields`): nodes by id, the edges, the groups.
     Filled by the document's observers (collab/room.py), taken by the next read."""
 
     nodes: set[str] = field(default_factory=set)
-    other: set[str] = field(default_factory=set)  # "edges", "groups"
+    edges: bool = False
+    groups: bool = False
 
     def take(self) -> Changed:
-        taken = Changed(set(self.nodes), set(self.other))
+        taken = Changed(set(self.nodes), self.edges, self.groups)
         self.nodes.clear()
-        self.other.clear()
+        self.edges = self.groups = False
         return taken
 
     def __bool__(self) -> bool:
-        return bool(self.nodes or self.other)
+        return bool(self.nodes) or self.edges or self.groups
 
 
 @dataclass(frozen=True)
@@ -165,8 +166,8 @@ def read_fields(doc: SceneDoc, before: Fields | None = None, changed: Changed | 
                 nodes[node_id] = _node_fields(node)
             else:
                 nodes.pop(node_id, None)
-    return Fields(nodes=nodes, edges=_edges_of(edge_map) if "edges" in changed.other else before.edges,
-                  groups=_groups_of(group_map) if "groups" in changed.other else before.groups)
+    return Fields(nodes=nodes, edges=_edges_of(edge_map) if changed.edges else before.edges,
+                  groups=_groups_of(group_map) if changed.groups else before.groups)
 
 
 def _edges_of(edge_map: Map[Any]) -> dict[str, dict[str, Any]]:

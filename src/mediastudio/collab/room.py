@@ -31,6 +31,7 @@ from pycrdt import (
 )
 
 from mediastudio.collab import awareness
+from mediastudio.collab.activity import EDGES, GROUPS
 from mediastudio.collab.document import (
     Changed,
     Fields,
@@ -161,7 +162,7 @@ class Room:
         # state and presence change nothing), counted as each is applied, under the lock.
         self.authors: Counter[str] = Counter()  # changing updates per user since the last commit
         self.window: Counter[str] = Counter()  # changing updates per user since the last file write
-        self.edited: dict[str, str] = {}  # what changed since the last file write (a node id, "edges") → who
+        self.edited: dict[str, str] = {}  # what changed since the last file write (a node id, EDGES…) → who
         self.closed: str | None = None  # why the room was shut (trash, scene deleted): no more writes
         # Updates applied and queued for the log, not logged yet (in the order queued), and the relay of the last.
         self._logging: dict[asyncio.Future[int], bytes] = {}
@@ -332,7 +333,7 @@ class Room:
     def _take(self, update: bytes) -> set[str]:
         """Apply `update` if it decodes and keeps the scene within bounds; else refuse it, the document
         unchanged. Checking on a copy of the document would cost ~20 ms a keystroke on a large scene.
-        Answers what it changed: node ids, "edges", "groups", "" for anything else; empty when it changed nothing
+        Answers what it changed: node ids, EDGES, GROUPS, "" for anything else; empty when it changed nothing
         (pycrdt calls observers only for a change)."""
         if self.logged_bytes + len(update) > MAX_DOCUMENT_BYTES:
             raise Unprocessable(f"This scene has grown past {MAX_DOCUMENT_BYTES >> 20} MiB.",
@@ -377,16 +378,18 @@ class Room:
             changed.update(touched)
             unread.nodes.update(touched)
 
-        def other_changed(what: str) -> Callable[[Any], None]:
-            def seen(_: Any) -> None:
-                changed.add(what)
-                unread.other.add(what)
-            return seen
+        def edges_changed(_: Any) -> None:
+            changed.add(EDGES)
+            unread.edges = True
+
+        def groups_changed(_: Any) -> None:
+            changed.add(GROUPS)
+            unread.groups = True
 
         self._subscriptions = [doc.observe(lambda _: changed.add("")),
                                doc.get("nodes", type=Map).observe_deep(nodes_changed),
-                               doc.get("edges", type=Map).observe_deep(other_changed("edges")),
-                               doc.get("groups", type=Map).observe_deep(other_changed("groups"))]
+                               doc.get("edges", type=Map).observe_deep(edges_changed),
+                               doc.get("groups", type=Map).observe_deep(groups_changed)]
         self._watched = doc
 
     def _rebuild(self) -> None:
