@@ -49,7 +49,7 @@ def test_the_activity_says_when_a_node_is_coloured_or_collapsed() -> None:
 
 
 def test_the_activity_says_what_happened_to_a_group() -> None:
-    from mediastudio.collab.activity import describe_edits
+    from mediastudio.collab.activity import GROUPS, describe_edits
 
     frame = {"x": 0, "y": 0, "width": 300, "height": 200}
     made = {"nodes": {}, "edges": {}, "groups": {"g1": {"title": "Upscaling", "bounds": frame}}}
@@ -58,6 +58,6 @@ def test_the_activity_says_what_happened_to_a_group() -> None:
     phrases = [(what, phrase) for what, _, phrase in describe_edits({"nodes": {}, "edges": {}}, made)]
     phrases += [(what, phrase) for what, _, phrase in describe_edits(made, changed)]
     phrases += [(what, phrase) for what, _, phrase in describe_edits(changed, {"nodes": {}, "edges": {}})]
-    assert phrases == [("groups", "grouped nodes in 'Upscaling'"), ("groups", "renamed group 'Upscaling' to 'Bigger'"),
-                       ("groups", "bypassed group 'Bigger'"), ("groups", "coloured group 'Bigger' teal"),
-                       ("groups", "moved group 'Bigger'"), ("groups", "ungrouped 'Bigger'")]
+    assert phrases == [(GROUPS, "grouped nodes in 'Upscaling'"), (GROUPS, "renamed group 'Upscaling' to 'Bigger'"),
+                       (GROUPS, "bypassed group 'Bigger'"), (GROUPS, "coloured group 'Bigger' teal"),
+                       (GROUPS, "moved group 'Bigger'"), (GROUPS, "ungrouped 'Bigger'")]
