@@ -163,15 +163,22 @@ def _wiring(graph: Graph, registry: NodeRegistry, outputs: list[str] | None) -> 
         targets = [n for n, c in classes.items() if c.output_node and not raw_nodes[n].bypass]
         if not targets:
             targets = [n for n, c in classes.items() if c.outputs and not downstream.get(n)]
-    needed: set[str] = set()
+    needed = _reached(targets, lambda node_id: [link.source for link in links.get(node_id, {}).values()])
+    return raw_nodes, classes, issues, links, downstream, targets, needed
+
+
+def _reached(targets: list[str], feeding: Callable[[str], list[str]]) -> set[str]:
+    """The targets and every node that feeds them (`feeding`: the nodes one feeds from, each asked once, in the
+    order they are reached)."""
+    reached: set[str] = set()
     queue = deque(targets)
     while queue:
         current = queue.popleft()
-        if current in needed:
+        if current in reached:
             continue
-        needed.add(current)
-        queue.extend(link.source for link in links.get(current, {}).values())
-    return raw_nodes, classes, issues, links, downstream, targets, needed
+        reached.add(current)
+        queue.extend(feeding(current))
+    return reached
 
 
 def _wiring_of_part(graph: Graph, registry: NodeRegistry, outputs: list[str] | None) -> Wiring | None:
@@ -219,14 +226,10 @@ def _wiring_of_part(graph: Graph, registry: NodeRegistry, outputs: list[str] | N
     found: list[tuple[int, Issue]] = []  # edge problems by the edge's place, as `_wiring` meets them
     links: dict[str, dict[str, Link]] = defaultdict(dict)
     downstream: dict[str, set[str]] = defaultdict(set)
-    needed: set[str] = set()
-    queue = deque(targets)
-    while queue:
-        target = queue.popleft()
-        if target in needed:
-            continue
-        needed.add(target)
+
+    def feeding(target: str) -> list[str]:  # the edges into a needed node, checked as `_wiring` checks them
         raw(target)
+        sources = []
         for index in into.get(target, ()):
             key, edge = edges[index]
             problem, link = _edge_problem(key, edge, raw, classes, links)
@@ -235,7 +238,10 @@ def _wiring_of_part(graph: Graph, registry: NodeRegistry, outputs: list[str] | N
             elif link is not None:
                 links[target][link.target_handle] = link
                 downstream[link.source].add(target)
-                queue.append(link.source)
+                sources.append(link.source)
+        return sources
+
+    needed = _reached(targets, feeding)
     for source in needed:  # an edge out to a node that does not run: only its source's side is a problem here
         for index in out_of.get(source, ()):
             key, edge = edges[index]
