@@ -15,7 +15,7 @@ from typing import Any
 from mediastudio.engine.cache import NodeCache, node_key
 from mediastudio.engine.context import NodeContext
 from mediastudio.engine.embed import embedded
-from mediastudio.engine.graph import Plan
+from mediastudio.engine.graph import Plan, reached
 from mediastudio.errors import TaskFailed
 from mediastudio.graph import Graph
 from mediastudio.tasks.context import TaskContext
@@ -275,13 +275,8 @@ class Execution:
         provenance records, which then grows with the shot, not with every shot the run computes."""
         known = self._made_by.get(node_id)
         if known is None:
-            needed, waiting = {node_id}, [node_id]
-            while waiting:
-                for link in self.plan.links.get(waiting.pop(), {}).values():
-                    if link.source not in needed:
-                        needed.add(link.source)
-                        waiting.append(link.source)
-            part = self.graph.part(needed)
+            links = self.plan.links
+            part = self.graph.part(reached([node_id], lambda n: [link.source for link in links.get(n, {}).values()]))
             known = self._made_by[node_id] = (part, part.model_dump())
         return known
 

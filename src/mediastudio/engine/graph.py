@@ -163,13 +163,13 @@ def _wiring(graph: Graph, registry: NodeRegistry, outputs: list[str] | None) -> 
         targets = [n for n, c in classes.items() if c.output_node and not raw_nodes[n].bypass]
         if not targets:
             targets = [n for n, c in classes.items() if c.outputs and not downstream.get(n)]
-    needed = _reached(targets, lambda node_id: [link.source for link in links.get(node_id, {}).values()])
+    needed = reached(targets, lambda node_id: [link.source for link in links.get(node_id, {}).values()])
     return raw_nodes, classes, issues, links, downstream, targets, needed
 
 
-def _reached(targets: list[str], feeding: Callable[[str], list[str]]) -> set[str]:
+def reached(targets: list[str], feeding: Callable[[str], list[str]]) -> set[str]:
     """The targets and every node that feeds them (`feeding`: the nodes one feeds from, each asked once, in the
-    order they are reached)."""
+    order they are reached). Also what made a shot's results (engine/executor.py `Execution.made_by`)."""
     reached: set[str] = set()
     queue = deque(targets)
     while queue:
@@ -241,7 +241,7 @@ def _wiring_of_part(graph: Graph, registry: NodeRegistry, outputs: list[str] | N
                 sources.append(link.source)
         return sources
 
-    needed = _reached(targets, feeding)
+    needed = reached(targets, feeding)
     for source in needed:  # an edge out to a node that does not run: only its source's side is a problem here
         for index in out_of.get(source, ()):
             key, edge = edges[index]
