@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/Dy6dd-fA.js";export{m as component};
