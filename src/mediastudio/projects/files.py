@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import secrets
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -112,8 +112,7 @@ def write_atomic_soon(path: Path, data: bytes) -> Future[None]:
 
 def _written_aside(path: Path, data: bytes) -> tuple[int, str]:
     """`data` in a new temporary file beside `path`: its descriptor (open) and name."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _new_aside(path)
     try:
         view = memoryview(data)
         while view:
@@ -123,6 +122,29 @@ def _written_aside(path: Path, data: bytes) -> tuple[int, str]:
         Path(tmp).unlink(missing_ok=True)
         raise
     return fd, tmp
+
+
+ASIDE_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+               | getattr(os, "O_BINARY", 0))
+
+
+def _new_aside(path: Path) -> tuple[int, str]:
+    """A new file of our own beside `path` (its folder made if missing), named `.<name>.<random>.tmp`, open for
+    writing: `tempfile.mkstemp`'s file, without its name generator and its checks (~0.2 ms of this CPU, on the
+    way of every run's asset file)."""
+    for _ in range(100):
+        tmp = os.path.join(path.parent, f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, ASIDE_FLAGS, 0o600), tmp
+        except FileExistsError:
+            continue
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                return os.open(tmp, ASIDE_FLAGS, 0o600), tmp
+            except FileExistsError:
+                continue
+    raise FileExistsError(f"No free name for a temporary file beside {path}.")
 
 
 def _put_in_place(fd: int, tmp: str, path: Path, sync_folder: bool) -> None:
