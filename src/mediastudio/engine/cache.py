@@ -266,5 +266,8 @@ class _CacheRows:
     def rows(self, db: Session) -> None:
         self.cache.flush(db)
 
+    def settle(self) -> None:
+        pass
+
     def drop(self) -> None:
         pass  # left pending: the next flush writes them (they are a cache: nothing depends on them)

@@ -188,7 +188,7 @@ class _Results:
         for meta, shot in zip(self.new.metas, self.shots, strict=True):
             if shot:
                 meta["name"] = numbered(db, str(self.ctx.project_id), shot, meta["name"])
-        # Their fsyncs run while the rows are written (`rows` waits for them before the transaction commits).
+        # Their fsyncs run while the rows and the outcome are written (`settle` waits for them, before the commit).
         self.new.write_files_soon(self.writing)
 
     def rows(self, db: Session) -> None:
@@ -196,9 +196,13 @@ class _Results:
         record_takes(db, str(self.ctx.project_id), self.new.metas)  # the shots' take strips list them at once
         names = [meta["name"] for meta in self.new.metas]
         label = f"'{names[0]}'" if len(names) == 1 else f"{len(names)} results"
-        self._settle()  # the files are durable before the rows that name them commit
         # They join the project's pending commit once the outcome is announced.
         self.ctx.afterwards.append(lambda: _commit(self.ctx, f"Generated {label}", self.new.ids))
+
+    def settle(self) -> None:
+        """The files are durable before the rows that name them commit (waited for after the outcome's statements,
+        which run meanwhile)."""
+        self._settle()
 
     def _settle(self, quiet: bool = False) -> None:
         """Wait for every file on its way (raising the first failure, unless `quiet`)."""

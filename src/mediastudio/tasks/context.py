@@ -35,6 +35,10 @@ class OutcomeWrite(Protocol):
     def rows(self, db: Session) -> None:
         """Write its rows in `db`, the outcome's transaction."""
 
+    def settle(self) -> None:
+        """Wait until its files are durable (raising what writing them raised): last, before the transaction
+        commits, so that the statements written after its rows (the outcome's) run while the disk syncs them."""
+
     def drop(self) -> None:
         """It is not recorded: the task runs again, or recording it failed (the transaction rolled back)."""
 
@@ -191,6 +195,8 @@ class TaskContext:
                     write.files(db)
                 for write in writes:
                     write.rows(db)
+                for write in writes:
+                    write.settle()
         except Exception as exc:
             del self.afterwards[follow_ups:]
             for write in writes:

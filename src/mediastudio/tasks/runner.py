@@ -460,6 +460,8 @@ class Runner:
                 rows = statement.rows(db, {**{f"v_{k}": v for k, v in fields.items() if v is not None},
                                            "task_id": task_id, "now": utcnow(), "after_revision": after_revision})
                 row = loaded(Task, rows[0]) if rows else None
+                for write in writes:  # their files durable before the commit (written while the above ran)
+                    write.settle()
         except Exception as exc:
             if ctx_writes is None or not writes:
                 raise
