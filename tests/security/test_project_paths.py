@@ -101,3 +101,55 @@ def test_one_scene_read_by_its_id_is_never_a_link_nor_a_folder(folder: Path, tmp
     assert content.read_scene(folder, "sc_missing") is None
     with pytest.raises(NotFound):
         content.read_scene(folder, "../project")
+
+
+def _resolved_whole(folder: Path, *parts: str) -> Path | None:
+    """What `content.inside` decides, by resolving the folder and the path whole: the path, or None (refused)."""
+    path = folder.joinpath(*parts)
+    try:
+        root, resolved = folder.resolve(), path.resolve()
+    except RuntimeError:  # a loop of links
+        return None
+    return path if resolved.is_relative_to(root) and resolved != root else None
+
+
+def test_inside_decides_as_resolving_the_whole_path_would_for_every_kind_of_link(folder: Path, tmp_path: Path) -> None:
+    """`inside` looks only at the parts below the folder (not followed) and resolves the path whole only when one
+    is a link: for plain folders and files, missing ones, links in and out, dangling links, a loop, a file where
+    a folder should be, and a project folder that is itself reached through a link, it decides as resolving the
+    whole path does (and refuses every link that leads out)."""
+    outside = tmp_path / "outside"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "deep" / "secret.json").write_text("{}")
+    (folder / "assets" / "as_1.json").write_text("{}")
+    (folder / "scenes" / "sc_1.json").write_text("{}")
+    (folder / "file").write_text("not a folder")
+    links = {"out": outside, "out_deep": outside / "deep", "out_file": outside / "deep" / "secret.json",
+             "in": folder / "assets", "in_file": folder / "assets" / "as_1.json", "up": folder.parent,
+             "self": folder, "dangling": tmp_path / "nowhere", "loop": folder / "loop"}
+    for name, target in links.items():
+        os.symlink(target, folder / name)
+        os.symlink(target, folder / "assets" / f"{name}.json")
+    names = ["assets", "scenes", "as_1.json", "sc_1.json", "missing", "file", "deep", "secret.json", "p_1",
+             *links, *(f"{name}.json" for name in links)]
+    via_link = tmp_path / "linked_project"
+    os.symlink(folder, via_link)
+    decided = 0
+    for root in (folder, via_link):
+        for first in names:
+            for parts in ((first,), (first, "as_1.json"), ("assets", first), (first, "deep", "secret.json"),
+                          ("assets", first, "x.json")):
+                expected = _resolved_whole(root, *parts)
+                try:
+                    found: Path | None = content.inside(root, *parts)
+                except BadRequest:
+                    found = None
+                assert found == expected, (root, parts)
+                decided += found is None
+    assert decided > 50  # many of them lead out, and are refused
+    with pytest.raises(BadRequest):
+        content.inside(folder, "out", "deep", "secret.json")
+    with pytest.raises(BadRequest):  # a loop of links is refused as leading nowhere (it raised RuntimeError: a 500)
+        content.inside(folder, "loop", "as_1.json")
+    with pytest.raises(BadRequest):
+        content.asset_path(folder, "out_file")

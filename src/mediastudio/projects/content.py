@@ -35,13 +35,37 @@ def inside(folder: Path, *parts: str) -> Path:
     path = folder.joinpath(*parts)
     if any(part in ("", ".", "..") or "/" in part or "\\" in part or "\0" in part for part in parts):
         refused = True
+    elif _no_link_below(folder, parts):  # then it resolves to the folder's own place, and these parts below it
+        refused = False
     else:
-        root, resolved = folder.resolve(), path.resolve()
-        refused = not resolved.is_relative_to(root) or resolved == root
+        try:
+            root, resolved = folder.resolve(), path.resolve()
+            refused = not resolved.is_relative_to(root) or resolved == root
+        except (RuntimeError, OSError):  # a loop of links (or a part that cannot be read) leads nowhere
+            refused = True
     if refused:
         raise BadRequest("That file would lie outside its project.",
                          hint="Scene and asset ids are letters, digits, '_' and '-'.")
     return path
+
+
+def _no_link_below(folder: Path, parts: tuple[str, ...]) -> bool:
+    """Whether none of `parts` (plain names), taken one below the other from `folder`, is a symbolic link: each
+    one looked at (not followed) down to the first that does not exist. Resolving the folder and the path whole
+    walked every folder from the disk's root, in Python, twice (~0.1 ms a file of this CPU, on every scene read
+    and every result saved); a link, or a part that cannot be looked at, is resolved whole as before."""
+    at = os.fspath(folder)
+    for part in parts:
+        at = os.path.join(at, part)
+        try:
+            mode = os.lstat(at).st_mode
+        except FileNotFoundError:
+            return True  # nor does anything below it exist
+        except OSError:
+            return False
+        if stat.S_ISLNK(mode):
+            return False
+    return True
 
 
 def _checked_id(kind: str, value: str) -> str:
