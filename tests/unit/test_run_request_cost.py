@@ -94,3 +94,37 @@ def test_an_installed_models_index_is_read_again_only_when_it_changed(tmp_path: 
     assert registry.kinds() == {"tiny": "inpaint"}
     index.unlink()
     assert registry.kinds() == {}
+
+
+def test_new_runs_are_described_from_what_their_transaction_read(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run's answer is described from the places read in the transaction that recorded it, with the names the
+    request knows: describing it opens no session of its own (it did, while the lane's worker, just woken, made
+    its claim: both waited for the interpreter). What it says is what reading the database afterwards says."""
+    db = open_database(tmp_path / "studio.sqlite")
+    system = TaskSystem(Settings(data_dir=tmp_path), db, BlobStore(tmp_path / "blobs"), EventBus(), KindRegistry(),
+                        task_scope)
+    with db.transaction() as session:
+        session.add(User(id="u1", username="ada", display_name="Ada", password_hash="x", color="#336699"))
+        for n, status in enumerate(("succeeded", "running", "queued", "queued")):
+            session.add(Task(id=f"t{n}", kind="scene.run", lane="gpu", title="Run", owner_id="u1", status=status,
+                             size=4.0, run_seconds=2.0 if status == "succeeded" else None, enqueued_at=float(n),
+                             project_id="p1"))
+    with db.session() as session:
+        places = system.places(session)
+        tasks = [t for t in (session.get(Task, "t2"), session.get(Task, "t3")) if t is not None]
+    read_afterwards = system.describe(tasks, owner_names={"u1": "Ada"}, project_names={"p1": "Film"})
+
+    def no_session() -> None:
+        raise AssertionError("describing the new runs opened a session")
+
+    monkeypatch.setattr(db, "session", no_session)
+    described = system.describe(tasks, places, owner_names={"u1": "Ada"}, project_names={"p1": "Film"})
+    assert [(t.id, t.position, t.owner_name, t.project_name) for t in described] == [
+        ("t2", 1, "Ada", "Film"), ("t3", 2, "Ada", "Film")]
+    assert [t.model_dump() for t in described] == [t.model_dump() for t in read_afterwards]
+    with pytest.raises(AssertionError, match="opened a session"):  # a name it does not know is read
+        system.describe(tasks, places)
+    for lane in system.queue.lanes.values():
+        lane.storage.close()
+    db.close()

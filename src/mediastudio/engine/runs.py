@@ -24,6 +24,7 @@ from mediastudio.projects.access import project_and_role, project_folder, requir
 from mediastudio.projects.live import LiveScenes
 from mediastudio.settings import Settings
 from mediastudio.tasks import service as task_service
+from mediastudio.tasks.estimates import Placement
 from mediastudio.tasks.schemas import TaskOut
 from mediastudio.tasks.system import TaskSystem
 from mediastudio.tasks.tables import Task
@@ -134,9 +135,11 @@ async def read_snapshot(database: Database, settings: Settings, rooms: LiveScene
 
 
 def record_runs(database: Database, tasks: TaskSystem, engine: Engine, user: User, request: RunRequest,
-                snapshot: Snapshot) -> list[Task]:
+                snapshot: Snapshot) -> tuple[list[Task], dict[str, Placement]]:
     """Plan once, then record the batch in one transaction: a batch over the quota queues nothing. Each run
-    records the part of the scene's graph it computes (`Engine.plan_part`)."""
+    records the part of the scene's graph it computes (`Engine.plan_part`). With the tasks, where every waiting
+    and running task stands once they are recorded (`TaskSystem.places`, read in the same transaction: the
+    answer is described from it, and reads nothing once the lane's worker, woken, has begun its claim)."""
     run_plan, part = plan_run_part(engine, snapshot.graph, request.outputs, user)
     snapshot = replace(snapshot, graph=part)
     steps = engine.steps(run_plan)
@@ -148,7 +151,8 @@ def record_runs(database: Database, tasks: TaskSystem, engine: Engine, user: Use
             # Written at once (`new_task`): counted by the next one's run index, quota and fair priority.
             made.append(tasks.new(db, user, "scene.run", params, request.project_id,
                                   checked=snapshot.checked))
-    return made
+        places = tasks.places(db)
+    return made, places
 
 
 SCENE_RUNS_SHOWN = 20  # a scene's runs the canvas is given: the waiting and running ones, then the newest ended
@@ -184,15 +188,15 @@ def visible_run(db: Any, user: User, task_id: str) -> Task:
     return task_service.visible_task(db, user, task_id)
 
 
-def submit_all(tasks: TaskSystem, made: list[Task], user: User | None = None,
-               project_name: str | None = None) -> list[TaskOut]:
+def submit_all(tasks: TaskSystem, made: list[Task], user: User | None = None, project_name: str | None = None,
+               places: dict[str, Placement] | None = None) -> list[TaskOut]:
     """Once their rows are committed: announce and enqueue the tasks; as the API shows them (`user` started
-    them, in the project named `project_name`: their names are not read again)."""
+    them, in the project named `project_name`, standing at `places`: none of these is read again)."""
     for task in made:
         tasks.submit(task)
     owners = {user.id: user.display_name} if user is not None else None
     projects = {task.project_id: project_name for task in made if task.project_id} if project_name else None
-    return tasks.describe(made, owner_names=owners, project_names=projects)
+    return tasks.describe(made, places, owner_names=owners, project_names=projects)
 
 
 async def queue_runs(database: Database, settings: Settings, rooms: LiveScenes, tasks: TaskSystem, engine: Engine,
@@ -204,8 +208,8 @@ async def queue_runs(database: Database, settings: Settings, rooms: LiveScenes, 
 
     def run() -> list[TaskOut]:
         snapshot = _snapshot(database, settings, user, request.project_id, request.scene_id, "run", live)
-        made = record_runs(database, tasks, engine, user, request, snapshot)
-        return submit_all(tasks, made, user, snapshot.checked[1] if snapshot.checked else None)
+        made, places = record_runs(database, tasks, engine, user, request, snapshot)
+        return submit_all(tasks, made, user, snapshot.checked[1] if snapshot.checked else None, places)
 
     return await to_thread.run_sync(run)
 

@@ -126,17 +126,18 @@ class TaskSystem:
         estimates, so its state is not read from the lanes here). Names the caller gives are not read again."""
         if not tasks:
             return []
-        with self.db.session() as db:
-            if places is None:
-                _, places = build_view(db, self.workers, {}, self.rates)
-            owners = dict(owner_names or {})
-            unknown = {t.owner_id for t in tasks} - owners.keys()
-            if unknown:
-                owners.update({u.id: u.display_name for u in db.exec(select(User).where(col(User.id).in_(unknown)))})
-            projects = dict(project_names or {})
-            wanted = {t.project_id for t in tasks if t.project_id} - projects.keys()
-            if self.project_names and wanted:
-                projects.update(self.project_names(db, wanted))
+        owners, projects = dict(owner_names or {}), dict(project_names or {})
+        unknown = {t.owner_id for t in tasks} - owners.keys()
+        wanted = {t.project_id for t in tasks if t.project_id} - projects.keys() if self.project_names else set()
+        if places is None or unknown or wanted:  # (all given: a run's answer, `places` read as it was recorded)
+            with self.db.session() as db:
+                if places is None:
+                    places = self.places(db)
+                if unknown:
+                    owners.update({u.id: u.display_name
+                                   for u in db.exec(select(User).where(col(User.id).in_(unknown)))})
+                if self.project_names and wanted:
+                    projects.update(self.project_names(db, wanted))
         out = []
         for task in tasks:
             place = places.get(task.id)
@@ -146,6 +147,10 @@ class TaskSystem:
                                 starts_in=place.starts_in if place else None,
                                 eta=place.eta if place else None))
         return out
+
+    def places(self, db: Session) -> dict[str, Placement]:
+        """Where every waiting and running task stands (`describe`'s positions and ETAs), as `db` reads it."""
+        return build_view(db, self.workers, {}, self.rates)[1]
 
     def hello_for(self, user: User) -> Hello:
         """The feed's first message (tasks/events.py): what a client needs on (re)connecting, `user`'s active and
