@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from anyio import to_thread
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from mediastudio.auth.tables import User
 from mediastudio.db import Database
@@ -115,9 +115,15 @@ def _snapshot(database: Database, settings: Settings, user: User, project_id: st
     """(In a worker thread.) The scene, if `user` may do `action` on its project, with `live` (its live
     document's graph, read on the event loop) as the graph that runs, or the stored graph when no room is open."""
     with database.session() as db:
-        # `action` implies viewing: one check, not two; the project as a plain row (loading the ORM object was
-        # most of the check, on every run's request).
-        project, _ = require_row(db, user, project_id, action)
+        return _snapshot_in(db, settings, user, project_id, scene_id, action, live)
+
+
+def _snapshot_in(db: Session, settings: Settings, user: User, project_id: str, scene_id: str, action: Action,
+                 live: Graph | None) -> Snapshot:
+    """`_snapshot` in the caller's session."""
+    # `action` implies viewing: one check, not two; the project as a plain row (loading the ORM object was most
+    # of the check, on every run's request).
+    project, _ = require_row(db, user, project_id, action)
     read = content.read_scene_and_graph(project_folder(settings, project), scene_id)
     if read is None:
         raise scenes.no_such_scene(project_id, scene_id)
@@ -134,25 +140,22 @@ async def read_snapshot(database: Database, settings: Settings, rooms: LiveScene
     return await to_thread.run_sync(lambda: _snapshot(database, settings, user, project_id, scene_id, action, live))
 
 
-def record_runs(database: Database, tasks: TaskSystem, engine: Engine, user: User, request: RunRequest,
+def record_runs(db: Session, tasks: TaskSystem, engine: Engine, user: User, request: RunRequest,
                 snapshot: Snapshot) -> tuple[list[Task], dict[str, Placement]]:
-    """Plan once, then record the batch in one transaction: a batch over the quota queues nothing. Each run
-    records the part of the scene's graph it computes (`Engine.plan_part`). With the tasks, where every waiting
+    """Plan once, then record the batch in the caller's transaction: a batch over the quota queues nothing. Each
+    run records the part of the scene's graph it computes (`Engine.plan_part`). With the tasks, where every waiting
     and running task stands once they are recorded (`TaskSystem.places`, read in the same transaction: the
     answer is described from it, and reads nothing once the lane's worker, woken, has begun its claim)."""
     run_plan, part = plan_run_part(engine, snapshot.graph, request.outputs, user)
     snapshot = replace(snapshot, graph=part)
     steps = engine.steps(run_plan)
     made = []
-    with database.transaction() as db:
-        for place in range(1, request.repeat + 1):
-            params = run_params(request, snapshot, steps_hint=steps, run_index=engine.run_index(db, request.scene_id),
-                                place=place)
-            # Written at once (`new_task`): counted by the next one's run index, quota and fair priority.
-            made.append(tasks.new(db, user, "scene.run", params, request.project_id,
-                                  checked=snapshot.checked))
-        places = tasks.places(db)
-    return made, places
+    for place in range(1, request.repeat + 1):
+        params = run_params(request, snapshot, steps_hint=steps, run_index=engine.run_index(db, request.scene_id),
+                            place=place)
+        # Written at once (`new_task`): counted by the next one's run index, quota and fair priority.
+        made.append(tasks.new(db, user, "scene.run", params, request.project_id, checked=snapshot.checked))
+    return made, tasks.places(db)
 
 
 SCENE_RUNS_SHOWN = 20  # a scene's runs the canvas is given: the waiting and running ones, then the newest ended
@@ -207,8 +210,11 @@ async def queue_runs(database: Database, settings: Settings, rooms: LiveScenes, 
     live = rooms.live_graph(request.project_id, request.scene_id)  # on the loop, where the live documents change
 
     def run() -> list[TaskOut]:
-        snapshot = _snapshot(database, settings, user, request.project_id, request.scene_id, "run", live)
-        made, places = record_runs(database, tasks, engine, user, request, snapshot)
+        # One session for the rights, the scene and the record (its reads run outside the write transaction,
+        # which the first row written begins: no lock is held while the scene is read and planned).
+        with database.transaction() as db:
+            snapshot = _snapshot_in(db, settings, user, request.project_id, request.scene_id, "run", live)
+            made, places = record_runs(db, tasks, engine, user, request, snapshot)
         return submit_all(tasks, made, user, snapshot.checked[1] if snapshot.checked else None, places)
 
     return await to_thread.run_sync(run)
