@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from sqlmodel import col, select
 from test_engine_runs import generated_asset
 
 from mediastudio.accounts.users import create_user
@@ -182,3 +183,33 @@ def test_regenerating_an_asset_that_recorded_the_whole_scene_records_only_its_sh
         task = db.get(Task, out.id)
     assert task is not None and set(task.params["graph"]["nodes"]) == {"load_b", "shot_b"}
     assert set(out.params["graph"]["nodes"]) == {"load_b", "shot_b"}
+
+
+def test_a_run_over_its_owners_storage_quota_fails_saying_so_and_what_to_do(tmp_path: Path) -> None:
+    """A refusal a person can act on (the storage quota, here) fails the run with its own message and hint, as the
+    node that met it: it was reported as a failure of the node, "Check its parameters and inputs; the server log
+    has the details", with a stack trace in the log."""
+    studio = build_studio(Settings(data_dir=tmp_path, probe_gpu=False, storage_quota_bytes=400))
+    try:
+        with studio.db.transaction() as db:
+            create_user(db, username="admin", password="violet tram sixteen")  # the first account: no quota
+            ana = create_user(db, username="ana", password="violet tram sixteen")
+            project = service.create_project(db, studio.settings, ana, name="Film", workspace_id=None)
+        assert not ana.is_admin
+        picture = generated_asset(studio, ana, project.id, {"node_id": "shot"})  # fits: a few dozen bytes
+        scene_id = scene_of(studio, ana, project.id, two_shots(picture))
+        (answered,) = run_async(runs.queue_runs(studio.db, studio.settings, studio.rooms, studio.tasks, studio.engine,
+                                                ana, runs.RunRequest(project.id, scene_id, outputs=["shot_a"])))
+        studio.tasks.runner.execute(answered.id)
+        with studio.db.session() as db:
+            task = db.get(Task, answered.id)
+            assets = db.exec(select(Asset).where(col(Asset.project_id) == project.id)).all()
+        assert task is not None and task.status == "failed"
+        assert task.error_code == "refused", task.error_code
+        assert task.error_message is not None
+        assert task.error_message.startswith("'Shot output': Your storage quota is used up"), task.error_message
+        assert task.error_hint is not None and "larger quota" in task.error_hint
+        assert task.detail is not None and task.detail["nodes"]["shot_a"]["state"] == "error"
+        assert [asset.id for asset in assets] == [picture]  # nothing of the run was kept
+    finally:
+        studio.db.close()

@@ -173,11 +173,15 @@ class Execution:
             self._report(f"'{ctx.title}' failed", force=True)
             raise TaskFailed(f"'{ctx.title}': {exc.message}", code=exc.code, hint=exc.hint) from exc
         except Exception as exc:
-            from mediastudio.errors import Cancelled
+            from mediastudio.errors import Cancelled, MediastudioError
 
             if isinstance(exc, Cancelled):
                 self.states[node_id] = {"state": "cancelled"}
                 raise
+            if isinstance(exc, MediastudioError):  # refused, with what to do (a quota, a right): no bug to log
+                self.states[node_id] = {"state": "error", "error": exc.detail[:300]}
+                self._report(f"'{ctx.title}' failed", force=True)
+                raise TaskFailed(f"'{ctx.title}': {exc.detail}"[:500], code="refused", hint=exc.hint) from exc
             log.exception("Node %s (%s) failed", node_id, node.type_id)
             self.states[node_id] = {"state": "error", "error": f"{type(exc).__name__}: {exc}"[:300]}
             self._report(f"'{ctx.title}' failed", force=True)
