@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from mediastudio.auth.tables import User
+from mediastudio.db import Database
 from mediastudio.events.bus import EventBus
 from mediastudio.projects.access import task_scope
 from mediastudio.settings import Settings
@@ -16,16 +17,23 @@ from mediastudio.tasks.system import TaskSystem
 from mediastudio.tasks.tables import Task
 
 
-def test_describing_new_tasks_reads_nothing_from_the_lanes_queue_storage(tmp_path: Path) -> None:
+def _queue_of_four(tmp_path: Path) -> tuple[Database, TaskSystem]:
+    """A task system over a database holding Ada's four runs of project p1: one ended, one running, two waiting."""
     db = open_database(tmp_path / "studio.sqlite")
     system = TaskSystem(Settings(data_dir=tmp_path), db, BlobStore(tmp_path / "blobs"), EventBus(), KindRegistry(),
                         task_scope)
-    with db.session() as session:
+    with db.transaction() as session:
         session.add(User(id="u1", username="ada", display_name="Ada", password_hash="x", color="#336699"))
         for n, status in enumerate(("succeeded", "running", "queued", "queued")):
             session.add(Task(id=f"t{n}", kind="scene.run", lane="gpu", title="Run", owner_id="u1", status=status,
-                             size=4.0, run_seconds=2.0 if status == "succeeded" else None, enqueued_at=float(n)))
-        session.commit()
+                             size=4.0, run_seconds=2.0 if status == "succeeded" else None, enqueued_at=float(n),
+                             project_id="p1"))
+    return db, system
+
+
+def test_describing_new_tasks_reads_nothing_from_the_lanes_queue_storage(tmp_path: Path) -> None:
+    db, system = _queue_of_four(tmp_path)
+    with db.session() as session:
         tasks = [session.get(Task, "t2"), session.get(Task, "t3")]
     system.queue.set_paused(True, ("gpu",))
     seen: list[str] = []
@@ -101,15 +109,7 @@ def test_new_runs_are_described_from_what_their_transaction_read(tmp_path: Path,
     """A run's answer is described from the places read in the transaction that recorded it, with the names the
     request knows: describing it opens no session of its own (it did, while the lane's worker, just woken, made
     its claim: both waited for the interpreter). What it says is what reading the database afterwards says."""
-    db = open_database(tmp_path / "studio.sqlite")
-    system = TaskSystem(Settings(data_dir=tmp_path), db, BlobStore(tmp_path / "blobs"), EventBus(), KindRegistry(),
-                        task_scope)
-    with db.transaction() as session:
-        session.add(User(id="u1", username="ada", display_name="Ada", password_hash="x", color="#336699"))
-        for n, status in enumerate(("succeeded", "running", "queued", "queued")):
-            session.add(Task(id=f"t{n}", kind="scene.run", lane="gpu", title="Run", owner_id="u1", status=status,
-                             size=4.0, run_seconds=2.0 if status == "succeeded" else None, enqueued_at=float(n),
-                             project_id="p1"))
+    db, system = _queue_of_four(tmp_path)
     with db.session() as session:
         places = system.places(session)
         tasks = [t for t in (session.get(Task, "t2"), session.get(Task, "t3")) if t is not None]
