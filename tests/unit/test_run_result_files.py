@@ -250,3 +250,31 @@ def test_a_runs_results_join_the_pending_commit_without_loading_orm_objects(stud
     with studio.db.session() as db:
         row = db.get(Project, project.id)
         assert row is not None and task.owner_id in row.contributors.split() and row.updated_at > project.updated_at
+
+
+def test_the_outcomes_event_goes_out_before_the_events_of_what_it_recorded(studio: Studio) -> None:
+    """A client waits for `task.succeeded` (its result names the assets, committed with it): the `asset.created`
+    of the assets recorded with the outcome follow it, and are not lost."""
+    import asyncio
+    import json
+
+    from support import run_async
+
+    with studio.db.transaction() as db:
+        ana = create_user(db, username="ana-events", password="violet tram sixteen")
+        project = service.create_project(db, studio.settings, ana, name="Film", workspace_id=None)
+        task = studio.tasks.new(db, ana, "test.maker", {"colour": "navy"}, project.id)
+
+    async def scenario() -> list[dict[str, Any]]:
+        studio.events.bind(asyncio.get_running_loop())
+        subscriber = studio.events.subscribe(ana.id, {project.workspace_id}, is_admin=False)
+        await asyncio.to_thread(studio.tasks.runner.execute, task.id)
+        await asyncio.sleep(0.3)
+        heard = []
+        while not subscriber.queue.empty():
+            heard.append(json.loads(subscriber.queue.get_nowait()))
+        return heard
+
+    heard = [e for e in run_async(scenario()) if e["type"] in ("task.succeeded", "asset.created")]
+    assert [e["type"] for e in heard] == ["task.succeeded", "asset.created"], heard
+    assert heard[1]["asset_id"] == heard[0]["task"]["result"]["assets"][0]

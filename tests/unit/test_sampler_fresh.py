@@ -77,3 +77,27 @@ def test_runs_side_by_side_do_not_change_each_other_or_the_next_one() -> None:
                                             **_noise(scheduler, generators[n])).prev_sample
         assert torch.allclose(latents[0], expected) and torch.allclose(latents[1], expected), name
         assert torch.allclose(_denoise(make_scheduler(model_own, name, "default")), expected), name
+
+
+class _OnlyScheduler(diffusers.DiffusionPipeline):
+    def __init__(self, scheduler: object) -> None:
+        super().__init__()
+        self.register_modules(scheduler=scheduler)
+
+
+@pytest.mark.parametrize("sampler", ["default", "euler"])
+def test_a_runs_scheduler_goes_on_the_pipeline_as_an_assignment_puts_it(sampler: str) -> None:
+    """`use_scheduler` skips diffusers' rewrite of the pipeline's config only where it would write the same: a
+    scheduler of another class is written into the config, as `pipe.scheduler = …` does."""
+    from mediastudio.engine.sampling import use_scheduler
+
+    model_own = diffusers.DDIMScheduler(num_train_timesteps=1000)
+    ours, assigned = _OnlyScheduler(model_own), _OnlyScheduler(model_own)
+    for _ in range(2):
+        made = make_scheduler(model_own, sampler, "default")
+        use_scheduler(ours, made)
+        assigned.scheduler = made
+        assert ours.scheduler is made
+        assert dict(ours.config) == dict(assigned.config)
+        assert ours.config["scheduler"][1] == type(made).__name__
+        assert ours.components["scheduler"] is made

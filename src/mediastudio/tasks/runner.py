@@ -393,9 +393,10 @@ class Runner:
         # whole log, and the log costs a task no commit of its own.
         self._log_outcome(ctx, outcome, elapsed)
         last_lines = self.logs.last_rows(ctx.task_log) if ctx.task_log is not None else None
+        held: list[Any] = []  # what the outcome's transaction announces (the assets it recorded): see below
         try:
             finished = self._finish(task_id, revision, ctx, finished_at=utcnow(), run_seconds=elapsed, worker=None,
-                                    step_seconds=None, log_rows=last_lines, **outcome)
+                                    step_seconds=None, log_rows=last_lines, held=held, **outcome)
             if finished is None and outcome["status"] == "succeeded":  # cancelled elsewhere before it ended
                 shutil.rmtree(folder, ignore_errors=True)
                 finished = self._finish(task_id, revision, None, finished_at=utcnow(), run_seconds=elapsed,
@@ -412,6 +413,10 @@ class Runner:
             if finished.status == "succeeded":
                 self.succeeded(finished)
             self.publish(ENDED[finished.status], finished)
+        # After the outcome's own event, which is what a client waits for (its result names the assets): each event
+        # before it held it up by its delivery, its send and the client's reading of it.
+        for event in held:
+            self.events.publish(event)
         for follow_up in ctx.afterwards:  # bookkeeping that need not hold up the result (a git commit)
             self._follow_up(task_id, follow_up)
 
@@ -436,15 +441,18 @@ class Runner:
             self.logs.close(ctx.task_log)
 
     def _finish(self, task_id: str, after_revision: int, ctx: TaskContext | None,
-                log_rows: Callable[[Any], None] | None = None, **fields: Any) -> Task | None:
+                log_rows: Callable[[Any], None] | None = None, held: list[Any] | None = None,
+                **fields: Any) -> Task | None:
         """Record the outcome, with what the task made (`ctx.outcome_writes`, whatever the outcome: in the same
         transaction), unless the row stopped being a running one meanwhile (an administrator force-stopped it):
         then what the worker came back with is discarded and nothing is announced. A success is not recorded
         over a cancel someone asked for meanwhile (in another process: this one's wake the task at once); then
         nothing of the row is written and the caller records the cancel. When what the task made cannot be
-        recorded (a full disk), nothing of it is, and the task fails saying why."""
+        recorded (a full disk), nothing of it is, and the task fails saying why. `held`: given, the events the
+        transaction queued are put there once it committed, for the caller to publish, instead of at its commit."""
         writes, ctx_writes = (ctx.outcome_writes, ctx) if ctx is not None else ([], None)
         began = time.monotonic()
+        queued: list[Any] = []
         try:
             with self.db.transaction() as db:
                 for write in writes:
@@ -462,13 +470,17 @@ class Runner:
                 row = loaded(Task, rows[0]) if rows else None
                 for write in writes:  # their files durable before the commit (written while the above ran)
                     write.settle()
+                if held is not None:
+                    queued, db.info["events"] = db.info["events"], []
         except Exception as exc:
             if ctx_writes is None or not writes:
                 raise
             log.exception("Task %s: recording what it made failed", task_id)
             self._drop_outcome_writes(ctx_writes)
             ctx_writes.afterwards.clear()
-            return self._finish(task_id, after_revision, None, log_rows, **{**fields, **_unrecorded(exc)})
+            return self._finish(task_id, after_revision, None, log_rows, held, **{**fields, **_unrecorded(exc)})
+        if held is not None:
+            held.extend(queued)
         if ctx_writes is not None:
             ctx_writes.outcome_writes = []
         return row

@@ -29,6 +29,7 @@ from mediastudio.engine.sampling import (
     SigmasName,
     describe_scheduler,
     make_scheduler,
+    use_scheduler,
 )
 from mediastudio.errors import TaskFailed
 from mediastudio.models.ipadapters import applied as ip_adapter_applied
@@ -68,7 +69,7 @@ class Guided(Diffusion):
         pipes = [p for p in (pipe, second) if p is not None]
         own = ctx.models.base(name)
         for each in pipes:
-            each.scheduler = make_scheduler(own.scheduler, self.sampler, self.sigmas)
+            use_scheduler(each, make_scheduler(own.scheduler, self.sampler, self.sigmas))
         ctx.facts["sampler"] = describe_scheduler(pipe.scheduler, self.sampler, self.sigmas)
         self._clip_skip(pipe, args, ctx)
         loras = [(file, ctx.models.loras.resolve(file), weight) for file, weight in model_loras(inputs.get("model"))]
