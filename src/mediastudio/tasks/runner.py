@@ -413,10 +413,11 @@ class Runner:
             if finished.status == "succeeded":
                 self.succeeded(finished)
             self.publish(ENDED[finished.status], finished)
-        # After the outcome's own event, which is what a client waits for (its result names the assets): each event
-        # before it held it up by its delivery, its send and the client's reading of it.
-        for event in held:
-            self.events.publish(event)
+        # After the outcome's own event, which is what a client waits for (its result names the assets), and off its
+        # way, with the follow-ups: each event ahead of it held it up by its publishing, delivery, send and the
+        # client's reading of it.
+        if held:
+            self._follow_up(task_id, lambda: self._publish_all(held))
         for follow_up in ctx.afterwards:  # bookkeeping that need not hold up the result (a git commit)
             self._follow_up(task_id, follow_up)
 
@@ -493,6 +494,10 @@ class Runner:
                 write.drop()
             except Exception:
                 log.exception("Task %s: discarding what it made failed", ctx.task_id)
+
+    def _publish_all(self, events: list[Any]) -> None:
+        for event in events:
+            self.events.publish(event)
 
     def _follow_up(self, task_id: str, work: Any) -> None:
         with self.lock:
