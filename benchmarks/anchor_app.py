@@ -109,7 +109,8 @@ def main() -> None:
     args = parser.parse_args()
     app = build(args.folder, args.projects)
     config = uvicorn.Config(app, host="127.0.0.1", port=args.port, log_level="info",
-                            timeout_keep_alive=KEEP_ALIVE_S, access_log=False, server_header=False)
+                            timeout_keep_alive=KEEP_ALIVE_S, access_log=False, server_header=False,
+                            ws_per_message_deflate=False)
     print(f"anchor pid {os.getpid()} on {args.port}", flush=True)
     uvicorn.Server(config).run()
 

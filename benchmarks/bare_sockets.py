@@ -62,7 +62,7 @@ def main() -> None:
     app = Litestar([events, publish])
     # The same settings as mediastudio/server.py:run_server.
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", timeout_keep_alive=KEEP_ALIVE_S,
-                access_log=False, server_header=False)
+                access_log=False, server_header=False, ws_per_message_deflate=False)
 
 
 if __name__ == "__main__":

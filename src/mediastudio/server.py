@@ -139,6 +139,7 @@ def run_server(settings: Settings, open_browser: bool | None = None) -> None:
         timeout_keep_alive=KEEP_ALIVE_S,
         access_log=False,
         server_header=False,
+        ws_per_message_deflate=settings.ws_compression,
         **tls,  # type: ignore[arg-type]
     )
     server = StudioServer(config, settings, desktop_present() if open_browser is None else open_browser,

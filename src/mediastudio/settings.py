@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     log_level: str = "info"
     access_log: bool = Field(False, description="Log one line per HTTP request (method, path without its query, "
                                                 "status, duration, client) to the server's log.")
+    ws_compression: bool = Field(False, description=(
+        "Offer per-message compression (permessage-deflate) on WebSockets. Off by default: a task event (1–2 KB) "
+        "shrinks 4× or more, but each message then costs both ends a few tenths of a millisecond of CPU, on the "
+        "way of every event and edit; worth it only for clients on slow links (docs/deploy.md)."))
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Host names (and addresses) this studio answers to, besides loopback names and the --host "

@@ -171,3 +171,23 @@ def test_the_mode_chosen_with_the_cli_is_what_serve_reports_and_warns_about(tmp_
                               capture_output=True, text=True, timeout=60).returncode == 2
     finally:
         server.stop()
+
+
+def _offered_compression_answer(server: RunningServer) -> str | None:
+    """The extensions the server accepted on a WebSocket to /api/v1/events whose client offered permessage-deflate
+    (as browsers do)."""
+    from websockets.sync.client import connect
+
+    with connect(server.url.replace("http", "ws", 1) + "/api/v1/events", compression="deflate",
+                 open_timeout=10) as socket:
+        assert socket.response is not None
+        return socket.response.headers.get("Sec-WebSocket-Extensions")
+
+
+def test_websockets_are_not_compressed_unless_the_administrator_turns_it_on(
+        shared_server: RunningServer, server_factory: Callable[..., RunningServer]) -> None:
+    """Compressing each message costs both ends CPU on the way of every event and edit: off by default,
+    `MEDIASTUDIO_WS_COMPRESSION=true` offers it (clients on slow links)."""
+    assert _offered_compression_answer(shared_server) is None
+    compressed = server_factory(env={"MEDIASTUDIO_WS_COMPRESSION": "true"})
+    assert "permessage-deflate" in (_offered_compression_answer(compressed) or "")
