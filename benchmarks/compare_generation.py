@@ -5,7 +5,8 @@ change, measured so that the machine's drift hits both sides alike.
 
 Each side is a real `mediastudio serve` (the side's `src` first on its PYTHONPATH) with the tiny random Stable
 Diffusion the tests build, and the benchmark's graph (benchmarks/sections/generation.py). Runs alternate A, B,
-B, A, … after 5 warm-up runs of each. Printed per side, medians: the run from the request to its
+B, A, … after 5 warm-up runs of each, with a pause before each (`--gap`, 50 ms: what a run leaves for after its
+outcome lands there, as between a person's runs). Printed per side, medians: the run from the request to its
 `task.succeeded` event; the same less the generator node's own seconds (from the task's `detail`: what the studio
 adds around the pipeline, with the pipeline's own variance taken out); the server's CPU per run; and the stages
 by the task's timestamps. On a shared 2-core machine a difference under ~0.3 ms is within the noise of 200 runs:
@@ -28,6 +29,10 @@ from benchmarks import harness
 from benchmarks.sections import generation
 
 WARM_UP = 5
+# A pause before each run, as between a person's runs (and the benchmark's, where the direct call comes between):
+# what a run leaves for after its outcome (its git commit, the events of what it recorded: the follow-ups, 5 ms
+# later) lands in it, not in the next run's request.
+GAP_S = 0.05
 
 
 class Side(generation.Studio):
@@ -60,7 +65,7 @@ def measures(task: dict[str, Any]) -> dict[str, float]:
             "finished → event": (task["received_at"] - finished) * 1000}
 
 
-async def alternate(sides: list[Side], runs: int) -> dict[str, dict[str, float]]:
+async def alternate(sides: list[Side], runs: int, gap: float = 0.0) -> dict[str, dict[str, float]]:
     posters = [side.poster() for side in sides]
     sockets = [await side.events().__aenter__() for side in sides]
     for socket in sockets:
@@ -72,6 +77,7 @@ async def alternate(sides: list[Side], runs: int) -> dict[str, dict[str, float]]
             cpu = {side.name: generation.process_cpu_seconds(side.server.process.pid) or 0.0 for side in sides}
         order = list(zip(sides, posters, sockets, strict=True))
         for side, poster, socket in (reversed(order) if index % 2 else order):
+            await asyncio.sleep(gap)
             _, task = await side.one(socket, poster)
             if index >= WARM_UP:
                 found[side.name].append(measures(task))
@@ -95,11 +101,12 @@ def main() -> None:
     parser.add_argument("--head", default=str(Path(__file__).resolve().parents[1] / "src"),
                         help="this side's src folder (default: this checkout's)")
     parser.add_argument("--runs", type=int, default=200, help="runs of each side (after 5 warm-up runs)")
+    parser.add_argument("--gap", type=float, default=GAP_S, help="seconds between runs (default %(default)s)")
     args = parser.parse_args()
     with harness.context(quick=True) as ctx:
         model = build_tiny_sd(ctx.folder("models") / "tiny-sd")
         sides = [Side(ctx, model, args.base, "base"), Side(ctx, model, args.head, "head")]
-        found = asyncio.run(alternate(sides, args.runs))
+        found = asyncio.run(alternate(sides, args.runs, args.gap))
     keys = list(found["base"])
     print(f"{'median ms':24s} {'base':>9s} {'head':>9s} {'head − base':>12s}")
     for key in keys:
