@@ -25,6 +25,7 @@ from mediastudio.projects import scenes, service
 from mediastudio.projects.tables import Asset, Project
 from mediastudio.settings import Settings
 from mediastudio.studio import Studio
+from mediastudio.tasks import log_store
 from mediastudio.tasks.tables import Task
 from support import run_async
 
@@ -185,10 +186,14 @@ def test_regenerating_an_asset_that_recorded_the_whole_scene_records_only_its_sh
     assert set(out.params["graph"]["nodes"]) == {"load_b", "shot_b"}
 
 
-def test_a_run_over_its_owners_storage_quota_fails_saying_so_and_what_to_do(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("outputs", "refused"), [(["shot_a"], "shot_a"), (None, "shot_b")],
+                         ids=["with the outcome", "before the next shot runs"])
+def test_a_run_over_its_owners_storage_quota_fails_saying_so_and_what_to_do(tmp_path: Path, outputs: list[str] | None,
+                                                                           refused: str) -> None:
     """A refusal a person can act on (the storage quota, here) fails the run with its own message and hint, as the
     node that met it: it was reported as a failure of the node, "Check its parameters and inputs; the server log
-    has the details", with a stack trace in the log."""
+    has the details", with a stack trace in the log. The shot's results are checked where they are recorded: with
+    the outcome, or at once when another node of the run follows (`TaskContext.record_made`)."""
     studio = build_studio(Settings(data_dir=tmp_path, probe_gpu=False, storage_quota_bytes=400))
     try:
         with studio.db.transaction() as db:
@@ -199,7 +204,7 @@ def test_a_run_over_its_owners_storage_quota_fails_saying_so_and_what_to_do(tmp_
         picture = generated_asset(studio, ana, project.id, {"node_id": "shot"})  # fits: a few dozen bytes
         scene_id = scene_of(studio, ana, project.id, two_shots(picture))
         (answered,) = run_async(runs.queue_runs(studio.db, studio.settings, studio.rooms, studio.tasks, studio.engine,
-                                                ana, runs.RunRequest(project.id, scene_id, outputs=["shot_a"])))
+                                                ana, runs.RunRequest(project.id, scene_id, outputs=outputs)))
         studio.tasks.runner.execute(answered.id)
         with studio.db.session() as db:
             task = db.get(Task, answered.id)
@@ -209,7 +214,14 @@ def test_a_run_over_its_owners_storage_quota_fails_saying_so_and_what_to_do(tmp_
         assert task.error_message is not None
         assert task.error_message.startswith("'Shot output': Your storage quota is used up"), task.error_message
         assert task.error_hint is not None and "larger quota" in task.error_hint
-        assert task.detail is not None and task.detail["nodes"]["shot_a"]["state"] == "error"
+        with studio.db.session() as db:
+            said = [line.message for line in log_store.read(db, task).lines]
+        assert not [line for line in said if line.startswith("Succeeded")], said  # its log says how it ended
+        assert said[-1].startswith("Failed after") and "(refused): 'Shot output': Your storage quota" in said[-1]
+        assert task.detail is not None and task.detail["nodes"][refused]["state"] == "error"
+        assert "storage quota" in task.detail["nodes"][refused]["error"]
+        assert all(state["state"] in ("done", "skipped") for node, state in task.detail["nodes"].items()
+                   if node != refused)  # the shot after it (both shots: shot_b runs first) did not run
         assert [asset.id for asset in assets] == [picture]  # nothing of the run was kept
     finally:
         studio.db.close()

@@ -278,3 +278,28 @@ def test_the_outcomes_event_goes_out_before_the_events_of_what_it_recorded(studi
     heard = [e for e in run_async(scenario()) if e["type"] in ("task.succeeded", "asset.created")]
     assert [e["type"] for e in heard] == ["task.succeeded", "asset.created"], heard
     assert heard[1]["asset_id"] == heard[0]["task"]["result"]["assets"][0]
+
+
+def test_the_results_are_checked_in_the_transaction_that_records_them(studio: Studio,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The owner's rights and storage quota are read where the results are recorded, in the outcome's transaction:
+    the shot opened a session of its own for them (~0.9 ms of a small CPU on every run's way)."""
+    from mediastudio.engine import run as engine_run
+    from mediastudio.media.assets import NewAssets
+
+    sessions: dict[str, object] = {}
+    real_prepare, real_record = engine_run.prepare_assets, NewAssets.record
+
+    def prepare(db: object, *args: Any, **kwargs: Any) -> Any:
+        sessions["checked"] = db
+        return real_prepare(db, *args, **kwargs)  # type: ignore[arg-type]
+
+    def record(self: NewAssets, db: Any) -> Any:
+        sessions["recorded"] = db
+        return real_record(self, db)
+
+    monkeypatch.setattr(engine_run, "prepare_assets", prepare)
+    monkeypatch.setattr(NewAssets, "record", record)
+    task, _ = _run(studio, "olive")
+    assert task.status == "succeeded", task.error_message
+    assert sessions["checked"] is sessions["recorded"]

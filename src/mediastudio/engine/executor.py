@@ -271,7 +271,12 @@ class Execution:
         provenance = {"graph": dumped, "scene_id": self.scene_id, "node_id": ctx.node_id,
                       "task_id": self.task.task_id, **facts}
         items = [(name, embedded(data, part, ctx.node_id, facts), extra) for name, data, extra in items]
-        return list(self.asset_writer(items, provenance, tags))
+        node_id = ctx.node_id
+
+        def refused(message: str) -> None:  # when the results are checked, with the outcome: the node that met it
+            self.states[node_id] = {"state": "error", "error": message}
+
+        return list(self.asset_writer(items, provenance, tags, refused=refused, title=ctx.title))
 
     def made_by(self, node_id: str) -> tuple[Graph, dict[str, Any]]:
         """The part of the run's graph that made `node_id`'s results (the node and every node it needs: what the

@@ -125,9 +125,11 @@ class NewAssets:
 
 def prepare_assets(db: Session, settings: Settings, actor: User, project_id: str,
                    files: list[tuple[str, str, Sniffed, Probe, int]], *, category: str | None = None,
-                   tags: list[str] | None = None, provenance: dict[str, Any] | None = None) -> NewAssets:
+                   tags: list[str] | None = None, provenance: dict[str, Any] | None = None,
+                   ids: list[str] | None = None) -> NewAssets:
     """Check that `actor` may add these (name, sha256, sniffed type, probe, size) blobs as assets of the project
-    (refused before anything is written) and describe them; nothing is written."""
+    (refused before anything is written) and describe them; nothing is written. `ids`: theirs, given before (one
+    per file, new ones), else made here."""
     project, _ = require_row(db, actor, project_id, "edit")  # a plain row: loading the ORM object was most of it
     if category is not None and category not in CATEGORIES:
         raise BadRequest(f"Unknown category '{category[:40]}'.", hint=f"Use one of: {', '.join(CATEGORIES)}.",
@@ -135,12 +137,13 @@ def prepare_assets(db: Session, settings: Settings, actor: User, project_id: str
     from mediastudio.media.quota import charge
 
     charge(db, settings, actor, [(sha, size) for _, sha, _, _, size in files], record=False)
-    metas = [{"id": new_id("as"), "name": name, "category": category or sniffed.category, "mime": sniffed.mime,
+    given = ids if ids is not None else [new_id("as") for _ in files]
+    metas = [{"id": asset_id, "name": name, "category": category or sniffed.category, "mime": sniffed.mime,
               "size": size, "sha256": sha, "width": probed.width, "height": probed.height,
               "duration": probed.duration, "tags": clean_tags(tags or []), "created_by": actor.id,
               "created_at": utcnow().isoformat(), "provenance": provenance, "trashed_at": None,
               **({"fps": probed.fps} if probed.fps else {})}  # a clip's frame rate (Compare steps by its frames)
-             for name, sha, sniffed, probed, size in files]
+             for asset_id, (name, sha, sniffed, probed, size) in zip(given, files, strict=True)]
     return NewAssets(settings, actor, project, metas)
 
 

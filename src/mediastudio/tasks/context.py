@@ -30,7 +30,8 @@ class OutcomeWrite(Protocol):
     both, and nothing of it recorded for a task that a stop or a crash will run again)."""
 
     def files(self, db: Session) -> None:
-        """Write its files (reads in `db` allowed; no row written yet, so no write lock is held meanwhile)."""
+        """Write its files (reads in `db` allowed; no row written yet, so no write lock is held meanwhile). It
+        may refuse: `TaskFailed` (with what to do) leaves nothing of it (`drop`), and the task fails saying so."""
 
     def rows(self, db: Session) -> None:
         """Write its rows in `db`, the outcome's transaction."""
@@ -197,6 +198,11 @@ class TaskContext:
                     write.rows(db)
                 for write in writes:
                     write.settle()
+        except TaskFailed:  # refused (`OutcomeWrite.files`): said as it is
+            del self.afterwards[follow_ups:]
+            for write in writes:
+                write.drop()
+            raise
         except Exception as exc:
             del self.afterwards[follow_ups:]
             for write in writes:

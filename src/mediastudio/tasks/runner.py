@@ -390,9 +390,20 @@ class Runner:
         elapsed = time.monotonic() - started
         revision = ctx.row.revision if ctx.row is not None else 0
         # The log's last lines are written in the outcome's own transaction: whoever reads the ended task reads its
-        # whole log, and the log costs a task no commit of its own.
-        self._log_outcome(ctx, outcome, elapsed)
-        last_lines = self.logs.last_rows(ctx.task_log) if ctx.task_log is not None else None
+        # whole log, and the log costs a task no commit of its own. Its last line says how it ended as recorded
+        # (what it made may be refused there: `OutcomeWrite.files`), once per outcome a try records.
+        said: list[str | None] = []
+        writers: list[Callable[[Any], None]] = []
+
+        def last_lines(db: Any, fields: dict[str, Any]) -> None:
+            if said[-1:] != [fields.get("status")]:
+                self._log_outcome(ctx, fields, elapsed)
+                said.append(fields.get("status"))
+                if ctx.task_log is not None:
+                    writers.append(self.logs.last_rows(ctx.task_log))
+            for writer in writers:  # again in a try after a rollback
+                writer(db)
+
         held: list[Any] = []  # what the outcome's transaction announces (the assets it recorded): see below
         try:
             finished = self._finish(task_id, revision, ctx, finished_at=utcnow(), run_seconds=elapsed, worker=None,
@@ -406,7 +417,7 @@ class Runner:
             # Only once the final row is written: until then the live context is the fresher record
             # (the pictures a run's nodes made are looked up in it).
             self._forget(task_id, ctx)
-        if finished is None or finished.status != outcome["status"]:  # recorded otherwise than it ended
+        if finished is None or finished.status != (said[-1] if said else None):  # recorded otherwise than said
             self._log_outcome(ctx, _recorded(finished), elapsed)
             self._close_log(ctx)
         if finished is not None:
@@ -442,7 +453,7 @@ class Runner:
             self.logs.close(ctx.task_log)
 
     def _finish(self, task_id: str, after_revision: int, ctx: TaskContext | None,
-                log_rows: Callable[[Any], None] | None = None, held: list[Any] | None = None,
+                log_rows: Callable[[Any, dict[str, Any]], None] | None = None, held: list[Any] | None = None,
                 **fields: Any) -> Task | None:
         """Record the outcome, with what the task made (`ctx.outcome_writes`, whatever the outcome: in the same
         transaction), unless the row stopped being a running one meanwhile (an administrator force-stopped it):
@@ -451,15 +462,25 @@ class Runner:
         nothing of the row is written and the caller records the cancel. When what the task made cannot be
         recorded (a full disk), nothing of it is, and the task fails saying why. `held`: given, the events the
         transaction queued are put there once it committed, for the caller to publish, instead of at its commit."""
-        writes, ctx_writes = (ctx.outcome_writes, ctx) if ctx is not None else ([], None)
+        writes, ctx_writes = (list(ctx.outcome_writes), ctx) if ctx is not None else ([], None)
         began = time.monotonic()
         queued: list[Any] = []
         try:
             with self.db.transaction() as db:
-                for write in writes:
-                    write.files(db)  # before any row: no write lock held while they go to the disk
+                refusal = None
+                for write in list(writes):
+                    try:
+                        write.files(db)  # before any row: no write lock held while they go to the disk
+                    except TaskFailed as exc:  # refused (`OutcomeWrite.files`): the task fails saying so
+                        assert ctx_writes is not None
+                        writes.remove(write)
+                        ctx_writes.outcome_writes.remove(write)
+                        write.drop()
+                        refusal = refusal or exc
+                if refusal is not None:
+                    fields.update(_unrecorded(refusal))
                 if log_rows is not None:
-                    log_rows(db)  # written anew by each try: a retry after a rollback adds them again
+                    log_rows(db, fields)  # written anew by each try: a retry after a rollback adds them again
                 for write in writes:
                     write.rows(db)
                 if writes and "run_seconds" in fields:  # the run ends once what it made is saved, as before
