@@ -179,9 +179,10 @@ class Execution:
                 self.states[node_id] = {"state": "cancelled"}
                 raise
             if isinstance(exc, MediastudioError):  # refused, with what to do (a quota, a right): no bug to log
-                self.states[node_id] = {"state": "error", "error": exc.detail[:300]}
+                said, failure = as_refusal(ctx.title, exc)
+                self.states[node_id] = {"state": "error", "error": said}
                 self._report(f"'{ctx.title}' failed", force=True)
-                raise TaskFailed(f"'{ctx.title}': {exc.detail}"[:500], code="refused", hint=exc.hint) from exc
+                raise failure from exc
             log.exception("Node %s (%s) failed", node_id, node.type_id)
             self.states[node_id] = {"state": "error", "error": f"{type(exc).__name__}: {exc}"[:300]}
             self._report(f"'{ctx.title}' failed", force=True)
@@ -288,6 +289,14 @@ class Execution:
             part = self.graph.part(reached([node_id], lambda n: [link.source for link in links.get(n, {}).values()]))
             known = self._made_by[node_id] = (part, part.model_dump())
         return known
+
+
+def as_refusal(title: str, exc: Exception) -> tuple[str, TaskFailed]:
+    """A refusal node `title` met (a `MediastudioError`: a quota, a right; or a `TaskFailed`, which keeps its code):
+    what its card says, and the run's failure, with the refusal's hint."""
+    said = exc.message if isinstance(exc, TaskFailed) else str(getattr(exc, "detail", exc))
+    code = exc.code if isinstance(exc, TaskFailed) else "refused"
+    return said[:300], TaskFailed(f"'{title}': {said}"[:500], code=code, hint=getattr(exc, "hint", None))
 
 
 def _convert(value: Any, source_type: str | None, target_type: str) -> Any:

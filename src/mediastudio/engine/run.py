@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from mediastudio.auth.tables import User
 from mediastudio.common import new_id
 from mediastudio.db import Prepared, loaded
-from mediastudio.engine.executor import Execution
+from mediastudio.engine.executor import Execution, as_refusal
 from mediastudio.engine.graph import GraphInvalid
 from mediastudio.engine.service import Engine
 from mediastudio.engine.takes import record_takes
@@ -211,11 +211,10 @@ class _Results:
             return prepare_assets(db, self.ctx.settings, owner, str(self.ctx.project_id), self.files_made,
                                   category="generated", tags=self.tags, provenance=self.provenance, ids=self.ids)
         except (TaskFailed, MediastudioError) as exc:  # refused: a person can act on it, no bug to log
-            said = exc.message if isinstance(exc, TaskFailed) else exc.detail
+            said, failure = as_refusal(self.title, exc)
             if self.refused is not None:
-                self.refused(said[:300])
-            code = exc.code if isinstance(exc, TaskFailed) else "refused"
-            raise TaskFailed(f"'{self.title}': {said}"[:500], code=code, hint=exc.hint) from exc
+                self.refused(said)
+            raise failure from exc
 
     def rows(self, db: Session) -> None:
         new = self.new
