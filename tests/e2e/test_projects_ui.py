@@ -387,9 +387,18 @@ def test_a_moved_node_is_saved_and_a_viewer_cannot_move_it(
     for step in range(1, 9):
         page.mouse.move(box["x"] + 30 + 10 * step, box["y"] + 10 + 15 * step)
     page.mouse.up()
-    # The move travels through the scene's live document; the server's graph has it at once.
-    after = wait_until(lambda: page.request.get(graph_url).json()["nodes"]["prompt"]["position"],
-                       until=lambda after: after != before, interval=0.1, message="the move on the server")
+    # The move travels through the scene's live document; the server's graph has it at once. The drag's steps
+    # arrive one after another: the place it ends at is the one read twice in a row, 0.3 s apart (the first
+    # change seen may be a step on the way, which the viewer's check below would then compare against).
+    seen = [before]
+
+    def settled() -> dict | None:
+        position = page.request.get(graph_url).json()["nodes"]["prompt"]["position"]
+        moved = position if position == seen[-1] and position != before else None
+        seen.append(position)
+        return moved
+
+    after = wait_until(settled, interval=0.3, message="the move to settle on the server")
     assert after["x"] > before["x"] and after["y"] > before["y"], (before, after)
 
     # Someone who may only look: no scene actions, a read-only canvas that does not move.
