@@ -227,3 +227,54 @@ def test_a_prepared_select_reads_what_the_session_reads_and_is_heard_by_listener
     assert type(prepared.created_at) is type(by_session.created_at) and prepared.created_at.tzinfo is not None
     assert counted == 4 and counts == (4, 4)  # t0–t2 queued, t3 interrupted: all the scene's, all waiting
     assert [h.split(" FROM")[0][:13] for h in heard] == ["SELECT users.", "SELECT count(", "SELECT count("], heard
+
+
+def _recorded(db: Database, task_id: str, at: Any) -> Task:
+    """A task written as a run's request writes it (`new_task`: a new row's object, one INSERT)."""
+    from mediastudio.db import fresh, insert_new
+
+    task = fresh(Task, {"id": task_id, "created_at": at, "updated_at": at, "kind": "scene.run", "lane": "gpu", "title": "Run", "owner_id": "u",
+                        "params": {"scene_id": "s", "graph": {"nodes": {"a": {"type": "prompt", "v": 1.5}}}},
+                        "size": 2.0, "priority": -1, "enqueued_at": 1.25, "message": "Waiting in the queue"})
+    with db.transaction() as session:
+        insert_new(session, [task])
+    return task
+
+
+def test_a_handed_task_is_claimed_as_the_whole_row_would_read(tmp_path: Path, db: Database,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The claim of a task recorded in this process reads back only its counts and takes the rest from the row as
+    it was written: the task it leaves is the one the claim of the whole row gives, column by column, of the same
+    types; a row changed since it was recorded (its revision moved on) is read as the database has it."""
+    import mediastudio.tasks.runner as runner_module
+    from mediastudio.db import loaded
+    from mediastudio.tasks.schemas import task_out
+
+    now = utcnow()
+    monkeypatch.setattr(runner_module, "utcnow", lambda: now)
+    runner = Runner(Settings(data_dir=tmp_path), db, BlobStore(tmp_path / "blobs"), EventBus(), KindRegistry())
+    handed, _ = _recorded(db, "h1", now), _recorded(db, "h2", now)
+    runner.hand("h1", NoParams(), handed)
+    claimed = runner._claim("h1")
+    (whole,) = _claim().run(db, {"task_id": "h2", "now": now, "worker": runner.name})
+    assert claimed is not None and claimed is not handed
+    got = {k: v for k, v in claimed.__dict__.items() if not k.startswith("_")}
+    assert set(got) == set(whole)
+    # (SQLite gives back a whole number of a FLOAT column as an int: the same value, and the same in the task's JSON)
+    numbers = (int, float)
+    wrong = [(name, got[name], value) for name, value in whole.items()
+             if name != "id" and not (got[name] == value and (type(got[name]) is type(value) or (
+                 isinstance(got[name], numbers) and isinstance(value, numbers))))]
+    assert not wrong
+    as_sent = task_out(claimed).model_dump(mode="json")
+    assert as_sent == {**task_out(loaded(Task, whole)).model_dump(mode="json"), "id": "h1"}
+    assert handed.status == "queued" and handed.revision == 0  # the request's object is left as it was
+    assert _stored(db, "h1")["status"] == "running" and runner._claim("h1") is None  # taken once
+
+    changed = _recorded(db, "h3", now)
+    runner.hand("h3", NoParams(), changed)
+    with db.transaction() as session:  # written since it was recorded (its revision moves on)
+        session.execute(update(Task).where(col(Task.id) == "h3").values(title="Renamed", revision=Task.revision + 1))
+    claimed = runner._claim("h3")
+    assert claimed is not None and claimed.title == "Renamed" and claimed.revision == 2 and claimed.attempts == 1
+    assert claimed.status == "running" and claimed.worker == runner.name

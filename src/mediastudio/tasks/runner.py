@@ -114,17 +114,21 @@ class Runner:
         self._names: dict[str, tuple[str, float]] = {}  # shared tasks' owners: (display name, when asked)
         self._writer = Later("mediastudio-task-writer")
         self.logs = LogWriter(db, self._writer.call)  # each task's own log, written on the same thread
-        self._handed: OrderedDict[str, BaseModel] = OrderedDict()  # task id → its params, checked (`hand`)
+        # task id → its params, checked, and its row as recorded (`hand`)
+        self._handed: OrderedDict[str, tuple[BaseModel, Task | None]] = OrderedDict()
 
-    def hand(self, task_id: str, params: BaseModel) -> None:
+    def hand(self, task_id: str, params: BaseModel, row: Task | None = None) -> None:
         """The params of a task recorded in this process, as they were checked before its row was written (the
         row holds their dump): its run here takes them as they are instead of validating the row's again (a
         scene's graph: ~0.2 ms of every run's way to the GPU, and the engine's plan of that very graph object is
         still at hand, `Engine.plan`). Kept for the last `HANDED` tasks (let go when one is cancelled before it ran:
         `unhand`); a task recorded elsewhere, run again after a restart, or whose transaction rolled back (its row
-        never claimed) is read from its row. Not used with Redis (`TaskSystem.new`): workers elsewhere may run it."""
+        never claimed) is read from its row. Not used with Redis (`TaskSystem.new`): workers elsewhere may run it.
+
+        `row`: the task's row as it was written (never changed afterwards by the caller): its claim then reads back
+        only what the claim counts (`_claim_handed`) and takes the rest from it, unless the row changed meanwhile."""
         with self.lock:
-            self._handed[task_id] = params
+            self._handed[task_id] = (params, row)
             while len(self._handed) > HANDED:
                 self._handed.popitem(last=False)
 
@@ -135,9 +139,31 @@ class Runner:
     def _params(self, task: Task, kind: Any) -> Any:
         with self.lock:
             handed = self._handed.pop(task.id, None)
-        if handed is not None and type(handed) is kind.params:
-            return handed
+        if handed is not None and type(handed[0]) is kind.params:
+            return handed[0]
         return kind.params.model_validate(task.params)
+
+    def _claim(self, task_id: str) -> Task | None:
+        """Take the task if it still waits to run (not cancelled, not taken by another worker): its row as the claim
+        leaves it, or None. A task recorded in this process (`hand`) reads back only the claim's counts (its row's
+        columns, a scene's graph among them, were ~0.15 ms of every run's way to the GPU, read and converted
+        again); should its revision show another change since it was recorded, the whole row is read."""
+        now = utcnow()
+        with self.lock:
+            handed = self._handed.get(task_id)
+        recorded = handed[1] if handed is not None else None
+        values = {"task_id": task_id, "now": now, "worker": self.name}
+        if recorded is None:
+            claimed = _claim().run(self.db, values)
+            return loaded(Task, claimed[0]) if claimed else None  # the claim and the row it leaves, in one statement
+        counts = _claim_handed().run(self.db, values)
+        if not counts:
+            return None
+        if counts[0]["revision"] != recorded.revision + 1:  # changed since it was recorded: as the database has it
+            with self.db.session() as db:
+                return db.get(Task, task_id)
+        columns = {key: recorded.__dict__[key] for key in _task_columns()}
+        return loaded(Task, {**columns, **_claimed_values(now, self.name), **counts[0]})
 
     # -- announcing -------------------------------------------------------------------------------
     def publish(self, event: type[TaskEvent], task: Task) -> None:
@@ -307,11 +333,9 @@ class Runner:
     # -- running ----------------------------------------------------------------------------------
     def execute(self, task_id: str) -> None:
         """The body of every Huey message: run task `task_id` if it is still waiting to run."""
-        now = utcnow()
-        claimed = _claim().run(self.db, {"task_id": task_id, "now": now, "worker": self.name})
-        if not claimed:
+        task = self._claim(task_id)
+        if task is None:
             return  # cancelled while queued, or already taken by another worker
-        task = loaded(Task, claimed[0])  # the claim and the row it leaves, in one statement
         self.publish(TaskStarted, task)
         kind = self.kinds.get(task.kind)
         folder = results_dir(self.settings, task_id)
@@ -606,20 +630,40 @@ def _outcome(names: tuple[tuple[str, bool], ...], succeeded: bool) -> Prepared:
                     .returning(*task.columns))
 
 
+def _claimed_values(now: Any, worker: Any) -> dict[str, Any]:
+    """What a claim writes in a task's row, but its counts (attempts, revision): the same values the statement
+    writes (`_claim_statement`) and the row a handed task's claim leaves in memory (`Runner._claim`)."""
+    return {"status": "running", "started_at": now, "worker": worker, "step": 0, "progress": 0.0,
+            "message": STARTING, "eta_seconds": None, "step_seconds": None, "updated_at": now}
+
+
+def _claim_statement() -> Any:
+    task = Task.__table__  # type: ignore[attr-defined]
+    return (update(task).where(task.c.id == bindparam("task_id"),
+                               or_(task.c.status == "queued", task.c.status == "interrupted"),
+                               task.c.cancel_requested == False)  # noqa: E712
+            .values(**_claimed_values(bindparam("now", type_=task.c.started_at.type), bindparam("worker")),
+                    attempts=task.c.attempts + 1, revision=task.c.revision + 1))
+
+
 @cache
 def _claim() -> Prepared:
     """The claim, prepared once (the task, the time and the worker given when it runs): at the start of every task,
     where the request thread describing the run's answer shares the interpreter with it, a Session spent ~0.35 ms
     on it of this CPU against ~0.06 on the connection itself."""
+    return Prepared(_claim_statement().returning(*Task.__table__.columns))  # type: ignore[attr-defined]
+
+
+@cache
+def _claim_handed() -> Prepared:
+    """The claim of a task whose recorded row is at hand (`Runner.hand`): only its counts come back."""
     task = Task.__table__  # type: ignore[attr-defined]
-    return Prepared(update(task).where(task.c.id == bindparam("task_id"),
-                                       or_(task.c.status == "queued", task.c.status == "interrupted"),
-                                       task.c.cancel_requested == False)  # noqa: E712
-                    .values(status="running", started_at=bindparam("now", type_=task.c.started_at.type),
-                            attempts=task.c.attempts + 1, worker=bindparam("worker"), step=0, progress=0.0,
-                            message=STARTING, eta_seconds=None, step_seconds=None, revision=task.c.revision + 1,
-                            updated_at=bindparam("now", type_=task.c.updated_at.type))
-                    .returning(*task.columns))
+    return Prepared(_claim_statement().returning(task.c.attempts, task.c.revision))
+
+
+@cache
+def _task_columns() -> tuple[str, ...]:
+    return tuple(column.key for column in Task.__table__.columns)  # type: ignore[attr-defined]
 
 
 def _say(ctx: TaskContext, level: str, message: str) -> None:

@@ -131,12 +131,13 @@ class GpuMinutesUsedUp(TooManyRequests):
 
 def new_task(db: Session, settings: Settings, kinds: KindRegistry, scope: ProjectScope, actor: User, kind_name: str,
              params: dict[str, Any], project_id: str | None, *, system: bool = False,
-             hand: Callable[[str, BaseModel], None] | None = None) -> Task:
+             hand: Callable[[str, BaseModel, Task], None] | None = None) -> Task:
     """Check and record a task (status queued); the caller enqueues it after the commit. The row is written at once
     and the object returned belongs to no session: a change to it is not written (change the row by a statement).
 
     `system` = started by the studio itself on the user's behalf (previews after an upload): no quota.
-    `hand`: given the task's id and its params as checked here (what its row holds), for this process's worker.
+    `hand`: given the task's id, its params as checked here (what its row holds) and its row as written, for this
+    process's worker.
     """
     kind = kind_or_422(kinds, kind_name)
     workspace_id, project_name = None, ""
@@ -171,7 +172,7 @@ def new_task(db: Session, settings: Settings, kinds: KindRegistry, scope: Projec
     # (a batch's next run index, quota and fair priority). The object stays outside the session.
     insert_new(db, [task])
     if hand is not None:
-        hand(task.id, parsed)
+        hand(task.id, parsed, task)
     return task
 
 
