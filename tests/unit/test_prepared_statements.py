@@ -233,7 +233,8 @@ def _recorded(db: Database, task_id: str, at: Any) -> Task:
     """A task written as a run's request writes it (`new_task`: a new row's object, one INSERT)."""
     from mediastudio.db import fresh, insert_new
 
-    task = fresh(Task, {"id": task_id, "created_at": at, "updated_at": at, "kind": "scene.run", "lane": "gpu", "title": "Run", "owner_id": "u",
+    task = fresh(Task, {"id": task_id, "created_at": at, "updated_at": at, "kind": "scene.run", "lane": "gpu",
+                        "title": "Run", "owner_id": "u",
                         "params": {"scene_id": "s", "graph": {"nodes": {"a": {"type": "prompt", "v": 1.5}}}},
                         "size": 2.0, "priority": -1, "enqueued_at": 1.25, "message": "Waiting in the queue"})
     with db.transaction() as session:

@@ -56,9 +56,9 @@ def test_a_task_recorded_here_runs_with_the_params_it_was_checked_with(tmp_path:
     handed: list[tuple[str, BaseModel]] = []
     hand = system.runner.hand
 
-    def noted(task_id: str, params: BaseModel) -> None:
+    def noted(task_id: str, params: BaseModel, row: Task | None = None) -> None:
         handed.append((task_id, params))
-        hand(task_id, params)
+        hand(task_id, params, row)
 
     system.runner.hand = noted
     with db.transaction() as session:
