@@ -113,7 +113,7 @@ def test_an_admin_sets_each_roles_quotas(browser: Browser, server: RunningServer
     context.close()
 
 
-def _upscale_scene(context: BrowserContext, url: str) -> tuple[dict[str, Any], str]:
+def _upscale_scene(context: BrowserContext, url: str, factor: float = 2.0) -> tuple[dict[str, Any], str]:
     """A project of the guest's with a scene that runs without a model: load a picture, upscale it, a shot."""
     headers = csrf_headers(context)
     project = context.request.post(f"{url}/api/v1/projects", data={"name": "Trying quotas"}, headers=headers).json()
@@ -123,7 +123,7 @@ def _upscale_scene(context: BrowserContext, url: str) -> tuple[dict[str, Any], s
     nodes = {"plate": {"type": "load_image", "title": "Plate", "position": {"x": 0, "y": 0},
                        "params": {"asset_id": plate["id"]}, "bypass": False},
              "big": {"type": "upscale", "title": "Big", "position": {"x": 260, "y": 0},
-                     "params": {"factor": 2.0, "method": "bicubic"}, "bypass": False},
+                     "params": {"factor": factor, "method": "bicubic"}, "bypass": False},
              "shot": {"type": "shot", "title": "Shot", "position": {"x": 520, "y": 0},
                       "params": {"name": "Big"}, "bypass": False}}
     edges = {"plate:image->big:image": {"source": "plate", "source_handle": "image", "target": "big",
@@ -169,6 +169,43 @@ def test_a_guest_sees_their_quotas_and_why_a_run_is_refused(browser: Browser, se
     expect(page.get_by_test_id("guest-quotas")).to_contain_text("of 0.02 GPU minutes today")
     at_each_size(page, "quotas-guest-refused")
     context.close()
+
+
+def test_a_take_the_storage_quota_refuses_shows_the_error_and_no_picture_on_the_shot(
+        browser: Browser, server: RunningServer) -> None:
+    """A run whose shot cannot keep its take (the person's storage is used up): the shot's card says why and shows
+    no picture — it showed the picture it received, as if the take had been kept — while the node that made the
+    picture still shows it."""
+    admin = httpx.Client(base_url=server.url)
+    admin.post("/api/v1/auth/login", json={"username": ADMIN.username, "password": ADMIN.password})
+    quotas = {"X-CSRF-Token": admin.cookies["ms_csrf"]}
+    context = profile(browser, server.url, "keeper")
+    project, scene_id = _upscale_scene(context, server.url, factor=4.0)
+    used = context.request.get(f"{server.url}/api/v1/auth/me/usage").json()["used_bytes"]
+    # Room for 64 bytes more than the plate: not for the 128² take the run makes.
+    limited = admin.patch("/api/v1/admin/quotas", headers=quotas, json={"user": {"storage_bytes": used + 64}})
+    assert limited.status_code == 200, limited.text
+    try:
+        run = context.request.post(f"{server.url}/api/v1/projects/{project['id']}/scenes/{scene_id}/run",
+                                   headers=csrf_headers(context), data={}).json()
+        ended = wait_until(lambda: context.request.get(f"{server.url}/api/v1/tasks/{run['id']}").json(),
+                           until=lambda task: task["status"] in ("succeeded", "failed"), timeout=60,
+                           message="the run to end")
+        assert ended["status"] == "failed" and "storage quota" in ended["error"]["message"], ended
+
+        page = context.new_page()
+        page.goto(f"{server.url}/projects/{project['id']}/scenes/{scene_id}")
+        shot = page.locator('[data-testid="graph-node"][data-node-id="shot"]')
+        expect(shot.get_by_test_id("node-state")).to_have_attribute("data-state", "error")
+        expect(shot.get_by_test_id("node-error")).to_contain_text("storage quota")
+        expect(page.locator('[data-testid="graph-node"][data-node-id="big"]').get_by_test_id("node-preview")) \
+            .to_be_visible()
+        expect(shot.get_by_test_id("node-preview")).to_have_count(0)
+        at_each_size(page, "quotas-take-refused", shot)
+        context.close()
+    finally:
+        restored = admin.patch("/api/v1/admin/quotas", headers=quotas, json={"user": {"storage_bytes": None}})
+        assert restored.status_code == 200, restored.text
 
 
 def test_a_person_sees_their_quotas_on_the_account_page(browser: Browser, server: RunningServer) -> None:

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Task } from '$lib/api/tasks';
-import { currentRun, settledNodes, waitingAfter } from './runState';
+import { currentRun, settledNodes, showsReceived, waitingAfter } from './runState';
 
 function run(id: string, status: string, nodes: Record<string, object> = {}): Task {
 	return { id, status, detail: { nodes } } as unknown as Task;
@@ -35,5 +35,16 @@ describe('settledNodes', () => {
 		const done = settledNodes(run('a', 'succeeded', nodes));
 		expect(Object.values(done).map((n) => n.state)).toEqual(['done', 'done', 'done']);
 		expect(done['gen']?.step).toBe(1); // the step count is not shown for a done node
+	});
+});
+
+describe('showsReceived', () => {
+	it('shows a shot the picture it received unless the run did not keep it there', () => {
+		expect(showsReceived(undefined)).toBe(true); // no run yet: what its input shows
+		expect(showsReceived({ state: 'waiting' })).toBe(true);
+		expect(showsReceived({ state: 'done' })).toBe(true);
+		expect(showsReceived({ state: 'error', error: 'Your storage quota is used up' })).toBe(false);
+		expect(showsReceived({ state: 'cancelled' })).toBe(false);
+		expect(showsReceived({ state: 'skipped' })).toBe(false);
 	});
 });

@@ -50,3 +50,11 @@ export function settledNodes(task: Task | null): Record<string, NodeRun> {
 	}
 	return settled;
 }
+
+/**
+ * Whether an output node (a shot) shows the picture it received in this run: not when the run did not keep it
+ * there (the shot failed, as when the storage quota refused the take, or was cancelled or never reached).
+ */
+export function showsReceived(shot: NodeRun | undefined): boolean {
+	return !shot || (shot.state !== 'error' && shot.state !== 'cancelled' && shot.state !== 'skipped');
+}

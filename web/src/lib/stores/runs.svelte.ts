@@ -10,7 +10,7 @@ import { checkScene, listSceneRuns, previewUrl, runGraph, type GraphIssue, type 
 import type { GraphEdge } from '$lib/api/scenes';
 import { isActive, type Task } from '$lib/api/tasks';
 import type { NodeStatus } from '$lib/components/canvas/status';
-import { currentRun, settledNodes, waitingAfter, type NodeRun } from '$lib/engine/runState';
+import { currentRun, settledNodes, showsReceived, waitingAfter, type NodeRun } from '$lib/engine/runState';
 import { events } from './events.svelte';
 import { session } from './session.svelte';
 import { tasks } from './tasks.svelte';
@@ -183,10 +183,11 @@ class RunStore {
 		return this.pictures.get(nodeId) ?? null;
 	}
 
-	/** The picture a node shows: its own; an output node (a shot, given the graph's `edges`), the one it received. */
+	/** The picture a node shows: its own; an output node (a shot, given the graph's `edges`), the one it received,
+	 * unless the run did not keep it there (`showsReceived`: a take refused by the quota shows no picture). */
 	pictureOf(nodeId: string, edges: Record<string, GraphEdge> | null): string | null {
 		const own = this.previewOf(nodeId);
-		if (own || !edges) return own;
+		if (own || !edges || !showsReceived(this.nodes[nodeId])) return own;
 		for (const edge of Object.values(edges)) {
 			if (edge.target !== nodeId) continue;
 			const received = this.finished.get(edge.source); // a shot shows what it got, not work in progress

@@ -1,1 +1,0 @@
-import{_ as m}from"../chunks/C3Hh9vd5.js";export{m as component};
