@@ -162,7 +162,7 @@ class Runner:
         if counts[0]["revision"] != recorded.revision + 1:  # changed since it was recorded: as the database has it
             with self.db.session() as db:
                 return db.get(Task, task_id)
-        columns = {key: recorded.__dict__[key] for key in _task_columns()}
+        columns = {key: recorded.__dict__[key] for key in _claim().columns}  # every column of the row
         return loaded(Task, {**columns, **_claimed_values(now, self.name), **counts[0]})
 
     # -- announcing -------------------------------------------------------------------------------
@@ -660,10 +660,6 @@ def _claim_handed() -> Prepared:
     task = Task.__table__  # type: ignore[attr-defined]
     return Prepared(_claim_statement().returning(task.c.attempts, task.c.revision))
 
-
-@cache
-def _task_columns() -> tuple[str, ...]:
-    return tuple(column.key for column in Task.__table__.columns)  # type: ignore[attr-defined]
 
 
 def _say(ctx: TaskContext, level: str, message: str) -> None:
