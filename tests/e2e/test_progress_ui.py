@@ -135,8 +135,11 @@ def test_the_overlay_follows_the_running_run_and_comes_back_after_a_reload(
         page.get_by_test_id("run-cancel").click()
         wait_until(lambda: _task(context, model_url, first["id"]), until=lambda t: t["status"] == "cancelled",
                    timeout=30, message="the running run to stop")
-        # The batch's next run takes over the overlay; cancelling it leaves none.
+        # The batch's next run takes over the overlay; cancelling it leaves none. The run says "running" from its
+        # start, while its nodes are still being set up: the generator is cancelled (rather than never reached,
+        # "Not run") only once it runs itself.
         expect(overlay).to_have_attribute("data-status", "running", timeout=RUN_TIMEOUT_MS)
+        expect(_node(page, "generate")).to_have_attribute("data-state", "running", timeout=RUN_TIMEOUT_MS)
         page.get_by_test_id("run-cancel").click()
         wait_until(lambda: _task(context, model_url, second["id"]), until=lambda t: t["status"] == "cancelled",
                    timeout=30, message="the second run to stop")
