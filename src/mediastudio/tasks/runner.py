@@ -15,7 +15,7 @@ import shutil
 import socket
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache, lru_cache
@@ -52,6 +52,12 @@ ROW_WRITE_INTERVAL = 0.5  # progress reaches the task's row at most this often (
 # sockets (~0.4 ms later at the client, measured; benchmarks/README.md "Seventh round"). A follow-up late already
 # (a batch's backlog) does not wait again.
 FOLLOW_UP_DELAY = 0.005
+# Bookkeeping follow-ups (a run's results joining the project's pending commit: ~1–2 ms of the interpreter each)
+# wait while another task of this process runs — in a batch, the next run, whose pipeline they slowed by more than
+# their own CPU, each hand-over of the interpreter costing it a wake-up (benchmarks/README.md "Twenty-first
+# round") — and run once none does, or this long after they were due. Announcements never wait for that.
+FOLLOW_UP_HOLD = 2.0
+_QUIET = ("", None, 0.0, False)  # a follow-up that is none: the runner may have gone quiet, look again
 
 
 def worker_name() -> str:
@@ -106,8 +112,9 @@ class Runner:
         self.name = worker_name()
         # Follow-ups (a run's git commit) run on a thread of their own, one after another: the lane's worker
         # takes its next task at once instead of waiting for the bookkeeping of the last one.
-        self._follow_ups: queue.SimpleQueue[tuple[str, Any, float] | None] = queue.SimpleQueue()
+        self._follow_ups: queue.SimpleQueue[tuple[str, Any, float, bool] | None] = queue.SimpleQueue()
         self._follow_up_thread: threading.Thread | None = None
+        self._holding = 0  # bookkeeping follow-ups waiting for no task to run (`_follow_ups_loop`)
         # Delayed progress announcements and row writes of every task, each on a thread of its own (a slow write
         # never holds up an announcement), started once: a report never starts a thread.
         self._announcer = Later("mediastudio-task-announcer")
@@ -454,7 +461,9 @@ class Runner:
         if held:
             self._follow_up(task_id, lambda: self._publish_all(held))
         for follow_up in ctx.afterwards:  # bookkeeping that need not hold up the result (a git commit)
-            self._follow_up(task_id, follow_up)
+            self._follow_up(task_id, follow_up, hold=True)
+        if self._holding and not ctx.afterwards:  # bookkeeping held for this task's end: tell it there is one
+            self._follow_ups.put(_QUIET)
 
     @staticmethod
     def _log_outcome(ctx: TaskContext, outcome: dict[str, Any], elapsed: float) -> None:
@@ -544,23 +553,42 @@ class Runner:
         for event in events:
             self.events.publish(event)
 
-    def _follow_up(self, task_id: str, work: Any) -> None:
+    def _follow_up(self, task_id: str, work: Any, *, hold: bool = False) -> None:
+        """Run `work` on the follow-ups' thread, FOLLOW_UP_DELAY from now; `hold`: bookkeeping, which also waits
+        until no task of this process runs (at most FOLLOW_UP_HOLD longer)."""
         with self.lock:
             if self._follow_up_thread is None or not self._follow_up_thread.is_alive():
                 self._follow_up_thread = threading.Thread(target=self._follow_ups_loop, daemon=True,
                                                           name="mediastudio-follow-ups")
                 self._follow_up_thread.start()
-        self._follow_ups.put((task_id, work, time.monotonic() + FOLLOW_UP_DELAY))
+        self._follow_ups.put((task_id, work, time.monotonic() + FOLLOW_UP_DELAY, hold))
 
     def _follow_ups_loop(self) -> None:
-        while (item := self._follow_ups.get()) is not None:
-            task_id, work, due = item
-            if (wait := due - time.monotonic()) > 0:  # the outcome's event goes out first (see FOLLOW_UP_DELAY)
-                time.sleep(wait)
+        held: deque[tuple[str, Any, float]] = deque()  # (task id, work, when it runs even if a task runs), in order
+        while True:
             try:
-                work()
-            except Exception:
-                log.exception("A follow-up of task %s failed", task_id)
+                item = self._follow_ups.get(timeout=max(0.0, held[0][2] - time.monotonic()) if held else None)
+            except queue.Empty:
+                item = _QUIET
+            if item is None:  # a clean stop: what is held runs now, then the thread ends
+                self._run_held(held, everything=True)
+                return
+            task_id, work, due, hold = item
+            if work is not None:
+                if (wait := due - time.monotonic()) > 0:  # the outcome's event goes out first (FOLLOW_UP_DELAY)
+                    time.sleep(wait)
+                if hold:
+                    held.append((task_id, work, due + FOLLOW_UP_HOLD))
+                else:
+                    _run_follow_up(task_id, work)
+            self._run_held(held, everything=not self.active)
+
+    def _run_held(self, held: deque[tuple[str, Any, float]], *, everything: bool) -> None:
+        """Run the held bookkeeping: all of it, or what waited its longest."""
+        while held and (everything or held[0][2] <= time.monotonic()):
+            task_id, work, _ = held.popleft()
+            _run_follow_up(task_id, work)
+        self._holding = len(held)
 
     def drain_follow_ups(self, timeout: float = 30.0) -> None:
         """Let the follow-ups queued so far finish (on a clean stop), then end their thread."""
@@ -628,6 +656,13 @@ def _outcome(names: tuple[tuple[str, bool], ...], succeeded: bool) -> Prepared:
                              "updated_at": bindparam("now"),
                              "revision": func.max(task.c.revision, bindparam("after_revision")) + 1})
                     .returning(*task.columns))
+
+
+def _run_follow_up(task_id: str, work: Any) -> None:
+    try:
+        work()
+    except Exception:
+        log.exception("A follow-up of task %s failed", task_id)
 
 
 def _claimed_values(now: Any, worker: Any) -> dict[str, Any]:
