@@ -11,6 +11,11 @@ outcome lands there, as between a person's runs). Printed per side, medians: the
 adds around the pipeline, with the pipeline's own variance taken out); the server's CPU per run; and the stages
 by the task's timestamps. On a shared 2-core machine a difference under ~0.3 ms is within the noise of 200 runs:
 run it twice. It is a tool for comparing two commits, not part of `python -m benchmarks`.
+
+`--batch N` alternates batches of N runs queued at once (`--runs` batches a side): per picture (the batch from
+its request to its last event, over N), each task's time inside it less the generator, and the server's CPU per
+picture. `--both-ways` measures twice, the sides' studios made in the other order the second time, and prints
+the mean of the two differences: the order alone read ~1.5 ms a picture apart in batches (an A/A run).
 """
 
 from __future__ import annotations
@@ -93,6 +98,51 @@ async def alternate(sides: list[Side], runs: int, gap: float = 0.0) -> dict[str,
     return out
 
 
+async def alternate_batches(sides: list[Side], batches: int, size: int) -> dict[str, dict[str, float]]:
+    """`batches` batches of `size` runs a side after one warm-up batch each, alternated, a pause around each (its
+    follow-ups land outside the next); medians."""
+    sockets = [await side.events().__aenter__() for side in sides]
+    for socket in sockets:
+        json.loads(await socket.recv())  # the hello
+    found: dict[str, dict[str, list[float]]] = {side.name: {"per picture": [], "in the task less the generator": [],
+                                                            "server CPU per picture": []} for side in sides}
+    for index in range(batches + 1):
+        order = list(zip(sides, sockets, strict=True))
+        for side, socket in (reversed(order) if index % 2 else order):
+            await asyncio.sleep(0.3)
+            cpu = generation.process_cpu_seconds(side.server.process.pid) or 0.0
+            seconds, tasks = await side.batch(socket, size)
+            await asyncio.sleep(0.3)
+            spent = (generation.process_cpu_seconds(side.server.process.pid) or 0.0) - cpu
+            if index == 0:
+                continue
+            rows = found[side.name]
+            rows["per picture"].append(seconds / size * 1000)
+            rows["server CPU per picture"].append(spent / size * 1000)
+            for task in tasks:
+                inside = generation._moment(task["finished_at"]) - generation._moment(task["started_at"])
+                node = ((task.get("detail") or {}).get("nodes") or {}).get("generate") or {}
+                rows["in the task less the generator"].append((inside - float(node.get("seconds") or 0)) * 1000)
+    for socket in sockets:
+        await socket.close()
+    return {name: {key: statistics.median(values) for key, values in rows.items()} for name, rows in found.items()}
+
+
+def measure(model: Path, ctx: harness.Context, sources: list[tuple[str, str]], args: argparse.Namespace,
+            suffix: str = "") -> dict[str, dict[str, float]]:
+    """Studios of `sources` ((name, src) each, made in that order) measured side by side, by name; then stopped."""
+    sides = [Side(ctx, model, src, name + suffix) for name, src in sources]
+    try:
+        if args.batch:
+            found = asyncio.run(alternate_batches(sides, args.runs, args.batch))
+        else:
+            found = asyncio.run(alternate(sides, args.runs, args.gap))
+    finally:
+        for side in sides:
+            side.server.stop()
+    return {name.removesuffix(suffix): values for name, values in found.items()}
+
+
 def main() -> None:
     from tiny_models import build_tiny_sd
 
@@ -102,16 +152,25 @@ def main() -> None:
                         help="this side's src folder (default: this checkout's)")
     parser.add_argument("--runs", type=int, default=200, help="runs of each side (after 5 warm-up runs)")
     parser.add_argument("--gap", type=float, default=GAP_S, help="seconds between runs (default %(default)s)")
+    parser.add_argument("--batch", type=int, default=0, help="runs per batch (default: one at a time)")
+    parser.add_argument("--both-ways", action="store_true", help="measure again with the studios made the other "
+                        "way round, and print the mean difference")
     args = parser.parse_args()
     with harness.context(quick=True) as ctx:
         model = build_tiny_sd(ctx.folder("models") / "tiny-sd")
-        sides = [Side(ctx, model, args.base, "base"), Side(ctx, model, args.head, "head")]
-        found = asyncio.run(alternate(sides, args.runs, args.gap))
-    keys = list(found["base"])
-    print(f"{'median ms':24s} {'base':>9s} {'head':>9s} {'head − base':>12s}")
-    for key in keys:
-        base, head = found["base"][key], found["head"][key]
-        print(f"{key:24s} {base:9.2f} {head:9.2f} {head - base:+12.2f}")
+        found = [measure(model, ctx, [("base", args.base), ("head", args.head)], args)]
+        if args.both_ways:
+            found.append(measure(model, ctx, [("head", args.head), ("base", args.base)], args, suffix="-again"))
+    width = max(len(key) for key in found[0]["base"]) + 2
+    print(f"{'median ms':{width}s} {'base':>9s} {'head':>9s} {'head − base':>12s}"
+          + (f" {'other way':>10s} {'mean':>8s}" if args.both_ways else ""))
+    for key in found[0]["base"]:
+        base, head = found[0]["base"][key], found[0]["head"][key]
+        line = f"{key:{width}s} {base:9.2f} {head:9.2f} {head - base:+12.2f}"
+        if args.both_ways:
+            other = found[1]["head"][key] - found[1]["base"][key]
+            line += f" {other:+10.2f} {(head - base + other) / 2:+8.2f}"
+        print(line)
 
 
 if __name__ == "__main__":
