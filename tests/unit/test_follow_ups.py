@@ -30,6 +30,7 @@ from mediastudio.tasks.tables import Task
 from support import run_async, wait_until
 
 GATE = threading.Event()  # the gate task runs until the test opens it (or 20 s pass)
+STARTED: list[threading.Thread] = []  # the tasks' threads `_start` began, ended before the studio closes
 
 
 def _gate(ctx: TaskContext, _params: dict[str, Any]) -> dict[str, Any]:
@@ -49,6 +50,8 @@ def studio(tmp_path: Path) -> Iterator[Studio]:
                          project=False)
     yield made
     GATE.set()
+    while STARTED:
+        STARTED.pop().join(30)
     made.tasks.runner.drain_follow_ups()
     made.db.close()
 
@@ -72,6 +75,7 @@ def _start(studio: Studio, task: Task) -> threading.Thread:
     """`task` run as a lane's worker does, on a thread of its own; returns once it runs."""
     thread = threading.Thread(target=studio.tasks.runner.execute, args=(task.id,), daemon=True)
     thread.start()
+    STARTED.append(thread)
     wait_until(lambda: task.id in studio.tasks.runner.active, timeout=10, message="the gate task to start")
     return thread
 
