@@ -1,5 +1,5 @@
 """A run's bookkeeping after its outcome (its results joining the project's pending commit) waits while another task
-of the process runs — in a batch, the next run, whose pipeline it slowed by more than its own CPU — and runs once
+of the process runs — in a batch, the next run, whose pipeline it shared the interpreter with — and runs once
 none does, after at most `FOLLOW_UP_HOLD`, or at once on a clean stop. Announcements never wait for that."""
 
 from __future__ import annotations

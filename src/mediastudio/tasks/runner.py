@@ -53,9 +53,9 @@ ROW_WRITE_INTERVAL = 0.5  # progress reaches the task's row at most this often (
 # (a batch's backlog) does not wait again.
 FOLLOW_UP_DELAY = 0.005
 # Bookkeeping follow-ups (a run's results joining the project's pending commit: ~1–2 ms of the interpreter each)
-# wait while another task of this process runs — in a batch, the next run, whose pipeline they slowed by more than
-# their own CPU, each hand-over of the interpreter costing it a wake-up (benchmarks/README.md "Twenty-first
-# round") — and run once none does, or this long after they were due. Announcements never wait for that.
+# wait while another task of this process runs — in a batch, the next run, whose pipeline shared the interpreter
+# with them (~1 ms a picture measured, within the noise: benchmarks/README.md "Twenty-first round") — and run once
+# none does, or this long after they were due. Announcements never wait for that.
 FOLLOW_UP_HOLD = 2.0
 _QUIET = ("", None, 0.0, False)  # a follow-up that is none: the runner may have gone quiet, look again
 
