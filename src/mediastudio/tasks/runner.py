@@ -696,7 +696,6 @@ def _claim_handed() -> Prepared:
     return Prepared(_claim_statement().returning(task.c.attempts, task.c.revision))
 
 
-
 def _say(ctx: TaskContext, level: str, message: str) -> None:
     """A line of the runner's own in the task's log (the kind's lines say "task")."""
     if ctx.task_log is not None:
