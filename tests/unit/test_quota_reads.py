@@ -86,8 +86,15 @@ def test_gpu_time_counts_today_in_utc_and_a_task_up_to_now(studio: Studio) -> No
         finished = ran.finished_at.replace(tzinfo=ran.finished_at.tzinfo or UTC)
         whole = (finished - started).total_seconds()
         assert whole >= 0.3
-        assert gpu_seconds_today(db, ana.id, finished + timedelta(minutes=5)) == pytest.approx(whole)
-        assert gpu_seconds_today(db, ana.id, started + timedelta(seconds=0.1)) == pytest.approx(0.1)
+        # Later the same UTC day (a run in the last five minutes before midnight is asked about just before it),
+        # and the part of the run that day (all of it, unless it began the day before).
+        later = min(finished + timedelta(minutes=5), next_reset(finished) - timedelta(microseconds=1))
+        today = (finished - max(started, day_start(later))).total_seconds()
+        assert today == whole or started < day_start(later)
+        assert gpu_seconds_today(db, ana.id, later) == pytest.approx(today)
+        early = started + timedelta(seconds=0.1)
+        assert gpu_seconds_today(db, ana.id, early) == pytest.approx((early - max(started, day_start(early)))
+                                                                      .total_seconds())
         tomorrow = next_reset(finished) + timedelta(seconds=30)
         assert day_start(tomorrow) == next_reset(finished) and day_start(tomorrow).hour == 0
         assert gpu_seconds_today(db, ana.id, tomorrow) == 0
